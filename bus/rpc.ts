@@ -1,0 +1,91 @@
+import type { Msg, NatsConnection } from "@nats-io/transport-node";
+import { CairnError, toWireError, WireError, decodeLenient } from "../schemas/index.ts";
+import { Schema } from "effect";
+
+/**
+ * Request/reply over NATS for commands and queries. Every reply is an envelope
+ * `{ok: true, result}` or `{ok: false, error: WireError}`, so a remote failure arrives as a typed
+ * error with its stable code instead of a timeout.
+ */
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+const ReplyEnvelope = Schema.Union([
+  Schema.Struct({ ok: Schema.Literal(true), result: Schema.Unknown }),
+  Schema.Struct({ ok: Schema.Literal(false), error: WireError }),
+]);
+
+export const encodeJson = (value: unknown): Uint8Array => enc.encode(JSON.stringify(value));
+
+/** Parses a JSON payload; a non-JSON payload is a `bad_request`. */
+export const parseJson = (data: Uint8Array, what: string): unknown => {
+  try {
+    return JSON.parse(dec.decode(data));
+  } catch {
+    throw new CairnError("bad_request", `${what} is not valid JSON`);
+  }
+};
+
+/** Sends a request and returns the decoded result, or throws the remote's `CairnError`. */
+export const request = async (
+  nc: NatsConnection,
+  subject: string,
+  params: unknown,
+  opts: { timeoutMs?: number } = {},
+): Promise<unknown> => {
+  let msg: Msg;
+  try {
+    msg = await nc.request(subject, encodeJson(params ?? {}), { timeout: opts.timeoutMs ?? 10_000 });
+  } catch (e) {
+    const text = e instanceof Error ? e.message : String(e);
+    if (/no responders|503/i.test(text) || (e as { code?: string }).code === "503") {
+      throw new CairnError("unavailable", `nothing is serving ${subject}; is the gateway running?`);
+    }
+    if (/timeout/i.test(text)) throw new CairnError("timeout", `no answer on ${subject} in time`);
+    throw new CairnError("unavailable", `request on ${subject} failed: ${text}`);
+  }
+  const reply = decodeLenient(ReplyEnvelope, parseJson(msg.data, "reply"), "reply");
+  if (reply.ok) return reply.result;
+  throw new CairnError(reply.error.code, reply.error.message, reply.error.details);
+};
+
+/** Typed variant of `request`: decodes the result with `schema`. */
+export const requestAs = async <S extends Schema.ConstraintDecoder<unknown>>(
+  nc: NatsConnection,
+  subject: string,
+  params: unknown,
+  schema: S,
+  opts: { timeoutMs?: number } = {},
+): Promise<S["Type"]> => decodeLenient(schema, await request(nc, subject, params, opts), `reply on ${subject}`);
+
+export type Handler = (params: unknown, msg: Msg) => Promise<unknown> | unknown;
+
+/**
+ * Serves requests on `subject` (wildcards allowed). The handler's result or thrown error becomes
+ * the reply envelope; a handler failure never takes the subscription down.
+ */
+export const serve = (
+  nc: NatsConnection,
+  subject: string,
+  handler: Handler,
+  opts: { queue?: string } = {},
+) =>
+  nc.subscribe(subject, {
+    queue: opts.queue,
+    callback: (err, msg) => {
+      if (err) return;
+      void (async () => {
+        let reply: unknown;
+        try {
+          const params = msg.data.length === 0 ? {} : parseJson(msg.data, "request");
+          reply = { ok: true, result: (await handler(params, msg)) ?? null };
+        } catch (e) {
+          reply = { ok: false, error: toWireError(e) };
+        }
+        if (msg.reply) msg.respond(encodeJson(reply));
+      })();
+    },
+  });
+
+export type { WireError };

@@ -1,0 +1,52 @@
+import { isTokenSafe } from "../schemas/index.ts";
+import type { AggregateKind } from "../schemas/index.ts";
+
+/**
+ * The only place subjects are spelled. Every id is checked to be one token, so a crafted id can
+ * never widen a subscription (`*`, `>`) or address another aggregate (`.`).
+ */
+
+const token = (s: string): string => {
+  if (!isTokenSafe(s)) throw new Error(`not a subject-safe id: ${JSON.stringify(s)}`);
+  return s;
+};
+
+export const EVENTS_STREAM = "CAIRN_EVENTS";
+export const LIVE_STREAM = "CAIRN_LIVE";
+export const SNAPSHOT_BUCKET = "cairn_snapshots";
+
+export const subjects = {
+  /** All domain events; the log stream captures exactly this. */
+  allEvents: "evt.>",
+  events: (kind: AggregateKind, id: string) => `evt.${kind}.${token(id)}`,
+  eventsOfKind: (kind: AggregateKind) => `evt.${kind}.*`,
+
+  /** Commands, request/reply, answered by the aggregate's owning host. */
+  command: (kind: AggregateKind, id: string, verb: string) => `cmd.${kind}.${token(id)}.${token(verb)}`,
+  commandsOfKind: (kind: AggregateKind) => `cmd.${kind}.*.*`,
+
+  /** Queries, request/reply, answered by the projections. */
+  query: (view: string, verb: string) => `q.${token(view)}.${token(verb)}`,
+  allQueries: "q.>",
+
+  /** Short-lived notifications (token deltas, "session updated"); a stream with a max age. */
+  allLive: "live.>",
+  liveSession: (key: string) => `live.session.${token(key)}`,
+  liveSessions: "live.sessions",
+} as const;
+
+/** Splits `evt.<kind>.<id>` into its parts; undefined for anything else. */
+export const parseEventSubject = (subject: string): { kind: string; id: string } | undefined => {
+  const parts = subject.split(".");
+  if (parts.length !== 3 || parts[0] !== "evt") return undefined;
+  return { kind: parts[1], id: parts[2] };
+};
+
+/** Splits `cmd.<kind>.<id>.<verb>`; undefined for anything else. */
+export const parseCommandSubject = (
+  subject: string,
+): { kind: string; id: string; verb: string } | undefined => {
+  const parts = subject.split(".");
+  if (parts.length !== 4 || parts[0] !== "cmd") return undefined;
+  return { kind: parts[1], id: parts[2], verb: parts[3] };
+};

@@ -1,0 +1,33 @@
+import { Schema } from "effect";
+import { MessageId, ModelId, RunId, SessionKey } from "./ids.ts";
+
+/** Commands travel as NATS requests on `cmd.<kind>.<id>.<verb>`; each has params and a result. */
+
+export const CreateSession = Schema.Struct({
+  title: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(200))),
+  model: Schema.optionalKey(ModelId),
+});
+export const CreateSessionResult = Schema.Struct({ key: SessionKey, created: Schema.Boolean });
+
+export const MAX_MESSAGE_CHARS = 100_000;
+
+export const SendMessage = Schema.Struct({
+  text: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(MAX_MESSAGE_CHARS)),
+  /** Client-chosen id: resending the same id is a no-op, so retries never duplicate a message. */
+  messageId: Schema.optionalKey(MessageId),
+  /** Create the session when it does not exist yet (the CLI's `chat --session new-key`). */
+  createIfMissing: Schema.optionalKey(Schema.Boolean),
+});
+export const SendMessageResult = Schema.Struct({
+  messageId: MessageId,
+  runId: RunId,
+  /** True when this message id had already been accepted (an idempotent retry). */
+  duplicate: Schema.Boolean,
+});
+
+/** Internal: the run host asks the session to record a finished run. */
+export const EndRun = Schema.Struct({ runId: RunId });
+
+export type CreateSession = typeof CreateSession.Type;
+export type SendMessage = typeof SendMessage.Type;
+export type SendMessageResult = typeof SendMessageResult.Type;

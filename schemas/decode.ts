@@ -1,0 +1,28 @@
+import { Result, Schema } from "effect";
+import { CairnError } from "./errors.ts";
+
+/**
+ * Decodes untrusted input at a boundary. Fails with `bad_request` (or the given code) and a message
+ * that lists every problem with its path, so a user can fix all of them at once.
+ */
+export const decodeOrFail = <S extends Schema.ConstraintDecoder<unknown>>(
+  schema: S,
+  input: unknown,
+  what: string,
+  code: "bad_request" | "internal" = "bad_request",
+): S["Type"] => {
+  const r = Schema.decodeUnknownResult(schema, { errors: "all", onExcessProperty: "error" })(input);
+  if (Result.isSuccess(r)) return r.success;
+  throw new CairnError(code, `invalid ${what}: ${r.failure.message}`);
+};
+
+/** Like `decodeOrFail` but tolerant of extra keys (forward-compatible payloads from newer peers). */
+export const decodeLenient = <S extends Schema.ConstraintDecoder<unknown>>(
+  schema: S,
+  input: unknown,
+  what: string,
+): S["Type"] => {
+  const r = Schema.decodeUnknownResult(schema, { errors: "all" })(input);
+  if (Result.isSuccess(r)) return r.success;
+  throw new CairnError("bad_request", `invalid ${what}: ${r.failure.message}`);
+};

@@ -1,0 +1,70 @@
+import { Schema } from "effect";
+
+/**
+ * Stable error codes shared by the bus, the WebSocket protocol and the CLI. A code never changes
+ * meaning once released; add new ones instead.
+ */
+export const ErrorCode = Schema.Literals([
+  "bad_request", // params failed to decode
+  "bad_frame", // a WebSocket frame that is not JSON or not a frame
+  "frame_too_large",
+  "unknown_method",
+  "not_connected", // a request before the connect handshake
+  "unsupported_protocol",
+  "unauthorized",
+  "forbidden_origin",
+  "rate_limited",
+  "session_not_found",
+  "session_exists",
+  "session_busy", // a run is already active on the session
+  "model_not_configured",
+  "model_unknown",
+  "provider_error",
+  "provider_auth",
+  "provider_rate_limited",
+  "provider_unreachable",
+  "run_interrupted",
+  "conflict", // a second writer on one aggregate
+  "log_full",
+  "unavailable", // the bus or a service is not reachable
+  "timeout",
+  "internal",
+]);
+export type ErrorCode = typeof ErrorCode.Type;
+
+/** An error as it travels on the wire (bus replies, WS `res` frames, CLI `--json`). */
+export const WireError = Schema.Struct({
+  code: ErrorCode,
+  message: Schema.String,
+  details: Schema.optionalKey(Schema.Unknown),
+});
+export type WireError = typeof WireError.Type;
+
+/**
+ * A local failure with a stable code. Thrown or returned inside one process; becomes a
+ * `WireError` only at a boundary (`toWire`).
+ */
+export class CairnError extends Error {
+  readonly _tag = "CairnError";
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = `CairnError(${code})`;
+  }
+  toWire(): WireError {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+export const isCairnError = (u: unknown): u is CairnError => u instanceof CairnError;
+
+/** Any thrown value as a wire error; unknown failures become `internal` without leaking stacks. */
+export const toWireError = (u: unknown): WireError =>
+  isCairnError(u)
+    ? u.toWire()
+    : { code: "internal", message: u instanceof Error ? u.message : String(u) };

@@ -1,0 +1,43 @@
+import { Schema } from "effect";
+import { MessageId, ModelId, RunId, SessionKey } from "../ids.ts";
+import { WireError } from "../errors.ts";
+
+/** Events of one agent run (`evt.run.<runId>`): what was asked of the model and how it ended. */
+
+export const Usage = Schema.Struct({
+  inputTokens: Schema.Number,
+  outputTokens: Schema.Number,
+});
+export type Usage = typeof Usage.Type;
+
+export const RunStarted = Schema.Struct({
+  runId: RunId,
+  sessionKey: SessionKey,
+  model: ModelId,
+  /** The user message that triggered the run. */
+  triggerMessageId: MessageId,
+});
+
+export const RunCompleted = Schema.Struct({
+  text: Schema.String,
+  usage: Schema.NullOr(Usage),
+  finishReason: Schema.String,
+});
+
+export const RunFailed = Schema.Struct({
+  error: WireError,
+  /** Whatever streamed before the failure, kept so the user sees it (marked failed). */
+  partialText: Schema.String,
+});
+
+export const RunInterrupted = Schema.Struct({
+  reason: Schema.String,
+  partialText: Schema.String,
+});
+
+export const runEvents = {
+  "run.started": { version: 1, schema: RunStarted },
+  "run.completed": { version: 1, schema: RunCompleted },
+  "run.failed": { version: 1, schema: RunFailed },
+  "run.interrupted": { version: 1, schema: RunInterrupted },
+} as const;

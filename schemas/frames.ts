@@ -1,0 +1,73 @@
+import { Schema } from "effect";
+import { WireError } from "./errors.ts";
+import { MessageId, ModelId, SessionKey } from "./ids.ts";
+import { MAX_MESSAGE_CHARS } from "./commands.ts";
+import { Limit, ProjectionStatus } from "./queries.ts";
+
+/**
+ * The WebSocket protocol (JSON text frames). Client → server: `req`. Server → client: `res` for
+ * each `req`, and `event` for subscriptions. The first `req` must be `connect`.
+ */
+export const PROTOCOL_VERSION = 1;
+export const MAX_FRAME_BYTES = 256 * 1024;
+
+export const ReqFrame = Schema.Struct({
+  type: Schema.Literal("req"),
+  id: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(64)),
+  method: Schema.String.check(Schema.isMaxLength(64)),
+  params: Schema.optionalKey(Schema.Unknown),
+});
+export type ReqFrame = typeof ReqFrame.Type;
+
+export type ResFrame =
+  | { type: "res"; id: string; ok: true; payload: unknown }
+  | { type: "res"; id: string; ok: false; error: WireError };
+
+export type EventFrame = { type: "event"; event: string; payload: unknown; seq?: number };
+
+export const ConnectParams = Schema.Struct({
+  protocol: Schema.Number,
+  client: Schema.Struct({
+    name: Schema.String.check(Schema.isMaxLength(64)),
+    version: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(32))),
+  }),
+  auth: Schema.optionalKey(Schema.Struct({ token: Schema.String })),
+});
+
+export const StatusPayload = Schema.Struct({
+  version: Schema.String,
+  model: Schema.NullOr(ModelId),
+  /** What to set when no model is configured; null when chat is ready. */
+  modelHint: Schema.NullOr(Schema.String),
+  nats: Schema.Struct({ version: Schema.String, connected: Schema.Boolean }),
+  projections: ProjectionStatus,
+});
+export type StatusPayload = typeof StatusPayload.Type;
+
+/** Params of each method; the edge decodes with these before anything else happens. */
+export const methodParams = {
+  connect: ConnectParams,
+  status: Schema.Struct({}),
+  "sessions.list": Schema.Struct({ limit: Schema.optionalKey(Limit) }),
+  "sessions.create": Schema.Struct({
+    key: Schema.optionalKey(SessionKey),
+    title: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(200))),
+    model: Schema.optionalKey(ModelId),
+  }),
+  "sessions.subscribe": Schema.Struct({}),
+  "chat.history": Schema.Struct({ sessionKey: SessionKey, limit: Schema.optionalKey(Limit) }),
+  "chat.send": Schema.Struct({
+    sessionKey: SessionKey,
+    text: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(MAX_MESSAGE_CHARS)),
+    messageId: Schema.optionalKey(MessageId),
+  }),
+  /** Live events of one session; `fromSeq` resumes after the last `seq` the client saw. */
+  "chat.subscribe": Schema.Struct({
+    sessionKey: SessionKey,
+    fromSeq: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
+    fromTime: Schema.optionalKey(Schema.Number),
+  }),
+  "chat.unsubscribe": Schema.Struct({ sessionKey: SessionKey }),
+} as const;
+export type Method = keyof typeof methodParams;
+export const isMethod = (m: string): m is Method => Object.hasOwn(methodParams, m);

@@ -1,0 +1,10 @@
+/** The contracts: every payload that crosses a boundary is decoded with one of these schemas. */
+export * from "./ids.ts";
+export * from "./errors.ts";
+export * from "./decode.ts";
+export * from "./events/index.ts";
+export * from "./commands.ts";
+export * from "./queries.ts";
+export * from "./live.ts";
+export * from "./frames.ts";
+export * from "./config.ts";

@@ -1,0 +1,46 @@
+import { Schema } from "effect";
+import { MessageId, RunId, SessionKey } from "./ids.ts";
+import { WireError } from "./errors.ts";
+import { RunStatus } from "./events/session.events.ts";
+
+/**
+ * Live messages (`live.session.<key>`, `live.sessions`) are short-lived notifications kept in a
+ * separate stream with a max age. They are never the truth: a client that misses them re-queries.
+ */
+export const LiveRunStarted = Schema.Struct({
+  type: Schema.Literal("run.started"),
+  runId: RunId,
+  messageId: MessageId,
+});
+export const LiveDelta = Schema.Struct({
+  type: Schema.Literal("run.delta"),
+  runId: RunId,
+  /** Position of this delta in the run, from 0; lets a client drop repeats after a resume. */
+  index: Schema.Number,
+  text: Schema.String,
+});
+export const LiveRunEnded = Schema.Struct({
+  type: Schema.Literal("run.ended"),
+  runId: RunId,
+  status: RunStatus,
+  error: Schema.optionalKey(WireError),
+});
+/** Published by the projector after it applied events of this session. */
+export const LiveSessionUpdated = Schema.Struct({
+  type: Schema.Literal("session.updated"),
+  sessionKey: SessionKey,
+  checkpoint: Schema.Number,
+});
+export const LiveSessionMessage = Schema.Union([
+  LiveRunStarted,
+  LiveDelta,
+  LiveRunEnded,
+  LiveSessionUpdated,
+]);
+export type LiveSessionMessage = typeof LiveSessionMessage.Type;
+
+export const LiveSessionsChanged = Schema.Struct({
+  type: Schema.Literal("sessions.changed"),
+  checkpoint: Schema.Number,
+});
+export type LiveSessionsChanged = typeof LiveSessionsChanged.Type;
