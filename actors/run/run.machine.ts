@@ -1,0 +1,110 @@
+import { assign, setup } from "xstate";
+import type { RunStatus, WireError } from "../../schemas/index.ts";
+import type { MachineEvent } from "../runtime/machine-events.ts";
+
+export const RUN_MACHINE_VERSION = 1;
+
+export interface RunContext {
+  readonly runId: string;
+  readonly sessionKey: string;
+  readonly model: string;
+  readonly triggerMessageId: string;
+  readonly startedAt: number;
+  readonly endedAt: number | null;
+  readonly status: "new" | "running" | RunStatus;
+  readonly text: string;
+  readonly error: WireError | null;
+}
+
+type Ev =
+  | MachineEvent<"run.started">
+  | MachineEvent<"run.completed">
+  | MachineEvent<"run.failed">
+  | MachineEvent<"run.interrupted">;
+
+type EndParams = { sessionKey: string; runId: string; status: RunStatus; text: string; error?: WireError };
+
+const endWith = (status: RunStatus) => [
+  assign(({ event }: { event: Ev }) => ({
+    status,
+    endedAt: event.time,
+    text: event.type === "run.completed" ? event.data.text : "partialText" in event.data ? event.data.partialText : "",
+    error:
+      event.type === "run.failed"
+        ? event.data.error
+        : event.type === "run.interrupted"
+          ? { code: "run_interrupted" as const, message: event.data.reason }
+          : null,
+  })),
+  {
+    type: "reportEnd" as const,
+    params: ({ context }: { context: RunContext }): EndParams => ({
+      sessionKey: context.sessionKey,
+      runId: context.runId,
+      status,
+      text: context.text,
+      ...(context.error ? { error: context.error } : {}),
+    }),
+  },
+];
+
+/**
+ * An agent run: started → (model call) → completed | failed | interrupted. The model call is the
+ * `callModel` effect, run once after `run.started` is durable; replay never calls the model.
+ */
+export const runMachine = setup({
+  types: { context: {} as RunContext, events: {} as Ev, input: {} as { runId: string } },
+  actions: {
+    callModel: (_, _p: { runId: string; sessionKey: string; model: string; triggerMessageId: string }) => {},
+    reportEnd: (_, _p: EndParams) => {},
+  },
+}).createMachine({
+  id: "run",
+  context: ({ input }) => ({
+    runId: input.runId,
+    sessionKey: "",
+    model: "",
+    triggerMessageId: "",
+    startedAt: 0,
+    endedAt: null,
+    status: "new",
+    text: "",
+    error: null,
+  }),
+  initial: "new",
+  states: {
+    new: {
+      on: {
+        "run.started": {
+          target: "running",
+          actions: [
+            assign(({ event }) => ({
+              sessionKey: event.data.sessionKey,
+              model: event.data.model,
+              triggerMessageId: event.data.triggerMessageId,
+              startedAt: event.time,
+              status: "running" as const,
+            })),
+            {
+              type: "callModel",
+              params: ({ context }) => ({
+                runId: context.runId,
+                sessionKey: context.sessionKey,
+                model: context.model,
+                triggerMessageId: context.triggerMessageId,
+              }),
+            },
+          ],
+        },
+      },
+    },
+    running: {
+      on: {
+        "run.completed": { target: "ended", actions: endWith("completed") as never },
+        "run.failed": { target: "ended", actions: endWith("failed") as never },
+        "run.interrupted": { target: "ended", actions: endWith("interrupted") as never },
+      },
+    },
+    ended: { type: "final" },
+  },
+});

@@ -1,0 +1,32 @@
+import type { AnyStateMachine, SnapshotFrom } from "xstate";
+import type { AggregateKind, NewEvent } from "../../schemas/index.ts";
+
+/** Inputs a decision may use besides the snapshot: injected so tests are deterministic. */
+export interface DecideEnv {
+  readonly now: number;
+  readonly newId: () => string;
+}
+
+/** What a command decided: the events to append (possibly none) and the reply to the caller. */
+export interface Decision {
+  readonly events: readonly NewEvent[];
+  /** Deterministic event ids make a retried command idempotent at the log (Nats-Msg-Id). */
+  readonly eventIds?: readonly string[];
+  readonly reply: unknown;
+}
+
+/**
+ * Everything pure about one kind of aggregate: its machine, how commands decode and how they are
+ * decided against the current snapshot. Effects are supplied separately, by the host's owner.
+ */
+export interface AggregateSpec<M extends AnyStateMachine, C> {
+  readonly kind: AggregateKind;
+  readonly machine: M;
+  readonly machineVersion: number;
+  readonly input: (id: string) => unknown;
+  readonly decodeCommand: (verb: string, params: unknown) => C;
+  readonly decide: (snapshot: SnapshotFrom<M>, command: C, env: DecideEnv) => Decision;
+}
+
+/** Effect implementations keyed by the machine's action names; run only after their event is durable. */
+export type EffectTable = Record<string, (params: never, ctx: { id: string }) => Promise<void> | void>;

@@ -1,0 +1,106 @@
+import { Schema } from "effect";
+import type { SnapshotFrom } from "xstate";
+import {
+  CairnError,
+  CreateSession,
+
+  RunId,
+  RunStatus,
+  SendMessage,
+  WireError,
+  decodeOrFail,
+  type NewEvent,
+} from "../../schemas/index.ts";
+import type { AggregateSpec, Decision, DecideEnv } from "../runtime/aggregate.ts";
+import { SESSION_MACHINE_VERSION, sessionMachine } from "./session.machine.ts";
+
+/** Recorded by the run host when a run reaches its end (internal; not exposed on the edge). */
+export const EndRunCommand = Schema.Struct({
+  runId: RunId,
+  status: RunStatus,
+  text: Schema.String,
+  error: Schema.optionalKey(WireError),
+});
+
+export type SessionCommand =
+  | { verb: "create"; params: typeof CreateSession.Type }
+  | { verb: "send"; params: typeof SendMessage.Type }
+  | { verb: "end_run"; params: typeof EndRunCommand.Type };
+
+const schemas = { create: CreateSession, send: SendMessage, end_run: EndRunCommand } as const;
+
+type Snapshot = SnapshotFrom<typeof sessionMachine>;
+
+/**
+ * Checks which model a new run would use; throws `model_not_configured` / `model_unknown` so that
+ * a message that cannot be answered is refused before anything is written.
+ */
+export type ModelCheck = (sessionModel: string | null) => string;
+
+/** The id of the assistant message a run produces: derived, so every writer agrees on it. */
+export const assistantMessageId = (runId: string) => `a-${runId}`.slice(0, 64);
+
+export const createSessionSpec = (checkModel: ModelCheck): AggregateSpec<typeof sessionMachine, SessionCommand> => ({
+  kind: "session",
+  machine: sessionMachine,
+  machineVersion: SESSION_MACHINE_VERSION,
+  input: (key) => ({ key }),
+  decodeCommand: (verb, params) => {
+    if (!Object.hasOwn(schemas, verb)) throw new CairnError("unknown_method", `sessions have no command '${verb}'`);
+    return { verb, params: decodeOrFail(schemas[verb as keyof typeof schemas], params, `${verb} params`) } as SessionCommand;
+  },
+  decide: (snapshot, command, env) => decide(snapshot, command, env, checkModel),
+});
+
+const decide = (s: Snapshot, c: SessionCommand, env: DecideEnv, checkModel: ModelCheck): Decision => {
+  const ctx = s.context;
+  const isNew = s.value === "new";
+  switch (c.verb) {
+    case "create": {
+      if (!isNew) return { events: [], reply: { key: ctx.key, created: false } };
+      return { events: [created(ctx.key, c.params.title ?? "", c.params.model ?? null)], reply: { key: ctx.key, created: true } };
+    }
+    case "send": {
+      const messageId = c.params.messageId ?? `m-${env.newId()}`;
+      const seen = ctx.messages.find((m) => m.id === messageId && m.role === "user");
+      if (seen) return { events: [], reply: { messageId, runId: seen.runId, duplicate: true } };
+      if (ctx.activeRun && ctx.activeRun.messageId === messageId) {
+        return { events: [], reply: { messageId, runId: ctx.activeRun.runId, duplicate: true } };
+      }
+      if (isNew && !c.params.createIfMissing) {
+        throw new CairnError("session_not_found", `no session '${ctx.key}'; create it first`);
+      }
+      if (s.value === "running") {
+        throw new CairnError("session_busy", `session '${ctx.key}' is still answering the previous message; wait for it to finish`);
+      }
+      checkModel(isNew ? null : ctx.model);
+      const runId = `r-${env.newId()}`;
+      const events: NewEvent[] = isNew ? [created(ctx.key, "", null)] : [];
+      events.push({ type: "session.user_message", data: { messageId, text: c.params.text, runId } });
+      return {
+        events,
+        // The user message's event id is derived from its id, so a retried send is deduplicated by
+        // the log itself even if this host lost track of the first attempt.
+        eventIds: events.map((e) => (e.type === "session.user_message" ? `${ctx.key}-${messageId}` : env.newId())),
+        reply: { messageId, runId, duplicate: false },
+      };
+    }
+    case "end_run": {
+      if (ctx.activeRun?.runId !== c.params.runId) return { events: [], reply: { recorded: false } };
+      const data = {
+        runId: c.params.runId,
+        status: c.params.status,
+        messageId: assistantMessageId(c.params.runId),
+        text: c.params.text,
+        ...(c.params.error ? { error: c.params.error } : {}),
+      };
+      return { events: [{ type: "session.run_ended", data }], eventIds: [`end-${c.params.runId}`], reply: { recorded: true } };
+    }
+  }
+};
+
+const created = (key: string, title: string, model: string | null): NewEvent => ({
+  type: "session.created",
+  data: { key, title, model },
+});
+

@@ -1,0 +1,133 @@
+import { assign, setup } from "xstate";
+import type { WireError } from "../../schemas/index.ts";
+import type { MachineEvent } from "../runtime/machine-events.ts";
+
+/** Bumped whenever the context shape or the meaning of a state changes; old snapshots are refused. */
+export const SESSION_MACHINE_VERSION = 1;
+
+export interface TranscriptMessage {
+  readonly id: string;
+  readonly role: "user" | "assistant";
+  readonly text: string;
+  readonly runId: string | null;
+  readonly status: "complete" | "failed" | "interrupted";
+  readonly at: number;
+  readonly error: WireError | null;
+}
+
+export interface SessionContext {
+  readonly key: string;
+  readonly title: string;
+  readonly model: string | null;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly messages: readonly TranscriptMessage[];
+  readonly activeRun: { readonly runId: string; readonly messageId: string; readonly startedAt: number } | null;
+}
+
+type Ev =
+  | MachineEvent<"session.created">
+  | MachineEvent<"session.user_message">
+  | MachineEvent<"session.run_ended">
+  | MachineEvent<"session.renamed">;
+
+/**
+ * A session: the transcript and whether a run is active. Pure: the actions named here are effects
+ * the runtime performs after the event that returned them has been appended, never on replay.
+ */
+export const sessionMachine = setup({
+  types: { context: {} as SessionContext, events: {} as Ev, input: {} as { key: string } },
+  actions: {
+    startRun: (_, _params: { sessionKey: string; runId: string; messageId: string; model: string | null }) => {},
+    announceRunEnded: (_, _params: { sessionKey: string; runId: string; status: string; error?: WireError }) => {},
+  },
+}).createMachine({
+  id: "session",
+  context: ({ input }) => ({
+    key: input.key,
+    title: "",
+    model: null,
+    createdAt: 0,
+    updatedAt: 0,
+    messages: [],
+    activeRun: null,
+  }),
+  initial: "new",
+  states: {
+    new: {
+      on: {
+        "session.created": {
+          target: "idle",
+          actions: assign(({ event }) => ({
+            title: event.data.title,
+            model: event.data.model,
+            createdAt: event.time,
+            updatedAt: event.time,
+          })),
+        },
+      },
+    },
+    idle: {
+      on: {
+        "session.user_message": {
+          target: "running",
+          actions: [
+            assign(({ context, event }) => ({
+              updatedAt: event.time,
+              messages: [
+                ...context.messages,
+                { id: event.data.messageId, role: "user" as const, text: event.data.text, runId: event.data.runId, status: "complete" as const, at: event.time, error: null },
+              ],
+              activeRun: { runId: event.data.runId, messageId: event.data.messageId, startedAt: event.time },
+            })),
+            {
+              type: "startRun",
+              params: ({ context, event }) => ({
+                sessionKey: context.key,
+                runId: event.data.runId,
+                messageId: event.data.messageId,
+                model: context.model,
+              }),
+            },
+          ],
+        },
+        "session.renamed": { actions: assign(({ event }) => ({ title: event.data.title, updatedAt: event.time })) },
+      },
+    },
+    running: {
+      on: {
+        "session.run_ended": {
+          target: "idle",
+          actions: [
+            assign(({ context, event }) => ({
+              updatedAt: event.time,
+              activeRun: null,
+              messages: [
+                ...context.messages,
+                {
+                  id: event.data.messageId,
+                  role: "assistant" as const,
+                  text: event.data.text,
+                  runId: event.data.runId,
+                  status: event.data.status === "completed" ? ("complete" as const) : event.data.status,
+                  at: event.time,
+                  error: event.data.error ?? null,
+                },
+              ],
+            })),
+            {
+              type: "announceRunEnded",
+              params: ({ context, event }) => ({
+                sessionKey: context.key,
+                runId: event.data.runId,
+                status: event.data.status,
+                ...(event.data.error ? { error: event.data.error } : {}),
+              }),
+            },
+          ],
+        },
+        "session.renamed": { actions: assign(({ event }) => ({ title: event.data.title, updatedAt: event.time })) },
+      },
+    },
+  },
+});

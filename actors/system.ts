@@ -1,0 +1,101 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import { parseCommandSubject, serve, streamedText, subjects, type EventLog, type SnapshotStore } from "../bus/index.ts";
+import { CairnError } from "../schemas/index.ts";
+import { resolveModel, type ModelConfig, type ModelEnv } from "./llm/index.ts";
+import { AggregateHost } from "./runtime/aggregate.host.ts";
+import { withRetry, type Dispatch } from "./runtime/dispatch.ts";
+import { recoverSessions } from "./runtime/recovery.ts";
+import { runSpec } from "./run/run.commands.ts";
+import { SHUTDOWN, runEffects } from "./run/run.effects.ts";
+import { createSessionSpec } from "./session/session.commands.ts";
+import { sessionEffects } from "./session/session.effects.ts";
+
+export interface ActorSystemOptions {
+  readonly nc: NatsConnection;
+  readonly log: EventLog;
+  readonly snapshots: SnapshotStore;
+  readonly model: { readonly defaultModel: string | null; readonly env: ModelEnv; readonly config: ModelConfig };
+  readonly systemPrompt?: string;
+  readonly maxTokens?: number;
+  readonly now?: () => number;
+  readonly newId?: () => string;
+  readonly report?: (line: string) => void;
+}
+
+export interface ActorSystem {
+  readonly dispatch: Dispatch;
+  /** Repairs runs a crash left open; pass the sessions the projections list as active. */
+  recover(sessionKeys: readonly string[]): Promise<number>;
+  /** Stops taking commands, interrupts model calls in flight (recording them) and waits for effects. */
+  stop(): Promise<void>;
+}
+
+const shortId = () => crypto.randomUUID().replaceAll("-", "").slice(0, 20);
+
+/**
+ * Assembles the session and run hosts, their effects and the NATS command services
+ * (`cmd.session.<key>.<verb>`, `cmd.run.<id>.<verb>`).
+ */
+export function startActorSystem(o: ActorSystemOptions): ActorSystem {
+  const report = o.report ?? (() => {});
+  const deps = { log: o.log, snapshots: o.snapshots, now: o.now ?? Date.now, newId: o.newId ?? shortId, report };
+  const resolve = (modelId: string) => resolveModel(modelId, o.model.env, o.model.config);
+  const checkModel = (sessionModel: string | null) => resolve(sessionModel ?? o.model.defaultModel ?? "").modelId;
+
+  const sessions = new AggregateHost(createSessionSpec(checkModel), deps);
+  const runs = new AggregateHost(runSpec, deps);
+  const hosts = { session: sessions, run: runs } as const;
+
+  const local: Dispatch = (kind, id, verb, params) => {
+    const host = hosts[kind] as AggregateHost<never, unknown>;
+    return host.execute(id, host.spec.decodeCommand(verb, params));
+  };
+  const dispatch = withRetry(local);
+  const inFlight = new Map<string, AbortController>();
+
+  sessions.setEffects(sessionEffects({ nc: o.nc, dispatch, defaultModel: () => o.model.defaultModel }) as never);
+  runs.setEffects(
+    runEffects({
+      nc: o.nc,
+      dispatch,
+      resolveModel: resolve,
+      transcript: async (key) => (await sessions.read(key)).snapshot.context.messages,
+      systemPrompt: o.systemPrompt,
+      maxTokens: o.maxTokens,
+      inFlight,
+    }) as never,
+  );
+
+  let stopping = false;
+  const subs = (["session", "run"] as const).map((kind) =>
+    serve(o.nc, subjects.commandsOfKind(kind), async (params, msg) => {
+      if (stopping) throw new CairnError("unavailable", "the gateway is shutting down");
+      const where = parseCommandSubject(msg.subject);
+      if (!where) throw new CairnError("bad_request", `not a command subject: ${msg.subject}`);
+      return local(kind, where.id, where.verb, params);
+    }),
+  );
+
+  return {
+    dispatch,
+    recover: (keys) =>
+      recoverSessions({
+        sessionKeys: keys,
+        sessions: sessions as never,
+        runs: runs as never,
+        dispatch,
+        streamedText: (key, runId, since) => streamedText(o.nc, key, runId, since),
+        report,
+      }),
+    stop: async () => {
+      stopping = true;
+      for (const s of subs) s.unsubscribe();
+      for (const a of inFlight.values()) a.abort(SHUTDOWN);
+      // Effects chain (run ends → session records it), so drain until both are quiet.
+      for (let i = 0; i < 3; i++) {
+        await runs.drain();
+        await sessions.drain();
+      }
+    },
+  };
+}

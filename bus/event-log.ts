@@ -1,0 +1,228 @@
+import {
+  DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  jetstream,
+  jetstreamManager,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  type StoredMsg,
+} from "@nats-io/jetstream";
+import { headers, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
+import {
+  CairnError,
+  checkNewEvent,
+  decodeEventData,
+  eventRegistry,
+  type AggregateKind,
+  type AnyStoredEvent,
+  type NewEvent,
+} from "../schemas/index.ts";
+import { EVENTS_STREAM, parseEventSubject, subjects } from "./subjects.ts";
+
+/**
+ * The append-only event log (one JetStream stream over `evt.>`, one subject per aggregate).
+ *
+ * Every append names the sequence the writer believes is the aggregate's last (0 for a new one), so
+ * a second writer fails with `conflict` instead of interleaving history. The event id is the
+ * `Nats-Msg-Id`, so retrying an append whose ack was lost is deduplicated by the server (the
+ * dedupe check runs before the expected-sequence check).
+ */
+
+export const H = {
+  type: "Cairn-Type",
+  version: "Cairn-Version",
+  time: "Cairn-Time",
+  correlation: "Cairn-Correlation",
+  causation: "Cairn-Causation",
+  msgId: "Nats-Msg-Id",
+} as const;
+
+export interface AppendOptions {
+  readonly kind: AggregateKind;
+  readonly id: string;
+  /** Stream sequence of the aggregate's last event, 0 when it has none yet. */
+  readonly expectedSeq: number;
+  readonly events: readonly NewEvent[];
+  /** Event ids, one per event; deterministic ids make retries idempotent. */
+  readonly eventIds: readonly string[];
+  readonly now: number;
+  readonly correlationId?: string;
+  readonly causationId?: string;
+}
+
+/** A log record that could not be decoded; surfaced, never silently dropped. */
+export interface UndecodableEvent {
+  readonly seq: number;
+  readonly subject: string;
+  readonly type: string;
+  readonly time: number;
+  readonly error: string;
+}
+
+export type LogRecord = ({ ok: true; event: AnyStoredEvent } | { ok: false; bad: UndecodableEvent }) & {
+  /** Messages still pending after this one when it was delivered: 0 means "caught up". */
+  readonly pending: number;
+};
+
+export class EventLog {
+  private constructor(
+    readonly nc: NatsConnection,
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+  ) {}
+
+  static async open(nc: NatsConnection): Promise<EventLog> {
+    return new EventLog(nc, jetstream(nc), await jetstreamManager(nc));
+  }
+
+  /**
+   * Appends events to one aggregate, in order, each chained on the previous one's sequence.
+   * Returns the sequences. Fails with `conflict` (another writer), `log_full` or `unavailable`.
+   */
+  async append(opts: AppendOptions): Promise<number[]> {
+    const subject = subjects.events(opts.kind, opts.id);
+    const seqs: number[] = [];
+    let expected = opts.expectedSeq;
+    for (const [i, event] of opts.events.entries()) {
+      checkNewEvent(event);
+      const h = headers();
+      h.set(H.type, event.type);
+      h.set(H.version, String(eventRegistry[event.type].version));
+      h.set(H.time, String(opts.now));
+      if (opts.correlationId) h.set(H.correlation, opts.correlationId);
+      if (opts.causationId) h.set(H.causation, opts.causationId);
+      try {
+        const ack = await this.js.publish(subject, JSON.stringify(event.data), {
+          msgID: opts.eventIds[i],
+          headers: h,
+          expect: { lastSubjectSequence: expected },
+          timeout: 10_000,
+        });
+        expected = ack.seq;
+        seqs.push(ack.seq);
+      } catch (e) {
+        throw mapAppendError(e, subject, expected);
+      }
+    }
+    return seqs;
+  }
+
+  /** Sequence of the last event of one aggregate; 0 when it has none. */
+  async lastSeqOf(kind: AggregateKind, id: string): Promise<number> {
+    const m = await this.getLast(subjects.events(kind, id));
+    return m?.seq ?? 0;
+  }
+
+  /** The stream's last sequence (0 when empty). */
+  async lastSeq(): Promise<number> {
+    const info = await this.jsm.streams.info(EVENTS_STREAM);
+    return info.state.last_seq;
+  }
+
+  /**
+   * Loads one aggregate's events after `afterSeq` (for hydrating on top of a snapshot).
+   * Reads up to the aggregate's last sequence as of the call, so it always terminates.
+   */
+  async load(kind: AggregateKind, id: string, afterSeq = 0): Promise<{ records: LogRecord[]; lastSeq: number }> {
+    const subject = subjects.events(kind, id);
+    const last = await this.getLast(subject);
+    if (!last || last.seq <= afterSeq) return { records: [], lastSeq: last?.seq ?? afterSeq };
+    const records: LogRecord[] = [];
+    for await (const r of this.read({ fromSeq: afterSeq + 1, filter: subject, untilSeq: last.seq })) records.push(r);
+    return { records, lastSeq: last.seq };
+  }
+
+  /**
+   * Reads the log from `fromSeq` in order. Stops after `untilSeq` when given, otherwise follows
+   * new events until `signal` aborts. Survives reconnects (the ordered consumer resumes itself).
+   */
+  async *read(opts: { fromSeq: number; filter?: string; untilSeq?: number; signal?: AbortSignal }): AsyncGenerator<LogRecord> {
+    if (opts.untilSeq !== undefined && opts.untilSeq < opts.fromSeq) return;
+    const consumer = await this.js.consumers.get(EVENTS_STREAM, {
+      filter_subjects: opts.filter ?? subjects.allEvents,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: Math.max(1, opts.fromSeq),
+    });
+    const messages = await consumer.consume({ max_messages: 512 });
+    const stop = () => void messages.stop();
+    opts.signal?.addEventListener("abort", stop, { once: true });
+    try {
+      if (opts.signal?.aborted) return;
+      for await (const m of messages) {
+        yield decodeRecord(m);
+        if (opts.untilSeq !== undefined && m.seq >= opts.untilSeq) break;
+      }
+    } finally {
+      opts.signal?.removeEventListener("abort", stop);
+      messages.stop();
+    }
+  }
+
+  private async getLast(subject: string): Promise<StoredMsg | null> {
+    try {
+      return await this.jsm.streams.getMessage(EVENTS_STREAM, { last_by_subj: subject });
+    } catch (e) {
+      if (e instanceof JetStreamApiError && e.code === JetStreamApiCodes.NoMessageFound) return null;
+      throw e;
+    }
+  }
+}
+
+const headerTime = (h: MsgHdrs | undefined, fallback: number): number => {
+  const t = Number(h?.get(H.time));
+  return Number.isFinite(t) && t > 0 ? t : fallback;
+};
+
+/** Turns a raw log message into a typed event, or a visible decode failure. */
+export const decodeRecord = (m: JsMsg): LogRecord => {
+  const type = m.headers?.get(H.type) ?? "";
+  const time = headerTime(m.headers, Math.floor(m.info.timestampNanos ? Number(BigInt(m.info.timestampNanos) / 1_000_000n) : 0));
+  const where = parseEventSubject(m.subject);
+  try {
+    if (!where) throw new CairnError("internal", `not an event subject: ${m.subject}`);
+    const version = Number(m.headers?.get(H.version) ?? "NaN");
+    let json: unknown;
+    try {
+      json = m.json();
+    } catch {
+      throw new CairnError("internal", "payload is not JSON");
+    }
+    const data = decodeEventData(type, version, json);
+    const event = {
+      seq: m.seq,
+      type,
+      version,
+      id: m.headers?.get(H.msgId) ?? "",
+      kind: where.kind,
+      aggregateId: where.id,
+      time,
+      correlationId: m.headers?.get(H.correlation) || undefined,
+      causationId: m.headers?.get(H.causation) || undefined,
+      data,
+    } as AnyStoredEvent;
+    if (where.kind !== "session" && where.kind !== "run") throw new CairnError("internal", `unknown aggregate kind '${where.kind}'`);
+    return { ok: true, event, pending: m.info.pending };
+  } catch (e) {
+    return {
+      ok: false,
+      pending: m.info.pending,
+      bad: { seq: m.seq, subject: m.subject, type, time, error: e instanceof Error ? e.message : String(e) },
+    };
+  }
+};
+
+const mapAppendError = (e: unknown, subject: string, expected: number): CairnError => {
+  const msg = e instanceof Error ? e.message : String(e);
+  if (e instanceof JetStreamApiError && e.code === JetStreamApiCodes.StreamWrongLastSequence) {
+    return new CairnError("conflict", `another writer appended to ${subject} (expected last sequence ${expected})`);
+  }
+  if (/maximum bytes|insufficient resources|storage|resource limits/i.test(msg)) {
+    return new CairnError("log_full", `the event log is full; nothing was written (${msg}). Free disk space or raise the log limit.`);
+  }
+  if (/timeout|disconnect|closed|no responders|503/i.test(msg)) {
+    return new CairnError("unavailable", `could not append to ${subject}: NATS did not confirm the write (${msg})`);
+  }
+  return new CairnError("internal", `append to ${subject} failed: ${msg}`);
+};

@@ -1,0 +1,64 @@
+import { Kvm, type KV } from "@nats-io/kv";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { Schema } from "effect";
+import { decodeLenient } from "../schemas/index.ts";
+import { SNAPSHOT_BUCKET } from "./subjects.ts";
+
+/**
+ * Snapshots of long aggregates in a KV bucket: the state as of a log sequence plus the machine
+ * version that produced it. Hydrate = snapshot + events after its sequence. Snapshots are a cache:
+ * losing or refusing one only means replaying more events.
+ */
+
+export const Snapshot = Schema.Struct({
+  seq: Schema.Number,
+  machineVersion: Schema.Number,
+  state: Schema.Unknown,
+});
+export type Snapshot = typeof Snapshot.Type;
+
+export class SnapshotStore {
+  private constructor(private readonly kv: KV) {}
+
+  static async open(nc: NatsConnection): Promise<SnapshotStore> {
+    // History 1: only the newest snapshot matters; file storage so restarts hydrate fast.
+    const kv = await new Kvm(nc).create(SNAPSHOT_BUCKET, { history: 1, storage: "file" as never });
+    return new SnapshotStore(kv);
+  }
+
+  /** The snapshot of an aggregate, or null when none exists or it cannot be decoded. */
+  async get(kind: string, id: string): Promise<Snapshot | null> {
+    const e = await this.kv.get(`${kind}.${id}`);
+    if (!e || e.operation !== "PUT" || e.value.length === 0) return null;
+    try {
+      return decodeLenient(Snapshot, e.json(), "snapshot");
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Stores a snapshot compare-and-set, and only if it is newer than the stored one: two writers
+   * racing can never move a snapshot backwards.
+   */
+  async put(kind: string, id: string, snap: Snapshot): Promise<boolean> {
+    const key = `${kind}.${id}`;
+    const value = JSON.stringify(snap);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const current = await this.kv.get(key);
+      try {
+        if (!current || current.operation !== "PUT") {
+          await this.kv.create(key, value);
+          return true;
+        }
+        const stored = decodeLenient(Snapshot, current.json(), "snapshot");
+        if (stored.seq >= snap.seq) return false;
+        await this.kv.update(key, value, current.revision);
+        return true;
+      } catch (e) {
+        if (!/wrong last sequence|key exists/i.test(String((e as Error).message))) throw e;
+      }
+    }
+    return false;
+  }
+}

@@ -1,0 +1,80 @@
+import {
+  DiscardPolicy,
+  RetentionPolicy,
+  StorageType,
+  jetstreamManager,
+  type JetStreamManager,
+  type StreamConfig,
+} from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { EVENTS_STREAM, LIVE_STREAM, subjects } from "./subjects.ts";
+
+const NS_PER_MS = 1_000_000;
+const GiB = 1024 ** 3;
+
+export interface StreamLimits {
+  /** Bytes the event log may use before appends fail loudly (discard new). */
+  eventLogMaxBytes: number;
+  /** How long live notifications (token deltas) are kept for resuming clients. */
+  liveMaxAgeMs: number;
+}
+
+export const defaultStreamLimits: StreamLimits = {
+  eventLogMaxBytes: 8 * GiB,
+  liveMaxAgeMs: 15 * 60_000,
+};
+
+/** The event log: append-only (deny delete and purge), and a full log refuses writes, never drops. */
+export const eventLogConfig = (limits: StreamLimits): Partial<StreamConfig> => ({
+  name: EVENTS_STREAM,
+  subjects: [subjects.allEvents],
+  storage: StorageType.File,
+  retention: RetentionPolicy.Limits,
+  discard: DiscardPolicy.New,
+  max_bytes: limits.eventLogMaxBytes,
+  max_msgs: -1,
+  max_age: 0,
+  deny_delete: true,
+  deny_purge: true,
+  allow_rollup_hdrs: false,
+  duplicate_window: 2 * 60_000 * NS_PER_MS,
+  num_replicas: 1,
+});
+
+/**
+ * Live notifications, aged out; losing them loses nothing (clients re-query). File storage anyway,
+ * so the deltas of a run cut off by a crash survive a nats-server restart and become its partial
+ * text when the run is marked interrupted.
+ */
+export const liveStreamConfig = (limits: StreamLimits): Partial<StreamConfig> => ({
+  name: LIVE_STREAM,
+  subjects: [subjects.allLive],
+  storage: StorageType.File,
+  retention: RetentionPolicy.Limits,
+  discard: DiscardPolicy.Old,
+  max_age: limits.liveMaxAgeMs * NS_PER_MS,
+  max_bytes: 256 * 1024 * 1024,
+  num_replicas: 1,
+});
+
+async function ensureStream(jsm: JetStreamManager, cfg: Partial<StreamConfig>): Promise<void> {
+  try {
+    const info = await jsm.streams.info(cfg.name!);
+    // Keep limits in step with configuration; subjects and storage type never change in place.
+    const wanted = { ...info.config, ...cfg } as StreamConfig;
+    if (JSON.stringify(wanted) !== JSON.stringify(info.config)) await jsm.streams.update(cfg.name!, wanted);
+  } catch (e) {
+    if (!/stream not found/i.test(String((e as Error).message))) throw e;
+    await jsm.streams.add(cfg as StreamConfig);
+  }
+}
+
+/** Creates (or updates the limits of) the event log and the live stream. Idempotent. */
+export async function ensureStreams(
+  nc: NatsConnection,
+  limits: StreamLimits = defaultStreamLimits,
+): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  await ensureStream(jsm, eventLogConfig(limits));
+  await ensureStream(jsm, liveStreamConfig(limits));
+}

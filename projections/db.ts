@@ -1,0 +1,69 @@
+import Database from "better-sqlite3";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+
+export type Db = Database.Database;
+
+/**
+ * The read-model schema. Everything here is derived from the log and may be deleted at any time;
+ * a schema change bumps SCHEMA_VERSION, which makes the projector rebuild from sequence 1.
+ */
+export const SCHEMA_VERSION = 1;
+
+const DDL = `
+CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+  key TEXT PRIMARY KEY, title TEXT NOT NULL, model TEXT, created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL, message_count INTEGER NOT NULL DEFAULT 0, active_run_id TEXT,
+  first_user_text TEXT
+);
+CREATE INDEX IF NOT EXISTS sessions_recent ON sessions(updated_at DESC);
+CREATE INDEX IF NOT EXISTS sessions_active ON sessions(active_run_id) WHERE active_run_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS messages (
+  id TEXT NOT NULL, session_key TEXT NOT NULL, seq INTEGER NOT NULL, role TEXT NOT NULL,
+  text TEXT NOT NULL, status TEXT NOT NULL, run_id TEXT, at INTEGER NOT NULL, error TEXT,
+  PRIMARY KEY (session_key, id)
+);
+CREATE INDEX IF NOT EXISTS messages_by_session ON messages(session_key, seq);
+CREATE TABLE IF NOT EXISTS runs (
+  run_id TEXT PRIMARY KEY, session_key TEXT NOT NULL, model TEXT NOT NULL, status TEXT NOT NULL,
+  started_at INTEGER NOT NULL, ended_at INTEGER, input_tokens INTEGER, output_tokens INTEGER,
+  finish_reason TEXT, error TEXT
+);
+CREATE INDEX IF NOT EXISTS runs_by_session ON runs(session_key, started_at);
+CREATE TABLE IF NOT EXISTS audit (
+  seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, kind TEXT NOT NULL, aggregate_id TEXT NOT NULL,
+  type TEXT NOT NULL, event_id TEXT NOT NULL, correlation_id TEXT, causation_id TEXT,
+  summary TEXT NOT NULL, data TEXT, error TEXT
+);
+CREATE INDEX IF NOT EXISTS audit_by_aggregate ON audit(kind, aggregate_id, seq);
+`;
+
+/** Opens (creating if needed) a projection database in WAL mode. */
+export function openDb(file: string): { db: Db; fresh: boolean } {
+  mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file);
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = NORMAL");
+  db.pragma("foreign_keys = ON");
+  const version = db.pragma("user_version", { simple: true }) as number;
+  let fresh = false;
+  if (version !== SCHEMA_VERSION) {
+    // An older layout is simply dropped: the log rebuilds it.
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type='table'").all() as { name: string }[];
+    db.transaction(() => {
+      for (const t of tables) db.exec(`DROP TABLE IF EXISTS "${t.name}"`);
+      db.exec(DDL);
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    })();
+    fresh = true;
+  }
+  return { db, fresh };
+}
+
+export const getCheckpoint = (db: Db, name: string): number =>
+  (db.prepare("SELECT seq FROM checkpoints WHERE name = ?").get(name) as { seq: number } | undefined)?.seq ?? 0;
+
+export const setCheckpoint = (db: Db, name: string, seq: number): void => {
+  db.prepare("INSERT INTO checkpoints(name, seq) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET seq = excluded.seq").run(name, seq);
+};

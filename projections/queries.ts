@@ -1,0 +1,80 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import { serve, subjects } from "../bus/index.ts";
+import {
+  CairnError,
+  GetHistory,
+  ListSessions,
+  decodeOrFail,
+  type GetHistoryResult,
+  type HistoryMessage,
+  type SessionSummary,
+} from "../schemas/index.ts";
+import type { Db } from "./db.ts";
+
+interface SessionRow {
+  key: string;
+  title: string;
+  model: string | null;
+  created_at: number;
+  updated_at: number;
+  message_count: number;
+  active_run_id: string | null;
+  first_user_text: string | null;
+}
+
+const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+
+/** A session's display title: its own, else its first message, else a placeholder. */
+const toSummary = (r: SessionRow): SessionSummary => ({
+  key: r.key,
+  title: r.title || (r.first_user_text ? clip(r.first_user_text.replace(/\s+/g, " ").trim(), 60) : "New chat"),
+  model: r.model,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+  messageCount: r.message_count,
+  activeRunId: r.active_run_id,
+});
+
+/** Read-side queries over the projection database. Recency-ordered and bounded by default. */
+export const queries = (getDb: () => Db) => ({
+  listSessions: (limit = 100): SessionSummary[] =>
+    (getDb().prepare("SELECT * FROM sessions ORDER BY updated_at DESC, key LIMIT ?").all(limit) as SessionRow[]).map(toSummary),
+
+  activeSessionKeys: (): string[] =>
+    (getDb().prepare("SELECT key FROM sessions WHERE active_run_id IS NOT NULL").all() as { key: string }[]).map((r) => r.key),
+
+  history: (sessionKey: string, limit = 200, checkpoint = 0): GetHistoryResult => {
+    const db = getDb();
+    const row = db.prepare("SELECT * FROM sessions WHERE key = ?").get(sessionKey) as SessionRow | undefined;
+    if (!row) throw new CairnError("session_not_found", `no session '${sessionKey}'`);
+    const rows = db
+      .prepare("SELECT * FROM (SELECT * FROM messages WHERE session_key = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq ASC")
+      .all(sessionKey, limit) as Array<{ id: string; role: "user" | "assistant"; text: string; status: HistoryMessage["status"]; run_id: string | null; at: number; error: string | null }>;
+    const run = row.active_run_id
+      ? (db.prepare("SELECT run_id, started_at, model FROM runs WHERE run_id = ?").get(row.active_run_id) as
+          | { run_id: string; started_at: number; model: string }
+          | undefined)
+      : undefined;
+    return {
+      session: toSummary(row),
+      messages: rows.map((m) => ({ id: m.id, role: m.role, text: m.text, status: m.status, runId: m.run_id, at: m.at, error: m.error ? JSON.parse(m.error) : null })),
+      activeRun: run ? { runId: run.run_id, startedAt: run.started_at, model: run.model } : null,
+      checkpoint,
+    };
+  },
+});
+
+export type Queries = ReturnType<typeof queries>;
+
+/** Answers `q.sessions.list`, `q.sessions.active` and `q.messages.history` over NATS. */
+export const serveQueries = (nc: NatsConnection, q: Queries, checkpoint: () => number) => [
+  serve(nc, subjects.query("sessions", "list"), (p) => {
+    const params = decodeOrFail(ListSessions, p, "sessions.list params");
+    return { sessions: q.listSessions(params.limit) };
+  }),
+  serve(nc, subjects.query("sessions", "active"), () => ({ keys: q.activeSessionKeys() })),
+  serve(nc, subjects.query("messages", "history"), (p) => {
+    const params = decodeOrFail(GetHistory, p, "chat.history params");
+    return q.history(params.sessionKey, params.limit, checkpoint());
+  }),
+];

@@ -1,0 +1,37 @@
+import { existsSync, renameSync, rmSync } from "node:fs";
+import type { EventLog } from "../bus/index.ts";
+import { openDb, type Db } from "./db.ts";
+import { Projector } from "./projector.ts";
+
+const sidecars = (file: string) => [`${file}-wal`, `${file}-shm`];
+
+/**
+ * Rebuilds every read model from sequence 1 into a fresh file next to `file`. The live database
+ * keeps serving meanwhile, and a crash mid-rebuild leaves it untouched. Install the result with
+ * `installRebuilt` once the old database is closed.
+ */
+export async function buildFresh(
+  file: string,
+  log: EventLog,
+  onProgress?: (applied: number, total: number) => void,
+): Promise<{ tmp: string; events: number; ms: number }> {
+  const started = performance.now();
+  const tmp = `${file}.rebuild`;
+  for (const f of [tmp, ...sidecars(tmp)]) rmSync(f, { force: true });
+  const projector = new Projector(openDb(tmp).db, { log });
+  const total = await log.lastSeq();
+  onProgress?.(0, total);
+  await projector.catchUp(total, (seq) => onProgress?.(seq, total));
+  // Fold the WAL into the main file so one rename moves a complete database.
+  projector.db.pragma("wal_checkpoint(TRUNCATE)");
+  projector.db.close();
+  return { tmp, events: total, ms: performance.now() - started };
+}
+
+/** Moves a rebuilt database over `file` (whose connection must be closed) and opens it. */
+export function installRebuilt(file: string, tmp: string): Db {
+  for (const f of sidecars(file)) if (existsSync(f)) rmSync(f, { force: true });
+  for (const f of sidecars(tmp)) if (existsSync(f)) rmSync(f, { force: true });
+  renameSync(tmp, file);
+  return openDb(file).db;
+}

@@ -1,0 +1,40 @@
+import type { Projection } from "./projection.ts";
+
+/** One row per session: the sidebar and `q.sessions.list`. */
+export const sessionsProjection: Projection = {
+  name: "sessions",
+  bind: (db) => {
+    const insert = db.prepare(
+      "INSERT OR IGNORE INTO sessions(key, title, model, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+    );
+    const userMessage = db.prepare(
+      `UPDATE sessions SET updated_at = ?, message_count = message_count + 1, active_run_id = ?,
+       first_user_text = COALESCE(first_user_text, ?) WHERE key = ?`,
+    );
+    const runEnded = db.prepare(
+      "UPDATE sessions SET updated_at = ?, message_count = message_count + 1, active_run_id = NULL WHERE key = ?",
+    );
+    const renamed = db.prepare("UPDATE sessions SET title = ?, updated_at = ? WHERE key = ?");
+    return (r, touched) => {
+      if (!r.ok || r.event.kind !== "session") return;
+      const e = r.event;
+      const key = e.aggregateId;
+      switch (e.type) {
+        case "session.created":
+          insert.run(key, e.data.title, e.data.model, e.time, e.time);
+          break;
+        case "session.user_message":
+          userMessage.run(e.time, e.data.runId, e.data.text.slice(0, 200), key);
+          break;
+        case "session.run_ended":
+          runEnded.run(e.time, key);
+          break;
+        case "session.renamed":
+          renamed.run(e.data.title, e.time, key);
+          break;
+      }
+      touched.sessionList = true;
+      touched.sessions.add(key);
+    };
+  },
+};

@@ -1,0 +1,28 @@
+import type { AnyStoredEvent } from "../schemas/index.ts";
+
+const clip = (s: string, n = 60) => {
+  const one = s.replace(/\s+/g, " ").trim();
+  return one.length > n ? `${one.slice(0, n - 1)}…` : one;
+};
+
+/** A one-line human summary of an event (audit table, `cairn events tail`). */
+export const summarizeEvent = (e: AnyStoredEvent): string => {
+  switch (e.type) {
+    case "session.created":
+      return `created${e.data.title ? ` "${clip(e.data.title, 40)}"` : ""}${e.data.model ? ` model=${e.data.model}` : ""}`;
+    case "session.user_message":
+      return `user: ${clip(e.data.text)} (run ${e.data.runId})`;
+    case "session.run_ended":
+      return `run ${e.data.runId} ${e.data.status}: ${clip(e.data.text) || "(no text)"}${e.data.error ? ` [${e.data.error.code}]` : ""}`;
+    case "session.renamed":
+      return `renamed "${clip(e.data.title, 40)}"`;
+    case "run.started":
+      return `started model=${e.data.model} session=${e.data.sessionKey}`;
+    case "run.completed":
+      return `completed ${e.data.text.length} chars${e.data.usage ? ` tokens in=${e.data.usage.inputTokens} out=${e.data.usage.outputTokens}` : ""} finish=${e.data.finishReason}`;
+    case "run.failed":
+      return `failed [${e.data.error.code}] ${clip(e.data.error.message)}`;
+    case "run.interrupted":
+      return `interrupted: ${clip(e.data.reason)} (${e.data.partialText.length} chars kept)`;
+  }
+};
