@@ -115,8 +115,12 @@ export class EventLog {
     return m?.seq ?? 0;
   }
 
-  /** The stream's last sequence (0 when empty). */
-  async lastSeq(): Promise<number> {
+  /**
+   * The log's last sequence (0 when empty), or the last one among subjects matching `filter`
+   * (wildcards allowed: nats-server 2.9 answers last-by-subject for them too).
+   */
+  async lastSeq(filter?: string): Promise<number> {
+    if (filter) return (await this.getLast(filter))?.seq ?? 0;
     const info = await this.jsm.streams.info(EVENTS_STREAM);
     return info.state.last_seq;
   }

@@ -29,6 +29,9 @@ export const subjects = {
   query: (view: string, verb: string) => `q.${token(view)}.${token(verb)}`,
   allQueries: "q.>",
 
+  /** Operations on the gateway itself (projection rebuild), request/reply. */
+  admin: (area: string, verb: string) => `admin.${token(area)}.${token(verb)}`,
+
   /** Short-lived notifications (token deltas, "session updated"); a stream with a max age. */
   allLive: "live.>",
   liveSession: (key: string) => `live.session.${token(key)}`,

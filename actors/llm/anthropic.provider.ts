@@ -1,0 +1,145 @@
+import Anthropic from "@anthropic-ai/sdk";
+import type { RawMessageStreamEvent } from "@anthropic-ai/sdk/resources/messages";
+import type { Usage } from "../../schemas/events/run.events.ts";
+import { CairnError } from "../../schemas/errors.ts";
+import {
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_TIMEOUT_MS,
+  type LlmProvider,
+  type ProviderOptions,
+  type StreamChunk,
+  type StreamRequest,
+} from "./provider.ts";
+import { displayUrl, toCairnError, type ProviderFailure } from "./provider.errors.ts";
+import { guardStream, StreamReadError } from "./stream.guard.ts";
+
+export const ANTHROPIC_DEFAULT_BASE_URL = "https://api.anthropic.com";
+/** The Messages API requires max_tokens; this is used when the request does not say. */
+export const ANTHROPIC_DEFAULT_MAX_TOKENS = 8192;
+
+/** Anthropic stop reasons in the OpenAI vocabulary `StreamChunk.finishReason` uses. */
+const FINISH_REASONS: Record<string, string> = {
+  end_turn: "stop",
+  stop_sequence: "stop",
+  max_tokens: "length",
+  tool_use: "tool_calls",
+  refusal: "content_filter",
+};
+
+/**
+ * Anthropic Messages API, streamed through the official SDK's raw event stream (`create` with
+ * `stream: true`; the `messages.stream()` helper would accumulate a second copy of the reply).
+ */
+export function createAnthropicProvider(opts: ProviderOptions): LlmProvider {
+  const baseURL = opts.baseURL ?? ANTHROPIC_DEFAULT_BASE_URL;
+  const client = new Anthropic({
+    // Passing the key in code stops the SDK reading ANTHROPIC_AUTH_TOKEN or a credentials profile.
+    apiKey: opts.apiKey,
+    baseURL,
+    maxRetries: 0, // retries and fallbacks are the run layer's policy
+    timeout: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    ...(opts.fetch ? { fetch: opts.fetch } : {}),
+  });
+  const keyVariable = opts.keyVariable ?? "ANTHROPIC_API_KEY";
+  const idleTimeoutMs = opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  const shownURL = displayUrl(baseURL);
+
+  async function* stream(req: StreamRequest): AsyncGenerator<StreamChunk> {
+    const ctx = { providerId: "anthropic", baseURL: shownURL, keyVariable, model: req.model, apiKey: opts.apiKey, receivedChars: 0 };
+    const events = guardStream<RawMessageStreamEvent>(
+      (signal) =>
+        client.messages.create(
+          {
+            model: req.model,
+            max_tokens: req.maxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS,
+            ...(req.system ? { system: req.system } : {}),
+            messages: req.messages.map((m) => ({ role: m.role, content: m.text })),
+            stream: true,
+          },
+          { signal },
+        ),
+      {
+        ...(req.signal ? { signal: req.signal } : {}),
+        idleTimeoutMs,
+        onIdle: () =>
+          new CairnError(
+            "provider_unreachable",
+            `anthropic at ${shownURL} sent nothing for ${Math.round(idleTimeoutMs / 1000)} s mid-reply; gave up`,
+            { provider: "anthropic", baseURL: shownURL },
+          ),
+      },
+    );
+    let stopReason: string | null = null;
+    let stopped = false;
+    let inputTokens: number | null = null;
+    let outputTokens: number | null = null;
+    try {
+      for await (const ev of events) {
+        switch (ev.type) {
+          case "message_start": {
+            const u = ev.message.usage;
+            // Anthropic counts cached prompt tokens separately; the prompt's size is the sum.
+            inputTokens = u.input_tokens + (u.cache_creation_input_tokens ?? 0) + (u.cache_read_input_tokens ?? 0);
+            outputTokens = u.output_tokens;
+            break;
+          }
+          case "content_block_delta":
+            // Only text reaches the user for now; thinking and tool-input deltas come with tools.
+            if (ev.delta.type === "text_delta" && ev.delta.text) {
+              ctx.receivedChars += ev.delta.text.length;
+              yield { type: "delta", text: ev.delta.text };
+            }
+            break;
+          case "message_delta": {
+            if (ev.delta.stop_reason) stopReason = ev.delta.stop_reason;
+            // message_delta counts are cumulative, so they replace the message_start ones.
+            const u = ev.usage;
+            if (typeof u.output_tokens === "number") outputTokens = u.output_tokens;
+            if (typeof u.input_tokens === "number")
+              inputTokens = u.input_tokens + (u.cache_creation_input_tokens ?? 0) + (u.cache_read_input_tokens ?? 0);
+            break;
+          }
+          case "message_stop":
+            stopped = true;
+            break;
+        }
+      }
+    } catch (e) {
+      if (e instanceof CairnError) throw e;
+      // A break after message_stop lost nothing; anything earlier is an incomplete reply.
+      if (!(stopped && e instanceof StreamReadError && !(e.cause instanceof Anthropic.APIError))) {
+        throw toCairnError(classify(e), ctx);
+      }
+    }
+    if (!stopped) throw toCairnError({ kind: "cut-off" }, ctx);
+    const usage: Usage | null =
+      inputTokens === null || outputTokens === null ? null : { inputTokens, outputTokens };
+    const raw = stopReason ?? "end_turn";
+    yield { type: "done", usage, finishReason: FINISH_REASONS[raw] ?? raw };
+  }
+
+  return { id: "anthropic", stream };
+}
+
+function classify(e: unknown): ProviderFailure {
+  if (e instanceof StreamReadError) {
+    const cause = e.cause;
+    // `event: error` (e.g. overloaded_error mid-reply) arrives as an APIError without a status.
+    if (cause instanceof Anthropic.APIError) {
+      return { kind: "stream-error", message: providerMessage(cause), ...(cause.type ? { type: cause.type } : {}) };
+    }
+    if (cause instanceof SyntaxError) return { kind: "malformed", cause };
+    return { kind: "cut-off", cause };
+  }
+  if (e instanceof Anthropic.APIConnectionError)
+    return { kind: "connection", cause: e.cause ?? e, timedOut: e instanceof Anthropic.APIConnectionTimeoutError };
+  if (e instanceof Anthropic.APIError && typeof e.status === "number") {
+    return { kind: "status", status: e.status, headers: e.headers, message: providerMessage(e) };
+  }
+  return { kind: "unexpected", cause: e };
+}
+
+/** The provider's own words: the SDK's message is "404 {whole JSON body}". */
+function providerMessage(e: InstanceType<typeof Anthropic.APIError>): string {
+  return e.apiMessage ?? e.message;
+}

@@ -1,0 +1,127 @@
+import OpenAI from "openai";
+import type { ChatCompletionChunk, ChatCompletionMessageParam } from "openai/resources/chat/completions";
+import type { Usage } from "../../schemas/events/run.events.ts";
+import { CairnError } from "../../schemas/errors.ts";
+import {
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_TIMEOUT_MS,
+  type LlmProvider,
+  type ProviderOptions,
+  type StreamChunk,
+  type StreamRequest,
+} from "./provider.ts";
+import { displayUrl, toCairnError, type ProviderFailure } from "./provider.errors.ts";
+import { guardStream, StreamReadError } from "./stream.guard.ts";
+
+export const OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1";
+
+/**
+ * OpenAI Chat Completions (and the many servers that speak it: vLLM, llama.cpp, Ollama, ...),
+ * streamed through the official SDK.
+ */
+export function createOpenAiProvider(opts: ProviderOptions): LlmProvider {
+  const baseURL = opts.baseURL ?? OPENAI_DEFAULT_BASE_URL;
+  const client = new OpenAI({
+    apiKey: opts.apiKey,
+    baseURL,
+    // Explicit nulls: otherwise the SDK reads OPENAI_ORG_ID / OPENAI_PROJECT_ID from process.env.
+    organization: null,
+    project: null,
+    webhookSecret: null,
+    // Retries and fallbacks are a policy of the run layer, which knows what was already streamed.
+    maxRetries: 0,
+    timeout: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    ...(opts.fetch ? { fetch: opts.fetch } : {}),
+  });
+  const keyVariable = opts.keyVariable ?? "OPENAI_API_KEY";
+  const idleTimeoutMs = opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  const shownURL = displayUrl(baseURL);
+
+  async function* stream(req: StreamRequest): AsyncGenerator<StreamChunk> {
+    const ctx = { providerId: "openai", baseURL: shownURL, keyVariable, model: req.model, apiKey: opts.apiKey, receivedChars: 0 };
+    const messages: ChatCompletionMessageParam[] = [
+      ...(req.system ? [{ role: "system" as const, content: req.system }] : []),
+      ...req.messages.map((m) => ({ role: m.role, content: m.text })),
+    ];
+    const chunks = guardStream<ChatCompletionChunk>(
+      (signal) =>
+        client.chat.completions.create(
+          {
+            model: req.model,
+            messages,
+            stream: true,
+            stream_options: { include_usage: true },
+            // max_tokens is deprecated and refused by reasoning models; this is its successor.
+            ...(req.maxTokens !== undefined ? { max_completion_tokens: req.maxTokens } : {}),
+          },
+          { signal },
+        ),
+      {
+        ...(req.signal ? { signal: req.signal } : {}),
+        idleTimeoutMs,
+        onIdle: () =>
+          new CairnError(
+            "provider_unreachable",
+            `openai at ${shownURL} sent nothing for ${Math.round(idleTimeoutMs / 1000)} s mid-reply; gave up`,
+            { provider: "openai", baseURL: shownURL },
+          ),
+      },
+    );
+    let finishReason: string | null = null;
+    let usage: Usage | null = null;
+    try {
+      for await (const chunk of chunks) {
+        // With include_usage the usage arrives in a last chunk with no choices; some compatible
+        // servers put it on the finish chunk instead. Take it wherever it is.
+        if (chunk.usage) usage = { inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens };
+        const choice = chunk.choices?.[0];
+        if (!choice) continue;
+        // A refusal is still the model's answer to the user: show it like text.
+        const text = (choice.delta?.content ?? "") + (choice.delta?.refusal ?? "");
+        if (text) {
+          ctx.receivedChars += text.length;
+          yield { type: "delta", text };
+        }
+        if (choice.finish_reason) finishReason = choice.finish_reason;
+      }
+    } catch (e) {
+      if (e instanceof CairnError) throw e;
+      // A break after the finish chunk (before usage / [DONE]) lost nothing the user can see.
+      if (!(finishReason !== null && e instanceof StreamReadError && !(e.cause instanceof OpenAI.APIError))) {
+        throw toCairnError(classify(e), ctx);
+      }
+    }
+    if (finishReason === null) throw toCairnError({ kind: "cut-off" }, ctx);
+    yield { type: "done", usage, finishReason };
+  }
+
+  return { id: "openai", stream };
+}
+
+function classify(e: unknown): ProviderFailure {
+  if (e instanceof StreamReadError) {
+    const cause = e.cause;
+    // The SDK turns a `data: {"error": ...}` event into an APIError without a status.
+    if (cause instanceof OpenAI.APIError) return { kind: "stream-error", message: providerMessage(cause) };
+    if (cause instanceof SyntaxError) return { kind: "malformed", cause };
+    return { kind: "cut-off", cause };
+  }
+  if (e instanceof OpenAI.APIConnectionError)
+    return { kind: "connection", cause: e.cause ?? e, timedOut: e instanceof OpenAI.APIConnectionTimeoutError };
+  if (e instanceof OpenAI.APIError && typeof e.status === "number") {
+    return {
+      kind: "status",
+      status: e.status,
+      headers: e.headers,
+      message: providerMessage(e),
+      ...(typeof e.code === "string" ? { code: e.code } : {}),
+    };
+  }
+  return { kind: "unexpected", cause: e };
+}
+
+/** The provider's own words, without the SDK's "404 " prefix. */
+function providerMessage(e: InstanceType<typeof OpenAI.APIError>): string {
+  const body = e.error as { message?: unknown } | undefined;
+  return typeof body?.message === "string" ? body.message : e.message;
+}

@@ -1,0 +1,43 @@
+import { toWireError } from "../../schemas/index.ts";
+import { jsonReply, type HttpReply } from "./http.util.ts";
+import { fetchStatus, type BusDeps } from "./ws.methods.ts";
+
+/**
+ * `GET /health`: ok when the bus is connected and the projections answer `q.status.get` quickly.
+ * 503 when degraded, so a load balancer or `systemd` watchdog can act on the status code alone.
+ */
+
+/** Short on purpose: a health probe that hangs is worse than one that says "degraded". */
+export const HEALTH_TIMEOUT_MS = 1_500;
+
+export interface HealthDeps {
+  bus: BusDeps;
+  version: string;
+  natsServerVersion: () => string | null;
+}
+
+/**
+ * `detailed` is false for unauthenticated non-local callers: they learn only ok/degraded, nothing
+ * about versions, lag or why.
+ */
+export const healthReply = async (deps: HealthDeps, detailed: boolean): Promise<HttpReply> => {
+  const nats = { connected: deps.bus.isBusUp(), version: deps.natsServerVersion() };
+  let projections: { checkpoint: number; logLastSeq: number; lag: number } | null = null;
+  let reason: string | undefined;
+  try {
+    const status = await fetchStatus(deps.bus, HEALTH_TIMEOUT_MS);
+    projections = {
+      checkpoint: status.projections.checkpoint,
+      logLastSeq: status.projections.logLastSeq,
+      lag: status.projections.lag,
+    };
+  } catch (e) {
+    const w = toWireError(e);
+    reason = `${w.code}: ${w.message}`;
+  }
+  const ok = reason === undefined;
+  const status = ok ? "ok" : "degraded";
+  const code = ok ? 200 : 503;
+  if (!detailed) return jsonReply(code, { status });
+  return jsonReply(code, ok ? { status, version: deps.version, nats, projections } : { status, reason, version: deps.version, nats, projections });
+};

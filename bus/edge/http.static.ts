@@ -1,0 +1,113 @@
+import { readFile, realpath, stat } from "node:fs/promises";
+import { extname, join, posix, resolve, sep } from "node:path";
+import type { HttpReply } from "./http.util.ts";
+
+/**
+ * Serves the built UI (`ui/dist`). Unknown page paths fall back to `index.html` (the SPA routes on
+ * the client); missing files with an extension stay 404 so a broken asset link is visible.
+ */
+
+const TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".json": "application/json; charset=utf-8",
+  ".map": "application/json; charset=utf-8",
+  ".webmanifest": "application/manifest+json",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".jpg": "image/jpeg",
+  ".jpeg": "image/jpeg",
+  ".gif": "image/gif",
+  ".webp": "image/webp",
+  ".avif": "image/avif",
+  ".ico": "image/x-icon",
+  ".woff": "font/woff",
+  ".woff2": "font/woff2",
+  ".ttf": "font/ttf",
+  ".wasm": "application/wasm",
+  ".txt": "text/plain; charset=utf-8",
+};
+
+export const contentType = (path: string): string => TYPES[extname(path).toLowerCase()] ?? "application/octet-stream";
+
+export type StaticTarget = { kind: "file"; rel: string } | { kind: "bad"; reason: string };
+
+/**
+ * Maps a raw request path to a path relative to the UI root, or refuses it. Pure. Refuses any `..`
+ * segment after percent-decoding (so `%2e%2e` too), backslashes, NUL and dotfiles, instead of
+ * normalizing them away: a request that tries to climb out is an attack, not a typo.
+ */
+export const staticTarget = (rawPath: string): StaticTarget => {
+  let path: string;
+  try {
+    path = decodeURIComponent(rawPath);
+  } catch {
+    return { kind: "bad", reason: "malformed percent-encoding" };
+  }
+  if (!path.startsWith("/") || path.includes("\0") || path.includes("\\")) return { kind: "bad", reason: "invalid path" };
+  const segments = path.split("/");
+  if (segments.some((s) => s === "..")) return { kind: "bad", reason: "path traversal" };
+  if (segments.some((s) => s.startsWith(".") && s !== ".")) return { kind: "bad", reason: "hidden file" };
+  const rel = posix.normalize(path).replace(/^\/+/, "");
+  return { kind: "file", rel: rel === "" ? "index.html" : rel };
+};
+
+const notBuiltPage = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>cairn</title></head>
+<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 4rem auto;">
+<h1>cairn is running</h1>
+<p>The web UI is not built. Run <code>npm run build:ui</code>, then reload this page.</p>
+<p>The gateway itself works: see <a href="/health">/health</a>.</p>
+</body></html>
+`;
+
+const text = (status: number, body: string): HttpReply => ({
+  status,
+  headers: { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" },
+  body,
+});
+
+/** A regular file inside `root` (symlinks resolved), or undefined. */
+const fileInside = async (root: string, rel: string): Promise<string | undefined> => {
+  try {
+    const real = await realpath(join(root, rel));
+    if (!real.startsWith(root + sep)) return undefined;
+    return (await stat(real)).isFile() ? real : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+const cacheControl = (rel: string): string =>
+  // Vite puts content-hashed names under assets/: they never change, so cache them forever.
+  rel.startsWith("assets/") ? "public, max-age=31536000, immutable" : "no-cache";
+
+/** Answers `GET <rawPath>` from `uiDir`. */
+export const serveStatic = async (uiDir: string, rawPath: string): Promise<HttpReply> => {
+  const target = staticTarget(rawPath);
+  if (target.kind === "bad") return text(400, `bad request: ${target.reason}\n`);
+  let root: string;
+  try {
+    root = await realpath(resolve(uiDir));
+  } catch {
+    root = resolve(uiDir);
+  }
+  const index = await fileInside(root, "index.html");
+  if (!index) {
+    if (extname(target.rel) !== "" && target.rel !== "index.html") return text(404, "not found\n");
+    return { status: 200, headers: { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" }, body: notBuiltPage };
+  }
+  const file = await fileInside(root, target.rel);
+  if (file) {
+    const body = await readFile(file);
+    return { status: 200, headers: { "Content-Type": contentType(file), "Cache-Control": cacheControl(target.rel) }, body };
+  }
+  if (extname(target.rel) !== "" || target.rel.startsWith("api/")) return text(404, "not found\n");
+  return {
+    status: 200,
+    headers: { "Content-Type": TYPES[".html"], "Cache-Control": "no-cache" },
+    body: await readFile(index),
+  };
+};

@@ -1,0 +1,150 @@
+import {
+  CairnError,
+  PROTOCOL_VERSION,
+  decodeOrFail,
+  methodParams,
+  toWireError,
+  type Method,
+  type WireError,
+} from "../../schemas/index.ts";
+import { tokensEqual } from "./auth.ts";
+import type { EdgeMetrics } from "./metrics.ts";
+import type { RateLimiter } from "./rate-limit.ts";
+import { callMethod, fetchStatus, type BusDeps, type MethodResult } from "./ws.methods.ts";
+import { decodeFrame, encodeError, encodeEvent, encodeOk } from "./ws.protocol.ts";
+import { LiveSubscriptions } from "./ws.subscriptions.ts";
+
+/**
+ * One WebSocket client's protocol state, independent of uWS: frames in, frames out through `send`.
+ * States: new → connected (after a successful `connect`) → disposed (socket closed).
+ */
+
+/** Close code for a failed login (policy violation). */
+export const CLOSE_UNAUTHORIZED = 1008;
+
+export interface ConnectionDeps {
+  bus: BusDeps;
+  version: string;
+  /** Local clients (loopback, not proxied) need no token. */
+  local: boolean;
+  authToken: string | undefined;
+  limiter: RateLimiter;
+  metrics: EdgeMetrics;
+  /** Sends a text frame; must be a no-op once the socket is gone. */
+  send: (text: string) => void;
+  close: (code: number, reason: string) => void;
+  log: (line: string) => void;
+}
+
+export class WsConnection {
+  private connected = false;
+  private connecting = false;
+  private disposed = false;
+  readonly subs: LiveSubscriptions;
+
+  constructor(private readonly deps: ConnectionDeps) {
+    this.subs = new LiveSubscriptions({
+      nc: deps.bus.nc,
+      push: (event, payload, seq) => {
+        deps.metrics.liveForwarded++;
+        this.emit(encodeEvent(event, payload, seq));
+      },
+      onSkipped: () => deps.metrics.liveSkipped++,
+      onCountChange: (d) => (deps.metrics.subscriptions += d),
+      log: deps.log,
+    });
+  }
+
+  /** Handles one incoming frame. Synchronous up to the first await, as uWS requires for its buffer. */
+  onFrame(data: ArrayBuffer, isBinary: boolean): void {
+    this.deps.metrics.bytesIn += data.byteLength;
+    const frame = decodeFrame(data, isBinary);
+    if (!frame.ok) {
+      this.deps.metrics.rejected(frame.error.code);
+      return this.emit(encodeError(frame.id, frame.error));
+    }
+    const { id, method, params } = frame.req;
+    if (!this.deps.limiter.take()) {
+      return this.fail(id, method, { code: "rate_limited", message: "too many requests; slow down" });
+    }
+    if (method !== "connect" && !this.connected) {
+      return this.fail(id, method, { code: "not_connected", message: "the first request must be connect" });
+    }
+    let decoded: unknown;
+    try {
+      decoded = decodeOrFail(methodParams[method], params ?? {}, `${method} params`);
+    } catch (e) {
+      return this.fail(id, method, toWireError(e));
+    }
+    void this.run(id, method, decoded);
+  }
+
+  /** Restarts live consumers after a bus reconnect (see `LiveSubscriptions.rearm`). */
+  rearm(): Promise<void> {
+    return this.disposed ? Promise.resolve() : this.subs.rearm();
+  }
+
+  /** Stops every live consumer of this connection. Idempotent. */
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    await this.subs.closeAll();
+  }
+
+  private async run(id: string, method: Method, params: unknown): Promise<void> {
+    let result: MethodResult;
+    try {
+      result =
+        method === "connect"
+          ? await this.connect(params as (typeof methodParams)["connect"]["Type"])
+          : await callMethod(this.deps.bus, this.subs, method, params);
+    } catch (e) {
+      const error = toWireError(e);
+      if (error.code === "internal") this.deps.log(`ws ${method} failed: ${error.message}`);
+      this.fail(id, method, error);
+      if (error.code === "unauthorized") this.deps.close(CLOSE_UNAUTHORIZED, "unauthorized");
+      return;
+    }
+    this.deps.metrics.request(method, "ok");
+    this.emit(encodeOk(id, result.payload));
+    if (!this.disposed) result.afterReply?.();
+  }
+
+  private async connect(p: (typeof methodParams)["connect"]["Type"]): Promise<MethodResult> {
+    if (this.connected || this.connecting) throw new CairnError("bad_request", "already connected");
+    if (p.protocol !== PROTOCOL_VERSION) {
+      throw new CairnError(
+        "unsupported_protocol",
+        `protocol ${p.protocol} is not supported; this gateway speaks protocol ${PROTOCOL_VERSION}`,
+      );
+    }
+    if (!this.deps.local) {
+      const token = this.deps.authToken;
+      if (token === undefined || token === "") {
+        throw new CairnError("unauthorized", "this gateway accepts local clients only");
+      }
+      if (p.auth === undefined || !tokensEqual(p.auth.token, token)) {
+        throw new CairnError("unauthorized", "a valid auth.token is required for non-local clients");
+      }
+    }
+    // The status is part of the handshake; when it cannot be had the client is told why and may retry.
+    this.connecting = true;
+    try {
+      const status = await fetchStatus(this.deps.bus);
+      this.connected = true;
+      return { payload: { protocol: PROTOCOL_VERSION, server: { name: "cairn", version: this.deps.version }, status } };
+    } finally {
+      this.connecting = false;
+    }
+  }
+
+  private fail(id: string, method: string, error: WireError): void {
+    this.deps.metrics.request(method, error.code);
+    this.emit(encodeError(id, error));
+  }
+
+  private emit(text: string): void {
+    if (this.disposed) return;
+    this.deps.metrics.bytesOut += Buffer.byteLength(text);
+    this.deps.send(text);
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * The door of `bus/server/`: the embedded nats-server (operator/JWT mode, supervised child
+ * process) and connecting to NATS with creds.
+ */
+export { startEmbeddedNats, type EmbeddedNats, type EmbeddedNatsOptions } from "./nats.supervisor.ts";
+export { ensureNatsAuth, APP_ACCOUNT_NAME, SYSTEM_ACCOUNT_NAME, type NatsAuth } from "./nats.auth.ts";
+export {
+  mintUserJwt,
+  formatCreds,
+  writeCredsFile,
+  userClaims,
+  type MintUserOptions,
+  type UserIssuer,
+  type UserPermissions,
+  type SubjectPermission,
+} from "./nats.users.ts";
+export { updateAppAccountClaims, revokeUser, currentAppAccountJwt } from "./nats.claims.ts";
+export { writeServerConfig, renderServerConfig, type ServerConfigOptions } from "./nats.config.ts";
+export {
+  findNatsServerBinary,
+  checkNatsServerVersion,
+  parseNatsVersion,
+  compareVersions,
+  NATS_SERVER_FLOOR,
+} from "./nats.binary.ts";
+export { natsPaths, type NatsPaths } from "./nats.files.ts";
+export { findFreePort, clientUrl } from "./nats.ready.ts";
+export { connectNats, type ConnectNatsOptions } from "./connect.ts";

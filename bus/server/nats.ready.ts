@@ -1,0 +1,71 @@
+/**
+ * Port choice and the readiness probe of the embedded server. "Ready" means what the gateway needs
+ * next: a creds-authenticated connection *and* a JetStream answer for the application account (in
+ * operator mode JetStream per account only works once the account JWT is resolved with limits).
+ */
+import { createServer } from "node:net";
+import { readFile } from "node:fs/promises";
+import { connect, credsAuthenticator } from "@nats-io/transport-node";
+import { jetstreamManager } from "@nats-io/jetstream";
+
+/** A port that was free on `host` a moment ago (the OS picks it; a race with others is possible). */
+export const findFreePort = (host = "127.0.0.1"): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, host, () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+
+/** The URL local clients use for a server listening on `host:port` (wildcard binds → loopback). */
+export function clientUrl(host: string, port: number): string {
+  const h = host === "0.0.0.0" || host === "" ? "127.0.0.1" : host === "::" ? "::1" : host;
+  return h.includes(":") ? `nats://[${h}]:${port}` : `nats://${h}:${port}`;
+}
+
+export interface ReadyProbe {
+  readonly url: string;
+  readonly credsFile: string;
+  readonly timeoutMs: number;
+  /** Stops waiting early (e.g. the server process exited): return a reason to give up. */
+  readonly abandon: () => string | undefined;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Polls until the server accepts the creds and JetStream answers `account info`. Resolves with
+ * nothing, or rejects with the last failure's message (the caller adds server log context).
+ */
+export async function waitForNatsReady(p: ReadyProbe): Promise<void> {
+  const creds = await readFile(p.credsFile);
+  const deadline = Date.now() + p.timeoutMs;
+  let last = "no attempt made";
+  while (Date.now() < deadline) {
+    const reason = p.abandon();
+    if (reason) throw new Error(reason);
+    try {
+      const nc = await connect({
+        servers: p.url,
+        authenticator: credsAuthenticator(creds),
+        reconnect: false,
+        timeout: Math.max(250, Math.min(2_000, deadline - Date.now())),
+        name: "cairn-ready-probe",
+      });
+      try {
+        const jsm = await jetstreamManager(nc, { timeout: 2_000 });
+        await jsm.getAccountInfo();
+        return;
+      } finally {
+        await nc.close().catch(() => undefined);
+      }
+    } catch (e) {
+      last = e instanceof Error ? e.message : String(e);
+    }
+    await sleep(100);
+  }
+  const reason = p.abandon();
+  throw new Error(reason ?? `not ready after ${p.timeoutMs} ms (last error: ${last})`);
+}

@@ -1,0 +1,182 @@
+/**
+ * The embedded nats-server: one child process per gateway, JetStream store and operator identity
+ * under `<dataDir>/nats/`, supervised (restarted with backoff if it dies) and stopped with the
+ * gateway.
+ *
+ * Lifetime: `stop()` (and a normal exit of this process) takes the child down. A `kill -9` of the
+ * gateway cannot, so the child keeps running; the next start finds it through the pid file (or
+ * /proc) and stops it before starting a fresh one on the same store.
+ */
+import { resolve } from "node:path";
+import { CairnError } from "../../schemas/index.ts";
+import { ensureNatsAuth, type NatsAuth } from "./nats.auth.ts";
+import { checkNatsServerVersion, findNatsServerBinary } from "./nats.binary.ts";
+import { writeServerConfig } from "./nats.config.ts";
+import { ensurePrivateDir } from "./nats.files.ts";
+import { removePidFile, stopStaleServers, writePidFile } from "./nats.pidfile.ts";
+import { describeExit, spawnServer, type ServerProcess } from "./nats.process.ts";
+import { clientUrl, findFreePort, waitForNatsReady } from "./nats.ready.ts";
+
+export interface EmbeddedNatsOptions {
+  /** cairn's data dir; the server's files go to `<dataDir>/nats/`. */
+  readonly dataDir: string;
+  /** Listen address. Default 127.0.0.1: the bus is not reachable from elsewhere unless asked. */
+  readonly host?: string;
+  /** Default: a free port picked now and kept across supervised restarts. */
+  readonly port?: number;
+  /** Receives the server's log lines and the supervisor's own notes (restarts, cleanup). */
+  readonly log?: (line: string) => void;
+  /** How long to wait for the first start to be usable. Default 30 s (JetStream recovery). */
+  readonly readyTimeoutMs?: number;
+  /**
+   * Run the server in its own process group (default true), so terminal signals reach only the
+   * gateway and it can shut down in order. Tests pass false: see `spawnServer`.
+   */
+  readonly ownProcessGroup?: boolean;
+}
+
+export interface EmbeddedNats {
+  readonly url: string;
+  /** nats-server version, e.g. `2.9.10`. */
+  readonly version: string;
+  /** pid of the current child (changes when the supervisor restarts it). */
+  readonly pid: number;
+  /** How many times the supervisor has restarted the child. */
+  readonly restarts: number;
+  readonly creds: { readonly gateway: string; readonly cli: string; readonly system: string };
+  readonly auth: NatsAuth;
+  /** Stops supervising, SIGTERMs the server (SIGKILL after 5 s), waits, removes the pid file. */
+  stop(): Promise<void>;
+}
+
+const BACKOFF_MIN_MS = 250;
+const BACKOFF_MAX_MS = 5_000;
+/** A child that ran this long before dying counts as healthy: the backoff starts over. */
+const STABLE_AFTER_MS = 10_000;
+
+// Data dirs supervised by this process: a second supervisor on the same store would fight the
+// first one (each restarting "its" server), so it is refused outright.
+const supervised = new Set<string>();
+
+/**
+ * Starts (or restarts after a crash of a previous gateway) the embedded nats-server and resolves
+ * once it accepts the gateway creds and JetStream answers. Throws `CairnError("unavailable")` when
+ * nats-server is missing or older than 2.9.10, or does not become ready (with its log tail).
+ */
+export async function startEmbeddedNats(opts: EmbeddedNatsOptions): Promise<EmbeddedNats> {
+  const log = opts.log ?? (() => undefined);
+  const note = (line: string) => log(`[cairn nats] ${line}`);
+  const natsDir = resolve(opts.dataDir, "nats");
+  if (supervised.has(natsDir)) {
+    throw new CairnError("unavailable", `an embedded nats-server is already supervised for ${natsDir}`);
+  }
+  supervised.add(natsDir);
+  try {
+    return await start(opts, natsDir, log, note);
+  } catch (e) {
+    supervised.delete(natsDir);
+    throw e;
+  }
+}
+
+async function start(
+  opts: EmbeddedNatsOptions,
+  natsDir: string,
+  log: (line: string) => void,
+  note: (line: string) => void,
+): Promise<EmbeddedNats> {
+  const bin = findNatsServerBinary();
+  const version = await checkNatsServerVersion(bin);
+  const auth = await ensureNatsAuth(natsDir);
+  const { paths } = auth;
+  await stopStaleServers(paths.pidFile, paths.configFile, note);
+
+  const host = opts.host ?? "127.0.0.1";
+  const port = opts.port ?? (await findFreePort(host));
+  await writeServerConfig({ auth, host, port });
+  // Create them ourselves so they are 0700 (nats-server would make them 0750).
+  await ensurePrivateDir(paths.resolverDir);
+  await ensurePrivateDir(paths.storeDir);
+  const url = clientUrl(host, port);
+
+  let child: ServerProcess = spawnServer(bin, paths.configFile, log, opts.ownProcessGroup ?? true);
+  let restarts = 0;
+  let stopping = false;
+  let backoff = BACKOFF_MIN_MS;
+  let restartTimer: NodeJS.Timeout | undefined;
+  let stopped: Promise<void> | undefined;
+
+  // Arms the restart for the current child; the pid file already names it.
+  // Never gives up: a bus that stays down is worse than a log line every 5 s.
+  const superviseCurrent = (): void => {
+    const current = child;
+    void current.exited.then((exit) => {
+      if (stopping) return;
+      if (Date.now() - current.startedAt >= STABLE_AFTER_MS) backoff = BACKOFF_MIN_MS;
+      const delay = backoff;
+      backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
+      note(`nats-server (pid ${current.pid}) died unexpectedly (${describeExit(exit)}); restarting in ${delay} ms`);
+      restartTimer = setTimeout(async () => {
+        restartTimer = undefined;
+        if (stopping) return;
+        restarts += 1;
+        child = spawnServer(bin, paths.configFile, log, opts.ownProcessGroup ?? true);
+        if (child.pid !== undefined) {
+          await writePidFile(paths.pidFile, child.pid).catch((e) => note(`cannot write pid file: ${e}`));
+          // stop() may have run while we wrote: do not leave a pid file of a dead server behind.
+          if (stopping) return void (await removePidFile(paths.pidFile, child.pid));
+        }
+        note(`nats-server restarted (pid ${child.pid}, restart #${restarts}) on ${url}`);
+        superviseCurrent();
+      }, delay);
+    });
+  };
+
+  const stop = (): Promise<void> =>
+    (stopped ??= (async () => {
+      stopping = true;
+      if (restartTimer) clearTimeout(restartTimer);
+      const pid = child.pid;
+      await child.terminate(5_000);
+      if (pid !== undefined) await removePidFile(paths.pidFile, pid);
+      supervised.delete(natsDir);
+    })());
+
+  const first = child;
+  try {
+    if (first.pid !== undefined) await writePidFile(paths.pidFile, first.pid);
+    await waitForNatsReady({
+      url,
+      credsFile: auth.creds.gateway,
+      timeoutMs: opts.readyTimeoutMs ?? 30_000,
+      abandon: () => (first.hasExited() ? "nats-server exited during start-up" : undefined),
+    });
+  } catch (e) {
+    stopping = true;
+    const exit = await first.terminate(2_000);
+    if (first.pid !== undefined) await removePidFile(paths.pidFile, first.pid);
+    const tail = first.tail().slice(-15).join("\n");
+    throw new CairnError(
+      "unavailable",
+      `embedded nats-server on ${url} did not start (${(e as Error).message}; ${describeExit(exit)}). ` +
+        `Config: ${paths.configFile}. Last server output:\n${tail || "(none)"}`,
+      { url, configFile: paths.configFile, tail: first.tail() },
+    );
+  }
+  superviseCurrent();
+  note(`nats-server ${version} ready on ${url} (pid ${first.pid}, store ${paths.storeDir})`);
+
+  return {
+    url,
+    version,
+    get pid() {
+      return child.pid ?? 0;
+    },
+    get restarts() {
+      return restarts;
+    },
+    creds: auth.creds,
+    auth,
+    stop,
+  };
+}

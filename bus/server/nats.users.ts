@@ -1,0 +1,136 @@
+/**
+ * User JWTs and `.creds` files. Local users (gateway, cli) get full access to CAIRN; nodes get a JWT
+ * minted for the public key they generated themselves (their seed never leaves the node), scoped
+ * to their own subjects.
+ */
+import { createUser, encodeUser, fmtCreds, fromPublic, fromSeed, parseCreds, type KeyPair, type User } from "@nats-io/jwt";
+import { CairnError } from "../../schemas/index.ts";
+import { readTextIfExists, writeFileAtomic } from "./nats.files.ts";
+
+/** Subjects a user may publish or subscribe to. Wildcards as in NATS (`*`, `>`). */
+export interface SubjectPermission {
+  readonly allow?: readonly string[];
+  readonly deny?: readonly string[];
+}
+
+export interface UserPermissions {
+  readonly pub?: SubjectPermission;
+  readonly sub?: SubjectPermission;
+  /**
+   * Lets the user answer requests it received without a pub permission on `_INBOX.>`: `true` is
+   * one reply within the server default window; or give the count and window explicitly.
+   */
+  readonly allowResponses?: boolean | { readonly max: number; readonly ttlMs: number };
+}
+
+export interface MintUserOptions {
+  /** Shown in server logs and monitoring (e.g. `node-<id>`). */
+  readonly name: string;
+  /** The user's own public nkey (`U...`). */
+  readonly publicKey: string;
+  /** Omitted = full access to the account. */
+  readonly permissions?: UserPermissions;
+  /** No expiry when omitted (revocation goes through the account JWT). */
+  readonly expiresAt?: Date;
+}
+
+/** The account a user JWT is issued into, and the seed file of the key that signs it. */
+export interface UserIssuer {
+  readonly account: { readonly publicKey: string; readonly signingSeedFile: string };
+}
+
+const isSubject = (s: string): boolean => s.length > 0 && !/\s/.test(s) && !s.split(".").some((t) => t === "");
+
+function toJwtPermission(p: SubjectPermission | undefined, what: string): { allow: string[]; deny: string[] } | undefined {
+  if (!p) return undefined;
+  const allow = [...(p.allow ?? [])];
+  const deny = [...(p.deny ?? [])];
+  for (const s of [...allow, ...deny]) {
+    if (!isSubject(s)) throw new CairnError("bad_request", `invalid ${what} subject ${JSON.stringify(s)}`);
+  }
+  // In a JWT an empty allow list with no deny means "no restriction". A caller writing `allow: []`
+  // means "nothing", so say that explicitly.
+  if (p.allow !== undefined && allow.length === 0 && deny.length === 0) deny.push(">");
+  return { allow, deny };
+}
+
+/** Translates `UserPermissions` into JWT user claims (exported for tests and inspection). */
+export function userClaims(perms: UserPermissions | undefined): Partial<User> {
+  if (!perms) return {};
+  const claims: Partial<User> = {};
+  const pub = toJwtPermission(perms.pub, "pub");
+  const sub = toJwtPermission(perms.sub, "sub");
+  if (pub) claims.pub = pub;
+  if (sub) claims.sub = sub;
+  if (perms.allowResponses) {
+    // JWT `ttl` is a Go time.Duration: nanoseconds. 0/0 lets the server apply its defaults.
+    claims.resp =
+      perms.allowResponses === true
+        ? { max: 0, ttl: 0 }
+        : { max: perms.allowResponses.max, ttl: perms.allowResponses.ttlMs * 1_000_000 };
+  }
+  return claims;
+}
+
+/**
+ * Mints a user JWT for someone else's public key, signed by the CAIRN account signing key.
+ * Combine it with the holder's seed via `formatCreds` to get a `.creds` file.
+ */
+export async function mintUserJwt(issuer: UserIssuer, opts: MintUserOptions): Promise<string> {
+  let userKey: KeyPair;
+  try {
+    userKey = fromPublic(opts.publicKey);
+  } catch {
+    throw new CairnError("bad_request", `not an nkey public key: ${JSON.stringify(opts.publicKey)}`);
+  }
+  if (!opts.publicKey.startsWith("U")) throw new CairnError("bad_request", "a user JWT needs a user (U...) public key");
+  const seed = await readTextIfExists(issuer.account.signingSeedFile);
+  if (!seed) throw new CairnError("unavailable", `account signing key missing: ${issuer.account.signingSeedFile}`);
+  const signer = fromSeed(new TextEncoder().encode(seed.trim()));
+  const exp = opts.expiresAt ? Math.floor(opts.expiresAt.getTime() / 1000) : undefined;
+  return encodeUser(opts.name, userKey, issuer.account.publicKey, userClaims(opts.permissions), {
+    signer,
+    ...(exp !== undefined ? { exp } : {}),
+  });
+}
+
+/** The standard `.creds` text (`-----BEGIN NATS USER JWT-----` ... seed) for a JWT and its seed. */
+export function formatCreds(jwt: string, seed: string | Uint8Array): string {
+  const bytes = typeof seed === "string" ? new TextEncoder().encode(seed.trim()) : seed;
+  return new TextDecoder().decode(fmtCreds(jwt, fromSeed(bytes)));
+}
+
+/** Writes a `.creds` file, mode 0600, atomically. */
+export async function writeCredsFile(file: string, jwt: string, seed: string | Uint8Array): Promise<void> {
+  await writeFileAtomic(file, formatCreds(jwt, seed), 0o600);
+}
+
+/**
+ * Keeps `file` holding valid full-access creds for user `name` of `accountPk`, issued by `issuer`
+ * (the account itself or its signing key). An existing file that still matches (and is not revoked)
+ * is left untouched, so creds copied elsewhere keep working.
+ */
+export async function loadOrMintCreds(
+  file: string,
+  name: string,
+  accountPk: string,
+  issuer: KeyPair,
+  isRevoked: (userPk: string, iat: number) => boolean = () => false,
+): Promise<void> {
+  const text = await readTextIfExists(file);
+  if (text !== undefined) {
+    try {
+      const { uc, aid } = await parseCreds(new TextEncoder().encode(text));
+      const current = uc.name === name && aid === accountPk && uc.iss === issuer.getPublicKey();
+      if (current && !isRevoked(uc.sub, uc.iat)) return;
+    } catch {
+      // corrupt or signed by a key we no longer have: re-issue below
+    }
+  }
+  const user = createUser();
+  const jwt =
+    issuer.getPublicKey() === accountPk
+      ? await encodeUser(name, user, issuer)
+      : await encodeUser(name, user, accountPk, {}, { signer: issuer });
+  await writeCredsFile(file, jwt, user.getSeed());
+}

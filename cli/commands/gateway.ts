@@ -1,0 +1,77 @@
+import { appendFileSync, mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { startGateway } from "../gateway/gateway.ts";
+import { loadSettings } from "../config/load.ts";
+import type { Paths } from "../paths.ts";
+import { VERSION } from "../version.ts";
+
+export const gatewayHelp = `Usage: cairn [gateway] [--host <addr>] [--port <n>]
+
+Runs the gateway: an embedded NATS server (JetStream, operator/JWT mode), the
+event log, the actors, the read models and the web UI on http://127.0.0.1:13131.
+Stop it with Ctrl-C or SIGTERM.
+
+Options:
+      --host <addr>  listen address (default 127.0.0.1; CAIRN_HOST); any other
+                     address requires CAIRN_AUTH_TOKEN
+      --port <n>     HTTP port (default 13131; CAIRN_PORT; 0 picks a free one)
+  -h, --help         show this help
+
+Environment: CAIRN_DATA_DIR (default ~/.cairn), CAIRN_CONFIG_DIR (default
+~/.config/cairn), CAIRN_MODEL (e.g. openai/gpt-4o-mini), OPENAI_API_KEY,
+OPENAI_BASE_URL, ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, CAIRN_NATS_URL and
+CAIRN_NATS_CREDS (join an external NATS instead of the embedded one).`;
+
+/** Runs the gateway in the foreground until SIGINT/SIGTERM. */
+export async function runGateway(o: { host?: string; port?: number }, paths: Paths, env: NodeJS.ProcessEnv): Promise<number> {
+  const started = performance.now();
+  const settings = loadSettings(paths.configFile, {
+    ...env,
+    ...(o.host !== undefined ? { CAIRN_HOST: o.host } : {}),
+    ...(o.port !== undefined ? { CAIRN_PORT: String(o.port) } : {}),
+  });
+  mkdirSync(dirname(paths.logFile), { recursive: true });
+  // The server's chatter goes to the log file; the terminal gets what a person needs.
+  const log = (line: string) => {
+    try {
+      appendFileSync(paths.logFile, `${new Date().toISOString()} ${line}\n`);
+    } catch {
+      // a full disk must not take the gateway down through its logger
+    }
+    if (!line.startsWith("nats: ") || /restart|error|fail/i.test(line)) process.stderr.write(`${line}\n`);
+  };
+  const gw = await startGateway({ settings, paths, env, log });
+  const ms = Math.round(performance.now() - started);
+  const model = settings.model ? `${settings.model} (from ${settings.modelSource === "CAIRN_MODEL" ? "CAIRN_MODEL" : settings.configFile})` : "none — set CAIRN_MODEL and a provider key (see README)";
+  process.stdout.write(
+    [
+      `cairn ${VERSION} ready in ${ms} ms`,
+      `  web UI     ${gw.url}`,
+      `  nats       ${gw.natsUrl} (nats-server ${gw.natsVersion}${env.CAIRN_NATS_URL ? ", external" : ", embedded"})`,
+      `  data dir   ${paths.dataDir}`,
+      `  config     ${settings.configFile ?? `${paths.configFile} (not present; defaults)`}`,
+      `  model      ${model}`,
+      ...(gw.recovered > 0 ? [`  recovered  ${gw.recovered} interrupted run(s)`] : []),
+      "Press Ctrl-C to stop.",
+      "",
+    ].join("\n"),
+  );
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      process.stdout.write(`\n${signal}: stopping…\n`);
+      const force = setTimeout(() => {
+        process.stderr.write("cairn: shutdown took too long; exiting\n");
+        process.exit(1);
+      }, 15_000);
+      force.unref();
+      gw.stop().finally(resolve);
+    };
+    process.on("SIGINT", () => stop("SIGINT"));
+    process.on("SIGTERM", () => stop("SIGTERM"));
+  });
+  process.stdout.write("stopped\n");
+  return 0;
+}

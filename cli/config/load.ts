@@ -1,0 +1,90 @@
+import { existsSync, readFileSync } from "node:fs";
+import { parse as parseToml } from "smol-toml";
+import { CONFIG_KEYS, CairnError, ConfigFile, decodeOrFail } from "../../schemas/index.ts";
+import { nearest } from "./suggest.ts";
+
+/** Settings the gateway runs with: the file, then environment variables on top. */
+export interface Settings {
+  readonly model: string | null;
+  readonly modelSource: "CAIRN_MODEL" | "config" | "none";
+  readonly systemPrompt: string | undefined;
+  readonly maxTokens: number | undefined;
+  readonly host: string;
+  readonly port: number;
+  readonly authToken: string | undefined;
+  readonly openaiBaseUrl: string | undefined;
+  readonly anthropicBaseUrl: string | undefined;
+  readonly configFile: string | null;
+}
+
+export const DEFAULT_PORT = 13131;
+export const DEFAULT_HOST = "127.0.0.1";
+
+/**
+ * Walks the parsed file against the known keys so a typo is reported by its full path with the
+ * nearest valid key, before schema decoding reports types.
+ */
+const checkKeys = (value: unknown, known: Record<string, unknown>, path: string[]): void => {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return;
+  for (const [k, v] of Object.entries(value)) {
+    const where = [...path, k].join(".");
+    if (!Object.hasOwn(known, k)) {
+      const hint = nearest(k, Object.keys(known));
+      throw new CairnError(
+        "bad_request",
+        `unknown key '${where}'${hint ? `; did you mean '${[...path, hint].join(".")}'?` : `; valid keys here: ${Object.keys(known).join(", ")}`}`,
+      );
+    }
+    const sub = known[k];
+    if (typeof sub === "object" && sub !== null) {
+      if (typeof v !== "object" || v === null || Array.isArray(v)) {
+        throw new CairnError("bad_request", `'${where}' must be a table ([${where}])`);
+      }
+      checkKeys(v, sub as Record<string, unknown>, [...path, k]);
+    }
+  }
+};
+
+/** Reads and checks `cairn.toml`; a missing file is an empty config. Errors name the file and key. */
+export const readConfigFile = (file: string): ConfigFile | null => {
+  if (!existsSync(file)) return null;
+  const where = `config file ${file}`;
+  let raw: unknown;
+  try {
+    raw = parseToml(readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new CairnError("bad_request", `${where} is not valid TOML: ${(e as Error).message.split("\n")[0]}`);
+  }
+  try {
+    checkKeys(raw, CONFIG_KEYS, []);
+    return decodeOrFail(ConfigFile, raw, "config");
+  } catch (e) {
+    throw new CairnError("bad_request", `${where}: ${(e as Error).message}`);
+  }
+};
+
+const portFrom = (v: string | undefined, fallback: number): number => {
+  if (v === undefined || v === "") return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CairnError("bad_request", `CAIRN_PORT must be a port number, got '${v}'`);
+  return n;
+};
+
+export const loadSettings = (configFile: string, env: NodeJS.ProcessEnv = process.env): Settings => {
+  const file = readConfigFile(configFile);
+  const envModel = env.CAIRN_MODEL?.trim();
+  if (envModel) decodeOrFail(ConfigFile, { agent: { model: envModel } }, "CAIRN_MODEL");
+  const model = envModel || file?.agent?.model || null;
+  return {
+    model,
+    modelSource: envModel ? "CAIRN_MODEL" : file?.agent?.model ? "config" : "none",
+    systemPrompt: file?.agent?.system_prompt,
+    maxTokens: file?.agent?.max_tokens,
+    host: env.CAIRN_HOST?.trim() || file?.gateway?.host || DEFAULT_HOST,
+    port: portFrom(env.CAIRN_PORT, file?.gateway?.port ?? DEFAULT_PORT),
+    authToken: env.CAIRN_AUTH_TOKEN || undefined,
+    openaiBaseUrl: file?.providers?.openai?.base_url,
+    anthropicBaseUrl: file?.providers?.anthropic?.base_url,
+    configFile: file ? configFile : null,
+  };
+};

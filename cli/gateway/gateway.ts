@@ -1,0 +1,114 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import { fileURLToPath } from "node:url";
+import { startActorSystem, type ActorSystem } from "../../actors/index.ts";
+import { EventLog, SnapshotStore, ensureStreams, readCapabilities, request, subjects } from "../../bus/index.ts";
+import { startEdge, type Edge } from "../../bus/edge/index.ts";
+import { connectNats, startEmbeddedNats, type EmbeddedNats } from "../../bus/server/index.ts";
+import { Projector, queries, serveQueries } from "../../projections/index.ts";
+import { CairnError } from "../../schemas/index.ts";
+import type { Settings } from "../config/load.ts";
+import type { Paths } from "../paths.ts";
+import { VERSION } from "../version.ts";
+import { acquireGatewayLock } from "./lock.ts";
+import { removeRuntimeFile, writeRuntimeFile } from "./runtime-file.ts";
+import { serveGatewayServices } from "./services.ts";
+
+export const UI_DIR = fileURLToPath(new URL("../../ui/dist", import.meta.url));
+
+export interface Gateway {
+  readonly url: string;
+  readonly natsUrl: string;
+  readonly natsVersion: string;
+  readonly recovered: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Assembles one gateway process: NATS (embedded or external), the event log, the projector, the
+ * actor system and the HTTP/WS edge, in the order that keeps the invariants — read models caught
+ * up before recovery, recovery before the edge takes traffic.
+ */
+export async function startGateway(o: {
+  settings: Settings;
+  paths: Paths;
+  env: NodeJS.ProcessEnv;
+  log: (line: string) => void;
+}): Promise<Gateway> {
+  const { settings, paths, env, log } = o;
+  const isLoopback = /^(127\.|localhost$|::1$|\[::1\]$)/.test(settings.host);
+  if (!isLoopback && !settings.authToken) {
+    throw new CairnError("unauthorized", `refusing to listen on ${settings.host} without authentication: set CAIRN_AUTH_TOKEN (clients then send it as a bearer token)`);
+  }
+  const releaseLock = acquireGatewayLock(paths.lockFile);
+  const cleanup: Array<() => Promise<unknown> | unknown> = [releaseLock];
+  const unwind = async () => {
+    for (const fn of cleanup.reverse()) await Promise.resolve().then(fn).catch(() => {});
+    cleanup.length = 0;
+  };
+  try {
+    let embedded: EmbeddedNats | undefined;
+    let natsUrl: string;
+    let gatewayCreds: string;
+    let cliCreds: string;
+    if (env.CAIRN_NATS_URL) {
+      natsUrl = env.CAIRN_NATS_URL;
+      if (!env.CAIRN_NATS_CREDS) throw new CairnError("unauthorized", "CAIRN_NATS_URL needs CAIRN_NATS_CREDS (a .creds file for the gateway)");
+      gatewayCreds = cliCreds = env.CAIRN_NATS_CREDS;
+    } else {
+      embedded = await startEmbeddedNats({ dataDir: paths.dataDir, log: (l) => log(`nats: ${l}`) });
+      cleanup.push(() => embedded!.stop());
+      natsUrl = embedded.url;
+      gatewayCreds = embedded.creds.gateway;
+      cliCreds = embedded.creds.cli;
+    }
+    const nc: NatsConnection = await connectNats({ url: natsUrl, credsFile: gatewayCreds, name: "cairn-gateway" });
+    cleanup.push(() => nc.drain());
+    const caps = readCapabilities(nc);
+    await ensureStreams(nc);
+    const eventLog = await EventLog.open(nc);
+    const snapshots = await SnapshotStore.open(nc);
+
+    const projector = Projector.open(paths.projectionsDb, { log: eventLog, nc, report: log });
+    cleanup.push(() => projector.db.close());
+    await projector.catchUp(await eventLog.lastSeq());
+    projector.start();
+    cleanup.push(() => projector.stop());
+    const q = queries(() => projector.db);
+
+    const model = {
+      defaultModel: settings.model,
+      env: { OPENAI_API_KEY: env.OPENAI_API_KEY, OPENAI_BASE_URL: env.OPENAI_BASE_URL, ANTHROPIC_API_KEY: env.ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL: env.ANTHROPIC_BASE_URL },
+      config: { openaiBaseUrl: settings.openaiBaseUrl, anthropicBaseUrl: settings.anthropicBaseUrl },
+    };
+    const subs = [
+      ...serveQueries(nc, q, () => projector.checkpoint),
+      ...serveGatewayServices({ nc, log: eventLog, projector, projectionsDb: paths.projectionsDb, version: VERSION, natsVersion: caps.serverVersion, model }),
+    ];
+    cleanup.push(() => subs.forEach((s) => s.unsubscribe()));
+
+    const actors: ActorSystem = startActorSystem({
+      nc,
+      log: eventLog,
+      snapshots,
+      model,
+      systemPrompt: settings.systemPrompt,
+      maxTokens: settings.maxTokens,
+      report: log,
+    });
+    cleanup.push(() => actors.stop());
+    const recovered = await actors.recover(q.activeSessionKeys());
+
+    const edge: Edge = await startEdge({ nc, host: settings.host, port: settings.port, uiDir: UI_DIR, version: VERSION, authToken: settings.authToken, log });
+    cleanup.push(() => edge.close());
+    writeRuntimeFile(paths.runtimeFile, { pid: process.pid, version: VERSION, natsUrl, cliCreds, httpUrl: edge.url, startedAt: Date.now() });
+    cleanup.push(() => removeRuntimeFile(paths.runtimeFile));
+
+    return { url: edge.url, natsUrl, natsVersion: caps.serverVersion, recovered, stop: unwind };
+  } catch (e) {
+    await unwind();
+    throw e;
+  }
+}
+
+/** Used by `cairn status`-like callers: asks a running gateway for its status over NATS. */
+export const gatewayStatus = (nc: NatsConnection) => request(nc, subjects.query("status", "get"), {}, { timeoutMs: 3000 });

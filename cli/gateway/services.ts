@@ -1,0 +1,52 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import { Schema } from "effect";
+import { describeModelSetup, type ModelConfig, type ModelEnv } from "../../actors/index.ts";
+import { encodeJson, serve, subjects, type EventLog } from "../../bus/index.ts";
+import { buildFresh, installRebuilt, type Projector } from "../../projections/index.ts";
+import { decodeOrFail, type StatusPayload } from "../../schemas/index.ts";
+
+const RebuildParams = Schema.Struct({ progressSubject: Schema.optionalKey(Schema.String) });
+
+/**
+ * Gateway-level services on the bus: `q.status.get` (what the UI, /health and `cairn` commands
+ * show) and `admin.projections.rebuild` (rebuild while serving, progress to the caller's inbox).
+ */
+export function serveGatewayServices(o: {
+  nc: NatsConnection;
+  log: EventLog;
+  projector: Projector;
+  projectionsDb: string;
+  version: string;
+  natsVersion: string;
+  model: { defaultModel: string | null; env: ModelEnv; config: ModelConfig };
+}) {
+  let rebuilding = false;
+  const status = async (): Promise<StatusPayload> => {
+    const logLastSeq = await o.log.lastSeq();
+    return {
+      version: o.version,
+      model: o.model.defaultModel,
+      modelHint: describeModelSetup(o.model.defaultModel, o.model.env, o.model.config),
+      nats: { version: o.natsVersion, connected: !o.nc.isClosed() },
+      projections: { checkpoint: o.projector.checkpoint, logLastSeq, lag: Math.max(0, logLastSeq - o.projector.checkpoint) },
+    };
+  };
+  return [
+    serve(o.nc, subjects.query("status", "get"), status),
+    serve(o.nc, subjects.admin("projections", "rebuild"), async (p) => {
+      const params = decodeOrFail(RebuildParams, p, "rebuild params");
+      if (rebuilding) throw new Error("a rebuild is already running");
+      rebuilding = true;
+      try {
+        const progress = (applied: number, total: number) => {
+          if (params.progressSubject) o.nc.publish(params.progressSubject, encodeJson({ applied, total }));
+        };
+        const built = await buildFresh(o.projectionsDb, o.log, progress);
+        await o.projector.replaceDb(() => installRebuilt(o.projectionsDb, built.tmp));
+        return { events: built.events, ms: Math.round(built.ms) };
+      } finally {
+        rebuilding = false;
+      }
+    }),
+  ];
+}

@@ -1,0 +1,39 @@
+import { isCairnError } from "../schemas/index.ts";
+
+/** Exit codes: 1 = the operation failed, 2 = the command line or config is wrong. */
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+export class UsageError extends Error {}
+
+/** One clear line on stderr, the stable code in brackets, and the exit code. */
+export const fail = (e: unknown, json = false): number => {
+  const code = isCairnError(e) ? e.code : e instanceof UsageError ? "usage" : "internal";
+  const message = e instanceof Error ? e.message : String(e);
+  if (json) process.stdout.write(`${JSON.stringify({ ok: false, error: { code, message } })}\n`);
+  else process.stderr.write(`cairn: ${message}${code !== "usage" && code !== "internal" ? ` [${code}]` : ""}\n`);
+  return e instanceof UsageError || code === "bad_request" ? EXIT_USAGE : EXIT_FAILED;
+};
+
+/** A progress bar on a terminal; sparse lines otherwise (logs, CI). */
+export const progressBar = (label: string) => {
+  const tty = process.stderr.isTTY;
+  let lastPct = -1;
+  return {
+    update(done: number, total: number) {
+      const pct = total === 0 ? 100 : Math.floor((done / total) * 100);
+      if (pct === lastPct) return;
+      if (tty) {
+        const width = 30;
+        const filled = Math.round((pct / 100) * width);
+        process.stderr.write(`\r${label} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${String(pct).padStart(3)}% ${done}/${total}`);
+      } else if (pct === 100 || pct - lastPct >= 10 || lastPct < 0) {
+        process.stderr.write(`${label}: ${pct}% (${done}/${total})\n`);
+      } else return;
+      lastPct = pct;
+    },
+    done() {
+      if (tty) process.stderr.write("\n");
+    },
+  };
+};

@@ -1,0 +1,28 @@
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+
+/** Where cairn keeps things. Every path derives from the two roots, which env vars override. */
+export interface Paths {
+  readonly dataDir: string;
+  readonly configDir: string;
+  readonly configFile: string;
+  readonly projectionsDb: string;
+  readonly lockFile: string;
+  /** Written by a running gateway: how CLI commands on this machine find it. */
+  readonly runtimeFile: string;
+  readonly logFile: string;
+}
+
+export const resolvePaths = (env: NodeJS.ProcessEnv = process.env): Paths => {
+  const dataDir = resolve(env.CAIRN_DATA_DIR || join(homedir(), ".cairn"));
+  const configDir = resolve(env.CAIRN_CONFIG_DIR || join(env.XDG_CONFIG_HOME || join(homedir(), ".config"), "cairn"));
+  return {
+    dataDir,
+    configDir,
+    configFile: join(configDir, "cairn.toml"),
+    projectionsDb: join(dataDir, "projections", "projections.db"),
+    lockFile: join(dataDir, "gateway.lock"),
+    runtimeFile: join(dataDir, "gateway.json"),
+    logFile: join(dataDir, "logs", "gateway.log"),
+  };
+};

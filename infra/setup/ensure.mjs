@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+// Installs what cairn needs before `npm start` / `npm test`, and only what is missing or stale:
+// npm dependencies (when node_modules is absent or older than package-lock.json), Debian packages
+// (nats-server; chromium for the browser tests) through apt-get when running as root, and the web
+// UI build when its sources changed. Plain JavaScript: it runs before any dependency exists.
+import { execFileSync, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const mode = process.argv[2] ?? "start"; // "start" | "test"
+const say = (s) => process.stderr.write(`[setup] ${s}\n`);
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: "inherit", ...opts });
+  if (r.status !== 0) {
+    say(`'${cmd} ${args.join(" ")}' failed (exit ${r.status ?? r.signal}).`);
+    process.exit(1);
+  }
+}
+
+const major = Number(process.versions.node.split(".")[0]);
+if (major !== 20) {
+  say(`cairn is built for Node 20 (found ${process.versions.node}); uWebSockets.js and better-sqlite3 need it. Install Node 20 and try again.`);
+  process.exit(1);
+}
+
+// 1. npm dependencies: reinstall when the lock file changed since the last install.
+const lockFile = join(root, "package-lock.json");
+const stamp = join(root, "node_modules", ".cairn-installed");
+const lockHash = existsSync(lockFile) ? createHash("sha256").update(readFileSync(lockFile)).digest("hex") : "none";
+if (!existsSync(stamp) || readFileSync(stamp, "utf8") !== lockHash) {
+  say("installing npm dependencies (better-sqlite3 compiles from source: 2-3 minutes the first time)…");
+  run("npm", [existsSync(lockFile) ? "ci" : "install", "--no-audit", "--no-fund"]);
+  writeFileSync(stamp, lockHash);
+}
+
+// 2. Debian packages.
+const onPath = (bin, extra = []) =>
+  [...(process.env.PATH ?? "").split(":"), ...extra].some((d) => d && existsSync(join(d, bin)));
+const isRoot = process.getuid?.() === 0;
+let aptUpdated = false;
+function ensurePackage(bin, pkg, why) {
+  if (onPath(bin, ["/usr/sbin", "/usr/bin", "/usr/local/bin"])) return;
+  if (isRoot && onPath("apt-get", ["/usr/bin"])) {
+    say(`installing ${pkg} (${why}) with apt-get…`);
+    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+    if (!aptUpdated) run("apt-get", ["update", "-qq"], { env });
+    aptUpdated = true;
+    run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", pkg], { env });
+    return;
+  }
+  say(`${pkg} is missing (${why}). Install it with:  sudo apt-get install ${pkg}`);
+  process.exit(1);
+}
+ensurePackage("nats-server", "nats-server", "the embedded message bus");
+if (mode === "test") ensurePackage("chromium", "chromium", "the browser end-to-end tests");
+
+// 3. The web UI: rebuild when any source is newer than the build.
+const newest = (dir) => {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? (e.name === "dist" || e.name === "node_modules" ? 0 : newest(p)) : statSync(p).mtimeMs);
+  }
+  return t;
+};
+const built = join(root, "ui", "dist", "index.html");
+const sourcesAt = Math.max(newest(join(root, "ui")), statSync(lockFile, { throwIfNoEntry: false })?.mtimeMs ?? 0);
+if (!existsSync(built) || statSync(built).mtimeMs < sourcesAt) {
+  say("building the web UI…");
+  run(process.execPath, [join(root, "node_modules", "vite", "bin", "vite.js"), "build", "--config", "ui/vite.config.ts", "--logLevel", "warn"]);
+}
+
+try {
+  execFileSync(process.execPath, ["-e", "require('uWebSockets.js')"], { cwd: root, stdio: "pipe" });
+} catch {
+  say("uWebSockets.js has no native build for this platform; cairn needs Node 20 on glibc ≥ 2.36 (Debian 12).");
+  process.exit(1);
+}

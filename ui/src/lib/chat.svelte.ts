@@ -1,0 +1,289 @@
+import { asWireError, RequestError, type GatewayClient } from "./client.ts";
+import { newMessageId } from "./ids.ts";
+import {
+  finishedRuns,
+  mergeMessages,
+  runStatusToMessage,
+  type LiveRun,
+  type Outgoing,
+} from "./messages.ts";
+import type {
+  ActiveRun,
+  ChatEvent,
+  HistoryMessage,
+  HistoryPayload,
+  SessionSummary,
+  WireError,
+} from "./protocol.ts";
+
+const HISTORY_LIMIT = 500;
+const MAX_SEND_ATTEMPTS = 3;
+
+/**
+ * The open chat: its history (the truth, from `chat.history`), live replies streaming in over
+ * `chat` events, and messages sent from this page that history does not show yet.
+ */
+export class ChatStore {
+  key = $state<string | null>(null);
+  session = $state<SessionSummary | null>(null);
+  history = $state<HistoryMessage[]>([]);
+  activeRun = $state<ActiveRun | null>(null);
+  runs = $state<LiveRun[]>([]);
+  outgoing = $state<Outgoing[]>([]);
+  loading = $state(false);
+  /** The last failed request of this chat, shown as `code: message`. */
+  error = $state<WireError | null>(null);
+
+  messages = $derived(mergeMessages(this.history, this.outgoing, this.runs));
+  /** A run is active (or a message is on its way): the composer waits. */
+  busy = $derived(
+    this.activeRun !== null ||
+      this.runs.some((r) => r.status === "streaming") ||
+      this.outgoing.some((o) => o.state !== "sent"),
+  );
+
+  readonly #client: GatewayClient;
+  /** Bumped on every open: answers for a chat no longer open are dropped. */
+  #token = 0;
+  #subscribed = false;
+  #lastSeq: number | null = null;
+  /** Delta texts per run, by index (not reactive: `LiveRun.text` is their join). */
+  #parts = new Map<string, string[]>();
+  #loading: Promise<void> | null = null;
+  #historyInFlight: Promise<void> | null = null;
+  #historyAgain = false;
+
+  constructor(client: GatewayClient) {
+    this.#client = client;
+    client.onEvent("chat", (payload, seq) => this.#onEvent(payload as ChatEvent, seq));
+  }
+
+  /** Shows another session (or none). Loads now when connected, else on the next connect. */
+  open(key: string | null): void {
+    if (key === this.key) return;
+    const prev = this.key;
+    if (prev !== null && this.#subscribed) this.#unsubscribe(prev);
+    this.#token++;
+    this.key = key;
+    this.session = null;
+    this.history = [];
+    this.activeRun = null;
+    this.runs = [];
+    this.#parts.clear();
+    this.outgoing = [];
+    this.error = null;
+    this.#subscribed = false;
+    this.#lastSeq = null;
+    this.#loading = null;
+    if (key !== null && this.#client.state === "connected") this.#load();
+  }
+
+  /** After a (re)connect: resume the live stream where it stopped, then catch up on history. */
+  async resume(): Promise<void> {
+    const key = this.key;
+    if (key === null) return;
+    if (!this.#subscribed) return this.#load();
+    const token = this.#token;
+    try {
+      const params =
+        this.#lastSeq !== null
+          ? { sessionKey: key, fromSeq: this.#lastSeq }
+          : this.activeRun
+            ? { sessionKey: key, fromTime: this.activeRun.startedAt }
+            : { sessionKey: key };
+      const { seq } = await this.#client.request("chat.subscribe", params);
+      if (token !== this.#token) return;
+      this.#lastSeq ??= seq;
+      await this.refreshHistory();
+      for (const o of this.outgoing) if (o.state === "retrying") void this.#deliver(key, o);
+    } catch (e) {
+      if (token === this.#token) this.#fail(e);
+    }
+  }
+
+  /**
+   * Sends a message to the open session. Resolves false when it was refused (the error is in
+   * `error`); a message cut off by a lost connection is resent after reconnecting, under the
+   * same id so the gateway records it once.
+   */
+  async send(text: string): Promise<boolean> {
+    const key = this.key;
+    if (key === null || !text.trim()) return false;
+    this.error = null;
+    // Wait for the live subscription, or the start of the reply would be missed.
+    await this.#load();
+    if (key !== this.key) return false;
+    this.outgoing.push({ id: newMessageId(), text, at: Date.now(), state: "sending", attempts: 0 });
+    return this.#deliver(key, this.outgoing[this.outgoing.length - 1]);
+  }
+
+  dismissError(): void {
+    this.error = null;
+  }
+
+  async #deliver(key: string, o: Outgoing): Promise<boolean> {
+    o.state = "sending";
+    o.attempts++;
+    try {
+      const res = await this.#client.request("chat.send", {
+        sessionKey: key,
+        text: o.text,
+        messageId: o.id,
+      });
+      if (key !== this.key) return true;
+      o.state = "sent";
+      // Show the reply bubble (with its cursor) at once; `run.started` may come later.
+      this.#ensureRun(res.runId);
+      return true;
+    } catch (e) {
+      if (key !== this.key) return false;
+      const local = e instanceof RequestError && e.local;
+      if (local && o.attempts < MAX_SEND_ATTEMPTS) {
+        o.state = "retrying";
+        if (this.#client.state === "connected") return this.#deliver(key, o);
+        return true; // resume() resends it
+      }
+      this.outgoing = this.outgoing.filter((x) => x.id !== o.id);
+      this.error = asWireError(e);
+      return false;
+    }
+  }
+
+  /** History, then the live subscription; one at a time, retried on the next connect if it fails. */
+  #load(): Promise<void> {
+    if (this.#loading) return this.#loading;
+    const key = this.key;
+    if (key === null) return Promise.resolve();
+    const token = this.#token;
+    this.loading = true;
+    const run = async () => {
+      try {
+        const h = await this.#client.request("chat.history", {
+          sessionKey: key,
+          limit: HISTORY_LIMIT,
+        });
+        if (token !== this.#token) return;
+        this.#applyHistory(h);
+        // A run in progress replays from its start, so its partial text shows.
+        const params = h.activeRun
+          ? { sessionKey: key, fromTime: h.activeRun.startedAt }
+          : { sessionKey: key };
+        const { seq } = await this.#client.request("chat.subscribe", params);
+        if (token !== this.#token) {
+          if (this.key !== key) this.#unsubscribe(key);
+          return;
+        }
+        this.#subscribed = true;
+        this.#lastSeq ??= seq;
+        this.error = null;
+      } catch (e) {
+        if (token === this.#token) this.#fail(e);
+        throw e;
+      } finally {
+        if (token === this.#token) this.loading = false;
+      }
+    };
+    const p = run().catch(() => {
+      if (token === this.#token) this.#loading = null;
+    });
+    this.#loading = p;
+    return p;
+  }
+
+  /** Re-fetches history; a burst of `session.updated` collapses into one extra fetch. */
+  refreshHistory(): Promise<void> {
+    if (this.#historyInFlight) {
+      this.#historyAgain = true;
+      return this.#historyInFlight;
+    }
+    this.#historyInFlight = (async () => {
+      do {
+        this.#historyAgain = false;
+        const key = this.key;
+        const token = this.#token;
+        if (key === null) return;
+        try {
+          const h = await this.#client.request("chat.history", {
+            sessionKey: key,
+            limit: HISTORY_LIMIT,
+          });
+          if (token === this.#token) this.#applyHistory(h);
+        } catch (e) {
+          if (token === this.#token) this.#fail(e);
+        }
+      } while (this.#historyAgain);
+    })().finally(() => (this.#historyInFlight = null));
+    return this.#historyInFlight;
+  }
+
+  #applyHistory(h: HistoryPayload): void {
+    this.session = h.session;
+    this.history = h.messages;
+    this.activeRun = h.activeRun;
+    const ids = new Set(h.messages.map((m) => m.id));
+    const done = finishedRuns(h.messages);
+    this.outgoing = this.outgoing.filter((o) => !ids.has(o.id));
+    this.runs = this.runs.filter((r) => !done.has(r.runId));
+    for (const runId of this.#parts.keys()) if (done.has(runId)) this.#parts.delete(runId);
+    if (h.activeRun) this.#ensureRun(h.activeRun.runId);
+  }
+
+  #onEvent(ev: ChatEvent, seq: number | undefined): void {
+    if (!ev || ev.sessionKey !== this.key) return;
+    if (typeof seq === "number") this.#lastSeq = Math.max(this.#lastSeq ?? 0, seq);
+    switch (ev.type) {
+      case "run.started":
+        this.#ensureRun(ev.runId);
+        break;
+      case "run.delta": {
+        const r = this.#ensureRun(ev.runId);
+        if (!r || r.status !== "streaming") break; // a delta after the end is stale
+        // Deltas are placed by index: repeats after a resume are dropped, and a replay that
+        // interleaves with live deltas still assembles in order.
+        let parts = this.#parts.get(ev.runId);
+        if (!parts) this.#parts.set(ev.runId, (parts = []));
+        if (parts[ev.index] !== undefined) break;
+        parts[ev.index] = ev.text;
+        r.text = parts.join("");
+        break;
+      }
+      case "run.ended": {
+        const r = this.#ensureRun(ev.runId);
+        if (r) {
+          r.status = runStatusToMessage(ev.status);
+          r.error = ev.error ?? null;
+        }
+        if (this.activeRun?.runId === ev.runId) this.activeRun = null;
+        break;
+      }
+      case "session.updated":
+        void this.refreshHistory();
+        break;
+    }
+  }
+
+  /** The live run for `runId`, created on first sight; none once history has its final text. */
+  #ensureRun(runId: string): LiveRun | null {
+    const found = this.runs.find((r) => r.runId === runId);
+    if (found) return found;
+    if (finishedRuns(this.history).has(runId)) return null;
+    this.runs.push({
+      runId,
+      text: "",
+      status: "streaming",
+      error: null,
+      at: Date.now(),
+    });
+    return this.runs[this.runs.length - 1];
+  }
+
+  #unsubscribe(key: string): void {
+    this.#client.request("chat.unsubscribe", { sessionKey: key }).catch(() => {});
+  }
+
+  #fail(e: unknown): void {
+    // A lost connection shows in the status pill and is retried on reconnect.
+    if (e instanceof RequestError && e.connectionLost) return;
+    this.error = asWireError(e);
+  }
+}

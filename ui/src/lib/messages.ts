@@ -1,0 +1,89 @@
+import type { HistoryMessage, MessageStatus, RunStatus, WireError } from "./protocol.ts";
+
+/** An assistant reply as it streams in over `run.*` events, before history has it. */
+export type LiveRun = {
+  runId: string;
+  /** The deltas received so far, joined in index order. */
+  text: string;
+  status: MessageStatus;
+  error: WireError | null;
+  at: number;
+};
+
+/** A user message sent from this page that history does not contain yet. */
+export type Outgoing = {
+  id: string;
+  text: string;
+  at: number;
+  state: "sending" | "retrying" | "sent";
+  attempts: number;
+};
+
+export type ViewStatus = MessageStatus | "pending";
+
+/** One bubble in the chat pane. */
+export type ChatMessage = {
+  id: string;
+  role: "user" | "assistant";
+  text: string;
+  status: ViewStatus;
+  error: WireError | null;
+  at: number;
+};
+
+export const runStatusToMessage = (s: RunStatus): MessageStatus =>
+  s === "completed" ? "complete" : s;
+
+/** Run ids whose final assistant message history already holds. */
+export const finishedRuns = (history: readonly HistoryMessage[]): Set<string> =>
+  new Set(
+    history
+      .filter((m) => m.role === "assistant" && m.runId !== null && m.status !== "streaming")
+      .map((m) => m.runId as string),
+  );
+
+/**
+ * The bubbles to show: history first (the truth), with a still-streaming history message
+ * overlaid by its live text when that is further along; then messages sent from here that
+ * history has not caught up with; then live replies history does not hold yet. A live reply
+ * disappears once history has the final message of its run.
+ */
+export function mergeMessages(
+  history: readonly HistoryMessage[],
+  outgoing: readonly Outgoing[],
+  runs: readonly LiveRun[],
+): ChatMessage[] {
+  const done = finishedRuns(history);
+  const live = new Map(runs.map((r) => [r.runId, r]));
+  const used = new Set<string>();
+  const out: ChatMessage[] = [];
+
+  for (const m of history) {
+    const r = m.status === "streaming" && m.runId ? live.get(m.runId) : undefined;
+    if (r) {
+      used.add(r.runId);
+      const text = r.text.length >= m.text.length ? r.text : m.text;
+      out.push({ id: m.id, role: m.role, text, status: r.status, error: r.error ?? m.error, at: m.at });
+    } else {
+      out.push({ id: m.id, role: m.role, text: m.text, status: m.status, error: m.error, at: m.at });
+    }
+  }
+  const known = new Set(history.map((m) => m.id));
+  for (const o of outgoing) {
+    if (known.has(o.id)) continue;
+    const status = o.state === "sent" ? "complete" : "pending";
+    out.push({ id: o.id, role: "user", text: o.text, status, error: null, at: o.at });
+  }
+  for (const r of runs) {
+    if (used.has(r.runId) || done.has(r.runId)) continue;
+    out.push({
+      id: `run-${r.runId}`,
+      role: "assistant",
+      text: r.text,
+      status: r.status,
+      error: r.error,
+      at: r.at,
+    });
+  }
+  return out;
+}

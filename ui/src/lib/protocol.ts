@@ -1,0 +1,105 @@
+/**
+ * Wire types of the gateway's WebSocket protocol, as the UI sees them. They mirror
+ * `schemas/frames.ts`, `schemas/queries.ts` and `schemas/live.ts`; declared here (types only)
+ * so the UI bundle never pulls in `effect`.
+ */
+
+export const PROTOCOL_VERSION = 1;
+export const CLIENT_INFO = { name: "cairn-ui", version: "0.1.0" } as const;
+
+export type WireError = { code: string; message: string; details?: unknown };
+
+export type ReqFrame = { type: "req"; id: string; method: string; params: unknown };
+export type ResFrame =
+  | { type: "res"; id: string; ok: true; payload: unknown }
+  | { type: "res"; id: string; ok: false; error: WireError };
+export type EventFrame = { type: "event"; event: string; payload: unknown; seq?: number };
+export type ServerFrame = ResFrame | EventFrame;
+
+export type StatusPayload = {
+  version: string;
+  model: string | null;
+  /** What to configure when no model is set; null when chat is ready. */
+  modelHint: string | null;
+  nats: { version: string; connected: boolean };
+  projections: { checkpoint: number; logLastSeq: number; lag: number };
+};
+
+export type ConnectPayload = {
+  protocol: number;
+  server: { name: string; version: string };
+  status: StatusPayload;
+};
+
+export type SessionSummary = {
+  key: string;
+  title: string;
+  model: string | null;
+  createdAt: number;
+  updatedAt: number;
+  messageCount: number;
+  activeRunId: string | null;
+};
+
+export type MessageStatus = "complete" | "streaming" | "failed" | "interrupted";
+
+export type HistoryMessage = {
+  id: string;
+  role: "user" | "assistant";
+  text: string;
+  status: MessageStatus;
+  runId: string | null;
+  at: number;
+  error: WireError | null;
+};
+
+export type ActiveRun = { runId: string; startedAt: number; model: string };
+
+export type HistoryPayload = {
+  session: SessionSummary;
+  messages: HistoryMessage[];
+  activeRun: ActiveRun | null;
+  checkpoint: number;
+};
+
+export type RunStatus = "completed" | "failed" | "interrupted";
+
+export type LiveSessionMessage =
+  | { type: "run.started"; runId: string; messageId: string }
+  | { type: "run.delta"; runId: string; index: number; text: string }
+  | { type: "run.ended"; runId: string; status: RunStatus; error?: WireError }
+  | { type: "session.updated"; sessionKey: string; checkpoint: number };
+
+/** Payload of a `chat` event. */
+export type ChatEvent = LiveSessionMessage & { sessionKey: string };
+/** Payload of a `sessions` event. */
+export type SessionsEvent = { type: "sessions.changed"; checkpoint: number };
+
+/** Each method's params and result payload. */
+export type Methods = {
+  connect: {
+    params: { protocol: number; client: { name: string; version?: string } };
+    result: ConnectPayload;
+  };
+  status: { params: Record<string, never>; result: StatusPayload };
+  "sessions.list": { params: { limit?: number }; result: { sessions: SessionSummary[] } };
+  "sessions.create": {
+    params: { key?: string; title?: string };
+    result: { key: string; created: boolean };
+  };
+  "sessions.subscribe": { params: Record<string, never>; result: Record<string, never> };
+  "chat.history": { params: { sessionKey: string; limit?: number }; result: HistoryPayload };
+  "chat.send": {
+    params: { sessionKey: string; text: string; messageId?: string };
+    result: { messageId: string; runId: string; duplicate: boolean };
+  };
+  "chat.subscribe": {
+    params: { sessionKey: string; fromSeq?: number; fromTime?: number };
+    result: { seq: number };
+  };
+  "chat.unsubscribe": { params: { sessionKey: string }; result: Record<string, never> };
+};
+export type Method = keyof Methods;
+
+/** Ids travel inside NATS subjects: one token of letters, digits, `_` or `-`. */
+export const TOKEN_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;

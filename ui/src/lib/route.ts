@@ -1,0 +1,16 @@
+import { TOKEN_PATTERN } from "./protocol.ts";
+
+/** The open session lives in the URL hash (`#/s/<key>`) so a reload keeps it. */
+export function sessionKeyFromHash(hash: string = location.hash): string | null {
+  const m = /^#\/s\/([^/?#]+)$/.exec(hash);
+  if (!m) return null;
+  const key = decodeURIComponent(m[1]);
+  return TOKEN_PATTERN.test(key) ? key : null;
+}
+
+export const sessionHash = (key: string): string => `#/s/${encodeURIComponent(key)}`;
+
+export function openSessionInUrl(key: string | null): void {
+  const target = key === null ? "#/" : sessionHash(key);
+  if (location.hash !== target) location.hash = target;
+}

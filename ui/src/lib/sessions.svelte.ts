@@ -1,0 +1,71 @@
+import { asWireError, type GatewayClient } from "./client.ts";
+import type { SessionSummary, SessionsEvent, WireError } from "./protocol.ts";
+
+const LIST_LIMIT = 200;
+
+/** The sidebar's session list: fetched on connect and again on each `sessions.changed`. */
+export class SessionsStore {
+  list = $state<SessionSummary[]>([]);
+  loaded = $state(false);
+  error = $state<WireError | null>(null);
+
+  readonly #client: GatewayClient;
+  #inFlight: Promise<void> | null = null;
+  #again = false;
+
+  constructor(client: GatewayClient) {
+    this.#client = client;
+    client.onEvent("sessions", (payload) => {
+      if ((payload as SessionsEvent | null)?.type === "sessions.changed") void this.refresh();
+    });
+  }
+
+  find(key: string | null): SessionSummary | undefined {
+    return key === null ? undefined : this.list.find((s) => s.key === key);
+  }
+
+  /** After each (re)connect: subscriptions do not survive a new socket. */
+  async resubscribe(): Promise<void> {
+    try {
+      await this.#client.request("sessions.subscribe", {});
+    } catch (e) {
+      this.error = asWireError(e);
+    }
+    await this.refresh();
+  }
+
+  /** Re-fetches the list; bursts of changes collapse into one extra fetch. */
+  refresh(): Promise<void> {
+    if (this.#inFlight) {
+      this.#again = true;
+      return this.#inFlight;
+    }
+    this.#inFlight = (async () => {
+      do {
+        this.#again = false;
+        try {
+          const { sessions } = await this.#client.request("sessions.list", { limit: LIST_LIMIT });
+          this.list = [...sessions].sort((a, b) => b.updatedAt - a.updatedAt);
+          this.loaded = true;
+          this.error = null;
+        } catch (e) {
+          this.error = asWireError(e);
+        }
+      } while (this.#again);
+    })().finally(() => (this.#inFlight = null));
+    return this.#inFlight;
+  }
+
+  /** Creates a session and returns its key; the list updates through `sessions.changed`. */
+  async create(title?: string): Promise<string> {
+    const { key } = await this.#client.request("sessions.create", title ? { title } : {});
+    void this.refresh();
+    return key;
+  }
+}
+
+/** A title from the first message: its first line, shortened. */
+export function titleFrom(text: string): string {
+  const line = text.trim().split("\n")[0].trim();
+  return line.length > 60 ? `${line.slice(0, 57).trimEnd()}…` : line;
+}

@@ -1,0 +1,4 @@
+/** Svelte options for the UI: runes everywhere ($state, $derived, $effect, $props). */
+export default {
+  compilerOptions: { runes: true },
+};
