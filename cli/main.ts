@@ -1,9 +1,7 @@
 import { parseArgs } from "node:util";
-import { chat, chatHelp } from "./commands/chat.ts";
-import { eventsHelp, eventsTail } from "./commands/events.ts";
-import { gatewayHelp, runGateway } from "./commands/gateway.ts";
-import { projectionsHelp, projectionsRebuild } from "./commands/projections.ts";
+import { chatHelp, eventsHelp, gatewayHelp, projectionsHelp } from "./help.ts";
 import { nearest } from "./config/suggest.ts";
+// Commands are imported when run: `cairn --help` must not load NATS, SQLite or the SDKs.
 import { UsageError, fail } from "./output.ts";
 import { resolvePaths } from "./paths.ts";
 import { VERSION } from "./version.ts";
@@ -50,13 +48,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       case "gateway": {
         const { values } = parse(rest, { host: { type: "string" }, port: { type: "string" } });
         if (values.help) return print(gatewayHelp);
-        return await runGateway({ host: values.host as string | undefined, port: int(values.port as string | undefined, "--port", 0) }, paths, env);
+        return await (await import("./commands/gateway.ts")).runGateway({ host: values.host as string | undefined, port: int(values.port as string | undefined, "--port", 0) }, paths, env);
       }
       case "chat": {
         const { values, positionals } = parse(rest, { session: { type: "string", short: "s" }, json: { type: "boolean" } });
         if (values.help) return print(chatHelp);
         json = Boolean(values.json);
-        return await chat({ session: (values.session as string | undefined) ?? "cli", json, text: positionals.join(" ") }, paths);
+        return await (await import("./commands/chat.ts")).chat({ session: (values.session as string | undefined) ?? "cli", json, text: positionals.join(" ") }, paths);
       }
       case "events": {
         const [sub, ...args] = rest;
@@ -70,7 +68,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
           limit: { type: "string", short: "n" },
         });
         if (values.help) return print(eventsHelp);
-        return await eventsTail(
+        return await (await import("./commands/events.ts")).eventsTail(
           {
             follow: Boolean(values.follow),
             json: Boolean(values.json),
@@ -87,7 +85,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         if (sub !== "rebuild") throw new UsageError(`unknown subcommand 'projections ${sub}'; try 'cairn projections rebuild'`);
         const { values } = parse(args, { json: { type: "boolean" } });
         if (values.help) return print(projectionsHelp);
-        return await projectionsRebuild({ json: Boolean(values.json) }, paths);
+        return await (await import("./commands/projections.ts")).projectionsRebuild({ json: Boolean(values.json) }, paths);
       }
       default: {
         const hint = nearest(command, COMMANDS);

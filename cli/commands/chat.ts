@@ -5,19 +5,6 @@ import { connectToGateway } from "../connect.ts";
 import { UsageError } from "../output.ts";
 import type { Paths } from "../paths.ts";
 
-export const chatHelp = `Usage: cairn chat [--session <key>] [--json] <message...>
-
-Sends a message to the running gateway and streams the reply to stdout.
-The session is created if it does not exist yet.
-
-Options:
-  -s, --session <key>  session to talk in (letters, digits, '_' or '-'; default: cli)
-      --json           print one JSON object per line: deltas, then the result
-  -h, --help           show this help
-
-Exit status: 0 when the reply completed; 1 when the gateway is not running, the
-provider failed or the model is unknown; 2 for a wrong command line.`;
-
 /** Waits for the run's end, printing its deltas; resolves with the exit code. */
 const streamRun = (nc: NatsConnection, key: string, json: boolean, sendIt: () => Promise<{ runId: string }>) =>
   new Promise<number>((resolve, reject) => {

@@ -5,18 +5,6 @@ import { connectToGateway } from "../connect.ts";
 import { UsageError } from "../output.ts";
 import type { Paths } from "../paths.ts";
 
-export const eventsHelp = `Usage: cairn events tail [--follow] [--json] [--kind <kind>] [--from <seq>] [--limit <n>]
-
-Prints the event log, one line per event: sequence, time, aggregate, type, summary.
-
-Options:
-  -f, --follow        keep printing new events until interrupted (Ctrl-C)
-      --json          one JSON object per line: seq, type, kind, id, time, data, ...
-      --kind <kind>   only events of one aggregate kind (${AggregateKind.literals.join(", ")})
-      --from <seq>    start at this sequence (default: the last --limit events)
-  -n, --limit <n>     how many events to print before following (default 50)
-  -h, --help          show this help`;
-
 const line = (r: LogRecord, json: boolean): string => {
   if (!r.ok) {
     const [, kind = "?", id = "?"] = r.bad.subject.split(".");

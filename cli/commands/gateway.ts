@@ -5,23 +5,6 @@ import { loadSettings } from "../config/load.ts";
 import type { Paths } from "../paths.ts";
 import { VERSION } from "../version.ts";
 
-export const gatewayHelp = `Usage: cairn [gateway] [--host <addr>] [--port <n>]
-
-Runs the gateway: an embedded NATS server (JetStream, operator/JWT mode), the
-event log, the actors, the read models and the web UI on http://127.0.0.1:13131.
-Stop it with Ctrl-C or SIGTERM.
-
-Options:
-      --host <addr>  listen address (default 127.0.0.1; CAIRN_HOST); any other
-                     address requires CAIRN_AUTH_TOKEN
-      --port <n>     HTTP port (default 13131; CAIRN_PORT; 0 picks a free one)
-  -h, --help         show this help
-
-Environment: CAIRN_DATA_DIR (default ~/.cairn), CAIRN_CONFIG_DIR (default
-~/.config/cairn), CAIRN_MODEL (e.g. openai/gpt-4o-mini), OPENAI_API_KEY,
-OPENAI_BASE_URL, ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, CAIRN_NATS_URL and
-CAIRN_NATS_CREDS (join an external NATS instead of the embedded one).`;
-
 /** Runs the gateway in the foreground until SIGINT/SIGTERM. */
 export async function runGateway(o: { host?: string; port?: number }, paths: Paths, env: NodeJS.ProcessEnv): Promise<number> {
   const started = performance.now();

@@ -6,16 +6,6 @@ import { connectToGateway } from "../connect.ts";
 import { progressBar } from "../output.ts";
 import type { Paths } from "../paths.ts";
 
-export const projectionsHelp = `Usage: cairn projections rebuild [--json]
-
-Rebuilds every SQLite read model (sessions, messages, runs, audit) from the event
-log, with a progress bar. The running gateway keeps serving from the old read
-models until the new ones are complete, then switches over.
-
-Options:
-      --json   print the result as JSON
-  -h, --help   show this help`;
-
 const Progress = Schema.Struct({ applied: Schema.Number, total: Schema.Number });
 
 export async function projectionsRebuild(o: { json: boolean }, paths: Paths): Promise<number> {

@@ -1,5 +1,5 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { startActorSystem, type ActorSystem } from "../../actors/index.ts";
 import { EventLog, SnapshotStore, ensureStreams, readCapabilities, request, subjects } from "../../bus/index.ts";
 import { startEdge, type Edge } from "../../bus/edge/index.ts";
@@ -8,12 +8,13 @@ import { Projector, queries, serveQueries } from "../../projections/index.ts";
 import { CairnError } from "../../schemas/index.ts";
 import type { Settings } from "../config/load.ts";
 import type { Paths } from "../paths.ts";
+import { ROOT } from "../root.ts";
 import { VERSION } from "../version.ts";
 import { acquireGatewayLock } from "./lock.ts";
 import { removeRuntimeFile, writeRuntimeFile } from "./runtime-file.ts";
 import { serveGatewayServices } from "./services.ts";
 
-export const UI_DIR = fileURLToPath(new URL("../../ui/dist", import.meta.url));
+export const UI_DIR = join(ROOT, "ui", "dist");
 
 export interface Gateway {
   readonly url: string;

@@ -80,3 +80,6 @@ try {
   say("uWebSockets.js has no native build for this platform; cairn needs Node 20 on glibc ≥ 2.36 (Debian 12).");
   process.exit(1);
 }
+
+// 4. Bundle the CLI now (cli/bin.mjs would do it on first use), so parallel first runs don't race.
+run(process.execPath, [join(root, "cli", "bin.mjs"), "--version"], { stdio: "ignore" });
