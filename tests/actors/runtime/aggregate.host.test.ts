@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { EventLog, SnapshotStore, ensureStreams } from "../../../bus/index.ts";
+import { AggregateHost } from "../../../actors/runtime/aggregate.host.ts";
+import { createSessionSpec } from "../../../actors/session/session.commands.ts";
+import { startTestNats, type TestNats } from "../../fixtures/nats.ts";
+
+let nats: TestNats;
+let nc: NatsConnection;
+let log: EventLog;
+let snapshots: SnapshotStore;
+
+beforeAll(async () => {
+  nats = await startTestNats();
+  nc = await nats.connect();
+  await ensureStreams(nc);
+  log = await EventLog.open(nc);
+  snapshots = await SnapshotStore.open(nc);
+});
+afterAll(async () => {
+  await nc.close();
+  await nats.stop();
+});
+
+const spec = createSessionSpec(() => "openai/x");
+let n = 0;
+const host = (snapshotEvery = 50) => {
+  const started: string[] = [];
+  const h = new AggregateHost(spec, { log, snapshots, now: () => 1000, newId: () => `h${++n}`, report: () => {}, snapshotEvery });
+  h.setEffects({ startRun: (p: { runId: string }) => void started.push(p.runId) } as never);
+  return { h, started };
+};
+const cmd = (verb: string, params: unknown) => spec.decodeCommand(verb, params);
+
+describe("the aggregate host", () => {
+  test("runs effects once, after the append; a new host hydrating the same log runs none", async () => {
+    const a = host();
+    await a.h.execute("h1", cmd("send", { text: "hi", createIfMissing: true }));
+    await a.h.drain();
+    expect(a.started).toHaveLength(1);
+    const b = host();
+    const { snapshot } = await b.h.read("h1");
+    expect(snapshot.value).toBe("running");
+    await b.h.drain();
+    expect(b.started).toHaveLength(0);
+  });
+
+  test("a second writer on the same aggregate fails loudly with conflict", async () => {
+    const a = host();
+    const b = host();
+    await a.h.execute("h2", cmd("create", {}));
+    await b.h.read("h2"); // b caches the state as of now
+    await a.h.execute("h2", cmd("send", { text: "from a" }));
+    await expect(b.h.execute("h2", cmd("send", { text: "from b" }))).rejects.toMatchObject({ code: "conflict" });
+    // After the conflict b rehydrates, and sees a's message: the session is busy, not forked.
+    await expect(b.h.execute("h2", cmd("send", { text: "from b" }))).rejects.toMatchObject({ code: "session_busy" });
+  });
+
+  test("commands on one aggregate run one at a time", async () => {
+    const a = host();
+    await a.h.execute("h3", cmd("create", {}));
+    const results = await Promise.allSettled([1, 2, 3].map((i) => a.h.execute("h3", cmd("send", { text: `m${i}` }))));
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    expect(results.filter((r) => r.status === "rejected").map((r) => (r as PromiseRejectedResult).reason.code)).toEqual(["session_busy", "session_busy"]);
+  });
+
+  test("hydrates from a snapshot plus later events, to the same state as a full replay", async () => {
+    const a = host(2);
+    await a.h.execute("h4", cmd("create", { title: "snap" }));
+    for (let i = 0; i < 3; i++) {
+      const { runId } = (await a.h.execute("h4", cmd("send", { text: `q${i}` }))) as { runId: string };
+      await a.h.execute("h4", cmd("end_run", { runId, status: "completed", text: `a${i}` }));
+    }
+    await new Promise((r) => setTimeout(r, 200)); // snapshot writes are asynchronous
+    const snap = await snapshots.get("session", "h4");
+    expect(snap).not.toBeNull();
+    expect(snap!.seq).toBeLessThanOrEqual(await log.lastSeqOf("session", "h4"));
+    const fromSnapshot = (await host().h.read("h4")).snapshot.context;
+    const noSnapshots = new AggregateHost(spec, { log, snapshots: { get: async () => null, put: async () => false } as never, now: () => 1, newId: () => "x", report: () => {} });
+    const replayed = (await noSnapshots.read("h4")).snapshot.context;
+    expect(fromSnapshot).toEqual(replayed);
+    expect(replayed.messages).toHaveLength(6);
+  });
+
+  test("a snapshot never moves backwards", async () => {
+    await snapshots.put("session", "h5", { seq: 10, machineVersion: 1, state: { value: "idle", context: {} } });
+    expect(await snapshots.put("session", "h5", { seq: 5, machineVersion: 1, state: { value: "idle", context: {} } })).toBe(false);
+    expect((await snapshots.get("session", "h5"))!.seq).toBe(10);
+  });
+});
