@@ -1,6 +1,6 @@
 import type { Msg, NatsConnection } from "@nats-io/transport-node";
 import { CairnError, toWireError, WireError, decodeLenient } from "../schemas/index.ts";
-import { Schema } from "effect";
+import * as Schema from "effect/Schema";
 
 /**
  * Request/reply over NATS for commands and queries. Every reply is an envelope

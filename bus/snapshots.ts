@@ -1,6 +1,6 @@
 import { Kvm, type KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { Schema } from "effect";
+import * as Schema from "effect/Schema";
 import { decodeLenient } from "../schemas/index.ts";
 import { SNAPSHOT_BUCKET } from "./subjects.ts";
 

@@ -1,4 +1,4 @@
-import { Schema } from "effect";
+import * as Schema from "effect/Schema";
 import { MessageId, ModelId, RunId, SessionKey } from "./ids.ts";
 
 /** Commands travel as NATS requests on `cmd.<kind>.<id>.<verb>`; each has params and a result. */

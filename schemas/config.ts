@@ -1,4 +1,4 @@
-import { Schema } from "effect";
+import * as Schema from "effect/Schema";
 import { ModelId } from "./ids.ts";
 
 /** `cairn.toml`. Every key is optional: cairn runs on embedded defaults with no file at all. */

@@ -1,4 +1,4 @@
-import { Schema } from "effect";
+import * as Schema from "effect/Schema";
 
 /**
  * Stable error codes shared by the bus, the WebSocket protocol and the CLI. A code never changes

@@ -1,4 +1,4 @@
-import { Schema } from "effect";
+import * as Schema from "effect/Schema";
 import { WireError } from "./errors.ts";
 import { MessageId, ModelId, SessionKey } from "./ids.ts";
 import { MAX_MESSAGE_CHARS } from "./commands.ts";

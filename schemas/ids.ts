@@ -1,4 +1,4 @@
-import { Schema } from "effect";
+import * as Schema from "effect/Schema";
 
 /**
  * Ids travel inside NATS subjects, so they must be a single token: no `.`, `*`, `>`, whitespace.

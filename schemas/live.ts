@@ -1,4 +1,4 @@
-import { Schema } from "effect";
+import * as Schema from "effect/Schema";
 import { MessageId, RunId, SessionKey } from "./ids.ts";
 import { WireError } from "./errors.ts";
 import { RunStatus } from "./events/session.events.ts";

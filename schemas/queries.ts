@@ -1,4 +1,4 @@
-import { Schema } from "effect";
+import * as Schema from "effect/Schema";
 import { MessageId, ModelId, RunId, SessionKey } from "./ids.ts";
 import { WireError } from "./errors.ts";
 

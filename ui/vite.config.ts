@@ -8,7 +8,7 @@ const root = fileURLToPath(new URL(".", import.meta.url));
  * Builds the SPA into `ui/dist`, which the gateway's edge serves. Assets use relative paths, and
  * the open session lives in the URL hash, so the edge needs no SPA fallback route.
  * `vite --config ui/vite.config.ts` serves it for development, proxying `/ws` to a gateway at
- * CAIRN_GATEWAY_URL (default http://127.0.0.1:18789).
+ * CAIRN_GATEWAY_URL (default http://127.0.0.1:13131).
  */
 export default defineConfig({
   root,
@@ -22,7 +22,7 @@ export default defineConfig({
   },
   server: {
     proxy: {
-      "/ws": { target: process.env.CAIRN_GATEWAY_URL ?? "http://127.0.0.1:18789", ws: true },
+      "/ws": { target: process.env.CAIRN_GATEWAY_URL ?? "http://127.0.0.1:13131", ws: true },
     },
   },
 });

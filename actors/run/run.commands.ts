@@ -1,7 +1,7 @@
-import { Schema } from "effect";
+import * as Schema from "effect/Schema";
 import type { SnapshotFrom } from "xstate";
-import { MessageId, ModelId, SessionKey, Usage, WireError, CairnError, decodeOrFail } from "../../schemas/index.ts";
-import type { AggregateSpec, Decision } from "../runtime/aggregate.ts";
+import { MessageId, ModelId, SessionKey, Usage, WireError } from "../../schemas/index.ts";
+import { commandDecoder, type AggregateSpec, type Decision } from "../runtime/aggregate.ts";
 import { RUN_MACHINE_VERSION, runMachine } from "./run.machine.ts";
 
 export const StartRun = Schema.Struct({ sessionKey: SessionKey, model: ModelId, triggerMessageId: MessageId });
@@ -24,10 +24,7 @@ export const runSpec: AggregateSpec<typeof runMachine, RunCommand> = {
   machine: runMachine,
   machineVersion: RUN_MACHINE_VERSION,
   input: (runId) => ({ runId }),
-  decodeCommand: (verb, params) => {
-    if (!Object.hasOwn(schemas, verb)) throw new CairnError("unknown_method", `runs have no command '${verb}'`);
-    return { verb, params: decodeOrFail(schemas[verb as keyof typeof schemas], params, `${verb} params`) } as RunCommand;
-  },
+  decodeCommand: commandDecoder("runs", schemas),
   decide: (s, c) => decide(s, c),
 };
 

@@ -1,5 +1,6 @@
 import type { AnyStateMachine, SnapshotFrom } from "xstate";
-import type { AggregateKind, NewEvent } from "../../schemas/index.ts";
+import type * as Schema from "effect/Schema";
+import { CairnError, decodeOrFail, type AggregateKind, type NewEvent } from "../../schemas/index.ts";
 
 /** Inputs a decision may use besides the snapshot: injected so tests are deterministic. */
 export interface DecideEnv {
@@ -30,3 +31,14 @@ export interface AggregateSpec<M extends AnyStateMachine, C> {
 
 /** Effect implementations keyed by the machine's action names; run only after their event is durable. */
 export type EffectTable = Record<string, (params: never, ctx: { id: string }) => Promise<void> | void>;
+
+/**
+ * A `decodeCommand` from a table of param schemas: unknown verbs are `unknown_method`, params that
+ * do not decode are `bad_request` — before anything is decided.
+ */
+export const commandDecoder =
+  <T extends Record<string, Schema.ConstraintDecoder<unknown>>>(what: string, schemas: T) =>
+  (verb: string, params: unknown): { [V in keyof T]: { verb: V; params: T[V]["Type"] } }[keyof T] => {
+    if (!Object.hasOwn(schemas, verb)) throw new CairnError("unknown_method", `${what} have no command '${verb}'`);
+    return { verb, params: decodeOrFail(schemas[verb], params, `${verb} params`) } as never;
+  };

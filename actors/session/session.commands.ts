@@ -1,17 +1,15 @@
-import { Schema } from "effect";
+import * as Schema from "effect/Schema";
 import type { SnapshotFrom } from "xstate";
 import {
   CairnError,
   CreateSession,
-
   RunId,
   RunStatus,
   SendMessage,
   WireError,
-  decodeOrFail,
   type NewEvent,
 } from "../../schemas/index.ts";
-import type { AggregateSpec, Decision, DecideEnv } from "../runtime/aggregate.ts";
+import { commandDecoder, type AggregateSpec, type Decision, type DecideEnv } from "../runtime/aggregate.ts";
 import { SESSION_MACHINE_VERSION, sessionMachine } from "./session.machine.ts";
 
 /** Recorded by the run host when a run reaches its end (internal; not exposed on the edge). */
@@ -45,10 +43,7 @@ export const createSessionSpec = (checkModel: ModelCheck): AggregateSpec<typeof 
   machine: sessionMachine,
   machineVersion: SESSION_MACHINE_VERSION,
   input: (key) => ({ key }),
-  decodeCommand: (verb, params) => {
-    if (!Object.hasOwn(schemas, verb)) throw new CairnError("unknown_method", `sessions have no command '${verb}'`);
-    return { verb, params: decodeOrFail(schemas[verb as keyof typeof schemas], params, `${verb} params`) } as SessionCommand;
-  },
+  decodeCommand: commandDecoder("sessions", schemas),
   decide: (snapshot, command, env) => decide(snapshot, command, env, checkModel),
 });
 

@@ -1,5 +1,5 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import { Schema } from "effect";
+import * as Schema from "effect/Schema";
 import {
   CairnError,
   CreateSessionResult,

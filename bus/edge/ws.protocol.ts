@@ -1,4 +1,5 @@
-import { Schema, Result } from "effect";
+import * as Result from "effect/Result";
+import * as Schema from "effect/Schema";
 import {
   MAX_FRAME_BYTES,
   ReqFrame,

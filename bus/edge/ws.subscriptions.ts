@@ -1,6 +1,6 @@
 import { DeliverPolicy, jetstream, type Consumer, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { Schema } from "effect";
+import type * as Schema from "effect/Schema";
 import { CairnError, LiveSessionMessage, LiveSessionsChanged, decodeLenient } from "../../schemas/index.ts";
 import { LIVE_STREAM, subjects } from "../subjects.ts";
 

@@ -1,5 +1,5 @@
 import { createInbox } from "@nats-io/transport-node";
-import { Schema } from "effect";
+import * as Schema from "effect/Schema";
 import { request, subjects } from "../../bus/index.ts";
 import { decodeLenient } from "../../schemas/index.ts";
 import { connectToGateway } from "../connect.ts";

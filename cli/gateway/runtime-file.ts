@@ -1,5 +1,5 @@
 import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { Schema } from "effect";
+import * as Schema from "effect/Schema";
 import { CairnError, decodeLenient } from "../../schemas/index.ts";
 import { isCairnProcess } from "./lock.ts";
 

@@ -1,5 +1,5 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import { Schema } from "effect";
+import * as Schema from "effect/Schema";
 import { describeModelSetup, type ModelConfig, type ModelEnv } from "../../actors/index.ts";
 import { encodeJson, serve, subjects, type EventLog } from "../../bus/index.ts";
 import { buildFresh, installRebuilt, type Projector } from "../../projections/index.ts";

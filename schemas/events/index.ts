@@ -1,4 +1,4 @@
-import { Schema } from "effect";
+import * as Schema from "effect/Schema";
 import { CairnError } from "../errors.ts";
 import { decodeLenient } from "../decode.ts";
 import { sessionEvents } from "./session.events.ts";
