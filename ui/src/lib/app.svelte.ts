@@ -75,6 +75,11 @@ export class AppState {
   /** Sends `text`, first creating a session (titled after the text) when none is open. */
   async send(text: string): Promise<boolean> {
     const creating = this.chat.key === null;
+    // With no model the gateway refuses every message: say so without leaving an empty session.
+    if (creating && this.status?.modelHint) {
+      this.chat.error = { code: "model_not_configured", message: this.status.modelHint };
+      return false;
+    }
     if (creating) {
       this.firstMessage = text;
       try {
