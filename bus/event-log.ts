@@ -39,6 +39,9 @@ export const H = {
   msgId: "Nats-Msg-Id",
 } as const;
 
+/** Attempts of one publish while NATS is unreachable: about 40 s in all, inside the dedupe window. */
+const APPEND_ATTEMPTS = 6;
+
 export interface AppendOptions {
   readonly kind: AggregateKind;
   readonly id: string;
@@ -93,20 +96,30 @@ export class EventLog {
       h.set(H.time, String(opts.now));
       if (opts.correlationId) h.set(H.correlation, opts.correlationId);
       if (opts.causationId) h.set(H.causation, opts.causationId);
-      try {
-        const ack = await this.js.publish(subject, JSON.stringify(event.data), {
-          msgID: opts.eventIds[i],
-          headers: h,
-          expect: { lastSubjectSequence: expected },
-          timeout: 10_000,
-        });
-        expected = ack.seq;
-        seqs.push(ack.seq);
-      } catch (e) {
-        throw mapAppendError(e, subject, expected);
-      }
+      const ack = await this.publishOnce(subject, JSON.stringify(event.data), opts.eventIds[i], h, expected);
+      expected = ack;
+      seqs.push(ack);
     }
     return seqs;
+  }
+
+  /**
+   * Publishes one event, retrying the very same publish (same `Nats-Msg-Id`, same expected
+   * sequence) while NATS does not answer. If an earlier attempt was stored but its ack lost, the
+   * server answers the retry as a duplicate with the original sequence — so the caller learns the
+   * event is durable and runs its effects, instead of mistaking a stored event for a failed one.
+   */
+  private async publishOnce(subject: string, data: string, msgID: string, h: MsgHdrs, expected: number): Promise<number> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const ack = await this.js.publish(subject, data, { msgID, headers: h, expect: { lastSubjectSequence: expected }, timeout: 5_000 });
+        return ack.seq;
+      } catch (e) {
+        const err = mapAppendError(e, subject, expected);
+        if (err.code !== "unavailable" || attempt >= APPEND_ATTEMPTS) throw err;
+        await new Promise((r) => setTimeout(r, Math.min(2_000, 250 * 2 ** (attempt - 1))));
+      }
+    }
   }
 
   /** Sequence of the last event of one aggregate; 0 when it has none. */

@@ -37,12 +37,18 @@ const streamRun = (nc: NatsConnection, key: string, json: boolean, sendIt: () =>
         }
       },
     });
-    // The gateway may die mid-reply while its NATS server lives on: ask it now and then.
+    // The gateway may die mid-reply while its NATS server lives on: ask it now and then. Two
+    // misses in a row, so a NATS restart (a few seconds) is ridden out.
+    let misses = 0;
     const watchdog = setInterval(() => {
-      request(nc, subjects.query("status", "get"), {}, { timeoutMs: 3000 }).catch((e: CairnError) => {
-        cleanup();
-        reject(new CairnError("unavailable", `lost the gateway while waiting for the reply (${e.message})`));
-      });
+      request(nc, subjects.query("status", "get"), {}, { timeoutMs: 4000 }).then(
+        () => (misses = 0),
+        (e: CairnError) => {
+          if (++misses < 2) return;
+          cleanup();
+          reject(new CairnError("unavailable", `lost the gateway while waiting for the reply (${e.message})`));
+        },
+      );
     }, 5000);
     const cleanup = () => {
       clearInterval(watchdog);
