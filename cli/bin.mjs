@@ -1,10 +1,16 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
 // The `cairn` command. The TypeScript sources are bundled by esbuild into dist/ (about 30 ms, only
 // when a source is newer than the bundle), so the command runs on plain Node: loading through a
 // TypeScript loader hook costs ~1 s of start-up, mostly in resolving effect's modules.
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { setFlagsFromString } from "node:v8";
+
+// A long-running gateway with a small young generation: V8's default lets it grow to 32 MB of
+// mostly garbage that is never collected while idle (measured: 128 MB -> 83 MB idle RSS, no
+// measurable latency cost). Set before anything big is allocated.
+setFlagsFromString("--max-semi-space-size=2");
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const dist = join(root, "dist", "cli");

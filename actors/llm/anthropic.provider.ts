@@ -10,10 +10,10 @@ import {
   type StreamChunk,
   type StreamRequest,
 } from "./provider.ts";
+import { ANTHROPIC_DEFAULT_BASE_URL } from "./provider.ts";
 import { displayUrl, toCairnError, type ProviderFailure } from "./provider.errors.ts";
 import { guardStream, StreamReadError } from "./stream.guard.ts";
 
-export const ANTHROPIC_DEFAULT_BASE_URL = "https://api.anthropic.com";
 /** The Messages API requires max_tokens; this is used when the request does not say. */
 export const ANTHROPIC_DEFAULT_MAX_TOKENS = 8192;
 

@@ -1,8 +1,10 @@
-/** LLM providers: the port the agent run streams through, its two cloud implementations, model resolution. */
+/**
+ * LLM providers: the port the agent run streams through and model resolution. The SDK-backed
+ * implementations load lazily on first use; import `./openai.provider.ts` or
+ * `./anthropic.provider.ts` directly where one is needed eagerly (tests do).
+ */
 export type { ChatMessage, LlmProvider, ProviderOptions, StreamChunk, StreamRequest } from "./provider.ts";
-export { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_TIMEOUT_MS } from "./provider.ts";
-export { createOpenAiProvider, OPENAI_DEFAULT_BASE_URL } from "./openai.provider.ts";
-export { ANTHROPIC_DEFAULT_BASE_URL, ANTHROPIC_DEFAULT_MAX_TOKENS, createAnthropicProvider } from "./anthropic.provider.ts";
+export { ANTHROPIC_DEFAULT_BASE_URL, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_TIMEOUT_MS, OPENAI_DEFAULT_BASE_URL, lazyProvider } from "./provider.ts";
 export {
   describeModelSetup,
   KNOWN_PROVIDERS,

@@ -1,7 +1,11 @@
 import { CairnError } from "../../schemas/errors.ts";
-import { ANTHROPIC_DEFAULT_BASE_URL, createAnthropicProvider } from "./anthropic.provider.ts";
-import { createOpenAiProvider, OPENAI_DEFAULT_BASE_URL } from "./openai.provider.ts";
-import type { LlmProvider, ProviderOptions } from "./provider.ts";
+import {
+  ANTHROPIC_DEFAULT_BASE_URL,
+  OPENAI_DEFAULT_BASE_URL,
+  lazyProvider,
+  type LlmProvider,
+  type ProviderOptions,
+} from "./provider.ts";
 
 /**
  * From a model id ("openai/gpt-4o-mini") and the environment to a ready provider, or to an error
@@ -45,14 +49,14 @@ const PROVIDERS: Record<ProviderId, ProviderSpec> = {
   openai: {
     keyVariable: "OPENAI_API_KEY",
     baseUrl: (env, config) => nonEmpty(env.OPENAI_BASE_URL) ?? nonEmpty(config.openaiBaseUrl) ?? OPENAI_DEFAULT_BASE_URL,
-    create: createOpenAiProvider,
+    create: (o) => lazyProvider("openai", async () => (await import("./openai.provider.ts")).createOpenAiProvider(o)),
     example: "openai/gpt-4o-mini",
   },
   anthropic: {
     keyVariable: "ANTHROPIC_API_KEY",
     baseUrl: (env, config) =>
       nonEmpty(env.ANTHROPIC_BASE_URL) ?? nonEmpty(config.anthropicBaseUrl) ?? ANTHROPIC_DEFAULT_BASE_URL,
-    create: createAnthropicProvider,
+    create: (o) => lazyProvider("anthropic", async () => (await import("./anthropic.provider.ts")).createAnthropicProvider(o)),
     example: "anthropic/claude-sonnet-4-6",
   },
 };

@@ -10,10 +10,10 @@ import {
   type StreamChunk,
   type StreamRequest,
 } from "./provider.ts";
+import { OPENAI_DEFAULT_BASE_URL } from "./provider.ts";
 import { displayUrl, toCairnError, type ProviderFailure } from "./provider.errors.ts";
 import { guardStream, StreamReadError } from "./stream.guard.ts";
 
-export const OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1";
 
 /**
  * OpenAI Chat Completions (and the many servers that speak it: vLLM, llama.cpp, Ollama, ...),

@@ -53,3 +53,20 @@ export interface ProviderOptions {
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
 export const DEFAULT_IDLE_TIMEOUT_MS = 300_000;
+
+export const OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1";
+export const ANTHROPIC_DEFAULT_BASE_URL = "https://api.anthropic.com";
+
+/**
+ * A provider whose SDK is imported on its first call. Each SDK costs ~10-20 MB and ~100 ms to
+ * load; a gateway configured for one provider should not pay for the others.
+ */
+export const lazyProvider = (id: string, load: () => Promise<LlmProvider>): LlmProvider => {
+  let loaded: Promise<LlmProvider> | undefined;
+  return {
+    id,
+    async *stream(req) {
+      yield* (await (loaded ??= load())).stream(req);
+    },
+  };
+};

@@ -61,7 +61,7 @@ export const runMachine = setup({
 }).createMachine({
   id: "run",
   context: ({ input }) => ({
-    runId: input.runId,
+    runId: input?.runId ?? "",
     sessionKey: "",
     model: "",
     triggerMessageId: "",

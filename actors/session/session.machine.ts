@@ -44,7 +44,7 @@ export const sessionMachine = setup({
 }).createMachine({
   id: "session",
   context: ({ input }) => ({
-    key: input.key,
+    key: input?.key ?? "",
     title: "",
     model: null,
     createdAt: 0,

@@ -43,6 +43,8 @@ export async function waitForNatsReady(p: ReadyProbe): Promise<void> {
   const creds = await readFile(p.credsFile);
   const deadline = Date.now() + p.timeoutMs;
   let last = "no attempt made";
+  // nats-server is usually ready ~10 ms after spawn: poll fast first, then back off.
+  let delay = 10;
   while (Date.now() < deadline) {
     const reason = p.abandon();
     if (reason) throw new Error(reason);
@@ -64,7 +66,8 @@ export async function waitForNatsReady(p: ReadyProbe): Promise<void> {
     } catch (e) {
       last = e instanceof Error ? e.message : String(e);
     }
-    await sleep(100);
+    await sleep(delay);
+    delay = Math.min(100, delay * 2);
   }
   const reason = p.abandon();
   throw new Error(reason ?? `not ready after ${p.timeoutMs} ms (last error: ${last})`);

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createOpenAiProvider } from "../../../actors/llm/index.ts";
+import { createOpenAiProvider } from "../../../actors/llm/openai.provider.ts";
 import { remoteRequests, resetRemote, scriptRemote } from "../../fixtures/llm-server/index.ts";
 import { collect, TEST_KEY } from "./llm.helpers.ts";
 

@@ -1,9 +1,9 @@
 import { createServer } from "node:net";
 import { CairnError } from "../../../schemas/errors.ts";
 import type { LlmServer } from "../../fixtures/llm-server/index.ts";
+import { createAnthropicProvider } from "../../../actors/llm/anthropic.provider.ts";
+import { createOpenAiProvider } from "../../../actors/llm/openai.provider.ts";
 import {
-  createAnthropicProvider,
-  createOpenAiProvider,
   type LlmProvider,
   type ProviderOptions,
   type StreamChunk,

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createAnthropicProvider, createOpenAiProvider } from "../../../actors/llm/index.ts";
+import { createAnthropicProvider } from "../../../actors/llm/anthropic.provider.ts";
+import { createOpenAiProvider } from "../../../actors/llm/openai.provider.ts";
 import { startLlmServer, type LlmServer } from "../../fixtures/llm-server/index.ts";
 import { collect, TEST_KEY } from "./llm.helpers.ts";
 
