@@ -13,6 +13,8 @@ export interface HostDeps {
   readonly report: (line: string) => void;
   /** Take a snapshot after this many events since the last one. */
   readonly snapshotEvery?: number;
+  /** Aggregates kept hydrated in memory (least recently used are dropped; they rehydrate). */
+  readonly cacheSize?: number;
 }
 
 interface Loaded<M extends AnyStateMachine> {
@@ -111,7 +113,12 @@ export class AggregateHost<M extends AnyStateMachine, C> {
 
   private async load(id: string): Promise<Loaded<M>> {
     const cached = this.cache.get(id);
-    if (cached) return cached;
+    if (cached) {
+      // Re-insert: a Map iterates in insertion order, so the first key is the least recently used.
+      this.cache.delete(id);
+      this.cache.set(id, cached);
+      return cached;
+    }
     let snapshot: SnapshotFrom<M>;
     let fromSeq = 0;
     const snap = await this.deps.snapshots.get(this.spec.kind, id);
@@ -133,6 +140,7 @@ export class AggregateHost<M extends AnyStateMachine, C> {
     const folded = fold(this.spec.machine, snapshot, events.map(toMachineEvent));
     const loaded: Loaded<M> = { snapshot: folded.snapshot, lastSeq: Math.max(lastSeq, fromSeq), sinceSnapshot: events.length };
     this.cache.set(id, loaded);
+    if (this.cache.size > (this.deps.cacheSize ?? 1000)) this.cache.delete(this.cache.keys().next().value!);
     return loaded;
   }
 

@@ -88,3 +88,12 @@ describe("the aggregate host", () => {
     expect((await snapshots.get("session", "h5"))!.seq).toBe(10);
   });
 });
+
+describe("the host's memory", () => {
+  test("keeps at most cacheSize aggregates hydrated; an evicted one rehydrates to the same state", async () => {
+    const h = new AggregateHost(spec, { log, snapshots, now: () => 1, newId: () => `c${++n}`, report: () => {}, cacheSize: 2 });
+    for (const id of ["c1", "c2", "c3"]) await h.execute(id, cmd("create", { title: id }));
+    expect((h as unknown as { cache: Map<string, unknown> }).cache.size).toBe(2);
+    expect((await h.read("c1")).snapshot.context.title).toBe("c1");
+  });
+});
