@@ -12,7 +12,7 @@ import {
 } from "./provider.ts";
 import { ANTHROPIC_DEFAULT_BASE_URL } from "./provider.ts";
 import { displayUrl, toCairnError, type ProviderFailure } from "./provider.errors.ts";
-import { guardStream, StreamReadError } from "./stream.guard.ts";
+import { guardStream, providerGuard, StreamReadError } from "./stream.guard.ts";
 
 /** The Messages API requires max_tokens; this is used when the request does not say. */
 export const ANTHROPIC_DEFAULT_MAX_TOKENS = 8192;
@@ -58,16 +58,7 @@ export function createAnthropicProvider(opts: ProviderOptions): LlmProvider {
           },
           { signal },
         ),
-      {
-        ...(req.signal ? { signal: req.signal } : {}),
-        idleTimeoutMs,
-        onIdle: () =>
-          new CairnError(
-            "provider_unreachable",
-            `anthropic at ${shownURL} sent nothing for ${Math.round(idleTimeoutMs / 1000)} s mid-reply; gave up`,
-            { provider: "anthropic", baseURL: shownURL },
-          ),
-      },
+      providerGuard("anthropic", shownURL, idleTimeoutMs, req.signal),
     );
     let stopReason: string | null = null;
     let stopped = false;

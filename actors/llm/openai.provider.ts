@@ -12,7 +12,7 @@ import {
 } from "./provider.ts";
 import { OPENAI_DEFAULT_BASE_URL } from "./provider.ts";
 import { displayUrl, toCairnError, type ProviderFailure } from "./provider.errors.ts";
-import { guardStream, StreamReadError } from "./stream.guard.ts";
+import { guardStream, providerGuard, StreamReadError } from "./stream.guard.ts";
 
 
 /**
@@ -56,16 +56,7 @@ export function createOpenAiProvider(opts: ProviderOptions): LlmProvider {
           },
           { signal },
         ),
-      {
-        ...(req.signal ? { signal: req.signal } : {}),
-        idleTimeoutMs,
-        onIdle: () =>
-          new CairnError(
-            "provider_unreachable",
-            `openai at ${shownURL} sent nothing for ${Math.round(idleTimeoutMs / 1000)} s mid-reply; gave up`,
-            { provider: "openai", baseURL: shownURL },
-          ),
-      },
+      providerGuard("openai", shownURL, idleTimeoutMs, req.signal),
     );
     let finishReason: string | null = null;
     let usage: Usage | null = null;

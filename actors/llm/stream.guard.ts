@@ -104,3 +104,20 @@ export async function* guardStream<T>(
     if (!finished) inner.abort();
   }
 }
+
+/** Guard options shared by the providers: the caller's signal and a silence limit naming the provider. */
+export const providerGuard = (
+  provider: string,
+  shownURL: string,
+  idleTimeoutMs: number,
+  signal: AbortSignal | undefined,
+): GuardOptions => ({
+  ...(signal ? { signal } : {}),
+  idleTimeoutMs,
+  onIdle: () =>
+    new CairnError(
+      "provider_unreachable",
+      `${provider} at ${shownURL} sent nothing for ${Math.round(idleTimeoutMs / 1000)} s mid-reply; gave up`,
+      { provider, baseURL: shownURL },
+    ),
+});
