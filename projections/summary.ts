@@ -16,6 +16,10 @@ export const summarizeEvent = (e: AnyStoredEvent): string => {
       return `run ${e.data.runId} ${e.data.status}: ${clip(e.data.text) || "(no text)"}${e.data.error ? ` [${e.data.error.code}]` : ""}`;
     case "session.renamed":
       return `renamed "${clip(e.data.title, 40)}"`;
+    case "session.model_set":
+      return `model set to ${e.data.model ?? "the default"}`;
+    case "run.model_switched":
+      return `switched ${e.data.from} -> ${e.data.to} after [${e.data.error.code}]`;
     case "run.started":
       return `started model=${e.data.model} session=${e.data.sessionKey}`;
     case "run.completed":

@@ -17,7 +17,12 @@ export const SendMessage = Schema.Struct({
   messageId: Schema.optionalKey(MessageId),
   /** Create the session when it does not exist yet (the CLI's `chat --session new-key`). */
   createIfMissing: Schema.optionalKey(Schema.Boolean),
+  /** Switch the session to this model first (`cairn chat --model`). */
+  model: Schema.optionalKey(ModelId),
 });
+
+/** Sets the session's model; null returns it to the configured default. */
+export const SetSessionModel = Schema.Struct({ model: Schema.NullOr(ModelId) });
 export const SendMessageResult = Schema.Struct({
   messageId: MessageId,
   runId: RunId,

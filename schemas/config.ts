@@ -1,6 +1,31 @@
 import * as Schema from "effect/Schema";
 import { ModelId } from "./ids.ts";
 
+/** `[providers.<id>]`: where a known provider lives and which variable holds its key. */
+export const ProviderOverride = Schema.Struct({
+  base_url: Schema.optionalKey(Schema.String),
+  api_key_env: Schema.optionalKey(Schema.String),
+  /** Models to offer even when discovery cannot list them. */
+  models: Schema.optionalKey(Schema.Array(Schema.String)),
+});
+
+/** `[[providers.custom]]`: any OpenAI-compatible server under a name of the user's choice. */
+export const CustomProvider = Schema.Struct({
+  name: Schema.String.check(Schema.isPattern(/^[a-z0-9][a-z0-9_-]{0,31}$/, { message: "a provider name is lowercase letters, digits, '_' or '-'" })),
+  base_url: Schema.String,
+  api_key_env: Schema.optionalKey(Schema.String),
+  models: Schema.optionalKey(Schema.Array(Schema.String)),
+});
+
+/** `[providers.local]`: GGUF models run in-process with node-llama-cpp. */
+export const LocalProviderConfig = Schema.Struct({
+  model_path: Schema.optionalKey(Schema.String),
+  models_dir: Schema.optionalKey(Schema.String),
+  gpu_layers: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
+  threads: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 256 }))),
+  context_size: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 128, maximum: 1_048_576 }))),
+});
+
 /** `cairn.toml`. Every key is optional: cairn runs on embedded defaults with no file at all. */
 export const ConfigFile = Schema.Struct({
   agent: Schema.optionalKey(
@@ -18,8 +43,25 @@ export const ConfigFile = Schema.Struct({
   ),
   providers: Schema.optionalKey(
     Schema.Struct({
-      openai: Schema.optionalKey(Schema.Struct({ base_url: Schema.optionalKey(Schema.String) })),
-      anthropic: Schema.optionalKey(Schema.Struct({ base_url: Schema.optionalKey(Schema.String) })),
+      /** Models tried in order when the one in use is rate limited, overloaded or unreachable. */
+      fallback: Schema.optionalKey(Schema.Array(ModelId)),
+      openai: Schema.optionalKey(ProviderOverride),
+      anthropic: Schema.optionalKey(ProviderOverride),
+      openrouter: Schema.optionalKey(ProviderOverride),
+      groq: Schema.optionalKey(ProviderOverride),
+      mistral: Schema.optionalKey(ProviderOverride),
+      deepseek: Schema.optionalKey(ProviderOverride),
+      together: Schema.optionalKey(ProviderOverride),
+      fireworks: Schema.optionalKey(ProviderOverride),
+      cerebras: Schema.optionalKey(ProviderOverride),
+      xai: Schema.optionalKey(ProviderOverride),
+      gemini: Schema.optionalKey(ProviderOverride),
+      ollama: Schema.optionalKey(ProviderOverride),
+      lmstudio: Schema.optionalKey(ProviderOverride),
+      venice: Schema.optionalKey(ProviderOverride),
+      moonshot: Schema.optionalKey(ProviderOverride),
+      local: Schema.optionalKey(LocalProviderConfig),
+      custom: Schema.optionalKey(Schema.Array(CustomProvider)),
     }),
   ),
 });
@@ -29,5 +71,14 @@ export type ConfigFile = typeof ConfigFile.Type;
 export const CONFIG_KEYS: Record<string, Record<string, unknown>> = {
   agent: { model: 1, system_prompt: 1, max_tokens: 1 },
   gateway: { host: 1, port: 1 },
-  providers: { openai: { base_url: 1 }, anthropic: { base_url: 1 } },
+  providers: {
+    fallback: 1,
+    custom: 1,
+    local: { model_path: 1, models_dir: 1, gpu_layers: 1, threads: 1, context_size: 1 },
+    ...Object.fromEntries(
+      ["openai", "anthropic", "openrouter", "groq", "mistral", "deepseek", "together", "fireworks", "cerebras", "xai", "gemini", "ollama", "lmstudio", "venice", "moonshot"].map(
+        (id) => [id, { base_url: 1, api_key_env: 1, models: 1 }],
+      ),
+    ),
+  },
 };

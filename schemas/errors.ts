@@ -23,6 +23,10 @@ export const ErrorCode = Schema.Literals([
   "provider_auth",
   "provider_rate_limited",
   "provider_unreachable",
+  "provider_overloaded", // 503/529 "overloaded": retryable, moves to the fallback chain
+  "provider_stream_cut", // the reply stopped mid-stream; what arrived is kept and marked
+  "context_too_long", // the conversation no longer fits the model's context window
+  "model_load_failed", // a local model file could not be loaded (file, architecture, memory)
   "run_interrupted",
   "conflict", // a second writer on one aggregate
   "log_full",

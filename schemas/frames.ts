@@ -68,6 +68,20 @@ export const methodParams = {
     fromTime: Schema.optionalKey(Schema.Number),
   }),
   "chat.unsubscribe": Schema.Struct({ sessionKey: SessionKey }),
+  /** The session's model (`/model <id>`, the picker); null returns to the default. */
+  "sessions.setModel": Schema.Struct({ sessionKey: SessionKey, model: Schema.NullOr(ModelId) }),
+  "models.list": Schema.Struct({ refresh: Schema.optionalKey(Schema.Boolean) }),
+  "providers.list": Schema.Struct({ refresh: Schema.optionalKey(Schema.Boolean) }),
+  /** Stores a provider key (provider_keys.json, mode 0600); the key never comes back. */
+  "providers.setKey": Schema.Struct({
+    provider: Schema.String.check(Schema.isMaxLength(32)),
+    key: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(4096)),
+  }),
+  /** Replaces the set of models offered in the picker for one provider. */
+  "models.enable": Schema.Struct({
+    provider: Schema.String.check(Schema.isMaxLength(32)),
+    models: Schema.Array(ModelId),
+  }),
 } as const;
 export type Method = keyof typeof methodParams;
 export const isMethod = (m: string): m is Method => Object.hasOwn(methodParams, m);

@@ -25,6 +25,15 @@ export const LiveRunEnded = Schema.Struct({
   status: RunStatus,
   error: Schema.optionalKey(WireError),
 });
+/** The run moved to the next model of the fallback chain (a visible notice in the UI). */
+export const LiveModelSwitched = Schema.Struct({
+  type: Schema.Literal("run.model_switched"),
+  runId: RunId,
+  from: Schema.String,
+  to: Schema.String,
+  error: WireError,
+});
+
 /** Published by the projector after it applied events of this session. */
 export const LiveSessionUpdated = Schema.Struct({
   type: Schema.Literal("session.updated"),
@@ -36,6 +45,7 @@ export const LiveSessionMessage = Schema.Union([
   LiveDelta,
   LiveRunEnded,
   LiveSessionUpdated,
+  LiveModelSwitched,
 ]);
 export type LiveSessionMessage = typeof LiveSessionMessage.Type;
 

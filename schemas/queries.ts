@@ -54,3 +54,44 @@ export const ProjectionStatus = Schema.Struct({
   lag: Schema.Number,
 });
 export type ProjectionStatus = typeof ProjectionStatus.Type;
+
+/** One model the gateway can use, as `cairn models` and the model picker list it. */
+export const ModelInfo = Schema.Struct({
+  id: ModelId,
+  provider: Schema.String,
+  /** Tokens, when known (catalogue or discovery); null when the provider does not say. */
+  contextWindow: Schema.NullOr(Schema.Number),
+  tools: Schema.NullOr(Schema.Boolean),
+  vision: Schema.NullOr(Schema.Boolean),
+  /** Offered in the picker (enabled by the user, the default, or in the fallback chain). */
+  enabled: Schema.Boolean,
+});
+export type ModelInfo = typeof ModelInfo.Type;
+export const ListModelsResult = Schema.Struct({ models: Schema.Array(ModelInfo), defaultModel: Schema.NullOr(ModelId) });
+
+/** A provider's state on the Providers page and in `cairn providers`. Never carries the key. */
+export const ProviderStatus = Schema.Struct({
+  id: Schema.String,
+  label: Schema.String,
+  kind: Schema.Literals(["openai", "anthropic", "openai-compatible", "local"]),
+  baseUrl: Schema.String,
+  keyVariable: Schema.NullOr(Schema.String),
+  /** Where the key comes from; "none" also for providers that need no key (ollama, local). */
+  key: Schema.Struct({ source: Schema.Literals(["env", "stored", "none"]), last4: Schema.NullOr(Schema.String), required: Schema.Boolean }),
+  reachable: Schema.NullOr(Schema.Boolean),
+  models: Schema.Number,
+  error: Schema.NullOr(WireError),
+  checkedAt: Schema.NullOr(Schema.Number),
+});
+export type ProviderStatus = typeof ProviderStatus.Type;
+export const ListProvidersResult = Schema.Struct({ providers: Schema.Array(ProviderStatus) });
+
+/** Token totals of one session (all its runs, fallbacks included). */
+export const SessionUsage = Schema.Struct({
+  inputTokens: Schema.Number,
+  outputTokens: Schema.Number,
+  cacheReadTokens: Schema.Number,
+  cacheWriteTokens: Schema.Number,
+  runs: Schema.Number,
+});
+export type SessionUsage = typeof SessionUsage.Type;

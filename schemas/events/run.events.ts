@@ -7,6 +7,10 @@ import { WireError } from "../errors.ts";
 export const Usage = Schema.Struct({
   inputTokens: Schema.Number,
   outputTokens: Schema.Number,
+  /** Prompt tokens served from the provider's cache (Anthropic cache reads, OpenAI cached tokens). */
+  cacheReadTokens: Schema.optionalKey(Schema.Number),
+  /** Prompt tokens written to the provider's cache (Anthropic cache creation). */
+  cacheWriteTokens: Schema.optionalKey(Schema.Number),
 });
 export type Usage = typeof Usage.Type;
 
@@ -35,9 +39,20 @@ export const RunInterrupted = Schema.Struct({
   partialText: Schema.String,
 });
 
+/** The run moved to the next model of the fallback chain, before anything had streamed. */
+export const RunModelSwitched = Schema.Struct({
+  from: ModelId,
+  to: ModelId,
+  /** Why `from` was given up: a retryable provider error. */
+  error: WireError,
+  /** When `from` may be tried again (epoch ms), from Retry-After or exponential backoff. */
+  cooldownUntil: Schema.Number,
+});
+
 export const runEvents = {
   "run.started": { version: 1, schema: RunStarted },
   "run.completed": { version: 1, schema: RunCompleted },
   "run.failed": { version: 1, schema: RunFailed },
   "run.interrupted": { version: 1, schema: RunInterrupted },
+  "run.model_switched": { version: 1, schema: RunModelSwitched },
 } as const;

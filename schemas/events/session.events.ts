@@ -32,9 +32,13 @@ export const RunEnded = Schema.Struct({
 
 export const SessionRenamed = Schema.Struct({ title: Schema.String });
 
+/** The session's model changed (`/model`, the picker, `cairn chat --model`); null = the default. */
+export const SessionModelSet = Schema.Struct({ model: Schema.NullOr(ModelId) });
+
 export const sessionEvents = {
   "session.created": { version: 1, schema: SessionCreated },
   "session.user_message": { version: 1, schema: UserMessageAdded },
   "session.run_ended": { version: 1, schema: RunEnded },
   "session.renamed": { version: 1, schema: SessionRenamed },
+  "session.model_set": { version: 1, schema: SessionModelSet },
 } as const;
