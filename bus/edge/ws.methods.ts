@@ -105,6 +105,8 @@ export const callMethod = async (
     }
     case "sessions.subscribe":
       return live(deps, () => subs.sessionList());
+    default:
+      throw new CairnError("unknown_method", `method '${method}' is not available yet`);
   }
 };
 
