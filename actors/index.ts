@@ -1,5 +1,5 @@
 /** Behaviour: the session and run actors, their runtime, and the effects they invoke. */
 export { startActorSystem, type ActorSystem, type ActorSystemOptions } from "./system.ts";
-export { describeModelSetup, resolveModel, NO_MODEL_HINT, type ModelConfig, type ModelEnv } from "./llm/index.ts";
+export { describeModelSetup, resolveModel, NO_MODEL_HINT, type ModelConfig, type ModelEnv, type ResolvedModel } from "./llm/index.ts";
 export { sessionMachine, SESSION_MACHINE_VERSION } from "./session/session.machine.ts";
 export { runMachine, RUN_MACHINE_VERSION } from "./run/run.machine.ts";

@@ -1,10 +1,11 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { parseCommandSubject, serve, streamedText, subjects, type EventLog, type SnapshotStore } from "../bus/index.ts";
 import { CairnError } from "../schemas/index.ts";
-import { resolveModel, type ModelConfig, type ModelEnv } from "./llm/index.ts";
+import { resolveModel, type ModelConfig, type ModelEnv, type ResolvedModel } from "./llm/index.ts";
 import { AggregateHost } from "./runtime/aggregate.host.ts";
 import { withRetry, type Dispatch } from "./runtime/dispatch.ts";
 import { recoverSessions } from "./runtime/recovery.ts";
+import { loadCooldowns } from "./run/cooldown.tracker.ts";
 import { runSpec } from "./run/run.commands.ts";
 import { SHUTDOWN, runEffects } from "./run/run.effects.ts";
 import { createSessionSpec } from "./session/session.commands.ts";
@@ -14,7 +15,15 @@ export interface ActorSystemOptions {
   readonly nc: NatsConnection;
   readonly log: EventLog;
   readonly snapshots: SnapshotStore;
-  readonly model: { readonly defaultModel: string | null; readonly env: ModelEnv; readonly config: ModelConfig };
+  readonly model: {
+    readonly defaultModel: string | null;
+    readonly env: ModelEnv;
+    readonly config: ModelConfig;
+    /** `[providers] fallback`: models tried in order when the run's own model fails retryably. */
+    readonly fallback?: readonly string[];
+    /** Resolves a model id to a provider; defaults to `resolveModel` over `env` and `config`. */
+    readonly resolve?: (modelId: string) => ResolvedModel;
+  };
   readonly systemPrompt?: string;
   readonly maxTokens?: number;
   readonly now?: () => number;
@@ -39,7 +48,17 @@ const shortId = () => crypto.randomUUID().replaceAll("-", "").slice(0, 20);
 export function startActorSystem(o: ActorSystemOptions): ActorSystem {
   const report = o.report ?? (() => {});
   const deps = { log: o.log, snapshots: o.snapshots, now: o.now ?? Date.now, newId: o.newId ?? shortId, report };
-  const resolve = (modelId: string) => resolveModel(modelId, o.model.env, o.model.config);
+  const resolve = o.model.resolve ?? ((modelId: string) => resolveModel(modelId, o.model.env, o.model.config));
+  const fallback = o.model.fallback ?? [];
+  for (const m of fallback) {
+    try {
+      resolve(m);
+    } catch (e) {
+      report(`fallback model ${m} is not usable: ${(e as Error).message}`);
+    }
+  }
+  // Cooldowns survive a restart: rebuilt from the run events at the log's tail before any model call.
+  const { tracker: cooldowns, ready: cooldownsReady } = loadCooldowns(o.log, report);
   const checkModel = (sessionModel: string | null) => resolve(sessionModel ?? o.model.defaultModel ?? "").modelId;
 
   const sessions = new AggregateHost(createSessionSpec(checkModel), deps);
@@ -63,6 +82,10 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
       systemPrompt: o.systemPrompt,
       maxTokens: o.maxTokens,
       inFlight,
+      fallback,
+      cooldowns,
+      cooldownsReady,
+      now: deps.now,
     }) as never,
   );
 

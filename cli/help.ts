@@ -1,13 +1,19 @@
 /** Usage texts, kept apart from the commands so that `--help` loads nothing heavy. */
 
-export const chatHelp = `Usage: cairn chat [--session <key>] [--json] <message...>
+export const chatHelp = `Usage: cairn chat [--session <key>] [--model <id>] [--json] <message...>
 
 Sends a message to the running gateway and streams the reply to stdout.
-The session is created if it does not exist yet.
+The session is created if it does not exist yet. If the model fails with a
+retryable error (rate limit, overload, 5xx, unreachable) before the reply
+starts, the gateway moves to the next model of [providers] fallback and says
+so on stderr.
 
 Options:
   -s, --session <key>  session to talk in (letters, digits, '_' or '-'; default: cli)
-      --json           print one JSON object per line: deltas, then the result
+  -m, --model <id>     switch the session to this model first (provider/model,
+                       e.g. openai/gpt-4o-mini); it stays the session's model
+      --json           print one JSON object per line: deltas, model switches,
+                       then the result
   -h, --help           show this help
 
 Exit status: 0 when the reply completed; 1 when the gateway is not running, the
@@ -52,3 +58,66 @@ Options:
       --json   print the result as JSON
   -h, --help   show this help`;
 
+
+export const sessionsHelp = `Usage: cairn sessions list [--json] [--limit <n>]
+       cairn sessions show <key> [--json]
+
+list  the most recently updated sessions: key, last update, message count,
+      model and title (--json: one object per line)
+show  one session: title, model, message count, created and updated times,
+      and its token usage over all runs (input, output, cache read and write)
+
+Options:
+      --json        print JSON instead of text
+  -n, --limit <n>   how many sessions to list (default 50)
+  -h, --help        show this help
+
+Exit status: 0 on success; 1 when the gateway is not running or the session
+does not exist; 2 for a wrong command line.`;
+
+export const providersHelp = `Usage: cairn providers [list] [--json] [--refresh]
+       cairn providers set-key <provider> [--json]
+
+list     every LLM provider cairn knows (built-in and [[providers.custom]]):
+         where its key comes from (env or stored, with its last 4 characters;
+         never the key), whether it answers, and how many models it serves
+set-key  store a provider's API key in <config dir>/provider_keys.json (mode
+         0600). The key is read from stdin when piped (cairn providers set-key
+         openrouter < key.txt), otherwise from a prompt that does not echo;
+         never from the command line, where shell history and 'ps' would keep
+         it. A running gateway uses it from its next request. An environment
+         variable (e.g. OPENROUTER_API_KEY) still wins over a stored key.
+
+Asks the running gateway; without one, answers from the config, this shell's
+environment, the stored keys and the model cache.
+
+Options:
+      --json      print JSON instead of a table
+      --refresh   ask every provider again now instead of using the model cache
+  -h, --help      show this help
+
+Providers: openai, anthropic, openrouter, groq, mistral, deepseek, together,
+fireworks, cerebras, xai, gemini, ollama, lmstudio, venice, moonshot, local.
+Each reads <ID>_API_KEY and <ID>_BASE_URL (e.g. GROQ_API_KEY, GROQ_BASE_URL);
+[providers.<id>] base_url / api_key_env / models in cairn.toml change them.
+
+Exit status: 0 on success; 1 when a provider or the key store fails; 2 for a
+wrong command line.`;
+
+export const modelsHelp = `Usage: cairn models [--json] [--provider <id>] [--refresh]
+
+Lists the models cairn can use: those the providers with a key (or needing none)
+serve, the models listed in cairn.toml, the default model and the fallback
+chain, with context window, tool use and vision when known ('?' when not).
+Model lists are cached for 10 minutes (and across restarts).
+
+Asks the running gateway; without one, answers from the config, this shell's
+environment, the stored keys and the model cache.
+
+Options:
+      --json            print {"models": [...], "defaultModel": ...}
+      --provider <id>   only this provider's models
+      --refresh         ask the providers again now
+  -h, --help            show this help
+
+Exit status: 0 on success; 1 on failure; 2 for a wrong command line.`;

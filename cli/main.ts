@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { chatHelp, eventsHelp, gatewayHelp, projectionsHelp } from "./help.ts";
+import { chatHelp, eventsHelp, gatewayHelp, modelsHelp, projectionsHelp, providersHelp, sessionsHelp } from "./help.ts";
 import { nearest } from "./config/suggest.ts";
 // Commands are imported when run: `cairn --help` must not load NATS, SQLite or the SDKs.
 import { UsageError, fail } from "./output.ts";
@@ -15,11 +15,14 @@ Commands:
   chat <message>        send a message to the running gateway and stream the reply
   events tail           print the event log (--follow to keep watching)
   projections rebuild   rebuild every read model from the event log
+  sessions list|show    list sessions; one session's model, messages and token usage
+  providers [set-key]   provider status (keys, reachability, models); store a key
+  models                the models cairn can use, with context window and capabilities
 
 Run 'cairn <command> --help' for a command's options.
 Options: -h, --help   -v, --version`;
 
-const COMMANDS = ["gateway", "chat", "events", "projections", "help"];
+const COMMANDS = ["gateway", "chat", "events", "projections", "sessions", "providers", "models", "help"];
 
 const int = (v: string | undefined, name: string, min: number): number | undefined => {
   if (v === undefined) return undefined;
@@ -51,10 +54,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         return await (await import("./commands/gateway.ts")).runGateway({ host: values.host as string | undefined, port: int(values.port as string | undefined, "--port", 0) }, paths, env);
       }
       case "chat": {
-        const { values, positionals } = parse(rest, { session: { type: "string", short: "s" }, json: { type: "boolean" } });
+        const { values, positionals } = parse(rest, { session: { type: "string", short: "s" }, json: { type: "boolean" }, model: { type: "string", short: "m" } });
         if (values.help) return print(chatHelp);
         json = Boolean(values.json);
-        return await (await import("./commands/chat.ts")).chat({ session: (values.session as string | undefined) ?? "cli", json, text: positionals.join(" ") }, paths);
+        return await (await import("./commands/chat.ts")).chat(
+          { session: (values.session as string | undefined) ?? "cli", json, text: positionals.join(" "), model: values.model as string | undefined },
+          paths,
+        );
       }
       case "events": {
         const [sub, ...args] = rest;
@@ -86,6 +92,53 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         const { values } = parse(args, { json: { type: "boolean" } });
         if (values.help) return print(projectionsHelp);
         return await (await import("./commands/projections.ts")).projectionsRebuild({ json: Boolean(values.json) }, paths);
+      }
+      case "sessions": {
+        const [sub, ...args] = rest;
+        if (sub === undefined || sub === "-h" || sub === "--help") return print(sessionsHelp);
+        if (sub !== "list" && sub !== "show") throw new UsageError(`unknown subcommand 'sessions ${sub}'; try 'cairn sessions list' or 'cairn sessions show <key>'`);
+        const { values, positionals } = parse(args, { json: { type: "boolean" }, limit: { type: "string", short: "n" } });
+        if (values.help) return print(sessionsHelp);
+        const cmd = await import("./commands/sessions.ts");
+        if (sub === "list") return await cmd.sessionsList({ json, limit: int(values.limit as string | undefined, "--limit", 1) ?? 50 }, paths);
+        if (positionals.length !== 1) throw new UsageError("usage: cairn sessions show <key> [--json]");
+        return await cmd.sessionsShow({ key: positionals[0], json }, paths);
+      }
+      case "providers": {
+        const [first, ...more] = rest;
+        const sub = first === undefined || first.startsWith("-") ? "list" : first;
+        const args = sub === first ? more : rest;
+        if (sub === "help") return print(providersHelp);
+        if (sub === "set-key") {
+          // Parsed by hand so that nothing typed here is ever echoed: it may be a key.
+          const flags = args.filter((a) => a.startsWith("-"));
+          const names = args.filter((a) => !a.startsWith("-"));
+          if (flags.some((f) => f === "-h" || f === "--help")) return print(providersHelp);
+          if (flags.some((f) => f !== "--json") || names.length > 1) {
+            throw new UsageError(
+              "'cairn providers set-key' takes only the provider (and --json): the key is never taken from the command line, " +
+                "where shell history and the process list would keep it; pipe it in (cairn providers set-key <provider> < key.txt) or run without it to be prompted",
+            );
+          }
+          if (names.length === 0) throw new UsageError("usage: cairn providers set-key <provider> (the key is then read from stdin or a prompt)");
+          json = flags.includes("--json");
+          return await (await import("./commands/providers.ts")).providersSetKey({ provider: names[0], json }, paths, env);
+        }
+        if (sub !== "list") throw new UsageError(`unknown subcommand 'providers ${sub}'; try 'cairn providers' or 'cairn providers set-key <provider>'`);
+        const { values, positionals } = parse(args, { json: { type: "boolean" }, refresh: { type: "boolean" } });
+        if (values.help) return print(providersHelp);
+        if (positionals.length > 0) throw new UsageError(`'cairn providers list' takes no arguments; got '${positionals.join(" ")}'`);
+        return await (await import("./commands/providers.ts")).providersList({ json, refresh: Boolean(values.refresh) }, paths, env);
+      }
+      case "models": {
+        const { values, positionals } = parse(rest, { json: { type: "boolean" }, provider: { type: "string", short: "p" }, refresh: { type: "boolean" } });
+        if (values.help) return print(modelsHelp);
+        if (positionals.length > 0) throw new UsageError(`'cairn models' takes no arguments; got '${positionals.join(" ")}' (filter with --provider <id>)`);
+        return await (await import("./commands/models.ts")).modelsList(
+          { json, provider: values.provider as string | undefined, refresh: Boolean(values.refresh) },
+          paths,
+          env,
+        );
       }
       default: {
         const hint = nearest(command, COMMANDS);

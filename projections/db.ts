@@ -8,14 +8,17 @@ export type Db = Database.Database;
  * The read-model schema. Everything here is derived from the log and may be deleted at any time;
  * a schema change bumps SCHEMA_VERSION, which makes the projector rebuild from sequence 1.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS sessions (
   key TEXT PRIMARY KEY, title TEXT NOT NULL, model TEXT, created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL, message_count INTEGER NOT NULL DEFAULT 0, active_run_id TEXT,
-  first_user_text TEXT
+  first_user_text TEXT,
+  runs INTEGER NOT NULL DEFAULT 0, input_tokens INTEGER NOT NULL DEFAULT 0,
+  output_tokens INTEGER NOT NULL DEFAULT 0, cache_read_tokens INTEGER NOT NULL DEFAULT 0,
+  cache_write_tokens INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS sessions_recent ON sessions(updated_at DESC);
 CREATE INDEX IF NOT EXISTS sessions_active ON sessions(active_run_id) WHERE active_run_id IS NOT NULL;
@@ -28,7 +31,8 @@ CREATE INDEX IF NOT EXISTS messages_by_session ON messages(session_key, seq);
 CREATE TABLE IF NOT EXISTS runs (
   run_id TEXT PRIMARY KEY, session_key TEXT NOT NULL, model TEXT NOT NULL, status TEXT NOT NULL,
   started_at INTEGER NOT NULL, ended_at INTEGER, input_tokens INTEGER, output_tokens INTEGER,
-  finish_reason TEXT, error TEXT
+  cache_read_tokens INTEGER, cache_write_tokens INTEGER, finish_reason TEXT, error TEXT,
+  switches INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS runs_by_session ON runs(session_key, started_at);
 CREATE TABLE IF NOT EXISTS audit (

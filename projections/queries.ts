@@ -1,15 +1,26 @@
 import type { NatsConnection } from "@nats-io/transport-node";
+import * as Schema from "effect/Schema";
 import { serve, subjects } from "../bus/index.ts";
 import {
   CairnError,
   GetHistory,
   ListSessions,
+  SessionKey,
   decodeOrFail,
   type GetHistoryResult,
   type HistoryMessage,
   type SessionSummary,
+  type SessionUsage,
 } from "../schemas/index.ts";
 import type { Db } from "./db.ts";
+
+/** `q.sessions.get` params. */
+export const GetSession = Schema.Struct({ sessionKey: SessionKey });
+/** `q.sessions.get` result: the session's summary and its token totals. */
+export interface GetSessionResult {
+  readonly session: SessionSummary;
+  readonly usage: SessionUsage;
+}
 
 interface SessionRow {
   key: string;
@@ -20,12 +31,29 @@ interface SessionRow {
   message_count: number;
   active_run_id: string | null;
   first_user_text: string | null;
+  runs: number;
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_write_tokens: number;
 }
 
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
-/** A session's display title: its own, else its first message, else a placeholder. */
-const toSummary = (r: SessionRow): SessionSummary => ({
+const toUsage = (r: SessionRow): SessionUsage => ({
+  inputTokens: r.input_tokens,
+  outputTokens: r.output_tokens,
+  cacheReadTokens: r.cache_read_tokens,
+  cacheWriteTokens: r.cache_write_tokens,
+  runs: r.runs,
+});
+
+/**
+ * A session's summary; its display title is its own, else its first message, else a placeholder.
+ * `usage` rides along for readers that know it (the UI's header); the `SessionSummary` schema
+ * lets it through only once it names the field.
+ */
+const toSummary = (r: SessionRow): SessionSummary & { usage: SessionUsage } => ({
   key: r.key,
   title: r.title || (r.first_user_text ? clip(r.first_user_text.replace(/\s+/g, " ").trim(), 60) : "New chat"),
   model: r.model,
@@ -33,12 +61,21 @@ const toSummary = (r: SessionRow): SessionSummary => ({
   updatedAt: r.updated_at,
   messageCount: r.message_count,
   activeRunId: r.active_run_id,
+  usage: toUsage(r),
 });
 
 /** Read-side queries over the projection database. Recency-ordered and bounded by default. */
 export const queries = (getDb: () => Db) => ({
   listSessions: (limit = 100): SessionSummary[] =>
     (getDb().prepare("SELECT * FROM sessions ORDER BY updated_at DESC, key LIMIT ?").all(limit) as SessionRow[]).map(toSummary),
+
+  /** One session with its usage totals (all its runs, fallbacks included). */
+  session: (sessionKey: string): GetSessionResult => {
+    const row = getDb().prepare("SELECT * FROM sessions WHERE key = ?").get(sessionKey) as SessionRow | undefined;
+    if (!row) throw new CairnError("session_not_found", `no session '${sessionKey}'`);
+    const { usage, ...session } = toSummary(row);
+    return { session, usage };
+  },
 
   activeSessionKeys: (): string[] =>
     (getDb().prepare("SELECT key FROM sessions WHERE active_run_id IS NOT NULL").all() as { key: string }[]).map((r) => r.key),
@@ -66,12 +103,13 @@ export const queries = (getDb: () => Db) => ({
 
 export type Queries = ReturnType<typeof queries>;
 
-/** Answers `q.sessions.list`, `q.sessions.active` and `q.messages.history` over NATS. */
+/** Answers `q.sessions.list`, `q.sessions.get`, `q.sessions.active` and `q.messages.history` over NATS. */
 export const serveQueries = (nc: NatsConnection, q: Queries, checkpoint: () => number) => [
   serve(nc, subjects.query("sessions", "list"), (p) => {
     const params = decodeOrFail(ListSessions, p, "sessions.list params");
     return { sessions: q.listSessions(params.limit) };
   }),
+  serve(nc, subjects.query("sessions", "get"), (p) => q.session(decodeOrFail(GetSession, p, "sessions.get params").sessionKey)),
   serve(nc, subjects.query("sessions", "active"), () => ({ keys: q.activeSessionKeys() })),
   serve(nc, subjects.query("messages", "history"), (p) => {
     const params = decodeOrFail(GetHistory, p, "chat.history params");

@@ -1,6 +1,6 @@
 import type { Projection } from "./projection.ts";
 
-/** One row per session: the sidebar and `q.sessions.list`. */
+/** One row per session: the sidebar and `q.sessions.list`. (Its usage totals come from run events: see the runs projection.) */
 export const sessionsProjection: Projection = {
   name: "sessions",
   bind: (db) => {
@@ -15,6 +15,7 @@ export const sessionsProjection: Projection = {
       "UPDATE sessions SET updated_at = ?, message_count = message_count + 1, active_run_id = NULL WHERE key = ?",
     );
     const renamed = db.prepare("UPDATE sessions SET title = ?, updated_at = ? WHERE key = ?");
+    const modelSet = db.prepare("UPDATE sessions SET model = ?, updated_at = ? WHERE key = ?");
     return (r, touched) => {
       if (!r.ok || r.event.kind !== "session") return;
       const e = r.event;
@@ -31,6 +32,9 @@ export const sessionsProjection: Projection = {
           break;
         case "session.renamed":
           renamed.run(e.data.title, e.time, key);
+          break;
+        case "session.model_set":
+          modelSet.run(e.data.model, e.time, key);
           break;
       }
       touched.sessionList = true;

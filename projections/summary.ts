@@ -5,6 +5,11 @@ const clip = (s: string, n = 60) => {
   return one.length > n ? `${one.slice(0, n - 1)}…` : one;
 };
 
+const usage = (u: { inputTokens: number; outputTokens: number; cacheReadTokens?: number; cacheWriteTokens?: number }) =>
+  `in=${u.inputTokens} out=${u.outputTokens}` +
+  (u.cacheReadTokens ? ` cache_read=${u.cacheReadTokens}` : "") +
+  (u.cacheWriteTokens ? ` cache_write=${u.cacheWriteTokens}` : "");
+
 /** A one-line human summary of an event (audit table, `cairn events tail`). */
 export const summarizeEvent = (e: AnyStoredEvent): string => {
   switch (e.type) {
@@ -23,7 +28,7 @@ export const summarizeEvent = (e: AnyStoredEvent): string => {
     case "run.started":
       return `started model=${e.data.model} session=${e.data.sessionKey}`;
     case "run.completed":
-      return `completed ${e.data.text.length} chars${e.data.usage ? ` tokens in=${e.data.usage.inputTokens} out=${e.data.usage.outputTokens}` : ""} finish=${e.data.finishReason}`;
+      return `completed ${e.data.text.length} chars${e.data.usage ? ` tokens ${usage(e.data.usage)}` : ""} finish=${e.data.finishReason}`;
     case "run.failed":
       return `failed [${e.data.error.code}] ${clip(e.data.error.message)}`;
     case "run.interrupted":

@@ -6,6 +6,16 @@ import { WireError } from "./errors.ts";
 
 export const Limit = Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 1000 }));
 
+/** Token totals of one session (all its runs, fallbacks included). */
+export const SessionUsage = Schema.Struct({
+  inputTokens: Schema.Number,
+  outputTokens: Schema.Number,
+  cacheReadTokens: Schema.Number,
+  cacheWriteTokens: Schema.Number,
+  runs: Schema.Number,
+});
+export type SessionUsage = typeof SessionUsage.Type;
+
 export const ListSessions = Schema.Struct({ limit: Schema.optionalKey(Limit) });
 export const SessionSummary = Schema.Struct({
   key: SessionKey,
@@ -15,6 +25,7 @@ export const SessionSummary = Schema.Struct({
   updatedAt: Schema.Number,
   messageCount: Schema.Number,
   activeRunId: Schema.NullOr(RunId),
+  usage: Schema.optionalKey(SessionUsage),
 });
 export type SessionSummary = typeof SessionSummary.Type;
 export const ListSessionsResult = Schema.Struct({ sessions: Schema.Array(SessionSummary) });
@@ -86,12 +97,3 @@ export const ProviderStatus = Schema.Struct({
 export type ProviderStatus = typeof ProviderStatus.Type;
 export const ListProvidersResult = Schema.Struct({ providers: Schema.Array(ProviderStatus) });
 
-/** Token totals of one session (all its runs, fallbacks included). */
-export const SessionUsage = Schema.Struct({
-  inputTokens: Schema.Number,
-  outputTokens: Schema.Number,
-  cacheReadTokens: Schema.Number,
-  cacheWriteTokens: Schema.Number,
-  runs: Schema.Number,
-});
-export type SessionUsage = typeof SessionUsage.Type;

@@ -40,12 +40,13 @@ export function createAnthropicProvider(opts: ProviderOptions): LlmProvider {
     timeout: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     ...(opts.fetch ? { fetch: opts.fetch } : {}),
   });
+  const id = opts.id ?? "anthropic";
   const keyVariable = opts.keyVariable ?? "ANTHROPIC_API_KEY";
   const idleTimeoutMs = opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
   const shownURL = displayUrl(baseURL);
 
   async function* stream(req: StreamRequest): AsyncGenerator<StreamChunk> {
-    const ctx = { providerId: "anthropic", baseURL: shownURL, keyVariable, model: req.model, apiKey: opts.apiKey, receivedChars: 0 };
+    const ctx = { providerId: id, baseURL: shownURL, keyVariable, model: req.model, apiKey: opts.apiKey, receivedChars: 0 };
     const events = guardStream<RawMessageStreamEvent>(
       (signal) =>
         client.messages.create(
@@ -58,19 +59,23 @@ export function createAnthropicProvider(opts: ProviderOptions): LlmProvider {
           },
           { signal },
         ),
-      providerGuard("anthropic", shownURL, idleTimeoutMs, req.signal),
+      providerGuard(id, shownURL, idleTimeoutMs, req.signal),
     );
     let stopReason: string | null = null;
     let stopped = false;
     let inputTokens: number | null = null;
     let outputTokens: number | null = null;
+    let cacheRead = 0;
+    let cacheWrite = 0;
     try {
       for await (const ev of events) {
         switch (ev.type) {
           case "message_start": {
             const u = ev.message.usage;
             // Anthropic counts cached prompt tokens separately; the prompt's size is the sum.
-            inputTokens = u.input_tokens + (u.cache_creation_input_tokens ?? 0) + (u.cache_read_input_tokens ?? 0);
+            cacheRead = u.cache_read_input_tokens ?? 0;
+            cacheWrite = u.cache_creation_input_tokens ?? 0;
+            inputTokens = u.input_tokens + cacheRead + cacheWrite;
             outputTokens = u.output_tokens;
             break;
           }
@@ -86,8 +91,9 @@ export function createAnthropicProvider(opts: ProviderOptions): LlmProvider {
             // message_delta counts are cumulative, so they replace the message_start ones.
             const u = ev.usage;
             if (typeof u.output_tokens === "number") outputTokens = u.output_tokens;
-            if (typeof u.input_tokens === "number")
-              inputTokens = u.input_tokens + (u.cache_creation_input_tokens ?? 0) + (u.cache_read_input_tokens ?? 0);
+            if (typeof u.cache_read_input_tokens === "number") cacheRead = u.cache_read_input_tokens;
+            if (typeof u.cache_creation_input_tokens === "number") cacheWrite = u.cache_creation_input_tokens;
+            if (typeof u.input_tokens === "number") inputTokens = u.input_tokens + cacheRead + cacheWrite;
             break;
           }
           case "message_stop":
@@ -104,12 +110,19 @@ export function createAnthropicProvider(opts: ProviderOptions): LlmProvider {
     }
     if (!stopped) throw toCairnError({ kind: "cut-off" }, ctx);
     const usage: Usage | null =
-      inputTokens === null || outputTokens === null ? null : { inputTokens, outputTokens };
+      inputTokens === null || outputTokens === null
+        ? null
+        : {
+            inputTokens,
+            outputTokens,
+            ...(cacheRead > 0 ? { cacheReadTokens: cacheRead } : {}),
+            ...(cacheWrite > 0 ? { cacheWriteTokens: cacheWrite } : {}),
+          };
     const raw = stopReason ?? "end_turn";
     yield { type: "done", usage, finishReason: FINISH_REASONS[raw] ?? raw };
   }
 
-  return { id: "anthropic", stream };
+  return { id, stream };
 }
 
 function classify(e: unknown): ProviderFailure {
@@ -125,7 +138,7 @@ function classify(e: unknown): ProviderFailure {
   if (e instanceof Anthropic.APIConnectionError)
     return { kind: "connection", cause: e.cause ?? e, timedOut: e instanceof Anthropic.APIConnectionTimeoutError };
   if (e instanceof Anthropic.APIError && typeof e.status === "number") {
-    return { kind: "status", status: e.status, headers: e.headers, message: providerMessage(e) };
+    return { kind: "status", status: e.status, headers: e.headers, message: providerMessage(e), ...(e.type ? { type: e.type } : {}) };
   }
   return { kind: "unexpected", cause: e };
 }

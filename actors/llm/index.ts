@@ -1,18 +1,39 @@
 /**
- * LLM providers: the port the agent run streams through and model resolution. The SDK-backed
- * implementations load lazily on first use; import `./openai.provider.ts` or
- * `./anthropic.provider.ts` directly where one is needed eagerly (tests do).
+ * LLM providers: the port the agent run streams through, the provider registry, model resolution,
+ * stored keys, model discovery and provider status. The SDK-backed implementations load lazily on
+ * first use; import `./openai.provider.ts` or `./anthropic.provider.ts` directly where one is
+ * needed eagerly (tests do).
  */
 export type { ChatMessage, LlmProvider, ProviderOptions, StreamChunk, StreamRequest } from "./provider.ts";
 export { ANTHROPIC_DEFAULT_BASE_URL, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_TIMEOUT_MS, OPENAI_DEFAULT_BASE_URL, lazyProvider } from "./provider.ts";
 export {
   describeModelSetup,
-  KNOWN_PROVIDERS,
   NO_MODEL_HINT,
   resolveModel,
+  suggestModels,
   type ModelConfig,
   type ModelEnv,
   type ProviderId,
   type ResolvedModel,
 } from "./models.ts";
+export type { CustomProviderConfig, LocalModelsConfig, ProviderOverrideConfig } from "./model.config.ts";
+export {
+  BUILTIN_PROVIDERS,
+  KNOWN_PROVIDERS,
+  baseUrlVariable,
+  checkCustomProviders,
+  findProvider,
+  listProviderEntries,
+  providerIds,
+  type BuiltinProvider,
+  type DiscoveryKind,
+  type ProviderEntry,
+  type ProviderKind,
+} from "./registry.ts";
+export { KeyStore, PROVIDER_KEYS_FILE, last4, lookupKey, providerKeysFile, type KeyLookup, type KeySource } from "./keys.ts";
+export { DISCOVERY_TIMEOUT_MS, DISCOVERY_TTL_MS, ModelDiscovery, type DiscoveredModel, type DiscoveryOptions, type DiscoveryResult, type DiscoveryTarget } from "./discovery.ts";
+export { catalogueFacts, type ModelFacts } from "./catalog.ts";
+export { listModelInfo, listProviderStatus, providerStatus, type ModelListOptions } from "./providers.status.ts";
+export { registerLocalProvider, type LocalProviderHook } from "./local.hook.ts";
+export { isRetryable, retryAfterOf } from "./retryable.ts";
 export { redact, retryAfterSeconds } from "./provider.errors.ts";

@@ -33,12 +33,13 @@ export function createOpenAiProvider(opts: ProviderOptions): LlmProvider {
     timeout: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     ...(opts.fetch ? { fetch: opts.fetch } : {}),
   });
+  const id = opts.id ?? "openai";
   const keyVariable = opts.keyVariable ?? "OPENAI_API_KEY";
   const idleTimeoutMs = opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
   const shownURL = displayUrl(baseURL);
 
   async function* stream(req: StreamRequest): AsyncGenerator<StreamChunk> {
-    const ctx = { providerId: "openai", baseURL: shownURL, keyVariable, model: req.model, apiKey: opts.apiKey, receivedChars: 0 };
+    const ctx = { providerId: id, baseURL: shownURL, keyVariable, model: req.model, apiKey: opts.apiKey, receivedChars: 0 };
     const messages: ChatCompletionMessageParam[] = [
       ...(req.system ? [{ role: "system" as const, content: req.system }] : []),
       ...req.messages.map((m) => ({ role: m.role, content: m.text })),
@@ -56,7 +57,7 @@ export function createOpenAiProvider(opts: ProviderOptions): LlmProvider {
           },
           { signal },
         ),
-      providerGuard("openai", shownURL, idleTimeoutMs, req.signal),
+      providerGuard(id, shownURL, idleTimeoutMs, req.signal),
     );
     let finishReason: string | null = null;
     let usage: Usage | null = null;
@@ -64,7 +65,7 @@ export function createOpenAiProvider(opts: ProviderOptions): LlmProvider {
       for await (const chunk of chunks) {
         // With include_usage the usage arrives in a last chunk with no choices; some compatible
         // servers put it on the finish chunk instead. Take it wherever it is.
-        if (chunk.usage) usage = { inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens };
+        if (chunk.usage) usage = usageOf(chunk.usage);
         const choice = chunk.choices?.[0];
         if (!choice) continue;
         // A refusal is still the model's answer to the user: show it like text.
@@ -86,14 +87,21 @@ export function createOpenAiProvider(opts: ProviderOptions): LlmProvider {
     yield { type: "done", usage, finishReason };
   }
 
-  return { id: "openai", stream };
+  return { id, stream };
+}
+
+/** prompt_tokens already includes cached ones; the cached share is reported beside it. */
+function usageOf(u: NonNullable<ChatCompletionChunk["usage"]>): Usage {
+  const cached = u.prompt_tokens_details?.cached_tokens ?? 0;
+  return { inputTokens: u.prompt_tokens, outputTokens: u.completion_tokens, ...(cached > 0 ? { cacheReadTokens: cached } : {}) };
 }
 
 function classify(e: unknown): ProviderFailure {
   if (e instanceof StreamReadError) {
     const cause = e.cause;
     // The SDK turns a `data: {"error": ...}` event into an APIError without a status.
-    if (cause instanceof OpenAI.APIError) return { kind: "stream-error", message: providerMessage(cause) };
+    if (cause instanceof OpenAI.APIError)
+      return { kind: "stream-error", message: providerMessage(cause), ...(typeof cause.type === "string" ? { type: cause.type } : {}) };
     if (cause instanceof SyntaxError) return { kind: "malformed", cause };
     return { kind: "cut-off", cause };
   }
@@ -106,6 +114,7 @@ function classify(e: unknown): ProviderFailure {
       headers: e.headers,
       message: providerMessage(e),
       ...(typeof e.code === "string" ? { code: e.code } : {}),
+      ...(typeof e.type === "string" ? { type: e.type } : {}),
     };
   }
   return { kind: "unexpected", cause: e };

@@ -7,7 +7,7 @@ import { CairnError } from "../../schemas/errors.ts";
  */
 export type ProviderFailure =
   /** The API answered with an HTTP error status. */
-  | { kind: "status"; status: number; headers: Headers | undefined; message: string; code?: string }
+  | { kind: "status"; status: number; headers: Headers | undefined; message: string; code?: string; type?: string }
   /** No HTTP answer at all: refused, DNS, reset before headers, or the headers timeout. */
   | { kind: "connection"; cause: unknown; timedOut: boolean }
   /** The provider reported an error inside an opened stream (e.g. Anthropic `event: error`). */
@@ -83,13 +83,28 @@ export function rootCause(e: unknown): string {
   return last || String(e);
 }
 
+/**
+ * The wording providers use when a prompt does not fit: OpenAI/Groq `context_length_exceeded`
+ * ("This model's maximum context length is ..."), Anthropic "prompt is too long", Mistral "...
+ * maximum context length", vLLM/llama.cpp "exceeds the context window" / "input is too long".
+ */
+const CONTEXT_TOO_LONG =
+  /context[_ ]length[_ ]exceeded|maximum context length|prompt is too long|(exceeds?|larger than|longer than) (the )?(model'?s? )?(maximum )?context( window| size| length)?|context window|input is too long|reduce the length of the (messages|prompt)/i;
+
+const isContextTooLong = (f: { status: number; message: string; code?: string }): boolean =>
+  f.code === "context_length_exceeded" || ([400, 413, 422].includes(f.status) && CONTEXT_TOO_LONG.test(f.message));
+
+/** 529 is Anthropic's "overloaded"; 503 is how OpenAI and most gateways say the same. */
+const isOverloaded = (f: { status?: number; type?: string; message: string }): boolean =>
+  f.status === 529 || f.status === 503 || f.type === "overloaded_error" || (f.status === undefined && /\boverloaded\b/i.test(f.message));
+
 export function toCairnError(f: ProviderFailure, ctx: FailureContext): CairnError {
   const p = ctx.providerId;
   const clean = (s: string): string => redact(s, ctx.apiKey);
   switch (f.kind) {
     case "status": {
       const said = clean(f.message);
-      const details = { provider: p, status: f.status };
+      const details = { provider: p, status: f.status, ...(f.type ? { type: f.type } : {}) };
       if (f.status === 401)
         return new CairnError("provider_auth", `invalid API key for ${p}: check ${ctx.keyVariable} (${p} said: ${said})`, details);
       if (f.status === 403)
@@ -100,10 +115,24 @@ export function toCairnError(f: ProviderFailure, ctx: FailureContext): CairnErro
           `${p} does not know the model "${ctx.model}" (${p} said: ${said}); check the model name, and the base URL ${ctx.baseURL} if it is not ${p}'s own API`,
           { ...details, model: ctx.model },
         );
+      if (isContextTooLong(f))
+        return new CairnError(
+          "context_too_long",
+          `the conversation is too long for ${ctx.model} on ${p}: start a new session or pick a model with a larger context window (${p} said: ${said})`,
+          { ...details, model: ctx.model },
+        );
       if (f.status === 429) {
         const retry = retryAfterSeconds(f.headers);
         const when = retry === null ? "" : `; retry after ${retry} s`;
         return new CairnError("provider_rate_limited", `${p} is rate limiting this key${when} (${p} said: ${said})`, {
+          ...details,
+          retryAfterSeconds: retry,
+        });
+      }
+      if (isOverloaded(f)) {
+        const retry = retryAfterSeconds(f.headers);
+        const when = retry === null ? "" : `; retry after ${retry} s`;
+        return new CairnError("provider_overloaded", `${p} is overloaded right now${when} (${p} said: ${said})`, {
           ...details,
           retryAfterSeconds: retry,
         });
@@ -115,20 +144,22 @@ export function toCairnError(f: ProviderFailure, ctx: FailureContext): CairnErro
       return new CairnError("provider_unreachable", `cannot reach ${p} at ${ctx.baseURL}: ${why}`, {
         provider: p,
         baseURL: ctx.baseURL,
+        ...(f.timedOut ? { timedOut: true } : {}),
       });
     }
-    case "stream-error":
-      return new CairnError("provider_error", `${p} reported an error mid-reply: ${clean(f.message)}`, {
-        provider: p,
-        ...(f.type ? { type: f.type } : {}),
-      });
+    case "stream-error": {
+      const details = { provider: p, midStream: true, receivedChars: ctx.receivedChars ?? 0, ...(f.type ? { type: f.type } : {}) };
+      if (isOverloaded(f))
+        return new CairnError("provider_overloaded", `${p} became overloaded mid-reply: ${clean(f.message)}`, { ...details, retryAfterSeconds: null });
+      return new CairnError("provider_error", `${p} reported an error mid-reply: ${clean(f.message)}`, details);
+    }
     case "cut-off": {
       const n = ctx.receivedChars;
       const got = n === undefined ? "" : ` after ${n} character${n === 1 ? "" : "s"}`;
       const why = f.cause === undefined ? "the server closed the connection" : clean(rootCause(f.cause));
-      return new CairnError("provider_error", `the ${p} stream was cut off before the reply finished${got} (${why})`, {
+      return new CairnError("provider_stream_cut", `the ${p} stream was cut off before the reply finished${got} (${why})`, {
         provider: p,
-        cutOff: true,
+        receivedChars: n ?? 0,
       });
     }
     case "malformed":

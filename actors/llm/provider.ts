@@ -37,6 +37,8 @@ export interface LlmProvider {
 
 export interface ProviderOptions {
   apiKey: string;
+  /** The registry id errors and `LlmProvider.id` name ("groq"); default "openai" / "anthropic". */
+  id?: string;
   /** Defaults to the provider's public API; never read from `process.env` behind the caller's back. */
   baseURL?: string;
   fetch?: typeof globalThis.fetch;

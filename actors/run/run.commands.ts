@@ -1,6 +1,6 @@
 import * as Schema from "effect/Schema";
 import type { SnapshotFrom } from "xstate";
-import { MessageId, ModelId, SessionKey, Usage, WireError } from "../../schemas/index.ts";
+import { MessageId, ModelId, RunModelSwitched, SessionKey, Usage, WireError } from "../../schemas/index.ts";
 import { commandDecoder, type AggregateSpec, type Decision } from "../runtime/aggregate.ts";
 import { RUN_MACHINE_VERSION, runMachine } from "./run.machine.ts";
 
@@ -8,14 +8,17 @@ export const StartRun = Schema.Struct({ sessionKey: SessionKey, model: ModelId, 
 export const CompleteRun = Schema.Struct({ text: Schema.String, usage: Schema.NullOr(Usage), finishReason: Schema.String });
 export const FailRun = Schema.Struct({ error: WireError, partialText: Schema.String });
 export const InterruptRun = Schema.Struct({ reason: Schema.String, partialText: Schema.String });
+/** The model call gives `from` up (retryable error or cooling down) and goes on with `to`. */
+export const SwitchModel = RunModelSwitched;
 
-const schemas = { start: StartRun, complete: CompleteRun, fail: FailRun, interrupt: InterruptRun } as const;
+const schemas = { start: StartRun, complete: CompleteRun, fail: FailRun, interrupt: InterruptRun, switch_model: SwitchModel } as const;
 
 export type RunCommand =
   | { verb: "start"; params: typeof StartRun.Type }
   | { verb: "complete"; params: typeof CompleteRun.Type }
   | { verb: "fail"; params: typeof FailRun.Type }
-  | { verb: "interrupt"; params: typeof InterruptRun.Type };
+  | { verb: "interrupt"; params: typeof InterruptRun.Type }
+  | { verb: "switch_model"; params: typeof SwitchModel.Type };
 
 type Snapshot = SnapshotFrom<typeof runMachine>;
 
@@ -37,6 +40,14 @@ const decide = (s: Snapshot, c: RunCommand): Decision => {
   if (c.verb === "start") {
     if (s.value !== "new") return { events: [], reply: { started: false } };
     return { events: [{ type: "run.started", data: { runId: id, ...c.params } }], eventIds: [`${id}-started`], reply: { started: true } };
+  }
+  if (c.verb === "switch_model") {
+    // Idempotent by `from`: a retried switch finds the run already on `to` and writes nothing. A
+    // chain never visits a model twice, so `to` makes the event id unique within the run.
+    if (s.value !== "running" || s.context.model !== c.params.from) {
+      return { events: [], reply: { switched: s.value === "running" && s.context.model === c.params.to } };
+    }
+    return { events: [{ type: "run.model_switched", data: c.params }], eventIds: [`${id}-to-${c.params.to}`], reply: { switched: true } };
   }
   if (s.value !== "running") return { events: [], reply: { ended: false, status: s.context.status } };
   const eventIds = [`${id}-ended`];

@@ -7,6 +7,7 @@ export const RUN_MACHINE_VERSION = 1;
 export interface RunContext {
   readonly runId: string;
   readonly sessionKey: string;
+  /** The model the run is on: the one it started with, or the last fallback it moved to. */
   readonly model: string;
   readonly triggerMessageId: string;
   readonly startedAt: number;
@@ -20,7 +21,8 @@ type Ev =
   | MachineEvent<"run.started">
   | MachineEvent<"run.completed">
   | MachineEvent<"run.failed">
-  | MachineEvent<"run.interrupted">;
+  | MachineEvent<"run.interrupted">
+  | MachineEvent<"run.model_switched">;
 
 type EndParams = { sessionKey: string; runId: string; status: RunStatus; text: string; error?: WireError };
 
@@ -51,6 +53,8 @@ const endWith = (status: RunStatus) => [
 /**
  * An agent run: started → (model call) → completed | failed | interrupted. The model call is the
  * `callModel` effect, run once after `run.started` is durable; replay never calls the model.
+ * `run.model_switched` (a fallback) only moves `model` on: the effect already running keeps going
+ * with the next model, so the switch itself starts nothing.
  */
 export const runMachine = setup({
   types: { context: {} as RunContext, events: {} as Ev, input: {} as { runId: string } },
@@ -100,6 +104,7 @@ export const runMachine = setup({
     },
     running: {
       on: {
+        "run.model_switched": { actions: assign(({ event }) => ({ model: event.data.to })) },
         "run.completed": { target: "ended", actions: endWith("completed") as never },
         "run.failed": { target: "ended", actions: endWith("failed") as never },
         "run.interrupted": { target: "ended", actions: endWith("interrupted") as never },

@@ -6,6 +6,7 @@ import {
   RunId,
   RunStatus,
   SendMessage,
+  SetSessionModel,
   WireError,
   type NewEvent,
 } from "../../schemas/index.ts";
@@ -23,9 +24,10 @@ export const EndRunCommand = Schema.Struct({
 export type SessionCommand =
   | { verb: "create"; params: typeof CreateSession.Type }
   | { verb: "send"; params: typeof SendMessage.Type }
+  | { verb: "set_model"; params: typeof SetSessionModel.Type }
   | { verb: "end_run"; params: typeof EndRunCommand.Type };
 
-const schemas = { create: CreateSession, send: SendMessage, end_run: EndRunCommand } as const;
+const schemas = { create: CreateSession, send: SendMessage, set_model: SetSessionModel, end_run: EndRunCommand } as const;
 
 type Snapshot = SnapshotFrom<typeof sessionMachine>;
 
@@ -55,6 +57,14 @@ const decide = (s: Snapshot, c: SessionCommand, env: DecideEnv, checkModel: Mode
       if (!isNew) return { events: [], reply: { key: ctx.key, created: false } };
       return { events: [created(ctx.key, c.params.title ?? "", c.params.model ?? null)], reply: { key: ctx.key, created: true } };
     }
+    case "set_model": {
+      if (isNew) throw new CairnError("session_not_found", `no session '${ctx.key}'; create it first`);
+      const model = c.params.model;
+      if (model === ctx.model) return { events: [], reply: { model, changed: false } };
+      // A model that could not answer is refused now, not when the next message fails on it.
+      if (model !== null) checkModel(model);
+      return { events: [{ type: "session.model_set", data: { model } }], reply: { model, changed: true } };
+    }
     case "send": {
       const messageId = c.params.messageId ?? `m-${env.newId()}`;
       const seen = ctx.messages.find((m) => m.id === messageId && m.role === "user");
@@ -68,9 +78,13 @@ const decide = (s: Snapshot, c: SessionCommand, env: DecideEnv, checkModel: Mode
       if (s.value === "running") {
         throw new CairnError("session_busy", `session '${ctx.key}' is still answering the previous message; wait for it to finish`);
       }
-      checkModel(isNew ? null : ctx.model);
+      // `model` switches the session first (`cairn chat --model`); a new session is created on it.
+      const current = isNew ? null : ctx.model;
+      const wanted = c.params.model ?? current;
+      checkModel(wanted);
       const runId = `r-${env.newId()}`;
-      const events: NewEvent[] = isNew ? [created(ctx.key, "", null)] : [];
+      const events: NewEvent[] = isNew ? [created(ctx.key, "", wanted)] : [];
+      if (!isNew && wanted !== current) events.push({ type: "session.model_set", data: { model: wanted } });
       events.push({ type: "session.user_message", data: { messageId, text: c.params.text, runId } });
       return {
         events,

@@ -29,7 +29,8 @@ type Ev =
   | MachineEvent<"session.created">
   | MachineEvent<"session.user_message">
   | MachineEvent<"session.run_ended">
-  | MachineEvent<"session.renamed">;
+  | MachineEvent<"session.renamed">
+  | MachineEvent<"session.model_set">;
 
 /**
  * A session: the transcript and whether a run is active. Pure: the actions named here are effects
@@ -92,6 +93,8 @@ export const sessionMachine = setup({
           ],
         },
         "session.renamed": { actions: assign(({ event }) => ({ title: event.data.title, updatedAt: event.time })) },
+        // While running too: the reply in progress keeps its model, the next message uses this one.
+        "session.model_set": { actions: assign(({ event }) => ({ model: event.data.model, updatedAt: event.time })) },
       },
     },
     running: {
@@ -127,6 +130,8 @@ export const sessionMachine = setup({
           ],
         },
         "session.renamed": { actions: assign(({ event }) => ({ title: event.data.title, updatedAt: event.time })) },
+        // While running too: the reply in progress keeps its model, the next message uses this one.
+        "session.model_set": { actions: assign(({ event }) => ({ model: event.data.model, updatedAt: event.time })) },
       },
     },
   },

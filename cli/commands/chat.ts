@@ -1,6 +1,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { request, subjects } from "../../bus/index.ts";
-import { CairnError, LiveSessionMessage, decodeLenient, isTokenSafe } from "../../schemas/index.ts";
+import * as Schema from "effect/Schema";
+import { CairnError, LiveSessionMessage, ModelId, decodeLenient, isTokenSafe } from "../../schemas/index.ts";
 import { connectToGateway } from "../connect.ts";
 import { UsageError } from "../output.ts";
 import type { Paths } from "../paths.ts";
@@ -18,6 +19,10 @@ const streamRun = (nc: NatsConnection, key: string, json: boolean, sendIt: () =>
         if (m.index < nextIndex) return; // a repeat
         nextIndex = m.index + 1;
         process.stdout.write(json ? `${JSON.stringify({ type: "delta", text: m.text })}\n` : m.text);
+      } else if (m.type === "run.model_switched") {
+        // A fallback: say so, on stderr so stdout stays the reply alone.
+        if (json) process.stdout.write(`${JSON.stringify({ type: "model_switched", from: m.from, to: m.to, error: m.error })}\n`);
+        else process.stderr.write(`cairn: ${m.from} failed [${m.error.code}]; trying ${m.to}\n`);
       } else if (m.type === "run.ended") {
         cleanup();
         if (json) process.stdout.write(`${JSON.stringify({ type: "result", runId, status: m.status, error: m.error ?? null })}\n`);
@@ -66,14 +71,22 @@ const streamRun = (nc: NatsConnection, key: string, json: boolean, sendIt: () =>
     );
   });
 
-export async function chat(args: { session: string; json: boolean; text: string }, paths: Paths): Promise<number> {
+export async function chat(args: { session: string; json: boolean; text: string; model?: string | undefined }, paths: Paths): Promise<number> {
   if (!isTokenSafe(args.session)) throw new UsageError(`--session must be 1-64 letters, digits, '_' or '-', got '${args.session}'`);
+  if (args.model !== undefined && !Schema.is(ModelId)(args.model)) {
+    throw new UsageError(`--model must be provider/model, e.g. openai/gpt-4o-mini, got '${args.model}'`);
+  }
   if (!args.text.trim()) throw new UsageError("nothing to send: give a message, e.g. cairn chat \"hello\"");
   const nc = await connectToGateway(paths);
   try {
     const messageId = `m-${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
     return await streamRun(nc, args.session, args.json, async () =>
-      (await request(nc, subjects.command("session", args.session, "send"), { text: args.text, messageId, createIfMissing: true })) as { runId: string },
+      (await request(nc, subjects.command("session", args.session, "send"), {
+        text: args.text,
+        messageId,
+        createIfMissing: true,
+        ...(args.model !== undefined ? { model: args.model } : {}),
+      })) as { runId: string },
     );
   } finally {
     await nc.close();

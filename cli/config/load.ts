@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { parse as parseToml } from "smol-toml";
+import { checkCustomProviders, providerIds, type CustomProviderConfig, type LocalModelsConfig, type ProviderOverrideConfig } from "../../actors/llm/index.ts";
 import { CONFIG_KEYS, CairnError, ConfigFile, decodeOrFail } from "../../schemas/index.ts";
 import { nearest } from "./suggest.ts";
 
@@ -15,6 +16,14 @@ export interface Settings {
   readonly openaiBaseUrl: string | undefined;
   readonly anthropicBaseUrl: string | undefined;
   readonly configFile: string | null;
+  /** `[providers] fallback`: models tried in order when the one in use fails retryably. */
+  readonly fallback: readonly string[];
+  /** `[providers.<id>]` tables of built-in providers (base_url, api_key_env, models). */
+  readonly providerOverrides: Readonly<Record<string, ProviderOverrideConfig>>;
+  /** `[[providers.custom]]`: OpenAI-compatible servers under the user's names. */
+  readonly customProviders: readonly CustomProviderConfig[];
+  /** `[providers.local]`: GGUF models run in-process. */
+  readonly localProvider: LocalModelsConfig | undefined;
 }
 
 export const DEFAULT_PORT = 13131;
@@ -72,8 +81,16 @@ const portFrom = (v: string | undefined, fallback: number): number => {
 
 export const loadSettings = (configFile: string, env: NodeJS.ProcessEnv = process.env): Settings => {
   const file = readConfigFile(configFile);
+  const { fallback = [], custom = [], local, ...overrides } = file?.providers ?? {};
+  try {
+    checkCustomProviders(custom);
+  } catch (e) {
+    throw new CairnError("bad_request", `config file ${configFile}: ${(e as Error).message}`);
+  }
   const envModel = env.CAIRN_MODEL?.trim();
-  if (envModel) decodeOrFail(ConfigFile, { agent: { model: envModel } }, "CAIRN_MODEL");
+  // A provider alone ("groq") is let through: the gateway then says which models it serves.
+  const bareProvider = envModel !== undefined && providerIds({ custom }).includes(envModel.replace(/\/$/, ""));
+  if (envModel && !bareProvider) decodeOrFail(ConfigFile, { agent: { model: envModel } }, "CAIRN_MODEL");
   const model = envModel || file?.agent?.model || null;
   return {
     model,
@@ -86,5 +103,9 @@ export const loadSettings = (configFile: string, env: NodeJS.ProcessEnv = proces
     openaiBaseUrl: file?.providers?.openai?.base_url,
     anthropicBaseUrl: file?.providers?.anthropic?.base_url,
     configFile: file ? configFile : null,
+    fallback,
+    providerOverrides: Object.fromEntries(Object.entries(overrides).filter((e): e is [string, ProviderOverrideConfig] => e[1] !== undefined)),
+    customProviders: custom,
+    localProvider: local,
   };
 };

@@ -13,6 +13,7 @@ import { VERSION } from "../version.ts";
 import { acquireGatewayLock } from "./lock.ts";
 import { removeRuntimeFile, writeRuntimeFile } from "./runtime-file.ts";
 import { serveGatewayServices } from "./services.ts";
+import { providerModelSetup, serveProviderServices } from "./providers.services.ts";
 
 export const UI_DIR = join(ROOT, "ui", "dist");
 
@@ -76,14 +77,11 @@ export async function startGateway(o: {
     cleanup.push(() => projector.stop());
     const q = queries(() => projector.db);
 
-    const model = {
-      defaultModel: settings.model,
-      env: { OPENAI_API_KEY: env.OPENAI_API_KEY, OPENAI_BASE_URL: env.OPENAI_BASE_URL, ANTHROPIC_API_KEY: env.ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL: env.ANTHROPIC_BASE_URL },
-      config: { openaiBaseUrl: settings.openaiBaseUrl, anthropicBaseUrl: settings.anthropicBaseUrl },
-    };
+    const model = providerModelSetup(settings, paths, env);
     const subs = [
       ...serveQueries(nc, q, () => projector.checkpoint),
       ...serveGatewayServices({ nc, log: eventLog, projector, projectionsDb: paths.projectionsDb, version: VERSION, natsVersion: caps.serverVersion, model }),
+      ...serveProviderServices({ nc, model, configDir: paths.configDir }),
     ];
     cleanup.push(() => subs.forEach((s) => s.unsubscribe()));
 

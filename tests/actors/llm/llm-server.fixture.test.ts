@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createOpenAiProvider } from "../../../actors/llm/openai.provider.ts";
-import { remoteRequests, resetRemote, scriptRemote } from "../../fixtures/llm-server/index.ts";
+import { remoteRequests, resetRemote, scriptRemote, scriptRemoteModels } from "../../fixtures/llm-server/index.ts";
 import { collect, TEST_KEY } from "./llm.helpers.ts";
 
 /** The fixture as its own process: crash tests script it while a gateway child talks to it. */
@@ -47,6 +47,16 @@ describe("llm-server main.ts in a separate process", () => {
     // Wall-clock epoch ms, so another process can subtract its own timestamps from them.
     expect(rec.receivedAt).toBeGreaterThanOrEqual(t0 - 5);
     expect(rec.firstByteAt).toBeGreaterThanOrEqual(rec.receivedAt);
+  });
+
+  it("serves scripted model lists under any prefix, and Ollama tags", async () => {
+    await scriptRemoteModels(info.url, { models: ["a", { id: "b", context_length: 4096 }], tags: ["c:latest"] });
+    const list = await (await fetch(`${info.url}/api/v1/models`, { headers: { authorization: `Bearer ${TEST_KEY}` } })).json();
+    expect(list).toMatchObject({ object: "list", data: [{ id: "a", object: "model" }, { id: "b", context_length: 4096 }] });
+    const tags = await (await fetch(`${info.url}/api/tags`)).json();
+    expect(tags.models.map((m: { name: string }) => m.name)).toEqual(["c:latest"]);
+    await resetRemote(info.url);
+    expect((await fetch(`${info.url}/api/tags`)).status).toBe(404);
   });
 
   it("stops cleanly on SIGTERM", async () => {

@@ -26,11 +26,12 @@ describe("resolveModel", () => {
     expect(NO_MODEL_HINT).toContain("[agent] model in ~/.config/cairn/cairn.toml");
   });
 
-  it("an unknown provider prefix is model_unknown, listing the known ones", () => {
-    const e = thrown(() => resolveModel("mistral/large", { OPENAI_API_KEY: "k" }));
+  it("an unknown provider prefix is model_unknown, listing the known ones (custom ones too)", () => {
+    const e = thrown(() => resolveModel("nosuch/large", { OPENAI_API_KEY: "k" }, { custom: [{ name: "my-vllm", base_url: "http://127.0.0.1:9/v1" }] }));
     expect(e.code).toBe("model_unknown");
-    expect(e.message).toContain('"mistral"');
-    expect(e.message).toContain("openai, anthropic");
+    expect(e.message).toContain('"nosuch"');
+    expect(e.message).toContain("openai, anthropic, openrouter, groq, mistral, deepseek, together, fireworks, cerebras, xai, gemini, ollama, lmstudio, venice, moonshot, local, my-vllm");
+    expect(e.details).toMatchObject({ knownProviders: expect.arrayContaining(["groq", "my-vllm"]) });
   });
 
   it("an id without a provider is model_unknown, guessing the provider when it can", () => {
@@ -38,10 +39,15 @@ describe("resolveModel", () => {
     expect(e.code).toBe("model_unknown");
     expect(e.message).toContain("did you mean openai/gpt-4o?");
     expect(thrown(() => resolveModel("claude-sonnet-4-6", {})).message).toContain("anthropic/claude-sonnet-4-6");
-    expect(thrown(() => resolveModel("openai/", {})).code).toBe("model_unknown");
+    expect(thrown(() => resolveModel("grok-4", {})).message).toContain("did you mean xai/grok-4?");
+    expect(thrown(() => resolveModel("/gpt-4o", {})).code).toBe("model_unknown");
   });
 
-  it("a missing key is model_not_configured, naming the variable", () => {
+  it("a missing key is model_not_configured, naming the variable and set-key", () => {
+    const g = thrown(() => resolveModel("groq/llama-3.3-70b-versatile", {}));
+    expect(g.code).toBe("model_not_configured");
+    expect(g.message).toBe("model groq/llama-3.3-70b-versatile needs GROQ_API_KEY: set it in the gateway's environment or run 'cairn providers set-key groq'");
+    expect(g.details).toMatchObject({ missing: "GROQ_API_KEY", provider: "groq" });
     const o = thrown(() => resolveModel("openai/gpt-4o-mini", { ANTHROPIC_API_KEY: "k", OPENAI_API_KEY: "" }));
     expect(o.code).toBe("model_not_configured");
     expect(o.message).toContain("OPENAI_API_KEY");
@@ -72,6 +78,9 @@ describe("describeModelSetup", () => {
     expect(describeModelSetup(undefined, {})).toBe(NO_MODEL_HINT);
     expect(describeModelSetup("openai/gpt-4o-mini", {})).toContain("OPENAI_API_KEY");
     expect(describeModelSetup("foo/bar", {})).toContain("known providers are openai, anthropic");
+    // Providers that need no key are ready as they are.
+    expect(describeModelSetup("ollama/llama3.2", {})).toBeNull();
+    expect(describeModelSetup("lmstudio/qwen2.5-7b-instruct", {})).toBeNull();
   });
 });
 

@@ -65,27 +65,76 @@ describe.each(PROVIDER_CASES)("$id provider failures", (pc) => {
     expect(got.error?.message).not.toContain("{"); // the message, not the JSON body
   });
 
-  it("a disconnect mid-stream is provider_error, after the deltas that did arrive", async () => {
+  it("a disconnect mid-stream is provider_stream_cut, after the deltas that did arrive", async () => {
     const got = await run({ chunks: ["one ", "two ", "three ", "four"], disconnectAfterChunks: 2 });
     expect(got.deltas).toEqual(["one ", "two "]);
     expect(got.done).toBeNull();
-    expect(got.error?.code).toBe("provider_error");
-    expect(got.error?.message).toMatch(/cut off/);
+    expect(got.error?.code).toBe("provider_stream_cut");
+    expect(got.error?.message).toMatch(/cut off before the reply finished after 8 characters/);
+    expect(got.error?.details).toMatchObject({ provider: pc.id, receivedChars: 8 });
   });
 
-  it("a stream that ends cleanly but without its finish events is provider_error", async () => {
+  it("a stream that ends cleanly but without its finish events is provider_stream_cut", async () => {
     const got = await run({ chunks: ["one ", "two ", "three"], endAfterChunks: 1 });
     expect(got.deltas).toEqual(["one "]);
     expect(got.done).toBeNull();
-    expect(got.error?.code).toBe("provider_error");
+    expect(got.error?.code).toBe("provider_stream_cut");
     expect(got.error?.message).toMatch(/cut off/);
   });
 
-  it("an error reported inside the stream is provider_error with the provider's words", async () => {
+  it("an overload reported inside the stream is provider_overloaded with the provider's words", async () => {
     const got = await run({ chunks: ["a", "b", "c"], streamError: { afterChunks: 1, message: "Overloaded" } });
     expect(got.deltas).toEqual(["a"]);
-    expect(got.error?.code).toBe("provider_error");
+    expect(got.error?.code).toBe("provider_overloaded");
     expect(got.error?.message).toContain("Overloaded");
+    expect(got.error?.details).toMatchObject({ midStream: true, receivedChars: 1 });
+  });
+
+  it("any other error reported inside the stream is provider_error with the provider's words", async () => {
+    const got = await run({ chunks: ["a", "b"], streamError: { afterChunks: 1, message: "the answer violated a policy", type: "invalid_request_error" } });
+    expect(got.error?.code).toBe("provider_error");
+    expect(got.error?.message).toContain("the answer violated a policy");
+  });
+
+  it("503 and 529 are provider_overloaded, carrying Retry-After", async () => {
+    for (const status of [503, 529]) {
+      const got = await run({ error: { status, headers: { "retry-after": "4" } } });
+      expect(got.error?.code).toBe("provider_overloaded");
+      expect(got.error?.details).toMatchObject({ status, retryAfterSeconds: 4 });
+      expect(got.error?.message).toContain("retry after 4 s");
+    }
+    const bare = await run({ error: { status: 529 } });
+    expect(bare.error?.details).toMatchObject({ retryAfterSeconds: null });
+  });
+
+  it("a prompt over the context window is context_too_long, in each provider's words", async () => {
+    const bodies: ReplyScript[] =
+      pc.id === "openai"
+        ? [
+            {
+              error: {
+                status: 400,
+                code: "context_length_exceeded",
+                type: "invalid_request_error",
+                message: "This model's maximum context length is 128000 tokens. However, your messages resulted in 130512 tokens. Please reduce the length of the messages.",
+              },
+            },
+            // A compatible server that says it only in words (vLLM, Mistral).
+            { error: { status: 400, code: null, message: "Prompt contains 40000 tokens, too large for model with 32768 maximum context length" } },
+          ]
+        : [{ error: { status: 400, type: "invalid_request_error", message: "prompt is too long: 215000 tokens > 200000 maximum" } }];
+    for (const b of bodies) {
+      const got = await run(b);
+      expect(got.error?.code).toBe("context_too_long");
+      expect(got.error?.message).toContain("too long for test-model");
+      expect(got.error?.details).toMatchObject({ status: 400, model: "test-model" });
+    }
+  });
+
+  it("a 400 that is not about length stays provider_error (not retryable)", async () => {
+    const got = await run({ error: { status: 400, message: "messages: roles must alternate" } });
+    expect(got.error?.code).toBe("provider_error");
+    expect(got.error?.details).toMatchObject({ status: 400 });
   });
 
   it("connection refused is provider_unreachable, naming the base URL", async () => {
@@ -113,7 +162,8 @@ describe.each(PROVIDER_CASES)("$id provider failures", (pc) => {
 
   it("never puts the API key in an error message, even when the server echoes it", async () => {
     const echo = `key ${TEST_KEY} rejected (${TEST_KEY.slice(0, 12)}...)`;
-    const scripts: ReplyScript[] = [401, 403, 404, 429, 500, 503].map((status) => ({ error: { status, message: echo } }));
+    const scripts: ReplyScript[] = [400, 401, 403, 404, 429, 500, 503, 529].map((status) => ({ error: { status, message: echo } }));
+    scripts.push({ error: { status: 400, message: `maximum context length exceeded for ${TEST_KEY}` } });
     scripts.push({ chunks: ["a"], streamError: { afterChunks: 1, message: echo } });
     for (const s of scripts) {
       const got = await run(s);

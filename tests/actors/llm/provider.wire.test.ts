@@ -63,11 +63,26 @@ describe("provider wire details", () => {
     expect(got.done?.usage).toEqual({ inputTokens: 120, outputTokens: 9 });
   });
 
+  it("anthropic: cache reads and writes are reported beside the whole prompt's size", async () => {
+    server.script({ chunks: ["a"], usage: { inputTokens: 1200, outputTokens: 5, cacheReadTokens: 1000, cacheWriteTokens: 150 } });
+    const got = await collect(anthropic().stream({ model: "c", messages: hi }));
+    expect(got.done?.usage).toEqual({ inputTokens: 1200, outputTokens: 5, cacheReadTokens: 1000, cacheWriteTokens: 150 });
+    // On the wire input_tokens left the cached parts out.
+    expect(got.error).toBeNull();
+  });
+
+  it("openai: prompt_tokens_details.cached_tokens is reported as cache reads; none when zero", async () => {
+    server.script({ chunks: ["a"], usage: { inputTokens: 2048, outputTokens: 3, cacheReadTokens: 1024 } });
+    expect((await collect(openai().stream({ model: "m", messages: hi }))).done?.usage).toEqual({ inputTokens: 2048, outputTokens: 3, cacheReadTokens: 1024 });
+    server.script({ chunks: ["a"], usage: { inputTokens: 20, outputTokens: 3 } });
+    expect((await collect(openai().stream({ model: "m", messages: hi }))).done?.usage).toEqual({ inputTokens: 20, outputTokens: 3 });
+  });
+
   it("a disconnect after the last text chunk, before the finish events, is still a cut-off", async () => {
     // disconnectAfterChunks past the end cuts right after the last text chunk.
     server.script({ chunks: ["a"], disconnectAfterChunks: 5 });
     const got = await collect(openai().stream({ model: "m", messages: hi }));
-    expect(got.error?.code).toBe("provider_error");
+    expect(got.error?.code).toBe("provider_stream_cut");
     expect(got.text).toBe("a");
   });
 });

@@ -1,0 +1,85 @@
+import * as Schema from "effect/Schema";
+import { request, subjects } from "../../bus/index.ts";
+import { ListSessionsResult, SessionSummary, SessionUsage, decodeLenient, isTokenSafe, type SessionSummary as Summary } from "../../schemas/index.ts";
+import { connectToGateway } from "../connect.ts";
+import { UsageError } from "../output.ts";
+import type { Paths } from "../paths.ts";
+
+const GetSessionResult = Schema.Struct({ session: SessionSummary, usage: SessionUsage });
+const DefaultModel = Schema.Struct({ model: Schema.NullOr(Schema.String) });
+
+const pad = (n: number) => String(n).padStart(2, "0");
+/** Local time, to the second: what a person compares with their clock. */
+const when = (ms: number): string => {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+};
+const count = (n: number): string => Math.round(n).toLocaleString("en-US");
+
+/** `cairn sessions show <key>`: one session's title, model, messages, times and token totals. */
+export async function sessionsShow(o: { key: string; json: boolean }, paths: Paths): Promise<number> {
+  if (!isTokenSafe(o.key)) throw new UsageError(`a session key is 1-64 letters, digits, '_' or '-', got '${o.key}'`);
+  const nc = await connectToGateway(paths);
+  try {
+    const r = decodeLenient(GetSessionResult, await request(nc, subjects.query("sessions", "get"), { sessionKey: o.key }), "sessions.get reply");
+    if (o.json) {
+      process.stdout.write(`${JSON.stringify(r)}\n`);
+      return 0;
+    }
+    // Only to name the default a session without its own model runs on; cosmetic if it fails.
+    const fallback = r.session.model
+      ? null
+      : await request(nc, subjects.query("status", "get"), {}, { timeoutMs: 2000 }).then(
+          (s) => decodeLenient(DefaultModel, s, "status").model,
+          () => null,
+        );
+    const s = r.session;
+    const u = r.usage;
+    const rows: Array<[string, string]> = [
+      ["session", s.key],
+      ["title", s.title],
+      ["model", s.model ?? `the default${fallback ? ` (${fallback})` : ""}`],
+      ["messages", `${s.messageCount}${s.activeRunId ? " (a reply is streaming)" : ""}`],
+      ["created", when(s.createdAt)],
+      ["updated", when(s.updatedAt)],
+      ["runs", count(u.runs)],
+      ["input", `${count(u.inputTokens)} tokens`],
+      ["output", `${count(u.outputTokens)} tokens`],
+      ["cache read", `${count(u.cacheReadTokens)} tokens`],
+      ["cache write", `${count(u.cacheWriteTokens)} tokens`],
+    ];
+    process.stdout.write(rows.map(([k, v]) => `${k.padEnd(12)}${v}\n`).join(""));
+    return 0;
+  } finally {
+    await nc.close();
+  }
+}
+
+/** `cairn sessions list`: the most recently updated sessions first. */
+export async function sessionsList(o: { json: boolean; limit: number }, paths: Paths): Promise<number> {
+  const nc = await connectToGateway(paths);
+  try {
+    const r = decodeLenient(ListSessionsResult, await request(nc, subjects.query("sessions", "list"), { limit: o.limit }), "sessions.list reply");
+    if (o.json) {
+      process.stdout.write(r.sessions.map((s) => `${JSON.stringify(s)}\n`).join(""));
+      return 0;
+    }
+    if (r.sessions.length === 0) {
+      process.stdout.write("no sessions yet: start one with cairn chat \"hello\"\n");
+      return 0;
+    }
+    process.stdout.write(table(r.sessions));
+    return 0;
+  } finally {
+    await nc.close();
+  }
+}
+
+const table = (sessions: readonly Summary[]): string => {
+  const rows = [
+    ["KEY", "UPDATED", "MSGS", "MODEL", "TITLE"],
+    ...sessions.map((s) => [s.key, when(s.updatedAt), String(s.messageCount), s.model ?? "(default)", s.title]),
+  ];
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("  ") + "\n").join("");
+};

@@ -1,0 +1,188 @@
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import type { NatsConnection } from "@nats-io/transport-node";
+import * as Schema from "effect/Schema";
+import {
+  KeyStore,
+  ModelDiscovery,
+  findProvider,
+  listModelInfo,
+  listProviderStatus,
+  providerKeysFile,
+  providerStatus,
+  suggestModels,
+  type ModelConfig,
+  type ModelEnv,
+} from "../../actors/llm/index.ts";
+import { serve, subjects } from "../../bus/index.ts";
+import {
+  CairnError,
+  decodeLenient,
+  decodeOrFail,
+  methodParams,
+  type ListModelsResult,
+  type ListProvidersResult,
+  type ProviderStatus,
+} from "../../schemas/index.ts";
+import type { Settings } from "../config/load.ts";
+import type { Paths } from "../paths.ts";
+
+/** What the gateway resolves models with; the actor system and these services share one. */
+export interface ProviderModelSetup {
+  readonly defaultModel: string | null;
+  readonly env: ModelEnv;
+  readonly config: ModelConfig;
+  readonly fallback: readonly string[];
+}
+
+/**
+ * The model setup of a gateway (or of a CLI command working without one): the settings, the whole
+ * environment (every provider's `<ID>_API_KEY` / `<ID>_BASE_URL`), the stored keys and the
+ * discovery cache under the data dir.
+ */
+export function providerModelSetup(settings: Settings, paths: Paths, env: NodeJS.ProcessEnv): ProviderModelSetup {
+  return {
+    defaultModel: settings.model,
+    env: { ...env },
+    config: {
+      openaiBaseUrl: settings.openaiBaseUrl,
+      anthropicBaseUrl: settings.anthropicBaseUrl,
+      overrides: settings.providerOverrides,
+      custom: settings.customProviders,
+      local: settings.localProvider,
+      keys: new KeyStore(providerKeysFile(paths.configDir)),
+      discovery: new ModelDiscovery({ cacheFile: modelCacheFile(paths.dataDir) }),
+    },
+    fallback: settings.fallback,
+  };
+}
+
+export const modelCacheFile = (dataDir: string): string => join(dataDir, "cache", "models.json");
+export const enabledModelsFile = (configDir: string): string => join(configDir, "enabled_models.json");
+
+const EnabledFile = Schema.Record(Schema.String, Schema.Array(Schema.String));
+
+/**
+ * The models the user enabled for the picker, per provider, in `<configDir>/enabled_models.json`.
+ * A setting kept in a file for now: there is no settings aggregate in the log yet (DESIGN
+ * invariant 1 wants one); moving it there changes only this class.
+ */
+export class EnabledModels {
+  constructor(readonly file: string) {}
+
+  /** Every enabled model id; an absent or unreadable file enables nothing. */
+  all(): Set<string> {
+    return new Set(Object.values(this.read()).flat());
+  }
+
+  /** Replaces the enabled models of one provider; returns them. */
+  set(provider: string, models: readonly string[]): readonly string[] {
+    const next: Record<string, readonly string[]> = { ...this.read(), [provider]: [...new Set(models)] };
+    if (next[provider].length === 0) delete next[provider];
+    mkdirSync(dirname(this.file), { recursive: true });
+    const tmp = `${this.file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+    try {
+      writeFileSync(tmp, `${JSON.stringify(next, null, 2)}\n`);
+      renameSync(tmp, this.file);
+    } catch (e) {
+      rmSync(tmp, { force: true });
+      throw e;
+    }
+    return next[provider] ?? [];
+  }
+
+  private read(): Record<string, readonly string[]> {
+    try {
+      return decodeLenient(EnabledFile, JSON.parse(readFileSync(this.file, "utf8")), "enabled models");
+    } catch {
+      return {};
+    }
+  }
+}
+
+/** `q.models.list`: the answer, shared with `cairn models` when no gateway runs. */
+export async function listModels(setup: ProviderModelSetup, enabled: EnabledModels, refresh = false): Promise<typeof ListModelsResult.Type> {
+  const models = await listModelInfo(setup.env, setup.config, {
+    refresh,
+    defaultModel: setup.defaultModel,
+    fallback: setup.fallback,
+    enabled: enabled.all(),
+  });
+  // A bare provider ("groq") is a setting the gateway accepts, but not a model id.
+  const defaultModel = setup.defaultModel && /^[a-z0-9][a-z0-9_-]*\/\S+$/.test(setup.defaultModel) ? setup.defaultModel : null;
+  return { models, defaultModel };
+}
+
+/** `q.providers.list`: likewise shared with `cairn providers`. */
+export async function listProviders(setup: ProviderModelSetup, refresh = false): Promise<typeof ListProvidersResult.Type> {
+  return { providers: await listProviderStatus(setup.env, setup.config, { refresh }) };
+}
+
+/** Checks a key before it is stored. Messages never quote it. */
+export function checkKey(provider: string, key: string): string {
+  const k = key.trim();
+  if (!k) throw new CairnError("bad_request", `no key given for ${provider}`);
+  if (k.length > 4096) throw new CairnError("bad_request", `the key for ${provider} is longer than 4096 characters; is it the right text?`);
+  if (/[\s\u0000-\u001f\u007f]/.test(k)) throw new CairnError("bad_request", `the key for ${provider} contains spaces, line breaks or control characters; paste only the key`);
+  return k;
+}
+
+/** A provider that takes a stored key: any registry provider but `local`. */
+export function keyedProvider(provider: string, setup: ProviderModelSetup): string {
+  const entry = findProvider(provider, setup.env, setup.config);
+  if (!entry) throw new CairnError("model_unknown", `unknown provider "${provider}"; 'cairn providers' lists them`, { provider });
+  if (entry.kind === "local") throw new CairnError("bad_request", "local models need no key");
+  return entry.id;
+}
+
+const SetKeyParams = methodParams["providers.setKey"];
+const EnableParams = methodParams["models.enable"];
+const ListParams = methodParams["models.list"];
+
+/**
+ * The provider services on the bus: `q.models.list` and `q.providers.list` (`{refresh?}`),
+ * `admin.providers.set_key` (`{provider, key}` → the provider's status, which never carries the
+ * key) and `admin.models.enable` (`{provider, models}` → `{provider, models}`).
+ */
+export function serveProviderServices(o: { nc: NatsConnection; model: ProviderModelSetup; configDir: string }) {
+  const keys = new KeyStore(providerKeysFile(o.configDir));
+  const enabled = new EnabledModels(enabledModelsFile(o.configDir));
+  // CAIRN_MODEL=groq (a provider alone): learn what it serves now, so the status hint lists it.
+  const bare = o.model.defaultModel?.replace(/\/$/, "");
+  if (bare && !bare.includes("/") && findProvider(bare, o.model.env, o.model.config)) {
+    void suggestModels(bare, o.model.env, o.model.config).catch(() => {});
+  }
+  return [
+    serve(o.nc, subjects.query("models", "list"), async (p) => {
+      const params = decodeOrFail(ListParams, p, "models.list params");
+      return listModels(o.model, enabled, params.refresh === true);
+    }),
+    serve(o.nc, subjects.query("providers", "list"), async (p) => {
+      const params = decodeOrFail(methodParams["providers.list"], p, "providers.list params");
+      return listProviders(o.model, params.refresh === true);
+    }),
+    serve(o.nc, subjects.admin("providers", "set_key"), async (p): Promise<ProviderStatus> => {
+      let params: typeof SetKeyParams.Type;
+      try {
+        params = decodeOrFail(SetKeyParams, p, "set_key params");
+      } catch {
+        // The decoder's message may quote the value, and the value is a key.
+        throw new CairnError("bad_request", "set_key takes {provider, key}: a provider id (≤ 32 characters) and a key of 1-4096 characters");
+      }
+      const provider = keyedProvider(params.provider, o.model);
+      keys.set(provider, checkKey(provider, params.key));
+      // Ask the provider with the new key at once: the answer says whether the key works.
+      const status = await providerStatus(provider, o.model.env, o.model.config, { ask: true, refresh: true });
+      return status!;
+    }),
+    serve(o.nc, subjects.admin("models", "enable"), async (p) => {
+      const params = decodeOrFail(EnableParams, p, "models.enable params");
+      const provider = findProvider(params.provider, o.model.env, o.model.config);
+      if (!provider) throw new CairnError("model_unknown", `unknown provider "${params.provider}"`, { provider: params.provider });
+      const foreign = params.models.filter((m) => !m.startsWith(`${provider.id}/`));
+      if (foreign.length > 0) throw new CairnError("bad_request", `models of ${provider.id} must start with '${provider.id}/': ${foreign.join(", ")}`);
+      return { provider: provider.id, models: enabled.set(provider.id, params.models) };
+    }),
+  ];
+}
