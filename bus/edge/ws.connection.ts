@@ -12,6 +12,7 @@ import type { EdgeMetrics } from "./metrics.ts";
 import type { RateLimiter } from "./rate-limit.ts";
 import { callMethod, fetchStatus, type BusDeps, type MethodResult } from "./ws.methods.ts";
 import { decodeFrame, encodeError, encodeEvent, encodeOk } from "./ws.protocol.ts";
+import { hasSecrets, maskSecrets, redactError, secretsIn } from "./ws.secrets.ts";
 import { LiveSubscriptions } from "./ws.subscriptions.ts";
 
 /**
@@ -74,9 +75,19 @@ export class WsConnection {
     try {
       decoded = decodeOrFail(methodParams[method], params ?? {}, `${method} params`);
     } catch (e) {
-      return this.fail(id, method, toWireError(e));
+      return this.fail(id, method, hasSecrets(method) ? this.maskedDecodeError(method, params) : toWireError(e));
     }
     void this.run(id, method, decoded);
+  }
+
+  /** The decode error of a secret-bearing method, computed on masked params so it cannot quote the secret. */
+  private maskedDecodeError(method: Method, params: unknown): WireError {
+    try {
+      decodeOrFail(methodParams[method], maskSecrets(method, params ?? {}), `${method} params`);
+      return { code: "bad_request", message: `invalid ${method} params` };
+    } catch (e) {
+      return redactError(toWireError(e), secretsIn(method, params));
+    }
   }
 
   /** Restarts live consumers after a bus reconnect (see `LiveSubscriptions.rearm`). */
@@ -98,7 +109,8 @@ export class WsConnection {
           ? await this.connect(params as (typeof methodParams)["connect"]["Type"])
           : await callMethod(this.deps.bus, this.subs, method, params);
     } catch (e) {
-      const error = toWireError(e);
+      // A service that repeats a key it was sent must not get it logged or sent back.
+      const error = redactError(toWireError(e), secretsIn(method, params));
       if (error.code === "internal") this.deps.log(`ws ${method} failed: ${error.message}`);
       this.fail(id, method, error);
       if (error.code === "unauthorized") this.deps.close(CLOSE_UNAUTHORIZED, "unauthorized");

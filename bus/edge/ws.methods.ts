@@ -4,7 +4,10 @@ import {
   CairnError,
   CreateSessionResult,
   GetHistoryResult,
+  ListModelsResult,
+  ListProvidersResult,
   ListSessionsResult,
+  ProviderStatus,
   SendMessageResult,
   StatusPayload,
   decodeLenient,
@@ -21,6 +24,9 @@ import type { LiveSubscriptions } from "./ws.subscriptions.ts";
  */
 
 type Params<M extends Method> = (typeof methodParams)[M]["Type"];
+
+/** Discovery asks every provider's `/models` (and may wait on slow ones): more than a query's time. */
+export const DISCOVERY_TIMEOUT_MS = 20_000;
 
 /** A method's answer; `afterReply` runs once the `res` frame is sent (live delivery starts there). */
 export interface MethodResult {
@@ -105,8 +111,39 @@ export const callMethod = async (
     }
     case "sessions.subscribe":
       return live(deps, () => subs.sessionList());
-    default:
-      throw new CairnError("unknown_method", `method '${method}' is not available yet`);
+    case "sessions.setModel": {
+      // The command's own reply is not needed: the session's model shows in its summary.
+      const { sessionKey, model } = params as Params<"sessions.setModel">;
+      await ask(deps, Schema.Unknown, subjects.command("session", sessionKey, "set_model"), { model });
+      return { payload: { sessionKey, model } };
+    }
+    case "models.list": {
+      const p = params as Params<"models.list">;
+      const timeout = p.refresh ? DISCOVERY_TIMEOUT_MS : deps.requestTimeoutMs;
+      return { payload: await ask(deps, ListModelsResult, subjects.query("models", "list"), p, timeout) };
+    }
+    case "providers.list": {
+      const p = params as Params<"providers.list">;
+      const timeout = p.refresh ? DISCOVERY_TIMEOUT_MS : deps.requestTimeoutMs;
+      return { payload: await ask(deps, ListProvidersResult, subjects.query("providers", "list"), p, timeout) };
+    }
+    case "providers.setKey": {
+      // Connect already required locality or the token. The key goes to the service only; the
+      // answer is the provider's status, which carries at most its last 4 characters.
+      const { provider, key } = params as Params<"providers.setKey">;
+      const subject = subjects.admin("providers", "set_key");
+      return { payload: await ask(deps, ProviderStatus, subject, { provider, key }, DISCOVERY_TIMEOUT_MS) };
+    }
+    case "models.enable": {
+      const { provider, models } = params as Params<"models.enable">;
+      await ask(deps, Schema.Unknown, subjects.admin("models", "enable"), { provider, models });
+      return { payload: { provider, models } };
+    }
+    default: {
+      // A method added to the schema without a mapping here fails to compile.
+      const missing: never = method;
+      throw new CairnError("unknown_method", `method '${String(missing)}' is not available`);
+    }
   }
 };
 

@@ -1,8 +1,16 @@
 import { asWireError, GatewayClient, type ConnectionState } from "./client.ts";
 import { ChatStore } from "./chat.svelte.ts";
 import { SessionsStore, titleFrom } from "./sessions.svelte.ts";
-import { openSessionInUrl, sessionKeyFromHash } from "./route.ts";
+import { ModelsStore } from "./models.svelte.ts";
+import { ProvidersStore } from "./providers.svelte.ts";
+import { openSessionInUrl, sessionKeyFromHash, viewFromHash, type View } from "./route.ts";
 import type { StatusPayload, WireError } from "./protocol.ts";
+
+/** `/model`, `/model <id>`, `/model default`: the argument, or null when `text` is a message. */
+export const modelCommand = (text: string): string | null => {
+  const m = /^\/model(?:\s+(\S+))?\s*$/.exec(text.trim());
+  return m ? (m[1] ?? "") : null;
+};
 
 /** The page's state: the connection, the gateway's status, the session list and the open chat. */
 export class AppState {
@@ -12,15 +20,20 @@ export class AppState {
   server = $state<{ name: string; version: string } | null>(null);
   /** The first message of a chat while its session is being created. */
   firstMessage = $state<string | null>(null);
+  view = $state<View>("chat");
 
   readonly client: GatewayClient;
   readonly sessions: SessionsStore;
   readonly chat: ChatStore;
+  readonly models: ModelsStore;
+  readonly providers: ProvidersStore;
 
   constructor(client: GatewayClient) {
     this.client = client;
     this.sessions = new SessionsStore(client);
     this.chat = new ChatStore(client);
+    this.models = new ModelsStore(client);
+    this.providers = new ProvidersStore(client);
     client.onState((s) => {
       this.connection = s;
       this.connectionError = client.lastError;
@@ -31,12 +44,19 @@ export class AppState {
       this.server = hello.server;
       void this.sessions.resubscribe();
       void this.chat.resume();
+      void this.models.load();
+      if (this.view === "providers") void this.providers.load();
     });
   }
 
   /** Follows the URL hash and connects. Returns a function that undoes it. */
   start(): () => void {
-    const onHash = () => this.chat.open(sessionKeyFromHash());
+    const onHash = () => {
+      this.view = viewFromHash();
+      // The open chat stays open behind other pages.
+      if (this.view === "chat") this.chat.open(sessionKeyFromHash());
+      else if (this.client.state === "connected") void this.providers.load();
+    };
     const onOnline = () => this.client.retryNow();
     addEventListener("hashchange", onHash);
     addEventListener("online", onOnline);
@@ -72,8 +92,67 @@ export class AppState {
     }
   }
 
+  /** The open session's model; null means the default. */
+  get sessionModel(): string | null {
+    return this.openSession?.model ?? null;
+  }
+
+  /** The model the next reply will come from. */
+  get effectiveModel(): string | null {
+    return this.sessionModel ?? this.models.defaultModel ?? this.status?.model ?? null;
+  }
+
+  /**
+   * Sets the open session's model (null: back to the default). With no session open yet, a
+   * session is created with that model, so the choice is not lost before the first message.
+   */
+  async setModel(model: string | null): Promise<boolean> {
+    const key = this.chat.key;
+    this.chat.info = null;
+    if (key === null) {
+      if (model === null) return true;
+      try {
+        const created = await this.sessions.create(undefined, model);
+        openSessionInUrl(created);
+        this.chat.open(created);
+        return true;
+      } catch (e) {
+        this.chat.error = asWireError(e);
+        return false;
+      }
+    }
+    const ok = await this.chat.setModel(model);
+    if (ok) this.sessions.patch(key, { model });
+    return ok;
+  }
+
+  async #modelCommand(arg: string): Promise<boolean> {
+    this.chat.error = null;
+    if (arg === "") {
+      const m = this.sessionModel;
+      this.chat.info = m ? `This chat uses ${m}.` : `This chat uses the default model${this.effectiveModel ? `: ${this.effectiveModel}` : ""}.`;
+      return true;
+    }
+    if (arg === "default") {
+      const ok = await this.setModel(null);
+      if (ok) this.chat.info = `Back to the default model${this.effectiveModel ? `: ${this.effectiveModel}` : ""}.`;
+      return ok;
+    }
+    const r = this.models.resolve(arg);
+    if ("error" in r) {
+      this.chat.error = { code: "model_unknown", message: r.error };
+      return false;
+    }
+    const ok = await this.setModel(r.id);
+    if (ok) this.chat.info = `Switched to ${r.id}.`;
+    return ok;
+  }
+
   /** Sends `text`, first creating a session (titled after the text) when none is open. */
   async send(text: string): Promise<boolean> {
+    const arg = modelCommand(text);
+    if (arg !== null) return this.#modelCommand(arg);
+    this.chat.info = null;
     const creating = this.chat.key === null;
     // With no model the gateway refuses every message: say so without leaving an empty session.
     if (creating && this.status?.modelHint) {

@@ -1,4 +1,5 @@
 import { asWireError, RequestError, type GatewayClient } from "./client.ts";
+import { switchReason } from "./errors.ts";
 import { newMessageId } from "./ids.ts";
 import {
   finishedRuns,
@@ -33,8 +34,12 @@ export class ChatStore {
   loading = $state(false);
   /** The last failed request of this chat, shown as `code: message`. */
   error = $state<WireError | null>(null);
+  /** The answer to a chat command such as `/model`. */
+  info = $state<string | null>(null);
+  /** Fallback notices by run id; history does not carry them, so they last while the chat is open. */
+  notices = $state<Record<string, string[]>>({});
 
-  messages = $derived(mergeMessages(this.history, this.outgoing, this.runs));
+  messages = $derived(mergeMessages(this.history, this.outgoing, this.runs, this.notices));
   /** A run is active (or a message is on its way): the composer waits. */
   busy = $derived(
     this.activeRun !== null ||
@@ -72,6 +77,8 @@ export class ChatStore {
     this.#parts.clear();
     this.outgoing = [];
     this.error = null;
+    this.info = null;
+    this.notices = {};
     this.#subscribed = false;
     this.#lastSeq = null;
     this.#loading = null;
@@ -119,6 +126,21 @@ export class ChatStore {
 
   dismissError(): void {
     this.error = null;
+  }
+
+  /** Sets the open session's model (null: the default). False when refused (see `error`). */
+  async setModel(model: string | null): Promise<boolean> {
+    const key = this.key;
+    if (key === null) return false;
+    this.error = null;
+    try {
+      await this.#client.request("sessions.setModel", { sessionKey: key, model });
+      if (key === this.key && this.session) this.session = { ...this.session, model };
+      return true;
+    } catch (e) {
+      if (key === this.key) this.error = asWireError(e);
+      return false;
+    }
   }
 
   async #deliver(key: string, o: Outgoing): Promise<boolean> {
@@ -259,6 +281,14 @@ export class ChatStore {
       case "session.updated":
         void this.refreshHistory();
         break;
+      case "run.model_switched": {
+        this.#ensureRun(ev.runId);
+        const text = fallbackNotice(ev.from, ev.to, ev.error);
+        const list = this.notices[ev.runId] ?? [];
+        // A resumed stream replays the switch: show it once.
+        if (!list.includes(text)) this.notices[ev.runId] = [...list, text];
+        break;
+      }
     }
   }
 
@@ -287,3 +317,7 @@ export class ChatStore {
     this.error = asWireError(e);
   }
 }
+
+/** "openai/gpt-4o-mini was rate limited (retry in 7 s) — switched to anthropic/claude-…" */
+export const fallbackNotice = (from: string, to: string, error: WireError): string =>
+  `${from} ${switchReason(error)} — switched to ${to}`;

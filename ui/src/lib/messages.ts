@@ -29,6 +29,8 @@ export type ChatMessage = {
   status: ViewStatus;
   error: WireError | null;
   at: number;
+  /** Fallback notices of the run that wrote this reply ("… switched to …"). */
+  notices?: readonly string[];
 };
 
 export const runStatusToMessage = (s: RunStatus): MessageStatus =>
@@ -52,6 +54,7 @@ export function mergeMessages(
   history: readonly HistoryMessage[],
   outgoing: readonly Outgoing[],
   runs: readonly LiveRun[],
+  notices: Readonly<Record<string, readonly string[]>> = {},
 ): ChatMessage[] {
   const done = finishedRuns(history);
   const live = new Map(runs.map((r) => [r.runId, r]));
@@ -60,12 +63,13 @@ export function mergeMessages(
 
   for (const m of history) {
     const r = m.status === "streaming" && m.runId ? live.get(m.runId) : undefined;
+    const n = m.runId ? notices[m.runId] : undefined;
     if (r) {
       used.add(r.runId);
       const text = r.text.length >= m.text.length ? r.text : m.text;
-      out.push({ id: m.id, role: m.role, text, status: r.status, error: r.error ?? m.error, at: m.at });
+      out.push({ id: m.id, role: m.role, text, status: r.status, error: r.error ?? m.error, at: m.at, notices: n });
     } else {
-      out.push({ id: m.id, role: m.role, text: m.text, status: m.status, error: m.error, at: m.at });
+      out.push({ id: m.id, role: m.role, text: m.text, status: m.status, error: m.error, at: m.at, notices: n });
     }
   }
   const known = new Set(history.map((m) => m.id));
@@ -83,6 +87,7 @@ export function mergeMessages(
       status: r.status,
       error: r.error,
       at: r.at,
+      notices: notices[r.runId],
     });
   }
   return out;

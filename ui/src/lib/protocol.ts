@@ -31,6 +31,15 @@ export type ConnectPayload = {
   status: StatusPayload;
 };
 
+/** Token totals of one session (all its runs, fallbacks included). */
+export type SessionUsage = {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  runs: number;
+};
+
 export type SessionSummary = {
   key: string;
   title: string;
@@ -39,6 +48,46 @@ export type SessionSummary = {
   updatedAt: number;
   messageCount: number;
   activeRunId: string | null;
+  /** Not sent by every gateway version. */
+  usage?: SessionUsage;
+};
+
+/** One model the gateway can use, as the picker lists it. */
+export type ModelInfo = {
+  id: string;
+  provider: string;
+  contextWindow: number | null;
+  tools: boolean | null;
+  vision: boolean | null;
+  /** Offered in the picker. */
+  enabled: boolean;
+};
+export type ModelList = { models: ModelInfo[]; defaultModel: string | null };
+
+/** Local model sizes by RAM, `current` marking this machine's tier (from gateways that send it). */
+export type MemoryTier = {
+  maxRamGb: number | null;
+  /** e.g. "≤ 8 GB RAM" */
+  ram: string;
+  /** e.g. "1–3 B parameters at Q4" */
+  suggestion: string;
+  examples: string[];
+  current: boolean;
+};
+
+/** A provider's state on the Providers page. Never carries the key, at most its last 4 characters. */
+export type ProviderStatus = {
+  id: string;
+  label: string;
+  kind: "openai" | "anthropic" | "openai-compatible" | "local";
+  baseUrl: string;
+  keyVariable: string | null;
+  key: { source: "env" | "stored" | "none"; last4: string | null; required: boolean };
+  reachable: boolean | null;
+  models: number;
+  error: WireError | null;
+  checkedAt: number | null;
+  memory?: { totalRamBytes: number; tiers: MemoryTier[] };
 };
 
 export type MessageStatus = "complete" | "streaming" | "failed" | "interrupted";
@@ -68,7 +117,8 @@ export type LiveSessionMessage =
   | { type: "run.started"; runId: string; messageId: string }
   | { type: "run.delta"; runId: string; index: number; text: string }
   | { type: "run.ended"; runId: string; status: RunStatus; error?: WireError }
-  | { type: "session.updated"; sessionKey: string; checkpoint: number };
+  | { type: "session.updated"; sessionKey: string; checkpoint: number }
+  | { type: "run.model_switched"; runId: string; from: string; to: string; error: WireError };
 
 /** Payload of a `chat` event. */
 export type ChatEvent = LiveSessionMessage & { sessionKey: string };
@@ -84,7 +134,7 @@ export type Methods = {
   status: { params: Record<string, never>; result: StatusPayload };
   "sessions.list": { params: { limit?: number }; result: { sessions: SessionSummary[] } };
   "sessions.create": {
-    params: { key?: string; title?: string };
+    params: { key?: string; title?: string; model?: string };
     result: { key: string; created: boolean };
   };
   "sessions.subscribe": { params: Record<string, never>; result: Record<string, never> };
@@ -98,6 +148,17 @@ export type Methods = {
     result: { seq: number };
   };
   "chat.unsubscribe": { params: { sessionKey: string }; result: Record<string, never> };
+  "sessions.setModel": {
+    params: { sessionKey: string; model: string | null };
+    result: { sessionKey: string; model: string | null };
+  };
+  "models.list": { params: { refresh?: boolean }; result: ModelList };
+  "providers.list": { params: { refresh?: boolean }; result: { providers: ProviderStatus[] } };
+  "providers.setKey": { params: { provider: string; key: string }; result: ProviderStatus };
+  "models.enable": {
+    params: { provider: string; models: string[] };
+    result: { provider: string; models: string[] };
+  };
 };
 export type Method = keyof Methods;
 

@@ -14,3 +14,9 @@ export function openSessionInUrl(key: string | null): void {
   const target = key === null ? "#/" : sessionHash(key);
   if (location.hash !== target) location.hash = target;
 }
+
+/** Pages other than the chat live at their own hash. */
+export type View = "chat" | "providers";
+export const PROVIDERS_HASH = "#/providers";
+export const viewFromHash = (hash: string = location.hash): View =>
+  hash === PROVIDERS_HASH ? "providers" : "chat";

@@ -57,10 +57,19 @@ export class SessionsStore {
   }
 
   /** Creates a session and returns its key; the list updates through `sessions.changed`. */
-  async create(title?: string): Promise<string> {
-    const { key } = await this.#client.request("sessions.create", title ? { title } : {});
+  async create(title?: string, model?: string): Promise<string> {
+    const { key } = await this.#client.request("sessions.create", {
+      ...(title ? { title } : {}),
+      ...(model ? { model } : {}),
+    });
     void this.refresh();
     return key;
+  }
+
+  /** Shows a change the gateway confirmed before the list is fetched again. */
+  patch(key: string, change: Partial<SessionSummary>): void {
+    const i = this.list.findIndex((s) => s.key === key);
+    if (i >= 0) this.list[i] = { ...this.list[i], ...change };
   }
 }
 
