@@ -11,10 +11,12 @@ import {
   listProviderStatus,
   providerKeysFile,
   providerStatus,
+  registerLocalProvider,
   suggestModels,
   type ModelConfig,
   type ModelEnv,
 } from "../../actors/llm/index.ts";
+import { localProviderHook } from "../../actors/llm/local/index.ts";
 import { serve, subjects } from "../../bus/index.ts";
 import {
   CairnError,
@@ -42,6 +44,8 @@ export interface ProviderModelSetup {
  * discovery cache under the data dir.
  */
 export function providerModelSetup(settings: Settings, paths: Paths, env: NodeJS.ProcessEnv): ProviderModelSetup {
+  // `local/<name>` runs GGUF files in-process; relative paths in cairn.toml are relative to it.
+  registerLocalProvider(localProviderHook({ dataDir: paths.dataDir, baseDir: paths.configDir }));
   return {
     defaultModel: settings.model,
     env: { ...env },
