@@ -63,7 +63,8 @@ export function mergeMessages(
 
   for (const m of history) {
     const r = m.status === "streaming" && m.runId ? live.get(m.runId) : undefined;
-    const n = m.runId ? notices[m.runId] : undefined;
+    // A user message may name the run it started too: notices belong to the reply.
+    const n = m.role === "assistant" && m.runId ? notices[m.runId] : undefined;
     if (r) {
       used.add(r.runId);
       const text = r.text.length >= m.text.length ? r.text : m.text;
