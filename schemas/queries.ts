@@ -80,6 +80,23 @@ export const ModelInfo = Schema.Struct({
 export type ModelInfo = typeof ModelInfo.Type;
 export const ListModelsResult = Schema.Struct({ models: Schema.Array(ModelInfo), defaultModel: Schema.NullOr(ModelId) });
 
+/** Which model sizes fit this machine's memory (the local provider). */
+export const MemoryTier = Schema.Struct({
+  maxRamGb: Schema.NullOr(Schema.Number),
+  ram: Schema.String,
+  suggestion: Schema.String,
+  examples: Schema.Array(Schema.String),
+  current: Schema.Boolean,
+});
+
+/** A local model this gateway has created: its load state, for progress in the UI. */
+export const LocalModelState = Schema.Struct({
+  model: Schema.String,
+  state: Schema.Literals(["unloaded", "loading", "ready", "failed"]),
+  progress: Schema.Number,
+  error: Schema.NullOr(WireError),
+});
+
 /** A provider's state on the Providers page and in `cairn providers`. Never carries the key. */
 export const ProviderStatus = Schema.Struct({
   id: Schema.String,
@@ -93,6 +110,9 @@ export const ProviderStatus = Schema.Struct({
   models: Schema.Number,
   error: Schema.NullOr(WireError),
   checkedAt: Schema.NullOr(Schema.Number),
+  /** Local provider only: memory-tier suggestions and the models loaded so far. */
+  memory: Schema.optionalKey(Schema.Struct({ totalRamBytes: Schema.Number, tiers: Schema.Array(MemoryTier) })),
+  loaded: Schema.optionalKey(Schema.Array(LocalModelState)),
 });
 export type ProviderStatus = typeof ProviderStatus.Type;
 export const ListProvidersResult = Schema.Struct({ providers: Schema.Array(ProviderStatus) });

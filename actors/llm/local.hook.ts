@@ -1,6 +1,7 @@
 import type { DiscoveredModel } from "./discovery.parse.ts";
 import type { LocalModelsConfig } from "./model.config.ts";
 import type { LlmProvider } from "./provider.ts";
+import type { ProviderStatus } from "../../schemas/queries.ts";
 
 /**
  * The seam to the in-process GGUF runner (`actors/llm/local/`): `local/<model>` ids resolve
@@ -20,6 +21,10 @@ export interface LocalProviderHook {
   listModels?(config: LocalModelsConfig | undefined): Promise<readonly DiscoveredModel[]>;
   /** Where models come from, shown as the provider's "base URL" (e.g. the models dir). */
   location?(config: LocalModelsConfig | undefined): string;
+  /** Memory-tier suggestions for this machine. */
+  memory?(): NonNullable<ProviderStatus["memory"]>;
+  /** The local models created so far, with their load state and progress. */
+  loaded?(): NonNullable<ProviderStatus["loaded"]>;
 }
 
 let hook: LocalProviderHook | null = null;

@@ -83,8 +83,16 @@ function statusOf(entry: ProviderEntry, config: ModelConfig, p: Probe): Provider
     models: modelNames(entry, p).length,
     error: p.error,
     checkedAt: p.checkedAt,
+    ...(entry.kind === "local" ? localDetails() : {}),
   };
 }
+
+const localDetails = (): Pick<ProviderStatus, "memory" | "loaded"> => {
+  const hook = localProvider();
+  const memory = hook?.memory?.();
+  const loaded = hook?.loaded?.();
+  return { ...(memory ? { memory } : {}), ...(loaded ? { loaded } : {}) };
+};
 
 /** Every provider's status; asks the usable ones for their models (cached unless `refresh`). */
 export async function listProviderStatus(env: ModelEnv, config: ModelConfig, opts: { refresh?: boolean } = {}): Promise<ProviderStatus[]> {

@@ -44,3 +44,13 @@ test("a local model whose file is missing fails with a reason naming the file", 
   expect(r.code).toBe(1);
   expect(r.stderr).toMatch(/nothere/);
 });
+
+test("the local provider's status carries memory-tier suggestions and the loaded model's state", async () => {
+  const r = await gw.cli(["providers", "--json"]);
+  expect(r.code).toBe(0);
+  const out = JSON.parse(r.stdout);
+  const local = (out.providers ?? out).find((p: { id: string }) => p.id === "local");
+  expect(local.memory.totalRamBytes).toBeGreaterThan(0);
+  expect(local.memory.tiers.filter((t: { current: boolean }) => t.current)).toHaveLength(1);
+  expect(local.loaded).toContainEqual(expect.objectContaining({ model: "tiny-llama", state: "ready", progress: 1 }));
+});

@@ -1,10 +1,11 @@
 import { existsSync } from "node:fs";
+import { totalmem } from "node:os";
 import { join } from "node:path";
 import { CairnError } from "../../../schemas/errors.ts";
 import type { LocalProviderHook } from "../local.hook.ts";
 import type { LocalModelsConfig } from "../model.config.ts";
 import { createLocalProvider, type LocalProvider } from "./local.provider.ts";
-import { LOCAL_SUPPORTS_TOOLS, expandPath, listLocalModels, localModelName } from "./local.models.ts";
+import { LOCAL_SUPPORTS_TOOLS, expandPath, listLocalModels, localModelName, memoryTiers } from "./local.models.ts";
 
 /**
  * Connects `local/<name>` ids to GGUF files: `[providers.local] model_path` (its file name is the
@@ -43,5 +44,11 @@ export function localProviderHook(opts: { dataDir: string; baseDir?: string }): 
       return found.filter((m) => !m.problem).map((m) => ({ id: m.name, contextWindow: null, tools: LOCAL_SUPPORTS_TOOLS, vision: false }));
     },
     location: (c) => (c?.model_path ? expandPath(c.model_path, base) : modelsDir(c)),
+    memory: () => ({ totalRamBytes: totalmem(), tiers: memoryTiers(totalmem()) }),
+    loaded: () =>
+      [...providers.values()].map((p) => {
+        const i = p.info();
+        return { model: localModelName(i.modelPath ?? ""), state: i.state, progress: i.progress, error: i.error ?? null };
+      }),
   };
 }

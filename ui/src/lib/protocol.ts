@@ -88,6 +88,8 @@ export type ProviderStatus = {
   error: WireError | null;
   checkedAt: number | null;
   memory?: { totalRamBytes: number; tiers: MemoryTier[] };
+  /** Local provider: models created so far and their load state. */
+  loaded?: Array<{ model: string; state: "unloaded" | "loading" | "ready" | "failed"; progress: number; error: WireError | null }>;
 };
 
 export type MessageStatus = "complete" | "streaming" | "failed" | "interrupted";
