@@ -10,6 +10,7 @@ import { runSpec } from "./run/run.commands.ts";
 import { SHUTDOWN, runEffects } from "./run/run.effects.ts";
 import { createSessionSpec } from "./session/session.commands.ts";
 import { sessionEffects } from "./session/session.effects.ts";
+import { SETTINGS_ID, settingsSpec } from "./settings/settings.commands.ts";
 
 export interface ActorSystemOptions {
   readonly nc: NatsConnection;
@@ -33,6 +34,10 @@ export interface ActorSystemOptions {
 
 export interface ActorSystem {
   readonly dispatch: Dispatch;
+  /** The models enabled for the picker, per provider (the settings aggregate, from the log). */
+  enabledModels(): Promise<Readonly<Record<string, readonly string[]>>>;
+  /** Records the enabled models of one provider (an event; nothing when unchanged). */
+  enableModels(provider: string, models: readonly string[]): Promise<{ provider: string; models: string[] }>;
   /** Repairs runs a crash left open; pass the sessions the projections list as active. */
   recover(sessionKeys: readonly string[]): Promise<number>;
   /** Stops taking commands, interrupts model calls in flight (recording them) and waits for effects. */
@@ -42,8 +47,8 @@ export interface ActorSystem {
 const shortId = () => crypto.randomUUID().replaceAll("-", "").slice(0, 20);
 
 /**
- * Assembles the session and run hosts, their effects and the NATS command services
- * (`cmd.session.<key>.<verb>`, `cmd.run.<id>.<verb>`).
+ * Assembles the session, run and settings hosts, their effects and the NATS command services
+ * (`cmd.session.<key>.<verb>`, `cmd.run.<id>.<verb>`, `cmd.settings.global.<verb>`).
  */
 export function startActorSystem(o: ActorSystemOptions): ActorSystem {
   const report = o.report ?? (() => {});
@@ -63,7 +68,8 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
 
   const sessions = new AggregateHost(createSessionSpec(checkModel), deps);
   const runs = new AggregateHost(runSpec, deps);
-  const hosts = { session: sessions, run: runs } as const;
+  const settings = new AggregateHost(settingsSpec, deps);
+  const hosts = { session: sessions, run: runs, settings } as const;
 
   const local: Dispatch = (kind, id, verb, params) => {
     const host = hosts[kind] as AggregateHost<never, unknown>;
@@ -90,7 +96,7 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
   );
 
   let stopping = false;
-  const subs = (["session", "run"] as const).map((kind) =>
+  const subs = (["session", "run", "settings"] as const).map((kind) =>
     serve(o.nc, subjects.commandsOfKind(kind), async (params, msg) => {
       if (stopping) throw new CairnError("unavailable", "the gateway is shutting down");
       const where = parseCommandSubject(msg.subject);
@@ -101,6 +107,9 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
 
   return {
     dispatch,
+    enabledModels: async () => (await settings.read(SETTINGS_ID)).snapshot.context.enabledModels,
+    enableModels: async (provider, models) =>
+      (await local("settings", SETTINGS_ID, "enable_models", { provider, models })) as { provider: string; models: string[] },
     recover: (keys) =>
       recoverSessions({
         sessionKeys: keys,

@@ -11,11 +11,11 @@ import {
 } from "@nats-io/jetstream";
 import { headers, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import {
+  AggregateKind,
   CairnError,
   checkNewEvent,
   decodeEventData,
   eventRegistry,
-  type AggregateKind,
   type AnyStoredEvent,
   type NewEvent,
 } from "../schemas/index.ts";
@@ -219,7 +219,7 @@ export const decodeRecord = (m: JsMsg): LogRecord => {
       causationId: m.headers?.get(H.causation) || undefined,
       data,
     } as AnyStoredEvent;
-    if (where.kind !== "session" && where.kind !== "run") throw new CairnError("internal", `unknown aggregate kind '${where.kind}'`);
+    if (!(AggregateKind.literals as readonly string[]).includes(where.kind)) throw new CairnError("internal", `unknown aggregate kind '${where.kind}'`);
     return { ok: true, event, pending: m.info.pending };
   } catch (e) {
     return {

@@ -26,7 +26,7 @@ Prints the event log, one line per event: sequence, time, aggregate, type, summa
 Options:
   -f, --follow        keep printing new events until interrupted (Ctrl-C)
       --json          one JSON object per line: seq, type, kind, id, time, data, ...
-      --kind <kind>   only events of one aggregate kind (session, run)
+      --kind <kind>   only events of one aggregate kind (session, run, settings)
       --from <seq>    start at this sequence (default: the last --limit events)
   -n, --limit <n>     how many events to print before following (default 50)
   -h, --help          show this help`;

@@ -23,6 +23,8 @@ export const summarizeEvent = (e: AnyStoredEvent): string => {
       return `renamed "${clip(e.data.title, 40)}"`;
     case "session.model_set":
       return `model set to ${e.data.model ?? "the default"}`;
+    case "settings.models_enabled":
+      return `${e.data.provider}: ${e.data.models.length} model(s) enabled`;
     case "run.model_switched":
       return `switched ${e.data.from} -> ${e.data.to} after [${e.data.error.code}]`;
     case "run.started":

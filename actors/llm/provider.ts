@@ -1,17 +1,67 @@
 import type { Usage } from "../../schemas/events/run.events.ts";
 
-/** One turn of the conversation as the model sees it (text only for now; tools come later). */
+/** A user or assistant turn of plain text (what text-only callers send). */
 export interface ChatMessage {
   role: "user" | "assistant";
   text: string;
 }
 
+/** One call the model asked for. `arguments` is JSON text exactly as the model wrote it (maybe invalid). */
+export interface ToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+/** An assistant turn that called tools (`text` is what it said before them, often ""). */
+export interface AssistantToolCallMessage {
+  role: "assistant";
+  text: string;
+  toolCalls: readonly ToolCall[];
+}
+
+/** The result of one tool call, answering the `ToolCall` with id `toolCallId`. */
+export interface ToolResultMessage {
+  role: "tool";
+  toolCallId: string;
+  text: string;
+  /** The tool failed; `text` says why. */
+  isError?: boolean;
+}
+
+/** A turn of the conversation as the model sees it. */
+export type ConversationMessage = ChatMessage | AssistantToolCallMessage | ToolResultMessage;
+
+/** A JSON Schema describing a tool's arguments; both APIs require an object at the top. */
+export type ToolParameters = { readonly type: "object" } & { readonly [keyword: string]: unknown };
+
+/** A tool offered to the model. */
+export interface ToolSpec {
+  name: string;
+  description: string;
+  parameters: ToolParameters;
+}
+
+/**
+ * "auto": the model decides; "none": no calls this turn (the tools still describe the history);
+ * "required": at least one call (Anthropic's "any"); `{ name }`: exactly that tool.
+ */
+export type ToolChoice = "auto" | "none" | "required" | { name: string };
+
 export interface StreamRequest {
   /** Provider-local model name, e.g. "gpt-4o-mini" (not the "openai/..." id). */
   model: string;
   system?: string;
-  messages: readonly ChatMessage[];
+  messages: readonly ConversationMessage[];
   maxTokens?: number;
+  /**
+   * Tools the model may call. Only a request that offers at least one gets tool-call chunks; an
+   * empty list is the same as none (OpenAI refuses `tools: []`). Anthropic refuses a history with
+   * tool turns unless tools are offered.
+   */
+  tools?: readonly ToolSpec[];
+  /** Sent only together with tools. Default: the provider's ("auto"). */
+  toolChoice?: ToolChoice;
   /**
    * Aborting ends the iteration promptly and cancels the HTTP request. The iteration then throws
    * `signal.reason` when that is a `CairnError` (so a caller can abort with its own code, e.g.
@@ -20,20 +70,54 @@ export interface StreamRequest {
   signal?: AbortSignal;
 }
 
+/** A request that offers tools: its stream may carry `ToolCallChunk`s. */
+export type ToolStreamRequest = StreamRequest & { tools: readonly ToolSpec[] };
+
 /**
- * What a provider streams: text deltas, then exactly one `done`. A reply that does not reach
- * `done` ends with a thrown `CairnError` instead (never a silent truncation).
- * `finishReason` uses OpenAI's vocabulary ("stop", "length", "tool_calls", "content_filter");
- * reasons without an equivalent pass through as the provider spelled them.
+ * What a provider streams for a request without tools: text deltas, then exactly one `done`. A
+ * reply that does not reach `done` ends with a thrown `CairnError` instead (never a silent
+ * truncation). `finishReason` uses OpenAI's vocabulary ("stop", "length", "tool_calls",
+ * "content_filter"); reasons without an equivalent pass through as the provider spelled them.
  */
 export type StreamChunk =
   | { type: "delta"; text: string }
   | { type: "done"; usage: Usage | null; finishReason: string };
 
+/**
+ * Tool-call progress. `index` is dense (0, 1, ... in order of appearance), whatever stream index
+ * or content-block position the provider used. Per call: one `tool_call_start`, any number of
+ * `tool_call_delta`s (argument JSON fragments), then one `tool_call` with the whole arguments text
+ * once the provider finished the call (Anthropic: its block stop; OpenAI: the end of the reply).
+ * Text deltas may interleave. Arguments that are not valid JSON are still reported, as written.
+ */
+export type ToolCallChunk =
+  | { type: "tool_call_start"; index: number; id: string; name: string }
+  | { type: "tool_call_delta"; index: number; argumentsDelta: string }
+  | { type: "tool_call"; index: number; id: string; name: string; arguments: string };
+
+/** What a request that offers tools streams: `StreamChunk`s with `ToolCallChunk`s among them, before `done`. */
+export type ToolStreamChunk = StreamChunk | ToolCallChunk;
+
+/**
+ * A model behind one API. The overloads state the contract at the type level: a request without
+ * tools never yields tool-call chunks (text-only callers need not know them), one with tools may.
+ */
 export interface LlmProvider {
   readonly id: string;
-  stream(req: StreamRequest): AsyncIterable<StreamChunk>;
+  stream(req: ToolStreamRequest): AsyncIterable<ToolStreamChunk>;
+  stream(req: StreamRequest & { tools?: undefined }): AsyncIterable<StreamChunk>;
+  stream(req: StreamRequest): AsyncIterable<ToolStreamChunk>;
 }
+
+/**
+ * An implementation's stream as the port's overloaded method. The implementation must keep the
+ * contract the overloads promise: tool-call chunks only when `req.tools` is non-empty.
+ */
+export const asProviderStream = (f: (req: StreamRequest) => AsyncIterable<ToolStreamChunk>): LlmProvider["stream"] =>
+  f as LlmProvider["stream"];
+
+/** True when the request offers tools, i.e. when tool-call chunks may be yielded. */
+export const offersTools = (req: StreamRequest): boolean => (req.tools?.length ?? 0) > 0;
 
 export interface ProviderOptions {
   apiKey: string;
@@ -67,8 +151,8 @@ export const lazyProvider = (id: string, load: () => Promise<LlmProvider>): LlmP
   let loaded: Promise<LlmProvider> | undefined;
   return {
     id,
-    async *stream(req) {
+    stream: asProviderStream(async function* (req) {
       yield* (await (loaded ??= load())).stream(req);
-    },
+    }),
   };
 };

@@ -1,7 +1,7 @@
 import { findProvider, providerIds } from "../../actors/llm/index.ts";
 import { requestAs, subjects } from "../../bus/index.ts";
 import { ListModelsResult } from "../../schemas/index.ts";
-import { EnabledModels, enabledModelsFile, listModels } from "../gateway/providers.services.ts";
+import { noEnabledModels, listModels } from "../gateway/providers.services.ts";
 import { UsageError } from "../output.ts";
 import type { Paths } from "../paths.ts";
 import { fromGatewayOrLocal, LIST_TIMEOUT_MS, localSetup, table } from "./providers.ts";
@@ -17,7 +17,7 @@ export async function modelsList(o: { json: boolean; provider: string | undefine
     (nc) => requestAs(nc, subjects.query("models", "list"), o.refresh ? { refresh: true } : {}, ListModelsResult, { timeoutMs: LIST_TIMEOUT_MS }),
     async () => {
       const setup = localSetup(paths, env);
-      return listModels(setup, new EnabledModels(enabledModelsFile(paths.configDir)), o.refresh);
+      return listModels(setup, noEnabledModels, o.refresh);
     },
   );
   const models = o.provider ? value.models.filter((m) => m.provider === o.provider) : value.models;

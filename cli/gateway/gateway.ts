@@ -81,7 +81,6 @@ export async function startGateway(o: {
     const subs = [
       ...serveQueries(nc, q, () => projector.checkpoint),
       ...serveGatewayServices({ nc, log: eventLog, projector, projectionsDb: paths.projectionsDb, version: VERSION, natsVersion: caps.serverVersion, model }),
-      ...serveProviderServices({ nc, model, configDir: paths.configDir }),
     ];
     cleanup.push(() => subs.forEach((s) => s.unsubscribe()));
 
@@ -95,6 +94,11 @@ export async function startGateway(o: {
       report: log,
     });
     cleanup.push(() => actors.stop());
+    const enabled = {
+      all: async () => new Set(Object.values(await actors.enabledModels()).flat()),
+      set: async (provider: string, models: readonly string[]) => (await actors.enableModels(provider, models)).models,
+    };
+    subs.push(...serveProviderServices({ nc, model, configDir: paths.configDir, enabled }));
     const recovered = await actors.recover(q.activeSessionKeys());
 
     const edge: Edge = await startEdge({ nc, host: settings.host, port: settings.port, uiDir: UI_DIR, version: VERSION, authToken: settings.authToken, log });

@@ -63,47 +63,21 @@ export function providerModelSetup(settings: Settings, paths: Paths, env: NodeJS
 }
 
 export const modelCacheFile = (dataDir: string): string => join(dataDir, "cache", "models.json");
-export const enabledModelsFile = (configDir: string): string => join(configDir, "enabled_models.json");
-
-const EnabledFile = Schema.Record(Schema.String, Schema.Array(Schema.String));
-
 /**
- * The models the user enabled for the picker, per provider, in `<configDir>/enabled_models.json`.
- * A setting kept in a file for now: there is no settings aggregate in the log yet (DESIGN
- * invariant 1 wants one); moving it there changes only this class.
+ * The models the user enabled for the picker. A setting, so it lives in the log (the settings
+ * aggregate); the gateway passes its actor system's view. Without a gateway nothing is enabled.
  */
-export class EnabledModels {
-  constructor(readonly file: string) {}
-
-  /** Every enabled model id; an absent or unreadable file enables nothing. */
-  all(): Set<string> {
-    return new Set(Object.values(this.read()).flat());
-  }
-
-  /** Replaces the enabled models of one provider; returns them. */
-  set(provider: string, models: readonly string[]): readonly string[] {
-    const next: Record<string, readonly string[]> = { ...this.read(), [provider]: [...new Set(models)] };
-    if (next[provider].length === 0) delete next[provider];
-    mkdirSync(dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-    try {
-      writeFileSync(tmp, `${JSON.stringify(next, null, 2)}\n`);
-      renameSync(tmp, this.file);
-    } catch (e) {
-      rmSync(tmp, { force: true });
-      throw e;
-    }
-    return next[provider] ?? [];
-  }
-
-  private read(): Record<string, readonly string[]> {
-    try {
-      return decodeLenient(EnabledFile, JSON.parse(readFileSync(this.file, "utf8")), "enabled models");
-    } catch {
-      return {};
-    }
-  }
+export interface EnabledModels {
+  all(): Promise<Set<string>>;
+  set(provider: string, models: readonly string[]): Promise<readonly string[]>;
 }
+
+export const noEnabledModels: EnabledModels = {
+  all: async () => new Set(),
+  set: async () => {
+    throw new CairnError("unavailable", "enabling models needs the running gateway");
+  },
+};
 
 /** `q.models.list`: the answer, shared with `cairn models` when no gateway runs. */
 export async function listModels(setup: ProviderModelSetup, enabled: EnabledModels, refresh = false): Promise<typeof ListModelsResult.Type> {
@@ -111,7 +85,7 @@ export async function listModels(setup: ProviderModelSetup, enabled: EnabledMode
     refresh,
     defaultModel: setup.defaultModel,
     fallback: setup.fallback,
-    enabled: enabled.all(),
+    enabled: await enabled.all(),
   });
   // A bare provider ("groq") is a setting the gateway accepts, but not a model id.
   const defaultModel = setup.defaultModel && /^[a-z0-9][a-z0-9_-]*\/\S+$/.test(setup.defaultModel) ? setup.defaultModel : null;
@@ -149,9 +123,9 @@ const ListParams = methodParams["models.list"];
  * `admin.providers.set_key` (`{provider, key}` → the provider's status, which never carries the
  * key) and `admin.models.enable` (`{provider, models}` → `{provider, models}`).
  */
-export function serveProviderServices(o: { nc: NatsConnection; model: ProviderModelSetup; configDir: string }) {
+export function serveProviderServices(o: { nc: NatsConnection; model: ProviderModelSetup; configDir: string; enabled: EnabledModels }) {
   const keys = new KeyStore(providerKeysFile(o.configDir));
-  const enabled = new EnabledModels(enabledModelsFile(o.configDir));
+  const enabled = o.enabled;
   // CAIRN_MODEL=groq (a provider alone): learn what it serves now, so the status hint lists it.
   const bare = o.model.defaultModel?.replace(/\/$/, "");
   if (bare && !bare.includes("/") && findProvider(bare, o.model.env, o.model.config)) {
@@ -186,7 +160,7 @@ export function serveProviderServices(o: { nc: NatsConnection; model: ProviderMo
       if (!provider) throw new CairnError("model_unknown", `unknown provider "${params.provider}"`, { provider: params.provider });
       const foreign = params.models.filter((m) => !m.startsWith(`${provider.id}/`));
       if (foreign.length > 0) throw new CairnError("bad_request", `models of ${provider.id} must start with '${provider.id}/': ${foreign.join(", ")}`);
-      return { provider: provider.id, models: enabled.set(provider.id, params.models) };
+      return { provider: provider.id, models: await enabled.set(provider.id, params.models) };
     }),
   ];
 }

@@ -209,44 +209,14 @@ describe("help", () => {
   });
 });
 
-/**
- * A process that serves the provider services exactly as the gateway wires them (embedded NATS,
- * `serveProviderServices`, the runtime file CLI commands look for), with its own environment.
- * The script lives in a `cairn-*` temp dir: the CLI trusts a runtime file only when its pid is a
- * cairn process.
- */
+/** The real gateway (`cairn gateway`, port 0) with its own environment. */
 async function startProviderHost(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; stop: () => Promise<void> }> {
-  const dir = tempDir("provider-host");
-  const mod = (p: string) => JSON.stringify(new URL(`../../${p}`, import.meta.url).href);
-  const script = join(dir, "host.mts"); // .mts: ESM with top-level await, outside any package.json
-  writeFileSync(
-    script,
-    `
-import { startEmbeddedNats, connectNats } from ${mod("bus/server/index.ts")};
-import { resolvePaths } from ${mod("cli/paths.ts")};
-import { loadSettings } from ${mod("cli/config/load.ts")};
-import { writeRuntimeFile, removeRuntimeFile } from ${mod("cli/gateway/runtime-file.ts")};
-import { providerModelSetup, serveProviderServices } from ${mod("cli/gateway/providers.services.ts")};
-const paths = resolvePaths(process.env);
-const nats = await startEmbeddedNats({ dataDir: paths.dataDir, ownProcessGroup: false });
-const nc = await connectNats({ url: nats.url, credsFile: nats.creds.gateway, name: "provider-host" });
-const model = providerModelSetup(loadSettings(paths.configFile, process.env), paths, process.env);
-const subs = serveProviderServices({ nc, model, configDir: paths.configDir });
-writeRuntimeFile(paths.runtimeFile, { pid: process.pid, version: "test", natsUrl: nats.url, cliCreds: nats.creds.cli, httpUrl: "http://127.0.0.1:1", startedAt: Date.now() });
-process.stdout.write("ready\\n");
-process.on("SIGTERM", async () => {
-  for (const s of subs) s.unsubscribe();
-  removeRuntimeFile(paths.runtimeFile);
-  await nc.close();
-  await nats.stop();
-  process.exit(0);
-});
-`,
-  );
-  const child = spawn(process.execPath, ["--import", "tsx", script], { env, stdio: ["ignore", "pipe", "inherit"], cwd: fileURLToPath(new URL("../..", import.meta.url)) });
+  const child = spawn(process.execPath, [BIN, "gateway"], { env: { ...env, CAIRN_PORT: "0" }, stdio: ["ignore", "pipe", "inherit"] });
   await new Promise<void>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once("line", (l) => (l === "ready" ? resolve() : reject(new Error(l))));
-    child.once("exit", (code) => reject(new Error(`provider host exited early (${code})`)));
+    createInterface({ input: child.stdout! }).on("line", (l) => {
+      if (l.includes("web UI")) resolve();
+    });
+    child.once("exit", (code) => reject(new Error(`gateway exited early (${code})`)));
   });
   return {
     child,
@@ -330,7 +300,9 @@ describe("with a running gateway", () => {
 
       const enabled = await request(nc, subjects.admin("models", "enable"), { provider: "venice", models: ["venice/qwen3-235b"] });
       expect(enabled).toEqual({ provider: "venice", models: ["venice/qwen3-235b"] });
-      expect(JSON.parse(readFileSync(join(paths.configDir, "enabled_models.json"), "utf8"))).toEqual({ venice: ["venice/qwen3-235b"] });
+      // A setting is an event in the log (invariant 1), not a file.
+      const events = (await cairn(["events", "tail", "--json", "--kind", "settings"], cliEnv)).stdout.trim().split("\n").map((l) => JSON.parse(l));
+      expect(events.at(-1)).toMatchObject({ type: "settings.models_enabled", id: "global", data: { provider: "venice", models: ["venice/qwen3-235b"] } });
       const list = (await request(nc, subjects.query("models", "list"), {})) as { models: Array<{ id: string; enabled: boolean }> };
       expect(list.models.find((m) => m.id === "venice/qwen3-235b")?.enabled).toBe(true);
       expect(list.models.find((m) => m.id === "venice/llama-3.3-70b")?.enabled).toBe(false);
