@@ -1,18 +1,31 @@
 import Anthropic from "@anthropic-ai/sdk";
-import type { RawMessageStreamEvent } from "@anthropic-ai/sdk/resources/messages";
+import type {
+  ContentBlockParam,
+  MessageParam,
+  RawMessageStreamEvent,
+  Tool,
+  ToolChoice as AnthropicToolChoice,
+  ToolResultBlockParam,
+} from "@anthropic-ai/sdk/resources/messages";
 import type { Usage } from "../../schemas/events/run.events.ts";
 import { CairnError } from "../../schemas/errors.ts";
 import {
+  asProviderStream,
   DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_TIMEOUT_MS,
+  offersTools,
+  type ConversationMessage,
   type LlmProvider,
   type ProviderOptions,
-  type StreamChunk,
   type StreamRequest,
+  type ToolChoice,
+  type ToolSpec,
+  type ToolStreamChunk,
 } from "./provider.ts";
 import { ANTHROPIC_DEFAULT_BASE_URL } from "./provider.ts";
 import { displayUrl, toCairnError, type ProviderFailure } from "./provider.errors.ts";
 import { guardStream, providerGuard, StreamReadError } from "./stream.guard.ts";
+import { ToolCallAccumulator } from "./tool-calls.ts";
 
 /** The Messages API requires max_tokens; this is used when the request does not say. */
 export const ANTHROPIC_DEFAULT_MAX_TOKENS = 8192;
@@ -45,8 +58,10 @@ export function createAnthropicProvider(opts: ProviderOptions): LlmProvider {
   const idleTimeoutMs = opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
   const shownURL = displayUrl(baseURL);
 
-  async function* stream(req: StreamRequest): AsyncGenerator<StreamChunk> {
+  async function* stream(req: StreamRequest): AsyncGenerator<ToolStreamChunk> {
+    // receivedChars counts text the user saw; a call cut off mid-input was never run.
     const ctx = { providerId: id, baseURL: shownURL, keyVariable, model: req.model, apiKey: opts.apiKey, receivedChars: 0 };
+    const withTools = offersTools(req);
     const events = guardStream<RawMessageStreamEvent>(
       (signal) =>
         client.messages.create(
@@ -54,7 +69,9 @@ export function createAnthropicProvider(opts: ProviderOptions): LlmProvider {
             model: req.model,
             max_tokens: req.maxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS,
             ...(req.system ? { system: req.system } : {}),
-            messages: req.messages.map((m) => ({ role: m.role, content: m.text })),
+            messages: toAnthropicMessages(req.messages),
+            ...(withTools ? { tools: req.tools!.map(toAnthropicTool) } : {}),
+            ...(withTools && req.toolChoice !== undefined ? { tool_choice: toAnthropicToolChoice(req.toolChoice) } : {}),
             stream: true,
           },
           { signal },
@@ -67,6 +84,8 @@ export function createAnthropicProvider(opts: ProviderOptions): LlmProvider {
     let outputTokens: number | null = null;
     let cacheRead = 0;
     let cacheWrite = 0;
+    // Without tools offered, a stray tool_use block is not reported: text-only callers cannot take one.
+    const calls = withTools ? new ToolCallAccumulator() : null;
     try {
       for await (const ev of events) {
         switch (ev.type) {
@@ -79,12 +98,27 @@ export function createAnthropicProvider(opts: ProviderOptions): LlmProvider {
             outputTokens = u.output_tokens;
             break;
           }
+          case "content_block_start": {
+            const b = ev.content_block;
+            // Server tools (web search, code execution) run at Anthropic: not calls for cairn to make.
+            if (calls && b.type === "tool_use") {
+              // The API streams the input as deltas after an empty `input`; a proxy may give it whole.
+              const preset = b.input && typeof b.input === "object" && Object.keys(b.input).length > 0 ? JSON.stringify(b.input) : "";
+              yield* calls.update(ev.index, { id: b.id, name: b.name, preset });
+            }
+            break;
+          }
           case "content_block_delta":
-            // Only text reaches the user for now; thinking and tool-input deltas come with tools.
+            // Thinking deltas do not reach the user.
             if (ev.delta.type === "text_delta" && ev.delta.text) {
               ctx.receivedChars += ev.delta.text.length;
               yield { type: "delta", text: ev.delta.text };
+            } else if (calls && ev.delta.type === "input_json_delta" && ev.delta.partial_json) {
+              yield* calls.update(ev.index, { arguments: ev.delta.partial_json });
             }
+            break;
+          case "content_block_stop":
+            if (calls) yield* calls.complete(ev.index);
             break;
           case "message_delta": {
             if (ev.delta.stop_reason) stopReason = ev.delta.stop_reason;
@@ -109,6 +143,8 @@ export function createAnthropicProvider(opts: ProviderOptions): LlmProvider {
       }
     }
     if (!stopped) throw toCairnError({ kind: "cut-off" }, ctx);
+    // A block the server never stopped (a lenient proxy) still ends with the message.
+    if (calls) yield* calls.completeAll();
     const usage: Usage | null =
       inputTokens === null || outputTokens === null
         ? null
@@ -122,7 +158,71 @@ export function createAnthropicProvider(opts: ProviderOptions): LlmProvider {
     yield { type: "done", usage, finishReason: FINISH_REASONS[raw] ?? raw };
   }
 
-  return { id, stream };
+  return { id, stream: asProviderStream(stream) };
+}
+
+/**
+ * The history in Messages API shape. Tool results travel in a user turn, all results of one
+ * assistant turn together and before any text (the API requires both); a user message right after
+ * them joins that turn.
+ */
+function toAnthropicMessages(messages: readonly ConversationMessage[]): MessageParam[] {
+  const out: MessageParam[] = [];
+  let results: ContentBlockParam[] | null = null;
+  for (const m of messages) {
+    if (m.role === "tool") {
+      // An empty result goes without content: the API refuses empty text.
+      const block: ToolResultBlockParam = {
+        type: "tool_result",
+        tool_use_id: m.toolCallId,
+        ...(m.text ? { content: m.text } : {}),
+        ...(m.isError ? { is_error: true } : {}),
+      };
+      if (results) results.push(block);
+      else out.push({ role: "user", content: (results = [block]) });
+      continue;
+    }
+    if (m.role === "user" && results) {
+      if (m.text) results.push({ type: "text", text: m.text });
+      results = null;
+      continue;
+    }
+    results = null;
+    if (m.role === "assistant" && "toolCalls" in m && m.toolCalls.length > 0) {
+      out.push({
+        role: "assistant",
+        content: [
+          ...(m.text ? [{ type: "text" as const, text: m.text }] : []),
+          ...m.toolCalls.map((c) => ({ type: "tool_use" as const, id: c.id, name: c.name, input: inputOf(c.arguments) })),
+        ],
+      });
+    } else {
+      out.push({ role: m.role, content: m.text });
+    }
+  }
+  return out;
+}
+
+/**
+ * `tool_use.input` must be an object. Arguments the model wrote as invalid JSON go back as {}: the
+ * tool result (an error the run layer writes) is what tells the model what went wrong.
+ */
+function inputOf(args: string): Record<string, unknown> {
+  try {
+    const v: unknown = JSON.parse(args);
+    return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+function toAnthropicTool(t: ToolSpec): Tool {
+  return { name: t.name, description: t.description, input_schema: t.parameters as Tool.InputSchema };
+}
+
+function toAnthropicToolChoice(c: ToolChoice): AnthropicToolChoice {
+  if (typeof c === "object") return { type: "tool", name: c.name };
+  return c === "required" ? { type: "any" } : { type: c };
 }
 
 function classify(e: unknown): ProviderFailure {

@@ -1,11 +1,36 @@
 /**
- * LLM providers: the port the agent run streams through, the provider registry, model resolution,
- * stored keys, model discovery and provider status. The SDK-backed implementations load lazily on
+ * LLM providers: the port the agent run streams through (text and tool calls), the provider
+ * registry, model resolution, stored keys, model discovery and provider status. The SDK-backed implementations load lazily on
  * first use; import `./openai.provider.ts` or `./anthropic.provider.ts` directly where one is
  * needed eagerly (tests do).
  */
-export type { ChatMessage, LlmProvider, ProviderOptions, StreamChunk, StreamRequest } from "./provider.ts";
-export { ANTHROPIC_DEFAULT_BASE_URL, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_TIMEOUT_MS, OPENAI_DEFAULT_BASE_URL, lazyProvider } from "./provider.ts";
+export type {
+  AssistantToolCallMessage,
+  ChatMessage,
+  ConversationMessage,
+  LlmProvider,
+  ProviderOptions,
+  StreamChunk,
+  StreamRequest,
+  ToolCall,
+  ToolCallChunk,
+  ToolChoice,
+  ToolParameters,
+  ToolResultMessage,
+  ToolSpec,
+  ToolStreamChunk,
+  ToolStreamRequest,
+} from "./provider.ts";
+export {
+  ANTHROPIC_DEFAULT_BASE_URL,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_TIMEOUT_MS,
+  OPENAI_DEFAULT_BASE_URL,
+  asProviderStream,
+  lazyProvider,
+  offersTools,
+} from "./provider.ts";
+export { ToolCallAccumulator, type StreamKey } from "./tool-calls.ts";
 export {
   describeModelSetup,
   NO_MODEL_HINT,

@@ -1,19 +1,29 @@
 import OpenAI from "openai";
-import type { ChatCompletionChunk, ChatCompletionMessageParam } from "openai/resources/chat/completions";
+import type {
+  ChatCompletionChunk,
+  ChatCompletionMessageParam,
+  ChatCompletionTool,
+  ChatCompletionToolChoiceOption,
+} from "openai/resources/chat/completions";
 import type { Usage } from "../../schemas/events/run.events.ts";
 import { CairnError } from "../../schemas/errors.ts";
 import {
+  asProviderStream,
   DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_TIMEOUT_MS,
+  offersTools,
+  type ConversationMessage,
   type LlmProvider,
   type ProviderOptions,
-  type StreamChunk,
   type StreamRequest,
+  type ToolChoice,
+  type ToolSpec,
+  type ToolStreamChunk,
 } from "./provider.ts";
 import { OPENAI_DEFAULT_BASE_URL } from "./provider.ts";
 import { displayUrl, toCairnError, type ProviderFailure } from "./provider.errors.ts";
 import { guardStream, providerGuard, StreamReadError } from "./stream.guard.ts";
-
+import { ToolCallAccumulator } from "./tool-calls.ts";
 
 /**
  * OpenAI Chat Completions (and the many servers that speak it: vLLM, llama.cpp, Ollama, ...),
@@ -38,12 +48,14 @@ export function createOpenAiProvider(opts: ProviderOptions): LlmProvider {
   const idleTimeoutMs = opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
   const shownURL = displayUrl(baseURL);
 
-  async function* stream(req: StreamRequest): AsyncGenerator<StreamChunk> {
+  async function* stream(req: StreamRequest): AsyncGenerator<ToolStreamChunk> {
+    // receivedChars counts text the user saw; a call cut off mid-arguments was never run.
     const ctx = { providerId: id, baseURL: shownURL, keyVariable, model: req.model, apiKey: opts.apiKey, receivedChars: 0 };
     const messages: ChatCompletionMessageParam[] = [
       ...(req.system ? [{ role: "system" as const, content: req.system }] : []),
-      ...req.messages.map((m) => ({ role: m.role, content: m.text })),
+      ...req.messages.map(toOpenAiMessage),
     ];
+    const withTools = offersTools(req);
     const chunks = guardStream<ChatCompletionChunk>(
       (signal) =>
         client.chat.completions.create(
@@ -54,6 +66,8 @@ export function createOpenAiProvider(opts: ProviderOptions): LlmProvider {
             stream_options: { include_usage: true },
             // max_tokens is deprecated and refused by reasoning models; this is its successor.
             ...(req.maxTokens !== undefined ? { max_completion_tokens: req.maxTokens } : {}),
+            ...(withTools ? { tools: req.tools!.map(toOpenAiTool) } : {}),
+            ...(withTools && req.toolChoice !== undefined ? { tool_choice: toOpenAiToolChoice(req.toolChoice) } : {}),
           },
           { signal },
         ),
@@ -61,6 +75,8 @@ export function createOpenAiProvider(opts: ProviderOptions): LlmProvider {
     );
     let finishReason: string | null = null;
     let usage: Usage | null = null;
+    // Without tools offered, a stray call is not reported: text-only callers cannot take one.
+    const calls = withTools ? new ToolCallAccumulator() : null;
     try {
       for await (const chunk of chunks) {
         // With include_usage the usage arrives in a last chunk with no choices; some compatible
@@ -74,6 +90,14 @@ export function createOpenAiProvider(opts: ProviderOptions): LlmProvider {
           ctx.receivedChars += text.length;
           yield { type: "delta", text };
         }
+        const toolDeltas = choice.delta?.tool_calls;
+        if (calls && toolDeltas) {
+          for (const tc of toolDeltas) {
+            // `index` is required by the spec; a few compatible servers leave it out.
+            const key = tc.index ?? tc.id ?? calls.count - 1;
+            yield* calls.update(key, { id: tc.id, name: tc.function?.name, arguments: tc.function?.arguments });
+          }
+        }
         if (choice.finish_reason) finishReason = choice.finish_reason;
       }
     } catch (e) {
@@ -84,10 +108,38 @@ export function createOpenAiProvider(opts: ProviderOptions): LlmProvider {
       }
     }
     if (finishReason === null) throw toCairnError({ kind: "cut-off" }, ctx);
+    // OpenAI has no per-call end event: every call is complete once the reply is.
+    if (calls) yield* calls.completeAll();
     yield { type: "done", usage, finishReason };
   }
 
-  return { id, stream };
+  return { id, stream: asProviderStream(stream) };
+}
+
+function toOpenAiMessage(m: ConversationMessage): ChatCompletionMessageParam {
+  switch (m.role) {
+    case "tool":
+      // Chat Completions has no error flag on a tool result; the model must read it in the text.
+      return { role: "tool", tool_call_id: m.toolCallId, content: m.isError ? `Error: ${m.text}` : m.text };
+    case "assistant":
+      if (!("toolCalls" in m) || m.toolCalls.length === 0) return { role: "assistant", content: m.text };
+      return {
+        role: "assistant",
+        // null, not "", when the turn was only calls: some compatible servers reject an empty string.
+        content: m.text || null,
+        tool_calls: m.toolCalls.map((c) => ({ id: c.id, type: "function" as const, function: { name: c.name, arguments: c.arguments } })),
+      };
+    default:
+      return { role: "user", content: m.text };
+  }
+}
+
+function toOpenAiTool(t: ToolSpec): ChatCompletionTool {
+  return { type: "function", function: { name: t.name, description: t.description, parameters: t.parameters as Record<string, unknown> } };
+}
+
+function toOpenAiToolChoice(c: ToolChoice): ChatCompletionToolChoiceOption {
+  return typeof c === "string" ? c : { type: "function", function: { name: c.name } };
 }
 
 /** prompt_tokens already includes cached ones; the cached share is reported beside it. */
