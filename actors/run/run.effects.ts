@@ -80,11 +80,14 @@ export const runEffects = (deps: RunEffectDeps) => {
         ...(deps.systemPrompt ? { system: deps.systemPrompt } : {}),
         ...(deps.maxTokens ? { maxTokens: deps.maxTokens } : {}),
       })) {
-        if (chunk.type === "delta") {
-          out.text += chunk.text;
-          live(p.sessionKey, { type: "run.delta", runId: p.runId, index: out.index++, text: chunk.text });
-        } else {
-          return { usage: chunk.usage, finishReason: chunk.finishReason };
+        // Switch on every kind: a chunk kind added to the port later must not pass for "done".
+        switch (chunk.type) {
+          case "delta":
+            out.text += chunk.text;
+            live(p.sessionKey, { type: "run.delta", runId: p.runId, index: out.index++, text: chunk.text });
+            break;
+          case "done":
+            return { usage: chunk.usage, finishReason: chunk.finishReason };
         }
       }
       throw new CairnError("provider_error", "the provider ended the stream without finishing the reply");
