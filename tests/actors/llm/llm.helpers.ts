@@ -1,6 +1,7 @@
 import { createServer } from "node:net";
 import { CairnError } from "../../../schemas/errors.ts";
-import type { LlmServer } from "../../fixtures/llm-server/index.ts";
+import { afterAll, beforeAll, beforeEach } from "vitest";
+import { startLlmServer, type LlmServer } from "../../fixtures/llm-server/index.ts";
 import { createAnthropicProvider } from "../../../actors/llm/anthropic.provider.ts";
 import { createOpenAiProvider } from "../../../actors/llm/openai.provider.ts";
 import {
@@ -66,3 +67,24 @@ export const PROVIDER_CASES: ProviderCase[] = [
     baseUrl: (s) => s.anthropicBaseUrl,
   },
 ];
+
+/**
+ * A scripted LLM server for the enclosing describe block: started once, reset before each test,
+ * closed after. The returned object always forwards to the current server.
+ */
+export function useLlmServer(): LlmServer {
+  let s: LlmServer | undefined;
+  beforeAll(async () => {
+    s = await startLlmServer();
+  });
+  afterAll(async () => {
+    await s?.close();
+  });
+  beforeEach(() => s!.reset());
+  return new Proxy({} as LlmServer, {
+    get: (_t, k) => {
+      const v = (s as unknown as Record<string | symbol, unknown>)[k];
+      return typeof v === "function" ? v.bind(s) : v;
+    },
+  });
+}

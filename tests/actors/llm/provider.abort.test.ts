@@ -2,18 +2,11 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CairnError } from "../../../schemas/errors.ts";
 import { startLlmServer, type LlmServer } from "../../fixtures/llm-server/index.ts";
-import { collect, PROVIDER_CASES } from "./llm.helpers.ts";
+import { collect, PROVIDER_CASES, useLlmServer } from "./llm.helpers.ts";
 
 /** Aborting ends the iteration promptly, cancels the HTTP request, and says why. */
 describe.each(PROVIDER_CASES)("$id provider abort", (pc) => {
-  let server: LlmServer;
-  beforeAll(async () => {
-    server = await startLlmServer();
-  });
-  afterAll(async () => {
-    await server.close();
-  });
-  beforeEach(() => server.reset());
+  const server = useLlmServer();
 
   const stream = (signal?: AbortSignal) =>
     pc.make(server).stream({ model: "m", messages: [{ role: "user", text: "go" }], ...(signal ? { signal } : {}) });

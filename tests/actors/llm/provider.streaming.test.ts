@@ -1,17 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startLlmServer, type LlmServer } from "../../fixtures/llm-server/index.ts";
-import { collect, PROVIDER_CASES } from "./llm.helpers.ts";
+import { collect, PROVIDER_CASES, useLlmServer } from "./llm.helpers.ts";
 
 /** Both providers, through their real SDKs, against the scripted server's real wire protocol. */
 describe.each(PROVIDER_CASES)("$id provider streaming", (pc) => {
-  let server: LlmServer;
-  beforeAll(async () => {
-    server = await startLlmServer();
-  });
-  afterAll(async () => {
-    await server.close();
-  });
-  beforeEach(() => server.reset());
+  const server = useLlmServer();
 
   const ask = (text = "hello") => pc.make(server).stream({ model: "test-model", messages: [{ role: "user", text }] });
 

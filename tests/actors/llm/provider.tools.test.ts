@@ -10,7 +10,7 @@ import {
   type ToolStreamChunk,
 } from "../../../actors/llm/index.ts";
 import { startLlmServer, type LlmServer } from "../../fixtures/llm-server/index.ts";
-import { PROVIDER_CASES } from "./llm.helpers.ts";
+import { PROVIDER_CASES, useLlmServer } from "./llm.helpers.ts";
 
 type Call = Extract<ToolCallChunk, { type: "tool_call" }>;
 
@@ -73,14 +73,7 @@ const CLOCK: ToolSpec = { name: "now", description: "The current time", paramete
 const TOOLS = [WEATHER, CLOCK];
 
 describe.each(PROVIDER_CASES)("$id provider tool calls", (pc) => {
-  let server: LlmServer;
-  beforeAll(async () => {
-    server = await startLlmServer();
-  });
-  afterAll(async () => {
-    await server.close();
-  });
-  beforeEach(() => server.reset());
+  const server = useLlmServer();
 
   const ask = (extra: Partial<StreamRequest> = {}) =>
     pc.make(server).stream({ model: "test-model", messages: [{ role: "user", text: "weather in Oslo?" }], tools: TOOLS, ...extra });
@@ -227,14 +220,7 @@ describe.each(PROVIDER_CASES)("$id provider tool calls", (pc) => {
 
 /** What each SDK puts on the wire for tools, tool choice and tool turns of the history. */
 describe("tool requests on the wire", () => {
-  let server: LlmServer;
-  beforeAll(async () => {
-    server = await startLlmServer();
-  });
-  afterAll(async () => {
-    await server.close();
-  });
-  beforeEach(() => server.reset());
+  const server = useLlmServer();
 
   const [openai, anthropic] = PROVIDER_CASES;
   const send = async (pc: (typeof PROVIDER_CASES)[number], req: Partial<StreamRequest>) => {

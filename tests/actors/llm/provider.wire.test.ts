@@ -2,18 +2,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createAnthropicProvider } from "../../../actors/llm/anthropic.provider.ts";
 import { createOpenAiProvider } from "../../../actors/llm/openai.provider.ts";
 import { startLlmServer, type LlmServer } from "../../fixtures/llm-server/index.ts";
-import { collect, TEST_KEY } from "./llm.helpers.ts";
+import { collect, TEST_KEY, useLlmServer } from "./llm.helpers.ts";
 
 /** What each SDK puts on the wire, and how each protocol's own vocabulary is mapped. */
 describe("provider wire details", () => {
-  let server: LlmServer;
-  beforeAll(async () => {
-    server = await startLlmServer();
-  });
-  afterAll(async () => {
-    await server.close();
-  });
-  beforeEach(() => server.reset());
+  const server = useLlmServer();
 
   const openai = () => createOpenAiProvider({ apiKey: TEST_KEY, baseURL: server.openaiBaseUrl });
   const anthropic = () => createAnthropicProvider({ apiKey: TEST_KEY, baseURL: server.anthropicBaseUrl });

@@ -9,7 +9,7 @@ import {
 } from "../../../actors/llm/index.ts";
 import { CairnError } from "../../../schemas/errors.ts";
 import { startLlmServer, type LlmServer } from "../../fixtures/llm-server/index.ts";
-import { collect, TEST_KEY } from "./llm.helpers.ts";
+import { collect, TEST_KEY, useLlmServer } from "./llm.helpers.ts";
 
 /** The registry as the issue lists it: id → default base URL and key variable (null = no key). */
 const EXPECTED: Record<string, [string, string | null]> = {
@@ -92,14 +92,7 @@ describe("provider registry", () => {
 });
 
 describe("every OpenAI-compatible provider streams through its own path convention, via the real openai SDK", () => {
-  let server: LlmServer;
-  beforeAll(async () => {
-    server = await startLlmServer();
-  });
-  afterAll(async () => {
-    await server.close();
-  });
-  beforeEach(() => server.reset());
+  const server = useLlmServer();
 
   it.each(COMPAT.map((p) => [p.id, new URL(p.baseUrl).pathname.replace(/\/$/, ""), p.keyVariable] as const))(
     "%s at <server>%s",
