@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { CairnError } from "../../../schemas/errors.ts";
-import { startLlmServer, type LlmServer } from "../../fixtures/llm-server/index.ts";
 import { collect, PROVIDER_CASES, useLlmServer } from "./llm.helpers.ts";
 
 /** Aborting ends the iteration promptly, cancels the HTTP request, and says why. */

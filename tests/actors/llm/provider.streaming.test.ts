@@ -1,5 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startLlmServer, type LlmServer } from "../../fixtures/llm-server/index.ts";
+import { describe, expect, it } from "vitest";
 import { collect, PROVIDER_CASES, useLlmServer } from "./llm.helpers.ts";
 
 /** Both providers, through their real SDKs, against the scripted server's real wire protocol. */

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { CairnError } from "../../../schemas/errors.ts";
 import {
   lazyProvider,
@@ -9,7 +9,6 @@ import {
   type ToolSpec,
   type ToolStreamChunk,
 } from "../../../actors/llm/index.ts";
-import { startLlmServer, type LlmServer } from "../../fixtures/llm-server/index.ts";
 import { PROVIDER_CASES, useLlmServer } from "./llm.helpers.ts";
 
 type Call = Extract<ToolCallChunk, { type: "tool_call" }>;

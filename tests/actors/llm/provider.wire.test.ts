@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createAnthropicProvider } from "../../../actors/llm/anthropic.provider.ts";
 import { createOpenAiProvider } from "../../../actors/llm/openai.provider.ts";
-import { startLlmServer, type LlmServer } from "../../fixtures/llm-server/index.ts";
 import { collect, TEST_KEY, useLlmServer } from "./llm.helpers.ts";
 
 /** What each SDK puts on the wire, and how each protocol's own vocabulary is mapped. */

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   BUILTIN_PROVIDERS,
   baseUrlVariable,
@@ -8,7 +8,6 @@ import {
   resolveModel,
 } from "../../../actors/llm/index.ts";
 import { CairnError } from "../../../schemas/errors.ts";
-import { startLlmServer, type LlmServer } from "../../fixtures/llm-server/index.ts";
 import { collect, TEST_KEY, useLlmServer } from "./llm.helpers.ts";
 
 /** The registry as the issue lists it: id → default base URL and key variable (null = no key). */
