@@ -56,6 +56,7 @@ function ensurePackage(bin, pkg, why) {
   process.exit(1);
 }
 ensurePackage("nats-server", "nats-server", "the embedded message bus");
+ensurePackage("bwrap", "bubblewrap", "the sandbox for the agent's shell commands");
 if (mode === "test") ensurePackage("chromium", "chromium", "the browser end-to-end tests");
 
 // 3. The web UI: rebuild when any source is newer than the build.
