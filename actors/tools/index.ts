@@ -1,0 +1,31 @@
+/**
+ * Tools the agent can call: the registry (specs generated from effect Schemas, one `invoke` that
+ * decodes arguments and never throws) and the built-in workspace file tools, confined to the
+ * session's workspace directory. Not wired into runs yet: the agent loop will call `invoke`.
+ */
+export {
+  ToolRegistry,
+  defineTool,
+  type Tool,
+  type ToolContext,
+  type ToolOutput,
+  type ToolResult,
+  type ToolSource,
+} from "./tool.registry.ts";
+export { jsonSchemaParameters } from "./json-schema.ts";
+export { displayPath, resolveInWorkspace, type WorkspacePath } from "./workspace.ts";
+export { MAX_LINE_CHARS, MAX_OUTPUT_BYTES } from "./file.io.ts";
+export { DEFAULT_READ_LINES, editFileTool, fileTools, readFileTool, writeFileTool } from "./file.tools.ts";
+export { MAX_GLOB_RESULTS, MAX_GREP_MATCHES, globTool, grepTool, searchTools } from "./search.tools.ts";
+export { globToRegExp } from "./glob.match.ts";
+
+import { fileTools } from "./file.tools.ts";
+import { searchTools } from "./search.tools.ts";
+import { ToolRegistry } from "./tool.registry.ts";
+
+/** A registry holding the built-in workspace tools (read_file, write_file, edit_file, glob, grep). */
+export const workspaceToolRegistry = (): ToolRegistry => {
+  const r = new ToolRegistry();
+  for (const t of [...fileTools, ...searchTools]) r.register(t);
+  return r;
+};

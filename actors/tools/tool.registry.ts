@@ -1,0 +1,145 @@
+import * as Result from "effect/Result";
+import * as Schema from "effect/Schema";
+import { CairnError, toWireError, type WireError } from "../../schemas/errors.ts";
+import type { ToolParameters, ToolSpec } from "../llm/provider.ts";
+import { jsonSchemaParameters } from "./json-schema.ts";
+
+/** Where a tool comes from: compiled in, or offered by an MCP server (later). */
+export type ToolSource = "builtin" | "mcp";
+
+/** What a tool may rely on while it runs. */
+export interface ToolContext {
+  /** Absolute directory the file tools are confined to. */
+  readonly workspace: string;
+  /** Aborted when the run is stopped or times out; long tools check it between steps. */
+  readonly signal: AbortSignal;
+  readonly sessionKey: string;
+}
+
+/** What a tool returns; `truncated` says the output was capped and the text says how to get more. */
+export interface ToolOutput {
+  readonly output: string;
+  readonly truncated?: boolean;
+}
+
+/**
+ * A tool the model can call. `params` decodes the model's arguments (excess keys are refused) and
+ * is also where the JSON Schema the model sees comes from, so the two cannot drift apart.
+ * `run` reports bad input by throwing a `CairnError` (usually `bad_request`); `invoke` turns it
+ * into a result the model reads.
+ */
+export interface Tool<A = any> {
+  readonly name: string;
+  readonly description: string;
+  readonly source: ToolSource;
+  readonly params: Schema.ConstraintDecoder<A>;
+  /** Needs an approval before it runs (enforced by the agent loop, not here). */
+  readonly dangerous: boolean;
+  run(args: A, ctx: ToolContext): Promise<ToolOutput>;
+}
+
+/** Keeps `run`'s argument type tied to the schema's decoded type. */
+export const defineTool = <A>(tool: Tool<A>): Tool<A> => tool;
+
+/** The outcome of one call as the model will see it. Never a thrown exception. */
+export type ToolResult =
+  | { readonly ok: true; readonly output: string; readonly truncated?: boolean }
+  | { readonly ok: false; readonly error: WireError };
+
+// Both OpenAI and Anthropic require this shape for function names.
+const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+
+/** The tools a run may offer, their specs for the provider, and the one entry point that calls them. */
+export class ToolRegistry {
+  readonly #tools = new Map<string, { tool: Tool; parameters: ToolParameters }>();
+
+  /** Adds a tool; a bad or duplicate name is a programming error and throws. */
+  register(tool: Tool): this {
+    if (!TOOL_NAME.test(tool.name)) throw new Error(`invalid tool name ${JSON.stringify(tool.name)}`);
+    if (this.#tools.has(tool.name)) throw new Error(`tool ${tool.name} is already registered`);
+    this.#tools.set(tool.name, { tool, parameters: jsonSchemaParameters(tool.params) });
+    return this;
+  }
+
+  list(): readonly Tool[] {
+    return [...this.#tools.values()].map((e) => e.tool);
+  }
+
+  get(name: string): Tool | undefined {
+    return this.#tools.get(name)?.tool;
+  }
+
+  /** What to send the provider as `tools`. */
+  specs(): ToolSpec[] {
+    return [...this.#tools.values()].map(({ tool, parameters }) => ({
+      name: tool.name,
+      description: tool.description,
+      parameters,
+    }));
+  }
+
+  /**
+   * Decodes `rawArguments` (JSON text exactly as the model wrote it) and runs the tool. Every
+   * failure, including a throwing tool, comes back as `{ ok: false }` with a message written for
+   * the model, so it can correct the call and the run continues.
+   */
+  async invoke(name: string, rawArguments: string, ctx: ToolContext): Promise<ToolResult> {
+    const entry = this.#tools.get(name);
+    if (entry === undefined) {
+      const known = [...this.#tools.keys()];
+      return fail(
+        new CairnError(
+          "bad_request",
+          `unknown tool ${JSON.stringify(name)}; available tools: ${known.join(", ") || "(none)"}`,
+          { reason: "unknown_tool", tool: name, known },
+        ),
+      );
+    }
+    const decoded = decodeArguments(entry.tool, rawArguments);
+    if (!decoded.ok) return decoded;
+    if (ctx.signal.aborted) return fail(new CairnError("run_interrupted", `${name} was cancelled before it started`));
+    try {
+      const out = await entry.tool.run(decoded.args, ctx);
+      return out.truncated ? { ok: true, output: out.output, truncated: true } : { ok: true, output: out.output };
+    } catch (e) {
+      if (ctx.signal.aborted && !(e instanceof CairnError)) {
+        return fail(new CairnError("run_interrupted", `${name} was cancelled`));
+      }
+      return { ok: false, error: toWireError(e) };
+    }
+  }
+}
+
+const fail = (e: CairnError): ToolResult => ({ ok: false, error: e.toWire() });
+
+function decodeArguments(
+  tool: Tool,
+  raw: string,
+): { ok: true; args: unknown } | { ok: false; error: WireError } {
+  let json: unknown;
+  // Models send "" for a call without arguments.
+  if (raw.trim() === "") json = {};
+  else {
+    try {
+      json = JSON.parse(raw);
+    } catch (e) {
+      return {
+        ok: false,
+        error: new CairnError(
+          "bad_request",
+          `invalid arguments for ${tool.name}: not valid JSON (${(e as Error).message}); send a JSON object`,
+          { reason: "invalid_json", tool: tool.name },
+        ).toWire(),
+      };
+    }
+  }
+  const r = Schema.decodeUnknownResult(tool.params, { errors: "all", onExcessProperty: "error" })(json);
+  if (Result.isSuccess(r)) return { ok: true, args: r.success };
+  return {
+    ok: false,
+    error: new CairnError("bad_request", `invalid arguments for ${tool.name}:\n${r.failure.message}`, {
+      reason: "invalid_arguments",
+      tool: tool.name,
+    }).toWire(),
+  };
+}
