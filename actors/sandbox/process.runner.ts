@@ -1,0 +1,165 @@
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { StringDecoder } from "node:string_decoder";
+import { CairnError } from "../../schemas/errors.ts";
+import { openCommandCgroup, type CgroupLimits } from "./cgroup.limits.ts";
+
+/**
+ * Runs one argv as its own process group, with limits, timeout, abort and output capture; shared
+ * by every backend. The process is started through a tiny host shell that first joins the
+ * command's cgroups and sets rlimits, then `exec`s the argv, so nothing runs unlimited even for
+ * a moment.
+ */
+export interface RunSpec {
+  readonly id: string;
+  readonly argv: ReadonlyArray<string>;
+  readonly env: Record<string, string>;
+  readonly cwd: string;
+  readonly limits: CgroupLimits & { readonly cpuSeconds?: number | undefined };
+  readonly timeoutMs: number;
+  readonly maxOutputBytes: number;
+  readonly outputDir: string;
+  readonly fullOutputMaxBytes: number;
+  readonly killGraceMs: number;
+  readonly now: () => number;
+  readonly signal?: AbortSignal | undefined;
+  readonly onOutput?: ((stream: "stdout" | "stderr", chunk: string) => void) | undefined;
+}
+
+export interface RunOutcome {
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly truncated: boolean;
+  readonly fullOutputPath?: string;
+  readonly timedOut: boolean;
+  readonly aborted: boolean;
+  readonly durationMs: number;
+}
+
+const shQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** The host-side prelude: join cgroups, set rlimits the cgroups do not cover, exec. */
+const prelude = (procsFiles: ReadonlyArray<string>, spec: RunSpec, cgroupMemory: boolean): string => {
+  const lines = procsFiles.map((f) => `echo $$ > ${shQuote(f)} || exit 125`);
+  const { cpuSeconds, memoryMb, pids } = spec.limits;
+  if (cpuSeconds !== undefined) lines.push(`ulimit -t ${Math.ceil(cpuSeconds)} || exit 125`);
+  // RLIMIT_AS is a crude stand-in for a memory cgroup (it counts address space, which JIT runtimes
+  // reserve generously), so it is only used where no cgroup enforces memory.
+  if (memoryMb !== undefined && !cgroupMemory) lines.push(`ulimit -v ${memoryMb * 1024} || exit 125`);
+  // bash says -u, dash says -p; neither binds uid 0 (see cgroup.limits.ts).
+  if (pids !== undefined) lines.push(`ulimit -u ${pids} 2>/dev/null || ulimit -p ${pids} 2>/dev/null || :`);
+  lines.push(`exec "$@"`);
+  return lines.join("\n");
+};
+
+export const runProcess = async (spec: RunSpec): Promise<RunOutcome> => {
+  const started = spec.now();
+  const aborted0 = spec.signal?.aborted ?? false;
+  if (aborted0) {
+    return { exitCode: null, signal: null, stdout: "", stderr: "", truncated: false, timedOut: false, aborted: true, durationMs: 0 };
+  }
+  const cgroup = openCommandCgroup(spec.id, spec.limits);
+  const cgroupMemory = cgroup?.enforced.includes("memory") ?? false;
+  fs.mkdirSync(spec.outputDir, { recursive: true });
+  const fullPath = path.join(spec.outputDir, `${spec.id}.log`);
+  const full = fs.createWriteStream(fullPath);
+  let fullBytes = 0;
+
+  let child;
+  try {
+    child = spawn("/bin/sh", ["-c", prelude(cgroup?.procsFiles ?? [], spec, cgroupMemory), "sh", ...spec.argv], {
+      cwd: spec.cwd,
+      env: spec.env,
+      detached: true, // its own process group, so a timeout reaches every descendant
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+  } catch (e) {
+    full.destroy();
+    await cgroup?.dispose();
+    throw new CairnError("internal", `could not start the command: ${(e as Error).message}`);
+  }
+
+  const kept: Record<"stdout" | "stderr", Buffer[]> = { stdout: [], stderr: [] };
+  let keptBytes = 0;
+  let truncated = false;
+  const decoders = { stdout: new StringDecoder("utf8"), stderr: new StringDecoder("utf8") };
+  const onData = (stream: "stdout" | "stderr") => (chunk: Buffer) => {
+    if (fullBytes < spec.fullOutputMaxBytes) {
+      const part = chunk.subarray(0, spec.fullOutputMaxBytes - fullBytes);
+      full.write(part);
+      fullBytes += part.length;
+      if (fullBytes >= spec.fullOutputMaxBytes) full.write(`\n[cairn: output beyond ${spec.fullOutputMaxBytes} bytes dropped]\n`);
+    }
+    const room = spec.maxOutputBytes - keptBytes;
+    if (room > 0) {
+      const part = chunk.length <= room ? chunk : chunk.subarray(0, room);
+      kept[stream].push(part);
+      keptBytes += part.length;
+    }
+    if (chunk.length > room) truncated = true;
+    if (spec.onOutput) {
+      const text = decoders[stream].write(chunk);
+      if (text) spec.onOutput(stream, text);
+    }
+  };
+  child.stdout!.on("data", onData("stdout"));
+  child.stderr!.on("data", onData("stderr"));
+
+  const pgid = child.pid!;
+  const killGroup = (sig: NodeJS.Signals): void => {
+    try {
+      process.kill(-pgid, sig);
+    } catch {}
+    if (sig === "SIGKILL") cgroup?.killAll();
+  };
+  let timedOut = false;
+  let aborted = false;
+  let graceTimer: NodeJS.Timeout | undefined;
+  const stop = (): void => {
+    killGroup("SIGTERM");
+    graceTimer = setTimeout(() => killGroup("SIGKILL"), spec.killGraceMs);
+  };
+  const timer = setTimeout(() => {
+    timedOut = true;
+    stop();
+  }, spec.timeoutMs);
+  const onAbort = (): void => {
+    if (timedOut || aborted) return;
+    aborted = true;
+    stop();
+  };
+  spec.signal?.addEventListener("abort", onAbort, { once: true });
+
+  const [exitCode, signal] = await new Promise<[number | null, string | null]>((resolve, reject) => {
+    child.once("error", (e) => reject(new CairnError("internal", `command failed to start: ${e.message}`)));
+    // Leftover background processes die with the command: otherwise they would hold the pipes
+    // open (and the result back) until the timeout, and outlive a tool call nobody tracks.
+    child.once("exit", () => killGroup("SIGKILL"));
+    child.once("close", (code, sig) => resolve([code, sig]));
+  }).finally(() => {
+    clearTimeout(timer);
+    if (graceTimer) clearTimeout(graceTimer);
+    spec.signal?.removeEventListener("abort", onAbort);
+  });
+  await cgroup?.dispose();
+  await new Promise<void>((r) => full.end(r));
+  for (const s of ["stdout", "stderr"] as const) {
+    const rest = decoders[s].end();
+    if (rest && spec.onOutput) spec.onOutput(s, rest);
+  }
+  if (!truncated) fs.rmSync(fullPath, { force: true });
+  const base = {
+    exitCode,
+    signal,
+    stdout: Buffer.concat(kept.stdout).toString("utf8"),
+    stderr: Buffer.concat(kept.stderr).toString("utf8"),
+    truncated,
+    timedOut,
+    aborted,
+    durationMs: Math.max(0, Math.round(spec.now() - started)),
+  };
+  return truncated ? { ...base, fullOutputPath: fullPath } : base;
+};
