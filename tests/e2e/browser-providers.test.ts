@@ -19,8 +19,7 @@ import {
   settledReply,
   typeAndSend,
   until,
-  type Browser,
-} from "./browser.helpers.ts";
+  type Browser, oneTab, resetBrowserRecords } from "./browser.helpers.ts";
 
 const T = 90_000;
 const PRIMARY = "openai/test-model";
@@ -70,15 +69,8 @@ afterAll(async () => {
 
 beforeEach(() => {
   llm.reset();
-  browser.pageErrors.length = 0;
-  browser.dialogs.length = 0;
+  resetBrowserRecords(browser);
 });
-
-async function oneTab(): Promise<Page> {
-  const page = await browser.newPage();
-  for (const p of browser.context.pages()) if (p !== page) await p.close();
-  return page;
-}
 
 const gatewayLog = () => `\n--- gateway output ---\n${gw.output().slice(-4000)}`;
 const picker = (page: Page) => page.getByTestId("model-picker");
@@ -98,7 +90,7 @@ describe("choosing the model", () => {
   test(
     "the picker lists enabled models by provider; choosing one sets the session's model for the next request",
     async () => {
-      const page = await oneTab();
+      const page = await oneTab(browser);
       await openApp(page, gw.url);
       await newChat(page);
       await until("the picker showing the default", () => picker(page).textContent(), (t) => !!t?.includes(`default: ${PRIMARY}`));
@@ -128,7 +120,7 @@ describe("choosing the model", () => {
   test(
     "/model <id> switches, /model tells the current one, /model default resets, an unknown id is refused",
     async () => {
-      const page = await oneTab();
+      const page = await oneTab(browser);
       await openApp(page, gw.url);
       await newChat(page);
       const info = page.getByTestId("command-info");
@@ -171,7 +163,7 @@ describe("local models", () => {
   test(
     "choosing a local model says tools are disabled for it, and it answers without the cloud",
     async () => {
-      const page = await oneTab();
+      const page = await oneTab(browser);
       await openApp(page, gw.url);
       await newChat(page);
       const note = page.getByTestId("local-tools-note");
@@ -199,7 +191,7 @@ describe("fallback", () => {
   test(
     "a 429 from the primary shows a notice in the reply and the fallback model answers",
     async () => {
-      const page = await oneTab();
+      const page = await oneTab(browser);
       await openApp(page, gw.url);
       await newChat(page);
       llm.script({ error: { status: 429, headers: { "retry-after": "7" } } }, { chunks: ["Answer", " from", " the fallback."] });
@@ -230,7 +222,7 @@ describe("the Providers page", () => {
   test(
     "lists providers with their key state; a key set there shows as stored ••••last4 and never as text",
     async () => {
-      const page = await oneTab();
+      const page = await oneTab(browser);
       await openApp(page, gw.url);
       await page.getByTestId("providers-link").click();
       await until("the providers route", async () => page.url(), (u) => u.endsWith("#/providers"));
@@ -273,7 +265,7 @@ describe("the Providers page", () => {
   test(
     "Refresh checks the providers again; enabling models offers them in the picker",
     async () => {
-      const page = await oneTab();
+      const page = await oneTab(browser);
       await openApp(page, gw.url, "#/providers");
       const openai = page.locator('[data-testid="provider-card"][data-provider="openai"]');
       await openai.waitFor();
@@ -308,7 +300,7 @@ describe("usage", () => {
   test(
     "the chat header shows the session's token totals",
     async () => {
-      const page = await oneTab();
+      const page = await oneTab(browser);
       await openApp(page, gw.url);
       await newChat(page);
       llm.script({ chunks: ["One", " two"], usage: { inputTokens: 1234, outputTokens: 56, cacheReadTokens: 1000 } });

@@ -92,6 +92,19 @@ export async function launchBrowser(): Promise<Browser> {
 }
 
 /** A TCP port that was free a moment ago, so a restarted gateway can come back on the same one. */
+/** Closes every tab but one, so each test starts from a single clean tab. */
+export async function oneTab(browser: Browser): Promise<Page> {
+  const page = await browser.newPage();
+  for (const p of browser.context.pages()) if (p !== page) await p.close();
+  return page;
+}
+
+/** Forgets the page errors and dialogs of the previous test: each test asserts on its own. */
+export function resetBrowserRecords(browser: Browser): void {
+  browser.pageErrors.length = 0;
+  browser.dialogs.length = 0;
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();

@@ -19,8 +19,7 @@ import {
   until,
   waitForConnection,
   watchReply,
-  type Browser,
-} from "./browser.helpers.ts";
+  type Browser, oneTab, resetBrowserRecords } from "./browser.helpers.ts";
 
 const SCREENSHOT = "/tmp/cairn-e2e.png";
 const T = 90_000;
@@ -53,17 +52,8 @@ afterAll(async () => {
 
 beforeEach(() => {
   llm.reset();
-  // Each test asserts on its own page errors and dialogs only.
-  browser.pageErrors.length = 0;
-  browser.dialogs.length = 0;
+  resetBrowserRecords(browser);
 });
-
-/** Closes every tab but one, so each test starts from a single clean tab. */
-async function oneTab(): Promise<Page> {
-  const page = await browser.newPage();
-  for (const p of browser.context.pages()) if (p !== page) await p.close();
-  return page;
-}
 
 const gatewayLog = () => `\n--- gateway output ---\n${gw.output().slice(-4000)}`;
 
@@ -77,7 +67,7 @@ describe("chatting in the web UI", () => {
   test(
     "a message sent with Enter shows at once, the reply streams in and completes, the session is listed",
     async () => {
-      page = await oneTab();
+      page = await oneTab(browser);
       await openApp(page, gw.url);
       key = await newChat(page);
       await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe("chat-input");
@@ -180,7 +170,7 @@ describe("what the assistant says is rendered safely", () => {
   test(
     "markdown shows as bold and code; an injected <img onerror> neither survives nor runs",
     async () => {
-      const page = await oneTab();
+      const page = await oneTab(browser);
       await openApp(page, gw.url);
       await newChat(page);
       llm.script({
@@ -228,7 +218,7 @@ describe("when the model provider fails", () => {
   test(
     "a 401 from the provider shows the reply as failed with a readable error",
     async () => {
-      const page = await oneTab();
+      const page = await oneTab(browser);
       await openApp(page, gw.url);
       await newChat(page);
       llm.script({ error: { status: 401 } });
@@ -256,7 +246,7 @@ describe("two tabs on the same session", () => {
   test(
     "a message sent in one tab streams into the other",
     async () => {
-      const a = await oneTab();
+      const a = await oneTab(browser);
       await openApp(a, gw.url);
       const key = await newChat(a);
       const b = await browser.context.newPage();
@@ -295,7 +285,7 @@ describe("the connection to the gateway", () => {
   test(
     "a killed gateway shows as lost; once it is back the pill says connected and chat works again",
     async () => {
-      const page = await oneTab();
+      const page = await oneTab(browser);
       await openApp(page, gw.url);
       const key = await newChat(page);
       llm.script({ chunks: ["before", " the crash"] });
@@ -330,7 +320,7 @@ describe("with no model configured", () => {
   test(
     "a banner says what to configure, and sending is refused with model_not_configured",
     async () => {
-      const page = await oneTab();
+      const page = await oneTab(browser);
       await openApp(page, bare.url);
       const hint = page.getByTestId("model-hint");
       await hint.waitFor();
