@@ -52,7 +52,8 @@ export const projectionsHelp = `Usage: cairn projections rebuild [--json]
 
 Rebuilds every SQLite read model (sessions, messages, runs, audit) from the event
 log, with a progress bar. The running gateway keeps serving from the old read
-models until the new ones are complete, then switches over.
+models until the new ones are complete, then switches over. With no gateway
+running, the data dir's NATS server is started just for the rebuild.
 
 Options:
       --json   print the result as JSON
