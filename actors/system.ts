@@ -7,7 +7,8 @@ import { withRetry, type Dispatch } from "./runtime/dispatch.ts";
 import { recoverSessions } from "./runtime/recovery.ts";
 import { loadCooldowns } from "./run/cooldown.tracker.ts";
 import { runSpec } from "./run/run.commands.ts";
-import { SHUTDOWN, runEffects } from "./run/run.effects.ts";
+import { SHUTDOWN, runEffects, type AgentOptions } from "./run/run.effects.ts";
+import { workspaceToolRegistry } from "./tools/index.ts";
 import { createSessionSpec } from "./session/session.commands.ts";
 import { sessionEffects } from "./session/session.effects.ts";
 import { SETTINGS_ID, settingsSpec } from "./settings/settings.commands.ts";
@@ -27,6 +28,11 @@ export interface ActorSystemOptions {
   };
   readonly systemPrompt?: string;
   readonly maxTokens?: number;
+  /**
+   * The agent loop. Tools are offered only when `workspaceRoot` is set (default tools then: the
+   * workspace file tools); `maxIterations` (default 25) and `timeoutMs` (default 600 000) bound a run.
+   */
+  readonly agent?: AgentOptions;
   readonly now?: () => number;
   readonly newId?: () => string;
   readonly report?: (line: string) => void;
@@ -92,6 +98,10 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
       cooldowns,
       cooldownsReady,
       now: deps.now,
+      agent: {
+        ...o.agent,
+        tools: o.agent?.workspaceRoot ? (o.agent.tools ?? workspaceToolRegistry()) : undefined,
+      },
     }) as never,
   );
 

@@ -35,5 +35,13 @@ export const summarizeEvent = (e: AnyStoredEvent): string => {
       return `failed [${e.data.error.code}] ${clip(e.data.error.message)}`;
     case "run.interrupted":
       return `interrupted: ${clip(e.data.reason)} (${e.data.partialText.length} chars kept)`;
+    case "run.tool_call_requested":
+      return `tool call ${e.data.callId} requested: ${e.data.name} ${clip(e.data.arguments, 50)} (iteration ${e.data.iteration})`;
+    case "run.tool_started":
+      return `tool call ${e.data.callId} started`;
+    case "run.tool_finished":
+      return `tool call ${e.data.callId} ${e.data.isError ? "failed" : "finished"} in ${e.data.durationMs} ms: ${clip(e.data.output, 50) || "(no output)"}${e.data.truncated ? " [truncated]" : ""}`;
+    case "run.tool_interrupted":
+      return `tool call ${e.data.callId} interrupted, not re-run: ${clip(e.data.reason)}`;
   }
 };

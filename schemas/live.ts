@@ -34,6 +34,21 @@ export const LiveModelSwitched = Schema.Struct({
   error: WireError,
 });
 
+/** A tool call's progress (the UI shows a card per call; the log has the whole story). */
+export const LiveToolCall = Schema.Struct({
+  type: Schema.Literal("run.tool"),
+  runId: RunId,
+  callId: Schema.String,
+  name: Schema.String,
+  status: Schema.Literals(["requested", "started", "finished", "failed", "interrupted"]),
+  /** With "requested": the arguments JSON text as the model wrote it. */
+  arguments: Schema.optionalKey(Schema.String),
+  /** With "finished" / "failed": the (capped) result the model got, and how long the call took. */
+  output: Schema.optionalKey(Schema.String),
+  truncated: Schema.optionalKey(Schema.Boolean),
+  durationMs: Schema.optionalKey(Schema.Number),
+});
+
 /** Published by the projector after it applied events of this session. */
 export const LiveSessionUpdated = Schema.Struct({
   type: Schema.Literal("session.updated"),
@@ -46,6 +61,7 @@ export const LiveSessionMessage = Schema.Union([
   LiveRunEnded,
   LiveSessionUpdated,
   LiveModelSwitched,
+  LiveToolCall,
 ]);
 export type LiveSessionMessage = typeof LiveSessionMessage.Type;
 

@@ -1,6 +1,7 @@
 import * as Schema from "effect/Schema";
+import { CairnError } from "../../schemas/index.ts";
 import type { SnapshotFrom } from "xstate";
-import { MessageId, ModelId, RunModelSwitched, SessionKey, Usage, WireError } from "../../schemas/index.ts";
+import { MessageId, ModelId, RunModelSwitched, RunToolFinished, SessionKey, Usage, WireError } from "../../schemas/index.ts";
 import { commandDecoder, type AggregateSpec, type Decision } from "../runtime/aggregate.ts";
 import { RUN_MACHINE_VERSION, runMachine } from "./run.machine.ts";
 
@@ -10,15 +11,34 @@ export const FailRun = Schema.Struct({ error: WireError, partialText: Schema.Str
 export const InterruptRun = Schema.Struct({ reason: Schema.String, partialText: Schema.String });
 /** The model call gives `from` up (retryable error or cooling down) and goes on with `to`. */
 export const SwitchModel = RunModelSwitched;
+/** The calls of one model response, in order: recorded before any of them runs. */
+export const RequestTools = Schema.Struct({
+  iteration: Schema.Number,
+  calls: Schema.Array(Schema.Struct({ callId: Schema.String, name: Schema.String, arguments: Schema.String })),
+});
+export const StartTool = Schema.Struct({ callId: Schema.String });
+export const FinishTool = RunToolFinished;
 
-const schemas = { start: StartRun, complete: CompleteRun, fail: FailRun, interrupt: InterruptRun, switch_model: SwitchModel } as const;
+const schemas = {
+  start: StartRun,
+  complete: CompleteRun,
+  fail: FailRun,
+  interrupt: InterruptRun,
+  switch_model: SwitchModel,
+  request_tools: RequestTools,
+  start_tool: StartTool,
+  finish_tool: FinishTool,
+} as const;
 
 export type RunCommand =
   | { verb: "start"; params: typeof StartRun.Type }
   | { verb: "complete"; params: typeof CompleteRun.Type }
   | { verb: "fail"; params: typeof FailRun.Type }
   | { verb: "interrupt"; params: typeof InterruptRun.Type }
-  | { verb: "switch_model"; params: typeof SwitchModel.Type };
+  | { verb: "switch_model"; params: typeof SwitchModel.Type }
+  | { verb: "request_tools"; params: typeof RequestTools.Type }
+  | { verb: "start_tool"; params: typeof StartTool.Type }
+  | { verb: "finish_tool"; params: typeof FinishTool.Type };
 
 type Snapshot = SnapshotFrom<typeof runMachine>;
 
@@ -49,14 +69,48 @@ const decide = (s: Snapshot, c: RunCommand): Decision => {
     }
     return { events: [{ type: "run.model_switched", data: c.params }], eventIds: [`${id}-to-${c.params.to}`], reply: { switched: true } };
   }
+  const calls = s.context.toolCalls;
+  const call = (callId: string) => calls.find((x) => x.callId === callId);
+  if (c.verb === "request_tools") {
+    // Idempotent: a retried request finds its calls recorded. A call id used before is refused.
+    const fresh = c.params.calls.filter((x) => call(x.callId) === undefined);
+    if (s.value !== "running" || fresh.length === 0) return { events: [], reply: { requested: s.value === "running" && c.params.calls.length > 0 } };
+    if (fresh.length !== c.params.calls.length) throw new CairnError("bad_request", "some of these tool call ids are already recorded in this run");
+    return {
+      events: fresh.map((x) => ({ type: "run.tool_call_requested" as const, data: { ...x, iteration: c.params.iteration } })),
+      eventIds: fresh.map((x) => `${id}-tool-${x.callId}-requested`),
+      reply: { requested: true },
+    };
+  }
+  if (c.verb === "start_tool") {
+    // `started: true` only for the command that recorded the start: the caller runs the tool then,
+    // and only then — a second start (retry, second host) can never run it again.
+    if (s.value !== "running" || call(c.params.callId)?.status !== "requested") return { events: [], reply: { started: false } };
+    return { events: [{ type: "run.tool_started", data: c.params }], eventIds: [`${id}-tool-${c.params.callId}-started`], reply: { started: true } };
+  }
+  if (c.verb === "finish_tool") {
+    if (s.value !== "running" || call(c.params.callId)?.status !== "started") return { events: [], reply: { finished: false } };
+    return { events: [{ type: "run.tool_finished", data: c.params }], eventIds: [`${id}-tool-${c.params.callId}-finished`], reply: { finished: true } };
+  }
   if (s.value !== "running") return { events: [], reply: { ended: false, status: s.context.status } };
-  const eventIds = [`${id}-ended`];
+  // A run that ends with calls started and never finished (crash, shutdown, timeout) records
+  // them as interrupted — their result to the model says so — and never runs them again.
+  const cut = calls.filter((x) => x.status === "started");
+  const reason = c.verb === "interrupt" ? c.params.reason : c.verb === "fail" ? c.params.error.message : "the run ended";
+  const ending = (type: "run.completed" | "run.failed" | "run.interrupted") => ({
+    events: [
+      ...cut.map((x) => ({ type: "run.tool_interrupted" as const, data: { callId: x.callId, reason } })),
+      { type, data: c.params } as never,
+    ],
+    eventIds: [...cut.map((x) => `${id}-tool-${x.callId}-interrupted`), `${id}-ended`],
+    reply: { ended: true, interruptedCalls: cut.map((x) => x.callId) },
+  });
   switch (c.verb) {
     case "complete":
-      return { events: [{ type: "run.completed", data: c.params }], eventIds, reply: { ended: true } };
+      return ending("run.completed");
     case "fail":
-      return { events: [{ type: "run.failed", data: c.params }], eventIds, reply: { ended: true } };
+      return ending("run.failed");
     case "interrupt":
-      return { events: [{ type: "run.interrupted", data: c.params }], eventIds, reply: { ended: true } };
+      return ending("run.interrupted");
   }
 };

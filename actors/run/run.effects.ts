@@ -1,7 +1,11 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { publishLive } from "../../bus/index.ts";
-import { CairnError, toWireError, type LiveSessionMessage, type WireError } from "../../schemas/index.ts";
+import { CairnError, toWireError, type LiveSessionMessage, type Usage, type WireError } from "../../schemas/index.ts";
+import { mkdir } from "node:fs/promises";
+import * as path from "node:path";
 import type { ChatMessage, ResolvedModel } from "../llm/index.ts";
+import type { ConversationMessage, ToolCall, ToolSpec } from "../llm/provider.ts";
+import type { ToolRegistry } from "../tools/index.ts";
 import type { TranscriptMessage } from "../session/session.machine.ts";
 import type { Dispatch } from "../runtime/dispatch.ts";
 import type { CooldownTracker } from "./cooldown.tracker.ts";
@@ -22,7 +26,26 @@ export interface RunEffectDeps {
   /** Resolves once the cooldowns have been rebuilt from the log (never rejects). */
   readonly cooldownsReady: Promise<void>;
   readonly now: () => number;
+  /** The tools runs may call, and the loop's bounds. */
+  readonly agent: AgentOptions;
 }
+
+/** `ActorSystemOptions.agent`: the agent loop. */
+export interface AgentOptions {
+  /** Model calls per run (`[agent] max_iterations`). Default 25. */
+  readonly maxIterations?: number;
+  /** Whole-run time bound in ms (`[agent] timeout`). Default 600 000. */
+  readonly timeoutMs?: number;
+  /** Each session's tools work in `<workspaceRoot>/<sessionKey>` (created on first use). */
+  readonly workspaceRoot?: string;
+  /** The tools offered to the model; default none (no tools, no workspace). */
+  readonly tools?: ToolRegistry;
+}
+
+export const DEFAULT_MAX_ITERATIONS = 25;
+export const DEFAULT_RUN_TIMEOUT_MS = 600_000;
+/** A tool result longer than this is cut (in the log and for the model) and marked truncated. */
+export const MAX_TOOL_RESULT_BYTES = 16 * 1024;
 
 /** Thrown into a model call when the gateway is shutting down. */
 export const SHUTDOWN = new CairnError("run_interrupted", "the gateway stopped while this reply was streaming");
@@ -54,6 +77,9 @@ class AttemptFailed extends Error {
   }
 }
 
+/** What a run has streamed so far; `sep`: a paragraph break is due before the next text. */
+type Out = { text: string; index: number; sep: boolean };
+
 type CallParams = { runId: string; sessionKey: string; model: string; triggerMessageId: string };
 
 /**
@@ -69,41 +95,129 @@ type CallParams = { runId: string; sessionKey: string; model: string; triggerMes
 export const runEffects = (deps: RunEffectDeps) => {
   const live = (key: string, m: LiveSessionMessage) => publishLive(deps.nc, key, m);
 
-  /** Streams one model's reply into `out`; throws `AttemptFailed` with what had streamed. */
-  const streamFrom = async (model: string, p: CallParams, messages: ChatMessage[], signal: AbortSignal, out: { text: string; index: number }) => {
+  /**
+   * Streams one model's reply into `out` (text deltas published live) and collects the completed
+   * tool calls; throws `AttemptFailed` with how many deltas this attempt had streamed.
+   */
+  const streamFrom = async (model: string, p: CallParams, messages: readonly ConversationMessage[], signal: AbortSignal, out: Out) => {
+    const first = out.index;
+    let text = "";
+    const calls: ToolCall[] = [];
     try {
       const resolved = deps.resolveModel(model);
+      // Local models have no tools; everyone else gets them on every request (Anthropic refuses a
+      // history with tool turns otherwise).
+      const tools: ToolSpec[] = resolved.provider.id === "local" ? [] : (deps.agent.tools?.specs() ?? []);
       for await (const chunk of resolved.provider.stream({
         model: resolved.model,
         messages,
         signal,
+        ...(tools.length > 0 ? { tools } : {}),
         ...(deps.systemPrompt ? { system: deps.systemPrompt } : {}),
         ...(deps.maxTokens ? { maxTokens: deps.maxTokens } : {}),
       })) {
         // Switch on every kind: a chunk kind added to the port later must not pass for "done".
         switch (chunk.type) {
           case "delta":
+            if (out.sep && chunk.text.length > 0) {
+              out.sep = false;
+              const sep = out.text.endsWith("\n\n") ? "" : out.text.endsWith("\n") ? "\n" : "\n\n";
+              if (sep) {
+                out.text += sep;
+                live(p.sessionKey, { type: "run.delta", runId: p.runId, index: out.index++, text: sep });
+              }
+            }
+            text += chunk.text;
             out.text += chunk.text;
             live(p.sessionKey, { type: "run.delta", runId: p.runId, index: out.index++, text: chunk.text });
             break;
+          case "tool_call_start":
+          case "tool_call_delta":
+            break;
+          case "tool_call":
+            calls.push({ id: chunk.id, name: chunk.name, arguments: chunk.arguments });
+            break;
           case "done":
-            return { usage: chunk.usage, finishReason: chunk.finishReason };
+            return { usage: chunk.usage, finishReason: chunk.finishReason, text, calls };
         }
       }
       throw new CairnError("provider_error", "the provider ended the stream without finishing the reply");
     } catch (e) {
-      throw new AttemptFailed(e, out.index);
+      throw new AttemptFailed(e, out.index - first);
     }
   };
 
+  /** The session's workspace, created on first use. */
+  const workspaceOf = async (sessionKey: string): Promise<string> => {
+    const root = deps.agent.workspaceRoot;
+    if (!root) throw new CairnError("internal", "no workspace root is configured for tools");
+    const dir = path.join(path.resolve(root), sessionKey);
+    await mkdir(dir, { recursive: true });
+    return dir;
+  };
+
+  /**
+   * Runs one requested call: `start_tool` (durable) → invoke → `finish_tool` (durable). Only the
+   * command that recorded the start runs the tool, so a retry or a second host never runs it twice.
+   * On shutdown the result is not recorded: the run's interrupt marks the call interrupted.
+   */
+  const runTool = async (p: CallParams, call: { callId: string; name: string; arguments: string }, signal: AbortSignal): Promise<ConversationMessage> => {
+    const r = (await deps.dispatch("run", p.runId, "start_tool", { callId: call.callId })) as { started?: boolean };
+    if (!r?.started) throw new CairnError("run_interrupted", `tool call ${call.callId} was not started by this run (already started or the run ended)`);
+    live(p.sessionKey, { type: "run.tool", runId: p.runId, callId: call.callId, name: call.name, status: "started" });
+    const t0 = deps.now();
+    const result = await deps.agent.tools!.invoke(call.name, call.arguments, {
+      workspace: await workspaceOf(p.sessionKey),
+      signal,
+      sessionKey: p.sessionKey,
+    });
+    if (signal.aborted) throw signal.reason;
+    const durationMs = Math.max(0, deps.now() - t0);
+    const full = result.ok ? result.output : `error [${result.error.code}]: ${result.error.message}`;
+    const capped = capText(full, MAX_TOOL_RESULT_BYTES);
+    const truncated = capped.length < full.length || (result.ok && result.truncated === true);
+    const output = capped.length < full.length ? `${capped}\n[output truncated at ${MAX_TOOL_RESULT_BYTES} bytes]` : capped;
+    await deps.dispatch("run", p.runId, "finish_tool", { callId: call.callId, output, truncated, isError: !result.ok, durationMs });
+    live(p.sessionKey, {
+      type: "run.tool",
+      runId: p.runId,
+      callId: call.callId,
+      name: call.name,
+      status: result.ok ? "finished" : "failed",
+      output,
+      truncated,
+      durationMs,
+    });
+    return { role: "tool", toolCallId: call.callId, text: output, ...(result.ok ? {} : { isError: true }) };
+  };
+
+  /**
+   * The agent loop: model call (with the fallback chain) → the tool calls it asked for, recorded
+   * then run (in parallel) → results back to the model → ... until a plain answer. Bounded by
+   * `maxIterations` model calls (then the run completes with the text so far and a note,
+   * finishReason "max_iterations") and `timeoutMs` (then it fails with code `timeout`).
+   */
   const callModel = async (p: CallParams) => {
     const abort = new AbortController();
     deps.inFlight.set(p.runId, abort);
-    const out = { text: "", index: 0 };
-    const fail = (error: WireError) => deps.dispatch("run", p.runId, "fail", { error, partialText: out.text });
+    const maxIterations = deps.agent.maxIterations ?? DEFAULT_MAX_ITERATIONS;
+    const timeoutMs = deps.agent.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS;
+    const timer = setTimeout(
+      () => abort.abort(new CairnError("timeout", `the run did not finish within its time limit of ${humanWait(timeoutMs)} ([agent] timeout)`)),
+      timeoutMs,
+    );
+    const out: Out = { text: "", index: 0, sep: false };
+    /** Tool names by call id, for the live notices of calls an ending interrupts. */
+    const names = new Map<string, string>();
+    const noticeCut = (reply: unknown) => {
+      for (const callId of (reply as { interruptedCalls?: string[] } | undefined)?.interruptedCalls ?? []) {
+        live(p.sessionKey, { type: "run.tool", runId: p.runId, callId, name: names.get(callId) ?? "", status: "interrupted" });
+      }
+    };
+    const fail = async (error: WireError) => noticeCut(await deps.dispatch("run", p.runId, "fail", { error, partialText: out.text }));
     try {
       await deps.cooldownsReady;
-      const messages = promptMessages(await deps.transcript(p.sessionKey), p.triggerMessageId);
+      const conversation: ConversationMessage[] = promptMessages(await deps.transcript(p.sessionKey), p.triggerMessageId);
       live(p.sessionKey, { type: "run.started", runId: p.runId, messageId: p.triggerMessageId });
       const chain = fallbackChain(p.model, deps.fallback);
       // Cooldowns only choose among alternatives: a lone model is always tried.
@@ -112,52 +226,102 @@ export const runEffects = (deps: RunEffectDeps) => {
         const tried = chain.map((m) => skipped(m, cooling(m)!));
         return void (await fail(exhausted(tried, deps.now())));
       }
-      const tried: Attempt[] = [];
-      for (let i = 0; ; i++) {
-        const model = chain[i];
-        if (abort.signal.aborted) throw abort.signal.reason;
-        let attempt: Attempt;
-        const cool = cooling(model);
-        if (cool) {
-          attempt = skipped(model, cool);
-        } else {
-          try {
-            const done = await streamFrom(model, p, messages, abort.signal, out);
-            await deps.dispatch("run", p.runId, "complete", { text: out.text, usage: done.usage, finishReason: done.finishReason });
-            deps.cooldowns.succeeded(model);
-            return;
-          } catch (e) {
-            if (!(e instanceof AttemptFailed)) throw e;
-            if (abort.signal.aborted) throw abort.signal.reason;
-            const error = toWireError(e.cause);
-            if (e.streamed > 0) return void (await fail(streamCut(error, out.text.length)));
-            if (!isRetryable(error)) return void (await fail(error));
-            const now = deps.now();
-            attempt = { model, error, cooldownUntil: chain.length > 1 ? deps.cooldowns.nextUntil(model, error, now) : null, skipped: false };
+      const usedIds = new Set<string>();
+      let usage: Usage | null = null;
+      let pos = 0;
+      for (let iteration = 1; ; iteration++) {
+        // Text of separate model calls reads as separate paragraphs, live and in the record: the
+        // separator goes out with the first delta of the next call that says anything.
+        out.sep = iteration > 1 && out.text.length > 0;
+        const textBefore = out.text;
+        // One model response, down the fallback chain from the model the run is on.
+        const tried: Attempt[] = [];
+        let done: Awaited<ReturnType<typeof streamFrom>> | undefined;
+        for (;;) {
+          const model = chain[pos];
+          if (abort.signal.aborted) throw abort.signal.reason;
+          let attempt: Attempt;
+          const cool = cooling(model);
+          if (cool) {
+            attempt = skipped(model, cool);
+          } else {
+            try {
+              done = await streamFrom(model, p, conversation, abort.signal, out);
+              deps.cooldowns.succeeded(model);
+              break;
+            } catch (e) {
+              if (!(e instanceof AttemptFailed)) throw e;
+              if (abort.signal.aborted) throw abort.signal.reason;
+              const error = toWireError(e.cause);
+              if (e.streamed > 0) return void (await fail(streamCut(error, out.text.length - textBefore.length)));
+              if (!isRetryable(error)) return void (await fail(error));
+              const now = deps.now();
+              attempt = { model, error, cooldownUntil: chain.length > 1 ? deps.cooldowns.nextUntil(model, error, now) : null, skipped: false };
+            }
           }
+          tried.push(attempt);
+          const next = chain[pos + 1];
+          if (next === undefined) {
+            if (chain.length === 1) return void (await fail(attempt.error));
+            await fail(exhausted(tried, deps.now()));
+            for (const t of tried) if (!t.skipped && t.cooldownUntil !== null) deps.cooldowns.failed(t.model, t.cooldownUntil, t.error, deps.now());
+            return;
+          }
+          const until = attempt.cooldownUntil ?? deps.now();
+          const r = (await deps.dispatch("run", p.runId, "switch_model", { from: model, to: next, error: attempt.error, cooldownUntil: until })) as { switched?: boolean };
+          // Not switched: the run was ended meanwhile (recovery, a second host); it is not ours any more.
+          if (!r?.switched) return;
+          deps.cooldowns.failed(model, until, attempt.error, deps.now());
+          live(p.sessionKey, { type: "run.model_switched", runId: p.runId, from: model, to: next, error: attempt.error });
+          pos++;
         }
-        tried.push(attempt);
-        const next = chain[i + 1];
-        if (next === undefined) {
-          if (chain.length === 1) return void (await fail(attempt.error));
-          await fail(exhausted(tried, deps.now()));
-          for (const t of tried) if (!t.skipped && t.cooldownUntil !== null) deps.cooldowns.failed(t.model, t.cooldownUntil, t.error, deps.now());
+        usage = addUsage(usage, done.usage);
+        if (done.calls.length === 0 || !deps.agent.tools) {
+          await deps.dispatch("run", p.runId, "complete", { text: out.text, usage, finishReason: done.finishReason });
           return;
         }
-        const until = attempt.cooldownUntil ?? deps.now();
-        const r = (await deps.dispatch("run", p.runId, "switch_model", { from: model, to: next, error: attempt.error, cooldownUntil: until })) as { switched?: boolean };
-        // Not switched: the run was ended meanwhile (recovery, a second host); it is not ours any more.
-        if (!r?.switched) return;
-        deps.cooldowns.failed(model, until, attempt.error, deps.now());
-        live(p.sessionKey, { type: "run.model_switched", runId: p.runId, from: model, to: next, error: attempt.error });
+        if (iteration >= maxIterations) {
+          // The bound is a budget, not an error: the user keeps what was said, with a note.
+          const note = `${out.text.length > 0 ? "\n\n" : ""}[stopped: the agent reached its limit of ${maxIterations} model call${maxIterations === 1 ? "" : "s"} ([agent] max_iterations) and still wanted to call tools (${done.calls.map((c) => c.name).join(", ")}); they were not run]`;
+          out.text += note;
+          live(p.sessionKey, { type: "run.delta", runId: p.runId, index: out.index++, text: note });
+          await deps.dispatch("run", p.runId, "complete", { text: out.text, usage, finishReason: "max_iterations" });
+          return;
+        }
+        // Call ids name events: one the model repeats within the run gets a unique suffix in the log.
+        const calls = done.calls.map((c, i) => {
+          const callId = usedIds.has(c.id) || c.id === "" ? `${c.id || "call"}-${iteration}-${i}` : c.id;
+          usedIds.add(callId);
+          names.set(callId, c.name);
+          return { callId, providerId: c.id, name: c.name, arguments: c.arguments };
+        });
+        const req = (await deps.dispatch("run", p.runId, "request_tools", {
+          iteration,
+          calls: calls.map(({ callId, name, arguments: a }) => ({ callId, name, arguments: a })),
+        })) as { requested?: boolean };
+        if (!req?.requested) return; // the run was ended meanwhile: not ours any more
+        for (const c of calls) {
+          live(p.sessionKey, { type: "run.tool", runId: p.runId, callId: c.callId, name: c.name, status: "requested", arguments: c.arguments });
+        }
+        // Independent calls run in parallel; results go back in the order the model asked.
+        // Settled, not raced: every started call is finished or given up before the run moves on.
+        const settled = await Promise.allSettled(calls.map((c) => runTool(p, c, abort.signal)));
+        const broken = settled.find((r) => r.status === "rejected");
+        if (broken) throw broken.reason;
+        const results = settled.map((r) => (r as PromiseFulfilledResult<ConversationMessage>).value);
+        conversation.push({ role: "assistant", text: done.text, toolCalls: done.calls.map((c, i) => ({ ...c, id: calls[i].providerId })) });
+        for (const [i, r] of results.entries()) conversation.push({ ...r, toolCallId: calls[i].providerId } as ConversationMessage);
       }
     } catch (e) {
       if (abort.signal.aborted && abort.signal.reason === SHUTDOWN) {
-        await deps.dispatch("run", p.runId, "interrupt", { reason: SHUTDOWN.message, partialText: out.text });
+        noticeCut(await deps.dispatch("run", p.runId, "interrupt", { reason: SHUTDOWN.message, partialText: out.text }));
+      } else if (abort.signal.aborted && abort.signal.reason instanceof CairnError && abort.signal.reason.code === "timeout") {
+        await fail(abort.signal.reason.toWire());
       } else {
         await fail(toWireError(e instanceof AttemptFailed ? e.cause : e));
       }
     } finally {
+      clearTimeout(timer);
       deps.inFlight.delete(p.runId);
     }
   };
@@ -211,6 +375,27 @@ const exhausted = (tried: readonly Attempt[], now: number): WireError => {
       tried: tried.map((t) => ({ model: t.model, cooldownUntil: t.skipped ? null : t.cooldownUntil, error: t.error })),
     },
   };
+};
+
+/** Usage summed over the model calls of a run (null while no call reported any). */
+const addUsage = (a: Usage | null, b: Usage | null): Usage | null => {
+  if (!a || !b) return a ?? b;
+  const sum = (x?: number, y?: number) => (x === undefined && y === undefined ? undefined : (x ?? 0) + (y ?? 0));
+  const cacheRead = sum(a.cacheReadTokens, b.cacheReadTokens);
+  const cacheWrite = sum(a.cacheWriteTokens, b.cacheWriteTokens);
+  return {
+    inputTokens: a.inputTokens + b.inputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    ...(cacheRead !== undefined ? { cacheReadTokens: cacheRead } : {}),
+    ...(cacheWrite !== undefined ? { cacheWriteTokens: cacheWrite } : {}),
+  };
+};
+
+/** The first `maxBytes` of `s` in UTF-8, never splitting a character. */
+const capText = (s: string, maxBytes: number): string => {
+  if (Buffer.byteLength(s, "utf8") <= maxBytes) return s;
+  const cut = Buffer.from(s, "utf8").subarray(0, maxBytes).toString("utf8");
+  return cut.endsWith("\uFFFD") ? cut.slice(0, -1) : cut;
 };
 
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u);

@@ -2,7 +2,18 @@ import { assign, setup } from "xstate";
 import type { RunStatus, WireError } from "../../schemas/index.ts";
 import type { MachineEvent } from "../runtime/machine-events.ts";
 
-export const RUN_MACHINE_VERSION = 1;
+/** 2: context gained `iteration` and `toolCalls` (older snapshots are replayed from the log). */
+export const RUN_MACHINE_VERSION = 2;
+
+/** One tool call of the run, as the log tells it. */
+export interface RunToolCall {
+  readonly callId: string;
+  readonly name: string;
+  readonly arguments: string;
+  readonly iteration: number;
+  readonly status: "requested" | "started" | "finished" | "interrupted";
+  readonly isError: boolean;
+}
 
 export interface RunContext {
   readonly runId: string;
@@ -15,6 +26,9 @@ export interface RunContext {
   readonly status: "new" | "running" | RunStatus;
   readonly text: string;
   readonly error: WireError | null;
+  /** The last model call that asked for tools (0: none yet). */
+  readonly iteration: number;
+  readonly toolCalls: readonly RunToolCall[];
 }
 
 type Ev =
@@ -22,7 +36,14 @@ type Ev =
   | MachineEvent<"run.completed">
   | MachineEvent<"run.failed">
   | MachineEvent<"run.interrupted">
-  | MachineEvent<"run.model_switched">;
+  | MachineEvent<"run.model_switched">
+  | MachineEvent<"run.tool_call_requested">
+  | MachineEvent<"run.tool_started">
+  | MachineEvent<"run.tool_finished">
+  | MachineEvent<"run.tool_interrupted">;
+
+const setCall = (calls: readonly RunToolCall[], callId: string, patch: Partial<RunToolCall>): RunToolCall[] =>
+  calls.map((c) => (c.callId === callId ? { ...c, ...patch } : c));
 
 type EndParams = { sessionKey: string; runId: string; status: RunStatus; text: string; error?: WireError };
 
@@ -55,6 +76,9 @@ const endWith = (status: RunStatus) => [
  * `callModel` effect, run once after `run.started` is durable; replay never calls the model.
  * `run.model_switched` (a fallback) only moves `model` on: the effect already running keeps going
  * with the next model, so the switch itself starts nothing.
+ *
+ * Tools: while running, `run.tool_call_requested` → `run.tool_started` → `run.tool_finished` (or
+ * `run.tool_interrupted` when the run is interrupted mid-call) record each call in `toolCalls`.
  */
 export const runMachine = setup({
   types: { context: {} as RunContext, events: {} as Ev, input: {} as { runId: string } },
@@ -74,6 +98,8 @@ export const runMachine = setup({
     status: "new",
     text: "",
     error: null,
+    iteration: 0,
+    toolCalls: [],
   }),
   initial: "new",
   states: {
@@ -105,6 +131,27 @@ export const runMachine = setup({
     running: {
       on: {
         "run.model_switched": { actions: assign(({ event }) => ({ model: event.data.to })) },
+        // The tool story only moves data: the `callModel` effect that asked for the calls runs them,
+        // each after its `run.tool_started` is durable; replay runs nothing.
+        "run.tool_call_requested": {
+          actions: assign(({ context, event }) => ({
+            iteration: Math.max(context.iteration, event.data.iteration),
+            toolCalls: [...context.toolCalls, { ...event.data, status: "requested" as const, isError: false }],
+          })),
+        },
+        "run.tool_started": {
+          actions: assign(({ context, event }) => ({ toolCalls: setCall(context.toolCalls, event.data.callId, { status: "started" }) })),
+        },
+        "run.tool_finished": {
+          actions: assign(({ context, event }) => ({
+            toolCalls: setCall(context.toolCalls, event.data.callId, { status: "finished", isError: event.data.isError }),
+          })),
+        },
+        "run.tool_interrupted": {
+          actions: assign(({ context, event }) => ({
+            toolCalls: setCall(context.toolCalls, event.data.callId, { status: "interrupted", isError: true }),
+          })),
+        },
         "run.completed": { target: "ended", actions: endWith("completed") as never },
         "run.failed": { target: "ended", actions: endWith("failed") as never },
         "run.interrupted": { target: "ended", actions: endWith("interrupted") as never },

@@ -91,6 +91,8 @@ export async function startGateway(o: {
       model,
       systemPrompt: settings.systemPrompt,
       maxTokens: settings.maxTokens,
+      // Each session works in <data dir>/workspaces/<key>; only the confined file tools exist yet.
+      agent: { workspaceRoot: join(paths.dataDir, "workspaces") },
       report: log,
     });
     cleanup.push(() => actors.stop());

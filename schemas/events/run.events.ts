@@ -49,10 +49,41 @@ export const RunModelSwitched = Schema.Struct({
   cooldownUntil: Schema.Number,
 });
 
+/**
+ * The model asked for a tool call (one event per call of a response, in the order it gave them),
+ * appended before anything runs. `arguments` is the JSON text exactly as the model wrote it.
+ */
+export const RunToolCallRequested = Schema.Struct({
+  callId: Schema.String,
+  name: Schema.String,
+  arguments: Schema.String,
+  /** The model call (1, 2, ...) whose response asked for it. */
+  iteration: Schema.Number,
+});
+
+/** The tool is about to run: appended before it does, so a crash after this is an interruption. */
+export const RunToolStarted = Schema.Struct({ callId: Schema.String });
+
+/** The tool's result as the model got it (capped; `truncated` says so). */
+export const RunToolFinished = Schema.Struct({
+  callId: Schema.String,
+  output: Schema.String,
+  truncated: Schema.Boolean,
+  isError: Schema.Boolean,
+  durationMs: Schema.Number,
+});
+
+/** A call that had started when the run was interrupted (crash, shutdown): never run again. */
+export const RunToolInterrupted = Schema.Struct({ callId: Schema.String, reason: Schema.String });
+
 export const runEvents = {
   "run.started": { version: 1, schema: RunStarted },
   "run.completed": { version: 1, schema: RunCompleted },
   "run.failed": { version: 1, schema: RunFailed },
   "run.interrupted": { version: 1, schema: RunInterrupted },
   "run.model_switched": { version: 1, schema: RunModelSwitched },
+  "run.tool_call_requested": { version: 1, schema: RunToolCallRequested },
+  "run.tool_started": { version: 1, schema: RunToolStarted },
+  "run.tool_finished": { version: 1, schema: RunToolFinished },
+  "run.tool_interrupted": { version: 1, schema: RunToolInterrupted },
 } as const;

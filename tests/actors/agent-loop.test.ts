@@ -1,0 +1,286 @@
+/**
+ * The agent loop on real parts (NATS, the log, the scripted LLM server, the real SDKs): tool calls
+ * recorded before they run, run in the session's workspace, results fed back until a plain answer.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as Schema from "effect/Schema";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { SnapshotStore, request, subjects } from "../../bus/index.ts";
+import { startActorSystem, type ActorSystem, type ActorSystemOptions } from "../../actors/index.ts";
+import { ToolRegistry, defineTool, workspaceToolRegistry } from "../../actors/tools/index.ts";
+import { LiveSessionMessage, decodeLenient, type AnyStoredEvent } from "../../schemas/index.ts";
+import { startStack, type Stack } from "../fixtures/stack.ts";
+
+let s: Stack;
+let snapshots: SnapshotStore;
+let root: string;
+let sys: ActorSystem | undefined;
+
+const start = async (agent: ActorSystemOptions["agent"]) => {
+  await sys?.stop(); // one system at a time, also after a failed test
+  sys = startActorSystem({
+    nc: s.nc,
+    log: s.log,
+    snapshots,
+    model: {
+      defaultModel: "openai/test-model",
+      env: { OPENAI_API_KEY: "sk-test", OPENAI_BASE_URL: s.llm.openaiBaseUrl, ANTHROPIC_API_KEY: "sk-ant-test", ANTHROPIC_BASE_URL: s.llm.anthropicBaseUrl },
+      config: {},
+    },
+    agent,
+  });
+  return sys;
+};
+
+/** Sends a message and waits for its run to end (the live `run.ended`). */
+const chat = async (key: string, text: string, extra: Record<string, unknown> = {}) => {
+  const seen: LiveSessionMessage[] = [];
+  let runId: string | undefined;
+  let done = () => {};
+  const ended = new Promise<void>((resolve) => (done = resolve));
+  const check = () => {
+    if (runId !== undefined && seen.some((m) => m.type === "run.ended" && m.runId === runId)) done();
+  };
+  const sub = s.nc.subscribe(subjects.liveSession(key), {
+    callback: (_e, m) => {
+      seen.push(decodeLenient(LiveSessionMessage, m.json(), "live"));
+      check();
+    },
+  });
+  try {
+    const r = (await request(s.nc, subjects.command("session", key, "send"), { text, createIfMissing: true, ...extra })) as { runId: string };
+    runId = r.runId;
+    check();
+    await ended;
+  } finally {
+    sub.unsubscribe();
+  }
+  return { runId: runId!, live: seen.filter((m) => "runId" in m && m.runId === runId) };
+};
+
+const events = async (kind: "run" | "session", id: string): Promise<AnyStoredEvent[]> => {
+  const { records } = await s.log.load(kind, id);
+  return records.flatMap((r) => (r.ok ? [r.event] : []));
+};
+
+const toolStory = (evs: AnyStoredEvent[]) =>
+  evs.filter((e) => e.type.startsWith("run.tool") || e.type === "run.completed" || e.type === "run.failed" || e.type === "run.interrupted").map((e) => `${e.type}${"callId" in e.data ? ` ${e.data.callId}` : ""}`);
+
+beforeAll(async () => {
+  s = await startStack();
+  await s.actors.stop(); // replaced by systems configured for the agent loop
+  snapshots = await SnapshotStore.open(s.nc);
+  root = mkdtempSync(join(tmpdir(), "cairn-ws-"));
+}, 60_000);
+
+afterAll(async () => {
+  await sys?.stop();
+  await s?.stop();
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe("the agent loop with the workspace tools", () => {
+  test("write_file then read_file across two iterations: files written, events in order, results back to the model", async () => {
+    s.llm.reset();
+    await start({ workspaceRoot: root });
+    s.llm.script(
+      { chunks: ["Writing it."], toolCalls: [{ id: "call_w", name: "write_file", arguments: JSON.stringify({ path: "notes/a.txt", content: "hello tools" }) }] },
+      { toolCalls: [{ id: "call_r", name: "read_file", arguments: JSON.stringify({ path: "notes/a.txt" }), splitEvery: 5 }] },
+      { chunks: ["The file says ", "hello tools."] },
+    );
+    const { runId, live } = await chat("ws1", "write and read a note");
+    expect(readFileSync(join(root, "ws1", "notes", "a.txt"), "utf8")).toBe("hello tools");
+
+    const evs = await events("run", runId);
+    expect(toolStory(evs)).toEqual([
+      "run.tool_call_requested call_w",
+      "run.tool_started call_w",
+      "run.tool_finished call_w",
+      "run.tool_call_requested call_r",
+      "run.tool_started call_r",
+      "run.tool_finished call_r",
+      "run.completed",
+    ]);
+    const req = evs.filter((e) => e.type === "run.tool_call_requested").map((e) => e.data);
+    expect(req).toEqual([
+      { callId: "call_w", name: "write_file", arguments: JSON.stringify({ path: "notes/a.txt", content: "hello tools" }), iteration: 1 },
+      { callId: "call_r", name: "read_file", arguments: JSON.stringify({ path: "notes/a.txt" }), iteration: 2 },
+    ]);
+    const read = evs.find((e) => e.type === "run.tool_finished" && e.data.callId === "call_r")!;
+    expect(read.data).toMatchObject({ isError: false, truncated: false });
+    expect((read.data as { output: string }).output).toContain("hello tools");
+    const completed = evs.find((e) => e.type === "run.completed")!;
+    expect(completed.data).toMatchObject({ text: "Writing it.\n\nThe file says hello tools.", finishReason: "stop" });
+
+    // Every request offered the tools; the second and third carried the tool turns in OpenAI's shape.
+    expect(s.llm.requests).toHaveLength(3);
+    for (const r of s.llm.requests) expect((r.tools ?? []).map((t: any) => t.function?.name).sort()).toEqual(["edit_file", "glob", "grep", "read_file", "write_file"]);
+    const second = s.llm.requests[1].toolMessages as any[];
+    expect(second[0]).toMatchObject({ role: "assistant", tool_calls: [{ id: "call_w", type: "function", function: { name: "write_file" } }] });
+    expect(second[1]).toMatchObject({ role: "tool", tool_call_id: "call_w" });
+    expect(s.llm.requests[2].toolMessages).toHaveLength(4);
+    expect((s.llm.requests[2].toolMessages as any[])[3]).toMatchObject({ role: "tool", tool_call_id: "call_r" });
+    expect(JSON.stringify((s.llm.requests[2].toolMessages as any[])[3].content)).toContain("hello tools");
+
+    // Live: a card's life per call, in order.
+    const cards = live.flatMap((m) => (m.type === "run.tool" ? [`${m.callId}:${m.status}`] : []));
+    expect(cards).toEqual(["call_w:requested", "call_w:started", "call_w:finished", "call_r:requested", "call_r:started", "call_r:finished"]);
+
+    // The transcript keeps only the final assistant text.
+    const session = await events("session", "ws1");
+    expect(session.find((e) => e.type === "session.run_ended")!.data).toMatchObject({ status: "completed", text: "Writing it.\n\nThe file says hello tools." });
+    await sys!.stop();
+  });
+
+  test("two calls in one response (Anthropic) both run and both results go back, tools on every request", async () => {
+    s.llm.reset();
+    await start({ workspaceRoot: root });
+    s.llm.script(
+      {
+        toolCalls: [
+          { name: "write_file", arguments: JSON.stringify({ path: "x.txt", content: "X" }), splitEvery: 3 },
+          { name: "write_file", arguments: JSON.stringify({ path: "y.txt", content: "Y" }) },
+        ],
+      },
+      { chunks: ["both written"] },
+    );
+    const { runId } = await chat("ws2", "write two", { model: "anthropic/claude-test" });
+    expect(readFileSync(join(root, "ws2", "x.txt"), "utf8")).toBe("X");
+    expect(readFileSync(join(root, "ws2", "y.txt"), "utf8")).toBe("Y");
+    const evs = await events("run", runId);
+    const ids = evs.filter((e) => e.type === "run.tool_call_requested").map((e) => (e.data as { callId: string }).callId);
+    expect(ids).toHaveLength(2);
+    // Both requested (in order) before either started.
+    const types = evs.map((e) => e.type);
+    expect(types.lastIndexOf("run.tool_call_requested")).toBeLessThan(types.indexOf("run.tool_started"));
+    expect(types.filter((t) => t === "run.tool_finished")).toHaveLength(2);
+    expect(evs.at(-1)!.type).toBe("run.completed");
+
+    expect(s.llm.requests).toHaveLength(2);
+    expect(s.llm.requests[1].protocol).toBe("anthropic");
+    expect(s.llm.requests[1].tools?.length).toBe(5);
+    const turns = s.llm.requests[1].toolMessages as any[];
+    expect(turns[0].role).toBe("assistant");
+    expect(turns[0].content.filter((b: any) => b.type === "tool_use").map((b: any) => b.id)).toEqual(ids);
+    expect(turns[1].role).toBe("user");
+    expect(turns[1].content.filter((b: any) => b.type === "tool_result").map((b: any) => b.tool_use_id)).toEqual(ids);
+    await sys!.stop();
+  });
+
+  test("unknown tool, invalid arguments and a path escape come back as errors; the run goes on to an answer", async () => {
+    s.llm.reset();
+    await start({ workspaceRoot: root });
+    s.llm.script(
+      {
+        toolCalls: [
+          { id: "call_u", name: "launch_rockets", arguments: "{}" },
+          { id: "call_j", name: "read_file", arguments: "{not json" },
+          { id: "call_e", name: "read_file", arguments: JSON.stringify({ path: "../../etc/passwd" }) },
+          { id: "call_x", name: "write_file", arguments: JSON.stringify({ path: "ok.txt" }) },
+        ],
+      },
+      { chunks: ["sorry, those failed"] },
+    );
+    const { runId } = await chat("ws3", "try bad things");
+    const evs = await events("run", runId);
+    const finished: Record<string, { isError: boolean; output: string }> = Object.fromEntries(
+      evs.filter((e) => e.type === "run.tool_finished").map((e) => [(e.data as any).callId, e.data as { isError: boolean; output: string }]),
+    );
+    expect(Object.keys(finished).sort()).toEqual(["call_e", "call_j", "call_u", "call_x"]);
+    for (const f of Object.values(finished)) expect(f.isError).toBe(true);
+    expect(finished.call_u.output).toMatch(/unknown tool "launch_rockets"/);
+    expect(finished.call_j.output).toMatch(/not valid JSON/);
+    expect(finished.call_e.output).toMatch(/outside the workspace/);
+    expect(finished.call_x.output).toMatch(/invalid arguments for write_file/);
+    expect(evs.at(-1)).toMatchObject({ type: "run.completed", data: { text: "sorry, those failed" } });
+    const results = (s.llm.requests[1].toolMessages as any[]).filter((m) => m.role === "tool");
+    expect(results.map((m) => m.tool_call_id)).toEqual(["call_u", "call_j", "call_e", "call_x"]);
+    expect(existsSync(join(root, "ws3", "ok.txt"))).toBe(false);
+    await sys!.stop();
+  });
+
+  test("max iterations: the run completes with the text so far and a note; the last calls never run", async () => {
+    s.llm.reset();
+    await start({ workspaceRoot: root, maxIterations: 2 });
+    const call = (id: string) => ({ id, name: "glob", arguments: JSON.stringify({ pattern: "*" }) });
+    s.llm.script({ chunks: ["looking"], toolCalls: [call("g1")] }, { toolCalls: [call("g2")] }, { chunks: ["never asked"] });
+    const { runId } = await chat("ws4", "loop forever");
+    expect(s.llm.requests).toHaveLength(2);
+    const evs = await events("run", runId);
+    expect(toolStory(evs)).toEqual(["run.tool_call_requested g1", "run.tool_started g1", "run.tool_finished g1", "run.completed"]);
+    const done = evs.at(-1)!.data as { text: string; finishReason: string };
+    expect(done.finishReason).toBe("max_iterations");
+    expect(done.text, done.text).toMatch(/^looking\n\n\[stopped: the agent reached its limit of 2 model calls/);
+    await sys!.stop();
+  });
+
+  test("no workspace root: no tools are offered (the plain chat is unchanged)", async () => {
+    s.llm.reset();
+    await start(undefined);
+    s.llm.script({ chunks: ["plain"] });
+    const { runId } = await chat("ws5", "hi");
+    expect(s.llm.requests[0].tools).toBeNull();
+    expect((await events("run", runId)).at(-1)).toMatchObject({ type: "run.completed", data: { text: "plain" } });
+    await sys!.stop();
+  });
+});
+
+describe("tool calls cut off", () => {
+  /** A tool that waits until it is cancelled, counting its runs. */
+  const slowRegistry = (runs: { n: number }, started: () => void) =>
+    workspaceToolRegistry().register(
+      defineTool({
+        name: "slow",
+        description: "waits",
+        source: "builtin",
+        dangerous: false,
+        params: Schema.Struct({ note: Schema.optionalKey(Schema.String) }),
+        run: (_a, ctx) =>
+          new Promise((resolve) => {
+            runs.n++;
+            started();
+            ctx.signal.addEventListener("abort", () => resolve({ output: "cancelled" }), { once: true });
+          }),
+      }),
+    );
+
+  test("shutdown during a tool call: recorded interrupted, and after a restart and recovery never re-run", async () => {
+    s.llm.reset();
+    const runs = { n: 0 };
+    let onStart = () => {};
+    const startedOnce = new Promise<void>((r) => (onStart = r));
+    const tools: ToolRegistry = slowRegistry(runs, () => onStart());
+    await start({ workspaceRoot: root, tools });
+    s.llm.script({ toolCalls: [{ id: "call_slow", name: "slow", arguments: "{}" }] }, { chunks: ["should never be asked"] });
+    const sent = (await request(s.nc, subjects.command("session", "ws6", "send"), { text: "go slow", createIfMissing: true })) as { runId: string };
+    await startedOnce;
+    await sys!.stop();
+    const evs = await events("run", sent.runId);
+    expect(toolStory(evs)).toEqual(["run.tool_call_requested call_slow", "run.tool_started call_slow", "run.tool_interrupted call_slow", "run.interrupted"]);
+
+    // A new gateway on the same log: recovery finds the run ended; nothing runs again.
+    await start({ workspaceRoot: root, tools });
+    await sys!.recover(["ws6"]);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(runs.n).toBe(1);
+    expect(s.llm.requests).toHaveLength(1);
+    expect(toolStory(await events("run", sent.runId))).toHaveLength(4);
+    await sys!.stop();
+  });
+
+  test("the run timeout ends the run failed with code timeout and marks the running call interrupted", async () => {
+    s.llm.reset();
+    const runs = { n: 0 };
+    await start({ workspaceRoot: root, timeoutMs: 800, tools: slowRegistry(runs, () => {}) });
+    s.llm.script({ toolCalls: [{ id: "call_t", name: "slow", arguments: "{}" }] });
+    const { runId, live } = await chat("ws7", "take too long");
+    expect(live.flatMap((m) => (m.type === "run.tool" ? [`${m.callId}:${m.status}`] : []))).toEqual(["call_t:requested", "call_t:started", "call_t:interrupted"]);
+    const evs = await events("run", runId);
+    expect(toolStory(evs)).toEqual(["run.tool_call_requested call_t", "run.tool_started call_t", "run.tool_interrupted call_t", "run.failed"]);
+    expect(evs.at(-1)!.data).toMatchObject({ error: { code: "timeout" } });
+    expect(runs.n).toBe(1);
+    await sys!.stop();
+  });
+});
