@@ -8,7 +8,8 @@ import { recoverSessions } from "./runtime/recovery.ts";
 import { loadCooldowns } from "./run/cooldown.tracker.ts";
 import { runSpec } from "./run/run.commands.ts";
 import { SHUTDOWN, runEffects, type AgentOptions } from "./run/run.effects.ts";
-import { workspaceToolRegistry } from "./tools/index.ts";
+import { execTool, workspaceToolRegistry, type ToolRegistry } from "./tools/index.ts";
+import { ApprovalWaiters, approvalSpec, approvalView, type ApprovalView } from "./approval/index.ts";
 import { createSessionSpec } from "./session/session.commands.ts";
 import { sessionEffects } from "./session/session.effects.ts";
 import { SETTINGS_ID, settingsSpec } from "./settings/settings.commands.ts";
@@ -44,6 +45,8 @@ export interface ActorSystem {
   enabledModels(): Promise<Readonly<Record<string, readonly string[]>>>;
   /** Records the enabled models of one provider (an event; nothing when unchanged). */
   enableModels(provider: string, models: readonly string[]): Promise<{ provider: string; models: string[] }>;
+  /** One approval's state (from the log). */
+  approval(id: string): Promise<ApprovalView>;
   /** Repairs runs a crash left open; pass the sessions the projections list as active. */
   recover(sessionKeys: readonly string[]): Promise<number>;
   /** Stops taking commands, interrupts model calls in flight (recording them) and waits for effects. */
@@ -53,8 +56,8 @@ export interface ActorSystem {
 const shortId = () => crypto.randomUUID().replaceAll("-", "").slice(0, 20);
 
 /**
- * Assembles the session, run and settings hosts, their effects and the NATS command services
- * (`cmd.session.<key>.<verb>`, `cmd.run.<id>.<verb>`, `cmd.settings.global.<verb>`).
+ * Assembles the session, run, settings and approval hosts, their effects and the NATS command services
+ * (`cmd.session.<key>.<verb>`, `cmd.run.<id>.<verb>`, `cmd.settings.global.<verb>`, `cmd.approval.<id>.approve|deny`).
  */
 export function startActorSystem(o: ActorSystemOptions): ActorSystem {
   const report = o.report ?? (() => {});
@@ -75,7 +78,10 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
   const sessions = new AggregateHost(createSessionSpec(checkModel), deps);
   const runs = new AggregateHost(runSpec, deps);
   const settings = new AggregateHost(settingsSpec, deps);
-  const hosts = { session: sessions, run: runs, settings } as const;
+  const approvals = new AggregateHost(approvalSpec, deps);
+  const hosts = { session: sessions, run: runs, settings, approval: approvals } as const;
+  const waiters = new ApprovalWaiters();
+  approvals.setEffects({ decided: (p: { id: string }) => waiters.notify(p.id) } as never);
 
   const local: Dispatch = (kind, id, verb, params) => {
     const host = hosts[kind] as AggregateHost<never, unknown>;
@@ -98,15 +104,13 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
       cooldowns,
       cooldownsReady,
       now: deps.now,
-      agent: {
-        ...o.agent,
-        tools: o.agent?.workspaceRoot ? (o.agent.tools ?? workspaceToolRegistry()) : undefined,
-      },
+      agent: { ...o.agent, tools: agentTools(o.agent) },
+      approvals: { waiters, read: async (id) => approvalView((await approvals.read(id)).snapshot.context) },
     }) as never,
   );
 
   let stopping = false;
-  const subs = (["session", "run", "settings"] as const).map((kind) =>
+  const subs = (["session", "run", "settings", "approval"] as const).map((kind) =>
     serve(o.nc, subjects.commandsOfKind(kind), async (params, msg) => {
       if (stopping) throw new CairnError("unavailable", "the gateway is shutting down");
       const where = parseCommandSubject(msg.subject);
@@ -120,6 +124,7 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     enabledModels: async () => (await settings.read(SETTINGS_ID)).snapshot.context.enabledModels,
     enableModels: async (provider, models) =>
       (await local("settings", SETTINGS_ID, "enable_models", { provider, models })) as { provider: string; models: string[] },
+    approval: async (id) => approvalView((await approvals.read(id)).snapshot.context),
     recover: (keys) =>
       recoverSessions({
         sessionKeys: keys,
@@ -137,7 +142,19 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
       for (let i = 0; i < 3; i++) {
         await runs.drain();
         await sessions.drain();
+        await approvals.drain();
       }
     },
   };
 }
+
+/** The registry runs offer: none without a workspace; the workspace tools, plus `exec` when configured. */
+const agentTools = (agent: AgentOptions | undefined): ToolRegistry | undefined => {
+  if (!agent?.workspaceRoot) return undefined;
+  const tools = agent.tools ?? workspaceToolRegistry();
+  if (agent.exec && !tools.get("exec")) {
+    const notice = agent.exec.approvalMode === "never" ? "note: approvals are off ([tools.exec] approval_mode = \"never\"): this command ran without asking" : undefined;
+    tools.register(execTool({ sandbox: agent.exec.sandbox ?? "auto", ...(notice ? { notice } : {}) }));
+  }
+  return tools;
+};

@@ -122,3 +122,25 @@ Options:
   -h, --help            show this help
 
 Exit status: 0 on success; 1 on failure; 2 for a wrong command line.`;
+
+export const approvalsHelp = `Usage: cairn approvals list [--all] [--json]
+       cairn approvals approve <id> [--always] [--json]
+       cairn approvals deny <id> [--reason <text>] [--json]
+
+list     approvals waiting for an answer (--all: decided ones too), newest first
+approve  let the command run (--always: also remember to allow it from now on)
+deny     refuse it; the reason goes back to the model as the tool result
+
+The first answer wins: answering an approval that is already decided changes
+nothing and says how it was decided. Unanswered approvals expire after
+[tools.exec] approval_timeout (default 30 min).
+
+Options:
+      --all            list decided approvals too
+      --always         with approve: always allow this command
+      --reason <text>  with deny: why (the model sees it)
+      --json           print JSON instead of text
+  -h, --help           show this help
+
+Exit status: 0 on success; 1 when the gateway is not running, the approval does
+not exist or was already decided otherwise; 2 for a wrong command line.`;

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { chatHelp, eventsHelp, gatewayHelp, modelsHelp, projectionsHelp, providersHelp, sessionsHelp } from "./help.ts";
+import { approvalsHelp, chatHelp, eventsHelp, gatewayHelp, modelsHelp, projectionsHelp, providersHelp, sessionsHelp } from "./help.ts";
 import { nearest } from "./config/suggest.ts";
 // Commands are imported when run: `cairn --help` must not load NATS, SQLite or the SDKs.
 import { UsageError, fail } from "./output.ts";
@@ -18,11 +18,12 @@ Commands:
   sessions list|show    list sessions; one session's model, messages and token usage
   providers [set-key]   provider status (keys, reachability, models); store a key
   models                the models cairn can use, with context window and capabilities
+  approvals             pending tool approvals: list, approve <id>, deny <id>
 
 Run 'cairn <command> --help' for a command's options.
 Options: -h, --help   -v, --version`;
 
-const COMMANDS = ["gateway", "chat", "events", "projections", "sessions", "providers", "models", "help"];
+const COMMANDS = ["gateway", "chat", "events", "projections", "sessions", "providers", "models", "approvals", "help"];
 
 const int = (v: string | undefined, name: string, min: number): number | undefined => {
   if (v === undefined) return undefined;
@@ -103,6 +104,19 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         if (sub === "list") return await cmd.sessionsList({ json, limit: int(values.limit as string | undefined, "--limit", 1) ?? 50 }, paths);
         if (positionals.length !== 1) throw new UsageError("usage: cairn sessions show <key> [--json]");
         return await cmd.sessionsShow({ key: positionals[0], json }, paths);
+      }
+      case "approvals": {
+        const [sub, ...args] = rest;
+        if (sub === undefined || sub === "-h" || sub === "--help") return print(approvalsHelp);
+        if (sub !== "list" && sub !== "approve" && sub !== "deny") throw new UsageError(`unknown subcommand 'approvals ${sub}'; try 'cairn approvals list', 'approve <id>' or 'deny <id>'`);
+        const { values, positionals } = parse(args, { json: { type: "boolean" }, all: { type: "boolean" }, always: { type: "boolean" }, reason: { type: "string" } });
+        if (values.help) return print(approvalsHelp);
+        const cmd = await import("./commands/approvals.ts");
+        if (sub === "list") return await cmd.approvalsList({ json, all: Boolean(values.all) }, paths);
+        if (positionals.length !== 1) throw new UsageError(`usage: cairn approvals ${sub} <id>${sub === "approve" ? " [--always]" : " [--reason <text>]"}`);
+        if (sub === "approve" && values.reason !== undefined) throw new UsageError("--reason goes with deny");
+        if (sub === "deny" && values.always) throw new UsageError("--always goes with approve");
+        return await cmd.approvalsAnswer({ id: positionals[0], verb: sub, always: Boolean(values.always), reason: values.reason as string | undefined, json }, paths);
       }
       case "providers": {
         const [first, ...more] = rest;

@@ -8,7 +8,7 @@ export type Db = Database.Database;
  * The read-model schema. Everything here is derived from the log and may be deleted at any time;
  * a schema change bumps SCHEMA_VERSION, which makes the projector rebuild from sequence 1.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);
@@ -40,6 +40,13 @@ CREATE TABLE IF NOT EXISTS audit (
   type TEXT NOT NULL, event_id TEXT NOT NULL, correlation_id TEXT, causation_id TEXT,
   summary TEXT NOT NULL, data TEXT, error TEXT
 );
+CREATE TABLE IF NOT EXISTS approvals (
+  id TEXT PRIMARY KEY, session_key TEXT NOT NULL, run_id TEXT NOT NULL, call_id TEXT NOT NULL,
+  tool TEXT NOT NULL, command TEXT NOT NULL, reason TEXT NOT NULL, status TEXT NOT NULL,
+  requested_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, decided_at INTEGER, decided_by TEXT,
+  always INTEGER NOT NULL DEFAULT 0, deny_reason TEXT
+);
+CREATE INDEX IF NOT EXISTS approvals_recent ON approvals(status, requested_at DESC);
 CREATE INDEX IF NOT EXISTS audit_by_aggregate ON audit(kind, aggregate_id, seq);
 `;
 

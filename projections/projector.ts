@@ -6,8 +6,9 @@ import { auditProjection } from "./audit.projection.ts";
 import { messagesProjection } from "./messages.projection.ts";
 import { runsProjection } from "./runs.projection.ts";
 import { sessionsProjection } from "./sessions.projection.ts";
+import { approvalsProjection } from "./approvals.projection.ts";
 
-export const PROJECTIONS: readonly Projection[] = [sessionsProjection, messagesProjection, runsProjection, auditProjection];
+export const PROJECTIONS: readonly Projection[] = [sessionsProjection, messagesProjection, runsProjection, approvalsProjection, auditProjection];
 
 const BATCH = 2000;
 

@@ -64,6 +64,29 @@ const toSummary = (r: SessionRow): SessionSummary & { usage: SessionUsage } => (
   usage: toUsage(r),
 });
 
+/** `q.approvals.list` params: by status (default all), most recent first. */
+export const ListApprovals = Schema.Struct({
+  status: Schema.optionalKey(Schema.Literals(["pending", "granted", "denied", "expired"])),
+  limit: Schema.optionalKey(Schema.Number.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 1000 }))),
+});
+/** One row of `q.approvals.list`. */
+export interface ApprovalSummary {
+  readonly id: string;
+  readonly sessionKey: string;
+  readonly runId: string;
+  readonly callId: string;
+  readonly tool: string;
+  readonly command: string;
+  readonly reason: string;
+  readonly status: "pending" | "granted" | "denied" | "expired";
+  readonly requestedAt: number;
+  readonly expiresAt: number;
+  readonly decidedAt: number | null;
+  readonly decidedBy: string | null;
+  readonly always: boolean;
+  readonly denyReason: string | null;
+}
+
 /** Read-side queries over the projection database. Recency-ordered and bounded by default. */
 export const queries = (getDb: () => Db) => ({
   listSessions: (limit = 100): SessionSummary[] =>
@@ -75,6 +98,30 @@ export const queries = (getDb: () => Db) => ({
     if (!row) throw new CairnError("session_not_found", `no session '${sessionKey}'`);
     const { usage, ...session } = toSummary(row);
     return { session, usage };
+  },
+
+  approvals: (status?: ApprovalSummary["status"], limit = 100): ApprovalSummary[] => {
+    const rows = (
+      status
+        ? getDb().prepare("SELECT * FROM approvals WHERE status = ? ORDER BY requested_at DESC, id LIMIT ?").all(status, limit)
+        : getDb().prepare("SELECT * FROM approvals ORDER BY requested_at DESC, id LIMIT ?").all(limit)
+    ) as Array<Record<string, any>>;
+    return rows.map((r) => ({
+      id: r.id,
+      sessionKey: r.session_key,
+      runId: r.run_id,
+      callId: r.call_id,
+      tool: r.tool,
+      command: r.command,
+      reason: r.reason,
+      status: r.status,
+      requestedAt: r.requested_at,
+      expiresAt: r.expires_at,
+      decidedAt: r.decided_at,
+      decidedBy: r.decided_by,
+      always: r.always === 1,
+      denyReason: r.deny_reason,
+    }));
   },
 
   activeSessionKeys: (): string[] =>
@@ -110,6 +157,10 @@ export const serveQueries = (nc: NatsConnection, q: Queries, checkpoint: () => n
     return { sessions: q.listSessions(params.limit) };
   }),
   serve(nc, subjects.query("sessions", "get"), (p) => q.session(decodeOrFail(GetSession, p, "sessions.get params").sessionKey)),
+  serve(nc, subjects.query("approvals", "list"), (p) => {
+    const params = decodeOrFail(ListApprovals, p ?? {}, "approvals.list params");
+    return { approvals: q.approvals(params.status, params.limit), checkpoint: checkpoint() };
+  }),
   serve(nc, subjects.query("sessions", "active"), () => ({ keys: q.activeSessionKeys() })),
   serve(nc, subjects.query("messages", "history"), (p) => {
     const params = decodeOrFail(GetHistory, p, "chat.history params");

@@ -41,6 +41,14 @@ export const summarizeEvent = (e: AnyStoredEvent): string => {
       return `tool call ${e.data.callId} started`;
     case "run.tool_finished":
       return `tool call ${e.data.callId} ${e.data.isError ? "failed" : "finished"} in ${e.data.durationMs} ms: ${clip(e.data.output, 50) || "(no output)"}${e.data.truncated ? " [truncated]" : ""}`;
+    case "approval.requested":
+      return `approval for ${e.data.tool} in run ${e.data.runId} (call ${e.data.callId}) requested: ${clip(e.data.command, 50)} — ${e.data.reason}`;
+    case "approval.granted":
+      return `granted by ${e.data.by}${e.data.always ? " (always)" : ""}`;
+    case "approval.denied":
+      return `denied by ${e.data.by}${e.data.reason ? `: ${clip(e.data.reason)}` : ""}`;
+    case "approval.expired":
+      return "expired without an answer";
     case "run.tool_interrupted":
       return `tool call ${e.data.callId} interrupted, not re-run: ${clip(e.data.reason)}`;
   }

@@ -16,6 +16,7 @@ export const ErrorCode = Schema.Literals([
   "rate_limited",
   "session_not_found",
   "session_exists",
+  "approval_not_found",
   "session_busy", // a run is already active on the session
   "model_not_configured",
   "model_unknown",

@@ -49,6 +49,18 @@ export const LiveToolCall = Schema.Struct({
   durationMs: Schema.optionalKey(Schema.Number),
 });
 
+/** A dangerous tool call waits for (or got) a person's answer; the log has the approval's story. */
+export const LiveApproval = Schema.Struct({
+  type: Schema.Literal("run.approval"),
+  runId: RunId,
+  callId: Schema.String,
+  approvalId: Schema.String,
+  status: Schema.Literals(["pending", "granted", "denied", "expired"]),
+  command: Schema.String,
+  expiresAt: Schema.optionalKey(Schema.Number),
+  reason: Schema.optionalKey(Schema.String),
+});
+
 /** Published by the projector after it applied events of this session. */
 export const LiveSessionUpdated = Schema.Struct({
   type: Schema.Literal("session.updated"),
@@ -62,6 +74,7 @@ export const LiveSessionMessage = Schema.Union([
   LiveSessionUpdated,
   LiveModelSwitched,
   LiveToolCall,
+  LiveApproval,
 ]);
 export type LiveSessionMessage = typeof LiveSessionMessage.Type;
 

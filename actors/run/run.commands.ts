@@ -18,6 +18,8 @@ export const RequestTools = Schema.Struct({
 });
 export const StartTool = Schema.Struct({ callId: Schema.String });
 export const FinishTool = RunToolFinished;
+/** A requested call that will not run (its approval was denied or expired). */
+export const RefuseTool = Schema.Struct({ callId: Schema.String, output: Schema.String });
 
 const schemas = {
   start: StartRun,
@@ -28,6 +30,7 @@ const schemas = {
   request_tools: RequestTools,
   start_tool: StartTool,
   finish_tool: FinishTool,
+  refuse_tool: RefuseTool,
 } as const;
 
 export type RunCommand =
@@ -38,7 +41,8 @@ export type RunCommand =
   | { verb: "switch_model"; params: typeof SwitchModel.Type }
   | { verb: "request_tools"; params: typeof RequestTools.Type }
   | { verb: "start_tool"; params: typeof StartTool.Type }
-  | { verb: "finish_tool"; params: typeof FinishTool.Type };
+  | { verb: "finish_tool"; params: typeof FinishTool.Type }
+  | { verb: "refuse_tool"; params: typeof RefuseTool.Type };
 
 type Snapshot = SnapshotFrom<typeof runMachine>;
 
@@ -87,6 +91,16 @@ const decide = (s: Snapshot, c: RunCommand): Decision => {
     // and only then — a second start (retry, second host) can never run it again.
     if (s.value !== "running" || call(c.params.callId)?.status !== "requested") return { events: [], reply: { started: false } };
     return { events: [{ type: "run.tool_started", data: c.params }], eventIds: [`${id}-tool-${c.params.callId}-started`], reply: { started: true } };
+  }
+  if (c.verb === "refuse_tool") {
+    // A call that will never start (approval denied or expired): its refusal is its result. Only
+    // from "requested", so a call that started can never be rewritten as refused.
+    if (s.value !== "running" || call(c.params.callId)?.status !== "requested") return { events: [], reply: { finished: false } };
+    return {
+      events: [{ type: "run.tool_finished", data: { callId: c.params.callId, output: c.params.output, truncated: false, isError: true, durationMs: 0 } }],
+      eventIds: [`${id}-tool-${c.params.callId}-finished`],
+      reply: { finished: true },
+    };
   }
   if (c.verb === "finish_tool") {
     if (s.value !== "running" || call(c.params.callId)?.status !== "started") return { events: [], reply: { finished: false } };

@@ -10,6 +10,7 @@ import type { TranscriptMessage } from "../session/session.machine.ts";
 import type { Dispatch } from "../runtime/dispatch.ts";
 import type { CooldownTracker } from "./cooldown.tracker.ts";
 import { fallbackChain, humanWait, isRetryable } from "./fallback.policy.ts";
+import { ApprovalWaiters, approvalIdFor, execVerdict, type ApprovalMode, type ApprovalView } from "../approval/index.ts";
 
 export interface RunEffectDeps {
   readonly nc: NatsConnection;
@@ -28,7 +29,26 @@ export interface RunEffectDeps {
   readonly now: () => number;
   /** The tools runs may call, and the loop's bounds. */
   readonly agent: AgentOptions;
+  /** Approvals of dangerous calls; without it a dangerous tool is never offered. */
+  readonly approvals?: {
+    readonly waiters: ApprovalWaiters;
+    readonly read: (id: string) => Promise<ApprovalView>;
+  };
 }
+
+/** `ActorSystemOptions.agent.exec` (`[tools.exec]`): the exec tool is offered only when set. */
+export interface ExecOptions {
+  /** `approval_mode`, default "smart" (read-only commands from a safe list run directly). */
+  readonly approvalMode?: ApprovalMode;
+  /** Command patterns (`*`, `?`) that run without asking (except in "always" mode). */
+  readonly allowlist?: readonly string[];
+  /** `approval_timeout` in ms, default 30 min. */
+  readonly approvalTimeoutMs?: number;
+  /** `[tools.exec.sandbox] backend`, default "auto". */
+  readonly sandbox?: "auto" | "bubblewrap" | "none";
+}
+
+export const DEFAULT_APPROVAL_TIMEOUT_MS = 30 * 60_000;
 
 /** `ActorSystemOptions.agent`: the agent loop. */
 export interface AgentOptions {
@@ -40,6 +60,8 @@ export interface AgentOptions {
   readonly workspaceRoot?: string;
   /** The tools offered to the model; default none (no tools, no workspace). */
   readonly tools?: ToolRegistry;
+  /** The `exec` tool and its approvals; needs `workspaceRoot`. */
+  readonly exec?: ExecOptions;
 }
 
 export const DEFAULT_MAX_ITERATIONS = 25;
@@ -157,11 +179,69 @@ export const runEffects = (deps: RunEffectDeps) => {
   };
 
   /**
+   * The approval gate of a dangerous call: undefined when it may run (not dangerous, the policy
+   * lets it through, or a person granted it), else the result the model gets instead. The request
+   * is an event before anyone is asked; its id comes from run and call, so a retry asks once.
+   */
+  const approve = async (p: CallParams, call: { callId: string; name: string; arguments: string }, signal: AbortSignal): Promise<string | undefined> => {
+    const tool = deps.agent.tools?.get(call.name);
+    if (!tool?.dangerous) return undefined;
+    let command: string | undefined;
+    try {
+      const a = JSON.parse(call.arguments || "{}") as { command?: unknown };
+      if (typeof a?.command === "string") command = a.command;
+    } catch {
+      // Bad arguments never run: `invoke` reports them to the model.
+    }
+    if (command === undefined) return undefined;
+    const exec = deps.agent.exec ?? {};
+    const verdict = execVerdict(command, exec.approvalMode ?? "smart", exec.allowlist ?? []);
+    if (!verdict.ask) return undefined;
+    if (!deps.approvals) return `${call.name} needs an approval and this gateway cannot ask for one; the command was not run`;
+    const id = approvalIdFor(p.runId, call.callId);
+    const base = { type: "run.approval" as const, runId: p.runId, callId: call.callId, approvalId: id, command };
+    const requested = (await deps.dispatch("approval", id, "request", {
+      runId: p.runId,
+      sessionKey: p.sessionKey,
+      callId: call.callId,
+      tool: call.name,
+      command,
+      reason: verdict.why,
+      expiresAt: deps.now() + (exec.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS),
+    })) as ApprovalView;
+    live(p.sessionKey, { ...base, status: "pending", expiresAt: requested.expiresAt, reason: verdict.why });
+    let v: ApprovalView;
+    try {
+      v = await deps.approvals.waiters.wait({ id, read: deps.approvals.read, dispatch: deps.dispatch, now: deps.now, signal });
+    } catch (e) {
+      // The run stopped waiting. On shutdown the approval stays pending (it survives the restart);
+      // otherwise (run timeout) nobody will ever act on an answer, so it expires now.
+      if (signal.reason !== SHUTDOWN) {
+        await deps.dispatch("approval", id, "expire", {}).catch(() => undefined);
+        live(p.sessionKey, { ...base, status: "expired" });
+      }
+      throw e;
+    }
+    const status = v.status === "granted" || v.status === "denied" ? v.status : "expired";
+    live(p.sessionKey, { ...base, status, ...(v.reason ? { reason: v.reason } : {}) });
+    if (status === "granted") return undefined;
+    if (status === "denied") return `denied by the user${v.reason ? `: ${v.reason}` : ""}; the command was not run`;
+    return `the approval expired (nobody answered within ${humanWait(exec.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS)}); the command was not run`;
+  };
+
+  /**
    * Runs one requested call: `start_tool` (durable) → invoke → `finish_tool` (durable). Only the
    * command that recorded the start runs the tool, so a retry or a second host never runs it twice.
    * On shutdown the result is not recorded: the run's interrupt marks the call interrupted.
    */
   const runTool = async (p: CallParams, call: { callId: string; name: string; arguments: string }, signal: AbortSignal): Promise<ConversationMessage> => {
+    const refused = await approve(p, call, signal);
+    if (refused !== undefined) {
+      // Never started: the call goes from requested to finished with the refusal as its result.
+      await deps.dispatch("run", p.runId, "refuse_tool", { callId: call.callId, output: refused });
+      live(p.sessionKey, { type: "run.tool", runId: p.runId, callId: call.callId, name: call.name, status: "failed", output: refused, truncated: false, durationMs: 0 });
+      return { role: "tool", toolCallId: call.callId, text: refused, isError: true };
+    }
     const r = (await deps.dispatch("run", p.runId, "start_tool", { callId: call.callId })) as { started?: boolean };
     if (!r?.started) throw new CairnError("run_interrupted", `tool call ${call.callId} was not started by this run (already started or the run ended)`);
     live(p.sessionKey, { type: "run.tool", runId: p.runId, callId: call.callId, name: call.name, status: "started" });

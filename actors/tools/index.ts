@@ -29,3 +29,4 @@ export const workspaceToolRegistry = (): ToolRegistry => {
   for (const t of [...fileTools, ...searchTools]) r.register(t);
   return r;
 };
+export { EXEC_OUTPUT_BYTES, ExecParams, execTool, type ExecToolOptions } from "./exec.tool.ts";

@@ -54,6 +54,16 @@ describe("run tool calls: given events, when a command, then events", () => {
     expect(done.when("finish_tool", finished("c1").data).events).toEqual([]);
   });
 
+  test("refuse_tool finishes a requested, never started call with its refusal; never a started one", () => {
+    const g = given(runSpec, "r1", [started, ...requested]);
+    expect(g.when("refuse_tool", { callId: "c1", output: "denied by the user" })).toMatchObject({
+      events: [{ type: "run.tool_finished", data: { callId: "c1", output: "denied by the user", truncated: false, isError: true, durationMs: 0 } }],
+      reply: { finished: true },
+    });
+    const running = given(runSpec, "r1", [started, ...requested, toolStarted("c1")]);
+    expect(running.when("refuse_tool", { callId: "c1", output: "denied" })).toMatchObject({ events: [], reply: { finished: false } });
+  });
+
   test("interrupt with a started, unfinished call: tool_interrupted before run.interrupted; finished and unstarted calls untouched", () => {
     const g = given(runSpec, "r1", [started, ...requested, toolStarted("c1")]);
     const d = g.when("interrupt", { reason: "the gateway stopped", partialText: "" });

@@ -1,0 +1,74 @@
+import * as path from "node:path";
+import * as Schema from "effect/Schema";
+import { createSandbox, type Sandbox } from "../sandbox/index.ts";
+import { defineTool, type Tool } from "./tool.registry.ts";
+
+export const DEFAULT_EXEC_TIMEOUT_SECONDS = 120;
+export const MAX_EXEC_TIMEOUT_SECONDS = 1800;
+/** Output kept in the result (the model sees it); the rest is in the full-output file. */
+export const EXEC_OUTPUT_BYTES = 12 * 1024;
+
+export const ExecParams = Schema.Struct({
+  command: Schema.String.check(Schema.isMinLength(1)),
+  cwd: Schema.optionalKey(Schema.String),
+  timeout_seconds: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThan(0), Schema.isLessThanOrEqualTo(MAX_EXEC_TIMEOUT_SECONDS))),
+});
+
+export interface ExecToolOptions {
+  readonly sandbox: "auto" | "bubblewrap" | "none";
+  /** A line added to every result (e.g. that approvals are off). */
+  readonly notice?: string;
+}
+
+/**
+ * `exec`: one shell command in the session's sandbox (`/bin/sh -c`, workspace as home and default
+ * working directory). Dangerous: the agent loop asks for an approval first when its policy says so.
+ * One sandbox per workspace, created on first use (the backend probe runs once).
+ */
+export const execTool = (o: ExecToolOptions): Tool<typeof ExecParams.Type> => {
+  const sandboxes = new Map<string, Sandbox>();
+  const sandboxFor = (workspace: string): Sandbox => {
+    let s = sandboxes.get(workspace);
+    if (!s) {
+      s = createSandbox({ backend: o.sandbox, workspace, outputDir: path.join(workspace, ".cairn", "outputs") });
+      sandboxes.set(workspace, s);
+    }
+    return s;
+  };
+  return defineTool({
+    name: "exec",
+    description:
+      "Run a shell command (/bin/sh -c) in the session's sandboxed workspace. Returns the exit code and the combined output (capped; the full output is kept in a file). Commands that change anything may need the user's approval.",
+    source: "builtin",
+    params: ExecParams,
+    dangerous: true,
+    run: async (args, ctx) => {
+      const sandbox = sandboxFor(ctx.workspace);
+      const r = await sandbox.exec({
+        command: args.command,
+        ...(args.cwd !== undefined ? { cwd: args.cwd } : {}),
+        timeoutMs: Math.round((args.timeout_seconds ?? DEFAULT_EXEC_TIMEOUT_SECONDS) * 1000),
+        maxOutputBytes: EXEC_OUTPUT_BYTES,
+        signal: ctx.signal,
+      });
+      const lines: string[] = [];
+      const warning = sandbox.describe().warning;
+      if (warning) lines.push(warning);
+      if (o.notice) lines.push(o.notice);
+      const status = r.timedOut
+        ? `timed out after ${args.timeout_seconds ?? DEFAULT_EXEC_TIMEOUT_SECONDS} s (killed)`
+        : r.exitCode !== null
+          ? `exit code ${r.exitCode}`
+          : `killed by ${r.signal}`;
+      lines.push(status);
+      if (r.stdout) lines.push(`stdout:\n${r.stdout.replace(/\n$/, "")}`);
+      if (r.stderr) lines.push(`stderr:\n${r.stderr.replace(/\n$/, "")}`);
+      if (!r.stdout && !r.stderr) lines.push("(no output)");
+      if (r.truncated) {
+        const where = r.fullOutputPath ? path.relative(ctx.workspace, r.fullOutputPath) : undefined;
+        lines.push(`[output truncated at ${EXEC_OUTPUT_BYTES} bytes${where ? `; the full output is in ${where} (read it with read_file)` : ""}]`);
+      }
+      return { output: lines.join("\n"), ...(r.truncated ? { truncated: true } : {}) };
+    },
+  });
+};
