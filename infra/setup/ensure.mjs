@@ -5,7 +5,7 @@
 // UI build when its sources changed. Plain JavaScript: it runs before any dependency exists.
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -33,6 +33,9 @@ const stamp = join(root, "node_modules", ".cairn-installed");
 const lockHash = existsSync(lockFile) ? createHash("sha256").update(readFileSync(lockFile)).digest("hex") : "none";
 if (!existsSync(stamp) || readFileSync(stamp, "utf8") !== lockHash) {
   say("installing npm dependencies (better-sqlite3 compiles from source: 2-3 minutes the first time)…");
+  // npm ci replaces node_modules anyway; clearing it first also recovers from an install that was
+  // interrupted half-way (npm ci then fails with ENOTEMPTY on the leftovers).
+  if (existsSync(lockFile)) rmSync(join(root, "node_modules"), { recursive: true, force: true });
   run("npm", [existsSync(lockFile) ? "ci" : "install", "--no-audit", "--no-fund"]);
   writeFileSync(stamp, lockHash);
 }
