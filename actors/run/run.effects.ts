@@ -1,76 +1,11 @@
-import type { NatsConnection } from "@nats-io/transport-node";
 import { publishLive } from "../../bus/index.ts";
 import { CairnError, toWireError, type LiveSessionMessage, type Usage, type WireError } from "../../schemas/index.ts";
-import { mkdir } from "node:fs/promises";
-import * as path from "node:path";
-import type { ChatMessage, ResolvedModel } from "../llm/index.ts";
+import type { ChatMessage } from "../llm/index.ts";
 import type { ConversationMessage, ToolCall, ToolSpec } from "../llm/provider.ts";
-import type { ToolRegistry } from "../tools/index.ts";
 import type { TranscriptMessage } from "../session/session.machine.ts";
-import type { Dispatch } from "../runtime/dispatch.ts";
-import type { CooldownTracker } from "./cooldown.tracker.ts";
 import { fallbackChain, humanWait, isRetryable } from "./fallback.policy.ts";
-import { ApprovalWaiters, approvalIdFor, execVerdict, type ApprovalMode, type ApprovalView } from "../approval/index.ts";
-
-export interface RunEffectDeps {
-  readonly nc: NatsConnection;
-  readonly dispatch: Dispatch;
-  readonly resolveModel: (modelId: string) => ResolvedModel;
-  readonly transcript: (sessionKey: string) => Promise<readonly TranscriptMessage[]>;
-  readonly systemPrompt: string | undefined;
-  readonly maxTokens: number | undefined;
-  /** Model calls in flight, so shutdown can interrupt them cleanly. */
-  readonly inFlight: Map<string, AbortController>;
-  /** `[providers] fallback`: tried in order after the run's own model. */
-  readonly fallback: readonly string[];
-  readonly cooldowns: CooldownTracker;
-  /** Resolves once the cooldowns have been rebuilt from the log (never rejects). */
-  readonly cooldownsReady: Promise<void>;
-  readonly now: () => number;
-  /** The tools runs may call, and the loop's bounds. */
-  readonly agent: AgentOptions;
-  /** Approvals of dangerous calls; without it a dangerous tool is never offered. */
-  readonly approvals?: {
-    readonly waiters: ApprovalWaiters;
-    readonly read: (id: string) => Promise<ApprovalView>;
-  };
-}
-
-/** `ActorSystemOptions.agent.exec` (`[tools.exec]`): the exec tool is offered only when set. */
-export interface ExecOptions {
-  /** `approval_mode`, default "smart" (read-only commands from a safe list run directly). */
-  readonly approvalMode?: ApprovalMode;
-  /** Command patterns (`*`, `?`) that run without asking (except in "always" mode). */
-  readonly allowlist?: readonly string[];
-  /** `approval_timeout` in ms, default 30 min. */
-  readonly approvalTimeoutMs?: number;
-  /** `[tools.exec.sandbox] backend`, default "auto". */
-  readonly sandbox?: "auto" | "bubblewrap" | "none";
-}
-
-export const DEFAULT_APPROVAL_TIMEOUT_MS = 30 * 60_000;
-
-/** `ActorSystemOptions.agent`: the agent loop. */
-export interface AgentOptions {
-  /** Model calls per run (`[agent] max_iterations`). Default 25. */
-  readonly maxIterations?: number;
-  /** Whole-run time bound in ms (`[agent] timeout`). Default 600 000. */
-  readonly timeoutMs?: number;
-  /** Each session's tools work in `<workspaceRoot>/<sessionKey>` (created on first use). */
-  readonly workspaceRoot?: string;
-  /** The tools offered to the model; default none (no tools, no workspace). */
-  readonly tools?: ToolRegistry;
-  /** The `exec` tool and its approvals; needs `workspaceRoot`. */
-  readonly exec?: ExecOptions;
-}
-
-export const DEFAULT_MAX_ITERATIONS = 25;
-export const DEFAULT_RUN_TIMEOUT_MS = 600_000;
-/** A tool result longer than this is cut (in the log and for the model) and marked truncated. */
-export const MAX_TOOL_RESULT_BYTES = 16 * 1024;
-
-/** Thrown into a model call when the gateway is shutting down. */
-export const SHUTDOWN = new CairnError("run_interrupted", "the gateway stopped while this reply was streaming");
+import { DEFAULT_MAX_ITERATIONS, DEFAULT_RUN_TIMEOUT_MS, SHUTDOWN, type CallParams, type RunEffectDeps } from "./run.options.ts";
+import { toolRunner } from "./run.tools.effects.ts";
 
 /** What the model sees: the transcript up to the triggering message, failed replies left out. */
 export const promptMessages = (messages: readonly TranscriptMessage[], triggerId: string): ChatMessage[] => {
@@ -102,7 +37,6 @@ class AttemptFailed extends Error {
 /** What a run has streamed so far; `sep`: a paragraph break is due before the next text. */
 type Out = { text: string; index: number; sep: boolean };
 
-type CallParams = { runId: string; sessionKey: string; model: string; triggerMessageId: string };
 
 /**
  * The run's effects. `callModel` streams the reply, publishing each delta live, and ends the run
@@ -169,107 +103,8 @@ export const runEffects = (deps: RunEffectDeps) => {
     }
   };
 
-  /** The session's workspace, created on first use. */
-  const workspaceOf = async (sessionKey: string): Promise<string> => {
-    const root = deps.agent.workspaceRoot;
-    if (!root) throw new CairnError("internal", "no workspace root is configured for tools");
-    const dir = path.join(path.resolve(root), sessionKey);
-    await mkdir(dir, { recursive: true });
-    return dir;
-  };
+  const runTool = toolRunner(deps, live);
 
-  /**
-   * The approval gate of a dangerous call: undefined when it may run (not dangerous, the policy
-   * lets it through, or a person granted it), else the result the model gets instead. The request
-   * is an event before anyone is asked; its id comes from run and call, so a retry asks once.
-   */
-  const approve = async (p: CallParams, call: { callId: string; name: string; arguments: string }, signal: AbortSignal): Promise<string | undefined> => {
-    const tool = deps.agent.tools?.get(call.name);
-    if (!tool?.dangerous) return undefined;
-    let command: string | undefined;
-    try {
-      const a = JSON.parse(call.arguments || "{}") as { command?: unknown };
-      if (typeof a?.command === "string") command = a.command;
-    } catch {
-      // Bad arguments never run: `invoke` reports them to the model.
-    }
-    if (command === undefined) return undefined;
-    const exec = deps.agent.exec ?? {};
-    const verdict = execVerdict(command, exec.approvalMode ?? "smart", exec.allowlist ?? []);
-    if (!verdict.ask) return undefined;
-    if (!deps.approvals) return `${call.name} needs an approval and this gateway cannot ask for one; the command was not run`;
-    const id = approvalIdFor(p.runId, call.callId);
-    const base = { type: "run.approval" as const, runId: p.runId, callId: call.callId, approvalId: id, command };
-    const requested = (await deps.dispatch("approval", id, "request", {
-      runId: p.runId,
-      sessionKey: p.sessionKey,
-      callId: call.callId,
-      tool: call.name,
-      command,
-      reason: verdict.why,
-      expiresAt: deps.now() + (exec.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS),
-    })) as ApprovalView;
-    live(p.sessionKey, { ...base, status: "pending", expiresAt: requested.expiresAt, reason: verdict.why });
-    let v: ApprovalView;
-    try {
-      v = await deps.approvals.waiters.wait({ id, read: deps.approvals.read, dispatch: deps.dispatch, now: deps.now, signal });
-    } catch (e) {
-      // The run stopped waiting. On shutdown the approval stays pending (it survives the restart);
-      // otherwise (run timeout) nobody will ever act on an answer, so it expires now.
-      if (signal.reason !== SHUTDOWN) {
-        await deps.dispatch("approval", id, "expire", {}).catch(() => undefined);
-        live(p.sessionKey, { ...base, status: "expired" });
-      }
-      throw e;
-    }
-    const status = v.status === "granted" || v.status === "denied" ? v.status : "expired";
-    live(p.sessionKey, { ...base, status, ...(v.reason ? { reason: v.reason } : {}) });
-    if (status === "granted") return undefined;
-    if (status === "denied") return `denied by the user${v.reason ? `: ${v.reason}` : ""}; the command was not run`;
-    return `the approval expired (nobody answered within ${humanWait(exec.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS)}); the command was not run`;
-  };
-
-  /**
-   * Runs one requested call: `start_tool` (durable) → invoke → `finish_tool` (durable). Only the
-   * command that recorded the start runs the tool, so a retry or a second host never runs it twice.
-   * On shutdown the result is not recorded: the run's interrupt marks the call interrupted.
-   */
-  const runTool = async (p: CallParams, call: { callId: string; name: string; arguments: string }, signal: AbortSignal): Promise<ConversationMessage> => {
-    const refused = await approve(p, call, signal);
-    if (refused !== undefined) {
-      // Never started: the call goes from requested to finished with the refusal as its result.
-      await deps.dispatch("run", p.runId, "refuse_tool", { callId: call.callId, output: refused });
-      live(p.sessionKey, { type: "run.tool", runId: p.runId, callId: call.callId, name: call.name, status: "failed", output: refused, truncated: false, durationMs: 0 });
-      return { role: "tool", toolCallId: call.callId, text: refused, isError: true };
-    }
-    const r = (await deps.dispatch("run", p.runId, "start_tool", { callId: call.callId })) as { started?: boolean };
-    if (!r?.started) throw new CairnError("run_interrupted", `tool call ${call.callId} was not started by this run (already started or the run ended)`);
-    live(p.sessionKey, { type: "run.tool", runId: p.runId, callId: call.callId, name: call.name, status: "started" });
-    const t0 = deps.now();
-    const result = await deps.agent.tools!.invoke(call.name, call.arguments, {
-      workspace: await workspaceOf(p.sessionKey),
-      signal,
-      sessionKey: p.sessionKey,
-    });
-    if (signal.aborted) throw signal.reason;
-    const durationMs = Math.max(0, deps.now() - t0);
-    const full = result.ok ? result.output : `error [${result.error.code}]: ${result.error.message}`;
-    const capped = capText(full, MAX_TOOL_RESULT_BYTES);
-    const truncated = capped.length < full.length || (result.ok && result.truncated === true);
-    const output = capped.length < full.length ? `${capped}\n[output truncated at ${MAX_TOOL_RESULT_BYTES} bytes]` : capped;
-    await deps.dispatch("run", p.runId, "finish_tool", { callId: call.callId, output, truncated, isError: !result.ok, durationMs });
-    live(p.sessionKey, {
-      type: "run.tool",
-      runId: p.runId,
-      callId: call.callId,
-      name: call.name,
-      status: result.ok ? "finished" : "failed",
-      output,
-      truncated,
-      durationMs,
-    });
-    return { role: "tool", toolCallId: call.callId, text: output, ...(result.ok ? {} : { isError: true }) };
-  };
 
   /**
    * The agent loop: model call (with the fallback chain) → the tool calls it asked for, recorded
@@ -469,13 +304,6 @@ const addUsage = (a: Usage | null, b: Usage | null): Usage | null => {
     ...(cacheRead !== undefined ? { cacheReadTokens: cacheRead } : {}),
     ...(cacheWrite !== undefined ? { cacheWriteTokens: cacheWrite } : {}),
   };
-};
-
-/** The first `maxBytes` of `s` in UTF-8, never splitting a character. */
-const capText = (s: string, maxBytes: number): string => {
-  if (Buffer.byteLength(s, "utf8") <= maxBytes) return s;
-  const cut = Buffer.from(s, "utf8").subarray(0, maxBytes).toString("utf8");
-  return cut.endsWith("\uFFFD") ? cut.slice(0, -1) : cut;
 };
 
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u);

@@ -1,0 +1,124 @@
+import { mkdir } from "node:fs/promises";
+import * as path from "node:path";
+import { CairnError, type LiveSessionMessage } from "../../schemas/index.ts";
+import type { ConversationMessage } from "../llm/provider.ts";
+import { approvalIdFor, execVerdict, type ApprovalView } from "../approval/index.ts";
+import { humanWait } from "./fallback.policy.ts";
+import { DEFAULT_APPROVAL_TIMEOUT_MS, MAX_TOOL_RESULT_BYTES, SHUTDOWN, type CallParams, type RunEffectDeps } from "./run.options.ts";
+
+/**
+ * The tool side of a run: the approval gate of dangerous calls and running one requested call
+ * with its events (start, finish or refusal) appended before and after the effect.
+ */
+export const toolRunner = (deps: RunEffectDeps, live: (key: string, m: LiveSessionMessage) => void) => {
+  /** The session's workspace, created on first use. */
+  const workspaceOf = async (sessionKey: string): Promise<string> => {
+    const root = deps.agent.workspaceRoot;
+    if (!root) throw new CairnError("internal", "no workspace root is configured for tools");
+    const dir = path.join(path.resolve(root), sessionKey);
+    await mkdir(dir, { recursive: true });
+    return dir;
+  };
+
+  /**
+   * The approval gate of a dangerous call: undefined when it may run (not dangerous, the policy
+   * lets it through, or a person granted it), else the result the model gets instead. The request
+   * is an event before anyone is asked; its id comes from run and call, so a retry asks once.
+   */
+  const approve = async (p: CallParams, call: { callId: string; name: string; arguments: string }, signal: AbortSignal): Promise<string | undefined> => {
+    const tool = deps.agent.tools?.get(call.name);
+    if (!tool?.dangerous) return undefined;
+    let command: string | undefined;
+    try {
+      const a = JSON.parse(call.arguments || "{}") as { command?: unknown };
+      if (typeof a?.command === "string") command = a.command;
+    } catch {
+      // Bad arguments never run: `invoke` reports them to the model.
+    }
+    if (command === undefined) return undefined;
+    const exec = deps.agent.exec ?? {};
+    const verdict = execVerdict(command, exec.approvalMode ?? "smart", exec.allowlist ?? []);
+    if (!verdict.ask) return undefined;
+    if (!deps.approvals) return `${call.name} needs an approval and this gateway cannot ask for one; the command was not run`;
+    const id = approvalIdFor(p.runId, call.callId);
+    const base = { type: "run.approval" as const, runId: p.runId, callId: call.callId, approvalId: id, command };
+    const requested = (await deps.dispatch("approval", id, "request", {
+      runId: p.runId,
+      sessionKey: p.sessionKey,
+      callId: call.callId,
+      tool: call.name,
+      command,
+      reason: verdict.why,
+      expiresAt: deps.now() + (exec.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS),
+    })) as ApprovalView;
+    live(p.sessionKey, { ...base, status: "pending", expiresAt: requested.expiresAt, reason: verdict.why });
+    let v: ApprovalView;
+    try {
+      v = await deps.approvals.waiters.wait({ id, read: deps.approvals.read, dispatch: deps.dispatch, now: deps.now, signal });
+    } catch (e) {
+      // The run stopped waiting. On shutdown the approval stays pending (it survives the restart);
+      // otherwise (run timeout) nobody will ever act on an answer, so it expires now.
+      if (signal.reason !== SHUTDOWN) {
+        await deps.dispatch("approval", id, "expire", {}).catch(() => undefined);
+        live(p.sessionKey, { ...base, status: "expired" });
+      }
+      throw e;
+    }
+    const status = v.status === "granted" || v.status === "denied" ? v.status : "expired";
+    live(p.sessionKey, { ...base, status, ...(v.reason ? { reason: v.reason } : {}) });
+    if (status === "granted") return undefined;
+    if (status === "denied") return `denied by the user${v.reason ? `: ${v.reason}` : ""}; the command was not run`;
+    return `the approval expired (nobody answered within ${humanWait(exec.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS)}); the command was not run`;
+  };
+
+  /**
+   * Runs one requested call: `start_tool` (durable) → invoke → `finish_tool` (durable). Only the
+   * command that recorded the start runs the tool, so a retry or a second host never runs it twice.
+   * On shutdown the result is not recorded: the run's interrupt marks the call interrupted.
+   */
+  const runTool = async (p: CallParams, call: { callId: string; name: string; arguments: string }, signal: AbortSignal): Promise<ConversationMessage> => {
+    const refused = await approve(p, call, signal);
+    if (refused !== undefined) {
+      // Never started: the call goes from requested to finished with the refusal as its result.
+      await deps.dispatch("run", p.runId, "refuse_tool", { callId: call.callId, output: refused });
+      live(p.sessionKey, { type: "run.tool", runId: p.runId, callId: call.callId, name: call.name, status: "failed", output: refused, truncated: false, durationMs: 0 });
+      return { role: "tool", toolCallId: call.callId, text: refused, isError: true };
+    }
+    const r = (await deps.dispatch("run", p.runId, "start_tool", { callId: call.callId })) as { started?: boolean };
+    if (!r?.started) throw new CairnError("run_interrupted", `tool call ${call.callId} was not started by this run (already started or the run ended)`);
+    live(p.sessionKey, { type: "run.tool", runId: p.runId, callId: call.callId, name: call.name, status: "started" });
+    const t0 = deps.now();
+    const result = await deps.agent.tools!.invoke(call.name, call.arguments, {
+      workspace: await workspaceOf(p.sessionKey),
+      signal,
+      sessionKey: p.sessionKey,
+    });
+    if (signal.aborted) throw signal.reason;
+    const durationMs = Math.max(0, deps.now() - t0);
+    const full = result.ok ? result.output : `error [${result.error.code}]: ${result.error.message}`;
+    const capped = capText(full, MAX_TOOL_RESULT_BYTES);
+    const truncated = capped.length < full.length || (result.ok && result.truncated === true);
+    const output = capped.length < full.length ? `${capped}\n[output truncated at ${MAX_TOOL_RESULT_BYTES} bytes]` : capped;
+    await deps.dispatch("run", p.runId, "finish_tool", { callId: call.callId, output, truncated, isError: !result.ok, durationMs });
+    live(p.sessionKey, {
+      type: "run.tool",
+      runId: p.runId,
+      callId: call.callId,
+      name: call.name,
+      status: result.ok ? "finished" : "failed",
+      output,
+      truncated,
+      durationMs,
+    });
+    return { role: "tool", toolCallId: call.callId, text: output, ...(result.ok ? {} : { isError: true }) };
+  };
+
+  return runTool;
+};
+
+/** The first `maxBytes` of `s` in UTF-8, never splitting a character. */
+const capText = (s: string, maxBytes: number): string => {
+  if (Buffer.byteLength(s, "utf8") <= maxBytes) return s;
+  const cut = Buffer.from(s, "utf8").subarray(0, maxBytes).toString("utf8");
+  return cut.endsWith("\uFFFD") ? cut.slice(0, -1) : cut;
+};
