@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { SnapshotStore, request, subjects } from "../../bus/index.ts";
 import { startActorSystem, type ActorSystem, type ActorSystemOptions } from "../../actors/index.ts";
 import { ToolRegistry, defineTool, workspaceToolRegistry } from "../../actors/tools/index.ts";
-import { LiveSessionMessage, decodeLenient, type AnyStoredEvent } from "../../schemas/index.ts";
-import { startStack, type Stack } from "../fixtures/stack.ts";
+import { type AnyStoredEvent } from "../../schemas/index.ts";
+import { aggregateEvents, chatUntilEnded, startStack, type Stack } from "../fixtures/stack.ts";
 
 let s: Stack;
 let snapshots: SnapshotStore;
@@ -34,36 +34,8 @@ const start = async (agent: ActorSystemOptions["agent"]) => {
   return sys;
 };
 
-/** Sends a message and waits for its run to end (the live `run.ended`). */
-const chat = async (key: string, text: string, extra: Record<string, unknown> = {}) => {
-  const seen: LiveSessionMessage[] = [];
-  let runId: string | undefined;
-  let done = () => {};
-  const ended = new Promise<void>((resolve) => (done = resolve));
-  const check = () => {
-    if (runId !== undefined && seen.some((m) => m.type === "run.ended" && m.runId === runId)) done();
-  };
-  const sub = s.nc.subscribe(subjects.liveSession(key), {
-    callback: (_e, m) => {
-      seen.push(decodeLenient(LiveSessionMessage, m.json(), "live"));
-      check();
-    },
-  });
-  try {
-    const r = (await request(s.nc, subjects.command("session", key, "send"), { text, createIfMissing: true, ...extra })) as { runId: string };
-    runId = r.runId;
-    check();
-    await ended;
-  } finally {
-    sub.unsubscribe();
-  }
-  return { runId: runId!, live: seen.filter((m) => "runId" in m && m.runId === runId) };
-};
-
-const events = async (kind: "run" | "session", id: string): Promise<AnyStoredEvent[]> => {
-  const { records } = await s.log.load(kind, id);
-  return records.flatMap((r) => (r.ok ? [r.event] : []));
-};
+const chat = (key: string, text: string, extra: Record<string, unknown> = {}) => chatUntilEnded(s.nc, key, text, { extra });
+const events = (kind: "run" | "session", id: string) => aggregateEvents(s.log, kind, id);
 
 const toolStory = (evs: AnyStoredEvent[]) =>
   evs.filter((e) => e.type.startsWith("run.tool") || e.type === "run.completed" || e.type === "run.failed" || e.type === "run.interrupted").map((e) => `${e.type}${"callId" in e.data ? ` ${e.data.callId}` : ""}`);

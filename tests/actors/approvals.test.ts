@@ -9,8 +9,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { SnapshotStore, request, subjects } from "../../bus/index.ts";
 import { startActorSystem, type ActorSystem, type ActorSystemOptions } from "../../actors/index.ts";
-import { LiveSessionMessage, decodeLenient, type AnyStoredEvent } from "../../schemas/index.ts";
-import { startStack, type Stack } from "../fixtures/stack.ts";
+import { LiveSessionMessage, type AnyStoredEvent } from "../../schemas/index.ts";
+import { aggregateEvents, chatUntilEnded, startStack, type Stack } from "../fixtures/stack.ts";
 
 let s: Stack;
 let snapshots: SnapshotStore;
@@ -32,37 +32,13 @@ const start = async (exec: NonNullable<ActorSystemOptions["agent"]>["exec"]) => 
 type Approval = Extract<LiveSessionMessage, { type: "run.approval" }>;
 
 /** Sends a message; `onPending` answers approvals as they appear; resolves when the run ended. */
-const chat = async (key: string, text: string, onPending?: (a: Approval) => Promise<void> | void) => {
-  const seen: LiveSessionMessage[] = [];
-  let runId: string | undefined;
-  let done = () => {};
-  const ended = new Promise<void>((resolve) => (done = resolve));
-  const check = () => {
-    if (runId !== undefined && seen.some((m) => m.type === "run.ended" && m.runId === runId)) done();
-  };
-  const sub = s.nc.subscribe(subjects.liveSession(key), {
-    callback: (_e, m) => {
-      const msg = decodeLenient(LiveSessionMessage, m.json(), "live");
-      seen.push(msg);
-      if (msg.type === "run.approval" && msg.status === "pending" && onPending) void onPending(msg);
-      check();
+const chat = (key: string, text: string, onPending?: (a: Approval) => Promise<void> | void) =>
+  chatUntilEnded(s.nc, key, text, {
+    onLive: (m) => {
+      if (m.type === "run.approval" && m.status === "pending" && onPending) void onPending(m);
     },
   });
-  try {
-    const r = (await request(s.nc, subjects.command("session", key, "send"), { text, createIfMissing: true })) as { runId: string };
-    runId = r.runId;
-    check();
-    await ended;
-  } finally {
-    sub.unsubscribe();
-  }
-  return { runId: runId!, live: seen.filter((m) => "runId" in m && m.runId === runId) };
-};
-
-const events = async (kind: "run" | "approval", id: string): Promise<AnyStoredEvent[]> => {
-  const { records } = await s.log.load(kind, id);
-  return records.flatMap((r) => (r.ok ? [r.event] : []));
-};
+const events = (kind: "run" | "approval", id: string) => aggregateEvents(s.log, kind, id);
 const finished = (evs: AnyStoredEvent[], callId: string) =>
   evs.find((e) => e.type === "run.tool_finished" && e.data.callId === callId)?.data as { output: string; isError: boolean } | undefined;
 const answer = (id: string, verb: "approve" | "deny", params: Record<string, unknown> = {}) =>

@@ -4,11 +4,11 @@
  * restart that starts a fresh actor system on the same log (as a gateway restart would).
  */
 import { createServer } from "node:net";
-import { SnapshotStore, request, subjects } from "../../../bus/index.ts";
+import { SnapshotStore } from "../../../bus/index.ts";
 import { startActorSystem, type ActorSystem, type ActorSystemOptions } from "../../../actors/index.ts";
 import { resolveModel, type ModelEnv } from "../../../actors/llm/index.ts";
-import { LiveSessionMessage, decodeLenient, type AnyStoredEvent } from "../../../schemas/index.ts";
-import { startStack, type Stack } from "../../fixtures/stack.ts";
+import { LiveSessionMessage, type AnyStoredEvent } from "../../../schemas/index.ts";
+import { aggregateEvents, chatUntilEnded, startStack, type Stack } from "../../fixtures/stack.ts";
 
 export interface FallbackStack extends Stack {
   /** The actor system under test (replaced by `restart`). */
@@ -77,36 +77,8 @@ export async function startFallbackStack(o: FallbackOptions): Promise<FallbackSt
       await fs.sys.stop();
       fs.sys = start();
     },
-    chat: async (key: string, text: string, extra: Record<string, unknown> = {}) => {
-      // Subscribed before sending, and matched on the run id once known: a fast failure may end
-      // the run before the send's reply is read.
-      const seen: LiveSessionMessage[] = [];
-      let runId: string | undefined;
-      let done = () => {};
-      const ended = new Promise<void>((resolve) => (done = resolve));
-      const check = () => {
-        if (runId !== undefined && seen.some((m) => m.type === "run.ended" && m.runId === runId)) done();
-      };
-      const sub = s.nc.subscribe(subjects.liveSession(key), {
-        callback: (_e, m) => {
-          seen.push(decodeLenient(LiveSessionMessage, m.json(), "live"));
-          check();
-        },
-      });
-      try {
-        const r = (await request(s.nc, subjects.command("session", key, "send"), { text, createIfMissing: true, ...extra })) as { runId: string };
-        runId = r.runId;
-        check();
-        await ended;
-      } finally {
-        sub.unsubscribe();
-      }
-      return { runId: runId!, live: seen.filter((m) => "runId" in m && m.runId === runId) };
-    },
-    events: async (kind: "run" | "session", id: string) => {
-      const { records } = await s.log.load(kind, id);
-      return records.flatMap((r) => (r.ok ? [r.event] : []));
-    },
+    chat: (key: string, text: string, extra: Record<string, unknown> = {}) => chatUntilEnded(s.nc, key, text, { extra }),
+    events: (kind: "run" | "session", id: string) => aggregateEvents(s.log, kind, id),
     dispose: async () => {
       await fs.sys.stop();
       await s.stop();
