@@ -21,8 +21,8 @@ import {
   type ToolChoice,
   type ToolSpec,
   type ToolStreamChunk,
+  ANTHROPIC_DEFAULT_BASE_URL,
 } from "./provider.ts";
-import { ANTHROPIC_DEFAULT_BASE_URL } from "./provider.ts";
 import { displayUrl, toCairnError, type ProviderFailure } from "./provider.errors.ts";
 import { guardStream, providerGuard, StreamReadError } from "./stream.guard.ts";
 import { ToolCallAccumulator } from "./tool-calls.ts";

@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import { CairnError } from "../../schemas/errors.ts";
 import { openCommandCgroup, type CgroupLimits } from "./cgroup.limits.ts";
+import type { ExecResult } from "./sandbox.ts";
 
 /**
  * Runs one argv as its own process group, with limits, timeout, abort and output capture; shared
@@ -27,17 +28,8 @@ export interface RunSpec {
   readonly onOutput?: ((stream: "stdout" | "stderr", chunk: string) => void) | undefined;
 }
 
-export interface RunOutcome {
-  readonly exitCode: number | null;
-  readonly signal: string | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly truncated: boolean;
-  readonly fullOutputPath?: string;
-  readonly timedOut: boolean;
-  readonly aborted: boolean;
-  readonly durationMs: number;
-}
+/** What one command did: an `ExecResult` before the sandbox adds what it filtered. */
+export type RunOutcome = Omit<ExecResult, "droppedEnv">;
 
 const shQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 

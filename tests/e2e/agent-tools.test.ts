@@ -1,20 +1,9 @@
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { expect, test } from "vitest";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { startGatewayProc, type GatewayProc } from "../fixtures/gateway.ts";
-import { startLlmServer, type LlmServer } from "../fixtures/llm-server/index.ts";
+import { useGatewayWithLlm } from "../fixtures/gateway.ts";
 
-let llm: LlmServer;
-let gw: GatewayProc;
-
-beforeAll(async () => {
-  llm = await startLlmServer();
-  gw = await startGatewayProc({ llmBaseUrl: llm.url });
-});
-afterAll(async () => {
-  await gw?.dispose();
-  await llm?.close();
-});
+const { llm, gw } = useGatewayWithLlm();
 
 test("through the gateway, the model's write_file call writes into the session's workspace and the story is in the log", async () => {
   llm.script(

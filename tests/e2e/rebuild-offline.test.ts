@@ -1,20 +1,9 @@
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { expect, test } from "vitest";
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { startGatewayProc, type GatewayProc } from "../fixtures/gateway.ts";
-import { startLlmServer, type LlmServer } from "../fixtures/llm-server/index.ts";
+import { useGatewayWithLlm } from "../fixtures/gateway.ts";
 
-let llm: LlmServer;
-let gw: GatewayProc;
-
-beforeAll(async () => {
-  llm = await startLlmServer();
-  gw = await startGatewayProc({ llmBaseUrl: llm.url });
-});
-afterAll(async () => {
-  await gw?.dispose();
-  await llm?.close();
-});
+const { llm, gw } = useGatewayWithLlm();
 
 test("with the gateway stopped, projections rebuild from the log alone, and the gateway serves the rebuilt history", async () => {
   llm.script({ chunks: ["kept"] });

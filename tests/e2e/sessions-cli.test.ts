@@ -1,20 +1,9 @@
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { startGatewayProc, type GatewayProc } from "../fixtures/gateway.ts";
-import { startLlmServer, type LlmServer } from "../fixtures/llm-server/index.ts";
+import { startGatewayProc, useGatewayWithLlm } from "../fixtures/gateway.ts";
 
-let llm: LlmServer;
-let gw: GatewayProc;
-
-beforeAll(async () => {
-  llm = await startLlmServer();
-  gw = await startGatewayProc({ llmBaseUrl: llm.url });
-});
-afterAll(async () => {
-  await gw?.dispose();
-  await llm?.close();
-});
+const { llm, gw } = useGatewayWithLlm();
 
 const jsonLines = (s: string) => s.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
 

@@ -2,6 +2,7 @@ import { createServer } from "node:net";
 import { CairnError } from "../../../schemas/errors.ts";
 import { afterAll, beforeAll, beforeEach } from "vitest";
 import { startLlmServer, type LlmServer } from "../../fixtures/llm-server/index.ts";
+import { forwarder } from "../../fixtures/forwarder.ts";
 import { createAnthropicProvider } from "../../../actors/llm/anthropic.provider.ts";
 import { createOpenAiProvider } from "../../../actors/llm/openai.provider.ts";
 import {
@@ -81,10 +82,5 @@ export function useLlmServer(): LlmServer {
     await s?.close();
   });
   beforeEach(() => s!.reset());
-  return new Proxy({} as LlmServer, {
-    get: (_t, k) => {
-      const v = (s as unknown as Record<string | symbol, unknown>)[k];
-      return typeof v === "function" ? v.bind(s) : v;
-    },
-  });
+  return forwarder(() => s);
 }
