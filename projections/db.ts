@@ -8,7 +8,7 @@ export type Db = Database.Database;
  * The read-model schema. Everything here is derived from the log and may be deleted at any time;
  * a schema change bumps SCHEMA_VERSION, which makes the projector rebuild from sequence 1.
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);
@@ -18,7 +18,8 @@ CREATE TABLE IF NOT EXISTS sessions (
   first_user_text TEXT,
   runs INTEGER NOT NULL DEFAULT 0, input_tokens INTEGER NOT NULL DEFAULT 0,
   output_tokens INTEGER NOT NULL DEFAULT 0, cache_read_tokens INTEGER NOT NULL DEFAULT 0,
-  cache_write_tokens INTEGER NOT NULL DEFAULT 0
+  cache_write_tokens INTEGER NOT NULL DEFAULT 0,
+  parent_key TEXT, fork_point INTEGER, label TEXT, sandbox TEXT, deleted_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS sessions_recent ON sessions(updated_at DESC);
 CREATE INDEX IF NOT EXISTS sessions_active ON sessions(active_run_id) WHERE active_run_id IS NOT NULL;
@@ -47,6 +48,14 @@ CREATE TABLE IF NOT EXISTS approvals (
   always INTEGER NOT NULL DEFAULT 0, deny_reason TEXT
 );
 CREATE INDEX IF NOT EXISTS approvals_recent ON approvals(status, requested_at DESC);
+CREATE TABLE IF NOT EXISTS tool_calls (
+  run_id TEXT NOT NULL, call_id TEXT NOT NULL, session_key TEXT NOT NULL, name TEXT NOT NULL,
+  arguments TEXT NOT NULL, status TEXT NOT NULL, requested_at INTEGER NOT NULL, started_at INTEGER,
+  ended_at INTEGER, duration_ms INTEGER, output TEXT, truncated INTEGER NOT NULL DEFAULT 0,
+  is_error INTEGER NOT NULL DEFAULT 0, full_output TEXT, approval_id TEXT, iteration INTEGER NOT NULL,
+  PRIMARY KEY (run_id, call_id)
+);
+CREATE INDEX IF NOT EXISTS tool_calls_by_session ON tool_calls(session_key, requested_at);
 CREATE INDEX IF NOT EXISTS audit_by_aggregate ON audit(kind, aggregate_id, seq);
 `;
 

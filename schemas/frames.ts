@@ -1,8 +1,8 @@
 import * as Schema from "effect/Schema";
 import { WireError } from "./errors.ts";
-import { MessageId, ModelId, SessionKey } from "./ids.ts";
+import { MessageId, ModelId, RunId, SessionKey } from "./ids.ts";
 import { MAX_MESSAGE_CHARS } from "./commands.ts";
-import { Limit, ProjectionStatus } from "./queries.ts";
+import { Limit, ProjectionStatus, ReadWorkspaceFile, SandboxStatus } from "./queries.ts";
 
 /**
  * The WebSocket protocol (JSON text frames). Client → server: `req`. Server → client: `res` for
@@ -41,6 +41,8 @@ export const StatusPayload = Schema.Struct({
   modelHint: Schema.NullOr(Schema.String),
   nats: Schema.Struct({ version: Schema.String, connected: Schema.Boolean }),
   projections: ProjectionStatus,
+  /** The exec tool's sandbox; null when exec is off. */
+  sandbox: Schema.optionalKey(Schema.NullOr(SandboxStatus)),
 });
 export type StatusPayload = typeof StatusPayload.Type;
 
@@ -81,6 +83,35 @@ export const methodParams = {
   "models.enable": Schema.Struct({
     provider: Schema.String.check(Schema.isMaxLength(32)),
     models: Schema.Array(ModelId),
+  }),
+  /** Stops the session's running run; the model sees it as cancelled in the next turn. */
+  "runs.cancel": Schema.Struct({ sessionKey: SessionKey, runId: Schema.optionalKey(RunId) }),
+  /** The session's tool calls (cards), oldest first. */
+  "chat.tools": Schema.Struct({ sessionKey: SessionKey, limit: Schema.optionalKey(Limit) }),
+  /** A workspace file, e.g. the full output of a truncated exec result. */
+  "workspace.read": ReadWorkspaceFile,
+  "approvals.list": Schema.Struct({
+    status: Schema.optionalKey(Schema.Literals(["pending", "granted", "denied", "expired"])),
+    limit: Schema.optionalKey(Limit),
+  }),
+  /** Answers a pending approval; the first answer wins. `always` also allows the command from now on. */
+  "approvals.decide": Schema.Struct({
+    approvalId: Schema.String.check(Schema.isPattern(/^ap-[0-9a-f]{16}$/)),
+    decision: Schema.Literals(["approve", "deny", "always"]),
+    reason: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(2000))),
+  }),
+  /** Branches a session after `messageIndex` messages (all when omitted). */
+  "sessions.fork": Schema.Struct({
+    sessionKey: SessionKey,
+    messageIndex: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
+    label: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(200))),
+  }),
+  /** Deletes a session (its forks stay). */
+  "sessions.delete": Schema.Struct({ sessionKey: SessionKey }),
+  /** The session's exec sandbox backend; null follows the configuration. */
+  "sessions.setSandbox": Schema.Struct({
+    sessionKey: SessionKey,
+    sandbox: Schema.NullOr(Schema.Literals(["auto", "docker", "bubblewrap", "none"])),
   }),
 } as const;
 export type Method = keyof typeof methodParams;

@@ -26,6 +26,12 @@ export const SessionSummary = Schema.Struct({
   messageCount: Schema.Number,
   activeRunId: Schema.NullOr(RunId),
   usage: Schema.optionalKey(SessionUsage),
+  /** A fork: the session it was branched from, after how many of its messages, and its label. */
+  parentKey: Schema.optionalKey(Schema.NullOr(SessionKey)),
+  forkPoint: Schema.optionalKey(Schema.NullOr(Schema.Number)),
+  label: Schema.optionalKey(Schema.NullOr(Schema.String)),
+  /** The session's own `exec` sandbox backend; null or absent follows `[tools.exec.sandbox]`. */
+  sandbox: Schema.optionalKey(Schema.NullOr(Schema.String)),
 });
 export type SessionSummary = typeof SessionSummary.Type;
 export const ListSessionsResult = Schema.Struct({ sessions: Schema.Array(SessionSummary) });
@@ -34,7 +40,7 @@ export const GetHistory = Schema.Struct({
   sessionKey: SessionKey,
   limit: Schema.optionalKey(Limit),
 });
-export const MessageStatus = Schema.Literals(["complete", "streaming", "failed", "interrupted"]);
+export const MessageStatus = Schema.Literals(["complete", "streaming", "failed", "interrupted", "cancelled"]);
 export const HistoryMessage = Schema.Struct({
   id: MessageId,
   role: Schema.Literals(["user", "assistant"]),
@@ -58,6 +64,56 @@ export const GetHistoryResult = Schema.Struct({
   checkpoint: Schema.Number,
 });
 export type GetHistoryResult = typeof GetHistoryResult.Type;
+
+/** One tool call of a session, as the chat shows it (a card per call). */
+export const ToolCallStatus = Schema.Literals(["requested", "awaiting_approval", "started", "finished", "failed", "interrupted"]);
+export const ToolCallRow = Schema.Struct({
+  runId: RunId,
+  callId: Schema.String,
+  name: Schema.String,
+  /** The arguments JSON text as the model wrote it. */
+  arguments: Schema.String,
+  status: ToolCallStatus,
+  requestedAt: Schema.Number,
+  startedAt: Schema.NullOr(Schema.Number),
+  endedAt: Schema.NullOr(Schema.Number),
+  durationMs: Schema.NullOr(Schema.Number),
+  /** The (capped) result the model got. */
+  output: Schema.NullOr(Schema.String),
+  truncated: Schema.Boolean,
+  isError: Schema.Boolean,
+  /** Workspace-relative path of the complete output, when the tool kept one (exec). */
+  fullOutput: Schema.NullOr(Schema.String),
+  approvalId: Schema.NullOr(Schema.String),
+  iteration: Schema.Number,
+});
+export type ToolCallRow = typeof ToolCallRow.Type;
+export const ListToolCalls = Schema.Struct({ sessionKey: SessionKey, limit: Schema.optionalKey(Limit) });
+export const ListToolCallsResult = Schema.Struct({ calls: Schema.Array(ToolCallRow), checkpoint: Schema.Number });
+export type ListToolCallsResult = typeof ListToolCallsResult.Type;
+
+/** The new session a fork created. */
+export const ForkSessionResult = Schema.Struct({ sessionKey: SessionKey, parentKey: SessionKey, forkPoint: Schema.Number });
+export type ForkSessionResult = typeof ForkSessionResult.Type;
+
+/** A file of a session's workspace (the full output of a truncated tool result). */
+export const ReadWorkspaceFile = Schema.Struct({ sessionKey: SessionKey, path: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(1024)) });
+export const ReadWorkspaceFileResult = Schema.Struct({ path: Schema.String, text: Schema.String, bytes: Schema.Number, truncated: Schema.Boolean });
+export type ReadWorkspaceFileResult = typeof ReadWorkspaceFileResult.Type;
+
+/** The `exec` sandbox as the banner and the UI show it. */
+export const SandboxStatus = Schema.Struct({
+  backend: Schema.String,
+  /** Configured (`auto` resolves to the strongest available backend). */
+  configured: Schema.String,
+  available: Schema.Array(Schema.String),
+  summary: Schema.String,
+  /** Present when commands run unconfined: shown loudly. */
+  warning: Schema.NullOr(Schema.String),
+  /** `[tools.exec] approval_mode`. */
+  approvalMode: Schema.String,
+});
+export type SandboxStatus = typeof SandboxStatus.Type;
 
 export const ProjectionStatus = Schema.Struct({
   checkpoint: Schema.Number,

@@ -10,7 +10,7 @@ export interface TranscriptMessage {
   readonly role: "user" | "assistant";
   readonly text: string;
   readonly runId: string | null;
-  readonly status: "complete" | "failed" | "interrupted";
+  readonly status: "complete" | "failed" | "interrupted" | "cancelled";
   readonly at: number;
   readonly error: WireError | null;
 }

@@ -7,6 +7,9 @@ import {
   ListModelsResult,
   ListProvidersResult,
   ListSessionsResult,
+  ListToolCallsResult,
+  ForkSessionResult,
+  ReadWorkspaceFileResult,
   ProviderStatus,
   SendMessageResult,
   StatusPayload,
@@ -138,6 +141,45 @@ export const callMethod = async (
       const { provider, models } = params as Params<"models.enable">;
       await ask(deps, Schema.Unknown, subjects.admin("models", "enable"), { provider, models });
       return { payload: { provider, models } };
+    }
+    case "runs.cancel": {
+      const { sessionKey, ...rest } = params as Params<"runs.cancel">;
+      return { payload: await ask(deps, Schema.Unknown, subjects.command("session", sessionKey, "cancel"), rest) };
+    }
+    case "chat.tools": {
+      const p = params as Params<"chat.tools">;
+      return { payload: await ask(deps, ListToolCallsResult, subjects.query("tools", "list"), p) };
+    }
+    case "workspace.read": {
+      const p = params as Params<"workspace.read">;
+      return { payload: await ask(deps, ReadWorkspaceFileResult, subjects.query("workspace", "read"), p) };
+    }
+    case "approvals.list": {
+      const p = params as Params<"approvals.list">;
+      return { payload: await ask(deps, Schema.Unknown, subjects.query("approvals", "list"), p) };
+    }
+    case "approvals.decide": {
+      // The connection is local or authenticated; who answered is recorded as the web UI.
+      const { approvalId, decision, reason } = params as Params<"approvals.decide">;
+      const verb = decision === "deny" ? "deny" : "approve";
+      const body = decision === "deny" ? { by: "web", ...(reason ? { reason } : {}) } : { by: "web", always: decision === "always" };
+      return { payload: await ask(deps, Schema.Unknown, subjects.command("approval", approvalId, verb), body) };
+    }
+    case "sessions.fork": {
+      // The fork gets a fresh key here, like `sessions.create`; the parent's command copies the messages.
+      const { sessionKey, ...rest } = params as Params<"sessions.fork">;
+      const subject = subjects.command("session", sessionKey, "fork");
+      return { payload: await ask(deps, ForkSessionResult, subject, { ...rest, forkKey: deps.newSessionKey() }) };
+    }
+    case "sessions.delete": {
+      const { sessionKey } = params as Params<"sessions.delete">;
+      await ask(deps, Schema.Unknown, subjects.command("session", sessionKey, "delete"), {});
+      return { payload: { sessionKey, deleted: true } };
+    }
+    case "sessions.setSandbox": {
+      const { sessionKey, sandbox } = params as Params<"sessions.setSandbox">;
+      await ask(deps, Schema.Unknown, subjects.command("session", sessionKey, "set_sandbox"), { sandbox });
+      return { payload: { sessionKey, sandbox } };
     }
     default: {
       // A method added to the schema without a mapping here fails to compile.

@@ -18,7 +18,7 @@ export const UserMessageAdded = Schema.Struct({
   runId: RunId,
 });
 
-export const RunStatus = Schema.Literals(["completed", "failed", "interrupted"]);
+export const RunStatus = Schema.Literals(["completed", "failed", "interrupted", "cancelled"]);
 export type RunStatus = typeof RunStatus.Type;
 
 export const RunEnded = Schema.Struct({
