@@ -3,8 +3,9 @@ import { ChatStore } from "./chat.svelte.ts";
 import { SessionsStore, titleFrom } from "./sessions.svelte.ts";
 import { ModelsStore } from "./models.svelte.ts";
 import { ProvidersStore } from "./providers.svelte.ts";
+import { ApprovalsStore, type DecideOutcome } from "./approvals.svelte.ts";
 import { openSessionInUrl, sessionKeyFromHash, viewFromHash, type View } from "./route.ts";
-import type { StatusPayload, WireError } from "./protocol.ts";
+import type { ApprovalDecision, SandboxBackend, StatusPayload, WireError } from "./protocol.ts";
 
 /** `/model`, `/model <id>`, `/model default`: the argument, or null when `text` is a message. */
 export const modelCommand = (text: string): string | null => {
@@ -27,6 +28,7 @@ export class AppState {
   readonly chat: ChatStore;
   readonly models: ModelsStore;
   readonly providers: ProvidersStore;
+  readonly approvals: ApprovalsStore;
 
   constructor(client: GatewayClient) {
     this.client = client;
@@ -34,6 +36,7 @@ export class AppState {
     this.chat = new ChatStore(client);
     this.models = new ModelsStore(client);
     this.providers = new ProvidersStore(client);
+    this.approvals = new ApprovalsStore(client);
     client.onState((s) => {
       this.connection = s;
       this.connectionError = client.lastError;
@@ -45,6 +48,7 @@ export class AppState {
       void this.sessions.resubscribe();
       void this.chat.resume();
       void this.models.load();
+      void this.approvals.refresh();
       if (this.view === "providers") void this.providers.load();
     });
   }
@@ -179,6 +183,69 @@ export class AppState {
     }
     if (!ok && this.chat.error?.code.startsWith("model_")) void this.refreshStatus();
     return ok;
+  }
+
+  /**
+   * Branches the open session after `messageIndex` messages (all when omitted) and opens the
+   * fork. False when refused (the error is shown in the chat).
+   */
+  async fork(messageIndex?: number, label?: string): Promise<boolean> {
+    const key = this.chat.key;
+    if (key === null) return false;
+    this.chat.error = null;
+    try {
+      const res = await this.client.request("sessions.fork", {
+        sessionKey: key,
+        ...(messageIndex !== undefined ? { messageIndex } : {}),
+        ...(label ? { label } : {}),
+      });
+      void this.sessions.refresh();
+      openSessionInUrl(res.sessionKey);
+      this.chat.open(res.sessionKey);
+      return true;
+    } catch (e) {
+      this.chat.error = asWireError(e);
+      return false;
+    }
+  }
+
+  /** Deletes a session; the open one closes. Resolves to the error, or null. */
+  async deleteSession(key: string): Promise<WireError | null> {
+    try {
+      await this.client.request("sessions.delete", { sessionKey: key });
+    } catch (e) {
+      return asWireError(e);
+    }
+    this.sessions.remove(key);
+    if (this.chat.key === key) {
+      openSessionInUrl(null);
+      this.chat.open(null);
+    }
+    return null;
+  }
+
+  /** The open session's sandbox backend (null: the configured one). */
+  async setSandbox(sandbox: SandboxBackend | null): Promise<boolean> {
+    const key = this.chat.key;
+    if (key === null) return false;
+    this.chat.error = null;
+    try {
+      await this.client.request("sessions.setSandbox", { sessionKey: key, sandbox });
+      this.sessions.patch(key, { sandbox });
+      if (this.chat.session?.key === key) this.chat.session = { ...this.chat.session, sandbox };
+      return true;
+    } catch (e) {
+      this.chat.error = asWireError(e);
+      return false;
+    }
+  }
+
+  /** Answers an approval and shows the answer in the open chat at once. */
+  async decide(approvalId: string, decision: ApprovalDecision, reason?: string): Promise<DecideOutcome> {
+    const out = await this.approvals.decide(approvalId, decision, reason);
+    if (out.ok) this.chat.tools.applyDecision(out.view);
+    void this.chat.tools.refresh();
+    return out;
   }
 
   async refreshStatus(): Promise<void> {

@@ -1,5 +1,6 @@
 import { asWireError, RequestError, type GatewayClient } from "./client.ts";
 import { switchReason } from "./errors.ts";
+import { ToolsStore } from "./tools.svelte.ts";
 import { newMessageId } from "./ids.ts";
 import {
   finishedRuns,
@@ -47,6 +48,11 @@ export class ChatStore {
       this.outgoing.some((o) => o.state !== "sent"),
   );
 
+  /** The open chat's tool cards and approvals. */
+  readonly tools: ToolsStore;
+  /** True between a stop request and the run's end. */
+  stopping = $state(false);
+
   readonly #client: GatewayClient;
   /** Bumped on every open: answers for a chat no longer open are dropped. */
   #token = 0;
@@ -60,6 +66,7 @@ export class ChatStore {
 
   constructor(client: GatewayClient) {
     this.#client = client;
+    this.tools = new ToolsStore(client);
     client.onEvent("chat", (payload, seq) => this.#onEvent(payload as ChatEvent, seq));
   }
 
@@ -79,6 +86,8 @@ export class ChatStore {
     this.error = null;
     this.info = null;
     this.notices = {};
+    this.stopping = false;
+    this.tools.open(key);
     this.#subscribed = false;
     this.#lastSeq = null;
     this.#loading = null;
@@ -101,6 +110,7 @@ export class ChatStore {
       const { seq } = await this.#client.request("chat.subscribe", params);
       if (token !== this.#token) return;
       this.#lastSeq ??= seq;
+      void this.tools.refresh();
       await this.refreshHistory();
       for (const o of this.outgoing) if (o.state === "retrying") void this.#deliver(key, o);
     } catch (e) {
@@ -139,6 +149,28 @@ export class ChatStore {
       return true;
     } catch (e) {
       if (key === this.key) this.error = asWireError(e);
+      return false;
+    }
+  }
+
+  /**
+   * Stops the open session's run (the button and Esc). The run ends as `cancelled` through the
+   * live stream; the answer here only says the gateway took the request.
+   */
+  async stop(): Promise<boolean> {
+    const key = this.key;
+    if (key === null || this.stopping) return false;
+    const runId = this.activeRun?.runId ?? this.runs.find((r) => r.status === "streaming")?.runId;
+    this.error = null;
+    this.stopping = true;
+    try {
+      await this.#client.request("runs.cancel", { sessionKey: key, ...(runId ? { runId } : {}) });
+      return true;
+    } catch (e) {
+      if (key === this.key) {
+        this.stopping = false;
+        this.error = asWireError(e);
+      }
       return false;
     }
   }
@@ -186,6 +218,7 @@ export class ChatStore {
         });
         if (token !== this.#token) return;
         this.#applyHistory(h);
+        void this.tools.refresh();
         // A run in progress replays from its start, so its partial text shows.
         const params = h.activeRun
           ? { sessionKey: key, fromTime: h.activeRun.startedAt }
@@ -242,6 +275,7 @@ export class ChatStore {
     this.session = h.session;
     this.history = h.messages;
     this.activeRun = h.activeRun;
+    if (!h.activeRun && !this.runs.some((r) => r.status === "streaming")) this.stopping = false;
     const ids = new Set(h.messages.map((m) => m.id));
     const done = finishedRuns(h.messages);
     this.outgoing = this.outgoing.filter((o) => !ids.has(o.id));
@@ -276,11 +310,20 @@ export class ChatStore {
           r.error = ev.error ?? null;
         }
         if (this.activeRun?.runId === ev.runId) this.activeRun = null;
+        if (!this.activeRun) this.stopping = false;
         break;
       }
       case "session.updated":
         void this.refreshHistory();
+        void this.tools.refresh();
         break;
+      case "run.tool":
+      case "run.approval": {
+        const r = this.#ensureRun(ev.runId);
+        const streamingHistory = this.history.find((m) => m.runId === ev.runId && m.role === "assistant");
+        this.tools.onLive(ev, Math.max(r?.text.length ?? 0, streamingHistory?.text.length ?? 0));
+        break;
+      }
       case "run.model_switched": {
         this.#ensureRun(ev.runId);
         const text = fallbackNotice(ev.from, ev.to, ev.error);

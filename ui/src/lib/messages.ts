@@ -31,6 +31,10 @@ export type ChatMessage = {
   at: number;
   /** Fallback notices of the run that wrote this reply ("… switched to …"). */
   notices?: readonly string[];
+  /** The run that wrote this reply (its tool cards belong here). */
+  runId?: string | null;
+  /** Position in the history the gateway holds, for "fork from here"; absent until recorded. */
+  historyIndex?: number;
 };
 
 export const runStatusToMessage = (s: RunStatus): MessageStatus =>
@@ -61,16 +65,17 @@ export function mergeMessages(
   const used = new Set<string>();
   const out: ChatMessage[] = [];
 
-  for (const m of history) {
+  for (const [historyIndex, m] of history.entries()) {
+    const runId = m.role === "assistant" ? m.runId : null;
     const r = m.status === "streaming" && m.runId ? live.get(m.runId) : undefined;
     // A user message may name the run it started too: notices belong to the reply.
     const n = m.role === "assistant" && m.runId ? notices[m.runId] : undefined;
     if (r) {
       used.add(r.runId);
       const text = r.text.length >= m.text.length ? r.text : m.text;
-      out.push({ id: m.id, role: m.role, text, status: r.status, error: r.error ?? m.error, at: m.at, notices: n });
+      out.push({ id: m.id, role: m.role, text, status: r.status, error: r.error ?? m.error, at: m.at, notices: n, runId, historyIndex });
     } else {
-      out.push({ id: m.id, role: m.role, text: m.text, status: m.status, error: m.error, at: m.at, notices: n });
+      out.push({ id: m.id, role: m.role, text: m.text, status: m.status, error: m.error, at: m.at, notices: n, runId, historyIndex });
     }
   }
   const known = new Set(history.map((m) => m.id));
@@ -89,6 +94,7 @@ export function mergeMessages(
       error: r.error,
       at: r.at,
       notices: notices[r.runId],
+      runId: r.runId,
     });
   }
   return out;

@@ -23,6 +23,22 @@ export type StatusPayload = {
   modelHint: string | null;
   nats: { version: string; connected: boolean };
   projections: { checkpoint: number; logLastSeq: number; lag: number };
+  /** The exec tool's sandbox; null (or absent, older gateways) when exec is off. */
+  sandbox?: SandboxStatus | null;
+};
+
+export type SandboxBackend = "auto" | "docker" | "bubblewrap" | "none";
+
+/** The `exec` sandbox as the banner shows it. */
+export type SandboxStatus = {
+  backend: string;
+  /** Configured (`auto` resolves to the strongest available backend). */
+  configured: string;
+  available: string[];
+  summary: string;
+  /** Present when commands run unconfined: shown loudly. */
+  warning: string | null;
+  approvalMode: string;
 };
 
 export type ConnectPayload = {
@@ -50,6 +66,12 @@ export type SessionSummary = {
   activeRunId: string | null;
   /** Not sent by every gateway version. */
   usage?: SessionUsage;
+  /** A fork: the session it was branched from, after how many of its messages, and its label. */
+  parentKey?: string | null;
+  forkPoint?: number | null;
+  label?: string | null;
+  /** The session's own exec sandbox backend; null or absent follows the configuration. */
+  sandbox?: string | null;
 };
 
 /** One model the gateway can use, as the picker lists it. */
@@ -92,7 +114,7 @@ export type ProviderStatus = {
   loaded?: Array<{ model: string; state: "unloaded" | "loading" | "ready" | "failed"; progress: number; error: WireError | null }>;
 };
 
-export type MessageStatus = "complete" | "streaming" | "failed" | "interrupted";
+export type MessageStatus = "complete" | "streaming" | "failed" | "interrupted" | "cancelled";
 
 export type HistoryMessage = {
   id: string;
@@ -113,14 +135,96 @@ export type HistoryPayload = {
   checkpoint: number;
 };
 
-export type RunStatus = "completed" | "failed" | "interrupted";
+export type RunStatus = "completed" | "failed" | "interrupted" | "cancelled";
 
 export type LiveSessionMessage =
   | { type: "run.started"; runId: string; messageId: string }
   | { type: "run.delta"; runId: string; index: number; text: string }
   | { type: "run.ended"; runId: string; status: RunStatus; error?: WireError }
   | { type: "session.updated"; sessionKey: string; checkpoint: number }
-  | { type: "run.model_switched"; runId: string; from: string; to: string; error: WireError };
+  | { type: "run.model_switched"; runId: string; from: string; to: string; error: WireError }
+  | LiveToolCall
+  | LiveApproval;
+
+export type LiveToolStatus = "requested" | "started" | "finished" | "failed" | "interrupted";
+/** A tool call's progress (one card per call). */
+export type LiveToolCall = {
+  type: "run.tool";
+  runId: string;
+  callId: string;
+  name: string;
+  status: LiveToolStatus;
+  /** With "requested": the arguments JSON text as the model wrote it. */
+  arguments?: string;
+  /** With "finished" / "failed": the (capped) result, and how long the call took. */
+  output?: string;
+  truncated?: boolean;
+  durationMs?: number;
+};
+
+export type ApprovalStatus = "pending" | "granted" | "denied" | "expired";
+/** A dangerous call waits for (or got) a person's answer. */
+export type LiveApproval = {
+  type: "run.approval";
+  runId: string;
+  callId: string;
+  approvalId: string;
+  status: ApprovalStatus;
+  command: string;
+  expiresAt?: number;
+  reason?: string;
+};
+
+export type ToolCallStatus = "requested" | "awaiting_approval" | "started" | "finished" | "failed" | "interrupted";
+/** One tool call of a session, as `chat.tools` lists it. */
+export type ToolCallRow = {
+  runId: string;
+  callId: string;
+  name: string;
+  arguments: string;
+  status: ToolCallStatus;
+  requestedAt: number;
+  startedAt: number | null;
+  endedAt: number | null;
+  durationMs: number | null;
+  output: string | null;
+  truncated: boolean;
+  isError: boolean;
+  /** Workspace-relative path of the complete output (exec), or null. */
+  fullOutput: string | null;
+  approvalId: string | null;
+  iteration: number;
+  /** Where in the reply's text the call was made (not sent by every gateway version). */
+  textOffset?: number | null;
+};
+
+/** One row of `approvals.list`. */
+export type ApprovalSummary = {
+  id: string;
+  sessionKey: string;
+  runId: string;
+  callId: string;
+  tool: string;
+  command: string;
+  reason: string;
+  status: ApprovalStatus;
+  requestedAt: number;
+  expiresAt: number;
+  decidedAt: number | null;
+  decidedBy: string | null;
+  always: boolean;
+  denyReason: string | null;
+};
+
+/** What `approvals.decide` answers: the approval as it now is (the first answer wins). */
+export type ApprovalView = {
+  id: string;
+  status: ApprovalStatus | "new";
+  decidedBy?: string | null;
+  reason?: string;
+};
+
+export type ApprovalDecision = "approve" | "deny" | "always";
 
 /** Payload of a `chat` event. */
 export type ChatEvent = LiveSessionMessage & { sessionKey: string };
@@ -160,6 +264,32 @@ export type Methods = {
   "models.enable": {
     params: { provider: string; models: string[] };
     result: { provider: string; models: string[] };
+  };
+  "runs.cancel": { params: { sessionKey: string; runId?: string }; result: unknown };
+  "chat.tools": {
+    params: { sessionKey: string; limit?: number };
+    result: { calls: ToolCallRow[]; checkpoint: number };
+  };
+  "workspace.read": {
+    params: { sessionKey: string; path: string };
+    result: { path: string; text: string; bytes: number; truncated: boolean };
+  };
+  "approvals.list": {
+    params: { status?: ApprovalStatus; limit?: number };
+    result: { approvals: ApprovalSummary[] };
+  };
+  "approvals.decide": {
+    params: { approvalId: string; decision: ApprovalDecision; reason?: string };
+    result: ApprovalView;
+  };
+  "sessions.fork": {
+    params: { sessionKey: string; messageIndex?: number; label?: string };
+    result: { sessionKey: string; parentKey: string; forkPoint: number };
+  };
+  "sessions.delete": { params: { sessionKey: string }; result: { sessionKey: string; deleted: boolean } };
+  "sessions.setSandbox": {
+    params: { sessionKey: string; sandbox: SandboxBackend | null };
+    result: { sessionKey: string; sandbox: SandboxBackend | null };
   };
 };
 export type Method = keyof Methods;

@@ -66,6 +66,12 @@ export class SessionsStore {
     return key;
   }
 
+  /** Drops a session the gateway confirmed deleted, before the list is fetched again. */
+  remove(key: string): void {
+    this.list = this.list.filter((s) => s.key !== key);
+    void this.refresh();
+  }
+
   /** Shows a change the gateway confirmed before the list is fetched again. */
   patch(key: string, change: Partial<SessionSummary>): void {
     const i = this.list.findIndex((s) => s.key === key);
@@ -77,4 +83,37 @@ export class SessionsStore {
 export function titleFrom(text: string): string {
   const line = text.trim().split("\n")[0].trim();
   return line.length > 60 ? `${line.slice(0, 57).trimEnd()}…` : line;
+}
+
+/** A session in the sidebar's tree: forks nest under their parent. */
+export type SessionNode = { session: SessionSummary; depth: number; orphan: boolean };
+
+/**
+ * The list as a tree in display order: roots most recent first, each followed by its forks (most
+ * recent first, recursively). A fork whose parent is gone shows at the top level, still marked.
+ */
+export function sessionTree(list: readonly SessionSummary[]): SessionNode[] {
+  const keys = new Set(list.map((s) => s.key));
+  const children = new Map<string, SessionSummary[]>();
+  const roots: SessionSummary[] = [];
+  for (const s of list) {
+    const parent = s.parentKey ?? null;
+    if (parent !== null && parent !== s.key && keys.has(parent)) {
+      const c = children.get(parent) ?? [];
+      c.push(s);
+      children.set(parent, c);
+    } else roots.push(s);
+  }
+  const out: SessionNode[] = [];
+  const seen = new Set<string>();
+  const walk = (s: SessionSummary, depth: number) => {
+    if (seen.has(s.key)) return; // a cycle in bad data must not hang the page
+    seen.add(s.key);
+    out.push({ session: s, depth, orphan: depth === 0 && !!s.parentKey });
+    for (const c of children.get(s.key) ?? []) walk(c, depth + 1);
+  };
+  for (const r of roots) walk(r, 0);
+  // Whatever a cycle kept out still shows.
+  for (const s of list) if (!seen.has(s.key)) walk(s, 0);
+  return out;
 }

@@ -1,0 +1,122 @@
+import { RequestError, type GatewayClient } from "./client.ts";
+import type { ApprovalView, LiveApproval, LiveToolCall } from "./protocol.ts";
+import {
+  approvalFromLive,
+  approvalFromSummary,
+  cardAwaiting,
+  cardFromLive,
+  cardFromRow,
+  type ApprovalCard,
+  type ToolCard,
+} from "./tools.ts";
+
+const TOOLS_LIMIT = 1000;
+const APPROVALS_LIMIT = 200;
+
+/**
+ * The open chat's tool cards and approvals. Loaded with the history (so cards survive a reload)
+ * from `chat.tools` and `approvals.list`, and moved along by live messages in between.
+ */
+export class ToolsStore {
+  /** By call id. */
+  cards = $state<Record<string, ToolCard>>({});
+  /** By approval id. */
+  approvals = $state<Record<string, ApprovalCard>>({});
+
+  readonly #client: GatewayClient;
+  #key: string | null = null;
+  #token = 0;
+  #order = 0;
+  #inFlight: Promise<void> | null = null;
+  #again = false;
+
+  constructor(client: GatewayClient) {
+    this.#client = client;
+  }
+
+  open(key: string | null): void {
+    this.#key = key;
+    this.#token++;
+    this.cards = {};
+    this.approvals = {};
+    this.#order = 0;
+  }
+
+  /** The cards of one run, in the order the model asked for them. */
+  forRun(runId: string | null): ToolCard[] {
+    if (runId === null) return [];
+    return Object.values(this.cards)
+      .filter((c) => c.runId === runId)
+      .sort((a, b) => (a.iteration ?? 0) - (b.iteration ?? 0) || a.order - b.order);
+  }
+
+  approvalFor(card: ToolCard): ApprovalCard | undefined {
+    if (card.approvalId && this.approvals[card.approvalId]) return this.approvals[card.approvalId];
+    return Object.values(this.approvals).find((a) => a.runId === card.runId && a.callId === card.callId);
+  }
+
+  /** A live message of the open session; `textLength` is its reply's text so far (the card's place). */
+  onLive(m: LiveToolCall | LiveApproval, textLength: number): void {
+    if (m.type === "run.tool") {
+      this.cards[m.callId] = cardFromLive(m, this.cards[m.callId], this.#order++, textLength, Date.now());
+      return;
+    }
+    this.approvals[m.approvalId] = approvalFromLive(m, this.approvals[m.approvalId]);
+    const card = this.cards[m.callId];
+    if (card) this.cards[m.callId] = cardAwaiting(card, m);
+    // Who answered and why only the list knows.
+    if (m.status !== "pending") void this.refresh();
+  }
+
+  /** Shows an answer this page gave before the live message comes. */
+  applyDecision(view: ApprovalView): void {
+    const a = this.approvals[view.id];
+    if (!a || view.status === "new" || a.status !== "pending") return;
+    this.approvals[view.id] = {
+      ...a,
+      status: view.status,
+      decidedBy: view.decidedBy ?? a.decidedBy,
+      denyReason: view.status === "denied" ? (view.reason ?? a.denyReason) : a.denyReason,
+    };
+  }
+
+  /** Re-fetches cards and approvals; bursts collapse into one extra fetch. */
+  refresh(): Promise<void> {
+    if (this.#inFlight) {
+      this.#again = true;
+      return this.#inFlight;
+    }
+    this.#inFlight = (async () => {
+      do {
+        this.#again = false;
+        await this.#fetch();
+      } while (this.#again);
+    })().finally(() => (this.#inFlight = null));
+    return this.#inFlight;
+  }
+
+  async #fetch(): Promise<void> {
+    const key = this.#key;
+    const token = this.#token;
+    if (key === null) return;
+    const [tools, approvals] = await Promise.allSettled([
+      this.#client.request("chat.tools", { sessionKey: key, limit: TOOLS_LIMIT }),
+      this.#client.request("approvals.list", { limit: APPROVALS_LIMIT }),
+    ]);
+    if (token !== this.#token) return;
+    if (tools.status === "fulfilled") {
+      for (const row of tools.value.calls) {
+        this.cards[row.callId] = cardFromRow(row, this.cards[row.callId], this.#order++);
+      }
+    } else if (!(tools.reason instanceof RequestError && tools.reason.connectionLost)) {
+      // Cards are extras around the chat: a gateway without them still chats.
+      console.warn("cairn: could not load tool calls", tools.reason);
+    }
+    if (approvals.status === "fulfilled") {
+      for (const s of approvals.value.approvals ?? []) {
+        if (s.sessionKey !== key) continue;
+        this.approvals[s.id] = approvalFromSummary(s, this.approvals[s.id]);
+      }
+    }
+  }
+}
