@@ -14,6 +14,7 @@ import { ApprovalWaiters, approvalSpec, approvalView, type ApprovalView } from "
 import { createSessionSpec } from "./session/session.commands.ts";
 import { sessionEffects } from "./session/session.effects.ts";
 import { SETTINGS_ID, settingsSpec } from "./settings/settings.commands.ts";
+import { sessionStateStore, stateSpec, type SessionStateStore } from "./state/index.ts";
 
 export interface ActorSystemOptions {
   readonly nc: NatsConnection;
@@ -48,6 +49,8 @@ export interface ActorSystem {
   enableModels(provider: string, models: readonly string[]): Promise<{ provider: string; models: string[] }>;
   /** One approval's state (from the log). */
   approval(id: string): Promise<ApprovalView>;
+  /** Per-session key-value state (the `state` aggregates), for the `session_state` tool. */
+  readonly sessionState: SessionStateStore;
   /** Repairs runs a crash left open; pass the sessions the projections list as active. */
   recover(sessionKeys: readonly string[]): Promise<number>;
   /** Stops taking commands, interrupts model calls in flight (recording them) and waits for effects. */
@@ -80,7 +83,8 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
   const runs = new AggregateHost(runSpec, deps);
   const settings = new AggregateHost(settingsSpec, deps);
   const approvals = new AggregateHost(approvalSpec, deps);
-  const hosts = { session: sessions, run: runs, settings, approval: approvals } as const;
+  const states = new AggregateHost(stateSpec, deps);
+  const hosts = { session: sessions, run: runs, settings, approval: approvals, state: states } as const;
   const waiters = new ApprovalWaiters();
   approvals.setEffects({ decided: (p: { id: string }) => waiters.notify(p.id) } as never);
 
@@ -111,7 +115,7 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
   );
 
   let stopping = false;
-  const subs = (["session", "run", "settings", "approval"] as const).map((kind) =>
+  const subs = (["session", "run", "settings", "approval", "state"] as const).map((kind) =>
     serve(o.nc, subjects.commandsOfKind(kind), async (params, msg) => {
       if (stopping) throw new CairnError("unavailable", "the gateway is shutting down");
       const where = parseCommandSubject(msg.subject);
@@ -126,6 +130,7 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     enableModels: async (provider, models) =>
       (await local("settings", SETTINGS_ID, "enable_models", { provider, models })) as { provider: string; models: string[] },
     approval: async (id) => approvalView((await approvals.read(id)).snapshot.context),
+    sessionState: sessionStateStore(dispatch, async (key) => (await states.read(key)).snapshot.context),
     recover: (keys) =>
       recoverSessions({
         sessionKeys: keys,
@@ -144,6 +149,7 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
         await runs.drain();
         await sessions.drain();
         await approvals.drain();
+        await states.drain();
       }
     },
   };

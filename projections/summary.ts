@@ -49,6 +49,10 @@ export const summarizeEvent = (e: AnyStoredEvent): string => {
       return `denied by ${e.data.by}${e.data.reason ? `: ${clip(e.data.reason)}` : ""}`;
     case "approval.expired":
       return "expired without an answer";
+    case "state.value_set":
+      return `state ${e.data.namespace}/${e.data.key} set (${e.data.value.length} chars): ${clip(e.data.value, 40)}`;
+    case "state.value_deleted":
+      return `state ${e.data.namespace}/${e.data.key} deleted`;
     case "run.tool_interrupted":
       return `tool call ${e.data.callId} interrupted, not re-run: ${clip(e.data.reason)}`;
   }
