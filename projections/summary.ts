@@ -23,6 +23,12 @@ export const summarizeEvent = (e: AnyStoredEvent): string => {
       return `renamed "${clip(e.data.title, 40)}"`;
     case "session.model_set":
       return `model set to ${e.data.model ?? "the default"}`;
+    case "session.forked":
+      return `forked from ${e.data.parentKey} at message ${e.data.forkPoint} (${e.data.messages.length} copied)${e.data.label ? ` label "${clip(e.data.label, 40)}"` : ""}`;
+    case "session.deleted":
+      return "deleted";
+    case "session.sandbox_set":
+      return `sandbox set to ${e.data.sandbox ?? "the configured default"}`;
     case "settings.models_enabled":
       return `${e.data.provider}: ${e.data.models.length} model(s) enabled`;
     case "run.model_switched":
@@ -33,6 +39,8 @@ export const summarizeEvent = (e: AnyStoredEvent): string => {
       return `completed ${e.data.text.length} chars${e.data.usage ? ` tokens ${usage(e.data.usage)}` : ""} finish=${e.data.finishReason}`;
     case "run.failed":
       return `failed [${e.data.error.code}] ${clip(e.data.error.message)}`;
+    case "run.cancelled":
+      return `cancelled by ${e.data.by} (${e.data.partialText.length} chars kept)`;
     case "run.interrupted":
       return `interrupted: ${clip(e.data.reason)} (${e.data.partialText.length} chars kept)`;
     case "run.tool_call_requested":

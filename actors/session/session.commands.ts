@@ -6,11 +6,13 @@ import {
   RunId,
   RunStatus,
   SendMessage,
+  SessionSandbox,
   SetSessionModel,
   WireError,
   type NewEvent,
 } from "../../schemas/index.ts";
 import { commandDecoder, type AggregateSpec, type Decision, type DecideEnv } from "../runtime/aggregate.ts";
+import { CreateForkCommand } from "./session.fork.ts";
 import { SESSION_MACHINE_VERSION, sessionMachine } from "./session.machine.ts";
 
 /** Recorded by the run host when a run reaches its end (internal; not exposed on the edge). */
@@ -21,13 +23,31 @@ export const EndRunCommand = Schema.Struct({
   error: Schema.optionalKey(WireError),
 });
 
+/** `cmd.session.<key>.set_sandbox`: the session's own `exec` backend; null follows the configuration. */
+export const SetSessionSandbox = Schema.Struct({ sandbox: SessionSandbox });
+/** `cmd.session.<key>.delete`. */
+export const DeleteSession = Schema.Struct({});
+
 export type SessionCommand =
   | { verb: "create"; params: typeof CreateSession.Type }
   | { verb: "send"; params: typeof SendMessage.Type }
   | { verb: "set_model"; params: typeof SetSessionModel.Type }
-  | { verb: "end_run"; params: typeof EndRunCommand.Type };
+  | { verb: "end_run"; params: typeof EndRunCommand.Type }
+  | { verb: "set_sandbox"; params: typeof SetSessionSandbox.Type }
+  | { verb: "delete"; params: typeof DeleteSession.Type }
+  | { verb: "create_fork"; params: CreateForkCommand };
 
-const schemas = { create: CreateSession, send: SendMessage, set_model: SetSessionModel, end_run: EndRunCommand } as const;
+// `fork` is not here: it reads the parent and creates another aggregate, so the system routes it
+// (session.fork.route.ts) and the fork's own aggregate decides `create_fork`.
+const schemas = {
+  create: CreateSession,
+  send: SendMessage,
+  set_model: SetSessionModel,
+  end_run: EndRunCommand,
+  set_sandbox: SetSessionSandbox,
+  delete: DeleteSession,
+  create_fork: CreateForkCommand,
+} as const;
 
 type Snapshot = SnapshotFrom<typeof sessionMachine>;
 
@@ -52,6 +72,11 @@ export const createSessionSpec = (checkModel: ModelCheck): AggregateSpec<typeof 
 const decide = (s: Snapshot, c: SessionCommand, env: DecideEnv, checkModel: ModelCheck): Decision => {
   const ctx = s.context;
   const isNew = s.value === "new";
+  if (s.value === "deleted") {
+    // Deleting again is answered like the first time, so a retry after a lost reply succeeds.
+    if (c.verb === "delete") return { events: [], reply: { sessionKey: ctx.key, deleted: true, alreadyDeleted: true } };
+    throw new CairnError("session_not_found", `session '${ctx.key}' was deleted`);
+  }
   switch (c.verb) {
     case "create": {
       if (!isNew) return { events: [], reply: { key: ctx.key, created: false } };
@@ -93,6 +118,35 @@ const decide = (s: Snapshot, c: SessionCommand, env: DecideEnv, checkModel: Mode
         eventIds: events.map((e) => (e.type === "session.user_message" ? `${ctx.key}-${messageId}` : env.newId())),
         reply: { messageId, runId, duplicate: false },
       };
+    }
+    case "set_sandbox": {
+      if (isNew) throw new CairnError("session_not_found", `no session '${ctx.key}'; create it first`);
+      const sandbox = c.params.sandbox;
+      if (sandbox === ctx.sandbox) return { events: [], reply: { sandbox, changed: false } };
+      return { events: [{ type: "session.sandbox_set", data: { sandbox } }], reply: { sandbox, changed: true } };
+    }
+    case "delete": {
+      if (isNew) throw new CairnError("session_not_found", `no session '${ctx.key}'`);
+      // A run writes to its session until it ends; deleting under it would orphan the reply.
+      if (s.value === "running") {
+        throw new CairnError(
+          "session_busy",
+          `session '${ctx.key}' has a reply in progress (run ${ctx.activeRun?.runId}); stop the run or wait for it to finish, then delete`,
+          { runId: ctx.activeRun?.runId },
+        );
+      }
+      return { events: [{ type: "session.deleted", data: {} }], reply: { sessionKey: ctx.key, deleted: true, alreadyDeleted: false } };
+    }
+    case "create_fork": {
+      const p = c.params;
+      const result = { sessionKey: ctx.key, parentKey: p.parentKey, forkPoint: p.forkPoint };
+      if (!isNew) {
+        // The same fork requested again (a retry): answer with what exists, write nothing.
+        if (ctx.fork?.parentKey === p.parentKey) return { events: [], reply: { ...result, forkPoint: ctx.fork.forkPoint } };
+        throw new CairnError("session_exists", `session '${ctx.key}' already exists; a fork needs a new key`);
+      }
+      const data = { key: ctx.key, ...p };
+      return { events: [{ type: "session.forked", data }], eventIds: [`fork-${ctx.key}`], reply: result };
     }
     case "end_run": {
       if (ctx.activeRun?.runId !== c.params.runId) return { events: [], reply: { recorded: false } };

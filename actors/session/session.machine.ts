@@ -1,9 +1,9 @@
-import { assign, setup } from "xstate";
-import type { WireError } from "../../schemas/index.ts";
+import { assertEvent, assign, setup } from "xstate";
+import type { SessionSandbox, WireError } from "../../schemas/index.ts";
 import type { MachineEvent } from "../runtime/machine-events.ts";
 
 /** Bumped whenever the context shape or the meaning of a state changes; old snapshots are refused. */
-export const SESSION_MACHINE_VERSION = 1;
+export const SESSION_MACHINE_VERSION = 2;
 
 export interface TranscriptMessage {
   readonly id: string;
@@ -23,6 +23,10 @@ export interface SessionContext {
   readonly updatedAt: number;
   readonly messages: readonly TranscriptMessage[];
   readonly activeRun: { readonly runId: string; readonly messageId: string; readonly startedAt: number } | null;
+  /** The session's own `exec` sandbox backend; null follows the configuration. */
+  readonly sandbox: SessionSandbox;
+  /** Set on a fork: the session it branched from and how many of its messages it copied. */
+  readonly fork: { readonly parentKey: string; readonly forkPoint: number; readonly label: string | null } | null;
 }
 
 type Ev =
@@ -30,7 +34,18 @@ type Ev =
   | MachineEvent<"session.user_message">
   | MachineEvent<"session.run_ended">
   | MachineEvent<"session.renamed">
-  | MachineEvent<"session.model_set">;
+  | MachineEvent<"session.model_set">
+  | MachineEvent<"session.forked">
+  | MachineEvent<"session.deleted">
+  | MachineEvent<"session.sandbox_set">;
+
+// Settings that may change whether or not a reply is streaming: the reply in progress keeps its
+// model and sandbox, the next message (or command) uses the new ones.
+const settings = {
+  "session.renamed": { actions: "rename" },
+  "session.model_set": { actions: "setModel" },
+  "session.sandbox_set": { actions: "setSandbox" },
+} as const;
 
 /**
  * A session: the transcript and whether a run is active. Pure: the actions named here are effects
@@ -39,6 +54,18 @@ type Ev =
 export const sessionMachine = setup({
   types: { context: {} as SessionContext, events: {} as Ev, input: {} as { key: string } },
   actions: {
+    rename: assign(({ event }) => {
+      assertEvent(event, "session.renamed");
+      return { title: event.data.title, updatedAt: event.time };
+    }),
+    setModel: assign(({ event }) => {
+      assertEvent(event, "session.model_set");
+      return { model: event.data.model, updatedAt: event.time };
+    }),
+    setSandbox: assign(({ event }) => {
+      assertEvent(event, "session.sandbox_set");
+      return { sandbox: event.data.sandbox, updatedAt: event.time };
+    }),
     startRun: (_, _params: { sessionKey: string; runId: string; messageId: string; model: string | null }) => {},
     announceRunEnded: (_, _params: { sessionKey: string; runId: string; status: string; error?: WireError }) => {},
   },
@@ -52,6 +79,8 @@ export const sessionMachine = setup({
     updatedAt: 0,
     messages: [],
     activeRun: null,
+    sandbox: null,
+    fork: null,
   }),
   initial: "new",
   states: {
@@ -62,6 +91,18 @@ export const sessionMachine = setup({
           actions: assign(({ event }) => ({
             title: event.data.title,
             model: event.data.model,
+            createdAt: event.time,
+            updatedAt: event.time,
+          })),
+        },
+        "session.forked": {
+          target: "idle",
+          actions: assign(({ event }) => ({
+            title: event.data.title,
+            model: event.data.model,
+            sandbox: event.data.sandbox,
+            fork: { parentKey: event.data.parentKey, forkPoint: event.data.forkPoint, label: event.data.label },
+            messages: event.data.messages,
             createdAt: event.time,
             updatedAt: event.time,
           })),
@@ -92,9 +133,9 @@ export const sessionMachine = setup({
             },
           ],
         },
-        "session.renamed": { actions: assign(({ event }) => ({ title: event.data.title, updatedAt: event.time })) },
-        // While running too: the reply in progress keeps its model, the next message uses this one.
-        "session.model_set": { actions: assign(({ event }) => ({ model: event.data.model, updatedAt: event.time })) },
+        ...settings,
+        // Only from idle: deleting a session whose reply is streaming is refused by the command.
+        "session.deleted": { target: "deleted", actions: assign(({ event }) => ({ updatedAt: event.time })) },
       },
     },
     running: {
@@ -129,10 +170,10 @@ export const sessionMachine = setup({
             },
           ],
         },
-        "session.renamed": { actions: assign(({ event }) => ({ title: event.data.title, updatedAt: event.time })) },
-        // While running too: the reply in progress keeps its model, the next message uses this one.
-        "session.model_set": { actions: assign(({ event }) => ({ model: event.data.model, updatedAt: event.time })) },
+        ...settings,
       },
     },
+    // Terminal: the key stays taken (its history is in the log) and every command is refused.
+    deleted: {},
   },
 });

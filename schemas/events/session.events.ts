@@ -35,10 +35,52 @@ export const SessionRenamed = Schema.Struct({ title: Schema.String });
 /** The session's model changed (`/model`, the picker, `cairn chat --model`); null = the default. */
 export const SessionModelSet = Schema.Struct({ model: Schema.NullOr(ModelId) });
 
+/** The `exec` sandbox backends a session may pin; null follows `[tools.exec.sandbox]`. */
+export const SessionSandbox = Schema.NullOr(Schema.Literals(["auto", "docker", "bubblewrap", "none"]));
+export type SessionSandbox = typeof SessionSandbox.Type;
+
+/** The session's own sandbox backend changed (`sessions.setSandbox`). */
+export const SessionSandboxSet = Schema.Struct({ sandbox: SessionSandbox });
+
+/** One finished message as a fork copies it from its parent (ids kept: unique per session). */
+export const CopiedMessage = Schema.Struct({
+  id: MessageId,
+  role: Schema.Literals(["user", "assistant"]),
+  text: Schema.String,
+  runId: Schema.NullOr(RunId),
+  status: Schema.Literals(["complete", "failed", "interrupted", "cancelled"]),
+  at: Schema.Number,
+  error: Schema.NullOr(WireError),
+});
+export type CopiedMessage = typeof CopiedMessage.Type;
+
+/**
+ * A session created as a branch of another: the fork's first and only creation event. It carries
+ * the copied messages itself, so the fork exists whole or not at all (no half-made fork after a
+ * crash) and never depends on the parent's later history — the parent may even be deleted.
+ */
+export const SessionForked = Schema.Struct({
+  key: SessionKey,
+  title: Schema.String,
+  model: Schema.NullOr(ModelId),
+  sandbox: SessionSandbox,
+  parentKey: SessionKey,
+  /** How many of the parent's messages were copied (the fork happened after message N). */
+  forkPoint: Schema.Number,
+  label: Schema.NullOr(Schema.String),
+  messages: Schema.Array(CopiedMessage),
+});
+
+/** The session was deleted: it takes no more commands and leaves the read models. Its forks stay. */
+export const SessionDeleted = Schema.Struct({});
+
 export const sessionEvents = {
   "session.created": { version: 1, schema: SessionCreated },
   "session.user_message": { version: 1, schema: UserMessageAdded },
   "session.run_ended": { version: 1, schema: RunEnded },
   "session.renamed": { version: 1, schema: SessionRenamed },
   "session.model_set": { version: 1, schema: SessionModelSet },
+  "session.forked": { version: 1, schema: SessionForked },
+  "session.deleted": { version: 1, schema: SessionDeleted },
+  "session.sandbox_set": { version: 1, schema: SessionSandboxSet },
 } as const;

@@ -1,0 +1,40 @@
+import { CairnError, decodeOrFail, type ForkSessionResult } from "../../schemas/index.ts";
+import type { AggregateHost } from "../runtime/aggregate.host.ts";
+import type { SessionCommand } from "./session.commands.ts";
+import { ForkParams, planFork } from "./session.fork.ts";
+import type { sessionMachine } from "./session.machine.ts";
+
+type SessionHost = AggregateHost<typeof sessionMachine, SessionCommand>;
+
+/**
+ * `cmd.session.<parentKey>.fork`. A decision sees only its own aggregate, so the fork is routed
+ * here: read the parent, then let the fork's aggregate decide its one creation event
+ * (`session.forked`, carrying the copied messages). The reply comes only once that event is
+ * durable. Idempotent on `forkKey`: a fork that already exists from this parent is answered as is,
+ * even if the parent has changed or been deleted since. The parent itself is never written.
+ */
+export async function forkSession(sessions: SessionHost, parentKey: string, raw: unknown): Promise<ForkSessionResult> {
+  const p = decodeOrFail(ForkParams, raw, "fork params");
+  if (p.forkKey === parentKey) throw new CairnError("bad_request", "a fork needs a key of its own, not its parent's");
+  const existing = (await sessions.read(p.forkKey)).snapshot;
+  if (existing.value !== "new" && existing.value !== "deleted" && existing.context.fork?.parentKey === parentKey) {
+    return { sessionKey: p.forkKey, parentKey, forkPoint: existing.context.fork.forkPoint };
+  }
+  const parent = (await sessions.read(parentKey)).snapshot;
+  if (parent.value === "new") throw new CairnError("session_not_found", `no session '${parentKey}' to fork`);
+  if (parent.value === "deleted") throw new CairnError("session_not_found", `session '${parentKey}' was deleted`);
+  const plan = planFork(parentKey, parent.context, p);
+  // The fork's host serializes this with any concurrent retry: the second one finds the fork made.
+  return (await sessions.execute(p.forkKey, { verb: "create_fork", params: plan })) as ForkSessionResult;
+}
+
+/** `ActorSystem.fork`: forks `parentKey` (for the `branch_session` tool); a key is minted when none is given. */
+export type ForkSession = (
+  parentKey: string,
+  params: { readonly messageIndex?: number; readonly label?: string; readonly forkKey?: string },
+) => Promise<ForkSessionResult>;
+
+export const forkSessionWith =
+  (sessions: SessionHost, newId: () => string): ForkSession =>
+  (parentKey, params) =>
+    forkSession(sessions, parentKey, { ...params, forkKey: params.forkKey ?? `s-${newId().slice(0, 20)}` });
