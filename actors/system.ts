@@ -13,6 +13,7 @@ import { execTool, workspaceToolRegistry, type ToolRegistry } from "./tools/inde
 import { ApprovalWaiters, approvalSpec, approvalView, type ApprovalView } from "./approval/index.ts";
 import { createSessionSpec } from "./session/session.commands.ts";
 import { sessionEffects } from "./session/session.effects.ts";
+import { forkSession, forkSessionWith, type ForkSession } from "./session/session.fork.route.ts";
 import { SETTINGS_ID, settingsSpec } from "./settings/settings.commands.ts";
 import { sessionStateStore, stateSpec, type SessionStateStore } from "./state/index.ts";
 
@@ -49,6 +50,8 @@ export interface ActorSystem {
   enableModels(provider: string, models: readonly string[]): Promise<{ provider: string; models: string[] }>;
   /** One approval's state (from the log). */
   approval(id: string): Promise<ApprovalView>;
+  /** Forks a session (`branch_session`): one `session.forked` event on the new key; idempotent on `forkKey`. */
+  readonly fork: ForkSession;
   /** Per-session key-value state (the `state` aggregates), for the `session_state` tool. */
   readonly sessionState: SessionStateStore;
   /** Repairs runs a crash left open; pass the sessions the projections list as active. */
@@ -89,6 +92,8 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
   approvals.setEffects({ decided: (p: { id: string }) => waiters.notify(p.id) } as never);
 
   const local: Dispatch = (kind, id, verb, params) => {
+    // Reads the parent and creates another aggregate, so it is routed above any one host.
+    if (kind === "session" && verb === "fork") return forkSession(sessions, id, params);
     const host = hosts[kind] as AggregateHost<never, unknown>;
     return host.execute(id, host.spec.decodeCommand(verb, params));
   };
@@ -130,6 +135,7 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     enableModels: async (provider, models) =>
       (await local("settings", SETTINGS_ID, "enable_models", { provider, models })) as { provider: string; models: string[] },
     approval: async (id) => approvalView((await approvals.read(id)).snapshot.context),
+    fork: forkSessionWith(sessions, deps.newId),
     sessionState: sessionStateStore(dispatch, async (key) => (await states.read(key)).snapshot.context),
     recover: (keys) =>
       recoverSessions({
