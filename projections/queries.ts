@@ -36,6 +36,11 @@ interface SessionRow {
   output_tokens: number;
   cache_read_tokens: number;
   cache_write_tokens: number;
+  parent_key: string | null;
+  fork_point: number | null;
+  label: string | null;
+  sandbox: string | null;
+  deleted_at: number | null;
 }
 
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
@@ -62,7 +67,19 @@ const toSummary = (r: SessionRow): SessionSummary & { usage: SessionUsage } => (
   messageCount: r.message_count,
   activeRunId: r.active_run_id,
   usage: toUsage(r),
+  // A fork keeps naming its parent after the parent is deleted; the UI then shows it top-level.
+  parentKey: r.parent_key,
+  forkPoint: r.fork_point,
+  label: r.label,
+  sandbox: r.sandbox,
 });
+
+/** A live session's row; a deleted one answers like one that never existed. */
+const liveRow = (db: Db, sessionKey: string): SessionRow => {
+  const row = db.prepare("SELECT * FROM sessions WHERE key = ? AND deleted_at IS NULL").get(sessionKey) as SessionRow | undefined;
+  if (!row) throw new CairnError("session_not_found", `no session '${sessionKey}'`);
+  return row;
+};
 
 /** `q.approvals.list` params: by status (default all), most recent first. */
 export const ListApprovals = Schema.Struct({
@@ -90,13 +107,11 @@ export interface ApprovalSummary {
 /** Read-side queries over the projection database. Recency-ordered and bounded by default. */
 export const queries = (getDb: () => Db) => ({
   listSessions: (limit = 100): SessionSummary[] =>
-    (getDb().prepare("SELECT * FROM sessions ORDER BY updated_at DESC, key LIMIT ?").all(limit) as SessionRow[]).map(toSummary),
+    (getDb().prepare("SELECT * FROM sessions WHERE deleted_at IS NULL ORDER BY updated_at DESC, key LIMIT ?").all(limit) as SessionRow[]).map(toSummary),
 
   /** One session with its usage totals (all its runs, fallbacks included). */
   session: (sessionKey: string): GetSessionResult => {
-    const row = getDb().prepare("SELECT * FROM sessions WHERE key = ?").get(sessionKey) as SessionRow | undefined;
-    if (!row) throw new CairnError("session_not_found", `no session '${sessionKey}'`);
-    const { usage, ...session } = toSummary(row);
+    const { usage, ...session } = toSummary(liveRow(getDb(), sessionKey));
     return { session, usage };
   },
 
@@ -129,10 +144,10 @@ export const queries = (getDb: () => Db) => ({
 
   history: (sessionKey: string, limit = 200, checkpoint = 0): GetHistoryResult => {
     const db = getDb();
-    const row = db.prepare("SELECT * FROM sessions WHERE key = ?").get(sessionKey) as SessionRow | undefined;
-    if (!row) throw new CairnError("session_not_found", `no session '${sessionKey}'`);
+    const row = liveRow(db, sessionKey);
+    // rowid breaks ties: a fork's copied messages share one sequence and were inserted in order.
     const rows = db
-      .prepare("SELECT * FROM (SELECT * FROM messages WHERE session_key = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq ASC")
+      .prepare("SELECT * FROM (SELECT *, rowid AS r FROM messages WHERE session_key = ? ORDER BY seq DESC, r DESC LIMIT ?) ORDER BY seq ASC, r ASC")
       .all(sessionKey, limit) as Array<{ id: string; role: "user" | "assistant"; text: string; status: HistoryMessage["status"]; run_id: string | null; at: number; error: string | null }>;
     const run = row.active_run_id
       ? (db.prepare("SELECT run_id, started_at, model FROM runs WHERE run_id = ?").get(row.active_run_id) as

@@ -16,6 +16,13 @@ export const sessionsProjection: Projection = {
     );
     const renamed = db.prepare("UPDATE sessions SET title = ?, updated_at = ? WHERE key = ?");
     const modelSet = db.prepare("UPDATE sessions SET model = ?, updated_at = ? WHERE key = ?");
+    const forked = db.prepare(
+      `INSERT OR IGNORE INTO sessions(key, title, model, created_at, updated_at, message_count, first_user_text,
+       parent_key, fork_point, label, sandbox) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const sandboxSet = db.prepare("UPDATE sessions SET sandbox = ?, updated_at = ? WHERE key = ?");
+    // The row stays (forks still name it as their parent); every query leaves it out.
+    const deleted = db.prepare("UPDATE sessions SET deleted_at = ? WHERE key = ?");
     return (r, touched) => {
       if (!r.ok || r.event.kind !== "session") return;
       const e = r.event;
@@ -35,6 +42,18 @@ export const sessionsProjection: Projection = {
           break;
         case "session.model_set":
           modelSet.run(e.data.model, e.time, key);
+          break;
+        case "session.forked": {
+          const d = e.data;
+          const firstUser = d.messages.find((m) => m.role === "user")?.text.slice(0, 200) ?? null;
+          forked.run(key, d.title, d.model, e.time, e.time, d.messages.length, firstUser, d.parentKey, d.forkPoint, d.label, d.sandbox);
+          break;
+        }
+        case "session.sandbox_set":
+          sandboxSet.run(e.data.sandbox, e.time, key);
+          break;
+        case "session.deleted":
+          deleted.run(e.time, key);
           break;
       }
       touched.sessionList = true;
