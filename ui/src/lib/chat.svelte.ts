@@ -41,6 +41,12 @@ export class ChatStore {
   notices = $state<Record<string, string[]>>({});
 
   messages = $derived(mergeMessages(this.history, this.outgoing, this.runs, this.notices));
+  /** A reply is being written: the send button is Stop. */
+  running = $derived(this.activeRun !== null || this.runs.some((r) => r.status === "streaming"));
+  /** Messages the gateway holds before the first one loaded (history is bounded). */
+  historyOffset = $derived(
+    this.history.length >= HISTORY_LIMIT ? Math.max(0, (this.session?.messageCount ?? 0) - this.history.length) : 0,
+  );
   /** A run is active (or a message is on its way): the composer waits. */
   busy = $derived(
     this.activeRun !== null ||

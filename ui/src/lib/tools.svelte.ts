@@ -1,5 +1,6 @@
 import { RequestError, type GatewayClient } from "./client.ts";
-import type { ApprovalView, LiveApproval, LiveToolCall } from "./protocol.ts";
+import type { ApprovalDecision, ApprovalView, LiveApproval, LiveToolCall } from "./protocol.ts";
+import type { DecideOutcome } from "./approvals.svelte.ts";
 import {
   approvalFromLive,
   approvalFromSummary,
@@ -9,6 +10,13 @@ import {
   type ApprovalCard,
   type ToolCard,
 } from "./tools.ts";
+
+/** What a tool or approval card may do, handed down from the app. */
+export type ToolActions = {
+  decide(approvalId: string, decision: ApprovalDecision, reason?: string): Promise<DecideOutcome>;
+  /** A file of the open session's workspace (a truncated result's full output). */
+  readFile(path: string): Promise<{ text: string; bytes: number; truncated: boolean }>;
+};
 
 const TOOLS_LIMIT = 1000;
 const APPROVALS_LIMIT = 200;
