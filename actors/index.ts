@@ -3,4 +3,5 @@ export { startActorSystem, type ActorSystem, type ActorSystemOptions } from "./s
 export { describeModelSetup, resolveModel, NO_MODEL_HINT, type ModelConfig, type ModelEnv, type ResolvedModel } from "./llm/index.ts";
 export { sessionMachine, SESSION_MACHINE_VERSION } from "./session/session.machine.ts";
 export { runMachine, RUN_MACHINE_VERSION } from "./run/run.machine.ts";
-export { DEFAULT_MAX_ITERATIONS, DEFAULT_RUN_TIMEOUT_MS, MAX_TOOL_RESULT_BYTES, type AgentOptions } from "./run/run.options.ts";
+export { DEFAULT_MAX_ITERATIONS, DEFAULT_RUN_TIMEOUT_MS, MAX_TOOL_RESULT_BYTES, type AgentOptions, type ExecOptions, type SandboxChoice, type SandboxSettings } from "./run/run.options.ts";
+export { resolveInWorkspace } from "./tools/index.ts";

@@ -8,8 +8,9 @@ import { recoverSessions } from "./runtime/recovery.ts";
 import { loadCooldowns } from "./run/cooldown.tracker.ts";
 import { runSpec } from "./run/run.commands.ts";
 import { runEffects } from "./run/run.effects.ts";
+import { cancelRun } from "./run/run.cancel.ts";
 import { SHUTDOWN, type AgentOptions } from "./run/run.options.ts";
-import { execTool, workspaceToolRegistry, type ToolRegistry } from "./tools/index.ts";
+import { agentTools } from "./agent.tools.ts";
 import { ApprovalWaiters, approvalSpec, approvalView, type ApprovalView } from "./approval/index.ts";
 import { createSessionSpec } from "./session/session.commands.ts";
 import { sessionEffects } from "./session/session.effects.ts";
@@ -56,6 +57,8 @@ export interface ActorSystem {
   readonly sessionState: SessionStateStore;
   /** Repairs runs a crash left open; pass the sessions the projections list as active. */
   recover(sessionKeys: readonly string[]): Promise<number>;
+  /** Stops the session's running run (`by`: who asked, e.g. "cli"). */
+  cancel(sessionKey: string, params: { runId?: string; by?: string }): Promise<{ runId: string | null; cancelled: boolean }>;
   /** Stops taking commands, interrupts model calls in flight (recording them) and waits for effects. */
   stop(): Promise<void>;
 }
@@ -107,6 +110,7 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
       dispatch,
       resolveModel: resolve,
       transcript: async (key) => (await sessions.read(key)).snapshot.context.messages,
+      sessionSandbox: async (key) => ((await sessions.read(key)).snapshot.context as { sandbox?: string | null }).sandbox ?? null,
       systemPrompt: o.systemPrompt,
       maxTokens: o.maxTokens,
       inFlight,
@@ -115,9 +119,16 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
       cooldownsReady,
       now: deps.now,
       agent: { ...o.agent, tools: agentTools(o.agent) },
-      approvals: { waiters, read: async (id) => approvalView((await approvals.read(id)).snapshot.context) },
+      approvals: {
+        waiters,
+        read: async (id) => approvalView((await approvals.read(id)).snapshot.context),
+        remembered: async () => (await settings.read(SETTINGS_ID)).snapshot.context.allowedCommands,
+      },
     }) as never,
   );
+
+  const cancel = (sessionKey: string, params: unknown) =>
+    cancelRun({ activeRun: async (key) => (await sessions.read(key)).snapshot.context.activeRun?.runId ?? null, inFlight, dispatch }, sessionKey, params);
 
   let stopping = false;
   const subs = (["session", "run", "settings", "approval", "state"] as const).map((kind) =>
@@ -125,6 +136,7 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
       if (stopping) throw new CairnError("unavailable", "the gateway is shutting down");
       const where = parseCommandSubject(msg.subject);
       if (!where) throw new CairnError("bad_request", `not a command subject: ${msg.subject}`);
+      if (kind === "session" && where.verb === "cancel") return cancel(where.id, params);
       return local(kind, where.id, where.verb, params);
     }),
   );
@@ -136,6 +148,7 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
       (await local("settings", SETTINGS_ID, "enable_models", { provider, models })) as { provider: string; models: string[] },
     approval: async (id) => approvalView((await approvals.read(id)).snapshot.context),
     fork: forkSessionWith(sessions, deps.newId),
+    cancel,
     sessionState: sessionStateStore(dispatch, async (key) => (await states.read(key)).snapshot.context),
     recover: (keys) =>
       recoverSessions({
@@ -160,14 +173,3 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     },
   };
 }
-
-/** The registry runs offer: none without a workspace; the workspace tools, plus `exec` when configured. */
-const agentTools = (agent: AgentOptions | undefined): ToolRegistry | undefined => {
-  if (!agent?.workspaceRoot) return undefined;
-  const tools = agent.tools ?? workspaceToolRegistry();
-  if (agent.exec && !tools.get("exec")) {
-    const notice = agent.exec.approvalMode === "never" ? "note: approvals are off ([tools.exec] approval_mode = \"never\"): this command ran without asking" : undefined;
-    tools.register(execTool({ sandbox: agent.exec.sandbox ?? "auto", ...(notice ? { notice } : {}) }));
-  }
-  return tools;
-};

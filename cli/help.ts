@@ -8,16 +8,22 @@ retryable error (rate limit, overload, 5xx, unreachable) before the reply
 starts, the gateway moves to the next model of [providers] fallback and says
 so on stderr.
 
+Tool calls the agent makes are shown on stderr, one line each (⚙ when a call
+starts, ✓/✗ when it ends); a command that needs your approval prints the
+\`cairn approvals approve|deny <id>\` to answer it with. Ctrl-C stops the
+reply (the model is told it was stopped); Ctrl-C again leaves at once.
+
 Options:
   -s, --session <key>  session to talk in (letters, digits, '_' or '-'; default: cli)
   -m, --model <id>     switch the session to this model first (provider/model,
                        e.g. openai/gpt-4o-mini); it stays the session's model
       --json           print one JSON object per line: deltas, model switches,
-                       then the result
+                       tool calls, approvals, then the result
   -h, --help           show this help
 
 Exit status: 0 when the reply completed; 1 when the gateway is not running, the
-provider failed or the model is unknown; 2 for a wrong command line.`;
+provider failed or the model is unknown; 2 for a wrong command line; 130 when
+you stopped the reply with Ctrl-C.`;
 
 export const eventsHelp = `Usage: cairn events tail [--follow] [--json] [--kind <kind>] [--from <seq>] [--limit <n>]
 

@@ -7,8 +7,9 @@ import { messagesProjection } from "./messages.projection.ts";
 import { runsProjection } from "./runs.projection.ts";
 import { sessionsProjection } from "./sessions.projection.ts";
 import { approvalsProjection } from "./approvals.projection.ts";
+import { toolCallsProjection } from "./tools.projection.ts";
 
-export const PROJECTIONS: readonly Projection[] = [sessionsProjection, messagesProjection, runsProjection, approvalsProjection, auditProjection];
+export const PROJECTIONS: readonly Projection[] = [sessionsProjection, messagesProjection, runsProjection, toolCallsProjection, approvalsProjection, auditProjection];
 
 const BATCH = 2000;
 

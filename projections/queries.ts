@@ -5,6 +5,7 @@ import {
   CairnError,
   GetHistory,
   ListSessions,
+  ListToolCalls,
   SessionKey,
   decodeOrFail,
   type GetHistoryResult,
@@ -13,6 +14,7 @@ import {
   type SessionUsage,
 } from "../schemas/index.ts";
 import type { Db } from "./db.ts";
+import { toolCalls } from "./tools.queries.ts";
 
 /** `q.sessions.get` params. */
 export const GetSession = Schema.Struct({ sessionKey: SessionKey });
@@ -139,6 +141,8 @@ export const queries = (getDb: () => Db) => ({
     }));
   },
 
+  toolCalls: (sessionKey: string, limit?: number) => toolCalls(getDb(), sessionKey, limit),
+
   activeSessionKeys: (): string[] =>
     (getDb().prepare("SELECT key FROM sessions WHERE active_run_id IS NOT NULL").all() as { key: string }[]).map((r) => r.key),
 
@@ -177,6 +181,10 @@ export const serveQueries = (nc: NatsConnection, q: Queries, checkpoint: () => n
     return { approvals: q.approvals(params.status, params.limit), checkpoint: checkpoint() };
   }),
   serve(nc, subjects.query("sessions", "active"), () => ({ keys: q.activeSessionKeys() })),
+  serve(nc, subjects.query("tools", "list"), (p) => {
+    const params = decodeOrFail(ListToolCalls, p, "chat.tools params");
+    return { calls: q.toolCalls(params.sessionKey, params.limit), checkpoint: checkpoint() };
+  }),
   serve(nc, subjects.query("messages", "history"), (p) => {
     const params = decodeOrFail(GetHistory, p, "chat.history params");
     return q.history(params.sessionKey, params.limit, checkpoint());

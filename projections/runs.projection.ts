@@ -46,6 +46,9 @@ export const runsProjection: Projection = {
         case "run.failed":
           ended.run("failed", e.time, null, null, null, null, null, JSON.stringify(e.data.error), id);
           break;
+        case "run.cancelled":
+          ended.run("cancelled", e.time, null, null, null, null, null, null, id);
+          break;
         case "run.interrupted":
           ended.run("interrupted", e.time, null, null, null, null, null, JSON.stringify({ code: "run_interrupted", message: e.data.reason }), id);
           break;

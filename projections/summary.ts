@@ -29,6 +29,8 @@ export const summarizeEvent = (e: AnyStoredEvent): string => {
       return "deleted";
     case "session.sandbox_set":
       return `sandbox set to ${e.data.sandbox ?? "the configured default"}`;
+    case "settings.command_allowed":
+      return `always allowed by ${e.data.by}: ${clip(e.data.command, 80)}`;
     case "settings.models_enabled":
       return `${e.data.provider}: ${e.data.models.length} model(s) enabled`;
     case "run.model_switched":

@@ -26,6 +26,47 @@ export const LocalProviderConfig = Schema.Struct({
   context_size: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 128, maximum: 1_048_576 }))),
 });
 
+/** `[tools.exec.sandbox]`: where `exec` runs commands. */
+export const SandboxConfig = Schema.Struct({
+  backend: Schema.optionalKey(Schema.Literals(["auto", "docker", "bubblewrap", "none"])),
+  /** Docker: the image (built locally; never pulled). */
+  image: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1))),
+  /** Give commands network access (default: none). */
+  network: Schema.optionalKey(Schema.Boolean),
+  workspace_mount: Schema.optionalKey(Schema.Literals(["rw", "ro"])),
+  resource_limits: Schema.optionalKey(
+    Schema.Struct({
+      /** "512M", "2G" or a number of MiB. */
+      memory_limit: Schema.optionalKey(Schema.Union([Schema.String.check(Schema.isPattern(/^\d+(\.\d+)?\s*[kKmMgG]?i?[bB]?$/, { message: "a size such as \"512M\" or \"2G\"" })), Schema.Number.check(Schema.isGreaterThan(0))])),
+      cpu_quota: Schema.optionalKey(Schema.Number.check(Schema.isBetween({ minimum: 0.01, maximum: 256 }))),
+      pids_max: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 1_000_000 }))),
+    }),
+  ),
+});
+
+/** `[tools.exec]`: the shell tool and its approvals. */
+export const ExecConfig = Schema.Struct({
+  enabled: Schema.optionalKey(Schema.Boolean),
+  approval_mode: Schema.optionalKey(Schema.Literals(["always", "smart", "never"])),
+  /** Command patterns (`*`, `?`) that run without asking. */
+  allowlist: Schema.optionalKey(Schema.Array(Schema.String)),
+  /** Seconds a pending approval waits before it expires (default 1800). */
+  approval_timeout: Schema.optionalKey(Schema.Number.check(Schema.isBetween({ minimum: 1, maximum: 30 * 86_400 }))),
+  sandbox: Schema.optionalKey(SandboxConfig),
+});
+
+/** `[tools.web_fetch]`. */
+export const WebFetchConfig = Schema.Struct({
+  enabled: Schema.optionalKey(Schema.Boolean),
+  /** When set, only these hosts (`example.com`, `*.example.com`) may be fetched. */
+  allowlist: Schema.optionalKey(Schema.Array(Schema.String)),
+  /** Private hosts or CIDRs the user trusts (refused otherwise). */
+  allow_private: Schema.optionalKey(Schema.Array(Schema.String)),
+  max_bytes: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1024, maximum: 100 * 1024 * 1024 }))),
+  /** Seconds. */
+  timeout: Schema.optionalKey(Schema.Number.check(Schema.isBetween({ minimum: 1, maximum: 600 }))),
+});
+
 /** `cairn.toml`. Every key is optional: cairn runs on embedded defaults with no file at all. */
 export const ConfigFile = Schema.Struct({
   agent: Schema.optionalKey(
@@ -33,8 +74,13 @@ export const ConfigFile = Schema.Struct({
       model: Schema.optionalKey(ModelId),
       system_prompt: Schema.optionalKey(Schema.String),
       max_tokens: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 1_000_000 }))),
+      /** Whole-run bound in seconds (default 600). */
+      timeout: Schema.optionalKey(Schema.Number.check(Schema.isBetween({ minimum: 1, maximum: 86_400 }))),
+      /** Model calls per run (default 25). */
+      max_iterations: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 1000 }))),
     }),
   ),
+  tools: Schema.optionalKey(Schema.Struct({ exec: Schema.optionalKey(ExecConfig), web_fetch: Schema.optionalKey(WebFetchConfig) })),
   gateway: Schema.optionalKey(
     Schema.Struct({
       host: Schema.optionalKey(Schema.String),
@@ -69,7 +115,17 @@ export type ConfigFile = typeof ConfigFile.Type;
 
 /** The key tree of `ConfigFile`, used to point at typos ("did you mean ..."). */
 export const CONFIG_KEYS: Record<string, Record<string, unknown>> = {
-  agent: { model: 1, system_prompt: 1, max_tokens: 1 },
+  agent: { model: 1, system_prompt: 1, max_tokens: 1, timeout: 1, max_iterations: 1 },
+  tools: {
+    exec: {
+      enabled: 1,
+      approval_mode: 1,
+      allowlist: 1,
+      approval_timeout: 1,
+      sandbox: { backend: 1, image: 1, network: 1, workspace_mount: 1, resource_limits: { memory_limit: 1, cpu_quota: 1, pids_max: 1 } },
+    },
+    web_fetch: { enabled: 1, allowlist: 1, allow_private: 1, max_bytes: 1, timeout: 1 },
+  },
   gateway: { host: 1, port: 1 },
   providers: {
     fallback: 1,

@@ -17,6 +17,7 @@ export const ErrorCode = Schema.Literals([
   "session_not_found",
   "session_exists",
   "approval_not_found",
+  "not_found", // a named thing other than a session or approval (a workspace file) does not exist
   "session_busy", // a run is already active on the session
   "model_not_configured",
   "model_unknown",

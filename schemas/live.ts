@@ -47,6 +47,8 @@ export const LiveToolCall = Schema.Struct({
   output: Schema.optionalKey(Schema.String),
   truncated: Schema.optionalKey(Schema.Boolean),
   durationMs: Schema.optionalKey(Schema.Number),
+  /** Workspace-relative path of the complete output (`workspace.read`), when it was cut. */
+  fullOutput: Schema.optionalKey(Schema.String),
 });
 
 /** A dangerous tool call waits for (or got) a person's answer; the log has the approval's story. */

@@ -28,6 +28,7 @@ export const approvalView = (c: ApprovalContext) => ({
   command: c.command,
   expiresAt: c.expiresAt,
   decidedBy: c.decidedBy,
+  always: c.always,
   ...(c.denyReason !== null ? { reason: c.denyReason } : {}),
 });
 export type ApprovalView = ReturnType<typeof approvalView>;

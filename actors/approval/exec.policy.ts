@@ -39,7 +39,9 @@ const safeStage = (stage: string): boolean => {
 };
 
 /** Whether a command needs an approval, and why (shown to the user and in the log). */
-export const execVerdict = (command: string, mode: ApprovalMode, allowlist: readonly string[] = []): ExecVerdict => {
+export const execVerdict = (command: string, mode: ApprovalMode, allowlist: readonly string[] = [], remembered: readonly string[] = []): ExecVerdict => {
+  // The user's own "always allow" of this exact command, given when approving it.
+  if (mode !== "never" && remembered.includes(command.trim())) return { ask: false, why: "always allowed by the user" };
   if (mode === "always") return { ask: true, why: "approval_mode is always" };
   if (mode === "never") return { ask: false, why: "approval_mode is never" };
   // Checked before the allowlist: `make *` must not let `make x; rm -rf ~` through.

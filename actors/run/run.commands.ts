@@ -9,6 +9,7 @@ export const StartRun = Schema.Struct({ sessionKey: SessionKey, model: ModelId, 
 export const CompleteRun = Schema.Struct({ text: Schema.String, usage: Schema.NullOr(Usage), finishReason: Schema.String });
 export const FailRun = Schema.Struct({ error: WireError, partialText: Schema.String });
 export const InterruptRun = Schema.Struct({ reason: Schema.String, partialText: Schema.String });
+export const CancelRun = Schema.Struct({ by: Schema.String, partialText: Schema.String });
 /** The model call gives `from` up (retryable error or cooling down) and goes on with `to`. */
 export const SwitchModel = RunModelSwitched;
 /** The calls of one model response, in order: recorded before any of them runs. */
@@ -26,6 +27,7 @@ const schemas = {
   complete: CompleteRun,
   fail: FailRun,
   interrupt: InterruptRun,
+  cancel: CancelRun,
   switch_model: SwitchModel,
   request_tools: RequestTools,
   start_tool: StartTool,
@@ -38,6 +40,7 @@ export type RunCommand =
   | { verb: "complete"; params: typeof CompleteRun.Type }
   | { verb: "fail"; params: typeof FailRun.Type }
   | { verb: "interrupt"; params: typeof InterruptRun.Type }
+  | { verb: "cancel"; params: typeof CancelRun.Type }
   | { verb: "switch_model"; params: typeof SwitchModel.Type }
   | { verb: "request_tools"; params: typeof RequestTools.Type }
   | { verb: "start_tool"; params: typeof StartTool.Type }
@@ -110,8 +113,9 @@ const decide = (s: Snapshot, c: RunCommand): Decision => {
   // A run that ends with calls started and never finished (crash, shutdown, timeout) records
   // them as interrupted — their result to the model says so — and never runs them again.
   const cut = calls.filter((x) => x.status === "started");
-  const reason = c.verb === "interrupt" ? c.params.reason : c.verb === "fail" ? c.params.error.message : "the run ended";
-  const ending = (type: "run.completed" | "run.failed" | "run.interrupted") => ({
+  const reason =
+    c.verb === "interrupt" ? c.params.reason : c.verb === "fail" ? c.params.error.message : c.verb === "cancel" ? `cancelled by the user (${c.params.by})` : "the run ended";
+  const ending = (type: "run.completed" | "run.failed" | "run.interrupted" | "run.cancelled") => ({
     events: [
       ...cut.map((x) => ({ type: "run.tool_interrupted" as const, data: { callId: x.callId, reason } })),
       { type, data: c.params } as never,
@@ -126,5 +130,7 @@ const decide = (s: Snapshot, c: RunCommand): Decision => {
       return ending("run.failed");
     case "interrupt":
       return ending("run.interrupted");
+    case "cancel":
+      return ending("run.cancelled");
   }
 };

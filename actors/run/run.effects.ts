@@ -4,7 +4,8 @@ import type { ChatMessage } from "../llm/index.ts";
 import type { ConversationMessage, ToolCall, ToolSpec } from "../llm/provider.ts";
 import type { TranscriptMessage } from "../session/session.machine.ts";
 import { fallbackChain, humanWait, isRetryable } from "./fallback.policy.ts";
-import { DEFAULT_MAX_ITERATIONS, DEFAULT_RUN_TIMEOUT_MS, SHUTDOWN, type CallParams, type RunEffectDeps } from "./run.options.ts";
+import { RunDeadline } from "./run.deadline.ts";
+import { DEFAULT_MAX_ITERATIONS, DEFAULT_RUN_TIMEOUT_MS, RunCancelled, SHUTDOWN, type CallParams, type RunEffectDeps } from "./run.options.ts";
 import { toolRunner } from "./run.tools.effects.ts";
 
 /** What the model sees: the transcript up to the triggering message, failed replies left out. */
@@ -12,9 +13,14 @@ export const promptMessages = (messages: readonly TranscriptMessage[], triggerId
   const end = messages.findIndex((m) => m.id === triggerId);
   const upTo = end === -1 ? messages : messages.slice(0, end + 1);
   return upTo
-    .filter((m) => m.role === "user" || (m.status === "complete" && m.text.length > 0))
-    .map((m) => ({ role: m.role, text: m.text }));
+    .filter((m) => m.role === "user" || m.status === "cancelled" || (m.status === "complete" && m.text.length > 0))
+    .map((m) =>
+      // A stopped reply stays in the conversation, marked, so the model knows it was cut short on purpose.
+      m.status === "cancelled" ? { role: m.role, text: `${m.text ? `${m.text}\n\n` : ""}${CANCELLED_NOTE}` } : { role: m.role, text: m.text },
+    );
 };
+
+export const CANCELLED_NOTE = "[the user stopped this reply before it was finished]";
 
 /** One model given up on: failed with a retryable error, or skipped while cooling down. */
 interface Attempt {
@@ -117,9 +123,8 @@ export const runEffects = (deps: RunEffectDeps) => {
     deps.inFlight.set(p.runId, abort);
     const maxIterations = deps.agent.maxIterations ?? DEFAULT_MAX_ITERATIONS;
     const timeoutMs = deps.agent.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS;
-    const timer = setTimeout(
-      () => abort.abort(new CairnError("timeout", `the run did not finish within its time limit of ${humanWait(timeoutMs)} ([agent] timeout)`)),
-      timeoutMs,
+    const deadline = new RunDeadline(timeoutMs, () =>
+      abort.abort(new CairnError("timeout", `the run did not finish within its time limit of ${humanWait(timeoutMs)} ([agent] timeout)`)),
     );
     const out: Out = { text: "", index: 0, sep: false };
     /** Tool names by call id, for the live notices of calls an ending interrupts. */
@@ -220,7 +225,7 @@ export const runEffects = (deps: RunEffectDeps) => {
         }
         // Independent calls run in parallel; results go back in the order the model asked.
         // Settled, not raced: every started call is finished or given up before the run moves on.
-        const settled = await Promise.allSettled(calls.map((c) => runTool(p, c, abort.signal)));
+        const settled = await Promise.allSettled(calls.map((c) => runTool(p, c, abort.signal, deadline)));
         const broken = settled.find((r) => r.status === "rejected");
         if (broken) throw broken.reason;
         const results = settled.map((r) => (r as PromiseFulfilledResult<ConversationMessage>).value);
@@ -228,7 +233,9 @@ export const runEffects = (deps: RunEffectDeps) => {
         for (const [i, r] of results.entries()) conversation.push({ ...r, toolCallId: calls[i].providerId } as ConversationMessage);
       }
     } catch (e) {
-      if (abort.signal.aborted && abort.signal.reason === SHUTDOWN) {
+      if (abort.signal.aborted && abort.signal.reason instanceof RunCancelled) {
+        noticeCut(await deps.dispatch("run", p.runId, "cancel", { by: abort.signal.reason.by, partialText: out.text }));
+      } else if (abort.signal.aborted && abort.signal.reason === SHUTDOWN) {
         noticeCut(await deps.dispatch("run", p.runId, "interrupt", { reason: SHUTDOWN.message, partialText: out.text }));
       } else if (abort.signal.aborted && abort.signal.reason instanceof CairnError && abort.signal.reason.code === "timeout") {
         await fail(abort.signal.reason.toWire());
@@ -236,7 +243,7 @@ export const runEffects = (deps: RunEffectDeps) => {
         await fail(toWireError(e instanceof AttemptFailed ? e.cause : e));
       }
     } finally {
-      clearTimeout(timer);
+      deadline.clear();
       deps.inFlight.delete(p.runId);
     }
   };

@@ -36,6 +36,7 @@ type Ev =
   | MachineEvent<"run.completed">
   | MachineEvent<"run.failed">
   | MachineEvent<"run.interrupted">
+  | MachineEvent<"run.cancelled">
   | MachineEvent<"run.model_switched">
   | MachineEvent<"run.tool_call_requested">
   | MachineEvent<"run.tool_started">
@@ -155,6 +156,7 @@ export const runMachine = setup({
         "run.completed": { target: "ended", actions: endWith("completed") as never },
         "run.failed": { target: "ended", actions: endWith("failed") as never },
         "run.interrupted": { target: "ended", actions: endWith("interrupted") as never },
+        "run.cancelled": { target: "ended", actions: endWith("cancelled") as never },
       },
     },
     ended: { type: "final" },

@@ -12,6 +12,8 @@ export interface RunEffectDeps {
   readonly dispatch: Dispatch;
   readonly resolveModel: (modelId: string) => ResolvedModel;
   readonly transcript: (sessionKey: string) => Promise<readonly TranscriptMessage[]>;
+  /** The session's own exec sandbox backend (null: the configured one). */
+  readonly sessionSandbox?: (sessionKey: string) => Promise<string | null>;
   readonly systemPrompt: string | undefined;
   readonly maxTokens: number | undefined;
   /** Model calls in flight, so shutdown can interrupt them cleanly. */
@@ -28,6 +30,8 @@ export interface RunEffectDeps {
   readonly approvals?: {
     readonly waiters: ApprovalWaiters;
     readonly read: (id: string) => Promise<ApprovalView>;
+    /** Exact commands the user "always allowed". */
+    readonly remembered: () => Promise<readonly string[]>;
   };
 }
 
@@ -39,8 +43,22 @@ export interface ExecOptions {
   readonly allowlist?: readonly string[];
   /** `approval_timeout` in ms, default 30 min. */
   readonly approvalTimeoutMs?: number;
-  /** `[tools.exec.sandbox] backend`, default "auto". */
-  readonly sandbox?: "auto" | "bubblewrap" | "none";
+  /** `[tools.exec.sandbox] backend`, default "auto" (the strongest available). */
+  readonly sandbox?: SandboxChoice;
+  /** The rest of `[tools.exec.sandbox]`: image, network, limits. */
+  readonly sandboxSettings?: SandboxSettings;
+}
+
+export type SandboxChoice = "auto" | "docker" | "bubblewrap" | "none";
+
+/** `[tools.exec.sandbox]` besides the backend (each backend enforces what it can; `describe()` says which). */
+export interface SandboxSettings {
+  readonly image?: string;
+  readonly network?: boolean;
+  readonly workspaceMount?: "rw" | "ro";
+  readonly memoryMb?: number;
+  readonly cpus?: number;
+  readonly pids?: number;
 }
 
 export const DEFAULT_APPROVAL_TIMEOUT_MS = 30 * 60_000;
@@ -64,8 +82,21 @@ export const DEFAULT_RUN_TIMEOUT_MS = 600_000;
 /** A tool result longer than this is cut (in the log and for the model) and marked truncated. */
 export const MAX_TOOL_RESULT_BYTES = 16 * 1024;
 
+/** The abort reason of a run a person stopped (stop button, Ctrl-C). */
+export class RunCancelled extends Error {
+  constructor(readonly by: string) {
+    super(`cancelled by the user (${by})`);
+  }
+}
+
 /** Thrown into a model call when the gateway is shutting down. */
 export const SHUTDOWN = new CairnError("run_interrupted", "the gateway stopped while this reply was streaming");
 
 /** The run a model call or tool call belongs to. */
 export type CallParams = { runId: string; sessionKey: string; model: string; triggerMessageId: string };
+
+/** The run's timeout clock, paused while a person is asked. */
+export interface RunClock {
+  pause(): void;
+  resume(): void;
+}

@@ -4,7 +4,8 @@ import { CairnError, type LiveSessionMessage } from "../../schemas/index.ts";
 import type { ConversationMessage } from "../llm/provider.ts";
 import { approvalIdFor, execVerdict, type ApprovalView } from "../approval/index.ts";
 import { humanWait } from "./fallback.policy.ts";
-import { DEFAULT_APPROVAL_TIMEOUT_MS, MAX_TOOL_RESULT_BYTES, SHUTDOWN, type CallParams, type RunEffectDeps } from "./run.options.ts";
+import { SETTINGS_ID } from "../settings/settings.commands.ts";
+import { DEFAULT_APPROVAL_TIMEOUT_MS, MAX_TOOL_RESULT_BYTES, SHUTDOWN, type CallParams, type RunClock, type RunEffectDeps } from "./run.options.ts";
 
 /**
  * The tool side of a run: the approval gate of dangerous calls and running one requested call
@@ -25,7 +26,7 @@ export const toolRunner = (deps: RunEffectDeps, live: (key: string, m: LiveSessi
    * lets it through, or a person granted it), else the result the model gets instead. The request
    * is an event before anyone is asked; its id comes from run and call, so a retry asks once.
    */
-  const approve = async (p: CallParams, call: { callId: string; name: string; arguments: string }, signal: AbortSignal): Promise<string | undefined> => {
+  const approve = async (p: CallParams, call: { callId: string; name: string; arguments: string }, signal: AbortSignal, clock: RunClock): Promise<string | undefined> => {
     const tool = deps.agent.tools?.get(call.name);
     if (!tool?.dangerous) return undefined;
     let command: string | undefined;
@@ -37,7 +38,7 @@ export const toolRunner = (deps: RunEffectDeps, live: (key: string, m: LiveSessi
     }
     if (command === undefined) return undefined;
     const exec = deps.agent.exec ?? {};
-    const verdict = execVerdict(command, exec.approvalMode ?? "smart", exec.allowlist ?? []);
+    const verdict = execVerdict(command, exec.approvalMode ?? "smart", exec.allowlist ?? [], (await deps.approvals?.remembered()) ?? []);
     if (!verdict.ask) return undefined;
     if (!deps.approvals) return `${call.name} needs an approval and this gateway cannot ask for one; the command was not run`;
     const id = approvalIdFor(p.runId, call.callId);
@@ -53,6 +54,8 @@ export const toolRunner = (deps: RunEffectDeps, live: (key: string, m: LiveSessi
     })) as ApprovalView;
     live(p.sessionKey, { ...base, status: "pending", expiresAt: requested.expiresAt, reason: verdict.why });
     let v: ApprovalView;
+    // The run's timeout does not count the time a person takes to answer (the approval expires on its own).
+    clock.pause();
     try {
       v = await deps.approvals.waiters.wait({ id, read: deps.approvals.read, dispatch: deps.dispatch, now: deps.now, signal });
     } catch (e) {
@@ -63,8 +66,14 @@ export const toolRunner = (deps: RunEffectDeps, live: (key: string, m: LiveSessi
         live(p.sessionKey, { ...base, status: "expired" });
       }
       throw e;
+    } finally {
+      clock.resume();
     }
     const status = v.status === "granted" || v.status === "denied" ? v.status : "expired";
+    // "Always allow": this exact command runs without asking from now on (a settings event).
+    if (v.status === "granted" && v.always) {
+      await deps.dispatch("settings", SETTINGS_ID, "allow_command", { command, by: v.decidedBy ?? "user" }).catch(() => undefined);
+    }
     live(p.sessionKey, { ...base, status, ...(v.reason ? { reason: v.reason } : {}) });
     if (status === "granted") return undefined;
     if (status === "denied") return `denied by the user${v.reason ? `: ${v.reason}` : ""}; the command was not run`;
@@ -76,8 +85,8 @@ export const toolRunner = (deps: RunEffectDeps, live: (key: string, m: LiveSessi
    * command that recorded the start runs the tool, so a retry or a second host never runs it twice.
    * On shutdown the result is not recorded: the run's interrupt marks the call interrupted.
    */
-  const runTool = async (p: CallParams, call: { callId: string; name: string; arguments: string }, signal: AbortSignal): Promise<ConversationMessage> => {
-    const refused = await approve(p, call, signal);
+  const runTool = async (p: CallParams, call: { callId: string; name: string; arguments: string }, signal: AbortSignal, clock: RunClock): Promise<ConversationMessage> => {
+    const refused = await approve(p, call, signal, clock);
     if (refused !== undefined) {
       // Never started: the call goes from requested to finished with the refusal as its result.
       await deps.dispatch("run", p.runId, "refuse_tool", { callId: call.callId, output: refused });
@@ -88,10 +97,12 @@ export const toolRunner = (deps: RunEffectDeps, live: (key: string, m: LiveSessi
     if (!r?.started) throw new CairnError("run_interrupted", `tool call ${call.callId} was not started by this run (already started or the run ended)`);
     live(p.sessionKey, { type: "run.tool", runId: p.runId, callId: call.callId, name: call.name, status: "started" });
     const t0 = deps.now();
+    const sandbox = await deps.sessionSandbox?.(p.sessionKey);
     const result = await deps.agent.tools!.invoke(call.name, call.arguments, {
       workspace: await workspaceOf(p.sessionKey),
       signal,
       sessionKey: p.sessionKey,
+      ...(sandbox ? { sandbox } : {}),
     });
     if (signal.aborted) throw signal.reason;
     const durationMs = Math.max(0, deps.now() - t0);
@@ -99,7 +110,8 @@ export const toolRunner = (deps: RunEffectDeps, live: (key: string, m: LiveSessi
     const capped = capText(full, MAX_TOOL_RESULT_BYTES);
     const truncated = capped.length < full.length || (result.ok && result.truncated === true);
     const output = capped.length < full.length ? `${capped}\n[output truncated at ${MAX_TOOL_RESULT_BYTES} bytes]` : capped;
-    await deps.dispatch("run", p.runId, "finish_tool", { callId: call.callId, output, truncated, isError: !result.ok, durationMs });
+    const fullOutput = result.ok ? result.fullOutput : undefined;
+    await deps.dispatch("run", p.runId, "finish_tool", { callId: call.callId, output, truncated, isError: !result.ok, durationMs, ...(fullOutput ? { fullOutput } : {}) });
     live(p.sessionKey, {
       type: "run.tool",
       runId: p.runId,
@@ -109,6 +121,7 @@ export const toolRunner = (deps: RunEffectDeps, live: (key: string, m: LiveSessi
       output,
       truncated,
       durationMs,
+      ...(fullOutput ? { fullOutput } : {}),
     });
     return { role: "tool", toolCallId: call.callId, text: output, ...(result.ok ? {} : { isError: true }) };
   };

@@ -1,11 +1,16 @@
-import { ModelsEnabled } from "../../schemas/index.ts";
+import { CairnError, CommandAllowed, ModelsEnabled } from "../../schemas/index.ts";
 import { commandDecoder, type AggregateSpec } from "../runtime/aggregate.ts";
 import { SETTINGS_MACHINE_VERSION, settingsMachine } from "./settings.machine.ts";
 
 export const SETTINGS_ID = "global";
 
-const schemas = { enable_models: ModelsEnabled } as const;
-export type SettingsCommand = { verb: "enable_models"; params: typeof ModelsEnabled.Type };
+const schemas = { enable_models: ModelsEnabled, allow_command: CommandAllowed } as const;
+export type SettingsCommand =
+  | { verb: "enable_models"; params: typeof ModelsEnabled.Type }
+  | { verb: "allow_command"; params: typeof CommandAllowed.Type };
+
+/** "Always allow" answers kept at most (each is an exact command). */
+export const MAX_ALLOWED_COMMANDS = 1000;
 
 const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
@@ -16,6 +21,14 @@ export const settingsSpec: AggregateSpec<typeof settingsMachine, SettingsCommand
   input: () => ({}),
   decodeCommand: commandDecoder("settings", schemas),
   decide: (s, c) => {
+    if (c.verb === "allow_command") {
+      const command = c.params.command.trim();
+      if (s.context.allowedCommands.includes(command)) return { events: [], reply: { command, added: false } };
+      if (s.context.allowedCommands.length >= MAX_ALLOWED_COMMANDS) {
+        throw new CairnError("bad_request", `already ${MAX_ALLOWED_COMMANDS} always-allowed commands; use [tools.exec] allowlist patterns instead`);
+      }
+      return { events: [{ type: "settings.command_allowed", data: { command, by: c.params.by } }], reply: { command, added: true } };
+    }
     const models = [...new Set(c.params.models)].sort();
     const current = s.context.enabledModels[c.params.provider] ?? [];
     // Setting what is already set writes nothing.

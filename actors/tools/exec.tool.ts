@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import * as Schema from "effect/Schema";
-import { createSandbox, type Sandbox } from "../sandbox/index.ts";
+import { createSandbox, type Sandbox, type SandboxOptions } from "../sandbox/index.ts";
+import type { SandboxChoice, SandboxSettings } from "../run/run.options.ts";
 import { defineTool, type Tool } from "./tool.registry.ts";
 
 export const DEFAULT_EXEC_TIMEOUT_SECONDS = 120;
@@ -15,7 +16,10 @@ export const ExecParams = Schema.Struct({
 });
 
 export interface ExecToolOptions {
-  readonly sandbox: "auto" | "bubblewrap" | "none";
+  /** The configured backend; a session's own choice (`ToolContext.sandbox`) wins over it. */
+  readonly sandbox: SandboxChoice;
+  /** Image, network and limits (`[tools.exec.sandbox]`). */
+  readonly settings?: SandboxSettings;
   /** A line added to every result (e.g. that approvals are off). */
   readonly notice?: string;
 }
@@ -27,11 +31,12 @@ export interface ExecToolOptions {
  */
 export const execTool = (o: ExecToolOptions): Tool<typeof ExecParams.Type> => {
   const sandboxes = new Map<string, Sandbox>();
-  const sandboxFor = (workspace: string): Sandbox => {
-    let s = sandboxes.get(workspace);
+  const sandboxFor = (workspace: string, choice: SandboxChoice): Sandbox => {
+    const id = `${choice}\n${workspace}`;
+    let s = sandboxes.get(id);
     if (!s) {
-      s = createSandbox({ backend: o.sandbox, workspace, outputDir: path.join(workspace, ".cairn", "outputs") });
-      sandboxes.set(workspace, s);
+      s = createSandbox({ ...o.settings, backend: choice, workspace, outputDir: path.join(workspace, ".cairn", "outputs") } as SandboxOptions);
+      sandboxes.set(id, s);
     }
     return s;
   };
@@ -43,7 +48,7 @@ export const execTool = (o: ExecToolOptions): Tool<typeof ExecParams.Type> => {
     params: ExecParams,
     dangerous: true,
     run: async (args, ctx) => {
-      const sandbox = sandboxFor(ctx.workspace);
+      const sandbox = sandboxFor(ctx.workspace, (ctx.sandbox as SandboxChoice | undefined) ?? o.sandbox);
       const r = await sandbox.exec({
         command: args.command,
         ...(args.cwd !== undefined ? { cwd: args.cwd } : {}),
@@ -68,7 +73,8 @@ export const execTool = (o: ExecToolOptions): Tool<typeof ExecParams.Type> => {
         const where = r.fullOutputPath ? path.relative(ctx.workspace, r.fullOutputPath) : undefined;
         lines.push(`[output truncated at ${EXEC_OUTPUT_BYTES} bytes${where ? `; the full output is in ${where} (read it with read_file)` : ""}]`);
       }
-      return { output: lines.join("\n"), ...(r.truncated ? { truncated: true } : {}) };
+      const fullOutput = r.truncated && r.fullOutputPath ? path.relative(ctx.workspace, r.fullOutputPath) : undefined;
+      return { output: lines.join("\n"), ...(r.truncated ? { truncated: true } : {}), ...(fullOutput ? { fullOutput } : {}) };
     },
   });
 };

@@ -14,12 +14,16 @@ export interface ToolContext {
   /** Aborted when the run is stopped or times out; long tools check it between steps. */
   readonly signal: AbortSignal;
   readonly sessionKey: string;
+  /** The session's own `exec` sandbox backend, when it chose one (else the configured one). */
+  readonly sandbox?: string;
 }
 
 /** What a tool returns; `truncated` says the output was capped and the text says how to get more. */
 export interface ToolOutput {
   readonly output: string;
   readonly truncated?: boolean;
+  /** Workspace-relative path of the complete output, when the tool kept one. */
+  readonly fullOutput?: string;
 }
 
 /**
@@ -43,7 +47,7 @@ export const defineTool = <A>(tool: Tool<A>): Tool<A> => tool;
 
 /** The outcome of one call as the model will see it. Never a thrown exception. */
 export type ToolResult =
-  | { readonly ok: true; readonly output: string; readonly truncated?: boolean }
+  | { readonly ok: true; readonly output: string; readonly truncated?: boolean; readonly fullOutput?: string }
   | { readonly ok: false; readonly error: WireError };
 
 // Both OpenAI and Anthropic require this shape for function names.
@@ -100,7 +104,7 @@ export class ToolRegistry {
     if (ctx.signal.aborted) return fail(new CairnError("run_interrupted", `${name} was cancelled before it started`));
     try {
       const out = await entry.tool.run(decoded.args, ctx);
-      return out.truncated ? { ok: true, output: out.output, truncated: true } : { ok: true, output: out.output };
+      return { ok: true, output: out.output, ...(out.truncated ? { truncated: true } : {}), ...(out.fullOutput ? { fullOutput: out.fullOutput } : {}) };
     } catch (e) {
       if (ctx.signal.aborted && !(e instanceof CairnError)) {
         return fail(new CairnError("run_interrupted", `${name} was cancelled`));

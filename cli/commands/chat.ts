@@ -6,12 +6,34 @@ import { connectToGateway } from "../connect.ts";
 import { UsageError } from "../output.ts";
 import type { Paths } from "../paths.ts";
 
-/** Waits for the run's end, printing its deltas; resolves with the exit code. */
+/** Exit code of a run the user stopped with Ctrl-C (128 + SIGINT, as shells expect). */
+export const EXIT_CANCELLED = 130;
+
+/**
+ * Waits for the run's end, printing its deltas (stdout) and its tool calls and approvals (compact
+ * lines on stderr, so stdout stays the reply); resolves with the exit code. The first Ctrl-C asks
+ * the gateway to stop the run (the model is told next turn), a second one leaves at once.
+ */
 const streamRun = (nc: NatsConnection, key: string, json: boolean, sendIt: () => Promise<{ runId: string }>) =>
   new Promise<number>((resolve, reject) => {
     let runId: string | undefined;
     const early: LiveSessionMessage[] = [];
     let nextIndex = 0;
+    let midLine = false;
+    const note = (line: string) => {
+      process.stderr.write(`${midLine ? "\n" : ""}${line}\n`);
+      midLine = false;
+    };
+    let interrupts = 0;
+    const onSigint = () => {
+      if (++interrupts > 1 || !runId) {
+        cleanup();
+        return resolve(EXIT_CANCELLED);
+      }
+      note("cairn: stopping the reply… (Ctrl-C again to leave now)");
+      request(nc, subjects.command("session", key, "cancel"), { runId, by: "cli" }).catch((e: Error) => note(`cairn: could not stop the run: ${e.message}`));
+    };
+    process.on("SIGINT", onSigint);
     const handle = (m: LiveSessionMessage): void => {
       if (!runId) return void early.push(m);
       if (!("runId" in m) || m.runId !== runId) return;
@@ -19,6 +41,13 @@ const streamRun = (nc: NatsConnection, key: string, json: boolean, sendIt: () =>
         if (m.index < nextIndex) return; // a repeat
         nextIndex = m.index + 1;
         process.stdout.write(json ? `${JSON.stringify({ type: "delta", text: m.text })}\n` : m.text);
+        if (!json && m.text.length > 0) midLine = !m.text.endsWith("\n");
+      } else if (m.type === "run.tool" || m.type === "run.approval") {
+        if (json) process.stdout.write(`${JSON.stringify({ ...m, type: m.type === "run.tool" ? "tool" : "approval" })}\n`);
+        else {
+          const line = m.type === "run.tool" ? toolLine(m) : approvalLine(m);
+          if (line) note(line);
+        }
       } else if (m.type === "run.model_switched") {
         // A fallback: say so, on stderr so stdout stays the reply alone.
         if (json) process.stdout.write(`${JSON.stringify({ type: "model_switched", from: m.from, to: m.to, error: m.error })}\n`);
@@ -28,6 +57,10 @@ const streamRun = (nc: NatsConnection, key: string, json: boolean, sendIt: () =>
         if (json) process.stdout.write(`${JSON.stringify({ type: "result", runId, status: m.status, error: m.error ?? null })}\n`);
         else if (nextIndex > 0) process.stdout.write("\n");
         if (m.status === "completed") return resolve(0);
+        if (m.status === "cancelled") {
+          if (!json) note("cairn: stopped; the reply so far is kept");
+          return resolve(EXIT_CANCELLED);
+        }
         const e = m.error ?? { code: "internal", message: `the run ended ${m.status}` };
         if (!json) process.stderr.write(`cairn: ${e.message} [${e.code}]\n`);
         resolve(1);
@@ -56,6 +89,7 @@ const streamRun = (nc: NatsConnection, key: string, json: boolean, sendIt: () =>
       );
     }, 5000);
     const cleanup = () => {
+      process.off("SIGINT", onSigint);
       clearInterval(watchdog);
       sub.unsubscribe();
     };
@@ -70,6 +104,50 @@ const streamRun = (nc: NatsConnection, key: string, json: boolean, sendIt: () =>
       },
     );
   });
+
+const clip = (s: string, n = 100) => {
+  const one = s.replace(/\s+/g, " ").trim();
+  return one.length > n ? `${one.slice(0, n - 1)}…` : one;
+};
+
+/** `⚙ exec  ls -la` when a call starts; `  ✓ exec 12 ms (3 lines)` / `  ✗ …` when it ends. */
+const toolLine = (m: Extract<LiveSessionMessage, { type: "run.tool" }>): string | undefined => {
+  switch (m.status) {
+    case "requested": {
+      let shown = m.arguments ?? "";
+      try {
+        const a = JSON.parse(shown || "{}") as Record<string, unknown>;
+        shown = typeof a.command === "string" ? a.command : typeof a.path === "string" ? a.path : typeof a.url === "string" ? a.url : shown;
+      } catch {
+        // shown as the model wrote it
+      }
+      return `⚙ ${m.name}  ${clip(shown)}`;
+    }
+    case "started":
+      return undefined;
+    case "finished": {
+      const lines = (m.output ?? "").split("\n").length;
+      return `  ✓ ${m.name} ${m.durationMs ?? 0} ms (${lines} line${lines === 1 ? "" : "s"}${m.truncated ? ", truncated" : ""})`;
+    }
+    case "failed":
+      return `  ✗ ${m.name}: ${clip(m.output ?? "failed", 160)}`;
+    case "interrupted":
+      return `  ✗ ${m.name}: interrupted`;
+  }
+};
+
+const approvalLine = (m: Extract<LiveSessionMessage, { type: "run.approval" }>): string => {
+  switch (m.status) {
+    case "pending":
+      return `? approval needed: ${clip(m.command)}${m.reason ? ` (${m.reason})` : ""}\n  answer with: cairn approvals approve ${m.approvalId}   (or: cairn approvals deny ${m.approvalId})`;
+    case "granted":
+      return `  approved: ${clip(m.command, 60)}`;
+    case "denied":
+      return `  denied${m.reason ? `: ${m.reason}` : ""}`;
+    case "expired":
+      return `  approval expired: ${clip(m.command, 60)}`;
+  }
+};
 
 export async function chat(args: { session: string; json: boolean; text: string; model?: string | undefined }, paths: Paths): Promise<number> {
   if (!isTokenSafe(args.session)) throw new UsageError(`--session must be 1-64 letters, digits, '_' or '-', got '${args.session}'`);

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { parse as parseToml } from "smol-toml";
 import { checkCustomProviders, providerIds, type CustomProviderConfig, type LocalModelsConfig, type ProviderOverrideConfig } from "../../actors/llm/index.ts";
 import { CONFIG_KEYS, CairnError, ConfigFile, decodeOrFail } from "../../schemas/index.ts";
+import type { ExecOptions, SandboxSettings } from "../../actors/index.ts";
 import { nearest } from "./suggest.ts";
 
 /** Settings the gateway runs with: the file, then environment variables on top. */
@@ -24,6 +25,20 @@ export interface Settings {
   readonly customProviders: readonly CustomProviderConfig[];
   /** `[providers.local]`: GGUF models run in-process. */
   readonly localProvider: LocalModelsConfig | undefined;
+  /** `[agent] max_iterations` and `timeout` (the agent loop's bounds). */
+  readonly agentLoop: { readonly maxIterations?: number; readonly timeoutMs?: number };
+  /** `[tools.exec]`; null when `enabled = false`. */
+  readonly exec: ExecOptions | null;
+  /** `[tools.web_fetch]`; null when `enabled = false`. */
+  readonly webFetch: WebFetchSettings | null;
+}
+
+/** `[tools.web_fetch]` as the tool takes it. */
+export interface WebFetchSettings {
+  readonly allowlist?: readonly string[];
+  readonly allowPrivate?: readonly string[];
+  readonly maxBytes?: number;
+  readonly timeoutMs?: number;
 }
 
 export const DEFAULT_PORT = 13131;
@@ -107,5 +122,55 @@ export const loadSettings = (configFile: string, env: NodeJS.ProcessEnv = proces
     providerOverrides: Object.fromEntries(Object.entries(overrides).filter((e): e is [string, ProviderOverrideConfig] => e[1] !== undefined)),
     customProviders: custom,
     localProvider: local,
+    agentLoop: {
+      ...(file?.agent?.max_iterations !== undefined ? { maxIterations: file.agent.max_iterations } : {}),
+      ...(file?.agent?.timeout !== undefined ? { timeoutMs: Math.round(file.agent.timeout * 1000) } : {}),
+    },
+    exec: execSettings(file?.tools?.exec),
+    webFetch: webFetchSettings(file?.tools?.web_fetch),
+  };
+};
+
+/** "512M", "2G", "1.5GiB" or a number of MiB → MiB. */
+export const parseMemoryMb = (v: string | number): number => {
+  if (typeof v === "number") return v;
+  const m = /^(\d+(?:\.\d+)?)\s*([kKmMgG]?)/.exec(v.trim());
+  if (!m) throw new CairnError("bad_request", `'${v}' is not a size such as "512M" or "2G"`);
+  const n = Number(m[1]);
+  const unit = m[2]!.toLowerCase();
+  const mb = unit === "g" ? n * 1024 : unit === "k" ? n / 1024 : unit === "m" ? n : n / (1024 * 1024);
+  if (mb < 4) throw new CairnError("bad_request", `memory_limit '${v}' is below 4 MiB: commands could not start`);
+  return Math.round(mb);
+};
+
+// Exec is on by default (smart approvals, strongest sandbox available), as users of this kind of
+// gateway expect; `enabled = false` turns it off.
+const execSettings = (c: NonNullable<ConfigFile["tools"]>["exec"]): ExecOptions | null => {
+  if (c?.enabled === false) return null;
+  const limits = c?.sandbox?.resource_limits;
+  const sandboxSettings: SandboxSettings = {
+    ...(c?.sandbox?.image !== undefined ? { image: c.sandbox.image } : {}),
+    ...(c?.sandbox?.network !== undefined ? { network: c.sandbox.network } : {}),
+    ...(c?.sandbox?.workspace_mount !== undefined ? { workspaceMount: c.sandbox.workspace_mount } : {}),
+    ...(limits?.memory_limit !== undefined ? { memoryMb: parseMemoryMb(limits.memory_limit) } : {}),
+    ...(limits?.cpu_quota !== undefined ? { cpus: limits.cpu_quota } : {}),
+    ...(limits?.pids_max !== undefined ? { pids: limits.pids_max } : {}),
+  };
+  return {
+    approvalMode: c?.approval_mode ?? "smart",
+    allowlist: c?.allowlist ?? [],
+    ...(c?.approval_timeout !== undefined ? { approvalTimeoutMs: Math.round(c.approval_timeout * 1000) } : {}),
+    sandbox: c?.sandbox?.backend ?? "auto",
+    sandboxSettings,
+  };
+};
+
+const webFetchSettings = (c: NonNullable<ConfigFile["tools"]>["web_fetch"]): WebFetchSettings | null => {
+  if (c?.enabled === false) return null;
+  return {
+    ...(c?.allowlist ? { allowlist: c.allowlist } : {}),
+    ...(c?.allow_private ? { allowPrivate: c.allow_private } : {}),
+    ...(c?.max_bytes !== undefined ? { maxBytes: c.max_bytes } : {}),
+    ...(c?.timeout !== undefined ? { timeoutMs: Math.round(c.timeout * 1000) } : {}),
   };
 };

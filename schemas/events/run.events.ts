@@ -39,6 +39,13 @@ export const RunInterrupted = Schema.Struct({
   partialText: Schema.String,
 });
 
+/** Stopped by a person (stop button, Ctrl-C): whatever streamed is kept, the model is told next turn. */
+export const RunCancelled = Schema.Struct({
+  /** Who stopped it: "web", "cli", ... */
+  by: Schema.String,
+  partialText: Schema.String,
+});
+
 /** The run moved to the next model of the fallback chain, before anything had streamed. */
 export const RunModelSwitched = Schema.Struct({
   from: ModelId,
@@ -71,6 +78,8 @@ export const RunToolFinished = Schema.Struct({
   truncated: Schema.Boolean,
   isError: Schema.Boolean,
   durationMs: Schema.Number,
+  /** Workspace-relative path of the complete output when the result was cut (exec keeps one). */
+  fullOutput: Schema.optionalKey(Schema.String),
 });
 
 /** A call that had started when the run was interrupted (crash, shutdown): never run again. */
@@ -81,6 +90,7 @@ export const runEvents = {
   "run.completed": { version: 1, schema: RunCompleted },
   "run.failed": { version: 1, schema: RunFailed },
   "run.interrupted": { version: 1, schema: RunInterrupted },
+  "run.cancelled": { version: 1, schema: RunCancelled },
   "run.model_switched": { version: 1, schema: RunModelSwitched },
   "run.tool_call_requested": { version: 1, schema: RunToolCallRequested },
   "run.tool_started": { version: 1, schema: RunToolStarted },

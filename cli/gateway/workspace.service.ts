@@ -1,0 +1,41 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import { open } from "node:fs/promises";
+import * as path from "node:path";
+import { resolveInWorkspace } from "../../actors/index.ts";
+import { serve, subjects } from "../../bus/index.ts";
+import { CairnError, ReadWorkspaceFile, decodeOrFail, type ReadWorkspaceFileResult } from "../../schemas/index.ts";
+
+/** What `workspace.read` returns at most: enough for any full tool output a person reads in a page. */
+export const MAX_WORKSPACE_READ_BYTES = 2 * 1024 * 1024;
+
+/**
+ * `q.workspace.read`: a file of a session's workspace (the full output of a cut exec result), with
+ * the same confinement as the file tools (no `..`, no symlink out). Text only, capped.
+ */
+export const serveWorkspaceFiles = (nc: NatsConnection, workspaceRoot: string) => [
+  serve(nc, subjects.query("workspace", "read"), async (p): Promise<ReadWorkspaceFileResult> => {
+    const params = decodeOrFail(ReadWorkspaceFile, p, "workspace.read params");
+    const where = await resolveInWorkspace(path.join(workspaceRoot, params.sessionKey), params.path).catch((e) => {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new CairnError("not_found", `no workspace for session ${params.sessionKey}`);
+      throw e;
+    });
+    let fh;
+    try {
+      fh = await open(where.real, "r");
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new CairnError(code === "ENOENT" ? "not_found" : "bad_request", `cannot read ${where.display}: ${code ?? (e as Error).message}`);
+    }
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) throw new CairnError("bad_request", `${where.display} is not a file`);
+      const size = Math.min(st.size, MAX_WORKSPACE_READ_BYTES);
+      const buf = Buffer.alloc(size);
+      const { bytesRead } = await fh.read(buf, 0, size, 0);
+      const text = buf.subarray(0, bytesRead).toString("utf8");
+      return { path: where.display, text: text.endsWith("\uFFFD") ? text.slice(0, -1) : text, bytes: st.size, truncated: st.size > bytesRead };
+    } finally {
+      await fh.close();
+    }
+  }),
+];
