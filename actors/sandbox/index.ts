@@ -1,7 +1,9 @@
 /**
- * Sandboxes for the `exec` tool: one interface, a `bubblewrap` backend (Linux namespaces, no
- * network by default, read-only system, writable workspace, cgroup/rlimit limits) and a `none`
- * backend (host execution, loudly flagged). Not wired into agent runs yet.
+ * Sandboxes for the `exec` tool: one interface and three backends, strongest first: `docker`
+ * (a container per session through the Docker/Podman socket: no network, read-only root,
+ * container cgroup limits), `bubblewrap` (Linux namespaces, no network by default, read-only
+ * system, writable workspace, cgroup/rlimit limits) and `none` (host execution, loudly flagged).
+ * `createSandbox` is synchronous; `detectSandboxBackends` resolves `auto` (async, once at startup).
  */
 export type {
   ExecRequest,
@@ -13,5 +15,10 @@ export type {
 } from "./sandbox.ts";
 export { NO_SANDBOX_WARNING } from "./sandbox.ts";
 export { createSandbox, describeSandbox } from "./sandbox.factory.ts";
+export { detectSandboxBackends, type DetectOptions, type DetectedBackends } from "./sandbox.detect.ts";
 export { classifyEnvName, filterEnv, type EnvVerdict, type FilteredEnv } from "./env.filter.ts";
 export { probeBubblewrap, type BwrapProbe } from "./bubblewrap.probe.ts";
+export { reapSandboxContainers, type ReapOptions } from "./docker.container.ts";
+export { buildSandboxImage, type BuildImageOptions } from "./docker.image.ts";
+export { resolveDockerSocket } from "./docker.socket.ts";
+export { DEFAULT_SANDBOX_IMAGE, SANDBOX_LABEL } from "./docker.spec.ts";

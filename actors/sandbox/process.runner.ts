@@ -1,9 +1,7 @@
 import { spawn } from "node:child_process";
-import * as fs from "node:fs";
-import * as path from "node:path";
-import { StringDecoder } from "node:string_decoder";
 import { CairnError } from "../../schemas/errors.ts";
 import { openCommandCgroup, type CgroupLimits } from "./cgroup.limits.ts";
+import { openOutputCapture } from "./output.capture.ts";
 import type { ExecResult } from "./sandbox.ts";
 
 /**
@@ -55,10 +53,7 @@ export const runProcess = async (spec: RunSpec): Promise<RunOutcome> => {
   }
   const cgroup = openCommandCgroup(spec.id, spec.limits);
   const cgroupMemory = cgroup?.enforced.includes("memory") ?? false;
-  fs.mkdirSync(spec.outputDir, { recursive: true });
-  const fullPath = path.join(spec.outputDir, `${spec.id}.log`);
-  const full = fs.createWriteStream(fullPath);
-  let fullBytes = 0;
+  const capture = openOutputCapture(spec);
 
   let child;
   try {
@@ -69,34 +64,12 @@ export const runProcess = async (spec: RunSpec): Promise<RunOutcome> => {
       stdio: ["ignore", "pipe", "pipe"],
     });
   } catch (e) {
-    full.destroy();
+    capture.discard();
     await cgroup?.dispose();
     throw new CairnError("internal", `could not start the command: ${(e as Error).message}`);
   }
 
-  const kept: Record<"stdout" | "stderr", Buffer[]> = { stdout: [], stderr: [] };
-  let keptBytes = 0;
-  let truncated = false;
-  const decoders = { stdout: new StringDecoder("utf8"), stderr: new StringDecoder("utf8") };
-  const onData = (stream: "stdout" | "stderr") => (chunk: Buffer) => {
-    if (fullBytes < spec.fullOutputMaxBytes) {
-      const part = chunk.subarray(0, spec.fullOutputMaxBytes - fullBytes);
-      full.write(part);
-      fullBytes += part.length;
-      if (fullBytes >= spec.fullOutputMaxBytes) full.write(`\n[cairn: output beyond ${spec.fullOutputMaxBytes} bytes dropped]\n`);
-    }
-    const room = spec.maxOutputBytes - keptBytes;
-    if (room > 0) {
-      const part = chunk.length <= room ? chunk : chunk.subarray(0, room);
-      kept[stream].push(part);
-      keptBytes += part.length;
-    }
-    if (chunk.length > room) truncated = true;
-    if (spec.onOutput) {
-      const text = decoders[stream].write(chunk);
-      if (text) spec.onOutput(stream, text);
-    }
-  };
+  const onData = (stream: "stdout" | "stderr") => (chunk: Buffer) => capture.write(stream, chunk);
   child.stdout!.on("data", onData("stdout"));
   child.stderr!.on("data", onData("stderr"));
 
@@ -137,21 +110,6 @@ export const runProcess = async (spec: RunSpec): Promise<RunOutcome> => {
     spec.signal?.removeEventListener("abort", onAbort);
   });
   await cgroup?.dispose();
-  await new Promise<void>((r) => full.end(r));
-  for (const s of ["stdout", "stderr"] as const) {
-    const rest = decoders[s].end();
-    if (rest && spec.onOutput) spec.onOutput(s, rest);
-  }
-  if (!truncated) fs.rmSync(fullPath, { force: true });
-  const base = {
-    exitCode,
-    signal,
-    stdout: Buffer.concat(kept.stdout).toString("utf8"),
-    stderr: Buffer.concat(kept.stderr).toString("utf8"),
-    truncated,
-    timedOut,
-    aborted,
-    durationMs: Math.max(0, Math.round(spec.now() - started)),
-  };
-  return truncated ? { ...base, fullOutputPath: fullPath } : base;
+  const output = await capture.finish();
+  return { exitCode, signal, ...output, timedOut, aborted, durationMs: Math.max(0, Math.round(spec.now() - started)) };
 };

@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { CairnError } from "../../schemas/errors.ts";
 import { bwrapArgv } from "./bubblewrap.args.ts";
+import { createDockerSandbox } from "./docker.sandbox.ts";
 import { probeBubblewrap } from "./bubblewrap.probe.ts";
 import { openCommandCgroup } from "./cgroup.limits.ts";
 import { DEFAULT_PATH, filterEnv } from "./env.filter.ts";
@@ -37,9 +38,17 @@ const limitMechanisms = (opts: SandboxOptions, id: string): SandboxDescription["
   };
 };
 
+const checkRequest = (req: ExecRequest): void => {
+  if (typeof req.command !== "string" || req.command.length === 0) throw new CairnError("bad_request", "command is empty");
+  positive("timeoutMs", req.timeoutMs);
+  positive("maxOutputBytes", req.maxOutputBytes);
+};
+
 /**
- * A sandbox for one workspace. `auto` takes bubblewrap when it really works here (probed once)
- * and otherwise falls back to `none`, whose description carries a warning that must be shown.
+ * A sandbox for one workspace. Synchronous, so `auto` here only weighs the process backends:
+ * bubblewrap when it really works (probed once), else `none`, whose description carries a warning
+ * that must be shown. Docker needs the engine (async): the gateway resolves `auto` once with
+ * `detectSandboxBackends` at startup and passes the concrete backend.
  */
 export const createSandbox = (opts: SandboxOptions): Sandbox => {
   if (!path.isAbsolute(opts.workspace)) throw new CairnError("bad_request", "workspace must be an absolute path");
@@ -49,7 +58,14 @@ export const createSandbox = (opts: SandboxOptions): Sandbox => {
   positive("memoryMb", opts.memoryMb);
   positive("pids", opts.pids);
   positive("cpuSeconds", opts.cpuSeconds);
-  let backend: SandboxBackendName;
+  positive("cpus", opts.cpus);
+  positive("tmpMb", opts.tmpMb);
+  const newId = opts.newId ?? randomUUID;
+  const now = opts.now ?? (() => performance.now());
+  if (opts.backend === "docker") {
+    return createDockerSandbox({ opts, workspace: fs.realpathSync(opts.workspace), newId, now, checkRequest });
+  }
+  let backend: Exclude<SandboxBackendName, "docker">;
   if (opts.backend === "none") backend = "none";
   else {
     const probe = probeBubblewrap(BWRAP);
@@ -57,8 +73,6 @@ export const createSandbox = (opts: SandboxOptions): Sandbox => {
     else if (opts.backend === "auto") backend = "none";
     else throw new CairnError("unavailable", `bubblewrap cannot create a sandbox here: ${probe.reason}`, { reason: probe.reason });
   }
-  const newId = opts.newId ?? randomUUID;
-  const now = opts.now ?? (() => performance.now());
   const workspace = fs.realpathSync(opts.workspace);
   const network = backend === "bubblewrap" ? (opts.network ?? false) : true;
   const limits = limitMechanisms(opts, newId());
@@ -77,9 +91,7 @@ export const createSandbox = (opts: SandboxOptions): Sandbox => {
   };
 
   const exec = async (req: ExecRequest): Promise<ExecResult> => {
-    if (typeof req.command !== "string" || req.command.length === 0) throw new CairnError("bad_request", "command is empty");
-    positive("timeoutMs", req.timeoutMs);
-    positive("maxOutputBytes", req.maxOutputBytes);
+    checkRequest(req);
     const workdir = resolveWorkdir(workspace, req.cwd);
     const hostEnv = opts.hostEnv ?? process.env;
     // Under bubblewrap the host PATH may name directories that are not mounted.
@@ -107,7 +119,8 @@ export const createSandbox = (opts: SandboxOptions): Sandbox => {
     return { ...outcome, droppedEnv: dropped.map((d) => `${d.name} (${d.reason})`) };
   };
 
-  return { backend, exec, describe: () => description };
+  // Nothing is held between commands: every process of a command dies with it.
+  return { backend, exec, describe: () => description, dispose: async () => {} };
 };
 
 /** One line for the startup banner and the UI; for `none` it is the warning. */

@@ -3,7 +3,8 @@
  * one confined process tree with a filtered environment, limits, a timeout and capped output.
  */
 
-export type SandboxBackendName = "bubblewrap" | "none";
+/** Strongest first: `auto` resolves to the first one that works here (see `detectSandboxBackends`). */
+export type SandboxBackendName = "docker" | "bubblewrap" | "none";
 
 export interface ExecRequest {
   /** Run by `/bin/sh -c`. */
@@ -40,6 +41,11 @@ export interface Sandbox {
   exec(req: ExecRequest): Promise<ExecResult>;
   /** What is enforced, for the banner, the UI and the tool result. */
   describe(): SandboxDescription;
+  /**
+   * Releases what the sandbox holds: docker removes the session's container (a later `exec`
+   * creates a fresh one); the process backends hold nothing and resolve at once.
+   */
+  dispose(): Promise<void>;
 }
 
 export interface SandboxDescription {
@@ -47,7 +53,7 @@ export interface SandboxDescription {
   readonly isolated: boolean;
   readonly network: boolean;
   readonly workspace: string;
-  /** Which limit is enforced by what: "cgroup", "rlimit" or "none". */
+  /** Which limit is enforced by what: "cgroup", "rlimit" or "none" (docker: "cgroup" = the container's). */
   readonly limits: Readonly<Record<"pids" | "memory" | "cpu", "cgroup" | "rlimit" | "none">>;
   /** Present for `none`: must be shown loudly wherever the backend is named. */
   readonly warning?: string;
@@ -58,11 +64,32 @@ export interface SandboxOptions {
   readonly backend: "auto" | SandboxBackendName;
   /** Absolute path of the directory commands may write to. */
   readonly workspace: string;
-  /** Bubblewrap only: share the host network (default: no network at all). */
+  /** Bubblewrap and docker: give commands a network (default: no network at all). */
   readonly network?: boolean;
+  /** Docker: the network mode used when `network` is true (default "bridge"; "host" shares the host's). */
+  readonly networkMode?: string;
+  /** Bubblewrap: per command; docker: for the session's container (all its commands together). */
   readonly memoryMb?: number;
   readonly pids?: number;
+  /** Per process (RLIMIT_CPU), every backend. */
   readonly cpuSeconds?: number;
+  /** Docker: CPU share of the container (HostConfig.NanoCpus), e.g. 0.5 or 2. */
+  readonly cpus?: number;
+  /** Docker: local image with /bin/sh (default `cairn-sandbox:latest`, see `buildSandboxImage`); never pulled. */
+  readonly image?: string;
+  /** Docker: the engine's unix socket (default from `DOCKER_HOST`, then Docker's, then Podman's). */
+  readonly socketPath?: string;
+  /** Docker: how the workspace is mounted (default "rw"). */
+  readonly workspaceMount?: "rw" | "ro";
+  /** Docker: `uid:gid` commands run as (default: the workspace owner's, see docker.spec.ts). */
+  readonly user?: string;
+  /** Docker: size of the private /tmp tmpfs in MiB (default 256; it counts towards `memoryMb`). */
+  readonly tmpMb?: number;
+  /**
+   * Docker: labels the container `cairn.instance=<this>`, so `reapSandboxContainers` of one gateway
+   * leaves another gateway's containers on a shared engine alone.
+   */
+  readonly instance?: string;
   /** Where full outputs of truncated results are kept, e.g. `<workspace>/.cairn/outputs`. */
   readonly outputDir: string;
   /** Grace between SIGTERM and SIGKILL on timeout or abort. */

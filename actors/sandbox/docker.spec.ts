@@ -1,0 +1,105 @@
+import type { ContainerCreateOptions } from "dockerode";
+
+/**
+ * What the docker backend asks the engine for: pure builders, no I/O.
+ *
+ * Layout decisions (the same as bubblewrap's where it applies):
+ * - The workspace is bind-mounted at its own host path, not /workspace, so paths in output,
+ *   errors and `fullOutputPath` mean the same inside and out, and `resolveWorkdir` (which confines
+ *   `cwd` on the host, symlinks included) yields the container's working directory unchanged.
+ * - Read-only root filesystem, a private tmpfs /tmp (mode 1777, size-capped), no capabilities,
+ *   no-new-privileges, no network unless asked, memory (without swap), CPU and pids limits on the
+ *   container's cgroup.
+ * - User: the workspace owner's uid:gid (numeric, so any image allows it: no passwd entry is
+ *   needed). Files the agent creates then belong to whoever owns the workspace, and a gateway
+ *   running as a normal user gets a non-root sandbox. When the gateway (and so the workspace) is
+ *   root's, commands run as uid 0 but with every capability dropped: they cannot override file
+ *   permissions, mount, or gain privileges, and the only writable host path is the workspace.
+ *   Set `user` to force another identity (the workspace must then be writable by it).
+ * - The container is a per-session keepalive (a shell that also reaps orphans, since it is PID 1
+ *   and images need not ship an init); each command is a `docker exec` of `EXEC_WRAPPER`.
+ */
+export interface ContainerSpecInput {
+  readonly image: string;
+  readonly workspace: string;
+  readonly workspaceMount: "rw" | "ro";
+  readonly user: string;
+  readonly network: boolean;
+  readonly networkMode: string;
+  readonly memoryMb?: number | undefined;
+  readonly cpus?: number | undefined;
+  readonly pids?: number | undefined;
+  readonly tmpMb: number;
+  readonly path: string;
+  readonly instance?: string | undefined;
+  readonly name: string;
+}
+
+/** Built locally by `buildSandboxImage` (busybox-static); never pulled. */
+export const DEFAULT_SANDBOX_IMAGE = "cairn-sandbox:latest";
+
+export const SANDBOX_LABEL = "cairn.sandbox";
+export const WORKSPACE_LABEL = "cairn.workspace";
+export const INSTANCE_LABEL = "cairn.instance";
+/** Marks every process of one command (inherited through fork/exec), so a kill finds them all. */
+export const EXEC_MARKER = "SANDBOX_EXEC_ID";
+
+// `wait` in a loop reaps every orphan reparented to PID 1 (ash waits for any child), so
+// background leftovers never pile up as zombies against the pids limit.
+const KEEPALIVE = `trap 'exit 0' TERM INT; while :; do sleep 3600 & wait; done`;
+
+export const containerCreateOptions = (i: ContainerSpecInput): ContainerCreateOptions => ({
+  name: i.name,
+  Image: i.image,
+  Cmd: ["/bin/sh", "-c", KEEPALIVE],
+  Entrypoint: [],
+  User: i.user,
+  WorkingDir: i.workspace,
+  Env: [`PATH=${i.path}`, `HOME=${i.workspace}`],
+  Hostname: "cairn-sandbox",
+  Labels: { [SANDBOX_LABEL]: "1", [WORKSPACE_LABEL]: i.workspace, ...(i.instance ? { [INSTANCE_LABEL]: i.instance } : {}) },
+  NetworkDisabled: !i.network,
+  HostConfig: {
+    NetworkMode: i.network ? i.networkMode : "none",
+    Binds: [`${i.workspace}:${i.workspace}:${i.workspaceMount}`],
+    ReadonlyRootfs: true,
+    Tmpfs: { "/tmp": `rw,nosuid,nodev,mode=1777,size=${i.tmpMb}m` },
+    CapDrop: ["ALL"],
+    SecurityOpt: ["no-new-privileges"],
+    ...(i.memoryMb !== undefined ? { Memory: i.memoryMb * 1024 * 1024, MemorySwap: i.memoryMb * 1024 * 1024 } : {}),
+    ...(i.cpus !== undefined ? { NanoCpus: Math.round(i.cpus * 1e9) } : {}),
+    ...(i.pids !== undefined ? { PidsLimit: i.pids } : {}),
+    AutoRemove: false,
+    RestartPolicy: { Name: "no" },
+  },
+});
+
+/**
+ * Runs one command (`$1`) in the background, waits for it, then kills whatever it left behind
+ * (every process still carrying its marker) and exits with its status: the other backends kill a
+ * finished command's process group, and an orphan would otherwise live as long as the container.
+ * The wrapper unsets the marker once the command has it, so the sweep's own helpers are not swept.
+ */
+export const execWrapper = (cpuSeconds: number | undefined): string =>
+  [
+    ...(cpuSeconds !== undefined ? [`ulimit -t ${Math.ceil(cpuSeconds)} || exit 125`] : []),
+    `/bin/sh -c "$1" </dev/null &`,
+    `c=$!`,
+    `id="$${EXEC_MARKER}"`,
+    `unset ${EXEC_MARKER}`,
+    `wait $c`,
+    `s=$?`,
+    sweep("KILL", "$id"),
+    `exit $s`,
+  ].join("\n");
+
+/** A script that signals every process of one command but itself. */
+const sweep = (sig: string, id: string): string =>
+  `for d in /proc/[0-9]*; do p=\${d#/proc/}; [ "$p" = "$$" ] && continue; ` +
+  `tr '\\0' '\\n' < "$d/environ" 2>/dev/null | grep -qx "${EXEC_MARKER}=${id}" && kill -${sig} "$p" 2>/dev/null; done; :`;
+
+/** The `docker exec` argv that stops a running command (and its leftovers) with `sig`. */
+export const killCommand = (id: string, sig: "TERM" | "KILL"): string[] => ["/bin/sh", "-c", sweep(sig, id)];
+
+/** Command ids travel inside a shell script: keep them to characters that need no quoting. */
+export const safeExecId = (id: string): string => id.replace(/[^A-Za-z0-9_.-]/g, "_");
