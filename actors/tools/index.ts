@@ -30,3 +30,4 @@ export const workspaceToolRegistry = (): ToolRegistry => {
   return r;
 };
 export { EXEC_OUTPUT_BYTES, ExecParams, execTool, type ExecToolOptions } from "./exec.tool.ts";
+export { webFetchTool, checkAddress, type WebFetchOptions } from "./web/index.ts";
