@@ -37,4 +37,9 @@ export type ForkSession = (
 export const forkSessionWith =
   (sessions: SessionHost, newId: () => string): ForkSession =>
   (parentKey, params) =>
-    forkSession(sessions, parentKey, { ...params, forkKey: params.forkKey ?? `s-${newId().slice(0, 20)}` });
+    // Only the fork's own fields: callers may pass a wider object (the tool's `{ sessionKey, ... }`).
+    forkSession(sessions, parentKey, {
+      forkKey: params.forkKey ?? `s-${newId().slice(0, 20)}`,
+      ...(params.messageIndex !== undefined ? { messageIndex: params.messageIndex } : {}),
+      ...(params.label !== undefined ? { label: params.label } : {}),
+    });
