@@ -188,11 +188,12 @@ export type Shown = { role: string | null; status: string | null; text: string }
 export function messages(page: Page): Promise<Shown[]> {
   return page.getByTestId("message").evaluateAll((els) =>
     els.map((el) => {
-      const body = el.querySelector(".plain, .md");
+      // A reply with tool cards is several text pieces around the cards: read them all.
+      const body = Array.from(el.querySelectorAll(".plain, .md"), (b) => (b.textContent ?? "").trim()).join("\n");
       return {
         role: el.getAttribute("data-role"),
         status: el.getAttribute("data-status"),
-        text: (body?.textContent ?? "").trim(),
+        text: body.trim(),
       };
     }),
   );

@@ -1,0 +1,295 @@
+/**
+ * Agent tools in the web UI, in a real browser against a real gateway process and the scripted
+ * LLM server: tool cards, approvals answered from one tab and seen in another, Stop, forks in the
+ * sidebar, and the sandbox shown to the user.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import type { Page } from "playwright-core";
+import { startGatewayProc, type GatewayProc } from "../fixtures/gateway.ts";
+import { startLlmServer, type LlmServer } from "../fixtures/llm-server/index.ts";
+import {
+  lastAssistant,
+  launchBrowser,
+  messages,
+  newChat,
+  oneTab,
+  openApp,
+  resetBrowserRecords,
+  sessionKeyOf,
+  settledReply,
+  typeAndSend,
+  until,
+  type Browser,
+} from "./browser.helpers.ts";
+
+const T = 90_000;
+
+let browser: Browser;
+let llm: LlmServer;
+let gw: GatewayProc;
+let configDir: string;
+
+beforeAll(async () => {
+  llm = await startLlmServer();
+  configDir = mkdtempSync(join(tmpdir(), "cairn-e2e-tools-"));
+  // Every command asks; commands run unconfined, which the UI must say loudly.
+  writeFileSync(
+    join(configDir, "cairn.toml"),
+    ['[tools.exec]', 'approval_mode = "always"', "[tools.exec.sandbox]", 'backend = "none"', ""].join("\n"),
+  );
+  const started = await Promise.allSettled([
+    startGatewayProc({ llmBaseUrl: llm.url, extraEnv: { CAIRN_CONFIG_DIR: configDir } }),
+    launchBrowser(),
+  ]);
+  if (started[0].status === "fulfilled") gw = started[0].value;
+  if (started[1].status === "fulfilled") browser = started[1].value;
+  const failed = started.find((r) => r.status === "rejected");
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.allSettled([browser?.close(), gw?.dispose(), llm?.close()]);
+  rmSync(configDir, { recursive: true, force: true });
+}, 60_000);
+
+beforeEach(() => {
+  llm.reset();
+  resetBrowserRecords(browser);
+});
+
+const gatewayLog = () => `\n--- gateway output ---\n${gw.output().slice(-4000)}`;
+
+type Card = { name: string | null; status: string | null; args: string; output: string | null };
+
+/** Every tool card on the page, in order, read in one go. */
+const cards = (page: Page): Promise<Card[]> =>
+  page.getByTestId("tool-card").evaluateAll((els) =>
+    els.map((el) => ({
+      name: el.getAttribute("data-tool"),
+      status: el.getAttribute("data-status"),
+      args: el.querySelector('[data-testid="tool-args"]')?.textContent?.trim() ?? "",
+      output: el.querySelector('[data-testid="tool-output"]')?.textContent ?? null,
+    })),
+  );
+
+const approvalStatus = (page: Page) => page.getByTestId("approval-card").getAttribute("data-status", { timeout: 5_000 });
+
+/** What is in the reply bubble, in order: text pieces and cards (by tool name). */
+const replyLayout = (page: Page): Promise<string[]> =>
+  page
+    .locator('[data-testid="message"][data-role="assistant"]')
+    .last()
+    .evaluate((el) =>
+      Array.from(el.querySelectorAll('.md, [data-testid="tool-card"]'), (n) =>
+        n.matches(".md") ? `text:${(n.textContent ?? "").trim()}` : `tool:${n.getAttribute("data-tool")}`,
+      ),
+    );
+
+const execCall = (command: string) => ({ name: "exec", arguments: JSON.stringify({ command }) });
+
+describe("tool cards", () => {
+  test(
+    "a tool call shows as a card between the text before and after it, ends finished with its result, and survives a reload",
+    async () => {
+      const page = await oneTab(browser);
+      await openApp(page, gw.url);
+      await newChat(page);
+      llm.script(
+        {
+          chunks: ["Let me write", " that down."],
+          toolCalls: [{ name: "write_file", arguments: JSON.stringify({ path: "notes/todo.md", content: "- buy stones\n" }) }],
+        },
+        { chunks: ["Saved your list."] },
+      );
+      await typeAndSend(page, "write my todo list");
+
+      const [card] = await until("a finished write_file card", () => cards(page), (cs) => cs[0]?.status === "finished");
+      expect(card.name).toBe("write_file");
+      expect(card.args).toContain("notes/todo.md");
+      expect(card.output).not.toBeNull();
+      const reply = await settledReply(page);
+      expect(reply.status, gatewayLog()).toBe("complete");
+      expect(await replyLayout(page)).toEqual(["text:Let me write that down.", "tool:write_file", "text:Saved your list."]);
+
+      // After a reload the card comes back from the gateway, still finished with its result.
+      await page.reload();
+      const again = await until("the card after a reload", () => cards(page), (cs) => cs.length === 1 && cs[0].status === "finished");
+      expect(again[0].output).toBe(card.output);
+      expect((await lastAssistant(page))?.text).toContain("Saved your list.");
+      expect(browser.pageErrors).toEqual([]);
+    },
+    T,
+  );
+});
+
+describe("approvals", () => {
+  test(
+    "a command waiting for approval shows in two tabs; approving in one updates both and the command runs",
+    async () => {
+      const page = await oneTab(browser);
+      await openApp(page, gw.url);
+      const key = await newChat(page);
+      llm.script({ toolCalls: [execCall("echo cairn-approved")] }, { chunks: ["Done."] });
+      await typeAndSend(page, "say it");
+
+      await until("the approval card pending", () => approvalStatus(page), (s) => s === "pending", 30_000);
+      expect(await page.getByTestId("approval-command").textContent()).toBe("echo cairn-approved");
+      expect((await page.getByTestId("approval-reason").textContent())?.length).toBeGreaterThan(5);
+      expect(await page.getByTestId("approval-time-left").textContent()).toMatch(/left/);
+      expect((await cards(page))[0]).toMatchObject({ name: "exec", status: "awaiting_approval", args: "echo cairn-approved" });
+
+      // A second tab on the same chat sees the same pending approval, and the header counts it.
+      const other = await browser.context.newPage();
+      await openApp(other, gw.url, `#/s/${key}`);
+      await until("the approval card in the second tab", () => approvalStatus(other), (s) => s === "pending");
+      await until("the pending indicator", () => other.getByTestId("pending-approvals").getAttribute("data-count", { timeout: 5_000 }), (n) => n === "1");
+
+      await other.getByTestId("approval-approve").click();
+      for (const p of [page, other]) {
+        await until("the approval granted", () => approvalStatus(p), (s) => s === "granted");
+        const [done] = await until("the command finished", () => cards(p), (cs) => cs[0]?.status === "finished");
+        expect(done.output).toContain("cairn-approved");
+      }
+      expect(await page.getByTestId("approval-outcome").textContent()).toMatch(/^Approved/);
+      expect((await settledReply(page)).text).toBe("Done.");
+      await until("the pending indicator gone", () => page.getByTestId("pending-approvals").count(), (n) => n === 0);
+      await other.close();
+      expect(browser.pageErrors).toEqual([]);
+    },
+    T,
+  );
+
+  test(
+    "denying with a reason shows denied with the reason, and the model is told why",
+    async () => {
+      const page = await oneTab(browser);
+      await openApp(page, gw.url);
+      await newChat(page);
+      llm.script({ toolCalls: [execCall("rm -rf ./old")] }, { chunks: ["Understood, I left it."] });
+      await typeAndSend(page, "clean up");
+
+      await until("the approval card pending", () => approvalStatus(page), (s) => s === "pending", 30_000);
+      await page.getByTestId("approval-deny").click();
+      await page.getByTestId("approval-deny-reason").fill("keep the old files");
+      await page.getByTestId("approval-deny-confirm").click();
+
+      await until("the approval denied", () => approvalStatus(page), (s) => s === "denied");
+      await until("the outcome with the reason", () => page.getByTestId("approval-outcome").textContent(), (t) => !!t?.includes("keep the old files"));
+      await until("the call failed", () => cards(page), (cs) => cs[0]?.status === "failed");
+      expect((await settledReply(page)).text).toBe("Understood, I left it.");
+      expect(JSON.stringify(llm.requests[1].toolMessages)).toContain("keep the old files");
+      expect(browser.pageErrors).toEqual([]);
+    },
+    T,
+  );
+});
+
+describe("stopping a reply", () => {
+  test(
+    "while a reply streams the send button is Stop; Stop (and Esc) cancel it and the message says cancelled",
+    async () => {
+      const page = await oneTab(browser);
+      await openApp(page, gw.url);
+      await newChat(page);
+
+      for (const how of ["button", "escape"] as const) {
+        llm.script({ hang: { chunkIntervalMs: 50, text: "stone " } });
+        await typeAndSend(page, `talk forever (${how})`);
+        await until("the reply streaming", () => lastAssistant(page), (m) => m?.status === "streaming" && m.text.length > 0);
+        if (how === "button") await page.getByTestId("stop").click();
+        else await page.keyboard.press("Escape");
+        const nth = how === "button" ? 1 : 2;
+        const reply = await settledReply(page, nth);
+        expect(reply.status, gatewayLog()).toBe("cancelled");
+        expect(reply.text).toContain("stone");
+        await page.locator('[data-testid="message"][data-role="assistant"]').nth(nth - 1).getByTestId("message-cancelled").waitFor();
+        await until("Send is back", () => page.getByTestId("send").count(), (n) => n === 1);
+      }
+      expect(browser.pageErrors).toEqual([]);
+    },
+    T,
+  );
+});
+
+describe("forks and sessions", () => {
+  test(
+    "Fork opens a branch nested under its chat with fork@N; fork from a message; deleting the parent keeps the fork, top-level",
+    async () => {
+      const page = await oneTab(browser);
+      await openApp(page, gw.url);
+      const parent = await newChat(page);
+      llm.script({ chunks: ["First answer."] }, { chunks: ["Second answer."] });
+      await typeAndSend(page, "first question");
+      await settledReply(page, 1);
+      await typeAndSend(page, "second question");
+      await settledReply(page, 2);
+
+      await page.getByTestId("fork-session").click();
+      await page.getByTestId("fork-label").fill("other idea");
+      await page.getByTestId("fork-confirm").click();
+      const fork = await until("the fork open", async () => sessionKeyOf(page), (k) => k !== null && k !== parent);
+      const item = page.locator(`[data-testid="session-item"][data-key="${fork}"]`);
+      await until("the fork nested under its parent", () => item.getAttribute("data-parent", { timeout: 5_000 }), (p) => p === parent);
+      expect(await item.getAttribute("data-depth")).toBe("1");
+      expect(await item.getByTestId("fork-point").textContent()).toContain("fork@4");
+      expect(await item.textContent()).toContain("other idea");
+      // The fork holds the conversation so far.
+      await until("the fork's messages", () => messages(page), (ms) => ms.length === 4);
+
+      // Fork from the first reply: the branch holds two messages.
+      await page.locator(`[data-testid="session-item"][data-key="${parent}"]`).click();
+      await until("the parent open", async () => sessionKeyOf(page), (k) => k === parent);
+      await until("the parent's messages", () => messages(page), (ms) => ms.length === 4);
+      const firstReply = page.locator('[data-testid="message"]').nth(1);
+      await firstReply.hover();
+      await firstReply.getByTestId("fork-here").click();
+      const early = await until("the second fork open", async () => sessionKeyOf(page), (k) => k !== null && k !== parent && k !== fork);
+      const earlyItem = page.locator(`[data-testid="session-item"][data-key="${early}"]`);
+      await until("fork@2 in the sidebar", () => earlyItem.getByTestId("fork-point").textContent({ timeout: 5_000 }), (t) => !!t?.includes("fork@2"));
+      await until("the early fork's messages", () => messages(page), (ms) => ms.length === 2);
+
+      // Delete the parent (with the inline confirmation): its forks stay, at the top level, marked.
+      const parentItem = page.locator(`[data-testid="session-item"][data-key="${parent}"]`).locator("..");
+      await parentItem.hover();
+      await parentItem.getByTestId("session-delete").click();
+      await parentItem.getByTestId("session-delete-confirm").click();
+      await until("the parent gone", () => page.locator(`[data-testid="session-item"][data-key="${parent}"]`).count(), (n) => n === 0);
+      expect(await item.getAttribute("data-depth")).toBe("0");
+      expect(await item.getByTestId("fork-icon").count()).toBe(1);
+      expect(browser.dialogs).toEqual([]);
+      expect(browser.pageErrors).toEqual([]);
+    },
+    T,
+  );
+});
+
+describe("the sandbox", () => {
+  test(
+    "the header shows the backend, commands running unconfined get a loud warning, and a chat can pick its own backend",
+    async () => {
+      const page = await oneTab(browser);
+      await openApp(page, gw.url);
+      await newChat(page);
+      await page.getByTestId("sandbox-warning").waitFor();
+      const badge = page.getByTestId("sandbox-badge");
+      expect(await badge.getAttribute("data-backend")).toBe("none");
+      const offered = await page.getByTestId("sandbox-select").locator("option").evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+      expect(offered[0]).toBe(""); // the configured default
+      expect(offered).toContain("auto");
+
+      if (offered.includes("bubblewrap")) {
+        await page.getByTestId("sandbox-select").selectOption("bubblewrap");
+        await until("the chat on bubblewrap", () => badge.getAttribute("data-backend"), (b) => b === "bubblewrap");
+        await until("the warning gone", () => page.getByTestId("sandbox-warning").count(), (n) => n === 0);
+        // It is the session's: a reload shows it again.
+        await page.reload();
+        await until("the choice kept", () => page.getByTestId("sandbox-badge").getAttribute("data-backend", { timeout: 5_000 }), (b) => b === "bubblewrap");
+      }
+      expect(browser.pageErrors).toEqual([]);
+    },
+    T,
+  );
+});
