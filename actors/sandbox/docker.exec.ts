@@ -97,12 +97,10 @@ export const runDockerExec = async (spec: DockerExecSpec): Promise<RunOutcome> =
   let timedOut = false;
   let aborted = false;
   const timers: NodeJS.Timeout[] = [];
-  const signalAll = (sig: "TERM" | "KILL"): void => {
-    runQuiet(spec.container, killCommand(spec.id, sig), spec.user).catch(() => {});
-  };
+  const signalAll = (sig: "TERM" | "KILL"): Promise<void> => runQuiet(spec.container, killCommand(spec.id, sig), spec.user).catch(() => {});
   const stop = (): void => {
-    signalAll("TERM");
-    timers.push(setTimeout(() => signalAll("KILL"), spec.killGraceMs));
+    void signalAll("TERM");
+    timers.push(setTimeout(() => void signalAll("KILL"), spec.killGraceMs));
     timers.push(
       setTimeout(() => {
         stream.destroy();
@@ -131,6 +129,9 @@ export const runDockerExec = async (spec: DockerExecSpec): Promise<RunOutcome> =
     for (const t of timers) clearTimeout(t);
     spec.signal?.removeEventListener("abort", onAbort);
   });
+  // The exec ends with its main process; what ignored SIGTERM may still run: the stop is not
+  // over until everything of the command is gone.
+  if (timedOut || aborted) await signalAll("KILL");
 
   let code: number | null = null;
   try {
