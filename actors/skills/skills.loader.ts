@@ -25,12 +25,14 @@ type Outcome = { readonly skill: Skill } | { readonly problem: SkillProblem };
 
 interface FileEntry {
   readonly stamp: string;
+  readonly racy: boolean;
   readonly outcome: Outcome;
 }
 
 interface DirEntry {
-  dirStamp: string;
-  folders: readonly string[];
+  readonly dirStamp: string;
+  readonly racy: boolean;
+  readonly folders: readonly string[];
   readonly files: Map<string, FileEntry>;
 }
 
@@ -38,7 +40,16 @@ interface DirEntry {
 // changes only its own, so every file is stat'ed on each load and re-read only when it changed.
 const cache = new Map<string, DirEntry>();
 
-const stampOf = (s: { mtimeNs: bigint; ctimeNs: bigint; size: bigint; ino: bigint }) => `${s.mtimeNs}:${s.ctimeNs}:${s.size}:${s.ino}`;
+type Stats = { mtimeNs: bigint; ctimeNs: bigint; mtimeMs: bigint; size: bigint; ino: bigint };
+const stampOf = (s: Stats) => `${s.mtimeNs}:${s.ctimeNs}:${s.size}:${s.ino}`;
+
+/**
+ * Linux stamps files from a coarse clock (a few ms), so a second same-size write right after we
+ * read a file can leave every stamp unchanged. As git does with its index, a stamp that recent is
+ * not trusted: the file is read again until it is older than this.
+ */
+const RACY_MS = 2000;
+const isRacy = (s: Stats) => Date.now() - Number(s.mtimeMs) < RACY_MS;
 const errno = (e: unknown) => (e as NodeJS.ErrnoException).code;
 
 /**
@@ -61,9 +72,10 @@ export async function scanSkills(dir: string): Promise<SkillScan & { readonly fr
   }
   let entry = cache.get(root);
   const dirStamp = stampOf(st);
-  if (!entry || entry.dirStamp !== dirStamp) {
+  if (!entry || entry.dirStamp !== dirStamp || entry.racy) {
+    const racy = isRacy(st);
     const folders = await listFolders(root);
-    entry = { dirStamp, folders, files: entry?.files ?? new Map() };
+    entry = { dirStamp, racy, folders, files: entry?.files ?? new Map() };
     cache.set(root, entry);
   }
   const skills: Skill[] = [];
@@ -108,10 +120,14 @@ async function loadOne(files: Map<string, FileEntry>, file: string, folder: stri
   }
   const stamp = stampOf(st);
   const cached = files.get(file);
-  if (cached?.stamp === stamp) return cached.outcome;
+  if (cached?.stamp === stamp && !cached.racy) return cached.outcome;
+  const racy = isRacy(st);
   const outcome = await readOne(file, folder, st.size, st.isFile());
-  files.set(file, { stamp, outcome });
-  return "problem" in outcome ? note(fresh, outcome) : outcome;
+  files.set(file, { stamp, racy, outcome });
+  if (!("problem" in outcome)) return outcome;
+  // Reported once per change: reading a racy file again to the same problem is not news.
+  const known = cached && "problem" in cached.outcome && cached.outcome.problem.problem === outcome.problem.problem;
+  return known ? outcome : note(fresh, outcome);
 }
 
 async function readOne(file: string, folder: string, size: bigint, isFile: boolean): Promise<Outcome> {
