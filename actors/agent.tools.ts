@@ -1,17 +1,43 @@
+import type { ForkSession } from "./session/session.fork.route.ts";
 import type { AgentOptions } from "./run/run.options.ts";
+import type { SessionStateStore } from "./state/index.ts";
+import { branchSessionTool } from "./tools/branch-session.tool.ts";
 import { execTool, workspaceToolRegistry, type ToolRegistry } from "./tools/index.ts";
+import { sessionStateTool } from "./tools/session-state.tool.ts";
+import { skillTools } from "./tools/skill.tools.ts";
+import { webFetchTool } from "./tools/web/index.ts";
+
+/** What the built-in tools that act on the system need from it. */
+export interface AgentToolDeps {
+  readonly fork: ForkSession;
+  readonly sessionState: SessionStateStore;
+}
 
 /**
- * The registry runs offer: none without a workspace; the workspace file tools, plus `exec` when
- * `[tools.exec]` is on. A registry passed in `agent.tools` is used as given (tests, embedders).
+ * The registry runs offer: none without a workspace. Otherwise the workspace file tools,
+ * `session_state`, `branch_session`, plus `exec` (`[tools.exec]`), `web_fetch` (`[tools.web_fetch]`)
+ * and the skill tools (`skillsDir`) when configured. A registry passed in `agent.tools` is used
+ * as given (tests, embedders).
  */
-export const agentTools = (agent: AgentOptions | undefined): ToolRegistry | undefined => {
+export const agentTools = (agent: AgentOptions | undefined, deps: AgentToolDeps): ToolRegistry | undefined => {
   if (!agent?.workspaceRoot) return undefined;
-  const tools = agent.tools ?? workspaceToolRegistry();
-  if (agent.exec && !tools.get("exec")) {
+  if (agent.tools) return agent.tools;
+  const tools = workspaceToolRegistry();
+  tools.register(sessionStateTool(deps.sessionState));
+  tools.register(branchSessionTool(({ sessionKey, ...rest }) => deps.fork(sessionKey, rest)));
+  if (agent.webFetch) tools.register(webFetchTool(agent.webFetch));
+  if (agent.skillsDir) for (const t of skillTools(agent.skillsDir)) tools.register(t);
+  if (agent.exec) {
     const notice =
       agent.exec.approvalMode === "never" ? 'note: approvals are off ([tools.exec] approval_mode = "never"): this command ran without asking' : undefined;
-    tools.register(execTool({ sandbox: agent.exec.sandbox ?? "auto", settings: agent.exec.sandboxSettings ?? {}, ...(notice ? { notice } : {}) }));
+    tools.register(
+      execTool({
+        sandbox: agent.exec.sandbox ?? "auto",
+        settings: agent.exec.sandboxSettings ?? {},
+        ...(agent.exec.autoBackend ? { autoBackend: agent.exec.autoBackend } : {}),
+        ...(notice ? { notice } : {}),
+      }),
+    );
   }
   return tools;
 };

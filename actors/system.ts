@@ -103,6 +103,10 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
   const dispatch = withRetry(local);
   const inFlight = new Map<string, AbortController>();
 
+  const fork = forkSessionWith(sessions, deps.newId);
+  const sessionState = sessionStateStore(dispatch, async (key) => (await states.read(key)).snapshot.context);
+  const tools = agentTools(o.agent, { fork, sessionState });
+
   sessions.setEffects(sessionEffects({ nc: o.nc, dispatch, defaultModel: () => o.model.defaultModel }) as never);
   runs.setEffects(
     runEffects({
@@ -118,7 +122,7 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
       cooldowns,
       cooldownsReady,
       now: deps.now,
-      agent: { ...o.agent, tools: agentTools(o.agent) },
+      agent: { ...o.agent, tools },
       approvals: {
         waiters,
         read: async (id) => approvalView((await approvals.read(id)).snapshot.context),
@@ -147,9 +151,9 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     enableModels: async (provider, models) =>
       (await local("settings", SETTINGS_ID, "enable_models", { provider, models })) as { provider: string; models: string[] },
     approval: async (id) => approvalView((await approvals.read(id)).snapshot.context),
-    fork: forkSessionWith(sessions, deps.newId),
+    fork,
     cancel,
-    sessionState: sessionStateStore(dispatch, async (key) => (await states.read(key)).snapshot.context),
+    sessionState,
     recover: (keys) =>
       recoverSessions({
         sessionKeys: keys,
@@ -163,6 +167,8 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
       stopping = true;
       for (const s of subs) s.unsubscribe();
       for (const a of inFlight.values()) a.abort(SHUTDOWN);
+      // Runs are stopped after the drain below; then their sandboxes (containers) go.
+      const release = () => tools?.dispose();
       // Effects chain (run ends → session records it), so drain until both are quiet.
       for (let i = 0; i < 3; i++) {
         await runs.drain();
@@ -170,6 +176,7 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
         await approvals.drain();
         await states.drain();
       }
+      await release();
     },
   };
 }

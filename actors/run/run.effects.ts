@@ -7,6 +7,7 @@ import { fallbackChain, humanWait, isRetryable } from "./fallback.policy.ts";
 import { RunDeadline } from "./run.deadline.ts";
 import { DEFAULT_MAX_ITERATIONS, DEFAULT_RUN_TIMEOUT_MS, RunCancelled, SHUTDOWN, type CallParams, type RunEffectDeps } from "./run.options.ts";
 import { toolRunner } from "./run.tools.effects.ts";
+import { loadSkills, skillsPrompt } from "../skills/index.ts";
 
 /** What the model sees: the transcript up to the triggering message, failed replies left out. */
 export const promptMessages = (messages: readonly TranscriptMessage[], triggerId: string): ChatMessage[] => {
@@ -21,6 +22,13 @@ export const promptMessages = (messages: readonly TranscriptMessage[], triggerId
 };
 
 export const CANCELLED_NOTE = "[the user stopped this reply before it was finished]";
+
+/** The configured system prompt, then the skills the model may use (when there are any). */
+const systemPrompt = async (deps: RunEffectDeps): Promise<string | undefined> => {
+  if (!deps.agent.skillsDir || !deps.agent.tools) return deps.systemPrompt;
+  const listed = skillsPrompt(await loadSkills(deps.agent.skillsDir).catch(() => []));
+  return [deps.systemPrompt, listed].filter((x) => x).join("\n\n") || undefined;
+};
 
 /** One model given up on: failed with a retryable error, or skipped while cooling down. */
 interface Attempt {
@@ -61,7 +69,7 @@ export const runEffects = (deps: RunEffectDeps) => {
    * Streams one model's reply into `out` (text deltas published live) and collects the completed
    * tool calls; throws `AttemptFailed` with how many deltas this attempt had streamed.
    */
-  const streamFrom = async (model: string, p: CallParams, messages: readonly ConversationMessage[], signal: AbortSignal, out: Out) => {
+  const streamFrom = async (model: string, p: CallParams, messages: readonly ConversationMessage[], system: string | undefined, signal: AbortSignal, out: Out) => {
     const first = out.index;
     let text = "";
     const calls: ToolCall[] = [];
@@ -75,7 +83,7 @@ export const runEffects = (deps: RunEffectDeps) => {
         messages,
         signal,
         ...(tools.length > 0 ? { tools } : {}),
-        ...(deps.systemPrompt ? { system: deps.systemPrompt } : {}),
+        ...(system ? { system } : {}),
         ...(deps.maxTokens ? { maxTokens: deps.maxTokens } : {}),
       })) {
         // Switch on every kind: a chunk kind added to the port later must not pass for "done".
@@ -138,6 +146,8 @@ export const runEffects = (deps: RunEffectDeps) => {
     try {
       await deps.cooldownsReady;
       const conversation: ConversationMessage[] = promptMessages(await deps.transcript(p.sessionKey), p.triggerMessageId);
+      // Skills are read at the start of every run (cached by mtime), so a new one needs no restart.
+      const system = await systemPrompt(deps);
       live(p.sessionKey, { type: "run.started", runId: p.runId, messageId: p.triggerMessageId });
       const chain = fallbackChain(p.model, deps.fallback);
       // Cooldowns only choose among alternatives: a lone model is always tried.
@@ -166,7 +176,7 @@ export const runEffects = (deps: RunEffectDeps) => {
             attempt = skipped(model, cool);
           } else {
             try {
-              done = await streamFrom(model, p, conversation, abort.signal, out);
+              done = await streamFrom(model, p, conversation, system, abort.signal, out);
               deps.cooldowns.succeeded(model);
               break;
             } catch (e) {

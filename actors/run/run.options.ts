@@ -2,6 +2,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { CairnError } from "../../schemas/index.ts";
 import type { ResolvedModel } from "../llm/index.ts";
 import type { ToolRegistry } from "../tools/index.ts";
+import type { WebFetchOptions } from "../tools/web/index.ts";
 import type { TranscriptMessage } from "../session/session.machine.ts";
 import type { Dispatch } from "../runtime/dispatch.ts";
 import type { CooldownTracker } from "./cooldown.tracker.ts";
@@ -47,6 +48,8 @@ export interface ExecOptions {
   readonly sandbox?: SandboxChoice;
   /** The rest of `[tools.exec.sandbox]`: image, network, limits. */
   readonly sandboxSettings?: SandboxSettings;
+  /** The strongest backend found at startup: what `auto` (configured or a session's) means. */
+  readonly autoBackend?: "docker" | "bubblewrap" | "none";
 }
 
 export type SandboxChoice = "auto" | "docker" | "bubblewrap" | "none";
@@ -75,6 +78,10 @@ export interface AgentOptions {
   readonly tools?: ToolRegistry;
   /** The `exec` tool and its approvals; needs `workspaceRoot`. */
   readonly exec?: ExecOptions;
+  /** The `web_fetch` tool (`[tools.web_fetch]`); off when absent. */
+  readonly webFetch?: WebFetchOptions;
+  /** `<data dir>/skills`: the skill tools, and the skills listed in every run's system prompt. */
+  readonly skillsDir?: string;
 }
 
 export const DEFAULT_MAX_ITERATIONS = 25;

@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import * as Schema from "effect/Schema";
-import { createSandbox, type Sandbox, type SandboxOptions } from "../sandbox/index.ts";
+import { createSandbox, type Sandbox, type SandboxBackendName, type SandboxOptions } from "../sandbox/index.ts";
 import type { SandboxChoice, SandboxSettings } from "../run/run.options.ts";
 import { defineTool, type Tool } from "./tool.registry.ts";
 
@@ -20,6 +20,8 @@ export interface ExecToolOptions {
   readonly sandbox: SandboxChoice;
   /** Image, network and limits (`[tools.exec.sandbox]`). */
   readonly settings?: SandboxSettings;
+  /** What a session's `auto` means: the strongest backend found at startup (default: bubblewrap or none). */
+  readonly autoBackend?: SandboxBackendName;
   /** A line added to every result (e.g. that approvals are off). */
   readonly notice?: string;
 }
@@ -31,7 +33,8 @@ export interface ExecToolOptions {
  */
 export const execTool = (o: ExecToolOptions): Tool<typeof ExecParams.Type> => {
   const sandboxes = new Map<string, Sandbox>();
-  const sandboxFor = (workspace: string, choice: SandboxChoice): Sandbox => {
+  const sandboxFor = (workspace: string, wanted: SandboxChoice): Sandbox => {
+    const choice = wanted === "auto" && o.autoBackend ? o.autoBackend : wanted;
     const id = `${choice}\n${workspace}`;
     let s = sandboxes.get(id);
     if (!s) {
@@ -47,6 +50,12 @@ export const execTool = (o: ExecToolOptions): Tool<typeof ExecParams.Type> => {
     source: "builtin",
     params: ExecParams,
     dangerous: true,
+    // Docker sandboxes are containers that outlive a command: removed when the gateway stops.
+    dispose: async () => {
+      const all = [...sandboxes.values()];
+      sandboxes.clear();
+      await Promise.allSettled(all.map((s) => s.dispose()));
+    },
     run: async (args, ctx) => {
       const sandbox = sandboxFor(ctx.workspace, (ctx.sandbox as SandboxChoice | undefined) ?? o.sandbox);
       const r = await sandbox.exec({

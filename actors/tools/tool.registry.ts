@@ -40,6 +40,8 @@ export interface Tool<A = any> {
   /** Needs an approval before it runs (enforced by the agent loop, not here). */
   readonly dangerous: boolean;
   run(args: A, ctx: ToolContext): Promise<ToolOutput>;
+  /** Releases what the tool keeps between calls (sandbox containers); called at shutdown. */
+  dispose?(): Promise<void>;
 }
 
 /** Keeps `run`'s argument type tied to the schema's decoded type. */
@@ -63,6 +65,11 @@ export class ToolRegistry {
     if (this.#tools.has(tool.name)) throw new Error(`tool ${tool.name} is already registered`);
     this.#tools.set(tool.name, { tool, parameters: jsonSchemaParameters(tool.params) });
     return this;
+  }
+
+  /** Releases every tool's resources (shutdown). */
+  async dispose(): Promise<void> {
+    await Promise.allSettled(this.list().map((t) => t.dispose?.()));
   }
 
   list(): readonly Tool[] {

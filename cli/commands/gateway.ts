@@ -34,6 +34,8 @@ export async function runGateway(o: { host?: string; port?: number }, paths: Pat
       `  data dir   ${paths.dataDir}`,
       `  config     ${settings.configFile ?? `${paths.configFile} (not present; defaults)`}`,
       `  model      ${model}`,
+      `  sandbox    ${gw.sandbox ? `${gw.sandbox.summary.replace(/^sandbox: /, "")}${gw.sandbox.configured === "auto" ? " [auto]" : ""}` : "exec is off ([tools.exec] enabled = false)"}`,
+      ...(gw.sandbox ? [`  approvals  ${gw.sandbox.approvalMode}${gw.sandbox.approvalMode === "never" ? " — WARNING: commands run without asking" : ""}`] : []),
       ...(gw.recovered > 0 ? [`  recovered  ${gw.recovered} interrupted run(s)`] : []),
       "Press Ctrl-C to stop.",
       "",

@@ -5,7 +5,7 @@ import { EventLog, SnapshotStore, ensureStreams, readCapabilities, request, subj
 import { startEdge, type Edge } from "../../bus/edge/index.ts";
 import { connectNats, startEmbeddedNats, type EmbeddedNats } from "../../bus/server/index.ts";
 import { Projector, queries, serveQueries } from "../../projections/index.ts";
-import { CairnError } from "../../schemas/index.ts";
+import { CairnError, type SandboxStatus } from "../../schemas/index.ts";
 import type { Settings } from "../config/load.ts";
 import type { Paths } from "../paths.ts";
 import { ROOT } from "../root.ts";
@@ -14,6 +14,8 @@ import { acquireGatewayLock } from "./lock.ts";
 import { removeRuntimeFile, writeRuntimeFile } from "./runtime-file.ts";
 import { serveGatewayServices } from "./services.ts";
 import { providerModelSetup, serveProviderServices } from "./providers.services.ts";
+import { setupSandbox } from "./sandbox.setup.ts";
+import { serveWorkspaceFiles } from "./workspace.service.ts";
 
 export const UI_DIR = join(ROOT, "ui", "dist");
 
@@ -22,6 +24,8 @@ export interface Gateway {
   readonly natsUrl: string;
   readonly natsVersion: string;
   readonly recovered: number;
+  /** The exec tool's sandbox (null: exec is off). */
+  readonly sandbox: SandboxStatus | null;
   stop(): Promise<void>;
 }
 
@@ -78,9 +82,12 @@ export async function startGateway(o: {
     const q = queries(() => projector.db);
 
     const model = providerModelSetup(settings, paths, env);
+    const workspaceRoot = join(paths.dataDir, "workspaces");
+    const sandbox = await setupSandbox(settings.exec, workspaceRoot, log);
     const subs = [
       ...serveQueries(nc, q, () => projector.checkpoint),
-      ...serveGatewayServices({ nc, log: eventLog, projector, projectionsDb: paths.projectionsDb, version: VERSION, natsVersion: caps.serverVersion, model }),
+      ...serveGatewayServices({ nc, log: eventLog, projector, projectionsDb: paths.projectionsDb, version: VERSION, natsVersion: caps.serverVersion, model, sandbox: sandbox.status }),
+      ...serveWorkspaceFiles(nc, workspaceRoot),
     ];
     cleanup.push(() => subs.forEach((s) => s.unsubscribe()));
 
@@ -91,8 +98,14 @@ export async function startGateway(o: {
       model,
       systemPrompt: settings.systemPrompt,
       maxTokens: settings.maxTokens,
-      // Each session works in <data dir>/workspaces/<key>; only the confined file tools exist yet.
-      agent: { workspaceRoot: join(paths.dataDir, "workspaces") },
+      // Each session works in <data dir>/workspaces/<key>; skills live in <data dir>/skills.
+      agent: {
+        workspaceRoot,
+        skillsDir: join(paths.dataDir, "skills"),
+        ...settings.agentLoop,
+        ...(sandbox.exec ? { exec: sandbox.exec } : {}),
+        ...(settings.webFetch ? { webFetch: settings.webFetch } : {}),
+      },
       report: log,
     });
     cleanup.push(() => actors.stop());
@@ -108,7 +121,7 @@ export async function startGateway(o: {
     writeRuntimeFile(paths.runtimeFile, { pid: process.pid, version: VERSION, natsUrl, cliCreds, httpUrl: edge.url, startedAt: Date.now() });
     cleanup.push(() => removeRuntimeFile(paths.runtimeFile));
 
-    return { url: edge.url, natsUrl, natsVersion: caps.serverVersion, recovered, stop: unwind };
+    return { url: edge.url, natsUrl, natsVersion: caps.serverVersion, recovered, sandbox: sandbox.status, stop: unwind };
   } catch (e) {
     await unwind();
     throw e;

@@ -3,7 +3,7 @@ import * as Schema from "effect/Schema";
 import { describeModelSetup, type ModelConfig, type ModelEnv } from "../../actors/index.ts";
 import { encodeJson, serve, subjects, type EventLog } from "../../bus/index.ts";
 import { buildFresh, installRebuilt, type Projector } from "../../projections/index.ts";
-import { decodeOrFail, type StatusPayload } from "../../schemas/index.ts";
+import { decodeOrFail, type SandboxStatus, type StatusPayload } from "../../schemas/index.ts";
 
 const RebuildParams = Schema.Struct({ progressSubject: Schema.optionalKey(Schema.String) });
 
@@ -19,6 +19,7 @@ export function serveGatewayServices(o: {
   version: string;
   natsVersion: string;
   model: { defaultModel: string | null; env: ModelEnv; config: ModelConfig };
+  sandbox: SandboxStatus | null;
 }) {
   let rebuilding = false;
   const status = async (): Promise<StatusPayload> => {
@@ -29,6 +30,7 @@ export function serveGatewayServices(o: {
       modelHint: describeModelSetup(o.model.defaultModel, o.model.env, o.model.config),
       nats: { version: o.natsVersion, connected: !o.nc.isClosed() },
       projections: { checkpoint: o.projector.checkpoint, logLastSeq, lag: Math.max(0, logLastSeq - o.projector.checkpoint) },
+      sandbox: o.sandbox,
     };
   };
   return [

@@ -88,7 +88,7 @@ describe("the agent loop with the workspace tools", () => {
 
     // Every request offered the tools; the second and third carried the tool turns in OpenAI's shape.
     expect(s.llm.requests).toHaveLength(3);
-    for (const r of s.llm.requests) expect((r.tools ?? []).map((t: any) => t.function?.name).sort()).toEqual(["edit_file", "glob", "grep", "read_file", "write_file"]);
+    for (const r of s.llm.requests) expect((r.tools ?? []).map((t: any) => t.function?.name).sort()).toEqual(["branch_session", "edit_file", "glob", "grep", "read_file", "session_state", "write_file"]);
     const second = s.llm.requests[1].toolMessages as any[];
     expect(second[0]).toMatchObject({ role: "assistant", tool_calls: [{ id: "call_w", type: "function", function: { name: "write_file" } }] });
     expect(second[1]).toMatchObject({ role: "tool", tool_call_id: "call_w" });
@@ -132,7 +132,7 @@ describe("the agent loop with the workspace tools", () => {
 
     expect(s.llm.requests).toHaveLength(2);
     expect(s.llm.requests[1].protocol).toBe("anthropic");
-    expect(s.llm.requests[1].tools?.length).toBe(5);
+    expect(s.llm.requests[1].tools?.length).toBe(7);
     const turns = s.llm.requests[1].toolMessages as any[];
     expect(turns[0].role).toBe("assistant");
     expect(turns[0].content.filter((b: any) => b.type === "tool_use").map((b: any) => b.id)).toEqual(ids);

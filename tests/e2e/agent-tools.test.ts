@@ -11,7 +11,8 @@ test("through the gateway, the model's write_file call writes into the session's
     { chunks: ["Saved your list."] },
   );
   const r = await gw.cli(["chat", "-s", "tools-1", "write my todo list"]);
-  expect(r.stderr).toBe("");
+  // The call is shown compactly on stderr (stdout stays the reply).
+  expect(r.stderr).toMatch(/^⚙ write_file {2}notes\/todo\.md\n {2}✓ write_file \d+ ms \(1 line\)\n$/);
   expect(r.code).toBe(0);
   expect(r.stdout).toContain("Saved your list.");
   expect(readFileSync(join(gw.dataDir, "workspaces", "tools-1", "notes", "todo.md"), "utf8")).toBe("- buy stones\n");

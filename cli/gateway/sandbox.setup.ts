@@ -1,0 +1,43 @@
+import { mkdirSync } from "node:fs";
+import { createSandbox, detectSandboxBackends, reapSandboxContainers } from "../../actors/sandbox/index.ts";
+import type { ExecOptions } from "../../actors/index.ts";
+import { CairnError, type SandboxStatus } from "../../schemas/index.ts";
+
+/**
+ * Resolves `[tools.exec.sandbox] backend` once at startup: `auto` becomes the strongest backend
+ * that really works here (docker with a local image > bubblewrap > none). A backend named
+ * explicitly but unusable stops the start — falling back silently to less isolation would be a
+ * security downgrade the user did not choose. Leftover containers of a crashed gateway go first.
+ */
+export async function setupSandbox(
+  exec: ExecOptions | null,
+  workspaceRoot: string,
+  log: (line: string) => void,
+): Promise<{ exec: ExecOptions | null; status: SandboxStatus | null }> {
+  if (!exec) return { exec: null, status: null };
+  const settings = exec.sandboxSettings ?? {};
+  const found = await detectSandboxBackends({ ...(settings.image ? { image: settings.image } : {}) });
+  const configured = exec.sandbox ?? "auto";
+  const backend = configured === "auto" ? found.strongest : configured;
+  if (!found.available.includes(backend)) {
+    throw new CairnError("unavailable", `[tools.exec.sandbox] backend = "${configured}" cannot run here: ${found.reasons[backend] ?? "not available"}. Use backend = "auto" or fix the cause.`);
+  }
+  if (found.available.includes("docker")) {
+    const removed = await reapSandboxContainers().catch(() => []);
+    if (removed.length > 0) log(`removed ${removed.length} sandbox container(s) left by an earlier gateway`);
+  }
+  mkdirSync(workspaceRoot, { recursive: true });
+  // A sandbox on the workspace root only to describe what the backend enforces; nothing runs in it.
+  const described = createSandbox({ ...settings, backend, workspace: workspaceRoot, outputDir: workspaceRoot } as Parameters<typeof createSandbox>[0]).describe();
+  return {
+    exec: { ...exec, sandbox: backend, autoBackend: found.strongest },
+    status: {
+      backend,
+      configured,
+      available: found.available,
+      summary: described.summary,
+      warning: described.warning ?? null,
+      approvalMode: exec.approvalMode ?? "smart",
+    },
+  };
+}
