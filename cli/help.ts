@@ -68,16 +68,27 @@ Options:
 
 export const sessionsHelp = `Usage: cairn sessions list [--json] [--limit <n>]
        cairn sessions show <key> [--json]
+       cairn sessions fork <key> [--at <n>] [--label <text>] [--json]
+       cairn sessions delete <key> [--json]
 
-list  the most recently updated sessions: key, last update, message count,
-      model and title (--json: one object per line)
-show  one session: title, model, message count, created and updated times,
-      and its token usage over all runs (input, output, cache read and write)
+list    the most recently updated sessions: key, last update, message count,
+        model and title (--json: one object per line); forks are indented
+        under their parent and marked fork@N
+show    one session: title, model, message count, created and updated times,
+        its token usage over all runs (input, output, cache read and write),
+        and for a fork its parent and fork point
+fork    a new, independent session holding a copy of the first <n> messages
+        (all finished ones without --at), with the same model and sandbox;
+        prints the new session's key
+delete  removes a session from every list; its forks stay. Refused while a
+        reply is streaming (stop the run first); deleting twice is not an error
 
 Options:
-      --json        print JSON instead of text
-  -n, --limit <n>   how many sessions to list (default 50)
-  -h, --help        show this help
+      --json          print JSON instead of text
+  -n, --limit <n>     how many sessions to list (default 50)
+      --at <n>        fork after the first <n> messages (0 = none)
+      --label <text>  the fork's label (also its title)
+  -h, --help          show this help
 
 Exit status: 0 on success; 1 when the gateway is not running or the session
 does not exist; 2 for a wrong command line.`;

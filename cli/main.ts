@@ -15,7 +15,7 @@ Commands:
   chat <message>        send a message to the running gateway and stream the reply
   events tail           print the event log (--follow to keep watching)
   projections rebuild   rebuild every read model from the event log
-  sessions list|show    list sessions; one session's model, messages and token usage
+  sessions              list, show, fork and delete sessions
   providers [set-key]   provider status (keys, reachability, models); store a key
   models                the models cairn can use, with context window and capabilities
   approvals             pending tool approvals: list, approve <id>, deny <id>
@@ -97,12 +97,19 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       case "sessions": {
         const [sub, ...args] = rest;
         if (sub === undefined || sub === "-h" || sub === "--help") return print(sessionsHelp);
-        if (sub !== "list" && sub !== "show") throw new UsageError(`unknown subcommand 'sessions ${sub}'; try 'cairn sessions list' or 'cairn sessions show <key>'`);
-        const { values, positionals } = parse(args, { json: { type: "boolean" }, limit: { type: "string", short: "n" } });
+        if (sub !== "list" && sub !== "show" && sub !== "fork" && sub !== "delete") {
+          throw new UsageError(`unknown subcommand 'sessions ${sub}'; try 'cairn sessions list', 'show <key>', 'fork <key>' or 'delete <key>'`);
+        }
+        const { values, positionals } = parse(args, { json: { type: "boolean" }, limit: { type: "string", short: "n" }, at: { type: "string" }, label: { type: "string" } });
         if (values.help) return print(sessionsHelp);
         const cmd = await import("./commands/sessions.ts");
         if (sub === "list") return await cmd.sessionsList({ json, limit: int(values.limit as string | undefined, "--limit", 1) ?? 50 }, paths);
-        if (positionals.length !== 1) throw new UsageError("usage: cairn sessions show <key> [--json]");
+        if (positionals.length !== 1) throw new UsageError(`usage: cairn sessions ${sub} <key>${sub === "fork" ? " [--at <n>] [--label <text>]" : ""} [--json]`);
+        if (sub === "fork") {
+          const at = int(values.at as string | undefined, "--at", 0);
+          return await cmd.sessionsFork({ key: positionals[0], json, ...(at !== undefined ? { at } : {}), ...(values.label !== undefined ? { label: values.label as string } : {}) }, paths);
+        }
+        if (sub === "delete") return await cmd.sessionsDelete({ key: positionals[0], json }, paths);
         return await cmd.sessionsShow({ key: positionals[0], json }, paths);
       }
       case "approvals": {

@@ -1,12 +1,26 @@
 import * as Schema from "effect/Schema";
 import { request, subjects } from "../../bus/index.ts";
-import { ListSessionsResult, SessionSummary, SessionUsage, decodeLenient, isTokenSafe, type SessionSummary as Summary } from "../../schemas/index.ts";
+import { randomInt } from "node:crypto";
+import {
+  ForkSessionResult,
+  ListSessionsResult,
+  SessionSummary,
+  SessionUsage,
+  decodeLenient,
+  isTokenSafe,
+  type SessionSummary as Summary,
+} from "../../schemas/index.ts";
 import { connectToGateway } from "../connect.ts";
 import { UsageError } from "../output.ts";
 import type { Paths } from "../paths.ts";
 
 const GetSessionResult = Schema.Struct({ session: SessionSummary, usage: SessionUsage });
 const DefaultModel = Schema.Struct({ model: Schema.NullOr(Schema.String) });
+const DeleteResult = Schema.Struct({ sessionKey: Schema.String, deleted: Schema.Boolean, alreadyDeleted: Schema.Boolean });
+
+const checkKey = (key: string) => {
+  if (!isTokenSafe(key)) throw new UsageError(`a session key is 1-64 letters, digits, '_' or '-', got '${key}'`);
+};
 
 const pad = (n: number) => String(n).padStart(2, "0");
 /** Local time, to the second: what a person compares with their clock. */
@@ -18,7 +32,7 @@ const count = (n: number): string => Math.round(n).toLocaleString("en-US");
 
 /** `cairn sessions show <key>`: one session's title, model, messages, times and token totals. */
 export async function sessionsShow(o: { key: string; json: boolean }, paths: Paths): Promise<number> {
-  if (!isTokenSafe(o.key)) throw new UsageError(`a session key is 1-64 letters, digits, '_' or '-', got '${o.key}'`);
+  checkKey(o.key);
   const nc = await connectToGateway(paths);
   try {
     const r = decodeLenient(GetSessionResult, await request(nc, subjects.query("sessions", "get"), { sessionKey: o.key }), "sessions.get reply");
@@ -40,6 +54,9 @@ export async function sessionsShow(o: { key: string; json: boolean }, paths: Pat
       ["title", s.title],
       ["model", s.model ?? `the default${fallback ? ` (${fallback})` : ""}`],
       ["messages", `${s.messageCount}${s.activeRunId ? " (a reply is streaming)" : ""}`],
+      ...(s.parentKey ? [["fork of", `${s.parentKey} at message ${s.forkPoint ?? "?"}`] as [string, string]] : []),
+      ...(s.label ? [["label", s.label] as [string, string]] : []),
+      ...(s.sandbox ? [["sandbox", s.sandbox] as [string, string]] : []),
       ["created", when(s.createdAt)],
       ["updated", when(s.updatedAt)],
       ["runs", count(u.runs)],
@@ -75,11 +92,71 @@ export async function sessionsList(o: { json: boolean; limit: number }, paths: P
   }
 }
 
+/**
+ * Sessions as a tree: each fork right under its parent (recursively), siblings in recency order.
+ * A fork whose parent is not listed (deleted, or beyond --limit) stands at the top level.
+ */
+export const sessionTree = (sessions: readonly Summary[]): Array<{ session: Summary; depth: number }> => {
+  const listed = new Set(sessions.map((s) => s.key));
+  const children = new Map<string, Summary[]>();
+  for (const s of sessions) {
+    if (s.parentKey && listed.has(s.parentKey)) children.set(s.parentKey, [...(children.get(s.parentKey) ?? []), s]);
+  }
+  const out: Array<{ session: Summary; depth: number }> = [];
+  const seen = new Set<string>();
+  const visit = (s: Summary, depth: number) => {
+    if (seen.has(s.key)) return;
+    seen.add(s.key);
+    out.push({ session: s, depth });
+    for (const c of children.get(s.key) ?? []) visit(c, depth + 1);
+  };
+  for (const s of sessions) if (!s.parentKey || !listed.has(s.parentKey)) visit(s, 0);
+  return out;
+};
+
 const table = (sessions: readonly Summary[]): string => {
   const rows = [
     ["KEY", "UPDATED", "MSGS", "MODEL", "TITLE"],
-    ...sessions.map((s) => [s.key, when(s.updatedAt), String(s.messageCount), s.model ?? "(default)", s.title]),
+    ...sessionTree(sessions).map(({ session: s, depth }) => [
+      depth === 0 ? s.key : `${"  ".repeat(depth - 1)}└ ${s.key}`,
+      when(s.updatedAt),
+      String(s.messageCount),
+      s.model ?? "(default)",
+      s.forkPoint != null ? `fork@${s.forkPoint} ${s.title}` : s.title,
+    ]),
   ];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("  ") + "\n").join("");
 };
+
+/** `s-` + 10 base36 characters, as the web UI mints session keys. */
+const newSessionKey = () => `s-${Array.from({ length: 10 }, () => randomInt(36).toString(36)).join("")}`;
+
+/** `cairn sessions fork <key> [--at N] [--label TEXT]`: a new session holding a copy of the first N messages. */
+export async function sessionsFork(o: { key: string; at?: number; label?: string; json: boolean }, paths: Paths): Promise<number> {
+  checkKey(o.key);
+  const nc = await connectToGateway(paths);
+  try {
+    const params = { forkKey: newSessionKey(), ...(o.at !== undefined ? { messageIndex: o.at } : {}), ...(o.label !== undefined ? { label: o.label } : {}) };
+    const r = decodeLenient(ForkSessionResult, await request(nc, subjects.command("session", o.key, "fork"), params), "sessions.fork reply");
+    if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+    else process.stdout.write(`forked ${r.parentKey} at message ${r.forkPoint} into ${r.sessionKey}\ncontinue it with: cairn chat -s ${r.sessionKey} "..."\n`);
+    return 0;
+  } finally {
+    await nc.close();
+  }
+}
+
+/** `cairn sessions delete <key>`: the session leaves every list; its forks stay. Deleting twice is not an error. */
+export async function sessionsDelete(o: { key: string; json: boolean }, paths: Paths): Promise<number> {
+  checkKey(o.key);
+  const nc = await connectToGateway(paths);
+  try {
+    const r = decodeLenient(DeleteResult, await request(nc, subjects.command("session", o.key, "delete"), {}), "sessions.delete reply");
+    if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+    else process.stdout.write(r.alreadyDeleted ? `session ${r.sessionKey} was already deleted\n` : `deleted session ${r.sessionKey}\n`);
+    return 0;
+  } finally {
+    await nc.close();
+  }
+}

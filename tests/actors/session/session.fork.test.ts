@@ -74,7 +74,7 @@ describe("fork: the fork's aggregate decides one creation event", () => {
   });
 
   test("the fork is a normal idle session with the copied transcript: it can be sent to", () => {
-    const forked = given(spec, "f1", []).when("create_fork", plan()).events;
+    const forked = [...given(spec, "f1", []).when("create_fork", plan()).events];
     const g = given(spec, "f1", forked);
     expect(g.snapshot.value).toBe("idle");
     expect(g.snapshot.context).toMatchObject({ title: "try B", model: "openai/big", sandbox: "docker", fork: { parentKey: "p", forkPoint: 2, label: "try B" } });
@@ -85,7 +85,7 @@ describe("fork: the fork's aggregate decides one creation event", () => {
   });
 
   test("the same fork again is answered with what exists and writes nothing; another session's key is refused", () => {
-    const forked = given(spec, "f1", []).when("create_fork", plan()).events;
+    const forked = [...given(spec, "f1", []).when("create_fork", plan()).events];
     expect(given(spec, "f1", forked).when("create_fork", { ...plan(), forkPoint: 3 })).toMatchObject({
       events: [],
       reply: { sessionKey: "f1", parentKey: "p", forkPoint: 2 },
