@@ -5,6 +5,7 @@
 import { describe, expect, test } from "vitest";
 import { SnapshotStore, request, subjects } from "../../../bus/index.ts";
 import { STATE_MAX_ENTRIES, STATE_MAX_TOTAL_BYTES, STATE_MAX_VALUE_BYTES } from "../../../schemas/index.ts";
+import { summarizeEvent } from "../../../projections/index.ts";
 import { aggregateEvents } from "../../fixtures/stack.ts";
 import { useStateSystem } from "./state.fixture.ts";
 
@@ -33,6 +34,12 @@ describe("session state", () => {
       ["state.value_set", { namespace: "my-skill", key: "last_query", value: "SELECT 1" }],
       ["state.value_set", { namespace: "my-skill", key: "count", value: "3" }],
       ["state.value_deleted", { namespace: "my-skill", key: "count" }],
+    ]);
+    // The audit trail says what changed in one line.
+    expect(events.map(summarizeEvent)).toEqual([
+      "state my-skill/last_query set (8 chars): SELECT 1",
+      "state my-skill/count set (1 chars): 3",
+      "state my-skill/count deleted",
     ]);
   });
 
