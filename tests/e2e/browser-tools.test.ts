@@ -153,7 +153,7 @@ describe("approvals", () => {
         const [done] = await until("the command finished", () => cards(p), (cs) => cs[0]?.status === "finished");
         expect(done.output).toContain("cairn-approved");
       }
-      expect(await page.getByTestId("approval-outcome").textContent()).toMatch(/^Approved/);
+      expect(await page.getByTestId("approval-outcome").textContent()).toMatch(/Approved by web/);
       expect((await settledReply(page)).text).toBe("Done.");
       await until("the pending indicator gone", () => page.getByTestId("pending-approvals").count(), (n) => n === 0);
       await other.close();
