@@ -1,3 +1,5 @@
+import { C1 } from "./html.entities.ts";
+
 /**
  * What a response body is and how to turn its bytes into text: the media type decides between
  * HTML extraction, text as is, or a refusal; the charset comes from Content-Type, then from an
@@ -77,6 +79,11 @@ export function decodeBody(bytes: Uint8Array, type: MediaType, kind: ContentKind
     decoder = new TextDecoder(label ?? "utf-8");
   } catch {
     decoder = new TextDecoder("utf-8");
+  }
+  // WHATWG maps latin1, iso-8859-1 and ascii to windows-1252, but Node 20's decoder gives
+  // 0x80-0x9F their latin1 (control character) meaning: curly quotes and dashes would vanish.
+  if (decoder.encoding === "windows-1252") {
+    return Buffer.from(bytes).toString("latin1").replace(/[\x80-\x9f]/g, (c) => String.fromCodePoint(C1[c.charCodeAt(0)] ?? c.charCodeAt(0)));
   }
   return decoder.decode(bytes);
 }

@@ -39,7 +39,7 @@ export const WebFetchParams = Schema.Struct({
     Count(100, MAX_CHARS_LIMIT).annotate({ description: `Most characters of text to return. Default ${DEFAULT_MAX_CHARS}.` }),
   ),
   start_index: Schema.optionalKey(
-    Count(0, Number.MAX_SAFE_INTEGER).annotate({ description: "Character offset to start from, to continue a truncated result. Default 0." }),
+    Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)).annotate({ description: "Character offset to start from, to continue a truncated result. Default 0." }),
   ),
   raw: Schema.optionalKey(Schema.Boolean.annotate({ description: "Return the HTML source instead of the extracted text. Default false." })),
 });
