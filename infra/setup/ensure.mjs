@@ -61,6 +61,27 @@ function ensurePackage(bin, pkg, why) {
 ensurePackage("nats-server", "nats-server", "the embedded message bus");
 ensurePackage("bwrap", "bubblewrap", "the sandbox for the agent's shell commands");
 if (mode === "test") ensurePackage("chromium", "chromium", "the browser end-to-end tests");
+// The docker sandbox tests start a private dockerd and build their image from busybox-static.
+// Optional: without root the tests skip (saying why), and `npm start` never needs docker.
+const debInstalled = (pkg) =>
+  spawnSync("dpkg-query", ["-W", "-f=${Status}", pkg], { encoding: "utf8" }).stdout?.includes("install ok installed") ?? false;
+function optionalPackage(present, pkg, why) {
+  if (present()) return;
+  if (isRoot && onPath("apt-get", ["/usr/bin"])) {
+    say(`installing ${pkg} (${why}) with apt-get…`);
+    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+    if (!aptUpdated) run("apt-get", ["update", "-qq"], { env });
+    aptUpdated = true;
+    run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", pkg], { env });
+    return;
+  }
+  say(`${pkg} is missing (${why}); those tests will be skipped. Install it with:  sudo apt-get install ${pkg}`);
+}
+if (mode === "test") {
+  optionalPackage(() => onPath("dockerd", ["/usr/sbin", "/usr/bin"]), "docker.io", "the docker sandbox tests");
+  // The static build: the image has no libc for the dynamically linked `busybox` package.
+  optionalPackage(() => debInstalled("busybox-static"), "busybox-static", "the docker sandbox tests' base image");
+}
 
 // 3. The web UI: rebuild when any source is newer than the build.
 const newest = (dir) => {
