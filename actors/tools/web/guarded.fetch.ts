@@ -30,7 +30,8 @@ const REDIRECT = new Set([301, 302, 303, 307, 308]);
 const HEADERS = {
   "user-agent": "Mozilla/5.0 (compatible; cairn-web-fetch/1.0)",
   accept: "text/html,application/xhtml+xml,text/plain;q=0.9,application/json;q=0.9,*/*;q=0.5",
-  "accept-encoding": "gzip, deflate, br",
+  // Not deflate: servers disagree on whether it has a zlib header; a stray one is still decoded.
+  "accept-encoding": "gzip, br",
 };
 
 /**
