@@ -75,7 +75,8 @@ const decide = (s: Snapshot, c: SessionCommand, env: DecideEnv, checkModel: Mode
   if (s.value === "deleted") {
     // Deleting again is answered like the first time, so a retry after a lost reply succeeds.
     if (c.verb === "delete") return { events: [], reply: { sessionKey: ctx.key, deleted: true, alreadyDeleted: true } };
-    throw new CairnError("session_not_found", `session '${ctx.key}' was deleted`);
+    // The key stays taken: its history is still in the log, and a new life under it would mix the two.
+    throw new CairnError("session_not_found", `session '${ctx.key}' was deleted; start a new session under another key`);
   }
   switch (c.verb) {
     case "create": {

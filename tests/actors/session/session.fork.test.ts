@@ -110,7 +110,7 @@ describe("delete", () => {
       ["set_model", { model: null }],
       ["set_sandbox", { sandbox: "none" }],
     ] as const) {
-      expect(() => gone.when(verb, params), verb).toThrow(expect.objectContaining({ code: "session_not_found", message: "session 'p' was deleted" }));
+      expect(() => gone.when(verb, params), verb).toThrow(expect.objectContaining({ code: "session_not_found", message: expect.stringMatching(/^session 'p' was deleted; start a new session under another key$/) }));
     }
     expect(gone.when("delete", {})).toMatchObject({ events: [], reply: { deleted: true, alreadyDeleted: true } });
   });
