@@ -61,7 +61,8 @@ export const containerCreateOptions = (i: ContainerSpecInput): ContainerCreateOp
   NetworkDisabled: !i.network,
   HostConfig: {
     NetworkMode: i.network ? i.networkMode : "none",
-    Binds: [`${i.workspace}:${i.workspace}:${i.workspaceMount}`],
+    // `Mounts`, not `Binds`: a path with ':' or ',' cannot be misread as mount options.
+    Mounts: [{ Type: "bind", Source: i.workspace, Target: i.workspace, ReadOnly: i.workspaceMount === "ro" }],
     ReadonlyRootfs: true,
     Tmpfs: { "/tmp": `rw,nosuid,nodev,mode=1777,size=${i.tmpMb}m` },
     CapDrop: ["ALL"],

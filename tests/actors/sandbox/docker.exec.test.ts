@@ -137,6 +137,16 @@ describe.skipIf(docker.skip !== undefined)(`the docker sandbox backend: exec con
     }
   });
 
+  it("mounts a workspace whose path has ':', ',' and spaces", async () => {
+    const odd = path.join(workspace, "a:b,c d");
+    fs.mkdirSync(odd);
+    const s = dockerIn(odd);
+    const r = await s.exec({ command: "pwd; echo ok > f", timeoutMs: 10_000, maxOutputBytes: 1024 });
+    expect(r).toMatchObject({ exitCode: 0, stdout: `${fs.realpathSync(odd)}\n` });
+    expect(fs.readFileSync(path.join(odd, "f"), "utf8")).toBe("ok\n");
+    await s.dispose();
+  });
+
   it("starts a fresh container when its container was removed behind its back", async () => {
     const ws = makeWorkspace();
     try {
