@@ -41,7 +41,11 @@ export const DEFAULT_SANDBOX_IMAGE = "cairn-sandbox:latest";
 export const SANDBOX_LABEL = "cairn.sandbox";
 export const WORKSPACE_LABEL = "cairn.workspace";
 export const INSTANCE_LABEL = "cairn.instance";
-/** Marks every process of one command (inherited through fork/exec), so a kill finds them all. */
+/**
+ * Marks every process of one command (inherited through fork/exec), so a kill finds them all. The
+ * command can see it (harmless: a random id) and could scrub it; what escapes that way is ended by
+ * removing the container (see docker.exec.ts).
+ */
 export const EXEC_MARKER = "SANDBOX_EXEC_ID";
 
 // `wait` in a loop reaps every orphan reparented to PID 1 (ash waits for any child), so

@@ -75,7 +75,10 @@ export interface SandboxOptions {
   readonly cpuSeconds?: number;
   /** Docker: CPU share of the container (HostConfig.NanoCpus), e.g. 0.5 or 2. */
   readonly cpus?: number;
-  /** Docker: local image with /bin/sh (default `cairn-sandbox:latest`, see `buildSandboxImage`); never pulled. */
+  /**
+   * Docker: a local image (default `cairn-sandbox:latest`, see `buildSandboxImage`); never pulled.
+   * It needs /bin/sh, sleep, tr, grep and kill (busybox or coreutils): stopping a command uses them.
+   */
   readonly image?: string;
   /** Docker: the engine's unix socket (default from `DOCKER_HOST`, then Docker's, then Podman's). */
   readonly socketPath?: string;
