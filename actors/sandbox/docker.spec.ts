@@ -43,8 +43,9 @@ export const WORKSPACE_LABEL = "cairn.workspace";
 export const INSTANCE_LABEL = "cairn.instance";
 /**
  * Marks every process of one command (inherited through fork/exec), so a kill finds them all. The
- * command can see it (harmless: a random id) and could scrub it; what escapes that way is ended by
- * removing the container (see docker.exec.ts).
+ * command can see it (harmless: a random id) and could scrub it; a process that escapes that way
+ * lives, confined and limited, until the container goes (`dispose`, or a stop whose output stream
+ * never ends: see docker.exec.ts).
  */
 export const EXEC_MARKER = "SANDBOX_EXEC_ID";
 
