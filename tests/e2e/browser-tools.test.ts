@@ -187,6 +187,32 @@ describe("approvals", () => {
   );
 });
 
+describe("approvals answered elsewhere", () => {
+  test(
+    "an answer given with the CLI updates the open tab's card and clears the pending indicator",
+    async () => {
+      const page = await oneTab(browser);
+      await openApp(page, gw.url);
+      await newChat(page);
+      llm.script({ toolCalls: [execCall("touch ./flag")] }, { chunks: ["Not done, then."] });
+      await typeAndSend(page, "set the flag");
+
+      await until("the approval card pending", () => approvalStatus(page), (s) => s === "pending", 30_000);
+      await until("the pending indicator", () => page.getByTestId("pending-approvals").getAttribute("data-count", { timeout: 5_000 }), (n) => n === "1");
+      const id = (await page.getByTestId("approval-card").getAttribute("data-approval-id")) as string;
+      const r = await gw.cli(["approvals", "deny", id, "--reason", "answered from the terminal"]);
+      expect(r.code, r.stderr).toBe(0);
+
+      await until("the approval denied in the tab", () => approvalStatus(page), (s) => s === "denied");
+      await until("the CLI's reason shown", () => page.getByTestId("approval-outcome").textContent(), (t) => !!t?.includes("answered from the terminal"));
+      await until("the pending indicator gone", () => page.getByTestId("pending-approvals").count(), (n) => n === 0);
+      expect((await settledReply(page)).text).toBe("Not done, then.");
+      expect(browser.pageErrors).toEqual([]);
+    },
+    T,
+  );
+});
+
 describe("stopping a reply", () => {
   test(
     "while a reply streams the send button is Stop; Stop (and Esc) cancel it and the message says cancelled",
