@@ -1,5 +1,5 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import { parseCommandSubject, serve, streamedText, subjects, type EventLog, type SnapshotStore } from "../bus/index.ts";
+import { parseCommandSubject, serve, streamedDeltas, streamedText, subjects, type EventLog, type SnapshotStore } from "../bus/index.ts";
 import { CairnError } from "../schemas/index.ts";
 import { resolveModel, type ModelConfig, type ModelEnv, type ResolvedModel } from "./llm/index.ts";
 import { AggregateHost } from "./runtime/aggregate.host.ts";
@@ -9,6 +9,7 @@ import { loadCooldowns } from "./run/cooldown.tracker.ts";
 import { runSpec } from "./run/run.commands.ts";
 import { runEffects } from "./run/run.effects.ts";
 import { cancelRun } from "./run/run.cancel.ts";
+import { resumePoint } from "./run/run.resume.ts";
 import { SHUTDOWN, type AgentOptions } from "./run/run.options.ts";
 import { agentTools } from "./agent.tools.ts";
 import { ApprovalWaiters, approvalSpec, approvalView, type ApprovalView } from "./approval/index.ts";
@@ -108,8 +109,7 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
   const tools = agentTools(o.agent, { fork, sessionState });
 
   sessions.setEffects(sessionEffects({ nc: o.nc, dispatch, defaultModel: () => o.model.defaultModel }) as never);
-  runs.setEffects(
-    runEffects({
+  const effects = runEffects({
       nc: o.nc,
       dispatch,
       resolveModel: resolve,
@@ -128,8 +128,22 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
         read: async (id) => approvalView((await approvals.read(id)).snapshot.context),
         remembered: async () => (await settings.read(SETTINGS_ID)).snapshot.context.allowedCommands,
       },
-    }) as never,
-  );
+    });
+  runs.setEffects(effects as never);
+  // Runs picked up after a restart (see recovery): not effects of a command, so tracked here.
+  const resumed = new Set<Promise<void>>();
+  const resume = async (sessionKey: string, runId: string, startedAt: number): Promise<boolean> => {
+    const point = resumePoint((await o.log.load("run", runId)).records);
+    if (!point) return false;
+    const run = (await runs.read(runId)).snapshot.context as { model: string; triggerMessageId: string };
+    const sent = await streamedDeltas(o.nc, sessionKey, runId, startedAt).catch(() => ({ text: "", next: 0 }));
+    const job: Promise<void> = effects
+      .resume({ runId, sessionKey, model: run.model, triggerMessageId: run.triggerMessageId }, { point, text: sent.text, nextIndex: sent.next })
+      .catch((e) => report(`resumed run ${runId} failed: ${(e as Error).message}`))
+      .finally(() => resumed.delete(job));
+    resumed.add(job);
+    return true;
+  };
 
   const cancel = (sessionKey: string, params: unknown) =>
     cancelRun({ activeRun: async (key) => (await sessions.read(key)).snapshot.context.activeRun?.runId ?? null, inFlight, dispatch }, sessionKey, params);
@@ -161,12 +175,14 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
         runs: runs as never,
         dispatch,
         streamedText: (key, runId, since) => streamedText(o.nc, key, runId, since),
+        resume,
         report,
       }),
     stop: async () => {
       stopping = true;
       for (const s of subs) s.unsubscribe();
       for (const a of inFlight.values()) a.abort(SHUTDOWN);
+      await Promise.allSettled([...resumed]);
       // Runs are stopped after the drain below; then their sandboxes (containers) go.
       const release = () => tools?.dispose();
       // Effects chain (run ends → session records it), so drain until both are quiet.

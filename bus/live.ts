@@ -22,9 +22,14 @@ export const publishSessionsChanged = (nc: NatsConnection, msg: LiveSessionsChan
  * the partial reply of a run that a crash interrupted. Reads only up to the stream's current end.
  */
 export async function streamedText(nc: NatsConnection, sessionKey: string, runId: string, sinceMs: number): Promise<string> {
+  return (await streamedDeltas(nc, sessionKey, runId, sinceMs)).text;
+}
+
+/** `streamedText`, and the index the run's next delta gets (so a resumed run goes on numbering). */
+export async function streamedDeltas(nc: NatsConnection, sessionKey: string, runId: string, sinceMs: number): Promise<{ text: string; next: number }> {
   const jsm = await jetstreamManager(nc);
   const last = (await jsm.streams.info(LIVE_STREAM)).state.last_seq;
-  if (last === 0) return "";
+  if (last === 0) return { text: "", next: 0 };
   const consumer = await jetstream(nc).consumers.get(LIVE_STREAM, {
     filter_subjects: subjects.liveSession(sessionKey),
     deliver_policy: DeliverPolicy.StartTime,
@@ -48,5 +53,6 @@ export async function streamedText(nc: NatsConnection, sessionKey: string, runId
     }
     if (done || got === 0) break;
   }
-  return [...parts.entries()].sort((a, b) => a[0] - b[0]).map(([, t]) => t).join("");
+  const sorted = [...parts.entries()].sort((a, b) => a[0] - b[0]);
+  return { text: sorted.map(([, t]) => t).join(""), next: sorted.length > 0 ? sorted[sorted.length - 1][0] + 1 : 0 };
 }

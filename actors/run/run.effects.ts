@@ -7,6 +7,7 @@ import { fallbackChain, humanWait, isRetryable } from "./fallback.policy.ts";
 import { RunDeadline } from "./run.deadline.ts";
 import { DEFAULT_MAX_ITERATIONS, DEFAULT_RUN_TIMEOUT_MS, RunCancelled, SHUTDOWN, type CallParams, type RunEffectDeps } from "./run.options.ts";
 import { toolRunner } from "./run.tools.effects.ts";
+import type { RunResume } from "./run.resume.ts";
 import { loadSkills, skillsPrompt } from "../skills/index.ts";
 
 /** What the model sees: the transcript up to the triggering message, failed replies left out. */
@@ -46,6 +47,14 @@ class AttemptFailed extends Error {
   ) {
     super("model call failed");
   }
+}
+
+/** A run picked up after a restart: where its tool step stopped, and what it had streamed. */
+export interface Resumed {
+  readonly point: RunResume;
+  readonly text: string;
+  /** Index of the next live delta (clients drop repeats by index). */
+  readonly nextIndex: number;
 }
 
 /** What a run has streamed so far; `sep`: a paragraph break is due before the next text. */
@@ -126,7 +135,7 @@ export const runEffects = (deps: RunEffectDeps) => {
    * `maxIterations` model calls (then the run completes with the text so far and a note,
    * finishReason "max_iterations") and `timeoutMs` (then it fails with code `timeout`).
    */
-  const callModel = async (p: CallParams) => {
+  const drive = async (p: CallParams, resumed: Resumed | undefined) => {
     const abort = new AbortController();
     deps.inFlight.set(p.runId, abort);
     const maxIterations = deps.agent.maxIterations ?? DEFAULT_MAX_ITERATIONS;
@@ -134,7 +143,11 @@ export const runEffects = (deps: RunEffectDeps) => {
     const deadline = new RunDeadline(timeoutMs, () =>
       abort.abort(new CairnError("timeout", `the run did not finish within its time limit of ${humanWait(timeoutMs)} ([agent] timeout)`)),
     );
-    const out: Out = { text: "", index: 0, sep: false };
+    const out: Out = { text: resumed?.text ?? "", index: resumed?.nextIndex ?? 0, sep: false };
+    // Where the loop is, for a shutdown: at the tool step with no call running, nothing is lost by
+    // stopping, so the run is left for the next start to pick up (see `resumePoint`).
+    let phase = "model" as "model" | "tools";
+    const running = { count: 0 };
     /** Tool names by call id, for the live notices of calls an ending interrupts. */
     const names = new Map<string, string>();
     const noticeCut = (reply: unknown) => {
@@ -148,7 +161,7 @@ export const runEffects = (deps: RunEffectDeps) => {
       const conversation: ConversationMessage[] = promptMessages(await deps.transcript(p.sessionKey), p.triggerMessageId);
       // Skills are read at the start of every run (cached by mtime), so a new one needs no restart.
       const system = await systemPrompt(deps);
-      live(p.sessionKey, { type: "run.started", runId: p.runId, messageId: p.triggerMessageId });
+      if (!resumed) live(p.sessionKey, { type: "run.started", runId: p.runId, messageId: p.triggerMessageId });
       const chain = fallbackChain(p.model, deps.fallback);
       // Cooldowns only choose among alternatives: a lone model is always tried.
       const cooling = (m: string) => (chain.length > 1 ? deps.cooldowns.active(m, deps.now()) : null);
@@ -156,10 +169,32 @@ export const runEffects = (deps: RunEffectDeps) => {
         const tried = chain.map((m) => skipped(m, cooling(m)!));
         return void (await fail(exhausted(tried, deps.now())));
       }
-      const usedIds = new Set<string>();
+      const usedIds = new Set<string>(resumed?.point.usedIds ?? []);
       let usage: Usage | null = null;
       let pos = 0;
-      for (let iteration = 1; ; iteration++) {
+      // Independent calls run in parallel; results come back in the order given. Settled, not
+      // raced: every started call is finished or given up before the run moves on.
+      const runAll = async (calls: readonly { callId: string; name: string; arguments: string }[]) => {
+        phase = "tools";
+        const settled = await Promise.allSettled(calls.map((c) => runTool(p, c, abort.signal, deadline, running)));
+        const broken = settled.find((r) => r.status === "rejected");
+        if (broken) throw broken.reason;
+        phase = "model";
+        return settled.map((r) => (r as PromiseFulfilledResult<ConversationMessage>).value);
+      };
+      let first = 1;
+      if (resumed) {
+        // Picked up after a restart at the tool step it stopped in: the calls that never started run now.
+        const r = resumed.point;
+        conversation.push(...r.history);
+        for (const c of r.pending) names.set(c.callId, c.name);
+        const fresh = await runAll(r.pending);
+        const byId = new Map([...r.lastResults, ...r.pending.map((c, i) => [c.callId, fresh[i]] as const)]);
+        const turn = r.last as { toolCalls: readonly { id: string }[] };
+        conversation.push(r.last, ...turn.toolCalls.map((tc) => byId.get(tc.id)!));
+        first = r.iteration + 1;
+      }
+      for (let iteration = first; ; iteration++) {
         // Text of separate model calls reads as separate paragraphs, live and in the record: the
         // separator goes out with the first delta of the next call that says anything.
         out.sep = iteration > 1 && out.text.length > 0;
@@ -233,12 +268,7 @@ export const runEffects = (deps: RunEffectDeps) => {
         for (const c of calls) {
           live(p.sessionKey, { type: "run.tool", runId: p.runId, callId: c.callId, name: c.name, status: "requested", arguments: c.arguments });
         }
-        // Independent calls run in parallel; results go back in the order the model asked.
-        // Settled, not raced: every started call is finished or given up before the run moves on.
-        const settled = await Promise.allSettled(calls.map((c) => runTool(p, c, abort.signal, deadline)));
-        const broken = settled.find((r) => r.status === "rejected");
-        if (broken) throw broken.reason;
-        const results = settled.map((r) => (r as PromiseFulfilledResult<ConversationMessage>).value);
+        const results = await runAll(calls);
         conversation.push({ role: "assistant", text: done.text, toolCalls: done.calls.map((c, i) => ({ ...c, id: calls[i].providerId })) });
         for (const [i, r] of results.entries()) conversation.push({ ...r, toolCallId: calls[i].providerId } as ConversationMessage);
       }
@@ -246,6 +276,7 @@ export const runEffects = (deps: RunEffectDeps) => {
       if (abort.signal.aborted && abort.signal.reason instanceof RunCancelled) {
         noticeCut(await deps.dispatch("run", p.runId, "cancel", { by: abort.signal.reason.by, partialText: out.text }));
       } else if (abort.signal.aborted && abort.signal.reason === SHUTDOWN) {
+        if (phase === "tools" && running.count === 0) return;
         noticeCut(await deps.dispatch("run", p.runId, "interrupt", { reason: SHUTDOWN.message, partialText: out.text }));
       } else if (abort.signal.aborted && abort.signal.reason instanceof CairnError && abort.signal.reason.code === "timeout") {
         await fail(abort.signal.reason.toWire());
@@ -259,7 +290,10 @@ export const runEffects = (deps: RunEffectDeps) => {
   };
 
   return {
-    callModel,
+    /** The effect of `run.started` (the host may pass more arguments: only the first is used). */
+    callModel: (p: CallParams) => drive(p, undefined),
+    /** A run picked up after a restart at the tool step it stopped in (see `resumePoint`). */
+    resume: (p: CallParams, resumed: Resumed) => drive(p, resumed),
     reportEnd: async (p: { sessionKey: string; runId: string; status: string; text: string; error?: unknown }) => {
       await deps.dispatch("session", p.sessionKey, "end_run", {
         runId: p.runId,

@@ -29,16 +29,25 @@ export const toolRunner = (deps: RunEffectDeps, live: (key: string, m: LiveSessi
   const approve = async (p: CallParams, call: { callId: string; name: string; arguments: string }, signal: AbortSignal, clock: RunClock): Promise<string | undefined> => {
     const tool = deps.agent.tools?.get(call.name);
     if (!tool?.dangerous) return undefined;
-    let command: string | undefined;
+    let args: Record<string, unknown>;
     try {
-      const a = JSON.parse(call.arguments || "{}") as { command?: unknown };
-      if (typeof a?.command === "string") command = a.command;
+      args = JSON.parse(call.arguments || "{}") as Record<string, unknown>;
     } catch {
-      // Bad arguments never run: `invoke` reports them to the model.
+      return undefined; // bad arguments never run: `invoke` reports them to the model
     }
-    if (command === undefined) return undefined;
+    if (call.name === "exec" && typeof args?.command !== "string") return undefined; // `invoke` reports it
     const exec = deps.agent.exec ?? {};
-    const verdict = execVerdict(command, exec.approvalMode ?? "smart", exec.allowlist ?? [], (await deps.approvals?.remembered()) ?? []);
+    const mode = exec.approvalMode ?? "smart";
+    // exec is judged by its command; any other dangerous tool (the skill writers) asks unless approvals are off.
+    const command = call.name === "exec" ? (args.command as string) : `${call.name} ${clipArgs(call.arguments)}`;
+    const verdict =
+      call.name === "exec"
+        ? execVerdict(command, mode, exec.allowlist ?? [], (await deps.approvals?.remembered()) ?? [])
+        : mode === "never"
+          ? { ask: false, why: "approval_mode is never" }
+          : (await deps.approvals?.remembered())?.includes(command)
+            ? { ask: false, why: "always allowed by the user" }
+            : { ask: true, why: `${call.name} changes what the agent will do in later runs` };
     if (!verdict.ask) return undefined;
     if (!deps.approvals) return `${call.name} needs an approval and this gateway cannot ask for one; the command was not run`;
     const id = approvalIdFor(p.runId, call.callId);
@@ -85,7 +94,14 @@ export const toolRunner = (deps: RunEffectDeps, live: (key: string, m: LiveSessi
    * command that recorded the start runs the tool, so a retry or a second host never runs it twice.
    * On shutdown the result is not recorded: the run's interrupt marks the call interrupted.
    */
-  const runTool = async (p: CallParams, call: { callId: string; name: string; arguments: string }, signal: AbortSignal, clock: RunClock): Promise<ConversationMessage> => {
+  const runTool = async (
+    p: CallParams,
+    call: { callId: string; name: string; arguments: string },
+    signal: AbortSignal,
+    clock: RunClock,
+    /** Calls started and not recorded finished: a shutdown with none may leave the run to resume. */
+    running: { count: number },
+  ): Promise<ConversationMessage> => {
     const refused = await approve(p, call, signal, clock);
     if (refused !== undefined) {
       // Never started: the call goes from requested to finished with the refusal as its result.
@@ -95,6 +111,14 @@ export const toolRunner = (deps: RunEffectDeps, live: (key: string, m: LiveSessi
     }
     const r = (await deps.dispatch("run", p.runId, "start_tool", { callId: call.callId })) as { started?: boolean };
     if (!r?.started) throw new CairnError("run_interrupted", `tool call ${call.callId} was not started by this run (already started or the run ended)`);
+    // Counted until its result is recorded: a call cut off mid-way keeps the run from being resumed.
+    running.count++;
+    const result = await invokeStarted(p, call, signal);
+    running.count--;
+    return result;
+  };
+
+  const invokeStarted = async (p: CallParams, call: { callId: string; name: string; arguments: string }, signal: AbortSignal): Promise<ConversationMessage> => {
     live(p.sessionKey, { type: "run.tool", runId: p.runId, callId: call.callId, name: call.name, status: "started" });
     const t0 = deps.now();
     const sandbox = await deps.sessionSandbox?.(p.sessionKey);
@@ -128,6 +152,9 @@ export const toolRunner = (deps: RunEffectDeps, live: (key: string, m: LiveSessi
 
   return runTool;
 };
+
+/** A dangerous non-exec call as a person reads it in the approval card. */
+const clipArgs = (raw: string): string => (raw.length > 2000 ? `${raw.slice(0, 2000)}…` : raw);
 
 /** The first `maxBytes` of `s` in UTF-8, never splitting a character. */
 const capText = (s: string, maxBytes: number): string => {

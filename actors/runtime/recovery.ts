@@ -7,7 +7,9 @@ import type { Dispatch } from "./dispatch.ts";
  * - a session whose run never started: the run is recorded as interrupted on the session;
  * - a run still "running": nothing is streaming it any more, so it is interrupted (its streamed
  *   text kept) — never re-run, so a crash can't make the model answer twice;
- * - a run that ended but whose session never heard of it: the end is recorded on the session.
+ * - a run that ended but whose session never heard of it: the end is recorded on the session;
+ * - except a run stopped at its tool step before any call started (typically waiting for an
+ *   approval): nothing ran, so it is picked up again and the pending approval keeps its meaning.
  */
 export async function recoverSessions(opts: {
   sessionKeys: readonly string[];
@@ -15,6 +17,8 @@ export async function recoverSessions(opts: {
   runs: AggregateHost<AnyStateMachine, unknown>;
   dispatch: Dispatch;
   streamedText: (sessionKey: string, runId: string, sinceMs: number) => Promise<string>;
+  /** Picks a run up where it stopped when that is safe (no call had started); true when it did. */
+  resume?: (sessionKey: string, runId: string, startedAt: number) => Promise<boolean>;
   report: (line: string) => void;
 }): Promise<number> {
   let repaired = 0;
@@ -35,6 +39,8 @@ export async function recoverSessions(opts: {
           text: "",
           error: { code: "run_interrupted", message: "the gateway stopped before the reply started" },
         });
+      } else if (run.status === "running" && (await opts.resume?.(key, active.runId, active.startedAt))) {
+        opts.report(`resumed run ${active.runId} of session ${key} at its tool step (nothing had started running)`);
       } else if (run.status === "running") {
         const partialText = await opts.streamedText(key, active.runId, active.startedAt).catch(() => "");
         await opts.dispatch("run", active.runId, "interrupt", {
