@@ -132,14 +132,16 @@ describe("approvals", () => {
       const page = await oneTab(browser);
       await openApp(page, gw.url);
       const key = await newChat(page);
-      llm.script({ toolCalls: [execCall("echo cairn-approved")] }, { chunks: ["Done."] });
+      // Output long enough to be truncated: the card offers the complete output the tool kept.
+      const command = "echo cairn-approved; seq 1 3000";
+      llm.script({ toolCalls: [execCall(command)] }, { chunks: ["Done."] });
       await typeAndSend(page, "say it");
 
       await until("the approval card pending", () => approvalStatus(page), (s) => s === "pending", 30_000);
-      expect(await page.getByTestId("approval-command").textContent()).toBe("echo cairn-approved");
+      expect(await page.getByTestId("approval-command").textContent()).toBe(command);
       expect((await page.getByTestId("approval-reason").textContent())?.length).toBeGreaterThan(5);
       expect(await page.getByTestId("approval-time-left").textContent()).toMatch(/left/);
-      expect((await cards(page))[0]).toMatchObject({ name: "exec", status: "awaiting_approval", args: "echo cairn-approved" });
+      expect((await cards(page))[0]).toMatchObject({ name: "exec", status: "awaiting_approval", args: command });
 
       // A second tab on the same chat sees the same pending approval, and the header counts it.
       const other = await browser.context.newPage();
@@ -155,6 +157,9 @@ describe("approvals", () => {
       }
       expect(await page.getByTestId("approval-outcome").textContent()).toMatch(/Approved by web/);
       expect((await settledReply(page)).text).toBe("Done.");
+      await page.getByTestId("tool-full-output").click();
+      await until("the full output in the modal", () => page.getByTestId("output-modal-text").textContent({ timeout: 5_000 }), (t) => !!t?.trimEnd().endsWith("\n3000"));
+      await page.getByTestId("output-modal-close").click();
       await until("the pending indicator gone", () => page.getByTestId("pending-approvals").count(), (n) => n === 0);
       await other.close();
       expect(browser.pageErrors).toEqual([]);
