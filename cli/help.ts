@@ -161,3 +161,21 @@ Options:
 
 Exit status: 0 on success; 1 when the gateway is not running, the approval does
 not exist or was already decided otherwise; 2 for a wrong command line.`;
+
+export const sandboxHelp = `Usage: cairn sandbox status [--json]
+       cairn sandbox build-image [--tag <image>] [--json]
+
+status       which sandbox backends work on this machine (docker, bubblewrap,
+             none), why the others do not, and what [tools.exec.sandbox]
+             backend = "auto" picks (the strongest: docker > bubblewrap > none)
+build-image  build the docker sandbox image (default cairn-sandbox:latest, or
+             [tools.exec.sandbox] image) from the local busybox-static; nothing
+             is pulled. Needs a running Docker (or Podman) engine.
+
+Options:
+      --tag <image>  the image name to build
+      --json         print JSON instead of text
+  -h, --help         show this help
+
+Exit status: 0 on success; 1 when the configured backend cannot run here or the
+image cannot be built; 2 for a wrong command line.`;

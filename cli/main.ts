@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { approvalsHelp, chatHelp, eventsHelp, gatewayHelp, modelsHelp, projectionsHelp, providersHelp, sessionsHelp } from "./help.ts";
+import { approvalsHelp, chatHelp, eventsHelp, gatewayHelp, modelsHelp, projectionsHelp, providersHelp, sandboxHelp, sessionsHelp } from "./help.ts";
 import { nearest } from "./config/suggest.ts";
 // Commands are imported when run: `cairn --help` must not load NATS, SQLite or the SDKs.
 import { UsageError, fail } from "./output.ts";
@@ -19,11 +19,12 @@ Commands:
   providers [set-key]   provider status (keys, reachability, models); store a key
   models                the models cairn can use, with context window and capabilities
   approvals             pending tool approvals: list, approve <id>, deny <id>
+  sandbox               which command sandboxes work here; build the docker image
 
 Run 'cairn <command> --help' for a command's options.
 Options: -h, --help   -v, --version`;
 
-const COMMANDS = ["gateway", "chat", "events", "projections", "sessions", "providers", "models", "approvals", "help"];
+const COMMANDS = ["gateway", "chat", "events", "projections", "sessions", "providers", "models", "approvals", "sandbox", "help"];
 
 const int = (v: string | undefined, name: string, min: number): number | undefined => {
   if (v === undefined) return undefined;
@@ -111,6 +112,16 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         }
         if (sub === "delete") return await cmd.sessionsDelete({ key: positionals[0], json }, paths);
         return await cmd.sessionsShow({ key: positionals[0], json }, paths);
+      }
+      case "sandbox": {
+        const [sub, ...args] = rest;
+        if (sub === undefined || sub === "-h" || sub === "--help") return print(sandboxHelp);
+        if (sub !== "status" && sub !== "build-image") throw new UsageError(`unknown subcommand 'sandbox ${sub}'; try 'cairn sandbox status' or 'build-image'`);
+        const { values } = parse(args, { json: { type: "boolean" }, tag: { type: "string" } });
+        if (values.help) return print(sandboxHelp);
+        const cmd = await import("./commands/sandbox.ts");
+        if (sub === "status") return await cmd.sandboxStatus({ json }, paths, env);
+        return await cmd.sandboxBuildImage({ json, ...(values.tag !== undefined ? { tag: values.tag as string } : {}) }, paths, env);
       }
       case "approvals": {
         const [sub, ...args] = rest;

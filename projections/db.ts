@@ -8,7 +8,7 @@ export type Db = Database.Database;
  * The read-model schema. Everything here is derived from the log and may be deleted at any time;
  * a schema change bumps SCHEMA_VERSION, which makes the projector rebuild from sequence 1.
  */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);
@@ -52,7 +52,7 @@ CREATE TABLE IF NOT EXISTS tool_calls (
   run_id TEXT NOT NULL, call_id TEXT NOT NULL, session_key TEXT NOT NULL, name TEXT NOT NULL,
   arguments TEXT NOT NULL, status TEXT NOT NULL, requested_at INTEGER NOT NULL, started_at INTEGER,
   ended_at INTEGER, duration_ms INTEGER, output TEXT, truncated INTEGER NOT NULL DEFAULT 0,
-  is_error INTEGER NOT NULL DEFAULT 0, full_output TEXT, approval_id TEXT, iteration INTEGER NOT NULL,
+  is_error INTEGER NOT NULL DEFAULT 0, full_output TEXT, approval_id TEXT, iteration INTEGER NOT NULL, text_offset INTEGER,
   PRIMARY KEY (run_id, call_id)
 );
 CREATE INDEX IF NOT EXISTS tool_calls_by_session ON tool_calls(session_key, requested_at);

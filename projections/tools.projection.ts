@@ -9,8 +9,8 @@ export const toolCallsProjection: Projection = {
   bind: (db) => {
     // The session comes from the run's row (run.started is always earlier in the log).
     const requested = db.prepare(
-      `INSERT OR IGNORE INTO tool_calls(run_id, call_id, session_key, name, arguments, status, requested_at, iteration)
-       SELECT ?, ?, session_key, ?, ?, 'requested', ?, ? FROM runs WHERE run_id = ?`,
+      `INSERT OR IGNORE INTO tool_calls(run_id, call_id, session_key, name, arguments, status, requested_at, iteration, text_offset)
+       SELECT ?, ?, session_key, ?, ?, 'requested', ?, ?, ? FROM runs WHERE run_id = ?`,
     );
     const awaiting = db.prepare("UPDATE tool_calls SET status = 'awaiting_approval', approval_id = ? WHERE run_id = ? AND call_id = ? AND status = 'requested'");
     const answered = db.prepare("UPDATE tool_calls SET status = 'requested' WHERE approval_id = ? AND status = 'awaiting_approval'");
@@ -35,7 +35,7 @@ export const toolCallsProjection: Projection = {
       const runId = e.aggregateId;
       switch (e.type) {
         case "run.tool_call_requested":
-          requested.run(runId, e.data.callId, e.data.name, e.data.arguments, e.time, e.data.iteration, runId);
+          requested.run(runId, e.data.callId, e.data.name, e.data.arguments, e.time, e.data.iteration, e.data.textOffset ?? null, runId);
           break;
         case "run.tool_started":
           started.run(e.time, runId, e.data.callId);

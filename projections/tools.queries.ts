@@ -17,6 +17,7 @@ interface Row {
   full_output: string | null;
   approval_id: string | null;
   iteration: number;
+  text_offset: number | null;
 }
 
 /** A session's tool calls, oldest first (the most recent `limit`). */
@@ -44,4 +45,5 @@ export const toolCalls = (db: Db, sessionKey: string, limit = 500): ToolCallRow[
     fullOutput: r.full_output,
     approvalId: r.approval_id,
     iteration: r.iteration,
+    textOffset: r.text_offset,
   }));

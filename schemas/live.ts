@@ -43,6 +43,8 @@ export const LiveToolCall = Schema.Struct({
   status: Schema.Literals(["requested", "started", "finished", "failed", "interrupted"]),
   /** With "requested": the arguments JSON text as the model wrote it. */
   arguments: Schema.optionalKey(Schema.String),
+  /** With "requested": characters of the reply streamed before the call (where it shows). */
+  textOffset: Schema.optionalKey(Schema.Number),
   /** With "finished" / "failed": the (capped) result the model got, and how long the call took. */
   output: Schema.optionalKey(Schema.String),
   truncated: Schema.optionalKey(Schema.Boolean),
@@ -61,6 +63,8 @@ export const LiveApproval = Schema.Struct({
   command: Schema.String,
   expiresAt: Schema.optionalKey(Schema.Number),
   reason: Schema.optionalKey(Schema.String),
+  /** Who answered ("web", "cli", ...), once decided. */
+  decidedBy: Schema.optionalKey(Schema.String),
 });
 
 /** Published by the projector after it applied events of this session. */

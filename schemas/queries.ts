@@ -86,6 +86,8 @@ export const ToolCallRow = Schema.Struct({
   fullOutput: Schema.NullOr(Schema.String),
   approvalId: Schema.NullOr(Schema.String),
   iteration: Schema.Number,
+  /** Characters of the reply streamed before the call (where the card goes). */
+  textOffset: Schema.optionalKey(Schema.NullOr(Schema.Number)),
 });
 export type ToolCallRow = typeof ToolCallRow.Type;
 export const ListToolCalls = Schema.Struct({ sessionKey: SessionKey, limit: Schema.optionalKey(Limit) });

@@ -15,7 +15,7 @@ export const SwitchModel = RunModelSwitched;
 /** The calls of one model response, in order: recorded before any of them runs. */
 export const RequestTools = Schema.Struct({
   iteration: Schema.Number,
-  calls: Schema.Array(Schema.Struct({ callId: Schema.String, name: Schema.String, arguments: Schema.String })),
+  calls: Schema.Array(Schema.Struct({ callId: Schema.String, name: Schema.String, arguments: Schema.String, textOffset: Schema.optionalKey(Schema.Number) })),
 });
 export const StartTool = Schema.Struct({ callId: Schema.String });
 export const FinishTool = RunToolFinished;

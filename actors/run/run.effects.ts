@@ -262,11 +262,11 @@ export const runEffects = (deps: RunEffectDeps) => {
         });
         const req = (await deps.dispatch("run", p.runId, "request_tools", {
           iteration,
-          calls: calls.map(({ callId, name, arguments: a }) => ({ callId, name, arguments: a })),
+          calls: calls.map(({ callId, name, arguments: a }) => ({ callId, name, arguments: a, textOffset: out.text.length })),
         })) as { requested?: boolean };
         if (!req?.requested) return; // the run was ended meanwhile: not ours any more
         for (const c of calls) {
-          live(p.sessionKey, { type: "run.tool", runId: p.runId, callId: c.callId, name: c.name, status: "requested", arguments: c.arguments });
+          live(p.sessionKey, { type: "run.tool", runId: p.runId, callId: c.callId, name: c.name, status: "requested", arguments: c.arguments, textOffset: out.text.length });
         }
         const results = await runAll(calls);
         conversation.push({ role: "assistant", text: done.text, toolCalls: done.calls.map((c, i) => ({ ...c, id: calls[i].providerId })) });

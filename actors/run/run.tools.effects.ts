@@ -83,7 +83,7 @@ export const toolRunner = (deps: RunEffectDeps, live: (key: string, m: LiveSessi
     if (v.status === "granted" && v.always) {
       await deps.dispatch("settings", SETTINGS_ID, "allow_command", { command, by: v.decidedBy ?? "user" }).catch(() => undefined);
     }
-    live(p.sessionKey, { ...base, status, ...(v.reason ? { reason: v.reason } : {}) });
+    live(p.sessionKey, { ...base, status, ...(v.reason ? { reason: v.reason } : {}), ...(v.decidedBy ? { decidedBy: v.decidedBy } : {}) });
     if (status === "granted") return undefined;
     if (status === "denied") return `denied by the user${v.reason ? `: ${v.reason}` : ""}; the command was not run`;
     return `the approval expired (nobody answered within ${humanWait(exec.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS)}); the command was not run`;

@@ -66,6 +66,8 @@ export const RunToolCallRequested = Schema.Struct({
   arguments: Schema.String,
   /** The model call (1, 2, ...) whose response asked for it. */
   iteration: Schema.Number,
+  /** Characters of the run's reply streamed before the call was asked for (where the UI shows it). */
+  textOffset: Schema.optionalKey(Schema.Number),
 });
 
 /** The tool is about to run: appended before it does, so a crash after this is an interruption. */
