@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { publishLive } from "../../bus/index.ts";
 import { CairnError, toWireError, type LiveSessionMessage, type Usage, type WireError } from "../../schemas/index.ts";
 import type { ChatMessage } from "../llm/index.ts";
@@ -10,18 +11,28 @@ import { toolRunner } from "./run.tools.effects.ts";
 import type { RunResume } from "./run.resume.ts";
 import { loadSkills, skillsPrompt } from "../skills/index.ts";
 
-/** What the model sees: the transcript up to the triggering message, failed replies left out. */
+/**
+ * What the model sees: the transcript up to the triggering message. Failed replies are left out;
+ * a reply the user stopped or a crash interrupted stays, marked, so the model knows it was cut
+ * short and that a tool call it had running did not complete (and was not run again).
+ */
 export const promptMessages = (messages: readonly TranscriptMessage[], triggerId: string): ChatMessage[] => {
   const end = messages.findIndex((m) => m.id === triggerId);
   const upTo = end === -1 ? messages : messages.slice(0, end + 1);
+  const marked = (m: TranscriptMessage, note: string) => ({ role: m.role, text: `${m.text ? `${m.text}\n\n` : ""}${note}` });
   return upTo
-    .filter((m) => m.role === "user" || m.status === "cancelled" || (m.status === "complete" && m.text.length > 0))
+    .filter((m) => m.role === "user" || m.status === "cancelled" || m.status === "interrupted" || (m.status === "complete" && m.text.length > 0))
     .map((m) =>
-      // A stopped reply stays in the conversation, marked, so the model knows it was cut short on purpose.
-      m.status === "cancelled" ? { role: m.role, text: `${m.text ? `${m.text}\n\n` : ""}${CANCELLED_NOTE}` } : { role: m.role, text: m.text },
+      m.status === "cancelled"
+        ? marked(m, CANCELLED_NOTE)
+        : m.status === "interrupted" && m.role === "assistant"
+          ? marked(m, INTERRUPTED_NOTE)
+          : { role: m.role, text: m.text },
     );
 };
 
+export const INTERRUPTED_NOTE =
+  "[this reply was interrupted before it finished (the gateway stopped); a tool call that was running did not complete and was not run again]";
 export const CANCELLED_NOTE = "[the user stopped this reply before it was finished]";
 
 /** The configured system prompt, then the skills the model may use (when there are any). */
@@ -137,6 +148,8 @@ export const runEffects = (deps: RunEffectDeps) => {
    */
   const drive = async (p: CallParams, resumed: Resumed | undefined) => {
     const abort = new AbortController();
+    // Every parallel call (and its sandboxed process) listens on the run's signal.
+    setMaxListeners(200, abort.signal);
     deps.inFlight.set(p.runId, abort);
     const maxIterations = deps.agent.maxIterations ?? DEFAULT_MAX_ITERATIONS;
     const timeoutMs = deps.agent.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS;

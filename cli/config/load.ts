@@ -126,33 +126,33 @@ export const loadSettings = (configFile: string, env: NodeJS.ProcessEnv = proces
       ...(file?.agent?.max_iterations !== undefined ? { maxIterations: file.agent.max_iterations } : {}),
       ...(file?.agent?.timeout !== undefined ? { timeoutMs: Math.round(file.agent.timeout * 1000) } : {}),
     },
-    exec: execSettings(file?.tools?.exec),
+    exec: execSettings(file?.tools?.exec, configFile),
     webFetch: webFetchSettings(file?.tools?.web_fetch),
   };
 };
 
-/** "512M", "2G", "1.5GiB" or a number of MiB → MiB. */
+/** "512M", "2G", "1.5GiB", "512" or 512 (MiB) → MiB. */
 export const parseMemoryMb = (v: string | number): number => {
-  if (typeof v === "number") return v;
-  const m = /^(\d+(?:\.\d+)?)\s*([kKmMgG]?)/.exec(v.trim());
+  const m = typeof v === "number" ? [String(v), String(v), "", ""] : /^(\d+(?:\.\d+)?)\s*([kKmMgG]?)i?([bB]?)$/.exec(v.trim());
   if (!m) throw new CairnError("bad_request", `'${v}' is not a size such as "512M" or "2G"`);
   const n = Number(m[1]);
   const unit = m[2]!.toLowerCase();
-  const mb = unit === "g" ? n * 1024 : unit === "k" ? n / 1024 : unit === "m" ? n : n / (1024 * 1024);
+  // A bare number is MiB (as in the TOML number form); "512B" is bytes.
+  const mb = unit === "g" ? n * 1024 : unit === "k" ? n / 1024 : unit === "m" ? n : m[3] ? n / (1024 * 1024) : n;
   if (mb < 4) throw new CairnError("bad_request", `memory_limit '${v}' is below 4 MiB: commands could not start`);
   return Math.round(mb);
 };
 
 // Exec is on by default (smart approvals, strongest sandbox available), as users of this kind of
 // gateway expect; `enabled = false` turns it off.
-const execSettings = (c: NonNullable<ConfigFile["tools"]>["exec"]): ExecOptions | null => {
+const execSettings = (c: NonNullable<ConfigFile["tools"]>["exec"], where: string): ExecOptions | null => {
   if (c?.enabled === false) return null;
   const limits = c?.sandbox?.resource_limits;
   const sandboxSettings: SandboxSettings = {
     ...(c?.sandbox?.image !== undefined ? { image: c.sandbox.image } : {}),
     ...(c?.sandbox?.network !== undefined ? { network: c.sandbox.network } : {}),
     ...(c?.sandbox?.workspace_mount !== undefined ? { workspaceMount: c.sandbox.workspace_mount } : {}),
-    ...(limits?.memory_limit !== undefined ? { memoryMb: parseMemoryMb(limits.memory_limit) } : {}),
+    ...(limits?.memory_limit !== undefined ? { memoryMb: memoryLimit(limits.memory_limit, where) } : {}),
     ...(limits?.cpu_quota !== undefined ? { cpus: limits.cpu_quota } : {}),
     ...(limits?.pids_max !== undefined ? { pids: limits.pids_max } : {}),
   };
@@ -163,6 +163,14 @@ const execSettings = (c: NonNullable<ConfigFile["tools"]>["exec"]): ExecOptions 
     sandbox: c?.sandbox?.backend ?? "auto",
     sandboxSettings,
   };
+};
+
+const memoryLimit = (v: string | number, file: string): number => {
+  try {
+    return parseMemoryMb(v);
+  } catch (e) {
+    throw new CairnError("bad_request", `config file ${file}: tools.exec.sandbox.resource_limits.memory_limit: ${(e as Error).message}`);
+  }
 };
 
 const webFetchSettings = (c: NonNullable<ConfigFile["tools"]>["web_fetch"]): WebFetchSettings | null => {

@@ -14,6 +14,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { INTERRUPTED_NOTE } from "../../actors/run/run.effects.ts";
 import { startGatewayProc, type GatewayProc } from "../fixtures/gateway.ts";
 import type { LlmServer } from "../fixtures/llm-server/index.ts";
 import {
@@ -164,10 +165,8 @@ describe("chaos: kill -9 of the gateway at a run's tool step", () => {
     const body = llm.requests[1].body;
     expect(lastUserText(body)).toBe(second);
     expect(userTexts(body)).toEqual([first, second]);
-    // What the next turn's model sees of the interrupted reply: `promptMessages` keeps only complete
-    // (and cancelled) replies, so the interrupted one (empty text, its tool call cut off) is left
-    // out entirely — no assistant turn, no tool turns, no marker.
-    expect(body.messages.filter((m: { role: string }) => m.role === "assistant")).toEqual([]);
+    // The next turn's model is told the earlier reply was interrupted and its tool call not completed.
+    expect(body.messages.filter((m: { role: string }) => m.role === "assistant")).toEqual([{ role: "assistant", content: INTERRUPTED_NOTE }]);
     expect(llm.requests[1].toolMessages).toEqual([]);
     expect(JSON.stringify(body.messages)).not.toContain("counter.txt");
 

@@ -142,6 +142,8 @@ describe("parseMemoryMb", () => {
     ["256MB", 256],
     ["2g", 2048],
     [256, 256],
+    ["512", 512],
+    ["8388608B", 8],
   ] as const)("%s → %i MiB", (given, mb) => {
     expect(parseMemoryMb(given)).toBe(mb);
   });

@@ -57,7 +57,7 @@ describe("bad input keeps the connection open", () => {
   });
 
   test("unknown method", async () => {
-    expect(await c.request("sessions.delete", {}, "u1")).toEqual({
+    expect(await c.request("sessions.purge", {}, "u1")).toEqual({
       type: "res",
       id: "u1",
       ok: false,
