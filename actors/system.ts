@@ -67,8 +67,9 @@ export interface ActorSystem {
 const shortId = () => crypto.randomUUID().replaceAll("-", "").slice(0, 20);
 
 /**
- * Assembles the session, run, settings and approval hosts, their effects and the NATS command services
- * (`cmd.session.<key>.<verb>`, `cmd.run.<id>.<verb>`, `cmd.settings.global.<verb>`, `cmd.approval.<id>.approve|deny`).
+ * Assembles the session, run, settings, approval and state hosts, their effects, the agent's tools
+ * and the NATS command services (`cmd.session.<key>.<verb>`, `cmd.run.<id>.<verb>`,
+ * `cmd.settings.global.<verb>`, `cmd.approval.<id>.approve|deny`, `cmd.state.<key>.<verb>`).
  */
 export function startActorSystem(o: ActorSystemOptions): ActorSystem {
   const report = o.report ?? (() => {});
@@ -110,25 +111,25 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
 
   sessions.setEffects(sessionEffects({ nc: o.nc, dispatch, defaultModel: () => o.model.defaultModel }) as never);
   const effects = runEffects({
-      nc: o.nc,
-      dispatch,
-      resolveModel: resolve,
-      transcript: async (key) => (await sessions.read(key)).snapshot.context.messages,
-      sessionSandbox: async (key) => ((await sessions.read(key)).snapshot.context as { sandbox?: string | null }).sandbox ?? null,
-      systemPrompt: o.systemPrompt,
-      maxTokens: o.maxTokens,
-      inFlight,
-      fallback,
-      cooldowns,
-      cooldownsReady,
-      now: deps.now,
-      agent: { ...o.agent, tools },
-      approvals: {
-        waiters,
-        read: async (id) => approvalView((await approvals.read(id)).snapshot.context),
-        remembered: async () => (await settings.read(SETTINGS_ID)).snapshot.context.allowedCommands,
-      },
-    });
+    nc: o.nc,
+    dispatch,
+    resolveModel: resolve,
+    transcript: async (key) => (await sessions.read(key)).snapshot.context.messages,
+    sessionSandbox: async (key) => (await sessions.read(key)).snapshot.context.sandbox,
+    systemPrompt: o.systemPrompt,
+    maxTokens: o.maxTokens,
+    inFlight,
+    fallback,
+    cooldowns,
+    cooldownsReady,
+    now: deps.now,
+    agent: { ...o.agent, tools },
+    approvals: {
+      waiters,
+      read: async (id) => approvalView((await approvals.read(id)).snapshot.context),
+      remembered: async () => (await settings.read(SETTINGS_ID)).snapshot.context.allowedCommands,
+    },
+  });
   runs.setEffects(effects as never);
   // Runs picked up after a restart (see recovery): not effects of a command, so tracked here.
   const resumed = new Set<Promise<void>>();

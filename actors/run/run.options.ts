@@ -62,6 +62,8 @@ export interface SandboxSettings {
   readonly memoryMb?: number;
   readonly cpus?: number;
   readonly pids?: number;
+  /** Docker: labels this gateway's containers, so cleaning up after a crash leaves others' alone. */
+  readonly instance?: string;
 }
 
 export const DEFAULT_APPROVAL_TIMEOUT_MS = 30 * 60_000;

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { createSandbox, detectSandboxBackends, reapSandboxContainers } from "../../actors/sandbox/index.ts";
 import type { ExecOptions } from "../../actors/index.ts";
@@ -22,15 +23,17 @@ export async function setupSandbox(
   if (!found.available.includes(backend)) {
     throw new CairnError("unavailable", `[tools.exec.sandbox] backend = "${configured}" cannot run here: ${found.reasons[backend] ?? "not available"}. Use backend = "auto" or fix the cause.`);
   }
+  // This gateway's containers carry its data dir's hash: another gateway on the same engine keeps its own.
+  const instance = createHash("sha256").update(workspaceRoot).digest("hex").slice(0, 12);
   if (found.available.includes("docker")) {
-    const removed = await reapSandboxContainers().catch(() => []);
+    const removed = await reapSandboxContainers({ instance }).catch(() => []);
     if (removed.length > 0) log(`removed ${removed.length} sandbox container(s) left by an earlier gateway`);
   }
   mkdirSync(workspaceRoot, { recursive: true });
   // A sandbox on the workspace root only to describe what the backend enforces; nothing runs in it.
   const described = createSandbox({ ...settings, backend, workspace: workspaceRoot, outputDir: workspaceRoot } as Parameters<typeof createSandbox>[0]).describe();
   return {
-    exec: { ...exec, sandbox: backend, autoBackend: found.strongest },
+    exec: { ...exec, sandbox: backend, autoBackend: found.strongest, sandboxSettings: { ...settings, instance } },
     status: {
       backend,
       configured,
