@@ -36,6 +36,21 @@ export const subjects = {
   allLive: "live.>",
   liveSession: (key: string) => `live.session.${token(key)}`,
   liveSessions: "live.sessions",
+
+  /**
+   * A node's own subjects. The node may subscribe to `in.>` and publish to `out.>` of its id only
+   * (its JWT says so); the gateway publishes `in.*` and listens to `out.>` of every node.
+   */
+  nodeIn: (nodeId: string, verb: "exec" | "ping" | "cancel") => `node.${token(nodeId)}.in.${verb}`,
+  nodeInAll: (nodeId: string) => `node.${token(nodeId)}.in.>`,
+  nodeOut: (nodeId: string, what: "hello" | "heartbeat" | "telemetry" | "context") => `node.${token(nodeId)}.out.${what}`,
+  nodeOutAll: (nodeId: string) => `node.${token(nodeId)}.out.>`,
+  nodeExecData: (nodeId: string, execId: string) => `node.${token(nodeId)}.out.exec.${token(execId)}.data`,
+  nodeExecDone: (nodeId: string, execId: string) => `node.${token(nodeId)}.out.exec.${token(execId)}.done`,
+  /** Every node's `out.*` (the gateway's presence tracker). */
+  allNodesOut: "node.*.out.>",
+  /** A node's private reply inbox prefix (its requests' replies come back only to it). */
+  nodeInbox: (nodeId: string) => `_INBOX_${token(nodeId)}`,
 } as const;
 
 /** Splits `evt.<kind>.<id>` into its parts; undefined for anything else. */

@@ -18,6 +18,11 @@ export const ErrorCode = Schema.Literals([
   "session_exists",
   "approval_not_found",
   "not_found", // a named thing other than a session or approval (a workspace file) does not exist
+  "pairing_closed", // a node asked to pair while the pairing window is closed (nothing was stored)
+  "node_key_mismatch", // a known node id presented a different key (refused; an alert)
+  "node_not_found",
+  "node_revoked",
+  "node_offline", // the node is not connected, or went away during a command
   "session_busy", // a run is already active on the session
   "model_not_configured",
   "model_unknown",

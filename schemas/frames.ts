@@ -3,6 +3,7 @@ import { WireError } from "./errors.ts";
 import { MessageId, ModelId, RunId, SessionKey } from "./ids.ts";
 import { MAX_MESSAGE_CHARS } from "./commands.ts";
 import { Limit, ProjectionStatus, ReadWorkspaceFile, SandboxStatus } from "./queries.ts";
+import { NodeId } from "./nodes.ts";
 
 /**
  * The WebSocket protocol (JSON text frames). Client → server: `req`. Server → client: `res` for
@@ -113,6 +114,19 @@ export const methodParams = {
     sessionKey: SessionKey,
     sandbox: Schema.NullOr(Schema.Literals(["auto", "docker", "bubblewrap", "none"])),
   }),
+  /** Nodes with their state, online presence and last telemetry (`status` filters, e.g. "pending"). */
+  "nodes.list": Schema.Struct({ status: Schema.optionalKey(Schema.Literals(["pending", "approved", "rejected", "revoked"])) }),
+  "nodes.approve": Schema.Struct({ requestId: Schema.String.check(Schema.isMaxLength(64)) }),
+  "nodes.reject": Schema.Struct({ requestId: Schema.String.check(Schema.isMaxLength(64)) }),
+  /** Disconnects the node at once; it cannot connect again until re-paired. */
+  "nodes.revoke": Schema.Struct({ nodeId: NodeId }),
+  /** Opens (for `minutes`, default 10) or closes the pairing window. */
+  "nodes.pairing": Schema.Struct({ open: Schema.Boolean, minutes: Schema.optionalKey(Schema.Number.check(Schema.isBetween({ minimum: 1, maximum: 1440 }))) }),
+  "nodes.pairingStatus": Schema.Struct({}),
+  /** Remote-exec doctor: the active route per session, nodes and their state, the window, misconfigurations. */
+  "nodes.doctor": Schema.Struct({}),
+  /** Routes the session's `exec` to a node; null is local. */
+  "sessions.setNode": Schema.Struct({ sessionKey: SessionKey, node: Schema.NullOr(NodeId) }),
 } as const;
 export type Method = keyof typeof methodParams;
 export const isMethod = (m: string): m is Method => Object.hasOwn(methodParams, m);

@@ -8,3 +8,4 @@ export * from "./queries.ts";
 export * from "./live.ts";
 export * from "./frames.ts";
 export * from "./config.ts";
+export * from "./nodes.ts";

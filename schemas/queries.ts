@@ -32,6 +32,8 @@ export const SessionSummary = Schema.Struct({
   label: Schema.optionalKey(Schema.NullOr(Schema.String)),
   /** The session's own `exec` sandbox backend; null or absent follows `[tools.exec.sandbox]`. */
   sandbox: Schema.optionalKey(Schema.NullOr(Schema.String)),
+  /** The node the session's `exec` runs on; null or absent is local. */
+  node: Schema.optionalKey(Schema.NullOr(Schema.String)),
 });
 export type SessionSummary = typeof SessionSummary.Type;
 export const ListSessionsResult = Schema.Struct({ sessions: Schema.Array(SessionSummary) });

@@ -8,6 +8,8 @@ import {
   ListProvidersResult,
   ListSessionsResult,
   ListToolCallsResult,
+  ListNodesResult,
+  PairingWindow,
   ForkSessionResult,
   ReadWorkspaceFileResult,
   ProviderStatus,
@@ -180,6 +182,33 @@ export const callMethod = async (
       const { sessionKey, sandbox } = params as Params<"sessions.setSandbox">;
       await ask(deps, Schema.Unknown, subjects.command("session", sessionKey, "set_sandbox"), { sandbox });
       return { payload: { sessionKey, sandbox } };
+    }
+    case "nodes.list": {
+      const p = params as Params<"nodes.list">;
+      return { payload: await ask(deps, ListNodesResult, subjects.query("nodes", "list"), p) };
+    }
+    case "nodes.approve":
+    case "nodes.reject": {
+      const p = params as Params<"nodes.approve">;
+      const verb = method === "nodes.approve" ? "approve" : "reject";
+      return { payload: await ask(deps, Schema.Unknown, subjects.admin("nodes", verb), { ...p, by: "web" }) };
+    }
+    case "nodes.revoke": {
+      const p = params as Params<"nodes.revoke">;
+      return { payload: await ask(deps, Schema.Unknown, subjects.admin("nodes", "revoke"), { ...p, by: "web" }) };
+    }
+    case "nodes.pairing": {
+      const p = params as Params<"nodes.pairing">;
+      return { payload: await ask(deps, PairingWindow, subjects.admin("nodes", "pairing"), { ...p, by: "web" }) };
+    }
+    case "nodes.pairingStatus":
+      return { payload: await ask(deps, PairingWindow, subjects.query("nodes", "pairing"), {}) };
+    case "nodes.doctor":
+      return { payload: await ask(deps, Schema.Unknown, subjects.query("nodes", "doctor"), {}) };
+    case "sessions.setNode": {
+      const { sessionKey, node } = params as Params<"sessions.setNode">;
+      await ask(deps, Schema.Unknown, subjects.command("session", sessionKey, "set_node"), { node });
+      return { payload: { sessionKey, node } };
     }
     default: {
       // A method added to the schema without a mapping here fails to compile.
