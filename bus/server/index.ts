@@ -26,3 +26,4 @@ export {
 export { natsPaths, type NatsPaths } from "./nats.files.ts";
 export { findFreePort, clientUrl } from "./nats.ready.ts";
 export { connectNats, type ConnectNatsOptions } from "./connect.ts";
+export { nodeFingerprint, rawPublicKey, signText, verifyText } from "./node.identity.ts";
