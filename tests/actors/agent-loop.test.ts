@@ -2,68 +2,37 @@
  * The agent loop on real parts (NATS, the log, the scripted LLM server, the real SDKs): tool calls
  * recorded before they run, run in the session's workspace, results fed back until a plain answer.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as Schema from "effect/Schema";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { SnapshotStore, request, subjects } from "../../bus/index.ts";
-import { startActorSystem, type ActorSystem, type ActorSystemOptions } from "../../actors/index.ts";
+import { describe, expect, test } from "vitest";
+import { request, subjects } from "../../bus/index.ts";
+import type { ActorSystemOptions } from "../../actors/index.ts";
 import { ToolRegistry, defineTool, workspaceToolRegistry } from "../../actors/tools/index.ts";
 import { type AnyStoredEvent } from "../../schemas/index.ts";
-import { aggregateEvents, chatUntilEnded, startStack, type Stack } from "../fixtures/stack.ts";
+import { aggregateEvents, chatUntilEnded } from "../fixtures/stack.ts";
+import { useAgentSystems } from "../fixtures/agent-system.ts";
 
-let s: Stack;
-let snapshots: SnapshotStore;
-let root: string;
-let sys: ActorSystem | undefined;
+const ctx = useAgentSystems("cairn-ws-");
+const start = (agent: ActorSystemOptions["agent"]) => ctx.start(agent);
 
-const start = async (agent: ActorSystemOptions["agent"]) => {
-  await sys?.stop(); // one system at a time, also after a failed test
-  sys = startActorSystem({
-    nc: s.nc,
-    log: s.log,
-    snapshots,
-    model: {
-      defaultModel: "openai/test-model",
-      env: { OPENAI_API_KEY: "sk-test", OPENAI_BASE_URL: s.llm.openaiBaseUrl, ANTHROPIC_API_KEY: "sk-ant-test", ANTHROPIC_BASE_URL: s.llm.anthropicBaseUrl },
-      config: {},
-    },
-    agent,
-  });
-  return sys;
-};
-
-const chat = (key: string, text: string, extra: Record<string, unknown> = {}) => chatUntilEnded(s.nc, key, text, { extra });
-const events = (kind: "run" | "session", id: string) => aggregateEvents(s.log, kind, id);
+const chat = (key: string, text: string, extra: Record<string, unknown> = {}) => chatUntilEnded(ctx.s.nc, key, text, { extra });
+const events = (kind: "run" | "session", id: string) => aggregateEvents(ctx.s.log, kind, id);
 
 const toolStory = (evs: AnyStoredEvent[]) =>
   evs.filter((e) => e.type.startsWith("run.tool") || e.type === "run.completed" || e.type === "run.failed" || e.type === "run.interrupted").map((e) => `${e.type}${"callId" in e.data ? ` ${e.data.callId}` : ""}`);
 
-beforeAll(async () => {
-  s = await startStack();
-  await s.actors.stop(); // replaced by systems configured for the agent loop
-  snapshots = await SnapshotStore.open(s.nc);
-  root = mkdtempSync(join(tmpdir(), "cairn-ws-"));
-}, 60_000);
-
-afterAll(async () => {
-  await sys?.stop();
-  await s?.stop();
-  rmSync(root, { recursive: true, force: true });
-});
-
 describe("the agent loop with the workspace tools", () => {
   test("write_file then read_file across two iterations: files written, events in order, results back to the model", async () => {
-    s.llm.reset();
-    await start({ workspaceRoot: root });
-    s.llm.script(
+    ctx.s.llm.reset();
+    await start({ workspaceRoot: ctx.root });
+    ctx.s.llm.script(
       { chunks: ["Writing it."], toolCalls: [{ id: "call_w", name: "write_file", arguments: JSON.stringify({ path: "notes/a.txt", content: "hello tools" }) }] },
       { toolCalls: [{ id: "call_r", name: "read_file", arguments: JSON.stringify({ path: "notes/a.txt" }), splitEvery: 5 }] },
       { chunks: ["The file says ", "hello tools."] },
     );
     const { runId, live } = await chat("ws1", "write and read a note");
-    expect(readFileSync(join(root, "ws1", "notes", "a.txt"), "utf8")).toBe("hello tools");
+    expect(readFileSync(join(ctx.root, "ws1", "notes", "a.txt"), "utf8")).toBe("hello tools");
 
     const evs = await events("run", runId);
     expect(toolStory(evs)).toEqual([
@@ -88,14 +57,14 @@ describe("the agent loop with the workspace tools", () => {
     expect(completed.data).toMatchObject({ text: "Writing it.\n\nThe file says hello tools.", finishReason: "stop" });
 
     // Every request offered the tools; the second and third carried the tool turns in OpenAI's shape.
-    expect(s.llm.requests).toHaveLength(3);
-    for (const r of s.llm.requests) expect((r.tools ?? []).map((t: any) => t.function?.name).sort()).toEqual(["branch_session", "edit_file", "glob", "grep", "read_file", "session_state", "write_file"]);
-    const second = s.llm.requests[1].toolMessages as any[];
+    expect(ctx.s.llm.requests).toHaveLength(3);
+    for (const r of ctx.s.llm.requests) expect((r.tools ?? []).map((t: any) => t.function?.name).sort()).toEqual(["branch_session", "edit_file", "glob", "grep", "read_file", "session_state", "write_file"]);
+    const second = ctx.s.llm.requests[1].toolMessages as any[];
     expect(second[0]).toMatchObject({ role: "assistant", tool_calls: [{ id: "call_w", type: "function", function: { name: "write_file" } }] });
     expect(second[1]).toMatchObject({ role: "tool", tool_call_id: "call_w" });
-    expect(s.llm.requests[2].toolMessages).toHaveLength(4);
-    expect((s.llm.requests[2].toolMessages as any[])[3]).toMatchObject({ role: "tool", tool_call_id: "call_r" });
-    expect(JSON.stringify((s.llm.requests[2].toolMessages as any[])[3].content)).toContain("hello tools");
+    expect(ctx.s.llm.requests[2].toolMessages).toHaveLength(4);
+    expect((ctx.s.llm.requests[2].toolMessages as any[])[3]).toMatchObject({ role: "tool", tool_call_id: "call_r" });
+    expect(JSON.stringify((ctx.s.llm.requests[2].toolMessages as any[])[3].content)).toContain("hello tools");
 
     // Live: a card's life per call, in order.
     const cards = live.flatMap((m) => (m.type === "run.tool" ? [`${m.callId}:${m.status}`] : []));
@@ -104,13 +73,13 @@ describe("the agent loop with the workspace tools", () => {
     // The transcript keeps only the final assistant text.
     const session = await events("session", "ws1");
     expect(session.find((e) => e.type === "session.run_ended")!.data).toMatchObject({ status: "completed", text: "Writing it.\n\nThe file says hello tools." });
-    await sys!.stop();
+    await ctx.sys!.stop();
   });
 
   test("two calls in one response (Anthropic) both run and both results go back, tools on every request", async () => {
-    s.llm.reset();
-    await start({ workspaceRoot: root });
-    s.llm.script(
+    ctx.s.llm.reset();
+    await start({ workspaceRoot: ctx.root });
+    ctx.s.llm.script(
       {
         toolCalls: [
           { name: "write_file", arguments: JSON.stringify({ path: "x.txt", content: "X" }), splitEvery: 3 },
@@ -120,8 +89,8 @@ describe("the agent loop with the workspace tools", () => {
       { chunks: ["both written"] },
     );
     const { runId } = await chat("ws2", "write two", { model: "anthropic/claude-test" });
-    expect(readFileSync(join(root, "ws2", "x.txt"), "utf8")).toBe("X");
-    expect(readFileSync(join(root, "ws2", "y.txt"), "utf8")).toBe("Y");
+    expect(readFileSync(join(ctx.root, "ws2", "x.txt"), "utf8")).toBe("X");
+    expect(readFileSync(join(ctx.root, "ws2", "y.txt"), "utf8")).toBe("Y");
     const evs = await events("run", runId);
     const ids = evs.filter((e) => e.type === "run.tool_call_requested").map((e) => (e.data as { callId: string }).callId);
     expect(ids).toHaveLength(2);
@@ -131,21 +100,21 @@ describe("the agent loop with the workspace tools", () => {
     expect(types.filter((t) => t === "run.tool_finished")).toHaveLength(2);
     expect(evs.at(-1)!.type).toBe("run.completed");
 
-    expect(s.llm.requests).toHaveLength(2);
-    expect(s.llm.requests[1].protocol).toBe("anthropic");
-    expect(s.llm.requests[1].tools?.length).toBe(7);
-    const turns = s.llm.requests[1].toolMessages as any[];
+    expect(ctx.s.llm.requests).toHaveLength(2);
+    expect(ctx.s.llm.requests[1].protocol).toBe("anthropic");
+    expect(ctx.s.llm.requests[1].tools?.length).toBe(7);
+    const turns = ctx.s.llm.requests[1].toolMessages as any[];
     expect(turns[0].role).toBe("assistant");
     expect(turns[0].content.filter((b: any) => b.type === "tool_use").map((b: any) => b.id)).toEqual(ids);
     expect(turns[1].role).toBe("user");
     expect(turns[1].content.filter((b: any) => b.type === "tool_result").map((b: any) => b.tool_use_id)).toEqual(ids);
-    await sys!.stop();
+    await ctx.sys!.stop();
   });
 
   test("unknown tool, invalid arguments and a path escape come back as errors; the run goes on to an answer", async () => {
-    s.llm.reset();
-    await start({ workspaceRoot: root });
-    s.llm.script(
+    ctx.s.llm.reset();
+    await start({ workspaceRoot: ctx.root });
+    ctx.s.llm.script(
       {
         toolCalls: [
           { id: "call_u", name: "launch_rockets", arguments: "{}" },
@@ -168,35 +137,35 @@ describe("the agent loop with the workspace tools", () => {
     expect(finished.call_e.output).toMatch(/outside the workspace/);
     expect(finished.call_x.output).toMatch(/invalid arguments for write_file/);
     expect(evs.at(-1)).toMatchObject({ type: "run.completed", data: { text: "sorry, those failed" } });
-    const results = (s.llm.requests[1].toolMessages as any[]).filter((m) => m.role === "tool");
+    const results = (ctx.s.llm.requests[1].toolMessages as any[]).filter((m) => m.role === "tool");
     expect(results.map((m) => m.tool_call_id)).toEqual(["call_u", "call_j", "call_e", "call_x"]);
-    expect(existsSync(join(root, "ws3", "ok.txt"))).toBe(false);
-    await sys!.stop();
+    expect(existsSync(join(ctx.root, "ws3", "ok.txt"))).toBe(false);
+    await ctx.sys!.stop();
   });
 
   test("max iterations: the run completes with the text so far and a note; the last calls never run", async () => {
-    s.llm.reset();
-    await start({ workspaceRoot: root, maxIterations: 2 });
+    ctx.s.llm.reset();
+    await start({ workspaceRoot: ctx.root, maxIterations: 2 });
     const call = (id: string) => ({ id, name: "glob", arguments: JSON.stringify({ pattern: "*" }) });
-    s.llm.script({ chunks: ["looking"], toolCalls: [call("g1")] }, { toolCalls: [call("g2")] }, { chunks: ["never asked"] });
+    ctx.s.llm.script({ chunks: ["looking"], toolCalls: [call("g1")] }, { toolCalls: [call("g2")] }, { chunks: ["never asked"] });
     const { runId } = await chat("ws4", "loop forever");
-    expect(s.llm.requests).toHaveLength(2);
+    expect(ctx.s.llm.requests).toHaveLength(2);
     const evs = await events("run", runId);
     expect(toolStory(evs)).toEqual(["run.tool_call_requested g1", "run.tool_started g1", "run.tool_finished g1", "run.completed"]);
     const done = evs.at(-1)!.data as { text: string; finishReason: string };
     expect(done.finishReason).toBe("max_iterations");
     expect(done.text, done.text).toMatch(/^looking\n\n\[stopped: the agent reached its limit of 2 model calls/);
-    await sys!.stop();
+    await ctx.sys!.stop();
   });
 
-  test("no workspace root: no tools are offered (the plain chat is unchanged)", async () => {
-    s.llm.reset();
+  test("no workspace ctx.root: no tools are offered (the plain chat is unchanged)", async () => {
+    ctx.s.llm.reset();
     await start(undefined);
-    s.llm.script({ chunks: ["plain"] });
+    ctx.s.llm.script({ chunks: ["plain"] });
     const { runId } = await chat("ws5", "hi");
-    expect(s.llm.requests[0].tools).toBeNull();
+    expect(ctx.s.llm.requests[0].tools).toBeNull();
     expect((await events("run", runId)).at(-1)).toMatchObject({ type: "run.completed", data: { text: "plain" } });
-    await sys!.stop();
+    await ctx.sys!.stop();
   });
 });
 
@@ -220,40 +189,40 @@ describe("tool calls cut off", () => {
     );
 
   test("shutdown during a tool call: recorded interrupted, and after a restart and recovery never re-run", async () => {
-    s.llm.reset();
+    ctx.s.llm.reset();
     const runs = { n: 0 };
     let onStart = () => {};
     const startedOnce = new Promise<void>((r) => (onStart = r));
     const tools: ToolRegistry = slowRegistry(runs, () => onStart());
-    await start({ workspaceRoot: root, tools });
-    s.llm.script({ toolCalls: [{ id: "call_slow", name: "slow", arguments: "{}" }] }, { chunks: ["should never be asked"] });
-    const sent = (await request(s.nc, subjects.command("session", "ws6", "send"), { text: "go slow", createIfMissing: true })) as { runId: string };
+    await start({ workspaceRoot: ctx.root, tools });
+    ctx.s.llm.script({ toolCalls: [{ id: "call_slow", name: "slow", arguments: "{}" }] }, { chunks: ["should never be asked"] });
+    const sent = (await request(ctx.s.nc, subjects.command("session", "ws6", "send"), { text: "go slow", createIfMissing: true })) as { runId: string };
     await startedOnce;
-    await sys!.stop();
+    await ctx.sys!.stop();
     const evs = await events("run", sent.runId);
     expect(toolStory(evs)).toEqual(["run.tool_call_requested call_slow", "run.tool_started call_slow", "run.tool_interrupted call_slow", "run.interrupted"]);
 
     // A new gateway on the same log: recovery finds the run ended; nothing runs again.
-    await start({ workspaceRoot: root, tools });
-    await sys!.recover(["ws6"]);
+    await start({ workspaceRoot: ctx.root, tools });
+    await ctx.sys!.recover(["ws6"]);
     await new Promise((r) => setTimeout(r, 300));
     expect(runs.n).toBe(1);
-    expect(s.llm.requests).toHaveLength(1);
+    expect(ctx.s.llm.requests).toHaveLength(1);
     expect(toolStory(await events("run", sent.runId))).toHaveLength(4);
-    await sys!.stop();
+    await ctx.sys!.stop();
   });
 
   test("the run timeout ends the run failed with code timeout and marks the running call interrupted", async () => {
-    s.llm.reset();
+    ctx.s.llm.reset();
     const runs = { n: 0 };
-    await start({ workspaceRoot: root, timeoutMs: 800, tools: slowRegistry(runs, () => {}) });
-    s.llm.script({ toolCalls: [{ id: "call_t", name: "slow", arguments: "{}" }] });
+    await start({ workspaceRoot: ctx.root, timeoutMs: 800, tools: slowRegistry(runs, () => {}) });
+    ctx.s.llm.script({ toolCalls: [{ id: "call_t", name: "slow", arguments: "{}" }] });
     const { runId, live } = await chat("ws7", "take too long");
     expect(live.flatMap((m) => (m.type === "run.tool" ? [`${m.callId}:${m.status}`] : []))).toEqual(["call_t:requested", "call_t:started", "call_t:interrupted"]);
     const evs = await events("run", runId);
     expect(toolStory(evs)).toEqual(["run.tool_call_requested call_t", "run.tool_started call_t", "run.tool_interrupted call_t", "run.failed"]);
     expect(evs.at(-1)!.data).toMatchObject({ error: { code: "timeout" } });
     expect(runs.n).toBe(1);
-    await sys!.stop();
+    await ctx.sys!.stop();
   });
 });

@@ -3,85 +3,58 @@
  * server, real bubblewrap): the policy, the approval aggregate's story in the log, answers over
  * `cmd.approval.<id>.*`, expiry, first answer wins, and what the model gets back.
  */
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { SnapshotStore, request, subjects } from "../../bus/index.ts";
-import { startActorSystem, type ActorSystem, type ActorSystemOptions } from "../../actors/index.ts";
+import { describe, expect, test } from "vitest";
+import { request, subjects } from "../../bus/index.ts";
+import type { ActorSystemOptions } from "../../actors/index.ts";
 import { LiveSessionMessage, type AnyStoredEvent } from "../../schemas/index.ts";
-import { aggregateEvents, chatUntilEnded, startStack, type Stack } from "../fixtures/stack.ts";
+import { aggregateEvents, chatUntilEnded } from "../fixtures/stack.ts";
+import { useAgentSystems } from "../fixtures/agent-system.ts";
 
-let s: Stack;
-let snapshots: SnapshotStore;
-let root: string;
-let sys: ActorSystem | undefined;
-
-const start = async (exec: NonNullable<ActorSystemOptions["agent"]>["exec"]) => {
-  await sys?.stop();
-  sys = startActorSystem({
-    nc: s.nc,
-    log: s.log,
-    snapshots,
-    model: { defaultModel: "openai/test-model", env: { OPENAI_API_KEY: "sk-test", OPENAI_BASE_URL: s.llm.openaiBaseUrl }, config: {} },
-    agent: { workspaceRoot: root, exec },
-  });
-  return sys;
-};
+const ctx = useAgentSystems("cairn-ap-");
+const start = (exec: NonNullable<ActorSystemOptions["agent"]>["exec"]) => ctx.start({ workspaceRoot: ctx.root, exec });
 
 type Approval = Extract<LiveSessionMessage, { type: "run.approval" }>;
 
 /** Sends a message; `onPending` answers approvals as they appear; resolves when the run ended. */
 const chat = (key: string, text: string, onPending?: (a: Approval) => Promise<void> | void) =>
-  chatUntilEnded(s.nc, key, text, {
+  chatUntilEnded(ctx.s.nc, key, text, {
     onLive: (m) => {
       if (m.type === "run.approval" && m.status === "pending" && onPending) void onPending(m);
     },
   });
-const events = (kind: "run" | "approval", id: string) => aggregateEvents(s.log, kind, id);
+const events = (kind: "run" | "approval", id: string) => aggregateEvents(ctx.s.log, kind, id);
 const finished = (evs: AnyStoredEvent[], callId: string) =>
   evs.find((e) => e.type === "run.tool_finished" && e.data.callId === callId)?.data as { output: string; isError: boolean } | undefined;
 const answer = (id: string, verb: "approve" | "deny", params: Record<string, unknown> = {}) =>
-  request(s.nc, subjects.command("approval", id, verb), params) as Promise<{ status: string }>;
+  request(ctx.s.nc, subjects.command("approval", id, verb), params) as Promise<{ status: string }>;
 const exec = (id: string, command: string) => ({ id, name: "exec", arguments: JSON.stringify({ command }) });
-
-beforeAll(async () => {
-  s = await startStack();
-  await s.actors.stop();
-  snapshots = await SnapshotStore.open(s.nc);
-  root = mkdtempSync(join(tmpdir(), "cairn-ap-"));
-}, 60_000);
-
-afterAll(async () => {
-  await sys?.stop();
-  await s?.stop();
-  rmSync(root, { recursive: true, force: true });
-});
 
 describe("exec approvals", () => {
   test("smart: ls runs directly under bubblewrap, no approval; exec is offered only with the exec option", async () => {
-    s.llm.reset();
+    ctx.s.llm.reset();
     await start({ sandbox: "bubblewrap" });
-    s.llm.script({ toolCalls: [exec("call_ls", "ls -a")] }, { chunks: ["listed"] });
+    ctx.s.llm.script({ toolCalls: [exec("call_ls", "ls -a")] }, { chunks: ["listed"] });
     const { runId, live } = await chat("ap1", "list");
     const evs = await events("run", runId);
     expect(evs.map((e) => e.type)).toEqual(["run.started", "run.tool_call_requested", "run.tool_started", "run.tool_finished", "run.completed"]);
     expect(finished(evs, "call_ls")).toMatchObject({ isError: false });
     expect(finished(evs, "call_ls")!.output).toMatch(/^exit code 0\nstdout:\n\.\n\.\./);
     expect(live.some((m) => m.type === "run.approval")).toBe(false);
-    expect((s.llm.requests[0].tools ?? []).map((t: any) => t.function?.name)).toContain("exec");
+    expect((ctx.s.llm.requests[0].tools ?? []).map((t: any) => t.function?.name)).toContain("exec");
 
     await start(undefined);
-    s.llm.reset();
-    s.llm.script({ chunks: ["no tools"] });
+    ctx.s.llm.reset();
+    ctx.s.llm.script({ chunks: ["no tools"] });
     await chat("ap1", "again");
-    expect((s.llm.requests[0].tools ?? []).map((t: any) => t.function?.name)).not.toContain("exec");
+    expect((ctx.s.llm.requests[0].tools ?? []).map((t: any) => t.function?.name)).not.toContain("exec");
   });
 
   test("touch asks; approved over cmd.approval.<id>.approve it runs and the file is in the workspace; the story is in the log and q.approvals.list", async () => {
-    s.llm.reset();
+    ctx.s.llm.reset();
     await start({ sandbox: "bubblewrap" });
-    s.llm.script({ toolCalls: [exec("call_t", "touch made.txt")] }, { chunks: ["done"] });
+    ctx.s.llm.script({ toolCalls: [exec("call_t", "touch made.txt")] }, { chunks: ["done"] });
     let pending: Approval | undefined;
     const { runId, live } = await chat("ap2", "make a file", async (a) => {
       pending = a;
@@ -89,7 +62,7 @@ describe("exec approvals", () => {
       expect((await events("approval", a.approvalId)).map((e) => e.type)).toEqual(["approval.requested"]);
       expect(await answer(a.approvalId, "approve", { by: "test" })).toMatchObject({ status: "granted" });
     });
-    expect(existsSync(join(root, "ap2", "made.txt"))).toBe(true);
+    expect(existsSync(join(ctx.root, "ap2", "made.txt"))).toBe(true);
     expect(pending).toMatchObject({ command: "touch made.txt", callId: "call_t", runId });
     const ap = await events("approval", pending!.approvalId);
     expect(ap.map((e) => e.type)).toEqual(["approval.requested", "approval.granted"]);
@@ -102,9 +75,9 @@ describe("exec approvals", () => {
     expect(await answer(pending!.approvalId, "deny", { reason: "too late" })).toMatchObject({ status: "granted" });
     expect((await events("approval", pending!.approvalId)).map((e) => e.type)).toEqual(["approval.requested", "approval.granted"]);
 
-    const { seq } = await s.log.lastSeqOf("approval", pending!.approvalId).then((seq) => ({ seq }));
-    await s.projector.waitFor(seq);
-    const listed = (await request(s.nc, subjects.query("approvals", "list"), {})) as { approvals: any[] };
+    const { seq } = await ctx.s.log.lastSeqOf("approval", pending!.approvalId).then((seq) => ({ seq }));
+    await ctx.s.projector.waitFor(seq);
+    const listed = (await request(ctx.s.nc, subjects.query("approvals", "list"), {})) as { approvals: any[] };
     expect(listed.approvals.find((a) => a.id === pending!.approvalId)).toMatchObject({
       status: "granted",
       decidedBy: "test",
@@ -113,31 +86,31 @@ describe("exec approvals", () => {
       tool: "exec",
       command: "touch made.txt",
     });
-    const pendingOnly = (await request(s.nc, subjects.query("approvals", "list"), { status: "pending" })) as { approvals: any[] };
+    const pendingOnly = (await request(ctx.s.nc, subjects.query("approvals", "list"), { status: "pending" })) as { approvals: any[] };
     expect(pendingOnly.approvals.find((a) => a.id === pending!.approvalId)).toBeUndefined();
   });
 
   test("deny with a reason: the model gets the denial as the tool result, nothing ran, the run completes", async () => {
-    s.llm.reset();
+    ctx.s.llm.reset();
     await start({ sandbox: "bubblewrap" });
-    s.llm.script({ toolCalls: [exec("call_d", "touch nope.txt")] }, { chunks: ["ok, I will not"] });
+    ctx.s.llm.script({ toolCalls: [exec("call_d", "touch nope.txt")] }, { chunks: ["ok, I will not"] });
     const { runId } = await chat("ap3", "make a file", (a) => void answer(a.approvalId, "deny", { reason: "not today" }));
-    expect(existsSync(join(root, "ap3", "nope.txt"))).toBe(false);
+    expect(existsSync(join(ctx.root, "ap3", "nope.txt"))).toBe(false);
     const evs = await events("run", runId);
     // Never started: requested → finished with the refusal.
     expect(evs.map((e) => e.type)).toEqual(["run.started", "run.tool_call_requested", "run.tool_finished", "run.completed"]);
     expect(finished(evs, "call_d")).toMatchObject({ isError: true, output: "denied by the user: not today; the command was not run" });
-    const result = (s.llm.requests[1].toolMessages as any[]).find((m) => m.role === "tool");
+    const result = (ctx.s.llm.requests[1].toolMessages as any[]).find((m) => m.role === "tool");
     expect(JSON.stringify(result.content)).toContain("denied by the user: not today");
   });
 
   test("nobody answers: the approval expires at its deadline and the model is told", async () => {
-    s.llm.reset();
+    ctx.s.llm.reset();
     await start({ sandbox: "bubblewrap", approvalTimeoutMs: 300 });
-    s.llm.script({ toolCalls: [exec("call_e", "touch late.txt")] }, { chunks: ["it expired"] });
+    ctx.s.llm.script({ toolCalls: [exec("call_e", "touch late.txt")] }, { chunks: ["it expired"] });
     let id = "";
     const { runId, live } = await chat("ap4", "make a file", (a) => void (id = a.approvalId));
-    expect(existsSync(join(root, "ap4", "late.txt"))).toBe(false);
+    expect(existsSync(join(ctx.root, "ap4", "late.txt"))).toBe(false);
     expect((await events("approval", id)).map((e) => e.type)).toEqual(["approval.requested", "approval.expired"]);
     expect(finished(await events("run", runId), "call_e")!.output).toMatch(/^the approval expired/);
     expect(live.flatMap((m) => (m.type === "run.approval" ? [m.status] : []))).toEqual(["pending", "expired"]);
@@ -146,9 +119,9 @@ describe("exec approvals", () => {
   });
 
   test("always asks even for ls; never runs touch directly and says approvals are off", async () => {
-    s.llm.reset();
+    ctx.s.llm.reset();
     await start({ sandbox: "bubblewrap", approvalMode: "always" });
-    s.llm.script({ toolCalls: [exec("call_a", "ls")] }, { chunks: ["ok"] });
+    ctx.s.llm.script({ toolCalls: [exec("call_a", "ls")] }, { chunks: ["ok"] });
     let asked = 0;
     const { runId } = await chat("ap5", "list", (a) => {
       asked++;
@@ -157,22 +130,22 @@ describe("exec approvals", () => {
     expect(asked).toBe(1);
     expect(finished(await events("run", runId), "call_a")).toMatchObject({ isError: false });
 
-    s.llm.reset();
+    ctx.s.llm.reset();
     await start({ sandbox: "bubblewrap", approvalMode: "never" });
-    s.llm.script({ toolCalls: [exec("call_n", "touch free.txt")] }, { chunks: ["ok"] });
+    ctx.s.llm.script({ toolCalls: [exec("call_n", "touch free.txt")] }, { chunks: ["ok"] });
     const r = await chat("ap5", "touch", () => void (asked += 100));
     expect(asked).toBe(1);
-    expect(existsSync(join(root, "ap5", "free.txt"))).toBe(true);
+    expect(existsSync(join(ctx.root, "ap5", "free.txt"))).toBe(true);
     expect(finished(await events("run", r.runId), "call_n")!.output).toMatch(/approvals are off/);
   });
 
   test("the allowlist lets a pattern through in smart mode", async () => {
-    s.llm.reset();
+    ctx.s.llm.reset();
     await start({ sandbox: "bubblewrap", allowlist: ["touch *.txt"] });
-    s.llm.script({ toolCalls: [exec("call_l", "touch ok.txt")] }, { chunks: ["ok"] });
+    ctx.s.llm.script({ toolCalls: [exec("call_l", "touch ok.txt")] }, { chunks: ["ok"] });
     let asked = 0;
     await chat("ap6", "touch", () => void asked++);
     expect(asked).toBe(0);
-    expect(existsSync(join(root, "ap6", "ok.txt"))).toBe(true);
+    expect(existsSync(join(ctx.root, "ap6", "ok.txt"))).toBe(true);
   });
 });
