@@ -4,6 +4,7 @@ import { SessionsStore, titleFrom } from "./sessions.svelte.ts";
 import { ModelsStore } from "./models.svelte.ts";
 import { ProvidersStore } from "./providers.svelte.ts";
 import { ApprovalsStore, type DecideOutcome } from "./approvals.svelte.ts";
+import { NodesStore } from "./nodes.svelte.ts";
 import { openSessionInUrl, sessionKeyFromHash, viewFromHash, type View } from "./route.ts";
 import type { ApprovalDecision, SandboxBackend, StatusPayload, WireError } from "./protocol.ts";
 
@@ -29,6 +30,7 @@ export class AppState {
   readonly models: ModelsStore;
   readonly providers: ProvidersStore;
   readonly approvals: ApprovalsStore;
+  readonly nodes: NodesStore;
 
   constructor(client: GatewayClient) {
     this.client = client;
@@ -37,6 +39,7 @@ export class AppState {
     this.models = new ModelsStore(client);
     this.providers = new ProvidersStore(client);
     this.approvals = new ApprovalsStore(client);
+    this.nodes = new NodesStore(client);
     client.onState((s) => {
       this.connection = s;
       this.connectionError = client.lastError;
@@ -50,6 +53,9 @@ export class AppState {
       void this.models.load();
       void this.approvals.refresh();
       if (this.view === "providers") void this.providers.load();
+      // The node selector names the session's node, so the list is wanted on every page.
+      if (this.view === "nodes") void this.nodes.refreshAll();
+      else void this.nodes.load();
     });
   }
 
@@ -59,7 +65,10 @@ export class AppState {
       this.view = viewFromHash();
       // The open chat stays open behind other pages.
       if (this.view === "chat") this.chat.open(sessionKeyFromHash());
-      else if (this.client.state === "connected") void this.providers.load();
+      else if (this.client.state === "connected") {
+        if (this.view === "providers") void this.providers.load();
+        else void this.nodes.refreshAll();
+      }
     };
     const onOnline = () => this.client.retryNow();
     addEventListener("hashchange", onHash);
@@ -233,6 +242,25 @@ export class AppState {
       await this.client.request("sessions.setSandbox", { sessionKey: key, sandbox });
       this.sessions.patch(key, { sandbox });
       if (this.chat.session?.key === key) this.chat.session = { ...this.chat.session, sandbox };
+      return true;
+    } catch (e) {
+      this.chat.error = asWireError(e);
+      return false;
+    }
+  }
+
+  /**
+   * Routes the open session's `exec` to a node (null: this machine). The gateway checks the
+   * node is approved; the choice is an event, so it is back after a reload or a restart.
+   */
+  async setNode(node: string | null): Promise<boolean> {
+    const key = this.chat.key;
+    if (key === null) return false;
+    this.chat.error = null;
+    try {
+      await this.client.request("sessions.setNode", { sessionKey: key, node });
+      this.sessions.patch(key, { node });
+      if (this.chat.session?.key === key) this.chat.session = { ...this.chat.session, node };
       return true;
     } catch (e) {
       this.chat.error = asWireError(e);

@@ -72,6 +72,8 @@ export type SessionSummary = {
   label?: string | null;
   /** The session's own exec sandbox backend; null or absent follows the configuration. */
   sandbox?: string | null;
+  /** The node the session's `exec` runs on; null or absent is this machine. */
+  node?: string | null;
 };
 
 /** One model the gateway can use, as the picker lists it. */
@@ -226,6 +228,47 @@ export type ApprovalView = {
 
 export type ApprovalDecision = "approve" | "deny" | "always";
 
+/** What a node reports every 30 s (`schemas/nodes.ts` NodeTelemetry). Key names only, never values. */
+export type NodeTelemetry = {
+  cpus: number;
+  /** 0..1 over the last interval. */
+  cpuUsage: number;
+  memTotal: number;
+  memFree: number;
+  diskTotal: number;
+  diskFree: number;
+  uptimeSeconds: number;
+  runtimes: Record<string, string>;
+  providers: { ollama: string[] | null; apiKeys: string[] };
+  at: number;
+};
+
+export type NodeStatus = "pending" | "approved" | "rejected" | "revoked";
+
+/** A node as `nodes.list` returns it (`schemas/nodes.ts` NodeSummary). */
+export type NodeSummary = {
+  nodeId: string;
+  name: string;
+  fingerprint: string;
+  status: NodeStatus;
+  /** Hello or heartbeat within the last 15 s, and not revoked. */
+  online: boolean;
+  lastSeenAt: number | null;
+  requestId: string | null;
+  requestedAt: number | null;
+  address: string | null;
+  hostname: string;
+  platform: string;
+  workingDir: string;
+  approvedAt: number | null;
+  telemetry: NodeTelemetry | null;
+  /** Newest first, e.g. a connection attempt with another key. */
+  alerts: Array<{ at: number; message: string }>;
+};
+
+/** The pairing window: closed by default; an open one closes itself at `until`. */
+export type PairingWindow = { open: boolean; until: number | null };
+
 /** Payload of a `chat` event. */
 export type ChatEvent = LiveSessionMessage & { sessionKey: string };
 /** Payload of a `sessions` event. */
@@ -290,6 +333,18 @@ export type Methods = {
   "sessions.setSandbox": {
     params: { sessionKey: string; sandbox: SandboxBackend | null };
     result: { sessionKey: string; sandbox: SandboxBackend | null };
+  };
+  "nodes.list": { params: { status?: NodeStatus }; result: { nodes: NodeSummary[] } };
+  "nodes.approve": { params: { requestId: string }; result: unknown };
+  "nodes.reject": { params: { requestId: string }; result: unknown };
+  "nodes.revoke": { params: { nodeId: string }; result: unknown };
+  "nodes.pairing": { params: { open: boolean; minutes?: number }; result: PairingWindow };
+  "nodes.pairingStatus": { params: Record<string, never>; result: PairingWindow };
+  /** The remote-exec report; its shape belongs to the gateway, the page renders it generically. */
+  "nodes.doctor": { params: Record<string, never>; result: unknown };
+  "sessions.setNode": {
+    params: { sessionKey: string; node: string | null };
+    result: { sessionKey: string; node: string | null };
   };
 };
 export type Method = keyof Methods;

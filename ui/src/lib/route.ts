@@ -16,7 +16,8 @@ export function openSessionInUrl(key: string | null): void {
 }
 
 /** Pages other than the chat live at their own hash. */
-export type View = "chat" | "providers";
+export type View = "chat" | "providers" | "nodes";
 export const PROVIDERS_HASH = "#/providers";
+export const NODES_HASH = "#/nodes";
 export const viewFromHash = (hash: string = location.hash): View =>
-  hash === PROVIDERS_HASH ? "providers" : "chat";
+  hash === PROVIDERS_HASH ? "providers" : hash === NODES_HASH ? "nodes" : "chat";
