@@ -8,7 +8,7 @@ export type Db = Database.Database;
  * The read-model schema. Everything here is derived from the log and may be deleted at any time;
  * a schema change bumps SCHEMA_VERSION, which makes the projector rebuild from sequence 1.
  */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);
@@ -57,6 +57,13 @@ CREATE TABLE IF NOT EXISTS tool_calls (
 );
 CREATE INDEX IF NOT EXISTS tool_calls_by_session ON tool_calls(session_key, requested_at);
 CREATE INDEX IF NOT EXISTS audit_by_aggregate ON audit(kind, aggregate_id, seq);
+CREATE TABLE IF NOT EXISTS nodes (
+  node_id TEXT PRIMARY KEY, name TEXT NOT NULL, fingerprint TEXT NOT NULL, public_key TEXT NOT NULL,
+  status TEXT NOT NULL, request_id TEXT, requested_at INTEGER, approved_at INTEGER, revoked_at INTEGER,
+  decided_by TEXT, address TEXT, hostname TEXT NOT NULL, platform TEXT NOT NULL, working_dir TEXT NOT NULL,
+  alerts TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX IF NOT EXISTS nodes_by_request ON nodes(request_id);
 `;
 
 /** Opens (creating if needed) a projection database in WAL mode. */

@@ -8,8 +8,9 @@ import { runsProjection } from "./runs.projection.ts";
 import { sessionsProjection } from "./sessions.projection.ts";
 import { approvalsProjection } from "./approvals.projection.ts";
 import { toolCallsProjection } from "./tools.projection.ts";
+import { nodesProjection } from "./nodes.projection.ts";
 
-export const PROJECTIONS: readonly Projection[] = [sessionsProjection, messagesProjection, runsProjection, toolCallsProjection, approvalsProjection, auditProjection];
+export const PROJECTIONS: readonly Projection[] = [sessionsProjection, messagesProjection, runsProjection, toolCallsProjection, approvalsProjection, nodesProjection, auditProjection];
 
 const BATCH = 2000;
 

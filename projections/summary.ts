@@ -65,5 +65,19 @@ export const summarizeEvent = (e: AnyStoredEvent): string => {
       return `state ${e.data.namespace}/${e.data.key} deleted`;
     case "run.tool_interrupted":
       return `tool call ${e.data.callId} interrupted, not re-run: ${clip(e.data.reason)}`;
+    case "node.pairing_requested":
+      return `pairing requested (${e.data.requestId}) by "${clip(e.data.name, 40)}" ${e.data.fingerprint}${e.data.address ? ` from ${e.data.address}` : ""}`;
+    case "node.approved":
+      return `approved by ${e.data.by} (${e.data.requestId})`;
+    case "node.rejected":
+      return `rejected by ${e.data.by} (${e.data.requestId})`;
+    case "node.revoked":
+      return `revoked by ${e.data.by}`;
+    case "node.key_mismatch":
+      return `ALERT: refused another key ${e.data.fingerprint}${e.data.address ? ` from ${e.data.address}` : ""}`;
+    case "pairing.opened":
+      return `pairing window opened by ${e.data.by} until ${new Date(e.data.until).toISOString()}`;
+    case "pairing.closed":
+      return e.data.reason === "expired" ? "pairing window closed (time is up)" : `pairing window closed by ${e.data.by}`;
   }
 };

@@ -67,6 +67,16 @@ export const WebFetchConfig = Schema.Struct({
   timeout: Schema.optionalKey(Schema.Number.check(Schema.isBetween({ minimum: 1, maximum: 600 }))),
 });
 
+/** `[nodes]`: how remote nodes reach the bus, and the pairing window's default length. */
+export const NodesConfig = Schema.Struct({
+  /** Where the embedded nats-server listens (default 127.0.0.1: no remote node can reach it). */
+  nats_host: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1))),
+  /** The NATS URL given to approved nodes (default: the host they paired with, the server's port). */
+  advertise_url: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^(nats|tls):\/\/\S+$/, { message: "a NATS URL such as nats://gateway.lan:4222" }))),
+  /** Minutes `cairn node pairing enable` opens the window for (default 10). */
+  pairing_minutes: Schema.optionalKey(Schema.Number.check(Schema.isBetween({ minimum: 1, maximum: 1440 }))),
+});
+
 /** `cairn.toml`. Every key is optional: cairn runs on embedded defaults with no file at all. */
 export const ConfigFile = Schema.Struct({
   agent: Schema.optionalKey(
@@ -81,6 +91,7 @@ export const ConfigFile = Schema.Struct({
     }),
   ),
   tools: Schema.optionalKey(Schema.Struct({ exec: Schema.optionalKey(ExecConfig), web_fetch: Schema.optionalKey(WebFetchConfig) })),
+  nodes: Schema.optionalKey(NodesConfig),
   gateway: Schema.optionalKey(
     Schema.Struct({
       host: Schema.optionalKey(Schema.String),
@@ -127,6 +138,7 @@ export const CONFIG_KEYS: Record<string, Record<string, unknown>> = {
     web_fetch: { enabled: 1, allowlist: 1, allow_private: 1, max_bytes: 1, timeout: 1 },
   },
   gateway: { host: 1, port: 1 },
+  nodes: { nats_host: 1, advertise_url: 1, pairing_minutes: 1 },
   providers: {
     fallback: 1,
     custom: 1,

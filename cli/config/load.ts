@@ -31,7 +31,17 @@ export interface Settings {
   readonly exec: ExecOptions | null;
   /** `[tools.web_fetch]`; null when `enabled = false`. */
   readonly webFetch: WebFetchSettings | null;
+  /** `[nodes]`: the embedded NATS listen host, the URL given to nodes, the pairing window's minutes. */
+  readonly nodes: NodesSettings;
 }
+
+export interface NodesSettings {
+  readonly natsHost: string;
+  readonly advertiseUrl: string | null;
+  readonly pairingMinutes: number;
+}
+
+export const DEFAULT_PAIRING_MINUTES = 10;
 
 /** `[tools.web_fetch]` as the tool takes it. */
 export interface WebFetchSettings {
@@ -128,6 +138,11 @@ export const loadSettings = (configFile: string, env: NodeJS.ProcessEnv = proces
     },
     exec: execSettings(file?.tools?.exec, configFile),
     webFetch: webFetchSettings(file?.tools?.web_fetch),
+    nodes: {
+      natsHost: file?.nodes?.nats_host ?? DEFAULT_HOST,
+      advertiseUrl: file?.nodes?.advertise_url ?? null,
+      pairingMinutes: file?.nodes?.pairing_minutes ?? DEFAULT_PAIRING_MINUTES,
+    },
   };
 };
 

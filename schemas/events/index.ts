@@ -6,20 +6,22 @@ import { runEvents } from "./run.events.ts";
 import { settingsEvents } from "./settings.events.ts";
 import { approvalEvents } from "./approval.events.ts";
 import { stateEvents } from "./state.events.ts";
+import { nodeEvents, pairingEvents } from "./node.events.ts";
 
 export * from "./session.events.ts";
 export * from "./run.events.ts";
 export * from "./settings.events.ts";
 export * from "./approval.events.ts";
 export * from "./state.events.ts";
+export * from "./node.events.ts";
 
 /** Every event type cairn writes, with its current schema version. */
-export const eventRegistry = { ...sessionEvents, ...runEvents, ...settingsEvents, ...approvalEvents, ...stateEvents } as const;
+export const eventRegistry = { ...sessionEvents, ...runEvents, ...settingsEvents, ...approvalEvents, ...stateEvents, ...nodeEvents, ...pairingEvents } as const;
 export type EventType = keyof typeof eventRegistry;
 export type EventData<T extends EventType> = (typeof eventRegistry)[T]["schema"]["Type"];
 
 /** The aggregate kinds; each owns the subject `evt.<kind>.<id>`. */
-export const AggregateKind = Schema.Literals(["session", "run", "settings", "approval", "state"]);
+export const AggregateKind = Schema.Literals(["session", "run", "settings", "approval", "state", "node", "pairing"]);
 export type AggregateKind = typeof AggregateKind.Type;
 
 /** A domain event before it is appended. */

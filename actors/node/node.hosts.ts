@@ -1,0 +1,18 @@
+import { AggregateHost, type HostDeps } from "../runtime/aggregate.host.ts";
+import { nodeSpec } from "./node.commands.ts";
+import type { RevokedParams } from "./node.machine.ts";
+import { pairingSpec } from "./pairing.commands.ts";
+
+/**
+ * The single writers of node and pairing-window aggregates. They live in the gateway's node
+ * service (nothing else appends to `evt.node.*` or `evt.pairing.*`); `onRevoked` is the effect that
+ * takes a revoked key off the bus, run once after `node.revoked` is durable.
+ */
+export function nodeHosts(deps: HostDeps, effects: { onRevoked: (p: RevokedParams) => Promise<void> }) {
+  const nodes = new AggregateHost(nodeSpec, deps);
+  const pairing = new AggregateHost(pairingSpec, deps);
+  nodes.setEffects({ revoked: effects.onRevoked } as never);
+  return { nodes, pairing };
+}
+export type NodeHosts = ReturnType<typeof nodeHosts>;
+export type { HostDeps };
