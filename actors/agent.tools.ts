@@ -6,11 +6,15 @@ import { execTool, workspaceToolRegistry, type ToolRegistry } from "./tools/inde
 import { sessionStateTool } from "./tools/session-state.tool.ts";
 import { skillTools } from "./tools/skill.tools.ts";
 import { webFetchTool } from "./tools/web/index.ts";
+import { nodeTools, type NodeToolDeps } from "./tools/nodes.tools.ts";
+import type { RemoteExec } from "./remote/index.ts";
 
 /** What the built-in tools that act on the system need from it. */
 export interface AgentToolDeps {
   readonly fork: ForkSession;
   readonly sessionState: SessionStateStore;
+  /** Nodes: the `nodes_*` tools and running `exec` on a session's node. */
+  readonly nodes?: NodeToolDeps & { readonly remote: RemoteExec };
 }
 
 /**
@@ -27,6 +31,7 @@ export const agentTools = (agent: AgentOptions | undefined, deps: AgentToolDeps)
   tools.register(branchSessionTool(({ sessionKey, ...rest }) => deps.fork(sessionKey, rest)));
   if (agent.webFetch) tools.register(webFetchTool(agent.webFetch));
   if (agent.skillsDir) for (const t of skillTools(agent.skillsDir)) tools.register(t);
+  if (deps.nodes && agent.exec) for (const t of nodeTools(deps.nodes)) tools.register(t);
   if (agent.exec) {
     const notice =
       agent.exec.approvalMode === "never" ? 'note: approvals are off ([tools.exec] approval_mode = "never"): this command ran without asking' : undefined;
@@ -36,6 +41,7 @@ export const agentTools = (agent: AgentOptions | undefined, deps: AgentToolDeps)
         settings: agent.exec.sandboxSettings ?? {},
         ...(agent.exec.autoBackend ? { autoBackend: agent.exec.autoBackend } : {}),
         ...(notice ? { notice } : {}),
+        ...(deps.nodes ? { remote: deps.nodes.remote } : {}),
       }),
     );
   }

@@ -18,6 +18,8 @@ import { sessionEffects } from "./session/session.effects.ts";
 import { forkSession, forkSessionWith, type ForkSession } from "./session/session.fork.route.ts";
 import { SETTINGS_ID, settingsSpec } from "./settings/settings.commands.ts";
 import { sessionStateStore, stateSpec, type SessionStateStore } from "./state/index.ts";
+import { setSessionNode } from "./session/session.node.route.ts";
+import { findNode, nodeContextPrompt, remoteExec, type NodePresence, type NodesReader, type RemoteExecOptions } from "./remote/index.ts";
 
 export interface ActorSystemOptions {
   readonly nc: NatsConnection;
@@ -39,6 +41,12 @@ export interface ActorSystemOptions {
    * workspace file tools); `maxIterations` (default 25) and `timeoutMs` (default 600 000) bound a run.
    */
   readonly agent?: AgentOptions;
+  /**
+   * Nodes: live presence and the paired nodes (`q.nodes.list`). With them a session can be routed
+   * to an approved node (`set_node`), its `exec` runs there, its runs see the node's AGENTS.md and
+   * skills, and the agent gets the `nodes_*` tools (when exec is on).
+   */
+  readonly nodes?: { readonly presence: NodePresence; readonly reader: NodesReader; readonly remote?: RemoteExecOptions };
   readonly now?: () => number;
   readonly newId?: () => string;
   readonly report?: (line: string) => void;
@@ -99,6 +107,8 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
   const local: Dispatch = (kind, id, verb, params) => {
     // Reads the parent and creates another aggregate, so it is routed above any one host.
     if (kind === "session" && verb === "fork") return forkSession(sessions, id, params);
+    // Checks the node against the approved ones (an async read) before the session decides.
+    if (kind === "session" && verb === "set_node") return setNode(id, params);
     // Nodes and the pairing window have their own single writer (the gateway's node service).
     const host = (hosts as unknown as Partial<Record<string, AggregateHost<never, unknown>>>)[kind];
     if (!host) return Promise.reject(new CairnError("unknown_method", `the actor system does not own ${kind} aggregates`));
@@ -109,7 +119,33 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
 
   const fork = forkSessionWith(sessions, deps.newId);
   const sessionState = sessionStateStore(dispatch, async (key) => (await states.read(key)).snapshot.context);
-  const tools = agentTools(o.agent, { fork, sessionState });
+  const nodeOf = async (key: string) => (await sessions.read(key)).snapshot.context.node;
+  const remote = o.nodes ? remoteExec(o.nc, o.nodes.remote) : undefined;
+  /** The session's node with a name people recognise (the name is the node's own, from its hello or the list). */
+  const sessionNode = async (key: string) => {
+    const id = await nodeOf(key);
+    if (!id || !o.nodes) return id ? { id, name: id, workingDir: undefined } : null;
+    const hello = o.nodes.presence.hello(id);
+    if (hello) return { id, name: hello.name, workingDir: hello.workingDir };
+    const listed = await o.nodes.reader.list().then((l) => findNode(l, id)).catch(() => undefined);
+    return { id, name: listed?.name ?? id, workingDir: listed?.workingDir };
+  };
+  const setNode = (key: string, params: unknown) => setSessionNode(sessions, o.nodes?.reader, key, params);
+  const tools = agentTools(o.agent, {
+    fork,
+    sessionState,
+    ...(o.nodes && remote
+      ? {
+          nodes: {
+            nodes: o.nodes.reader,
+            presence: o.nodes.presence,
+            remote,
+            sessionNode: nodeOf,
+            setSessionNode: (key: string, node: string | null) => setNode(key, { node }),
+          },
+        }
+      : {}),
+  });
 
   sessions.setEffects(sessionEffects({ nc: o.nc, dispatch, defaultModel: () => o.model.defaultModel }) as never);
   const effects = runEffects({
@@ -118,6 +154,14 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     resolveModel: resolve,
     transcript: async (key) => (await sessions.read(key)).snapshot.context.messages,
     sessionSandbox: async (key) => (await sessions.read(key)).snapshot.context.sandbox,
+    sessionNode: async (key) => {
+      const n = await sessionNode(key);
+      return n ? { id: n.id, name: n.name } : null;
+    },
+    nodePrompt: async (key) => {
+      const n = await sessionNode(key);
+      return n ? nodeContextPrompt({ id: n.id, name: n.name, ...(n.workingDir ? { workingDir: n.workingDir } : {}) }, o.nodes?.presence.context(n.id) ?? null) : undefined;
+    },
     systemPrompt: o.systemPrompt,
     maxTokens: o.maxTokens,
     inFlight,
@@ -196,6 +240,7 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
         await states.drain();
       }
       await release();
+      remote?.stop();
     },
   };
 }

@@ -19,7 +19,7 @@ CREATE TABLE IF NOT EXISTS sessions (
   runs INTEGER NOT NULL DEFAULT 0, input_tokens INTEGER NOT NULL DEFAULT 0,
   output_tokens INTEGER NOT NULL DEFAULT 0, cache_read_tokens INTEGER NOT NULL DEFAULT 0,
   cache_write_tokens INTEGER NOT NULL DEFAULT 0,
-  parent_key TEXT, fork_point INTEGER, label TEXT, sandbox TEXT, deleted_at INTEGER
+  parent_key TEXT, fork_point INTEGER, label TEXT, sandbox TEXT, deleted_at INTEGER, node TEXT
 );
 CREATE INDEX IF NOT EXISTS sessions_recent ON sessions(updated_at DESC);
 CREATE INDEX IF NOT EXISTS sessions_active ON sessions(active_run_id) WHERE active_run_id IS NOT NULL;

@@ -43,6 +43,7 @@ interface SessionRow {
   label: string | null;
   sandbox: string | null;
   deleted_at: number | null;
+  node: string | null;
 }
 
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
@@ -74,6 +75,7 @@ const toSummary = (r: SessionRow): SessionSummary & { usage: SessionUsage } => (
   forkPoint: r.fork_point,
   label: r.label,
   sandbox: r.sandbox,
+  node: r.node ?? null,
 });
 
 /** A live session's row; a deleted one answers like one that never existed. */

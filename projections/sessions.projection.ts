@@ -21,6 +21,7 @@ export const sessionsProjection: Projection = {
        parent_key, fork_point, label, sandbox) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const sandboxSet = db.prepare("UPDATE sessions SET sandbox = ?, updated_at = ? WHERE key = ?");
+    const nodeSet = db.prepare("UPDATE sessions SET node = ?, updated_at = ? WHERE key = ?");
     // The row stays (forks still name it as their parent); every query leaves it out.
     const deleted = db.prepare("UPDATE sessions SET deleted_at = ? WHERE key = ?");
     return (r, touched) => {
@@ -51,6 +52,9 @@ export const sessionsProjection: Projection = {
         }
         case "session.sandbox_set":
           sandboxSet.run(e.data.sandbox, e.time, key);
+          break;
+        case "session.node_set":
+          nodeSet.run(e.data.node, e.time, key);
           break;
         case "session.deleted":
           deleted.run(e.time, key);

@@ -29,6 +29,8 @@ export const summarizeEvent = (e: AnyStoredEvent): string => {
       return "deleted";
     case "session.sandbox_set":
       return `sandbox set to ${e.data.sandbox ?? "the configured default"}`;
+    case "session.node_set":
+      return e.data.node ? `exec routed to node ${e.data.node}` : "exec routed back to local";
     case "settings.command_allowed":
       return `always allowed by ${e.data.by}: ${clip(e.data.command, 80)}`;
     case "settings.models_enabled":

@@ -35,11 +35,14 @@ export const INTERRUPTED_NOTE =
   "[this reply was interrupted before it finished (the gateway stopped); a tool call that was running did not complete and was not run again]";
 export const CANCELLED_NOTE = "[the user stopped this reply before it was finished]";
 
-/** The configured system prompt, then the skills the model may use (when there are any). */
-const systemPrompt = async (deps: RunEffectDeps): Promise<string | undefined> => {
-  if (!deps.agent.skillsDir || !deps.agent.tools) return deps.systemPrompt;
-  const listed = skillsPrompt(await loadSkills(deps.agent.skillsDir).catch(() => []));
-  return [deps.systemPrompt, listed].filter((x) => x).join("\n\n") || undefined;
+/**
+ * The configured system prompt, then the skills the model may use (when there are any), then —
+ * for a session routed to a node — the node's AGENTS.md and skills.
+ */
+const systemPrompt = async (deps: RunEffectDeps, sessionKey: string): Promise<string | undefined> => {
+  const listed = deps.agent.skillsDir && deps.agent.tools ? skillsPrompt(await loadSkills(deps.agent.skillsDir).catch(() => [])) : undefined;
+  const node = deps.agent.tools ? await deps.nodePrompt?.(sessionKey).catch(() => undefined) : undefined;
+  return [deps.systemPrompt, listed, node].filter((x) => x).join("\n\n") || undefined;
 };
 
 /** One model given up on: failed with a retryable error, or skipped while cooling down. */
@@ -173,7 +176,7 @@ export const runEffects = (deps: RunEffectDeps) => {
       await deps.cooldownsReady;
       const conversation: ConversationMessage[] = promptMessages(await deps.transcript(p.sessionKey), p.triggerMessageId);
       // Skills are read at the start of every run (cached by mtime), so a new one needs no restart.
-      const system = await systemPrompt(deps);
+      const system = await systemPrompt(deps, p.sessionKey);
       if (!resumed) live(p.sessionKey, { type: "run.started", runId: p.runId, messageId: p.triggerMessageId });
       const chain = fallbackChain(p.model, deps.fallback);
       // Cooldowns only choose among alternatives: a lone model is always tried.

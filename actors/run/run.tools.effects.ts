@@ -49,6 +49,9 @@ export const toolRunner = (deps: RunEffectDeps, live: (key: string, m: LiveSessi
             ? { ask: false, why: "always allowed by the user" }
             : { ask: true, why: `${call.name} changes what the agent will do in later runs` };
     if (!verdict.ask) return undefined;
+    // A command routed to a node runs on that machine: the person answering must see which one.
+    const node = call.name === "exec" ? await deps.sessionNode?.(p.sessionKey) : null;
+    const why = node ? `${verdict.why} — runs on node ${node.name} (${node.id})` : verdict.why;
     if (!deps.approvals) return `${call.name} needs an approval and this gateway cannot ask for one; the command was not run`;
     const id = approvalIdFor(p.runId, call.callId);
     const base = { type: "run.approval" as const, runId: p.runId, callId: call.callId, approvalId: id, command };
@@ -58,10 +61,10 @@ export const toolRunner = (deps: RunEffectDeps, live: (key: string, m: LiveSessi
       callId: call.callId,
       tool: call.name,
       command,
-      reason: verdict.why,
+      reason: why,
       expiresAt: deps.now() + (exec.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS),
     })) as ApprovalView;
-    live(p.sessionKey, { ...base, status: "pending", expiresAt: requested.expiresAt, reason: verdict.why });
+    live(p.sessionKey, { ...base, status: "pending", expiresAt: requested.expiresAt, reason: why });
     let v: ApprovalView;
     // The run's timeout does not count the time a person takes to answer (the approval expires on its own).
     clock.pause();
@@ -122,11 +125,13 @@ export const toolRunner = (deps: RunEffectDeps, live: (key: string, m: LiveSessi
     live(p.sessionKey, { type: "run.tool", runId: p.runId, callId: call.callId, name: call.name, status: "started" });
     const t0 = deps.now();
     const sandbox = await deps.sessionSandbox?.(p.sessionKey);
+    const node = await deps.sessionNode?.(p.sessionKey);
     const result = await deps.agent.tools!.invoke(call.name, call.arguments, {
       workspace: await workspaceOf(p.sessionKey),
       signal,
       sessionKey: p.sessionKey,
       ...(sandbox ? { sandbox } : {}),
+      ...(node ? { node } : {}),
     });
     if (signal.aborted) throw signal.reason;
     const durationMs = Math.max(0, deps.now() - t0);

@@ -8,6 +8,7 @@ import {
   SendMessage,
   SessionSandbox,
   SetSessionModel,
+  NodeId,
   WireError,
   type NewEvent,
 } from "../../schemas/index.ts";
@@ -25,6 +26,11 @@ export const EndRunCommand = Schema.Struct({
 
 /** `cmd.session.<key>.set_sandbox`: the session's own `exec` backend; null follows the configuration. */
 export const SetSessionSandbox = Schema.Struct({ sandbox: SessionSandbox });
+/**
+ * `cmd.session.<key>.set_node`: routes the session's `exec` to a node (null: local). The node is
+ * checked against the approved nodes before this is decided (see session.node.route.ts).
+ */
+export const SetSessionNode = Schema.Struct({ node: Schema.NullOr(NodeId) });
 /** `cmd.session.<key>.delete`. */
 export const DeleteSession = Schema.Struct({});
 
@@ -34,6 +40,7 @@ export type SessionCommand =
   | { verb: "set_model"; params: typeof SetSessionModel.Type }
   | { verb: "end_run"; params: typeof EndRunCommand.Type }
   | { verb: "set_sandbox"; params: typeof SetSessionSandbox.Type }
+  | { verb: "set_node"; params: typeof SetSessionNode.Type }
   | { verb: "delete"; params: typeof DeleteSession.Type }
   | { verb: "create_fork"; params: CreateForkCommand };
 
@@ -45,6 +52,7 @@ const schemas = {
   set_model: SetSessionModel,
   end_run: EndRunCommand,
   set_sandbox: SetSessionSandbox,
+  set_node: SetSessionNode,
   delete: DeleteSession,
   create_fork: CreateForkCommand,
 } as const;
@@ -125,6 +133,12 @@ const decide = (s: Snapshot, c: SessionCommand, env: DecideEnv, checkModel: Mode
       const sandbox = c.params.sandbox;
       if (sandbox === ctx.sandbox) return { events: [], reply: { sandbox, changed: false } };
       return { events: [{ type: "session.sandbox_set", data: { sandbox } }], reply: { sandbox, changed: true } };
+    }
+    case "set_node": {
+      if (isNew) throw new CairnError("session_not_found", `no session '${ctx.key}'; create it first`);
+      const node = c.params.node;
+      if (node === ctx.node) return { events: [], reply: { node, changed: false } };
+      return { events: [{ type: "session.node_set", data: { node } }], reply: { node, changed: true } };
     }
     case "delete": {
       if (isNew) throw new CairnError("session_not_found", `no session '${ctx.key}'`);

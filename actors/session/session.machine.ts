@@ -3,7 +3,7 @@ import type { SessionSandbox, WireError } from "../../schemas/index.ts";
 import type { MachineEvent } from "../runtime/machine-events.ts";
 
 /** Bumped whenever the context shape or the meaning of a state changes; old snapshots are refused. */
-export const SESSION_MACHINE_VERSION = 2;
+export const SESSION_MACHINE_VERSION = 3;
 
 export interface TranscriptMessage {
   readonly id: string;
@@ -25,6 +25,8 @@ export interface SessionContext {
   readonly activeRun: { readonly runId: string; readonly messageId: string; readonly startedAt: number } | null;
   /** The session's own `exec` sandbox backend; null follows the configuration. */
   readonly sandbox: SessionSandbox;
+  /** The node the session's `exec` runs on (an approved node's id when chosen); null is local. */
+  readonly node: string | null;
   /** Set on a fork: the session it branched from and how many of its messages it copied. */
   readonly fork: { readonly parentKey: string; readonly forkPoint: number; readonly label: string | null } | null;
 }
@@ -37,7 +39,8 @@ type Ev =
   | MachineEvent<"session.model_set">
   | MachineEvent<"session.forked">
   | MachineEvent<"session.deleted">
-  | MachineEvent<"session.sandbox_set">;
+  | MachineEvent<"session.sandbox_set">
+  | MachineEvent<"session.node_set">;
 
 // Settings that may change whether or not a reply is streaming: the reply in progress keeps its
 // model and sandbox, the next message (or command) uses the new ones.
@@ -45,6 +48,7 @@ const settings = {
   "session.renamed": { actions: "rename" },
   "session.model_set": { actions: "setModel" },
   "session.sandbox_set": { actions: "setSandbox" },
+  "session.node_set": { actions: "setNode" },
 } as const;
 
 /**
@@ -66,6 +70,10 @@ export const sessionMachine = setup({
       assertEvent(event, "session.sandbox_set");
       return { sandbox: event.data.sandbox, updatedAt: event.time };
     }),
+    setNode: assign(({ event }) => {
+      assertEvent(event, "session.node_set");
+      return { node: event.data.node, updatedAt: event.time };
+    }),
     startRun: (_, _params: { sessionKey: string; runId: string; messageId: string; model: string | null }) => {},
     announceRunEnded: (_, _params: { sessionKey: string; runId: string; status: string; error?: WireError }) => {},
   },
@@ -80,6 +88,7 @@ export const sessionMachine = setup({
     messages: [],
     activeRun: null,
     sandbox: null,
+    node: null,
     fork: null,
   }),
   initial: "new",

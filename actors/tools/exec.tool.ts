@@ -2,7 +2,9 @@ import * as path from "node:path";
 import * as Schema from "effect/Schema";
 import { createSandbox, type Sandbox, type SandboxBackendName, type SandboxOptions } from "../sandbox/index.ts";
 import type { SandboxChoice, SandboxSettings } from "../run/run.options.ts";
-import { defineTool, type Tool } from "./tool.registry.ts";
+import type { RemoteExec } from "../remote/index.ts";
+import { CairnError } from "../../schemas/index.ts";
+import { defineTool, type Tool, type ToolContext, type ToolOutput } from "./tool.registry.ts";
 
 export const DEFAULT_EXEC_TIMEOUT_SECONDS = 120;
 export const MAX_EXEC_TIMEOUT_SECONDS = 1800;
@@ -24,6 +26,8 @@ export interface ExecToolOptions {
   readonly autoBackend?: SandboxBackendName;
   /** A line added to every result (e.g. that approvals are off). */
   readonly notice?: string;
+  /** Runs the command of a session routed to a node (`ToolContext.node`) on that node. */
+  readonly remote?: RemoteExec;
 }
 
 /**
@@ -57,6 +61,7 @@ export const execTool = (o: ExecToolOptions): Tool<typeof ExecParams.Type> => {
       await Promise.allSettled(all.map((s) => s.dispose()));
     },
     run: async (args, ctx) => {
+      if (ctx.node) return runOnNode(o, args, ctx, ctx.node);
       const sandbox = sandboxFor(ctx.workspace, (ctx.sandbox as SandboxChoice | undefined) ?? o.sandbox);
       const r = await sandbox.exec({
         command: args.command,
@@ -86,4 +91,34 @@ export const execTool = (o: ExecToolOptions): Tool<typeof ExecParams.Type> => {
       return { output: lines.join("\n"), ...(r.truncated ? { truncated: true } : {}), ...(fullOutput ? { fullOutput } : {}) };
     },
   });
+};
+
+/**
+ * The command of a session routed to a node: run there (the node's working directory and timeout
+ * apply; no gateway sandbox — the node is the user's own machine). The result's first line says
+ * where it ran; a node that is offline or goes away is a `node_offline` error, never a re-run.
+ */
+const runOnNode = async (o: ExecToolOptions, args: typeof ExecParams.Type, ctx: ToolContext, node: { id: string; name: string }): Promise<ToolOutput> => {
+  if (!o.remote) throw new CairnError("node_offline", `this gateway cannot reach nodes; the session is routed to ${node.name} (${node.id}): choose Local`);
+  const r = await o.remote.sandboxFor(node).exec({
+    command: args.command,
+    ...(args.cwd !== undefined ? { cwd: args.cwd } : {}),
+    timeoutMs: Math.round((args.timeout_seconds ?? DEFAULT_EXEC_TIMEOUT_SECONDS) * 1000),
+    maxOutputBytes: EXEC_OUTPUT_BYTES,
+    signal: ctx.signal,
+  });
+  const lines = [`ran on node ${node.name} (${node.id})`];
+  if (o.notice) lines.push(o.notice);
+  lines.push(
+    r.timedOut
+      ? `timed out after ${Math.round(r.durationMs / 1000)} s (killed; the node's own --timeout caps every command)`
+      : r.exitCode !== null
+        ? `exit code ${r.exitCode}`
+        : `killed by ${r.signal}`,
+  );
+  if (r.stdout) lines.push(`stdout:\n${r.stdout.replace(/\n$/, "")}`);
+  if (r.stderr) lines.push(`stderr:\n${r.stderr.replace(/\n$/, "")}`);
+  if (!r.stdout && !r.stderr) lines.push("(no output)");
+  if (r.truncated) lines.push(`[output truncated at ${EXEC_OUTPUT_BYTES} bytes; the rest stayed on the node — narrow the command (e.g. | tail, | head) to see more]`);
+  return { output: lines.join("\n"), ...(r.truncated ? { truncated: true } : {}) };
 };

@@ -1,6 +1,7 @@
 import * as Schema from "effect/Schema";
 import { MessageId, ModelId, RunId, SessionKey } from "../ids.ts";
 import { WireError } from "../errors.ts";
+import { NodeId } from "../nodes.ts";
 
 /** Events of one session aggregate (`evt.session.<key>`). The session is the transcript. */
 
@@ -41,6 +42,9 @@ export type SessionSandbox = typeof SessionSandbox.Type;
 
 /** The session's own sandbox backend changed (`sessions.setSandbox`). */
 export const SessionSandboxSet = Schema.Struct({ sandbox: SessionSandbox });
+
+/** The node the session's `exec` runs on changed (`sessions.setNode`, `nodes_select`); null is local. */
+export const SessionNodeSet = Schema.Struct({ node: Schema.NullOr(NodeId) });
 
 /** One finished message as a fork copies it from its parent (ids kept: unique per session). */
 export const CopiedMessage = Schema.Struct({
@@ -83,4 +87,5 @@ export const sessionEvents = {
   "session.forked": { version: 1, schema: SessionForked },
   "session.deleted": { version: 1, schema: SessionDeleted },
   "session.sandbox_set": { version: 1, schema: SessionSandboxSet },
+  "session.node_set": { version: 1, schema: SessionNodeSet },
 } as const;
