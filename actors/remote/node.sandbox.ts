@@ -160,7 +160,8 @@ export function nodeSandbox(o: NodeSandboxOptions): Sandbox {
       const durationMs = Math.max(0, now() - t0);
       if ("error" in r) throw r.error;
       if ("gone" in r) {
-        if (aborted) return { exitCode: null, signal: "SIGTERM", stdout: partial.stdout, stderr: partial.stderr, truncated: false, timedOut: false, aborted: true, durationMs, droppedEnv };
+        // The node never said how it ended: no exit code, no signal — only that it was stopped.
+        if (aborted) return { exitCode: null, signal: null, stdout: partial.stdout, stderr: partial.stderr, truncated: false, timedOut: false, aborted: true, durationMs, droppedEnv };
         const seen = [partial.stdout && `stdout so far:\n${tail(partial.stdout)}`, partial.stderr && `stderr so far:\n${tail(partial.stderr)}`].filter(Boolean).join("\n");
         throw new CairnError("node_offline", `node ${label(node)} went offline during the command; it was not re-run (whether it finished there is unknown)${seen ? `\n${seen}` : ""}`, { nodeId: node.id });
       }
