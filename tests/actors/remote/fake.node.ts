@@ -100,7 +100,10 @@ export async function startFakeNode(nats: TestNats, nodeId: string, workDir: str
       const req = m.json() as NodeExecRequest;
       node.requests.push(req);
       const refused = node.refuse?.(req);
-      if (refused) return m.respond(encodeJson({ accepted: false, error: { code: "bad_request", message: refused } }));
+      if (refused) {
+        m.respond(encodeJson({ accepted: false, error: { code: "bad_request", message: refused } }));
+        return;
+      }
       m.respond(encodeJson({ accepted: true }));
       const t0 = Date.now();
       const p = spawn("/bin/sh", ["-c", req.command], { cwd: workDir, env: { PATH: process.env.PATH, ...req.env }, detached: true });

@@ -9,13 +9,13 @@ import { given } from "../given.ts";
 import { nodeSummary, serveNodeList } from "../remote/nodes.fixture.ts";
 
 const spec = createSessionSpec(() => "openai/test-model");
-const created = { type: "session.created", data: { key: "s1", title: "", model: null } };
+const created = { type: "session.created" as const, data: { key: "s1", title: "", model: null } };
 
 describe("the session's node (pure)", () => {
   test("set_node records session.node_set; the same node again records nothing; null goes back to local", () => {
     const d = given(spec, "s1", [created]).when("set_node", { node: "build" });
-    expect(d.events).toEqual([{ type: "session.node_set", data: { node: "build" } }]);
-    const g = given(spec, "s1", [created, { type: "session.node_set", data: { node: "build" } }]);
+    expect(d.events).toEqual([{ type: "session.node_set" as const, data: { node: "build" } }]);
+    const g = given(spec, "s1", [created, { type: "session.node_set" as const, data: { node: "build" } }]);
     expect(g.snapshot.context.node).toBe("build");
     expect(g.when("set_node", { node: "build" }).events).toEqual([]);
     expect(g.when("set_node", { node: null }).events).toEqual([{ type: "session.node_set", data: { node: null } }]);
