@@ -4,6 +4,7 @@ import type { HttpResponse, TemplatedApp, us_listen_socket } from "uWebSockets.j
 import { CairnError } from "../../schemas/index.ts";
 import { assertBindAllowed, bearerToken, isLocalClient, tokensEqual } from "./auth.ts";
 import { healthReply } from "./http.health.ts";
+import { attachNodePairing } from "./http.nodes.ts";
 import { serveStatic } from "./http.static.ts";
 import { jsonReply, readFacts, replyAsync, writeReply, type HttpReply, type RequestFacts } from "./http.util.ts";
 import { EdgeMetrics } from "./metrics.ts";
@@ -99,6 +100,8 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     const headers = { "Content-Type": "text/plain; version=0.0.4; charset=utf-8", "Cache-Control": "no-store" };
     replyNow(res, f, "metrics", { status: 200, headers, body: metrics.render() });
   });
+  // Before the catch-all routes: unpaired nodes have no login, the pairing window is the gate.
+  attachNodePairing(app, { bus, now, onReply: (name, status) => metrics.httpRequest(name, status) });
   const ws = attachWebSocket(app, {
     bus,
     metrics,

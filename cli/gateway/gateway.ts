@@ -15,6 +15,7 @@ import { removeRuntimeFile, writeRuntimeFile } from "./runtime-file.ts";
 import { serveGatewayServices } from "./services.ts";
 import { providerModelSetup, serveProviderServices } from "./providers.services.ts";
 import { setupSandbox } from "./sandbox.setup.ts";
+import { noPresence, startNodeServices } from "./nodes.services.ts";
 import { serveWorkspaceFiles } from "./workspace.service.ts";
 
 export const UI_DIR = join(ROOT, "ui", "dist");
@@ -61,7 +62,7 @@ export async function startGateway(o: {
       if (!env.CAIRN_NATS_CREDS) throw new CairnError("unauthorized", "CAIRN_NATS_URL needs CAIRN_NATS_CREDS (a .creds file for the gateway)");
       gatewayCreds = cliCreds = env.CAIRN_NATS_CREDS;
     } else {
-      embedded = await startEmbeddedNats({ dataDir: paths.dataDir, log: (l) => log(`nats: ${l}`) });
+      embedded = await startEmbeddedNats({ dataDir: paths.dataDir, host: settings.nodes.natsHost, log: (l) => log(`nats: ${l}`) });
       cleanup.push(() => embedded!.stop());
       natsUrl = embedded.url;
       gatewayCreds = embedded.creds.gateway;
@@ -80,6 +81,23 @@ export async function startGateway(o: {
     projector.start();
     cleanup.push(() => projector.stop());
     const q = queries(() => projector.db);
+
+    // Nodes: pairing, approval, revocation (the single writer of node and pairing-window events).
+    const nodeServices = await startNodeServices({
+      nc,
+      natsUrl,
+      log: eventLog,
+      snapshots,
+      db: () => projector.db,
+      projector,
+      auth: embedded?.auth ?? null,
+      natsPort: embedded ? Number(new URL(embedded.url).port) : null,
+      advertiseUrl: settings.nodes.advertiseUrl,
+      pairingMinutes: settings.nodes.pairingMinutes,
+      presence: noPresence,
+      report: log,
+    });
+    cleanup.push(() => nodeServices.stop());
 
     const model = providerModelSetup(settings, paths, env);
     const workspaceRoot = join(paths.dataDir, "workspaces");
