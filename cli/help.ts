@@ -179,3 +179,60 @@ Options:
 
 Exit status: 0 on success; 1 when the configured backend cannot run here or the
 image cannot be built; 2 for a wrong command line.`;
+
+export const nodeHelp = `Usage: cairn node <command> [options]
+
+Nodes are your other machines: paired with the gateway, they run the agent's
+commands (exec) when a chat session is routed to them.
+
+On the machine that becomes a node:
+  add --host <url>    pair this machine with a gateway and start the node agent
+  run                 run the node agent in this terminal (what the service runs)
+  status              gateway, name, node id, fingerprint, service, connected?
+  fingerprint         print this node's key fingerprint (SHA256:<base64>)
+  logs                print the node's log file path (tail -f $(cairn node logs))
+  remove              stop and remove the service and the saved settings
+
+On the gateway:
+  pairing enable [--minutes <n>]   accept pairing requests for n minutes (10)
+  pairing disable                  stop accepting pairing requests now
+  pairing status                   whether pairing requests are accepted, until when
+  pending                          pairing requests waiting for a decision
+  approve <request-id>             approve a request: the node gets credentials
+  reject <request-id>              reject a request
+  list                             nodes with their state, online or not, telemetry
+  revoke <node-id>                 disconnect a node now, until it is paired again
+
+Options of 'add':
+      --host <url>          the gateway's HTTP address, e.g. http://gw.lan:13131
+                            (CAIRN_GATEWAY_URL; a ws:// address works too)
+      --name <text>         display name on the gateway (default: hostname)
+      --working-dir <dir>   where commands run; they cannot leave it (default $HOME)
+      --timeout <seconds>   cap on any command's run time (default 300)
+      --node-id <id>        this node's id (default: a random n-xxxxxxxxxx)
+      --foreground          run the agent in this terminal (Ctrl-C disconnects)
+                            instead of installing a service
+Options of 'remove':
+      --forget-key          also delete the node's key (a new pairing shows a new
+                            fingerprint)
+Common options:
+      --json                print JSON instead of text
+  -h, --help                show this help
+
+'add' creates the node's Ed25519 key on first run (<data dir>/node/node.seed,
+mode 0600; it never leaves this machine), prints its fingerprint, sends a
+signed pairing request and waits until the gateway approves it (compare the
+fingerprint there: 'cairn node pending' or the Nodes page). The gateway's
+pairing window must be open ('cairn node pairing enable' on the gateway).
+Without --foreground it then installs a service: a systemd user unit
+(~/.config/systemd/user/cairn-node.service) on Linux, a launchd agent
+(~/Library/LaunchAgents/org.cairn.node.plist) on macOS, enabled where the init
+system answers; otherwise it prints the commands to run. Settings are saved in
+<data dir>/node.json. Only TERM, LANG and LC_* are passed on from the gateway's
+requests; the node's own secret-looking variables are not given to commands.
+
+Environment: CAIRN_DATA_DIR (default ~/.cairn), CAIRN_GATEWAY_URL,
+CAIRN_NODE_SERVICE=none (write the service file but do not enable it).
+
+Exit status: 0 on success; 1 when the gateway refused (pairing closed, key
+mismatch, rejected) or cannot be reached; 2 for a wrong command line.`;
