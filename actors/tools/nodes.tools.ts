@@ -24,7 +24,8 @@ const live = (n: NodeSummary, p: NodePresence): NodeSummary => ({
   telemetry: p.telemetry(n.nodeId) ?? n.telemetry,
 });
 
-const NodesListParams = Schema.Struct({});
+// An empty Struct has no object JSON Schema in effect: the one option keeps the parameters an object.
+const NodesListParams = Schema.Struct({ all: Schema.optionalKey(Schema.Boolean) });
 const NodesDescribeParams = Schema.Struct({ node: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(100)) });
 const NodesSelectParams = Schema.Struct({ node: Schema.NullOr(Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(100))) });
 
@@ -37,19 +38,21 @@ const NodesSelectParams = Schema.Struct({ node: Schema.NullOr(Schema.String.chec
 export const nodeTools = (d: NodeToolDeps): Tool[] => [
   defineTool({
     name: "nodes_list",
-    description: "List the user's paired machines (nodes) the exec tool can run on: id, name, online state, platform, working directory, and which one this session uses.",
+    description:
+      "List the user's paired machines (nodes) the exec tool can run on: id, name, online state, platform, working directory, and which one this session uses. all: also pending, rejected and revoked ones.",
     source: "builtin",
     params: NodesListParams,
     dangerous: false,
-    run: async (_args, ctx) => {
+    run: async (args, ctx) => {
       const now = Date.now();
       const current = await d.sessionNode(ctx.sessionKey);
-      const nodes = (await d.nodes.list()).filter((n) => n.status === "approved").map((n) => live(n, d.presence));
+      const nodes = (await d.nodes.list()).filter((n) => args.all || n.status === "approved").map((n) => live(n, d.presence));
       const lines = [`this session's exec runs ${current ? `on node ${current}` : "locally (on the gateway)"}`];
       if (nodes.length === 0) lines.push("no approved nodes (the user pairs one with 'cairn node add' on that machine)");
       for (const n of nodes) {
+        const state = n.status !== "approved" ? n.status : n.online ? "online" : `offline (last seen ${ago(now, n.lastSeenAt)})`;
         lines.push(
-          `- ${n.nodeId}: "${n.name}" — ${n.online ? "online" : `offline (last seen ${ago(now, n.lastSeenAt)})`}, ${n.platform || "?"}, working dir ${n.workingDir || "?"}${n.nodeId === current ? " [selected]" : ""}`,
+          `- ${n.nodeId}: "${n.name}" — ${state}, ${n.platform || "?"}, working dir ${n.workingDir || "?"}${n.nodeId === current ? " [selected]" : ""}`,
         );
       }
       return { output: lines.join("\n") };
