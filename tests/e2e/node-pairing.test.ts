@@ -107,14 +107,14 @@ describe("pairing over HTTP", () => {
       nc.publish(subjects.nodeOut("alpha", "hello"), "hi");
       expect(await heard).toBe("hi");
       // And the node answers gateway requests on its in.* (a reply without publish rights on _INBOX).
-      nc.subscribe(subjects.nodeIn("alpha", "ping"), { callback: (_e, m) => m.respond("pong") });
+      nc.subscribe(subjects.nodeIn("alpha", "ping"), { callback: (_e, m) => void m.respond("pong") });
       await nc.flush();
       expect((await admin.request(subjects.nodeIn("alpha", "ping"), "", { timeout: 3000 })).string()).toBe("pong");
 
       // Refused: the event log, the JetStream API, another node's subjects (each a permissions error).
       const errors: string[] = [];
       void (async () => {
-        for await (const s of nc.status()) if (s.type === "error") errors.push(String((s as { error?: unknown }).error ?? s.data));
+        for await (const s of nc.status()) if (s.type === "error") errors.push(String((s as { error?: unknown }).error));
       })();
       for (const subject of ["evt.session.x", "node.other.out.hello", "node.other.in.exec"]) nc.publish(subject, "x");
       await nc.flush();
