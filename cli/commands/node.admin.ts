@@ -34,7 +34,10 @@ const describeWindow = (w: PairingWindow): string =>
   w.open && w.until !== null ? `pairing is open until ${when(w.until)} (${Math.max(1, Math.round((w.until - Date.now()) / 60_000))} min left)\n` : "pairing is closed\n";
 
 /** `cairn node pairing enable [--minutes N] | disable | status`. */
-export async function nodePairing(sub: "enable" | "disable" | "status", o: { minutes?: number; json: boolean }, paths: Paths): Promise<number> {
+export async function nodePairing(sub: string, o: { minutes?: number; json: boolean }, paths: Paths): Promise<number> {
+  if (sub !== "enable" && sub !== "disable" && sub !== "status") {
+    throw new UsageError(`'cairn node pairing' takes enable [--minutes N], disable or status; got '${sub}'`);
+  }
   if (o.minutes !== undefined && (!Number.isFinite(o.minutes) || o.minutes < 1 || o.minutes > 1440)) {
     throw new UsageError(`--minutes takes 1 to 1440, got ${o.minutes}`);
   }

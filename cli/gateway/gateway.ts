@@ -15,7 +15,9 @@ import { removeRuntimeFile, writeRuntimeFile } from "./runtime-file.ts";
 import { serveGatewayServices } from "./services.ts";
 import { providerModelSetup, serveProviderServices } from "./providers.services.ts";
 import { setupSandbox } from "./sandbox.setup.ts";
-import { noPresence, startNodeServices } from "./nodes.services.ts";
+import { startNodeServices } from "./nodes.services.ts";
+import { serveNodesDoctor } from "./nodes.doctor.ts";
+import { natsNodesReader, trackNodePresence } from "../../actors/remote/index.ts";
 import { serveWorkspaceFiles } from "./workspace.service.ts";
 
 export const UI_DIR = join(ROOT, "ui", "dist");
@@ -82,6 +84,12 @@ export async function startGateway(o: {
     cleanup.push(() => projector.stop());
     const q = queries(() => projector.db);
 
+    // Who is connected right now (hello/heartbeat/telemetry/context): memory only, never events.
+    const presence = trackNodePresence(nc);
+    cleanup.push(() => presence.stop());
+    // Live presence of nodes (hello/heartbeat/telemetry; memory only, never events).
+    const nodePresence = trackNodePresence(nc);
+    cleanup.push(() => nodePresence.stop());
     // Nodes: pairing, approval, revocation (the single writer of node and pairing-window events).
     const nodeServices = await startNodeServices({
       nc,
@@ -94,7 +102,7 @@ export async function startGateway(o: {
       natsPort: embedded ? Number(new URL(embedded.url).port) : null,
       advertiseUrl: settings.nodes.advertiseUrl,
       pairingMinutes: settings.nodes.pairingMinutes,
-      presence: noPresence,
+      presence,
       report: log,
     });
     cleanup.push(() => nodeServices.stop());
@@ -106,6 +114,7 @@ export async function startGateway(o: {
       ...serveQueries(nc, q, () => projector.checkpoint),
       ...serveGatewayServices({ nc, log: eventLog, projector, projectionsDb: paths.projectionsDb, version: VERSION, natsVersion: caps.serverVersion, model, sandbox: sandbox.status }),
       ...serveWorkspaceFiles(nc, workspaceRoot),
+      serveNodesDoctor({ nc, sessions: (limit) => q.listSessions(limit), exec: sandbox.status }),
     ];
     cleanup.push(() => subs.forEach((s) => s.unsubscribe()));
 
@@ -124,6 +133,7 @@ export async function startGateway(o: {
         ...(sandbox.exec ? { exec: sandbox.exec } : {}),
         ...(settings.webFetch ? { webFetch: settings.webFetch } : {}),
       },
+      nodes: { presence, reader: natsNodesReader(nc) },
       report: log,
     });
     cleanup.push(() => actors.stop());

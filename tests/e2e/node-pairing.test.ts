@@ -74,8 +74,9 @@ describe("pairing over HTTP", () => {
   });
 
   test("window open: pending with the fingerprint; approve; the status poll returns a JWT and the NATS port", async () => {
-    const opened = (await request(admin, subjects.admin("nodes", "pairing"), { open: true, minutes: 5, by: "test" })) as { open: boolean; until: number };
-    expect(opened.open).toBe(true);
+    const opened = await gw.cli(["node", "pairing", "enable", "--minutes", "5", "--json"]);
+    expect(opened.code).toBe(0);
+    expect(JSON.parse(opened.stdout)).toMatchObject({ open: true, until: expect.any(Number) });
     const r = await post("/api/nodes/pair", pairBody(kp, "alpha"));
     expect(r.status).toBe(200);
     expect(r.json).toMatchObject({ ok: true, status: "pending", fingerprint: expect.stringMatching(/^SHA256:/) });
@@ -86,8 +87,14 @@ describe("pairing over HTTP", () => {
     const pending = (await request(admin, subjects.query("nodes", "list"), { status: "pending" })) as { nodes: NodeSummary[] };
     expect(pending.nodes.map((x) => [x.nodeId, x.requestId, x.fingerprint])).toEqual([["alpha", requestId, r.json.fingerprint]]);
 
-    const approved = (await request(admin, subjects.admin("nodes", "approve"), { requestId, by: "cli" })) as { status: string };
-    expect(approved.status).toBe("approved");
+    const pendingCli = await gw.cli(["node", "pending"]);
+    expect(pendingCli.stdout).toContain(requestId);
+    const wrong = await gw.cli(["node", "approve", "no-such-request"]);
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.stderr).toContain("no pending request 'no-such-request'; see cairn node pending");
+    const approved = await gw.cli(["node", "approve", requestId]);
+    expect(approved.code).toBe(0);
+    expect(approved.stdout).toContain("approved");
     const after = await post("/api/nodes/pair/status", statusBody(kp, requestId));
     expect(after.json).toMatchObject({ ok: true, status: "approved", nodeId: "alpha", jwt: expect.any(String), natsPort: expect.any(Number) });
     jwt = after.json.jwt;
@@ -154,7 +161,9 @@ describe("trust on first use", () => {
     const refused = await post("/api/nodes/pair", pairBody(intruder, "beta"));
     expect(refused.status).toBe(409);
     expect(refused.json.error.code).toBe("node_key_mismatch");
-    const beta = (await list()).find((x) => x.nodeId === "beta")!;
+    const listed = await gw.cli(["node", "list", "--json"]);
+    expect(listed.code).toBe(0);
+    const beta = listed.stdout.trim().split("\n").map((l) => JSON.parse(l) as NodeSummary).find((x) => x.nodeId === "beta")!;
     expect(beta.status).toBe("pending");
     expect(beta.alerts).toHaveLength(1);
     expect(beta.alerts[0].message).toContain("another key");
