@@ -236,3 +236,21 @@ CAIRN_NODE_SERVICE=none (write the service file but do not enable it).
 
 Exit status: 0 on success; 1 when the gateway refused (pairing closed, key
 mismatch, rejected) or cannot be reached; 2 for a wrong command line.`;
+
+export const doctorHelp = `Usage: cairn doctor [--json]
+
+Checks the running gateway's remote-exec setup and prints:
+  - whether exec is on, the local sandbox and the approval mode
+  - the pairing window (open until when, or closed)
+  - the paired nodes and their state (online, last seen)
+  - where each session's commands run (local or a node), every session
+    pinned to a node and the most recent local ones
+  - misconfigurations, each with a hint: a session pinned to a revoked,
+    unknown or offline node, exec off, no sandbox, a node with alerts
+
+Options:
+      --json   the report as one JSON object
+  -h, --help   show this help
+
+Exit status: 0 when the report was printed (even with warnings); 1 when the
+gateway is not running.`;

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { approvalsHelp, chatHelp, eventsHelp, gatewayHelp, modelsHelp, nodeHelp, projectionsHelp, providersHelp, sandboxHelp, sessionsHelp } from "./help.ts";
+import { approvalsHelp, chatHelp, doctorHelp, eventsHelp, gatewayHelp, modelsHelp, nodeHelp, projectionsHelp, providersHelp, sandboxHelp, sessionsHelp } from "./help.ts";
 import { nearest } from "./config/suggest.ts";
 // Commands are imported when run: `cairn --help` must not load NATS, SQLite or the SDKs.
 import { UsageError, fail } from "./output.ts";
@@ -21,11 +21,12 @@ Commands:
   approvals             pending tool approvals: list, approve <id>, deny <id>
   sandbox               which command sandboxes work here; build the docker image
   node                  pair this machine as a node, or manage the gateway's nodes
+  doctor                check remote exec: routes, nodes, pairing window, problems
 
 Run 'cairn <command> --help' for a command's options.
 Options: -h, --help   -v, --version`;
 
-const COMMANDS = ["gateway", "chat", "events", "projections", "sessions", "providers", "models", "approvals", "sandbox", "node", "help"];
+const COMMANDS = ["gateway", "chat", "events", "projections", "sessions", "providers", "models", "approvals", "sandbox", "node", "doctor", "help"];
 
 const int = (v: string | undefined, name: string, min: number): number | undefined => {
   if (v === undefined) return undefined;
@@ -175,6 +176,12 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       }
       case "node":
         return await nodeCommand(rest, paths, env, (j) => (json = j));
+      case "doctor": {
+        const { values, positionals } = parse(rest, { json: { type: "boolean" } });
+        if (values.help) return print(doctorHelp);
+        if (positionals.length > 0) throw new UsageError(`'cairn doctor' takes no arguments; got '${positionals.join(" ")}'`);
+        return await (await import("./commands/doctor.ts")).doctor({ json }, paths);
+      }
       default: {
         const hint = nearest(command, COMMANDS);
         throw new UsageError(`unknown command '${command}'${hint ? ` (did you mean '${hint}'?)` : ""}; run 'cairn --help'`);

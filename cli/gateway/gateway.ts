@@ -87,9 +87,6 @@ export async function startGateway(o: {
     // Who is connected right now (hello/heartbeat/telemetry/context): memory only, never events.
     const presence = trackNodePresence(nc);
     cleanup.push(() => presence.stop());
-    // Live presence of nodes (hello/heartbeat/telemetry; memory only, never events).
-    const nodePresence = trackNodePresence(nc);
-    cleanup.push(() => nodePresence.stop());
     // Nodes: pairing, approval, revocation (the single writer of node and pairing-window events).
     const nodeServices = await startNodeServices({
       nc,
