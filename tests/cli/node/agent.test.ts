@@ -4,9 +4,9 @@ import { join } from "node:path";
 import { connect, credsAuthenticator, type Msg, type NatsConnection } from "@nats-io/transport-node";
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mintUserJwt, writeCredsFile } from "../../../bus/server/index.ts";
+import { connectNats, mintUserJwt, revokeUser, writeCredsFile } from "../../../bus/server/index.ts";
 import { subjects } from "../../../bus/subjects.ts";
-import { createNodeLogger, loadOrCreateIdentity, nodePaths, startNodeAgent, type NodeAgent } from "../../../cli/node/index.ts";
+import { createNodeLogger, loadOrCreateIdentity, nodePaths, readAgentStatus, startNodeAgent, type NodeAgent } from "../../../cli/node/index.ts";
 import { startTestNats, type TestNats } from "../../fixtures/nats.ts";
 
 const NODE_ID = "n-test000001";
@@ -147,5 +147,20 @@ describe("node agent on a real nats-server (operator mode)", () => {
     const hello = await nextOut((m) => m.subject === subjects.nodeOut(NODE_ID, "hello"));
     expect(hello.json()).toMatchObject({ nodeId: NODE_ID });
     expect(agent.connected()).toBe(true);
+  }, 30_000);
+
+  it("a revoked node is disconnected and its status says the gateway refused it", async () => {
+    const sys = await connectNats({ url: nats.url, credsFile: nats.server.creds.system, name: "sys" });
+    const pk = loadOrCreateIdentity(nodePaths(dir)).publicKey;
+    await revokeUser(nats.server.auth, sys, pk, new Date(Date.now() + 1000));
+    await sys.close();
+    const statusFile = nodePaths(dir).statusFile;
+    // Wait until the agent noticed (the server closes the connection at once; the reconnect is refused).
+    for (;;) {
+      const s = readAgentStatus(statusFile);
+      if (s && !s.connected && /authori[sz]ation|revoked/i.test(s.lastError ?? "")) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(agent.connected()).toBe(false);
   }, 30_000);
 });
