@@ -22,6 +22,7 @@ const { llm, gw } = useGatewayWithLlm({ extraEnv: { CAIRN_CONFIG_DIR: cfg, DOCKE
 
 let admin: NatsConnection;
 let node: NodeProc;
+let again: NodeProc | undefined;
 beforeAll(async () => {
   const info = JSON.parse(readFileSync(join(gw.dataDir, "gateway.json"), "utf8")) as { natsUrl: string; cliCreds: string };
   admin = await connectNats({ url: info.natsUrl, credsFile: info.cliCreds, name: "test-admin" });
@@ -35,6 +36,7 @@ beforeAll(async () => {
   writeFileSync(join(node.workingDir, "marker.txt"), "hello from the node\n");
 }, 90_000);
 afterAll(async () => {
+  await again?.dispose();
   await node?.dispose();
   await admin?.close();
   rmSync(cfg, { recursive: true, force: true });
@@ -89,5 +91,26 @@ describe("exec on a paired node", () => {
     llm.script({ toolCalls: [exec("c3", "true")] }, { chunks: ["offline"] });
     expect((await gw.cli(["chat", "-s", "ne2", "again"], { timeoutMs: 60_000 })).code).toBe(0);
     expect((await toolOutput("ne2")).output).toBe("error [node_offline]: node Build Server (build1) is offline; choose another node or Local");
+  }, 60_000);
+
+  test("revoked while a command runs: the server drops the node, the tool result says it went offline", async () => {
+    // The same machine starts again (its key and credentials kept) and reconnects.
+    again = await startNodeProc({ host: gw.url, name: "Build Server", nodeId: "build1", home: node.home });
+    await again.waitForLine(/ connected /);
+    await route("ne3");
+    llm.script({ toolCalls: [exec("c4", "echo started >> revoked.log; sleep 20")] }, { chunks: ["revoked"] });
+    const chat = gw.cli(["chat", "-s", "ne3", "start a long job"], { timeoutMs: 60_000 });
+    const flag = join(again.workingDir, "revoked.log");
+    while (!existsSync(flag)) await new Promise((r) => setTimeout(r, 50));
+    expect((await gw.cli(["node", "revoke", "build1"])).code).toBe(0);
+    expect((await chat).code).toBe(0);
+    const out = await toolOutput("ne3");
+    expect(out.isError).toBe(true);
+    expect(out.output).toContain("went offline during the command; it was not re-run");
+    expect(readFileSync(flag, "utf8")).toBe("started\n");
+    // Doctor now flags the session pinned to a revoked node.
+    const report = JSON.parse((await gw.cli(["doctor", "--json"])).stdout);
+    expect(report.ok).toBe(false);
+    expect(report.problems.map((p: { message: string }) => p.message)).toContain("session ne3 is pinned to node Build Server (build1), which is revoked: its commands fail");
   }, 60_000);
 });
