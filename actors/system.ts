@@ -124,11 +124,13 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
   /** The session's node with a name people recognise (the name is the node's own, from its hello or the list). */
   const sessionNode = async (key: string) => {
     const id = await nodeOf(key);
-    if (!id || !o.nodes) return id ? { id, name: id, workingDir: undefined } : null;
+    if (!id || !o.nodes) return id ? { id, name: id, workingDir: undefined, status: undefined } : null;
     const hello = o.nodes.presence.hello(id);
-    if (hello) return { id, name: hello.name, workingDir: hello.workingDir };
-    const listed = await o.nodes.reader.list().then((l) => findNode(l, id)).catch(() => undefined);
-    return { id, name: listed?.name ?? id, workingDir: listed?.workingDir };
+    // Presence forgets a revoked node, so a node it has heard from is still approved.
+    if (hello) return { id, name: hello.name, workingDir: hello.workingDir, status: "approved" };
+    // null: the list could not be read (then the command itself finds out); undefined: not in it.
+    const listed = await o.nodes.reader.list().then((l) => findNode(l, id)).catch(() => null);
+    return { id, name: listed?.name ?? id, workingDir: listed?.workingDir, status: listed === null ? undefined : (listed?.status ?? "unknown") };
   };
   const setNode = (key: string, params: unknown) => setSessionNode(sessions, o.nodes?.reader, key, params);
   const tools = agentTools(o.agent, {
@@ -156,7 +158,7 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     sessionSandbox: async (key) => (await sessions.read(key)).snapshot.context.sandbox,
     sessionNode: async (key) => {
       const n = await sessionNode(key);
-      return n ? { id: n.id, name: n.name } : null;
+      return n ? { id: n.id, name: n.name, ...(n.status ? { status: n.status } : {}) } : null;
     },
     nodePrompt: async (key) => {
       const n = await sessionNode(key);

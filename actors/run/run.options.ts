@@ -16,7 +16,7 @@ export interface RunEffectDeps {
   /** The session's own exec sandbox backend (null: the configured one). */
   readonly sessionSandbox?: (sessionKey: string) => Promise<string | null>;
   /** The node the session's `exec` is routed to (null: local), with its name for people to read. */
-  readonly sessionNode?: (sessionKey: string) => Promise<{ readonly id: string; readonly name: string } | null>;
+  readonly sessionNode?: (sessionKey: string) => Promise<{ readonly id: string; readonly name: string; readonly status?: string } | null>;
   /** What a run of a session routed to a node is told about it (its AGENTS.md and skills); undefined for local. */
   readonly nodePrompt?: (sessionKey: string) => Promise<string | undefined>;
   readonly systemPrompt: string | undefined;

@@ -98,7 +98,10 @@ export const execTool = (o: ExecToolOptions): Tool<typeof ExecParams.Type> => {
  * apply; no gateway sandbox — the node is the user's own machine). The result's first line says
  * where it ran; a node that is offline or goes away is a `node_offline` error, never a re-run.
  */
-const runOnNode = async (o: ExecToolOptions, args: typeof ExecParams.Type, ctx: ToolContext, node: { id: string; name: string }): Promise<ToolOutput> => {
+const runOnNode = async (o: ExecToolOptions, args: typeof ExecParams.Type, ctx: ToolContext, node: NonNullable<ToolContext["node"]>): Promise<ToolOutput> => {
+  // The session still names a node that was revoked or forgotten since: say so, not just "offline".
+  if (node.status === "revoked") throw new CairnError("node_revoked", `node ${node.name} (${node.id}) was revoked; choose another node or Local (or pair it again)`);
+  if (node.status === "unknown") throw new CairnError("node_not_found", `node ${node.id} is not known to this gateway; choose another node or Local`);
   if (!o.remote) throw new CairnError("node_offline", `this gateway cannot reach nodes; the session is routed to ${node.name} (${node.id}): choose Local`);
   const r = await o.remote.sandboxFor(node).exec({
     command: args.command,

@@ -17,7 +17,7 @@ export interface ToolContext {
   /** The session's own `exec` sandbox backend, when it chose one (else the configured one). */
   readonly sandbox?: string;
   /** The node the session's `exec` is routed to (absent: local). */
-  readonly node?: { readonly id: string; readonly name: string };
+  readonly node?: { readonly id: string; readonly name: string; readonly status?: string };
 }
 
 /** What a tool returns; `truncated` says the output was capped and the text says how to get more. */

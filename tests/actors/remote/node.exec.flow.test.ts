@@ -22,6 +22,7 @@ let presence: NodePresence;
 let root: string;
 let work: string;
 let node: FakeNode;
+const nodes = [nodeSummary("build", { name: "Build Server" }), nodeSummary("gone", { name: "Old Laptop" }), nodeSummary("later", { name: "Later Revoked" })];
 
 const start = async (approvalMode: "never" | "always") => {
   await sys?.stop();
@@ -39,7 +40,7 @@ beforeAll(async () => {
   s = await startStack();
   await s.actors.stop();
   presence = trackNodePresence(s.nc);
-  serveNodeList(s.nc, [nodeSummary("build", { name: "Build Server" }), nodeSummary("gone", { name: "Old Laptop" })]);
+  serveNodeList(s.nc, nodes);
   root = mkdtempSync(join(tmpdir(), "cairn-nodeflow-"));
   work = mkdtempSync(join(tmpdir(), "cairn-nodework-"));
   writeFileSync(join(work, "marker.txt"), "on the build server\n");
@@ -124,6 +125,19 @@ describe("exec on the session's node", () => {
     const out = finished(await aggregateEvents(s.log, "run", runId), "call_3");
     expect(out.isError).toBe(true);
     expect(out.output).toBe("error [node_offline]: node Old Laptop (gone) is offline; choose another node or Local");
+  });
+
+  test("a session still pinned to a node revoked since: the tool result says revoked, not offline", async () => {
+    await start("never");
+    s.llm.reset();
+    await request(s.nc, subjects.command("session", "nf5", "create"), {});
+    await setNode("nf5", "later");
+    nodes[2] = nodeSummary("later", { name: "Later Revoked", status: "revoked" });
+    s.llm.script({ toolCalls: [exec("call_5", "echo never")] }, { chunks: ["revoked"] });
+    const { runId } = await chatUntilEnded(s.nc, "nf5", "try");
+    expect(finished(await aggregateEvents(s.log, "run", runId), "call_5").output).toBe(
+      "error [node_revoked]: node Later Revoked (later) was revoked; choose another node or Local (or pair it again)",
+    );
   });
 
   test("nodes_select from the agent routes the session; nodes_list shows it selected", async () => {
