@@ -197,25 +197,6 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
 const NODE_LOCAL = ["add", "run", "status", "fingerprint", "logs", "remove"];
 const NODE_GATEWAY = ["pairing", "pending", "approve", "reject", "list", "revoke"];
 
-/** The gateway-side node commands (engineer B's `commands/node.admin.ts`). */
-interface NodeAdminCommands {
-  nodePairing(sub: string, o: { minutes?: number | undefined; json: boolean }, paths: ReturnType<typeof resolvePaths>): Promise<number>;
-  nodePending(o: { json: boolean }, paths: ReturnType<typeof resolvePaths>): Promise<number>;
-  nodeApprove(o: { id: string; json: boolean }, paths: ReturnType<typeof resolvePaths>): Promise<number>;
-  nodeReject(o: { id: string; json: boolean }, paths: ReturnType<typeof resolvePaths>): Promise<number>;
-  nodeList(o: { json: boolean }, paths: ReturnType<typeof resolvePaths>): Promise<number>;
-  nodeRevoke(o: { id: string; json: boolean }, paths: ReturnType<typeof resolvePaths>): Promise<number>;
-}
-
-/**
- * The module name is a template so that esbuild bundles whatever `commands/*.ts` exist (a glob
- * import) and the build does not fail while node.admin.ts is being written.
- */
-const loadNodeAdmin = async (): Promise<NodeAdminCommands> => {
-  const name = "node.admin";
-  return (await import(`./commands/${name}.ts`)) as NodeAdminCommands;
-};
-
 async function nodeCommand(rest: string[], paths: ReturnType<typeof resolvePaths>, env: NodeJS.ProcessEnv, setJson: (j: boolean) => void): Promise<number> {
   const [sub, ...args] = rest;
   if (sub === undefined || sub === "-h" || sub === "--help" || sub === "help") return print(nodeHelp);
@@ -268,7 +249,7 @@ async function nodeCommand(rest: string[], paths: ReturnType<typeof resolvePaths
     if (sub === "logs") return cmd.nodeLogs({ json }, paths);
     return cmd.nodeRemove({ forgetKey: Boolean(values["forget-key"]), json }, paths, env);
   }
-  const admin = await loadNodeAdmin();
+  const admin = await import("./commands/node.admin.ts");
   if (sub === "pairing") {
     const verb = positionals[0];
     if (verb !== "enable" && verb !== "disable" && verb !== "status") throw new UsageError("usage: cairn node pairing enable [--minutes <n>] | disable | status");
