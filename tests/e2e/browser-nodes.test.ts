@@ -114,6 +114,7 @@ describe("nodes page", () => {
       // The chat header routes this chat's commands to the node; the choice is back after a reload.
       await page.goto(`${gw.url}/#/`);
       await newChat(page);
+      const chatHash = new URL(page.url()).hash;
       const select = page.getByTestId("node-select");
       await until("the node offered in the selector", () => select.locator("option").allTextContents(), (o) => o.includes("Build Server"));
       await select.selectOption(nodeId);
@@ -130,6 +131,7 @@ describe("nodes page", () => {
       expect((await settledReply(page)).status, logs()).toBe("complete");
       const badge = page.locator('[data-testid="tool-card"][data-tool="exec"] [data-testid="tool-node"]');
       expect(await badge.textContent({ timeout: 10_000 })).toContain("Build Server");
+      expect(await badge.getAttribute("title")).toContain(nodeId);
 
       // Revoked from the page: disconnected, marked revoked, no longer offered for new routes.
       await page.goto(`${gw.url}/#/nodes`);
@@ -138,6 +140,23 @@ describe("nodes page", () => {
       await page.getByTestId("node-revoke-confirm").click();
       const revoked = await until("the node revoked and offline", () => nodeRow(page, nodeId), (r) => r?.status === "revoked" && r.online === "false");
       expect(revoked?.presence).toBe("revoked");
+
+      // Done pairing: the window is closed from the page too.
+      await page.getByTestId("pairing-close").click();
+      await until("the pairing window closed again", () => page.getByTestId("pairing-window").getAttribute("data-open"), (v) => v === "false");
+
+      // The chat still pinned to it is flagged by the doctor panel, and its selector says so
+      // instead of pretending the commands run locally.
+      await page.getByRole("button", { name: "Check again" }).click();
+      const problems = await until(
+        "the doctor flagging the chat pinned to a revoked node",
+        () => page.getByTestId("doctor-problems").textContent({ timeout: 5_000 }),
+        (t) => !!t && t.includes(nodeId) && t.includes("revoked"),
+      );
+      expect(await page.locator('[data-testid="doctor-problems"] .hint').first().textContent()).not.toBe("");
+      await page.goto(`${gw.url}/${chatHash}`);
+      await until("the revoked node marked in the selector", () => select.locator("option:checked").textContent(), (t) => t === "Build Server (revoked)");
+      expect(await select.locator(`option[value="${nodeId}"]`).isDisabled()).toBe(true);
 
       expect(browser.pageErrors).toEqual([]);
       expect(browser.dialogs).toEqual([]);

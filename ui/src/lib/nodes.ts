@@ -99,3 +99,6 @@ export function ranOnNode(output: string | null): string | null {
   const name = m[1].replace(/[:;,.—-]\s.*$/, "").replace(/^["'`]|["'`]$/g, "").trim();
   return name.length > 60 ? `${name.slice(0, 57)}…` : name || null;
 }
+
+/** "Build Server (n-abc)" → "Build Server": the badge is short, its tooltip has the id. */
+export const withoutId = (label: string): string => label.replace(/\s*\([^()]*\)$/, "") || label;
