@@ -53,6 +53,15 @@ export const LiveToolCall = Schema.Struct({
   fullOutput: Schema.optionalKey(Schema.String),
 });
 
+/** Output of a running tool call as it comes (batched; capped), for the card's live view. */
+export const LiveToolOutput = Schema.Struct({
+  type: Schema.Literal("run.tool_output"),
+  runId: RunId,
+  callId: Schema.String,
+  stream: Schema.Literals(["stdout", "stderr"]),
+  text: Schema.String,
+});
+
 /** A dangerous tool call waits for (or got) a person's answer; the log has the approval's story. */
 export const LiveApproval = Schema.Struct({
   type: Schema.Literal("run.approval"),
@@ -80,6 +89,7 @@ export const LiveSessionMessage = Schema.Union([
   LiveSessionUpdated,
   LiveModelSwitched,
   LiveToolCall,
+  LiveToolOutput,
   LiveApproval,
 ]);
 export type LiveSessionMessage = typeof LiveSessionMessage.Type;

@@ -4,6 +4,7 @@ import { CairnError, type LiveSessionMessage } from "../../schemas/index.ts";
 import type { ConversationMessage } from "../llm/provider.ts";
 import { approvalIdFor, execVerdict, type ApprovalView } from "../approval/index.ts";
 import { humanWait } from "./fallback.policy.ts";
+import { liveOutput } from "./live.output.ts";
 import { SETTINGS_ID } from "../settings/settings.commands.ts";
 import { DEFAULT_APPROVAL_TIMEOUT_MS, MAX_TOOL_RESULT_BYTES, SHUTDOWN, type CallParams, type RunClock, type RunEffectDeps } from "./run.options.ts";
 
@@ -126,13 +127,16 @@ export const toolRunner = (deps: RunEffectDeps, live: (key: string, m: LiveSessi
     const t0 = deps.now();
     const sandbox = await deps.sessionSandbox?.(p.sessionKey);
     const node = await deps.sessionNode?.(p.sessionKey);
+    const streaming = liveOutput((stream, text) => live(p.sessionKey, { type: "run.tool_output", runId: p.runId, callId: call.callId, stream, text }));
     const result = await deps.agent.tools!.invoke(call.name, call.arguments, {
       workspace: await workspaceOf(p.sessionKey),
       signal,
       sessionKey: p.sessionKey,
+      onOutput: streaming.write,
       ...(sandbox ? { sandbox } : {}),
       ...(node ? { node } : {}),
     });
+    streaming.close();
     if (signal.aborted) throw signal.reason;
     const durationMs = Math.max(0, deps.now() - t0);
     const full = result.ok ? result.output : `error [${result.error.code}]: ${result.error.message}`;

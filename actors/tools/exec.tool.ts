@@ -69,6 +69,7 @@ export const execTool = (o: ExecToolOptions): Tool<typeof ExecParams.Type> => {
         timeoutMs: Math.round((args.timeout_seconds ?? DEFAULT_EXEC_TIMEOUT_SECONDS) * 1000),
         maxOutputBytes: EXEC_OUTPUT_BYTES,
         signal: ctx.signal,
+        ...(ctx.onOutput ? { onOutput: ctx.onOutput } : {}),
       });
       const lines: string[] = [];
       const warning = sandbox.describe().warning;
@@ -109,6 +110,7 @@ const runOnNode = async (o: ExecToolOptions, args: typeof ExecParams.Type, ctx: 
     timeoutMs: Math.round((args.timeout_seconds ?? DEFAULT_EXEC_TIMEOUT_SECONDS) * 1000),
     maxOutputBytes: EXEC_OUTPUT_BYTES,
     signal: ctx.signal,
+    ...(ctx.onOutput ? { onOutput: ctx.onOutput } : {}),
   });
   const lines = [`ran on node ${node.name} (${node.id})`];
   if (o.notice) lines.push(o.notice);

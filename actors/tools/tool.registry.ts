@@ -14,6 +14,8 @@ export interface ToolContext {
   /** Aborted when the run is stopped or times out; long tools check it between steps. */
   readonly signal: AbortSignal;
   readonly sessionKey: string;
+  /** Output as it is produced (exec), shown live; the result stays the record. */
+  readonly onOutput?: (stream: "stdout" | "stderr", chunk: string) => void;
   /** The session's own `exec` sandbox backend, when it chose one (else the configured one). */
   readonly sandbox?: string;
   /** The node the session's `exec` is routed to (absent: local). */

@@ -111,6 +111,19 @@ describe("approvals and the run's clock", () => {
   });
 });
 
+describe("live output", () => {
+  test("a running command's output reaches the live stream before the call finishes", async () => {
+    ctx.s.llm.reset();
+    await start({ exec: { sandbox: "bubblewrap", approvalMode: "never" } });
+    ctx.s.llm.script({ toolCalls: [exec("call_o", "echo first; sleep 0.5; echo second")] }, { chunks: ["ok"] });
+    const { live } = await chatUntilEnded(ctx.s.nc, "rc6", "run it");
+    const order = live.flatMap((m) =>
+      m.type === "run.tool_output" ? [`out:${m.text.trim()}`] : m.type === "run.tool" && m.status === "finished" ? ["finished"] : [],
+    );
+    expect(order).toEqual(["out:first", "out:second", "finished"]);
+  });
+});
+
 describe("a pending approval across a restart", () => {
   test("the run waiting for it is picked up again: approving after the restart runs the command and the run completes", async () => {
     ctx.s.llm.reset();
