@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import * as Schema from "effect/Schema";
-import { createSandbox, type Sandbox, type SandboxBackendName, type SandboxOptions } from "../sandbox/index.ts";
+import { createSandbox, type ExecRequest, type ExecResult, type Sandbox, type SandboxBackendName, type SandboxOptions } from "../sandbox/index.ts";
 import type { SandboxChoice, SandboxSettings } from "../run/run.options.ts";
 import type { RemoteExec } from "../remote/index.ts";
 import { CairnError } from "../../schemas/index.ts";
@@ -63,27 +63,12 @@ export const execTool = (o: ExecToolOptions): Tool<typeof ExecParams.Type> => {
     run: async (args, ctx) => {
       if (ctx.node) return runOnNode(o, args, ctx, ctx.node);
       const sandbox = sandboxFor(ctx.workspace, (ctx.sandbox as SandboxChoice | undefined) ?? o.sandbox);
-      const r = await sandbox.exec({
-        command: args.command,
-        ...(args.cwd !== undefined ? { cwd: args.cwd } : {}),
-        timeoutMs: Math.round((args.timeout_seconds ?? DEFAULT_EXEC_TIMEOUT_SECONDS) * 1000),
-        maxOutputBytes: EXEC_OUTPUT_BYTES,
-        signal: ctx.signal,
-        ...(ctx.onOutput ? { onOutput: ctx.onOutput } : {}),
-      });
+      const r = await sandbox.exec(execRequest(args, ctx));
       const lines: string[] = [];
       const warning = sandbox.describe().warning;
       if (warning) lines.push(warning);
       if (o.notice) lines.push(o.notice);
-      const status = r.timedOut
-        ? `timed out after ${args.timeout_seconds ?? DEFAULT_EXEC_TIMEOUT_SECONDS} s (killed)`
-        : r.exitCode !== null
-          ? `exit code ${r.exitCode}`
-          : `killed by ${r.signal}`;
-      lines.push(status);
-      if (r.stdout) lines.push(`stdout:\n${r.stdout.replace(/\n$/, "")}`);
-      if (r.stderr) lines.push(`stderr:\n${r.stderr.replace(/\n$/, "")}`);
-      if (!r.stdout && !r.stderr) lines.push("(no output)");
+      lines.push(...outcomeLines(r, `timed out after ${args.timeout_seconds ?? DEFAULT_EXEC_TIMEOUT_SECONDS} s (killed)`));
       if (r.truncated) {
         const where = r.fullOutputPath ? path.relative(ctx.workspace, r.fullOutputPath) : undefined;
         lines.push(`[output truncated at ${EXEC_OUTPUT_BYTES} bytes${where ? `; the full output is in ${where} (read it with read_file)` : ""}]`);
@@ -104,26 +89,28 @@ const runOnNode = async (o: ExecToolOptions, args: typeof ExecParams.Type, ctx: 
   if (node.status === "revoked") throw new CairnError("node_revoked", `node ${node.name} (${node.id}) was revoked; choose another node or Local (or pair it again)`);
   if (node.status === "unknown") throw new CairnError("node_not_found", `node ${node.id} is not known to this gateway; choose another node or Local`);
   if (!o.remote) throw new CairnError("node_offline", `this gateway cannot reach nodes; the session is routed to ${node.name} (${node.id}): choose Local`);
-  const r = await o.remote.sandboxFor(node).exec({
-    command: args.command,
-    ...(args.cwd !== undefined ? { cwd: args.cwd } : {}),
-    timeoutMs: Math.round((args.timeout_seconds ?? DEFAULT_EXEC_TIMEOUT_SECONDS) * 1000),
-    maxOutputBytes: EXEC_OUTPUT_BYTES,
-    signal: ctx.signal,
-    ...(ctx.onOutput ? { onOutput: ctx.onOutput } : {}),
-  });
+  const r = await o.remote.sandboxFor(node).exec(execRequest(args, ctx));
   const lines = [`ran on node ${node.name} (${node.id})`];
   if (o.notice) lines.push(o.notice);
-  lines.push(
-    r.timedOut
-      ? `timed out after ${Math.round(r.durationMs / 1000)} s (killed; the node's own --timeout caps every command)`
-      : r.exitCode !== null
-        ? `exit code ${r.exitCode}`
-        : `killed by ${r.signal}`,
-  );
-  if (r.stdout) lines.push(`stdout:\n${r.stdout.replace(/\n$/, "")}`);
-  if (r.stderr) lines.push(`stderr:\n${r.stderr.replace(/\n$/, "")}`);
-  if (!r.stdout && !r.stderr) lines.push("(no output)");
+  lines.push(...outcomeLines(r, `timed out after ${Math.round(r.durationMs / 1000)} s (killed; the node's own --timeout caps every command)`));
   if (r.truncated) lines.push(`[output truncated at ${EXEC_OUTPUT_BYTES} bytes; the rest stayed on the node — narrow the command (e.g. | tail, | head) to see more]`);
   return { output: lines.join("\n"), ...(r.truncated ? { truncated: true } : {}) };
 };
+
+/** The sandbox request of one call (local or on a node). */
+const execRequest = (args: typeof ExecParams.Type, ctx: ToolContext): ExecRequest => ({
+  command: args.command,
+  ...(args.cwd !== undefined ? { cwd: args.cwd } : {}),
+  timeoutMs: Math.round((args.timeout_seconds ?? DEFAULT_EXEC_TIMEOUT_SECONDS) * 1000),
+  maxOutputBytes: EXEC_OUTPUT_BYTES,
+  signal: ctx.signal,
+  ...(ctx.onOutput ? { onOutput: ctx.onOutput } : {}),
+});
+
+/** How the command ended, then its output, as the model reads it. */
+const outcomeLines = (r: ExecResult, timedOut: string): string[] => [
+  r.timedOut ? timedOut : r.exitCode !== null ? `exit code ${r.exitCode}` : `killed by ${r.signal}`,
+  ...(r.stdout ? [`stdout:\n${r.stdout.replace(/\n$/, "")}`] : []),
+  ...(r.stderr ? [`stderr:\n${r.stderr.replace(/\n$/, "")}`] : []),
+  ...(!r.stdout && !r.stderr ? ["(no output)"] : []),
+];
