@@ -56,7 +56,15 @@ const pendingRows = (page: Page): Promise<PendingRow[]> =>
     })),
   );
 
-type NodeRow = { nodeId: string | null; status: string | null; online: string | null; presence: string; telemetry: string | null; fingerprint: string };
+type NodeRow = {
+  nodeId: string | null;
+  status: string | null;
+  online: string | null;
+  presence: string;
+  telemetry: string | null;
+  fingerprint: string;
+  alerts: string | null;
+};
 const nodeRows = (page: Page): Promise<NodeRow[]> =>
   page.getByTestId("node-card").evaluateAll((els) =>
     els.map((el) => ({
@@ -66,6 +74,7 @@ const nodeRows = (page: Page): Promise<NodeRow[]> =>
       presence: el.querySelector('[data-testid="node-presence"]')?.textContent?.trim() ?? "",
       telemetry: el.querySelector('[data-testid="node-telemetry"]')?.textContent?.replace(/\s+/g, " ").trim() ?? null,
       fingerprint: el.querySelector('[data-testid="node-fingerprint"]')?.textContent?.trim() ?? "",
+      alerts: el.querySelector('[data-testid="node-alerts"]')?.textContent?.replace(/\s+/g, " ").trim() ?? null,
     })),
   );
 
@@ -80,6 +89,7 @@ describe("nodes page", () => {
 
       // Closed by default; the empty state tells how to add a node, with this gateway's address.
       await until("the pairing window closed", () => page.getByTestId("pairing-window").getAttribute("data-open"), (v) => v === "false");
+      await page.getByTestId("nodes-tab-pending").click();
       expect(await page.getByTestId("node-add-command").textContent()).toContain(`--host ${gw.url}`);
       await page.getByTestId("pairing-open").click();
       await until("the pairing window open", () => page.getByTestId("pairing-window").getAttribute("data-open"), (v) => v === "true");
@@ -111,6 +121,14 @@ describe("nodes page", () => {
       expect(online?.telemetry).toMatch(/\d+ CPUs? · \d+%/);
       expect(online?.telemetry).toMatch(/free of/);
 
+      // Another machine claiming this node's id with another key is refused, and the page says so loudly.
+      const impostor = await startNodeProc({ host: gw.url, name: "Build Server", nodeId });
+      nodes.push(impostor);
+      expect(await impostor.exited, impostor.output()).not.toBe(0);
+      const alerted = await until("a key-mismatch alert on the node", () => nodeRow(page, nodeId), (r) => !!r?.alerts, 30_000);
+      expect(alerted?.alerts).toMatch(/key|fingerprint/i);
+      expect(alerted?.online).toBe("true");
+
       // The chat header routes this chat's commands to the node; the choice is back after a reload.
       await page.goto(`${gw.url}/#/`);
       await newChat(page);
@@ -129,8 +147,11 @@ describe("nodes page", () => {
       );
       await typeAndSend(page, "list the files");
       expect((await settledReply(page)).status, logs()).toBe("complete");
-      const badge = page.locator('[data-testid="tool-card"][data-tool="exec"] [data-testid="tool-node"]');
-      expect(await badge.textContent({ timeout: 10_000 })).toContain("Build Server");
+      const card = page.locator('[data-testid="tool-card"][data-tool="exec"]');
+      const result = await card.getByTestId("tool-output").textContent({ timeout: 10_000 });
+      expect(result, logs()).toMatch(/^ran on node Build Server/);
+      const badge = card.getByTestId("tool-node");
+      expect(await badge.textContent()).toContain("Build Server");
       expect(await badge.getAttribute("title")).toContain(nodeId);
 
       // Revoked from the page: disconnected, marked revoked, no longer offered for new routes.
@@ -160,6 +181,30 @@ describe("nodes page", () => {
 
       expect(browser.pageErrors).toEqual([]);
       expect(browser.dialogs).toEqual([]);
+    },
+    T,
+  );
+
+  test(
+    "a pairing request rejected from the page is gone and the node is told",
+    async () => {
+      const page = await oneTab(browser);
+      await openApp(page, gw.url, "#/nodes");
+      const shown = await until("the pairing window's state", () => page.getByTestId("pairing-window").getAttribute("data-open"), (v) => v === "true" || v === "false");
+      if (shown === "false") await page.getByTestId("pairing-open").click();
+      await until("the pairing window open", () => page.getByTestId("pairing-window").getAttribute("data-open"), (v) => v === "true");
+      const node = await startNodeProc({ host: gw.url, name: "Stranger" });
+      nodes.push(node);
+      const fingerprint = await node.fingerprint();
+      await page.getByTestId("nodes-tab-pending").click();
+      const [req] = await until("the request in Pending", () => pendingRows(page), (rs) => rs.some((r) => r.name === "Stranger"), 30_000);
+      expect(req.fingerprint).toBe(fingerprint);
+      await page.getByTestId("node-reject").click();
+      await until("the request gone from Pending", () => pendingRows(page), (rs) => rs.length === 0);
+      expect(await node.exited, node.output()).not.toBe(0);
+      expect(node.output()).toMatch(/rejected/);
+      expect((await nodeRows(page)).map((r) => r.nodeId)).not.toContain(req.nodeId);
+      expect(browser.pageErrors).toEqual([]);
     },
     T,
   );
