@@ -7,6 +7,8 @@
  * gateway cannot, so the child keeps running; the next start finds it through the pid file (or
  * /proc) and stops it before starting a fresh one on the same store.
  */
+import { readFile } from "node:fs/promises";
+import { createServer } from "node:net";
 import { resolve } from "node:path";
 import { CairnError } from "../../schemas/index.ts";
 import { ensureNatsAuth, type NatsAuth } from "./nats.auth.ts";
@@ -22,7 +24,7 @@ export interface EmbeddedNatsOptions {
   readonly dataDir: string;
   /** Listen address. Default 127.0.0.1: the bus is not reachable from elsewhere unless asked. */
   readonly host?: string;
-  /** Default: a free port picked now and kept across supervised restarts. */
+  /** Default: the previous start's port while it is free (nodes keep dialing it), else a free one; kept across supervised restarts. */
   readonly port?: number;
   /** Receives the server's log lines and the supervisor's own notes (restarts, cleanup). */
   readonly log?: (line: string) => void;
@@ -92,7 +94,9 @@ async function start(
   await stopStaleServers(paths.pidFile, paths.configFile, note);
 
   const host = opts.host ?? "127.0.0.1";
-  const port = opts.port ?? (await findFreePort(host));
+  // Paired nodes were told this port on approval and keep dialing it: a restarted gateway must
+  // come back on the same one (the previous config names it) while it is free.
+  const port = opts.port ?? (await previousPort(paths.configFile, host)) ?? (await findFreePort(host));
   await writeServerConfig({ auth, host, port });
   // Create them ourselves so they are 0700 (nats-server would make them 0750).
   await ensurePrivateDir(paths.resolverDir);
@@ -179,4 +183,16 @@ async function start(
     auth,
     stop,
   };
+}
+
+/** The port of the last config written for this store, if `host` can bind it now; else undefined. */
+async function previousPort(configFile: string, host: string): Promise<number | undefined> {
+  const text = await readFile(configFile, "utf8").catch(() => "");
+  const port = Number(/^listen:\s*"[^"]*:(\d+)"/m.exec(text)?.[1]);
+  if (!(port > 0 && port < 65536)) return undefined;
+  return new Promise((done) => {
+    const s = createServer();
+    s.once("error", () => done(undefined));
+    s.listen(port, host, () => s.close(() => done(port)));
+  });
 }
