@@ -125,6 +125,35 @@ describe("tool cards", () => {
   );
 });
 
+describe("live output", () => {
+  test(
+    "a running command's output shows on its card while it runs; the result replaces it",
+    async () => {
+      const page = await oneTab(browser);
+      await openApp(page, gw.url);
+      await newChat(page);
+      const command = "echo live-first; sleep 2; echo live-second";
+      llm.script({ toolCalls: [execCall(command)] }, { chunks: ["Watched."] });
+      await typeAndSend(page, "run it");
+      await until("the approval card pending", () => approvalStatus(page), (s) => s === "pending", 30_000);
+      await page.getByTestId("approval-approve").click();
+      // The first line shows while the command still runs (the second comes 2 s later).
+      const seen = await until(
+        "live output while running",
+        async () => ({ live: await page.getByTestId("tool-live-output").textContent({ timeout: 5_000 }).catch(() => null), status: (await cards(page))[0]?.status }),
+        (v) => v.live?.includes("live-first") === true,
+      );
+      expect(seen.status).toBe("started");
+      expect(seen.live).not.toContain("live-second");
+      const [done] = await until("the command finished", () => cards(page), (cs) => cs[0]?.status === "finished");
+      expect(done.output).toContain("live-second");
+      expect(await page.getByTestId("tool-live-output").count()).toBe(0);
+      expect(browser.pageErrors).toEqual([]);
+    },
+    T,
+  );
+});
+
 describe("approvals", () => {
   test(
     "a command waiting for approval shows in two tabs; approving in one updates both and the command runs",

@@ -324,6 +324,7 @@ export class ChatStore {
         void this.tools.refresh();
         break;
       case "run.tool":
+      case "run.tool_output":
       case "run.approval": {
         const r = this.#ensureRun(ev.runId);
         const streamingHistory = this.history.find((m) => m.runId === ev.runId && m.role === "assistant");

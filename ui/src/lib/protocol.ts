@@ -146,7 +146,11 @@ export type LiveSessionMessage =
   | { type: "session.updated"; sessionKey: string; checkpoint: number }
   | { type: "run.model_switched"; runId: string; from: string; to: string; error: WireError }
   | LiveToolCall
+  | LiveToolOutput
   | LiveApproval;
+
+/** Output of a running call as it comes (batched; capped): the card's live view. */
+export type LiveToolOutput = { type: "run.tool_output"; runId: string; callId: string; stream: "stdout" | "stderr"; text: string };
 
 export type LiveToolStatus = "requested" | "started" | "finished" | "failed" | "interrupted";
 /** A tool call's progress (one card per call). */

@@ -1,5 +1,5 @@
 import { RequestError, type GatewayClient } from "./client.ts";
-import type { ApprovalDecision, ApprovalView, LiveApproval, LiveToolCall } from "./protocol.ts";
+import type { ApprovalDecision, ApprovalView, LiveApproval, LiveToolCall, LiveToolOutput } from "./protocol.ts";
 import type { DecideOutcome } from "./approvals.svelte.ts";
 import {
   approvalFromLive,
@@ -7,6 +7,7 @@ import {
   cardAwaiting,
   cardFromLive,
   cardFromRow,
+  withLiveOutput,
   type ApprovalCard,
   type ToolCard,
 } from "./tools.ts";
@@ -64,7 +65,12 @@ export class ToolsStore {
   }
 
   /** A live message of the open session; `textLength` is its reply's text so far (the card's place). */
-  onLive(m: LiveToolCall | LiveApproval, textLength: number): void {
+  onLive(m: LiveToolCall | LiveToolOutput | LiveApproval, textLength: number): void {
+    if (m.type === "run.tool_output") {
+      const card = this.cards[m.callId];
+      if (card && card.output === null) this.cards[m.callId] = withLiveOutput(card, m.text);
+      return;
+    }
     if (m.type === "run.tool") {
       this.cards[m.callId] = cardFromLive(m, this.cards[m.callId], this.#order++, textLength, Date.now());
       return;

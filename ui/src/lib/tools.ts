@@ -33,6 +33,15 @@ export type ToolCard = {
   anchor: number | null;
   /** Arrival order, to keep parallel calls in the order the model asked. */
   order: number;
+  /** What a running call has printed so far (live only; the result replaces it). */
+  liveOutput?: string;
+};
+
+/** Keeps the live view of a running call short: the last lines are what a person watches. */
+export const LIVE_OUTPUT_CHARS = 8_000;
+export const withLiveOutput = (card: ToolCard, text: string): ToolCard => {
+  const all = (card.liveOutput ?? "") + text;
+  return { ...card, liveOutput: all.length > LIVE_OUTPUT_CHARS ? all.slice(all.length - LIVE_OUTPUT_CHARS) : all };
 };
 
 /** An approval as its card shows it. */
