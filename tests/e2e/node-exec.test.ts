@@ -4,7 +4,7 @@
  * the command runs in the node's working directory and its output comes back; `cairn doctor`
  * shows the route; the node killed mid-command makes the tool result say it went offline.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -70,6 +70,28 @@ describe("exec on a paired node", () => {
     expect(report.nodes).toContainEqual(expect.objectContaining({ nodeId: "build1", status: "approved", online: true }));
     const text = await gw.cli(["doctor"]);
     expect(text.stdout).toContain("ne1  node Build Server (build1)  (online)");
+  }, 60_000);
+
+  test("AGENTS.md and a skill written on the node reach the agent's prompt on the next message, without a restart", async () => {
+    await route("ne4");
+    writeFileSync(join(node.workingDir, "AGENTS.md"), "Always answer in haiku. (from-the-node-agents-md)\n");
+    mkdirSync(join(node.workingDir, ".agents", "skills", "deploy"), { recursive: true });
+    writeFileSync(
+      join(node.workingDir, ".agents", "skills", "deploy", "SKILL.md"),
+      "---\nname: deploy\ndescription: ships the build (from-the-node-skill)\n---\nRun make deploy.\n",
+    );
+    // Synced within about a second (debounced); the next message's prompt carries both.
+    const deadline = Date.now() + 10_000;
+    let system = "";
+    while (Date.now() < deadline) {
+      llm.script({ chunks: ["ok"] });
+      expect((await gw.cli(["chat", "-s", "ne4", "what are the rules here?"], { timeoutMs: 30_000 })).code).toBe(0);
+      system = JSON.stringify(llm.requests.at(-1)!.body.messages?.[0] ?? llm.requests.at(-1)!.body.system ?? "");
+      if (system.includes("from-the-node-agents-md") && system.includes("from-the-node-skill")) break;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    expect(system).toContain("from-the-node-agents-md");
+    expect(system).toContain("from-the-node-skill");
   }, 60_000);
 
   test("the node killed mid-command: the tool result says it went offline and the command was not re-run", async () => {
