@@ -4,9 +4,11 @@
  * owner sees three pending requests with the fingerprints the machines printed, approves two and
  * rejects one (that machine is told and gives up), the two approved are online with telemetry; a
  * disabled window refuses the next machine. Then a command on one of them sees only the safe
- * environment: the gateway's LANG is forwarded, a secret in the gateway's environment is not.
+ * environment: the gateway's LANG is forwarded, a secret in the gateway's environment is not; and
+ * revoking the other one mid-command ends that command's tool call as "went offline" while the run
+ * goes on to its answer.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
@@ -149,3 +151,36 @@ describe("env filtering on a node, end to end", () => {
     expect(tool).not.toContain("OPENAI_API_KEY");
   }, 90_000);
 });
+
+describe("revocation while a command runs on a node", () => {
+  test("the tool result says the node went offline, the run goes on to its answer, the command ran once", async () => {
+    const bravo = procs[1]!;
+    expect((await gw.cli(["chat", "-s", "revokecheck", "hello"], { timeoutMs: 30_000 })).code).toBe(0);
+    const ws = await connectWs(`${gw.url.replace(/^http/, "ws").replace(/\/$/, "")}/ws`);
+    try {
+      expect((await ws.request("connect", { protocol: 1, client: { name: "nodes-multi" } })).ok).toBe(true);
+      expect((await ws.request("sessions.setNode", { sessionKey: "revokecheck", node: "bravo" })).ok).toBe(true);
+    } finally {
+      ws.destroy();
+    }
+    const flag = join(bravo.workingDir, "started.log");
+    llm.script({ toolCalls: [{ id: "r1", name: "exec", arguments: JSON.stringify({ command: "echo started >> started.log; sleep 30" }) }] }, { chunks: ["the node left"] });
+    const before = llm.requests.length;
+    // A 20 s budget for the whole turn: a hang on the vanished node would fail here.
+    const chat = gw.cli(["chat", "-s", "revokecheck", "run the long job"], { timeoutMs: 20_000 });
+    await waitFor("the command to start on the node", async () => (existsSync(flag) ? true : undefined), 10_000);
+    expect((await gw.cli(["node", "revoke", "bravo"])).code).toBe(0);
+    const r = await chat;
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("the node left");
+    // Two model calls for the turn: the one asking for exec, the one given the offline result.
+    expect(llm.requests.length - before).toBe(2);
+    const messages = (llm.requests.at(-1)!.body as { messages: Array<{ role: string; content: unknown }> }).messages;
+    const tool = messages.filter((m) => m.role === "tool").map((m) => String(m.content)).at(-1)!;
+    expect(tool).toContain("error [node_offline]: node Node bravo (bravo) went offline during the command; it was not re-run");
+    expect(readFileSync(flag, "utf8")).toBe("started\n");
+    await bravo.waitForLine(/disconnected/);
+    expect(await nodeList()).toContainEqual(expect.objectContaining({ nodeId: "bravo", status: "revoked", online: false }));
+  }, 60_000);
+});
+
