@@ -61,8 +61,10 @@ async function waitForApproval(opts: Parameters<typeof pollPairingStatus>[0], re
   const started = Date.now();
   const tty = process.stdout.isTTY && !json;
   let lastLine = 0;
-  for (;;) {
-    await sleep(1_000);
+  for (let polls = 0; ; polls++) {
+    // The gateway holds a poll open until the request is decided (a few seconds at most), so the
+    // node learns of an approval at once; the pause only keeps an old or failing gateway from a tight loop.
+    if (polls > 0) await sleep(250);
     let r;
     try {
       r = await pollPairingStatus(opts, requestId);

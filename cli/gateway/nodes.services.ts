@@ -111,6 +111,35 @@ const summary = (r: NodeRecord, presence: PresenceView): NodeSummary => {
  * JWT on each status poll (it is bound to the node's key and useless without its seed, so nothing
  * secret is stored); revocation pushes the key's revocation to the server, which drops it at once.
  */
+/** How long a status poll of a pending request is held open waiting for the decision. */
+export const STATUS_HOLD_MS = 4_000;
+
+/** In-process wake-ups of held status polls (the decision itself is in the log). */
+const wakeups = () => {
+  const waiting = new Map<string, Set<() => void>>();
+  return {
+    wait: (id: string, ms: number) =>
+      new Promise<void>((resolve) => {
+        const set = waiting.get(id) ?? new Set();
+        waiting.set(id, set);
+        const done = () => {
+          clearTimeout(timer);
+          set.delete(done);
+          if (set.size === 0) waiting.delete(id);
+          resolve();
+        };
+        const timer = setTimeout(done, ms);
+        set.add(done);
+      }),
+    wake: (id: string) => {
+      for (const done of [...(waiting.get(id) ?? [])]) done();
+    },
+    wakeAll: () => {
+      for (const set of [...waiting.values()]) for (const done of [...set]) done();
+    },
+  };
+};
+
 export async function startNodeServices(o: NodeServicesOptions) {
   const now = o.now ?? Date.now;
   const newId = o.newId ?? (() => crypto.randomUUID().replaceAll("-", "").slice(0, 20));
@@ -131,6 +160,8 @@ export async function startNodeServices(o: NodeServicesOptions) {
     }
     return o.auth;
   };
+
+  const decided = wakeups();
 
   // The window closes itself: a timer records the close at the deadline (re-armed after a restart).
   let windowTimer: NodeJS.Timeout | undefined;
@@ -193,7 +224,13 @@ export async function startNodeServices(o: NodeServicesOptions) {
       const { request } = decodeOrFail(StatusForwarded, p, "pairing status request");
       checkStatusRequest(request, now());
       const nodeId = await nodeOfRequest(request.requestId);
-      const ctx = await readNode(nodeId);
+      let ctx = await readNode(nodeId);
+      // A pending request is held until it is decided (or a few seconds pass): the node learns
+      // the answer the moment it is given instead of at its next poll.
+      if (ctx.status === "pending" && ctx.publicKey === request.publicKey) {
+        await decided.wait(nodeId, STATUS_HOLD_MS);
+        ctx = await readNode(nodeId);
+      }
       // Only the key that asked may learn the answer (and only it can use the JWT anyway).
       if (ctx.publicKey !== request.publicKey || ctx.requestId !== request.requestId || ctx.status === "new") {
         throw new CairnError("node_not_found", `no pairing request '${request.requestId}' for this key`);
@@ -207,7 +244,9 @@ export async function startNodeServices(o: NodeServicesOptions) {
         const { requestId, by } = decodeOrFail(DecideParams, p, `${verb} params`);
         if (verb === "approve") requireEmbedded();
         const nodeId = await nodeOfRequest(requestId);
-        return nodes.execute(nodeId, { verb, params: { requestId, by: by ?? "user" } });
+        const reply = await nodes.execute(nodeId, { verb, params: { requestId, by: by ?? "user" } });
+        decided.wake(nodeId);
+        return reply;
       }),
     ),
     serve(o.nc, subjects.admin("nodes", "revoke"), async (p) => {
@@ -215,6 +254,7 @@ export async function startNodeServices(o: NodeServicesOptions) {
       const reply = await nodes.execute(nodeId, { verb: "revoke", params: { by: by ?? "user" } });
       // The caller learns "revoked" once the server has dropped the node, not before.
       await nodes.drain();
+      decided.wake(nodeId);
       return reply;
     }),
     serve(o.nc, subjects.admin("nodes", "pairing"), async (p): Promise<PairingWindow> => {
@@ -241,6 +281,7 @@ export async function startNodeServices(o: NodeServicesOptions) {
     stop: async () => {
       if (windowTimer) clearTimeout(windowTimer);
       for (const s of subs) s.unsubscribe();
+      decided.wakeAll();
       await nodes.drain();
       await systemNc?.close().catch(() => undefined);
     },
