@@ -18,7 +18,7 @@ export const sessionsProjection: Projection = {
     const modelSet = db.prepare("UPDATE sessions SET model = ?, updated_at = ? WHERE key = ?");
     const forked = db.prepare(
       `INSERT OR IGNORE INTO sessions(key, title, model, created_at, updated_at, message_count, first_user_text,
-       parent_key, fork_point, label, sandbox) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       parent_key, fork_point, label, sandbox, node) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const sandboxSet = db.prepare("UPDATE sessions SET sandbox = ?, updated_at = ? WHERE key = ?");
     const nodeSet = db.prepare("UPDATE sessions SET node = ?, updated_at = ? WHERE key = ?");
@@ -47,7 +47,7 @@ export const sessionsProjection: Projection = {
         case "session.forked": {
           const d = e.data;
           const firstUser = d.messages.find((m) => m.role === "user")?.text.slice(0, 200) ?? null;
-          forked.run(key, d.title, d.model, e.time, e.time, d.messages.length, firstUser, d.parentKey, d.forkPoint, d.label, d.sandbox);
+          forked.run(key, d.title, d.model, e.time, e.time, d.messages.length, firstUser, d.parentKey, d.forkPoint, d.label, d.sandbox, d.node ?? null);
           break;
         }
         case "session.sandbox_set":

@@ -22,6 +22,7 @@ export const CreateForkCommand = Schema.Struct({
   title: Schema.String,
   model: Schema.NullOr(ModelId),
   sandbox: SessionSandbox,
+  node: Schema.optionalKey(Schema.NullOr(Schema.String)),
   messages: Schema.Array(CopiedMessage),
 });
 export type CreateForkCommand = typeof CreateForkCommand.Type;
@@ -74,6 +75,7 @@ export function planFork(parentKey: string, parent: SessionContext, p: Pick<Fork
     title: clip(label ?? `${displayTitle(parent)} (fork)`, TITLE_MAX),
     model: parent.model,
     sandbox: parent.sandbox,
+    node: parent.node,
     messages,
   };
 }

@@ -110,6 +110,7 @@ export const sessionMachine = setup({
             title: event.data.title,
             model: event.data.model,
             sandbox: event.data.sandbox,
+            node: event.data.node ?? null,
             fork: { parentKey: event.data.parentKey, forkPoint: event.data.forkPoint, label: event.data.label },
             messages: event.data.messages,
             createdAt: event.time,

@@ -68,6 +68,8 @@ export const SessionForked = Schema.Struct({
   title: Schema.String,
   model: Schema.NullOr(ModelId),
   sandbox: SessionSandbox,
+  /** The node the parent's commands ran on (absent in forks made before nodes existed: local). */
+  node: Schema.optionalKey(Schema.NullOr(Schema.String)),
   parentKey: SessionKey,
   /** How many of the parent's messages were copied (the fork happened after message N). */
   forkPoint: Schema.Number,

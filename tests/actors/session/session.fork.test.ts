@@ -9,14 +9,23 @@ const spec = createSessionSpec((m) => m ?? "openai/gpt-4o-mini");
 const created: NewEvent = { type: "session.created", data: { key: "p", title: "Plans", model: "openai/big" } };
 const ask = (n: number): NewEvent => ({ type: "session.user_message", data: { messageId: `m${n}`, text: `question ${n}`, runId: `r${n}` } });
 const answer = (n: number): NewEvent => ({ type: "session.run_ended", data: { runId: `r${n}`, status: "completed", messageId: `a-r${n}`, text: `answer ${n}` } });
-/** A parent with two finished exchanges (4 messages) and a docker sandbox. */
-const parentEvents: NewEvent[] = [created, ask(1), answer(1), { type: "session.sandbox_set", data: { sandbox: "docker" } }, ask(2), answer(2)];
+/** A parent with two finished exchanges (4 messages), a docker sandbox and routed to a node. */
+const parentEvents: NewEvent[] = [
+  created,
+  ask(1),
+  answer(1),
+  { type: "session.sandbox_set", data: { sandbox: "docker" } },
+  { type: "session.node_set", data: { node: "build1" } },
+  ask(2),
+  answer(2),
+];
 const parent = () => given(spec, "p", parentEvents).snapshot.context;
 
 describe("fork: what the fork holds", () => {
-  test("copies the first N messages, the model and the sandbox; records parent, fork point and label", () => {
+  test("copies the first N messages, the model, the sandbox and the node; records parent, fork point and label", () => {
     const plan = planFork("p", parent(), { messageIndex: 2, label: "try B" });
-    expect(plan).toMatchObject({ parentKey: "p", forkPoint: 2, label: "try B", title: "try B", model: "openai/big", sandbox: "docker" });
+    expect(plan).toMatchObject({ parentKey: "p", forkPoint: 2, label: "try B", title: "try B", model: "openai/big", sandbox: "docker", node: "build1" });
+    expect(given(spec, "f", [{ type: "session.forked", data: { key: "f", ...plan } }]).snapshot.context.node).toBe("build1");
     expect(plan.messages.map((m) => [m.id, m.role, m.text])).toEqual([
       ["m1", "user", "question 1"],
       ["a-r1", "assistant", "answer 1"],
