@@ -69,6 +69,13 @@ export const PairingStatusResult = Schema.Struct({
   /** Port of the gateway's NATS server; the node dials the host it paired with unless `natsUrl` is given. */
   natsPort: Schema.optionalKey(Schema.Number),
   natsUrl: Schema.optionalKey(Schema.String),
+  /**
+   * The NATS server's self-signed certificate (PEM) when it requires TLS (it listens off loopback).
+   * The node pins exactly this certificate, trusted on first use like the approval itself.
+   */
+  natsCaPem: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(16_384))),
+  /** Its SHA-256 fingerprint (`AB:CD:...`), for the node to print and the user to compare. */
+  natsCertFingerprint: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(128))),
 });
 export type PairingStatusResult = typeof PairingStatusResult.Type;
 

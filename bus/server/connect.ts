@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { AuthorizationError, connect, credsAuthenticator, type NatsConnection } from "@nats-io/transport-node";
+import { AuthorizationError, connect, credsAuthenticator, type NatsConnection, type NodeConnectionOptions } from "@nats-io/transport-node";
 import { CairnError } from "../../schemas/index.ts";
 
 export interface ConnectNatsOptions {
@@ -15,6 +15,11 @@ export interface ConnectNatsOptions {
   readonly name: string;
   /** Handshake timeout of the first connect (ms). Default 5 s. */
   readonly timeoutMs?: number;
+  /**
+   * The server's certificate when it requires TLS (the embedded server off loopback): a PEM file
+   * written by the gateway (`caFile`) or the PEM itself (`ca`). Pinned: only that certificate verifies.
+   */
+  readonly tls?: { readonly caFile: string } | { readonly ca: string };
 }
 
 /**
@@ -53,6 +58,10 @@ export async function connectNats(opts: ConnectNatsOptions): Promise<NatsConnect
       reconnectTimeWait: 250,
       reconnectJitter: 250,
       timeout: opts.timeoutMs ?? 5_000,
+      // The certificate is pinned (it is its own, only, CA), so the name the client dialed does not
+      // need to be in it: a listen address changed after it was made must not lock cairn out.
+      // (nats.js passes extra fields through to tls.connect; its type only lists its own.)
+      ...(opts.tls ? { tls: { ...opts.tls, checkServerIdentity: () => undefined } as unknown as NodeConnectionOptions["tls"] } : {}),
     });
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);

@@ -29,6 +29,8 @@ export interface ReadyProbe {
   readonly url: string;
   readonly credsFile: string;
   readonly timeoutMs: number;
+  /** The server's certificate (PEM) when it requires TLS. */
+  readonly caPem?: string;
   /** Stops waiting early (e.g. the server process exited): return a reason to give up. */
   readonly abandon: () => string | undefined;
 }
@@ -55,6 +57,7 @@ export async function waitForNatsReady(p: ReadyProbe): Promise<void> {
         reconnect: false,
         timeout: Math.max(250, Math.min(2_000, deadline - Date.now())),
         name: "cairn-ready-probe",
+        ...(p.caPem ? { tls: { ca: p.caPem } } : {}),
       });
       try {
         const jsm = await jetstreamManager(nc, { timeout: 2_000 });

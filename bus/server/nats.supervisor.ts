@@ -15,6 +15,7 @@ import { ensureNatsAuth, type NatsAuth } from "./nats.auth.ts";
 import { checkNatsServerVersion, findNatsServerBinary } from "./nats.binary.ts";
 import { writeServerConfig } from "./nats.config.ts";
 import { ensurePrivateDir } from "./nats.files.ts";
+import { ensureNatsTls, isLoopbackHost, type NatsTls } from "./nats.tls.ts";
 import { removePidFile, stopStaleServers, writePidFile } from "./nats.pidfile.ts";
 import { describeExit, spawnServer, type ServerProcess } from "./nats.process.ts";
 import { clientUrl, findFreePort, waitForNatsReady } from "./nats.ready.ts";
@@ -30,6 +31,10 @@ export interface EmbeddedNatsOptions {
   readonly log?: (line: string) => void;
   /** How long to wait for the first start to be usable. Default 30 s (JetStream recovery). */
   readonly readyTimeoutMs?: number;
+  /** Require TLS of every client. Default: on unless `host` is loopback (see nats.tls.ts). */
+  readonly tls?: boolean;
+  /** Extra names for a certificate made now (the `advertise_url` host); loopback and the hostname are always in. */
+  readonly tlsHosts?: readonly string[];
   /**
    * Run the server in its own process group (default true), so terminal signals reach only the
    * gateway and it can shut down in order. Tests pass false: see `spawnServer`.
@@ -47,6 +52,8 @@ export interface EmbeddedNats {
   readonly restarts: number;
   readonly creds: { readonly gateway: string; readonly cli: string; readonly system: string };
   readonly auth: NatsAuth;
+  /** The certificate clients must pin, or null when the server speaks plain NATS (loopback). */
+  readonly tls: NatsTls | null;
   /** Stops supervising, SIGTERMs the server (SIGKILL after 5 s), waits, removes the pid file. */
   stop(): Promise<void>;
 }
@@ -97,7 +104,8 @@ async function start(
   // Paired nodes were told this port on approval and keep dialing it: a restarted gateway must
   // come back on the same one (the previous config names it) while it is free.
   const port = opts.port ?? (await previousPort(paths.configFile, host)) ?? (await findFreePort(host));
-  await writeServerConfig({ auth, host, port });
+  const tls = (opts.tls ?? !isLoopbackHost(host)) ? await ensureNatsTls(natsDir, { hosts: [host, ...(opts.tlsHosts ?? [])], log: note }) : null;
+  await writeServerConfig({ auth, host, port, tls });
   // Create them ourselves so they are 0700 (nats-server would make them 0750).
   await ensurePrivateDir(paths.resolverDir);
   await ensurePrivateDir(paths.storeDir);
@@ -152,6 +160,7 @@ async function start(
     await waitForNatsReady({
       url,
       credsFile: auth.creds.gateway,
+      ...(tls ? { caPem: tls.certPem } : {}),
       timeoutMs: opts.readyTimeoutMs ?? 30_000,
       abandon: () => (first.hasExited() ? "nats-server exited during start-up" : undefined),
     });
@@ -168,7 +177,7 @@ async function start(
     );
   }
   superviseCurrent();
-  note(`nats-server ${version} ready on ${url} (pid ${first.pid}, store ${paths.storeDir})`);
+  note(`nats-server ${version} ready on ${url}${tls ? " (TLS)" : ""} (pid ${first.pid}, store ${paths.storeDir})`);
 
   return {
     url,
@@ -181,6 +190,7 @@ async function start(
     },
     creds: auth.creds,
     auth,
+    tls,
     stop,
   };
 }

@@ -30,7 +30,7 @@ export async function runGateway(o: { host?: string; port?: number }, paths: Pat
     [
       `cairn ${VERSION} ready in ${ms} ms`,
       `  web UI     ${gw.url}`,
-      `  nats       ${gw.natsUrl} (nats-server ${gw.natsVersion}${env.CAIRN_NATS_URL ? ", external" : ", embedded"})`,
+      `  nats       ${gw.natsUrl} (nats-server ${gw.natsVersion}${env.CAIRN_NATS_URL ? ", external" : ", embedded"})${gw.natsTls ? " (TLS)" : ""}`,
       `  data dir   ${paths.dataDir}`,
       `  config     ${settings.configFile ?? `${paths.configFile} (not present; defaults)`}`,
       `  model      ${model}`,

@@ -26,6 +26,8 @@ export interface Gateway {
   readonly url: string;
   readonly natsUrl: string;
   readonly natsVersion: string;
+  /** The embedded server requires TLS (it listens off loopback). */
+  readonly natsTls: boolean;
   readonly recovered: number;
   /** The exec tool's sandbox (null: exec is off). */
   readonly sandbox: SandboxStatus | null;
@@ -64,13 +66,19 @@ export async function startGateway(o: {
       if (!env.CAIRN_NATS_CREDS) throw new CairnError("unauthorized", "CAIRN_NATS_URL needs CAIRN_NATS_CREDS (a .creds file for the gateway)");
       gatewayCreds = cliCreds = env.CAIRN_NATS_CREDS;
     } else {
-      embedded = await startEmbeddedNats({ dataDir: paths.dataDir, host: settings.nodes.natsHost, log: (l) => log(`nats: ${l}`) });
+      embedded = await startEmbeddedNats({
+        dataDir: paths.dataDir,
+        host: settings.nodes.natsHost,
+        tlsHosts: advertisedHost(settings.nodes.advertiseUrl),
+        log: (l) => log(`nats: ${l}`),
+      });
       cleanup.push(() => embedded!.stop());
       natsUrl = embedded.url;
       gatewayCreds = embedded.creds.gateway;
       cliCreds = embedded.creds.cli;
     }
-    const nc: NatsConnection = await connectNats({ url: natsUrl, credsFile: gatewayCreds, name: "cairn-gateway" });
+    const natsTls = embedded?.tls ? { caFile: embedded.tls.certFile } : undefined;
+    const nc: NatsConnection = await connectNats({ url: natsUrl, credsFile: gatewayCreds, name: "cairn-gateway", ...(natsTls ? { tls: natsTls } : {}) });
     cleanup.push(() => nc.drain());
     const caps = readCapabilities(nc);
     await ensureStreams(nc);
@@ -96,6 +104,7 @@ export async function startGateway(o: {
       db: () => projector.db,
       projector,
       auth: embedded?.auth ?? null,
+      tls: embedded?.tls ?? null,
       natsPort: embedded ? Number(new URL(embedded.url).port) : null,
       advertiseUrl: settings.nodes.advertiseUrl,
       pairingMinutes: settings.nodes.pairingMinutes,
@@ -143,13 +152,23 @@ export async function startGateway(o: {
 
     const edge: Edge = await startEdge({ nc, host: settings.host, port: settings.port, uiDir: UI_DIR, version: VERSION, authToken: settings.authToken, log });
     cleanup.push(() => edge.close());
-    writeRuntimeFile(paths.runtimeFile, { pid: process.pid, version: VERSION, natsUrl, cliCreds, httpUrl: edge.url, startedAt: Date.now() });
+    writeRuntimeFile(paths.runtimeFile, { pid: process.pid, version: VERSION, natsUrl, cliCreds, ...(natsTls ? { natsCaFile: natsTls.caFile } : {}), httpUrl: edge.url, startedAt: Date.now() });
     cleanup.push(() => removeRuntimeFile(paths.runtimeFile));
 
-    return { url: edge.url, natsUrl, natsVersion: caps.serverVersion, recovered, sandbox: sandbox.status, stop: unwind };
+    return { url: edge.url, natsUrl, natsVersion: caps.serverVersion, natsTls: natsTls !== undefined, recovered, sandbox: sandbox.status, stop: unwind };
   } catch (e) {
     await unwind();
     throw e;
+  }
+}
+
+/** The host of `[nodes] advertise_url`, to be named in the NATS certificate. */
+function advertisedHost(url: string | null): string[] {
+  if (!url) return [];
+  try {
+    return [new URL(url).hostname.replace(/^\[|\]$/g, "")].filter(Boolean);
+  } catch {
+    return [];
   }
 }
 

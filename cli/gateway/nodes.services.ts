@@ -11,7 +11,7 @@ import {
   type RevokedParams,
 } from "../../actors/node/index.ts";
 import { serve, subjects, type EventLog, type SnapshotStore } from "../../bus/index.ts";
-import { connectNats, currentAppAccountJwt, mintUserJwt, revokeUser, type NatsAuth, type UserPermissions } from "../../bus/server/index.ts";
+import { connectNats, currentAppAccountJwt, mintUserJwt, revokeUser, type NatsAuth, type NatsTls, type UserPermissions } from "../../bus/server/index.ts";
 import { getNode, listNodes, nodeIdForRequest, type Db, type NodeRecord } from "../../projections/index.ts";
 import {
   CairnError,
@@ -47,6 +47,8 @@ export interface NodeServicesOptions {
   readonly projector: { waitFor(seq: number): Promise<void> };
   /** The embedded server's identity; null with an external NATS (`CAIRN_NATS_URL`): no pairing. */
   readonly auth: NatsAuth | null;
+  /** The embedded server's certificate when it requires TLS: sent to nodes with their JWT. */
+  readonly tls?: NatsTls | null;
   /** The embedded server's client port (given to nodes with their JWT). */
   readonly natsPort: number | null;
   /** `[nodes] advertise_url`: given to nodes instead of the port when set. */
@@ -145,7 +147,11 @@ export async function startNodeServices(o: NodeServicesOptions) {
   const newId = o.newId ?? (() => crypto.randomUUID().replaceAll("-", "").slice(0, 20));
   let systemNc: NatsConnection | undefined;
   // Claim updates (revocations) go through the system account.
-  if (o.auth) systemNc = await connectNats({ url: o.natsUrl, credsFile: o.auth.creds.system, name: "cairn-gateway-system" });
+  if (o.auth) {
+    const tls = o.tls ? { tls: { caFile: o.tls.certFile } } : {};
+    systemNc = await connectNats({ url: o.natsUrl, credsFile: o.auth.creds.system, name: "cairn-gateway-system", ...tls });
+  }
+  const tlsReply = o.tls ? { natsCaPem: o.tls.certPem, natsCertFingerprint: o.tls.fingerprint } : {};
 
   const onRevoked = async (p: RevokedParams) => {
     o.presence.forget?.(p.nodeId);
@@ -237,7 +243,7 @@ export async function startNodeServices(o: NodeServicesOptions) {
       }
       if (ctx.status !== "approved") return { status: ctx.status, nodeId };
       const jwt = await mintFor(auth, ctx);
-      return { status: "approved", nodeId, jwt, ...(o.advertiseUrl ? { natsUrl: o.advertiseUrl } : {}), ...(o.natsPort !== null ? { natsPort: o.natsPort } : {}) };
+      return { status: "approved", nodeId, jwt, ...(o.advertiseUrl ? { natsUrl: o.advertiseUrl } : {}), ...(o.natsPort !== null ? { natsPort: o.natsPort } : {}), ...tlsReply };
     }),
     ...(["approve", "reject"] as const).map((verb) =>
       serve(o.nc, subjects.admin("nodes", verb), async (p) => {

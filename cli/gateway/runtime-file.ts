@@ -9,6 +9,8 @@ export const RuntimeInfo = Schema.Struct({
   version: Schema.String,
   natsUrl: Schema.String,
   cliCreds: Schema.String,
+  /** The NATS server's certificate (PEM file) when it requires TLS; clients pin it. */
+  natsCaFile: Schema.optionalKey(Schema.String),
   httpUrl: Schema.String,
   startedAt: Schema.Number,
 });
