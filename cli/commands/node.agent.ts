@@ -9,6 +9,7 @@ import { formatCreds } from "../../bus/server/nats.users.ts";
 import { CairnError } from "../../schemas/errors.ts";
 import {
   createNodeLogger,
+  fetchPinnedCertificate,
   installService,
   loadIdentity,
   loadOrCreateIdentity,
@@ -116,8 +117,10 @@ export async function nodeAdd(opts: NodeAddOptions, paths: Paths, env: NodeJS.Pr
 
   const client = { gatewayUrl, identity, nodeId, name, workingDir };
   let result;
+  let requestId: string;
   try {
     const req = await sendPairingRequest(client);
+    requestId = req.requestId;
     out(opts.json, `pairing request ${req.requestId} sent to ${gatewayUrl}`, { event: "requested", requestId: req.requestId, status: req.status });
     out(opts.json, "waiting for approval on the gateway (cairn node pending / the Nodes page)…", { event: "waiting", requestId: req.requestId });
     result = await waitForApproval(client, req.requestId, opts.json);
@@ -127,9 +130,12 @@ export async function nodeAdd(opts: NodeAddOptions, paths: Paths, env: NodeJS.Pr
   }
   const natsUrl = natsUrlFor(gatewayUrl, result);
   await writeFileAtomic(np.credsFile, formatCreds(result.jwt!, identity.seed), 0o600);
-  const paired: NodeConfig = { ...config, natsUrl, pairedAt: Date.now() };
+  // The NATS certificate (when the gateway's NATS uses TLS) is pinned from here on.
+  const tls = result.natsCaPem ? { natsCaPem: result.natsCaPem } : {};
+  const paired: NodeConfig = { ...config, natsUrl, pairedAt: Date.now(), requestId, ...tls };
   writeNodeConfig(np.configFile, paired);
-  out(opts.json, `approved: credentials in ${np.credsFile}, bus at ${natsUrl}`, { event: "approved", nodeId, natsUrl, credsFile: np.credsFile });
+  const pin = result.natsCertFingerprint ? ` over TLS (certificate SHA-256 ${result.natsCertFingerprint})` : "";
+  out(opts.json, `approved: credentials in ${np.credsFile}, bus at ${natsUrl}${pin}`, { event: "approved", nodeId, natsUrl, credsFile: np.credsFile, natsCertFingerprint: result.natsCertFingerprint ?? null });
   return opts.foreground ? runForeground(paired, np, env, opts.json) : startService(np, paths, env, opts.json);
 }
 
@@ -176,6 +182,8 @@ async function runForeground(config: NodeConfig, np: NodePaths, env: NodeJS.Proc
     maxTimeoutSeconds: config.timeoutSeconds,
     natsUrl: config.natsUrl,
     credsFile: np.credsFile,
+    natsCaPem: () => readNodeConfig(np.configFile)?.natsCaPem,
+    refreshTls: async () => log.info("pinned the gateway's NATS certificate", { sha256: await fetchPinnedCertificate(np) }),
     outputDir: np.outputDir,
     statusFile: np.statusFile,
     log,

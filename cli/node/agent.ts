@@ -7,8 +7,16 @@
  */
 import { readFileSync } from "node:fs";
 import { homedir, hostname } from "node:os";
-import { AuthorizationError, connect, credsAuthenticator, UserAuthenticationExpiredError, type NatsConnection } from "@nats-io/transport-node";
+import {
+  AuthorizationError,
+  connect,
+  credsAuthenticator,
+  UserAuthenticationExpiredError,
+  type NatsConnection,
+  type NodeConnectionOptions,
+} from "@nats-io/transport-node";
 import { subjects } from "../../bus/subjects.ts";
+import { pinnedTls } from "../../bus/server/nats.tls.ts";
 import type { NodeContext, NodeHello, NodeTelemetry } from "../../schemas/nodes.ts";
 import { VERSION } from "../version.ts";
 import { createExecHandler } from "./agent.exec.ts";
@@ -25,6 +33,13 @@ export interface NodeAgentOptions {
   readonly maxTimeoutSeconds: number;
   readonly natsUrl: string;
   readonly credsFile: string;
+  /** The pinned NATS certificate (PEM), read before every connect (`node.json` may gain one); none: plain NATS. */
+  readonly natsCaPem?: () => string | undefined;
+  /**
+   * Called when the server demands TLS and no certificate is pinned yet (the gateway turned TLS on
+   * after this node paired): fetches it over the pairing channel. Not called once one is pinned.
+   */
+  readonly refreshTls?: () => Promise<void>;
   readonly outputDir: string;
   readonly log: NodeLogger;
   /** Where `cairn node status` reads connected/disconnected; omitted in tests that do not care. */
@@ -56,6 +71,9 @@ const isAuthError = (e: unknown): boolean =>
   e instanceof AuthorizationError ||
   e instanceof UserAuthenticationExpiredError ||
   /authori[sz]ation|authentication/i.test((e as Error)?.message ?? "");
+
+/** A server that requires TLS, met without a pinned certificate: nats.js fails the handshake. */
+const isTlsError = (e: unknown): boolean => /certificate|tls|ssl|self.signed/i.test((e as Error)?.message ?? "");
 
 export function startNodeAgent(opts: NodeAgentOptions): NodeAgent {
   const now = opts.now ?? Date.now;
@@ -163,6 +181,7 @@ export function startNodeAgent(opts: NodeAgentOptions): NodeAgent {
     while (!stopCtl.signal.aborted) {
       log.info("connecting", { url: opts.natsUrl, attempt: attempt + 1 });
       let conn: NatsConnection;
+      const caPem = opts.natsCaPem?.();
       try {
         conn = await connect({
           servers: opts.natsUrl.split(",").map((s) => s.trim()),
@@ -173,10 +192,16 @@ export function startNodeAgent(opts: NodeAgentOptions): NodeAgent {
           reconnect: false,
           timeout: opts.connectTimeoutMs ?? 5_000,
           noAsyncTraces: true,
+          // A pinned certificate also makes nats.js refuse a server that offers no TLS (no downgrade).
+          ...(caPem ? { tls: pinnedTls(caPem) as unknown as NodeConnectionOptions["tls"] } : {}),
         });
       } catch (e) {
         const message = (e as Error).message;
         status(false, message);
+        if (!caPem && opts.refreshTls && isTlsError(e)) {
+          log.warn("the gateway's NATS now requires TLS; asking the gateway for its certificate", { error: message });
+          await opts.refreshTls().catch((err) => log.error("could not get the NATS certificate; run 'cairn node add' again", { error: (err as Error).message }));
+        }
         const auth = isAuthError(e);
         const delay = auth ? jittered(AUTH_FAILURE_DELAY_MS, random) : backoffDelay(attempt++, random);
         if (auth) log.error("the gateway refused this node's credentials (revoked? re-pair with 'cairn node add')", { error: message, retryInMs: delay });

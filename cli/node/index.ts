@@ -23,5 +23,6 @@ export {
   type PairingClientOptions,
   type FetchLike,
 } from "./pairing.client.ts";
+export { fetchPinnedCertificate } from "./tls.refresh.ts";
 export { renderSystemdUnit, renderLaunchdPlist, servicePath, SYSTEMD_UNIT_NAME, LAUNCHD_LABEL, type ServiceSpec } from "./service.files.ts";
 export { installService, removeService, serviceState, type ServiceEnv, type ServiceOutcome, type ServiceState } from "./service.install.ts";

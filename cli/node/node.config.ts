@@ -20,6 +20,13 @@ export const NodeConfig = Schema.Struct({
   /** Where the bus is; null until the gateway approved this node. */
   natsUrl: Schema.NullOr(Schema.String),
   pairedAt: Schema.NullOr(Schema.Number),
+  /** The approved pairing request: lets the node ask the gateway again for the NATS certificate. */
+  requestId: Schema.optionalKey(Schema.String),
+  /**
+   * The gateway's NATS certificate (PEM), pinned: the agent accepts exactly this one. Absent while
+   * the gateway's NATS is plain (loopback); fetched once when a gateway turned TLS on later.
+   */
+  natsCaPem: Schema.optionalKey(Schema.String),
 });
 export type NodeConfig = typeof NodeConfig.Type;
 
