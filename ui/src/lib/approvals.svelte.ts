@@ -1,5 +1,6 @@
 import { asWireError, type GatewayClient } from "./client.ts";
 import type { ApprovalDecision, ApprovalSummary, ApprovalView, ChatEvent, WireError } from "./protocol.ts";
+import { coalesced } from "./coalesce.ts";
 
 /** What answering an approval came to, for its card. */
 export type DecideOutcome =
@@ -22,8 +23,6 @@ export class ApprovalsStore {
   pending = $state<ApprovalSummary[]>([]);
 
   readonly #client: GatewayClient;
-  #inFlight: Promise<void> | null = null;
-  #again = false;
   #poll: ReturnType<typeof setInterval> | null = null;
 
   constructor(client: GatewayClient) {
@@ -34,25 +33,15 @@ export class ApprovalsStore {
     client.onEvent("sessions", () => void this.refresh());
   }
 
-  refresh(): Promise<void> {
-    if (this.#inFlight) {
-      this.#again = true;
-      return this.#inFlight;
+  refresh = coalesced(async () => {
+    try {
+      const { approvals } = await this.#client.request("approvals.list", { status: "pending", limit: 100 });
+      this.pending = (approvals ?? []).filter((a) => a.status === "pending");
+    } catch {
+      // The indicator is a hint; the chat's cards and the connection pill say the rest.
     }
-    this.#inFlight = (async () => {
-      do {
-        this.#again = false;
-        try {
-          const { approvals } = await this.#client.request("approvals.list", { status: "pending", limit: 100 });
-          this.pending = (approvals ?? []).filter((a) => a.status === "pending");
-        } catch {
-          // The indicator is a hint; the chat's cards and the connection pill say the rest.
-        }
-      } while (this.#again);
-      this.#schedule();
-    })().finally(() => (this.#inFlight = null));
-    return this.#inFlight;
-  }
+    this.#schedule();
+  });
 
   #schedule(): void {
     if (this.pending.length > 0 && !this.#poll) {

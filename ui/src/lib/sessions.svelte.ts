@@ -1,5 +1,6 @@
 import { asWireError, type GatewayClient } from "./client.ts";
 import type { SessionSummary, SessionsEvent, WireError } from "./protocol.ts";
+import { coalesced } from "./coalesce.ts";
 
 const LIST_LIMIT = 200;
 
@@ -10,8 +11,6 @@ export class SessionsStore {
   error = $state<WireError | null>(null);
 
   readonly #client: GatewayClient;
-  #inFlight: Promise<void> | null = null;
-  #again = false;
 
   constructor(client: GatewayClient) {
     this.#client = client;
@@ -35,26 +34,16 @@ export class SessionsStore {
   }
 
   /** Re-fetches the list; bursts of changes collapse into one extra fetch. */
-  refresh(): Promise<void> {
-    if (this.#inFlight) {
-      this.#again = true;
-      return this.#inFlight;
+  refresh = coalesced(async () => {
+    try {
+      const { sessions } = await this.#client.request("sessions.list", { limit: LIST_LIMIT });
+      this.list = [...sessions].sort((a, b) => b.updatedAt - a.updatedAt);
+      this.loaded = true;
+      this.error = null;
+    } catch (e) {
+      this.error = asWireError(e);
     }
-    this.#inFlight = (async () => {
-      do {
-        this.#again = false;
-        try {
-          const { sessions } = await this.#client.request("sessions.list", { limit: LIST_LIMIT });
-          this.list = [...sessions].sort((a, b) => b.updatedAt - a.updatedAt);
-          this.loaded = true;
-          this.error = null;
-        } catch (e) {
-          this.error = asWireError(e);
-        }
-      } while (this.#again);
-    })().finally(() => (this.#inFlight = null));
-    return this.#inFlight;
-  }
+  });
 
   /** Creates a session and returns its key; the list updates through `sessions.changed`. */
   async create(title?: string, model?: string): Promise<string> {

@@ -11,6 +11,7 @@ import {
   type ApprovalCard,
   type ToolCard,
 } from "./tools.ts";
+import { coalesced } from "./coalesce.ts";
 
 /** What a tool or approval card may do, handed down from the app. */
 export type ToolActions = {
@@ -36,8 +37,6 @@ export class ToolsStore {
   #key: string | null = null;
   #token = 0;
   #order = 0;
-  #inFlight: Promise<void> | null = null;
-  #again = false;
 
   constructor(client: GatewayClient) {
     this.#client = client;
@@ -95,19 +94,7 @@ export class ToolsStore {
   }
 
   /** Re-fetches cards and approvals; bursts collapse into one extra fetch. */
-  refresh(): Promise<void> {
-    if (this.#inFlight) {
-      this.#again = true;
-      return this.#inFlight;
-    }
-    this.#inFlight = (async () => {
-      do {
-        this.#again = false;
-        await this.#fetch();
-      } while (this.#again);
-    })().finally(() => (this.#inFlight = null));
-    return this.#inFlight;
-  }
+  refresh = coalesced(() => this.#fetch());
 
   async #fetch(): Promise<void> {
     const key = this.#key;
