@@ -19,6 +19,7 @@ import {
   typeAndSend,
   until,
   type Browser,
+  startAll,
 } from "./browser.helpers.ts";
 
 const T = 120_000;
@@ -30,11 +31,9 @@ const nodes: NodeProc[] = [];
 
 beforeAll(async () => {
   llm = await startLlmServer();
-  const started = await Promise.allSettled([startGatewayProc({ llmBaseUrl: llm.url }), launchBrowser()]);
-  if (started[0].status === "fulfilled") gw = started[0].value;
-  if (started[1].status === "fulfilled") browser = started[1].value;
-  const failed = started.find((r) => r.status === "rejected");
-  if (failed) throw (failed as PromiseRejectedResult).reason;
+  const { started, failure } = await startAll(startGatewayProc({ llmBaseUrl: llm.url }), launchBrowser());
+  [gw, browser] = started;
+  if (failure) throw failure;
 }, 120_000);
 
 afterAll(async () => {

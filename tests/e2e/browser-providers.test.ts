@@ -19,7 +19,9 @@ import {
   settledReply,
   typeAndSend,
   until,
-  type Browser, oneTab, resetBrowserRecords } from "./browser.helpers.ts";
+  type Browser, oneTab, resetBrowserRecords,
+  startAll,
+} from "./browser.helpers.ts";
 
 const T = 90_000;
 const PRIMARY = "openai/test-model";
@@ -52,14 +54,12 @@ beforeAll(async () => {
   // A local GGUF model (tiny, random weights) in the data dir's models directory.
   const dataDir = mkdtempSync(join(tmpdir(), "cairn-e2e-providers-data-"));
   await makeTinyModel(join(dataDir, "models"));
-  const started = await Promise.allSettled([
+  const { started, failure } = await startAll(
     startGatewayProc({ llmBaseUrl: llm.url, model: PRIMARY, dataDir, extraEnv: { CAIRN_CONFIG_DIR: configDir } }),
     launchBrowser(),
-  ]);
-  if (started[0].status === "fulfilled") gw = started[0].value;
-  if (started[1].status === "fulfilled") browser = started[1].value;
-  const failed = started.find((r) => r.status === "rejected");
-  if (failed) throw (failed as PromiseRejectedResult).reason;
+  );
+  [gw, browser] = started;
+  if (failure) throw failure;
 }, 120_000);
 
 afterAll(async () => {

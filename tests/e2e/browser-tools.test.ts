@@ -23,6 +23,7 @@ import {
   typeAndSend,
   until,
   type Browser,
+  startAll,
 } from "./browser.helpers.ts";
 
 const T = 90_000;
@@ -40,14 +41,9 @@ beforeAll(async () => {
     join(configDir, "cairn.toml"),
     ['[tools.exec]', 'approval_mode = "always"', "[tools.exec.sandbox]", 'backend = "none"', ""].join("\n"),
   );
-  const started = await Promise.allSettled([
-    startGatewayProc({ llmBaseUrl: llm.url, extraEnv: { CAIRN_CONFIG_DIR: configDir } }),
-    launchBrowser(),
-  ]);
-  if (started[0].status === "fulfilled") gw = started[0].value;
-  if (started[1].status === "fulfilled") browser = started[1].value;
-  const failed = started.find((r) => r.status === "rejected");
-  if (failed) throw (failed as PromiseRejectedResult).reason;
+  const { started, failure } = await startAll(startGatewayProc({ llmBaseUrl: llm.url, extraEnv: { CAIRN_CONFIG_DIR: configDir } }), launchBrowser());
+  [gw, browser] = started;
+  if (failure) throw failure;
 }, 120_000);
 
 afterAll(async () => {

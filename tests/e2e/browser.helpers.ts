@@ -239,3 +239,18 @@ export async function settledReply(page: Page, nth = 1, timeoutMs = 30_000): Pro
   );
   return replies[nth - 1];
 }
+
+/**
+ * Starts things in parallel (gateways, the browser). Returns what started (undefined where it
+ * failed) and the first failure, so a suite keeps what started for its afterAll before throwing.
+ */
+export async function startAll<T extends readonly unknown[]>(
+  ...starts: { [K in keyof T]: Promise<T[K]> }
+): Promise<{ started: { [K in keyof T]: T[K] }; failure: unknown }> {
+  const settled = await Promise.allSettled(starts);
+  const failed = settled.find((r) => r.status === "rejected") as PromiseRejectedResult | undefined;
+  return {
+    started: settled.map((r) => (r.status === "fulfilled" ? r.value : undefined)) as unknown as { [K in keyof T]: T[K] },
+    failure: failed?.reason,
+  };
+}

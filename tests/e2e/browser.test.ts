@@ -19,7 +19,9 @@ import {
   until,
   waitForConnection,
   watchReply,
-  type Browser, oneTab, resetBrowserRecords } from "./browser.helpers.ts";
+  type Browser, oneTab, resetBrowserRecords,
+  startAll,
+} from "./browser.helpers.ts";
 
 const SCREENSHOT = "/tmp/cairn-e2e.png";
 const T = 90_000;
@@ -34,16 +36,13 @@ let bare: GatewayProc;
 beforeAll(async () => {
   llm = await startLlmServer();
   const port = await freePort();
-  const started = await Promise.allSettled([
+  const { started, failure } = await startAll(
     startGatewayProc({ llmBaseUrl: llm.url, extraEnv: { CAIRN_PORT: String(port) } }),
     startGatewayProc({ model: null }),
     launchBrowser(),
-  ]);
-  if (started[0].status === "fulfilled") gw = started[0].value;
-  if (started[1].status === "fulfilled") bare = started[1].value;
-  if (started[2].status === "fulfilled") browser = started[2].value;
-  const failed = started.find((r) => r.status === "rejected");
-  if (failed) throw (failed as PromiseRejectedResult).reason;
+  );
+  [gw, bare, browser] = started;
+  if (failure) throw failure;
 }, 120_000);
 
 afterAll(async () => {
