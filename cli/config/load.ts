@@ -146,6 +146,9 @@ export const loadSettings = (configFile: string, env: NodeJS.ProcessEnv = proces
   };
 };
 
+/** `[tools.exec.sandbox.resource_limits]` when not set: 512 MiB, one CPU (docker), 256 processes. */
+export const DEFAULT_SANDBOX_LIMITS = { memoryMb: 512, cpus: 1, pids: 256 } as const;
+
 /** "512M", "2G", "1.5GiB", "512" or 512 (MiB) → MiB. */
 export const parseMemoryMb = (v: string | number): number => {
   const m = typeof v === "number" ? [String(v), String(v), "", ""] : /^(\d+(?:\.\d+)?)\s*([kKmMgG]?)i?([bB]?)$/.exec(v.trim());
@@ -167,9 +170,10 @@ const execSettings = (c: NonNullable<ConfigFile["tools"]>["exec"], where: string
     ...(c?.sandbox?.image !== undefined ? { image: c.sandbox.image } : {}),
     ...(c?.sandbox?.network !== undefined ? { network: c.sandbox.network } : {}),
     ...(c?.sandbox?.workspace_mount !== undefined ? { workspaceMount: c.sandbox.workspace_mount } : {}),
-    ...(limits?.memory_limit !== undefined ? { memoryMb: memoryLimit(limits.memory_limit, where) } : {}),
-    ...(limits?.cpu_quota !== undefined ? { cpus: limits.cpu_quota } : {}),
-    ...(limits?.pids_max !== undefined ? { pids: limits.pids_max } : {}),
+    // Bounded by default: a runaway or hostile command cannot take the machine's memory or fork-bomb it.
+    memoryMb: limits?.memory_limit !== undefined ? memoryLimit(limits.memory_limit, where) : DEFAULT_SANDBOX_LIMITS.memoryMb,
+    cpus: limits?.cpu_quota ?? DEFAULT_SANDBOX_LIMITS.cpus,
+    pids: limits?.pids_max ?? DEFAULT_SANDBOX_LIMITS.pids,
   };
   return {
     approvalMode: c?.approval_mode ?? "smart",

@@ -76,7 +76,8 @@ describe("each new key decodes into the settings", () => {
 
   test("with no file, exec is on (smart approvals, auto sandbox) and web_fetch is on with its defaults", () => {
     const s = loadSettings(join(dir, "absent.toml"), {});
-    expect(s.exec).toEqual({ approvalMode: "smart", allowlist: [], sandbox: "auto", sandboxSettings: {} });
+    // Commands are bounded even when nothing is configured.
+    expect(s.exec).toEqual({ approvalMode: "smart", allowlist: [], sandbox: "auto", sandboxSettings: { memoryMb: 512, cpus: 1, pids: 256 } });
     expect(s.webFetch).toEqual({});
     expect(s.agentLoop).toEqual({});
   });
