@@ -82,7 +82,9 @@ describe("bubblewrap isolation (real bwrap)", () => {
   });
 
   it("holds a pids limit against a fork bomb", async () => {
-    const limited = sandboxIn(workspace, { backend: "bubblewrap", pids: 32 });
+    // Its own command ids, so its cgroups are told apart from other suites' running at the same time.
+    let n = 0;
+    const limited = sandboxIn(workspace, { backend: "bubblewrap", pids: 32, newId: () => `pidtest-${process.pid}-${n++}` });
     expect(limited.describe().limits.pids).not.toBe("none");
     // Count on the host what actually got started: the limit, not the timeout, is what stops it.
     // The subshell dies at the first refused fork; the parent then `exec`s (no fork) so the
@@ -109,7 +111,7 @@ describe("bubblewrap isolation (real bwrap)", () => {
     // Per-command cgroups are removed once the command is gone.
     const left = ["pids", "memory", ""].flatMap((c) => {
       try {
-        return fs.readdirSync(path.join("/sys/fs/cgroup", c)).filter((d) => d.startsWith("cairn-"));
+        return fs.readdirSync(path.join("/sys/fs/cgroup", c)).filter((d) => d.startsWith(`cairn-pidtest-${process.pid}-`));
       } catch {
         return [];
       }
