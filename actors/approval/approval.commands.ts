@@ -1,7 +1,7 @@
 import * as Schema from "effect/Schema";
 import type { SnapshotFrom } from "xstate";
 import { ApprovalRequested, CairnError } from "../../schemas/index.ts";
-import { commandDecoder, type AggregateSpec, type Decision, type DecideEnv } from "../runtime/aggregate.ts";
+import { commandDecoder, type CommandOf, type AggregateSpec, type Decision, type DecideEnv } from "../runtime/aggregate.ts";
 import { APPROVAL_MACHINE_VERSION, approvalMachine, type ApprovalContext } from "./approval.machine.ts";
 
 export const RequestApproval = ApprovalRequested;
@@ -11,11 +11,7 @@ export const Expire = Schema.Struct({});
 
 const schemas = { request: RequestApproval, approve: Approve, deny: Deny, expire: Expire } as const;
 
-export type ApprovalCommand =
-  | { verb: "request"; params: typeof RequestApproval.Type }
-  | { verb: "approve"; params: typeof Approve.Type }
-  | { verb: "deny"; params: typeof Deny.Type }
-  | { verb: "expire"; params: typeof Expire.Type };
+export type ApprovalCommand = CommandOf<typeof schemas>;
 
 /** What every approval command replies: the approval's state after it (decided or not). */
 export const approvalView = (c: ApprovalContext) => ({

@@ -2,7 +2,7 @@ import * as Schema from "effect/Schema";
 import { CairnError } from "../../schemas/index.ts";
 import type { SnapshotFrom } from "xstate";
 import { MessageId, ModelId, RunModelSwitched, RunToolFinished, SessionKey, Usage, WireError } from "../../schemas/index.ts";
-import { commandDecoder, type AggregateSpec, type Decision } from "../runtime/aggregate.ts";
+import { commandDecoder, type CommandOf, type AggregateSpec, type Decision } from "../runtime/aggregate.ts";
 import { RUN_MACHINE_VERSION, runMachine } from "./run.machine.ts";
 
 export const StartRun = Schema.Struct({ sessionKey: SessionKey, model: ModelId, triggerMessageId: MessageId });
@@ -35,17 +35,7 @@ const schemas = {
   refuse_tool: RefuseTool,
 } as const;
 
-export type RunCommand =
-  | { verb: "start"; params: typeof StartRun.Type }
-  | { verb: "complete"; params: typeof CompleteRun.Type }
-  | { verb: "fail"; params: typeof FailRun.Type }
-  | { verb: "interrupt"; params: typeof InterruptRun.Type }
-  | { verb: "cancel"; params: typeof CancelRun.Type }
-  | { verb: "switch_model"; params: typeof SwitchModel.Type }
-  | { verb: "request_tools"; params: typeof RequestTools.Type }
-  | { verb: "start_tool"; params: typeof StartTool.Type }
-  | { verb: "finish_tool"; params: typeof FinishTool.Type }
-  | { verb: "refuse_tool"; params: typeof RefuseTool.Type };
+export type RunCommand = CommandOf<typeof schemas>;
 
 type Snapshot = SnapshotFrom<typeof runMachine>;
 

@@ -32,13 +32,16 @@ export interface AggregateSpec<M extends AnyStateMachine, C> {
 /** Effect implementations keyed by the machine's action names; run only after their event is durable. */
 export type EffectTable = Record<string, (params: never, ctx: { id: string }) => Promise<void> | void>;
 
+/** The commands of a table of param schemas: one `{verb, params}` per verb, derived so the two never drift. */
+export type CommandOf<T extends Record<string, Schema.ConstraintDecoder<unknown>>> = { [V in keyof T]: { verb: V; params: T[V]["Type"] } }[keyof T];
+
 /**
  * A `decodeCommand` from a table of param schemas: unknown verbs are `unknown_method`, params that
  * do not decode are `bad_request` — before anything is decided.
  */
 export const commandDecoder =
   <T extends Record<string, Schema.ConstraintDecoder<unknown>>>(what: string, schemas: T) =>
-  (verb: string, params: unknown): { [V in keyof T]: { verb: V; params: T[V]["Type"] } }[keyof T] => {
+  (verb: string, params: unknown): CommandOf<T> => {
     if (!Object.hasOwn(schemas, verb)) throw new CairnError("unknown_method", `${what} have no command '${verb}'`);
     return { verb, params: decodeOrFail(schemas[verb], params, `${verb} params`) } as never;
   };

@@ -12,7 +12,7 @@ import {
   WireError,
   type NewEvent,
 } from "../../schemas/index.ts";
-import { commandDecoder, type AggregateSpec, type Decision, type DecideEnv } from "../runtime/aggregate.ts";
+import { commandDecoder, type CommandOf, type AggregateSpec, type Decision, type DecideEnv } from "../runtime/aggregate.ts";
 import { CreateForkCommand } from "./session.fork.ts";
 import { SESSION_MACHINE_VERSION, sessionMachine } from "./session.machine.ts";
 
@@ -34,16 +34,6 @@ export const SetSessionNode = Schema.Struct({ node: Schema.NullOr(NodeId) });
 /** `cmd.session.<key>.delete`. */
 export const DeleteSession = Schema.Struct({});
 
-export type SessionCommand =
-  | { verb: "create"; params: typeof CreateSession.Type }
-  | { verb: "send"; params: typeof SendMessage.Type }
-  | { verb: "set_model"; params: typeof SetSessionModel.Type }
-  | { verb: "end_run"; params: typeof EndRunCommand.Type }
-  | { verb: "set_sandbox"; params: typeof SetSessionSandbox.Type }
-  | { verb: "set_node"; params: typeof SetSessionNode.Type }
-  | { verb: "delete"; params: typeof DeleteSession.Type }
-  | { verb: "create_fork"; params: CreateForkCommand };
-
 // `fork` is not here: it reads the parent and creates another aggregate, so the system routes it
 // (session.fork.route.ts) and the fork's own aggregate decides `create_fork`.
 const schemas = {
@@ -56,6 +46,7 @@ const schemas = {
   delete: DeleteSession,
   create_fork: CreateForkCommand,
 } as const;
+export type SessionCommand = CommandOf<typeof schemas>;
 
 type Snapshot = SnapshotFrom<typeof sessionMachine>;
 

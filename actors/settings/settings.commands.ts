@@ -1,13 +1,11 @@
 import { CairnError, CommandAllowed, ModelsEnabled } from "../../schemas/index.ts";
-import { commandDecoder, type AggregateSpec } from "../runtime/aggregate.ts";
+import { commandDecoder, type CommandOf, type AggregateSpec } from "../runtime/aggregate.ts";
 import { SETTINGS_MACHINE_VERSION, settingsMachine } from "./settings.machine.ts";
 
 export const SETTINGS_ID = "global";
 
 const schemas = { enable_models: ModelsEnabled, allow_command: CommandAllowed } as const;
-export type SettingsCommand =
-  | { verb: "enable_models"; params: typeof ModelsEnabled.Type }
-  | { verb: "allow_command"; params: typeof CommandAllowed.Type };
+export type SettingsCommand = CommandOf<typeof schemas>;
 
 /** "Always allow" answers kept at most (each is an exact command). */
 export const MAX_ALLOWED_COMMANDS = 1000;

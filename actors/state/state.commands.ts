@@ -7,15 +7,13 @@ import {
   StateValueSet,
   utf8Bytes,
 } from "../../schemas/index.ts";
-import { commandDecoder, type AggregateSpec, type Decision, type DecideEnv } from "../runtime/aggregate.ts";
+import { commandDecoder, type CommandOf, type AggregateSpec, type Decision, type DecideEnv } from "../runtime/aggregate.ts";
 import { STATE_MACHINE_VERSION, entryAt, stateMachine } from "./state.machine.ts";
 
 // The commands carry exactly what their events will: the event schemas check names and sizes.
 const schemas = { set: StateValueSet, delete: StateValueDeleted } as const;
 
-export type StateCommand =
-  | { verb: "set"; params: typeof StateValueSet.Type }
-  | { verb: "delete"; params: typeof StateValueDeleted.Type };
+export type StateCommand = CommandOf<typeof schemas>;
 
 /** What `set` replies: the entry as stored, and whether anything was written. */
 export interface StateSetReply {
