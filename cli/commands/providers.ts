@@ -1,4 +1,4 @@
-import { lookupKey, last4, KeyStore, providerKeysFile, findProvider } from "../../actors/llm/index.ts";
+import { lookupKey, last4, findProvider } from "../../actors/llm/index.ts";
 import { requestAs, subjects } from "../../bus/index.ts";
 import { CairnError, ListProvidersResult, isCairnError, type ProviderStatus } from "../../schemas/index.ts";
 import { loadSettings } from "../config/load.ts";
@@ -85,8 +85,8 @@ export async function providersSetKey(o: { provider: string; json: boolean }, pa
     return EXIT_FAILED;
   }
   const key = checkKey(provider, raw);
-  const file = providerKeysFile(paths.configDir);
-  new KeyStore(file).set(provider, key);
+  const file = setup.keys.file;
+  setup.keys.set(provider, key);
   const entry = findProvider(provider, setup.env, setup.config)!;
   const shadowed = lookupKey(entry, setup.env, undefined).source === "env";
   if (o.json) {

@@ -1,7 +1,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { join } from "node:path";
 import { startActorSystem, type ActorSystem } from "../../actors/index.ts";
-import { EventLog, SnapshotStore, ensureStreams, readCapabilities, request, subjects } from "../../bus/index.ts";
+import { EventLog, SnapshotStore, ensureStreams, readCapabilities } from "../../bus/index.ts";
 import { startEdge, type Edge } from "../../bus/edge/index.ts";
 import { connectNats, startEmbeddedNats, type EmbeddedNats } from "../../bus/server/index.ts";
 import { Projector, queries, serveQueries } from "../../projections/index.ts";
@@ -147,7 +147,7 @@ export async function startGateway(o: {
       all: async () => new Set(Object.values(await actors.enabledModels()).flat()),
       set: async (provider: string, models: readonly string[]) => (await actors.enableModels(provider, models)).models,
     };
-    subs.push(...serveProviderServices({ nc, model, configDir: paths.configDir, enabled }));
+    subs.push(...serveProviderServices({ nc, model, enabled }));
     const recovered = await actors.recover(q.activeSessionKeys());
 
     const edge: Edge = await startEdge({ nc, host: settings.host, port: settings.port, uiDir: UI_DIR, version: VERSION, authToken: settings.authToken, log });
@@ -171,6 +171,3 @@ function advertisedHost(url: string | null): string[] {
     return [];
   }
 }
-
-/** Used by `cairn status`-like callers: asks a running gateway for its status over NATS. */
-export const gatewayStatus = (nc: NatsConnection) => request(nc, subjects.query("status", "get"), {}, { timeoutMs: 3000 });

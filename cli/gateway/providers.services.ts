@@ -1,8 +1,5 @@
-import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import type { NatsConnection } from "@nats-io/transport-node";
-import * as Schema from "effect/Schema";
 import {
   KeyStore,
   ModelDiscovery,
@@ -20,7 +17,6 @@ import { localProviderHook } from "../../actors/llm/local/index.ts";
 import { serve, subjects } from "../../bus/index.ts";
 import {
   CairnError,
-  decodeLenient,
   decodeOrFail,
   methodParams,
   type ListModelsResult,
@@ -36,6 +32,8 @@ export interface ProviderModelSetup {
   readonly env: ModelEnv;
   readonly config: ModelConfig;
   readonly fallback: readonly string[];
+  /** The stored provider keys (`config.keys` reads them; `set_key` writes through the same store). */
+  readonly keys: KeyStore;
 }
 
 /**
@@ -46,6 +44,7 @@ export interface ProviderModelSetup {
 export function providerModelSetup(settings: Settings, paths: Paths, env: NodeJS.ProcessEnv): ProviderModelSetup {
   // `local/<name>` runs GGUF files in-process; relative paths in cairn.toml are relative to it.
   registerLocalProvider(localProviderHook({ dataDir: paths.dataDir, baseDir: paths.configDir }));
+  const keys = new KeyStore(providerKeysFile(paths.configDir));
   return {
     defaultModel: settings.model,
     env: { ...env },
@@ -55,10 +54,11 @@ export function providerModelSetup(settings: Settings, paths: Paths, env: NodeJS
       overrides: settings.providerOverrides,
       custom: settings.customProviders,
       local: settings.localProvider,
-      keys: new KeyStore(providerKeysFile(paths.configDir)),
+      keys,
       discovery: new ModelDiscovery({ cacheFile: modelCacheFile(paths.dataDir) }),
     },
     fallback: settings.fallback,
+    keys,
   };
 }
 
@@ -123,8 +123,7 @@ const ListParams = methodParams["models.list"];
  * `admin.providers.set_key` (`{provider, key}` → the provider's status, which never carries the
  * key) and `admin.models.enable` (`{provider, models}` → `{provider, models}`).
  */
-export function serveProviderServices(o: { nc: NatsConnection; model: ProviderModelSetup; configDir: string; enabled: EnabledModels }) {
-  const keys = new KeyStore(providerKeysFile(o.configDir));
+export function serveProviderServices(o: { nc: NatsConnection; model: ProviderModelSetup; enabled: EnabledModels }) {
   const enabled = o.enabled;
   // CAIRN_MODEL=groq (a provider alone): learn what it serves now, so the status hint lists it.
   const bare = o.model.defaultModel?.replace(/\/$/, "");
@@ -149,7 +148,7 @@ export function serveProviderServices(o: { nc: NatsConnection; model: ProviderMo
         throw new CairnError("bad_request", "set_key takes {provider, key}: a provider id (≤ 32 characters) and a key of 1-4096 characters");
       }
       const provider = keyedProvider(params.provider, o.model);
-      keys.set(provider, checkKey(provider, params.key));
+      o.model.keys.set(provider, checkKey(provider, params.key));
       // Ask the provider with the new key at once: the answer says whether the key works.
       const status = await providerStatus(provider, o.model.env, o.model.config, { ask: true, refresh: true });
       return status!;
