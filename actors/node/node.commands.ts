@@ -1,11 +1,12 @@
 import * as Schema from "effect/Schema";
 import type { SnapshotFrom } from "xstate";
 import { CairnError, PairingRequest, type WireError } from "../../schemas/index.ts";
-import { commandDecoder, type AggregateSpec, type Decision, type DecideEnv } from "../runtime/aggregate.ts";
+import { commandDecoder, type AggregateSpec, type CommandOf, type Decision, type DecideEnv } from "../runtime/aggregate.ts";
 import { NODE_MACHINE_VERSION, nodeMachine, type NodeAggregateContext } from "./node.machine.ts";
 import { checkPairingRequest, fingerprintOf } from "./pairing.verify.ts";
 
-const By = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(64));
+/** Who gave a command (an operator's name, or "gateway"). */
+export const By = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(64));
 const RequestId = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(64));
 
 /**
@@ -22,11 +23,7 @@ export const RevokeNode = Schema.Struct({ by: By });
 
 const schemas = { request: RequestPairing, approve: DecideRequest, reject: DecideRequest, revoke: RevokeNode } as const;
 
-export type NodeCommand =
-  | { verb: "request"; params: typeof RequestPairing.Type }
-  | { verb: "approve"; params: typeof DecideRequest.Type }
-  | { verb: "reject"; params: typeof DecideRequest.Type }
-  | { verb: "revoke"; params: typeof RevokeNode.Type };
+export type NodeCommand = CommandOf<typeof schemas>;
 
 /** A refused key shows up at most this often in the log per node: a flood cannot fill it. */
 export const MISMATCH_ALERT_EVERY_MS = 60_000;

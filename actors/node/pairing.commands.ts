@@ -1,18 +1,15 @@
 import * as Schema from "effect/Schema";
-import { commandDecoder, type AggregateSpec } from "../runtime/aggregate.ts";
+import { commandDecoder, type AggregateSpec, type CommandOf } from "../runtime/aggregate.ts";
+import { By } from "./node.commands.ts";
 import { PAIRING_MACHINE_VERSION, pairingMachine, windowAt } from "./pairing.machine.ts";
 
-const By = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(64));
 export const OpenPairing = Schema.Struct({ minutes: Schema.Number.check(Schema.isBetween({ minimum: 1, maximum: 1440 })), by: By });
 export const ClosePairing = Schema.Struct({ by: By });
 /** Sent by the gateway's timer at the deadline: records the close (no-op when not due). */
 export const ExpirePairing = Schema.Struct({});
 
 const schemas = { open: OpenPairing, close: ClosePairing, expire: ExpirePairing } as const;
-export type PairingCommand =
-  | { verb: "open"; params: typeof OpenPairing.Type }
-  | { verb: "close"; params: typeof ClosePairing.Type }
-  | { verb: "expire"; params: typeof ExpirePairing.Type };
+export type PairingCommand = CommandOf<typeof schemas>;
 
 /**
  * Opening always records (re-opening extends the deadline); closing a closed window writes
