@@ -1,5 +1,5 @@
 import { asWireError, GatewayClient, type ConnectionState } from "./client.ts";
-import { ChatStore } from "./chat.svelte.ts";
+import { ChatStore, type SessionSettings } from "./chat.svelte.ts";
 import { SessionsStore, titleFrom } from "./sessions.svelte.ts";
 import { ModelsStore } from "./models.svelte.ts";
 import { ProvidersStore } from "./providers.svelte.ts";
@@ -134,8 +134,15 @@ export class AppState {
         return false;
       }
     }
-    const ok = await this.chat.setModel(model);
-    if (ok) this.sessions.patch(key, { model });
+    return this.#setSetting("model", model);
+  }
+
+  /** Sets one of the open session's settings, in the chat and in the sidebar's list. */
+  async #setSetting<K extends keyof SessionSettings>(field: K, value: SessionSettings[K]): Promise<boolean> {
+    const key = this.chat.key;
+    if (key === null) return false;
+    const ok = await this.chat.setSetting(field, value);
+    if (ok) this.sessions.patch(key, { [field]: value });
     return ok;
   }
 
@@ -234,38 +241,16 @@ export class AppState {
   }
 
   /** The open session's sandbox backend (null: the configured one). */
-  async setSandbox(sandbox: SandboxBackend | null): Promise<boolean> {
-    const key = this.chat.key;
-    if (key === null) return false;
-    this.chat.error = null;
-    try {
-      await this.client.request("sessions.setSandbox", { sessionKey: key, sandbox });
-      this.sessions.patch(key, { sandbox });
-      if (this.chat.session?.key === key) this.chat.session = { ...this.chat.session, sandbox };
-      return true;
-    } catch (e) {
-      this.chat.error = asWireError(e);
-      return false;
-    }
+  setSandbox(sandbox: SandboxBackend | null): Promise<boolean> {
+    return this.#setSetting("sandbox", sandbox);
   }
 
   /**
    * Routes the open session's `exec` to a node (null: this machine). The gateway checks the
    * node is approved; the choice is an event, so it is back after a reload or a restart.
    */
-  async setNode(node: string | null): Promise<boolean> {
-    const key = this.chat.key;
-    if (key === null) return false;
-    this.chat.error = null;
-    try {
-      await this.client.request("sessions.setNode", { sessionKey: key, node });
-      this.sessions.patch(key, { node });
-      if (this.chat.session?.key === key) this.chat.session = { ...this.chat.session, node };
-      return true;
-    } catch (e) {
-      this.chat.error = asWireError(e);
-      return false;
-    }
+  setNode(node: string | null): Promise<boolean> {
+    return this.#setSetting("node", node);
   }
 
   /** Answers an approval and shows the answer in the open chat at once. */

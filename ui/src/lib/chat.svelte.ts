@@ -1,4 +1,5 @@
 import { asWireError, RequestError, type GatewayClient } from "./client.ts";
+import { coalesced } from "./coalesce.ts";
 import { switchReason } from "./errors.ts";
 import { ToolsStore } from "./tools.svelte.ts";
 import { newMessageId } from "./ids.ts";
@@ -14,11 +15,23 @@ import type {
   ChatEvent,
   HistoryMessage,
   HistoryPayload,
+  SandboxBackend,
   SessionSummary,
   WireError,
 } from "./protocol.ts";
 
 const HISTORY_LIMIT = 500;
+
+/** What a session may set for itself; null follows the configuration. */
+export type SessionSettings = { model: string | null; sandbox: SandboxBackend | null; node: string | null };
+
+type Setter<K extends keyof SessionSettings> = (c: GatewayClient, sessionKey: string, value: SessionSettings[K]) => Promise<unknown>;
+
+const SETTERS: { [K in keyof SessionSettings]: Setter<K> } = {
+  model: (c, sessionKey, model) => c.request("sessions.setModel", { sessionKey, model }),
+  sandbox: (c, sessionKey, sandbox) => c.request("sessions.setSandbox", { sessionKey, sandbox }),
+  node: (c, sessionKey, node) => c.request("sessions.setNode", { sessionKey, node }),
+};
 const MAX_SEND_ATTEMPTS = 3;
 
 /**
@@ -48,11 +61,7 @@ export class ChatStore {
     this.history.length >= HISTORY_LIMIT ? Math.max(0, (this.session?.messageCount ?? 0) - this.history.length) : 0,
   );
   /** A run is active (or a message is on its way): the composer waits. */
-  busy = $derived(
-    this.activeRun !== null ||
-      this.runs.some((r) => r.status === "streaming") ||
-      this.outgoing.some((o) => o.state !== "sent"),
-  );
+  busy = $derived(this.running || this.outgoing.some((o) => o.state !== "sent"));
 
   /** The open chat's tool cards and approvals. */
   readonly tools: ToolsStore;
@@ -67,8 +76,6 @@ export class ChatStore {
   /** Delta texts per run, by index (not reactive: `LiveRun.text` is their join). */
   #parts = new Map<string, string[]>();
   #loading: Promise<void> | null = null;
-  #historyInFlight: Promise<void> | null = null;
-  #historyAgain = false;
 
   constructor(client: GatewayClient) {
     this.#client = client;
@@ -144,14 +151,17 @@ export class ChatStore {
     this.error = null;
   }
 
-  /** Sets the open session's model (null: the default). False when refused (see `error`). */
-  async setModel(model: string | null): Promise<boolean> {
+  /**
+   * Sets one of the open session's own settings (null: back to the configured one). False when
+   * refused (see `error`).
+   */
+  async setSetting<K extends keyof SessionSettings>(field: K, value: SessionSettings[K]): Promise<boolean> {
     const key = this.key;
     if (key === null) return false;
     this.error = null;
     try {
-      await this.#client.request("sessions.setModel", { sessionKey: key, model });
-      if (key === this.key && this.session) this.session = { ...this.session, model };
+      await SETTERS[field](this.#client, key, value);
+      if (key === this.key && this.session) this.session = { ...this.session, [field]: value };
       return true;
     } catch (e) {
       if (key === this.key) this.error = asWireError(e);
@@ -252,30 +262,17 @@ export class ChatStore {
   }
 
   /** Re-fetches history; a burst of `session.updated` collapses into one extra fetch. */
-  refreshHistory(): Promise<void> {
-    if (this.#historyInFlight) {
-      this.#historyAgain = true;
-      return this.#historyInFlight;
+  refreshHistory = coalesced(async () => {
+    const key = this.key;
+    const token = this.#token;
+    if (key === null) return;
+    try {
+      const h = await this.#client.request("chat.history", { sessionKey: key, limit: HISTORY_LIMIT });
+      if (token === this.#token) this.#applyHistory(h);
+    } catch (e) {
+      if (token === this.#token) this.#fail(e);
     }
-    this.#historyInFlight = (async () => {
-      do {
-        this.#historyAgain = false;
-        const key = this.key;
-        const token = this.#token;
-        if (key === null) return;
-        try {
-          const h = await this.#client.request("chat.history", {
-            sessionKey: key,
-            limit: HISTORY_LIMIT,
-          });
-          if (token === this.#token) this.#applyHistory(h);
-        } catch (e) {
-          if (token === this.#token) this.#fail(e);
-        }
-      } while (this.#historyAgain);
-    })().finally(() => (this.#historyInFlight = null));
-    return this.#historyInFlight;
-  }
+  });
 
   #applyHistory(h: HistoryPayload): void {
     this.session = h.session;
