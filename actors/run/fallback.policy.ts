@@ -9,9 +9,8 @@ import type { WireError } from "../../schemas/index.ts";
  * Whether another model could succeed where this one failed (rate limit, overload, 5xx, timeout,
  * unreachable, a stream cut before the first token) — never a bad key, a bad request, an unknown
  * model or a prompt too long. The run asks it only when nothing has streamed yet.
- * (From the provider layer; imported by path until `actors/llm/index.ts` exports it.)
  */
-export { isRetryable } from "../llm/retryable.ts";
+export { isRetryable } from "../llm/index.ts";
 
 /** First cooldown of a model; doubled for each further consecutive failure. */
 export const COOLDOWN_BASE_MS = 30_000;
