@@ -91,6 +91,8 @@ export function openDb(file: string): { db: Db; fresh: boolean } {
 export const getCheckpoint = (db: Db, name: string): number =>
   (db.prepare("SELECT seq FROM checkpoints WHERE name = ?").get(name) as { seq: number } | undefined)?.seq ?? 0;
 
-export const setCheckpoint = (db: Db, name: string, seq: number): void => {
-  db.prepare("INSERT INTO checkpoints(name, seq) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET seq = excluded.seq").run(name, seq);
+/** Writes a projection's checkpoint; the statement is prepared once, the writer runs on every commit. */
+export const checkpointWriter = (db: Db): ((name: string, seq: number) => void) => {
+  const upsert = db.prepare("INSERT INTO checkpoints(name, seq) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET seq = excluded.seq");
+  return (name, seq) => void upsert.run(name, seq);
 };

@@ -1,6 +1,6 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { publishLive, publishSessionsChanged, type EventLog, type LogRecord } from "../bus/index.ts";
-import { getCheckpoint, openDb, setCheckpoint, type Db } from "./db.ts";
+import { checkpointWriter, getCheckpoint, openDb, type Db } from "./db.ts";
 import type { Projection, Touched } from "./projection.ts";
 import { auditProjection } from "./audit.projection.ts";
 import { messagesProjection } from "./messages.projection.ts";
@@ -20,17 +20,26 @@ const BATCH = 2000;
  * never applies an event twice. After a commit, live subscribers of the touched sessions are told.
  */
 export class Projector {
-  private apply: Array<(r: LogRecord, t: Touched) => void>;
-  private seq: number;
+  public db!: Db;
+  private apply!: Array<(r: LogRecord, t: Touched) => void>;
+  private saveCheckpoint!: (name: string, seq: number) => void;
+  private seq = 0;
   private readonly waiters: Array<{ seq: number; resolve: () => void }> = [];
   private abort = new AbortController();
   private loop: Promise<void> | undefined;
 
   constructor(
-    public db: Db,
+    db: Db,
     private readonly opts: { log: EventLog; nc?: NatsConnection; report?: (line: string) => void },
   ) {
+    this.use(db);
+  }
+
+  /** Prepares every statement once per database (not per committed batch) and resumes from its checkpoint. */
+  private use(db: Db): void {
+    this.db = db;
     this.apply = PROJECTIONS.map((p) => p.bind(db));
+    this.saveCheckpoint = checkpointWriter(db);
     this.seq = Math.min(...PROJECTIONS.map((p) => getCheckpoint(db, p.name)));
   }
 
@@ -75,10 +84,7 @@ export class Projector {
   async replaceDb(open: () => Db): Promise<void> {
     await this.stop();
     this.db.close();
-    const db = open();
-    this.db = db;
-    this.apply = PROJECTIONS.map((p) => p.bind(db));
-    this.seq = Math.min(...PROJECTIONS.map((p) => getCheckpoint(db, p.name)));
+    this.use(open());
     this.abort = new AbortController();
     this.start();
   }
@@ -112,7 +118,7 @@ export class Projector {
         if (!r.ok) this.opts.report?.(`event ${r.bad.seq} (${r.bad.subject}) could not be decoded: ${r.bad.error}`);
         for (const apply of this.apply) apply(r, touched);
       }
-      for (const p of PROJECTIONS) setCheckpoint(this.db, p.name, lastSeq);
+      for (const p of PROJECTIONS) this.saveCheckpoint(p.name, lastSeq);
     })();
     this.seq = lastSeq;
     this.notify(touched);
