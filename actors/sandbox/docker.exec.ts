@@ -4,8 +4,8 @@ import type Docker from "dockerode";
 import { CairnError } from "../../schemas/errors.ts";
 import { createDemuxer } from "./docker.demux.ts";
 import { EXEC_MARKER, execWrapper, killCommand } from "./docker.spec.ts";
+import { ABORTED_BEFORE_START, armCommandStop, type CommandRunSpec, type RunOutcome } from "./command.stop.ts";
 import { openOutputCapture } from "./output.capture.ts";
-import type { RunOutcome } from "./process.runner.ts";
 
 /**
  * One command as a `docker exec` in the session's container, with the contract of `runProcess`:
@@ -17,22 +17,13 @@ import type { RunOutcome } from "./process.runner.ts";
  * (a process that scrubbed its environment and holds the output open), the container itself is
  * removed (`onLost`), which ends everything in it; the next command gets a fresh one.
  */
-export interface DockerExecSpec {
+export interface DockerExecSpec extends CommandRunSpec {
   readonly container: Docker.Container;
-  readonly id: string;
   readonly command: string;
   readonly env: Record<string, string>;
   readonly workdir: string;
   readonly user: string;
   readonly cpuSeconds?: number | undefined;
-  readonly timeoutMs: number;
-  readonly killGraceMs: number;
-  readonly maxOutputBytes: number;
-  readonly outputDir: string;
-  readonly fullOutputMaxBytes: number;
-  readonly now: () => number;
-  readonly signal?: AbortSignal | undefined;
-  readonly onOutput?: ((stream: "stdout" | "stderr", chunk: string) => void) | undefined;
   /** Called when the command could not be stopped inside the container; must remove it. */
   readonly onLost: () => Promise<void>;
 }
@@ -64,9 +55,7 @@ const exitCodeOf = async (exec: Docker.Exec): Promise<number | null> => {
 
 export const runDockerExec = async (spec: DockerExecSpec): Promise<RunOutcome> => {
   const started = spec.now();
-  if (spec.signal?.aborted) {
-    return { exitCode: null, signal: null, stdout: "", stderr: "", truncated: false, timedOut: false, aborted: true, durationMs: 0 };
-  }
+  if (spec.signal?.aborted) return ABORTED_BEFORE_START;
   const env = [...Object.entries(spec.env).map(([k, v]) => `${k}=${v}`), `${EXEC_MARKER}=${spec.id}`];
   let exec: Docker.Exec;
   let stream: Duplex;
@@ -94,41 +83,22 @@ export const runDockerExec = async (spec: DockerExecSpec): Promise<RunOutcome> =
   const demux = createDemuxer((s, payload) => capture.write(s, payload));
   stream.on("data", (chunk: Buffer) => demux.push(chunk));
 
-  let timedOut = false;
-  let aborted = false;
-  const timers: NodeJS.Timeout[] = [];
   const signalAll = (sig: "TERM" | "KILL"): Promise<void> => runQuiet(spec.container, killCommand(spec.id, sig), spec.user).catch(() => {});
-  const stop = (): void => {
+  const stop = armCommandStop(spec, (after) => {
     void signalAll("TERM");
-    timers.push(setTimeout(() => void signalAll("KILL"), spec.killGraceMs));
-    timers.push(
-      setTimeout(() => {
-        stream.destroy();
-        spec.onLost().catch(() => {});
-      }, spec.killGraceMs * 2 + 5_000),
-    );
-  };
-  timers.push(
-    setTimeout(() => {
-      timedOut = true;
-      stop();
-    }, spec.timeoutMs),
-  );
-  const onAbort = (): void => {
-    if (timedOut || aborted) return;
-    aborted = true;
-    stop();
-  };
-  spec.signal?.addEventListener("abort", onAbort, { once: true });
+    after(spec.killGraceMs, () => void signalAll("KILL"));
+    after(spec.killGraceMs * 2 + 5_000, () => {
+      stream.destroy();
+      spec.onLost().catch(() => {});
+    });
+  });
 
   await new Promise<void>((resolve) => {
     stream.once("end", resolve);
     stream.once("close", resolve);
     stream.once("error", () => resolve());
-  }).finally(() => {
-    for (const t of timers) clearTimeout(t);
-    spec.signal?.removeEventListener("abort", onAbort);
-  });
+  }).finally(stop.dispose);
+  const { timedOut, aborted } = stop;
   // The exec ends with its main process; what ignored SIGTERM may still run: the stop is not
   // over until everything of the command is gone.
   if (timedOut || aborted) await signalAll("KILL");

@@ -1,8 +1,8 @@
 import { spawn } from "node:child_process";
 import { CairnError } from "../../schemas/errors.ts";
 import { openCommandCgroup, type CgroupLimits } from "./cgroup.limits.ts";
+import { ABORTED_BEFORE_START, armCommandStop, type CommandRunSpec, type RunOutcome } from "./command.stop.ts";
 import { openOutputCapture } from "./output.capture.ts";
-import type { ExecResult } from "./sandbox.ts";
 
 /**
  * Runs one argv as its own process group, with limits, timeout, abort and output capture; shared
@@ -10,24 +10,12 @@ import type { ExecResult } from "./sandbox.ts";
  * command's cgroups and sets rlimits, then `exec`s the argv, so nothing runs unlimited even for
  * a moment.
  */
-export interface RunSpec {
-  readonly id: string;
+export interface RunSpec extends CommandRunSpec {
   readonly argv: ReadonlyArray<string>;
   readonly env: Record<string, string>;
   readonly cwd: string;
   readonly limits: CgroupLimits & { readonly cpuSeconds?: number | undefined };
-  readonly timeoutMs: number;
-  readonly maxOutputBytes: number;
-  readonly outputDir: string;
-  readonly fullOutputMaxBytes: number;
-  readonly killGraceMs: number;
-  readonly now: () => number;
-  readonly signal?: AbortSignal | undefined;
-  readonly onOutput?: ((stream: "stdout" | "stderr", chunk: string) => void) | undefined;
 }
-
-/** What one command did: an `ExecResult` before the sandbox adds what it filtered. */
-export type RunOutcome = Omit<ExecResult, "droppedEnv">;
 
 const shQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
@@ -47,10 +35,7 @@ const prelude = (procsFiles: ReadonlyArray<string>, spec: RunSpec, cgroupMemory:
 
 export const runProcess = async (spec: RunSpec): Promise<RunOutcome> => {
   const started = spec.now();
-  const aborted0 = spec.signal?.aborted ?? false;
-  if (aborted0) {
-    return { exitCode: null, signal: null, stdout: "", stderr: "", truncated: false, timedOut: false, aborted: true, durationMs: 0 };
-  }
+  if (spec.signal?.aborted) return ABORTED_BEFORE_START;
   const cgroup = openCommandCgroup(spec.id, spec.limits);
   const cgroupMemory = cgroup?.enforced.includes("memory") ?? false;
   const capture = openOutputCapture(spec);
@@ -80,23 +65,10 @@ export const runProcess = async (spec: RunSpec): Promise<RunOutcome> => {
     } catch {}
     if (sig === "SIGKILL") cgroup?.killAll();
   };
-  let timedOut = false;
-  let aborted = false;
-  let graceTimer: NodeJS.Timeout | undefined;
-  const stop = (): void => {
+  const stop = armCommandStop(spec, (after) => {
     killGroup("SIGTERM");
-    graceTimer = setTimeout(() => killGroup("SIGKILL"), spec.killGraceMs);
-  };
-  const timer = setTimeout(() => {
-    timedOut = true;
-    stop();
-  }, spec.timeoutMs);
-  const onAbort = (): void => {
-    if (timedOut || aborted) return;
-    aborted = true;
-    stop();
-  };
-  spec.signal?.addEventListener("abort", onAbort, { once: true });
+    after(spec.killGraceMs, () => killGroup("SIGKILL"));
+  });
 
   const [exitCode, signal] = await new Promise<[number | null, string | null]>((resolve, reject) => {
     child.once("error", (e) => reject(new CairnError("internal", `command failed to start: ${e.message}`)));
@@ -104,12 +76,9 @@ export const runProcess = async (spec: RunSpec): Promise<RunOutcome> => {
     // open (and the result back) until the timeout, and outlive a tool call nobody tracks.
     child.once("exit", () => killGroup("SIGKILL"));
     child.once("close", (code, sig) => resolve([code, sig]));
-  }).finally(() => {
-    clearTimeout(timer);
-    if (graceTimer) clearTimeout(graceTimer);
-    spec.signal?.removeEventListener("abort", onAbort);
-  });
+  }).finally(stop.dispose);
   await cgroup?.dispose();
   const output = await capture.finish();
+  const { timedOut, aborted } = stop;
   return { exitCode, signal, ...output, timedOut, aborted, durationMs: Math.max(0, Math.round(spec.now() - started)) };
 };
