@@ -1,7 +1,7 @@
 /** Read models: SQLite projections of the log, their rebuild, and the queries served from them. */
 export { Projector, PROJECTIONS } from "./projector.ts";
 export { openDb, SCHEMA_VERSION, type Db } from "./db.ts";
-export { GetSession, ListApprovals, queries, serveQueries, type ApprovalSummary, type GetSessionResult, type Queries } from "./queries.ts";
+export { GetSession, queries, serveQueries, type ApprovalSummary, type GetSessionResult, type Queries } from "./queries.ts";
 export { buildFresh, installRebuilt } from "./rebuild.ts";
 export { summarizeEvent } from "./summary.ts";
 export { listNodes, getNode, nodeIdForRequest, type NodeRecord, type NodeRowStatus } from "./nodes.queries.ts";

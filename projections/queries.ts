@@ -8,6 +8,7 @@ import {
   ListToolCalls,
   SessionKey,
   decodeOrFail,
+  methodParams,
   type GetHistoryResult,
   type HistoryMessage,
   type SessionSummary,
@@ -85,11 +86,8 @@ const liveRow = (db: Db, sessionKey: string): SessionRow => {
   return row;
 };
 
-/** `q.approvals.list` params: by status (default all), most recent first. */
-export const ListApprovals = Schema.Struct({
-  status: Schema.optionalKey(Schema.Literals(["pending", "granted", "denied", "expired"])),
-  limit: Schema.optionalKey(Schema.Number.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 1000 }))),
-});
+/** `q.approvals.list` params (the WS method's, passed through): by status (default all), most recent first. */
+const ListApprovals = methodParams["approvals.list"];
 /** One row of `q.approvals.list`. */
 export interface ApprovalSummary {
   readonly id: string;
