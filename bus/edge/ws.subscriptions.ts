@@ -165,6 +165,8 @@ export class LiveSubscriptions {
 
   private async createConsumer(feed: Feed, from: From): Promise<{ sub: LiveSub; seq: number }> {
     const js = jetstream(this.deps.nc);
+    // `streams.get` already fetched the stream's info: reuse it rather than asking the server twice.
+    const liveState = async () => (await (await js.streams.get(LIVE_STREAM)).info(true)).state;
     // Every start is spelled as a start sequence: the client library restarts an ordered consumer
     // from its cursor, which for DeliverPolicy.New/StartTime stays 0 until a message arrived, so a
     // reset (bus reconnect) would replay the whole stream to the client.
@@ -172,7 +174,7 @@ export class LiveSubscriptions {
     if (from.fromSeq !== undefined) {
       // The live stream is in memory: should it ever restart its sequence (lost state), a cursor
       // beyond the end predates that, and everything retained now is new to the client.
-      const { state } = await (await js.streams.get(LIVE_STREAM)).info();
+      const state = await liveState();
       startSeq = from.fromSeq > state.last_seq ? state.first_seq : from.fromSeq + 1;
     } else if (from.fromTime !== undefined) {
       // Ask the server which sequence the time maps to with a throw-away consumer.
@@ -185,7 +187,7 @@ export class LiveSubscriptions {
       startSeq = (await probe.info(true)).delivered.stream_seq + 1;
       await probe.delete().catch(() => undefined);
     } else {
-      startSeq = (await (await js.streams.get(LIVE_STREAM)).info()).state.last_seq + 1;
+      startSeq = (await liveState()).last_seq + 1;
     }
     // A single filter string: nats-server 2.9 has no multi-subject filters.
     const consumer = await js.consumers.get(LIVE_STREAM, {
