@@ -1,10 +1,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { createSandbox, detectSandboxBackends, reapSandboxContainers, SANDBOX_LABEL, type Sandbox, type SandboxOptions } from "../../../actors/sandbox/index.ts";
+import { detectSandboxBackends, reapSandboxContainers, SANDBOX_LABEL, type Sandbox } from "../../../actors/sandbox/index.ts";
 import { CairnError } from "../../../schemas/errors.ts";
 import { tryStartTestDocker } from "../../fixtures/docker.ts";
-import { hostPidsWith, makeWorkspace, token, uniqueSleep, waitUntil } from "./sandbox.fixtures.ts";
+import { dockerSandboxes, hostPidsWith, makeWorkspace, token, uniqueSleep, waitUntil } from "./sandbox.fixtures.ts";
 
 // One private dockerd for this file (skipped, with the reason, where none can run).
 const docker = await tryStartTestDocker();
@@ -12,12 +12,8 @@ const engine = docker.engine;
 
 describe.skipIf(docker.skip !== undefined)(`the docker sandbox backend: exec contract${docker.skip ? ` (skipped: ${docker.skip})` : ""}`, () => {
   const workspace = makeWorkspace();
-  const made: Sandbox[] = [];
-  const dockerIn = (ws: string, extra: Partial<SandboxOptions> = {}): Sandbox => {
-    const s = createSandbox({ backend: "docker", workspace: ws, outputDir: path.join(ws, ".cairn", "outputs"), socketPath: engine!.socketPath, killGraceMs: 300, ...extra });
-    made.push(s);
-    return s;
-  };
+  const sandboxes = dockerSandboxes(engine?.socketPath);
+  const dockerIn = sandboxes.in;
   const sandbox = engine ? dockerIn(workspace) : (undefined as unknown as Sandbox);
   const run = (command: string, extra: Partial<Parameters<Sandbox["exec"]>[0]> = {}) =>
     sandbox.exec({ command, timeoutMs: 10_000, maxOutputBytes: 64 * 1024, ...extra });
@@ -25,7 +21,7 @@ describe.skipIf(docker.skip !== undefined)(`the docker sandbox backend: exec con
     (await engine!.client.listContainers({ all: true, filters: { label: [`${SANDBOX_LABEL}=1`] } })).map((c) => c.Id);
 
   afterAll(async () => {
-    for (const s of made) await s.dispose().catch(() => {});
+    await sandboxes.disposeAll();
     await engine?.stop();
     fs.rmSync(workspace, { recursive: true, force: true });
   });

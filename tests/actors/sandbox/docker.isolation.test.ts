@@ -3,9 +3,9 @@ import * as http from "node:http";
 import type * as net from "node:net";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSandbox, type Sandbox, type SandboxOptions } from "../../../actors/sandbox/index.ts";
+import type { Sandbox } from "../../../actors/sandbox/index.ts";
 import { tryStartTestDocker } from "../../fixtures/docker.ts";
-import { hostPidsWith, makeWorkspace, token, uniqueSleep, waitUntil } from "./sandbox.fixtures.ts";
+import { dockerSandboxes, hostPidsWith, makeWorkspace, token, uniqueSleep, waitUntil } from "./sandbox.fixtures.ts";
 
 // One private dockerd for this file (skipped, with the reason, where none can run).
 const docker = await tryStartTestDocker();
@@ -16,12 +16,8 @@ const httpGet = (port: number) => `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3
 
 describe.skipIf(docker.skip !== undefined)(`docker sandbox isolation${docker.skip ? ` (skipped: ${docker.skip})` : ""}`, () => {
   const workspace = makeWorkspace();
-  const made: Sandbox[] = [];
-  const dockerIn = (ws: string, extra: Partial<SandboxOptions> = {}): Sandbox => {
-    const s = createSandbox({ backend: "docker", workspace: ws, outputDir: path.join(ws, ".cairn", "outputs"), socketPath: engine!.socketPath, killGraceMs: 300, ...extra });
-    made.push(s);
-    return s;
-  };
+  const sandboxes = dockerSandboxes(engine?.socketPath);
+  const dockerIn = sandboxes.in;
   const sandbox = engine ? dockerIn(workspace) : (undefined as unknown as Sandbox);
   let server: http.Server;
   let port = 0;
@@ -36,7 +32,7 @@ describe.skipIf(docker.skip !== undefined)(`docker sandbox isolation${docker.ski
   });
   afterAll(async () => {
     await new Promise((r) => server.close(r));
-    for (const s of made) await s.dispose().catch(() => {});
+    await sandboxes.disposeAll();
     await engine?.stop();
     fs.rmSync(workspace, { recursive: true, force: true });
   });

@@ -9,6 +9,24 @@ export const makeWorkspace = (): string => fs.mkdtempSync(path.join(os.tmpdir(),
 export const sandboxIn = (workspace: string, opts: Partial<SandboxOptions> & Pick<SandboxOptions, "backend">): Sandbox =>
   createSandbox({ workspace, outputDir: path.join(workspace, ".cairn", "outputs"), killGraceMs: 300, ...opts });
 
+/**
+ * Docker sandboxes on one test engine's socket, each remembered so `disposeAll` removes their
+ * containers. `socketPath` is undefined where no engine runs (the suite is skipped then).
+ */
+export const dockerSandboxes = (socketPath: string | undefined) => {
+  const made: Sandbox[] = [];
+  return {
+    in: (workspace: string, extra: Partial<SandboxOptions> = {}): Sandbox => {
+      const s = sandboxIn(workspace, { backend: "docker", socketPath, ...extra });
+      made.push(s);
+      return s;
+    },
+    disposeAll: async (): Promise<void> => {
+      for (const s of made) await s.dispose().catch(() => {});
+    },
+  };
+};
+
 /** Host pids whose command line contains `marker` (found through /proc, so also namespaced ones). */
 export const hostPidsWith = (marker: string): number[] =>
   fs
