@@ -91,7 +91,6 @@ export async function launchBrowser(): Promise<Browser> {
   };
 }
 
-/** A TCP port that was free a moment ago, so a restarted gateway can come back on the same one. */
 /** Closes every tab but one, so each test starts from a single clean tab. */
 export async function oneTab(browser: Browser): Promise<Page> {
   const page = await browser.newPage();
@@ -105,6 +104,7 @@ export function resetBrowserRecords(browser: Browser): void {
   browser.dialogs.length = 0;
 }
 
+/** A TCP port that was free a moment ago, so a restarted gateway can come back on the same one. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
