@@ -100,8 +100,10 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
   const settings = new AggregateHost(settingsSpec, deps);
   const approvals = new AggregateHost(approvalSpec, deps);
   const states = new AggregateHost(stateSpec, deps);
-  const hosts = { session: sessions, run: runs, settings, approval: approvals, state: states } as const;
+  // In drain order: a run's end is an effect that writes to its session (see stop).
+  const hosts = { run: runs, session: sessions, approval: approvals, state: states, settings } as const;
   const waiters = new ApprovalWaiters();
+  const readApproval = async (id: string): Promise<ApprovalView> => approvalView((await approvals.read(id)).snapshot.context);
   approvals.setEffects({ decided: (p: { id: string }) => waiters.notify(p.id) } as never);
 
   const local: Dispatch = (kind, id, verb, params) => {
@@ -174,7 +176,7 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     agent: { ...o.agent, tools },
     approvals: {
       waiters,
-      read: async (id) => approvalView((await approvals.read(id)).snapshot.context),
+      read: readApproval,
       remembered: async () => (await settings.read(SETTINGS_ID)).snapshot.context.allowedCommands,
     },
   });
@@ -198,7 +200,7 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     cancelRun({ activeRun: async (key) => (await sessions.read(key)).snapshot.context.activeRun?.runId ?? null, inFlight, dispatch }, sessionKey, params);
 
   let stopping = false;
-  const subs = (["session", "run", "settings", "approval", "state"] as const).map((kind) =>
+  const subs = (Object.keys(hosts) as (keyof typeof hosts)[]).map((kind) =>
     serve(o.nc, subjects.commandsOfKind(kind), async (params, msg) => {
       if (stopping) throw new CairnError("unavailable", "the gateway is shutting down");
       const where = parseCommandSubject(msg.subject);
@@ -213,7 +215,7 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     enabledModels: async () => (await settings.read(SETTINGS_ID)).snapshot.context.enabledModels,
     enableModels: async (provider, models) =>
       (await local("settings", SETTINGS_ID, "enable_models", { provider, models })) as { provider: string; models: string[] },
-    approval: async (id) => approvalView((await approvals.read(id)).snapshot.context),
+    approval: readApproval,
     fork,
     cancel,
     sessionState,
@@ -232,16 +234,10 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
       for (const s of subs) s.unsubscribe();
       for (const a of inFlight.values()) a.abort(SHUTDOWN);
       await Promise.allSettled([...resumed]);
-      // Runs are stopped after the drain below; then their sandboxes (containers) go.
-      const release = () => tools?.dispose();
       // Effects chain (run ends → session records it), so drain until both are quiet.
-      for (let i = 0; i < 3; i++) {
-        await runs.drain();
-        await sessions.drain();
-        await approvals.drain();
-        await states.drain();
-      }
-      await release();
+      for (let i = 0; i < 3; i++) for (const host of Object.values(hosts)) await host.drain();
+      // Runs are stopped by now; then their sandboxes (containers) go.
+      await tools?.dispose();
       remote?.stop();
     },
   };
