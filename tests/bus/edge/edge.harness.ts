@@ -33,6 +33,8 @@ export interface Harness {
   ws(headers?: Record<string, string>): Promise<WsClient>;
   /** Opens a WebSocket and completes the connect handshake. */
   connected(): Promise<WsClient>;
+  /** A second edge on the same bus (loopback, free port) with `opts` on top; the caller closes it. */
+  otherEdge(opts?: Partial<EdgeOptions>): Promise<Edge>;
   stop(): Promise<void>;
 }
 
@@ -62,6 +64,9 @@ export async function startHarness(edgeOpts: Partial<EdgeOptions> = {}): Promise
       const res = await c.request("connect", { protocol: 1, client: { name: "test" } });
       if (!res.ok) throw new Error(`connect failed: ${JSON.stringify(res)}`);
       return c;
+    },
+    otherEdge(opts = {}) {
+      return startEdge({ nc, host: "127.0.0.1", port: 0, uiDir, version: "x", ...opts });
     },
     async stop() {
       for (const c of clients) c.destroy();

@@ -97,7 +97,7 @@ describe("/metrics", () => {
 
   test("non-local clients need the bearer token", async () => {
     const token = "metrics-token-0123456789";
-    const edge = await startEdge({ nc: h.nc, host: "127.0.0.1", port: 0, uiDir: h.uiDir, version: "x", authToken: token });
+    const edge = await h.otherEdge({ authToken: token });
     try {
       const proxied = { "X-Forwarded-For": "198.51.100.7" };
       const denied = await rawGet(edge.port, "/metrics", proxied);
@@ -176,7 +176,7 @@ describe("static UI", () => {
 
   test("without a built UI, / explains how to build it", async () => {
     const empty = mkdtempSync(join(tmpdir(), "cairn-ui-empty-"));
-    const edge = await startEdge({ nc: h.nc, host: "127.0.0.1", port: 0, uiDir: join(empty, "dist"), version: "x" });
+    const edge = await h.otherEdge({ uiDir: join(empty, "dist") });
     try {
       const r = await fetch(`${edge.url}/`);
       expect(r.status).toBe(200);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { serve } from "../../../bus/rpc.ts";
 import { LIVE_STREAM, subjects } from "../../../bus/subjects.ts";
-import { startEdge, CLOSE_SLOW_CONSUMER } from "../../../bus/edge/index.ts";
+import { CLOSE_SLOW_CONSUMER } from "../../../bus/edge/index.ts";
 import { CairnError, MAX_FRAME_BYTES } from "../../../schemas/index.ts";
 import { connectWs, type UpgradeRefused, type WsClient } from "../../fixtures/ws-client.ts";
 import { cannedStatus, startHarness, type Harness } from "./edge.harness.ts";
@@ -269,7 +269,7 @@ describe("live subscriptions", () => {
   });
 
   test("a client that stops reading is dropped, not buffered for", async () => {
-    const edge = await startEdge({ nc: h.nc, host: "127.0.0.1", port: 0, uiDir: h.uiDir, version: "x", maxBufferedBytes: 64 * 1024 });
+    const edge = await h.otherEdge({ maxBufferedBytes: 64 * 1024 });
     try {
       const c = await connectWs(`${edge.url}/ws`);
       expect(await c.request("connect", { protocol: 1, client: { name: "slow" } })).toMatchObject({ ok: true });
@@ -296,15 +296,7 @@ describe("live subscriptions", () => {
 describe("rate limit and origins", () => {
   test("requests over the per-connection budget are rate_limited", async () => {
     let t = 0;
-    const edge = await startEdge({
-      nc: h.nc,
-      host: "127.0.0.1",
-      port: 0,
-      uiDir: h.uiDir,
-      version: "x",
-      now: () => t,
-      rateLimit: { ratePerSec: 2, burst: 4 },
-    });
+    const edge = await h.otherEdge({ now: () => t, rateLimit: { ratePerSec: 2, burst: 4 } });
     try {
       const c = await connectWs(`${edge.url}/ws`);
       expect(await c.request("connect", { protocol: 1, client: { name: "t" } })).toMatchObject({ ok: true });
@@ -335,14 +327,7 @@ describe("rate limit and origins", () => {
     expect(await same.request("connect", { protocol: 1, client: { name: "t" } })).toMatchObject({ ok: true });
     same.destroy();
 
-    const edge = await startEdge({
-      nc: h.nc,
-      host: "127.0.0.1",
-      port: 0,
-      uiDir: h.uiDir,
-      version: "x",
-      allowedOrigins: ["http://localhost:5173"],
-    });
+    const edge = await h.otherEdge({ allowedOrigins: ["http://localhost:5173"] });
     try {
       const dev = await connectWs(`${edge.url}/ws`, { Origin: "http://localhost:5173" });
       dev.destroy();
@@ -358,7 +343,7 @@ describe("rate limit and origins", () => {
 
   test("with a token configured, a non-local client must present it in connect", async () => {
     const token = "a-very-long-test-token-123";
-    const edge = await startEdge({ nc: h.nc, host: "127.0.0.1", port: 0, uiDir: h.uiDir, version: "x", authToken: token });
+    const edge = await h.otherEdge({ authToken: token });
     try {
       // A forwarding header makes even a loopback peer non-local (a same-machine proxy).
       const proxied = { "X-Forwarded-For": "203.0.113.9" };
