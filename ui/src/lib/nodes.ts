@@ -4,19 +4,6 @@ import type { NodeSummary, NodeTelemetry } from "./protocol.ts";
  * How the Nodes page and the node selector describe nodes. Pure: no state, no requests.
  */
 
-/** "512 MB", "7.8 GB", "1.9 TB": binary units, one decimal, trailing ".0" dropped. */
-export function bytes(n: number): string {
-  if (!Number.isFinite(n) || n < 0) return "?";
-  const units = ["B", "KB", "MB", "GB", "TB", "PB"];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i === 0 ? v : +v.toFixed(1)} ${units[i]}`;
-}
-
 /** "45 s", "12 min", "3 h 20 min", "5 d 4 h". */
 export function duration(seconds: number): string {
   const s = Math.max(0, Math.floor(seconds));

@@ -66,7 +66,3 @@ export function keyLabel(p: ProviderStatus): string {
   if (k.source === "stored") return `stored ••••${k.last4 ?? ""}`;
   return k.required ? "missing" : "not needed";
 }
-
-export function gib(bytes: number): string {
-  return `${+(bytes / 2 ** 30).toFixed(1)} GB`;
-}
