@@ -34,9 +34,6 @@ export interface PresenceView {
   forget?(nodeId: string): void;
 }
 
-/** No presence known (before the presence tracker is wired, or in tests of pairing alone). */
-export const noPresence: PresenceView = { isOnline: () => false, lastSeenAt: () => null, telemetry: () => null };
-
 export interface NodeServicesOptions {
   readonly nc: NatsConnection;
   readonly natsUrl: string;

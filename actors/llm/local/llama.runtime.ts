@@ -26,11 +26,6 @@ const runtimes = new Map<ComputeMode, Promise<Llama>>();
 
 type LogSink = (level: string, message: string) => void;
 const sinks = new Set<LogSink>();
-const recent: string[] = [];
-const RECENT_MAX = 50;
-
-/** The last llama.cpp warnings and errors (for `cairn doctor` and bug reports). */
-export const recentLlamaLogs = (): readonly string[] => [...recent];
 
 /**
  * Runs `fn` while collecting llama.cpp's log lines: llama.cpp reports why a model failed to
@@ -71,8 +66,6 @@ export function sharedLlama(mode: ComputeMode): Promise<Llama> {
         logger: (level, message) => {
           const line = message.trim();
           if (!line) return;
-          recent.push(`${level}: ${line}`);
-          if (recent.length > RECENT_MAX) recent.shift();
           for (const sink of sinks) sink(level, line);
         },
       });
