@@ -5,7 +5,8 @@
  * when an assertion failed half-way.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "vitest";
 import { BIN, startGatewayProc, type GatewayProc } from "../fixtures/gateway.ts";
@@ -32,6 +33,7 @@ const gateways = new Set<GatewayProc>();
 const llms = new Set<LlmServer>();
 const children = new Set<ChildProcess>();
 const strayPids = new Set<number>();
+const configDirs = new Set<string>();
 
 export async function startLlm(): Promise<LlmServer> {
   const llm = await startLlmServer();
@@ -39,8 +41,16 @@ export async function startLlm(): Promise<LlmServer> {
   return llm;
 }
 
-export async function startGateway(llm: LlmServer, dataDir?: string): Promise<GatewayProc> {
-  const gw = await startGatewayProc({ llmBaseUrl: llm.url, ...(dataDir ? { dataDir } : {}) });
+/** A gateway process on a fresh data dir; `configToml` becomes the cairn.toml of a config dir of its own. */
+export async function startGateway(llm: LlmServer, o: { configToml?: string } = {}): Promise<GatewayProc> {
+  let extraEnv: NodeJS.ProcessEnv = {};
+  if (o.configToml !== undefined) {
+    const configDir = mkdtempSync(join(tmpdir(), "cairn-chaos-config-"));
+    configDirs.add(configDir);
+    writeFileSync(join(configDir, "cairn.toml"), o.configToml);
+    extraEnv = { CAIRN_CONFIG_DIR: configDir };
+  }
+  const gw = await startGatewayProc({ llmBaseUrl: llm.url, extraEnv });
   gateways.add(gw);
   return gw;
 }
@@ -75,6 +85,8 @@ export async function cleanupAll(): Promise<void> {
     for (const pid of natsPids) if (isAlive(pid)) process.kill(pid, "SIGKILL");
   }
   gateways.clear();
+  for (const dir of configDirs) rmSync(dir, { recursive: true, force: true });
+  configDirs.clear();
   for (const pid of strayPids) if (isAlive(pid)) process.kill(pid, "SIGKILL");
   strayPids.clear();
   for (const llm of llms) await llm.close().catch(() => {});

@@ -10,12 +10,11 @@
  *    restart the approval is still pending, and approving it runs the command exactly once and
  *    lets the run finish.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { INTERRUPTED_NOTE } from "../../actors/run/run.effects.ts";
-import { startGatewayProc, type GatewayProc } from "../fixtures/gateway.ts";
+import type { GatewayProc } from "../fixtures/gateway.ts";
 import type { LlmServer } from "../fixtures/llm-server/index.ts";
 import {
   cleanupAll,
@@ -27,7 +26,9 @@ import {
   readEvents,
   sleep,
   spawnCli,
+  startGateway,
   startLlm,
+  trackPid,
   turnEvents,
   userTexts,
   waitUntil,
@@ -35,32 +36,10 @@ import {
   type LoggedEvent,
 } from "./chaos.helpers.ts";
 
-// Gateways here get their own config dir (cairn.toml), so they are tracked here, not by the helpers.
-const mine: Array<{ gw: GatewayProc; configDir: string }> = [];
-const leftovers = new Set<number>();
+afterEach(cleanupAll, 40_000);
 
-afterEach(async () => {
-  for (const { gw, configDir } of mine.splice(0)) {
-    const nats = natsServersFor(gw.dataDir);
-    await Promise.race([gw.dispose().catch(() => {}), sleep(20_000)]);
-    for (const pid of nats) if (isAlive(pid)) process.kill(pid, "SIGKILL");
-    rmSync(configDir, { recursive: true, force: true });
-  }
-  for (const pid of leftovers) if (isAlive(pid)) process.kill(pid, "SIGKILL");
-  leftovers.clear();
-  await cleanupAll();
-}, 40_000);
-
-async function startToolGateway(llm: LlmServer, approvalMode: "always" | "never"): Promise<GatewayProc> {
-  const configDir = mkdtempSync(join(tmpdir(), "cairn-tool-k9-config-"));
-  writeFileSync(
-    join(configDir, "cairn.toml"),
-    `[tools.exec]\napproval_mode = "${approvalMode}"\n\n[tools.exec.sandbox]\nbackend = "bubblewrap"\n`,
-  );
-  const gw = await startGatewayProc({ llmBaseUrl: llm.url, extraEnv: { CAIRN_CONFIG_DIR: configDir } });
-  mine.push({ gw, configDir });
-  return gw;
-}
+const startToolGateway = (llm: LlmServer, approvalMode: "always" | "never"): Promise<GatewayProc> =>
+  startGateway(llm, { configToml: `[tools.exec]\napproval_mode = "${approvalMode}"\n\n[tools.exec.sandbox]\nbackend = "bubblewrap"\n` });
 
 const execCall = (id: string, command: string) => ({ id, name: "exec", arguments: JSON.stringify({ command }) });
 
@@ -119,7 +98,7 @@ describe("chaos: kill -9 of the gateway at a run's tool step", () => {
       const p = processesWith(marker);
       return p.some((x) => x.prog === "bwrap") && p.some((x) => x.prog === "sleep") ? p : undefined;
     });
-    for (const { pid } of sandboxed) leftovers.add(pid);
+    for (const { pid } of sandboxed) trackPid(pid);
     expect(llm.requests).toHaveLength(1);
 
     await gw.kill("SIGKILL");
