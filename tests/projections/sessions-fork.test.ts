@@ -12,18 +12,15 @@ afterAll(async () => {
   await s.stop();
 });
 
-const cmd = (key: string, verb: string, params: unknown) => request(s.nc, subjects.command("session", key, verb), params);
-const settled = async () => s.projector.waitFor(await s.log.lastSeq());
-
 describe("read models of forks and deleted sessions", () => {
   test("a fork's row names its parent, fork point, label and sandbox; its history holds the copies as they were", async () => {
     s.llm.script({ chunks: ["fine"] }, { error: { status: 400, message: "nope" } });
     await chatUntilEnded(s.nc, "pp", "first question");
     await chatUntilEnded(s.nc, "pp", "second question");
-    await cmd("pp", "set_sandbox", { sandbox: "docker" });
-    await cmd("pp", "fork", { forkKey: "pf", label: "branch" });
-    await cmd("pp", "fork", { forkKey: "pf2", messageIndex: 1 });
-    await settled();
+    await s.sessionCommand("pp", "set_sandbox", { sandbox: "docker" });
+    await s.sessionCommand("pp", "fork", { forkKey: "pf", label: "branch" });
+    await s.sessionCommand("pp", "fork", { forkKey: "pf2", messageIndex: 1 });
+    await s.settled();
 
     const list = s.q.listSessions();
     const byKey = Object.fromEntries(list.map((x) => [x.key, x]));
@@ -43,8 +40,8 @@ describe("read models of forks and deleted sessions", () => {
   });
 
   test("a deleted session leaves the list, get and history; its forks stay, still naming it", async () => {
-    expect(await cmd("pp", "delete", {})).toMatchObject({ deleted: true });
-    await settled();
+    expect(await s.sessionCommand("pp", "delete", {})).toMatchObject({ deleted: true });
+    await s.settled();
     const keys = s.q.listSessions().map((x) => x.key);
     expect(keys).not.toContain("pp");
     expect(keys).toEqual(expect.arrayContaining(["pf", "pf2"]));
@@ -61,7 +58,7 @@ describe("read models of forks and deleted sessions", () => {
   test("rebuilt from the log, the read models answer the same", async () => {
     s.llm.script({ chunks: ["after the fork"] });
     await chatUntilEnded(s.nc, "pf", "go on");
-    await settled();
+    await s.settled();
     const file = join(s.dir, "fork-rebuilt.db");
     const built = await buildFresh(file, s.log);
     const db = installRebuilt(file, built.tmp);
