@@ -4,8 +4,8 @@ import { createUser, decode, parseCreds, type Account } from "@nats-io/jwt";
 import { connect, jwtAuthenticator, type NatsConnection, type Status } from "@nats-io/transport-node";
 import { connectNats, currentAppAccountJwt, mintUserJwt, revokeUser } from "../../../bus/server/index.ts";
 import { startTestNats, type TestNats } from "../../fixtures/nats.ts";
+import { sleep } from "./helpers.ts";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const statuses = (nc: NatsConnection): Status[] => {
   const seen: Status[] = [];
   void (async () => {
