@@ -18,7 +18,7 @@ import { runEventLog, type EventLogResult } from "./lib/eventlog.ts";
 import { runLatency, type LatencyResult } from "./lib/latency.ts";
 import { renderTable } from "./lib/report.ts";
 import { runStartup, type StartupResult } from "./lib/startup.ts";
-import { Cleanup, round } from "./lib/util.ts";
+import { Cleanup, cleanUpOnAbort, round } from "./lib/util.ts";
 
 const { values } = parseArgs({
   options: {
@@ -41,16 +41,7 @@ const cleanup = new Cleanup();
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const TIME_LIMIT_MS = 3 * 60_000;
 
-let interrupted = false;
-const abort = (why: string, code: number) => {
-  if (interrupted) return;
-  interrupted = true;
-  log(`\n${why}: cleaning up…`);
-  void cleanup.runAll().finally(() => process.exit(code));
-};
-process.on("SIGINT", () => abort("SIGINT", 130));
-process.on("SIGTERM", () => abort("SIGTERM", 143));
-setTimeout(() => abort(`time limit (${TIME_LIMIT_MS / 1000} s) exceeded`, 2), TIME_LIMIT_MS).unref();
+cleanUpOnAbort(cleanup, TIME_LIMIT_MS, log);
 
 const machine = {
   node: process.version,

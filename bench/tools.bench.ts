@@ -25,7 +25,7 @@ import { startActorSystem, type ActorSystem } from "../actors/index.ts";
 import { defineTool, execTool, workspaceToolRegistry } from "../actors/tools/index.ts";
 import type { RecordedRequest, ScriptedToolCall } from "../tests/fixtures/llm-server/index.ts";
 import { aggregateEvents, chatUntilEnded, startStack, type Stack } from "../tests/fixtures/stack.ts";
-import { Cleanup, percentile, round, wallClockMs } from "./lib/util.ts";
+import { Cleanup, cleanUpOnAbort, percentile, round, wallClockMs } from "./lib/util.ts";
 
 const { values } = parseArgs({
   options: {
@@ -47,16 +47,7 @@ const TIME_LIMIT_MS = 5 * 60_000;
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const cleanup = new Cleanup();
-let interrupted = false;
-const abort = (why: string, code: number) => {
-  if (interrupted) return;
-  interrupted = true;
-  log(`\n${why}: cleaning up…`);
-  void cleanup.runAll().finally(() => process.exit(code));
-};
-process.on("SIGINT", () => abort("SIGINT", 130));
-process.on("SIGTERM", () => abort("SIGTERM", 143));
-setTimeout(() => abort(`time limit (${TIME_LIMIT_MS / 1000} s) exceeded`, 2), TIME_LIMIT_MS).unref();
+cleanUpOnAbort(cleanup, TIME_LIMIT_MS, log);
 
 /** The no-op tool records when it ran (wall clock, comparable with the LLM fixture's times). */
 const noopTimes: Array<{ start: number; end: number }> = [];

@@ -116,3 +116,20 @@ export class Cleanup {
     }
   }
 }
+
+/**
+ * Ctrl-C, SIGTERM and the time limit end a bench the same way: undo what it created, then exit
+ * (130, 143, 2), so a stuck run never leaves a nats-server or a gateway behind.
+ */
+export function cleanUpOnAbort(cleanup: Cleanup, timeLimitMs: number, log: (line: string) => void): void {
+  let interrupted = false;
+  const abort = (why: string, code: number) => {
+    if (interrupted) return;
+    interrupted = true;
+    log(`\n${why}: cleaning up…`);
+    void cleanup.runAll().finally(() => process.exit(code));
+  };
+  process.on("SIGINT", () => abort("SIGINT", 130));
+  process.on("SIGTERM", () => abort("SIGTERM", 143));
+  setTimeout(() => abort(`time limit (${timeLimitMs / 1000} s) exceeded`, 2), timeLimitMs).unref();
+}
