@@ -45,16 +45,18 @@ const onPath = (bin, extra = []) =>
   [...(process.env.PATH ?? "").split(":"), ...extra].some((d) => d && existsSync(join(d, bin)));
 const isRoot = process.getuid?.() === 0;
 let aptUpdated = false;
+/** Installs `pkg` with apt-get when running as root; false when this process cannot. */
+function aptInstall(pkg, why) {
+  if (!isRoot || !onPath("apt-get", ["/usr/bin"])) return false;
+  say(`installing ${pkg} (${why}) with apt-get…`);
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  if (!aptUpdated) run("apt-get", ["update", "-qq"], { env });
+  aptUpdated = true;
+  run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", pkg], { env });
+  return true;
+}
 function ensurePackage(bin, pkg, why) {
-  if (onPath(bin, ["/usr/sbin", "/usr/bin", "/usr/local/bin"])) return;
-  if (isRoot && onPath("apt-get", ["/usr/bin"])) {
-    say(`installing ${pkg} (${why}) with apt-get…`);
-    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-    if (!aptUpdated) run("apt-get", ["update", "-qq"], { env });
-    aptUpdated = true;
-    run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", pkg], { env });
-    return;
-  }
+  if (onPath(bin, ["/usr/sbin", "/usr/bin", "/usr/local/bin"]) || aptInstall(pkg, why)) return;
   say(`${pkg} is missing (${why}). Install it with:  sudo apt-get install ${pkg}`);
   process.exit(1);
 }
@@ -66,15 +68,7 @@ if (mode === "test") ensurePackage("chromium", "chromium", "the browser end-to-e
 const debInstalled = (pkg) =>
   spawnSync("dpkg-query", ["-W", "-f=${Status}", pkg], { encoding: "utf8" }).stdout?.includes("install ok installed") ?? false;
 function optionalPackage(present, pkg, why) {
-  if (present()) return;
-  if (isRoot && onPath("apt-get", ["/usr/bin"])) {
-    say(`installing ${pkg} (${why}) with apt-get…`);
-    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-    if (!aptUpdated) run("apt-get", ["update", "-qq"], { env });
-    aptUpdated = true;
-    run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", pkg], { env });
-    return;
-  }
+  if (present() || aptInstall(pkg, why)) return;
   say(`${pkg} is missing (${why}); those tests will be skipped. Install it with:  sudo apt-get install ${pkg}`);
 }
 if (mode === "test") {
@@ -106,5 +100,7 @@ try {
   process.exit(1);
 }
 
-// 4. Bundle the CLI now (cli/bin.mjs would do it on first use), so parallel first runs don't race.
-run(process.execPath, [join(root, "cli", "bin.mjs"), "--version"], { stdio: "ignore" });
+// 4. Bundle the CLI now (cli/bin.mjs would do it on first use), so the test files' parallel first
+// runs don't race. `npm start` skips it: the gateway it starts next is the only run, bundles as
+// needed itself, and would otherwise pay for loading the whole CLI twice.
+if (mode === "test") run(process.execPath, [join(root, "cli", "bin.mjs"), "--version"], { stdio: "ignore" });
