@@ -26,9 +26,12 @@ export const LocalProviderConfig = Schema.Struct({
   context_size: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 128, maximum: 1_048_576 }))),
 });
 
+/** A sandbox backend as a user names it: in `[tools.exec.sandbox]` and per session (`sessions.setSandbox`). */
+export const SandboxBackendSetting = Schema.Literals(["auto", "docker", "bubblewrap", "none"]);
+
 /** `[tools.exec.sandbox]`: where `exec` runs commands. */
 export const SandboxConfig = Schema.Struct({
-  backend: Schema.optionalKey(Schema.Literals(["auto", "docker", "bubblewrap", "none"])),
+  backend: Schema.optionalKey(SandboxBackendSetting),
   /** Docker: the image (built locally; never pulled). */
   image: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1))),
   /** Give commands network access (default: none). */

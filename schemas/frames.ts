@@ -4,6 +4,7 @@ import { MessageId, ModelId, RunId, SessionKey } from "./ids.ts";
 import { MAX_MESSAGE_CHARS } from "./commands.ts";
 import { Limit, ProjectionStatus, ReadWorkspaceFile, SandboxStatus } from "./queries.ts";
 import { NodeId } from "./nodes.ts";
+import { SessionSandbox } from "./events/session.events.ts";
 
 /**
  * The WebSocket protocol (JSON text frames). Client → server: `req`. Server → client: `res` for
@@ -112,7 +113,7 @@ export const methodParams = {
   /** The session's exec sandbox backend; null follows the configuration. */
   "sessions.setSandbox": Schema.Struct({
     sessionKey: SessionKey,
-    sandbox: Schema.NullOr(Schema.Literals(["auto", "docker", "bubblewrap", "none"])),
+    sandbox: SessionSandbox,
   }),
   /** Nodes with their state, online presence and last telemetry (`status` filters, e.g. "pending"). */
   "nodes.list": Schema.Struct({ status: Schema.optionalKey(Schema.Literals(["pending", "approved", "rejected", "revoked"])) }),

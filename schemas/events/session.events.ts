@@ -2,6 +2,7 @@ import * as Schema from "effect/Schema";
 import { MessageId, ModelId, RunId, SessionKey } from "../ids.ts";
 import { WireError } from "../errors.ts";
 import { NodeId } from "../nodes.ts";
+import { SandboxBackendSetting } from "../config.ts";
 
 /** Events of one session aggregate (`evt.session.<key>`). The session is the transcript. */
 
@@ -37,7 +38,7 @@ export const SessionRenamed = Schema.Struct({ title: Schema.String });
 export const SessionModelSet = Schema.Struct({ model: Schema.NullOr(ModelId) });
 
 /** The `exec` sandbox backends a session may pin; null follows `[tools.exec.sandbox]`. */
-export const SessionSandbox = Schema.NullOr(Schema.Literals(["auto", "docker", "bubblewrap", "none"]));
+export const SessionSandbox = Schema.NullOr(SandboxBackendSetting);
 export type SessionSandbox = typeof SessionSandbox.Type;
 
 /** The session's own sandbox backend changed (`sessions.setSandbox`). */
