@@ -14,14 +14,17 @@ export const sessionsProjection: Projection = {
     const runEnded = db.prepare(
       "UPDATE sessions SET updated_at = ?, message_count = message_count + 1, active_run_id = NULL WHERE key = ?",
     );
-    const renamed = db.prepare("UPDATE sessions SET title = ?, updated_at = ? WHERE key = ?");
-    const modelSet = db.prepare("UPDATE sessions SET model = ?, updated_at = ? WHERE key = ?");
+    // A setting changed: one column, and the session moves up the recency-ordered list.
+    const setColumn = (column: "title" | "model" | "sandbox" | "node") =>
+      db.prepare(`UPDATE sessions SET ${column} = ?, updated_at = ? WHERE key = ?`);
+    const renamed = setColumn("title");
+    const modelSet = setColumn("model");
     const forked = db.prepare(
       `INSERT OR IGNORE INTO sessions(key, title, model, created_at, updated_at, message_count, first_user_text,
        parent_key, fork_point, label, sandbox, node) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    const sandboxSet = db.prepare("UPDATE sessions SET sandbox = ?, updated_at = ? WHERE key = ?");
-    const nodeSet = db.prepare("UPDATE sessions SET node = ?, updated_at = ? WHERE key = ?");
+    const sandboxSet = setColumn("sandbox");
+    const nodeSet = setColumn("node");
     // The row stays (forks still name it as their parent); every query leaves it out.
     const deleted = db.prepare("UPDATE sessions SET deleted_at = ? WHERE key = ?");
     return (r, touched) => {
