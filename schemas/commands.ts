@@ -30,9 +30,6 @@ export const SendMessageResult = Schema.Struct({
   duplicate: Schema.Boolean,
 });
 
-/** Internal: the run host asks the session to record a finished run. */
-export const EndRun = Schema.Struct({ runId: RunId });
-
 export type CreateSession = typeof CreateSession.Type;
 export type SendMessage = typeof SendMessage.Type;
 export type SendMessageResult = typeof SendMessageResult.Type;
