@@ -15,6 +15,20 @@ export const fail = (e: unknown, json = false): number => {
   return e instanceof UsageError || code === "bad_request" ? EXIT_USAGE : EXIT_FAILED;
 };
 
+/** Columns padded to their widest cell, two spaces apart; the first row is the header. */
+export const table = (rows: readonly (readonly string[])[]): string => {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const line = (r: readonly string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("  ").trimEnd();
+  return rows.map((r) => `${line(r)}\n`).join("");
+};
+
+const pad = (n: number) => String(n).padStart(2, "0");
+/** Local time, to the second: what a person compares with their clock. */
+export const localTime = (ms: number): string => {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+};
+
 /** A progress bar on a terminal; sparse lines otherwise (logs, CI). */
 export const progressBar = (label: string) => {
   const tty = process.stderr.isTTY;

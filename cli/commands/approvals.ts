@@ -1,7 +1,7 @@
 import { request, subjects } from "../../bus/index.ts";
 import { isTokenSafe } from "../../schemas/index.ts";
 import { connectToGateway } from "../connect.ts";
-import { UsageError } from "../output.ts";
+import { UsageError, localTime, table } from "../output.ts";
 import type { Paths } from "../paths.ts";
 
 interface Row {
@@ -15,12 +15,6 @@ interface Row {
   expiresAt: number;
   decidedBy: string | null;
 }
-
-const pad = (n: number) => String(n).padStart(2, "0");
-const when = (ms: number): string => {
-  const d = new Date(ms);
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
-};
 
 /** `cairn approvals list`: pending approvals (all of them with --all), most recent first. */
 export async function approvalsList(o: { json: boolean; all: boolean }, paths: Paths): Promise<number> {
@@ -37,10 +31,9 @@ export async function approvalsList(o: { json: boolean; all: boolean }, paths: P
     }
     const rows = [
       ["ID", "STATUS", "SESSION", "REQUESTED", o.all ? "DECIDED BY" : "EXPIRES", "COMMAND"],
-      ...r.approvals.map((a) => [a.id, a.status, a.sessionKey, when(a.requestedAt), o.all ? (a.decidedBy ?? "-") : when(a.expiresAt), `${a.tool}: ${a.command.replace(/\s+/g, " ")}`]),
+      ...r.approvals.map((a) => [a.id, a.status, a.sessionKey, localTime(a.requestedAt), o.all ? (a.decidedBy ?? "-") : localTime(a.expiresAt), `${a.tool}: ${a.command.replace(/\s+/g, " ")}`]),
     ];
-    const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
-    process.stdout.write(rows.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]))).join("  ") + "\n").join(""));
+    process.stdout.write(table(rows));
     return 0;
   } finally {
     await nc.close();

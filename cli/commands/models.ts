@@ -2,9 +2,9 @@ import { findProvider, providerIds } from "../../actors/llm/index.ts";
 import { requestAs, subjects } from "../../bus/index.ts";
 import { ListModelsResult } from "../../schemas/index.ts";
 import { noEnabledModels, listModels } from "../gateway/providers.services.ts";
-import { UsageError } from "../output.ts";
+import { UsageError, table } from "../output.ts";
 import type { Paths } from "../paths.ts";
-import { fromGatewayOrLocal, LIST_TIMEOUT_MS, localSetup, table } from "./providers.ts";
+import { fromGatewayOrLocal, LIST_TIMEOUT_MS, localSetup } from "./providers.ts";
 
 /** `cairn models [--json] [--provider P] [--refresh]` */
 export async function modelsList(o: { json: boolean; provider: string | undefined; refresh: boolean }, paths: Paths, env: NodeJS.ProcessEnv): Promise<number> {
@@ -35,7 +35,7 @@ export async function modelsList(o: { json: boolean; provider: string | undefine
   }
   const yn = (b: boolean | null) => (b === null ? "?" : b ? "yes" : "no");
   const rows = models.map((m) => [m.id + (m.id === value.defaultModel ? " (default)" : ""), m.provider, context(m.contextWindow), yn(m.tools), yn(m.vision), m.enabled ? "yes" : ""]);
-  process.stdout.write(table(["MODEL", "PROVIDER", "CONTEXT", "TOOLS", "VISION", "ENABLED"], rows));
+  process.stdout.write(table([["MODEL", "PROVIDER", "CONTEXT", "TOOLS", "VISION", "ENABLED"], ...rows]));
   return 0;
 }
 

@@ -4,7 +4,7 @@ import { CairnError, ListProvidersResult, isCairnError, type ProviderStatus } fr
 import { loadSettings } from "../config/load.ts";
 import { connectToGateway } from "../connect.ts";
 import { checkKey, keyedProvider, listProviders, providerModelSetup } from "../gateway/providers.services.ts";
-import { EXIT_FAILED } from "../output.ts";
+import { EXIT_FAILED, table } from "../output.ts";
 import type { Paths } from "../paths.ts";
 
 /** Discovery may wait on several slow providers; more than a query's usual time. */
@@ -48,7 +48,7 @@ export async function providersList(o: { json: boolean; refresh: boolean }, path
     return 0;
   }
   const rows = value.providers.map((p) => [p.id, keyCell(p), p.reachable === null ? "-" : p.reachable ? "yes" : "no", String(p.models), noteCell(p)]);
-  process.stdout.write(table(["PROVIDER", "KEY", "REACHABLE", "MODELS", "NOTE"], rows));
+  process.stdout.write(table([["PROVIDER", "KEY", "REACHABLE", "MODELS", "NOTE"], ...rows]));
   if (local) process.stdout.write("(no gateway is running: keys and settings as this shell sees them)\n");
   return 0;
 }
@@ -63,12 +63,6 @@ const noteCell = (p: ProviderStatus): string => {
   if (p.key.required && p.key.source === "none") return `set ${p.keyVariable} or run 'cairn providers set-key ${p.id}'`;
   return p.baseUrl;
 };
-
-export function table(head: string[], rows: string[][]): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("  ").trimEnd();
-  return [line(head), ...rows.map(line)].join("\n") + "\n";
-}
 
 /**
  * `cairn providers set-key <provider>`: the key comes from stdin when piped, otherwise from a

@@ -11,7 +11,7 @@ import {
   type SessionSummary as Summary,
 } from "../../schemas/index.ts";
 import { connectToGateway } from "../connect.ts";
-import { UsageError } from "../output.ts";
+import { UsageError, localTime, table } from "../output.ts";
 import type { Paths } from "../paths.ts";
 
 const GetSessionResult = Schema.Struct({ session: SessionSummary, usage: SessionUsage });
@@ -22,12 +22,6 @@ const checkKey = (key: string) => {
   if (!isTokenSafe(key)) throw new UsageError(`a session key is 1-64 letters, digits, '_' or '-', got '${key}'`);
 };
 
-const pad = (n: number) => String(n).padStart(2, "0");
-/** Local time, to the second: what a person compares with their clock. */
-const when = (ms: number): string => {
-  const d = new Date(ms);
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
-};
 const count = (n: number): string => Math.round(n).toLocaleString("en-US");
 
 /** `cairn sessions show <key>`: one session's title, model, messages, times and token totals. */
@@ -57,8 +51,8 @@ export async function sessionsShow(o: { key: string; json: boolean }, paths: Pat
       ...(s.parentKey ? [["fork of", `${s.parentKey} at message ${s.forkPoint ?? "?"}`] as [string, string]] : []),
       ...(s.label ? [["label", s.label] as [string, string]] : []),
       ...(s.sandbox ? [["sandbox", s.sandbox] as [string, string]] : []),
-      ["created", when(s.createdAt)],
-      ["updated", when(s.updatedAt)],
+      ["created", localTime(s.createdAt)],
+      ["updated", localTime(s.updatedAt)],
       ["runs", count(u.runs)],
       ["input", `${count(u.inputTokens)} tokens`],
       ["output", `${count(u.outputTokens)} tokens`],
@@ -85,7 +79,7 @@ export async function sessionsList(o: { json: boolean; limit: number }, paths: P
       process.stdout.write("no sessions yet: start one with cairn chat \"hello\"\n");
       return 0;
     }
-    process.stdout.write(table(r.sessions));
+    process.stdout.write(sessionTable(r.sessions));
     return 0;
   } finally {
     await nc.close();
@@ -114,20 +108,17 @@ export const sessionTree = (sessions: readonly Summary[]): Array<{ session: Summ
   return out;
 };
 
-const table = (sessions: readonly Summary[]): string => {
-  const rows = [
+const sessionTable = (sessions: readonly Summary[]): string =>
+  table([
     ["KEY", "UPDATED", "MSGS", "MODEL", "TITLE"],
     ...sessionTree(sessions).map(({ session: s, depth }) => [
       depth === 0 ? s.key : `${"  ".repeat(depth - 1)}└ ${s.key}`,
-      when(s.updatedAt),
+      localTime(s.updatedAt),
       String(s.messageCount),
       s.model ?? "(default)",
       s.forkPoint != null ? `fork@${s.forkPoint} ${s.title}` : s.title,
     ]),
-  ];
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("  ") + "\n").join("");
-};
+  ]);
 
 /** `s-` + 10 base36 characters, as the web UI mints session keys. */
 const newSessionKey = () => `s-${Array.from({ length: 10 }, () => randomInt(36).toString(36)).join("")}`;
