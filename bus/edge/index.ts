@@ -6,3 +6,4 @@ export { startEdge, type Edge, type EdgeOptions } from "./edge.server.ts";
 export { CLOSE_SLOW_CONSUMER } from "./ws.route.ts";
 export { CLOSE_UNAUTHORIZED } from "./ws.connection.ts";
 export { isNativeUws } from "./uws.ts";
+export { assertBindAllowed } from "./auth.ts";

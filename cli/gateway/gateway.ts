@@ -2,7 +2,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { join } from "node:path";
 import { startActorSystem, type ActorSystem } from "../../actors/index.ts";
 import { EventLog, SnapshotStore, ensureStreams, readCapabilities } from "../../bus/index.ts";
-import { startEdge, type Edge } from "../../bus/edge/index.ts";
+import { assertBindAllowed, startEdge, type Edge } from "../../bus/edge/index.ts";
 import { connectNats, startEmbeddedNats, type EmbeddedNats } from "../../bus/server/index.ts";
 import { Projector, queries, serveQueries } from "../../projections/index.ts";
 import { CairnError, type SandboxStatus } from "../../schemas/index.ts";
@@ -46,10 +46,8 @@ export async function startGateway(o: {
   log: (line: string) => void;
 }): Promise<Gateway> {
   const { settings, paths, env, log } = o;
-  const isLoopback = /^(127\.|localhost$|::1$|\[::1\]$)/.test(settings.host);
-  if (!isLoopback && !settings.authToken) {
-    throw new CairnError("unauthorized", `refusing to listen on ${settings.host} without authentication: set CAIRN_AUTH_TOKEN (clients then send it as a bearer token)`);
-  }
+  // The edge checks this too, but only after NATS, the projector and the actors have started.
+  assertBindAllowed(settings.host, settings.authToken);
   const releaseLock = acquireGatewayLock(paths.lockFile);
   const cleanup: Array<() => Promise<unknown> | unknown> = [releaseLock];
   const unwind = async () => {
