@@ -15,6 +15,7 @@ import {
   type SessionUsage,
 } from "../schemas/index.ts";
 import type { Db } from "./db.ts";
+import { clip } from "./summary.ts";
 import { toolCalls } from "./tools.queries.ts";
 
 /** `q.sessions.get` params. */
@@ -47,8 +48,6 @@ interface SessionRow {
   node: string | null;
 }
 
-const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
-
 const toUsage = (r: SessionRow): SessionUsage => ({
   inputTokens: r.input_tokens,
   outputTokens: r.output_tokens,
@@ -64,7 +63,7 @@ const toUsage = (r: SessionRow): SessionUsage => ({
  */
 const toSummary = (r: SessionRow): SessionSummary & { usage: SessionUsage } => ({
   key: r.key,
-  title: r.title || (r.first_user_text ? clip(r.first_user_text.replace(/\s+/g, " ").trim(), 60) : "New chat"),
+  title: r.title || (r.first_user_text ? clip(r.first_user_text, 60) : "New chat"),
   model: r.model,
   createdAt: r.created_at,
   updatedAt: r.updated_at,

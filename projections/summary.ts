@@ -1,6 +1,7 @@
 import type { AnyStoredEvent } from "../schemas/index.ts";
 
-const clip = (s: string, n = 60) => {
+/** One line of at most `n` characters: whitespace runs collapsed, an ellipsis where it was cut. */
+export const clip = (s: string, n = 60) => {
   const one = s.replace(/\s+/g, " ").trim();
   return one.length > n ? `${one.slice(0, n - 1)}…` : one;
 };
