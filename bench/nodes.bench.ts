@@ -29,8 +29,8 @@ import { formatCreds } from "../bus/server/nats.users.ts";
 import { createNodeLogger, createTelemetrySampler, startNodeAgent, type NodeAgent } from "../cli/node/index.ts";
 import { pairingRequestText, pairingStatusText, type NodeSummary, type NodeTelemetry } from "../schemas/index.ts";
 import { startGatewayProc, type GatewayProc } from "../tests/fixtures/gateway.ts";
-import { startNodeProcess, type NodeProcess } from "../tests/fixtures/node.ts";
-import { cpuTimeMs, processMemory, round, sleep, summarize, wallClockMs, type Summary } from "./lib/util.ts";
+import { startNodeProcess } from "../tests/fixtures/node.ts";
+import { Cleanup, cleanUpOnAbort, cpuTimeMs, processMemory, round, sleep, summarize, wallClockMs, type Summary } from "./lib/util.ts";
 
 const { values } = parseArgs({ options: { quick: { type: "boolean", default: false }, help: { type: "boolean", short: "h" } } });
 if (values.help) {
@@ -41,15 +41,9 @@ const quick = values.quick!;
 const cfg = quick ? { roundTrips: 100, warmup: 10, pairings: 5, nodes: 50, windowSeconds: 20 } : { roundTrips: 200, warmup: 20, pairings: 5, nodes: 50, windowSeconds: 60 };
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
-// Everything started is stopped on the way out, also on failure and Ctrl-C.
-const undo: Array<() => Promise<unknown> | unknown> = [];
-const cleanup = async () => {
-  while (undo.length) await Promise.resolve().then(undo.pop()!).catch(() => undefined);
-};
-for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => void cleanup().finally(() => process.exit(130)));
-setTimeout(() => void cleanup().finally(() => process.exit(2)), 5 * 60_000).unref();
-
-const jsonLines = <T>(text: string): T[] => text.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as T);
+// Everything started is stopped on the way out, also on failure, Ctrl-C and the time limit.
+const cleanup = new Cleanup();
+cleanUpOnAbort(cleanup, 5 * 60_000, log);
 
 /** Subscribes now (flushed) to the first message on `subject`; `at` resolves with its arrival time. */
 const firstMessageAt = async (nc: NatsConnection, subject: string): Promise<{ at: Promise<number> }> => {
@@ -63,7 +57,7 @@ async function pairProcess(gw: GatewayProc, admin: NatsConnection, nodeId: strin
   const hello = await firstMessageAt(admin, subjects.nodeOut(nodeId, "hello"));
   const spawnedAt = wallClockMs();
   const p = startNodeProcess({ gatewayUrl: gw.url, name: `Bench ${nodeId}`, nodeId });
-  undo.push(() => p.stop());
+  cleanup.add("node process", () => p.stop());
   const line = await Promise.race([p.waitForLine(/pairing request \S+ sent/), sleep(30_000).then(() => Promise.reject(new Error(`no pairing request from ${nodeId}: ${p.stdout()}${p.stderr()}`)))]);
   const sentAt = wallClockMs();
   const requestId = /pairing request (\S+) sent/.exec(line)![1]!;
@@ -120,10 +114,10 @@ let failed = false;
 const t0 = performance.now();
 try {
   const gw = await startGatewayProc({ model: null, extraEnv: { DOCKER_HOST: "unix:///nonexistent.sock" } });
-  undo.push(() => gw.dispose());
+  cleanup.add("gateway", () => gw.dispose());
   const info = JSON.parse(readFileSync(join(gw.dataDir, "gateway.json"), "utf8")) as { natsUrl: string; cliCreds: string };
   const admin = await connectNats({ url: info.natsUrl, credsFile: info.cliCreds, name: "bench-admin" });
-  undo.push(() => admin.close());
+  cleanup.add("admin connection", () => admin.close());
   await request(admin, subjects.admin("nodes", "pairing"), { open: true, minutes: 30, by: "bench" });
 
   // b. pairing to connected (the first one also serves a.)
@@ -141,7 +135,7 @@ try {
   // a. round trip of `true` on the first node
   log(`a. round trip of 'true' on a node: ${cfg.warmup} warm-up + ${cfg.roundTrips}`);
   const remote = remoteExec(admin);
-  undo.push(() => remote.stop());
+  cleanup.add("remote exec", () => remote.stop());
   const sandbox = remote.sandboxFor({ id: "pair0", name: "Bench pair0" });
   const times: number[] = [];
   let failures = 0;
@@ -162,7 +156,7 @@ try {
   await sleep(2000);
   const idle = await measureUsage(gwPid, natsPid, cfg.windowSeconds);
   const dir = mkdtempSync(join(tmpdir(), "cairn-nodes-bench-"));
-  undo.push(() => rmSync(dir, { recursive: true, force: true }));
+  cleanup.add("temp dir", () => rmSync(dir, { recursive: true, force: true }));
   // One real sample, re-stamped per report: 50 agents probing runtimes would measure this box, not the gateway.
   const sample: NodeTelemetry = await createTelemetrySampler({ env: process.env, now: Date.now }).sample();
   let received = 0;
@@ -185,7 +179,7 @@ try {
       telemetryMs: 1000,
       telemetry: async () => ({ ...sample, at: Date.now() }),
     });
-    undo.push(() => agent.stop());
+    cleanup.add("node agent", () => agent.stop());
     agents.push(agent);
   }
   await Promise.all(agents.map((a) => a.whenConnected()));
@@ -199,7 +193,7 @@ try {
   failed = true;
   log(`bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
 } finally {
-  await cleanup();
+  await cleanup.runAll();
 }
 
 const f = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : "—");
