@@ -2,11 +2,9 @@ import { describe, expect, test } from "vitest";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runCli, startGatewayProc, useGatewayWithLlm } from "../fixtures/gateway.ts";
+import { jsonLines, runCli, startGatewayProc, useGatewayWithLlm } from "../fixtures/gateway.ts";
 
 const { llm, gw } = useGatewayWithLlm();
-
-const jsonLines = (s: string) => s.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
 
 describe("cairn chat", () => {
   test("streams the reply to stdout and exits 0; the session is created if new", async () => {

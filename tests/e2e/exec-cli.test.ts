@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
-import { BIN, runCli, useGatewayWithLlm, type CliResult } from "../fixtures/gateway.ts";
+import { BIN, jsonLines, runCli, useGatewayWithLlm, type CliResult } from "../fixtures/gateway.ts";
 import { connectWs, type WsClient } from "../fixtures/ws-client.ts";
 
 // No docker engine for these gateways: `auto` then resolves to bubblewrap whatever else runs here.
@@ -36,7 +36,6 @@ afterEach(() => {
   for (const c of running) c.kill("SIGKILL");
 });
 
-const jsonLines = (s: string) => s.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
 const exec = (id: string, command: string) => ({ id, name: "exec", arguments: JSON.stringify({ command }) });
 
 /** A CLI process whose output can be watched while it runs (the chat that waits for an answer). */

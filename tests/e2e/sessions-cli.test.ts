@@ -1,11 +1,9 @@
 import { describe, expect, test } from "vitest";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { startGatewayProc, useGatewayWithLlm } from "../fixtures/gateway.ts";
+import { jsonLines, startGatewayProc, useGatewayWithLlm } from "../fixtures/gateway.ts";
 
 const { llm, gw } = useGatewayWithLlm();
-
-const jsonLines = (s: string) => s.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
 
 describe("cairn chat --model", () => {
   test("switches the session to the model, which answers and stays the session's model", async () => {

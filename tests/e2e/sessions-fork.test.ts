@@ -3,12 +3,10 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { request, subjects } from "../../bus/index.ts";
 import { connectToGateway } from "../../cli/connect.ts";
 import { resolvePaths } from "../../cli/paths.ts";
-import { useGatewayWithLlm } from "../fixtures/gateway.ts";
+import { jsonLines, useGatewayWithLlm } from "../fixtures/gateway.ts";
 import { connectWs, type WsClient } from "../fixtures/ws-client.ts";
 
 const { llm, gw } = useGatewayWithLlm();
-
-const jsonLines = (s: string) => s.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
 
 let nc: NatsConnection;
 let ws: WsClient;
