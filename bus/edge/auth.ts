@@ -127,7 +127,7 @@ export const assertBindAllowed = (host: string, authToken: string | undefined): 
   if (isLoopbackHost(host)) return;
   if (authToken === undefined || authToken === "") {
     throw new CairnError(
-      "unavailable",
+      "unauthorized",
       `refusing to listen on ${host} without authentication: set CAIRN_AUTH_TOKEN (or bind to 127.0.0.1)`,
     );
   }

@@ -127,7 +127,7 @@ describe("assertBindAllowed", () => {
         err = e;
       }
       expect(err).toBeInstanceOf(CairnError);
-      expect((err as CairnError).code).toBe("unavailable");
+      expect((err as CairnError).code).toBe("unauthorized");
       expect((err as CairnError).message).toContain("CAIRN_AUTH_TOKEN");
     }
     expect(() => assertBindAllowed("0.0.0.0", "a-long-enough-token")).not.toThrow();
