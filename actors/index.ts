@@ -4,4 +4,4 @@ export { describeModelSetup, resolveModel, NO_MODEL_HINT, type ModelConfig, type
 export { sessionMachine, SESSION_MACHINE_VERSION } from "./session/session.machine.ts";
 export { runMachine, RUN_MACHINE_VERSION } from "./run/run.machine.ts";
 export { DEFAULT_MAX_ITERATIONS, DEFAULT_RUN_TIMEOUT_MS, MAX_TOOL_RESULT_BYTES, type AgentOptions, type ExecOptions, type SandboxChoice, type SandboxSettings } from "./run/run.options.ts";
-export { resolveInWorkspace } from "./tools/index.ts";
+export { resolveInWorkspace, utf8Cut } from "./tools/index.ts";

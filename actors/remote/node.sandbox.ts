@@ -3,6 +3,7 @@ import { encodeJson, subjects } from "../../bus/index.ts";
 import { CairnError, isForwardedEnvName, type NodeExecDone, type NodeExecRequest } from "../../schemas/index.ts";
 import type { ExecRequest, ExecResult, Sandbox, SandboxDescription } from "../sandbox/index.ts";
 import type { ExecHub } from "./exec.hub.ts";
+import { utf8Prefix } from "../tools/index.ts";
 
 export interface NodeRef {
   readonly id: string;
@@ -40,13 +41,6 @@ const failureKind = (e: unknown): "no_responders" | "timeout" | "other" => {
   if (err?.isNoResponders?.() || /no responders|503/i.test(`${err?.message} ${err?.cause?.message}`)) return "no_responders";
   if (err?.name === "TimeoutError" || err?.cause?.name === "TimeoutError" || /timeout/i.test(`${err?.message}`)) return "timeout";
   return "other";
-};
-
-/** The first `maxBytes` of `s` in UTF-8, never splitting a character. */
-const capBytes = (s: string, maxBytes: number): string => {
-  if (Buffer.byteLength(s, "utf8") <= maxBytes) return s;
-  const cut = Buffer.from(s, "utf8").subarray(0, Math.max(0, maxBytes)).toString("utf8");
-  return cut.endsWith("\uFFFD") ? cut.slice(0, -1) : cut;
 };
 
 const tail = (s: string, n = 4000) => (s.length > n ? `…${s.slice(-n)}` : s);
@@ -88,7 +82,7 @@ export function nodeSandbox(o: NodeSandboxOptions): Sandbox {
       onData: (d) => {
         const room = req.maxOutputBytes - partial.bytes;
         if (room > 0) {
-          const kept = capBytes(d.chunk, room);
+          const kept = utf8Prefix(d.chunk, room);
           partial[d.stream] += kept;
           partial.bytes += Buffer.byteLength(kept, "utf8");
         }
@@ -169,8 +163,8 @@ export function nodeSandbox(o: NodeSandboxOptions): Sandbox {
       if (d.error !== undefined && d.exitCode === null && d.signal === null) {
         throw new CairnError("bad_request", `node ${label(node)} could not run the command: ${d.error}`, { nodeId: node.id });
       }
-      const stdout = capBytes(d.stdout, req.maxOutputBytes);
-      const stderr = capBytes(d.stderr, Math.max(0, req.maxOutputBytes - Buffer.byteLength(stdout, "utf8")));
+      const stdout = utf8Prefix(d.stdout, req.maxOutputBytes);
+      const stderr = utf8Prefix(d.stderr, Math.max(0, req.maxOutputBytes - Buffer.byteLength(stdout, "utf8")));
       return {
         exitCode: d.exitCode,
         signal: d.signal,

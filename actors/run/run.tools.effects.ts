@@ -6,6 +6,7 @@ import { approvalIdFor, execVerdict, type ApprovalView } from "../approval/index
 import { humanWait } from "./fallback.policy.ts";
 import { liveOutput } from "./live.output.ts";
 import { SETTINGS_ID } from "../settings/settings.commands.ts";
+import { utf8Prefix } from "../tools/index.ts";
 import { DEFAULT_APPROVAL_TIMEOUT_MS, MAX_TOOL_RESULT_BYTES, SHUTDOWN, type CallParams, type RunClock, type RunEffectDeps } from "./run.options.ts";
 
 /**
@@ -140,7 +141,7 @@ export const toolRunner = (deps: RunEffectDeps, live: (key: string, m: LiveSessi
     if (signal.aborted) throw signal.reason;
     const durationMs = Math.max(0, deps.now() - t0);
     const full = result.ok ? result.output : `error [${result.error.code}]: ${result.error.message}`;
-    const capped = capText(full, MAX_TOOL_RESULT_BYTES);
+    const capped = utf8Prefix(full, MAX_TOOL_RESULT_BYTES);
     const truncated = capped.length < full.length || (result.ok && result.truncated === true);
     const output = capped.length < full.length ? `${capped}\n[output truncated at ${MAX_TOOL_RESULT_BYTES} bytes]` : capped;
     const fullOutput = result.ok ? result.fullOutput : undefined;
@@ -164,10 +165,3 @@ export const toolRunner = (deps: RunEffectDeps, live: (key: string, m: LiveSessi
 
 /** A dangerous non-exec call as a person reads it in the approval card. */
 const clipArgs = (raw: string): string => (raw.length > 2000 ? `${raw.slice(0, 2000)}…` : raw);
-
-/** The first `maxBytes` of `s` in UTF-8, never splitting a character. */
-const capText = (s: string, maxBytes: number): string => {
-  if (Buffer.byteLength(s, "utf8") <= maxBytes) return s;
-  const cut = Buffer.from(s, "utf8").subarray(0, maxBytes).toString("utf8");
-  return cut.endsWith("\uFFFD") ? cut.slice(0, -1) : cut;
-};

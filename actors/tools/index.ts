@@ -14,7 +14,7 @@ export {
 } from "./tool.registry.ts";
 export { jsonSchemaParameters } from "./json-schema.ts";
 export { displayPath, resolveInWorkspace, type WorkspacePath } from "./workspace.ts";
-export { MAX_LINE_CHARS, MAX_OUTPUT_BYTES } from "./file.io.ts";
+export { MAX_LINE_CHARS, MAX_OUTPUT_BYTES, utf8Cut, utf8Prefix } from "./file.io.ts";
 export { DEFAULT_READ_LINES, editFileTool, fileTools, readFileTool, writeFileTool } from "./file.tools.ts";
 export { MAX_GLOB_RESULTS, MAX_GREP_MATCHES, globTool, grepTool, searchTools } from "./search.tools.ts";
 export { globToRegExp } from "./glob.match.ts";

@@ -1,7 +1,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { open } from "node:fs/promises";
 import * as path from "node:path";
-import { resolveInWorkspace } from "../../actors/index.ts";
+import { resolveInWorkspace, utf8Cut } from "../../actors/index.ts";
 import { serve, subjects } from "../../bus/index.ts";
 import { CairnError, ReadWorkspaceFile, decodeOrFail, type ReadWorkspaceFileResult } from "../../schemas/index.ts";
 
@@ -32,8 +32,7 @@ export const serveWorkspaceFiles = (nc: NatsConnection, workspaceRoot: string) =
       const size = Math.min(st.size, MAX_WORKSPACE_READ_BYTES);
       const buf = Buffer.alloc(size);
       const { bytesRead } = await fh.read(buf, 0, size, 0);
-      const text = buf.subarray(0, bytesRead).toString("utf8");
-      return { path: where.display, text: text.endsWith("\uFFFD") ? text.slice(0, -1) : text, bytes: st.size, truncated: st.size > bytesRead };
+      return { path: where.display, text: utf8Cut(buf.subarray(0, bytesRead)), bytes: st.size, truncated: st.size > bytesRead };
     } finally {
       await fh.close();
     }
