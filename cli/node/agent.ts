@@ -200,7 +200,12 @@ export function startNodeAgent(opts: NodeAgentOptions): NodeAgent {
         status(false, message);
         if (!caPem && opts.refreshTls && isTlsError(e)) {
           log.warn("the gateway's NATS now requires TLS; asking the gateway for its certificate", { error: message });
-          await opts.refreshTls().catch((err) => log.error("could not get the NATS certificate; run 'cairn node add' again", { error: (err as Error).message }));
+          const pinned = await opts.refreshTls().then(
+            () => true,
+            (err) => (log.error("could not get the NATS certificate; run 'cairn node add' again", { error: (err as Error).message }), false),
+          );
+          // With the certificate in hand the next attempt can succeed: make it now, not after the backoff.
+          if (pinned) continue;
         }
         const auth = isAuthError(e);
         const delay = auth ? jittered(AUTH_FAILURE_DELAY_MS, random) : backoffDelay(attempt++, random);
