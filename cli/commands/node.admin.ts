@@ -1,7 +1,7 @@
 import { request, subjects } from "../../bus/index.ts";
 import { isTokenSafe, type NodeSummary, type PairingWindow } from "../../schemas/index.ts";
 import { connectToGateway } from "../connect.ts";
-import { UsageError } from "../output.ts";
+import { UsageError, localTime, table } from "../output.ts";
 import type { Paths } from "../paths.ts";
 
 /**
@@ -9,16 +9,7 @@ import type { Paths } from "../paths.ts";
  * list of nodes and revocation. Each is one request to the running gateway's node service.
  */
 
-const pad = (n: number) => String(n).padStart(2, "0");
-const when = (ms: number | null): string => {
-  if (ms === null) return "-";
-  const d = new Date(ms);
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
-};
-const table = (rows: string[][]): string => {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("  ") + "\n").join("");
-};
+const when = (ms: number | null): string => (ms === null ? "-" : localTime(ms));
 const gib = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(1)}G`;
 
 const withGateway = async <T>(paths: Paths, fn: (ask: (subject: string, params: unknown) => Promise<unknown>) => Promise<T>): Promise<T> => {

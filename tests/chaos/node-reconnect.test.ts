@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { findFreePort } from "../../bus/server/index.ts";
 import type { NodeSummary } from "../../schemas/index.ts";
-import { startGatewayProc, type GatewayProc } from "../fixtures/gateway.ts";
+import { jsonLines, startGatewayProc, type GatewayProc } from "../fixtures/gateway.ts";
 import { startNodeProc, type NodeProc } from "../fixtures/node.ts";
 import { isAlive, natsServersFor, readNatsPid, trackPid, waitUntil, cleanupAll } from "./chaos.helpers.ts";
 
@@ -23,7 +23,7 @@ afterEach(async () => {
 const nodes = async (gw: GatewayProc): Promise<NodeSummary[]> => {
   const r = await gw.cli(["node", "list", "--json"], { timeoutMs: 15_000 });
   if (r.code !== 0) return [];
-  return r.stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as NodeSummary);
+  return jsonLines<NodeSummary>(r.stdout);
 };
 const nodeOf = async (gw: GatewayProc, id: string) => (await nodes(gw)).find((n) => n.nodeId === id);
 const connectedLines = (node: NodeProc) => node.stdout().split("\n").filter((l) => / connected /.test(l)).length;
@@ -38,7 +38,7 @@ async function pairedNode(nodeId: string): Promise<{ gw: GatewayProc; node: Node
   const node = await startNodeProc({ host: gw.url, name: `Node ${nodeId}`, nodeId });
   started.push(node);
   await node.waitForLine(/waiting for approval on the gateway/);
-  const pending = (await gw.cli(["node", "pending", "--json"])).stdout.trim().split("\n").map((l) => JSON.parse(l) as NodeSummary);
+  const pending = jsonLines<NodeSummary>((await gw.cli(["node", "pending", "--json"])).stdout);
   const req = pending.find((n) => n.nodeId === nodeId)!;
   expect((await gw.cli(["node", "approve", req.requestId!])).code).toBe(0);
   await node.waitForLine(/ connected /);

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { request, subjects } from "../../bus/index.ts";
 import { connectNats } from "../../bus/server/index.ts";
 import type { NodeSummary } from "../../schemas/index.ts";
-import { useGatewayWithLlm } from "../fixtures/gateway.ts";
+import { jsonLines, useGatewayWithLlm } from "../fixtures/gateway.ts";
 import { startNodeProc, type NodeProc } from "../fixtures/node.ts";
 
 const NO_DOCKER = "unix:///nonexistent.sock";
@@ -29,7 +29,7 @@ beforeAll(async () => {
   expect((await gw.cli(["node", "pairing", "enable"])).code).toBe(0);
   node = await startNodeProc({ host: gw.url, name: "Build Server", nodeId: "build1" });
   await node.waitForLine(/waiting for approval on the gateway/);
-  const pending = (await gw.cli(["node", "pending", "--json"])).stdout.trim().split("\n").map((l) => JSON.parse(l) as NodeSummary);
+  const pending = jsonLines<NodeSummary>((await gw.cli(["node", "pending", "--json"])).stdout);
   const req = pending.find((n) => n.nodeId === "build1")!;
   expect((await gw.cli(["node", "approve", req.requestId!])).code).toBe(0);
   await node.waitForLine(/ connected /);

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { request, subjects } from "../../bus/index.ts";
 import { connectNats } from "../../bus/server/index.ts";
 import { pairingRequestText, pairingStatusText, type NodeSummary } from "../../schemas/index.ts";
-import { startGatewayProc, type GatewayProc } from "../fixtures/gateway.ts";
+import { jsonLines, startGatewayProc, type GatewayProc } from "../fixtures/gateway.ts";
 
 let gw: GatewayProc;
 let admin: NatsConnection;
@@ -163,7 +163,7 @@ describe("trust on first use", () => {
     expect(refused.json.error.code).toBe("node_key_mismatch");
     const listed = await gw.cli(["node", "list", "--json"]);
     expect(listed.code).toBe(0);
-    const beta = listed.stdout.trim().split("\n").map((l) => JSON.parse(l) as NodeSummary).find((x) => x.nodeId === "beta")!;
+    const beta = jsonLines<NodeSummary>(listed.stdout).find((x) => x.nodeId === "beta")!;
     expect(beta.status).toBe("pending");
     expect(beta.alerts).toHaveLength(1);
     expect(beta.alerts[0].message).toContain("another key");

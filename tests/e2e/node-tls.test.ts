@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { request, subjects } from "../../bus/index.ts";
 import { connectNats } from "../../bus/server/index.ts";
 import type { NodeSummary } from "../../schemas/index.ts";
-import { useGatewayWithLlm } from "../fixtures/gateway.ts";
+import { jsonLines, useGatewayWithLlm } from "../fixtures/gateway.ts";
 import { startNodeProc, type NodeProc } from "../fixtures/node.ts";
 
 const cfg = mkdtempSync(join(tmpdir(), "cairn-nodetls-cfg-"));
@@ -35,7 +35,7 @@ let fresh: NodeProc | undefined;
 const pairNode = async (nodeId: string, name: string): Promise<NodeProc> => {
   const node = await startNodeProc({ host: gw.url, name, nodeId });
   await node.waitForLine(/waiting for approval on the gateway/);
-  const pending = (await gw.cli(["node", "pending", "--json"])).stdout.trim().split("\n").map((l) => JSON.parse(l) as NodeSummary);
+  const pending = jsonLines<NodeSummary>((await gw.cli(["node", "pending", "--json"])).stdout);
   expect((await gw.cli(["node", "approve", pending.find((n) => n.nodeId === nodeId)!.requestId!])).code).toBe(0);
   return node;
 };

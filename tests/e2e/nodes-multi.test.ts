@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import type { NodeSummary, PairingWindow } from "../../schemas/index.ts";
-import { useGatewayWithLlm } from "../fixtures/gateway.ts";
+import { jsonLines, useGatewayWithLlm } from "../fixtures/gateway.ts";
 import { startNodeProc, type NodeProc } from "../fixtures/node.ts";
 import { connectWs } from "../fixtures/ws-client.ts";
 
@@ -31,7 +31,6 @@ afterAll(async () => {
   rmSync(cfg, { recursive: true, force: true });
 });
 
-const jsonLines = <T,>(text: string): T[] => text.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as T);
 const nodeList = async () => jsonLines<NodeSummary>((await gw.cli(["node", "list", "--json"])).stdout);
 const waitFor = async <T,>(what: string, check: () => Promise<T | undefined>, timeoutMs: number): Promise<T> => {
   const deadline = Date.now() + timeoutMs;

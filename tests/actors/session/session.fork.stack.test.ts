@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { request, subjects } from "../../../bus/index.ts";
 import { branchSessionTool } from "../../../actors/tools/branch-session.tool.ts";
 import { ToolRegistry } from "../../../actors/tools/index.ts";
 import { ForkSessionResult, decodeLenient } from "../../../schemas/index.ts";
@@ -13,10 +12,10 @@ afterAll(async () => {
   await s.stop();
 });
 
-const cmd = (key: string, verb: string, params: unknown) => request(s.nc, subjects.command("session", key, verb), params);
+const cmd = (key: string, verb: string, params: unknown) => s.sessionCommand(key, verb, params);
 /** As the edge sends `sessions.fork`: the fork's key minted by the caller. */
 const fork = async (parent: string, params: Record<string, unknown>) => decodeLenient(ForkSessionResult, await cmd(parent, "fork", params), "fork reply");
-const settled = async () => s.projector.waitFor(await s.log.lastSeq());
+const settled = () => s.settled();
 
 /** A session with two finished exchanges (4 messages). */
 const twoExchanges = async (key: string) => {

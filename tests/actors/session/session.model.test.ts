@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { request, subjects } from "../../../bus/index.ts";
 import { createSessionSpec } from "../../../actors/session/session.commands.ts";
 import { CairnError, type NewEvent } from "../../../schemas/index.ts";
 import { startStack, type Stack } from "../../fixtures/stack.ts";
@@ -67,7 +66,7 @@ describe("session model through the actors and read models", () => {
   afterAll(async () => {
     await s.stop();
   });
-  const cmd = (key: string, verb: string, params: unknown) => request(s.nc, subjects.command("session", key, verb), params);
+  const cmd = (key: string, verb: string, params: unknown) => s.sessionCommand(key, verb, params);
 
   test("the session's model is what its runs use and what the read model shows; null goes back to the default", async () => {
     let r = (await cmd("sm1", "send", { text: "one", createIfMissing: true })) as { runId: string };
