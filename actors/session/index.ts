@@ -1,0 +1,7 @@
+/** Sessions: the transcript aggregate, its commands and effects, forks and node routing. */
+export { SESSION_MACHINE_VERSION, sessionMachine, type SessionContext, type TranscriptMessage } from "./session.machine.ts";
+export { assistantMessageId, createSessionSpec, EndRunCommand, type ModelCheck, type SessionCommand } from "./session.commands.ts";
+export { sessionEffects, type SessionEffects } from "./session.effects.ts";
+export { forkSession, forkSessionWith, type ForkSession } from "./session.fork.route.ts";
+export { finishedMessages, ForkParams, MAX_FORK_BYTES, planFork } from "./session.fork.ts";
+export { setSessionNode } from "./session.node.route.ts";
