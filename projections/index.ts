@@ -5,3 +5,4 @@ export { GetSession, queries, serveQueries, type ApprovalSummary, type GetSessio
 export { buildFresh, installRebuilt } from "./rebuild.ts";
 export { summarizeEvent } from "./summary.ts";
 export { listNodes, getNode, nodeIdForRequest, type NodeRecord, type NodeRowStatus } from "./nodes.queries.ts";
+export { serveNodeList, type NodePresence } from "./nodes.list.ts";

@@ -1,4 +1,4 @@
-import { nodeFingerprint, verifyText } from "../../bus/server/node.identity.ts";
+import { nodeFingerprint, verifyText } from "../../bus/server/index.ts";
 import {
   CairnError,
   PAIRING_CLOCK_SKEW_MS,

@@ -1,10 +1,10 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { join } from "node:path";
-import { startActorSystem, type ActorSystem } from "../../actors/index.ts";
+import { startActorSystem, startNodeServices, type ActorSystem } from "../../actors/index.ts";
 import { EventLog, SnapshotStore, ensureStreams, readCapabilities } from "../../bus/index.ts";
 import { assertBindAllowed, startEdge, type Edge } from "../../bus/edge/index.ts";
 import { connectNats, startEmbeddedNats, type EmbeddedNats } from "../../bus/server/index.ts";
-import { Projector, queries, serveQueries } from "../../projections/index.ts";
+import { Projector, queries, serveNodeList, serveQueries } from "../../projections/index.ts";
 import { CairnError, type SandboxStatus } from "../../schemas/index.ts";
 import type { Settings } from "../config/load.ts";
 import type { Paths } from "../paths.ts";
@@ -15,7 +15,6 @@ import { removeRuntimeFile, writeRuntimeFile } from "./runtime-file.ts";
 import { serveGatewayServices } from "./services.ts";
 import { providerModelSetup, serveProviderServices } from "./providers.services.ts";
 import { setupSandbox } from "./sandbox.setup.ts";
-import { startNodeServices } from "./nodes.services.ts";
 import { serveNodesDoctor } from "./nodes.doctor.ts";
 import { natsNodesReader, trackNodePresence } from "../../actors/remote/index.ts";
 import { serveWorkspaceFiles } from "./workspace.service.ts";
@@ -99,8 +98,6 @@ export async function startGateway(o: {
       natsUrl,
       log: eventLog,
       snapshots,
-      db: () => projector.db,
-      projector,
       auth: embedded?.auth ?? null,
       tls: embedded?.tls ?? null,
       natsPort: embedded ? Number(new URL(embedded.url).port) : null,
@@ -116,6 +113,7 @@ export async function startGateway(o: {
     const sandbox = await setupSandbox(settings.exec, workspaceRoot, log);
     const subs = [
       ...serveQueries(nc, q, () => projector.checkpoint),
+      serveNodeList(nc, () => projector.db, presence),
       ...serveGatewayServices({ nc, log: eventLog, projector, projectionsDb: paths.projectionsDb, version: VERSION, natsVersion: caps.serverVersion, model, sandbox: sandbox.status }),
       ...serveWorkspaceFiles(nc, workspaceRoot),
       serveNodesDoctor({ nc, sessions: (limit) => q.listSessions(limit), exec: sandbox.status }),

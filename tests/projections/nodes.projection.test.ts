@@ -1,7 +1,7 @@
 /**
- * The nodes read model on real parts (nats-server, the log, SQLite) through the node service:
- * rows follow pairing, approval, revocation and alerts; `q.nodes.list` merges live presence only
- * for approved nodes; a rebuild from the log gives the same rows.
+ * The nodes read model on real parts (nats-server, the log, SQLite), written through the node
+ * service: rows follow pairing, approval, revocation and alerts; `q.nodes.list` merges live
+ * presence only for approved nodes; a rebuild from the log gives the same rows.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,8 +10,8 @@ import { createUser, type KeyPair } from "@nats-io/nkeys";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { EventLog, SnapshotStore, ensureStreams, request, subjects } from "../../bus/index.ts";
-import { startNodeServices, type NodeServices, type PresenceView } from "../../cli/gateway/nodes.services.ts";
-import { Projector, buildFresh, listNodes, openDb } from "../../projections/index.ts";
+import { startNodeServices, type NodeServices } from "../../actors/node/index.ts";
+import { Projector, buildFresh, listNodes, openDb, serveNodeList, type NodePresence } from "../../projections/index.ts";
 import { pairingRequestText, type NodeSummary, type NodeTelemetry } from "../../schemas/index.ts";
 import { startTestNats, type TestNats } from "../fixtures/nats.ts";
 
@@ -20,10 +20,11 @@ let nc: NatsConnection;
 let log: EventLog;
 let projector: Projector;
 let services: NodeServices;
+let listSub: { unsubscribe(): void };
 let dir: string;
 const telemetry: NodeTelemetry = { cpus: 4, cpuUsage: 0.25, memTotal: 8e9, memFree: 4e9, diskTotal: 1e11, diskFree: 5e10, uptimeSeconds: 100, runtimes: { node: "20" }, providers: { ollama: null, apiKeys: [] }, at: 1 };
 // Every node claims to be online: only approved ones may show it.
-const presence: PresenceView = { isOnline: () => true, lastSeenAt: () => 42, telemetry: () => telemetry };
+const presence: NodePresence = { isOnline: () => true, lastSeenAt: () => 42, telemetry: () => telemetry };
 
 beforeAll(async () => {
   nats = await startTestNats();
@@ -38,17 +39,16 @@ beforeAll(async () => {
     natsUrl: nats.url,
     log,
     snapshots: await SnapshotStore.open(nc),
-    db: () => projector.db,
-    projector,
     auth: nats.server.auth,
     natsPort: nats.port,
     advertiseUrl: null,
     pairingMinutes: 10,
-    presence,
     report: () => {},
   });
+  listSub = serveNodeList(nc, () => projector.db, presence);
 }, 60_000);
 afterAll(async () => {
+  listSub?.unsubscribe();
   await services?.stop();
   await projector?.stop();
   projector?.db.close();
