@@ -9,3 +9,4 @@ export * from "./live.ts";
 export * from "./frames.ts";
 export * from "./config.ts";
 export * from "./nodes.ts";
+export * from "./methods.ts";

@@ -6,7 +6,7 @@ import { ProvidersStore } from "./providers.svelte.ts";
 import { ApprovalsStore, type DecideOutcome } from "./approvals.svelte.ts";
 import { NodesStore } from "./nodes.svelte.ts";
 import { openSessionInUrl, sessionKeyFromHash, viewFromHash, type View } from "./route.ts";
-import type { ApprovalDecision, SandboxBackend, StatusPayload, WireError } from "./protocol.ts";
+import type { ApprovalDecision, SandboxBackend, StatusPayload, WireError } from "./wire.ts";
 
 /** `/model`, `/model <id>`, `/model default`: the argument, or null when `text` is a message. */
 export const modelCommand = (text: string): string | null => {

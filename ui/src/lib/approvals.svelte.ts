@@ -1,5 +1,5 @@
 import { asWireError, type GatewayClient } from "./client.ts";
-import type { ApprovalDecision, ApprovalSummary, ApprovalView, ChatEvent, WireError } from "./protocol.ts";
+import type { ApprovalDecision, ApprovalSummary, ApprovalView, ChatEvent, WireError } from "./wire.ts";
 import { coalesced } from "./coalesce.ts";
 
 /** What answering an approval came to, for its card. */

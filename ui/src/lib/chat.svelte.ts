@@ -13,12 +13,12 @@ import {
 import type {
   ActiveRun,
   ChatEvent,
+  GetHistoryResult,
   HistoryMessage,
-  HistoryPayload,
   SandboxBackend,
   SessionSummary,
   WireError,
-} from "./protocol.ts";
+} from "./wire.ts";
 
 const HISTORY_LIMIT = 500;
 
@@ -41,7 +41,7 @@ const MAX_SEND_ATTEMPTS = 3;
 export class ChatStore {
   key = $state<string | null>(null);
   session = $state<SessionSummary | null>(null);
-  history = $state<HistoryMessage[]>([]);
+  history = $state<readonly HistoryMessage[]>([]);
   activeRun = $state<ActiveRun | null>(null);
   runs = $state<LiveRun[]>([]);
   outgoing = $state<Outgoing[]>([]);
@@ -274,7 +274,7 @@ export class ChatStore {
     }
   });
 
-  #applyHistory(h: HistoryPayload): void {
+  #applyHistory(h: GetHistoryResult): void {
     this.session = h.session;
     this.history = h.messages;
     this.activeRun = h.activeRun;

@@ -1,18 +1,11 @@
-import {
-  CLIENT_INFO,
-  PROTOCOL_VERSION,
-  type ConnectPayload,
-  type Method,
-  type Methods,
-  type ServerFrame,
-  type WireError,
-} from "./protocol.ts";
+import { CLIENT_INFO, PROTOCOL_VERSION } from "./protocol.ts";
+import type { ConnectResult, ErrorCode, Method, MethodParams, MethodResults, ServerFrame, WireError } from "./wire.ts";
 
 export type ConnectionState = "connecting" | "connected" | "reconnecting" | "error";
 
 /** A failed request: a wire error from the gateway, or a local one (`local: true`). */
 export class RequestError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly local: boolean;
   constructor(error: WireError, local = false) {
     super(error.message);
@@ -76,7 +69,7 @@ export class GatewayClient {
   #retryTimer: ReturnType<typeof setTimeout> | null = null;
   #closed = false;
   #stateListeners = new Set<(s: ConnectionState) => void>();
-  #connectedListeners = new Set<(hello: ConnectPayload) => void>();
+  #connectedListeners = new Set<(hello: ConnectResult) => void>();
   #eventHandlers = new Map<string, Set<EventHandler>>();
 
   constructor(opts: ClientOptions) {
@@ -119,7 +112,7 @@ export class GatewayClient {
   }
 
   /** Called after every successful handshake, the first and each reconnect. */
-  onConnected(fn: (hello: ConnectPayload) => void): () => void {
+  onConnected(fn: (hello: ConnectResult) => void): () => void {
     this.#connectedListeners.add(fn);
     return () => this.#connectedListeners.delete(fn);
   }
@@ -131,12 +124,10 @@ export class GatewayClient {
     return () => set.delete(fn);
   }
 
-  async request<M extends Method>(
-    method: M,
-    params: Methods[M]["params"],
-  ): Promise<Methods[M]["result"]> {
+  async request<M extends Method>(method: M, params: MethodParams<M>): Promise<MethodResults[M]> {
     if (this.state !== "connected") await this.#whenConnected();
-    return (await this.#send(method, params)) as Methods[M]["result"];
+    // The gateway answers with the method's result schema; the UI trusts its own gateway's frames.
+    return (await this.#send(method, params)) as MethodResults[M];
   }
 
   #send(method: string, params: unknown): Promise<unknown> {
@@ -229,7 +220,7 @@ export class GatewayClient {
       const hello = (await this.#send("connect", {
         protocol: PROTOCOL_VERSION,
         client: CLIENT_INFO,
-      })) as ConnectPayload;
+      })) as ConnectResult;
       if (this.#ws !== ws) return;
       this.#attempt = 0;
       this.#everConnected = true;

@@ -1,4 +1,4 @@
-import type { WireError } from "./protocol.ts";
+import type { WireError } from "./wire.ts";
 
 /**
  * Wire errors as a person reads them: what happened and what to do. The stable code stays

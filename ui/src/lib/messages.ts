@@ -1,4 +1,4 @@
-import type { HistoryMessage, MessageStatus, RunStatus, WireError } from "./protocol.ts";
+import type { HistoryMessage, MessageStatus, RunStatus, WireError } from "./wire.ts";
 
 /** An assistant reply as it streams in over `run.*` events, before history has it. */
 export type LiveRun = {

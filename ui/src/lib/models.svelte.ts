@@ -1,9 +1,9 @@
 import { asWireError, type GatewayClient } from "./client.ts";
-import type { ModelInfo, WireError } from "./protocol.ts";
+import type { ModelInfo, WireError } from "./wire.ts";
 
 /** The gateway's models (`models.list`): the picker offers the enabled ones. */
 export class ModelsStore {
-  models = $state<ModelInfo[]>([]);
+  models = $state<readonly ModelInfo[]>([]);
   defaultModel = $state<string | null>(null);
   loaded = $state(false);
   error = $state<WireError | null>(null);

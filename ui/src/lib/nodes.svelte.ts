@@ -1,5 +1,5 @@
 import { asWireError, type GatewayClient } from "./client.ts";
-import type { NodeSummary, PairingWindow, WireError } from "./protocol.ts";
+import type { NodeSummary, PairingWindow, WireError } from "./wire.ts";
 
 /** How often the open Nodes page asks again: there is no live message for nodes. */
 export const NODES_POLL_MS = 5_000;
@@ -11,7 +11,7 @@ export const DEFAULT_PAIRING_MINUTES = 10;
  * while it is open; the chat's node selector uses the same list.
  */
 export class NodesStore {
-  list = $state<NodeSummary[]>([]);
+  list = $state<readonly NodeSummary[]>([]);
   loaded = $state(false);
   error = $state<WireError | null>(null);
   pairing = $state<PairingWindow | null>(null);

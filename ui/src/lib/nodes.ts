@@ -1,4 +1,4 @@
-import type { NodeSummary, NodeTelemetry } from "./protocol.ts";
+import type { NodeSummary, NodeTelemetry } from "./wire.ts";
 
 /**
  * How the Nodes page and the node selector describe nodes. Pure: no state, no requests.

@@ -1,12 +1,12 @@
 import { asWireError, type GatewayClient } from "./client.ts";
-import type { ProviderStatus, WireError } from "./protocol.ts";
+import type { ProviderStatus, WireError } from "./wire.ts";
 
 /**
  * The Providers page's state. A key typed there is handed to `setKey` and forgotten: it is never
  * stored here, and the gateway only ever answers with its last 4 characters.
  */
 export class ProvidersStore {
-  list = $state<ProviderStatus[]>([]);
+  list = $state<readonly ProviderStatus[]>([]);
   loaded = $state(false);
   refreshing = $state(false);
   error = $state<WireError | null>(null);
@@ -54,8 +54,7 @@ export class ProvidersStore {
 
   #replace(status: ProviderStatus): void {
     const i = this.list.findIndex((p) => p.id === status.id);
-    if (i >= 0) this.list[i] = status;
-    else this.list.push(status);
+    this.list = i >= 0 ? this.list.map((p, j) => (j === i ? status : p)) : [...this.list, status];
   }
 }
 

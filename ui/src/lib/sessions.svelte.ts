@@ -1,5 +1,5 @@
 import { asWireError, type GatewayClient } from "./client.ts";
-import type { SessionSummary, SessionsEvent, WireError } from "./protocol.ts";
+import type { SessionSummary, SessionsEvent, WireError } from "./wire.ts";
 import { coalesced } from "./coalesce.ts";
 
 const LIST_LIMIT = 200;

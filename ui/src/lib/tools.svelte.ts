@@ -1,5 +1,5 @@
 import { RequestError, type GatewayClient } from "./client.ts";
-import type { ApprovalDecision, ApprovalView, LiveApproval, LiveToolCall, LiveToolOutput } from "./protocol.ts";
+import type { ApprovalDecision, ApprovalView, LiveApproval, LiveToolCall, LiveToolOutput } from "./wire.ts";
 import type { DecideOutcome } from "./approvals.svelte.ts";
 import {
   approvalFromLive,
@@ -63,7 +63,10 @@ export class ToolsStore {
     return Object.values(this.approvals).find((a) => a.runId === card.runId && a.callId === card.callId);
   }
 
-  /** A live message of the open session; `textLength` is its reply's text so far (the card's place). */
+  /**
+   * A live message of the open session. Cards go where the gateway says (`textOffset`);
+   * `textLength`, its reply's text so far, only places a card whose offset has not come yet.
+   */
   onLive(m: LiveToolCall | LiveToolOutput | LiveApproval, textLength: number): void {
     if (m.type === "run.tool_output") {
       const card = this.cards[m.callId];
@@ -77,7 +80,7 @@ export class ToolsStore {
     this.approvals[m.approvalId] = approvalFromLive(m, this.approvals[m.approvalId]);
     const card = this.cards[m.callId];
     if (card) this.cards[m.callId] = cardAwaiting(card, m);
-    // Who answered and why only the list knows.
+    // Whether it was "always" only the list knows.
     if (m.status !== "pending") void this.refresh();
   }
 

@@ -5,7 +5,7 @@ import type {
   LiveToolCall,
   ToolCallRow,
   ToolCallStatus,
-} from "./protocol.ts";
+} from "./wire.ts";
 
 /**
  * Tool cards: what the chat shows for each tool call of a run, merged from the `chat.tools` rows
@@ -29,7 +29,10 @@ export type ToolCard = {
   fullOutput: string | null;
   approvalId: string | null;
   iteration: number | null;
-  /** Where in the reply's text the model made the call; null when unknown (loaded from history). */
+  /**
+   * Where in the reply's text the model made the call: the gateway's `textOffset` (live message or
+   * row); until it is known, the reply's length when the card appeared; null when neither is.
+   */
   anchor: number | null;
   /** Arrival order, to keep parallel calls in the order the model asked. */
   order: number;
@@ -85,13 +88,15 @@ export function cardFromRow(row: ToolCallRow, prev: ToolCard | undefined, order:
     fullOutput: row.fullOutput,
     approvalId: row.approvalId,
     iteration: row.iteration,
-    anchor: prev?.anchor ?? (typeof row.textOffset === "number" ? row.textOffset : null),
+    // The gateway's offset is the truth; a live guess only stands in for rows that lack one.
+    anchor: typeof row.textOffset === "number" ? row.textOffset : (prev?.anchor ?? null),
     order: prev?.order ?? order,
   };
   if (!prev || RANK[row.status] >= RANK[prev.status]) return fromRow;
   // The live side is further along: keep its state, fill in what only the row knows.
   return {
     ...prev,
+    anchor: fromRow.anchor,
     arguments: prev.arguments || row.arguments,
     fullOutput: prev.fullOutput ?? row.fullOutput,
     approvalId: prev.approvalId ?? row.approvalId,
@@ -100,8 +105,12 @@ export function cardFromRow(row: ToolCallRow, prev: ToolCard | undefined, order:
   };
 }
 
-/** Applies a live `run.tool` message; `anchor` is the reply's text length when it arrived. */
-export function cardFromLive(m: LiveToolCall, prev: ToolCard | undefined, order: number, anchor: number, now: number): ToolCard {
+/**
+ * Applies a live `run.tool` message. The card goes where the gateway says (`textOffset`, sent with
+ * "requested"); `textLength`, the reply's length when the message arrived, is the stand-in for a
+ * card first seen in a later message (a resumed stream) until the offset comes.
+ */
+export function cardFromLive(m: LiveToolCall, prev: ToolCard | undefined, order: number, textLength: number, now: number): ToolCard {
   const base: ToolCard = prev ?? {
     runId: m.runId,
     callId: m.callId,
@@ -116,10 +125,15 @@ export function cardFromLive(m: LiveToolCall, prev: ToolCard | undefined, order:
     fullOutput: null,
     approvalId: null,
     iteration: null,
-    anchor,
+    anchor: textLength,
     order,
   };
-  const card = { ...base, name: base.name || m.name, arguments: base.arguments || (m.arguments ?? "") };
+  const card = {
+    ...base,
+    name: base.name || m.name,
+    arguments: base.arguments || (m.arguments ?? ""),
+    anchor: m.textOffset ?? base.anchor,
+  };
   if (RANK[m.status] < RANK[card.status]) return card;
   if (RANK[m.status] === RANK[card.status] && isSettled(card.status) && card.output !== null) return card;
   card.status = m.status;
@@ -127,6 +141,7 @@ export function cardFromLive(m: LiveToolCall, prev: ToolCard | undefined, order:
   if (m.output !== undefined) card.output = m.output;
   if (m.truncated !== undefined) card.truncated = m.truncated;
   if (m.durationMs !== undefined) card.durationMs = m.durationMs;
+  if (m.fullOutput !== undefined) card.fullOutput = m.fullOutput;
   if (m.status === "failed") card.isError = true;
   return card;
 }
@@ -157,7 +172,8 @@ export function approvalFromLive(m: LiveApproval, prev: ApprovalCard | undefined
   // The pending message carries why it asks; a denial's `reason` is the person's.
   const reason = m.status === "pending" ? (m.reason ?? base.reason) : base.reason;
   const denyReason = m.status === "denied" ? (m.reason ?? base.denyReason) : base.denyReason;
-  return { ...base, status: m.status, command: m.command || base.command, expiresAt: m.expiresAt ?? base.expiresAt, reason, denyReason };
+  const decidedBy = m.decidedBy ?? base.decidedBy;
+  return { ...base, status: m.status, command: m.command || base.command, expiresAt: m.expiresAt ?? base.expiresAt, reason, denyReason, decidedBy };
 }
 
 export function approvalFromSummary(s: ApprovalSummary, prev: ApprovalCard | undefined): ApprovalCard {
@@ -180,8 +196,8 @@ export function approvalFromSummary(s: ApprovalSummary, prev: ApprovalCard | und
 export type Segment = { kind: "text"; text: string; last: boolean } | { kind: "tools"; cards: ToolCard[] };
 
 /**
- * Splits `text` at the cards' anchors. Cards without an anchor (loaded from history, where the
- * offset is not recorded) go first: tools usually run before the answer that uses them.
+ * Splits `text` at the cards' anchors. Cards without an anchor (rows of a gateway that did not
+ * record the offset) go first: tools usually run before the answer that uses them.
  */
 export function interleave(text: string, cards: readonly ToolCard[]): Segment[] {
   const sorted = [...cards].sort((a, b) => (a.anchor ?? -1) - (b.anchor ?? -1) || a.order - b.order);

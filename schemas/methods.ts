@@ -1,0 +1,110 @@
+import type { CreateSessionResult, SendMessageResult } from "./commands.ts";
+import type { Method, methodParams, StatusPayload } from "./frames.ts";
+import type { LiveSessionMessage, LiveSessionsChanged } from "./live.ts";
+import type { ListNodesResult, PairingWindow } from "./nodes.ts";
+import type {
+  ForkSessionResult,
+  GetHistoryResult,
+  ListModelsResult,
+  ListProvidersResult,
+  ListSessionsResult,
+  ListToolCallsResult,
+  ProviderStatus,
+  ReadWorkspaceFileResult,
+} from "./queries.ts";
+
+/**
+ * What each WebSocket method answers (the `payload` of its `ok` res frame), and the payloads of
+ * `event` frames. Types only: the web UI imports them (`import type`, erased from its bundle), so
+ * the server and the UI speak one protocol instead of two copies that drift apart. Where the edge
+ * passes a reply through without decoding it (`Schema.Unknown`), the type is the shape the
+ * answering side builds.
+ */
+
+/** What a client sends as a method's params (before the edge decodes them). */
+export type MethodParams<M extends Method> = (typeof methodParams)[M]["Encoded"];
+
+/** The `connect` handshake's answer. */
+export type ConnectResult = {
+  readonly protocol: number;
+  readonly server: { readonly name: string; readonly version: string };
+  readonly status: StatusPayload;
+};
+
+export type ApprovalStatus = NonNullable<MethodParams<"approvals.list">["status"]>;
+export type ApprovalDecision = MethodParams<"approvals.decide">["decision"];
+
+/** One row of `approvals.list` (`q.approvals.list`, answered by the approvals projection). */
+export type ApprovalSummary = {
+  readonly id: string;
+  readonly sessionKey: string;
+  readonly runId: string;
+  readonly callId: string;
+  readonly tool: string;
+  readonly command: string;
+  readonly reason: string;
+  readonly status: ApprovalStatus;
+  readonly requestedAt: number;
+  readonly expiresAt: number;
+  readonly decidedAt: number | null;
+  readonly decidedBy: string | null;
+  readonly always: boolean;
+  readonly denyReason: string | null;
+};
+
+/**
+ * What `approvals.decide` answers: the approval as it is after the answer (the first answer wins,
+ * so it may show someone else's). "new" only for an id nobody requested.
+ */
+export type ApprovalView = {
+  readonly id: string;
+  readonly status: ApprovalStatus | "new";
+  readonly decidedBy?: string | null;
+  /** A denial's reason. */
+  readonly reason?: string;
+};
+
+// A method added to `methodParams` without a result here fails to compile.
+type EveryMethod<T extends Record<Method, unknown>> = T;
+
+/** Each method's result payload. */
+export type MethodResults = EveryMethod<{
+  connect: ConnectResult;
+  status: StatusPayload;
+  "sessions.list": typeof ListSessionsResult.Type;
+  "sessions.create": typeof CreateSessionResult.Type;
+  "sessions.subscribe": { readonly seq: number };
+  "chat.history": typeof GetHistoryResult.Type;
+  "chat.send": SendMessageResult;
+  "chat.subscribe": { readonly seq: number };
+  "chat.unsubscribe": { readonly unsubscribed: boolean };
+  "sessions.setModel": { readonly sessionKey: string; readonly model: MethodParams<"sessions.setModel">["model"] };
+  "models.list": typeof ListModelsResult.Type;
+  "providers.list": typeof ListProvidersResult.Type;
+  "providers.setKey": ProviderStatus;
+  "models.enable": MethodParams<"models.enable">;
+  /** The session command's reply, passed through. */
+  "runs.cancel": unknown;
+  "chat.tools": typeof ListToolCallsResult.Type;
+  "workspace.read": typeof ReadWorkspaceFileResult.Type;
+  "approvals.list": { readonly approvals: readonly ApprovalSummary[] };
+  "approvals.decide": ApprovalView;
+  "sessions.fork": typeof ForkSessionResult.Type;
+  "sessions.delete": { readonly sessionKey: string; readonly deleted: boolean };
+  "sessions.setSandbox": MethodParams<"sessions.setSandbox">;
+  "nodes.list": typeof ListNodesResult.Type;
+  "nodes.approve": unknown;
+  "nodes.reject": unknown;
+  "nodes.revoke": unknown;
+  "nodes.pairing": PairingWindow;
+  "nodes.pairingStatus": PairingWindow;
+  /** The remote-exec report; its shape belongs to the gateway, the UI renders it generically. */
+  "nodes.doctor": unknown;
+  "sessions.setNode": MethodParams<"sessions.setNode">;
+}>;
+
+/** Payloads of `event` frames, by event name: a session's live messages (`chat`) and list changes. */
+export type EventPayloads = {
+  chat: LiveSessionMessage & { readonly sessionKey: string };
+  sessions: LiveSessionsChanged;
+};

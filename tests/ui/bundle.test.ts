@@ -1,0 +1,59 @@
+/**
+ * The UI takes its wire types from `schemas/` with `import type`, which the build erases. These
+ * checks build the UI from its current sources (in memory: `ui/dist`, which running gateways
+ * serve, is left alone) and prove that no runtime code of `schemas/` or `effect` entered the
+ * bundle — one value import (even a constant) would pull in effect's Schema runtime.
+ */
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { beforeAll, describe, expect, test } from "vitest";
+import { build, type Rolldown } from "vite";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+
+/**
+ * Bytes of JavaScript the UI may ship (minified, before gzip). Measured at 230 kB: Svelte's
+ * runtime, marked, DOMPurify and the app. The bound leaves ~30% for the UI to grow. One value
+ * import from `schemas/` (even of a constant) adds ~120 kB of effect, so the bound also trips on
+ * a leak that the module check would somehow miss; raise it for real UI growth, never for effect.
+ */
+const MAX_JS_BYTES = 300_000;
+
+let chunks: Rolldown.OutputChunk[] = [];
+
+beforeAll(async () => {
+  const result = await build({
+    configFile: join(root, "ui", "vite.config.ts"),
+    logLevel: "silent",
+    build: { write: false },
+  });
+  const outputs = Array.isArray(result) ? result : [result];
+  chunks = outputs.flatMap((o) => ("output" in o ? o.output : [])).filter((c): c is Rolldown.OutputChunk => c.type === "chunk");
+}, 120_000);
+
+describe("the UI bundle", () => {
+  test("holds the app's own modules", () => {
+    const ids = chunks.flatMap((c) => c.moduleIds);
+    // A sanity check on what is inspected below: the entry and the client are in it.
+    expect(ids).toContain(join(root, "ui", "src", "main.ts"));
+    expect(ids).toContain(join(root, "ui", "src", "lib", "client.ts"));
+  });
+
+  test("contains no module of schemas/ or of the effect package", () => {
+    const ids = chunks.flatMap((c) => c.moduleIds);
+    const leaked = ids.filter((id) => id.startsWith(join(root, "schemas") + "/") || /[\\/]node_modules[\\/]effect[\\/]/.test(id));
+    expect(leaked).toEqual([]);
+  });
+
+  test("contains none of effect's runtime signatures", () => {
+    // effect 4 brands its runtime values with `~effect/<Module>` type ids (`~effect/Schema`,
+    // `~effect/Effect`, ...); the UI has no reason to contain one.
+    for (const c of chunks) expect(c.code.match(/~effect\/\w+/g) ?? [], c.fileName).toEqual([]);
+  });
+
+  test(`ships at most ${MAX_JS_BYTES / 1000} kB of JavaScript`, () => {
+    const bytes = chunks.reduce((n, c) => n + Buffer.byteLength(c.code), 0);
+    expect(bytes).toBeGreaterThan(50_000); // the build produced the app, not an empty shell
+    expect(bytes).toBeLessThanOrEqual(MAX_JS_BYTES);
+  });
+});

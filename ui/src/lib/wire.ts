@@ -1,0 +1,51 @@
+import type * as S from "../../../schemas/index.ts";
+
+/**
+ * The gateway's wire types, as the UI names them: all of them come from `schemas/`, the contracts
+ * the server decodes with, so the UI cannot drift from the server. Types only (this file must
+ * never import a value): `import type` is erased at build, so not a byte of `effect` enters the
+ * bundle — tests/ui/bundle.test.ts checks it. Where `schemas/` exports only a schema value, the
+ * type is derived from it (`typeof X.Type`).
+ */
+
+export type {
+  ApprovalDecision,
+  ApprovalStatus,
+  ApprovalSummary,
+  ApprovalView,
+  ConnectResult,
+  ErrorCode,
+  EventFrame,
+  GetHistoryResult,
+  HistoryMessage,
+  Method,
+  MethodParams,
+  MethodResults,
+  ModelInfo,
+  NodeSummary,
+  NodeTelemetry,
+  PairingWindow,
+  ProviderStatus,
+  ResFrame,
+  RunStatus,
+  SandboxStatus,
+  SessionSummary,
+  SessionUsage,
+  StatusPayload,
+  ToolCallRow,
+  WireError,
+} from "../../../schemas/index.ts";
+
+export type ServerFrame = S.ResFrame | S.EventFrame;
+export type MessageStatus = typeof S.MessageStatus.Type;
+export type ActiveRun = typeof S.ActiveRun.Type;
+export type ToolCallStatus = typeof S.ToolCallStatus.Type;
+export type LiveToolCall = typeof S.LiveToolCall.Type;
+export type LiveToolOutput = typeof S.LiveToolOutput.Type;
+export type LiveApproval = typeof S.LiveApproval.Type;
+/** A sandbox backend a session may pin (null in `sessions.setSandbox` follows the configuration). */
+export type SandboxBackend = NonNullable<S.SessionSandbox>;
+/** Payload of a `chat` event: a live message of one session. */
+export type ChatEvent = S.EventPayloads["chat"];
+/** Payload of a `sessions` event. */
+export type SessionsEvent = S.EventPayloads["sessions"];
