@@ -1,7 +1,7 @@
 import * as Schema from "effect/Schema";
 import type { SnapshotFrom } from "xstate";
 import { ApprovalRequested, CairnError } from "../../schemas/index.ts";
-import { commandDecoder, type CommandOf, type AggregateSpec, type Decision, type DecideEnv } from "../runtime/aggregate.ts";
+import { commandDecoder, type CommandOf, type AggregateSpec, type Decision, type DecideEnv } from "../runtime/index.ts";
 import { APPROVAL_MACHINE_VERSION, approvalMachine, type ApprovalContext } from "./approval.machine.ts";
 
 export const RequestApproval = ApprovalRequested;

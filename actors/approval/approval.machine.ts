@@ -1,5 +1,5 @@
 import { assign, setup } from "xstate";
-import type { MachineEvent } from "../runtime/machine-events.ts";
+import type { MachineEvent } from "../runtime/index.ts";
 
 export const APPROVAL_MACHINE_VERSION = 1;
 

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Dispatch } from "../runtime/dispatch.ts";
+import type { Dispatch } from "../runtime/index.ts";
 import type { ApprovalView } from "./approval.commands.ts";
 
 /** The approval of one tool call: derived from run and call, so a retried request finds the same one. */

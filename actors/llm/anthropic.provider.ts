@@ -7,8 +7,7 @@ import type {
   ToolChoice as AnthropicToolChoice,
   ToolResultBlockParam,
 } from "@anthropic-ai/sdk/resources/messages";
-import type { Usage } from "../../schemas/events/run.events.ts";
-import { CairnError } from "../../schemas/errors.ts";
+import { CairnError, type Usage } from "../../schemas/index.ts";
 import {
   asProviderStream,
   DEFAULT_IDLE_TIMEOUT_MS,

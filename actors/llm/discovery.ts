@@ -2,11 +2,9 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import * as Schema from "effect/Schema";
-import { decodeLenient } from "../../schemas/decode.ts";
-import { CairnError, type WireError } from "../../schemas/errors.ts";
+import { CairnError, decodeLenient, type WireError } from "../../schemas/index.ts";
 import { displayUrl, redact, retryAfterSeconds, rootCause } from "./provider.errors.ts";
 import { parseOllamaTags, parseOpenAiModels, unionModels, type DiscoveredModel } from "./discovery.parse.ts";
-import type { DiscoveryKind } from "./registry.ts";
 
 export type { DiscoveredModel } from "./discovery.parse.ts";
 
@@ -16,6 +14,12 @@ export type { DiscoveredModel } from "./discovery.parse.ts";
  * Lists are cached in memory for `ttlMs` and on disk (`<dataDir>/cache/models.json`) so they
  * survive restarts; a failed refresh keeps the last good list and reports the error beside it.
  */
+
+/**
+ * How a provider's models are listed: OpenAI `GET /models`, Anthropic `GET /v1/models`, Ollama
+ * (both `/models` and `/api/tags`), or the local hook.
+ */
+export type DiscoveryKind = "openai" | "anthropic" | "ollama" | "local";
 
 export interface DiscoveryTarget {
   readonly id: string;

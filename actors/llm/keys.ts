@@ -2,9 +2,8 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
 import * as Schema from "effect/Schema";
-import { CairnError } from "../../schemas/errors.ts";
-import { decodeLenient } from "../../schemas/decode.ts";
-import type { ModelEnv } from "./model.config.ts";
+import { CairnError, decodeLenient } from "../../schemas/index.ts";
+import type { KeyLookup, ModelEnv } from "./model.config.ts";
 
 /**
  * Provider API keys the user stored (`cairn providers set-key`, the UI), in the config dir's
@@ -21,11 +20,6 @@ export const providerKeysFile = (configDir: string): string => join(configDir, P
 const StoredKey = Schema.Struct({ apiKey: Schema.String, updatedAt: Schema.optionalKey(Schema.Number) });
 const KeyFile = Schema.Record(Schema.String, StoredKey);
 type KeyFile = typeof KeyFile.Type;
-
-/** Read access to stored keys (what model resolution needs). */
-export interface KeyLookup {
-  get(provider: string): string | undefined;
-}
 
 export type KeySource = "env" | "stored" | "none";
 

@@ -1,7 +1,7 @@
 import type { DiscoveredModel } from "./discovery.parse.ts";
 import type { LocalModelsConfig } from "./model.config.ts";
 import type { LlmProvider } from "./provider.ts";
-import type { ProviderStatus } from "../../schemas/queries.ts";
+import type { ProviderStatus } from "../../schemas/index.ts";
 
 /**
  * The seam to the in-process GGUF runner (`actors/llm/local/`): `local/<model>` ids resolve

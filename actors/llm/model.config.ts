@@ -1,6 +1,5 @@
-import type { CustomProvider, LocalProviderConfig, ProviderOverride } from "../../schemas/config.ts";
+import type { CustomProvider, LocalProviderConfig, ProviderOverride } from "../../schemas/index.ts";
 import type { ModelDiscovery } from "./discovery.ts";
-import type { KeyLookup } from "./keys.ts";
 
 /**
  * What model resolution reads. Nothing in `actors/llm` reads `process.env` or the config file
@@ -17,6 +16,11 @@ export type ModelEnv = Readonly<Record<string, string | undefined>>;
 export type ProviderOverrideConfig = typeof ProviderOverride.Type;
 export type CustomProviderConfig = typeof CustomProvider.Type;
 export type LocalModelsConfig = typeof LocalProviderConfig.Type;
+
+/** Read access to stored keys (what model resolution needs); `KeyStore` in keys.ts is the file-backed one. */
+export interface KeyLookup {
+  get(provider: string): string | undefined;
+}
 
 export interface ModelConfig {
   /** `[providers.openai] base_url` (kept for callers that predate `overrides`). */

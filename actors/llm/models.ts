@@ -1,4 +1,4 @@
-import { CairnError } from "../../schemas/errors.ts";
+import { CairnError } from "../../schemas/index.ts";
 import { lookupKey, type KeySource } from "./keys.ts";
 import { localProvider } from "./local.hook.ts";
 import type { ModelConfig, ModelEnv } from "./model.config.ts";

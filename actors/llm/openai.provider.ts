@@ -5,8 +5,7 @@ import type {
   ChatCompletionTool,
   ChatCompletionToolChoiceOption,
 } from "openai/resources/chat/completions";
-import type { Usage } from "../../schemas/events/run.events.ts";
-import { CairnError } from "../../schemas/errors.ts";
+import { CairnError, type Usage } from "../../schemas/index.ts";
 import {
   asProviderStream,
   DEFAULT_IDLE_TIMEOUT_MS,

@@ -1,4 +1,4 @@
-import { CairnError } from "../../schemas/errors.ts";
+import { CairnError } from "../../schemas/index.ts";
 
 /**
  * How a provider call failed, independent of the SDK that reported it. Each provider classifies

@@ -1,4 +1,4 @@
-import type { Usage } from "../../schemas/events/run.events.ts";
+import type { Usage } from "../../schemas/index.ts";
 
 /** A user or assistant turn of plain text (what text-only callers send). */
 export interface ChatMessage {

@@ -1,5 +1,4 @@
-import type { ModelInfo, ProviderStatus } from "../../schemas/queries.ts";
-import { isCairnError, toWireError, type WireError } from "../../schemas/errors.ts";
+import { isCairnError, toWireError, type ModelInfo, type ProviderStatus, type WireError } from "../../schemas/index.ts";
 import { mergeFacts } from "./catalog.ts";
 import type { DiscoveredModel, DiscoveryResult } from "./discovery.ts";
 import { last4, lookupKey, type KeySource } from "./keys.ts";

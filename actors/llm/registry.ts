@@ -1,4 +1,5 @@
-import { CairnError } from "../../schemas/errors.ts";
+import { CairnError } from "../../schemas/index.ts";
+import type { DiscoveryKind } from "./discovery.ts";
 import type { CustomProviderConfig, ModelConfig, ModelEnv } from "./model.config.ts";
 
 /**
@@ -8,8 +9,6 @@ import type { CustomProviderConfig, ModelConfig, ModelEnv } from "./model.config
  */
 
 export type ProviderKind = "openai" | "anthropic" | "openai-compatible" | "local";
-/** How a provider's models are listed: OpenAI `GET /models`, Anthropic `GET /v1/models`, Ollama (both `/models` and `/api/tags`), or the local hook. */
-export type DiscoveryKind = "openai" | "anthropic" | "ollama" | "local";
 
 export interface BuiltinProvider {
   readonly id: string;

@@ -1,4 +1,4 @@
-import type { ErrorCode } from "../../schemas/errors.ts";
+import type { ErrorCode } from "../../schemas/index.ts";
 
 /**
  * Which provider failures are worth another attempt (on the same model after a cooldown, or on

@@ -1,4 +1,4 @@
-import { CairnError } from "../../schemas/errors.ts";
+import { CairnError } from "../../schemas/index.ts";
 
 /**
  * Wraps an SDK stream so that abort and silence are handled the same way for every provider.

@@ -1,7 +1,7 @@
 import * as Schema from "effect/Schema";
 import type { SnapshotFrom } from "xstate";
 import { CairnError, PairingRequest, type WireError } from "../../schemas/index.ts";
-import { commandDecoder, type AggregateSpec, type CommandOf, type Decision, type DecideEnv } from "../runtime/aggregate.ts";
+import { commandDecoder, type AggregateSpec, type CommandOf, type Decision, type DecideEnv } from "../runtime/index.ts";
 import { NODE_MACHINE_VERSION, nodeMachine, type NodeAggregateContext } from "./node.machine.ts";
 import { checkPairingRequest, fingerprintOf } from "./pairing.verify.ts";
 

@@ -1,6 +1,6 @@
 import { assign, setup } from "xstate";
 import { PAIRING_CLOCK_SKEW_MS } from "../../schemas/index.ts";
-import type { MachineEvent } from "../runtime/machine-events.ts";
+import type { MachineEvent } from "../runtime/index.ts";
 
 export const NODE_MACHINE_VERSION = 1;
 

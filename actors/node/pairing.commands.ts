@@ -1,5 +1,5 @@
 import * as Schema from "effect/Schema";
-import { commandDecoder, type AggregateSpec, type CommandOf } from "../runtime/aggregate.ts";
+import { commandDecoder, type AggregateSpec, type CommandOf } from "../runtime/index.ts";
 import { By } from "./node.commands.ts";
 import { PAIRING_MACHINE_VERSION, pairingMachine, windowAt } from "./pairing.machine.ts";
 

@@ -1,5 +1,5 @@
 import { assign, setup } from "xstate";
-import type { MachineEvent } from "../runtime/machine-events.ts";
+import type { MachineEvent } from "../runtime/index.ts";
 
 export const PAIRING_MACHINE_VERSION = 1;
 /** The one pairing window of a gateway: `evt.pairing.window`. */

@@ -1,9 +1,8 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { encodeJson, subjects } from "../../bus/index.ts";
 import { CairnError, isForwardedEnvName, type NodeExecDone, type NodeExecRequest } from "../../schemas/index.ts";
-import type { ExecRequest, ExecResult, Sandbox, SandboxDescription } from "../sandbox/index.ts";
+import { utf8Prefix, type ExecRequest, type ExecResult, type Sandbox, type SandboxDescription } from "../sandbox/index.ts";
 import type { ExecHub } from "./exec.hub.ts";
-import { utf8Prefix } from "../tools/index.ts";
 
 export interface NodeRef {
   readonly id: string;

@@ -1,7 +1,7 @@
 import { constants } from "node:os";
 import type { Duplex } from "node:stream";
 import type Docker from "dockerode";
-import { CairnError } from "../../schemas/errors.ts";
+import { CairnError } from "../../schemas/index.ts";
 import { createDemuxer } from "./docker.demux.ts";
 import { EXEC_MARKER, execWrapper, killCommand } from "./docker.spec.ts";
 import { ABORTED_BEFORE_START, armCommandStop, type CommandRunSpec, type RunOutcome } from "./command.stop.ts";

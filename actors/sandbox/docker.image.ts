@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import { Readable } from "node:stream";
-import { CairnError } from "../../schemas/errors.ts";
+import { CairnError } from "../../schemas/index.ts";
 import { DEFAULT_SANDBOX_IMAGE } from "./docker.spec.ts";
 import { dockerClient, pingEngine, resolveDockerSocket } from "./docker.socket.ts";
 import { DEFAULT_PATH } from "./env.filter.ts";

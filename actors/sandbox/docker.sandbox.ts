@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
-import { CairnError } from "../../schemas/errors.ts";
+import { CairnError } from "../../schemas/index.ts";
 import { openSessionContainer } from "./docker.container.ts";
 import { runDockerExec } from "./docker.exec.ts";
 import { dockerClient, resolveDockerSocket } from "./docker.socket.ts";

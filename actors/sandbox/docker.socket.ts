@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
-import Docker from "dockerode";
-import { CairnError } from "../../schemas/errors.ts";
+import { createRequire } from "node:module";
+import type Docker from "dockerode";
+import { CairnError } from "../../schemas/index.ts";
 
 /**
  * Which engine socket the docker backend talks to. Only unix sockets: the workspace is
@@ -27,8 +28,14 @@ export const resolveDockerSocket = (
  * suits pings and inspections but would cut a quiet long-running exec stream: exec uses a client
  * without it.
  */
-export const dockerClient = (socketPath: string, timeoutMs?: number): Docker =>
-  new Docker(timeoutMs === undefined ? { socketPath } : { socketPath, timeout: timeoutMs });
+export const dockerClient = (socketPath: string, timeoutMs?: number): Docker => {
+  DockerClient ??= createRequire(import.meta.url)("dockerode") as typeof Docker;
+  return new DockerClient(timeoutMs === undefined ? { socketPath } : { socketPath, timeout: timeoutMs });
+};
+
+// dockerode (and the HTTP/SSH stack under it) loads with the first client, not with the sandbox
+// door: `cairn node run` and most CLI commands import this folder and never talk to an engine.
+let DockerClient: typeof Docker | undefined;
 
 /** Why the engine at `socketPath` cannot be used, in words that say what to do; undefined when it answers. */
 export const pingEngine = async (socketPath: string, timeoutMs = 3_000): Promise<string | undefined> => {

@@ -22,3 +22,5 @@ export { reapSandboxContainers, type ReapOptions } from "./docker.container.ts";
 export { buildSandboxImage, type BuildImageOptions } from "./docker.image.ts";
 export { resolveDockerSocket } from "./docker.socket.ts";
 export { DEFAULT_SANDBOX_IMAGE, SANDBOX_LABEL } from "./docker.spec.ts";
+export { runProcess } from "./process.runner.ts";
+export { utf8Cut, utf8Prefix } from "./utf8.cut.ts";

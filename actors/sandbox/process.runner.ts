@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { CairnError } from "../../schemas/errors.ts";
+import { CairnError } from "../../schemas/index.ts";
 import { openCommandCgroup, type CgroupLimits } from "./cgroup.limits.ts";
 import { ABORTED_BEFORE_START, armCommandStop, type CommandRunSpec, type RunOutcome } from "./command.stop.ts";
 import { openOutputCapture } from "./output.capture.ts";

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CairnError } from "../../schemas/errors.ts";
+import { CairnError } from "../../schemas/index.ts";
 import { bwrapArgv } from "./bubblewrap.args.ts";
 import { createDockerSandbox } from "./docker.sandbox.ts";
 import { probeBubblewrap } from "./bubblewrap.probe.ts";

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CairnError } from "../../schemas/errors.ts";
+import { CairnError } from "../../schemas/index.ts";
 
 /**
  * The directory a command starts in: `cwd` relative to the workspace, refused when it leaves it,

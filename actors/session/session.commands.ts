@@ -12,7 +12,7 @@ import {
   WireError,
   type NewEvent,
 } from "../../schemas/index.ts";
-import { commandDecoder, type CommandOf, type AggregateSpec, type Decision, type DecideEnv } from "../runtime/aggregate.ts";
+import { commandDecoder, type CommandOf, type AggregateSpec, type Decision, type DecideEnv } from "../runtime/index.ts";
 import { CreateForkCommand } from "./session.fork.ts";
 import { SESSION_MACHINE_VERSION, sessionMachine } from "./session.machine.ts";
 

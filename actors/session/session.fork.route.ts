@@ -1,5 +1,5 @@
 import { CairnError, decodeOrFail, type ForkSessionResult } from "../../schemas/index.ts";
-import type { AggregateHost } from "../runtime/aggregate.host.ts";
+import type { AggregateHost } from "../runtime/index.ts";
 import type { SessionCommand } from "./session.commands.ts";
 import { ForkParams, planFork } from "./session.fork.ts";
 import type { sessionMachine } from "./session.machine.ts";

@@ -1,7 +1,7 @@
 import * as Schema from "effect/Schema";
 import { CairnError, decodeOrFail } from "../../schemas/index.ts";
 import { approvedNode, type NodesReader } from "../remote/index.ts";
-import type { AggregateHost } from "../runtime/aggregate.host.ts";
+import type { AggregateHost } from "../runtime/index.ts";
 import { SetSessionNode, type SessionCommand } from "./session.commands.ts";
 import type { sessionMachine } from "./session.machine.ts";
 

@@ -1,5 +1,5 @@
 import { CairnError, CommandAllowed, ModelsEnabled } from "../../schemas/index.ts";
-import { commandDecoder, type CommandOf, type AggregateSpec } from "../runtime/aggregate.ts";
+import { commandDecoder, type CommandOf, type AggregateSpec } from "../runtime/index.ts";
 import { SETTINGS_MACHINE_VERSION, settingsMachine } from "./settings.machine.ts";
 
 export const SETTINGS_ID = "global";

@@ -1,5 +1,5 @@
 import { assign, setup } from "xstate";
-import type { MachineEvent } from "../runtime/machine-events.ts";
+import type { MachineEvent } from "../runtime/index.ts";
 
 /** 2: context gained `allowedCommands` (older snapshots are replayed from the log). */
 export const SETTINGS_MACHINE_VERSION = 2;

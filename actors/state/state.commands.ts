@@ -7,7 +7,7 @@ import {
   StateValueSet,
   utf8Bytes,
 } from "../../schemas/index.ts";
-import { commandDecoder, type CommandOf, type AggregateSpec, type Decision, type DecideEnv } from "../runtime/aggregate.ts";
+import { commandDecoder, type CommandOf, type AggregateSpec, type Decision, type DecideEnv } from "../runtime/index.ts";
 import { STATE_MACHINE_VERSION, entryAt, stateMachine } from "./state.machine.ts";
 
 // The commands carry exactly what their events will: the event schemas check names and sizes.

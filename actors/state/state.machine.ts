@@ -1,6 +1,6 @@
 import { assign, setup } from "xstate";
 import { utf8Bytes as size } from "../../schemas/index.ts";
-import type { MachineEvent } from "../runtime/machine-events.ts";
+import type { MachineEvent } from "../runtime/index.ts";
 
 export const STATE_MACHINE_VERSION = 1;
 

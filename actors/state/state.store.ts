@@ -1,6 +1,6 @@
 import * as Schema from "effect/Schema";
 import { decodeOrFail, StateKey, StateNamespace } from "../../schemas/index.ts";
-import type { Dispatch } from "../runtime/dispatch.ts";
+import type { Dispatch } from "../runtime/index.ts";
 import type { StateDeleteReply, StateSetReply } from "./state.commands.ts";
 import { entryAt, type StateContext } from "./state.machine.ts";
 

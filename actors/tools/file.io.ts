@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
 import { chmod, mkdir, open, rename, stat, unlink, type FileHandle } from "node:fs/promises";
 import * as path from "node:path";
-import { CairnError } from "../../schemas/errors.ts";
+import { CairnError } from "../../schemas/index.ts";
 
 /** Output caps shared by the file tools: what one result may cost the model's context. */
 export const MAX_OUTPUT_BYTES = 100 * 1024;
@@ -88,13 +88,3 @@ export const clipLine = (line: string): { text: string; clipped: boolean } =>
 export const throwIfAborted = (signal: AbortSignal, what: string): void => {
   if (signal.aborted) throw new CairnError("run_interrupted", `${what} was cancelled`);
 };
-
-/** Bytes cut at an arbitrary point, as text: a last character split by the cut is dropped, not shown as U+FFFD. */
-export const utf8Cut = (bytes: Buffer): string => {
-  const text = bytes.toString("utf8");
-  return text.endsWith("\uFFFD") ? text.slice(0, -1) : text;
-};
-
-/** The first `maxBytes` of `s` in UTF-8, never ending inside a character. */
-export const utf8Prefix = (s: string, maxBytes: number): string =>
-  Buffer.byteLength(s, "utf8") <= maxBytes ? s : utf8Cut(Buffer.from(s, "utf8").subarray(0, Math.max(0, maxBytes)));

@@ -1,5 +1,5 @@
 import * as Schema from "effect/Schema";
-import { CairnError } from "../../schemas/errors.ts";
+import { CairnError } from "../../schemas/index.ts";
 import {
   MAX_EDIT_BYTES,
   MAX_OUTPUT_BYTES,

@@ -1,6 +1,6 @@
 import { opendir } from "node:fs/promises";
 import * as path from "node:path";
-import { CairnError } from "../../schemas/errors.ts";
+import { CairnError } from "../../schemas/index.ts";
 import { throwIfAborted } from "./file.io.ts";
 
 /**

@@ -14,7 +14,9 @@ export {
 } from "./tool.registry.ts";
 export { jsonSchemaParameters } from "./json-schema.ts";
 export { displayPath, resolveInWorkspace, type WorkspacePath } from "./workspace.ts";
-export { MAX_LINE_CHARS, MAX_OUTPUT_BYTES, utf8Cut, utf8Prefix } from "./file.io.ts";
+export { MAX_LINE_CHARS, MAX_OUTPUT_BYTES } from "./file.io.ts";
+/** Byte-budget cuts live in actors/sandbox (below remote and tools); re-exported for the tools' callers. */
+export { utf8Cut, utf8Prefix } from "../sandbox/index.ts";
 export { DEFAULT_READ_LINES, editFileTool, fileTools, readFileTool, writeFileTool } from "./file.tools.ts";
 export { MAX_GLOB_RESULTS, MAX_GREP_MATCHES, globTool, grepTool, searchTools } from "./search.tools.ts";
 export { globToRegExp } from "./glob.match.ts";
@@ -31,3 +33,7 @@ export const workspaceToolRegistry = (): ToolRegistry => {
 };
 export { EXEC_OUTPUT_BYTES, ExecParams, execTool, type ExecToolOptions } from "./exec.tool.ts";
 export { webFetchTool, checkAddress, type WebFetchOptions } from "./web/index.ts";
+export { skillTools } from "./skill.tools.ts";
+export { branchSessionTool, type ForkFn } from "./branch-session.tool.ts";
+export { sessionStateTool } from "./session-state.tool.ts";
+export { nodeTools, type NodeToolDeps } from "./nodes.tools.ts";

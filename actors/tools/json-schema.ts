@@ -1,5 +1,5 @@
 import * as Schema from "effect/Schema";
-import type { ToolParameters } from "../llm/provider.ts";
+import type { ToolParameters } from "../llm/index.ts";
 
 /**
  * The JSON Schema a provider receives for a tool's arguments, generated from the same effect

@@ -1,7 +1,7 @@
 import { stat } from "node:fs/promises";
 import * as path from "node:path";
 import * as Schema from "effect/Schema";
-import { CairnError, isCairnError } from "../../schemas/errors.ts";
+import { CairnError, isCairnError } from "../../schemas/index.ts";
 import { MAX_EDIT_BYTES, MAX_OUTPUT_BYTES, clipLine, looksBinary, openForRead, throwIfAborted } from "./file.io.ts";
 import { checkGlob, globToRegExp, walkFiles, type WalkedFile } from "./glob.match.ts";
 import { defineTool, type Tool, type ToolContext } from "./tool.registry.ts";

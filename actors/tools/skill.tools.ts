@@ -1,7 +1,14 @@
 import * as Schema from "effect/Schema";
-// The skill files module, not the `skills/` door: the door re-exports these tools (no cycle).
-import { SKILL_BODY_MAX_BYTES, SKILL_DESCRIPTION_MAX, SKILL_NAME_MAX, SKILL_NAME_PATTERN } from "../skills/skill.format.ts";
-import { createSkill, deleteSkill, readSkill, updateSkill } from "../skills/skill.store.ts";
+import {
+  SKILL_BODY_MAX_BYTES,
+  SKILL_DESCRIPTION_MAX,
+  SKILL_NAME_MAX,
+  SKILL_NAME_PATTERN,
+  createSkill,
+  deleteSkill,
+  readSkill,
+  updateSkill,
+} from "../skills/index.ts";
 import { defineTool, type Tool } from "./tool.registry.ts";
 
 const Name = Schema.String.check(

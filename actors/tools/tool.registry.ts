@@ -1,7 +1,7 @@
 import * as Result from "effect/Result";
 import * as Schema from "effect/Schema";
-import { CairnError, toWireError, type WireError } from "../../schemas/errors.ts";
-import type { ToolParameters, ToolSpec } from "../llm/provider.ts";
+import { CairnError, toWireError, type WireError } from "../../schemas/index.ts";
+import type { ToolParameters, ToolSpec } from "../llm/index.ts";
 import { jsonSchemaParameters } from "./json-schema.ts";
 
 /** Where a tool comes from: compiled in, or offered by an MCP server (later). */

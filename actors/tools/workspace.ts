@@ -1,6 +1,6 @@
 import { lstat, realpath } from "node:fs/promises";
 import * as path from "node:path";
-import { CairnError } from "../../schemas/errors.ts";
+import { CairnError } from "../../schemas/index.ts";
 
 /** A path the model gave, resolved inside the workspace. */
 export interface WorkspacePath {

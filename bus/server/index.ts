@@ -23,7 +23,7 @@ export {
   compareVersions,
   NATS_SERVER_FLOOR,
 } from "./nats.binary.ts";
-export { natsPaths, type NatsPaths } from "./nats.files.ts";
+export { natsPaths, writeFileAtomic, type NatsPaths } from "./nats.files.ts";
 export { findFreePort, clientUrl } from "./nats.ready.ts";
 export { connectNats, type ConnectNatsOptions } from "./connect.ts";
 export { ensureNatsTls, isLoopbackHost, natsTlsPaths, certificateHosts, pinnedTls, type NatsTls, type EnsureNatsTlsOptions } from "./nats.tls.ts";

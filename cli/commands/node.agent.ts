@@ -5,8 +5,8 @@
 import { existsSync, rmSync, statSync } from "node:fs";
 import { homedir, hostname } from "node:os";
 import { join, resolve } from "node:path";
-import { formatCreds } from "../../bus/server/nats.users.ts";
-import { CairnError } from "../../schemas/errors.ts";
+import { formatCreds, writeFileAtomic } from "../../bus/server/index.ts";
+import { CairnError } from "../../schemas/index.ts";
 import {
   createNodeLogger,
   fetchPinnedCertificate,
@@ -32,7 +32,6 @@ import {
   type NodePaths,
   type ServiceEnv,
 } from "../node/index.ts";
-import { writeFileAtomic } from "../../bus/server/nats.files.ts";
 import type { Paths } from "../paths.ts";
 import { ROOT } from "../root.ts";
 

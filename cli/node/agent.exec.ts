@@ -6,10 +6,8 @@
  */
 import type { Msg, NatsConnection } from "@nats-io/transport-node";
 import * as Schema from "effect/Schema";
-import { subjects } from "../../bus/subjects.ts";
-import { decodeLenient } from "../../schemas/decode.ts";
-import { isCairnError } from "../../schemas/errors.ts";
-import { NodeExecRequest, type NodeExecDone } from "../../schemas/nodes.ts";
+import { subjects } from "../../bus/index.ts";
+import { decodeLenient, isCairnError, NodeExecRequest, type NodeExecDone } from "../../schemas/index.ts";
 import { confineCwd, runNodeExec } from "./exec.runner.ts";
 import type { NodeLogger } from "./node.log.ts";
 

@@ -15,9 +15,9 @@ import {
   type NatsConnection,
   type NodeConnectionOptions,
 } from "@nats-io/transport-node";
-import { subjects } from "../../bus/subjects.ts";
-import { pinnedTls } from "../../bus/server/nats.tls.ts";
-import type { NodeContext, NodeHello, NodeTelemetry } from "../../schemas/nodes.ts";
+import { subjects } from "../../bus/index.ts";
+import { pinnedTls } from "../../bus/server/index.ts";
+import type { NodeContext, NodeHello, NodeTelemetry } from "../../schemas/index.ts";
 import { VERSION } from "../version.ts";
 import { createExecHandler } from "./agent.exec.ts";
 import { AUTH_FAILURE_DELAY_MS, backoffDelay, jittered } from "./backoff.ts";

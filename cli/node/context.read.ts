@@ -5,8 +5,8 @@
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { parseSkillFile, SKILL_BODY_MAX_BYTES, SKILL_FILE_MAX_BYTES } from "../../actors/skills/skill.format.ts";
-import type { NodeContext } from "../../schemas/nodes.ts";
+import { parseSkillFile, SKILL_BODY_MAX_BYTES, SKILL_FILE_MAX_BYTES } from "../../actors/skills/index.ts";
+import type { NodeContext } from "../../schemas/index.ts";
 
 export const AGENTS_MD_MAX_BYTES = 64 * 1024;
 export const MAX_SKILLS = 50;

@@ -8,7 +8,7 @@
 import { watch, type FSWatcher } from "node:fs";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import type { NodeContext } from "../../schemas/nodes.ts";
+import type { NodeContext } from "../../schemas/index.ts";
 import { readNodeContext, sameContext, type ContextProblem } from "./context.read.ts";
 
 export interface ContextWatcherOptions {

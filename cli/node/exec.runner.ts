@@ -6,12 +6,10 @@
  */
 import { realpathSync } from "node:fs";
 import { isAbsolute, relative, resolve } from "node:path";
-// Imported from the files, not the sandbox door: the door loads the container clients, which a
-// node never uses and which would slow every `cairn node run` start.
-import { filterEnv } from "../../actors/sandbox/env.filter.ts";
-import { runProcess } from "../../actors/sandbox/process.runner.ts";
-import { CairnError } from "../../schemas/errors.ts";
-import { isForwardedEnvName, type NodeExecDone, type NodeExecRequest } from "../../schemas/nodes.ts";
+// The sandbox door does not load the container clients (dockerode loads with the first client),
+// which a node never uses and which would slow every `cairn node run` start.
+import { filterEnv, runProcess } from "../../actors/sandbox/index.ts";
+import { CairnError, isForwardedEnvName, type NodeExecDone, type NodeExecRequest } from "../../schemas/index.ts";
 
 /** Output kept for the result (both streams together): the done message must fit NATS' 1 MB payload. */
 export const MAX_OUTPUT_BYTES = 512 * 1024;

@@ -6,11 +6,11 @@
 import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createUser, fromSeed, type KeyPair } from "@nats-io/nkeys";
-import { nodeFingerprint } from "../../bus/server/node.identity.ts";
-import { CairnError } from "../../schemas/errors.ts";
+import { nodeFingerprint } from "../../bus/server/index.ts";
+import { CairnError } from "../../schemas/index.ts";
 import type { NodePaths } from "./node.paths.ts";
 
-export { nodeFingerprint, signText, verifyText } from "../../bus/server/node.identity.ts";
+export { nodeFingerprint, signText, verifyText } from "../../bus/server/index.ts";
 
 export interface NodeIdentity {
   readonly keyPair: KeyPair;

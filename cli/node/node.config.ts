@@ -5,9 +5,7 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import * as Schema from "effect/Schema";
-import { decodeLenient } from "../../schemas/decode.ts";
-import { CairnError } from "../../schemas/errors.ts";
-import { NodeId } from "../../schemas/nodes.ts";
+import { decodeLenient, CairnError, NodeId } from "../../schemas/index.ts";
 
 export const NodeConfig = Schema.Struct({
   /** The gateway's HTTP base URL (pairing goes there). */

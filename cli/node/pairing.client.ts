@@ -7,17 +7,18 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import * as Schema from "effect/Schema";
-import { signText } from "../../bus/server/node.identity.ts";
-import { decodeLenient } from "../../schemas/decode.ts";
-import { CairnError, ErrorCode } from "../../schemas/errors.ts";
+import { signText } from "../../bus/server/index.ts";
 import {
+  CairnError,
+  decodeLenient,
+  ErrorCode,
   pairingRequestText,
   PairingRequestResult,
   pairingStatusText,
   PairingStatusResult,
   type PairingRequest,
   type PairingStatusRequest,
-} from "../../schemas/nodes.ts";
+} from "../../schemas/index.ts";
 import type { NodeIdentity } from "./identity.ts";
 
 /**

@@ -6,7 +6,7 @@
 import { execFile } from "node:child_process";
 import { statfs } from "node:fs/promises";
 import * as os from "node:os";
-import type { NodeTelemetry } from "../../schemas/nodes.ts";
+import type { NodeTelemetry } from "../../schemas/index.ts";
 
 /** Provider key variables whose presence is reported. */
 export const PROVIDER_KEY_NAMES = [

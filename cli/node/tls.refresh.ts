@@ -9,7 +9,7 @@
  * nothing; a gateway whose certificate really changed needs `cairn node remove` + `add`.)
  */
 import { X509Certificate } from "node:crypto";
-import { CairnError } from "../../schemas/errors.ts";
+import { CairnError } from "../../schemas/index.ts";
 import { loadIdentity } from "./identity.ts";
 import { readNodeConfig, writeNodeConfig } from "./node.config.ts";
 import type { NodePaths } from "./node.paths.ts";

@@ -1,6 +1,6 @@
 import { open, stat } from "node:fs/promises";
 import { basename } from "node:path";
-import { CairnError } from "../../../schemas/errors.ts";
+import { CairnError } from "../../../schemas/index.ts";
 
 /**
  * Why a local model cannot load, in words a user can act on. Every failure is a

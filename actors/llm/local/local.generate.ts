@@ -1,7 +1,6 @@
 import { basename } from "node:path";
 import type { ChatHistoryItem, LlamaChatResponse, Token } from "node-llama-cpp";
-import { CairnError } from "../../../schemas/errors.ts";
-import type { Usage } from "../../../schemas/events/run.events.ts";
+import { CairnError, type Usage } from "../../../schemas/index.ts";
 import type { StreamChunk, StreamRequest } from "../provider.ts";
 import type { Loaded, SamplingOptions } from "./local.types.ts";
 import { abortError } from "./sync.ts";

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { totalmem } from "node:os";
 import { join } from "node:path";
-import { CairnError } from "../../../schemas/errors.ts";
+import { CairnError } from "../../../schemas/index.ts";
 import type { LocalProviderHook } from "../local.hook.ts";
 import type { LocalModelsConfig } from "../model.config.ts";
 import { createLocalProvider, type LocalProvider } from "./local.provider.ts";

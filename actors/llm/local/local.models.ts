@@ -1,7 +1,7 @@
 import { readdir, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, isAbsolute, join, resolve } from "node:path";
-import type { LocalProviderConfig as LocalProviderConfigSchema } from "../../../schemas/config.ts";
+import type { LocalProviderConfig as LocalProviderConfigSchema } from "../../../schemas/index.ts";
 
 /** `[providers.local]` of cairn.toml. */
 export type LocalProviderConfig = typeof LocalProviderConfigSchema.Type;

@@ -1,7 +1,7 @@
 import { totalmem } from "node:os";
 import { basename } from "node:path";
 import type { ChatWrapper, LlamaModel } from "node-llama-cpp";
-import { CairnError, type WireError } from "../../../schemas/errors.ts";
+import { CairnError, type WireError } from "../../../schemas/index.ts";
 import type { LlmProvider, StreamChunk, StreamRequest } from "../provider.ts";
 import { defaultThreads, nodeLlamaCpp, sharedLlama, withLlamaLogs } from "./llama.runtime.ts";
 import { classifyLoadError, preflight } from "./load.errors.ts";

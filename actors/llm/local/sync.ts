@@ -1,4 +1,4 @@
-import { CairnError } from "../../../schemas/errors.ts";
+import { CairnError } from "../../../schemas/index.ts";
 
 /**
  * The error an aborted local call throws: the caller's own CairnError reason (e.g. `timeout`),

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import { CairnError } from "../../../schemas/errors.ts";
+import { CairnError } from "../../../schemas/index.ts";
 import { classify, knownBinary, parseContentType, type ContentKind, type MediaType } from "./content.decode.ts";
 import { discard, readCapped, requestPinned } from "./pinned.request.ts";
 import { guardUrl, type CompiledPolicy, type Resolve } from "./ssrf.guard.ts";

@@ -1,5 +1,5 @@
 import { domainToASCII } from "node:url";
-import { CairnError } from "../../../schemas/errors.ts";
+import { CairnError } from "../../../schemas/index.ts";
 import { checkAddress, formatIp, parseCidr, parseIp, inCidr, type AddressCheck, type Cidr } from "./ip.ranges.ts";
 
 /** A `dns.lookup(host, { all: true })`-like resolver; injected by tests. */

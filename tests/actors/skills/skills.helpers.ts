@@ -2,8 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterEach } from "vitest";
-import { ToolRegistry, type ToolContext } from "../../../actors/tools/index.ts";
-import { skillTools } from "../../../actors/skills/index.ts";
+import { ToolRegistry, skillTools, type ToolContext } from "../../../actors/tools/index.ts";
 
 /** A fresh temp dir per test, holding the skills directory `<top>/skills` (not created yet). */
 export function useSkillsDir() {

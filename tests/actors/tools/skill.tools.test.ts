@@ -2,7 +2,8 @@
 import { lstat, mkdir, readFile, readdir, symlink, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { describe, expect, test } from "vitest";
-import { SKILL_BODY_MAX_BYTES, loadSkills, skillTools } from "../../../actors/skills/index.ts";
+import { SKILL_BODY_MAX_BYTES, loadSkills } from "../../../actors/skills/index.ts";
+import { skillTools } from "../../../actors/tools/index.ts";
 import { useSkillsDir } from "../skills/skills.helpers.ts";
 import { errorOf, okOutput } from "./tools.helpers.ts";
 
