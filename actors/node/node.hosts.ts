@@ -1,4 +1,4 @@
-import { AggregateHost, type HostDeps } from "../runtime/aggregate.host.ts";
+import { AggregateHost, type HostDeps } from "../runtime/index.ts";
 import { nodeSpec } from "./node.commands.ts";
 import type { RevokedParams } from "./node.machine.ts";
 import { pairingSpec } from "./pairing.commands.ts";
