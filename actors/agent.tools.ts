@@ -1,13 +1,18 @@
-import type { ForkSession } from "./session/session.fork.route.ts";
-import type { AgentOptions } from "./run/run.options.ts";
-import type { SessionStateStore } from "./state/index.ts";
-import { branchSessionTool } from "./tools/branch-session.tool.ts";
-import { execTool, workspaceToolRegistry, type ToolRegistry } from "./tools/index.ts";
-import { sessionStateTool } from "./tools/session-state.tool.ts";
-import { skillTools } from "./tools/skill.tools.ts";
-import { webFetchTool } from "./tools/web/index.ts";
-import { nodeTools, type NodeToolDeps } from "./tools/nodes.tools.ts";
 import type { RemoteExec } from "./remote/index.ts";
+import type { AgentOptions } from "./run/index.ts";
+import type { ForkSession } from "./session/index.ts";
+import type { SessionStateStore } from "./state/index.ts";
+import {
+  branchSessionTool,
+  execTool,
+  nodeTools,
+  sessionStateTool,
+  skillTools,
+  webFetchTool,
+  workspaceToolRegistry,
+  type NodeToolDeps,
+  type ToolRegistry,
+} from "./tools/index.ts";
 
 /** What the built-in tools that act on the system need from it. */
 export interface AgentToolDeps {

@@ -1,24 +1,14 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import { parseCommandSubject, serve, streamedDeltas, streamedText, subjects, type EventLog, type SnapshotStore } from "../bus/index.ts";
-import { CairnError } from "../schemas/index.ts";
+import { parseCommandSubject, serve, subjects, type EventLog, type SnapshotStore } from "../bus/index.ts";
+import { CairnError, type AnyStoredEvent } from "../schemas/index.ts";
 import { resolveModel, type ModelConfig, type ModelEnv, type ResolvedModel } from "./llm/index.ts";
-import { AggregateHost } from "./runtime/aggregate.host.ts";
-import { withRetry, type Dispatch } from "./runtime/dispatch.ts";
-import { recoverSessions } from "./runtime/recovery.ts";
-import { loadCooldowns } from "./run/cooldown.tracker.ts";
-import { runSpec } from "./run/run.commands.ts";
-import { runEffects } from "./run/run.effects.ts";
-import { cancelRun } from "./run/run.cancel.ts";
-import { resumePoint } from "./run/run.resume.ts";
-import { SHUTDOWN, type AgentOptions } from "./run/run.options.ts";
+import { AggregateHost, withRetry, type Dispatch } from "./runtime/index.ts";
+import { SHUTDOWN, cancelRun, loadCooldowns, runEffects, runSpec, type AgentOptions } from "./run/index.ts";
 import { agentTools } from "./agent.tools.ts";
 import { ApprovalWaiters, approvalSpec, approvalView, type ApprovalView } from "./approval/index.ts";
-import { createSessionSpec } from "./session/session.commands.ts";
-import { sessionEffects } from "./session/session.effects.ts";
-import { forkSession, forkSessionWith, type ForkSession } from "./session/session.fork.route.ts";
-import { SETTINGS_ID, settingsSpec } from "./settings/settings.commands.ts";
+import { createSessionSpec, forkSession, forkSessionWith, sessionEffects, setSessionNode, type ForkSession } from "./session/index.ts";
+import { SETTINGS_ID, settingsSpec } from "./settings/index.ts";
 import { sessionStateStore, stateSpec, type SessionStateStore } from "./state/index.ts";
-import { setSessionNode } from "./session/session.node.route.ts";
 import { findNode, nodeContextPrompt, remoteExec, type NodePresence, type NodesReader, type RemoteExecOptions } from "./remote/index.ts";
 
 export interface ActorSystemOptions {
@@ -64,7 +54,10 @@ export interface ActorSystem {
   readonly fork: ForkSession;
   /** Per-session key-value state (the `state` aggregates), for the `session_state` tool. */
   readonly sessionState: SessionStateStore;
-  /** Repairs runs a crash left open; pass the sessions the projections list as active. */
+  /**
+   * Takes over the sessions the projections list as active after a crash: each session's machine
+   * re-arms its run's effects (see `AggregateHost.adopt`); resolves with how many had a run.
+   */
   recover(sessionKeys: readonly string[]): Promise<number>;
   /** Stops the session's running run (`by`: who asked, e.g. "cli"). */
   cancel(sessionKey: string, params: { runId?: string; by?: string }): Promise<{ runId: string | null; cancelled: boolean }>;
@@ -104,7 +97,10 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
   const hosts = { run: runs, session: sessions, approval: approvals, state: states, settings } as const;
   const waiters = new ApprovalWaiters();
   const readApproval = async (id: string): Promise<ApprovalView> => approvalView((await approvals.read(id)).snapshot.context);
-  approvals.setEffects({ decided: (p: { id: string }) => waiters.notify(p.id) } as never);
+  // Waking waiters cannot fail; a waiter that missed a wake-up still finds the decision at its deadline.
+  approvals.setEffects({ decided: (p: { id: string }) => waiters.notify(p.id) }, async (f) => {
+    throw f.error;
+  });
 
   const local: Dispatch = (kind, id, verb, params) => {
     // Reads the parent and creates another aggregate, so it is routed above any one host.
@@ -117,7 +113,6 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     return host.execute(id, host.spec.decodeCommand(verb, params));
   };
   const dispatch = withRetry(local);
-  const inFlight = new Map<string, AbortController>();
 
   const fork = forkSessionWith(sessions, deps.newId);
   const sessionState = sessionStateStore(dispatch, async (key) => (await states.read(key)).snapshot.context);
@@ -151,12 +146,19 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
       : {}),
   });
 
-  sessions.setEffects(sessionEffects({ nc: o.nc, dispatch, defaultModel: () => o.model.defaultModel }) as never);
-  const effects = runEffects({
+  const session = sessionEffects({
+    nc: o.nc,
+    dispatch,
+    defaultModel: () => o.model.defaultModel,
+    adoptRun: async (runId) => (await runs.adopt(runId)).context,
+  });
+  sessions.setEffects(session.effects, session.supervise);
+  const run = runEffects({
     nc: o.nc,
     dispatch,
     resolveModel: resolve,
     transcript: async (key) => (await sessions.read(key)).snapshot.context.messages,
+    runEvents: async (runId) => (await o.log.load("run", runId)).records.flatMap((r): AnyStoredEvent[] => (r.ok ? [r.event] : [])),
     sessionSandbox: async (key) => (await sessions.read(key)).snapshot.context.sandbox,
     sessionNode: async (key) => {
       const n = await sessionNode(key);
@@ -168,7 +170,6 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     },
     systemPrompt: o.systemPrompt,
     maxTokens: o.maxTokens,
-    inFlight,
     fallback,
     cooldowns,
     cooldownsReady,
@@ -180,24 +181,10 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
       remembered: async () => (await settings.read(SETTINGS_ID)).snapshot.context.allowedCommands,
     },
   });
-  runs.setEffects(effects as never);
-  // Runs picked up after a restart (see recovery): not effects of a command, so tracked here.
-  const resumed = new Set<Promise<void>>();
-  const resume = async (sessionKey: string, runId: string, startedAt: number): Promise<boolean> => {
-    const point = resumePoint((await o.log.load("run", runId)).records);
-    if (!point) return false;
-    const run = (await runs.read(runId)).snapshot.context as { model: string; triggerMessageId: string };
-    const sent = await streamedDeltas(o.nc, sessionKey, runId, startedAt).catch(() => ({ text: "", next: 0 }));
-    const job: Promise<void> = effects
-      .resume({ runId, sessionKey, model: run.model, triggerMessageId: run.triggerMessageId }, { point, text: sent.text, nextIndex: sent.next })
-      .catch((e) => report(`resumed run ${runId} failed: ${(e as Error).message}`))
-      .finally(() => resumed.delete(job));
-    resumed.add(job);
-    return true;
-  };
+  runs.setEffects(run.effects, run.supervise);
 
   const cancel = (sessionKey: string, params: unknown) =>
-    cancelRun({ activeRun: async (key) => (await sessions.read(key)).snapshot.context.activeRun?.runId ?? null, inFlight, dispatch }, sessionKey, params);
+    cancelRun({ activeRun: async (key) => (await sessions.read(key)).snapshot.context.activeRun?.runId ?? null, works: run.works, dispatch }, sessionKey, params);
 
   let stopping = false;
   const subs = (Object.keys(hosts) as (keyof typeof hosts)[]).map((kind) =>
@@ -219,21 +206,25 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     fork,
     cancel,
     sessionState,
-    recover: (keys) =>
-      recoverSessions({
-        sessionKeys: keys,
-        sessions: sessions as never,
-        runs: runs as never,
-        dispatch,
-        streamedText: (key, runId, since) => streamedText(o.nc, key, runId, since),
-        resume,
-        report,
-      }),
+    recover: async (keys) => {
+      let adopted = 0;
+      for (const key of keys) {
+        try {
+          const s = await sessions.adopt(key);
+          if (s.context.activeRun) {
+            adopted++;
+            report(`adopted session ${key}: run ${s.context.activeRun.runId} goes on from where the log says it was`);
+          }
+        } catch (e) {
+          report(`could not adopt session ${key}: ${(e as Error).message}`);
+        }
+      }
+      return adopted;
+    },
     stop: async () => {
       stopping = true;
       for (const s of subs) s.unsubscribe();
-      for (const a of inFlight.values()) a.abort(SHUTDOWN);
-      await Promise.allSettled([...resumed]);
+      await run.works.abortAll(SHUTDOWN);
       // Effects chain (run ends → session records it), so drain until both are quiet.
       for (let i = 0; i < 3; i++) for (const host of Object.values(hosts)) await host.drain();
       // Runs are stopped by now; then their sandboxes (containers) go.

@@ -11,7 +11,10 @@ import { pairingSpec } from "./pairing.commands.ts";
 export function nodeHosts(deps: HostDeps, effects: { onRevoked: (p: RevokedParams) => Promise<void> }) {
   const nodes = new AggregateHost(nodeSpec, deps);
   const pairing = new AggregateHost(pairingSpec, deps);
-  nodes.setEffects({ revoked: effects.onRevoked } as never);
+  // A revocation that could not be pushed to the bus is retried by the node service's own sweep.
+  nodes.setEffects({ revoked: effects.onRevoked }, async (f) => {
+    throw f.error;
+  });
   return { nodes, pairing };
 }
 export type NodeHosts = ReturnType<typeof nodeHosts>;

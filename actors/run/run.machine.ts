@@ -1,9 +1,13 @@
-import { assign, setup } from "xstate";
-import type { RunStatus, WireError } from "../../schemas/index.ts";
-import type { MachineEvent } from "../runtime/machine-events.ts";
+import { assign, enqueueActions, setup } from "xstate";
+import type { RunStatus, Usage, WireError } from "../../schemas/index.ts";
+import { HYDRATED, type Hydrated, type MachineEvent } from "../runtime/index.ts";
+import { addUsage, joinReplies } from "./run.text.ts";
 
-/** 2: context gained `iteration` and `toolCalls` (older snapshots are replayed from the log). */
-export const RUN_MACHINE_VERSION = 2;
+/**
+ * 3: the agent loop moved into the machine: `running` has the substates `calling` and `tools`,
+ * context gained `startModel` and `usage`. Older snapshots are refused and replayed from the log.
+ */
+export const RUN_MACHINE_VERSION = 3;
 
 /** One tool call of the run, as the log tells it. */
 export interface RunToolCall {
@@ -18,17 +22,70 @@ export interface RunToolCall {
 export interface RunContext {
   readonly runId: string;
   readonly sessionKey: string;
+  /** The model the run started with: the head of its fallback chain. */
+  readonly startModel: string;
   /** The model the run is on: the one it started with, or the last fallback it moved to. */
   readonly model: string;
   readonly triggerMessageId: string;
   readonly startedAt: number;
   readonly endedAt: number | null;
   readonly status: "new" | "running" | RunStatus;
+  /** While running: the reply as streamed up to the last tool step; at the end: the final text. */
   readonly text: string;
+  /** Tokens of the model calls that asked for tools so far (the last call adds its own at the end). */
+  readonly usage: Usage | null;
   readonly error: WireError | null;
   /** The last model call that asked for tools (0: none yet). */
   readonly iteration: number;
   readonly toolCalls: readonly RunToolCall[];
+}
+
+/** What `callModel` needs: which model call of the run to make, on which model, after what. */
+export interface CallModelParams {
+  readonly runId: string;
+  readonly sessionKey: string;
+  readonly startModel: string;
+  readonly model: string;
+  readonly triggerMessageId: string;
+  readonly startedAt: number;
+  /** The model call to make: 1 for the first, n + 1 after the tools of call n. */
+  readonly iteration: number;
+  readonly text: string;
+  readonly usage: Usage | null;
+  /** Call ids the run has used (a repeated one is renamed). */
+  readonly callIds: readonly string[];
+}
+
+/** One requested call to gate (approval) and run. */
+export interface RunToolParams {
+  readonly runId: string;
+  readonly sessionKey: string;
+  readonly startedAt: number;
+  readonly text: string;
+  readonly call: { readonly callId: string; readonly name: string; readonly arguments: string };
+}
+
+/** A run found mid-step with nothing driving it: it is ended as interrupted, never re-run. */
+export interface InterruptParams {
+  readonly runId: string;
+  readonly sessionKey: string;
+  readonly startedAt: number;
+}
+
+export interface EndParams {
+  readonly sessionKey: string;
+  readonly runId: string;
+  readonly status: RunStatus;
+  readonly text: string;
+  readonly error?: WireError;
+}
+
+/** The run's effects, one per action placeholder below: implemented by `runEffects`. */
+export interface RunEffects {
+  readonly callModel: (p: CallModelParams) => Promise<void>;
+  readonly runTool: (p: RunToolParams) => Promise<void>;
+  readonly interruptOrphan: (p: InterruptParams) => Promise<void>;
+  readonly reportEnd: (p: EndParams) => Promise<void>;
 }
 
 type Ev =
@@ -41,50 +98,122 @@ type Ev =
   | MachineEvent<"run.tool_call_requested">
   | MachineEvent<"run.tool_started">
   | MachineEvent<"run.tool_finished">
-  | MachineEvent<"run.tool_interrupted">;
+  | MachineEvent<"run.tool_interrupted">
+  | Hydrated;
+
+type Args = { context: RunContext; event: Ev };
 
 const setCall = (calls: readonly RunToolCall[], callId: string, patch: Partial<RunToolCall>): RunToolCall[] =>
   calls.map((c) => (c.callId === callId ? { ...c, ...patch } : c));
+const statusOf = (context: RunContext, event: Ev) => context.toolCalls.find((c) => "data" in event && "callId" in event.data && c.callId === event.data.callId)?.status;
 
-type EndParams = { sessionKey: string; runId: string; status: RunStatus; text: string; error?: WireError };
+const callModel = (next: (context: RunContext) => number) => ({
+  type: "callModel" as const,
+  params: ({ context }: Args): CallModelParams => ({
+    runId: context.runId,
+    sessionKey: context.sessionKey,
+    startModel: context.startModel,
+    model: context.model,
+    triggerMessageId: context.triggerMessageId,
+    startedAt: context.startedAt,
+    iteration: next(context),
+    text: context.text,
+    usage: context.usage,
+    callIds: context.toolCalls.map((c) => c.callId),
+  }),
+});
 
-const endWith = (status: RunStatus) => [
-  assign(({ event }: { event: Ev }) => ({
-    status,
-    endedAt: event.time,
-    text: event.type === "run.completed" ? event.data.text : "partialText" in event.data ? event.data.partialText : "",
-    error:
-      event.type === "run.failed"
-        ? event.data.error
-        : event.type === "run.interrupted"
-          ? { code: "run_interrupted" as const, message: event.data.reason }
-          : null,
-  })),
-  {
-    type: "reportEnd" as const,
-    params: ({ context }: { context: RunContext }): EndParams => ({
-      sessionKey: context.sessionKey,
-      runId: context.runId,
-      status,
-      text: context.text,
-      ...(context.error ? { error: context.error } : {}),
-    }),
+const runTool = (context: RunContext, call: RunToolCall) => ({
+  type: "runTool" as const,
+  params: {
+    runId: context.runId,
+    sessionKey: context.sessionKey,
+    startedAt: context.startedAt,
+    text: context.text,
+    call: { callId: call.callId, name: call.name, arguments: call.arguments },
   },
-];
+});
+
+const interruptOrphan = {
+  type: "interruptOrphan" as const,
+  params: ({ context }: Args): InterruptParams => ({ runId: context.runId, sessionKey: context.sessionKey, startedAt: context.startedAt }),
+};
+
+const reportEnd = {
+  type: "reportEnd" as const,
+  params: ({ context }: Args): EndParams => ({
+    sessionKey: context.sessionKey,
+    runId: context.runId,
+    status: context.status as RunStatus,
+    text: context.text,
+    ...(context.error ? { error: context.error } : {}),
+  }),
+};
+
+const endings = { "run.completed": "completed", "run.failed": "failed", "run.interrupted": "interrupted", "run.cancelled": "cancelled" } as const;
+const ended = { target: "#run.ended", actions: ["recordEnd", reportEnd] } as const;
 
 /**
- * An agent run: started → (model call) → completed | failed | interrupted. The model call is the
- * `callModel` effect, run once after `run.started` is durable; replay never calls the model.
- * `run.model_switched` (a fallback) only moves `model` on: the effect already running keeps going
- * with the next model, so the switch itself starts nothing.
+ * The agent run, and with it the agent loop:
  *
- * Tools: while running, `run.tool_call_requested` → `run.tool_started` → `run.tool_finished` (or
- * `run.tool_interrupted` when the run is interrupted mid-call) record each call in `toolCalls`.
+ *   new ─started→ running.calling ─tool_call_requested→ running.tools ─last call finished→ running.calling …
+ *                       └────────── completed | failed | interrupted | cancelled ──────────→ ended
+ *
+ * Entering `calling` asks for one model response (`callModel`); its effect ends the run or records
+ * the tool calls it asked for, each of which is gated and run by its own `runTool` effect; the last
+ * result moves the run back to `calling` for the next response. Every step is an event, so the
+ * state is the log's, and `cairn.hydrated` (a host taking the run over after a crash) re-arms what
+ * the state needs: requested calls run; a run caught streaming or with a call mid-way is ended as
+ * interrupted (a model answer or a command is never repeated); an ended run reports to its session.
+ * Guards hold the rules commands are checked against (`snapshot.can`).
  */
 export const runMachine = setup({
   types: { context: {} as RunContext, events: {} as Ev, input: {} as { runId: string } },
+  guards: {
+    switchesCurrentModel: ({ context, event }: Args) => event.type === "run.model_switched" && context.model === event.data.from,
+    newCall: ({ context, event }: Args) => statusOf(context, event) === undefined,
+    callRequested: ({ context, event }: Args) => statusOf(context, event) === "requested",
+    callOpen: ({ context, event }: Args) => statusOf(context, event) === "requested" || statusOf(context, event) === "started",
+    callStarted: ({ context, event }: Args) => statusOf(context, event) === "started",
+    /** The result that completes the tool step: every other call of the last response has finished. */
+    lastOpenCall: ({ context, event }: Args) =>
+      event.type === "run.tool_finished" &&
+      context.toolCalls.every((c) => c.iteration !== context.iteration || c.callId === event.data.callId || c.status === "finished"),
+    anyCallStarted: ({ context }: Args) => context.toolCalls.some((c) => c.status === "started"),
+  },
   actions: {
-    callModel: (_, _p: { runId: string; sessionKey: string; model: string; triggerMessageId: string }) => {},
+    recordCall: assign(({ context, event }) => {
+      if (event.type !== "run.tool_call_requested") return {};
+      const reply = event.data.reply;
+      return {
+        iteration: Math.max(context.iteration, event.data.iteration),
+        toolCalls: [...context.toolCalls, { ...event.data, status: "requested" as const, isError: false }],
+        // The first call of a response carries what the response said: the reply grows by it.
+        ...(reply ? { text: joinReplies(context.text, reply.text), usage: addUsage(context.usage, reply.usage) } : {}),
+      };
+    }),
+    recordResult: assign(({ context, event }) => {
+      if (event.type !== "run.tool_finished") return {};
+      return { toolCalls: setCall(context.toolCalls, event.data.callId, { status: "finished", isError: event.data.isError }) };
+    }),
+    recordEnd: assign(({ event }) => {
+      if (event.type !== "run.completed" && event.type !== "run.failed" && event.type !== "run.interrupted" && event.type !== "run.cancelled") return {};
+      const d = event.data;
+      return {
+        status: endings[event.type],
+        endedAt: event.time,
+        text: "text" in d ? d.text : d.partialText,
+        error: "error" in d ? d.error : "reason" in d ? { code: "run_interrupted" as const, message: d.reason } : null,
+      };
+    }),
+    /** After `recordCall`: the call just recorded is gated and run. */
+    runRequested: enqueueActions(({ context, event, enqueue }) => {
+      const call = context.toolCalls.find((c) => event.type === "run.tool_call_requested" && c.callId === event.data.callId);
+      if (call) enqueue(runTool(context, call) as never);
+    }),
+    callModel: (_, _p: CallModelParams) => {},
+    runTool: (_, _p: RunToolParams) => {},
+    interruptOrphan: (_, _p: InterruptParams) => {},
     reportEnd: (_, _p: EndParams) => {},
   },
 }).createMachine({
@@ -92,12 +221,14 @@ export const runMachine = setup({
   context: ({ input }) => ({
     runId: input?.runId ?? "",
     sessionKey: "",
+    startModel: "",
     model: "",
     triggerMessageId: "",
     startedAt: 0,
     endedAt: null,
     status: "new",
     text: "",
+    usage: null,
     error: null,
     iteration: 0,
     toolCalls: [],
@@ -111,54 +242,66 @@ export const runMachine = setup({
           actions: [
             assign(({ event }) => ({
               sessionKey: event.data.sessionKey,
+              startModel: event.data.model,
               model: event.data.model,
               triggerMessageId: event.data.triggerMessageId,
               startedAt: event.time,
               status: "running" as const,
             })),
-            {
-              type: "callModel",
-              params: ({ context }) => ({
-                runId: context.runId,
-                sessionKey: context.sessionKey,
-                model: context.model,
-                triggerMessageId: context.triggerMessageId,
-              }),
-            },
+            callModel(() => 1),
           ],
         },
       },
     },
     running: {
+      initial: "calling",
       on: {
-        "run.model_switched": { actions: assign(({ event }) => ({ model: event.data.to })) },
-        // The tool story only moves data: the `callModel` effect that asked for the calls runs them,
-        // each after its `run.tool_started` is durable; replay runs nothing.
-        "run.tool_call_requested": {
-          actions: assign(({ context, event }) => ({
-            iteration: Math.max(context.iteration, event.data.iteration),
-            toolCalls: [...context.toolCalls, { ...event.data, status: "requested" as const, isError: false }],
-          })),
-        },
-        "run.tool_started": {
-          actions: assign(({ context, event }) => ({ toolCalls: setCall(context.toolCalls, event.data.callId, { status: "started" }) })),
-        },
-        "run.tool_finished": {
-          actions: assign(({ context, event }) => ({
-            toolCalls: setCall(context.toolCalls, event.data.callId, { status: "finished", isError: event.data.isError }),
-          })),
-        },
+        "run.model_switched": { guard: "switchesCurrentModel", actions: assign(({ event }) => ({ model: event.data.to })) },
         "run.tool_interrupted": {
-          actions: assign(({ context, event }) => ({
-            toolCalls: setCall(context.toolCalls, event.data.callId, { status: "interrupted", isError: true }),
-          })),
+          guard: "callStarted",
+          actions: assign(({ context, event }) => ({ toolCalls: setCall(context.toolCalls, event.data.callId, { status: "interrupted", isError: true }) })),
         },
-        "run.completed": { target: "ended", actions: endWith("completed") as never },
-        "run.failed": { target: "ended", actions: endWith("failed") as never },
-        "run.interrupted": { target: "ended", actions: endWith("interrupted") as never },
-        "run.cancelled": { target: "ended", actions: endWith("cancelled") as never },
+        "run.completed": ended,
+        "run.failed": ended,
+        "run.interrupted": ended,
+        "run.cancelled": ended,
+      },
+      states: {
+        calling: {
+          on: {
+            "run.tool_call_requested": { guard: "newCall", target: "tools", actions: ["recordCall", "runRequested"] },
+            // Nothing streams a response after a crash: what it had said is kept, the call is not repeated.
+            [HYDRATED]: { actions: interruptOrphan },
+          },
+        },
+        tools: {
+          on: {
+            // The other calls of the same response (one event each, appended together).
+            "run.tool_call_requested": { guard: "newCall", actions: ["recordCall", "runRequested"] },
+            "run.tool_started": {
+              guard: "callRequested",
+              actions: assign(({ context, event }) => ({ toolCalls: setCall(context.toolCalls, event.data.callId, { status: "started" }) })),
+            },
+            "run.tool_finished": [
+              { guard: "lastOpenCall", target: "calling", actions: ["recordResult", callModel((c) => c.iteration + 1)] },
+              { guard: "callOpen", actions: "recordResult" },
+            ],
+            [HYDRATED]: [
+              // A call cut off mid-way may have done its work: the run ends, the call is never re-run.
+              { guard: "anyCallStarted", actions: interruptOrphan },
+              // Nothing had started (typically waiting for an approval): the calls go on.
+              {
+                actions: enqueueActions(({ context, enqueue }) => {
+                  for (const c of context.toolCalls) if (c.status === "requested") enqueue(runTool(context, c));
+                }),
+              },
+            ],
+          },
+        },
       },
     },
-    ended: { type: "final" },
+    ended: {
+      on: { [HYDRATED]: { actions: reportEnd } },
+    },
   },
 });

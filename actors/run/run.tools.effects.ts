@@ -1,19 +1,35 @@
 import { mkdir } from "node:fs/promises";
 import * as path from "node:path";
 import { CairnError, type LiveSessionMessage } from "../../schemas/index.ts";
-import type { ConversationMessage } from "../llm/provider.ts";
 import { approvalIdFor, execVerdict, type ApprovalView } from "../approval/index.ts";
+import { SETTINGS_ID } from "../settings/index.ts";
+import { utf8Prefix } from "../tools/index.ts";
+import { DEFAULT_APPROVAL_TIMEOUT_MS, MAX_TOOL_RESULT_BYTES } from "./agent.options.ts";
 import { humanWait } from "./fallback.policy.ts";
 import { liveOutput } from "./live.output.ts";
-import { SETTINGS_ID } from "../settings/settings.commands.ts";
-import { utf8Prefix } from "../tools/index.ts";
-import { DEFAULT_APPROVAL_TIMEOUT_MS, MAX_TOOL_RESULT_BYTES, SHUTDOWN, type CallParams, type RunClock, type RunEffectDeps } from "./run.options.ts";
+import type { RunEffectDeps } from "./run.deps.ts";
+import type { RunToolParams } from "./run.machine.ts";
+import { SHUTDOWN, type RunWork } from "./run.work.ts";
+
+type CallParams = { runId: string; sessionKey: string };
+type Call = RunToolParams["call"];
+
+/** The run's timeout clock, paused while a person is asked. */
+interface RunClock {
+  pause(): void;
+  resume(): void;
+}
 
 /**
- * The tool side of a run: the approval gate of dangerous calls and running one requested call
- * with its events (start, finish or refusal) appended before and after the effect.
+ * The `runTool` effect: the approval gate of a dangerous call, then the call run with its events
+ * (start, finish or refusal) appended before and after it.
  */
-export const toolRunner = (deps: RunEffectDeps, live: (key: string, m: LiveSessionMessage) => void) => {
+export const toolRunner = (
+  deps: RunEffectDeps,
+  live: (key: string, m: LiveSessionMessage) => void,
+  workOf: (p: RunToolParams, text: string) => Promise<RunWork>,
+  settle: (p: CallParams, w: RunWork, e: unknown, mayLeave: boolean) => Promise<void>,
+) => {
   /** The session's workspace, created on first use. */
   const workspaceOf = async (sessionKey: string): Promise<string> => {
     const root = deps.agent.workspaceRoot;
@@ -28,7 +44,7 @@ export const toolRunner = (deps: RunEffectDeps, live: (key: string, m: LiveSessi
    * lets it through, or a person granted it), else the result the model gets instead. The request
    * is an event before anyone is asked; its id comes from run and call, so a retry asks once.
    */
-  const approve = async (p: CallParams, call: { callId: string; name: string; arguments: string }, signal: AbortSignal, clock: RunClock): Promise<string | undefined> => {
+  const approve = async (p: CallParams, call: Call, signal: AbortSignal, clock: RunClock): Promise<string | undefined> => {
     const tool = deps.agent.tools?.get(call.name);
     if (!tool?.dangerous) return undefined;
     let args: Record<string, unknown>;
@@ -97,33 +113,33 @@ export const toolRunner = (deps: RunEffectDeps, live: (key: string, m: LiveSessi
   /**
    * Runs one requested call: `start_tool` (durable) → invoke → `finish_tool` (durable). Only the
    * command that recorded the start runs the tool, so a retry or a second host never runs it twice.
-   * On shutdown the result is not recorded: the run's interrupt marks the call interrupted.
+   * On shutdown a call that never started leaves the run to be adopted by the next start; one that
+   * started is not recorded finished: the run's interrupt marks it interrupted.
    */
-  const runTool = async (
-    p: CallParams,
-    call: { callId: string; name: string; arguments: string },
-    signal: AbortSignal,
-    clock: RunClock,
-    /** Calls started and not recorded finished: a shutdown with none may leave the run to resume. */
-    running: { count: number },
-  ): Promise<ConversationMessage> => {
-    const refused = await approve(p, call, signal, clock);
-    if (refused !== undefined) {
-      // Never started: the call goes from requested to finished with the refusal as its result.
-      await deps.dispatch("run", p.runId, "refuse_tool", { callId: call.callId, output: refused });
-      live(p.sessionKey, { type: "run.tool", runId: p.runId, callId: call.callId, name: call.name, status: "failed", output: refused, truncated: false, durationMs: 0 });
-      return { role: "tool", toolCallId: call.callId, text: refused, isError: true };
+  const runTool = async (p: RunToolParams): Promise<void> => {
+    const w = await workOf(p, p.text);
+    let started = false;
+    try {
+      if (w.abort.signal.aborted) throw w.abort.signal.reason;
+      const { call } = p;
+      const refused = await approve(p, call, w.abort.signal, w.deadline);
+      if (refused !== undefined) {
+        // Never started: the call goes from requested to finished with the refusal as its result.
+        await deps.dispatch("run", p.runId, "refuse_tool", { callId: call.callId, output: refused });
+        live(p.sessionKey, { type: "run.tool", runId: p.runId, callId: call.callId, name: call.name, status: "failed", output: refused, truncated: false, durationMs: 0 });
+        return;
+      }
+      const r = (await deps.dispatch("run", p.runId, "start_tool", { callId: call.callId })) as { started?: boolean };
+      // Not started by this command: it already was (a retry, another host) or the run ended.
+      if (!r?.started) return;
+      started = true;
+      await invokeStarted(p, call, w.abort.signal);
+    } catch (e) {
+      await settle(p, w, e, !started);
     }
-    const r = (await deps.dispatch("run", p.runId, "start_tool", { callId: call.callId })) as { started?: boolean };
-    if (!r?.started) throw new CairnError("run_interrupted", `tool call ${call.callId} was not started by this run (already started or the run ended)`);
-    // Counted until its result is recorded: a call cut off mid-way keeps the run from being resumed.
-    running.count++;
-    const result = await invokeStarted(p, call, signal);
-    running.count--;
-    return result;
   };
 
-  const invokeStarted = async (p: CallParams, call: { callId: string; name: string; arguments: string }, signal: AbortSignal): Promise<ConversationMessage> => {
+  const invokeStarted = async (p: CallParams, call: Call, signal: AbortSignal): Promise<void> => {
     live(p.sessionKey, { type: "run.tool", runId: p.runId, callId: call.callId, name: call.name, status: "started" });
     const t0 = deps.now();
     const sandbox = await deps.sessionSandbox?.(p.sessionKey);
@@ -157,7 +173,6 @@ export const toolRunner = (deps: RunEffectDeps, live: (key: string, m: LiveSessi
       durationMs,
       ...(fullOutput ? { fullOutput } : {}),
     });
-    return { role: "tool", toolCallId: call.callId, text: output, ...(result.ok ? {} : { isError: true }) };
   };
 
   return runTool;

@@ -1,8 +1,9 @@
-import { initialTransition, type AnyStateMachine, type SnapshotFrom } from "xstate";
+import { initialTransition, transition, type AnyStateMachine, type SnapshotFrom } from "xstate";
 import type { EventLog, SnapshotStore } from "../../bus/index.ts";
 import { CairnError, type AnyStoredEvent } from "../../schemas/index.ts";
-import type { AggregateSpec, EffectTable } from "./aggregate.ts";
-import { toMachineEvent } from "./machine-events.ts";
+import type { AggregateSpec } from "./aggregate.ts";
+import { declaredEffects, type EffectFn, type EffectSupervisor, type EffectTable } from "./effects.ts";
+import { HYDRATED, toMachineEvent } from "./machine-events.ts";
 import { fold, persist, restore } from "./persistence.ts";
 
 export interface HostDeps {
@@ -27,22 +28,35 @@ interface Loaded<M extends AnyStateMachine> {
  * The single writer of one kind of aggregate in this process. Commands for the same id run one at
  * a time; each append names the last sequence this host saw, so a writer elsewhere makes it fail
  * loudly (`conflict`) instead of forking history. Effects run only after their event is appended,
- * and hydration folds events without running any.
+ * and hydration folds events without running any; `adopt` re-arms the effects of the state an
+ * aggregate is in (the machine says which), which is how a crash or a failover is recovered.
  */
 export class AggregateHost<M extends AnyStateMachine, C> {
   private readonly cache = new Map<string, Loaded<M>>();
   private readonly queues = new Map<string, Promise<unknown>>();
-  private effects: EffectTable = {};
+  private effects: Record<string, EffectFn> | undefined;
+  private supervise: EffectSupervisor | undefined;
   private readonly pending = new Set<Promise<unknown>>();
+  /** Effects running per aggregate: one that has some is live here and is never re-armed. */
+  private readonly live = new Map<string, number>();
+  private readonly declared: ReadonlySet<string>;
 
   constructor(
     readonly spec: AggregateSpec<M, C>,
     private readonly deps: HostDeps,
-  ) {}
+  ) {
+    this.declared = new Set(declaredEffects(spec.machine));
+  }
 
-  /** Effects are attached after construction because they usually need other hosts. */
-  setEffects(effects: EffectTable): void {
-    this.effects = effects;
+  /**
+   * Attaches the effects (after construction: they usually need other hosts) and the supervisor
+   * that turns a failed effect into an event. Every effect the machine declares must be there.
+   */
+  setEffects<E extends EffectTable<E>>(effects: E, supervise: EffectSupervisor): void {
+    const missing = [...this.declared].filter((name) => typeof (effects as Record<string, unknown>)[name] !== "function");
+    if (missing.length > 0) throw new CairnError("internal", `${this.spec.kind} effects not implemented: ${missing.join(", ")}`);
+    this.effects = effects as Record<string, EffectFn>;
+    this.supervise = supervise;
   }
 
   /** Decides and applies one command; resolves with the decision's reply. */
@@ -53,6 +67,25 @@ export class AggregateHost<M extends AnyStateMachine, C> {
   /** Current state of an aggregate (from cache or hydrated from the log), for read-only use. */
   read(id: string): Promise<{ snapshot: SnapshotFrom<M>; lastSeq: number }> {
     return this.serialized(id, () => this.load(id));
+  }
+
+  /**
+   * Takes an aggregate over: hydrates it and runs the effects its state re-arms on
+   * `cairn.hydrated` — unless effects of it are already running here (it is live, not orphaned).
+   * Resolves once those effects have settled, except the ones the spec calls `continuing` (work
+   * that waits on the world, such as a tool call waiting for a person): those are handed over.
+   */
+  adopt(id: string): Promise<SnapshotFrom<M>> {
+    return this.serialized(id, async () => {
+      const loaded = await this.load(id);
+      if ((this.live.get(id) ?? 0) > 0) return { snapshot: loaded.snapshot, repairs: [] };
+      const [, actions] = transition(this.spec.machine, loaded.snapshot as never, { type: HYDRATED } as never);
+      return { snapshot: loaded.snapshot, repairs: actions.map((a) => this.runEffect(id, { type: a.type, params: a.params }, true)) };
+    }).then(async ({ snapshot, repairs }) => {
+      // Outside the aggregate's queue: a repair dispatches commands to the aggregate itself.
+      await Promise.all(repairs);
+      return snapshot;
+    });
   }
 
   /** Waits for effects started so far (used on shutdown and in tests). */
@@ -94,13 +127,30 @@ export class AggregateHost<M extends AnyStateMachine, C> {
     return decision.reply;
   }
 
-  private runEffect(id: string, action: { type: string; params: unknown }): void {
-    const fn = this.effects[action.type];
-    if (!fn) return;
+  /** Starts one effect; the promise settles with it (never rejects), or at once when it continues. */
+  private runEffect(id: string, action: { type: string; params: unknown }, adopting = false): Promise<void> {
+    // xstate's own actions (assign, ...) come back too: only declared effects run.
+    if (!this.declared.has(action.type)) return Promise.resolve();
+    const fn = this.effects?.[action.type];
+    if (!fn) return this.failed({ id, params: action.params, action: action.type, error: new CairnError("internal", `${this.spec.kind} effects are not attached`) });
+    this.live.set(id, (this.live.get(id) ?? 0) + 1);
     const p = (async () => fn(action.params as never, { id }))()
-      .catch((e) => this.deps.report(`effect ${this.spec.kind}.${action.type} for ${id} failed: ${(e as Error).message}`))
-      .finally(() => this.pending.delete(p));
+      .catch((error) => this.failed({ id, action: action.type, params: action.params, error }))
+      .finally(() => {
+        this.pending.delete(p);
+        const n = (this.live.get(id) ?? 1) - 1;
+        if (n > 0) this.live.set(id, n);
+        else this.live.delete(id);
+      });
     this.pending.add(p);
+    return adopting && this.spec.continuing?.includes(action.type) ? Promise.resolve() : p;
+  }
+
+  private async failed(f: { id: string; action: string; params: unknown; error: unknown }): Promise<void> {
+    const what = `effect ${this.spec.kind}.${f.action} for ${f.id}`;
+    this.deps.report(`${what} failed: ${(f.error as Error)?.message ?? String(f.error)}`);
+    // The supervisor records the failure as an event; if even that fails, the next adopt repairs it.
+    await this.supervise?.(f).catch((e) => this.deps.report(`${what}: its failure could not be recorded either: ${(e as Error).message}`));
   }
 
   private snapshot(id: string, loaded: Loaded<M>): void {

@@ -27,10 +27,14 @@ export interface AggregateSpec<M extends AnyStateMachine, C> {
   readonly input: (id: string) => unknown;
   readonly decodeCommand: (verb: string, params: unknown) => C;
   readonly decide: (snapshot: SnapshotFrom<M>, command: C, env: DecideEnv) => Decision;
+  /**
+   * Effects that keep working for as long as the world needs (a tool call waiting for a person):
+   * adopting an aggregate hands them over without waiting for them, unlike repairs.
+   */
+  readonly continuing?: readonly string[];
 }
 
-/** Effect implementations keyed by the machine's action names; run only after their event is durable. */
-export type EffectTable = Record<string, (params: never, ctx: { id: string }) => Promise<void> | void>;
+export type { EffectTable } from "./effects.ts";
 
 /** The commands of a table of param schemas: one `{verb, params}` per verb, derived so the two never drift. */
 export type CommandOf<T extends Record<string, Schema.ConstraintDecoder<unknown>>> = { [V in keyof T]: { verb: V; params: T[V]["Type"] } }[keyof T];

@@ -5,7 +5,6 @@
 export { AggregateHost, type HostDeps } from "./aggregate.host.ts";
 export { commandDecoder, type AggregateSpec, type CommandOf, type DecideEnv, type Decision } from "./aggregate.ts";
 export { withRetry, type Dispatch } from "./dispatch.ts";
-export { declaredEffects, type EffectFailure, type EffectSupervisor, type EffectTable } from "./effects.ts";
+export { declaredEffects, type EffectFailure, type EffectFn, type EffectSupervisor, type EffectTable } from "./effects.ts";
 export { HYDRATED, toMachineEvent, type Hydrated, type MachineEvent } from "./machine-events.ts";
 export { fold, persist, restore, type PersistedState } from "./persistence.ts";
-export { recoverSessions } from "./recovery.ts";

@@ -14,6 +14,7 @@ export type {
   SandboxOptions,
 } from "./sandbox.ts";
 export { NO_SANDBOX_WARNING } from "./sandbox.ts";
+export type { SandboxChoice, SandboxSettings } from "./sandbox.options.ts";
 export { createSandbox, describeSandbox } from "./sandbox.factory.ts";
 export { detectSandboxBackends, type DetectOptions, type DetectedBackends } from "./sandbox.detect.ts";
 export { classifyEnvName, filterEnv, type EnvVerdict, type FilteredEnv } from "./env.filter.ts";

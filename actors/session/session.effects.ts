@@ -1,20 +1,51 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { publishLive } from "../../bus/index.ts";
-import type { RunStatus, WireError } from "../../schemas/index.ts";
-import type { Dispatch } from "../runtime/dispatch.ts";
+import { toWireError } from "../../schemas/index.ts";
+import type { Dispatch, EffectSupervisor } from "../runtime/index.ts";
+import type { SessionEffects } from "./session.machine.ts";
+
+export type { SessionEffects };
 
 /**
  * The session's effects. `startRun` asks the run aggregate to start (idempotent, so a retry cannot
  * start two model calls); `announceRunEnded` tells live clients the session is idle again — sent
  * only after `session.run_ended` is durable, so a client that reacts by sending the next message
- * never meets `session_busy`.
+ * never meets `session_busy`; `adoptRun` takes over the active run of a session found running
+ * after a crash — a run that never started is recorded as interrupted here, since no run machine
+ * exists to say so.
  */
-export const sessionEffects = (deps: { nc: NatsConnection; dispatch: Dispatch; defaultModel: () => string | null }) => ({
-  startRun: async (p: { sessionKey: string; runId: string; messageId: string; model: string | null }) => {
-    const model = p.model ?? deps.defaultModel();
-    await deps.dispatch("run", p.runId, "start", { sessionKey: p.sessionKey, model, triggerMessageId: p.messageId });
-  },
-  announceRunEnded: (p: { sessionKey: string; runId: string; status: RunStatus; error?: WireError }) => {
-    publishLive(deps.nc, p.sessionKey, { type: "run.ended", runId: p.runId, status: p.status, ...(p.error ? { error: p.error } : {}) });
-  },
-});
+export const sessionEffects = (deps: {
+  nc: NatsConnection;
+  dispatch: Dispatch;
+  defaultModel: () => string | null;
+  /** Adopts the run (its machine re-arms its effects); its status as the log tells it. */
+  adoptRun: (runId: string) => Promise<{ status: string }>;
+}): { effects: SessionEffects; supervise: EffectSupervisor } => {
+  const effects: SessionEffects = {
+    startRun: async (p) => {
+      const model = p.model ?? deps.defaultModel();
+      await deps.dispatch("run", p.runId, "start", { sessionKey: p.sessionKey, model, triggerMessageId: p.messageId });
+    },
+    announceRunEnded: (p) => {
+      publishLive(deps.nc, p.sessionKey, { type: "run.ended", runId: p.runId, status: p.status, ...(p.error ? { error: p.error } : {}) });
+    },
+    adoptRun: async (p) => {
+      const run = await deps.adoptRun(p.runId);
+      if (run.status !== "new") return;
+      await deps.dispatch("session", p.sessionKey, "end_run", {
+        runId: p.runId,
+        status: "interrupted",
+        text: "",
+        error: { code: "run_interrupted", message: "the gateway stopped before the reply started" },
+      });
+    },
+  };
+  // A run that could not be started (bad model, bus gone) ends on the session as failed, so the
+  // session is not left busy with a run nothing drives.
+  const supervise: EffectSupervisor = async (f) => {
+    if (f.action !== "startRun" && f.action !== "adoptRun") throw f.error;
+    const { sessionKey, runId } = f.params as { sessionKey: string; runId: string };
+    await deps.dispatch("session", sessionKey, "end_run", { runId, status: "failed", text: "", error: toWireError(f.error) });
+  };
+  return { effects, supervise };
+};

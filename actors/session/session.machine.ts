@@ -1,6 +1,6 @@
 import { assertEvent, assign, setup } from "xstate";
-import type { SessionSandbox, WireError } from "../../schemas/index.ts";
-import type { MachineEvent } from "../runtime/machine-events.ts";
+import type { RunStatus, SessionSandbox, WireError } from "../../schemas/index.ts";
+import { HYDRATED, type Hydrated, type MachineEvent } from "../runtime/index.ts";
 
 /** Bumped whenever the context shape or the meaning of a state changes; old snapshots are refused. */
 export const SESSION_MACHINE_VERSION = 3;
@@ -40,7 +40,19 @@ type Ev =
   | MachineEvent<"session.forked">
   | MachineEvent<"session.deleted">
   | MachineEvent<"session.sandbox_set">
-  | MachineEvent<"session.node_set">;
+  | MachineEvent<"session.node_set">
+  | Hydrated;
+
+export type StartRunParams = { sessionKey: string; runId: string; messageId: string; model: string | null };
+export type RunEndedParams = { sessionKey: string; runId: string; status: RunStatus; error?: WireError };
+export type AdoptRunParams = { sessionKey: string; runId: string };
+
+/** The session's effects, one per action placeholder of the machine: implemented by `sessionEffects`. */
+export interface SessionEffects {
+  readonly startRun: (p: StartRunParams) => Promise<void>;
+  readonly announceRunEnded: (p: RunEndedParams) => void;
+  readonly adoptRun: (p: AdoptRunParams) => Promise<void>;
+}
 
 // Settings that may change whether or not a reply is streaming: the reply in progress keeps its
 // model and sandbox, the next message (or command) uses the new ones.
@@ -74,8 +86,9 @@ export const sessionMachine = setup({
       assertEvent(event, "session.node_set");
       return { node: event.data.node, updatedAt: event.time };
     }),
-    startRun: (_, _params: { sessionKey: string; runId: string; messageId: string; model: string | null }) => {},
-    announceRunEnded: (_, _params: { sessionKey: string; runId: string; status: string; error?: WireError }) => {},
+    startRun: (_, _params: StartRunParams) => {},
+    announceRunEnded: (_, _params: RunEndedParams) => {},
+    adoptRun: (_, _params: AdoptRunParams) => {},
   },
 }).createMachine({
   id: "session",
@@ -181,6 +194,13 @@ export const sessionMachine = setup({
           ],
         },
         ...settings,
+        // Taken over after a crash: the run is adopted (its machine re-arms what it was doing).
+        [HYDRATED]: {
+          actions: {
+            type: "adoptRun",
+            params: ({ context }) => ({ sessionKey: context.key, runId: context.activeRun?.runId ?? "" }),
+          },
+        },
       },
     },
     // Terminal: the key stays taken (its history is in the log) and every command is refused.

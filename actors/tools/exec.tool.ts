@@ -1,7 +1,6 @@
 import * as path from "node:path";
 import * as Schema from "effect/Schema";
-import { createSandbox, type ExecRequest, type ExecResult, type Sandbox, type SandboxBackendName, type SandboxOptions } from "../sandbox/index.ts";
-import type { SandboxChoice, SandboxSettings } from "../run/run.options.ts";
+import { createSandbox, type ExecRequest, type ExecResult, type Sandbox, type SandboxBackendName, type SandboxChoice, type SandboxOptions, type SandboxSettings } from "../sandbox/index.ts";
 import type { RemoteExec } from "../remote/index.ts";
 import { CairnError } from "../../schemas/index.ts";
 import { defineTool, type Tool, type ToolContext, type ToolOutput } from "./tool.registry.ts";

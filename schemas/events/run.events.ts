@@ -68,6 +68,13 @@ export const RunToolCallRequested = Schema.Struct({
   iteration: Schema.Number,
   /** Characters of the run's reply streamed before the call was asked for (where the UI shows it). */
   textOffset: Schema.optionalKey(Schema.Number),
+  /** The call id the provider gave, when the run had to rename it (empty, or repeated in the run). */
+  providerId: Schema.optionalKey(Schema.String),
+  /**
+   * On the first call of a response only: what that response said besides asking for tools, and
+   * its tokens — so the run's reply and usage so far (and the model's next prompt) are in the log.
+   */
+  reply: Schema.optionalKey(Schema.Struct({ text: Schema.String, usage: Schema.NullOr(Usage) })),
 });
 
 /** The tool is about to run: appended before it does, so a crash after this is an interruption. */

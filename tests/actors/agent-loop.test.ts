@@ -47,8 +47,23 @@ describe("the agent loop with the workspace tools", () => {
     const req = evs.filter((e) => e.type === "run.tool_call_requested").map((e) => e.data);
     expect(req).toEqual([
       // textOffset: the reply had streamed "Writing it." (11 characters) when each call was asked for.
-      { callId: "call_w", name: "write_file", arguments: JSON.stringify({ path: "notes/a.txt", content: "hello tools" }), iteration: 1, textOffset: 11 },
-      { callId: "call_r", name: "read_file", arguments: JSON.stringify({ path: "notes/a.txt" }), iteration: 2, textOffset: 11 },
+      // reply: what each response said besides asking, and its tokens (the scripted server's counts).
+      {
+        callId: "call_w",
+        name: "write_file",
+        arguments: JSON.stringify({ path: "notes/a.txt", content: "hello tools" }),
+        iteration: 1,
+        textOffset: 11,
+        reply: { text: "Writing it.", usage: { inputTokens: 6, outputTokens: 2 } },
+      },
+      {
+        callId: "call_r",
+        name: "read_file",
+        arguments: JSON.stringify({ path: "notes/a.txt" }),
+        iteration: 2,
+        textOffset: 11,
+        reply: { text: "", usage: { inputTokens: 16, outputTokens: 1 } },
+      },
     ]);
     const read = evs.find((e) => e.type === "run.tool_finished" && e.data.callId === "call_r")!;
     expect(read.data).toMatchObject({ isError: false, truncated: false });

@@ -13,7 +13,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { INTERRUPTED_NOTE } from "../../actors/run/run.effects.ts";
+import { INTERRUPTED_NOTE } from "../../actors/run/index.ts";
 import type { GatewayProc } from "../fixtures/gateway.ts";
 import type { LlmServer } from "../fixtures/llm-server/index.ts";
 import {

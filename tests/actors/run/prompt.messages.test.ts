@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { CANCELLED_NOTE, INTERRUPTED_NOTE, promptMessages } from "../../../actors/run/run.effects.ts";
+import { CANCELLED_NOTE, INTERRUPTED_NOTE, promptMessages } from "../../../actors/run/index.ts";
 import type { TranscriptMessage } from "../../../actors/session/session.machine.ts";
 
 const msg = (id: string, role: "user" | "assistant", text: string, status: TranscriptMessage["status"] = "complete"): TranscriptMessage => ({

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { request, subjects } from "../../../bus/index.ts";
 import type { AgentOptions } from "../../../actors/index.ts";
-import { CANCELLED_NOTE } from "../../../actors/run/run.effects.ts";
+import { CANCELLED_NOTE } from "../../../actors/run/index.ts";
 import { LiveSessionMessage, decodeLenient } from "../../../schemas/index.ts";
 import { useAgentSystems } from "../../fixtures/agent-system.ts";
 import { aggregateEvents, chatUntilEnded } from "../../fixtures/stack.ts";

@@ -9,7 +9,12 @@ describe("run: given events, when a command, then events", () => {
   test("start records run.started once and calls the model after the fact", () => {
     const d = given(runSpec, "r1", []).when("start", { sessionKey: "s1", model: "openai/x", triggerMessageId: "m1" });
     expect(d.events).toEqual([started]);
-    expect(d.actions).toEqual([{ type: "callModel", params: { runId: "r1", sessionKey: "s1", model: "openai/x", triggerMessageId: "m1" } }]);
+    expect(d.actions).toEqual([
+      {
+        type: "callModel",
+        params: { runId: "r1", sessionKey: "s1", startModel: "openai/x", model: "openai/x", triggerMessageId: "m1", startedAt: 5000, iteration: 1, text: "", usage: null, callIds: [] },
+      },
+    ]);
     // A retried start never calls the model twice.
     const again = given(runSpec, "r1", [started]).when("start", { sessionKey: "s1", model: "openai/x", triggerMessageId: "m1" });
     expect(again).toMatchObject({ events: [], actions: [] });

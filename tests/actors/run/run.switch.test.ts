@@ -16,7 +16,7 @@ describe("run: switch_model (a fallback)", () => {
     expect(d.reply).toEqual({ switched: true });
     const g = given(runSpec, "r1", [started, { type: "run.model_switched", data: switchAB }]);
     expect(g.snapshot.context.model).toBe("openai/b");
-    expect(g.snapshot.value).toBe("running");
+    expect(g.snapshot.value).toEqual({ running: "calling" });
   });
 
   test("is idempotent: a retried switch finds the run already moved and writes nothing", () => {

@@ -17,11 +17,12 @@ const finished = (callId: string, isError = false): NewEvent => ({
 });
 
 describe("run tool calls: given events, when a command, then events", () => {
-  test("request_tools records every call of the response in order, runs nothing, and is idempotent", () => {
+  test("request_tools records every call of the response in order, each call's runTool is the effect, and is idempotent", () => {
     const d = given(runSpec, "r1", [started]).when("request_tools", { iteration: 1, calls });
     expect(d.events).toEqual(requested);
     expect(d.eventIds).toEqual(["r1-tool-c1-requested", "r1-tool-c2-requested"]);
-    expect(d.actions).toEqual([]);
+    // One gate-and-run effect per call, in order, after the calls are durable; nothing else.
+    expect(d.actions).toEqual(calls.map((call) => ({ type: "runTool", params: { runId: "r1", sessionKey: "s1", startedAt: 1000, text: "", call } })));
     expect(d.reply).toEqual({ requested: true });
     const again = given(runSpec, "r1", [started, ...requested]);
     expect(again.when("request_tools", { iteration: 1, calls })).toMatchObject({ events: [], reply: { requested: true } });
@@ -72,7 +73,7 @@ describe("run tool calls: given events, when a command, then events", () => {
       { type: "run.interrupted", data: { reason: "the gateway stopped", partialText: "" } },
     ]);
     expect(d.eventIds).toEqual(["r1-tool-c1-interrupted", "r1-ended"]);
-    expect(d.reply).toEqual({ ended: true, interruptedCalls: ["c1"] });
+    expect(d.reply).toEqual({ ended: true, interrupted: [{ callId: "c1", name: "read_file" }] });
     // The only effect is reporting the end to the session: the tool is never run again.
     expect(d.actions.map((a) => a.type)).toEqual(["reportEnd"]);
 
@@ -97,6 +98,6 @@ describe("run tool calls: given events, when a command, then events", () => {
   });
 
   test("the machine version moved on with the context (older snapshots are replayed)", () => {
-    expect(RUN_MACHINE_VERSION).toBe(2);
+    expect(RUN_MACHINE_VERSION).toBe(3);
   });
 });

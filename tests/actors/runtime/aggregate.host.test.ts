@@ -27,7 +27,12 @@ let n = 0;
 const host = (snapshotEvery = 50) => {
   const started: string[] = [];
   const h = new AggregateHost(spec, { log, snapshots, now: () => 1000, newId: () => `h${++n}`, report: () => {}, snapshotEvery });
-  h.setEffects({ startRun: (p: { runId: string }) => void started.push(p.runId) } as never);
+  h.setEffects(
+    { startRun: async (p: { runId: string }) => void started.push(p.runId), announceRunEnded: () => {}, adoptRun: async () => {} },
+    async (f) => {
+      throw f.error;
+    },
+  );
   return { h, started };
 };
 const cmd = (verb: string, params: unknown) => spec.decodeCommand(verb, params);

@@ -1,0 +1,41 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { AnyStoredEvent } from "../../schemas/index.ts";
+import type { ApprovalView, ApprovalWaiters } from "../approval/index.ts";
+import type { ResolvedModel } from "../llm/index.ts";
+import type { Dispatch } from "../runtime/index.ts";
+import type { TranscriptMessage } from "../session/index.ts";
+import type { AgentOptions } from "./agent.options.ts";
+import type { CooldownTracker } from "./cooldown.tracker.ts";
+
+/** What the run's effects use: other aggregates (through dispatch), providers, tools and the bus. */
+export interface RunEffectDeps {
+  readonly nc: NatsConnection;
+  readonly dispatch: Dispatch;
+  readonly resolveModel: (modelId: string) => ResolvedModel;
+  readonly transcript: (sessionKey: string) => Promise<readonly TranscriptMessage[]>;
+  /** The run's own events, in order (the tool turns of its next prompt are rebuilt from them). */
+  readonly runEvents: (runId: string) => Promise<readonly AnyStoredEvent[]>;
+  /** The session's own exec sandbox backend (null: the configured one). */
+  readonly sessionSandbox?: (sessionKey: string) => Promise<string | null>;
+  /** The node the session's `exec` is routed to (null: local), with its name for people to read. */
+  readonly sessionNode?: (sessionKey: string) => Promise<{ readonly id: string; readonly name: string; readonly status?: string } | null>;
+  /** What a run of a session routed to a node is told about it (its AGENTS.md and skills); undefined for local. */
+  readonly nodePrompt?: (sessionKey: string) => Promise<string | undefined>;
+  readonly systemPrompt: string | undefined;
+  readonly maxTokens: number | undefined;
+  /** `[providers] fallback`: tried in order after the run's own model. */
+  readonly fallback: readonly string[];
+  readonly cooldowns: CooldownTracker;
+  /** Resolves once the cooldowns have been rebuilt from the log (never rejects). */
+  readonly cooldownsReady: Promise<void>;
+  readonly now: () => number;
+  /** The tools runs may call, and the loop's bounds. */
+  readonly agent: AgentOptions;
+  /** Approvals of dangerous calls; without it a dangerous tool is never offered. */
+  readonly approvals?: {
+    readonly waiters: ApprovalWaiters;
+    readonly read: (id: string) => Promise<ApprovalView>;
+    /** Exact commands the user "always allowed". */
+    readonly remembered: () => Promise<readonly string[]>;
+  };
+}

@@ -1,0 +1,71 @@
+import { setMaxListeners } from "node:events";
+import { CairnError } from "../../schemas/index.ts";
+import { humanWait } from "./fallback.policy.ts";
+import { RunDeadline } from "./run.deadline.ts";
+
+/** The abort reason of a run a person stopped (stop button, Ctrl-C). */
+export class RunCancelled extends Error {
+  constructor(readonly by: string) {
+    super(`cancelled by the user (${by})`);
+  }
+}
+
+/** Thrown into a model call when the gateway is shutting down. */
+export const SHUTDOWN = new CairnError("run_interrupted", "the gateway stopped while this reply was streaming");
+
+/**
+ * What a run needs in this process while its effects run — never truth: the machine's context is.
+ * Opened by the run's first effect here (at its start, or when it was adopted after a crash; then
+ * the time budget starts again) and closed when the run ends.
+ */
+export interface RunWork {
+  /** Stops every effect of the run: cancel, shutdown and the time budget abort it with their reason. */
+  readonly abort: AbortController;
+  /** `[agent] timeout`, paused while a person is asked. */
+  readonly deadline: RunDeadline;
+  /** The reply as streamed so far: the machine's text plus what the model call in flight added. */
+  text: string;
+  /** Index of the next live delta (clients drop repeats by index). */
+  nextDelta: number;
+}
+
+/** The runs with effects in this process. */
+export class RunWorks {
+  readonly #open = new Map<string, Promise<RunWork>>();
+
+  constructor(private readonly timeoutMs: number) {}
+
+  /** The run's work, opened on first use; `nextDelta` says where its live numbering goes on. */
+  open(runId: string, text: string, nextDelta: () => Promise<number>): Promise<RunWork> {
+    let w = this.#open.get(runId);
+    if (!w) {
+      w = nextDelta().then((next) => {
+        const abort = new AbortController();
+        // Every parallel call (and its sandboxed process) listens on the run's signal.
+        setMaxListeners(200, abort.signal);
+        const deadline = new RunDeadline(this.timeoutMs, () =>
+          abort.abort(new CairnError("timeout", `the run did not finish within its time limit of ${humanWait(this.timeoutMs)} ([agent] timeout)`)),
+        );
+        return { abort, deadline, text, nextDelta: next };
+      });
+      this.#open.set(runId, w);
+    }
+    return w;
+  }
+
+  /** The run's abort controller when it has effects here. */
+  async controller(runId: string): Promise<AbortController | undefined> {
+    return (await this.#open.get(runId))?.abort;
+  }
+
+  async close(runId: string): Promise<void> {
+    const w = this.#open.get(runId);
+    this.#open.delete(runId);
+    (await w)?.deadline.clear();
+  }
+
+  /** Shutdown: every run's effects stop with `reason`. */
+  async abortAll(reason: unknown): Promise<void> {
+    for (const w of this.#open.values()) (await w).abort.abort(reason);
+  }
+}
