@@ -102,3 +102,67 @@ describe("the host's memory", () => {
     expect((await h.read("c1")).snapshot.context.title).toBe("c1");
   });
 });
+
+describe("effects: a typed table, supervised, re-armed on adoption", () => {
+  const fresh = () => new AggregateHost(spec, { log, snapshots, now: () => 1000, newId: () => `e${++n}`, report: () => {} });
+  const noSupervisor = async (f: { error: unknown }) => {
+    throw f.error;
+  };
+
+  test("attaching effects without one the machine declares is refused at start, naming it", () => {
+    const h = fresh();
+    expect(() => h.setEffects({ startRun: async () => {}, announceRunEnded: () => {} }, noSupervisor)).toThrow(/session effects not implemented: adoptRun/);
+  });
+
+  test("an effect that throws goes to the supervisor with its params, never only to the log", async () => {
+    const h = fresh();
+    const failures: unknown[] = [];
+    h.setEffects(
+      {
+        startRun: async () => {
+          throw new Error("no model");
+        },
+        announceRunEnded: () => {},
+        adoptRun: async () => {},
+      },
+      async (f) => void failures.push({ action: f.action, id: f.id, runId: (f.params as { runId: string }).runId, message: (f.error as Error).message }),
+    );
+    const { runId } = (await h.execute("e1", cmd("send", { text: "hi", createIfMissing: true }))) as { runId: string };
+    await h.drain();
+    expect(failures).toEqual([{ action: "startRun", id: "e1", runId, message: "no model" }]);
+  });
+
+  test("adopt re-arms what the state needs once; an aggregate with effects running here is not re-armed", async () => {
+    const a = host();
+    await a.h.execute("e2", cmd("send", { text: "hi", createIfMissing: true }));
+    await a.h.drain();
+    // Another process takes the session over: its running state re-arms the adoption of its run.
+    const adopted: string[] = [];
+    const b = fresh();
+    let release = () => {};
+    b.setEffects(
+      {
+        startRun: async () => {},
+        announceRunEnded: () => {},
+        adoptRun: (p: { runId: string }) => {
+          adopted.push(p.runId);
+          return new Promise<void>((r) => (release = r));
+        },
+      },
+      noSupervisor,
+    );
+    const first = b.adopt("e2");
+    await new Promise((r) => setTimeout(r, 50));
+    expect(adopted).toHaveLength(1);
+    // While that effect runs, adopting again re-arms nothing (and does not wait for it).
+    expect((await b.adopt("e2")).value).toBe("running");
+    expect(adopted).toHaveLength(1);
+    release();
+    expect((await first).value).toBe("running");
+    // An idle session re-arms nothing.
+    await b.execute("e3", cmd("create", {}));
+    await b.adopt("e3");
+    expect(adopted).toHaveLength(1);
+  });
+});
+
