@@ -1,0 +1,51 @@
+import type { RunStatus, Usage, WireError } from "../../schemas/index.ts";
+
+/** The run machine's effects and what each gets: the action placeholders of `run.machine.ts`. */
+
+/** What `callModel` needs: which model call of the run to make, on which model, after what. */
+export interface CallModelParams {
+  readonly runId: string;
+  readonly sessionKey: string;
+  readonly startModel: string;
+  readonly model: string;
+  readonly triggerMessageId: string;
+  readonly startedAt: number;
+  /** The model call to make: 1 for the first, n + 1 after the tools of call n. */
+  readonly iteration: number;
+  readonly text: string;
+  readonly usage: Usage | null;
+  /** Call ids the run has used (a repeated one is renamed). */
+  readonly callIds: readonly string[];
+}
+
+/** One requested call to gate (approval) and run. */
+export interface RunToolParams {
+  readonly runId: string;
+  readonly sessionKey: string;
+  readonly startedAt: number;
+  readonly text: string;
+  readonly call: { readonly callId: string; readonly name: string; readonly arguments: string };
+}
+
+/** A run found mid-step with nothing driving it: it is ended as interrupted, never re-run. */
+export interface InterruptParams {
+  readonly runId: string;
+  readonly sessionKey: string;
+  readonly startedAt: number;
+}
+
+export interface EndParams {
+  readonly sessionKey: string;
+  readonly runId: string;
+  readonly status: RunStatus;
+  readonly text: string;
+  readonly error?: WireError;
+}
+
+/** The run's effects, one per action placeholder below: implemented by `runEffects`. */
+export interface RunEffects {
+  readonly callModel: (p: CallModelParams) => Promise<void>;
+  readonly runTool: (p: RunToolParams) => Promise<void>;
+  readonly interruptOrphan: (p: InterruptParams) => Promise<void>;
+  readonly reportEnd: (p: EndParams) => Promise<void>;
+}
