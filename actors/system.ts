@@ -150,7 +150,10 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     nc: o.nc,
     dispatch,
     defaultModel: () => o.model.defaultModel,
-    adoptRun: async (runId) => (await runs.adopt(runId)).context,
+    adoptRun: async (runId) => {
+      await runs.adopt(runId);
+      return (await runs.read(runId)).snapshot.context;
+    },
   });
   sessions.setEffects(session.effects, session.supervise);
   const run = runEffects({

@@ -1,6 +1,6 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { publishLive } from "../../bus/index.ts";
-import { toWireError } from "../../schemas/index.ts";
+import { toWireError, type WireError } from "../../schemas/index.ts";
 import type { Dispatch, EffectSupervisor } from "../runtime/index.ts";
 import type { SessionEffects } from "./session.machine.ts";
 
@@ -18,8 +18,8 @@ export const sessionEffects = (deps: {
   nc: NatsConnection;
   dispatch: Dispatch;
   defaultModel: () => string | null;
-  /** Adopts the run (its machine re-arms its effects); its status as the log tells it. */
-  adoptRun: (runId: string) => Promise<{ status: string }>;
+  /** Adopts the run (its machine re-arms its effects) and answers its state once repairs are done. */
+  adoptRun: (runId: string) => Promise<{ status: string; text: string; error: WireError | null }>;
 }): { effects: SessionEffects; supervise: EffectSupervisor } => {
   const effects: SessionEffects = {
     startRun: async (p) => {
@@ -31,12 +31,15 @@ export const sessionEffects = (deps: {
     },
     adoptRun: async (p) => {
       const run = await deps.adoptRun(p.runId);
-      if (run.status !== "new") return;
+      if (run.status === "running") return; // its machine goes on (a tool step waiting for a person)
+      // Ended (now or before the crash): recorded here too, so the session is repaired by the time
+      // adoption returns — the run's own report may still be on its way (end_run is idempotent).
+      const never = run.status === "new";
       await deps.dispatch("session", p.sessionKey, "end_run", {
         runId: p.runId,
-        status: "interrupted",
-        text: "",
-        error: { code: "run_interrupted", message: "the gateway stopped before the reply started" },
+        status: never ? "interrupted" : run.status,
+        text: never ? "" : run.text,
+        ...(never ? { error: { code: "run_interrupted", message: "the gateway stopped before the reply started" } } : run.error ? { error: run.error } : {}),
       });
     },
   };

@@ -8,7 +8,7 @@ const { supervise } = sessionEffects({
   nc: {} as never,
   dispatch: async (...args) => void calls.push(args),
   defaultModel: () => null,
-  adoptRun: async () => ({ status: "new" }),
+  adoptRun: async () => ({ status: "new", text: "", error: null }),
 });
 
 describe("the session's effect supervisor", () => {
