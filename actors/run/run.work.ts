@@ -64,8 +64,14 @@ export class RunWorks {
     (await w)?.deadline.clear();
   }
 
-  /** Shutdown: every run's effects stop with `reason`. */
+  /** Shutdown: every run's effects stop with `reason`, and no time budget outlives the process's work. */
   async abortAll(reason: unknown): Promise<void> {
-    for (const w of this.#open.values()) (await w).abort.abort(reason);
+    const open = [...this.#open.values()];
+    this.#open.clear();
+    for (const p of open) {
+      const w = await p;
+      w.deadline.clear();
+      w.abort.abort(reason);
+    }
   }
 }
