@@ -13,12 +13,15 @@ import { headers, type MsgHdrs, type NatsConnection } from "@nats-io/transport-n
 import {
   AggregateKind,
   CairnError,
+  isCairnError,
   checkNewEvent,
   decodeEventData,
   eventRegistry,
   type AnyStoredEvent,
   type NewEvent,
 } from "../schemas/index.ts";
+import { isBusUnavailable, isStorageFull, isWrongLastSequence } from "./nats.errors.ts";
+import { retry } from "./retry.ts";
 import { EVENTS_STREAM, parseEventSubject, subjects } from "./subjects.ts";
 
 /**
@@ -109,17 +112,18 @@ export class EventLog {
    * server answers the retry as a duplicate with the original sequence — so the caller learns the
    * event is durable and runs its effects, instead of mistaking a stored event for a failed one.
    */
-  private async publishOnce(subject: string, data: string, msgID: string, h: MsgHdrs, expected: number): Promise<number> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const ack = await this.js.publish(subject, data, { msgID, headers: h, expect: { lastSubjectSequence: expected }, timeout: 5_000 });
-        return ack.seq;
-      } catch (e) {
-        const err = mapAppendError(e, subject, expected);
-        if (err.code !== "unavailable" || attempt >= APPEND_ATTEMPTS) throw err;
-        await new Promise((r) => setTimeout(r, Math.min(2_000, 250 * 2 ** (attempt - 1))));
-      }
-    }
+  private publishOnce(subject: string, data: string, msgID: string, h: MsgHdrs, expected: number): Promise<number> {
+    return retry(
+      async () => {
+        try {
+          const ack = await this.js.publish(subject, data, { msgID, headers: h, expect: { lastSubjectSequence: expected }, timeout: 5_000 });
+          return ack.seq;
+        } catch (e) {
+          throw mapAppendError(e, subject, expected);
+        }
+      },
+      { attempts: APPEND_ATTEMPTS, baseMs: 250, maxMs: 2_000, retryable: (e) => isCairnError(e) && e.code === "unavailable" },
+    );
   }
 
   /** Sequence of the last event of one aggregate; 0 when it has none. */
@@ -232,13 +236,13 @@ export const decodeRecord = (m: JsMsg): LogRecord => {
 
 const mapAppendError = (e: unknown, subject: string, expected: number): CairnError => {
   const msg = e instanceof Error ? e.message : String(e);
-  if (e instanceof JetStreamApiError && e.code === JetStreamApiCodes.StreamWrongLastSequence) {
+  if (isWrongLastSequence(e)) {
     return new CairnError("conflict", `another writer appended to ${subject} (expected last sequence ${expected})`);
   }
-  if (/maximum bytes|insufficient resources|storage|resource limits/i.test(msg)) {
+  if (isStorageFull(e)) {
     return new CairnError("log_full", `the event log is full; nothing was written (${msg}). Free disk space or raise the log limit.`);
   }
-  if (/timeout|disconnect|closed|no responders|503/i.test(msg)) {
+  if (isBusUnavailable(e)) {
     return new CairnError("unavailable", `could not append to ${subject}: NATS did not confirm the write (${msg})`);
   }
   return new CairnError("internal", `append to ${subject} failed: ${msg}`);

@@ -1,4 +1,8 @@
-/** The bus: NATS connection pieces, subjects, the event log, snapshots, live streams, the edge. */
+/**
+ * The bus: NATS connection pieces, subjects, the event log, snapshots, live streams, typed NATS
+ * failures and the retry helper. The embedded server and the edge have their own doors
+ * (`bus/server/`, `bus/edge/`).
+ */
 export * from "./subjects.ts";
 export * from "./rpc.ts";
 export * from "./streams.ts";
@@ -6,3 +10,5 @@ export * from "./event-log.ts";
 export * from "./snapshots.ts";
 export * from "./capabilities.ts";
 export * from "./live.ts";
+export * from "./nats.errors.ts";
+export * from "./retry.ts";

@@ -1,6 +1,7 @@
 import type { Msg, NatsConnection } from "@nats-io/transport-node";
 import { CairnError, toWireError, WireError, decodeLenient } from "../schemas/index.ts";
 import * as Schema from "effect/Schema";
+import { isNoResponders, isTimeout } from "./nats.errors.ts";
 
 /**
  * Request/reply over NATS for commands and queries. Every reply is an envelope
@@ -38,12 +39,9 @@ export const request = async (
   try {
     msg = await nc.request(subject, encodeJson(params ?? {}), { timeout: opts.timeoutMs ?? 10_000 });
   } catch (e) {
-    const text = e instanceof Error ? e.message : String(e);
-    if (/no responders|503/i.test(text) || (e as { code?: string }).code === "503") {
-      throw new CairnError("unavailable", `nothing is serving ${subject}; is the gateway running?`);
-    }
-    if (/timeout/i.test(text)) throw new CairnError("timeout", `no answer on ${subject} in time`);
-    throw new CairnError("unavailable", `request on ${subject} failed: ${text}`);
+    if (isNoResponders(e)) throw new CairnError("unavailable", `nothing is serving ${subject}; is the gateway running?`);
+    if (isTimeout(e)) throw new CairnError("timeout", `no answer on ${subject} in time`);
+    throw new CairnError("unavailable", `request on ${subject} failed: ${e instanceof Error ? e.message : String(e)}`);
   }
   const reply = decodeLenient(ReplyEnvelope, parseJson(msg.data, "reply"), "reply");
   if (reply.ok) return reply.result;

@@ -2,6 +2,8 @@ import { Kvm, type KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import * as Schema from "effect/Schema";
 import { decodeLenient } from "../schemas/index.ts";
+import { isWrongLastSequence } from "./nats.errors.ts";
+import { retry } from "./retry.ts";
 import { SNAPSHOT_BUCKET } from "./subjects.ts";
 
 /**
@@ -29,7 +31,7 @@ export class SnapshotStore {
   /** The snapshot of an aggregate, or null when none exists or it cannot be decoded. */
   async get(kind: string, id: string): Promise<Snapshot | null> {
     const e = await this.kv.get(`${kind}.${id}`);
-    if (!e || e.operation !== "PUT" || e.value.length === 0) return null;
+    if (e?.operation !== "PUT" || e.value.length === 0) return null;
     try {
       return decodeLenient(Snapshot, e.json(), "snapshot");
     } catch {
@@ -39,26 +41,28 @@ export class SnapshotStore {
 
   /**
    * Stores a snapshot compare-and-set, and only if it is newer than the stored one: two writers
-   * racing can never move a snapshot backwards.
+   * racing can never move a snapshot backwards. A lost race is re-read and tried again, at once,
+   * three times in all; then the snapshot is skipped (false), which only means more replay later.
    */
   async put(kind: string, id: string, snap: Snapshot): Promise<boolean> {
     const key = `${kind}.${id}`;
     const value = JSON.stringify(snap);
-    for (let attempt = 0; attempt < 3; attempt++) {
+    const attempt = async (): Promise<boolean> => {
       const current = await this.kv.get(key);
-      try {
-        if (!current || current.operation !== "PUT") {
-          await this.kv.create(key, value);
-          return true;
-        }
-        const stored = decodeLenient(Snapshot, current.json(), "snapshot");
-        if (stored.seq >= snap.seq) return false;
-        await this.kv.update(key, value, current.revision);
+      if (current?.operation !== "PUT") {
+        await this.kv.create(key, value);
         return true;
-      } catch (e) {
-        if (!/wrong last sequence|key exists/i.test(String((e as Error).message))) throw e;
       }
+      const stored = decodeLenient(Snapshot, current.json(), "snapshot");
+      if (stored.seq >= snap.seq) return false;
+      await this.kv.update(key, value, current.revision);
+      return true;
+    };
+    try {
+      return await retry(attempt, { attempts: 3, baseMs: 0, retryable: isWrongLastSequence });
+    } catch (e) {
+      if (isWrongLastSequence(e)) return false;
+      throw e;
     }
-    return false;
   }
 }

@@ -7,6 +7,7 @@ import {
   type StreamConfig,
 } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { isStreamNotFound } from "./nats.errors.ts";
 import { EVENTS_STREAM, LIVE_STREAM, subjects } from "./subjects.ts";
 
 const NS_PER_MS = 1_000_000;
@@ -25,7 +26,10 @@ export const defaultStreamLimits: StreamLimits = {
 };
 
 /** The event log: append-only (deny delete and purge), and a full log refuses writes, never drops. */
-export const eventLogConfig = (limits: StreamLimits): Partial<StreamConfig> => ({
+/** A stream's wanted configuration: every field cairn sets, and always its name. */
+export type StreamSpec = Partial<StreamConfig> & { name: string };
+
+export const eventLogConfig = (limits: StreamLimits): StreamSpec => ({
   name: EVENTS_STREAM,
   subjects: [subjects.allEvents],
   storage: StorageType.File,
@@ -46,7 +50,7 @@ export const eventLogConfig = (limits: StreamLimits): Partial<StreamConfig> => (
  * so the deltas of a run cut off by a crash survive a nats-server restart and become its partial
  * text when the run is marked interrupted.
  */
-export const liveStreamConfig = (limits: StreamLimits): Partial<StreamConfig> => ({
+export const liveStreamConfig = (limits: StreamLimits): StreamSpec => ({
   name: LIVE_STREAM,
   subjects: [subjects.allLive],
   storage: StorageType.File,
@@ -57,14 +61,14 @@ export const liveStreamConfig = (limits: StreamLimits): Partial<StreamConfig> =>
   num_replicas: 1,
 });
 
-async function ensureStream(jsm: JetStreamManager, cfg: Partial<StreamConfig>): Promise<void> {
+async function ensureStream(jsm: JetStreamManager, cfg: StreamSpec): Promise<void> {
   try {
-    const info = await jsm.streams.info(cfg.name!);
+    const info = await jsm.streams.info(cfg.name);
     // Keep limits in step with configuration; subjects and storage type never change in place.
     const wanted = { ...info.config, ...cfg } as StreamConfig;
-    if (JSON.stringify(wanted) !== JSON.stringify(info.config)) await jsm.streams.update(cfg.name!, wanted);
+    if (JSON.stringify(wanted) !== JSON.stringify(info.config)) await jsm.streams.update(cfg.name, wanted);
   } catch (e) {
-    if (!/stream not found/i.test(String((e as Error).message))) throw e;
+    if (!isStreamNotFound(e)) throw e;
     await jsm.streams.add(cfg as StreamConfig);
   }
 }

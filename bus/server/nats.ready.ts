@@ -7,6 +7,7 @@ import { createServer } from "node:net";
 import { readFile } from "node:fs/promises";
 import { connect, credsAuthenticator } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
+import { retry } from "../retry.ts";
 
 /** A port that was free on `host` a moment ago (the OS picks it; a race with others is possible). */
 export const findFreePort = (host = "127.0.0.1"): Promise<number> =>
@@ -35,7 +36,8 @@ export interface ReadyProbe {
   readonly abandon: () => string | undefined;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The probe gave up because `abandon()` said so: not retried. */
+class Abandoned extends Error {}
 
 /**
  * Polls until the server accepts the creds and JetStream answers `account info`. Resolves with
@@ -45,11 +47,9 @@ export async function waitForNatsReady(p: ReadyProbe): Promise<void> {
   const creds = await readFile(p.credsFile);
   const deadline = Date.now() + p.timeoutMs;
   let last = "no attempt made";
-  // nats-server is usually ready ~10 ms after spawn: poll fast first, then back off.
-  let delay = 10;
-  while (Date.now() < deadline) {
+  const probe = async (): Promise<void> => {
     const reason = p.abandon();
-    if (reason) throw new Error(reason);
+    if (reason) throw new Abandoned(reason);
     try {
       const nc = await connect({
         servers: p.url,
@@ -62,16 +62,25 @@ export async function waitForNatsReady(p: ReadyProbe): Promise<void> {
       try {
         const jsm = await jetstreamManager(nc, { timeout: 2_000 });
         await jsm.getAccountInfo();
-        return;
       } finally {
         await nc.close().catch(() => undefined);
       }
     } catch (e) {
       last = e instanceof Error ? e.message : String(e);
+      throw e;
     }
-    await sleep(delay);
-    delay = Math.min(100, delay * 2);
+  };
+  try {
+    // nats-server is usually ready ~10 ms after spawn: poll fast first, then back off to 100 ms.
+    await retry(probe, {
+      attempts: Number.POSITIVE_INFINITY,
+      baseMs: 10,
+      maxMs: 100,
+      maxElapsedMs: p.timeoutMs,
+      retryable: (e) => !(e instanceof Abandoned),
+    });
+  } catch (e) {
+    if (e instanceof Abandoned) throw new Error(e.message);
+    throw new Error(p.abandon() ?? `not ready after ${p.timeoutMs} ms (last error: ${last})`);
   }
-  const reason = p.abandon();
-  throw new Error(reason ?? `not ready after ${p.timeoutMs} ms (last error: ${last})`);
 }
