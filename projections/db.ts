@@ -1,6 +1,8 @@
 import Database from "better-sqlite3";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import * as Schema from "effect/Schema";
+import { decodeRow, decodeRows } from "./rows.ts";
 
 export type Db = Database.Database;
 
@@ -66,6 +68,8 @@ CREATE TABLE IF NOT EXISTS nodes (
 CREATE INDEX IF NOT EXISTS nodes_by_request ON nodes(request_id);
 `;
 
+const TableName = Schema.Struct({ name: Schema.String });
+
 /** Opens (creating if needed) a projection database in WAL mode. */
 export function openDb(file: string): { db: Db; fresh: boolean } {
   mkdirSync(dirname(file), { recursive: true });
@@ -73,11 +77,11 @@ export function openDb(file: string): { db: Db; fresh: boolean } {
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
   db.pragma("foreign_keys = ON");
-  const version = db.pragma("user_version", { simple: true }) as number;
+  const version = decodeRow(Schema.Number, db.pragma("user_version", { simple: true }), "user_version");
   let fresh = false;
   if (version !== SCHEMA_VERSION) {
     // An older layout is simply dropped: the log rebuilds it.
-    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type='table'").all() as { name: string }[];
+    const tables = decodeRows(TableName, db.prepare("SELECT name FROM sqlite_master WHERE type='table'").all(), "sqlite_master");
     db.transaction(() => {
       for (const t of tables) db.exec(`DROP TABLE IF EXISTS "${t.name}"`);
       db.exec(DDL);
@@ -88,8 +92,10 @@ export function openDb(file: string): { db: Db; fresh: boolean } {
   return { db, fresh };
 }
 
+const CheckpointSeq = Schema.Number;
+
 export const getCheckpoint = (db: Db, name: string): number =>
-  (db.prepare("SELECT seq FROM checkpoints WHERE name = ?").get(name) as { seq: number } | undefined)?.seq ?? 0;
+  decodeRow(CheckpointSeq, db.prepare("SELECT seq FROM checkpoints WHERE name = ?").pluck().get(name), "checkpoints.seq") ?? 0;
 
 /** Writes a projection's checkpoint; the statement is prepared once, the writer runs on every commit. */
 export const checkpointWriter = (db: Db): ((name: string, seq: number) => void) => {

@@ -1,11 +1,13 @@
+import { NodeAlertsJson } from "./nodes.queries.ts";
 import type { Projection } from "./projection.ts";
+import { decodeRow } from "./rows.ts";
 
 /** Alerts kept per node (newest first); the log has them all. */
 export const MAX_NODE_ALERTS = 20;
 
 /**
  * One row per node: its pairing request, its status and its alerts. Presence and telemetry are not
- * here (they are not events); the node service merges them in when answering `q.nodes.list`.
+ * here (they are not events); `serveNodeList` (nodes.list.ts) merges them in when answering `q.nodes.list`.
  */
 export const nodesProjection: Projection = {
   name: "nodes",
@@ -43,11 +45,11 @@ export const nodesProjection: Projection = {
           revoked.run(e.time, e.data.by, id);
           break;
         case "node.key_mismatch": {
-          const current = alertsOf.get(id) as string | undefined;
+          const current = decodeRow(NodeAlertsJson, alertsOf.get(id), "nodes.alerts");
           if (current === undefined) break;
           const from = e.data.address ? ` from ${e.data.address}` : "";
           const alert = { at: e.time, message: `refused a connection attempt with another key (${e.data.fingerprint})${from}` };
-          const alerts = [alert, ...(JSON.parse(current) as unknown[])].slice(0, MAX_NODE_ALERTS);
+          const alerts = [alert, ...current].slice(0, MAX_NODE_ALERTS);
           setAlerts.run(JSON.stringify(alerts), id);
           break;
         }

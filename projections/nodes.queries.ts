@@ -1,6 +1,12 @@
+import * as Schema from "effect/Schema";
 import type { Db } from "./db.ts";
+import { TextValue, decodeRow, decodeRows } from "./rows.ts";
 
-export type NodeRowStatus = "pending" | "approved" | "rejected" | "revoked";
+const NodeRowStatus = Schema.Literals(["pending", "approved", "rejected", "revoked"]);
+export type NodeRowStatus = typeof NodeRowStatus.Type;
+
+/** The `alerts` column: a JSON array of alerts, newest first. */
+export const NodeAlertsJson = Schema.fromJsonString(Schema.Array(Schema.Struct({ at: Schema.Number, message: Schema.String })));
 
 /** A node as the read model knows it (no presence, no telemetry). */
 export interface NodeRecord {
@@ -21,23 +27,24 @@ export interface NodeRecord {
   readonly alerts: ReadonlyArray<{ readonly at: number; readonly message: string }>;
 }
 
-interface Row {
-  node_id: string;
-  name: string;
-  fingerprint: string;
-  public_key: string;
-  status: NodeRowStatus;
-  request_id: string | null;
-  requested_at: number | null;
-  approved_at: number | null;
-  revoked_at: number | null;
-  decided_by: string | null;
-  address: string | null;
-  hostname: string;
-  platform: string;
-  working_dir: string;
-  alerts: string;
-}
+const Row = Schema.Struct({
+  node_id: Schema.String,
+  name: Schema.String,
+  fingerprint: Schema.String,
+  public_key: Schema.String,
+  status: NodeRowStatus,
+  request_id: Schema.NullOr(Schema.String),
+  requested_at: Schema.NullOr(Schema.Number),
+  approved_at: Schema.NullOr(Schema.Number),
+  revoked_at: Schema.NullOr(Schema.Number),
+  decided_by: Schema.NullOr(Schema.String),
+  address: Schema.NullOr(Schema.String),
+  hostname: Schema.String,
+  platform: Schema.String,
+  working_dir: Schema.String,
+  alerts: NodeAlertsJson,
+});
+type Row = typeof Row.Type;
 
 const toRecord = (r: Row): NodeRecord => ({
   nodeId: r.node_id,
@@ -54,22 +61,24 @@ const toRecord = (r: Row): NodeRecord => ({
   hostname: r.hostname,
   platform: r.platform,
   workingDir: r.working_dir,
-  alerts: JSON.parse(r.alerts) as NodeRecord["alerts"],
+  alerts: r.alerts,
 });
 
 /** Nodes, pending ones first, then by name; `status` filters. Bounded (a gateway has few nodes). */
 export const listNodes = (db: Db, status?: NodeRowStatus, limit = 1000): NodeRecord[] =>
-  (
-    (status
+  decodeRows(
+    Row,
+    status
       ? db.prepare("SELECT * FROM nodes WHERE status = ? ORDER BY requested_at DESC LIMIT ?").all(status, limit)
-      : db.prepare("SELECT * FROM nodes ORDER BY status = 'pending' DESC, name COLLATE NOCASE, node_id LIMIT ?").all(limit)) as Row[]
+      : db.prepare("SELECT * FROM nodes ORDER BY status = 'pending' DESC, name COLLATE NOCASE, node_id LIMIT ?").all(limit),
+    "nodes",
   ).map(toRecord);
 
 export const getNode = (db: Db, nodeId: string): NodeRecord | undefined => {
-  const row = db.prepare("SELECT * FROM nodes WHERE node_id = ?").get(nodeId) as Row | undefined;
+  const row = decodeRow(Row, db.prepare("SELECT * FROM nodes WHERE node_id = ?").get(nodeId), "nodes");
   return row ? toRecord(row) : undefined;
 };
 
 /** The node a pairing request id belongs to (its latest request only). */
 export const nodeIdForRequest = (db: Db, requestId: string): string | undefined =>
-  db.prepare("SELECT node_id FROM nodes WHERE request_id = ?").pluck().get(requestId) as string | undefined;
+  decodeRow(TextValue, db.prepare("SELECT node_id FROM nodes WHERE request_id = ?").pluck().get(requestId), "nodes.node_id");

@@ -6,15 +6,17 @@ import {
   GetHistory,
   ListSessions,
   ListToolCalls,
+  MessageStatus,
   SessionKey,
+  WireError,
   decodeOrFail,
   methodParams,
   type GetHistoryResult,
-  type HistoryMessage,
   type SessionSummary,
   type SessionUsage,
 } from "../schemas/index.ts";
 import type { Db } from "./db.ts";
+import { SqlBool, decodeRow, decodeRows } from "./rows.ts";
 import { clip } from "./summary.ts";
 import { toolCalls } from "./tools.queries.ts";
 
@@ -26,27 +28,63 @@ export interface GetSessionResult {
   readonly usage: SessionUsage;
 }
 
-interface SessionRow {
-  key: string;
-  title: string;
-  model: string | null;
-  created_at: number;
-  updated_at: number;
-  message_count: number;
-  active_run_id: string | null;
-  first_user_text: string | null;
-  runs: number;
-  input_tokens: number;
-  output_tokens: number;
-  cache_read_tokens: number;
-  cache_write_tokens: number;
-  parent_key: string | null;
-  fork_point: number | null;
-  label: string | null;
-  sandbox: string | null;
-  deleted_at: number | null;
-  node: string | null;
-}
+const Text = Schema.String;
+const Int = Schema.Number;
+const OrNull = Schema.NullOr;
+
+const SessionRow = Schema.Struct({
+  key: Text,
+  title: Text,
+  model: OrNull(Text),
+  created_at: Int,
+  updated_at: Int,
+  message_count: Int,
+  active_run_id: OrNull(Text),
+  first_user_text: OrNull(Text),
+  runs: Int,
+  input_tokens: Int,
+  output_tokens: Int,
+  cache_read_tokens: Int,
+  cache_write_tokens: Int,
+  parent_key: OrNull(Text),
+  fork_point: OrNull(Int),
+  label: OrNull(Text),
+  sandbox: OrNull(Text),
+  deleted_at: OrNull(Int),
+  node: OrNull(Text),
+});
+type SessionRow = typeof SessionRow.Type;
+
+const ApprovalRow = Schema.Struct({
+  id: Text,
+  session_key: Text,
+  run_id: Text,
+  call_id: Text,
+  tool: Text,
+  command: Text,
+  reason: Text,
+  status: Schema.Literals(["pending", "granted", "denied", "expired"]),
+  requested_at: Int,
+  expires_at: Int,
+  decided_at: OrNull(Int),
+  decided_by: OrNull(Text),
+  always: SqlBool,
+  deny_reason: OrNull(Text),
+});
+
+const MessageRow = Schema.Struct({
+  id: Text,
+  role: Schema.Literals(["user", "assistant"]),
+  text: Text,
+  status: MessageStatus,
+  run_id: OrNull(Text),
+  at: Int,
+  /** The failure as JSON (a WireError). */
+  error: OrNull(Schema.fromJsonString(WireError)),
+});
+
+const ActiveRunRow = Schema.Struct({ run_id: Text, started_at: Int, model: Text });
+const KeyRow = Schema.Struct({ key: Text });
 
 const toUsage = (r: SessionRow): SessionUsage => ({
   inputTokens: r.input_tokens,
@@ -80,7 +118,7 @@ const toSummary = (r: SessionRow): SessionSummary & { usage: SessionUsage } => (
 
 /** A live session's row; a deleted one answers like one that never existed. */
 const liveRow = (db: Db, sessionKey: string): SessionRow => {
-  const row = db.prepare("SELECT * FROM sessions WHERE key = ? AND deleted_at IS NULL").get(sessionKey) as SessionRow | undefined;
+  const row = decodeRow(SessionRow, db.prepare("SELECT * FROM sessions WHERE key = ? AND deleted_at IS NULL").get(sessionKey), "sessions");
   if (!row) throw new CairnError("session_not_found", `no session '${sessionKey}'`);
   return row;
 };
@@ -96,7 +134,7 @@ export interface ApprovalSummary {
   readonly tool: string;
   readonly command: string;
   readonly reason: string;
-  readonly status: "pending" | "granted" | "denied" | "expired";
+  readonly status: typeof ApprovalRow.Type.status;
   readonly requestedAt: number;
   readonly expiresAt: number;
   readonly decidedAt: number | null;
@@ -108,7 +146,9 @@ export interface ApprovalSummary {
 /** Read-side queries over the projection database. Recency-ordered and bounded by default. */
 export const queries = (getDb: () => Db) => ({
   listSessions: (limit = 100): SessionSummary[] =>
-    (getDb().prepare("SELECT * FROM sessions WHERE deleted_at IS NULL ORDER BY updated_at DESC, key LIMIT ?").all(limit) as SessionRow[]).map(toSummary),
+    decodeRows(SessionRow, getDb().prepare("SELECT * FROM sessions WHERE deleted_at IS NULL ORDER BY updated_at DESC, key LIMIT ?").all(limit), "sessions").map(
+      toSummary,
+    ),
 
   /** One session with its usage totals (all its runs, fallbacks included). */
   session: (sessionKey: string): GetSessionResult => {
@@ -117,11 +157,13 @@ export const queries = (getDb: () => Db) => ({
   },
 
   approvals: (status?: ApprovalSummary["status"], limit = 100): ApprovalSummary[] => {
-    const rows = (
+    const rows = decodeRows(
+      ApprovalRow,
       status
         ? getDb().prepare("SELECT * FROM approvals WHERE status = ? ORDER BY requested_at DESC, id LIMIT ?").all(status, limit)
-        : getDb().prepare("SELECT * FROM approvals ORDER BY requested_at DESC, id LIMIT ?").all(limit)
-    ) as Array<Record<string, any>>;
+        : getDb().prepare("SELECT * FROM approvals ORDER BY requested_at DESC, id LIMIT ?").all(limit),
+      "approvals",
+    );
     return rows.map((r) => ({
       id: r.id,
       sessionKey: r.session_key,
@@ -135,7 +177,7 @@ export const queries = (getDb: () => Db) => ({
       expiresAt: r.expires_at,
       decidedAt: r.decided_at,
       decidedBy: r.decided_by,
-      always: r.always === 1,
+      always: r.always,
       denyReason: r.deny_reason,
     }));
   },
@@ -143,23 +185,25 @@ export const queries = (getDb: () => Db) => ({
   toolCalls: (sessionKey: string, limit?: number) => toolCalls(getDb(), sessionKey, limit),
 
   activeSessionKeys: (): string[] =>
-    (getDb().prepare("SELECT key FROM sessions WHERE active_run_id IS NOT NULL").all() as { key: string }[]).map((r) => r.key),
+    decodeRows(KeyRow, getDb().prepare("SELECT key FROM sessions WHERE active_run_id IS NOT NULL").all(), "sessions").map((r) => r.key),
 
   history: (sessionKey: string, limit = 200, checkpoint = 0): GetHistoryResult => {
     const db = getDb();
     const row = liveRow(db, sessionKey);
     // rowid breaks ties: a fork's copied messages share one sequence and were inserted in order.
-    const rows = db
-      .prepare("SELECT * FROM (SELECT *, rowid AS r FROM messages WHERE session_key = ? ORDER BY seq DESC, r DESC LIMIT ?) ORDER BY seq ASC, r ASC")
-      .all(sessionKey, limit) as Array<{ id: string; role: "user" | "assistant"; text: string; status: HistoryMessage["status"]; run_id: string | null; at: number; error: string | null }>;
+    const rows = decodeRows(
+      MessageRow,
+      db
+        .prepare("SELECT * FROM (SELECT *, rowid AS r FROM messages WHERE session_key = ? ORDER BY seq DESC, r DESC LIMIT ?) ORDER BY seq ASC, r ASC")
+        .all(sessionKey, limit),
+      "messages",
+    );
     const run = row.active_run_id
-      ? (db.prepare("SELECT run_id, started_at, model FROM runs WHERE run_id = ?").get(row.active_run_id) as
-          | { run_id: string; started_at: number; model: string }
-          | undefined)
+      ? decodeRow(ActiveRunRow, db.prepare("SELECT run_id, started_at, model FROM runs WHERE run_id = ?").get(row.active_run_id), "runs")
       : undefined;
     return {
       session: toSummary(row),
-      messages: rows.map((m) => ({ id: m.id, role: m.role, text: m.text, status: m.status, runId: m.run_id, at: m.at, error: m.error ? JSON.parse(m.error) : null })),
+      messages: rows.map((m) => ({ id: m.id, role: m.role, text: m.text, status: m.status, runId: m.run_id, at: m.at, error: m.error })),
       activeRun: run ? { runId: run.run_id, startedAt: run.started_at, model: run.model } : null,
       checkpoint,
     };

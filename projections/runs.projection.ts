@@ -1,4 +1,5 @@
 import type { Projection } from "./projection.ts";
+import { TextValue, decodeRow } from "./rows.ts";
 
 /**
  * One row per agent run: status, the model that answered, usage (for audit and metrics). It also
@@ -36,7 +37,7 @@ export const runsProjection: Projection = {
         case "run.completed": {
           const u = e.data.usage;
           ended.run("completed", e.time, u?.inputTokens ?? null, u?.outputTokens ?? null, u?.cacheReadTokens ?? null, u?.cacheWriteTokens ?? null, e.data.finishReason, null, id);
-          const key = sessionOf.get(id) as string | undefined;
+          const key = decodeRow(TextValue, sessionOf.get(id), "runs.session_key");
           if (u && key !== undefined) {
             addUsage.run(u.inputTokens, u.outputTokens, u.cacheReadTokens ?? 0, u.cacheWriteTokens ?? 0, key);
             touched.sessions.add(key);

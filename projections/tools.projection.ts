@@ -1,4 +1,5 @@
 import type { Projection } from "./projection.ts";
+import { TextValue, decodeRow } from "./rows.ts";
 
 /**
  * One row per tool call: what the model asked, whether it waits for a person, and how it ended.
@@ -51,7 +52,7 @@ export const toolCallsProjection: Projection = {
         default:
           return;
       }
-      const key = sessionOf.get(runId) as string | undefined;
+      const key = decodeRow(TextValue, sessionOf.get(runId), "tool_calls.session_key");
       if (key !== undefined) touched.sessions.add(key);
     };
   },
