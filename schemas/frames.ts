@@ -1,5 +1,5 @@
 import * as Schema from "effect/Schema";
-import { WireError } from "./errors.ts";
+import type { WireError } from "./errors.ts";
 import { MessageId, ModelId, RunId, SessionKey } from "./ids.ts";
 import { MAX_MESSAGE_CHARS } from "./commands.ts";
 import { Limit, ProjectionStatus, ReadWorkspaceFile, SandboxStatus } from "./queries.ts";

@@ -31,7 +31,8 @@ const ipv6Words = (text: string): number[] | undefined => {
 
 const isLoopbackV4 = (s: string): boolean => {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
-  return m !== null && m.slice(1).every((x) => Number(x) <= 255) && m[1] === "127";
+  if (!m) return false;
+  return m.slice(1).every((x) => Number(x) <= 255) && m[1] === "127";
 };
 
 /**

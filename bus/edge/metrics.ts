@@ -69,6 +69,6 @@ export class EdgeMetrics {
     metric("cairn_edge_ws_received_bytes_total", "counter", "WebSocket payload bytes received.", [["", this.bytesIn]]);
     metric("cairn_edge_ws_sent_bytes_total", "counter", "WebSocket payload bytes sent.", [["", this.bytesOut]]);
     metric("cairn_edge_http_requests_total", "counter", "HTTP requests by route and status.", pairs(this.http, "route", "status"));
-    return out.join("\n") + "\n";
+    return `${out.join("\n")}\n`;
   }
 }

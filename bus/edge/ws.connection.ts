@@ -62,20 +62,24 @@ export class WsConnection {
     const frame = decodeFrame(data, isBinary);
     if (!frame.ok) {
       this.deps.metrics.rejected(frame.error.code);
-      return this.emit(encodeError(frame.id, frame.error));
+      this.emit(encodeError(frame.id, frame.error));
+      return;
     }
     const { id, method, params } = frame.req;
     if (!this.deps.limiter.take()) {
-      return this.fail(id, method, { code: "rate_limited", message: "too many requests; slow down" });
+      this.fail(id, method, { code: "rate_limited", message: "too many requests; slow down" });
+      return;
     }
     if (method !== "connect" && !this.connected) {
-      return this.fail(id, method, { code: "not_connected", message: "the first request must be connect" });
+      this.fail(id, method, { code: "not_connected", message: "the first request must be connect" });
+      return;
     }
     let decoded: unknown;
     try {
       decoded = decodeOrFail(methodParams[method], params ?? {}, `${method} params`);
     } catch (e) {
-      return this.fail(id, method, hasSecrets(method) ? this.maskedDecodeError(method, params) : toWireError(e));
+      this.fail(id, method, hasSecrets(method) ? this.maskedDecodeError(method, params) : toWireError(e));
+      return;
     }
     void this.run(id, method, decoded);
   }

@@ -16,7 +16,7 @@ import {
   SendMessageResult,
   StatusPayload,
   decodeLenient,
-  methodParams,
+  type methodParams,
   type Method,
 } from "../../schemas/index.ts";
 import { request } from "../rpc.ts";

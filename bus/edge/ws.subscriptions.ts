@@ -172,8 +172,9 @@ export class LiveSubscriptions {
     // reset (bus reconnect) would replay the whole stream to the client.
     let startSeq: number;
     if (from.fromSeq !== undefined) {
-      // The live stream is in memory: should it ever restart its sequence (lost state), a cursor
-      // beyond the end predates that, and everything retained now is new to the client.
+      // The live stream is file-backed, but its store can still be lost (a deleted data dir, a
+      // rebuilt server) and its sequence start over: a cursor beyond the end predates that, and
+      // everything retained now is new to the client.
       const state = await liveState();
       startSeq = from.fromSeq > state.last_seq ? state.first_seq : from.fromSeq + 1;
     } else if (from.fromTime !== undefined) {

@@ -162,9 +162,11 @@ async function loadOrCreateSeed(file: string, prefix: "O" | "A", create: () => K
   const existing = await readSeedFile(file, prefix);
   if (existing) return existing;
   const kp = create();
-  if (await createFileExclusive(file, new TextDecoder().decode(kp.getSeed()) + "\n")) return kp;
+  if (await createFileExclusive(file, `${new TextDecoder().decode(kp.getSeed())}\n`)) return kp;
   // Another process created it between our read and our write: theirs is the identity.
-  return (await readSeedFile(file, prefix))!;
+  const theirs = await readSeedFile(file, prefix);
+  if (!theirs) throw new CairnError("internal", `${file} was created by another process but is gone again`);
+  return theirs;
 }
 
 export type Claims = ReturnType<typeof decode<Account & { system_account?: string }>>;
@@ -199,6 +201,6 @@ async function loadOrIssueJwt(
   const best = await newestValidJwt(resolverCopy ? [file, resolverCopy] : [file], valid);
   const stored = (await readTextIfExists(file))?.trim();
   const jwt = best ?? (await issue());
-  if (jwt !== stored) await writeFileAtomic(file, jwt + "\n", 0o600);
+  if (jwt !== stored) await writeFileAtomic(file, `${jwt}\n`, 0o600);
   return jwt;
 }

@@ -9,6 +9,7 @@ import { delimiter, join } from "node:path";
 import { CairnError } from "../../schemas/index.ts";
 
 export const NATS_SERVER_FLOOR = "2.9.10";
+const FLOOR = NATS_SERVER_FLOOR.split(".").map(Number) as [number, number, number];
 const INSTALL_HINT = "install it with `sudo apt-get install nats-server` or set CAIRN_NATS_SERVER_BIN";
 
 const isExecutableFile = (p: string): boolean => {
@@ -67,7 +68,7 @@ export async function checkNatsServerVersion(bin: string): Promise<string> {
   const v = parseNatsVersion(out);
   if (!v) throw new CairnError("unavailable", `${bin} --version printed no version (${JSON.stringify(out.trim())})`);
   const version = v.join(".");
-  if (compareVersions(v, parseNatsVersion(NATS_SERVER_FLOOR)!) < 0) {
+  if (compareVersions(v, FLOOR) < 0) {
     throw new CairnError(
       "unavailable",
       `nats-server ${version} at ${bin} is too old: cairn needs ${NATS_SERVER_FLOOR} or newer; ${INSTALL_HINT}`,

@@ -26,7 +26,7 @@ const uint = (b: Buffer): Buffer => {
   let i = 0;
   while (i < b.length - 1 && b[i] === 0) i++;
   const v = b.subarray(i);
-  return tlv(0x02, (v[0]! & 0x80) !== 0 ? Buffer.concat([Buffer.from([0]), v]) : v);
+  return tlv(0x02, (v[0] & 0x80) !== 0 ? Buffer.concat([Buffer.from([0]), v]) : v);
 };
 const oid = (dotted: string): Buffer => {
   const [a, b, ...rest] = dotted.split(".").map(Number) as [number, number, ...number[]];
@@ -106,6 +106,6 @@ function certificateFor(key: KeyObject, o: SelfSignedOptions): string {
   );
   const signature = sign("sha256", tbs, { key, dsaEncoding: "der" });
   const der = seq(tbs, algorithm, bits(signature));
-  const b64 = der.toString("base64").match(/.{1,64}/g)!.join("\n");
+  const b64 = (der.toString("base64").match(/.{1,64}/g) ?? []).join("\n");
   return `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`;
 }

@@ -44,7 +44,7 @@ export async function updateAppAccountClaims(
   if (reply.error || reply.data?.code !== 200) {
     throw new CairnError("unavailable", `account claims update refused: ${JSON.stringify(reply.error ?? reply)}`);
   }
-  await writeFileAtomic(join(auth.paths.jwtDir, "cairn-account.jwt"), jwt + "\n", 0o600);
+  await writeFileAtomic(join(auth.paths.jwtDir, "cairn-account.jwt"), `${jwt}\n`, 0o600);
   return jwt;
 }
 

@@ -64,7 +64,7 @@ const isNatsServerName = (p: string | undefined): boolean => p !== undefined && 
 /** True when `pid` is a running nats-server started with `configFile`. */
 export async function isOurNatsServer(pid: number, configFile: string): Promise<boolean> {
   const argv = await liveArgv(pid);
-  if (!argv || !argv.includes(configFile)) return false;
+  if (!argv?.includes(configFile)) return false;
   if (isNatsServerName(argv[0])) return true;
   const exe = await readlink(`/proc/${pid}/exe`).catch(() => undefined);
   return isNatsServerName(exe?.replace(/ \(deleted\)$/, ""));

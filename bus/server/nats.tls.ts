@@ -64,8 +64,8 @@ export async function ensureNatsTls(natsDir: string, o: EnsureNatsTlsOptions = {
   await ensurePrivateDir(p.dir);
   const [certPem, keyPem] = await Promise.all([readTextIfExists(p.certFile), readTextIfExists(p.keyFile)]);
   const existing = certPem && keyPem ? usable(certPem, keyPem, now()) : "missing";
-  if (existing === "ok") {
-    return { certFile: p.certFile, keyFile: p.keyFile, certPem: certPem!, fingerprint: new X509Certificate(certPem!).fingerprint256, created: false };
+  if (existing === "ok" && certPem) {
+    return { certFile: p.certFile, keyFile: p.keyFile, certPem, fingerprint: new X509Certificate(certPem).fingerprint256, created: false };
   }
   if (existing !== "missing") o.log?.(`NATS TLS certificate ${p.certFile} ${existing}: making a new one (paired nodes must run 'cairn node add' again)`);
   const start = now();

@@ -121,7 +121,10 @@ describe("mapping to NATS", () => {
 
   test("a refresh may take longer than an ordinary query", async () => {
     // The harness's query timeout is 400 ms; discovery gets 20 s.
-    const p = responder(subjects.query("providers", "list"), async () => (await sleep(900), { providers: [] }));
+    const p = responder(subjects.query("providers", "list"), async () => {
+      await sleep(900);
+      return { providers: [] };
+    });
     await h.nc.flush();
     expect(await req("providers.list", {})).toMatchObject({ ok: false, error: { code: "timeout" } });
     expect(await req("providers.list", { refresh: true })).toMatchObject({ ok: true, payload: { providers: [] } });

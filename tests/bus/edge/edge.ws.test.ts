@@ -68,7 +68,10 @@ describe("bad input keeps the connection open", () => {
 
   test("invalid params are bad_request and nothing reaches NATS", async () => {
     let calls = 0;
-    const sub = serve(h.nc, subjects.query("sessions", "list"), () => (calls++, { sessions: [] }));
+    const sub = serve(h.nc, subjects.query("sessions", "list"), () => {
+      calls++;
+      return { sessions: [] };
+    });
     await h.nc.flush();
     for (const params of [{ limit: 0 }, { limit: "10" }, { limit: 5, extra: true }, "nope", [1]]) {
       expect(await c.request("sessions.list", params)).toMatchObject({ ok: false, error: { code: "bad_request" } });

@@ -8,6 +8,6 @@
 import { startEmbeddedNats } from "../../../bus/server/index.ts";
 
 const nats = await startEmbeddedNats({ dataDir: process.argv[2] });
-process.stdout.write(JSON.stringify({ pid: nats.pid, url: nats.url }) + "\n");
+process.stdout.write(`${JSON.stringify({ pid: nats.pid, url: nats.url })}\n`);
 if (process.argv[3] === "exit") process.exit(0);
 setInterval(() => undefined, 60_000);
