@@ -69,7 +69,7 @@ export function createAnthropicProvider(opts: ProviderOptions): LlmProvider {
             max_tokens: req.maxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS,
             ...(req.system ? { system: req.system } : {}),
             messages: toAnthropicMessages(req.messages),
-            ...(withTools ? { tools: req.tools!.map(toAnthropicTool) } : {}),
+            ...(withTools ? { tools: req.tools.map(toAnthropicTool) } : {}),
             ...(withTools && req.toolChoice !== undefined ? { tool_choice: toAnthropicToolChoice(req.toolChoice) } : {}),
             stream: true,
           },
@@ -178,7 +178,10 @@ function toAnthropicMessages(messages: readonly ConversationMessage[]): MessageP
         ...(m.isError ? { is_error: true } : {}),
       };
       if (results) results.push(block);
-      else out.push({ role: "user", content: (results = [block]) });
+      else {
+        results = [block];
+        out.push({ role: "user", content: results });
+      }
       continue;
     }
     if (m.role === "user" && results) {

@@ -122,8 +122,12 @@ function createProvider(s: ModelSetup, config: ModelConfig): LlmProvider {
   switch (entry.kind) {
     case "anthropic":
       return lazyProvider(entry.id, async () => (await import("./anthropic.provider.ts")).createAnthropicProvider(opts));
-    case "local":
-      return localProvider()!.resolve(s.model, config.local);
+    case "local": {
+      // resolveModel refused local models already when no runtime is installed.
+      const hook = localProvider();
+      if (!hook) throw new CairnError("model_not_configured", `local models are not available in this gateway, so ${s.modelId} cannot run`);
+      return hook.resolve(s.model, config.local);
+    }
     default:
       // OpenAI itself and every compatible server go through the official SDK with their base URL.
       return lazyProvider(entry.id, async () => (await import("./openai.provider.ts")).createOpenAiProvider(opts));

@@ -65,7 +65,7 @@ export function createOpenAiProvider(opts: ProviderOptions): LlmProvider {
             stream_options: { include_usage: true },
             // max_tokens is deprecated and refused by reasoning models; this is its successor.
             ...(req.maxTokens !== undefined ? { max_completion_tokens: req.maxTokens } : {}),
-            ...(withTools ? { tools: req.tools!.map(toOpenAiTool) } : {}),
+            ...(withTools ? { tools: req.tools.map(toOpenAiTool) } : {}),
             ...(withTools && req.toolChoice !== undefined ? { tool_choice: toOpenAiToolChoice(req.toolChoice) } : {}),
           },
           { signal },

@@ -117,7 +117,8 @@ export const asProviderStream = (f: (req: StreamRequest) => AsyncIterable<ToolSt
   f as LlmProvider["stream"];
 
 /** True when the request offers tools, i.e. when tool-call chunks may be yielded. */
-export const offersTools = (req: StreamRequest): boolean => (req.tools?.length ?? 0) > 0;
+export const offersTools = (req: StreamRequest): req is StreamRequest & { tools: NonNullable<StreamRequest["tools"]> } =>
+  (req.tools?.length ?? 0) > 0;
 
 export interface ProviderOptions {
   apiKey: string;
@@ -152,7 +153,8 @@ export const lazyProvider = (id: string, load: () => Promise<LlmProvider>): LlmP
   return {
     id,
     stream: asProviderStream(async function* (req) {
-      yield* (await (loaded ??= load())).stream(req);
+      loaded ??= load();
+      yield* (await loaded).stream(req);
     }),
   };
 };

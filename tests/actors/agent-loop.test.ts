@@ -8,8 +8,8 @@ import * as Schema from "effect/Schema";
 import { describe, expect, test } from "vitest";
 import { request, subjects } from "../../bus/index.ts";
 import type { ActorSystemOptions } from "../../actors/index.ts";
-import { ToolRegistry, defineTool, workspaceToolRegistry } from "../../actors/tools/index.ts";
-import { type AnyStoredEvent } from "../../schemas/index.ts";
+import { type ToolRegistry, defineTool, workspaceToolRegistry } from "../../actors/tools/index.ts";
+import type { AnyStoredEvent } from "../../schemas/index.ts";
 import { aggregateEvents, chatUntilEnded } from "../fixtures/stack.ts";
 import { useAgentSystems } from "../fixtures/agent-system.ts";
 

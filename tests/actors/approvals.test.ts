@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { request, subjects } from "../../bus/index.ts";
 import type { ActorSystemOptions } from "../../actors/index.ts";
-import { LiveSessionMessage, type AnyStoredEvent } from "../../schemas/index.ts";
+import type { LiveSessionMessage, AnyStoredEvent } from "../../schemas/index.ts";
 import { aggregateEvents, chatUntilEnded } from "../fixtures/stack.ts";
 import { useAgentSystems } from "../fixtures/agent-system.ts";
 

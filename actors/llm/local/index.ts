@@ -23,6 +23,6 @@ export {
   type LocalProviderConfig,
   type MemoryTier,
 } from "./local.models.ts";
-export { type LoadFailureKind } from "./load.errors.ts";
+export type { LoadFailureKind } from "./load.errors.ts";
 export { defaultThreads, llamaRuntimeInfo, type LlamaRuntimeInfo } from "./llama.runtime.ts";
 export { localProviderHook } from "./local.hook.impl.ts";

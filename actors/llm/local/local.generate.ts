@@ -153,9 +153,9 @@ export function generate(
   async function* chunks(): AsyncGenerator<StreamChunk> {
     try {
       for (;;) {
-        while (queue.length > 0) {
+        for (let text = queue.shift(); text !== undefined; text = queue.shift()) {
           if (o.signal.aborted) throw abortError(o.signal);
-          yield { type: "delta", text: queue.shift()! };
+          yield { type: "delta", text };
         }
         if (o.signal.aborted) throw abortError(o.signal);
         if (outcome) break;

@@ -193,7 +193,7 @@ export function createLocalProvider(opts: LocalProviderOptions): LocalProvider {
     const signal = req.signal;
     if (signal?.aborted) throw abortError(signal);
     const inner = new AbortController();
-    const onAbort = () => inner.abort(signal!.reason);
+    const onAbort = () => inner.abort(signal?.reason);
     signal?.addEventListener("abort", onAbort, { once: true });
     active.add(inner);
     let release: (() => void) | undefined;

@@ -5,10 +5,10 @@ import { startLlmServer, type LlmServer } from "../../fixtures/llm-server/index.
 import { forwarder } from "../../fixtures/forwarder.ts";
 import { createAnthropicProvider } from "../../../actors/llm/anthropic.provider.ts";
 import { createOpenAiProvider } from "../../../actors/llm/openai.provider.ts";
-import {
-  type LlmProvider,
-  type ProviderOptions,
-  type StreamChunk,
+import type {
+  LlmProvider,
+  ProviderOptions,
+  StreamChunk,
 } from "../../../actors/llm/index.ts";
 
 export interface Collected {

@@ -50,7 +50,7 @@ describe.each(PROVIDER_CASES)("$id provider failures", (pc) => {
   it("429 with an HTTP-date retry-after, and without one", async () => {
     const at = new Date(Date.now() + 30_000).toUTCString();
     const dated = await run({ error: { status: 429, headers: { "retry-after": at } } });
-    const seconds = (dated.error?.details as { retryAfterSeconds: number }).retryAfterSeconds;
+    const seconds = (dated.error?.details as { retryAfterSeconds: number } | undefined)?.retryAfterSeconds;
     expect(seconds).toBeGreaterThan(25);
     expect(seconds).toBeLessThanOrEqual(31);
     const bare = await run({ error: { status: 429 } });

@@ -7,7 +7,7 @@ import {
   listProviderEntries,
   resolveModel,
 } from "../../../actors/llm/index.ts";
-import { CairnError } from "../../../schemas/errors.ts";
+import type { CairnError } from "../../../schemas/errors.ts";
 import { collect, TEST_KEY, useLlmServer } from "./llm.helpers.ts";
 
 /** The registry as the issue lists it: id → default base URL and key variable (null = no key). */

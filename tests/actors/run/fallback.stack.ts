@@ -7,7 +7,7 @@ import { createServer } from "node:net";
 import { SnapshotStore } from "../../../bus/index.ts";
 import { startActorSystem, type ActorSystem, type ActorSystemOptions } from "../../../actors/index.ts";
 import { resolveModel, type ModelEnv } from "../../../actors/llm/index.ts";
-import { LiveSessionMessage, type AnyStoredEvent } from "../../../schemas/index.ts";
+import type { LiveSessionMessage, AnyStoredEvent } from "../../../schemas/index.ts";
 import { aggregateEvents, chatUntilEnded, startStack, type Stack } from "../../fixtures/stack.ts";
 
 export interface FallbackStack extends Stack {
