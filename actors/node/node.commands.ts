@@ -103,7 +103,8 @@ const decideRequest = (ctx: NodeAggregateContext, p: typeof RequestPairing.Type,
   const fingerprint = fingerprintOf(r.publicKey);
   const live = ctx.status === "pending" || ctx.status === "approved";
   if (live && ctx.publicKey === r.publicKey) {
-    return { events: [], reply: { requestId: ctx.requestId!, status: ctx.status, fingerprint } };
+    if (ctx.requestId === null) throw new CairnError("internal", `node ${ctx.nodeId} is ${ctx.status} but has no pairing request id`);
+    return { events: [], reply: { requestId: ctx.requestId, status: ctx.status, fingerprint } };
   }
   if (p.windowUntil === null || env.now >= p.windowUntil) {
     throw new CairnError("pairing_closed", "pairing is closed on this gateway; ask its owner to run 'cairn node pairing enable'");

@@ -78,7 +78,8 @@ export class ExecHub {
     const l = this.#listeners.get(key);
     if (!l) return;
     this.#finished.add(key);
-    if (this.#finished.size > REMEMBERED) this.#finished.delete(this.#finished.values().next().value!);
+    const oldest = this.#finished.values().next();
+    if (this.#finished.size > REMEMBERED && !oldest.done) this.#finished.delete(oldest.value);
     this.#listeners.delete(key);
     l.onDone(r.success);
   }

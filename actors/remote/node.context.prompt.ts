@@ -14,7 +14,7 @@ export const nodeContextPrompt = (node: { id: string; name: string; workingDir?:
   if (!ctx || (ctx.agentsMd === null && ctx.skills.length === 0)) return where;
   const parts = [where];
   let budget = MAX_NODE_CONTEXT_CHARS;
-  if (ctx.agentsMd !== null && ctx.agentsMd.trim()) {
+  if (ctx.agentsMd?.trim()) {
     const body = clip(ctx.agentsMd.trim(), budget);
     budget -= body.length;
     parts.push(`Project instructions from the node's AGENTS.md:\n${body}`);

@@ -105,7 +105,7 @@ export const createDockerSandbox = (ctx: DockerSandboxContext): Sandbox => {
         onOutput: req.onOutput,
         onLost: () => session.reset(),
       });
-    let outcome;
+    let outcome: Awaited<ReturnType<typeof run>>;
     try {
       outcome = await run();
     } catch (e) {

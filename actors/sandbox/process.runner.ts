@@ -1,4 +1,5 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcessByStdio } from "node:child_process";
+import type { Readable } from "node:stream";
 import { CairnError } from "../../schemas/index.ts";
 import { openCommandCgroup, type CgroupLimits } from "./cgroup.limits.ts";
 import { ABORTED_BEFORE_START, armCommandStop, type CommandRunSpec, type RunOutcome } from "./command.stop.ts";
@@ -40,7 +41,7 @@ export const runProcess = async (spec: RunSpec): Promise<RunOutcome> => {
   const cgroupMemory = cgroup?.enforced.includes("memory") ?? false;
   const capture = openOutputCapture(spec);
 
-  let child;
+  let child: ChildProcessByStdio<null, Readable, Readable>;
   try {
     child = spawn("/bin/sh", ["-c", prelude(cgroup?.procsFiles ?? [], spec, cgroupMemory), "sh", ...spec.argv], {
       cwd: spec.cwd,
@@ -55,13 +56,14 @@ export const runProcess = async (spec: RunSpec): Promise<RunOutcome> => {
   }
 
   const onData = (stream: "stdout" | "stderr") => (chunk: Buffer) => capture.write(stream, chunk);
-  child.stdout!.on("data", onData("stdout"));
-  child.stderr!.on("data", onData("stderr"));
+  child.stdout.on("data", onData("stdout"));
+  child.stderr.on("data", onData("stderr"));
 
-  const pgid = child.pid!;
+  // No pid: the spawn failed, and its "error" event below says why.
+  const pgid = child.pid;
   const killGroup = (sig: NodeJS.Signals): void => {
     try {
-      process.kill(-pgid, sig);
+      if (pgid !== undefined) process.kill(-pgid, sig);
     } catch {}
     if (sig === "SIGKILL") cgroup?.killAll();
   };

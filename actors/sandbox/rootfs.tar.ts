@@ -9,7 +9,7 @@ export type TarEntry =
 
 const BLOCK = 512;
 
-const octal = (n: number, width: number): string => n.toString(8).padStart(width - 1, "0") + "\0";
+const octal = (n: number, width: number): string => `${n.toString(8).padStart(width - 1, "0")}\0`;
 
 const header = (e: TarEntry): Buffer => {
   const h = Buffer.alloc(BLOCK);
@@ -31,7 +31,7 @@ const header = (e: TarEntry): Buffer => {
   h.fill(" ", 148, 156);
   let sum = 0;
   for (const b of h) sum += b;
-  h.write(sum.toString(8).padStart(6, "0") + "\0 ", 148, "ascii");
+  h.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148, "ascii");
   return h;
 };
 

@@ -40,8 +40,10 @@ const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…`
  * The messages a fork may copy: all but the user message of a reply still streaming, whose answer
  * the fork would never get (the fork starts idle).
  */
-export const finishedMessages = (parent: SessionContext): SessionContext["messages"] =>
-  parent.activeRun ? parent.messages.filter((m) => m.id !== parent.activeRun!.messageId) : parent.messages;
+export const finishedMessages = (parent: SessionContext): SessionContext["messages"] => {
+  const active = parent.activeRun;
+  return active ? parent.messages.filter((m) => m.id !== active.messageId) : parent.messages;
+};
 
 /**
  * Decides what a fork of `parent` holds. Pure: throws `bad_request` for an index beyond the

@@ -92,7 +92,7 @@ function scalar(e: Entry): string | undefined {
   const block = /^([|>])[+-]?[ \t]*(?:#.*)?$/.exec(first);
   if (block) {
     const body = e.more.filter((_, i, all) => all.slice(i).some((l) => l.trim() !== ""));
-    const indent = Math.min(...body.filter((l) => l.trim() !== "").map((l) => /^[ \t]*/.exec(l)![0].length));
+    const indent = Math.min(...body.filter((l) => l.trim() !== "").map((l) => l.match(/^[ \t]*/)?.[0].length ?? 0));
     const text = body.map((l) => l.slice(Number.isFinite(indent) ? indent : 0));
     return block[1] === "|" ? text.join("\n") : text.join(" ");
   }

@@ -1,3 +1,4 @@
+import type { BigIntStats } from "node:fs";
 import { readFile, readdir, stat } from "node:fs/promises";
 import * as path from "node:path";
 import { SKILL_FILE_MAX_BYTES, parseSkillFile, type SkillDocument } from "./skill.format.ts";
@@ -58,7 +59,7 @@ const errno = (e: unknown) => (e as NodeJS.ErrnoException).code;
  */
 export async function scanSkills(dir: string): Promise<SkillScan & { readonly fresh: readonly SkillProblem[] }> {
   const root = path.resolve(dir);
-  let st;
+  let st: BigIntStats;
   try {
     st = await stat(root, { bigint: true });
   } catch (e) {
@@ -110,7 +111,7 @@ async function listFolders(root: string): Promise<string[]> {
 
 /** One folder's outcome (cached by the file's stamp); undefined when it holds no SKILL.md. */
 async function loadOne(files: Map<string, FileEntry>, file: string, folder: string, fresh: SkillProblem[]): Promise<Outcome | undefined> {
-  let st;
+  let st: BigIntStats;
   try {
     st = await stat(file, { bigint: true });
   } catch (e) {

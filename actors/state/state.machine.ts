@@ -57,7 +57,7 @@ export const stateMachine = setup({
             const { namespace, key } = event.data;
             const before = entryAt(context, namespace, key);
             if (!before) return {};
-            const { [key]: _gone, ...rest } = own(context.entries, namespace)!;
+            const { [key]: _gone, ...rest } = own(context.entries, namespace) ?? {};
             const entries = { ...context.entries, [namespace]: rest };
             // An emptied namespace disappears, so listing namespaces never shows ghosts.
             if (Object.keys(rest).length === 0) delete entries[namespace];

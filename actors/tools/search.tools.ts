@@ -148,7 +148,7 @@ async function* single(f: WalkedFile): AsyncGenerator<WalkedFile> {
 
 /** The file's text, or undefined for what grep skips (binary, too large, vanished, unreadable). */
 async function readSearchable(real: string, display: string): Promise<string | undefined> {
-  let fh;
+  let fh: Awaited<ReturnType<typeof openForRead>>;
   try {
     fh = await openForRead(real, display);
   } catch (e) {

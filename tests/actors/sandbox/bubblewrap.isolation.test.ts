@@ -122,8 +122,10 @@ describe("bubblewrap isolation (real bwrap)", () => {
   it("holds a memory limit", async () => {
     const limited = sandboxIn(workspace, { backend: "bubblewrap", memoryMb: 64 });
     expect(limited.describe().limits.memory).not.toBe("none");
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: ${#x} is the shell's string length, not a template
     const small = await limited.exec({ command: "x=$(head -c 8000000 /dev/zero | tr '\\0' a); echo ${#x}", ...opts });
     expect(small.stdout.trim()).toBe("8000000");
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: ${#x} is the shell's string length, not a template
     const big = await limited.exec({ command: "x=$(head -c 400000000 /dev/zero | tr '\\0' a); echo survived ${#x}", ...opts });
     expect(big.stdout).not.toContain("survived");
     expect(big.exitCode === 0).toBe(false);
