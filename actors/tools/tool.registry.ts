@@ -36,7 +36,7 @@ export interface ToolOutput {
  * `run` reports bad input by throwing a `CairnError` (usually `bad_request`); `invoke` turns it
  * into a result the model reads.
  */
-export interface Tool<A = any> {
+export interface Tool<A = unknown> {
   readonly name: string;
   readonly description: string;
   readonly source: ToolSource;

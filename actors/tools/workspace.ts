@@ -17,7 +17,7 @@ const isInside = (root: string, p: string): boolean => {
   return rel === "" || (rel !== ".." && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
 };
 
-const escape = (p: string, why: string): CairnError =>
+const escapeError = (p: string, why: string): CairnError =>
   new CairnError("bad_request", `path ${JSON.stringify(p)} is outside the workspace (${why})`, {
     reason: "path_escape",
     path: p,
@@ -43,10 +43,10 @@ export async function resolveInWorkspace(workspace: string, p: string): Promise<
   let candidate: string;
   if (isInside(lexicalRoot, abs)) candidate = path.join(root, path.relative(lexicalRoot, abs));
   else if (isInside(root, abs)) candidate = abs;
-  else throw escape(p, path.isAbsolute(p) ? "absolute path" : "'..' leaves it");
+  else throw escapeError(p, path.isAbsolute(p) ? "absolute path" : "'..' leaves it");
 
   const real = await realWithMissingTail(candidate, p);
-  if (!isInside(root, real)) throw escape(p, "a symlink leads out of it");
+  if (!isInside(root, real)) throw escapeError(p, "a symlink leads out of it");
   return { real, root, display: displayPath(root, real) };
 }
 

@@ -50,16 +50,17 @@ const NAMED: ReadonlyMap<string, string> = (() => {
 const LEGACY = new Set(["amp", "lt", "gt", "quot", "nbsp", "copy", "reg", "AMP", "LT", "GT", "QUOT", "COPY", "REG"]);
 
 // Windows-1252 meanings of 0x80-0x9F, which the HTML spec also gives numeric references there.
-export const C1: Readonly<Record<number, number>> = {
-  0x80: 0x20ac, 0x82: 0x201a, 0x83: 0x0192, 0x84: 0x201e, 0x85: 0x2026, 0x86: 0x2020, 0x87: 0x2021,
-  0x88: 0x02c6, 0x89: 0x2030, 0x8a: 0x0160, 0x8b: 0x2039, 0x8c: 0x0152, 0x8e: 0x017d, 0x91: 0x2018,
-  0x92: 0x2019, 0x93: 0x201c, 0x94: 0x201d, 0x95: 0x2022, 0x96: 0x2013, 0x97: 0x2014, 0x98: 0x02dc,
-  0x99: 0x2122, 0x9a: 0x0161, 0x9b: 0x203a, 0x9c: 0x0153, 0x9e: 0x017e, 0x9f: 0x0178,
-};
+// biome-ignore format: one row of the spec's table per line reads better than one entry per line
+export const C1: ReadonlyMap<number, number> = new Map([
+  [0x80, 0x20ac], [0x82, 0x201a], [0x83, 0x0192], [0x84, 0x201e], [0x85, 0x2026], [0x86, 0x2020], [0x87, 0x2021],
+  [0x88, 0x02c6], [0x89, 0x2030], [0x8a, 0x0160], [0x8b, 0x2039], [0x8c, 0x0152], [0x8e, 0x017d], [0x91, 0x2018],
+  [0x92, 0x2019], [0x93, 0x201c], [0x94, 0x201d], [0x95, 0x2022], [0x96, 0x2013], [0x97, 0x2014], [0x98, 0x02dc],
+  [0x99, 0x2122], [0x9a, 0x0161], [0x9b, 0x203a], [0x9c, 0x0153], [0x9e, 0x017e], [0x9f, 0x0178],
+]);
 
 function fromNumber(n: number): string {
   if (n === 0 || n > 0x10ffff || (n >= 0xd800 && n <= 0xdfff) || Number.isNaN(n)) return "\uFFFD";
-  return String.fromCodePoint(C1[n] ?? n);
+  return String.fromCodePoint(C1.get(n) ?? n);
 }
 
 const REF = /&(?:#(\d{1,8});?|#[xX]([0-9a-fA-F]{1,7});?|([A-Za-z][A-Za-z0-9]{1,31})(;?))/g;
@@ -73,14 +74,16 @@ export function decodeEntities(text: string, inAttribute = false): string {
   return text.replace(REF, (all, dec: string | undefined, hex: string | undefined, name: string | undefined, semi: string, at: number) => {
     if (dec !== undefined) return fromNumber(Number(dec));
     if (hex !== undefined) return fromNumber(parseInt(hex, 16));
-    if (semi === ";") return NAMED.get(name!) ?? all;
+    if (name === undefined) return all; // not reached: REF's third branch names it
+    if (semi === ";") return NAMED.get(name) ?? all;
     // No ";": only a legacy name, possibly a prefix of a longer run of letters ("&notit").
-    for (let len = Math.min(name!.length, 6); len >= 2; len--) {
-      const n = name!.slice(0, len);
-      if (!LEGACY.has(n)) continue;
+    for (let len = Math.min(name.length, 6); len >= 2; len--) {
+      const n = name.slice(0, len);
+      const decoded = LEGACY.has(n) ? NAMED.get(n) : undefined;
+      if (decoded === undefined) continue;
       const next = text[at + 1 + len] ?? "";
       if (inAttribute && /[=A-Za-z0-9]/.test(next)) return all;
-      return NAMED.get(n)! + all.slice(1 + len);
+      return decoded + all.slice(1 + len);
     }
     return all;
   });

@@ -105,7 +105,11 @@ export function htmlToText(html: string, pageUrl: string): HtmlText {
       if (VOID.has(name)) {
         if (isHidden(t.attrs)) continue;
         if (name === "br") w.lineBreak();
-        else if (name === "hr") (w.block(2), w.inline("---"), w.block(2));
+        else if (name === "hr") {
+          w.block(2);
+          w.inline("---");
+          w.block(2);
+        }
         else if (name === "img") {
           const alt = t.attrs.get("alt")?.replace(WS, " ").trim();
           if (alt) w.inline(`[image: ${alt}]`);

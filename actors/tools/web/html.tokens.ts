@@ -51,13 +51,18 @@ export function* tokenize(html: string): Generator<HtmlToken> {
       i = end < 0 ? n : end + 1;
     } else if (/[a-zA-Z]/.test(next)) {
       TAG_NAME.lastIndex = i + 1;
-      const name = TAG_NAME.exec(html)![0].toLowerCase();
+      const tag = TAG_NAME.exec(html);
+      if (tag === null) {
+        i++; // not reached: the next character is a letter, which TAG_NAME always matches
+        continue;
+      }
+      const name = tag[0].toLowerCase();
       const attrs = new Map<string, string>();
       let j = TAG_NAME.lastIndex;
       let selfClosing = false;
       while (j < n && html[j] !== ">") {
         SPACE_OR_SLASH.lastIndex = j;
-        const ws = SPACE_OR_SLASH.exec(html)![0];
+        const ws = SPACE_OR_SLASH.exec(html)?.[0] ?? ""; // matches, possibly empty, at any index
         j += ws.length;
         if (html[j] === ">") {
           selfClosing = ws.endsWith("/");

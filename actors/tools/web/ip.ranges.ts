@@ -85,7 +85,14 @@ export const SPECIAL_RANGES: readonly SpecialRange[] = [
   range("8000::/1", "reserved"),
 ];
 
-const COMPILED = SPECIAL_RANGES.map((r) => ({ ...r, net: parseCidr(r.cidr)! }));
+/** A CIDR of the tables below; a typo there fails at load, not as a silently missing range. */
+const builtInCidr = (cidr: string): Cidr => {
+  const net = parseCidr(cidr);
+  if (!net) throw new Error(`built-in CIDR ${cidr} does not parse`);
+  return net;
+};
+
+const COMPILED = SPECIAL_RANGES.map((r) => ({ ...r, net: builtInCidr(r.cidr) }));
 
 /** Parses a dotted-quad IPv4 or an IPv6 address (zone id ignored); undefined if it is neither. */
 export function parseIp(text: string): IpAddress | undefined {
@@ -179,7 +186,7 @@ export const specialRange = (a: IpAddress): SpecialRange | undefined => COMPILED
 
 export type Embedding = "mapped" | "compatible" | "nat64" | "6to4" | "teredo";
 
-const v6 = (cidr: string): Cidr => parseCidr(cidr)!;
+const v6 = builtInCidr;
 const EMBEDDINGS: readonly { net: Cidr; via: Embedding; extract: (v: bigint) => bigint[] }[] = [
   { net: v6("::ffff:0:0/96"), via: "mapped", extract: (v) => [v & 0xffffffffn] },
   { net: v6("::/96"), via: "compatible", extract: (v) => [v & 0xffffffffn] },

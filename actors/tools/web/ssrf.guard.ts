@@ -33,10 +33,7 @@ export const METADATA_HOSTS: readonly string[] = [
   "metadata.azure.internal",
 ];
 
-interface HostPattern {
-  readonly exact?: string;
-  readonly suffix?: string;
-}
+type HostPattern = { readonly exact: string } | { readonly suffix: string };
 
 export interface CompiledPolicy {
   readonly allowlist: readonly HostPattern[];
@@ -70,7 +67,7 @@ function hostPattern(entry: string, field: string): HostPattern {
 const normaliseName = (name: string): string => domainToASCII(name.replace(/\.$/, "")).toLowerCase();
 
 const matches = (host: string, patterns: readonly HostPattern[]): boolean =>
-  patterns.some((p) => (p.exact !== undefined ? host === p.exact : host.endsWith(p.suffix!)));
+  patterns.some((p) => ("exact" in p ? host === p.exact : host.endsWith(p.suffix)));
 
 const refuse = (reason: string, message: string, details: Record<string, unknown> = {}): { ok: false; error: CairnError } => ({
   ok: false,
@@ -80,7 +77,8 @@ const refuse = (reason: string, message: string, details: Record<string, unknown
 /** Whether the user trusts this refused address for this host. Metadata needs the exact address. */
 function trusted(policy: CompiledPolicy, host: string, check: Exclude<AddressCheck, { ok: true }>): boolean {
   if (check.reason === "invalid") return false;
-  const ip = parseIp(check.embedded ?? check.address)!;
+  const ip = parseIp(check.embedded ?? check.address);
+  if (ip === undefined) return false;
   if (check.reason === "metadata") {
     const bits = ip.family === 4 ? 32 : 128;
     return policy.trustedNets.some((n) => n.prefix === bits && inCidr(ip, n));
@@ -129,7 +127,7 @@ export function checkUrl(
   }
   const host = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
   const name = host.replace(/\.$/, "");
-  if (METADATA_HOSTS.includes(name) && !policy.trustedHosts.some((p) => p.exact === name)) {
+  if (METADATA_HOSTS.includes(name) && !policy.trustedHosts.some((p) => "exact" in p && p.exact === name)) {
     return refuse("private_address", `${name} is a cloud metadata service and is never fetched`, { host: name, range: "metadata" });
   }
   const ip = parseIp(host);
@@ -174,10 +172,12 @@ export async function guardUrl(raw: string | URL, policy: CompiledPolicy, resolv
         ...(c.embedded ? { embedded: c.embedded } : {}),
       });
     }
-    const ip = parseIp(a.address)!;
+    const ip = parseIp(a.address);
+    if (ip === undefined) return refuse("private_address", `refused to fetch ${u.name}: ${a.address} is not an IP address`, { host: u.name, address: a.address });
     first ??= { address: formatIp(ip), family: ip.family };
   }
-  return { ok: true, target: { url: u.url, host: u.host, ...first! } };
+  if (!first) return { ok: false, error: new CairnError("unavailable", `${u.name} has no addresses`, { reason: "dns", host: u.name }) };
+  return { ok: true, target: { url: u.url, host: u.host, ...first } };
 }
 
 /** Races a promise against an abort signal (dns.lookup itself cannot be cancelled). */
@@ -188,8 +188,14 @@ export function abortable<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
     const onAbort = () => reject(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });
     p.then(
-      (v) => (signal.removeEventListener("abort", onAbort), resolve(v)),
-      (e) => (signal.removeEventListener("abort", onAbort), reject(e)),
+      (v) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(e);
+      },
     );
   });
 }

@@ -14,7 +14,7 @@ describe("read_file", () => {
     expect(okOutput(await call("read_file", { path: "a.txt", line_numbers: false }))).toBe("one\ntwo\nthree\nfour");
     const part = await call("read_file", { path: "a.txt", offset: 2, limit: 2 });
     expect(part).toMatchObject({ ok: true, truncated: true });
-    expect(okOutput(part)).toMatch(/^     2\ttwo\n     3\tthree\n\[truncated: .*offset=4 to continue\]$/);
+    expect(okOutput(part)).toMatch(/^ {5}2\ttwo\n {5}3\tthree\n\[truncated: .*offset=4 to continue\]$/);
     expect(okOutput(await call("read_file", { path: "a.txt", offset: 9 }))).toContain("past the end");
   });
 

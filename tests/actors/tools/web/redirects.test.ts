@@ -22,7 +22,7 @@ describe("web_fetch redirects", () => {
       "/to-file": redirectTo("file:///etc/passwd"),
       "/to-gopher": redirectTo("gopher://public.test/"),
       "/loop": redirectTo("/loop", 307),
-      "/no-location": (_q, r) => (r.writeHead(302), r.end("moved, but nowhere")),
+      "/no-location": (_q, r) => r.writeHead(302).end("moved, but nowhere"),
     });
     const resolve = resolverOf({ "public.test": "127.0.0.1", localhost: "127.0.0.1" });
     const fetch = fetcher({ resolve, allowPrivate: ["public.test"] });

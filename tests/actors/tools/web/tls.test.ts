@@ -28,7 +28,14 @@ describe("web_fetch over TLS", () => {
     const key = await readFile(path.join(dir, "key.pem"));
     const cert = await readFile(path.join(dir, "cert.pem"));
     server = https.createServer(
-      { key, cert, SNICallback: (name, cb) => (sni.push(name), cb(null, undefined)) },
+      {
+        key,
+        cert,
+        SNICallback: (name, cb) => {
+          sni.push(name);
+          cb(null, undefined);
+        },
+      },
       (_req, res) => res.end("secret"),
     );
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));

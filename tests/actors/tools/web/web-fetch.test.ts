@@ -156,7 +156,7 @@ describe("web_fetch content", () => {
 
   it("times out on a body that never ends", async () => {
     const { fetch, base } = await setup(
-      { "/drip": (_q, res) => (res.writeHead(200, { "content-type": "text/plain" }), res.write("first bytes")) },
+      { "/drip": (_q, res) => res.writeHead(200, { "content-type": "text/plain" }).write("first bytes") },
       { timeoutMs: 300 },
     );
     expect(errorOf(await fetch({ url: `${base}/drip` }))).toMatchObject({ code: "timeout" });
