@@ -56,10 +56,14 @@ const streamRun = (nc: NatsConnection, key: string, json: boolean, sendIt: () =>
         cleanup();
         if (json) process.stdout.write(`${JSON.stringify({ type: "result", runId, status: m.status, error: m.error ?? null })}\n`);
         else if (nextIndex > 0) process.stdout.write("\n");
-        if (m.status === "completed") return resolve(0);
+        if (m.status === "completed") {
+          resolve(0);
+          return;
+        }
         if (m.status === "cancelled") {
           if (!json) note("cairn: stopped; the reply so far is kept");
-          return resolve(EXIT_CANCELLED);
+          resolve(EXIT_CANCELLED);
+          return;
         }
         const e = m.error ?? { code: "internal", message: `the run ended ${m.status}` };
         if (!json) process.stderr.write(`cairn: ${e.message} [${e.code}]\n`);

@@ -56,7 +56,7 @@ export async function nodePending(o: { json: boolean }, paths: Paths): Promise<n
     return 0;
   }
   const rows = [["REQUEST", "NODE", "NAME", "FROM", "REQUESTED", "FINGERPRINT"], ...nodes.map((n) => [n.requestId ?? "-", n.nodeId, n.name, n.address ?? "-", when(n.requestedAt), n.fingerprint])];
-  process.stdout.write(table(rows) + "approve with: cairn node approve <request>\n");
+  process.stdout.write(`${table(rows)}approve with: cairn node approve <request>\n`);
   return 0;
 }
 

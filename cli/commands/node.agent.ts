@@ -65,7 +65,7 @@ async function waitForApproval(opts: Parameters<typeof pollPairingStatus>[0], re
     // The gateway holds a poll open until the request is decided (a few seconds at most), so the
     // node learns of an approval at once; the pause only keeps an old or failing gateway from a tight loop.
     if (polls > 0) await sleep(250);
-    let r;
+    let r: Awaited<ReturnType<typeof pollPairingStatus>>;
     try {
       r = await pollPairingStatus(opts, requestId);
     } catch (e) {
@@ -77,7 +77,7 @@ async function waitForApproval(opts: Parameters<typeof pollPairingStatus>[0], re
     }
     if (r.status === "approved" && r.jwt) {
       if (tty) process.stdout.write("\n");
-      return r;
+      return { ...r, jwt: r.jwt };
     }
     if (r.status === "rejected") throw new CairnError("unauthorized", "the gateway rejected this pairing request; ask its owner, then run 'cairn node add' again");
     if (r.status === "revoked") throw new CairnError("node_revoked", "the gateway revoked this node while it waited; ask the gateway's owner, then pair again");
@@ -100,7 +100,7 @@ export async function nodeAdd(opts: NodeAddOptions, paths: Paths, env: NodeJS.Pr
   const sameGateway = existing?.gatewayUrl === gatewayUrl && (opts.nodeId === undefined || opts.nodeId === existing.nodeId);
   if (sameGateway && isPaired(np, existing)) {
     out(opts.json, `already paired with ${gatewayUrl} as ${existing.nodeId} (${identity.fingerprint}); starting`, { event: "already_paired", nodeId: existing.nodeId, fingerprint: identity.fingerprint });
-    return opts.foreground ? runForeground(existing, np, env, opts.json) : startService(np, paths, env, opts.json);
+    return opts.foreground ? runForeground(existing, np, env, opts.json) : startService(existing, np, paths, env, opts.json);
   }
   const workingDir = resolve(opts.workingDir ?? homedir());
   if (!existsSync(workingDir) || !statSync(workingDir).isDirectory()) throw new CairnError("bad_request", `--working-dir ${workingDir} is not a directory`);
@@ -115,7 +115,7 @@ export async function nodeAdd(opts: NodeAddOptions, paths: Paths, env: NodeJS.Pr
   out(opts.json, `node ${nodeId} (${name}), fingerprint ${identity.fingerprint}`, { event: "fingerprint", nodeId, name, fingerprint: identity.fingerprint, publicKey: identity.publicKey });
 
   const client = { gatewayUrl, identity, nodeId, name, workingDir };
-  let result;
+  let result: Awaited<ReturnType<typeof waitForApproval>>;
   let requestId: string;
   try {
     const req = await sendPairingRequest(client);
@@ -128,18 +128,17 @@ export async function nodeAdd(opts: NodeAddOptions, paths: Paths, env: NodeJS.Pr
     throw new CairnError(e instanceof CairnError ? e.code : "internal", pairingAdvice(e, nodeId));
   }
   const natsUrl = natsUrlFor(gatewayUrl, result);
-  await writeFileAtomic(np.credsFile, formatCreds(result.jwt!, identity.seed), 0o600);
+  await writeFileAtomic(np.credsFile, formatCreds(result.jwt, identity.seed), 0o600);
   // The NATS certificate (when the gateway's NATS uses TLS) is pinned from here on.
   const tls = result.natsCaPem ? { natsCaPem: result.natsCaPem } : {};
   const paired: NodeConfig = { ...config, natsUrl, pairedAt: Date.now(), requestId, ...tls };
   writeNodeConfig(np.configFile, paired);
   const pin = result.natsCertFingerprint ? ` over TLS (certificate SHA-256 ${result.natsCertFingerprint})` : "";
   out(opts.json, `approved: credentials in ${np.credsFile}, bus at ${natsUrl}${pin}`, { event: "approved", nodeId, natsUrl, credsFile: np.credsFile, natsCertFingerprint: result.natsCertFingerprint ?? null });
-  return opts.foreground ? runForeground(paired, np, env, opts.json) : startService(np, paths, env, opts.json);
+  return opts.foreground ? runForeground(paired, np, env, opts.json) : startService(paired, np, paths, env, opts.json);
 }
 
-function startService(np: NodePaths, paths: Paths, env: NodeJS.ProcessEnv, json: boolean): number {
-  const config = readNodeConfig(np.configFile)!;
+function startService(config: NodeConfig, np: NodePaths, paths: Paths, env: NodeJS.ProcessEnv, json: boolean): number {
   const r = installService(
     {
       nodeBinary: process.execPath,
@@ -236,7 +235,10 @@ export function nodeStatus(opts: { json: boolean }, paths: Paths, env: NodeJS.Pr
     agent: alive ? { pid: agent.pid, connected: agent.connected, since: agent.since, lastError: agent.lastError } : null,
     logFile: np.logFile,
   };
-  if (opts.json) return out(true, "", data), 0;
+  if (opts.json) {
+    out(true, "", data);
+    return 0;
+  }
   if (!config) {
     out(false, `not a node: no settings at ${np.configFile} (run 'cairn node add --host <gateway url>')${identity ? `\nfingerprint: ${identity.fingerprint}` : ""}`, {});
     return 0;

@@ -154,7 +154,7 @@ export const parseMemoryMb = (v: string | number): number => {
   const m = typeof v === "number" ? [String(v), String(v), "", ""] : /^(\d+(?:\.\d+)?)\s*([kKmMgG]?)i?([bB]?)$/.exec(v.trim());
   if (!m) throw new CairnError("bad_request", `'${v}' is not a size such as "512M" or "2G"`);
   const n = Number(m[1]);
-  const unit = m[2]!.toLowerCase();
+  const unit = (m[2] ?? "").toLowerCase();
   // A bare number is MiB (as in the TOML number form); "512B" is bytes.
   const mb = unit === "g" ? n * 1024 : unit === "k" ? n / 1024 : unit === "m" ? n : m[3] ? n / (1024 * 1024) : n;
   if (mb < 4) throw new CairnError("bad_request", `memory_limit '${v}' is below 4 MiB: commands could not start`);

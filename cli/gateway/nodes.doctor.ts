@@ -61,7 +61,7 @@ export function nodesDoctorReport(i: {
   });
   if (i.nodes === null) problems.push({ level: "warning", message: "the node list could not be read (node service not answering)", hint: "check the gateway's log" });
   for (const n of i.nodes ?? []) {
-    for (const a of n.alerts.slice(0, 1)) problems.push({ level: "warning", message: `node ${n.name} (${n.nodeId}): ${a.message}`, hint: "if this was not you, revoke the node: cairn node revoke " + n.nodeId });
+    for (const a of n.alerts.slice(0, 1)) problems.push({ level: "warning", message: `node ${n.name} (${n.nodeId}): ${a.message}`, hint: `if this was not you, revoke the node: cairn node revoke ${n.nodeId}` });
   }
   if (!i.exec) problems.push({ level: "warning", message: "exec is off: the agent cannot run commands, locally or on nodes", hint: "enable [tools.exec] in the gateway's config" });
   else if (i.exec.backend === "none") problems.push({ level: "warning", message: "local commands run without a sandbox (backend none)", hint: "install bubblewrap or docker, or set [tools.exec.sandbox] backend" });

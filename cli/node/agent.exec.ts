@@ -87,7 +87,8 @@ export function createExecHandler(opts: ExecHandlerOptions): ExecHandler {
       return;
     }
     seen.add(req.execId);
-    if (seen.size > SEEN_MAX) seen.delete(seen.values().next().value!);
+    const oldest = seen.values().next();
+    if (seen.size > SEEN_MAX && !oldest.done) seen.delete(oldest.value);
     msg.respond(json({ accepted: true }));
     opts.log.info("exec started", { execId: req.execId, command: req.command.slice(0, 200), cwd });
     const abort = new AbortController();

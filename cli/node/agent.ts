@@ -202,7 +202,10 @@ export function startNodeAgent(opts: NodeAgentOptions): NodeAgent {
           log.warn("the gateway's NATS now requires TLS; asking the gateway for its certificate", { error: message });
           const pinned = await opts.refreshTls().then(
             () => true,
-            (err) => (log.error("could not get the NATS certificate; run 'cairn node add' again", { error: (err as Error).message }), false),
+            (err) => {
+              log.error("could not get the NATS certificate; run 'cairn node add' again", { error: (err as Error).message });
+              return false;
+            },
           );
           // With the certificate in hand the next attempt can succeed: make it now, not after the backoff.
           if (pinned) continue;
