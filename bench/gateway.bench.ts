@@ -80,6 +80,6 @@ try {
 
 const totalSeconds = (performance.now() - t0) / 1000;
 const result = { bench: "cairn-gateway", mode: quick ? "quick" : "full", machine: { ...machine, loadAvgAtEnd: loadavg().map((x) => round(x)) }, totalSeconds: round(totalSeconds, 1), baseline, latency, startup, eventlog, failed };
-process.stdout.write(renderTable(result) + "\n");
-process.stdout.write(JSON.stringify(result, (_k, v) => (typeof v === "number" ? round(v, 3) : v)) + "\n");
+process.stdout.write(`${renderTable(result)}\n`);
+process.stdout.write(`${JSON.stringify(result, (_k, v) => (typeof v === "number" ? round(v, 3) : v))}\n`);
 process.exit(failed ? 1 : 0);

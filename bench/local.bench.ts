@@ -160,10 +160,8 @@ const table = [
   ...rows.map((r) => [r.label, String(round(r.loadMs)), String(round(r.ttftMs, 2)), String(round(r.tokensPerSecond)), String(r.tokens)]),
 ];
 const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
-process.stdout.write(table.map((row) => row.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ")).join("\n") + "\n");
-process.stdout.write(
-  JSON.stringify({ bench: "cairn-local", model: values.model ?? "tiny", maxTokens, runs, defaultThreads: defaults, rows, failed }, (_k, v) =>
-    typeof v === "number" ? round(v, 3) : v,
-  ) + "\n",
-);
+const rendered = table.map((row) => row.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  "));
+process.stdout.write(`${rendered.join("\n")}\n`);
+const summary = { bench: "cairn-local", model: values.model ?? "tiny", maxTokens, runs, defaultThreads: defaults, rows, failed };
+process.stdout.write(`${JSON.stringify(summary, (_k, v) => (typeof v === "number" ? round(v, 3) : v))}\n`);
 process.exit(failed ? 1 : 0);

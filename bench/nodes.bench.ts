@@ -214,6 +214,6 @@ if (load) {
   lines.push(u("no node connected", load.idle), u(`${load.nodes} nodes, telemetry 1/s`, load.loaded));
 }
 const result = { bench: "cairn-nodes", mode: quick ? "quick" : "full", machine: { ...machine, loadAvgAtEnd: loadavg().map((x) => round(x)) }, totalSeconds: round((performance.now() - t0) / 1000, 1), roundTrip, pairing, load, failed };
-process.stdout.write(lines.join("\n") + "\n");
-process.stdout.write(JSON.stringify(result, (_k, v) => (typeof v === "number" ? round(v, 3) : v)) + "\n");
+process.stdout.write(`${lines.join("\n")}\n`);
+process.stdout.write(`${JSON.stringify(result, (_k, v) => (typeof v === "number" ? round(v, 3) : v))}\n`);
 process.exit(failed ? 1 : 0);

@@ -194,8 +194,8 @@ if (result) {
     lines.push(`    per call (wall / ${p.calls})`.padEnd(50) + fmt(p.perCallMs));
     lines.push(`    each call's own time (n=${p.toolOwnMs.n})`.padEnd(50) + fmt(p.toolOwnMs));
   }
-  process.stdout.write(lines.join("\n") + "\n");
+  process.stdout.write(`${lines.join("\n")}\n`);
 }
 const out = { bench: "cairn-tools", machine: { ...machine, loadAvgAtEnd: loadavg().map((x) => round(x)) }, totalSeconds: round((performance.now() - t0) / 1000, 1), ...result, failed };
-process.stdout.write(JSON.stringify(out) + "\n");
+process.stdout.write(`${JSON.stringify(out)}\n`);
 process.exit(failed ? 1 : 0);

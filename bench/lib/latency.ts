@@ -81,7 +81,12 @@ function instrumentWrites(): { textWriteAt: Map<number, number>; restore: () => 
     }
     return (original as any).call(this, chunk, ...rest);
   } as typeof original;
-  return { textWriteAt, restore: () => void (ServerResponse.prototype.write = original) };
+  return {
+    textWriteAt,
+    restore: () => {
+      ServerResponse.prototype.write = original;
+    },
+  };
 }
 
 /** An RFC 3339 timestamp with nanoseconds (nats-server's) as fractional epoch ms. */

@@ -164,7 +164,9 @@ export async function runStartup(o: { runs: number; firstEver: boolean; cleanup:
     dirs.push(d);
     return d;
   };
-  const removeDirs = cleanup.add("startup dirs", () => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  const removeDirs = cleanup.add("startup dirs", () => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
   try {
     const bin = snapshotTree(newDir("cairn-bench-tree-"));
     const tmpDir = newDir("cairn-bench-tmp-");

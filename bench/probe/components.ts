@@ -81,8 +81,7 @@ async function providerHop(turns: number, cleanup: Cleanup) {
           res.setEncoding("utf8");
           res.on("data", (d: string) => {
             buf += d;
-            let nl: number;
-            while ((nl = buf.indexOf("\n\n")) >= 0) {
+            for (let nl = buf.indexOf("\n\n"); nl >= 0; nl = buf.indexOf("\n\n")) {
               const event = buf.slice(0, nl);
               buf = buf.slice(nl + 2);
               if (first === 0 && event.startsWith("data: {") && JSON.parse(event.slice(6)).choices?.[0]?.delta?.content) first = wallClockMs();
@@ -174,7 +173,11 @@ async function edgeHop(turns: number, cleanup: Cleanup) {
       const hop = async () => {
         const i = index++;
         let at = 0;
-        const got = ws.waitFor((f) => f.type === "event" && f.payload?.index === i && (at = wallClockMs()) > 0);
+        const got = ws.waitFor((f) => {
+          if (f.type !== "event" || f.payload?.index !== i) return false;
+          at = wallClockMs();
+          return true;
+        });
         const t0 = wallClockMs();
         publishLive(nc, "bench", { type: "run.delta", runId: "r1", index: i, text: "hello " });
         await got;

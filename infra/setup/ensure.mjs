@@ -66,6 +66,7 @@ if (mode === "test") ensurePackage("chromium", "chromium", "the browser end-to-e
 // The docker sandbox tests start a private dockerd and build their image from busybox-static.
 // Optional: without root the tests skip (saying why), and `npm start` never needs docker.
 const debInstalled = (pkg) =>
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: ${Status} is dpkg-query's format field, not a template
   spawnSync("dpkg-query", ["-W", "-f=${Status}", pkg], { encoding: "utf8" }).stdout?.includes("install ok installed") ?? false;
 function optionalPackage(present, pkg, why) {
   if (present() || aptInstall(pkg, why)) return;

@@ -109,7 +109,9 @@ describe("exec approvals", () => {
     await start({ sandbox: "bubblewrap", approvalTimeoutMs: 300 });
     ctx.s.llm.script({ toolCalls: [exec("call_e", "touch late.txt")] }, { chunks: ["it expired"] });
     let id = "";
-    const { runId, live } = await chat("ap4", "make a file", (a) => void (id = a.approvalId));
+    const { runId, live } = await chat("ap4", "make a file", (a) => {
+      id = a.approvalId;
+    });
     expect(existsSync(join(ctx.root, "ap4", "late.txt"))).toBe(false);
     expect((await events("approval", id)).map((e) => e.type)).toEqual(["approval.requested", "approval.expired"]);
     expect(finished(await events("run", runId), "call_e")!.output).toMatch(/^the approval expired/);
@@ -133,7 +135,9 @@ describe("exec approvals", () => {
     ctx.s.llm.reset();
     await start({ sandbox: "bubblewrap", approvalMode: "never" });
     ctx.s.llm.script({ toolCalls: [exec("call_n", "touch free.txt")] }, { chunks: ["ok"] });
-    const r = await chat("ap5", "touch", () => void (asked += 100));
+    const r = await chat("ap5", "touch", () => {
+      asked += 100;
+    });
     expect(asked).toBe(1);
     expect(existsSync(join(ctx.root, "ap5", "free.txt"))).toBe(true);
     expect(finished(await events("run", r.runId), "call_n")!.output).toMatch(/approvals are off/);

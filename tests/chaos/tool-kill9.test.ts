@@ -22,7 +22,6 @@ import {
   expectSaneLog,
   isAlive,
   lastUserText,
-  natsServersFor,
   readEvents,
   sleep,
   spawnCli,

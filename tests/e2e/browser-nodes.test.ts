@@ -168,7 +168,7 @@ describe("nodes page", () => {
       // The chat still pinned to it is flagged by the doctor panel, and its selector says so
       // instead of pretending the commands run locally.
       await page.getByRole("button", { name: "Check again" }).click();
-      const problems = await until(
+      await until(
         "the doctor flagging the chat pinned to a revoked node",
         () => page.getByTestId("doctor-problems").textContent({ timeout: 5_000 }),
         (t) => !!t && t.includes(nodeId) && t.includes("revoked"),

@@ -43,7 +43,7 @@ const cleanEnv = (): NodeJS.ProcessEnv => {
 };
 
 let llm: LlmServer;
-let dirs: string[] = [];
+const dirs: string[] = [];
 const tempDir = (name: string) => {
   const d = mkdtempSync(join(tmpdir(), `cairn-${name}-`));
   dirs.push(d);

@@ -88,7 +88,7 @@ describe("sessions.fork, delete and setSandbox against a running gateway", () =>
     expect(lines.slice(main + 1, main + 1 + children.length)).toEqual(children);
     const retry = lines.findIndex((l) => /^└ retry-fork\s.*\s4\s.*fork@4 /.test(l));
     expect(retry).toBeGreaterThan(main);
-    expect(lines[retry + 1]).toMatch(/^  └ nested\s.*\s1\s.*fork@1 deeper$/);
+    expect(lines[retry + 1]).toMatch(/^ {2}└ nested\s.*\s1\s.*fork@1 deeper$/);
     expect(r.stdout).toMatch(/^└ s-\S+\s.*fork@2 cli fork$/m);
   });
 

@@ -41,7 +41,7 @@ describe("the UI bundle", () => {
 
   test("contains no module of schemas/ or of the effect package", () => {
     const ids = chunks.flatMap((c) => c.moduleIds);
-    const leaked = ids.filter((id) => id.startsWith(join(root, "schemas") + "/") || /[\\/]node_modules[\\/]effect[\\/]/.test(id));
+    const leaked = ids.filter((id) => id.startsWith(`${join(root, "schemas")}/`) || /[\\/]node_modules[\\/]effect[\\/]/.test(id));
     expect(leaked).toEqual([]);
   });
 
