@@ -1,5 +1,5 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import { encodeJson, subjects } from "../../bus/index.ts";
+import { encodeJson, isNoResponders, isTimeout, subjects } from "../../bus/index.ts";
 import { CairnError, isForwardedEnvName, type NodeExecDone, type NodeExecRequest } from "../../schemas/index.ts";
 import { utf8Prefix, type ExecRequest, type ExecResult, type Sandbox, type SandboxDescription } from "../sandbox/index.ts";
 import type { ExecHub } from "./exec.hub.ts";
@@ -36,9 +36,8 @@ export const nodeOfflineError = (n: NodeRef) =>
   new CairnError("node_offline", `node ${label(n)} is offline; choose another node or Local`, { nodeId: n.id });
 
 const failureKind = (e: unknown): "no_responders" | "timeout" | "other" => {
-  const err = e as { isNoResponders?: () => boolean; name?: string; message?: string; cause?: { name?: string; message?: string } };
-  if (err?.isNoResponders?.() || /no responders|503/i.test(`${err?.message} ${err?.cause?.message}`)) return "no_responders";
-  if (err?.name === "TimeoutError" || err?.cause?.name === "TimeoutError" || /timeout/i.test(`${err?.message}`)) return "timeout";
+  if (isNoResponders(e)) return "no_responders";
+  if (isTimeout(e)) return "timeout";
   return "other";
 };
 
