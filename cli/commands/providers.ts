@@ -3,7 +3,8 @@ import { requestAs, subjects } from "../../bus/index.ts";
 import { CairnError, ListProvidersResult, isCairnError, type ProviderStatus } from "../../schemas/index.ts";
 import { loadSettings } from "../config/load.ts";
 import { connectToGateway } from "../connect.ts";
-import { checkKey, keyedProvider, listProviders, providerModelSetup } from "../gateway/providers.services.ts";
+import { checkKey, keyedProvider, listProviders } from "../../actors/index.ts";
+import { providerModelSetup } from "../gateway/providers.setup.ts";
 import { EXIT_FAILED, table } from "../output.ts";
 import type { Paths } from "../paths.ts";
 

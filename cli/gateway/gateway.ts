@@ -1,6 +1,6 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { join } from "node:path";
-import { startActorSystem, startNodeServices, type ActorSystem } from "../../actors/index.ts";
+import { serveProviderServices, startActorSystem, startNodeServices, type ActorSystem } from "../../actors/index.ts";
 import { EventLog, SnapshotStore, ensureStreams, readCapabilities } from "../../bus/index.ts";
 import { assertBindAllowed, startEdge, type Edge } from "../../bus/edge/index.ts";
 import { connectNats, startEmbeddedNats, type EmbeddedNats } from "../../bus/server/index.ts";
@@ -13,7 +13,7 @@ import { VERSION } from "../version.ts";
 import { acquireGatewayLock } from "./lock.ts";
 import { removeRuntimeFile, writeRuntimeFile } from "./runtime-file.ts";
 import { serveGatewayServices } from "./services.ts";
-import { providerModelSetup, serveProviderServices } from "./providers.services.ts";
+import { providerModelSetup } from "./providers.setup.ts";
 import { setupSandbox } from "./sandbox.setup.ts";
 import { serveNodesDoctor } from "./nodes.doctor.ts";
 import { natsNodesReader, trackNodePresence } from "../../actors/remote/index.ts";
