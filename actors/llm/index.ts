@@ -41,7 +41,7 @@ export {
   type ProviderId,
   type ResolvedModel,
 } from "./models.ts";
-export type { CustomProviderConfig, LocalModelsConfig, ProviderOverrideConfig } from "./model.config.ts";
+export type { CustomProviderConfig, KeyLookup, LocalModelsConfig, ProviderOverrideConfig } from "./model.config.ts";
 export {
   BUILTIN_PROVIDERS,
   KNOWN_PROVIDERS,
@@ -51,15 +51,25 @@ export {
   listProviderEntries,
   providerIds,
   type BuiltinProvider,
-  type DiscoveryKind,
   type ProviderEntry,
   type ProviderKind,
 } from "./registry.ts";
-export { KeyStore, PROVIDER_KEYS_FILE, last4, lookupKey, providerKeysFile, type KeyLookup, type KeySource } from "./keys.ts";
-export { DISCOVERY_TIMEOUT_MS, DISCOVERY_TTL_MS, ModelDiscovery, type DiscoveredModel, type DiscoveryOptions, type DiscoveryResult, type DiscoveryTarget } from "./discovery.ts";
+export { KeyStore, PROVIDER_KEYS_FILE, last4, lookupKey, providerKeysFile, type KeySource } from "./keys.ts";
+export {
+  DISCOVERY_TIMEOUT_MS,
+  DISCOVERY_TTL_MS,
+  ModelDiscovery,
+  type DiscoveredModel,
+  type DiscoveryKind,
+  type DiscoveryOptions,
+  type DiscoveryResult,
+  type DiscoveryTarget,
+} from "./discovery.ts";
 export { catalogueFacts, type ModelFacts } from "./catalog.ts";
 export { listModelInfo, listProviderStatus, providerStatus, type ModelListOptions } from "./providers.status.ts";
 export { registerLocalProvider, type LocalProviderHook } from "./local.hook.ts";
+// The local door loads no node-llama-cpp (that happens on the first model load), so this costs nothing.
+export { localProviderHook } from "./local/index.ts";
 export { isRetryable, retryAfterOf } from "./retryable.ts";
 export { redact, retryAfterSeconds } from "./provider.errors.ts";
 export { checkKey, keyedProvider, listModels, listProviders, noEnabledModels, type EnabledModels, type ProviderModelSetup } from "./providers.admin.ts";
