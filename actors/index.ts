@@ -7,3 +7,4 @@ export type { SandboxChoice, SandboxSettings } from "./sandbox/index.ts";
 export { resolveInWorkspace, utf8Cut } from "./tools/index.ts";
 export { startNodeServices, type NodeServices, type NodeServicesOptions } from "./node/index.ts";
 export { checkKey, keyedProvider, listModels, listProviders, noEnabledModels, serveProviderServices, type EnabledModels, type ProviderModelSetup } from "./llm/index.ts";
+export { serveWorkspaceFiles } from "./workspace/index.ts";

@@ -1,6 +1,6 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { join } from "node:path";
-import { serveProviderServices, startActorSystem, startNodeServices, type ActorSystem } from "../../actors/index.ts";
+import { serveProviderServices, serveWorkspaceFiles, startActorSystem, startNodeServices, type ActorSystem } from "../../actors/index.ts";
 import { EventLog, SnapshotStore, ensureStreams, readCapabilities } from "../../bus/index.ts";
 import { assertBindAllowed, startEdge, type Edge } from "../../bus/edge/index.ts";
 import { connectNats, startEmbeddedNats, type EmbeddedNats } from "../../bus/server/index.ts";
@@ -17,7 +17,6 @@ import { providerModelSetup } from "./providers.setup.ts";
 import { setupSandbox } from "./sandbox.setup.ts";
 import { serveNodesDoctor } from "./nodes.doctor.ts";
 import { natsNodesReader, trackNodePresence } from "../../actors/remote/index.ts";
-import { serveWorkspaceFiles } from "./workspace.service.ts";
 
 export const UI_DIR = join(ROOT, "ui", "dist");
 

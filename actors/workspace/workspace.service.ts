@@ -1,7 +1,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { open } from "node:fs/promises";
 import * as path from "node:path";
-import { resolveInWorkspace, utf8Cut } from "../../actors/index.ts";
+import { resolveInWorkspace, utf8Cut } from "../tools/index.ts";
 import { serve, subjects } from "../../bus/index.ts";
 import { CairnError, ReadWorkspaceFile, decodeOrFail, type ReadWorkspaceFileResult } from "../../schemas/index.ts";
 
