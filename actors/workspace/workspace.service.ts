@@ -8,9 +8,29 @@ import { CairnError, ReadWorkspaceFile, decodeOrFail, type ReadWorkspaceFileResu
 /** What `workspace.read` returns at most: enough for any full tool output a person reads in a page. */
 export const MAX_WORKSPACE_READ_BYTES = 2 * 1024 * 1024;
 
+/** Room a reply needs besides the text: the envelope, the path, the sizes. */
+const ENVELOPE_BYTES = 8 * 1024;
+
+/**
+ * The reply must also fit one NATS message (the server's `max_payload`, 1 MiB by default), or
+ * it is never sent and the caller only sees a timeout. JSON escaping can make the text larger
+ * than its bytes, so it is measured encoded and cut (at a character boundary) until it fits.
+ */
+const fitted = (text: string, maxPayload: number): string => {
+  const limit = maxPayload - ENVELOPE_BYTES;
+  let bytes = Buffer.from(text);
+  for (let encoded = Buffer.byteLength(JSON.stringify(text)); encoded > limit; ) {
+    bytes = bytes.subarray(0, Math.floor((bytes.length * limit) / encoded));
+    text = utf8Cut(bytes);
+    encoded = Buffer.byteLength(JSON.stringify(text));
+  }
+  return text;
+};
+
 /**
  * `q.workspace.read`: a file of a session's workspace (the full output of a cut exec result), with
- * the same confinement as the file tools (no `..`, no symlink out). Text only, capped.
+ * the same confinement as the file tools (no `..`, no symlink out). Text only, capped (at
+ * `MAX_WORKSPACE_READ_BYTES` and at what one bus message carries).
  */
 export const serveWorkspaceFiles = (nc: NatsConnection, workspaceRoot: string) => [
   serve(nc, subjects.query("workspace", "read"), async (p): Promise<ReadWorkspaceFileResult> => {
@@ -32,7 +52,9 @@ export const serveWorkspaceFiles = (nc: NatsConnection, workspaceRoot: string) =
       const size = Math.min(st.size, MAX_WORKSPACE_READ_BYTES);
       const buf = Buffer.alloc(size);
       const { bytesRead } = await fh.read(buf, 0, size, 0);
-      return { path: where.display, text: utf8Cut(buf.subarray(0, bytesRead)), bytes: st.size, truncated: st.size > bytesRead };
+      const read = utf8Cut(buf.subarray(0, bytesRead));
+      const text = fitted(read, nc.info?.max_payload ?? 1024 * 1024);
+      return { path: where.display, text, bytes: st.size, truncated: st.size > bytesRead || text.length < read.length };
     } finally {
       await fh.close();
     }
