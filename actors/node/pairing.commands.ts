@@ -5,7 +5,7 @@ import { PAIRING_MACHINE_VERSION, pairingMachine, windowAt } from "./pairing.mac
 
 export const OpenPairing = Schema.Struct({ minutes: Schema.Number.check(Schema.isBetween({ minimum: 1, maximum: 1440 })), by: By });
 export const ClosePairing = Schema.Struct({ by: By });
-/** Sent by the gateway's timer at the deadline: records the close (no-op when not due). */
+/** Sent by the `closeAt` effect at the deadline: records the close (no-op when not due). */
 export const ExpirePairing = Schema.Struct({});
 
 const schemas = { open: OpenPairing, close: ClosePairing, expire: ExpirePairing } as const;
@@ -21,14 +21,16 @@ export const pairingSpec: AggregateSpec<typeof pairingMachine, PairingCommand> =
   machineVersion: PAIRING_MACHINE_VERSION,
   input: () => ({}),
   decodeCommand: commandDecoder("pairing", schemas),
+  // The armed deadline waits for the world (its time), so adopting the window does not wait for it.
+  continuing: ["closeAt"],
   decide: (s, c, env) => {
     const ctx = s.context;
-    const expired = ctx.open && ctx.until !== null && env.now >= ctx.until;
+    const expired = s.matches("open") && ctx.until !== null && env.now >= ctx.until;
     if (c.verb === "open") {
       const until = env.now + Math.round(c.params.minutes * 60_000);
       return { events: [{ type: "pairing.opened", data: { until, by: c.params.by } }], reply: { open: true, until } };
     }
-    if (!ctx.open) return { events: [], reply: windowAt(ctx, env.now) };
+    if (s.matches("closed")) return { events: [], reply: windowAt(ctx, env.now) };
     if (c.verb === "expire" && !expired) return { events: [], reply: windowAt(ctx, env.now) };
     const data = expired ? { by: "gateway", reason: "expired" as const } : { by: (c.params as { by: string }).by, reason: "closed" as const };
     return { events: [{ type: "pairing.closed", data }], reply: { open: false, until: null } };

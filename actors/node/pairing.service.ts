@@ -3,7 +3,7 @@ import * as Schema from "effect/Schema";
 import { serve, subjects } from "../../bus/index.ts";
 import { decodeOrFail, type PairingWindow } from "../../schemas/index.ts";
 import type { NodeHosts } from "./node.hosts.ts";
-import { PAIRING_WINDOW_ID, windowAt } from "./pairing.machine.ts";
+import { PAIRING_WINDOW_ID, windowAt, type CloseAtParams } from "./pairing.machine.ts";
 
 const PairingParams = Schema.Struct({
   open: Schema.Boolean,
@@ -11,10 +11,14 @@ const PairingParams = Schema.Struct({
   by: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(64))),
 });
 
+/** After a failed attempt to record the close, the next one (the window reads as closed meanwhile). */
+export const CLOSE_RETRY_MS = 5_000;
+
 /**
  * The pairing window on the bus: `admin.nodes.pairing` (`{open, minutes?, by?}`) and
- * `q.nodes.pairing`, both answered from the window aggregate. The window closes itself: a timer
- * armed from the deadline in its context records the close (armed again after a restart).
+ * `q.nodes.pairing`, both answered from the window aggregate. The window closes itself: the
+ * machine's `closeAt` effect, armed when it opens and re-armed when this service adopts it at
+ * start, records the close at the deadline kept in its context.
  */
 export async function startPairingWindow(o: {
   nc: NatsConnection;
@@ -26,20 +30,36 @@ export async function startPairingWindow(o: {
   now: () => number;
   report: (line: string) => void;
 }) {
-  let timer: NodeJS.Timeout | undefined;
-  const context = async () => (await o.pairing.read(PAIRING_WINDOW_ID)).snapshot.context;
-  const current = async (): Promise<PairingWindow> => windowAt(await context(), o.now());
-  const arm = async () => {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
-    const ctx = await context();
-    if (!ctx.open || ctx.until === null) return;
-    timer = setTimeout(() => {
-      void o.pairing.execute(PAIRING_WINDOW_ID, { verb: "expire", params: {} }).catch((e) => o.report(`closing the pairing window failed: ${(e as Error).message}`));
-    }, Math.max(0, ctx.until - o.now()) + 50);
-    timer.unref();
+  // One armed deadline at a time: a later one (re-opening) replaces it; stop() cancels it.
+  let armed: { timer: NodeJS.Timeout; settle: () => void } | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  const disarm = () => {
+    if (!armed) return;
+    clearTimeout(armed.timer);
+    armed.settle();
+    armed = undefined;
   };
-  await arm();
+  const closeAt = ({ until }: CloseAtParams) =>
+    new Promise<void>((resolve, reject) => {
+      disarm();
+      const timer = setTimeout(
+        () => {
+          armed = undefined;
+          o.pairing.execute(PAIRING_WINDOW_ID, { verb: "expire", params: {} }).then(() => resolve(), reject);
+        },
+        Math.max(0, until - o.now()) + 50,
+      );
+      timer.unref();
+      armed = { timer, settle: resolve };
+    });
+  // A close that could not be recorded (the bus away) is tried again by adopting the window anew.
+  o.pairing.setEffects({ closeAt }, async () => {
+    if (retry) clearTimeout(retry);
+    retry = setTimeout(() => void o.pairing.adopt(PAIRING_WINDOW_ID).catch((e) => o.report(`re-arming the pairing window failed: ${(e as Error).message}`)), CLOSE_RETRY_MS);
+    retry.unref();
+  });
+  await o.pairing.adopt(PAIRING_WINDOW_ID);
+  const current = async (): Promise<PairingWindow> => windowAt((await o.pairing.read(PAIRING_WINDOW_ID)).snapshot.context, o.now());
 
   const subs = [
     serve(o.nc, subjects.admin("nodes", "pairing"), async (p): Promise<PairingWindow> => {
@@ -49,9 +69,7 @@ export async function startPairingWindow(o: {
       const cmd = params.open
         ? ({ verb: "open", params: { minutes: params.minutes ?? o.pairingMinutes, by } } as const)
         : ({ verb: "close", params: { by } } as const);
-      const reply = (await o.pairing.execute(PAIRING_WINDOW_ID, cmd)) as PairingWindow;
-      await arm();
-      return reply;
+      return (await o.pairing.execute(PAIRING_WINDOW_ID, cmd)) as PairingWindow;
     }),
     serve(o.nc, subjects.query("nodes", "pairing"), () => current()),
   ];
@@ -60,7 +78,8 @@ export async function startPairingWindow(o: {
     /** The window now (an expired one is closed even before its close is recorded). */
     current,
     stop: () => {
-      if (timer) clearTimeout(timer);
+      disarm();
+      if (retry) clearTimeout(retry);
       for (const s of subs) s.unsubscribe();
     },
   };

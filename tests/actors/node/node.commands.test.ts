@@ -155,4 +155,30 @@ describe("the pairing window", () => {
     const future = given(pairingSpec, "window", [{ type: "pairing.opened", data: { until: 9000, by: "cli" } }]);
     expect(future.when("expire", {}).events).toEqual([]);
   });
+
+  test("the deadline is armed as an effect when the window opens, re-armed (the later one) when it opens again", () => {
+    const closeAt = (actions: Array<{ type: string; params: unknown }>) => actions.filter((a) => a.type === "closeAt");
+    const o = given(pairingSpec, "window", []).when("open", { minutes: 10, by: "cli" });
+    expect(closeAt(o.actions)).toEqual([{ type: "closeAt", params: { until: 605_000 } }]);
+    const again = given(pairingSpec, "window", [{ type: "pairing.opened", data: { until: 9000, by: "cli" } }]).when("open", { minutes: 1, by: "web" });
+    expect(closeAt(again.actions)).toEqual([{ type: "closeAt", params: { until: 65_000 } }]);
+    const closed = given(pairingSpec, "window", [{ type: "pairing.opened", data: { until: 9000, by: "cli" } }]).when("close", { by: "web" });
+    expect(closeAt(closed.actions)).toEqual([]);
+  });
+
+  test("a host taking the window over re-arms the deadline from its context, only while it is open", () => {
+    const closeAt = (actions: Array<{ type: string; params: unknown }>) => actions.filter((a) => a.type === "closeAt");
+    const open = given(pairingSpec, "window", [{ type: "pairing.opened", data: { until: 9000, by: "cli" } }]);
+    expect(open.snapshot.value).toBe("open");
+    expect(closeAt(open.hydrated())).toEqual([{ type: "closeAt", params: { until: 9000 } }]);
+    // Past its deadline but not yet recorded: re-armed all the same, so the close gets recorded.
+    expect(closeAt(given(pairingSpec, "window", [{ type: "pairing.opened", data: { until: 10, by: "cli" } }]).hydrated())).toEqual([{ type: "closeAt", params: { until: 10 } }]);
+    const shut = given(pairingSpec, "window", [
+      { type: "pairing.opened", data: { until: 9000, by: "cli" } },
+      { type: "pairing.closed", data: { by: "web", reason: "closed" } },
+    ]);
+    expect(shut.snapshot.value).toBe("closed");
+    expect(closeAt(shut.hydrated())).toEqual([]);
+    expect(closeAt(given(pairingSpec, "window", []).hydrated())).toEqual([]);
+  });
 });

@@ -2,16 +2,17 @@
  * The node service on real parts (nats-server in operator mode, the log, snapshots) and nothing
  * else: no SQLite read model exists in this file, so every decision it takes — which node a
  * request id names, whether it is pending, which revocations the server lacks — comes from the
- * log. A restarted service finds what an earlier one (or another writer) recorded.
+ * log. A restarted service finds what an earlier one (or another writer) recorded, and closes a
+ * pairing window whose deadline passed while nothing ran.
  */
 import { decode as decodeJwt, type Account } from "@nats-io/jwt";
 import { createUser, type KeyPair } from "@nats-io/nkeys";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
-import { NodeDirectory, fingerprintOf, startNodeServices, type NodeServices } from "../../../actors/node/index.ts";
+import { NodeDirectory, PAIRING_WINDOW_ID, fingerprintOf, startNodeServices, type NodeServices } from "../../../actors/node/index.ts";
 import { EventLog, SnapshotStore, ensureStreams, request, subjects } from "../../../bus/index.ts";
 import { currentAppAccountJwt } from "../../../bus/server/index.ts";
-import { pairingRequestText, pairingStatusText, type NewEvent, type PairingStatusResult } from "../../../schemas/index.ts";
+import { pairingRequestText, pairingStatusText, type NewEvent, type PairingStatusResult, type PairingWindow } from "../../../schemas/index.ts";
 import { startTestNats, type TestNats } from "../../fixtures/nats.ts";
 
 let nats: TestNats;
@@ -35,8 +36,8 @@ afterAll(async () => {
   await nats?.stop();
 });
 
-const start = async () => {
-  services = await startNodeServices({ nc, natsUrl: nats.url, log, snapshots, auth: nats.server.auth, natsPort: nats.port, advertiseUrl: null, pairingMinutes: 10, report: () => {} });
+const start = async (o: { now?: () => number } = {}) => {
+  services = await startNodeServices({ nc, natsUrl: nats.url, log, snapshots, auth: nats.server.auth, natsPort: nats.port, advertiseUrl: null, pairingMinutes: 10, report: () => {}, ...o });
   return services;
 };
 
@@ -109,6 +110,22 @@ describe("the node service decides from the log alone", () => {
     await start();
     expect((await revocations())[publicKey]).toBeGreaterThanOrEqual(Math.floor(at / 1000) - 1);
   });
+});
+
+test("a window left open by a stopped service is closed at its deadline by the next one (re-armed when it adopts the window)", async () => {
+  await start();
+  const opened = (await request(nc, subjects.admin("nodes", "pairing"), { open: true, minutes: 1, by: "test" })) as PairingWindow;
+  expect(opened.open).toBe(true);
+  await services!.stop();
+  services = undefined;
+  const before = await log.lastSeqOf("pairing", PAIRING_WINDOW_ID);
+
+  // The next start is past the deadline: the minute went by while no service ran.
+  await start({ now: () => Date.now() + 61_000 });
+  const closes = async () => (await log.load("pairing", PAIRING_WINDOW_ID, before)).records.flatMap((r) => (r.ok ? [{ type: r.event.type, data: r.event.data }] : []));
+  for (let i = 0; i < 50 && (await closes()).length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+  expect(await closes()).toEqual([{ type: "pairing.closed", data: { by: "gateway", reason: "expired" } }]);
+  expect(await request(nc, subjects.query("nodes", "pairing"), {})).toEqual({ open: false, until: null });
 });
 
 test("the directory folds node events from the log: another writer's request is found on a miss, a superseded one is not", async () => {
