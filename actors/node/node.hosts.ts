@@ -8,13 +8,12 @@ import { pairingSpec } from "./pairing.commands.ts";
  * service (nothing else appends to `evt.node.*` or `evt.pairing.*`); `onRevoked` is the effect that
  * takes a revoked key off the bus, run once after `node.revoked` is durable.
  */
-export function nodeHosts(deps: HostDeps, effects: { onRevoked: (p: RevokedParams) => Promise<void> }) {
+export function nodeHosts(deps: HostDeps, effects: { onRevoked: (p: RevokedParams) => Promise<void>; retryRevocations: () => void }) {
   const nodes = new AggregateHost(nodeSpec, deps);
   const pairing = new AggregateHost(pairingSpec, deps);
-  // A revocation that could not be pushed to the bus is retried by the node service's own sweep.
-  nodes.setEffects({ revoked: effects.onRevoked }, async (f) => {
-    throw f.error;
-  });
+  // A revocation that could not be pushed to the bus is retried by the node service's sweep
+  // (which compares the revoked aggregates with the server's list); there is no event to record.
+  nodes.setEffects({ revoked: effects.onRevoked }, async () => effects.retryRevocations());
   return { nodes, pairing };
 }
 export type NodeHosts = ReturnType<typeof nodeHosts>;

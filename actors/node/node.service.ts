@@ -39,6 +39,8 @@ const Forwarded = <S extends Schema.Top>(request: S) =>
 const PairForwarded = Forwarded(PairingRequest);
 const StatusForwarded = Forwarded(PairingStatusRequest);
 const DecideParams = Schema.Struct({ requestId: Schema.String.check(Schema.isMaxLength(64)), by: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(64))) });
+/** After a failed revocation push, the next sweep. */
+const REVOKE_RETRY_MS = 5_000;
 const RevokeParams = Schema.Struct({ nodeId: NodeId, by: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(64))) });
 
 /**
@@ -62,6 +64,7 @@ export async function startNodeServices(o: NodeServicesOptions) {
         o.presence?.forget?.(p.nodeId);
         await creds.revoke(p.publicKey, p.at);
       },
+      retryRevocations: () => retryRevocations(),
     },
   );
   const directory = new NodeDirectory(o.log);
@@ -85,7 +88,23 @@ export async function startNodeServices(o: NodeServicesOptions) {
     }
     await creds.reconcile(revoked);
   };
-  await reconcileRevocations().catch((e) => o.report(`could not check node revocations: ${(e as Error).message}`));
+  // A revocation push that failed (the bus away) is retried by the same sweep until it succeeds.
+  let retry: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const sweep = () =>
+    reconcileRevocations().catch((e) => {
+      o.report(`could not re-apply node revocations: ${(e as Error).message}`);
+      retryRevocations();
+    });
+  const retryRevocations = () => {
+    if (retry || stopped) return;
+    retry = setTimeout(() => {
+      retry = undefined;
+      void sweep();
+    }, REVOKE_RETRY_MS);
+    retry.unref();
+  };
+  await sweep();
 
   const subs = [
     serve(o.nc, subjects.admin("nodes", "pair_request"), async (p) => {
@@ -137,6 +156,8 @@ export async function startNodeServices(o: NodeServicesOptions) {
 
   return {
     stop: async () => {
+      stopped = true;
+      if (retry) clearTimeout(retry);
       window.stop();
       for (const s of subs) s.unsubscribe();
       decided.wakeAll();
