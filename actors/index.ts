@@ -5,6 +5,3 @@ export { sessionMachine, SESSION_MACHINE_VERSION } from "./session/index.ts";
 export { runMachine, RUN_MACHINE_VERSION, DEFAULT_MAX_ITERATIONS, DEFAULT_RUN_TIMEOUT_MS, MAX_TOOL_RESULT_BYTES, type AgentOptions, type ExecOptions } from "./run/index.ts";
 export type { SandboxChoice, SandboxSettings } from "./sandbox/index.ts";
 export { resolveInWorkspace, utf8Cut } from "./tools/index.ts";
-export { startNodeServices, type NodeServices, type NodeServicesOptions } from "./node/index.ts";
-export { checkKey, keyedProvider, listModels, listProviders, noEnabledModels, serveProviderServices, type EnabledModels, type ProviderModelSetup } from "./llm/index.ts";
-export { serveWorkspaceFiles } from "./workspace/index.ts";

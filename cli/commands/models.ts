@@ -1,7 +1,6 @@
-import { findProvider, providerIds } from "../../actors/llm/index.ts";
+import { findProvider, listModels, noEnabledModels, providerIds } from "../../actors/llm/index.ts";
 import { requestAs, subjects } from "../../bus/index.ts";
 import { ListModelsResult } from "../../schemas/index.ts";
-import { noEnabledModels, listModels } from "../../actors/index.ts";
 import { UsageError, table } from "../output.ts";
 import type { Paths } from "../paths.ts";
 import { fromGatewayOrLocal, LIST_TIMEOUT_MS, localSetup } from "./providers.ts";

@@ -1,9 +1,8 @@
-import { lookupKey, last4, findProvider } from "../../actors/llm/index.ts";
+import { checkKey, findProvider, keyedProvider, last4, listProviders, lookupKey } from "../../actors/llm/index.ts";
 import { requestAs, subjects } from "../../bus/index.ts";
 import { CairnError, ListProvidersResult, isCairnError, type ProviderStatus } from "../../schemas/index.ts";
 import { loadSettings } from "../config/load.ts";
 import { connectToGateway } from "../connect.ts";
-import { checkKey, keyedProvider, listProviders } from "../../actors/index.ts";
 import { providerModelSetup } from "../gateway/providers.setup.ts";
 import { EXIT_FAILED, table } from "../output.ts";
 import type { Paths } from "../paths.ts";

@@ -1,6 +1,9 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { join } from "node:path";
-import { serveProviderServices, serveWorkspaceFiles, startActorSystem, startNodeServices, type ActorSystem } from "../../actors/index.ts";
+import { startActorSystem, type ActorSystem } from "../../actors/index.ts";
+import { serveProviderServices } from "../../actors/llm/index.ts";
+import { startNodeServices } from "../../actors/node/index.ts";
+import { serveWorkspaceFiles } from "../../actors/workspace/index.ts";
 import { EventLog, SnapshotStore, ensureStreams, readCapabilities } from "../../bus/index.ts";
 import { assertBindAllowed, startEdge, type Edge } from "../../bus/edge/index.ts";
 import { connectNats, startEmbeddedNats, type EmbeddedNats } from "../../bus/server/index.ts";

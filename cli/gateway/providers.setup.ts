@@ -1,6 +1,5 @@
 import { join } from "node:path";
-import { KeyStore, ModelDiscovery, providerKeysFile, registerLocalProvider, type ProviderModelSetup } from "../../actors/llm/index.ts";
-import { localProviderHook } from "../../actors/llm/local/index.ts";
+import { KeyStore, ModelDiscovery, localProviderHook, providerKeysFile, registerLocalProvider, type ProviderModelSetup } from "../../actors/llm/index.ts";
 import type { Settings } from "../config/load.ts";
 import type { Paths } from "../paths.ts";
 
