@@ -53,6 +53,7 @@ export function checkKey(provider: string, key: string): string {
   const k = key.trim();
   if (!k) throw new CairnError("bad_request", `no key given for ${provider}`);
   if (k.length > 4096) throw new CairnError("bad_request", `the key for ${provider} is longer than 4096 characters; is it the right text?`);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what a pasted key must not hold
   if (/[\s\u0000-\u001f\u007f]/.test(k)) throw new CairnError("bad_request", `the key for ${provider} contains spaces, line breaks or control characters; paste only the key`);
   return k;
 }

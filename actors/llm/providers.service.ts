@@ -43,7 +43,9 @@ export function serveProviderServices(o: { nc: NatsConnection; model: ProviderMo
       o.model.keys.set(provider, checkKey(provider, params.key));
       // Ask the provider with the new key at once: the answer says whether the key works.
       const status = await providerStatus(provider, o.model.env, o.model.config, { ask: true, refresh: true });
-      return status!;
+      // keyedProvider found it a moment ago; only a registry change in between could lose it.
+      if (!status) throw new CairnError("model_unknown", `unknown provider "${provider}"`, { provider });
+      return status;
     }),
     serve(o.nc, subjects.admin("models", "enable"), async (p) => {
       const params = decodeOrFail(EnableParams, p, "models.enable params");

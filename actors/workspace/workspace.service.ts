@@ -1,5 +1,5 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import { open } from "node:fs/promises";
+import { open, type FileHandle } from "node:fs/promises";
 import * as path from "node:path";
 import { resolveInWorkspace, utf8Cut } from "../tools/index.ts";
 import { serve, subjects } from "../../bus/index.ts";
@@ -39,7 +39,7 @@ export const serveWorkspaceFiles = (nc: NatsConnection, workspaceRoot: string) =
       if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new CairnError("not_found", `no workspace for session ${params.sessionKey}`);
       throw e;
     });
-    let fh;
+    let fh: FileHandle;
     try {
       fh = await open(where.real, "r");
     } catch (e) {

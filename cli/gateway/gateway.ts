@@ -65,13 +65,14 @@ export async function startGateway(o: {
       if (!env.CAIRN_NATS_CREDS) throw new CairnError("unauthorized", "CAIRN_NATS_URL needs CAIRN_NATS_CREDS (a .creds file for the gateway)");
       gatewayCreds = cliCreds = env.CAIRN_NATS_CREDS;
     } else {
-      embedded = await startEmbeddedNats({
+      const started = await startEmbeddedNats({
         dataDir: paths.dataDir,
         host: settings.nodes.natsHost,
         tlsHosts: advertisedHost(settings.nodes.advertiseUrl),
         log: (l) => log(`nats: ${l}`),
       });
-      cleanup.push(() => embedded!.stop());
+      embedded = started;
+      cleanup.push(() => started.stop());
       natsUrl = embedded.url;
       gatewayCreds = embedded.creds.gateway;
       cliCreds = embedded.creds.cli;
@@ -120,7 +121,9 @@ export async function startGateway(o: {
       ...serveWorkspaceFiles(nc, workspaceRoot),
       serveNodesDoctor({ nc, sessions: (limit) => q.listSessions(limit), exec: sandbox.status }),
     ];
-    cleanup.push(() => subs.forEach((s) => s.unsubscribe()));
+    cleanup.push(() => {
+      for (const s of subs) s.unsubscribe();
+    });
 
     const actors: ActorSystem = startActorSystem({
       nc,
