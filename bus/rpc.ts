@@ -81,7 +81,14 @@ export const serve = (
         } catch (e) {
           reply = { ok: false, error: toWireError(e) };
         }
-        if (msg.reply) msg.respond(encodeJson(reply));
+        if (!msg.reply) return;
+        try {
+          msg.respond(encodeJson(reply));
+        } catch (e) {
+          // A reply that cannot be sent (larger than the server's max payload) must still answer,
+          // or the caller only sees its own timeout.
+          msg.respond(encodeJson({ ok: false, error: { code: "internal", message: `the reply could not be sent: ${(e as Error).message}` } }));
+        }
       })();
     },
   });

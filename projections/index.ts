@@ -4,5 +4,5 @@ export { openDb, SCHEMA_VERSION, type Db } from "./db.ts";
 export { GetSession, queries, serveQueries, type ApprovalSummary, type GetSessionResult, type Queries } from "./queries.ts";
 export { buildFresh, installRebuilt } from "./rebuild.ts";
 export { summarizeEvent } from "./summary.ts";
-export { listNodes, getNode, nodeIdForRequest, type NodeRecord, type NodeRowStatus } from "./nodes.queries.ts";
+export { listNodes, getNode, type NodeRecord, type NodeRowStatus } from "./nodes.queries.ts";
 export { serveNodeList, type NodePresence } from "./nodes.list.ts";

@@ -1,6 +1,6 @@
 import * as Schema from "effect/Schema";
 import type { Db } from "./db.ts";
-import { TextValue, decodeRow, decodeRows } from "./rows.ts";
+import { decodeRow, decodeRows } from "./rows.ts";
 
 const NodeRowStatus = Schema.Literals(["pending", "approved", "rejected", "revoked"]);
 export type NodeRowStatus = typeof NodeRowStatus.Type;
@@ -79,6 +79,3 @@ export const getNode = (db: Db, nodeId: string): NodeRecord | undefined => {
   return row ? toRecord(row) : undefined;
 };
 
-/** The node a pairing request id belongs to (its latest request only). */
-export const nodeIdForRequest = (db: Db, requestId: string): string | undefined =>
-  decodeRow(TextValue, db.prepare("SELECT node_id FROM nodes WHERE request_id = ?").pluck().get(requestId), "nodes.node_id");

@@ -101,8 +101,9 @@ export const modelResponder = (deps: RunEffectDeps, live: Live) => {
     let pos = Math.max(0, chain.indexOf(p.model));
     // Cooldowns only choose among alternatives: a lone model is always tried.
     const cooling = (m: string) => (chain.length > 1 ? deps.cooldowns.active(m, deps.now()) : null);
-    if (p.iteration === 1 && chain.every((m) => cooling(m))) {
-      await fail(exhausted(chain.map((m) => skipped(m, cooling(m)!)), deps.now()));
+    const cools = chain.map((m) => ({ m, c: cooling(m) }));
+    if (p.iteration === 1 && cools.every((x) => x.c)) {
+      await fail(exhausted(cools.flatMap((x) => (x.c ? [skipped(x.m, x.c)] : [])), deps.now()));
       return undefined;
     }
     const textBefore = w.text.length;

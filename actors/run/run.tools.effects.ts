@@ -145,7 +145,9 @@ export const toolRunner = (
     const sandbox = await deps.sessionSandbox?.(p.sessionKey);
     const node = await deps.sessionNode?.(p.sessionKey);
     const streaming = liveOutput((stream, text) => live(p.sessionKey, { type: "run.tool_output", runId: p.runId, callId: call.callId, stream, text }));
-    const result = await deps.agent.tools!.invoke(call.name, call.arguments, {
+    const tools = deps.agent.tools;
+    if (!tools) throw new CairnError("internal", "a tool call was requested in a run with no tools");
+    const result = await tools.invoke(call.name, call.arguments, {
       workspace: await workspaceOf(p.sessionKey),
       signal,
       sessionKey: p.sessionKey,

@@ -190,7 +190,8 @@ export class AggregateHost<M extends AnyStateMachine, C> {
     const folded = fold(this.spec.machine, snapshot, events.map(toMachineEvent));
     const loaded: Loaded<M> = { snapshot: folded.snapshot, lastSeq: Math.max(lastSeq, fromSeq), sinceSnapshot: events.length };
     this.cache.set(id, loaded);
-    if (this.cache.size > (this.deps.cacheSize ?? 1000)) this.cache.delete(this.cache.keys().next().value!);
+    const oldest = this.cache.keys().next();
+    if (this.cache.size > (this.deps.cacheSize ?? 1000) && !oldest.done) this.cache.delete(oldest.value);
     return loaded;
   }
 

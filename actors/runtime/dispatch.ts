@@ -1,3 +1,4 @@
+import { retry } from "../../bus/index.ts";
 import type { AggregateKind } from "../../schemas/index.ts";
 
 /**
@@ -9,21 +10,18 @@ export type Dispatch = (kind: AggregateKind, id: string, verb: string, params: u
 
 /**
  * Retries a dispatch while the bus is unavailable (NATS restarting), so a finished run is not lost
- * to a short outage. Other errors are final. Gives up after `attempts`; recovery on the next start
+ * to a short outage. Other errors are final. Gives up after `attempts`; adoption on the next start
  * then repairs what is left.
  */
 export const withRetry =
-  (dispatch: Dispatch, opts: { attempts?: number; baseMs?: number; sleep?: (ms: number) => Promise<void> } = {}): Dispatch =>
-  async (kind, id, verb, params) => {
-    const attempts = opts.attempts ?? 8;
-    const sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
-    for (let i = 1; ; i++) {
-      try {
-        return await dispatch(kind, id, verb, params);
-      } catch (e) {
+  (dispatch: Dispatch, opts: { attempts?: number; baseMs?: number } = {}): Dispatch =>
+  (kind, id, verb, params) =>
+    retry(() => dispatch(kind, id, verb, params), {
+      attempts: opts.attempts ?? 8,
+      baseMs: opts.baseMs ?? 250,
+      maxMs: 5_000,
+      retryable: (e) => {
         const code = (e as { code?: string }).code;
-        if (i >= attempts || (code !== "unavailable" && code !== "timeout")) throw e;
-        await sleep(Math.min(5000, (opts.baseMs ?? 250) * 2 ** (i - 1)));
-      }
-    }
-  };
+        return code === "unavailable" || code === "timeout";
+      },
+    });

@@ -1,7 +1,7 @@
 /**
  * Tools the agent can call: the registry (specs generated from effect Schemas, one `invoke` that
  * decodes arguments and never throws) and the built-in workspace file tools, confined to the
- * session's workspace directory. Not wired into runs yet: the agent loop will call `invoke`.
+ * session's workspace directory. The run's `runTool` effect calls `invoke` for each requested call.
  */
 export {
   ToolRegistry,

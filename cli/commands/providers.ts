@@ -81,7 +81,8 @@ export async function providersSetKey(o: { provider: string; json: boolean }, pa
   const key = checkKey(provider, raw);
   const file = setup.keys.file;
   setup.keys.set(provider, key);
-  const entry = findProvider(provider, setup.env, setup.config)!;
+  const entry = findProvider(provider, setup.env, setup.config);
+  if (!entry) throw new CairnError("bad_request", `unknown provider '${provider}'`);
   const shadowed = lookupKey(entry, setup.env, undefined).source === "env";
   if (o.json) {
     process.stdout.write(`${JSON.stringify({ ok: true, provider, key: { source: "stored", last4: last4(key) }, file, shadowedBy: shadowed ? entry.keyVariable : null })}\n`);
@@ -116,6 +117,7 @@ async function readKey(provider: string): Promise<string | null> {
     };
     const onData = (chunk: Buffer | string) => {
       // Bracketed-paste markers, if the terminal sends them, are not part of the key.
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC is exactly what the paste markers start with.
       const text = String(chunk).replace(/\u001b\[20[01]~/g, "");
       for (const ch of text) {
         if (ch === "\r" || ch === "\n") return finish(buf);

@@ -5,5 +5,7 @@ import { GatewayClient, gatewayUrl } from "./lib/client.ts";
 import "./app.css";
 
 const app = new AppState(new GatewayClient({ url: gatewayUrl() }));
-mount(App, { target: document.getElementById("app")!, props: { app } });
+const target = document.getElementById("app");
+if (!target) throw new Error("index.html has no #app element to mount the UI in");
+mount(App, { target, props: { app } });
 app.start();

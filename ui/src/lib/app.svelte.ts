@@ -1,4 +1,4 @@
-import { asWireError, GatewayClient, type ConnectionState } from "./client.ts";
+import { asWireError, type ConnectionState, type GatewayClient } from "./client.ts";
 import { ChatStore, type SessionSettings } from "./chat.svelte.ts";
 import { SessionsStore, titleFrom } from "./sessions.svelte.ts";
 import { ModelsStore } from "./models.svelte.ts";

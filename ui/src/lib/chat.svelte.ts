@@ -296,11 +296,14 @@ export class ChatStore {
         break;
       case "run.delta": {
         const r = this.#ensureRun(ev.runId);
-        if (!r || r.status !== "streaming") break; // a delta after the end is stale
+        if (r?.status !== "streaming") break; // a delta after the end is stale
         // Deltas are placed by index: repeats after a resume are dropped, and a replay that
         // interleaves with live deltas still assembles in order.
         let parts = this.#parts.get(ev.runId);
-        if (!parts) this.#parts.set(ev.runId, (parts = []));
+        if (!parts) {
+          parts = [];
+          this.#parts.set(ev.runId, parts);
+        }
         if (parts[ev.index] !== undefined) break;
         parts[ev.index] = ev.text;
         r.text = parts.join("");

@@ -119,7 +119,10 @@ export class GatewayClient {
 
   onEvent(event: string, fn: EventHandler): () => void {
     let set = this.#eventHandlers.get(event);
-    if (!set) this.#eventHandlers.set(event, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      this.#eventHandlers.set(event, set);
+    }
     set.add(fn);
     return () => set.delete(fn);
   }
@@ -132,7 +135,7 @@ export class GatewayClient {
 
   #send(method: string, params: unknown): Promise<unknown> {
     const ws = this.#ws;
-    if (!ws || ws.readyState !== 1 /* OPEN */) {
+    if (ws?.readyState !== 1 /* OPEN */) {
       return Promise.reject(
         new RequestError({ code: "unavailable", message: "Not connected to the gateway." }, true),
       );

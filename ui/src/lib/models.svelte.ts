@@ -58,7 +58,10 @@ export function byProvider(models: readonly ModelInfo[]): [string, ModelInfo[]][
   const groups = new Map<string, ModelInfo[]>();
   for (const m of models) {
     let g = groups.get(m.provider);
-    if (!g) groups.set(m.provider, (g = []));
+    if (!g) {
+      g = [];
+      groups.set(m.provider, g);
+    }
     g.push(m);
   }
   return [...groups];

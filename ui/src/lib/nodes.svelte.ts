@@ -78,7 +78,8 @@ export class NodesStore {
       void this.loadDoctor();
       return null;
     } catch (e) {
-      return (this.pairingError = asWireError(e));
+      this.pairingError = asWireError(e);
+      return this.pairingError;
     }
   }
 
