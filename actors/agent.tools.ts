@@ -39,7 +39,9 @@ export const agentTools = (agent: AgentOptions | undefined, deps: AgentToolDeps)
   if (deps.nodes && agent.exec) for (const t of nodeTools(deps.nodes)) tools.register(t);
   if (agent.exec) {
     const notice =
-      agent.exec.approvalMode === "never" ? 'note: approvals are off ([tools.exec] approval_mode = "never"): this command ran without asking' : undefined;
+      agent.exec.approvalMode === "never"
+        ? 'note: approvals are off ([tools.exec] approval_mode = "never"): this command ran without asking'
+        : undefined;
     tools.register(
       execTool({
         sandbox: agent.exec.sandbox ?? "auto",

@@ -126,8 +126,16 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     // Presence forgets a revoked node, so a node it has heard from is still approved.
     if (hello) return { id, name: hello.name, workingDir: hello.workingDir, status: "approved" };
     // null: the list could not be read (then the command itself finds out); undefined: not in it.
-    const listed = await o.nodes.reader.list().then((l) => findNode(l, id)).catch(() => null);
-    return { id, name: listed?.name ?? id, workingDir: listed?.workingDir, status: listed === null ? undefined : (listed?.status ?? "unknown") };
+    const listed = await o.nodes.reader
+      .list()
+      .then((l) => findNode(l, id))
+      .catch(() => null);
+    return {
+      id,
+      name: listed?.name ?? id,
+      workingDir: listed?.workingDir,
+      status: listed === null ? undefined : (listed?.status ?? "unknown"),
+    };
   };
   const setNode = (key: string, params: unknown) => setSessionNode(sessions, o.nodes?.reader, key, params);
   const tools = agentTools(o.agent, {
@@ -169,7 +177,12 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     },
     nodePrompt: async (key) => {
       const n = await sessionNode(key);
-      return n ? nodeContextPrompt({ id: n.id, name: n.name, ...(n.workingDir ? { workingDir: n.workingDir } : {}) }, o.nodes?.presence.context(n.id) ?? null) : undefined;
+      return n
+        ? nodeContextPrompt(
+            { id: n.id, name: n.name, ...(n.workingDir ? { workingDir: n.workingDir } : {}) },
+            o.nodes?.presence.context(n.id) ?? null,
+          )
+        : undefined;
     },
     systemPrompt: o.systemPrompt,
     maxTokens: o.maxTokens,
@@ -187,7 +200,11 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
   runs.setEffects(run.effects, run.supervise);
 
   const cancel = (sessionKey: string, params: unknown) =>
-    cancelRun({ activeRun: async (key) => (await sessions.read(key)).snapshot.context.activeRun?.runId ?? null, works: run.works, dispatch }, sessionKey, params);
+    cancelRun(
+      { activeRun: async (key) => (await sessions.read(key)).snapshot.context.activeRun?.runId ?? null, works: run.works, dispatch },
+      sessionKey,
+      params,
+    );
 
   let stopping = false;
   const subs = (Object.keys(hosts) as (keyof typeof hosts)[]).map((kind) =>

@@ -34,8 +34,28 @@ if (values.help) {
 const quick = values.quick!;
 const only = new Set((values.only ?? "latency,startup,eventlog").split(","));
 const cfg = quick
-  ? { messages: 50, warmup: 5, delayed: 20, idleSeconds: 5, startRuns: 2, firstEver: true, appendEvents: 4_000, concurrency: 32, rebuildEvents: 10_000 }
-  : { messages: 200, warmup: 10, delayed: 50, idleSeconds: 5, startRuns: 5, firstEver: true, appendEvents: 20_000, concurrency: 32, rebuildEvents: 50_000 };
+  ? {
+      messages: 50,
+      warmup: 5,
+      delayed: 20,
+      idleSeconds: 5,
+      startRuns: 2,
+      firstEver: true,
+      appendEvents: 4_000,
+      concurrency: 32,
+      rebuildEvents: 10_000,
+    }
+  : {
+      messages: 200,
+      warmup: 10,
+      delayed: 50,
+      idleSeconds: 5,
+      startRuns: 5,
+      firstEver: true,
+      appendEvents: 20_000,
+      concurrency: 32,
+      rebuildEvents: 50_000,
+    };
 
 const cleanup = new Cleanup();
 const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -49,7 +69,9 @@ const machine = {
   cpuModel: cpus()[0]?.model ?? "?",
   loadAvgAtStart: loadavg().map((x) => round(x)),
 };
-log(`cairn bench (${quick ? "quick" : "full"}) on ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}, load ${machine.loadAvgAtStart.join(" ")}`);
+log(
+  `cairn bench (${quick ? "quick" : "full"}) on ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}, load ${machine.loadAvgAtStart.join(" ")}`,
+);
 
 const t0 = performance.now();
 let baseline: Baseline | null = null;
@@ -61,7 +83,14 @@ try {
   if (only.has("latency")) {
     log(`1+3. latency: ${cfg.warmup} warm-up + ${cfg.messages} messages (+ ${cfg.delayed} with a 50 ms first byte); idle memory`);
     baseline = await runBaseline({ pings: 200, idlePings: cfg.delayed, cleanup });
-    latency = await runLatency({ messages: cfg.messages, warmup: cfg.warmup, delayedMessages: cfg.delayed, idleSeconds: cfg.idleSeconds, cleanup, log });
+    latency = await runLatency({
+      messages: cfg.messages,
+      warmup: cfg.warmup,
+      delayedMessages: cfg.delayed,
+      idleSeconds: cfg.idleSeconds,
+      cleanup,
+      log,
+    });
   }
   if (only.has("startup")) {
     log(`2. start to ready: ${cfg.firstEver ? "1 first-ever + " : ""}${cfg.startRuns} fresh + ${cfg.startRuns} warm`);
@@ -69,7 +98,13 @@ try {
   }
   if (only.has("eventlog")) {
     log(`4+5. event log: ${cfg.appendEvents} sequential + ${cfg.appendEvents} concurrent appends; rebuild of ≥ ${cfg.rebuildEvents}`);
-    eventlog = await runEventLog({ appendEvents: cfg.appendEvents, concurrency: cfg.concurrency, rebuildEvents: cfg.rebuildEvents, cleanup, log });
+    eventlog = await runEventLog({
+      appendEvents: cfg.appendEvents,
+      concurrency: cfg.concurrency,
+      rebuildEvents: cfg.rebuildEvents,
+      cleanup,
+      log,
+    });
   }
 } catch (e) {
   failed = true;
@@ -79,7 +114,17 @@ try {
 }
 
 const totalSeconds = (performance.now() - t0) / 1000;
-const result = { bench: "cairn-gateway", mode: quick ? "quick" : "full", machine: { ...machine, loadAvgAtEnd: loadavg().map((x) => round(x)) }, totalSeconds: round(totalSeconds, 1), baseline, latency, startup, eventlog, failed };
+const result = {
+  bench: "cairn-gateway",
+  mode: quick ? "quick" : "full",
+  machine: { ...machine, loadAvgAtEnd: loadavg().map((x) => round(x)) },
+  totalSeconds: round(totalSeconds, 1),
+  baseline,
+  latency,
+  startup,
+  eventlog,
+  failed,
+};
 process.stdout.write(`${renderTable(result)}\n`);
 process.stdout.write(`${JSON.stringify(result, (_k, v) => (typeof v === "number" ? round(v, 3) : v))}\n`);
 process.exit(failed ? 1 : 0);

@@ -57,7 +57,8 @@ const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 function printAttribution(a: Attribution, per = 1, unit = "ms") {
   const total = a.byCategory.reduce((s, c) => s + c.ms, 0);
   out(`  self time by where the code lives (${unit}${per > 1 ? " per message" : ""}; window ${a.windowMs.toFixed(0)} ms):`);
-  for (const c of a.byCategory.slice(0, 16)) out(`    ${(c.ms / per).toFixed(2).padStart(8)}  ${((c.ms / total) * 100).toFixed(1).padStart(5)} %  ${c.name}`);
+  for (const c of a.byCategory.slice(0, 16))
+    out(`    ${(c.ms / per).toFixed(2).padStart(8)}  ${((c.ms / total) * 100).toFixed(1).padStart(5)} %  ${c.name}`);
   out(`  top functions (self ${unit}${per > 1 ? " per message" : ""}):`);
   for (const f of a.topFunctions) out(`    ${(f.ms / per).toFixed(2).padStart(8)}  ${f.category.padEnd(22)} ${f.name}`);
 }
@@ -73,7 +74,13 @@ async function profileStartup(hooks: boolean) {
     bin,
     dataDir,
     cleanup,
-    extraEnv: { NODE_OPTIONS: `--import ${PRELOAD}`, CAIRN_BENCH_PROBE_DIR: probeDir, CAIRN_BENCH_PROFILE: "startup", CAIRN_BENCH_PROBE_HOOKS: hooks ? "1" : "0", CAIRN_BENCH_PROBE_GC: hooks ? "0" : "1" },
+    extraEnv: {
+      NODE_OPTIONS: `--import ${PRELOAD}`,
+      CAIRN_BENCH_PROBE_DIR: probeDir,
+      CAIRN_BENCH_PROFILE: "startup",
+      CAIRN_BENCH_PROBE_HOOKS: hooks ? "1" : "0",
+      CAIRN_BENCH_PROBE_GC: hooks ? "0" : "1",
+    },
     onReady: async (child: ChildProcess) => {
       await waitFile(join(probeDir, "startup.cpuprofile"));
       child.kill("SIGUSR2");
@@ -85,12 +92,30 @@ async function profileStartup(hooks: boolean) {
   });
   const r1 = readJson(join(probeDir, "report-1.json"));
   const r2 = readJson(join(probeDir, "report-2.json"));
-  out(`  spawn → ready ${run.readyMs.toFixed(0)} ms (profiled, so slower); Node ran the preload ${r1.sinceProcessStartMs.toFixed(0)} ms after process start; gateway's own "ready in" ${run.internalMs} ms`);
+  out(
+    `  spawn → ready ${run.readyMs.toFixed(0)} ms (profiled, so slower); Node ran the preload ${r1.sinceProcessStartMs.toFixed(0)} ms after process start; gateway's own "ready in" ${run.internalMs} ms`,
+  );
   const profile = readProfile(join(probeDir, "startup.cpuprofile"));
   printAttribution(attribute(profile));
   out("  timeline (ms after the preload; first → last sample with the function on the stack; CPU inside):");
-  const phases = ["main", "runGateway", "startGateway", "startEmbeddedNats", "checkNatsServerVersion", "ensureNatsAuth", "stopStaleServers", "waitForNatsReady", "connectNats", "ensureStreams", "catchUp", "startActorSystem", "recover", "startEdge"];
-  for (const s of spans(profile, phases)) out(`    ${s.firstMs.toFixed(0).padStart(6)} → ${s.lastMs.toFixed(0).padStart(5)}   cpu ${s.cpuMs.toFixed(0).padStart(4)}  ${s.name}`);
+  const phases = [
+    "main",
+    "runGateway",
+    "startGateway",
+    "startEmbeddedNats",
+    "checkNatsServerVersion",
+    "ensureNatsAuth",
+    "stopStaleServers",
+    "waitForNatsReady",
+    "connectNats",
+    "ensureStreams",
+    "catchUp",
+    "startActorSystem",
+    "recover",
+    "startEdge",
+  ];
+  for (const s of spans(profile, phases))
+    out(`    ${s.firstMs.toFixed(0).padStart(6)} → ${s.lastMs.toFixed(0).padStart(5)}   cpu ${s.cpuMs.toFixed(0).padStart(4)}  ${s.name}`);
   const nacl = attribute(profile).byCategory.find((c) => c.name === "tweetnacl");
   if (nacl) out(`  tweetnacl (Ed25519 in pure JS: nkeys seeds, JWT signatures, connect nonce): ${nacl.ms.toFixed(0)} ms CPU`);
 
@@ -113,10 +138,15 @@ async function profileStartup(hooks: boolean) {
 }
 
 function memoryReport(r1: any, r2: any) {
-  const rows: Array<[string, any]> = [["at ready", r1.readyMemory], ["after 3 s idle", r2.memoryBeforeGc]];
+  const rows: Array<[string, any]> = [
+    ["at ready", r1.readyMemory],
+    ["after 3 s idle", r2.memoryBeforeGc],
+  ];
   if (r2.memory.rss !== r2.memoryBeforeGc.rss) rows.push(["after a forced full GC", r2.memory]);
   for (const [label, m] of rows) {
-    out(`  memory ${label}: rss ${mb(m.rss)} = V8 heap ${mb(m.heapTotal)} (used ${mb(m.heapUsed)}) + external ${mb(m.external)} (array buffers ${mb(m.arrayBuffers)}) + other ${mb(m.rss - m.heapTotal - m.external)} (code, native modules, stacks, allocator)`);
+    out(
+      `  memory ${label}: rss ${mb(m.rss)} = V8 heap ${mb(m.heapTotal)} (used ${mb(m.heapUsed)}) + external ${mb(m.external)} (array buffers ${mb(m.arrayBuffers)}) + other ${mb(m.rss - m.heapTotal - m.external)} (code, native modules, stacks, allocator)`,
+    );
   }
   out(`  V8 heap spaces after idle: ${r2.spaces.map((s: any) => `${s.name.replace(/_space$/, "")} ${mb(s.size)}`).join(", ")}`);
   out();
@@ -126,15 +156,37 @@ function profileDeps() {
   out("== RSS of a fresh node process after importing one dependency (gc'd) ==");
   const gatewayChunk = (() => {
     const dir = join(ROOT, "dist", "cli");
-    const f = existsSync(dir) ? spawnSync("ls", [dir], { encoding: "utf8" }).stdout.split("\n").find((x) => x.startsWith("gateway-")) : undefined;
+    const f = existsSync(dir)
+      ? spawnSync("ls", [dir], { encoding: "utf8" })
+          .stdout.split("\n")
+          .find((x) => x.startsWith("gateway-"))
+      : undefined;
     return f ? pathToFileURL(join(dir, f)).href : null;
   })();
-  const specs = ["-", "effect/Schema", "xstate", "@nats-io/transport-node", "@nats-io/jetstream", "@nats-io/kv", "@nats-io/nkeys", "@nats-io/jwt", "openai", "@anthropic-ai/sdk", "better-sqlite3", "uWebSockets.js", "smol-toml"];
+  const specs = [
+    "-",
+    "effect/Schema",
+    "xstate",
+    "@nats-io/transport-node",
+    "@nats-io/jetstream",
+    "@nats-io/kv",
+    "@nats-io/nkeys",
+    "@nats-io/jwt",
+    "openai",
+    "@anthropic-ai/sdk",
+    "better-sqlite3",
+    "uWebSockets.js",
+    "smol-toml",
+  ];
   if (gatewayChunk) specs.push(gatewayChunk);
   const code = `const s=process.env.SPEC;const t=performance.now();if(s!=="-")await import(s);const ms=performance.now()-t;gc();gc();const m=process.memoryUsage();console.log(JSON.stringify({rss:m.rss,heap:m.heapUsed,ab:m.arrayBuffers,ms}))`;
   let base = 0;
   for (const spec of specs) {
-    const r = spawnSync(process.execPath, ["--expose-gc", "--input-type=module", "-e", code], { cwd: ROOT, env: { ...process.env, SPEC: spec, NODE_OPTIONS: "" }, encoding: "utf8" });
+    const r = spawnSync(process.execPath, ["--expose-gc", "--input-type=module", "-e", code], {
+      cwd: ROOT,
+      env: { ...process.env, SPEC: spec, NODE_OPTIONS: "" },
+      encoding: "utf8",
+    });
     if (r.status !== 0) {
       out(`    ${spec}: failed: ${r.stderr.split("\n")[0]}`);
       continue;
@@ -142,7 +194,9 @@ function profileDeps() {
     const m = JSON.parse(r.stdout);
     if (spec === "-") base = m.rss;
     const name = spec === "-" ? "bare node (baseline)" : spec === gatewayChunk ? "the whole gateway bundle (dist/cli/gateway-*.js)" : spec;
-    out(`    ${mb(m.rss).padStart(9)}  ${spec === "-" ? "" : `+${mb(m.rss - base)}`.padStart(9)}  heap ${mb(m.heap).padStart(8)}  array buffers ${mb(m.ab).padStart(7)}  import ${m.ms.toFixed(0).padStart(4)} ms  ${name}`);
+    out(
+      `    ${mb(m.rss).padStart(9)}  ${spec === "-" ? "" : `+${mb(m.rss - base)}`.padStart(9)}  heap ${mb(m.heap).padStart(8)}  array buffers ${mb(m.ab).padStart(7)}  import ${m.ms.toFixed(0).padStart(4)} ms  ${name}`,
+    );
   }
   out();
 }
@@ -167,9 +221,13 @@ async function profileLatency() {
     },
   });
   const s = r.fromFirstByte;
-  out(`  (profiled) first byte → run.delta p50 ${s.p50.toFixed(2)} p90 ${s.p90.toFixed(2)} p99 ${s.p99.toFixed(2)} ms; CPU per message gateway ${r.cpuMsPerMessage.gateway.toFixed(2)} ms, nats-server ${r.cpuMsPerMessage.nats.toFixed(2)} ms`);
+  out(
+    `  (profiled) first byte → run.delta p50 ${s.p50.toFixed(2)} p90 ${s.p90.toFixed(2)} p99 ${s.p99.toFixed(2)} ms; CPU per message gateway ${r.cpuMsPerMessage.gateway.toFixed(2)} ms, nats-server ${r.cpuMsPerMessage.nats.toFixed(2)} ms`,
+  );
   const eld = readJson(join(probeDir, "report-2.json")).eventLoopDelayMs;
-  out(`  gateway event-loop delay over the window: p50 ${eld.p50.toFixed(2)} p90 ${eld.p90.toFixed(2)} p99 ${eld.p99.toFixed(2)} max ${eld.max.toFixed(2)} ms`);
+  out(
+    `  gateway event-loop delay over the window: p50 ${eld.p50.toFixed(2)} p90 ${eld.p90.toFixed(2)} p99 ${eld.p99.toFixed(2)} max ${eld.max.toFixed(2)} ms`,
+  );
   printAttribution(attribute(readProfile(join(probeDir, "window.cpuprofile")), messages));
   if (tap) {
     const counts = [...tap.counts].sort((a, b) => b[1] - a[1]);
@@ -185,7 +243,13 @@ const shape = (subject: string): string => {
   const t = subject.split(".");
   if (t[0] === "_INBOX") return "_INBOX.* (replies)";
   if (t[0] === "$JS" && t[1] === "ACK") return "$JS.ACK.* (consumer acks)";
-  if (t[0] === "$JS" && t[1] === "API") return t.slice(0, t[2] === "CONSUMER" || t[2] === "STREAM" ? 6 : 4).join(".").replace(/\.(?=[^.]*$)/, ".") + (t.length > 6 ? ".*" : "");
+  if (t[0] === "$JS" && t[1] === "API")
+    return (
+      t
+        .slice(0, t[2] === "CONSUMER" || t[2] === "STREAM" ? 6 : 4)
+        .join(".")
+        .replace(/\.(?=[^.]*$)/, ".") + (t.length > 6 ? ".*" : "")
+    );
   if (t[0] === "$JS" && t[1] === "FC") return "$JS.FC.* (flow control)";
   if (t[0] === "$KV") return `$KV.${t[1]}.*`;
   if (t[0] === "cmd") return `cmd.${t[1]}.*.${t.slice(3).join(".")}`;
@@ -222,7 +286,9 @@ async function rssVariants() {
   for (const [name, env] of variants) {
     const r = await runLatency({ messages, warmup: 10, idleSeconds: 5, cleanup, log: () => undefined, gatewayEnv: env });
     const m = r.memory;
-    out(`    ${m.afterStart.gatewayMb.toFixed(1).padStart(6)} / ${m.afterIdle.gatewayMb.toFixed(1).padStart(6)}   peak ${m.afterIdle.gatewayPeakMb.toFixed(1).padStart(6)}   latency p50 ${r.fromFirstByte.p50.toFixed(2)} ms, gateway CPU ${r.cpuMsPerMessage.gateway.toFixed(1)} ms/turn   ${name}`);
+    out(
+      `    ${m.afterStart.gatewayMb.toFixed(1).padStart(6)} / ${m.afterIdle.gatewayMb.toFixed(1).padStart(6)}   peak ${m.afterIdle.gatewayPeakMb.toFixed(1).padStart(6)}   latency p50 ${r.fromFirstByte.p50.toFixed(2)} ms, gateway CPU ${r.cpuMsPerMessage.gateway.toFixed(1)} ms/turn   ${name}`,
+    );
   }
   // As is, but a full (memory-reducing) GC forced through the inspector after the idle period.
   const probeDir = tempDir("cairn-prof-probe-");
@@ -233,7 +299,12 @@ async function rssVariants() {
     idleSeconds: 0,
     cleanup,
     log: () => undefined,
-    gatewayEnv: { NODE_OPTIONS: `--import ${PRELOAD}`, CAIRN_BENCH_PROBE_DIR: probeDir, CAIRN_BENCH_PROBE_HOOKS: "0", CAIRN_BENCH_PROBE_GC: "1" },
+    gatewayEnv: {
+      NODE_OPTIONS: `--import ${PRELOAD}`,
+      CAIRN_BENCH_PROBE_DIR: probeDir,
+      CAIRN_BENCH_PROBE_HOOKS: "0",
+      CAIRN_BENCH_PROBE_GC: "1",
+    },
     onMeasure: async (phase, gw) => {
       if (phase !== "end") return;
       await sleep(5000);
@@ -250,7 +321,8 @@ async function rssVariants() {
 async function components() {
   out("== the token path's pieces alone (ms): p50 / p90 / p99 / max ==");
   const c = await latencyComponents(50, cleanup);
-  const p = (s: { p50: number; p90: number; p99: number; max: number }) => `${s.p50.toFixed(2)} / ${s.p90.toFixed(2)} / ${s.p99.toFixed(2)} / ${s.max.toFixed(2)}`;
+  const p = (s: { p50: number; p90: number; p99: number; max: number }) =>
+    `${s.p50.toFixed(2)} / ${s.p90.toFixed(2)} / ${s.p99.toFixed(2)} / ${s.max.toFixed(2)}`;
   out(`    provider first byte → OpenAI SDK yields the delta   hot ${p(c.provider.hot)}   idle ${p(c.provider.idle)}`);
   out(`    same reply, node:http + minimal SSE split (no SDK)  hot ${p(c.rawHttp.hot)}   idle ${p(c.rawHttp.idle)}`);
   out(`    publishLive → edge-style live consumer callback     hot ${p(c.nats.hot)}   idle ${p(c.nats.idle)}`);

@@ -33,16 +33,16 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  process.stdout.write("usage: npx tsx bench/local.bench.ts [--model file.gguf] [--tokens 512] [--runs 5] [--threads 1,2] [--nlc-defaults]\n");
+  process.stdout.write(
+    "usage: npx tsx bench/local.bench.ts [--model file.gguf] [--tokens 512] [--runs 5] [--threads 1,2] [--nlc-defaults]\n",
+  );
   process.exit(0);
 }
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const maxTokens = Number(values.tokens);
 const runs = Math.max(2, Number(values.runs));
 const defaults = defaultThreads();
-const threadSettings = values.threads
-  ? values.threads.split(",").map(Number)
-  : [...new Set([defaults, 1, defaults + 1])];
+const threadSettings = values.threads ? values.threads.split(",").map(Number) : [...new Set([defaults, 1, defaults + 1])];
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -64,7 +64,11 @@ const tmp = await mkdtemp(join(tmpdir(), "cairn-local-bench-"));
 const cleanup = () => rm(tmp, { recursive: true, force: true });
 process.on("SIGINT", () => void cleanup().finally(() => process.exit(130)));
 const modelPath = values.model ?? (await makeTinyModel(tmp));
-const prompt = { model: "bench", system: "You are a helpful assistant.", messages: [{ role: "user" as const, text: "Write a long story about a cairn on a mountain." }] };
+const prompt = {
+  model: "bench",
+  system: "You are a helpful assistant.",
+  messages: [{ role: "user" as const, text: "Write a long story about a cairn on a mountain." }],
+};
 
 async function measure(label: string, threads: number): Promise<Row> {
   const provider = createLocalProvider({ modelPath, threads, sampling: { temperature: 0 } });
@@ -102,7 +106,11 @@ async function measureNlcDefaults(): Promise<Row> {
   const context = await model.createContext({ contextSize: { max: 2048 } });
   const loadMs = performance.now() - t0;
   const chat = new LlamaChat({ contextSequence: context.getSequence(), chatWrapper: resolveChatWrapper(model) });
-  const history = [{ type: "system" as const, text: prompt.system }, { type: "user" as const, text: prompt.messages[0].text }, { type: "model" as const, response: [] }];
+  const history = [
+    { type: "system" as const, text: prompt.system },
+    { type: "user" as const, text: prompt.messages[0].text },
+    { type: "model" as const, response: [] },
+  ];
   const ttft: number[] = [];
   const tps: number[] = [];
   let tokens = 0;
@@ -137,7 +145,9 @@ try {
   const rt = await llamaRuntimeInfo("cpu");
   log(
     `local bench: ${values.model ? modelPath : "tiny test model"}; ${maxTokens} tokens × ${runs} runs (1 warm-up); ` +
-      `${cpus().length} × ${cpus()[0]?.model ?? "?"}; default threads ${defaults}; llama.cpp ${rt.llamaCpp} (${rt.buildType}); load ${loadavg().map((x) => round(x, 2)).join(" ")}`,
+      `${cpus().length} × ${cpus()[0]?.model ?? "?"}; default threads ${defaults}; llama.cpp ${rt.llamaCpp} (${rt.buildType}); load ${loadavg()
+        .map((x) => round(x, 2))
+        .join(" ")}`,
   );
   for (const t of threadSettings) {
     const label = t === defaults ? `cairn default (${t} thread${t === 1 ? "" : "s"})` : `${t} thread${t === 1 ? "" : "s"}`;

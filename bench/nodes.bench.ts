@@ -38,7 +38,9 @@ if (values.help) {
   process.exit(0);
 }
 const quick = values.quick!;
-const cfg = quick ? { roundTrips: 100, warmup: 10, pairings: 5, nodes: 50, windowSeconds: 20 } : { roundTrips: 200, warmup: 20, pairings: 5, nodes: 50, windowSeconds: 60 };
+const cfg = quick
+  ? { roundTrips: 100, warmup: 10, pairings: 5, nodes: 50, windowSeconds: 20 }
+  : { roundTrips: 200, warmup: 20, pairings: 5, nodes: 50, windowSeconds: 60 };
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
 // Everything started is stopped on the way out, also on failure, Ctrl-C and the time limit.
@@ -58,23 +60,47 @@ async function pairProcess(gw: GatewayProc, admin: NatsConnection, nodeId: strin
   const spawnedAt = wallClockMs();
   const p = startNodeProcess({ gatewayUrl: gw.url, name: `Bench ${nodeId}`, nodeId });
   cleanup.add("node process", () => p.stop());
-  const line = await Promise.race([p.waitForLine(/pairing request \S+ sent/), sleep(30_000).then(() => Promise.reject(new Error(`no pairing request from ${nodeId}: ${p.stdout()}${p.stderr()}`)))]);
+  const line = await Promise.race([
+    p.waitForLine(/pairing request \S+ sent/),
+    sleep(30_000).then(() => Promise.reject(new Error(`no pairing request from ${nodeId}: ${p.stdout()}${p.stderr()}`))),
+  ]);
   const sentAt = wallClockMs();
   const requestId = /pairing request (\S+) sent/.exec(line)![1]!;
   await request(admin, subjects.admin("nodes", "approve"), { requestId, by: "bench" });
   const approvedAt = wallClockMs();
   const helloAt = await hello.at;
-  return { p, spawnToSentMs: sentAt - spawnedAt, sentToApprovedMs: approvedAt - sentAt, approvedToHelloMs: helloAt - approvedAt, sentToHelloMs: helloAt - sentAt };
+  return {
+    p,
+    spawnToSentMs: sentAt - spawnedAt,
+    sentToApprovedMs: approvedAt - sentAt,
+    approvedToHelloMs: helloAt - approvedAt,
+    sentToHelloMs: helloAt - sentAt,
+  };
 }
 
 /** Pairs a node over the gateway's own bus subjects (what the HTTP edge forwards to) and returns its creds. */
 async function pairOverBus(admin: NatsConnection, kp: KeyPair, nodeId: string): Promise<{ creds: string; natsPort: number }> {
   const sign = (text: string) => Buffer.from(kp.sign(new TextEncoder().encode(text))).toString("base64url");
-  const r = { nodeId, name: `Load ${nodeId}`, publicKey: kp.getPublicKey(), hostname: "bench", platform: "linux-x64", workingDir: "/tmp", timestamp: Date.now(), nonce: `bench-${nodeId}-${Date.now()}-nonce` };
-  const sent = (await request(admin, subjects.admin("nodes", "pair_request"), { request: { ...r, signature: sign(pairingRequestText(r)) }, address: "127.0.0.1" })) as { requestId: string };
+  const r = {
+    nodeId,
+    name: `Load ${nodeId}`,
+    publicKey: kp.getPublicKey(),
+    hostname: "bench",
+    platform: "linux-x64",
+    workingDir: "/tmp",
+    timestamp: Date.now(),
+    nonce: `bench-${nodeId}-${Date.now()}-nonce`,
+  };
+  const sent = (await request(admin, subjects.admin("nodes", "pair_request"), {
+    request: { ...r, signature: sign(pairingRequestText(r)) },
+    address: "127.0.0.1",
+  })) as { requestId: string };
   await request(admin, subjects.admin("nodes", "approve"), { requestId: sent.requestId, by: "bench" });
   const s = { requestId: sent.requestId, publicKey: kp.getPublicKey(), timestamp: Date.now() };
-  const st = (await request(admin, subjects.admin("nodes", "pair_status"), { request: { ...s, signature: sign(pairingStatusText(s)) }, address: "127.0.0.1" })) as { jwt: string; natsPort: number };
+  const st = (await request(admin, subjects.admin("nodes", "pair_status"), {
+    request: { ...s, signature: sign(pairingStatusText(s)) },
+    address: "127.0.0.1",
+  })) as { jwt: string; natsPort: number };
   return { creds: formatCreds(st.jwt, kp.getSeed()), natsPort: st.natsPort };
 }
 
@@ -101,14 +127,33 @@ async function measureUsage(gwPid: number, natsPid: number, seconds: number): Pr
   }
   const elapsed = performance.now() - t0;
   const mem = (xs: number[]) => ({ start: xs[0]!, end: xs.at(-1)!, max: Math.max(...xs) });
-  return { seconds: elapsed / 1000, gatewayCpuPct: ((cpuTimeMs(gwPid) - g0) / elapsed) * 100, natsCpuPct: ((cpuTimeMs(natsPid) - n0) / elapsed) * 100, gatewayRssMb: mem(gs), natsRssMb: mem(ns) };
+  return {
+    seconds: elapsed / 1000,
+    gatewayCpuPct: ((cpuTimeMs(gwPid) - g0) / elapsed) * 100,
+    natsCpuPct: ((cpuTimeMs(natsPid) - n0) / elapsed) * 100,
+    gatewayRssMb: mem(gs),
+    natsRssMb: mem(ns),
+  };
 }
 
-const machine = { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "?", loadAvgAtStart: loadavg().map((x) => round(x)) };
-log(`cairn nodes bench (${quick ? "quick" : "full"}) on ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}, load ${machine.loadAvgAtStart.join(" ")}`);
+const machine = {
+  node: process.version,
+  cpus: cpus().length,
+  cpuModel: cpus()[0]?.model ?? "?",
+  loadAvgAtStart: loadavg().map((x) => round(x)),
+};
+log(
+  `cairn nodes bench (${quick ? "quick" : "full"}) on ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}, load ${machine.loadAvgAtStart.join(" ")}`,
+);
 
 let roundTrip: (Summary & { warmup: number; failures: number }) | null = null;
-let pairing: { runs: number; spawnToSentMs: Summary; sentToApprovedMs: Summary; approvedToHelloMs: Summary; sentToHelloMs: Summary } | null = null;
+let pairing: {
+  runs: number;
+  spawnToSentMs: Summary;
+  sentToApprovedMs: Summary;
+  approvedToHelloMs: Summary;
+  sentToHelloMs: Summary;
+} | null = null;
 let load: { nodes: number; online: number; telemetryEveryMs: number; telemetryReceived: number; idle: Usage; loaded: Usage } | null = null;
 let failed = false;
 const t0 = performance.now();
@@ -150,7 +195,9 @@ try {
   for (const r of runs) await r.p.stop();
 
   // c. 50 nodes reporting telemetry
-  log(`c. ${cfg.nodes} connected nodes, telemetry every 1 s: gateway CPU and RSS over ${cfg.windowSeconds} s (after ${cfg.windowSeconds} s with none)`);
+  log(
+    `c. ${cfg.nodes} connected nodes, telemetry every 1 s: gateway CPU and RSS over ${cfg.windowSeconds} s (after ${cfg.windowSeconds} s with none)`,
+  );
   const natsPid = Number(readFileSync(join(gw.dataDir, "nats", "nats-server.pid"), "utf8").split("\n")[0]);
   const gwPid = gw.child.pid!;
   await sleep(2000);
@@ -188,7 +235,14 @@ try {
   const loaded = await measureUsage(gwPid, natsPid, cfg.windowSeconds);
   const telemetryReceived = received;
   const listed = ((await request(admin, subjects.query("nodes", "list"), {})) as { nodes: NodeSummary[] }).nodes;
-  load = { nodes: cfg.nodes, online: listed.filter((n) => n.nodeId.startsWith("load") && n.online && n.telemetry).length, telemetryEveryMs: 1000, telemetryReceived, idle, loaded };
+  load = {
+    nodes: cfg.nodes,
+    online: listed.filter((n) => n.nodeId.startsWith("load") && n.online && n.telemetry).length,
+    telemetryEveryMs: 1000,
+    telemetryReceived,
+    idle,
+    loaded,
+  };
 } catch (e) {
   failed = true;
   log(`bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
@@ -199,7 +253,11 @@ try {
 const f = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : "—");
 const pcts = (s: Summary, d = 1) => `p50 ${f(s.p50, d)}  p90 ${f(s.p90, d)}  p99 ${f(s.p99, d)}  max ${f(s.max, d)}`;
 const lines: string[] = [];
-if (roundTrip) lines.push(`a. 'true' on a node, gateway → node → result, ms (n=${roundTrip.n}, ${roundTrip.failures} failed)`, `   ${pcts(roundTrip, 2)}`);
+if (roundTrip)
+  lines.push(
+    `a. 'true' on a node, gateway → node → result, ms (n=${roundTrip.n}, ${roundTrip.failures} failed)`,
+    `   ${pcts(roundTrip, 2)}`,
+  );
 if (pairing) {
   lines.push(`b. pairing to connected, ms (n=${pairing.runs} node processes)`);
   lines.push(`   spawn → request sent      ${pcts(pairing.spawnToSentMs, 0)}`);
@@ -210,10 +268,21 @@ if (pairing) {
 if (load) {
   const u = (name: string, x: Usage) =>
     `   ${name.padEnd(28)} gateway ${f(x.gatewayCpuPct)}% CPU, RSS ${f(x.gatewayRssMb.start)} → ${f(x.gatewayRssMb.end)} MB (max ${f(x.gatewayRssMb.max)}); nats-server ${f(x.natsCpuPct)}% CPU, RSS max ${f(x.natsRssMb.max)} MB`;
-  lines.push(`c. ${load.nodes} nodes (${load.online} online with telemetry), ${load.telemetryReceived} telemetry messages in ${f(load.loaded.seconds, 0)} s`);
+  lines.push(
+    `c. ${load.nodes} nodes (${load.online} online with telemetry), ${load.telemetryReceived} telemetry messages in ${f(load.loaded.seconds, 0)} s`,
+  );
   lines.push(u("no node connected", load.idle), u(`${load.nodes} nodes, telemetry 1/s`, load.loaded));
 }
-const result = { bench: "cairn-nodes", mode: quick ? "quick" : "full", machine: { ...machine, loadAvgAtEnd: loadavg().map((x) => round(x)) }, totalSeconds: round((performance.now() - t0) / 1000, 1), roundTrip, pairing, load, failed };
+const result = {
+  bench: "cairn-nodes",
+  mode: quick ? "quick" : "full",
+  machine: { ...machine, loadAvgAtEnd: loadavg().map((x) => round(x)) },
+  totalSeconds: round((performance.now() - t0) / 1000, 1),
+  roundTrip,
+  pairing,
+  load,
+  failed,
+};
 process.stdout.write(`${lines.join("\n")}\n`);
 process.stdout.write(`${JSON.stringify(result, (_k, v) => (typeof v === "number" ? round(v, 3) : v))}\n`);
 process.exit(failed ? 1 : 0);

@@ -57,7 +57,12 @@ if (detected.available.includes("docker")) {
 }
 
 const make = (backend: SandboxBackendName): Sandbox =>
-  createSandbox({ backend, workspace, outputDir: path.join(workspace, ".cairn", "outputs"), ...(backend === "docker" && socketPath ? { socketPath } : {}) });
+  createSandbox({
+    backend,
+    workspace,
+    outputDir: path.join(workspace, ".cairn", "outputs"),
+    ...(backend === "docker" && socketPath ? { socketPath } : {}),
+  });
 const trueCmd = { command: "true", timeoutMs: 30_000, maxOutputBytes: 4096 };
 
 interface Row {
@@ -96,7 +101,11 @@ try {
 }
 
 const pad = (s: string, n: number) => s.padEnd(n);
-process.stdout.write(`\nsandbox backends, N=${N} (${cpus().length} cores, load ${loadavg().map((x) => round(x)).join(" ")})\n`);
+process.stdout.write(
+  `\nsandbox backends, N=${N} (${cpus().length} cores, load ${loadavg()
+    .map((x) => round(x))
+    .join(" ")})\n`,
+);
 process.stdout.write(`${pad("backend", 12)}${pad("cold median", 14)}${pad("cold p95", 12)}${pad("cmd median", 13)}cmd p95\n`);
 for (const r of rows) {
   process.stdout.write(

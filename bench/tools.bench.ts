@@ -66,7 +66,13 @@ const noopTool = defineTool({
   },
 });
 
-const stats = (xs: readonly number[]) => ({ n: xs.length, median: round(percentile(xs, 50), 2), p95: round(percentile(xs, 95), 2), min: round(Math.min(...xs), 2), max: round(Math.max(...xs), 2) });
+const stats = (xs: readonly number[]) => ({
+  n: xs.length,
+  median: round(percentile(xs, 50), 2),
+  p95: round(percentile(xs, 95), 2),
+  min: round(Math.min(...xs), 2),
+  max: round(Math.max(...xs), 2),
+});
 type Stats = ReturnType<typeof stats>;
 
 /** The tool step as the model server saw it: its tool-call response ended → the next request came. */
@@ -85,7 +91,9 @@ async function main() {
   const snapshots = await SnapshotStore.open(s.nc);
   const root = mkdtempSync(join(tmpdir(), "cairn-tools-bench-"));
   cleanup.add("workspaces", () => rmSync(root, { recursive: true, force: true }));
-  const tools = workspaceToolRegistry().register(noopTool).register(execTool({ sandbox: "bubblewrap" }));
+  const tools = workspaceToolRegistry()
+    .register(noopTool)
+    .register(execTool({ sandbox: "bubblewrap" }));
   const sys: ActorSystem = startActorSystem({
     nc: s.nc,
     log: s.log,
@@ -104,7 +112,8 @@ async function main() {
     s.llm.script(...replies.map((toolCalls) => ({ toolCalls })), { chunks: ["done"] });
     const { runId, live } = await chatUntilEnded(s.nc, session, `go ${from}`);
     const ended = live.find((m) => m.type === "run.ended");
-    if (!ended || (ended as { status: string }).status !== "completed") throw new Error(`run ${runId} did not complete: ${JSON.stringify(ended)}`);
+    if (!ended || (ended as { status: string }).status !== "completed")
+      throw new Error(`run ${runId} did not complete: ${JSON.stringify(ended)}`);
     const reqs = s.llm.requests.slice(from);
     if (reqs.length !== replies.length + 1) throw new Error(`expected ${replies.length + 1} model requests, got ${reqs.length}`);
     return { runId, reqs };
@@ -112,13 +121,19 @@ async function main() {
 
   // (a) Sequential calls, one per model response.
   log(`(a) overhead per call: 1 warm-up run, then ${CALLS} no-op calls in runs of ${PER_RUN}`);
-  await turn("a-warm", Array.from({ length: 5 }, (_, i) => [noopCall(`call_w${i}`)]));
+  await turn(
+    "a-warm",
+    Array.from({ length: 5 }, (_, i) => [noopCall(`call_w${i}`)]),
+  );
   const overhead: number[] = [];
   const before: number[] = [];
   const after: number[] = [];
   for (let r = 0; overhead.length < CALLS; r++) {
     noopTimes.length = 0;
-    const { reqs } = await turn(`a-${r}`, Array.from({ length: PER_RUN }, (_, i) => [noopCall(`call_${r}_${i}`)]));
+    const { reqs } = await turn(
+      `a-${r}`,
+      Array.from({ length: PER_RUN }, (_, i) => [noopCall(`call_${r}_${i}`)]),
+    );
     for (let i = 0; i < PER_RUN; i++) {
       const t = noopTimes[i];
       const step = stepMs(reqs[i], reqs[i + 1]);
@@ -161,12 +176,22 @@ async function main() {
   const execParallel = await parallel("exec");
 
   return {
-    sequential: { calls: overhead.length, overheadMs: stats(overhead), responseToToolStartMs: stats(before), toolEndToNextRequestMs: stats(after) },
+    sequential: {
+      calls: overhead.length,
+      overheadMs: stats(overhead),
+      responseToToolStartMs: stats(before),
+      toolEndToNextRequestMs: stats(after),
+    },
     parallel: [noopParallel, execParallel],
   };
 }
 
-const machine = { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "?", loadAvgAtStart: loadavg().map((x) => round(x)) };
+const machine = {
+  node: process.version,
+  cpus: cpus().length,
+  cpuModel: cpus()[0]?.model ?? "?",
+  loadAvgAtStart: loadavg().map((x) => round(x)),
+};
 log(`cairn tools bench on ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}, load ${machine.loadAvgAtStart.join(" ")}`);
 const t0 = performance.now();
 let result: Awaited<ReturnType<typeof main>> | null = null;
@@ -196,6 +221,12 @@ if (result) {
   }
   process.stdout.write(`${lines.join("\n")}\n`);
 }
-const out = { bench: "cairn-tools", machine: { ...machine, loadAvgAtEnd: loadavg().map((x) => round(x)) }, totalSeconds: round((performance.now() - t0) / 1000, 1), ...result, failed };
+const out = {
+  bench: "cairn-tools",
+  machine: { ...machine, loadAvgAtEnd: loadavg().map((x) => round(x)) },
+  totalSeconds: round((performance.now() - t0) / 1000, 1),
+  ...result,
+  failed,
+};
 process.stdout.write(`${JSON.stringify(out)}\n`);
 process.exit(failed ? 1 : 0);

@@ -116,7 +116,12 @@ export class EventLog {
     return retry(
       async () => {
         try {
-          const ack = await this.js.publish(subject, data, { msgID, headers: h, expect: { lastSubjectSequence: expected }, timeout: 5_000 });
+          const ack = await this.js.publish(subject, data, {
+            msgID,
+            headers: h,
+            expect: { lastSubjectSequence: expected },
+            timeout: 5_000,
+          });
           return ack.seq;
         } catch (e) {
           throw mapAppendError(e, subject, expected);
@@ -223,7 +228,8 @@ export const decodeRecord = (m: JsMsg): LogRecord => {
       causationId: m.headers?.get(H.causation) || undefined,
       data,
     } as AnyStoredEvent;
-    if (!(AggregateKind.literals as readonly string[]).includes(where.kind)) throw new CairnError("internal", `unknown aggregate kind '${where.kind}'`);
+    if (!(AggregateKind.literals as readonly string[]).includes(where.kind))
+      throw new CairnError("internal", `unknown aggregate kind '${where.kind}'`);
     return { ok: true, event, pending: m.info.pending };
   } catch (e) {
     return {

@@ -26,7 +26,12 @@ export async function streamedText(nc: NatsConnection, sessionKey: string, runId
 }
 
 /** `streamedText`, and the index the run's next delta gets (so a resumed run goes on numbering). */
-export async function streamedDeltas(nc: NatsConnection, sessionKey: string, runId: string, sinceMs: number): Promise<{ text: string; next: number }> {
+export async function streamedDeltas(
+  nc: NatsConnection,
+  sessionKey: string,
+  runId: string,
+  sinceMs: number,
+): Promise<{ text: string; next: number }> {
   const jsm = await jetstreamManager(nc);
   const last = (await jsm.streams.info(LIVE_STREAM)).state.last_seq;
   if (last === 0) return { text: "", next: 0 };

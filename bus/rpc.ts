@@ -63,12 +63,7 @@ export type Handler = (params: unknown, msg: Msg) => Promise<unknown> | unknown;
  * Serves requests on `subject` (wildcards allowed). The handler's result or thrown error becomes
  * the reply envelope; a handler failure never takes the subscription down.
  */
-export const serve = (
-  nc: NatsConnection,
-  subject: string,
-  handler: Handler,
-  opts: { queue?: string } = {},
-) =>
+export const serve = (nc: NatsConnection, subject: string, handler: Handler, opts: { queue?: string } = {}) =>
   nc.subscribe(subject, {
     queue: opts.queue,
     callback: (err, msg) => {
@@ -87,7 +82,9 @@ export const serve = (
         } catch (e) {
           // A reply that cannot be sent (larger than the server's max payload) must still answer,
           // or the caller only sees its own timeout.
-          msg.respond(encodeJson({ ok: false, error: { code: "internal", message: `the reply could not be sent: ${(e as Error).message}` } }));
+          msg.respond(
+            encodeJson({ ok: false, error: { code: "internal", message: `the reply could not be sent: ${(e as Error).message}` } }),
+          );
         }
       })();
     },

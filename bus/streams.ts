@@ -74,10 +74,7 @@ async function ensureStream(jsm: JetStreamManager, cfg: StreamSpec): Promise<voi
 }
 
 /** Creates (or updates the limits of) the event log and the live stream. Idempotent. */
-export async function ensureStreams(
-  nc: NatsConnection,
-  limits: StreamLimits = defaultStreamLimits,
-): Promise<void> {
+export async function ensureStreams(nc: NatsConnection, limits: StreamLimits = defaultStreamLimits): Promise<void> {
   const jsm = await jetstreamManager(nc);
   await ensureStream(jsm, eventLogConfig(limits));
   await ensureStream(jsm, liveStreamConfig(limits));

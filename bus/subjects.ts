@@ -61,9 +61,7 @@ export const parseEventSubject = (subject: string): { kind: string; id: string }
 };
 
 /** Splits `cmd.<kind>.<id>.<verb>`; undefined for anything else. */
-export const parseCommandSubject = (
-  subject: string,
-): { kind: string; id: string; verb: string } | undefined => {
+export const parseCommandSubject = (subject: string): { kind: string; id: string; verb: string } | undefined => {
   const parts = subject.split(".");
   if (parts.length !== 4 || parts[0] !== "cmd") return undefined;
   return { kind: parts[1], id: parts[2], verb: parts[3] };

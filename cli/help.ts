@@ -65,7 +65,6 @@ Options:
       --json   print the result as JSON
   -h, --help   show this help`;
 
-
 export const sessionsHelp = `Usage: cairn sessions list [--json] [--limit <n>]
        cairn sessions show <key> [--json]
        cairn sessions fork <key> [--at <n>] [--label <text>] [--json]

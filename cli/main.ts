@@ -1,5 +1,17 @@
 import { parseArgs } from "node:util";
-import { approvalsHelp, chatHelp, doctorHelp, eventsHelp, gatewayHelp, modelsHelp, nodeHelp, projectionsHelp, providersHelp, sandboxHelp, sessionsHelp } from "./help.ts";
+import {
+  approvalsHelp,
+  chatHelp,
+  doctorHelp,
+  eventsHelp,
+  gatewayHelp,
+  modelsHelp,
+  nodeHelp,
+  projectionsHelp,
+  providersHelp,
+  sandboxHelp,
+  sessionsHelp,
+} from "./help.ts";
 import { nearest } from "./config/suggest.ts";
 // Commands are imported when run: `cairn --help` must not load NATS, SQLite or the SDKs.
 import { UsageError, fail } from "./output.ts";
@@ -26,7 +38,20 @@ Commands:
 Run 'cairn <command> --help' for a command's options.
 Options: -h, --help   -v, --version`;
 
-const COMMANDS = ["gateway", "chat", "events", "projections", "sessions", "providers", "models", "approvals", "sandbox", "node", "doctor", "help"];
+const COMMANDS = [
+  "gateway",
+  "chat",
+  "events",
+  "projections",
+  "sessions",
+  "providers",
+  "models",
+  "approvals",
+  "sandbox",
+  "node",
+  "doctor",
+  "help",
+];
 
 const int = (v: string | undefined, name: string, min: number): number | undefined => {
   if (v === undefined) return undefined;
@@ -46,7 +71,8 @@ const parse = (args: string[], options: Options) => {
 /** Runs one CLI invocation; resolves with the process exit code. */
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const paths = resolvePaths(env);
-  const [command = "gateway", ...rest] = argv[0]?.startsWith("-") && !["-h", "--help", "-v", "--version"].includes(argv[0]) ? ["gateway", ...argv] : argv;
+  const [command = "gateway", ...rest] =
+    argv[0]?.startsWith("-") && !["-h", "--help", "-v", "--version"].includes(argv[0]) ? ["gateway", ...argv] : argv;
   let json = argv.includes("--json");
   try {
     if (command === "-h" || command === "--help" || command === "help") return print(mainHelp);
@@ -55,14 +81,27 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       case "gateway": {
         const { values } = parse(rest, { host: { type: "string" }, port: { type: "string" } });
         if (values.help) return print(gatewayHelp);
-        return await (await import("./commands/gateway.ts")).runGateway({ host: values.host as string | undefined, port: int(values.port as string | undefined, "--port", 0) }, paths, env);
+        return await (await import("./commands/gateway.ts")).runGateway(
+          { host: values.host as string | undefined, port: int(values.port as string | undefined, "--port", 0) },
+          paths,
+          env,
+        );
       }
       case "chat": {
-        const { values, positionals } = parse(rest, { session: { type: "string", short: "s" }, json: { type: "boolean" }, model: { type: "string", short: "m" } });
+        const { values, positionals } = parse(rest, {
+          session: { type: "string", short: "s" },
+          json: { type: "boolean" },
+          model: { type: "string", short: "m" },
+        });
         if (values.help) return print(chatHelp);
         json = Boolean(values.json);
         return await (await import("./commands/chat.ts")).chat(
-          { session: (values.session as string | undefined) ?? "cli", json, text: positionals.join(" "), model: values.model as string | undefined },
+          {
+            session: (values.session as string | undefined) ?? "cli",
+            json,
+            text: positionals.join(" "),
+            model: values.model as string | undefined,
+          },
           paths,
         );
       }
@@ -101,16 +140,33 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         const [sub, ...args] = rest;
         if (sub === undefined || sub === "-h" || sub === "--help") return print(sessionsHelp);
         if (sub !== "list" && sub !== "show" && sub !== "fork" && sub !== "delete") {
-          throw new UsageError(`unknown subcommand 'sessions ${sub}'; try 'cairn sessions list', 'show <key>', 'fork <key>' or 'delete <key>'`);
+          throw new UsageError(
+            `unknown subcommand 'sessions ${sub}'; try 'cairn sessions list', 'show <key>', 'fork <key>' or 'delete <key>'`,
+          );
         }
-        const { values, positionals } = parse(args, { json: { type: "boolean" }, limit: { type: "string", short: "n" }, at: { type: "string" }, label: { type: "string" } });
+        const { values, positionals } = parse(args, {
+          json: { type: "boolean" },
+          limit: { type: "string", short: "n" },
+          at: { type: "string" },
+          label: { type: "string" },
+        });
         if (values.help) return print(sessionsHelp);
         const cmd = await import("./commands/sessions.ts");
-        if (sub === "list") return await cmd.sessionsList({ json, limit: int(values.limit as string | undefined, "--limit", 1) ?? 50 }, paths);
-        if (positionals.length !== 1) throw new UsageError(`usage: cairn sessions ${sub} <key>${sub === "fork" ? " [--at <n>] [--label <text>]" : ""} [--json]`);
+        if (sub === "list")
+          return await cmd.sessionsList({ json, limit: int(values.limit as string | undefined, "--limit", 1) ?? 50 }, paths);
+        if (positionals.length !== 1)
+          throw new UsageError(`usage: cairn sessions ${sub} <key>${sub === "fork" ? " [--at <n>] [--label <text>]" : ""} [--json]`);
         if (sub === "fork") {
           const at = int(values.at as string | undefined, "--at", 0);
-          return await cmd.sessionsFork({ key: positionals[0], json, ...(at !== undefined ? { at } : {}), ...(values.label !== undefined ? { label: values.label as string } : {}) }, paths);
+          return await cmd.sessionsFork(
+            {
+              key: positionals[0],
+              json,
+              ...(at !== undefined ? { at } : {}),
+              ...(values.label !== undefined ? { label: values.label as string } : {}),
+            },
+            paths,
+          );
         }
         if (sub === "delete") return await cmd.sessionsDelete({ key: positionals[0], json }, paths);
         return await cmd.sessionsShow({ key: positionals[0], json }, paths);
@@ -118,7 +174,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       case "sandbox": {
         const [sub, ...args] = rest;
         if (sub === undefined || sub === "-h" || sub === "--help") return print(sandboxHelp);
-        if (sub !== "status" && sub !== "build-image") throw new UsageError(`unknown subcommand 'sandbox ${sub}'; try 'cairn sandbox status' or 'build-image'`);
+        if (sub !== "status" && sub !== "build-image")
+          throw new UsageError(`unknown subcommand 'sandbox ${sub}'; try 'cairn sandbox status' or 'build-image'`);
         const { values } = parse(args, { json: { type: "boolean" }, tag: { type: "string" } });
         if (values.help) return print(sandboxHelp);
         const cmd = await import("./commands/sandbox.ts");
@@ -128,15 +185,25 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       case "approvals": {
         const [sub, ...args] = rest;
         if (sub === undefined || sub === "-h" || sub === "--help") return print(approvalsHelp);
-        if (sub !== "list" && sub !== "approve" && sub !== "deny") throw new UsageError(`unknown subcommand 'approvals ${sub}'; try 'cairn approvals list', 'approve <id>' or 'deny <id>'`);
-        const { values, positionals } = parse(args, { json: { type: "boolean" }, all: { type: "boolean" }, always: { type: "boolean" }, reason: { type: "string" } });
+        if (sub !== "list" && sub !== "approve" && sub !== "deny")
+          throw new UsageError(`unknown subcommand 'approvals ${sub}'; try 'cairn approvals list', 'approve <id>' or 'deny <id>'`);
+        const { values, positionals } = parse(args, {
+          json: { type: "boolean" },
+          all: { type: "boolean" },
+          always: { type: "boolean" },
+          reason: { type: "string" },
+        });
         if (values.help) return print(approvalsHelp);
         const cmd = await import("./commands/approvals.ts");
         if (sub === "list") return await cmd.approvalsList({ json, all: Boolean(values.all) }, paths);
-        if (positionals.length !== 1) throw new UsageError(`usage: cairn approvals ${sub} <id>${sub === "approve" ? " [--always]" : " [--reason <text>]"}`);
+        if (positionals.length !== 1)
+          throw new UsageError(`usage: cairn approvals ${sub} <id>${sub === "approve" ? " [--always]" : " [--reason <text>]"}`);
         if (sub === "approve" && values.reason !== undefined) throw new UsageError("--reason goes with deny");
         if (sub === "deny" && values.always) throw new UsageError("--always goes with approve");
-        return await cmd.approvalsAnswer({ id: positionals[0], verb: sub, always: Boolean(values.always), reason: values.reason as string | undefined, json }, paths);
+        return await cmd.approvalsAnswer(
+          { id: positionals[0], verb: sub, always: Boolean(values.always), reason: values.reason as string | undefined, json },
+          paths,
+        );
       }
       case "providers": {
         const [first, ...more] = rest;
@@ -154,20 +221,27 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
                 "where shell history and the process list would keep it; pipe it in (cairn providers set-key <provider> < key.txt) or run without it to be prompted",
             );
           }
-          if (names.length === 0) throw new UsageError("usage: cairn providers set-key <provider> (the key is then read from stdin or a prompt)");
+          if (names.length === 0)
+            throw new UsageError("usage: cairn providers set-key <provider> (the key is then read from stdin or a prompt)");
           json = flags.includes("--json");
           return await (await import("./commands/providers.ts")).providersSetKey({ provider: names[0], json }, paths, env);
         }
-        if (sub !== "list") throw new UsageError(`unknown subcommand 'providers ${sub}'; try 'cairn providers' or 'cairn providers set-key <provider>'`);
+        if (sub !== "list")
+          throw new UsageError(`unknown subcommand 'providers ${sub}'; try 'cairn providers' or 'cairn providers set-key <provider>'`);
         const { values, positionals } = parse(args, { json: { type: "boolean" }, refresh: { type: "boolean" } });
         if (values.help) return print(providersHelp);
         if (positionals.length > 0) throw new UsageError(`'cairn providers list' takes no arguments; got '${positionals.join(" ")}'`);
         return await (await import("./commands/providers.ts")).providersList({ json, refresh: Boolean(values.refresh) }, paths, env);
       }
       case "models": {
-        const { values, positionals } = parse(rest, { json: { type: "boolean" }, provider: { type: "string", short: "p" }, refresh: { type: "boolean" } });
+        const { values, positionals } = parse(rest, {
+          json: { type: "boolean" },
+          provider: { type: "string", short: "p" },
+          refresh: { type: "boolean" },
+        });
         if (values.help) return print(modelsHelp);
-        if (positionals.length > 0) throw new UsageError(`'cairn models' takes no arguments; got '${positionals.join(" ")}' (filter with --provider <id>)`);
+        if (positionals.length > 0)
+          throw new UsageError(`'cairn models' takes no arguments; got '${positionals.join(" ")}' (filter with --provider <id>)`);
         return await (await import("./commands/models.ts")).modelsList(
           { json, provider: values.provider as string | undefined, refresh: Boolean(values.refresh) },
           paths,
@@ -197,7 +271,12 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
 const NODE_LOCAL = ["add", "run", "status", "fingerprint", "logs", "remove"];
 const NODE_GATEWAY = ["pairing", "pending", "approve", "reject", "list", "revoke"];
 
-async function nodeCommand(rest: string[], paths: ReturnType<typeof resolvePaths>, env: NodeJS.ProcessEnv, setJson: (j: boolean) => void): Promise<number> {
+async function nodeCommand(
+  rest: string[],
+  paths: ReturnType<typeof resolvePaths>,
+  env: NodeJS.ProcessEnv,
+  setJson: (j: boolean) => void,
+): Promise<number> {
   const [sub, ...args] = rest;
   if (sub === undefined || sub === "-h" || sub === "--help" || sub === "help") return print(nodeHelp);
   if (!NODE_LOCAL.includes(sub) && !NODE_GATEWAY.includes(sub)) {
@@ -231,14 +310,26 @@ async function nodeCommand(rest: string[], paths: ReturnType<typeof resolvePaths
   const expected = wantsId || wantsSub ? 1 : 0;
   if (positionals.length !== expected) {
     throw new UsageError(
-      wantsId ? `usage: cairn node ${sub} <${sub === "revoke" ? "node-id" : "request-id"}>` : wantsSub ? "usage: cairn node pairing enable [--minutes <n>] | disable | status" : `'cairn node ${sub}' takes no arguments; got '${positionals.join(" ")}'`,
+      wantsId
+        ? `usage: cairn node ${sub} <${sub === "revoke" ? "node-id" : "request-id"}>`
+        : wantsSub
+          ? "usage: cairn node pairing enable [--minutes <n>] | disable | status"
+          : `'cairn node ${sub}' takes no arguments; got '${positionals.join(" ")}'`,
     );
   }
   if (NODE_LOCAL.includes(sub)) {
     const cmd = await import("./commands/node.agent.ts");
     if (sub === "add") {
       return await cmd.nodeAdd(
-        { host: str("host"), name: str("name"), workingDir: str("working-dir"), timeout: int(str("timeout"), "--timeout", 1), nodeId: str("node-id"), foreground: Boolean(values.foreground), json },
+        {
+          host: str("host"),
+          name: str("name"),
+          workingDir: str("working-dir"),
+          timeout: int(str("timeout"), "--timeout", 1),
+          nodeId: str("node-id"),
+          foreground: Boolean(values.foreground),
+          json,
+        },
         paths,
         env,
       );
@@ -252,7 +343,8 @@ async function nodeCommand(rest: string[], paths: ReturnType<typeof resolvePaths
   const admin = await import("./commands/node.admin.ts");
   if (sub === "pairing") {
     const verb = positionals[0];
-    if (verb !== "enable" && verb !== "disable" && verb !== "status") throw new UsageError("usage: cairn node pairing enable [--minutes <n>] | disable | status");
+    if (verb !== "enable" && verb !== "disable" && verb !== "status")
+      throw new UsageError("usage: cairn node pairing enable [--minutes <n>] | disable | status");
     if (verb !== "enable" && values.minutes !== undefined) throw new UsageError("--minutes goes with 'pairing enable'");
     return await admin.nodePairing(verb, { minutes: int(str("minutes"), "--minutes", 1), json }, paths);
   }

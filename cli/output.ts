@@ -18,7 +18,11 @@ export const fail = (e: unknown, json = false): number => {
 /** Columns padded to their widest cell, two spaces apart; the first row is the header. */
 export const table = (rows: readonly (readonly string[])[]): string => {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const line = (r: readonly string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("  ").trimEnd();
+  const line = (r: readonly string[]) =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i])))
+      .join("  ")
+      .trimEnd();
   return rows.map((r) => `${line(r)}\n`).join("");
 };
 
@@ -40,7 +44,9 @@ export const progressBar = (label: string) => {
       if (tty) {
         const width = 30;
         const filled = Math.round((pct / 100) * width);
-        process.stderr.write(`\r${label} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${String(pct).padStart(3)}% ${done}/${total}`);
+        process.stderr.write(
+          `\r${label} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${String(pct).padStart(3)}% ${done}/${total}`,
+        );
       } else if (pct === 100 || pct - lastPct >= 10 || lastPct < 0) {
         process.stderr.write(`${label}: ${pct}% (${done}/${total})\n`);
       } else return;

@@ -17,7 +17,17 @@ export const approvalsProjection: Projection = {
       const id = e.aggregateId;
       switch (e.type) {
         case "approval.requested":
-          requested.run(id, e.data.sessionKey, e.data.runId, e.data.callId, e.data.tool, e.data.command, e.data.reason, e.time, e.data.expiresAt);
+          requested.run(
+            id,
+            e.data.sessionKey,
+            e.data.runId,
+            e.data.callId,
+            e.data.tool,
+            e.data.command,
+            e.data.reason,
+            e.time,
+            e.data.expiresAt,
+          );
           break;
         case "approval.granted":
           decided.run("granted", e.time, e.data.by, e.data.always ? 1 : 0, null, id);

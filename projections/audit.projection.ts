@@ -15,10 +15,34 @@ export const auditProjection: Projection = {
     return (r) => {
       if (r.ok) {
         const e = r.event;
-        insert.run(e.seq, e.time, e.kind, e.aggregateId, e.type, e.id, e.correlationId ?? null, e.causationId ?? null, summarizeEvent(e), JSON.stringify(e.data), null);
+        insert.run(
+          e.seq,
+          e.time,
+          e.kind,
+          e.aggregateId,
+          e.type,
+          e.id,
+          e.correlationId ?? null,
+          e.causationId ?? null,
+          summarizeEvent(e),
+          JSON.stringify(e.data),
+          null,
+        );
       } else {
         const parts = r.bad.subject.split(".");
-        insert.run(r.bad.seq, r.bad.time, parts[1] ?? "?", parts[2] ?? "?", r.bad.type || "?", "", null, null, "undecodable event", null, r.bad.error);
+        insert.run(
+          r.bad.seq,
+          r.bad.time,
+          parts[1] ?? "?",
+          parts[2] ?? "?",
+          r.bad.type || "?",
+          "",
+          null,
+          null,
+          "undecodable event",
+          null,
+          r.bad.error,
+        );
       }
     };
   },

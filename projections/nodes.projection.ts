@@ -32,7 +32,18 @@ export const nodesProjection: Projection = {
       switch (e.type) {
         case "node.pairing_requested": {
           const d = e.data;
-          requested.run({ nodeId: id, name: d.name, fingerprint: d.fingerprint, publicKey: d.publicKey, requestId: d.requestId, at: e.time, address: d.address, hostname: d.hostname, platform: d.platform, workingDir: d.workingDir });
+          requested.run({
+            nodeId: id,
+            name: d.name,
+            fingerprint: d.fingerprint,
+            publicKey: d.publicKey,
+            requestId: d.requestId,
+            at: e.time,
+            address: d.address,
+            hostname: d.hostname,
+            platform: d.platform,
+            workingDir: d.workingDir,
+          });
           break;
         }
         case "node.approved":

@@ -78,4 +78,3 @@ export const getNode = (db: Db, nodeId: string): NodeRecord | undefined => {
   const row = decodeRow(Row, db.prepare("SELECT * FROM nodes WHERE node_id = ?").get(nodeId), "nodes");
   return row ? toRecord(row) : undefined;
 };
-

@@ -10,7 +10,15 @@ import { approvalsProjection } from "./approvals.projection.ts";
 import { toolCallsProjection } from "./tools.projection.ts";
 import { nodesProjection } from "./nodes.projection.ts";
 
-export const PROJECTIONS: readonly Projection[] = [sessionsProjection, messagesProjection, runsProjection, toolCallsProjection, approvalsProjection, nodesProjection, auditProjection];
+export const PROJECTIONS: readonly Projection[] = [
+  sessionsProjection,
+  messagesProjection,
+  runsProjection,
+  toolCallsProjection,
+  approvalsProjection,
+  nodesProjection,
+  auditProjection,
+];
 
 const BATCH = 2000;
 

@@ -146,9 +146,11 @@ export interface ApprovalSummary {
 /** Read-side queries over the projection database. Recency-ordered and bounded by default. */
 export const queries = (getDb: () => Db) => ({
   listSessions: (limit = 100): SessionSummary[] =>
-    decodeRows(SessionRow, getDb().prepare("SELECT * FROM sessions WHERE deleted_at IS NULL ORDER BY updated_at DESC, key LIMIT ?").all(limit), "sessions").map(
-      toSummary,
-    ),
+    decodeRows(
+      SessionRow,
+      getDb().prepare("SELECT * FROM sessions WHERE deleted_at IS NULL ORDER BY updated_at DESC, key LIMIT ?").all(limit),
+      "sessions",
+    ).map(toSummary),
 
   /** One session with its usage totals (all its runs, fallbacks included). */
   session: (sessionKey: string): GetSessionResult => {
@@ -194,7 +196,9 @@ export const queries = (getDb: () => Db) => ({
     const rows = decodeRows(
       MessageRow,
       db
-        .prepare("SELECT * FROM (SELECT *, rowid AS r FROM messages WHERE session_key = ? ORDER BY seq DESC, r DESC LIMIT ?) ORDER BY seq ASC, r ASC")
+        .prepare(
+          "SELECT * FROM (SELECT *, rowid AS r FROM messages WHERE session_key = ? ORDER BY seq DESC, r DESC LIMIT ?) ORDER BY seq ASC, r ASC",
+        )
         .all(sessionKey, limit),
       "messages",
     );

@@ -9,9 +9,7 @@ import { TextValue, decodeRow } from "./rows.ts";
 export const runsProjection: Projection = {
   name: "runs",
   bind: (db) => {
-    const started = db.prepare(
-      "INSERT OR IGNORE INTO runs(run_id, session_key, model, status, started_at) VALUES (?, ?, ?, 'running', ?)",
-    );
+    const started = db.prepare("INSERT OR IGNORE INTO runs(run_id, session_key, model, status, started_at) VALUES (?, ?, ?, 'running', ?)");
     const switched = db.prepare("UPDATE runs SET model = ?, switches = switches + 1 WHERE run_id = ?");
     const ended = db.prepare(
       `UPDATE runs SET status = ?, ended_at = ?, input_tokens = ?, output_tokens = ?, cache_read_tokens = ?,
@@ -36,7 +34,17 @@ export const runsProjection: Projection = {
           break;
         case "run.completed": {
           const u = e.data.usage;
-          ended.run("completed", e.time, u?.inputTokens ?? null, u?.outputTokens ?? null, u?.cacheReadTokens ?? null, u?.cacheWriteTokens ?? null, e.data.finishReason, null, id);
+          ended.run(
+            "completed",
+            e.time,
+            u?.inputTokens ?? null,
+            u?.outputTokens ?? null,
+            u?.cacheReadTokens ?? null,
+            u?.cacheWriteTokens ?? null,
+            e.data.finishReason,
+            null,
+            id,
+          );
           const key = decodeRow(TextValue, sessionOf.get(id), "runs.session_key");
           if (u && key !== undefined) {
             addUsage.run(u.inputTokens, u.outputTokens, u.cacheReadTokens ?? 0, u.cacheWriteTokens ?? 0, key);
@@ -51,7 +59,17 @@ export const runsProjection: Projection = {
           ended.run("cancelled", e.time, null, null, null, null, null, null, id);
           break;
         case "run.interrupted":
-          ended.run("interrupted", e.time, null, null, null, null, null, JSON.stringify({ code: "run_interrupted", message: e.data.reason }), id);
+          ended.run(
+            "interrupted",
+            e.time,
+            null,
+            null,
+            null,
+            null,
+            null,
+            JSON.stringify({ code: "run_interrupted", message: e.data.reason }),
+            id,
+          );
           break;
       }
     };

@@ -4,9 +4,7 @@ import type { Projection } from "./projection.ts";
 export const sessionsProjection: Projection = {
   name: "sessions",
   bind: (db) => {
-    const insert = db.prepare(
-      "INSERT OR IGNORE INTO sessions(key, title, model, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-    );
+    const insert = db.prepare("INSERT OR IGNORE INTO sessions(key, title, model, created_at, updated_at) VALUES (?, ?, ?, ?, ?)");
     const userMessage = db.prepare(
       `UPDATE sessions SET updated_at = ?, message_count = message_count + 1, active_run_id = ?,
        first_user_text = COALESCE(first_user_text, ?) WHERE key = ?`,
@@ -50,7 +48,20 @@ export const sessionsProjection: Projection = {
         case "session.forked": {
           const d = e.data;
           const firstUser = d.messages.find((m) => m.role === "user")?.text.slice(0, 200) ?? null;
-          forked.run(key, d.title, d.model, e.time, e.time, d.messages.length, firstUser, d.parentKey, d.forkPoint, d.label, d.sandbox, d.node ?? null);
+          forked.run(
+            key,
+            d.title,
+            d.model,
+            e.time,
+            e.time,
+            d.messages.length,
+            firstUser,
+            d.parentKey,
+            d.forkPoint,
+            d.label,
+            d.sandbox,
+            d.node ?? null,
+          );
           break;
         }
         case "session.sandbox_set":

@@ -13,7 +13,9 @@ export const toolCallsProjection: Projection = {
       `INSERT OR IGNORE INTO tool_calls(run_id, call_id, session_key, name, arguments, status, requested_at, iteration, text_offset)
        SELECT ?, ?, session_key, ?, ?, 'requested', ?, ?, ? FROM runs WHERE run_id = ?`,
     );
-    const awaiting = db.prepare("UPDATE tool_calls SET status = 'awaiting_approval', approval_id = ? WHERE run_id = ? AND call_id = ? AND status = 'requested'");
+    const awaiting = db.prepare(
+      "UPDATE tool_calls SET status = 'awaiting_approval', approval_id = ? WHERE run_id = ? AND call_id = ? AND status = 'requested'",
+    );
     const answered = db.prepare("UPDATE tool_calls SET status = 'requested' WHERE approval_id = ? AND status = 'awaiting_approval'");
     const started = db.prepare("UPDATE tool_calls SET status = 'started', started_at = ? WHERE run_id = ? AND call_id = ?");
     const finished = db.prepare(
@@ -43,7 +45,17 @@ export const toolCallsProjection: Projection = {
           break;
         case "run.tool_finished": {
           const d = e.data;
-          finished.run(d.isError ? "failed" : "finished", e.time, d.durationMs, d.output, d.truncated ? 1 : 0, d.isError ? 1 : 0, d.fullOutput ?? null, runId, d.callId);
+          finished.run(
+            d.isError ? "failed" : "finished",
+            e.time,
+            d.durationMs,
+            d.output,
+            d.truncated ? 1 : 0,
+            d.isError ? 1 : 0,
+            d.fullOutput ?? null,
+            runId,
+            d.callId,
+          );
           break;
         }
         case "run.tool_interrupted":

@@ -11,7 +11,9 @@ export const ProviderOverride = Schema.Struct({
 
 /** `[[providers.custom]]`: any OpenAI-compatible server under a name of the user's choice. */
 export const CustomProvider = Schema.Struct({
-  name: Schema.String.check(Schema.isPattern(/^[a-z0-9][a-z0-9_-]{0,31}$/, { message: "a provider name is lowercase letters, digits, '_' or '-'" })),
+  name: Schema.String.check(
+    Schema.isPattern(/^[a-z0-9][a-z0-9_-]{0,31}$/, { message: "a provider name is lowercase letters, digits, '_' or '-'" }),
+  ),
   base_url: Schema.String,
   api_key_env: Schema.optionalKey(Schema.String),
   models: Schema.optionalKey(Schema.Array(Schema.String)),
@@ -40,7 +42,12 @@ export const SandboxConfig = Schema.Struct({
   resource_limits: Schema.optionalKey(
     Schema.Struct({
       /** "512M", "2G" or a number of MiB. */
-      memory_limit: Schema.optionalKey(Schema.Union([Schema.String.check(Schema.isPattern(/^\d+(\.\d+)?\s*[kKmMgG]?i?[bB]?$/, { message: "a size such as \"512M\" or \"2G\"" })), Schema.Number.check(Schema.isGreaterThan(0))])),
+      memory_limit: Schema.optionalKey(
+        Schema.Union([
+          Schema.String.check(Schema.isPattern(/^\d+(\.\d+)?\s*[kKmMgG]?i?[bB]?$/, { message: 'a size such as "512M" or "2G"' })),
+          Schema.Number.check(Schema.isGreaterThan(0)),
+        ]),
+      ),
       cpu_quota: Schema.optionalKey(Schema.Number.check(Schema.isBetween({ minimum: 0.01, maximum: 256 }))),
       pids_max: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 1_000_000 }))),
     }),
@@ -75,7 +82,9 @@ export const NodesConfig = Schema.Struct({
   /** Where the embedded nats-server listens (default 127.0.0.1: no remote node can reach it). */
   nats_host: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1))),
   /** The NATS URL given to approved nodes (default: the host they paired with, the server's port). */
-  advertise_url: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^(nats|tls):\/\/\S+$/, { message: "a NATS URL such as nats://gateway.lan:4222" }))),
+  advertise_url: Schema.optionalKey(
+    Schema.String.check(Schema.isPattern(/^(nats|tls):\/\/\S+$/, { message: "a NATS URL such as nats://gateway.lan:4222" })),
+  ),
   /** Minutes `cairn node pairing enable` opens the window for (default 10). */
   pairing_minutes: Schema.optionalKey(Schema.Number.check(Schema.isBetween({ minimum: 1, maximum: 1440 }))),
 });
@@ -147,9 +156,23 @@ export const CONFIG_KEYS: Record<string, Record<string, unknown>> = {
     custom: 1,
     local: { model_path: 1, models_dir: 1, gpu_layers: 1, threads: 1, context_size: 1 },
     ...Object.fromEntries(
-      ["openai", "anthropic", "openrouter", "groq", "mistral", "deepseek", "together", "fireworks", "cerebras", "xai", "gemini", "ollama", "lmstudio", "venice", "moonshot"].map(
-        (id) => [id, { base_url: 1, api_key_env: 1, models: 1 }],
-      ),
+      [
+        "openai",
+        "anthropic",
+        "openrouter",
+        "groq",
+        "mistral",
+        "deepseek",
+        "together",
+        "fireworks",
+        "cerebras",
+        "xai",
+        "gemini",
+        "ollama",
+        "lmstudio",
+        "venice",
+        "moonshot",
+      ].map((id) => [id, { base_url: 1, api_key_env: 1, models: 1 }]),
     ),
   },
 };

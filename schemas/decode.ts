@@ -18,11 +18,7 @@ export const decodeOrFail = <S extends Schema.ConstraintDecoder<unknown>>(
 };
 
 /** Like `decodeOrFail` but tolerant of extra keys (forward-compatible payloads from newer peers). */
-export const decodeLenient = <S extends Schema.ConstraintDecoder<unknown>>(
-  schema: S,
-  input: unknown,
-  what: string,
-): S["Type"] => {
+export const decodeLenient = <S extends Schema.ConstraintDecoder<unknown>>(schema: S, input: unknown, what: string): S["Type"] => {
   const r = Schema.decodeUnknownResult(schema, { errors: "all" })(input);
   if (Result.isSuccess(r)) return r.success;
   throw new CairnError("bad_request", `invalid ${what}: ${r.failure.message}`);

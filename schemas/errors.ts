@@ -76,6 +76,4 @@ export const isCairnError = (u: unknown): u is CairnError => u instanceof CairnE
 
 /** Any thrown value as a wire error; unknown failures become `internal` without leaking stacks. */
 export const toWireError = (u: unknown): WireError =>
-  isCairnError(u)
-    ? u.toWire()
-    : { code: "internal", message: u instanceof Error ? u.message : String(u) };
+  isCairnError(u) ? u.toWire() : { code: "internal", message: u instanceof Error ? u.message : String(u) };

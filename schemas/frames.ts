@@ -21,9 +21,7 @@ export const ReqFrame = Schema.Struct({
 });
 export type ReqFrame = typeof ReqFrame.Type;
 
-export type ResFrame =
-  | { type: "res"; id: string; ok: true; payload: unknown }
-  | { type: "res"; id: string; ok: false; error: WireError };
+export type ResFrame = { type: "res"; id: string; ok: true; payload: unknown } | { type: "res"; id: string; ok: false; error: WireError };
 
 export type EventFrame = { type: "event"; event: string; payload: unknown; seq?: number };
 
@@ -122,7 +120,10 @@ export const methodParams = {
   /** Disconnects the node at once; it cannot connect again until re-paired. */
   "nodes.revoke": Schema.Struct({ nodeId: NodeId }),
   /** Opens (for `minutes`, default 10) or closes the pairing window. */
-  "nodes.pairing": Schema.Struct({ open: Schema.Boolean, minutes: Schema.optionalKey(Schema.Number.check(Schema.isBetween({ minimum: 1, maximum: 1440 }))) }),
+  "nodes.pairing": Schema.Struct({
+    open: Schema.Boolean,
+    minutes: Schema.optionalKey(Schema.Number.check(Schema.isBetween({ minimum: 1, maximum: 1440 }))),
+  }),
   "nodes.pairingStatus": Schema.Struct({}),
   /** Remote-exec doctor: the active route per session, nodes and their state, the window, misconfigurations. */
   "nodes.doctor": Schema.Struct({}),

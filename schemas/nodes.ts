@@ -15,7 +15,9 @@ export const NodeId = Schema.String.check(
 export type NodeId = typeof NodeId.Type;
 
 /** A NATS user public nkey (`U` + base32): the node's Ed25519 public key. */
-export const NodePublicKey = Schema.String.check(Schema.isPattern(/^U[A-Z2-7]{55}$/, { message: "a public key is a NATS user nkey (U...)" }));
+export const NodePublicKey = Schema.String.check(
+  Schema.isPattern(/^U[A-Z2-7]{55}$/, { message: "a public key is a NATS user nkey (U...)" }),
+);
 
 const Name = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(100));
 /** Signed requests are accepted within this window of the gateway's clock (replays outside it are refused). */

@@ -101,8 +101,16 @@ export const ForkSessionResult = Schema.Struct({ sessionKey: SessionKey, parentK
 export type ForkSessionResult = typeof ForkSessionResult.Type;
 
 /** A file of a session's workspace (the full output of a truncated tool result). */
-export const ReadWorkspaceFile = Schema.Struct({ sessionKey: SessionKey, path: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(1024)) });
-export const ReadWorkspaceFileResult = Schema.Struct({ path: Schema.String, text: Schema.String, bytes: Schema.Number, truncated: Schema.Boolean });
+export const ReadWorkspaceFile = Schema.Struct({
+  sessionKey: SessionKey,
+  path: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(1024)),
+});
+export const ReadWorkspaceFileResult = Schema.Struct({
+  path: Schema.String,
+  text: Schema.String,
+  bytes: Schema.Number,
+  truncated: Schema.Boolean,
+});
 export type ReadWorkspaceFileResult = typeof ReadWorkspaceFileResult.Type;
 
 /** The `exec` sandbox as the banner and the UI show it. */
@@ -176,4 +184,3 @@ export const ProviderStatus = Schema.Struct({
 });
 export type ProviderStatus = typeof ProviderStatus.Type;
 export const ListProvidersResult = Schema.Struct({ providers: Schema.Array(ProviderStatus) });
-

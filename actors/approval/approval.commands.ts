@@ -69,5 +69,9 @@ const decide = (s: Snapshot, c: ApprovalCommand, env: DecideEnv): Decision => {
     return { events: [{ type: "approval.granted", data }], eventIds: decidedId, reply: with_("granted", { decidedBy: by }) };
   }
   const data = { by, ...(c.params.reason ? { reason: c.params.reason } : {}) };
-  return { events: [{ type: "approval.denied", data }], eventIds: decidedId, reply: with_("denied", { decidedBy: by, denyReason: c.params.reason ?? null }) };
+  return {
+    events: [{ type: "approval.denied", data }],
+    eventIds: decidedId,
+    reply: with_("denied", { decidedBy: by, denyReason: c.params.reason ?? null }),
+  };
 };

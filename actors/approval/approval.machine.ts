@@ -76,14 +76,24 @@ export const approvalMachine = setup({
         "approval.granted": {
           target: "granted",
           actions: [
-            assign(({ event }) => ({ status: "granted" as const, decidedAt: event.time, decidedBy: event.data.by, always: event.data.always === true })),
+            assign(({ event }) => ({
+              status: "granted" as const,
+              decidedAt: event.time,
+              decidedBy: event.data.by,
+              always: event.data.always === true,
+            })),
             decided("granted"),
           ],
         },
         "approval.denied": {
           target: "denied",
           actions: [
-            assign(({ event }) => ({ status: "denied" as const, decidedAt: event.time, decidedBy: event.data.by, denyReason: event.data.reason ?? null })),
+            assign(({ event }) => ({
+              status: "denied" as const,
+              decidedAt: event.time,
+              decidedBy: event.data.by,
+              denyReason: event.data.reason ?? null,
+            })),
             decided("denied"),
           ],
         },

@@ -54,11 +54,14 @@ export class ApprovalWaiters {
                   (e) => finish(() => reject(e)),
                 );
               // setTimeout's bound is ~24.8 days; a longer deadline re-arms on the next check.
-              timer = setTimeout(() => {
-                timer = undefined;
-                if (o.now() >= v.expiresAt) void expire();
-                else check();
-              }, Math.min(Math.max(0, v.expiresAt - o.now()), 2 ** 31 - 1));
+              timer = setTimeout(
+                () => {
+                  timer = undefined;
+                  if (o.now() >= v.expiresAt) void expire();
+                  else check();
+                },
+                Math.min(Math.max(0, v.expiresAt - o.now()), 2 ** 31 - 1),
+              );
             }
           },
           (e) => finish(() => reject(e)),

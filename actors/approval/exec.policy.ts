@@ -11,7 +11,43 @@ export type ApprovalMode = "always" | "smart" | "never";
 
 export type ExecVerdict = { readonly ask: false; readonly why: string } | { readonly ask: true; readonly why: string };
 
-const SAFE = new Set(["ls", "cat", "head", "tail", "wc", "pwd", "echo", "grep", "egrep", "fgrep", "find", "date", "whoami", "uname", "id", "stat", "file", "du", "df", "tree", "which", "basename", "dirname", "realpath", "sort", "uniq", "cut", "tr", "diff", "true", "false", "printf", "env", "hostname", "git"]);
+const SAFE = new Set([
+  "ls",
+  "cat",
+  "head",
+  "tail",
+  "wc",
+  "pwd",
+  "echo",
+  "grep",
+  "egrep",
+  "fgrep",
+  "find",
+  "date",
+  "whoami",
+  "uname",
+  "id",
+  "stat",
+  "file",
+  "du",
+  "df",
+  "tree",
+  "which",
+  "basename",
+  "dirname",
+  "realpath",
+  "sort",
+  "uniq",
+  "cut",
+  "tr",
+  "diff",
+  "true",
+  "false",
+  "printf",
+  "env",
+  "hostname",
+  "git",
+]);
 /** git sub-commands that only read. */
 const SAFE_GIT = new Set(["status", "log", "diff", "show", "branch", "rev-parse", "ls-files", "blame"]);
 /** find actions that run or delete something. */
@@ -21,7 +57,14 @@ const FIND_UNSAFE = /(^|\s)-(exec|execdir|ok|okdir|delete|fprint|fprint0|fprintf
 const META = /[;&<>`$(){}\\\n\r]/;
 
 const globToRegExp = (pattern: string): RegExp =>
-  new RegExp(`^${pattern.trim().replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, "s");
+  new RegExp(
+    `^${pattern
+      .trim()
+      .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+      .replace(/\*/g, ".*")
+      .replace(/\?/g, ".")}$`,
+    "s",
+  );
 
 export const matchesAllowlist = (command: string, allowlist: readonly string[]): string | undefined =>
   allowlist.find((p) => globToRegExp(p).test(command.trim()));
@@ -39,7 +82,12 @@ const safeStage = (stage: string): boolean => {
 };
 
 /** Whether a command needs an approval, and why (shown to the user and in the log). */
-export const execVerdict = (command: string, mode: ApprovalMode, allowlist: readonly string[] = [], remembered: readonly string[] = []): ExecVerdict => {
+export const execVerdict = (
+  command: string,
+  mode: ApprovalMode,
+  allowlist: readonly string[] = [],
+  remembered: readonly string[] = [],
+): ExecVerdict => {
   // The user's own "always allow" of this exact command, given when approving it.
   if (mode !== "never" && remembered.includes(command.trim())) return { ask: false, why: "always allowed by the user" };
   if (mode === "always") return { ask: true, why: "approval_mode is always" };

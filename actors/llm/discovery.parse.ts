@@ -19,7 +19,8 @@ const rec = (v: unknown): Record<string, unknown> => (typeof v === "object" && v
  * Not chat models: embeddings, speech, images, moderation. OpenAI's and Ollama's lists mix them
  * in; offering them in a chat model picker would only produce errors.
  */
-const NOT_CHAT = /(^|[-_/.:])(text-embedding|embed|embedding|embeddings|whisper|tts|dall-e|moderation|rerank|transcribe|davinci-002|babbage-002|sora)([-_/.:]|\d|$)|^gpt-image|^omni-moderation/i;
+const NOT_CHAT =
+  /(^|[-_/.:])(text-embedding|embed|embedding|embeddings|whisper|tts|dall-e|moderation|rerank|transcribe|davinci-002|babbage-002|sora)([-_/.:]|\d|$)|^gpt-image|^omni-moderation/i;
 
 export const isChatModel = (id: string): boolean => !NOT_CHAT.test(id);
 
@@ -45,7 +46,14 @@ export function parseOpenAiModels(body: unknown, opts: { stripPrefix?: string } 
     const inputs = strings(rec(m.architecture).input_modalities);
     out.push({
       id,
-      contextWindow: num(m.context_length, m.context_window, m.max_context_length, m.max_model_len, m.max_input_tokens, rec(m.top_provider).context_length),
+      contextWindow: num(
+        m.context_length,
+        m.context_window,
+        m.max_context_length,
+        m.max_model_len,
+        m.max_input_tokens,
+        rec(m.top_provider).context_length,
+      ),
       tools: typeof caps.function_calling === "boolean" ? caps.function_calling : params ? params.includes("tools") : null,
       vision: typeof caps.vision === "boolean" ? caps.vision : inputs ? inputs.includes("image") : null,
     });

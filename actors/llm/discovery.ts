@@ -126,7 +126,8 @@ export class ModelDiscovery {
       this.mem.set(t.id, result);
       this.saveDisk(t.id, result);
     } catch (e) {
-      const err = e instanceof DiscoveryError ? e : new DiscoveryError(false, new CairnError("internal", redact(rootCause(e), t.key ?? "")));
+      const err =
+        e instanceof DiscoveryError ? e : new DiscoveryError(false, new CairnError("internal", redact(rootCause(e), t.key ?? "")));
       result = {
         provider: t.id,
         baseUrl: t.baseUrl,
@@ -174,7 +175,13 @@ export class ModelDiscovery {
     } catch (e) {
       const timedOut = (e as Error)?.name === "TimeoutError";
       const why = timedOut ? `no answer within ${Math.round(this.timeoutMs / 100) / 10} s` : clean(rootCause(e));
-      throw new DiscoveryError(false, new CairnError("provider_unreachable", `cannot reach ${t.id} at ${shown}: ${why}`, { provider: t.id, baseUrl: displayUrl(t.baseUrl) }));
+      throw new DiscoveryError(
+        false,
+        new CairnError("provider_unreachable", `cannot reach ${t.id} at ${shown}: ${why}`, {
+          provider: t.id,
+          baseUrl: displayUrl(t.baseUrl),
+        }),
+      );
     }
     const text = await res.text().catch(() => "");
     if (!res.ok) throw new DiscoveryError(true, statusError(t, res, shown, clean(errorMessage(text))));
@@ -185,7 +192,11 @@ export class ModelDiscovery {
       body = undefined;
     }
     const models = parse(body);
-    if (!models) throw new DiscoveryError(true, new CairnError("provider_error", `${t.id} sent a model list cairn cannot read from ${shown}`, { provider: t.id }));
+    if (!models)
+      throw new DiscoveryError(
+        true,
+        new CairnError("provider_error", `${t.id} sent a model list cairn cannot read from ${shown}`, { provider: t.id }),
+      );
     return models;
   }
 
@@ -195,7 +206,15 @@ export class ModelDiscovery {
     const file = this.readDisk();
     for (const [provider, e] of Object.entries(file?.providers ?? {})) {
       if (this.mem.has(provider)) continue;
-      this.mem.set(provider, { provider, baseUrl: e.baseUrl, models: e.models, fetchedAt: e.fetchedAt, checkedAt: e.fetchedAt, reachable: true, error: null });
+      this.mem.set(provider, {
+        provider,
+        baseUrl: e.baseUrl,
+        models: e.models,
+        fetchedAt: e.fetchedAt,
+        checkedAt: e.fetchedAt,
+        reachable: true,
+        error: null,
+      });
     }
   }
 
@@ -214,7 +233,10 @@ export class ModelDiscovery {
     if (!file || r.fetchedAt === null) return;
     // Merge with what another process (the CLI, another gateway run) wrote meanwhile.
     const current = this.readDisk() ?? { version: 1 as const, providers: {} };
-    const next = { version: 1, providers: { ...current.providers, [provider]: { baseUrl: r.baseUrl, fetchedAt: r.fetchedAt, models: r.models } } };
+    const next = {
+      version: 1,
+      providers: { ...current.providers, [provider]: { baseUrl: r.baseUrl, fetchedAt: r.fetchedAt, models: r.models } },
+    };
     const tmp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
     try {
       mkdirSync(dirname(file), { recursive: true });
@@ -239,14 +261,21 @@ function statusError(t: DiscoveryTarget, res: Response, shown: string, said: str
   const details = { provider: t.id, status: res.status };
   const words = said ? ` (${t.id} said: ${said})` : "";
   if (res.status === 401 || res.status === 403) {
-    const check = t.keyVariable ? `check ${t.keyVariable} or 'cairn providers set-key ${t.id}'` : `set a key with 'cairn providers set-key ${t.id}'`;
+    const check = t.keyVariable
+      ? `check ${t.keyVariable} or 'cairn providers set-key ${t.id}'`
+      : `set a key with 'cairn providers set-key ${t.id}'`;
     return new CairnError("provider_auth", `${t.id} refused the key (${res.status}): ${check}${words}`, details);
   }
   if (res.status === 429) {
     const retry = retryAfterSeconds(res.headers);
-    return new CairnError("provider_rate_limited", `${t.id} is rate limiting this key${retry === null ? "" : `; retry after ${retry} s`}${words}`, { ...details, retryAfterSeconds: retry });
+    return new CairnError(
+      "provider_rate_limited",
+      `${t.id} is rate limiting this key${retry === null ? "" : `; retry after ${retry} s`}${words}`,
+      { ...details, retryAfterSeconds: retry },
+    );
   }
-  if (res.status === 404) return new CairnError("provider_error", `${t.id} does not list models at ${shown} (404); check its base URL${words}`, details);
+  if (res.status === 404)
+    return new CairnError("provider_error", `${t.id} does not list models at ${shown} (404); check its base URL${words}`, details);
   return new CairnError("provider_error", `${t.id} answered ${res.status} when asked for its models at ${shown}${words}`, details);
 }
 

@@ -72,5 +72,13 @@ export { registerLocalProvider, type LocalProviderHook } from "./local.hook.ts";
 export { localProviderHook } from "./local/index.ts";
 export { isRetryable, retryAfterOf } from "./retryable.ts";
 export { redact, retryAfterSeconds } from "./provider.errors.ts";
-export { checkKey, keyedProvider, listModels, listProviders, noEnabledModels, type EnabledModels, type ProviderModelSetup } from "./providers.admin.ts";
+export {
+  checkKey,
+  keyedProvider,
+  listModels,
+  listProviders,
+  noEnabledModels,
+  type EnabledModels,
+  type ProviderModelSetup,
+} from "./providers.admin.ts";
 export { serveProviderServices } from "./providers.service.ts";

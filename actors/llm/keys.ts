@@ -87,7 +87,10 @@ export class KeyStore implements KeyLookup {
     try {
       this.keys = decodeLenient(KeyFile, parsed, "provider keys");
     } catch {
-      throw new CairnError("bad_request", `${this.file} must map provider ids to {"apiKey": "..."}; fix it or delete it and set the keys again`);
+      throw new CairnError(
+        "bad_request",
+        `${this.file} must map provider ids to {"apiKey": "..."}; fix it or delete it and set the keys again`,
+      );
     }
     this.stamp = stamp;
   }

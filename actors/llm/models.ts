@@ -73,7 +73,12 @@ function checkModelSetup(modelId: string | null | undefined, env: ModelEnv, conf
   }
   if (entry.kind === "local") {
     const hook = localProvider();
-    if (!hook) throw new CairnError("model_not_configured", `local models are not available in this gateway (no local runtime is installed), so ${id} cannot run`, { modelId: id, provider: "local" });
+    if (!hook)
+      throw new CairnError(
+        "model_not_configured",
+        `local models are not available in this gateway (no local runtime is installed), so ${id} cannot run`,
+        { modelId: id, provider: "local" },
+      );
     const missing = hook.check?.(model, config.local) ?? null;
     if (missing) throw new CairnError("model_not_configured", missing, { modelId: id, provider: "local" });
     return { entry, model, modelId: id, apiKey: NO_KEY, keySource: "none" };
@@ -112,9 +117,7 @@ function knownModels(entry: ProviderEntry, config: ModelConfig): string[] {
 
 /** What error messages tell the user to check when the provider refuses the key. */
 const keyHint = (s: ModelSetup): string =>
-  s.keySource === "stored" || !s.entry.keyVariable
-    ? `the key stored with 'cairn providers set-key ${s.entry.id}'`
-    : s.entry.keyVariable;
+  s.keySource === "stored" || !s.entry.keyVariable ? `the key stored with 'cairn providers set-key ${s.entry.id}'` : s.entry.keyVariable;
 
 function createProvider(s: ModelSetup, config: ModelConfig): LlmProvider {
   const { entry } = s;
@@ -147,7 +150,8 @@ export function resolveModel(modelId: string | null | undefined, env: ModelEnv, 
   const setup = checkModelSetup(modelId, env, config);
   const { entry } = setup;
   let provider: LlmProvider | undefined;
-  if (entry.kind === "local") provider = createProvider(setup, config); // the hook caches its own
+  if (entry.kind === "local")
+    provider = createProvider(setup, config); // the hook caches its own
   else {
     const key = [entry.id, entry.kind, entry.baseUrl, setup.apiKey, setup.keySource].join("\u0000");
     provider = cache.get(key);
@@ -183,7 +187,13 @@ export async function suggestModels(providerId: string, env: ModelEnv, config: M
   }
   const { key } = lookupKey(entry, env, config.keys);
   if (config.discovery && (key || !entry.keyRequired)) {
-    await config.discovery.discover({ id: entry.id, baseUrl: entry.baseUrl, discovery: entry.discovery, key, keyVariable: entry.keyVariable });
+    await config.discovery.discover({
+      id: entry.id,
+      baseUrl: entry.baseUrl,
+      discovery: entry.discovery,
+      key,
+      keyVariable: entry.keyVariable,
+    });
   }
   return knownModels(entry, config).map((m) => `${entry.id}/${m}`);
 }

@@ -108,7 +108,11 @@ export function toCairnError(f: ProviderFailure, ctx: FailureContext): CairnErro
       if (f.status === 401)
         return new CairnError("provider_auth", `invalid API key for ${p}: check ${ctx.keyVariable} (${p} said: ${said})`, details);
       if (f.status === 403)
-        return new CairnError("provider_auth", `the API key for ${p} is not allowed to do this: check ${ctx.keyVariable} (${p} said: ${said})`, details);
+        return new CairnError(
+          "provider_auth",
+          `the API key for ${p} is not allowed to do this: check ${ctx.keyVariable} (${p} said: ${said})`,
+          details,
+        );
       if (f.status === 404 || f.code === "model_not_found")
         return new CairnError(
           "model_unknown",
@@ -150,7 +154,10 @@ export function toCairnError(f: ProviderFailure, ctx: FailureContext): CairnErro
     case "stream-error": {
       const details = { provider: p, midStream: true, receivedChars: ctx.receivedChars ?? 0, ...(f.type ? { type: f.type } : {}) };
       if (isOverloaded(f))
-        return new CairnError("provider_overloaded", `${p} became overloaded mid-reply: ${clean(f.message)}`, { ...details, retryAfterSeconds: null });
+        return new CairnError("provider_overloaded", `${p} became overloaded mid-reply: ${clean(f.message)}`, {
+          ...details,
+          retryAfterSeconds: null,
+        });
       return new CairnError("provider_error", `${p} reported an error mid-reply: ${clean(f.message)}`, details);
     }
     case "cut-off": {

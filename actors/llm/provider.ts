@@ -79,9 +79,7 @@ export type ToolStreamRequest = StreamRequest & { tools: readonly ToolSpec[] };
  * truncation). `finishReason` uses OpenAI's vocabulary ("stop", "length", "tool_calls",
  * "content_filter"); reasons without an equivalent pass through as the provider spelled them.
  */
-export type StreamChunk =
-  | { type: "delta"; text: string }
-  | { type: "done"; usage: Usage | null; finishReason: string };
+export type StreamChunk = { type: "delta"; text: string } | { type: "done"; usage: Usage | null; finishReason: string };
 
 /**
  * Tool-call progress. `index` is dense (0, 1, ... in order of appearance), whatever stream index

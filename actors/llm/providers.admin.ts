@@ -31,7 +31,11 @@ export const noEnabledModels: EnabledModels = {
 };
 
 /** `q.models.list`: the answer, shared with `cairn models` when no gateway runs. */
-export async function listModels(setup: ProviderModelSetup, enabled: EnabledModels, refresh = false): Promise<typeof ListModelsResult.Type> {
+export async function listModels(
+  setup: ProviderModelSetup,
+  enabled: EnabledModels,
+  refresh = false,
+): Promise<typeof ListModelsResult.Type> {
   const models = await listModelInfo(setup.env, setup.config, {
     refresh,
     defaultModel: setup.defaultModel,
@@ -54,7 +58,8 @@ export function checkKey(provider: string, key: string): string {
   if (!k) throw new CairnError("bad_request", `no key given for ${provider}`);
   if (k.length > 4096) throw new CairnError("bad_request", `the key for ${provider} is longer than 4096 characters; is it the right text?`);
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what a pasted key must not hold
-  if (/[\s\u0000-\u001f\u007f]/.test(k)) throw new CairnError("bad_request", `the key for ${provider} contains spaces, line breaks or control characters; paste only the key`);
+  if (/[\s\u0000-\u001f\u007f]/.test(k))
+    throw new CairnError("bad_request", `the key for ${provider} contains spaces, line breaks or control characters; paste only the key`);
   return k;
 }
 

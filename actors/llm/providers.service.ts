@@ -37,7 +37,10 @@ export function serveProviderServices(o: { nc: NatsConnection; model: ProviderMo
         params = decodeOrFail(SetKeyParams, p, "set_key params");
       } catch {
         // The decoder's message may quote the value, and the value is a key.
-        throw new CairnError("bad_request", "set_key takes {provider, key}: a provider id (≤ 32 characters) and a key of 1-4096 characters");
+        throw new CairnError(
+          "bad_request",
+          "set_key takes {provider, key}: a provider id (≤ 32 characters) and a key of 1-4096 characters",
+        );
       }
       const provider = keyedProvider(params.provider, o.model);
       o.model.keys.set(provider, checkKey(provider, params.key));
@@ -52,7 +55,8 @@ export function serveProviderServices(o: { nc: NatsConnection; model: ProviderMo
       const provider = findProvider(params.provider, o.model.env, o.model.config);
       if (!provider) throw new CairnError("model_unknown", `unknown provider "${params.provider}"`, { provider: params.provider });
       const foreign = params.models.filter((m) => !m.startsWith(`${provider.id}/`));
-      if (foreign.length > 0) throw new CairnError("bad_request", `models of ${provider.id} must start with '${provider.id}/': ${foreign.join(", ")}`);
+      if (foreign.length > 0)
+        throw new CairnError("bad_request", `models of ${provider.id} must start with '${provider.id}/': ${foreign.join(", ")}`);
       return { provider: provider.id, models: await enabled.set(provider.id, params.models) };
     }),
   ];

@@ -30,7 +30,10 @@ async function probe(entry: ProviderEntry, env: ModelEnv, config: ModelConfig, r
     const hook = localProvider();
     const base = { key: { source: "none" as const, last4: null }, result: null };
     if (!hook) {
-      const error: WireError = { code: "model_not_configured", message: "local models are not available in this gateway (no local runtime is installed)" };
+      const error: WireError = {
+        code: "model_not_configured",
+        message: "local models are not available in this gateway (no local runtime is installed)",
+      };
       return { ...base, models: [], reachable: null, checkedAt: null, error, usable: false };
     }
     try {
@@ -101,7 +104,12 @@ export async function listProviderStatus(env: ModelEnv, config: ModelConfig, opt
 }
 
 /** One provider's status from what is known now, without asking it (the reply to set-key). */
-export async function providerStatus(id: string, env: ModelEnv, config: ModelConfig, opts: { ask?: boolean; refresh?: boolean } = {}): Promise<ProviderStatus | null> {
+export async function providerStatus(
+  id: string,
+  env: ModelEnv,
+  config: ModelConfig,
+  opts: { ask?: boolean; refresh?: boolean } = {},
+): Promise<ProviderStatus | null> {
   const entry = findProvider(id, env, config);
   if (!entry) return null;
   return statusOf(entry, config, await probe(entry, env, config, opts.refresh === true, opts.ask === true));
@@ -154,5 +162,12 @@ export async function listModelInfo(env: ModelEnv, config: ModelConfig, opts: Mo
 function info(id: string, entry: ProviderEntry | undefined, facts: ReturnType<typeof mergeFacts>, enabled: boolean): ModelInfo {
   // Local models run without tools here (node-llama-cpp function calling is not wired): say so.
   const tools = entry?.kind === "local" ? false : facts.tools;
-  return { id, provider: entry?.id ?? id.slice(0, id.indexOf("/")), contextWindow: facts.contextWindow, tools, vision: facts.vision, enabled };
+  return {
+    id,
+    provider: entry?.id ?? id.slice(0, id.indexOf("/")),
+    contextWindow: facts.contextWindow,
+    tools,
+    vision: facts.vision,
+    enabled,
+  };
 }

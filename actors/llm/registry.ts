@@ -34,15 +34,37 @@ const compat = (id: string, label: string, baseUrl: string, keyVariable: string 
 });
 
 export const BUILTIN_PROVIDERS: readonly BuiltinProvider[] = [
-  { id: "openai", label: "OpenAI", kind: "openai", baseUrl: "https://api.openai.com/v1", keyVariable: "OPENAI_API_KEY", discovery: "openai", example: "gpt-4o-mini" },
+  {
+    id: "openai",
+    label: "OpenAI",
+    kind: "openai",
+    baseUrl: "https://api.openai.com/v1",
+    keyVariable: "OPENAI_API_KEY",
+    discovery: "openai",
+    example: "gpt-4o-mini",
+  },
   // claude-sonnet-4-5 would be the obvious example, but @anthropic-ai/sdk 1.x lists it as deprecated.
-  { id: "anthropic", label: "Anthropic", kind: "anthropic", baseUrl: "https://api.anthropic.com", keyVariable: "ANTHROPIC_API_KEY", discovery: "anthropic", example: "claude-sonnet-4-6" },
+  {
+    id: "anthropic",
+    label: "Anthropic",
+    kind: "anthropic",
+    baseUrl: "https://api.anthropic.com",
+    keyVariable: "ANTHROPIC_API_KEY",
+    discovery: "anthropic",
+    example: "claude-sonnet-4-6",
+  },
   compat("openrouter", "OpenRouter", "https://openrouter.ai/api/v1", "OPENROUTER_API_KEY", "openai/gpt-4o-mini"),
   compat("groq", "Groq", "https://api.groq.com/openai/v1", "GROQ_API_KEY", "llama-3.3-70b-versatile"),
   compat("mistral", "Mistral", "https://api.mistral.ai/v1", "MISTRAL_API_KEY", "mistral-large-latest"),
   compat("deepseek", "DeepSeek", "https://api.deepseek.com/v1", "DEEPSEEK_API_KEY", "deepseek-chat"),
   compat("together", "Together AI", "https://api.together.xyz/v1", "TOGETHER_API_KEY", "meta-llama/Llama-3.3-70B-Instruct-Turbo"),
-  compat("fireworks", "Fireworks AI", "https://api.fireworks.ai/inference/v1", "FIREWORKS_API_KEY", "accounts/fireworks/models/llama-v3p3-70b-instruct"),
+  compat(
+    "fireworks",
+    "Fireworks AI",
+    "https://api.fireworks.ai/inference/v1",
+    "FIREWORKS_API_KEY",
+    "accounts/fireworks/models/llama-v3p3-70b-instruct",
+  ),
   compat("cerebras", "Cerebras", "https://api.cerebras.ai/v1", "CEREBRAS_API_KEY", "llama-3.3-70b"),
   compat("xai", "xAI", "https://api.x.ai/v1", "XAI_API_KEY", "grok-4"),
   compat("gemini", "Google Gemini", "https://generativelanguage.googleapis.com/v1beta/openai", "GEMINI_API_KEY", "gemini-2.5-flash"),

@@ -33,18 +33,14 @@ export function abortError(signal: AbortSignal): CairnError {
   return new CairnError("run_interrupted", `the model call was interrupted (${why})`, { reason: why });
 }
 
-export async function* guardStream<T>(
-  open: (signal: AbortSignal) => PromiseLike<AsyncIterable<T>>,
-  opts: GuardOptions,
-): AsyncGenerator<T> {
+export async function* guardStream<T>(open: (signal: AbortSignal) => PromiseLike<AsyncIterable<T>>, opts: GuardOptions): AsyncGenerator<T> {
   // One controller for the SDK request, aborted by the caller's signal or by the idle timer.
   // (Not AbortSignal.any: a long-lived caller signal would collect a dependent per call.)
   const inner = new AbortController();
   const signal = inner.signal;
   let idleFired = false;
   // Which of the two fired decides the error; the caller's abort wins a tie.
-  const stopped = (): CairnError =>
-    opts.signal?.aborted || !idleFired ? abortError(opts.signal ?? signal) : opts.onIdle();
+  const stopped = (): CairnError => (opts.signal?.aborted || !idleFired ? abortError(opts.signal ?? signal) : opts.onIdle());
   const onCallerAbort = (): void => inner.abort(opts.signal?.reason);
   if (opts.signal?.aborted) throw stopped();
   opts.signal?.addEventListener("abort", onCallerAbort, { once: true });

@@ -75,13 +75,17 @@ const decide = (s: Snapshot, c: NodeCommand, env: DecideEnv): Decision => {
       // Answering twice the same way is a no-op; the other way round is a clear error.
       if (ctx.status === wanted) return { events: [], reply: nodeView(ctx) };
       if (ctx.status !== "pending") {
-        throw new CairnError("bad_request", `request '${requestId}' of node '${ctx.nodeId}' is already ${ctx.status}`, { requestId, status: ctx.status });
+        throw new CairnError("bad_request", `request '${requestId}' of node '${ctx.nodeId}' is already ${ctx.status}`, {
+          requestId,
+          status: ctx.status,
+        });
       }
       const type = c.verb === "approve" ? "node.approved" : "node.rejected";
       return { events: [{ type, data: { requestId, by } }], reply: nodeView({ ...ctx, status: wanted }) };
     }
     case "revoke": {
-      if (ctx.status === "new") throw new CairnError("node_not_found", `no node '${ctx.nodeId}'; see cairn node list`, { nodeId: ctx.nodeId });
+      if (ctx.status === "new")
+        throw new CairnError("node_not_found", `no node '${ctx.nodeId}'; see cairn node list`, { nodeId: ctx.nodeId });
       if (ctx.status === "revoked") return { events: [], reply: nodeView(ctx) };
       if (ctx.status === "rejected") throw new CairnError("bad_request", `node '${ctx.nodeId}' was rejected; there is nothing to revoke`);
       return { events: [{ type: "node.revoked", data: { by: c.params.by } }], reply: nodeView({ ...ctx, status: "revoked" }) };

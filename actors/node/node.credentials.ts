@@ -1,7 +1,15 @@
 import { decode as decodeJwt, type Account } from "@nats-io/jwt";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { subjects } from "../../bus/index.ts";
-import { connectNats, currentAppAccountJwt, mintUserJwt, revokeUser, type NatsAuth, type NatsTls, type UserPermissions } from "../../bus/server/index.ts";
+import {
+  connectNats,
+  currentAppAccountJwt,
+  mintUserJwt,
+  revokeUser,
+  type NatsAuth,
+  type NatsTls,
+  type UserPermissions,
+} from "../../bus/server/index.ts";
 import { CairnError } from "../../schemas/index.ts";
 import type { NodeAggregateContext } from "./node.machine.ts";
 
@@ -31,12 +39,20 @@ export interface RevokedNode {
  */
 export async function nodeCredentials(o: { natsUrl: string; auth: NatsAuth | null; tls: NatsTls | null; report: (line: string) => void }) {
   const systemNc: NatsConnection | undefined = o.auth
-    ? await connectNats({ url: o.natsUrl, credsFile: o.auth.creds.system, name: "cairn-gateway-system", ...(o.tls ? { tls: { caFile: o.tls.certFile } } : {}) })
+    ? await connectNats({
+        url: o.natsUrl,
+        credsFile: o.auth.creds.system,
+        name: "cairn-gateway-system",
+        ...(o.tls ? { tls: { caFile: o.tls.certFile } } : {}),
+      })
     : undefined;
 
   const requireEmbedded = (): NatsAuth => {
     if (!o.auth) {
-      throw new CairnError("unavailable", "node pairing needs the gateway's embedded NATS server; with CAIRN_NATS_URL, issue node credentials on that server yourself");
+      throw new CairnError(
+        "unavailable",
+        "node pairing needs the gateway's embedded NATS server; with CAIRN_NATS_URL, issue node credentials on that server yourself",
+      );
     }
     return o.auth;
   };

@@ -41,7 +41,10 @@ export type RevokedParams = { nodeId: string; publicKey: string; at: number };
 
 const requested = (context: NodeAggregateContext, event: MachineEvent<"node.pairing_requested">) => {
   const d = event.data;
-  const nonces = [...context.nonces.filter((n) => event.time - n.at <= 2 * PAIRING_CLOCK_SKEW_MS), { nonce: d.nonce, at: event.time }].slice(-MAX_NONCES);
+  const nonces = [
+    ...context.nonces.filter((n) => event.time - n.at <= 2 * PAIRING_CLOCK_SKEW_MS),
+    { nonce: d.nonce, at: event.time },
+  ].slice(-MAX_NONCES);
   return {
     status: "pending" as const,
     name: d.name,
@@ -124,7 +127,11 @@ export const nodeMachine = setup({
         },
       },
     },
-    rejected: { on: { "node.pairing_requested": { target: "pending", actions: assign(({ context, event }) => requested(context, event)) } } },
-    revoked: { on: { "node.pairing_requested": { target: "pending", actions: assign(({ context, event }) => requested(context, event)) } } },
+    rejected: {
+      on: { "node.pairing_requested": { target: "pending", actions: assign(({ context, event }) => requested(context, event)) } },
+    },
+    revoked: {
+      on: { "node.pairing_requested": { target: "pending", actions: assign(({ context, event }) => requested(context, event)) } },
+    },
   },
 });

@@ -38,7 +38,10 @@ const Forwarded = <S extends Schema.Top>(request: S) =>
   Schema.Struct({ request, address: Schema.optionalKey(Schema.NullOr(Schema.String.check(Schema.isMaxLength(100)))) });
 const PairForwarded = Forwarded(PairingRequest);
 const StatusForwarded = Forwarded(PairingStatusRequest);
-const DecideParams = Schema.Struct({ requestId: Schema.String.check(Schema.isMaxLength(64)), by: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(64))) });
+const DecideParams = Schema.Struct({
+  requestId: Schema.String.check(Schema.isMaxLength(64)),
+  by: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(64))),
+});
 /** After a failed revocation push, the next sweep. */
 const REVOKE_RETRY_MS = 5_000;
 const RevokeParams = Schema.Struct({ nodeId: NodeId, by: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(64))) });
@@ -69,7 +72,14 @@ export async function startNodeServices(o: NodeServicesOptions) {
   );
   const directory = new NodeDirectory(o.log);
   await directory.catchUp();
-  const window = await startPairingWindow({ nc: o.nc, pairing, pairingMinutes: o.pairingMinutes, requireEmbedded: creds.requireEmbedded, now, report: o.report });
+  const window = await startPairingWindow({
+    nc: o.nc,
+    pairing,
+    pairingMinutes: o.pairingMinutes,
+    requireEmbedded: creds.requireEmbedded,
+    now,
+    report: o.report,
+  });
   const decided = statusHold();
 
   const readNode = async (nodeId: string): Promise<NodeAggregateContext> => (await nodes.read(nodeId)).snapshot.context;
@@ -132,7 +142,14 @@ export async function startNodeServices(o: NodeServicesOptions) {
       }
       if (ctx.status !== "approved") return { status: ctx.status, nodeId };
       const jwt = await creds.mint(ctx);
-      return { status: "approved", nodeId, jwt, ...(o.advertiseUrl ? { natsUrl: o.advertiseUrl } : {}), ...(o.natsPort !== null ? { natsPort: o.natsPort } : {}), ...tlsReply };
+      return {
+        status: "approved",
+        nodeId,
+        jwt,
+        ...(o.advertiseUrl ? { natsUrl: o.advertiseUrl } : {}),
+        ...(o.natsPort !== null ? { natsPort: o.natsPort } : {}),
+        ...tlsReply,
+      };
     }),
     ...(["approve", "reject"] as const).map((verb) =>
       serve(o.nc, subjects.admin("nodes", verb), async (p) => {

@@ -32,7 +32,9 @@ export const pairingSpec: AggregateSpec<typeof pairingMachine, PairingCommand> =
     }
     if (s.matches("closed")) return { events: [], reply: windowAt(ctx, env.now) };
     if (c.verb === "expire" && !expired) return { events: [], reply: windowAt(ctx, env.now) };
-    const data = expired ? { by: "gateway", reason: "expired" as const } : { by: (c.params as { by: string }).by, reason: "closed" as const };
+    const data = expired
+      ? { by: "gateway", reason: "expired" as const }
+      : { by: (c.params as { by: string }).by, reason: "closed" as const };
     return { events: [{ type: "pairing.closed", data }], reply: { open: false, until: null } };
   },
 };

@@ -40,12 +40,17 @@ export const pairingMachine = setup({
   states: {
     closed: {
       on: {
-        "pairing.opened": { target: "open", actions: [assign(({ event }) => openedWith(event)), { type: "closeAt", params: ({ event }) => ({ until: event.data.until }) }] },
+        "pairing.opened": {
+          target: "open",
+          actions: [assign(({ event }) => openedWith(event)), { type: "closeAt", params: ({ event }) => ({ until: event.data.until }) }],
+        },
       },
     },
     open: {
       on: {
-        "pairing.opened": { actions: [assign(({ event }) => openedWith(event)), { type: "closeAt", params: ({ event }) => ({ until: event.data.until }) }] },
+        "pairing.opened": {
+          actions: [assign(({ event }) => openedWith(event)), { type: "closeAt", params: ({ event }) => ({ until: event.data.until }) }],
+        },
         "pairing.closed": { target: "closed", actions: assign(({ event }) => ({ open: false, until: null, by: event.data.by })) },
         [HYDRATED]: { actions: { type: "closeAt", params: ({ context }) => ({ until: context.until ?? 0 }) } },
       },

@@ -55,7 +55,10 @@ export async function startPairingWindow(o: {
   // A close that could not be recorded (the bus away) is tried again by adopting the window anew.
   o.pairing.setEffects({ closeAt }, async () => {
     if (retry) clearTimeout(retry);
-    retry = setTimeout(() => void o.pairing.adopt(PAIRING_WINDOW_ID).catch((e) => o.report(`re-arming the pairing window failed: ${(e as Error).message}`)), CLOSE_RETRY_MS);
+    retry = setTimeout(
+      () => void o.pairing.adopt(PAIRING_WINDOW_ID).catch((e) => o.report(`re-arming the pairing window failed: ${(e as Error).message}`)),
+      CLOSE_RETRY_MS,
+    );
     retry.unref();
   });
   await o.pairing.adopt(PAIRING_WINDOW_ID);

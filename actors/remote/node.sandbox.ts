@@ -110,7 +110,11 @@ export function nodeSandbox(o: NodeSandboxOptions): Sandbox {
         if (kind === "timeout") {
           // It may have started it after all: tell it to stop, and never send it again.
           o.nc.publish(subjects.nodeIn(node.id, "cancel"), encodeJson({ execId }));
-          throw new CairnError("node_offline", `node ${label(node)} did not answer within ${Math.round((o.acceptTimeoutMs ?? 10_000) / 1000)} s; the command was not re-sent`, { nodeId: node.id });
+          throw new CairnError(
+            "node_offline",
+            `node ${label(node)} did not answer within ${Math.round((o.acceptTimeoutMs ?? 10_000) / 1000)} s; the command was not re-sent`,
+            { nodeId: node.id },
+          );
         }
         throw new CairnError("node_offline", `could not reach node ${label(node)}: ${(e as Error).message}`, { nodeId: node.id });
       }
@@ -133,10 +137,19 @@ export function nodeSandbox(o: NodeSandboxOptions): Sandbox {
         }
       })();
       timers.push(
-        setTimeout(() => {
-          o.nc.publish(subjects.nodeIn(node.id, "cancel"), encodeJson({ execId }));
-          settle({ error: new CairnError("timeout", `node ${label(node)} did not report the end of the command within ${Math.round(req.timeoutMs / 1000)} s (plus a grace period); it was asked to stop and was not re-run`, { nodeId: node.id }) });
-        }, req.timeoutMs + (o.doneGraceMs ?? 30_000)),
+        setTimeout(
+          () => {
+            o.nc.publish(subjects.nodeIn(node.id, "cancel"), encodeJson({ execId }));
+            settle({
+              error: new CairnError(
+                "timeout",
+                `node ${label(node)} did not report the end of the command within ${Math.round(req.timeoutMs / 1000)} s (plus a grace period); it was asked to stop and was not re-run`,
+                { nodeId: node.id },
+              ),
+            });
+          },
+          req.timeoutMs + (o.doneGraceMs ?? 30_000),
+        ),
       );
       let aborted = false;
       onAbort = () => {
@@ -153,9 +166,29 @@ export function nodeSandbox(o: NodeSandboxOptions): Sandbox {
       if ("error" in r) throw r.error;
       if ("gone" in r) {
         // The node never said how it ended: no exit code, no signal — only that it was stopped.
-        if (aborted) return { exitCode: null, signal: null, stdout: partial.stdout, stderr: partial.stderr, truncated: false, timedOut: false, aborted: true, durationMs, droppedEnv };
-        const seen = [partial.stdout && `stdout so far:\n${tail(partial.stdout)}`, partial.stderr && `stderr so far:\n${tail(partial.stderr)}`].filter(Boolean).join("\n");
-        throw new CairnError("node_offline", `node ${label(node)} went offline during the command; it was not re-run (whether it finished there is unknown)${seen ? `\n${seen}` : ""}`, { nodeId: node.id });
+        if (aborted)
+          return {
+            exitCode: null,
+            signal: null,
+            stdout: partial.stdout,
+            stderr: partial.stderr,
+            truncated: false,
+            timedOut: false,
+            aborted: true,
+            durationMs,
+            droppedEnv,
+          };
+        const seen = [
+          partial.stdout && `stdout so far:\n${tail(partial.stdout)}`,
+          partial.stderr && `stderr so far:\n${tail(partial.stderr)}`,
+        ]
+          .filter(Boolean)
+          .join("\n");
+        throw new CairnError(
+          "node_offline",
+          `node ${label(node)} went offline during the command; it was not re-run (whether it finished there is unknown)${seen ? `\n${seen}` : ""}`,
+          { nodeId: node.id },
+        );
       }
       const d = r.done;
       if (d.error !== undefined && d.exitCode === null && d.signal === null) {

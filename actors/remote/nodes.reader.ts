@@ -23,9 +23,14 @@ export const findNode = (nodes: readonly NodeSummary[], ref: string): NodeSummar
 export const approvedNode = (nodes: readonly NodeSummary[], ref: string): NodeSummary => {
   const n = findNode(nodes, ref);
   const approved = nodes.filter((x) => x.status === "approved").map((x) => `${x.name} (${x.nodeId})`);
-  const choices = approved.length > 0 ? `approved nodes: ${approved.join(", ")}` : "no node is approved yet (pair one with 'cairn node add')";
+  const choices =
+    approved.length > 0 ? `approved nodes: ${approved.join(", ")}` : "no node is approved yet (pair one with 'cairn node add')";
   if (!n) throw new CairnError("node_not_found", `no node '${ref}'; ${choices}`, { node: ref });
-  if (n.status === "revoked") throw new CairnError("node_revoked", `node ${n.name} (${n.nodeId}) was revoked; re-pair it or choose another node (${choices})`, { node: n.nodeId });
-  if (n.status !== "approved") throw new CairnError("node_not_found", `node ${n.name} (${n.nodeId}) is ${n.status}, not approved; ${choices}`, { node: n.nodeId });
+  if (n.status === "revoked")
+    throw new CairnError("node_revoked", `node ${n.name} (${n.nodeId}) was revoked; re-pair it or choose another node (${choices})`, {
+      node: n.nodeId,
+    });
+  if (n.status !== "approved")
+    throw new CairnError("node_not_found", `node ${n.name} (${n.nodeId}) is ${n.status}, not approved; ${choices}`, { node: n.nodeId });
   return n;
 };

@@ -115,14 +115,17 @@ export function trackNodePresence(nc: NatsConnection, o: { now?: () => number; s
     nc.subscribe(`node.*.out.${what}`, { callback: handle(what) }),
   );
   // Going stale is the absence of a message: a sweep notices it and tells the listeners.
-  const sweep = setInterval(() => {
-    for (const [id, e] of nodes) {
-      if (e.online && !fresh(e)) {
-        e.online = false;
-        emit(id, "offline");
+  const sweep = setInterval(
+    () => {
+      for (const [id, e] of nodes) {
+        if (e.online && !fresh(e)) {
+          e.online = false;
+          emit(id, "offline");
+        }
       }
-    }
-  }, o.sweepMs ?? Math.max(1000, Math.floor(staleMs / 3)));
+    },
+    o.sweepMs ?? Math.max(1000, Math.floor(staleMs / 3)),
+  );
   sweep.unref();
 
   const get = (id: string) => nodes.get(id);

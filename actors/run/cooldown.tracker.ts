@@ -123,7 +123,11 @@ export async function rebuildCooldowns(log: EventLog, tracker: CooldownTracker, 
  * tried by mistake after a restart). It never rejects, and gives up after `timeoutMs`: a log that
  * does not answer must not hold every reply back — the cost is one request to a cooling model.
  */
-export function loadCooldowns(log: EventLog, report: (line: string) => void, timeoutMs = 10_000): { tracker: CooldownTracker; ready: Promise<void> } {
+export function loadCooldowns(
+  log: EventLog,
+  report: (line: string) => void,
+  timeoutMs = 10_000,
+): { tracker: CooldownTracker; ready: Promise<void> } {
   const tracker = new CooldownTracker();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const ready = Promise.race([

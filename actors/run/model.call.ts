@@ -39,7 +39,13 @@ type Live = (sessionKey: string, m: LiveSessionMessage) => void;
  */
 export const modelResponder = (deps: RunEffectDeps, live: Live) => {
   /** Streams one model's reply (text deltas live, into `w.text`); throws `AttemptFailed`. */
-  const streamFrom = async (model: string, p: CallModelParams, w: RunWork, messages: readonly ConversationMessage[], system: string | undefined): Promise<Response> => {
+  const streamFrom = async (
+    model: string,
+    p: CallModelParams,
+    w: RunWork,
+    messages: readonly ConversationMessage[],
+    system: string | undefined,
+  ): Promise<Response> => {
     const first = w.nextDelta;
     // Text of separate model calls reads as separate paragraphs, live and in the record: the
     // separator goes out with the first delta of this call that says anything.
@@ -103,7 +109,12 @@ export const modelResponder = (deps: RunEffectDeps, live: Live) => {
     const cooling = (m: string) => (chain.length > 1 ? deps.cooldowns.active(m, deps.now()) : null);
     const cools = chain.map((m) => ({ m, c: cooling(m) }));
     if (p.iteration === 1 && cools.every((x) => x.c)) {
-      await fail(exhausted(cools.flatMap((x) => (x.c ? [skipped(x.m, x.c)] : [])), deps.now()));
+      await fail(
+        exhausted(
+          cools.flatMap((x) => (x.c ? [skipped(x.m, x.c)] : [])),
+          deps.now(),
+        ),
+      );
       return undefined;
     }
     const textBefore = w.text.length;
@@ -126,7 +137,12 @@ export const modelResponder = (deps: RunEffectDeps, live: Live) => {
           const error = toWireError(e.cause);
           if (e.streamed > 0) return void (await fail(streamCut(error, w.text.length - textBefore)));
           if (!isRetryable(error)) return void (await fail(error));
-          attempt = { model, error, cooldownUntil: chain.length > 1 ? deps.cooldowns.nextUntil(model, error, deps.now()) : null, skipped: false };
+          attempt = {
+            model,
+            error,
+            cooldownUntil: chain.length > 1 ? deps.cooldowns.nextUntil(model, error, deps.now()) : null,
+            skipped: false,
+          };
         }
       }
       tried.push(attempt);
@@ -134,11 +150,17 @@ export const modelResponder = (deps: RunEffectDeps, live: Live) => {
       if (next === undefined) {
         if (chain.length === 1) return void (await fail(attempt.error));
         await fail(exhausted(tried, deps.now()));
-        for (const t of tried) if (!t.skipped && t.cooldownUntil !== null) deps.cooldowns.failed(t.model, t.cooldownUntil, t.error, deps.now());
+        for (const t of tried)
+          if (!t.skipped && t.cooldownUntil !== null) deps.cooldowns.failed(t.model, t.cooldownUntil, t.error, deps.now());
         return undefined;
       }
       const until = attempt.cooldownUntil ?? deps.now();
-      const r = (await deps.dispatch("run", p.runId, "switch_model", { from: model, to: next, error: attempt.error, cooldownUntil: until })) as { switched?: boolean };
+      const r = (await deps.dispatch("run", p.runId, "switch_model", {
+        from: model,
+        to: next,
+        error: attempt.error,
+        cooldownUntil: until,
+      })) as { switched?: boolean };
       // Not switched: the run was ended meanwhile (a cancel, another host); it is not ours any more.
       if (!r?.switched) return undefined;
       deps.cooldowns.failed(model, until, attempt.error, deps.now());

@@ -3,7 +3,10 @@ import { CairnError, RunId, decodeOrFail } from "../../schemas/index.ts";
 import type { Dispatch } from "../runtime/index.ts";
 import { RunCancelled, type RunWorks } from "./run.work.ts";
 
-export const CancelParams = Schema.Struct({ runId: Schema.optionalKey(RunId), by: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(32))) });
+export const CancelParams = Schema.Struct({
+  runId: Schema.optionalKey(RunId),
+  by: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(32))),
+});
 
 /**
  * Stops a session's running run (`cmd.session.<key>.cancel`). The run's own effects record the end

@@ -1,7 +1,18 @@
 import * as Schema from "effect/Schema";
 import { CairnError } from "../../schemas/index.ts";
 import type { SnapshotFrom } from "xstate";
-import { MessageId, ModelId, RunModelSwitched, RunToolCallRequested, RunToolFinished, SessionKey, Usage, WireError, type EventType, type NewEvent } from "../../schemas/index.ts";
+import {
+  MessageId,
+  ModelId,
+  RunModelSwitched,
+  RunToolCallRequested,
+  RunToolFinished,
+  SessionKey,
+  Usage,
+  WireError,
+  type EventType,
+  type NewEvent,
+} from "../../schemas/index.ts";
 import { commandDecoder, type AggregateSpec, type CommandOf, type DecideEnv, type Decision } from "../runtime/index.ts";
 import { RUN_MACHINE_VERSION, runMachine } from "./run.machine.ts";
 
@@ -88,7 +99,8 @@ const decide = (s: Snapshot, c: RunCommand, env: DecideEnv): Decision => {
       const { iteration, reply, calls } = c.params;
       const fresh = calls.filter((x) => statusOf(x.callId) === undefined);
       if (!running || fresh.length === 0) return { events: [], reply: { requested: running && calls.length > 0 } };
-      if (fresh.length !== calls.length) throw new CairnError("bad_request", "some of these tool call ids are already recorded in this run");
+      if (fresh.length !== calls.length)
+        throw new CairnError("bad_request", "some of these tool call ids are already recorded in this run");
       const events = fresh.map((x, i) => ({
         type: "run.tool_call_requested" as const,
         data: { ...x, iteration, ...(i === 0 && reply ? { reply } : {}) },
@@ -101,18 +113,30 @@ const decide = (s: Snapshot, c: RunCommand, env: DecideEnv): Decision => {
       // `started: true` only for the command that recorded the start: the caller runs the tool then,
       // and only then — a second start (retry, second host) can never run it again.
       if (!can("run.tool_started", c.params)) return { events: [], reply: { started: false } };
-      return { events: [{ type: "run.tool_started", data: c.params }], eventIds: [`${id}-tool-${c.params.callId}-started`], reply: { started: true } };
+      return {
+        events: [{ type: "run.tool_started", data: c.params }],
+        eventIds: [`${id}-tool-${c.params.callId}-started`],
+        reply: { started: true },
+      };
     case "refuse_tool": {
       // A call that will never start (approval denied or expired): its refusal is its result. Only
       // a call that could still start may be refused, so a started call can never be rewritten.
       const data = { callId: c.params.callId, output: c.params.output, truncated: false, isError: true, durationMs: 0 };
       if (!can("run.tool_started", { callId: c.params.callId })) return { events: [], reply: { finished: false } };
-      return { events: [{ type: "run.tool_finished", data }], eventIds: [`${id}-tool-${c.params.callId}-finished`], reply: { finished: true } };
+      return {
+        events: [{ type: "run.tool_finished", data }],
+        eventIds: [`${id}-tool-${c.params.callId}-finished`],
+        reply: { finished: true },
+      };
     }
     case "finish_tool":
       // A result is recorded only for a call that started (a requested one is refused, not finished).
       if (statusOf(c.params.callId) !== "started" || !can("run.tool_finished", c.params)) return { events: [], reply: { finished: false } };
-      return { events: [{ type: "run.tool_finished", data: c.params }], eventIds: [`${id}-tool-${c.params.callId}-finished`], reply: { finished: true } };
+      return {
+        events: [{ type: "run.tool_finished", data: c.params }],
+        eventIds: [`${id}-tool-${c.params.callId}-finished`],
+        reply: { finished: true },
+      };
     case "complete":
       return ending(s, c, "run.completed");
     case "fail":
@@ -135,9 +159,18 @@ const ending = (s: Snapshot, c: Ending, type: "run.completed" | "run.failed" | "
   const id = s.context.runId;
   const cut = s.context.toolCalls.filter((x) => x.status === "started");
   const reason =
-    c.verb === "interrupt" ? c.params.reason : c.verb === "fail" ? c.params.error.message : c.verb === "cancel" ? `cancelled by the user (${c.params.by})` : "the run ended";
+    c.verb === "interrupt"
+      ? c.params.reason
+      : c.verb === "fail"
+        ? c.params.error.message
+        : c.verb === "cancel"
+          ? `cancelled by the user (${c.params.by})`
+          : "the run ended";
   return {
-    events: [...cut.map((x) => ({ type: "run.tool_interrupted" as const, data: { callId: x.callId, reason } })), { type, data: c.params } as NewEvent],
+    events: [
+      ...cut.map((x) => ({ type: "run.tool_interrupted" as const, data: { callId: x.callId, reason } })),
+      { type, data: c.params } as NewEvent,
+    ],
     eventIds: [...cut.map((x) => `${id}-tool-${x.callId}-interrupted`), `${id}-ended`],
     reply: { ended: true, interrupted: cut.map((x) => ({ callId: x.callId, name: x.name })) },
   };

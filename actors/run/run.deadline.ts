@@ -38,9 +38,12 @@ export class RunDeadline {
 
   #arm(): void {
     this.#since = this.now();
-    this.#timer = setTimeout(() => {
-      this.#done = true;
-      this.fire();
-    }, Math.max(0, this.#left));
+    this.#timer = setTimeout(
+      () => {
+        this.#done = true;
+        this.fire();
+      },
+      Math.max(0, this.#left),
+    );
   }
 }

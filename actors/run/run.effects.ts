@@ -32,12 +32,17 @@ export const runEffects = (deps: RunEffectDeps): RunEffectsHandle => {
 
   /** The run's work here; live numbering goes on from what the live stream already has. */
   const workOf = (p: { runId: string; sessionKey: string; startedAt: number }, text: string) =>
-    works.open(p.runId, text, async () => (await streamedDeltas(deps.nc, p.sessionKey, p.runId, p.startedAt).catch(() => ({ next: 0 }))).next);
+    works.open(
+      p.runId,
+      text,
+      async () => (await streamedDeltas(deps.nc, p.sessionKey, p.runId, p.startedAt).catch(() => ({ next: 0 }))).next,
+    );
 
   /** Ends the run (if it still runs) and tells live clients which started calls that cut off. */
   const end = async (p: { runId: string; sessionKey: string }, verb: "fail" | "interrupt" | "cancel", params: object) => {
     const reply = (await deps.dispatch("run", p.runId, verb, params)) as { interrupted?: { callId: string; name: string }[] } | undefined;
-    for (const c of reply?.interrupted ?? []) live(p.sessionKey, { type: "run.tool", runId: p.runId, callId: c.callId, name: c.name, status: "interrupted" });
+    for (const c of reply?.interrupted ?? [])
+      live(p.sessionKey, { type: "run.tool", runId: p.runId, callId: c.callId, name: c.name, status: "interrupted" });
   };
   const fail = (p: { runId: string; sessionKey: string }, w: RunWork, error: WireError) => {
     // Sibling effects (parallel calls) stop too: the run is over.
@@ -88,7 +93,13 @@ export const runEffects = (deps: RunEffectDeps): RunEffectsHandle => {
       const calls = done.calls.map((c, i) => {
         const callId = used.has(c.id) || c.id === "" ? `${c.id || "call"}-${p.iteration}-${i}` : c.id;
         used.add(callId);
-        return { callId, name: c.name, arguments: c.arguments, textOffset: w.text.length, ...(callId !== c.id ? { providerId: c.id } : {}) };
+        return {
+          callId,
+          name: c.name,
+          arguments: c.arguments,
+          textOffset: w.text.length,
+          ...(callId !== c.id ? { providerId: c.id } : {}),
+        };
       });
       const req = (await deps.dispatch("run", p.runId, "request_tools", {
         iteration: p.iteration,
@@ -97,7 +108,15 @@ export const runEffects = (deps: RunEffectDeps): RunEffectsHandle => {
       })) as { requested?: boolean };
       if (!req?.requested) return; // the run was ended meanwhile: not ours any more
       for (const c of calls) {
-        live(p.sessionKey, { type: "run.tool", runId: p.runId, callId: c.callId, name: c.name, status: "requested", arguments: c.arguments, textOffset: c.textOffset });
+        live(p.sessionKey, {
+          type: "run.tool",
+          runId: p.runId,
+          callId: c.callId,
+          name: c.name,
+          status: "requested",
+          arguments: c.arguments,
+          textOffset: c.textOffset,
+        });
       }
     } catch (e) {
       await settle(p, w, e, false);
@@ -118,7 +137,12 @@ export const runEffects = (deps: RunEffectDeps): RunEffectsHandle => {
     interruptOrphan,
     reportEnd: async (p) => {
       await works.close(p.runId);
-      await deps.dispatch("session", p.sessionKey, "end_run", { runId: p.runId, status: p.status, text: p.text, ...(p.error ? { error: p.error } : {}) });
+      await deps.dispatch("session", p.sessionKey, "end_run", {
+        runId: p.runId,
+        status: p.status,
+        text: p.text,
+        ...(p.error ? { error: p.error } : {}),
+      });
     },
   };
 

@@ -60,7 +60,8 @@ type Args = { context: RunContext; event: Ev };
 
 const setCall = (calls: readonly RunToolCall[], callId: string, patch: Partial<RunToolCall>): RunToolCall[] =>
   calls.map((c) => (c.callId === callId ? { ...c, ...patch } : c));
-const statusOf = (context: RunContext, event: Ev) => context.toolCalls.find((c) => "data" in event && "callId" in event.data && c.callId === event.data.callId)?.status;
+const statusOf = (context: RunContext, event: Ev) =>
+  context.toolCalls.find((c) => "data" in event && "callId" in event.data && c.callId === event.data.callId)?.status;
 
 const callModel = (next: (context: RunContext) => number) => ({
   type: "callModel" as const,
@@ -105,7 +106,12 @@ const reportEnd = {
   }),
 };
 
-const endings = { "run.completed": "completed", "run.failed": "failed", "run.interrupted": "interrupted", "run.cancelled": "cancelled" } as const;
+const endings = {
+  "run.completed": "completed",
+  "run.failed": "failed",
+  "run.interrupted": "interrupted",
+  "run.cancelled": "cancelled",
+} as const;
 const ended = { target: "#run.ended", actions: ["recordEnd", reportEnd] } as const;
 
 /**
@@ -152,7 +158,13 @@ export const runMachine = setup({
       return { toolCalls: setCall(context.toolCalls, event.data.callId, { status: "finished", isError: event.data.isError }) };
     }),
     recordEnd: assign(({ event }) => {
-      if (event.type !== "run.completed" && event.type !== "run.failed" && event.type !== "run.interrupted" && event.type !== "run.cancelled") return {};
+      if (
+        event.type !== "run.completed" &&
+        event.type !== "run.failed" &&
+        event.type !== "run.interrupted" &&
+        event.type !== "run.cancelled"
+      )
+        return {};
       const d = event.data;
       return {
         status: endings[event.type],
@@ -214,7 +226,9 @@ export const runMachine = setup({
         "run.model_switched": { guard: "switchesCurrentModel", actions: assign(({ event }) => ({ model: event.data.to })) },
         "run.tool_interrupted": {
           guard: "callStarted",
-          actions: assign(({ context, event }) => ({ toolCalls: setCall(context.toolCalls, event.data.callId, { status: "interrupted", isError: true }) })),
+          actions: assign(({ context, event }) => ({
+            toolCalls: setCall(context.toolCalls, event.data.callId, { status: "interrupted", isError: true }),
+          })),
         },
         "run.completed": ended,
         "run.failed": ended,
@@ -235,7 +249,9 @@ export const runMachine = setup({
             "run.tool_call_requested": { guard: "newCall", actions: ["recordCall", "runRequested"] },
             "run.tool_started": {
               guard: "callRequested",
-              actions: assign(({ context, event }) => ({ toolCalls: setCall(context.toolCalls, event.data.callId, { status: "started" }) })),
+              actions: assign(({ context, event }) => ({
+                toolCalls: setCall(context.toolCalls, event.data.callId, { status: "started" }),
+              })),
             },
             "run.tool_finished": [
               { guard: "lastOpenCall", target: "calling", actions: ["recordResult", callModel((c) => c.iteration + 1)] },

@@ -18,7 +18,9 @@ export const promptMessages = (messages: readonly TranscriptMessage[], triggerId
   const upTo = end === -1 ? messages : messages.slice(0, end + 1);
   const marked = (m: TranscriptMessage, note: string) => ({ role: m.role, text: `${m.text ? `${m.text}\n\n` : ""}${note}` });
   return upTo
-    .filter((m) => m.role === "user" || m.status === "cancelled" || m.status === "interrupted" || (m.status === "complete" && m.text.length > 0))
+    .filter(
+      (m) => m.role === "user" || m.status === "cancelled" || m.status === "interrupted" || (m.status === "complete" && m.text.length > 0),
+    )
     .map((m) =>
       m.status === "cancelled"
         ? marked(m, CANCELLED_NOTE)
@@ -63,7 +65,8 @@ export const toolTurns = (events: readonly AnyStoredEvent[]): ConversationMessag
  * call (cached by mtime), so a new one needs no restart.
  */
 export const systemPrompt = async (deps: RunEffectDeps, sessionKey: string): Promise<string | undefined> => {
-  const listed = deps.agent.skillsDir && deps.agent.tools ? skillsPrompt(await loadSkills(deps.agent.skillsDir).catch(() => [])) : undefined;
+  const listed =
+    deps.agent.skillsDir && deps.agent.tools ? skillsPrompt(await loadSkills(deps.agent.skillsDir).catch(() => [])) : undefined;
   const node = deps.agent.tools ? await deps.nodePrompt?.(sessionKey).catch(() => undefined) : undefined;
   return [deps.systemPrompt, listed, node].filter((x) => x).join("\n\n") || undefined;
 };

@@ -4,7 +4,8 @@ import type { Usage } from "../../schemas/index.ts";
  * The paragraph break between the text of two model calls of one run, live and in the record:
  * none when the reply so far is empty or already ends with a blank line.
  */
-export const separatorAfter = (text: string): string => (text.length === 0 || text.endsWith("\n\n") ? "" : text.endsWith("\n") ? "\n" : "\n\n");
+export const separatorAfter = (text: string): string =>
+  text.length === 0 || text.endsWith("\n\n") ? "" : text.endsWith("\n") ? "\n" : "\n\n";
 
 /** The run's reply after one more model call said `next` (nothing said: unchanged). */
 export const joinReplies = (text: string, next: string): string => (next.length === 0 ? text : text + separatorAfter(text) + next);

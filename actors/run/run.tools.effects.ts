@@ -126,7 +126,16 @@ export const toolRunner = (
       if (refused !== undefined) {
         // Never started: the call goes from requested to finished with the refusal as its result.
         await deps.dispatch("run", p.runId, "refuse_tool", { callId: call.callId, output: refused });
-        live(p.sessionKey, { type: "run.tool", runId: p.runId, callId: call.callId, name: call.name, status: "failed", output: refused, truncated: false, durationMs: 0 });
+        live(p.sessionKey, {
+          type: "run.tool",
+          runId: p.runId,
+          callId: call.callId,
+          name: call.name,
+          status: "failed",
+          output: refused,
+          truncated: false,
+          durationMs: 0,
+        });
         return;
       }
       const r = (await deps.dispatch("run", p.runId, "start_tool", { callId: call.callId })) as { started?: boolean };
@@ -144,7 +153,9 @@ export const toolRunner = (
     const t0 = deps.now();
     const sandbox = await deps.sessionSandbox?.(p.sessionKey);
     const node = await deps.sessionNode?.(p.sessionKey);
-    const streaming = liveOutput((stream, text) => live(p.sessionKey, { type: "run.tool_output", runId: p.runId, callId: call.callId, stream, text }));
+    const streaming = liveOutput((stream, text) =>
+      live(p.sessionKey, { type: "run.tool_output", runId: p.runId, callId: call.callId, stream, text }),
+    );
     const tools = deps.agent.tools;
     if (!tools) throw new CairnError("internal", "a tool call was requested in a run with no tools");
     const result = await tools.invoke(call.name, call.arguments, {
@@ -163,7 +174,14 @@ export const toolRunner = (
     const truncated = capped.length < full.length || (result.ok && result.truncated === true);
     const output = capped.length < full.length ? `${capped}\n[output truncated at ${MAX_TOOL_RESULT_BYTES} bytes]` : capped;
     const fullOutput = result.ok ? result.fullOutput : undefined;
-    await deps.dispatch("run", p.runId, "finish_tool", { callId: call.callId, output, truncated, isError: !result.ok, durationMs, ...(fullOutput ? { fullOutput } : {}) });
+    await deps.dispatch("run", p.runId, "finish_tool", {
+      callId: call.callId,
+      output,
+      truncated,
+      isError: !result.ok,
+      durationMs,
+      ...(fullOutput ? { fullOutput } : {}),
+    });
     live(p.sessionKey, {
       type: "run.tool",
       runId: p.runId,

@@ -44,7 +44,9 @@ export class RunWorks {
         // Every parallel call (and its sandboxed process) listens on the run's signal.
         setMaxListeners(200, abort.signal);
         const deadline = new RunDeadline(this.timeoutMs, () =>
-          abort.abort(new CairnError("timeout", `the run did not finish within its time limit of ${humanWait(this.timeoutMs)} ([agent] timeout)`)),
+          abort.abort(
+            new CairnError("timeout", `the run did not finish within its time limit of ${humanWait(this.timeoutMs)} ([agent] timeout)`),
+          ),
         );
         return { abort, deadline, text, nextDelta: next };
       });

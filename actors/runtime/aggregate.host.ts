@@ -132,7 +132,13 @@ export class AggregateHost<M extends AnyStateMachine, C> {
     // xstate's own actions (assign, ...) come back too: only declared effects run.
     if (!this.declared.has(action.type)) return Promise.resolve();
     const fn = this.effects?.[action.type];
-    if (!fn) return this.failed({ id, params: action.params, action: action.type, error: new CairnError("internal", `${this.spec.kind} effects are not attached`) });
+    if (!fn)
+      return this.failed({
+        id,
+        params: action.params,
+        action: action.type,
+        error: new CairnError("internal", `${this.spec.kind} effects are not attached`),
+      });
     this.live.set(id, (this.live.get(id) ?? 0) + 1);
     const p = (async () => fn(action.params as never, { id }))()
       .catch((error) => this.failed({ id, action: action.type, params: action.params, error }))

@@ -37,7 +37,9 @@ export interface AggregateSpec<M extends AnyStateMachine, C> {
 export type { EffectTable } from "./effects.ts";
 
 /** The commands of a table of param schemas: one `{verb, params}` per verb, derived so the two never drift. */
-export type CommandOf<T extends Record<string, Schema.ConstraintDecoder<unknown>>> = { [V in keyof T]: { verb: V; params: T[V]["Type"] } }[keyof T];
+export type CommandOf<T extends Record<string, Schema.ConstraintDecoder<unknown>>> = {
+  [V in keyof T]: { verb: V; params: T[V]["Type"] };
+}[keyof T];
 
 /**
  * A `decodeCommand` from a table of param schemas: unknown verbs are `unknown_method`, params that

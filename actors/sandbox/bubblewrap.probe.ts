@@ -17,7 +17,11 @@ let cached: BwrapProbe | undefined;
  */
 export const probeBubblewrap = (bwrap = "bwrap"): BwrapProbe => {
   if (cached && cached.path === bwrap) return cached;
-  const r = spawnSync(bwrap, [...isolationArgs(false), "--remount-ro", "/", "--", "/bin/true"], { timeout: 10_000, encoding: "utf8", env: { PATH: DEFAULT_PATH } });
+  const r = spawnSync(bwrap, [...isolationArgs(false), "--remount-ro", "/", "--", "/bin/true"], {
+    timeout: 10_000,
+    encoding: "utf8",
+    env: { PATH: DEFAULT_PATH },
+  });
   cached =
     r.error !== undefined
       ? { ok: false, path: bwrap, reason: r.error.message }

@@ -40,8 +40,7 @@ const runQuiet = async (container: Docker.Container, cmd: string[], user: string
   });
 };
 
-const signalName = (code: number): string | undefined =>
-  Object.entries(constants.signals).find(([, n]) => n === code - 128)?.[0];
+const signalName = (code: number): string | undefined => Object.entries(constants.signals).find(([, n]) => n === code - 128)?.[0];
 
 /** The exit code once the engine has recorded it (the stream can end a moment before). */
 const exitCodeOf = async (exec: Docker.Exec): Promise<number | null> => {

@@ -48,7 +48,10 @@ export const buildSandboxImage = async (opts: BuildImageOptions = {}): Promise<s
     if (needsLoader(binary)) throw new Error(`${bin} is dynamically linked`);
     applets = execFileSync(bin, ["--list-full"], { encoding: "utf8" }).split("\n").filter(Boolean);
   } catch (e) {
-    throw new CairnError("unavailable", `no usable static busybox at ${bin} (${(e as Error).message}): install busybox-static (apt-get install busybox-static)`);
+    throw new CairnError(
+      "unavailable",
+      `no usable static busybox at ${bin} (${(e as Error).message}): install busybox-static (apt-get install busybox-static)`,
+    );
   }
   const tar = tarArchive(busyboxRootfs(binary, applets));
   const [repo, version] = tag.includes(":") ? [tag.slice(0, tag.lastIndexOf(":")), tag.slice(tag.lastIndexOf(":") + 1)] : [tag, "latest"];

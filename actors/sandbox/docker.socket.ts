@@ -8,10 +8,7 @@ import { CairnError } from "../../schemas/index.ts";
  * bind-mounted, so the engine must run on this machine anyway (a `tcp://` DOCKER_HOST is ignored).
  * Podman's Docker-compatible service is found at its usual rootful and rootless paths.
  */
-export const resolveDockerSocket = (
-  env: NodeJS.ProcessEnv = process.env,
-  exists: (p: string) => boolean = fs.existsSync,
-): string => {
+export const resolveDockerSocket = (env: NodeJS.ProcessEnv = process.env, exists: (p: string) => boolean = fs.existsSync): string => {
   const host = env.DOCKER_HOST;
   if (host?.startsWith("unix://")) return host.slice("unix://".length);
   const candidates = [
@@ -63,4 +60,5 @@ export const checkImage = async (docker: Docker, image: string): Promise<string 
   }
 };
 
-export const unavailable = (reason: string): CairnError => new CairnError("unavailable", `docker sandbox unavailable: ${reason}`, { reason });
+export const unavailable = (reason: string): CairnError =>
+  new CairnError("unavailable", `docker sandbox unavailable: ${reason}`, { reason });

@@ -22,7 +22,12 @@ const SECRET_PATTERNS: ReadonlyArray<RegExp> = [
 ];
 
 // Variables that make the loader or the shell run code the command did not ask for.
-const HIJACK_PATTERNS: ReadonlyArray<RegExp> = [/^LD_/i, /^DYLD_/i, /^BASH_FUNC_/i, /^(BASH_ENV|ENV|IFS|PS4|SHELLOPTS|BASHOPTS|PROMPT_COMMAND)$/i];
+const HIJACK_PATTERNS: ReadonlyArray<RegExp> = [
+  /^LD_/i,
+  /^DYLD_/i,
+  /^BASH_FUNC_/i,
+  /^(BASH_ENV|ENV|IFS|PS4|SHELLOPTS|BASHOPTS|PROMPT_COMMAND)$/i,
+];
 
 const VALID_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 

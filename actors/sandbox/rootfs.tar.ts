@@ -65,7 +65,12 @@ export const busyboxRootfs = (busybox: Buffer, applets: ReadonlyArray<string>): 
     { type: "dir", path: "tmp", mode: 0o1777 },
     { type: "dir", path: "root", mode: 0o700 },
     { type: "file", path: "bin/busybox", mode: 0o755, data: busybox },
-    { type: "file", path: "etc/passwd", mode: 0o644, data: Buffer.from("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/sh\n") },
+    {
+      type: "file",
+      path: "etc/passwd",
+      mode: 0o644,
+      data: Buffer.from("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/sh\n"),
+    },
     { type: "file", path: "etc/group", mode: 0o644, data: Buffer.from("root:x:0:\nnogroup:x:65534:\n") },
     ...[...new Set(links)].sort().map((path): TarEntry => ({ type: "symlink", path, target: "/bin/busybox" })),
   ];

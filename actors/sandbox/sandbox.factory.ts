@@ -22,7 +22,8 @@ import { resolveWorkdir } from "./workspace.paths.ts";
 const BWRAP = fs.existsSync("/usr/bin/bwrap") ? "/usr/bin/bwrap" : "bwrap";
 
 const positive = (name: string, v: number | undefined): void => {
-  if (v !== undefined && !(Number.isFinite(v) && v > 0)) throw new CairnError("bad_request", `${name} must be a positive number`, { [name]: v });
+  if (v !== undefined && !(Number.isFinite(v) && v > 0))
+    throw new CairnError("bad_request", `${name} must be a positive number`, { [name]: v });
 };
 
 /** Which mechanism enforces each limit on this machine, found by opening a throwaway cgroup. */
@@ -95,12 +96,15 @@ export const createSandbox = (opts: SandboxOptions): Sandbox => {
     const workdir = resolveWorkdir(workspace, req.cwd);
     const hostEnv = opts.hostEnv ?? process.env;
     // Under bubblewrap the host PATH may name directories that are not mounted.
-    const { env, dropped } = filterEnv({ host: hostEnv, request: req.env, home: workspace, path: backend === "bubblewrap" ? DEFAULT_PATH : undefined });
+    const { env, dropped } = filterEnv({
+      host: hostEnv,
+      request: req.env,
+      home: workspace,
+      path: backend === "bubblewrap" ? DEFAULT_PATH : undefined,
+    });
     const id = newId();
     const argv =
-      backend === "bubblewrap"
-        ? bwrapArgv(BWRAP, { workspace, workdir, network, env }, req.command)
-        : ["/bin/sh", "-c", req.command];
+      backend === "bubblewrap" ? bwrapArgv(BWRAP, { workspace, workdir, network, env }, req.command) : ["/bin/sh", "-c", req.command];
     const outcome = await runProcess({
       id,
       argv,

@@ -172,4 +172,3 @@ const created = (key: string, title: string, model: string | null): NewEvent => 
   type: "session.created",
   data: { key, title, model },
 });
-

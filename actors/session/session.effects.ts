@@ -39,7 +39,11 @@ export const sessionEffects = (deps: {
         runId: p.runId,
         status: never ? "interrupted" : run.status,
         text: never ? "" : run.text,
-        ...(never ? { error: { code: "run_interrupted", message: "the gateway stopped before the reply started" } } : run.error ? { error: run.error } : {}),
+        ...(never
+          ? { error: { code: "run_interrupted", message: "the gateway stopped before the reply started" } }
+          : run.error
+            ? { error: run.error }
+            : {}),
       });
     },
   };

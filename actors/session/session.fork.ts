@@ -85,6 +85,9 @@ export function planFork(parentKey: string, parent: SessionContext, p: Pick<Fork
 /** The parent's title as the sidebar shows it: its own, else its first message, else a placeholder. */
 const displayTitle = (s: SessionContext): string => {
   if (s.title) return s.title;
-  const first = s.messages.find((m) => m.role === "user")?.text.replace(/\s+/g, " ").trim();
+  const first = s.messages
+    .find((m) => m.role === "user")
+    ?.text.replace(/\s+/g, " ")
+    .trim();
   return first ? clip(first, 60) : "New chat";
 };

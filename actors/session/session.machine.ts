@@ -141,7 +141,15 @@ export const sessionMachine = setup({
               updatedAt: event.time,
               messages: [
                 ...context.messages,
-                { id: event.data.messageId, role: "user" as const, text: event.data.text, runId: event.data.runId, status: "complete" as const, at: event.time, error: null },
+                {
+                  id: event.data.messageId,
+                  role: "user" as const,
+                  text: event.data.text,
+                  runId: event.data.runId,
+                  status: "complete" as const,
+                  at: event.time,
+                  error: null,
+                },
               ],
               activeRun: { runId: event.data.runId, messageId: event.data.messageId, startedAt: event.time },
             })),

@@ -26,6 +26,9 @@ export async function setSessionNode(sessions: SessionHost, nodes: NodesReader |
     node = n.nodeId;
     name = n.name;
   }
-  const reply = (await sessions.execute(key, { verb: "set_node", params: decodeOrFail(SetSessionNode, { node }, "set_node params") })) as { node: string | null; changed: boolean };
+  const reply = (await sessions.execute(key, { verb: "set_node", params: decodeOrFail(SetSessionNode, { node }, "set_node params") })) as {
+    node: string | null;
+    changed: boolean;
+  };
   return { ...reply, name };
 }

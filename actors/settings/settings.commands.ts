@@ -23,7 +23,10 @@ export const settingsSpec: AggregateSpec<typeof settingsMachine, SettingsCommand
       const command = c.params.command.trim();
       if (s.context.allowedCommands.includes(command)) return { events: [], reply: { command, added: false } };
       if (s.context.allowedCommands.length >= MAX_ALLOWED_COMMANDS) {
-        throw new CairnError("bad_request", `already ${MAX_ALLOWED_COMMANDS} always-allowed commands; use [tools.exec] allowlist patterns instead`);
+        throw new CairnError(
+          "bad_request",
+          `already ${MAX_ALLOWED_COMMANDS} always-allowed commands; use [tools.exec] allowlist patterns instead`,
+        );
       }
       return { events: [{ type: "settings.command_allowed", data: { command, by: c.params.by } }], reply: { command, added: true } };
     }
@@ -31,7 +34,9 @@ export const settingsSpec: AggregateSpec<typeof settingsMachine, SettingsCommand
     const current = s.context.enabledModels[c.params.provider] ?? [];
     // Setting what is already set writes nothing.
     if (same(current, models)) return { events: [], reply: { provider: c.params.provider, models } };
-    return { events: [{ type: "settings.models_enabled", data: { provider: c.params.provider, models } }], reply: { provider: c.params.provider, models } };
+    return {
+      events: [{ type: "settings.models_enabled", data: { provider: c.params.provider, models } }],
+      reply: { provider: c.params.provider, models },
+    };
   },
 };
-

@@ -78,9 +78,16 @@ export function parseSkillFile(text: string): ParsedSkill {
   const nameProblem = skillNameProblem(name);
   if (nameProblem) return bad(nameProblem);
   if (!description) return bad("its frontmatter has no 'description' (say when the skill should be used)");
-  if (description.length > SKILL_DESCRIPTION_MAX) return bad(`its description is ${description.length} characters; at most ${SKILL_DESCRIPTION_MAX}`);
-  const extra = entries.filter((e) => e.key !== "name" && e.key !== "description").map((e) => [`${e.key}:${e.first ? ` ${e.first}` : ""}`, ...e.more].join("\n").trimEnd());
-  const body = lines.slice(end + 1).join("\n").replace(/^\n+/, "").trimEnd();
+  if (description.length > SKILL_DESCRIPTION_MAX)
+    return bad(`its description is ${description.length} characters; at most ${SKILL_DESCRIPTION_MAX}`);
+  const extra = entries
+    .filter((e) => e.key !== "name" && e.key !== "description")
+    .map((e) => [`${e.key}:${e.first ? ` ${e.first}` : ""}`, ...e.more].join("\n").trimEnd());
+  const body = lines
+    .slice(end + 1)
+    .join("\n")
+    .replace(/^\n+/, "")
+    .trimEnd();
   return { ok: true, doc: { name, description, body, extra } };
 }
 

@@ -20,7 +20,8 @@ import { SKILL_FILE } from "./skills.loader.ts";
  * SKILL.md): a run starting meanwhile reads the old skill or the new one, never half of one.
  */
 
-const badRequest = (message: string, reason: string, extra: Record<string, unknown> = {}) => new CairnError("bad_request", message, { reason, ...extra });
+const badRequest = (message: string, reason: string, extra: Record<string, unknown> = {}) =>
+  new CairnError("bad_request", message, { reason, ...extra });
 
 const checkName = (name: string): string => {
   const problem = skillNameProblem(name);
@@ -31,15 +32,20 @@ const checkName = (name: string): string => {
 const checkDescription = (d: string): string => {
   const text = normalizeDescription(d);
   if (!text) throw badRequest("a skill needs a description: one line saying what it does and when to use it", "bad_description");
-  if (text.length > SKILL_DESCRIPTION_MAX) throw badRequest(`a description is at most ${SKILL_DESCRIPTION_MAX} characters; this one is ${text.length}`, "bad_description");
+  if (text.length > SKILL_DESCRIPTION_MAX)
+    throw badRequest(`a description is at most ${SKILL_DESCRIPTION_MAX} characters; this one is ${text.length}`, "bad_description");
   return text;
 };
 
 const checkBody = (body: string): string => {
   const size = Buffer.byteLength(body, "utf8");
-  if (size > SKILL_BODY_MAX_BYTES) throw badRequest(`a skill's body is at most ${SKILL_BODY_MAX_BYTES / 1024} KiB; this one is ${size} bytes`, "body_too_large");
+  if (size > SKILL_BODY_MAX_BYTES)
+    throw badRequest(`a skill's body is at most ${SKILL_BODY_MAX_BYTES / 1024} KiB; this one is ${size} bytes`, "body_too_large");
   if (/^\uFEFF?---[ \t]*\r?\n/.test(body)) {
-    throw badRequest("pass the body without a frontmatter block: name and description are separate fields, cairn writes the frontmatter", "body_has_frontmatter");
+    throw badRequest(
+      "pass the body without a frontmatter block: name and description are separate fields, cairn writes the frontmatter",
+      "body_has_frontmatter",
+    );
   }
   if (!body.trim()) throw badRequest("a skill needs a body: the markdown instructions to follow", "empty_body");
   return body;
@@ -57,7 +63,8 @@ async function existingFolder(dir: string, name: string, opts: { followLink?: bo
   });
   if (!st) throw badRequest(`there is no skill named '${name}'`, "no_such_skill", { name });
   if (st.isSymbolicLink() && opts.followLink) return folder;
-  if (st.isSymbolicLink()) throw badRequest(`skill '${name}' is a link to a folder elsewhere; the agent does not change it`, "linked_skill", { name });
+  if (st.isSymbolicLink())
+    throw badRequest(`skill '${name}' is a link to a folder elsewhere; the agent does not change it`, "linked_skill", { name });
   if (!st.isDirectory()) throw badRequest(`'${name}' in the skills directory is not a skill folder`, "no_such_skill", { name });
   return folder;
 }
@@ -75,7 +82,12 @@ async function writeAtomic(file: string, text: string): Promise<void> {
 
 /** Creates `<dir>/<name>/SKILL.md`; refuses a name already taken. Returns the SKILL.md path. */
 export async function createSkill(dir: string, input: { name: string; description: string; body: string }): Promise<string> {
-  const doc: SkillDocument = { name: checkName(input.name), description: checkDescription(input.description), body: checkBody(input.body), extra: [] };
+  const doc: SkillDocument = {
+    name: checkName(input.name),
+    description: checkDescription(input.description),
+    body: checkBody(input.body),
+    extra: [],
+  };
   await mkdir(path.resolve(dir), { recursive: true });
   const folder = path.join(path.resolve(dir), doc.name);
   // mkdir claims the name: of two creates racing, exactly one succeeds.
@@ -102,7 +114,8 @@ export async function createSkill(dir: string, input: { name: string; descriptio
  * frontmatter keys). A SKILL.md that no longer parses can be repaired by giving both.
  */
 export async function updateSkill(dir: string, input: { name: string; description?: string; body?: string }): Promise<string> {
-  if (input.description === undefined && input.body === undefined) throw badRequest("update_skill needs a new description, a new body, or both", "nothing_to_update");
+  if (input.description === undefined && input.body === undefined)
+    throw badRequest("update_skill needs a new description, a new body, or both", "nothing_to_update");
   const folder = await existingFolder(dir, input.name);
   const file = path.join(folder, SKILL_FILE);
   const text = await readFile(file, "utf8").catch((e: NodeJS.ErrnoException) => {
@@ -117,7 +130,12 @@ export async function updateSkill(dir: string, input: { name: string; descriptio
     const why = text === undefined ? "has no SKILL.md" : `has a malformed SKILL.md (${(parsed as { problem: string }).problem})`;
     throw badRequest(`skill '${input.name}' ${why}; give both description and body to rewrite it`, "malformed_skill", { name: input.name });
   }
-  const doc: SkillDocument = { name: input.name, description: checkDescription(description), body: checkBody(body), extra: old?.extra ?? [] };
+  const doc: SkillDocument = {
+    name: input.name,
+    description: checkDescription(description),
+    body: checkBody(body),
+    extra: old?.extra ?? [],
+  };
   await writeAtomic(file, renderSkillFile(doc));
   return file;
 }
@@ -135,7 +153,12 @@ export async function readSkill(dir: string, name: string): Promise<{ path: stri
   const file = path.join(await existingFolder(dir, name, { followLink: true }), SKILL_FILE);
   try {
     const st = await stat(file);
-    if (st.size > SKILL_FILE_MAX_BYTES) throw badRequest(`skill '${name}' is ${st.size} bytes, too big to read (at most ${SKILL_FILE_MAX_BYTES / 1024} KiB)`, "skill_too_large", { name });
+    if (st.size > SKILL_FILE_MAX_BYTES)
+      throw badRequest(
+        `skill '${name}' is ${st.size} bytes, too big to read (at most ${SKILL_FILE_MAX_BYTES / 1024} KiB)`,
+        "skill_too_large",
+        { name },
+      );
     return { path: file, text: await readFile(file, "utf8") };
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") throw badRequest(`skill '${name}' has no ${SKILL_FILE}`, "no_such_skill", { name });

@@ -1,12 +1,5 @@
 import type { SnapshotFrom } from "xstate";
-import {
-  CairnError,
-  STATE_MAX_ENTRIES,
-  STATE_MAX_TOTAL_BYTES,
-  StateValueDeleted,
-  StateValueSet,
-  utf8Bytes,
-} from "../../schemas/index.ts";
+import { CairnError, STATE_MAX_ENTRIES, STATE_MAX_TOTAL_BYTES, StateValueDeleted, StateValueSet, utf8Bytes } from "../../schemas/index.ts";
 import { commandDecoder, type CommandOf, type AggregateSpec, type Decision, type DecideEnv } from "../runtime/index.ts";
 import { STATE_MACHINE_VERSION, entryAt, stateMachine } from "./state.machine.ts";
 

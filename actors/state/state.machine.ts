@@ -27,8 +27,7 @@ const own = <T>(o: Readonly<Record<string, T>> | undefined, k: string): T | unde
   o !== undefined && Object.hasOwn(o, k) ? o[k] : undefined;
 
 /** The entry at (namespace, key), if any. */
-export const entryAt = (c: StateContext, namespace: string, key: string): StateEntry | undefined =>
-  own(own(c.entries, namespace), key);
+export const entryAt = (c: StateContext, namespace: string, key: string): StateEntry | undefined => own(own(c.entries, namespace), key);
 
 /** One session's key-value state (aggregate id = the session key). No effects: it only remembers. */
 export const stateMachine = setup({

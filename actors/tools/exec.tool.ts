@@ -1,6 +1,15 @@
 import * as path from "node:path";
 import * as Schema from "effect/Schema";
-import { createSandbox, type ExecRequest, type ExecResult, type Sandbox, type SandboxBackendName, type SandboxChoice, type SandboxOptions, type SandboxSettings } from "../sandbox/index.ts";
+import {
+  createSandbox,
+  type ExecRequest,
+  type ExecResult,
+  type Sandbox,
+  type SandboxBackendName,
+  type SandboxChoice,
+  type SandboxOptions,
+  type SandboxSettings,
+} from "../sandbox/index.ts";
 import type { RemoteExec } from "../remote/index.ts";
 import { CairnError } from "../../schemas/index.ts";
 import { defineTool, type Tool, type ToolContext, type ToolOutput } from "./tool.registry.ts";
@@ -41,7 +50,12 @@ export const execTool = (o: ExecToolOptions): Tool<typeof ExecParams.Type> => {
     const id = `${choice}\n${workspace}`;
     let s = sandboxes.get(id);
     if (!s) {
-      s = createSandbox({ ...o.settings, backend: choice, workspace, outputDir: path.join(workspace, ".cairn", "outputs") } as SandboxOptions);
+      s = createSandbox({
+        ...o.settings,
+        backend: choice,
+        workspace,
+        outputDir: path.join(workspace, ".cairn", "outputs"),
+      } as SandboxOptions);
       sandboxes.set(id, s);
     }
     return s;
@@ -70,7 +84,9 @@ export const execTool = (o: ExecToolOptions): Tool<typeof ExecParams.Type> => {
       lines.push(...outcomeLines(r, `timed out after ${args.timeout_seconds ?? DEFAULT_EXEC_TIMEOUT_SECONDS} s (killed)`));
       if (r.truncated) {
         const where = r.fullOutputPath ? path.relative(ctx.workspace, r.fullOutputPath) : undefined;
-        lines.push(`[output truncated at ${EXEC_OUTPUT_BYTES} bytes${where ? `; the full output is in ${where} (read it with read_file)` : ""}]`);
+        lines.push(
+          `[output truncated at ${EXEC_OUTPUT_BYTES} bytes${where ? `; the full output is in ${where} (read it with read_file)` : ""}]`,
+        );
       }
       const fullOutput = r.truncated && r.fullOutputPath ? path.relative(ctx.workspace, r.fullOutputPath) : undefined;
       return { output: lines.join("\n"), ...(r.truncated ? { truncated: true } : {}), ...(fullOutput ? { fullOutput } : {}) };
@@ -83,16 +99,32 @@ export const execTool = (o: ExecToolOptions): Tool<typeof ExecParams.Type> => {
  * apply; no gateway sandbox — the node is the user's own machine). The result's first line says
  * where it ran; a node that is offline or goes away is a `node_offline` error, never a re-run.
  */
-const runOnNode = async (o: ExecToolOptions, args: typeof ExecParams.Type, ctx: ToolContext, node: NonNullable<ToolContext["node"]>): Promise<ToolOutput> => {
+const runOnNode = async (
+  o: ExecToolOptions,
+  args: typeof ExecParams.Type,
+  ctx: ToolContext,
+  node: NonNullable<ToolContext["node"]>,
+): Promise<ToolOutput> => {
   // The session still names a node that was revoked or forgotten since: say so, not just "offline".
-  if (node.status === "revoked") throw new CairnError("node_revoked", `node ${node.name} (${node.id}) was revoked; choose another node or Local (or pair it again)`);
-  if (node.status === "unknown") throw new CairnError("node_not_found", `node ${node.id} is not known to this gateway; choose another node or Local`);
-  if (!o.remote) throw new CairnError("node_offline", `this gateway cannot reach nodes; the session is routed to ${node.name} (${node.id}): choose Local`);
+  if (node.status === "revoked")
+    throw new CairnError("node_revoked", `node ${node.name} (${node.id}) was revoked; choose another node or Local (or pair it again)`);
+  if (node.status === "unknown")
+    throw new CairnError("node_not_found", `node ${node.id} is not known to this gateway; choose another node or Local`);
+  if (!o.remote)
+    throw new CairnError(
+      "node_offline",
+      `this gateway cannot reach nodes; the session is routed to ${node.name} (${node.id}): choose Local`,
+    );
   const r = await o.remote.sandboxFor(node).exec(execRequest(args, ctx));
   const lines = [`ran on node ${node.name} (${node.id})`];
   if (o.notice) lines.push(o.notice);
-  lines.push(...outcomeLines(r, `timed out after ${Math.round(r.durationMs / 1000)} s (killed; the node's own --timeout caps every command)`));
-  if (r.truncated) lines.push(`[output truncated at ${EXEC_OUTPUT_BYTES} bytes; the rest stayed on the node — narrow the command (e.g. | tail, | head) to see more]`);
+  lines.push(
+    ...outcomeLines(r, `timed out after ${Math.round(r.durationMs / 1000)} s (killed; the node's own --timeout caps every command)`),
+  );
+  if (r.truncated)
+    lines.push(
+      `[output truncated at ${EXEC_OUTPUT_BYTES} bytes; the rest stayed on the node — narrow the command (e.g. | tail, | head) to see more]`,
+    );
   return { output: lines.join("\n"), ...(r.truncated ? { truncated: true } : {}) };
 };
 

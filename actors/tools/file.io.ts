@@ -29,7 +29,8 @@ export async function openForRead(real: string, display: string): Promise<FileHa
     if (errno(e) === "ENOENT") {
       throw new CairnError("bad_request", `file not found: ${display}`, { reason: "not_found", path: display });
     }
-    if (errno(e) === "ELOOP") throw new CairnError("bad_request", `refusing to follow a symlink: ${display}`, { reason: "symlink", path: display });
+    if (errno(e) === "ELOOP")
+      throw new CairnError("bad_request", `refusing to follow a symlink: ${display}`, { reason: "symlink", path: display });
     if (errno(e) === "EISDIR") throw notAFile(display, true);
     throw e;
   }

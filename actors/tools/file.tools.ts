@@ -1,14 +1,6 @@
 import * as Schema from "effect/Schema";
 import { CairnError } from "../../schemas/index.ts";
-import {
-  MAX_EDIT_BYTES,
-  MAX_OUTPUT_BYTES,
-  atomicWrite,
-  clipLine,
-  looksBinary,
-  openForRead,
-  throwIfAborted,
-} from "./file.io.ts";
+import { MAX_EDIT_BYTES, MAX_OUTPUT_BYTES, atomicWrite, clipLine, looksBinary, openForRead, throwIfAborted } from "./file.io.ts";
 import { defineTool, type Tool } from "./tool.registry.ts";
 import { resolveInWorkspace } from "./workspace.ts";
 
@@ -69,7 +61,9 @@ export const readFileTool = defineTool({
         if (n % 1000 === 0) throwIfAborted(ctx.signal, "read_file");
       }
       if (out.length === 0) {
-        return { output: n === 0 ? `(${target.display} is empty)` : `(${target.display} has ${n} lines; offset ${offset} is past the end)` };
+        return {
+          output: n === 0 ? `(${target.display} is empty)` : `(${target.display} has ${n} lines; offset ${offset} is past the end)`,
+        };
       }
       const last = offset + out.length - 1;
       if (stop === undefined) return { output: out.join("\n"), ...(clipped ? { truncated: true } : {}) };

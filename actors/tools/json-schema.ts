@@ -23,7 +23,9 @@ function inline(node: unknown, defs: Record<string, unknown>, seen: readonly str
   if (node === null || typeof node !== "object") return node;
   const obj = node as Record<string, unknown>;
   if (typeof obj.$ref === "string") {
-    const name = decodeURIComponent(obj.$ref.replace(/^#\/(\$defs|definitions)\//, "")).replace(/~1/g, "/").replace(/~0/g, "~");
+    const name = decodeURIComponent(obj.$ref.replace(/^#\/(\$defs|definitions)\//, ""))
+      .replace(/~1/g, "/")
+      .replace(/~0/g, "~");
     if (seen.includes(name)) throw new Error(`recursive tool parameter schema (${name}) cannot be inlined`);
     if (!(name in defs)) throw new Error(`unresolved $ref ${obj.$ref} in tool parameter schema`);
     const { $ref: _r, ...siblings } = obj;

@@ -60,7 +60,8 @@ export const nodeTools = (d: NodeToolDeps): Tool[] => [
   }),
   defineTool({
     name: "nodes_describe",
-    description: "Describe one node (by id or name): state, platform, working directory, CPU/memory/disk, installed runtimes, local LLM providers, and its project instructions and skills.",
+    description:
+      "Describe one node (by id or name): state, platform, working directory, CPU/memory/disk, installed runtimes, local LLM providers, and its project instructions and skills.",
     source: "builtin",
     params: NodesDescribeParams,
     dangerous: false,
@@ -76,13 +77,19 @@ export const nodeTools = (d: NodeToolDeps): Tool[] => [
         `host: ${n.hostname || "?"} (${n.platform || "?"}), working dir ${n.workingDir || "?"}${hello ? `, command timeout cap ${hello.maxTimeoutSeconds} s, cairn ${hello.version}` : ""}`,
       ];
       if (t) {
-        lines.push(`cpu: ${t.cpus} cores, ${Math.round(t.cpuUsage * 100)}% busy; memory ${gib(t.memFree)} free of ${gib(t.memTotal)}; disk ${gib(t.diskFree)} free of ${gib(t.diskTotal)}; up ${Math.round(t.uptimeSeconds / 3600)} h`);
+        lines.push(
+          `cpu: ${t.cpus} cores, ${Math.round(t.cpuUsage * 100)}% busy; memory ${gib(t.memFree)} free of ${gib(t.memTotal)}; disk ${gib(t.diskFree)} free of ${gib(t.diskTotal)}; up ${Math.round(t.uptimeSeconds / 3600)} h`,
+        );
         const rts = Object.entries(t.runtimes).map(([k, v]) => `${k} ${v}`);
         lines.push(`runtimes: ${rts.length > 0 ? rts.join(", ") : "none found"}`);
-        lines.push(`local models: ${t.providers.ollama === null ? "no Ollama" : `Ollama (${t.providers.ollama.join(", ") || "no models"})`}; API keys present: ${t.providers.apiKeys.join(", ") || "none"}`);
+        lines.push(
+          `local models: ${t.providers.ollama === null ? "no Ollama" : `Ollama (${t.providers.ollama.join(", ") || "no models"})`}; API keys present: ${t.providers.apiKeys.join(", ") || "none"}`,
+        );
       } else lines.push("telemetry: none yet");
       if (ctx) {
-        lines.push(`AGENTS.md: ${ctx.agentsMd === null ? "none" : `${ctx.agentsMd.length} characters`}; skills: ${ctx.skills.map((s) => s.name).join(", ") || "none"}`);
+        lines.push(
+          `AGENTS.md: ${ctx.agentsMd === null ? "none" : `${ctx.agentsMd.length} characters`}; skills: ${ctx.skills.map((s) => s.name).join(", ") || "none"}`,
+        );
       }
       for (const a of n.alerts.slice(0, 3)) lines.push(`alert: ${a.message}`);
       return { output: lines.join("\n") };
@@ -90,7 +97,8 @@ export const nodeTools = (d: NodeToolDeps): Tool[] => [
   }),
   defineTool({
     name: "nodes_select",
-    description: "Route this session's exec tool to a node (by id or name), or back to the gateway with null. The choice stays until changed, across restarts.",
+    description:
+      "Route this session's exec tool to a node (by id or name), or back to the gateway with null. The choice stays until changed, across restarts.",
     source: "builtin",
     params: NodesSelectParams,
     dangerous: false,

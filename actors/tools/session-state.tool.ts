@@ -17,10 +17,12 @@ export const SessionStateParams = Schema.Struct({
   op: Schema.Literals(["get", "set", "list", "delete"]).annotate({
     description: "get: read one value; set: store a value; list: all keys of the namespace with their values; delete: remove one key.",
   }),
-  namespace: StateNamespace.annotate({ description: "Groups keys so skills do not collide; use your skill's name (e.g. \"my-skill\")." }),
+  namespace: StateNamespace.annotate({ description: 'Groups keys so skills do not collide; use your skill\'s name (e.g. "my-skill").' }),
   key: Schema.optionalKey(StateKey.annotate({ description: "The key (get, set, delete)." })),
   value: Schema.optionalKey(
-    Schema.String.annotate({ description: `The value to store (set only); a string, at most ${STATE_MAX_VALUE_BYTES / 1024} KiB — serialize structured data as JSON.` }),
+    Schema.String.annotate({
+      description: `The value to store (set only); a string, at most ${STATE_MAX_VALUE_BYTES / 1024} KiB — serialize structured data as JSON.`,
+    }),
   ),
 });
 type Args = typeof SessionStateParams.Type;
@@ -29,13 +31,17 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 const need = (args: Args, field: "key" | "value"): string => {
   const v = args[field];
-  if (v === undefined) throw new CairnError("bad_request", `session_state op "${args.op}" needs \`${field}\``, { reason: "missing_field", field });
+  if (v === undefined)
+    throw new CairnError("bad_request", `session_state op "${args.op}" needs \`${field}\``, { reason: "missing_field", field });
   return v;
 };
 
 const refuse = (args: Args, field: "key" | "value", hint: string) => {
   if (args[field] !== undefined) {
-    throw new CairnError("bad_request", `session_state op "${args.op}" takes no \`${field}\`; ${hint}`, { reason: "unexpected_field", field });
+    throw new CairnError("bad_request", `session_state op "${args.op}" takes no \`${field}\`; ${hint}`, {
+      reason: "unexpected_field",
+      field,
+    });
   }
 };
 
@@ -45,14 +51,24 @@ const listing = (namespace: string, items: readonly StateItem[]): { output: stri
   let bytes = 0;
   for (const it of items) {
     const cut = it.value.length > STATE_LIST_VALUE_CHARS;
-    const row = { key: it.key, value: cut ? it.value.slice(0, STATE_LIST_VALUE_CHARS) : it.value, updatedAt: iso(it.updatedAt), ...(cut ? { valueTruncated: true as const } : {}) };
+    const row = {
+      key: it.key,
+      value: cut ? it.value.slice(0, STATE_LIST_VALUE_CHARS) : it.value,
+      updatedAt: iso(it.updatedAt),
+      ...(cut ? { valueTruncated: true as const } : {}),
+    };
     const size = Buffer.byteLength(JSON.stringify(row));
     if (bytes + size > STATE_LIST_OUTPUT_BYTES && shown.length > 0) break;
     shown.push(row);
     bytes += size;
   }
   const more = items.length - shown.length;
-  const out = { namespace, count: items.length, entries: shown, ...(more > 0 ? { omitted: more, note: `${more} more entries not shown; get them one by one by key` } : {}) };
+  const out = {
+    namespace,
+    count: items.length,
+    entries: shown,
+    ...(more > 0 ? { omitted: more, note: `${more} more entries not shown; get them one by one by key` } : {}),
+  };
   const truncated = more > 0 || shown.some((r) => r.valueTruncated);
   return { output: JSON.stringify(out, null, 1), ...(truncated ? { truncated: true } : {}) };
 };
@@ -78,7 +94,11 @@ export const sessionStateTool = (store: SessionStateStore): Tool<Args> =>
           refuse(args, "value", 'to store a value use op "set"');
           const key = need(args, "key");
           const e = await store.get(ctx.sessionKey, namespace, key);
-          return { output: JSON.stringify(e ? { namespace, key, found: true, value: e.value, updatedAt: iso(e.updatedAt) } : { namespace, key, found: false }) };
+          return {
+            output: JSON.stringify(
+              e ? { namespace, key, found: true, value: e.value, updatedAt: iso(e.updatedAt) } : { namespace, key, found: false },
+            ),
+          };
         }
         case "set": {
           const key = need(args, "key");

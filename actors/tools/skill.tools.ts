@@ -13,8 +13,10 @@ import { defineTool, type Tool } from "./tool.registry.ts";
 
 const Name = Schema.String.check(
   Schema.isMaxLength(SKILL_NAME_MAX),
-  Schema.isPattern(SKILL_NAME_PATTERN, { message: "a skill name is lowercase letters, digits and single hyphens (e.g. \"summarize-pr\")" }),
-).annotate({ description: `The skill's name: lowercase letters, digits and hyphens, at most ${SKILL_NAME_MAX} characters (e.g. "summarize-pr").` });
+  Schema.isPattern(SKILL_NAME_PATTERN, { message: 'a skill name is lowercase letters, digits and single hyphens (e.g. "summarize-pr")' }),
+).annotate({
+  description: `The skill's name: lowercase letters, digits and hyphens, at most ${SKILL_NAME_MAX} characters (e.g. "summarize-pr").`,
+});
 const Description = Schema.String.annotate({
   description: `One line (at most ${SKILL_DESCRIPTION_MAX} characters): what the skill does and when to use it. This is all you will see of it until you read it.`,
 });
@@ -23,7 +25,11 @@ const Body = Schema.String.annotate({
 });
 
 export const CreateSkillParams = Schema.Struct({ name: Name, description: Description, body: Body });
-export const UpdateSkillParams = Schema.Struct({ name: Name, description: Schema.optionalKey(Description), body: Schema.optionalKey(Body) });
+export const UpdateSkillParams = Schema.Struct({
+  name: Name,
+  description: Schema.optionalKey(Description),
+  body: Schema.optionalKey(Body),
+});
 export const SkillNameParams = Schema.Struct({ name: Name });
 
 /**

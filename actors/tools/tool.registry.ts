@@ -103,11 +103,11 @@ export class ToolRegistry {
     if (entry === undefined) {
       const known = [...this.#tools.keys()];
       return fail(
-        new CairnError(
-          "bad_request",
-          `unknown tool ${JSON.stringify(name)}; available tools: ${known.join(", ") || "(none)"}`,
-          { reason: "unknown_tool", tool: name, known },
-        ),
+        new CairnError("bad_request", `unknown tool ${JSON.stringify(name)}; available tools: ${known.join(", ") || "(none)"}`, {
+          reason: "unknown_tool",
+          tool: name,
+          known,
+        }),
       );
     }
     const decoded = decodeArguments(entry.tool, rawArguments);
@@ -115,7 +115,12 @@ export class ToolRegistry {
     if (ctx.signal.aborted) return fail(new CairnError("run_interrupted", `${name} was cancelled before it started`));
     try {
       const out = await entry.tool.run(decoded.args, ctx);
-      return { ok: true, output: out.output, ...(out.truncated ? { truncated: true } : {}), ...(out.fullOutput ? { fullOutput: out.fullOutput } : {}) };
+      return {
+        ok: true,
+        output: out.output,
+        ...(out.truncated ? { truncated: true } : {}),
+        ...(out.fullOutput ? { fullOutput: out.fullOutput } : {}),
+      };
     } catch (e) {
       if (ctx.signal.aborted && !(e instanceof CairnError)) {
         return fail(new CairnError("run_interrupted", `${name} was cancelled`));
@@ -127,10 +132,7 @@ export class ToolRegistry {
 
 const fail = (e: CairnError): ToolResult => ({ ok: false, error: e.toWire() });
 
-function decodeArguments(
-  tool: Tool,
-  raw: string,
-): { ok: true; args: unknown } | { ok: false; error: WireError } {
+function decodeArguments(tool: Tool, raw: string): { ok: true; args: unknown } | { ok: false; error: WireError } {
   let json: unknown;
   // Models send "" for a call without arguments.
   if (raw.trim() === "") json = {};

@@ -36,7 +36,8 @@ export const serveWorkspaceFiles = (nc: NatsConnection, workspaceRoot: string) =
   serve(nc, subjects.query("workspace", "read"), async (p): Promise<ReadWorkspaceFileResult> => {
     const params = decodeOrFail(ReadWorkspaceFile, p, "workspace.read params");
     const where = await resolveInWorkspace(path.join(workspaceRoot, params.sessionKey), params.path).catch((e) => {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new CairnError("not_found", `no workspace for session ${params.sessionKey}`);
+      if ((e as NodeJS.ErrnoException).code === "ENOENT")
+        throw new CairnError("not_found", `no workspace for session ${params.sessionKey}`);
       throw e;
     });
     let fh: FileHandle;
@@ -44,7 +45,10 @@ export const serveWorkspaceFiles = (nc: NatsConnection, workspaceRoot: string) =
       fh = await open(where.real, "r");
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw new CairnError(code === "ENOENT" ? "not_found" : "bad_request", `cannot read ${where.display}: ${code ?? (e as Error).message}`);
+      throw new CairnError(
+        code === "ENOENT" ? "not_found" : "bad_request",
+        `cannot read ${where.display}: ${code ?? (e as Error).message}`,
+      );
     }
     try {
       const st = await fh.stat();

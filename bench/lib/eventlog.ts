@@ -34,21 +34,48 @@ async function writeSession(log: EventLog, key: string, n: number): Promise<numb
     count++;
     return seq;
   };
-  let s = await append("session", key, 0, { type: "session.created", data: { key, title: `Bench session ${n}`, model: null } }, `${key}-created`);
+  let s = await append(
+    "session",
+    key,
+    0,
+    { type: "session.created", data: { key, title: `Bench session ${n}`, model: null } },
+    `${key}-created`,
+  );
   for (let x = 0; x < EXCHANGES; x++) {
     const runId = `${key}-r${x}`;
     const messageId = `${key}-m${x}`;
     const reply = prose(n + x, 120 + ((n * 31 + x * 17) % 160));
-    s = await append("session", key, s, { type: "session.user_message", data: { messageId, text: prose(n * 3 + x, 12 + (x % 20)), runId } }, `${messageId}-user`);
-    let r = await append("run", runId, 0, { type: "run.started", data: { runId, sessionKey: key, model: "openai/gpt-4o-mini", triggerMessageId: messageId } }, `${runId}-started`);
+    s = await append(
+      "session",
+      key,
+      s,
+      { type: "session.user_message", data: { messageId, text: prose(n * 3 + x, 12 + (x % 20)), runId } },
+      `${messageId}-user`,
+    );
+    let r = await append(
+      "run",
+      runId,
+      0,
+      { type: "run.started", data: { runId, sessionKey: key, model: "openai/gpt-4o-mini", triggerMessageId: messageId } },
+      `${runId}-started`,
+    );
     r = await append(
       "run",
       runId,
       r,
-      { type: "run.completed", data: { text: reply, usage: { inputTokens: 200 + x * 150, outputTokens: reply.length >> 2 }, finishReason: "stop" } },
+      {
+        type: "run.completed",
+        data: { text: reply, usage: { inputTokens: 200 + x * 150, outputTokens: reply.length >> 2 }, finishReason: "stop" },
+      },
       `${runId}-completed`,
     );
-    s = await append("session", key, s, { type: "session.run_ended", data: { runId, status: "completed", messageId: `${runId}-reply`, text: reply } }, `end-${runId}`);
+    s = await append(
+      "session",
+      key,
+      s,
+      { type: "session.run_ended", data: { runId, status: "completed", messageId: `${runId}-reply`, text: reply } },
+      `end-${runId}`,
+    );
   }
   return count;
 }

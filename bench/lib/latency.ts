@@ -204,7 +204,8 @@ export async function runLatency(o: LatencyOptions): Promise<LatencyResult> {
       if (d.payload.runId !== runId) throw new Error(`first delta of run ${d.payload.runId}, expected ${runId}`);
       const ended = await ws.waitFor((f) => isChat(f, "run.ended") && f.payload.runId === runId, 30_000);
       const endedAt = wallClockMs();
-      if (ended.payload.status !== "completed") throw new Error(`run ${runId} ended ${ended.payload.status}: ${JSON.stringify(ended.payload.error)}`);
+      if (ended.payload.status !== "completed")
+        throw new Error(`run ${runId} ended ${ended.payload.status}: ${JSON.stringify(ended.payload.error)}`);
       // Frames of no interest here (run.started, later deltas, session.updated) would pile up.
       ws.inbox.splice(0);
       const rec = llm.requests[i];
@@ -238,7 +239,10 @@ export async function runLatency(o: LatencyOptions): Promise<LatencyResult> {
     const afterIdle = sampleMemory(gw.child.pid!, gw.dataDir);
     const splitOf = async (ts: typeof turns): Promise<Split | null> => {
       try {
-        const stored = await storedAt(gw.dataDir, ts.map((t) => t.seq));
+        const stored = await storedAt(
+          gw.dataDir,
+          ts.map((t) => t.seq),
+        );
         return {
           providerToStored: summarize(stored.map((s, k) => s - ts[k].textAt)),
           storedToClient: summarize(stored.map((s, k) => ts[k].deltaAt - s)),
@@ -258,7 +262,9 @@ export async function runLatency(o: LatencyOptions): Promise<LatencyResult> {
       fromFirstTextWrite: summarize(turns.map((t) => t.deltaAt - t.textAt)),
       fixtureGap: summarize(turns.map((t) => t.textAt - t.firstByteAt)),
       split,
-      delayed: delayed.length ? { messages: delayed.length, fromFirstByte: summarize(delayed.map((t) => t.deltaAt - t.firstByteAt)), split: delayedSplit } : null,
+      delayed: delayed.length
+        ? { messages: delayed.length, fromFirstByte: summarize(delayed.map((t) => t.deltaAt - t.firstByteAt)), split: delayedSplit }
+        : null,
       sendAck: summarize(turns.map((t) => t.ackAt - t.sentAt)),
       sendToFirstDelta: summarize(turns.map((t) => t.deltaAt - t.sentAt)),
       sendToEnded: summarize(turns.map((t) => t.endedAt - t.sentAt)),

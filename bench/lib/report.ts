@@ -36,9 +36,16 @@ export function renderTable(r: Report): string {
 
   const l = r.latency;
   if (l) {
-    head(`1. gateway-added latency, ms (one session, ${l.messages} turns after ${l.warmup} warm-up, ≥ 35 ms apart: the edge allows 30 req/s)`);
+    head(
+      `1. gateway-added latency, ms (one session, ${l.messages} turns after ${l.warmup} warm-up, ≥ 35 ms apart: the edge allows 30 req/s)`,
+    );
     const s = l.fromFirstByte;
-    row("first byte → WS run.delta, p50/p90/p99/max", pcts(s), `p50 ≤ ${TARGETS.latencyP50Ms}, p99 ≤ ${TARGETS.latencyP99Ms}`, verdict(s.p50 <= TARGETS.latencyP50Ms && s.p99 <= TARGETS.latencyP99Ms));
+    row(
+      "first byte → WS run.delta, p50/p90/p99/max",
+      pcts(s),
+      `p50 ≤ ${TARGETS.latencyP50Ms}, p99 ≤ ${TARGETS.latencyP99Ms}`,
+      verdict(s.p50 <= TARGETS.latencyP50Ms && s.p99 <= TARGETS.latencyP99Ms),
+    );
     row("first text write → WS run.delta", pcts(l.fromFirstTextWrite));
     row("  (fixture: first byte → first text write)", pcts(l.fixtureGap, 3));
     if (l.split) {
@@ -47,7 +54,12 @@ export function renderTable(r: Report): string {
     }
     if (l.delayed) {
       const d = l.delayed.fromFirstByte;
-      row(`same, first byte 50 ms after the request (${l.delayed.messages} msgs)`, pcts(d), `p50 ≤ ${TARGETS.latencyP50Ms}, p99 ≤ ${TARGETS.latencyP99Ms}`, verdict(d.p50 <= TARGETS.latencyP50Ms && d.p99 <= TARGETS.latencyP99Ms));
+      row(
+        `same, first byte 50 ms after the request (${l.delayed.messages} msgs)`,
+        pcts(d),
+        `p50 ≤ ${TARGETS.latencyP50Ms}, p99 ≤ ${TARGETS.latencyP99Ms}`,
+        verdict(d.p50 <= TARGETS.latencyP50Ms && d.p99 <= TARGETS.latencyP99Ms),
+      );
       if (l.delayed.split) {
         row("  split: text write → stored in live stream", pcts(l.delayed.split.providerToStored));
         row("  split: stored in live stream → WS client", pcts(l.delayed.split.storedToClient));
@@ -76,16 +88,40 @@ export function renderTable(r: Report): string {
       };
       const ready = median(xs.map((x) => x.readyMs));
       const health = median(xs.map((x) => x.healthMs));
-      row(`${label}: → "ready" line`, span((x) => x.readyMs), `≤ ${TARGETS.coldStartMs}`, verdict(ready <= TARGETS.coldStartMs));
-      row(`${label}: → /health ok`, span((x) => x.healthMs), `≤ ${TARGETS.coldStartMs}`, verdict(health <= TARGETS.coldStartMs));
-      row(`${label}:   of which node + module loading`, span((x) => x.readyMs - x.internalMs));
-      row(`${label}:   of which startGateway ("ready in")`, span((x) => x.internalMs));
-      row(`${label}: SIGTERM → exit`, span((x) => x.stopMs));
+      row(
+        `${label}: → "ready" line`,
+        span((x) => x.readyMs),
+        `≤ ${TARGETS.coldStartMs}`,
+        verdict(ready <= TARGETS.coldStartMs),
+      );
+      row(
+        `${label}: → /health ok`,
+        span((x) => x.healthMs),
+        `≤ ${TARGETS.coldStartMs}`,
+        verdict(health <= TARGETS.coldStartMs),
+      );
+      row(
+        `${label}:   of which node + module loading`,
+        span((x) => x.readyMs - x.internalMs),
+      );
+      row(
+        `${label}:   of which startGateway ("ready in")`,
+        span((x) => x.internalMs),
+      );
+      row(
+        `${label}: SIGTERM → exit`,
+        span((x) => x.stopMs),
+      );
     };
     if (s.firstEver) runs("first-ever ×1", [s.firstEver]);
     runs(`fresh ×${s.fresh.length}`, s.fresh);
     runs(`warm ×${s.warm.length}`, s.warm);
-    rows.push(["  (first-ever: fresh source snapshot, no dist/ bundle, empty $TMPDIR, new data dir; fresh: new data dir, so a new NATS identity; warm: same data dir again)", "", "", ""]);
+    rows.push([
+      "  (first-ever: fresh source snapshot, no dist/ bundle, empty $TMPDIR, new data dir; fresh: new data dir, so a new NATS identity; warm: same data dir again)",
+      "",
+      "",
+      "",
+    ]);
   }
 
   if (l) {
@@ -104,16 +140,33 @@ export function renderTable(r: Report): string {
   if (e) {
     head("4. event append rate (EventLog.append, one event per append, expected sequence)");
     for (const a of e.appends) {
-      row(`${a.mode}, ${a.writers} writer${a.writers > 1 ? "s" : ""}, ${a.sessions} sessions × 41`, `${int(a.perSec)} events/s`, "", `${int(a.events)} in ${f(a.ms / 1000, 2)} s`);
+      row(
+        `${a.mode}, ${a.writers} writer${a.writers > 1 ? "s" : ""}, ${a.sessions} sessions × 41`,
+        `${int(a.perSec)} events/s`,
+        "",
+        `${int(a.events)} in ${f(a.ms / 1000, 2)} s`,
+      );
     }
     head("5. rebuild rate (buildFresh into a new SQLite file)");
     const b = e.rebuild;
-    row(`buildFresh, ${int(b.events)} events`, `${int(b.perSec)} events/s`, `≥ ${int(TARGETS.rebuildPerSec)}`, `${verdict(b.perSec >= TARGETS.rebuildPerSec)} (${f(b.ms / 1000, 2)} s)`);
+    row(
+      `buildFresh, ${int(b.events)} events`,
+      `${int(b.perSec)} events/s`,
+      `≥ ${int(TARGETS.rebuildPerSec)}`,
+      `${verdict(b.perSec >= TARGETS.rebuildPerSec)} (${f(b.ms / 1000, 2)} s)`,
+    );
     row("read + decode only (no SQLite)", `${int(b.readOnlyPerSec)} events/s`, "", `(${f(b.readOnlyMs / 1000, 2)} s)`);
   }
 
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((x) => (x[1] || x[2] || x[3] ? x[i].length : 0))));
-  const lines = rows.map((x) => (x[1] || x[2] || x[3] ? x.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd() : x[0]));
+  const lines = rows.map((x) =>
+    x[1] || x[2] || x[3]
+      ? x
+          .map((c, i) => c.padEnd(widths[i]))
+          .join("  ")
+          .trimEnd()
+      : x[0],
+  );
   const m = r.machine;
   return [
     "",

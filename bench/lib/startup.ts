@@ -94,7 +94,16 @@ export function snapshotTree(dir: string): string {
   return join(dir, "cli", "bin.mjs");
 }
 
-export async function startOnce(o: { label: StartRun["label"]; bin: string; dataDir: string; tmpDir?: string; cleanup: Cleanup; extraArgs?: string[]; extraEnv?: NodeJS.ProcessEnv; onReady?: (child: ChildProcess) => Promise<void> }): Promise<StartRun> {
+export async function startOnce(o: {
+  label: StartRun["label"];
+  bin: string;
+  dataDir: string;
+  tmpDir?: string;
+  cleanup: Cleanup;
+  extraArgs?: string[];
+  extraEnv?: NodeJS.ProcessEnv;
+  onReady?: (child: ChildProcess) => Promise<void>;
+}): Promise<StartRun> {
   const configDir = mkdtempSync(join(tmpdir(), "cairn-bench-config-"));
   const removeConfig = o.cleanup.add("config dir", () => rmSync(configDir, { recursive: true, force: true }));
   const port = await freePort();
@@ -156,7 +165,12 @@ export interface StartupResult {
   warm: StartRun[];
 }
 
-export async function runStartup(o: { runs: number; firstEver: boolean; cleanup: Cleanup; log: (s: string) => void }): Promise<StartupResult> {
+export async function runStartup(o: {
+  runs: number;
+  firstEver: boolean;
+  cleanup: Cleanup;
+  log: (s: string) => void;
+}): Promise<StartupResult> {
   const { cleanup } = o;
   const dirs: string[] = [];
   const newDir = (prefix: string) => {
@@ -178,7 +192,8 @@ export async function runStartup(o: { runs: number; firstEver: boolean; cleanup:
     const warmDir = newDir("cairn-bench-data-");
     // Prime the warm data dir (its first start is a fresh start, not counted as warm).
     fresh.push(await startOnce({ label: "fresh", bin, dataDir: warmDir, tmpDir, cleanup }));
-    for (let i = 1; i < o.runs; i++) fresh.push(await startOnce({ label: "fresh", bin, dataDir: newDir("cairn-bench-data-"), tmpDir, cleanup }));
+    for (let i = 1; i < o.runs; i++)
+      fresh.push(await startOnce({ label: "fresh", bin, dataDir: newDir("cairn-bench-data-"), tmpDir, cleanup }));
     o.log(`  start: ${fresh.length} fresh runs done`);
     for (let i = 0; i < o.runs; i++) warm.push(await startOnce({ label: "warm", bin, dataDir: warmDir, tmpDir, cleanup }));
     o.log(`  start: ${warm.length} warm runs done`);

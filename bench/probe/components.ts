@@ -75,20 +75,25 @@ async function providerHop(turns: number, cleanup: Cleanup) {
     const viaHttp = () =>
       new Promise<number>((resolve, reject) => {
         const body = JSON.stringify({ model: "m", stream: true, messages: [{ role: "user", content: "hi" }] });
-        const req = request(`${info.openaiBaseUrl}/chat/completions`, { method: "POST", agent, headers: { authorization: "Bearer sk-test", "content-type": "application/json" } }, (res) => {
-          let buf = "";
-          let first = 0;
-          res.setEncoding("utf8");
-          res.on("data", (d: string) => {
-            buf += d;
-            for (let nl = buf.indexOf("\n\n"); nl >= 0; nl = buf.indexOf("\n\n")) {
-              const event = buf.slice(0, nl);
-              buf = buf.slice(nl + 2);
-              if (first === 0 && event.startsWith("data: {") && JSON.parse(event.slice(6)).choices?.[0]?.delta?.content) first = wallClockMs();
-            }
-          });
-          res.on("end", () => resolve(first));
-        });
+        const req = request(
+          `${info.openaiBaseUrl}/chat/completions`,
+          { method: "POST", agent, headers: { authorization: "Bearer sk-test", "content-type": "application/json" } },
+          (res) => {
+            let buf = "";
+            let first = 0;
+            res.setEncoding("utf8");
+            res.on("data", (d: string) => {
+              buf += d;
+              for (let nl = buf.indexOf("\n\n"); nl >= 0; nl = buf.indexOf("\n\n")) {
+                const event = buf.slice(0, nl);
+                buf = buf.slice(nl + 2);
+                if (first === 0 && event.startsWith("data: {") && JSON.parse(event.slice(6)).choices?.[0]?.delta?.content)
+                  first = wallClockMs();
+              }
+            });
+            res.on("end", () => resolve(first));
+          },
+        );
         req.on("error", reject);
         req.end(body);
       });
@@ -161,7 +166,13 @@ async function edgeHop(turns: number, cleanup: Cleanup) {
   try {
     const nc = await nats.connect("cairn-bench-edge");
     await ensureStreams(nc);
-    const status = { version: "0", model: null, modelHint: null, nats: { version: "2.9.10", connected: true }, projections: { checkpoint: 0, logLastSeq: 0, lag: 0 } };
+    const status = {
+      version: "0",
+      model: null,
+      modelHint: null,
+      nats: { version: "2.9.10", connected: true },
+      projections: { checkpoint: 0, logLastSeq: 0, lag: 0 },
+    };
     const sub = serve(nc, subjects.query("status", "get"), () => status);
     const edge = await startEdge({ nc, host: "127.0.0.1", port: 0, uiDir, version: "bench", rateLimit: { ratePerSec: 1e6, burst: 1e6 } });
     const closeEdge = cleanup.add("edge", () => edge.close());

@@ -67,7 +67,9 @@ export function attribute(p: CpuProfile, fromUs = -Infinity, toUs = Infinity, to
     const node = byId.get(p.samples[i])!;
     const c = categoryOf(node.callFrame);
     cat.set(c, (cat.get(c) ?? 0) + dt);
-    const where = node.callFrame.url ? `${node.callFrame.url.replace(/^.*\/(node_modules|dist)\//, "")}:${node.callFrame.lineNumber + 1}` : "";
+    const where = node.callFrame.url
+      ? `${node.callFrame.url.replace(/^.*\/(node_modules|dist)\//, "")}:${node.callFrame.lineNumber + 1}`
+      : "";
     const key = `${node.callFrame.functionName || "(anonymous)"} ${where}`.trim();
     const f = fn.get(key) ?? { category: c, us: 0 };
     f.us += dt;

@@ -76,8 +76,7 @@ export interface ClientFacts {
  * proxy forwarded it. The host check defeats DNS rebinding (evil.example resolving to 127.0.0.1);
  * the forwarded check keeps a same-machine reverse proxy from turning the whole internet "local".
  */
-export const isLocalClient = (c: ClientFacts): boolean =>
-  !c.forwarded && isLoopbackAddress(c.remoteAddress) && isLoopbackHost(c.host);
+export const isLocalClient = (c: ClientFacts): boolean => !c.forwarded && isLoopbackAddress(c.remoteAddress) && isLoopbackHost(c.host);
 
 /** Constant-time token comparison; hashing first hides the length of the expected token too. */
 export const tokensEqual = (given: string, expected: string): boolean => {

@@ -39,5 +39,8 @@ export const healthReply = async (deps: HealthDeps, detailed: boolean): Promise<
   const status = ok ? "ok" : "degraded";
   const code = ok ? 200 : 503;
   if (!detailed) return jsonReply(code, { status });
-  return jsonReply(code, ok ? { status, version: deps.version, nats, projections } : { status, reason, version: deps.version, nats, projections });
+  return jsonReply(
+    code,
+    ok ? { status, version: deps.version, nats, projections } : { status, reason, version: deps.version, nats, projections },
+  );
 };

@@ -62,7 +62,12 @@ export function attachNodePairing(app: TemplatedApp, deps: PairingRouteDeps): vo
     }
     if (!deps.bus.isBusUp()) return errorReply("unavailable", "the message bus is not connected; retry shortly");
     try {
-      const result = await request(deps.bus.nc, subject, { request: parsed, address: f.remoteAddress || null }, { timeoutMs: deps.bus.requestTimeoutMs });
+      const result = await request(
+        deps.bus.nc,
+        subject,
+        { request: parsed, address: f.remoteAddress || null },
+        { timeoutMs: deps.bus.requestTimeoutMs },
+      );
       return jsonReply(200, { ok: true, ...(result as object) });
     } catch (e) {
       const w = toWireError(e);
@@ -93,7 +98,8 @@ export function attachNodePairing(app: TemplatedApp, deps: PairingRouteDeps): vo
       res.onData((chunk, isLast) => {
         if (done) return;
         size += chunk.byteLength;
-        if (size > MAX_PAIRING_BODY_BYTES) return finish(errorReply("bad_request", `the body is larger than ${MAX_PAIRING_BODY_BYTES} bytes`));
+        if (size > MAX_PAIRING_BODY_BYTES)
+          return finish(errorReply("bad_request", `the body is larger than ${MAX_PAIRING_BODY_BYTES} bytes`));
         // uWS reuses the chunk's memory after this callback: copy it.
         chunks.push(Buffer.from(chunk.slice(0)));
         if (!isLast) return;

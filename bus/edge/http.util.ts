@@ -86,12 +86,7 @@ export const writeReply = (res: HttpResponse, reply: HttpReply, host: string): v
  * Serves an async reply: registers `onAborted` first (uWS terminates the process otherwise), and
  * drops the reply when the client disconnected meanwhile.
  */
-export const replyAsync = (
-  res: HttpResponse,
-  host: string,
-  produce: () => Promise<HttpReply>,
-  onDone: (status: number) => void,
-): void => {
+export const replyAsync = (res: HttpResponse, host: string, produce: () => Promise<HttpReply>, onDone: (status: number) => void): void => {
   let aborted = false;
   res.onAborted(() => {
     aborted = true;

@@ -61,8 +61,18 @@ export class EdgeMetrics {
     metric("cairn_edge_ws_connections", "gauge", "Open WebSocket connections.", [["", this.wsOpen]]);
     metric("cairn_edge_ws_connections_total", "counter", "WebSocket connections accepted.", [["", this.wsOpenedTotal]]);
     metric("cairn_edge_ws_slow_dropped_total", "counter", "Connections closed for not reading fast enough.", [["", this.wsDroppedSlow]]);
-    metric("cairn_edge_ws_requests_total", "counter", "WebSocket requests by method and outcome (ok or error code).", pairs(this.requests, "method", "outcome"));
-    metric("cairn_edge_ws_frames_rejected_total", "counter", "Frames refused before reaching a method.", [...this.framesRejected].map(([r, v]) => [`{reason="${r}"}`, v]));
+    metric(
+      "cairn_edge_ws_requests_total",
+      "counter",
+      "WebSocket requests by method and outcome (ok or error code).",
+      pairs(this.requests, "method", "outcome"),
+    );
+    metric(
+      "cairn_edge_ws_frames_rejected_total",
+      "counter",
+      "Frames refused before reaching a method.",
+      [...this.framesRejected].map(([r, v]) => [`{reason="${r}"}`, v]),
+    );
     metric("cairn_edge_live_subscriptions", "gauge", "Active live-stream consumers.", [["", this.subscriptions]]);
     metric("cairn_edge_live_forwarded_total", "counter", "Live messages forwarded to clients.", [["", this.liveForwarded]]);
     metric("cairn_edge_live_skipped_total", "counter", "Live messages skipped because they did not decode.", [["", this.liveSkipped]]);

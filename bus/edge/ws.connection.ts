@@ -1,12 +1,4 @@
-import {
-  CairnError,
-  PROTOCOL_VERSION,
-  decodeOrFail,
-  methodParams,
-  toWireError,
-  type Method,
-  type WireError,
-} from "../../schemas/index.ts";
+import { CairnError, PROTOCOL_VERSION, decodeOrFail, methodParams, toWireError, type Method, type WireError } from "../../schemas/index.ts";
 import { tokensEqual } from "./auth.ts";
 import type { EdgeMetrics } from "./metrics.ts";
 import type { RateLimiter } from "./rate-limit.ts";

@@ -64,8 +64,7 @@ export const ask = async <S extends Schema.ConstraintDecoder<unknown>>(
   }
 };
 
-export const fetchStatus = (deps: BusDeps, timeoutMs?: number) =>
-  ask(deps, StatusPayload, subjects.query("status", "get"), {}, timeoutMs);
+export const fetchStatus = (deps: BusDeps, timeoutMs?: number) => ask(deps, StatusPayload, subjects.query("status", "get"), {}, timeoutMs);
 
 const live = async (deps: BusDeps, start: () => Promise<{ seq: number; start: () => void }>): Promise<MethodResult> => {
   if (!deps.isBusUp()) throw new CairnError("unavailable", "the message bus is not connected; retry shortly");

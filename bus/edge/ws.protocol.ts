@@ -1,14 +1,6 @@
 import * as Result from "effect/Result";
 import * as Schema from "effect/Schema";
-import {
-  MAX_FRAME_BYTES,
-  ReqFrame,
-  isMethod,
-  type EventFrame,
-  type Method,
-  type ResFrame,
-  type WireError,
-} from "../../schemas/index.ts";
+import { MAX_FRAME_BYTES, ReqFrame, isMethod, type EventFrame, type Method, type ResFrame, type WireError } from "../../schemas/index.ts";
 
 /**
  * Pure decoding and encoding of WebSocket frames. A frame that cannot be served is answered with a
@@ -16,9 +8,7 @@ import {
  * not the connection (and the client learns what was wrong).
  */
 
-export type DecodedFrame =
-  | { ok: true; req: ReqFrame & { method: Method } }
-  | { ok: false; id: string; error: WireError };
+export type DecodedFrame = { ok: true; req: ReqFrame & { method: Method } } | { ok: false; id: string; error: WireError };
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -71,6 +61,4 @@ export const encodeError = (id: string, error: WireError): string =>
   JSON.stringify({ type: "res", id, ok: false, error } satisfies ResFrame);
 
 export const encodeEvent = (event: string, payload: unknown, seq?: number): string =>
-  JSON.stringify(
-    (seq === undefined ? { type: "event", event, payload } : { type: "event", event, payload, seq }) satisfies EventFrame,
-  );
+  JSON.stringify((seq === undefined ? { type: "event", event, payload } : { type: "event", event, payload, seq }) satisfies EventFrame);

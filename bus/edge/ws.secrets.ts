@@ -18,9 +18,7 @@ export const hasSecrets = (method: Method): boolean => SECRET_FIELDS[method] !==
 export const secretsIn = (method: Method, params: unknown): string[] => {
   const fields = SECRET_FIELDS[method];
   if (!fields || typeof params !== "object" || params === null) return [];
-  return fields
-    .map((f) => (params as Record<string, unknown>)[f])
-    .filter((v): v is string => typeof v === "string" && v.length > 0);
+  return fields.map((f) => (params as Record<string, unknown>)[f]).filter((v): v is string => typeof v === "string" && v.length > 0);
 };
 
 /**
@@ -55,7 +53,5 @@ export const redactError = (error: WireError, secrets: readonly string[]): WireE
   const message = redactText(error.message, secrets);
   if (error.details === undefined) return { code: error.code, message };
   const details = JSON.stringify(error.details) ?? "";
-  return redactText(details, secrets) === details
-    ? { code: error.code, message, details: error.details }
-    : { code: error.code, message };
+  return redactText(details, secrets) === details ? { code: error.code, message, details: error.details } : { code: error.code, message };
 };

@@ -74,9 +74,7 @@ export class LiveSubscriptions {
 
   /** Subscribes to `live.sessions` (new messages only), replacing an earlier one. */
   sessionList(): Promise<Started> {
-    return this.open("sessions", subjects.liveSessions, {}, LiveSessionsChanged, (p, seq) =>
-      this.deps.push("sessions", p, seq),
-    );
+    return this.open("sessions", subjects.liveSessions, {}, LiveSessionsChanged, (p, seq) => this.deps.push("sessions", p, seq));
   }
 
   /**

@@ -26,6 +26,14 @@ export {
 export { natsPaths, writeFileAtomic, type NatsPaths } from "./nats.files.ts";
 export { findFreePort, clientUrl } from "./nats.ready.ts";
 export { connectNats, type ConnectNatsOptions } from "./connect.ts";
-export { ensureNatsTls, isLoopbackHost, natsTlsPaths, certificateHosts, pinnedTls, type NatsTls, type EnsureNatsTlsOptions } from "./nats.tls.ts";
+export {
+  ensureNatsTls,
+  isLoopbackHost,
+  natsTlsPaths,
+  certificateHosts,
+  pinnedTls,
+  type NatsTls,
+  type EnsureNatsTlsOptions,
+} from "./nats.tls.ts";
 export { selfSignedCert, type SelfSignedCert, type SelfSignedOptions } from "./nats.cert.ts";
 export { nodeFingerprint, rawPublicKey, signText, verifyText } from "./node.identity.ts";

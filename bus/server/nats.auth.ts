@@ -4,25 +4,9 @@
  * afterwards, so creds handed out earlier stay valid across restarts.
  */
 import { join } from "node:path";
-import {
-  createAccount,
-  createOperator,
-  decode,
-  encodeAccount,
-  encodeOperator,
-  fromSeed,
-  type Account,
-  type KeyPair,
-} from "@nats-io/jwt";
+import { createAccount, createOperator, decode, encodeAccount, encodeOperator, fromSeed, type Account, type KeyPair } from "@nats-io/jwt";
 import { CairnError } from "../../schemas/index.ts";
-import {
-  createFileExclusive,
-  ensurePrivateDir,
-  natsPaths,
-  readTextIfExists,
-  writeFileAtomic,
-  type NatsPaths,
-} from "./nats.files.ts";
+import { createFileExclusive, ensurePrivateDir, natsPaths, readTextIfExists, writeFileAtomic, type NatsPaths } from "./nats.files.ts";
 import { loadOrMintCreds } from "./nats.users.ts";
 
 export const APP_ACCOUNT_NAME = "CAIRN";
@@ -107,8 +91,7 @@ export async function ensureNatsAuth(natsDir: string): Promise<NatsAuth> {
       c.iss === operatorPk &&
       (c.nats.signing_keys ?? []).some((k) => (typeof k === "string" ? k : k.key) === signingPk) &&
       !!c.nats.limits?.disk_storage, // JetStream on (0 or missing = off)
-    () =>
-      encodeAccount(APP_ACCOUNT_NAME, appKp, { limits: APP_LIMITS, signing_keys: [signingPk] }, { signer: operatorKp }),
+    () => encodeAccount(APP_ACCOUNT_NAME, appKp, { limits: APP_LIMITS, signing_keys: [signingPk] }, { signer: operatorKp }),
     join(paths.resolverDir, `${appPk}.jwt`),
   );
 

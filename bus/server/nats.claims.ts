@@ -52,12 +52,7 @@ export async function updateAppAccountClaims(
  * Revokes every user JWT issued to `userPublicKey` at or before `at` (NATS compares the JWT's
  * `iat`, in whole seconds: a JWT minted for the same key in the same second is revoked too).
  */
-export async function revokeUser(
-  auth: NatsAuth,
-  systemNc: NatsConnection,
-  userPublicKey: string,
-  at: Date = new Date(),
-): Promise<void> {
+export async function revokeUser(auth: NatsAuth, systemNc: NatsConnection, userPublicKey: string, at: Date = new Date()): Promise<void> {
   if (!userPublicKey.startsWith("U")) throw new CairnError("bad_request", "only user (U...) keys can be revoked");
   await updateAppAccountClaims(auth, systemNc, (c) => ({
     ...c,

@@ -50,12 +50,7 @@ function installExitHook(): void {
  * no longer reaches the server, which is then left for the next start's cleanup. Test fixtures
  * turn it off so an aborted test run takes its servers with it.
  */
-export function spawnServer(
-  bin: string,
-  configFile: string,
-  log: (line: string) => void,
-  ownProcessGroup = true,
-): ServerProcess {
+export function spawnServer(bin: string, configFile: string, log: (line: string) => void, ownProcessGroup = true): ServerProcess {
   installExitHook();
   const lines: string[] = [];
   const child = spawn(bin, ["-c", configFile], { stdio: ["ignore", "pipe", "pipe"], detached: ownProcessGroup });

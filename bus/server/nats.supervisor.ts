@@ -104,7 +104,8 @@ async function start(
   // Paired nodes were told this port on approval and keep dialing it: a restarted gateway must
   // come back on the same one (the previous config names it) while it is free.
   const port = opts.port ?? (await previousPort(paths.configFile, host)) ?? (await findFreePort(host));
-  const tls = (opts.tls ?? !isLoopbackHost(host)) ? await ensureNatsTls(natsDir, { hosts: [host, ...(opts.tlsHosts ?? [])], log: note }) : null;
+  const tls =
+    (opts.tls ?? !isLoopbackHost(host)) ? await ensureNatsTls(natsDir, { hosts: [host, ...(opts.tlsHosts ?? [])], log: note }) : null;
   await writeServerConfig({ auth, host, port, tls });
   // Create them ourselves so they are 0700 (nats-server would make them 0750).
   await ensurePrivateDir(paths.resolverDir);

@@ -67,7 +67,8 @@ export async function ensureNatsTls(natsDir: string, o: EnsureNatsTlsOptions = {
   if (existing === "ok" && certPem) {
     return { certFile: p.certFile, keyFile: p.keyFile, certPem, fingerprint: new X509Certificate(certPem).fingerprint256, created: false };
   }
-  if (existing !== "missing") o.log?.(`NATS TLS certificate ${p.certFile} ${existing}: making a new one (paired nodes must run 'cairn node add' again)`);
+  if (existing !== "missing")
+    o.log?.(`NATS TLS certificate ${p.certFile} ${existing}: making a new one (paired nodes must run 'cairn node add' again)`);
   const start = now();
   const made = selfSignedCert({
     commonName: `cairn nats ${hostname()}`.slice(0, 64),
@@ -81,7 +82,13 @@ export async function ensureNatsTls(natsDir: string, o: EnsureNatsTlsOptions = {
   await writeFileAtomic(p.keyFile, made.keyPem, 0o600);
   await writeFileAtomic(p.certFile, made.certPem, 0o644);
   o.log?.(`made the NATS TLS certificate ${p.certFile} (SHA-256 ${new X509Certificate(made.certPem).fingerprint256})`);
-  return { certFile: p.certFile, keyFile: p.keyFile, certPem: made.certPem, fingerprint: new X509Certificate(made.certPem).fingerprint256, created: true };
+  return {
+    certFile: p.certFile,
+    keyFile: p.keyFile,
+    certPem: made.certPem,
+    fingerprint: new X509Certificate(made.certPem).fingerprint256,
+    created: true,
+  };
 }
 
 function usable(certPem: string, keyPem: string, now: number): "ok" | string {

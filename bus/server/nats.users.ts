@@ -65,9 +65,7 @@ export function userClaims(perms: UserPermissions | undefined): Partial<User> {
   if (perms.allowResponses) {
     // JWT `ttl` is a Go time.Duration: nanoseconds. 0/0 lets the server apply its defaults.
     claims.resp =
-      perms.allowResponses === true
-        ? { max: 0, ttl: 0 }
-        : { max: perms.allowResponses.max, ttl: perms.allowResponses.ttlMs * 1_000_000 };
+      perms.allowResponses === true ? { max: 0, ttl: 0 } : { max: perms.allowResponses.max, ttl: perms.allowResponses.ttlMs * 1_000_000 };
   }
   return claims;
 }

@@ -31,7 +31,14 @@ export async function approvalsList(o: { json: boolean; all: boolean }, paths: P
     }
     const rows = [
       ["ID", "STATUS", "SESSION", "REQUESTED", o.all ? "DECIDED BY" : "EXPIRES", "COMMAND"],
-      ...r.approvals.map((a) => [a.id, a.status, a.sessionKey, localTime(a.requestedAt), o.all ? (a.decidedBy ?? "-") : localTime(a.expiresAt), `${a.tool}: ${a.command.replace(/\s+/g, " ")}`]),
+      ...r.approvals.map((a) => [
+        a.id,
+        a.status,
+        a.sessionKey,
+        localTime(a.requestedAt),
+        o.all ? (a.decidedBy ?? "-") : localTime(a.expiresAt),
+        `${a.tool}: ${a.command.replace(/\s+/g, " ")}`,
+      ]),
     ];
     process.stdout.write(table(rows));
     return 0;
@@ -51,7 +58,10 @@ export async function approvalsAnswer(
   if (!isTokenSafe(o.id)) throw new UsageError(`an approval id is 1-64 letters, digits, '_' or '-', got '${o.id}'`);
   const nc = await connectToGateway(paths);
   try {
-    const params = o.verb === "approve" ? { by: "cli", ...(o.always ? { always: true } : {}) } : { by: "cli", ...(o.reason ? { reason: o.reason } : {}) };
+    const params =
+      o.verb === "approve"
+        ? { by: "cli", ...(o.always ? { always: true } : {}) }
+        : { by: "cli", ...(o.reason ? { reason: o.reason } : {}) };
     const r = (await request(nc, subjects.command("approval", o.id, o.verb), params)) as { status: string; command: string };
     const wanted = o.verb === "approve" ? "granted" : "denied";
     if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);

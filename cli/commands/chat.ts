@@ -31,7 +31,9 @@ const streamRun = (nc: NatsConnection, key: string, json: boolean, sendIt: () =>
         return resolve(EXIT_CANCELLED);
       }
       note("cairn: stopping the reply… (Ctrl-C again to leave now)");
-      request(nc, subjects.command("session", key, "cancel"), { runId, by: "cli" }).catch((e: Error) => note(`cairn: could not stop the run: ${e.message}`));
+      request(nc, subjects.command("session", key, "cancel"), { runId, by: "cli" }).catch((e: Error) =>
+        note(`cairn: could not stop the run: ${e.message}`),
+      );
     };
     process.on("SIGINT", onSigint);
     const handle = (m: LiveSessionMessage): void => {
@@ -153,22 +155,29 @@ const approvalLine = (m: Extract<LiveSessionMessage, { type: "run.approval" }>):
   }
 };
 
-export async function chat(args: { session: string; json: boolean; text: string; model?: string | undefined }, paths: Paths): Promise<number> {
+export async function chat(
+  args: { session: string; json: boolean; text: string; model?: string | undefined },
+  paths: Paths,
+): Promise<number> {
   if (!isTokenSafe(args.session)) throw new UsageError(`--session must be 1-64 letters, digits, '_' or '-', got '${args.session}'`);
   if (args.model !== undefined && !Schema.is(ModelId)(args.model)) {
     throw new UsageError(`--model must be provider/model, e.g. openai/gpt-4o-mini, got '${args.model}'`);
   }
-  if (!args.text.trim()) throw new UsageError("nothing to send: give a message, e.g. cairn chat \"hello\"");
+  if (!args.text.trim()) throw new UsageError('nothing to send: give a message, e.g. cairn chat "hello"');
   const nc = await connectToGateway(paths);
   try {
     const messageId = `m-${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
-    return await streamRun(nc, args.session, args.json, async () =>
-      (await request(nc, subjects.command("session", args.session, "send"), {
-        text: args.text,
-        messageId,
-        createIfMissing: true,
-        ...(args.model !== undefined ? { model: args.model } : {}),
-      })) as { runId: string },
+    return await streamRun(
+      nc,
+      args.session,
+      args.json,
+      async () =>
+        (await request(nc, subjects.command("session", args.session, "send"), {
+          text: args.text,
+          messageId,
+          createIfMissing: true,
+          ...(args.model !== undefined ? { model: args.model } : {}),
+        })) as { runId: string },
     );
   } finally {
     await nc.close();

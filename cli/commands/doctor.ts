@@ -8,7 +8,9 @@ const ago = (now: number, at: number | null) => (at === null ? "never" : `${Math
 /** The report as a person reads it: route per session, nodes, the pairing window, then problems with hints. */
 export const formatDoctor = (r: NodesDoctorReport, now: number): string => {
   const out: string[] = [];
-  out.push(`remote exec: ${r.exec.enabled ? `exec on (local sandbox: ${r.exec.sandbox}, approvals: ${r.exec.approvalMode})` : "exec is off"}`);
+  out.push(
+    `remote exec: ${r.exec.enabled ? `exec on (local sandbox: ${r.exec.sandbox}, approvals: ${r.exec.approvalMode})` : "exec is off"}`,
+  );
   out.push(
     r.pairingWindow === null
       ? "pairing window: unknown"

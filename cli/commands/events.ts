@@ -9,12 +9,31 @@ const line = (r: LogRecord, json: boolean): string => {
   if (!r.ok) {
     const [, kind = "?", id = "?"] = r.bad.subject.split(".");
     return json
-      ? JSON.stringify({ seq: r.bad.seq, type: r.bad.type, kind, id, time: new Date(r.bad.time).toISOString(), data: null, error: r.bad.error })
+      ? JSON.stringify({
+          seq: r.bad.seq,
+          type: r.bad.type,
+          kind,
+          id,
+          time: new Date(r.bad.time).toISOString(),
+          data: null,
+          error: r.bad.error,
+        })
       : `${String(r.bad.seq).padStart(6)}  ${new Date(r.bad.time).toISOString()}  ${kind}/${id}  ${r.bad.type || "?"}  ! undecodable: ${r.bad.error}`;
   }
   const e = r.event;
   return json
-    ? JSON.stringify({ seq: e.seq, type: e.type, kind: e.kind, id: e.aggregateId, time: new Date(e.time).toISOString(), version: e.version, eventId: e.id, correlationId: e.correlationId ?? null, causationId: e.causationId ?? null, data: e.data })
+    ? JSON.stringify({
+        seq: e.seq,
+        type: e.type,
+        kind: e.kind,
+        id: e.aggregateId,
+        time: new Date(e.time).toISOString(),
+        version: e.version,
+        eventId: e.id,
+        correlationId: e.correlationId ?? null,
+        causationId: e.causationId ?? null,
+        data: e.data,
+      })
     : `${String(e.seq).padStart(6)}  ${new Date(e.time).toISOString()}  ${e.kind}/${e.aggregateId}  ${e.type}  ${summarizeEvent(e)}`;
 };
 

@@ -25,7 +25,9 @@ export async function runGateway(o: { host?: string; port?: number }, paths: Pat
   };
   const gw = await startGateway({ settings, paths, env, log });
   const ms = Math.round(performance.now() - started);
-  const model = settings.model ? `${settings.model} (from ${settings.modelSource === "CAIRN_MODEL" ? "CAIRN_MODEL" : settings.configFile})` : "none — set CAIRN_MODEL and a provider key (see README)";
+  const model = settings.model
+    ? `${settings.model} (from ${settings.modelSource === "CAIRN_MODEL" ? "CAIRN_MODEL" : settings.configFile})`
+    : "none — set CAIRN_MODEL and a provider key (see README)";
   process.stdout.write(
     [
       `cairn ${VERSION} ready in ${ms} ms`,
@@ -35,7 +37,9 @@ export async function runGateway(o: { host?: string; port?: number }, paths: Pat
       `  config     ${settings.configFile ?? `${paths.configFile} (not present; defaults)`}`,
       `  model      ${model}`,
       `  sandbox    ${gw.sandbox ? `${gw.sandbox.summary.replace(/^sandbox: /, "")}${gw.sandbox.configured === "auto" ? " [auto]" : ""}` : "exec is off ([tools.exec] enabled = false)"}`,
-      ...(gw.sandbox ? [`  approvals  ${gw.sandbox.approvalMode}${gw.sandbox.approvalMode === "never" ? " — WARNING: commands run without asking" : ""}`] : []),
+      ...(gw.sandbox
+        ? [`  approvals  ${gw.sandbox.approvalMode}${gw.sandbox.approvalMode === "never" ? " — WARNING: commands run without asking" : ""}`]
+        : []),
       ...(gw.recovered > 0 ? [`  recovered  ${gw.recovered} interrupted run(s)`] : []),
       "Press Ctrl-C to stop.",
       "",

@@ -6,14 +6,20 @@ import type { Paths } from "../paths.ts";
 import { fromGatewayOrLocal, LIST_TIMEOUT_MS, localSetup } from "./providers.ts";
 
 /** `cairn models [--json] [--provider P] [--refresh]` */
-export async function modelsList(o: { json: boolean; provider: string | undefined; refresh: boolean }, paths: Paths, env: NodeJS.ProcessEnv): Promise<number> {
+export async function modelsList(
+  o: { json: boolean; provider: string | undefined; refresh: boolean },
+  paths: Paths,
+  env: NodeJS.ProcessEnv,
+): Promise<number> {
   if (o.provider !== undefined) {
     const { config } = localSetup(paths, env);
-    if (!findProvider(o.provider, env, config)) throw new UsageError(`unknown provider '${o.provider}' for --provider; known: ${providerIds(config).join(", ")}`);
+    if (!findProvider(o.provider, env, config))
+      throw new UsageError(`unknown provider '${o.provider}' for --provider; known: ${providerIds(config).join(", ")}`);
   }
   const { value } = await fromGatewayOrLocal(
     paths,
-    (nc) => requestAs(nc, subjects.query("models", "list"), o.refresh ? { refresh: true } : {}, ListModelsResult, { timeoutMs: LIST_TIMEOUT_MS }),
+    (nc) =>
+      requestAs(nc, subjects.query("models", "list"), o.refresh ? { refresh: true } : {}, ListModelsResult, { timeoutMs: LIST_TIMEOUT_MS }),
     async () => {
       const setup = localSetup(paths, env);
       return listModels(setup, noEnabledModels, o.refresh);
@@ -33,10 +39,17 @@ export async function modelsList(o: { json: boolean; provider: string | undefine
     return 0;
   }
   const yn = (b: boolean | null) => (b === null ? "?" : b ? "yes" : "no");
-  const rows = models.map((m) => [m.id + (m.id === value.defaultModel ? " (default)" : ""), m.provider, context(m.contextWindow), yn(m.tools), yn(m.vision), m.enabled ? "yes" : ""]);
+  const rows = models.map((m) => [
+    m.id + (m.id === value.defaultModel ? " (default)" : ""),
+    m.provider,
+    context(m.contextWindow),
+    yn(m.tools),
+    yn(m.vision),
+    m.enabled ? "yes" : "",
+  ]);
   process.stdout.write(table([["MODEL", "PROVIDER", "CONTEXT", "TOOLS", "VISION", "ENABLED"], ...rows]));
   return 0;
 }
 
-const context = (n: number | null): string => (n === null ? "?" : n >= 1_000_000 ? `${(n / 1_000_000).toFixed(1)}M` : n >= 1000 ? `${Math.round(n / 1000)}k` : String(n));
-
+const context = (n: number | null): string =>
+  n === null ? "?" : n >= 1_000_000 ? `${(n / 1_000_000).toFixed(1)}M` : n >= 1000 ? `${Math.round(n / 1000)}k` : String(n);

@@ -12,7 +12,10 @@ import type { Paths } from "../paths.ts";
 const when = (ms: number | null): string => (ms === null ? "-" : localTime(ms));
 const gib = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(1)}G`;
 
-const withGateway = async <T>(paths: Paths, fn: (ask: (subject: string, params: unknown) => Promise<unknown>) => Promise<T>): Promise<T> => {
+const withGateway = async <T>(
+  paths: Paths,
+  fn: (ask: (subject: string, params: unknown) => Promise<unknown>) => Promise<T>,
+): Promise<T> => {
   const nc = await connectToGateway(paths);
   try {
     return await fn((subject, params) => request(nc, subject, params));
@@ -22,7 +25,9 @@ const withGateway = async <T>(paths: Paths, fn: (ask: (subject: string, params: 
 };
 
 const describeWindow = (w: PairingWindow): string =>
-  w.open && w.until !== null ? `pairing is open until ${when(w.until)} (${Math.max(1, Math.round((w.until - Date.now()) / 60_000))} min left)\n` : "pairing is closed\n";
+  w.open && w.until !== null
+    ? `pairing is open until ${when(w.until)} (${Math.max(1, Math.round((w.until - Date.now()) / 60_000))} min left)\n`
+    : "pairing is closed\n";
 
 /** `cairn node pairing enable [--minutes N] | disable | status`. */
 export async function nodePairing(sub: string, o: { minutes?: number; json: boolean }, paths: Paths): Promise<number> {
@@ -35,14 +40,21 @@ export async function nodePairing(sub: string, o: { minutes?: number; json: bool
   const w = (await withGateway(paths, (ask) =>
     sub === "status"
       ? ask(subjects.query("nodes", "pairing"), {})
-      : ask(subjects.admin("nodes", "pairing"), { open: sub === "enable", ...(o.minutes !== undefined ? { minutes: o.minutes } : {}), by: "cli" }),
+      : ask(subjects.admin("nodes", "pairing"), {
+          open: sub === "enable",
+          ...(o.minutes !== undefined ? { minutes: o.minutes } : {}),
+          by: "cli",
+        }),
   )) as PairingWindow;
   process.stdout.write(o.json ? `${JSON.stringify(w)}\n` : describeWindow(w));
   return 0;
 }
 
 const list = (paths: Paths, status?: NodeSummary["status"]) =>
-  withGateway(paths, async (ask) => ((await ask(subjects.query("nodes", "list"), status ? { status } : {})) as { nodes: NodeSummary[] }).nodes);
+  withGateway(
+    paths,
+    async (ask) => ((await ask(subjects.query("nodes", "list"), status ? { status } : {})) as { nodes: NodeSummary[] }).nodes,
+  );
 
 /** `cairn node pending`: requests waiting for a decision, newest first. */
 export async function nodePending(o: { json: boolean }, paths: Paths): Promise<number> {
@@ -55,7 +67,10 @@ export async function nodePending(o: { json: boolean }, paths: Paths): Promise<n
     process.stdout.write("no pending pairing requests\n");
     return 0;
   }
-  const rows = [["REQUEST", "NODE", "NAME", "FROM", "REQUESTED", "FINGERPRINT"], ...nodes.map((n) => [n.requestId ?? "-", n.nodeId, n.name, n.address ?? "-", when(n.requestedAt), n.fingerprint])];
+  const rows = [
+    ["REQUEST", "NODE", "NAME", "FROM", "REQUESTED", "FINGERPRINT"],
+    ...nodes.map((n) => [n.requestId ?? "-", n.nodeId, n.name, n.address ?? "-", when(n.requestedAt), n.fingerprint]),
+  ];
   process.stdout.write(`${table(rows)}approve with: cairn node approve <request>\n`);
   return 0;
 }
@@ -94,7 +109,12 @@ const checkId = (id: string, what: string) => {
 /** `cairn node approve|reject <request-id>`. */
 const decide = async (verb: "approve" | "reject", o: { id: string; json: boolean }, paths: Paths): Promise<number> => {
   checkId(o.id, "request id");
-  const r = (await withGateway(paths, (ask) => ask(subjects.admin("nodes", verb), { requestId: o.id, by: "cli" }))) as { nodeId: string; name: string; status: string; fingerprint: string };
+  const r = (await withGateway(paths, (ask) => ask(subjects.admin("nodes", verb), { requestId: o.id, by: "cli" }))) as {
+    nodeId: string;
+    name: string;
+    status: string;
+    fingerprint: string;
+  };
   if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
   else process.stdout.write(`node ${r.nodeId} ("${r.name}", ${r.fingerprint}) ${r.status}\n`);
   return 0;
@@ -105,7 +125,11 @@ export const nodeReject = (o: { id: string; json: boolean }, paths: Paths) => de
 /** `cairn node revoke <node-id>`: the node is disconnected now and stays out until paired again. */
 export async function nodeRevoke(o: { id: string; json: boolean }, paths: Paths): Promise<number> {
   checkId(o.id, "node id");
-  const r = (await withGateway(paths, (ask) => ask(subjects.admin("nodes", "revoke"), { nodeId: o.id, by: "cli" }))) as { nodeId: string; name: string; status: string };
+  const r = (await withGateway(paths, (ask) => ask(subjects.admin("nodes", "revoke"), { nodeId: o.id, by: "cli" }))) as {
+    nodeId: string;
+    name: string;
+    status: string;
+  };
   if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
   else process.stdout.write(`node ${r.nodeId} ("${r.name}") revoked: disconnected, and refused until it pairs again\n`);
   return 0;

@@ -79,8 +79,10 @@ async function waitForApproval(opts: Parameters<typeof pollPairingStatus>[0], re
       if (tty) process.stdout.write("\n");
       return { ...r, jwt: r.jwt };
     }
-    if (r.status === "rejected") throw new CairnError("unauthorized", "the gateway rejected this pairing request; ask its owner, then run 'cairn node add' again");
-    if (r.status === "revoked") throw new CairnError("node_revoked", "the gateway revoked this node while it waited; ask the gateway's owner, then pair again");
+    if (r.status === "rejected")
+      throw new CairnError("unauthorized", "the gateway rejected this pairing request; ask its owner, then run 'cairn node add' again");
+    if (r.status === "revoked")
+      throw new CairnError("node_revoked", "the gateway revoked this node while it waited; ask the gateway's owner, then pair again");
     const elapsed = Math.round((Date.now() - started) / 1000);
     if (tty) process.stdout.write(`\rwaiting for approval… ${elapsed}s`);
     else if (!json && elapsed - lastLine >= 10) {
@@ -99,11 +101,16 @@ export async function nodeAdd(opts: NodeAddOptions, paths: Paths, env: NodeJS.Pr
   const existing = readNodeConfig(np.configFile);
   const sameGateway = existing?.gatewayUrl === gatewayUrl && (opts.nodeId === undefined || opts.nodeId === existing.nodeId);
   if (sameGateway && isPaired(np, existing)) {
-    out(opts.json, `already paired with ${gatewayUrl} as ${existing.nodeId} (${identity.fingerprint}); starting`, { event: "already_paired", nodeId: existing.nodeId, fingerprint: identity.fingerprint });
+    out(opts.json, `already paired with ${gatewayUrl} as ${existing.nodeId} (${identity.fingerprint}); starting`, {
+      event: "already_paired",
+      nodeId: existing.nodeId,
+      fingerprint: identity.fingerprint,
+    });
     return opts.foreground ? runForeground(existing, np, env, opts.json) : startService(existing, np, paths, env, opts.json);
   }
   const workingDir = resolve(opts.workingDir ?? homedir());
-  if (!existsSync(workingDir) || !statSync(workingDir).isDirectory()) throw new CairnError("bad_request", `--working-dir ${workingDir} is not a directory`);
+  if (!existsSync(workingDir) || !statSync(workingDir).isDirectory())
+    throw new CairnError("bad_request", `--working-dir ${workingDir} is not a directory`);
   const timeoutSeconds = opts.timeout ?? 300;
   const nodeId = opts.nodeId ?? existing?.nodeId ?? newNodeId();
   const name = (opts.name ?? existing?.name ?? hostname()).slice(0, 100);
@@ -112,7 +119,13 @@ export async function nodeAdd(opts: NodeAddOptions, paths: Paths, env: NodeJS.Pr
   writeNodeConfig(np.configFile, config);
   removeFile(np.credsFile);
   if (identity.created) out(opts.json, `generated this node's key: ${np.seedFile}`, { event: "key_created", seedFile: np.seedFile });
-  out(opts.json, `node ${nodeId} (${name}), fingerprint ${identity.fingerprint}`, { event: "fingerprint", nodeId, name, fingerprint: identity.fingerprint, publicKey: identity.publicKey });
+  out(opts.json, `node ${nodeId} (${name}), fingerprint ${identity.fingerprint}`, {
+    event: "fingerprint",
+    nodeId,
+    name,
+    fingerprint: identity.fingerprint,
+    publicKey: identity.publicKey,
+  });
 
   const client = { gatewayUrl, identity, nodeId, name, workingDir };
   let result: Awaited<ReturnType<typeof waitForApproval>>;
@@ -120,8 +133,15 @@ export async function nodeAdd(opts: NodeAddOptions, paths: Paths, env: NodeJS.Pr
   try {
     const req = await sendPairingRequest(client);
     requestId = req.requestId;
-    out(opts.json, `pairing request ${req.requestId} sent to ${gatewayUrl}`, { event: "requested", requestId: req.requestId, status: req.status });
-    out(opts.json, "waiting for approval on the gateway (cairn node pending / the Nodes page)…", { event: "waiting", requestId: req.requestId });
+    out(opts.json, `pairing request ${req.requestId} sent to ${gatewayUrl}`, {
+      event: "requested",
+      requestId: req.requestId,
+      status: req.status,
+    });
+    out(opts.json, "waiting for approval on the gateway (cairn node pending / the Nodes page)…", {
+      event: "waiting",
+      requestId: req.requestId,
+    });
     result = await waitForApproval(client, req.requestId, opts.json);
   } catch (e) {
     if (e instanceof CairnError && (e.code === "unauthorized" || e.code === "node_revoked")) throw e;
@@ -134,7 +154,13 @@ export async function nodeAdd(opts: NodeAddOptions, paths: Paths, env: NodeJS.Pr
   const paired: NodeConfig = { ...config, natsUrl, pairedAt: Date.now(), requestId, ...tls };
   writeNodeConfig(np.configFile, paired);
   const pin = result.natsCertFingerprint ? ` over TLS (certificate SHA-256 ${result.natsCertFingerprint})` : "";
-  out(opts.json, `approved: credentials in ${np.credsFile}, bus at ${natsUrl}${pin}`, { event: "approved", nodeId, natsUrl, credsFile: np.credsFile, natsCertFingerprint: result.natsCertFingerprint ?? null });
+  out(opts.json, `approved: credentials in ${np.credsFile}, bus at ${natsUrl}${pin}`, {
+    event: "approved",
+    nodeId,
+    natsUrl,
+    credsFile: np.credsFile,
+    natsCertFingerprint: result.natsCertFingerprint ?? null,
+  });
   return opts.foreground ? runForeground(paired, np, env, opts.json) : startService(paired, np, paths, env, opts.json);
 }
 
@@ -150,7 +176,8 @@ function startService(config: NodeConfig, np: NodePaths, paths: Paths, env: Node
     },
     serviceEnv(env),
   );
-  if (r.managed) out(json, `service installed and started (${r.file}); logs: ${np.logFile}`, { event: "service", file: r.file, managed: true });
+  if (r.managed)
+    out(json, `service installed and started (${r.file}); logs: ${np.logFile}`, { event: "service", file: r.file, managed: true });
   else {
     const how = r.manualCommands.length ? `; start it with:\n  ${r.manualCommands.join("\n  ")}` : "";
     out(json, `service file written: ${r.file ?? "(none on this platform)"} (${r.detail})${how}\nor run the agent here: cairn node run`, {
@@ -240,11 +267,25 @@ export function nodeStatus(opts: { json: boolean }, paths: Paths, env: NodeJS.Pr
     return 0;
   }
   if (!config) {
-    out(false, `not a node: no settings at ${np.configFile} (run 'cairn node add --host <gateway url>')${identity ? `\nfingerprint: ${identity.fingerprint}` : ""}`, {});
+    out(
+      false,
+      `not a node: no settings at ${np.configFile} (run 'cairn node add --host <gateway url>')${identity ? `\nfingerprint: ${identity.fingerprint}` : ""}`,
+      {},
+    );
     return 0;
   }
-  const connected = !alive ? "no agent running" : agent.connected ? `connected since ${new Date(agent.since).toISOString()}` : `not connected${agent.lastError ? ` (${agent.lastError})` : ""}`;
-  const svc = !service.installed ? "not installed" : service.running === null ? `installed (${service.file}); state unknown here` : service.running ? `running (${service.file})` : `installed, not running (${service.file})`;
+  const connected = !alive
+    ? "no agent running"
+    : agent.connected
+      ? `connected since ${new Date(agent.since).toISOString()}`
+      : `not connected${agent.lastError ? ` (${agent.lastError})` : ""}`;
+  const svc = !service.installed
+    ? "not installed"
+    : service.running === null
+      ? `installed (${service.file}); state unknown here`
+      : service.running
+        ? `running (${service.file})`
+        : `installed, not running (${service.file})`;
   const lines = [
     `gateway:     ${config.gatewayUrl}`,
     `name:        ${config.name}`,
@@ -285,9 +326,16 @@ export function nodeRemove(opts: { forgetKey: boolean; json: boolean }, paths: P
       ...(service.manualCommands.length ? [`to stop a service still running: ${service.manualCommands.join(" && ")}`] : []),
       ...(stopped !== null ? [`stopped the running agent (pid ${stopped})`] : []),
       removed.length ? `removed: ${removed.join(", ")}` : "nothing to remove",
-      opts.forgetKey ? "the node key is gone: pairing again shows a new fingerprint" : `kept the node key (${np.seedFile}); --forget-key deletes it`,
+      opts.forgetKey
+        ? "the node key is gone: pairing again shows a new fingerprint"
+        : `kept the node key (${np.seedFile}); --forget-key deletes it`,
     ].join("\n"),
-    { service: { file: service.file ?? null, managed: service.managed, detail: service.detail }, stoppedPid: stopped, removed, keptKey: !opts.forgetKey },
+    {
+      service: { file: service.file ?? null, managed: service.managed, detail: service.detail },
+      stoppedPid: stopped,
+      removed,
+      keptKey: !opts.forgetKey,
+    },
   );
   return 0;
 }

@@ -79,6 +79,9 @@ export async function projectionsRebuild(o: { json: boolean }, paths: Paths): Pr
   const rate = result.ms > 0 ? Math.round((result.events / result.ms) * 1000) : result.events;
   const where = nc ? "gateway" : "offline";
   if (o.json) process.stdout.write(`${JSON.stringify({ ok: true, ...result, eventsPerSecond: rate, mode: where })}\n`);
-  else process.stdout.write(`rebuilt read models from ${result.events} events in ${result.ms} ms (${rate} events/s)${nc ? "" : ", with the gateway stopped"}\n`);
+  else
+    process.stdout.write(
+      `rebuilt read models from ${result.events} events in ${result.ms} ms (${rate} events/s)${nc ? "" : ", with the gateway stopped"}\n`,
+    );
   return 0;
 }

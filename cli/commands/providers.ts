@@ -15,7 +15,11 @@ export const LIST_TIMEOUT_MS = 30_000;
  * this process when no gateway runs (or it predates the service): from the config, this shell's
  * environment, the stored keys and the discovery cache.
  */
-export async function fromGatewayOrLocal<T>(paths: Paths, remote: (nc: Awaited<ReturnType<typeof connectToGateway>>) => Promise<T>, local: () => Promise<T>): Promise<{ value: T; local: boolean }> {
+export async function fromGatewayOrLocal<T>(
+  paths: Paths,
+  remote: (nc: Awaited<ReturnType<typeof connectToGateway>>) => Promise<T>,
+  local: () => Promise<T>,
+): Promise<{ value: T; local: boolean }> {
   let nc: Awaited<ReturnType<typeof connectToGateway>>;
   try {
     nc = await connectToGateway(paths);
@@ -40,14 +44,23 @@ export const localSetup = (paths: Paths, env: NodeJS.ProcessEnv) => providerMode
 export async function providersList(o: { json: boolean; refresh: boolean }, paths: Paths, env: NodeJS.ProcessEnv): Promise<number> {
   const { value, local } = await fromGatewayOrLocal(
     paths,
-    (nc) => requestAs(nc, subjects.query("providers", "list"), o.refresh ? { refresh: true } : {}, ListProvidersResult, { timeoutMs: LIST_TIMEOUT_MS }),
+    (nc) =>
+      requestAs(nc, subjects.query("providers", "list"), o.refresh ? { refresh: true } : {}, ListProvidersResult, {
+        timeoutMs: LIST_TIMEOUT_MS,
+      }),
     () => listProviders(localSetup(paths, env), o.refresh),
   );
   if (o.json) {
     process.stdout.write(`${JSON.stringify(value)}\n`);
     return 0;
   }
-  const rows = value.providers.map((p) => [p.id, keyCell(p), p.reachable === null ? "-" : p.reachable ? "yes" : "no", String(p.models), noteCell(p)]);
+  const rows = value.providers.map((p) => [
+    p.id,
+    keyCell(p),
+    p.reachable === null ? "-" : p.reachable ? "yes" : "no",
+    String(p.models),
+    noteCell(p),
+  ]);
   process.stdout.write(table([["PROVIDER", "KEY", "REACHABLE", "MODELS", "NOTE"], ...rows]));
   if (local) process.stdout.write("(no gateway is running: keys and settings as this shell sees them)\n");
   return 0;
@@ -85,7 +98,9 @@ export async function providersSetKey(o: { provider: string; json: boolean }, pa
   if (!entry) throw new CairnError("bad_request", `unknown provider '${provider}'`);
   const shadowed = lookupKey(entry, setup.env, undefined).source === "env";
   if (o.json) {
-    process.stdout.write(`${JSON.stringify({ ok: true, provider, key: { source: "stored", last4: last4(key) }, file, shadowedBy: shadowed ? entry.keyVariable : null })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ ok: true, provider, key: { source: "stored", last4: last4(key) }, file, shadowedBy: shadowed ? entry.keyVariable : null })}\n`,
+    );
     return 0;
   }
   const tail = last4(key);
@@ -102,7 +117,11 @@ async function readKey(provider: string): Promise<string | null> {
     const parts: Buffer[] = [];
     for await (const c of stdin) parts.push(typeof c === "string" ? Buffer.from(c) : (c as Buffer));
     const text = Buffer.concat(parts).toString("utf8").trim();
-    if (!text) throw new CairnError("bad_request", `no key on stdin: pipe it in (cairn providers set-key ${provider} < key.txt) or run in a terminal to be prompted`);
+    if (!text)
+      throw new CairnError(
+        "bad_request",
+        `no key on stdin: pipe it in (cairn providers set-key ${provider} < key.txt) or run in a terminal to be prompted`,
+      );
     return text;
   }
   process.stderr.write(`API key for ${provider} (input hidden, Enter to finish): `);
@@ -124,7 +143,8 @@ async function readKey(provider: string): Promise<string | null> {
         if (ch === "\u0003") return finish(null); // Ctrl-C
         if (ch === "\u0004") return finish(buf === "" ? null : buf); // Ctrl-D
         if (ch === "\u007f" || ch === "\b") buf = buf.slice(0, -1);
-        else if (ch === "\u0015") buf = ""; // Ctrl-U
+        else if (ch === "\u0015")
+          buf = ""; // Ctrl-U
         else if (ch >= " ") buf += ch;
       }
     };

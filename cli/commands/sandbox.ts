@@ -13,14 +13,21 @@ export async function sandboxStatus(o: { json: boolean }, paths: Paths, env: Nod
   const configured = settings.exec ? (settings.exec.sandbox ?? "auto") : null;
   const active = configured === null ? null : configured === "auto" ? found.strongest : configured;
   if (o.json) {
-    process.stdout.write(`${JSON.stringify({ configured, active, usable: active === null || found.available.includes(active), ...found })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ configured, active, usable: active === null || found.available.includes(active), ...found })}\n`,
+    );
   } else {
     const lines = [
-      configured === null ? "exec is off ([tools.exec] enabled = false)" : `configured: ${configured}${configured === "auto" ? ` → ${active}` : ""}`,
-      ...(["docker", "bubblewrap", "none"] as const).map((b) => `  ${found.available.includes(b) ? "✓" : "✗"} ${b.padEnd(10)} ${found.reasons[b] ?? ""}`),
+      configured === null
+        ? "exec is off ([tools.exec] enabled = false)"
+        : `configured: ${configured}${configured === "auto" ? ` → ${active}` : ""}`,
+      ...(["docker", "bubblewrap", "none"] as const).map(
+        (b) => `  ${found.available.includes(b) ? "✓" : "✗"} ${b.padEnd(10)} ${found.reasons[b] ?? ""}`,
+      ),
     ];
     if (active === "none") lines.push("WARNING: commands would run on this machine without any isolation.");
-    if (active !== null && !found.available.includes(active)) lines.push(`the gateway will refuse to start: backend "${active}" cannot run here`);
+    if (active !== null && !found.available.includes(active))
+      lines.push(`the gateway will refuse to start: backend "${active}" cannot run here`);
     process.stdout.write(`${lines.join("\n")}\n`);
   }
   return active !== null && !found.available.includes(active) ? 1 : 0;
@@ -31,6 +38,10 @@ export async function sandboxBuildImage(o: { json: boolean; tag?: string }, path
   const tag = o.tag ?? loadSettings(paths.configFile, env).exec?.sandboxSettings?.image;
   if (!o.json) process.stderr.write(`building ${tag ?? "the default image"} from busybox-static…\n`);
   const id = await buildSandboxImage(tag ? { tag } : {});
-  process.stdout.write(o.json ? `${JSON.stringify({ ok: true, image: tag ?? "cairn-sandbox:latest", id })}\n` : `built ${tag ?? "cairn-sandbox:latest"} (${id})\n`);
+  process.stdout.write(
+    o.json
+      ? `${JSON.stringify({ ok: true, image: tag ?? "cairn-sandbox:latest", id })}\n`
+      : `built ${tag ?? "cairn-sandbox:latest"} (${id})\n`,
+  );
   return 0;
 }

@@ -29,7 +29,11 @@ export async function sessionsShow(o: { key: string; json: boolean }, paths: Pat
   checkKey(o.key);
   const nc = await connectToGateway(paths);
   try {
-    const r = decodeLenient(GetSessionResult, await request(nc, subjects.query("sessions", "get"), { sessionKey: o.key }), "sessions.get reply");
+    const r = decodeLenient(
+      GetSessionResult,
+      await request(nc, subjects.query("sessions", "get"), { sessionKey: o.key }),
+      "sessions.get reply",
+    );
     if (o.json) {
       process.stdout.write(`${JSON.stringify(r)}\n`);
       return 0;
@@ -70,13 +74,17 @@ export async function sessionsShow(o: { key: string; json: boolean }, paths: Pat
 export async function sessionsList(o: { json: boolean; limit: number }, paths: Paths): Promise<number> {
   const nc = await connectToGateway(paths);
   try {
-    const r = decodeLenient(ListSessionsResult, await request(nc, subjects.query("sessions", "list"), { limit: o.limit }), "sessions.list reply");
+    const r = decodeLenient(
+      ListSessionsResult,
+      await request(nc, subjects.query("sessions", "list"), { limit: o.limit }),
+      "sessions.list reply",
+    );
     if (o.json) {
       process.stdout.write(r.sessions.map((s) => `${JSON.stringify(s)}\n`).join(""));
       return 0;
     }
     if (r.sessions.length === 0) {
-      process.stdout.write("no sessions yet: start one with cairn chat \"hello\"\n");
+      process.stdout.write('no sessions yet: start one with cairn chat "hello"\n');
       return 0;
     }
     process.stdout.write(sessionTable(r.sessions));
@@ -128,10 +136,21 @@ export async function sessionsFork(o: { key: string; at?: number; label?: string
   checkKey(o.key);
   const nc = await connectToGateway(paths);
   try {
-    const params = { forkKey: newSessionKey(), ...(o.at !== undefined ? { messageIndex: o.at } : {}), ...(o.label !== undefined ? { label: o.label } : {}) };
-    const r = decodeLenient(ForkSessionResult, await request(nc, subjects.command("session", o.key, "fork"), params), "sessions.fork reply");
+    const params = {
+      forkKey: newSessionKey(),
+      ...(o.at !== undefined ? { messageIndex: o.at } : {}),
+      ...(o.label !== undefined ? { label: o.label } : {}),
+    };
+    const r = decodeLenient(
+      ForkSessionResult,
+      await request(nc, subjects.command("session", o.key, "fork"), params),
+      "sessions.fork reply",
+    );
     if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
-    else process.stdout.write(`forked ${r.parentKey} at message ${r.forkPoint} into ${r.sessionKey}\ncontinue it with: cairn chat -s ${r.sessionKey} "..."\n`);
+    else
+      process.stdout.write(
+        `forked ${r.parentKey} at message ${r.forkPoint} into ${r.sessionKey}\ncontinue it with: cairn chat -s ${r.sessionKey} "..."\n`,
+      );
     return 0;
   } finally {
     await nc.close();

@@ -1,6 +1,12 @@
 import { existsSync, readFileSync } from "node:fs";
 import { parse as parseToml } from "smol-toml";
-import { checkCustomProviders, providerIds, type CustomProviderConfig, type LocalModelsConfig, type ProviderOverrideConfig } from "../../actors/llm/index.ts";
+import {
+  checkCustomProviders,
+  providerIds,
+  type CustomProviderConfig,
+  type LocalModelsConfig,
+  type ProviderOverrideConfig,
+} from "../../actors/llm/index.ts";
 import { CONFIG_KEYS, CairnError, ConfigFile, decodeOrFail } from "../../schemas/index.ts";
 import type { ExecOptions, SandboxSettings } from "../../actors/index.ts";
 import { nearest } from "./suggest.ts";
@@ -129,7 +135,9 @@ export const loadSettings = (configFile: string, env: NodeJS.ProcessEnv = proces
     anthropicBaseUrl: file?.providers?.anthropic?.base_url,
     configFile: file ? configFile : null,
     fallback,
-    providerOverrides: Object.fromEntries(Object.entries(overrides).filter((e): e is [string, ProviderOverrideConfig] => e[1] !== undefined)),
+    providerOverrides: Object.fromEntries(
+      Object.entries(overrides).filter((e): e is [string, ProviderOverrideConfig] => e[1] !== undefined),
+    ),
     customProviders: custom,
     localProvider: local,
     agentLoop: {

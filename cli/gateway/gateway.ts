@@ -52,7 +52,10 @@ export async function startGateway(o: {
   const releaseLock = acquireGatewayLock(paths.lockFile);
   const cleanup: Array<() => Promise<unknown> | unknown> = [releaseLock];
   const unwind = async () => {
-    for (const fn of cleanup.reverse()) await Promise.resolve().then(fn).catch(() => {});
+    for (const fn of cleanup.reverse())
+      await Promise.resolve()
+        .then(fn)
+        .catch(() => {});
     cleanup.length = 0;
   };
   try {
@@ -62,7 +65,8 @@ export async function startGateway(o: {
     let cliCreds: string;
     if (env.CAIRN_NATS_URL) {
       natsUrl = env.CAIRN_NATS_URL;
-      if (!env.CAIRN_NATS_CREDS) throw new CairnError("unauthorized", "CAIRN_NATS_URL needs CAIRN_NATS_CREDS (a .creds file for the gateway)");
+      if (!env.CAIRN_NATS_CREDS)
+        throw new CairnError("unauthorized", "CAIRN_NATS_URL needs CAIRN_NATS_CREDS (a .creds file for the gateway)");
       gatewayCreds = cliCreds = env.CAIRN_NATS_CREDS;
     } else {
       const started = await startEmbeddedNats({
@@ -78,7 +82,12 @@ export async function startGateway(o: {
       cliCreds = embedded.creds.cli;
     }
     const natsTls = embedded?.tls ? { caFile: embedded.tls.certFile } : undefined;
-    const nc: NatsConnection = await connectNats({ url: natsUrl, credsFile: gatewayCreds, name: "cairn-gateway", ...(natsTls ? { tls: natsTls } : {}) });
+    const nc: NatsConnection = await connectNats({
+      url: natsUrl,
+      credsFile: gatewayCreds,
+      name: "cairn-gateway",
+      ...(natsTls ? { tls: natsTls } : {}),
+    });
     cleanup.push(() => nc.drain());
     const caps = readCapabilities(nc);
     await ensureStreams(nc);
@@ -117,7 +126,16 @@ export async function startGateway(o: {
     const subs = [
       ...serveQueries(nc, q, () => projector.checkpoint),
       serveNodeList(nc, () => projector.db, presence),
-      ...serveGatewayServices({ nc, log: eventLog, projector, projectionsDb: paths.projectionsDb, version: VERSION, natsVersion: caps.serverVersion, model, sandbox: sandbox.status }),
+      ...serveGatewayServices({
+        nc,
+        log: eventLog,
+        projector,
+        projectionsDb: paths.projectionsDb,
+        version: VERSION,
+        natsVersion: caps.serverVersion,
+        model,
+        sandbox: sandbox.status,
+      }),
       ...serveWorkspaceFiles(nc, workspaceRoot),
       serveNodesDoctor({ nc, sessions: (limit) => q.listSessions(limit), exec: sandbox.status }),
     ];
@@ -151,12 +169,36 @@ export async function startGateway(o: {
     subs.push(...serveProviderServices({ nc, model, enabled }));
     const recovered = await actors.recover(q.activeSessionKeys());
 
-    const edge: Edge = await startEdge({ nc, host: settings.host, port: settings.port, uiDir: UI_DIR, version: VERSION, authToken: settings.authToken, log });
+    const edge: Edge = await startEdge({
+      nc,
+      host: settings.host,
+      port: settings.port,
+      uiDir: UI_DIR,
+      version: VERSION,
+      authToken: settings.authToken,
+      log,
+    });
     cleanup.push(() => edge.close());
-    writeRuntimeFile(paths.runtimeFile, { pid: process.pid, version: VERSION, natsUrl, cliCreds, ...(natsTls ? { natsCaFile: natsTls.caFile } : {}), httpUrl: edge.url, startedAt: Date.now() });
+    writeRuntimeFile(paths.runtimeFile, {
+      pid: process.pid,
+      version: VERSION,
+      natsUrl,
+      cliCreds,
+      ...(natsTls ? { natsCaFile: natsTls.caFile } : {}),
+      httpUrl: edge.url,
+      startedAt: Date.now(),
+    });
     cleanup.push(() => removeRuntimeFile(paths.runtimeFile));
 
-    return { url: edge.url, natsUrl, natsVersion: caps.serverVersion, natsTls: natsTls !== undefined, recovered, sandbox: sandbox.status, stop: unwind };
+    return {
+      url: edge.url,
+      natsUrl,
+      natsVersion: caps.serverVersion,
+      natsTls: natsTls !== undefined,
+      recovered,
+      sandbox: sandbox.status,
+      stop: unwind,
+    };
   } catch (e) {
     await unwind();
     throw e;

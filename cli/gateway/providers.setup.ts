@@ -1,5 +1,12 @@
 import { join } from "node:path";
-import { KeyStore, ModelDiscovery, localProviderHook, providerKeysFile, registerLocalProvider, type ProviderModelSetup } from "../../actors/llm/index.ts";
+import {
+  KeyStore,
+  ModelDiscovery,
+  localProviderHook,
+  providerKeysFile,
+  registerLocalProvider,
+  type ProviderModelSetup,
+} from "../../actors/llm/index.ts";
 import type { Settings } from "../config/load.ts";
 import type { Paths } from "../paths.ts";
 

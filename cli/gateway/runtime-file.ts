@@ -26,7 +26,10 @@ export const removeRuntimeFile = (file: string): void => rmSync(file, { force: t
 
 /** The running gateway of this data dir, or a `unavailable` error that says how to start one. */
 export const readRuntimeFile = (file: string, dataDir: string): RuntimeInfo => {
-  const notRunning = new CairnError("unavailable", `the cairn gateway is not running on ${dataDir}; start it with 'npm start' (or 'npx cairn gateway')`);
+  const notRunning = new CairnError(
+    "unavailable",
+    `the cairn gateway is not running on ${dataDir}; start it with 'npm start' (or 'npx cairn gateway')`,
+  );
   let raw: string;
   try {
     raw = readFileSync(file, "utf8");

@@ -21,7 +21,10 @@ export async function setupSandbox(
   const configured = exec.sandbox ?? "auto";
   const backend = configured === "auto" ? found.strongest : configured;
   if (!found.available.includes(backend)) {
-    throw new CairnError("unavailable", `[tools.exec.sandbox] backend = "${configured}" cannot run here: ${found.reasons[backend] ?? "not available"}. Use backend = "auto" or fix the cause.`);
+    throw new CairnError(
+      "unavailable",
+      `[tools.exec.sandbox] backend = "${configured}" cannot run here: ${found.reasons[backend] ?? "not available"}. Use backend = "auto" or fix the cause.`,
+    );
   }
   // This gateway's containers carry its data dir's hash: another gateway on the same engine keeps its own.
   const instance = createHash("sha256").update(workspaceRoot).digest("hex").slice(0, 12);
@@ -31,7 +34,9 @@ export async function setupSandbox(
   }
   mkdirSync(workspaceRoot, { recursive: true });
   // A sandbox on the workspace root only to describe what the backend enforces; nothing runs in it.
-  const described = createSandbox({ ...settings, backend, workspace: workspaceRoot, outputDir: workspaceRoot } as Parameters<typeof createSandbox>[0]).describe();
+  const described = createSandbox({ ...settings, backend, workspace: workspaceRoot, outputDir: workspaceRoot } as Parameters<
+    typeof createSandbox
+  >[0]).describe();
   return {
     exec: { ...exec, sandbox: backend, autoBackend: found.strongest, sandboxSettings: { ...settings, instance } },
     status: {

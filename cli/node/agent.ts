@@ -97,7 +97,8 @@ export function startNodeAgent(opts: NodeAgentOptions): NodeAgent {
     });
 
   const status = (connected: boolean, lastError: string | null): void => {
-    if (opts.statusFile) writeAgentStatus(opts.statusFile, { pid: process.pid, connected, since: now(), natsUrl: opts.natsUrl, lastError, updatedAt: now() });
+    if (opts.statusFile)
+      writeAgentStatus(opts.statusFile, { pid: process.pid, connected, since: now(), natsUrl: opts.natsUrl, lastError, updatedAt: now() });
   };
 
   const sampler = createTelemetrySampler({ env, now });
@@ -157,7 +158,9 @@ export function startNodeAgent(opts: NodeAgentOptions): NodeAgent {
         if (s.type === "error") log.warn("server error", { error: s.error.message });
       }
     })().catch(() => undefined);
-    conn.subscribe(subjects.nodeInAll(opts.nodeId), { callback: (err, msg) => (err ? log.warn("subscription error", { error: err.message }) : exec.handle(msg)) });
+    conn.subscribe(subjects.nodeInAll(opts.nodeId), {
+      callback: (err, msg) => (err ? log.warn("subscription error", { error: err.message }) : exec.handle(msg)),
+    });
     await conn.flush();
     publish(subjects.nodeOut(opts.nodeId, "hello"), await hello());
     publish(subjects.nodeOut(opts.nodeId, "context"), context.current());
@@ -212,7 +215,11 @@ export function startNodeAgent(opts: NodeAgentOptions): NodeAgent {
         }
         const auth = isAuthError(e);
         const delay = auth ? jittered(AUTH_FAILURE_DELAY_MS, random) : backoffDelay(attempt++, random);
-        if (auth) log.error("the gateway refused this node's credentials (revoked? re-pair with 'cairn node add')", { error: message, retryInMs: delay });
+        if (auth)
+          log.error("the gateway refused this node's credentials (revoked? re-pair with 'cairn node add')", {
+            error: message,
+            retryInMs: delay,
+          });
         else log.warn("cannot reach the gateway's NATS", { error: message, retryInMs: delay });
         await sleep(delay);
         continue;
@@ -234,7 +241,8 @@ export function startNodeAgent(opts: NodeAgentOptions): NodeAgent {
       nc = undefined;
       if (stopCtl.signal.aborted) break;
       status(false, lastError);
-      const delay = lastError && isAuthError({ message: lastError }) ? jittered(AUTH_FAILURE_DELAY_MS, random) : backoffDelay(attempt++, random);
+      const delay =
+        lastError && isAuthError({ message: lastError }) ? jittered(AUTH_FAILURE_DELAY_MS, random) : backoffDelay(attempt++, random);
       log.warn("disconnected", { error: lastError ?? "connection closed", retryInMs: delay });
       await sleep(delay);
     }

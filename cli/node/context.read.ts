@@ -62,5 +62,4 @@ export function readNodeContext(workingDir: string, now: () => number = Date.now
 }
 
 /** Same content (ignoring when it was read)? Used to send only real changes. */
-export const sameContext = (a: NodeContext, b: NodeContext): boolean =>
-  JSON.stringify({ ...a, at: 0 }) === JSON.stringify({ ...b, at: 0 });
+export const sameContext = (a: NodeContext, b: NodeContext): boolean => JSON.stringify({ ...a, at: 0 }) === JSON.stringify({ ...b, at: 0 });

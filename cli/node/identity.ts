@@ -29,7 +29,10 @@ const fromSeedText = (seed: string, file: string): KeyPair => {
   } catch (e) {
     // Never regenerate over a broken key: the gateway pinned the old one, and a silent new key
     // would look exactly like an impersonation attempt there.
-    throw new CairnError("bad_request", `${file} is not a NATS user seed (${(e as Error).message}); move it away to generate a new key, then re-pair`);
+    throw new CairnError(
+      "bad_request",
+      `${file} is not a NATS user seed (${(e as Error).message}); move it away to generate a new key, then re-pair`,
+    );
   }
 };
 

@@ -40,7 +40,10 @@ export function readNodeConfig(file: string): NodeConfig | undefined {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new CairnError("bad_request", `${file} is not JSON (${(e as Error).message}); fix it or run 'cairn node remove' and add the node again`);
+    throw new CairnError(
+      "bad_request",
+      `${file} is not JSON (${(e as Error).message}); fix it or run 'cairn node remove' and add the node again`,
+    );
   }
   return decodeLenient(NodeConfig, json, file);
 }

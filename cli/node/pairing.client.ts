@@ -34,7 +34,8 @@ export function normalizeGatewayUrl(input: string): string {
   }
   if (u.protocol === "ws:") u.protocol = "http:";
   else if (u.protocol === "wss:") u.protocol = "https:";
-  if (u.protocol !== "http:" && u.protocol !== "https:") throw new CairnError("bad_request", `--host must be an http(s) URL, got ${u.protocol}`);
+  if (u.protocol !== "http:" && u.protocol !== "https:")
+    throw new CairnError("bad_request", `--host must be an http(s) URL, got ${u.protocol}`);
   const path = u.pathname.replace(/\/ws\/?$/, "").replace(/\/+$/, "");
   return `${u.protocol}//${u.host}${path}`;
 }
@@ -46,16 +47,30 @@ export function natsUrlFor(gatewayUrl: string, result: { natsUrl?: string; natsP
   return `nats://${new URL(gatewayUrl).hostname}:${result.natsPort}`;
 }
 
-const Reply = Schema.Struct({ ok: Schema.Boolean, error: Schema.optionalKey(Schema.Struct({ code: Schema.String, message: Schema.String })) });
+const Reply = Schema.Struct({
+  ok: Schema.Boolean,
+  error: Schema.optionalKey(Schema.Struct({ code: Schema.String, message: Schema.String })),
+});
 
-export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body: string; signal?: AbortSignal }) => Promise<Response>;
+export type FetchLike = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body: string; signal?: AbortSignal },
+) => Promise<Response>;
 
 async function postJson(fetchImpl: FetchLike, url: string, body: unknown): Promise<unknown> {
   let res: Response;
   try {
-    res = await fetchImpl(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
+    res = await fetchImpl(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(10_000),
+    });
   } catch (e) {
-    throw new CairnError("unavailable", `cannot reach the gateway at ${url}: ${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message}`);
+    throw new CairnError(
+      "unavailable",
+      `cannot reach the gateway at ${url}: ${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message}`,
+    );
   }
   let json: unknown;
   try {

@@ -37,22 +37,36 @@ const systemdUsable = (): boolean => run("systemctl", ["--user", "show-environme
 
 export function installService(spec: ServiceSpec, s: ServiceEnv): ServiceOutcome {
   const file = servicePath(s.platform, s.home);
-  if (!file) return { file, managed: false, manualCommands: [], detail: `no service support on ${s.platform}: run 'cairn node run' yourself` };
+  if (!file)
+    return { file, managed: false, manualCommands: [], detail: `no service support on ${s.platform}: run 'cairn node run' yourself` };
   mkdirSync(dirname(file), { recursive: true });
   if (s.platform === "linux") {
     writeFileSync(file, renderSystemdUnit(spec), { mode: 0o644 });
-    const manual = ["systemctl --user daemon-reload", `systemctl --user enable --now ${SYSTEMD_UNIT_NAME}`, `systemctl --user restart ${SYSTEMD_UNIT_NAME}`];
-    if (disabledByEnv(s) || !systemdUsable()) return { file, managed: false, manualCommands: manual, detail: "systemd user instance not reachable from this shell" };
-    const steps = [run("systemctl", ["--user", "daemon-reload"]), run("systemctl", ["--user", "enable", SYSTEMD_UNIT_NAME]), run("systemctl", ["--user", "restart", SYSTEMD_UNIT_NAME])];
+    const manual = [
+      "systemctl --user daemon-reload",
+      `systemctl --user enable --now ${SYSTEMD_UNIT_NAME}`,
+      `systemctl --user restart ${SYSTEMD_UNIT_NAME}`,
+    ];
+    if (disabledByEnv(s) || !systemdUsable())
+      return { file, managed: false, manualCommands: manual, detail: "systemd user instance not reachable from this shell" };
+    const steps = [
+      run("systemctl", ["--user", "daemon-reload"]),
+      run("systemctl", ["--user", "enable", SYSTEMD_UNIT_NAME]),
+      run("systemctl", ["--user", "restart", SYSTEMD_UNIT_NAME]),
+    ];
     const failed = steps.find((r) => !r.ok);
-    return failed ? { file, managed: false, manualCommands: manual, detail: failed.out } : { file, managed: true, manualCommands: [], detail: "enabled and started" };
+    return failed
+      ? { file, managed: false, manualCommands: manual, detail: failed.out }
+      : { file, managed: true, manualCommands: [], detail: "enabled and started" };
   }
   writeFileSync(file, renderLaunchdPlist(spec), { mode: 0o644 });
   const manual = [`launchctl unload ${file}`, `launchctl load -w ${file}`];
   if (disabledByEnv(s)) return { file, managed: false, manualCommands: manual, detail: "CAIRN_NODE_SERVICE=none" };
   run("launchctl", ["unload", file]); // a previous version may be loaded; not loaded is fine
   const r = run("launchctl", ["load", "-w", file]);
-  return r.ok ? { file, managed: true, manualCommands: [], detail: "loaded" } : { file, managed: false, manualCommands: manual, detail: r.out };
+  return r.ok
+    ? { file, managed: true, manualCommands: [], detail: "loaded" }
+    : { file, managed: false, manualCommands: manual, detail: r.out };
 }
 
 export interface ServiceState {

@@ -97,7 +97,8 @@ export function createTelemetrySampler(opts: TelemetrySamplerOptions = {}): { sa
   const env = opts.env ?? process.env;
   const now = opts.now ?? Date.now;
   const ttl = opts.runtimesTtlMs ?? 10 * 60_000;
-  const ollamaUrl = opts.ollamaUrl ?? (env.OLLAMA_HOST ? (env.OLLAMA_HOST.includes("://") ? env.OLLAMA_HOST : `http://${env.OLLAMA_HOST}`) : undefined);
+  const ollamaUrl =
+    opts.ollamaUrl ?? (env.OLLAMA_HOST ? (env.OLLAMA_HOST.includes("://") ? env.OLLAMA_HOST : `http://${env.OLLAMA_HOST}`) : undefined);
   let last = cpuTimes();
   let runtimes: { at: number; value: Record<string, string> } | undefined;
   return {

@@ -19,14 +19,29 @@ import { pollPairingStatus, type FetchLike } from "./pairing.client.ts";
 export async function fetchPinnedCertificate(np: NodePaths, fetchImpl?: FetchLike): Promise<string> {
   const config = readNodeConfig(np.configFile);
   const identity = loadIdentity(np);
-  if (!config || !identity) throw new CairnError("bad_request", `this node is not paired (${np.configFile}); run 'cairn node add --host <gateway url>'`);
+  if (!config || !identity)
+    throw new CairnError("bad_request", `this node is not paired (${np.configFile}); run 'cairn node add --host <gateway url>'`);
   if (config.natsCaPem) return new X509Certificate(config.natsCaPem).fingerprint256;
   if (!config.requestId) {
-    throw new CairnError("bad_request", "this node was paired before the gateway used TLS and cannot ask for its certificate; run 'cairn node remove', then 'cairn node add' (needs a new approval)");
+    throw new CairnError(
+      "bad_request",
+      "this node was paired before the gateway used TLS and cannot ask for its certificate; run 'cairn node remove', then 'cairn node add' (needs a new approval)",
+    );
   }
-  const client = { gatewayUrl: config.gatewayUrl, identity, nodeId: config.nodeId, name: config.name, workingDir: config.workingDir, ...(fetchImpl ? { fetch: fetchImpl } : {}) };
+  const client = {
+    gatewayUrl: config.gatewayUrl,
+    identity,
+    nodeId: config.nodeId,
+    name: config.name,
+    workingDir: config.workingDir,
+    ...(fetchImpl ? { fetch: fetchImpl } : {}),
+  };
   const r = await pollPairingStatus(client, config.requestId);
-  if (r.status !== "approved") throw new CairnError(r.status === "revoked" ? "node_revoked" : "unauthorized", `the gateway says this node is ${r.status}; pair again with 'cairn node add'`);
+  if (r.status !== "approved")
+    throw new CairnError(
+      r.status === "revoked" ? "node_revoked" : "unauthorized",
+      `the gateway says this node is ${r.status}; pair again with 'cairn node add'`,
+    );
   if (!r.natsCaPem) throw new CairnError("unavailable", "the gateway sent no NATS certificate (its NATS is not using TLS)");
   const fingerprint = new X509Certificate(r.natsCaPem).fingerprint256;
   writeNodeConfig(np.configFile, { ...config, natsCaPem: r.natsCaPem });

@@ -23,7 +23,9 @@ function run(cmd, args, opts = {}) {
 
 const major = Number(process.versions.node.split(".")[0]);
 if (major !== 20) {
-  say(`cairn is built for Node 20 (found ${process.versions.node}); uWebSockets.js and better-sqlite3 need it. Install Node 20 and try again.`);
+  say(
+    `cairn is built for Node 20 (found ${process.versions.node}); uWebSockets.js and better-sqlite3 need it. Install Node 20 and try again.`,
+  );
   process.exit(1);
 }
 
@@ -41,8 +43,7 @@ if (!existsSync(stamp) || readFileSync(stamp, "utf8") !== lockHash) {
 }
 
 // 2. Debian packages.
-const onPath = (bin, extra = []) =>
-  [...(process.env.PATH ?? "").split(":"), ...extra].some((d) => d && existsSync(join(d, bin)));
+const onPath = (bin, extra = []) => [...(process.env.PATH ?? "").split(":"), ...extra].some((d) => d && existsSync(join(d, bin)));
 const isRoot = process.getuid?.() === 0;
 let aptUpdated = false;
 /** Installs `pkg` with apt-get when running as root; false when this process cannot. */
@@ -91,7 +92,14 @@ const built = join(root, "ui", "dist", "index.html");
 const sourcesAt = Math.max(newest(join(root, "ui")), statSync(lockFile, { throwIfNoEntry: false })?.mtimeMs ?? 0);
 if (!existsSync(built) || statSync(built).mtimeMs < sourcesAt) {
   say("building the web UI…");
-  run(process.execPath, [join(root, "node_modules", "vite", "bin", "vite.js"), "build", "--config", "ui/vite.config.ts", "--logLevel", "warn"]);
+  run(process.execPath, [
+    join(root, "node_modules", "vite", "bin", "vite.js"),
+    "build",
+    "--config",
+    "ui/vite.config.ts",
+    "--logLevel",
+    "warn",
+  ]);
 }
 
 try {

@@ -16,7 +16,15 @@ export * from "./state.events.ts";
 export * from "./node.events.ts";
 
 /** Every event type cairn writes, with its current schema version. */
-export const eventRegistry = { ...sessionEvents, ...runEvents, ...settingsEvents, ...approvalEvents, ...stateEvents, ...nodeEvents, ...pairingEvents } as const;
+export const eventRegistry = {
+  ...sessionEvents,
+  ...runEvents,
+  ...settingsEvents,
+  ...approvalEvents,
+  ...stateEvents,
+  ...nodeEvents,
+  ...pairingEvents,
+} as const;
 export type EventType = keyof typeof eventRegistry;
 export type EventData<T extends EventType> = (typeof eventRegistry)[T]["schema"]["Type"];
 
@@ -57,10 +65,7 @@ export const decodeEventData = (type: string, version: number, data: unknown): u
   if (!isEventType(type)) throw new CairnError("internal", `unknown event type '${type}'`);
   const entry = eventRegistry[type];
   if (version !== entry.version) {
-    throw new CairnError(
-      "internal",
-      `event '${type}' has schema version ${version}; this cairn understands version ${entry.version}`,
-    );
+    throw new CairnError("internal", `event '${type}' has schema version ${version}; this cairn understands version ${entry.version}`);
   }
   return decodeLenient(entry.schema, data, `event '${type}'`);
 };

@@ -12,7 +12,10 @@ export const ModelsEnabled = Schema.Struct({
 });
 
 /** A command the user chose to "always allow" when approving it: it runs without asking from now on. */
-export const CommandAllowed = Schema.Struct({ command: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(4096)), by: Schema.String });
+export const CommandAllowed = Schema.Struct({
+  command: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(4096)),
+  by: Schema.String,
+});
 
 export const settingsEvents = {
   "settings.models_enabled": { version: 1, schema: ModelsEnabled },

@@ -20,14 +20,19 @@ const chat = (key: string, text: string, extra: Record<string, unknown> = {}) =>
 const events = (kind: "run" | "session", id: string) => aggregateEvents(ctx.s.log, kind, id);
 
 const toolStory = (evs: AnyStoredEvent[]) =>
-  evs.filter((e) => e.type.startsWith("run.tool") || e.type === "run.completed" || e.type === "run.failed" || e.type === "run.interrupted").map((e) => `${e.type}${"callId" in e.data ? ` ${e.data.callId}` : ""}`);
+  evs
+    .filter((e) => e.type.startsWith("run.tool") || e.type === "run.completed" || e.type === "run.failed" || e.type === "run.interrupted")
+    .map((e) => `${e.type}${"callId" in e.data ? ` ${e.data.callId}` : ""}`);
 
 describe("the agent loop with the workspace tools", () => {
   test("write_file then read_file across two iterations: files written, events in order, results back to the model", async () => {
     ctx.s.llm.reset();
     await start({ workspaceRoot: ctx.root });
     ctx.s.llm.script(
-      { chunks: ["Writing it."], toolCalls: [{ id: "call_w", name: "write_file", arguments: JSON.stringify({ path: "notes/a.txt", content: "hello tools" }) }] },
+      {
+        chunks: ["Writing it."],
+        toolCalls: [{ id: "call_w", name: "write_file", arguments: JSON.stringify({ path: "notes/a.txt", content: "hello tools" }) }],
+      },
       { toolCalls: [{ id: "call_r", name: "read_file", arguments: JSON.stringify({ path: "notes/a.txt" }), splitEvery: 5 }] },
       { chunks: ["The file says ", "hello tools."] },
     );
@@ -73,9 +78,21 @@ describe("the agent loop with the workspace tools", () => {
 
     // Every request offered the tools; the second and third carried the tool turns in OpenAI's shape.
     expect(ctx.s.llm.requests).toHaveLength(3);
-    for (const r of ctx.s.llm.requests) expect((r.tools ?? []).map((t: any) => t.function?.name).sort()).toEqual(["branch_session", "edit_file", "glob", "grep", "read_file", "session_state", "write_file"]);
+    for (const r of ctx.s.llm.requests)
+      expect((r.tools ?? []).map((t: any) => t.function?.name).sort()).toEqual([
+        "branch_session",
+        "edit_file",
+        "glob",
+        "grep",
+        "read_file",
+        "session_state",
+        "write_file",
+      ]);
     const second = ctx.s.llm.requests[1].toolMessages as any[];
-    expect(second[0]).toMatchObject({ role: "assistant", tool_calls: [{ id: "call_w", type: "function", function: { name: "write_file" } }] });
+    expect(second[0]).toMatchObject({
+      role: "assistant",
+      tool_calls: [{ id: "call_w", type: "function", function: { name: "write_file" } }],
+    });
     expect(second[1]).toMatchObject({ role: "tool", tool_call_id: "call_w" });
     expect(ctx.s.llm.requests[2].toolMessages).toHaveLength(4);
     expect((ctx.s.llm.requests[2].toolMessages as any[])[3]).toMatchObject({ role: "tool", tool_call_id: "call_r" });
@@ -83,11 +100,21 @@ describe("the agent loop with the workspace tools", () => {
 
     // Live: a card's life per call, in order.
     const cards = live.flatMap((m) => (m.type === "run.tool" ? [`${m.callId}:${m.status}`] : []));
-    expect(cards).toEqual(["call_w:requested", "call_w:started", "call_w:finished", "call_r:requested", "call_r:started", "call_r:finished"]);
+    expect(cards).toEqual([
+      "call_w:requested",
+      "call_w:started",
+      "call_w:finished",
+      "call_r:requested",
+      "call_r:started",
+      "call_r:finished",
+    ]);
 
     // The transcript keeps only the final assistant text.
     const session = await events("session", "ws1");
-    expect(session.find((e) => e.type === "session.run_ended")!.data).toMatchObject({ status: "completed", text: "Writing it.\n\nThe file says hello tools." });
+    expect(session.find((e) => e.type === "session.run_ended")!.data).toMatchObject({
+      status: "completed",
+      text: "Writing it.\n\nThe file says hello tools.",
+    });
     await ctx.sys!.stop();
   });
 
@@ -143,7 +170,9 @@ describe("the agent loop with the workspace tools", () => {
     const { runId } = await chat("ws3", "try bad things");
     const evs = await events("run", runId);
     const finished: Record<string, { isError: boolean; output: string }> = Object.fromEntries(
-      evs.filter((e) => e.type === "run.tool_finished").map((e) => [(e.data as any).callId, e.data as { isError: boolean; output: string }]),
+      evs
+        .filter((e) => e.type === "run.tool_finished")
+        .map((e) => [(e.data as any).callId, e.data as { isError: boolean; output: string }]),
     );
     expect(Object.keys(finished).sort()).toEqual(["call_e", "call_j", "call_u", "call_x"]);
     for (const f of Object.values(finished)) expect(f.isError).toBe(true);
@@ -211,11 +240,18 @@ describe("tool calls cut off", () => {
     const tools: ToolRegistry = slowRegistry(runs, () => onStart());
     await start({ workspaceRoot: ctx.root, tools });
     ctx.s.llm.script({ toolCalls: [{ id: "call_slow", name: "slow", arguments: "{}" }] }, { chunks: ["should never be asked"] });
-    const sent = (await request(ctx.s.nc, subjects.command("session", "ws6", "send"), { text: "go slow", createIfMissing: true })) as { runId: string };
+    const sent = (await request(ctx.s.nc, subjects.command("session", "ws6", "send"), { text: "go slow", createIfMissing: true })) as {
+      runId: string;
+    };
     await startedOnce;
     await ctx.sys!.stop();
     const evs = await events("run", sent.runId);
-    expect(toolStory(evs)).toEqual(["run.tool_call_requested call_slow", "run.tool_started call_slow", "run.tool_interrupted call_slow", "run.interrupted"]);
+    expect(toolStory(evs)).toEqual([
+      "run.tool_call_requested call_slow",
+      "run.tool_started call_slow",
+      "run.tool_interrupted call_slow",
+      "run.interrupted",
+    ]);
 
     // A new gateway on the same log: recovery finds the run ended; nothing runs again.
     await start({ workspaceRoot: ctx.root, tools });
@@ -233,9 +269,18 @@ describe("tool calls cut off", () => {
     await start({ workspaceRoot: ctx.root, timeoutMs: 800, tools: slowRegistry(runs, () => {}) });
     ctx.s.llm.script({ toolCalls: [{ id: "call_t", name: "slow", arguments: "{}" }] });
     const { runId, live } = await chat("ws7", "take too long");
-    expect(live.flatMap((m) => (m.type === "run.tool" ? [`${m.callId}:${m.status}`] : []))).toEqual(["call_t:requested", "call_t:started", "call_t:interrupted"]);
+    expect(live.flatMap((m) => (m.type === "run.tool" ? [`${m.callId}:${m.status}`] : []))).toEqual([
+      "call_t:requested",
+      "call_t:started",
+      "call_t:interrupted",
+    ]);
     const evs = await events("run", runId);
-    expect(toolStory(evs)).toEqual(["run.tool_call_requested call_t", "run.tool_started call_t", "run.tool_interrupted call_t", "run.failed"]);
+    expect(toolStory(evs)).toEqual([
+      "run.tool_call_requested call_t",
+      "run.tool_started call_t",
+      "run.tool_interrupted call_t",
+      "run.failed",
+    ]);
     expect(evs.at(-1)!.data).toMatchObject({ error: { code: "timeout" } });
     expect(runs.n).toBe(1);
     await ctx.sys!.stop();

@@ -38,7 +38,13 @@ describe("exec approvals", () => {
     ctx.s.llm.script({ toolCalls: [exec("call_ls", "ls -a")] }, { chunks: ["listed"] });
     const { runId, live } = await chat("ap1", "list");
     const evs = await events("run", runId);
-    expect(evs.map((e) => e.type)).toEqual(["run.started", "run.tool_call_requested", "run.tool_started", "run.tool_finished", "run.completed"]);
+    expect(evs.map((e) => e.type)).toEqual([
+      "run.started",
+      "run.tool_call_requested",
+      "run.tool_started",
+      "run.tool_finished",
+      "run.completed",
+    ]);
     expect(finished(evs, "call_ls")).toMatchObject({ isError: false });
     expect(finished(evs, "call_ls")!.output).toMatch(/^exit code 0\nstdout:\n\.\n\.\./);
     expect(live.some((m) => m.type === "run.approval")).toBe(false);
@@ -69,7 +75,13 @@ describe("exec approvals", () => {
     expect(ap[0].data).toMatchObject({ runId, sessionKey: "ap2", callId: "call_t", tool: "exec", command: "touch made.txt" });
     expect(live.flatMap((m) => (m.type === "run.approval" ? [m.status] : []))).toEqual(["pending", "granted"]);
     const evs = await events("run", runId);
-    expect(evs.map((e) => e.type)).toEqual(["run.started", "run.tool_call_requested", "run.tool_started", "run.tool_finished", "run.completed"]);
+    expect(evs.map((e) => e.type)).toEqual([
+      "run.started",
+      "run.tool_call_requested",
+      "run.tool_started",
+      "run.tool_finished",
+      "run.completed",
+    ]);
 
     // First answer wins: a later deny changes nothing and replies the decided state.
     expect(await answer(pending!.approvalId, "deny", { reason: "too late" })).toMatchObject({ status: "granted" });

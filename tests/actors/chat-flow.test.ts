@@ -19,7 +19,12 @@ describe("a chat message, end to end through the actors", () => {
     const done = s.live("k1", (m) => m.type === "run.ended");
     const r = (await send("k1", { text: "hi there", createIfMissing: true })) as { runId: string; messageId: string };
     const live = await done;
-    expect(live.filter((m) => m.type === "run.delta").map((m) => (m as { text: string }).text).join("")).toBe("Hello, world!");
+    expect(
+      live
+        .filter((m) => m.type === "run.delta")
+        .map((m) => (m as { text: string }).text)
+        .join(""),
+    ).toBe("Hello, world!");
     expect(live.at(-1)).toMatchObject({ type: "run.ended", runId: r.runId, status: "completed" });
 
     const last = await s.log.lastSeq();

@@ -27,13 +27,22 @@ describe("fallback chains: a retryable failure before the first token moves the 
     expect(types(events)).toEqual(["run.started", "run.model_switched", "run.completed"]);
     expect(events[0].data).toMatchObject({ model: PRIMARY });
     // Retry-After (120 s) is longer than the first backoff (30 s), so it wins.
-    expect(events[1].data).toMatchObject({ from: PRIMARY, to: BACKUP, error: { code: "provider_rate_limited" }, cooldownUntil: t0 + 120_000 });
+    expect(events[1].data).toMatchObject({
+      from: PRIMARY,
+      to: BACKUP,
+      error: { code: "provider_rate_limited" },
+      cooldownUntil: t0 + 120_000,
+    });
     expect(events[2].data).toMatchObject({ text: "from backup", finishReason: "stop" });
 
     const kinds = live.map((m) => m.type);
     expect(kinds.indexOf("run.model_switched")).toBeGreaterThan(-1);
     expect(kinds.indexOf("run.model_switched")).toBeLessThan(kinds.indexOf("run.delta"));
-    expect(live.find((m) => m.type === "run.model_switched")).toMatchObject({ from: PRIMARY, to: BACKUP, error: { code: "provider_rate_limited" } });
+    expect(live.find((m) => m.type === "run.model_switched")).toMatchObject({
+      from: PRIMARY,
+      to: BACKUP,
+      error: { code: "provider_rate_limited" },
+    });
     expect(live.at(-1)).toMatchObject({ type: "run.ended", status: "completed" });
 
     await s!.projector.waitFor(await s!.log.lastSeq());
@@ -78,14 +87,21 @@ describe("fallback chains: a retryable failure before the first token moves the 
       // The real SDK against the scripted server, with a short headers timeout for the slow model.
       resolve: (env) => (id) =>
         id === "openai/slow"
-          ? { ...resolveModel(id, env, {}), provider: createOpenAiProvider({ apiKey: "sk-test", baseURL: env.OPENAI_BASE_URL, timeoutMs: 300 }) }
+          ? {
+              ...resolveModel(id, env, {}),
+              provider: createOpenAiProvider({ apiKey: "sk-test", baseURL: env.OPENAI_BASE_URL, timeoutMs: 300 }),
+            }
           : resolveModel(id, env, {}),
     });
     s!.llm.script({ firstByteDelayMs: 2000, chunks: ["late"] }, { chunks: ["on ", "time"] });
     const { runId } = await s!.chat("f4", "hi");
     const events = await s!.events("run", runId);
     expect(types(events)).toEqual(["run.started", "run.model_switched", "run.completed"]);
-    expect(events[1].data).toMatchObject({ from: "openai/slow", to: BACKUP, error: { code: expect.stringMatching(/^(provider_unreachable|timeout)$/) } });
+    expect(events[1].data).toMatchObject({
+      from: "openai/slow",
+      to: BACKUP,
+      error: { code: expect.stringMatching(/^(provider_unreachable|timeout)$/) },
+    });
     expect((events[1].data as { error: { message: string } }).error.message).toMatch(/timed out/);
     expect(events[2].data).toMatchObject({ text: "on time" });
   });
@@ -125,7 +141,11 @@ describe("fallback chains: a retryable failure before the first token moves the 
     expect(models()).toEqual(["primary"]);
     expect(live.some((m) => m.type === "run.model_switched")).toBe(false);
     await s!.projector.waitFor(await s!.log.lastSeq());
-    expect(s!.q.history("f7").messages.at(-1)).toMatchObject({ text: "partial text ", status: "failed", error: { code: "provider_stream_cut" } });
+    expect(s!.q.history("f7").messages.at(-1)).toMatchObject({
+      text: "partial text ",
+      status: "failed",
+      error: { code: "provider_stream_cut" },
+    });
   });
 });
 

@@ -23,7 +23,15 @@ const created = (key: string) => ({ type: "session.created" as const, data: { ke
 
 describe("the event log", () => {
   test("appends in order and loads one aggregate back, typed", async () => {
-    const seqs = await log.append({ kind: "session", id: "a1", expectedSeq: 0, events: [created("a1"), { type: "session.renamed", data: { title: "T" } }], eventIds: ["e1", "e2"], now: 42, correlationId: "c1" });
+    const seqs = await log.append({
+      kind: "session",
+      id: "a1",
+      expectedSeq: 0,
+      events: [created("a1"), { type: "session.renamed", data: { title: "T" } }],
+      eventIds: ["e1", "e2"],
+      now: 42,
+      correlationId: "c1",
+    });
     expect(seqs[1]).toBe(seqs[0] + 1);
     const { records, lastSeq } = await log.load("session", "a1");
     expect(lastSeq).toBe(seqs[1]);
@@ -35,9 +43,23 @@ describe("the event log", () => {
 
   test("a second writer with a stale expected sequence fails with conflict, writing nothing", async () => {
     const [s] = await log.append({ kind: "session", id: "a2", expectedSeq: 0, events: [created("a2")], eventIds: ["a2-1"], now: 1 });
-    await log.append({ kind: "session", id: "a2", expectedSeq: s, events: [{ type: "session.renamed", data: { title: "x" } }], eventIds: ["a2-2"], now: 1 });
+    await log.append({
+      kind: "session",
+      id: "a2",
+      expectedSeq: s,
+      events: [{ type: "session.renamed", data: { title: "x" } }],
+      eventIds: ["a2-2"],
+      now: 1,
+    });
     await expect(
-      log.append({ kind: "session", id: "a2", expectedSeq: s, events: [{ type: "session.renamed", data: { title: "y" } }], eventIds: ["a2-3"], now: 1 }),
+      log.append({
+        kind: "session",
+        id: "a2",
+        expectedSeq: s,
+        events: [{ type: "session.renamed", data: { title: "y" } }],
+        eventIds: ["a2-3"],
+        now: 1,
+      }),
     ).rejects.toMatchObject({ code: "conflict" });
     expect((await log.load("session", "a2")).records).toHaveLength(2);
   });
@@ -52,7 +74,14 @@ describe("the event log", () => {
   test("our own writes are checked: an invalid payload is refused before it reaches the log", async () => {
     const before = await log.lastSeq();
     await expect(
-      log.append({ kind: "session", id: "a4", expectedSeq: 0, events: [{ type: "session.created", data: { key: "a4" } as never }], eventIds: ["x"], now: 1 }),
+      log.append({
+        kind: "session",
+        id: "a4",
+        expectedSeq: 0,
+        events: [{ type: "session.created", data: { key: "a4" } as never }],
+        eventIds: ["x"],
+        now: 1,
+      }),
     ).rejects.toMatchObject({ code: "bad_request" });
     expect(await log.lastSeq()).toBe(before);
   });
@@ -114,7 +143,14 @@ describe("a full log", () => {
       let error: unknown;
       for (let i = 0; i < 100 && !error; i++) {
         try {
-          [expected] = await l2.append({ kind: "session", id: "full", expectedSeq: expected, events: [{ type: "session.renamed", data: { title: "x".repeat(200) } }], eventIds: [`f${i}`], now: 1 });
+          [expected] = await l2.append({
+            kind: "session",
+            id: "full",
+            expectedSeq: expected,
+            events: [{ type: "session.renamed", data: { title: "x".repeat(200) } }],
+            eventIds: [`f${i}`],
+            now: 1,
+          });
         } catch (e) {
           error = e;
         }

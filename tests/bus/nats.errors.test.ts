@@ -51,7 +51,15 @@ const kinds = (e: unknown) => ({
   storageFull: isStorageFull(e),
   streamNotFound: isStreamNotFound(e),
 });
-const none = { noResponders: false, timeout: false, connectionLost: false, unavailable: false, wrongLastSequence: false, storageFull: false, streamNotFound: false };
+const none = {
+  noResponders: false,
+  timeout: false,
+  connectionLost: false,
+  unavailable: false,
+  wrongLastSequence: false,
+  storageFull: false,
+  streamNotFound: false,
+};
 
 describe("NATS failures by type and code", () => {
   test("a request nobody serves is no-responders", async () => {
@@ -115,7 +123,11 @@ describe("NATS failures by type and code", () => {
     await c2.close();
     expect(kinds(await cutOff)).toEqual({ ...none, connectionLost: true, unavailable: true });
     expect(kinds(await failure(c2.request("x", "y")))).toEqual({ ...none, connectionLost: true, unavailable: true });
-    expect(kinds(await failure(jetstream(c2).publish("evt.session.x", "{}")))).toEqual({ ...none, connectionLost: true, unavailable: true });
+    expect(kinds(await failure(jetstream(c2).publish("evt.session.x", "{}")))).toEqual({
+      ...none,
+      connectionLost: true,
+      unavailable: true,
+    });
   });
 
   test("plain errors are none of these", () => {

@@ -128,7 +128,8 @@ export async function chatUntilStreaming(gw: GatewayProc, session: string, text:
   await waitUntil(
     `'cairn chat' to print ${minChars} chars of streamed reply`,
     () => {
-      if (chat.child.exitCode !== null) throw new Error(`cairn chat exited early (${chat.child.exitCode}): ${chat.stdout()} ${chat.stderr()}`);
+      if (chat.child.exitCode !== null)
+        throw new Error(`cairn chat exited early (${chat.child.exitCode}): ${chat.stdout()} ${chat.stderr()}`);
       return chat.stdout().length >= minChars;
     },
     15_000,
@@ -214,7 +215,10 @@ export const runtimeFiles = (dataDir: string) => ({
   natsPid: natsPidFile(dataDir),
 });
 
-export const existing = (files: Record<string, string>) => Object.entries(files).filter(([, f]) => existsSync(f)).map(([k]) => k);
+export const existing = (files: Record<string, string>) =>
+  Object.entries(files)
+    .filter(([, f]) => existsSync(f))
+    .map(([k]) => k);
 
 // ---------------------------------------------------------------------------------------------
 // Chat history over the WebSocket protocol
@@ -245,6 +249,8 @@ export async function wsHistory(gw: GatewayProc, sessionKey: string): Promise<{ 
 export const userTexts = (body: any): string[] =>
   (Array.isArray(body?.messages) ? body.messages : [])
     .filter((m: any) => m.role === "user")
-    .map((m: any) => (typeof m.content === "string" ? m.content : Array.isArray(m.content) ? m.content.map((p: any) => p.text ?? "").join("") : ""));
+    .map((m: any) =>
+      typeof m.content === "string" ? m.content : Array.isArray(m.content) ? m.content.map((p: any) => p.text ?? "").join("") : "",
+    );
 
 export const lastUserText = (body: any): string | undefined => userTexts(body).at(-1);

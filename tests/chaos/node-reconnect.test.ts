@@ -26,7 +26,11 @@ const nodes = async (gw: GatewayProc): Promise<NodeSummary[]> => {
   return jsonLines<NodeSummary>(r.stdout);
 };
 const nodeOf = async (gw: GatewayProc, id: string) => (await nodes(gw)).find((n) => n.nodeId === id);
-const connectedLines = (node: NodeProc) => node.stdout().split("\n").filter((l) => / connected /.test(l)).length;
+const connectedLines = (node: NodeProc) =>
+  node
+    .stdout()
+    .split("\n")
+    .filter((l) => / connected /.test(l)).length;
 
 /** A gateway and one node paired through the CLI, connected. */
 async function pairedNode(nodeId: string): Promise<{ gw: GatewayProc; node: NodeProc }> {
@@ -62,10 +66,15 @@ describe("chaos: a paired node across gateway and nats-server crashes", () => {
     expect(natsUrlAfter).toBe(natsUrlBefore);
     expect(isAlive(orphan)).toBe(false);
     // Presence lives in memory, so "online" after a restart means the node said hello again.
-    const back = await waitUntil("the node to be online after the gateway restart", async () => {
-      const n = await nodeOf(gw, "roamer");
-      return n?.online ? n : undefined;
-    }, 45_000, 500);
+    const back = await waitUntil(
+      "the node to be online after the gateway restart",
+      async () => {
+        const n = await nodeOf(gw, "roamer");
+        return n?.online ? n : undefined;
+      },
+      45_000,
+      500,
+    );
     expect(back.status).toBe("approved");
     expect(connectedLines(node)).toBeGreaterThan(before);
     expect(node.stdout()).toMatch(/disconnected/);
@@ -76,18 +85,27 @@ describe("chaos: a paired node across gateway and nats-server crashes", () => {
     const oldNats = readNatsPid(gw.dataDir)!;
     const connectedBefore = connectedLines(node);
     process.kill(oldNats, "SIGKILL");
-    const newNats = await waitUntil("the supervisor to restart nats-server", () => {
-      const pid = readNatsPid(gw.dataDir);
-      return pid !== undefined && pid !== oldNats && isAlive(pid) ? pid : undefined;
-    }, 15_000);
+    const newNats = await waitUntil(
+      "the supervisor to restart nats-server",
+      () => {
+        const pid = readNatsPid(gw.dataDir);
+        return pid !== undefined && pid !== oldNats && isAlive(pid) ? pid : undefined;
+      },
+      15_000,
+    );
     expect(natsServersFor(gw.dataDir)).toEqual([newNats]);
     await waitUntil("the node to reconnect to the restarted nats-server", () => connectedLines(node) > connectedBefore, 45_000, 100);
     const restartedAt = Date.now();
     // Presence survives in the gateway's memory, so require traffic from after the reconnect.
-    const fresh = await waitUntil("the node to report after the nats-server restart", async () => {
-      const n = await nodeOf(gw, "roamer");
-      return n?.online && (n.lastSeenAt ?? 0) > restartedAt ? n : undefined;
-    }, 20_000, 500);
+    const fresh = await waitUntil(
+      "the node to report after the nats-server restart",
+      async () => {
+        const n = await nodeOf(gw, "roamer");
+        return n?.online && (n.lastSeenAt ?? 0) > restartedAt ? n : undefined;
+      },
+      20_000,
+      500,
+    );
     expect(fresh.status).toBe("approved");
     expect(node.stdout().match(/pairing request \S+ sent/g)).toHaveLength(1);
     expect(node.child.exitCode).toBeNull();

@@ -111,7 +111,13 @@ describe("chaos: kill -9 of the gateway at a run's tool step", () => {
     const events = await readEvents(gw);
     expectSaneLog(events);
     const { runId, run, ended } = turnEvents(events, session, first);
-    expect(run.map((e) => e.type)).toEqual(["run.started", "run.tool_call_requested", "run.tool_started", "run.tool_interrupted", "run.interrupted"]);
+    expect(run.map((e) => e.type)).toEqual([
+      "run.started",
+      "run.tool_call_requested",
+      "run.tool_started",
+      "run.tool_interrupted",
+      "run.interrupted",
+    ]);
     expect(run[1].data).toMatchObject({ callId: "call_k9", name: "exec", arguments: JSON.stringify({ command }) });
     expect(run[2].data).toMatchObject({ callId: "call_k9" });
     expect(run[3].data).toMatchObject({ callId: "call_k9" });
@@ -144,7 +150,9 @@ describe("chaos: kill -9 of the gateway at a run's tool step", () => {
     expect(lastUserText(body)).toBe(second);
     expect(userTexts(body)).toEqual([first, second]);
     // The next turn's model is told the earlier reply was interrupted and its tool call not completed.
-    expect(body.messages.filter((m: { role: string }) => m.role === "assistant")).toEqual([{ role: "assistant", content: INTERRUPTED_NOTE }]);
+    expect(body.messages.filter((m: { role: string }) => m.role === "assistant")).toEqual([
+      { role: "assistant", content: INTERRUPTED_NOTE },
+    ]);
     expect(llm.requests[1].toolMessages).toEqual([]);
     expect(JSON.stringify(body.messages)).not.toContain("counter.txt");
 
@@ -165,12 +173,20 @@ describe("chaos: kill -9 of the gateway at a run's tool step", () => {
     const pendingIds = async (): Promise<string[]> => {
       const r = await gw.cli(["approvals", "list", "--json"]);
       if (r.code !== 0) throw new Error(`approvals list failed (${r.code}): ${r.stderr}`);
-      return r.stdout.split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l).id as string);
+      return r.stdout
+        .split("\n")
+        .filter((l) => l.trim() !== "")
+        .map((l) => JSON.parse(l).id as string);
     };
-    const [approvalId] = await waitUntil("the approval to be pending", async () => {
-      const ids = await pendingIds();
-      return ids.length > 0 ? ids : undefined;
-    }, 30_000, 200);
+    const [approvalId] = await waitUntil(
+      "the approval to be pending",
+      async () => {
+        const ids = await pendingIds();
+        return ids.length > 0 ? ids : undefined;
+      },
+      30_000,
+      200,
+    );
     const counter = join(gw.dataDir, "workspaces", session, "counter.txt");
     expect(existsSync(counter)).toBe(false);
 
@@ -180,8 +196,13 @@ describe("chaos: kill -9 of the gateway at a run's tool step", () => {
 
     // Still pending, same id; nothing ran and the model was not asked again.
     const listed = await gw.cli(["approvals", "list", "--json"]);
-    const rows = listed.stdout.split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l));
-    expect(rows).toEqual([expect.objectContaining({ id: approvalId, status: "pending", sessionKey: session, tool: "exec", command: "echo run >> counter.txt" })]);
+    const rows = listed.stdout
+      .split("\n")
+      .filter((l) => l.trim() !== "")
+      .map((l) => JSON.parse(l));
+    expect(rows).toEqual([
+      expect.objectContaining({ id: approvalId, status: "pending", sessionKey: session, tool: "exec", command: "echo run >> counter.txt" }),
+    ]);
     expect(existsSync(counter)).toBe(false);
     expect(llm.requests).toHaveLength(1);
     const before = turnEvents(await readEvents(gw), session, first);
@@ -195,10 +216,19 @@ describe("chaos: kill -9 of the gateway at a run's tool step", () => {
     const events = await untilTurnEnded(gw, session, first);
     expectSaneLog(events);
     const { runId, run, ended } = turnEvents(events, session, first);
-    expect(run.map((e) => e.type)).toEqual(["run.started", "run.tool_call_requested", "run.tool_started", "run.tool_finished", "run.completed"]);
+    expect(run.map((e) => e.type)).toEqual([
+      "run.started",
+      "run.tool_call_requested",
+      "run.tool_started",
+      "run.tool_finished",
+      "run.completed",
+    ]);
     expect(run[3].data).toMatchObject({ callId: "call_ap", isError: false });
     expect(ended.map((e) => e.data)).toEqual([expect.objectContaining({ runId, status: "completed", text: "noted once" })]);
-    expect(events.filter((e) => e.kind === "approval" && e.id === approvalId).map((e) => e.type)).toEqual(["approval.requested", "approval.granted"]);
+    expect(events.filter((e) => e.kind === "approval" && e.id === approvalId).map((e) => e.type)).toEqual([
+      "approval.requested",
+      "approval.granted",
+    ]);
 
     await sleep(1_000);
     expect(readText(counter)).toBe("run\n");

@@ -70,14 +70,26 @@ describe("each new key decodes into the settings", () => {
   });
 
   test("[tools.web_fetch] (timeout in seconds → ms)", () => {
-    const s = load('[tools.web_fetch]\nallowlist = ["example.com", "*.example.org"]\nallow_private = ["10.0.0.0/8"]\nmax_bytes = 65536\ntimeout = 15\n');
-    expect(s.webFetch).toEqual({ allowlist: ["example.com", "*.example.org"], allowPrivate: ["10.0.0.0/8"], maxBytes: 65536, timeoutMs: 15_000 });
+    const s = load(
+      '[tools.web_fetch]\nallowlist = ["example.com", "*.example.org"]\nallow_private = ["10.0.0.0/8"]\nmax_bytes = 65536\ntimeout = 15\n',
+    );
+    expect(s.webFetch).toEqual({
+      allowlist: ["example.com", "*.example.org"],
+      allowPrivate: ["10.0.0.0/8"],
+      maxBytes: 65536,
+      timeoutMs: 15_000,
+    });
   });
 
   test("with no file, exec is on (smart approvals, auto sandbox) and web_fetch is on with its defaults", () => {
     const s = loadSettings(join(dir, "absent.toml"), {});
     // Commands are bounded even when nothing is configured.
-    expect(s.exec).toEqual({ approvalMode: "smart", allowlist: [], sandbox: "auto", sandboxSettings: { memoryMb: 512, cpus: 1, pids: 256 } });
+    expect(s.exec).toEqual({
+      approvalMode: "smart",
+      allowlist: [],
+      sandbox: "auto",
+      sandboxSettings: { memoryMb: 512, cpus: 1, pids: 256 },
+    });
     expect(s.webFetch).toEqual({});
     expect(s.agentLoop).toEqual({});
   });
@@ -100,9 +112,13 @@ describe("mistakes are refused with the key they are about", () => {
     expect(e.message).toContain(join(dir, "cairn.toml"));
     expect(e.message).toMatch(/unknown key 'tools\.exec\.aproval_mode'; did you mean 'tools\.exec\.approval_mode'\?/);
     expect(failure('[tools.exec.sandbox]\nbakend = "none"\n').message).toMatch(/did you mean 'tools\.exec\.sandbox\.backend'\?/);
-    expect(failure('[tools.exec.sandbox.resource_limits]\nmemory_limt = "1G"\n').message).toMatch(/did you mean 'tools\.exec\.sandbox\.resource_limits\.memory_limit'\?/);
+    expect(failure('[tools.exec.sandbox.resource_limits]\nmemory_limt = "1G"\n').message).toMatch(
+      /did you mean 'tools\.exec\.sandbox\.resource_limits\.memory_limit'\?/,
+    );
     // Nothing close: the valid keys of that table are listed instead.
-    expect(failure('[tools.exec.sandbox.resource_limits]\nram = "1G"\n').message).toMatch(/unknown key '[^']*\.ram'; valid keys here: memory_limit, cpu_quota, pids_max/);
+    expect(failure('[tools.exec.sandbox.resource_limits]\nram = "1G"\n').message).toMatch(
+      /unknown key '[^']*\.ram'; valid keys here: memory_limit, cpu_quota, pids_max/,
+    );
   });
 
   test('approval_mode = "sometimes" lists the allowed modes and names the key', () => {
@@ -129,9 +145,13 @@ describe("mistakes are refused with the key they are about", () => {
   });
 
   test("an unknown backend, a fractional max_iterations and a sandbox written as a value are refused", () => {
-    expect(failure('[tools.exec.sandbox]\nbackend = "podman"\n').message).toMatch(/"auto" \| "docker" \| "bubblewrap" \| "none"[\s\S]*\["backend"\]/);
+    expect(failure('[tools.exec.sandbox]\nbackend = "podman"\n').message).toMatch(
+      /"auto" \| "docker" \| "bubblewrap" \| "none"[\s\S]*\["backend"\]/,
+    );
     expect(failure("[agent]\nmax_iterations = 2.5\n").message).toMatch(/integer[\s\S]*\["agent"\]\["max_iterations"\]/);
-    expect(failure('[tools.exec]\nsandbox = "none"\n').message).toMatch(/'tools\.exec\.sandbox' must be a table \(\[tools\.exec\.sandbox\]\)/);
+    expect(failure('[tools.exec]\nsandbox = "none"\n').message).toMatch(
+      /'tools\.exec\.sandbox' must be a table \(\[tools\.exec\.sandbox\]\)/,
+    );
   });
 });
 

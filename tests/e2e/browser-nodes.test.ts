@@ -10,17 +10,7 @@ import type { Page } from "playwright-core";
 import { startGatewayProc, type GatewayProc } from "../fixtures/gateway.ts";
 import { startLlmServer, type LlmServer } from "../fixtures/llm-server/index.ts";
 import { startNodeProc, type NodeProc } from "../fixtures/node.ts";
-import {
-  launchBrowser,
-  newChat,
-  oneTab,
-  openApp,
-  settledReply,
-  typeAndSend,
-  until,
-  type Browser,
-  startAll,
-} from "./browser.helpers.ts";
+import { launchBrowser, newChat, oneTab, openApp, settledReply, typeAndSend, until, type Browser, startAll } from "./browser.helpers.ts";
 
 const T = 120_000;
 
@@ -87,11 +77,19 @@ describe("nodes page", () => {
       await openApp(page, gw.url, "#/nodes");
 
       // Closed by default; the empty state tells how to add a node, with this gateway's address.
-      await until("the pairing window closed", () => page.getByTestId("pairing-window").getAttribute("data-open"), (v) => v === "false");
+      await until(
+        "the pairing window closed",
+        () => page.getByTestId("pairing-window").getAttribute("data-open"),
+        (v) => v === "false",
+      );
       await page.getByTestId("nodes-tab-pending").click();
       expect(await page.getByTestId("node-add-command").textContent()).toContain(`--host ${gw.url}`);
       await page.getByTestId("pairing-open").click();
-      await until("the pairing window open", () => page.getByTestId("pairing-window").getAttribute("data-open"), (v) => v === "true");
+      await until(
+        "the pairing window open",
+        () => page.getByTestId("pairing-window").getAttribute("data-open"),
+        (v) => v === "true",
+      );
       expect(await page.getByTestId("pairing-countdown").textContent()).toMatch(/^(10:00|9:[0-5]\d)$/);
 
       const node = await startNodeProc({ host: gw.url, name: "Build Server" });
@@ -100,13 +98,22 @@ describe("nodes page", () => {
       expect(fingerprint, logs()).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
 
       // The request shows in Pending (the page polls) with the fingerprint the node printed.
-      const [req] = await until("the pairing request in Pending", () => pendingRows(page), (rs) => rs.length === 1, 30_000);
+      const [req] = await until(
+        "the pairing request in Pending",
+        () => pendingRows(page),
+        (rs) => rs.length === 1,
+        30_000,
+      );
       expect(req.name).toBe("Build Server");
       expect(req.fingerprint).toBe(fingerprint);
       const nodeId = req.nodeId as string;
 
       await page.getByTestId("node-approve").click();
-      await until("the request gone from Pending", () => pendingRows(page), (rs) => rs.length === 0);
+      await until(
+        "the request gone from Pending",
+        () => pendingRows(page),
+        (rs) => rs.length === 0,
+      );
       await page.getByTestId("nodes-tab-nodes").click();
       const online = await until(
         "the node online with telemetry",
@@ -124,7 +131,12 @@ describe("nodes page", () => {
       const impostor = await startNodeProc({ host: gw.url, name: "Build Server", nodeId });
       nodes.push(impostor);
       expect(await impostor.exited, impostor.output()).not.toBe(0);
-      const alerted = await until("a key-mismatch alert on the node", () => nodeRow(page, nodeId), (r) => !!r?.alerts, 30_000);
+      const alerted = await until(
+        "a key-mismatch alert on the node",
+        () => nodeRow(page, nodeId),
+        (r) => !!r?.alerts,
+        30_000,
+      );
       expect(alerted?.alerts).toMatch(/key|fingerprint/i);
       expect(alerted?.online).toBe("true");
 
@@ -133,17 +145,26 @@ describe("nodes page", () => {
       await newChat(page);
       const chatHash = new URL(page.url()).hash;
       const select = page.getByTestId("node-select");
-      await until("the node offered in the selector", () => select.locator("option").allTextContents(), (o) => o.includes("Build Server"));
+      await until(
+        "the node offered in the selector",
+        () => select.locator("option").allTextContents(),
+        (o) => o.includes("Build Server"),
+      );
       await select.selectOption(nodeId);
-      await until("the node chosen", () => page.getByTestId("node-badge").getAttribute("data-node"), (v) => v === nodeId);
+      await until(
+        "the node chosen",
+        () => page.getByTestId("node-badge").getAttribute("data-node"),
+        (v) => v === nodeId,
+      );
       await page.reload();
-      await until("the node still chosen after a reload", () => select.inputValue(), (v) => v === nodeId);
+      await until(
+        "the node still chosen after a reload",
+        () => select.inputValue(),
+        (v) => v === nodeId,
+      );
 
       // A command the agent runs is marked with the node it ran on.
-      llm.script(
-        { chunks: [], toolCalls: [{ name: "exec", arguments: JSON.stringify({ command: "ls" }) }] },
-        { chunks: ["Listed."] },
-      );
+      llm.script({ chunks: [], toolCalls: [{ name: "exec", arguments: JSON.stringify({ command: "ls" }) }] }, { chunks: ["Listed."] });
       await typeAndSend(page, "list the files");
       expect((await settledReply(page)).status, logs()).toBe("complete");
       const card = page.locator('[data-testid="tool-card"][data-tool="exec"]');
@@ -158,12 +179,20 @@ describe("nodes page", () => {
       await page.getByTestId("nodes-tab-nodes").click();
       await page.locator(`[data-testid="node-card"][data-node-id="${nodeId}"] [data-testid="node-revoke"]`).click();
       await page.getByTestId("node-revoke-confirm").click();
-      const revoked = await until("the node revoked and offline", () => nodeRow(page, nodeId), (r) => r?.status === "revoked" && r.online === "false");
+      const revoked = await until(
+        "the node revoked and offline",
+        () => nodeRow(page, nodeId),
+        (r) => r?.status === "revoked" && r.online === "false",
+      );
       expect(revoked?.presence).toBe("revoked");
 
       // Done pairing: the window is closed from the page too.
       await page.getByTestId("pairing-close").click();
-      await until("the pairing window closed again", () => page.getByTestId("pairing-window").getAttribute("data-open"), (v) => v === "false");
+      await until(
+        "the pairing window closed again",
+        () => page.getByTestId("pairing-window").getAttribute("data-open"),
+        (v) => v === "false",
+      );
 
       // The chat still pinned to it is flagged by the doctor panel, and its selector says so
       // instead of pretending the commands run locally.
@@ -175,7 +204,11 @@ describe("nodes page", () => {
       );
       expect(await page.locator('[data-testid="doctor-problems"] .hint').first().textContent()).not.toBe("");
       await page.goto(`${gw.url}/${chatHash}`);
-      await until("the revoked node marked in the selector", () => select.locator("option:checked").textContent(), (t) => t === "Build Server (revoked)");
+      await until(
+        "the revoked node marked in the selector",
+        () => select.locator("option:checked").textContent(),
+        (t) => t === "Build Server (revoked)",
+      );
       expect(await select.locator(`option[value="${nodeId}"]`).isDisabled()).toBe(true);
 
       expect(browser.pageErrors).toEqual([]);
@@ -189,17 +222,34 @@ describe("nodes page", () => {
     async () => {
       const page = await oneTab(browser);
       await openApp(page, gw.url, "#/nodes");
-      const shown = await until("the pairing window's state", () => page.getByTestId("pairing-window").getAttribute("data-open"), (v) => v === "true" || v === "false");
+      const shown = await until(
+        "the pairing window's state",
+        () => page.getByTestId("pairing-window").getAttribute("data-open"),
+        (v) => v === "true" || v === "false",
+      );
       if (shown === "false") await page.getByTestId("pairing-open").click();
-      await until("the pairing window open", () => page.getByTestId("pairing-window").getAttribute("data-open"), (v) => v === "true");
+      await until(
+        "the pairing window open",
+        () => page.getByTestId("pairing-window").getAttribute("data-open"),
+        (v) => v === "true",
+      );
       const node = await startNodeProc({ host: gw.url, name: "Stranger" });
       nodes.push(node);
       const fingerprint = await node.fingerprint();
       await page.getByTestId("nodes-tab-pending").click();
-      const [req] = await until("the request in Pending", () => pendingRows(page), (rs) => rs.some((r) => r.name === "Stranger"), 30_000);
+      const [req] = await until(
+        "the request in Pending",
+        () => pendingRows(page),
+        (rs) => rs.some((r) => r.name === "Stranger"),
+        30_000,
+      );
       expect(req.fingerprint).toBe(fingerprint);
       await page.getByTestId("node-reject").click();
-      await until("the request gone from Pending", () => pendingRows(page), (rs) => rs.length === 0);
+      await until(
+        "the request gone from Pending",
+        () => pendingRows(page),
+        (rs) => rs.length === 0,
+      );
       expect(await node.exited, node.output()).not.toBe(0);
       expect(node.output()).toMatch(/rejected/);
       expect((await nodeRows(page)).map((r) => r.nodeId)).not.toContain(req.nodeId);

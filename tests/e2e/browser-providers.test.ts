@@ -19,7 +19,9 @@ import {
   settledReply,
   typeAndSend,
   until,
-  type Browser, oneTab, resetBrowserRecords,
+  type Browser,
+  oneTab,
+  resetBrowserRecords,
   startAll,
 } from "./browser.helpers.ts";
 
@@ -93,13 +95,21 @@ describe("choosing the model", () => {
       const page = await oneTab(browser);
       await openApp(page, gw.url);
       await newChat(page);
-      await until("the picker showing the default", () => picker(page).textContent(), (t) => !!t?.includes(`default: ${PRIMARY}`));
+      await until(
+        "the picker showing the default",
+        () => picker(page).textContent(),
+        (t) => !!t?.includes(`default: ${PRIMARY}`),
+      );
 
       await picker(page).click();
       await option(page, FALLBACK).waitFor();
       expect(await option(page, PRIMARY).count()).toBe(1);
       await option(page, FALLBACK).click();
-      await until("the picker showing the chosen model", () => picker(page).getAttribute("data-model"), (m) => m === FALLBACK);
+      await until(
+        "the picker showing the chosen model",
+        () => picker(page).getAttribute("data-model"),
+        (m) => m === FALLBACK,
+      );
 
       const req = await ask(page, "Which model are you?", 1);
       expect(req.protocol).toBe("anthropic");
@@ -108,7 +118,11 @@ describe("choosing the model", () => {
       // Back to the default.
       await picker(page).click();
       await option(page, "").click();
-      await until("the picker back on the default", () => picker(page).getAttribute("data-model"), (m) => m === "");
+      await until(
+        "the picker back on the default",
+        () => picker(page).getAttribute("data-model"),
+        (m) => m === "",
+      );
       const again = await ask(page, "And now?", 2);
       expect(again.protocol).toBe("openai");
       expect(again.body.model).toBe("test-model");
@@ -126,14 +140,22 @@ describe("choosing the model", () => {
       const info = page.getByTestId("command-info");
 
       await typeAndSend(page, `/model ${EXTRA}`);
-      await until("the picker on the typed model", () => picker(page).getAttribute("data-model"), (m) => m === EXTRA);
+      await until(
+        "the picker on the typed model",
+        () => picker(page).getAttribute("data-model"),
+        (m) => m === EXTRA,
+      );
       expect(await page.getByTestId("chat-input").inputValue()).toBe("");
       // A command is not a message.
       expect(await messages(page)).toEqual([]);
       expect(llm.requests).toHaveLength(0);
 
       await typeAndSend(page, "/model");
-      await until("the current model told", () => info.textContent(), (t) => !!t?.includes(EXTRA));
+      await until(
+        "the current model told",
+        () => info.textContent(),
+        (t) => !!t?.includes(EXTRA),
+      );
 
       const req = await ask(page, "hello", 1);
       expect(req.body.model).toBe("model-b");
@@ -150,7 +172,11 @@ describe("choosing the model", () => {
 
       await page.getByTestId("chat-input").fill("");
       await typeAndSend(page, "/model default");
-      await until("the picker back on the default", () => picker(page).getAttribute("data-model"), (m) => m === "");
+      await until(
+        "the picker back on the default",
+        () => picker(page).getAttribute("data-model"),
+        (m) => m === "",
+      );
       const again = await ask(page, "hello again", 2);
       expect(again.body.model).toBe("test-model");
       expect(browser.pageErrors).toEqual([]);
@@ -170,7 +196,11 @@ describe("local models", () => {
       expect(await note.count()).toBe(0);
 
       await typeAndSend(page, `/model ${LOCAL}`);
-      await until("the picker on the local model", () => picker(page).getAttribute("data-model"), (m) => m === LOCAL);
+      await until(
+        "the picker on the local model",
+        () => picker(page).getAttribute("data-model"),
+        (m) => m === LOCAL,
+      );
       expect(await note.textContent()).toBe("tools disabled for local models");
 
       // Random weights: the text is gibberish, so only the outcome is checked.
@@ -179,7 +209,11 @@ describe("local models", () => {
       expect(llm.requests).toHaveLength(0);
 
       await typeAndSend(page, "/model default");
-      await until("the picker back on the default", () => picker(page).getAttribute("data-model"), (m) => m === "");
+      await until(
+        "the picker back on the default",
+        () => picker(page).getAttribute("data-model"),
+        (m) => m === "",
+      );
       expect(await note.count()).toBe(0);
       expect(browser.pageErrors).toEqual([]);
     },
@@ -225,7 +259,11 @@ describe("the Providers page", () => {
       const page = await oneTab(browser);
       await openApp(page, gw.url);
       await page.getByTestId("providers-link").click();
-      await until("the providers route", async () => page.url(), (u) => u.endsWith("#/providers"));
+      await until(
+        "the providers route",
+        async () => page.url(),
+        (u) => u.endsWith("#/providers"),
+      );
 
       const card = (id: string) => page.locator(`[data-testid="provider-card"][data-provider="${id}"]`);
       await card("openai").waitFor();
@@ -238,7 +276,11 @@ describe("the Providers page", () => {
       expect(await input.getAttribute("type")).toBe("password");
       await input.fill(KEY);
       await groq.getByTestId("provider-key-save").click();
-      await until("the stored key's last 4", () => groq.getByTestId("provider-key-status").textContent(), (t) => !!t?.includes("stored ••••9876"));
+      await until(
+        "the stored key's last 4",
+        () => groq.getByTestId("provider-key-status").textContent(),
+        (t) => !!t?.includes("stored ••••9876"),
+      );
       expect(await input.inputValue()).toBe("");
 
       // Nowhere in the page: markup, input values, storage. Nor in the gateway's output.
@@ -255,7 +297,11 @@ describe("the Providers page", () => {
       expect(gw.output()).not.toContain("NEVER-SHOWN");
       // A reload shows the same: the key stays on the gateway.
       await page.reload();
-      await until("the stored key after a reload", () => card("groq").getByTestId("provider-key-status").textContent(), (t) => !!t?.includes("stored ••••9876"));
+      await until(
+        "the stored key after a reload",
+        () => card("groq").getByTestId("provider-key-status").textContent(),
+        (t) => !!t?.includes("stored ••••9876"),
+      );
       expect(await page.content()).not.toContain("NEVER-SHOWN");
       expect(browser.pageErrors).toEqual([]);
     },
@@ -271,7 +317,11 @@ describe("the Providers page", () => {
       await openai.waitFor();
 
       await page.getByTestId("provider-refresh").click();
-      await until("the refresh to finish", () => page.getByTestId("provider-refresh").isEnabled(), (v) => v);
+      await until(
+        "the refresh to finish",
+        () => page.getByTestId("provider-refresh").isEnabled(),
+        (v) => v,
+      );
       expect(await openai.getByTestId("provider-reachable").textContent()).not.toContain("not checked");
 
       const box = openai.locator(`[data-testid="provider-model-checkbox"][data-model="${EXTRA}"]`);
@@ -288,7 +338,11 @@ describe("the Providers page", () => {
       await page.goto(`${gw.url}/#/`);
       await newChat(page);
       await picker(page).click();
-      await until("the picker's options", () => option(page, PRIMARY).count(), (n) => n === 1);
+      await until(
+        "the picker's options",
+        () => option(page, PRIMARY).count(),
+        (n) => n === 1,
+      );
       expect(await option(page, EXTRA).count()).toBe(want ? 1 : 0);
       expect(browser.pageErrors).toEqual([]);
     },
@@ -308,7 +362,11 @@ describe("usage", () => {
       await settledReply(page, 1);
       const usage = page.getByTestId("session-usage");
       // The run count moves when a run starts, its tokens when it ends: wait for the end's totals.
-      await until("the first reply's totals", () => usage.getAttribute("title"), (t) => !!t?.includes("1234 input"));
+      await until(
+        "the first reply's totals",
+        () => usage.getAttribute("title"),
+        (t) => !!t?.includes("1234 input"),
+      );
       expect(await usage.getAttribute("title")).toBe(
         "Tokens in this chat: 1234 input, 56 output, 1000 cache read, 0 cache write (1 reply)",
       );
@@ -318,8 +376,14 @@ describe("usage", () => {
       llm.script({ chunks: ["Three"], usage: { inputTokens: 2000, outputTokens: 4 } });
       await typeAndSend(page, "and again");
       await settledReply(page, 2);
-      await until("the totals of both replies", () => usage.getAttribute("title"), (t) => !!t?.includes("3234 input"));
-      expect(await usage.getAttribute("title")).toBe("Tokens in this chat: 3234 input, 60 output, 1000 cache read, 0 cache write (2 replies)");
+      await until(
+        "the totals of both replies",
+        () => usage.getAttribute("title"),
+        (t) => !!t?.includes("3234 input"),
+      );
+      expect(await usage.getAttribute("title")).toBe(
+        "Tokens in this chat: 3234 input, 60 output, 1000 cache read, 0 cache write (2 replies)",
+      );
     },
     T,
   );

@@ -39,9 +39,12 @@ beforeAll(async () => {
   // Every command asks; commands run unconfined, which the UI must say loudly.
   writeFileSync(
     join(configDir, "cairn.toml"),
-    ['[tools.exec]', 'approval_mode = "always"', "[tools.exec.sandbox]", 'backend = "none"', ""].join("\n"),
+    ["[tools.exec]", 'approval_mode = "always"', "[tools.exec.sandbox]", 'backend = "none"', ""].join("\n"),
   );
-  const { started, failure } = await startAll(startGatewayProc({ llmBaseUrl: llm.url, extraEnv: { CAIRN_CONFIG_DIR: configDir } }), launchBrowser());
+  const { started, failure } = await startAll(
+    startGatewayProc({ llmBaseUrl: llm.url, extraEnv: { CAIRN_CONFIG_DIR: configDir } }),
+    launchBrowser(),
+  );
   [gw, browser] = started;
   if (failure) throw failure;
 }, 120_000);
@@ -102,7 +105,11 @@ describe("tool cards", () => {
       );
       await typeAndSend(page, "write my todo list");
 
-      const [card] = await until("a finished write_file card", () => cards(page), (cs) => cs[0]?.status === "finished");
+      const [card] = await until(
+        "a finished write_file card",
+        () => cards(page),
+        (cs) => cs[0]?.status === "finished",
+      );
       expect(card.name).toBe("write_file");
       expect(card.args).toContain("notes/todo.md");
       expect(card.output).not.toBeNull();
@@ -112,7 +119,11 @@ describe("tool cards", () => {
 
       // After a reload the card comes back from the gateway, still finished with its result.
       await page.reload();
-      const again = await until("the card after a reload", () => cards(page), (cs) => cs.length === 1 && cs[0].status === "finished");
+      const again = await until(
+        "the card after a reload",
+        () => cards(page),
+        (cs) => cs.length === 1 && cs[0].status === "finished",
+      );
       expect(again[0].output).toBe(card.output);
       expect((await lastAssistant(page))?.text).toContain("Saved your list.");
       expect(browser.pageErrors).toEqual([]);
@@ -131,17 +142,32 @@ describe("live output", () => {
       const command = "echo live-first; sleep 2; echo live-second";
       llm.script({ toolCalls: [execCall(command)] }, { chunks: ["Watched."] });
       await typeAndSend(page, "run it");
-      await until("the approval card pending", () => approvalStatus(page), (s) => s === "pending", 30_000);
+      await until(
+        "the approval card pending",
+        () => approvalStatus(page),
+        (s) => s === "pending",
+        30_000,
+      );
       await page.getByTestId("approval-approve").click();
       // The first line shows while the command still runs (the second comes 2 s later).
       const seen = await until(
         "live output while running",
-        async () => ({ live: await page.getByTestId("tool-live-output").textContent({ timeout: 5_000 }).catch(() => null), status: (await cards(page))[0]?.status }),
+        async () => ({
+          live: await page
+            .getByTestId("tool-live-output")
+            .textContent({ timeout: 5_000 })
+            .catch(() => null),
+          status: (await cards(page))[0]?.status,
+        }),
         (v) => v.live?.includes("live-first") === true,
       );
       expect(seen.status).toBe("started");
       expect(seen.live).not.toContain("live-second");
-      const [done] = await until("the command finished", () => cards(page), (cs) => cs[0]?.status === "finished");
+      const [done] = await until(
+        "the command finished",
+        () => cards(page),
+        (cs) => cs[0]?.status === "finished",
+      );
       expect(done.output).toContain("live-second");
       expect(await page.getByTestId("tool-live-output").count()).toBe(0);
       expect(browser.pageErrors).toEqual([]);
@@ -162,7 +188,12 @@ describe("approvals", () => {
       llm.script({ toolCalls: [execCall(command)] }, { chunks: ["Done."] });
       await typeAndSend(page, "say it");
 
-      await until("the approval card pending", () => approvalStatus(page), (s) => s === "pending", 30_000);
+      await until(
+        "the approval card pending",
+        () => approvalStatus(page),
+        (s) => s === "pending",
+        30_000,
+      );
       expect(await page.getByTestId("approval-command").textContent()).toBe(command);
       expect((await page.getByTestId("approval-reason").textContent())?.length).toBeGreaterThan(5);
       expect(await page.getByTestId("approval-time-left").textContent()).toMatch(/left/);
@@ -171,21 +202,45 @@ describe("approvals", () => {
       // A second tab on the same chat sees the same pending approval, and the header counts it.
       const other = await browser.context.newPage();
       await openApp(other, gw.url, `#/s/${key}`);
-      await until("the approval card in the second tab", () => approvalStatus(other), (s) => s === "pending");
-      await until("the pending indicator", () => other.getByTestId("pending-approvals").getAttribute("data-count", { timeout: 5_000 }), (n) => n === "1");
+      await until(
+        "the approval card in the second tab",
+        () => approvalStatus(other),
+        (s) => s === "pending",
+      );
+      await until(
+        "the pending indicator",
+        () => other.getByTestId("pending-approvals").getAttribute("data-count", { timeout: 5_000 }),
+        (n) => n === "1",
+      );
 
       await other.getByTestId("approval-approve").click();
       for (const p of [page, other]) {
-        await until("the approval granted", () => approvalStatus(p), (s) => s === "granted");
-        const [done] = await until("the command finished", () => cards(p), (cs) => cs[0]?.status === "finished");
+        await until(
+          "the approval granted",
+          () => approvalStatus(p),
+          (s) => s === "granted",
+        );
+        const [done] = await until(
+          "the command finished",
+          () => cards(p),
+          (cs) => cs[0]?.status === "finished",
+        );
         expect(done.output).toContain("cairn-approved");
       }
       expect(await page.getByTestId("approval-outcome").textContent()).toMatch(/Approved by web/);
       expect((await settledReply(page)).text).toBe("Done.");
       await page.getByTestId("tool-full-output").click();
-      await until("the full output in the modal", () => page.getByTestId("output-modal-text").textContent({ timeout: 5_000 }), (t) => !!t?.trimEnd().endsWith("\n3000"));
+      await until(
+        "the full output in the modal",
+        () => page.getByTestId("output-modal-text").textContent({ timeout: 5_000 }),
+        (t) => !!t?.trimEnd().endsWith("\n3000"),
+      );
       await page.getByTestId("output-modal-close").click();
-      await until("the pending indicator gone", () => page.getByTestId("pending-approvals").count(), (n) => n === 0);
+      await until(
+        "the pending indicator gone",
+        () => page.getByTestId("pending-approvals").count(),
+        (n) => n === 0,
+      );
       await other.close();
       expect(browser.pageErrors).toEqual([]);
     },
@@ -201,14 +256,31 @@ describe("approvals", () => {
       llm.script({ toolCalls: [execCall("rm -rf ./old")] }, { chunks: ["Understood, I left it."] });
       await typeAndSend(page, "clean up");
 
-      await until("the approval card pending", () => approvalStatus(page), (s) => s === "pending", 30_000);
+      await until(
+        "the approval card pending",
+        () => approvalStatus(page),
+        (s) => s === "pending",
+        30_000,
+      );
       await page.getByTestId("approval-deny").click();
       await page.getByTestId("approval-deny-reason").fill("keep the old files");
       await page.getByTestId("approval-deny-confirm").click();
 
-      await until("the approval denied", () => approvalStatus(page), (s) => s === "denied");
-      await until("the outcome with the reason", () => page.getByTestId("approval-outcome").textContent(), (t) => !!t?.includes("keep the old files"));
-      await until("the call failed", () => cards(page), (cs) => cs[0]?.status === "failed");
+      await until(
+        "the approval denied",
+        () => approvalStatus(page),
+        (s) => s === "denied",
+      );
+      await until(
+        "the outcome with the reason",
+        () => page.getByTestId("approval-outcome").textContent(),
+        (t) => !!t?.includes("keep the old files"),
+      );
+      await until(
+        "the call failed",
+        () => cards(page),
+        (cs) => cs[0]?.status === "failed",
+      );
       expect((await settledReply(page)).text).toBe("Understood, I left it.");
       expect(JSON.stringify(llm.requests[1].toolMessages)).toContain("keep the old files");
       expect(browser.pageErrors).toEqual([]);
@@ -227,15 +299,36 @@ describe("approvals answered elsewhere", () => {
       llm.script({ toolCalls: [execCall("touch ./flag")] }, { chunks: ["Not done, then."] });
       await typeAndSend(page, "set the flag");
 
-      await until("the approval card pending", () => approvalStatus(page), (s) => s === "pending", 30_000);
-      await until("the pending indicator", () => page.getByTestId("pending-approvals").getAttribute("data-count", { timeout: 5_000 }), (n) => n === "1");
+      await until(
+        "the approval card pending",
+        () => approvalStatus(page),
+        (s) => s === "pending",
+        30_000,
+      );
+      await until(
+        "the pending indicator",
+        () => page.getByTestId("pending-approvals").getAttribute("data-count", { timeout: 5_000 }),
+        (n) => n === "1",
+      );
       const id = (await page.getByTestId("approval-card").getAttribute("data-approval-id")) as string;
       const r = await gw.cli(["approvals", "deny", id, "--reason", "answered from the terminal"]);
       expect(r.code, r.stderr).toBe(0);
 
-      await until("the approval denied in the tab", () => approvalStatus(page), (s) => s === "denied");
-      await until("the CLI's reason shown", () => page.getByTestId("approval-outcome").textContent(), (t) => !!t?.includes("answered from the terminal"));
-      await until("the pending indicator gone", () => page.getByTestId("pending-approvals").count(), (n) => n === 0);
+      await until(
+        "the approval denied in the tab",
+        () => approvalStatus(page),
+        (s) => s === "denied",
+      );
+      await until(
+        "the CLI's reason shown",
+        () => page.getByTestId("approval-outcome").textContent(),
+        (t) => !!t?.includes("answered from the terminal"),
+      );
+      await until(
+        "the pending indicator gone",
+        () => page.getByTestId("pending-approvals").count(),
+        (n) => n === 0,
+      );
       expect((await settledReply(page)).text).toBe("Not done, then.");
       expect(browser.pageErrors).toEqual([]);
     },
@@ -254,15 +347,27 @@ describe("stopping a reply", () => {
       for (const how of ["button", "escape"] as const) {
         llm.script({ hang: { chunkIntervalMs: 50, text: "stone " } });
         await typeAndSend(page, `talk forever (${how})`);
-        await until("the reply streaming", () => lastAssistant(page), (m) => m?.status === "streaming" && m.text.length > 0);
+        await until(
+          "the reply streaming",
+          () => lastAssistant(page),
+          (m) => m?.status === "streaming" && m.text.length > 0,
+        );
         if (how === "button") await page.getByTestId("stop").click();
         else await page.keyboard.press("Escape");
         const nth = how === "button" ? 1 : 2;
         const reply = await settledReply(page, nth);
         expect(reply.status, gatewayLog()).toBe("cancelled");
         expect(reply.text).toContain("stone");
-        await page.locator('[data-testid="message"][data-role="assistant"]').nth(nth - 1).getByTestId("message-cancelled").waitFor();
-        await until("Send is back", () => page.getByTestId("send").count(), (n) => n === 1);
+        await page
+          .locator('[data-testid="message"][data-role="assistant"]')
+          .nth(nth - 1)
+          .getByTestId("message-cancelled")
+          .waitFor();
+        await until(
+          "Send is back",
+          () => page.getByTestId("send").count(),
+          (n) => n === 1,
+        );
       }
       expect(browser.pageErrors).toEqual([]);
     },
@@ -286,33 +391,69 @@ describe("forks and sessions", () => {
       await page.getByTestId("fork-session").click();
       await page.getByTestId("fork-label").fill("other idea");
       await page.getByTestId("fork-confirm").click();
-      const fork = await until("the fork open", async () => sessionKeyOf(page), (k) => k !== null && k !== parent);
+      const fork = await until(
+        "the fork open",
+        async () => sessionKeyOf(page),
+        (k) => k !== null && k !== parent,
+      );
       const item = page.locator(`[data-testid="session-item"][data-key="${fork}"]`);
-      await until("the fork nested under its parent", () => item.getAttribute("data-parent", { timeout: 5_000 }), (p) => p === parent);
+      await until(
+        "the fork nested under its parent",
+        () => item.getAttribute("data-parent", { timeout: 5_000 }),
+        (p) => p === parent,
+      );
       expect(await item.getAttribute("data-depth")).toBe("1");
       expect(await item.getByTestId("fork-point").textContent()).toContain("fork@4");
       expect(await item.textContent()).toContain("other idea");
       // The fork holds the conversation so far.
-      await until("the fork's messages", () => messages(page), (ms) => ms.length === 4);
+      await until(
+        "the fork's messages",
+        () => messages(page),
+        (ms) => ms.length === 4,
+      );
 
       // Fork from the first reply: the branch holds two messages.
       await page.locator(`[data-testid="session-item"][data-key="${parent}"]`).click();
-      await until("the parent open", async () => sessionKeyOf(page), (k) => k === parent);
-      await until("the parent's messages", () => messages(page), (ms) => ms.length === 4);
+      await until(
+        "the parent open",
+        async () => sessionKeyOf(page),
+        (k) => k === parent,
+      );
+      await until(
+        "the parent's messages",
+        () => messages(page),
+        (ms) => ms.length === 4,
+      );
       const firstReply = page.locator('[data-testid="message"]').nth(1);
       await firstReply.hover();
       await firstReply.getByTestId("fork-here").click();
-      const early = await until("the second fork open", async () => sessionKeyOf(page), (k) => k !== null && k !== parent && k !== fork);
+      const early = await until(
+        "the second fork open",
+        async () => sessionKeyOf(page),
+        (k) => k !== null && k !== parent && k !== fork,
+      );
       const earlyItem = page.locator(`[data-testid="session-item"][data-key="${early}"]`);
-      await until("fork@2 in the sidebar", () => earlyItem.getByTestId("fork-point").textContent({ timeout: 5_000 }), (t) => !!t?.includes("fork@2"));
-      await until("the early fork's messages", () => messages(page), (ms) => ms.length === 2);
+      await until(
+        "fork@2 in the sidebar",
+        () => earlyItem.getByTestId("fork-point").textContent({ timeout: 5_000 }),
+        (t) => !!t?.includes("fork@2"),
+      );
+      await until(
+        "the early fork's messages",
+        () => messages(page),
+        (ms) => ms.length === 2,
+      );
 
       // Delete the parent (with the inline confirmation): its forks stay, at the top level, marked.
       const parentItem = page.locator(`[data-testid="session-item"][data-key="${parent}"]`).locator("..");
       await parentItem.hover();
       await parentItem.getByTestId("session-delete").click();
       await parentItem.getByTestId("session-delete-confirm").click();
-      await until("the parent gone", () => page.locator(`[data-testid="session-item"][data-key="${parent}"]`).count(), (n) => n === 0);
+      await until(
+        "the parent gone",
+        () => page.locator(`[data-testid="session-item"][data-key="${parent}"]`).count(),
+        (n) => n === 0,
+      );
       expect(await item.getAttribute("data-depth")).toBe("0");
       expect(await item.getByTestId("fork-icon").count()).toBe(1);
       expect(browser.dialogs).toEqual([]);
@@ -332,17 +473,32 @@ describe("the sandbox", () => {
       await page.getByTestId("sandbox-warning").waitFor();
       const badge = page.getByTestId("sandbox-badge");
       expect(await badge.getAttribute("data-backend")).toBe("none");
-      const offered = await page.getByTestId("sandbox-select").locator("option").evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+      const offered = await page
+        .getByTestId("sandbox-select")
+        .locator("option")
+        .evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
       expect(offered[0]).toBe(""); // the configured default
       expect(offered).toContain("auto");
 
       if (offered.includes("bubblewrap")) {
         await page.getByTestId("sandbox-select").selectOption("bubblewrap");
-        await until("the chat on bubblewrap", () => badge.getAttribute("data-backend"), (b) => b === "bubblewrap");
-        await until("the warning gone", () => page.getByTestId("sandbox-warning").count(), (n) => n === 0);
+        await until(
+          "the chat on bubblewrap",
+          () => badge.getAttribute("data-backend"),
+          (b) => b === "bubblewrap",
+        );
+        await until(
+          "the warning gone",
+          () => page.getByTestId("sandbox-warning").count(),
+          (n) => n === 0,
+        );
         // It is the session's: a reload shows it again.
         await page.reload();
-        await until("the choice kept", () => page.getByTestId("sandbox-badge").getAttribute("data-backend", { timeout: 5_000 }), (b) => b === "bubblewrap");
+        await until(
+          "the choice kept",
+          () => page.getByTestId("sandbox-badge").getAttribute("data-backend", { timeout: 5_000 }),
+          (b) => b === "bubblewrap",
+        );
       }
       expect(browser.pageErrors).toEqual([]);
     },

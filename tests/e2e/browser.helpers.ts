@@ -120,12 +120,7 @@ export function freePort(): Promise<number> {
 export type ConnState = "connecting" | "connected" | "reconnecting" | "error";
 
 /** Polls `fn` until it returns a value `ok` accepts; the last value is in the timeout message. */
-export async function until<T>(
-  what: string,
-  fn: () => Promise<T>,
-  ok: (v: T) => boolean,
-  timeoutMs = 20_000,
-): Promise<T> {
+export async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   let lastErr: unknown;
@@ -148,7 +143,12 @@ export const connectionState = (page: Page): Promise<string | null> =>
   page.getByTestId("connection-status").getAttribute("data-state", { timeout: 5_000 });
 
 export function waitForConnection(page: Page, states: ConnState[], timeoutMs = 20_000): Promise<string | null> {
-  return until(`connection-status in [${states}]`, () => connectionState(page), (s) => states.includes(s as ConnState), timeoutMs);
+  return until(
+    `connection-status in [${states}]`,
+    () => connectionState(page),
+    (s) => states.includes(s as ConnState),
+    timeoutMs,
+  );
 }
 
 /** Opens the UI (optionally at a hash route) and waits for the gateway handshake. */
@@ -170,7 +170,11 @@ export function sessionKeyOf(page: Page): string | null {
 export async function newChat(page: Page): Promise<string> {
   const before = sessionKeyOf(page);
   await page.getByTestId("new-chat").click();
-  const key = await until("a new session key in the URL", async () => sessionKeyOf(page), (k) => k !== null && k !== before);
+  const key = await until(
+    "a new session key in the URL",
+    async () => sessionKeyOf(page),
+    (k) => k !== null && k !== before,
+  );
   return key as string;
 }
 
@@ -221,7 +225,12 @@ export async function watchReply(page: Page, full: string, timeoutMs = 30_000): 
   if (seen?.status !== "streaming") {
     throw new Error(`the reply was never seen streaming part-way; it went straight to ${JSON.stringify(seen)}`);
   }
-  await until("the assistant reply complete", () => lastAssistant(page), (m) => m?.status === "complete" && m.text === full, timeoutMs);
+  await until(
+    "the assistant reply complete",
+    () => lastAssistant(page),
+    (m) => m?.status === "complete" && m.text === full,
+    timeoutMs,
+  );
   return seen;
 }
 

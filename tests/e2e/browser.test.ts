@@ -19,7 +19,9 @@ import {
   until,
   waitForConnection,
   watchReply,
-  type Browser, oneTab, resetBrowserRecords,
+  type Browser,
+  oneTab,
+  resetBrowserRecords,
   startAll,
 } from "./browser.helpers.ts";
 
@@ -75,7 +77,11 @@ describe("chatting in the web UI", () => {
       await typeAndSend(page, FIRST);
 
       // The user's bubble appears, and the composer is emptied.
-      await until("the user message", () => messages(page), (ms) => ms.some((m) => m.role === "user" && m.text === FIRST));
+      await until(
+        "the user message",
+        () => messages(page),
+        (ms) => ms.some((m) => m.role === "user" && m.text === FIRST),
+      );
       expect(await page.getByTestId("chat-input").inputValue()).toBe("");
 
       // An intermediate state: streaming, with part (and only part) of the reply.
@@ -116,7 +122,11 @@ describe("chatting in the web UI", () => {
       await page.reload();
       await waitForConnection(page, ["connected"]);
       expect(sessionKeyOf(page)).toBe(key);
-      await until("the history after the reload", () => messages(page), (ms) => ms.length === before.length);
+      await until(
+        "the history after the reload",
+        () => messages(page),
+        (ms) => ms.length === before.length,
+      );
       expect(await messages(page)).toEqual(before);
       const item = page.locator(`[data-testid="session-item"][data-key="${key}"]`);
       await item.waitFor();
@@ -136,10 +146,14 @@ describe("chatting in the web UI", () => {
       const full = chunks.join("").trim();
       llm.script({ chunks, chunkDelayMs: 300 });
       await typeAndSend(page, "Tell me more");
-      const before = await until("a partial second reply", () => messages(page), (ms) => {
-        const r = ms[3];
-        return ms.length === 4 && r.status === "streaming" && r.text.split(" ").length >= 3;
-      });
+      const before = await until(
+        "a partial second reply",
+        () => messages(page),
+        (ms) => {
+          const r = ms[3];
+          return ms.length === 4 && r.status === "streaming" && r.text.split(" ").length >= 3;
+        },
+      );
 
       await page.reload();
       await waitForConnection(page, ["connected"]);
@@ -196,13 +210,10 @@ describe("what the assistant says is rendered safely", () => {
       expect(await user.locator("b, strong").count()).toBe(0);
 
       // Any image that is left has finished loading (and failing), so an onerror would have run.
-      await expect
-        .poll(() => md.locator("img").evaluateAll((imgs) => imgs.every((i) => (i as HTMLImageElement).complete)))
-        .toBe(true);
+      await expect.poll(() => md.locator("img").evaluateAll((imgs) => imgs.every((i) => (i as HTMLImageElement).complete))).toBe(true);
       const unsafe = await page.evaluate(() => ({
-        handlers: [...document.querySelectorAll("*")].filter((el) =>
-          [...el.attributes].some((a) => a.name.toLowerCase().startsWith("on")),
-        ).length,
+        handlers: [...document.querySelectorAll("*")].filter((el) => [...el.attributes].some((a) => a.name.toLowerCase().startsWith("on")))
+          .length,
         scripts: document.querySelectorAll(".md script").length,
       }));
       expect(unsafe).toEqual({ handlers: 0, scripts: 0 });
@@ -281,38 +292,34 @@ describe("two tabs on the same session", () => {
 });
 
 describe("the connection to the gateway", () => {
-  test(
-    "a killed gateway shows as lost; once it is back the pill says connected and chat works again",
-    async () => {
-      const page = await oneTab(browser);
-      await openApp(page, gw.url);
-      const key = await newChat(page);
-      llm.script({ chunks: ["before", " the crash"] });
-      await typeAndSend(page, "one");
-      expect((await settledReply(page, 1)).status).toBe("complete");
+  test("a killed gateway shows as lost; once it is back the pill says connected and chat works again", async () => {
+    const page = await oneTab(browser);
+    await openApp(page, gw.url);
+    const key = await newChat(page);
+    llm.script({ chunks: ["before", " the crash"] });
+    await typeAndSend(page, "one");
+    expect((await settledReply(page, 1)).status).toBe("complete");
 
-      await gw.kill("SIGKILL");
-      await waitForConnection(page, ["reconnecting", "error"]);
-      // The pill explains itself to assistive technology and on hover.
-      expect(await page.getByTestId("connection-status").getAttribute("title")).toMatch(/unavailable/);
+    await gw.kill("SIGKILL");
+    await waitForConnection(page, ["reconnecting", "error"]);
+    // The pill explains itself to assistive technology and on hover.
+    expect(await page.getByTestId("connection-status").getAttribute("title")).toMatch(/unavailable/);
 
-      await gw.restart();
-      await waitForConnection(page, ["connected"], 30_000);
-      expect(sessionKeyOf(page)).toBe(key);
+    await gw.restart();
+    await waitForConnection(page, ["connected"], 30_000);
+    expect(sessionKeyOf(page)).toBe(key);
 
-      llm.script({ chunks: ["after", " the", " restart"], chunkDelayMs: 100 });
-      await typeAndSend(page, "two");
-      expect(await settledReply(page, 2)).toEqual({ role: "assistant", status: "complete", text: "after the restart" });
-      expect((await messages(page)).map((m) => [m.role, m.text])).toEqual([
-        ["user", "one"],
-        ["assistant", "before the crash"],
-        ["user", "two"],
-        ["assistant", "after the restart"],
-      ]);
-      expect(browser.pageErrors).toEqual([]);
-    },
-    120_000,
-  );
+    llm.script({ chunks: ["after", " the", " restart"], chunkDelayMs: 100 });
+    await typeAndSend(page, "two");
+    expect(await settledReply(page, 2)).toEqual({ role: "assistant", status: "complete", text: "after the restart" });
+    expect((await messages(page)).map((m) => [m.role, m.text])).toEqual([
+      ["user", "one"],
+      ["assistant", "before the crash"],
+      ["user", "two"],
+      ["assistant", "after the restart"],
+    ]);
+    expect(browser.pageErrors).toEqual([]);
+  }, 120_000);
 });
 
 describe("with no model configured", () => {

@@ -20,7 +20,12 @@ describe("cairn chat", () => {
     const r = await gw.cli(["chat", "-s", "cli-json", "--json", "x"]);
     expect(r.code).toBe(0);
     const lines = jsonLines(r.stdout);
-    expect(lines.filter((l) => l.type === "delta").map((l) => l.text).join("")).toBe("ab");
+    expect(
+      lines
+        .filter((l) => l.type === "delta")
+        .map((l) => l.text)
+        .join(""),
+    ).toBe("ab");
     expect(lines.at(-1)).toMatchObject({ type: "result", status: "completed", error: null });
   });
 
@@ -154,7 +159,7 @@ describe("help and usage", () => {
       const r = await runCli(["gateway"], { ...process.env, CAIRN_CONFIG_DIR: cfg, CAIRN_DATA_DIR: data, CAIRN_PORT: "0" });
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(/unknown key 'agent\.modle'; did you mean 'agent\.model'\?/);
-      writeFileSync(join(cfg, "cairn.toml"), "[gateway]\nport = \"abc\"\n");
+      writeFileSync(join(cfg, "cairn.toml"), '[gateway]\nport = "abc"\n');
       const r2 = await runCli(["gateway"], { ...process.env, CAIRN_CONFIG_DIR: cfg, CAIRN_DATA_DIR: data, CAIRN_PORT: "0" });
       expect(r2.code).toBe(2);
       expect(r2.stderr).toMatch(/port/);

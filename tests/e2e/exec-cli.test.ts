@@ -54,10 +54,14 @@ const startCli = (args: string[]) => {
 /** The pending approvals a text chat printed so far: command → id. */
 const pendingIn = (stderr: string): Map<string, string> =>
   new Map(
-    [...stderr.matchAll(/^\? approval needed: (.+?) \(approval_mode is always\)\n {2}answer with: cairn approvals approve (\S+) {3}\(or: cairn approvals deny \2\)$/gm)].map((m) => [m[1], m[2]]),
+    [
+      ...stderr.matchAll(
+        /^\? approval needed: (.+?) \(approval_mode is always\)\n {2}answer with: cairn approvals approve (\S+) {3}\(or: cairn approvals deny \2\)$/gm,
+      ),
+    ].map((m) => [m[1], m[2]]),
   );
 
-describe("gateway with [tools.exec] approval_mode = \"always\"", () => {
+describe('gateway with [tools.exec] approval_mode = "always"', () => {
   test("the banner shows the sandbox (bubblewrap, resolved from auto) and the approval mode", () => {
     expect(gw.output()).toMatch(/^ {2}sandbox {4}bubblewrap\b.*\[auto\]$/m);
     expect(gw.output()).toMatch(/^ {2}approvals {2}always$/m);
@@ -117,9 +121,17 @@ describe("gateway with [tools.exec] approval_mode = \"always\"", () => {
     const lines = jsonLines(r.stdout);
     const tools = lines.filter((l) => l.type === "tool" && l.callId === "call_echo");
     expect(tools.map((l) => l.status)).toEqual(expect.arrayContaining(["requested", "started", "finished"]));
-    expect(tools.find((l) => l.status === "requested")).toMatchObject({ name: "exec", arguments: JSON.stringify({ command: "echo hello > j.txt" }) });
+    expect(tools.find((l) => l.status === "requested")).toMatchObject({
+      name: "exec",
+      arguments: JSON.stringify({ command: "echo hello > j.txt" }),
+    });
     expect(lines.filter((l) => l.type === "approval").map((l) => l.status)).toEqual(["pending", "granted"]);
-    expect(lines.filter((l) => l.type === "delta").map((l) => l.text).join("")).toBe("ok done");
+    expect(
+      lines
+        .filter((l) => l.type === "delta")
+        .map((l) => l.text)
+        .join(""),
+    ).toBe("ok done");
     expect(lines.at(-1)).toMatchObject({ type: "result", status: "completed", error: null });
     expect(readFileSync(join(gw.dataDir, "workspaces", "ex-json", "j.txt"), "utf8")).toBe("hello\n");
   });
@@ -143,11 +155,25 @@ describe("gateway with [tools.exec] approval_mode = \"always\"", () => {
     };
     await expect.poll(async () => (await cards()).map((c) => c.status), { timeout: 10_000 }).toEqual(["finished", "failed"]);
     const [ok, no] = await cards();
-    expect(ok).toMatchObject({ callId: "call_ok", name: "exec", status: "finished", isError: false, truncated: false, approvalId: ids.get("echo first") });
+    expect(ok).toMatchObject({
+      callId: "call_ok",
+      name: "exec",
+      status: "finished",
+      isError: false,
+      truncated: false,
+      approvalId: ids.get("echo first"),
+    });
     expect(ok.output).toBe("exit code 0\nstdout:\nfirst");
     expect(ok.durationMs).toEqual(expect.any(Number));
     expect(ok.startedAt).toEqual(expect.any(Number));
-    expect(no).toMatchObject({ callId: "call_no", name: "exec", status: "failed", isError: true, approvalId: ids.get("rm -rf notes"), startedAt: null });
+    expect(no).toMatchObject({
+      callId: "call_no",
+      name: "exec",
+      status: "failed",
+      isError: true,
+      approvalId: ids.get("rm -rf notes"),
+      startedAt: null,
+    });
     expect(no.output).toMatch(/denied by the user: not that; the command was not run/);
     expect(ok.runId).toBe(no.runId);
   });
@@ -178,7 +204,13 @@ describe("a sandbox backend named in the config that cannot run", () => {
     const data = mkdtempSync(join(tmpdir(), "cairn-exec-docker-data-"));
     try {
       writeFileSync(join(dir, "cairn.toml"), '[tools.exec.sandbox]\nbackend = "docker"\n');
-      const env: NodeJS.ProcessEnv = { ...process.env, CAIRN_CONFIG_DIR: dir, CAIRN_DATA_DIR: data, CAIRN_PORT: "0", DOCKER_HOST: NO_DOCKER };
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        CAIRN_CONFIG_DIR: dir,
+        CAIRN_DATA_DIR: data,
+        CAIRN_PORT: "0",
+        DOCKER_HOST: NO_DOCKER,
+      };
       for (const k of Object.keys(env)) if (k.startsWith("CAIRN_NATS")) delete env[k];
       const r = await runCli(["gateway"], env, 60_000);
       // A runtime failure (exit 1), not a crash or a hang.

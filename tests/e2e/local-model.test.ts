@@ -30,7 +30,10 @@ test("cairn chat streams a reply from the local model and records usage", async 
   const r = await gw.cli(["chat", "--session", "loc", "--json", "hello"], { timeoutMs: 60_000 });
   expect(r.stderr).toBe("");
   expect(r.code).toBe(0);
-  const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+  const lines = r.stdout
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
   // Random weights: the text is gibberish, so count deltas instead of reading them.
   expect(lines.filter((l) => l.type === "delta").length).toBeGreaterThan(0);
   expect(lines.at(-1)).toMatchObject({ type: "result", status: "completed" });

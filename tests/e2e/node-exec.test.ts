@@ -44,7 +44,9 @@ afterAll(async () => {
 
 const exec = (id: string, command: string) => ({ id, name: "exec", arguments: JSON.stringify({ command }) });
 const toolOutput = async (sessionKey: string, name = "exec") => {
-  const r = (await request(admin, subjects.query("tools", "list"), { sessionKey })) as { calls: Array<{ name: string; output: string | null; isError: boolean }> };
+  const r = (await request(admin, subjects.query("tools", "list"), { sessionKey })) as {
+    calls: Array<{ name: string; output: string | null; isError: boolean }>;
+  };
   return r.calls.filter((c) => c.name === name).at(-1)!;
 };
 const route = async (key: string) => {
@@ -66,7 +68,12 @@ describe("exec on a paired node", () => {
     const doctor = await gw.cli(["doctor", "--json"]);
     expect(doctor.code).toBe(0);
     const report = JSON.parse(doctor.stdout);
-    expect(report.sessions).toContainEqual({ session: "ne1", title: expect.any(String), route: "node Build Server (build1)", state: "online" });
+    expect(report.sessions).toContainEqual({
+      session: "ne1",
+      title: expect.any(String),
+      route: "node Build Server (build1)",
+      state: "online",
+    });
     expect(report.nodes).toContainEqual(expect.objectContaining({ nodeId: "build1", status: "approved", online: true }));
     const text = await gw.cli(["doctor"]);
     expect(text.stdout).toContain("ne1  node Build Server (build1)  (online)");
@@ -112,7 +119,9 @@ describe("exec on a paired node", () => {
     // Offline before the next command: a clear error at once.
     llm.script({ toolCalls: [exec("c3", "true")] }, { chunks: ["offline"] });
     expect((await gw.cli(["chat", "-s", "ne2", "again"], { timeoutMs: 60_000 })).code).toBe(0);
-    expect((await toolOutput("ne2")).output).toBe("error [node_offline]: node Build Server (build1) is offline; choose another node or Local");
+    expect((await toolOutput("ne2")).output).toBe(
+      "error [node_offline]: node Build Server (build1) is offline; choose another node or Local",
+    );
   }, 60_000);
 
   test("revoked while a command runs: the server drops the node, the tool result says it went offline", async () => {
@@ -133,6 +142,8 @@ describe("exec on a paired node", () => {
     // Doctor now flags the session pinned to a revoked node.
     const report = JSON.parse((await gw.cli(["doctor", "--json"])).stdout);
     expect(report.ok).toBe(false);
-    expect(report.problems.map((p: { message: string }) => p.message)).toContain("session ne3 is pinned to node Build Server (build1), which is revoked: its commands fail");
+    expect(report.problems.map((p: { message: string }) => p.message)).toContain(
+      "session ne3 is pinned to node Build Server (build1), which is revoked: its commands fail",
+    );
   }, 60_000);
 });

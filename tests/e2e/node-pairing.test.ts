@@ -30,7 +30,16 @@ afterAll(async () => {
 const sign = (kp: KeyPair, text: string) => Buffer.from(kp.sign(new TextEncoder().encode(text))).toString("base64url");
 let n = 0;
 const pairBody = (kp: KeyPair, nodeId: string) => {
-  const r = { nodeId, name: `Node ${nodeId}`, publicKey: kp.getPublicKey(), hostname: "box", platform: "linux", workingDir: "/tmp", timestamp: Date.now(), nonce: `test-nonce-${Date.now()}-${++n}` };
+  const r = {
+    nodeId,
+    name: `Node ${nodeId}`,
+    publicKey: kp.getPublicKey(),
+    hostname: "box",
+    platform: "linux",
+    workingDir: "/tmp",
+    timestamp: Date.now(),
+    nonce: `test-nonce-${Date.now()}-${++n}`,
+  };
   return { ...r, signature: sign(kp, pairingRequestText(r)) };
 };
 const statusBody = (kp: KeyPair, requestId: string) => {
@@ -38,7 +47,11 @@ const statusBody = (kp: KeyPair, requestId: string) => {
   return { ...r, signature: sign(kp, pairingStatusText(r)) };
 };
 const post = async (path: string, body: unknown) => {
-  const res = await fetch(`${gw.url}${path}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  const res = await fetch(`${gw.url}${path}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, json: (await res.json()) as any };
 };
 const events = async () => {
@@ -51,7 +64,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A node's connection as `cairn node` makes it: its JWT, its own seed, its private inbox. */
 const connectAsNode = (jwt: string, kp: KeyPair, nodeId: string, port: number) =>
-  connect({ servers: `127.0.0.1:${port}`, authenticator: jwtAuthenticator(jwt, kp.getSeed()), inboxPrefix: `_INBOX_${nodeId}`, reconnect: false });
+  connect({
+    servers: `127.0.0.1:${port}`,
+    authenticator: jwtAuthenticator(jwt, kp.getSeed()),
+    inboxPrefix: `_INBOX_${nodeId}`,
+    reconnect: false,
+  });
 
 describe("pairing over HTTP", () => {
   const kp = createUser();
@@ -96,7 +114,13 @@ describe("pairing over HTTP", () => {
     expect(approved.code).toBe(0);
     expect(approved.stdout).toContain("approved");
     const after = await post("/api/nodes/pair/status", statusBody(kp, requestId));
-    expect(after.json).toMatchObject({ ok: true, status: "approved", nodeId: "alpha", jwt: expect.any(String), natsPort: expect.any(Number) });
+    expect(after.json).toMatchObject({
+      ok: true,
+      status: "approved",
+      nodeId: "alpha",
+      jwt: expect.any(String),
+      natsPort: expect.any(Number),
+    });
     jwt = after.json.jwt;
     natsPort = after.json.natsPort;
     // A status poll signed by another key learns nothing.
@@ -108,7 +132,12 @@ describe("pairing over HTTP", () => {
     try {
       // The gateway hears the node's own out.hello.
       const heard = new Promise<string>((resolve) => {
-        const sub = admin.subscribe(subjects.nodeOut("alpha", "hello"), { callback: (_e, m) => { sub.unsubscribe(); resolve(m.string()); } });
+        const sub = admin.subscribe(subjects.nodeOut("alpha", "hello"), {
+          callback: (_e, m) => {
+            sub.unsubscribe();
+            resolve(m.string());
+          },
+        });
       });
       await admin.flush();
       nc.publish(subjects.nodeOut("alpha", "hello"), "hi");
@@ -147,7 +176,9 @@ describe("pairing over HTTP", () => {
     expect(outcome).toBe("closed");
     await expect(connectAsNode(jwt, kp, "alpha", natsPort)).rejects.toThrow();
     expect((await post("/api/nodes/pair/status", statusBody(kp, requestId))).json).toMatchObject({ status: "revoked" });
-    const unknown = (await request(admin, subjects.admin("nodes", "revoke"), { nodeId: "ghost", by: "cli" }).catch((e) => e)) as { code: string };
+    const unknown = (await request(admin, subjects.admin("nodes", "revoke"), { nodeId: "ghost", by: "cli" }).catch((e) => e)) as {
+      code: string;
+    };
     expect(unknown.code).toBe("node_not_found");
   });
 });

@@ -53,7 +53,12 @@ beforeAll(async () => {
   // gateway killed while it is open leaves the edge's port half-closed, and the edge (no
   // SO_REUSEADDR) could not listen on it again. The node must find the gateway at the same URL.
   const edgePort = new URL(gw.url).port;
-  while (execFileSync("ss", ["-Htn", "state", "established", `( sport = :${edgePort} )`]).toString().trim()) await new Promise((r) => setTimeout(r, 250));
+  while (
+    execFileSync("ss", ["-Htn", "state", "established", `( sport = :${edgePort} )`])
+      .toString()
+      .trim()
+  )
+    await new Promise((r) => setTimeout(r, 250));
   // (SIGKILL, as the chaos tests do: the orphaned nats-server is stopped by the next start, and
   // the edge's port is free again at once, so the node's gateway URL stays valid.)
   await gw.kill("SIGKILL");
@@ -84,7 +89,9 @@ const runOn = async (key: string, nodeId: string, command: string) => {
   llm.script({ toolCalls: [{ id: `c-${key}`, name: "exec", arguments: JSON.stringify({ command }) }] }, { chunks: ["done"] });
   const chat = await gw.cli(["chat", "-s", key, "run it"], { timeoutMs: 60_000 });
   expect(chat.code, chat.stderr).toBe(0);
-  const r = (await request(admin!, subjects.query("tools", "list"), { sessionKey: key })) as { calls: Array<{ name: string; output: string | null; isError: boolean }> };
+  const r = (await request(admin!, subjects.query("tools", "list"), { sessionKey: key })) as {
+    calls: Array<{ name: string; output: string | null; isError: boolean }>;
+  };
   return r.calls.filter((c) => c.name === "exec").at(-1)!;
 };
 

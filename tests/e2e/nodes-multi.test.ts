@@ -32,7 +32,7 @@ afterAll(async () => {
 });
 
 const nodeList = async () => jsonLines<NodeSummary>((await gw.cli(["node", "list", "--json"])).stdout);
-const waitFor = async <T,>(what: string, check: () => Promise<T | undefined>, timeoutMs: number): Promise<T> => {
+const waitFor = async <T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number): Promise<T> => {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();
@@ -56,7 +56,9 @@ describe("three nodes pairing at once", () => {
     expect(window.until! - Date.now()).toBeLessThanOrEqual(3 * 60_000);
     const status = await gw.cli(["node", "pairing", "status", "--json"]);
     expect(JSON.parse(status.stdout)).toEqual(window);
-    expect((await gw.cli(["node", "pairing", "status"])).stdout).toMatch(/^pairing is open until \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(\d min left\)/);
+    expect((await gw.cli(["node", "pairing", "status"])).stdout).toMatch(
+      /^pairing is open until \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(\d min left\)/,
+    );
 
     for (const id of ids) procs.push(await startNodeProc({ host: gw.url, name: `Node ${id}`, nodeId: id, env: { LANG: "C.UTF-8" } }));
     for (const [i, p] of procs.entries()) {
@@ -100,7 +102,12 @@ describe("three nodes pairing at once", () => {
     const by = new Map(nodes.map((n) => [n.nodeId, n]));
     for (const id of ["alpha", "bravo"]) {
       const n = by.get(id)!;
-      expect(n).toMatchObject({ status: "approved", online: true, fingerprint: fingerprints.get(id), workingDir: procs[ids.indexOf(id)]!.workingDir });
+      expect(n).toMatchObject({
+        status: "approved",
+        online: true,
+        fingerprint: fingerprints.get(id),
+        workingDir: procs[ids.indexOf(id)]!.workingDir,
+      });
       expect(n.telemetry!.cpus).toBeGreaterThan(0);
       expect(n.telemetry!.memTotal).toBeGreaterThan(0);
     }
@@ -142,7 +149,10 @@ describe("env filtering on a node, end to end", () => {
     // The tool result the model got back (the second request carries it).
     const body = JSON.stringify(llm.requests.at(-1)!.body);
     const result = JSON.parse(body) as { messages: Array<{ role: string; content: unknown }> };
-    const tool = result.messages.filter((m) => m.role === "tool").map((m) => String(m.content)).at(-1)!;
+    const tool = result.messages
+      .filter((m) => m.role === "tool")
+      .map((m) => String(m.content))
+      .at(-1)!;
     expect(tool).toContain("ran on node Node alpha (alpha)");
     expect(tool).toContain(`LANG=${GATEWAY_LANG}`);
     expect(tool).not.toContain("MY_TOKEN");
@@ -163,7 +173,10 @@ describe("revocation while a command runs on a node", () => {
       ws.destroy();
     }
     const flag = join(bravo.workingDir, "started.log");
-    llm.script({ toolCalls: [{ id: "r1", name: "exec", arguments: JSON.stringify({ command: "echo started >> started.log; sleep 30" }) }] }, { chunks: ["the node left"] });
+    llm.script(
+      { toolCalls: [{ id: "r1", name: "exec", arguments: JSON.stringify({ command: "echo started >> started.log; sleep 30" }) }] },
+      { chunks: ["the node left"] },
+    );
     const before = llm.requests.length;
     // A 20 s budget for the whole turn: a hang on the vanished node would fail here.
     const chat = gw.cli(["chat", "-s", "revokecheck", "run the long job"], { timeoutMs: 20_000 });
@@ -175,11 +188,13 @@ describe("revocation while a command runs on a node", () => {
     // Two model calls for the turn: the one asking for exec, the one given the offline result.
     expect(llm.requests.length - before).toBe(2);
     const messages = (llm.requests.at(-1)!.body as { messages: Array<{ role: string; content: unknown }> }).messages;
-    const tool = messages.filter((m) => m.role === "tool").map((m) => String(m.content)).at(-1)!;
+    const tool = messages
+      .filter((m) => m.role === "tool")
+      .map((m) => String(m.content))
+      .at(-1)!;
     expect(tool).toContain("error [node_offline]: node Node bravo (bravo) went offline during the command; it was not re-run");
     expect(readFileSync(flag, "utf8")).toBe("started\n");
     await bravo.waitForLine(/disconnected/);
     expect(await nodeList()).toContainEqual(expect.objectContaining({ nodeId: "bravo", status: "revoked", online: false }));
   }, 60_000);
 });
-

@@ -103,7 +103,10 @@ describe("without a running gateway", () => {
   });
 
   test("set-key refuses a key given on the command line, and says why, without repeating it", async () => {
-    for (const args of [["providers", "set-key", "openrouter", OR_KEY], ["providers", "set-key", "openrouter", `--${OR_KEY}`]]) {
+    for (const args of [
+      ["providers", "set-key", "openrouter", OR_KEY],
+      ["providers", "set-key", "openrouter", `--${OR_KEY}`],
+    ]) {
       const r = await cairn(args, env);
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(/never taken from the command line, where shell history and the process list would keep it/);
@@ -151,8 +154,22 @@ describe("without a running gateway", () => {
     const out = JSON.parse(r.stdout) as { models: Array<Record<string, unknown>>; defaultModel: string };
     expect(out.defaultModel).toBe("groq/llama-3.3-70b-versatile");
     const by = Object.fromEntries(out.models.map((m) => [m.id, m]));
-    expect(by["groq/llama-3.3-70b-versatile"]).toEqual({ id: "groq/llama-3.3-70b-versatile", provider: "groq", contextWindow: 131072, tools: true, vision: false, enabled: true });
-    expect(by["groq/gpt-4o-mini"]).toEqual({ id: "groq/gpt-4o-mini", provider: "groq", contextWindow: 128000, tools: true, vision: true, enabled: false });
+    expect(by["groq/llama-3.3-70b-versatile"]).toEqual({
+      id: "groq/llama-3.3-70b-versatile",
+      provider: "groq",
+      contextWindow: 131072,
+      tools: true,
+      vision: false,
+      enabled: true,
+    });
+    expect(by["groq/gpt-4o-mini"]).toEqual({
+      id: "groq/gpt-4o-mini",
+      provider: "groq",
+      contextWindow: 128000,
+      tools: true,
+      vision: true,
+      enabled: false,
+    });
     expect(by["groq/mystery-model"]).toMatchObject({ contextWindow: 32768, tools: null, vision: null });
     expect(by["corp/big-model"]).toMatchObject({ provider: "corp", enabled: true });
     expect(by["groq/whisper-large-v3"]).toBeUndefined(); // not a chat model
@@ -199,13 +216,16 @@ describe("without a running gateway", () => {
 });
 
 describe("help", () => {
-  test.each([[["providers", "--help"]], [["providers", "set-key", "--help"]], [["models", "--help"]], [["--help"]]])("cairn %s", async (args) => {
-    const r = await cairn(args, cleanEnv());
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/Usage: cairn/);
-    if (args[0] !== "--help") expect(r.stdout).toMatch(args[0] === "models" ? /--provider <id>/ : /never from the command line/);
-    else expect(r.stdout).toMatch(/providers \[set-key\]/);
-  });
+  test.each([[["providers", "--help"]], [["providers", "set-key", "--help"]], [["models", "--help"]], [["--help"]]])(
+    "cairn %s",
+    async (args) => {
+      const r = await cairn(args, cleanEnv());
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/Usage: cairn/);
+      if (args[0] !== "--help") expect(r.stdout).toMatch(args[0] === "models" ? /--provider <id>/ : /never from the command line/);
+      else expect(r.stdout).toMatch(/providers \[set-key\]/);
+    },
+  );
 });
 
 /** The real gateway (`cairn gateway`, port 0) with its own environment. */
@@ -261,12 +281,17 @@ describe("with a running gateway", () => {
       "groq/llama-3.1-8b-instant",
       "groq/llama-3.3-70b-versatile",
     ]);
-    expect(out.models.find((m: { id: string }) => m.id === "groq/llama-3.1-8b-instant")).toMatchObject({ contextWindow: 131072, tools: true });
+    expect(out.models.find((m: { id: string }) => m.id === "groq/llama-3.1-8b-instant")).toMatchObject({
+      contextWindow: 131072,
+      tools: true,
+    });
   });
 
   test("a key set with the CLI is used by the running gateway without a restart", async () => {
     llm.models({ models: ["openai/gpt-4o-mini"] });
-    const before = JSON.parse((await cairn(["providers", "--json"], cliEnv)).stdout).providers.find((p: { id: string }) => p.id === "openrouter");
+    const before = JSON.parse((await cairn(["providers", "--json"], cliEnv)).stdout).providers.find(
+      (p: { id: string }) => p.id === "openrouter",
+    );
     expect(before).toMatchObject({ key: { source: "none" }, reachable: null });
     const groq = JSON.parse((await cairn(["providers", "--json"], cliEnv)).stdout).providers.find((p: { id: string }) => p.id === "groq");
     expect(groq).toMatchObject({ key: { source: "env", last4: "6789" }, reachable: true });
@@ -287,28 +312,47 @@ describe("with a running gateway", () => {
       const venice = "venice-key-0123456789-abcd-V3N1";
       llm.models({ models: ["llama-3.3-70b", "qwen3-235b"] });
       const status = await request(nc, subjects.admin("providers", "set_key"), { provider: "venice", key: venice }, { timeoutMs: 20_000 });
-      expect(status).toMatchObject({ id: "venice", key: { source: "stored", last4: "V3N1", required: true }, reachable: true, models: 2, error: null });
+      expect(status).toMatchObject({
+        id: "venice",
+        key: { source: "stored", last4: "V3N1", required: true },
+        reachable: true,
+        models: 2,
+        error: null,
+      });
       expect(JSON.stringify(status)).not.toContain(venice);
       // A refused value is not quoted back, even when the decoder would.
       const tooLong = `sk-${"x".repeat(5000)}`;
-      const err = await request(nc, subjects.admin("providers", "set_key"), { provider: "venice", key: tooLong }).catch((e: CairnError) => e) as CairnError;
+      const err = (await request(nc, subjects.admin("providers", "set_key"), { provider: "venice", key: tooLong }).catch(
+        (e: CairnError) => e,
+      )) as CairnError;
       expect(err.code).toBe("bad_request");
       expect(err.message).not.toContain("xxxxxxxxxx");
-      const local = await request(nc, subjects.admin("providers", "set_key"), { provider: "local", key: venice }).catch((e: CairnError) => e) as CairnError;
+      const local = (await request(nc, subjects.admin("providers", "set_key"), { provider: "local", key: venice }).catch(
+        (e: CairnError) => e,
+      )) as CairnError;
       expect(local.code).toBe("bad_request");
 
       const enabled = await request(nc, subjects.admin("models", "enable"), { provider: "venice", models: ["venice/qwen3-235b"] });
       expect(enabled).toEqual({ provider: "venice", models: ["venice/qwen3-235b"] });
       // A setting is an event in the log (invariant 1), not a file.
-      const events = (await cairn(["events", "tail", "--json", "--kind", "settings"], cliEnv)).stdout.trim().split("\n").map((l) => JSON.parse(l));
-      expect(events.at(-1)).toMatchObject({ type: "settings.models_enabled", id: "global", data: { provider: "venice", models: ["venice/qwen3-235b"] } });
+      const events = (await cairn(["events", "tail", "--json", "--kind", "settings"], cliEnv)).stdout
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l));
+      expect(events.at(-1)).toMatchObject({
+        type: "settings.models_enabled",
+        id: "global",
+        data: { provider: "venice", models: ["venice/qwen3-235b"] },
+      });
       const list = (await request(nc, subjects.query("models", "list"), {})) as { models: Array<{ id: string; enabled: boolean }> };
       expect(list.models.find((m) => m.id === "venice/qwen3-235b")?.enabled).toBe(true);
       expect(list.models.find((m) => m.id === "venice/llama-3.3-70b")?.enabled).toBe(false);
-      const foreign = await request(nc, subjects.admin("models", "enable"), { provider: "venice", models: ["groq/x"] }).catch((e: CairnError) => e) as CairnError;
+      const foreign = (await request(nc, subjects.admin("models", "enable"), { provider: "venice", models: ["groq/x"] }).catch(
+        (e: CairnError) => e,
+      )) as CairnError;
       expect(foreign).toMatchObject({ code: "bad_request" });
       expect(foreign.message).toContain("must start with 'venice/'");
-      const bad = await request(nc, subjects.query("models", "list"), { refresh: "yes" }).catch((e: CairnError) => e) as CairnError;
+      const bad = (await request(nc, subjects.query("models", "list"), { refresh: "yes" }).catch((e: CairnError) => e)) as CairnError;
       expect(bad.code).toBe("bad_request");
     } finally {
       await nc.close();

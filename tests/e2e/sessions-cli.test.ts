@@ -7,7 +7,10 @@ const { llm, gw } = useGatewayWithLlm();
 
 describe("cairn chat --model", () => {
   test("switches the session to the model, which answers and stays the session's model", async () => {
-    llm.script({ chunks: ["picked"], usage: { inputTokens: 12, outputTokens: 3 } }, { chunks: ["again"], usage: { inputTokens: 20, outputTokens: 4 } });
+    llm.script(
+      { chunks: ["picked"], usage: { inputTokens: 12, outputTokens: 3 } },
+      { chunks: ["again"], usage: { inputTokens: 20, outputTokens: 4 } },
+    );
     const r = await gw.cli(["chat", "-s", "pick", "--model", "openai/other-model", "hi"]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
@@ -88,7 +91,11 @@ describe("cairn chat with a fallback chain ([providers] fallback in cairn.toml)"
       await fb.kill();
       await fb.restart();
       llm.reset();
-      llm.script({ error: { status: 429, headers: { "retry-after": "7" } } }, { chunks: ["from ", "backup"] }, { chunks: ["still backup"] });
+      llm.script(
+        { error: { status: 429, headers: { "retry-after": "7" } } },
+        { chunks: ["from ", "backup"] },
+        { chunks: ["still backup"] },
+      );
       const r = await fb.cli(["chat", "-s", "fb", "hi"]);
       expect(r.code).toBe(0);
       expect(r.stdout).toBe("from backup\n");
@@ -98,7 +105,12 @@ describe("cairn chat with a fallback chain ([providers] fallback in cairn.toml)"
       const j = await fb.cli(["chat", "-s", "fb", "--json", "again"]);
       expect(j.code).toBe(0);
       const lines = jsonLines(j.stdout);
-      expect(lines[0]).toMatchObject({ type: "model_switched", from: "openai/test-model", to: "openai/backup", error: { details: { coolingDown: true } } });
+      expect(lines[0]).toMatchObject({
+        type: "model_switched",
+        from: "openai/test-model",
+        to: "openai/backup",
+        error: { details: { coolingDown: true } },
+      });
       expect(lines.at(-1)).toMatchObject({ type: "result", status: "completed" });
       expect(llm.requests.map((q) => q.body.model)).toEqual(["test-model", "backup", "backup"]);
     } finally {

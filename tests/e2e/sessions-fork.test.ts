@@ -28,16 +28,28 @@ afterAll(async () => {
 describe("sessions.fork, delete and setSandbox against a running gateway", () => {
   test("over the WebSocket: the edge mints the fork's key; its history holds the copied messages", async () => {
     const res = await ws.request("sessions.fork", { sessionKey: "main", messageIndex: 2, label: "plan B" });
-    expect(res).toMatchObject({ ok: true, payload: { parentKey: "main", forkPoint: 2, sessionKey: expect.stringMatching(/^s-[0-9a-z]{10}$/) } });
+    expect(res).toMatchObject({
+      ok: true,
+      payload: { parentKey: "main", forkPoint: 2, sessionKey: expect.stringMatching(/^s-[0-9a-z]{10}$/) },
+    });
     const key = res.payload.sessionKey as string;
     const history = await ws.request("chat.history", { sessionKey: key });
-    expect(history).toMatchObject({ ok: true, payload: { session: { key, parentKey: "main", forkPoint: 2, label: "plan B", title: "plan B" } } });
+    expect(history).toMatchObject({
+      ok: true,
+      payload: { session: { key, parentKey: "main", forkPoint: 2, label: "plan B", title: "plan B" } },
+    });
     expect(history.payload.messages.map((m: { text: string }) => m.text)).toEqual(["question one", "answer one"]);
 
-    expect(await ws.request("sessions.setSandbox", { sessionKey: key, sandbox: "none" })).toMatchObject({ ok: true, payload: { sandbox: "none" } });
+    expect(await ws.request("sessions.setSandbox", { sessionKey: key, sandbox: "none" })).toMatchObject({
+      ok: true,
+      payload: { sandbox: "none" },
+    });
     const after = await ws.request("chat.history", { sessionKey: key });
     expect(after.payload.session.sandbox).toBe("none");
-    expect(await ws.request("sessions.fork", { sessionKey: "main", messageIndex: 7 })).toMatchObject({ ok: false, error: { code: "bad_request" } });
+    expect(await ws.request("sessions.fork", { sessionKey: "main", messageIndex: 7 })).toMatchObject({
+      ok: false,
+      error: { code: "bad_request" },
+    });
   });
 
   test("over NATS as the edge sends it: a retried request with the same forkKey returns the same fork", async () => {
@@ -122,12 +134,11 @@ describe("sessions.fork, delete and setSandbox against a running gateway", () =>
     const chat = await gw.cli(["chat", "-s", "retry-fork", "and now?"]);
     expect(chat.code).toBe(0);
     expect(chat.stdout).toBe("still here\n");
-    expect(llm.requests.at(-1)!.body.messages.map((m: { content: string }) => m.content).slice(-5)).toEqual([
-      "question one",
-      "answer one",
-      "question two",
-      "answer two",
-      "and now?",
-    ]);
+    expect(
+      llm.requests
+        .at(-1)!
+        .body.messages.map((m: { content: string }) => m.content)
+        .slice(-5),
+    ).toEqual(["question one", "answer one", "question two", "answer two", "and now?"]);
   });
 });

@@ -38,14 +38,19 @@ describe("a truncated exec result and its full output", () => {
   });
 
   test("the tool card is marked truncated, keeps the start of the output, and names the full-output file", async () => {
-    llm.script({ toolCalls: [{ id: "call_seq", name: "exec", arguments: JSON.stringify({ command: "seq 1 20000" }) }] }, { chunks: ["Counted."] });
+    llm.script(
+      { toolCalls: [{ id: "call_seq", name: "exec", arguments: JSON.stringify({ command: "seq 1 20000" }) }] },
+      { chunks: ["Counted."] },
+    );
     const r = await gw.cli(["chat", "-s", "big-out", "count to 20000"]);
     expect(r.code, r.stderr).toBe(0);
     // The model got the cut result, and no approval was asked for.
     expect(r.stderr).toMatch(/^ {2}✓ exec \d+ ms \(\d+ lines, truncated\)$/m);
     expect(r.stderr).not.toMatch(/approval needed/);
     await expect
-      .poll(async () => ((await ws.request("chat.tools", { sessionKey: "big-out" })).payload?.calls ?? []).map((c: Card) => c.status), { timeout: 10_000 })
+      .poll(async () => ((await ws.request("chat.tools", { sessionKey: "big-out" })).payload?.calls ?? []).map((c: Card) => c.status), {
+        timeout: 10_000,
+      })
       .toEqual(["finished"]);
     [card] = (await ws.request("chat.tools", { sessionKey: "big-out" })).payload.calls;
     expect(card).toMatchObject({ callId: "call_seq", status: "finished", truncated: true, approvalId: null });

@@ -22,7 +22,18 @@ let projector: Projector;
 let services: NodeServices;
 let listSub: { unsubscribe(): void };
 let dir: string;
-const telemetry: NodeTelemetry = { cpus: 4, cpuUsage: 0.25, memTotal: 8e9, memFree: 4e9, diskTotal: 1e11, diskFree: 5e10, uptimeSeconds: 100, runtimes: { node: "20" }, providers: { ollama: null, apiKeys: [] }, at: 1 };
+const telemetry: NodeTelemetry = {
+  cpus: 4,
+  cpuUsage: 0.25,
+  memTotal: 8e9,
+  memFree: 4e9,
+  diskTotal: 1e11,
+  diskFree: 5e10,
+  uptimeSeconds: 100,
+  runtimes: { node: "20" },
+  providers: { ollama: null, apiKeys: [] },
+  at: 1,
+};
 // Every node claims to be online: only approved ones may show it.
 const presence: NodePresence = { isOnline: () => true, lastSeenAt: () => 42, telemetry: () => telemetry };
 
@@ -58,11 +69,21 @@ afterAll(async () => {
 
 let n = 0;
 const pair = async (kp: KeyPair, nodeId: string, address = "192.0.2.1") => {
-  const r = { nodeId, name: `Node ${nodeId}`, publicKey: kp.getPublicKey(), hostname: `${nodeId}.lan`, platform: "linux", workingDir: "/w", timestamp: Date.now(), nonce: `proj-nonce-${++n}-${Date.now()}` };
+  const r = {
+    nodeId,
+    name: `Node ${nodeId}`,
+    publicKey: kp.getPublicKey(),
+    hostname: `${nodeId}.lan`,
+    platform: "linux",
+    workingDir: "/w",
+    timestamp: Date.now(),
+    nonce: `proj-nonce-${++n}-${Date.now()}`,
+  };
   const signature = Buffer.from(kp.sign(new TextEncoder().encode(pairingRequestText(r)))).toString("base64url");
   return request(nc, subjects.admin("nodes", "pair_request"), { request: { ...r, signature }, address }) as Promise<{ requestId: string }>;
 };
-const nodesList = async (status?: string) => ((await request(nc, subjects.query("nodes", "list"), status ? { status } : {})) as { nodes: NodeSummary[] }).nodes;
+const nodesList = async (status?: string) =>
+  ((await request(nc, subjects.query("nodes", "list"), status ? { status } : {})) as { nodes: NodeSummary[] }).nodes;
 const caughtUp = async () => projector.waitFor(await log.lastSeq());
 
 test("rows follow the pairing; presence and telemetry only for approved nodes; a rebuild gives the same rows", async () => {
@@ -81,7 +102,15 @@ test("rows follow the pairing; presence and telemetry only for approved nodes; a
 
   const all = await nodesList();
   const byId = Object.fromEntries(all.map((x) => [x.nodeId, x]));
-  expect(byId.a).toMatchObject({ status: "approved", online: true, lastSeenAt: 42, telemetry, address: "192.0.2.1", hostname: "a.lan", requestId: ra.requestId });
+  expect(byId.a).toMatchObject({
+    status: "approved",
+    online: true,
+    lastSeenAt: 42,
+    telemetry,
+    address: "192.0.2.1",
+    hostname: "a.lan",
+    requestId: ra.requestId,
+  });
   expect(byId.a.approvedAt).toEqual(expect.any(Number));
   expect(byId.a.alerts).toEqual([{ at: expect.any(Number), message: expect.stringContaining("from 203.0.113.9") }]);
   expect(byId.b).toMatchObject({ status: "pending", online: false, telemetry: null, requestId: rb.requestId });
@@ -103,5 +132,8 @@ test("the pairing window: status query, close, and a closed window refuses witho
   const last = await log.lastSeq();
   await expect(pair(createUser(), "late")).rejects.toMatchObject({ code: "pairing_closed" });
   expect(await log.lastSeq()).toBe(last);
-  await expect(request(nc, subjects.admin("nodes", "approve"), { requestId: "nope", by: "cli" })).rejects.toMatchObject({ code: "node_not_found", message: expect.stringContaining("see cairn node pending") });
+  await expect(request(nc, subjects.admin("nodes", "approve"), { requestId: "nope", by: "cli" })).rejects.toMatchObject({
+    code: "node_not_found",
+    message: expect.stringContaining("see cairn node pending"),
+  });
 });

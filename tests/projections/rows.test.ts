@@ -65,7 +65,15 @@ describe("rows read from the projection database", () => {
     expect(q.toolCalls("s1")).toMatchObject([{ callId: "c-failed", status: "failed", isError: true, truncated: true, startedAt: null }]);
     expect(getNode(db, "n1")?.alerts).toEqual([{ at: 3, message: "refused a key" }]);
     expect(q.history("s1").messages).toEqual([
-      { id: "m1", role: "assistant", text: "x", status: "failed", runId: "run1", at: 4, error: { code: "provider_error", message: "boom" } },
+      {
+        id: "m1",
+        role: "assistant",
+        text: "x",
+        status: "failed",
+        runId: "run1",
+        at: 4,
+        error: { code: "provider_error", message: "boom" },
+      },
     ]);
     expect(q.activeSessionKeys()).toEqual(["s1"]);
   });

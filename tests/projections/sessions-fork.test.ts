@@ -24,7 +24,15 @@ describe("read models of forks and deleted sessions", () => {
 
     const list = s.q.listSessions();
     const byKey = Object.fromEntries(list.map((x) => [x.key, x]));
-    expect(byKey.pf).toMatchObject({ parentKey: "pp", forkPoint: 4, label: "branch", sandbox: "docker", title: "branch", messageCount: 4, activeRunId: null });
+    expect(byKey.pf).toMatchObject({
+      parentKey: "pp",
+      forkPoint: 4,
+      label: "branch",
+      sandbox: "docker",
+      title: "branch",
+      messageCount: 4,
+      activeRunId: null,
+    });
     expect(byKey.pf2).toMatchObject({ parentKey: "pp", forkPoint: 1, label: null, title: "first question (fork)", messageCount: 1 });
     expect(byKey.pp).toMatchObject({ parentKey: null, forkPoint: null, sandbox: "docker" });
 
@@ -47,8 +55,12 @@ describe("read models of forks and deleted sessions", () => {
     expect(keys).toEqual(expect.arrayContaining(["pf", "pf2"]));
     expect(() => s.q.session("pp")).toThrow(expect.objectContaining({ code: "session_not_found" }));
     expect(() => s.q.history("pp")).toThrow(expect.objectContaining({ code: "session_not_found" }));
-    await expect(request(s.nc, subjects.query("messages", "history"), { sessionKey: "pp" })).rejects.toMatchObject({ code: "session_not_found" });
-    await expect(request(s.nc, subjects.query("sessions", "get"), { sessionKey: "pp" })).rejects.toMatchObject({ code: "session_not_found" });
+    await expect(request(s.nc, subjects.query("messages", "history"), { sessionKey: "pp" })).rejects.toMatchObject({
+      code: "session_not_found",
+    });
+    await expect(request(s.nc, subjects.query("sessions", "get"), { sessionKey: "pp" })).rejects.toMatchObject({
+      code: "session_not_found",
+    });
     // The transcript leaves the read model too; the forks keep their own copies.
     expect(s.projector.db.prepare("SELECT COUNT(*) FROM messages WHERE session_key = 'pp'").pluck().get()).toBe(0);
     expect(s.q.history("pf").messages).toHaveLength(4);
@@ -65,7 +77,12 @@ describe("read models of forks and deleted sessions", () => {
     const rebuilt = queries(() => db);
     expect(rebuilt.listSessions()).toEqual(s.q.listSessions());
     for (const key of ["pf", "pf2"]) expect(rebuilt.history(key)).toEqual(s.q.history(key));
-    expect(rebuilt.history("pf").messages.map((m) => m.text).slice(-2)).toEqual(["go on", "after the fork"]);
+    expect(
+      rebuilt
+        .history("pf")
+        .messages.map((m) => m.text)
+        .slice(-2),
+    ).toEqual(["go on", "after the fork"]);
     expect(() => rebuilt.history("pp")).toThrow(expect.objectContaining({ code: "session_not_found" }));
     db.close();
   });

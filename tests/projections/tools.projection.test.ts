@@ -39,9 +39,11 @@ afterAll(async () => {
 });
 
 const exec = (id: string, command: string) => ({ id, name: "exec", arguments: JSON.stringify({ command }) });
-const answer = (id: string, verb: "approve" | "deny", params: Record<string, unknown>) => request(s.nc, subjects.command("approval", id, verb), params);
+const answer = (id: string, verb: "approve" | "deny", params: Record<string, unknown>) =>
+  request(s.nc, subjects.command("approval", id, verb), params);
 const caughtUp = async () => s.projector.waitFor(await s.log.lastSeq());
-const listed = async (params: Record<string, unknown>) => (await request(s.nc, subjects.query("tools", "list"), params)) as { calls: ToolCallRow[]; checkpoint: number };
+const listed = async (params: Record<string, unknown>) =>
+  (await request(s.nc, subjects.query("tools", "list"), params)) as { calls: ToolCallRow[]; checkpoint: number };
 
 type Approval = Extract<LiveSessionMessage, { type: "run.approval" }>;
 

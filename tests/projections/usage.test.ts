@@ -33,7 +33,8 @@ describe("usage: every call's tokens in the events, per-session totals in the re
     await chat("u1", "three");
     await chat("u2", "other session");
 
-    const completed = async (runId: string) => (await s.log.load("run", runId)).records.flatMap((r) => (r.ok && r.event.type === "run.completed" ? [r.event.data] : []))[0];
+    const completed = async (runId: string) =>
+      (await s.log.load("run", runId)).records.flatMap((r) => (r.ok && r.event.type === "run.completed" ? [r.event.data] : []))[0];
     expect(await completed(r1)).toMatchObject({ usage: { inputTokens: 100, outputTokens: 10, cacheReadTokens: 40 } });
     expect(await completed(r2)).toMatchObject({ usage: { inputTokens: 200, outputTokens: 20, cacheReadTokens: 50, cacheWriteTokens: 30 } });
 
@@ -41,7 +42,11 @@ describe("usage: every call's tokens in the events, per-session totals in the re
     const expected = { inputTokens: 300, outputTokens: 30, cacheReadTokens: 90, cacheWriteTokens: 30, runs: 3 };
     expect(s.q.session("u1").usage).toEqual(expected);
     expect(s.q.session("u2").usage).toEqual({ inputTokens: 7, outputTokens: 1, cacheReadTokens: 0, cacheWriteTokens: 0, runs: 1 });
-    expect(s.projector.db.prepare("SELECT input_tokens, output_tokens, cache_read_tokens, cache_write_tokens FROM runs WHERE run_id = ?").get(r2)).toEqual({
+    expect(
+      s.projector.db
+        .prepare("SELECT input_tokens, output_tokens, cache_read_tokens, cache_write_tokens FROM runs WHERE run_id = ?")
+        .get(r2),
+    ).toEqual({
       input_tokens: 200,
       output_tokens: 20,
       cache_read_tokens: 50,
@@ -49,7 +54,10 @@ describe("usage: every call's tokens in the events, per-session totals in the re
     });
 
     // Over the bus, as the CLI and the edge ask.
-    const viaBus = (await request(s.nc, subjects.query("sessions", "get"), { sessionKey: "u1" })) as { session: { key: string; model: string }; usage: unknown };
+    const viaBus = (await request(s.nc, subjects.query("sessions", "get"), { sessionKey: "u1" })) as {
+      session: { key: string; model: string };
+      usage: unknown;
+    };
     expect(viaBus.usage).toEqual(expected);
     expect(viaBus.session).toMatchObject({ key: "u1", model: "anthropic/claude-test", messageCount: 6 });
     // The history's summary carries the totals too (for the chat header).
@@ -64,7 +72,9 @@ describe("usage: every call's tokens in the events, per-session totals in the re
   });
 
   test("q.sessions.get: unknown session and bad params are typed errors", async () => {
-    await expect(request(s.nc, subjects.query("sessions", "get"), { sessionKey: "nope" })).rejects.toMatchObject({ code: "session_not_found" });
+    await expect(request(s.nc, subjects.query("sessions", "get"), { sessionKey: "nope" })).rejects.toMatchObject({
+      code: "session_not_found",
+    });
     await expect(request(s.nc, subjects.query("sessions", "get"), { sessionKey: "a.b" })).rejects.toMatchObject({ code: "bad_request" });
   });
 });

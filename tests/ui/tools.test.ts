@@ -40,7 +40,11 @@ describe("where a card goes", () => {
     const card = cardFromLive(live({ status: "requested", arguments: "{}", textOffset: 12 }), undefined, 0, 40, 1000);
     expect(card.anchor).toBe(12);
     const parts = interleave("Let me look.And here it is.", [card]);
-    expect(parts.map((p) => (p.kind === "text" ? p.text : p.cards.map((c) => c.callId)))).toEqual(["Let me look.", ["c1"], "And here it is."]);
+    expect(parts.map((p) => (p.kind === "text" ? p.text : p.cards.map((c) => c.callId)))).toEqual([
+      "Let me look.",
+      ["c1"],
+      "And here it is.",
+    ]);
   });
 
   test("a card first seen without an offset stands at the page's text length until the gateway's offset comes", () => {
@@ -104,7 +108,10 @@ describe("who answered an approval", () => {
   });
 
   test("a denial keeps the person's reason and who denied", () => {
-    const denied = approvalFromLive({ ...pending, status: "denied", decidedBy: "web", reason: "not now" }, approvalFromLive(pending, undefined));
+    const denied = approvalFromLive(
+      { ...pending, status: "denied", decidedBy: "web", reason: "not now" },
+      approvalFromLive(pending, undefined),
+    );
     expect(denied).toMatchObject({ status: "denied", decidedBy: "web", denyReason: "not now", reason: "not on the safe list" });
   });
 

@@ -18,7 +18,11 @@ export type LoadFailureKind =
   | "unknown";
 
 const size = (bytes: number) =>
-  bytes >= 1024 ** 3 ? `${(bytes / 1024 ** 3).toFixed(1)} GB` : bytes >= 1024 ** 2 ? `${(bytes / 1024 ** 2).toFixed(1)} MB` : `${Math.ceil(bytes / 1024)} KB`;
+  bytes >= 1024 ** 3
+    ? `${(bytes / 1024 ** 3).toFixed(1)} GB`
+    : bytes >= 1024 ** 2
+      ? `${(bytes / 1024 ** 2).toFixed(1)} MB`
+      : `${Math.ceil(bytes / 1024)} KB`;
 
 export function loadFailed(path: string, kind: LoadFailureKind, why: string, extra: Record<string, unknown> = {}): CairnError {
   return new CairnError("model_load_failed", `cannot load local model ${basename(path)}: ${why}`, {

@@ -100,11 +100,7 @@ function fitHistory(l: Loaded, req: StreamRequest): { history: ChatHistoryItem[]
 /** Room kept for the reply when trimming a long conversation (unless `maxTokens` is smaller). */
 const REPLY_RESERVE = 512;
 
-export function generate(
-  l: Loaded,
-  req: StreamRequest,
-  o: { signal: AbortSignal; sampling: SamplingOptions },
-): GenerateRun {
+export function generate(l: Loaded, req: StreamRequest, o: { signal: AbortSignal; sampling: SamplingOptions }): GenerateRun {
   const { history, tokens: prompt } = fitHistory(l, req);
   // Tokens already in the sequence's KV cache from the previous reply are not evaluated again
   // (the last prompt token always is: its logits start the reply).

@@ -37,7 +37,9 @@ export function localProviderHook(opts: { dataDir: string; baseDir?: string }): 
     },
     check(model, c) {
       const file = fileFor(model, c);
-      return existsSync(file) ? null : `no GGUF file for local/${model}: expected ${file} (set [providers.local] model_path or put it in ${modelsDir(c)})`;
+      return existsSync(file)
+        ? null
+        : `no GGUF file for local/${model}: expected ${file} (set [providers.local] model_path or put it in ${modelsDir(c)})`;
     },
     async listModels(c) {
       const found = await listLocalModels(c, { dataDir: opts.dataDir, baseDir: base });

@@ -60,10 +60,7 @@ export const localModelName = (path: string) => basename(path).replace(/\.gguf$/
  * name. Split GGUFs (`name-00001-of-00003.gguf`) are listed by their first part only. When two
  * files share a name, the `model_path` one wins.
  */
-export async function listLocalModels(
-  config: LocalProviderConfig | undefined,
-  opts: ListLocalModelsOptions,
-): Promise<LocalModelEntry[]> {
+export async function listLocalModels(config: LocalProviderConfig | undefined, opts: ListLocalModelsOptions): Promise<LocalModelEntry[]> {
   const baseDir = opts.baseDir ?? process.cwd();
   const entries: LocalModelEntry[] = [];
   const seen = new Set<string>();
@@ -123,7 +120,12 @@ const TIERS: ReadonlyArray<Omit<MemoryTier, "current">> = [
   { maxRamGb: 4, ram: "≤ 4 GB RAM", suggestion: "up to 1 B parameters at Q4", examples: ["Qwen2.5 0.5B", "Llama 3.2 1B"] },
   { maxRamGb: 8, ram: "≤ 8 GB RAM", suggestion: "1–3 B parameters at Q4", examples: ["Llama 3.2 3B", "Qwen2.5 3B", "Phi-3.5 mini"] },
   { maxRamGb: 16, ram: "≤ 16 GB RAM", suggestion: "7–8 B parameters at Q4", examples: ["Llama 3.1 8B", "Qwen2.5 7B", "Mistral 7B"] },
-  { maxRamGb: 32, ram: "≤ 32 GB RAM", suggestion: "12–14 B parameters at Q4–Q5", examples: ["Qwen2.5 14B", "Phi-4 14B", "Mistral Nemo 12B"] },
+  {
+    maxRamGb: 32,
+    ram: "≤ 32 GB RAM",
+    suggestion: "12–14 B parameters at Q4–Q5",
+    examples: ["Qwen2.5 14B", "Phi-4 14B", "Mistral Nemo 12B"],
+  },
   { maxRamGb: 64, ram: "≤ 64 GB RAM", suggestion: "27–34 B parameters at Q4", examples: ["Qwen2.5 32B", "Gemma 2 27B"] },
   { maxRamGb: null, ram: "> 64 GB RAM", suggestion: "70 B parameters at Q4", examples: ["Llama 3.3 70B", "Qwen2.5 72B"] },
 ];

@@ -217,7 +217,10 @@ export function createLocalProvider(opts: LocalProviderOptions): LocalProvider {
       // next request does (the lock is released only once the sequence is idle again).
       inner.abort(new CairnError("run_interrupted", "the stream was closed"));
       const r = release;
-      void settled.then(() => r?.(), () => r?.());
+      void settled.then(
+        () => r?.(),
+        () => r?.(),
+      );
     }
   }
 

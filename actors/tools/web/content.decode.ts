@@ -83,7 +83,9 @@ export function decodeBody(bytes: Uint8Array, type: MediaType, kind: ContentKind
   // WHATWG maps latin1, iso-8859-1 and ascii to windows-1252, but Node 20's decoder gives
   // 0x80-0x9F their latin1 (control character) meaning: curly quotes and dashes would vanish.
   if (decoder.encoding === "windows-1252") {
-    return Buffer.from(bytes).toString("latin1").replace(/[\x80-\x9f]/g, (c) => String.fromCodePoint(C1.get(c.charCodeAt(0)) ?? c.charCodeAt(0)));
+    return Buffer.from(bytes)
+      .toString("latin1")
+      .replace(/[\x80-\x9f]/g, (c) => String.fromCodePoint(C1.get(c.charCodeAt(0)) ?? c.charCodeAt(0)));
   }
   return decoder.decode(bytes);
 }

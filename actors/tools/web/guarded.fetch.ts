@@ -121,10 +121,7 @@ function afterRedirect(e: CairnError, redirects: readonly string[]): CairnError 
   return new CairnError(e.code, `redirect from ${from} refused: ${e.message}`, { ...details, redirectedFrom: from });
 }
 
-function failure(
-  e: unknown,
-  c: { url: string; host: string; ctx: AbortSignal; deadline: AbortSignal; timeoutMs: number },
-): CairnError {
+function failure(e: unknown, c: { url: string; host: string; ctx: AbortSignal; deadline: AbortSignal; timeoutMs: number }): CairnError {
   // Which signal fired decides, whatever error the aborted socket happened to raise.
   if (c.ctx.aborted) return new CairnError("run_interrupted", "web_fetch was cancelled");
   if (c.deadline.aborted) {

@@ -14,18 +14,68 @@ export interface HtmlText {
 
 // Dropped with everything inside them.
 const DROP = new Set([
-  "script", "style", "noscript", "svg", "math", "nav", "footer", "template", "iframe", "object",
-  "canvas", "select", "button", "dialog", "audio", "video", "map", "datalist",
+  "script",
+  "style",
+  "noscript",
+  "svg",
+  "math",
+  "nav",
+  "footer",
+  "template",
+  "iframe",
+  "object",
+  "canvas",
+  "select",
+  "button",
+  "dialog",
+  "audio",
+  "video",
+  "map",
+  "datalist",
 ]);
-const VOID = new Set(["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr", "param", "keygen"]);
+const VOID = new Set([
+  "area",
+  "base",
+  "br",
+  "col",
+  "embed",
+  "hr",
+  "img",
+  "input",
+  "link",
+  "meta",
+  "source",
+  "track",
+  "wbr",
+  "param",
+  "keygen",
+]);
 // Only these may appear in <head>; any other start tag ends it (as in the HTML parser).
 const HEAD_ONLY = new Set(["title", "base", "meta", "link", "style", "script", "noscript", "template"]);
 // Closed implicitly by their parent's end, so "hidden" on them cannot safely skip to their end tag.
 const IMPLICIT_END = new Set(["p", "li", "dt", "dd", "tr", "td", "th", "option", "html", "body", "head"]);
 const PARAGRAPH = new Set(["p", "table", "figure", "dl", "ul", "ol", "hr", "details", "fieldset", "address"]);
 const LINE = new Set([
-  "div", "section", "article", "main", "header", "aside", "li", "dt", "dd", "tr", "caption", "figcaption",
-  "summary", "form", "legend", "center", "hgroup", "body", "label", "option",
+  "div",
+  "section",
+  "article",
+  "main",
+  "header",
+  "aside",
+  "li",
+  "dt",
+  "dd",
+  "tr",
+  "caption",
+  "figcaption",
+  "summary",
+  "form",
+  "legend",
+  "center",
+  "hgroup",
+  "body",
+  "label",
+  "option",
 ]);
 const HEADING = /^h([1-6])$/;
 const WS = /[\t\n\f\r ]+/g;
@@ -109,8 +159,7 @@ export function htmlToText(html: string, pageUrl: string): HtmlText {
           w.block(2);
           w.inline("---");
           w.block(2);
-        }
-        else if (name === "img") {
+        } else if (name === "img") {
           const alt = t.attrs.get("alt")?.replace(WS, " ").trim();
           if (alt) w.inline(`[image: ${alt}]`);
         }

@@ -82,7 +82,8 @@ export function* tokenize(html: string): Generator<HtmlToken> {
       yield { type: "start", name, attrs, selfClosing };
       if ((RAW_TEXT.has(name) || RCDATA.has(name)) && !selfClosing) {
         const close = findClose(html, name, i);
-        if (close > i) yield RCDATA.has(name) ? { type: "text", text: html.slice(i, close) } : { type: "text", text: html.slice(i, close), raw: true };
+        if (close > i)
+          yield RCDATA.has(name) ? { type: "text", text: html.slice(i, close) } : { type: "text", text: html.slice(i, close), raw: true };
         yield { type: "end", name };
         const gt = close < n ? html.indexOf(">", close) : -1;
         i = gt < 0 ? n : gt + 1;

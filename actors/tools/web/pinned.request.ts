@@ -62,7 +62,9 @@ export function requestPinned(
 
 /** The body as it will be decoded: decompressed when the server compressed it. */
 function decodedStream(res: http.IncomingMessage): Readable {
-  const enc = String(res.headers["content-encoding"] ?? "").trim().toLowerCase();
+  const enc = String(res.headers["content-encoding"] ?? "")
+    .trim()
+    .toLowerCase();
   const z =
     enc === "gzip" || enc === "x-gzip"
       ? zlib.createGunzip()

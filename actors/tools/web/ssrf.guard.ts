@@ -117,7 +117,10 @@ export function checkUrl(
   try {
     url = typeof raw === "string" ? new URL(raw) : raw;
   } catch {
-    return refuse("invalid_url", `${JSON.stringify(String(raw).slice(0, 200))} is not a valid URL (zone ids and malformed addresses are refused)`);
+    return refuse(
+      "invalid_url",
+      `${JSON.stringify(String(raw).slice(0, 200))} is not a valid URL (zone ids and malformed addresses are refused)`,
+    );
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     return refuse("scheme", `only http and https URLs can be fetched, not ${url.protocol}`, { url: url.href });
@@ -155,7 +158,13 @@ export async function guardUrl(raw: string | URL, policy: CompiledPolicy, resolv
     } catch (e) {
       if (signal?.aborted) throw e;
       const code = (e as NodeJS.ErrnoException).code;
-      return { ok: false, error: new CairnError("unavailable", `could not resolve ${u.name}: ${code ?? (e as Error).message}`, { reason: "dns", host: u.name }) };
+      return {
+        ok: false,
+        error: new CairnError("unavailable", `could not resolve ${u.name}: ${code ?? (e as Error).message}`, {
+          reason: "dns",
+          host: u.name,
+        }),
+      };
     }
     if (answers.length === 0) {
       return { ok: false, error: new CairnError("unavailable", `${u.name} has no addresses`, { reason: "dns", host: u.name }) };
@@ -173,7 +182,11 @@ export async function guardUrl(raw: string | URL, policy: CompiledPolicy, resolv
       });
     }
     const ip = parseIp(a.address);
-    if (ip === undefined) return refuse("private_address", `refused to fetch ${u.name}: ${a.address} is not an IP address`, { host: u.name, address: a.address });
+    if (ip === undefined)
+      return refuse("private_address", `refused to fetch ${u.name}: ${a.address} is not an IP address`, {
+        host: u.name,
+        address: a.address,
+      });
     first ??= { address: formatIp(ip), family: ip.family };
   }
   if (!first) return { ok: false, error: new CairnError("unavailable", `${u.name} has no addresses`, { reason: "dns", host: u.name }) };

@@ -39,7 +39,9 @@ export const WebFetchParams = Schema.Struct({
     Count(100, MAX_CHARS_LIMIT).annotate({ description: `Most characters of text to return. Default ${DEFAULT_MAX_CHARS}.` }),
   ),
   start_index: Schema.optionalKey(
-    Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)).annotate({ description: "Character offset to start from, to continue a truncated result. Default 0." }),
+    Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)).annotate({
+      description: "Character offset to start from, to continue a truncated result. Default 0.",
+    }),
   ),
   raw: Schema.optionalKey(Schema.Boolean.annotate({ description: "Return the HTML source instead of the extracted text. Default false." })),
 });
@@ -47,7 +49,11 @@ export const WebFetchParams = Schema.Struct({
 const defaultResolve: Resolve = (host) => dns.lookup(host, { all: true, verbatim: true });
 
 const size = (bytes: number): string =>
-  bytes >= 1024 * 1024 ? `${+(bytes / 1024 / 1024).toFixed(1)} MiB` : bytes >= 1024 ? `${+(bytes / 1024).toFixed(1)} KiB` : `${bytes} bytes`;
+  bytes >= 1024 * 1024
+    ? `${+(bytes / 1024 / 1024).toFixed(1)} MiB`
+    : bytes >= 1024
+      ? `${+(bytes / 1024).toFixed(1)} KiB`
+      : `${bytes} bytes`;
 
 /**
  * `web_fetch`: GET a public web page and return its readable text. Not dangerous (no approval)
@@ -94,7 +100,8 @@ export function present(
   const lines = [
     `URL: ${page.url} | status: ${page.status}${page.statusText ? ` ${page.statusText}` : ""} | content-type: ${page.contentType || "(none)"}`,
   ];
-  if (page.redirects.length > 0) lines.push(`(redirected from ${page.redirects[0]}${page.redirects.length > 1 ? ` in ${page.redirects.length} steps` : ""})`);
+  if (page.redirects.length > 0)
+    lines.push(`(redirected from ${page.redirects[0]}${page.redirects.length > 1 ? ` in ${page.redirects.length} steps` : ""})`);
   if (page.kind === "binary") {
     lines.push(`(body not shown: ${page.media.essence || "unknown content"} is not text)`);
     return { output: lines.join("\n") };

@@ -32,10 +32,18 @@ describe("model discovery", () => {
     keyVariable: "GROQ_API_KEY",
     ...over,
   });
-  const fresh = (file: string | null = null, o: { ttlMs?: number; timeoutMs?: number } = {}) => new ModelDiscovery({ cacheFile: file, now, ...o });
+  const fresh = (file: string | null = null, o: { ttlMs?: number; timeoutMs?: number } = {}) =>
+    new ModelDiscovery({ cacheFile: file, now, ...o });
 
   it("lists GET <base>/models with the key as Bearer, leaving out models that cannot chat", async () => {
-    server.models({ models: ["llama-3.3-70b-versatile", "whisper-large-v3", "text-embedding-3-small", { id: "llama-3.1-8b-instant", context_window: 131072 }] });
+    server.models({
+      models: [
+        "llama-3.3-70b-versatile",
+        "whisper-large-v3",
+        "text-embedding-3-small",
+        { id: "llama-3.1-8b-instant", context_window: 131072 },
+      ],
+    });
     const r = await fresh().discover(target());
     expect(r.error).toBeNull();
     expect(r.reachable).toBe(true);
@@ -50,8 +58,18 @@ describe("model discovery", () => {
   it("reads OpenRouter's context_length, input modalities and supported parameters", async () => {
     server.models({
       models: [
-        { id: "openai/gpt-4o-mini", context_length: 128000, architecture: { input_modalities: ["text", "image"] }, supported_parameters: ["tools", "temperature"] },
-        { id: "some-lab/new-model", context_length: 32768, architecture: { input_modalities: ["text"] }, supported_parameters: ["temperature"] },
+        {
+          id: "openai/gpt-4o-mini",
+          context_length: 128000,
+          architecture: { input_modalities: ["text", "image"] },
+          supported_parameters: ["tools", "temperature"],
+        },
+        {
+          id: "some-lab/new-model",
+          context_length: 32768,
+          architecture: { input_modalities: ["text"] },
+          supported_parameters: ["temperature"],
+        },
       ],
     });
     const r = await fresh().discover(target({ id: "openrouter", baseUrl: server.baseUrl("/api/v1"), keyVariable: "OPENROUTER_API_KEY" }));
@@ -70,7 +88,9 @@ describe("model discovery", () => {
 
   it("Anthropic: GET /v1/models with x-api-key and anthropic-version", async () => {
     server.models({ models: ["claude-sonnet-4-6", "claude-opus-4-1"] });
-    const r = await fresh().discover(target({ id: "anthropic", baseUrl: server.url, discovery: "anthropic", keyVariable: "ANTHROPIC_API_KEY" }));
+    const r = await fresh().discover(
+      target({ id: "anthropic", baseUrl: server.url, discovery: "anthropic", keyVariable: "ANTHROPIC_API_KEY" }),
+    );
     expect(r.models.map((m) => m.id)).toEqual(["claude-sonnet-4-6", "claude-opus-4-1"]);
     const rec = server.listRequests[0];
     expect(rec.path).toBe("/v1/models?limit=1000");

@@ -52,7 +52,10 @@ describe("stored provider keys (provider_keys.json)", () => {
     const store = new KeyStore(file);
     store.set("openrouter", STORED);
     const entry = { id: "openrouter", keyVariable: "OPENROUTER_API_KEY" };
-    expect(lookupKey(entry, { OPENROUTER_API_KEY: "sk-or-from-env-0000000000" }, store)).toEqual({ key: "sk-or-from-env-0000000000", source: "env" });
+    expect(lookupKey(entry, { OPENROUTER_API_KEY: "sk-or-from-env-0000000000" }, store)).toEqual({
+      key: "sk-or-from-env-0000000000",
+      source: "env",
+    });
     expect(lookupKey(entry, { OPENROUTER_API_KEY: "  " }, store)).toEqual({ key: STORED, source: "stored" });
     expect(lookupKey(entry, {}, undefined)).toEqual({ key: null, source: "none" });
   });

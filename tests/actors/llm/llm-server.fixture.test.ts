@@ -52,7 +52,13 @@ describe("llm-server main.ts in a separate process", () => {
   it("serves scripted model lists under any prefix, and Ollama tags", async () => {
     await scriptRemoteModels(info.url, { models: ["a", { id: "b", context_length: 4096 }], tags: ["c:latest"] });
     const list = await (await fetch(`${info.url}/api/v1/models`, { headers: { authorization: `Bearer ${TEST_KEY}` } })).json();
-    expect(list).toMatchObject({ object: "list", data: [{ id: "a", object: "model" }, { id: "b", context_length: 4096 }] });
+    expect(list).toMatchObject({
+      object: "list",
+      data: [
+        { id: "a", object: "model" },
+        { id: "b", context_length: 4096 },
+      ],
+    });
     const tags = await (await fetch(`${info.url}/api/tags`)).json();
     expect(tags.models.map((m: { name: string }) => m.name)).toEqual(["c:latest"]);
     await resetRemote(info.url);

@@ -5,11 +5,7 @@ import { startLlmServer, type LlmServer } from "../../fixtures/llm-server/index.
 import { forwarder } from "../../fixtures/forwarder.ts";
 import { createAnthropicProvider } from "../../../actors/llm/anthropic.provider.ts";
 import { createOpenAiProvider } from "../../../actors/llm/openai.provider.ts";
-import type {
-  LlmProvider,
-  ProviderOptions,
-  StreamChunk,
-} from "../../../actors/llm/index.ts";
+import type { LlmProvider, ProviderOptions, StreamChunk } from "../../../actors/llm/index.ts";
 
 export interface Collected {
   deltas: string[];

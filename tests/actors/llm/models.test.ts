@@ -27,10 +27,14 @@ describe("resolveModel", () => {
   });
 
   it("an unknown provider prefix is model_unknown, listing the known ones (custom ones too)", () => {
-    const e = thrown(() => resolveModel("nosuch/large", { OPENAI_API_KEY: "k" }, { custom: [{ name: "my-vllm", base_url: "http://127.0.0.1:9/v1" }] }));
+    const e = thrown(() =>
+      resolveModel("nosuch/large", { OPENAI_API_KEY: "k" }, { custom: [{ name: "my-vllm", base_url: "http://127.0.0.1:9/v1" }] }),
+    );
     expect(e.code).toBe("model_unknown");
     expect(e.message).toContain('"nosuch"');
-    expect(e.message).toContain("openai, anthropic, openrouter, groq, mistral, deepseek, together, fireworks, cerebras, xai, gemini, ollama, lmstudio, venice, moonshot, local, my-vllm");
+    expect(e.message).toContain(
+      "openai, anthropic, openrouter, groq, mistral, deepseek, together, fireworks, cerebras, xai, gemini, ollama, lmstudio, venice, moonshot, local, my-vllm",
+    );
     expect(e.details).toMatchObject({ knownProviders: expect.arrayContaining(["groq", "my-vllm"]) });
   });
 
@@ -46,7 +50,9 @@ describe("resolveModel", () => {
   it("a missing key is model_not_configured, naming the variable and set-key", () => {
     const g = thrown(() => resolveModel("groq/llama-3.3-70b-versatile", {}));
     expect(g.code).toBe("model_not_configured");
-    expect(g.message).toBe("model groq/llama-3.3-70b-versatile needs GROQ_API_KEY: set it in the gateway's environment or run 'cairn providers set-key groq'");
+    expect(g.message).toBe(
+      "model groq/llama-3.3-70b-versatile needs GROQ_API_KEY: set it in the gateway's environment or run 'cairn providers set-key groq'",
+    );
     expect(g.details).toMatchObject({ missing: "GROQ_API_KEY", provider: "groq" });
     const o = thrown(() => resolveModel("openai/gpt-4o-mini", { ANTHROPIC_API_KEY: "k", OPENAI_API_KEY: "" }));
     expect(o.code).toBe("model_not_configured");

@@ -91,7 +91,10 @@ describe.each(PROVIDER_CASES)("$id provider failures", (pc) => {
   });
 
   it("any other error reported inside the stream is provider_error with the provider's words", async () => {
-    const got = await run({ chunks: ["a", "b"], streamError: { afterChunks: 1, message: "the answer violated a policy", type: "invalid_request_error" } });
+    const got = await run({
+      chunks: ["a", "b"],
+      streamError: { afterChunks: 1, message: "the answer violated a policy", type: "invalid_request_error" },
+    });
     expect(got.error?.code).toBe("provider_error");
     expect(got.error?.message).toContain("the answer violated a policy");
   });
@@ -116,11 +119,18 @@ describe.each(PROVIDER_CASES)("$id provider failures", (pc) => {
                 status: 400,
                 code: "context_length_exceeded",
                 type: "invalid_request_error",
-                message: "This model's maximum context length is 128000 tokens. However, your messages resulted in 130512 tokens. Please reduce the length of the messages.",
+                message:
+                  "This model's maximum context length is 128000 tokens. However, your messages resulted in 130512 tokens. Please reduce the length of the messages.",
               },
             },
             // A compatible server that says it only in words (vLLM, Mistral).
-            { error: { status: 400, code: null, message: "Prompt contains 40000 tokens, too large for model with 32768 maximum context length" } },
+            {
+              error: {
+                status: 400,
+                code: null,
+                message: "Prompt contains 40000 tokens, too large for model with 32768 maximum context length",
+              },
+            },
           ]
         : [{ error: { status: 400, type: "invalid_request_error", message: "prompt is too long: 215000 tokens > 200000 maximum" } }];
     for (const b of bodies) {

@@ -16,7 +16,7 @@ describe.each(PROVIDER_CASES)("$id provider streaming", (pc) => {
   });
 
   it("reassembles events split at odd byte boundaries, multi-byte characters included", async () => {
-    const chunks = ["Grüße ", "aus ", "Zürich ", "🏔️🎉 ", "ça ", "va? ", "日本語", "\n\"quoted\"\n"];
+    const chunks = ["Grüße ", "aus ", "Zürich ", "🏔️🎉 ", "ça ", "va? ", "日本語", '\n"quoted"\n'];
     server.script({ chunks, splitEveryBytes: 7 });
     const got = await collect(ask());
     expect(got.error).toBeNull();

@@ -84,13 +84,10 @@ describe.each(PROVIDER_CASES)("$id provider tool calls", (pc) => {
     const got = await drain(ask());
     expect(got.error).toBeNull();
     expect(got.text).toBe("");
-    expect(got.chunks.map((c) => c.type)).toEqual([
-      "tool_call_start",
-      ...Array(4).fill("tool_call_delta"),
-      "tool_call",
-      "done",
+    expect(got.chunks.map((c) => c.type)).toEqual(["tool_call_start", ...Array(4).fill("tool_call_delta"), "tool_call", "done"]);
+    expect(got.calls).toEqual([
+      { type: "tool_call", index: 0, id: "call_1", name: "get_weather", arguments: '{"city":"Oslo","unit":"c"}' },
     ]);
-    expect(got.calls).toEqual([{ type: "tool_call", index: 0, id: "call_1", name: "get_weather", arguments: '{"city":"Oslo","unit":"c"}' }]);
     expect(got.done).toEqual({ type: "done", usage: { inputTokens: 30, outputTokens: 12 }, finishReason: "tool_calls" });
     expectWellFormed(got.chunks);
   });
@@ -120,7 +117,9 @@ describe.each(PROVIDER_CASES)("$id provider tool calls", (pc) => {
   it("keeps the arguments of a call that follows text (text at stream position 0, the call at 1)", async () => {
     server.script({
       chunks: ["Let me ", "check that."],
-      toolCalls: [{ name: "get_weather", arguments: '{"city":"Reykjavík"}', splitEvery: 3, ...(pc.id === "openai" ? { streamIndex: 1 } : {}) }],
+      toolCalls: [
+        { name: "get_weather", arguments: '{"city":"Reykjavík"}', splitEvery: 3, ...(pc.id === "openai" ? { streamIndex: 1 } : {}) },
+      ],
     });
     let wire = "";
     const capture: typeof fetch = async (input, init) => {
@@ -150,7 +149,7 @@ describe.each(PROVIDER_CASES)("$id provider tool calls", (pc) => {
   });
 
   it("reassembles arguments split every 3 characters from SSE bytes split at odd boundaries", async () => {
-    const args = JSON.stringify({ city: "Zürich", note: "日本語 🏔️ \"quoted\"\nline", unit: "c" });
+    const args = JSON.stringify({ city: "Zürich", note: '日本語 🏔️ "quoted"\nline', unit: "c" });
     server.script({
       chunks: ["Grüße ", "🎉"],
       toolCalls: [
@@ -163,7 +162,7 @@ describe.each(PROVIDER_CASES)("$id provider tool calls", (pc) => {
     expect(got.error).toBeNull();
     expect(got.text).toBe("Grüße 🎉");
     expect(got.calls.map((c) => c.arguments)).toEqual([args, "{}"]);
-    expect(JSON.parse(got.calls[0].arguments)).toEqual({ city: "Zürich", note: "日本語 🏔️ \"quoted\"\nline", unit: "c" });
+    expect(JSON.parse(got.calls[0].arguments)).toEqual({ city: "Zürich", note: '日本語 🏔️ "quoted"\nline', unit: "c" });
     expect(got.chunks.filter((c) => c.type === "tool_call_delta").length).toBeGreaterThan(10);
     expectWellFormed(got.chunks);
   });
@@ -184,7 +183,11 @@ describe.each(PROVIDER_CASES)("$id provider tool calls", (pc) => {
   });
 
   it("a stream cut in the middle of a call's arguments is a cut-off, and the half call is never reported complete", async () => {
-    server.script({ chunks: ["On it."], toolCalls: [{ name: "get_weather", arguments: '{"city":"Oslo","unit":"c"}', splitEvery: 4 }], disconnectAfterToolEvents: 3 });
+    server.script({
+      chunks: ["On it."],
+      toolCalls: [{ name: "get_weather", arguments: '{"city":"Oslo","unit":"c"}', splitEvery: 4 }],
+      disconnectAfterToolEvents: 3,
+    });
     const got = await drain(ask());
     expect(got.error?.code).toBe("provider_stream_cut");
     expect(got.text).toBe("On it.");
@@ -286,7 +289,11 @@ describe("tool requests on the wire", () => {
       { role: "tool", tool_call_id: "call_a", content: "4°C, snow" },
       // Chat Completions has no error flag: the text says it.
       { role: "tool", tool_call_id: "call_b", content: "Error: weather service unreachable" },
-      { role: "assistant", content: null, tool_calls: [{ id: "call_c", type: "function", function: { name: "now", arguments: "not json" } }] },
+      {
+        role: "assistant",
+        content: null,
+        tool_calls: [{ id: "call_c", type: "function", function: { name: "now", arguments: "not json" } }],
+      },
       { role: "tool", tool_call_id: "call_c", content: "12:00" },
       { role: "user", content: "And tomorrow?" },
     ]);

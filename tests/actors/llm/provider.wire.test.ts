@@ -65,7 +65,11 @@ describe("provider wire details", () => {
 
   it("openai: prompt_tokens_details.cached_tokens is reported as cache reads; none when zero", async () => {
     server.script({ chunks: ["a"], usage: { inputTokens: 2048, outputTokens: 3, cacheReadTokens: 1024 } });
-    expect((await collect(openai().stream({ model: "m", messages: hi }))).done?.usage).toEqual({ inputTokens: 2048, outputTokens: 3, cacheReadTokens: 1024 });
+    expect((await collect(openai().stream({ model: "m", messages: hi }))).done?.usage).toEqual({
+      inputTokens: 2048,
+      outputTokens: 3,
+      cacheReadTokens: 1024,
+    });
     server.script({ chunks: ["a"], usage: { inputTokens: 20, outputTokens: 3 } });
     expect((await collect(openai().stream({ model: "m", messages: hi }))).done?.usage).toEqual({ inputTokens: 20, outputTokens: 3 });
   });

@@ -55,11 +55,22 @@ describe("provider status and model listing", () => {
     const all = await listProviderStatus(env, config);
     const by = Object.fromEntries(all.map((p) => [p.id, p]));
     expect(all.map((p) => p.id).slice(0, 3)).toEqual(["openai", "anthropic", "openrouter"]);
-    expect(by.groq).toMatchObject({ kind: "openai-compatible", keyVariable: "GROQ_API_KEY", key: { source: "env", last4: TEST_KEY.slice(-4), required: true }, reachable: true, models: 2, error: null });
+    expect(by.groq).toMatchObject({
+      kind: "openai-compatible",
+      keyVariable: "GROQ_API_KEY",
+      key: { source: "env", last4: TEST_KEY.slice(-4), required: true },
+      reachable: true,
+      models: 2,
+      error: null,
+    });
     expect(by.openrouter).toMatchObject({ key: { source: "stored", last4: "LAST", required: true }, reachable: true, models: 2 });
     expect(by.openai).toMatchObject({ key: { source: "none", last4: null, required: true }, reachable: null, models: 0, error: null });
     expect(by.mistral).toMatchObject({ reachable: null, models: 1 }); // configured models count, no key: not asked
-    expect(by.ollama).toMatchObject({ key: { source: "none", required: false }, reachable: false, error: { code: "provider_unreachable" } });
+    expect(by.ollama).toMatchObject({
+      key: { source: "none", required: false },
+      reachable: false,
+      error: { code: "provider_unreachable" },
+    });
     expect(by.local.kind).toBe("local");
     const json = JSON.stringify(all);
     expect(json).not.toContain(TEST_KEY);
@@ -77,8 +88,22 @@ describe("provider status and model listing", () => {
       enabled: new Set(["groq/mystery-7b"]),
     });
     const by = Object.fromEntries(models.map((m) => [m.id, m]));
-    expect(by["groq/gpt-4o-mini"]).toEqual({ id: "groq/gpt-4o-mini", provider: "groq", contextWindow: 128000, tools: true, vision: true, enabled: true });
-    expect(by["groq/mystery-7b"]).toEqual({ id: "groq/mystery-7b", provider: "groq", contextWindow: 8192, tools: null, vision: null, enabled: true });
+    expect(by["groq/gpt-4o-mini"]).toEqual({
+      id: "groq/gpt-4o-mini",
+      provider: "groq",
+      contextWindow: 128000,
+      tools: true,
+      vision: true,
+      enabled: true,
+    });
+    expect(by["groq/mystery-7b"]).toEqual({
+      id: "groq/mystery-7b",
+      provider: "groq",
+      contextWindow: 8192,
+      tools: null,
+      vision: null,
+      enabled: true,
+    });
     expect(by["groq/llama-3.3-70b-versatile"]).toMatchObject({ contextWindow: 131072, enabled: false });
     expect(by["openrouter/mystery-7b"]).toMatchObject({ enabled: false });
     // The fallback model is listed although OpenAI has no key here (choosing it explains what is missing).
@@ -115,7 +140,9 @@ describe("provider status and model listing", () => {
     server.models({ models: Array.from({ length: 12 }, (_, i) => `m-${String(i).padStart(2, "0")}`) });
     const { env, config } = setup();
     await suggestModels("groq", env, config);
-    expect(describeModelSetup("groq", env, config)).toMatch(/serves 12 models: groq\/m-00, .*groq\/m-07, and 4 more \('cairn models --provider groq' lists them\)/);
+    expect(describeModelSetup("groq", env, config)).toMatch(
+      /serves 12 models: groq\/m-00, .*groq\/m-07, and 4 more \('cairn models --provider groq' lists them\)/,
+    );
   });
 
   it("local models resolve through the registered hook, without tools", async () => {
@@ -124,7 +151,12 @@ describe("provider status and model listing", () => {
       expect(describeModelSetup("local/tiny.gguf", env, config)).toMatch(/local models are not available/);
       const provider = { id: "local", stream: async function* () {} };
       registerLocalProvider({
-        resolve: (model) => (model === "tiny" ? provider : (() => { throw new CairnError("model_unknown", `no ${model}`); })()),
+        resolve: (model) =>
+          model === "tiny"
+            ? provider
+            : (() => {
+                throw new CairnError("model_unknown", `no ${model}`);
+              })(),
         check: (model) => (model === "tiny" ? null : `no GGUF file named ${model}`),
         listModels: async () => [{ id: "tiny", contextWindow: 2048, tools: null, vision: null }],
         location: () => "/models",
@@ -134,7 +166,13 @@ describe("provider status and model listing", () => {
       const models = await listModelInfo(env, config, { provider: "local" });
       expect(models).toEqual([{ id: "local/tiny", provider: "local", contextWindow: 2048, tools: false, vision: null, enabled: false }]);
       const status = (await listProviderStatus(env, config)).find((p) => p.id === "local");
-      expect(status).toMatchObject({ baseUrl: "/models", models: 1, reachable: true, error: null, key: { source: "none", required: false } });
+      expect(status).toMatchObject({
+        baseUrl: "/models",
+        models: 1,
+        reachable: true,
+        error: null,
+        key: { source: "none", required: false },
+      });
     } finally {
       registerLocalProvider(null);
     }

@@ -55,7 +55,10 @@ describe("provider registry", () => {
   });
 
   it("api_key_env renames the key variable; a key variable on ollama makes its key required", () => {
-    expect(findProvider("openrouter", {}, { overrides: { openrouter: { api_key_env: "OR_KEY" } } })).toMatchObject({ keyVariable: "OR_KEY", keyRequired: true });
+    expect(findProvider("openrouter", {}, { overrides: { openrouter: { api_key_env: "OR_KEY" } } })).toMatchObject({
+      keyVariable: "OR_KEY",
+      keyRequired: true,
+    });
     expect(findProvider("ollama", {}, { overrides: { ollama: { api_key_env: "OLLAMA_PROXY_KEY" } } })?.keyRequired).toBe(true);
     expect(findProvider("ollama", {})?.keyRequired).toBe(false);
   });
@@ -69,7 +72,12 @@ describe("provider registry", () => {
     };
     const ids = listProviderEntries({}, config).map((e) => e.id);
     expect(ids.slice(-2)).toEqual(["my-vllm", "corp"]);
-    expect(findProvider("my-vllm", {}, config)).toMatchObject({ kind: "openai-compatible", custom: true, keyRequired: false, models: ["qwen2.5-7b"] });
+    expect(findProvider("my-vllm", {}, config)).toMatchObject({
+      kind: "openai-compatible",
+      custom: true,
+      keyRequired: false,
+      models: ["qwen2.5-7b"],
+    });
     expect(findProvider("corp", {}, config)).toMatchObject({ keyVariable: "CORP_LLM_KEY", keyRequired: true });
     expect(findProvider("corp", { CORP_BASE_URL: "http://127.0.0.1:5/v1" }, config)?.baseUrl).toBe("http://127.0.0.1:5/v1");
   });
@@ -84,7 +92,12 @@ describe("provider registry", () => {
       return null;
     };
     expect(refuse([{ name: "groq", base_url: "http://x/v1" }])).toMatch(/"groq" is a built-in provider; use \[providers\.groq\]/);
-    expect(refuse([{ name: "a", base_url: "http://x/v1" }, { name: "a", base_url: "http://y/v1" }])).toMatch(/used twice/);
+    expect(
+      refuse([
+        { name: "a", base_url: "http://x/v1" },
+        { name: "a", base_url: "http://y/v1" },
+      ]),
+    ).toMatch(/used twice/);
     expect(refuse([{ name: "a", base_url: "ftp://x" }])).toMatch(/http\(s\) URL/);
     expect(refuse([{ name: "a", base_url: "http://127.0.0.1:8000/v1" }])).toBeNull();
   });

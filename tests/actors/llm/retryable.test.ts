@@ -51,7 +51,11 @@ describe.each(PROVIDER_CASES)("$id: errors from the real SDK classify as retryab
 
   const cases: Array<[string, ReplyScript, boolean]> = [
     ["400 bad request", { error: { status: 400, message: "messages: roles must alternate" } }, false],
-    ["400 context too long", { error: { status: 400, message: "prompt is too long: 300000 tokens > 200000 maximum", code: "context_length_exceeded" } }, false],
+    [
+      "400 context too long",
+      { error: { status: 400, message: "prompt is too long: 300000 tokens > 200000 maximum", code: "context_length_exceeded" } },
+      false,
+    ],
     ["401", { error: { status: 401 } }, false],
     ["404", { error: { status: 404 } }, false],
     ["429", { error: { status: 429, headers: { "retry-after": "2" } } }, true],
@@ -71,7 +75,9 @@ describe.each(PROVIDER_CASES)("$id: errors from the real SDK classify as retryab
 
   it("connection refused", async () => {
     const port = await closedPort();
-    const got = await collect(pc.make(server, { baseURL: `http://127.0.0.1:${port}/v1` }).stream({ model: "m", messages: [{ role: "user", text: "x" }] }));
+    const got = await collect(
+      pc.make(server, { baseURL: `http://127.0.0.1:${port}/v1` }).stream({ model: "m", messages: [{ role: "user", text: "x" }] }),
+    );
     expect(got.error?.code).toBe("provider_unreachable");
     expect(isRetryable(got.error!)).toBe(true);
   });

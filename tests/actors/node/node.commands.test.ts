@@ -27,7 +27,17 @@ const open = { windowUntil: NOW + 60_000, address: "10.0.0.7" };
 const closed = { windowUntil: null, address: "10.0.0.7" };
 const requestedEvent = (kp: KeyPair, nonce = "nonce-recorded-0001"): NewEvent => ({
   type: "node.pairing_requested",
-  data: { requestId: "req1", name: "Build Server", publicKey: kp.getPublicKey(), fingerprint: fingerprintOf(kp.getPublicKey()), address: null, hostname: "h", platform: "linux", workingDir: "/w", nonce },
+  data: {
+    requestId: "req1",
+    name: "Build Server",
+    publicKey: kp.getPublicKey(),
+    fingerprint: fingerprintOf(kp.getPublicKey()),
+    address: null,
+    hostname: "h",
+    platform: "linux",
+    workingDir: "/w",
+    nonce,
+  },
 });
 
 describe("pairing requests", () => {
@@ -36,7 +46,12 @@ describe("pairing requests", () => {
   test("open window + valid signature: recorded as pending with the fingerprint, address and a request id", () => {
     const d = given(nodeSpec, "build", []).when("request", { request: signed(kp), ...open });
     expect(d.events.map((e) => e.type)).toEqual(["node.pairing_requested"]);
-    expect(d.events[0].data).toMatchObject({ requestId: "id1", publicKey: kp.getPublicKey(), address: "10.0.0.7", workingDir: "/srv/work" });
+    expect(d.events[0].data).toMatchObject({
+      requestId: "id1",
+      publicKey: kp.getPublicKey(),
+      address: "10.0.0.7",
+      workingDir: "/srv/work",
+    });
     expect(d.reply).toEqual({ requestId: "id1", status: "pending", fingerprint: fingerprintOf(kp.getPublicKey()) });
   });
 
@@ -48,7 +63,9 @@ describe("pairing requests", () => {
   test("window closed, or past its deadline: pairing_closed and nothing recorded", () => {
     const g = given(nodeSpec, "build", []);
     expect(() => g.when("request", { request: signed(kp), ...closed })).toThrow(/pairing is closed/);
-    expect(() => g.when("request", { request: signed(kp), windowUntil: NOW, address: null })).toThrow(expect.objectContaining({ code: "pairing_closed" }));
+    expect(() => g.when("request", { request: signed(kp), windowUntil: NOW, address: null })).toThrow(
+      expect.objectContaining({ code: "pairing_closed" }),
+    );
   });
 
   test("a forged signature (another key signed it, or a field was changed after signing) is unauthorized", () => {
@@ -62,7 +79,9 @@ describe("pairing requests", () => {
 
   test("a stale or future timestamp is refused (bad_request), even with a good signature", () => {
     const g = given(nodeSpec, "build", []);
-    expect(() => g.when("request", { request: signed(kp, { timestamp: NOW - PAIRING_CLOCK_SKEW_MS - 1 }), ...open })).toThrow(expect.objectContaining({ code: "bad_request" }));
+    expect(() => g.when("request", { request: signed(kp, { timestamp: NOW - PAIRING_CLOCK_SKEW_MS - 1 }), ...open })).toThrow(
+      expect.objectContaining({ code: "bad_request" }),
+    );
     expect(() => g.when("request", { request: signed(kp, { timestamp: NOW + PAIRING_CLOCK_SKEW_MS + 1 }), ...open })).toThrow(/ahead/);
   });
 
@@ -76,7 +95,10 @@ describe("pairing requests", () => {
     const pending = given(nodeSpec, "build", [requestedEvent(kp)]).when("request", { request: signed(kp), ...closed });
     expect(pending.events).toEqual([]);
     expect(pending.reply).toMatchObject({ requestId: "req1", status: "pending" });
-    const approved = given(nodeSpec, "build", [requestedEvent(kp), { type: "node.approved", data: { requestId: "req1", by: "cli" } }]).when("request", { request: signed(kp), ...closed });
+    const approved = given(nodeSpec, "build", [requestedEvent(kp), { type: "node.approved", data: { requestId: "req1", by: "cli" } }]).when(
+      "request",
+      { request: signed(kp), ...closed },
+    );
     expect(approved.reply).toMatchObject({ requestId: "req1", status: "approved" });
   });
 
@@ -98,7 +120,10 @@ describe("pairing requests", () => {
   test("a rejected or revoked node may ask again (with the window open), even with a new key", () => {
     for (const end of [
       [{ type: "node.rejected", data: { requestId: "req1", by: "cli" } }],
-      [{ type: "node.approved", data: { requestId: "req1", by: "cli" } }, { type: "node.revoked", data: { by: "cli" } }],
+      [
+        { type: "node.approved", data: { requestId: "req1", by: "cli" } },
+        { type: "node.revoked", data: { by: "cli" } },
+      ],
     ] as NewEvent[][]) {
       const d = given(nodeSpec, "build", [requestedEvent(kp), ...end]).when("request", { request: signed(createUser()), ...open });
       expect(d.events.map((e) => e.type)).toEqual(["node.pairing_requested"]);
@@ -126,7 +151,9 @@ describe("approve, reject, revoke", () => {
   });
 
   test("reject records who; revoke of an approved node asks for the bus revocation (an effect, run once)", () => {
-    expect(pending().when("reject", { requestId: "req1", by: "web" }).events).toEqual([{ type: "node.rejected", data: { requestId: "req1", by: "web" } }]);
+    expect(pending().when("reject", { requestId: "req1", by: "web" }).events).toEqual([
+      { type: "node.rejected", data: { requestId: "req1", by: "web" } },
+    ]);
     const approved = given(nodeSpec, "build", [requestedEvent(kp), { type: "node.approved", data: { requestId: "req1", by: "cli" } }]);
     const r = approved.when("revoke", { by: "cli" });
     expect(r.events).toEqual([{ type: "node.revoked", data: { by: "cli" } }]);
@@ -160,9 +187,14 @@ describe("the pairing window", () => {
     const closeAt = (actions: Array<{ type: string; params: unknown }>) => actions.filter((a) => a.type === "closeAt");
     const o = given(pairingSpec, "window", []).when("open", { minutes: 10, by: "cli" });
     expect(closeAt(o.actions)).toEqual([{ type: "closeAt", params: { until: 605_000 } }]);
-    const again = given(pairingSpec, "window", [{ type: "pairing.opened", data: { until: 9000, by: "cli" } }]).when("open", { minutes: 1, by: "web" });
+    const again = given(pairingSpec, "window", [{ type: "pairing.opened", data: { until: 9000, by: "cli" } }]).when("open", {
+      minutes: 1,
+      by: "web",
+    });
     expect(closeAt(again.actions)).toEqual([{ type: "closeAt", params: { until: 65_000 } }]);
-    const closed = given(pairingSpec, "window", [{ type: "pairing.opened", data: { until: 9000, by: "cli" } }]).when("close", { by: "web" });
+    const closed = given(pairingSpec, "window", [{ type: "pairing.opened", data: { until: 9000, by: "cli" } }]).when("close", {
+      by: "web",
+    });
     expect(closeAt(closed.actions)).toEqual([]);
   });
 
@@ -172,7 +204,9 @@ describe("the pairing window", () => {
     expect(open.snapshot.value).toBe("open");
     expect(closeAt(open.hydrated())).toEqual([{ type: "closeAt", params: { until: 9000 } }]);
     // Past its deadline but not yet recorded: re-armed all the same, so the close gets recorded.
-    expect(closeAt(given(pairingSpec, "window", [{ type: "pairing.opened", data: { until: 10, by: "cli" } }]).hydrated())).toEqual([{ type: "closeAt", params: { until: 10 } }]);
+    expect(closeAt(given(pairingSpec, "window", [{ type: "pairing.opened", data: { until: 10, by: "cli" } }]).hydrated())).toEqual([
+      { type: "closeAt", params: { until: 10 } },
+    ]);
     const shut = given(pairingSpec, "window", [
       { type: "pairing.opened", data: { until: 9000, by: "cli" } },
       { type: "pairing.closed", data: { by: "web", reason: "closed" } },

@@ -12,7 +12,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { NodeDirectory, PAIRING_WINDOW_ID, fingerprintOf, startNodeServices, type NodeServices } from "../../../actors/node/index.ts";
 import { EventLog, SnapshotStore, ensureStreams, request, subjects } from "../../../bus/index.ts";
 import { currentAppAccountJwt } from "../../../bus/server/index.ts";
-import { pairingRequestText, pairingStatusText, type NewEvent, type PairingStatusResult, type PairingWindow } from "../../../schemas/index.ts";
+import {
+  pairingRequestText,
+  pairingStatusText,
+  type NewEvent,
+  type PairingStatusResult,
+  type PairingWindow,
+} from "../../../schemas/index.ts";
 import { startTestNats, type TestNats } from "../../fixtures/nats.ts";
 
 let nats: TestNats;
@@ -37,15 +43,38 @@ afterAll(async () => {
 });
 
 const start = async (o: { now?: () => number } = {}) => {
-  services = await startNodeServices({ nc, natsUrl: nats.url, log, snapshots, auth: nats.server.auth, natsPort: nats.port, advertiseUrl: null, pairingMinutes: 10, report: () => {}, ...o });
+  services = await startNodeServices({
+    nc,
+    natsUrl: nats.url,
+    log,
+    snapshots,
+    auth: nats.server.auth,
+    natsPort: nats.port,
+    advertiseUrl: null,
+    pairingMinutes: 10,
+    report: () => {},
+    ...o,
+  });
   return services;
 };
 
 let n = 0;
 const pair = async (kp: KeyPair, nodeId: string) => {
-  const r = { nodeId, name: `Node ${nodeId}`, publicKey: kp.getPublicKey(), hostname: `${nodeId}.lan`, platform: "linux", workingDir: "/w", timestamp: Date.now(), nonce: `svc-nonce-${++n}-${Date.now()}` };
+  const r = {
+    nodeId,
+    name: `Node ${nodeId}`,
+    publicKey: kp.getPublicKey(),
+    hostname: `${nodeId}.lan`,
+    platform: "linux",
+    workingDir: "/w",
+    timestamp: Date.now(),
+    nonce: `svc-nonce-${++n}-${Date.now()}`,
+  };
   const signature = Buffer.from(kp.sign(new TextEncoder().encode(pairingRequestText(r)))).toString("base64url");
-  return request(nc, subjects.admin("nodes", "pair_request"), { request: { ...r, signature }, address: "192.0.2.7" }) as Promise<{ requestId: string; status: string }>;
+  return request(nc, subjects.admin("nodes", "pair_request"), { request: { ...r, signature }, address: "192.0.2.7" }) as Promise<{
+    requestId: string;
+    status: string;
+  }>;
 };
 const poll = (kp: KeyPair, requestId: string) => {
   const r = { requestId, publicKey: kp.getPublicKey(), timestamp: Date.now() };
@@ -62,7 +91,10 @@ describe("the node service decides from the log alone", () => {
     const asked = await pair(kp, "fresh");
     expect(asked.status).toBe("pending");
     // No read model to wait for: the id is routed from the log right away.
-    expect(await request(nc, subjects.admin("nodes", "approve"), { requestId: asked.requestId, by: "cli" })).toMatchObject({ nodeId: "fresh", status: "approved" });
+    expect(await request(nc, subjects.admin("nodes", "approve"), { requestId: asked.requestId, by: "cli" })).toMatchObject({
+      nodeId: "fresh",
+      status: "approved",
+    });
     const status = await poll(kp, asked.requestId);
     expect(status).toMatchObject({ status: "approved", nodeId: "fresh", natsPort: nats.port });
     expect(decodeJwt(status.jwt!).sub).toBe(kp.getPublicKey());
@@ -81,13 +113,20 @@ describe("the node service decides from the log alone", () => {
     services = undefined;
 
     await start();
-    expect(await request(nc, subjects.admin("nodes", "reject"), { requestId: first.requestId, by: "web" })).toMatchObject({ nodeId: "again", status: "rejected" });
+    expect(await request(nc, subjects.admin("nodes", "reject"), { requestId: first.requestId, by: "web" })).toMatchObject({
+      nodeId: "again",
+      status: "rejected",
+    });
     expect(await poll(kp, first.requestId)).toEqual({ status: "rejected", nodeId: "again" });
     // A rejected node may ask again: the new id is the one that counts.
     const second = await pair(kp, "again");
     expect(second.requestId).not.toBe(first.requestId);
-    await expect(request(nc, subjects.admin("nodes", "approve"), { requestId: first.requestId, by: "cli" })).rejects.toMatchObject({ code: "node_not_found" });
-    expect(await request(nc, subjects.admin("nodes", "approve"), { requestId: second.requestId, by: "cli" })).toMatchObject({ status: "approved" });
+    await expect(request(nc, subjects.admin("nodes", "approve"), { requestId: first.requestId, by: "cli" })).rejects.toMatchObject({
+      code: "node_not_found",
+    });
+    expect(await request(nc, subjects.admin("nodes", "approve"), { requestId: second.requestId, by: "cli" })).toMatchObject({
+      status: "approved",
+    });
   });
 
   test("a revocation recorded but never pushed to the server (a crash in between) is pushed at the next start", async () => {
@@ -97,7 +136,17 @@ describe("the node service decides from the log alone", () => {
     const events: NewEvent[] = [
       {
         type: "node.pairing_requested",
-        data: { requestId: "crashreq1", name: "Gone", publicKey, fingerprint: fingerprintOf(publicKey), address: null, hostname: "h", platform: "linux", workingDir: "/w", nonce: "crash-nonce-1" },
+        data: {
+          requestId: "crashreq1",
+          name: "Gone",
+          publicKey,
+          fingerprint: fingerprintOf(publicKey),
+          address: null,
+          hostname: "h",
+          platform: "linux",
+          workingDir: "/w",
+          nonce: "crash-nonce-1",
+        },
       },
       { type: "node.approved", data: { requestId: "crashreq1", by: "cli" } },
       { type: "node.revoked", data: { by: "cli" } },
@@ -122,7 +171,10 @@ test("a window left open by a stopped service is closed at its deadline by the n
 
   // The next start is past the deadline: the minute went by while no service ran.
   await start({ now: () => Date.now() + 61_000 });
-  const closes = async () => (await log.load("pairing", PAIRING_WINDOW_ID, before)).records.flatMap((r) => (r.ok ? [{ type: r.event.type, data: r.event.data }] : []));
+  const closes = async () =>
+    (await log.load("pairing", PAIRING_WINDOW_ID, before)).records.flatMap((r) =>
+      r.ok ? [{ type: r.event.type, data: r.event.data }] : [],
+    );
   for (let i = 0; i < 50 && (await closes()).length === 0; i++) await new Promise((r) => setTimeout(r, 100));
   expect(await closes()).toEqual([{ type: "pairing.closed", data: { by: "gateway", reason: "expired" } }]);
   expect(await request(nc, subjects.query("nodes", "pairing"), {})).toEqual({ open: false, until: null });
@@ -133,13 +185,37 @@ test("the directory folds node events from the log: another writer's request is 
   await dir.catchUp();
   const requested = (requestId: string, nonce: string): NewEvent => ({
     type: "node.pairing_requested",
-    data: { requestId, name: "Elsewhere", publicKey: createUser().getPublicKey(), fingerprint: "SHA256:x", address: null, hostname: "h", platform: "linux", workingDir: "/w", nonce },
+    data: {
+      requestId,
+      name: "Elsewhere",
+      publicKey: createUser().getPublicKey(),
+      fingerprint: "SHA256:x",
+      address: null,
+      hostname: "h",
+      platform: "linux",
+      workingDir: "/w",
+      nonce,
+    },
   });
   const seq = await log.lastSeqOf("node", "elsewhere");
-  const [s1] = await log.append({ kind: "node", id: "elsewhere", expectedSeq: seq, events: [requested("dirreq1", "dir-n1")], eventIds: [`dir-${Date.now()}-1`], now: Date.now() });
+  const [s1] = await log.append({
+    kind: "node",
+    id: "elsewhere",
+    expectedSeq: seq,
+    events: [requested("dirreq1", "dir-n1")],
+    eventIds: [`dir-${Date.now()}-1`],
+    now: Date.now(),
+  });
   expect(await dir.nodeOfRequest("dirreq1")).toBe("elsewhere");
   expect(dir.nodeIds()).toContain("elsewhere");
-  await log.append({ kind: "node", id: "elsewhere", expectedSeq: s1, events: [{ type: "node.rejected", data: { requestId: "dirreq1", by: "cli" } }, requested("dirreq2", "dir-n2")], eventIds: [`dir-${Date.now()}-2`, `dir-${Date.now()}-3`], now: Date.now() });
+  await log.append({
+    kind: "node",
+    id: "elsewhere",
+    expectedSeq: s1,
+    events: [{ type: "node.rejected", data: { requestId: "dirreq1", by: "cli" } }, requested("dirreq2", "dir-n2")],
+    eventIds: [`dir-${Date.now()}-2`, `dir-${Date.now()}-3`],
+    now: Date.now(),
+  });
   expect(await dir.nodeOfRequest("dirreq2")).toBe("elsewhere");
   expect(await dir.nodeOfRequest("dirreq1")).toBeUndefined();
   expect(await dir.nodeOfRequest("nobody")).toBeUndefined();

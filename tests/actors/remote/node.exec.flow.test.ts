@@ -22,7 +22,11 @@ let presence: NodePresence;
 let root: string;
 let work: string;
 let node: FakeNode;
-const nodes = [nodeSummary("build", { name: "Build Server" }), nodeSummary("gone", { name: "Old Laptop" }), nodeSummary("later", { name: "Later Revoked" })];
+const nodes = [
+  nodeSummary("build", { name: "Build Server" }),
+  nodeSummary("gone", { name: "Old Laptop" }),
+  nodeSummary("later", { name: "Later Revoked" }),
+];
 
 const start = async (approvalMode: "never" | "always") => {
   await sys?.stop();
@@ -48,7 +52,11 @@ beforeAll(async () => {
   node.publishHello({ name: "Build Server" });
   node.nc.publish(
     subjects.nodeOut("build", "context"),
-    encodeJson({ agentsMd: "Always run `make check` before committing.", skills: [{ name: "release", description: "cut a release", body: "tag and push" }], at: 1 }),
+    encodeJson({
+      agentsMd: "Always run `make check` before committing.",
+      skills: [{ name: "release", description: "cut a release", body: "tag and push" }],
+      at: 1,
+    }),
   );
   await node.nc.flush();
   for (let i = 0; i < 100 && presence.context("build") === null; i++) await new Promise((r) => setTimeout(r, 10));

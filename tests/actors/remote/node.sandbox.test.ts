@@ -18,7 +18,12 @@ beforeAll(async () => {
   nats = await startTestNats();
   gw = await nats.connect("gateway");
   // Fast pings so a vanished node is noticed in well under a second.
-  remote = remoteExec(gw, { pingIntervalMs: 200, missedPings: 2, cancelGraceMs: 2000, hostEnv: { TERM: "xterm", LANG: "C.UTF-8", SECRET_TOKEN: "x", LC_ALL: "C" } });
+  remote = remoteExec(gw, {
+    pingIntervalMs: 200,
+    missedPings: 2,
+    cancelGraceMs: 2000,
+    hostEnv: { TERM: "xterm", LANG: "C.UTF-8", SECRET_TOKEN: "x", LC_ALL: "C" },
+  });
   dir = mkdtempSync(join(tmpdir(), "cairn-node-"));
 });
 afterAll(async () => {
@@ -27,7 +32,12 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const req = (command: string, over: Partial<ExecRequest> = {}): ExecRequest => ({ command, timeoutMs: 30_000, maxOutputBytes: 12 * 1024, ...over });
+const req = (command: string, over: Partial<ExecRequest> = {}): ExecRequest => ({
+  command,
+  timeoutMs: 30_000,
+  maxOutputBytes: 12 * 1024,
+  ...over,
+});
 const failure = async (p: Promise<unknown>): Promise<CairnError> => {
   try {
     await p;
@@ -42,9 +52,12 @@ describe("NodeSandbox: a command on a node over NATS", () => {
   test("accepted, output streams live, the done result comes back with exit code; only TERM, LANG and LC_* are forwarded", async () => {
     const node = await startFakeNode(nats, "nA", dir);
     const chunks: string[] = [];
-    const r = await remote
-      .sandboxFor({ id: "nA", name: "Build Server" })
-      .exec(req("pwd; echo out-1; echo err-1 >&2; env | sort; exit 3", { env: { LC_TIME: "C", PATH: "/evil" }, onOutput: (_s, c) => chunks.push(c) }));
+    const r = await remote.sandboxFor({ id: "nA", name: "Build Server" }).exec(
+      req("pwd; echo out-1; echo err-1 >&2; env | sort; exit 3", {
+        env: { LC_TIME: "C", PATH: "/evil" },
+        onOutput: (_s, c) => chunks.push(c),
+      }),
+    );
     expect(r.exitCode).toBe(3);
     expect(r.stdout).toContain(`${dir}\nout-1\n`);
     expect(r.stderr).toBe("err-1\n");
@@ -97,7 +110,9 @@ describe("NodeSandbox: a command on a node over NATS", () => {
   test("abort sends in.cancel; the node's done for the killed process ends the call as aborted", async () => {
     const node = await startFakeNode(nats, "nE", dir);
     const ac = new AbortController();
-    const exec = remote.sandboxFor({ id: "nE", name: "E" }).exec(req("echo go; sleep 30", { signal: ac.signal, onOutput: () => ac.abort() }));
+    const exec = remote
+      .sandboxFor({ id: "nE", name: "E" })
+      .exec(req("echo go; sleep 30", { signal: ac.signal, onOutput: () => ac.abort() }));
     const r = await exec;
     expect(r.aborted).toBe(true);
     expect(node.cancels).toEqual([node.requests[0].execId]);
@@ -124,7 +139,9 @@ describe("NodeSandbox: a command on a node over NATS", () => {
     expect(e.code).toBe("bad_request");
     expect(e.message).toBe("node G (nG) refused the command: cwd must stay inside the working directory");
     // A forged, malformed done on the right subject is dropped (no ack, no result).
-    const r = await node.nc.request(subjects.nodeExecDone("nG", "whatever"), encodeJson({ exitCode: "zero" }), { timeout: 500 }).catch((x: Error) => x);
+    const r = await node.nc
+      .request(subjects.nodeExecDone("nG", "whatever"), encodeJson({ exitCode: "zero" }), { timeout: 500 })
+      .catch((x: Error) => x);
     expect(r).toBeInstanceOf(Error);
     await node.vanish();
   });

@@ -59,7 +59,11 @@ describe("node presence", () => {
     await gw.flush();
     send("n2", "hello", hello("n2"));
     send("n2", "telemetry", telemetry({ cpus: 2, cpuUsage: 0.9 }));
-    send("n2", "context", { agentsMd: "# Rules\nuse make", skills: [{ name: "deploy", description: "ship it", body: "run ./deploy" }], at: 1 });
+    send("n2", "context", {
+      agentsMd: "# Rules\nuse make",
+      skills: [{ name: "deploy", description: "ship it", body: "run ./deploy" }],
+      at: 1,
+    });
     await eventually(() => p.telemetry("n2")?.cpus === 2 && p.context("n2") !== null, "telemetry and context");
     expect(p.telemetry("n2")?.cpuUsage).toBe(0.9);
     expect(p.context("n2")?.agentsMd).toContain("use make");

@@ -12,11 +12,28 @@ const e500: WireError = { code: "provider_error", message: "boom", details: { pr
 
 let seq = 0;
 const ev = (runId: string, type: string, data: unknown, time = 0): AnyStoredEvent =>
-  ({ seq: ++seq, type, version: 1, id: `e${seq}`, kind: "run", aggregateId: runId, time, correlationId: undefined, causationId: undefined, data }) as AnyStoredEvent;
+  ({
+    seq: ++seq,
+    type,
+    version: 1,
+    id: `e${seq}`,
+    kind: "run",
+    aggregateId: runId,
+    time,
+    correlationId: undefined,
+    causationId: undefined,
+    data,
+  }) as AnyStoredEvent;
 
 describe("fallback policy", () => {
   test("retryable: rate limits, overload, 5xx, unreachable, timeouts; not auth, bad requests, unknown models, long prompts", () => {
-    for (const e of [rateLimited(), e500, { code: "provider_overloaded" }, { code: "provider_unreachable" }, { code: "timeout" }] as WireError[]) {
+    for (const e of [
+      rateLimited(),
+      e500,
+      { code: "provider_overloaded" },
+      { code: "provider_unreachable" },
+      { code: "timeout" },
+    ] as WireError[]) {
       expect(isRetryable(e)).toBe(true);
     }
     for (const code of ["provider_auth", "bad_request", "model_unknown", "model_not_configured", "context_too_long"] as const) {
@@ -80,7 +97,9 @@ describe("the cooldown tracker", () => {
       { model: "b/y", cooldownUntil: 40_000, error: rateLimited() },
       { model: "c/z", cooldownUntil: null, error: e500 },
     ];
-    t.apply(ev("r2", "run.failed", { error: { code: "provider_error", message: "all failed", details: { tried } }, partialText: "" }, 2000));
+    t.apply(
+      ev("r2", "run.failed", { error: { code: "provider_error", message: "all failed", details: { tried } }, partialText: "" }, 2000),
+    );
     expect(t.active("b/y", 3000)).toMatchObject({ until: 40_000, error: { code: "provider_rate_limited" } });
     expect(t.active("c/z", 3000)).toBeNull();
 
@@ -92,7 +111,12 @@ describe("the cooldown tracker", () => {
 
   test("a failed run whose details are not a chain's story is ignored", () => {
     const t = new CooldownTracker();
-    t.apply(ev("r1", "run.failed", { error: { code: "provider_auth", message: "bad key", details: { provider: "openai", status: 401 } }, partialText: "" }));
+    t.apply(
+      ev("r1", "run.failed", {
+        error: { code: "provider_auth", message: "bad key", details: { provider: "openai", status: 401 } },
+        partialText: "",
+      }),
+    );
     t.apply(ev("r1", "run.failed", { error: { code: "provider_error", message: "x", details: { tried: "nonsense" } }, partialText: "" }));
     expect(t.active("a/x", 0)).toBeNull();
   });

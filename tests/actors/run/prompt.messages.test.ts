@@ -2,7 +2,12 @@ import { describe, expect, test } from "vitest";
 import { CANCELLED_NOTE, INTERRUPTED_NOTE, promptMessages } from "../../../actors/run/index.ts";
 import type { TranscriptMessage } from "../../../actors/session/session.machine.ts";
 
-const msg = (id: string, role: "user" | "assistant", text: string, status: TranscriptMessage["status"] = "complete"): TranscriptMessage => ({
+const msg = (
+  id: string,
+  role: "user" | "assistant",
+  text: string,
+  status: TranscriptMessage["status"] = "complete",
+): TranscriptMessage => ({
   id,
   role,
   text,

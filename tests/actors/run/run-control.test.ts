@@ -86,15 +86,24 @@ describe("approvals and the run's clock", () => {
     ctx.s.llm.reset();
     await start({ exec: { sandbox: "bubblewrap", approvalMode: "always" } });
     ctx.s.llm.script({ toolCalls: [exec("call_a1", "touch once.txt")] }, { chunks: ["made"] });
-    await chatUntilEnded(ctx.s.nc, "rc3", "make it", { onLive: (m) => void (pendingApproval(m) && answer(m.approvalId, "approve", { by: "test", always: true })) });
+    await chatUntilEnded(ctx.s.nc, "rc3", "make it", {
+      onLive: (m) => void (pendingApproval(m) && answer(m.approvalId, "approve", { by: "test", always: true })),
+    });
     expect(existsSync(join(ctx.root, "rc3", "once.txt"))).toBe(true);
     expect((await events("settings", "global")).map((e) => e.data)).toContainEqual({ command: "touch once.txt", by: "test" });
 
-    ctx.s.llm.script({ toolCalls: [exec("call_a2", "touch once.txt")] }, { chunks: ["again"] }, { toolCalls: [exec("call_a3", "touch other.txt")] }, { chunks: ["no"] });
+    ctx.s.llm.script(
+      { toolCalls: [exec("call_a2", "touch once.txt")] },
+      { chunks: ["again"] },
+      { toolCalls: [exec("call_a3", "touch other.txt")] },
+      { chunks: ["no"] },
+    );
     const again = await chatUntilEnded(ctx.s.nc, "rc3", "again");
     expect(again.live.some((m) => m.type === "run.approval")).toBe(false);
     // A different command still asks (denied here).
-    const other = await chatUntilEnded(ctx.s.nc, "rc3", "another", { onLive: (m) => void (pendingApproval(m) && answer(m.approvalId, "deny")) });
+    const other = await chatUntilEnded(ctx.s.nc, "rc3", "another", {
+      onLive: (m) => void (pendingApproval(m) && answer(m.approvalId, "deny")),
+    });
     expect(other.live.filter((m) => m.type === "run.approval").map((m) => (m as Approval).status)).toEqual(["pending", "denied"]);
   });
 

@@ -14,22 +14,42 @@ const req = (callId: string, iteration: number, reply?: { text: string; usage: t
   data: { callId, name: "glob", arguments: "{}", iteration, ...(reply ? { reply } : {}) },
 });
 const toolStarted = (callId: string): NewEvent => ({ type: "run.tool_started", data: { callId } });
-const finished = (callId: string): NewEvent => ({ type: "run.tool_finished", data: { callId, output: "o", truncated: false, isError: false, durationMs: 1 } });
+const finished = (callId: string): NewEvent => ({
+  type: "run.tool_finished",
+  data: { callId, output: "o", truncated: false, isError: false, durationMs: 1 },
+});
 
 describe("the agent loop is the run machine", () => {
   test("the last result of a tool step calls the model again, with the reply and tokens so far; earlier results do not", () => {
-    const g = given(runSpec, "r1", [started, req("c1", 1, { text: "Looking.", usage }), req("c2", 1), toolStarted("c1"), toolStarted("c2")]);
+    const g = given(runSpec, "r1", [
+      started,
+      req("c1", 1, { text: "Looking.", usage }),
+      req("c2", 1),
+      toolStarted("c1"),
+      toolStarted("c2"),
+    ]);
     expect(g.snapshot.value).toEqual({ running: "tools" });
     expect(g.snapshot.context).toMatchObject({ text: "Looking.", usage, iteration: 1 });
     expect(g.when("finish_tool", finished("c1").data).actions).toEqual([]);
-    const last = given(runSpec, "r1", [started, req("c1", 1, { text: "Looking.", usage }), req("c2", 1), toolStarted("c1"), toolStarted("c2"), finished("c1")]).when(
-      "finish_tool",
-      finished("c2").data,
-    );
+    const last = given(runSpec, "r1", [
+      started,
+      req("c1", 1, { text: "Looking.", usage }),
+      req("c2", 1),
+      toolStarted("c1"),
+      toolStarted("c2"),
+      finished("c1"),
+    ]).when("finish_tool", finished("c2").data);
     expect(last.actions).toEqual([
       {
         type: "callModel",
-        params: expect.objectContaining({ iteration: 2, text: "Looking.", usage, callIds: ["c1", "c2"], model: "openai/a", startModel: "openai/a" }),
+        params: expect.objectContaining({
+          iteration: 2,
+          text: "Looking.",
+          usage,
+          callIds: ["c1", "c2"],
+          model: "openai/a",
+          startModel: "openai/a",
+        }),
       },
     ]);
   });
@@ -40,12 +60,21 @@ describe("the agent loop is the run machine", () => {
   });
 
   test("replies of several model calls join as paragraphs, tokens add up", () => {
-    const g = given(runSpec, "r1", [started, req("c1", 1, { text: "One.", usage }), toolStarted("c1"), finished("c1"), req("c2", 2, { text: "Two.", usage })]);
+    const g = given(runSpec, "r1", [
+      started,
+      req("c1", 1, { text: "One.", usage }),
+      toolStarted("c1"),
+      finished("c1"),
+      req("c2", 2, { text: "Two.", usage }),
+    ]);
     expect(g.snapshot.context).toMatchObject({ text: "One.\n\nTwo.", usage: { inputTokens: 20, outputTokens: 4 }, iteration: 2 });
   });
 
   test("a switch follows the chain from the model the run is on; the loop state is kept", () => {
-    const sw: NewEvent = { type: "run.model_switched", data: { from: "openai/a", to: "openai/b", error: { code: "provider_overloaded", message: "x" }, cooldownUntil: 0 } };
+    const sw: NewEvent = {
+      type: "run.model_switched",
+      data: { from: "openai/a", to: "openai/b", error: { code: "provider_overloaded", message: "x" }, cooldownUntil: 0 },
+    };
     const g = given(runSpec, "r1", [started, sw]);
     expect(g.snapshot.value).toEqual({ running: "calling" });
     expect(g.snapshot.context).toMatchObject({ startModel: "openai/a", model: "openai/b" });
@@ -58,7 +87,9 @@ describe("taken over after a crash (cairn.hydrated)", () => {
   });
 
   test("caught while the model was answering: interrupted, the model is not asked again", () => {
-    expect(given(runSpec, "r1", [started]).hydrated()).toEqual([{ type: "interruptOrphan", params: { runId: "r1", sessionKey: "s1", startedAt: 1000 } }]);
+    expect(given(runSpec, "r1", [started]).hydrated()).toEqual([
+      { type: "interruptOrphan", params: { runId: "r1", sessionKey: "s1", startedAt: 1000 } },
+    ]);
   });
 
   test("at the tool step with nothing started (an approval pending): every requested call goes on", () => {

@@ -12,7 +12,18 @@ describe("run: given events, when a command, then events", () => {
     expect(d.actions).toEqual([
       {
         type: "callModel",
-        params: { runId: "r1", sessionKey: "s1", startModel: "openai/x", model: "openai/x", triggerMessageId: "m1", startedAt: 5000, iteration: 1, text: "", usage: null, callIds: [] },
+        params: {
+          runId: "r1",
+          sessionKey: "s1",
+          startModel: "openai/x",
+          model: "openai/x",
+          triggerMessageId: "m1",
+          startedAt: 5000,
+          iteration: 1,
+          text: "",
+          usage: null,
+          callIds: [],
+        },
       },
     ]);
     // A retried start never calls the model twice.

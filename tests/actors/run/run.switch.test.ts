@@ -23,7 +23,10 @@ describe("run: switch_model (a fallback)", () => {
     const g = given(runSpec, "r1", [started, { type: "run.model_switched", data: switchAB }]);
     expect(g.when("switch_model", switchAB)).toMatchObject({ events: [], reply: { switched: true } });
     // From a model the run is not on: refused quietly.
-    expect(g.when("switch_model", { ...switchAB, from: "openai/c", to: "openai/d" })).toMatchObject({ events: [], reply: { switched: false } });
+    expect(g.when("switch_model", { ...switchAB, from: "openai/c", to: "openai/d" })).toMatchObject({
+      events: [],
+      reply: { switched: false },
+    });
   });
 
   test("an ended run does not switch", () => {
@@ -32,6 +35,8 @@ describe("run: switch_model (a fallback)", () => {
   });
 
   test("the switch params are decoded like any command", () => {
-    expect(() => given(runSpec, "r1", [started]).when("switch_model", { from: "openai/a" })).toThrow(expect.objectContaining({ code: "bad_request" }));
+    expect(() => given(runSpec, "r1", [started]).when("switch_model", { from: "openai/a" })).toThrow(
+      expect.objectContaining({ code: "bad_request" }),
+    );
   });
 });

@@ -22,16 +22,26 @@ describe("run tool calls: given events, when a command, then events", () => {
     expect(d.events).toEqual(requested);
     expect(d.eventIds).toEqual(["r1-tool-c1-requested", "r1-tool-c2-requested"]);
     // One gate-and-run effect per call, in order, after the calls are durable; nothing else.
-    expect(d.actions).toEqual(calls.map((call) => ({ type: "runTool", params: { runId: "r1", sessionKey: "s1", startedAt: 1000, text: "", call } })));
+    expect(d.actions).toEqual(
+      calls.map((call) => ({ type: "runTool", params: { runId: "r1", sessionKey: "s1", startedAt: 1000, text: "", call } })),
+    );
     expect(d.reply).toEqual({ requested: true });
     const again = given(runSpec, "r1", [started, ...requested]);
     expect(again.when("request_tools", { iteration: 1, calls })).toMatchObject({ events: [], reply: { requested: true } });
-    expect(again.snapshot.context).toMatchObject({ iteration: 1, toolCalls: [{ callId: "c1", status: "requested" }, { callId: "c2", status: "requested" }] });
+    expect(again.snapshot.context).toMatchObject({
+      iteration: 1,
+      toolCalls: [
+        { callId: "c1", status: "requested" },
+        { callId: "c2", status: "requested" },
+      ],
+    });
   });
 
   test("a call id already used in the run is refused; an ended run records no calls", () => {
     const g = given(runSpec, "r1", [started, ...requested]);
-    expect(() => g.when("request_tools", { iteration: 2, calls: [calls[0], { callId: "c3", name: "glob", arguments: "{}" }] })).toThrow(/already recorded/);
+    expect(() => g.when("request_tools", { iteration: 2, calls: [calls[0], { callId: "c3", name: "glob", arguments: "{}" }] })).toThrow(
+      /already recorded/,
+    );
     const ended = given(runSpec, "r1", [started, { type: "run.completed", data: { text: "", usage: null, finishReason: "stop" } }]);
     expect(ended.when("request_tools", { iteration: 1, calls })).toMatchObject({ events: [], reply: { requested: false } });
   });
@@ -58,7 +68,9 @@ describe("run tool calls: given events, when a command, then events", () => {
   test("refuse_tool finishes a requested, never started call with its refusal; never a started one", () => {
     const g = given(runSpec, "r1", [started, ...requested]);
     expect(g.when("refuse_tool", { callId: "c1", output: "denied by the user" })).toMatchObject({
-      events: [{ type: "run.tool_finished", data: { callId: "c1", output: "denied by the user", truncated: false, isError: true, durationMs: 0 } }],
+      events: [
+        { type: "run.tool_finished", data: { callId: "c1", output: "denied by the user", truncated: false, isError: true, durationMs: 0 } },
+      ],
       reply: { finished: true },
     });
     const running = given(runSpec, "r1", [started, ...requested, toolStarted("c1")]);
@@ -89,7 +101,9 @@ describe("run tool calls: given events, when a command, then events", () => {
 
   test("a failure (timeout) also marks the running call interrupted", () => {
     const g = given(runSpec, "r1", [started, ...requested, toolStarted("c2"), finished("c2")]);
-    expect(g.when("fail", { error: { code: "timeout", message: "too slow" }, partialText: "" }).events.map((e) => e.type)).toEqual(["run.failed"]);
+    expect(g.when("fail", { error: { code: "timeout", message: "too slow" }, partialText: "" }).events.map((e) => e.type)).toEqual([
+      "run.failed",
+    ]);
     const h = given(runSpec, "r1", [started, ...requested, toolStarted("c1")]);
     expect(h.when("fail", { error: { code: "timeout", message: "too slow" }, partialText: "" }).events).toEqual([
       { type: "run.tool_interrupted", data: { callId: "c1", reason: "too slow" } },

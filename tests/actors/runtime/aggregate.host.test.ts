@@ -66,7 +66,10 @@ describe("the aggregate host", () => {
     await a.h.execute("h3", cmd("create", {}));
     const results = await Promise.allSettled([1, 2, 3].map((i) => a.h.execute("h3", cmd("send", { text: `m${i}` }))));
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
-    expect(results.filter((r) => r.status === "rejected").map((r) => (r as PromiseRejectedResult).reason.code)).toEqual(["session_busy", "session_busy"]);
+    expect(results.filter((r) => r.status === "rejected").map((r) => (r as PromiseRejectedResult).reason.code)).toEqual([
+      "session_busy",
+      "session_busy",
+    ]);
   });
 
   test("hydrates from a snapshot plus later events, to the same state as a full replay", async () => {
@@ -81,7 +84,13 @@ describe("the aggregate host", () => {
     expect(snap).not.toBeNull();
     expect(snap!.seq).toBeLessThanOrEqual(await log.lastSeqOf("session", "h4"));
     const fromSnapshot = (await host().h.read("h4")).snapshot.context;
-    const noSnapshots = new AggregateHost(spec, { log, snapshots: { get: async () => null, put: async () => false } as never, now: () => 1, newId: () => "x", report: () => {} });
+    const noSnapshots = new AggregateHost(spec, {
+      log,
+      snapshots: { get: async () => null, put: async () => false } as never,
+      now: () => 1,
+      newId: () => "x",
+      report: () => {},
+    });
     const replayed = (await noSnapshots.read("h4")).snapshot.context;
     expect(fromSnapshot).toEqual(replayed);
     expect(replayed.messages).toHaveLength(6);
@@ -111,7 +120,9 @@ describe("effects: a typed table, supervised, re-armed on adoption", () => {
 
   test("attaching effects without one the machine declares is refused at start, naming it", () => {
     const h = fresh();
-    expect(() => h.setEffects({ startRun: async () => {}, announceRunEnded: () => {} }, noSupervisor)).toThrow(/session effects not implemented: adoptRun/);
+    expect(() => h.setEffects({ startRun: async () => {}, announceRunEnded: () => {} }, noSupervisor)).toThrow(
+      /session effects not implemented: adoptRun/,
+    );
   });
 
   test("an effect that throws goes to the supervisor with its params, never only to the log", async () => {
@@ -125,7 +136,13 @@ describe("effects: a typed table, supervised, re-armed on adoption", () => {
         announceRunEnded: () => {},
         adoptRun: async () => {},
       },
-      async (f) => void failures.push({ action: f.action, id: f.id, runId: (f.params as { runId: string }).runId, message: (f.error as Error).message }),
+      async (f) =>
+        void failures.push({
+          action: f.action,
+          id: f.id,
+          runId: (f.params as { runId: string }).runId,
+          message: (f.error as Error).message,
+        }),
     );
     const { runId } = (await h.execute("e1", cmd("send", { text: "hi", createIfMissing: true }))) as { runId: string };
     await h.drain();
@@ -165,4 +182,3 @@ describe("effects: a typed table, supervised, re-armed on adoption", () => {
     expect(adopted).toHaveLength(1);
   });
 });
-

@@ -45,7 +45,9 @@ describe("finding the engine's socket", () => {
     const only = (p: string) => (q: string) => q === p;
     expect(resolveDockerSocket({}, only("/var/run/docker.sock"))).toBe("/var/run/docker.sock");
     expect(resolveDockerSocket({}, only("/run/podman/podman.sock"))).toBe("/run/podman/podman.sock");
-    expect(resolveDockerSocket({ XDG_RUNTIME_DIR: "/run/user/1000" }, only("/run/user/1000/podman/podman.sock"))).toBe("/run/user/1000/podman/podman.sock");
+    expect(resolveDockerSocket({ XDG_RUNTIME_DIR: "/run/user/1000" }, only("/run/user/1000/podman/podman.sock"))).toBe(
+      "/run/user/1000/podman/podman.sock",
+    );
   });
 
   it("ignores a tcp DOCKER_HOST (bind mounts need a local engine) and names Docker's path when nothing exists", () => {

@@ -17,7 +17,15 @@ describe.each(["bubblewrap", "none"] as const)("exec on the %s backend", (backen
 
   it("returns stdout, stderr and the exit code", async () => {
     const r = await run("echo hello; echo oops >&2; exit 7");
-    expect(r).toMatchObject({ exitCode: 7, signal: null, stdout: "hello\n", stderr: "oops\n", truncated: false, timedOut: false, aborted: false });
+    expect(r).toMatchObject({
+      exitCode: 7,
+      signal: null,
+      stdout: "hello\n",
+      stderr: "oops\n",
+      truncated: false,
+      timedOut: false,
+      aborted: false,
+    });
     expect(r.fullOutputPath).toBeUndefined();
     expect((await run("true")).exitCode).toBe(0);
   });

@@ -14,7 +14,8 @@ afterAll(async () => {
 
 const cmd = (key: string, verb: string, params: unknown) => s.sessionCommand(key, verb, params);
 /** As the edge sends `sessions.fork`: the fork's key minted by the caller. */
-const fork = async (parent: string, params: Record<string, unknown>) => decodeLenient(ForkSessionResult, await cmd(parent, "fork", params), "fork reply");
+const fork = async (parent: string, params: Record<string, unknown>) =>
+  decodeLenient(ForkSessionResult, await cmd(parent, "fork", params), "fork reply");
 const settled = () => s.settled();
 
 /** A session with two finished exchanges (4 messages). */
@@ -101,7 +102,10 @@ describe("sessions.delete and sessions.setSandbox through NATS", () => {
     await twoExchanges("dp1");
     await fork("dp1", { forkKey: "dk1", messageIndex: 2 });
     expect(await cmd("dp1", "delete", {})).toEqual({ sessionKey: "dp1", deleted: true, alreadyDeleted: false });
-    await expect(cmd("dp1", "send", { text: "hello?" })).rejects.toMatchObject({ code: "session_not_found", message: expect.stringMatching(/^session 'dp1' was deleted/) });
+    await expect(cmd("dp1", "send", { text: "hello?" })).rejects.toMatchObject({
+      code: "session_not_found",
+      message: expect.stringMatching(/^session 'dp1' was deleted/),
+    });
     await expect(cmd("dp1", "send", { text: "hello?", createIfMissing: true })).rejects.toMatchObject({ code: "session_not_found" });
     await expect(cmd("dp1", "fork", { forkKey: "dk2" })).rejects.toMatchObject({ code: "session_not_found" });
     expect(await cmd("dp1", "delete", {})).toMatchObject({ deleted: true, alreadyDeleted: true });
@@ -145,6 +149,9 @@ describe("branch_session tool", () => {
 
     const bad = await tools.invoke("branch_session", JSON.stringify({ message_index: 10 }), ctx);
     expect(bad).toMatchObject({ ok: false, error: { code: "bad_request", message: expect.stringMatching(/has 4 finished message/) } });
-    expect(tools.specs()[0].parameters.properties).toMatchObject({ message_index: { type: "integer", minimum: 0 }, label: { type: "string" } });
+    expect(tools.specs()[0].parameters.properties).toMatchObject({
+      message_index: { type: "integer", minimum: 0 },
+      label: { type: "string" },
+    });
   });
 });

@@ -7,8 +7,14 @@ import { given } from "../given.ts";
 const spec = createSessionSpec((m) => m ?? "openai/gpt-4o-mini");
 
 const created: NewEvent = { type: "session.created", data: { key: "p", title: "Plans", model: "openai/big" } };
-const ask = (n: number): NewEvent => ({ type: "session.user_message", data: { messageId: `m${n}`, text: `question ${n}`, runId: `r${n}` } });
-const answer = (n: number): NewEvent => ({ type: "session.run_ended", data: { runId: `r${n}`, status: "completed", messageId: `a-r${n}`, text: `answer ${n}` } });
+const ask = (n: number): NewEvent => ({
+  type: "session.user_message",
+  data: { messageId: `m${n}`, text: `question ${n}`, runId: `r${n}` },
+});
+const answer = (n: number): NewEvent => ({
+  type: "session.run_ended",
+  data: { runId: `r${n}`, status: "completed", messageId: `a-r${n}`, text: `answer ${n}` },
+});
 /** A parent with two finished exchanges (4 messages), a docker sandbox and routed to a node. */
 const parentEvents: NewEvent[] = [
   created,
@@ -24,7 +30,15 @@ const parent = () => given(spec, "p", parentEvents).snapshot.context;
 describe("fork: what the fork holds", () => {
   test("copies the first N messages, the model, the sandbox and the node; records parent, fork point and label", () => {
     const plan = planFork("p", parent(), { messageIndex: 2, label: "try B" });
-    expect(plan).toMatchObject({ parentKey: "p", forkPoint: 2, label: "try B", title: "try B", model: "openai/big", sandbox: "docker", node: "build1" });
+    expect(plan).toMatchObject({
+      parentKey: "p",
+      forkPoint: 2,
+      label: "try B",
+      title: "try B",
+      model: "openai/big",
+      sandbox: "docker",
+      node: "build1",
+    });
     expect(given(spec, "f", [{ type: "session.forked", data: { key: "f", ...plan } }]).snapshot.context.node).toBe("build1");
     expect(plan.messages.map((m) => [m.id, m.role, m.text])).toEqual([
       ["m1", "user", "question 1"],
@@ -39,13 +53,18 @@ describe("fork: what the fork holds", () => {
     expect(plan.title).toBe("Plans (fork)");
     expect(plan.label).toBeNull();
     // An untitled parent is named by its first message, as the sidebar names it.
-    const untitled = given(spec, "q", [{ type: "session.created", data: { key: "q", title: "", model: null } }, ask(1), answer(1)]).snapshot.context;
+    const untitled = given(spec, "q", [{ type: "session.created", data: { key: "q", title: "", model: null } }, ask(1), answer(1)]).snapshot
+      .context;
     expect(planFork("q", untitled, {}).title).toBe("question 1 (fork)");
   });
 
   test("an index beyond the messages is a bad_request that names the count", () => {
     expect(() => planFork("p", parent(), { messageIndex: 5 })).toThrow(
-      expect.objectContaining({ code: "bad_request", message: expect.stringMatching(/has 4 finished message\(s\).*not 5/), details: { messageCount: 4 } }),
+      expect.objectContaining({
+        code: "bad_request",
+        message: expect.stringMatching(/has 4 finished message\(s\).*not 5/),
+        details: { messageCount: 4 },
+      }),
     );
     expect(planFork("p", parent(), { messageIndex: 0 }).messages).toEqual([]);
   });
@@ -56,7 +75,9 @@ describe("fork: what the fork holds", () => {
     const plan = planFork("p", running.context, {});
     expect(plan.forkPoint).toBe(4);
     expect(plan.messages.map((m) => m.id)).not.toContain("m3");
-    expect(() => planFork("p", running.context, { messageIndex: 5 })).toThrow(expect.objectContaining({ message: expect.stringMatching(/still streaming/) }));
+    expect(() => planFork("p", running.context, { messageIndex: 5 })).toThrow(
+      expect.objectContaining({ message: expect.stringMatching(/still streaming/) }),
+    );
   });
 
   test("a copy too large for one event is refused with the way out", () => {
@@ -64,7 +85,9 @@ describe("fork: what the fork holds", () => {
     const events: NewEvent[] = [created];
     for (let i = 1; i <= 10; i++) events.push({ ...ask(i), data: { ...ask(i).data, text: big } } as NewEvent, answer(i));
     const ctx = given(spec, "p", events).snapshot.context;
-    expect(() => planFork("p", ctx, {})).toThrow(expect.objectContaining({ code: "bad_request", message: expect.stringMatching(/fork at an earlier message/) }));
+    expect(() => planFork("p", ctx, {})).toThrow(
+      expect.objectContaining({ code: "bad_request", message: expect.stringMatching(/fork at an earlier message/) }),
+    );
     expect(planFork("p", ctx, { messageIndex: 4 }).messages).toHaveLength(4);
     expect(MAX_FORK_BYTES).toBeLessThan(1024 * 1024);
   });
@@ -76,7 +99,10 @@ describe("fork: the fork's aggregate decides one creation event", () => {
   test("create_fork on a new key: one session.forked carrying the messages, with a deterministic event id", () => {
     const d = given(spec, "f1", []).when("create_fork", plan());
     expect(d.events).toHaveLength(1);
-    expect(d.events[0]).toMatchObject({ type: "session.forked", data: { key: "f1", parentKey: "p", forkPoint: 2, label: "try B", sandbox: "docker" } });
+    expect(d.events[0]).toMatchObject({
+      type: "session.forked",
+      data: { key: "f1", parentKey: "p", forkPoint: 2, label: "try B", sandbox: "docker" },
+    });
     expect(d.eventIds).toEqual(["fork-f1"]);
     expect(d.reply).toEqual({ sessionKey: "f1", parentKey: "p", forkPoint: 2 });
     expect(d.actions).toEqual([]);
@@ -86,7 +112,12 @@ describe("fork: the fork's aggregate decides one creation event", () => {
     const forked = [...given(spec, "f1", []).when("create_fork", plan()).events];
     const g = given(spec, "f1", forked);
     expect(g.snapshot.value).toBe("idle");
-    expect(g.snapshot.context).toMatchObject({ title: "try B", model: "openai/big", sandbox: "docker", fork: { parentKey: "p", forkPoint: 2, label: "try B" } });
+    expect(g.snapshot.context).toMatchObject({
+      title: "try B",
+      model: "openai/big",
+      sandbox: "docker",
+      fork: { parentKey: "p", forkPoint: 2, label: "try B" },
+    });
     expect(g.snapshot.context.messages.map((m) => m.text)).toEqual(["question 1", "answer 1"]);
     const d = g.when("send", { text: "now B", messageId: "n1" });
     expect(d.events.map((e) => e.type)).toEqual(["session.user_message"]);
@@ -119,7 +150,12 @@ describe("delete", () => {
       ["set_model", { model: null }],
       ["set_sandbox", { sandbox: "none" }],
     ] as const) {
-      expect(() => gone.when(verb, params), verb).toThrow(expect.objectContaining({ code: "session_not_found", message: expect.stringMatching(/^session 'p' was deleted; start a new session under another key$/) }));
+      expect(() => gone.when(verb, params), verb).toThrow(
+        expect.objectContaining({
+          code: "session_not_found",
+          message: expect.stringMatching(/^session 'p' was deleted; start a new session under another key$/),
+        }),
+      );
     }
     expect(gone.when("delete", {})).toMatchObject({ events: [], reply: { deleted: true, alreadyDeleted: true } });
   });
@@ -149,7 +185,11 @@ describe("set_sandbox", () => {
 
   test("allowed while a reply streams; refused for an unknown session or backend", () => {
     expect(given(spec, "p", [created, ask(1)]).when("set_sandbox", { sandbox: "none" }).events).toHaveLength(1);
-    expect(() => given(spec, "x", []).when("set_sandbox", { sandbox: "none" })).toThrow(expect.objectContaining({ code: "session_not_found" }));
-    expect(() => given(spec, "p", [created]).when("set_sandbox", { sandbox: "chroot" })).toThrow(expect.objectContaining({ code: "bad_request" }));
+    expect(() => given(spec, "x", []).when("set_sandbox", { sandbox: "none" })).toThrow(
+      expect.objectContaining({ code: "session_not_found" }),
+    );
+    expect(() => given(spec, "p", [created]).when("set_sandbox", { sandbox: "chroot" })).toThrow(
+      expect.objectContaining({ code: "bad_request" }),
+    );
   });
 });

@@ -34,7 +34,9 @@ describe("session: given events, when a command, then events", () => {
   });
 
   test("send while a run is active is refused with session_busy", () => {
-    expect(() => given(spec, "s1", [created, asked]).when("send", { text: "again" })).toThrow(expect.objectContaining({ code: "session_busy" }));
+    expect(() => given(spec, "s1", [created, asked]).when("send", { text: "again" })).toThrow(
+      expect.objectContaining({ code: "session_busy" }),
+    );
   });
 
   test("the same message id twice is a duplicate, not a second message", () => {
@@ -46,7 +48,9 @@ describe("session: given events, when a command, then events", () => {
   });
 
   test("without a usable model nothing is decided", () => {
-    expect(() => given(noModel, "s1", [created]).when("send", { text: "hi" })).toThrow(expect.objectContaining({ code: "model_not_configured" }));
+    expect(() => given(noModel, "s1", [created]).when("send", { text: "hi" })).toThrow(
+      expect.objectContaining({ code: "model_not_configured" }),
+    );
   });
 
   test("end_run records the reply once, for the active run only", () => {
@@ -55,7 +59,9 @@ describe("session: given events, when a command, then events", () => {
     expect(d.events).toEqual([{ type: "session.run_ended", data: { runId: "r1", status: "completed", messageId: "a-r1", text: "hello" } }]);
     expect(d.actions).toEqual([{ type: "announceRunEnded", params: { sessionKey: "s1", runId: "r1", status: "completed" } }]);
     expect(g.when("end_run", { runId: "other", status: "completed", text: "x" }).events).toEqual([]);
-    expect(given(spec, "s1", [created, asked, answered]).when("end_run", { runId: "r1", status: "completed", text: "hello" }).events).toEqual([]);
+    expect(
+      given(spec, "s1", [created, asked, answered]).when("end_run", { runId: "r1", status: "completed", text: "hello" }).events,
+    ).toEqual([]);
   });
 
   test("the transcript folds from events", () => {
@@ -70,7 +76,9 @@ describe("session: given events, when a command, then events", () => {
 
   test("bad params and unknown verbs are typed errors", () => {
     expect(() => given(spec, "s1", [created]).when("send", { text: "" })).toThrow(expect.objectContaining({ code: "bad_request" }));
-    expect(() => given(spec, "s1", [created]).when("send", { text: "x", extra: 1 })).toThrow(expect.objectContaining({ code: "bad_request" }));
+    expect(() => given(spec, "s1", [created]).when("send", { text: "x", extra: 1 })).toThrow(
+      expect.objectContaining({ code: "bad_request" }),
+    );
     expect(() => given(spec, "s1", [created]).when("explode", {})).toThrow(expect.objectContaining({ code: "unknown_method" }));
   });
 });

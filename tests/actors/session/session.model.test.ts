@@ -27,9 +27,15 @@ describe("session model: given events, when a command, then events", () => {
   });
 
   test("set_model refuses a model that could not answer, an unknown session, and a malformed id", () => {
-    expect(() => given(spec, "s1", [created]).when("set_model", { model: "anthropic/x" })).toThrow(expect.objectContaining({ code: "model_not_configured" }));
-    expect(() => given(spec, "s1", []).when("set_model", { model: "openai/big" })).toThrow(expect.objectContaining({ code: "session_not_found" }));
-    expect(() => given(spec, "s1", [created]).when("set_model", { model: "no-slash" })).toThrow(expect.objectContaining({ code: "bad_request" }));
+    expect(() => given(spec, "s1", [created]).when("set_model", { model: "anthropic/x" })).toThrow(
+      expect.objectContaining({ code: "model_not_configured" }),
+    );
+    expect(() => given(spec, "s1", []).when("set_model", { model: "openai/big" })).toThrow(
+      expect.objectContaining({ code: "session_not_found" }),
+    );
+    expect(() => given(spec, "s1", [created]).when("set_model", { model: "no-slash" })).toThrow(
+      expect.objectContaining({ code: "bad_request" }),
+    );
   });
 
   test("set_model while a reply streams is allowed: the next run uses it", () => {
@@ -54,7 +60,9 @@ describe("session model: given events, when a command, then events", () => {
   });
 
   test("send with an unusable model writes nothing, the session keeps its model", () => {
-    expect(() => given(spec, "s1", [created]).when("send", { text: "hi", model: "anthropic/x" })).toThrow(expect.objectContaining({ code: "model_not_configured" }));
+    expect(() => given(spec, "s1", [created]).when("send", { text: "hi", model: "anthropic/x" })).toThrow(
+      expect.objectContaining({ code: "model_not_configured" }),
+    );
   });
 });
 

@@ -58,7 +58,13 @@ describe("sessions.setNode through NATS, validated against the paired nodes", ()
   });
   const setNode = (key: string, node: string | null) => request(s.nc, subjects.command("session", key, "set_node"), { node });
   const create = (key: string) => request(s.nc, subjects.command("session", key, "create"), {});
-  const failure = (p: Promise<unknown>) => p.then(() => { throw new Error("expected a failure"); }, (e: CairnError) => e);
+  const failure = (p: Promise<unknown>) =>
+    p.then(
+      () => {
+        throw new Error("expected a failure");
+      },
+      (e: CairnError) => e,
+    );
 
   test("an approved node (by id or by name) is recorded by id, shows in the session summary, and null returns to local", async () => {
     await create("sn1");

@@ -14,8 +14,15 @@ const { supervise } = sessionEffects({
 describe("the session's effect supervisor", () => {
   test("a run that could not be started ends on the session as failed, with the error", async () => {
     calls.length = 0;
-    await supervise({ id: "s1", action: "startRun", params: { sessionKey: "s1", runId: "r1" }, error: new CairnError("unavailable", "no bus") });
-    expect(calls).toEqual([["session", "s1", "end_run", { runId: "r1", status: "failed", text: "", error: { code: "unavailable", message: "no bus" } }]]);
+    await supervise({
+      id: "s1",
+      action: "startRun",
+      params: { sessionKey: "s1", runId: "r1" },
+      error: new CairnError("unavailable", "no bus"),
+    });
+    expect(calls).toEqual([
+      ["session", "s1", "end_run", { runId: "r1", status: "failed", text: "", error: { code: "unavailable", message: "no bus" } }],
+    ]);
   });
 
   test("a failure it cannot turn into an event is passed on, not swallowed", async () => {

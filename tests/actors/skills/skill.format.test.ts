@@ -10,7 +10,9 @@ const parse = (text: string) => {
 
 describe("SKILL.md", () => {
   test("reads plain, quoted and block values, and the body after the frontmatter", () => {
-    expect(parse("---\nname: pdf-tools\ndescription: Extract text from PDFs. Use when a PDF is mentioned.\n---\n\n# PDF\n\nSteps.\n")).toEqual({
+    expect(
+      parse("---\nname: pdf-tools\ndescription: Extract text from PDFs. Use when a PDF is mentioned.\n---\n\n# PDF\n\nSteps.\n"),
+    ).toEqual({
       name: "pdf-tools",
       description: "Extract text from PDFs. Use when a PDF is mentioned.",
       body: "# PDF\n\nSteps.",
@@ -20,7 +22,10 @@ describe("SKILL.md", () => {
     expect(parse("---\nname: a\ndescription: 'it''s fine'\n---\nx").description).toBe("it's fine");
     expect(parse("---\nname: a\ndescription: >\n  Folded over\n  two lines\n---\nx").description).toBe("Folded over two lines");
     expect(parse("---\nname: a\ndescription: |\n  Kept\n  lines\n---\nx").description).toBe("Kept lines"); // one line in the prompt
-    expect(parse("---\r\nname: a\r\ndescription: crlf # a comment\r\n---\r\nbody\r\n")).toMatchObject({ description: "crlf", body: "body" });
+    expect(parse("---\r\nname: a\r\ndescription: crlf # a comment\r\n---\r\nbody\r\n")).toMatchObject({
+      description: "crlf",
+      body: "body",
+    });
   });
 
   test("keeps other frontmatter keys verbatim", () => {
@@ -45,9 +50,24 @@ describe("SKILL.md", () => {
   });
 
   test("what is rendered parses back to the same document, whatever the description holds", () => {
-    const descriptions = ["Plain words", "Has: a colon", "ends with colon:", "- dash first", "true", "quote \" and ' and # hash", "[not a list]", "C# code", "  padded  "];
+    const descriptions = [
+      "Plain words",
+      "Has: a colon",
+      "ends with colon:",
+      "- dash first",
+      "true",
+      "quote \" and ' and # hash",
+      "[not a list]",
+      "C# code",
+      "  padded  ",
+    ];
     for (const description of descriptions) {
-      const doc: SkillDocument = { name: "x-1", description: description.trim(), body: "# T\n\n---\nnot frontmatter", extra: ["license: MIT"] };
+      const doc: SkillDocument = {
+        name: "x-1",
+        description: description.trim(),
+        body: "# T\n\n---\nnot frontmatter",
+        extra: ["license: MIT"],
+      };
       expect(parse(renderSkillFile(doc))).toEqual(doc);
     }
   });

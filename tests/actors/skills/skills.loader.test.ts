@@ -7,7 +7,8 @@ import { okOutput } from "../tools/tools.helpers.ts";
 import { useSkillsDir } from "./skills.helpers.ts";
 
 const newDir = useSkillsDir();
-const skillText = (name: string, description: string, body = "Do the thing.") => `---\nname: ${name}\ndescription: ${description}\n---\n\n${body}\n`;
+const skillText = (name: string, description: string, body = "Do the thing.") =>
+  `---\nname: ${name}\ndescription: ${description}\n---\n\n${body}\n`;
 const write = async (dir: string, name: string, text: string) => {
   await mkdir(path.join(dir, name), { recursive: true });
   await writeFile(path.join(dir, name, "SKILL.md"), text);
@@ -22,9 +23,17 @@ describe("loadSkills", () => {
   test("a skill created with the tool is seen by the next load", async () => {
     const { dir, call } = await newDir();
     expect(await loadSkills(dir)).toEqual([]);
-    okOutput(await call("create_skill", { name: "summarize-pr", description: "Summarize GitHub PRs", body: "# summarize-pr\n\nRead the diff." }));
+    okOutput(
+      await call("create_skill", { name: "summarize-pr", description: "Summarize GitHub PRs", body: "# summarize-pr\n\nRead the diff." }),
+    );
     expect(await loadSkills(dir)).toEqual([
-      { name: "summarize-pr", description: "Summarize GitHub PRs", body: "# summarize-pr\n\nRead the diff.", extra: [], path: path.join(dir, "summarize-pr", "SKILL.md") },
+      {
+        name: "summarize-pr",
+        description: "Summarize GitHub PRs",
+        body: "# summarize-pr\n\nRead the diff.",
+        extra: [],
+        path: path.join(dir, "summarize-pr", "SKILL.md"),
+      },
     ]);
   });
 
@@ -90,7 +99,9 @@ describe("skillsPrompt", () => {
     await write(dir, "a-skill", skillText("a-skill", '"Use <b>bold</b> & more"'));
     const prompt = skillsPrompt(await loadSkills(dir));
     expect(prompt).toContain("<available_skills>");
-    expect(prompt).toContain(`<skill name="a-skill" path="${path.join(dir, "a-skill", "SKILL.md")}">\nUse &lt;b&gt;bold&lt;/b&gt; &amp; more\n</skill>`);
+    expect(prompt).toContain(
+      `<skill name="a-skill" path="${path.join(dir, "a-skill", "SKILL.md")}">\nUse &lt;b&gt;bold&lt;/b&gt; &amp; more\n</skill>`,
+    );
     expect(prompt).toContain("read_skill");
     expect(prompt).not.toContain("Do the thing."); // bodies are read on demand
   });

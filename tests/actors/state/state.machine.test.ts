@@ -20,7 +20,10 @@ describe("state aggregate", () => {
   test("set writes one event; the same value writes none; delete of a missing key writes none", () => {
     const s = given(stateSpec, "s", [set("a", "k", "v")]);
     expect(s.when("set", { namespace: "a", key: "k", value: "w" }).events).toEqual([set("a", "k", "w")]);
-    expect(s.when("set", { namespace: "a", key: "k", value: "v" })).toMatchObject({ events: [], reply: { changed: false, updatedAt: 1000 } });
+    expect(s.when("set", { namespace: "a", key: "k", value: "v" })).toMatchObject({
+      events: [],
+      reply: { changed: false, updatedAt: 1000 },
+    });
     expect(s.when("delete", { namespace: "a", key: "nope" })).toMatchObject({ events: [], reply: { deleted: false } });
     expect(s.when("delete", { namespace: "b", key: "k" })).toMatchObject({ events: [], reply: { deleted: false } });
   });

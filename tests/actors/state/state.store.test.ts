@@ -98,7 +98,9 @@ describe("session state", () => {
 
   test(`at most ${STATE_MAX_ENTRIES} entries per session; overwrites and deletes still work when full`, async () => {
     await Promise.all(Array.from({ length: STATE_MAX_ENTRIES }, (_, i) => store().set("full", `ns${i % 3}`, `k${i}`, "v")));
-    const err = await store().set("full", "other", "one-more", "v").catch((e) => e);
+    const err = await store()
+      .set("full", "other", "one-more", "v")
+      .catch((e) => e);
     expect(err).toMatchObject({ code: "bad_request", details: { reason: "too_many_entries" } });
     expect(err.message).toMatch(/500 state entries/);
     await store().set("full", "ns0", "k0", "changed");
@@ -128,7 +130,9 @@ describe("session state", () => {
     const nc = env().nc;
     await request(nc, subjects.command("state", "wire", "set"), { namespace: "ns", key: "k", value: "over the bus" });
     expect((await store().get("wire", "ns", "k"))?.value).toBe("over the bus");
-    await expect(request(nc, subjects.command("state", "wire", "set"), { namespace: "ns", key: "k" })).rejects.toMatchObject({ code: "bad_request" });
+    await expect(request(nc, subjects.command("state", "wire", "set"), { namespace: "ns", key: "k" })).rejects.toMatchObject({
+      code: "bad_request",
+    });
     await expect(request(nc, subjects.command("state", "wire", "rename"), {})).rejects.toMatchObject({ code: "unknown_method" });
   });
 
@@ -147,6 +151,12 @@ describe("session state", () => {
     expect(await sys.sessionState.namespaces("durable")).toEqual(["ns", "other"]);
     // And it keeps writing on the same history (expected sequence matches, no conflict).
     await sys.sessionState.set("durable", "ns", "b", "again");
-    expect((await eventsOf("durable")).map((e) => e.type)).toEqual(["state.value_set", "state.value_set", "state.value_set", "state.value_deleted", "state.value_set"]);
+    expect((await eventsOf("durable")).map((e) => e.type)).toEqual([
+      "state.value_set",
+      "state.value_set",
+      "state.value_set",
+      "state.value_deleted",
+      "state.value_set",
+    ]);
   });
 });

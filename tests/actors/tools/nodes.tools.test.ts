@@ -32,7 +32,8 @@ beforeAll(async () => {
     model: { defaultModel: "openai/test-model", env: { OPENAI_API_KEY: "sk-test", OPENAI_BASE_URL: s.llm.openaiBaseUrl }, config: {} },
     nodes: { presence, reader },
   });
-  const setNode = (key: string, node: string | null) => request(s.nc, subjects.command("session", key, "set_node"), { node }) as Promise<{ node: string | null; name: string | null }>;
+  const setNode = (key: string, node: string | null) =>
+    request(s.nc, subjects.command("session", key, "set_node"), { node }) as Promise<{ node: string | null; name: string | null }>;
   const sessionNode = async (key: string) => {
     await s.projector.waitFor(await s.log.lastSeq());
     return s.q.session(key).session.node ?? null;
@@ -41,8 +42,14 @@ beforeAll(async () => {
   for (const t of nodeTools({ nodes: reader, presence, sessionNode, setSessionNode: setNode })) tools.register(t);
   await request(s.nc, subjects.command("session", "t1", "create"), {});
   const n = await s.nats.connect("node");
-  n.publish(subjects.nodeOut("build", "hello"), encodeJson(hello("build", { name: "Build Server", maxTimeoutSeconds: 600, telemetry: telemetry({ cpus: 8 }) })));
-  n.publish(subjects.nodeOut("build", "context"), encodeJson({ agentsMd: "be nice", skills: [{ name: "deploy", description: "d", body: "b" }], at: 1 }));
+  n.publish(
+    subjects.nodeOut("build", "hello"),
+    encodeJson(hello("build", { name: "Build Server", maxTimeoutSeconds: 600, telemetry: telemetry({ cpus: 8 }) })),
+  );
+  n.publish(
+    subjects.nodeOut("build", "context"),
+    encodeJson({ agentsMd: "be nice", skills: [{ name: "deploy", description: "d", body: "b" }], at: 1 }),
+  );
   await n.flush();
   for (let i = 0; i < 100 && presence.context("build") === null; i++) await new Promise((r) => setTimeout(r, 10));
 }, 60_000);
@@ -83,7 +90,10 @@ describe("node tools", () => {
   });
 
   test("nodes_select: routes the session (an event), reports an offline node as such, null goes back to local", async () => {
-    expect(await call("nodes_select", { node: "laptop" })).toEqual({ ok: true, output: "exec now runs on node Laptop (laptop); it is offline right now — commands fail until it reconnects" });
+    expect(await call("nodes_select", { node: "laptop" })).toEqual({
+      ok: true,
+      output: "exec now runs on node Laptop (laptop); it is offline right now — commands fail until it reconnects",
+    });
     expect(((await call("nodes_list", {})) as { output: string }).output.split("\n")[0]).toBe("this session's exec runs on node laptop");
     expect(await call("nodes_select", { node: "old" })).toMatchObject({ ok: false, error: { code: "node_revoked" } });
     expect(await call("nodes_select", { node: null })).toEqual({ ok: true, output: "exec now runs locally (on the gateway)" });

@@ -11,7 +11,12 @@ const echo = defineTool({
   description: "echoes",
   source: "builtin",
   dangerous: false,
-  params: Schema.Struct({ text: Schema.String, times: Schema.optionalKey(Schema.Int), a: Schema.optionalKey(Inner), b: Schema.optionalKey(Inner) }),
+  params: Schema.Struct({
+    text: Schema.String,
+    times: Schema.optionalKey(Schema.Int),
+    a: Schema.optionalKey(Inner),
+    b: Schema.optionalKey(Inner),
+  }),
   async run(args) {
     return { output: args.text.repeat(args.times ?? 1) };
   },
@@ -113,8 +118,20 @@ describe("invoke", () => {
 
   it("turns a throwing tool into an error result, never a throw", async () => {
     const boom = new ToolRegistry()
-      .register({ ...echo, name: "bad_input", run: async () => { throw new CairnError("bad_request", "nope", { reason: "x" }); } })
-      .register({ ...echo, name: "crash", run: async () => { throw new TypeError("kaput"); } });
+      .register({
+        ...echo,
+        name: "bad_input",
+        run: async () => {
+          throw new CairnError("bad_request", "nope", { reason: "x" });
+        },
+      })
+      .register({
+        ...echo,
+        name: "crash",
+        run: async () => {
+          throw new TypeError("kaput");
+        },
+      });
     expect(await boom.invoke("bad_input", '{"text":"a"}', ctx())).toEqual({
       ok: false,
       error: { code: "bad_request", message: "nope", details: { reason: "x" } },
@@ -126,7 +143,13 @@ describe("invoke", () => {
     const ac = new AbortController();
     ac.abort();
     let ran = false;
-    const r = new ToolRegistry().register({ ...echo, run: async () => { ran = true; return { output: "" }; } });
+    const r = new ToolRegistry().register({
+      ...echo,
+      run: async () => {
+        ran = true;
+        return { output: "" };
+      },
+    });
     expect(await r.invoke("echo", '{"text":"a"}', ctx(ac.signal))).toMatchObject({ ok: false, error: { code: "run_interrupted" } });
     expect(ran).toBe(false);
   });

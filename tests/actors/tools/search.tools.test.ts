@@ -73,7 +73,7 @@ describe("grep", () => {
 
   it("prints file:line:text, filtered by glob and path", async () => {
     const { ws, call } = await workspace();
-    await files(ws, { "a.ts": "const x = 1;\nfoo();\n", "src/b.ts": "// foo\nbar\n", "src/c.md": "foo\n", "bin": "foo\0" });
+    await files(ws, { "a.ts": "const x = 1;\nfoo();\n", "src/b.ts": "// foo\nbar\n", "src/c.md": "foo\n", bin: "foo\0" });
     expect(okOutput(await call("grep", { pattern: "foo" }))).toBe("a.ts:2:foo();\nsrc/b.ts:1:// foo\nsrc/c.md:1:foo");
     expect(okOutput(await call("grep", { pattern: "foo", glob: "*.ts" }))).toBe("a.ts:2:foo();\nsrc/b.ts:1:// foo");
     expect(okOutput(await call("grep", { pattern: "^FOO", path: "src", ignore_case: true }))).toBe("src/c.md:1:foo");

@@ -24,13 +24,23 @@ describe("the session_state tool", () => {
   });
 
   test("set, get, list, delete — the spec's examples", async () => {
-    expect(await json("t1", { op: "set", namespace: "my-skill", key: "last_query", value: "SELECT * FROM users" })).toMatchObject({ stored: true, changed: true });
-    expect(await json("t1", { op: "get", namespace: "my-skill", key: "last_query" })).toMatchObject({ found: true, value: "SELECT * FROM users" });
+    expect(await json("t1", { op: "set", namespace: "my-skill", key: "last_query", value: "SELECT * FROM users" })).toMatchObject({
+      stored: true,
+      changed: true,
+    });
+    expect(await json("t1", { op: "get", namespace: "my-skill", key: "last_query" })).toMatchObject({
+      found: true,
+      value: "SELECT * FROM users",
+    });
     const listed = await json("t1", { op: "list", namespace: "my-skill" });
     expect(listed).toMatchObject({ namespace: "my-skill", count: 1, entries: [{ key: "last_query", value: "SELECT * FROM users" }] });
     expect(Date.parse(listed.entries[0].updatedAt)).not.toBeNaN();
     expect(await json("t1", { op: "delete", namespace: "my-skill", key: "last_query" })).toMatchObject({ deleted: true });
-    expect(await json("t1", { op: "get", namespace: "my-skill", key: "last_query" })).toEqual({ namespace: "my-skill", key: "last_query", found: false });
+    expect(await json("t1", { op: "get", namespace: "my-skill", key: "last_query" })).toEqual({
+      namespace: "my-skill",
+      key: "last_query",
+      found: false,
+    });
     expect(await json("t1", { op: "set", namespace: "my-skill", key: "k", value: "v" })).toMatchObject({ changed: true });
     expect(await json("t1", { op: "set", namespace: "my-skill", key: "k", value: "v" })).toMatchObject({ changed: false });
   });
@@ -47,8 +57,12 @@ describe("the session_state tool", () => {
     expect(errorOf(await call("t2", { op: "list", namespace: "ns", key: "k" })).message).toMatch(/takes no `key`/);
     expect(errorOf(await call("t2", { op: "get", namespace: "ns", key: "k", value: "v" })).message).toMatch(/use op "set"/);
     expect(errorOf(await call("t2", { op: "rename", namespace: "ns" })).code).toBe("bad_request");
-    expect(errorOf(await call("t2", { op: "set", namespace: "bad ns", key: "k", value: "v" })).message).toMatch(/namespace is 1-64 characters/);
-    expect(errorOf(await call("t2", { op: "set", namespace: "ns", key: "k", value: "x".repeat(20_000) })).message).toMatch(/at most 16 KiB/);
+    expect(errorOf(await call("t2", { op: "set", namespace: "bad ns", key: "k", value: "v" })).message).toMatch(
+      /namespace is 1-64 characters/,
+    );
+    expect(errorOf(await call("t2", { op: "set", namespace: "ns", key: "k", value: "x".repeat(20_000) })).message).toMatch(
+      /at most 16 KiB/,
+    );
     expect(await json("t2", { op: "list", namespace: "ns" })).toMatchObject({ count: 0 });
   });
 
@@ -63,7 +77,8 @@ describe("the session_state tool", () => {
   });
 
   test("a long listing stops at its byte cap and tells the model what it left out", async () => {
-    for (let i = 0; i < 120; i++) await json("t4", { op: "set", namespace: "ns", key: `k${String(i).padStart(3, "0")}`, value: "z".repeat(190) });
+    for (let i = 0; i < 120; i++)
+      await json("t4", { op: "set", namespace: "ns", key: `k${String(i).padStart(3, "0")}`, value: "z".repeat(190) });
     const out = JSON.parse(okOutput(await call("t4", { op: "list", namespace: "ns" })));
     expect(out.count).toBe(120);
     expect(out.entries.length).toBeLessThan(120);

@@ -8,7 +8,11 @@ import { useSkillsDir } from "../skills/skills.helpers.ts";
 import { errorOf, okOutput } from "./tools.helpers.ts";
 
 const newDir = useSkillsDir();
-const exists = (p: string) => lstat(p).then(() => true, () => false);
+const exists = (p: string) =>
+  lstat(p).then(
+    () => true,
+    () => false,
+  );
 
 describe("skill tools", () => {
   test("writing skills needs an approval, reading one does not", () => {
@@ -22,7 +26,13 @@ describe("skill tools", () => {
 
   test("create writes <dir>/<name>/SKILL.md with frontmatter; read_skill returns it", async () => {
     const { dir, call } = await newDir();
-    const out = okOutput(await call("create_skill", { name: "summarize-pr", description: "Summarize GitHub PRs with key changes", body: "# summarize-pr\n\nSteps." }));
+    const out = okOutput(
+      await call("create_skill", {
+        name: "summarize-pr",
+        description: "Summarize GitHub PRs with key changes",
+        body: "# summarize-pr\n\nSteps.",
+      }),
+    );
     expect(out).toContain(path.join(dir, "summarize-pr", "SKILL.md"));
     const text = await readFile(path.join(dir, "summarize-pr", "SKILL.md"), "utf8");
     expect(text).toBe("---\nname: summarize-pr\ndescription: Summarize GitHub PRs with key changes\n---\n\n# summarize-pr\n\nSteps.\n");
@@ -55,7 +65,9 @@ describe("skill tools", () => {
     expect(big.details).toMatchObject({ reason: "body_too_large" });
     const fm = errorOf(await call("create_skill", { name: "fm", description: "d", body: "---\nname: fm\n---\nbody" }));
     expect(fm.details).toMatchObject({ reason: "body_has_frontmatter" });
-    expect(errorOf(await call("create_skill", { name: "nodesc", description: "  ", body: "b" })).details).toMatchObject({ reason: "bad_description" });
+    expect(errorOf(await call("create_skill", { name: "nodesc", description: "  ", body: "b" })).details).toMatchObject({
+      reason: "bad_description",
+    });
     expect(await exists(path.join(dir, "big"))).toBe(false);
     okOutput(await call("create_skill", { name: "multi", description: "line one\nline two", body: "b" }));
     expect((await loadSkills(dir))[0].description).toBe("line one line two");

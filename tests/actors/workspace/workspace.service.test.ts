@@ -36,7 +36,8 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const read = (sessionKey: string, path: string) => request(nc, subjects.query("workspace", "read"), { sessionKey, path }) as Promise<ReadWorkspaceFileResult>;
+const read = (sessionKey: string, path: string) =>
+  request(nc, subjects.query("workspace", "read"), { sessionKey, path }) as Promise<ReadWorkspaceFileResult>;
 
 test("a small file comes back whole, with its size in bytes", async () => {
   expect(await read("s1", "notes.md")).toEqual({ path: "notes.md", text: "héllo\n", bytes: 7, truncated: false });

@@ -66,12 +66,10 @@ describe("hosts", () => {
 describe("isLocalClient", () => {
   const local = { remoteAddress: "127.0.0.1", host: "127.0.0.1:8080", forwarded: false };
   test("loopback peer asking for a loopback host is local", () => expect(isLocalClient(local)).toBe(true));
-  test("non-loopback peer is not local", () =>
-    expect(isLocalClient({ ...local, remoteAddress: "192.168.1.5" })).toBe(false));
+  test("non-loopback peer is not local", () => expect(isLocalClient({ ...local, remoteAddress: "192.168.1.5" })).toBe(false));
   test("DNS rebinding (loopback peer, foreign Host) is not local", () =>
     expect(isLocalClient({ ...local, host: "evil.example:8080" })).toBe(false));
-  test("a request forwarded by a same-machine proxy is not local", () =>
-    expect(isLocalClient({ ...local, forwarded: true })).toBe(false));
+  test("a request forwarded by a same-machine proxy is not local", () => expect(isLocalClient({ ...local, forwarded: true })).toBe(false));
 });
 
 describe("tokens", () => {

@@ -201,9 +201,7 @@ describe("static UI", () => {
 
 describe("start-up refusals", () => {
   test("a non-loopback host without a token refuses to start", async () => {
-    await expect(startEdge({ nc: h.nc, host: "0.0.0.0", port: 0, uiDir: h.uiDir, version: "x" })).rejects.toThrow(
-      /CAIRN_AUTH_TOKEN/,
-    );
+    await expect(startEdge({ nc: h.nc, host: "0.0.0.0", port: 0, uiDir: h.uiDir, version: "x" })).rejects.toThrow(/CAIRN_AUTH_TOKEN/);
   });
 
   test("a port in use is a clear error", async () => {
@@ -240,7 +238,10 @@ describe("when NATS goes away", () => {
       expect(await c.request("status")).toMatchObject({ ok: true });
       // The live stream is in memory: the restart emptied it and restarted its sequence. A client
       // resuming with its old cursor still gets what is new.
-      const ack = await jetstream(own.nc).publish(subjects.liveSession("k2"), JSON.stringify({ type: "run.delta", runId: "r", index: 0, text: "a" }));
+      const ack = await jetstream(own.nc).publish(
+        subjects.liveSession("k2"),
+        JSON.stringify({ type: "run.delta", runId: "r", index: 0, text: "a" }),
+      );
       expect(ack.seq).toBe(1);
       const d = await own.connected();
       expect(await d.request("chat.subscribe", { sessionKey: "k2", fromSeq: 40 })).toMatchObject({ ok: true, payload: { seq: 0 } });
@@ -257,7 +258,8 @@ describe("when NATS goes away", () => {
       const c = await own.connected();
       await c.request("chat.subscribe", { sessionKey: "k" });
       const js = jetstream(own.nc);
-      const pub = (i: number) => js.publish(subjects.liveSession("k"), JSON.stringify({ type: "run.delta", runId: "r", index: i, text: "a" }));
+      const pub = (i: number) =>
+        js.publish(subjects.liveSession("k"), JSON.stringify({ type: "run.delta", runId: "r", index: i, text: "a" }));
       for (let i = 0; i < 3; i++) await pub(i);
       for (let i = 0; i < 3; i++) await c.waitFor((f) => f.type === "event");
       own.nats.kill(); // the supervisor restarts it; the client reconnects

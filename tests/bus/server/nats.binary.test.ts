@@ -44,7 +44,10 @@ describe("nats-server binary gate", () => {
   it("reports the server's own output when it cannot start", async () => {
     const dir = tempDataDir();
     const fake = join(dir, "nats-server");
-    writeFileSync(fake, "#!/bin/sh\nif [ \"$1\" = --version ]; then echo 'nats-server: v2.9.10'; exit 0; fi\necho 'boom: cannot listen' >&2\nexit 1\n");
+    writeFileSync(
+      fake,
+      "#!/bin/sh\nif [ \"$1\" = --version ]; then echo 'nats-server: v2.9.10'; exit 0; fi\necho 'boom: cannot listen' >&2\nexit 1\n",
+    );
     chmodSync(fake, 0o755);
     process.env.CAIRN_NATS_SERVER_BIN = fake;
     const err = await startEmbeddedNats({ dataDir: dir }).catch((e: unknown) => e);

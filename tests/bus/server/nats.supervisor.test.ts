@@ -57,20 +57,23 @@ describe("embedded nats-server lifecycle", () => {
 
     // The same connection, never re-created by the test, gets its JetStream publish through.
     let ack: { seq: number } | undefined;
-    await waitFor("a publish after the restart", async () => {
-      ack = await js.publish("crash.b", "after", { timeout: 1_000 }).catch(() => undefined);
-      return ack !== undefined;
-    }, 20_000);
+    await waitFor(
+      "a publish after the restart",
+      async () => {
+        ack = await js.publish("crash.b", "after", { timeout: 1_000 }).catch(() => undefined);
+        return ack !== undefined;
+      },
+      20_000,
+    );
     expect(ack!.seq).toBe(2);
     expect(nc.isClosed()).toBe(false);
   });
 
   const spawnHolder = async (dataDir: string, mode: "hold" | "exit") => {
-    const holder = spawn(
-      process.execPath,
-      ["--import", "tsx", join(import.meta.dirname, "hold-embedded-nats.ts"), dataDir, mode],
-      { cwd: process.cwd(), stdio: ["ignore", "pipe", "inherit"] },
-    );
+    const holder = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "hold-embedded-nats.ts"), dataDir, mode], {
+      cwd: process.cwd(),
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     cleanup(() => void holder.kill("SIGKILL"));
     const line = await new Promise<string>((resolve, reject) => {
       createInterface({ input: holder.stdout! }).once("line", resolve);

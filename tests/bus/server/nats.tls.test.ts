@@ -44,7 +44,11 @@ describe("NATS TLS certificate", () => {
     expect(again.created).toBe(false);
     expect(again.fingerprint).toBe(first.fingerprint);
     // A key that does not belong to the certificate (a half-finished write) gets a fresh pair.
-    writeFileSync(first.keyFile, selfSignedCert({ commonName: "x", hosts: [], notBefore: new Date(), notAfter: new Date(Date.now() + 1e9), serial: randomBytes(8) }).keyPem);
+    writeFileSync(
+      first.keyFile,
+      selfSignedCert({ commonName: "x", hosts: [], notBefore: new Date(), notAfter: new Date(Date.now() + 1e9), serial: randomBytes(8) })
+        .keyPem,
+    );
     const replaced = await ensureNatsTls(natsDir);
     expect(replaced.created).toBe(true);
     expect(replaced.fingerprint).not.toBe(first.fingerprint);
@@ -75,13 +79,23 @@ describe("embedded nats-server with TLS", () => {
     cleanup(() => nats.stop());
     expect(nats.tls).not.toBeNull();
 
-    const nc = closing(await connectNats({ url: nats.url, credsFile: nats.creds.cli, name: "pinned", tls: { caFile: nats.tls!.certFile } }));
+    const nc = closing(
+      await connectNats({ url: nats.url, credsFile: nats.creds.cli, name: "pinned", tls: { caFile: nats.tls!.certFile } }),
+    );
     expect(nc.info?.tls_required).toBe(true);
     await nc.flush();
 
     await expect(connectNats({ url: nats.url, credsFile: nats.creds.cli, name: "plain", timeoutMs: 2000 })).rejects.toSatisfy(isCairnError);
-    const other = selfSignedCert({ commonName: "impostor", hosts: ["127.0.0.1"], notBefore: new Date(Date.now() - 1e6), notAfter: new Date(Date.now() + 1e9), serial: randomBytes(8) });
-    await expect(connectNats({ url: nats.url, credsFile: nats.creds.cli, name: "wrong-pin", timeoutMs: 2000, tls: { ca: other.certPem } })).rejects.toThrow(/certificate/i);
+    const other = selfSignedCert({
+      commonName: "impostor",
+      hosts: ["127.0.0.1"],
+      notBefore: new Date(Date.now() - 1e6),
+      notAfter: new Date(Date.now() + 1e9),
+      serial: randomBytes(8),
+    });
+    await expect(
+      connectNats({ url: nats.url, credsFile: nats.creds.cli, name: "wrong-pin", timeoutMs: 2000, tls: { ca: other.certPem } }),
+    ).rejects.toThrow(/certificate/i);
   });
 
   it("stays plain on loopback by default, and a restart with TLS keeps the same certificate", async () => {

@@ -69,9 +69,9 @@ describe("node users on the embedded server", () => {
     system = await connectNats({ url: nats.url, credsFile: nats.server.creds.system, name: "cairn-system" });
     // The account JWT handed back after the restart carries the revocation (not re-issued blank).
     expect(decode<Account>(nats.server.auth.account.jwt).nats.revocations).toHaveProperty(key.getPublicKey());
-    await expect(
-      connect({ servers: nats.url, authenticator: jwtAuthenticator(jwt, key.getSeed()), reconnect: false }),
-    ).rejects.toThrow(/Authorization/i);
+    await expect(connect({ servers: nats.url, authenticator: jwtAuthenticator(jwt, key.getSeed()), reconnect: false })).rejects.toThrow(
+      /Authorization/i,
+    );
     // Other users of the account are unaffected.
     const gw = await nats.connect();
     await gw.flush();

@@ -16,7 +16,14 @@ const session = (key: string, node: string | null, over: Partial<SessionSummary>
   node,
   ...over,
 });
-const exec: SandboxStatus = { backend: "bubblewrap", configured: "auto", available: ["bubblewrap", "none"], summary: "", warning: null, approvalMode: "smart" };
+const exec: SandboxStatus = {
+  backend: "bubblewrap",
+  configured: "auto",
+  available: ["bubblewrap", "none"],
+  summary: "",
+  warning: null,
+  approvalMode: "smart",
+};
 
 describe("the remote-exec doctor report", () => {
   test("a healthy setup: routes per session, nodes with state, the window; ok with no findings", () => {
@@ -57,12 +64,20 @@ describe("the remote-exec doctor report", () => {
     expect(msgs).toContain("warning: exec is off: the agent cannot run commands, locally or on nodes");
     expect(msgs).toContain("info: the pairing window is open for 5 more minute(s): new nodes can ask to pair");
     for (const p of r.problems) expect(p.hint.length).toBeGreaterThan(0);
-    expect(formatDoctor(r, now)).toContain("error: session r is pinned to node Node old (old), which is revoked: its commands fail\n  hint: choose another node or Local");
+    expect(formatDoctor(r, now)).toContain(
+      "error: session r is pinned to node Node old (old), which is revoked: its commands fail\n  hint: choose another node or Local",
+    );
   });
 
   test("no sandbox locally is a warning; an open window alone keeps the report ok; many local sessions are summarised", () => {
     const locals = Array.from({ length: 15 }, (_, i) => session(`l${i}`, null));
-    const r = nodesDoctorReport({ sessions: [...locals, session("p", "build")], nodes: [nodeSummary("build", { online: true })], pairing: { open: true, until: null }, exec: { ...exec, backend: "none" }, now });
+    const r = nodesDoctorReport({
+      sessions: [...locals, session("p", "build")],
+      nodes: [nodeSummary("build", { online: true })],
+      pairing: { open: true, until: null },
+      exec: { ...exec, backend: "none" },
+      now,
+    });
     expect(r.problems.map((p) => p.level)).toEqual(["warning", "info"]);
     expect(r.problems[0].message).toContain("without a sandbox");
     expect(r.sessions.map((s) => s.session)).toEqual([...locals.slice(0, 10).map((s) => s.key), "p"]);

@@ -6,7 +6,14 @@ import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectNats, mintUserJwt, revokeUser, writeCredsFile } from "../../../bus/server/index.ts";
 import { subjects } from "../../../bus/subjects.ts";
-import { createNodeLogger, loadOrCreateIdentity, nodePaths, readAgentStatus, startNodeAgent, type NodeAgent } from "../../../cli/node/index.ts";
+import {
+  createNodeLogger,
+  loadOrCreateIdentity,
+  nodePaths,
+  readAgentStatus,
+  startNodeAgent,
+  type NodeAgent,
+} from "../../../cli/node/index.ts";
 import { startTestNats, type TestNats } from "../../fixtures/nats.ts";
 
 const NODE_ID = "n-test000001";
@@ -64,7 +71,18 @@ beforeAll(async () => {
     log: createNodeLogger({ console: null }),
     heartbeatMs: 200,
     doneRetryDelayMs: 300,
-    telemetry: async () => ({ cpus: 1, cpuUsage: 0, memTotal: 1, memFree: 1, diskTotal: 1, diskFree: 1, uptimeSeconds: 1, runtimes: {}, providers: { ollama: null, apiKeys: [] }, at: Date.now() }),
+    telemetry: async () => ({
+      cpus: 1,
+      cpuUsage: 0,
+      memTotal: 1,
+      memFree: 1,
+      diskTotal: 1,
+      diskFree: 1,
+      uptimeSeconds: 1,
+      runtimes: {},
+      providers: { ollama: null, apiKeys: [] },
+      at: Date.now(),
+    }),
   });
   await agent.whenConnected();
 }, 30_000);
@@ -97,7 +115,9 @@ describe("node agent on a real nats-server (operator mode)", () => {
       { timeout: 5_000 },
     );
     expect(reply.json()).toEqual({ accepted: true });
-    const data = await nextOut((m) => m.subject === subjects.nodeExecData(NODE_ID, "x1") && m.json<{ chunk: string }>().chunk.includes("hello"));
+    const data = await nextOut(
+      (m) => m.subject === subjects.nodeExecData(NODE_ID, "x1") && m.json<{ chunk: string }>().chunk.includes("hello"),
+    );
     expect(data.json()).toMatchObject({ stream: "stdout", chunk: "hello\n" });
     // First done: not acked. The node must send it again.
     const first = await nextOut((m) => m.subject === subjects.nodeExecDone(NODE_ID, "x1"));
@@ -107,21 +127,37 @@ describe("node agent on a real nats-server (operator mode)", () => {
     expect(done).toMatchObject({ exitCode: 3, stdout: "hello\n", stderr: "oops\n", timedOut: false, truncated: false });
     expect(second.respond(JSON.stringify({ ok: true }))).toBe(true);
     // Acked: no further copies arrive (the next one we see is for a later command).
-    await gw.request(subjects.nodeIn(NODE_ID, "exec"), JSON.stringify({ execId: "x2", command: "true", timeoutMs: 10_000, env: {}, maxOutputBytes: 100 }), { timeout: 5_000 });
+    await gw.request(
+      subjects.nodeIn(NODE_ID, "exec"),
+      JSON.stringify({ execId: "x2", command: "true", timeoutMs: 10_000, env: {}, maxOutputBytes: 100 }),
+      { timeout: 5_000 },
+    );
     const next = await nextOut((m) => m.subject.includes(".out.exec.") && m.subject.endsWith(".done"));
     expect(next.subject).toBe(subjects.nodeExecDone(NODE_ID, "x2"));
     next.respond(JSON.stringify({ ok: true }));
   });
 
   it("refuses a cwd outside its working dir and a re-sent exec id", async () => {
-    const r = await gw.request(subjects.nodeIn(NODE_ID, "exec"), JSON.stringify({ execId: "x3", command: "pwd", cwd: "/", timeoutMs: 1000, env: {}, maxOutputBytes: 100 }), { timeout: 5_000 });
+    const r = await gw.request(
+      subjects.nodeIn(NODE_ID, "exec"),
+      JSON.stringify({ execId: "x3", command: "pwd", cwd: "/", timeoutMs: 1000, env: {}, maxOutputBytes: 100 }),
+      { timeout: 5_000 },
+    );
     expect(r.json()).toMatchObject({ accepted: false, error: { code: "bad_request" } });
-    const again = await gw.request(subjects.nodeIn(NODE_ID, "exec"), JSON.stringify({ execId: "x2", command: "touch ran-twice", timeoutMs: 1000, env: {}, maxOutputBytes: 100 }), { timeout: 5_000 });
+    const again = await gw.request(
+      subjects.nodeIn(NODE_ID, "exec"),
+      JSON.stringify({ execId: "x2", command: "touch ran-twice", timeoutMs: 1000, env: {}, maxOutputBytes: 100 }),
+      { timeout: 5_000 },
+    );
     expect(again.json()).toMatchObject({ accepted: true, duplicate: true });
   });
 
   it("the node's credentials cannot publish to the event log or another node, nor read them", async () => {
-    const nc = await connect({ servers: nats.url, authenticator: credsAuthenticator(readFileSync(credsFile)), inboxPrefix: subjects.nodeInbox(NODE_ID) });
+    const nc = await connect({
+      servers: nats.url,
+      authenticator: credsAuthenticator(readFileSync(credsFile)),
+      inboxPrefix: subjects.nodeInbox(NODE_ID),
+    });
     const errors: string[] = [];
     const seen = (async () => {
       for await (const s of nc.status()) {

@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { readNodeContext, watchNodeContext, type ContextWatcher } from "../../../cli/node/index.ts";
 import type { NodeContext } from "../../../schemas/nodes.ts";
 
-const skill = (name: string, description: string, body = "Do the thing.") => `---\nname: ${name}\ndescription: ${description}\n---\n${body}\n`;
+const skill = (name: string, description: string, body = "Do the thing.") =>
+  `---\nname: ${name}\ndescription: ${description}\n---\n${body}\n`;
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {

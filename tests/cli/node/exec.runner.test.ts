@@ -53,11 +53,18 @@ describe("node exec runner", () => {
   it("forwards only TERM, LANG and LC_* from the request, and none of the node's secrets", async () => {
     const root = tmp();
     const done = await runNodeExec(
-      req("env", { env: { TERM: "xterm-256color", LANG: "C.UTF-8", LC_ALL: "C", FOO: "from-gateway", LD_PRELOAD: "/x.so", PATH: "/evil" } }),
+      req("env", {
+        env: { TERM: "xterm-256color", LANG: "C.UTF-8", LC_ALL: "C", FOO: "from-gateway", LD_PRELOAD: "/x.so", PATH: "/evil" },
+      }),
       root,
       ctx(root),
     );
-    const env = Object.fromEntries(done.stdout.trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+    const env = Object.fromEntries(
+      done.stdout
+        .trim()
+        .split("\n")
+        .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+    );
     expect(env.TERM).toBe("xterm-256color");
     expect(env.LANG).toBe("C.UTF-8");
     expect(env.LC_ALL).toBe("C");
@@ -69,7 +76,11 @@ describe("node exec runner", () => {
 
   it("the node's --timeout caps the request's and kills the command", async () => {
     const root = tmp();
-    const done = await runNodeExec(req("echo started; sleep 30; echo never", { timeoutMs: 60_000 }), root, ctx(root, { maxTimeoutSeconds: 1 }));
+    const done = await runNodeExec(
+      req("echo started; sleep 30; echo never", { timeoutMs: 60_000 }),
+      root,
+      ctx(root, { maxTimeoutSeconds: 1 }),
+    );
     expect(done.timedOut).toBe(true);
     expect(done.exitCode).toBeNull();
     expect(done.stdout).toBe("started\n");
@@ -78,11 +89,24 @@ describe("node exec runner", () => {
   it("streams both streams, in order", async () => {
     const root = tmp();
     const chunks: Array<{ stream: string; chunk: string; seq: number }> = [];
-    const done = await runNodeExec(req("echo out; echo err >&2"), root, { ...ctx(root), onData: (stream, chunk, seq) => chunks.push({ stream, chunk, seq }) });
+    const done = await runNodeExec(req("echo out; echo err >&2"), root, {
+      ...ctx(root),
+      onData: (stream, chunk, seq) => chunks.push({ stream, chunk, seq }),
+    });
     expect(done).toMatchObject({ stdout: "out\n", stderr: "err\n", truncated: false, exitCode: 0 });
     expect(chunks.map((c) => c.seq)).toEqual(chunks.map((_, i) => i));
-    expect(chunks.filter((c) => c.stream === "stdout").map((c) => c.chunk).join("")).toBe("out\n");
-    expect(chunks.filter((c) => c.stream === "stderr").map((c) => c.chunk).join("")).toBe("err\n");
+    expect(
+      chunks
+        .filter((c) => c.stream === "stdout")
+        .map((c) => c.chunk)
+        .join(""),
+    ).toBe("out\n");
+    expect(
+      chunks
+        .filter((c) => c.stream === "stderr")
+        .map((c) => c.chunk)
+        .join(""),
+    ).toBe("err\n");
   });
 
   it("caps both the live stream and the result at the request's byte budget", async () => {

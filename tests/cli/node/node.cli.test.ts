@@ -37,19 +37,25 @@ beforeAll(async () => {
     if (req.url === "/api/nodes/pair") {
       if (!windowOpen) return send(403, { ok: false, error: { code: "pairing_closed", message: "pairing is closed" } });
       const { signature, ...unsigned } = b as Record<string, string>;
-      if (!verifyText(unsigned.publicKey, pairingRequestText(unsigned as never), signature)) return send(400, { ok: false, error: { code: "bad_request", message: "bad signature" } });
+      if (!verifyText(unsigned.publicKey, pairingRequestText(unsigned as never), signature))
+        return send(400, { ok: false, error: { code: "bad_request", message: "bad signature" } });
       const requestId = `r${requests.size + 1}`;
       requests.set(requestId, { nodeId: unsigned.nodeId, publicKey: unsigned.publicKey, approved: false });
       return send(200, { ok: true, requestId, status: "pending", fingerprint: nodeFingerprint(unsigned.publicKey) });
     }
     const { signature, ...unsigned } = b as Record<string, string>;
     const r = requests.get(unsigned.requestId);
-    if (!r || !verifyText(r.publicKey, pairingStatusText(unsigned as never), signature)) return send(400, { ok: false, error: { code: "bad_request", message: "no" } });
+    if (!r || !verifyText(r.publicKey, pairingStatusText(unsigned as never), signature))
+      return send(400, { ok: false, error: { code: "bad_request", message: "no" } });
     if (!r.approved) return send(200, { ok: true, status: "pending", nodeId: r.nodeId });
     const jwt = await mintUserJwt(nats.server.auth, {
       name: `node-${r.nodeId}`,
       publicKey: r.publicKey,
-      permissions: { pub: { allow: [`node.${r.nodeId}.out.>`] }, sub: { allow: [`node.${r.nodeId}.in.>`, `_INBOX_${r.nodeId}.>`] }, allowResponses: true },
+      permissions: {
+        pub: { allow: [`node.${r.nodeId}.out.>`] },
+        sub: { allow: [`node.${r.nodeId}.in.>`, `_INBOX_${r.nodeId}.>`] },
+        allowResponses: true,
+      },
     });
     return send(200, { ok: true, status: "approved", nodeId: r.nodeId, jwt, natsPort: nats.port });
   });
@@ -85,7 +91,9 @@ describe("cairn node add --foreground (process)", () => {
     procs.push(p);
     const fingerprint = await p.fingerprint();
     await p.waitForLine(/waiting for approval on the gateway/);
-    const helloSeen = new Promise((resolve) => gw.subscribe(subjects.nodeOut("n-cli0000001", "hello"), { max: 1, callback: (_e, m) => resolve(m.json()) }));
+    const helloSeen = new Promise((resolve) =>
+      gw.subscribe(subjects.nodeOut("n-cli0000001", "hello"), { max: 1, callback: (_e, m) => resolve(m.json()) }),
+    );
     await gw.flush();
     const [requestId] = [...requests].find(([, r]) => r.nodeId === "n-cli0000001")!;
     requests.get(requestId)!.approved = true;
@@ -94,7 +102,14 @@ describe("cairn node add --foreground (process)", () => {
     await p.waitForLine(/ connected /);
 
     const status = JSON.parse((await cairn(p.home, "status", "--json")).stdout);
-    expect(status).toMatchObject({ paired: true, gatewayUrl: url, name: "Build Server", nodeId: "n-cli0000001", fingerprint, agent: { connected: true } });
+    expect(status).toMatchObject({
+      paired: true,
+      gatewayUrl: url,
+      name: "Build Server",
+      nodeId: "n-cli0000001",
+      fingerprint,
+      agent: { connected: true },
+    });
     expect((await cairn(p.home, "fingerprint")).stdout.trim()).toBe(fingerprint);
     expect((await cairn(p.home, "logs")).stdout.trim()).toBe(join(p.dataDir, "logs", "node.log"));
 

@@ -2,7 +2,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { installService, removeService, renderLaunchdPlist, renderSystemdUnit, serviceState, servicePath } from "../../../cli/node/index.ts";
+import {
+  installService,
+  removeService,
+  renderLaunchdPlist,
+  renderSystemdUnit,
+  serviceState,
+  servicePath,
+} from "../../../cli/node/index.ts";
 
 const spec = {
   nodeBinary: "/usr/bin/node",

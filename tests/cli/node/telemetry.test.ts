@@ -20,7 +20,10 @@ const listen = async (handler: Parameters<typeof createServer>[1]): Promise<stri
 describe("node telemetry", () => {
   it("reports the contract's shape, key names but never key values", async () => {
     const ollama = await listen((_req, res) => res.end(JSON.stringify({ models: [{ name: "llama3.2:1b" }, { name: "qwen2.5:0.5b" }] })));
-    const sampler = createTelemetrySampler({ env: { PATH: process.env.PATH, OPENAI_API_KEY: "sk-secret", GROQ_API_KEY: "" }, ollamaUrl: ollama });
+    const sampler = createTelemetrySampler({
+      env: { PATH: process.env.PATH, OPENAI_API_KEY: "sk-secret", GROQ_API_KEY: "" },
+      ollamaUrl: ollama,
+    });
     const t = await sampler.sample();
     expect(Schema.is(NodeTelemetry)(t)).toBe(true);
     expect(t.cpus).toBeGreaterThan(0);

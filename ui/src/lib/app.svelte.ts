@@ -150,7 +150,9 @@ export class AppState {
     this.chat.error = null;
     if (arg === "") {
       const m = this.sessionModel;
-      this.chat.info = m ? `This chat uses ${m}.` : `This chat uses the default model${this.effectiveModel ? `: ${this.effectiveModel}` : ""}.`;
+      this.chat.info = m
+        ? `This chat uses ${m}.`
+        : `This chat uses the default model${this.effectiveModel ? `: ${this.effectiveModel}` : ""}.`;
       return true;
     }
     if (arg === "default") {

@@ -3,22 +3,8 @@ import { coalesced } from "./coalesce.ts";
 import { switchReason } from "./errors.ts";
 import { ToolsStore } from "./tools.svelte.ts";
 import { newMessageId } from "./ids.ts";
-import {
-  finishedRuns,
-  mergeMessages,
-  runStatusToMessage,
-  type LiveRun,
-  type Outgoing,
-} from "./messages.ts";
-import type {
-  ActiveRun,
-  ChatEvent,
-  GetHistoryResult,
-  HistoryMessage,
-  SandboxBackend,
-  SessionSummary,
-  WireError,
-} from "./wire.ts";
+import { finishedRuns, mergeMessages, runStatusToMessage, type LiveRun, type Outgoing } from "./messages.ts";
+import type { ActiveRun, ChatEvent, GetHistoryResult, HistoryMessage, SandboxBackend, SessionSummary, WireError } from "./wire.ts";
 
 const HISTORY_LIMIT = 500;
 
@@ -57,9 +43,7 @@ export class ChatStore {
   /** A reply is being written: the send button is Stop. */
   running = $derived(this.activeRun !== null || this.runs.some((r) => r.status === "streaming"));
   /** Messages the gateway holds before the first one loaded (history is bounded). */
-  historyOffset = $derived(
-    this.history.length >= HISTORY_LIMIT ? Math.max(0, (this.session?.messageCount ?? 0) - this.history.length) : 0,
-  );
+  historyOffset = $derived(this.history.length >= HISTORY_LIMIT ? Math.max(0, (this.session?.messageCount ?? 0) - this.history.length) : 0);
   /** A run is active (or a message is on its way): the composer waits. */
   busy = $derived(this.running || this.outgoing.some((o) => o.state !== "sent"));
 
@@ -236,9 +220,7 @@ export class ChatStore {
         this.#applyHistory(h);
         void this.tools.refresh();
         // A run in progress replays from its start, so its partial text shows.
-        const params = h.activeRun
-          ? { sessionKey: key, fromTime: h.activeRun.startedAt }
-          : { sessionKey: key };
+        const params = h.activeRun ? { sessionKey: key, fromTime: h.activeRun.startedAt } : { sessionKey: key };
         const { seq } = await this.#client.request("chat.subscribe", params);
         if (token !== this.#token) {
           if (this.key !== key) this.#unsubscribe(key);
@@ -369,5 +351,4 @@ export class ChatStore {
 }
 
 /** "openai/gpt-4o-mini was rate limited (retry in 7 s) — switched to anthropic/claude-…" */
-export const fallbackNotice = (from: string, to: string, error: WireError): string =>
-  `${from} ${switchReason(error)} — switched to ${to}`;
+export const fallbackNotice = (from: string, to: string, error: WireError): string => `${from} ${switchReason(error)} — switched to ${to}`;

@@ -24,9 +24,7 @@ export class RequestError extends Error {
 
 /** Any thrown value as something the UI can print as `code: message`. */
 export const asWireError = (u: unknown): WireError =>
-  u instanceof RequestError
-    ? u.toWire()
-    : { code: "internal", message: u instanceof Error ? u.message : String(u) };
+  u instanceof RequestError ? u.toWire() : { code: "internal", message: u instanceof Error ? u.message : String(u) };
 
 export type ClientOptions = {
   url: string;
@@ -136,20 +134,13 @@ export class GatewayClient {
   #send(method: string, params: unknown): Promise<unknown> {
     const ws = this.#ws;
     if (ws?.readyState !== 1 /* OPEN */) {
-      return Promise.reject(
-        new RequestError({ code: "unavailable", message: "Not connected to the gateway." }, true),
-      );
+      return Promise.reject(new RequestError({ code: "unavailable", message: "Not connected to the gateway." }, true));
     }
     const id = `r${this.#nextId++}`;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(id);
-        reject(
-          new RequestError(
-            { code: "timeout", message: `The gateway did not answer ${method} in time.` },
-            true,
-          ),
-        );
+        reject(new RequestError({ code: "timeout", message: `The gateway did not answer ${method} in time.` }, true));
       }, this.#opts.requestTimeoutMs);
       this.#pending.set(id, { method, resolve, reject, timer });
       ws.send(JSON.stringify({ type: "req", id, method, params }));
@@ -158,9 +149,7 @@ export class GatewayClient {
 
   #whenConnected(): Promise<void> {
     if (this.#closed) {
-      return Promise.reject(
-        new RequestError({ code: "unavailable", message: "The client was closed." }, true),
-      );
+      return Promise.reject(new RequestError({ code: "unavailable", message: "The client was closed." }, true));
     }
     return new Promise((resolve, reject) => {
       const entry = { resolve, reject };
@@ -170,12 +159,7 @@ export class GatewayClient {
         if (i < 0) return;
         this.#waiting.splice(i, 1);
         const why = this.lastError ? ` (${this.lastError.code}: ${this.lastError.message})` : "";
-        reject(
-          new RequestError(
-            { code: "unavailable", message: `Not connected to the gateway${why}.` },
-            true,
-          ),
-        );
+        reject(new RequestError({ code: "unavailable", message: `Not connected to the gateway${why}.` }, true));
       }, this.#opts.requestTimeoutMs);
     });
   }
@@ -293,5 +277,4 @@ export class GatewayClient {
 }
 
 /** The gateway's WebSocket address, on the same host as the page. */
-export const gatewayUrl = (loc: Location = location): string =>
-  `${loc.protocol === "https:" ? "wss" : "ws"}://${loc.host}/ws`;
+export const gatewayUrl = (loc: Location = location): string => `${loc.protocol === "https:" ? "wss" : "ws"}://${loc.host}/ws`;

@@ -35,7 +35,8 @@ function problemOf(u: unknown): DoctorProblem {
 }
 
 export function doctorView(report: unknown): DoctorView {
-  if (!isRecord(report)) return { ok: null, problems: [], sections: report == null ? [] : [{ key: "report", title: "Report", value: report }] };
+  if (!isRecord(report))
+    return { ok: null, problems: [], sections: report == null ? [] : [{ key: "report", title: "Report", value: report }] };
   const problems: DoctorProblem[] = [];
   const sections: DoctorSection[] = [];
   for (const [key, value] of Object.entries(report)) {

@@ -50,7 +50,10 @@ export function explain(e: WireError): Explained {
     case "provider_stream_cut":
       return { label: "Cut off", text: "The reply was cut off — what arrived is kept." };
     case "context_too_long":
-      return { label: "Failed", text: "The conversation no longer fits this model's context window. Start a new chat or pick a model with a larger one." };
+      return {
+        label: "Failed",
+        text: "The conversation no longer fits this model's context window. Start a new chat or pick a model with a larger one.",
+      };
     case "model_load_failed":
       return { label: "Failed", text: "The local model could not be loaded (file, architecture or memory).", action: PROVIDERS };
     default:

@@ -37,16 +37,11 @@ export type ChatMessage = {
   historyIndex?: number;
 };
 
-export const runStatusToMessage = (s: RunStatus): MessageStatus =>
-  s === "completed" ? "complete" : s;
+export const runStatusToMessage = (s: RunStatus): MessageStatus => (s === "completed" ? "complete" : s);
 
 /** Run ids whose final assistant message history already holds. */
 export const finishedRuns = (history: readonly HistoryMessage[]): Set<string> =>
-  new Set(
-    history
-      .filter((m) => m.role === "assistant" && m.runId !== null && m.status !== "streaming")
-      .map((m) => m.runId as string),
-  );
+  new Set(history.filter((m) => m.role === "assistant" && m.runId !== null && m.status !== "streaming").map((m) => m.runId as string));
 
 /**
  * The bubbles to show: history first (the truth), with a still-streaming history message

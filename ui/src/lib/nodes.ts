@@ -17,8 +17,7 @@ export function duration(seconds: number): string {
 }
 
 /** Share of a total that is used, 0..1; 0 when the total is unknown. */
-export const usedShare = (total: number, free: number): number =>
-  total > 0 ? Math.min(1, Math.max(0, (total - free) / total)) : 0;
+export const usedShare = (total: number, free: number): number => (total > 0 ? Math.min(1, Math.max(0, (total - free) / total)) : 0);
 
 export const percent = (share: number): string => `${Math.round(Math.min(1, Math.max(0, share)) * 100)}%`;
 
@@ -83,7 +82,10 @@ export function ranOnNode(output: string | null): string | null {
   const m = /^\[?ran on node\s+(.+?)\]?$/i.exec(first);
   if (!m) return null;
   // "Build Server (build-1): exit 0" → "Build Server (build-1)": the badge names the node, not the outcome.
-  const name = m[1].replace(/[:;,.—-]\s.*$/, "").replace(/^["'`]|["'`]$/g, "").trim();
+  const name = m[1]
+    .replace(/[:;,.—-]\s.*$/, "")
+    .replace(/^["'`]|["'`]$/g, "")
+    .trim();
   return name.length > 60 ? `${name.slice(0, 57)}…` : name || null;
 }
 

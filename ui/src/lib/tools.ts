@@ -1,11 +1,4 @@
-import type {
-  ApprovalStatus,
-  ApprovalSummary,
-  LiveApproval,
-  LiveToolCall,
-  ToolCallRow,
-  ToolCallStatus,
-} from "./wire.ts";
+import type { ApprovalStatus, ApprovalSummary, LiveApproval, LiveToolCall, ToolCallRow, ToolCallStatus } from "./wire.ts";
 
 /**
  * Tool cards: what the chat shows for each tool call of a run, merged from the `chat.tools` rows
@@ -173,7 +166,15 @@ export function approvalFromLive(m: LiveApproval, prev: ApprovalCard | undefined
   const reason = m.status === "pending" ? (m.reason ?? base.reason) : base.reason;
   const denyReason = m.status === "denied" ? (m.reason ?? base.denyReason) : base.denyReason;
   const decidedBy = m.decidedBy ?? base.decidedBy;
-  return { ...base, status: m.status, command: m.command || base.command, expiresAt: m.expiresAt ?? base.expiresAt, reason, denyReason, decidedBy };
+  return {
+    ...base,
+    status: m.status,
+    command: m.command || base.command,
+    expiresAt: m.expiresAt ?? base.expiresAt,
+    reason,
+    denyReason,
+    decidedBy,
+  };
 }
 
 export function approvalFromSummary(s: ApprovalSummary, prev: ApprovalCard | undefined): ApprovalCard {
@@ -231,9 +232,7 @@ export function interleave(text: string, cards: readonly ToolCard[]): Segment[] 
 export function execCommand(name: string, args: string): string | null {
   if (name !== "exec") return null;
   const v = parseJson(args);
-  return v && typeof v === "object" && typeof (v as { command?: unknown }).command === "string"
-    ? (v as { command: string }).command
-    : null;
+  return v && typeof v === "object" && typeof (v as { command?: unknown }).command === "string" ? (v as { command: string }).command : null;
 }
 
 const parseJson = (s: string): unknown => {

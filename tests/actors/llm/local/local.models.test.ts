@@ -24,9 +24,7 @@ describe("local model discovery", () => {
     await writeFile(join(dataDir, "models", "README.txt"), "not a model");
     await mkdir(join(dataDir, "models", "sub.gguf")); // a directory, not a model
     const models = await listLocalModels(undefined, { dataDir });
-    expect(models).toEqual([
-      { id: "local/tiny-llama", name: "tiny-llama", path, sizeBytes: expect.any(Number), source: "models_dir" },
-    ]);
+    expect(models).toEqual([{ id: "local/tiny-llama", name: "tiny-llama", path, sizeBytes: expect.any(Number), source: "models_dir" }]);
     expect(models[0].sizeBytes).toBeGreaterThan(100_000);
   });
 

@@ -77,7 +77,11 @@ describe("local provider (node-llama-cpp, tiny GGUF)", () => {
     const chunks = await collectChunks(provider.stream({ ...hello, maxTokens: 16 }));
     expect(deltas(chunks).length).toBeGreaterThan(1);
     expect(deltas(chunks).every((d) => typeof d.text === "string" && d.text.length > 0)).toBe(true);
-    expect(deltas(chunks).map((d) => d.text).join("").length).toBeGreaterThan(0);
+    expect(
+      deltas(chunks)
+        .map((d) => d.text)
+        .join("").length,
+    ).toBeGreaterThan(0);
     expect(done(chunks)).toHaveLength(1);
     expect(chunks.at(-1)!.type).toBe("done");
     const last = done(chunks)[0];
@@ -97,7 +101,10 @@ describe("local provider (node-llama-cpp, tiny GGUF)", () => {
   });
 
   it("greedy decoding is deterministic", async () => {
-    const text = async () => deltas(await collectChunks(provider.stream({ ...hello, maxTokens: 12 }))).map((d) => d.text).join("");
+    const text = async () =>
+      deltas(await collectChunks(provider.stream({ ...hello, maxTokens: 12 })))
+        .map((d) => d.text)
+        .join("");
     expect(await text()).toBe(await text());
   });
 
@@ -128,7 +135,8 @@ describe("local provider (node-llama-cpp, tiny GGUF)", () => {
     const reason = new CairnError("timeout", "run took too long");
     const err = await cairnError(
       (async () => {
-        for await (const c of provider.stream({ ...hello, maxTokens: 100_000, signal: ac.signal })) if (c.type === "delta") ac.abort(reason);
+        for await (const c of provider.stream({ ...hello, maxTokens: 100_000, signal: ac.signal }))
+          if (c.type === "delta") ac.abort(reason);
       })(),
     );
     expect(err).toBe(reason);
@@ -146,7 +154,9 @@ describe("local provider (node-llama-cpp, tiny GGUF)", () => {
 
   it("serializes concurrent requests on the one sequence", async () => {
     const results = await Promise.all(
-      ["one", "two", "three"].map((q) => collectChunks(provider.stream({ model: "tiny-llama", messages: [{ role: "user", text: q }], maxTokens: 6 }))),
+      ["one", "two", "three"].map((q) =>
+        collectChunks(provider.stream({ model: "tiny-llama", messages: [{ role: "user", text: q }], maxTokens: 6 })),
+      ),
     );
     for (const r of results) {
       expect(done(r)).toHaveLength(1);
@@ -173,7 +183,9 @@ describe("local provider (node-llama-cpp, tiny GGUF)", () => {
       expect(open.finishReason).toBe("length");
       expect(open.usage!.inputTokens + open.usage!.outputTokens).toBe(256);
 
-      const err = await cairnError(collectChunks(small.stream({ model: "tiny-llama", messages: [{ role: "user", text: long }], maxTokens: 8 })));
+      const err = await cairnError(
+        collectChunks(small.stream({ model: "tiny-llama", messages: [{ role: "user", text: long }], maxTokens: 8 })),
+      );
       expect(err.code).toBe("context_too_long");
       expect(err.message).toMatch(/256-token context/);
     } finally {

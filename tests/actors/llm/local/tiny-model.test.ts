@@ -68,10 +68,13 @@ describe("tiny GGUF model maker", () => {
   });
 
   it("pads every tensor to the alignment and rejects mismatched shapes", () => {
-    const buf = encodeGguf([["general.architecture", kv.str("llama")]], [
-      { name: "a", dims: [3], type: 0, data: new Float32Array(3) },
-      { name: "b", dims: [2, 2], type: 1, data: new Float32Array([1, -2, 0.5, 65504]) },
-    ]);
+    const buf = encodeGguf(
+      [["general.architecture", kv.str("llama")]],
+      [
+        { name: "a", dims: [3], type: 0, data: new Float32Array(3) },
+        { name: "b", dims: [2, 2], type: 1, data: new Float32Array([1, -2, 0.5, 65504]) },
+      ],
+    );
     expect(buf.length % 32).toBe(0);
     // f16: 1.0 = 0x3c00, -2.0 = 0xc000, 0.5 = 0x3800, 65504 = 0x7bff (the largest half)
     expect([...new Uint16Array(buf.buffer.slice(buf.byteOffset + buf.length - 32, buf.byteOffset + buf.length - 24))]).toEqual([

@@ -64,9 +64,9 @@ describe("htmlToText", () => {
   });
 
   it("writes links as text (absolute url), honouring <base>", () => {
-    expect(text(`<p><a href="next.html">Next</a>, <a href="/top">Top</a>, <a href="#s">skip</a>, <a href="javascript:x()">js</a></p>`)).toBe(
-      "Next (https://site.example/dir/next.html), Top (https://site.example/top), skip, js",
-    );
+    expect(
+      text(`<p><a href="next.html">Next</a>, <a href="/top">Top</a>, <a href="#s">skip</a>, <a href="javascript:x()">js</a></p>`),
+    ).toBe("Next (https://site.example/dir/next.html), Top (https://site.example/top), skip, js");
     expect(text(`<head><base href="https://cdn.example/b/"></head><a href="x">X</a>`)).toBe("X (https://cdn.example/b/x)");
     // A link whose text is its URL is not repeated.
     expect(text(`<a href="https://a.example/">https://a.example/</a>`)).toBe("https://a.example/");

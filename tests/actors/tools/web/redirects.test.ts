@@ -49,7 +49,10 @@ describe("web_fetch redirects", () => {
       ["/to-decimal", "loopback"],
     ]) {
       const e = errorOf(await fetch({ url: `${base}${path}` }));
-      expect(e, path).toMatchObject({ code: "bad_request", details: { reason: "private_address", range, redirectedFrom: `${base}${path}` } });
+      expect(e, path).toMatchObject({
+        code: "bad_request",
+        details: { reason: "private_address", range, redirectedFrom: `${base}${path}` },
+      });
       expect(e.message).toContain("redirect from");
     }
     // The trusted name does not make every loopback port reachable.

@@ -89,7 +89,11 @@ describe("SSRF guard: literal hosts in every spelling", () => {
 
 describe("SSRF guard: names", () => {
   it("refuses names whose answer is private, in any form", async () => {
-    expect((await refusal("http://intranet.corp/")).details).toMatchObject({ reason: "private_address", range: "private", address: "10.0.0.7" });
+    expect((await refusal("http://intranet.corp/")).details).toMatchObject({
+      reason: "private_address",
+      range: "private",
+      address: "10.0.0.7",
+    });
     expect((await refusal("http://mapped.example/")).details).toMatchObject({ range: "loopback", embedded: "127.0.0.1" });
     expect((await refusal("http://metadata.example/")).details).toMatchObject({ range: "metadata" });
     expect((await refusal("http://zone.example/")).details).toMatchObject({ range: "link_local" });

@@ -20,11 +20,27 @@ describe("web_fetch over TLS", () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), "cairn-web-tls-"));
-    execFileSync("openssl", [
-      "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=secure.test",
-      "-addext", "subjectAltName=DNS:secure.test",
-      "-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem"),
-    ], { stdio: "ignore" });
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=secure.test",
+        "-addext",
+        "subjectAltName=DNS:secure.test",
+        "-keyout",
+        path.join(dir, "key.pem"),
+        "-out",
+        path.join(dir, "cert.pem"),
+      ],
+      { stdio: "ignore" },
+    );
     const key = await readFile(path.join(dir, "key.pem"));
     const cert = await readFile(path.join(dir, "cert.pem"));
     server = https.createServer(

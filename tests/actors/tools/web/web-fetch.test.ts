@@ -40,7 +40,9 @@ describe("web_fetch content", () => {
     expect(lines[0]).toBe(`URL: ${base}/menu/index.html | status: 200 OK | content-type: text/html; charset=utf-8`);
     expect(lines[1]).toBe("Title: Café & Co – Menu");
     expect(out).toContain('# Our "menu"');
-    expect(out).toContain(`Fresh coffee, see the price list (${base}/prices.html?a=1&b=2) or partners (https://other.example/x) — © 2024 ☺`);
+    expect(out).toContain(
+      `Fresh coffee, see the price list (${base}/prices.html?a=1&b=2) or partners (https://other.example/x) — © 2024 ☺`,
+    );
     expect(out).toContain("## Drinks\n\n- Espresso\n- Flat white");
     expect(out).toContain('```\norder = brew("espresso") < 3\n  then serve()\n```');
     expect(out).toContain("Item | Price\nEspresso | 2.50");
@@ -72,7 +74,10 @@ describe("web_fetch content", () => {
   it("decodes the declared charset, and gzip bodies", async () => {
     const { fetch, base } = await setup({
       "/latin1": send("text/plain; charset=ISO-8859-1", Buffer.from([0x63, 0x61, 0x66, 0xe9])),
-      "/meta": send("text/html", Buffer.concat([Buffer.from('<meta charset="windows-1252"><p>'), Buffer.from([0x93, 0x68, 0x69, 0x94]), Buffer.from("</p>")])),
+      "/meta": send(
+        "text/html",
+        Buffer.concat([Buffer.from('<meta charset="windows-1252"><p>'), Buffer.from([0x93, 0x68, 0x69, 0x94]), Buffer.from("</p>")]),
+      ),
       "/gz": send("text/html", gzipSync("<h1>Compressed</h1><p>it works</p>"), 200, { "content-encoding": "gzip" }),
     });
     expect(okOutput(await fetch({ url: `${base}/latin1` }))).toMatch(/\ncafé$/);
@@ -105,11 +110,15 @@ describe("web_fetch content", () => {
     const first = await fetch({ url: `${base}/long`, max_chars: 1000 });
     expect(first).toMatchObject({ ok: true, truncated: true });
     const out = okOutput(first);
-    expect(out).toContain(`[truncated: showing characters 0-1000 of ${words.length}; call web_fetch again with start_index=1000 to continue]`);
+    expect(out).toContain(
+      `[truncated: showing characters 0-1000 of ${words.length}; call web_fetch again with start_index=1000 to continue]`,
+    );
     const next = okOutput(await fetch({ url: `${base}/long`, max_chars: 1000, start_index: 1000 }));
     expect(next.split("\n")[2]).toBe(words.slice(1000, 2000));
     // The configured default applies when the model does not ask.
-    const small = await fetcher({ resolve: resolverOf({ "site.test": "127.0.0.1" }), allowPrivate: ["site.test"], maxChars: 500 })({ url: `${base}/long` });
+    const small = await fetcher({ resolve: resolverOf({ "site.test": "127.0.0.1" }), allowPrivate: ["site.test"], maxChars: 500 })({
+      url: `${base}/long`,
+    });
     expect(okOutput(small)).toContain("showing characters 0-500 of");
   });
 
