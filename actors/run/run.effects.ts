@@ -30,12 +30,14 @@ export const runEffects = (deps: RunEffectDeps): RunEffectsHandle => {
   const maxIterations = deps.agent.maxIterations ?? DEFAULT_MAX_ITERATIONS;
   const respond = modelResponder(deps, live);
 
-  /** The run's work here; live numbering goes on from what the live stream already has. */
-  const workOf = (p: { runId: string; sessionKey: string; startedAt: number }, text: string) =>
-    works.open(
-      p.runId,
-      text,
-      async () => (await streamedDeltas(deps.nc, p.sessionKey, p.runId, p.startedAt).catch(() => ({ next: 0 }))).next,
+  /**
+   * The run's work here. A run starting here has streamed nothing; one adopted mid-way goes on
+   * numbering its live deltas from what the live stream already has (a read that waits for the
+   * stream's end, so only then).
+   */
+  const workOf = (p: { runId: string; sessionKey: string; startedAt: number }, text: string, starting = false) =>
+    works.open(p.runId, text, async () =>
+      starting ? 0 : (await streamedDeltas(deps.nc, p.sessionKey, p.runId, p.startedAt).catch(() => ({ next: 0 }))).next,
     );
 
   /** Ends the run (if it still runs) and tells live clients which started calls that cut off. */
@@ -64,7 +66,7 @@ export const runEffects = (deps: RunEffectDeps): RunEffectsHandle => {
   };
 
   const callModel = async (p: CallModelParams) => {
-    const w = await workOf(p, p.text);
+    const w = await workOf(p, p.text, p.iteration === 1);
     try {
       if (w.abort.signal.aborted) throw w.abort.signal.reason;
       w.text = p.text;
