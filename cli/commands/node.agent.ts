@@ -1,3 +1,5 @@
+// Over 300 lines: six node-side subcommands sharing one set of path, identity and creds helpers;
+// `add` (pairing) is the first candidate to move to its own file when this grows.
 /**
  * `cairn node add | run | status | fingerprint | logs | remove`: the commands run on the node's
  * own machine. (The gateway-side `cairn node ...` commands are in `node.admin.ts`.)

@@ -1,3 +1,5 @@
+// Over 300 lines: loading, the loaded-model cache and streaming share one lifecycle (a model
+// evicted mid-stream must not be disposed); generation and load errors already live apart.
 import { totalmem } from "node:os";
 import { basename } from "node:path";
 import type { ChatWrapper, LlamaModel } from "node-llama-cpp";

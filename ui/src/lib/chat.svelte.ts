@@ -1,3 +1,5 @@
+// Over 300 lines: one reactive store for a chat page (history, live frames, sending, stopping),
+// whose state must change together; tool cards (tools.svelte.ts) and merging (messages.ts) live apart.
 import { asWireError, RequestError, type GatewayClient } from "./client.ts";
 import { coalesced } from "./coalesce.ts";
 import { switchReason } from "./errors.ts";
