@@ -2,6 +2,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import * as Schema from "effect/Schema";
 import { serve, subjects } from "../bus/index.ts";
 import {
+  type ApprovalSummary,
   CairnError,
   GetHistory,
   ListSessions,
@@ -125,23 +126,8 @@ const liveRow = (db: Db, sessionKey: string): SessionRow => {
 
 /** `q.approvals.list` params (the WS method's, passed through): by status (default all), most recent first. */
 const ListApprovals = methodParams["approvals.list"];
-/** One row of `q.approvals.list`. */
-export interface ApprovalSummary {
-  readonly id: string;
-  readonly sessionKey: string;
-  readonly runId: string;
-  readonly callId: string;
-  readonly tool: string;
-  readonly command: string;
-  readonly reason: string;
-  readonly status: typeof ApprovalRow.Type.status;
-  readonly requestedAt: number;
-  readonly expiresAt: number;
-  readonly decidedAt: number | null;
-  readonly decidedBy: string | null;
-  readonly always: boolean;
-  readonly denyReason: string | null;
-}
+/** One row of `q.approvals.list`: the wire type, so the projection and the UI never drift. */
+export type { ApprovalSummary };
 
 /** Read-side queries over the projection database. Recency-ordered and bounded by default. */
 export const queries = (getDb: () => Db) => ({
