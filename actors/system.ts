@@ -1,8 +1,17 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import { parseCommandSubject, serve, subjects, type EventLog, type SnapshotStore } from "../bus/index.ts";
-import { CairnError, type AnyStoredEvent } from "../schemas/index.ts";
+import type { EventLog, SnapshotStore } from "../bus/index.ts";
+import { CairnError, type AggregateKind, type AnyStoredEvent } from "../schemas/index.ts";
 import { resolveModel, type ModelConfig, type ModelEnv, type ResolvedModel } from "./llm/index.ts";
-import { AggregateHost, withRetry, type Dispatch } from "./runtime/index.ts";
+import {
+  AggregateHost,
+  routeCommands,
+  soleOwner,
+  withRetry,
+  type CommandRouter,
+  type Dispatch,
+  type Ownership,
+  type OwnershipView,
+} from "./runtime/index.ts";
 import { SHUTDOWN, cancelRun, loadCooldowns, runEffects, runSpec, type AgentOptions } from "./run/index.ts";
 import { agentTools } from "./agent.tools.ts";
 import { ApprovalWaiters, approvalSpec, approvalView, type ApprovalView } from "./approval/index.ts";
@@ -37,10 +46,24 @@ export interface ActorSystemOptions {
    * skills, and the agent gets the `nodes_*` tools (when exec is on).
    */
   readonly nodes?: { readonly presence: NodePresence; readonly reader: NodesReader; readonly remote?: RemoteExecOptions };
+  /**
+   * Many gateways on one NATS: the partitions this one owns (see `Ownership`). Absent, this
+   * process is the only writer and owns everything (one gateway, tests).
+   */
+  readonly ownership?: Ownership;
+  /**
+   * The sessions the read models list as active, caught up with the log: adopted when a partition
+   * is gained and by the periodic reconcile.
+   */
+  readonly activeSessions?: () => Promise<readonly string[]>;
   readonly now?: () => number;
   readonly newId?: () => string;
   readonly report?: (line: string) => void;
 }
+
+/** Every so often the owner adopts its active sessions again: an effect that failed and could not
+ * even record its failure is repaired, so a session is never left `session_busy` for longer. */
+export const RECONCILE_MS = 15_000;
 
 export interface ActorSystem {
   readonly dispatch: Dispatch;
@@ -55,10 +78,13 @@ export interface ActorSystem {
   /** Per-session key-value state (the `state` aggregates), for the `session_state` tool. */
   readonly sessionState: SessionStateStore;
   /**
-   * Takes over the sessions the projections list as active after a crash: each session's machine
-   * re-arms its run's effects (see `AggregateHost.adopt`); resolves with how many had a run.
+   * Takes over the sessions the projections list as active after a crash, those this gateway owns:
+   * each session's machine re-arms its run's effects (see `AggregateHost.adopt`); resolves with how
+   * many had a run.
    */
   recover(sessionKeys: readonly string[]): Promise<number>;
+  /** Partitions, their owners and the gateways seen (null: this process owns everything). */
+  ownership(): OwnershipView | null;
   /** Stops the session's running run (`by`: who asked, e.g. "cli"). */
   cancel(sessionKey: string, params: { runId?: string; by?: string }): Promise<{ runId: string | null; cancelled: boolean }>;
   /** Stops taking commands, interrupts model calls in flight (recording them) and waits for effects. */
@@ -74,7 +100,29 @@ const shortId = () => crypto.randomUUID().replaceAll("-", "").slice(0, 20);
  */
 export function startActorSystem(o: ActorSystemOptions): ActorSystem {
   const report = o.report ?? (() => {});
-  const deps = { log: o.log, snapshots: o.snapshots, now: o.now ?? Date.now, newId: o.newId ?? shortId, report };
+  const ownership = o.ownership;
+  // Bound late: the router needs the hosts, the hosts' fence needs the router's partitions.
+  let router: CommandRouter | undefined;
+  const partitionOfContext = (kind: AggregateKind, id: string, context: unknown, command?: unknown) => {
+    const named = (context as { sessionKey?: string }).sessionKey || (command as { params?: { sessionKey?: string } })?.params?.sessionKey;
+    return router?.partitionKnown(kind, id, named || router.sessionOf(kind, id)) ?? 0;
+  };
+  const deps = {
+    log: o.log,
+    snapshots: o.snapshots,
+    now: o.now ?? Date.now,
+    newId: o.newId ?? shortId,
+    report,
+    ...(ownership
+      ? {
+          fence: (kind: AggregateKind, id: string, context: unknown, command: unknown) => {
+            const p = partitionOfContext(kind, id, context, command);
+            return ownership.isWritable(p) ? undefined : ownership.writable(p);
+          },
+          owns: (kind: AggregateKind, id: string, context: unknown) => ownership.owns(partitionOfContext(kind, id, context)),
+        }
+      : {}),
+  };
   const resolve = o.model.resolve ?? ((modelId: string) => resolveModel(modelId, o.model.env, o.model.config));
   const fallback = o.model.fallback ?? [];
   for (const m of fallback) {
@@ -102,9 +150,12 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     throw f.error;
   });
 
-  const local: Dispatch = (kind, id, verb, params) => {
+  let stopping = false;
+  // Decides a command in this process (the router sends here what this gateway owns).
+  const handle: Dispatch = (kind, id, verb, params) => {
+    if (kind === "session" && verb === "cancel") return cancel(id, params);
     // Reads the parent and creates another aggregate, so it is routed above any one host.
-    if (kind === "session" && verb === "fork") return forkSession(sessions, id, params);
+    if (kind === "session" && verb === "fork") return forkSession(sessions, id, params, createFork);
     // Checks the node against the approved ones (an async read) before the session decides.
     if (kind === "session" && verb === "set_node") return setNode(id, params);
     // Nodes and the pairing window have their own single writer (the gateway's node service).
@@ -112,9 +163,27 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     if (!host) return Promise.reject(new CairnError("unknown_method", `the actor system does not own ${kind} aggregates`));
     return host.execute(id, host.spec.decodeCommand(verb, params));
   };
-  const dispatch = withRetry(local);
+  // The fork is another session, maybe in a partition another gateway owns.
+  function createFork(forkKey: string, plan: unknown) {
+    if (!router) throw new CairnError("internal", "commands are not routed yet");
+    return withRetry(router.dispatch)("session", forkKey, "create_fork", plan);
+  }
+  router = routeCommands({
+    nc: o.nc,
+    ownership: ownership ?? soleOwner,
+    kinds: Object.keys(hosts) as (keyof typeof hosts)[],
+    handle,
+    lookupSession: async (kind, id) => {
+      const first = (await o.log.load(kind, id)).records[0];
+      const data = first?.ok ? (first.event.data as { sessionKey?: unknown }) : undefined;
+      return typeof data?.sessionKey === "string" ? data.sessionKey : undefined;
+    },
+    stopping: () => stopping,
+  });
+  // Effects' commands; the effects of a gateway that is stopping still record how their work ended.
+  const dispatch = withRetry(router.effectDispatch);
 
-  const fork = forkSessionWith(sessions, deps.newId);
+  const fork = forkSessionWith(sessions, deps.newId, createFork);
   const sessionState = sessionStateStore(dispatch, async (key) => (await states.read(key)).snapshot.context);
   const nodeOf = async (key: string) => (await sessions.read(key)).snapshot.context.node;
   const remote = o.nodes ? remoteExec(o.nc, o.nodes.remote) : undefined;
@@ -199,50 +268,77 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
   });
   runs.setEffects(run.effects, run.supervise);
 
-  const cancel = (sessionKey: string, params: unknown) =>
-    cancelRun(
+  function cancel(sessionKey: string, params: unknown) {
+    return cancelRun(
       { activeRun: async (key) => (await sessions.read(key)).snapshot.context.activeRun?.runId ?? null, works: run.works, dispatch },
       sessionKey,
       params,
     );
+  }
 
-  let stopping = false;
-  const subs = (Object.keys(hosts) as (keyof typeof hosts)[]).map((kind) =>
-    serve(o.nc, subjects.commandsOfKind(kind), async (params, msg) => {
-      if (stopping) throw new CairnError("unavailable", "the gateway is shutting down");
-      const where = parseCommandSubject(msg.subject);
-      if (!where) throw new CairnError("bad_request", `not a command subject: ${msg.subject}`);
-      if (kind === "session" && where.verb === "cancel") return cancel(where.id, params);
-      return local(kind, where.id, where.verb, params);
-    }),
-  );
+  const recover = async (keys: readonly string[]) => {
+    let adopted = 0;
+    for (const key of keys) {
+      if (ownership && !ownership.owns(router.partitionKnown("session", key, key))) continue;
+      try {
+        const s = await sessions.adopt(key);
+        if (s.context.activeRun) {
+          adopted++;
+          report(`adopted session ${key}: run ${s.context.activeRun.runId} goes on from where the log says it was`);
+        }
+      } catch (e) {
+        report(`could not adopt session ${key}: ${(e as Error).message}`);
+      }
+    }
+    return adopted;
+  };
+  const adoptActive = () => {
+    if (stopping || !o.activeSessions) return;
+    void o
+      .activeSessions()
+      .then(recover)
+      .catch((e) => report(`could not adopt the active sessions: ${(e as Error).message}`));
+  };
+  const reconcile = setInterval(adoptActive, RECONCILE_MS);
+  reconcile.unref?.();
+  ownership?.listen({
+    gained: () => {
+      // Another gateway may have written while it owned them: read everything again, then adopt.
+      for (const host of Object.values(hosts)) host.forget();
+      adoptActive();
+    },
+    lost: (partitions) => {
+      for (const host of Object.values(hosts)) host.forget();
+      const lost = new Set(partitions);
+      void run.works.abortWhere(
+        (runId) => lost.has(router.partitionKnown("run", runId, router.sessionOf("run", runId))),
+        new CairnError("run_interrupted", "this gateway lost ownership of the session; another gateway takes it over"),
+      );
+    },
+    isIdle: (p) =>
+      !Object.entries(hosts).some(([kind, host]) =>
+        host.liveIds().some((id) => router.partitionKnown(kind as AggregateKind, id, router.sessionOf(kind as AggregateKind, id)) === p),
+      ),
+  });
+  const subs = router.subs;
 
   return {
-    dispatch,
+    dispatch: withRetry(router.dispatch),
     enabledModels: async () => (await settings.read(SETTINGS_ID)).snapshot.context.enabledModels,
     enableModels: async (provider, models) =>
-      (await local("settings", SETTINGS_ID, "enable_models", { provider, models })) as { provider: string; models: string[] },
+      (await withRetry(router.dispatch)("settings", SETTINGS_ID, "enable_models", { provider, models })) as {
+        provider: string;
+        models: string[];
+      },
     approval: readApproval,
     fork,
     cancel,
     sessionState,
-    recover: async (keys) => {
-      let adopted = 0;
-      for (const key of keys) {
-        try {
-          const s = await sessions.adopt(key);
-          if (s.context.activeRun) {
-            adopted++;
-            report(`adopted session ${key}: run ${s.context.activeRun.runId} goes on from where the log says it was`);
-          }
-        } catch (e) {
-          report(`could not adopt session ${key}: ${(e as Error).message}`);
-        }
-      }
-      return adopted;
-    },
+    recover,
+    ownership: () => ownership?.view() ?? null,
     stop: async () => {
       stopping = true;
+      clearInterval(reconcile);
       for (const s of subs) s.unsubscribe();
       await run.works.abortAll(SHUTDOWN);
       // Effects chain (run ends → session records it), so drain until both are quiet.

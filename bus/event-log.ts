@@ -7,6 +7,7 @@ import {
   type JetStreamClient,
   type JetStreamManager,
   type JsMsg,
+  type PubAck,
   type StoredMsg,
 } from "@nats-io/jetstream";
 import { headers, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
@@ -30,7 +31,8 @@ import { EVENTS_STREAM, parseEventSubject, subjects } from "./subjects.ts";
  * Every append names the sequence the writer believes is the aggregate's last (0 for a new one), so
  * a second writer fails with `conflict` instead of interleaving history. The event id is the
  * `Nats-Msg-Id`, so retrying an append whose ack was lost is deduplicated by the server (the
- * dedupe check runs before the expected-sequence check).
+ * dedupe check runs before the expected-sequence check); a duplicate ack on a first attempt is
+ * another writer's event, hence a `conflict` too.
  */
 
 export const H = {
@@ -114,21 +116,35 @@ export class EventLog {
    */
   private publishOnce(subject: string, data: string, msgID: string, h: MsgHdrs, expected: number): Promise<number> {
     return retry(
-      async () => {
+      async (attempt) => {
+        let ack: PubAck;
         try {
-          const ack = await this.js.publish(subject, data, {
+          ack = await this.js.publish(subject, data, {
             msgID,
             headers: h,
             expect: { lastSubjectSequence: expected },
             timeout: 5_000,
           });
-          return ack.seq;
         } catch (e) {
           throw mapAppendError(e, subject, expected);
         }
+        // nats-server checks the msg id before the expected sequence: two writers minting the same
+        // deterministic id both get a success ack, the second one flagged `duplicate`. On a first
+        // attempt nothing of ours can be stored yet, so the event is another writer's: a conflict
+        // (the host reloads and decides again). On a retry it is our own earlier attempt whose ack
+        // was lost — unless another writer raced that very window, which ownership rules out.
+        if (ack.duplicate && attempt === 1) {
+          throw new CairnError("conflict", `another writer already appended event ${msgID} to ${subject} (at sequence ${ack.seq})`);
+        }
+        return ack.seq;
       },
       { attempts: APPEND_ATTEMPTS, baseMs: 250, maxMs: 2_000, retryable: (e) => isCairnError(e) && e.code === "unavailable" },
     );
+  }
+
+  /** How many servers hold a copy of the log (1 on one server; 3 in a cluster of three). */
+  async replicas(): Promise<number> {
+    return (await this.jsm.streams.info(EVENTS_STREAM)).config.num_replicas;
   }
 
   /** Sequence of the last event of one aggregate; 0 when it has none. */

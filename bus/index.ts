@@ -8,6 +8,7 @@ export * from "./rpc.ts";
 export * from "./streams.ts";
 export * from "./event-log.ts";
 export * from "./snapshots.ts";
+export * from "./partition.table.ts";
 export * from "./capabilities.ts";
 export * from "./live.ts";
 export * from "./nats.errors.ts";

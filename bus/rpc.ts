@@ -1,5 +1,5 @@
 import type { Msg, NatsConnection } from "@nats-io/transport-node";
-import { CairnError, toWireError, WireError, decodeLenient } from "../schemas/index.ts";
+import { CairnError, isCairnError, toWireError, WireError, decodeLenient } from "../schemas/index.ts";
 import * as Schema from "effect/Schema";
 import { isNoResponders, isTimeout } from "./nats.errors.ts";
 
@@ -28,6 +28,11 @@ export const parseJson = (data: Uint8Array, what: string): unknown => {
   }
 };
 
+/** `details` of the `unavailable` error of a request nobody subscribes to (vs. one that timed out). */
+export const NO_RESPONDERS = { reason: "no_responders" } as const;
+export const isNoRespondersError = (e: unknown): boolean =>
+  isCairnError(e) && e.code === "unavailable" && (e.details as { reason?: unknown } | undefined)?.reason === NO_RESPONDERS.reason;
+
 /** Sends a request and returns the decoded result, or throws the remote's `CairnError`. */
 export const request = async (
   nc: NatsConnection,
@@ -39,7 +44,7 @@ export const request = async (
   try {
     msg = await nc.request(subject, encodeJson(params ?? {}), { timeout: opts.timeoutMs ?? 10_000 });
   } catch (e) {
-    if (isNoResponders(e)) throw new CairnError("unavailable", `nothing is serving ${subject}; is the gateway running?`);
+    if (isNoResponders(e)) throw new CairnError("unavailable", `nothing is serving ${subject}; is the gateway running?`, NO_RESPONDERS);
     if (isTimeout(e)) throw new CairnError("timeout", `no answer on ${subject} in time`);
     throw new CairnError("unavailable", `request on ${subject} failed: ${e instanceof Error ? e.message : String(e)}`);
   }

@@ -14,6 +14,7 @@ const token = (s: string): string => {
 export const EVENTS_STREAM = "CAIRN_EVENTS";
 export const LIVE_STREAM = "CAIRN_LIVE";
 export const SNAPSHOT_BUCKET = "cairn_snapshots";
+export const PARTITION_BUCKET = "cairn_partitions";
 
 export const subjects = {
   /** All domain events; the log stream captures exactly this. */
@@ -24,6 +25,12 @@ export const subjects = {
   /** Commands, request/reply, answered by the aggregate's owning host. */
   command: (kind: AggregateKind, id: string, verb: string) => `cmd.${kind}.${token(id)}.${token(verb)}`,
   commandsOfKind: (kind: AggregateKind) => `cmd.${kind}.*.*`,
+
+  /** Every gateway's heartbeat (core NATS, never stored): who is alive and what it owns. */
+  gatewayHeartbeat: "gw.heartbeat",
+  /** A command forwarded to the gateway that owns its aggregate (`cmd.…` subject appended). */
+  forwardTo: (gatewayId: string, commandSubject: string) => `gw.${token(gatewayId)}.${commandSubject}`,
+  forwardedTo: (gatewayId: string) => `gw.${token(gatewayId)}.cmd.>`,
 
   /** Queries, request/reply, answered by the projections. */
   query: (view: string, verb: string) => `q.${token(view)}.${token(verb)}`,

@@ -10,6 +10,8 @@ export interface Paths {
   readonly lockFile: string;
   /** Written by a running gateway: how CLI commands on this machine find it. */
   readonly runtimeFile: string;
+  /** The gateway's id on the bus (stable across restarts). */
+  readonly gatewayIdFile: string;
   readonly logFile: string;
 }
 
@@ -23,6 +25,7 @@ export const resolvePaths = (env: NodeJS.ProcessEnv = process.env): Paths => {
     projectionsDb: join(dataDir, "projections", "projections.db"),
     lockFile: join(dataDir, "gateway.lock"),
     runtimeFile: join(dataDir, "gateway.json"),
+    gatewayIdFile: join(dataDir, "gateway-id"),
     logFile: join(dataDir, "logs", "gateway.log"),
   };
 };

@@ -36,6 +36,7 @@ export const ErrorCode = Schema.Literals([
   "model_load_failed", // a local model file could not be loaded (file, architecture, memory)
   "run_interrupted",
   "conflict", // a second writer on one aggregate
+  "not_owner", // this gateway does not (or no longer) own the aggregate's partition; nothing was applied
   "log_full",
   "unavailable", // the bus or a service is not reachable
   "timeout",

@@ -34,6 +34,32 @@ export const ConnectParams = Schema.Struct({
   auth: Schema.optionalKey(Schema.Struct({ token: Schema.String })),
 });
 
+/** One gateway on the bus, as this one sees it. */
+export const GatewayStatus = Schema.Struct({
+  id: Schema.String,
+  url: Schema.NullOr(Schema.String),
+  /** The partitions it owns. */
+  owned: Schema.Array(Schema.Number),
+  /** Milliseconds since its last heartbeat arrived (0: the gateway answering). */
+  lastSeenMs: Schema.Number,
+});
+
+export const ClusterStatus = Schema.Struct({
+  /** The gateway answering. */
+  gatewayId: Schema.String,
+  /** How many partitions the aggregates are spread over. */
+  partitions: Schema.Number,
+  owned: Schema.Array(Schema.Number),
+  /** False while its lease is stale (NATS unreachable): it writes nothing until it is renewed. */
+  writable: Schema.Boolean,
+  gateways: Schema.Array(GatewayStatus),
+  /** The NATS servers of the cluster (client URLs the server announced) and the one connected to. */
+  servers: Schema.Struct({ connected: Schema.String, known: Schema.Array(Schema.String), cluster: Schema.NullOr(Schema.String) }),
+  /** Replicas of the event log (1: one server; 3: survives losing one of three). */
+  logReplicas: Schema.Number,
+});
+export type ClusterStatus = typeof ClusterStatus.Type;
+
 export const StatusPayload = Schema.Struct({
   version: Schema.String,
   model: Schema.NullOr(ModelId),
@@ -43,6 +69,8 @@ export const StatusPayload = Schema.Struct({
   projections: ProjectionStatus,
   /** The exec tool's sandbox; null when exec is off. */
   sandbox: Schema.optionalKey(Schema.NullOr(SandboxStatus)),
+  /** Ownership across gateways on one NATS (issue: many gateways): absent from older gateways. */
+  cluster: Schema.optionalKey(ClusterStatus),
 });
 export type StatusPayload = typeof StatusPayload.Type;
 

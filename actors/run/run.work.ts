@@ -66,6 +66,17 @@ export class RunWorks {
     (await w)?.deadline.clear();
   }
 
+  /** Stops the effects of the runs `which` selects with `reason` (their session moved to another gateway). */
+  async abortWhere(which: (runId: string) => boolean, reason: unknown): Promise<void> {
+    for (const [runId, p] of [...this.#open]) {
+      if (!which(runId)) continue;
+      this.#open.delete(runId);
+      const w = await p;
+      w.deadline.clear();
+      w.abort.abort(reason);
+    }
+  }
+
   /** Shutdown: every run's effects stop with `reason`, and no time budget outlives the process's work. */
   async abortAll(reason: unknown): Promise<void> {
     const open = [...this.#open.values()];

@@ -1,6 +1,6 @@
 import { initialTransition, transition, type AnyStateMachine, type SnapshotFrom } from "xstate";
 import type { EventLog, SnapshotStore } from "../../bus/index.ts";
-import { CairnError, type AnyStoredEvent } from "../../schemas/index.ts";
+import { CairnError, isCairnError, type AggregateKind, type AnyStoredEvent } from "../../schemas/index.ts";
 import type { AggregateSpec } from "./aggregate.ts";
 import { declaredEffects, type EffectFn, type EffectSupervisor, type EffectTable } from "./effects.ts";
 import { HYDRATED, toMachineEvent } from "./machine-events.ts";
@@ -16,7 +16,20 @@ export interface HostDeps {
   readonly snapshotEvery?: number;
   /** Aggregates kept hydrated in memory (least recently used are dropped; they rehydrate). */
   readonly cacheSize?: number;
+  /**
+   * Resolves when this process may append to the aggregate now; rejects (`not_owner`,
+   * `unavailable`) when it may not. Absent: this process is the only writer.
+   */
+  readonly fence?: (kind: AggregateKind, id: string, context: unknown, command: unknown) => Promise<void> | undefined;
+  /**
+   * Whether this process owns the aggregate. One it does not own may change under it (its owner
+   * writes elsewhere), so it is read fresh from the log each time, never cached. Absent: owns all.
+   */
+  readonly owns?: (kind: AggregateKind, id: string, context: unknown) => boolean;
 }
+
+/** Attempts of one command when another writer got there first (each reloads and decides again). */
+const CONFLICT_ATTEMPTS = 3;
 
 interface Loaded<M extends AnyStateMachine> {
   snapshot: SnapshotFrom<M>;
@@ -59,9 +72,32 @@ export class AggregateHost<M extends AnyStateMachine, C> {
     this.supervise = supervise;
   }
 
-  /** Decides and applies one command; resolves with the decision's reply. */
+  /**
+   * Decides and applies one command; resolves with the decision's reply. When another writer
+   * appended first (`conflict`), the aggregate is reloaded and the command decided again on what
+   * that writer wrote — a retried `start_tool` then answers "already started", not a second start.
+   */
   execute(id: string, command: C, meta: { correlationId?: string; causationId?: string } = {}): Promise<unknown> {
-    return this.serialized(id, () => this.executeNow(id, command, meta));
+    return this.serialized(id, async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.executeNow(id, command, meta);
+        } catch (e) {
+          if (!(isCairnError(e) && e.code === "conflict") || attempt >= CONFLICT_ATTEMPTS) throw e;
+          this.deps.report(`${this.spec.kind} ${id}: another writer appended first; deciding again on the reloaded state`);
+        }
+      }
+    });
+  }
+
+  /** Drops every cached aggregate (ownership changed: what another writer did must be read again). */
+  forget(): void {
+    this.cache.clear();
+  }
+
+  /** Aggregates with effects running here. */
+  liveIds(): string[] {
+    return [...this.live.keys()];
   }
 
   /** Current state of an aggregate (from cache or hydrated from the log), for read-only use. */
@@ -100,6 +136,7 @@ export class AggregateHost<M extends AnyStateMachine, C> {
     if (decision.events.length === 0) return decision.reply;
     let seqs: number[];
     try {
+      await this.deps.fence?.(this.spec.kind, id, (loaded.snapshot as { context: unknown }).context, command);
       seqs = await this.deps.log.append({
         kind: this.spec.kind,
         id,
@@ -169,7 +206,8 @@ export class AggregateHost<M extends AnyStateMachine, C> {
 
   private async load(id: string): Promise<Loaded<M>> {
     const cached = this.cache.get(id);
-    if (cached) {
+    if (cached && !this.ownsLoaded(id, cached)) this.cache.delete(id);
+    else if (cached) {
       // Re-insert: a Map iterates in insertion order, so the first key is the least recently used.
       this.cache.delete(id);
       this.cache.set(id, cached);
@@ -195,10 +233,15 @@ export class AggregateHost<M extends AnyStateMachine, C> {
     }
     const folded = fold(this.spec.machine, snapshot, events.map(toMachineEvent));
     const loaded: Loaded<M> = { snapshot: folded.snapshot, lastSeq: Math.max(lastSeq, fromSeq), sinceSnapshot: events.length };
+    if (!this.ownsLoaded(id, loaded)) return loaded;
     this.cache.set(id, loaded);
     const oldest = this.cache.keys().next();
     if (this.cache.size > (this.deps.cacheSize ?? 1000) && !oldest.done) this.cache.delete(oldest.value);
     return loaded;
+  }
+
+  private ownsLoaded(id: string, loaded: Loaded<M>): boolean {
+    return this.deps.owns?.(this.spec.kind, id, (loaded.snapshot as { context: unknown }).context) ?? true;
   }
 
   private serialized<T>(id: string, fn: () => Promise<T>): Promise<T> {

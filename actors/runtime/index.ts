@@ -8,3 +8,6 @@ export { withRetry, type Dispatch } from "./dispatch.ts";
 export { declaredEffects, type EffectFailure, type EffectFn, type EffectSupervisor, type EffectTable } from "./effects.ts";
 export { HYDRATED, toMachineEvent, type Hydrated, type MachineEvent } from "./machine-events.ts";
 export { fold, persist, restore, type PersistedState } from "./persistence.ts";
+export { routeCommands, type CommandRouter } from "./command.router.ts";
+export { Ownership, soleOwner, type GatewaySeen, type OwnershipListener, type OwnershipView, type PartitionOwner } from "./ownership.ts";
+export { PARTITIONS, partitionOf, routeKeyOf } from "./partitions.ts";

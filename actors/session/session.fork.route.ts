@@ -1,7 +1,7 @@
 import { CairnError, decodeOrFail, type ForkSessionResult } from "../../schemas/index.ts";
 import type { AggregateHost } from "../runtime/index.ts";
 import type { SessionCommand } from "./session.commands.ts";
-import { ForkParams, planFork } from "./session.fork.ts";
+import { ForkParams, planFork, type CreateForkCommand } from "./session.fork.ts";
 import type { sessionMachine } from "./session.machine.ts";
 
 type SessionHost = AggregateHost<typeof sessionMachine, SessionCommand>;
@@ -13,7 +13,13 @@ type SessionHost = AggregateHost<typeof sessionMachine, SessionCommand>;
  * durable. Idempotent on `forkKey`: a fork that already exists from this parent is answered as is,
  * even if the parent has changed or been deleted since. The parent itself is never written.
  */
-export async function forkSession(sessions: SessionHost, parentKey: string, raw: unknown): Promise<ForkSessionResult> {
+export async function forkSession(
+  sessions: SessionHost,
+  parentKey: string,
+  raw: unknown,
+  /** Sends `create_fork` to the fork's aggregate, which another gateway may own. */
+  createFork: CreateFork = (forkKey, plan) => sessions.execute(forkKey, { verb: "create_fork", params: plan }),
+): Promise<ForkSessionResult> {
   const p = decodeOrFail(ForkParams, raw, "fork params");
   if (p.forkKey === parentKey) throw new CairnError("bad_request", "a fork needs a key of its own, not its parent's");
   const existing = (await sessions.read(p.forkKey)).snapshot;
@@ -25,8 +31,10 @@ export async function forkSession(sessions: SessionHost, parentKey: string, raw:
   if (parent.value === "deleted") throw new CairnError("session_not_found", `session '${parentKey}' was deleted`);
   const plan = planFork(parentKey, parent.context, p);
   // The fork's host serializes this with any concurrent retry: the second one finds the fork made.
-  return (await sessions.execute(p.forkKey, { verb: "create_fork", params: plan })) as ForkSessionResult;
+  return (await createFork(p.forkKey, plan)) as ForkSessionResult;
 }
+
+export type CreateFork = (forkKey: string, plan: CreateForkCommand) => Promise<unknown>;
 
 /** `ActorSystem.fork`: forks `parentKey` (for the `branch_session` tool); a key is minted when none is given. */
 export type ForkSession = (
@@ -35,11 +43,16 @@ export type ForkSession = (
 ) => Promise<ForkSessionResult>;
 
 export const forkSessionWith =
-  (sessions: SessionHost, newId: () => string): ForkSession =>
+  (sessions: SessionHost, newId: () => string, createFork?: CreateFork): ForkSession =>
   (parentKey, params) =>
     // Only the fork's own fields: callers may pass a wider object (the tool's `{ sessionKey, ... }`).
-    forkSession(sessions, parentKey, {
-      forkKey: params.forkKey ?? `s-${newId().slice(0, 20)}`,
-      ...(params.messageIndex !== undefined ? { messageIndex: params.messageIndex } : {}),
-      ...(params.label !== undefined ? { label: params.label } : {}),
-    });
+    forkSession(
+      sessions,
+      parentKey,
+      {
+        forkKey: params.forkKey ?? `s-${newId().slice(0, 20)}`,
+        ...(params.messageIndex !== undefined ? { messageIndex: params.messageIndex } : {}),
+        ...(params.label !== undefined ? { label: params.label } : {}),
+      },
+      createFork,
+    );

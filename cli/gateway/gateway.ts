@@ -1,10 +1,10 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { join } from "node:path";
-import { startActorSystem, type ActorSystem } from "../../actors/index.ts";
+import { Ownership, startActorSystem, type ActorSystem } from "../../actors/index.ts";
 import { serveProviderServices } from "../../actors/llm/index.ts";
 import { startNodeServices } from "../../actors/node/index.ts";
 import { serveWorkspaceFiles } from "../../actors/workspace/index.ts";
-import { EventLog, SnapshotStore, ensureStreams, readCapabilities } from "../../bus/index.ts";
+import { EventLog, PartitionTable, SnapshotStore, ensureStreams, readCapabilities } from "../../bus/index.ts";
 import { assertBindAllowed, startEdge, type Edge } from "../../bus/edge/index.ts";
 import { connectNats, startEmbeddedNats, type EmbeddedNats } from "../../bus/server/index.ts";
 import { Projector, queries, serveNodeList, serveQueries } from "../../projections/index.ts";
@@ -13,6 +13,7 @@ import type { Settings } from "../config/load.ts";
 import type { Paths } from "../paths.ts";
 import { ROOT } from "../root.ts";
 import { VERSION } from "../version.ts";
+import { gatewayIdFor } from "./gateway-id.ts";
 import { acquireGatewayLock } from "./lock.ts";
 import { removeRuntimeFile, writeRuntimeFile } from "./runtime-file.ts";
 import { serveGatewayServices } from "./services.ts";
@@ -93,6 +94,17 @@ export async function startGateway(o: {
     await ensureStreams(nc);
     const eventLog = await EventLog.open(nc);
     const snapshots = await SnapshotStore.open(nc);
+    // Which partitions of the aggregates this gateway writes. With the embedded server it is the
+    // only gateway there can be, so it claims them all at once; on a shared NATS it takes its share.
+    const ownership = new Ownership({
+      nc,
+      table: await PartitionTable.open(nc),
+      gatewayId: gatewayIdFor(paths.gatewayIdFile),
+      solo: embedded !== undefined,
+      report: log,
+    });
+    await ownership.start();
+    cleanup.push(() => ownership.stop());
 
     const projector = Projector.open(paths.projectionsDb, { log: eventLog, nc, report: log });
     cleanup.push(() => projector.db.close());
@@ -135,6 +147,15 @@ export async function startGateway(o: {
         natsVersion: caps.serverVersion,
         model,
         sandbox: sandbox.status,
+        cluster: async () => {
+          const view = actors?.ownership();
+          if (!view) return null;
+          return {
+            ...view,
+            servers: { connected: nc.getServer(), known: nc.info?.connect_urls ?? [], cluster: nc.info?.cluster ?? null },
+            logReplicas: await eventLog.replicas(),
+          };
+        },
       }),
       ...serveWorkspaceFiles(nc, workspaceRoot),
       serveNodesDoctor({ nc, sessions: (limit) => q.listSessions(limit), exec: sandbox.status }),
@@ -143,7 +164,9 @@ export async function startGateway(o: {
       for (const s of subs) s.unsubscribe();
     });
 
-    const actors: ActorSystem = startActorSystem({
+    // Assigned below; the status service asks for it only once requests come in.
+    let actors: ActorSystem | undefined;
+    actors = startActorSystem({
       nc,
       log: eventLog,
       snapshots,
@@ -159,15 +182,22 @@ export async function startGateway(o: {
         ...(settings.webFetch ? { webFetch: settings.webFetch } : {}),
       },
       nodes: { presence, reader: natsNodesReader(nc) },
+      ownership,
+      activeSessions: async () => {
+        // Read models first catch up with the log, so a session that just became active is seen.
+        await projector.waitFor(await eventLog.lastSeq());
+        return q.activeSessionKeys();
+      },
       report: log,
     });
-    cleanup.push(() => actors.stop());
+    const system = actors;
+    cleanup.push(() => system.stop());
     const enabled = {
-      all: async () => new Set(Object.values(await actors.enabledModels()).flat()),
-      set: async (provider: string, models: readonly string[]) => (await actors.enableModels(provider, models)).models,
+      all: async () => new Set(Object.values(await system.enabledModels()).flat()),
+      set: async (provider: string, models: readonly string[]) => (await system.enableModels(provider, models)).models,
     };
     subs.push(...serveProviderServices({ nc, model, enabled }));
-    const recovered = await actors.recover(q.activeSessionKeys());
+    const recovered = await system.recover(q.activeSessionKeys());
 
     const edge: Edge = await startEdge({
       nc,
@@ -179,6 +209,7 @@ export async function startGateway(o: {
       log,
     });
     cleanup.push(() => edge.close());
+    ownership.advertise(edge.url);
     writeRuntimeFile(paths.runtimeFile, {
       pid: process.pid,
       version: VERSION,

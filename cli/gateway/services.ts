@@ -3,7 +3,7 @@ import * as Schema from "effect/Schema";
 import { describeModelSetup, type ModelConfig, type ModelEnv } from "../../actors/index.ts";
 import { encodeJson, serve, subjects, type EventLog } from "../../bus/index.ts";
 import { buildFresh, installRebuilt, type Projector } from "../../projections/index.ts";
-import { decodeOrFail, type SandboxStatus, type StatusPayload } from "../../schemas/index.ts";
+import { decodeOrFail, type ClusterStatus, type SandboxStatus, type StatusPayload } from "../../schemas/index.ts";
 
 const RebuildParams = Schema.Struct({ progressSubject: Schema.optionalKey(Schema.String) });
 
@@ -20,10 +20,12 @@ export function serveGatewayServices(o: {
   natsVersion: string;
   model: { defaultModel: string | null; env: ModelEnv; config: ModelConfig };
   sandbox: SandboxStatus | null;
+  /** This gateway's ownership and the cluster it sees (null: not known yet). */
+  cluster: () => Promise<ClusterStatus | null>;
 }) {
   let rebuilding = false;
   const status = async (): Promise<StatusPayload> => {
-    const logLastSeq = await o.log.lastSeq();
+    const [logLastSeq, cluster] = await Promise.all([o.log.lastSeq(), o.cluster()]);
     return {
       version: o.version,
       model: o.model.defaultModel,
@@ -31,6 +33,7 @@ export function serveGatewayServices(o: {
       nats: { version: o.natsVersion, connected: !o.nc.isClosed() },
       projections: { checkpoint: o.projector.checkpoint, logLastSeq, lag: Math.max(0, logLastSeq - o.projector.checkpoint) },
       sandbox: o.sandbox,
+      ...(cluster ? { cluster } : {}),
     };
   };
   return [

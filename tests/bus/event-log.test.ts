@@ -64,10 +64,13 @@ describe("the event log", () => {
     expect((await log.load("session", "a2")).records).toHaveLength(2);
   });
 
-  test("retrying an append with the same event id is deduplicated by the server", async () => {
+  test("an event id another writer already stored is a conflict, not a success: nothing is written twice", async () => {
+    // Two writers minting the same deterministic id: the server acks the second as a duplicate
+    // (its dedupe check runs before the expected-sequence check); the log must not call that a write.
     const [s1] = await log.append({ kind: "session", id: "a3", expectedSeq: 0, events: [created("a3")], eventIds: ["dup-1"], now: 1 });
-    const [s2] = await log.append({ kind: "session", id: "a3", expectedSeq: 0, events: [created("a3")], eventIds: ["dup-1"], now: 1 });
-    expect(s2).toBe(s1);
+    await expect(
+      log.append({ kind: "session", id: "a3", expectedSeq: 0, events: [created("a3")], eventIds: ["dup-1"], now: 1 }),
+    ).rejects.toMatchObject({ code: "conflict", message: expect.stringContaining(`at sequence ${s1}`) });
     expect((await log.load("session", "a3")).records).toHaveLength(1);
   });
 

@@ -50,15 +50,18 @@ describe("the aggregate host", () => {
     expect(b.started).toHaveLength(0);
   });
 
-  test("a second writer on the same aggregate fails loudly with conflict", async () => {
+  test("a stale second writer conflicts at the log, reloads and decides again on what the other wrote", async () => {
     const a = host();
     const b = host();
     await a.h.execute("h2", cmd("create", {}));
     await b.h.read("h2"); // b caches the state as of now
     await a.h.execute("h2", cmd("send", { text: "from a" }));
-    await expect(b.h.execute("h2", cmd("send", { text: "from b" }))).rejects.toMatchObject({ code: "conflict" });
-    // After the conflict b rehydrates, and sees a's message: the session is busy, not forked.
+    // b's append names a stale sequence: conflict; b reloads, sees a's message and the running run.
     await expect(b.h.execute("h2", cmd("send", { text: "from b" }))).rejects.toMatchObject({ code: "session_busy" });
+    const events = (await log.load("session", "h2")).records.flatMap((r) => (r.ok ? [r.event] : []));
+    expect(events.map((e) => e.type)).toEqual(["session.created", "session.user_message"]);
+    expect(events[1].data).toMatchObject({ text: "from a" });
+    expect(b.started).toEqual([]);
   });
 
   test("commands on one aggregate run one at a time", async () => {

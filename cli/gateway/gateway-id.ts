@@ -1,0 +1,19 @@
+import { randomUUID } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+
+/**
+ * The gateway's id on the bus, kept in its data dir: a gateway restarted after a crash is the same
+ * gateway, so it re-owns its partitions at once instead of waiting for its old lease to lapse.
+ * (One gateway per data dir is enforced by the lock.)
+ */
+export function gatewayIdFor(file: string): string {
+  try {
+    const id = readFileSync(file, "utf8").trim();
+    if (/^[A-Za-z0-9_-]{4,64}$/.test(id)) return id;
+  } catch {
+    // none yet
+  }
+  const id = `gw-${randomUUID().replaceAll("-", "").slice(0, 12)}`;
+  writeFileSync(file, `${id}\n`, { mode: 0o600 });
+  return id;
+}
