@@ -26,6 +26,8 @@ const Heartbeat = Schema.Struct({
   url: Schema.NullOr(Schema.String),
   startedAt: Schema.Number,
   owned: Schema.Array(Schema.Number),
+  /** The sender is stopping and has released everything: forget it now, not after a lease. */
+  leaving: Schema.optionalKey(Schema.Boolean),
 });
 type Heartbeat = typeof Heartbeat.Type;
 
@@ -97,6 +99,7 @@ export class Ownership implements PartitionOwner {
   private readonly owned = new Map<number, number>();
   private readonly seen = new Map<string, { hb: Heartbeat; at: number }>();
   private readonly startedAt: number;
+  private readonly startedEpoch: number;
   private confirmedAt = Number.NEGATIVE_INFINITY;
   private reproving = false;
   private sub: Subscription | undefined;
@@ -115,6 +118,7 @@ export class Ownership implements PartitionOwner {
     this.now = o.now ?? (() => performance.now());
     this.report = o.report ?? (() => {});
     this.startedAt = this.now();
+    this.startedEpoch = Date.now();
     this.url = o.url ?? null;
   }
 
@@ -125,7 +129,9 @@ export class Ownership implements PartitionOwner {
         if (err) return;
         try {
           const hb = decodeLenient(Heartbeat, parseJson(msg.data, "heartbeat"), "heartbeat");
-          if (hb.id !== this.id) this.seen.set(hb.id, { hb, at: this.now() });
+          if (hb.id === this.id) return;
+          if (hb.leaving) this.seen.delete(hb.id);
+          else this.seen.set(hb.id, { hb, at: this.now() });
         } catch {
           // Not a heartbeat of ours: ignored.
         }
@@ -209,6 +215,8 @@ export class Ownership implements PartitionOwner {
     const mine = [...this.owned];
     this.lose(mine.map(([p]) => p));
     await Promise.allSettled(mine.map(([p, rev]) => this.o.table.put(p, null, rev, Date.now())));
+    this.announce({ leaving: true });
+    await this.o.nc.flush().catch(() => {});
     this.sub?.unsubscribe();
   }
 
@@ -239,11 +247,16 @@ export class Ownership implements PartitionOwner {
     return this.now() < this.confirmedAt + this.ttlMs - this.marginMs;
   }
 
+  /** Tells the other gateways what this one owns (also at once after a change, not only on the beat). */
+  private announce(extra: { leaving?: boolean } = {}): void {
+    const hb: Heartbeat = { id: this.id, url: this.url, startedAt: this.startedEpoch, owned: this.ownedList(), ...extra };
+    this.o.nc.publish(subjects.gatewayHeartbeat, encodeJson(hb));
+  }
+
   /** Publishes a heartbeat and waits for the server to confirm it; re-proves claims after a lapse. */
   private async heartbeat(): Promise<void> {
     const begun = this.now();
-    const hb: Heartbeat = { id: this.id, url: this.url, startedAt: Date.now() - (begun - this.startedAt), owned: this.ownedList() };
-    this.o.nc.publish(subjects.gatewayHeartbeat, encodeJson(hb));
+    this.announce();
     await this.o.nc.flush();
     const lapsed = begun - this.confirmedAt > this.ttlMs - this.marginMs;
     if (lapsed && this.owned.size > 0 && this.confirmedAt !== Number.NEGATIVE_INFINITY) {
@@ -280,7 +293,10 @@ export class Ownership implements PartitionOwner {
         if (gained.length >= budget) break;
         if (await this.claim(p)) gained.push(p);
       }
-      if (gained.length > 0) this.listener?.gained(gained);
+      if (gained.length > 0) {
+        this.announce();
+        this.listener?.gained(gained);
+      }
       return;
     }
     const floor = Math.floor(PARTITIONS / (alive.length + 1));
@@ -290,6 +306,7 @@ export class Ownership implements PartitionOwner {
       const rev = this.owned.get(idle) ?? 0;
       this.lose([idle]);
       await this.o.table.put(idle, null, rev, Date.now());
+      this.announce();
     }
   }
 
