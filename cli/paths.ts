@@ -13,6 +13,12 @@ export interface Paths {
   /** The gateway's id on the bus (stable across restarts). */
   readonly gatewayIdFile: string;
   readonly logFile: string;
+  /**
+   * Each session's working files, and the skills. Gateways sharing one NATS must share these too
+   * (`CAIRN_WORKSPACES_DIR`, `CAIRN_SKILLS_DIR` on common storage): a session's owner can change.
+   */
+  readonly workspacesDir: string;
+  readonly skillsDir: string;
 }
 
 export const resolvePaths = (env: NodeJS.ProcessEnv = process.env): Paths => {
@@ -27,5 +33,7 @@ export const resolvePaths = (env: NodeJS.ProcessEnv = process.env): Paths => {
     runtimeFile: join(dataDir, "gateway.json"),
     gatewayIdFile: join(dataDir, "gateway-id"),
     logFile: join(dataDir, "logs", "gateway.log"),
+    workspacesDir: resolve(env.CAIRN_WORKSPACES_DIR || join(dataDir, "workspaces")),
+    skillsDir: resolve(env.CAIRN_SKILLS_DIR || join(dataDir, "skills")),
   };
 };

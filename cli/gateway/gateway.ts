@@ -133,7 +133,7 @@ export async function startGateway(o: {
     cleanup.push(() => nodeServices.stop());
 
     const model = providerModelSetup(settings, paths, env);
-    const workspaceRoot = join(paths.dataDir, "workspaces");
+    const workspaceRoot = paths.workspacesDir;
     const sandbox = await setupSandbox(settings.exec, workspaceRoot, log);
     const subs = [
       ...serveQueries(nc, q, () => projector.checkpoint),
@@ -173,10 +173,10 @@ export async function startGateway(o: {
       model,
       systemPrompt: settings.systemPrompt,
       maxTokens: settings.maxTokens,
-      // Each session works in <data dir>/workspaces/<key>; skills live in <data dir>/skills.
+      // Each session works in <workspaces dir>/<key> (default <data dir>/workspaces); skills in <data dir>/skills.
       agent: {
         workspaceRoot,
-        skillsDir: join(paths.dataDir, "skills"),
+        skillsDir: paths.skillsDir,
         ...settings.agentLoop,
         ...(sandbox.exec ? { exec: sandbox.exec } : {}),
         ...(settings.webFetch ? { webFetch: settings.webFetch } : {}),
