@@ -6,6 +6,7 @@
 export * from "./subjects.ts";
 export * from "./rpc.ts";
 export * from "./streams.ts";
+export * from "./replicas.ts";
 export * from "./event-log.ts";
 export * from "./snapshots.ts";
 export * from "./partition.table.ts";

@@ -1,8 +1,10 @@
+import { jetstreamManager } from "@nats-io/jetstream";
 import { Kvm, type KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import * as Schema from "effect/Schema";
 import { decodeLenient } from "../schemas/index.ts";
 import { isWrongLastSequence } from "./nats.errors.ts";
+import { raiseReplicas, streamReplicas } from "./replicas.ts";
 import { retry } from "./retry.ts";
 import { SNAPSHOT_BUCKET } from "./subjects.ts";
 
@@ -22,9 +24,14 @@ export type Snapshot = typeof Snapshot.Type;
 export class SnapshotStore {
   private constructor(private readonly kv: KV) {}
 
-  static async open(nc: NatsConnection): Promise<SnapshotStore> {
+  /** Opens (creating it if needed) the bucket, with `replicas` copies (default `streamReplicas(nc)`). */
+  static async open(nc: NatsConnection, replicas = streamReplicas(nc)): Promise<SnapshotStore> {
     // History 1: only the newest snapshot matters; file storage so restarts hydrate fast.
-    const kv = await new Kvm(nc).create(SNAPSHOT_BUCKET, { history: 1, storage: "file" as never });
+    const kv = await new Kvm(nc).create(SNAPSHOT_BUCKET, { history: 1, storage: "file" as never, replicas });
+    // `create` leaves an existing bucket as it is: one made before this server joined a cluster
+    // (or while part of it was down) is raised here.
+    const jsm = await jetstreamManager(nc);
+    await raiseReplicas(jsm, (await jsm.streams.info(`KV_${SNAPSHOT_BUCKET}`)).config, replicas);
     return new SnapshotStore(kv);
   }
 

@@ -8,6 +8,7 @@ import {
 } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { isStreamNotFound } from "./nats.errors.ts";
+import { streamReplicas } from "./replicas.ts";
 import { EVENTS_STREAM, LIVE_STREAM, subjects } from "./subjects.ts";
 
 const NS_PER_MS = 1_000_000;
@@ -18,6 +19,8 @@ export interface StreamLimits {
   eventLogMaxBytes: number;
   /** How long live notifications (token deltas) are kept for resuming clients. */
   liveMaxAgeMs: number;
+  /** Copies JetStream keeps of each stream; default `streamReplicas(nc)` (1, or up to 3 on a cluster). */
+  replicas?: number;
 }
 
 export const defaultStreamLimits: StreamLimits = {
@@ -42,7 +45,7 @@ export const eventLogConfig = (limits: StreamLimits): StreamSpec => ({
   deny_purge: true,
   allow_rollup_hdrs: false,
   duplicate_window: 2 * 60_000 * NS_PER_MS,
-  num_replicas: 1,
+  num_replicas: limits.replicas ?? 1,
 });
 
 /**
@@ -58,14 +61,16 @@ export const liveStreamConfig = (limits: StreamLimits): StreamSpec => ({
   discard: DiscardPolicy.Old,
   max_age: limits.liveMaxAgeMs * NS_PER_MS,
   max_bytes: 256 * 1024 * 1024,
-  num_replicas: 1,
+  num_replicas: limits.replicas ?? 1,
 });
 
 async function ensureStream(jsm: JetStreamManager, cfg: StreamSpec): Promise<void> {
   try {
     const info = await jsm.streams.info(cfg.name);
     // Keep limits in step with configuration; subjects and storage type never change in place.
-    const wanted = { ...info.config, ...cfg } as StreamConfig;
+    // Replicas only ever go up (see `raiseReplicas`): a low count may just mean a server is down.
+    const replicas = Math.max(info.config.num_replicas ?? 1, cfg.num_replicas ?? 1);
+    const wanted = { ...info.config, ...cfg, num_replicas: replicas } as StreamConfig;
     if (JSON.stringify(wanted) !== JSON.stringify(info.config)) await jsm.streams.update(cfg.name, wanted);
   } catch (e) {
     if (!isStreamNotFound(e)) throw e;
@@ -73,9 +78,13 @@ async function ensureStream(jsm: JetStreamManager, cfg: StreamSpec): Promise<voi
   }
 }
 
-/** Creates (or updates the limits of) the event log and the live stream. Idempotent. */
+/**
+ * Creates (or updates the limits of) the event log and the live stream. Idempotent. On a cluster
+ * both get `streamReplicas(nc)` copies; an existing stream with fewer is raised to that count.
+ */
 export async function ensureStreams(nc: NatsConnection, limits: StreamLimits = defaultStreamLimits): Promise<void> {
   const jsm = await jetstreamManager(nc);
-  await ensureStream(jsm, eventLogConfig(limits));
-  await ensureStream(jsm, liveStreamConfig(limits));
+  const withReplicas = { ...limits, replicas: limits.replicas ?? streamReplicas(nc) };
+  await ensureStream(jsm, eventLogConfig(withReplicas));
+  await ensureStream(jsm, liveStreamConfig(withReplicas));
 }

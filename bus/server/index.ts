@@ -17,6 +17,16 @@ export {
 export { updateAppAccountClaims, revokeUser, currentAppAccountJwt } from "./nats.claims.ts";
 export { writeServerConfig, renderServerConfig, type ServerConfigOptions } from "./nats.config.ts";
 export {
+  initNatsCluster,
+  renderClusterServerConfig,
+  clusterServer,
+  CLUSTER_NAME,
+  type ClusterServer,
+  type NatsCluster,
+  type NatsClusterOptions,
+  type RouteAuth,
+} from "./nats.cluster.ts";
+export {
   findNatsServerBinary,
   checkNatsServerVersion,
   parseNatsVersion,
