@@ -2,7 +2,9 @@ import { Kvm, type KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import * as Schema from "effect/Schema";
 import { decodeLenient } from "../schemas/index.ts";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { isWrongLastSequence } from "./nats.errors.ts";
+import { raiseReplicas, streamReplicas } from "./replicas.ts";
 import { PARTITION_BUCKET } from "./subjects.ts";
 
 /**
@@ -18,9 +20,11 @@ export type PartitionEntry = typeof Entry.Type & { readonly revision: number };
 export class PartitionTable {
   private constructor(private readonly kv: KV) {}
 
-  static async open(nc: NatsConnection, opts: { replicas?: number } = {}): Promise<PartitionTable> {
+  static async open(nc: NatsConnection, replicas = streamReplicas(nc)): Promise<PartitionTable> {
     // File storage: a claim must outlive a nats-server restart, or two gateways could both hold one.
-    const kv = await new Kvm(nc).create(PARTITION_BUCKET, { history: 1, storage: "file" as never, replicas: opts.replicas ?? 1 });
+    const kv = await new Kvm(nc).create(PARTITION_BUCKET, { history: 1, storage: "file" as never, replicas });
+    const jsm = await jetstreamManager(nc);
+    await raiseReplicas(jsm, (await jsm.streams.info(`KV_${PARTITION_BUCKET}`)).config, replicas);
     return new PartitionTable(kv);
   }
 

@@ -1,0 +1,146 @@
+/**
+ * Two gateways on one 3-server NATS cluster (issue: many gateways). Each owns half the partitions; a command sent
+ * through either reaches the owner of its session. kill -9 of the owner while it streams a reply:
+ * the other gateway owns everything within a lease, records the cut-off run as interrupted exactly
+ * once, and answers the user's next message. And the probe that found the bug: ten messages sent
+ * alternately through both gateways all run once and none is answered `session_busy`.
+ */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { partitionOf } from "../../actors/runtime/index.ts";
+import { request, subjects } from "../../bus/index.ts";
+import type { StatusPayload } from "../../schemas/index.ts";
+import { startGatewayProc, type GatewayProc } from "../fixtures/gateway.ts";
+import { startNatsCluster, type NatsClusterFixture } from "../fixtures/nats-cluster.ts";
+import { chatUntilStreaming, cleanupAll, exitOf, expectSaneLog, readEvents, startLlm, turnEvents, waitUntil } from "./chaos.helpers.ts";
+
+let cluster: NatsClusterFixture;
+let shared: string;
+const gateways: GatewayProc[] = [];
+
+beforeAll(async () => {
+  cluster = await startNatsCluster({ servers: 3 });
+  shared = mkdtempSync(join(tmpdir(), "cairn-shared-ws-"));
+}, 60_000);
+afterEach(async () => {
+  for (const gw of gateways.splice(0)) await gw.dispose();
+  await cleanupAll();
+}, 60_000);
+afterAll(async () => {
+  await cluster?.stop();
+  rmSync(shared, { recursive: true, force: true });
+});
+
+async function startPair(llmUrl: string) {
+  const env = { CAIRN_NATS_URL: cluster.urls, CAIRN_NATS_CREDS: cluster.creds.gateway, CAIRN_WORKSPACES_DIR: shared };
+  const a = await startGatewayProc({ llmBaseUrl: llmUrl, extraEnv: env });
+  gateways.push(a);
+  const b = await startGatewayProc({ llmBaseUrl: llmUrl, extraEnv: env });
+  gateways.push(b);
+  return { a, b };
+}
+
+/** How the gateways see the partitions (any gateway answers; each lists all gateways it hears). */
+async function clusterView() {
+  const nc = await cluster.connect("failover-test");
+  try {
+    return ((await request(nc, subjects.query("status", "get"), {})) as StatusPayload).cluster ?? null;
+  } finally {
+    await nc.close();
+  }
+}
+
+/** Waits until two gateways split the 16 partitions and returns each one's gateway id and partitions. */
+async function balanced() {
+  return waitUntil(
+    "two gateways to share the partitions",
+    async () => {
+      const view = await clusterView();
+      const gws = view?.gateways ?? [];
+      return gws.length === 2 && gws.every((g) => g.owned.length === 8) ? gws : null;
+    },
+    20_000,
+    200,
+  );
+}
+
+const gatewayIdOf = (gw: GatewayProc) => readFileSync(join(gw.dataDir, "gateway-id"), "utf8").trim();
+
+describe("chaos: two gateways on one NATS", () => {
+  it("kill -9 of the owner mid-stream: the other takes over within a lease, records the run interrupted once, answers the next message", async () => {
+    const llm = await startLlm();
+    const { a, b } = await startPair(llm.url);
+    const gws = await balanced();
+    const aId = gatewayIdOf(a);
+    const ownedByA = new Set(gws.find((g) => g.id === aId)?.owned);
+    // A session A owns, driven through B: the command is forwarded to A, the reply streams from A.
+    const session = Array.from({ length: 200 }, (_, i) => `fo-${i}`).find((k) => ownedByA.has(partitionOf(k)));
+    expect(session).toBeDefined();
+    const key = session as string;
+
+    llm.script({ hang: { chunkIntervalMs: 20 } });
+    const modelCall = llm.nextRequest();
+    const chat = await chatUntilStreaming(b, key, "a long story please", 30);
+    const req = await modelCall;
+
+    const killedAt = Date.now();
+    await a.kill("SIGKILL");
+    // A's socket to the provider closes with it: the model call is cut off, never repeated.
+    await waitUntil("the model call to be cut off", () => req.clientClosed, 5_000);
+    const bId = gatewayIdOf(b);
+    await waitUntil(
+      "B to own every partition",
+      async () => {
+        const view = await clusterView();
+        return view?.gatewayId === bId && view.owned.length === 16;
+      },
+      10_000,
+      50,
+    );
+    const takeoverMs = Date.now() - killedAt;
+    // The lease is 1.5 s; the heartbeat and claim rounds add at most a few hundred ms.
+    expect(takeoverMs).toBeLessThan(4_000);
+
+    // The chat watching through B learns how its run ended (interrupted), instead of hanging.
+    expect(await exitOf(chat, 20_000)).toBe(1);
+
+    // The next message, sent through B, is answered by B.
+    llm.script({ chunks: ["back again"] });
+    const next = await b.cli(["chat", "--session", key, "are you there?"], { timeoutMs: 30_000 });
+    expect(next.stderr).toBe("");
+    expect(next.stdout).toContain("back again");
+
+    const events = await readEvents(b);
+    expectSaneLog(events);
+    const cut = turnEvents(events, key, "a long story please");
+    expect(cut.run.map((e) => e.type)).toEqual(["run.started", "run.interrupted"]);
+    expect(cut.ended).toHaveLength(1);
+    expect(cut.ended[0].data.status).toBe("interrupted");
+    const again = turnEvents(events, key, "are you there?");
+    expect(again.run.map((e) => e.type)).toEqual(["run.started", "run.completed"]);
+    // One model call per message: the cut-off one was not asked again.
+    expect(llm.requests).toHaveLength(2);
+  }, 120_000);
+
+  it("ten messages sent alternately through both gateways each run once; none is refused as busy", async () => {
+    const llm = await startLlm();
+    const { a, b } = await startPair(llm.url);
+    await balanced();
+    const key = "alternating";
+    for (let i = 0; i < 10; i++) {
+      llm.script({ chunks: [`reply ${i}`] });
+      const r = await (i % 2 === 0 ? a : b).cli(["chat", "--session", key, `message ${i}`], { timeoutMs: 30_000 });
+      expect({ i, code: r.code, stderr: r.stderr }).toEqual({ i, code: 0, stderr: "" });
+      expect(r.stdout).toContain(`reply ${i}`);
+    }
+    const events = await readEvents(a);
+    expectSaneLog(events);
+    expect(events.filter((e) => e.type === "run.started" && e.data.sessionKey === key)).toHaveLength(10);
+    expect(events.filter((e) => e.type === "session.run_ended" && e.id === key).map((e) => e.data.status)).toEqual(
+      Array(10).fill("completed"),
+    );
+    expect(llm.requests).toHaveLength(10);
+  }, 120_000);
+});
