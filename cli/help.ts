@@ -255,3 +255,19 @@ Options:
 
 Exit status: 0 when the report was printed (even with warnings); 1 when the
 gateway is not running.`;
+
+export const statusHelp = `Usage: cairn status [--json]
+
+Asks the running gateway how it is (the same answer as GET /health and the web UI):
+  - overall: ok, or degraded with the reason
+  - the message bus (nats-server version, connected)
+  - the read models: checkpoint, the log's last event, the lag, and whether
+    the projector keeps up (degraded when its log consumer stopped or stalled
+    and is being restarted, or it stays far behind)
+  - the default model and the exec sandbox
+
+Exit status: 0 when ok, 3 when the gateway answered degraded, 1 when it is not
+running or did not answer.
+
+Options:
+  --json   print the status object (q.status.get) as one JSON line`;

@@ -14,6 +14,7 @@ import {
   providersHelp,
   sandboxHelp,
   sessionsHelp,
+  statusHelp,
 } from "./help.ts";
 import { nearest } from "./config/suggest.ts";
 // Commands are imported when run: `cairn --help` must not load NATS, SQLite or the SDKs.
@@ -37,6 +38,7 @@ Commands:
   sandbox               which command sandboxes work here; build the docker image
   node                  pair this machine as a node, or manage the gateway's nodes
   doctor                check remote exec: routes, nodes, pairing window, problems
+  status                is the running gateway ok? bus, read models (lag, stalls), model
 
 Run 'cairn <command> --help' for a command's options.
 Options: -h, --help   -v, --version`;
@@ -53,6 +55,7 @@ const COMMANDS = [
   "sandbox",
   "node",
   "doctor",
+  "status",
   "help",
 ];
 
@@ -258,6 +261,12 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         if (values.help) return print(doctorHelp);
         if (positionals.length > 0) throw new UsageError(`'cairn doctor' takes no arguments; got '${positionals.join(" ")}'`);
         return await (await import("./commands/doctor.ts")).doctor({ json }, paths);
+      }
+      case "status": {
+        const { values, positionals } = parse(rest, { json: { type: "boolean" } });
+        if (values.help) return print(statusHelp);
+        if (positionals.length > 0) throw new UsageError(`'cairn status' takes no arguments; got '${positionals.join(" ")}'`);
+        return await (await import("./commands/status.ts")).status({ json }, paths);
       }
       default: {
         const hint = nearest(command, COMMANDS);

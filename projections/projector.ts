@@ -9,6 +9,7 @@ import { sessionsProjection } from "./sessions.projection.ts";
 import { approvalsProjection } from "./approvals.projection.ts";
 import { toolCallsProjection } from "./tools.projection.ts";
 import { nodesProjection } from "./nodes.projection.ts";
+import { DEFAULT_WATCH, ProgressWatch, type ProjectorHealth, type WatchOptions } from "./projector.watch.ts";
 
 export const PROJECTIONS: readonly Projection[] = [
   sessionsProjection,
@@ -22,10 +23,47 @@ export const PROJECTIONS: readonly Projection[] = [
 
 const BATCH = 2000;
 
+export interface ProjectorOptions {
+  log: EventLog;
+  nc?: NatsConnection;
+  /** The gateway log: consumer failures, stalls and restarts are reported here. */
+  report?: (line: string) => void;
+  /** Stall and lag bounds (see projector.watch.ts). */
+  watch?: Partial<WatchOptions>;
+  /** How often the watchdog compares the log with the checkpoint. Default 1 s. */
+  watchEveryMs?: number;
+  now?: () => number;
+}
+
+// Between a failed consumer and the next: short first (a reconnect usually fixes it), capped so
+// a long outage costs one attempt every few seconds, not a busy loop.
+const RETRY_MIN_MS = 250;
+const RETRY_MAX_MS = 5_000;
+
+/** Resolves when `signal` aborts (no timer: it must not keep the process alive). */
+const aborted = (signal: AbortSignal) => new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+const pause = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+
 /**
  * Applies the log to the read models. Each batch of records and the checkpoint of every
  * projection commit in one SQLite transaction, so a crash replays at most an uncommitted batch and
  * never applies an event twice. After a commit, live subscribers of the touched sessions are told.
+ *
+ * Following never stops by itself: a consumer that ends or throws is replaced (from the
+ * checkpoint, after a short backoff), and a watchdog replaces one that silently stopped
+ * delivering. Each consumer has a generation; a replaced one can no longer commit, so an old and
+ * a new consumer never both apply the same events.
  */
 export class Projector {
   public db!: Db;
@@ -35,12 +73,22 @@ export class Projector {
   private readonly waiters: Array<{ seq: number; resolve: () => void }> = [];
   private abort = new AbortController();
   private loop: Promise<void> | undefined;
+  private consumer = new AbortController();
+  private generation = 0;
+  private following = false;
+  private failure: string | null = null;
+  private restarts = 0;
+  private watchTimer: NodeJS.Timeout | undefined;
+  private readonly watch: ProgressWatch;
+  private readonly now: () => number;
 
   constructor(
     db: Db,
-    private readonly opts: { log: EventLog; nc?: NatsConnection; report?: (line: string) => void },
+    private readonly opts: ProjectorOptions,
   ) {
     this.use(db);
+    this.watch = new ProgressWatch({ ...DEFAULT_WATCH, ...opts.watch });
+    this.now = opts.now ?? Date.now;
   }
 
   /** Prepares every statement once per database (not per committed batch) and resumes from its checkpoint. */
@@ -51,7 +99,7 @@ export class Projector {
     this.seq = Math.min(...PROJECTIONS.map((p) => getCheckpoint(db, p.name)));
   }
 
-  static open(file: string, opts: { log: EventLog; nc?: NatsConnection; report?: (line: string) => void }): Projector {
+  static open(file: string, opts: ProjectorOptions): Projector {
     return new Projector(openDb(file).db, opts);
   }
 
@@ -60,9 +108,30 @@ export class Projector {
     return this.seq;
   }
 
-  /** Follows the log from the checkpoint until `stop()`. Reconnects are handled by the reader. */
+  /** Follows the log from the checkpoint until `stop()`, replacing failed or stalled consumers. */
   start(): void {
-    this.loop = this.follow().catch((e) => this.opts.report?.(`projector stopped: ${(e as Error).message}`));
+    this.loop = this.supervise();
+    this.watchTimer = setInterval(() => void this.tick(), this.opts.watchEveryMs ?? 1_000);
+    this.watchTimer.unref();
+  }
+
+  /** Times a consumer was replaced (failed, ended or stalled) since `start()`. */
+  get consumerRestarts(): number {
+    return this.restarts;
+  }
+
+  /** The watchdog's verdict against the log's last sequence (what `q.status.get` reports). */
+  health(logLastSeq: number): ProjectorHealth {
+    return this.watch.observe({ checkpoint: this.seq, logLastSeq, following: this.following, failure: this.failure }, this.now());
+  }
+
+  /**
+   * Ends the current consumer as if it had failed (the supervisor starts a new one from the
+   * checkpoint). The watchdog's remedy; also how tests and operators make a stall happen for real.
+   */
+  restartConsumer(why: string): void {
+    this.failure = why;
+    this.consumer.abort();
   }
 
   /**
@@ -81,6 +150,7 @@ export class Projector {
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.watchTimer);
     this.abort.abort();
     await this.loop;
   }
@@ -97,13 +167,65 @@ export class Projector {
     this.start();
   }
 
-  private async follow(): Promise<void> {
-    await this.consume({ fromSeq: this.seq + 1, signal: this.abort.signal });
+  /** One consumer after another until `stop()`; every failure is reported with its cause. */
+  private async supervise(): Promise<void> {
+    const stopped = this.abort.signal;
+    let retryMs = RETRY_MIN_MS;
+    while (!stopped.aborted) {
+      const gen = ++this.generation;
+      const from = this.seq + 1;
+      this.consumer = new AbortController();
+      const signal = AbortSignal.any([stopped, this.consumer.signal]);
+      this.following = true;
+      this.watch.restarted(this.now());
+      let why: string;
+      try {
+        // Raced with the signal: a consumer wedged inside the client library must not hold up its
+        // replacement (its generation is stale, so it can no longer commit anything).
+        await Promise.race([this.consume({ fromSeq: from, signal }, undefined, gen), aborted(signal)]);
+        why = this.failure ?? "the log consumer ended";
+      } catch (e) {
+        why = `${(e as Error).message}`;
+      }
+      this.following = false;
+      if (stopped.aborted) break;
+      this.failure = why;
+      this.restarts += 1;
+      if (this.seq >= from) retryMs = RETRY_MIN_MS; // it had made progress: a fresh failure
+      this.opts.report?.(
+        `projector: [consumer_failed] ${why}; resuming from event ${this.seq + 1} in ${retryMs} ms (restart #${this.restarts})`,
+      );
+      await pause(retryMs, stopped);
+      retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
+      this.failure = null;
+    }
   }
 
-  private async consume(range: { fromSeq: number; untilSeq?: number; signal?: AbortSignal }, onProgress?: (seq: number) => void) {
+  /** The watchdog: restarts a consumer that stopped delivering while the log moved on. */
+  private async tick(): Promise<void> {
+    if (!this.following) return;
+    let last: number;
+    try {
+      last = await this.opts.log.lastSeq();
+    } catch {
+      return; // the bus is down: nothing to judge, and the consumer's own reconnect comes first
+    }
+    const h = this.health(last);
+    if (!h.stalled) return;
+    this.opts.report?.(`projector: [stalled] ${h.reason}`);
+    this.restartConsumer(`stalled at event ${this.seq} while the log is at ${last}`);
+  }
+
+  private async consume(
+    range: { fromSeq: number; untilSeq?: number; signal?: AbortSignal },
+    onProgress?: (seq: number) => void,
+    gen?: number,
+  ) {
+    // A replaced consumer (stale generation) stops here, before it could commit.
+    const current = () => gen === undefined || gen === this.generation;
     let batch: LogRecord[] = [];
     for await (const r of this.opts.log.read(range)) {
+      if (!current()) return;
       const seq = r.ok ? r.event.seq : r.bad.seq;
       if (seq <= this.seq) continue;
       batch.push(r);
@@ -114,7 +236,7 @@ export class Projector {
         onProgress?.(this.seq);
       }
     }
-    if (batch.length > 0) this.commit(batch);
+    if (batch.length > 0 && current()) this.commit(batch);
   }
 
   private commit(batch: LogRecord[]): void {

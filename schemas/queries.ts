@@ -127,10 +127,25 @@ export const SandboxStatus = Schema.Struct({
 });
 export type SandboxStatus = typeof SandboxStatus.Type;
 
+/**
+ * Why the read models are degraded (stable codes): `consumer_failed` — the log consumer ended or
+ * failed and is being retried; `stalled` — the log moved and the checkpoint did not (the consumer
+ * is restarted); `lagging` — a backlog above the bound for longer than the grace period.
+ */
+export const ProjectionIssue = Schema.Literals(["consumer_failed", "stalled", "lagging"]);
+export type ProjectionIssue = typeof ProjectionIssue.Type;
+
 export const ProjectionStatus = Schema.Struct({
   checkpoint: Schema.Number,
   logLastSeq: Schema.Number,
   lag: Schema.Number,
+  /** Absent from gateways that predate it: read as "ok". */
+  state: Schema.optionalKey(Schema.Literals(["ok", "degraded"])),
+  issue: Schema.optionalKey(Schema.NullOr(ProjectionIssue)),
+  /** For a person: what is wrong and what the gateway does about it; null when ok. */
+  reason: Schema.optionalKey(Schema.NullOr(Schema.String)),
+  /** Times the projector restarted its log consumer since the gateway started (after a failure or a stall). */
+  consumerRestarts: Schema.optionalKey(Schema.Number),
 });
 export type ProjectionStatus = typeof ProjectionStatus.Type;
 

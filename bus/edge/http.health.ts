@@ -1,10 +1,12 @@
-import { toWireError } from "../../schemas/index.ts";
+import { toWireError, type StatusPayload } from "../../schemas/index.ts";
 import { jsonReply, type HttpReply } from "./http.util.ts";
 import { fetchStatus, type BusDeps } from "./ws.methods.ts";
 
 /**
- * `GET /health`: ok when the bus is connected and the projections answer `q.status.get` quickly.
- * 503 when degraded, so a load balancer or `systemd` watchdog can act on the status code alone.
+ * `GET /health`: ok when the bus is connected, the projections answer `q.status.get` quickly and
+ * the projector keeps up with the log (its watchdog's verdict: not stopped, not stalled, not
+ * lagging past its grace period). 503 when degraded, so a load balancer or `systemd` watchdog can
+ * act on the status code alone; the body's `reason` says why, for a person.
  */
 
 /** Short on purpose: a health probe that hangs is worse than one that says "degraded". */
@@ -22,15 +24,14 @@ export interface HealthDeps {
  */
 export const healthReply = async (deps: HealthDeps, detailed: boolean): Promise<HttpReply> => {
   const nats = { connected: deps.bus.isBusUp(), version: deps.natsServerVersion() };
-  let projections: { checkpoint: number; logLastSeq: number; lag: number } | null = null;
+  let projections: StatusPayload["projections"] | null = null;
   let reason: string | undefined;
   try {
     const status = await fetchStatus(deps.bus, HEALTH_TIMEOUT_MS);
-    projections = {
-      checkpoint: status.projections.checkpoint,
-      logLastSeq: status.projections.logLastSeq,
-      lag: status.projections.lag,
-    };
+    projections = status.projections;
+    // A gateway that predates `state` says nothing: ok, as before.
+    if (projections.state === "degraded")
+      reason = `projections_${projections.issue ?? "degraded"}: ${projections.reason ?? "the read models are degraded"}`;
   } catch (e) {
     const w = toWireError(e);
     reason = `${w.code}: ${w.message}`;

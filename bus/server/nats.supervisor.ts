@@ -18,6 +18,7 @@ import { ensurePrivateDir } from "./nats.files.ts";
 import { ensureNatsTls, isLoopbackHost, type NatsTls } from "./nats.tls.ts";
 import { removePidFile, stopStaleServers, writePidFile } from "./nats.pidfile.ts";
 import { describeExit, spawnServer, type ServerProcess } from "./nats.process.ts";
+import { DEFAULT_RESTART_BACKOFF, RestartBackoff, type RestartBackoffOptions } from "./restart.backoff.ts";
 import { clientUrl, findFreePort, waitForNatsReady } from "./nats.ready.ts";
 
 export interface EmbeddedNatsOptions {
@@ -40,6 +41,10 @@ export interface EmbeddedNatsOptions {
    * gateway and it can shut down in order. Tests pass false: see `spawnServer`.
    */
   readonly ownProcessGroup?: boolean;
+  /** Restart delays and the healthy period that resets them (see restart.backoff.ts). */
+  readonly restartBackoff?: RestartBackoffOptions;
+  /** Clock for the healthy-period check; tests inject one. Default `Date.now`. */
+  readonly now?: () => number;
 }
 
 export interface EmbeddedNats {
@@ -57,11 +62,6 @@ export interface EmbeddedNats {
   /** Stops supervising, SIGTERMs the server (SIGKILL after 5 s), waits, removes the pid file. */
   stop(): Promise<void>;
 }
-
-const BACKOFF_MIN_MS = 250;
-const BACKOFF_MAX_MS = 5_000;
-/** A child that ran this long before dying counts as healthy: the backoff starts over. */
-const STABLE_AFTER_MS = 10_000;
 
 // Data dirs supervised by this process: a second supervisor on the same store would fight the
 // first one (each restarting "its" server), so it is refused outright.
@@ -112,10 +112,12 @@ async function start(
   await ensurePrivateDir(paths.storeDir);
   const url = clientUrl(host, port);
 
+  const now = opts.now ?? Date.now;
   let child: ServerProcess = spawnServer(bin, paths.configFile, log, opts.ownProcessGroup ?? true);
+  let childStartedAt = now();
   let restarts = 0;
   let stopping = false;
-  let backoff = BACKOFF_MIN_MS;
+  const backoff = new RestartBackoff(opts.restartBackoff ?? DEFAULT_RESTART_BACKOFF);
   let restartTimer: NodeJS.Timeout | undefined;
   let stopped: Promise<void> | undefined;
 
@@ -123,17 +125,17 @@ async function start(
   // Never gives up: a bus that stays down is worse than a log line every 5 s.
   const superviseCurrent = (): void => {
     const current = child;
+    const startedAt = childStartedAt;
     void current.exited.then((exit) => {
       if (stopping) return;
-      if (Date.now() - current.startedAt >= STABLE_AFTER_MS) backoff = BACKOFF_MIN_MS;
-      const delay = backoff;
-      backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
+      const delay = backoff.delayAfter(startedAt, now());
       note(`nats-server (pid ${current.pid}) died unexpectedly (${describeExit(exit)}); restarting in ${delay} ms`);
       restartTimer = setTimeout(async () => {
         restartTimer = undefined;
         if (stopping) return;
         restarts += 1;
         child = spawnServer(bin, paths.configFile, log, opts.ownProcessGroup ?? true);
+        childStartedAt = now();
         if (child.pid !== undefined) {
           await writePidFile(paths.pidFile, child.pid).catch((e) => note(`cannot write pid file: ${e}`));
           // stop() may have run while we wrote: do not leave a pid file of a dead server behind.

@@ -5,6 +5,21 @@ import { encodeJson, serve, subjects, type EventLog } from "../../bus/index.ts";
 import { buildFresh, installRebuilt, type Projector } from "../../projections/index.ts";
 import { decodeOrFail, type ClusterStatus, type SandboxStatus, type StatusPayload } from "../../schemas/index.ts";
 
+/** The read models' part of the status: position, and the projector watchdog's verdict. */
+const projectionStatus = (p: Projector, logLastSeq: number): StatusPayload["projections"] => {
+  const checkpoint = p.checkpoint;
+  const h = p.health(logLastSeq);
+  return {
+    checkpoint,
+    logLastSeq,
+    lag: Math.max(0, logLastSeq - checkpoint),
+    state: h.state,
+    issue: h.issue,
+    reason: h.reason,
+    consumerRestarts: p.consumerRestarts,
+  };
+};
+
 const RebuildParams = Schema.Struct({ progressSubject: Schema.optionalKey(Schema.String) });
 
 /**
@@ -31,7 +46,7 @@ export function serveGatewayServices(o: {
       model: o.model.defaultModel,
       modelHint: describeModelSetup(o.model.defaultModel, o.model.env, o.model.config),
       nats: { version: o.natsVersion, connected: !o.nc.isClosed() },
-      projections: { checkpoint: o.projector.checkpoint, logLastSeq, lag: Math.max(0, logLastSeq - o.projector.checkpoint) },
+      projections: projectionStatus(o.projector, logLastSeq),
       sandbox: o.sandbox,
       ...(cluster ? { cluster } : {}),
     };
