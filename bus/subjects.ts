@@ -31,6 +31,8 @@ export const subjects = {
   /** A command forwarded to the gateway that owns its aggregate (`cmd.…` subject appended). */
   forwardTo: (gatewayId: string, commandSubject: string) => `gw.${token(gatewayId)}.${commandSubject}`,
   forwardedTo: (gatewayId: string) => `gw.${token(gatewayId)}.cmd.>`,
+  /** One gateway's own `q.status.get` (with several on one NATS, any of them answers the plain one). */
+  gatewayStatus: (gatewayId: string) => `gw.${token(gatewayId)}.status`,
 
   /** Queries, request/reply, answered by the projections. */
   query: (view: string, verb: string) => `q.${token(view)}.${token(verb)}`,

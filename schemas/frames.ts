@@ -40,6 +40,8 @@ export const GatewayStatus = Schema.Struct({
   url: Schema.NullOr(Schema.String),
   /** The partitions it owns. */
   owned: Schema.Array(Schema.Number),
+  /** When it started (epoch ms). */
+  startedAt: Schema.Number,
   /** Milliseconds since its last heartbeat arrived (0: the gateway answering). */
   lastSeenMs: Schema.Number,
 });

@@ -194,7 +194,7 @@ export class Ownership implements PartitionOwner {
 
   view(): OwnershipView {
     const now = this.now();
-    const self: GatewaySeen = { id: this.id, url: this.url, owned: this.ownedList(), startedAt: 0, lastSeenMs: 0 };
+    const self: GatewaySeen = { id: this.id, url: this.url, owned: this.ownedList(), startedAt: this.startedEpoch, lastSeenMs: 0 };
     const others = [...this.seen.values()]
       .filter((s) => this.alive(s.at))
       .map((s) => ({ id: s.hb.id, url: s.hb.url, owned: s.hb.owned, startedAt: s.hb.startedAt, lastSeenMs: Math.round(now - s.at) }));

@@ -28,6 +28,8 @@ export interface EdgeOptions {
   /** Injected for deterministic tests. */
   now?: () => number;
   newSessionKey?: () => string;
+  /** This gateway's own status subject, for /health and the UI's status (default: `q.status.get`). */
+  statusSubject?: string;
   rateLimit?: { ratePerSec: number; burst: number };
   /** A client whose unsent output exceeds this is dropped (close code 4008). */
   maxBufferedBytes?: number;
@@ -70,6 +72,7 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     isBusUp: () => busUp && !opts.nc.isClosed(),
     requestTimeoutMs: opts.requestTimeoutMs ?? 10_000,
     newSessionKey: opts.newSessionKey ?? (() => makeSessionKey((max) => randomInt(max))),
+    ...(opts.statusSubject ? { statusSubject: opts.statusSubject } : {}),
   };
   const healthDeps = { bus, version: opts.version, natsServerVersion: () => opts.nc.info?.version ?? null };
   let closing = false;

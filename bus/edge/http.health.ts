@@ -32,6 +32,9 @@ export const healthReply = async (deps: HealthDeps, detailed: boolean): Promise<
     // A gateway that predates `state` says nothing: ok, as before.
     if (projections.state === "degraded")
       reason = `projections_${projections.issue ?? "degraded"}: ${projections.reason ?? "the read models are degraded"}`;
+    else if (status.cluster && status.cluster.owned.length > 0 && !status.cluster.writable)
+      reason =
+        "ownership_stale: this gateway cannot renew its ownership of its sessions (NATS unreachable); it writes nothing until it can";
   } catch (e) {
     const w = toWireError(e);
     reason = `${w.code}: ${w.message}`;

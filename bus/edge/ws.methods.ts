@@ -45,6 +45,8 @@ export interface BusDeps {
   isBusUp: () => boolean;
   requestTimeoutMs: number;
   newSessionKey: () => string;
+  /** This gateway's own status subject (several gateways on one NATS all answer the plain one). */
+  statusSubject?: string;
 }
 
 /** Requests over NATS and decodes the reply; a malformed reply is the peer's bug (`internal`). */
@@ -64,7 +66,8 @@ export const ask = async <S extends Schema.ConstraintDecoder<unknown>>(
   }
 };
 
-export const fetchStatus = (deps: BusDeps, timeoutMs?: number) => ask(deps, StatusPayload, subjects.query("status", "get"), {}, timeoutMs);
+export const fetchStatus = (deps: BusDeps, timeoutMs?: number) =>
+  ask(deps, StatusPayload, deps.statusSubject ?? subjects.query("status", "get"), {}, timeoutMs);
 
 const live = async (deps: BusDeps, start: () => Promise<{ seq: number; start: () => void }>): Promise<MethodResult> => {
   if (!deps.isBusUp()) throw new CairnError("unavailable", "the message bus is not connected; retry shortly");

@@ -1,5 +1,6 @@
 import { request, subjects } from "../../bus/index.ts";
-import { decodeOrFail, StatusPayload } from "../../schemas/index.ts";
+import { decodeOrFail, StatusPayload, type ClusterStatus } from "../../schemas/index.ts";
+import { gatewayIdOf } from "../gateway/gateway-id.ts";
 import { connectToGateway } from "../connect.ts";
 import type { Paths } from "../paths.ts";
 
@@ -7,7 +8,8 @@ import type { Paths } from "../paths.ts";
 export const EXIT_DEGRADED = 3;
 
 /** Overall verdict: the same rule as GET /health (a status without `state` is from an older gateway: ok). */
-export const isDegraded = (s: StatusPayload): boolean => !s.nats.connected || s.projections.state === "degraded";
+export const isDegraded = (s: StatusPayload): boolean =>
+  !s.nats.connected || s.projections.state === "degraded" || (s.cluster !== undefined && s.cluster.owned.length > 0 && !s.cluster.writable);
 
 /** The status as a person reads it. */
 export const formatStatus = (s: StatusPayload): string => {
@@ -22,14 +24,42 @@ export const formatStatus = (s: StatusPayload): string => {
   if (p.state === "degraded") out.push(`             ${p.issue ?? "degraded"}: ${p.reason ?? "no reason given"}`);
   out.push(`model:       ${s.model ?? `none (${s.modelHint ?? "not configured"})`}`);
   if (s.sandbox) out.push(`sandbox:     ${s.sandbox.summary}${s.sandbox.warning ? ` — ${s.sandbox.warning}` : ""}`);
+  if (s.cluster) out.push(...formatCluster(s.cluster));
   return `${out.join("\n")}\n`;
 };
 
-/** `cairn status [--json]`: the running gateway's `q.status.get`. */
+/** Partitions as ranges: `0-3, 8, 10-15`. */
+const ranges = (ps: readonly number[]): string => {
+  const out: string[] = [];
+  for (let i = 0; i < ps.length; i++) {
+    let j = i;
+    while (j + 1 < ps.length && ps[j + 1] === ps[j] + 1) j++;
+    out.push(j > i ? `${ps[i]}-${ps[j]}` : `${ps[i]}`);
+    i = j;
+  }
+  return out.join(", ") || "none";
+};
+
+const formatCluster = (c: ClusterStatus): string[] => [
+  `owner:       ${c.gatewayId} owns ${c.owned.length} of ${c.partitions} partitions (${ranges(c.owned)})` +
+    (c.writable || c.owned.length === 0 ? "" : " — NOT writable: its lease is stale (NATS unreachable?)"),
+  `gateways:    ${c.gateways.length} on this NATS`,
+  ...c.gateways.map(
+    (g) =>
+      `             ${g.id === c.gatewayId ? "*" : " "} ${g.id}  ${g.url ?? "(no web address yet)"}  owns ${g.owned.length}` +
+      (g.id === c.gatewayId ? "" : `, heard ${g.lastSeenMs} ms ago`),
+  ),
+  `nats:        connected to ${c.servers.connected}${c.servers.cluster ? ` in cluster ${c.servers.cluster}` : ""}; ` +
+    `servers: ${c.servers.known.length > 0 ? c.servers.known.join(", ") : c.servers.connected}; log replicas: ${c.logReplicas}`,
+];
+
+/** `cairn status [--json]`: this data dir's gateway's status (its own subject when it has an id). */
 export async function status(o: { json: boolean }, paths: Paths): Promise<number> {
   const nc = await connectToGateway(paths);
   try {
-    const s = decodeOrFail(StatusPayload, await request(nc, subjects.query("status", "get"), {}), "status");
+    const id = gatewayIdOf(paths.gatewayIdFile);
+    const subject = id ? subjects.gatewayStatus(id) : subjects.query("status", "get");
+    const s = decodeOrFail(StatusPayload, await request(nc, subject, {}), "status");
     process.stdout.write(o.json ? `${JSON.stringify(s)}\n` : formatStatus(s));
     return isDegraded(s) ? EXIT_DEGRADED : 0;
   } finally {

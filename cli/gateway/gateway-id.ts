@@ -7,13 +7,19 @@ import { readFileSync, writeFileSync } from "node:fs";
  * (One gateway per data dir is enforced by the lock.)
  */
 export function gatewayIdFor(file: string): string {
-  try {
-    const id = readFileSync(file, "utf8").trim();
-    if (/^[A-Za-z0-9_-]{4,64}$/.test(id)) return id;
-  } catch {
-    // none yet
-  }
+  const existing = gatewayIdOf(file);
+  if (existing) return existing;
   const id = `gw-${randomUUID().replaceAll("-", "").slice(0, 12)}`;
   writeFileSync(file, `${id}\n`, { mode: 0o600 });
   return id;
+}
+
+/** The id a gateway on this data dir uses, or undefined when none has started here yet. */
+export function gatewayIdOf(file: string): string | undefined {
+  try {
+    const id = readFileSync(file, "utf8").trim();
+    return /^[A-Za-z0-9_-]{4,64}$/.test(id) ? id : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -4,7 +4,7 @@ import { Ownership, startActorSystem, type ActorSystem } from "../../actors/inde
 import { serveProviderServices } from "../../actors/llm/index.ts";
 import { startNodeServices } from "../../actors/node/index.ts";
 import { serveWorkspaceFiles } from "../../actors/workspace/index.ts";
-import { EventLog, PartitionTable, SnapshotStore, ensureStreams, readCapabilities } from "../../bus/index.ts";
+import { EventLog, PartitionTable, SnapshotStore, ensureStreams, readCapabilities, subjects } from "../../bus/index.ts";
 import { assertBindAllowed, startEdge, type Edge } from "../../bus/edge/index.ts";
 import { connectNats, startEmbeddedNats, type EmbeddedNats } from "../../bus/server/index.ts";
 import { Projector, queries, serveNodeList, serveQueries } from "../../projections/index.ts";
@@ -147,6 +147,7 @@ export async function startGateway(o: {
         natsVersion: caps.serverVersion,
         model,
         sandbox: sandbox.status,
+        gatewayId: ownership.id,
         cluster: async () => {
           const view = actors?.ownership();
           if (!view) return null;
@@ -206,6 +207,7 @@ export async function startGateway(o: {
       uiDir: UI_DIR,
       version: VERSION,
       authToken: settings.authToken,
+      statusSubject: subjects.gatewayStatus(ownership.id),
       log,
     });
     cleanup.push(() => edge.close());

@@ -35,12 +35,13 @@ export function serveGatewayServices(o: {
   natsVersion: string;
   model: { defaultModel: string | null; env: ModelEnv; config: ModelConfig };
   sandbox: SandboxStatus | null;
-  /** This gateway's ownership and the cluster it sees (null: not known yet). */
-  cluster: () => Promise<ClusterStatus | null>;
+  /** This gateway's id and ownership and the cluster it sees (absent or null: not known). */
+  cluster?: () => Promise<ClusterStatus | null>;
+  gatewayId?: string;
 }) {
   let rebuilding = false;
   const status = async (): Promise<StatusPayload> => {
-    const [logLastSeq, cluster] = await Promise.all([o.log.lastSeq(), o.cluster()]);
+    const [logLastSeq, cluster] = await Promise.all([o.log.lastSeq(), o.cluster?.() ?? null]);
     return {
       version: o.version,
       model: o.model.defaultModel,
@@ -53,6 +54,7 @@ export function serveGatewayServices(o: {
   };
   return [
     serve(o.nc, subjects.query("status", "get"), status),
+    ...(o.gatewayId ? [serve(o.nc, subjects.gatewayStatus(o.gatewayId), status)] : []),
     serve(o.nc, subjects.admin("projections", "rebuild"), async (p) => {
       const params = decodeOrFail(RebuildParams, p, "rebuild params");
       if (rebuilding) throw new Error("a rebuild is already running");

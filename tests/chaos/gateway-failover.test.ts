@@ -42,11 +42,12 @@ async function startPair(llmUrl: string) {
   return { a, b };
 }
 
-/** How the gateways see the partitions (any gateway answers; each lists all gateways it hears). */
-async function clusterView() {
+/** How a gateway sees the partitions (any one when none is named; each lists all gateways it hears). */
+async function clusterView(gatewayId?: string) {
   const nc = await cluster.connect("failover-test");
   try {
-    return ((await request(nc, subjects.query("status", "get"), {})) as StatusPayload).cluster ?? null;
+    const subject = gatewayId ? subjects.gatewayStatus(gatewayId) : subjects.query("status", "get");
+    return ((await request(nc, subject, {})) as StatusPayload).cluster ?? null;
   } finally {
     await nc.close();
   }
@@ -93,8 +94,8 @@ describe("chaos: two gateways on one NATS", () => {
     await waitUntil(
       "B to own every partition",
       async () => {
-        const view = await clusterView();
-        return view?.gatewayId === bId && view.owned.length === 16;
+        const view = await clusterView(bId);
+        return view?.owned.length === 16 && view.writable;
       },
       10_000,
       50,
@@ -111,6 +112,15 @@ describe("chaos: two gateways on one NATS", () => {
     const next = await b.cli(["chat", "--session", key, "are you there?"], { timeoutMs: 30_000 });
     expect(next.stderr).toBe("");
     expect(next.stdout).toContain("back again");
+
+    // `cairn status` on B's machine: B owns everything, A is no longer listed.
+    const st = await b.cli(["status", "--json"]);
+    expect({ code: st.code, stderr: st.stderr }).toEqual({ code: 0, stderr: "" });
+    const cl = JSON.parse(st.stdout).cluster;
+    expect(cl).toMatchObject({ gatewayId: bId, partitions: 16, writable: true, logReplicas: 3 });
+    expect(cl.owned).toHaveLength(16);
+    expect(cl.gateways.map((g: { id: string }) => g.id)).toEqual([bId]);
+    expect(cl.servers.known).toHaveLength(3);
 
     const events = await readEvents(b);
     expectSaneLog(events);
