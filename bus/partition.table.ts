@@ -5,6 +5,7 @@ import { decodeLenient } from "../schemas/index.ts";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { isWrongLastSequence } from "./nats.errors.ts";
 import { raiseReplicas, streamReplicas } from "./replicas.ts";
+import { createRacing } from "./streams.ts";
 import { PARTITION_BUCKET } from "./subjects.ts";
 
 /**
@@ -22,7 +23,7 @@ export class PartitionTable {
 
   static async open(nc: NatsConnection, replicas = streamReplicas(nc)): Promise<PartitionTable> {
     // File storage: a claim must outlive a nats-server restart, or two gateways could both hold one.
-    const kv = await new Kvm(nc).create(PARTITION_BUCKET, { history: 1, storage: "file" as never, replicas });
+    const kv = await createRacing(() => new Kvm(nc).create(PARTITION_BUCKET, { history: 1, storage: "file" as never, replicas }));
     const jsm = await jetstreamManager(nc);
     await raiseReplicas(jsm, (await jsm.streams.info(`KV_${PARTITION_BUCKET}`)).config, replicas);
     return new PartitionTable(kv);

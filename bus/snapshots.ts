@@ -5,6 +5,7 @@ import * as Schema from "effect/Schema";
 import { decodeLenient } from "../schemas/index.ts";
 import { isWrongLastSequence } from "./nats.errors.ts";
 import { raiseReplicas, streamReplicas } from "./replicas.ts";
+import { createRacing } from "./streams.ts";
 import { retry } from "./retry.ts";
 import { SNAPSHOT_BUCKET } from "./subjects.ts";
 
@@ -27,7 +28,7 @@ export class SnapshotStore {
   /** Opens (creating it if needed) the bucket, with `replicas` copies (default `streamReplicas(nc)`). */
   static async open(nc: NatsConnection, replicas = streamReplicas(nc)): Promise<SnapshotStore> {
     // History 1: only the newest snapshot matters; file storage so restarts hydrate fast.
-    const kv = await new Kvm(nc).create(SNAPSHOT_BUCKET, { history: 1, storage: "file" as never, replicas });
+    const kv = await createRacing(() => new Kvm(nc).create(SNAPSHOT_BUCKET, { history: 1, storage: "file" as never, replicas }));
     // `create` leaves an existing bucket as it is: one made before this server joined a cluster
     // (or while part of it was down) is raised here.
     const jsm = await jetstreamManager(nc);

@@ -7,7 +7,8 @@ import {
   type StreamConfig,
 } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { isStreamNotFound } from "./nats.errors.ts";
+import { isStreamNotFound, isTimeout, jsErrorCode } from "./nats.errors.ts";
+import { retry } from "./retry.ts";
 import { streamReplicas } from "./replicas.ts";
 import { EVENTS_STREAM, LIVE_STREAM, subjects } from "./subjects.ts";
 
@@ -64,7 +65,20 @@ export const liveStreamConfig = (limits: StreamLimits): StreamSpec => ({
   num_replicas: limits.replicas ?? 1,
 });
 
-async function ensureStream(jsm: JetStreamManager, cfg: StreamSpec): Promise<void> {
+/** "stream name already in use": another gateway created it between our look and our create. */
+const STREAM_NAME_IN_USE = 10058;
+
+/**
+ * Gateways starting together on a fresh cluster race to create the streams and KV buckets: the
+ * loser's create is refused as a duplicate, or its request times out while the winner's stream
+ * elects its leader. Either way the stream is (about to be) there: look again.
+ */
+export const createRacing = <T>(create: () => Promise<T>): Promise<T> =>
+  retry(create, { attempts: 5, baseMs: 200, retryable: (e) => isTimeout(e) || jsErrorCode(e) === STREAM_NAME_IN_USE });
+
+const ensureStream = (jsm: JetStreamManager, cfg: StreamSpec): Promise<void> => createRacing(() => ensureStreamOnce(jsm, cfg));
+
+async function ensureStreamOnce(jsm: JetStreamManager, cfg: StreamSpec): Promise<void> {
   try {
     const info = await jsm.streams.info(cfg.name);
     // Keep limits in step with configuration; subjects and storage type never change in place.

@@ -275,7 +275,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     }
   } catch (e) {
     // node:util parseArgs throws plain TypeErrors for unknown flags: those are usage errors too.
-    const err = (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") ? new UsageError((e as Error).message) : e;
+    // (Other errors carry codes of other types: a JetStream refusal's is a number.)
+    const code = (e as { code?: unknown }).code;
+    const err = typeof code === "string" && code.startsWith("ERR_PARSE_ARGS") ? new UsageError((e as Error).message) : e;
     return fail(err, json);
   }
 }

@@ -4,7 +4,7 @@ import { Ownership, startActorSystem, type ActorSystem } from "../../actors/inde
 import { serveProviderServices } from "../../actors/llm/index.ts";
 import { startNodeServices } from "../../actors/node/index.ts";
 import { serveWorkspaceFiles } from "../../actors/workspace/index.ts";
-import { EventLog, PartitionTable, SnapshotStore, ensureStreams, readCapabilities, subjects } from "../../bus/index.ts";
+import { EventLog, PartitionTable, SnapshotStore, createRacing, ensureStreams, readCapabilities, subjects } from "../../bus/index.ts";
 import { assertBindAllowed, startEdge, type Edge } from "../../bus/edge/index.ts";
 import { connectNats, startEmbeddedNats, type EmbeddedNats } from "../../bus/server/index.ts";
 import { Projector, queries, serveNodeList, serveQueries } from "../../projections/index.ts";
@@ -91,14 +91,17 @@ export async function startGateway(o: {
     });
     cleanup.push(() => nc.drain());
     const caps = readCapabilities(nc);
-    await ensureStreams(nc);
-    const eventLog = await EventLog.open(nc);
-    const snapshots = await SnapshotStore.open(nc);
+    // Idempotent; retried as a whole when JetStream is slow to answer (gateways starting together
+    // on a fresh cluster race to create the same streams and buckets).
+    const { eventLog, snapshots, table } = await createRacing(async () => {
+      await ensureStreams(nc);
+      return { eventLog: await EventLog.open(nc), snapshots: await SnapshotStore.open(nc), table: await PartitionTable.open(nc) };
+    });
     // Which partitions of the aggregates this gateway writes. With the embedded server it is the
     // only gateway there can be, so it claims them all at once; on a shared NATS it takes its share.
     const ownership = new Ownership({
       nc,
-      table: await PartitionTable.open(nc),
+      table,
       gatewayId: gatewayIdFor(paths.gatewayIdFile),
       solo: embedded !== undefined,
       report: log,

@@ -5,7 +5,7 @@
  * once, and answers the user's next message. And the probe that found the bug: ten messages sent
  * alternately through both gateways all run once and none is answered `session_busy`.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -14,7 +14,18 @@ import { request, subjects } from "../../bus/index.ts";
 import type { StatusPayload } from "../../schemas/index.ts";
 import { startGatewayProc, type GatewayProc } from "../fixtures/gateway.ts";
 import { startNatsCluster, type NatsClusterFixture } from "../fixtures/nats-cluster.ts";
-import { chatUntilStreaming, cleanupAll, exitOf, expectSaneLog, readEvents, startLlm, turnEvents, waitUntil } from "./chaos.helpers.ts";
+import {
+  chatUntilStreaming,
+  cleanupAll,
+  exitOf,
+  expectSaneLog,
+  readEvents,
+  sleep,
+  spawnCli,
+  startLlm,
+  turnEvents,
+  waitUntil,
+} from "./chaos.helpers.ts";
 
 let cluster: NatsClusterFixture;
 let shared: string;
@@ -30,11 +41,25 @@ afterEach(async () => {
 }, 60_000);
 afterAll(async () => {
   await cluster?.stop();
-  rmSync(shared, { recursive: true, force: true });
+  for (const d of [shared, ...configDirs]) rmSync(d, { recursive: true, force: true });
 });
 
-async function startPair(llmUrl: string) {
-  const env = { CAIRN_NATS_URL: cluster.urls, CAIRN_NATS_CREDS: cluster.creds.gateway, CAIRN_WORKSPACES_DIR: shared };
+const configDirs: string[] = [];
+/** A config dir with `toml` as its cairn.toml (both gateways of a pair share it). */
+function configWith(toml: string): string {
+  const dir = mkdtempSync(join(tmpdir(), "cairn-failover-config-"));
+  configDirs.push(dir);
+  writeFileSync(join(dir, "cairn.toml"), toml);
+  return dir;
+}
+
+async function startPair(llmUrl: string, o: { toml?: string } = {}) {
+  const env = {
+    CAIRN_NATS_URL: cluster.urls,
+    CAIRN_NATS_CREDS: cluster.creds.gateway,
+    CAIRN_WORKSPACES_DIR: shared,
+    ...(o.toml ? { CAIRN_CONFIG_DIR: configWith(o.toml) } : {}),
+  };
   const a = await startGatewayProc({ llmBaseUrl: llmUrl, extraEnv: env });
   gateways.push(a);
   const b = await startGatewayProc({ llmBaseUrl: llmUrl, extraEnv: env });
@@ -68,6 +93,20 @@ async function balanced() {
 }
 
 const gatewayIdOf = (gw: GatewayProc) => readFileSync(join(gw.dataDir, "gateway-id"), "utf8").trim();
+
+/** A session key whose partition the gateway `id` owns, per the balanced view. */
+function sessionOwnedBy(gws: readonly { id: string; owned: readonly number[] }[], id: string, prefix: string): string {
+  const owned = new Set(gws.find((g) => g.id === id)?.owned);
+  const key = Array.from({ length: 500 }, (_, i) => `${prefix}-${i}`).find((k) => owned.has(partitionOf(k)));
+  if (!key) throw new Error(`no key of ${id}'s partitions`);
+  return key;
+}
+
+const jsonRows = (text: string) =>
+  text
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((l) => JSON.parse(l));
 
 describe("chaos: two gateways on one NATS", () => {
   it("kill -9 of the owner mid-stream: the other takes over within a lease, records the run interrupted once, answers the next message", async () => {
@@ -152,5 +191,104 @@ describe("chaos: two gateways on one NATS", () => {
       Array(10).fill("completed"),
     );
     expect(llm.requests).toHaveLength(10);
+  }, 120_000);
+
+  it("an approval pending on the killed owner stays pending, is answered through the other gateway, and the command runs once", async () => {
+    const llm = await startLlm();
+    const { a, b } = await startPair(llm.url, {
+      toml: `[tools.exec]\napproval_mode = "always"\n\n[tools.exec.sandbox]\nbackend = "bubblewrap"\n`,
+    });
+    const gws = await balanced();
+    const key = sessionOwnedBy(gws, gatewayIdOf(a), "ap");
+    llm.script(
+      { toolCalls: [{ id: "call_1", name: "exec", arguments: JSON.stringify({ command: "echo ran >> counter.txt" }) }] },
+      { chunks: ["noted"] },
+    );
+    const chat = spawnCli(b, ["chat", "--session", key, "count once"]);
+    const [pending] = await waitUntil(
+      "the approval to be pending (seen through B)",
+      async () => {
+        const r = await b.cli(["approvals", "list", "--json"]);
+        const rows = r.code === 0 ? jsonRows(r.stdout) : [];
+        return rows.length > 0 ? rows : undefined;
+      },
+      30_000,
+      200,
+    );
+    const counter = join(shared, key, "counter.txt");
+
+    await a.kill("SIGKILL");
+    await waitUntil("B to own every partition", async () => (await clusterView(gatewayIdOf(b)))?.owned.length === 16, 10_000, 50);
+    // The chat, watching through B, keeps waiting: the run lives on, now owned by B.
+    expect(chat.child.exitCode).toBeNull();
+
+    // Still pending after the failover; nothing ran and the model was not asked again.
+    const listed = jsonRows((await b.cli(["approvals", "list", "--json"])).stdout);
+    expect(listed).toEqual([expect.objectContaining({ id: pending.id, status: "pending", sessionKey: key })]);
+    expect(existsSync(counter)).toBe(false);
+
+    const approved = await b.cli(["approvals", "approve", pending.id]);
+    expect({ code: approved.code, stderr: approved.stderr }).toEqual({ code: 0, stderr: "" });
+    await waitUntil(
+      "the run to end",
+      async () => (await readEvents(b)).some((e) => e.type === "session.run_ended" && e.id === key),
+      30_000,
+      200,
+    );
+    // The chat that started it all gets its answer.
+    expect(await exitOf(chat, 20_000)).toBe(0);
+    expect(chat.stdout()).toContain("noted");
+    await sleep(500);
+    expect(readFileSync(counter, "utf8")).toBe("ran\n");
+    const events = await readEvents(b);
+    expectSaneLog(events);
+    const { run, ended } = turnEvents(events, key, "count once");
+    expect(run.map((e) => e.type)).toEqual([
+      "run.started",
+      "run.tool_call_requested",
+      "run.tool_started",
+      "run.tool_finished",
+      "run.completed",
+    ]);
+    expect(ended.map((e) => e.data.status)).toEqual(["completed"]);
+    expect(llm.requests).toHaveLength(2);
+  }, 120_000);
+
+  it("a gateway paused (SIGSTOP) past its lease writes nothing as owner when it wakes; the other has taken over", async () => {
+    const llm = await startLlm();
+    const { a, b } = await startPair(llm.url);
+    const gws = await balanced();
+    const key = sessionOwnedBy(gws, gatewayIdOf(a), "st");
+    llm.script({ hang: { chunkIntervalMs: 20 } });
+    const chat = await chatUntilStreaming(b, key, "stream on", 30);
+
+    a.child.kill("SIGSTOP");
+    try {
+      await waitUntil("B to own every partition", async () => (await clusterView(gatewayIdOf(b)))?.owned.length === 16, 10_000, 50);
+      await waitUntil(
+        "B to record the paused run as interrupted",
+        async () => turnEvents(await readEvents(b), key, "stream on").ended.length === 1,
+        15_000,
+        200,
+      );
+    } finally {
+      a.child.kill("SIGCONT");
+    }
+    expect(await exitOf(chat, 20_000)).toBe(1);
+    const atWake = await readEvents(b);
+    // A wakes with a stream still flowing and believes, for a moment, that it owns the session.
+    await sleep(3_000);
+    const later = await readEvents(b);
+    // Nothing A did after waking reached the log: not for the run, not for the session.
+    expect(later.filter((e) => e.seq > atWake.length && (e.id === key || e.data?.sessionKey === key))).toEqual([]);
+    expectSaneLog(later);
+    const cut = turnEvents(later, key, "stream on");
+    expect(cut.run.map((e) => e.type)).toEqual(["run.started", "run.interrupted"]);
+    // A is alive and takes a share again; the session answers through either gateway.
+    await balanced();
+    llm.script({ chunks: ["awake"] });
+    const next = await a.cli(["chat", "--session", key, "still there?"], { timeoutMs: 30_000 });
+    expect({ code: next.code, stderr: next.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(next.stdout).toContain("awake");
   }, 120_000);
 });
