@@ -67,6 +67,8 @@ export const liveStreamConfig = (limits: StreamLimits): StreamSpec => ({
 
 /** "stream name already in use": another gateway created it between our look and our create. */
 const STREAM_NAME_IN_USE = 10058;
+/** "error creating store for stream" (and other create failures): seen on a cluster still forming. */
+const STREAM_CREATE_FAILED = 10049;
 
 /**
  * Gateways starting together on a fresh cluster race to create the streams and KV buckets: the
@@ -74,7 +76,11 @@ const STREAM_NAME_IN_USE = 10058;
  * elects its leader. Either way the stream is (about to be) there: look again.
  */
 export const createRacing = <T>(create: () => Promise<T>): Promise<T> =>
-  retry(create, { attempts: 5, baseMs: 200, retryable: (e) => isTimeout(e) || jsErrorCode(e) === STREAM_NAME_IN_USE });
+  retry(create, {
+    attempts: 5,
+    baseMs: 200,
+    retryable: (e) => isTimeout(e) || jsErrorCode(e) === STREAM_NAME_IN_USE || jsErrorCode(e) === STREAM_CREATE_FAILED,
+  });
 
 const ensureStream = (jsm: JetStreamManager, cfg: StreamSpec): Promise<void> => createRacing(() => ensureStreamOnce(jsm, cfg));
 
