@@ -291,4 +291,33 @@ describe("chaos: two gateways on one NATS", () => {
     expect({ code: next.code, stderr: next.stderr }).toEqual({ code: 0, stderr: "" });
     expect(next.stdout).toContain("awake");
   }, 120_000);
+
+  it("kill -9 of one nats-server of the three while both gateways take messages: nothing acknowledged is lost, both reconnect by themselves", async () => {
+    const llm = await startLlm();
+    const { a, b } = await startPair(llm.url);
+    await balanced();
+    const sent: string[] = [];
+    const send = async (gw: GatewayProc, i: number) => {
+      const r = await gw.cli(["chat", "--session", `ns-${i % 4}`, `msg ${i}`], { timeoutMs: 60_000 });
+      if (r.code === 0) sent.push(`msg ${i}`);
+      return r;
+    };
+    for (let i = 0; i < 4; i++) await send(i % 2 ? a : b, i);
+    await cluster.kill(0);
+    try {
+      // Every message sent while one server of three is down is still answered.
+      for (let i = 4; i < 10; i++) {
+        const r = await send(i % 2 ? a : b, i);
+        expect({ i, code: r.code, stderr: r.stderr }).toEqual({ i, code: 0, stderr: "" });
+      }
+    } finally {
+      await cluster.restart(0);
+    }
+    for (let i = 10; i < 12; i++) expect((await send(i % 2 ? a : b, i)).code).toBe(0);
+    const events = await readEvents(a);
+    expectSaneLog(events);
+    const texts = events.filter((e) => e.type === "session.user_message").map((e) => e.data.text);
+    for (const t of sent) expect(texts.filter((x) => x === t)).toHaveLength(1);
+    expect(sent).toHaveLength(12);
+  }, 180_000);
 });
