@@ -287,11 +287,17 @@ export class Ownership implements PartitionOwner {
     if (this.owned.size < share || this.o.solo) {
       const ownedElsewhere = new Set(alive.flatMap((s) => s.hb.owned));
       const wanted = Array.from({ length: PARTITIONS }, (_, p) => p).filter((p) => !this.owned.has(p) && !ownedElsewhere.has(p));
-      const budget = this.o.solo ? wanted.length : share - this.owned.size;
+      const budget = share - this.owned.size;
       const gained: number[] = [];
-      for (const p of wanted) {
-        if (gained.length >= budget) break;
-        if (await this.claim(p)) gained.push(p);
+      if (this.o.solo) {
+        // Alone: every claim at once (16 sequential round trips would show in the start-up time).
+        const won = await Promise.all(wanted.map((p) => this.claim(p)));
+        gained.push(...wanted.filter((_, i) => won[i]));
+      } else {
+        for (const p of wanted) {
+          if (gained.length >= budget) break;
+          if (await this.claim(p)) gained.push(p);
+        }
       }
       if (gained.length > 0) {
         this.announce();
