@@ -1,5 +1,5 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import { publishLive, publishSessionsChanged, type EventLog, type LogRecord } from "../bus/index.ts";
+import { publishLive, publishSessionsChanged, retry, type EventLog, type LogRecord } from "../bus/index.ts";
 import { checkpointWriter, getCheckpoint, openDb, type Db } from "./db.ts";
 import type { Projection, Touched } from "./projection.ts";
 import { auditProjection } from "./audit.projection.ts";
@@ -35,6 +35,8 @@ export interface ProjectorOptions {
   now?: () => number;
 }
 
+/** A consumer that ran this long before it failed was healthy: the next one starts without delay. */
+const HEALTHY_MS = 10_000;
 // Between a failed consumer and the next: short first (a reconnect usually fixes it), capped so
 // a long outage costs one attempt every few seconds, not a busy loop.
 const RETRY_MIN_MS = 250;
@@ -79,6 +81,7 @@ export class Projector {
   private failure: string | null = null;
   private restarts = 0;
   private watchingReconnects = false;
+  private deliberate = false;
   private watchTimer: NodeJS.Timeout | undefined;
   private readonly watch: ProgressWatch;
   private readonly now: () => number;
@@ -129,7 +132,10 @@ export class Projector {
     this.watchingReconnects = true;
     void (async () => {
       for await (const s of nc.status()) {
-        if (s.type === "reconnect" && this.following) this.restartConsumer("the bus reconnected; following again from the checkpoint");
+        if (s.type !== "reconnect" || !this.following) continue;
+        // A consumer made before the restarted server has its streams back can wedge: wait for the log.
+        await retry(() => this.opts.log.lastSeq(), { attempts: 20, baseMs: 100, maxMs: 1_000 }).catch(() => {});
+        if (this.following) this.restartConsumer("the bus reconnected; following again from the checkpoint");
       }
     })().catch(() => {});
   }
@@ -150,6 +156,7 @@ export class Projector {
    */
   restartConsumer(why: string): void {
     this.failure = why;
+    this.deliberate = true;
     this.consumer.abort();
   }
 
@@ -196,7 +203,8 @@ export class Projector {
       this.consumer = new AbortController();
       const signal = AbortSignal.any([stopped, this.consumer.signal]);
       this.following = true;
-      this.watch.restarted(this.now());
+      const began = this.now();
+      this.watch.restarted(began);
       let why: string;
       try {
         // Raced with the signal: a consumer wedged inside the client library must not hold up its
@@ -210,7 +218,10 @@ export class Projector {
       if (stopped.aborted) break;
       this.failure = why;
       this.restarts += 1;
-      if (this.seq >= from) retryMs = RETRY_MIN_MS; // it had made progress: a fresh failure
+      // It made progress, or it ran a healthy while (idle logs make none): a fresh failure.
+      // A restart asked for (watchdog, reconnect) is no failure of the bus: no backoff either.
+      if (this.seq >= from || this.now() - began >= HEALTHY_MS || this.deliberate) retryMs = RETRY_MIN_MS;
+      this.deliberate = false;
       this.opts.report?.(
         `projector: [consumer_failed] ${why}; resuming from event ${this.seq + 1} in ${retryMs} ms (restart #${this.restarts})`,
       );

@@ -21,10 +21,10 @@ export interface WatchOptions {
   readonly lagGraceMs: number;
 }
 
-// 5 s: a healthy projector applies a 2,000-event batch in well under a second, and a consumer
+// 2 s: a healthy projector applies a 2,000-event batch in well under a second, and a consumer
 // restart replays from the checkpoint (idempotent), so a false alarm costs little. 30 s of a
 // 1,000-event backlog is long enough not to flag a burst the projector is already working off.
-export const DEFAULT_WATCH: WatchOptions = { stallMs: 5_000, maxLag: 1_000, lagGraceMs: 30_000 };
+export const DEFAULT_WATCH: WatchOptions = { stallMs: 2_000, maxLag: 1_000, lagGraceMs: 30_000 };
 
 export interface Observation {
   readonly checkpoint: number;
