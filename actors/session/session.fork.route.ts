@@ -3,6 +3,7 @@ import type { AggregateHost } from "../runtime/index.ts";
 import type { SessionCommand } from "./session.commands.ts";
 import { ForkParams, planFork } from "./session.fork.ts";
 import type { sessionMachine } from "./session.machine.ts";
+import type { Transcripts } from "./session.transcript.ts";
 
 type SessionHost = AggregateHost<typeof sessionMachine, SessionCommand>;
 
@@ -13,17 +14,23 @@ type SessionHost = AggregateHost<typeof sessionMachine, SessionCommand>;
  * durable. Idempotent on `forkKey`: a fork that already exists from this parent is answered as is,
  * even if the parent has changed or been deleted since. The parent itself is never written.
  */
-export async function forkSession(sessions: SessionHost, parentKey: string, raw: unknown): Promise<ForkSessionResult> {
+export async function forkSession(
+  sessions: SessionHost,
+  transcripts: Transcripts,
+  parentKey: string,
+  raw: unknown,
+): Promise<ForkSessionResult> {
   const p = decodeOrFail(ForkParams, raw, "fork params");
   if (p.forkKey === parentKey) throw new CairnError("bad_request", "a fork needs a key of its own, not its parent's");
   const existing = (await sessions.read(p.forkKey)).snapshot;
   if (existing.value !== "new" && existing.value !== "deleted" && existing.context.fork?.parentKey === parentKey) {
     return { sessionKey: p.forkKey, parentKey, forkPoint: existing.context.fork.forkPoint };
   }
-  const parent = (await sessions.read(parentKey)).snapshot;
+  const { snapshot: parent, lastSeq } = await sessions.read(parentKey);
   if (parent.value === "new") throw new CairnError("session_not_found", `no session '${parentKey}' to fork`);
   if (parent.value === "deleted") throw new CairnError("session_not_found", `session '${parentKey}' was deleted`);
-  const plan = planFork(parentKey, parent.context, p);
+  // The transcript as of the state just read, so "finished" means the same for both.
+  const plan = planFork(parentKey, parent.context, await transcripts.read(parentKey, lastSeq), p);
   // The fork's host serializes this with any concurrent retry: the second one finds the fork made.
   return (await sessions.execute(p.forkKey, { verb: "create_fork", params: plan })) as ForkSessionResult;
 }
@@ -35,10 +42,10 @@ export type ForkSession = (
 ) => Promise<ForkSessionResult>;
 
 export const forkSessionWith =
-  (sessions: SessionHost, newId: () => string): ForkSession =>
+  (sessions: SessionHost, transcripts: Transcripts, newId: () => string): ForkSession =>
   (parentKey, params) =>
     // Only the fork's own fields: callers may pass a wider object (the tool's `{ sessionKey, ... }`).
-    forkSession(sessions, parentKey, {
+    forkSession(sessions, transcripts, parentKey, {
       forkKey: params.forkKey ?? `s-${newId().slice(0, 20)}`,
       ...(params.messageIndex !== undefined ? { messageIndex: params.messageIndex } : {}),
       ...(params.label !== undefined ? { label: params.label } : {}),
