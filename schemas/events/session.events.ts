@@ -5,7 +5,7 @@ import { NodeId } from "../nodes.ts";
 import { SandboxBackendSetting } from "../config.ts";
 import { upcaster } from "./upcast.ts";
 
-/** Events of one session aggregate (`evt.session.<key>`). The session is the transcript. */
+/** Events of one session aggregate (`evt.session.<key>`): with its runs' end events (the replies), the transcript. */
 
 export const SessionCreated = Schema.Struct({
   key: SessionKey,
