@@ -15,7 +15,15 @@ import {
 import { SHUTDOWN, cancelRun, loadCooldowns, runEffects, runSpec, type AgentOptions } from "./run/index.ts";
 import { agentTools } from "./agent.tools.ts";
 import { ApprovalWaiters, approvalSpec, approvalView, type ApprovalView } from "./approval/index.ts";
-import { createSessionSpec, forkSession, forkSessionWith, sessionEffects, setSessionNode, type ForkSession } from "./session/index.ts";
+import {
+  createSessionSpec,
+  forkSession,
+  forkSessionWith,
+  sessionEffects,
+  sessionTranscripts,
+  setSessionNode,
+  type ForkSession,
+} from "./session/index.ts";
 import { SETTINGS_ID, settingsSpec } from "./settings/index.ts";
 import { sessionStateStore, stateSpec, type SessionStateStore } from "./state/index.ts";
 import { findNode, nodeContextPrompt, remoteExec, type NodePresence, type NodesReader, type RemoteExecOptions } from "./remote/index.ts";
@@ -137,6 +145,8 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
   const checkModel = (sessionModel: string | null) => resolve(sessionModel ?? o.model.defaultModel ?? "").modelId;
 
   const sessions = new AggregateHost(createSessionSpec(checkModel), deps);
+  // The transcript is read from the log, not kept in the session's context (bounded snapshots).
+  const transcripts = sessionTranscripts(o.log);
   const runs = new AggregateHost(runSpec, deps);
   const settings = new AggregateHost(settingsSpec, deps);
   const approvals = new AggregateHost(approvalSpec, deps);
@@ -155,7 +165,7 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
   const handle: Dispatch = (kind, id, verb, params) => {
     if (kind === "session" && verb === "cancel") return cancel(id, params);
     // Reads the parent and creates another aggregate, so it is routed above any one host.
-    if (kind === "session" && verb === "fork") return forkSession(sessions, id, params, createFork);
+    if (kind === "session" && verb === "fork") return forkSession(sessions, transcripts, id, params, createFork);
     // Checks the node against the approved ones (an async read) before the session decides.
     if (kind === "session" && verb === "set_node") return setNode(id, params);
     // Nodes and the pairing window have their own single writer (the gateway's node service).
@@ -183,7 +193,7 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
   // Effects' commands; the effects of a gateway that is stopping still record how their work ended.
   const dispatch = withRetry(router.effectDispatch);
 
-  const fork = forkSessionWith(sessions, deps.newId, createFork);
+  const fork = forkSessionWith(sessions, transcripts, deps.newId, createFork);
   const sessionState = sessionStateStore(dispatch, async (key) => (await states.read(key)).snapshot.context);
   const nodeOf = async (key: string) => (await sessions.read(key)).snapshot.context.node;
   const remote = o.nodes ? remoteExec(o.nc, o.nodes.remote) : undefined;
@@ -237,7 +247,7 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     nc: o.nc,
     dispatch,
     resolveModel: resolve,
-    transcript: async (key) => (await sessions.read(key)).snapshot.context.messages,
+    transcript: (key) => transcripts.read(key),
     runEvents: async (runId) => (await o.log.load("run", runId)).records.flatMap((r): AnyStoredEvent[] => (r.ok ? [r.event] : [])),
     sessionSandbox: async (key) => (await sessions.read(key)).snapshot.context.sandbox,
     sessionNode: async (key) => {

@@ -19,7 +19,7 @@ export const summarizeEvent = (e: AnyStoredEvent): string => {
     case "session.user_message":
       return `user: ${clip(e.data.text)} (run ${e.data.runId})`;
     case "session.run_ended":
-      return `run ${e.data.runId} ${e.data.status}: ${clip(e.data.text) || "(no text)"}${e.data.error ? ` [${e.data.error.code}]` : ""}`;
+      return `run ${e.data.runId} ${e.data.status}${e.data.error ? ` [${e.data.error.code}]` : ""}`;
     case "session.renamed":
       return `renamed "${clip(e.data.title, 40)}"`;
     case "session.model_set":

@@ -142,7 +142,6 @@ export const runEffects = (deps: RunEffectDeps): RunEffectsHandle => {
       await deps.dispatch("session", p.sessionKey, "end_run", {
         runId: p.runId,
         status: p.status,
-        text: p.text,
         ...(p.error ? { error: p.error } : {}),
       });
     },

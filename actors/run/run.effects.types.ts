@@ -38,7 +38,6 @@ export interface EndParams {
   readonly sessionKey: string;
   readonly runId: string;
   readonly status: RunStatus;
-  readonly text: string;
   readonly error?: WireError;
 }
 

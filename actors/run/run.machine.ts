@@ -101,7 +101,6 @@ const reportEnd = {
     sessionKey: context.sessionKey,
     runId: context.runId,
     status: context.status as RunStatus,
-    text: context.text,
     ...(context.error ? { error: context.error } : {}),
   }),
 };

@@ -1,5 +1,12 @@
 /** Sessions: the transcript aggregate, its commands and effects, forks and node routing. */
-export { SESSION_MACHINE_VERSION, sessionMachine, type SessionContext, type TranscriptMessage } from "./session.machine.ts";
+export {
+  RECENT_USER_MESSAGES,
+  SESSION_MACHINE_VERSION,
+  sessionMachine,
+  type RecentUserMessage,
+  type SessionContext,
+} from "./session.machine.ts";
+export { nextTranscript, replyOf, sessionTranscripts, type TranscriptMessage, type Transcripts } from "./session.transcript.ts";
 export { assistantMessageId, createSessionSpec, EndRunCommand, type ModelCheck, type SessionCommand } from "./session.commands.ts";
 export { sessionEffects, type SessionEffects } from "./session.effects.ts";
 export { forkSession, forkSessionWith, type ForkSession } from "./session.fork.route.ts";

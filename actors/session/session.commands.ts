@@ -16,11 +16,13 @@ import { commandDecoder, type CommandOf, type AggregateSpec, type Decision, type
 import { CreateForkCommand } from "./session.fork.ts";
 import { SESSION_MACHINE_VERSION, sessionMachine } from "./session.machine.ts";
 
-/** Recorded by the run host when a run reaches its end (internal; not exposed on the edge). */
+/**
+ * Recorded by the run host when a run reaches its end (internal; not exposed on the edge). No
+ * text: the reply is the run's own (its end event), stored once.
+ */
 export const EndRunCommand = Schema.Struct({
   runId: RunId,
   status: RunStatus,
-  text: Schema.String,
   error: Schema.optionalKey(WireError),
 });
 
@@ -92,7 +94,7 @@ const decide = (s: Snapshot, c: SessionCommand, env: DecideEnv, checkModel: Mode
     }
     case "send": {
       const messageId = c.params.messageId ?? `m-${env.newId()}`;
-      const seen = ctx.messages.find((m) => m.id === messageId && m.role === "user");
+      const seen = ctx.recentUserMessages.find((m) => m.id === messageId);
       if (seen) return { events: [], reply: { messageId, runId: seen.runId, duplicate: true } };
       if (ctx.activeRun && ctx.activeRun.messageId === messageId) {
         return { events: [], reply: { messageId, runId: ctx.activeRun.runId, duplicate: true } };
@@ -160,7 +162,6 @@ const decide = (s: Snapshot, c: SessionCommand, env: DecideEnv, checkModel: Mode
         runId: c.params.runId,
         status: c.params.status,
         messageId: assistantMessageId(c.params.runId),
-        text: c.params.text,
         ...(c.params.error ? { error: c.params.error } : {}),
       };
       return { events: [{ type: "session.run_ended", data }], eventIds: [`end-${c.params.runId}`], reply: { recorded: true } };

@@ -19,7 +19,7 @@ export const sessionEffects = (deps: {
   dispatch: Dispatch;
   defaultModel: () => string | null;
   /** Adopts the run (its machine re-arms its effects) and answers its state once repairs are done. */
-  adoptRun: (runId: string) => Promise<{ status: string; text: string; error: WireError | null }>;
+  adoptRun: (runId: string) => Promise<{ status: string; error: WireError | null }>;
 }): { effects: SessionEffects; supervise: EffectSupervisor } => {
   const effects: SessionEffects = {
     startRun: async (p) => {
@@ -38,7 +38,6 @@ export const sessionEffects = (deps: {
       await deps.dispatch("session", p.sessionKey, "end_run", {
         runId: p.runId,
         status: never ? "interrupted" : run.status,
-        text: never ? "" : run.text,
         ...(never
           ? { error: { code: "run_interrupted", message: "the gateway stopped before the reply started" } }
           : run.error
@@ -52,7 +51,7 @@ export const sessionEffects = (deps: {
   const supervise: EffectSupervisor = async (f) => {
     if (f.action !== "startRun" && f.action !== "adoptRun") throw f.error;
     const { sessionKey, runId } = f.params as { sessionKey: string; runId: string };
-    await deps.dispatch("session", sessionKey, "end_run", { runId, status: "failed", text: "", error: toWireError(f.error) });
+    await deps.dispatch("session", sessionKey, "end_run", { runId, status: "failed", error: toWireError(f.error) });
   };
   return { effects, supervise };
 };

@@ -3,6 +3,7 @@ import type { AggregateHost } from "../runtime/index.ts";
 import type { SessionCommand } from "./session.commands.ts";
 import { ForkParams, planFork, type CreateForkCommand } from "./session.fork.ts";
 import type { sessionMachine } from "./session.machine.ts";
+import type { Transcripts } from "./session.transcript.ts";
 
 type SessionHost = AggregateHost<typeof sessionMachine, SessionCommand>;
 
@@ -15,6 +16,7 @@ type SessionHost = AggregateHost<typeof sessionMachine, SessionCommand>;
  */
 export async function forkSession(
   sessions: SessionHost,
+  transcripts: Transcripts,
   parentKey: string,
   raw: unknown,
   /** Sends `create_fork` to the fork's aggregate, which another gateway may own. */
@@ -26,10 +28,11 @@ export async function forkSession(
   if (existing.value !== "new" && existing.value !== "deleted" && existing.context.fork?.parentKey === parentKey) {
     return { sessionKey: p.forkKey, parentKey, forkPoint: existing.context.fork.forkPoint };
   }
-  const parent = (await sessions.read(parentKey)).snapshot;
+  const { snapshot: parent, lastSeq } = await sessions.read(parentKey);
   if (parent.value === "new") throw new CairnError("session_not_found", `no session '${parentKey}' to fork`);
   if (parent.value === "deleted") throw new CairnError("session_not_found", `session '${parentKey}' was deleted`);
-  const plan = planFork(parentKey, parent.context, p);
+  // The transcript as of the state just read, so "finished" means the same for both.
+  const plan = planFork(parentKey, parent.context, await transcripts.read(parentKey, lastSeq), p);
   // The fork's host serializes this with any concurrent retry: the second one finds the fork made.
   return (await createFork(p.forkKey, plan)) as ForkSessionResult;
 }
@@ -43,11 +46,12 @@ export type ForkSession = (
 ) => Promise<ForkSessionResult>;
 
 export const forkSessionWith =
-  (sessions: SessionHost, newId: () => string, createFork?: CreateFork): ForkSession =>
+  (sessions: SessionHost, transcripts: Transcripts, newId: () => string, createFork?: CreateFork): ForkSession =>
   (parentKey, params) =>
     // Only the fork's own fields: callers may pass a wider object (the tool's `{ sessionKey, ... }`).
     forkSession(
       sessions,
+      transcripts,
       parentKey,
       {
         forkKey: params.forkKey ?? `s-${newId().slice(0, 20)}`,

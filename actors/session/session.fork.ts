@@ -1,6 +1,7 @@
 import * as Schema from "effect/Schema";
 import { CairnError, CopiedMessage, ModelId, SessionKey, SessionSandbox, type CopiedMessage as Copied } from "../../schemas/index.ts";
 import type { SessionContext } from "./session.machine.ts";
+import type { TranscriptMessage } from "./session.transcript.ts";
 
 /**
  * `cmd.session.<parentKey>.fork` params, as the edge sends them. The caller mints `forkKey`, so a
@@ -37,20 +38,26 @@ const TITLE_MAX = 200;
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
 /**
- * The messages a fork may copy: all but the user message of a reply still streaming, whose answer
- * the fork would never get (the fork starts idle).
+ * The messages a fork may copy (of the parent's transcript, read as of the parent's state): all
+ * but the user message of a reply still streaming, whose answer the fork would never get (the
+ * fork starts idle).
  */
-export const finishedMessages = (parent: SessionContext): SessionContext["messages"] => {
+export const finishedMessages = (parent: SessionContext, messages: readonly TranscriptMessage[]): readonly TranscriptMessage[] => {
   const active = parent.activeRun;
-  return active ? parent.messages.filter((m) => m.id !== active.messageId) : parent.messages;
+  return active ? messages.filter((m) => m.id !== active.messageId) : messages;
 };
 
 /**
  * Decides what a fork of `parent` holds. Pure: throws `bad_request` for an index beyond the
  * finished messages (naming how many there are) or a copy too large for one event.
  */
-export function planFork(parentKey: string, parent: SessionContext, p: Pick<ForkParams, "messageIndex" | "label">): CreateForkCommand {
-  const finished = finishedMessages(parent);
+export function planFork(
+  parentKey: string,
+  parent: SessionContext,
+  transcript: readonly TranscriptMessage[],
+  p: Pick<ForkParams, "messageIndex" | "label">,
+): CreateForkCommand {
+  const finished = finishedMessages(parent, transcript);
   const forkPoint = p.messageIndex ?? finished.length;
   if (forkPoint > finished.length) {
     const streaming = parent.activeRun ? " (not counting the message whose reply is still streaming)" : "";
@@ -60,7 +67,10 @@ export function planFork(parentKey: string, parent: SessionContext, p: Pick<Fork
       { messageCount: finished.length },
     );
   }
-  const messages: Copied[] = finished.slice(0, forkPoint).map((m) => ({ ...m }));
+  // Field by field: the fork's event carries exactly a copied message, whatever else the reader added.
+  const messages: Copied[] = finished
+    .slice(0, forkPoint)
+    .map((m) => ({ id: m.id, role: m.role, text: m.text, runId: m.runId, status: m.status, at: m.at, error: m.error }));
   const bytes = Buffer.byteLength(JSON.stringify(messages));
   if (bytes > MAX_FORK_BYTES) {
     throw new CairnError(
@@ -74,7 +84,7 @@ export function planFork(parentKey: string, parent: SessionContext, p: Pick<Fork
     parentKey,
     forkPoint,
     label,
-    title: clip(label ?? `${displayTitle(parent)} (fork)`, TITLE_MAX),
+    title: clip(label ?? `${displayTitle(parent, transcript)} (fork)`, TITLE_MAX),
     model: parent.model,
     sandbox: parent.sandbox,
     node: parent.node,
@@ -83,9 +93,9 @@ export function planFork(parentKey: string, parent: SessionContext, p: Pick<Fork
 }
 
 /** The parent's title as the sidebar shows it: its own, else its first message, else a placeholder. */
-const displayTitle = (s: SessionContext): string => {
+const displayTitle = (s: SessionContext, transcript: readonly TranscriptMessage[]): string => {
   if (s.title) return s.title;
-  const first = s.messages
+  const first = transcript
     .find((m) => m.role === "user")
     ?.text.replace(/\s+/g, " ")
     .trim();

@@ -2,17 +2,26 @@ import { assertEvent, assign, setup } from "xstate";
 import type { RunStatus, SessionSandbox, WireError } from "../../schemas/index.ts";
 import { HYDRATED, type Hydrated, type MachineEvent } from "../runtime/index.ts";
 
-/** Bumped whenever the context shape or the meaning of a state changes; old snapshots are refused. */
-export const SESSION_MACHINE_VERSION = 3;
+/**
+ * Bumped whenever the context shape or the meaning of a state changes; snapshots of another
+ * version are replayed from the log. 4: the transcript left the context (`messages` became the
+ * bounded `recentUserMessages`): a snapshot holding every message grew with the conversation and
+ * could not be stored past NATS's max payload. The transcript is read from the log
+ * (`session.transcript.ts`).
+ */
+export const SESSION_MACHINE_VERSION = 4;
 
-export interface TranscriptMessage {
+/**
+ * How many of the latest user message ids the session remembers, so a retried `send` (same
+ * `messageId`, after a lost reply) is answered as a duplicate instead of starting a second run.
+ * Bounded so the snapshot stays small; a retry is seconds old, not 64 messages.
+ */
+export const RECENT_USER_MESSAGES = 64;
+
+/** A user message the session remembers: its id and the run it started (null: copied by a fork). */
+export interface RecentUserMessage {
   readonly id: string;
-  readonly role: "user" | "assistant";
-  readonly text: string;
   readonly runId: string | null;
-  readonly status: "complete" | "failed" | "interrupted" | "cancelled";
-  readonly at: number;
-  readonly error: WireError | null;
 }
 
 export interface SessionContext {
@@ -21,7 +30,10 @@ export interface SessionContext {
   readonly model: string | null;
   readonly createdAt: number;
   readonly updatedAt: number;
-  readonly messages: readonly TranscriptMessage[];
+  /** The latest user messages (at most `RECENT_USER_MESSAGES`), oldest first: a retried send is found here. */
+  readonly recentUserMessages: readonly RecentUserMessage[];
+  /** Messages in the transcript (copied, user and assistant): data for forks and lists, never the text. */
+  readonly messageCount: number;
   readonly activeRun: { readonly runId: string; readonly messageId: string; readonly startedAt: number } | null;
   /** The session's own `exec` sandbox backend; null follows the configuration. */
   readonly sandbox: SessionSandbox;
@@ -54,6 +66,9 @@ export interface SessionEffects {
   readonly adoptRun: (p: AdoptRunParams) => Promise<void>;
 }
 
+const remember = (kept: readonly RecentUserMessage[], added: readonly RecentUserMessage[]): RecentUserMessage[] =>
+  [...kept, ...added].slice(-RECENT_USER_MESSAGES);
+
 // Settings that may change whether or not a reply is streaming: the reply in progress keeps its
 // model and sandbox, the next message (or command) uses the new ones.
 const settings = {
@@ -64,7 +79,8 @@ const settings = {
 } as const;
 
 /**
- * A session: the transcript and whether a run is active. Pure: the actions named here are effects
+ * A session: its settings, whether a run is active and a bounded memory of its latest user
+ * messages; the transcript itself is the log's (see `session.transcript.ts`). Pure: the actions named here are effects
  * the runtime performs after the event that returned them has been appended, never on replay.
  */
 export const sessionMachine = setup({
@@ -98,7 +114,8 @@ export const sessionMachine = setup({
     model: null,
     createdAt: 0,
     updatedAt: 0,
-    messages: [],
+    recentUserMessages: [],
+    messageCount: 0,
     activeRun: null,
     sandbox: null,
     node: null,
@@ -125,7 +142,11 @@ export const sessionMachine = setup({
             sandbox: event.data.sandbox,
             node: event.data.node ?? null,
             fork: { parentKey: event.data.parentKey, forkPoint: event.data.forkPoint, label: event.data.label },
-            messages: event.data.messages,
+            recentUserMessages: remember(
+              [],
+              event.data.messages.filter((m) => m.role === "user").map((m) => ({ id: m.id, runId: m.runId })),
+            ),
+            messageCount: event.data.messages.length,
             createdAt: event.time,
             updatedAt: event.time,
           })),
@@ -139,18 +160,8 @@ export const sessionMachine = setup({
           actions: [
             assign(({ context, event }) => ({
               updatedAt: event.time,
-              messages: [
-                ...context.messages,
-                {
-                  id: event.data.messageId,
-                  role: "user" as const,
-                  text: event.data.text,
-                  runId: event.data.runId,
-                  status: "complete" as const,
-                  at: event.time,
-                  error: null,
-                },
-              ],
+              recentUserMessages: remember(context.recentUserMessages, [{ id: event.data.messageId, runId: event.data.runId }]),
+              messageCount: context.messageCount + 1,
               activeRun: { runId: event.data.runId, messageId: event.data.messageId, startedAt: event.time },
             })),
             {
@@ -177,18 +188,7 @@ export const sessionMachine = setup({
             assign(({ context, event }) => ({
               updatedAt: event.time,
               activeRun: null,
-              messages: [
-                ...context.messages,
-                {
-                  id: event.data.messageId,
-                  role: "assistant" as const,
-                  text: event.data.text,
-                  runId: event.data.runId,
-                  status: event.data.status === "completed" ? ("complete" as const) : event.data.status,
-                  at: event.time,
-                  error: event.data.error ?? null,
-                },
-              ],
+              messageCount: context.messageCount + 1,
             })),
             {
               type: "announceRunEnded",

@@ -73,7 +73,7 @@ async function writeSession(log: EventLog, key: string, n: number): Promise<numb
       "session",
       key,
       s,
-      { type: "session.run_ended", data: { runId, status: "completed", messageId: `${runId}-reply`, text: reply } },
+      { type: "session.run_ended", data: { runId, status: "completed", messageId: `${runId}-reply` } },
       `end-${runId}`,
     );
   }

@@ -7,6 +7,7 @@ import { settingsEvents } from "./settings.events.ts";
 import { approvalEvents } from "./approval.events.ts";
 import { stateEvents } from "./state.events.ts";
 import { nodeEvents, pairingEvents } from "./node.events.ts";
+import type { Upcasters } from "./upcast.ts";
 
 export * from "./session.events.ts";
 export * from "./run.events.ts";
@@ -14,6 +15,7 @@ export * from "./settings.events.ts";
 export * from "./approval.events.ts";
 export * from "./state.events.ts";
 export * from "./node.events.ts";
+export { upcaster, type Upcaster, type Upcasters } from "./upcast.ts";
 
 /** Every event type cairn writes, with its current schema version. */
 export const eventRegistry = {
@@ -57,17 +59,36 @@ export type AnyStoredEvent = { [T in EventType]: StoredEvent<T> }[EventType];
 
 export const isEventType = (s: string): s is EventType => Object.hasOwn(eventRegistry, s);
 
+/** What the registry knows of one event type: its current version and schema, and how older versions reach it. */
+export interface EventVersions {
+  readonly version: number;
+  readonly schema: Schema.ConstraintDecoder<unknown>;
+  readonly upcasters?: Upcasters;
+}
+
 /**
- * Decodes an event payload read from the log. Unknown types and newer versions are refused with a
- * typed error rather than guessed at: a reader older than the writer must not misinterpret history.
+ * Decodes an event payload read from the log. An older version is upcast step by step to the
+ * current one (each step decodes the payload with its own version's schema first), so every
+ * reader sees one shape per type. Unknown types, newer versions and older ones without a path are
+ * refused with a typed error rather than guessed at: a reader older than the writer must not
+ * misinterpret history.
  */
 export const decodeEventData = (type: string, version: number, data: unknown): unknown => {
   if (!isEventType(type)) throw new CairnError("internal", `unknown event type '${type}'`);
-  const entry = eventRegistry[type];
-  if (version !== entry.version) {
-    throw new CairnError("internal", `event '${type}' has schema version ${version}; this cairn understands version ${entry.version}`);
+  const entry: EventVersions = eventRegistry[type];
+  if (!Number.isInteger(version) || version < 1 || version > entry.version) {
+    throw new CairnError(
+      "internal",
+      `event '${type}' has schema version ${version}; this cairn understands versions 1 to ${entry.version}`,
+    );
   }
-  return decodeLenient(entry.schema, data, `event '${type}'`);
+  let payload = data;
+  for (let v = version; v < entry.version; v++) {
+    const step = entry.upcasters?.[v];
+    if (!step) throw new CairnError("internal", `event '${type}' has schema version ${version}, and no upcaster leads from version ${v}`);
+    payload = step.up(decodeLenient(step.schema, payload, `event '${type}' version ${v}`) as never);
+  }
+  return decodeLenient(entry.schema, payload, `event '${type}'`);
 };
 
 /** Decodes a payload about to be appended (our own writes are checked too). */

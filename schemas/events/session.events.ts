@@ -3,8 +3,9 @@ import { MessageId, ModelId, RunId, SessionKey } from "../ids.ts";
 import { WireError } from "../errors.ts";
 import { NodeId } from "../nodes.ts";
 import { SandboxBackendSetting } from "../config.ts";
+import { upcaster } from "./upcast.ts";
 
-/** Events of one session aggregate (`evt.session.<key>`). The session is the transcript. */
+/** Events of one session aggregate (`evt.session.<key>`): with its runs' end events (the replies), the transcript. */
 
 export const SessionCreated = Schema.Struct({
   key: SessionKey,
@@ -23,14 +24,22 @@ export const UserMessageAdded = Schema.Struct({
 export const RunStatus = Schema.Literals(["completed", "failed", "interrupted", "cancelled"]);
 export type RunStatus = typeof RunStatus.Type;
 
+/**
+ * Version 2: the run's reply is no longer copied here. Its text is stored once, in the run's own
+ * end event (`run.completed` text, or the `partialText` of `run.failed` / `interrupted` /
+ * `cancelled`); readers join the two on `runId`. A run that never started has no end event and
+ * no text.
+ */
 export const RunEnded = Schema.Struct({
   runId: RunId,
   status: RunStatus,
   /** Id of the assistant message this run produced (also for partial replies). */
   messageId: MessageId,
-  text: Schema.String,
   error: Schema.optionalKey(WireError),
 });
+
+/** Version 1 of `session.run_ended` also carried the reply's text: a copy of the run's own. */
+export const RunEndedV1 = Schema.Struct({ ...RunEnded.fields, text: Schema.String });
 
 export const SessionRenamed = Schema.Struct({ title: Schema.String });
 
@@ -84,7 +93,12 @@ export const SessionDeleted = Schema.Struct({});
 export const sessionEvents = {
   "session.created": { version: 1, schema: SessionCreated },
   "session.user_message": { version: 1, schema: UserMessageAdded },
-  "session.run_ended": { version: 1, schema: RunEnded },
+  "session.run_ended": {
+    version: 2,
+    schema: RunEnded,
+    // The copy is dropped: the run's end event in the log holds the same text.
+    upcasters: { 1: upcaster(RunEndedV1, ({ text: _copy, ...v2 }) => v2) },
+  },
   "session.renamed": { version: 1, schema: SessionRenamed },
   "session.model_set": { version: 1, schema: SessionModelSet },
   "session.forked": { version: 1, schema: SessionForked },

@@ -109,12 +109,13 @@ describe("the agent loop with the workspace tools", () => {
       "call_r:finished",
     ]);
 
-    // The transcript keeps only the final assistant text.
+    // The transcript keeps only the final assistant text: the run's, stored once (not in session.run_ended).
     const session = await events("session", "ws1");
-    expect(session.find((e) => e.type === "session.run_ended")!.data).toMatchObject({
-      status: "completed",
-      text: "Writing it.\n\nThe file says hello tools.",
-    });
+    const ended = session.find((e) => e.type === "session.run_ended")!;
+    expect(ended.data).toMatchObject({ status: "completed" });
+    expect(ended.data).not.toHaveProperty("text");
+    const run = await events("run", (ended.data as { runId: string }).runId);
+    expect(run.find((e) => e.type === "run.completed")!.data).toMatchObject({ text: "Writing it.\n\nThe file says hello tools." });
     await ctx.sys!.stop();
   });
 

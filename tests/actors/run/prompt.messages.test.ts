@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { CANCELLED_NOTE, INTERRUPTED_NOTE, promptMessages } from "../../../actors/run/index.ts";
-import type { TranscriptMessage } from "../../../actors/session/session.machine.ts";
+import type { TranscriptMessage } from "../../../actors/session/session.transcript.ts";
 
 const msg = (
   id: string,

@@ -80,7 +80,7 @@ describe("the aggregate host", () => {
     await a.h.execute("h4", cmd("create", { title: "snap" }));
     for (let i = 0; i < 3; i++) {
       const { runId } = (await a.h.execute("h4", cmd("send", { text: `q${i}` }))) as { runId: string };
-      await a.h.execute("h4", cmd("end_run", { runId, status: "completed", text: `a${i}` }));
+      await a.h.execute("h4", cmd("end_run", { runId, status: "completed" }));
     }
     await new Promise((r) => setTimeout(r, 200)); // snapshot writes are asynchronous
     const snap = await snapshots.get("session", "h4");
@@ -96,7 +96,7 @@ describe("the aggregate host", () => {
     });
     const replayed = (await noSnapshots.read("h4")).snapshot.context;
     expect(fromSnapshot).toEqual(replayed);
-    expect(replayed.messages).toHaveLength(6);
+    expect(replayed.messageCount).toBe(6);
   });
 
   test("a snapshot never moves backwards", async () => {

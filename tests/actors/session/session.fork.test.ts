@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { createSessionSpec } from "../../../actors/session/session.commands.ts";
 import { MAX_FORK_BYTES, planFork } from "../../../actors/session/session.fork.ts";
+import { nextTranscript } from "../../../actors/session/session.transcript.ts";
 import type { NewEvent } from "../../../schemas/index.ts";
 import { given } from "../given.ts";
 
@@ -13,8 +14,14 @@ const ask = (n: number): NewEvent => ({
 });
 const answer = (n: number): NewEvent => ({
   type: "session.run_ended",
-  data: { runId: `r${n}`, status: "completed", messageId: `a-r${n}`, text: `answer ${n}` },
+  data: { runId: `r${n}`, status: "completed", messageId: `a-r${n}` },
 });
+/** The transcript of `events` as the log gives it: run `rN` replied `answer N` (the text is the run's). */
+const transcript = (events: NewEvent[]) =>
+  events.reduce(
+    (ms, e, i) => nextTranscript(ms, { ...e, seq: i + 1, time: 1000 + i } as never, (runId) => `answer ${runId.slice(1)}`),
+    [] as ReturnType<typeof nextTranscript>,
+  );
 /** A parent with two finished exchanges (4 messages), a docker sandbox and routed to a node. */
 const parentEvents: NewEvent[] = [
   created,
@@ -29,7 +36,7 @@ const parent = () => given(spec, "p", parentEvents).snapshot.context;
 
 describe("fork: what the fork holds", () => {
   test("copies the first N messages, the model, the sandbox and the node; records parent, fork point and label", () => {
-    const plan = planFork("p", parent(), { messageIndex: 2, label: "try B" });
+    const plan = planFork("p", parent(), transcript(parentEvents), { messageIndex: 2, label: "try B" });
     expect(plan).toMatchObject({
       parentKey: "p",
       forkPoint: 2,
@@ -47,35 +54,36 @@ describe("fork: what the fork holds", () => {
   });
 
   test("without an index every message is copied; without a label the title says it is a fork", () => {
-    const plan = planFork("p", parent(), {});
+    const plan = planFork("p", parent(), transcript(parentEvents), {});
     expect(plan.forkPoint).toBe(4);
     expect(plan.messages).toHaveLength(4);
     expect(plan.title).toBe("Plans (fork)");
     expect(plan.label).toBeNull();
     // An untitled parent is named by its first message, as the sidebar names it.
-    const untitled = given(spec, "q", [{ type: "session.created", data: { key: "q", title: "", model: null } }, ask(1), answer(1)]).snapshot
-      .context;
-    expect(planFork("q", untitled, {}).title).toBe("question 1 (fork)");
+    const untitledEvents: NewEvent[] = [{ type: "session.created", data: { key: "q", title: "", model: null } }, ask(1), answer(1)];
+    const untitled = given(spec, "q", untitledEvents).snapshot.context;
+    expect(planFork("q", untitled, transcript(untitledEvents), {}).title).toBe("question 1 (fork)");
   });
 
   test("an index beyond the messages is a bad_request that names the count", () => {
-    expect(() => planFork("p", parent(), { messageIndex: 5 })).toThrow(
+    expect(() => planFork("p", parent(), transcript(parentEvents), { messageIndex: 5 })).toThrow(
       expect.objectContaining({
         code: "bad_request",
         message: expect.stringMatching(/has 4 finished message\(s\).*not 5/),
         details: { messageCount: 4 },
       }),
     );
-    expect(planFork("p", parent(), { messageIndex: 0 }).messages).toEqual([]);
+    expect(planFork("p", parent(), transcript(parentEvents), { messageIndex: 0 }).messages).toEqual([]);
   });
 
   test("with a reply streaming, only finished messages are copied (not the question still being answered)", () => {
-    const running = given(spec, "p", [...parentEvents, ask(3)]).snapshot;
+    const runningEvents = [...parentEvents, ask(3)];
+    const running = given(spec, "p", runningEvents).snapshot;
     expect(running.value).toBe("running");
-    const plan = planFork("p", running.context, {});
+    const plan = planFork("p", running.context, transcript(runningEvents), {});
     expect(plan.forkPoint).toBe(4);
     expect(plan.messages.map((m) => m.id)).not.toContain("m3");
-    expect(() => planFork("p", running.context, { messageIndex: 5 })).toThrow(
+    expect(() => planFork("p", running.context, transcript(runningEvents), { messageIndex: 5 })).toThrow(
       expect.objectContaining({ message: expect.stringMatching(/still streaming/) }),
     );
   });
@@ -85,16 +93,16 @@ describe("fork: what the fork holds", () => {
     const events: NewEvent[] = [created];
     for (let i = 1; i <= 10; i++) events.push({ ...ask(i), data: { ...ask(i).data, text: big } } as NewEvent, answer(i));
     const ctx = given(spec, "p", events).snapshot.context;
-    expect(() => planFork("p", ctx, {})).toThrow(
+    expect(() => planFork("p", ctx, transcript(events), {})).toThrow(
       expect.objectContaining({ code: "bad_request", message: expect.stringMatching(/fork at an earlier message/) }),
     );
-    expect(planFork("p", ctx, { messageIndex: 4 }).messages).toHaveLength(4);
+    expect(planFork("p", ctx, transcript(events), { messageIndex: 4 }).messages).toHaveLength(4);
     expect(MAX_FORK_BYTES).toBeLessThan(1024 * 1024);
   });
 });
 
 describe("fork: the fork's aggregate decides one creation event", () => {
-  const plan = () => planFork("p", parent(), { messageIndex: 2, label: "try B" });
+  const plan = () => planFork("p", parent(), transcript(parentEvents), { messageIndex: 2, label: "try B" });
 
   test("create_fork on a new key: one session.forked carrying the messages, with a deterministic event id", () => {
     const d = given(spec, "f1", []).when("create_fork", plan());
@@ -108,7 +116,7 @@ describe("fork: the fork's aggregate decides one creation event", () => {
     expect(d.actions).toEqual([]);
   });
 
-  test("the fork is a normal idle session with the copied transcript: it can be sent to", () => {
+  test("the fork is a normal idle session holding the copied transcript in its one event: it can be sent to", () => {
     const forked = [...given(spec, "f1", []).when("create_fork", plan()).events];
     const g = given(spec, "f1", forked);
     expect(g.snapshot.value).toBe("idle");
@@ -118,7 +126,8 @@ describe("fork: the fork's aggregate decides one creation event", () => {
       sandbox: "docker",
       fork: { parentKey: "p", forkPoint: 2, label: "try B" },
     });
-    expect(g.snapshot.context.messages.map((m) => m.text)).toEqual(["question 1", "answer 1"]);
+    expect(transcript(forked).map((m) => m.text)).toEqual(["question 1", "answer 1"]);
+    expect(g.snapshot.context).toMatchObject({ messageCount: 2, recentUserMessages: [{ id: "m1", runId: "r1" }] });
     const d = g.when("send", { text: "now B", messageId: "n1" });
     expect(d.events.map((e) => e.type)).toEqual(["session.user_message"]);
     expect(d.actions).toEqual([{ type: "startRun", params: expect.objectContaining({ sessionKey: "f1", model: "openai/big" }) }]);

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { createSessionSpec } from "../../../actors/session/session.commands.ts";
+import { RECENT_USER_MESSAGES } from "../../../actors/session/session.machine.ts";
 import { CairnError, type NewEvent } from "../../../schemas/index.ts";
 import { given } from "../given.ts";
 
@@ -10,7 +11,7 @@ const noModel = createSessionSpec(() => {
 
 const created: NewEvent = { type: "session.created", data: { key: "s1", title: "", model: null } };
 const asked: NewEvent = { type: "session.user_message", data: { messageId: "m1", text: "hi", runId: "r1" } };
-const answered: NewEvent = { type: "session.run_ended", data: { runId: "r1", status: "completed", messageId: "a-r1", text: "hello" } };
+const answered: NewEvent = { type: "session.run_ended", data: { runId: "r1", status: "completed", messageId: "a-r1" } };
 
 describe("session: given events, when a command, then events", () => {
   test("create on a new session records it; on an existing one changes nothing", () => {
@@ -53,25 +54,39 @@ describe("session: given events, when a command, then events", () => {
     );
   });
 
-  test("end_run records the reply once, for the active run only", () => {
+  test("end_run records the end once, for the active run only, without the reply's text (the run holds it)", () => {
     const g = given(spec, "s1", [created, asked]);
-    const d = g.when("end_run", { runId: "r1", status: "completed", text: "hello" });
-    expect(d.events).toEqual([{ type: "session.run_ended", data: { runId: "r1", status: "completed", messageId: "a-r1", text: "hello" } }]);
+    const d = g.when("end_run", { runId: "r1", status: "completed" });
+    expect(d.events).toEqual([{ type: "session.run_ended", data: { runId: "r1", status: "completed", messageId: "a-r1" } }]);
     expect(d.actions).toEqual([{ type: "announceRunEnded", params: { sessionKey: "s1", runId: "r1", status: "completed" } }]);
-    expect(g.when("end_run", { runId: "other", status: "completed", text: "x" }).events).toEqual([]);
-    expect(
-      given(spec, "s1", [created, asked, answered]).when("end_run", { runId: "r1", status: "completed", text: "hello" }).events,
-    ).toEqual([]);
+    expect(g.when("end_run", { runId: "other", status: "completed" }).events).toEqual([]);
+    expect(given(spec, "s1", [created, asked, answered]).when("end_run", { runId: "r1", status: "completed" }).events).toEqual([]);
+    // The old command shape (with the text) is refused: nothing may write the copy again.
+    expect(() => g.when("end_run", { runId: "r1", status: "completed", text: "hello" })).toThrow(
+      expect.objectContaining({ code: "bad_request" }),
+    );
   });
 
-  test("the transcript folds from events", () => {
+  test("the context keeps counts and the latest user message ids, never the transcript", () => {
     const s = given(spec, "s1", [created, asked, answered]).snapshot;
     expect(s.value).toBe("idle");
-    expect(s.context.messages.map((m) => [m.role, m.text, m.status])).toEqual([
-      ["user", "hi", "complete"],
-      ["assistant", "hello", "complete"],
-    ]);
+    expect(s.context.messageCount).toBe(2);
+    expect(s.context.recentUserMessages).toEqual([{ id: "m1", runId: "r1" }]);
+    expect(JSON.stringify(s.context)).not.toContain('"hi"');
     expect(s.context.activeRun).toBeNull();
+  });
+
+  test("the remembered user messages are bounded; a send retried within them is still a duplicate", () => {
+    const turns: NewEvent[] = [created];
+    for (let i = 0; i < RECENT_USER_MESSAGES + 10; i++) {
+      turns.push({ type: "session.user_message", data: { messageId: `m${i}`, text: "x".repeat(1000), runId: `r${i}` } });
+      turns.push({ type: "session.run_ended", data: { runId: `r${i}`, status: "completed", messageId: `a-r${i}` } });
+    }
+    const g = given(spec, "s1", turns);
+    expect(g.snapshot.context.recentUserMessages).toHaveLength(RECENT_USER_MESSAGES);
+    expect(g.snapshot.context.messageCount).toBe(2 * (RECENT_USER_MESSAGES + 10));
+    const last = `m${RECENT_USER_MESSAGES + 9}`;
+    expect(g.when("send", { text: "x", messageId: last })).toMatchObject({ events: [], reply: { duplicate: true } });
   });
 
   test("bad params and unknown verbs are typed errors", () => {

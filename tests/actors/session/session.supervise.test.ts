@@ -8,7 +8,7 @@ const { supervise } = sessionEffects({
   nc: {} as never,
   dispatch: async (...args) => void calls.push(args),
   defaultModel: () => null,
-  adoptRun: async () => ({ status: "new", text: "", error: null }),
+  adoptRun: async () => ({ status: "new", error: null }),
 });
 
 describe("the session's effect supervisor", () => {
@@ -21,7 +21,7 @@ describe("the session's effect supervisor", () => {
       error: new CairnError("unavailable", "no bus"),
     });
     expect(calls).toEqual([
-      ["session", "s1", "end_run", { runId: "r1", status: "failed", text: "", error: { code: "unavailable", message: "no bus" } }],
+      ["session", "s1", "end_run", { runId: "r1", status: "failed", error: { code: "unavailable", message: "no bus" } }],
     ]);
   });
 
