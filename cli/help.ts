@@ -253,3 +253,32 @@ Options:
 
 Exit status: 0 when the report was printed (even with warnings); 1 when the
 gateway is not running.`;
+
+export const clusterHelp = `Usage: cairn cluster init <dir> [--servers <n>] [--host <addr>]
+                         [--client-port <n>] [--cluster-port <n>] [--json]
+       cairn cluster status <dir> [--json]
+
+Writes everything a JetStream cluster of nats-servers on this machine needs,
+so that several cairn gateways can share one event log: an operator/JWT
+identity (the same on every server), the gateway and CLI creds (0600), and one
+nats-server config per server (<dir>/n1/nats.conf, ...) with its own name,
+ports, resolver dir and JetStream store. Prints the commands that start the
+servers and the gateways (infra/cluster/up.sh runs them for you).
+
+Running it again keeps the keys, creds and route secret: servers and gateways
+started earlier stay valid. Options left out keep the values of the last run
+(<dir>/cluster.json). Gateways joined to the cluster keep their streams on 3
+servers (CAIRN_NATS_REPLICAS overrides).
+
+status  asks each server whether it is up and which JetStream meta leader it
+        sees; exit status 0 when all are up and agree, 1 otherwise.
+
+Options:
+      --servers <n>       how many nats-servers (default 3; 3 survives losing one)
+      --host <addr>       listen address of every server (default 127.0.0.1;
+                          loopback only: the servers speak plain NATS)
+      --client-port <n>   client port of the first server (default 4222);
+                          server i listens on <n>+i-1
+      --cluster-port <n>  route port of the first server (default 6222)
+      --json              print what was written as one JSON object
+  -h, --help              show this help`;
