@@ -52,7 +52,9 @@ Options:
 Environment: CAIRN_DATA_DIR (default ~/.cairn), CAIRN_CONFIG_DIR (default
 ~/.config/cairn), CAIRN_MODEL (e.g. openai/gpt-4o-mini), OPENAI_API_KEY,
 OPENAI_BASE_URL, ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, CAIRN_NATS_URL and
-CAIRN_NATS_CREDS (join an external NATS instead of the embedded one).`;
+CAIRN_NATS_CREDS (join an external NATS instead of the embedded one; several
+URLs, comma separated, for a cluster: see 'cairn cluster --help'),
+CAIRN_NATS_REPLICAS (stream copies; default 1, or up to 3 on a cluster).`;
 
 export const projectionsHelp = `Usage: cairn projections rebuild [--json]
 
