@@ -53,7 +53,9 @@ Environment: CAIRN_DATA_DIR (default ~/.cairn), CAIRN_CONFIG_DIR (default
 ~/.config/cairn), CAIRN_MODEL (e.g. openai/gpt-4o-mini), OPENAI_API_KEY,
 OPENAI_BASE_URL, ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, CAIRN_NATS_URL and
 CAIRN_NATS_CREDS (join an external NATS instead of the embedded one; several
+URLs, comma separated, for a cluster: see 'cairn cluster --help'; several
 gateways may share one, each taking its share of the sessions),
+CAIRN_NATS_REPLICAS (stream copies; default 1, or up to 3 on a cluster),
 CAIRN_WORKSPACES_DIR and CAIRN_SKILLS_DIR (shared by gateways on one NATS).`;
 
 export const projectionsHelp = `Usage: cairn projections rebuild [--json]
@@ -265,9 +267,42 @@ Asks the running gateway how it is (the same answer as GET /health and the web U
     the projector keeps up (degraded when its log consumer stopped or stalled
     and is being restarted, or it stays far behind)
   - the default model and the exec sandbox
+  - ownership: this gateway's id and the partitions of the sessions it owns
+    (16 in all), the other gateways on the same NATS with what they own, the
+    NATS servers and how many copies the event log has (degraded while its
+    lease is stale: it then writes nothing)
 
 Exit status: 0 when ok, 3 when the gateway answered degraded, 1 when it is not
 running or did not answer.
 
 Options:
   --json   print the status object (q.status.get) as one JSON line`;
+
+export const clusterHelp = `Usage: cairn cluster init <dir> [--servers <n>] [--host <addr>]
+                         [--client-port <n>] [--cluster-port <n>] [--json]
+       cairn cluster status <dir> [--json]
+
+Writes everything a JetStream cluster of nats-servers on this machine needs,
+so that several cairn gateways can share one event log: an operator/JWT
+identity (the same on every server), the gateway and CLI creds (0600), and one
+nats-server config per server (<dir>/n1/nats.conf, ...) with its own name,
+ports, resolver dir and JetStream store. Prints the commands that start the
+servers and the gateways (infra/cluster/up.sh runs them for you).
+
+Running it again keeps the keys, creds and route secret: servers and gateways
+started earlier stay valid. Options left out keep the values of the last run
+(<dir>/cluster.json). Gateways joined to the cluster keep their streams on 3
+servers (CAIRN_NATS_REPLICAS overrides).
+
+status  asks each server whether it is up and which JetStream meta leader it
+        sees; exit status 0 when all are up and agree, 1 otherwise.
+
+Options:
+      --servers <n>       how many nats-servers (default 3; 3 survives losing one)
+      --host <addr>       listen address of every server (default 127.0.0.1;
+                          loopback only: the servers speak plain NATS)
+      --client-port <n>   client port of the first server (default 4222);
+                          server i listens on <n>+i-1
+      --cluster-port <n>  route port of the first server (default 6222)
+      --json              print what was written as one JSON object
+  -h, --help              show this help`;

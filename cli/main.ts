@@ -5,6 +5,7 @@ import { parseArgs } from "node:util";
 import {
   approvalsHelp,
   chatHelp,
+  clusterHelp,
   doctorHelp,
   eventsHelp,
   gatewayHelp,
@@ -39,6 +40,8 @@ Commands:
   node                  pair this machine as a node, or manage the gateway's nodes
   doctor                check remote exec: routes, nodes, pairing window, problems
   status                is the running gateway ok? bus, read models (lag, stalls), model
+  cluster init <dir>    write a NATS cluster on this machine for several gateways
+  cluster status <dir>  is each server of that cluster up, with a JetStream leader
 
 Run 'cairn <command> --help' for a command's options.
 Options: -h, --help   -v, --version`;
@@ -56,6 +59,7 @@ const COMMANDS = [
   "node",
   "doctor",
   "status",
+  "cluster",
   "help",
 ];
 
@@ -267,6 +271,38 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         if (values.help) return print(statusHelp);
         if (positionals.length > 0) throw new UsageError(`'cairn status' takes no arguments; got '${positionals.join(" ")}'`);
         return await (await import("./commands/status.ts")).status({ json }, paths);
+      }
+      case "cluster": {
+        const [sub, ...args] = rest;
+        if (sub === undefined || sub === "-h" || sub === "--help" || sub === "help") return print(clusterHelp);
+        if (sub !== "init" && sub !== "status")
+          throw new UsageError(`unknown subcommand 'cluster ${sub}'; try 'cairn cluster init <dir>' or 'cairn cluster status <dir>'`);
+        const { values, positionals } = parse(args, {
+          json: { type: "boolean" },
+          servers: { type: "string" },
+          host: { type: "string" },
+          "client-port": { type: "string" },
+          "cluster-port": { type: "string" },
+        });
+        if (values.help) return print(clusterHelp);
+        json = Boolean(values.json);
+        if (positionals.length !== 1) throw new UsageError(`usage: cairn cluster ${sub} <dir> (run 'cairn cluster --help')`);
+        const cmd = await import("./commands/cluster.ts");
+        if (sub === "status") {
+          const extra = Object.keys(values).filter((k) => k !== "json");
+          if (extra.length > 0) throw new UsageError(`'cairn cluster status' does not take --${extra[0]}`);
+          return await cmd.clusterStatus({ dir: positionals[0], json });
+        }
+        const servers = int(values.servers as string | undefined, "--servers", 2);
+        if (servers !== undefined && servers > 9) throw new UsageError(`--servers must be at most 9, got ${servers}`);
+        return await cmd.clusterInit({
+          dir: positionals[0],
+          servers,
+          host: values.host as string | undefined,
+          clientPort: int(values["client-port"] as string | undefined, "--client-port", 1),
+          clusterPort: int(values["cluster-port"] as string | undefined, "--cluster-port", 1),
+          json,
+        });
       }
       default: {
         const hint = nearest(command, COMMANDS);

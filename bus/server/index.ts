@@ -18,6 +18,7 @@ export { updateAppAccountClaims, revokeUser, currentAppAccountJwt } from "./nats
 export { writeServerConfig, renderServerConfig, type ServerConfigOptions } from "./nats.config.ts";
 export {
   initNatsCluster,
+  readClusterManifest,
   renderClusterServerConfig,
   clusterServer,
   CLUSTER_NAME,
@@ -26,6 +27,7 @@ export {
   type NatsClusterOptions,
   type RouteAuth,
 } from "./nats.cluster.ts";
+export { natsClusterStatus, serverJetStreamStatus, type ClusterServerStatus } from "./nats.cluster.status.ts";
 export {
   findNatsServerBinary,
   checkNatsServerVersion,

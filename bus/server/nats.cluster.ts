@@ -4,12 +4,14 @@
  * its own name, ports, resolver dir and JetStream store. Several gateways then join it with
  * `CAIRN_NATS_URL` (all client URLs) and the gateway creds.
  *
- * Layout under `<dir>`: `keys/ jwt/ creds/` (the identity, as in the embedded server), and per
- * server `n<i>/nats.conf`, `n<i>/resolver/`, `n<i>/store/`, `n<i>/nats-server.pid`.
+ * Layout under `<dir>`: `keys/ jwt/ creds/` (the identity, as in the embedded server),
+ * `cluster.json` (the options it was made with), and per server `n<i>/nats.conf`,
+ * `n<i>/resolver/`, `n<i>/store/`, `n<i>/nats-server.pid`.
  */
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { CairnError } from "../../schemas/index.ts";
+import * as Schema from "effect/Schema";
+import { CairnError, decodeLenient } from "../../schemas/index.ts";
 import { ensureNatsAuth, type NatsAuth } from "./nats.auth.ts";
 import { createFileExclusive, ensurePrivateDir, readTextIfExists, writeFileAtomic } from "./nats.files.ts";
 import { clientUrl } from "./nats.ready.ts";
@@ -162,6 +164,8 @@ export async function initNatsCluster(o: NatsClusterOptions): Promise<NatsCluste
     await ensurePrivateDir(s.dir);
     await writeFileAtomic(s.configFile, renderClusterServerConfig({ auth, host: o.host, self: s, servers, route }), 0o600);
   }
+  const manifest: typeof ClusterManifest.Type = { host: o.host, clientPorts: [...o.clientPorts], clusterPorts: [...o.clusterPorts] };
+  await writeFileAtomic(join(o.dir, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`, 0o600);
   return { dir: o.dir, servers, urls: servers.map((s) => s.url).join(","), creds: auth.creds, auth };
 }
 
@@ -174,4 +178,27 @@ async function routeSecret(file: string): Promise<string> {
   const stored = (await readTextIfExists(file))?.trim();
   if (!stored) throw new CairnError("internal", `${file} is empty`);
   return stored;
+}
+
+const MANIFEST = "cluster.json";
+const ClusterManifest = Schema.Struct({
+  host: Schema.String,
+  clientPorts: Schema.Array(Schema.Number),
+  clusterPorts: Schema.Array(Schema.Number),
+});
+
+/**
+ * The options `dir` was last made with (its `cluster.json`), or undefined when it holds no cluster:
+ * re-running init or starting the servers then needs no options repeated.
+ */
+export async function readClusterManifest(dir: string): Promise<Omit<NatsClusterOptions, "dir"> | undefined> {
+  const text = await readTextIfExists(join(dir, MANIFEST));
+  if (text === undefined) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new CairnError("bad_request", `${join(dir, MANIFEST)} is not JSON: ${(e as Error).message}`);
+  }
+  return decodeLenient(ClusterManifest, json, join(dir, MANIFEST));
 }
