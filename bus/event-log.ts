@@ -4,6 +4,7 @@ import {
   JetStreamApiError,
   jetstream,
   jetstreamManager,
+  type ConsumerMessages,
   type JetStreamClient,
   type JetStreamManager,
   type JsMsg,
@@ -43,6 +44,12 @@ export const H = {
   causation: "Cairn-Causation",
   msgId: "Nats-Msg-Id",
 } as const;
+
+/** Events of one aggregate fetched one request each before a consumer takes over (see `load`). */
+const FETCH_SINGLY = 64;
+
+/** A read while the log's leader is being elected (seconds on a cluster) waits rather than fails. */
+const READ_RETRY = { attempts: 4, baseMs: 250, maxMs: 2_000, retryable: (e: unknown) => isBusUnavailable(e) };
 
 /** Attempts of one publish while NATS is unreachable: about 40 s in all, inside the dedupe window. */
 const APPEND_ATTEMPTS = 6;
@@ -172,8 +179,32 @@ export class EventLog {
     const last = await this.getLast(subject);
     if (!last || last.seq <= afterSeq) return { records: [], lastSeq: last?.seq ?? afterSeq };
     const records: LogRecord[] = [];
-    for await (const r of this.read({ fromSeq: afterSeq + 1, filter: subject, untilSeq: last.seq })) records.push(r);
+    // The first events one request each, from the stream's leader: an ephemeral consumer can be
+    // placed on a server that is down (nats-server 2.9, an R3 log with one server lost: every
+    // consumer then cost a 5 s timeout). Long histories go on with a consumer.
+    let seq = afterSeq + 1;
+    for (let i = 0; i < FETCH_SINGLY; i++) {
+      const m = await this.getNext(subject, seq);
+      if (!m || m.seq > last.seq) return { records, lastSeq: last.seq };
+      records.push(decodeRecord(storedRecord(m)));
+      if (m.seq === last.seq) return { records, lastSeq: last.seq };
+      seq = m.seq + 1;
+    }
+    for await (const r of this.read({ fromSeq: seq, filter: subject, untilSeq: last.seq })) records.push(r);
     return { records, lastSeq: last.seq };
+  }
+
+  /**
+   * The first event on `subject` at or after `seq`; null when there is none. (nats-server 2.9's
+   * STREAM.MSG.GET takes `next_by_subj`; the client's type lists it only for direct gets.)
+   */
+  private async getNext(subject: string, seq: number): Promise<StoredMsg | null> {
+    try {
+      return await retry(() => this.jsm.streams.getMessage(EVENTS_STREAM, { seq, next_by_subj: subject } as never), READ_RETRY);
+    } catch (e) {
+      if (e instanceof JetStreamApiError && e.code === JetStreamApiCodes.NoMessageFound) return null;
+      throw unavailableOr(e, `could not read ${subject}`);
+    }
   }
 
   /**
@@ -182,12 +213,22 @@ export class EventLog {
    */
   async *read(opts: { fromSeq: number; filter?: string; untilSeq?: number; signal?: AbortSignal }): AsyncGenerator<LogRecord> {
     if (opts.untilSeq !== undefined && opts.untilSeq < opts.fromSeq) return;
-    const consumer = await this.js.consumers.get(EVENTS_STREAM, {
-      filter_subjects: opts.filter ?? subjects.allEvents,
-      deliver_policy: DeliverPolicy.StartSequence,
-      opt_start_seq: Math.max(1, opts.fromSeq),
-    });
-    const messages = await consumer.consume({ max_messages: 512 });
+    let messages: ConsumerMessages;
+    try {
+      messages = await retry(
+        async () => {
+          const consumer = await this.js.consumers.get(EVENTS_STREAM, {
+            filter_subjects: opts.filter ?? subjects.allEvents,
+            deliver_policy: DeliverPolicy.StartSequence,
+            opt_start_seq: Math.max(1, opts.fromSeq),
+          });
+          return await consumer.consume({ max_messages: 512 });
+        },
+        READ_RETRY,
+      );
+    } catch (e) {
+      throw unavailableOr(e, "could not read the event log");
+    }
     const stop = () => void messages.stop();
     opts.signal?.addEventListener("abort", stop, { once: true });
     try {
@@ -204,23 +245,58 @@ export class EventLog {
 
   private async getLast(subject: string): Promise<StoredMsg | null> {
     try {
-      return await this.jsm.streams.getMessage(EVENTS_STREAM, { last_by_subj: subject });
+      return await retry(() => this.jsm.streams.getMessage(EVENTS_STREAM, { last_by_subj: subject }), READ_RETRY);
     } catch (e) {
       if (e instanceof JetStreamApiError && e.code === JetStreamApiCodes.NoMessageFound) return null;
-      throw e;
+      throw unavailableOr(e, `could not read ${subject}`);
     }
   }
 }
+
+/** A bus that did not answer (a server restarting, a leader being elected) is `unavailable`: worth a retry. */
+const unavailableOr = (e: unknown, what: string): unknown =>
+  isBusUnavailable(e) ? new CairnError("unavailable", `${what}: NATS did not answer (${e instanceof Error ? e.message : String(e)})`) : e;
 
 const headerTime = (h: MsgHdrs | undefined, fallback: number): number => {
   const t = Number(h?.get(H.time));
   return Number.isFinite(t) && t > 0 ? t : fallback;
 };
 
+/** A log message as delivered by a consumer or fetched by sequence. */
+interface RawRecord {
+  readonly seq: number;
+  readonly subject: string;
+  readonly headers: MsgHdrs | undefined;
+  /** When the server stored it (epoch ms; the fallback for a missing time header). */
+  readonly storedAt: number;
+  /** Messages still pending after this one (0 for a fetched one). */
+  readonly pending: number;
+  json(): unknown;
+}
+
+const consumedRecord = (m: JsMsg): RawRecord => ({
+  seq: m.seq,
+  subject: m.subject,
+  headers: m.headers,
+  storedAt: Math.floor(m.info.timestampNanos ? Number(BigInt(m.info.timestampNanos) / 1_000_000n) : 0),
+  pending: m.info.pending,
+  json: () => m.json(),
+});
+
+const storedRecord = (m: StoredMsg): RawRecord => ({
+  seq: m.seq,
+  subject: m.subject,
+  headers: m.header,
+  storedAt: m.time.getTime(),
+  pending: 0,
+  json: () => m.json(),
+});
+
 /** Turns a raw log message into a typed event, or a visible decode failure. */
-export const decodeRecord = (m: JsMsg): LogRecord => {
+export const decodeRecord = (raw: JsMsg | RawRecord): LogRecord => {
+  const m = "info" in raw ? consumedRecord(raw) : raw;
   const type = m.headers?.get(H.type) ?? "";
-  const time = headerTime(m.headers, Math.floor(m.info.timestampNanos ? Number(BigInt(m.info.timestampNanos) / 1_000_000n) : 0));
+  const time = headerTime(m.headers, m.storedAt);
   const where = parseEventSubject(m.subject);
   try {
     if (!where) throw new CairnError("internal", `not an event subject: ${m.subject}`);
@@ -246,11 +322,11 @@ export const decodeRecord = (m: JsMsg): LogRecord => {
     } as AnyStoredEvent;
     if (!(AggregateKind.literals as readonly string[]).includes(where.kind))
       throw new CairnError("internal", `unknown aggregate kind '${where.kind}'`);
-    return { ok: true, event, pending: m.info.pending };
+    return { ok: true, event, pending: m.pending };
   } catch (e) {
     return {
       ok: false,
-      pending: m.info.pending,
+      pending: m.pending,
       bad: { seq: m.seq, subject: m.subject, type, time, error: e instanceof Error ? e.message : String(e) },
     };
   }

@@ -1,7 +1,7 @@
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import { isNoRespondersError, parseCommandSubject, request, serve, subjects } from "../../bus/index.ts";
 import { AggregateKind, CairnError, isCairnError } from "../../schemas/index.ts";
-import type { Dispatch } from "./dispatch.ts";
+import { withRetry, type Dispatch } from "./dispatch.ts";
 import type { PartitionOwner } from "./ownership.ts";
 import { belongsToSession, partitionOf, routeKeyOf } from "./partitions.ts";
 
@@ -17,6 +17,8 @@ import { belongsToSession, partitionOf, routeKeyOf } from "./partitions.ts";
 const QUEUE = "cairn-gateways";
 /** How long a command waits for some gateway to own its partition (a failover takes about 2 s). */
 const ROUTE_TIMEOUT_MS = 10_000;
+/** Retries of a client's command while NATS does not answer: about 8 s in all. */
+const SERVED_RETRY = { attempts: 5, baseMs: 250 };
 /** A forwarded command's answer; as long as a command may take on the owner. */
 const FORWARD_TIMEOUT_MS = 30_000;
 
@@ -103,6 +105,9 @@ export function routeCommands(o: {
     }
   };
   const dispatch: Dispatch = (kind, id, verb, params) => route(kind, id, verb, params, false);
+  // A command from a client rides out a short outage (a log leader being elected takes seconds)
+  // instead of failing: a retry decides again on the reloaded state, so it applies at most once.
+  const served = withRetry(dispatch, SERVED_RETRY);
   const effectDispatch: Dispatch = (kind, id, verb, params) => route(kind, id, verb, params, true);
 
   const isKind = (k: string): k is AggregateKind => (AggregateKind.literals as readonly string[]).includes(k);
@@ -119,7 +124,7 @@ export function routeCommands(o: {
         subjects.commandsOfKind(kind),
         (params, msg) => {
           const w = parse(msg.subject);
-          return dispatch(w.kind, w.id, w.verb, params);
+          return served(w.kind, w.id, w.verb, params);
         },
         { queue: QUEUE },
       ),
@@ -130,7 +135,7 @@ export function routeCommands(o: {
       const w = parse(msg.subject.slice(subjects.forwardTo(o.ownership.id, "").length));
       const p = await partition(w.kind, w.id, params);
       if (!o.ownership.owns(p)) throw new CairnError("not_owner", `gateway ${o.ownership.id} no longer owns partition ${p}`);
-      return o.handle(w.kind, w.id, w.verb, params);
+      return withRetry(o.handle, SERVED_RETRY)(w.kind, w.id, w.verb, params);
     }),
   ];
 

@@ -264,11 +264,14 @@ export class Ownership implements PartitionOwner {
       this.reproving = true;
       try {
         const lost: number[] = [];
-        for (const [p, rev] of [...this.owned]) {
-          const next = await this.o.table.put(p, this.id, rev, Date.now());
+        // All at once: on a cluster electing the table's leader each call may wait seconds.
+        const mine = [...this.owned];
+        const proven = await Promise.all(mine.map(([p, rev]) => this.o.table.put(p, this.id, rev, Date.now())));
+        mine.forEach(([p], i) => {
+          const next = proven[i];
           if (next === null) lost.push(p);
           else this.owned.set(p, next);
-        }
+        });
         if (lost.length > 0) {
           this.report(`ownership: lost partitions ${lost.join(", ")} while out of touch; their work stops here`);
           this.lose(lost);

@@ -66,6 +66,7 @@ for i in $(seq "$n"); do
     continue
   fi
   CAIRN_DATA_DIR="$gw" CAIRN_PORT="$port" CAIRN_NATS_URL="$urls" CAIRN_NATS_CREDS="$creds" \
+    CAIRN_WORKSPACES_DIR="$dir/workspaces" CAIRN_SKILLS_DIR="$dir/skills" \
     nohup node "$root/cli/bin.mjs" gateway >>"$dir/gw$i.log" 2>&1 </dev/null &
   echo $! >"$dir/gw$i.pid"
   wait_for "gateway $i (see $dir/gw$i.log)" 60 curl -fsS "http://127.0.0.1:$port/health"

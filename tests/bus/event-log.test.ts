@@ -41,6 +41,40 @@ describe("the event log", () => {
     ]);
   });
 
+  test("loads a long aggregate whole and in order, from any point, while other aggregates interleave", async () => {
+    // 150 events: the first ones are fetched one by one, the rest through a consumer.
+    let last = 0;
+    let other = 0;
+    const mine: number[] = [];
+    for (let i = 0; i < 150; i++) {
+      [last] = await log.append({
+        kind: "session",
+        id: "long",
+        expectedSeq: last,
+        events: [i === 0 ? created("long") : { type: "session.renamed", data: { title: `t${i}` } }],
+        eventIds: [`long-${i}`],
+        now: 1,
+      });
+      mine.push(last);
+      if (i % 3 === 0)
+        [other] = await log.append({
+          kind: "session",
+          id: "noise",
+          expectedSeq: other,
+          events: [other === 0 ? created("noise") : { type: "session.renamed", data: { title: "x" } }],
+          eventIds: [`noise-${i}`],
+          now: 1,
+        });
+    }
+    for (const after of [0, mine[10], mine[100], mine[149]]) {
+      const { records, lastSeq } = await log.load("session", "long", after);
+      expect(lastSeq).toBe(mine[149]);
+      expect(records.map((r) => (r.ok ? r.event.seq : -1))).toEqual(mine.filter((s) => s > after));
+    }
+    const { records } = await log.load("session", "long");
+    expect(records.map((r) => r.ok && r.event.id)).toEqual(mine.map((_, i) => `long-${i}`));
+  });
+
   test("a second writer with a stale expected sequence fails with conflict, writing nothing", async () => {
     const [s] = await log.append({ kind: "session", id: "a2", expectedSeq: 0, events: [created("a2")], eventIds: ["a2-1"], now: 1 });
     await log.append({
