@@ -215,17 +215,14 @@ export class EventLog {
     if (opts.untilSeq !== undefined && opts.untilSeq < opts.fromSeq) return;
     let messages: ConsumerMessages;
     try {
-      messages = await retry(
-        async () => {
-          const consumer = await this.js.consumers.get(EVENTS_STREAM, {
-            filter_subjects: opts.filter ?? subjects.allEvents,
-            deliver_policy: DeliverPolicy.StartSequence,
-            opt_start_seq: Math.max(1, opts.fromSeq),
-          });
-          return await consumer.consume({ max_messages: 512 });
-        },
-        READ_RETRY,
-      );
+      messages = await retry(async () => {
+        const consumer = await this.js.consumers.get(EVENTS_STREAM, {
+          filter_subjects: opts.filter ?? subjects.allEvents,
+          deliver_policy: DeliverPolicy.StartSequence,
+          opt_start_seq: Math.max(1, opts.fromSeq),
+        });
+        return await consumer.consume({ max_messages: 512 });
+      }, READ_RETRY);
     } catch (e) {
       throw unavailableOr(e, "could not read the event log");
     }
