@@ -133,6 +133,13 @@ export class EventLog {
             timeout: 5_000,
           });
         } catch (e) {
+          // A retry refused for the expected sequence may be our own earlier attempt, stored but
+          // unacknowledged, on a new leader that lost the dedupe entry (seen once on a cluster
+          // whose leader was killed): if the aggregate's next event is this very id, it is ours.
+          if (attempt > 1 && isWrongLastSequence(e)) {
+            const next = await this.getNext(subject, expected + 1).catch(() => null);
+            if (next?.header?.get(H.msgId) === msgID) return next.seq;
+          }
           throw mapAppendError(e, subject, expected);
         }
         // nats-server checks the msg id before the expected sequence: two writers minting the same

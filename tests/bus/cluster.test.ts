@@ -113,9 +113,10 @@ describe("cairn's streams on a 3-server cluster", () => {
 
     const count = () => [...acked.values()].reduce((n, ids) => n + ids.length, 0);
     const waitForMore = async (than: number, what: string) => {
-      const deadline = Date.now() + 15_000;
+      // Generous: under a loaded CI machine an election plus the 5 s publish timeout can take long.
+      const deadline = Date.now() + 30_000;
       while (count() <= than) {
-        if (Date.now() > deadline) throw new Error(`no acknowledged append ${what} within 15 s`);
+        if (Date.now() > deadline) throw new Error(`no acknowledged append ${what} within 30 s`);
         await sleep(20);
       }
     };
