@@ -146,8 +146,14 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
 
   const sessions = new AggregateHost(createSessionSpec(checkModel), deps);
   // The transcript is read from the log, not kept in the session's context (bounded snapshots).
-  const transcripts = sessionTranscripts(o.log);
   const runs = new AggregateHost(runSpec, deps);
+  const transcripts = sessionTranscripts(o.log, {
+    // A run that ended here is still in its host's cache: its reply needs no read of its log.
+    knownReply: (runId) => {
+      const run = runs.peek(runId)?.context;
+      return run && run.status !== "new" && run.status !== "running" ? run.text : undefined;
+    },
+  });
   const settings = new AggregateHost(settingsSpec, deps);
   const approvals = new AggregateHost(approvalSpec, deps);
   const states = new AggregateHost(stateSpec, deps);

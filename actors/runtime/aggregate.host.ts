@@ -90,6 +90,12 @@ export class AggregateHost<M extends AnyStateMachine, C> {
     });
   }
 
+  /** The cached state of an aggregate this process owns, without loading anything; undefined when not cached. */
+  peek(id: string): SnapshotFrom<M> | undefined {
+    const cached = this.cache.get(id);
+    return cached && this.ownsLoaded(id, cached) ? cached.snapshot : undefined;
+  }
+
   /** Drops every cached aggregate (ownership changed: what another writer did must be read again). */
   forget(): void {
     this.cache.clear();

@@ -71,7 +71,14 @@ const RUN_READS_AT_ONCE = 8;
  * sessions makes the next read incremental: only the session's newer events and their runs are
  * loaded. The cache is never truth: each read starts from what the log has after its sequence.
  */
-export const sessionTranscripts = (log: EventLog, opts: { cacheSize?: number } = {}): Transcripts => {
+export const sessionTranscripts = (
+  log: EventLog,
+  opts: {
+    cacheSize?: number;
+    /** The reply of a run this process already holds (its host's cache), to skip reading its log. */
+    knownReply?: (runId: string) => string | undefined;
+  } = {},
+): Transcripts => {
   const cache = new Map<string, { lastSeq: number; messages: Entry[] }>();
   const loadEvents = async (kind: "session" | "run", id: string, afterSeq = 0) => {
     const { records, lastSeq } = await log.load(kind, id, afterSeq);
@@ -87,9 +94,16 @@ export const sessionTranscripts = (log: EventLog, opts: { cacheSize?: number } =
       const { events, lastSeq } = await loadEvents("session", key, base.lastSeq);
       const ended = events.flatMap((e) => (e.type === "session.run_ended" ? [e.data.runId] : []));
       const replies = new Map<string, string>();
-      for (let i = 0; i < ended.length; i += RUN_READS_AT_ONCE) {
+      for (const runId of ended) {
+        const known = opts.knownReply?.(runId);
+        if (known !== undefined) replies.set(runId, known);
+      }
+      const unknown = ended.filter((runId) => !replies.has(runId));
+      for (let i = 0; i < unknown.length; i += RUN_READS_AT_ONCE) {
         await Promise.all(
-          ended.slice(i, i + RUN_READS_AT_ONCE).map(async (runId) => replies.set(runId, replyOf((await loadEvents("run", runId)).events))),
+          unknown
+            .slice(i, i + RUN_READS_AT_ONCE)
+            .map(async (runId) => replies.set(runId, replyOf((await loadEvents("run", runId)).events))),
         );
       }
       let messages = base.messages;
