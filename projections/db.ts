@@ -10,7 +10,7 @@ export type Db = Database.Database;
  * The read-model schema. Everything here is derived from the log and may be deleted at any time;
  * a schema change bumps SCHEMA_VERSION, which makes the projector rebuild from sequence 1.
  */
-export const SCHEMA_VERSION = 8;
+export const SCHEMA_VERSION = 9;
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);
@@ -31,6 +31,8 @@ CREATE TABLE IF NOT EXISTS messages (
   PRIMARY KEY (session_key, id)
 );
 CREATE INDEX IF NOT EXISTS messages_by_session ON messages(session_key, seq);
+-- A run's end fills its reply into the message (messages.projection.ts): without this, a scan per run.
+CREATE INDEX IF NOT EXISTS messages_by_run ON messages(run_id);
 CREATE TABLE IF NOT EXISTS run_replies (run_id TEXT PRIMARY KEY, text TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
   run_id TEXT PRIMARY KEY, session_key TEXT NOT NULL, model TEXT NOT NULL, status TEXT NOT NULL,
