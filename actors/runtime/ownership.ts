@@ -309,7 +309,8 @@ export class Ownership implements PartitionOwner {
       return;
     }
     const floor = Math.floor(PARTITIONS / (alive.length + 1));
-    if (this.owned.size > share && alive.some((s) => s.hb.owned.length < floor)) {
+    // Over the floor while another is under it (16 over 3 gateways is 6/5/5: one at 6 gives to one at 4).
+    if (this.owned.size > floor && alive.some((s) => s.hb.owned.length < floor)) {
       const idle = this.ownedList().find((p) => this.listener?.isIdle(p) ?? true);
       if (idle === undefined) return;
       const rev = this.owned.get(idle) ?? 0;

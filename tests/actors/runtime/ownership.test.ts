@@ -75,6 +75,16 @@ describe("partition ownership across gateways", () => {
     expect(a.own.view().owned.every((p) => b.own.ownerOf(p) === a.own.id)).toBe(true);
   });
 
+  test("three gateways settle at 6/5/5, whichever joins last", async () => {
+    const a = await gateway("a");
+    await waitUntil("a to own everything", () => a.own.view().owned.length === PARTITIONS);
+    const b = await gateway("b");
+    const c = await gateway("c");
+    const counts = () => [a, b, c].map((g) => g.own.view().owned.length).sort((x, y) => x - y);
+    await waitUntil("6/5/5", () => JSON.stringify(counts()) === JSON.stringify([5, 5, 6]), 10_000);
+    expect(union(a, b, c)).toEqual(all);
+  });
+
   test("a gateway gone silent (connection dropped, no release) is taken over after its lease", async () => {
     const a = await gateway("a");
     const b = await gateway("b");
