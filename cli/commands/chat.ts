@@ -172,12 +172,14 @@ export async function chat(
       args.session,
       args.json,
       async () =>
-        (await request(nc, subjects.command("session", args.session, "send"), {
-          text: args.text,
-          messageId,
-          createIfMissing: true,
-          ...(args.model !== undefined ? { model: args.model } : {}),
-        })) as { runId: string },
+        // 30 s: during a failover (a gateway or a NATS server lost) the gateway retries for a while
+        // before it answers; the send is idempotent on its message id.
+        (await request(
+          nc,
+          subjects.command("session", args.session, "send"),
+          { text: args.text, messageId, createIfMissing: true, ...(args.model !== undefined ? { model: args.model } : {}) },
+          { timeoutMs: 30_000 },
+        )) as { runId: string },
     );
   } finally {
     await nc.close();

@@ -71,7 +71,8 @@ describe("cairn cluster", () => {
       servers.push(spawn(bin, args, { stdio: "ignore" }));
     }
     let status = down;
-    for (let i = 0; i < 50 && status.code !== 0; i++) {
+    // Bounded by time, not tries: on a loaded machine forming a cluster takes a while.
+    for (const deadline = Date.now() + 60_000; status.code !== 0 && Date.now() < deadline; ) {
       await new Promise((r) => setTimeout(r, 200));
       status = await cairn(["cluster", "status", dir, "--json"]);
     }
@@ -79,7 +80,7 @@ describe("cairn cluster", () => {
     const s = JSON.parse(status.stdout);
     expect(s.ready).toBe(true);
     expect(new Set(s.servers.map((x: { metaLeader: string }) => x.metaLeader)).size).toBe(1);
-  });
+  }, 120_000);
 
   test("a non-loopback host is refused with bad_request (exit 2)", async () => {
     const r = await cairn(["cluster", "init", join(dir, "other"), "--host", "0.0.0.0", "--json"]);
