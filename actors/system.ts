@@ -71,7 +71,7 @@ export interface ActorSystemOptions {
 
 /** Every so often the owner adopts its active sessions again: an effect that failed and could not
  * even record its failure is repaired, so a session is never left `session_busy` for longer. */
-export const RECONCILE_MS = 15_000;
+const RECONCILE_MS = 15_000;
 
 export interface ActorSystem {
   readonly dispatch: Dispatch;
