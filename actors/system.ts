@@ -1,3 +1,5 @@
+// Over 300 lines on purpose: the one place where the hosts, their effects, the agent's tools and
+// the command routing are wired together; each piece lives in its own folder, this only assembles.
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { EventLog, SnapshotStore } from "../bus/index.ts";
 import { CairnError, type AggregateKind, type AnyStoredEvent } from "../schemas/index.ts";

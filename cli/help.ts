@@ -1,3 +1,4 @@
+// Over 300 lines on purpose: every command's help text, side by side, so they read alike.
 /** Usage texts, kept apart from the commands so that `--help` loads nothing heavy. */
 
 export const chatHelp = `Usage: cairn chat [--session <key>] [--model <id>] [--json] <message...>

@@ -1,7 +1,3 @@
-// Over 300 lines on purpose: the one table of every `cairn` command, its flags and its help, so a
-// newcomer finds any command here; the formatter puts each imported help text on its own line.
-// Split by command group if it grows further.
-import { parseArgs } from "node:util";
 import {
   approvalsHelp,
   chatHelp,
@@ -10,7 +6,6 @@ import {
   eventsHelp,
   gatewayHelp,
   modelsHelp,
-  nodeHelp,
   projectionsHelp,
   providersHelp,
   sandboxHelp,
@@ -19,6 +14,8 @@ import {
 } from "./help.ts";
 import { nearest } from "./config/suggest.ts";
 // Commands are imported when run: `cairn --help` must not load NATS, SQLite or the SDKs.
+import { int, parse, print } from "./args.ts";
+import { nodeCommand } from "./main.node.ts";
 import { UsageError, fail } from "./output.ts";
 import { resolvePaths } from "./paths.ts";
 import { VERSION } from "./version.ts";
@@ -62,21 +59,6 @@ const COMMANDS = [
   "cluster",
   "help",
 ];
-
-const int = (v: string | undefined, name: string, min: number): number | undefined => {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`${name} must be a whole number ≥ ${min}, got '${v}'`);
-  return n;
-};
-
-type Options = Record<string, { type: "string" | "boolean"; short?: string }>;
-
-/** Strict parsing (unknown flags are usage errors); every command gets -h/--help. */
-const parse = (args: string[], options: Options) => {
-  const r = parseArgs({ args, options: { ...options, help: { type: "boolean", short: "h" } }, allowPositionals: true, strict: true });
-  return { values: r.values as Record<string, string | boolean | undefined>, positionals: r.positionals };
-};
 
 /** Runs one CLI invocation; resolves with the process exit code. */
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -317,95 +299,3 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     return fail(err, json);
   }
 }
-
-const NODE_LOCAL = ["add", "run", "status", "fingerprint", "logs", "remove"];
-const NODE_GATEWAY = ["pairing", "pending", "approve", "reject", "list", "revoke"];
-
-async function nodeCommand(
-  rest: string[],
-  paths: ReturnType<typeof resolvePaths>,
-  env: NodeJS.ProcessEnv,
-  setJson: (j: boolean) => void,
-): Promise<number> {
-  const [sub, ...args] = rest;
-  if (sub === undefined || sub === "-h" || sub === "--help" || sub === "help") return print(nodeHelp);
-  if (!NODE_LOCAL.includes(sub) && !NODE_GATEWAY.includes(sub)) {
-    const hint = nearest(sub, [...NODE_LOCAL, ...NODE_GATEWAY]);
-    throw new UsageError(`unknown subcommand 'node ${sub}'${hint ? ` (did you mean 'node ${hint}'?)` : ""}; run 'cairn node --help'`);
-  }
-  const { values, positionals } = parse(args, {
-    json: { type: "boolean" },
-    host: { type: "string" },
-    name: { type: "string" },
-    "working-dir": { type: "string" },
-    timeout: { type: "string" },
-    "node-id": { type: "string" },
-    foreground: { type: "boolean" },
-    "forget-key": { type: "boolean" },
-    minutes: { type: "string" },
-  });
-  if (values.help) return print(nodeHelp);
-  const json = Boolean(values.json);
-  setJson(json);
-  const str = (k: string) => values[k] as string | undefined;
-  const allowed: Record<string, string[]> = {
-    add: ["host", "name", "working-dir", "timeout", "node-id", "foreground"],
-    remove: ["forget-key"],
-    pairing: ["minutes"],
-  };
-  const extra = Object.keys(values).filter((k) => k !== "json" && k !== "help" && !(allowed[sub] ?? []).includes(k));
-  if (extra.length > 0) throw new UsageError(`'cairn node ${sub}' does not take --${extra[0]}; run 'cairn node --help'`);
-  const wantsId = sub === "approve" || sub === "reject" || sub === "revoke";
-  const wantsSub = sub === "pairing";
-  const expected = wantsId || wantsSub ? 1 : 0;
-  if (positionals.length !== expected) {
-    throw new UsageError(
-      wantsId
-        ? `usage: cairn node ${sub} <${sub === "revoke" ? "node-id" : "request-id"}>`
-        : wantsSub
-          ? "usage: cairn node pairing enable [--minutes <n>] | disable | status"
-          : `'cairn node ${sub}' takes no arguments; got '${positionals.join(" ")}'`,
-    );
-  }
-  if (NODE_LOCAL.includes(sub)) {
-    const cmd = await import("./commands/node.agent.ts");
-    if (sub === "add") {
-      return await cmd.nodeAdd(
-        {
-          host: str("host"),
-          name: str("name"),
-          workingDir: str("working-dir"),
-          timeout: int(str("timeout"), "--timeout", 1),
-          nodeId: str("node-id"),
-          foreground: Boolean(values.foreground),
-          json,
-        },
-        paths,
-        env,
-      );
-    }
-    if (sub === "run") return await cmd.nodeRun({ json }, paths, env);
-    if (sub === "status") return cmd.nodeStatus({ json }, paths, env);
-    if (sub === "fingerprint") return cmd.nodeFingerprint({ json }, paths);
-    if (sub === "logs") return cmd.nodeLogs({ json }, paths);
-    return cmd.nodeRemove({ forgetKey: Boolean(values["forget-key"]), json }, paths, env);
-  }
-  const admin = await import("./commands/node.admin.ts");
-  if (sub === "pairing") {
-    const verb = positionals[0];
-    if (verb !== "enable" && verb !== "disable" && verb !== "status")
-      throw new UsageError("usage: cairn node pairing enable [--minutes <n>] | disable | status");
-    if (verb !== "enable" && values.minutes !== undefined) throw new UsageError("--minutes goes with 'pairing enable'");
-    return await admin.nodePairing(verb, { minutes: int(str("minutes"), "--minutes", 1), json }, paths);
-  }
-  if (sub === "pending") return await admin.nodePending({ json }, paths);
-  if (sub === "list") return await admin.nodeList({ json }, paths);
-  if (sub === "approve") return await admin.nodeApprove({ id: positionals[0], json }, paths);
-  if (sub === "reject") return await admin.nodeReject({ id: positionals[0], json }, paths);
-  return await admin.nodeRevoke({ id: positionals[0], json }, paths);
-}
-
-const print = (text: string): number => {
-  process.stdout.write(`${text}\n`);
-  return 0;
-};
