@@ -5,9 +5,9 @@ import { encodeJson } from "./rpc.ts";
 import { LIVE_STREAM, subjects } from "./subjects.ts";
 
 /**
- * Live notifications: fire-and-forget publishes captured by the aged-out live stream. A plain
- * publish (no ack round trip) keeps token latency low; a lost delta costs nothing because the final
- * text is always in the log.
+ * Live notifications: fire-and-forget core NATS publishes. Subscribers (the edge, `cairn chat`)
+ * get them straight from the server; the live stream also keeps a bounded tail in memory, read
+ * only to resume (`readStoredLive`). A lost delta costs nothing: the final text is in the log.
  */
 export const publishLive = (nc: NatsConnection, sessionKey: string, msg: LiveSessionMessage): void => {
   nc.publish(subjects.liveSession(sessionKey), encodeJson(msg));
@@ -17,30 +17,39 @@ export const publishSessionsChanged = (nc: NatsConnection, msg: LiveSessionsChan
   nc.publish(subjects.liveSessions, encodeJson(msg));
 };
 
-/**
- * The text one run streamed, rebuilt from the live stream (deltas since `sinceMs`). Used to keep
- * the partial reply of a run that a crash interrupted. Reads only up to the stream's current end.
- */
-export async function streamedText(nc: NatsConnection, sessionKey: string, runId: string, sinceMs: number): Promise<string> {
-  return (await streamedDeltas(nc, sessionKey, runId, sinceMs)).text;
+/** Where a read of the stored tail starts: after a stream sequence, or at a time. */
+export type LiveFrom = { afterSeq: number } | { sinceMs: number };
+
+/** One stored live message, its payload as published (JSON text). */
+export interface StoredLive {
+  seq: number;
+  data: string;
 }
 
-/** `streamedText`, and the index the run's next delta gets (so a resumed run goes on numbering). */
-export async function streamedDeltas(
-  nc: NatsConnection,
-  sessionKey: string,
-  runId: string,
-  sinceMs: number,
-): Promise<{ text: string; next: number }> {
-  const jsm = await jetstreamManager(nc);
-  const last = (await jsm.streams.info(LIVE_STREAM)).state.last_seq;
-  if (last === 0) return { text: "", next: 0 };
+/** The live stream's last sequence (0 when empty): the cursor a subscriber starts after. */
+export const liveStreamEnd = async (nc: NatsConnection): Promise<number> =>
+  (await (await jetstreamManager(nc)).streams.info(LIVE_STREAM)).state.last_seq;
+
+/**
+ * The stored live messages of `subject` from `from` up to the stream's end as of now, in order.
+ * A short-lived consumer: resumes and crash recovery only, never the token path.
+ */
+export async function readStoredLive(nc: NatsConnection, subject: string, from: LiveFrom): Promise<StoredLive[]> {
+  const state = (await (await jetstreamManager(nc)).streams.info(LIVE_STREAM)).state;
+  const last = state.last_seq;
+  if (last === 0 || ("afterSeq" in from && from.afterSeq === last)) return [];
+  // A cursor beyond the end predates a restart that emptied the (in-memory) stream and started
+  // its sequence over: everything held now is new to that reader.
   const consumer = await jetstream(nc).consumers.get(LIVE_STREAM, {
-    filter_subjects: subjects.liveSession(sessionKey),
-    deliver_policy: DeliverPolicy.StartTime,
-    opt_start_time: new Date(Math.max(0, sinceMs - 1000)).toISOString(),
+    filter_subjects: subject,
+    ...("afterSeq" in from
+      ? {
+          deliver_policy: DeliverPolicy.StartSequence,
+          opt_start_seq: from.afterSeq > last ? state.first_seq : Math.max(from.afterSeq + 1, state.first_seq),
+        }
+      : { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(Math.max(0, from.sinceMs)).toISOString() }),
   });
-  const parts = new Map<number, string>();
+  const out: StoredLive[] = [];
   // Nothing matching may exist: fetch with a short expiry instead of waiting forever.
   for (;;) {
     const batch = await consumer.fetch({ max_messages: 1000, expires: 1000 });
@@ -48,15 +57,38 @@ export async function streamedDeltas(
     let done = false;
     for await (const m of batch) {
       got++;
-      try {
-        const msg = decodeLenient(LiveSessionMessage, m.json(), "live message");
-        if (msg.type === "run.delta" && msg.runId === runId) parts.set(msg.index, msg.text);
-      } catch {
-        // a malformed live message is skipped: the log, not this stream, is the truth
-      }
+      if (m.seq <= last) out.push({ seq: m.seq, data: m.string() });
       if (m.seq >= last) done = true;
     }
     if (done || got === 0) break;
+  }
+  await consumer.delete().catch(() => undefined);
+  return out;
+}
+
+/** The text one run streamed, rebuilt from the stored tail (deltas since `sinceMs`). */
+export async function streamedText(nc: NatsConnection, sessionKey: string, runId: string, sinceMs: number): Promise<string> {
+  return (await streamedDeltas(nc, sessionKey, runId, sinceMs)).text;
+}
+
+/**
+ * `streamedText`, and the index the run's next delta gets (so a resumed run goes on numbering).
+ * Used to keep the partial reply of a run that a crash interrupted.
+ */
+export async function streamedDeltas(
+  nc: NatsConnection,
+  sessionKey: string,
+  runId: string,
+  sinceMs: number,
+): Promise<{ text: string; next: number }> {
+  const parts = new Map<number, string>();
+  for (const m of await readStoredLive(nc, subjects.liveSession(sessionKey), { sinceMs: sinceMs - 1000 })) {
+    try {
+      const msg = decodeLenient(LiveSessionMessage, JSON.parse(m.data), "live message");
+      if (msg.type === "run.delta" && msg.runId === runId) parts.set(msg.index, msg.text);
+    } catch {
+      // a malformed live message is skipped: the log, not this stream, is the truth
+    }
   }
   const sorted = [...parts.entries()].sort((a, b) => a[0] - b[0]);
   return { text: sorted.map(([, t]) => t).join(""), next: sorted.length > 0 ? sorted[sorted.length - 1][0] + 1 : 0 };

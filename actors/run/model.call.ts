@@ -4,6 +4,7 @@ import { exhausted, skipped, streamCut, type Attempt } from "./fallback.errors.t
 import { fallbackChain, isRetryable } from "./fallback.policy.ts";
 import type { CallModelParams } from "./run.machine.ts";
 import type { RunEffectDeps } from "./run.deps.ts";
+import { liveDeltas } from "./live.deltas.ts";
 import { separatorAfter } from "./run.text.ts";
 import type { RunWork } from "./run.work.ts";
 
@@ -52,9 +53,10 @@ export const modelResponder = (deps: RunEffectDeps, live: Live) => {
     let sepDue = w.text.length > 0;
     let text = "";
     const calls: ToolCall[] = [];
+    const out = liveDeltas((t) => live(p.sessionKey, { type: "run.delta", runId: p.runId, index: w.nextDelta++, text: t }));
     const delta = (t: string) => {
       w.text += t;
-      live(p.sessionKey, { type: "run.delta", runId: p.runId, index: w.nextDelta++, text: t });
+      out.write(t);
     };
     try {
       const resolved = deps.resolveModel(model);
@@ -87,11 +89,13 @@ export const modelResponder = (deps: RunEffectDeps, live: Live) => {
             calls.push({ id: chunk.id, name: chunk.name, arguments: chunk.arguments });
             break;
           case "done":
+            out.close();
             return { usage: chunk.usage, finishReason: chunk.finishReason, text, calls };
         }
       }
       throw new CairnError("provider_error", "the provider ended the stream without finishing the reply");
     } catch (e) {
+      out.close();
       throw new AttemptFailed(e, w.nextDelta - first);
     }
   };

@@ -11,7 +11,7 @@ import { EdgeMetrics } from "./metrics.ts";
 import { createRateLimiter, defaultRateLimit } from "./rate-limit.ts";
 import { assertNativeUws, uWS } from "./uws.ts";
 import { makeSessionKey, type BusDeps } from "./ws.methods.ts";
-import { attachWebSocket, type WsRoute } from "./ws.route.ts";
+import { attachWebSocket } from "./ws.route.ts";
 
 export interface EdgeOptions {
   nc: NatsConnection;
@@ -55,15 +55,13 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
 
   // NATS buffers requests while reconnecting; tracking the state lets requests fail fast instead.
   let busUp = !opts.nc.isClosed();
-  let sockets: WsRoute | undefined;
   const statusIter = opts.nc.status();
   void (async () => {
     for await (const s of statusIter) {
       if (s.type === "disconnect" || s.type === "close") busUp = false;
       else if (s.type === "reconnect") {
         busUp = true;
-        log("edge: bus reconnected; re-arming live subscriptions");
-        sockets?.rearmAll();
+        log("edge: bus reconnected; live subscriptions replay what they missed");
       }
     }
   })().catch((e) => log(`edge: bus status watch ended: ${String(e)}`));
@@ -116,7 +114,6 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     isClosing: () => closing,
     log,
   });
-  sockets = ws;
   app.get("/*", (res, req) => {
     const f = readFacts(res, req);
     if (f.url === "/ws") {

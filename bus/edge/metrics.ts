@@ -11,6 +11,8 @@ export class EdgeMetrics {
   liveForwarded = 0;
   liveSkipped = 0;
   subscriptions = 0;
+  /** Bus subscriptions for live subjects, each shared by every WebSocket watching it. */
+  liveFeeds = 0;
   bytesIn = 0;
   bytesOut = 0;
   readonly requests = new Map<string, number>();
@@ -38,6 +40,7 @@ export class EdgeMetrics {
       wsOpenedTotal: this.wsOpenedTotal,
       wsDroppedSlow: this.wsDroppedSlow,
       subscriptions: this.subscriptions,
+      liveFeeds: this.liveFeeds,
       requests: sum(this.requests),
       framesRejected: sum(this.framesRejected),
       liveForwarded: this.liveForwarded,
@@ -73,9 +76,14 @@ export class EdgeMetrics {
       "Frames refused before reaching a method.",
       [...this.framesRejected].map(([r, v]) => [`{reason="${r}"}`, v]),
     );
-    metric("cairn_edge_live_subscriptions", "gauge", "Active live-stream consumers.", [["", this.subscriptions]]);
+    metric("cairn_edge_live_subscriptions", "gauge", "Active live subscriptions (a session or the session list, per WebSocket).", [
+      ["", this.subscriptions],
+    ]);
+    metric("cairn_edge_live_feeds", "gauge", "Bus subscriptions for live subjects, shared by all WebSockets.", [["", this.liveFeeds]]);
     metric("cairn_edge_live_forwarded_total", "counter", "Live messages forwarded to clients.", [["", this.liveForwarded]]);
-    metric("cairn_edge_live_skipped_total", "counter", "Live messages skipped because they did not decode.", [["", this.liveSkipped]]);
+    metric("cairn_edge_live_skipped_total", "counter", "Live messages skipped because they were not well-formed.", [
+      ["", this.liveSkipped],
+    ]);
     metric("cairn_edge_ws_received_bytes_total", "counter", "WebSocket payload bytes received.", [["", this.bytesIn]]);
     metric("cairn_edge_ws_sent_bytes_total", "counter", "WebSocket payload bytes sent.", [["", this.bytesOut]]);
     metric("cairn_edge_http_requests_total", "counter", "HTTP requests by route and status.", pairs(this.http, "route", "status"));

@@ -3,8 +3,9 @@ import { tokensEqual } from "./auth.ts";
 import type { EdgeMetrics } from "./metrics.ts";
 import type { RateLimiter } from "./rate-limit.ts";
 import { callMethod, fetchStatus, type BusDeps, type MethodResult } from "./ws.methods.ts";
-import { decodeFrame, encodeError, encodeEvent, encodeOk } from "./ws.protocol.ts";
+import { decodeFrame, encodeError, encodeOk } from "./ws.protocol.ts";
 import { hasSecrets, maskSecrets, redactError, secretsIn } from "./ws.secrets.ts";
+import { LiveHub, liveHubFor } from "./live.hub.ts";
 import { LiveSubscriptions } from "./ws.subscriptions.ts";
 
 /**
@@ -36,15 +37,24 @@ export class WsConnection {
   readonly subs: LiveSubscriptions;
 
   constructor(private readonly deps: ConnectionDeps) {
+    const { bus, metrics } = deps;
+    const hub = liveHubFor(
+      bus,
+      () =>
+        new LiveHub(bus.nc, {
+          onSkipped: () => metrics.liveSkipped++,
+          onFeedCount: (d) => (metrics.liveFeeds += d),
+          log: deps.log,
+        }),
+    );
     this.subs = new LiveSubscriptions({
-      nc: deps.bus.nc,
-      push: (event, payload, seq) => {
-        deps.metrics.liveForwarded++;
-        this.emit(encodeEvent(event, payload, seq));
+      nc: bus.nc,
+      hub,
+      send: (frame) => {
+        metrics.liveForwarded++;
+        this.emit(frame);
       },
-      onSkipped: () => deps.metrics.liveSkipped++,
-      onCountChange: (d) => (deps.metrics.subscriptions += d),
-      log: deps.log,
+      onCountChange: (d) => (metrics.subscriptions += d),
     });
   }
 
@@ -86,12 +96,7 @@ export class WsConnection {
     }
   }
 
-  /** Restarts live consumers after a bus reconnect (see `LiveSubscriptions.rearm`). */
-  rearm(): Promise<void> {
-    return this.disposed ? Promise.resolve() : this.subs.rearm();
-  }
-
-  /** Stops every live consumer of this connection. Idempotent. */
+  /** Stops every live subscription of this connection. Idempotent. */
   async dispose(): Promise<void> {
     this.disposed = true;
     await this.subs.closeAll();

@@ -39,8 +39,6 @@ export interface WsRouteDeps {
 }
 
 export interface WsRoute {
-  /** Re-arms every connection's live consumers; call when the bus reconnected. */
-  rearmAll(): void;
   /** Closes every connection (1001) and stops their consumers. */
   closeAll(): Promise<void>;
 }
@@ -126,9 +124,6 @@ export const attachWebSocket = (app: TemplatedApp, deps: WsRouteDeps): WsRoute =
   });
 
   return {
-    rearmAll() {
-      for (const p of peers) void p.conn?.rearm().catch((e) => log(`ws re-arm failed: ${String(e)}`));
-    },
     async closeAll() {
       const all = [...peers];
       for (const p of all) {

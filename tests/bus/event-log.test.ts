@@ -174,7 +174,7 @@ describe("a full log", () => {
     const n2 = await startTestNats();
     const c2 = await n2.connect();
     try {
-      await ensureStreams(c2, { eventLogMaxBytes: 4096, liveMaxAgeMs: 60_000 });
+      await ensureStreams(c2, { eventLogMaxBytes: 4096, liveMaxPerSession: 100, liveMaxBytes: 1024 * 1024 });
       const l2 = await EventLog.open(c2);
       let expected = 0;
       let error: unknown;

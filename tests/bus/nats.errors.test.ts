@@ -27,7 +27,7 @@ let nc: NatsConnection;
 beforeAll(async () => {
   nats = await startTestNats();
   nc = await nats.connect();
-  await ensureStreams(nc, { eventLogMaxBytes: 4096, liveMaxAgeMs: 60_000 });
+  await ensureStreams(nc, { eventLogMaxBytes: 4096, liveMaxPerSession: 100, liveMaxBytes: 1024 * 1024 });
 });
 afterAll(async () => {
   await nc.close();

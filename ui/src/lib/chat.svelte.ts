@@ -2,13 +2,16 @@
 // whose state must change together; tool cards (tools.svelte.ts) and merging (messages.ts) live apart.
 import { asWireError, RequestError, type GatewayClient } from "./client.ts";
 import { coalesced } from "./coalesce.ts";
+import { DeltaText } from "./deltas.ts";
 import { switchReason } from "./errors.ts";
 import { ToolsStore } from "./tools.svelte.ts";
 import { newMessageId } from "./ids.ts";
-import { finishedRuns, mergeMessages, runStatusToMessage, type LiveRun, type Outgoing } from "./messages.ts";
+import { finishedRuns, mergeMessages, mergeTail, runStatusToMessage, type LiveRun, type Outgoing } from "./messages.ts";
 import type { ActiveRun, ChatEvent, GetHistoryResult, HistoryMessage, SandboxBackend, SessionSummary, WireError } from "./wire.ts";
 
 const HISTORY_LIMIT = 500;
+/** Messages fetched after a run: enough to overlap what is shown, so the rest need not come again. */
+const HISTORY_TAIL = 20;
 
 /** What a session may set for itself; null follows the configuration. */
 export type SessionSettings = { model: string | null; sandbox: SandboxBackend | null; node: string | null };
@@ -58,15 +61,14 @@ export class ChatStore {
   /** Bumped on every open: answers for a chat no longer open are dropped. */
   #token = 0;
   #subscribed = false;
-  #lastSeq: number | null = null;
-  /** Delta texts per run, by index (not reactive: `LiveRun.text` is their join). */
-  #parts = new Map<string, string[]>();
+  /** Reply texts of live runs as their deltas came (not reactive: `LiveRun.text` mirrors them). */
+  #parts = new Map<string, DeltaText>();
   #loading: Promise<void> | null = null;
 
   constructor(client: GatewayClient) {
     this.#client = client;
     this.tools = new ToolsStore(client);
-    client.onEvent("chat", (payload, seq) => this.#onEvent(payload as ChatEvent, seq));
+    client.onEvent("chat", (payload) => this.#onEvent(payload as ChatEvent));
   }
 
   /** Shows another session (or none). Loads now when connected, else on the next connect. */
@@ -88,29 +90,25 @@ export class ChatStore {
     this.stopping = false;
     this.tools.open(key);
     this.#subscribed = false;
-    this.#lastSeq = null;
     this.#loading = null;
     if (key !== null && this.#client.state === "connected") this.#load();
   }
 
-  /** After a (re)connect: resume the live stream where it stopped, then catch up on history. */
+  /**
+   * After a (re)connect: subscribe again — replaying the reply in progress from its start, whose
+   * repeats the delta index drops — then catch up on history, the truth for everything finished.
+   */
   async resume(): Promise<void> {
     const key = this.key;
     if (key === null) return;
     if (!this.#subscribed) return this.#load();
     const token = this.#token;
     try {
-      const params =
-        this.#lastSeq !== null
-          ? { sessionKey: key, fromSeq: this.#lastSeq }
-          : this.activeRun
-            ? { sessionKey: key, fromTime: this.activeRun.startedAt }
-            : { sessionKey: key };
-      const { seq } = await this.#client.request("chat.subscribe", params);
+      const since = this.activeRun?.startedAt ?? this.runs.find((r) => r.status === "streaming")?.at;
+      await this.#client.request("chat.subscribe", since !== undefined ? { sessionKey: key, fromTime: since - 1000 } : { sessionKey: key });
       if (token !== this.#token) return;
-      this.#lastSeq ??= seq;
       void this.tools.refresh();
-      await this.refreshHistory();
+      await this.#fetchHistory(HISTORY_LIMIT);
       for (const o of this.outgoing) if (o.state === "retrying") void this.#deliver(key, o);
     } catch (e) {
       if (token === this.#token) this.#fail(e);
@@ -223,13 +221,12 @@ export class ChatStore {
         void this.tools.refresh();
         // A run in progress replays from its start, so its partial text shows.
         const params = h.activeRun ? { sessionKey: key, fromTime: h.activeRun.startedAt } : { sessionKey: key };
-        const { seq } = await this.#client.request("chat.subscribe", params);
+        await this.#client.request("chat.subscribe", params);
         if (token !== this.#token) {
           if (this.key !== key) this.#unsubscribe(key);
           return;
         }
         this.#subscribed = true;
-        this.#lastSeq ??= seq;
         this.error = null;
       } catch (e) {
         if (token === this.#token) this.#fail(e);
@@ -245,18 +242,31 @@ export class ChatStore {
     return p;
   }
 
-  /** Re-fetches history; a burst of `session.updated` collapses into one extra fetch. */
-  refreshHistory = coalesced(async () => {
+  /**
+   * Catches up on history after the session changed: only its newest messages, merged into what is
+   * shown (the whole history again only when they do not overlap it). A burst of `session.updated`
+   * collapses into one extra fetch.
+   */
+  refreshHistory = coalesced(() => this.#fetchHistory(HISTORY_TAIL));
+
+  async #fetchHistory(limit: number): Promise<void> {
     const key = this.key;
     const token = this.#token;
     if (key === null) return;
     try {
-      const h = await this.#client.request("chat.history", { sessionKey: key, limit: HISTORY_LIMIT });
-      if (token === this.#token) this.#applyHistory(h);
+      let h = await this.#client.request("chat.history", { sessionKey: key, limit });
+      if (token !== this.#token) return;
+      const merged = limit < HISTORY_LIMIT ? mergeTail(this.history, h.messages, HISTORY_LIMIT) : h.messages;
+      if (merged === null) {
+        h = await this.#client.request("chat.history", { sessionKey: key, limit: HISTORY_LIMIT });
+        if (token === this.#token) this.#applyHistory(h);
+        return;
+      }
+      this.#applyHistory({ ...h, messages: merged });
     } catch (e) {
       if (token === this.#token) this.#fail(e);
     }
-  });
+  }
 
   #applyHistory(h: GetHistoryResult): void {
     this.session = h.session;
@@ -271,9 +281,8 @@ export class ChatStore {
     if (h.activeRun) this.#ensureRun(h.activeRun.runId);
   }
 
-  #onEvent(ev: ChatEvent, seq: number | undefined): void {
+  #onEvent(ev: ChatEvent): void {
     if (!ev || ev.sessionKey !== this.key) return;
-    if (typeof seq === "number") this.#lastSeq = Math.max(this.#lastSeq ?? 0, seq);
     switch (ev.type) {
       case "run.started":
         this.#ensureRun(ev.runId);
@@ -281,16 +290,12 @@ export class ChatStore {
       case "run.delta": {
         const r = this.#ensureRun(ev.runId);
         if (r?.status !== "streaming") break; // a delta after the end is stale
-        // Deltas are placed by index: repeats after a resume are dropped, and a replay that
-        // interleaves with live deltas still assembles in order.
         let parts = this.#parts.get(ev.runId);
         if (!parts) {
-          parts = [];
+          parts = new DeltaText();
           this.#parts.set(ev.runId, parts);
         }
-        if (parts[ev.index] !== undefined) break;
-        parts[ev.index] = ev.text;
-        r.text = parts.join("");
+        if (parts.place(ev.index, ev.text)) r.text = parts.text;
         break;
       }
       case "run.ended": {
@@ -304,8 +309,8 @@ export class ChatStore {
         break;
       }
       case "session.updated":
+        // Tool cards need no fetch: live messages carried every change to them.
         void this.refreshHistory();
-        void this.tools.refresh();
         break;
       case "run.tool":
       case "run.tool_output":

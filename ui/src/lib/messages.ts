@@ -94,3 +94,21 @@ export function mergeMessages(
   }
   return out;
 }
+
+/**
+ * `shown` with its end replaced by `tail` (the newest messages): from the first tail message on,
+ * the tail is the truth. Null when the tail does not reach back into `shown` (more changed than it
+ * holds), so the caller fetches everything. At most `limit` messages are kept.
+ */
+export const mergeTail = (
+  shown: readonly HistoryMessage[],
+  tail: readonly HistoryMessage[],
+  limit: number,
+): readonly HistoryMessage[] | null => {
+  if (tail.length === 0) return shown.length === 0 ? tail : null;
+  const at = shown.findIndex((m) => m.id === tail[0].id);
+  // A tail shorter than asked is the whole history; otherwise it must overlap what is shown.
+  if (at < 0 && shown.length > 0) return null;
+  const merged = [...shown.slice(0, Math.max(0, at)), ...tail];
+  return merged.length > limit ? merged.slice(merged.length - limit) : merged;
+};
