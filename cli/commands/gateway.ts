@@ -31,7 +31,7 @@ export async function runGateway(o: { host?: string; port?: number }, paths: Pat
   process.stdout.write(
     [
       `cairn ${VERSION} ready in ${ms} ms`,
-      `  web UI     ${gw.url}`,
+      `  web UI     ${gw.url} (${gw.transport === "uws" ? "uWebSockets.js" : "node:http + ws"})`,
       `  nats       ${gw.natsUrl} (nats-server ${gw.natsVersion}${env.CAIRN_NATS_URL ? ", external" : ", embedded"})${gw.natsTls ? " (TLS)" : ""}`,
       `  data dir   ${paths.dataDir}`,
       `  config     ${settings.configFile ?? `${paths.configFile} (not present; defaults)`}`,

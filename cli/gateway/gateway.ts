@@ -5,7 +5,7 @@ import { serveProviderServices } from "../../actors/llm/index.ts";
 import { startNodeServices } from "../../actors/node/index.ts";
 import { serveWorkspaceFiles } from "../../actors/workspace/index.ts";
 import { EventLog, PartitionTable, SnapshotStore, createRacing, ensureStreams, readCapabilities, subjects } from "../../bus/index.ts";
-import { assertBindAllowed, startEdge, type Edge } from "../../bus/edge/index.ts";
+import { assertBindAllowed, startEdge, type Edge, type TransportName } from "../../bus/edge/index.ts";
 import { connectNats, startEmbeddedNats, type EmbeddedNats } from "../../bus/server/index.ts";
 import { Projector, queries, serveNodeList, serveQueries } from "../../projections/index.ts";
 import { CairnError, type SandboxStatus } from "../../schemas/index.ts";
@@ -26,6 +26,8 @@ export const UI_DIR = join(ROOT, "ui", "dist");
 
 export interface Gateway {
   readonly url: string;
+  /** Which library serves the edge: uWebSockets.js where a native build loads, else node:http + ws. */
+  readonly transport: TransportName;
   readonly natsUrl: string;
   readonly natsVersion: string;
   /** The embedded server requires TLS (it listens off loopback). */
@@ -228,6 +230,7 @@ export async function startGateway(o: {
 
     return {
       url: edge.url,
+      transport: edge.transport,
       natsUrl,
       natsVersion: caps.serverVersion,
       natsTls: natsTls !== undefined,
