@@ -1,15 +1,14 @@
 import { randomInt } from "node:crypto";
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { HttpResponse, TemplatedApp, us_listen_socket } from "uWebSockets.js";
 import { CairnError } from "../../schemas/index.ts";
 import { assertBindAllowed, bearerToken, isLocalClient, tokensEqual } from "./auth.ts";
 import { healthReply } from "./http.health.ts";
-import { attachNodePairing } from "./http.nodes.ts";
+import { nodePairingRoutes } from "./http.nodes.ts";
 import { serveStatic } from "./http.static.ts";
-import { jsonReply, readFacts, replyAsync, writeReply, type HttpReply, type RequestFacts } from "./http.util.ts";
+import { jsonReply, withSecurityHeaders, type HttpReply, type RequestFacts } from "./http.util.ts";
 import { EdgeMetrics } from "./metrics.ts";
 import { createRateLimiter, defaultRateLimit } from "./rate-limit.ts";
-import { assertNativeUws, uWS } from "./uws.ts";
+import { loadTransport, type TransportName, type TransportRequest } from "./transport/index.ts";
 import { makeSessionKey, type BusDeps } from "./ws.methods.ts";
 import { attachWebSocket, type WsRoute } from "./ws.route.ts";
 
@@ -34,19 +33,26 @@ export interface EdgeOptions {
   /** A client whose unsent output exceeds this is dropped (close code 4008). */
   maxBufferedBytes?: number;
   requestTimeoutMs?: number;
+  /** Forces a transport; default: CAIRN_EDGE_TRANSPORT, else uWS where a native build loads, else node. */
+  transport?: TransportName;
 }
 
 export interface Edge {
   port: number;
   url: string;
+  /** Which server library serves: uWebSockets.js or node:http + ws. */
+  transport: TransportName;
   close(): Promise<void>;
   stats(): ReturnType<EdgeMetrics["snapshot"]>;
 }
 
-/** Starts the HTTP + WebSocket edge. Refuses the JS shim of uWS and unauthenticated exposure. */
+/**
+ * Starts the HTTP + WebSocket edge on the chosen transport (see `loadTransport`). Refuses
+ * unauthenticated exposure.
+ */
 export async function startEdge(opts: EdgeOptions): Promise<Edge> {
-  assertNativeUws();
   assertBindAllowed(opts.host, opts.authToken);
+  const factory = loadTransport(opts.transport);
   const log = opts.log ?? (() => {});
   const now = opts.now ?? Date.now;
   const token = opts.authToken === "" ? undefined : opts.authToken;
@@ -74,7 +80,7 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     newSessionKey: opts.newSessionKey ?? (() => makeSessionKey((max) => randomInt(max))),
     ...(opts.statusSubject ? { statusSubject: opts.statusSubject } : {}),
   };
-  const healthDeps = { bus, version: opts.version, natsServerVersion: () => opts.nc.info?.version ?? null };
+  const healthDeps = { bus, version: opts.version, transport: factory.name, natsServerVersion: () => opts.nc.info?.version ?? null };
   let closing = false;
 
   const authorized = (f: RequestFacts): boolean => {
@@ -82,30 +88,43 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     const given = bearerToken(f.authorization);
     return token !== undefined && given !== undefined && tokensEqual(given, token);
   };
-  const route = (res: HttpResponse, f: RequestFacts, name: string, produce: () => Promise<HttpReply>) =>
-    replyAsync(res, f.host, produce, (status) => metrics.httpRequest(name, status));
-  const replyNow = (res: HttpResponse, f: RequestFacts, name: string, reply: HttpReply) => {
+  const notFound = jsonReply(404, { error: { code: "bad_request", message: "no such endpoint" } });
+  const pairing = nodePairingRoutes({ bus, now });
+
+  /** Routes a request to its metrics name and reply. Synchronous until the route reads its body. */
+  const route = (req: TransportRequest): [string, HttpReply | Promise<HttpReply>] => {
+    const f = req.facts;
+    // Before the catch-all routes: unpaired nodes have no login, the pairing window is the gate.
+    const pair = req.method === "POST" ? pairing.get(f.url) : undefined;
+    if (pair) return [pair.name, pair.handle(req)];
+    if (req.method !== "GET") return ["other", { status: 405, headers: { Allow: "GET" }, body: "method not allowed\n" }];
+    if (f.url === "/health") return ["health", healthReply(healthDeps, authorized(f))];
+    if (f.url === "/metrics") {
+      if (!authorized(f)) {
+        const error = { code: "unauthorized", message: "Bearer token required" };
+        return ["metrics", jsonReply(401, { error }, { "WWW-Authenticate": "Bearer" })];
+      }
+      const headers = { "Content-Type": "text/plain; version=0.0.4; charset=utf-8", "Cache-Control": "no-store" };
+      return ["metrics", { status: 200, headers, body: metrics.render() }];
+    }
+    if (f.url === "/ws") return ["static", { status: 426, headers: { Upgrade: "websocket" }, body: "use a WebSocket\n" }];
+    if (f.url.startsWith("/api/")) return ["api", notFound];
+    return ["static", serveStatic(opts.uiDir, f.url)];
+  };
+  const done = (name: string, host: string) => (reply: HttpReply) => {
     metrics.httpRequest(name, reply.status);
-    writeReply(res, reply, f.host);
+    return withSecurityHeaders(reply, host);
   };
 
-  const app: TemplatedApp = uWS.App();
-  app.get("/health", (res, req) => {
-    const f = readFacts(res, req);
-    route(res, f, "health", () => healthReply(healthDeps, authorized(f)));
+  const transport = factory.create();
+  transport.http((req) => {
+    const [name, reply] = route(req);
+    const finish = done(name, req.facts.host);
+    if (!(reply instanceof Promise)) return finish(reply);
+    // The cause is not echoed: it may name files or internals.
+    return reply.catch((): HttpReply => jsonReply(500, { error: { code: "internal", message: "internal error" } })).then(finish);
   });
-  app.get("/metrics", (res, req) => {
-    const f = readFacts(res, req);
-    if (!authorized(f)) {
-      const error = { code: "unauthorized", message: "Bearer token required" };
-      return replyNow(res, f, "metrics", jsonReply(401, { error }, { "WWW-Authenticate": "Bearer" }));
-    }
-    const headers = { "Content-Type": "text/plain; version=0.0.4; charset=utf-8", "Cache-Control": "no-store" };
-    replyNow(res, f, "metrics", { status: 200, headers, body: metrics.render() });
-  });
-  // Before the catch-all routes: unpaired nodes have no login, the pairing window is the gate.
-  attachNodePairing(app, { bus, now, onReply: (name, status) => metrics.httpRequest(name, status) });
-  const ws = attachWebSocket(app, {
+  const ws = attachWebSocket(transport, {
     bus,
     metrics,
     version: opts.version,
@@ -117,46 +136,28 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     log,
   });
   sockets = ws;
-  app.get("/*", (res, req) => {
-    const f = readFacts(res, req);
-    if (f.url === "/ws") {
-      return replyNow(res, f, "static", { status: 426, headers: { Upgrade: "websocket" }, body: "use a WebSocket\n" });
-    }
-    if (f.url.startsWith("/api/")) {
-      return replyNow(res, f, "api", jsonReply(404, { error: { code: "bad_request", message: "no such endpoint" } }));
-    }
-    route(res, f, "static", () => serveStatic(opts.uiDir, f.url));
-  });
-  app.any("/*", (res, req) => {
-    const f = readFacts(res, req);
-    replyNow(res, f, "other", { status: 405, headers: { Allow: "GET" }, body: "method not allowed\n" });
-  });
 
-  const listenSocket = await new Promise<us_listen_socket | false>((resolve) => app.listen(opts.host, opts.port, resolve));
-  const closeApp = () => {
-    (statusIter as { stop?: () => void }).stop?.();
-    // Also drops idle keep-alive HTTP sockets, which would hold the port and the event loop.
-    // `close` exists at runtime in this uWS build but is missing from its types.
-    (app as TemplatedApp & { close?: () => void }).close?.();
-  };
-  if (!listenSocket) {
-    closeApp();
+  const port = await transport.listen(opts.host, opts.port);
+  const stopStatusWatch = () => (statusIter as { stop?: () => void }).stop?.();
+  if (port === undefined) {
+    stopStatusWatch();
+    await transport.close();
     throw new CairnError("unavailable", `cannot listen on ${opts.host}:${opts.port} (in use, or not an address of this machine)`);
   }
-  const port = uWS.us_socket_local_port(listenSocket);
   const urlHost = opts.host.includes(":") ? `[${opts.host}]` : opts.host;
-  log(`edge listening on http://${urlHost}:${port}`);
+  log(`edge listening on http://${urlHost}:${port} (transport: ${transport.name})`);
 
   return {
     port,
     url: `http://${urlHost}:${port}`,
+    transport: transport.name,
     stats: () => metrics.snapshot(),
     close: async () => {
       if (closing) return;
       closing = true;
-      uWS.us_listen_socket_close(listenSocket);
       await ws.closeAll();
-      closeApp();
+      stopStatusWatch();
+      await transport.close();
     },
   };
 }

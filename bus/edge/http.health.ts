@@ -15,6 +15,8 @@ export const HEALTH_TIMEOUT_MS = 1_500;
 export interface HealthDeps {
   bus: BusDeps;
   version: string;
+  /** Which server library serves the edge (`uws` or `node`). */
+  transport: string;
   natsServerVersion: () => string | null;
 }
 
@@ -45,6 +47,8 @@ export const healthReply = async (deps: HealthDeps, detailed: boolean): Promise<
   if (!detailed) return jsonReply(code, { status });
   return jsonReply(
     code,
-    ok ? { status, version: deps.version, nats, projections } : { status, reason, version: deps.version, nats, projections },
+    ok
+      ? { status, version: deps.version, transport: deps.transport, nats, projections }
+      : { status, reason, version: deps.version, transport: deps.transport, nats, projections },
   );
 };

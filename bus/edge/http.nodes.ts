@@ -1,9 +1,9 @@
-import type { HttpResponse, TemplatedApp } from "uWebSockets.js";
 import { toWireError, type ErrorCode } from "../../schemas/index.ts";
 import { request } from "../rpc.ts";
 import { subjects } from "../subjects.ts";
-import { jsonReply, readFacts, writeReply, type HttpReply, type RequestFacts } from "./http.util.ts";
+import { jsonReply, type HttpReply, type RequestFacts } from "./http.util.ts";
 import { createRateLimiter, type RateLimiter } from "./rate-limit.ts";
+import { BODY_TOO_LARGE, type TransportRequest } from "./transport/index.ts";
 import type { BusDeps } from "./ws.methods.ts";
 
 /**
@@ -36,11 +36,17 @@ const errorReply = (code: ErrorCode, message: string): HttpReply => jsonReply(st
 export interface PairingRouteDeps {
   bus: BusDeps;
   now: () => number;
-  onReply: (name: string, status: number) => void;
 }
 
-/** Registers the two routes on `app`. */
-export function attachNodePairing(app: TemplatedApp, deps: PairingRouteDeps): void {
+export interface PairingRoute {
+  /** The metrics name of the route. */
+  name: string;
+  /** Call synchronously in the transport's handler: it starts reading the body. */
+  handle(req: TransportRequest): Promise<HttpReply>;
+}
+
+/** The two routes, by path (POST only). */
+export function nodePairingRoutes(deps: PairingRouteDeps): Map<string, PairingRoute> {
   const limiters = new Map<string, RateLimiter>();
   const limiterFor = (address: string): RateLimiter => {
     let l = limiters.get(address);
@@ -75,40 +81,24 @@ export function attachNodePairing(app: TemplatedApp, deps: PairingRouteDeps): vo
     }
   };
 
-  const route = (path: string, name: string, subject: string) =>
-    app.post(path, (res: HttpResponse, req) => {
-      const f = readFacts(res, req);
-      let done = false;
-      const finish = (reply: HttpReply) => {
-        if (done) return;
-        done = true;
-        deps.onReply(name, reply.status);
-        res.cork(() => writeReply(res, reply, f.host));
-      };
-      res.onAborted(() => {
-        done = true;
-      });
-      if (!limiterFor(f.remoteAddress).take()) {
-        done = true;
-        deps.onReply(name, 429);
-        return writeReply(res, errorReply("rate_limited", "too many pairing requests from this address; slow down"), f.host);
+  const route = (name: string, subject: string): PairingRoute => ({
+    name,
+    handle(req) {
+      if (!limiterFor(req.facts.remoteAddress).take()) {
+        return Promise.resolve(errorReply("rate_limited", "too many pairing requests from this address; slow down"));
       }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.onData((chunk, isLast) => {
-        if (done) return;
-        size += chunk.byteLength;
-        if (size > MAX_PAIRING_BODY_BYTES)
-          return finish(errorReply("bad_request", `the body is larger than ${MAX_PAIRING_BODY_BYTES} bytes`));
-        // uWS reuses the chunk's memory after this callback: copy it.
-        chunks.push(Buffer.from(chunk.slice(0)));
-        if (!isLast) return;
-        void forward(f, subject, Buffer.concat(chunks))
-          .catch(() => errorReply("internal", "internal error"))
-          .then(finish);
-      });
-    });
+      return req
+        .readBody(MAX_PAIRING_BODY_BYTES)
+        .then((body) =>
+          body === BODY_TOO_LARGE
+            ? errorReply("bad_request", `the body is larger than ${MAX_PAIRING_BODY_BYTES} bytes`)
+            : forward(req.facts, subject, body).catch(() => errorReply("internal", "internal error")),
+        );
+    },
+  });
 
-  route("/api/nodes/pair", "nodes.pair", subjects.admin("nodes", "pair_request"));
-  route("/api/nodes/pair/status", "nodes.pair_status", subjects.admin("nodes", "pair_status"));
+  return new Map([
+    ["/api/nodes/pair", route("nodes.pair", subjects.admin("nodes", "pair_request"))],
+    ["/api/nodes/pair/status", route("nodes.pair_status", subjects.admin("nodes", "pair_status"))],
+  ]);
 }

@@ -1,25 +1,26 @@
-import type { TemplatedApp, WebSocket } from "uWebSockets.js";
 import { isLocalClient, originAllowed } from "./auth.ts";
-import { jsonReply, readFacts, writeReply, type HttpReply } from "./http.util.ts";
+import { jsonReply, withSecurityHeaders, type HttpReply } from "./http.util.ts";
 import type { EdgeMetrics } from "./metrics.ts";
 import type { RateLimiter } from "./rate-limit.ts";
-import { uWS } from "./uws.ts";
+import type { Transport, TransportSocket } from "./transport/index.ts";
 import { WsConnection } from "./ws.connection.ts";
 import type { BusDeps } from "./ws.methods.ts";
 
 /**
- * The `/ws` route: upgrade checks (origin, locality), and the glue between uWS sockets and
- * `WsConnection`. uWS invalidates a WebSocket at its close event, so every use goes through the
- * `gone` flag.
+ * The `/ws` route: upgrade checks (origin, locality), the slow-consumer policy, and the glue
+ * between a transport's sockets and `WsConnection`. A socket is unusable once closed, so every use
+ * goes through the `gone` flag.
  */
 
 /** Close code for a client that does not read its frames fast enough. */
 export const CLOSE_SLOW_CONSUMER = 4008;
-/** uWS closes the socket on frames above this; MAX_FRAME_BYTES is enforced below it, with an error reply. */
-const UWS_MAX_PAYLOAD = 16 * 1024 * 1024;
+/** The transport closes the socket on frames above this; MAX_FRAME_BYTES is enforced below it, with an error reply. */
+const MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
+/** Seconds of silence before a client is pinged and then dropped. */
+const IDLE_TIMEOUT_SEC = 120;
 
 interface Peer {
-  ws?: WebSocket<Peer>;
+  socket?: TransportSocket;
   local: boolean;
   conn?: WsConnection;
   gone: boolean;
@@ -45,25 +46,18 @@ export interface WsRoute {
   closeAll(): Promise<void>;
 }
 
-export const attachWebSocket = (app: TemplatedApp, deps: WsRouteDeps): WsRoute => {
+export const attachWebSocket = (transport: Transport, deps: WsRouteDeps): WsRoute => {
   const { metrics, log } = deps;
   const peers = new Set<Peer>();
   const refuse = (status: number, code: string, message: string): HttpReply => jsonReply(status, { error: { code, message } });
 
-  app.ws<Peer>("/ws", {
-    maxPayloadLength: UWS_MAX_PAYLOAD,
-    // uWS's own cap stays far above ours: we drop slow clients ourselves, visibly, with a close code.
-    maxBackpressure: 4 * UWS_MAX_PAYLOAD,
-    closeOnBackpressureLimit: 0,
-    idleTimeout: 120,
-    sendPingsAutomatically: true,
-    compression: uWS.DISABLED,
-    upgrade: (res, req, context) => {
-      const f = readFacts(res, req);
-      const origin = req.getHeader("origin");
-      const key = req.getHeader("sec-websocket-key");
-      const protocol = req.getHeader("sec-websocket-protocol");
-      const extensions = req.getHeader("sec-websocket-extensions");
+  transport.ws<Peer>({
+    path: "/ws",
+    maxPayloadBytes: MAX_PAYLOAD_BYTES,
+    idleTimeoutSec: IDLE_TIMEOUT_SEC,
+    upgrade: (req) => {
+      const f = req.facts;
+      const origin = req.header("origin");
       const local = isLocalClient(f);
       let refusal: HttpReply | undefined;
       if (deps.isClosing()) refusal = refuse(503, "unavailable", "shutting down");
@@ -75,30 +69,25 @@ export const attachWebSocket = (app: TemplatedApp, deps: WsRouteDeps): WsRoute =
       }
       if (refusal) {
         metrics.httpRequest("ws", refusal.status);
-        return writeReply(res, refusal, f.host);
+        return { refuse: withSecurityHeaders(refusal, f.host) };
       }
       metrics.httpRequest("ws", 101);
-      res.upgrade<Peer>({ local, gone: false }, key, protocol, extensions, context);
+      return { accept: { local, gone: false } };
     },
-    open: (ws) => {
-      const peer = ws.getUserData();
-      peer.ws = ws;
+    open: (socket, peer) => {
+      peer.socket = socket;
       const end = (code: number, reason: string) => {
         if (peer.gone) return;
         peer.gone = true;
-        ws.end(code, reason);
+        socket.end(code, reason);
       };
       const send = (text: string) => {
         if (peer.gone) return;
         // A client that stopped reading would make us buffer without bound: drop it instead.
-        // (send() answers 2 when uWS itself dropped the frame at maxBackpressure.)
-        let status = 2;
-        if (ws.getBufferedAmount() <= deps.maxBufferedBytes) ws.cork(() => (status = ws.send(text, false)));
-        if (status === 2) {
-          metrics.wsDroppedSlow++;
-          log("ws: dropped a client that stopped reading (slow consumer)");
-          end(CLOSE_SLOW_CONSUMER, "slow consumer");
-        }
+        if (socket.bufferedAmount() <= deps.maxBufferedBytes && socket.send(text) !== "dropped") return;
+        metrics.wsDroppedSlow++;
+        log("ws: dropped a client that stopped reading (slow consumer)");
+        end(CLOSE_SLOW_CONSUMER, "slow consumer");
       };
       peer.conn = new WsConnection({
         bus: deps.bus,
@@ -114,14 +103,14 @@ export const attachWebSocket = (app: TemplatedApp, deps: WsRouteDeps): WsRoute =
       peers.add(peer);
       metrics.wsOpen++;
       metrics.wsOpenedTotal++;
-    },
-    // Synchronous hand-off: uWS neuters `message` when this callback returns.
-    message: (ws, message, isBinary) => ws.getUserData().conn?.onFrame(message, isBinary),
-    close: (ws) => {
-      const peer = ws.getUserData();
-      peer.gone = true;
-      if (peers.delete(peer)) metrics.wsOpen--;
-      void peer.conn?.dispose().catch((e) => log(`ws cleanup failed: ${String(e)}`));
+      return {
+        message: (data, isBinary) => peer.conn?.onFrame(data, isBinary),
+        close: () => {
+          peer.gone = true;
+          if (peers.delete(peer)) metrics.wsOpen--;
+          void peer.conn?.dispose().catch((e) => log(`ws cleanup failed: ${String(e)}`));
+        },
+      };
     },
   });
 
@@ -132,9 +121,9 @@ export const attachWebSocket = (app: TemplatedApp, deps: WsRouteDeps): WsRoute =
     async closeAll() {
       const all = [...peers];
       for (const p of all) {
-        if (p.gone || !p.ws) continue;
+        if (p.gone || !p.socket) continue;
         p.gone = true;
-        p.ws.end(1001, "server shutting down");
+        p.socket.end(1001, "server shutting down");
       }
       await Promise.allSettled(all.map((p) => p.conn?.dispose()));
     },

@@ -12,7 +12,7 @@ import { connectWs, type WsClient } from "../../fixtures/ws-client.ts";
 import { ensureStreams } from "../../../bus/streams.ts";
 import { serve } from "../../../bus/rpc.ts";
 import { subjects } from "../../../bus/subjects.ts";
-import { startEdge, type Edge, type EdgeOptions } from "../../../bus/edge/index.ts";
+import { loadTransport, startEdge, type Edge, type EdgeOptions, type TransportName } from "../../../bus/edge/index.ts";
 import type { StatusPayload } from "../../../schemas/index.ts";
 
 export const cannedStatus: StatusPayload = {
@@ -22,6 +22,12 @@ export const cannedStatus: StatusPayload = {
   nats: { version: "2.9.10", connected: true },
   projections: { checkpoint: 7, logLastSeq: 9, lag: 2 },
 };
+
+/**
+ * The transports the edge suites run on: both where a native uWS build loads (Node 20 here),
+ * otherwise node alone. Suites wrap themselves in `describe.each(edgeTransports)`.
+ */
+export const edgeTransports: TransportName[] = loadTransport(undefined).name === "uws" ? ["uws", "node"] : ["node"];
 
 export interface Harness {
   nats: TestNats;
@@ -33,7 +39,7 @@ export interface Harness {
   ws(headers?: Record<string, string>): Promise<WsClient>;
   /** Opens a WebSocket and completes the connect handshake. */
   connected(): Promise<WsClient>;
-  /** A second edge on the same bus (loopback, free port) with `opts` on top; the caller closes it. */
+  /** A second edge on the same bus (loopback, free port, same transport) with `opts` on top; the caller closes it. */
   otherEdge(opts?: Partial<EdgeOptions>): Promise<Edge>;
   stop(): Promise<void>;
 }
@@ -66,7 +72,15 @@ export async function startHarness(edgeOpts: Partial<EdgeOptions> = {}): Promise
       return c;
     },
     otherEdge(opts = {}) {
-      return startEdge({ nc, host: "127.0.0.1", port: 0, uiDir, version: "x", ...opts });
+      return startEdge({
+        nc,
+        host: "127.0.0.1",
+        port: 0,
+        uiDir,
+        version: "x",
+        ...(edgeOpts.transport ? { transport: edgeOpts.transport } : {}),
+        ...opts,
+      });
     },
     async stop() {
       for (const c of clients) c.destroy();

@@ -5,362 +5,364 @@ import { LIVE_STREAM, subjects } from "../../../bus/subjects.ts";
 import { CLOSE_SLOW_CONSUMER } from "../../../bus/edge/index.ts";
 import { CairnError, MAX_FRAME_BYTES } from "../../../schemas/index.ts";
 import { connectWs, type UpgradeRefused, type WsClient } from "../../fixtures/ws-client.ts";
-import { cannedStatus, startHarness, type Harness } from "./edge.harness.ts";
+import { cannedStatus, edgeTransports, startHarness, type Harness } from "./edge.harness.ts";
 
-let h: Harness;
-let stopStatus: () => void;
-beforeAll(async () => {
-  h = await startHarness();
-  stopStatus = h.serveStatus();
-});
-afterAll(async () => {
-  stopStatus();
-  await h.stop();
-});
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const delta = (index: number, text = `t${index}`) => JSON.stringify({ type: "run.delta", runId: "run1", index, text });
-const liveConsumers = async () => (await (await jetstreamManager(h.nc)).consumers.list(LIVE_STREAM).next()).length;
-const until = async (cond: () => Promise<boolean> | boolean, ms = 5000) => {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error("condition not reached");
-    await sleep(25);
-  }
-};
-
-describe("handshake", () => {
-  test("requests before connect are refused; wrong protocol is refused; connect returns the status", async () => {
-    const c = await h.ws();
-    expect(await c.request("status")).toMatchObject({ ok: false, error: { code: "not_connected" } });
-    expect(await c.request("connect", { protocol: 2, client: { name: "t" } })).toMatchObject({
-      ok: false,
-      error: { code: "unsupported_protocol" },
-    });
-    expect(await c.request("connect", { protocol: 1 })).toMatchObject({ ok: false, error: { code: "bad_request" } });
-    const res = await c.request("connect", { protocol: 1, client: { name: "t", version: "1" } });
-    expect(res).toEqual({
-      type: "res",
-      id: res.id,
-      ok: true,
-      payload: { protocol: 1, server: { name: "cairn", version: "9.9.9" }, status: cannedStatus },
-    });
-    expect(await c.request("connect", { protocol: 1, client: { name: "t" } })).toMatchObject({ ok: false });
-    expect(await c.request("status")).toMatchObject({ ok: true, payload: cannedStatus });
-  });
-});
-
-describe("bad input keeps the connection open", () => {
-  let c: WsClient;
+describe.each(edgeTransports)("on %s", (transport) => {
+  let h: Harness;
+  let stopStatus: () => void;
   beforeAll(async () => {
-    c = await h.connected();
+    h = await startHarness({ transport });
+    stopStatus = h.serveStatus();
+  });
+  afterAll(async () => {
+    stopStatus();
+    await h.stop();
   });
 
-  test("unknown method", async () => {
-    expect(await c.request("sessions.purge", {}, "u1")).toEqual({
-      type: "res",
-      id: "u1",
-      ok: false,
-      error: { code: "unknown_method", message: expect.any(String) },
-    });
-    expect(await c.request("status")).toMatchObject({ ok: true });
-  });
-
-  test("invalid params are bad_request and nothing reaches NATS", async () => {
-    let calls = 0;
-    const sub = serve(h.nc, subjects.query("sessions", "list"), () => {
-      calls++;
-      return { sessions: [] };
-    });
-    await h.nc.flush();
-    for (const params of [{ limit: 0 }, { limit: "10" }, { limit: 5, extra: true }, "nope", [1]]) {
-      expect(await c.request("sessions.list", params)).toMatchObject({ ok: false, error: { code: "bad_request" } });
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const delta = (index: number, text = `t${index}`) => JSON.stringify({ type: "run.delta", runId: "run1", index, text });
+  const liveConsumers = async () => (await (await jetstreamManager(h.nc)).consumers.list(LIVE_STREAM).next()).length;
+  const until = async (cond: () => Promise<boolean> | boolean, ms = 5000) => {
+    const end = Date.now() + ms;
+    while (!(await cond())) {
+      if (Date.now() > end) throw new Error("condition not reached");
+      await sleep(25);
     }
-    for (const params of [{ sessionKey: "a.b", text: "x" }, { sessionKey: "k", text: "" }, { sessionKey: "k" }]) {
-      expect(await c.request("chat.send", params)).toMatchObject({ ok: false, error: { code: "bad_request" } });
-    }
-    expect(calls).toBe(0);
-    expect(await c.request("sessions.list", { limit: 5 })).toEqual(expect.objectContaining({ ok: true, payload: { sessions: [] } }));
-    expect(calls).toBe(1);
-    sub.unsubscribe();
-  });
+  };
 
-  test("malformed JSON, non-req frames and binary frames", async () => {
-    c.sendText("{not json");
-    expect(await c.waitFor((f) => f.type === "res")).toMatchObject({ id: "", ok: false, error: { code: "bad_frame" } });
-    c.sendText(JSON.stringify({ type: "event", id: "e1" }));
-    expect(await c.waitFor((f) => f.type === "res")).toMatchObject({ id: "e1", ok: false, error: { code: "bad_frame" } });
-    c.sendBinary(new TextEncoder().encode(JSON.stringify({ type: "req", id: "b1", method: "status" })));
-    expect(await c.waitFor((f) => f.type === "res")).toMatchObject({ id: "", ok: false, error: { code: "bad_frame" } });
-    expect(await c.request("status")).toMatchObject({ ok: true });
-  });
-
-  test("oversize frame is frame_too_large; the next request works", async () => {
-    const big = JSON.stringify({ type: "req", id: "big", method: "status", params: { pad: "x".repeat(MAX_FRAME_BYTES) } });
-    c.sendText(big);
-    expect(await c.waitFor((f) => f.type === "res")).toMatchObject({ id: "", ok: false, error: { code: "frame_too_large" } });
-    expect(await c.request("status")).toMatchObject({ ok: true });
-    expect(h.edge.stats().framesRejected).toBeGreaterThanOrEqual(4);
-  });
-});
-
-describe("methods over NATS", () => {
-  let c: WsClient;
-  beforeAll(async () => {
-    c = await h.connected();
-  });
-
-  test("a remote CairnError is forwarded with its code", async () => {
-    const seen: { subject: string; params: unknown }[] = [];
-    const sub = serve(h.nc, subjects.commandsOfKind("session"), (params, msg) => {
-      seen.push({ subject: msg.subject, params });
-      if (msg.subject.includes(".missing.")) throw new CairnError("session_not_found", "no session 'missing'");
-      return { messageId: "m1", runId: "r1", duplicate: false };
-    });
-    await h.nc.flush();
-    expect(await c.request("chat.send", { sessionKey: "missing", text: "hi" })).toMatchObject({
-      ok: false,
-      error: { code: "session_not_found", message: "no session 'missing'" },
-    });
-    expect(await c.request("chat.send", { sessionKey: "work", text: "hello", messageId: "m1" })).toMatchObject({
-      ok: true,
-      payload: { messageId: "m1", runId: "r1", duplicate: false },
-    });
-    expect(seen[1]).toEqual({ subject: "cmd.session.work.send", params: { text: "hello", messageId: "m1" } });
-    sub.unsubscribe();
-  });
-
-  test("sessions.create generates a token-safe key when none is given", async () => {
-    const sub = serve(h.nc, subjects.commandsOfKind("session"), (params, msg) => ({
-      key: msg.subject.split(".")[2],
-      created: true,
-      echo: params, // extra keys from a newer peer are dropped, not forwarded
-    }));
-    await h.nc.flush();
-    const res = await c.request("sessions.create", { title: "Ideas" });
-    expect(res.ok).toBe(true);
-    expect(res.payload.key).toMatch(/^s-[0-9a-z]{10}$/);
-    expect(res.payload).toEqual({ key: res.payload.key, created: true });
-    expect(await c.request("sessions.create", { key: "mine" })).toMatchObject({ payload: { key: "mine" } });
-    sub.unsubscribe();
-  });
-
-  test("a malformed reply from a peer is internal, and no responder is unavailable", async () => {
-    const sub = serve(h.nc, subjects.query("messages", "history"), () => ({ wrong: true }));
-    await h.nc.flush();
-    expect(await c.request("chat.history", { sessionKey: "k" })).toMatchObject({ ok: false, error: { code: "internal" } });
-    sub.unsubscribe();
-    await h.nc.flush();
-    expect(await c.request("chat.history", { sessionKey: "k" })).toMatchObject({ ok: false, error: { code: "unavailable" } });
-  });
-});
-
-describe("live subscriptions", () => {
-  test("chat.subscribe forwards live events with seq; fromSeq resumes after it", async () => {
-    const js = jetstream(h.nc);
-    await js.publish(subjects.liveSession("other"), delta(0));
-    const c = await h.connected();
-    const sub = await c.request("chat.subscribe", { sessionKey: "k1" });
-    expect(sub).toMatchObject({ ok: true, payload: { seq: expect.any(Number) } });
-    const first = (await js.publish(subjects.liveSession("k1"), delta(0))).seq;
-    await js.publish(subjects.liveSession("other"), delta(1));
-    await js.publish(subjects.liveSession("k1"), "not json at all");
-    await js.publish(subjects.liveSession("k1"), JSON.stringify({ type: "run.unknown" }));
-    await js.publish(subjects.liveSession("k1"), delta(1));
-    await js.publish(subjects.liveSession("k1"), delta(2));
-    const events = [];
-    for (let i = 0; i < 3; i++) events.push(await c.waitFor((f) => f.type === "event"));
-    expect(sub.payload.seq).toBeLessThan(first);
-    expect(events.map((e) => e.payload.index)).toEqual([0, 1, 2]);
-    expect(events[0]).toEqual({
-      type: "event",
-      event: "chat",
-      seq: first,
-      payload: { type: "run.delta", runId: "run1", index: 0, text: "t0", sessionKey: "k1" },
-    });
-    expect(events[1].seq).toBeGreaterThan(events[0].seq);
-    expect(h.edge.stats().liveSkipped).toBeGreaterThanOrEqual(2);
-
-    // A second client resumes from the first event's seq and gets only what came after it.
-    const d = await h.connected();
-    expect(await d.request("chat.subscribe", { sessionKey: "k1", fromSeq: first })).toMatchObject({
-      payload: { seq: first },
-    });
-    const resumed = [await d.waitFor((f) => f.type === "event"), await d.waitFor((f) => f.type === "event")];
-    expect(resumed.map((e) => e.seq)).toEqual([events[1].seq, events[2].seq]);
-    await sleep(150);
-    expect(d.inbox.filter((f) => f.type === "event")).toEqual([]);
-    c.destroy();
-    d.destroy();
-  });
-
-  test("a cursor beyond the stream's end (a restarted bus) resumes from everything retained", async () => {
-    const js = jetstream(h.nc);
-    const ack = await js.publish(subjects.liveSession("kr"), delta(0));
-    const c = await h.connected();
-    const res = await c.request("chat.subscribe", { sessionKey: "kr", fromSeq: ack.seq + 1000 });
-    expect(res.payload.seq).toBeLessThan(ack.seq);
-    expect(await c.waitFor((f) => f.type === "event")).toMatchObject({ seq: ack.seq, payload: { index: 0 } });
-    c.destroy();
-  });
-
-  test("fromTime resumes from a point in time", async () => {
-    const js = jetstream(h.nc);
-    await js.publish(subjects.liveSession("kt"), delta(0));
-    await sleep(50);
-    const since = Date.now();
-    await sleep(50);
-    const later = await js.publish(subjects.liveSession("kt"), delta(1));
-    const c = await h.connected();
-    const res = await c.request("chat.subscribe", { sessionKey: "kt", fromTime: since });
-    expect(res).toMatchObject({ ok: true, payload: { seq: later.seq - 1 } });
-    expect(await c.waitFor((f) => f.type === "event")).toMatchObject({ seq: later.seq, payload: { index: 1 } });
-    await sleep(150);
-    expect(c.inbox.filter((f) => f.type === "event")).toEqual([]);
-    c.destroy();
-  });
-
-  test("a second subscribe replaces the first; unsubscribe stops delivery and deletes the consumer", async () => {
-    const js = jetstream(h.nc);
-    const c = await h.connected();
-    await until(async () => (await liveConsumers()) === 0);
-    await c.request("chat.subscribe", { sessionKey: "k2" });
-    await c.request("chat.subscribe", { sessionKey: "k2" });
-    await until(async () => (await liveConsumers()) === 1);
-    await js.publish(subjects.liveSession("k2"), delta(0));
-    await c.waitFor((f) => f.type === "event");
-    await sleep(150);
-    expect(c.inbox.filter((f) => f.type === "event")).toEqual([]); // exactly one copy
-    expect(await c.request("chat.unsubscribe", { sessionKey: "k2" })).toMatchObject({ payload: { unsubscribed: true } });
-    await until(async () => (await liveConsumers()) === 0);
-    await js.publish(subjects.liveSession("k2"), delta(1));
-    await sleep(150);
-    expect(c.inbox.filter((f) => f.type === "event")).toEqual([]);
-    c.destroy();
-  });
-
-  test("sessions.subscribe forwards live.sessions as 'sessions' events", async () => {
-    const c = await h.connected();
-    expect(await c.request("sessions.subscribe", {})).toMatchObject({ ok: true });
-    const ack = await jetstream(h.nc).publish(subjects.liveSessions, JSON.stringify({ type: "sessions.changed", checkpoint: 3 }));
-    expect(await c.waitFor((f) => f.type === "event")).toEqual({
-      type: "event",
-      event: "sessions",
-      seq: ack.seq,
-      payload: { type: "sessions.changed", checkpoint: 3 },
-    });
-    c.destroy();
-  });
-
-  test("a client vanishing mid-stream leaks no consumer and breaks nothing", async () => {
-    const js = jetstream(h.nc);
-    const c = await h.connected();
-    await c.request("chat.subscribe", { sessionKey: "k3" });
-    await c.request("sessions.subscribe", {});
-    await until(async () => (await liveConsumers()) === 2);
-    const pub = (async () => {
-      for (let i = 0; i < 200; i++) await js.publish(subjects.liveSession("k3"), delta(i, "x".repeat(2000)));
-    })();
-    await c.waitFor((f) => f.type === "event");
-    c.destroy();
-    await pub;
-    await until(async () => (await liveConsumers()) === 0);
-    expect(h.edge.stats().subscriptions).toBe(0);
-    const d = await h.connected();
-    expect(await d.request("status")).toMatchObject({ ok: true });
-    d.destroy();
-  });
-
-  test("a client that stops reading is dropped, not buffered for", async () => {
-    const edge = await h.otherEdge({ maxBufferedBytes: 64 * 1024 });
-    try {
-      const c = await connectWs(`${edge.url}/ws`);
-      expect(await c.request("connect", { protocol: 1, client: { name: "slow" } })).toMatchObject({ ok: true });
-      await c.request("chat.subscribe", { sessionKey: "slow" });
-      c.socket.pause();
-      const js = jetstream(h.nc);
-      const text = "y".repeat(60_000);
-      let closed = false;
-      void c.closed.then(() => (closed = true));
-      for (let i = 0; i < 1000 && edge.stats().wsDroppedSlow === 0; i++) {
-        await js.publish(subjects.liveSession("slow"), delta(i, text));
-      }
-      await until(() => edge.stats().wsDroppedSlow === 1);
-      c.socket.resume();
-      expect(await c.closed).toMatchObject({ code: CLOSE_SLOW_CONSUMER });
-      expect(closed).toBe(true);
-      await until(() => edge.stats().subscriptions === 0);
-    } finally {
-      await edge.close();
-    }
-  });
-});
-
-describe("rate limit and origins", () => {
-  test("requests over the per-connection budget are rate_limited", async () => {
-    let t = 0;
-    const edge = await h.otherEdge({ now: () => t, rateLimit: { ratePerSec: 2, burst: 4 } });
-    try {
-      const c = await connectWs(`${edge.url}/ws`);
-      expect(await c.request("connect", { protocol: 1, client: { name: "t" } })).toMatchObject({ ok: true });
-      const results = await Promise.all([1, 2, 3, 4, 5].map((i) => c.request("status", {}, `q${i}`)));
-      const codes = results.map((r) => (r.ok ? "ok" : r.error.code));
-      expect(codes).toEqual(["ok", "ok", "ok", "rate_limited", "rate_limited"]);
-      expect(results[3].id).toBe("q4");
-      t += 500; // one token back
-      expect(await c.request("status")).toMatchObject({ ok: true });
-      expect(await c.request("status")).toMatchObject({ ok: false, error: { code: "rate_limited" } });
-      c.destroy();
-    } finally {
-      await edge.close();
-    }
-  });
-
-  test("a cross-site Origin is refused with 403; same-site and listed origins are accepted", async () => {
-    const host = new URL(h.edge.url).host;
-    const refused = await h.ws({ Origin: "http://evil.example" }).then(
-      () => undefined,
-      (e: UpgradeRefused) => e,
-    );
-    expect(refused?.status).toBe(403);
-    expect(refused?.body).toContain("forbidden_origin");
-    const wrongPort = await h.ws({ Origin: "http://127.0.0.1:1" }).catch((e: UpgradeRefused) => e);
-    expect((wrongPort as UpgradeRefused).status).toBe(403);
-    const same = await h.ws({ Origin: `http://${host}` });
-    expect(await same.request("connect", { protocol: 1, client: { name: "t" } })).toMatchObject({ ok: true });
-    same.destroy();
-
-    const edge = await h.otherEdge({ allowedOrigins: ["http://localhost:5173"] });
-    try {
-      const dev = await connectWs(`${edge.url}/ws`, { Origin: "http://localhost:5173" });
-      dev.destroy();
-    } finally {
-      await edge.close();
-    }
-  });
-
-  test("a loopback peer naming a foreign Host (DNS rebinding) is refused without a token", async () => {
-    const r = await h.ws({ Host: "evil.example" }).catch((e: UpgradeRefused) => e);
-    expect((r as UpgradeRefused).status).toBe(403);
-  });
-
-  test("with a token configured, a non-local client must present it in connect", async () => {
-    const token = "a-very-long-test-token-123";
-    const edge = await h.otherEdge({ authToken: token });
-    try {
-      // A forwarding header makes even a loopback peer non-local (a same-machine proxy).
-      const proxied = { "X-Forwarded-For": "203.0.113.9" };
-      const bad = await connectWs(`${edge.url}/ws`, proxied);
-      expect(await bad.request("connect", { protocol: 1, client: { name: "t" }, auth: { token: "wrong" } })).toMatchObject({
+  describe("handshake", () => {
+    test("requests before connect are refused; wrong protocol is refused; connect returns the status", async () => {
+      const c = await h.ws();
+      expect(await c.request("status")).toMatchObject({ ok: false, error: { code: "not_connected" } });
+      expect(await c.request("connect", { protocol: 2, client: { name: "t" } })).toMatchObject({
         ok: false,
-        error: { code: "unauthorized" },
+        error: { code: "unsupported_protocol" },
       });
-      expect((await bad.closed).code).toBe(1008);
-      const good = await connectWs(`${edge.url}/ws`, proxied);
-      expect(await good.request("connect", { protocol: 1, client: { name: "t" }, auth: { token } })).toMatchObject({ ok: true });
-      good.destroy();
-    } finally {
-      await edge.close();
-    }
+      expect(await c.request("connect", { protocol: 1 })).toMatchObject({ ok: false, error: { code: "bad_request" } });
+      const res = await c.request("connect", { protocol: 1, client: { name: "t", version: "1" } });
+      expect(res).toEqual({
+        type: "res",
+        id: res.id,
+        ok: true,
+        payload: { protocol: 1, server: { name: "cairn", version: "9.9.9" }, status: cannedStatus },
+      });
+      expect(await c.request("connect", { protocol: 1, client: { name: "t" } })).toMatchObject({ ok: false });
+      expect(await c.request("status")).toMatchObject({ ok: true, payload: cannedStatus });
+    });
+  });
+
+  describe("bad input keeps the connection open", () => {
+    let c: WsClient;
+    beforeAll(async () => {
+      c = await h.connected();
+    });
+
+    test("unknown method", async () => {
+      expect(await c.request("sessions.purge", {}, "u1")).toEqual({
+        type: "res",
+        id: "u1",
+        ok: false,
+        error: { code: "unknown_method", message: expect.any(String) },
+      });
+      expect(await c.request("status")).toMatchObject({ ok: true });
+    });
+
+    test("invalid params are bad_request and nothing reaches NATS", async () => {
+      let calls = 0;
+      const sub = serve(h.nc, subjects.query("sessions", "list"), () => {
+        calls++;
+        return { sessions: [] };
+      });
+      await h.nc.flush();
+      for (const params of [{ limit: 0 }, { limit: "10" }, { limit: 5, extra: true }, "nope", [1]]) {
+        expect(await c.request("sessions.list", params)).toMatchObject({ ok: false, error: { code: "bad_request" } });
+      }
+      for (const params of [{ sessionKey: "a.b", text: "x" }, { sessionKey: "k", text: "" }, { sessionKey: "k" }]) {
+        expect(await c.request("chat.send", params)).toMatchObject({ ok: false, error: { code: "bad_request" } });
+      }
+      expect(calls).toBe(0);
+      expect(await c.request("sessions.list", { limit: 5 })).toEqual(expect.objectContaining({ ok: true, payload: { sessions: [] } }));
+      expect(calls).toBe(1);
+      sub.unsubscribe();
+    });
+
+    test("malformed JSON, non-req frames and binary frames", async () => {
+      c.sendText("{not json");
+      expect(await c.waitFor((f) => f.type === "res")).toMatchObject({ id: "", ok: false, error: { code: "bad_frame" } });
+      c.sendText(JSON.stringify({ type: "event", id: "e1" }));
+      expect(await c.waitFor((f) => f.type === "res")).toMatchObject({ id: "e1", ok: false, error: { code: "bad_frame" } });
+      c.sendBinary(new TextEncoder().encode(JSON.stringify({ type: "req", id: "b1", method: "status" })));
+      expect(await c.waitFor((f) => f.type === "res")).toMatchObject({ id: "", ok: false, error: { code: "bad_frame" } });
+      expect(await c.request("status")).toMatchObject({ ok: true });
+    });
+
+    test("oversize frame is frame_too_large; the next request works", async () => {
+      const big = JSON.stringify({ type: "req", id: "big", method: "status", params: { pad: "x".repeat(MAX_FRAME_BYTES) } });
+      c.sendText(big);
+      expect(await c.waitFor((f) => f.type === "res")).toMatchObject({ id: "", ok: false, error: { code: "frame_too_large" } });
+      expect(await c.request("status")).toMatchObject({ ok: true });
+      expect(h.edge.stats().framesRejected).toBeGreaterThanOrEqual(4);
+    });
+  });
+
+  describe("methods over NATS", () => {
+    let c: WsClient;
+    beforeAll(async () => {
+      c = await h.connected();
+    });
+
+    test("a remote CairnError is forwarded with its code", async () => {
+      const seen: { subject: string; params: unknown }[] = [];
+      const sub = serve(h.nc, subjects.commandsOfKind("session"), (params, msg) => {
+        seen.push({ subject: msg.subject, params });
+        if (msg.subject.includes(".missing.")) throw new CairnError("session_not_found", "no session 'missing'");
+        return { messageId: "m1", runId: "r1", duplicate: false };
+      });
+      await h.nc.flush();
+      expect(await c.request("chat.send", { sessionKey: "missing", text: "hi" })).toMatchObject({
+        ok: false,
+        error: { code: "session_not_found", message: "no session 'missing'" },
+      });
+      expect(await c.request("chat.send", { sessionKey: "work", text: "hello", messageId: "m1" })).toMatchObject({
+        ok: true,
+        payload: { messageId: "m1", runId: "r1", duplicate: false },
+      });
+      expect(seen[1]).toEqual({ subject: "cmd.session.work.send", params: { text: "hello", messageId: "m1" } });
+      sub.unsubscribe();
+    });
+
+    test("sessions.create generates a token-safe key when none is given", async () => {
+      const sub = serve(h.nc, subjects.commandsOfKind("session"), (params, msg) => ({
+        key: msg.subject.split(".")[2],
+        created: true,
+        echo: params, // extra keys from a newer peer are dropped, not forwarded
+      }));
+      await h.nc.flush();
+      const res = await c.request("sessions.create", { title: "Ideas" });
+      expect(res.ok).toBe(true);
+      expect(res.payload.key).toMatch(/^s-[0-9a-z]{10}$/);
+      expect(res.payload).toEqual({ key: res.payload.key, created: true });
+      expect(await c.request("sessions.create", { key: "mine" })).toMatchObject({ payload: { key: "mine" } });
+      sub.unsubscribe();
+    });
+
+    test("a malformed reply from a peer is internal, and no responder is unavailable", async () => {
+      const sub = serve(h.nc, subjects.query("messages", "history"), () => ({ wrong: true }));
+      await h.nc.flush();
+      expect(await c.request("chat.history", { sessionKey: "k" })).toMatchObject({ ok: false, error: { code: "internal" } });
+      sub.unsubscribe();
+      await h.nc.flush();
+      expect(await c.request("chat.history", { sessionKey: "k" })).toMatchObject({ ok: false, error: { code: "unavailable" } });
+    });
+  });
+
+  describe("live subscriptions", () => {
+    test("chat.subscribe forwards live events with seq; fromSeq resumes after it", async () => {
+      const js = jetstream(h.nc);
+      await js.publish(subjects.liveSession("other"), delta(0));
+      const c = await h.connected();
+      const sub = await c.request("chat.subscribe", { sessionKey: "k1" });
+      expect(sub).toMatchObject({ ok: true, payload: { seq: expect.any(Number) } });
+      const first = (await js.publish(subjects.liveSession("k1"), delta(0))).seq;
+      await js.publish(subjects.liveSession("other"), delta(1));
+      await js.publish(subjects.liveSession("k1"), "not json at all");
+      await js.publish(subjects.liveSession("k1"), JSON.stringify({ type: "run.unknown" }));
+      await js.publish(subjects.liveSession("k1"), delta(1));
+      await js.publish(subjects.liveSession("k1"), delta(2));
+      const events = [];
+      for (let i = 0; i < 3; i++) events.push(await c.waitFor((f) => f.type === "event"));
+      expect(sub.payload.seq).toBeLessThan(first);
+      expect(events.map((e) => e.payload.index)).toEqual([0, 1, 2]);
+      expect(events[0]).toEqual({
+        type: "event",
+        event: "chat",
+        seq: first,
+        payload: { type: "run.delta", runId: "run1", index: 0, text: "t0", sessionKey: "k1" },
+      });
+      expect(events[1].seq).toBeGreaterThan(events[0].seq);
+      expect(h.edge.stats().liveSkipped).toBeGreaterThanOrEqual(2);
+
+      // A second client resumes from the first event's seq and gets only what came after it.
+      const d = await h.connected();
+      expect(await d.request("chat.subscribe", { sessionKey: "k1", fromSeq: first })).toMatchObject({
+        payload: { seq: first },
+      });
+      const resumed = [await d.waitFor((f) => f.type === "event"), await d.waitFor((f) => f.type === "event")];
+      expect(resumed.map((e) => e.seq)).toEqual([events[1].seq, events[2].seq]);
+      await sleep(150);
+      expect(d.inbox.filter((f) => f.type === "event")).toEqual([]);
+      c.destroy();
+      d.destroy();
+    });
+
+    test("a cursor beyond the stream's end (a restarted bus) resumes from everything retained", async () => {
+      const js = jetstream(h.nc);
+      const ack = await js.publish(subjects.liveSession("kr"), delta(0));
+      const c = await h.connected();
+      const res = await c.request("chat.subscribe", { sessionKey: "kr", fromSeq: ack.seq + 1000 });
+      expect(res.payload.seq).toBeLessThan(ack.seq);
+      expect(await c.waitFor((f) => f.type === "event")).toMatchObject({ seq: ack.seq, payload: { index: 0 } });
+      c.destroy();
+    });
+
+    test("fromTime resumes from a point in time", async () => {
+      const js = jetstream(h.nc);
+      await js.publish(subjects.liveSession("kt"), delta(0));
+      await sleep(50);
+      const since = Date.now();
+      await sleep(50);
+      const later = await js.publish(subjects.liveSession("kt"), delta(1));
+      const c = await h.connected();
+      const res = await c.request("chat.subscribe", { sessionKey: "kt", fromTime: since });
+      expect(res).toMatchObject({ ok: true, payload: { seq: later.seq - 1 } });
+      expect(await c.waitFor((f) => f.type === "event")).toMatchObject({ seq: later.seq, payload: { index: 1 } });
+      await sleep(150);
+      expect(c.inbox.filter((f) => f.type === "event")).toEqual([]);
+      c.destroy();
+    });
+
+    test("a second subscribe replaces the first; unsubscribe stops delivery and deletes the consumer", async () => {
+      const js = jetstream(h.nc);
+      const c = await h.connected();
+      await until(async () => (await liveConsumers()) === 0);
+      await c.request("chat.subscribe", { sessionKey: "k2" });
+      await c.request("chat.subscribe", { sessionKey: "k2" });
+      await until(async () => (await liveConsumers()) === 1);
+      await js.publish(subjects.liveSession("k2"), delta(0));
+      await c.waitFor((f) => f.type === "event");
+      await sleep(150);
+      expect(c.inbox.filter((f) => f.type === "event")).toEqual([]); // exactly one copy
+      expect(await c.request("chat.unsubscribe", { sessionKey: "k2" })).toMatchObject({ payload: { unsubscribed: true } });
+      await until(async () => (await liveConsumers()) === 0);
+      await js.publish(subjects.liveSession("k2"), delta(1));
+      await sleep(150);
+      expect(c.inbox.filter((f) => f.type === "event")).toEqual([]);
+      c.destroy();
+    });
+
+    test("sessions.subscribe forwards live.sessions as 'sessions' events", async () => {
+      const c = await h.connected();
+      expect(await c.request("sessions.subscribe", {})).toMatchObject({ ok: true });
+      const ack = await jetstream(h.nc).publish(subjects.liveSessions, JSON.stringify({ type: "sessions.changed", checkpoint: 3 }));
+      expect(await c.waitFor((f) => f.type === "event")).toEqual({
+        type: "event",
+        event: "sessions",
+        seq: ack.seq,
+        payload: { type: "sessions.changed", checkpoint: 3 },
+      });
+      c.destroy();
+    });
+
+    test("a client vanishing mid-stream leaks no consumer and breaks nothing", async () => {
+      const js = jetstream(h.nc);
+      const c = await h.connected();
+      await c.request("chat.subscribe", { sessionKey: "k3" });
+      await c.request("sessions.subscribe", {});
+      await until(async () => (await liveConsumers()) === 2);
+      const pub = (async () => {
+        for (let i = 0; i < 200; i++) await js.publish(subjects.liveSession("k3"), delta(i, "x".repeat(2000)));
+      })();
+      await c.waitFor((f) => f.type === "event");
+      c.destroy();
+      await pub;
+      await until(async () => (await liveConsumers()) === 0);
+      expect(h.edge.stats().subscriptions).toBe(0);
+      const d = await h.connected();
+      expect(await d.request("status")).toMatchObject({ ok: true });
+      d.destroy();
+    });
+
+    test("a client that stops reading is dropped, not buffered for", async () => {
+      const edge = await h.otherEdge({ maxBufferedBytes: 64 * 1024 });
+      try {
+        const c = await connectWs(`${edge.url}/ws`);
+        expect(await c.request("connect", { protocol: 1, client: { name: "slow" } })).toMatchObject({ ok: true });
+        await c.request("chat.subscribe", { sessionKey: "slow" });
+        c.socket.pause();
+        const js = jetstream(h.nc);
+        const text = "y".repeat(60_000);
+        let closed = false;
+        void c.closed.then(() => (closed = true));
+        for (let i = 0; i < 1000 && edge.stats().wsDroppedSlow === 0; i++) {
+          await js.publish(subjects.liveSession("slow"), delta(i, text));
+        }
+        await until(() => edge.stats().wsDroppedSlow === 1);
+        c.socket.resume();
+        expect(await c.closed).toMatchObject({ code: CLOSE_SLOW_CONSUMER });
+        expect(closed).toBe(true);
+        await until(() => edge.stats().subscriptions === 0);
+      } finally {
+        await edge.close();
+      }
+    });
+  });
+
+  describe("rate limit and origins", () => {
+    test("requests over the per-connection budget are rate_limited", async () => {
+      let t = 0;
+      const edge = await h.otherEdge({ now: () => t, rateLimit: { ratePerSec: 2, burst: 4 } });
+      try {
+        const c = await connectWs(`${edge.url}/ws`);
+        expect(await c.request("connect", { protocol: 1, client: { name: "t" } })).toMatchObject({ ok: true });
+        const results = await Promise.all([1, 2, 3, 4, 5].map((i) => c.request("status", {}, `q${i}`)));
+        const codes = results.map((r) => (r.ok ? "ok" : r.error.code));
+        expect(codes).toEqual(["ok", "ok", "ok", "rate_limited", "rate_limited"]);
+        expect(results[3].id).toBe("q4");
+        t += 500; // one token back
+        expect(await c.request("status")).toMatchObject({ ok: true });
+        expect(await c.request("status")).toMatchObject({ ok: false, error: { code: "rate_limited" } });
+        c.destroy();
+      } finally {
+        await edge.close();
+      }
+    });
+
+    test("a cross-site Origin is refused with 403; same-site and listed origins are accepted", async () => {
+      const host = new URL(h.edge.url).host;
+      const refused = await h.ws({ Origin: "http://evil.example" }).then(
+        () => undefined,
+        (e: UpgradeRefused) => e,
+      );
+      expect(refused?.status).toBe(403);
+      expect(refused?.body).toContain("forbidden_origin");
+      const wrongPort = await h.ws({ Origin: "http://127.0.0.1:1" }).catch((e: UpgradeRefused) => e);
+      expect((wrongPort as UpgradeRefused).status).toBe(403);
+      const same = await h.ws({ Origin: `http://${host}` });
+      expect(await same.request("connect", { protocol: 1, client: { name: "t" } })).toMatchObject({ ok: true });
+      same.destroy();
+
+      const edge = await h.otherEdge({ allowedOrigins: ["http://localhost:5173"] });
+      try {
+        const dev = await connectWs(`${edge.url}/ws`, { Origin: "http://localhost:5173" });
+        dev.destroy();
+      } finally {
+        await edge.close();
+      }
+    });
+
+    test("a loopback peer naming a foreign Host (DNS rebinding) is refused without a token", async () => {
+      const r = await h.ws({ Host: "evil.example" }).catch((e: UpgradeRefused) => e);
+      expect((r as UpgradeRefused).status).toBe(403);
+    });
+
+    test("with a token configured, a non-local client must present it in connect", async () => {
+      const token = "a-very-long-test-token-123";
+      const edge = await h.otherEdge({ authToken: token });
+      try {
+        // A forwarding header makes even a loopback peer non-local (a same-machine proxy).
+        const proxied = { "X-Forwarded-For": "203.0.113.9" };
+        const bad = await connectWs(`${edge.url}/ws`, proxied);
+        expect(await bad.request("connect", { protocol: 1, client: { name: "t" }, auth: { token: "wrong" } })).toMatchObject({
+          ok: false,
+          error: { code: "unauthorized" },
+        });
+        expect((await bad.closed).code).toBe(1008);
+        const good = await connectWs(`${edge.url}/ws`, proxied);
+        expect(await good.request("connect", { protocol: 1, client: { name: "t" }, auth: { token } })).toMatchObject({ ok: true });
+        good.destroy();
+      } finally {
+        await edge.close();
+      }
+    });
   });
 });

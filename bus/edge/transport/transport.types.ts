@@ -1,0 +1,88 @@
+/**
+ * The port between the edge and an HTTP + WebSocket server library. The edge (routes, origin
+ * checks, security headers, the slow-consumer policy) is written against these types only; each
+ * implementation hides its library's rules (uWS: corking, `onAborted`, request objects valid only
+ * during the handler; `ws`: upgrade hand-off, heartbeats).
+ */
+
+export interface HttpReply {
+  status: number;
+  headers?: Record<string, string>;
+  body: string | Uint8Array;
+}
+
+/** Who asks, read while the request is valid. `url` is the path without the query string. */
+export interface RequestFacts {
+  url: string;
+  host: string;
+  authorization: string;
+  forwarded: boolean;
+  remoteAddress: string;
+}
+
+export type TransportName = "uws" | "node";
+
+/** What `readBody` answers when the body is larger than its cap; the transport stops reading it. */
+export const BODY_TOO_LARGE = Symbol("body too large");
+
+export interface TransportRequest {
+  /** Upper case: `GET`, `POST`, … */
+  method: string;
+  facts: RequestFacts;
+  /** A header by lower-case name; "" when absent. */
+  header(name: string): string;
+  /**
+   * The whole body, or `BODY_TOO_LARGE` as soon as more than `maxBytes` arrived. Call it at most
+   * once, synchronously in the handler (uWS accepts body callbacks only then).
+   */
+  readBody(maxBytes: number): Promise<Buffer | typeof BODY_TOO_LARGE>;
+}
+
+/**
+ * Answers one HTTP request. The reply is written as given (the caller adds its headers); an async
+ * reply for a client that went away meanwhile is dropped. A rejected promise answers 500.
+ */
+export type HttpHandler = (req: TransportRequest) => HttpReply | Promise<HttpReply>;
+
+/** `dropped`: the frame was not queued (the socket is closed or the library's own cap was hit). */
+export type SendStatus = "ok" | "backpressure" | "dropped";
+
+export interface TransportSocket {
+  send(text: string): SendStatus;
+  /** Bytes queued for this client and not yet written to the kernel. */
+  bufferedAmount(): number;
+  /** Starts the close handshake; the socket's `close` callback follows. */
+  end(code: number, reason: string): void;
+}
+
+export interface SocketHandlers {
+  /** Synchronous: `data` may be reused by the transport once this returns. */
+  message(data: ArrayBuffer, isBinary: boolean): void;
+  /** Once, however the connection ended. The socket must not be used afterwards. */
+  close(): void;
+}
+
+export type UpgradeDecision<D> = { accept: D } | { refuse: HttpReply };
+
+export interface WsRouteSpec<D> {
+  path: string;
+  /** Frames above this close the connection (the edge enforces its own, smaller cap with a reply). */
+  maxPayloadBytes: number;
+  /** A connection silent this long (no frames, no pong) is closed; pings are sent before that. */
+  idleTimeoutSec: number;
+  /** Decides synchronously from the request; `accept`'s data is handed to `open`. */
+  upgrade(req: TransportRequest): UpgradeDecision<D>;
+  open(socket: TransportSocket, data: D): SocketHandlers;
+}
+
+export interface Transport {
+  readonly name: TransportName;
+  /** Every HTTP request that is not a WebSocket upgrade on the WS route's path. */
+  http(handler: HttpHandler): void;
+  /** One WebSocket route; register it before `listen`. */
+  ws<D>(spec: WsRouteSpec<D>): void;
+  /** Resolves with the bound port, or `undefined` when the address cannot be bound. */
+  listen(host: string, port: number): Promise<number | undefined>;
+  /** Stops listening and drops every connection, idle keep-alive sockets included. */
+  close(): Promise<void>;
+}
