@@ -20,8 +20,8 @@ function suite(n24: Node24): void {
     gw = await startGatewayProc({
       llmBaseUrl: llm.url,
       runtime: n24.runtime,
-      // uWebSockets.js has no native build for Node 24: the edge's node:http transport serves.
-      extraEnv: { ...n24.env, CAIRN_EDGE_TRANSPORT: "node" },
+      // No CAIRN_EDGE_TRANSPORT: the edge picks node:http itself, as it will for a user on Node 24.
+      extraEnv: n24.env,
     });
   }, 60_000);
   afterAll(async () => {
@@ -29,8 +29,11 @@ function suite(n24: Node24): void {
     await llm?.close();
   });
 
-  test("the gateway process is the Node 24 binary", () => {
+  test("the gateway process is the Node 24 binary, its edge served by node:http (uWS has no Node 24 build)", async () => {
     expect(readlinkSync(`/proc/${gw.child.pid}/exe`)).toBe(realpathSync(n24.runtime.node));
+    const health = await fetch(`${gw.url}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: "ok", transport: "node" });
   });
 
   test("a chat streams the reply; its events are in the log and the session in the read model", async () => {
