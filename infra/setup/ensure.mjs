@@ -2,12 +2,14 @@
 // Installs what cairn needs before `npm start` / `npm test`, and only what is missing or stale:
 // npm dependencies (when node_modules is absent or older than package-lock.json), Debian packages
 // (nats-server; chromium for the browser tests) through apt-get when running as root, and the web
-// UI build when its sources changed. Plain JavaScript: it runs before any dependency exists.
+// UI build when its sources changed; for `test`, the Node 24 runtime of the Node 24 smoke test
+// (node24.mjs). Plain JavaScript: it runs before any dependency exists.
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ensureNode24 } from "./node24.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const mode = process.argv[2] ?? "start"; // "start" | "test"
@@ -21,11 +23,11 @@ function run(cmd, args, opts = {}) {
   }
 }
 
+// 20 to 24: the range every dependency supports (better-sqlite3 12 is built for each; 13 crashes
+// on Node 20). Node 20 is end of life but still works; 21 and 23 are accepted as well.
 const major = Number(process.versions.node.split(".")[0]);
-if (major !== 20) {
-  say(
-    `cairn is built for Node 20 (found ${process.versions.node}); uWebSockets.js and better-sqlite3 need it. Install Node 20 and try again.`,
-  );
+if (major < 20 || major > 24) {
+  say(`cairn runs on Node 20, 22 or 24 (found ${process.versions.node}). Install Node 22 or 24 and try again.`);
   process.exit(1);
 }
 
@@ -40,6 +42,27 @@ if (!existsSync(stamp) || readFileSync(stamp, "utf8") !== lockHash) {
   if (existsSync(lockFile)) rmSync(join(root, "node_modules"), { recursive: true, force: true });
   run("npm", [existsSync(lockFile) ? "ci" : "install", "--no-audit", "--no-fund"]);
   writeFileSync(stamp, lockHash);
+}
+
+// 1b. Native addons are compiled for one Node ABI (process.versions.modules): after switching Node,
+// better-sqlite3 would refuse to load and the gateway would crash at start. Checked by loading it,
+// only when the ABI differs from the one recorded here (kept apart from .cairn-installed, whose
+// content older checkouts sharing this node_modules compare with their lock hash).
+const abiStamp = join(root, "node_modules", ".cairn-abi");
+const abi = process.versions.modules;
+if (!existsSync(abiStamp) || readFileSync(abiStamp, "utf8") !== abi) {
+  const loads = () =>
+    spawnSync(process.execPath, ["-e", "new (require('better-sqlite3'))(':memory:').close()"], { cwd: root, stdio: "pipe" }).status === 0;
+  if (!loads()) {
+    say(`better-sqlite3 was built for another Node; rebuilding it for Node ${process.versions.node} (ABI ${abi})…`);
+    // npm runs its scripts with the `node` first on PATH: make that this one.
+    run("npm", ["rebuild", "better-sqlite3"], { env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ""}` } });
+    if (!loads()) {
+      say("better-sqlite3 still does not load after the rebuild; try: rm -rf node_modules && npm ci");
+      process.exit(1);
+    }
+  }
+  writeFileSync(abiStamp, abi);
 }
 
 // 2. Debian packages.
@@ -102,14 +125,18 @@ if (!existsSync(built) || statSync(built).mtimeMs < sourcesAt) {
   ]);
 }
 
+// uWebSockets.js publishes native builds for some Node versions only (not 22 or 24); without one the
+// edge serves HTTP and WebSocket through node:http. Said once here, so nobody hunts for the reason.
 try {
   execFileSync(process.execPath, ["-e", "require('uWebSockets.js')"], { cwd: root, stdio: "pipe" });
 } catch {
-  say("uWebSockets.js has no native build for this platform; cairn needs Node 20 on glibc ≥ 2.36 (Debian 12).");
-  process.exit(1);
+  say(`note: uWebSockets.js has no native build for Node ${process.versions.node}; the web edge will use node:http.`);
 }
 
 // 4. Bundle the CLI now (cli/bin.mjs would do it on first use), so the test files' parallel first
 // runs don't race. `npm start` skips it: the gateway it starts next is the only run, bundles as
 // needed itself, and would otherwise pay for loading the whole CLI twice.
 if (mode === "test") run(process.execPath, [join(root, "cli", "bin.mjs"), "--version"], { stdio: "ignore" });
+
+// 5. The Node 24 binary and a better-sqlite3 built for it, for tests/e2e/node24.smoke.test.ts.
+if (mode === "test") ensureNode24(root);
