@@ -146,6 +146,11 @@ export const ProjectionStatus = Schema.Struct({
   reason: Schema.optionalKey(Schema.NullOr(Schema.String)),
   /** Times the projector restarted its log consumer since the gateway started (after a failure or a stall). */
   consumerRestarts: Schema.optionalKey(Schema.Number),
+  /**
+   * Events the read models are still working off, while they do so healthily (the gateway serves
+   * meanwhile; lists and history show what is applied so far). Absent when caught up.
+   */
+  catchingUp: Schema.optionalKey(Schema.Number),
 });
 export type ProjectionStatus = typeof ProjectionStatus.Type;
 

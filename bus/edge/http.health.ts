@@ -45,10 +45,12 @@ export const healthReply = async (deps: HealthDeps, detailed: boolean): Promise<
   const status = ok ? "ok" : "degraded";
   const code = ok ? 200 : 503;
   if (!detailed) return jsonReply(code, { status });
+  // Serving while the read models work off a backlog is ok (200), but worth saying.
+  const note = ok && projections?.catchingUp ? { note: `catching up: ${projections.catchingUp} events` } : {};
   return jsonReply(
     code,
     ok
-      ? { status, version: deps.version, transport: deps.transport, nats, projections }
+      ? { status, ...note, version: deps.version, transport: deps.transport, nats, projections }
       : { status, reason, version: deps.version, transport: deps.transport, nats, projections },
   );
 };

@@ -19,7 +19,8 @@ export const formatStatus = (s: StatusPayload): string => {
     `gateway:     cairn ${s.version}`,
     `bus:         nats-server ${s.nats.version}, ${s.nats.connected ? "connected" : "NOT connected"}`,
     `read models: ${p.state ?? "ok"} — checkpoint ${p.checkpoint} of ${p.logLastSeq} (lag ${p.lag})` +
-      (p.consumerRestarts ? `, log consumer restarted ${p.consumerRestarts} time(s)` : ""),
+      (p.consumerRestarts ? `, log consumer restarted ${p.consumerRestarts} time(s)` : "") +
+      (p.catchingUp ? ` — catching up: ${p.catchingUp} events` : ""),
   ];
   if (p.state === "degraded") out.push(`             ${p.issue ?? "degraded"}: ${p.reason ?? "no reason given"}`);
   out.push(`model:       ${s.model ?? `none (${s.modelHint ?? "not configured"})`}`);

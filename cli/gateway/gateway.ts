@@ -22,6 +22,9 @@ import { setupSandbox } from "./sandbox.setup.ts";
 import { serveNodesDoctor } from "./nodes.doctor.ts";
 import { natsNodesReader, trackNodePresence } from "../../actors/remote/index.ts";
 
+/** Backlog applied before the gateway serves: about 0.2 s of rebuild work. */
+const CATCH_UP_BEFORE_SERVING = 10_000;
+
 export const UI_DIR = join(ROOT, "ui", "dist");
 
 export interface Gateway {
@@ -113,7 +116,13 @@ export async function startGateway(o: {
 
     const projector = Projector.open(paths.projectionsDb, { log: eventLog, nc, report: log });
     cleanup.push(() => projector.db.close());
-    await projector.catchUp(await eventLog.lastSeq());
+    // A small backlog is applied before serving, so the first answers are current. A big one (a
+    // restored log, a deleted read-model file) would keep the gateway silent for a minute: it
+    // serves at once and the read models catch up behind it ("catching up: N events").
+    const logEnd = await eventLog.lastSeq();
+    const backlog = logEnd - projector.checkpoint;
+    if (backlog <= CATCH_UP_BEFORE_SERVING) await projector.catchUp(logEnd);
+    else log(`read models are ${backlog} events behind the log: serving now, catching up in the background`);
     projector.start();
     cleanup.push(() => projector.stop());
     const q = queries(() => projector.db);
@@ -203,7 +212,18 @@ export async function startGateway(o: {
       set: async (provider: string, models: readonly string[]) => (await system.enableModels(provider, models)).models,
     };
     subs.push(...serveProviderServices({ nc, model, enabled }));
-    const recovered = await system.recover(q.activeSessionKeys());
+    // Which sessions had a run in progress comes from the read models: with a big backlog that
+    // answer waits for them, in the background.
+    const recover = async () => {
+      await projector.waitFor(logEnd);
+      return system.recover(q.activeSessionKeys());
+    };
+    const recovered = backlog <= CATCH_UP_BEFORE_SERVING ? await recover() : 0;
+    if (backlog > CATCH_UP_BEFORE_SERVING)
+      void recover().then(
+        (n) => log(`read models caught up${n > 0 ? `; recovered ${n} interrupted run(s)` : ""}`),
+        (e) => log(`recovering interrupted runs failed: ${(e as Error).message}`),
+      );
 
     const edge: Edge = await startEdge({
       nc,

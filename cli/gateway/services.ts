@@ -5,18 +5,23 @@ import { encodeJson, serve, subjects, type EventLog } from "../../bus/index.ts";
 import { buildFresh, installRebuilt, type Projector } from "../../projections/index.ts";
 import { decodeOrFail, type ClusterStatus, type SandboxStatus, type StatusPayload } from "../../schemas/index.ts";
 
+/** A backlog this big is worth telling the user about (a burst of a few hundred is routine). */
+export const CATCHING_UP_FROM = 1_000;
+
 /** The read models' part of the status: position, and the projector watchdog's verdict. */
 const projectionStatus = (p: Projector, logLastSeq: number): StatusPayload["projections"] => {
   const checkpoint = p.checkpoint;
   const h = p.health(logLastSeq);
+  const lag = Math.max(0, logLastSeq - checkpoint);
   return {
     checkpoint,
     logLastSeq,
-    lag: Math.max(0, logLastSeq - checkpoint),
+    lag,
     state: h.state,
     issue: h.issue,
     reason: h.reason,
     consumerRestarts: p.consumerRestarts,
+    ...(h.state === "ok" && lag >= CATCHING_UP_FROM ? { catchingUp: lag } : {}),
   };
 };
 

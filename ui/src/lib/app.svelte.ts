@@ -19,6 +19,7 @@ export class AppState {
   connection = $state<ConnectionState>("connecting");
   connectionError = $state<WireError | null>(null);
   status = $state<StatusPayload | null>(null);
+  #catchUpTimer: ReturnType<typeof setTimeout> | undefined;
   server = $state<{ name: string; version: string } | null>(null);
   /** The first message of a chat while its session is being created. */
   firstMessage = $state<string | null>(null);
@@ -47,6 +48,7 @@ export class AppState {
     client.onConnected((hello) => {
       this.connectionError = null;
       this.status = hello.status;
+      this.#followCatchUp();
       this.server = hello.server;
       void this.sessions.resubscribe();
       void this.chat.resume();
@@ -269,5 +271,17 @@ export class AppState {
     } catch {
       // The pill already shows connection trouble; a stale status is better than none.
     }
+  }
+
+  /** While the read models catch up, the pill counts down (and lists refresh when they are done). */
+  #followCatchUp(): void {
+    if (!this.status?.projections.catchingUp || this.#catchUpTimer) return;
+    this.#catchUpTimer = setTimeout(async () => {
+      this.#catchUpTimer = undefined;
+      if (this.connection !== "connected") return;
+      await this.refreshStatus();
+      if (this.status?.projections.catchingUp) this.#followCatchUp();
+      else void this.sessions.resubscribe();
+    }, 2_000);
   }
 }
