@@ -4,6 +4,8 @@ import type { Projection } from "./projection.ts";
 /**
  * Every record of the log, decodable or not: the audit trail. An event that fails to decode is
  * kept here with its error, so it is visible instead of silently skipped by the other models.
+ * An event's data is not copied (the log holds it at `seq`): a copy made this table as big as
+ * the log, and the read models together 1.7 times its size.
  */
 export const auditProjection: Projection = {
   name: "audit",
@@ -25,7 +27,7 @@ export const auditProjection: Projection = {
           e.correlationId ?? null,
           e.causationId ?? null,
           summarizeEvent(e),
-          JSON.stringify(e.data),
+          null,
           null,
         );
       } else {

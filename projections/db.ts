@@ -10,7 +10,7 @@ export type Db = Database.Database;
  * The read-model schema. Everything here is derived from the log and may be deleted at any time;
  * a schema change bumps SCHEMA_VERSION, which makes the projector rebuild from sequence 1.
  */
-export const SCHEMA_VERSION = 9;
+export const SCHEMA_VERSION = 10;
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);

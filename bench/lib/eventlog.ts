@@ -90,7 +90,7 @@ export interface AppendRun {
 }
 
 /** Appends `sessions` sessions with `writers` concurrent writers (each session has one writer). */
-async function appendSessions(log: EventLog, prefix: string, sessions: number, writers: number): Promise<AppendRun> {
+export async function appendSessions(log: EventLog, prefix: string, sessions: number, writers: number): Promise<AppendRun> {
   let next = 0;
   let events = 0;
   const t0 = performance.now();

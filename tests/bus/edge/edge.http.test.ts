@@ -55,6 +55,18 @@ describe.each(edgeTransports)("on %s", (transport) => {
       }
     });
 
+    test("ok (200) while the read models catch up, saying how far they have to go", async () => {
+      const projections = { checkpoint: 1_000, logLastSeq: 251_000, lag: 250_000, state: "ok" as const, catchingUp: 250_000 };
+      const sub = serve(h.nc, subjects.query("status", "get"), () => ({ ...cannedStatus, projections }));
+      try {
+        const r = await fetch(`${h.edge.url}/health`);
+        expect(r.status).toBe(200);
+        expect(await r.json()).toMatchObject({ status: "ok", note: "catching up: 250000 events", projections });
+      } finally {
+        sub.unsubscribe();
+      }
+    });
+
     test("says which transport serves, and that is the one running", async () => {
       const r = await fetch(`${h.edge.url}/health`);
       expect((await r.json()).transport).toBe(transport);
