@@ -109,7 +109,21 @@ try {
   process.exit(1);
 }
 
-// 4. Bundle the CLI now (cli/bin.mjs would do it on first use), so the test files' parallel first
-// runs don't race. `npm start` skips it: the gateway it starts next is the only run, bundles as
-// needed itself, and would otherwise pay for loading the whole CLI twice.
-if (mode === "test") run(process.execPath, [join(root, "cli", "bin.mjs"), "--version"], { stdio: "ignore" });
+// 4. Bundle the CLI (when a source changed): `cairn` commands use the bundle as it is and do not
+// look at the sources, and the test files' parallel first runs must not race to build it.
+run(process.execPath, [join(root, "cli", "build.mjs"), "--if-stale"]);
+
+// 5. `cairn` on the PATH: npm link puts it in npm's global bin (root only: elsewhere that is a
+// system folder); otherwise say how. Skipped when `cairn` already runs this checkout.
+if (mode === "start") {
+  const { realpathSync } = await import("node:fs"); // here rather than at the top: this step stays self-contained
+  const bin = join(root, "cli", "bin.mjs");
+  const found = (process.env.PATH ?? "")
+    .split(":")
+    .map((d) => join(d || ".", "cairn"))
+    .find((p) => existsSync(p));
+  if (found === undefined || realpathSync(found) !== realpathSync(bin)) {
+    if (isRoot) run("npm", ["link", "--no-audit", "--no-fund", "--silent"]);
+    else say(`to type 'cairn' for 'node cli/bin.mjs', add this line to your shell's rc file:  alias cairn="node ${bin}"`);
+  }
+}
