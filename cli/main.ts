@@ -13,10 +13,11 @@ import {
   statusHelp,
 } from "./help.ts";
 import { nearest } from "./config/suggest.ts";
-// Commands are imported when run: `cairn --help` must not load NATS, SQLite or the SDKs.
+// Commands are imported when run: `cairn <command> --help` must not load NATS, SQLite, the SDKs
+// or the schemas (output.ts, for the error message, too).
 import { int, parse, print } from "./args.ts";
 import { nodeCommand } from "./main.node.ts";
-import { UsageError, fail } from "./output.ts";
+import { UsageError } from "./usage.ts";
 import { resolvePaths } from "./paths.ts";
 import { VERSION } from "./version.ts";
 import { commandOf, mainHelp } from "./launch.mjs";
@@ -274,6 +275,6 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     // (Other errors carry codes of other types: a JetStream refusal's is a number.)
     const code = (e as { code?: unknown }).code;
     const err = typeof code === "string" && code.startsWith("ERR_PARSE_ARGS") ? new UsageError((e as Error).message) : e;
-    return fail(err, json);
+    return (await import("./output.ts")).fail(err, json);
   }
 }
