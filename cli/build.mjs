@@ -15,7 +15,7 @@ const SOURCES = ["schemas", "bus", "actors", "projections", "cli"];
 // Bundled into dist/cli rather than left in node_modules, where Node resolves and loads them file
 // by file: effect's hundreds of ES modules (~170 ms for effect/Schema alone; ~35 ms bundled), and
 // the NATS client (CommonJS: Node also scans each file for its exports; ~60 ms less bundled). The
-// rest (native addons, the SDKs, what only the gateway loads) stays external.
+// rest (native addons, CommonJS with dependencies of its own, the SDKs) stays external.
 const INLINE = /^(effect|@nats-io\/[^/]+|tweetnacl)(\/|$)/;
 
 const newest = (dir) => {
