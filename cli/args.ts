@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { UsageError } from "./output.ts";
+import { UsageError } from "./usage.ts";
 
 /** Command-line parsing shared by the `cairn` command table (main.ts) and its node group (main.node.ts). */
 

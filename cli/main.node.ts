@@ -1,7 +1,7 @@
 import { int, parse, print } from "./args.ts";
 import { nearest } from "./config/suggest.ts";
 import { nodeHelp } from "./help.ts";
-import { UsageError } from "./output.ts";
+import { UsageError } from "./usage.ts";
 import type { Paths } from "./paths.ts";
 
 /** `cairn node …`: the commands on a machine that becomes a node, and the gateway's node admin. */

@@ -13,35 +13,14 @@ import {
   statusHelp,
 } from "./help.ts";
 import { nearest } from "./config/suggest.ts";
-// Commands are imported when run: `cairn --help` must not load NATS, SQLite or the SDKs.
+// Commands are imported when run: `cairn <command> --help` must not load NATS, SQLite, the SDKs
+// or the schemas (output.ts, for the error message, too).
 import { int, parse, print } from "./args.ts";
 import { nodeCommand } from "./main.node.ts";
-import { UsageError, fail } from "./output.ts";
+import { UsageError } from "./usage.ts";
 import { resolvePaths } from "./paths.ts";
 import { VERSION } from "./version.ts";
-
-const mainHelp = `cairn ${VERSION} — a self-hosted personal AI gateway
-
-Usage: cairn [command] [options]
-
-Commands:
-  gateway               run the gateway (the default when no command is given)
-  chat <message>        send a message to the running gateway and stream the reply
-  events tail           print the event log (--follow to keep watching)
-  projections rebuild   rebuild every read model from the event log
-  sessions              list, show, fork and delete sessions
-  providers [set-key]   provider status (keys, reachability, models); store a key
-  models                the models cairn can use, with context window and capabilities
-  approvals             pending tool approvals: list, approve <id>, deny <id>
-  sandbox               which command sandboxes work here; build the docker image
-  node                  pair this machine as a node, or manage the gateway's nodes
-  doctor                check remote exec: routes, nodes, pairing window, problems
-  status                is the running gateway ok? bus, read models (lag, stalls), model
-  cluster init <dir>    write a NATS cluster on this machine for several gateways
-  cluster status <dir>  is each server of that cluster up, with a JetStream leader
-
-Run 'cairn <command> --help' for a command's options.
-Options: -h, --help   -v, --version`;
+import { commandOf, mainHelp } from "./launch.mjs";
 
 const COMMANDS = [
   "gateway",
@@ -63,12 +42,12 @@ const COMMANDS = [
 /** Runs one CLI invocation; resolves with the process exit code. */
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const paths = resolvePaths(env);
-  const [command = "gateway", ...rest] =
-    argv[0]?.startsWith("-") && !["-h", "--help", "-v", "--version"].includes(argv[0]) ? ["gateway", ...argv] : argv;
+  const [command, ...rest] = commandOf(argv);
   let json = argv.includes("--json");
   try {
-    if (command === "-h" || command === "--help" || command === "help") return print(mainHelp);
-    if (command === "-v" || command === "--version") return print(VERSION);
+    // cli/bin.mjs answers these two before loading this bundle; here for callers of main().
+    if (command === "help") return print(mainHelp(VERSION));
+    if (command === "version") return print(VERSION);
     switch (command) {
       case "gateway": {
         const { values } = parse(rest, { host: { type: "string" }, port: { type: "string" } });
@@ -296,6 +275,6 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     // (Other errors carry codes of other types: a JetStream refusal's is a number.)
     const code = (e as { code?: unknown }).code;
     const err = typeof code === "string" && code.startsWith("ERR_PARSE_ARGS") ? new UsageError((e as Error).message) : e;
-    return fail(err, json);
+    return (await import("./output.ts")).fail(err, json);
   }
 }

@@ -1,10 +1,7 @@
 import { isCairnError } from "../schemas/index.ts";
+import { EXIT_FAILED, EXIT_USAGE, UsageError } from "./usage.ts";
 
-/** Exit codes: 1 = the operation failed, 2 = the command line or config is wrong. */
-export const EXIT_FAILED = 1;
-export const EXIT_USAGE = 2;
-
-export class UsageError extends Error {}
+export { EXIT_FAILED, EXIT_USAGE, UsageError };
 
 /** One clear line on stderr, the stable code in brackets, and the exit code. */
 export const fail = (e: unknown, json = false): number => {

@@ -4,7 +4,8 @@
  */
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { AuthorizationError, connect, credsAuthenticator, type NatsConnection, type NodeConnectionOptions } from "@nats-io/transport-node";
+import { AuthorizationError, connect, type NatsConnection, type NodeConnectionOptions } from "@nats-io/transport-node";
+import { credsAuthenticator } from "./creds.authenticator.ts";
 import { CairnError } from "../../schemas/index.ts";
 
 export interface ConnectNatsOptions {

@@ -4,7 +4,8 @@
  * `$JS.API.INFO` is answered by whichever server leads, so it cannot tell one server's view.
  */
 import { readFile } from "node:fs/promises";
-import { connect, credsAuthenticator } from "@nats-io/transport-node";
+import { connect } from "@nats-io/transport-node";
+import { credsAuthenticator } from "./creds.authenticator.ts";
 
 export interface ClusterServerStatus {
   readonly url: string;

@@ -5,7 +5,8 @@
  */
 import { createServer } from "node:net";
 import { readFile } from "node:fs/promises";
-import { connect, credsAuthenticator } from "@nats-io/transport-node";
+import { connect } from "@nats-io/transport-node";
+import { credsAuthenticator } from "./creds.authenticator.ts";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { retry } from "../retry.ts";
 

@@ -28,7 +28,7 @@ export const removeRuntimeFile = (file: string): void => rmSync(file, { force: t
 export const readRuntimeFile = (file: string, dataDir: string): RuntimeInfo => {
   const notRunning = new CairnError(
     "unavailable",
-    `the cairn gateway is not running on ${dataDir}; start it with 'npm start' (or 'npx cairn gateway')`,
+    `the cairn gateway is not running on ${dataDir}; start it with 'npm start' (or 'cairn gateway')`,
   );
   let raw: string;
   try {

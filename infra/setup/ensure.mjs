@@ -6,7 +6,7 @@
 // (node24.mjs). Plain JavaScript: it runs before any dependency exists.
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureNode24 } from "./node24.mjs";
@@ -133,10 +133,23 @@ try {
   say(`note: uWebSockets.js has no native build for Node ${process.versions.node}; the web edge will use node:http.`);
 }
 
-// 4. Bundle the CLI now (cli/bin.mjs would do it on first use), so the test files' parallel first
-// runs don't race. `npm start` skips it: the gateway it starts next is the only run, bundles as
-// needed itself, and would otherwise pay for loading the whole CLI twice.
-if (mode === "test") run(process.execPath, [join(root, "cli", "bin.mjs"), "--version"], { stdio: "ignore" });
+// 4. Bundle the CLI (when a source changed): `cairn` commands use the bundle as it is and do not
+// look at the sources, and the test files' parallel first runs must not race to build it.
+run(process.execPath, [join(root, "cli", "build.mjs"), "--if-stale"]);
 
-// 5. The Node 24 binary and a better-sqlite3 built for it, for tests/e2e/node24.smoke.test.ts.
+// 5. `cairn` on the PATH: npm link puts it in npm's global bin (root only: elsewhere that is a
+// system folder); otherwise say how. Skipped when `cairn` already runs this checkout.
+if (mode === "start") {
+  const bin = join(root, "cli", "bin.mjs");
+  const found = (process.env.PATH ?? "")
+    .split(":")
+    .map((d) => join(d || ".", "cairn"))
+    .find((p) => existsSync(p));
+  if (found === undefined || realpathSync(found) !== realpathSync(bin)) {
+    if (isRoot) run("npm", ["link", "--no-audit", "--no-fund", "--silent"]);
+    else say(`to type 'cairn' for 'node cli/bin.mjs', add this line to your shell's rc file:  alias cairn="node ${bin}"`);
+  }
+}
+
+// 6. The Node 24 binary and a better-sqlite3 built for it, for tests/e2e/node24.smoke.test.ts.
 if (mode === "test") ensureNode24(root);

@@ -1,0 +1,3 @@
+// Types for launch.mjs, which stays plain JavaScript so that cli/bin.mjs can import it unbuilt.
+export declare const mainHelp: (version: string) => string;
+export declare const commandOf: (argv: readonly string[]) => string[];

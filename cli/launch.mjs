@@ -1,0 +1,42 @@
+// What `cairn` decides before it loads anything: which command argv names, and the main help.
+// Plain JavaScript without imports, so cli/bin.mjs answers `cairn --help` from here alone, and
+// cli/main.ts (bundled) uses the same text and the same rule.
+
+/** The main help; `version` is cairn's, from package.json. */
+export const mainHelp = (version) => `cairn ${version} — a self-hosted personal AI gateway
+
+Usage: cairn [command] [options]
+
+Commands:
+  gateway               run the gateway (the default when no command is given)
+  chat <message>        send a message to the running gateway and stream the reply
+  events tail           print the event log (--follow to keep watching)
+  projections rebuild   rebuild every read model from the event log
+  sessions              list, show, fork and delete sessions
+  providers [set-key]   provider status (keys, reachability, models); store a key
+  models                the models cairn can use, with context window and capabilities
+  approvals             pending tool approvals: list, approve <id>, deny <id>
+  sandbox               which command sandboxes work here; build the docker image
+  node                  pair this machine as a node, or manage the gateway's nodes
+  doctor                check remote exec: routes, nodes, pairing window, problems
+  status                is the running gateway ok? bus, read models (lag, stalls), model
+  cluster init <dir>    write a NATS cluster on this machine for several gateways
+  cluster status <dir>  is each server of that cluster up, with a JetStream leader
+
+Run 'cairn <command> --help' for a command's options.
+Options: -h, --help   -v, --version`;
+
+const HELP = ["-h", "--help", "help"];
+const VERSION = ["-v", "--version"];
+
+/**
+ * `[command, ...its arguments]`: "help" and "version" for their flags, "gateway" when no command is
+ * given or argv starts with an option (`cairn --port 8080` runs the gateway).
+ */
+export const commandOf = (argv) => {
+  const [first] = argv;
+  if (HELP.includes(first)) return ["help", ...argv.slice(1)];
+  if (VERSION.includes(first)) return ["version", ...argv.slice(1)];
+  if (first === undefined || first.startsWith("-")) return ["gateway", ...argv];
+  return argv;
+};
