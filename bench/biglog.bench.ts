@@ -64,7 +64,7 @@ try {
   // A gateway's first start builds its read models as it follows: it serves at once.
   const first = await coldStart(nats);
   const dataDir = first.gw.dataDir;
-  const db = join(dataDir, "projections.db");
+  const db = join(dataDir, "projections", "projections.db");
   let caughtUpMs = Number.NaN;
   const began = performance.now();
   for (;;) {
@@ -81,11 +81,12 @@ try {
 
   // Read models current: the start must not depend on the log's size.
   const warm = await coldStart(nats, dataDir);
-  await warm.gw.dispose();
+  await warm.gw.kill("SIGTERM");
+  const readModelBytes = dbBytes(db);
+  cleanup.add("warm gateway's dirs", () => warm.gw.dispose());
   log(`biglog: read models current → ready in ${warm.readyMs} ms`);
 
   const rebuilt = await buildFresh(join(dataDir, "rebuild-bench.db"), eventLog);
-  const readModelBytes = dbBytes(db);
   rmSync(rebuilt.tmp, { force: true });
   await nc.close();
 
