@@ -102,6 +102,11 @@ export type ToolStreamChunk = StreamChunk | ToolCallChunk;
  */
 export interface LlmProvider {
   readonly id: string;
+  /**
+   * Loads what the first request would (the SDK's modules, its client): a gateway calls it at
+   * start so the first chat's first token comes as fast as later ones. Optional; never throws.
+   */
+  warm?(): Promise<void>;
   stream(req: ToolStreamRequest): AsyncIterable<ToolStreamChunk>;
   stream(req: StreamRequest & { tools?: undefined }): AsyncIterable<StreamChunk>;
   stream(req: StreamRequest): AsyncIterable<ToolStreamChunk>;
@@ -150,6 +155,15 @@ export const lazyProvider = (id: string, load: () => Promise<LlmProvider>): LlmP
   let loaded: Promise<LlmProvider> | undefined;
   return {
     id,
+    warm: async () => {
+      loaded ??= load();
+      await loaded.then(
+        () => undefined,
+        () => {
+          loaded = undefined; // the real request will try again, and report what is wrong
+        },
+      );
+    },
     stream: asProviderStream(async function* (req) {
       loaded ??= load();
       yield* (await loaded).stream(req);

@@ -1,7 +1,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { join } from "node:path";
 import { Ownership, startActorSystem, type ActorSystem } from "../../actors/index.ts";
-import { serveProviderServices } from "../../actors/llm/index.ts";
+import { resolveModel, serveProviderServices } from "../../actors/llm/index.ts";
 import { startNodeServices } from "../../actors/node/index.ts";
 import { serveWorkspaceFiles } from "../../actors/workspace/index.ts";
 import { EventLog, PartitionTable, SnapshotStore, createRacing, ensureStreams, readCapabilities, subjects } from "../../bus/index.ts";
@@ -147,6 +147,17 @@ export async function startGateway(o: {
     cleanup.push(() => nodeServices.stop());
 
     const model = providerModelSetup(settings, paths, env);
+    // The first chat would load the provider's SDK (~100-150 ms): load it now, while nobody waits.
+    if (model.defaultModel) {
+      const defaultModel = model.defaultModel;
+      setImmediate(() => {
+        try {
+          void resolveModel(defaultModel, model.env, model.config).provider.warm?.();
+        } catch {
+          // A model that does not resolve says why when it is used.
+        }
+      });
+    }
     const workspaceRoot = paths.workspacesDir;
     const sandbox = await setupSandbox(settings.exec, workspaceRoot, log);
     const subs = [

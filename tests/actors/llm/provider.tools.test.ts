@@ -217,6 +217,24 @@ describe.each(PROVIDER_CASES)("$id provider tool calls", (pc) => {
     const got = await drain(lazy.stream({ model: "m", messages: [{ role: "user", text: "time?" }], tools: [CLOCK] }));
     expect(got.chunks.map((c) => c.type)).toEqual(["delta", "tool_call_start", "tool_call_delta", "tool_call", "done"]);
   });
+
+  it("warm() loads the provider once, ahead of the first request; a failed load is tried again by the request", async () => {
+    let loads = 0;
+    let fail = true;
+    const lazy = lazyProvider(pc.id, async () => {
+      loads++;
+      if (fail) throw new CairnError("provider_error", "SDK missing");
+      return pc.make(server);
+    });
+    await lazy.warm?.(); // never throws
+    fail = false;
+    await lazy.warm?.();
+    await lazy.warm?.();
+    expect(loads).toBe(2);
+    server.script({ chunks: ["ok"] });
+    expect((await drain(lazy.stream({ model: "m", messages: [{ role: "user", text: "hi" }] }))).text).toBe("ok");
+    expect(loads).toBe(2);
+  });
 });
 
 /** What each SDK puts on the wire for tools, tool choice and tool turns of the history. */
