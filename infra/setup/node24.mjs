@@ -62,9 +62,15 @@ function buildBetterSqlite3(root, dir, nodeDir) {
   const log = `${dir}.build.log`;
   // --nodedir: the package's include/node holds the headers and common.gypi, so node-gyp downloads
   // nothing. Runs on the current Node; only the headers decide the target ABI.
+  // Under `npm test`, npm hands its own config to children as npm_config_* variables, and
+  // node-gyp prefers those to its flags: a machine whose npm is set to build against the system
+  // Node's headers (npm config nodedir) would otherwise build for the wrong ABI.
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (/^npm_config_(nodedir|target|runtime|disturl|dist_url)$/i.test(k)) delete env[k];
   const r = spawnSync(process.execPath, [gyp, "rebuild", "--release", `--nodedir=${nodeDir}`, "--jobs=max"], {
     cwd: dir,
     encoding: "utf8",
+    env,
   });
   writeFileSync(log, `${r.stdout}\n${r.stderr}`);
   if (r.status !== 0)
