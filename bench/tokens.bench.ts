@@ -122,7 +122,12 @@ cleanup.add("llm server", () => llm.close());
 try {
   const preload = new URL("./probe/preload.mjs", import.meta.url).href;
   const profileEnv = values.profile
-    ? { NODE_OPTIONS: `--import ${preload}`, CAIRN_BENCH_PROBE_DIR: values.profile, CAIRN_BENCH_PROFILE: "window", CAIRN_BENCH_PROBE_HOOKS: "0" }
+    ? {
+        NODE_OPTIONS: `--import ${preload}`,
+        CAIRN_BENCH_PROBE_DIR: values.profile,
+        CAIRN_BENCH_PROFILE: "window",
+        CAIRN_BENCH_PROBE_HOOKS: "0",
+      }
     : undefined;
   const gw = await startGatewayProc({ llmBaseUrl: llm.url, ...(profileEnv ? { extraEnv: profileEnv } : {}) });
   cleanup.add("gateway", () => gw.dispose());

@@ -11,9 +11,6 @@
 import { ServerResponse } from "node:http";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { jetstreamManager } from "@nats-io/jetstream";
-import { LIVE_STREAM } from "../../bus/index.ts";
-import { connectNats } from "../../bus/server/index.ts";
 import { startGatewayProc } from "../../tests/fixtures/gateway.ts";
 import { startLlmServer } from "../../tests/fixtures/llm-server/index.ts";
 import { connectWs, type Frame, type WsClient } from "../../tests/fixtures/ws-client.ts";
@@ -27,13 +24,6 @@ export interface MemorySample {
   otherChildrenMb: Record<string, number>;
 }
 
-export interface Split {
-  /** provider's first text write → stored in the live stream (SDK, run actor, publish). */
-  providerToStored: Summary;
-  /** stored → client receives the frame (JetStream delivery to the edge, edge, uWS, socket). */
-  storedToClient: Summary;
-}
-
 export interface LatencyResult {
   messages: number;
   warmup: number;
@@ -43,14 +33,8 @@ export interface LatencyResult {
   fromFirstTextWrite: Summary;
   /** The fixture's own gap between firstByteAt and its first text write. */
   fixtureGap: Summary;
-  /**
-   * Where the added latency goes, split at the moment nats-server stored the first delta in the
-   * live stream (its timestamp, read back by sequence after the run; nats-server's wall clock).
-   * null when the lookup failed.
-   */
-  split: Split | null;
   /** The same for turns whose provider sent its first byte 50 ms after the request (every process idle by then). */
-  delayed: { messages: number; fromFirstByte: Summary; split: Split | null } | null;
+  delayed: { messages: number; fromFirstByte: Summary } | null;
   /** chat.send request sent → its `res` frame. */
   sendAck: Summary;
   /** chat.send sent → first run.delta at the client (the whole turn's time to first token). */
@@ -87,27 +71,6 @@ function instrumentWrites(): { textWriteAt: Map<number, number>; restore: () => 
       ServerResponse.prototype.write = original;
     },
   };
-}
-
-/** An RFC 3339 timestamp with nanoseconds (nats-server's) as fractional epoch ms. */
-const rfc3339Ms = (t: string): number => {
-  const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(t);
-  if (!m) return NaN;
-  return Date.parse(m[1] + m[3]) + Number(`0.${m[2] ?? "0"}`) * 1000;
-};
-
-/** When nats-server stored each live-stream sequence, via the CLI creds of the gateway's data dir. */
-async function storedAt(dataDir: string, seqs: number[]): Promise<number[]> {
-  const runtime = JSON.parse(readFileSync(join(dataDir, "gateway.json"), "utf8"));
-  const nc = await connectNats({ url: runtime.natsUrl, credsFile: runtime.cliCreds, name: "cairn-bench" });
-  try {
-    const jsm = await jetstreamManager(nc);
-    const out: number[] = [];
-    for (const seq of seqs) out.push(rfc3339Ms((await jsm.streams.getMessage(LIVE_STREAM, { seq }))!.timestamp));
-    return out;
-  } finally {
-    await nc.close();
-  }
 }
 
 const isChat = (f: Frame, type: string) => f.type === "event" && f.event === "chat" && f.payload?.type === type;
@@ -213,7 +176,7 @@ export async function runLatency(o: LatencyOptions): Promise<LatencyResult> {
       if (!rec || lastUser?.content !== text || rec.firstByteAt === null) throw new Error(`LLM request ${i} does not match message ${i}`);
       const textAt = instr.textWriteAt.get(i);
       if (textAt === undefined) throw new Error(`no text write recorded for message ${i}`);
-      return { sentAt, ackAt, deltaAt, endedAt, firstByteAt: rec.firstByteAt, textAt, seq: d.seq as number };
+      return { sentAt, ackAt, deltaAt, endedAt, firstByteAt: rec.firstByteAt, textAt };
     };
 
     for (let i = 0; i < o.warmup; i++) await turn(0);
@@ -237,23 +200,6 @@ export async function runLatency(o: LatencyOptions): Promise<LatencyResult> {
     for (let i = 0; i < (o.delayedMessages ?? 0); i++) delayed.push(await turn(50));
     await sleep(o.idleSeconds * 1000);
     const afterIdle = sampleMemory(gw.child.pid!, gw.dataDir);
-    const splitOf = async (ts: typeof turns): Promise<Split | null> => {
-      try {
-        const stored = await storedAt(
-          gw.dataDir,
-          ts.map((t) => t.seq),
-        );
-        return {
-          providerToStored: summarize(stored.map((s, k) => s - ts[k].textAt)),
-          storedToClient: summarize(stored.map((s, k) => ts[k].deltaAt - s)),
-        };
-      } catch (e) {
-        log(`  latency: no split (live stream lookup failed: ${(e as Error).message})`);
-        return null;
-      }
-    };
-    const split = await splitOf(turns);
-    const delayedSplit = delayed.length ? await splitOf(delayed) : null;
     await ws.close().catch(() => undefined);
     return {
       messages: o.messages,
@@ -261,9 +207,8 @@ export async function runLatency(o: LatencyOptions): Promise<LatencyResult> {
       fromFirstByte: summarize(turns.map((t) => t.deltaAt - t.firstByteAt)),
       fromFirstTextWrite: summarize(turns.map((t) => t.deltaAt - t.textAt)),
       fixtureGap: summarize(turns.map((t) => t.textAt - t.firstByteAt)),
-      split,
       delayed: delayed.length
-        ? { messages: delayed.length, fromFirstByte: summarize(delayed.map((t) => t.deltaAt - t.firstByteAt)), split: delayedSplit }
+        ? { messages: delayed.length, fromFirstByte: summarize(delayed.map((t) => t.deltaAt - t.firstByteAt)) }
         : null,
       sendAck: summarize(turns.map((t) => t.ackAt - t.sentAt)),
       sendToFirstDelta: summarize(turns.map((t) => t.deltaAt - t.sentAt)),

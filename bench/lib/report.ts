@@ -48,10 +48,6 @@ export function renderTable(r: Report): string {
     );
     row("first text write → WS run.delta", pcts(l.fromFirstTextWrite));
     row("  (fixture: first byte → first text write)", pcts(l.fixtureGap, 3));
-    if (l.split) {
-      row("  split: text write → stored in live stream", pcts(l.split.providerToStored));
-      row("  split: stored in live stream → WS client", pcts(l.split.storedToClient));
-    }
     if (l.delayed) {
       const d = l.delayed.fromFirstByte;
       row(
@@ -60,10 +56,6 @@ export function renderTable(r: Report): string {
         `p50 ≤ ${TARGETS.latencyP50Ms}, p99 ≤ ${TARGETS.latencyP99Ms}`,
         verdict(d.p50 <= TARGETS.latencyP50Ms && d.p99 <= TARGETS.latencyP99Ms),
       );
-      if (l.delayed.split) {
-        row("  split: text write → stored in live stream", pcts(l.delayed.split.providerToStored));
-        row("  split: stored in live stream → WS client", pcts(l.delayed.split.storedToClient));
-      }
     }
     if (r.baseline) {
       row("machine floor: loopback TCP round trip Node↔Node", pcts(r.baseline.busyRttMs, 3));
