@@ -117,4 +117,3 @@ export async function ensureStreams(nc: NatsConnection, limits: StreamLimits = d
   await ensureStream(jsm, eventLogConfig(withReplicas));
   await ensureStream(jsm, liveStreamConfig(withReplicas));
 }
-

@@ -83,9 +83,9 @@ export const attachWebSocket = (transport: Transport, deps: WsRouteDeps): WsRout
         if (peer.gone) return;
         // A client that stopped reading would make us buffer without bound: drop it instead.
         if (socket.bufferedAmount() <= deps.maxBufferedBytes && socket.send(text) !== "dropped") return;
-          metrics.wsDroppedSlow++;
-          log("ws: dropped a client that stopped reading (slow consumer)");
-          end(CLOSE_SLOW_CONSUMER, "slow consumer");
+        metrics.wsDroppedSlow++;
+        log("ws: dropped a client that stopped reading (slow consumer)");
+        end(CLOSE_SLOW_CONSUMER, "slow consumer");
       };
       peer.conn = new WsConnection({
         bus: deps.bus,
@@ -104,10 +104,10 @@ export const attachWebSocket = (transport: Transport, deps: WsRouteDeps): WsRout
       return {
         message: (data, isBinary) => peer.conn?.onFrame(data, isBinary),
         close: () => {
-      peer.gone = true;
-      if (peers.delete(peer)) metrics.wsOpen--;
-      void peer.conn?.dispose().catch((e) => log(`ws cleanup failed: ${String(e)}`));
-    },
+          peer.gone = true;
+          if (peers.delete(peer)) metrics.wsOpen--;
+          void peer.conn?.dispose().catch((e) => log(`ws cleanup failed: ${String(e)}`));
+        },
       };
     },
   });

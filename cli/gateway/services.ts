@@ -9,7 +9,10 @@ import { decodeOrFail, type ClusterStatus, type SandboxStatus, type StatusPayloa
 export const CATCHING_UP_FROM = 1_000;
 
 /** The read models' part of the status: position, and the projector watchdog's verdict. */
-export const projectionStatus = (p: Pick<Projector, "checkpoint" | "health" | "consumerRestarts">, logLastSeq: number): StatusPayload["projections"] => {
+export const projectionStatus = (
+  p: Pick<Projector, "checkpoint" | "health" | "consumerRestarts">,
+  logLastSeq: number,
+): StatusPayload["projections"] => {
   const checkpoint = p.checkpoint;
   const h = p.health(logLastSeq);
   const lag = Math.max(0, logLastSeq - checkpoint);

@@ -118,11 +118,14 @@ test("/health: ok, then degraded (503, reason) while the projector is stalled, t
 test("a read model working off a big backlog is ok and says so: 'catching up: N events'", async () => {
   const { projectionStatus, CATCHING_UP_FROM } = await import("../../../cli/gateway/services.ts");
   const ok = { state: "ok", issue: null, reason: null, stalled: false } as const;
-  const at = (checkpoint: number, health: ReturnType<Projector["health"]> = ok) => ({ checkpoint, health: () => health, consumerRestarts: 0 });
+  const at = (checkpoint: number, health: ReturnType<Projector["health"]> = ok) => ({
+    checkpoint,
+    health: () => health,
+    consumerRestarts: 0,
+  });
   expect(projectionStatus(at(0), 250_000)).toMatchObject({ lag: 250_000, state: "ok", catchingUp: 250_000 });
   // A routine burst is not worth a word; a stalled or failed consumer is degraded, not catching up.
   expect(projectionStatus(at(0), CATCHING_UP_FROM - 1)).not.toHaveProperty("catchingUp");
   const stalled = { state: "degraded", issue: "stalled", reason: "x", stalled: true } as const;
   expect(projectionStatus(at(0, stalled), 250_000)).not.toHaveProperty("catchingUp");
-
 });
