@@ -6,35 +6,23 @@
  */
 import { createPrivateKey, sign } from "node:crypto";
 import type { Authenticator, JwtAuth } from "@nats-io/transport-node";
+import { base32Decode } from "./nkey.base32.ts";
 
 /** The two armoured blocks of a `.creds` file: the user JWT, then the user's nkey seed. */
 const BLOCK = /-{3,}[^\n]*-{3,}\r?\n\s*(\S+)\s*\r?\n\s*-{3,}[^\n]*-{3,}/g;
-const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 /** PKCS#8 header of a raw 32-byte Ed25519 private key (RFC 8410). */
 const PKCS8_ED25519 = Buffer.from("302e020100300506032b657004220420", "hex");
 /** nkeys' first 5 bits of a seed (`S`), before the key type. */
 const SEED_PREFIX = 18 << 3;
 
-const base32 = (s: string): Buffer => {
-  const out: number[] = [];
-  let bits = 0;
-  let value = 0;
-  for (const c of s) {
-    const v = BASE32.indexOf(c);
-    if (v < 0) throw new Error("unable to parse credentials: the seed is not base32");
-    value = (value << 5) | v;
-    bits += 5;
-    if (bits >= 8) {
-      out.push((value >>> (bits - 8)) & 0xff);
-      bits -= 8;
-    }
-  }
-  return Buffer.from(out);
-};
-
 /** The raw Ed25519 seed inside an nkeys seed (`SU...`): 2 prefix bytes, 32 seed bytes, CRC-16. */
 const rawSeed = (seed: string): Buffer => {
-  const raw = base32(seed);
+  let raw: Buffer;
+  try {
+    raw = Buffer.from(base32Decode(seed));
+  } catch {
+    throw new Error("unable to parse credentials: the seed is not base32");
+  }
   if (raw.length !== 36 || (raw[0] & 0xf8) !== SEED_PREFIX) throw new Error("unable to parse credentials: not an nkey seed");
   return raw.subarray(2, 34);
 };

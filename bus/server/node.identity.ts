@@ -6,25 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { fromPublic, type KeyPair } from "@nats-io/nkeys";
-
-const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-
-const base32Decode = (s: string): Uint8Array => {
-  const out: number[] = [];
-  let bits = 0;
-  let value = 0;
-  for (const ch of s) {
-    const v = BASE32.indexOf(ch);
-    if (v < 0) throw new Error(`not base32: ${JSON.stringify(ch)}`);
-    value = (value << 5) | v;
-    bits += 5;
-    if (bits >= 8) {
-      out.push((value >>> (bits - 8)) & 0xff);
-      bits -= 8;
-    }
-  }
-  return Uint8Array.from(out);
-};
+import { base32Decode } from "./nkey.base32.ts";
 
 /**
  * The raw Ed25519 public key inside a user nkey (`U` + base32 of prefix byte, 32 key bytes, CRC16).
