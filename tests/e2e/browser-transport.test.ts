@@ -67,7 +67,7 @@ test(
     const resumed = await until(
       "the reply streaming again in the reloaded tab",
       () => messages(b),
-      (ms) => ms.some((m) => m.role === "assistant" && m.text.length > 0),
+      (ms) => ms.some((m) => m.role === "assistant" && m.text.length >= 20),
     );
     expect(resumed.find((m) => m.role === "assistant")).toMatchObject({ status: "streaming", text: expect.stringMatching(/^w0 w1 w2 /) });
     const [ra, rb] = await Promise.all([settledReply(a), settledReply(b)]);
