@@ -23,7 +23,7 @@ export type ReqFrame = typeof ReqFrame.Type;
 
 export type ResFrame = { type: "res"; id: string; ok: true; payload: unknown } | { type: "res"; id: string; ok: false; error: WireError };
 
-export type EventFrame = { type: "event"; event: string; payload: unknown; seq?: number };
+export type EventFrame = { type: "event"; event: string; payload: unknown };
 
 export const ConnectParams = Schema.Struct({
   protocol: Schema.Number,
@@ -93,7 +93,12 @@ export const methodParams = {
     text: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(MAX_MESSAGE_CHARS)),
     messageId: Schema.optionalKey(MessageId),
   }),
-  /** Live events of one session; `fromSeq` resumes after the last `seq` the client saw. */
+  /**
+   * Live events of one session, new ones only unless asked to replay what the live stream still
+   * holds: after `fromSeq` (the `seq` an earlier subscribe answered) or since `fromTime` (epoch ms;
+   * the UI passes its active run's start). Replayed messages may repeat ones the client has: a
+   * delta's `index` tells them apart.
+   */
   "chat.subscribe": Schema.Struct({
     sessionKey: SessionKey,
     fromSeq: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),

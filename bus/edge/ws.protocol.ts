@@ -1,6 +1,6 @@
 import * as Result from "effect/Result";
 import * as Schema from "effect/Schema";
-import { MAX_FRAME_BYTES, ReqFrame, isMethod, type EventFrame, type Method, type ResFrame, type WireError } from "../../schemas/index.ts";
+import { MAX_FRAME_BYTES, ReqFrame, isMethod, type Method, type ResFrame, type WireError } from "../../schemas/index.ts";
 
 /**
  * Pure decoding and encoding of WebSocket frames. A frame that cannot be served is answered with a
@@ -59,6 +59,3 @@ export const encodeOk = (id: string, payload: unknown): string =>
 
 export const encodeError = (id: string, error: WireError): string =>
   JSON.stringify({ type: "res", id, ok: false, error } satisfies ResFrame);
-
-export const encodeEvent = (event: string, payload: unknown, seq?: number): string =>
-  JSON.stringify((seq === undefined ? { type: "event", event, payload } : { type: "event", event, payload, seq }) satisfies EventFrame);

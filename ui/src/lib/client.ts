@@ -41,7 +41,7 @@ type Pending = {
   timer: ReturnType<typeof setTimeout>;
 };
 
-type EventHandler = (payload: unknown, seq: number | undefined) => void;
+type EventHandler = (payload: unknown) => void;
 
 const MIN_BACKOFF_MS = 500;
 const MAX_BACKOFF_MS = 5_000;
@@ -246,7 +246,7 @@ export class GatewayClient {
     } else if (frame.type === "event") {
       for (const fn of this.#eventHandlers.get(frame.event) ?? []) {
         try {
-          fn(frame.payload, frame.seq);
+          fn(frame.payload);
         } catch (e) {
           console.error("cairn: event handler failed", e);
         }
