@@ -61,7 +61,6 @@ CREATE TABLE IF NOT EXISTS tool_calls (
   PRIMARY KEY (run_id, call_id)
 );
 CREATE INDEX IF NOT EXISTS tool_calls_by_session ON tool_calls(session_key, requested_at);
-CREATE INDEX IF NOT EXISTS audit_by_aggregate ON audit(kind, aggregate_id, seq);
 CREATE TABLE IF NOT EXISTS nodes (
   node_id TEXT PRIMARY KEY, name TEXT NOT NULL, fingerprint TEXT NOT NULL, public_key TEXT NOT NULL,
   status TEXT NOT NULL, request_id TEXT, requested_at INTEGER, approved_at INTEGER, revoked_at INTEGER,
