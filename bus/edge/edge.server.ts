@@ -114,7 +114,7 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     return withSecurityHeaders(reply, host);
   };
 
-  const transport = factory.create();
+  const transport = await factory.create();
   transport.http((req) => {
     const [name, reply] = route(req);
     const finish = done(name, req.facts.host);

@@ -125,13 +125,23 @@ export async function ensureNatsAuth(natsDir: string): Promise<NatsAuth> {
   };
 }
 
+/**
+ * `kp`, deriving its public key once. nkeys derives it from the seed (an Ed25519 scalar
+ * multiplication in plain JavaScript) on every `getPublicKey()` call, and start-up asks each key
+ * several times: tens of ms of every gateway start.
+ */
+const withPublicKeyOnce = (kp: KeyPair): KeyPair => {
+  const publicKey = kp.getPublicKey();
+  return Object.assign(Object.create(kp) as KeyPair, { getPublicKey: () => publicKey });
+};
+
 /** Loads an nkey seed file, checking its kind (`O`perator, `A`ccount, `U`ser). */
 export async function readSeedFile(file: string, prefix: "O" | "A" | "U"): Promise<KeyPair | undefined> {
   const text = await readTextIfExists(file);
   if (text === undefined) return undefined;
   let kp: KeyPair;
   try {
-    kp = fromSeed(new TextEncoder().encode(text.trim()));
+    kp = withPublicKeyOnce(fromSeed(new TextEncoder().encode(text.trim())));
   } catch (e) {
     throw new CairnError("internal", `${file} is not an nkey seed: ${(e as Error).message}`);
   }
@@ -144,7 +154,7 @@ export async function readSeedFile(file: string, prefix: "O" | "A" | "U"): Promi
 async function loadOrCreateSeed(file: string, prefix: "O" | "A", create: () => KeyPair): Promise<KeyPair> {
   const existing = await readSeedFile(file, prefix);
   if (existing) return existing;
-  const kp = create();
+  const kp = withPublicKeyOnce(create());
   if (await createFileExclusive(file, `${new TextDecoder().decode(kp.getSeed())}\n`)) return kp;
   // Another process created it between our read and our write: theirs is the identity.
   const theirs = await readSeedFile(file, prefix);
