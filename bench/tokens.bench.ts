@@ -57,6 +57,8 @@ interface Scenario {
   cpuMsPer1kTokens: { gateway: number; nats: number };
   framesPerToken: number;
   lost: number;
+  /** chat.send → the first delta at the tab, per reply (ms). */
+  firstToken: Summary;
 }
 
 const cleanup = new Cleanup();
@@ -75,6 +77,7 @@ async function scenario(url: string, gwPid: number, natsPid: number, sessions: n
     tabs.push({ ws, key });
   }
   const latencies: number[] = [];
+  const firsts: number[] = [];
   let frames = 0;
   let received = 0;
   const cpu0 = { gateway: cpuTimeMs(gwPid), nats: cpuTimeMs(natsPid) };
@@ -84,10 +87,12 @@ async function scenario(url: string, gwPid: number, natsPid: number, sessions: n
       await sleep((i / sessions) * 1000);
       const reply = replies++;
       const chunks = Array.from({ length: tokens }, (_, k) => `q${reply}k${k} `);
+      let sentAt = 0;
       const ended = ws.waitFor((f: Frame) => {
         if (f.type !== "event" || f.payload?.sessionKey !== key) return false;
         if (f.payload.type === "run.delta") {
           const at = wallClockMs();
+          if (f.payload.index === 0) firsts.push(at - sentAt);
           frames++;
           for (const m of String(f.payload.text).matchAll(TOKEN)) {
             const w = writtenAt.get(m[0]);
@@ -98,6 +103,7 @@ async function scenario(url: string, gwPid: number, natsPid: number, sessions: n
         return f.payload.type === "run.ended";
       }, 120_000);
       llm.script({ chunks, chunkDelayMs: 1000 / rate });
+      sentAt = wallClockMs();
       const res = await ws.request("chat.send", { sessionKey: key, text: `reply ${reply}` });
       if (!res.ok) throw new Error(`chat.send: ${JSON.stringify(res.error)}`);
       await ended;
@@ -114,6 +120,7 @@ async function scenario(url: string, gwPid: number, natsPid: number, sessions: n
     cpuMsPer1kTokens: { gateway: round((cpu.gateway / total) * 1000), nats: round((cpu.nats / total) * 1000) },
     framesPerToken: round(frames / Math.max(1, received), 3),
     lost: total - received,
+    firstToken: summarize(firsts),
   };
 }
 
@@ -133,8 +140,10 @@ try {
   cleanup.add("gateway", () => gw.dispose());
   const natsPid = Number(readFileSync(join(gw.dataDir, "nats", "nats-server.pid"), "utf8").split("\n")[0]);
   const results: Scenario[] = [];
-  // A short warm-up: the first reply pays for loading the provider client.
-  await scenario(gw.url, gw.child.pid!, natsPid, 1);
+  // The gateway's very first reply, then one more (warm): chat.send → first token of each.
+  const first = await scenario(gw.url, gw.child.pid!, natsPid, 1);
+  const warm = await scenario(gw.url, gw.child.pid!, natsPid, 1);
+  log(`tokens: first chat after start: send → first token ${round(first.firstToken.p50)} ms; the next ${round(warm.firstToken.p50)} ms`);
   for (const [i, n] of sessionCounts.entries()) {
     log(`tokens: ${n} session(s) × ${tokens} tokens at ${rate}/s…`);
     const profiled = values.profile && i === sessionCounts.length - 1;
