@@ -14,8 +14,9 @@ import {
 
 /**
  * The transport on `node:http` + `ws` (noServer mode), for any Node where no native uWS build
- * loads. `ws` runs without its optional native helpers (bufferutil, utf-8-validate): package.json's
- * `allowScripts` keeps them off and ws falls back to JavaScript / `buffer.isUtf8`.
+ * loads. ws's optional helpers are never compiled (package.json's `allowScripts` keeps their
+ * install scripts off): ws uses bufferutil's prebuilt N-API binary where one is installed (it
+ * comes with the uWS package), and JavaScript / `buffer.isUtf8` otherwise.
  */
 
 /** How long `close()` lets WebSockets answer their close frame before cutting them. */
