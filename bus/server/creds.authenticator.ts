@@ -10,6 +10,12 @@ import { base32Decode } from "./nkey.base32.ts";
 
 /** The two armoured blocks of a `.creds` file: the user JWT, then the user's nkey seed. */
 const BLOCK = /-{3,}[^\n]*-{3,}\r?\n\s*(\S+)\s*\r?\n\s*-{3,}[^\n]*-{3,}/g;
+
+/** The user JWT and the nkey seed of a `.creds` file's text (undefined where a block is missing). */
+export const credsParts = (text: string): { jwt: string | undefined; seed: string | undefined } => {
+  const [jwt, seed] = [...text.matchAll(BLOCK)].map((m) => m[1]);
+  return { jwt, seed };
+};
 /** PKCS#8 header of a raw 32-byte Ed25519 private key (RFC 8410). */
 const PKCS8_ED25519 = Buffer.from("302e020100300506032b657004220420", "hex");
 /** nkeys' first 5 bits of a seed (`S`), before the key type. */
@@ -31,7 +37,7 @@ const rawSeed = (seed: string): Buffer => {
 export function credsAuthenticator(creds: Uint8Array | (() => Uint8Array)): Authenticator {
   const read = typeof creds === "function" ? creds : () => creds;
   return (nonce?: string): JwtAuth => {
-    const [jwt, seed] = [...Buffer.from(read()).toString("utf8").matchAll(BLOCK)].map((m) => m[1]);
+    const { jwt, seed } = credsParts(Buffer.from(read()).toString("utf8"));
     if (jwt === undefined || seed === undefined) throw new Error("unable to parse credentials");
     // The user's public key is the JWT's subject: no key derivation needed.
     const nkey = (JSON.parse(Buffer.from(jwt.split(".")[1] ?? "", "base64url").toString("utf8")) as { sub?: string }).sub;

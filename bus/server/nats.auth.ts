@@ -4,10 +4,11 @@
  * afterwards, so creds handed out earlier stay valid across restarts.
  */
 import { join } from "node:path";
-import { createAccount, createOperator, decode, encodeAccount, encodeOperator, fromSeed, type Account, type KeyPair } from "@nats-io/jwt";
+import { createAccount, createOperator, encodeAccount, encodeOperator, type Account, type ClaimsData, type KeyPair } from "@nats-io/jwt";
 import { CairnError } from "../../schemas/index.ts";
 import { createFileExclusive, ensurePrivateDir, natsPaths, readTextIfExists, writeFileAtomic, type NatsPaths } from "./nats.files.ts";
 import { loadOrMintCreds } from "./nats.users.ts";
+import { fastKeyPair, verifiedClaims } from "./nkey.fast.ts";
 
 export const APP_ACCOUNT_NAME = "CAIRN";
 export const SYSTEM_ACCOUNT_NAME = "SYS";
@@ -102,7 +103,7 @@ export async function ensureNatsAuth(natsDir: string): Promise<NatsAuth> {
   };
   // Creds revoked through the account claims are re-issued rather than handed out dead.
   const revokedIn = (accountJwt: string) => {
-    const revocations = decode<Account>(accountJwt).nats.revocations ?? {};
+    const revocations = verifiedClaims<Account>(accountJwt).nats.revocations ?? {};
     return (userPk: string, iat: number) => (revocations[userPk] ?? -1) >= iat;
   };
   await loadOrMintCreds(creds.gateway, "gateway", appPk, signingKp, revokedIn(appJwt));
@@ -125,23 +126,13 @@ export async function ensureNatsAuth(natsDir: string): Promise<NatsAuth> {
   };
 }
 
-/**
- * `kp`, deriving its public key once. nkeys derives it from the seed (an Ed25519 scalar
- * multiplication in plain JavaScript) on every `getPublicKey()` call, and start-up asks each key
- * several times: tens of ms of every gateway start.
- */
-const withPublicKeyOnce = (kp: KeyPair): KeyPair => {
-  const publicKey = kp.getPublicKey();
-  return Object.assign(Object.create(kp) as KeyPair, { getPublicKey: () => publicKey });
-};
-
 /** Loads an nkey seed file, checking its kind (`O`perator, `A`ccount, `U`ser). */
 export async function readSeedFile(file: string, prefix: "O" | "A" | "U"): Promise<KeyPair | undefined> {
   const text = await readTextIfExists(file);
   if (text === undefined) return undefined;
   let kp: KeyPair;
   try {
-    kp = withPublicKeyOnce(fromSeed(new TextEncoder().encode(text.trim())));
+    kp = fastKeyPair(new TextEncoder().encode(text.trim()));
   } catch (e) {
     throw new CairnError("internal", `${file} is not an nkey seed: ${(e as Error).message}`);
   }
@@ -154,7 +145,7 @@ export async function readSeedFile(file: string, prefix: "O" | "A" | "U"): Promi
 async function loadOrCreateSeed(file: string, prefix: "O" | "A", create: () => KeyPair): Promise<KeyPair> {
   const existing = await readSeedFile(file, prefix);
   if (existing) return existing;
-  const kp = withPublicKeyOnce(create());
+  const kp = fastKeyPair(create().getSeed());
   if (await createFileExclusive(file, `${new TextDecoder().decode(kp.getSeed())}\n`)) return kp;
   // Another process created it between our read and our write: theirs is the identity.
   const theirs = await readSeedFile(file, prefix);
@@ -162,7 +153,7 @@ async function loadOrCreateSeed(file: string, prefix: "O" | "A", create: () => K
   return theirs;
 }
 
-export type Claims = ReturnType<typeof decode<Account & { system_account?: string }>>;
+export type Claims = ClaimsData<Account & { system_account?: string }>;
 
 /** The valid JWT with the latest `iat` among `files` (missing, unreadable or forged ones skipped). */
 export async function newestValidJwt(files: readonly string[], valid: (c: Claims) => boolean): Promise<string | undefined> {
@@ -171,7 +162,7 @@ export async function newestValidJwt(files: readonly string[], valid: (c: Claims
     const jwt = (await readTextIfExists(f))?.trim();
     if (!jwt) continue;
     try {
-      const c = decode(jwt) as Claims;
+      const c = verifiedClaims(jwt) as Claims;
       if (valid(c) && (!best || c.iat > best.iat)) best = { jwt, iat: c.iat };
     } catch {
       // bad signature or not a JWT: ignore this copy

@@ -5,11 +5,12 @@
  * (connections of a revoked user are closed with "User Authentication Revoked").
  */
 import { join } from "node:path";
-import { decode, encodeAccount, type Account } from "@nats-io/jwt";
+import { encodeAccount, type Account } from "@nats-io/jwt";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { CairnError } from "../../schemas/index.ts";
 import { newestValidJwt, readSeedFile, type NatsAuth } from "./nats.auth.ts";
 import { writeFileAtomic } from "./nats.files.ts";
+import { verifiedClaims } from "./nkey.fast.ts";
 
 /** The CAIRN account JWT currently in force: the newest of cairn's copy and the resolver's. */
 export async function currentAppAccountJwt(auth: NatsAuth): Promise<string> {
@@ -31,7 +32,7 @@ export async function updateAppAccountClaims(
 ): Promise<string> {
   const operator = await readSeedFile(auth.operator.seedFile, "O");
   if (!operator) throw new CairnError("unavailable", `operator key missing: ${auth.operator.seedFile}`);
-  const current = decode<Account>(await currentAppAccountJwt(auth));
+  const current = verifiedClaims<Account>(await currentAppAccountJwt(auth));
   const jwt = await encodeAccount(auth.account.name, auth.account.publicKey, edit(structuredClone(current.nats)), {
     signer: operator,
   });

@@ -3,7 +3,9 @@
  * minted for the public key they generated themselves (their seed never leaves the node), scoped
  * to their own subjects.
  */
-import { createUser, encodeUser, fmtCreds, fromPublic, fromSeed, parseCreds, type KeyPair, type User } from "@nats-io/jwt";
+import { createUser, encodeUser, fmtCreds, fromPublic, fromSeed, type KeyPair, type User } from "@nats-io/jwt";
+import { credsParts } from "./creds.authenticator.ts";
+import { fastKeyPair, verifiedClaims } from "./nkey.fast.ts";
 import { CairnError } from "../../schemas/index.ts";
 import { readTextIfExists, writeFileAtomic } from "./nats.files.ts";
 
@@ -84,7 +86,7 @@ export async function mintUserJwt(issuer: UserIssuer, opts: MintUserOptions): Pr
   if (!opts.publicKey.startsWith("U")) throw new CairnError("bad_request", "a user JWT needs a user (U...) public key");
   const seed = await readTextIfExists(issuer.account.signingSeedFile);
   if (!seed) throw new CairnError("unavailable", `account signing key missing: ${issuer.account.signingSeedFile}`);
-  const signer = fromSeed(new TextEncoder().encode(seed.trim()));
+  const signer = fastKeyPair(new TextEncoder().encode(seed.trim()));
   const exp = opts.expiresAt ? Math.floor(opts.expiresAt.getTime() / 1000) : undefined;
   return encodeUser(opts.name, userKey, issuer.account.publicKey, userClaims(opts.permissions), {
     signer,
@@ -103,6 +105,14 @@ export async function writeCredsFile(file: string, jwt: string, seed: string | U
   await writeFileAtomic(file, formatCreds(jwt, seed), 0o600);
 }
 
+/** A `.creds` file's user claims (signature checked) and the account they belong to. */
+const credsClaims = (text: string): { uc: ReturnType<typeof verifiedClaims<User>>; aid: string } => {
+  const { jwt } = credsParts(text);
+  if (jwt === undefined) throw new Error("bad credentials");
+  const uc = verifiedClaims<User>(jwt);
+  return { uc, aid: uc.nats.issuer_account ?? uc.iss };
+};
+
 /**
  * Keeps `file` holding valid full-access creds for user `name` of `accountPk`, issued by `issuer`
  * (the account itself or its signing key). An existing file that still matches (and is not revoked)
@@ -118,7 +128,7 @@ export async function loadOrMintCreds(
   const text = await readTextIfExists(file);
   if (text !== undefined) {
     try {
-      const { uc, aid } = await parseCreds(new TextEncoder().encode(text));
+      const { uc, aid } = credsClaims(text);
       const current = uc.name === name && aid === accountPk && uc.iss === issuer.getPublicKey();
       if (current && !isRevoked(uc.sub, uc.iat)) return;
     } catch {
