@@ -6,6 +6,7 @@ import { healthReply } from "./http.health.ts";
 import { nodePairingRoutes } from "./http.nodes.ts";
 import { serveStatic } from "./http.static.ts";
 import { jsonReply, withSecurityHeaders, type HttpReply, type RequestFacts } from "./http.util.ts";
+import { LiveHub } from "./live.hub.ts";
 import { EdgeMetrics } from "./metrics.ts";
 import { createRateLimiter, defaultRateLimit } from "./rate-limit.ts";
 import { loadTransport, type TransportName, type TransportRequest } from "./transport/index.ts";
@@ -59,15 +60,23 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
   if (token !== undefined && token.length < 16) log("warning: CAIRN_AUTH_TOKEN is shorter than 16 characters");
   const metrics = new EdgeMetrics();
 
+  const hub = new LiveHub(opts.nc, {
+    onSkipped: () => metrics.liveSkipped++,
+    onFeedCount: (d) => (metrics.liveFeeds += d),
+    log,
+  });
   // NATS buffers requests while reconnecting; tracking the state lets requests fail fast instead.
   let busUp = !opts.nc.isClosed();
   const statusIter = opts.nc.status();
   void (async () => {
     for await (const s of statusIter) {
-      if (s.type === "disconnect" || s.type === "close") busUp = false;
-      else if (s.type === "reconnect") {
+      if (s.type === "disconnect" || s.type === "close") {
+        busUp = false;
+        hub.busDown();
+      } else if (s.type === "reconnect") {
         busUp = true;
         log("edge: bus reconnected; live subscriptions replay what they missed");
+        hub.busBack();
       }
     }
   })().catch((e) => log(`edge: bus status watch ended: ${String(e)}`));
@@ -124,6 +133,7 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
   });
   const ws = attachWebSocket(transport, {
     bus,
+    hub,
     metrics,
     version: opts.version,
     token,

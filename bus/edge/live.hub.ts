@@ -78,27 +78,23 @@ export class LiveHub {
   constructor(
     private readonly nc: NatsConnection,
     private readonly hooks: HubHooks,
-  ) {
-    void this.watchBus();
-  }
+  ) {}
 
   /**
    * Adds `tap` to `subject`, holding its messages back until `release` (so the caller can answer
    * the request first). The subscription is known to the server when this resolves.
    */
   async join(subject: string, frame: (raw: string) => string, tap: LiveTap): Promise<void> {
-    let feed = this.feeds.get(subject);
-    if (!feed) {
-      const created: Feed = { subject, frame, taps: new Map(), recent: [], sub: undefined as unknown as Subscription };
-      created.sub = this.nc.subscribe(subject, { callback: (_e, m) => this.deliver(created, m.string()) });
-      this.feeds.set(subject, created);
-      this.hooks.onFeedCount(1);
-      feed = created;
+    const feed = this.feeds.get(subject);
+    if (feed) {
       feed.taps.set(tap, []);
-      await this.nc.flush();
       return;
     }
-    feed.taps.set(tap, []);
+    const created: Feed = { subject, frame, taps: new Map([[tap, []]]), recent: [], sub: undefined as unknown as Subscription };
+    created.sub = this.nc.subscribe(subject, { callback: (_e, m) => this.deliver(created, m.string()) });
+    this.feeds.set(subject, created);
+    this.hooks.onFeedCount(1);
+    await this.nc.flush();
   }
 
   /**
@@ -108,15 +104,7 @@ export class LiveHub {
   async release(subject: string, tap: LiveTap, from?: LiveFrom): Promise<void> {
     const feed = this.feeds.get(subject);
     if (!feed?.taps.has(tap)) return;
-    let replayed: string[] = [];
-    if (from) {
-      try {
-        replayed = (await readStoredLive(this.nc, subject, from)).map((m) => m.data).filter(wellFormed);
-      } catch (e) {
-        this.hooks.log(`live replay of ${subject} failed (live messages go on): ${String(e)}`);
-      }
-    }
-    this.flush(feed, tap, replayed);
+    this.flush(feed, tap, from ? await this.stored(subject, from) : []);
   }
 
   /** Removes `tap`; the subject's subscription ends with its last tap. */
@@ -158,44 +146,37 @@ export class LiveHub {
     for (const raw of [...replayed, ...without(held, replayed)]) tap.send(feed.frame(raw));
   }
 
+  /** The bus went away (the edge's status watch calls this): what is published now is missed. */
+  busDown(): void {
+    this.downAt ??= Date.now();
+  }
+
   /**
-   * Core subscriptions come back by themselves after a reconnect, but what was published while the
-   * bus was away is only in the stored tail: replay it to every tap, minus what they already got.
+   * The bus is back. Core subscriptions resume by themselves, but what was published while it was
+   * away is only in the stored tail: replay that to every tap, minus what they already got.
    */
-  private async watchBus(): Promise<void> {
-    for await (const s of this.nc.status()) {
-      if (s.type === "disconnect") this.downAt ??= Date.now();
-      else if (s.type === "reconnect" && this.downAt !== undefined) {
-        const since = this.downAt - RESYNC_MARGIN_MS;
-        this.downAt = undefined;
-        for (const feed of this.feeds.values()) void this.resync(feed, since);
-      }
-    }
+  busBack(): void {
+    if (this.downAt === undefined) return;
+    const since = this.downAt - RESYNC_MARGIN_MS;
+    this.downAt = undefined;
+    for (const feed of this.feeds.values()) void this.resync(feed, since);
   }
 
   private async resync(feed: Feed, sinceMs: number): Promise<void> {
     const taps = [...feed.taps.keys()].filter((t) => feed.taps.get(t) === undefined);
     for (const t of taps) feed.taps.set(t, []);
     const seen = [...feed.recent];
-    let stored: string[] = [];
-    try {
-      stored = (await readStoredLive(this.nc, feed.subject, { sinceMs })).map((m) => m.data).filter(wellFormed);
-    } catch (e) {
-      this.hooks.log(`live resync of ${feed.subject} failed: ${String(e)}`);
-    }
-    const missed = without(stored, seen);
+    const missed = without(await this.stored(feed.subject, { sinceMs }), seen);
     for (const t of taps) if (feed.taps.has(t)) this.flush(feed, t, missed);
   }
-}
 
-const hubs = new WeakMap<object, LiveHub>();
-
-/** The hub shared by everything holding `owner` (the edge's bus deps: one hub per edge). */
-export const liveHubFor = (owner: object, make: () => LiveHub): LiveHub => {
-  let hub = hubs.get(owner);
-  if (!hub) {
-    hub = make();
-    hubs.set(owner, hub);
+  /** The stored tail's well-formed payloads from `from`; none when it cannot be read (live goes on). */
+  private async stored(subject: string, from: LiveFrom): Promise<string[]> {
+    try {
+      return (await readStoredLive(this.nc, subject, from)).map((m) => m.data).filter(wellFormed);
+    } catch (e) {
+      this.hooks.log(`live replay of ${subject} failed (live messages go on): ${String(e)}`);
+      return [];
+    }
   }
-  return hub;
-};
+}

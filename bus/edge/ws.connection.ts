@@ -5,7 +5,7 @@ import type { RateLimiter } from "./rate-limit.ts";
 import { callMethod, fetchStatus, type BusDeps, type MethodResult } from "./ws.methods.ts";
 import { decodeFrame, encodeError, encodeOk } from "./ws.protocol.ts";
 import { hasSecrets, maskSecrets, redactError, secretsIn } from "./ws.secrets.ts";
-import { LiveHub, liveHubFor } from "./live.hub.ts";
+import type { LiveHub } from "./live.hub.ts";
 import { LiveSubscriptions } from "./ws.subscriptions.ts";
 
 /**
@@ -18,6 +18,8 @@ export const CLOSE_UNAUTHORIZED = 1008;
 
 export interface ConnectionDeps {
   bus: BusDeps;
+  /** The edge's live fan-out, shared by every connection. */
+  hub: LiveHub;
   version: string;
   /** Local clients (loopback, not proxied) need no token. */
   local: boolean;
@@ -38,18 +40,9 @@ export class WsConnection {
 
   constructor(private readonly deps: ConnectionDeps) {
     const { bus, metrics } = deps;
-    const hub = liveHubFor(
-      bus,
-      () =>
-        new LiveHub(bus.nc, {
-          onSkipped: () => metrics.liveSkipped++,
-          onFeedCount: (d) => (metrics.liveFeeds += d),
-          log: deps.log,
-        }),
-    );
     this.subs = new LiveSubscriptions({
       nc: bus.nc,
-      hub,
+      hub: deps.hub,
       send: (frame) => {
         metrics.liveForwarded++;
         this.emit(frame);

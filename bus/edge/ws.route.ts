@@ -5,6 +5,7 @@ import type { RateLimiter } from "./rate-limit.ts";
 import type { Transport, TransportSocket } from "./transport/index.ts";
 import { WsConnection } from "./ws.connection.ts";
 import type { BusDeps } from "./ws.methods.ts";
+import type { LiveHub } from "./live.hub.ts";
 
 /**
  * The `/ws` route: upgrade checks (origin, locality), the slow-consumer policy, and the glue
@@ -28,6 +29,7 @@ interface Peer {
 
 export interface WsRouteDeps {
   bus: BusDeps;
+  hub: LiveHub;
   metrics: EdgeMetrics;
   version: string;
   token: string | undefined;
@@ -89,6 +91,7 @@ export const attachWebSocket = (transport: Transport, deps: WsRouteDeps): WsRout
       };
       peer.conn = new WsConnection({
         bus: deps.bus,
+        hub: deps.hub,
         version: deps.version,
         local: peer.local,
         authToken: deps.token,

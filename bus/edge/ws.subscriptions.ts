@@ -43,11 +43,7 @@ export class LiveSubscriptions {
   private readonly pending = new Map<string, object>();
   private closed = false;
 
-  private readonly hub: LiveHub;
-
-  constructor(private readonly deps: SubscriptionDeps) {
-    this.hub = deps.hub;
-  }
+  constructor(private readonly deps: SubscriptionDeps) {}
 
   /** Subscribes to the session's live messages, replacing an earlier subscription to it. */
   chat(key: string, from: From): Promise<Started> {
@@ -80,16 +76,16 @@ export class LiveSubscriptions {
     const tap: LiveTap = { send: this.deps.send };
     let seq: number;
     try {
-      await this.hub.join(subject, frame, tap);
+      await this.deps.hub.join(subject, frame, tap);
       this.deps.onCountChange(1);
       seq = await liveStreamEnd(this.deps.nc);
     } catch (e) {
       if (this.pending.get(slot) === ticket) this.pending.delete(slot);
-      this.hub.leave(subject, tap);
+      this.deps.hub.leave(subject, tap);
       throw e;
     }
     if (this.closed || this.pending.get(slot) !== ticket) {
-      this.hub.leave(subject, tap);
+      this.deps.hub.leave(subject, tap);
       this.deps.onCountChange(-1);
       if (this.closed) throw new CairnError("unavailable", "connection closed");
       return { seq, start: () => {} };
@@ -97,14 +93,14 @@ export class LiveSubscriptions {
     this.pending.delete(slot);
     this.drop(slot);
     this.active.set(slot, { subject, tap });
-    return { seq, start: () => void this.hub.release(subject, tap, from) };
+    return { seq, start: () => void this.deps.hub.release(subject, tap, from) };
   }
 
   private drop(slot: string): boolean {
     const s = this.active.get(slot);
     if (!s) return false;
     this.active.delete(slot);
-    this.hub.leave(s.subject, s.tap);
+    this.deps.hub.leave(s.subject, s.tap);
     this.deps.onCountChange(-1);
     return true;
   }
