@@ -6,8 +6,8 @@ import { LIVE_STREAM, subjects } from "./subjects.ts";
 
 /**
  * Live notifications: fire-and-forget core NATS publishes. Subscribers (the edge, `cairn chat`)
- * get them straight from the server; the live stream also keeps a bounded tail in memory, read
- * only to resume (`readStoredLive`). A lost delta costs nothing: the final text is in the log.
+ * get them straight from the server; the live stream also keeps a bounded tail, read only to
+ * resume (`readStoredLive`). A lost delta costs nothing: the final text is in the log.
  */
 export const publishLive = (nc: NatsConnection, sessionKey: string, msg: LiveSessionMessage): void => {
   nc.publish(subjects.liveSession(sessionKey), encodeJson(msg));
@@ -20,26 +20,22 @@ export const publishSessionsChanged = (nc: NatsConnection, msg: LiveSessionsChan
 /** Where a read of the stored tail starts: after a stream sequence, or at a time. */
 export type LiveFrom = { afterSeq: number } | { sinceMs: number };
 
-/** One stored live message, its payload as published (JSON text). */
-export interface StoredLive {
-  seq: number;
-  data: string;
-}
+const liveStreamState = async (nc: NatsConnection) => (await (await jetstreamManager(nc)).streams.info(LIVE_STREAM)).state;
 
 /** The live stream's last sequence (0 when empty): the cursor a subscriber starts after. */
-export const liveStreamEnd = async (nc: NatsConnection): Promise<number> =>
-  (await (await jetstreamManager(nc)).streams.info(LIVE_STREAM)).state.last_seq;
+export const liveStreamEnd = async (nc: NatsConnection): Promise<number> => (await liveStreamState(nc)).last_seq;
 
 /**
- * The stored live messages of `subject` from `from` up to the stream's end as of now, in order.
- * A short-lived consumer: resumes and crash recovery only, never the token path.
+ * The payloads (JSON text, as published) of the stored live messages of `subject` from `from` up
+ * to the stream's end as of now, in order. A short-lived consumer: resumes and crash recovery
+ * only, never the token path.
  */
-export async function readStoredLive(nc: NatsConnection, subject: string, from: LiveFrom): Promise<StoredLive[]> {
-  const state = (await (await jetstreamManager(nc)).streams.info(LIVE_STREAM)).state;
+export async function readStoredLive(nc: NatsConnection, subject: string, from: LiveFrom): Promise<string[]> {
+  const state = await liveStreamState(nc);
   const last = state.last_seq;
   if (last === 0 || ("afterSeq" in from && from.afterSeq === last)) return [];
-  // A cursor beyond the end predates a restart that emptied the (in-memory) stream and started
-  // its sequence over: everything held now is new to that reader.
+  // A cursor beyond the end predates a stream that was lost and made again (a deleted store, a
+  // rebuilt server), its sequence started over: everything held now is new to that reader.
   const consumer = await jetstream(nc).consumers.get(LIVE_STREAM, {
     filter_subjects: subject,
     ...("afterSeq" in from
@@ -49,7 +45,7 @@ export async function readStoredLive(nc: NatsConnection, subject: string, from: 
         }
       : { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(Math.max(0, from.sinceMs)).toISOString() }),
   });
-  const out: StoredLive[] = [];
+  const out: string[] = [];
   // Nothing matching may exist: fetch with a short expiry instead of waiting forever.
   for (;;) {
     const batch = await consumer.fetch({ max_messages: 1000, expires: 1000 });
@@ -57,7 +53,7 @@ export async function readStoredLive(nc: NatsConnection, subject: string, from: 
     let done = false;
     for await (const m of batch) {
       got++;
-      if (m.seq <= last) out.push({ seq: m.seq, data: m.string() });
+      if (m.seq <= last) out.push(m.string());
       if (m.seq >= last) done = true;
     }
     if (done || got === 0) break;
@@ -84,7 +80,7 @@ export async function streamedDeltas(
   const parts = new Map<number, string>();
   for (const m of await readStoredLive(nc, subjects.liveSession(sessionKey), { sinceMs: sinceMs - 1000 })) {
     try {
-      const msg = decodeLenient(LiveSessionMessage, JSON.parse(m.data), "live message");
+      const msg = decodeLenient(LiveSessionMessage, JSON.parse(m), "live message");
       if (msg.type === "run.delta" && msg.runId === runId) parts.set(msg.index, msg.text);
     } catch {
       // a malformed live message is skipped: the log, not this stream, is the truth

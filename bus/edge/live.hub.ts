@@ -173,7 +173,7 @@ export class LiveHub {
   /** The stored tail's well-formed payloads from `from`; none when it cannot be read (live goes on). */
   private async stored(subject: string, from: LiveFrom): Promise<string[]> {
     try {
-      return (await readStoredLive(this.nc, subject, from)).map((m) => m.data).filter(wellFormed);
+      return (await readStoredLive(this.nc, subject, from)).filter(wellFormed);
     } catch (e) {
       this.hooks.log(`live replay of ${subject} failed (live messages go on): ${String(e)}`);
       return [];

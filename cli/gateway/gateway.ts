@@ -121,7 +121,8 @@ export async function startGateway(o: {
     // serves at once and the read models catch up behind it ("catching up: N events").
     const logEnd = await eventLog.lastSeq();
     const backlog = logEnd - projector.checkpoint;
-    if (backlog <= CATCH_UP_BEFORE_SERVING) await projector.catchUp(logEnd);
+    const catchUpFirst = backlog <= CATCH_UP_BEFORE_SERVING;
+    if (catchUpFirst) await projector.catchUp(logEnd);
     else log(`read models are ${backlog} events behind the log: serving now, catching up in the background`);
     projector.start();
     cleanup.push(() => projector.stop());
@@ -229,8 +230,8 @@ export async function startGateway(o: {
       await projector.waitFor(logEnd);
       return system.recover(q.activeSessionKeys());
     };
-    const recovered = backlog <= CATCH_UP_BEFORE_SERVING ? await recover() : 0;
-    if (backlog > CATCH_UP_BEFORE_SERVING)
+    const recovered = catchUpFirst ? await recover() : 0;
+    if (!catchUpFirst)
       void recover().then(
         (n) => log(`read models caught up${n > 0 ? `; recovered ${n} interrupted run(s)` : ""}`),
         (e) => log(`recovering interrupted runs failed: ${(e as Error).message}`),

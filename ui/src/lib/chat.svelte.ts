@@ -254,15 +254,12 @@ export class ChatStore {
     const token = this.#token;
     if (key === null) return;
     try {
-      let h = await this.#client.request("chat.history", { sessionKey: key, limit });
+      const h = await this.#client.request("chat.history", { sessionKey: key, limit });
       if (token !== this.#token) return;
       const merged = limit < HISTORY_LIMIT ? mergeTail(this.history, h.messages, HISTORY_LIMIT) : h.messages;
-      if (merged === null) {
-        h = await this.#client.request("chat.history", { sessionKey: key, limit: HISTORY_LIMIT });
-        if (token === this.#token) this.#applyHistory(h);
-        return;
-      }
-      this.#applyHistory({ ...h, messages: merged });
+      if (merged !== null) return this.#applyHistory({ ...h, messages: merged });
+      const full = await this.#client.request("chat.history", { sessionKey: key, limit: HISTORY_LIMIT });
+      if (token === this.#token) this.#applyHistory(full);
     } catch (e) {
       if (token === this.#token) this.#fail(e);
     }
