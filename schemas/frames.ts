@@ -5,6 +5,7 @@ import { MAX_MESSAGE_CHARS } from "./commands.ts";
 import { Limit, ProjectionStatus, ReadWorkspaceFile, SandboxStatus } from "./queries.ts";
 import { NodeId } from "./nodes.ts";
 import { SessionSandbox } from "./events/session.events.ts";
+import { authMethodParams } from "./auth.ts";
 
 /**
  * The WebSocket protocol (JSON text frames). Client → server: `req`. Server → client: `res` for
@@ -31,7 +32,13 @@ export const ConnectParams = Schema.Struct({
     name: Schema.String.check(Schema.isMaxLength(64)),
     version: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(32))),
   }),
-  auth: Schema.optionalKey(Schema.Struct({ token: Schema.String })),
+  /** Non-local clients: an API key (`api_key`), or the gateway's CAIRN_AUTH_TOKEN (`token`); a browser's login cookie needs neither. */
+  auth: Schema.optionalKey(
+    Schema.Struct({
+      token: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(1024))),
+      api_key: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(1024))),
+    }),
+  ),
 });
 
 /** One gateway on the bus, as this one sees it. */
@@ -164,6 +171,7 @@ export const methodParams = {
   "nodes.doctor": Schema.Struct({}),
   /** Routes the session's `exec` to a node; null is local. */
   "sessions.setNode": Schema.Struct({ sessionKey: SessionKey, node: Schema.NullOr(NodeId) }),
+  ...authMethodParams,
 } as const;
 export type Method = keyof typeof methodParams;
 export const isMethod = (m: string): m is Method => Object.hasOwn(methodParams, m);

@@ -10,3 +10,5 @@ export * from "./frames.ts";
 export * from "./config.ts";
 export * from "./nodes.ts";
 export * from "./methods.ts";
+export * from "./auth.ts";
+export * from "./scopes.ts";

@@ -1,3 +1,4 @@
+import type { AuthOverview, CreatedApiKey } from "./auth.ts";
 import type { CreateSessionResult, SendMessageResult } from "./commands.ts";
 import type { Method, methodParams, StatusPayload } from "./frames.ts";
 import type { LiveSessionMessage, LiveSessionsChanged } from "./live.ts";
@@ -101,6 +102,12 @@ export type MethodResults = EveryMethod<{
   /** The remote-exec report; its shape belongs to the gateway, the UI renders it generically. */
   "nodes.doctor": unknown;
   "sessions.setNode": MethodParams<"sessions.setNode">;
+  "auth.overview": AuthOverview;
+  "auth.keys.create": CreatedApiKey;
+  "auth.keys.revoke": { readonly id: string; readonly revoked: boolean };
+  "auth.passkeys.remove": { readonly id: string; readonly removed: boolean };
+  "auth.sessions.revoke": { readonly id: string; readonly revoked: boolean };
+  "auth.password.set": { readonly set: true };
 }>;
 
 /** Payloads of `event` frames, by event name: a session's live messages (`chat`) and list changes. */

@@ -128,7 +128,7 @@ export class WsConnection {
       if (token === undefined || token === "") {
         throw new CairnError("unauthorized", "this gateway accepts local clients only");
       }
-      if (p.auth === undefined || !tokensEqual(p.auth.token, token)) {
+      if (p.auth?.token === undefined || !tokensEqual(p.auth.token, token)) {
         throw new CairnError("unauthorized", "a valid auth.token is required for non-local clients");
       }
     }

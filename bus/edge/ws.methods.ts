@@ -212,6 +212,16 @@ export const callMethod = async (
       await ask(deps, Schema.Unknown, subjects.command("session", sessionKey, "set_node"), { node });
       return { payload: { sessionKey, node } };
     }
+    case "auth.overview":
+    case "auth.keys.create":
+    case "auth.keys.revoke":
+    case "auth.passkeys.remove":
+    case "auth.sessions.revoke":
+    case "auth.password.set": {
+      // `auth.keys.create` → `admin.auth.keys_create`: answered by the auth service, which records who asked.
+      const verb = method.slice("auth.".length).replace(".", "_");
+      return { payload: await ask(deps, Schema.Unknown, subjects.admin("auth", verb), { ...(params as object), by: "web" }) };
+    }
     default: {
       // A method added to the schema without a mapping here fails to compile.
       const missing: never = method;

@@ -1,0 +1,42 @@
+import type { Scope } from "./auth.ts";
+import type { Method } from "./frames.ts";
+
+/** The scope each WebSocket method needs (`connect` needs none: it is how a client proves itself). */
+export const methodScopes: Record<Exclude<Method, "connect">, Scope> = {
+  status: "operator.read",
+  "sessions.list": "operator.read",
+  "sessions.subscribe": "operator.read",
+  "chat.history": "operator.read",
+  "chat.subscribe": "operator.read",
+  "chat.unsubscribe": "operator.read",
+  "models.list": "operator.read",
+  "providers.list": "operator.read",
+  "chat.tools": "operator.read",
+  "workspace.read": "operator.read",
+  "approvals.list": "operator.read",
+  "nodes.list": "operator.read",
+  "nodes.pairingStatus": "operator.read",
+  "sessions.create": "operator.write",
+  "chat.send": "operator.write",
+  "sessions.setModel": "operator.write",
+  "runs.cancel": "operator.write",
+  "sessions.fork": "operator.write",
+  "sessions.delete": "operator.write",
+  "sessions.setNode": "operator.write",
+  "approvals.decide": "operator.approvals",
+  "nodes.approve": "operator.pairing",
+  "nodes.reject": "operator.pairing",
+  "nodes.revoke": "operator.pairing",
+  "nodes.pairing": "operator.pairing",
+  // Choosing "no sandbox", keys and remote diagnostics change what the agent may reach.
+  "sessions.setSandbox": "operator.admin",
+  "providers.setKey": "operator.admin",
+  "models.enable": "operator.admin",
+  "nodes.doctor": "operator.admin",
+  "auth.overview": "operator.admin",
+  "auth.keys.create": "operator.admin",
+  "auth.keys.revoke": "operator.admin",
+  "auth.passkeys.remove": "operator.admin",
+  "auth.sessions.revoke": "operator.admin",
+  "auth.password.set": "operator.admin",
+};
