@@ -2,7 +2,7 @@
 // the command routing are wired together; each piece lives in its own folder, this only assembles.
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { EventLog, SnapshotStore } from "../bus/index.ts";
-import { CairnError, type AggregateKind, type AnyStoredEvent } from "../schemas/index.ts";
+import { CairnError, isCairnError, type AggregateKind, type AnyStoredEvent } from "../schemas/index.ts";
 import { resolveModel, type ModelConfig, type ModelEnv, type ResolvedModel } from "./llm/index.ts";
 import {
   AggregateHost,
@@ -27,6 +27,7 @@ import {
   type ForkSession,
 } from "./session/index.ts";
 import { SETTINGS_ID, settingsSpec } from "./settings/index.ts";
+import { AUTH_ID, authSpec, createAuthFlows, DEFAULT_SESSION_TTL_MS } from "./auth/index.ts";
 import { sessionStateStore, stateSpec, type SessionStateStore } from "./state/index.ts";
 import { findNode, nodeContextPrompt, remoteExec, type NodePresence, type NodesReader, type RemoteExecOptions } from "./remote/index.ts";
 
@@ -69,6 +70,8 @@ export interface ActorSystemOptions {
   readonly now?: () => number;
   readonly newId?: () => string;
   readonly report?: (line: string) => void;
+  /** `[auth] session_expiry` in ms (default 7 days). */
+  readonly sessionTtlMs?: number;
 }
 
 /** Every so often the owner adopts its active sessions again: an effect that failed and could not
@@ -97,6 +100,8 @@ export interface ActorSystem {
   ownership(): OwnershipView | null;
   /** Stops the session's running run (`by`: who asked, e.g. "cli"). */
   cancel(sessionKey: string, params: { runId?: string; by?: string }): Promise<{ runId: string | null; cancelled: boolean }>;
+  /** A fresh one-time setup code while no password or passkey exists (for the gateway's terminal). */
+  setupCode(): Promise<{ code: string; expiresAt: number } | undefined>;
   /** Stops taking commands, interrupts model calls in flight (recording them) and waits for effects. */
   stop(): Promise<void>;
 }
@@ -159,8 +164,15 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
   const settings = new AggregateHost(settingsSpec, deps);
   const approvals = new AggregateHost(approvalSpec, deps);
   const states = new AggregateHost(stateSpec, deps);
+  const auth = new AggregateHost(authSpec, deps);
   // In drain order: a run's end is an effect that writes to its session (see stop).
-  const hosts = { run: runs, session: sessions, approval: approvals, state: states, settings } as const;
+  const hosts = { run: runs, session: sessions, approval: approvals, state: states, settings, auth } as const;
+  const authFlows = createAuthFlows({
+    execute: (command) => auth.execute(AUTH_ID, command),
+    read: async () => (await auth.read(AUTH_ID)).snapshot.context,
+    sessionTtlMs: o.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS,
+    now: deps.now,
+  });
   const waiters = new ApprovalWaiters();
   const readApproval = async (id: string): Promise<ApprovalView> => approvalView((await approvals.read(id)).snapshot.context);
   // Waking waiters cannot fail; a waiter that missed a wake-up still finds the decision at its deadline.
@@ -176,6 +188,8 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     if (kind === "session" && verb === "fork") return forkSession(sessions, transcripts, id, params, createFork);
     // Checks the node against the approved ones (an async read) before the session decides.
     if (kind === "session" && verb === "set_node") return setNode(id, params);
+    // Logins and key ceremonies check a secret first (async), then record the outcome on the aggregate.
+    if (kind === "auth" && id === AUTH_ID && authFlows.isFlow(verb)) return authFlows.run(verb, params);
     // Nodes and the pairing window have their own single writer (the gateway's node service).
     const host = (hosts as unknown as Partial<Record<string, AggregateHost<never, unknown>>>)[kind];
     if (!host) return Promise.reject(new CairnError("unknown_method", `the actor system does not own ${kind} aggregates`));
@@ -342,6 +356,15 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
 
   return {
     dispatch: withRetry(router.dispatch),
+    // Through the router: the code must live on the gateway that owns the auth aggregate.
+    setupCode: () =>
+      withRetry(router.dispatch)("auth", AUTH_ID, "setup_code", { by: "gateway" }).then(
+        (r) => r as { code: string; expiresAt: number },
+        (e) => {
+          if (isCairnError(e) && e.code === "setup_closed") return undefined;
+          throw e;
+        },
+      ),
     enabledModels: async () => (await settings.read(SETTINGS_ID)).snapshot.context.enabledModels,
     enableModels: async (provider, models) =>
       (await withRetry(router.dispatch)("settings", SETTINGS_ID, "enable_models", { provider, models })) as {

@@ -10,7 +10,7 @@ export type Db = Database.Database;
  * The read-model schema. Everything here is derived from the log and may be deleted at any time;
  * a schema change bumps SCHEMA_VERSION, which makes the projector rebuild from sequence 1.
  */
-export const SCHEMA_VERSION = 10;
+export const SCHEMA_VERSION = 11;
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);
@@ -68,6 +68,16 @@ CREATE TABLE IF NOT EXISTS nodes (
   alerts TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX IF NOT EXISTS nodes_by_request ON nodes(request_id);
+CREATE TABLE IF NOT EXISTS auth_keys (
+  id TEXT PRIMARY KEY, label TEXT NOT NULL, scopes TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, prefix TEXT NOT NULL,
+  created_at INTEGER NOT NULL, created_by TEXT NOT NULL, revoked_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS auth_sessions (
+  id TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, method TEXT NOT NULL, created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL, address TEXT NOT NULL, client TEXT NOT NULL, revoked_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS auth_passkeys (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL, last_used_at INTEGER);
+CREATE TABLE IF NOT EXISTS auth_password (id INTEGER PRIMARY KEY CHECK (id = 1), changed_at INTEGER NOT NULL);
 `;
 
 const TableName = Schema.Struct({ name: Schema.String });

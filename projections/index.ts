@@ -6,3 +6,4 @@ export { buildFresh, installRebuilt } from "./rebuild.ts";
 export { summarizeEvent } from "./summary.ts";
 export { listNodes, getNode, type NodeRecord, type NodeRowStatus } from "./nodes.queries.ts";
 export { serveNodeList, type NodePresence } from "./nodes.list.ts";
+export { authQueries, serveAuthQueries, type AuthQueries } from "./auth.queries.ts";

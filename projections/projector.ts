@@ -8,6 +8,7 @@ import { runsProjection } from "./runs.projection.ts";
 import { sessionsProjection } from "./sessions.projection.ts";
 import { approvalsProjection } from "./approvals.projection.ts";
 import { toolCallsProjection } from "./tools.projection.ts";
+import { authProjection } from "./auth.projection.ts";
 import { nodesProjection } from "./nodes.projection.ts";
 import { DEFAULT_WATCH, ProgressWatch, type ProjectorHealth, type WatchOptions } from "./projector.watch.ts";
 
@@ -19,6 +20,7 @@ export const PROJECTIONS: readonly Projection[] = [
   approvalsProjection,
   nodesProjection,
   auditProjection,
+  authProjection,
 ];
 
 const BATCH = 2000;

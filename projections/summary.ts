@@ -82,5 +82,23 @@ export const summarizeEvent = (e: AnyStoredEvent): string => {
       return `pairing window opened by ${e.data.by} until ${new Date(e.data.until).toISOString()}`;
     case "pairing.closed":
       return e.data.reason === "expired" ? "pairing window closed (time is up)" : `pairing window closed by ${e.data.by}`;
+    case "auth.password_set":
+      return `password set by ${e.data.by}`;
+    case "auth.passkey_registered":
+      return `passkey "${clip(e.data.name, 40)}" registered by ${e.data.by}`;
+    case "auth.passkey_removed":
+      return `passkey ${clip(e.data.id, 16)} removed by ${e.data.by}`;
+    case "auth.key_created":
+      return `API key "${clip(e.data.label, 40)}" (${e.data.prefix}…) created by ${e.data.by}, scopes ${e.data.scopes.join(",")}`;
+    case "auth.key_revoked":
+      return `API key ${e.data.id} revoked by ${e.data.by}`;
+    case "auth.login_succeeded":
+      return `login by ${e.data.method} from ${e.data.address || "?"} (session ${e.data.sessionId})`;
+    case "auth.login_failed":
+      return `login by ${e.data.method} failed from ${e.data.address || "?"}: ${e.data.reason}`;
+    case "auth.session_revoked":
+      return `login session ${e.data.sessionId} ended by ${e.data.by}`;
+    case "auth.sessions_revoked_all":
+      return `every login session ended by ${e.data.by}`;
   }
 };

@@ -10,20 +10,18 @@ export type Scope = typeof Scope.Type;
 
 export const hasScope = (held: readonly Scope[], needed: Scope): boolean => held.includes("operator.admin") || held.includes(needed);
 
-/** How a principal proved itself. */
-export type PrincipalKind = "local" | "session" | "key" | "token";
-
-/** The caller of an edge request, as the edge resolved it. */
-export interface Principal {
-  readonly kind: PrincipalKind;
+/** The caller of an edge request, as the edge resolved it (`q.auth.resolve` answers one or null). */
+export const Principal = Schema.Struct({
+  kind: Schema.Literals(["local", "session", "key", "token"]),
   /** The login session's or key's id ("local" / "token" for those). */
-  readonly id: string;
+  id: Schema.String,
   /** Shown in the log as who acted (`key:<label>`, `session:<id>`, `local`). */
-  readonly label: string;
-  readonly scopes: readonly Scope[];
+  label: Schema.String,
+  scopes: Schema.Array(Scope),
   /** Epoch ms after which the credential no longer holds (sessions); null for keys and local. */
-  readonly expiresAt: number | null;
-}
+  expiresAt: Schema.NullOr(Schema.Number),
+});
+export type Principal = typeof Principal.Type;
 
 // ---- limits and formats ----
 export const MIN_PASSWORD_CHARS = 8;
@@ -76,7 +74,7 @@ export interface AuthStatus {
   readonly setupRequired: boolean;
   readonly password: boolean;
   readonly passkeys: boolean;
-  readonly principal: { readonly kind: PrincipalKind; readonly label: string; readonly scopes: readonly Scope[] } | null;
+  readonly principal: { readonly kind: Principal["kind"]; readonly label: string; readonly scopes: readonly Scope[] } | null;
 }
 
 export interface ApiKeySummary {
@@ -118,4 +116,56 @@ export interface CreatedApiKey {
   readonly key: string;
   readonly label: string;
   readonly scopes: readonly Scope[];
+}
+
+// ---- the bus between the edge and the auth actor (`cmd.auth.global.<verb>`) ----
+const Address = Schema.String.check(Schema.isMaxLength(64));
+const Client = Schema.String.check(Schema.isMaxLength(160));
+const By = Schema.String.check(Schema.isMaxLength(128));
+const RpId = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(253));
+const Origin = Schema.String.check(Schema.isMaxLength(512));
+const WebAuthnResponse = Schema.Record(Schema.String, Schema.Unknown);
+/** Where a login came from, as the edge saw it. */
+const From = { address: Address, client: Client };
+
+export const authFlowParams = {
+  login: Schema.Struct({ password: Schema.String.check(Schema.isMaxLength(MAX_PASSWORD_CHARS)), ...From }),
+  setup: Schema.Struct({ code: Schema.String.check(Schema.isMaxLength(64)), password: Schema.optionalKey(Password), ...From }),
+  setup_code: Schema.Struct({ by: By }),
+  logout: Schema.Struct({ sessionId: AuthId, by: By }),
+  sessions_revoke_all: Schema.Struct({ by: By }),
+  passkey_register_options: Schema.Struct({ rpId: RpId }),
+  passkey_register_verify: Schema.Struct({
+    rpId: RpId,
+    origin: Origin,
+    name: Schema.optionalKey(AuthLabel),
+    response: WebAuthnResponse,
+    by: By,
+  }),
+  passkey_login_options: Schema.Struct({ rpId: RpId }),
+  passkey_login_verify: Schema.Struct({ rpId: RpId, origin: Origin, response: WebAuthnResponse, ...From }),
+  keys_create: Schema.Struct({ label: AuthLabel, scopes: Schema.optionalKey(Schema.Array(Scope).check(Schema.isMinLength(1))), by: By }),
+  keys_revoke: Schema.Struct({ id: AuthId, by: By }),
+  passkeys_remove: Schema.Struct({ id: AuthId, by: By }),
+  sessions_revoke: Schema.Struct({ id: AuthId, by: By }),
+  password_set: Schema.Struct({
+    password: Password,
+    current: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(MAX_PASSWORD_CHARS))),
+    /** A local caller (loopback, the CLI) may reset a forgotten password without the current one. */
+    local: Schema.Boolean,
+    by: By,
+  }),
+} as const;
+export type AuthFlow = keyof typeof authFlowParams;
+
+/** What a successful login answers the edge: the token goes into the cookie and nowhere else. */
+export interface LoginResult {
+  readonly token: string;
+  readonly sessionId: string;
+  readonly expiresAt: number;
+}
+/** `q.auth.credentials`: which credentials exist. */
+export interface CredentialStatus {
+  readonly password: boolean;
+  readonly passkeys: number;
 }

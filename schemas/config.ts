@@ -110,6 +110,16 @@ export const ConfigFile = Schema.Struct({
       port: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 65535 }))),
     }),
   ),
+  auth: Schema.optionalKey(
+    Schema.Struct({
+      /** Login session lifetime in seconds (default 604800: 7 days). */
+      session_expiry: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 60, maximum: 31_536_000 }))),
+      /** Local (loopback) clients log in too (default false). */
+      require_on_loopback: Schema.optionalKey(Schema.Boolean),
+      /** The WebAuthn relying party ID for passkeys (default: the host name the browser used). */
+      rp_id: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(253))),
+    }),
+  ),
   providers: Schema.optionalKey(
     Schema.Struct({
       /** Models tried in order when the one in use is rate limited, overloaded or unreachable. */
@@ -150,6 +160,7 @@ export const CONFIG_KEYS: Record<string, Record<string, unknown>> = {
     web_fetch: { enabled: 1, allowlist: 1, allow_private: 1, max_bytes: 1, timeout: 1 },
   },
   gateway: { host: 1, port: 1 },
+  auth: { session_expiry: 1, require_on_loopback: 1, rp_id: 1 },
   nodes: { nats_host: 1, advertise_url: 1, pairing_minutes: 1 },
   providers: {
     fallback: 1,

@@ -12,6 +12,8 @@ export const ErrorCode = Schema.Literals([
   "not_connected", // a request before the connect handshake
   "unsupported_protocol",
   "unauthorized",
+  "forbidden", // authenticated, but the credential lacks the scope the method needs (named in the message)
+  "setup_closed", // first-time setup was asked for while a password or passkey exists
   "forbidden_origin",
   "rate_limited",
   "session_not_found",

@@ -1,5 +1,4 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { CairnError } from "../../schemas/index.ts";
 
 /**
  * Who may talk to the edge without a token (invariant 6: local by default, locked when exposed).
@@ -120,15 +119,4 @@ export const originAllowed = (origin: string, hostHeader: string, allowedOrigins
   const hostPort = afterName.startsWith(":") ? afterName.slice(1) : defaultPort(u.protocol);
   const originHostname = u.hostname.replace(/^\[|\]$/g, "");
   return originHostname === hostname && (u.port || defaultPort(u.protocol)) === hostPort;
-};
-
-/** Refuses to expose the edge beyond loopback without a token (invariant 6). */
-export const assertBindAllowed = (host: string, authToken: string | undefined): void => {
-  if (isLoopbackHost(host)) return;
-  if (authToken === undefined || authToken === "") {
-    throw new CairnError(
-      "unauthorized",
-      `refusing to listen on ${host} without authentication: set CAIRN_AUTH_TOKEN (or bind to 127.0.0.1)`,
-    );
-  }
 };

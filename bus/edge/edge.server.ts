@@ -1,12 +1,17 @@
 import { randomInt } from "node:crypto";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { CairnError } from "../../schemas/index.ts";
-import { assertBindAllowed, bearerToken, isLocalClient, tokensEqual } from "./auth.ts";
+import { CairnError, type Principal } from "../../schemas/index.ts";
+import { hasScope } from "../../schemas/index.ts";
+import { request } from "../rpc.ts";
+import { subjects } from "../subjects.ts";
+import { authRoutes } from "./http.auth.ts";
 import { healthReply } from "./http.health.ts";
 import { nodePairingRoutes } from "./http.nodes.ts";
 import { serveStatic } from "./http.static.ts";
-import { jsonReply, withSecurityHeaders, type HttpReply, type RequestFacts } from "./http.util.ts";
+import { jsonReply, withSecurityHeaders, type HttpReply } from "./http.util.ts";
 import { LiveHub } from "./live.hub.ts";
+import { DEFAULT_GUARD, LoginGuard } from "./login.guard.ts";
+import { presentedBy, Principals } from "./principals.ts";
 import { EdgeMetrics } from "./metrics.ts";
 import { createRateLimiter, defaultRateLimit } from "./rate-limit.ts";
 import { loadTransport, type TransportName, type TransportRequest } from "./transport/index.ts";
@@ -20,8 +25,12 @@ export interface EdgeOptions {
   port: number;
   uiDir: string;
   version: string;
-  /** Required when `host` is not loopback (CAIRN_AUTH_TOKEN). */
+  /** CAIRN_AUTH_TOKEN: a bearer token with every scope, for scripts (API keys are the better way). */
   authToken?: string;
+  /** `[auth]`: local clients log in too (`requireOnLoopback`); the WebAuthn RP ID (default: the Host's name). */
+  auth?: { requireOnLoopback?: boolean; rpId?: string };
+  /** Guesses per client before login attempts are refused with 429 (default 10, then one per 6 s). */
+  loginGuard?: { burst: number; refillMs: number };
   /** Extra browser origins allowed to open the WebSocket (e.g. a Vite dev server). */
   allowedOrigins?: string[];
   log?: (line: string) => void;
@@ -47,12 +56,14 @@ export interface Edge {
   stats(): ReturnType<EdgeMetrics["snapshot"]>;
 }
 
+/** A new setup code is printed at most this often while remote visitors find no credential set. */
+const SETUP_CODE_EVERY_MS = 10 * 60_000;
+
 /**
- * Starts the HTTP + WebSocket edge on the chosen transport (see `loadTransport`). Refuses
- * unauthenticated exposure.
+ * Starts the HTTP + WebSocket edge on the chosen transport (see `loadTransport`). Off loopback
+ * every request needs a login, an API key or the auth token (invariant 6).
  */
 export async function startEdge(opts: EdgeOptions): Promise<Edge> {
-  assertBindAllowed(opts.host, opts.authToken);
   const factory = loadTransport(opts.transport);
   const log = opts.log ?? (() => {});
   const now = opts.now ?? Date.now;
@@ -90,33 +101,64 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
   const healthDeps = { bus, version: opts.version, transport: factory.name, natsServerVersion: () => opts.nc.info?.version ?? null };
   let closing = false;
 
-  const authorized = (f: RequestFacts): boolean => {
-    if (isLocalClient(f)) return true;
-    const given = bearerToken(f.authorization);
-    return token !== undefined && given !== undefined && tokensEqual(given, token);
+  const principals = new Principals({ bus, legacyToken: token, requireOnLoopback: opts.auth?.requireOnLoopback ?? false, now });
+  const guard = new LoginGuard({ ...(opts.loginGuard ?? DEFAULT_GUARD), now });
+  let lastSetupCode = Number.NEGATIVE_INFINITY;
+  const setupNeeded = () => {
+    if (now() - lastSetupCode < SETUP_CODE_EVERY_MS) return;
+    lastSetupCode = now();
+    // Printed here, on the gateway's terminal: the person at the machine reads it off and types it in.
+    void request(opts.nc, subjects.command("auth", "global", "setup_code"), { by: "edge" }).then(
+      (r) => log(`a remote browser wants to set up cairn: one-time setup code ${(r as { code: string }).code} (valid 30 minutes)`),
+      (e) => log(`could not make a setup code: ${(e as Error).message}`),
+    );
   };
+  const auth = authRoutes({
+    bus,
+    principals,
+    guard,
+    allowedOrigins: opts.allowedOrigins ?? [],
+    rpId: opts.auth?.rpId,
+    secure: () => false,
+    setupNeeded,
+    now,
+  });
+  const principalOf = (req: TransportRequest) =>
+    principals
+      .of(
+        req.facts,
+        presentedBy((n) => req.header(n)),
+      )
+      .catch(() => null);
   const notFound = jsonReply(404, { error: { code: "bad_request", message: "no such endpoint" } });
   const pairing = nodePairingRoutes({ bus, now });
 
   /** Routes a request to its metrics name and reply. Synchronous until the route reads its body. */
   const route = (req: TransportRequest): [string, HttpReply | Promise<HttpReply>] => {
     const f = req.facts;
+    const authRoute = auth(req);
+    if (authRoute) return authRoute;
     // Before the catch-all routes: unpaired nodes have no login, the pairing window is the gate.
     const pair = req.method === "POST" ? pairing.get(f.url) : undefined;
     if (pair) return [pair.name, pair.handle(req)];
     if (req.method !== "GET") return ["other", { status: 405, headers: { Allow: "GET" }, body: "method not allowed\n" }];
-    if (f.url === "/health") return ["health", healthReply(healthDeps, authorized(f))];
-    if (f.url === "/metrics") {
-      if (!authorized(f)) {
-        const error = { code: "unauthorized", message: "Bearer token required" };
-        return ["metrics", jsonReply(401, { error }, { "WWW-Authenticate": "Bearer" })];
-      }
-      const headers = { "Content-Type": "text/plain; version=0.0.4; charset=utf-8", "Cache-Control": "no-store" };
-      return ["metrics", { status: 200, headers, body: metrics.render() }];
-    }
+    if (f.url === "/health") return ["health", principalOf(req).then((p) => healthReply(healthDeps, p !== null))];
+    if (f.url === "/metrics") return ["metrics", principalOf(req).then(metricsReply)];
     if (f.url === "/ws") return ["static", { status: 426, headers: { Upgrade: "websocket" }, body: "use a WebSocket\n" }];
     if (f.url.startsWith("/api/")) return ["api", notFound];
     return ["static", serveStatic(opts.uiDir, f.url)];
+  };
+  const metricsReply = (p: Principal | null): HttpReply => {
+    if (!p)
+      return jsonReply(
+        401,
+        { error: { code: "unauthorized", message: "an API key with operator.read is required" } },
+        { "WWW-Authenticate": "Bearer" },
+      );
+    if (!hasScope(p.scopes, "operator.read"))
+      return jsonReply(403, { error: { code: "forbidden", message: "/metrics needs the operator.read scope" } });
+    const headers = { "Content-Type": "text/plain; version=0.0.4; charset=utf-8", "Cache-Control": "no-store" };
+    return { status: 200, headers, body: metrics.render() };
   };
   const done = (name: string, host: string) => (reply: HttpReply) => {
     metrics.httpRequest(name, reply.status);
@@ -136,7 +178,9 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     hub,
     metrics,
     version: opts.version,
-    token,
+    principals,
+    guard,
+    now,
     allowedOrigins: opts.allowedOrigins ?? [],
     newLimiter: () => createRateLimiter({ ...(opts.rateLimit ?? defaultRateLimit), now }),
     maxBufferedBytes: opts.maxBufferedBytes ?? 4 * 1024 * 1024,
@@ -144,9 +188,11 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     log,
   });
 
+  principals.watch(() => void ws.recheck().catch((e) => log(`ws: re-checking logins failed: ${String(e)}`)));
   const port = await transport.listen(opts.host, opts.port);
   const stopStatusWatch = () => (statusIter as { stop?: () => void }).stop?.();
   if (port === undefined) {
+    principals.stop();
     stopStatusWatch();
     await transport.close();
     throw new CairnError("unavailable", `cannot listen on ${opts.host}:${opts.port} (in use, or not an address of this machine)`);
@@ -162,6 +208,7 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     close: async () => {
       if (closing) return;
       closing = true;
+      principals.stop();
       await ws.closeAll();
       stopStatusWatch();
       await transport.close();

@@ -6,4 +6,4 @@ export { startEdge, type Edge, type EdgeOptions } from "./edge.server.ts";
 export { CLOSE_SLOW_CONSUMER } from "./ws.route.ts";
 export { CLOSE_UNAUTHORIZED } from "./ws.connection.ts";
 export { isNativeUws, loadTransport, TRANSPORT_ENV, type TransportName } from "./transport/index.ts";
-export { assertBindAllowed } from "./auth.ts";
+export { isLoopbackHost } from "./auth.ts";

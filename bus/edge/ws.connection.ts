@@ -1,5 +1,18 @@
-import { CairnError, PROTOCOL_VERSION, decodeOrFail, methodParams, toWireError, type Method, type WireError } from "../../schemas/index.ts";
-import { tokensEqual } from "./auth.ts";
+import {
+  CairnError,
+  PROTOCOL_VERSION,
+  decodeOrFail,
+  hasScope,
+  methodParams,
+  methodScopes,
+  toWireError,
+  type Method,
+  type Principal,
+  type WireError,
+} from "../../schemas/index.ts";
+import type { ClientFacts } from "./auth.ts";
+import type { LoginGuard } from "./login.guard.ts";
+import { LOCAL_PRINCIPAL, type Presented, type Principals } from "./principals.ts";
 import type { EdgeMetrics } from "./metrics.ts";
 import type { RateLimiter } from "./rate-limit.ts";
 import { callMethod, fetchStatus, type BusDeps, type MethodResult } from "./ws.methods.ts";
@@ -21,9 +34,16 @@ export interface ConnectionDeps {
   /** The edge's live fan-out, shared by every connection. */
   hub: LiveHub;
   version: string;
-  /** Local clients (loopback, not proxied) need no token. */
-  local: boolean;
-  authToken: string | undefined;
+  /** Who the client is, from its upgrade request (address, Host, proxy headers). */
+  facts: ClientFacts;
+  /** The cookie or bearer header its upgrade request carried (a browser's login). */
+  presented: Presented;
+  principals: Principals;
+  /** Guess limits: a `connect` with a wrong key spends one. */
+  guard: LoginGuard;
+  now: () => number;
+  /** Called once the handshake succeeded (the socket no longer counts as unauthenticated). */
+  onConnected: () => void;
   limiter: RateLimiter;
   metrics: EdgeMetrics;
   /** Sends a text frame; must be a no-op once the socket is gone. */
@@ -36,6 +56,10 @@ export class WsConnection {
   private connected = false;
   private connecting = false;
   private disposed = false;
+  /** Set by a successful `connect`: what this client may do. */
+  principal: Principal | undefined;
+  /** The secret it proved itself with (re-checked when credentials change); undefined for local clients. */
+  secret: string | undefined;
   readonly subs: LiveSubscriptions;
 
   constructor(private readonly deps: ConnectionDeps) {
@@ -69,6 +93,14 @@ export class WsConnection {
       this.fail(id, method, { code: "not_connected", message: "the first request must be connect" });
       return;
     }
+    if (method !== "connect") {
+      const refusal = this.refusal(method);
+      if (refusal) {
+        this.fail(id, method, refusal);
+        if (refusal.code === "unauthorized") this.deps.close(CLOSE_UNAUTHORIZED, "session expired");
+        return;
+      }
+    }
     let decoded: unknown;
     try {
       decoded = decodeOrFail(methodParams[method], params ?? {}, `${method} params`);
@@ -101,7 +133,7 @@ export class WsConnection {
       result =
         method === "connect"
           ? await this.connect(params as (typeof methodParams)["connect"]["Type"])
-          : await callMethod(this.deps.bus, this.subs, method, params);
+          : await callMethod(this.deps.bus, this.subs, method, params, this.principal as Principal);
     } catch (e) {
       // A service that repeats a key it was sent must not get it logged or sent back.
       const error = redactError(toWireError(e), secretsIn(method, params));
@@ -123,24 +155,51 @@ export class WsConnection {
         `protocol ${p.protocol} is not supported; this gateway speaks protocol ${PROTOCOL_VERSION}`,
       );
     }
-    if (!this.deps.local) {
-      const token = this.deps.authToken;
-      if (token === undefined || token === "") {
-        throw new CairnError("unauthorized", "this gateway accepts local clients only");
-      }
-      if (p.auth?.token === undefined || !tokensEqual(p.auth.token, token)) {
-        throw new CairnError("unauthorized", "a valid auth.token is required for non-local clients");
-      }
-    }
     // The status is part of the handshake; when it cannot be had the client is told why and may retry.
     this.connecting = true;
     try {
+      this.principal = await this.authenticate(p.auth);
       const status = await fetchStatus(this.deps.bus);
       this.connected = true;
+      this.deps.onConnected();
       return { payload: { protocol: PROTOCOL_VERSION, server: { name: "cairn", version: this.deps.version }, status } };
     } finally {
       this.connecting = false;
     }
+  }
+
+  /** Local clients are the owner; others present a login cookie, an API key or the auth token. */
+  private async authenticate(auth: { token?: string; api_key?: string } | undefined): Promise<Principal> {
+    const { principals, guard, facts, presented } = this.deps;
+    // A key named in `connect` is honoured even from loopback, so a script can check what its key may do.
+    const named = auth?.api_key ?? auth?.token;
+    if (named === undefined && principals.isTrustedLocal(facts)) return LOCAL_PRINCIPAL;
+    const secret = named ?? presented.bearer ?? presented.cookie;
+    const wait = guard.retryAfter(facts.remoteAddress);
+    if (wait > 0)
+      throw new CairnError("rate_limited", `too many failed logins from this address; try again in ${wait} s`, { retryAfterSec: wait });
+    const principal = secret === undefined ? null : await principals.resolve(secret);
+    if (principal) {
+      this.secret = secret;
+      return principal;
+    }
+    if (secret !== undefined) guard.failed(facts.remoteAddress);
+    throw new CairnError(
+      "unauthorized",
+      secret === undefined ? "log in first (or send auth.api_key)" : "this key or login is not valid (revoked, expired or mistyped)",
+    );
+  }
+
+  /** Why this connection may not call `method` now, if it may not. */
+  private refusal(method: Exclude<Method, "connect">): WireError | undefined {
+    const p = this.principal;
+    if (!p) return undefined;
+    if (p.expiresAt !== null && p.expiresAt <= this.deps.now())
+      return { code: "unauthorized", message: "your login expired; log in again" };
+    const needed = methodScopes[method];
+    if (!hasScope(p.scopes, needed))
+      return { code: "forbidden", message: `${method} needs the ${needed} scope, which this key does not have` };
+    return undefined;
   }
 
   private fail(id: string, method: string, error: WireError): void {

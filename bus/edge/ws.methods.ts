@@ -19,6 +19,7 @@ import {
   type methodParams,
   type Method,
 } from "../../schemas/index.ts";
+import type { Principal } from "../../schemas/index.ts";
 import { request } from "../rpc.ts";
 import { subjects } from "../subjects.ts";
 import type { LiveSubscriptions } from "./ws.subscriptions.ts";
@@ -86,7 +87,10 @@ export const callMethod = async (
   subs: LiveSubscriptions,
   method: Exclude<Method, "connect">,
   params: unknown,
+  principal: Principal,
 ): Promise<MethodResult> => {
+  // Who acted, as the log records it (`web` for the owner on this machine, `session:…`, `key:…`).
+  const by = principal.label;
   switch (method) {
     case "status":
       return { payload: await fetchStatus(deps) };
@@ -166,7 +170,7 @@ export const callMethod = async (
       // The connection is local or authenticated; who answered is recorded as the web UI.
       const { approvalId, decision, reason } = params as Params<"approvals.decide">;
       const verb = decision === "deny" ? "deny" : "approve";
-      const body = decision === "deny" ? { by: "web", ...(reason ? { reason } : {}) } : { by: "web", always: decision === "always" };
+      const body = decision === "deny" ? { by, ...(reason ? { reason } : {}) } : { by, always: decision === "always" };
       return { payload: await ask(deps, Schema.Unknown, subjects.command("approval", approvalId, verb), body) };
     }
     case "sessions.fork": {
@@ -193,15 +197,15 @@ export const callMethod = async (
     case "nodes.reject": {
       const p = params as Params<"nodes.approve">;
       const verb = method === "nodes.approve" ? "approve" : "reject";
-      return { payload: await ask(deps, Schema.Unknown, subjects.admin("nodes", verb), { ...p, by: "web" }) };
+      return { payload: await ask(deps, Schema.Unknown, subjects.admin("nodes", verb), { ...p, by }) };
     }
     case "nodes.revoke": {
       const p = params as Params<"nodes.revoke">;
-      return { payload: await ask(deps, Schema.Unknown, subjects.admin("nodes", "revoke"), { ...p, by: "web" }) };
+      return { payload: await ask(deps, Schema.Unknown, subjects.admin("nodes", "revoke"), { ...p, by }) };
     }
     case "nodes.pairing": {
       const p = params as Params<"nodes.pairing">;
-      return { payload: await ask(deps, PairingWindow, subjects.admin("nodes", "pairing"), { ...p, by: "web" }) };
+      return { payload: await ask(deps, PairingWindow, subjects.admin("nodes", "pairing"), { ...p, by }) };
     }
     case "nodes.pairingStatus":
       return { payload: await ask(deps, PairingWindow, subjects.query("nodes", "pairing"), {}) };
@@ -212,15 +216,21 @@ export const callMethod = async (
       await ask(deps, Schema.Unknown, subjects.command("session", sessionKey, "set_node"), { node });
       return { payload: { sessionKey, node } };
     }
-    case "auth.overview":
+    case "auth.overview": {
+      const current = principal.kind === "session" ? { currentSessionId: principal.id } : {};
+      return { payload: await ask(deps, Schema.Unknown, subjects.query("auth", "overview"), current) };
+    }
     case "auth.keys.create":
     case "auth.keys.revoke":
     case "auth.passkeys.remove":
     case "auth.sessions.revoke":
     case "auth.password.set": {
-      // `auth.keys.create` → `admin.auth.keys_create`: answered by the auth service, which records who asked.
+      // `auth.keys.create` → the auth actor's `keys_create` flow, which records who asked.
       const verb = method.slice("auth.".length).replace(".", "_");
-      return { payload: await ask(deps, Schema.Unknown, subjects.admin("auth", verb), { ...(params as object), by: "web" }) };
+      const extra = method === "auth.password.set" ? { local: principal.kind === "local" } : {};
+      return {
+        payload: await ask(deps, Schema.Unknown, subjects.command("auth", "global", verb), { ...(params as object), ...extra, by }),
+      };
     }
     default: {
       // A method added to the schema without a mapping here fails to compile.

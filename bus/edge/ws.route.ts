@@ -1,9 +1,11 @@
-import { isLocalClient, originAllowed } from "./auth.ts";
+import { isLocalClient, originAllowed, type ClientFacts } from "./auth.ts";
+import type { LoginGuard } from "./login.guard.ts";
+import { presentedBy, type Presented, type Principals } from "./principals.ts";
 import { jsonReply, withSecurityHeaders, type HttpReply } from "./http.util.ts";
 import type { EdgeMetrics } from "./metrics.ts";
 import type { RateLimiter } from "./rate-limit.ts";
 import type { Transport, TransportSocket } from "./transport/index.ts";
-import { WsConnection } from "./ws.connection.ts";
+import { CLOSE_UNAUTHORIZED, WsConnection } from "./ws.connection.ts";
 import type { BusDeps } from "./ws.methods.ts";
 import type { LiveHub } from "./live.hub.ts";
 
@@ -20,11 +22,21 @@ const MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
 /** Seconds of silence before a client is pinged and then dropped. */
 const IDLE_TIMEOUT_SEC = 120;
 
+/** Sockets that have not completed `connect` yet, at most (each also has `CONNECT_DEADLINE_MS`). */
+export const MAX_UNAUTHENTICATED = 256;
+/** A socket that has not completed `connect` by then is closed. */
+export const CONNECT_DEADLINE_MS = 10_000;
+/** Close code for a client that never completed the handshake in time. */
+export const CLOSE_HANDSHAKE_TIMEOUT = 4002;
+
 interface Peer {
   socket?: TransportSocket;
-  local: boolean;
+  facts: ClientFacts;
+  presented: Presented;
   conn?: WsConnection;
   gone: boolean;
+  /** Still counted among the unauthenticated sockets. */
+  pending: boolean;
 }
 
 export interface WsRouteDeps {
@@ -32,7 +44,9 @@ export interface WsRouteDeps {
   hub: LiveHub;
   metrics: EdgeMetrics;
   version: string;
-  token: string | undefined;
+  principals: Principals;
+  guard: LoginGuard;
+  now: () => number;
   allowedOrigins: readonly string[];
   newLimiter: () => RateLimiter;
   /** A client whose unsent output exceeds this is dropped. */
@@ -44,11 +58,19 @@ export interface WsRouteDeps {
 export interface WsRoute {
   /** Closes every connection (1001) and stops their consumers. */
   closeAll(): Promise<void>;
+  /** After a credential changed (revoked, logged out): closes the connections whose login no longer holds. */
+  recheck(): Promise<void>;
 }
 
 export const attachWebSocket = (transport: Transport, deps: WsRouteDeps): WsRoute => {
   const { metrics, log } = deps;
   const peers = new Set<Peer>();
+  let unauthenticated = 0;
+  const settle = (peer: Peer) => {
+    if (!peer.pending) return;
+    peer.pending = false;
+    unauthenticated--;
+  };
   const refuse = (status: number, code: string, message: string): HttpReply => jsonReply(status, { error: { code, message } });
 
   transport.ws<Peer>({
@@ -58,21 +80,22 @@ export const attachWebSocket = (transport: Transport, deps: WsRouteDeps): WsRout
     upgrade: (req) => {
       const f = req.facts;
       const origin = req.header("origin");
-      const local = isLocalClient(f);
       let refusal: HttpReply | undefined;
       if (deps.isClosing()) refusal = refuse(503, "unavailable", "shutting down");
       else if (!originAllowed(origin, f.host, deps.allowedOrigins)) {
         refusal = refuse(403, "forbidden_origin", `origin ${origin} may not open this WebSocket`);
-      } else if (!local && deps.token === undefined) {
-        // A loopback bind reached under a foreign Host name (DNS rebinding) or through a proxy.
-        refusal = refuse(403, "unauthorized", "this gateway accepts local clients only; set CAIRN_AUTH_TOKEN");
+      } else if (unauthenticated >= MAX_UNAUTHENTICATED && !isLocalClient(f)) {
+        // Sockets that never log in would otherwise pile up without bound.
+        refusal = refuse(503, "unavailable", "too many connections waiting to log in; retry shortly");
       }
       if (refusal) {
         metrics.httpRequest("ws", refusal.status);
         return { refuse: withSecurityHeaders(refusal, f.host) };
       }
       metrics.httpRequest("ws", 101);
-      return { accept: { local, gone: false } };
+      unauthenticated++;
+      const facts = { remoteAddress: f.remoteAddress, host: f.host, forwarded: f.forwarded };
+      return { accept: { facts, presented: presentedBy((n) => req.header(n)), gone: false, pending: true } };
     },
     open: (socket, peer) => {
       peer.socket = socket;
@@ -93,8 +116,12 @@ export const attachWebSocket = (transport: Transport, deps: WsRouteDeps): WsRout
         bus: deps.bus,
         hub: deps.hub,
         version: deps.version,
-        local: peer.local,
-        authToken: deps.token,
+        facts: peer.facts,
+        presented: peer.presented,
+        principals: deps.principals,
+        guard: deps.guard,
+        now: deps.now,
+        onConnected: () => settle(peer),
         limiter: deps.newLimiter(),
         metrics,
         send,
@@ -102,12 +129,18 @@ export const attachWebSocket = (transport: Transport, deps: WsRouteDeps): WsRout
         log,
       });
       peers.add(peer);
+      const deadline = setTimeout(() => {
+        if (peer.pending) end(CLOSE_HANDSHAKE_TIMEOUT, "connect took too long");
+      }, CONNECT_DEADLINE_MS);
+      deadline.unref();
       metrics.wsOpen++;
       metrics.wsOpenedTotal++;
       return {
         message: (data, isBinary) => peer.conn?.onFrame(data, isBinary),
         close: () => {
           peer.gone = true;
+          clearTimeout(deadline);
+          settle(peer);
           if (peers.delete(peer)) metrics.wsOpen--;
           void peer.conn?.dispose().catch((e) => log(`ws cleanup failed: ${String(e)}`));
         },
@@ -124,6 +157,20 @@ export const attachWebSocket = (transport: Transport, deps: WsRouteDeps): WsRout
         p.socket.end(1001, "server shutting down");
       }
       await Promise.allSettled(all.map((p) => p.conn?.dispose()));
+    },
+    async recheck() {
+      const now = deps.now();
+      await Promise.allSettled(
+        [...peers].map(async (p) => {
+          const principal = p.conn?.principal;
+          if (!principal || p.gone || (principal.kind !== "session" && principal.kind !== "key")) return;
+          const secret = p.conn?.secret;
+          const still = secret === undefined ? null : await deps.principals.resolve(secret);
+          if (still && (still.expiresAt ?? Infinity) > now) return;
+          p.gone = true;
+          p.socket?.end(CLOSE_UNAUTHORIZED, "logged out");
+        }),
+      );
     },
   };
 };

@@ -20,6 +20,8 @@ export interface Settings {
   readonly host: string;
   readonly port: number;
   readonly authToken: string | undefined;
+  /** `[auth]`: login session lifetime, whether loopback clients log in too, the passkey RP ID. */
+  readonly auth: { readonly sessionTtlMs: number; readonly requireOnLoopback: boolean; readonly rpId: string | undefined };
   readonly openaiBaseUrl: string | undefined;
   readonly anthropicBaseUrl: string | undefined;
   readonly configFile: string | null;
@@ -103,6 +105,9 @@ export const readConfigFile = (file: string): ConfigFile | null => {
   }
 };
 
+/** `[auth] session_expiry` when not set: 7 days, in seconds (as the seed product's key). */
+export const DEFAULT_SESSION_EXPIRY_SEC = 604_800;
+
 const portFrom = (v: string | undefined, fallback: number): number => {
   if (v === undefined || v === "") return fallback;
   const n = Number(v);
@@ -131,6 +136,11 @@ export const loadSettings = (configFile: string, env: NodeJS.ProcessEnv = proces
     host: env.CAIRN_HOST?.trim() || file?.gateway?.host || DEFAULT_HOST,
     port: portFrom(env.CAIRN_PORT, file?.gateway?.port ?? DEFAULT_PORT),
     authToken: env.CAIRN_AUTH_TOKEN || undefined,
+    auth: {
+      sessionTtlMs: (file?.auth?.session_expiry ?? DEFAULT_SESSION_EXPIRY_SEC) * 1000,
+      requireOnLoopback: file?.auth?.require_on_loopback ?? false,
+      rpId: file?.auth?.rp_id,
+    },
     openaiBaseUrl: file?.providers?.openai?.base_url,
     anthropicBaseUrl: file?.providers?.anthropic?.base_url,
     configFile: file ? configFile : null,

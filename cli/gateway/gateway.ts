@@ -5,9 +5,9 @@ import { resolveModel, serveProviderServices } from "../../actors/llm/index.ts";
 import { startNodeServices } from "../../actors/node/index.ts";
 import { serveWorkspaceFiles } from "../../actors/workspace/index.ts";
 import { EventLog, PartitionTable, SnapshotStore, createRacing, ensureStreams, readCapabilities, subjects } from "../../bus/index.ts";
-import { assertBindAllowed, startEdge, type Edge, type TransportName } from "../../bus/edge/index.ts";
+import { startEdge, type Edge, type TransportName } from "../../bus/edge/index.ts";
 import { connectNats, startEmbeddedNats, type EmbeddedNats } from "../../bus/server/index.ts";
-import { Projector, queries, serveNodeList, serveQueries } from "../../projections/index.ts";
+import { authQueries, Projector, queries, serveAuthQueries, serveNodeList, serveQueries } from "../../projections/index.ts";
 import { CairnError, type SandboxStatus } from "../../schemas/index.ts";
 import type { Settings } from "../config/load.ts";
 import type { Paths } from "../paths.ts";
@@ -53,8 +53,6 @@ export async function startGateway(o: {
   log: (line: string) => void;
 }): Promise<Gateway> {
   const { settings, paths, env, log } = o;
-  // The edge checks this too, but only after NATS, the projector and the actors have started.
-  assertBindAllowed(settings.host, settings.authToken);
   const releaseLock = acquireGatewayLock(paths.lockFile);
   const cleanup: Array<() => Promise<unknown> | unknown> = [releaseLock];
   const unwind = async () => {
@@ -163,6 +161,10 @@ export async function startGateway(o: {
     const sandbox = await setupSandbox(settings.exec, workspaceRoot, log);
     const subs = [
       ...serveQueries(nc, q, () => projector.checkpoint),
+      ...serveAuthQueries(
+        nc,
+        authQueries(() => projector.db, Date.now),
+      ),
       serveNodeList(nc, () => projector.db, presence),
       ...serveGatewayServices({
         nc,
@@ -244,6 +246,7 @@ export async function startGateway(o: {
       uiDir: UI_DIR,
       version: VERSION,
       authToken: settings.authToken,
+      auth: { requireOnLoopback: settings.auth.requireOnLoopback, ...(settings.auth.rpId ? { rpId: settings.auth.rpId } : {}) },
       statusSubject: subjects.gatewayStatus(ownership.id),
       log,
     });
