@@ -9,7 +9,7 @@ import { jsonReply, withSecurityHeaders, type HttpReply, type RequestFacts } fro
 import { LiveHub } from "./live.hub.ts";
 import { EdgeMetrics } from "./metrics.ts";
 import { createRateLimiter, defaultRateLimit } from "./rate-limit.ts";
-import { loadTransport, type TransportName, type TransportRequest } from "./transport/index.ts";
+import { loadTransport, parseTrustedProxies, type TlsFiles, type TransportName, type TransportRequest } from "./transport/index.ts";
 import { makeSessionKey, type BusDeps } from "./ws.methods.ts";
 import { attachWebSocket } from "./ws.route.ts";
 
@@ -36,10 +36,15 @@ export interface EdgeOptions {
   requestTimeoutMs?: number;
   /** Forces a transport; default: CAIRN_EDGE_TRANSPORT, else uWS where a native build loads, else node. */
   transport?: TransportName;
+  /** Serve HTTPS/WSS with these PEM files (`resolveEdgeTls` makes or checks them). */
+  tls?: TlsFiles;
+  /** `[gateway] trusted_proxies`: IPs/CIDRs whose `Forwarded`/`X-Forwarded-*` are believed. */
+  trustedProxies?: readonly string[];
 }
 
 export interface Edge {
   port: number;
+  /** `https://…` when serving TLS. */
   url: string;
   /** Which server library serves: uWebSockets.js or node:http + ws. */
   transport: TransportName;
@@ -54,6 +59,8 @@ export interface Edge {
 export async function startEdge(opts: EdgeOptions): Promise<Edge> {
   assertBindAllowed(opts.host, opts.authToken);
   const factory = loadTransport(opts.transport);
+  // Parsed first: a bad entry fails the start before anything listens.
+  const trustedProxies = parseTrustedProxies(opts.trustedProxies ?? []);
   const log = opts.log ?? (() => {});
   const now = opts.now ?? Date.now;
   const token = opts.authToken === "" ? undefined : opts.authToken;
@@ -123,7 +130,7 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     return withSecurityHeaders(reply, host);
   };
 
-  const transport = await factory.create();
+  const transport = await factory.create({ trustedProxies, ...(opts.tls ? { tls: opts.tls } : {}) });
   transport.http((req) => {
     const [name, reply] = route(req);
     const finish = done(name, req.facts.host);
@@ -152,11 +159,12 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     throw new CairnError("unavailable", `cannot listen on ${opts.host}:${opts.port} (in use, or not an address of this machine)`);
   }
   const urlHost = opts.host.includes(":") ? `[${opts.host}]` : opts.host;
-  log(`edge listening on http://${urlHost}:${port} (transport: ${transport.name})`);
+  const url = `${transport.secure ? "https" : "http"}://${urlHost}:${port}`;
+  log(`edge listening on ${url} (transport: ${transport.name})`);
 
   return {
     port,
-    url: `http://${urlHost}:${port}`,
+    url,
     transport: transport.name,
     stats: () => metrics.snapshot(),
     close: async () => {
