@@ -94,7 +94,14 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     newSessionKey: opts.newSessionKey ?? (() => makeSessionKey((max) => randomInt(max))),
     ...(opts.statusSubject ? { statusSubject: opts.statusSubject } : {}),
   };
-  const healthDeps = { bus, version: opts.version, transport: factory.name, natsServerVersion: () => opts.nc.info?.version ?? null };
+  let edgeUrl: string | undefined;
+  const healthDeps = {
+    bus,
+    version: opts.version,
+    transport: factory.name,
+    natsServerVersion: () => opts.nc.info?.version ?? null,
+    url: () => edgeUrl,
+  };
   let closing = false;
 
   const authorized = (f: RequestFacts): boolean => {
@@ -160,6 +167,7 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
   }
   const urlHost = opts.host.includes(":") ? `[${opts.host}]` : opts.host;
   const url = `${transport.secure ? "https" : "http"}://${urlHost}:${port}`;
+  edgeUrl = url;
   log(`edge listening on ${url} (transport: ${transport.name})`);
 
   return {

@@ -17,6 +17,7 @@ export {
   CA_PAGE_PATH,
   CA_PEM_PATH,
   certificateCovers,
+  localCaPaths,
   resolveEdgeTls,
   startRedirectServer,
   type EdgeTls,

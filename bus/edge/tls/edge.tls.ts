@@ -22,6 +22,8 @@ export interface EdgeTlsSettings {
 export interface EdgeTls {
   readonly certFile: string;
   readonly keyFile: string;
+  /** The served certificate (PEM; the first of a chain file). */
+  readonly certPem: string;
   /** `local-ca`: cairn made it; `provided`: the user's files. */
   readonly source: "local-ca" | "provided";
   /** The local CA (PEM) users download from the redirect port; absent for provided certificates. */
@@ -76,7 +78,7 @@ async function providedTls(cert: string, key: string, now: number, log: (line: s
   // Served anyway: the user may be about to replace it, and refusing to start helps nobody reach the UI.
   if (notAfter <= now) log(`warning: the TLS certificate ${cert} expired on ${x.validTo}; browsers will refuse it`);
   else if (notAfter - now < RENEW_BEFORE_MS) log(`warning: the TLS certificate ${cert} expires on ${x.validTo}`);
-  return { certFile: cert, keyFile: key, source: "provided", notAfter };
+  return { certFile: cert, keyFile: key, certPem: x.toString(), source: "provided", notAfter };
 }
 
 /** The edge's TLS files for these settings (see the file comment); the local CA lives under `dataDir`. */
@@ -98,6 +100,7 @@ export async function resolveEdgeTls(o: {
   return {
     certFile: local.certFile,
     keyFile: local.keyFile,
+    certPem: local.certPem,
     source: "local-ca",
     caPem: local.caPem,
     caFingerprint: local.caFingerprint,

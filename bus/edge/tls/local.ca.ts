@@ -35,6 +35,7 @@ export const localCaPaths = (dataDir: string) => {
 export interface LocalCaTls {
   readonly certFile: string;
   readonly keyFile: string;
+  readonly certPem: string;
   readonly caCertFile: string;
   readonly caPem: string;
   /** SHA-256 of the CA certificate (`AB:CD:…`): what a user compares before trusting it. */
@@ -127,6 +128,7 @@ export async function ensureLocalCa(dataDir: string, o: LocalCaOptions): Promise
   return {
     certFile: p.certFile,
     keyFile: p.keyFile,
+    certPem: server.certPem,
     caCertFile: p.caCertFile,
     caPem: ca.certPem,
     caFingerprint: caCert.fingerprint256,

@@ -127,8 +127,10 @@ export function forwardedFacts(header: (name: string) => string, peer: string, t
     client = { address, hop };
     if (!proxies.has(address)) break;
   }
-  const proto = client.hop?.proto ?? (forwardedHeader === "" ? list(header("x-forwarded-proto")).at(-1)?.toLowerCase() : undefined);
-  const host = client.hop?.host;
+  // X-Forwarded-Proto/-Host set once by the proxy (not per hop): its value is the nearest proxy's word.
+  const nearest = (name: string) => (forwardedHeader === "" ? list(header(name)).at(-1) : undefined);
+  const proto = client.hop?.proto ?? nearest("x-forwarded-proto")?.toLowerCase();
+  const host = client.hop?.host ?? nearest("x-forwarded-host");
   return {
     clientAddress: client.address,
     secure: tls || proto === "https",
