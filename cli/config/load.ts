@@ -186,7 +186,10 @@ const gatewayTlsSettings = (
   const on = t?.enabled ?? (t?.cert !== undefined || t?.key !== undefined);
   if (!on || !t) return { tls: null, httpRedirectPort: null, trustedProxies };
   if ((t.cert === undefined) !== (t.key === undefined))
-    throw new CairnError("bad_request", `config file ${configFile}: [gateway.tls] needs both cert and key, or neither (cairn then makes its own)`);
+    throw new CairnError(
+      "bad_request",
+      `config file ${configFile}: [gateway.tls] needs both cert and key, or neither (cairn then makes its own)`,
+    );
   const tls: EdgeTlsSettings = {
     ...(t.cert !== undefined ? { cert: configPath(t.cert, configFile) } : {}),
     ...(t.key !== undefined ? { key: configPath(t.key, configFile) } : {}),

@@ -46,7 +46,8 @@ export async function startTlsRuntime(o: {
 }): Promise<TlsRuntime> {
   const { settings, tls } = o;
   const now = o.now ?? Date.now;
-  const defaultHost = settings.tls?.names?.[0] ?? (WILDCARD_BINDS.has(settings.host) ? hostname() : settings.host);
+  // Bound to one address: that address (it is what reaches us). Bound to all: the configured name, else the machine's.
+  const defaultHost = WILDCARD_BINDS.has(settings.host) ? (settings.tls?.names?.[0] ?? hostname()) : settings.host;
   let redirect: RedirectServer | null = null;
   if (settings.httpRedirectPort !== null) {
     redirect = await startRedirectServer({
@@ -69,14 +70,19 @@ export async function startTlsRuntime(o: {
     void prepareEdgeTls(settings, o.dataDir, o.log)?.then(
       (renewed) => {
         notAfter = Number.POSITIVE_INFINITY;
-        o.log(`edge TLS: renewed the server certificate (until ${new Date(renewed.notAfter).toISOString()}); restart the gateway to serve it`);
+        o.log(
+          `edge TLS: renewed the server certificate (until ${new Date(renewed.notAfter).toISOString()}); restart the gateway to serve it`,
+        );
       },
       (e: Error) => o.log(`edge TLS: renewing the server certificate failed: ${e.message}`),
     );
   }, DAY_MS);
   watch.unref();
   return {
-    caPageUrl: redirect && tls.caPem ? `http://${defaultHost.includes(":") ? `[${defaultHost}]` : defaultHost}:${redirect.port}${CA_PAGE_PATH}` : null,
+    caPageUrl:
+      redirect && tls.caPem
+        ? `http://${defaultHost.includes(":") ? `[${defaultHost}]` : defaultHost}:${redirect.port}${CA_PAGE_PATH}`
+        : null,
     redirect,
     stop: async () => {
       clearInterval(watch);

@@ -88,7 +88,11 @@ export function redirectReply(t: RedirectTarget, req: TransportRequest): HttpRep
     if (path === CA_DER_PATH)
       return {
         status: 200,
-        headers: { ...NO_STORE, "Content-Type": "application/x-x509-ca-cert", "Content-Disposition": 'attachment; filename="cairn-ca.crt"' },
+        headers: {
+          ...NO_STORE,
+          "Content-Type": "application/x-x509-ca-cert",
+          "Content-Disposition": 'attachment; filename="cairn-ca.crt"',
+        },
         body: pemToDer(t.caPem),
       };
     if (path === CA_PAGE_PATH) return caPage(t, origin);

@@ -66,8 +66,7 @@ const loadUws = (): UwsProbe => {
 };
 
 // Imported when chosen: where uWS serves, node:http + ws (and ws's native helpers) stay unloaded.
-const nodeFactory: TransportFactory = { name: "node", create: async (o) => (await import("./node.transport.ts")).createNodeTransport(o),
-};
+const nodeFactory: TransportFactory = { name: "node", create: async (o) => (await import("./node.transport.ts")).createNodeTransport(o) };
 
 /**
  * Chooses the edge transport. `choice` is `auto` (default), `uws` or `node`, normally from

@@ -50,7 +50,9 @@ const wssConnect = (url: string, ca: string | undefined): Promise<{ ok: boolean 
   new Promise((resolve, reject) => {
     const ws = new WebSocket(url, ca ? { ca } : {});
     ws.on("error", reject);
-    ws.on("open", () => ws.send(JSON.stringify({ type: "req", id: "c1", method: "connect", params: { protocol: 1, client: { name: "tls-test" } } })));
+    ws.on("open", () =>
+      ws.send(JSON.stringify({ type: "req", id: "c1", method: "connect", params: { protocol: 1, client: { name: "tls-test" } } })),
+    );
     ws.on("message", (data) => {
       const frame = JSON.parse(String(data)) as { type: string; id?: string; ok: boolean };
       if (frame.type !== "res" || frame.id !== "c1") return;
@@ -141,8 +143,14 @@ describe.each(edgeTransports)("on %s", (transport) => {
     const key = join(dir, `openssl-${transport}-key.pem`);
     execFileSync(
       "openssl",
-      ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", "/CN=cairn-test"]
-        .concat(["-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert]),
+      ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", "/CN=cairn-test"].concat([
+        "-addext",
+        "subjectAltName=IP:127.0.0.1",
+        "-keyout",
+        key,
+        "-out",
+        cert,
+      ]),
       { stdio: "pipe" },
     );
     const edge = await h.otherEdge({ tls: { certFile: cert, keyFile: key } });

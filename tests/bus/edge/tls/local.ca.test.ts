@@ -104,7 +104,9 @@ describe("resolveEdgeTls", () => {
     const a = await ensureLocalCa(join(dir, "a"), { hosts: ["localhost"] });
     const b = await ensureLocalCa(join(dir, "b"), { hosts: ["localhost"] });
     const base = { dataDir: dir, bindHost: "127.0.0.1" };
-    await expect(resolveEdgeTls({ ...base, settings: { cert: join(dir, "nope.pem"), key: a.keyFile } })).rejects.toThrow(/cannot be read: ENOENT/);
+    await expect(resolveEdgeTls({ ...base, settings: { cert: join(dir, "nope.pem"), key: a.keyFile } })).rejects.toThrow(
+      /cannot be read: ENOENT/,
+    );
     await expect(resolveEdgeTls({ ...base, settings: { cert: a.certFile, key: b.keyFile } })).rejects.toThrow(/is not the key of/);
     await expect(resolveEdgeTls({ ...base, settings: { cert: a.certFile } })).rejects.toThrow(/both cert and key/);
     const ok = await resolveEdgeTls({ ...base, settings: { cert: a.certFile, key: a.keyFile } });

@@ -66,7 +66,12 @@ describe("forwardedFacts", () => {
   test("X-Forwarded-For from a trusted proxy: the right-most untrusted hop, never a spoofed left one", () => {
     // The client sent "6.6.6.6" itself; the proxy 10.0.0.2 appended the address it saw.
     const f = forwardedFacts(
-      headers({ host: "internal:8080", "x-forwarded-for": "6.6.6.6, 203.0.113.7, 10.0.0.2", "x-forwarded-proto": "https", "x-forwarded-host": "cairn.example.com" }),
+      headers({
+        host: "internal:8080",
+        "x-forwarded-for": "6.6.6.6, 203.0.113.7, 10.0.0.2",
+        "x-forwarded-proto": "https",
+        "x-forwarded-host": "cairn.example.com",
+      }),
       "10.0.0.1",
       false,
       proxies,
