@@ -89,6 +89,16 @@ export const NodesConfig = Schema.Struct({
   pairing_minutes: Schema.optionalKey(Schema.Number.check(Schema.isBetween({ minimum: 1, maximum: 1440 }))),
 });
 
+/** `[gateway.tls]`: HTTPS/WSS on the edge. */
+export const GatewayTlsConfig = Schema.Struct({
+  enabled: Schema.optionalKey(Schema.Boolean),
+  /** PEM certificate (chain) file; with `key`. Without both, cairn's local CA signs one. */
+  cert: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1))),
+  key: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1))),
+  /** Extra names or addresses the local CA's certificate covers (e.g. "cairn.lan", "192.0.2.7"). */
+  names: Schema.optionalKey(Schema.Array(Schema.String.check(Schema.isMinLength(1)))),
+});
+
 /** `cairn.toml`. Every key is optional: cairn runs on embedded defaults with no file at all. */
 export const ConfigFile = Schema.Struct({
   agent: Schema.optionalKey(
@@ -108,6 +118,13 @@ export const ConfigFile = Schema.Struct({
     Schema.Struct({
       host: Schema.optionalKey(Schema.String),
       port: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 65535 }))),
+      /** The plain-HTTP CA-download/redirect port with TLS on (default: port + 1); false turns it off. */
+      http_redirect_port: Schema.optionalKey(
+        Schema.Union([Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 65535 })), Schema.Literal(false)]),
+      ),
+      /** IPs/CIDRs of reverse proxies whose Forwarded / X-Forwarded-* headers are believed. */
+      trusted_proxies: Schema.optionalKey(Schema.Array(Schema.String)),
+      tls: Schema.optionalKey(GatewayTlsConfig),
     }),
   ),
   auth: Schema.optionalKey(
@@ -159,7 +176,7 @@ export const CONFIG_KEYS: Record<string, Record<string, unknown>> = {
     },
     web_fetch: { enabled: 1, allowlist: 1, allow_private: 1, max_bytes: 1, timeout: 1 },
   },
-  gateway: { host: 1, port: 1 },
+  gateway: { host: 1, port: 1, http_redirect_port: 1, trusted_proxies: 1, tls: { enabled: 1, cert: 1, key: 1, names: 1 } },
   auth: { session_expiry: 1, require_on_loopback: 1, rp_id: 1 },
   nodes: { nats_host: 1, advertise_url: 1, pairing_minutes: 1 },
   providers: {

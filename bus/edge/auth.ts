@@ -68,7 +68,12 @@ export interface ClientFacts {
   host: string;
   /** True when X-Forwarded-For, Forwarded or X-Real-IP is present. */
   forwarded: boolean;
+  /** The client behind any trusted proxy (per-client limits are keyed on it); the peer when absent. */
+  clientAddress?: string;
 }
+
+/** The address per-client limits count against. */
+export const clientAddressOf = (c: ClientFacts): string => c.clientAddress ?? c.remoteAddress;
 
 /**
  * A client is local only when its peer address is loopback AND it asked for a loopback host AND no

@@ -14,7 +14,7 @@ import { DEFAULT_GUARD, LoginGuard } from "./login.guard.ts";
 import { presentedBy, Principals } from "./principals.ts";
 import { EdgeMetrics } from "./metrics.ts";
 import { createRateLimiter, defaultRateLimit } from "./rate-limit.ts";
-import { loadTransport, type TransportName, type TransportRequest } from "./transport/index.ts";
+import { loadTransport, parseTrustedProxies, type TlsFiles, type TransportName, type TransportRequest } from "./transport/index.ts";
 import { makeSessionKey, type BusDeps } from "./ws.methods.ts";
 import { attachWebSocket } from "./ws.route.ts";
 
@@ -45,10 +45,15 @@ export interface EdgeOptions {
   requestTimeoutMs?: number;
   /** Forces a transport; default: CAIRN_EDGE_TRANSPORT, else uWS where a native build loads, else node. */
   transport?: TransportName;
+  /** Serve HTTPS/WSS with these PEM files (`resolveEdgeTls` makes or checks them). */
+  tls?: TlsFiles;
+  /** `[gateway] trusted_proxies`: IPs/CIDRs whose `Forwarded`/`X-Forwarded-*` are believed. */
+  trustedProxies?: readonly string[];
 }
 
 export interface Edge {
   port: number;
+  /** `https://…` when serving TLS. */
   url: string;
   /** Which server library serves: uWebSockets.js or node:http + ws. */
   transport: TransportName;
@@ -65,6 +70,8 @@ const SETUP_CODE_EVERY_MS = 10 * 60_000;
  */
 export async function startEdge(opts: EdgeOptions): Promise<Edge> {
   const factory = loadTransport(opts.transport);
+  // Parsed first: a bad entry fails the start before anything listens.
+  const trustedProxies = parseTrustedProxies(opts.trustedProxies ?? []);
   const log = opts.log ?? (() => {});
   const now = opts.now ?? Date.now;
   const token = opts.authToken === "" ? undefined : opts.authToken;
@@ -98,7 +105,14 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     newSessionKey: opts.newSessionKey ?? (() => makeSessionKey((max) => randomInt(max))),
     ...(opts.statusSubject ? { statusSubject: opts.statusSubject } : {}),
   };
-  const healthDeps = { bus, version: opts.version, transport: factory.name, natsServerVersion: () => opts.nc.info?.version ?? null };
+  let edgeUrl: string | undefined;
+  const healthDeps = {
+    bus,
+    version: opts.version,
+    transport: factory.name,
+    natsServerVersion: () => opts.nc.info?.version ?? null,
+    url: () => edgeUrl,
+  };
   let closing = false;
 
   const principals = new Principals({ bus, legacyToken: token, requireOnLoopback: opts.auth?.requireOnLoopback ?? false, now });
@@ -119,7 +133,7 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     guard,
     allowedOrigins: opts.allowedOrigins ?? [],
     rpId: opts.auth?.rpId,
-    secure: () => false,
+    secure: (f) => f.secure,
     setupNeeded,
     now,
   });
@@ -165,7 +179,7 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     return withSecurityHeaders(reply, host);
   };
 
-  const transport = await factory.create();
+  const transport = await factory.create({ trustedProxies, ...(opts.tls ? { tls: opts.tls } : {}) });
   transport.http((req) => {
     const [name, reply] = route(req);
     const finish = done(name, req.facts.host);
@@ -198,11 +212,13 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     throw new CairnError("unavailable", `cannot listen on ${opts.host}:${opts.port} (in use, or not an address of this machine)`);
   }
   const urlHost = opts.host.includes(":") ? `[${opts.host}]` : opts.host;
-  log(`edge listening on http://${urlHost}:${port} (transport: ${transport.name})`);
+  const url = `${transport.secure ? "https" : "http"}://${urlHost}:${port}`;
+  edgeUrl = url;
+  log(`edge listening on ${url} (transport: ${transport.name})`);
 
   return {
     port,
-    url: `http://${urlHost}:${port}`,
+    url,
     transport: transport.name,
     stats: () => metrics.snapshot(),
     close: async () => {

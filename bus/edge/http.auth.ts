@@ -97,7 +97,7 @@ export function authRoutes(d: AuthRouteDeps) {
   const guarded =
     (h: Handler): Handler =>
     async (req, body) => {
-      const address = req.facts.remoteAddress;
+      const address = req.facts.clientAddress;
       const wait = d.guard.retryAfter(address);
       if (wait > 0)
         return errorReply(new CairnError("rate_limited", `too many attempts; try again in ${wait} s`), { "Retry-After": String(wait) });

@@ -18,6 +18,8 @@ export interface HealthDeps {
   /** Which server library serves the edge (`uws` or `node`). */
   transport: string;
   natsServerVersion: () => string | null;
+  /** The edge's own address (`https://…` with TLS), once it listens. */
+  url?: () => string | undefined;
 }
 
 /**
@@ -47,10 +49,12 @@ export const healthReply = async (deps: HealthDeps, detailed: boolean): Promise<
   if (!detailed) return jsonReply(code, { status });
   // Serving while the read models work off a backlog is ok (200), but worth saying.
   const note = ok && projections?.catchingUp ? { note: `catching up: ${projections.catchingUp} events` } : {};
+  const url = deps.url?.();
+  const where = url ? { url } : {};
   return jsonReply(
     code,
     ok
-      ? { status, ...note, version: deps.version, transport: deps.transport, nats, projections }
-      : { status, reason, version: deps.version, transport: deps.transport, nats, projections },
+      ? { status, ...note, version: deps.version, transport: deps.transport, ...where, nats, projections }
+      : { status, reason, version: deps.version, transport: deps.transport, ...where, nats, projections },
   );
 };

@@ -84,7 +84,7 @@ export function nodePairingRoutes(deps: PairingRouteDeps): Map<string, PairingRo
   const route = (name: string, subject: string): PairingRoute => ({
     name,
     handle(req) {
-      if (!limiterFor(req.facts.remoteAddress).take()) {
+      if (!limiterFor(req.facts.clientAddress).take()) {
         return Promise.resolve(errorReply("rate_limited", "too many pairing requests from this address; slow down"));
       }
       return req

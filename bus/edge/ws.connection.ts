@@ -10,7 +10,7 @@ import {
   type Principal,
   type WireError,
 } from "../../schemas/index.ts";
-import type { ClientFacts } from "./auth.ts";
+import { clientAddressOf, type ClientFacts } from "./auth.ts";
 import type { LoginGuard } from "./login.guard.ts";
 import { LOCAL_PRINCIPAL, type Presented, type Principals } from "./principals.ts";
 import type { EdgeMetrics } from "./metrics.ts";
@@ -175,7 +175,7 @@ export class WsConnection {
     const named = auth?.api_key ?? auth?.token;
     if (named === undefined && principals.isTrustedLocal(facts)) return LOCAL_PRINCIPAL;
     const secret = named ?? presented.bearer ?? presented.cookie;
-    const wait = guard.retryAfter(facts.remoteAddress);
+    const wait = guard.retryAfter(clientAddressOf(facts));
     if (wait > 0)
       throw new CairnError("rate_limited", `too many failed logins from this address; try again in ${wait} s`, { retryAfterSec: wait });
     const principal = secret === undefined ? null : await principals.resolve(secret);
@@ -183,7 +183,7 @@ export class WsConnection {
       this.secret = secret;
       return principal;
     }
-    if (secret !== undefined) guard.failed(facts.remoteAddress);
+    if (secret !== undefined) guard.failed(clientAddressOf(facts));
     throw new CairnError(
       "unauthorized",
       secret === undefined ? "log in first (or send auth.api_key)" : "this key or login is not valid (revoked, expired or mistyped)",

@@ -94,7 +94,7 @@ export const attachWebSocket = (transport: Transport, deps: WsRouteDeps): WsRout
       }
       metrics.httpRequest("ws", 101);
       unauthenticated++;
-      const facts = { remoteAddress: f.remoteAddress, host: f.host, forwarded: f.forwarded };
+      const facts = { remoteAddress: f.remoteAddress, host: f.host, forwarded: f.forwarded, clientAddress: f.clientAddress };
       return { accept: { facts, presented: presentedBy((n) => req.header(n)), gone: false, pending: true } };
     },
     open: (socket, peer) => {

@@ -35,7 +35,7 @@ export {
   compareVersions,
   NATS_SERVER_FLOOR,
 } from "./nats.binary.ts";
-export { natsPaths, writeFileAtomic, type NatsPaths } from "./nats.files.ts";
+export { ensurePrivateDir, natsPaths, readTextIfExists, writeFileAtomic, type NatsPaths } from "./nats.files.ts";
 export { findFreePort, clientUrl } from "./nats.ready.ts";
 export { connectNats, type ConnectNatsOptions } from "./connect.ts";
 export {

@@ -31,7 +31,12 @@ export async function runGateway(o: { host?: string; port?: number }, paths: Pat
   process.stdout.write(
     [
       `cairn ${VERSION} ready in ${ms} ms`,
-      `  web UI     ${gw.url} (${gw.transport === "uws" ? "uWebSockets.js" : "node:http + ws"})`,
+      `  web UI     ${gw.url} (${gw.transport === "uws" ? "uWebSockets.js" : "node:http + ws"}${gw.tls ? ", TLS" : ""})`,
+      ...(gw.tls?.caPageUrl
+        ? [`  trust CA   ${gw.tls.caPageUrl} (SHA-256 ${gw.tls.caFingerprint}: compare before trusting)`]
+        : gw.tls?.redirectUrl
+          ? [`  http       ${gw.tls.redirectUrl} redirects to HTTPS`]
+          : []),
       `  nats       ${gw.natsUrl} (nats-server ${gw.natsVersion}${env.CAIRN_NATS_URL ? ", external" : ", embedded"})${gw.natsTls ? " (TLS)" : ""}`,
       `  data dir   ${paths.dataDir}`,
       `  config     ${settings.configFile ?? `${paths.configFile} (not present; defaults)`}`,

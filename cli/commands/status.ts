@@ -2,6 +2,7 @@ import { request, subjects } from "../../bus/index.ts";
 import { decodeOrFail, StatusPayload, type ClusterStatus } from "../../schemas/index.ts";
 import { gatewayIdOf } from "../gateway/gateway-id.ts";
 import { connectToGateway } from "../connect.ts";
+import { readRuntimeFile } from "../gateway/runtime-file.ts";
 import type { Paths } from "../paths.ts";
 
 /** Distinct from 1 (not running / failed) so a script can tell "up but degraded" apart. */
@@ -12,11 +13,12 @@ export const isDegraded = (s: StatusPayload): boolean =>
   !s.nats.connected || s.projections.state === "degraded" || (s.cluster !== undefined && s.cluster.owned.length > 0 && !s.cluster.writable);
 
 /** The status as a person reads it. */
-export const formatStatus = (s: StatusPayload): string => {
+export const formatStatus = (s: StatusPayload, webUrl?: string): string => {
   const p = s.projections;
   const out = [
     `status:      ${isDegraded(s) ? "degraded" : "ok"}`,
     `gateway:     cairn ${s.version}`,
+    ...(webUrl ? [`web UI:      ${webUrl}`] : []),
     `bus:         nats-server ${s.nats.version}, ${s.nats.connected ? "connected" : "NOT connected"}`,
     `read models: ${p.state ?? "ok"} — checkpoint ${p.checkpoint} of ${p.logLastSeq} (lag ${p.lag})` +
       (p.consumerRestarts ? `, log consumer restarted ${p.consumerRestarts} time(s)` : "") +
@@ -61,9 +63,19 @@ export async function status(o: { json: boolean }, paths: Paths): Promise<number
     const id = gatewayIdOf(paths.gatewayIdFile);
     const subject = id ? subjects.gatewayStatus(id) : subjects.query("status", "get");
     const s = decodeOrFail(StatusPayload, await request(nc, subject, {}), "status");
-    process.stdout.write(o.json ? `${JSON.stringify(s)}\n` : formatStatus(s));
+    // The edge's address (https:// with TLS on), as this data dir's gateway wrote it at start.
+    const webUrl = tryRead(() => readRuntimeFile(paths.runtimeFile, paths.dataDir).httpUrl);
+    process.stdout.write(o.json ? `${JSON.stringify(s)}\n` : formatStatus(s, webUrl));
     return isDegraded(s) ? EXIT_DEGRADED : 0;
   } finally {
     await nc.close();
   }
 }
+
+const tryRead = <T>(fn: () => T): T | undefined => {
+  try {
+    return fn();
+  } catch {
+    return undefined;
+  }
+};

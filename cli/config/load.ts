@@ -1,4 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { dirname, resolve } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import {
   checkCustomProviders,
@@ -9,6 +11,7 @@ import {
 } from "../../actors/llm/index.ts";
 import { CONFIG_KEYS, CairnError, ConfigFile, decodeOrFail } from "../../schemas/index.ts";
 import type { ExecOptions, SandboxSettings } from "../../actors/index.ts";
+import { parseTrustedProxies, type EdgeTlsSettings } from "../../bus/edge/index.ts";
 import { nearest } from "./suggest.ts";
 
 /** Settings the gateway runs with: the file, then environment variables on top. */
@@ -41,6 +44,12 @@ export interface Settings {
   readonly webFetch: WebFetchSettings | null;
   /** `[nodes]`: the embedded NATS listen host, the URL given to nodes, the pairing window's minutes. */
   readonly nodes: NodesSettings;
+  /** `[gateway.tls]` when enabled (cert/key resolved to absolute paths); null: plain HTTP. */
+  readonly tls: EdgeTlsSettings | null;
+  /** The plain-HTTP CA/redirect port with TLS on (0: a free one); null: none (TLS off, or `false`). */
+  readonly httpRedirectPort: number | null;
+  /** `[gateway] trusted_proxies` (checked here; the edge parses them again). */
+  readonly trustedProxies: readonly string[];
 }
 
 export interface NodesSettings {
@@ -161,7 +170,44 @@ export const loadSettings = (configFile: string, env: NodeJS.ProcessEnv = proces
       advertiseUrl: file?.nodes?.advertise_url ?? null,
       pairingMinutes: file?.nodes?.pairing_minutes ?? DEFAULT_PAIRING_MINUTES,
     },
+    ...gatewayTlsSettings(file?.gateway, portFrom(env.CAIRN_PORT, file?.gateway?.port ?? DEFAULT_PORT), configFile),
   };
+};
+
+/** `~/x` and paths relative to the config file's folder, made absolute. */
+const configPath = (p: string, configFile: string): string =>
+  p === "~" || p.startsWith("~/") ? resolve(homedir(), p.slice(2)) : resolve(dirname(configFile), p);
+
+type GatewaySection = NonNullable<ConfigFile["gateway"]>;
+
+const gatewayTlsSettings = (
+  g: GatewaySection | undefined,
+  port: number,
+  configFile: string,
+): Pick<Settings, "tls" | "httpRedirectPort" | "trustedProxies"> => {
+  const trustedProxies = g?.trusted_proxies ?? [];
+  try {
+    parseTrustedProxies(trustedProxies);
+  } catch (e) {
+    throw new CairnError("bad_request", `config file ${configFile}: gateway.${(e as Error).message}`);
+  }
+  const t = g?.tls;
+  // A [gateway.tls] table with a cert means TLS unless it says enabled = false.
+  const on = t?.enabled ?? (t?.cert !== undefined || t?.key !== undefined);
+  if (!on || !t) return { tls: null, httpRedirectPort: null, trustedProxies };
+  if ((t.cert === undefined) !== (t.key === undefined))
+    throw new CairnError(
+      "bad_request",
+      `config file ${configFile}: [gateway.tls] needs both cert and key, or neither (cairn then makes its own)`,
+    );
+  const tls: EdgeTlsSettings = {
+    ...(t.cert !== undefined ? { cert: configPath(t.cert, configFile) } : {}),
+    ...(t.key !== undefined ? { key: configPath(t.key, configFile) } : {}),
+    names: t.names ?? [],
+  };
+  const redirect = g?.http_redirect_port;
+  const httpRedirectPort = redirect === false ? null : (redirect ?? (port === 0 || port === 65535 ? 0 : port + 1));
+  return { tls, httpRedirectPort, trustedProxies };
 };
 
 /** `[tools.exec.sandbox.resource_limits]` when not set: 512 MiB, one CPU (docker), 256 processes. */

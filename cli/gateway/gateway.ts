@@ -5,7 +5,7 @@ import { resolveModel, serveProviderServices } from "../../actors/llm/index.ts";
 import { startNodeServices } from "../../actors/node/index.ts";
 import { serveWorkspaceFiles } from "../../actors/workspace/index.ts";
 import { EventLog, PartitionTable, SnapshotStore, createRacing, ensureStreams, readCapabilities, subjects } from "../../bus/index.ts";
-import { startEdge, type Edge, type TransportName } from "../../bus/edge/index.ts";
+import { localCaPaths, startEdge, type Edge, type TransportName } from "../../bus/edge/index.ts";
 import { connectNats, startEmbeddedNats, type EmbeddedNats } from "../../bus/server/index.ts";
 import { authQueries, Projector, queries, serveAuthQueries, serveNodeList, serveQueries } from "../../projections/index.ts";
 import { CairnError, type SandboxStatus } from "../../schemas/index.ts";
@@ -20,6 +20,7 @@ import { serveGatewayServices } from "./services.ts";
 import { providerModelSetup } from "./providers.setup.ts";
 import { setupSandbox } from "./sandbox.setup.ts";
 import { serveNodesDoctor } from "./nodes.doctor.ts";
+import { prepareEdgeTls, startTlsRuntime } from "./tls.setup.ts";
 import { natsNodesReader, trackNodePresence } from "../../actors/remote/index.ts";
 
 /** Backlog applied before the gateway serves: about 0.2 s of rebuild work. */
@@ -38,6 +39,13 @@ export interface Gateway {
   readonly recovered: number;
   /** The exec tool's sandbox (null: exec is off). */
   readonly sandbox: SandboxStatus | null;
+  /** The edge serves HTTPS: whose certificate, and where to get the local CA (null: TLS off). */
+  readonly tls: {
+    readonly source: "local-ca" | "provided";
+    readonly caPageUrl: string | null;
+    readonly caFingerprint: string | null;
+    readonly redirectUrl: string | null;
+  } | null;
   stop(): Promise<void>;
 }
 
@@ -239,6 +247,8 @@ export async function startGateway(o: {
         (e) => log(`recovering interrupted runs failed: ${(e as Error).message}`),
       );
 
+    // Before anything listens: a wrong cert path is a start error, not a stream of failed handshakes.
+    const edgeTls = await prepareEdgeTls(settings, paths.dataDir, log);
     const edge: Edge = await startEdge({
       nc,
       host: settings.host,
@@ -249,8 +259,14 @@ export async function startGateway(o: {
       auth: { requireOnLoopback: settings.auth.requireOnLoopback, ...(settings.auth.rpId ? { rpId: settings.auth.rpId } : {}) },
       statusSubject: subjects.gatewayStatus(ownership.id),
       log,
+      trustedProxies: settings.trustedProxies,
+      ...(edgeTls ? { tls: { certFile: edgeTls.certFile, keyFile: edgeTls.keyFile } } : {}),
     });
     cleanup.push(() => edge.close());
+    const tlsRuntime = edgeTls
+      ? await startTlsRuntime({ settings, tls: edgeTls, httpsPort: edge.port, dataDir: paths.dataDir, transport: edge.transport, log })
+      : null;
+    if (tlsRuntime) cleanup.push(() => tlsRuntime.stop());
     ownership.advertise(edge.url);
     writeRuntimeFile(paths.runtimeFile, {
       pid: process.pid,
@@ -259,6 +275,7 @@ export async function startGateway(o: {
       cliCreds,
       ...(natsTls ? { natsCaFile: natsTls.caFile } : {}),
       httpUrl: edge.url,
+      ...(edgeTls?.source === "local-ca" ? { httpCaFile: localCaPaths(paths.dataDir).caCertFile } : {}),
       startedAt: Date.now(),
     });
     cleanup.push(() => removeRuntimeFile(paths.runtimeFile));
@@ -271,6 +288,15 @@ export async function startGateway(o: {
       natsTls: natsTls !== undefined,
       recovered,
       sandbox: sandbox.status,
+      tls:
+        edgeTls && tlsRuntime
+          ? {
+              source: edgeTls.source,
+              caPageUrl: tlsRuntime.caPageUrl,
+              caFingerprint: edgeTls.caFingerprint ?? null,
+              redirectUrl: tlsRuntime.redirect?.url ?? null,
+            }
+          : null,
       stop: unwind,
     };
   } catch (e) {

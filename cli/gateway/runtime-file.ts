@@ -12,6 +12,8 @@ export const RuntimeInfo = Schema.Struct({
   /** The NATS server's certificate (PEM file) when it requires TLS; clients pin it. */
   natsCaFile: Schema.optionalKey(Schema.String),
   httpUrl: Schema.String,
+  /** The edge's local CA (PEM file) when it serves HTTPS with one; local clients of the edge trust it. */
+  httpCaFile: Schema.optionalKey(Schema.String),
   startedAt: Schema.Number,
 });
 export type RuntimeInfo = typeof RuntimeInfo.Type;

@@ -1,15 +1,22 @@
-import type { HttpReply, RequestFacts } from "./transport.types.ts";
+import { forwardedFacts } from "./forwarded.ts";
+import type { HttpReply, RequestFacts, TransportOptions } from "./transport.types.ts";
+import { noTrustedProxies } from "./trusted.proxies.ts";
 
 /** What both transports do alike with a request and a failed handler. */
 
-/** The facts the edge's checks need (locality, auth, forwarding), from a header getter. */
-export const factsOf = (header: (name: string) => string, url: string, remoteAddress: string): RequestFacts => ({
-  url,
-  host: header("host"),
-  authorization: header("authorization"),
-  forwarded: header("x-forwarded-for") !== "" || header("forwarded") !== "" || header("x-real-ip") !== "",
-  remoteAddress,
-});
+/** The facts the edge's checks need (locality, auth, forwarding, TLS), from a header getter. */
+export const factsOf = (header: (name: string) => string, url: string, remoteAddress: string, o: TransportOptions = {}): RequestFacts => {
+  const f = forwardedFacts(header, remoteAddress, o.tls !== undefined, o.trustedProxies ?? noTrustedProxies);
+  return {
+    url,
+    host: f.host,
+    authorization: header("authorization"),
+    forwarded: f.forwarded,
+    remoteAddress,
+    clientAddress: f.clientAddress,
+    secure: f.secure,
+  };
+};
 
 /** What a handler that threw answers. The cause is not echoed: it may name files or internals. */
 export const internalErrorReply = (): HttpReply => ({

@@ -11,10 +11,14 @@ export {
   type RequestFacts,
   type SendStatus,
   type SocketHandlers,
+  type TlsFiles,
   type Transport,
   type TransportName,
+  type TransportOptions,
   type TransportRequest,
   type TransportSocket,
   type UpgradeDecision,
   type WsRouteSpec,
 } from "./transport.types.ts";
+export { canonicalAddress, noTrustedProxies, parseTrustedProxies, type TrustedProxies } from "./trusted.proxies.ts";
+export { forwardedFacts, type ForwardedFacts } from "./forwarded.ts";

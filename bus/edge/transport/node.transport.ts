@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer } from "ws";
@@ -8,6 +10,7 @@ import {
   type HttpHandler,
   type HttpReply,
   type Transport,
+  type TransportOptions,
   type TransportRequest,
   type WsRouteSpec,
 } from "./transport.types.ts";
@@ -36,11 +39,11 @@ const headerOf =
   };
 
 /** `onTooLarge` runs when `readBody` gave up on a body over its cap. */
-const readRequest = (req: IncomingMessage, onTooLarge: () => void): TransportRequest => {
+const readRequest = (req: IncomingMessage, o: TransportOptions, onTooLarge: () => void): TransportRequest => {
   const header = headerOf(req);
   return {
     method: (req.method ?? "GET").toUpperCase(),
-    facts: factsOf(header, pathOf(req.url), req.socket.remoteAddress ?? ""),
+    facts: factsOf(header, pathOf(req.url), req.socket.remoteAddress ?? "", o),
     header,
     readBody: (maxBytes) =>
       new Promise((resolve, reject) => {
@@ -78,9 +81,11 @@ const answer = async (handler: HttpHandler, request: TransportRequest): Promise<
   }
 };
 
-/** A transport on node:http + ws. */
-export function createNodeTransport(): Transport {
-  const server = createServer();
+/** A transport on node:http + ws, or node:https + ws with `o.tls` (the PEM files are read now). */
+export function createNodeTransport(o: TransportOptions = {}): Transport {
+  const server = o.tls ? createTlsServer({ cert: readFileSync(o.tls.certFile), key: readFileSync(o.tls.keyFile) }) : createServer();
+  // A client that fails the TLS handshake (it does not trust our certificate) is its own business.
+  server.on("tlsClientError", (_e, socket) => socket.destroy());
   let handler: HttpHandler = () => ({ status: 404, body: "" });
   let route: WsRouteSpec<unknown> | undefined;
   let wss: WebSocketServer | undefined;
@@ -89,7 +94,7 @@ export function createNodeTransport(): Transport {
 
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
     let closeAfter = false;
-    const request = readRequest(req, () => (closeAfter = true));
+    const request = readRequest(req, o, () => (closeAfter = true));
     void answer(handler, request).then((reply) => {
       // The client went away meanwhile: nothing to write to.
       if (res.destroyed || res.writableEnded) return;
@@ -102,7 +107,7 @@ export function createNodeTransport(): Transport {
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     // Until ws owns the socket, a reset must not become an uncaught 'error'.
     socket.on("error", () => socket.destroy());
-    const request = readRequest(req, () => {});
+    const request = readRequest(req, o, () => {});
     if (!route || !wss || request.facts.url !== route.path) {
       // What uWS does too: an upgrade request elsewhere is an ordinary request (no body on this path).
       const plain: TransportRequest = { ...request, readBody: () => Promise.resolve(BODY_TOO_LARGE) };
@@ -140,6 +145,7 @@ export function createNodeTransport(): Transport {
 
   return {
     name: "node",
+    secure: o.tls !== undefined,
     http(h) {
       handler = h;
     },

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { CairnError } from "../../../schemas/index.ts";
-import type { Transport, TransportName } from "./transport.types.ts";
+import type { Transport, TransportName, TransportOptions } from "./transport.types.ts";
 import { createUwsTransport, isNativeUws, type UwsModule } from "./uws.transport.ts";
 
 /**
@@ -16,7 +16,7 @@ export const TRANSPORT_ENV = "CAIRN_EDGE_TRANSPORT";
 export interface TransportFactory {
   name: TransportName;
   /** A new, unstarted transport (one per edge); its library is loaded on first use. */
-  create(): Promise<Transport>;
+  create(options?: TransportOptions): Promise<Transport>;
 }
 
 const require = createRequire(import.meta.url);
@@ -66,7 +66,7 @@ const loadUws = (): UwsProbe => {
 };
 
 // Imported when chosen: where uWS serves, node:http + ws (and ws's native helpers) stay unloaded.
-const nodeFactory: TransportFactory = { name: "node", create: async () => (await import("./node.transport.ts")).createNodeTransport() };
+const nodeFactory: TransportFactory = { name: "node", create: async (o) => (await import("./node.transport.ts")).createNodeTransport(o) };
 
 /**
  * Chooses the edge transport. `choice` is `auto` (default), `uws` or `node`, normally from
@@ -85,7 +85,7 @@ export function loadTransport(choice: string | undefined = process.env[TRANSPORT
   const uws = loadUws();
   if ("mod" in uws) {
     const mod = uws.mod;
-    return { name: "uws", create: async () => createUwsTransport(mod) };
+    return { name: "uws", create: async (o) => createUwsTransport(mod, o) };
   }
   if (wanted === "uws") {
     throw new CairnError(

@@ -4,6 +4,7 @@
  * implementation hides its library's rules (uWS: corking, `onAborted`, request objects valid only
  * during the handler; `ws`: upgrade hand-off, heartbeats).
  */
+import type { TrustedProxies } from "./trusted.proxies.ts";
 
 export interface HttpReply {
   status: number;
@@ -14,10 +15,33 @@ export interface HttpReply {
 /** Who asks, read while the request is valid. `url` is the path without the query string. */
 export interface RequestFacts {
   url: string;
+  /** The host the client asked for: `Host`, or a trusted proxy's forwarded host. */
   host: string;
   authorization: string;
+  /** A proxy header (`Forwarded`, `X-Forwarded-*`, `X-Real-IP`) is present, trusted or not: never local. */
   forwarded: boolean;
+  /** The TCP peer, as the transport reports it. */
   remoteAddress: string;
+  /**
+   * The client's address, canonical (`::ffff:a.b.c.d` → `a.b.c.d`, IPv6 compressed): the peer, or
+   * the right-most untrusted hop when the peer is a trusted proxy. Key per-client limits on this.
+   */
+  clientAddress: string;
+  /** The client's connection is TLS: to us, or to a trusted proxy that says so (the cookie's `Secure`). */
+  secure: boolean;
+}
+
+/** PEM files the transport serves HTTPS/WSS with (read when it is created). */
+export interface TlsFiles {
+  certFile: string;
+  keyFile: string;
+}
+
+export interface TransportOptions {
+  /** Serve HTTPS and WSS instead of plain HTTP and WS. */
+  tls?: TlsFiles;
+  /** Peers whose proxy headers are believed (default: none). */
+  trustedProxies?: TrustedProxies;
 }
 
 export type TransportName = "uws" | "node";
@@ -77,6 +101,8 @@ export interface WsRouteSpec<D> {
 
 export interface Transport {
   readonly name: TransportName;
+  /** Serves TLS (https/wss). */
+  readonly secure: boolean;
   /** Every HTTP request that is not a WebSocket upgrade on the WS route's path. */
   http(handler: HttpHandler): void;
   /** One WebSocket route; register it before `listen`. */

@@ -8,6 +8,7 @@ import {
   type SendStatus,
   type SocketHandlers,
   type Transport,
+  type TransportOptions,
   type TransportRequest,
   type WsRouteSpec,
 } from "./transport.types.ts";
@@ -42,7 +43,7 @@ const writeReply = (res: UWS.HttpResponse, reply: HttpReply): void => {
 };
 
 /** Reads the request while it is valid; the body, if asked for, arrives through `onData`. */
-const readRequest = (res: UWS.HttpResponse, req: UWS.HttpRequest): TransportRequest => {
+const readRequest = (res: UWS.HttpResponse, req: UWS.HttpRequest, o: TransportOptions): TransportRequest => {
   const headers = new Map<string, string>();
   req.forEach((k, v) => {
     headers.set(k, v);
@@ -50,7 +51,7 @@ const readRequest = (res: UWS.HttpResponse, req: UWS.HttpRequest): TransportRequ
   const header = (name: string) => headers.get(name) ?? "";
   return {
     method: req.getMethod().toUpperCase(),
-    facts: factsOf(header, req.getUrl(), decoder.decode(res.getRemoteAddressAsText())),
+    facts: factsOf(header, req.getUrl(), decoder.decode(res.getRemoteAddressAsText()), o),
     header,
     readBody: (maxBytes) =>
       new Promise((resolve) => {
@@ -83,16 +84,20 @@ interface Peer {
 
 const SEND_STATUS: Record<number, SendStatus> = { 0: "backpressure", 1: "ok", 2: "dropped" };
 
-/** A transport on the given native uWS module (checked by the caller with `isNativeUws`). */
-export function createUwsTransport(uWS: UwsModule): Transport {
-  const app = uWS.App();
+/**
+ * A transport on the given native uWS module (checked by the caller with `isNativeUws`); an
+ * SSLApp with `o.tls` (uWS reads the PEM files itself, at creation).
+ */
+export function createUwsTransport(uWS: UwsModule, o: TransportOptions = {}): Transport {
+  const app = o.tls ? uWS.SSLApp({ cert_file_name: o.tls.certFile, key_file_name: o.tls.keyFile }) : uWS.App();
   let listenSocket: UWS.us_listen_socket | undefined;
 
   return {
     name: "uws",
+    secure: o.tls !== undefined,
     http(handler: HttpHandler) {
       app.any("/*", (res, req) => {
-        const request = readRequest(res, req);
+        const request = readRequest(res, req, o);
         let aborted = false;
         res.onAborted(() => {
           aborted = true;
@@ -122,7 +127,7 @@ export function createUwsTransport(uWS: UwsModule): Transport {
           const key = req.getHeader("sec-websocket-key");
           const protocol = req.getHeader("sec-websocket-protocol");
           const extensions = req.getHeader("sec-websocket-extensions");
-          const decision = spec.upgrade(readRequest(res, req));
+          const decision = spec.upgrade(readRequest(res, req, o));
           if ("refuse" in decision) return writeReply(res, decision.refuse);
           res.upgrade<Peer>({ data: decision.accept, gone: false }, key, protocol, extensions, context);
         },

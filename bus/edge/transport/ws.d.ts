@@ -8,6 +8,8 @@ declare module "ws" {
   import type { Duplex } from "node:stream";
 
   export class WebSocket extends EventEmitter {
+    /** A client (tests: WSS against the edge); `ca` etc. go to `https.request`. */
+    constructor(address: string, options?: { ca?: string | Buffer; headers?: Record<string, string> });
     static readonly OPEN: 1;
     readonly readyState: 0 | 1 | 2 | 3;
     /** Bytes queued by `send` and not yet written to the kernel. */
@@ -21,6 +23,7 @@ declare module "ws" {
     on(event: "close", listener: (code: number, reason: Buffer) => void): this;
     on(event: "pong", listener: (data: Buffer) => void): this;
     on(event: "error", listener: (err: Error) => void): this;
+    on(event: "open", listener: () => void): this;
   }
 
   export interface ServerOptions {

@@ -47,6 +47,7 @@ describe.each(edgeTransports)("on %s", (transport) => {
           status: "ok",
           version: "9.9.9",
           transport,
+          url: h.edge.url,
           nats: { connected: true, version: expect.stringMatching(/^2\./) },
           projections: cannedStatus.projections,
         });
