@@ -14,6 +14,7 @@ export const ErrorCode = Schema.Literals([
   "unauthorized",
   "forbidden_origin",
   "rate_limited",
+  "too_many_subscriptions", // one connection asked for more live subscriptions than it may hold
   "session_not_found",
   "session_exists",
   "approval_not_found",

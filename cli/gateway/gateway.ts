@@ -11,6 +11,7 @@ import { Projector, queries, serveNodeList, serveQueries } from "../../projectio
 import { CairnError, type SandboxStatus } from "../../schemas/index.ts";
 import type { Settings } from "../config/load.ts";
 import type { Paths } from "../paths.ts";
+import { securePrivateDirs } from "../private.dirs.ts";
 import { ROOT } from "../root.ts";
 import { VERSION } from "../version.ts";
 import { gatewayIdFor } from "./gateway-id.ts";
@@ -55,6 +56,8 @@ export async function startGateway(o: {
   const { settings, paths, env, log } = o;
   // The edge checks this too, but only after NATS, the projector and the actors have started.
   assertBindAllowed(settings.host, settings.authToken);
+  // Every chat, key and creds file lives under these: 0700/0600, an older install tightened (once).
+  securePrivateDirs(paths, log);
   const releaseLock = acquireGatewayLock(paths.lockFile);
   const cleanup: Array<() => Promise<unknown> | unknown> = [releaseLock];
   const unwind = async () => {
