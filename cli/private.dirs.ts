@@ -10,8 +10,12 @@ import type { Paths } from "./paths.ts";
  * finds nothing to change.
  */
 
-/** Folders whose *contents* are not cairn's own files: only the folder itself is tightened. */
-const CONTENTS_NOT_OURS = ["workspaces", "skills", join("nats", "store"), "models"];
+/**
+ * Folders whose *contents* are not cairn's own files: only the folder itself is tightened (0700
+ * is what keeps other users out). nats-server writes its store and its resolver's account JWTs
+ * (public claims, 0640) itself; tightening those on every start would only repeat the report.
+ */
+const CONTENTS_NOT_OURS = ["workspaces", "skills", join("nats", "store"), join("nats", "resolver"), "models"];
 
 /** A bound on the walk, so a start never crawls a huge tree someone put in the data dir. */
 const MAX_ENTRIES = 20_000;
