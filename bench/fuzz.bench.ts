@@ -28,7 +28,11 @@ const total = Number(values.cases);
 const seed = values.seed !== undefined ? Number(values.seed) : Date.now() % 2 ** 31;
 const gc = (globalThis as { gc?: () => void }).gc;
 
-const h = await startHarness({ transport: values.transport as TransportName, rateLimit: { ratePerSec: 1e9, burst: 1e9 }, requestTimeoutMs: 2_000 });
+const h = await startHarness({
+  transport: values.transport as TransportName,
+  rateLimit: { ratePerSec: 1e9, burst: 1e9 },
+  requestTimeoutMs: 2_000,
+});
 const stopStatus = h.serveStatus();
 const natsPid = h.nats.server.pid;
 const memory = async () => {
@@ -66,7 +70,7 @@ try {
   await fc.assert(
     fc.asyncProperty(fc.array(malformedHttpCase, { minLength: 25, maxLength: 25 }), async (batch) => {
       const answers = await Promise.all(batch.map((k) => sendRaw(h.edge.port, k)));
-      answers.forEach((a, i) => checkHttpAnswer(a, batch[i]));
+      for (const [i, a] of answers.entries()) checkHttpAnswer(a, batch[i]);
     }),
     { numRuns: malformedBatches, seed, endOnFailure: true },
   );

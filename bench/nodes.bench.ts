@@ -162,7 +162,11 @@ try {
   cleanup.add("gateway", () => gw.dispose());
   const info = JSON.parse(readFileSync(join(gw.dataDir, "gateway.json"), "utf8")) as { natsUrl: string; cliCreds: string };
   // The gateway's creds: the bench watches node traffic, which the CLI's user may not see.
-  const admin = await connectNats({ url: info.natsUrl, credsFile: join(gw.dataDir, "nats", "creds", "gateway.creds"), name: "bench-admin" });
+  const admin = await connectNats({
+    url: info.natsUrl,
+    credsFile: join(gw.dataDir, "nats", "creds", "gateway.creds"),
+    name: "bench-admin",
+  });
   cleanup.add("admin connection", () => admin.close());
   await request(admin, subjects.admin("nodes", "pairing"), { open: true, minutes: 30, by: "bench" });
 

@@ -38,7 +38,10 @@ export function ensurePrivateDir(dir: string): void {
  * what an older install left readable. Symlinks are never followed. Reports once, through `report`,
  * when it changed anything.
  */
-export function securePrivateDirs(paths: Pick<Paths, "dataDir" | "configDir" | "workspacesDir" | "skillsDir">, report: (line: string) => void): Tightened {
+export function securePrivateDirs(
+  paths: Pick<Paths, "dataDir" | "configDir" | "workspacesDir" | "skillsDir">,
+  report: (line: string) => void,
+): Tightened {
   mkdirSync(paths.dataDir, { recursive: true, mode: 0o700 });
   const result: Tightened = { paths: [], failed: [] };
   const roots = [paths.dataDir, paths.configDir];

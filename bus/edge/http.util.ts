@@ -59,4 +59,3 @@ export const parseJsonBody = (body: Uint8Array, what = "the body"): unknown => {
   }
   return parseJsonBounded(text, what);
 };
-

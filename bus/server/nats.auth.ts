@@ -202,7 +202,13 @@ async function loadOrIssueJwt(
  * Adds a revocation of `userPk` (every JWT of it issued up to now) to the CAIRN account JWT, signed
  * by the operator, and stores it where `ensureNatsAuth` and the server config read it.
  */
-async function revokeInAccountJwt(paths: NatsPaths, accountJwt: string, appKp: KeyPair, operatorKp: KeyPair, userPk: string): Promise<string> {
+async function revokeInAccountJwt(
+  paths: NatsPaths,
+  accountJwt: string,
+  appKp: KeyPair,
+  operatorKp: KeyPair,
+  userPk: string,
+): Promise<string> {
   const nats = verifiedClaims<Account>(accountJwt).nats;
   const revocations = { ...(nats.revocations ?? {}), [userPk]: Math.floor(Date.now() / 1000) };
   const jwt = await encodeAccount(APP_ACCOUNT_NAME, appKp, { ...nats, revocations }, { signer: operatorKp });

@@ -25,4 +25,3 @@ export interface UserLimits {
   /** Bytes it may have in flight (-1: no cap). */
   readonly data: number;
 }
-

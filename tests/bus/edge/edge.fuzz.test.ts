@@ -53,7 +53,7 @@ describe.each(edgeTransports)("on %s", (transport) => {
     await fc.assert(
       fc.asyncProperty(fc.array(malformedHttpCase, { minLength: 25, maxLength: 25 }), async (batch) => {
         const answers = await Promise.all(batch.map((k) => sendRaw(h.edge.port, k)));
-        answers.forEach((a, i) => checkHttpAnswer(a, batch[i]));
+        for (const [i, a] of answers.entries()) checkHttpAnswer(a, batch[i]);
       }),
       { numRuns: Math.ceil(RUNS / 100), endOnFailure: true },
     );

@@ -76,7 +76,12 @@ const params = fc.oneof(
   fc.jsonValue({ maxDepth: 4 }),
   fc.dictionary(fc.constantFrom(...PARAM_KEYS), fc.oneof(scalar, fc.jsonValue({ maxDepth: 3 })), { maxKeys: 5 }),
 );
-const reqId = fc.oneof(fc.string({ minLength: 1, maxLength: 64 }), fc.constant(""), fc.string({ minLength: 65, maxLength: 80 }), fc.integer());
+const reqId = fc.oneof(
+  fc.string({ minLength: 1, maxLength: 64 }),
+  fc.constant(""),
+  fc.string({ minLength: 65, maxLength: 80 }),
+  fc.integer(),
+);
 
 /** One frame to send: text (maybe not JSON, maybe not UTF-8) or binary. */
 export type WsCase = { readonly opcode: 1 | 2; readonly payload: string | Uint8Array };
@@ -141,7 +146,8 @@ export function checkResFrame(res: Frame, k: WsCase): void {
   if (res.ok !== false || typeof res.error?.message !== "string" || !CODES.has(res.error?.code)) {
     throw new Error(`untyped answer ${what()}`);
   }
-  if (res.error.code === "internal" || /call stack|at \S+ \(.*:\d+:\d+\)|at (file|node):/i.test(res.error.message)) throw new Error(`internal error ${what()}`);
+  if (res.error.code === "internal" || /call stack|at \S+ \(.*:\d+:\d+\)|at (file|node):/i.test(res.error.message))
+    throw new Error(`internal error ${what()}`);
 }
 
 const describe = (p: string | Uint8Array) => (typeof p === "string" ? JSON.stringify(p.slice(0, 120)) : `${p.length} bytes`);
@@ -158,13 +164,33 @@ export interface HttpCase {
 
 const STANDARD_METHODS = ["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH"];
 const token = fc.stringMatching(/^[A-Z][A-Z-]{0,11}$/);
-const HEADER_NAMES = ["Content-Type", "Origin", "Cookie", "Authorization", "X-Forwarded-For", "X-Forwarded-Proto", "Accept", "Range", "If-None-Match", "User-Agent", "X-Unknown"];
+const HEADER_NAMES = [
+  "Content-Type",
+  "Origin",
+  "Cookie",
+  "Authorization",
+  "X-Forwarded-For",
+  "X-Forwarded-Proto",
+  "Accept",
+  "Range",
+  "If-None-Match",
+  "User-Agent",
+  "X-Unknown",
+];
 const headerValue = fc.stringMatching(/^[\x20-\x7e]{0,60}$/);
 const pathOf = fc.oneof(
   fc.constantFrom(...HTTP_ROUTES.map((r) => r.path)),
   fc.tuple(fc.constantFrom(...HTTP_ROUTES.map((r) => r.path)), fc.webQueryParameters()).map(([p, q]) => `${p}?${q}`),
   fc.webPath().map((p) => p || "/"),
-  fc.constantFrom("/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "//health", "/health/", "/api/nodes/pair/../pair", "/%00", "/index.html%00.js"),
+  fc.constantFrom(
+    "/../../etc/passwd",
+    "/%2e%2e/%2e%2e/etc/passwd",
+    "//health",
+    "/health/",
+    "/api/nodes/pair/../pair",
+    "/%00",
+    "/index.html%00.js",
+  ),
 );
 const bodyOf = fc.oneof(
   fc.constant(""),
@@ -209,7 +235,12 @@ const CRLF = "\r\n";
 /** Writes the request over a fresh TCP connection; the answer, or null when the server closed without one. */
 export function sendRaw(port: number, k: HttpCase): Promise<HttpAnswer | null> {
   const body = typeof k.body === "string" ? Buffer.from(k.body) : Buffer.from(k.body);
-  const lines = [`${k.method} ${k.path} HTTP/1.1`, `Host: 127.0.0.1:${port}`, "Connection: close", ...k.headers.map(([n, v]) => `${n}: ${v}`)];
+  const lines = [
+    `${k.method} ${k.path} HTTP/1.1`,
+    `Host: 127.0.0.1:${port}`,
+    "Connection: close",
+    ...k.headers.map(([n, v]) => `${n}: ${v}`),
+  ];
   if (body.length > 0 || k.method === "POST") lines.push(`Content-Length: ${body.length}`);
   const head = Buffer.from(lines.join(CRLF) + CRLF + CRLF, "latin1");
   return new Promise((resolve, reject) => {

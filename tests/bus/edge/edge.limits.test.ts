@@ -86,7 +86,10 @@ describe.each(edgeTransports)("on %s", (transport) => {
     for (const path of ["/api/nodes/pair", "/api/nodes/pair/status"]) {
       const levels = Math.floor(MAX_PAIRING_BODY_BYTES / 2) - 1; // fits the body cap, far too deep
       const r = await post(`${h.edge.url}${path}`, "[".repeat(levels) + "]".repeat(levels));
-      expect(r).toMatchObject({ status: 400, body: { ok: false, error: { code: "bad_request", message: expect.stringMatching(/nesting too deep/) } } });
+      expect(r).toMatchObject({
+        status: 400,
+        body: { ok: false, error: { code: "bad_request", message: expect.stringMatching(/nesting too deep/) } },
+      });
       const big = await post(`${h.edge.url}${path}`, "[".repeat(100_000) + "]".repeat(100_000));
       expect(big).toMatchObject({ status: 400, body: { ok: false, error: { code: "bad_request" } } });
       expect(JSON.stringify([r, big])).not.toMatch(/call stack/i);

@@ -72,7 +72,11 @@ describe("the CLI's NATS user", () => {
       () => cli.request("$JS.API.STREAM.MSG.DELETE.CAIRN_EVENTS", JSON.stringify({ seq: 1 }), { timeout: 2_000 }),
     ];
     for (const attempt of refused) await expect(attempt()).rejects.toThrow();
-    for (const subject of [`$JS.API.STREAM.DELETE.${EVENTS_STREAM}`, `$JS.API.STREAM.PURGE.${EVENTS_STREAM}`, "$KV.cairn_snapshots.session_s1"]) {
+    for (const subject of [
+      `$JS.API.STREAM.DELETE.${EVENTS_STREAM}`,
+      `$JS.API.STREAM.PURGE.${EVENTS_STREAM}`,
+      "$KV.cairn_snapshots.session_s1",
+    ]) {
       expect(cliErrors.some((e) => e.includes(`Permissions Violation for Publish to "${subject}"`))).toBe(true);
     }
     const info = await (await jetstreamManager(gw)).streams.info(EVENTS_STREAM);
