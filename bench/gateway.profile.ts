@@ -257,10 +257,14 @@ const shape = (subject: string): string => {
   return t.slice(0, 3).join(".");
 };
 
-/** Counts every message on the gateway's NATS account by subject shape (CLI creds). */
+/** Counts every message on the gateway's NATS account by subject shape (the gateway's creds: the CLI's may not listen to everything). */
 async function wiretap(dataDir: string) {
   const runtime = readJson(join(dataDir, "gateway.json"));
-  const nc = await connectNats({ url: runtime.natsUrl, credsFile: runtime.cliCreds, name: "cairn-bench-tap" });
+  const nc = await connectNats({
+    url: runtime.natsUrl,
+    credsFile: join(dataDir, "nats", "creds", "gateway.creds"),
+    name: "cairn-bench-tap",
+  });
   const counts = new Map<string, number>();
   nc.subscribe(">", {
     callback: (_e, m) => {

@@ -161,7 +161,12 @@ try {
   const gw = await startGatewayProc({ model: null, extraEnv: { DOCKER_HOST: "unix:///nonexistent.sock" } });
   cleanup.add("gateway", () => gw.dispose());
   const info = JSON.parse(readFileSync(join(gw.dataDir, "gateway.json"), "utf8")) as { natsUrl: string; cliCreds: string };
-  const admin = await connectNats({ url: info.natsUrl, credsFile: info.cliCreds, name: "bench-admin" });
+  // The gateway's creds: the bench watches node traffic, which the CLI's user may not see.
+  const admin = await connectNats({
+    url: info.natsUrl,
+    credsFile: join(gw.dataDir, "nats", "creds", "gateway.creds"),
+    name: "bench-admin",
+  });
   cleanup.add("admin connection", () => admin.close());
   await request(admin, subjects.admin("nodes", "pairing"), { open: true, minutes: 30, by: "bench" });
 

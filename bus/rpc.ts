@@ -1,5 +1,5 @@
 import type { Msg, NatsConnection } from "@nats-io/transport-node";
-import { CairnError, isCairnError, toWireError, WireError, decodeLenient } from "../schemas/index.ts";
+import { CairnError, isCairnError, toWireError, WireError, decodeLenient, MAX_JSON_DEPTH, parseJsonBounded } from "../schemas/index.ts";
 import * as Schema from "effect/Schema";
 import { isNoResponders, isTimeout } from "./nats.errors.ts";
 
@@ -27,6 +27,12 @@ export const parseJson = (data: Uint8Array, what: string): unknown => {
     throw new CairnError("bad_request", `${what} is not valid JSON`);
   }
 };
+
+/**
+ * Requests come from other users of the bus (the CLI, the edge forwarding a client's params one
+ * level down), so their nesting is bounded as at the edge, with room for the edge's wrapping.
+ */
+const MAX_REQUEST_DEPTH = 2 * MAX_JSON_DEPTH;
 
 /** `details` of the `unavailable` error of a request nobody subscribes to (vs. one that timed out). */
 export const NO_RESPONDERS = { reason: "no_responders" } as const;
@@ -76,7 +82,7 @@ export const serve = (nc: NatsConnection, subject: string, handler: Handler, opt
       void (async () => {
         let reply: unknown;
         try {
-          const params = msg.data.length === 0 ? {} : parseJson(msg.data, "request");
+          const params = msg.data.length === 0 ? {} : parseJsonBounded(dec.decode(msg.data), "request", MAX_REQUEST_DEPTH);
           reply = { ok: true, result: (await handler(params, msg)) ?? null };
         } catch (e) {
           reply = { ok: false, error: toWireError(e) };

@@ -1,5 +1,5 @@
 import Database from "better-sqlite3";
-import { mkdirSync } from "node:fs";
+import { chmodSync, closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import * as Schema from "effect/Schema";
 import { decodeRow, decodeRows } from "./rows.ts";
@@ -82,9 +82,28 @@ CREATE TABLE IF NOT EXISTS auth_password (id INTEGER PRIMARY KEY CHECK (id = 1),
 
 const TableName = Schema.Struct({ name: Schema.String });
 
-/** Opens (creating if needed) a projection database in WAL mode. */
+/**
+ * The read models hold every chat: the file and its -wal/-shm are 0600 in a 0700 folder. SQLite
+ * creates -wal and -shm with the database file's own mode, so the file is made (or tightened)
+ * first; an existing -wal/-shm from an older install is tightened too.
+ */
+function makePrivate(file: string): void {
+  const dir = dirname(file);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  closeSync(openSync(file, "a", 0o600));
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      chmodSync(f, 0o600);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    }
+  }
+}
+
+/** Opens (creating if needed) a projection database in WAL mode, private to its owner. */
 export function openDb(file: string): { db: Db; fresh: boolean } {
-  mkdirSync(dirname(file), { recursive: true });
+  makePrivate(file);
   const db = new Database(file);
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");

@@ -16,6 +16,7 @@ export const ErrorCode = Schema.Literals([
   "setup_closed", // first-time setup was asked for while a password or passkey exists
   "forbidden_origin",
   "rate_limited",
+  "too_many_subscriptions", // one connection asked for more live subscriptions than it may hold
   "session_not_found",
   "session_exists",
   "approval_not_found",

@@ -2,6 +2,7 @@
 export * from "./ids.ts";
 export * from "./errors.ts";
 export * from "./decode.ts";
+export * from "./json.ts";
 export * from "./events/index.ts";
 export * from "./commands.ts";
 export * from "./queries.ts";

@@ -1,7 +1,7 @@
 import { toWireError, type ErrorCode } from "../../schemas/index.ts";
 import { request } from "../rpc.ts";
 import { subjects } from "../subjects.ts";
-import { jsonReply, type HttpReply, type RequestFacts } from "./http.util.ts";
+import { jsonReply, parseJsonBody, type HttpReply, type RequestFacts } from "./http.util.ts";
 import { createRateLimiter, type RateLimiter } from "./rate-limit.ts";
 import { BODY_TOO_LARGE, type TransportRequest } from "./transport/index.ts";
 import type { BusDeps } from "./ws.methods.ts";
@@ -62,9 +62,9 @@ export function nodePairingRoutes(deps: PairingRouteDeps): Map<string, PairingRo
   const forward = async (f: RequestFacts, subject: string, body: Buffer): Promise<HttpReply> => {
     let parsed: unknown;
     try {
-      parsed = JSON.parse(body.toString("utf8"));
-    } catch {
-      return errorReply("bad_request", "the body is not JSON");
+      parsed = parseJsonBody(body, "the body");
+    } catch (e) {
+      return errorReply("bad_request", toWireError(e).message);
     }
     if (!deps.bus.isBusUp()) return errorReply("unavailable", "the message bus is not connected; retry shortly");
     try {

@@ -1,3 +1,4 @@
+import { CairnError, parseJsonBounded } from "../../schemas/index.ts";
 import type { HttpReply } from "./transport/index.ts";
 
 /**
@@ -41,3 +42,20 @@ export const withSecurityHeaders = (reply: HttpReply, host: string): HttpReply =
   ...reply,
   headers: { ...securityHeaders(host), ...reply.headers },
 });
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * A request body as JSON, for every route that takes one: depth-bounded before parsing (a body of
+ * 100,000 `[` is a `bad_request`, never a stack overflow) and strict UTF-8. Throws
+ * `CairnError("bad_request")`. Read the body with a byte cap first (`readBody(max)`).
+ */
+export const parseJsonBody = (body: Uint8Array, what = "the body"): unknown => {
+  let text: string;
+  try {
+    text = strictUtf8.decode(body);
+  } catch {
+    throw new CairnError("bad_request", `${what} is not valid UTF-8`);
+  }
+  return parseJsonBounded(text, what);
+};

@@ -1,6 +1,15 @@
 import * as Result from "effect/Result";
 import * as Schema from "effect/Schema";
-import { MAX_FRAME_BYTES, ReqFrame, isMethod, type Method, type ResFrame, type WireError } from "../../schemas/index.ts";
+import {
+  MAX_FRAME_BYTES,
+  MAX_JSON_DEPTH,
+  ReqFrame,
+  isMethod,
+  jsonNestsDeeperThan,
+  type Method,
+  type ResFrame,
+  type WireError,
+} from "../../schemas/index.ts";
 
 /**
  * Pure decoding and encoding of WebSocket frames. A frame that cannot be served is answered with a
@@ -34,9 +43,19 @@ export const decodeFrame = (data: ArrayBuffer | Uint8Array, isBinary: boolean): 
     return reject("", "frame_too_large", `frame is ${data.byteLength} bytes; the limit is ${MAX_FRAME_BYTES}`);
   }
   if (isBinary) return reject("", "bad_frame", "binary frames are not supported; send JSON text frames");
+  let text: string;
+  try {
+    text = utf8.decode(data);
+  } catch {
+    return reject("", "bad_frame", "frame is not valid UTF-8");
+  }
+  // Measured before parsing, without recursion: a value too deep is never built (see schemas/json.ts).
+  if (jsonNestsDeeperThan(text, MAX_JSON_DEPTH)) {
+    return reject("", "bad_request", `frame JSON nesting too deep (more than ${MAX_JSON_DEPTH} levels)`);
+  }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(utf8.decode(data));
+    parsed = JSON.parse(text);
   } catch {
     return reject("", "bad_frame", "frame is not valid JSON");
   }

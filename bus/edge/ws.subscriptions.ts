@@ -16,7 +16,16 @@ export interface SubscriptionDeps {
   /** Sends an event frame to this connection. */
   send: (frame: string) => void;
   onCountChange: (delta: number) => void;
+  /** Live subscriptions one connection may hold at once (default `MAX_LIVE_SUBSCRIPTIONS`). */
+  maxSlots?: number;
 }
+
+/**
+ * Each distinct session a connection watches is a NATS subscription (shared through the hub, but
+ * a client naming 10,000 sessions makes 10,000 of them: nats-server grew to 558 MB and /health
+ * took 5 s). A tab watches its open chat and the session list; a few more cover quick switching.
+ */
+export const MAX_LIVE_SUBSCRIPTIONS = 32;
 
 /** A subscription whose delivery begins only once `start` runs (after the `res` frame went out). */
 export interface Started {
@@ -71,6 +80,15 @@ export class LiveSubscriptions {
 
   private async open(slot: string, subject: string, frame: (raw: string) => string, from: LiveFrom | undefined): Promise<Started> {
     if (this.closed) throw new CairnError("unavailable", "connection closed");
+    const max = this.deps.maxSlots ?? MAX_LIVE_SUBSCRIPTIONS;
+    // Re-subscribing a slot it already holds (or is opening) replaces it and is always allowed.
+    if (!this.active.has(slot) && !this.pending.has(slot) && this.slotCount() >= max) {
+      throw new CairnError(
+        "too_many_subscriptions",
+        `this connection already holds ${max} live subscriptions; unsubscribe one first (chat.unsubscribe)`,
+        { max },
+      );
+    }
     const ticket = {};
     this.pending.set(slot, ticket);
     const tap: LiveTap = { send: this.deps.send };
@@ -94,6 +112,13 @@ export class LiveSubscriptions {
     this.drop(slot);
     this.active.set(slot, { subject, tap });
     return { seq, start: () => void this.deps.hub.release(subject, tap, from) };
+  }
+
+  /** Slots held or being opened (a slot both active and pending counts once). */
+  private slotCount(): number {
+    let n = this.active.size;
+    for (const slot of this.pending.keys()) if (!this.active.has(slot)) n++;
+    return n;
   }
 
   private drop(slot: string): boolean {

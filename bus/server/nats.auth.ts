@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { createAccount, createOperator, encodeAccount, encodeOperator, type Account, type ClaimsData, type KeyPair } from "@nats-io/jwt";
 import { CairnError } from "../../schemas/index.ts";
 import { createFileExclusive, ensurePrivateDir, natsPaths, readTextIfExists, writeFileAtomic, type NatsPaths } from "./nats.files.ts";
+import { CLI_LIMITS, cliPermissions } from "./nats.grants.ts";
 import { loadOrMintCreds } from "./nats.users.ts";
 import { fastKeyPair, verifiedClaims } from "./nkey.fast.ts";
 
@@ -107,9 +108,17 @@ export async function ensureNatsAuth(natsDir: string): Promise<NatsAuth> {
     return (userPk: string, iat: number) => (revocations[userPk] ?? -1) >= iat;
   };
   await loadOrMintCreds(creds.gateway, "gateway", appPk, signingKp, revokedIn(appJwt));
-  await loadOrMintCreds(creds.cli, "cli", appPk, signingKp, revokedIn(appJwt));
+  const cli = await loadOrMintCreds(creds.cli, "cli", appPk, signingKp, revokedIn(appJwt), {
+    permissions: cliPermissions,
+    limits: CLI_LIMITS,
+  });
   // SYS has no signing key: its one user is issued by the account key itself.
   await loadOrMintCreds(creds.system, "system", sysPk, sysKp, revokedIn(sysJwt));
+  // The CLI's creds of an older install had full access, and copies of them may be anywhere: the
+  // new ones have a new key, the old key is revoked. The re-signed account JWT is newer than the
+  // resolver's copy, so the server takes it at its next start (resolver_preload keeps the newest).
+  let accountJwt = appJwt;
+  if (cli.replaced) accountJwt = await revokeInAccountJwt(paths, appJwt, appKp, operatorKp, cli.replaced);
 
   return {
     paths,
@@ -118,7 +127,7 @@ export async function ensureNatsAuth(natsDir: string): Promise<NatsAuth> {
     account: {
       name: APP_ACCOUNT_NAME,
       publicKey: appPk,
-      jwt: appJwt,
+      jwt: accountJwt,
       signingKey: signingPk,
       signingSeedFile: join(paths.keysDir, "cairn-signing.nk"),
     },
@@ -186,5 +195,28 @@ async function loadOrIssueJwt(
   const stored = (await readTextIfExists(file))?.trim();
   const jwt = best ?? (await issue());
   if (jwt !== stored) await writeFileAtomic(file, `${jwt}\n`, 0o600);
+  return jwt;
+}
+
+/**
+ * Adds a revocation of `userPk` (every JWT of it issued up to now) to the CAIRN account JWT, signed
+ * by the operator, and stores it where `ensureNatsAuth` and the server config read it.
+ */
+async function revokeInAccountJwt(
+  paths: NatsPaths,
+  accountJwt: string,
+  appKp: KeyPair,
+  operatorKp: KeyPair,
+  userPk: string,
+): Promise<string> {
+  const nats = verifiedClaims<Account>(accountJwt).nats;
+  const revocations = { ...(nats.revocations ?? {}), [userPk]: Math.floor(Date.now() / 1000) };
+  const jwt = await encodeAccount(APP_ACCOUNT_NAME, appKp, { ...nats, revocations }, { signer: operatorKp });
+  await writeFileAtomic(join(paths.jwtDir, "cairn-account.jwt"), `${jwt}\n`, 0o600);
+  // Also the resolver's own copy, so the revocation holds even if the preload and that copy were
+  // issued in the same second (the server keeps the one it has on a tie). It started from the
+  // newest of both, so nothing pushed there earlier is lost.
+  await ensurePrivateDir(paths.resolverDir);
+  await writeFileAtomic(join(paths.resolverDir, `${appKp.getPublicKey()}.jwt`), jwt, 0o600);
   return jwt;
 }

@@ -1,29 +1,18 @@
 /**
- * User JWTs and `.creds` files. Local users (gateway, cli) get full access to CAIRN; nodes get a JWT
- * minted for the public key they generated themselves (their seed never leaves the node), scoped
- * to their own subjects.
+ * User JWTs and `.creds` files. The gateway's local user has full access to CAIRN, the CLI's the
+ * narrower grant of `nats.grants.ts`; nodes get a JWT minted for the public key they generated
+ * themselves (their seed never leaves the node), scoped to their own subjects. Every user but the
+ * gateway carries per-connection limits.
  */
 import { createUser, encodeUser, fmtCreds, fromPublic, fromSeed, type KeyPair, type User } from "@nats-io/jwt";
 import { credsParts } from "./creds.authenticator.ts";
 import { fastKeyPair, verifiedClaims } from "./nkey.fast.ts";
 import { CairnError } from "../../schemas/index.ts";
 import { readTextIfExists, writeFileAtomic } from "./nats.files.ts";
+import { NODE_LIMITS } from "./nats.grants.ts";
+import type { SubjectPermission, UserLimits, UserPermissions } from "./nats.user.types.ts";
 
-/** Subjects a user may publish or subscribe to. Wildcards as in NATS (`*`, `>`). */
-export interface SubjectPermission {
-  readonly allow?: readonly string[];
-  readonly deny?: readonly string[];
-}
-
-export interface UserPermissions {
-  readonly pub?: SubjectPermission;
-  readonly sub?: SubjectPermission;
-  /**
-   * Lets the user answer requests it received without a pub permission on `_INBOX.>`: `true` is
-   * one reply within the server default window; or give the count and window explicitly.
-   */
-  readonly allowResponses?: boolean | { readonly max: number; readonly ttlMs: number };
-}
+export type { SubjectPermission, UserPermissions, UserLimits } from "./nats.user.types.ts";
 
 export interface MintUserOptions {
   /** Shown in server logs and monitoring (e.g. `node-<id>`). */
@@ -32,6 +21,8 @@ export interface MintUserOptions {
   readonly publicKey: string;
   /** Omitted = full access to the account. */
   readonly permissions?: UserPermissions;
+  /** Per-connection caps; default `NODE_LIMITS` (nodes are who this mints for). */
+  readonly limits?: UserLimits;
   /** No expiry when omitted (revocation goes through the account JWT). */
   readonly expiresAt?: Date;
 }
@@ -56,10 +47,10 @@ function toJwtPermission(p: SubjectPermission | undefined, what: string): { allo
   return { allow, deny };
 }
 
-/** Translates `UserPermissions` into JWT user claims (exported for tests and inspection). */
-export function userClaims(perms: UserPermissions | undefined): Partial<User> {
-  if (!perms) return {};
-  const claims: Partial<User> = {};
+/** Translates `UserPermissions` (and limits) into JWT user claims (exported for tests and inspection). */
+export function userClaims(perms: UserPermissions | undefined, limits?: UserLimits): Partial<User> {
+  const claims: Partial<User> = limits ? { subs: limits.subs, payload: limits.payload, data: limits.data } : {};
+  if (!perms) return claims;
   const pub = toJwtPermission(perms.pub, "pub");
   const sub = toJwtPermission(perms.sub, "sub");
   if (pub) claims.pub = pub;
@@ -88,7 +79,7 @@ export async function mintUserJwt(issuer: UserIssuer, opts: MintUserOptions): Pr
   if (!seed) throw new CairnError("unavailable", `account signing key missing: ${issuer.account.signingSeedFile}`);
   const signer = fastKeyPair(new TextEncoder().encode(seed.trim()));
   const exp = opts.expiresAt ? Math.floor(opts.expiresAt.getTime() / 1000) : undefined;
-  return encodeUser(opts.name, userKey, issuer.account.publicKey, userClaims(opts.permissions), {
+  return encodeUser(opts.name, userKey, issuer.account.publicKey, userClaims(opts.permissions, opts.limits ?? NODE_LIMITS), {
     signer,
     ...(exp !== undefined ? { exp } : {}),
   });
@@ -113,10 +104,40 @@ const credsClaims = (text: string): { uc: ReturnType<typeof verifiedClaims<User>
   return { uc, aid: uc.nats.issuer_account ?? uc.iss };
 };
 
+/** What a local user may do: permissions (omitted = full access) and limits (omitted = none). */
+export interface UserGrant {
+  readonly permissions?: UserPermissions;
+  readonly limits?: UserLimits;
+}
+
+const sortedPermission = (p: { allow?: string[]; deny?: string[] } | undefined) => ({
+  allow: [...(p?.allow ?? [])].sort(),
+  deny: [...(p?.deny ?? [])].sort(),
+});
+
+/** The parts of user claims that say what the user may do, in one comparable form. */
+const grantKey = (n: Partial<User>): string =>
+  JSON.stringify({
+    pub: sortedPermission(n.pub),
+    sub: sortedPermission(n.sub),
+    resp: n.resp ?? null,
+    subs: n.subs ?? -1,
+    payload: n.payload ?? -1,
+    data: n.data ?? -1,
+  });
+
+/** What `loadOrMintCreds` did. `replaced`: the user key of creds it re-issued with another grant. */
+export interface MintedCreds {
+  readonly issued: boolean;
+  readonly replaced?: string;
+}
+
 /**
- * Keeps `file` holding valid full-access creds for user `name` of `accountPk`, issued by `issuer`
- * (the account itself or its signing key). An existing file that still matches (and is not revoked)
- * is left untouched, so creds copied elsewhere keep working.
+ * Keeps `file` holding valid creds for user `name` of `accountPk`, issued by `issuer` (the account
+ * itself or its signing key), with exactly `grant`. An existing file that still matches (and is
+ * not revoked) is left untouched, so creds copied elsewhere keep working. Creds with another grant
+ * (an install from before the CLI was narrowed) are re-issued under a new key, and that key is
+ * returned as `replaced` so the caller can revoke the old, wider copy.
  */
 export async function loadOrMintCreds(
   file: string,
@@ -124,13 +145,21 @@ export async function loadOrMintCreds(
   accountPk: string,
   issuer: KeyPair,
   isRevoked: (userPk: string, iat: number) => boolean = () => false,
-): Promise<void> {
+  grant: UserGrant = {},
+): Promise<MintedCreds> {
+  const claims = userClaims(grant.permissions, grant.limits);
+  // encodeUser fills unset limits with -1 (unlimited): compare against what it will write.
+  const wanted = grantKey({ data: -1, payload: -1, subs: -1, ...claims });
+  let replaced: string | undefined;
   const text = await readTextIfExists(file);
   if (text !== undefined) {
     try {
       const { uc, aid } = credsClaims(text);
       const current = uc.name === name && aid === accountPk && uc.iss === issuer.getPublicKey();
-      if (current && !isRevoked(uc.sub, uc.iat)) return;
+      if (current && !isRevoked(uc.sub, uc.iat)) {
+        if (grantKey(uc.nats) === wanted) return { issued: false };
+        replaced = uc.sub;
+      }
     } catch {
       // corrupt or signed by a key we no longer have: re-issue below
     }
@@ -138,7 +167,8 @@ export async function loadOrMintCreds(
   const user = createUser();
   const jwt =
     issuer.getPublicKey() === accountPk
-      ? await encodeUser(name, user, issuer)
-      : await encodeUser(name, user, accountPk, {}, { signer: issuer });
+      ? await encodeUser(name, user, issuer, claims)
+      : await encodeUser(name, user, accountPk, claims, { signer: issuer });
   await writeCredsFile(file, jwt, user.getSeed());
+  return replaced ? { issued: true, replaced } : { issued: true };
 }

@@ -1,7 +1,8 @@
-import { appendFileSync, mkdirSync } from "node:fs";
+import { appendFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { startGateway } from "../gateway/gateway.ts";
 import { loadSettings } from "../config/load.ts";
+import { ensurePrivateDir } from "../private.dirs.ts";
 import type { Paths } from "../paths.ts";
 import { VERSION } from "../version.ts";
 
@@ -13,11 +14,12 @@ export async function runGateway(o: { host?: string; port?: number }, paths: Pat
     ...(o.host !== undefined ? { CAIRN_HOST: o.host } : {}),
     ...(o.port !== undefined ? { CAIRN_PORT: String(o.port) } : {}),
   });
-  mkdirSync(dirname(paths.logFile), { recursive: true });
+  // Private from the start (the gateway tightens the rest of an older install: securePrivateDirs).
+  ensurePrivateDir(dirname(paths.logFile));
   // The server's chatter goes to the log file; the terminal gets what a person needs.
   const log = (line: string) => {
     try {
-      appendFileSync(paths.logFile, `${new Date().toISOString()} ${line}\n`);
+      appendFileSync(paths.logFile, `${new Date().toISOString()} ${line}\n`, { mode: 0o600 });
     } catch {
       // a full disk must not take the gateway down through its logger
     }

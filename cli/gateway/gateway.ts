@@ -11,6 +11,7 @@ import { authQueries, Projector, queries, serveAuthQueries, serveNodeList, serve
 import { CairnError, type SandboxStatus } from "../../schemas/index.ts";
 import type { Settings } from "../config/load.ts";
 import type { Paths } from "../paths.ts";
+import { securePrivateDirs } from "../private.dirs.ts";
 import { ROOT } from "../root.ts";
 import { VERSION } from "../version.ts";
 import { gatewayIdFor } from "./gateway-id.ts";
@@ -61,6 +62,8 @@ export async function startGateway(o: {
   log: (line: string) => void;
 }): Promise<Gateway> {
   const { settings, paths, env, log } = o;
+  // Every chat, key and creds file lives under these: 0700/0600, an older install tightened (once).
+  securePrivateDirs(paths, log);
   const releaseLock = acquireGatewayLock(paths.lockFile);
   const cleanup: Array<() => Promise<unknown> | unknown> = [releaseLock];
   const unwind = async () => {

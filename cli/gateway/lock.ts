@@ -26,7 +26,8 @@ export const isCairnProcess = (pid: number): boolean => {
  * (pid gone, or reused by something else) is taken over.
  */
 export function acquireGatewayLock(file: string): () => void {
-  mkdirSync(dirname(file), { recursive: true });
+  // The data dir: created private (an existing one is tightened by securePrivateDirs).
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(file, "wx", 0o600);

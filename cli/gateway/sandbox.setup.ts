@@ -32,7 +32,8 @@ export async function setupSandbox(
     const removed = await reapSandboxContainers({ instance }).catch(() => []);
     if (removed.length > 0) log(`removed ${removed.length} sandbox container(s) left by an earlier gateway`);
   }
-  mkdirSync(workspaceRoot, { recursive: true });
+  // Private like the rest of the data dir (each session folder inside is the sandbox's to arrange).
+  mkdirSync(workspaceRoot, { recursive: true, mode: 0o700 });
   // A sandbox on the workspace root only to describe what the backend enforces; nothing runs in it.
   const described = createSandbox({ ...settings, backend, workspace: workspaceRoot, outputDir: workspaceRoot } as Parameters<
     typeof createSandbox

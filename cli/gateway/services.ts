@@ -28,7 +28,13 @@ export const projectionStatus = (
   };
 };
 
-const RebuildParams = Schema.Struct({ progressSubject: Schema.optionalKey(Schema.String) });
+/**
+ * The gateway publishes progress with its own (full) rights, so the caller may name only a reply
+ * inbox: never `evt.…` or any other subject the caller may not publish to itself.
+ */
+const RebuildParams = Schema.Struct({
+  progressSubject: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^_INBOX\.[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/))),
+});
 
 /**
  * Gateway-level services on the bus: `q.status.get` (what the UI, /health and `cairn` commands

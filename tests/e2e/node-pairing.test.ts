@@ -16,14 +16,18 @@ import { jsonLines, startGatewayProc, type GatewayProc } from "../fixtures/gatew
 
 let gw: GatewayProc;
 let admin: NatsConnection;
+/** As the gateway itself (node traffic is not the CLI's to see or send). */
+let asGateway: NatsConnection;
 
 beforeAll(async () => {
   gw = await startGatewayProc({ model: null });
   const info = JSON.parse(readFileSync(join(gw.dataDir, "gateway.json"), "utf8")) as { natsUrl: string; cliCreds: string };
   admin = await connectNats({ url: info.natsUrl, credsFile: info.cliCreds, name: "test-admin" });
+  asGateway = await connectNats({ url: info.natsUrl, credsFile: join(gw.dataDir, "nats", "creds", "gateway.creds"), name: "test-gateway" });
 }, 60_000);
 afterAll(async () => {
   await admin?.close();
+  await asGateway?.close();
   await gw?.dispose();
 });
 
@@ -132,20 +136,20 @@ describe("pairing over HTTP", () => {
     try {
       // The gateway hears the node's own out.hello.
       const heard = new Promise<string>((resolve) => {
-        const sub = admin.subscribe(subjects.nodeOut("alpha", "hello"), {
+        const sub = asGateway.subscribe(subjects.nodeOut("alpha", "hello"), {
           callback: (_e, m) => {
             sub.unsubscribe();
             resolve(m.string());
           },
         });
       });
-      await admin.flush();
+      await asGateway.flush();
       nc.publish(subjects.nodeOut("alpha", "hello"), "hi");
       expect(await heard).toBe("hi");
       // And the node answers gateway requests on its in.* (a reply without publish rights on _INBOX).
       nc.subscribe(subjects.nodeIn("alpha", "ping"), { callback: (_e, m) => void m.respond("pong") });
       await nc.flush();
-      expect((await admin.request(subjects.nodeIn("alpha", "ping"), "", { timeout: 3000 })).string()).toBe("pong");
+      expect((await asGateway.request(subjects.nodeIn("alpha", "ping"), "", { timeout: 3000 })).string()).toBe("pong");
 
       // Refused: the event log, the JetStream API, another node's subjects (each a permissions error).
       const errors: string[] = [];
