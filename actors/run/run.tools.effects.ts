@@ -60,7 +60,7 @@ export const toolRunner = (
     const command = call.name === "exec" ? (args.command as string) : `${call.name} ${clipArgs(call.arguments)}`;
     const verdict =
       call.name === "exec"
-        ? execVerdict(command, mode, exec.allowlist ?? [], (await deps.approvals?.remembered()) ?? [])
+        ? await execVerdict(command, mode, exec.allowlist ?? [], (await deps.approvals?.remembered()) ?? [])
         : mode === "never"
           ? { ask: false, why: "approval_mode is never" }
           : (await deps.approvals?.remembered())?.includes(command)
