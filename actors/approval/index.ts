@@ -11,3 +11,4 @@ export {
   type ExecVerdict,
 } from "./exec.policy.ts";
 export { bashParser } from "./shell.parser.ts";
+export { protectedWriteReason } from "./write.policy.ts";
