@@ -129,7 +129,8 @@ const simpleCommands = (root: Node): { problem: string } | { commands: Arg[][] }
           if (child.isNamed) stack.push(child);
           else if (child.type === "&") return { problem: "it runs a command in the background" };
           else if (child.type === "|&") return { problem: "it redirects error output into a pipe" };
-          else if (![";", "&&", "||", "|", "\n"].includes(child.type)) return { problem: `it uses shell syntax the gate does not judge (${child.type})` };
+          else if (![";", "&&", "||", "|", "\n"].includes(child.type))
+            return { problem: `it uses shell syntax the gate does not judge (${child.type})` };
         }
         break;
       case "comment":

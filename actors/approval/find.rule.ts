@@ -103,7 +103,8 @@ export const findCheck: ProgramCheck = (program, args) => {
       i++;
       const value = args[i];
       if (value === undefined) return `${program} ${a.value} has no value`;
-      if (value.glob !== "none") return `${program}: the pattern ${quote(value.value)} in the expression expands against file names (quote it)`;
+      if (value.glob !== "none")
+        return `${program}: the pattern ${quote(value.value)} in the expression expands against file names (quote it)`;
       continue;
     }
     return notKnown(program, a.value);

@@ -70,7 +70,9 @@ export const READ_ONLY: ReadonlyMap<string, ProgramCheck> = new Map<string, Prog
       attachedValue: "I",
       long: ["utc", "universal", "rfc-email", "debug", "iso-8601?", "rfc-3339=", "date=", "reference=", "file="],
       operands: (ops) =>
-        ops.find((o) => !o.value.startsWith("+") || o.glob !== "none") ? "date with an operand other than +FORMAT sets the clock" : undefined,
+        ops.find((o) => !o.value.startsWith("+") || o.glob !== "none")
+          ? "date with an operand other than +FORMAT sets the clock"
+          : undefined,
     }),
   ],
   [

@@ -29,17 +29,17 @@ const DYNAMIC_WHY: Record<string, string> = {
   arithmetic_expansion: "an arithmetic expansion",
   brace_expression: "a brace expansion",
   ansi_c_string: "ANSI-C quoting ($'…'), which sh does not read as bash does",
-  translated_string: "a locale-translated string ($\"…\")",
+  translated_string: 'a locale-translated string ($"…")',
 };
 
 const dynamic = (type: string): Dynamic => ({ dynamic: DYNAMIC_WHY[type] ?? `shell syntax the gate does not judge (${type})` });
 
-/** The value of a word node, or why it has none. */
-export const wordOf = (node: Node): Arg | Dynamic => {
+/** The value of a word node, or why it has none. `first`: the node begins a shell word. */
+export const wordOf = (node: Node, first = true): Arg | Dynamic => {
   switch (node.type) {
     case "word":
     case "number":
-      return unquoted(node.text);
+      return unquoted(node.text, first);
     case "raw_string":
       return { value: node.text.slice(1, -1), glob: "none" };
     case "string":
@@ -48,7 +48,7 @@ export const wordOf = (node: Node): Arg | Dynamic => {
       let value = "";
       let glob: Arg["glob"] = "none";
       for (let i = 0; i < node.childCount; i++) {
-        const part = wordOf(node.child(i) as Node);
+        const part = wordOf(node.child(i) as Node, first && i === 0);
         if ("dynamic" in part) return part;
         // A pattern anywhere makes the word a pattern; it can expand to an option only from the front
         // (`""*` is as open as `*`).
@@ -62,16 +62,23 @@ export const wordOf = (node: Node): Arg | Dynamic => {
   }
 };
 
+/** Where sh ends a word or starts an operator: never inside one unquoted word. */
+const SEPARATORS = new Set([" ", "\t", "\n", ";", "&", "|", "<", ">", "(", ")"]);
+
 /**
  * An unquoted word: backslash quotes the next character (backslash-newline disappears). Anything
  * that expands is refused here too (`$`, backticks, braces), even where the grammar left it in a
- * plain word: dash, bash in POSIX mode and busybox sh do not agree on every corner.
+ * plain word: dash, bash in POSIX mode and busybox sh do not agree on every corner. So is a word
+ * that sh would split, where the grammar did not: tree-sitter-bash reads `ls<newline>\rm x` as
+ * one command `ls` with the words `<newline>\rm` and `x`; sh runs `ls`, then `rm x`.
  */
-const unquoted = (text: string): Arg | Dynamic => {
+const unquoted = (text: string, first: boolean): Arg | Dynamic => {
   let value = "";
   let glob: Arg["glob"] = "none";
+  if (first && text.startsWith("#")) return { dynamic: "a word sh reads as a comment" };
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
+    if (SEPARATORS.has(c)) return { dynamic: "a word the parser and sh would split differently" };
     if (c === "\\") {
       i++;
       if (i < text.length && text[i] !== "\n") value += text[i];
