@@ -148,7 +148,8 @@ describe("smart mode: the parse itself", () => {
       execFileSync("/bin/sh", ["-c", `printf '%s\\0' ${command}`], { encoding: "utf8" })
         .split("\0")
         .slice(0, -1);
-    for (const [command, words] of [
+    const plain = (words: readonly string[]) => words.map((w) => `'${w.replaceAll("'", "'\\''")}'`).join(" ");
+    const cases: [string, string[]][] = [
       ['find . "-delete"', ["find", ".", "-delete"]],
       ["find . '-exec' x", ["find", ".", "-exec", "x"]],
       ['f"ind" . -de"le"te', ["find", ".", "-delete"]],
@@ -156,14 +157,15 @@ describe("smart mode: the parse itself", () => {
       ["'r'm a\\ b \"c\\\"d\" 'e\\f'", ["rm", "a b", 'c"d', "e\\f"]],
       ['sort -o"ut" x', ["sort", "-out", "x"]],
       ['uniq "" out', ["uniq", "", "out"]],
-    ] as const) {
+      ["ca\\t 'README.md'", ["cat", "README.md"]],
+    ];
+    for (const [command, words] of cases) {
       expect(argv(command)).toEqual(words);
-      // A disguised writer is judged as itself.
-      const v = await smart(command);
-      if (words[0] === "rm" || words.includes("-delete") || words.includes("-exec") || words.includes("-out") || words[0] === "uniq") {
-        expect(v.ask).toBe(true);
-      }
+      // The disguised command gets exactly the verdict of its words written plainly.
+      expect(await smart(command)).toEqual(await smart(plain(words)));
     }
+    expect((await smart('find . "-delete"')).ask).toBe(true);
+    expect((await smart("ca\\t 'README.md'")).ask).toBe(false);
   });
 
   test("unbalanced quotes, dangling operators and garbage ask, and the parser stays usable after them", async () => {

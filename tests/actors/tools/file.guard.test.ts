@@ -30,7 +30,15 @@ describe("protected paths in the file tools", () => {
     await writeFile(path.join(ws, ".git", "config"), "[core]\n");
     await mkdir(path.join(ws, "src"));
     await symlink(".git", path.join(ws, "cfg"));
-    for (const p of ["src/../.git/config", ".GIT/config", "cfg/config", "cfg/hooks/pre-commit", ".envrc", ".cairn/hooks/x", "lib/.gitmodules"]) {
+    for (const p of [
+      "src/../.git/config",
+      ".GIT/config",
+      "cfg/config",
+      "cfg/hooks/pre-commit",
+      ".envrc",
+      ".cairn/hooks/x",
+      "lib/.gitmodules",
+    ]) {
       expect(errorOf(await call("write_file", { path: p, content: "x" })).details).toMatchObject({ reason: "approval_required" });
     }
     const edit = await call("edit_file", { path: "cfg/config", old_string: "[core]", new_string: "[core]\n\tpager = sh" });
