@@ -1,9 +1,10 @@
 import { mkdir } from "node:fs/promises";
 import * as path from "node:path";
 import { CairnError, type LiveSessionMessage } from "../../schemas/index.ts";
-import { approvalIdFor, execVerdict, type ApprovalView } from "../approval/index.ts";
+import { approvalIdFor, type ApprovalView } from "../approval/index.ts";
 import { SETTINGS_ID } from "../settings/index.ts";
 import { utf8Prefix } from "../tools/index.ts";
+import { callVerdict } from "./call.verdict.ts";
 import { DEFAULT_APPROVAL_TIMEOUT_MS, MAX_TOOL_RESULT_BYTES } from "./agent.options.ts";
 import { humanWait } from "./fallback.policy.ts";
 import { liveOutput } from "./live.output.ts";
@@ -40,37 +41,30 @@ export const toolRunner = (
   };
 
   /**
-   * The approval gate of a dangerous call: undefined when it may run (not dangerous, the policy
-   * lets it through, or a person granted it), else the result the model gets instead. The request
-   * is an event before anyone is asked; its id comes from run and call, so a retry asks once.
+   * The approval gate of a call (`callVerdict`): `approved` when it may run — true when the gate
+   * judged it and let it through (a person granted it, or the policy needs no one), which the file
+   * tools require for protected paths — else `refused`, the result the model gets instead. The
+   * request is an event before anyone is asked; its id comes from run and call, so a retry asks once.
    */
-  const approve = async (p: CallParams, call: Call, signal: AbortSignal, clock: RunClock): Promise<string | undefined> => {
-    const tool = deps.agent.tools?.get(call.name);
-    if (!tool?.dangerous) return undefined;
+  const approve = async (p: CallParams, call: Call, signal: AbortSignal, clock: RunClock): Promise<Gate> => {
+    if (!deps.agent.tools?.get(call.name)) return { approved: false }; // `invoke` reports an unknown tool
     let args: Record<string, unknown>;
     try {
       args = JSON.parse(call.arguments || "{}") as Record<string, unknown>;
     } catch {
-      return undefined; // bad arguments never run: `invoke` reports them to the model
+      return { approved: false }; // bad arguments never run: `invoke` reports them to the model
     }
-    if (call.name === "exec" && typeof args?.command !== "string") return undefined; // `invoke` reports it
+    if (typeof args !== "object" || args === null) return { approved: false };
+    if (call.name === "exec" && typeof args.command !== "string") return { approved: false }; // `invoke` reports it
+    const judged = await callVerdict(deps, call.name, call.arguments, args, () => workspaceOf(p.sessionKey));
+    if (judged === undefined) return { approved: false };
+    const { verdict, command } = judged;
     const exec = deps.agent.exec ?? {};
-    const mode = exec.approvalMode ?? "smart";
-    // exec is judged by its command; any other dangerous tool (the skill writers) asks unless approvals are off.
-    const command = call.name === "exec" ? (args.command as string) : `${call.name} ${clipArgs(call.arguments)}`;
-    const verdict =
-      call.name === "exec"
-        ? execVerdict(command, mode, exec.allowlist ?? [], (await deps.approvals?.remembered()) ?? [])
-        : mode === "never"
-          ? { ask: false, why: "approval_mode is never" }
-          : (await deps.approvals?.remembered())?.includes(command)
-            ? { ask: false, why: "always allowed by the user" }
-            : { ask: true, why: `${call.name} changes what the agent will do in later runs` };
-    if (!verdict.ask) return undefined;
+    if (!verdict.ask) return { approved: true };
     // A command routed to a node runs on that machine: the person answering must see which one.
     const node = call.name === "exec" ? await deps.sessionNode?.(p.sessionKey) : null;
     const why = node ? `${verdict.why} — runs on node ${node.name} (${node.id})` : verdict.why;
-    if (!deps.approvals) return `${call.name} needs an approval and this gateway cannot ask for one; the command was not run`;
+    if (!deps.approvals) return { refused: `${call.name} needs an approval and this gateway cannot ask for one; the command was not run` };
     const id = approvalIdFor(p.runId, call.callId);
     const base = { type: "run.approval" as const, runId: p.runId, callId: call.callId, approvalId: id, command };
     const requested = (await deps.dispatch("approval", id, "request", {
@@ -105,9 +99,11 @@ export const toolRunner = (
       await deps.dispatch("settings", SETTINGS_ID, "allow_command", { command, by: v.decidedBy ?? "user" }).catch(() => undefined);
     }
     live(p.sessionKey, { ...base, status, ...(v.reason ? { reason: v.reason } : {}), ...(v.decidedBy ? { decidedBy: v.decidedBy } : {}) });
-    if (status === "granted") return undefined;
-    if (status === "denied") return `denied by the user${v.reason ? `: ${v.reason}` : ""}; the command was not run`;
-    return `the approval expired (nobody answered within ${humanWait(exec.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS)}); the command was not run`;
+    if (status === "granted") return { approved: true };
+    if (status === "denied") return { refused: `denied by the user${v.reason ? `: ${v.reason}` : ""}; the command was not run` };
+    return {
+      refused: `the approval expired (nobody answered within ${humanWait(exec.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS)}); the command was not run`,
+    };
   };
 
   /**
@@ -122,8 +118,9 @@ export const toolRunner = (
     try {
       if (w.abort.signal.aborted) throw w.abort.signal.reason;
       const { call } = p;
-      const refused = await approve(p, call, w.abort.signal, w.deadline);
-      if (refused !== undefined) {
+      const gate = await approve(p, call, w.abort.signal, w.deadline);
+      if ("refused" in gate) {
+        const refused = gate.refused;
         // Never started: the call goes from requested to finished with the refusal as its result.
         await deps.dispatch("run", p.runId, "refuse_tool", { callId: call.callId, output: refused });
         live(p.sessionKey, {
@@ -142,13 +139,13 @@ export const toolRunner = (
       // Not started by this command: it already was (a retry, another host) or the run ended.
       if (!r?.started) return;
       started = true;
-      await invokeStarted(p, call, w.abort.signal);
+      await invokeStarted(p, call, w.abort.signal, gate.approved);
     } catch (e) {
       await settle(p, w, e, !started);
     }
   };
 
-  const invokeStarted = async (p: CallParams, call: Call, signal: AbortSignal): Promise<void> => {
+  const invokeStarted = async (p: CallParams, call: Call, signal: AbortSignal, approved: boolean): Promise<void> => {
     live(p.sessionKey, { type: "run.tool", runId: p.runId, callId: call.callId, name: call.name, status: "started" });
     const t0 = deps.now();
     const sandbox = await deps.sessionSandbox?.(p.sessionKey);
@@ -163,6 +160,7 @@ export const toolRunner = (
       signal,
       sessionKey: p.sessionKey,
       onOutput: streaming.write,
+      ...(approved ? { approved } : {}),
       ...(sandbox ? { sandbox } : {}),
       ...(node ? { node } : {}),
     });
@@ -198,5 +196,5 @@ export const toolRunner = (
   return runTool;
 };
 
-/** A dangerous non-exec call as a person reads it in the approval card. */
-const clipArgs = (raw: string): string => (raw.length > 2000 ? `${raw.slice(0, 2000)}…` : raw);
+/** The gate's answer: the result the model gets instead of running, or whether the gate let it through. */
+type Gate = { readonly refused: string } | { readonly approved: boolean };

@@ -1,6 +1,7 @@
 import * as Schema from "effect/Schema";
 import { CairnError } from "../../schemas/index.ts";
 import { MAX_EDIT_BYTES, MAX_OUTPUT_BYTES, atomicWrite, clipLine, looksBinary, openForRead, throwIfAborted } from "./file.io.ts";
+import { writableTarget } from "./file.guard.ts";
 import { defineTool, type Tool } from "./tool.registry.ts";
 import { resolveInWorkspace } from "./workspace.ts";
 
@@ -85,7 +86,8 @@ export const writeFileTool = defineTool({
   name: "write_file",
   description:
     "Create or overwrite a file in the workspace with the given content (parent directories are created). " +
-    "The write is atomic. To change part of an existing file prefer edit_file.",
+    "The write is atomic. To change part of an existing file prefer edit_file. " +
+    "Files that later commands execute (.git/, .gitconfig, .envrc, .cairn/, shell start-up files) need the user's approval.",
   source: "builtin",
   dangerous: false,
   params: WriteFileParams,
@@ -93,7 +95,7 @@ export const writeFileTool = defineTool({
     if (Buffer.byteLength(args.content) > MAX_EDIT_BYTES) {
       throw new CairnError("bad_request", `content is larger than ${MAX_EDIT_BYTES / 1024 / 1024} MB`, { reason: "too_large" });
     }
-    const target = await resolveInWorkspace(ctx.workspace, args.path);
+    const target = await writableTarget(ctx.workspace, args.path, ctx.approved);
     if (target.display === ".") throw new CairnError("bad_request", "path names the workspace itself, not a file");
     const { created } = await atomicWrite(target.real, target.display, args.content);
     return { output: `${created ? "created" : "overwrote"} ${target.display} (${Buffer.byteLength(args.content)} bytes)` };
@@ -120,7 +122,7 @@ export const editFileTool = defineTool({
   async run(args, ctx) {
     if (args.old_string === "") throw new CairnError("bad_request", "old_string must not be empty; use write_file to create a file");
     if (args.old_string === args.new_string) throw new CairnError("bad_request", "old_string and new_string are identical");
-    const target = await resolveInWorkspace(ctx.workspace, args.path);
+    const target = await writableTarget(ctx.workspace, args.path, ctx.approved);
     const fh = await openForRead(target.real, target.display);
     let text: string;
     try {

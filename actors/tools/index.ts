@@ -17,6 +17,7 @@ export { displayPath, resolveInWorkspace, type WorkspacePath } from "./workspace
 export { MAX_LINE_CHARS, MAX_OUTPUT_BYTES } from "./file.io.ts";
 /** Byte-budget cuts live in actors/sandbox (below remote and tools); re-exported for the tools' callers. */
 export { utf8Cut, utf8Prefix } from "../sandbox/index.ts";
+export { PATH_WRITERS, protectedTarget, writableTarget } from "./file.guard.ts";
 export { DEFAULT_READ_LINES, editFileTool, fileTools, readFileTool, writeFileTool } from "./file.tools.ts";
 export { MAX_GLOB_RESULTS, MAX_GREP_MATCHES, globTool, grepTool, searchTools } from "./search.tools.ts";
 export { globToRegExp } from "./glob.match.ts";

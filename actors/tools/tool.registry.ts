@@ -18,6 +18,11 @@ export interface ToolContext {
   readonly onOutput?: (stream: "stdout" | "stderr", chunk: string) => void;
   /** The session's own `exec` sandbox backend, when it chose one (else the configured one). */
   readonly sandbox?: string;
+  /**
+   * The run's approval gate judged this call and let it through (a person granted it, or the
+   * policy needs no one). The file tools write paths that later commands execute only then.
+   */
+  readonly approved?: boolean;
   /** The node the session's `exec` is routed to (absent: local). */
   readonly node?: { readonly id: string; readonly name: string; readonly status?: string };
 }

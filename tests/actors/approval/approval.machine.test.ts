@@ -1,7 +1,7 @@
 /** The approval aggregate's decisions (pure) and the exec policy. */
 import { initialTransition } from "xstate";
 import { describe, expect, test } from "vitest";
-import { approvalSpec, execVerdict } from "../../../actors/approval/index.ts";
+import { approvalSpec } from "../../../actors/approval/index.ts";
 import { fold } from "../../../actors/runtime/persistence.ts";
 
 const ID = "ap-1";
@@ -78,41 +78,5 @@ describe("the approval machine", () => {
     const a = approvalSpec.decide(snap, approvalSpec.decodeCommand("approve", {}), env(1));
     const d = approvalSpec.decide(snap, approvalSpec.decodeCommand("deny", {}), env(1));
     expect(a.eventIds).toEqual(d.eventIds);
-  });
-});
-
-describe("the exec policy", () => {
-  test.each([
-    ["ls -la", false],
-    ["cat notes/a.txt | wc -l", false],
-    ["git status", false],
-    ["git log --oneline", false],
-    ["find . -name '*.ts'", false],
-    ["find . -delete", true],
-    ["find . -exec rm {} ;", true],
-    ["git push", true],
-    ["touch x", true],
-    ["ls; rm -rf /", true],
-    ["ls && touch x", true],
-    ["ls || touch x", true],
-    ["echo hi > x", true],
-    ["cat < /etc/passwd", true],
-    ["echo $(id)", true],
-    ["echo `id`", true],
-    ["ls | sh", true],
-    ["env FOO=1 rm x", true],
-    ["rm -rf /", true],
-  ])("smart: %s → ask %s", (cmd, ask) => {
-    expect(execVerdict(cmd, "smart").ask).toBe(ask);
-  });
-
-  test("always asks even for ls and allowlisted commands; never never asks; the allowlist runs directly in smart mode", () => {
-    expect(execVerdict("ls", "always", ["ls"]).ask).toBe(true);
-    expect(execVerdict("rm -rf x", "never").ask).toBe(false);
-    expect(execVerdict("npm test", "smart", ["npm test", "make *"]).ask).toBe(false);
-    expect(execVerdict("make build", "smart", ["make *"]).ask).toBe(false);
-    expect(execVerdict("npm install", "smart", ["npm test"]).ask).toBe(true);
-    expect(execVerdict("make x; rm -rf ~", "smart", ["make *"]).ask).toBe(true);
-    expect(execVerdict("make x | sh", "smart", ["make *"]).ask).toBe(true);
   });
 });
