@@ -1,19 +1,8 @@
-import { AuthError, type AuthApi, authErrorText } from "./auth.ts";
-import { asWireError, type GatewayClient, RequestError } from "./client.ts";
+import type { AuthApi } from "./auth.ts";
+import type { GatewayClient } from "./client.ts";
 import { registerPasskey } from "./passkeys.ts";
+import { type Problem, problemOf } from "./security.ts";
 import type { AuthOverview, CreatedApiKey, Scope } from "./wire.ts";
-
-/** A failure as the Security page shows it: the stable code and a sentence. */
-export type Problem = { code: string; message: string };
-
-/** Any thrown value (a WS request error, an HTTP auth error, a WebAuthn refusal) as a Problem. */
-export function problemOf(e: unknown, action: "passkey-register" | "other" = "other"): Problem {
-  if (e instanceof RequestError) return e.toWire();
-  if (e instanceof AuthError) return { code: e.code, message: authErrorText(e, action) };
-  // A WebAuthn refusal keeps the DOM error's name (NotAllowedError, InvalidStateError, ...).
-  if (action === "passkey-register" && e instanceof Error) return { code: e.name, message: authErrorText(e, action) };
-  return asWireError(e);
-}
 
 /**
  * Settings → Security: the password, passkeys, API keys and login sessions, as `auth.overview`
