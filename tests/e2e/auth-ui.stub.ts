@@ -123,12 +123,14 @@ export async function startAuthStub(opts: StubOptions = {}): Promise<AuthStub> {
       case "POST /api/auth/setup": {
         if (password !== null || passkeys.length > 0) return fail(res, 409, "setup_closed", "setup is done: sign in");
         if (body.code !== setupCode) return fail(res, 401, "unauthorized", "wrong or expired setup code");
-        if (typeof body.password === "string" && body.password.length < 8) return fail(res, 400, "bad_request", "a password needs at least 8 characters");
+        if (typeof body.password === "string" && body.password.length < 8)
+          return fail(res, 400, "bad_request", "a password needs at least 8 characters");
         if (typeof body.password === "string") password = body.password;
         return signIn(req, res, "setup");
       }
       case "POST /api/auth/login": {
-        if (wrong >= (opts.attempts ?? 3)) return fail(res, 429, "rate_limited", "too many attempts", { "Retry-After": String(opts.retryAfter ?? 30) });
+        if (wrong >= (opts.attempts ?? 3))
+          return fail(res, 429, "rate_limited", "too many attempts", { "Retry-After": String(opts.retryAfter ?? 30) });
         if (password === null || body.password !== password) {
           wrong++;
           return fail(res, 401, "unauthorized", "wrong password");
@@ -150,7 +152,12 @@ export async function startAuthStub(opts: StubOptions = {}): Promise<AuthStub> {
       case "POST /api/auth/passkey/register/verify": {
         if (!sessionOf(req)) return fail(res, 401, "unauthorized", "sign in first");
         const response = body.response as { id?: string } | undefined;
-        const pk = { id: response?.id ?? id(), name: typeof body.name === "string" ? body.name : "Passkey", createdAt: now(), lastUsedAt: null };
+        const pk = {
+          id: response?.id ?? id(),
+          name: typeof body.name === "string" ? body.name : "Passkey",
+          createdAt: now(),
+          lastUsedAt: null,
+        };
         passkeys.push(pk);
         return send(res, 200, { id: pk.id, name: pk.name });
       }
@@ -230,7 +237,15 @@ export async function startAuthStub(opts: StubOptions = {}): Promise<AuthStub> {
       case "auth.keys.create": {
         const key = `ck_${id(32)}`;
         const scopes = (params.scopes as Scope[] | undefined) ?? ["operator.admin"];
-        keys.push({ id: id(), label: String(params.label), scopes, prefix: key.slice(0, 10), createdAt: now(), createdBy: "session", revokedAt: null });
+        keys.push({
+          id: id(),
+          label: String(params.label),
+          scopes,
+          prefix: key.slice(0, 10),
+          createdAt: now(),
+          createdBy: "session",
+          revokedAt: null,
+        });
         return { id: keys.at(-1)?.id, key, label: params.label, scopes };
       }
       case "auth.keys.revoke": {
@@ -270,7 +285,14 @@ export async function startAuthStub(opts: StubOptions = {}): Promise<AuthStub> {
             ws.close(1008, "unauthorized");
             return;
           }
-          ws.send(JSON.stringify({ type: "res", id: f.id, ok: true, payload: { protocol: 1, server: { name: "stub", version: "0" }, status: STATUS } }));
+          ws.send(
+            JSON.stringify({
+              type: "res",
+              id: f.id,
+              ok: true,
+              payload: { protocol: 1, server: { name: "stub", version: "0" }, status: STATUS },
+            }),
+          );
           return;
         }
         try {

@@ -96,7 +96,11 @@ describe("first remote visit: the setup page", () => {
 
     await page.getByTestId("setup-confirm").fill(PASSWORD);
     await page.getByTestId("setup-submit").click();
-    await until("the wrong code refused", () => problem(page), (t) => !!t?.includes("setup code is wrong"));
+    await until(
+      "the wrong code refused",
+      () => problem(page),
+      (t) => !!t?.includes("setup code is wrong"),
+    );
     expect(await page.getByTestId("auth-problem").locator("code").textContent()).toBe("cairn auth setup-code");
     expect(await page.evaluate(() => document.activeElement?.getAttribute("data-testid"))).toBe("setup-code");
     await shoot(page, "setup-error");
@@ -125,13 +129,25 @@ describe("the sign-in page", () => {
     const pw = page.getByTestId("login-password");
     await pw.fill("nope nope");
     await pw.press("Enter");
-    await until("wrong password", () => problem(page), (t) => t === "Wrong password.");
+    await until(
+      "wrong password",
+      () => problem(page),
+      (t) => t === "Wrong password.",
+    );
     await pw.fill("nope again");
     await page.getByTestId("login-submit").click();
-    await until("wrong password", () => problem(page), (t) => t === "Wrong password.");
+    await until(
+      "wrong password",
+      () => problem(page),
+      (t) => t === "Wrong password.",
+    );
     await pw.fill(PASSWORD);
     await pw.press("Enter");
-    const text = await until("the rate limit", () => problem(page), (t) => !!t?.startsWith("Too many attempts"));
+    const text = await until(
+      "the rate limit",
+      () => problem(page),
+      (t) => !!t?.startsWith("Too many attempts"),
+    );
     expect(text).toMatch(/^Too many attempts, try again in (30|29|28) s\.$/);
     expect(await page.getByTestId("login-submit").isDisabled()).toBe(true);
     await shoot(page, "login-rate-limited");
@@ -230,7 +246,11 @@ describe("Settings → Security", () => {
     await page.getByTestId("password-new").fill("a new long passphrase");
     await page.getByTestId("password-confirm").fill("a new long passphrase");
     await page.getByTestId("password-submit").click();
-    await until("the wrong current password", () => page.getByTestId("password-problem").textContent(), (t) => !!t?.includes("unauthorized"));
+    await until(
+      "the wrong current password",
+      () => page.getByTestId("password-problem").textContent(),
+      (t) => !!t?.includes("unauthorized"),
+    );
     await page.getByTestId("password-current").fill(PASSWORD);
     await page.getByTestId("password-submit").click();
     await page.getByTestId("password-done").waitFor();
@@ -244,7 +264,11 @@ describe("Settings → Security", () => {
     const other = page.locator('[data-testid="login-session-row"][data-id]', { hasText: "192.168.1.23" });
     await other.getByTestId("session-revoke").click();
     await other.getByTestId("session-revoke-confirm").click();
-    await until("one session left", () => page.getByTestId("login-session-row").count(), (n) => n === 1);
+    await until(
+      "one session left",
+      () => page.getByTestId("login-session-row").count(),
+      (n) => n === 1,
+    );
 
     // Log out: back to the sign-in page, which now offers the passkey, and the passkey gets in.
     await page.getByTestId("logout").click();

@@ -39,7 +39,13 @@ export function parseRetryAfter(header: string | null, now: number): number | nu
   return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - now) / 1000));
 }
 
-const STATUS_CODES: Record<number, string> = { 400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 429: "rate_limited" };
+const STATUS_CODES: Record<number, string> = {
+  400: "bad_request",
+  401: "unauthorized",
+  403: "forbidden",
+  404: "not_found",
+  429: "rate_limited",
+};
 
 export type AuthApiOptions = {
   /** Injected for tests; defaults to the browser's. */
@@ -156,7 +162,8 @@ export function authErrorText(e: unknown, action: AuthAction): string {
       return e.retryAfter !== null ? `Too many attempts, try again in ${e.retryAfter} s.` : "Too many attempts, try again in a moment.";
     case "unauthorized":
       if (action === "login") return "Wrong password.";
-      if (action === "setup") return "That setup code is wrong or has expired. Run `cairn auth setup-code` on the gateway's machine for a new one.";
+      if (action === "setup")
+        return "That setup code is wrong or has expired. Run `cairn auth setup-code` on the gateway's machine for a new one.";
       if (action === "passkey-login") return "That passkey was not accepted.";
       return "You are not signed in (or your session has ended). Reload the page to sign in again.";
     case "setup_closed":
@@ -174,8 +181,8 @@ export function passwordProblem(password: string, confirm: string, min: number, 
   return null;
 }
 
-/** A default name for a new passkey, from the browser's user agent: "Chrome on Android". */
-export function passkeyNameGuess(ua: string): string {
+/** A device as a person names it, from a user agent: "Chrome on Android" (a new passkey's default name, a login session's label). */
+export function deviceName(ua: string): string {
   const browser = /Edg\//.test(ua)
     ? "Edge"
     : /Firefox\//.test(ua)

@@ -22,7 +22,11 @@ const browserCeremonies: Ceremonies = { startRegistration, startAuthentication }
 export const passkeysAvailable = (): boolean => typeof window !== "undefined" && window.isSecureContext && browserSupportsWebAuthn();
 
 /** Makes a passkey on this device and stores it with the gateway (the caller is signed in or local). */
-export async function registerPasskey(api: AuthApi, name?: string, c: Ceremonies = browserCeremonies): Promise<{ id: string; name: string }> {
+export async function registerPasskey(
+  api: AuthApi,
+  name?: string,
+  c: Ceremonies = browserCeremonies,
+): Promise<{ id: string; name: string }> {
   const optionsJSON = (await api.passkeyRegisterOptions(name)) as PublicKeyCredentialCreationOptionsJSON;
   const response = await c.startRegistration({ optionsJSON });
   return api.passkeyRegisterVerify(response, name);
