@@ -273,6 +273,7 @@ describe("Settings → Security", () => {
     // Log out: back to the sign-in page, which now offers the passkey, and the passkey gets in.
     await page.getByTestId("logout").click();
     await page.getByTestId("login-passkey").waitFor();
+    await shoot(page, "login-with-passkey");
     await page.getByTestId("login-passkey").click();
     await waitForConnection(page, ["connected"]);
     expect(browser.pageErrors).toEqual([]);
