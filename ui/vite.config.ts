@@ -7,7 +7,7 @@ const root = fileURLToPath(new URL(".", import.meta.url));
 /**
  * Builds the SPA into `ui/dist`, which the gateway's edge serves. Assets use relative paths, and
  * the open session lives in the URL hash, so the edge needs no SPA fallback route.
- * `vite --config ui/vite.config.ts` serves it for development, proxying `/ws` to a gateway at
+ * `vite --config ui/vite.config.ts` serves it for development, proxying `/ws` and `/api` to a gateway at
  * CAIRN_GATEWAY_URL (default http://127.0.0.1:13131).
  */
 export default defineConfig({
@@ -23,6 +23,7 @@ export default defineConfig({
   server: {
     proxy: {
       "/ws": { target: process.env.CAIRN_GATEWAY_URL ?? "http://127.0.0.1:13131", ws: true },
+      "/api": { target: process.env.CAIRN_GATEWAY_URL ?? "http://127.0.0.1:13131" },
     },
   },
 });

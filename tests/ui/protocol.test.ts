@@ -14,3 +14,11 @@ test("the UI accepts exactly the ids the gateway accepts", () => {
   expect(TOKEN_PATTERN.source).toBe(SERVER_TOKEN.source);
   expect(TOKEN_PATTERN.flags).toBe(SERVER_TOKEN.flags);
 });
+
+test("the UI offers exactly the gateway's scopes and password bounds", async () => {
+  const server = await import("../../schemas/index.ts");
+  const ui = await import("../../ui/src/lib/protocol.ts");
+  expect(ui.SCOPES).toEqual(server.SCOPES);
+  expect(ui.MIN_PASSWORD_CHARS).toBe(server.MIN_PASSWORD_CHARS);
+  expect(ui.MAX_PASSWORD_CHARS).toBe(server.MAX_PASSWORD_CHARS);
+});

@@ -1,5 +1,5 @@
 import { mount } from "svelte";
-import App from "./App.svelte";
+import Root from "./Root.svelte";
 import { AppState } from "./lib/app.svelte.ts";
 import { GatewayClient, gatewayUrl } from "./lib/client.ts";
 import "./app.css";
@@ -7,5 +7,5 @@ import "./app.css";
 const app = new AppState(new GatewayClient({ url: gatewayUrl() }));
 const target = document.getElementById("app");
 if (!target) throw new Error("index.html has no #app element to mount the UI in");
-mount(App, { target, props: { app } });
+mount(Root, { target, props: { app } });
 app.start();

@@ -1,3 +1,4 @@
+import { authErrorText } from "./auth.ts";
 import { asWireError, type ConnectionState, type GatewayClient } from "./client.ts";
 import { ChatStore, type SessionSettings } from "./chat.svelte.ts";
 import { SessionsStore, titleFrom } from "./sessions.svelte.ts";
@@ -5,6 +6,8 @@ import { ModelsStore } from "./models.svelte.ts";
 import { ProvidersStore } from "./providers.svelte.ts";
 import { ApprovalsStore, type DecideOutcome } from "./approvals.svelte.ts";
 import { NodesStore } from "./nodes.svelte.ts";
+import { AuthGate } from "./gate.svelte.ts";
+import { SecurityStore } from "./security.svelte.ts";
 import { openSessionInUrl, sessionKeyFromHash, viewFromHash, type View } from "./route.ts";
 import type { ApprovalDecision, SandboxBackend, StatusPayload, WireError } from "./wire.ts";
 
@@ -32,9 +35,17 @@ export class AppState {
   readonly providers: ProvidersStore;
   readonly approvals: ApprovalsStore;
   readonly nodes: NodesStore;
+  readonly gate: AuthGate;
+  readonly security: SecurityStore;
+  /** Whether the socket is open or trying to be: it stays shut while the sign-in page shows. */
+  #clientRunning = false;
+  readonly #reload: () => void;
 
-  constructor(client: GatewayClient) {
+  constructor(client: GatewayClient, gate: AuthGate = new AuthGate(), reload: () => void = () => location.reload()) {
     this.client = client;
+    this.gate = gate;
+    this.#reload = reload;
+    this.security = new SecurityStore(client, gate.api);
     this.sessions = new SessionsStore(client);
     this.chat = new ChatStore(client);
     this.models = new ModelsStore(client);
@@ -44,6 +55,7 @@ export class AppState {
     client.onState((s) => {
       this.connection = s;
       this.connectionError = client.lastError;
+      if (s === "error" && client.lastError?.code === "unauthorized") void this.#recheckAuth();
     });
     client.onConnected((hello) => {
       this.connectionError = null;
@@ -55,6 +67,7 @@ export class AppState {
       void this.models.load();
       void this.approvals.refresh();
       if (this.view === "providers") void this.providers.load();
+      if (this.view === "security") void this.security.load();
       // The node selector names the session's node, so the list is wanted on every page.
       if (this.view === "nodes") void this.nodes.refreshAll();
       else void this.nodes.load();
@@ -69,6 +82,7 @@ export class AppState {
       if (this.view === "chat") this.chat.open(sessionKeyFromHash());
       else if (this.client.state === "connected") {
         if (this.view === "providers") void this.providers.load();
+        else if (this.view === "security") void this.security.load();
         else void this.nodes.refreshAll();
       }
     };
@@ -76,12 +90,53 @@ export class AppState {
     addEventListener("hashchange", onHash);
     addEventListener("online", onOnline);
     onHash();
-    this.client.start();
+    void this.enter();
     return () => {
       removeEventListener("hashchange", onHash);
       removeEventListener("online", onOnline);
-      this.client.close();
+      this.#stopClient();
     };
+  }
+
+  /**
+   * Asks the gateway whether this browser may come in, and connects when it may. Called at start
+   * and after a sign-in or setup (the cookie is set by then); otherwise the gate shows its page.
+   */
+  async enter(): Promise<void> {
+    if ((await this.gate.check()) !== "open" || this.#clientRunning) return;
+    this.#clientRunning = true;
+    this.client.start();
+  }
+
+  /**
+   * The socket was refused as `unauthorized`. When the gateway says a sign-in is needed, the
+   * socket stops and the sign-in page shows. When it says this browser is signed in (a refusal for
+   * another reason), the client keeps retrying slowly and shows the error: no loop either way.
+   */
+  async #recheckAuth(): Promise<void> {
+    if ((await this.gate.check()) !== "open") this.#stopClient();
+  }
+
+  #stopClient(): void {
+    this.#clientRunning = false;
+    this.client.close();
+  }
+
+  /**
+   * Ends this login session (or, `everywhere`, every one). The page reloads after, so nothing of
+   * this session's chats stays in memory for whoever uses the device next. Resolves to the
+   * failure's text, or null once the page is on its way out.
+   */
+  async logout(everywhere = false): Promise<string | null> {
+    try {
+      if (everywhere) await this.gate.api.logoutAll();
+      else await this.gate.api.logout();
+    } catch (e) {
+      return authErrorText(e, "other");
+    }
+    this.#stopClient();
+    this.#reload();
+    return null;
   }
 
   /** The open session's summary, freshest first from the list. */

@@ -187,7 +187,13 @@ export class GatewayClient {
     ws.onclose = (ev) => {
       if (this.#ws !== ws) return;
       this.#ws = null;
-      if (this.state !== "error") {
+      if (ev.code === 1008 && this.state !== "error") {
+        // Policy violation: the gateway ended the socket because its credential no longer holds
+        // (a session revoked or expired). Shown as a refusal, so the app asks whether to sign in.
+        this.lastError = { code: "unauthorized", message: ev.reason || "The gateway closed the connection: sign in again." };
+        this.#setState("error");
+        this.#attempt = Math.max(this.#attempt, 10);
+      } else if (this.state !== "error") {
         this.lastError = {
           code: "unavailable",
           message: this.#everConnected

@@ -34,6 +34,11 @@ const inSeconds = (e: WireError): string => {
 };
 
 export function explain(e: WireError): Explained {
+  // `forbidden` (a key used outside its scopes) is compared as a string: the gateway's message
+  // names the scope it needs, and is kept as the detail.
+  if ((e.code as string) === "forbidden") {
+    return { label: "Not allowed", text: "The API key this client uses does not have the scope this needs." };
+  }
   switch (e.code) {
     case "provider_auth":
       return { label: "Failed", text: "The provider refused the API key: it is missing, invalid or revoked.", action: PROVIDERS };

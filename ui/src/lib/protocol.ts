@@ -12,3 +12,9 @@ export const CLIENT_INFO = { name: "cairn-ui", version: "0.1.0" } as const satis
 
 /** Ids travel inside NATS subjects: one token of letters, digits, `_` or `-` (`schemas/ids.ts`). */
 export const TOKEN_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** What an API key may be granted, in the order the gateway lists them (`operator.admin` implies all). */
+export const SCOPES: typeof Wire.SCOPES = ["operator.read", "operator.write", "operator.approvals", "operator.pairing", "operator.admin"];
+/** Password bounds the gateway enforces; the UI checks them first so a typo costs no rate-limited attempt. */
+export const MIN_PASSWORD_CHARS: typeof Wire.MIN_PASSWORD_CHARS = 8;
+export const MAX_PASSWORD_CHARS: typeof Wire.MAX_PASSWORD_CHARS = 1024;

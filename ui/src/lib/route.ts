@@ -16,8 +16,9 @@ export function openSessionInUrl(key: string | null): void {
 }
 
 /** Pages other than the chat live at their own hash. */
-export type View = "chat" | "providers" | "nodes";
+export type View = "chat" | "providers" | "nodes" | "security";
 export const PROVIDERS_HASH = "#/providers";
 export const NODES_HASH = "#/nodes";
+export const SECURITY_HASH = "#/security";
 export const viewFromHash = (hash: string = location.hash): View =>
-  hash === PROVIDERS_HASH ? "providers" : hash === NODES_HASH ? "nodes" : "chat";
+  hash === PROVIDERS_HASH ? "providers" : hash === NODES_HASH ? "nodes" : hash === SECURITY_HASH ? "security" : "chat";
