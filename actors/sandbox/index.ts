@@ -25,3 +25,19 @@ export { resolveDockerSocket } from "./docker.socket.ts";
 export { DEFAULT_SANDBOX_IMAGE, SANDBOX_LABEL } from "./docker.spec.ts";
 export { runProcess } from "./process.runner.ts";
 export { utf8Cut, utf8Prefix } from "./utf8.cut.ts";
+export {
+  at,
+  createFileAt,
+  lstatAt,
+  notAFile,
+  openDirAt,
+  openDirPath,
+  openFileAt,
+  openFileRelative,
+  openParent,
+  openRoot,
+  replaceFileAt,
+  splitRelative,
+  unlinkAt,
+  type ParentAndName,
+} from "./workspace.open.ts";

@@ -25,7 +25,7 @@ export const readFileTool = defineTool({
   params: ReadFileParams,
   async run(args, ctx) {
     const target = await resolveInWorkspace(ctx.workspace, args.path);
-    const fh = await openForRead(target.real, target.display);
+    const fh = await openForRead(target);
     try {
       if (await looksBinary(fh)) {
         throw new CairnError("bad_request", `${target.display} looks like a binary file; read_file reads text only`, {
@@ -95,7 +95,7 @@ export const writeFileTool = defineTool({
     }
     const target = await resolveInWorkspace(ctx.workspace, args.path);
     if (target.display === ".") throw new CairnError("bad_request", "path names the workspace itself, not a file");
-    const { created } = await atomicWrite(target.real, target.display, args.content);
+    const { created } = await atomicWrite(target, args.content);
     return { output: `${created ? "created" : "overwrote"} ${target.display} (${Buffer.byteLength(args.content)} bytes)` };
   },
 });
@@ -121,7 +121,7 @@ export const editFileTool = defineTool({
     if (args.old_string === "") throw new CairnError("bad_request", "old_string must not be empty; use write_file to create a file");
     if (args.old_string === args.new_string) throw new CairnError("bad_request", "old_string and new_string are identical");
     const target = await resolveInWorkspace(ctx.workspace, args.path);
-    const fh = await openForRead(target.real, target.display);
+    const fh = await openForRead(target);
     let text: string;
     try {
       if ((await fh.stat()).size > MAX_EDIT_BYTES) {
@@ -148,7 +148,7 @@ export const editFileTool = defineTool({
       );
     }
     // split/join, not String.replace: a "$&" in new_string must stay literal.
-    await atomicWrite(target.real, target.display, parts.join(args.new_string));
+    await atomicWrite(target, parts.join(args.new_string));
     return { output: `replaced ${count} occurrence${count === 1 ? "" : "s"} in ${target.display}` };
   },
 });
