@@ -39,7 +39,7 @@ export const runProcess = async (spec: RunSpec): Promise<RunOutcome> => {
   if (spec.signal?.aborted) return ABORTED_BEFORE_START;
   const cgroup = openCommandCgroup(spec.id, spec.limits);
   const cgroupMemory = cgroup?.enforced.includes("memory") ?? false;
-  const capture = openOutputCapture(spec);
+  const capture = await openOutputCapture(spec);
 
   let child: ChildProcessByStdio<null, Readable, Readable>;
   try {
@@ -50,7 +50,7 @@ export const runProcess = async (spec: RunSpec): Promise<RunOutcome> => {
       stdio: ["ignore", "pipe", "pipe"],
     });
   } catch (e) {
-    capture.discard();
+    await capture.discard();
     await cgroup?.dispose();
     throw new CairnError("internal", `could not start the command: ${(e as Error).message}`);
   }

@@ -114,6 +114,7 @@ export const createSandbox = (opts: SandboxOptions): Sandbox => {
       timeoutMs: req.timeoutMs,
       maxOutputBytes: req.maxOutputBytes,
       outputDir: opts.outputDir,
+      workspace,
       fullOutputMaxBytes: opts.fullOutputMaxBytes ?? 64 * 1024 * 1024,
       killGraceMs: opts.killGraceMs ?? 2_000,
       now,

@@ -28,6 +28,8 @@ export interface ExecResult {
   readonly truncated: boolean;
   /** When truncated: the complete output (both streams, in arrival order) in the output dir. */
   readonly fullOutputPath?: string;
+  /** When truncated but no full output was kept: why (e.g. the output dir was a symlink a command planted). */
+  readonly fullOutputRefused?: string;
   readonly timedOut: boolean;
   /** Stopped through `ExecRequest.signal`. */
   readonly aborted: boolean;

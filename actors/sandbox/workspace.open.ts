@@ -147,7 +147,7 @@ export const openFileAt = async (dir: FileHandle, name: string, rel: string): Pr
 };
 
 export const notAFile = (rel: string, dir: boolean): CairnError =>
-  new CairnError("bad_request", dir ? `${rel} is a directory, not a file` : `${rel} is not a regular file`, {
+  new CairnError("bad_request", dir ? `${rel} is not a file (it is a directory)` : `${rel} is not a regular file`, {
     reason: dir ? "is_directory" : "not_a_file",
     path: rel,
   });

@@ -85,7 +85,7 @@ export const execTool = (o: ExecToolOptions): Tool<typeof ExecParams.Type> => {
       if (r.truncated) {
         const where = r.fullOutputPath ? path.relative(ctx.workspace, r.fullOutputPath) : undefined;
         lines.push(
-          `[output truncated at ${EXEC_OUTPUT_BYTES} bytes${where ? `; the full output is in ${where} (read it with read_file)` : ""}]`,
+          `[output truncated at ${EXEC_OUTPUT_BYTES} bytes${where ? `; the full output is in ${where} (read it with read_file)` : r.fullOutputRefused ? `; ${r.fullOutputRefused}` : ""}]`,
         );
       }
       const fullOutput = r.truncated && r.fullOutputPath ? path.relative(ctx.workspace, r.fullOutputPath) : undefined;
