@@ -137,7 +137,9 @@ export const openOutputCapture = async (spec: CaptureSpec): Promise<OutputCaptur
       }
       const base = { stdout: Buffer.concat(kept.stdout).toString("utf8"), stderr: Buffer.concat(kept.stderr).toString("utf8"), truncated };
       if (!truncated) return base;
-      return had && refused === undefined ? { ...base, fullOutputPath: fullPath } : { ...base, ...(refused ? { fullOutputRefused: refused } : {}) };
+      return had && refused === undefined
+        ? { ...base, fullOutputPath: fullPath }
+        : { ...base, ...(refused ? { fullOutputRefused: refused } : {}) };
     },
     discard: () => close(false),
   };
