@@ -24,6 +24,7 @@ export { buildSandboxImage, type BuildImageOptions } from "./docker.image.ts";
 export { resolveDockerSocket } from "./docker.socket.ts";
 export { DEFAULT_SANDBOX_IMAGE, SANDBOX_LABEL } from "./docker.spec.ts";
 export { runProcess } from "./process.runner.ts";
+export { reapStaleCgroups } from "./cgroup.limits.ts";
 export { utf8Cut, utf8Prefix } from "./utf8.cut.ts";
 export {
   at,
