@@ -165,6 +165,7 @@ export const toolRunner = (
       onOutput: streaming.write,
       ...(sandbox ? { sandbox } : {}),
       ...(node ? { node } : {}),
+      ...(deps.agent.exec?.sandboxSettings?.diskBytes ? { diskQuotaBytes: deps.agent.exec.sandboxSettings.diskBytes } : {}),
     });
     streaming.close();
     if (signal.aborted) throw signal.reason;

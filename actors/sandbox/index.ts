@@ -25,6 +25,7 @@ export { resolveDockerSocket } from "./docker.socket.ts";
 export { DEFAULT_SANDBOX_IMAGE, SANDBOX_LABEL } from "./docker.spec.ts";
 export { runProcess } from "./process.runner.ts";
 export { reapStaleCgroups } from "./cgroup.limits.ts";
+export { DEFAULT_DISK_QUOTA_BYTES, diskQuotaError, workspaceUsage } from "./disk.quota.ts";
 export { utf8Cut, utf8Prefix } from "./utf8.cut.ts";
 export {
   at,

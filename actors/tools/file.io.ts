@@ -1,5 +1,13 @@
-import type { FileHandle } from "node:fs/promises";
-import { openFileRelative, openParent, openRoot, replaceFileAt } from "../sandbox/index.ts";
+import { lstat, type FileHandle } from "node:fs/promises";
+import {
+  DEFAULT_DISK_QUOTA_BYTES,
+  diskQuotaError,
+  openFileRelative,
+  openParent,
+  openRoot,
+  replaceFileAt,
+  workspaceUsage,
+} from "../sandbox/index.ts";
 import { CairnError } from "../../schemas/index.ts";
 import type { WorkspacePath } from "./workspace.ts";
 
@@ -52,6 +60,21 @@ export async function atomicWrite(target: WorkspacePath, content: string): Promi
   } finally {
     await root.close();
   }
+}
+
+/**
+ * Refuses a write of `bytes` to `target` that would take the workspace past its disk quota (the
+ * same total the exec sandbox enforces: allocated blocks, the file's current blocks replaced).
+ * A number only, so the plain lstat of the old file needs no no-follow walk.
+ */
+export async function checkDiskQuota(target: WorkspacePath, bytes: number, quota = DEFAULT_DISK_QUOTA_BYTES): Promise<void> {
+  const old = await lstat(target.real).then(
+    (st) => (st.isFile() ? st.blocks * 512 : 0),
+    () => 0,
+  );
+  const usage = await workspaceUsage(target.root, quota + old);
+  const after = usage - old + Math.ceil(bytes / 4096) * 4096;
+  if (after > quota) throw diskQuotaError(after, quota, `writing ${target.display}`);
 }
 
 /** Cuts an overlong line so one minified file cannot fill the whole output. */

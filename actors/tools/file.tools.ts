@@ -1,6 +1,15 @@
 import * as Schema from "effect/Schema";
 import { CairnError } from "../../schemas/index.ts";
-import { MAX_EDIT_BYTES, MAX_OUTPUT_BYTES, atomicWrite, clipLine, looksBinary, openForRead, throwIfAborted } from "./file.io.ts";
+import {
+  MAX_EDIT_BYTES,
+  MAX_OUTPUT_BYTES,
+  atomicWrite,
+  checkDiskQuota,
+  clipLine,
+  looksBinary,
+  openForRead,
+  throwIfAborted,
+} from "./file.io.ts";
 import { defineTool, type Tool } from "./tool.registry.ts";
 import { resolveInWorkspace } from "./workspace.ts";
 
@@ -95,6 +104,7 @@ export const writeFileTool = defineTool({
     }
     const target = await resolveInWorkspace(ctx.workspace, args.path);
     if (target.display === ".") throw new CairnError("bad_request", "path names the workspace itself, not a file");
+    await checkDiskQuota(target, Buffer.byteLength(args.content), ctx.diskQuotaBytes);
     const { created } = await atomicWrite(target, args.content);
     return { output: `${created ? "created" : "overwrote"} ${target.display} (${Buffer.byteLength(args.content)} bytes)` };
   },
@@ -148,7 +158,9 @@ export const editFileTool = defineTool({
       );
     }
     // split/join, not String.replace: a "$&" in new_string must stay literal.
-    await atomicWrite(target, parts.join(args.new_string));
+    const edited = parts.join(args.new_string);
+    await checkDiskQuota(target, Buffer.byteLength(edited), ctx.diskQuotaBytes);
+    await atomicWrite(target, edited);
     return { output: `replaced ${count} occurrence${count === 1 ? "" : "s"} in ${target.display}` };
   },
 });

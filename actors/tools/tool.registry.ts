@@ -18,6 +18,8 @@ export interface ToolContext {
   readonly onOutput?: (stream: "stdout" | "stderr", chunk: string) => void;
   /** The session's own `exec` sandbox backend, when it chose one (else the configured one). */
   readonly sandbox?: string;
+  /** The workspace disk quota in bytes (`resource_limits.disk`); the file tools refuse writes past it (default 5 GiB). */
+  readonly diskQuotaBytes?: number;
   /** The node the session's `exec` is routed to (absent: local). */
   readonly node?: { readonly id: string; readonly name: string; readonly status?: string };
 }

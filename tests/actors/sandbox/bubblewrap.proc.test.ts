@@ -33,7 +33,7 @@ describe.skipIf(!root)("bubblewrap: kernel interfaces under /proc, as root", () 
     const present = PROC_READONLY.filter((p) => fs.existsSync(p));
     expect(present).toContain("/proc/sys");
     // `test -w` asks the kernel (faccessat), which answers EROFS for a read-only mount.
-    const r = await sandbox.exec({ command: present.map((p) => `test -w ${p} && echo "writable ${p}"`).join("; ") + "; exit 0", ...opts });
+    const r = await sandbox.exec({ command: `${present.map((p) => `test -w ${p} && echo "writable ${p}"`).join("; ")}; exit 0`, ...opts });
     expect(r.stdout).toBe("");
     const info = (await sandbox.exec({ command: "cat /proc/self/mountinfo", ...opts })).stdout;
     for (const p of present) expect(info).toMatch(new RegExp(` ${p} ro,`));
