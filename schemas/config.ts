@@ -50,6 +50,13 @@ export const SandboxConfig = Schema.Struct({
       ),
       cpu_quota: Schema.optionalKey(Schema.Number.check(Schema.isBetween({ minimum: 0.01, maximum: 256 }))),
       pids_max: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 1_000_000 }))),
+      /** Workspace disk quota: "1g", "500M" or a number of MiB (default 5 GiB). */
+      disk: Schema.optionalKey(
+        Schema.Union([
+          Schema.String.check(Schema.isPattern(/^\d+(\.\d+)?\s*[kKmMgGtT]?i?[bB]?$/, { message: 'a size such as "500M" or "1g"' })),
+          Schema.Number.check(Schema.isGreaterThan(0)),
+        ]),
+      ),
     }),
   ),
 });
@@ -172,7 +179,13 @@ export const CONFIG_KEYS: Record<string, Record<string, unknown>> = {
       approval_mode: 1,
       allowlist: 1,
       approval_timeout: 1,
-      sandbox: { backend: 1, image: 1, network: 1, workspace_mount: 1, resource_limits: { memory_limit: 1, cpu_quota: 1, pids_max: 1 } },
+      sandbox: {
+        backend: 1,
+        image: 1,
+        network: 1,
+        workspace_mount: 1,
+        resource_limits: { memory_limit: 1, cpu_quota: 1, pids_max: 1, disk: 1 },
+      },
     },
     web_fetch: { enabled: 1, allowlist: 1, allow_private: 1, max_bytes: 1, timeout: 1 },
   },

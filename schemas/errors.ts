@@ -43,6 +43,7 @@ export const ErrorCode = Schema.Literals([
   "log_full",
   "unavailable", // the bus or a service is not reachable
   "timeout",
+  "disk_quota_exceeded", // the workspace is at its disk quota ([tools.exec.sandbox.resource_limits] disk)
   "internal",
 ]);
 export type ErrorCode = typeof ErrorCode.Type;

@@ -163,6 +163,7 @@ export const toolRunner = (
       ...(approved ? { approved } : {}),
       ...(sandbox ? { sandbox } : {}),
       ...(node ? { node } : {}),
+      ...(deps.agent.exec?.sandboxSettings?.diskBytes ? { diskQuotaBytes: deps.agent.exec.sandboxSettings.diskBytes } : {}),
     });
     streaming.close();
     if (signal.aborted) throw signal.reason;

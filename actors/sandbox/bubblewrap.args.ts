@@ -43,6 +43,51 @@ const systemMounts = (): string[] => {
   return args;
 };
 
+/**
+ * Kernel interfaces under /proc, as runc/docker treat them by default (runc's `readonlyPaths` and
+ * `maskedPaths`). bwrap's own cover of /proc/sys and /proc/sysrq-trigger is skipped when bwrap
+ * runs as root (its `access(W_OK)` check fails first), which left `kernel.core_pattern` and
+ * `sysrq-trigger` writable by a sandboxed root command: capabilities do not guard these files, only
+ * their mode does. So they are named here explicitly. The read-only ones are bound from the host's
+ * /proc (bwrap binds from the old root; the values are the same kernel's, only never writable).
+ */
+export const PROC_READONLY = ["/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs"] as const;
+/** Hidden: files become /dev/null, directories an empty read-only tmpfs. */
+export const PROC_MASKED = [
+  "/proc/kcore",
+  "/proc/keys",
+  "/proc/timer_list",
+  "/proc/timer_stats",
+  "/proc/latency_stats",
+  "/proc/sched_debug",
+  "/proc/kallsyms",
+  "/proc/kmsg",
+  "/proc/kpagecount",
+  "/proc/kpageflags",
+  "/proc/kpagecgroup",
+  "/proc/config.gz",
+  "/proc/acpi",
+  "/proc/asound",
+  "/proc/scsi",
+] as const;
+
+/** Only what exists on this kernel: bwrap cannot create a mount point inside proc. */
+const procCovers = (): string[] => {
+  const args: string[] = [];
+  for (const p of PROC_READONLY) if (fs.existsSync(p)) args.push("--ro-bind", p, p);
+  for (const p of PROC_MASKED) {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(p);
+    } catch {
+      continue;
+    }
+    if (st.isDirectory()) args.push("--tmpfs", p, "--remount-ro", p);
+    else args.push("--ro-bind", "/dev/null", p);
+  }
+  return args;
+};
+
 /** Arguments shared by the real run and the availability probe. */
 export const isolationArgs = (network: boolean): string[] => {
   const args = ["--unshare-all", "--die-with-parent", "--new-session"];
@@ -51,7 +96,7 @@ export const isolationArgs = (network: boolean): string[] => {
   if (process.getuid?.() === 0) args.push("--cap-drop", "ALL");
   args.push(...systemMounts());
   for (const p of network ? [...ETC_ALWAYS, ...ETC_NETWORK] : ETC_ALWAYS) args.push("--ro-bind-try", p, p);
-  args.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--hostname", "cairn-sandbox");
+  args.push("--proc", "/proc", ...procCovers(), "--dev", "/dev", "--tmpfs", "/tmp", "--hostname", "cairn-sandbox");
   return args;
 };
 

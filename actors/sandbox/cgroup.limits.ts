@@ -47,12 +47,36 @@ const tryMkdirWrite = (dir: string, file: string, value: string): boolean => {
   }
 };
 
-/** Creates the cgroup(s) for one command, named `cairn-<id>`; undefined when none can be made. */
+/**
+ * The start time (clock ticks since boot, /proc/<pid>/stat field 22) of a process: with the pid it
+ * names one process for good, where a pid alone is reused.
+ */
+export const processStartTime = (pid: number): string | undefined => {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // A zombie (state Z) is dead: its groups are stale even before its parent reaps it.
+    return fields[0] === "Z" ? undefined : fields[19];
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * Every command cgroup carries its gateway's pid and start time (`cairn-<pid>.<start>-<id>`), so a
+ * later gateway can tell the groups of a dead one (killed -9, so its `dispose` never ran) from those
+ * of another live gateway on the same machine.
+ */
+const OWNER = `${process.pid}.${processStartTime(process.pid) ?? "0"}`;
+const OWNED = /^cairn-(\d+)\.(\d+)-/;
+
+/** Creates the cgroup(s) for one command, named `cairn-<owner>-<id>`; undefined when none can be made. */
 export const openCommandCgroup = (id: string, limits: CgroupLimits): CommandCgroup | undefined => {
   if (limits.pids === undefined && limits.memoryMb === undefined) return undefined;
   const dirs: string[] = [];
   const enforced: Array<"pids" | "memory"> = [];
-  const name = `cairn-${id}`;
+  const name = `cairn-${OWNER}-${id}`;
   const memBytes = limits.memoryMb === undefined ? undefined : String(limits.memoryMb * 1024 * 1024);
   const unified = fs.existsSync(path.join(ROOT, "cgroup.controllers"));
   if (unified) {
@@ -105,38 +129,85 @@ export const openCommandCgroup = (id: string, limits: CgroupLimits): CommandCgro
     }
   }
   if (dirs.length === 0) return undefined;
-  const killAll = (): void => {
-    for (const dir of dirs) {
-      let pids: string[] = [];
-      try {
-        pids = fs.readFileSync(path.join(dir, "cgroup.procs"), "utf8").split("\n").filter(Boolean);
-      } catch {}
-      for (const pid of pids) {
-        try {
-          process.kill(Number(pid), "SIGKILL");
-        } catch {}
-      }
-    }
-  };
   return {
     procsFiles: dirs.map((d) => path.join(d, "cgroup.procs")),
     enforced,
-    killAll,
+    killAll: () => killIn(dirs),
+    // What an OOM kill or a stuck exit leaves past these attempts goes at the next start (reapStaleCgroups).
     dispose: async () => {
-      for (let attempt = 0; attempt < 50; attempt++) {
-        killAll();
-        const left = dirs.filter((d) => {
-          try {
-            fs.rmdirSync(d);
-            return false;
-          } catch (e) {
-            return (e as NodeJS.ErrnoException).code !== "ENOENT";
-          }
-        });
-        if (left.length === 0) return;
-        dirs.splice(0, dirs.length, ...left);
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await removeGroups(dirs);
     },
   };
+};
+
+/** SIGKILLs every process in the groups (a cgroup v1 has no `cgroup.kill`). */
+const killIn = (dirs: ReadonlyArray<string>): void => {
+  for (const dir of dirs) {
+    let pids: string[] = [];
+    try {
+      pids = fs.readFileSync(path.join(dir, "cgroup.procs"), "utf8").split("\n").filter(Boolean);
+    } catch {}
+    for (const pid of pids) {
+      try {
+        process.kill(Number(pid), "SIGKILL");
+      } catch {}
+    }
+  }
+};
+
+/** Kills and removes the groups, retrying while the dying processes leave; true when all are gone. */
+const removeGroups = async (groups: ReadonlyArray<string>): Promise<boolean> => {
+  let dirs = [...groups];
+  for (let attempt = 0; attempt < 50; attempt++) {
+    killIn(dirs);
+    dirs = dirs.filter((d) => {
+      try {
+        fs.rmdirSync(d);
+        return false;
+      } catch (e) {
+        return (e as NodeJS.ErrnoException).code !== "ENOENT";
+      }
+    });
+    if (dirs.length === 0) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return false;
+};
+
+/** The hierarchies command cgroups are made in (v2: the root; v1: one per controller). */
+const hierarchies = (): string[] =>
+  fs.existsSync(path.join(ROOT, "cgroup.controllers")) ? [ROOT] : ["pids", "memory"].map((c) => path.join(ROOT, c));
+
+/**
+ * Removes the command cgroups of gateways that are gone (a kill -9 skips every `dispose`), killing
+ * what still runs in them first: a `none`-backend command outlives its gateway. Groups of a live
+ * gateway (this one or another on the machine) are left alone; unowned ones from older versions
+ * are removed only when empty. Run once at start; returns the directories removed.
+ */
+export const reapStaleCgroups = async (): Promise<string[]> => {
+  const stale: string[] = [];
+  for (const h of hierarchies()) {
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(h).filter((n) => n.startsWith("cairn-"));
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const owner = OWNED.exec(name);
+      const dir = path.join(h, name);
+      if (owner === null) {
+        try {
+          fs.rmdirSync(dir); // EBUSY while a process is in it: not ours to kill
+          stale.push(dir);
+        } catch {}
+        continue;
+      }
+      const alive = processStartTime(Number(owner[1])) === owner[2];
+      if (!alive) stale.push(dir);
+    }
+  }
+  const owned = stale.filter((d) => fs.existsSync(d));
+  await removeGroups(owned);
+  return stale.filter((d) => !fs.existsSync(d));
 };

@@ -78,7 +78,7 @@ export const runDockerExec = async (spec: DockerExecSpec): Promise<RunOutcome> =
     });
   }
 
-  const capture = openOutputCapture(spec);
+  const capture = await openOutputCapture(spec);
   const demux = createDemuxer((s, payload) => capture.write(s, payload));
   stream.on("data", (chunk: Buffer) => demux.push(chunk));
 

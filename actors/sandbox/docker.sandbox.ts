@@ -99,6 +99,7 @@ export const createDockerSandbox = (ctx: DockerSandboxContext): Sandbox => {
         killGraceMs: opts.killGraceMs ?? 2_000,
         maxOutputBytes: req.maxOutputBytes,
         outputDir: opts.outputDir,
+        workspace,
         fullOutputMaxBytes: opts.fullOutputMaxBytes ?? 64 * 1024 * 1024,
         now: ctx.now,
         signal: req.signal,

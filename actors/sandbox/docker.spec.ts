@@ -71,6 +71,10 @@ export const containerCreateOptions = (i: ContainerSpecInput): ContainerCreateOp
     ReadonlyRootfs: true,
     Tmpfs: { "/tmp": `rw,nosuid,nodev,mode=1777,size=${i.tmpMb}m` },
     CapDrop: ["ALL"],
+    // Neither `Privileged` nor `systempaths=unconfined`: so the engine applies its default
+    // masked paths (/proc/kcore, /proc/keys, /proc/timer_list, ...) and read-only paths
+    // (/proc/sys, /proc/sysrq-trigger, /proc/irq, /proc/bus, /proc/fs) — what bubblewrap.args.ts
+    // has to spell out itself. Never add either here.
     SecurityOpt: ["no-new-privileges"],
     ...(i.memoryMb !== undefined ? { Memory: i.memoryMb * 1024 * 1024, MemorySwap: i.memoryMb * 1024 * 1024 } : {}),
     ...(i.cpus !== undefined ? { NanoCpus: Math.round(i.cpus * 1e9) } : {}),

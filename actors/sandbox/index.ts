@@ -24,4 +24,22 @@ export { buildSandboxImage, type BuildImageOptions } from "./docker.image.ts";
 export { resolveDockerSocket } from "./docker.socket.ts";
 export { DEFAULT_SANDBOX_IMAGE, SANDBOX_LABEL } from "./docker.spec.ts";
 export { runProcess } from "./process.runner.ts";
+export { reapStaleCgroups } from "./cgroup.limits.ts";
+export { DEFAULT_DISK_QUOTA_BYTES, diskQuotaError, workspaceUsage } from "./disk.quota.ts";
 export { utf8Cut, utf8Prefix } from "./utf8.cut.ts";
+export {
+  at,
+  createFileAt,
+  lstatAt,
+  notAFile,
+  openDirAt,
+  openDirPath,
+  openFileAt,
+  openFileRelative,
+  openParent,
+  openRoot,
+  replaceFileAt,
+  splitRelative,
+  unlinkAt,
+  type ParentAndName,
+} from "./workspace.open.ts";

@@ -3,6 +3,7 @@ import type { Readable } from "node:stream";
 import { CairnError } from "../../schemas/index.ts";
 import { openCommandCgroup, type CgroupLimits } from "./cgroup.limits.ts";
 import { ABORTED_BEFORE_START, armCommandStop, type CommandRunSpec, type RunOutcome } from "./command.stop.ts";
+import { watchDiskQuota, workspaceUsage } from "./disk.quota.ts";
 import { openOutputCapture } from "./output.capture.ts";
 
 /**
@@ -16,13 +17,17 @@ export interface RunSpec extends CommandRunSpec {
   readonly env: Record<string, string>;
   readonly cwd: string;
   readonly limits: CgroupLimits & { readonly cpuSeconds?: number | undefined };
+  /** The workspace disk quota (disk.quota.ts): RLIMIT_FSIZE for what is left, and a watcher. */
+  readonly disk?: { readonly root: string; readonly quotaBytes: number } | undefined;
 }
 
 const shQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** The host-side prelude: join cgroups, set rlimits the cgroups do not cover, exec. */
-const prelude = (procsFiles: ReadonlyArray<string>, spec: RunSpec, cgroupMemory: boolean): string => {
+const prelude = (procsFiles: ReadonlyArray<string>, spec: RunSpec, cgroupMemory: boolean, fileBytes: number | undefined): string => {
   const lines = procsFiles.map((f) => `echo $$ > ${shQuote(f)} || exit 125`);
+  // POSIX sh (dash, and bash as sh) counts -f in 512-byte blocks.
+  if (fileBytes !== undefined) lines.push(`ulimit -f ${Math.max(1, Math.floor(fileBytes / 512))} || exit 125`);
   const { cpuSeconds, memoryMb, pids } = spec.limits;
   if (cpuSeconds !== undefined) lines.push(`ulimit -t ${Math.ceil(cpuSeconds)} || exit 125`);
   // RLIMIT_AS is a crude stand-in for a memory cgroup (it counts address space, which JIT runtimes
@@ -34,23 +39,41 @@ const prelude = (procsFiles: ReadonlyArray<string>, spec: RunSpec, cgroupMemory:
   return lines.join("\n");
 };
 
+/**
+ * The largest file a command may write: what is left of the quota. A workspace already over it
+ * (the command may be the clean-up) gets the whole quota per file instead; the watcher then holds
+ * the total where it started.
+ */
+const fileLimit = (quota: number, usage: number): number => (usage < quota ? quota - usage : quota);
+
 export const runProcess = async (spec: RunSpec): Promise<RunOutcome> => {
   const started = spec.now();
   if (spec.signal?.aborted) return ABORTED_BEFORE_START;
+  const disk = spec.disk;
+  const usageAtStart = disk ? await workspaceUsage(disk.root) : 0;
   const cgroup = openCommandCgroup(spec.id, spec.limits);
   const cgroupMemory = cgroup?.enforced.includes("memory") ?? false;
-  const capture = openOutputCapture(spec);
+  const capture = await openOutputCapture(spec);
 
   let child: ChildProcessByStdio<null, Readable, Readable>;
   try {
-    child = spawn("/bin/sh", ["-c", prelude(cgroup?.procsFiles ?? [], spec, cgroupMemory), "sh", ...spec.argv], {
-      cwd: spec.cwd,
-      env: spec.env,
-      detached: true, // its own process group, so a timeout reaches every descendant
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    child = spawn(
+      "/bin/sh",
+      [
+        "-c",
+        prelude(cgroup?.procsFiles ?? [], spec, cgroupMemory, disk ? fileLimit(disk.quotaBytes, usageAtStart) : undefined),
+        "sh",
+        ...spec.argv,
+      ],
+      {
+        cwd: spec.cwd,
+        env: spec.env,
+        detached: true, // its own process group, so a timeout reaches every descendant
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
   } catch (e) {
-    capture.discard();
+    await capture.discard();
     await cgroup?.dispose();
     throw new CairnError("internal", `could not start the command: ${(e as Error).message}`);
   }
@@ -72,15 +95,41 @@ export const runProcess = async (spec: RunSpec): Promise<RunOutcome> => {
     after(spec.killGraceMs, () => killGroup("SIGKILL"));
   });
 
+  let overQuota = false;
+  const watcher = disk
+    ? watchDiskQuota(disk.root, disk.quotaBytes, usageAtStart, () => {
+        overQuota = true;
+        killGroup("SIGKILL");
+      })
+    : undefined;
   const [exitCode, signal] = await new Promise<[number | null, string | null]>((resolve, reject) => {
     child.once("error", (e) => reject(new CairnError("internal", `command failed to start: ${e.message}`)));
     // Leftover background processes die with the command: otherwise they would hold the pipes
     // open (and the result back) until the timeout, and outlive a tool call nobody tracks.
     child.once("exit", () => killGroup("SIGKILL"));
     child.once("close", (code, sig) => resolve([code, sig]));
-  }).finally(stop.dispose);
+  }).finally(() => {
+    stop.dispose();
+    watcher?.stop();
+  });
   await cgroup?.dispose();
   const output = await capture.finish();
   const { timedOut, aborted } = stop;
-  return { exitCode, signal, ...output, timedOut, aborted, durationMs: Math.max(0, Math.round(spec.now() - started)) };
+  // Also over when the command ended between two scans, or when the kernel stopped a file at the
+  // RLIMIT_FSIZE (SIGXFSZ; under bwrap its status 128+25).
+  if (disk && !overQuota) {
+    overQuota =
+      signal === "SIGXFSZ" ||
+      exitCode === 153 ||
+      (await workspaceUsage(disk.root, Math.max(disk.quotaBytes, usageAtStart))) > Math.max(disk.quotaBytes, usageAtStart);
+  }
+  return {
+    exitCode,
+    signal,
+    ...output,
+    timedOut,
+    aborted,
+    ...(overQuota ? { diskQuotaExceeded: true } : {}),
+    durationMs: Math.max(0, Math.round(spec.now() - started)),
+  };
 };

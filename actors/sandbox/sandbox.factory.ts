@@ -5,6 +5,7 @@ import { CairnError } from "../../schemas/index.ts";
 import { bwrapArgv } from "./bubblewrap.args.ts";
 import { createDockerSandbox } from "./docker.sandbox.ts";
 import { probeBubblewrap } from "./bubblewrap.probe.ts";
+import { DEFAULT_DISK_QUOTA_BYTES } from "./disk.quota.ts";
 import { openCommandCgroup } from "./cgroup.limits.ts";
 import { DEFAULT_PATH, filterEnv } from "./env.filter.ts";
 import { runProcess } from "./process.runner.ts";
@@ -61,6 +62,7 @@ export const createSandbox = (opts: SandboxOptions): Sandbox => {
   positive("cpuSeconds", opts.cpuSeconds);
   positive("cpus", opts.cpus);
   positive("tmpMb", opts.tmpMb);
+  positive("diskBytes", opts.diskBytes);
   const newId = opts.newId ?? randomUUID;
   const now = opts.now ?? (() => performance.now());
   if (opts.backend === "docker") {
@@ -111,9 +113,11 @@ export const createSandbox = (opts: SandboxOptions): Sandbox => {
       env: backend === "bubblewrap" ? { PATH: DEFAULT_PATH } : env,
       cwd: workdir,
       limits: { pids: opts.pids, memoryMb: opts.memoryMb, cpuSeconds: opts.cpuSeconds },
+      disk: { root: workspace, quotaBytes: opts.diskBytes ?? DEFAULT_DISK_QUOTA_BYTES },
       timeoutMs: req.timeoutMs,
       maxOutputBytes: req.maxOutputBytes,
       outputDir: opts.outputDir,
+      workspace,
       fullOutputMaxBytes: opts.fullOutputMaxBytes ?? 64 * 1024 * 1024,
       killGraceMs: opts.killGraceMs ?? 2_000,
       now,

@@ -9,6 +9,8 @@ export interface SandboxSettings {
   readonly memoryMb?: number;
   readonly cpus?: number;
   readonly pids?: number;
+  /** `resource_limits.disk` in bytes: the workspace disk quota. */
+  readonly diskBytes?: number;
   /** Docker: labels this gateway's containers, so cleaning up after a crash leaves others' alone. */
   readonly instance?: string;
 }

@@ -28,7 +28,14 @@ export interface ExecResult {
   readonly truncated: boolean;
   /** When truncated: the complete output (both streams, in arrival order) in the output dir. */
   readonly fullOutputPath?: string;
+  /** When truncated but no full output was kept: why (e.g. the output dir was a symlink a command planted). */
+  readonly fullOutputRefused?: string;
   readonly timedOut: boolean;
+  /**
+   * The command pushed the workspace past its disk quota (`SandboxOptions.diskBytes`): stopped by
+   * the watcher, or a file stopped at the size limit. The tool reports it as `disk_quota_exceeded`.
+   */
+  readonly diskQuotaExceeded?: boolean;
   /** Stopped through `ExecRequest.signal`. */
   readonly aborted: boolean;
   readonly durationMs: number;
@@ -71,6 +78,11 @@ export interface SandboxOptions {
   /** Bubblewrap: per command; docker: for the session's container (all its commands together). */
   readonly memoryMb?: number;
   readonly pids?: number;
+  /**
+   * Bubblewrap and none: the workspace disk quota in bytes (default 5 GiB; see disk.quota.ts for
+   * the mechanism). Docker: not enforced by the sandbox (the file tools still check it).
+   */
+  readonly diskBytes?: number;
   /** Per process (RLIMIT_CPU), every backend. */
   readonly cpuSeconds?: number;
   /** Docker: CPU share of the container (HostConfig.NanoCpus), e.g. 0.5 or 2. */

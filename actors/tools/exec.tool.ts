@@ -85,7 +85,7 @@ export const execTool = (o: ExecToolOptions): Tool<typeof ExecParams.Type> => {
       if (r.truncated) {
         const where = r.fullOutputPath ? path.relative(ctx.workspace, r.fullOutputPath) : undefined;
         lines.push(
-          `[output truncated at ${EXEC_OUTPUT_BYTES} bytes${where ? `; the full output is in ${where} (read it with read_file)` : ""}]`,
+          `[output truncated at ${EXEC_OUTPUT_BYTES} bytes${where ? `; the full output is in ${where} (read it with read_file)` : r.fullOutputRefused ? `; ${r.fullOutputRefused}` : ""}]`,
         );
       }
       const fullOutput = r.truncated && r.fullOutputPath ? path.relative(ctx.workspace, r.fullOutputPath) : undefined;
@@ -140,6 +140,11 @@ const execRequest = (args: typeof ExecParams.Type, ctx: ToolContext): ExecReques
 
 /** How the command ended, then its output, as the model reads it. */
 const outcomeLines = (r: ExecResult, timedOut: string): string[] => [
+  ...(r.diskQuotaExceeded
+    ? [
+        "disk_quota_exceeded: the command was stopped: the workspace went over its disk quota ([tools.exec.sandbox.resource_limits] disk); delete files to go on",
+      ]
+    : []),
   r.timedOut ? timedOut : r.exitCode !== null ? `exit code ${r.exitCode}` : `killed by ${r.signal}`,
   ...(r.stdout ? [`stdout:\n${r.stdout.replace(/\n$/, "")}`] : []),
   ...(r.stderr ? [`stderr:\n${r.stderr.replace(/\n$/, "")}`] : []),

@@ -1,8 +1,15 @@
-import { randomBytes } from "node:crypto";
-import { constants } from "node:fs";
-import { chmod, mkdir, open, rename, stat, unlink, type FileHandle } from "node:fs/promises";
-import * as path from "node:path";
+import { lstat, type FileHandle } from "node:fs/promises";
+import {
+  DEFAULT_DISK_QUOTA_BYTES,
+  diskQuotaError,
+  openFileRelative,
+  openParent,
+  openRoot,
+  replaceFileAt,
+  workspaceUsage,
+} from "../sandbox/index.ts";
 import { CairnError } from "../../schemas/index.ts";
+import type { WorkspacePath } from "./workspace.ts";
 
 /** Output caps shared by the file tools: what one result may cost the model's context. */
 export const MAX_OUTPUT_BYTES = 100 * 1024;
@@ -10,37 +17,23 @@ export const MAX_LINE_CHARS = 2000;
 /** Files bigger than this are not loaded whole (edit_file) or searched (grep). */
 export const MAX_EDIT_BYTES = 10 * 1024 * 1024;
 
-const errno = (e: unknown): string | undefined => (e as NodeJS.ErrnoException | undefined)?.code;
+/** `display` as the component walk wants it: "" for the workspace root. */
+const relOf = (target: WorkspacePath): string => (target.display === "." ? "" : target.display);
 
 /**
- * Opens an existing file for reading without following a symlink at the leaf (the workspace check
- * resolved it already; a link appearing afterwards is a race we refuse, not follow).
+ * Opens an existing regular file for reading. `resolveInWorkspace` checked the path (following
+ * symlinks that stay inside); the open itself walks that checked path again from a handle on the
+ * workspace root with no-follow semantics (see actors/sandbox/workspace.open.ts), so a symlink a
+ * command swaps in after the check is refused, never followed.
  */
-export async function openForRead(real: string, display: string): Promise<FileHandle> {
+export async function openForRead(target: WorkspacePath): Promise<FileHandle> {
+  const root = await openRoot(target.root);
   try {
-    const fh = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW);
-    const st = await fh.stat();
-    if (!st.isFile()) {
-      await fh.close();
-      throw notAFile(display, st.isDirectory());
-    }
-    return fh;
-  } catch (e) {
-    if (errno(e) === "ENOENT") {
-      throw new CairnError("bad_request", `file not found: ${display}`, { reason: "not_found", path: display });
-    }
-    if (errno(e) === "ELOOP")
-      throw new CairnError("bad_request", `refusing to follow a symlink: ${display}`, { reason: "symlink", path: display });
-    if (errno(e) === "EISDIR") throw notAFile(display, true);
-    throw e;
+    return await openFileRelative(root, relOf(target));
+  } finally {
+    await root.close();
   }
 }
-
-const notAFile = (display: string, dir: boolean): CairnError =>
-  new CairnError("bad_request", dir ? `${display} is a directory, not a file` : `${display} is not a regular file`, {
-    reason: dir ? "is_directory" : "not_a_file",
-    path: display,
-  });
 
 /** A NUL byte in the first 8 KB: treat as binary (the heuristic git and grep use). */
 export async function looksBinary(fh: FileHandle): Promise<boolean> {
@@ -50,34 +43,38 @@ export async function looksBinary(fh: FileHandle): Promise<boolean> {
 }
 
 /**
- * Replaces `real` with `content` atomically: a temporary sibling is written, flushed and renamed
- * over it, so a crash leaves either the old or the new file, never half of one. rename replaces a
- * symlink at the destination instead of writing through it. An existing file keeps its mode.
+ * Replaces the file at `target` with `content` atomically (temporary sibling, fsync, rename within
+ * the held parent directory): a crash leaves the old or the new file, a symlink at the destination
+ * is replaced instead of written through, and missing parent directories are created without
+ * following a symlink. An existing file keeps its mode.
  */
-export async function atomicWrite(real: string, display: string, content: string): Promise<{ created: boolean }> {
-  const dir = path.dirname(real);
-  const existing = await stat(real).catch((e) => {
-    if (errno(e) === "ENOENT") return undefined;
-    throw e;
-  });
-  if (existing?.isDirectory()) throw notAFile(display, true);
-  await mkdir(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(real)}.${randomBytes(6).toString("hex")}.tmp`);
-  const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+export async function atomicWrite(target: WorkspacePath, content: string): Promise<{ created: boolean }> {
+  const root = await openRoot(target.root);
   try {
-    await fh.writeFile(content, "utf8");
-    await fh.sync();
+    const parent = await openParent(root, relOf(target), true);
+    try {
+      return await replaceFileAt(parent.dir, parent.name, target.display, content);
+    } finally {
+      await parent.close();
+    }
   } finally {
-    await fh.close();
+    await root.close();
   }
-  try {
-    if (existing) await chmod(tmp, existing.mode & 0o7777);
-    await rename(tmp, real);
-  } catch (e) {
-    await unlink(tmp).catch(() => {});
-    throw e;
-  }
-  return { created: existing === undefined };
+}
+
+/**
+ * Refuses a write of `bytes` to `target` that would take the workspace past its disk quota (the
+ * same total the exec sandbox enforces: allocated blocks, the file's current blocks replaced).
+ * A number only, so the plain lstat of the old file needs no no-follow walk.
+ */
+export async function checkDiskQuota(target: WorkspacePath, bytes: number, quota = DEFAULT_DISK_QUOTA_BYTES): Promise<void> {
+  const old = await lstat(target.real).then(
+    (st) => (st.isFile() ? st.blocks * 512 : 0),
+    () => 0,
+  );
+  const usage = await workspaceUsage(target.root, quota + old);
+  const after = usage - old + Math.ceil(bytes / 4096) * 4096;
+  if (after > quota) throw diskQuotaError(after, quota, `writing ${target.display}`);
 }
 
 /** Cuts an overlong line so one minified file cannot fill the whole output. */

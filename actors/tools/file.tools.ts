@@ -1,6 +1,15 @@
 import * as Schema from "effect/Schema";
 import { CairnError } from "../../schemas/index.ts";
-import { MAX_EDIT_BYTES, MAX_OUTPUT_BYTES, atomicWrite, clipLine, looksBinary, openForRead, throwIfAborted } from "./file.io.ts";
+import {
+  MAX_EDIT_BYTES,
+  MAX_OUTPUT_BYTES,
+  atomicWrite,
+  checkDiskQuota,
+  clipLine,
+  looksBinary,
+  openForRead,
+  throwIfAborted,
+} from "./file.io.ts";
 import { writableTarget } from "./file.guard.ts";
 import { defineTool, type Tool } from "./tool.registry.ts";
 import { resolveInWorkspace } from "./workspace.ts";
@@ -26,7 +35,7 @@ export const readFileTool = defineTool({
   params: ReadFileParams,
   async run(args, ctx) {
     const target = await resolveInWorkspace(ctx.workspace, args.path);
-    const fh = await openForRead(target.real, target.display);
+    const fh = await openForRead(target);
     try {
       if (await looksBinary(fh)) {
         throw new CairnError("bad_request", `${target.display} looks like a binary file; read_file reads text only`, {
@@ -97,7 +106,8 @@ export const writeFileTool = defineTool({
     }
     const target = await writableTarget(ctx.workspace, args.path, ctx.approved);
     if (target.display === ".") throw new CairnError("bad_request", "path names the workspace itself, not a file");
-    const { created } = await atomicWrite(target.real, target.display, args.content);
+    await checkDiskQuota(target, Buffer.byteLength(args.content), ctx.diskQuotaBytes);
+    const { created } = await atomicWrite(target, args.content);
     return { output: `${created ? "created" : "overwrote"} ${target.display} (${Buffer.byteLength(args.content)} bytes)` };
   },
 });
@@ -123,7 +133,7 @@ export const editFileTool = defineTool({
     if (args.old_string === "") throw new CairnError("bad_request", "old_string must not be empty; use write_file to create a file");
     if (args.old_string === args.new_string) throw new CairnError("bad_request", "old_string and new_string are identical");
     const target = await writableTarget(ctx.workspace, args.path, ctx.approved);
-    const fh = await openForRead(target.real, target.display);
+    const fh = await openForRead(target);
     let text: string;
     try {
       if ((await fh.stat()).size > MAX_EDIT_BYTES) {
@@ -150,7 +160,9 @@ export const editFileTool = defineTool({
       );
     }
     // split/join, not String.replace: a "$&" in new_string must stay literal.
-    await atomicWrite(target.real, target.display, parts.join(args.new_string));
+    const edited = parts.join(args.new_string);
+    await checkDiskQuota(target, Buffer.byteLength(edited), ctx.diskQuotaBytes);
+    await atomicWrite(target, edited);
     return { output: `replaced ${count} occurrence${count === 1 ? "" : "s"} in ${target.display}` };
   },
 });

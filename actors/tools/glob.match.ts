@@ -1,5 +1,5 @@
-import { opendir } from "node:fs/promises";
-import * as path from "node:path";
+import { opendir, type FileHandle } from "node:fs/promises";
+import { at, openDirAt } from "../sandbox/index.ts";
 import { CairnError } from "../../schemas/index.ts";
 import { throwIfAborted } from "./file.io.ts";
 
@@ -59,9 +59,12 @@ export function checkGlob(glob: string): void {
   }
 }
 
+/** A file met by `walkFiles`; `dir` (its directory's handle) stays open until the walk moves on. */
 export interface WalkedFile {
+  /** "/"-separated, relative to the walk's base directory. */
   readonly rel: string;
-  readonly abs: string;
+  readonly dir: FileHandle;
+  readonly name: string;
   readonly symlink: boolean;
 }
 
@@ -70,17 +73,19 @@ const SKIPPED_DIRS = [".git", "node_modules"];
 export const MAX_WALK_ENTRIES = 200_000;
 
 /**
- * Regular files below `dir` as "/"-separated paths relative to it, in sorted order. Symlinks are
- * not followed (a link to a directory outside the workspace must not widen the walk); a symlinked
- * file is listed, and reading it goes through the workspace check like any other path.
+ * Regular files below the directory `base` holds, as "/"-separated paths relative to it, in sorted
+ * order. The walk goes by directory handles, each subdirectory opened relative to its parent with
+ * no-follow semantics (actors/sandbox/workspace.open.ts): a directory a command swaps for a
+ * symlink to / mid-walk is skipped, never entered. Symlinks are not followed; a symlinked file is
+ * listed, and reading it goes through the workspace check like any other path.
  */
-export async function* walkFiles(dir: string, signal: AbortSignal, mentions = ""): AsyncGenerator<WalkedFile> {
+export async function* walkFiles(base: FileHandle, signal: AbortSignal, mentions = ""): AsyncGenerator<WalkedFile> {
   const skip = new Set(SKIPPED_DIRS.filter((d) => !mentions.includes(d)));
   let seen = 0;
-  async function* walk(abs: string, rel: string): AsyncGenerator<WalkedFile> {
+  async function* walk(dir: FileHandle, rel: string): AsyncGenerator<WalkedFile> {
     throwIfAborted(signal, "the file walk");
     const entries: { name: string; dir: boolean; file: boolean; symlink: boolean }[] = [];
-    const handle = await opendir(abs).catch(() => undefined); // unreadable directories are skipped
+    const handle = await opendir(at(dir, ".")).catch(() => undefined); // unreadable directories are skipped
     if (handle === undefined) return;
     for await (const d of handle) {
       if (++seen > MAX_WALK_ENTRIES) {
@@ -92,9 +97,16 @@ export async function* walkFiles(dir: string, signal: AbortSignal, mentions = ""
     for (const e of entries) {
       const childRel = rel === "" ? e.name : `${rel}/${e.name}`;
       if (e.dir) {
-        if (!skip.has(e.name)) yield* walk(path.join(abs, e.name), childRel);
-      } else if (e.file || e.symlink) yield { rel: childRel, abs: path.join(abs, e.name), symlink: e.symlink };
+        if (skip.has(e.name)) continue;
+        const child = await openDirAt(dir, e.name, childRel).catch(() => undefined); // swapped or gone since the listing
+        if (child === undefined) continue;
+        try {
+          yield* walk(child, childRel);
+        } finally {
+          await child.close();
+        }
+      } else if (e.file || e.symlink) yield { rel: childRel, dir, name: e.name, symlink: e.symlink };
     }
   }
-  yield* walk(dir, "");
+  yield* walk(base, "");
 }

@@ -14,7 +14,7 @@ export {
 } from "./tool.registry.ts";
 export { jsonSchemaParameters } from "./json-schema.ts";
 export { displayPath, resolveInWorkspace, type WorkspacePath } from "./workspace.ts";
-export { MAX_LINE_CHARS, MAX_OUTPUT_BYTES } from "./file.io.ts";
+export { MAX_LINE_CHARS, MAX_OUTPUT_BYTES, openForRead as openWorkspaceFile } from "./file.io.ts";
 /** Byte-budget cuts live in actors/sandbox (below remote and tools); re-exported for the tools' callers. */
 export { utf8Cut, utf8Prefix } from "../sandbox/index.ts";
 export { PATH_WRITERS, protectedTarget, writableTarget } from "./file.guard.ts";

@@ -23,6 +23,8 @@ export interface ToolContext {
    * policy needs no one). The file tools write paths that later commands execute only then.
    */
   readonly approved?: boolean;
+  /** The workspace disk quota in bytes (`resource_limits.disk`); the file tools refuse writes past it (default 5 GiB). */
+  readonly diskQuotaBytes?: number;
   /** The node the session's `exec` is routed to (absent: local). */
   readonly node?: { readonly id: string; readonly name: string; readonly status?: string };
 }

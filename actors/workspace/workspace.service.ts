@@ -1,7 +1,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import { open, type FileHandle } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
 import * as path from "node:path";
-import { resolveInWorkspace, utf8Cut } from "../tools/index.ts";
+import { openWorkspaceFile, resolveInWorkspace, utf8Cut } from "../tools/index.ts";
 import { serve, subjects } from "../../bus/index.ts";
 import { CairnError, ReadWorkspaceFile, decodeOrFail, type ReadWorkspaceFileResult } from "../../schemas/index.ts";
 
@@ -40,19 +40,18 @@ export const serveWorkspaceFiles = (nc: NatsConnection, workspaceRoot: string) =
         throw new CairnError("not_found", `no workspace for session ${params.sessionKey}`);
       throw e;
     });
+    // Opened from a handle on the workspace root, no symlink followed: a command cannot swap in
+    // a link to a host file between the check above and this read (actors/sandbox/workspace.open.ts).
     let fh: FileHandle;
     try {
-      fh = await open(where.real, "r");
+      fh = await openWorkspaceFile(where);
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new CairnError(
-        code === "ENOENT" ? "not_found" : "bad_request",
-        `cannot read ${where.display}: ${code ?? (e as Error).message}`,
-      );
+      const reason = (e as CairnError).details as { reason?: string } | undefined;
+      if (reason?.reason === "not_found") throw new CairnError("not_found", `cannot read ${where.display}: ENOENT`);
+      throw e;
     }
     try {
       const st = await fh.stat();
-      if (!st.isFile()) throw new CairnError("bad_request", `${where.display} is not a file`);
       const size = Math.min(st.size, MAX_WORKSPACE_READ_BYTES);
       const buf = Buffer.alloc(size);
       const { bytesRead } = await fh.read(buf, 0, size, 0);

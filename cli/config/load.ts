@@ -12,6 +12,7 @@ import {
 import { CONFIG_KEYS, CairnError, ConfigFile, decodeOrFail } from "../../schemas/index.ts";
 import type { ExecOptions, SandboxSettings } from "../../actors/index.ts";
 import { parseTrustedProxies, type EdgeTlsSettings } from "../../bus/edge/index.ts";
+import { DEFAULT_DISK_QUOTA_BYTES } from "../../actors/sandbox/index.ts";
 import { nearest } from "./suggest.ts";
 
 /** Settings the gateway runs with: the file, then environment variables on top. */
@@ -238,6 +239,7 @@ const execSettings = (c: NonNullable<ConfigFile["tools"]>["exec"], where: string
     memoryMb: limits?.memory_limit !== undefined ? memoryLimit(limits.memory_limit, where) : DEFAULT_SANDBOX_LIMITS.memoryMb,
     cpus: limits?.cpu_quota ?? DEFAULT_SANDBOX_LIMITS.cpus,
     pids: limits?.pids_max ?? DEFAULT_SANDBOX_LIMITS.pids,
+    diskBytes: limits?.disk !== undefined ? diskLimit(limits.disk, where) : DEFAULT_DISK_QUOTA_BYTES,
   };
   return {
     approvalMode: c?.approval_mode ?? "smart",
@@ -253,6 +255,25 @@ const memoryLimit = (v: string | number, file: string): number => {
     return parseMemoryMb(v);
   } catch (e) {
     throw new CairnError("bad_request", `config file ${file}: tools.exec.sandbox.resource_limits.memory_limit: ${(e as Error).message}`);
+  }
+};
+
+/** `resource_limits.disk`: "1g", "500M", "2T" or a number of MiB → bytes (at least 1 MiB). */
+export const parseDiskBytes = (v: string | number): number => {
+  const m = typeof v === "number" ? [String(v), String(v), "m", ""] : /^(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)i?([bB]?)$/.exec(v.trim());
+  if (!m) throw new CairnError("bad_request", `'${v}' is not a size such as "500M" or "1g"`);
+  const unit = (m[2] || (m[3] ? "b" : "m")).toLowerCase();
+  const scale: Record<string, number> = { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
+  const bytes = Math.round(Number(m[1]) * (scale[unit] ?? 1));
+  if (bytes < 1024 * 1024) throw new CairnError("bad_request", `disk '${v}' is below 1 MiB`);
+  return bytes;
+};
+
+const diskLimit = (v: string | number, file: string): number => {
+  try {
+    return parseDiskBytes(v);
+  } catch (e) {
+    throw new CairnError("bad_request", `config file ${file}: tools.exec.sandbox.resource_limits.disk: ${(e as Error).message}`);
   }
 };
 

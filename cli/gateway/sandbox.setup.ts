@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import { createSandbox, detectSandboxBackends, reapSandboxContainers } from "../../actors/sandbox/index.ts";
+import { createSandbox, detectSandboxBackends, reapSandboxContainers, reapStaleCgroups } from "../../actors/sandbox/index.ts";
 import type { ExecOptions } from "../../actors/index.ts";
 import { CairnError, type SandboxStatus } from "../../schemas/index.ts";
 
@@ -32,6 +32,9 @@ export async function setupSandbox(
     const removed = await reapSandboxContainers({ instance }).catch(() => []);
     if (removed.length > 0) log(`removed ${removed.length} sandbox container(s) left by an earlier gateway`);
   }
+  // Command cgroups of a gateway killed -9 (its commands too, which a `none` backend leaves running).
+  const staleGroups = await reapStaleCgroups().catch(() => []);
+  if (staleGroups.length > 0) log(`removed ${staleGroups.length} command cgroup(s) left by an earlier gateway`);
   // Private like the rest of the data dir (each session folder inside is the sandbox's to arrange).
   mkdirSync(workspaceRoot, { recursive: true, mode: 0o700 });
   // A sandbox on the workspace root only to describe what the backend enforces; nothing runs in it.

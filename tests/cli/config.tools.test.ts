@@ -57,6 +57,7 @@ describe("each new key decodes into the settings", () => {
         'memory_limit = "1.5GiB"',
         "cpu_quota = 0.5",
         "pids_max = 64",
+        'disk = "1g"',
         "",
       ].join("\n"),
     );
@@ -65,7 +66,15 @@ describe("each new key decodes into the settings", () => {
       allowlist: ["git status", "ls *"],
       approvalTimeoutMs: 120_000,
       sandbox: "bubblewrap",
-      sandboxSettings: { image: "cairn-sandbox:test", network: true, workspaceMount: "ro", memoryMb: 1536, cpus: 0.5, pids: 64 },
+      sandboxSettings: {
+        image: "cairn-sandbox:test",
+        network: true,
+        workspaceMount: "ro",
+        memoryMb: 1536,
+        cpus: 0.5,
+        pids: 64,
+        diskBytes: 1024 ** 3,
+      },
     });
   });
 
@@ -88,7 +97,7 @@ describe("each new key decodes into the settings", () => {
       approvalMode: "smart",
       allowlist: [],
       sandbox: "auto",
-      sandboxSettings: { memoryMb: 512, cpus: 1, pids: 256 },
+      sandboxSettings: { memoryMb: 512, cpus: 1, pids: 256, diskBytes: 5 * 1024 ** 3 },
     });
     expect(s.webFetch).toEqual({});
     expect(s.agentLoop).toEqual({});

@@ -81,6 +81,18 @@ describe.skipIf(docker.skip !== undefined)(`docker sandbox isolation${docker.ski
     expect(fs.existsSync(path.join(workspace, "out", "other"))).toBe(false);
   });
 
+  it("keeps the engine's default /proc masks: /proc/sys read-only, kernel files hidden (also as root)", async () => {
+    const before = fs.readFileSync("/proc/sys/kernel/core_pattern", "utf8");
+    const r = await sandbox.exec({
+      command: "echo x > /proc/sys/kernel/core_pattern; grep ' /proc/sys ' /proc/self/mountinfo; cat /proc/timer_list 2>/dev/null | wc -c",
+      ...opts,
+    });
+    expect(r.stderr).toMatch(/Read-only file system/);
+    expect(r.stdout).toMatch(/ \/proc\/sys ro,/);
+    expect(r.stdout.trim().split("\n").at(-1)).toBe("0");
+    expect(fs.readFileSync("/proc/sys/kernel/core_pattern", "utf8")).toBe(before);
+  });
+
   it("runs as the workspace owner, without capabilities", async () => {
     const root = await sandbox.exec({ command: "id -u; grep CapEff /proc/self/status", ...opts });
     expect(root.stdout).toContain(`${fs.statSync(workspace).uid}\n`);

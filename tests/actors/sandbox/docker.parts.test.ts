@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
 import { createDemuxer } from "../../../actors/sandbox/docker.demux.ts";
+import { containerCreateOptions } from "../../../actors/sandbox/docker.spec.ts";
 import { needsLoader } from "../../../actors/sandbox/docker.image.ts";
 import { resolveDockerSocket } from "../../../actors/sandbox/index.ts";
 
@@ -63,5 +64,27 @@ describe("the image builder's busybox check", () => {
 
   it.skipIf(!fs.existsSync("/bin/busybox"))("accepts busybox-static (skipped: busybox-static not installed)", () => {
     expect(needsLoader(fs.readFileSync("/bin/busybox"))).toBe(false);
+  });
+});
+
+describe("the container spec", () => {
+  it("never opts out of the engine's default /proc masks and read-only paths", () => {
+    const spec = containerCreateOptions({
+      image: "i",
+      workspace: "/w",
+      workspaceMount: "rw",
+      user: "0:0",
+      network: false,
+      networkMode: "none",
+      tmpMb: 64,
+      path: "/usr/bin:/bin",
+      name: "n",
+    });
+    const host = spec.HostConfig as Record<string, unknown>;
+    expect(host.Privileged).toBeUndefined();
+    expect(host.MaskedPaths).toBeUndefined();
+    expect(host.ReadonlyPaths).toBeUndefined();
+    expect(host.SecurityOpt).not.toContain("systempaths=unconfined");
+    expect(host.CapDrop).toEqual(["ALL"]);
   });
 });
