@@ -16,7 +16,7 @@ import {
 import { subjects } from "../subjects.ts";
 import { hostnameOf, isLocalClient, originAllowed } from "./auth.ts";
 import { statusOf } from "./http.nodes.ts";
-import { jsonReply, type HttpReply, type RequestFacts } from "./http.util.ts";
+import { jsonReply, parseJsonBody, type HttpReply, type RequestFacts } from "./http.util.ts";
 import type { LoginGuard } from "./login.guard.ts";
 import { presentedBy, type Principals } from "./principals.ts";
 import { clearSessionCookie, setSessionCookie } from "./session.cookie.ts";
@@ -192,13 +192,11 @@ export function authRoutes(d: AuthRouteDeps) {
     }
     const reply = req.readBody(MAX_AUTH_BODY_BYTES).then(async (raw) => {
       if (raw === BODY_TOO_LARGE) return errorReply(new CairnError("bad_request", `the body is larger than ${MAX_AUTH_BODY_BYTES} bytes`));
-      let body: unknown;
       try {
-        body = raw.length === 0 ? {} : JSON.parse(raw.toString("utf8"));
-      } catch {
-        return errorReply(new CairnError("bad_request", "the body is not JSON"));
+        return await h(req, raw.length === 0 ? {} : parseJsonBody(raw));
+      } catch (e) {
+        return errorReply(e);
       }
-      return h(req, body).catch((e) => errorReply(e));
     });
     return [name, reply];
   };

@@ -17,6 +17,9 @@ const HIT_TTL_MS = 60_000;
 const MISS_TTL_MS = 5_000;
 const MAX_CACHED = 10_000;
 
+/** An API key (`ck_` + 32 bytes) or a login-session token (32 bytes), base64url. */
+const ISSUED_SHAPE = /^(ck_)?[A-Za-z0-9_-]{43}$/;
+
 const Resolved = Schema.Struct({ principal: Schema.NullOr(Principal) });
 
 export interface PrincipalsOptions {
@@ -58,6 +61,8 @@ export class Principals {
   /** The principal behind a presented secret, or null (unknown, revoked, expired, or not a secret we issue). */
   async resolve(secret: string): Promise<Principal | null> {
     if (this.o.legacyToken !== undefined && tokensEqual(secret, this.o.legacyToken)) return TOKEN_PRINCIPAL;
+    // Only the shapes we issue are looked up: a guess of another shape costs no bus round trip.
+    if (!ISSUED_SHAPE.test(secret)) return null;
     const hash = createHash("sha256").update(secret, "utf8").digest("hex");
     const now = this.o.now();
     const hit = this.cache.get(hash);

@@ -28,6 +28,12 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
   { path: "/assets/app.js", methods: ["GET"] },
   { path: "/api/nodes/pair", methods: ["POST"], json: true },
   { path: "/api/nodes/pair/status", methods: ["POST"], json: true },
+  { path: "/api/auth/status", methods: ["GET"] },
+  { path: "/api/auth/login", methods: ["POST"], json: true },
+  { path: "/api/auth/setup", methods: ["POST"], json: true },
+  { path: "/api/auth/logout", methods: ["POST"], json: true },
+  { path: "/api/auth/passkey/login/options", methods: ["POST"], json: true },
+  { path: "/api/auth/passkey/login/verify", methods: ["POST"], json: true },
   { path: "/api/nope", methods: ["GET", "POST"], json: true },
 ];
 
@@ -345,7 +351,8 @@ export function checkHttpAnswer(a: HttpAnswer | null, k: HttpCase): void {
   if (a.status < 200 || a.status > 599) throw new Error(`bad status: ${what()}`);
   if (/call stack|at \S+ \(.*:\d+:\d+\)|at (file|node):/i.test(a.body)) throw new Error(`stack in the body: ${what()}`);
   const json = /application\/json/i.test(a.headers["content-type"] ?? "");
-  if (a.status >= 400 && json) {
+  // A reply to HEAD carries headers only (RFC 9110 §9.3.2): there is no body to check.
+  if (a.status >= 400 && json && k.method !== "HEAD") {
     let parsed: { error?: { code?: unknown; message?: unknown } };
     try {
       parsed = JSON.parse(a.body);

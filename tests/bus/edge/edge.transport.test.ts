@@ -34,7 +34,7 @@ describe.each(edgeTransports)("on %s", (transport) => {
     expect(big.body).toContain("larger than");
     const notJson = await post(h.edge.port, "/api/nodes/pair/status", "{nope");
     expect(notJson.status).toBe(400);
-    expect(notJson.body).toContain("not JSON");
+    expect(notJson.body).toContain("not valid JSON");
     const statuses: number[] = [];
     for (let i = 0; i < PAIRING_RATE.burst + 3; i++) statuses.push((await post(h.edge.port, "/api/nodes/pair", "{nope")).status);
     expect(statuses).toContain(429);

@@ -361,9 +361,13 @@ describe.each(edgeTransports)("on %s", (transport) => {
       }
     });
 
-    test("a loopback peer naming a foreign Host (DNS rebinding) is refused without a token", async () => {
-      const r = await h.ws({ Host: "evil.example" }).catch((e: UpgradeRefused) => e);
-      expect((r as UpgradeRefused).status).toBe(403);
+    test("a loopback peer naming a foreign Host (DNS rebinding) is not local: its connect needs a login", async () => {
+      const ws = await h.ws({ Host: "evil.example" });
+      expect(await ws.request("connect", { protocol: 1, client: { name: "t" } })).toMatchObject({
+        ok: false,
+        error: { code: "unauthorized" },
+      });
+      expect((await ws.closed).code).toBe(1008);
     });
 
     test("with a token configured, a non-local client must present it in connect", async () => {
