@@ -144,6 +144,33 @@ Options:
 
 Exit status: 0 on success; 1 on failure; 2 for a wrong command line.`;
 
+export const authHelp = `Usage: cairn auth setup-code [--json]
+       cairn auth keys create --label <name> [--scopes a,b] [--json]
+       cairn auth keys list [--json]
+       cairn auth keys revoke <id> [--json]
+       cairn auth password            (the new password on stdin)
+       cairn auth logout-all [--json]
+
+Remote access. Browsers off this machine log in with a password or a passkey;
+scripts and tools use API keys (Authorization: Bearer <key>, or auth.api_key in
+the WebSocket connect).
+
+setup-code   a one-time code for the first remote visit, while no password or
+             passkey is set (valid 30 minutes)
+keys create  a new API key, printed once; --scopes from operator.read,
+             operator.write, operator.approvals, operator.pairing,
+             operator.admin (default: full access)
+keys list    every key with its scopes (the key itself is never shown again)
+keys revoke  the key stops working at once, open connections too
+password     sets or resets the password (read from stdin)
+logout-all   ends every browser login session
+
+Options:
+      --json           one JSON value on stdout
+  -h, --help           show this help
+
+Exit status: 0 on success; 1 on failure; 2 for a wrong command line.`;
+
 export const approvalsHelp = `Usage: cairn approvals list [--all] [--json]
        cairn approvals approve <id> [--always] [--json]
        cairn approvals deny <id> [--reason <text>] [--json]

@@ -1,5 +1,6 @@
 import {
   approvalsHelp,
+  authHelp,
   chatHelp,
   clusterHelp,
   doctorHelp,
@@ -31,6 +32,7 @@ const COMMANDS = [
   "providers",
   "models",
   "approvals",
+  "auth",
   "sandbox",
   "node",
   "doctor",
@@ -152,6 +154,29 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         const cmd = await import("./commands/sandbox.ts");
         if (sub === "status") return await cmd.sandboxStatus({ json }, paths, env);
         return await cmd.sandboxBuildImage({ json, ...(values.tag !== undefined ? { tag: values.tag as string } : {}) }, paths, env);
+      }
+      case "auth": {
+        const [sub, ...args] = rest;
+        if (sub === undefined || sub === "-h" || sub === "--help") return print(authHelp);
+        const { values, positionals } = parse(args, { json: { type: "boolean" }, label: { type: "string" }, scopes: { type: "string" } });
+        if (values.help) return print(authHelp);
+        const cmd = await import("./commands/auth.ts");
+        if (sub === "setup-code") return await cmd.authSetupCode({ json }, paths);
+        if (sub === "password") return await cmd.authPassword({ json }, paths);
+        if (sub === "logout-all") return await cmd.authLogoutAll({ json }, paths);
+        if (sub !== "keys") throw new UsageError(`unknown subcommand 'auth ${sub}'; try 'cairn auth --help'`);
+        const [verb, ...ids] = positionals;
+        if (verb === "list") return await cmd.authKeysList({ json }, paths);
+        if (verb === "create") {
+          if (typeof values.label !== "string" || values.label === "")
+            throw new UsageError("usage: cairn auth keys create --label <name> [--scopes a,b]");
+          return await cmd.authKeysCreate(
+            { json, label: values.label, scopes: cmd.parseScopes(values.scopes as string | undefined) },
+            paths,
+          );
+        }
+        if (verb === "revoke" && ids.length === 1) return await cmd.authKeysRevoke({ json, id: ids[0] }, paths);
+        throw new UsageError("usage: cairn auth keys create|list|revoke <id>");
       }
       case "approvals": {
         const [sub, ...args] = rest;

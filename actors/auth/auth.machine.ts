@@ -96,6 +96,8 @@ export const authMachine = setup({ types: { context: {} as AuthContext, events: 
           actions: assign(({ context, event }) => ({ sessions: alive(context.sessions, event.time, event.data.sessionId) })),
         },
         "auth.sessions_revoked_all": { actions: assign({ sessions: {} }) },
+        // A fact for the audit; it changes no credential.
+        "auth.login_failed": {},
       },
     },
   },

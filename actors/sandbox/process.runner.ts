@@ -54,6 +54,12 @@ export const runProcess = async (spec: RunSpec): Promise<RunOutcome> => {
   const cgroup = openCommandCgroup(spec.id, spec.limits);
   const cgroupMemory = cgroup?.enforced.includes("memory") ?? false;
   const capture = await openOutputCapture(spec);
+  // Cancelled while the quota was measured or the capture opened: the abort event has fired already.
+  if (spec.signal?.aborted) {
+    await capture.discard();
+    await cgroup?.dispose();
+    return ABORTED_BEFORE_START;
+  }
 
   let child: ChildProcessByStdio<null, Readable, Readable>;
   try {

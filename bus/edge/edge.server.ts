@@ -202,7 +202,7 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     log,
   });
 
-  principals.watch(() => void ws.recheck().catch((e) => log(`ws: re-checking logins failed: ${String(e)}`)));
+  principals.watch((gone) => ws.endWhere(gone));
   const port = await transport.listen(opts.host, opts.port);
   const stopStatusWatch = () => (statusIter as { stop?: () => void }).stop?.();
   if (port === undefined) {

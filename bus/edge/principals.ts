@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { Subscription } from "@nats-io/transport-node";
 import * as Schema from "effect/Schema";
 import { API_KEY_PREFIX, Principal, SCOPES } from "../../schemas/index.ts";
+import { H } from "../event-log.decode.ts";
 import { requestAs } from "../rpc.ts";
 import { subjects } from "../subjects.ts";
 import { bearerToken, isLocalClient, tokensEqual, type ClientFacts } from "./auth.ts";
@@ -86,12 +87,23 @@ export class Principals {
     return secret === undefined ? null : this.resolve(secret);
   }
 
-  /** Calls `changed` after any credential event (a revoke, a logout): cached answers are dropped first. */
-  watch(changed: () => void): void {
+  /**
+   * Calls `ended` with a test for the principals a credential event ends (a revoked key, a logout,
+   * "log out everywhere"), straight from the event as it is appended — not from the read model,
+   * which may not have applied it yet. Cached answers are dropped on any credential event.
+   */
+  watch(ended: (gone: (p: Principal) => boolean) => void): void {
     this.sub = this.o.bus.nc.subscribe(subjects.events("auth", "global"), {
-      callback: () => {
+      callback: (_err, msg) => {
         this.cache.clear();
-        changed();
+        const type = msg.headers?.get(H.type);
+        let data: { id?: unknown; sessionId?: unknown } = {};
+        try {
+          data = msg.json();
+        } catch {}
+        if (type === "auth.key_revoked") ended((p) => p.kind === "key" && p.id === data.id);
+        else if (type === "auth.session_revoked") ended((p) => p.kind === "session" && p.id === data.sessionId);
+        else if (type === "auth.sessions_revoked_all") ended((p) => p.kind === "session");
       },
     });
   }

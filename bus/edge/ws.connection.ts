@@ -58,8 +58,6 @@ export class WsConnection {
   private disposed = false;
   /** Set by a successful `connect`: what this client may do. */
   principal: Principal | undefined;
-  /** The secret it proved itself with (re-checked when credentials change); undefined for local clients. */
-  secret: string | undefined;
   readonly subs: LiveSubscriptions;
 
   constructor(private readonly deps: ConnectionDeps) {
@@ -179,10 +177,7 @@ export class WsConnection {
     if (wait > 0)
       throw new CairnError("rate_limited", `too many failed logins from this address; try again in ${wait} s`, { retryAfterSec: wait });
     const principal = secret === undefined ? null : await principals.resolve(secret);
-    if (principal) {
-      this.secret = secret;
-      return principal;
-    }
+    if (principal) return principal;
     if (secret !== undefined) guard.failed(clientAddressOf(facts));
     throw new CairnError(
       "unauthorized",

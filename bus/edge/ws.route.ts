@@ -5,6 +5,7 @@ import { jsonReply, withSecurityHeaders, type HttpReply } from "./http.util.ts";
 import type { EdgeMetrics } from "./metrics.ts";
 import type { RateLimiter } from "./rate-limit.ts";
 import type { Transport, TransportSocket } from "./transport/index.ts";
+import type { Principal } from "../../schemas/index.ts";
 import { CLOSE_UNAUTHORIZED, WsConnection } from "./ws.connection.ts";
 import type { BusDeps } from "./ws.methods.ts";
 import type { LiveHub } from "./live.hub.ts";
@@ -58,8 +59,8 @@ export interface WsRouteDeps {
 export interface WsRoute {
   /** Closes every connection (1001) and stops their consumers. */
   closeAll(): Promise<void>;
-  /** After a credential changed (revoked, logged out): closes the connections whose login no longer holds. */
-  recheck(): Promise<void>;
+  /** Closes the connections of the principals a credential event ended (a revoked key, a logout). */
+  endWhere(gone: (p: Principal) => boolean): void;
 }
 
 export const attachWebSocket = (transport: Transport, deps: WsRouteDeps): WsRoute => {
@@ -158,19 +159,13 @@ export const attachWebSocket = (transport: Transport, deps: WsRouteDeps): WsRout
       }
       await Promise.allSettled(all.map((p) => p.conn?.dispose()));
     },
-    async recheck() {
-      const now = deps.now();
-      await Promise.allSettled(
-        [...peers].map(async (p) => {
-          const principal = p.conn?.principal;
-          if (!principal || p.gone || (principal.kind !== "session" && principal.kind !== "key")) return;
-          const secret = p.conn?.secret;
-          const still = secret === undefined ? null : await deps.principals.resolve(secret);
-          if (still && (still.expiresAt ?? Infinity) > now) return;
-          p.gone = true;
-          p.socket?.end(CLOSE_UNAUTHORIZED, "logged out");
-        }),
-      );
+    endWhere(gone) {
+      for (const p of peers) {
+        const principal = p.conn?.principal;
+        if (p.gone || !principal || !gone(principal)) continue;
+        p.gone = true;
+        p.socket?.end(CLOSE_UNAUTHORIZED, "logged out");
+      }
     },
   };
 };
