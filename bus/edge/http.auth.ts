@@ -151,7 +151,7 @@ export function authRoutes(d: AuthRouteDeps) {
   };
 
   const status = async (req: TransportRequest): Promise<HttpReply> => {
-    const [principal, creds] = await Promise.all([principalOf(req), flowless(d.bus)]);
+    const [principal, creds] = await Promise.all([principalOf(req), credentials()]);
     const local = isLocalClient(req.facts);
     const setupRequired = !creds.password && creds.passkeys === 0;
     if (setupRequired && !d.principals.isTrustedLocal(req.facts)) d.setupNeeded();
@@ -166,7 +166,8 @@ export function authRoutes(d: AuthRouteDeps) {
     };
     return jsonReply(200, s);
   };
-  const flowless = (bus: BusDeps): Promise<CredentialStatus> => ask(bus, Credentials, subjects.query("auth", "credentials"), {});
+  /** Which credentials exist, from the auth read model. */
+  const credentials = (): Promise<CredentialStatus> => ask(d.bus, Credentials, subjects.query("auth", "credentials"), {});
 
   /** The route for a path, or undefined when it is not an auth route. Call synchronously (it may start reading the body). */
   return (req: TransportRequest): [string, Promise<HttpReply>] | undefined => {
