@@ -85,20 +85,28 @@ export const containerCreateOptions = (i: ContainerSpecInput): ContainerCreateOp
 });
 
 /**
- * Runs one command (`$1`) in the background, waits for it, then kills whatever it left behind
- * (every process still carrying its marker) and exits with its status: the other backends kill a
- * finished command's process group, and an orphan would otherwise live as long as the container.
- * The wrapper unsets the marker once the command has it, so the sweep's own helpers are not swept.
+ * Runs one command (`$1`) in the background, waits for it, then kills whatever it left behind and
+ * exits with its status: the other backends kill a finished command's process group, and an orphan
+ * would otherwise live as long as the container.
+ *
+ * Two passes. The command runs in its own session (`setsid`, when the image has it), so its whole
+ * process group dies by `kill` alone, a shell builtin: a fork bomb that has used up the
+ * container's pids limit leaves no room for any helper process, and a sweep that needs `tr` and
+ * `grep` would kill nothing. Then every process still carrying the marker (one that left the
+ * group) is swept. The wrapper unsets the marker once the command has it, so the sweep's own
+ * helpers are not swept.
  */
 export const execWrapper = (cpuSeconds: number | undefined): string =>
   [
     ...(cpuSeconds !== undefined ? [`ulimit -t ${Math.ceil(cpuSeconds)} || exit 125`] : []),
-    `/bin/sh -c "$1" </dev/null &`,
+    `if command -v setsid >/dev/null 2>&1; then setsid /bin/sh -c "$1" </dev/null & else /bin/sh -c "$1" </dev/null & fi`,
     `c=$!`,
     `id="$${EXEC_MARKER}"`,
     `unset ${EXEC_MARKER}`,
     `wait $c`,
     `s=$?`,
+    // Bounded: a process stuck in the kernel (D state) must not keep the wrapper spinning.
+    `i=0; while [ $i -lt 200 ] && kill -0 -$c 2>/dev/null; do kill -KILL -$c 2>/dev/null; i=$((i+1)); done`,
     sweep("KILL", "$id"),
     `exit $s`,
   ].join("\n");
