@@ -11,8 +11,8 @@ const token = (bytes: number) => randomBytes(bytes).toString("base64url");
 
 export const newSessionToken = (): string => token(32);
 export const newApiKey = (): string => `${API_KEY_PREFIX}${token(32)}`;
-/** Short ids for keys and login sessions (token-safe, 72 bits). */
-export const newAuthId = (): string => token(9);
+/** Short ids for keys and login sessions (72 bits, hex: base64url could start with "-" and read as an option in `cairn auth keys revoke <id>`). */
+export const newAuthId = (): string => randomBytes(9).toString("hex");
 
 /** Crockford's base32 without the look-alikes: a code a person reads off a terminal and types. */
 const CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ";

@@ -21,6 +21,13 @@ const MAX_CACHED = 10_000;
 /** An API key (`ck_` + 32 bytes) or a login-session token (32 bytes), base64url. */
 const ISSUED_SHAPE = /^(ck_)?[A-Za-z0-9_-]{43}$/;
 
+/**
+ * A secret of a shape cairn issues (256 random bits): a miss is a stale credential (a revoked key,
+ * an ended login still in a browser), not a guess, so it neither spends nor waits on the guess
+ * limit. Only what a person chose (the auth token) is guessable.
+ */
+export const isIssuedSecret = (secret: string): boolean => ISSUED_SHAPE.test(secret);
+
 const Resolved = Schema.Struct({ principal: Schema.NullOr(Principal) });
 
 export interface PrincipalsOptions {
@@ -63,7 +70,7 @@ export class Principals {
   async resolve(secret: string): Promise<Principal | null> {
     if (this.o.legacyToken !== undefined && tokensEqual(secret, this.o.legacyToken)) return TOKEN_PRINCIPAL;
     // Only the shapes we issue are looked up: a guess of another shape costs no bus round trip.
-    if (!ISSUED_SHAPE.test(secret)) return null;
+    if (!isIssuedSecret(secret)) return null;
     const hash = createHash("sha256").update(secret, "utf8").digest("hex");
     const now = this.o.now();
     const hit = this.cache.get(hash);

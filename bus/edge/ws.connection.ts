@@ -12,7 +12,7 @@ import {
 } from "../../schemas/index.ts";
 import { clientAddressOf, type ClientFacts } from "./auth.ts";
 import type { LoginGuard } from "./login.guard.ts";
-import { LOCAL_PRINCIPAL, type Presented, type Principals } from "./principals.ts";
+import { isIssuedSecret, LOCAL_PRINCIPAL, type Presented, type Principals } from "./principals.ts";
 import type { EdgeMetrics } from "./metrics.ts";
 import type { RateLimiter } from "./rate-limit.ts";
 import { callMethod, fetchStatus, type BusDeps, type MethodResult } from "./ws.methods.ts";
@@ -173,12 +173,15 @@ export class WsConnection {
     const named = auth?.api_key ?? auth?.token;
     if (named === undefined && principals.isTrustedLocal(facts)) return LOCAL_PRINCIPAL;
     const secret = named ?? presented.bearer ?? presented.cookie;
-    const wait = guard.retryAfter(clientAddressOf(facts));
+    // A browser whose login was ended keeps presenting its cookie while it reconnects: that must not
+    // use up the guesses its owner needs to sign in again.
+    const guessable = secret !== undefined && !isIssuedSecret(secret);
+    const wait = guessable ? guard.retryAfter(clientAddressOf(facts)) : 0;
     if (wait > 0)
       throw new CairnError("rate_limited", `too many failed logins from this address; try again in ${wait} s`, { retryAfterSec: wait });
     const principal = secret === undefined ? null : await principals.resolve(secret);
     if (principal) return principal;
-    if (secret !== undefined) guard.failed(clientAddressOf(facts));
+    if (guessable) guard.failed(clientAddressOf(facts));
     throw new CairnError(
       "unauthorized",
       secret === undefined ? "log in first (or send auth.api_key)" : "this key or login is not valid (revoked, expired or mistyped)",

@@ -96,6 +96,9 @@ describe("cairn auth and the edge", () => {
     const limited = await post("/api/auth/login", { password: "a long enough password" });
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
+    // A login already made is not a guess: it still opens a socket from the limited address.
+    const still = await connectWs(wsUrl(), { ...REMOTE, Cookie: session });
+    expect(await still.request("connect", { protocol: 1, client: { name: "t" } })).toMatchObject({ ok: true });
     // Logging out everywhere ends the open connection too.
     await cli(["auth", "logout-all"]);
     expect((await ws.closed).code).toBe(1008);

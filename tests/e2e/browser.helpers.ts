@@ -37,7 +37,7 @@ export interface Browser {
 }
 
 /** One headless chromium with a fresh profile; `close()` removes the profile again. */
-export async function launchBrowser(): Promise<Browser> {
+export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
   assertPrerequisites();
   const profile = mkdtempSync(join(tmpdir(), "cairn-e2e-profile-"));
   let context: BrowserContext;
@@ -54,6 +54,7 @@ export async function launchBrowser(): Promise<Browser> {
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
+        ...extraArgs,
       ],
       viewport: { width: 1200, height: 800 },
     });
