@@ -3,7 +3,7 @@ import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from "node:c
 /**
  * Password hashing with scrypt (node:crypto; memory-hard), stored as a PHC-style string
  * `$scrypt$ln=15,r=8,p=1$<salt>$<hash>` (base64, no padding). Parameters: N = 2^15, r = 8, p = 1
- * → 32 MiB and roughly 100 ms per hash on this class of machine (see bench/auth.bench.ts), the
+ * → 32 MiB and 150–180 ms per hash on this 2-core machine (bench/auth.bench.ts), the
  * interactive-login setting OWASP lists for scrypt. The parameters travel with each hash, so they
  * can be raised later without breaking existing passwords.
  */

@@ -5,7 +5,16 @@
 import { describe, expect, test } from "vitest";
 import { AuthError } from "../../ui/src/lib/auth.ts";
 import { RequestError } from "../../ui/src/lib/client.ts";
-import { expiresIn, orderKeys, orderSessions, PICKABLE_SCOPES, problemOf, scopesLabel, scopesToGrant } from "../../ui/src/lib/security.ts";
+import {
+  creatorLabel,
+  expiresIn,
+  orderKeys,
+  orderSessions,
+  PICKABLE_SCOPES,
+  problemOf,
+  scopesLabel,
+  scopesToGrant,
+} from "../../ui/src/lib/security.ts";
 import type { ApiKeySummary, LoginSessionSummary, WireError } from "../../ui/src/lib/wire.ts";
 
 describe("scopes", () => {
@@ -53,6 +62,16 @@ describe("lists", () => {
       "b",
       "a",
     ]);
+  });
+
+  test("who made a key reads as words: the browser of a listed login, the CLI, a key", () => {
+    const device = (ua: string) => `device(${ua})`;
+    const sessions = [session("s1", 1, true)];
+    expect(creatorLabel("session:s1", sessions, device)).toBe("device(ua)");
+    expect(creatorLabel("session:gone", sessions, device)).toBe("a signed-in browser");
+    expect(creatorLabel("cli", sessions, device)).toBe("the cairn CLI");
+    expect(creatorLabel("key:deploy", sessions, device)).toBe("the key “deploy”");
+    expect(creatorLabel("something-new", sessions, device)).toBe("something-new");
   });
 
   test("expiry reads as a distance", () => {

@@ -51,6 +51,20 @@ export const orderKeys = (keys: readonly ApiKeySummary[]): ApiKeySummary[] =>
 export const orderSessions = (sessions: readonly LoginSessionSummary[]): LoginSessionSummary[] =>
   [...sessions].sort((a, b) => Number(b.current) - Number(a.current) || b.createdAt - a.createdAt);
 
+/**
+ * Who made a key, in words: the gateway records the principal's label (`session:<id>`,
+ * `key:<label>`, `cli`, `web` for this machine's browser, `token`); a login session still listed
+ * is named by its browser.
+ */
+export function creatorLabel(by: string, sessions: readonly LoginSessionSummary[], device: (ua: string) => string): string {
+  if (by.startsWith("session:")) {
+    const s = sessions.find((x) => x.id === by.slice("session:".length));
+    return s?.client ? device(s.client) : "a signed-in browser";
+  }
+  if (by.startsWith("key:")) return `the key “${by.slice("key:".length)}”`;
+  return { cli: "the cairn CLI", web: "this machine's browser", token: "the auth token" }[by] ?? by;
+}
+
 export const METHOD_LABEL: Record<LoginSessionSummary["method"], string> = {
   password: "password",
   passkey: "passkey",
