@@ -127,11 +127,11 @@ export class WsConnection {
 
   private async run(id: string, method: Method, params: unknown): Promise<void> {
     let result: MethodResult;
+    const principal = this.principal;
     try {
-      result =
-        method === "connect"
-          ? await this.connect(params as (typeof methodParams)["connect"]["Type"])
-          : await callMethod(this.deps.bus, this.subs, method, params, this.principal as Principal);
+      if (method === "connect") result = await this.connect(params as (typeof methodParams)["connect"]["Type"]);
+      else if (principal) result = await callMethod(this.deps.bus, this.subs, method, params, principal);
+      else throw new CairnError("not_connected", "the first request must be connect"); // onFrame lets no call through before connect
     } catch (e) {
       // A service that repeats a key it was sent must not get it logged or sent back.
       const error = redactError(toWireError(e), secretsIn(method, params));
