@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
+import { CairnError } from "../../schemas/index.ts";
 
 /**
  * Who may talk to the edge without a token (invariant 6: local by default, locked when exposed).
@@ -124,4 +125,21 @@ export const originAllowed = (origin: string, hostHeader: string, allowedOrigins
   const hostPort = afterName.startsWith(":") ? afterName.slice(1) : defaultPort(u.protocol);
   const originHostname = u.hostname.replace(/^\[|\]$/g, "");
   return originHostname === hostname && (u.port || defaultPort(u.protocol)) === hostPort;
+};
+
+/**
+ * Why a POST must be refused as a cross-site request (CSRF), or null. A page on another site can
+ * post a form or `text/plain`, but not `application/json` without a CORS preflight, which the edge
+ * never answers; and a browser names its page's origin, which must be ours. This matters most on
+ * loopback, where the owner needs no credential and any page in their browser could otherwise post.
+ */
+export const crossSiteRefusal = (
+  header: (name: string) => string,
+  hostHeader: string,
+  allowedOrigins: readonly string[],
+): CairnError | null => {
+  if (!/^application\/json\b/i.test(header("content-type"))) return new CairnError("bad_request", "send the body as application/json");
+  if (!originAllowed(header("origin"), hostHeader, allowedOrigins))
+    return new CairnError("forbidden", "this request came from another site's page");
+  return null;
 };

@@ -11,7 +11,8 @@ import { serveStatic } from "./http.static.ts";
 import { jsonReply, withSecurityHeaders, type HttpReply } from "./http.util.ts";
 import { LiveHub } from "./live.hub.ts";
 import { DEFAULT_GUARD, LoginGuard } from "./login.guard.ts";
-import { presentedBy, Principals } from "./principals.ts";
+import { openAiRoutes } from "./http.openai.ts";
+import { isIssuedSecret, presentedBy, Principals } from "./principals.ts";
 import { EdgeMetrics } from "./metrics.ts";
 import { createRateLimiter, defaultRateLimit } from "./rate-limit.ts";
 import { loadTransport, parseTrustedProxies, type TlsFiles, type TransportName, type TransportRequest } from "./transport/index.ts";
@@ -137,13 +138,21 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     setupNeeded,
     now,
   });
-  const principalOf = (req: TransportRequest) =>
-    principals
-      .of(
-        req.facts,
-        presentedBy((n) => req.header(n)),
-      )
-      .catch(() => null);
+  /**
+   * Who an HTTP request is. A bearer that is not of an issued shape can only be the auth token, a
+   * secret a person chose: its guesses spend the client's guess limit, and past it even the right
+   * token opens nothing until the limit refills.
+   */
+  const principalOf = async (req: TransportRequest): Promise<Principal | null> => {
+    const presented = presentedBy((n) => req.header(n));
+    const guessable = presented.bearer !== undefined && !isIssuedSecret(presented.bearer);
+    const address = req.facts.clientAddress;
+    if (guessable && guard.retryAfter(address) > 0) return null;
+    const p = await principals.of(req.facts, presented).catch(() => null);
+    if (!p && guessable) guard.failed(address);
+    return p;
+  };
+  const openai = openAiRoutes({ bus, principalOf, now, allowedOrigins: opts.allowedOrigins ?? [] });
   const notFound = jsonReply(404, { error: { code: "bad_request", message: "no such endpoint" } });
   const pairing = nodePairingRoutes({ bus, now });
 
@@ -155,6 +164,8 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     // Before the catch-all routes: unpaired nodes have no login, the pairing window is the gate.
     const pair = req.method === "POST" ? pairing.get(f.url) : undefined;
     if (pair) return [pair.name, pair.handle(req)];
+    const api = openai(req);
+    if (api) return api;
     if (req.method !== "GET") return ["other", { status: 405, headers: { Allow: "GET" }, body: "method not allowed\n" }];
     if (f.url === "/health") return ["health", principalOf(req).then((p) => healthReply(healthDeps, p !== null))];
     if (f.url === "/metrics") return ["metrics", principalOf(req).then(metricsReply)];

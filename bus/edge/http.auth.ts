@@ -14,9 +14,8 @@ import {
   type Principal,
 } from "../../schemas/index.ts";
 import { subjects } from "../subjects.ts";
-import { hostnameOf, isLocalClient, originAllowed } from "./auth.ts";
-import { statusOf } from "./http.nodes.ts";
-import { jsonReply, parseJsonBody, type HttpReply, type RequestFacts } from "./http.util.ts";
+import { crossSiteRefusal, hostnameOf, isLocalClient } from "./auth.ts";
+import { jsonReply, parseJsonBody, statusOf, type HttpReply, type RequestFacts } from "./http.util.ts";
 import type { LoginGuard } from "./login.guard.ts";
 import { presentedBy, type Principals } from "./principals.ts";
 import { clearSessionCookie, setSessionCookie } from "./session.cookie.ts";
@@ -45,11 +44,10 @@ export interface AuthRouteDeps {
   now: () => number;
 }
 
-const STATUS_EXTRA: Record<string, number> = { forbidden: 403, setup_closed: 409, not_found: 404 };
 const errorReply = (e: unknown, headers: Record<string, string> = {}): HttpReply => {
   const w = toWireError(e);
   const message = w.code === "internal" ? "internal error" : w.message;
-  return jsonReply(STATUS_EXTRA[w.code] ?? statusOf(w.code), { error: { code: w.code, message } }, headers);
+  return jsonReply(statusOf(w.code), { error: { code: w.code, message } }, headers);
 };
 
 const Credentials = Schema.Struct({ password: Schema.Boolean, passkeys: Schema.Number });
@@ -183,14 +181,8 @@ export function authRoutes(d: AuthRouteDeps) {
     if (!h) return ["api", Promise.resolve(errorReply(new CairnError("not_found", "no such endpoint")))];
     if (req.method !== "POST")
       return [name, Promise.resolve(jsonReply(405, { error: { code: "bad_request", message: "use POST" } }, { Allow: "POST" }))];
-    // CSRF: a page on another site can post a form but not send `application/json` without a
-    // preflight we never answer; and a browser names its page's origin, which must be ours.
-    if (!/^application\/json\b/i.test(req.header("content-type"))) {
-      return [name, Promise.resolve(errorReply(new CairnError("bad_request", "send the body as application/json")))];
-    }
-    if (!originAllowed(req.header("origin"), req.facts.host, d.allowedOrigins)) {
-      return [name, Promise.resolve(errorReply(new CairnError("forbidden", "this request came from another site's page")))];
-    }
+    const crossSite = crossSiteRefusal((n) => req.header(n), req.facts.host, d.allowedOrigins);
+    if (crossSite) return [name, Promise.resolve(errorReply(crossSite))];
     const reply = req.readBody(MAX_AUTH_BODY_BYTES).then(async (raw) => {
       if (raw === BODY_TOO_LARGE) return errorReply(new CairnError("bad_request", `the body is larger than ${MAX_AUTH_BODY_BYTES} bytes`));
       try {

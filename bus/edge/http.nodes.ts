@@ -1,7 +1,7 @@
 import { toWireError, type ErrorCode } from "../../schemas/index.ts";
 import { request } from "../rpc.ts";
 import { subjects } from "../subjects.ts";
-import { jsonReply, parseJsonBody, type HttpReply, type RequestFacts } from "./http.util.ts";
+import { jsonReply, parseJsonBody, statusOf, type HttpReply, type RequestFacts } from "./http.util.ts";
 import { createRateLimiter, type RateLimiter } from "./rate-limit.ts";
 import { BODY_TOO_LARGE, type TransportRequest } from "./transport/index.ts";
 import type { BusDeps } from "./ws.methods.ts";
@@ -17,19 +17,6 @@ import type { BusDeps } from "./ws.methods.ts";
 export const MAX_PAIRING_BODY_BYTES = 16 * 1024;
 /** Per client address: a node polls once a second; bursts cover a few retries. */
 export const PAIRING_RATE = { ratePerSec: 3, burst: 10 } as const;
-
-const STATUS: Partial<Record<ErrorCode, number>> = {
-  bad_request: 400,
-  unauthorized: 401,
-  pairing_closed: 403,
-  node_not_found: 404,
-  node_key_mismatch: 409,
-  rate_limited: 429,
-  unavailable: 503,
-  timeout: 504,
-};
-
-export const statusOf = (code: ErrorCode): number => STATUS[code] ?? 500;
 
 const errorReply = (code: ErrorCode, message: string): HttpReply => jsonReply(statusOf(code), { ok: false, error: { code, message } });
 

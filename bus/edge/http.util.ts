@@ -1,4 +1,4 @@
-import { CairnError, parseJsonBounded } from "../../schemas/index.ts";
+import { CairnError, parseJsonBounded, type ErrorCode } from "../../schemas/index.ts";
 import type { HttpReply } from "./transport/index.ts";
 
 /**
@@ -59,3 +59,20 @@ export const parseJsonBody = (body: Uint8Array, what = "the body"): unknown => {
   }
   return parseJsonBounded(text, what);
 };
+
+/** The HTTP status of an error code, for every route (500 for what is not the client's doing). */
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  bad_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  pairing_closed: 403,
+  not_found: 404,
+  node_not_found: 404,
+  session_not_found: 404,
+  node_key_mismatch: 409,
+  setup_closed: 409,
+  rate_limited: 429,
+  unavailable: 503,
+  timeout: 504,
+};
+export const statusOf = (code: ErrorCode): number => STATUS[code] ?? 500;

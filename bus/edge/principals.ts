@@ -89,9 +89,13 @@ export class Principals {
 
   /** The principal of a request: local, or its cookie, or its bearer key/token. */
   async of(f: ClientFacts, presented: Presented): Promise<Principal | null> {
-    if (this.isTrustedLocal(f)) return LOCAL_PRINCIPAL;
-    const secret = presented.bearer ?? presented.cookie;
-    return secret === undefined ? null : this.resolve(secret);
+    // A cairn key is honoured even from loopback, so a script sees what its key may do; any other
+    // bearer from loopback is the placeholder OpenAI SDKs insist on ("sk-local"): the owner's.
+    const { bearer } = presented;
+    const local = this.isTrustedLocal(f);
+    if (bearer !== undefined && (!local || isIssuedSecret(bearer))) return this.resolve(bearer);
+    if (local) return LOCAL_PRINCIPAL;
+    return presented.cookie === undefined ? null : this.resolve(presented.cookie);
   }
 
   /**

@@ -24,3 +24,25 @@ export const internalErrorReply = (): HttpReply => ({
   headers: { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store" },
   body: JSON.stringify({ error: { code: "internal", message: "internal error" } }),
 });
+
+/**
+ * Writes a streamed reply's chunks until it ends or the client goes away (`signal`), then ends
+ * the response. A producer that fails ends the response too: the client sees a cut stream, and
+ * what was sent stays sent.
+ */
+export async function pumpStream(
+  stream: (signal: AbortSignal) => AsyncIterable<string>,
+  signal: AbortSignal,
+  write: (chunk: string) => void,
+  end: () => void,
+): Promise<void> {
+  try {
+    for await (const chunk of stream(signal)) {
+      if (signal.aborted) return;
+      write(chunk);
+    }
+  } catch {
+    // the producer failed: end what was sent
+  }
+  if (!signal.aborted) end();
+}

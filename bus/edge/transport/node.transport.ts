@@ -4,7 +4,7 @@ import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer } from "ws";
-import { factsOf, internalErrorReply } from "./http.shared.ts";
+import { factsOf, internalErrorReply, pumpStream } from "./http.shared.ts";
 import {
   BODY_TOO_LARGE,
   type HttpHandler,
@@ -100,7 +100,16 @@ export function createNodeTransport(o: TransportOptions = {}): Transport {
       if (res.destroyed || res.writableEnded) return;
       if (closeAfter) res.setHeader("Connection", "close");
       res.writeHead(reply.status, reply.headers);
-      res.end(reply.body);
+      if (!reply.stream) return void res.end(reply.body);
+      const gone = new AbortController();
+      res.once("close", () => gone.abort());
+      if (reply.body.length > 0) res.write(reply.body);
+      void pumpStream(
+        reply.stream,
+        gone.signal,
+        (chunk) => res.write(chunk),
+        () => res.end(),
+      );
     });
   });
 

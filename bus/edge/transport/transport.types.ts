@@ -10,6 +10,11 @@ export interface HttpReply {
   status: number;
   headers?: Record<string, string>;
   body: string | Uint8Array;
+  /**
+   * A body that goes on as it is made (server-sent events): after `body`, every chunk this yields,
+   * then the end. The signal aborts when the client goes away, so the producer can stop its work.
+   */
+  stream?: (signal: AbortSignal) => AsyncIterable<string>;
 }
 
 /** Who asks, read while the request is valid. `url` is the path without the query string. */

@@ -1,6 +1,6 @@
 import { STATUS_CODES } from "node:http";
 import type * as UWS from "uWebSockets.js";
-import { factsOf, internalErrorReply } from "./http.shared.ts";
+import { factsOf, internalErrorReply, pumpStream } from "./http.shared.ts";
 import {
   BODY_TOO_LARGE,
   type HttpHandler,
@@ -36,10 +36,18 @@ export const isNativeUws = (mod: unknown): mod is UwsModule => {
 
 const decoder = new TextDecoder();
 
-const writeReply = (res: UWS.HttpResponse, reply: HttpReply): void => {
+/** Writes a reply; a streamed one goes on after this returns, every later write corked. */
+const writeReply = (res: UWS.HttpResponse, reply: HttpReply, gone: AbortSignal): void => {
   res.writeStatus(`${reply.status} ${STATUS_CODES[reply.status] ?? ""}`.trim());
   for (const [k, v] of Object.entries(reply.headers ?? {})) res.writeHeader(k, v);
-  res.end(reply.body);
+  if (!reply.stream) return void res.end(reply.body);
+  if (reply.body.length > 0) res.write(reply.body);
+  void pumpStream(
+    reply.stream,
+    gone,
+    (chunk) => res.cork(() => res.write(chunk)),
+    () => res.cork(() => res.end()),
+  );
 };
 
 /** Reads the request while it is valid; the body, if asked for, arrives through `onData`. */
@@ -98,19 +106,17 @@ export function createUwsTransport(uWS: UwsModule, o: TransportOptions = {}): Tr
     http(handler: HttpHandler) {
       app.any("/*", (res, req) => {
         const request = readRequest(res, req, o);
-        let aborted = false;
-        res.onAborted(() => {
-          aborted = true;
-        });
+        const gone = new AbortController();
+        res.onAborted(() => gone.abort());
         let reply: HttpReply | Promise<HttpReply>;
         try {
           reply = handler(request);
         } catch {
           reply = internalErrorReply();
         }
-        if (!(reply instanceof Promise)) return writeReply(res, reply);
+        if (!(reply instanceof Promise)) return writeReply(res, reply, gone.signal);
         void reply.catch(internalErrorReply).then((r) => {
-          if (!aborted) res.cork(() => writeReply(res, r));
+          if (!gone.signal.aborted) res.cork(() => writeReply(res, r, gone.signal));
         });
       });
     },
@@ -128,7 +134,7 @@ export function createUwsTransport(uWS: UwsModule, o: TransportOptions = {}): Tr
           const protocol = req.getHeader("sec-websocket-protocol");
           const extensions = req.getHeader("sec-websocket-extensions");
           const decision = spec.upgrade(readRequest(res, req, o));
-          if ("refuse" in decision) return writeReply(res, decision.refuse);
+          if ("refuse" in decision) return writeReply(res, decision.refuse, new AbortController().signal); // never streamed
           res.upgrade<Peer>({ data: decision.accept, gone: false }, key, protocol, extensions, context);
         },
         open: (ws) => {

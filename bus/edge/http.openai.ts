@@ -1,0 +1,247 @@
+import { randomBytes } from "node:crypto";
+import * as Schema from "effect/Schema";
+import {
+  ChatCompletionRequest,
+  decodeLenient,
+  decodeOrFail,
+  hasScope,
+  isTokenSafe,
+  ListModelsResult,
+  LiveSessionMessage,
+  ModelId,
+  SendMessageResult,
+  textOf,
+  toWireError,
+  type ChatMessageIn,
+  type OpenAiErrorBody,
+  type Principal,
+  type Scope,
+  type WireError,
+} from "../../schemas/index.ts";
+import { request } from "../rpc.ts";
+import { subjects } from "../subjects.ts";
+import { crossSiteRefusal } from "./auth.ts";
+import { jsonReply, parseJsonBody, statusOf, type HttpReply } from "./http.util.ts";
+import { BODY_TOO_LARGE, type TransportRequest } from "./transport/index.ts";
+import { ask, type BusDeps } from "./ws.methods.ts";
+
+/**
+ * The OpenAI-compatible API: `GET /v1/models` and `POST /v1/chat/completions` (streamed as
+ * server-sent events, or whole), so any OpenAI client or SDK talks to a cairn session — with
+ * cairn's tools, approvals, fallback chains and log behind it.
+ *
+ * The session: `X-Cairn-Session`, else the request's `user`, else a new throwaway session (its key
+ * comes back in `X-Cairn-Session`, so a client may go on in it). A named session keeps its own
+ * history, so only the last user message is sent; a throwaway one gets the request's earlier
+ * messages as a transcript in front of it. The model: `cairn` for the session's own, or any id of
+ * `GET /v1/models`.
+ */
+export const MAX_COMPLETION_BODY_BYTES = 1024 * 1024;
+/** The model name that means "whatever the session uses". */
+export const SESSION_MODEL = "cairn";
+
+export interface OpenAiRouteDeps {
+  bus: BusDeps;
+  allowedOrigins: readonly string[];
+  principalOf: (req: TransportRequest) => Promise<Principal | null>;
+  now: () => number;
+}
+
+type Route = [string, HttpReply | Promise<HttpReply>];
+
+const OA_TYPE: Record<string, string> = {
+  unauthorized: "invalid_request_error",
+  forbidden: "permission_error",
+  bad_request: "invalid_request_error",
+  not_found: "invalid_request_error",
+  rate_limited: "rate_limit_error",
+};
+
+/** An error in OpenAI's shape, which its SDKs raise as typed errors with this status and code. */
+const oaError = (status: number, code: string, message: string): HttpReply =>
+  jsonReply(status, {
+    error: { message, type: OA_TYPE[code] ?? (status >= 500 ? "server_error" : "invalid_request_error"), code, param: null },
+  } satisfies OpenAiErrorBody);
+const fromWire = (w: WireError): HttpReply => oaError(statusOf(w.code), w.code, w.code === "internal" ? "internal error" : w.message);
+
+const transcriptLabel: Record<ChatMessageIn["role"], string> = {
+  system: "System",
+  developer: "System",
+  user: "User",
+  assistant: "Assistant",
+  tool: "Tool",
+};
+/**
+ * What a throwaway session is sent: the last message, then the request's earlier messages as
+ * context (the last comes first so the session's title, taken from its first line, names it).
+ */
+const withTranscript = (messages: readonly ChatMessageIn[]): string => {
+  const last = textOf(messages[messages.length - 1]);
+  if (messages.length === 1) return last;
+  const earlier = messages.slice(0, -1).map((m) => `${transcriptLabel[m.role]}: ${textOf(m)}`);
+  return `${last}\n\n---\nFor context, the conversation before this message, as the client sent it:\n\n${earlier.join("\n\n")}`;
+};
+
+const sse = (data: unknown): string => `data: ${JSON.stringify(data)}\n\n`;
+
+export function openAiRoutes(d: OpenAiRouteDeps): (req: TransportRequest) => Route | undefined {
+  /** The caller, when it holds `scope`; otherwise the reply that says why not. */
+  const caller = async (req: TransportRequest, scope: Scope): Promise<HttpReply | null> => {
+    const p = await d.principalOf(req);
+    if (!p) return oaError(401, "invalid_api_key", "send an API key: Authorization: Bearer ck_… (cairn auth keys create)");
+    if (!hasScope(p.scopes, scope)) return oaError(403, "forbidden", `this API key lacks the ${scope} scope`);
+    return null;
+  };
+  const modelList = () => ask(d.bus, ListModelsResult, subjects.query("models", "list"), {});
+
+  const models = async (req: TransportRequest): Promise<HttpReply> => {
+    const refused = await caller(req, "operator.read");
+    if (refused) return refused;
+    const { models } = await modelList();
+    const data = [
+      { id: SESSION_MODEL, object: "model", created: 0, owned_by: "cairn" },
+      ...models.filter((m) => m.enabled).map((m) => ({ id: m.id, object: "model", created: 0, owned_by: m.provider })),
+    ];
+    return jsonReply(200, { object: "list", data });
+  };
+
+  const completions = async (req: TransportRequest, raw: Promise<Buffer | typeof BODY_TOO_LARGE>): Promise<HttpReply> => {
+    const refused = await caller(req, "operator.write");
+    if (refused) return refused;
+    const bytes = await raw;
+    if (bytes === BODY_TOO_LARGE) return oaError(413, "bad_request", `the request is over ${MAX_COMPLETION_BODY_BYTES} bytes`);
+    let body: ChatCompletionRequest;
+    try {
+      body = decodeOrFail(ChatCompletionRequest, parseJsonBody(bytes), "the request");
+    } catch (e) {
+      return fromWire(toWireError(e));
+    }
+    if (body.tools?.length)
+      return oaError(400, "bad_request", "cairn runs its own tools (with its approvals); send the request without `tools`");
+    const last = body.messages[body.messages.length - 1];
+    if (last.role !== "user" || !textOf(last).trim()) return oaError(400, "bad_request", "the last message must be the user's, with text");
+
+    const named = req.header("x-cairn-session") || body.user;
+    if (named !== undefined && !isTokenSafe(named))
+      return oaError(400, "bad_request", "the session (X-Cairn-Session or `user`) must be 1-64 letters, digits, '_' or '-'");
+    const sessionKey = named ?? `api-${randomBytes(9).toString("hex")}`;
+    let model: string | undefined;
+    if (body.model !== SESSION_MODEL) {
+      const known = Schema.is(ModelId)(body.model) && (await modelList()).models.some((m) => m.id === body.model);
+      if (!known) return oaError(404, "model_not_found", `no model '${body.model}': use '${SESSION_MODEL}' or an id from GET /v1/models`);
+      model = body.model;
+    }
+    const text = named !== undefined ? textOf(last) : withTranscript(body.messages);
+
+    // Subscribed before sending, so no delta of the run can be missed.
+    const live = d.bus.nc.subscribe(subjects.liveSession(sessionKey));
+    let runId: string;
+    try {
+      ({ runId } = await ask(
+        d.bus,
+        SendMessageResult,
+        subjects.command("session", sessionKey, "send"),
+        { text, createIfMissing: true, ...(model ? { model } : {}) },
+        30_000,
+      ));
+    } catch (e) {
+      live.unsubscribe();
+      return fromWire(toWireError(e));
+    }
+    const id = `chatcmpl-${runId}`;
+    const created = Math.floor(d.now() / 1000);
+    const headers = { "X-Cairn-Session": sessionKey };
+    const ended = { done: false };
+    const stop = () => {
+      live.unsubscribe();
+      if (!ended.done) void request(d.bus.nc, subjects.command("session", sessionKey, "cancel"), { runId, by: "api" }).catch(() => {});
+    };
+
+    /** The run's text as it comes, a note while it waits for an approval, then how it ended. */
+    async function* events(): AsyncGenerator<{ text: string } | { waiting: string } | { end: WireError | null }> {
+      let next = 0;
+      try {
+        for await (const msg of live) {
+          let m: LiveSessionMessage;
+          try {
+            m = decodeLenient(LiveSessionMessage, msg.json(), "live message");
+          } catch {
+            continue;
+          }
+          if (!("runId" in m) || m.runId !== runId) continue;
+          if (m.type === "run.delta" && m.index >= next) {
+            next = m.index + 1;
+            yield { text: m.text };
+          } else if (m.type === "run.approval" && m.status === "pending") {
+            yield { waiting: m.command };
+          } else if (m.type === "run.ended") {
+            ended.done = true;
+            yield {
+              end: m.status === "completed" ? null : (m.error ?? { code: "internal", message: `the run ended ${m.status}` }),
+            };
+            return;
+          }
+        }
+      } finally {
+        live.unsubscribe();
+      }
+    }
+
+    if (!body.stream) {
+      let content = "";
+      for await (const e of events()) {
+        if ("text" in e) content += e.text;
+        else if ("end" in e && e.end) return fromWire(e.end);
+      }
+      return jsonReply(
+        200,
+        {
+          id,
+          object: "chat.completion",
+          created,
+          model: body.model,
+          choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }],
+        },
+        headers,
+      );
+    }
+
+    const chunk = (delta: Record<string, string>, finish: string | null) => ({
+      id,
+      object: "chat.completion.chunk",
+      created,
+      model: body.model,
+      choices: [{ index: 0, delta, finish_reason: finish }],
+    });
+    return {
+      status: 200,
+      headers: { ...headers, "Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-store", "X-Accel-Buffering": "no" },
+      body: sse(chunk({ role: "assistant", content: "" }, null)),
+      async *stream(signal) {
+        // The client left: stop the run (as OpenAI stops generating), and the iteration with it.
+        signal.addEventListener("abort", stop, { once: true });
+        for await (const e of events()) {
+          if ("text" in e) yield sse(chunk({ content: e.text }, null));
+          // An SSE comment: clients skip it, a person watching the stream learns why it is quiet.
+          else if ("waiting" in e) yield `: waiting for approval of ${JSON.stringify(e.waiting.slice(0, 200))}; approve it in cairn\n\n`;
+          else if (e.end) yield sse({ error: { message: e.end.message, type: "server_error", code: e.end.code, param: null } });
+          else yield sse(chunk({}, "stop"));
+        }
+        yield "data: [DONE]\n\n";
+      },
+    };
+  };
+
+  return (req) => {
+    const url = req.facts.url;
+    if (url === "/v1/models") return ["openai", req.method === "GET" ? models(req) : oaError(405, "bad_request", "use GET")];
+    if (url === "/v1/chat/completions") {
+      if (req.method !== "POST") return ["openai", oaError(405, "bad_request", "use POST")];
+      const crossSite = crossSiteRefusal((n) => req.header(n), req.facts.host, d.allowedOrigins);
+      if (crossSite) return ["openai", fromWire(toWireError(crossSite))];
+      // The body is read now: a transport may accept body callbacks only synchronously.
+      return ["openai", completions(req, req.readBody(MAX_COMPLETION_BODY_BYTES))];
+    }
+    return undefined;
+  };
+}
