@@ -100,5 +100,19 @@ export const summarizeEvent = (e: AnyStoredEvent): string => {
       return `login session ${e.data.sessionId} ended by ${e.data.by}`;
     case "auth.sessions_revoked_all":
       return `every login session ended by ${e.data.by}`;
+    case "channel.update_received":
+      return e.data.verdict === "accepted"
+        ? `message from ${e.data.userId} in chat ${e.data.chatId}: ${clip(e.data.text ?? "", 60)}`
+        : `message from ${e.data.userId} ${e.data.verdict === "pending" ? "held: sender not approved yet" : "refused: sender denied"}`;
+    case "channel.sender_pending":
+      return `new sender ${e.data.userId} (${clip(e.data.name, 40)}) waits for approval`;
+    case "channel.sender_approved":
+      return `sender ${e.data.userId} approved by ${e.data.by}`;
+    case "channel.sender_denied":
+      return `sender ${e.data.userId} denied by ${e.data.by}`;
+    case "channel.session_started":
+      return `chat ${e.data.chatId} talks in session ${e.data.sessionKey} now`;
+    case "channel.message_sent":
+      return `reply of run ${e.data.runId} sent to chat ${e.data.chatId} (${e.data.chars} chars, ${e.data.messageIds.length} message(s))`;
   }
 };

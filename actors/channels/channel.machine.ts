@@ -1,0 +1,68 @@
+import { assign, setup } from "xstate";
+import type { MachineEvent } from "../runtime/index.ts";
+
+export const CHANNEL_MACHINE_VERSION = 1;
+
+export interface SenderEntry {
+  readonly status: "pending" | "approved" | "denied";
+  readonly name: string;
+  readonly chatId: string;
+  readonly at: number;
+}
+
+export interface ChannelContext {
+  /** Every sender that ever wrote, by user id: the pending queue and the decisions. */
+  readonly senders: Readonly<Record<string, SenderEntry>>;
+  /** The session each chat talks in now (`/new` starts another). */
+  readonly chats: Readonly<Record<string, string>>;
+  /** The highest update id recorded: a redelivered update (after a crash) is not acted on twice. */
+  readonly lastUpdateId: number;
+}
+
+type Ev =
+  | MachineEvent<"channel.update_received">
+  | MachineEvent<"channel.sender_pending">
+  | MachineEvent<"channel.sender_approved">
+  | MachineEvent<"channel.sender_denied">
+  | MachineEvent<"channel.session_started">
+  | MachineEvent<"channel.message_sent">;
+
+/** A sender's decision, keeping what the pending entry knew of them. */
+const withDecision = (c: ChannelContext, userId: string, status: "approved" | "denied", at: number): ChannelContext["senders"] => {
+  const before = c.senders[userId];
+  return { ...c.senders, [userId]: { name: before?.name ?? "", chatId: before?.chatId ?? "", status, at } };
+};
+
+/** A channel's facts from the log. No effects here: the bot's loop reads Telegram and sends commands. */
+export const channelMachine = setup({ types: { context: {} as ChannelContext, events: {} as Ev } }).createMachine({
+  id: "channel",
+  context: { senders: {}, chats: {}, lastUpdateId: 0 },
+  initial: "active",
+  states: {
+    active: {
+      on: {
+        "channel.update_received": {
+          actions: assign(({ context, event }) => ({ lastUpdateId: Math.max(context.lastUpdateId, event.data.updateId) })),
+        },
+        "channel.sender_pending": {
+          actions: assign(({ context, event }) => ({
+            senders: {
+              ...context.senders,
+              [event.data.userId]: { status: "pending", name: event.data.name, chatId: event.data.chatId, at: event.time },
+            },
+          })),
+        },
+        "channel.sender_approved": {
+          actions: assign(({ context, event }) => ({ senders: withDecision(context, event.data.userId, "approved", event.time) })),
+        },
+        "channel.sender_denied": {
+          actions: assign(({ context, event }) => ({ senders: withDecision(context, event.data.userId, "denied", event.time) })),
+        },
+        "channel.session_started": {
+          actions: assign(({ context, event }) => ({ chats: { ...context.chats, [event.data.chatId]: event.data.sessionKey } })),
+        },
+        "channel.message_sent": {},
+      },
+    },
+  },
+});

@@ -1,0 +1,42 @@
+import * as Schema from "effect/Schema";
+import { SessionKey } from "../ids.ts";
+
+/**
+ * Events of a messaging channel (`evt.channel.telegram`): who may talk to the agent there, which
+ * session each chat talks in, and every message in and out. The channel's token is never in an
+ * event. An update's id is its idempotency key: a redelivered update is recognised from the log.
+ */
+const UserId = Schema.String.check(Schema.isPattern(/^-?[0-9]{1,20}$/));
+const ChatId = Schema.String.check(Schema.isPattern(/^-?[0-9]{1,20}$/));
+const By = Schema.String.check(Schema.isMaxLength(128));
+const Name = Schema.String.check(Schema.isMaxLength(200));
+
+export const ChannelUpdateReceived = Schema.Struct({
+  updateId: Schema.Number,
+  userId: UserId,
+  chatId: ChatId,
+  /** What became of it: sent to the chat's session, held (sender pending), or refused (sender denied). */
+  verdict: Schema.Literals(["accepted", "pending", "refused"]),
+  /** The text of an accepted message or command (held ones are not kept). */
+  text: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(16_384))),
+  sessionKey: Schema.optionalKey(SessionKey),
+});
+export const ChannelSenderPending = Schema.Struct({ userId: UserId, chatId: ChatId, name: Name });
+export const ChannelSenderDecided = Schema.Struct({ userId: UserId, by: By });
+export const ChannelSessionStarted = Schema.Struct({ chatId: ChatId, sessionKey: SessionKey });
+/** A reply delivered: the run it came from and the channel's message ids (its text is the run's). */
+export const ChannelMessageSent = Schema.Struct({
+  chatId: ChatId,
+  runId: Schema.String.check(Schema.isMaxLength(64)),
+  messageIds: Schema.Array(Schema.Number),
+  chars: Schema.Number,
+});
+
+export const channelEvents = {
+  "channel.update_received": { version: 1, schema: ChannelUpdateReceived },
+  "channel.sender_pending": { version: 1, schema: ChannelSenderPending },
+  "channel.sender_approved": { version: 1, schema: ChannelSenderDecided },
+  "channel.sender_denied": { version: 1, schema: ChannelSenderDecided },
+  "channel.session_started": { version: 1, schema: ChannelSessionStarted },
+  "channel.message_sent": { version: 1, schema: ChannelMessageSent },
+} as const;
