@@ -4,16 +4,7 @@ import { Ownership, startActorSystem, type ActorSystem } from "../../actors/inde
 import { resolveModel, serveProviderServices } from "../../actors/llm/index.ts";
 import { startNodeServices } from "../../actors/node/index.ts";
 import { serveWorkspaceFiles } from "../../actors/workspace/index.ts";
-import {
-  EventLog,
-  GatewayMetrics,
-  PartitionTable,
-  SnapshotStore,
-  createRacing,
-  ensureStreams,
-  readCapabilities,
-  subjects,
-} from "../../bus/index.ts";
+import { EventLog, PartitionTable, SnapshotStore, createRacing, ensureStreams, readCapabilities, subjects } from "../../bus/index.ts";
 import { localCaPaths, startEdge, type Edge, type TransportName } from "../../bus/edge/index.ts";
 import { connectNats, startEmbeddedNats, type EmbeddedNats } from "../../bus/server/index.ts";
 import { authQueries, Projector, queries, serveAuthQueries, serveNodeList, serveQueries } from "../../projections/index.ts";

@@ -1,5 +1,6 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { GatewayMetrics, serve, startTracing, subjects, watchNatsConnection, type Tracing } from "../../bus/index.ts";
+import type { MetricsReply } from "../../schemas/index.ts";
 import type { Settings } from "../config/load.ts";
 import { VERSION } from "../version.ts";
 
@@ -39,4 +40,21 @@ export function startTelemetry(settings: Settings, nc: NatsConnection, log: (lin
  * CLI holds NATS credentials already, so it needs no API key; the labels hold no secrets.
  */
 export const serveMetrics = (nc: NatsConnection, gatewayId: string, metrics: GatewayMetrics | undefined) =>
-  serve(nc, subjects.gatewayMetrics(gatewayId), async () => ({ enabled: metrics !== undefined, families: (await metrics?.json()) ?? [] }));
+  serve(
+    nc,
+    subjects.gatewayMetrics(gatewayId),
+    async (): Promise<MetricsReply> => ({
+      enabled: metrics !== undefined,
+      // Only the contract's fields (prom-client adds aggregator and exemplar, which the CLI has no use for).
+      families: ((await metrics?.json()) ?? []).map((f) => ({
+        name: f.name,
+        help: f.help,
+        type: String(f.type),
+        values: f.values.map((v) => {
+          // Histogram samples name their series (`_bucket`, `_sum`, `_count`); prom-client's type omits it.
+          const metricName = (v as { metricName?: string }).metricName;
+          return { value: v.value, labels: { ...(v.labels as Record<string, string | number>) }, ...(metricName ? { metricName } : {}) };
+        }),
+      })),
+    }),
+  );
