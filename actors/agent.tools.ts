@@ -1,3 +1,4 @@
+import type { GatewayMetrics } from "../bus/index.ts";
 import type { RemoteExec } from "./remote/index.ts";
 import type { AgentOptions } from "./run/index.ts";
 import type { ForkSession } from "./session/index.ts";
@@ -20,6 +21,8 @@ export interface AgentToolDeps {
   readonly sessionState: SessionStateStore;
   /** Nodes: the `nodes_*` tools and running `exec` on a session's node. */
   readonly nodes?: NodeToolDeps & { readonly remote: RemoteExec };
+  /** The gateway's metrics: every tool call, and `exec`'s commands, are counted and timed. */
+  readonly metrics?: GatewayMetrics;
 }
 
 /**
@@ -30,8 +33,9 @@ export interface AgentToolDeps {
  */
 export const agentTools = (agent: AgentOptions | undefined, deps: AgentToolDeps): ToolRegistry | undefined => {
   if (!agent?.workspaceRoot) return undefined;
-  if (agent.tools) return agent.tools;
+  if (agent.tools) return deps.metrics ? agent.tools.instrument(deps.metrics) : agent.tools;
   const tools = workspaceToolRegistry();
+  if (deps.metrics) tools.instrument(deps.metrics);
   tools.register(sessionStateTool(deps.sessionState));
   tools.register(branchSessionTool(({ sessionKey, ...rest }) => deps.fork(sessionKey, rest)));
   if (agent.webFetch) tools.register(webFetchTool(agent.webFetch));
@@ -49,6 +53,7 @@ export const agentTools = (agent: AgentOptions | undefined, deps: AgentToolDeps)
         ...(agent.exec.autoBackend ? { autoBackend: agent.exec.autoBackend } : {}),
         ...(notice ? { notice } : {}),
         ...(deps.nodes ? { remote: deps.nodes.remote } : {}),
+        ...(deps.metrics ? { metrics: deps.metrics } : {}),
       }),
     );
   }

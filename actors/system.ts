@@ -1,7 +1,7 @@
 // Over 300 lines on purpose: the one place where the hosts, their effects, the agent's tools and
 // the command routing are wired together; each piece lives in its own folder, this only assembles.
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { EventLog, SnapshotStore } from "../bus/index.ts";
+import type { EventLog, GatewayMetrics, SnapshotStore } from "../bus/index.ts";
 import { CairnError, isCairnError, type AggregateKind, type AnyStoredEvent } from "../schemas/index.ts";
 import { resolveModel, type ModelConfig, type ModelEnv, type ResolvedModel } from "./llm/index.ts";
 import {
@@ -72,6 +72,8 @@ export interface ActorSystemOptions {
   readonly report?: (line: string) => void;
   /** `[auth] session_expiry` in ms (default 7 days). */
   readonly sessionTtlMs?: number;
+  /** The gateway's metrics: model calls, tools, approvals, sandboxed and node commands record here. */
+  readonly metrics?: GatewayMetrics;
 }
 
 /** Every so often the owner adopts its active sessions again: an effect that failed and could not
@@ -240,6 +242,7 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
   };
   const setNode = (key: string, params: unknown) => setSessionNode(sessions, o.nodes?.reader, key, params);
   const tools = agentTools(o.agent, {
+    ...(o.metrics ? { metrics: o.metrics } : {}),
     fork,
     sessionState,
     ...(o.nodes && remote
@@ -291,6 +294,7 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     cooldowns,
     cooldownsReady,
     now: deps.now,
+    ...(o.metrics ? { metrics: o.metrics } : {}),
     agent: { ...o.agent, tools },
     approvals: {
       waiters,

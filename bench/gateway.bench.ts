@@ -4,6 +4,11 @@
  *   npx tsx bench/gateway.bench.ts            # full run (~40 s on an idle machine; capped at 3 min)
  *   npx tsx bench/gateway.bench.ts --quick    # smaller run (~20 s)
  *   npx tsx bench/gateway.bench.ts --only latency,startup,eventlog
+ *   npx tsx bench/gateway.bench.ts --telemetry off|metrics|traces   # cost of metrics and tracing
+ *
+ * `--telemetry`: `metrics` (the default: the gateway's registry on, traces off), `off`
+ * (`CAIRN_METRICS=0`), `traces` (metrics on and every run exported over OTLP/HTTP to a sink on
+ * loopback that only counts the requests). Compare runs of the same section for the cost.
  *
  * Measures on this machine: the latency the gateway adds to streamed tokens, cold and warm start,
  * idle memory, event append rate and read-model rebuild rate. Prints a table with the targets
@@ -19,16 +24,20 @@ import { runLatency, type LatencyResult } from "./lib/latency.ts";
 import { renderTable } from "./lib/report.ts";
 import { runStartup, type StartupResult } from "./lib/startup.ts";
 import { Cleanup, cleanUpOnAbort, round } from "./lib/util.ts";
+import { startOtlpSink } from "./lib/otlp.sink.ts";
 
 const { values } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
     only: { type: "string" },
     help: { type: "boolean", short: "h" },
+    telemetry: { type: "string", default: "metrics" },
   },
 });
 if (values.help) {
-  process.stdout.write("usage: npx tsx bench/gateway.bench.ts [--quick] [--only latency,startup,eventlog]\n");
+  process.stdout.write(
+    "usage: npx tsx bench/gateway.bench.ts [--quick] [--only latency,startup,eventlog] [--telemetry off|metrics|traces]\n",
+  );
   process.exit(0);
 }
 const quick = values.quick!;
@@ -73,6 +82,13 @@ log(
   `cairn bench (${quick ? "quick" : "full"}) on ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}, load ${machine.loadAvgAtStart.join(" ")}`,
 );
 
+const telemetry = values.telemetry!;
+if (!["off", "metrics", "traces"].includes(telemetry)) throw new Error(`--telemetry: off, metrics or traces, not ${telemetry}`);
+const sink = telemetry === "traces" ? await startOtlpSink() : null;
+if (sink) cleanup.add("otlp sink", () => sink.close());
+const gatewayEnv: NodeJS.ProcessEnv = telemetry === "off" ? { CAIRN_METRICS: "0" } : sink ? { CAIRN_OTLP_ENDPOINT: sink.url } : {};
+log(`telemetry: ${telemetry}`);
+
 const t0 = performance.now();
 let baseline: Baseline | null = null;
 let latency: LatencyResult | null = null;
@@ -90,6 +106,7 @@ try {
       idleSeconds: cfg.idleSeconds,
       cleanup,
       log,
+      gatewayEnv,
     });
   }
   if (only.has("startup")) {
@@ -117,6 +134,8 @@ const totalSeconds = (performance.now() - t0) / 1000;
 const result = {
   bench: "cairn-gateway",
   mode: quick ? "quick" : "full",
+  telemetry,
+  otlpRequests: sink?.requests() ?? null,
   machine: { ...machine, loadAvgAtEnd: loadavg().map((x) => round(x)) },
   totalSeconds: round(totalSeconds, 1),
   baseline,

@@ -2,6 +2,7 @@ import type { JsMsg, StoredMsg } from "@nats-io/jetstream";
 import type { MsgHdrs } from "@nats-io/transport-node";
 import { AggregateKind, CairnError, decodeEventData, type AnyStoredEvent } from "../schemas/index.ts";
 import { parseEventSubject } from "./subjects.ts";
+import { TRACEPARENT, traceIdOf } from "./telemetry/index.ts";
 
 /**
  * How a log message becomes a typed event (or a visible decode failure): the headers the log
@@ -92,6 +93,7 @@ export const decodeRecord = (raw: JsMsg | RawRecord): LogRecord => {
       time,
       correlationId: m.headers?.get(H.correlation) || undefined,
       causationId: m.headers?.get(H.causation) || undefined,
+      ...traceOf(m.headers?.get(TRACEPARENT)),
       data,
     } as AnyStoredEvent;
     if (!(AggregateKind.literals as readonly string[]).includes(where.kind))
@@ -104,4 +106,9 @@ export const decodeRecord = (raw: JsMsg | RawRecord): LogRecord => {
       bad: { seq: m.seq, subject: m.subject, type, time, error: e instanceof Error ? e.message : String(e) },
     };
   }
+};
+
+const traceOf = (traceparent: string | undefined): { traceId?: string } => {
+  const traceId = traceIdOf(traceparent);
+  return traceId ? { traceId } : {};
 };

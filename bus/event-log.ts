@@ -16,6 +16,7 @@ import { isBusUnavailable, isStorageFull, isWrongLastSequence } from "./nats.err
 import { retry } from "./retry.ts";
 import { EVENTS_STREAM, subjects } from "./subjects.ts";
 import { H, decodeRecord, storedRecord, type LogRecord } from "./event-log.decode.ts";
+import { TRACEPARENT, traceparentOf, type GatewayMetrics } from "./telemetry/index.ts";
 
 export { H, decodeRecord, type LogRecord, type UndecodableEvent } from "./event-log.decode.ts";
 
@@ -56,10 +57,12 @@ export class EventLog {
     readonly nc: NatsConnection,
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
+    private readonly metrics: GatewayMetrics["eventLog"] | undefined,
   ) {}
 
-  static async open(nc: NatsConnection): Promise<EventLog> {
-    return new EventLog(nc, jetstream(nc), await jetstreamManager(nc));
+  /** `metrics`: the gateway's registry, which counts appends, their bytes, conflicts and failures. */
+  static async open(nc: NatsConnection, o: { metrics?: GatewayMetrics } = {}): Promise<EventLog> {
+    return new EventLog(nc, jetstream(nc), await jetstreamManager(nc), o.metrics?.eventLog);
   }
 
   /**
@@ -67,7 +70,25 @@ export class EventLog {
    * Returns the sequences. Fails with `conflict` (another writer), `log_full` or `unavailable`.
    */
   async append(opts: AppendOptions): Promise<number[]> {
+    const m = this.metrics;
+    if (!m) return this.appendEvents(opts);
+    const t0 = performance.now();
+    try {
+      const seqs = await this.appendEvents(opts);
+      m.duration.observe((performance.now() - t0) / 1000);
+      return seqs;
+    } catch (e) {
+      const code = isCairnError(e) ? e.code : "internal";
+      if (code === "conflict") m.conflicts.inc({ kind: opts.kind });
+      else m.errors.inc({ kind: opts.kind, error_type: code });
+      throw e;
+    }
+  }
+
+  private async appendEvents(opts: AppendOptions): Promise<number[]> {
     const subject = subjects.events(opts.kind, opts.id);
+    // The trace that decided these events (a run's effects): the log and the traces join on its id.
+    const traceparent = traceparentOf();
     const seqs: number[] = [];
     let expected = opts.expectedSeq;
     for (const [i, event] of opts.events.entries()) {
@@ -78,7 +99,13 @@ export class EventLog {
       h.set(H.time, String(opts.now));
       if (opts.correlationId) h.set(H.correlation, opts.correlationId);
       if (opts.causationId) h.set(H.causation, opts.causationId);
-      const ack = await this.publishOnce(subject, JSON.stringify(event.data), opts.eventIds[i], h, expected);
+      if (traceparent) h.set(TRACEPARENT, traceparent);
+      const data = JSON.stringify(event.data);
+      const ack = await this.publishOnce(subject, data, opts.eventIds[i], h, expected);
+      if (this.metrics) {
+        this.metrics.appends.inc({ kind: opts.kind });
+        this.metrics.bytes.inc({ kind: opts.kind }, Buffer.byteLength(data));
+      }
       expected = ack;
       seqs.push(ack);
     }

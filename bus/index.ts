@@ -14,3 +14,4 @@ export * from "./capabilities.ts";
 export * from "./live.ts";
 export * from "./nats.errors.ts";
 export * from "./retry.ts";
+export * from "./telemetry/index.ts";

@@ -1,7 +1,9 @@
 import type { Msg, NatsConnection } from "@nats-io/transport-node";
 import { CairnError, isCairnError, toWireError, WireError, decodeLenient, MAX_JSON_DEPTH, parseJsonBounded } from "../schemas/index.ts";
 import * as Schema from "effect/Schema";
+import { context } from "@opentelemetry/api";
 import { isNoResponders, isTimeout } from "./nats.errors.ts";
+import { TRACEPARENT, contextFromTraceparent, traceHeaders } from "./telemetry/index.ts";
 
 /**
  * Request/reply over NATS for commands and queries. Every reply is an envelope
@@ -48,7 +50,9 @@ export const request = async (
 ): Promise<unknown> => {
   let msg: Msg;
   try {
-    msg = await nc.request(subject, encodeJson(params ?? {}), { timeout: opts.timeoutMs ?? 10_000 });
+    // The caller's trace goes with the request, so a command decided in another process joins it.
+    const h = traceHeaders();
+    msg = await nc.request(subject, encodeJson(params ?? {}), { timeout: opts.timeoutMs ?? 10_000, ...(h ? { headers: h } : {}) });
   } catch (e) {
     if (isNoResponders(e)) throw new CairnError("unavailable", `nothing is serving ${subject}; is the gateway running?`, NO_RESPONDERS);
     if (isTimeout(e)) throw new CairnError("timeout", `no answer on ${subject} in time`);
@@ -83,7 +87,9 @@ export const serve = (nc: NatsConnection, subject: string, handler: Handler, opt
         let reply: unknown;
         try {
           const params = msg.data.length === 0 ? {} : parseJsonBounded(dec.decode(msg.data), "request", MAX_REQUEST_DEPTH);
-          reply = { ok: true, result: (await handler(params, msg)) ?? null };
+          const tp = msg.headers?.get(TRACEPARENT);
+          const result = tp ? await context.with(contextFromTraceparent(tp), () => handler(params, msg)) : await handler(params, msg);
+          reply = { ok: true, result: result ?? null };
         } catch (e) {
           reply = { ok: false, error: toWireError(e) };
         }

@@ -33,6 +33,8 @@ export const subjects = {
   forwardedTo: (gatewayId: string) => `gw.${token(gatewayId)}.cmd.>`,
   /** One gateway's own `q.status.get` (with several on one NATS, any of them answers the plain one). */
   gatewayStatus: (gatewayId: string) => `gw.${token(gatewayId)}.status`,
+  /** This gateway's metrics (`cairn metrics`): per process, like its registry. */
+  gatewayMetrics: (gatewayId: string) => `gw.${token(gatewayId)}.metrics`,
 
   /** Queries, request/reply, answered by the projections. */
   query: (view: string, verb: string) => `q.${token(view)}.${token(verb)}`,

@@ -286,6 +286,22 @@ Options:
 Exit status: 0 when the report was printed (even with warnings); 1 when the
 gateway is not running.`;
 
+export const metricsHelp = `Usage: cairn metrics [--json]
+
+Prints the running gateway's current figures, the same registry GET /metrics
+serves to Prometheus: HTTP and WebSocket requests, model calls (duration, time
+to first token, tokens in/out/cache by provider and model, errors, fallbacks),
+tool calls and approvals, sandboxed and node commands, the event log (appends,
+bytes, conflicts), the read models' lag, the NATS connection, and the process
+(memory, event-loop lag, GC). Histograms show count, sum and mean; series with
+nothing recorded are left out. Labels never hold session keys or secrets.
+
+  --json   the families as prom-client JSON: {enabled, families: [{name, help,
+           type, values: [{value, labels, metricName?}]}]}
+
+Exit status: 0 on success; 1 when the gateway is not running; 2 for a wrong
+command line.`;
+
 export const statusHelp = `Usage: cairn status [--json]
 
 Asks the running gateway how it is (the same answer as GET /health and the web UI):

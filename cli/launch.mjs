@@ -21,6 +21,7 @@ Commands:
   node                  pair this machine as a node, or manage the gateway's nodes
   doctor                check remote exec: routes, nodes, pairing window, problems
   status                is the running gateway ok? bus, read models (lag, stalls), model
+  metrics               the running gateway's figures: requests, model calls, tokens, tools, log
   cluster init <dir>    write a NATS cluster on this machine for several gateways
   cluster status <dir>  is each server of that cluster up, with a JetStream leader
 

@@ -12,6 +12,7 @@ import {
   sandboxHelp,
   sessionsHelp,
   statusHelp,
+  metricsHelp,
 } from "./help.ts";
 import { nearest } from "./config/suggest.ts";
 // Commands are imported when run: `cairn <command> --help` must not load NATS, SQLite, the SDKs
@@ -37,6 +38,7 @@ const COMMANDS = [
   "node",
   "doctor",
   "status",
+  "metrics",
   "cluster",
   "help",
 ];
@@ -257,6 +259,12 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         if (values.help) return print(statusHelp);
         if (positionals.length > 0) throw new UsageError(`'cairn status' takes no arguments; got '${positionals.join(" ")}'`);
         return await (await import("./commands/status.ts")).status({ json }, paths);
+      }
+      case "metrics": {
+        const { values, positionals } = parse(rest, { json: { type: "boolean" } });
+        if (values.help) return print(metricsHelp);
+        if (positionals.length > 0) throw new UsageError(`'cairn metrics' takes no arguments; got '${positionals.join(" ")}'`);
+        return await (await import("./commands/metrics.ts")).metrics({ json }, paths);
       }
       case "cluster": {
         const [sub, ...args] = rest;

@@ -1,5 +1,5 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import { publishLive, publishSessionsChanged, retry, type EventLog, type LogRecord } from "../bus/index.ts";
+import { publishLive, publishSessionsChanged, retry, type EventLog, type GatewayMetrics, type LogRecord } from "../bus/index.ts";
 import { checkpointWriter, getCheckpoint, openDb, type Db } from "./db.ts";
 import type { Projection, Touched } from "./projection.ts";
 import { auditProjection } from "./audit.projection.ts";
@@ -35,6 +35,8 @@ export interface ProjectorOptions {
   /** How often the watchdog compares the log with the checkpoint. Default 1 s. */
   watchEveryMs?: number;
   now?: () => number;
+  /** The gateway's registry: events applied, the checkpoint, and the lag behind the log (read at scrape). */
+  metrics?: GatewayMetrics;
 }
 
 /** A consumer that ran this long before it failed was healthy: the next one starts without delay. */
@@ -95,6 +97,15 @@ export class Projector {
     this.use(db);
     this.watch = new ProgressWatch({ ...DEFAULT_WATCH, ...opts.watch });
     this.now = opts.now ?? Date.now;
+    const m = opts.metrics;
+    if (m) {
+      m.gauge("cairn_projection_checkpoint_sequence", "Last log sequence applied to every read model.", () => this.seq);
+      // One stream-info request per scrape: the lag is what an operator alerts on, so it is exact.
+      m.gauge("cairn_projection_lag_events", "Events in the log not yet applied to the read models.", async () =>
+        Math.max(0, (await opts.log.lastSeq()) - this.seq),
+      );
+      m.counter("cairn_projection_consumer_restarts_total", "Log consumers replaced (failed, ended or stalled).", () => this.restarts);
+    }
   }
 
   /** Prepares every statement once per database (not per committed batch) and resumes from its checkpoint. */
@@ -283,6 +294,7 @@ export class Projector {
       for (const p of PROJECTIONS) this.saveCheckpoint(p.name, lastSeq);
     })();
     this.seq = lastSeq;
+    this.opts.metrics?.projection.applied.inc(batch.length);
     this.notify(touched);
     for (let i = this.waiters.length - 1; i >= 0; i--) {
       if (this.waiters[i].seq <= this.seq) this.waiters.splice(i, 1)[0].resolve();

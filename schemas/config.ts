@@ -106,6 +106,16 @@ export const GatewayTlsConfig = Schema.Struct({
   names: Schema.optionalKey(Schema.Array(Schema.String.check(Schema.isMinLength(1)))),
 });
 
+/** `[telemetry]`: Prometheus metrics (on by default) and OpenTelemetry traces (off unless a collector is named). */
+export const TelemetryConfig = Schema.Struct({
+  /** Record the gateway's metrics (default true); false leaves `/metrics` with the edge's own counters. */
+  metrics: Schema.optionalKey(Schema.Boolean),
+  /** An OTLP/HTTP collector (e.g. http://127.0.0.1:4318): every run is exported there as a trace. */
+  otlp_endpoint: Schema.optionalKey(
+    Schema.String.check(Schema.isPattern(/^https?:\/\/\S+$/, { message: "an http(s) URL such as http://127.0.0.1:4318" })),
+  ),
+});
+
 /** `cairn.toml`. Every key is optional: cairn runs on embedded defaults with no file at all. */
 export const ConfigFile = Schema.Struct({
   agent: Schema.optionalKey(
@@ -121,6 +131,7 @@ export const ConfigFile = Schema.Struct({
   ),
   tools: Schema.optionalKey(Schema.Struct({ exec: Schema.optionalKey(ExecConfig), web_fetch: Schema.optionalKey(WebFetchConfig) })),
   nodes: Schema.optionalKey(NodesConfig),
+  telemetry: Schema.optionalKey(TelemetryConfig),
   gateway: Schema.optionalKey(
     Schema.Struct({
       host: Schema.optionalKey(Schema.String),
@@ -192,6 +203,7 @@ export const CONFIG_KEYS: Record<string, Record<string, unknown>> = {
   gateway: { host: 1, port: 1, http_redirect_port: 1, trusted_proxies: 1, tls: { enabled: 1, cert: 1, key: 1, names: 1 } },
   auth: { session_expiry: 1, require_on_loopback: 1, rp_id: 1 },
   nodes: { nats_host: 1, advertise_url: 1, pairing_minutes: 1 },
+  telemetry: { metrics: 1, otlp_endpoint: 1 },
   providers: {
     fallback: 1,
     custom: 1,

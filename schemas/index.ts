@@ -14,3 +14,4 @@ export * from "./methods.ts";
 export * from "./auth.ts";
 export * from "./scopes.ts";
 export * from "./openai.ts";
+export * from "./metrics.ts";

@@ -30,6 +30,7 @@ export {
   lazyProvider,
   offersTools,
 } from "./provider.ts";
+export { observeCompletion, type CompletionLabels } from "./completion.observer.ts";
 export { ToolCallAccumulator, type StreamKey } from "./tool-calls.ts";
 export {
   describeModelSetup,

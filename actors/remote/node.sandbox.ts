@@ -1,5 +1,5 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import { encodeJson, isNoResponders, isTimeout, subjects } from "../../bus/index.ts";
+import { encodeJson, isNoResponders, isTimeout, subjects, traceHeaders } from "../../bus/index.ts";
 import { CairnError, isForwardedEnvName, type NodeExecDone, type NodeExecRequest } from "../../schemas/index.ts";
 import { utf8Prefix, type ExecRequest, type ExecResult, type Sandbox, type SandboxDescription } from "../sandbox/index.ts";
 import type { ExecHub } from "./exec.hub.ts";
@@ -102,7 +102,12 @@ export function nodeSandbox(o: NodeSandboxOptions): Sandbox {
       };
       let reply: unknown;
       try {
-        const m = await o.nc.request(subjects.nodeIn(node.id, "exec"), encodeJson(body), { timeout: o.acceptTimeoutMs ?? 10_000 });
+        // The node continues the caller's trace (W3C traceparent in the NATS headers).
+        const h = traceHeaders();
+        const m = await o.nc.request(subjects.nodeIn(node.id, "exec"), encodeJson(body), {
+          timeout: o.acceptTimeoutMs ?? 10_000,
+          ...(h ? { headers: h } : {}),
+        });
         reply = JSON.parse(new TextDecoder().decode(m.data));
       } catch (e) {
         const kind = failureKind(e);

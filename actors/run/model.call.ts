@@ -1,5 +1,5 @@
 import { CairnError, toWireError, type LiveSessionMessage, type Usage, type WireError } from "../../schemas/index.ts";
-import type { ConversationMessage, ToolCall, ToolSpec } from "../llm/index.ts";
+import { observeCompletion, type ConversationMessage, type ToolCall, type ToolSpec } from "../llm/index.ts";
 import { exhausted, skipped, streamCut, type Attempt } from "./fallback.errors.ts";
 import { fallbackChain, isRetryable } from "./fallback.policy.ts";
 import type { CallModelParams } from "./run.machine.ts";
@@ -63,14 +63,15 @@ export const modelResponder = (deps: RunEffectDeps, live: Live) => {
       // Local models have no tools; everyone else gets them on every request (Anthropic refuses a
       // history with tool turns otherwise).
       const tools: ToolSpec[] = resolved.provider.id === "local" ? [] : (deps.agent.tools?.specs() ?? []);
-      for await (const chunk of resolved.provider.stream({
+      const stream = resolved.provider.stream({
         model: resolved.model,
         messages,
         signal: w.abort.signal,
         ...(tools.length > 0 ? { tools } : {}),
         ...(system ? { system } : {}),
         ...(deps.maxTokens ? { maxTokens: deps.maxTokens } : {}),
-      })) {
+      });
+      for await (const chunk of observeCompletion(stream, { provider: resolved.providerId, model: resolved.model }, deps.metrics)) {
         // Switch on every kind: a chunk kind added to the port later must not pass for "done".
         switch (chunk.type) {
           case "delta":
@@ -168,6 +169,7 @@ export const modelResponder = (deps: RunEffectDeps, live: Live) => {
       // Not switched: the run was ended meanwhile (a cancel, another host); it is not ours any more.
       if (!r?.switched) return undefined;
       deps.cooldowns.failed(model, until, attempt.error, deps.now());
+      deps.metrics?.llm.fallbacks.inc({ from: model, to: next });
       live(p.sessionKey, { type: "run.model_switched", runId: p.runId, from: model, to: next, error: attempt.error });
       pos++;
     }

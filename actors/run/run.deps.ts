@@ -1,4 +1,5 @@
 import type { NatsConnection } from "@nats-io/transport-node";
+import type { GatewayMetrics } from "../../bus/index.ts";
 import type { AnyStoredEvent } from "../../schemas/index.ts";
 import type { ApprovalView, ApprovalWaiters } from "../approval/index.ts";
 import type { ResolvedModel } from "../llm/index.ts";
@@ -29,6 +30,8 @@ export interface RunEffectDeps {
   /** Resolves once the cooldowns have been rebuilt from the log (never rejects). */
   readonly cooldownsReady: Promise<void>;
   readonly now: () => number;
+  /** The gateway's metrics (model calls, fallbacks, approvals); absent in tests that do not count. */
+  readonly metrics?: GatewayMetrics;
   /** The tools runs may call, and the loop's bounds. */
   readonly agent: AgentOptions;
   /** Approvals of dangerous calls; without it a dangerous tool is never offered. */

@@ -1,3 +1,4 @@
+import { context } from "@opentelemetry/api";
 import { publishLive, streamedDeltas, streamedText } from "../../bus/index.ts";
 import { CairnError, toWireError, type LiveSessionMessage, type WireError } from "../../schemas/index.ts";
 import type { EffectSupervisor } from "../runtime/index.ts";
@@ -133,12 +134,13 @@ export const runEffects = (deps: RunEffectDeps): RunEffectsHandle => {
     await end(p, "interrupt", { reason: "the gateway stopped while this reply was streaming", partialText });
   };
 
+  // Every effect of a run runs in the run's trace (spans, and the trace id in the events it appends).
   const effects: RunEffects = {
-    callModel,
-    runTool,
+    callModel: (p) => context.with(works.context(p.runId), callModel, undefined, p),
+    runTool: (p) => context.with(works.context(p.runId), runTool, undefined, p),
     interruptOrphan,
     reportEnd: async (p) => {
-      await works.close(p.runId);
+      await works.close(p.runId, p.status);
       await deps.dispatch("session", p.sessionKey, "end_run", {
         runId: p.runId,
         status: p.status,

@@ -1,5 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import * as path from "node:path";
+import { inSpan } from "../../bus/index.ts";
 import { CairnError, type LiveSessionMessage } from "../../schemas/index.ts";
 import { approvalIdFor, type ApprovalView } from "../approval/index.ts";
 import { SETTINGS_ID } from "../settings/index.ts";
@@ -80,8 +81,15 @@ export const toolRunner = (
     let v: ApprovalView;
     // The run's timeout does not count the time a person takes to answer (the approval expires on its own).
     clock.pause();
+    const waiters = deps.approvals.waiters;
+    const read = deps.approvals.read;
+    const asked = performance.now();
     try {
-      v = await deps.approvals.waiters.wait({ id, read: deps.approvals.read, dispatch: deps.dispatch, now: deps.now, signal });
+      v = await inSpan("approval", { "gen_ai.tool.name": call.name }, async (span) => {
+        const answer = await waiters.wait({ id, read, dispatch: deps.dispatch, now: deps.now, signal });
+        span.setAttribute("cairn.approval.decision", answer.status);
+        return answer;
+      });
     } catch (e) {
       // The run stopped waiting. On shutdown the approval stays pending (it survives the restart);
       // otherwise (run timeout) nobody will ever act on an answer, so it expires now.
@@ -94,6 +102,8 @@ export const toolRunner = (
       clock.resume();
     }
     const status = v.status === "granted" || v.status === "denied" ? v.status : "expired";
+    deps.metrics?.tools.approvals.inc({ tool: call.name, decision: status });
+    deps.metrics?.tools.approvalWait.observe({ tool: call.name, decision: status }, (performance.now() - asked) / 1000);
     // "Always allow": this exact command runs without asking from now on (a settings event).
     if (v.status === "granted" && v.always) {
       await deps.dispatch("settings", SETTINGS_ID, "allow_command", { command, by: v.decidedBy ?? "user" }).catch(() => undefined);

@@ -1,4 +1,6 @@
 import { setMaxListeners } from "node:events";
+import { ROOT_CONTEXT, SpanStatusCode, trace, type Context, type Span } from "@opentelemetry/api";
+import { tracer } from "../../bus/index.ts";
 import { CairnError } from "../../schemas/index.ts";
 import { humanWait } from "./fallback.policy.ts";
 import { RunDeadline } from "./run.deadline.ts";
@@ -32,8 +34,33 @@ export interface RunWork {
 /** The runs with effects in this process. */
 export class RunWorks {
   readonly #open = new Map<string, Promise<RunWork>>();
+  /** Each run's trace root in this process: one trace per run (a run adopted after a crash starts another). */
+  readonly #spans = new Map<string, Span>();
 
   constructor(private readonly timeoutMs: number) {}
+
+  /**
+   * The trace context of the run's effects: its `run` span, started on first use. Model calls,
+   * tool calls, approvals and node commands become its children, and the events its commands
+   * append carry its trace id. A no-op span while tracing is off.
+   */
+  context(runId: string): Context {
+    let span = this.#spans.get(runId);
+    if (!span) {
+      span = tracer().startSpan("run", { root: true, attributes: { "cairn.run.id": runId } }, ROOT_CONTEXT);
+      this.#spans.set(runId, span);
+    }
+    return trace.setSpan(ROOT_CONTEXT, span);
+  }
+
+  #endSpan(runId: string, status: string): void {
+    const span = this.#spans.get(runId);
+    if (!span) return;
+    this.#spans.delete(runId);
+    span.setAttribute("cairn.run.status", status);
+    if (status !== "completed") span.setStatus({ code: SpanStatusCode.ERROR, message: status });
+    span.end();
+  }
 
   /** The run's work, opened on first use; `nextDelta` says where its live numbering goes on. */
   open(runId: string, text: string, nextDelta: () => Promise<number>): Promise<RunWork> {
@@ -60,7 +87,8 @@ export class RunWorks {
     return (await this.#open.get(runId))?.abort;
   }
 
-  async close(runId: string): Promise<void> {
+  async close(runId: string, status = "completed"): Promise<void> {
+    this.#endSpan(runId, status);
     const w = this.#open.get(runId);
     this.#open.delete(runId);
     (await w)?.deadline.clear();
@@ -71,6 +99,7 @@ export class RunWorks {
     for (const [runId, p] of [...this.#open]) {
       if (!which(runId)) continue;
       this.#open.delete(runId);
+      this.#endSpan(runId, "interrupted");
       const w = await p;
       w.deadline.clear();
       w.abort.abort(reason);
@@ -81,6 +110,7 @@ export class RunWorks {
   async abortAll(reason: unknown): Promise<void> {
     const open = [...this.#open.values()];
     this.#open.clear();
+    for (const runId of [...this.#spans.keys()]) this.#endSpan(runId, "interrupted");
     for (const p of open) {
       const w = await p;
       w.deadline.clear();

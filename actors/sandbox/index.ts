@@ -43,3 +43,4 @@ export {
   unlinkAt,
   type ParentAndName,
 } from "./workspace.open.ts";
+export { observeSandbox, execOutcome } from "./sandbox.metrics.ts";

@@ -1,7 +1,9 @@
 import * as path from "node:path";
 import * as Schema from "effect/Schema";
+import type { GatewayMetrics } from "../../bus/index.ts";
 import {
   createSandbox,
+  observeSandbox,
   type ExecRequest,
   type ExecResult,
   type Sandbox,
@@ -36,6 +38,8 @@ export interface ExecToolOptions {
   readonly notice?: string;
   /** Runs the command of a session routed to a node (`ToolContext.node`) on that node. */
   readonly remote?: RemoteExec;
+  /** Counts and times the commands (local by backend, on nodes as node commands). */
+  readonly metrics?: GatewayMetrics;
 }
 
 /**
@@ -56,6 +60,7 @@ export const execTool = (o: ExecToolOptions): Tool<typeof ExecParams.Type> => {
         workspace,
         outputDir: path.join(workspace, ".cairn", "outputs"),
       } as SandboxOptions);
+      if (o.metrics) s = observeSandbox(s, o.metrics, "local");
       sandboxes.set(id, s);
     }
     return s;
@@ -115,7 +120,8 @@ const runOnNode = async (
       "node_offline",
       `this gateway cannot reach nodes; the session is routed to ${node.name} (${node.id}): choose Local`,
     );
-  const r = await o.remote.sandboxFor(node).exec(execRequest(args, ctx));
+  const onNode = o.remote.sandboxFor(node);
+  const r = await (o.metrics ? observeSandbox(onNode, o.metrics, "node") : onNode).exec(execRequest(args, ctx));
   const lines = [`ran on node ${node.name} (${node.id})`];
   if (o.notice) lines.push(o.notice);
   lines.push(

@@ -1,5 +1,6 @@
 import * as Result from "effect/Result";
 import * as Schema from "effect/Schema";
+import { inSpan, type GatewayMetrics } from "../../bus/index.ts";
 import { CairnError, toWireError, type WireError } from "../../schemas/index.ts";
 import type { ToolParameters, ToolSpec } from "../llm/index.ts";
 import { jsonSchemaParameters } from "./json-schema.ts";
@@ -69,6 +70,13 @@ const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 /** The tools a run may offer, their specs for the provider, and the one entry point that calls them. */
 export class ToolRegistry {
   readonly #tools = new Map<string, { tool: Tool; parameters: ToolParameters }>();
+  #metrics: GatewayMetrics["tools"] | undefined;
+
+  /** Counts and times every call from now on in the gateway's registry. */
+  instrument(metrics: GatewayMetrics): this {
+    this.#metrics = metrics.tools;
+    return this;
+  }
 
   /** Adds a tool; a bad or duplicate name is a programming error and throws. */
   register(tool: Tool): this {
@@ -105,7 +113,24 @@ export class ToolRegistry {
    * failure, including a throwing tool, comes back as `{ ok: false }` with a message written for
    * the model, so it can correct the call and the run continues.
    */
-  async invoke(name: string, rawArguments: string, ctx: ToolContext): Promise<ToolResult> {
+  invoke(name: string, rawArguments: string, ctx: ToolContext): Promise<ToolResult> {
+    // The label is the tool's name only when it is one of ours: a model inventing names must not add series.
+    const label = this.#tools.has(name) ? name : "unknown";
+    return inSpan(`execute_tool ${label}`, { "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": label }, async (span) => {
+      const t0 = performance.now();
+      const r = await this.#invoke(name, rawArguments, ctx);
+      const m = this.#metrics;
+      if (m) {
+        m.executions.inc({ tool: label, outcome: r.ok ? "ok" : "error" });
+        m.duration.observe({ tool: label }, (performance.now() - t0) / 1000);
+        if (!r.ok) m.errors.inc({ tool: label, error_type: r.error.code });
+      }
+      if (!r.ok) span.setAttribute("error.type", r.error.code);
+      return r;
+    });
+  }
+
+  async #invoke(name: string, rawArguments: string, ctx: ToolContext): Promise<ToolResult> {
     const entry = this.#tools.get(name);
     if (entry === undefined) {
       const known = [...this.#tools.keys()];

@@ -14,6 +14,7 @@ import { DEFAULT_GUARD, LoginGuard } from "./login.guard.ts";
 import { openAiRoutes } from "./http.openai.ts";
 import { isIssuedSecret, presentedBy, Principals } from "./principals.ts";
 import { EdgeMetrics } from "./metrics.ts";
+import { GatewayMetrics } from "../telemetry/index.ts";
 import { createRateLimiter, defaultRateLimit } from "./rate-limit.ts";
 import { loadTransport, parseTrustedProxies, type TlsFiles, type TransportName, type TransportRequest } from "./transport/index.ts";
 import { makeSessionKey, type BusDeps } from "./ws.methods.ts";
@@ -50,6 +51,8 @@ export interface EdgeOptions {
   tls?: TlsFiles;
   /** `[gateway] trusted_proxies`: IPs/CIDRs whose `Forwarded`/`X-Forwarded-*` are believed. */
   trustedProxies?: readonly string[];
+  /** The gateway's registry, served at `/metrics`; default: the edge's own (tests). */
+  metrics?: GatewayMetrics;
 }
 
 export interface Edge {
@@ -77,7 +80,8 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
   const now = opts.now ?? Date.now;
   const token = opts.authToken === "" ? undefined : opts.authToken;
   if (token !== undefined && token.length < 16) log("warning: CAIRN_AUTH_TOKEN is shorter than 16 characters");
-  const metrics = new EdgeMetrics();
+  const metrics = new EdgeMetrics(opts.metrics ?? new GatewayMetrics({ processMetrics: false }));
+  const http = metrics.gateway.http;
 
   const hub = new LiveHub(opts.nc, {
     onSkipped: () => metrics.liveSkipped++,
@@ -173,7 +177,7 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     if (f.url.startsWith("/api/")) return ["api", notFound];
     return ["static", serveStatic(opts.uiDir, f.url)];
   };
-  const metricsReply = (p: Principal | null): HttpReply => {
+  const metricsReply = async (p: Principal | null): Promise<HttpReply> => {
     if (!p)
       return jsonReply(
         401,
@@ -182,18 +186,22 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
       );
     if (!hasScope(p.scopes, "operator.read"))
       return jsonReply(403, { error: { code: "forbidden", message: "/metrics needs the operator.read scope" } });
-    const headers = { "Content-Type": "text/plain; version=0.0.4; charset=utf-8", "Cache-Control": "no-store" };
-    return { status: 200, headers, body: metrics.render() };
+    const headers = { "Content-Type": metrics.gateway.contentType, "Cache-Control": "no-store" };
+    return { status: 200, headers, body: await metrics.gateway.text() };
   };
-  const done = (name: string, host: string) => (reply: HttpReply) => {
+  const done = (name: string, host: string, t0: number) => (reply: HttpReply) => {
     metrics.httpRequest(name, reply.status);
+    http.inFlight.dec();
+    http.duration.observe({ route: name }, (performance.now() - t0) / 1000);
     return withSecurityHeaders(reply, host);
   };
 
   const transport = await factory.create({ trustedProxies, ...(opts.tls ? { tls: opts.tls } : {}) });
   transport.http((req) => {
+    const t0 = performance.now();
     const [name, reply] = route(req);
-    const finish = done(name, req.facts.host);
+    http.inFlight.inc();
+    const finish = done(name, req.facts.host, t0);
     if (!(reply instanceof Promise)) return finish(reply);
     // The cause is not echoed: it may name files or internals.
     return reply.catch((): HttpReply => jsonReply(500, { error: { code: "internal", message: "internal error" } })).then(finish);

@@ -25,7 +25,7 @@ const api = (s: string) => `$JS.API.${s}`;
 
 /**
  * The CLI's subjects, found from what each subcommand sends: `chat`, `sessions`, `approvals`,
- * `models`, `providers`, `doctor` (cmd.>, q.>), `status` (q.status.get or gw.<id>.status),
+ * `models`, `providers`, `doctor` (cmd.>, q.>), `status` (q.status.get or gw.<id>.status), `metrics` (gw.<id>.metrics),
  * `node approve|deny|revoke|pairing` and `projections rebuild` (admin.>), `events tail` (stream
  * info, message gets and an ordered consumer on the log — reading only).
  */
@@ -36,6 +36,7 @@ export const cliPermissions: UserPermissions = {
       "q.>",
       "admin.>",
       "gw.*.status",
+      "gw.*.metrics",
       api("INFO"),
       api("STREAM.NAMES"),
       api("STREAM.LIST"),

@@ -32,6 +32,7 @@ const line = (r: LogRecord, json: boolean): string => {
         eventId: e.id,
         correlationId: e.correlationId ?? null,
         causationId: e.causationId ?? null,
+        ...(e.traceId ? { traceId: e.traceId } : {}),
         data: e.data,
       })
     : `${String(e.seq).padStart(6)}  ${new Date(e.time).toISOString()}  ${e.kind}/${e.aggregateId}  ${e.type}  ${summarizeEvent(e)}`;

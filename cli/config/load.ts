@@ -51,6 +51,8 @@ export interface Settings {
   readonly httpRedirectPort: number | null;
   /** `[gateway] trusted_proxies` (checked here; the edge parses them again). */
   readonly trustedProxies: readonly string[];
+  /** `[telemetry]` (env `CAIRN_METRICS=0`, `CAIRN_OTLP_ENDPOINT` on top): metrics on, traces' collector or null. */
+  readonly telemetry: { readonly metrics: boolean; readonly otlpEndpoint: string | null };
 }
 
 export interface NodesSettings {
@@ -170,6 +172,10 @@ export const loadSettings = (configFile: string, env: NodeJS.ProcessEnv = proces
       natsHost: file?.nodes?.nats_host ?? DEFAULT_HOST,
       advertiseUrl: file?.nodes?.advertise_url ?? null,
       pairingMinutes: file?.nodes?.pairing_minutes ?? DEFAULT_PAIRING_MINUTES,
+    },
+    telemetry: {
+      metrics: env.CAIRN_METRICS !== undefined ? !/^(0|false|off|no)$/i.test(env.CAIRN_METRICS) : (file?.telemetry?.metrics ?? true),
+      otlpEndpoint: env.CAIRN_OTLP_ENDPOINT || file?.telemetry?.otlp_endpoint || null,
     },
     ...gatewayTlsSettings(file?.gateway, portFrom(env.CAIRN_PORT, file?.gateway?.port ?? DEFAULT_PORT), configFile),
   };

@@ -22,6 +22,7 @@ import { providerModelSetup } from "./providers.setup.ts";
 import { setupSandbox } from "./sandbox.setup.ts";
 import { serveNodesDoctor } from "./nodes.doctor.ts";
 import { prepareEdgeTls, startTlsRuntime } from "./tls.setup.ts";
+import { serveMetrics, startTelemetry } from "./telemetry.setup.ts";
 import { natsNodesReader, trackNodePresence } from "../../actors/remote/index.ts";
 
 /** Backlog applied before the gateway serves: about 0.2 s of rebuild work. */
@@ -105,11 +106,19 @@ export async function startGateway(o: {
     });
     cleanup.push(() => nc.drain());
     const caps = readCapabilities(nc);
+    // One registry per gateway process; every part records into it (null: `[telemetry] metrics = false`).
+    const telemetry = startTelemetry(settings, nc, log);
+    cleanup.push(() => telemetry.stop());
+    const metrics = telemetry.metrics ?? undefined;
     // Idempotent; retried as a whole when JetStream is slow to answer (gateways starting together
     // on a fresh cluster race to create the same streams and buckets).
     const { eventLog, snapshots, table } = await createRacing(async () => {
       await ensureStreams(nc);
-      return { eventLog: await EventLog.open(nc), snapshots: await SnapshotStore.open(nc), table: await PartitionTable.open(nc) };
+      return {
+        eventLog: await EventLog.open(nc, { metrics }),
+        snapshots: await SnapshotStore.open(nc),
+        table: await PartitionTable.open(nc),
+      };
     });
     // Which partitions of the aggregates this gateway writes. With the embedded server it is the
     // only gateway there can be, so it claims them all at once; on a shared NATS it takes its share.
@@ -122,8 +131,10 @@ export async function startGateway(o: {
     });
     await ownership.start();
     cleanup.push(() => ownership.stop());
+    const metricsSub = serveMetrics(nc, ownership.id, metrics);
+    cleanup.push(() => metricsSub.unsubscribe());
 
-    const projector = Projector.open(paths.projectionsDb, { log: eventLog, nc, report: log });
+    const projector = Projector.open(paths.projectionsDb, { log: eventLog, nc, report: log, ...(metrics ? { metrics } : {}) });
     cleanup.push(() => projector.db.close());
     // A small backlog is applied before serving, so the first answers are current. A big one (a
     // restored log, a deleted read-model file) would keep the gateway silent for a minute: it
@@ -140,6 +151,9 @@ export async function startGateway(o: {
     // Who is connected right now (hello/heartbeat/telemetry/context): memory only, never events.
     const presence = trackNodePresence(nc);
     cleanup.push(() => presence.stop());
+    metrics?.gauge("cairn_nodes_connected", "Nodes heard from recently (hello or heartbeat).", () =>
+      presence.known().reduce((n, id) => n + (presence.isOnline(id) ? 1 : 0), 0),
+    );
     // Nodes: pairing, approval, revocation (the single writer of node and pairing-window events).
     const nodeServices = await startNodeServices({
       nc,
@@ -229,6 +243,7 @@ export async function startGateway(o: {
         return q.activeSessionKeys();
       },
       report: log,
+      ...(metrics ? { metrics } : {}),
     });
     const system = actors;
     cleanup.push(() => system.stop());
@@ -263,6 +278,7 @@ export async function startGateway(o: {
       statusSubject: subjects.gatewayStatus(ownership.id),
       log,
       trustedProxies: settings.trustedProxies,
+      ...(metrics ? { metrics } : {}),
       ...(edgeTls ? { tls: { certFile: edgeTls.certFile, keyFile: edgeTls.keyFile } } : {}),
     });
     cleanup.push(() => edge.close());

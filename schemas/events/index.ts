@@ -58,6 +58,8 @@ export interface StoredEvent<T extends EventType = EventType> {
   readonly time: number;
   readonly correlationId: string | undefined;
   readonly causationId: string | undefined;
+  /** The W3C trace id of the work that appended it (a run's trace), when traces were on: joins the log to the traces. */
+  readonly traceId?: string;
   readonly data: EventData<T>;
 }
 

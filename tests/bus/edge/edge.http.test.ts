@@ -114,7 +114,7 @@ describe.each(edgeTransports)("on %s", (transport) => {
       expect(r.headers.get("content-type")).toContain("text/plain");
       const text = await r.text();
       expect(text).toContain("# TYPE cairn_edge_ws_connections gauge");
-      expect(text).toMatch(/cairn_edge_http_requests_total\{route="health",status="503"\} \d+/);
+      expect(text).toMatch(/cairn_http_requests_total\{route="health",status="503"\} \d+/);
       expect(text).toContain("cairn_edge_ws_received_bytes_total");
     });
 
