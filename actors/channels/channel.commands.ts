@@ -1,0 +1,96 @@
+import * as Schema from "effect/Schema";
+import { CairnError, ChannelMessageSent, ChannelSessionStarted, type NewEvent } from "../../schemas/index.ts";
+import { commandDecoder, type AggregateSpec, type CommandOf } from "../runtime/index.ts";
+import { CHANNEL_MACHINE_VERSION, channelMachine } from "./channel.machine.ts";
+
+const UserId = Schema.String.check(Schema.isPattern(/^-?[0-9]{1,20}$/));
+const ChatId = UserId;
+
+const schemas = {
+  /** One update from the channel, as the bot's loop received it. */
+  receive: Schema.Struct({
+    updateId: Schema.Number,
+    userId: UserId,
+    chatId: ChatId,
+    name: Schema.String.check(Schema.isMaxLength(200)),
+    text: Schema.String.check(Schema.isMaxLength(16_384)),
+    /** In `allowed_users` (config): approved on first sight. */
+    allowed: Schema.Boolean,
+  }),
+  approve_sender: Schema.Struct({ userId: UserId, by: Schema.String.check(Schema.isMaxLength(128)) }),
+  deny_sender: Schema.Struct({ userId: UserId, by: Schema.String.check(Schema.isMaxLength(128)) }),
+  new_session: ChannelSessionStarted,
+  record_sent: ChannelMessageSent,
+} as const;
+export type ChannelCommand = CommandOf<typeof schemas>;
+
+/** What `receive` answers: whether to act on the update, and in which session. */
+export const ReceiveReply = Schema.Struct({
+  duplicate: Schema.Boolean,
+  verdict: Schema.Literals(["accepted", "pending", "refused"]),
+  sessionKey: Schema.optionalKey(Schema.String),
+  /** The sender wrote for the first time (and now waits for the owner). */
+  firstTime: Schema.optionalKey(Schema.Boolean),
+});
+export type ReceiveReply = typeof ReceiveReply.Type;
+
+/** The session a chat starts in: one per chat, so chats never see each other's history. */
+export const chatSessionKey = (channel: string, chatId: string): string => `${channel === "telegram" ? "tg" : channel}-${chatId}`;
+
+export const channelSpec: AggregateSpec<typeof channelMachine, ChannelCommand> = {
+  kind: "channel",
+  machine: channelMachine,
+  machineVersion: CHANNEL_MACHINE_VERSION,
+  input: () => ({}),
+  decodeCommand: commandDecoder("channels", schemas),
+  decide: (s, c, _env) => {
+    const ctx = s.context;
+    switch (c.verb) {
+      case "receive": {
+        const p = c.params;
+        // Telegram redelivers what was not confirmed before a crash: the log already has it.
+        if (p.updateId <= ctx.lastUpdateId) return { events: [], reply: { duplicate: true, verdict: "refused" } satisfies ReceiveReply };
+        const sender = ctx.senders[p.userId];
+        const base = { updateId: p.updateId, userId: p.userId, chatId: p.chatId };
+        const eventIds = (n: number) => Array.from({ length: n }, (_, i) => `upd-${p.updateId}-${i}`);
+        if (sender?.status === "denied") {
+          return {
+            events: [{ type: "channel.update_received", data: { ...base, verdict: "refused" } }],
+            eventIds: eventIds(1),
+            reply: { duplicate: false, verdict: "refused" },
+          };
+        }
+        if (sender?.status === "approved" || p.allowed) {
+          const events: NewEvent[] = [];
+          if (sender?.status !== "approved")
+            events.push({ type: "channel.sender_approved", data: { userId: p.userId, by: "config:allowed_users" } });
+          const known = ctx.chats[p.chatId];
+          const sessionKey = known ?? chatSessionKey("telegram", p.chatId);
+          if (!known) events.push({ type: "channel.session_started", data: { chatId: p.chatId, sessionKey } });
+          events.push({ type: "channel.update_received", data: { ...base, verdict: "accepted", text: p.text, sessionKey } });
+          return { events, eventIds: eventIds(events.length), reply: { duplicate: false, verdict: "accepted", sessionKey } };
+        }
+        const events: NewEvent[] = sender
+          ? []
+          : [{ type: "channel.sender_pending", data: { userId: p.userId, chatId: p.chatId, name: p.name } }];
+        events.push({ type: "channel.update_received", data: { ...base, verdict: "pending" } });
+        return { events, eventIds: eventIds(events.length), reply: { duplicate: false, verdict: "pending", firstTime: !sender } };
+      }
+      case "approve_sender":
+      case "deny_sender": {
+        const status = c.verb === "approve_sender" ? "approved" : "denied";
+        const sender = ctx.senders[c.params.userId];
+        if (!sender) throw new CairnError("not_found", `no sender ${c.params.userId} has written to this channel`);
+        if (sender.status === status) return { events: [], reply: { userId: c.params.userId, status, changed: false } };
+        return {
+          events: [{ type: status === "approved" ? "channel.sender_approved" : "channel.sender_denied", data: c.params }],
+          reply: { userId: c.params.userId, status, changed: true, chatId: sender.chatId },
+        };
+      }
+      case "new_session":
+        return { events: [{ type: "channel.session_started", data: c.params }], reply: { sessionKey: c.params.sessionKey } };
+      case "record_sent":
+        return { events: [{ type: "channel.message_sent", data: c.params }], reply: {} };
+    }
+  },
+};
