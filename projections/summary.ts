@@ -1,4 +1,5 @@
 import type { AnyStoredEvent } from "../schemas/index.ts";
+import { summarizeCronEvent } from "./cron.summary.ts";
 
 /** One line of at most `n` characters: whitespace runs collapsed, an ellipsis where it was cut. */
 export const clip = (s: string, n = 60) => {
@@ -100,5 +101,7 @@ export const summarizeEvent = (e: AnyStoredEvent): string => {
       return `login session ${e.data.sessionId} ended by ${e.data.by}`;
     case "auth.sessions_revoked_all":
       return `every login session ended by ${e.data.by}`;
+    default:
+      return summarizeCronEvent(e);
   }
 };

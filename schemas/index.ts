@@ -13,3 +13,4 @@ export * from "./nodes.ts";
 export * from "./methods.ts";
 export * from "./auth.ts";
 export * from "./scopes.ts";
+export * from "./cron.ts";
