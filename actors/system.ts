@@ -309,11 +309,18 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     },
   });
   runs.setEffects(run.effects, run.supervise);
+  // The run's final usage is in its end event (the context only sums the calls that asked for tools).
+  const readRunOutcome = async (runId: string) => {
+    const c = (await runs.read(runId)).snapshot.context;
+    if (c.status !== "completed") return c;
+    const end = (await o.log.load("run", runId)).records.findLast((r) => r.ok && r.event.type === "run.completed");
+    return { ...c, usage: end?.ok && end.event.type === "run.completed" ? (end.event.data.usage ?? c.usage) : c.usage };
+  };
   // A job's session may live in another partition: its commands are forwarded, not refused as stale.
   const cron = cronEffects({
     clock: cronClock,
     dispatch: withRetry(router.dispatch),
-    runEnded: (key, runId, signal) => runEnded(o.nc, async (id) => (await runs.read(id)).snapshot.context, key, runId, signal),
+    runEnded: (key, runId, signal) => runEnded(o.nc, readRunOutcome, key, runId, signal),
     cancelRun: (key, runId) => cancel(key, { runId, by: "cron" }),
     report,
   });
