@@ -310,8 +310,21 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
   });
   runs.setEffects(run.effects, run.supervise);
   // The run's final usage is in its end event (the context only sums the calls that asked for tools).
-  const readRunOutcome = async (runId: string) => {
+  const readRunOutcome = async (runId: string, sessionKey: string) => {
     const c = (await runs.read(runId)).snapshot.context;
+    if (c.status === "new" || c.status === "running") {
+      // A run that never started (the gateway died first) stays "new" in its own log; its session
+      // records the end instead (adoptRun). The session having moved on is the run's end.
+      const session = (await sessions.read(sessionKey)).snapshot.context;
+      if (session.activeRun?.runId !== runId && session.recentUserMessages.some((m) => m.runId === runId)) {
+        return {
+          ...c,
+          status: "interrupted" as const,
+          error: { code: "run_interrupted" as const, message: "the run ended before it started" },
+        };
+      }
+      return c;
+    }
     if (c.status !== "completed") return c;
     const end = (await o.log.load("run", runId)).records.findLast((r) => r.ok && r.event.type === "run.completed");
     return { ...c, usage: end?.ok && end.event.type === "run.completed" ? (end.event.data.usage ?? c.usage) : c.usage };

@@ -22,7 +22,9 @@ export const systemClock: CronClock = {
       timer = setTimeout(wait, Math.min(left, MAX_DELAY));
       timer.unref?.();
     };
-    wait();
+    // Never synchronously, even when already due: the caller finishes registering the timer first.
+    timer = setTimeout(wait, Math.max(0, Math.min(at - Date.now(), MAX_DELAY)));
+    timer.unref?.();
     return () => clearTimeout(timer);
   },
 };
@@ -41,15 +43,14 @@ export class CronTimers {
   arm(id: string, at: number, onDue: () => Promise<void>): Promise<void> {
     this.cancel(id);
     return new Promise<void>((resolve, reject) => {
-      const entry = {
-        settle: resolve,
-        cancel: this.clock.setTimer(at, () => {
-          if (this.#armed.get(id) !== entry) return;
-          this.#armed.delete(id);
-          onDue().then(resolve, reject);
-        }),
-      };
+      // Registered before the clock is asked, so a clock that fires at once still finds it.
+      const entry = { settle: resolve, cancel: () => {} };
       this.#armed.set(id, entry);
+      entry.cancel = this.clock.setTimer(at, () => {
+        if (this.#armed.get(id) !== entry) return;
+        this.#armed.delete(id);
+        onDue().then(resolve, reject);
+      });
     });
   }
 

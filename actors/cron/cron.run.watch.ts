@@ -18,7 +18,7 @@ const RECHECK_MS = 5_000;
  */
 export function runEnded(
   nc: NatsConnection,
-  readRun: (runId: string) => Promise<{ status: string; usage: Usage | null; error: WireError | null }>,
+  readRun: (runId: string, sessionKey: string) => Promise<{ status: string; usage: Usage | null; error: WireError | null }>,
   sessionKey: string,
   runId: string,
   signal: AbortSignal,
@@ -49,7 +49,7 @@ export function runEnded(
     };
     const check = () => {
       clearTimeout(timer);
-      readRun(runId).then(
+      readRun(runId, sessionKey).then(
         (r) => {
           if (r.status !== "new" && r.status !== "running") return finish(() => resolve(r as RunOutcome));
           if (!done) timer = setTimeout(check, RECHECK_MS);

@@ -5,11 +5,11 @@ import { connectToGateway } from "../connect.ts";
 import { UsageError, localTime, table } from "../output.ts";
 import type { Paths } from "../paths.ts";
 
-const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** `15m`, `90s`, `2h`, `1d`, or a combination (`1h30m`). */
+/** `15m`, `90s`, `2h`, `1d`, `1500ms`, or a combination (`1h30m`). */
 export const parseInterval = (text: string): number => {
-  const parts = [...text.matchAll(/(\d+)([smhd])/g)];
+  const parts = [...text.matchAll(/(\d+)(ms|[smhd])/g)];
   if (parts.length === 0 || parts.map((p) => p[0]).join("") !== text) {
     throw new UsageError(`--every takes an interval such as 90s, 15m, 2h or 1d (units s, m, h, d), got '${text}'`);
   }

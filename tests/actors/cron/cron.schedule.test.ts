@@ -128,3 +128,25 @@ describe("catch-up after downtime (planFire)", () => {
     );
   });
 });
+
+describe("CronTimers", () => {
+  // Found by the kill -9 chaos test: after a restart every slot is already due, and a clock that
+  // fires at once must still reach the job (it used to be dropped, so the job never fired again).
+  it("a timer already due fires even when the clock calls back synchronously, and arming again replaces it", async () => {
+    const { CronTimers } = await import("../../../actors/cron/index.ts");
+    const fired: string[] = [];
+    const timers = new CronTimers({
+      now: () => 10,
+      setTimer: (at, fire) => {
+        if (at <= 10) fire();
+        return () => {};
+      },
+    });
+    await timers.arm("a", 5, async () => void fired.push("a"));
+    const later = timers.arm("b", 50, async () => void fired.push("b-old"));
+    const replaced = timers.arm("b", 5, async () => void fired.push("b"));
+    await Promise.all([later, replaced]);
+    expect(fired).toEqual(["a", "b"]);
+    expect(timers.size).toBe(0);
+  });
+});
