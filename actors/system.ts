@@ -29,6 +29,7 @@ import {
 import { SETTINGS_ID, settingsSpec } from "./settings/index.ts";
 import { AUTH_ID, authSpec, createAuthFlows, DEFAULT_SESSION_TTL_MS } from "./auth/index.ts";
 import { sessionStateStore, stateSpec, type SessionStateStore } from "./state/index.ts";
+import { createCronSpec, cronEffects, runEnded, systemClock, type CronClock } from "./cron/index.ts";
 import { findNode, nodeContextPrompt, remoteExec, type NodePresence, type NodesReader, type RemoteExecOptions } from "./remote/index.ts";
 
 export interface ActorSystemOptions {
@@ -67,6 +68,10 @@ export interface ActorSystemOptions {
    * is gained and by the periodic reconcile.
    */
   readonly activeSessions?: () => Promise<readonly string[]>;
+  /** The cron jobs the read models list (not removed): adopted at start, when a partition is gained and by the reconcile. */
+  readonly activeCronJobs?: () => Promise<readonly string[]>;
+  /** The scheduler's clock (tests move it by hand) and `[cron]` settings. */
+  readonly cron?: { readonly clock?: CronClock; readonly graceMs?: number };
   readonly now?: () => number;
   readonly newId?: () => string;
   readonly report?: (line: string) => void;
@@ -98,6 +103,8 @@ export interface ActorSystem {
    * many had a run.
    */
   recover(sessionKeys: readonly string[]): Promise<number>;
+  /** Takes over the cron jobs this gateway owns: each re-arms its next slot, or resolves the slot it had claimed. */
+  recoverCron(names: readonly string[]): Promise<number>;
   /** Partitions, their owners and the gateways seen (null: this process owns everything). */
   ownership(): OwnershipView | null;
   /** Stops the session's running run (`by`: who asked, e.g. "cli"). */
@@ -167,8 +174,11 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
   const approvals = new AggregateHost(approvalSpec, deps);
   const states = new AggregateHost(stateSpec, deps);
   const auth = new AggregateHost(authSpec, deps);
+  const cronClock = o.cron?.clock ?? systemClock;
+  // The scheduler decides on its own clock: a slot is due when that clock says so.
+  const crons = new AggregateHost(createCronSpec({ graceMs: o.cron?.graceMs }), { ...deps, now: () => cronClock.now() });
   // In drain order: a run's end is an effect that writes to its session (see stop).
-  const hosts = { run: runs, session: sessions, approval: approvals, state: states, settings, auth } as const;
+  const hosts = { run: runs, session: sessions, approval: approvals, state: states, settings, auth, cron: crons } as const;
   const authFlows = createAuthFlows({
     execute: (command) => auth.execute(AUTH_ID, command),
     read: async () => (await auth.read(AUTH_ID)).snapshot.context,
@@ -303,6 +313,35 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     },
   });
   runs.setEffects(run.effects, run.supervise);
+  // The run's final usage is in its end event (the context only sums the calls that asked for tools).
+  const readRunOutcome = async (runId: string, sessionKey: string) => {
+    const c = (await runs.read(runId)).snapshot.context;
+    if (c.status === "new" || c.status === "running") {
+      // A run that never started (the gateway died first) stays "new" in its own log; its session
+      // records the end instead (adoptRun). The session having moved on is the run's end.
+      const session = (await sessions.read(sessionKey)).snapshot.context;
+      if (session.activeRun?.runId !== runId && session.recentUserMessages.some((m) => m.runId === runId)) {
+        return {
+          ...c,
+          status: "interrupted" as const,
+          error: { code: "run_interrupted" as const, message: "the run ended before it started" },
+        };
+      }
+      return c;
+    }
+    if (c.status !== "completed") return c;
+    const end = (await o.log.load("run", runId)).records.findLast((r) => r.ok && r.event.type === "run.completed");
+    return { ...c, usage: end?.ok && end.event.type === "run.completed" ? (end.event.data.usage ?? c.usage) : c.usage };
+  };
+  // A job's session may live in another partition: its commands are forwarded, not refused as stale.
+  const cron = cronEffects({
+    clock: cronClock,
+    dispatch: withRetry(router.dispatch),
+    runEnded: (key, runId, signal) => runEnded(o.nc, readRunOutcome, key, runId, signal),
+    cancelRun: (key, runId) => cancel(key, { runId, by: "cron" }),
+    report,
+  });
+  crons.setEffects(cron.effects, cron.supervise);
 
   function cancel(sessionKey: string, params: unknown) {
     return cancelRun(
@@ -328,12 +367,29 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     }
     return adopted;
   };
+  const recoverCron = async (names: readonly string[]) => {
+    let adopted = 0;
+    for (const name of names) {
+      if (stopping || (ownership && !ownership.owns(router.partitionKnown("cron", name, undefined)))) continue;
+      try {
+        await crons.adopt(name);
+        adopted++;
+      } catch (e) {
+        report(`could not adopt cron job ${name}: ${(e as Error).message}`);
+      }
+    }
+    return adopted;
+  };
   const adoptActive = () => {
-    if (stopping || !o.activeSessions) return;
+    if (stopping) return;
     void o
-      .activeSessions()
+      .activeSessions?.()
       .then(recover)
       .catch((e) => report(`could not adopt the active sessions: ${(e as Error).message}`));
+    void o
+      .activeCronJobs?.()
+      .then(recoverCron)
+      .catch((e) => report(`could not adopt the cron jobs: ${(e as Error).message}`));
   };
   const reconcile = setInterval(adoptActive, RECONCILE_MS);
   reconcile.unref?.();
@@ -346,14 +402,19 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     lost: (partitions) => {
       for (const host of Object.values(hosts)) host.forget();
       const lost = new Set(partitions);
+      // The new owner arms these jobs; a timer left here would only ask it to decide twice.
+      cron.timers.cancelWhere((name) => lost.has(router.partitionKnown("cron", name, undefined)));
       void run.works.abortWhere(
         (runId) => lost.has(router.partitionKnown("run", runId, router.sessionOf("run", runId))),
         new CairnError("run_interrupted", "this gateway lost ownership of the session; another gateway takes it over"),
       );
     },
+    // Cron jobs do not hold a partition: an armed timer waits, and a watched run is re-watched by the new owner.
     isIdle: (p) =>
-      !Object.entries(hosts).some(([kind, host]) =>
-        host.liveIds().some((id) => router.partitionKnown(kind as AggregateKind, id, router.sessionOf(kind as AggregateKind, id)) === p),
+      !Object.entries(hosts).some(
+        ([kind, host]) =>
+          kind !== "cron" &&
+          host.liveIds().some((id) => router.partitionKnown(kind as AggregateKind, id, router.sessionOf(kind as AggregateKind, id)) === p),
       ),
   });
   const subs = router.subs;
@@ -380,11 +441,14 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     cancel,
     sessionState,
     recover,
+    recoverCron,
     ownership: () => ownership?.view() ?? null,
     stop: async () => {
       stopping = true;
       clearInterval(reconcile);
       for (const s of subs) s.unsubscribe();
+      // No new slot starts; a slot claimed meanwhile is resolved by the next owner's adopt.
+      cron.stop();
       await run.works.abortAll(SHUTDOWN);
       // Effects chain (run ends → session records it), so drain until both are quiet.
       for (let i = 0; i < 3; i++) for (const host of Object.values(hosts)) await host.drain();

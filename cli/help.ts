@@ -350,3 +350,42 @@ Options:
       --cluster-port <n>  route port of the first server (default 6222)
       --json              print what was written as one JSON object
   -h, --help              show this help`;
+
+export const cronHelp = `Usage: cairn cron add --name <name> (--every <interval> | --cron "<expr>" [--tz <zone>] | --at <time>)
+                     --prompt "<text>" [--model <provider/model>] [--session <key>]
+                     [--catch-up skip|run_once|run_all] [--timeout <interval>] [--disabled] [--json]
+       cairn cron list [--json]
+       cairn cron show <name> [--json]
+       cairn cron runs <name> [--limit <n>] [--json]
+       cairn cron enable|disable|run|remove <name> [--json]
+
+A cron job runs an agent turn with its prompt on a schedule, in its own session
+(cron-<name>) unless --session names one. Each slot is claimed in the event log
+before its run starts, so it runs once, also across restarts and gateways.
+
+add      create a job. Schedules:
+           --every 15m            an interval (s, m, h, d; 1h30m), from now on
+           --cron "0 9 * * 1-5"   5 fields (or 6, seconds first), read in --tz
+           --tz Europe/Berlin     an IANA time zone for --cron (default UTC)
+           --at 2026-12-24T18:00  once; local time unless it ends in Z or +hh:mm
+list     every job: schedule, next run, last result
+show     one job and its latest slots
+runs     a job's slots, newest first: status, run id, duration, tokens
+enable   schedule a disabled job again, from now on (the time it was off is not caught up)
+disable  stop scheduling a job (a run in progress goes on)
+run      run the job now, outside its schedule
+remove   delete the job (its history stays in the log)
+
+Options:
+      --catch-up <p>     after downtime: skip (late slots are not run),
+                         run_once (default: the latest missed slot runs once),
+                         run_all (each missed slot runs, one after another)
+      --timeout <i>      a run still going after this is stopped and recorded
+                         as timed out (default 10m)
+      --model <m>        the model of the job's runs (default: the session's)
+      --disabled         create the job without scheduling it
+      --json             one JSON object per line
+  -h, --help             this help
+
+Errors: a bad expression or unknown time zone is refused before anything is
+stored (bad_request); an unknown name is cron_job_not_found.`;

@@ -16,6 +16,7 @@ Commands:
   providers [set-key]   provider status (keys, reachability, models); store a key
   models                the models cairn can use, with context window and capabilities
   approvals             pending tool approvals: list, approve <id>, deny <id>
+  cron                  scheduled agent work: add, list, show, runs, enable, disable, run, remove
   auth                  remote access: setup code, API keys (create|list|revoke), password, logout-all
   sandbox               which command sandboxes work here; build the docker image
   node                  pair this machine as a node, or manage the gateway's nodes

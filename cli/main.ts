@@ -3,6 +3,7 @@ import {
   authHelp,
   chatHelp,
   clusterHelp,
+  cronHelp,
   doctorHelp,
   eventsHelp,
   gatewayHelp,
@@ -33,6 +34,7 @@ const COMMANDS = [
   "providers",
   "models",
   "approvals",
+  "cron",
   "auth",
   "sandbox",
   "node",
@@ -202,6 +204,58 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
           { id: positionals[0], verb: sub, always: Boolean(values.always), reason: values.reason as string | undefined, json },
           paths,
         );
+      }
+      case "cron": {
+        const [sub, ...args] = rest;
+        if (sub === undefined || sub === "-h" || sub === "--help" || sub === "help") return print(cronHelp);
+        const subs = ["add", "list", "show", "runs", "enable", "disable", "run", "remove"] as const;
+        const known = subs.find((x) => x === sub);
+        if (!known) throw new UsageError(`unknown subcommand 'cron ${sub}'; try ${subs.map((x) => `'cairn cron ${x}'`).join(", ")}`);
+        const { values, positionals } = parse(args, {
+          json: { type: "boolean" },
+          name: { type: "string" },
+          every: { type: "string" },
+          cron: { type: "string" },
+          tz: { type: "string" },
+          at: { type: "string" },
+          prompt: { type: "string" },
+          model: { type: "string" },
+          session: { type: "string" },
+          "catch-up": { type: "string" },
+          timeout: { type: "string" },
+          disabled: { type: "boolean" },
+          limit: { type: "string" },
+        });
+        if (values.help) return print(cronHelp);
+        json = Boolean(values.json);
+        const cmd = await import("./commands/cron.ts");
+        const str = (k: string) => values[k] as string | undefined;
+        if (known === "add") {
+          if (positionals.length > 0) throw new UsageError(`unexpected '${positionals[0]}'; the prompt goes in --prompt "…"`);
+          return await cmd.cronAdd(
+            {
+              name: str("name"),
+              every: str("every"),
+              cron: str("cron"),
+              tz: str("tz"),
+              at: str("at"),
+              prompt: str("prompt"),
+              model: str("model"),
+              session: str("session"),
+              catchUp: str("catch-up"),
+              timeout: str("timeout"),
+              disabled: Boolean(values.disabled),
+              json,
+            },
+            paths,
+          );
+        }
+        if (known === "list") return await cmd.cronList({ json }, paths);
+        const name = positionals[0] ?? str("name");
+        if (!name || positionals.length > 1) throw new UsageError(`usage: cairn cron ${known} <name>`);
+        if (known === "show") return await cmd.cronShow({ name, json }, paths);
+        if (known === "runs") return await cmd.cronRuns({ name, json, limit: int(str("limit"), "--limit", 1) }, paths);
+        return await cmd.cronVerb({ name, verb: known, json }, paths);
       }
       case "providers": {
         const [first, ...more] = rest;

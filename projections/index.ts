@@ -7,3 +7,4 @@ export { summarizeEvent } from "./summary.ts";
 export { listNodes, getNode, type NodeRecord, type NodeRowStatus } from "./nodes.queries.ts";
 export { serveNodeList, type NodePresence } from "./nodes.list.ts";
 export { authQueries, serveAuthQueries, type AuthQueries } from "./auth.queries.ts";
+export { cronQueries, serveCronQueries, type CronQueries } from "./cron.queries.ts";

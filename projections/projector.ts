@@ -1,3 +1,4 @@
+import { cronProjection } from "./cron.projection.ts";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { publishLive, publishSessionsChanged, retry, type EventLog, type GatewayMetrics, type LogRecord } from "../bus/index.ts";
 import { checkpointWriter, getCheckpoint, openDb, type Db } from "./db.ts";
@@ -21,6 +22,7 @@ export const PROJECTIONS: readonly Projection[] = [
   nodesProjection,
   auditProjection,
   authProjection,
+  cronProjection,
 ];
 
 const BATCH = 2000;

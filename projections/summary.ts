@@ -1,4 +1,5 @@
 import type { AnyStoredEvent } from "../schemas/index.ts";
+import { summarizeCronEvent } from "./cron.summary.ts";
 
 /** One line of at most `n` characters: whitespace runs collapsed, an ellipsis where it was cut. */
 export const clip = (s: string, n = 60) => {
@@ -114,5 +115,7 @@ export const summarizeEvent = (e: AnyStoredEvent): string => {
       return `chat ${e.data.chatId} talks in session ${e.data.sessionKey} now`;
     case "channel.message_sent":
       return `reply of run ${e.data.runId} sent to chat ${e.data.chatId} (${e.data.chars} chars, ${e.data.messageIds.length} message(s))`;
+    default:
+      return summarizeCronEvent(e);
   }
 };

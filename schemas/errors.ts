@@ -20,6 +20,8 @@ export const ErrorCode = Schema.Literals([
   "session_not_found",
   "session_exists",
   "approval_not_found",
+  "cron_job_not_found",
+  "cron_job_exists", // `cron add` under a name a job already has (remove it, or `cron update`)
   "not_found", // a named thing other than a session or approval (a workspace file) does not exist
   "pairing_closed", // a node asked to pair while the pairing window is closed (nothing was stored)
   "node_key_mismatch", // a known node id presented a different key (refused; an alert)

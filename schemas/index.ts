@@ -15,3 +15,4 @@ export * from "./auth.ts";
 export * from "./scopes.ts";
 export * from "./openai.ts";
 export * from "./metrics.ts";
+export * from "./cron.ts";

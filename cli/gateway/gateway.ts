@@ -7,7 +7,16 @@ import { serveWorkspaceFiles } from "../../actors/workspace/index.ts";
 import { EventLog, PartitionTable, SnapshotStore, createRacing, ensureStreams, readCapabilities, subjects } from "../../bus/index.ts";
 import { localCaPaths, startEdge, type Edge, type TransportName } from "../../bus/edge/index.ts";
 import { connectNats, startEmbeddedNats, type EmbeddedNats } from "../../bus/server/index.ts";
-import { authQueries, Projector, queries, serveAuthQueries, serveNodeList, serveQueries } from "../../projections/index.ts";
+import {
+  authQueries,
+  cronQueries,
+  Projector,
+  queries,
+  serveAuthQueries,
+  serveCronQueries,
+  serveNodeList,
+  serveQueries,
+} from "../../projections/index.ts";
 import { CairnError, type SandboxStatus } from "../../schemas/index.ts";
 import type { Settings } from "../config/load.ts";
 import type { Paths } from "../paths.ts";
@@ -184,8 +193,10 @@ export async function startGateway(o: {
     }
     const workspaceRoot = paths.workspacesDir;
     const sandbox = await setupSandbox(settings.exec, workspaceRoot, log);
+    const cronQ = cronQueries(() => projector.db);
     const subs = [
       ...serveQueries(nc, q, () => projector.checkpoint),
+      ...serveCronQueries(nc, cronQ, () => projector.checkpoint),
       ...serveAuthQueries(
         nc,
         authQueries(() => projector.db, Date.now),
@@ -242,6 +253,10 @@ export async function startGateway(o: {
         await projector.waitFor(await eventLog.lastSeq());
         return q.activeSessionKeys();
       },
+      activeCronJobs: async () => {
+        await projector.waitFor(await eventLog.lastSeq());
+        return cronQ.names();
+      },
       report: log,
       ...(metrics ? { metrics } : {}),
     });
@@ -256,7 +271,10 @@ export async function startGateway(o: {
     // answer waits for them, in the background.
     const recover = async () => {
       await projector.waitFor(logEnd);
-      return system.recover(q.activeSessionKeys());
+      const n = await system.recover(q.activeSessionKeys());
+      // Each job re-arms its next slot from the log, or resolves the slot it had claimed.
+      await system.recoverCron(cronQ.names());
+      return n;
     };
     const recovered = catchUpFirst ? await recover() : 0;
     if (!catchUpFirst)

@@ -9,6 +9,7 @@ import { stateEvents } from "./state.events.ts";
 import { nodeEvents, pairingEvents } from "./node.events.ts";
 import { authEvents } from "./auth.events.ts";
 import { channelEvents } from "./channel.events.ts";
+import { cronEvents } from "./cron.events.ts";
 import type { Upcasters } from "./upcast.ts";
 
 export * from "./session.events.ts";
@@ -19,6 +20,7 @@ export * from "./state.events.ts";
 export * from "./node.events.ts";
 export * from "./auth.events.ts";
 export * from "./channel.events.ts";
+export * from "./cron.events.ts";
 export { upcaster, type Upcaster, type Upcasters } from "./upcast.ts";
 
 /** Every event type cairn writes, with its current schema version. */
@@ -32,12 +34,13 @@ export const eventRegistry = {
   ...pairingEvents,
   ...authEvents,
   ...channelEvents,
+  ...cronEvents,
 } as const;
 export type EventType = keyof typeof eventRegistry;
 export type EventData<T extends EventType> = (typeof eventRegistry)[T]["schema"]["Type"];
 
 /** The aggregate kinds; each owns the subject `evt.<kind>.<id>`. */
-export const AggregateKind = Schema.Literals(["session", "run", "settings", "approval", "state", "node", "pairing", "auth", "channel"]);
+export const AggregateKind = Schema.Literals(["session", "run", "settings", "approval", "state", "node", "pairing", "auth", "channel", "cron"]);
 export type AggregateKind = typeof AggregateKind.Type;
 
 /** A domain event before it is appended. */
