@@ -40,7 +40,18 @@ export type EventType = keyof typeof eventRegistry;
 export type EventData<T extends EventType> = (typeof eventRegistry)[T]["schema"]["Type"];
 
 /** The aggregate kinds; each owns the subject `evt.<kind>.<id>`. */
-export const AggregateKind = Schema.Literals(["session", "run", "settings", "approval", "state", "node", "pairing", "auth", "channel", "cron"]);
+export const AggregateKind = Schema.Literals([
+  "session",
+  "run",
+  "settings",
+  "approval",
+  "state",
+  "node",
+  "pairing",
+  "auth",
+  "channel",
+  "cron",
+]);
 export type AggregateKind = typeof AggregateKind.Type;
 
 /** A domain event before it is appended. */
