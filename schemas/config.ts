@@ -1,5 +1,6 @@
 import * as Schema from "effect/Schema";
 import { ModelId } from "./ids.ts";
+import { McpConfig } from "./mcp.ts";
 
 /** `[providers.<id>]`: where a known provider lives and which variable holds its key. */
 export const ProviderOverride = Schema.Struct({
@@ -121,6 +122,8 @@ export const ConfigFile = Schema.Struct({
   ),
   tools: Schema.optionalKey(Schema.Struct({ exec: Schema.optionalKey(ExecConfig), web_fetch: Schema.optionalKey(WebFetchConfig) })),
   nodes: Schema.optionalKey(NodesConfig),
+  /** `[[mcp.servers]]`: Model Context Protocol servers whose tools the agent gets. */
+  mcp: Schema.optionalKey(McpConfig),
   gateway: Schema.optionalKey(
     Schema.Struct({
       host: Schema.optionalKey(Schema.String),
@@ -192,6 +195,8 @@ export const CONFIG_KEYS: Record<string, Record<string, unknown>> = {
   gateway: { host: 1, port: 1, http_redirect_port: 1, trusted_proxies: 1, tls: { enabled: 1, cert: 1, key: 1, names: 1 } },
   auth: { session_expiry: 1, require_on_loopback: 1, rp_id: 1 },
   nodes: { nats_host: 1, advertise_url: 1, pairing_minutes: 1 },
+  // Each server table is checked by its schema (excess keys are refused there).
+  mcp: { servers: 1 },
   providers: {
     fallback: 1,
     custom: 1,
