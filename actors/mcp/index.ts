@@ -19,3 +19,4 @@ export {
 } from "./mcp.options.ts";
 export { MCP_TOOL_PREFIX, asksApproval, mcpToolName } from "./mcp.tools.ts";
 export { MCP_RESULT_BYTES, resultText } from "./mcp.result.ts";
+export { serveMcp, type McpServiceOptions } from "./mcp.service.ts";

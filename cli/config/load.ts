@@ -9,7 +9,8 @@ import {
   type LocalModelsConfig,
   type ProviderOverrideConfig,
 } from "../../actors/llm/index.ts";
-import { CONFIG_KEYS, CairnError, ConfigFile, decodeOrFail } from "../../schemas/index.ts";
+import { CONFIG_KEYS, CairnError, ConfigFile, decodeOrFail, type McpServerEntry } from "../../schemas/index.ts";
+import { serverOptions } from "../../actors/mcp/index.ts";
 import type { ExecOptions, SandboxSettings } from "../../actors/index.ts";
 import { parseTrustedProxies, type EdgeTlsSettings } from "../../bus/edge/index.ts";
 import { DEFAULT_DISK_QUOTA_BYTES } from "../../actors/sandbox/index.ts";
@@ -51,6 +52,8 @@ export interface Settings {
   readonly httpRedirectPort: number | null;
   /** `[gateway] trusted_proxies` (checked here; the edge parses them again). */
   readonly trustedProxies: readonly string[];
+  /** `[[mcp.servers]]`, checked (unique names, stdio xor HTTP), `cwd` made absolute. */
+  readonly mcpServers: readonly McpServerEntry[];
 }
 
 export interface NodesSettings {
@@ -171,6 +174,7 @@ export const loadSettings = (configFile: string, env: NodeJS.ProcessEnv = proces
       advertiseUrl: file?.nodes?.advertise_url ?? null,
       pairingMinutes: file?.nodes?.pairing_minutes ?? DEFAULT_PAIRING_MINUTES,
     },
+    mcpServers: mcpServerSettings(file?.mcp?.servers ?? [], configFile),
     ...gatewayTlsSettings(file?.gateway, portFrom(env.CAIRN_PORT, file?.gateway?.port ?? DEFAULT_PORT), configFile),
   };
 };
@@ -178,6 +182,20 @@ export const loadSettings = (configFile: string, env: NodeJS.ProcessEnv = proces
 /** `~/x` and paths relative to the config file's folder, made absolute. */
 const configPath = (p: string, configFile: string): string =>
   p === "~" || p.startsWith("~/") ? resolve(homedir(), p.slice(2)) : resolve(dirname(configFile), p);
+
+const mcpServerSettings = (servers: readonly McpServerEntry[], configFile: string): McpServerEntry[] => {
+  const seen = new Set<string>();
+  return servers.map((e) => {
+    if (seen.has(e.name)) throw new CairnError("bad_request", `config file ${configFile}: two [[mcp.servers]] are named ${e.name}`);
+    seen.add(e.name);
+    try {
+      serverOptions(e, "config");
+    } catch (err) {
+      throw new CairnError("bad_request", `config file ${configFile}: ${(err as Error).message}`);
+    }
+    return e.cwd ? { ...e, cwd: configPath(e.cwd, configFile) } : e;
+  });
+};
 
 type GatewaySection = NonNullable<ConfigFile["gateway"]>;
 
