@@ -1,4 +1,5 @@
 import type { GatewayMetrics } from "../bus/index.ts";
+import type { McpHub } from "./mcp/index.ts";
 import type { RemoteExec } from "./remote/index.ts";
 import type { AgentOptions } from "./run/index.ts";
 import type { ForkSession } from "./session/index.ts";
@@ -23,19 +24,25 @@ export interface AgentToolDeps {
   readonly nodes?: NodeToolDeps & { readonly remote: RemoteExec };
   /** The gateway's metrics: every tool call, and `exec`'s commands, are counted and timed. */
   readonly metrics?: GatewayMetrics;
+  /** MCP servers: their tools come and go in the registry as the servers do (`mcp__<server>__<tool>`). */
+  readonly mcp?: McpHub;
 }
 
 /**
  * The registry runs offer: none without a workspace. Otherwise the workspace file tools,
  * `session_state`, `branch_session`, plus `exec` (`[tools.exec]`), `web_fetch` (`[tools.web_fetch]`)
- * and the skill tools (`skillsDir`) when configured. A registry passed in `agent.tools` is used
+ * and the skill tools (`skillsDir`) when configured, and the tools of the MCP servers that are up. A registry passed in `agent.tools` is used
  * as given (tests, embedders).
  */
 export const agentTools = (agent: AgentOptions | undefined, deps: AgentToolDeps): ToolRegistry | undefined => {
   if (!agent?.workspaceRoot) return undefined;
-  if (agent.tools) return deps.metrics ? agent.tools.instrument(deps.metrics) : agent.tools;
+  if (agent.tools) {
+    deps.mcp?.attach(agent.tools);
+    return deps.metrics ? agent.tools.instrument(deps.metrics) : agent.tools;
+  }
   const tools = workspaceToolRegistry();
   if (deps.metrics) tools.instrument(deps.metrics);
+  deps.mcp?.attach(tools);
   tools.register(sessionStateTool(deps.sessionState));
   tools.register(branchSessionTool(({ sessionKey, ...rest }) => deps.fork(sessionKey, rest)));
   if (agent.webFetch) tools.register(webFetchTool(agent.webFetch));

@@ -30,6 +30,8 @@ import { SETTINGS_ID, settingsSpec } from "./settings/index.ts";
 import { AUTH_ID, authSpec, createAuthFlows, DEFAULT_SESSION_TTL_MS } from "./auth/index.ts";
 import { sessionStateStore, stateSpec, type SessionStateStore } from "./state/index.ts";
 import { createCronSpec, cronEffects, runEnded, systemClock, type CronClock } from "./cron/index.ts";
+import type { McpHub } from "./mcp/index.ts";
+import type { McpServerEntry } from "../schemas/index.ts";
 import { findNode, nodeContextPrompt, remoteExec, type NodePresence, type NodesReader, type RemoteExecOptions } from "./remote/index.ts";
 
 export interface ActorSystemOptions {
@@ -79,6 +81,8 @@ export interface ActorSystemOptions {
   readonly sessionTtlMs?: number;
   /** The gateway's metrics: model calls, tools, approvals, sandboxed and node commands record here. */
   readonly metrics?: GatewayMetrics;
+  /** MCP servers whose tools runs offer (the gateway starts and supervises them). */
+  readonly mcp?: McpHub;
 }
 
 /** Every so often the owner adopts its active sessions again: an effect that failed and could not
@@ -89,6 +93,8 @@ export interface ActorSystem {
   readonly dispatch: Dispatch;
   /** The models enabled for the picker, per provider (the settings aggregate, from the log). */
   enabledModels(): Promise<Readonly<Record<string, readonly string[]>>>;
+  /** The MCP servers added from the CLI or UI (the settings aggregate, from the log). */
+  mcpServers(): Promise<readonly McpServerEntry[]>;
   /** Records the enabled models of one provider (an event; nothing when unchanged). */
   enableModels(provider: string, models: readonly string[]): Promise<{ provider: string; models: string[] }>;
   /** One approval's state (from the log). */
@@ -255,6 +261,7 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     ...(o.metrics ? { metrics: o.metrics } : {}),
     fork,
     sessionState,
+    ...(o.mcp ? { mcp: o.mcp } : {}),
     ...(o.nodes && remote
       ? {
           nodes: {
@@ -431,6 +438,7 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
         },
       ),
     enabledModels: async () => (await settings.read(SETTINGS_ID)).snapshot.context.enabledModels,
+    mcpServers: async () => (await settings.read(SETTINGS_ID)).snapshot.context.mcpServers,
     enableModels: async (provider, models) =>
       (await withRetry(router.dispatch)("settings", SETTINGS_ID, "enable_models", { provider, models })) as {
         provider: string;

@@ -10,7 +10,7 @@ export const int = (v: string | undefined, name: string, min: number): number | 
   return n;
 };
 
-export type Options = Record<string, { type: "string" | "boolean"; short?: string }>;
+export type Options = Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }>;
 
 /** Strict parsing (unknown flags are usage errors); every command gets -h/--help. */
 export const parse = (args: string[], options: Options) => {

@@ -389,3 +389,35 @@ Options:
 
 Errors: a bad expression or unknown time zone is refused before anything is
 stored (bad_request); an unknown name is cron_job_not_found.`;
+export const mcpHelp = `Usage: cairn mcp [list] [--json]
+       cairn mcp tools NAME [--json]
+       cairn mcp add NAME [options] -- CMD ARGS…
+       cairn mcp add NAME --url URL [--sse] [options]
+       cairn mcp remove NAME
+       cairn mcp restart NAME
+
+list     the gateway's MCP servers: state (starting, ready, degraded, backing
+         off, disabled — with the reason), tools, approval, where configured
+tools    the tools a server offers now, as the model sees them
+         (mcp__<server>__<tool>), and whether a call asks first
+add      add (or replace) a server; the running gateway starts it at once.
+         A stdio server is the command after --; an HTTP server is --url
+         (Streamable HTTP, falling back to SSE; --sse for SSE only)
+remove   stop a server added with 'cairn mcp add' and forget it
+restart  start a server again now, its failure count reset (e.g. disabled)
+
+Servers in cairn.toml ([[mcp.servers]]) are listed too; edit them there.
+Added servers are settings events in the log, so --env and --header values
+must be references, never secrets: \${env:NAME} (the gateway's environment)
+or \${key:NAME} (cairn providers set-key NAME).
+
+Options (add):
+      --env NAME=VALUE      environment of a stdio server (repeatable)
+      --header "NAME: VALUE" header of an HTTP server (repeatable)
+      --cwd DIR             working directory of a stdio server
+      --approval MODE       always (default), smart (ask unless the tool says
+                            it only reads) or never
+      --trusted             approval never, unless --approval says otherwise
+Options:
+      --json      print JSON
+  -h, --help      show this help`;

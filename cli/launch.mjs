@@ -20,6 +20,7 @@ Commands:
   auth                  remote access: setup code, API keys (create|list|revoke), password, logout-all
   sandbox               which command sandboxes work here; build the docker image
   node                  pair this machine as a node, or manage the gateway's nodes
+  mcp                   MCP servers: list, tools, add, remove, restart
   doctor                check remote exec: routes, nodes, pairing window, problems
   status                is the running gateway ok? bus, read models (lag, stalls), model
   metrics               the running gateway's figures: requests, model calls, tokens, tools, log

@@ -7,6 +7,7 @@ import {
   doctorHelp,
   eventsHelp,
   gatewayHelp,
+  mcpHelp,
   modelsHelp,
   projectionsHelp,
   providersHelp,
@@ -42,6 +43,7 @@ const COMMANDS = [
   "status",
   "metrics",
   "cluster",
+  "mcp",
   "help",
 ];
 
@@ -319,6 +321,57 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         if (values.help) return print(metricsHelp);
         if (positionals.length > 0) throw new UsageError(`'cairn metrics' takes no arguments; got '${positionals.join(" ")}'`);
         return await (await import("./commands/metrics.ts")).metrics({ json }, paths);
+      }
+      case "mcp": {
+        // Everything after `--` is the server's command line, never cairn's options.
+        const dash = rest.indexOf("--");
+        const own = dash >= 0 ? rest.slice(0, dash) : rest;
+        const command = dash >= 0 ? rest.slice(dash + 1) : undefined;
+        const [first, ...more] = own;
+        const sub = first === undefined || first.startsWith("-") ? "list" : first;
+        const args = sub === first ? more : own;
+        if (sub === "help") return print(mcpHelp);
+        const { values, positionals } = parse(args, {
+          json: { type: "boolean" },
+          url: { type: "string" },
+          sse: { type: "boolean" },
+          env: { type: "string", multiple: true },
+          header: { type: "string", multiple: true },
+          cwd: { type: "string" },
+          approval: { type: "string" },
+          trusted: { type: "boolean" },
+        });
+        if (values.help) return print(mcpHelp);
+        json = Boolean(values.json);
+        const cmd = await import("./commands/mcp.ts");
+        if (sub === "list") {
+          if (positionals.length > 0) throw new UsageError(`'cairn mcp list' takes no arguments; got '${positionals.join(" ")}'`);
+          return await cmd.mcpList({ json }, paths);
+        }
+        if (!["tools", "add", "remove", "restart"].includes(sub)) {
+          throw new UsageError(`unknown subcommand 'mcp ${sub}'; try 'cairn mcp --help'`);
+        }
+        if (positionals.length !== 1) throw new UsageError(`usage: cairn mcp ${sub} NAME (run 'cairn mcp --help')`);
+        const name = positionals[0];
+        if (sub === "tools") return await cmd.mcpTools({ name, json }, paths);
+        if (sub === "remove") return await cmd.mcpRemove({ name, json }, paths);
+        if (sub === "restart") return await cmd.mcpRestart({ name, json }, paths);
+        const list = (v: unknown) => (Array.isArray(v) ? (v as string[]) : []);
+        return await cmd.mcpAdd(
+          {
+            name,
+            ...(command ? { command } : {}),
+            ...(values.url ? { url: values.url as string } : {}),
+            sse: Boolean(values.sse),
+            env: list(values.env),
+            headers: list(values.header),
+            ...(values.cwd ? { cwd: values.cwd as string } : {}),
+            ...(values.approval ? { approval: values.approval as string } : {}),
+            trusted: Boolean(values.trusted),
+            json,
+          },
+          paths,
+        );
       }
       case "cluster": {
         const [sub, ...args] = rest;

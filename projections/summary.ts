@@ -35,6 +35,10 @@ export const summarizeEvent = (e: AnyStoredEvent): string => {
       return e.data.node ? `exec routed to node ${e.data.node}` : "exec routed back to local";
     case "settings.command_allowed":
       return `always allowed by ${e.data.by}: ${clip(e.data.command, 80)}`;
+    case "settings.mcp_server_added":
+      return `MCP server ${e.data.server.name} added by ${e.data.by}: ${clip(e.data.server.url ?? [e.data.server.command, ...(e.data.server.args ?? [])].join(" "), 80)}`;
+    case "settings.mcp_server_removed":
+      return `MCP server ${e.data.name} removed by ${e.data.by}`;
     case "settings.models_enabled":
       return `${e.data.provider}: ${e.data.models.length} model(s) enabled`;
     case "run.model_switched":

@@ -1,5 +1,6 @@
 import * as Schema from "effect/Schema";
 import { ModelId } from "./ids.ts";
+import { McpConfig } from "./mcp.ts";
 
 /** `[providers.<id>]`: where a known provider lives and which variable holds its key. */
 export const ProviderOverride = Schema.Struct({
@@ -132,6 +133,8 @@ export const ConfigFile = Schema.Struct({
   tools: Schema.optionalKey(Schema.Struct({ exec: Schema.optionalKey(ExecConfig), web_fetch: Schema.optionalKey(WebFetchConfig) })),
   nodes: Schema.optionalKey(NodesConfig),
   telemetry: Schema.optionalKey(TelemetryConfig),
+  /** `[[mcp.servers]]`: Model Context Protocol servers whose tools the agent gets. */
+  mcp: Schema.optionalKey(McpConfig),
   gateway: Schema.optionalKey(
     Schema.Struct({
       host: Schema.optionalKey(Schema.String),
@@ -204,6 +207,8 @@ export const CONFIG_KEYS: Record<string, Record<string, unknown>> = {
   auth: { session_expiry: 1, require_on_loopback: 1, rp_id: 1 },
   nodes: { nats_host: 1, advertise_url: 1, pairing_minutes: 1 },
   telemetry: { metrics: 1, otlp_endpoint: 1 },
+  // Each server table is checked by its schema (excess keys are refused there).
+  mcp: { servers: 1 },
   providers: {
     fallback: 1,
     custom: 1,

@@ -45,6 +45,7 @@ export const ErrorCode = Schema.Literals([
   "log_full",
   "unavailable", // the bus or a service is not reachable
   "timeout",
+  "mcp_error", // an MCP server answered a call with an error or a result that does not decode
   "disk_quota_exceeded", // the workspace is at its disk quota ([tools.exec.sandbox.resource_limits] disk)
   "internal",
 ]);

@@ -9,6 +9,7 @@ export * from "./queries.ts";
 export * from "./live.ts";
 export * from "./frames.ts";
 export * from "./config.ts";
+export * from "./mcp.ts";
 export * from "./nodes.ts";
 export * from "./methods.ts";
 export * from "./auth.ts";

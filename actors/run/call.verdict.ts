@@ -44,7 +44,11 @@ export const callVerdict = async (
     if (reason === undefined) return undefined;
     why = `${name} writes ${args.path}: ${reason}`;
   } else if (deps.agent.tools?.get(name)?.dangerous) {
-    why = `${name} changes what the agent will do in later runs`;
+    const tool = deps.agent.tools.get(name);
+    why =
+      tool?.source === "mcp"
+        ? `${name} is a tool of the MCP server ${tool.server ?? "?"}, which asks before each call ([[mcp.servers]] approval)`
+        : `${name} changes what the agent will do in later runs`;
   } else return undefined;
   if (mode === "never") return { command, verdict: { ask: false, why: "approval_mode is never" } };
   if (!clipped && (await remembered()).includes(command)) return { command, verdict: { ask: false, why: "always allowed by the user" } };

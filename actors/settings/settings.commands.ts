@@ -1,10 +1,16 @@
-import { CairnError, CommandAllowed, ModelsEnabled } from "../../schemas/index.ts";
+import { isDeepStrictEqual } from "node:util";
+import { CairnError, CommandAllowed, McpServerAdded, McpServerRemoved, ModelsEnabled } from "../../schemas/index.ts";
 import { commandDecoder, type CommandOf, type AggregateSpec } from "../runtime/index.ts";
 import { SETTINGS_MACHINE_VERSION, settingsMachine } from "./settings.machine.ts";
 
 export const SETTINGS_ID = "global";
 
-const schemas = { enable_models: ModelsEnabled, allow_command: CommandAllowed } as const;
+const schemas = {
+  enable_models: ModelsEnabled,
+  allow_command: CommandAllowed,
+  add_mcp_server: McpServerAdded,
+  remove_mcp_server: McpServerRemoved,
+} as const;
 export type SettingsCommand = CommandOf<typeof schemas>;
 
 /** "Always allow" answers kept at most (each is an exact command). */
@@ -19,6 +25,31 @@ export const settingsSpec: AggregateSpec<typeof settingsMachine, SettingsCommand
   input: () => ({}),
   decodeCommand: commandDecoder("settings", schemas),
   decide: (s, c) => {
+    if (c.verb === "add_mcp_server") {
+      const { server } = c.params;
+      // The log is never a place for a secret: values must point at the environment or the key store.
+      for (const [what, values] of [
+        ["env", server.env],
+        ["headers", server.headers],
+      ] as const) {
+        for (const [k, v] of Object.entries(values ?? {})) {
+          if (!/^\$\{(env|key):[A-Za-z0-9_.-]+\}$/.test(v)) {
+            throw new CairnError(
+              "bad_request",
+              `MCP server ${server.name}: ${what} ${k} must be a reference (\${env:NAME} or \${key:NAME}), not a value: settings are recorded in the event log`,
+            );
+          }
+        }
+      }
+      const current = s.context.mcpServers.find((x) => x.name === server.name);
+      if (current && isDeepStrictEqual(current, server)) return { events: [], reply: { name: server.name, changed: false } };
+      return { events: [{ type: "settings.mcp_server_added", data: c.params }], reply: { name: server.name, changed: true } };
+    }
+    if (c.verb === "remove_mcp_server") {
+      if (!s.context.mcpServers.some((x) => x.name === c.params.name))
+        return { events: [], reply: { name: c.params.name, removed: false } };
+      return { events: [{ type: "settings.mcp_server_removed", data: c.params }], reply: { name: c.params.name, removed: true } };
+    }
     if (c.verb === "allow_command") {
       const command = c.params.command.trim();
       if (s.context.allowedCommands.includes(command)) return { events: [], reply: { command, added: false } };

@@ -1,24 +1,31 @@
 import { assign, setup } from "xstate";
+import type { McpServerEntry } from "../../schemas/index.ts";
 import type { MachineEvent } from "../runtime/index.ts";
 
-/** 2: context gained `allowedCommands` (older snapshots are replayed from the log). */
-export const SETTINGS_MACHINE_VERSION = 2;
+/** 2: context gained `allowedCommands`; 3: `mcpServers` (older snapshots are replayed from the log). */
+export const SETTINGS_MACHINE_VERSION = 3;
 
 export interface SettingsContext {
   /** Models offered in the picker, per provider. */
   readonly enabledModels: Readonly<Record<string, readonly string[]>>;
   /** Exact commands the user "always allowed" from an approval. */
   readonly allowedCommands: readonly string[];
+  /** MCP servers added from the CLI or UI (cairn.toml's are not here), in the order added. */
+  readonly mcpServers: readonly McpServerEntry[];
 }
 
-type Ev = MachineEvent<"settings.models_enabled"> | MachineEvent<"settings.command_allowed">;
+type Ev =
+  | MachineEvent<"settings.models_enabled">
+  | MachineEvent<"settings.command_allowed">
+  | MachineEvent<"settings.mcp_server_added">
+  | MachineEvent<"settings.mcp_server_removed">;
 
 /** The user's settings that live outside cairn.toml (one aggregate, id "global"). No effects. */
 export const settingsMachine = setup({
   types: { context: {} as SettingsContext, events: {} as Ev },
 }).createMachine({
   id: "settings",
-  context: { enabledModels: {}, allowedCommands: [] },
+  context: { enabledModels: {}, allowedCommands: [], mcpServers: [] },
   initial: "active",
   states: {
     active: {
@@ -32,6 +39,15 @@ export const settingsMachine = setup({
         },
         "settings.command_allowed": {
           actions: assign(({ context, event }) => ({ allowedCommands: [...context.allowedCommands, event.data.command] })),
+        },
+        // Adding a name that exists replaces that server's entry (an edit).
+        "settings.mcp_server_added": {
+          actions: assign(({ context, event }) => ({
+            mcpServers: [...context.mcpServers.filter((s) => s.name !== event.data.server.name), event.data.server],
+          })),
+        },
+        "settings.mcp_server_removed": {
+          actions: assign(({ context, event }) => ({ mcpServers: context.mcpServers.filter((s) => s.name !== event.data.name) })),
         },
       },
     },

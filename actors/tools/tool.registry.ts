@@ -5,7 +5,7 @@ import { CairnError, toWireError, type WireError } from "../../schemas/index.ts"
 import type { ToolParameters, ToolSpec } from "../llm/index.ts";
 import { jsonSchemaParameters } from "./json-schema.ts";
 
-/** Where a tool comes from: compiled in, or offered by an MCP server (later). */
+/** Where a tool comes from: compiled in, or offered by an MCP server (`mcp__<server>__<tool>`). */
 export type ToolSource = "builtin" | "mcp";
 
 /** What a tool may rely on while it runs. */
@@ -51,6 +51,13 @@ export interface Tool<A = unknown> {
   readonly params: Schema.ConstraintDecoder<A>;
   /** Needs an approval before it runs (enforced by the agent loop, not here). */
   readonly dangerous: boolean;
+  /**
+   * The JSON Schema the model sees, when it does not come from `params`: an MCP server's tool
+   * brings its own (the server checks its arguments; `params` then only requires an object).
+   */
+  readonly parameters?: ToolParameters;
+  /** The MCP server that offers it (source "mcp"). */
+  readonly server?: string;
   run(args: A, ctx: ToolContext): Promise<ToolOutput>;
   /** Releases what the tool keeps between calls (sandbox containers); called at shutdown. */
   dispose?(): Promise<void>;
@@ -82,8 +89,16 @@ export class ToolRegistry {
   register(tool: Tool): this {
     if (!TOOL_NAME.test(tool.name)) throw new Error(`invalid tool name ${JSON.stringify(tool.name)}`);
     if (this.#tools.has(tool.name)) throw new Error(`tool ${tool.name} is already registered`);
-    this.#tools.set(tool.name, { tool, parameters: jsonSchemaParameters(tool.params) });
+    this.#tools.set(tool.name, { tool, parameters: tool.parameters ?? jsonSchemaParameters(tool.params) });
     return this;
+  }
+
+  /**
+   * Removes a tool (an MCP server went away or changed its list); false when it was not there. A
+   * run that already offered it gets "unknown tool" back from `invoke`, as for any other name.
+   */
+  unregister(name: string): boolean {
+    return this.#tools.delete(name);
   }
 
   /** Releases every tool's resources (shutdown). */

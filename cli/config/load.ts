@@ -9,7 +9,8 @@ import {
   type LocalModelsConfig,
   type ProviderOverrideConfig,
 } from "../../actors/llm/index.ts";
-import { CONFIG_KEYS, CairnError, ConfigFile, decodeOrFail } from "../../schemas/index.ts";
+import { CONFIG_KEYS, CairnError, ConfigFile, decodeOrFail, type McpServerEntry } from "../../schemas/index.ts";
+import { serverOptions } from "../../actors/mcp/index.ts";
 import type { ExecOptions, SandboxSettings } from "../../actors/index.ts";
 import { parseTrustedProxies, type EdgeTlsSettings } from "../../bus/edge/index.ts";
 import { DEFAULT_DISK_QUOTA_BYTES } from "../../actors/sandbox/index.ts";
@@ -53,6 +54,8 @@ export interface Settings {
   readonly trustedProxies: readonly string[];
   /** `[telemetry]` (env `CAIRN_METRICS=0`, `CAIRN_OTLP_ENDPOINT` on top): metrics on, traces' collector or null. */
   readonly telemetry: { readonly metrics: boolean; readonly otlpEndpoint: string | null };
+  /** `[[mcp.servers]]`, checked (unique names, stdio xor HTTP), `cwd` made absolute. */
+  readonly mcpServers: readonly McpServerEntry[];
 }
 
 export interface NodesSettings {
@@ -177,6 +180,7 @@ export const loadSettings = (configFile: string, env: NodeJS.ProcessEnv = proces
       metrics: env.CAIRN_METRICS !== undefined ? !/^(0|false|off|no)$/i.test(env.CAIRN_METRICS) : (file?.telemetry?.metrics ?? true),
       otlpEndpoint: env.CAIRN_OTLP_ENDPOINT || file?.telemetry?.otlp_endpoint || null,
     },
+    mcpServers: mcpServerSettings(file?.mcp?.servers ?? [], configFile),
     ...gatewayTlsSettings(file?.gateway, portFrom(env.CAIRN_PORT, file?.gateway?.port ?? DEFAULT_PORT), configFile),
   };
 };
@@ -184,6 +188,20 @@ export const loadSettings = (configFile: string, env: NodeJS.ProcessEnv = proces
 /** `~/x` and paths relative to the config file's folder, made absolute. */
 const configPath = (p: string, configFile: string): string =>
   p === "~" || p.startsWith("~/") ? resolve(homedir(), p.slice(2)) : resolve(dirname(configFile), p);
+
+const mcpServerSettings = (servers: readonly McpServerEntry[], configFile: string): McpServerEntry[] => {
+  const seen = new Set<string>();
+  return servers.map((e) => {
+    if (seen.has(e.name)) throw new CairnError("bad_request", `config file ${configFile}: two [[mcp.servers]] are named ${e.name}`);
+    seen.add(e.name);
+    try {
+      serverOptions(e, "config");
+    } catch (err) {
+      throw new CairnError("bad_request", `config file ${configFile}: ${(err as Error).message}`);
+    }
+    return e.cwd ? { ...e, cwd: configPath(e.cwd, configFile) } : e;
+  });
+};
 
 type GatewaySection = NonNullable<ConfigFile["gateway"]>;
 

@@ -4,6 +4,7 @@ import { Ownership, startActorSystem, type ActorSystem } from "../../actors/inde
 import { resolveModel, serveProviderServices } from "../../actors/llm/index.ts";
 import { startNodeServices } from "../../actors/node/index.ts";
 import { serveWorkspaceFiles } from "../../actors/workspace/index.ts";
+import { McpHub, serveMcp } from "../../actors/mcp/index.ts";
 import { EventLog, PartitionTable, SnapshotStore, createRacing, ensureStreams, readCapabilities, subjects } from "../../bus/index.ts";
 import { localCaPaths, startEdge, type Edge, type TransportName } from "../../bus/edge/index.ts";
 import { connectNats, startEmbeddedNats, type EmbeddedNats } from "../../bus/server/index.ts";
@@ -229,6 +230,9 @@ export async function startGateway(o: {
       for (const s of subs) s.unsubscribe();
     });
 
+    // MCP servers start in the background once the actor system can read the settings: none delays ready.
+    const mcp = new McpHub({ secrets: { env, key: (name) => model.keys.get(name) }, report: log });
+    cleanup.push(() => mcp.stop());
     // Assigned below; the status service asks for it only once requests come in.
     let actors: ActorSystem | undefined;
     actors = startActorSystem({
@@ -259,9 +263,19 @@ export async function startGateway(o: {
       },
       report: log,
       ...(metrics ? { metrics } : {}),
+      mcp,
     });
     const system = actors;
     cleanup.push(() => system.stop());
+    const mcpService = serveMcp({
+      nc,
+      hub: mcp,
+      configured: settings.mcpServers,
+      added: () => system.mcpServers(),
+      settings: (verb, params) => system.dispatch("settings", "global", verb, params),
+      report: log,
+    });
+    subs.push(...mcpService.subs);
     const enabled = {
       all: async () => new Set(Object.values(await system.enabledModels()).flat()),
       set: async (provider: string, models: readonly string[]) => (await system.enableModels(provider, models)).models,

@@ -1,5 +1,6 @@
 import * as Schema from "effect/Schema";
 import { ModelId } from "../ids.ts";
+import { McpServerEntry, McpServerName } from "../mcp.ts";
 
 /**
  * Events of the settings aggregate (`evt.settings.global`): choices a user makes in the UI or CLI
@@ -17,7 +18,17 @@ export const CommandAllowed = Schema.Struct({
   by: Schema.String,
 });
 
+/**
+ * An MCP server added or replaced from the CLI or UI (`cairn mcp add`). Its env and header values
+ * are `${env:…}`/`${key:…}` references only (checked before it is recorded), so no secret is ever
+ * in the log.
+ */
+export const McpServerAdded = Schema.Struct({ server: McpServerEntry, by: Schema.String });
+export const McpServerRemoved = Schema.Struct({ name: McpServerName, by: Schema.String });
+
 export const settingsEvents = {
   "settings.models_enabled": { version: 1, schema: ModelsEnabled },
   "settings.command_allowed": { version: 1, schema: CommandAllowed },
+  "settings.mcp_server_added": { version: 1, schema: McpServerAdded },
+  "settings.mcp_server_removed": { version: 1, schema: McpServerRemoved },
 } as const;
