@@ -15,3 +15,4 @@ export * from "./live.ts";
 export * from "./nats.errors.ts";
 export * from "./retry.ts";
 export * from "./telemetry/index.ts";
+export * from "./run.follow.ts";

@@ -21,6 +21,8 @@ const schemas = {
   deny_sender: Schema.Struct({ userId: UserId, by: Schema.String.check(Schema.isMaxLength(128)) }),
   new_session: ChannelSessionStarted,
   record_sent: ChannelMessageSent,
+  /** The replies still owed (the bot's loop asks at start, to finish what a crash cut off). */
+  owed: Schema.Struct({}),
 } as const;
 export type ChannelCommand = CommandOf<typeof schemas>;
 
@@ -33,6 +35,11 @@ export const ReceiveReply = Schema.Struct({
   firstTime: Schema.optionalKey(Schema.Boolean),
 });
 export type ReceiveReply = typeof ReceiveReply.Type;
+
+/** What `owed` answers. */
+export const OwedReply = Schema.Struct({
+  owed: Schema.Array(Schema.Struct({ updateId: Schema.Number, chatId: Schema.String, sessionKey: Schema.String, text: Schema.String })),
+});
 
 /** The session a chat starts in: one per chat, so chats never see each other's history. */
 export const chatSessionKey = (channel: string, chatId: string): string => `${channel === "telegram" ? "tg" : channel}-${chatId}`;
@@ -49,7 +56,13 @@ export const channelSpec: AggregateSpec<typeof channelMachine, ChannelCommand> =
       case "receive": {
         const p = c.params;
         // Telegram redelivers what was not confirmed before a crash: the log already has it.
-        if (p.updateId <= ctx.lastUpdateId) return { events: [], reply: { duplicate: true, verdict: "refused" } satisfies ReceiveReply };
+        if (p.updateId <= ctx.lastUpdateId) {
+          const owed = ctx.awaiting[String(p.updateId)];
+          const reply: ReceiveReply = owed
+            ? { duplicate: true, verdict: "accepted", sessionKey: owed.sessionKey }
+            : { duplicate: true, verdict: "refused" };
+          return { events: [], reply };
+        }
         const sender = ctx.senders[p.userId];
         const base = { updateId: p.updateId, userId: p.userId, chatId: p.chatId };
         const eventIds = (n: number) => Array.from({ length: n }, (_, i) => `upd-${p.updateId}-${i}`);
@@ -90,7 +103,10 @@ export const channelSpec: AggregateSpec<typeof channelMachine, ChannelCommand> =
       case "new_session":
         return { events: [{ type: "channel.session_started", data: c.params }], reply: { sessionKey: c.params.sessionKey } };
       case "record_sent":
-        return { events: [{ type: "channel.message_sent", data: c.params }], reply: {} };
+        if (!ctx.awaiting[String(c.params.updateId)]) return { events: [], reply: { recorded: false } };
+        return { events: [{ type: "channel.message_sent", data: c.params }], reply: { recorded: true } };
+      case "owed":
+        return { events: [], reply: { owed: Object.entries(ctx.awaiting).map(([updateId, o]) => ({ updateId: Number(updateId), ...o })) } };
     }
   },
 };

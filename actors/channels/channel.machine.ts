@@ -1,5 +1,6 @@
 import { assign, setup } from "xstate";
 import type { MachineEvent } from "../runtime/index.ts";
+import { botCommandOf } from "./bot.commands.ts";
 
 export const CHANNEL_MACHINE_VERSION = 1;
 
@@ -17,6 +18,17 @@ export interface ChannelContext {
   readonly chats: Readonly<Record<string, string>>;
   /** The highest update id recorded: a redelivered update (after a crash) is not acted on twice. */
   readonly lastUpdateId: number;
+  /**
+   * Accepted messages not answered yet, by update id: after a crash their replies are still owed
+   * (sending to the session again is idempotent on the message id). Answered ones leave.
+   */
+  readonly awaiting: Readonly<Record<string, AwaitingReply>>;
+}
+
+export interface AwaitingReply {
+  readonly chatId: string;
+  readonly sessionKey: string;
+  readonly text: string;
 }
 
 type Ev =
@@ -36,13 +48,20 @@ const withDecision = (c: ChannelContext, userId: string, status: "approved" | "d
 /** A channel's facts from the log. No effects here: the bot's loop reads Telegram and sends commands. */
 export const channelMachine = setup({ types: { context: {} as ChannelContext, events: {} as Ev } }).createMachine({
   id: "channel",
-  context: { senders: {}, chats: {}, lastUpdateId: 0 },
+  context: { senders: {}, chats: {}, lastUpdateId: 0, awaiting: {} },
   initial: "active",
   states: {
     active: {
       on: {
         "channel.update_received": {
-          actions: assign(({ context, event }) => ({ lastUpdateId: Math.max(context.lastUpdateId, event.data.updateId) })),
+          actions: assign(({ context, event }) => {
+            const d = event.data;
+            const lastUpdateId = Math.max(context.lastUpdateId, d.updateId);
+            // Commands to the bot (/new, /stop) are answered at once; only messages to the agent wait for a reply.
+            if (d.verdict !== "accepted" || d.sessionKey === undefined || d.text === undefined || botCommandOf(d.text)) return { lastUpdateId };
+            const owed = { chatId: d.chatId, sessionKey: d.sessionKey, text: d.text };
+            return { lastUpdateId, awaiting: { ...context.awaiting, [String(d.updateId)]: owed } };
+          }),
         },
         "channel.sender_pending": {
           actions: assign(({ context, event }) => ({
@@ -61,7 +80,12 @@ export const channelMachine = setup({ types: { context: {} as ChannelContext, ev
         "channel.session_started": {
           actions: assign(({ context, event }) => ({ chats: { ...context.chats, [event.data.chatId]: event.data.sessionKey } })),
         },
-        "channel.message_sent": {},
+        "channel.message_sent": {
+          actions: assign(({ context, event }) => {
+            const { [String(event.data.updateId)]: _answered, ...awaiting } = context.awaiting;
+            return { awaiting };
+          }),
+        },
       },
     },
   },

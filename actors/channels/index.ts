@@ -1,2 +1,3 @@
-export { CHANNEL_MACHINE_VERSION, channelMachine, type ChannelContext, type SenderEntry } from "./channel.machine.ts";
-export { channelSpec, chatSessionKey, ReceiveReply, type ChannelCommand } from "./channel.commands.ts";
+export { CHANNEL_MACHINE_VERSION, channelMachine, type AwaitingReply, type ChannelContext, type SenderEntry } from "./channel.machine.ts";
+export { channelSpec, chatSessionKey, OwedReply, ReceiveReply, type ChannelCommand } from "./channel.commands.ts";
+export { BOT_COMMANDS, botCommandOf, type BotCommand } from "./bot.commands.ts";

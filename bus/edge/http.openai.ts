@@ -2,12 +2,10 @@ import { randomBytes } from "node:crypto";
 import * as Schema from "effect/Schema";
 import {
   ChatCompletionRequest,
-  decodeLenient,
   decodeOrFail,
   hasScope,
   isTokenSafe,
   ListModelsResult,
-  LiveSessionMessage,
   ModelId,
   SendMessageResult,
   textOf,
@@ -19,6 +17,7 @@ import {
   type WireError,
 } from "../../schemas/index.ts";
 import { request } from "../rpc.ts";
+import { followSession, type RunUpdate } from "../run.follow.ts";
 import { subjects } from "../subjects.ts";
 import { crossSiteRefusal } from "./auth.ts";
 import { jsonReply, parseJsonBody, statusOf, type HttpReply } from "./http.util.ts";
@@ -134,7 +133,7 @@ export function openAiRoutes(d: OpenAiRouteDeps): (req: TransportRequest) => Rou
     const text = named !== undefined ? textOf(last) : withTranscript(body.messages);
 
     // Subscribed before sending, so no delta of the run can be missed.
-    const live = d.bus.nc.subscribe(subjects.liveSession(sessionKey));
+    const live = followSession(d.bus.nc, sessionKey);
     let runId: string;
     try {
       ({ runId } = await ask(
@@ -145,53 +144,34 @@ export function openAiRoutes(d: OpenAiRouteDeps): (req: TransportRequest) => Rou
         30_000,
       ));
     } catch (e) {
-      live.unsubscribe();
+      live.close();
       return fromWire(toWireError(e));
     }
     const id = `chatcmpl-${runId}`;
     const created = Math.floor(d.now() / 1000);
     const headers = { "X-Cairn-Session": sessionKey };
-    const ended = { done: false };
+    let ended = false;
     const stop = () => {
-      live.unsubscribe();
-      if (!ended.done) void request(d.bus.nc, subjects.command("session", sessionKey, "cancel"), { runId, by: "api" }).catch(() => {});
+      live.close();
+      if (!ended) void request(d.bus.nc, subjects.command("session", sessionKey, "cancel"), { runId, by: "api" }).catch(() => {});
     };
-
-    /** The run's text as it comes, a note while it waits for an approval, then how it ended. */
-    async function* events(): AsyncGenerator<{ text: string } | { waiting: string } | { end: WireError | null }> {
-      let next = 0;
+    /** The run's updates; the end is noted, so leaving after it does not cancel anything. */
+    async function* events(): AsyncGenerator<RunUpdate> {
       try {
-        for await (const msg of live) {
-          let m: LiveSessionMessage;
-          try {
-            m = decodeLenient(LiveSessionMessage, msg.json(), "live message");
-          } catch {
-            continue;
-          }
-          if (!("runId" in m) || m.runId !== runId) continue;
-          if (m.type === "run.delta" && m.index >= next) {
-            next = m.index + 1;
-            yield { text: m.text };
-          } else if (m.type === "run.approval" && m.status === "pending") {
-            yield { waiting: m.command };
-          } else if (m.type === "run.ended") {
-            ended.done = true;
-            yield {
-              end: m.status === "completed" ? null : (m.error ?? { code: "internal", message: `the run ended ${m.status}` }),
-            };
-            return;
-          }
+        for await (const u of live.run(runId)) {
+          if (u.type === "end") ended = true;
+          yield u;
         }
       } finally {
-        live.unsubscribe();
+        live.close();
       }
     }
 
     if (!body.stream) {
       let content = "";
-      for await (const e of events()) {
-        if ("text" in e) content += e.text;
-        else if ("end" in e && e.end) return fromWire(e.end);
+      for await (const u of events()) {
+        if (u.type === "text") content += u.text;
+        else if (u.type === "end" && u.error) return fromWire(u.error);
       }
       return jsonReply(
         200,
@@ -220,11 +200,12 @@ export function openAiRoutes(d: OpenAiRouteDeps): (req: TransportRequest) => Rou
       async *stream(signal) {
         // The client left: stop the run (as OpenAI stops generating), and the iteration with it.
         signal.addEventListener("abort", stop, { once: true });
-        for await (const e of events()) {
-          if ("text" in e) yield sse(chunk({ content: e.text }, null));
+        for await (const u of events()) {
+          if (u.type === "text") yield sse(chunk({ content: u.text }, null));
           // An SSE comment: clients skip it, a person watching the stream learns why it is quiet.
-          else if ("waiting" in e) yield `: waiting for approval of ${JSON.stringify(e.waiting.slice(0, 200))}; approve it in cairn\n\n`;
-          else if (e.end) yield sse({ error: { message: e.end.message, type: "server_error", code: e.end.code, param: null } });
+          else if (u.type === "approval")
+            yield `: waiting for approval of ${JSON.stringify(u.command.slice(0, 200))}; approve it in cairn\n\n`;
+          else if (u.error) yield sse({ error: { message: u.error.message, type: "server_error", code: u.error.code, param: null } });
           else yield sse(chunk({}, "stop"));
         }
         yield "data: [DONE]\n\n";

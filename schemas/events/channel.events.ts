@@ -26,6 +26,8 @@ export const ChannelSenderDecided = Schema.Struct({ userId: UserId, by: By });
 export const ChannelSessionStarted = Schema.Struct({ chatId: ChatId, sessionKey: SessionKey });
 /** A reply delivered: the run it came from and the channel's message ids (its text is the run's). */
 export const ChannelMessageSent = Schema.Struct({
+  /** The update this answers. */
+  updateId: Schema.Number,
   chatId: ChatId,
   runId: Schema.String.check(Schema.isMaxLength(64)),
   messageIds: Schema.Array(Schema.Number),
