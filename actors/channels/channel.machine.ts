@@ -58,7 +58,8 @@ export const channelMachine = setup({ types: { context: {} as ChannelContext, ev
             const d = event.data;
             const lastUpdateId = Math.max(context.lastUpdateId, d.updateId);
             // Commands to the bot (/new, /stop) are answered at once; only messages to the agent wait for a reply.
-            if (d.verdict !== "accepted" || d.sessionKey === undefined || d.text === undefined || botCommandOf(d.text)) return { lastUpdateId };
+            if (d.verdict !== "accepted" || d.sessionKey === undefined || d.text === undefined || botCommandOf(d.text))
+              return { lastUpdateId };
             const owed = { chatId: d.chatId, sessionKey: d.sessionKey, text: d.text };
             return { lastUpdateId, awaiting: { ...context.awaiting, [String(d.updateId)]: owed } };
           }),
