@@ -27,6 +27,7 @@ import {
   type ForkSession,
 } from "./session/index.ts";
 import { SETTINGS_ID, settingsSpec } from "./settings/index.ts";
+import { channelSpec } from "./channels/index.ts";
 import { AUTH_ID, authSpec, createAuthFlows, DEFAULT_SESSION_TTL_MS } from "./auth/index.ts";
 import { sessionStateStore, stateSpec, type SessionStateStore } from "./state/index.ts";
 import { createCronSpec, cronEffects, runEnded, systemClock, type CronClock } from "./cron/index.ts";
@@ -113,6 +114,8 @@ export interface ActorSystem {
   recoverCron(names: readonly string[]): Promise<number>;
   /** Partitions, their owners and the gateways seen (null: this process owns everything). */
   ownership(): OwnershipView | null;
+  /** Whether this gateway owns an aggregate that is not a session's (a channel's loop runs only there). */
+  owns(kind: AggregateKind, id: string): boolean;
   /** Stops the session's running run (`by`: who asked, e.g. "cli"). */
   cancel(sessionKey: string, params: { runId?: string; by?: string }): Promise<{ runId: string | null; cancelled: boolean }>;
   /** A fresh one-time setup code while no password or passkey exists (for the gateway's terminal). */
@@ -180,11 +183,21 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
   const approvals = new AggregateHost(approvalSpec, deps);
   const states = new AggregateHost(stateSpec, deps);
   const auth = new AggregateHost(authSpec, deps);
+  const channels = new AggregateHost(channelSpec, deps);
   const cronClock = o.cron?.clock ?? systemClock;
   // The scheduler decides on its own clock: a slot is due when that clock says so.
   const crons = new AggregateHost(createCronSpec({ graceMs: o.cron?.graceMs }), { ...deps, now: () => cronClock.now() });
   // In drain order: a run's end is an effect that writes to its session (see stop).
-  const hosts = { run: runs, session: sessions, approval: approvals, state: states, settings, auth, cron: crons } as const;
+  const hosts = {
+    run: runs,
+    session: sessions,
+    approval: approvals,
+    state: states,
+    settings,
+    auth,
+    cron: crons,
+    channel: channels,
+  } as const;
   const authFlows = createAuthFlows({
     execute: (command) => auth.execute(AUTH_ID, command),
     read: async () => (await auth.read(AUTH_ID)).snapshot.context,
@@ -451,6 +464,7 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     recover,
     recoverCron,
     ownership: () => ownership?.view() ?? null,
+    owns: (kind, id) => !ownership || ownership.owns(router.partitionKnown(kind, id, undefined)),
     stop: async () => {
       stopping = true;
       clearInterval(reconcile);

@@ -421,3 +421,33 @@ Options (add):
 Options:
       --json      print JSON
   -h, --help      show this help`;
+
+export const channelsHelp = `Usage: cairn channels [status] [--json]
+       cairn channels pending [--all] [--json]
+       cairn channels approve|deny <user> [--channel telegram] [--json]
+       cairn channels set-token telegram
+
+The agent where you are: Telegram today. Enable it in cairn.toml:
+
+  [channels.telegram]
+  enabled = true
+  allowed_users = ["123456789", "@me"]   # let in without asking (ids or @usernames)
+
+and give the gateway the bot token from @BotFather (never in cairn.toml):
+CAIRN_TELEGRAM_TOKEN, or 'cairn channels set-token telegram' (stdin or a hidden
+prompt; kept 0600 in the config dir). Anyone else who writes to the bot waits in
+the pending queue until you approve them; each chat talks in its own session.
+
+status     each channel: polling, standby (another gateway polls), backing off
+           (with the error), off; and how many senders wait
+pending    senders waiting to be let in (--all: everyone who wrote, and what
+           was decided)
+approve    let a sender in; their next message reaches the agent
+deny       turn a sender away; their messages are recorded and not answered
+set-token  store the bot token (restart the gateway to use it)
+
+Options:
+      --channel <name>  the channel of approve/deny (default telegram)
+      --all             every sender, not only those waiting
+      --json            one JSON object per line
+  -h, --help            show this help`;

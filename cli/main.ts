@@ -3,6 +3,7 @@ import {
   authHelp,
   chatHelp,
   clusterHelp,
+  channelsHelp,
   cronHelp,
   doctorHelp,
   eventsHelp,
@@ -205,6 +206,29 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         return await cmd.approvalsAnswer(
           { id: positionals[0], verb: sub, always: Boolean(values.always), reason: values.reason as string | undefined, json },
           paths,
+        );
+      }
+      case "channels": {
+        const [first, ...args] = rest;
+        const sub = first === undefined || first.startsWith("-") ? "status" : first;
+        const { values, positionals } = parse(sub === first ? args : rest, {
+          json: { type: "boolean" },
+          all: { type: "boolean" },
+          channel: { type: "string" },
+        });
+        if (values.help || sub === "help") return print(channelsHelp);
+        json = Boolean(values.json);
+        const cmd = await import("./commands/channels.ts");
+        if (sub === "status" && positionals.length === 0) return await cmd.channelsStatus({ json }, paths);
+        if (sub === "pending" && positionals.length === 0) return await cmd.channelsSenders({ json, all: Boolean(values.all) }, paths);
+        if ((sub === "approve" || sub === "deny") && positionals.length === 1)
+          return await cmd.channelsDecide(
+            { verb: sub, userId: positionals[0], channel: (values.channel as string) ?? "telegram", json },
+            paths,
+          );
+        if (sub === "set-token" && positionals.length === 1) return await cmd.channelsSetToken({ channel: positionals[0], json }, paths);
+        throw new UsageError(
+          `usage: cairn channels status | pending | approve <user> | deny <user> | set-token telegram (see 'cairn channels --help')`,
         );
       }
       case "cron": {

@@ -10,7 +10,7 @@ export type Db = Database.Database;
  * The read-model schema. Everything here is derived from the log and may be deleted at any time;
  * a schema change bumps SCHEMA_VERSION, which makes the projector rebuild from sequence 1.
  */
-export const SCHEMA_VERSION = 12;
+export const SCHEMA_VERSION = 13;
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);
@@ -88,6 +88,11 @@ CREATE TABLE IF NOT EXISTS cron_runs (
   name TEXT NOT NULL, slot INTEGER NOT NULL, manual INTEGER NOT NULL, status TEXT NOT NULL, run_id TEXT, session_key TEXT,
   claimed_at INTEGER NOT NULL, ended_at INTEGER, duration_ms INTEGER, input_tokens INTEGER, output_tokens INTEGER,
   count INTEGER NOT NULL DEFAULT 1, reason TEXT, error TEXT, PRIMARY KEY (name, slot, manual)
+);
+CREATE TABLE IF NOT EXISTS channel_senders (
+  channel TEXT NOT NULL, user_id TEXT NOT NULL, name TEXT NOT NULL, chat_id TEXT NOT NULL, status TEXT NOT NULL,
+  first_seen INTEGER NOT NULL, decided_at INTEGER, decided_by TEXT, messages INTEGER NOT NULL DEFAULT 0, last_at INTEGER,
+  PRIMARY KEY (channel, user_id)
 );
 `;
 

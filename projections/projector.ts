@@ -1,4 +1,5 @@
 import { cronProjection } from "./cron.projection.ts";
+import { channelsProjection } from "./channels.projection.ts";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { publishLive, publishSessionsChanged, retry, type EventLog, type GatewayMetrics, type LogRecord } from "../bus/index.ts";
 import { checkpointWriter, getCheckpoint, openDb, type Db } from "./db.ts";
@@ -23,6 +24,7 @@ export const PROJECTIONS: readonly Projection[] = [
   auditProjection,
   authProjection,
   cronProjection,
+  channelsProjection,
 ];
 
 const BATCH = 2000;

@@ -107,6 +107,20 @@ export const GatewayTlsConfig = Schema.Struct({
   names: Schema.optionalKey(Schema.Array(Schema.String.check(Schema.isMinLength(1)))),
 });
 
+/**
+ * `[channels.telegram]`: the agent in Telegram. The bot token is never here: it comes from
+ * `CAIRN_TELEGRAM_TOKEN` or `cairn channels set-token telegram` (the config dir's key file).
+ */
+export const TelegramConfig = Schema.Struct({
+  enabled: Schema.optionalKey(Schema.Boolean),
+  /** User ids or @usernames that need no approval. Everyone else waits in the pending queue. */
+  allowed_users: Schema.optionalKey(Schema.Array(Schema.String.check(Schema.isPattern(/^(@?[A-Za-z0-9_]{1,64}|-?[0-9]{1,20})$/)))),
+  /** The Bot API's address (default https://api.telegram.org): a local Bot API server, or a test's. */
+  api_root: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^https?:\/\/\S+$/, { message: "an http(s) URL" }))),
+  /** Long-poll wait in seconds (default 25). */
+  poll_timeout_secs: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 50 }))),
+});
+
 /** `[telemetry]`: Prometheus metrics (on by default) and OpenTelemetry traces (off unless a collector is named). */
 export const TelemetryConfig = Schema.Struct({
   /** Record the gateway's metrics (default true); false leaves `/metrics` with the edge's own counters. */
@@ -133,6 +147,7 @@ export const ConfigFile = Schema.Struct({
   tools: Schema.optionalKey(Schema.Struct({ exec: Schema.optionalKey(ExecConfig), web_fetch: Schema.optionalKey(WebFetchConfig) })),
   nodes: Schema.optionalKey(NodesConfig),
   telemetry: Schema.optionalKey(TelemetryConfig),
+  channels: Schema.optionalKey(Schema.Struct({ telegram: Schema.optionalKey(TelegramConfig) })),
   /** `[[mcp.servers]]`: Model Context Protocol servers whose tools the agent gets. */
   mcp: Schema.optionalKey(McpConfig),
   gateway: Schema.optionalKey(
@@ -207,6 +222,7 @@ export const CONFIG_KEYS: Record<string, Record<string, unknown>> = {
   auth: { session_expiry: 1, require_on_loopback: 1, rp_id: 1 },
   nodes: { nats_host: 1, advertise_url: 1, pairing_minutes: 1 },
   telemetry: { metrics: 1, otlp_endpoint: 1 },
+  channels: { telegram: { enabled: 1, allowed_users: 1, api_root: 1, poll_timeout_secs: 1 } },
   // Each server table is checked by its schema (excess keys are refused there).
   mcp: { servers: 1 },
   providers: {

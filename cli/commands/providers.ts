@@ -86,7 +86,7 @@ const noteCell = (p: ProviderStatus): string => {
 export async function providersSetKey(o: { provider: string; json: boolean }, paths: Paths, env: NodeJS.ProcessEnv): Promise<number> {
   const setup = localSetup(paths, env);
   const provider = keyedProvider(o.provider, setup);
-  const raw = await readKey(provider);
+  const raw = await readSecret(`API key for ${provider}`, `cairn providers set-key ${provider} < key.txt`);
   if (raw === null) {
     process.stderr.write("cancelled; nothing stored\n");
     return EXIT_FAILED;
@@ -110,21 +110,17 @@ export async function providersSetKey(o: { provider: string; json: boolean }, pa
   return 0;
 }
 
-/** The key from stdin (piped) or a hidden prompt on the terminal; null when cancelled. */
-async function readKey(provider: string): Promise<string | null> {
+/** A secret from stdin (piped) or a hidden prompt on the terminal; null when cancelled. */
+export async function readSecret(what: string, pipeHint: string): Promise<string | null> {
   const stdin = process.stdin;
   if (!stdin.isTTY) {
     const parts: Buffer[] = [];
     for await (const c of stdin) parts.push(typeof c === "string" ? Buffer.from(c) : (c as Buffer));
     const text = Buffer.concat(parts).toString("utf8").trim();
-    if (!text)
-      throw new CairnError(
-        "bad_request",
-        `no key on stdin: pipe it in (cairn providers set-key ${provider} < key.txt) or run in a terminal to be prompted`,
-      );
+    if (!text) throw new CairnError("bad_request", `no ${what} on stdin: pipe it in (${pipeHint}) or run in a terminal to be prompted`);
     return text;
   }
-  process.stderr.write(`API key for ${provider} (input hidden, Enter to finish): `);
+  process.stderr.write(`${what} (input hidden, Enter to finish): `);
   return new Promise((resolve) => {
     let buf = "";
     const finish = (v: string | null) => {

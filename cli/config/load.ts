@@ -52,6 +52,8 @@ export interface Settings {
   readonly httpRedirectPort: number | null;
   /** `[gateway] trusted_proxies` (checked here; the edge parses them again). */
   readonly trustedProxies: readonly string[];
+  /** `[channels.telegram]`; null when not enabled. The token is looked up at start (env, then the key file). */
+  readonly telegram: { readonly allowedUsers: readonly string[]; readonly apiRoot: string | null; readonly pollTimeoutSec: number } | null;
   /** `[telemetry]` (env `CAIRN_METRICS=0`, `CAIRN_OTLP_ENDPOINT` on top): metrics on, traces' collector or null. */
   readonly telemetry: { readonly metrics: boolean; readonly otlpEndpoint: string | null };
   /** `[[mcp.servers]]`, checked (unique names, stdio xor HTTP), `cwd` made absolute. */
@@ -176,6 +178,13 @@ export const loadSettings = (configFile: string, env: NodeJS.ProcessEnv = proces
       advertiseUrl: file?.nodes?.advertise_url ?? null,
       pairingMinutes: file?.nodes?.pairing_minutes ?? DEFAULT_PAIRING_MINUTES,
     },
+    telegram: file?.channels?.telegram?.enabled
+      ? {
+          allowedUsers: file.channels.telegram.allowed_users ?? [],
+          apiRoot: file.channels.telegram.api_root ?? null,
+          pollTimeoutSec: file.channels.telegram.poll_timeout_secs ?? 25,
+        }
+      : null,
     telemetry: {
       metrics: env.CAIRN_METRICS !== undefined ? !/^(0|false|off|no)$/i.test(env.CAIRN_METRICS) : (file?.telemetry?.metrics ?? true),
       otlpEndpoint: env.CAIRN_OTLP_ENDPOINT || file?.telemetry?.otlp_endpoint || null,

@@ -10,7 +10,9 @@ import { localCaPaths, startEdge, type Edge, type TransportName } from "../../bu
 import { connectNats, startEmbeddedNats, type EmbeddedNats } from "../../bus/server/index.ts";
 import {
   authQueries,
+  channelQueries,
   cronQueries,
+  serveChannelQueries,
   Projector,
   queries,
   serveAuthQueries,
@@ -33,6 +35,7 @@ import { setupSandbox } from "./sandbox.setup.ts";
 import { serveNodesDoctor } from "./nodes.doctor.ts";
 import { prepareEdgeTls, startTlsRuntime } from "./tls.setup.ts";
 import { serveMetrics, startTelemetry } from "./telemetry.setup.ts";
+import { startChannels } from "./channels.setup.ts";
 import { natsNodesReader, trackNodePresence } from "../../actors/remote/index.ts";
 
 /** Backlog applied before the gateway serves: about 0.2 s of rebuild work. */
@@ -198,6 +201,10 @@ export async function startGateway(o: {
     const subs = [
       ...serveQueries(nc, q, () => projector.checkpoint),
       ...serveCronQueries(nc, cronQ, () => projector.checkpoint),
+      ...serveChannelQueries(
+        nc,
+        channelQueries(() => projector.db),
+      ),
       ...serveAuthQueries(
         nc,
         authQueries(() => projector.db, Date.now),
@@ -276,6 +283,9 @@ export async function startGateway(o: {
       report: log,
     });
     subs.push(...mcpService.subs);
+    const channels = startChannels({ nc, settings, configDir: paths.configDir, env, system, log });
+    subs.push(...channels.subs);
+    cleanup.push(() => channels.stop());
     const enabled = {
       all: async () => new Set(Object.values(await system.enabledModels()).flat()),
       set: async (provider: string, models: readonly string[]) => (await system.enableModels(provider, models)).models,

@@ -118,7 +118,7 @@ describe("without a running gateway", () => {
   test("set-key fails clearly with nothing on stdin, for an unknown provider, and for local", async () => {
     const empty = await cairn(["providers", "set-key", "groq"], env);
     expect(empty.code).toBe(2);
-    expect(empty.stderr).toMatch(/no key on stdin: pipe it in/);
+    expect(empty.stderr).toMatch(/no API key for \S+ on stdin: pipe it in/);
     const unknown = await cairn(["providers", "set-key", "nosuch"], env, OR_KEY);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/unknown provider "nosuch".*\[model_unknown\]/);

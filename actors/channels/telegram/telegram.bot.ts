@@ -1,0 +1,343 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { Api } from "grammy";
+import type { Message, Update, User } from "grammy/types";
+import { followSession, request, requestAs, subjects } from "../../../bus/index.ts";
+import { GetHistoryResult, SendMessageResult, isCairnError, type WireError } from "../../../schemas/index.ts";
+import { botCommandOf, type BotCommand } from "../bot.commands.ts";
+import { OwedReply, ReceiveReply } from "../channel.commands.ts";
+import { replyPieces, streamingText } from "./telegram.format.ts";
+
+/**
+ * The Telegram channel's loop: long polling through the Bot API (grammy's `Api`, with 429
+ * `retry_after` honoured by @grammyjs/auto-retry), every update recorded in the channel's log
+ * before anything is done about it, and the agent's reply streamed into one message that is
+ * edited as it grows (throttled: Telegram allows about one edit per second per chat), then
+ * replaced by the formatted final text, split when long. Tool approvals arrive as inline buttons
+ * that resolve the same approval actor as the UI.
+ *
+ * Exactly once: an update's id is its key in the log (`receive` refuses a repeat), its message
+ * reaches the session under the message id `tg-<update id>` (the session refuses a repeat), and a
+ * reply still owed after a crash is finished at the next start (`owed`).
+ */
+export interface TelegramBotDeps {
+  readonly api: Api;
+  readonly nc: NatsConnection;
+  /** `[channels.telegram] allowed_users`: user ids or @usernames approved on sight. */
+  readonly allowedUsers: readonly string[];
+  /** Whether this gateway owns the channel now (several gateways: one polls). */
+  readonly owns: () => boolean;
+  readonly report: (line: string) => void;
+  /** Long-poll wait (Telegram's `timeout`), seconds. Default 25. */
+  readonly pollTimeoutSec?: number;
+  /** Least time between two edits of a streaming reply. Default 1000 ms. */
+  readonly editIntervalMs?: number;
+  readonly now?: () => number;
+}
+
+export type ChannelState = "stopped" | "standby" | "polling" | "backing_off";
+export interface ChannelStatus {
+  readonly state: ChannelState;
+  readonly lastError: string | null;
+  readonly failures: number;
+  readonly since: number;
+}
+
+export interface TelegramBot {
+  start(): void;
+  stop(): Promise<void>;
+  status(): ChannelStatus;
+}
+
+const CHANNEL = "telegram";
+const COMMAND_TIMEOUT_MS = 30_000;
+const MAX_BACKOFF_MS = 60_000;
+
+const HELP =
+  "I am your cairn agent. Write to me and I answer.\n\n/new start a new conversation\n/stop stop the reply in progress\n/model provider/model switch the model";
+
+/** Waits, or less when the loop is stopped. */
+const pause = (ms: number, signal: AbortSignal) => sleep(ms, undefined, { signal }).catch(() => {});
+
+const nameOf = (u: User): string => [u.first_name, u.last_name].filter(Boolean).join(" ") + (u.username ? ` (@${u.username})` : "");
+
+export function createTelegramBot(d: TelegramBotDeps): TelegramBot {
+  const now = d.now ?? Date.now;
+  const editEvery = d.editIntervalMs ?? 1000;
+  let state: ChannelState = "stopped";
+  let lastError: string | null = null;
+  let failures = 0;
+  let since = now();
+  let loop: Promise<void> | undefined;
+  let abort = new AbortController();
+  const set = (s: ChannelState, error: string | null = lastError) => {
+    if (s !== state) since = now();
+    state = s;
+    lastError = error;
+  };
+  /** One reply at a time per chat, in the order the messages came. */
+  const chats = new Map<string, Promise<void>>();
+  const inChat = (chatId: string, work: () => Promise<void>) => {
+    const next = (chats.get(chatId) ?? Promise.resolve())
+      .then(work)
+      .catch((e: Error) => d.report(`telegram: chat ${chatId}: ${e.message}`));
+    chats.set(chatId, next);
+    void next.finally(() => chats.get(chatId) === next && chats.delete(chatId));
+  };
+  /** The run each chat waits on (for /stop), and the approvals whose buttons this process posted. */
+  const running = new Map<string, { sessionKey: string; runId: string }>();
+  const approvals = new Map<string, { chatId: string; userId: string }>();
+
+  const channel = (verb: string, params: unknown) =>
+    request(d.nc, subjects.command("channel", CHANNEL, verb), params, { timeoutMs: COMMAND_TIMEOUT_MS });
+  const isAllowed = (u: User) =>
+    d.allowedUsers.some(
+      (a) => a === String(u.id) || (u.username !== undefined && a.replace(/^@/, "").toLowerCase() === u.username.toLowerCase()),
+    );
+  const say = (chatId: string, text: string) =>
+    d.api.sendMessage(chatId, text).catch((e: Error) => d.report(`telegram: could not send to ${chatId}: ${e.message}`));
+
+  /** Edits the streaming message; "message is not modified" and the like are not worth a failure. */
+  const edit = (chatId: string, messageId: number, text: string, markdownV2 = false) =>
+    d.api.editMessageText(chatId, messageId, text, markdownV2 ? { parse_mode: "MarkdownV2" } : {});
+
+  /** The run's final text from the history (the log has it even when live messages were missed). */
+  const finalText = async (sessionKey: string, runId: string): Promise<{ text: string; error: WireError | null } | null> => {
+    const h = await requestAs(d.nc, subjects.query("messages", "history"), { sessionKey }, GetHistoryResult, {
+      timeoutMs: COMMAND_TIMEOUT_MS,
+    });
+    const m = h.messages.findLast((x) => x.role === "assistant" && x.runId === runId);
+    if (!m || m.status === "streaming") return null;
+    return {
+      text: m.text,
+      error: m.status === "complete" ? null : (m.error ?? { code: "internal", message: `the reply was ${m.status}` }),
+    };
+  };
+
+  /** Sends the finished reply: the streaming message becomes the first piece, the rest follow. */
+  const deliver = async (chatId: string, placeholder: number | null, text: string, error: WireError | null): Promise<number[]> => {
+    const body = error ? `${text}${text ? "\n\n" : ""}⚠ ${error.message}` : text || "(no reply)";
+    const ids: number[] = [];
+    for (const [i, piece] of replyPieces(body).entries()) {
+      const send = async (v2: boolean) => {
+        const t = v2 && piece.markdownV2 !== null ? piece.markdownV2 : piece.plain;
+        if (i === 0 && placeholder !== null) {
+          await edit(chatId, placeholder, t, v2 && piece.markdownV2 !== null);
+          return placeholder;
+        }
+        return (await d.api.sendMessage(chatId, t, v2 && piece.markdownV2 !== null ? { parse_mode: "MarkdownV2" } : {})).message_id;
+      };
+      // Telegram's parser is stricter than any converter: a piece it refuses goes as plain text.
+      ids.push(await send(true).catch(() => send(false)));
+    }
+    return ids;
+  };
+
+  /** Sends the message to the chat's session and streams the agent's reply back. */
+  const answer = async (updateId: number, chatId: string, userId: string, sessionKey: string, text: string): Promise<void> => {
+    const live = followSession(d.nc, sessionKey);
+    try {
+      const sent = await requestAs(
+        d.nc,
+        subjects.command("session", sessionKey, "send"),
+        { text, messageId: `tg-${updateId}`, createIfMissing: true },
+        SendMessageResult,
+        { timeoutMs: COMMAND_TIMEOUT_MS },
+      );
+      const runId = sent.runId;
+      running.set(chatId, { sessionKey, runId });
+      // A repeat after a crash: the run may have ended already; its text is in the history.
+      const done = sent.duplicate ? await finalText(sessionKey, runId) : null;
+      let placeholder: number | null = null;
+      let soFar = "";
+      let error: WireError | null = done?.error ?? null;
+      if (done) soFar = done.text;
+      else {
+        placeholder = (await d.api.sendMessage(chatId, "…")).message_id;
+        let shown = "";
+        let lastEdit = 0;
+        for await (const u of live.run(runId)) {
+          if (u.type === "text") {
+            soFar += u.text;
+            placeholder ??= (await d.api.sendMessage(chatId, "…")).message_id;
+            if (now() - lastEdit >= editEvery && streamingText(soFar) !== shown) {
+              lastEdit = now();
+              shown = streamingText(soFar);
+              await edit(chatId, placeholder, shown).catch(() => {});
+            }
+          } else if (u.type === "approval") {
+            approvals.set(u.approvalId, { chatId, userId });
+            // The reply goes on below the question, so the chat reads in order: an empty "…" is removed.
+            if (placeholder !== null && soFar.trim() === "") {
+              await d.api.deleteMessage(chatId, placeholder).catch(() => {});
+              placeholder = null;
+            }
+            await d.api.sendMessage(chatId, `The agent wants to run:\n\n${u.command.slice(0, 3000)}`, {
+              reply_markup: {
+                inline_keyboard: [
+                  [
+                    { text: "Approve", callback_data: `ap:${u.approvalId}:y` },
+                    { text: "Deny", callback_data: `ap:${u.approvalId}:n` },
+                  ],
+                ],
+              },
+            });
+          } else {
+            error = u.error;
+            // The history has the text as recorded, also when a live delta was lost on the way.
+            soFar = (await finalText(sessionKey, runId).catch(() => null))?.text ?? soFar;
+          }
+        }
+      }
+      const messageIds = await deliver(chatId, placeholder, soFar, error);
+      await channel("record_sent", { updateId, chatId, runId, messageIds, chars: soFar.length });
+    } finally {
+      live.close();
+      running.delete(chatId);
+    }
+  };
+
+  const command = async (cmd: BotCommand, chatId: string, sessionKey: string): Promise<void> => {
+    switch (cmd.name) {
+      case "start":
+      case "help":
+        await say(chatId, HELP);
+        return;
+      case "new": {
+        const key = `tg-${chatId}-${now().toString(36)}`;
+        await channel("new_session", { chatId, sessionKey: key });
+        await say(chatId, "Started a new conversation.");
+        return;
+      }
+      case "stop": {
+        const r = running.get(chatId);
+        if (!r) return void (await say(chatId, "Nothing is running."));
+        await request(d.nc, subjects.command("session", r.sessionKey, "cancel"), { runId: r.runId, by: `telegram:${chatId}` });
+        return;
+      }
+      case "model": {
+        if (!cmd.arg) return void (await say(chatId, "Usage: /model provider/model (for example openai/gpt-4o-mini)."));
+        const r = await request(d.nc, subjects.command("session", sessionKey, "set_model"), { model: cmd.arg }).then(
+          () => `This conversation uses ${cmd.arg} now.`,
+          (e: Error) => `Could not switch: ${e.message}`,
+        );
+        await say(chatId, r);
+        return;
+      }
+    }
+  };
+
+  const onMessage = async (updateId: number, m: Message & { from: User; text: string }) => {
+    const chatId = String(m.chat.id);
+    const userId = String(m.from.id);
+    const r = await requestAs(
+      d.nc,
+      subjects.command("channel", CHANNEL, "receive"),
+      { updateId, userId, chatId, name: nameOf(m.from).slice(0, 200), text: m.text.slice(0, 16_384), allowed: isAllowed(m.from) },
+      ReceiveReply,
+      { timeoutMs: COMMAND_TIMEOUT_MS },
+    );
+    if (r.verdict === "pending") {
+      if (r.firstTime)
+        await say(
+          chatId,
+          `Hi ${m.from.first_name}! The owner of this agent has to let you in first; your request is waiting (user id ${userId}).`,
+        );
+      return;
+    }
+    if (r.verdict !== "accepted" || r.sessionKey === undefined) return;
+    const cmd = botCommandOf(m.text);
+    const sessionKey = r.sessionKey;
+    if (cmd) {
+      if (!r.duplicate) inChat(chatId, () => command(cmd, chatId, sessionKey));
+      return;
+    }
+    inChat(chatId, () => answer(updateId, chatId, userId, sessionKey, m.text));
+  };
+
+  const onCallback = async (q: NonNullable<Update["callback_query"]>) => {
+    const m = /^ap:([A-Za-z0-9_-]{1,64}):([yn])$/.exec(q.data ?? "");
+    const posted = m ? approvals.get(m[1]) : undefined;
+    // Only the person whose message led to the approval may answer it, and only where it was asked.
+    if (!m || !posted || posted.userId !== String(q.from.id)) {
+      await d.api.answerCallbackQuery(q.id, { text: "This button is no longer valid; answer in cairn (UI or `cairn approvals`)." });
+      return;
+    }
+    const verb = m[2] === "y" ? "approve" : "deny";
+    const r = (await request(d.nc, subjects.command("approval", m[1], verb), { by: `telegram:${q.from.id}` })) as { status: string };
+    approvals.delete(m[1]);
+    await d.api.answerCallbackQuery(q.id, {
+      text: r.status === "granted" ? "Approved" : r.status === "denied" ? "Denied" : `Already ${r.status}`,
+    });
+    if (q.message) await edit(String(q.message.chat.id), q.message.message_id, `${q.message.text ?? ""}\n\n→ ${r.status}`).catch(() => {});
+  };
+
+  const onUpdate = async (u: Update): Promise<void> => {
+    const m = u.message;
+    if (m?.from && m.text !== undefined) return onMessage(u.update_id, m as Message & { from: User; text: string });
+    if (u.callback_query) return onCallback(u.callback_query);
+    // Other kinds (edits, photos, joins): confirmed by the offset and left alone.
+  };
+
+  /** Replies a crash cut off: sent to their sessions again (idempotent) and delivered. */
+  const finishOwed = async () => {
+    const { owed } = await requestAs(d.nc, subjects.command("channel", CHANNEL, "owed"), {}, OwedReply, { timeoutMs: COMMAND_TIMEOUT_MS });
+    for (const o of owed) inChat(o.chatId, () => answer(o.updateId, o.chatId, o.chatId, o.sessionKey, o.text));
+  };
+
+  const run = async (signal: AbortSignal) => {
+    let offset: number | undefined;
+    let owedDone = false;
+    while (!signal.aborted) {
+      if (!d.owns()) {
+        set("standby");
+        owedDone = false;
+        await pause(1000, signal);
+        continue;
+      }
+      try {
+        if (!owedDone) {
+          await finishOwed();
+          owedDone = true;
+        }
+        const updates = await d.api.getUpdates(
+          { ...(offset !== undefined ? { offset } : {}), timeout: d.pollTimeoutSec ?? 25, allowed_updates: ["message", "callback_query"] },
+          // grammy types its signal with the abort-controller shim's class; Node's is the same at run time.
+          signal as Parameters<Api["getUpdates"]>[1],
+        );
+        set("polling", null);
+        failures = 0;
+        for (const u of updates) {
+          // Recorded (and its work queued) before the offset moves past it: a crash here means a
+          // redelivery, which the log recognises.
+          await onUpdate(u).catch((e: Error) => d.report(`telegram: update ${u.update_id}: ${e.message}`));
+          offset = u.update_id + 1;
+        }
+      } catch (e) {
+        if (signal.aborted) break;
+        failures++;
+        const wait = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(failures - 1, 6));
+        set("backing_off", isCairnError(e) ? e.message : (e as Error).message);
+        d.report(`telegram: ${lastError}; retrying in ${Math.round(wait / 1000)} s`);
+        await pause(wait, signal);
+      }
+    }
+    set("stopped");
+  };
+
+  return {
+    start() {
+      if (loop) return;
+      abort = new AbortController();
+      set("standby");
+      loop = run(abort.signal);
+    },
+    async stop() {
+      abort.abort();
+      await loop;
+      loop = undefined;
+      await Promise.allSettled([...chats.values()]);
+    },
+    status: () => ({ state, lastError, failures, since }),
+  };
+}

@@ -1,0 +1,102 @@
+import { request, requestAs, subjects } from "../../bus/index.ts";
+import { ChannelStatusResult, ListChannelSendersResult, type ChannelSender } from "../../schemas/index.ts";
+import { connectToGateway } from "../connect.ts";
+import { channelTokens } from "../channel.tokens.ts";
+import { UsageError, localTime, table } from "../output.ts";
+import type { Paths } from "../paths.ts";
+import { readSecret } from "./providers.ts";
+
+const CHANNELS = ["telegram"] as const;
+const channelOf = (name: string): string => {
+  if (!(CHANNELS as readonly string[]).includes(name)) throw new UsageError(`unknown channel '${name}'; channels: ${CHANNELS.join(", ")}`);
+  return name;
+};
+
+/** `cairn channels [status]`: what each channel's loop is doing, and how many senders wait. */
+export async function channelsStatus(o: { json: boolean }, paths: Paths): Promise<number> {
+  const nc = await connectToGateway(paths);
+  try {
+    const { channels } = await requestAs(nc, subjects.admin("channels", "status"), {}, ChannelStatusResult);
+    const { senders } = await requestAs(nc, subjects.query("channels", "senders"), { status: "pending" }, ListChannelSendersResult);
+    if (o.json) {
+      for (const c of channels)
+        process.stdout.write(`${JSON.stringify({ ...c, pending: senders.filter((s) => s.channel === c.channel).length })}\n`);
+      return 0;
+    }
+    const rows = channels.map((c) => [
+      c.channel,
+      c.enabled ? c.state : "off",
+      String(senders.filter((s) => s.channel === c.channel).length),
+      c.problem ?? c.lastError ?? "",
+    ]);
+    process.stdout.write(table([["CHANNEL", "STATE", "PENDING", "NOTE"], ...rows]));
+    return 0;
+  } finally {
+    await nc.close();
+  }
+}
+
+/** `cairn channels pending|senders`: who waits to be let in (or everyone who wrote, with --all). */
+export async function channelsSenders(o: { json: boolean; all: boolean }, paths: Paths): Promise<number> {
+  const nc = await connectToGateway(paths);
+  try {
+    const { senders } = await requestAs(
+      nc,
+      subjects.query("channels", "senders"),
+      o.all ? {} : { status: "pending" },
+      ListChannelSendersResult,
+    );
+    if (o.json) {
+      process.stdout.write(senders.map((s) => `${JSON.stringify(s)}\n`).join(""));
+      return 0;
+    }
+    if (senders.length === 0) {
+      process.stdout.write(o.all ? "nobody has written to a channel yet\n" : "no senders waiting\n");
+      return 0;
+    }
+    const row = (s: ChannelSender) => [s.channel, s.userId, s.name || "-", s.status, localTime(s.firstSeen), String(s.messages)];
+    process.stdout.write(table([["CHANNEL", "USER", "NAME", "STATUS", "FIRST SEEN", "MESSAGES"], ...senders.map(row)]));
+    if (!o.all) process.stdout.write("let one in with: cairn channels approve <user>   (or: cairn channels deny <user>)\n");
+    return 0;
+  } finally {
+    await nc.close();
+  }
+}
+
+/** `cairn channels approve|deny <user> [--channel telegram]`. */
+export async function channelsDecide(
+  o: { verb: "approve" | "deny"; userId: string; channel: string; json: boolean },
+  paths: Paths,
+): Promise<number> {
+  if (!/^-?[0-9]{1,20}$/.test(o.userId)) throw new UsageError(`a user is the numeric id 'cairn channels pending' shows, got '${o.userId}'`);
+  const nc = await connectToGateway(paths);
+  try {
+    const r = (await request(nc, subjects.command("channel", channelOf(o.channel), `${o.verb}_sender`), {
+      userId: o.userId,
+      by: "cli",
+    })) as {
+      status: string;
+      changed: boolean;
+    };
+    if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+    else process.stdout.write(r.changed ? `${o.userId} ${r.status}\n` : `${o.userId} was already ${r.status}; nothing changed\n`);
+    return 0;
+  } finally {
+    await nc.close();
+  }
+}
+
+/** `cairn channels set-token telegram`: the bot token from stdin or a hidden prompt, into the config dir (0600), never the log. */
+export async function channelsSetToken(o: { channel: string; json: boolean }, paths: Paths): Promise<number> {
+  const channel = channelOf(o.channel);
+  const token = await readSecret(`${channel} bot token`, `cairn channels set-token ${channel} < token.txt`);
+  if (token === null) {
+    process.stderr.write("cancelled; nothing stored\n");
+    return 1;
+  }
+  const store = channelTokens(paths.configDir);
+  store.set(channel, token);
+  if (o.json) process.stdout.write(`${JSON.stringify({ ok: true, channel, file: store.file })}\n`);
+  else process.stdout.write(`stored the ${channel} bot token in ${store.file}; restart the gateway to use it\n`);
+  return 0;
+}
