@@ -117,6 +117,8 @@ export const summarizeEvent = (e: AnyStoredEvent): string => {
       return `sender ${e.data.userId} denied by ${e.data.by}`;
     case "channel.session_started":
       return `chat ${e.data.chatId} talks in session ${e.data.sessionKey} now`;
+    case "channel.reply_started":
+      return `reply to update ${e.data.updateId} started in message ${e.data.messageId} of chat ${e.data.chatId}`;
     case "channel.message_sent":
       return `reply of run ${e.data.runId} sent to chat ${e.data.chatId} (${e.data.chars} chars, ${e.data.messageIds.length} message(s))`;
     default:

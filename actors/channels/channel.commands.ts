@@ -1,5 +1,5 @@
 import * as Schema from "effect/Schema";
-import { CairnError, ChannelMessageSent, ChannelSessionStarted, type NewEvent } from "../../schemas/index.ts";
+import { CairnError, ChannelMessageSent, ChannelReplyStarted, ChannelSessionStarted, type NewEvent } from "../../schemas/index.ts";
 import { commandDecoder, type AggregateSpec, type CommandOf } from "../runtime/index.ts";
 import { CHANNEL_MACHINE_VERSION, channelMachine } from "./channel.machine.ts";
 
@@ -20,6 +20,7 @@ const schemas = {
   approve_sender: Schema.Struct({ userId: UserId, by: Schema.String.check(Schema.isMaxLength(128)) }),
   deny_sender: Schema.Struct({ userId: UserId, by: Schema.String.check(Schema.isMaxLength(128)) }),
   new_session: ChannelSessionStarted,
+  reply_started: ChannelReplyStarted,
   record_sent: ChannelMessageSent,
   /** The replies still owed (the bot's loop asks at start, to finish what a crash cut off). */
   owed: Schema.Struct({}),
@@ -38,7 +39,15 @@ export type ReceiveReply = typeof ReceiveReply.Type;
 
 /** What `owed` answers. */
 export const OwedReply = Schema.Struct({
-  owed: Schema.Array(Schema.Struct({ updateId: Schema.Number, chatId: Schema.String, sessionKey: Schema.String, text: Schema.String })),
+  owed: Schema.Array(
+    Schema.Struct({
+      updateId: Schema.Number,
+      chatId: Schema.String,
+      sessionKey: Schema.String,
+      text: Schema.String,
+      messageId: Schema.optionalKey(Schema.Number),
+    }),
+  ),
 });
 
 /** The session a chat starts in: one per chat, so chats never see each other's history. */
@@ -102,6 +111,9 @@ export const channelSpec: AggregateSpec<typeof channelMachine, ChannelCommand> =
       }
       case "new_session":
         return { events: [{ type: "channel.session_started", data: c.params }], reply: { sessionKey: c.params.sessionKey } };
+      case "reply_started":
+        if (!ctx.awaiting[String(c.params.updateId)]) return { events: [], reply: { recorded: false } };
+        return { events: [{ type: "channel.reply_started", data: c.params }], reply: { recorded: true } };
       case "record_sent":
         if (!ctx.awaiting[String(c.params.updateId)]) return { events: [], reply: { recorded: false } };
         return { events: [{ type: "channel.message_sent", data: c.params }], reply: { recorded: true } };

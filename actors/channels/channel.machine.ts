@@ -29,6 +29,8 @@ export interface AwaitingReply {
   readonly chatId: string;
   readonly sessionKey: string;
   readonly text: string;
+  /** The message the reply streams into, once sent. */
+  readonly messageId?: number;
 }
 
 type Ev =
@@ -37,6 +39,7 @@ type Ev =
   | MachineEvent<"channel.sender_approved">
   | MachineEvent<"channel.sender_denied">
   | MachineEvent<"channel.session_started">
+  | MachineEvent<"channel.reply_started">
   | MachineEvent<"channel.message_sent">;
 
 /** A sender's decision, keeping what the pending entry knew of them. */
@@ -80,6 +83,13 @@ export const channelMachine = setup({ types: { context: {} as ChannelContext, ev
         },
         "channel.session_started": {
           actions: assign(({ context, event }) => ({ chats: { ...context.chats, [event.data.chatId]: event.data.sessionKey } })),
+        },
+        "channel.reply_started": {
+          actions: assign(({ context, event }) => {
+            const key = String(event.data.updateId);
+            const owed = context.awaiting[key];
+            return owed ? { awaiting: { ...context.awaiting, [key]: { ...owed, messageId: event.data.messageId } } } : {};
+          }),
         },
         "channel.message_sent": {
           actions: assign(({ context, event }) => {

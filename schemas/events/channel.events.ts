@@ -24,6 +24,8 @@ export const ChannelUpdateReceived = Schema.Struct({
 export const ChannelSenderPending = Schema.Struct({ userId: UserId, chatId: ChatId, name: Name });
 export const ChannelSenderDecided = Schema.Struct({ userId: UserId, by: By });
 export const ChannelSessionStarted = Schema.Struct({ chatId: ChatId, sessionKey: SessionKey });
+/** The message a reply streams into was sent: after a crash the reply finishes in it, not in a new one. */
+export const ChannelReplyStarted = Schema.Struct({ updateId: Schema.Number, chatId: ChatId, messageId: Schema.Number });
 /** A reply delivered: the run it came from and the channel's message ids (its text is the run's). */
 export const ChannelMessageSent = Schema.Struct({
   /** The update this answers. */
@@ -40,5 +42,6 @@ export const channelEvents = {
   "channel.sender_approved": { version: 1, schema: ChannelSenderDecided },
   "channel.sender_denied": { version: 1, schema: ChannelSenderDecided },
   "channel.session_started": { version: 1, schema: ChannelSessionStarted },
+  "channel.reply_started": { version: 1, schema: ChannelReplyStarted },
   "channel.message_sent": { version: 1, schema: ChannelMessageSent },
 } as const;

@@ -65,7 +65,13 @@ describe("Telegram", () => {
     expect(llm.requests).toHaveLength(1);
     await expect
       .poll(async () => (await channelEvents()).map((e) => e.type))
-      .toEqual(["channel.sender_approved", "channel.session_started", "channel.update_received", "channel.message_sent"]);
+      .toEqual([
+        "channel.sender_approved",
+        "channel.session_started",
+        "channel.update_received",
+        "channel.reply_started",
+        "channel.message_sent",
+      ]);
   });
 
   test("a stranger waits until approved with the CLI; then their next message is answered in their own session", async () => {
@@ -135,5 +141,27 @@ describe("Telegram", () => {
     expect(
       bot.calls.filter((c) => c.method === "sendMessage" && String(c.params.chat_id) === String(OWNER) && c.params.text === "…").length,
     ).toBeGreaterThanOrEqual(2);
+  });
+
+  test("kill -9 in the middle of a reply: after the restart the message is answered once, in the same Telegram message", async () => {
+    llm.script({ chunks: ["never", " finished"], firstByteDelayMs: 30_000 });
+    const asked = llm.requests.length;
+    bot.userSays(OWNER, "a slow question", { username: "owner" });
+    await bot.until("the model asked", () => llm.requests.length > asked);
+    await expect.poll(async () => (await channelEvents()).some((e) => e.type === "channel.reply_started")).toBe(true);
+    const started = bot.chat(OWNER).at(-1) as (typeof bot.messages)[number];
+    expect(started.texts).toEqual(["…"]);
+    await gw.kill("SIGKILL");
+    llm.reset();
+    await gw.restart();
+    // The run the crash cut off is recorded as interrupted (never re-run behind the user's back),
+    // and the Telegram message it had started says so: no stray "…", no second answer.
+    await bot.until("the interrupted reply", () => started.texts.length > 1, 30_000);
+    expect(started.texts.at(-1)).toMatch(/^⚠ the gateway stopped while this reply/);
+    const answers = (await channelEvents()).filter(
+      (e) => e.type === "channel.message_sent" && (e.data.messageIds as number[]).includes(started.messageId),
+    );
+    expect(answers).toHaveLength(1);
+    expect(llm.requests.filter((r) => JSON.stringify(r.body.messages).includes("a slow question"))).toHaveLength(0);
   });
 });

@@ -119,22 +119,38 @@ export function createTelegramBot(d: TelegramBotDeps): TelegramBot {
     const body = error ? `${text}${text ? "\n\n" : ""}⚠ ${error.message}` : text || "(no reply)";
     const ids: number[] = [];
     for (const [i, piece] of replyPieces(body).entries()) {
-      const send = async (v2: boolean) => {
-        const t = v2 && piece.markdownV2 !== null ? piece.markdownV2 : piece.plain;
-        if (i === 0 && placeholder !== null) {
-          await edit(chatId, placeholder, t, v2 && piece.markdownV2 !== null);
-          return placeholder;
+      const v2 = piece.markdownV2;
+      let id: number | null = null;
+      // Into the streaming message when there is one and it can still be edited (it may be gone).
+      if (i === 0 && placeholder !== null) {
+        for (const [t, formatted] of [...(v2 !== null ? [[v2, true] as const] : []), [piece.plain, false] as const]) {
+          if (id !== null) break;
+          id = await edit(chatId, placeholder, t, formatted).then(
+            () => placeholder,
+            () => null,
+          );
         }
-        return (await d.api.sendMessage(chatId, t, v2 && piece.markdownV2 !== null ? { parse_mode: "MarkdownV2" } : {})).message_id;
-      };
+      }
       // Telegram's parser is stricter than any converter: a piece it refuses goes as plain text.
-      ids.push(await send(true).catch(() => send(false)));
+      id ??= await (v2 !== null ? d.api.sendMessage(chatId, v2, { parse_mode: "MarkdownV2" }) : Promise.reject(new Error("plain"))).then(
+        (m) => m.message_id,
+        async () => (await d.api.sendMessage(chatId, piece.plain)).message_id,
+      );
+      ids.push(id);
     }
     return ids;
   };
 
   /** Sends the message to the chat's session and streams the agent's reply back. */
-  const answer = async (updateId: number, chatId: string, userId: string, sessionKey: string, text: string): Promise<void> => {
+  const answer = async (
+    updateId: number,
+    chatId: string,
+    userId: string,
+    sessionKey: string,
+    text: string,
+    /** The message a reply cut off by a crash had started in. */
+    started?: number,
+  ): Promise<void> => {
     const live = followSession(d.nc, sessionKey);
     try {
       const sent = await requestAs(
@@ -148,18 +164,24 @@ export function createTelegramBot(d: TelegramBotDeps): TelegramBot {
       running.set(chatId, { sessionKey, runId });
       // A repeat after a crash: the run may have ended already; its text is in the history.
       const done = sent.duplicate ? await finalText(sessionKey, runId) : null;
-      let placeholder: number | null = null;
+      let placeholder: number | null = started ?? null;
       let soFar = "";
+      /** The message the reply streams into, recorded so a crash does not leave it behind as a stray "…". */
+      const open = async (): Promise<number> => {
+        const id = (await d.api.sendMessage(chatId, "…")).message_id;
+        await channel("reply_started", { updateId, chatId, messageId: id });
+        return id;
+      };
       let error: WireError | null = done?.error ?? null;
       if (done) soFar = done.text;
       else {
-        placeholder = (await d.api.sendMessage(chatId, "…")).message_id;
+        placeholder ??= await open();
         let shown = "";
         let lastEdit = 0;
         for await (const u of live.run(runId)) {
           if (u.type === "text") {
             soFar += u.text;
-            placeholder ??= (await d.api.sendMessage(chatId, "…")).message_id;
+            placeholder ??= await open();
             if (now() - lastEdit >= editEvery && streamingText(soFar) !== shown) {
               lastEdit = now();
               shown = streamingText(soFar);
@@ -282,7 +304,7 @@ export function createTelegramBot(d: TelegramBotDeps): TelegramBot {
   /** Replies a crash cut off: sent to their sessions again (idempotent) and delivered. */
   const finishOwed = async () => {
     const { owed } = await requestAs(d.nc, subjects.command("channel", CHANNEL, "owed"), {}, OwedReply, { timeoutMs: COMMAND_TIMEOUT_MS });
-    for (const o of owed) inChat(o.chatId, () => answer(o.updateId, o.chatId, o.chatId, o.sessionKey, o.text));
+    for (const o of owed) inChat(o.chatId, () => answer(o.updateId, o.chatId, o.chatId, o.sessionKey, o.text, o.messageId));
   };
 
   const run = async (signal: AbortSignal) => {
