@@ -15,6 +15,7 @@ import {
   queries,
   serveAuthQueries,
   serveCronQueries,
+  serveSearchQueries,
   serveNodeList,
   serveQueries,
 } from "../../projections/index.ts";
@@ -198,6 +199,7 @@ export async function startGateway(o: {
     const subs = [
       ...serveQueries(nc, q, () => projector.checkpoint),
       ...serveCronQueries(nc, cronQ, () => projector.checkpoint),
+      ...serveSearchQueries(nc, () => projector.db, () => projector.checkpoint),
       ...serveAuthQueries(
         nc,
         authQueries(() => projector.db, Date.now),
