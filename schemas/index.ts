@@ -17,3 +17,5 @@ export * from "./scopes.ts";
 export * from "./openai.ts";
 export * from "./metrics.ts";
 export * from "./cron.ts";
+export * from "./search.ts";
+export * from "./memory.ts";
