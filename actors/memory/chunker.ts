@@ -63,8 +63,10 @@ export function chunkMarkdown(text: string, opts: ChunkOptions = {}): Chunk[] {
       let size = 0;
       // At least one line per piece, however long: a line is never cut.
       while (to < s.end && (to === from || size + lines[to].length + 1 <= maxChars)) size += lines[to++].length + 1;
-      const body = lines.slice(from, to).join("\n");
-      if (body.trim()) chunks.push({ startLine: from + 1, endLine: to, heading: s.heading, text: body });
+      // Trailing blank lines are not part of what a citation points at.
+      let end = to;
+      while (end > from && !lines[end - 1].trim()) end--;
+      if (end > from) chunks.push({ startLine: from + 1, endLine: end, heading: s.heading, text: lines.slice(from, end).join("\n") });
       if (to >= s.end) break;
       // Step back for the overlap, but always move forward.
       from = Math.max(from + 1, to - overlap);

@@ -137,17 +137,14 @@ export class MemoryIndex {
   vectorSearch(embedder: string, query: Float32Array, limit: number, prefix?: string): number[] {
     const s = this.spaces().find((x) => x.embedder === embedder);
     if (!s || s.dims !== query.length) return [];
-    // KNN first, the path filter after: ask for more when a filter will drop some.
+    // KNN first, the path filter after: ask for more when a filter will drop some. vec0 wants its
+    // KNN query alone (one MATCH, one ORDER BY distance), so the filter is applied to its answer.
     const k = prefix ? Math.min(limit * 8, 4096) : limit;
-    const rows = this.db
-      .prepare(
-        `SELECT v.rowid AS id FROM vec_${s.n} v JOIN chunks c ON c.id = v.rowid JOIN files f ON f.path = c.path
-         WHERE v.embedding MATCH ? AND k = ? AND f.display LIKE ? ESCAPE '\\' ORDER BY v.distance, v.rowid`,
-      )
-      .all(blob(query), k, likePrefix(prefix ?? ""));
-    return decode(IdRow, rows, "vec0")
-      .slice(0, limit)
-      .map((r) => r.id);
+    const rows = this.db.prepare(`SELECT rowid AS id FROM vec_${s.n} WHERE embedding MATCH ? AND k = ? ORDER BY distance`).all(blob(query), k);
+    const ids = decode(IdRow, rows, "vec0").map((r) => r.id);
+    if (!prefix) return ids.slice(0, limit);
+    const found = this.chunks(ids);
+    return ids.filter((id) => found.get(id)?.display.startsWith(prefix)).slice(0, limit);
   }
 
   chunks(ids: readonly number[]): Map<number, ChunkRow> {
