@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { watch, type FSWatcher } from "node:fs";
+import { existsSync, watch, type FSWatcher } from "node:fs";
 import { mkdir, readFile, readdir, stat } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { CairnError, toFtsQuery, type MemoryHit, type MemorySearchParams, type MemorySearchResult, type MemoryStatus, type ReindexResult } from "../../schemas/index.ts";
@@ -117,7 +117,7 @@ export class MemoryManager {
   }
 
   private async walk(r: MemoryRoot): Promise<string[]> {
-    if (r.only) return r.only.map((n) => join(r.dir, n));
+    if (r.only) return r.only.map((n) => join(r.dir, n)).filter((f) => existsSync(f));
     try {
       const entries = await readdir(r.dir, { recursive: true, withFileTypes: true });
       return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath ?? e.path, e.name)).filter((f) => isMemoryFile(relative(r.dir, f)));
