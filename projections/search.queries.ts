@@ -47,9 +47,7 @@ export const searchMessages = (db: Db, params: SearchMessages): MessageHit[] => 
   const match = toFtsQuery(params.query);
   if (!match) return [];
   const limit = params.limit ?? DEFAULT_LIMIT;
-  const rows = params.sessionKey
-    ? db.prepare(SQL(true)).all(match, params.sessionKey, limit)
-    : db.prepare(SQL(false)).all(match, limit);
+  const rows = params.sessionKey ? db.prepare(SQL(true)).all(match, params.sessionKey, limit) : db.prepare(SQL(false)).all(match, limit);
   return decodeRows(HitRow, rows, "messages_fts").map((r) => ({
     sessionKey: r.session_key,
     sessionTitle: r.title || (r.first_user_text ? clip(r.first_user_text, 60) : "New chat"),

@@ -33,9 +33,13 @@ export type MemoryConfig = typeof MemoryConfig.Type;
 /** `memory_search` and `q.memory.search`. */
 export const MemorySearchParams = Schema.Struct({
   query: SearchText.annotate({ description: "What to look for, in natural language or keywords." }),
-  k: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 50 })).annotate({ description: "How many results (default 5)." })),
+  k: Schema.optionalKey(
+    Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 50 })).annotate({ description: "How many results (default 5)." }),
+  ),
   path_prefix: Schema.optionalKey(
-    Schema.String.check(Schema.isMaxLength(500)).annotate({ description: "Only files whose path starts with this, e.g. 'memory/sessions/'." }),
+    Schema.String.check(Schema.isMaxLength(500)).annotate({
+      description: "Only files whose path starts with this, e.g. 'memory/sessions/'.",
+    }),
   ),
 });
 export type MemorySearchParams = typeof MemorySearchParams.Type;

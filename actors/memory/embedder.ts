@@ -41,7 +41,8 @@ export function openAiCompatibleEmbedder(c: EmbedderConfig, env: NodeJS.ProcessE
         const r = await (await sdk()).embeddings.create({ model, input, encoding_format: "float" }, { signal });
         // The server may answer out of order; `index` says which input each vector is for.
         const byIndex = [...r.data].sort((a, b) => a.index - b.index);
-        if (byIndex.length !== input.length) throw new CairnError("provider_error", `${baseURL} returned ${byIndex.length} vectors for ${input.length} texts`);
+        if (byIndex.length !== input.length)
+          throw new CairnError("provider_error", `${baseURL} returned ${byIndex.length} vectors for ${input.length} texts`);
         for (const e of byIndex) out.push(Float32Array.from(e.embedding));
       }
       return out;

@@ -50,7 +50,10 @@ export class MemoryIndex {
   }
 
   /** Replaces a file's chunks in one transaction; answers the new chunk ids in order. */
-  replaceFile(f: { path: string; display: string; hash: string; size: number; now: number }, chunks: readonly (Chunk & { hash: string })[]): number[] {
+  replaceFile(
+    f: { path: string; display: string; hash: string; size: number; now: number },
+    chunks: readonly (Chunk & { hash: string })[],
+  ): number[] {
     return this.db.transaction(() => {
       this.deleteChunks(f.path);
       this.db
@@ -88,7 +91,8 @@ export class MemoryIndex {
   private space(embedder: string, dims: number): number {
     const found = this.spaces().find((s) => s.embedder === embedder);
     if (found) {
-      if (found.dims !== dims) throw new CairnError("provider_error", `${embedder} answered ${dims} dimensions, it used to answer ${found.dims}`);
+      if (found.dims !== dims)
+        throw new CairnError("provider_error", `${embedder} answered ${dims} dimensions, it used to answer ${found.dims}`);
       return found.n;
     }
     const n = Number(this.db.prepare("INSERT INTO vec_spaces(embedder, dims) VALUES (?, ?)").run(embedder, dims).lastInsertRowid);
@@ -140,7 +144,9 @@ export class MemoryIndex {
     // KNN first, the path filter after: ask for more when a filter will drop some. vec0 wants its
     // KNN query alone (one MATCH, one ORDER BY distance), so the filter is applied to its answer.
     const k = prefix ? Math.min(limit * 8, 4096) : limit;
-    const rows = this.db.prepare(`SELECT rowid AS id FROM vec_${s.n} WHERE embedding MATCH ? AND k = ? ORDER BY distance`).all(blob(query), k);
+    const rows = this.db
+      .prepare(`SELECT rowid AS id FROM vec_${s.n} WHERE embedding MATCH ? AND k = ? ORDER BY distance`)
+      .all(blob(query), k);
     const ids = decode(IdRow, rows, "vec0").map((r) => r.id);
     if (!prefix) return ids.slice(0, limit);
     const found = this.chunks(ids);

@@ -2,7 +2,15 @@ import { createHash } from "node:crypto";
 import { existsSync, watch, type FSWatcher } from "node:fs";
 import { mkdir, readFile, readdir, stat } from "node:fs/promises";
 import { join, relative } from "node:path";
-import { CairnError, toFtsQuery, type MemoryHit, type MemorySearchParams, type MemorySearchResult, type MemoryStatus, type ReindexResult } from "../../schemas/index.ts";
+import {
+  CairnError,
+  toFtsQuery,
+  type MemoryHit,
+  type MemorySearchParams,
+  type MemorySearchResult,
+  type MemoryStatus,
+  type ReindexResult,
+} from "../../schemas/index.ts";
 import { chunkMarkdown } from "./chunker.ts";
 import type { EmbedderChain } from "./embedder.chain.ts";
 import type { MemoryIndex } from "./memory.index.ts";
@@ -112,7 +120,10 @@ export class MemoryManager {
     const hash = sha256(text);
     if (this.o.index.file(file)?.hash === hash) return false;
     const chunks = chunkMarkdown(text).map((c) => ({ ...c, hash: sha256(c.text) }));
-    this.o.index.replaceFile({ path: file, display: displayName(root, file), hash, size: Buffer.byteLength(text), now: this.now() }, chunks);
+    this.o.index.replaceFile(
+      { path: file, display: displayName(root, file), hash, size: Buffer.byteLength(text), now: this.now() },
+      chunks,
+    );
     return true;
   }
 
@@ -120,7 +131,10 @@ export class MemoryManager {
     if (r.only) return r.only.map((n) => join(r.dir, n)).filter((f) => existsSync(f));
     try {
       const entries = await readdir(r.dir, { recursive: true, withFileTypes: true });
-      return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath ?? e.path, e.name)).filter((f) => isMemoryFile(relative(r.dir, f)));
+      return entries
+        .filter((e) => e.isFile())
+        .map((e) => join(e.parentPath ?? e.path, e.name))
+        .filter((f) => isMemoryFile(relative(r.dir, f)));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
       throw e;
@@ -173,7 +187,7 @@ export class MemoryManager {
     let done = 0;
     for (;;) {
       // The embedder that would answer now decides the space; a fallback answering fills its own.
-      const probe = this.o.embedders.embedders.length === 0 ? undefined : this.lastEmbedder ?? this.o.embedders.embedders[0].id;
+      const probe = this.o.embedders.embedders.length === 0 ? undefined : (this.lastEmbedder ?? this.o.embedders.embedders[0].id);
       if (!probe || this.stopped) return done;
       const batch = this.o.index.missingVectors(probe, EMBED_BATCH);
       if (batch.length === 0) return done;
@@ -184,7 +198,11 @@ export class MemoryManager {
         this.lastEmbedder = r.embedderId;
         continue;
       }
-      done += this.o.index.storeVectors(r.embedderId, batch.map((b) => b.id), r.vectors);
+      done += this.o.index.storeVectors(
+        r.embedderId,
+        batch.map((b) => b.id),
+        r.vectors,
+      );
     }
   }
 
@@ -212,7 +230,9 @@ export class MemoryManager {
     const rows = this.o.index.chunks(fused.map((f) => f.id));
     const hits: MemoryHit[] = fused.flatMap((f) => {
       const r = rows.get(f.id);
-      return r ? [{ file: r.display, startLine: r.start_line, endLine: r.end_line, heading: r.heading, text: r.text, score: f.score, via: f.via }] : [];
+      return r
+        ? [{ file: r.display, startLine: r.start_line, endLine: r.end_line, heading: r.heading, text: r.text, score: f.score, via: f.via }]
+        : [];
     });
     return e.embedderId === null
       ? { hits, mode: "keyword", degraded: `keyword search only: ${e.reason}` }

@@ -40,6 +40,17 @@ export function setupMemory(
   }
   const index = new MemoryIndex(openMemoryDb(join(o.dataDir, "memory.db")));
   const chain = new EmbedderChain(embedders, index.cache, contentHash, { report, ...(o.now ? { now: o.now } : {}) });
-  const manager = new MemoryManager({ index, roots: memoryRoots(o.dataDir, config?.directories), embedders: chain, report, ...(o.now ? { now: o.now } : {}) });
-  return { manager, citations: config?.citations ?? "auto", sessionExport: config?.session_export ?? false, memoryDir: join(o.dataDir, "memory") };
+  const manager = new MemoryManager({
+    index,
+    roots: memoryRoots(o.dataDir, config?.directories),
+    embedders: chain,
+    report,
+    ...(o.now ? { now: o.now } : {}),
+  });
+  return {
+    manager,
+    citations: config?.citations ?? "auto",
+    sessionExport: config?.session_export ?? false,
+    memoryDir: join(o.dataDir, "memory"),
+  };
 }

@@ -32,7 +32,9 @@ const MemoryGetParams = Schema.Struct({
     description: "The file as memory_search names it, e.g. 'memory/notes.md'.",
   }),
   lines: Schema.optionalKey(
-    Schema.String.check(Schema.isPattern(/^\d+(-\d+)?$/)).annotate({ description: "A line or range, e.g. '12-40' (default: the first 200 lines)." }),
+    Schema.String.check(Schema.isPattern(/^\d+(-\d+)?$/)).annotate({
+      description: "A line or range, e.g. '12-40' (default: the first 200 lines).",
+    }),
   ),
 });
 

@@ -23,17 +23,19 @@ export async function memoryStatus(o: { json: boolean }, paths: Paths): Promise<
       return 0;
     }
     const mode = s.mode === "hybrid" ? "hybrid (full-text + vectors)" : "keyword only (no embedder answered: full-text search alone)";
-    process.stdout.write(`search: ${mode}\nfiles: ${s.files}, chunks: ${s.chunks}, with vectors: ${s.vectors}, cached embeddings: ${s.cachedEmbeddings}\n`);
     process.stdout.write(
-      table([
-        ["DIRECTORY", "WATCHED", "PROBLEM"],
-        ...s.directories.map((d) => [d.path, d.watching ? "yes" : "no", d.error ?? "-"]),
-      ]),
+      `search: ${mode}\nfiles: ${s.files}, chunks: ${s.chunks}, with vectors: ${s.vectors}, cached embeddings: ${s.cachedEmbeddings}\n`,
+    );
+    process.stdout.write(
+      table([["DIRECTORY", "WATCHED", "PROBLEM"], ...s.directories.map((d) => [d.path, d.watching ? "yes" : "no", d.error ?? "-"])]),
     );
     if (s.embedders.length === 0) process.stdout.write("embedders: none configured ([[memory.embeddings]] in cairn.toml)\n");
     else
       process.stdout.write(
-        table([["EMBEDDER", "STATE", "LAST ERROR"], ...s.embedders.map((e) => [e.name, e.state === "open" ? "skipped (failing)" : e.state, e.lastError ?? "-"])]),
+        table([
+          ["EMBEDDER", "STATE", "LAST ERROR"],
+          ...s.embedders.map((e) => [e.name, e.state === "open" ? "skipped (failing)" : e.state, e.lastError ?? "-"]),
+        ]),
       );
     return 0;
   } finally {
@@ -56,7 +58,9 @@ export async function memoryReindex(o: { json: boolean }, paths: Paths): Promise
     const r = decodeLenient(ReindexResult, raw, "reindex reply");
     if (!o.json) bar.done();
     process.stdout.write(
-      o.json ? `${JSON.stringify(r)}\n` : `indexed ${r.files} files, ${r.chunks} chunks; embedded ${r.embedded} in ${(r.ms / 1000).toFixed(1)}s\n`,
+      o.json
+        ? `${JSON.stringify(r)}\n`
+        : `indexed ${r.files} files, ${r.chunks} chunks; embedded ${r.embedded} in ${(r.ms / 1000).toFixed(1)}s\n`,
     );
     return 0;
   } finally {
@@ -78,7 +82,13 @@ export async function memorySearch(o: { query: string; limit?: number; json: boo
     if (r.hits.length === 0) process.stdout.write(`nothing in memory matches '${o.query}'\n`);
     for (const h of r.hits) {
       process.stdout.write(`${h.file}#L${h.startLine}-L${h.endLine}  ${h.heading}  (score ${h.score.toFixed(4)}, ${h.via.join("+")})\n`);
-      process.stdout.write(`${h.text.trim().split("\n").map((l) => `  ${l}`).join("\n")}\n\n`);
+      process.stdout.write(
+        `${h.text
+          .trim()
+          .split("\n")
+          .map((l) => `  ${l}`)
+          .join("\n")}\n\n`,
+      );
     }
     return 0;
   } finally {

@@ -200,7 +200,11 @@ export async function startGateway(o: {
     const subs = [
       ...serveQueries(nc, q, () => projector.checkpoint),
       ...serveCronQueries(nc, cronQ, () => projector.checkpoint),
-      ...serveSearchQueries(nc, () => projector.db, () => projector.checkpoint),
+      ...serveSearchQueries(
+        nc,
+        () => projector.db,
+        () => projector.checkpoint,
+      ),
       ...serveAuthQueries(
         nc,
         authQueries(() => projector.db, Date.now),

@@ -21,7 +21,10 @@ describe("cairn search and cairn memory, end to end", () => {
 
   it("memory: status, search (hybrid through the configured embedder), reindex with its summary", async () => {
     mkdirSync(join(gw.dataDir, "memory"), { recursive: true });
-    writeFileSync(join(gw.dataDir, "memory", "notes.md"), "# Iceland\nThe capital has geothermal pools.\n\n# Bread\nSourdough needs a starter.\n");
+    writeFileSync(
+      join(gw.dataDir, "memory", "notes.md"),
+      "# Iceland\nThe capital has geothermal pools.\n\n# Bread\nSourdough needs a starter.\n",
+    );
     writeFileSync(
       join(gw.configDir, "cairn.toml"),
       `[memory]\ncitations = "on"\n[[memory.embeddings]]\nprovider = "custom"\nbase_url = "${llm.url}/v1"\nmodel = "embed-64"\n`,

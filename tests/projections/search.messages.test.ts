@@ -17,7 +17,11 @@ let subs: { unsubscribe(): void }[];
 
 beforeAll(async () => {
   s = await startStack();
-  subs = serveSearchQueries(s.nc, () => s.projector.db, () => s.projector.checkpoint);
+  subs = serveSearchQueries(
+    s.nc,
+    () => s.projector.db,
+    () => s.projector.checkpoint,
+  );
   s.llm.script(
     { chunks: ["The capital of ", "Iceland is Reykjavík."] },
     { chunks: ["Sourdough needs a ", "starter and patience."] },

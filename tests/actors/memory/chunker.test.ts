@@ -3,7 +3,9 @@ import { chunkMarkdown, fuse } from "../../../actors/memory/index.ts";
 
 describe("chunkMarkdown", () => {
   test("one chunk per heading section, with the heading path and 1-based inclusive lines", () => {
-    const md = ["intro line", "", "# Travel", "notes", "## Iceland", "Reykjavík", "```", "# not a heading", "```", "# Food", "bread"].join("\n");
+    const md = ["intro line", "", "# Travel", "notes", "## Iceland", "Reykjavík", "```", "# not a heading", "```", "# Food", "bread"].join(
+      "\n",
+    );
     const chunks = chunkMarkdown(md);
     expect(chunks.map((c) => [c.heading, c.startLine, c.endLine])).toEqual([
       ["", 1, 1],

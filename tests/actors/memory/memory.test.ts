@@ -224,7 +224,9 @@ describe("the agent's tools", () => {
     expect((await tool(off, "memory_search").run({ query: "geothermal" }, ctx)).output).not.toContain("Source:");
 
     const got = (await tool(tools, "memory_get").run({ file: "memory/notes.md", lines: "4-5" }, ctx)).output;
-    expect(got).toBe("memory/notes.md#L4-L5 (9 lines)\n## Reykjavík\nThe capital has geothermal pools and a famous church.\n(lines 6-9 not shown)");
+    expect(got).toBe(
+      "memory/notes.md#L4-L5 (9 lines)\n## Reykjavík\nThe capital has geothermal pools and a famous church.\n(lines 6-9 not shown)",
+    );
     // Only files the index holds: never a path outside memory.
     await expect(tool(tools, "memory_get").run({ file: "../../etc/passwd" }, ctx)).rejects.toMatchObject({ code: "not_found" });
   });
