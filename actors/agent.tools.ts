@@ -13,6 +13,7 @@ import {
   webFetchTool,
   workspaceToolRegistry,
   type NodeToolDeps,
+  type Tool,
   type ToolRegistry,
 } from "./tools/index.ts";
 
@@ -26,6 +27,8 @@ export interface AgentToolDeps {
   readonly metrics?: GatewayMetrics;
   /** MCP servers: their tools come and go in the registry as the servers do (`mcp__<server>__<tool>`). */
   readonly mcp?: McpHub;
+  /** `memory_search`, `memory_get`, `memory_save` (actors/memory), when memory is on. */
+  readonly memory?: readonly Tool[];
 }
 
 /**
@@ -44,6 +47,7 @@ export const agentTools = (agent: AgentOptions | undefined, deps: AgentToolDeps)
   if (deps.metrics) tools.instrument(deps.metrics);
   deps.mcp?.attach(tools);
   tools.register(sessionStateTool(deps.sessionState));
+  for (const t of deps.memory ?? []) tools.register(t);
   tools.register(branchSessionTool(({ sessionKey, ...rest }) => deps.fork(sessionKey, rest)));
   if (agent.webFetch) tools.register(webFetchTool(agent.webFetch));
   if (agent.skillsDir) for (const t of skillTools(agent.skillsDir)) tools.register(t);

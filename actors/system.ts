@@ -32,6 +32,7 @@ import { AUTH_ID, authSpec, createAuthFlows, DEFAULT_SESSION_TTL_MS } from "./au
 import { sessionStateStore, stateSpec, type SessionStateStore } from "./state/index.ts";
 import { createCronSpec, cronEffects, runEnded, systemClock, type CronClock } from "./cron/index.ts";
 import type { McpHub } from "./mcp/index.ts";
+import type { Tool } from "./tools/index.ts";
 import type { McpServerEntry } from "../schemas/index.ts";
 import { findNode, nodeContextPrompt, remoteExec, type NodePresence, type NodesReader, type RemoteExecOptions } from "./remote/index.ts";
 
@@ -84,6 +85,8 @@ export interface ActorSystemOptions {
   readonly metrics?: GatewayMetrics;
   /** MCP servers whose tools runs offer (the gateway starts and supervises them). */
   readonly mcp?: McpHub;
+  /** The memory tools runs offer (`memoryTools`, actors/memory). */
+  readonly memoryTools?: readonly Tool[];
 }
 
 /** Every so often the owner adopts its active sessions again: an effect that failed and could not
@@ -275,6 +278,7 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     fork,
     sessionState,
     ...(o.mcp ? { mcp: o.mcp } : {}),
+    ...(o.memoryTools ? { memory: o.memoryTools } : {}),
     ...(o.nodes && remote
       ? {
           nodes: {

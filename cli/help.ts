@@ -451,3 +451,51 @@ Options:
       --all             every sender, not only those waiting
       --json            one JSON object per line
   -h, --help            show this help`;
+export const searchHelp = `Usage: cairn search "<words>" [--session <key>] [--limit <n>] [--json]
+
+Searches every past chat (your messages and the agent's replies) in the running
+gateway's read models: best matches first, matched words in bold. Every word must
+match; the last one may be the start of a word ("sourd" finds "sourdough"); word
+forms and accents are folded ("baking" finds "bake", "reykjavik" "Reykjavík").
+
+Options:
+  -s, --session <key>   only this session's messages
+      --limit <n>       at most n matches (default 20, up to 200)
+      --json            one JSON object per match: sessionKey, sessionTitle,
+                        messageId, role, at, snippet (parts with match: true)
+  -h, --help            show this help
+
+The index is a read model: 'cairn projections rebuild' rebuilds it from the log.`;
+
+export const memoryHelp = `Usage: cairn memory status [--json]
+       cairn memory reindex [--json]
+       cairn memory search "<words>" [--limit <n>] [--json]
+
+The agent's long-term memory: markdown files in <data dir>/MEMORY.md,
+<data dir>/memory/ and the [memory] directories, watched (a saved change is
+searchable within a second), chunked by headings. The agent reads them with
+memory_search and memory_get, and writes notes with memory_save.
+
+status   files and chunks indexed, the embedder in use (or "keyword only" when
+         none is reachable: search then uses full-text matching alone), the
+         directories watched and the last error
+reindex  reads every file again and embeds what changed, with a progress bar
+search   what memory_search would find: file, lines, score, the text
+
+Search is hybrid: full-text (SQLite FTS5, bm25) plus vectors (sqlite-vec), fused
+by reciprocal rank. Embeddings come from [memory] embeddings, tried in order
+(an OpenAI-compatible endpoint such as OpenAI or Ollama, or a local GGUF model);
+one that keeps failing is skipped for a while, then tried again.
+
+[memory] in cairn.toml:
+  directories = ["~/notes"]      more folders to index (markdown)
+  citations = "auto"             "on": results name file and lines; "off": never;
+                                 "auto": when results come from several files
+  session_export = false         true: a finished chat is written to
+                                 memory/sessions/<key>.md
+  [[memory.embeddings]]          provider = "openai" | "ollama" | "custom" | "local",
+                                 model, base_url, api_key_env, model_path
+
+Troubleshooting: "keyword only" in 'cairn memory status' means no embedder
+answered; check its base_url and key, or add a local model_path. No results: check
+that the files are .md and sit in a directory status lists.`;

@@ -16,6 +16,8 @@ Commands:
   providers [set-key]   provider status (keys, reachability, models); store a key
   models                the models cairn can use, with context window and capabilities
   approvals             pending tool approvals: list, approve <id>, deny <id>
+  search <words>        search past chats (--session to narrow, --json)
+  memory                the agent's memory files: status, reindex, search
   cron                  scheduled agent work: add, list, show, runs, enable, disable, run, remove
   auth                  remote access: setup code, API keys (create|list|revoke), password, logout-all
   sandbox               which command sandboxes work here; build the docker image

@@ -22,6 +22,7 @@ import { nearest } from "./config/suggest.ts";
 // or the schemas (output.ts, for the error message, too).
 import { int, parse, print } from "./args.ts";
 import { nodeCommand } from "./main.node.ts";
+import { memoryCommand, searchCommand } from "./main.memory.ts";
 import { UsageError } from "./usage.ts";
 import { resolvePaths } from "./paths.ts";
 import { VERSION } from "./version.ts";
@@ -37,6 +38,8 @@ const COMMANDS = [
   "models",
   "approvals",
   "cron",
+  "search",
+  "memory",
   "auth",
   "sandbox",
   "node",
@@ -328,6 +331,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       }
       case "node":
         return await nodeCommand(rest, paths, env, (j) => (json = j));
+      case "search":
+        return await searchCommand(rest, paths, (j) => (json = j));
+      case "memory":
+        return await memoryCommand(rest, paths, (j) => (json = j));
       case "doctor": {
         const { values, positionals } = parse(rest, { json: { type: "boolean" } });
         if (values.help) return print(doctorHelp);

@@ -10,7 +10,7 @@ export type Db = Database.Database;
  * The read-model schema. Everything here is derived from the log and may be deleted at any time;
  * a schema change bumps SCHEMA_VERSION, which makes the projector rebuild from sequence 1.
  */
-export const SCHEMA_VERSION = 13;
+export const SCHEMA_VERSION = 14;
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);
@@ -33,6 +33,21 @@ CREATE TABLE IF NOT EXISTS messages (
 CREATE INDEX IF NOT EXISTS messages_by_session ON messages(session_key, seq);
 -- A run's end fills its reply into the message (messages.projection.ts): without this, a scan per run.
 CREATE INDEX IF NOT EXISTS messages_by_run ON messages(run_id);
+-- Chat search (search.queries.ts): an FTS5 index over messages.text that stores no copy of the
+-- text (external content); the triggers keep it in the same transaction as the messages.
+CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5(
+  text, content='messages', content_rowid='rowid', tokenize='porter unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER IF NOT EXISTS messages_fts_ai AFTER INSERT ON messages BEGIN
+  INSERT INTO messages_fts(rowid, text) VALUES (new.rowid, new.text);
+END;
+CREATE TRIGGER IF NOT EXISTS messages_fts_ad AFTER DELETE ON messages BEGIN
+  INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+END;
+CREATE TRIGGER IF NOT EXISTS messages_fts_au AFTER UPDATE OF text ON messages BEGIN
+  INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+  INSERT INTO messages_fts(rowid, text) VALUES (new.rowid, new.text);
+END;
 CREATE TABLE IF NOT EXISTS run_replies (run_id TEXT PRIMARY KEY, text TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
   run_id TEXT PRIMARY KEY, session_key TEXT NOT NULL, model TEXT NOT NULL, status TEXT NOT NULL,
@@ -127,8 +142,13 @@ export function openDb(file: string): { db: Db; fresh: boolean } {
   const version = decodeRow(Schema.Number, db.pragma("user_version", { simple: true }), "user_version");
   let fresh = false;
   if (version !== SCHEMA_VERSION) {
-    // An older layout is simply dropped: the log rebuilds it.
-    const tables = decodeRows(TableName, db.prepare("SELECT name FROM sqlite_master WHERE type='table'").all(), "sqlite_master");
+    // An older layout is simply dropped: the log rebuilds it. Virtual tables (FTS5) go first, taking
+    // their shadow tables with them; a shadow table dropped alone would leave a broken index.
+    const tables = decodeRows(
+      TableName,
+      db.prepare("SELECT name FROM sqlite_master WHERE type='table' ORDER BY sql NOT LIKE 'CREATE VIRTUAL TABLE%'").all(),
+      "sqlite_master",
+    );
     db.transaction(() => {
       for (const t of tables) db.exec(`DROP TABLE IF EXISTS "${t.name}"`);
       db.exec(DDL);

@@ -9,3 +9,4 @@ export { serveNodeList, type NodePresence } from "./nodes.list.ts";
 export { authQueries, serveAuthQueries, type AuthQueries } from "./auth.queries.ts";
 export { cronQueries, serveCronQueries, type CronQueries } from "./cron.queries.ts";
 export { channelQueries, serveChannelQueries, type ChannelQueries } from "./channels.queries.ts";
+export { searchMessages, serveSearchQueries } from "./search.queries.ts";

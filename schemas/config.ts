@@ -1,6 +1,7 @@
 import * as Schema from "effect/Schema";
 import { ModelId } from "./ids.ts";
 import { McpConfig } from "./mcp.ts";
+import { MemoryConfig } from "./memory.ts";
 
 /** `[providers.<id>]`: where a known provider lives and which variable holds its key. */
 export const ProviderOverride = Schema.Struct({
@@ -150,6 +151,8 @@ export const ConfigFile = Schema.Struct({
   channels: Schema.optionalKey(Schema.Struct({ telegram: Schema.optionalKey(TelegramConfig) })),
   /** `[[mcp.servers]]`: Model Context Protocol servers whose tools the agent gets. */
   mcp: Schema.optionalKey(McpConfig),
+  /** `[memory]`: the agent's memory files, their search and session export. */
+  memory: Schema.optionalKey(MemoryConfig),
   gateway: Schema.optionalKey(
     Schema.Struct({
       host: Schema.optionalKey(Schema.String),
@@ -225,6 +228,8 @@ export const CONFIG_KEYS: Record<string, Record<string, unknown>> = {
   channels: { telegram: { enabled: 1, allowed_users: 1, api_root: 1, poll_timeout_secs: 1 } },
   // Each server table is checked by its schema (excess keys are refused there).
   mcp: { servers: 1 },
+  // Each [[memory.embeddings]] table is checked by its schema.
+  memory: { enabled: 1, directories: 1, citations: 1, session_export: 1, embeddings: 1 },
   providers: {
     fallback: 1,
     custom: 1,

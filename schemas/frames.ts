@@ -6,6 +6,7 @@ import { Limit, ProjectionStatus, ReadWorkspaceFile, SandboxStatus } from "./que
 import { NodeId } from "./nodes.ts";
 import { SessionSandbox } from "./events/session.events.ts";
 import { authMethodParams } from "./auth.ts";
+import { SearchMessages } from "./search.ts";
 
 /**
  * The WebSocket protocol (JSON text frames). Client → server: `req`. Server → client: `res` for
@@ -171,6 +172,8 @@ export const methodParams = {
   "nodes.doctor": Schema.Struct({}),
   /** Routes the session's `exec` to a node; null is local. */
   "sessions.setNode": Schema.Struct({ sessionKey: SessionKey, node: Schema.NullOr(NodeId) }),
+  /** Past chats: matching messages, best first, with highlighted excerpts. */
+  "search.query": SearchMessages,
   ...authMethodParams,
 } as const;
 export type Method = keyof typeof methodParams;

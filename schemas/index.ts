@@ -18,3 +18,5 @@ export * from "./openai.ts";
 export * from "./metrics.ts";
 export * from "./cron.ts";
 export * from "./channels.ts";
+export * from "./search.ts";
+export * from "./memory.ts";

@@ -3,6 +3,7 @@ import type { CreateSessionResult, SendMessageResult } from "./commands.ts";
 import type { Method, methodParams, StatusPayload } from "./frames.ts";
 import type { LiveSessionMessage, LiveSessionsChanged } from "./live.ts";
 import type { ListNodesResult, PairingWindow } from "./nodes.ts";
+import type { SearchMessagesResult } from "./search.ts";
 import type {
   ForkSessionResult,
   GetHistoryResult,
@@ -88,6 +89,7 @@ export type MethodResults = EveryMethod<{
   "runs.cancel": unknown;
   "chat.tools": typeof ListToolCallsResult.Type;
   "workspace.read": typeof ReadWorkspaceFileResult.Type;
+  "search.query": SearchMessagesResult;
   "approvals.list": { readonly approvals: readonly ApprovalSummary[] };
   "approvals.decide": ApprovalView;
   "sessions.fork": typeof ForkSessionResult.Type;

@@ -16,6 +16,7 @@ export const methodScopes: Record<Exclude<Method, "connect">, Scope> = {
   "approvals.list": "operator.read",
   "nodes.list": "operator.read",
   "nodes.pairingStatus": "operator.read",
+  "search.query": "operator.read",
   "sessions.create": "operator.write",
   "chat.send": "operator.write",
   "sessions.setModel": "operator.write",

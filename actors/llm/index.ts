@@ -70,7 +70,7 @@ export { catalogueFacts, type ModelFacts } from "./catalog.ts";
 export { listModelInfo, listProviderStatus, providerStatus, type ModelListOptions } from "./providers.status.ts";
 export { registerLocalProvider, type LocalProviderHook } from "./local.hook.ts";
 // The local door loads no node-llama-cpp (that happens on the first model load), so this costs nothing.
-export { localProviderHook } from "./local/index.ts";
+export { localProviderHook, defaultThreads, sharedLlama } from "./local/index.ts";
 export { isRetryable, retryAfterOf } from "./retryable.ts";
 export { redact, retryAfterSeconds } from "./provider.errors.ts";
 export {

@@ -13,6 +13,7 @@ import {
   ForkSessionResult,
   ReadWorkspaceFileResult,
   ProviderStatus,
+  SearchMessagesResult,
   SendMessageResult,
   StatusPayload,
   decodeLenient,
@@ -157,6 +158,10 @@ export const callMethod = async (
     case "chat.tools": {
       const p = params as Params<"chat.tools">;
       return { payload: await ask(deps, ListToolCallsResult, subjects.query("tools", "list"), p) };
+    }
+    case "search.query": {
+      const p = params as Params<"search.query">;
+      return { payload: await ask(deps, SearchMessagesResult, subjects.query("search", "messages"), p) };
     }
     case "workspace.read": {
       const p = params as Params<"workspace.read">;

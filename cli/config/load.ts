@@ -9,7 +9,7 @@ import {
   type LocalModelsConfig,
   type ProviderOverrideConfig,
 } from "../../actors/llm/index.ts";
-import { CONFIG_KEYS, CairnError, ConfigFile, decodeOrFail, type McpServerEntry } from "../../schemas/index.ts";
+import { CONFIG_KEYS, CairnError, ConfigFile, decodeOrFail, type McpServerEntry, type MemoryConfig } from "../../schemas/index.ts";
 import { serverOptions } from "../../actors/mcp/index.ts";
 import type { ExecOptions, SandboxSettings } from "../../actors/index.ts";
 import { parseTrustedProxies, type EdgeTlsSettings } from "../../bus/edge/index.ts";
@@ -58,6 +58,8 @@ export interface Settings {
   readonly telemetry: { readonly metrics: boolean; readonly otlpEndpoint: string | null };
   /** `[[mcp.servers]]`, checked (unique names, stdio xor HTTP), `cwd` made absolute. */
   readonly mcpServers: readonly McpServerEntry[];
+  /** `[memory]` as written (actors/memory applies the defaults). */
+  readonly memory?: MemoryConfig;
 }
 
 export interface NodesSettings {
@@ -190,6 +192,7 @@ export const loadSettings = (configFile: string, env: NodeJS.ProcessEnv = proces
       otlpEndpoint: env.CAIRN_OTLP_ENDPOINT || file?.telemetry?.otlp_endpoint || null,
     },
     mcpServers: mcpServerSettings(file?.mcp?.servers ?? [], configFile),
+    ...(file?.memory ? { memory: file.memory } : {}),
     ...gatewayTlsSettings(file?.gateway, portFrom(env.CAIRN_PORT, file?.gateway?.port ?? DEFAULT_PORT), configFile),
   };
 };

@@ -5,6 +5,7 @@ import { resolveModel, serveProviderServices } from "../../actors/llm/index.ts";
 import { startNodeServices } from "../../actors/node/index.ts";
 import { serveWorkspaceFiles } from "../../actors/workspace/index.ts";
 import { McpHub, serveMcp } from "../../actors/mcp/index.ts";
+import { memoryTools, serveMemory, setupMemory } from "../../actors/memory/index.ts";
 import { EventLog, PartitionTable, SnapshotStore, createRacing, ensureStreams, readCapabilities, subjects } from "../../bus/index.ts";
 import { localCaPaths, startEdge, type Edge, type TransportName } from "../../bus/edge/index.ts";
 import { connectNats, startEmbeddedNats, type EmbeddedNats } from "../../bus/server/index.ts";
@@ -17,6 +18,7 @@ import {
   queries,
   serveAuthQueries,
   serveCronQueries,
+  serveSearchQueries,
   serveNodeList,
   serveQueries,
 } from "../../projections/index.ts";
@@ -205,6 +207,11 @@ export async function startGateway(o: {
         nc,
         channelQueries(() => projector.db),
       ),
+      ...serveSearchQueries(
+        nc,
+        () => projector.db,
+        () => projector.checkpoint,
+      ),
       ...serveAuthQueries(
         nc,
         authQueries(() => projector.db, Date.now),
@@ -236,6 +243,15 @@ export async function startGateway(o: {
     cleanup.push(() => {
       for (const s of subs) s.unsubscribe();
     });
+
+    // Memory files: indexed and watched in the background (a large first index never delays ready).
+    const memory = setupMemory(settings.memory, { dataDir: paths.dataDir, env, report: log });
+    if (memory) {
+      void memory.manager.start().catch((e) => log(`memory: indexing failed: ${(e as Error).message}`));
+      cleanup.push(() => memory.manager.stop());
+      subs.push(...serveMemory(nc, () => memory.manager));
+    } else subs.push(...serveMemory(nc, () => undefined));
+    const memoryToolList = memory ? memoryTools(memory.manager, { citations: memory.citations, memoryDir: memory.memoryDir }) : undefined;
 
     // MCP servers start in the background once the actor system can read the settings: none delays ready.
     const mcp = new McpHub({ secrets: { env, key: (name) => model.keys.get(name) }, report: log });
@@ -271,6 +287,7 @@ export async function startGateway(o: {
       report: log,
       ...(metrics ? { metrics } : {}),
       mcp,
+      ...(memoryToolList ? { memoryTools: memoryToolList } : {}),
     });
     const system = actors;
     cleanup.push(() => system.stop());

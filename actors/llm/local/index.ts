@@ -24,5 +24,5 @@ export {
   type MemoryTier,
 } from "./local.models.ts";
 export type { LoadFailureKind } from "./load.errors.ts";
-export { defaultThreads, llamaRuntimeInfo, type LlamaRuntimeInfo } from "./llama.runtime.ts";
+export { defaultThreads, llamaRuntimeInfo, sharedLlama, type LlamaRuntimeInfo } from "./llama.runtime.ts";
 export { localProviderHook } from "./local.hook.impl.ts";
