@@ -1,5 +1,6 @@
 import * as Schema from "effect/Schema";
 import { ModelId } from "./ids.ts";
+import { HookConfigEntry } from "./hooks.ts";
 import { McpConfig } from "./mcp.ts";
 
 /** `[providers.<id>]`: where a known provider lives and which variable holds its key. */
@@ -135,6 +136,8 @@ export const ConfigFile = Schema.Struct({
   telemetry: Schema.optionalKey(TelemetryConfig),
   /** `[[mcp.servers]]`: Model Context Protocol servers whose tools the agent gets. */
   mcp: Schema.optionalKey(McpConfig),
+  /** `[[hooks]]`: lifecycle hooks defined (or bundled ones enabled and tuned) in the config. */
+  hooks: Schema.optionalKey(Schema.Array(HookConfigEntry)),
   gateway: Schema.optionalKey(
     Schema.Struct({
       host: Schema.optionalKey(Schema.String),
@@ -209,6 +212,8 @@ export const CONFIG_KEYS: Record<string, Record<string, unknown>> = {
   telemetry: { metrics: 1, otlp_endpoint: 1 },
   // Each server table is checked by its schema (excess keys are refused there).
   mcp: { servers: 1 },
+  // An array of tables, each checked by its schema (excess keys are refused there).
+  hooks: {},
   providers: {
     fallback: 1,
     custom: 1,

@@ -9,7 +9,7 @@ import {
   type LocalModelsConfig,
   type ProviderOverrideConfig,
 } from "../../actors/llm/index.ts";
-import { CONFIG_KEYS, CairnError, ConfigFile, decodeOrFail, type McpServerEntry } from "../../schemas/index.ts";
+import { CONFIG_KEYS, CairnError, ConfigFile, decodeOrFail, type HookConfigEntry, type McpServerEntry } from "../../schemas/index.ts";
 import { serverOptions } from "../../actors/mcp/index.ts";
 import type { ExecOptions, SandboxSettings } from "../../actors/index.ts";
 import { parseTrustedProxies, type EdgeTlsSettings } from "../../bus/edge/index.ts";
@@ -56,6 +56,8 @@ export interface Settings {
   readonly telemetry: { readonly metrics: boolean; readonly otlpEndpoint: string | null };
   /** `[[mcp.servers]]`, checked (unique names, stdio xor HTTP), `cwd` made absolute. */
   readonly mcpServers: readonly McpServerEntry[];
+  /** `[[hooks]]`: hooks defined in the config, or discovered and bundled ones tuned (see actors/hooks). */
+  readonly hooks: readonly HookConfigEntry[];
 }
 
 export interface NodesSettings {
@@ -93,6 +95,8 @@ const checkKeys = (value: unknown, known: Record<string, unknown>, path: string[
       );
     }
     const sub = known[k];
+    // An array of tables (`[[hooks]]`) known as `{}`: its schema checks each entry.
+    if (Array.isArray(v) && typeof sub === "object" && sub !== null && Object.keys(sub).length === 0) continue;
     if (typeof sub === "object" && sub !== null) {
       if (typeof v !== "object" || v === null || Array.isArray(v)) {
         throw new CairnError("bad_request", `'${where}' must be a table ([${where}])`);
@@ -181,6 +185,7 @@ export const loadSettings = (configFile: string, env: NodeJS.ProcessEnv = proces
       otlpEndpoint: env.CAIRN_OTLP_ENDPOINT || file?.telemetry?.otlp_endpoint || null,
     },
     mcpServers: mcpServerSettings(file?.mcp?.servers ?? [], configFile),
+    hooks: file?.hooks ?? [],
     ...gatewayTlsSettings(file?.gateway, portFrom(env.CAIRN_PORT, file?.gateway?.port ?? DEFAULT_PORT), configFile),
   };
 };
