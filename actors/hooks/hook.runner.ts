@@ -37,7 +37,8 @@ export const runHookCommand = (hook: HookCommand, payload: HookPayload): Promise
     try {
       child = spawn("/bin/sh", ["-c", hook.command], {
         cwd: hook.cwd,
-        env: { ...process.env, ...hook.env, CAIRN_HOOK_NAME: hook.name, CAIRN_HOOK_EVENT: payload.event },
+        // CAIRN_NODE: the bundled hooks are Node scripts, run by the same Node as the gateway.
+        env: { ...process.env, CAIRN_NODE: process.execPath, ...hook.env, CAIRN_HOOK_NAME: hook.name, CAIRN_HOOK_EVENT: payload.event },
         stdio: ["pipe", "pipe", "pipe"],
         detached: true,
       });
