@@ -31,6 +31,7 @@ import { AUTH_ID, authSpec, createAuthFlows, DEFAULT_SESSION_TTL_MS } from "./au
 import { sessionStateStore, stateSpec, type SessionStateStore } from "./state/index.ts";
 import { createCronSpec, cronEffects, runEnded, systemClock, type CronClock } from "./cron/index.ts";
 import type { McpHub } from "./mcp/index.ts";
+import { hookObserver, type HookDispatcher } from "./hooks/index.ts";
 import type { McpServerEntry } from "../schemas/index.ts";
 import { findNode, nodeContextPrompt, remoteExec, type NodePresence, type NodesReader, type RemoteExecOptions } from "./remote/index.ts";
 
@@ -83,6 +84,8 @@ export interface ActorSystemOptions {
   readonly metrics?: GatewayMetrics;
   /** MCP servers whose tools runs offer (the gateway starts and supervises them). */
   readonly mcp?: McpHub;
+  /** Lifecycle hooks (HOOK.md): fired at the run's points, on the facts hosts append, on node presence. */
+  readonly hooks?: HookDispatcher;
 }
 
 /** Every so often the owner adopts its active sessions again: an effect that failed and could not
@@ -143,6 +146,7 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     now: o.now ?? Date.now,
     newId: o.newId ?? shortId,
     report,
+    ...(o.hooks ? { appended: hookObserver(o.hooks) } : {}),
     ...(ownership
       ? {
           fence: (kind: AggregateKind, id: string, context: unknown, command: unknown) => {
@@ -256,6 +260,16 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
       status: listed === null ? undefined : (listed?.status ?? "unknown"),
     };
   };
+  // Node presence is not in the log: its hooks fire from this gateway's presence tracker.
+  const hooks = o.hooks;
+  const stopNodeHooks =
+    hooks && o.nodes
+      ? o.nodes.presence.onChange((id, change) => {
+          if (change !== "online" && change !== "offline") return;
+          const name = o.nodes?.presence.hello(id)?.name ?? id;
+          hooks.observe(change === "online" ? "NodeConnected" : "NodeDisconnected", { node_id: id, name }, null);
+        })
+      : undefined;
   const setNode = (key: string, params: unknown) => setSessionNode(sessions, o.nodes?.reader, key, params);
   const tools = agentTools(o.agent, {
     ...(o.metrics ? { metrics: o.metrics } : {}),
@@ -312,6 +326,7 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     cooldownsReady,
     now: deps.now,
     ...(o.metrics ? { metrics: o.metrics } : {}),
+    ...(o.hooks ? { hooks: o.hooks } : {}),
     agent: { ...o.agent, tools },
     approvals: {
       waiters,
@@ -463,6 +478,7 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
       // Runs are stopped by now; then their sandboxes (containers) go.
       await tools?.dispose();
       remote?.stop();
+      stopNodeHooks?.();
     },
   };
 }

@@ -57,11 +57,11 @@ export const samplePayloadData = (event: HookEventName): Record<string, unknown>
     case "AfterLLMCall":
       return { ...run, model: "openai/gpt-4o-mini", iteration: 1, finish_reason: "stop", tool_calls: 0, usage: null };
     case "MessageReceived":
-      return { session_key: "sample", message_id: "m-1", text: "hello" };
+      return { session_key: "sample", message_id: "m-1", text: "hello", run_id: "r-sample" };
     case "AgentEnd":
       return { ...run, status: "completed", text: "Hello! How can I help?", error: null };
     case "SessionStart":
-      return { session_key: "sample", title: null, model: null };
+      return { session_key: "sample", title: null, model: null, forked_from: null };
     case "SessionEnd":
       return { session_key: "sample", message_count: 4 };
     case "ApprovalRequested":
@@ -73,7 +73,7 @@ export const samplePayloadData = (event: HookEventName): Record<string, unknown>
     case "NodeDisconnected":
       return { node_id: "n-1", name: "laptop" };
     case "CronRun":
-      return { job_id: "nightly", run_id: "r-sample", status: "completed", slot: 0 };
+      return { job_id: "nightly", status: "completed", slot: 0, run_id: "r-sample", duration_ms: 1200, error: null };
     case "GatewayStart":
       return { version: "0.0.0", url: "http://127.0.0.1:18789", workspace: "/tmp/workspaces" };
     case "GatewayStop":
