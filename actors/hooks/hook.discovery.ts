@@ -31,7 +31,10 @@ export interface HookDef {
 }
 
 /** The hooks shipped with cairn (disabled until `[[hooks]] name = "…" enabled = true`). */
-export const BUNDLED_HOOKS_DIR = join(dirname(fileURLToPath(import.meta.url)), "bundled");
+// From the sources (actors/hooks/) or from the CLI bundle (dist/cli/), which ships no copy of them.
+const here = dirname(fileURLToPath(import.meta.url));
+export const BUNDLED_HOOKS_DIR =
+  [join(here, "bundled"), join(here, "..", "..", "actors", "hooks", "bundled")].find((d) => existsSync(d)) ?? join(here, "bundled");
 
 export interface DiscoveryOptions {
   /** `<workspace>/.cairn/hooks`: project-local, first. */
