@@ -329,7 +329,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         const sub = first === undefined || first.startsWith("-") ? "list" : first;
         const args = sub === first ? more : rest;
         if (sub === "help") return print(hooksHelp);
-        const { values, positionals } = parse(args, { json: { type: "boolean" }, eligible: { type: "boolean" }, event: { type: "string" } });
+        const { values, positionals } = parse(args, {
+          json: { type: "boolean" },
+          eligible: { type: "boolean" },
+          event: { type: "string" },
+        });
         if (values.help) return print(hooksHelp);
         json = Boolean(values.json);
         const cmd = await import("./commands/hooks.ts");

@@ -74,7 +74,11 @@ export const summarizeEvent = (e: AnyStoredEvent): string => {
     case "run.tool_interrupted":
       return `tool call ${e.data.callId} interrupted, not re-run: ${clip(e.data.reason)}`;
     case "run.hooked": {
-      const what = e.data.callId ? `tool call ${e.data.callId}` : e.data.event === "BeforeAgentStart" ? "the incoming message" : "the reply";
+      const what = e.data.callId
+        ? `tool call ${e.data.callId}`
+        : e.data.event === "BeforeAgentStart"
+          ? "the incoming message"
+          : "the reply";
       return e.data.action === "block"
         ? `hook ${e.data.hook} blocked ${what} (${e.data.event}): ${clip(e.data.reason ?? "")}`
         : `hook ${e.data.hook} modified ${what} (${e.data.event})${e.data.changed?.length ? `: ${e.data.changed.join(", ")}` : ""}`;

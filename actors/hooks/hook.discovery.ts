@@ -128,7 +128,10 @@ export const discoverHooks = (o: DiscoveryOptions): HookDef[] => {
     const { requires, invalid, ...def } = f;
     const reasons = invalid
       ? [invalid]
-      : [...(enabled ? [] : [f.source === "bundled" ? "bundled hooks are off until enabled in cairn.toml" : "disabled"]), ...unmetRequirements(requires, host, env)];
+      : [
+          ...(enabled ? [] : [f.source === "bundled" ? "bundled hooks are off until enabled in cairn.toml" : "disabled"]),
+          ...unmetRequirements(requires, host, env),
+        ];
     hooks.push({
       ...def,
       env,

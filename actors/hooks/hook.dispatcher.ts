@@ -79,7 +79,12 @@ export class HookDispatcher {
     return (this.byEvent.get(event)?.length ?? 0) > 0;
   }
 
-  async modify(event: ModifyingEvent, data: Record<string, unknown>, sessionId: string | null, o: ModifyOptions = {}): Promise<ModifyResult> {
+  async modify(
+    event: ModifyingEvent,
+    data: Record<string, unknown>,
+    sessionId: string | null,
+    o: ModifyOptions = {},
+  ): Promise<ModifyResult> {
     const { key, kind } = MODIFIABLE[event];
     let current: Record<string, unknown> = data;
     for (const hook of this.byEvent.get(event) ?? []) {
@@ -98,10 +103,7 @@ export class HookDispatcher {
         continue;
       }
       if (isDeepStrictEqual(value, current[key])) continue;
-      const changed =
-        kind === "object"
-          ? keysChanged(current[key] as Record<string, unknown>, value as Record<string, unknown>)
-          : [key];
+      const changed = kind === "object" ? keysChanged(current[key] as Record<string, unknown>, value as Record<string, unknown>) : [key];
       await o.record?.({ hook: hook.name, action: "modify", value, changed });
       current = { ...current, [key]: value };
     }
@@ -114,10 +116,14 @@ export class HookDispatcher {
     if (!hooks) return;
     const payload = hookPayload(event, data, sessionId, this.deps.now());
     for (const hook of hooks) {
-      const p = this.throttled(() => this.attempt(hook, payload)).then(
-        () => undefined,
-        () => undefined,
-      );
+      // Node's spawn forks synchronously (milliseconds each): started on a later turn, so the
+      // step that fired the event never waits for its observers' processes.
+      const p = new Promise<void>((r) => setImmediate(r))
+        .then(() => this.throttled(() => this.attempt(hook, payload)))
+        .then(
+          () => undefined,
+          () => undefined,
+        );
       this.inFlight.add(p);
       void p.finally(() => this.inFlight.delete(p));
     }

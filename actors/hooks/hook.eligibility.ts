@@ -28,7 +28,11 @@ const onPath = (bin: string, path: string): boolean =>
  * by the hook's own `env` table counts as present. Unmet requirements skip the hook; they are not
  * an error.
  */
-export const unmetRequirements = (req: HookRequires | undefined, host: HostFacts, hookEnv: Readonly<Record<string, string>> = {}): string[] => {
+export const unmetRequirements = (
+  req: HookRequires | undefined,
+  host: HostFacts,
+  hookEnv: Readonly<Record<string, string>> = {},
+): string[] => {
   if (!req) return [];
   const reasons: string[] = [];
   if (req.os && req.os.length > 0 && !req.os.includes(host.platform)) reasons.push(`runs on ${req.os.join(", ")}, not ${host.platform}`);

@@ -45,7 +45,15 @@ export const samplePayloadData = (event: HookEventName): Record<string, unknown>
     case "BeforeToolCall":
       return { ...run, call_id: "call-1", tool: "exec", arguments: { command: "ls -la" } };
     case "AfterToolCall":
-      return { ...run, call_id: "call-1", tool: "exec", arguments: { command: "ls -la" }, output: "total 0", is_error: false, duration_ms: 12 };
+      return {
+        ...run,
+        call_id: "call-1",
+        tool: "exec",
+        arguments: { command: "ls -la" },
+        output: "total 0",
+        is_error: false,
+        duration_ms: 12,
+      };
     case "BeforeAgentStart":
       return { ...run, message_id: "m-1", message: "hello", model: "openai/gpt-4o-mini" };
     case "MessageSending":

@@ -22,7 +22,8 @@ export const parseHookMd = (text: string, where: string): HookDocument => {
   const src = text.replace(/^\uFEFF/, "").replace(/\r\n/g, "\n");
   const firstLine = src.split("\n", 1)[0].trim();
   const kind = FENCES.find((f) => f.fence === firstLine);
-  if (!kind) throw new CairnError("hook_invalid", `${where}: a HOOK.md starts with front matter between '+++' (TOML) or '---' (YAML) lines`);
+  if (!kind)
+    throw new CairnError("hook_invalid", `${where}: a HOOK.md starts with front matter between '+++' (TOML) or '---' (YAML) lines`);
   const rest = src.slice(src.indexOf("\n") + 1);
   const end = rest.search(new RegExp(`^${kind.fence.replaceAll("+", "\\+")}[ \\t]*$`, "m"));
   if (end < 0) throw new CairnError("hook_invalid", `${where}: the front matter is not closed by a '${kind.fence}' line`);
@@ -38,6 +39,9 @@ export const parseHookMd = (text: string, where: string): HookDocument => {
   } catch (e) {
     throw new CairnError("hook_invalid", `${where}: ${(e as Error).message}`);
   }
-  const body = rest.slice(end).replace(/^[^\n]*\n?/, "").trim();
+  const body = rest
+    .slice(end)
+    .replace(/^[^\n]*\n?/, "")
+    .trim();
   return { front, body };
 };

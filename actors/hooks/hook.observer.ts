@@ -19,7 +19,11 @@ export const hookObserver =
       switch (e.type) {
         case "session.created":
         case "session.forked":
-          hooks.observe("SessionStart", { session_key: id, title: d.title ?? null, model: d.model ?? null, forked_from: d.parentKey ?? null }, id);
+          hooks.observe(
+            "SessionStart",
+            { session_key: id, title: d.title ?? null, model: d.model ?? null, forked_from: d.parentKey ?? null },
+            id,
+          );
           break;
         case "session.deleted":
           hooks.observe("SessionEnd", { session_key: id, message_count: c.messageCount ?? null }, id);
@@ -30,7 +34,15 @@ export const hookObserver =
         case "approval.requested":
           hooks.observe(
             "ApprovalRequested",
-            { approval_id: id, run_id: d.runId, session_key: d.sessionKey, call_id: d.callId, tool: d.tool, command: d.command, reason: d.reason },
+            {
+              approval_id: id,
+              run_id: d.runId,
+              session_key: d.sessionKey,
+              call_id: d.callId,
+              tool: d.tool,
+              command: d.command,
+              reason: d.reason,
+            },
             str(d.sessionKey),
           );
           break;

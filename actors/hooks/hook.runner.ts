@@ -109,10 +109,15 @@ const readStdout = (stdout: string): HookOutcome => {
   } catch {
     return { kind: "failed", error: `stdout is not JSON: ${JSON.stringify(text.slice(0, 80))}`, timedOut: false };
   }
-  if (typeof v !== "object" || v === null || Array.isArray(v)) return { kind: "failed", error: "stdout is not a JSON object", timedOut: false };
+  if (typeof v !== "object" || v === null || Array.isArray(v))
+    return { kind: "failed", error: "stdout is not a JSON object", timedOut: false };
   const o = v as { action?: unknown; data?: unknown };
   if (o.action === "continue" || (o.action === undefined && o.data === undefined)) return { kind: "continue" };
   if (o.action === "modify" && typeof o.data === "object" && o.data !== null && !Array.isArray(o.data))
     return { kind: "modify", data: o.data as Record<string, unknown> };
-  return { kind: "failed", error: `stdout must be {"action":"modify","data":{...}} or empty, got ${JSON.stringify(text.slice(0, 80))}`, timedOut: false };
+  return {
+    kind: "failed",
+    error: `stdout must be {"action":"modify","data":{...}} or empty, got ${JSON.stringify(text.slice(0, 80))}`,
+    timedOut: false,
+  };
 };

@@ -194,7 +194,10 @@ const hooked = (s: Snapshot, d: typeof RunHooked.Type): Decision => {
     return {
       events: [
         { type: "run.hooked", data: d },
-        { type: "run.tool_finished", data: { callId: d.callId, output: `${why}; the call was not run`, truncated: false, isError: true, durationMs: 0 } },
+        {
+          type: "run.tool_finished",
+          data: { callId: d.callId, output: `${why}; the call was not run`, truncated: false, isError: true, durationMs: 0 },
+        },
       ],
       eventIds: [hookId, `${id}-tool-${d.callId}-finished`],
       reply: { recorded: true },

@@ -44,12 +44,10 @@ export const hookToolCall = async (deps: RunEffectDeps, p: RunToolParams): Promi
   }
   if (typeof args !== "object" || args === null || Array.isArray(args)) return p.call;
   try {
-    const r = await hooks.modify(
-      "BeforeToolCall",
-      data(p, { call_id: p.call.callId, tool: p.call.name, arguments: args }),
-      p.sessionKey,
-      { skip: new Set(p.call.hooks ?? []), record: recorder(deps, p, "BeforeToolCall", p.call.callId) },
-    );
+    const r = await hooks.modify("BeforeToolCall", data(p, { call_id: p.call.callId, tool: p.call.name, arguments: args }), p.sessionKey, {
+      skip: new Set(p.call.hooks ?? []),
+      record: recorder(deps, p, "BeforeToolCall", p.call.callId),
+    });
     if (r.blocked) return { blocked: `blocked by hook ${r.blocked.hook}: ${r.blocked.reason}; the call was not run` };
     return r.data.arguments === args ? p.call : { ...p.call, arguments: JSON.stringify(r.data.arguments) };
   } catch (e) {
@@ -91,6 +89,11 @@ export const hookOutgoing = async (deps: RunEffectDeps, p: RunRef, text: string)
 };
 
 /** Fires an observed event of the run (never awaited, never throws). */
-export const observeRun = (hooks: HookDispatcher | undefined, event: "BeforeLLMCall" | "AfterLLMCall" | "AfterToolCall", p: RunRef, more: Record<string, unknown>) => {
+export const observeRun = (
+  hooks: HookDispatcher | undefined,
+  event: "BeforeLLMCall" | "AfterLLMCall" | "AfterToolCall",
+  p: RunRef,
+  more: Record<string, unknown>,
+) => {
   if (hooks?.has(event)) hooks.observe(event, data(p, more), p.sessionKey);
 };

@@ -38,7 +38,14 @@ export const hooksList = (o: { eligible: boolean; json: boolean }, paths: Paths,
     process.stdout.write(o.eligible ? "no eligible hooks\n" : "no hooks (see 'cairn hooks --help' for where they are found)\n");
     return 0;
   }
-  const rows = hooks.map((h) => [h.name, h.source, h.eligible ? "yes" : "no", String(h.priority), h.events.join(","), h.eligible ? h.description : h.reasons.join("; ")]);
+  const rows = hooks.map((h) => [
+    h.name,
+    h.source,
+    h.eligible ? "yes" : "no",
+    String(h.priority),
+    h.events.join(","),
+    h.eligible ? h.description : h.reasons.join("; "),
+  ]);
   process.stdout.write(`${table([["NAME", "SOURCE", "ELIGIBLE", "PRIORITY", "EVENTS", "DESCRIPTION / WHY NOT"], ...rows])}\n`);
   return 0;
 };
@@ -46,7 +53,11 @@ export const hooksList = (o: { eligible: boolean; json: boolean }, paths: Paths,
 const find = (paths: Paths, env: NodeJS.ProcessEnv, name: string): HookDef => {
   const hooks = discovered(paths, env);
   const h = hooks.find((x) => x.name === name);
-  if (!h) throw new CairnError("hook_not_found", `no hook named '${name}'${hooks.length ? ` (hooks: ${hooks.map((x) => x.name).join(", ")})` : ""}`);
+  if (!h)
+    throw new CairnError(
+      "hook_not_found",
+      `no hook named '${name}'${hooks.length ? ` (hooks: ${hooks.map((x) => x.name).join(", ")})` : ""}`,
+    );
   return h;
 };
 
@@ -76,7 +87,11 @@ export const hooksInfo = (o: { name: string; json: boolean }, paths: Paths, env:
  * when disabled or ineligible: that is what testing is for) and shows its decision. Exit code 0
  * whatever it decided; 1 when it failed (exit code, timeout, garbage on stdout).
  */
-export const hooksTest = async (o: { name: string; event: string | undefined; json: boolean }, paths: Paths, env: NodeJS.ProcessEnv = process.env) => {
+export const hooksTest = async (
+  o: { name: string; event: string | undefined; json: boolean },
+  paths: Paths,
+  env: NodeJS.ProcessEnv = process.env,
+) => {
   const h = find(paths, env, o.name);
   const event = (o.event ?? h.events[0]) as EventName | undefined;
   if (!event || !Schema.is(HookEventName)(event)) throw new UsageError(`--event takes one of: ${HookEventName.literals.join(", ")}`);
@@ -95,7 +110,8 @@ export const hooksTest = async (o: { name: string; event: string | undefined; js
             ? `modify${isModifying(event) ? "" : ` (ignored: ${event} cannot be modified)`}: ${JSON.stringify(outcome.data)}`
             : `failed: ${outcome.error}`;
     process.stdout.write(`${h.name} on ${event} (sample payload) → ${said}  [${ms} ms]\n`);
-    if (!h.events.includes(event)) process.stdout.write(`note: ${h.name} does not subscribe to ${event}; the gateway would not run it for that event\n`);
+    if (!h.events.includes(event))
+      process.stdout.write(`note: ${h.name} does not subscribe to ${event}; the gateway would not run it for that event\n`);
   }
   return outcome.kind === "failed" ? 1 : 0;
 };

@@ -41,14 +41,24 @@ describe("chaos: kill -9 while a hook runs", () => {
     await gw.restart();
 
     const session = "hookk9";
-    llm.script({ toolCalls: [{ id: "call_h9", name: "write_file", arguments: JSON.stringify({ path: "out.txt", content: "x" }) }] }, { chunks: ["written"] });
+    llm.script(
+      { toolCalls: [{ id: "call_h9", name: "write_file", arguments: JSON.stringify({ path: "out.txt", content: "x" }) }] },
+      { chunks: ["written"] },
+    );
     const chat = spawnCli(gw, ["chat", "--session", session, "write it"]);
     await waitUntil("the gate hook to hang", () => lines(join(marks, "gate")).length === 1, 30_000);
     for (const pid of lines(join(marks, "gate"))) trackPid(Number(pid));
     // stamp's change is durable before gate runs (each decision is recorded before the next hook).
     const before = await readEvents(gw);
     expect(before.filter((e) => e.type === "run.hooked").map((e) => e.data)).toEqual([
-      { event: "BeforeToolCall", hook: "stamp", action: "modify", callId: "call_h9", value: JSON.stringify({ path: "out.txt", content: "x+A" }), changed: ["content"] },
+      {
+        event: "BeforeToolCall",
+        hook: "stamp",
+        action: "modify",
+        callId: "call_h9",
+        value: JSON.stringify({ path: "out.txt", content: "x+A" }),
+        changed: ["content"],
+      },
     ]);
 
     await gw.kill("SIGKILL");

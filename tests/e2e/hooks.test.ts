@@ -66,7 +66,8 @@ writeHook(hooksDir, "outgoing", {
 
 const { llm, gw } = useGatewayWithLlm({ extraEnv: { CAIRN_CONFIG_DIR: cfg, DOCKER_HOST: NO_DOCKER } });
 
-const payloads = (event: string): any[] => (existsSync(join(seen, `${event}.jsonl`)) ? jsonLines(readFileSync(join(seen, `${event}.jsonl`), "utf8")) : []);
+const payloads = (event: string): any[] =>
+  existsSync(join(seen, `${event}.jsonl`)) ? jsonLines(readFileSync(join(seen, `${event}.jsonl`), "utf8")) : [];
 /** Observers run after the fact and nobody waits for them: poll for the payload to arrive. */
 const received = async (event: string, where: (p: any) => boolean) => {
   await expect.poll(() => payloads(event).some(where), { timeout: 15_000, interval: 50 }).toBe(true);
@@ -82,7 +83,10 @@ describe("hooks through a real gateway", () => {
   });
 
   test("a BeforeToolCall hook modifies a tool's arguments; the tool runs with them, and the change is in the log", async () => {
-    llm.script({ toolCalls: [{ name: "write_file", arguments: JSON.stringify({ path: "notes.md", content: "hello\n" }) }] }, { chunks: ["Saved."] });
+    llm.script(
+      { toolCalls: [{ name: "write_file", arguments: JSON.stringify({ path: "notes.md", content: "hello\n" }) }] },
+      { chunks: ["Saved."] },
+    );
     const r = await gw.cli(["chat", "-s", "hk-mod", "save a note"]);
     expect(r.code).toBe(0);
     expect(readFileSync(join(gw.dataDir, "workspaces", "hk-mod", "notes.md"), "utf8")).toBe("hello\n-- signed by hook\n");
@@ -94,14 +98,21 @@ describe("hooks through a real gateway", () => {
     );
     // The recorder ran last: it saw the arguments as modified, with the documented payload.
     const before = await received("BeforeToolCall", (p) => p.session_id === "hk-mod");
-    expect(before.data).toMatchObject({ tool: "write_file", session_key: "hk-mod", arguments: { path: "notes.md", content: "hello\n-- signed by hook\n" } });
+    expect(before.data).toMatchObject({
+      tool: "write_file",
+      session_key: "hk-mod",
+      arguments: { path: "notes.md", content: "hello\n-- signed by hook\n" },
+    });
     const after = await received("AfterToolCall", (p) => p.session_id === "hk-mod");
     expect(after.data).toMatchObject({ tool: "write_file", is_error: false, arguments: { content: "hello\n-- signed by hook\n" } });
     expect(typeof after.data.duration_ms).toBe("number");
   });
 
   test("a BeforeToolCall hook blocks a call: it never runs, the model reads the hook's reason", async () => {
-    llm.script({ toolCalls: [{ name: "write_file", arguments: JSON.stringify({ path: "forbidden/x.md", content: "x" }) }] }, { chunks: ["Could not."] });
+    llm.script(
+      { toolCalls: [{ name: "write_file", arguments: JSON.stringify({ path: "forbidden/x.md", content: "x" }) }] },
+      { chunks: ["Could not."] },
+    );
     const r = await gw.cli(["chat", "-s", "hk-block", "write there"]);
     expect(r.code).toBe(0);
     expect(existsSync(join(gw.dataDir, "workspaces", "hk-block", "forbidden"))).toBe(false);
@@ -123,7 +134,9 @@ describe("hooks through a real gateway", () => {
     expect(sent).not.toContain("secret-123");
     const received1 = await received("MessageReceived", (p) => p.session_id === "hk-in");
     expect(received1.data).toMatchObject({ session_key: "hk-in", text: "my key is secret-123" });
-    expect((await runEvents()).some((e) => e.type === "run.hooked" && e.data.hook === "incoming" && e.data.value === "my key is [REDACTED]")).toBe(true);
+    expect(
+      (await runEvents()).some((e) => e.type === "run.hooked" && e.data.hook === "incoming" && e.data.value === "my key is [REDACTED]"),
+    ).toBe(true);
   });
 
   test("BeforeAgentStart blocks a message: no model call, the run fails with hook_blocked and the hook's reason", async () => {
@@ -159,7 +172,10 @@ describe("hooks through a real gateway", () => {
     expect((await received("AfterLLMCall", (p) => p.session_id === "hk-obs")).data).toMatchObject({ iteration: 1, tool_calls: 0 });
     expect((await received("AgentEnd", (p) => p.session_id === "hk-obs")).data).toMatchObject({ status: "completed", text: "Hi there." });
     expect((await gw.cli(["sessions", "delete", "hk-obs"])).code).toBe(0);
-    expect((await received("SessionEnd", (p) => p.session_id === "hk-obs")).data).toMatchObject({ session_key: "hk-obs", message_count: 2 });
+    expect((await received("SessionEnd", (p) => p.session_id === "hk-obs")).data).toMatchObject({
+      session_key: "hk-obs",
+      message_count: 2,
+    });
   });
 
   test("ApprovalRequested and ApprovalDecided", async () => {
@@ -181,7 +197,10 @@ describe("hooks through a real gateway", () => {
     const r = await gw.cli(["cron", "add", "--name", "hk-cron", "--every", "1h", "--prompt", "tick"]);
     expect(r.code).toBe(0);
     expect((await gw.cli(["cron", "run", "hk-cron"])).code).toBe(0);
-    expect((await received("CronRun", (p) => p.data.job_id === "hk-cron")).data).toMatchObject({ status: "completed", run_id: expect.any(String) });
+    expect((await received("CronRun", (p) => p.data.job_id === "hk-cron")).data).toMatchObject({
+      status: "completed",
+      run_id: expect.any(String),
+    });
   });
 
   test("GatewayStop is fired, and finished, before the gateway exits", async () => {

@@ -41,7 +41,11 @@ describe("hook discovery", () => {
       eligible: false,
       reasons: ["runs on darwin, not linux", "needs 'no-such-binary-xyz' on PATH", "needs the environment variable SLACK_WEBHOOK_URL"],
     });
-    expect(hooks.find((h) => h.name === "broken")).toMatchObject({ eligible: false, enabled: false, reasons: [expect.stringMatching(/front matter/)] });
+    expect(hooks.find((h) => h.name === "broken")).toMatchObject({
+      eligible: false,
+      enabled: false,
+      reasons: [expect.stringMatching(/front matter/)],
+    });
   });
 
   it("ships the bundled hooks disabled; [[hooks]] enables and tunes one by name", () => {
@@ -54,7 +58,10 @@ describe("hook discovery", () => {
     expect(off.find((h) => h.name === "boot-md")?.reasons).toEqual(["bundled hooks are off until enabled in cairn.toml"]);
     const on = discoverHooks({
       host,
-      config: { entries: [{ name: "command-logger", enabled: true, priority: 3, env: { CAIRN_COMMAND_LOG: "/tmp/x" } }], file: "/etc/cairn.toml" },
+      config: {
+        entries: [{ name: "command-logger", enabled: true, priority: 3, env: { CAIRN_COMMAND_LOG: "/tmp/x" } }],
+        file: "/etc/cairn.toml",
+      },
     });
     expect(on.find((h) => h.name === "command-logger")).toMatchObject({
       eligible: true,

@@ -9,8 +9,7 @@ const setup = (root: string, clock = { t: 1_000 }) => {
   const d = new HookDispatcher(discoverHooks({ userDir: root, bundledDir: null }), { now: () => clock.t, report: (l) => reports.push(l) });
   return { d, reports, clock };
 };
-const jqAppend = (suffix: string) =>
-  `jq -c '{action:"modify", data:(.data | .arguments.command = (.arguments.command + "${suffix}"))}'`;
+const jqAppend = (suffix: string) => `jq -c '{action:"modify", data:(.data | .arguments.command = (.arguments.command + "${suffix}"))}'`;
 
 describe("the hook dispatcher", () => {
   it("runs modifying hooks one after the other by priority, each on the data the one before left, recording each change first", async () => {
@@ -20,7 +19,9 @@ describe("the hook dispatcher", () => {
     writeHook(root, "quiet", { events: ["BeforeToolCall"], priority: 5, script: "cat > /dev/null" });
     const { d } = setup(root);
     const recorded: HookDecision[] = [];
-    const r = await d.modify("BeforeToolCall", { tool: "exec", arguments: { command: "ls" } }, "s", { record: async (x) => void recorded.push(x) });
+    const r = await d.modify("BeforeToolCall", { tool: "exec", arguments: { command: "ls" } }, "s", {
+      record: async (x) => void recorded.push(x),
+    });
     expect(r).toEqual({ data: { tool: "exec", arguments: { command: "ls A B" } }, blocked: null });
     expect(recorded).toEqual([
       { hook: "first", action: "modify", value: { command: "ls A" }, changed: ["command"] },
@@ -39,7 +40,9 @@ describe("the hook dispatcher", () => {
     writeHook(root, "after", { events: ["BeforeToolCall"], priority: 0, script: "touch ran; exit 0" });
     const { d } = setup(root);
     const recorded: HookDecision[] = [];
-    const r = await d.modify("BeforeToolCall", { tool: "exec", arguments: { command: "ls" } }, null, { record: async (x) => void recorded.push(x) });
+    const r = await d.modify("BeforeToolCall", { tool: "exec", arguments: { command: "ls" } }, null, {
+      record: async (x) => void recorded.push(x),
+    });
     expect(r).toEqual({ data: { tool: "exec", arguments: { command: "pwd" } }, blocked: { hook: "guard", reason: "no pwd here" } });
     expect(recorded.map((x) => [x.hook, x.action])).toEqual([
       ["rename", "modify"],
@@ -47,7 +50,9 @@ describe("the hook dispatcher", () => {
     ]);
     expect(existsSync(join(root, "after", "ran"))).toBe(false);
     // Resumed with "rename" already applied (in the log): it does not run again.
-    const again = await d.modify("BeforeToolCall", { tool: "exec", arguments: { command: "ls" } }, null, { skip: new Set(["rename", "guard"]) });
+    const again = await d.modify("BeforeToolCall", { tool: "exec", arguments: { command: "ls" } }, null, {
+      skip: new Set(["rename", "guard"]),
+    });
     expect(again).toEqual({ data: { tool: "exec", arguments: { command: "ls" } }, blocked: null });
     expect(existsSync(join(root, "after", "ran"))).toBe(true);
   });
@@ -66,7 +71,11 @@ describe("the hook dispatcher", () => {
 
   it("opens a hook's breaker after 5 failures or timeouts in a row, skips it for 60 s, then retries it once and closes on success", async () => {
     const root = hookTmp();
-    const dir = writeHook(root, "flaky", { events: ["BeforeToolCall"], timeout: 0.2, script: 'echo x >> ../runs; [ -e ../healthy ] && exit 0; [ -e ../slow ] && sleep 5; exit 3' });
+    const dir = writeHook(root, "flaky", {
+      events: ["BeforeToolCall"],
+      timeout: 0.2,
+      script: "echo x >> ../runs; [ -e ../healthy ] && exit 0; [ -e ../slow ] && sleep 5; exit 3",
+    });
     const runs = () => (existsSync(join(root, "runs")) ? readFileSync(join(root, "runs"), "utf8").split("\n").length - 1 : 0);
     const { d, reports, clock } = setup(root);
     const call = () => d.modify("BeforeToolCall", { arguments: {} }, null);

@@ -48,7 +48,9 @@ This hook logs all tool calls for auditing purposes.
     ["unknown key", "+++\nname = 'x'\nevents = ['SessionStart']\ncommand = 'x'\nwhen = 1\n+++\n", /when/],
     ["bad name", "+++\nname = 'a b'\nevents = ['SessionStart']\ncommand = 'x'\n+++\n", /hook name/],
   ])("refuses %s with hook_invalid naming the file", (_, text, message) => {
-    expect(() => parseHookMd(text, "/x/HOOK.md")).toThrow(expect.objectContaining({ code: "hook_invalid", message: expect.stringMatching(message) }));
+    expect(() => parseHookMd(text, "/x/HOOK.md")).toThrow(
+      expect.objectContaining({ code: "hook_invalid", message: expect.stringMatching(message) }),
+    );
     expect(() => parseHookMd(text, "/x/HOOK.md")).toThrow(/\/x\/HOOK\.md/);
   });
 });

@@ -5,12 +5,15 @@ import { MAX_HOOK_STDOUT, hookPayload, runHookCommand } from "../../../actors/ho
 import { hookTmp } from "./hook.fixtures.ts";
 
 const payload = hookPayload("BeforeToolCall", { tool: "exec", arguments: { command: "ls -la" } }, "s-1", Date.UTC(2024, 0, 15, 10, 30));
-const run = (command: string, timeoutMs = 5000, cwd = hookTmp()) => runHookCommand({ name: "t", command, cwd, env: { MY_VAR: "v" }, timeoutMs }, payload);
+const run = (command: string, timeoutMs = 5000, cwd = hookTmp()) =>
+  runHookCommand({ name: "t", command, cwd, env: { MY_VAR: "v" }, timeoutMs }, payload);
 
 describe("the shell hook protocol", () => {
   it("gives the payload as JSON on stdin, with its env, in its directory", async () => {
     const dir = hookTmp();
-    expect(await run('cat > seen.json; printf "%s %s %s" "$MY_VAR" "$CAIRN_HOOK_EVENT" "$PWD" > env.txt', 5000, dir)).toEqual({ kind: "continue" });
+    expect(await run('cat > seen.json; printf "%s %s %s" "$MY_VAR" "$CAIRN_HOOK_EVENT" "$PWD" > env.txt', 5000, dir)).toEqual({
+      kind: "continue",
+    });
     expect(JSON.parse(readFileSync(join(dir, "seen.json"), "utf8"))).toEqual({
       event: "BeforeToolCall",
       data: { tool: "exec", arguments: { command: "ls -la" } },

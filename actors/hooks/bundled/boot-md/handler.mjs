@@ -9,5 +9,8 @@ const root = p.data?.workspace;
 const file = root ? join(root, "BOOT.md") : null;
 if (file && existsSync(file)) {
   const boot = readFileSync(file, "utf8").trim();
-  if (boot) process.stdout.write(JSON.stringify({ action: "modify", data: { ...p.data, message: `<boot>\n${boot}\n</boot>\n\n${p.data.message}` } }));
+  if (boot)
+    process.stdout.write(
+      JSON.stringify({ action: "modify", data: { ...p.data, message: `<boot>\n${boot}\n</boot>\n\n${p.data.message}` } }),
+    );
 }

@@ -9,5 +9,13 @@ const p = JSON.parse(input);
 const file = process.env.CAIRN_COMMAND_LOG || join(homedir(), ".cairn", "logs", "commands.jsonl");
 mkdirSync(dirname(file), { recursive: true });
 const d = p.data ?? {};
-const line = { at: p.timestamp, session: p.session_id, run: d.run_id, tool: d.tool, arguments: d.arguments, is_error: d.is_error, duration_ms: d.duration_ms };
+const line = {
+  at: p.timestamp,
+  session: p.session_id,
+  run: d.run_id,
+  tool: d.tool,
+  arguments: d.arguments,
+  is_error: d.is_error,
+  duration_ms: d.duration_ms,
+};
 appendFileSync(file, `${JSON.stringify(line)}\n`);

@@ -10,5 +10,6 @@ const dir = process.env.CAIRN_SESSION_MEMORY_DIR || join(homedir(), ".cairn", "m
 const session = String(p.session_id ?? "unknown").replace(/[^A-Za-z0-9_-]/g, "_");
 mkdirSync(dir, { recursive: true });
 const file = join(dir, `${session}.md`);
-if (p.event === "AgentEnd" && p.data?.status === "completed" && p.data.text) appendFileSync(file, `\n## ${p.timestamp}\n\n${p.data.text}\n`);
+if (p.event === "AgentEnd" && p.data?.status === "completed" && p.data.text)
+  appendFileSync(file, `\n## ${p.timestamp}\n\n${p.data.text}\n`);
 if (p.event === "SessionEnd") appendFileSync(file, `\n_session ended ${p.timestamp}_\n`);
