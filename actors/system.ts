@@ -33,6 +33,7 @@ import { sessionStateStore, stateSpec, type SessionStateStore } from "./state/in
 import { createCronSpec, cronEffects, runEnded, systemClock, type CronClock } from "./cron/index.ts";
 import type { McpHub } from "./mcp/index.ts";
 import type { Tool } from "./tools/index.ts";
+import { hookObserver, type HookDispatcher } from "./hooks/index.ts";
 import type { McpServerEntry } from "../schemas/index.ts";
 import { findNode, nodeContextPrompt, remoteExec, type NodePresence, type NodesReader, type RemoteExecOptions } from "./remote/index.ts";
 
@@ -87,6 +88,8 @@ export interface ActorSystemOptions {
   readonly mcp?: McpHub;
   /** The memory tools runs offer (`memoryTools`, actors/memory). */
   readonly memoryTools?: readonly Tool[];
+  /** Lifecycle hooks (HOOK.md): fired at the run's points, on the facts hosts append, on node presence. */
+  readonly hooks?: HookDispatcher;
 }
 
 /** Every so often the owner adopts its active sessions again: an effect that failed and could not
@@ -149,6 +152,7 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     now: o.now ?? Date.now,
     newId: o.newId ?? shortId,
     report,
+    ...(o.hooks ? { appended: hookObserver(o.hooks) } : {}),
     ...(ownership
       ? {
           fence: (kind: AggregateKind, id: string, context: unknown, command: unknown) => {
@@ -272,6 +276,16 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
       status: listed === null ? undefined : (listed?.status ?? "unknown"),
     };
   };
+  // Node presence is not in the log: its hooks fire from this gateway's presence tracker.
+  const hooks = o.hooks;
+  const stopNodeHooks =
+    hooks && o.nodes
+      ? o.nodes.presence.onChange((id, change) => {
+          if (change !== "online" && change !== "offline") return;
+          const name = o.nodes?.presence.hello(id)?.name ?? id;
+          hooks.observe(change === "online" ? "NodeConnected" : "NodeDisconnected", { node_id: id, name }, null);
+        })
+      : undefined;
   const setNode = (key: string, params: unknown) => setSessionNode(sessions, o.nodes?.reader, key, params);
   const tools = agentTools(o.agent, {
     ...(o.metrics ? { metrics: o.metrics } : {}),
@@ -329,6 +343,7 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     cooldownsReady,
     now: deps.now,
     ...(o.metrics ? { metrics: o.metrics } : {}),
+    ...(o.hooks ? { hooks: o.hooks } : {}),
     agent: { ...o.agent, tools },
     approvals: {
       waiters,
@@ -481,6 +496,7 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
       // Runs are stopped by now; then their sandboxes (containers) go.
       await tools?.dispose();
       remote?.stop();
+      stopNodeHooks?.();
     },
   };
 }

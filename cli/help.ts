@@ -389,6 +389,31 @@ Options:
 
 Errors: a bad expression or unknown time zone is refused before anything is
 stored (bad_request); an unknown name is cron_job_not_found.`;
+export const hooksHelp = `Usage: cairn hooks [list] [--eligible] [--json]
+       cairn hooks info NAME [--json]
+       cairn hooks test NAME [--event EVENT] [--json]
+
+list     every hook found, in precedence order: <workspaces dir>/.cairn/hooks/<name>/HOOK.md
+         (project), <config dir>/hooks/<name>/HOOK.md (yours), [[hooks]] in cairn.toml, then
+         the bundled ones (boot-md, command-logger, session-memory: off until enabled with
+         [[hooks]] name = "…" enabled = true). Ineligible hooks are listed with why.
+info     one hook: where it is, its command, events, priority, timeout, requirements, its text
+test     runs the hook once on a sample payload of EVENT (default: its first event) and
+         shows its decision: continue, modify (with the new data), block (with the reason)
+         or failed (exit code, timeout, garbage or too much on stdout)
+
+Options:
+      --eligible         only hooks that will run (enabled, requirements met)
+      --event <E>        the event to test with
+      --json             one JSON object per line
+  -h, --help             this help
+
+A hook reads {"event","data","session_id","timestamp"} as JSON on stdin. Exit 0 continues;
+exit 0 with {"action":"modify","data":{…}} on stdout changes BeforeToolCall's arguments,
+BeforeAgentStart's message or MessageSending's text; exit 1 blocks those (stderr is the
+reason). Other events only observe. 5 failures in a row disable a hook for 60 s.
+
+Errors: an unknown name is hook_not_found.`;
 export const mcpHelp = `Usage: cairn mcp [list] [--json]
        cairn mcp tools NAME [--json]
        cairn mcp add NAME [options] -- CMD ARGS…

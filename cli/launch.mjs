@@ -24,6 +24,7 @@ Commands:
   node                  pair this machine as a node, or manage the gateway's nodes
   mcp                   MCP servers: list, tools, add, remove, restart
   channels              Telegram: status, pending senders, approve, deny, set-token
+  hooks                 lifecycle hooks (HOOK.md): list [--eligible], info NAME, test NAME --event E
   doctor                check remote exec: routes, nodes, pairing window, problems
   status                is the running gateway ok? bus, read models (lag, stalls), model
   metrics               the running gateway's figures: requests, model calls, tokens, tools, log

@@ -9,6 +9,7 @@ import {
   eventsHelp,
   gatewayHelp,
   mcpHelp,
+  hooksHelp,
   modelsHelp,
   projectionsHelp,
   providersHelp,
@@ -48,6 +49,7 @@ const COMMANDS = [
   "metrics",
   "cluster",
   "mcp",
+  "hooks",
   "help",
 ];
 
@@ -352,6 +354,28 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         if (values.help) return print(metricsHelp);
         if (positionals.length > 0) throw new UsageError(`'cairn metrics' takes no arguments; got '${positionals.join(" ")}'`);
         return await (await import("./commands/metrics.ts")).metrics({ json }, paths);
+      }
+      case "hooks": {
+        const [first, ...more] = rest;
+        const sub = first === undefined || first.startsWith("-") ? "list" : first;
+        const args = sub === first ? more : rest;
+        if (sub === "help") return print(hooksHelp);
+        const { values, positionals } = parse(args, {
+          json: { type: "boolean" },
+          eligible: { type: "boolean" },
+          event: { type: "string" },
+        });
+        if (values.help) return print(hooksHelp);
+        json = Boolean(values.json);
+        const cmd = await import("./commands/hooks.ts");
+        if (sub === "list") {
+          if (positionals.length > 0) throw new UsageError(`'cairn hooks list' takes no arguments; got '${positionals.join(" ")}'`);
+          return cmd.hooksList({ eligible: Boolean(values.eligible), json }, paths, env);
+        }
+        if (sub !== "info" && sub !== "test") throw new UsageError(`unknown subcommand 'hooks ${sub}'; try 'cairn hooks --help'`);
+        if (positionals.length !== 1) throw new UsageError(`usage: cairn hooks ${sub} NAME (run 'cairn hooks --help')`);
+        if (sub === "info") return cmd.hooksInfo({ name: positionals[0], json }, paths, env);
+        return await cmd.hooksTest({ name: positionals[0], event: values.event as string | undefined, json }, paths, env);
       }
       case "mcp": {
         // Everything after `--` is the server's command line, never cairn's options.

@@ -73,6 +73,16 @@ export const summarizeEvent = (e: AnyStoredEvent): string => {
       return `state ${e.data.namespace}/${e.data.key} deleted`;
     case "run.tool_interrupted":
       return `tool call ${e.data.callId} interrupted, not re-run: ${clip(e.data.reason)}`;
+    case "run.hooked": {
+      const what = e.data.callId
+        ? `tool call ${e.data.callId}`
+        : e.data.event === "BeforeAgentStart"
+          ? "the incoming message"
+          : "the reply";
+      return e.data.action === "block"
+        ? `hook ${e.data.hook} blocked ${what} (${e.data.event}): ${clip(e.data.reason ?? "")}`
+        : `hook ${e.data.hook} modified ${what} (${e.data.event})${e.data.changed?.length ? `: ${e.data.changed.join(", ")}` : ""}`;
+    }
     case "node.pairing_requested":
       return `pairing requested (${e.data.requestId}) by "${clip(e.data.name, 40)}" ${e.data.fingerprint}${e.data.address ? ` from ${e.data.address}` : ""}`;
     case "node.approved":

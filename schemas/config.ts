@@ -1,5 +1,6 @@
 import * as Schema from "effect/Schema";
 import { ModelId } from "./ids.ts";
+import { HookConfigEntry } from "./hooks.ts";
 import { McpConfig } from "./mcp.ts";
 import { MemoryConfig } from "./memory.ts";
 
@@ -153,6 +154,8 @@ export const ConfigFile = Schema.Struct({
   mcp: Schema.optionalKey(McpConfig),
   /** `[memory]`: the agent's memory files, their search and session export. */
   memory: Schema.optionalKey(MemoryConfig),
+  /** `[[hooks]]`: lifecycle hooks defined (or bundled ones enabled and tuned) in the config. */
+  hooks: Schema.optionalKey(Schema.Array(HookConfigEntry)),
   gateway: Schema.optionalKey(
     Schema.Struct({
       host: Schema.optionalKey(Schema.String),
@@ -230,6 +233,8 @@ export const CONFIG_KEYS: Record<string, Record<string, unknown>> = {
   mcp: { servers: 1 },
   // Each [[memory.embeddings]] table is checked by its schema.
   memory: { enabled: 1, directories: 1, citations: 1, session_export: 1, embeddings: 1 },
+  // An array of tables, each checked by its schema (excess keys are refused there).
+  hooks: {},
   providers: {
     fallback: 1,
     custom: 1,

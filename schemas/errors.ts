@@ -47,6 +47,9 @@ export const ErrorCode = Schema.Literals([
   "timeout",
   "mcp_error", // an MCP server answered a call with an error or a result that does not decode
   "disk_quota_exceeded", // the workspace is at its disk quota ([tools.exec.sandbox.resource_limits] disk)
+  "hook_blocked", // a lifecycle hook (HOOK.md) refused the action; its reason is the message
+  "hook_not_found",
+  "hook_invalid", // a HOOK.md or [[hooks]] entry that does not parse or decode
   "internal",
 ]);
 export type ErrorCode = typeof ErrorCode.Type;

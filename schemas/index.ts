@@ -10,6 +10,7 @@ export * from "./live.ts";
 export * from "./frames.ts";
 export * from "./config.ts";
 export * from "./mcp.ts";
+export * from "./hooks.ts";
 export * from "./nodes.ts";
 export * from "./methods.ts";
 export * from "./auth.ts";

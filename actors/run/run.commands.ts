@@ -4,6 +4,7 @@ import type { SnapshotFrom } from "xstate";
 import {
   MessageId,
   ModelId,
+  RunHooked,
   RunModelSwitched,
   RunToolCallRequested,
   RunToolFinished,
@@ -54,6 +55,7 @@ const schemas = {
   start_tool: StartTool,
   finish_tool: FinishTool,
   refuse_tool: RefuseTool,
+  hook: RunHooked,
 } as const;
 
 export type RunCommand = CommandOf<typeof schemas>;
@@ -137,6 +139,8 @@ const decide = (s: Snapshot, c: RunCommand, env: DecideEnv): Decision => {
         eventIds: [`${id}-tool-${c.params.callId}-finished`],
         reply: { finished: true },
       };
+    case "hook":
+      return hooked(s, c.params);
     case "complete":
       return ending(s, c, "run.completed");
     case "fail":
@@ -174,4 +178,38 @@ const ending = (s: Snapshot, c: Ending, type: "run.completed" | "run.failed" | "
     eventIds: [...cut.map((x) => `${id}-tool-${x.callId}-interrupted`), `${id}-ended`],
     reply: { ended: true, interrupted: cut.map((x) => ({ callId: x.callId, name: x.name })) },
   };
+};
+
+/**
+ * A hook's decision, recorded before the run acts on it. A block is appended with what it causes
+ * in the same write: a refused call (its result says which hook and why) or, before the agent
+ * starts, the run's failure. Idempotent by hook and point: a retry records nothing new.
+ */
+const hooked = (s: Snapshot, d: typeof RunHooked.Type): Decision => {
+  const id = s.context.runId;
+  if (!s.can({ type: "run.hooked", data: d, seq: 0, time: 0 } as never)) return { events: [], reply: { recorded: false } };
+  const hookId = `${id}-hook-${d.callId ?? d.event}-${d.hook}`.slice(0, 200);
+  const why = `blocked by hook ${d.hook}: ${d.reason ?? ""}`;
+  if (d.action === "block" && d.callId !== undefined)
+    return {
+      events: [
+        { type: "run.hooked", data: d },
+        {
+          type: "run.tool_finished",
+          data: { callId: d.callId, output: `${why}; the call was not run`, truncated: false, isError: true, durationMs: 0 },
+        },
+      ],
+      eventIds: [hookId, `${id}-tool-${d.callId}-finished`],
+      reply: { recorded: true },
+    };
+  if (d.action === "block" && d.event === "BeforeAgentStart")
+    return {
+      events: [
+        { type: "run.hooked", data: d },
+        { type: "run.failed", data: { error: { code: "hook_blocked", message: why }, partialText: "" } },
+      ],
+      eventIds: [hookId, `${id}-ended`],
+      reply: { recorded: true },
+    };
+  return { events: [{ type: "run.hooked", data: d }], eventIds: [hookId], reply: { recorded: true } };
 };

@@ -2,6 +2,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { GatewayMetrics } from "../../bus/index.ts";
 import type { AnyStoredEvent } from "../../schemas/index.ts";
 import type { ApprovalView, ApprovalWaiters } from "../approval/index.ts";
+import type { HookDispatcher } from "../hooks/index.ts";
 import type { ResolvedModel } from "../llm/index.ts";
 import type { Dispatch } from "../runtime/index.ts";
 import type { TranscriptMessage } from "../session/index.ts";
@@ -34,6 +35,8 @@ export interface RunEffectDeps {
   readonly metrics?: GatewayMetrics;
   /** The tools runs may call, and the loop's bounds. */
   readonly agent: AgentOptions;
+  /** Lifecycle hooks (HOOK.md); absent: none run. */
+  readonly hooks?: HookDispatcher;
   /** Approvals of dangerous calls; without it a dangerous tool is never offered. */
   readonly approvals?: {
     readonly waiters: ApprovalWaiters;

@@ -6,6 +6,7 @@ import { DEFAULT_MAX_ITERATIONS, DEFAULT_RUN_TIMEOUT_MS } from "./agent.options.
 import { AttemptFailed, modelResponder } from "./model.call.ts";
 import type { RunEffectDeps } from "./run.deps.ts";
 import type { CallModelParams, InterruptParams, RunEffects } from "./run.machine.ts";
+import { hookIncoming, hookOutgoing, observeRun } from "./run.hooks.ts";
 import { promptMessages, systemPrompt, toolTurns } from "./run.prompt.ts";
 import { addUsage } from "./run.text.ts";
 import { toolRunner } from "./run.tools.effects.ts";
@@ -73,14 +74,30 @@ export const runEffects = (deps: RunEffectDeps): RunEffectsHandle => {
       w.text = p.text;
       await deps.cooldownsReady;
       const transcript = promptMessages(await deps.transcript(p.sessionKey), p.triggerMessageId);
+      // The incoming message as the hooks leave it (BeforeAgentStart; later calls reuse the recorded change).
+      const last = transcript.at(-1);
+      if (last?.role === "user") {
+        const message = p.iteration === 1 ? await hookIncoming(deps, p, last.text) : (p.message ?? last.text);
+        if (message === null) return; // blocked: the run is already failed, with the hook's reason
+        transcript[transcript.length - 1] = { ...last, text: message };
+      }
       const messages = p.iteration > 1 ? [...transcript, ...toolTurns(await deps.runEvents(p.runId))] : transcript;
       const system = await systemPrompt(deps, p.sessionKey);
       if (p.iteration === 1) live(p.sessionKey, { type: "run.started", runId: p.runId, messageId: p.triggerMessageId });
+      observeRun(deps.hooks, "BeforeLLMCall", p, { model: p.model, iteration: p.iteration, messages: messages.length });
       const done = await respond(p, w, messages, system, (error) => fail(p, w, error));
       if (!done) return;
+      observeRun(deps.hooks, "AfterLLMCall", p, {
+        model: p.model,
+        iteration: p.iteration,
+        finish_reason: done.finishReason,
+        tool_calls: done.calls.length,
+        usage: done.usage ?? null,
+      });
       const usage = addUsage(p.usage, done.usage);
       if (done.calls.length === 0 || !deps.agent.tools) {
-        await deps.dispatch("run", p.runId, "complete", { text: w.text, usage, finishReason: done.finishReason });
+        const text = await hookOutgoing(deps, p, w.text);
+        await deps.dispatch("run", p.runId, "complete", { text, usage, finishReason: done.finishReason });
         return;
       }
       if (p.iteration >= maxIterations) {
@@ -88,7 +105,8 @@ export const runEffects = (deps: RunEffectDeps): RunEffectsHandle => {
         const note = `${w.text.length > 0 ? "\n\n" : ""}[stopped: the agent reached its limit of ${maxIterations} model call${maxIterations === 1 ? "" : "s"} ([agent] max_iterations) and still wanted to call tools (${done.calls.map((c) => c.name).join(", ")}); they were not run]`;
         w.text += note;
         live(p.sessionKey, { type: "run.delta", runId: p.runId, index: w.nextDelta++, text: note });
-        await deps.dispatch("run", p.runId, "complete", { text: w.text, usage, finishReason: "max_iterations" });
+        const text = await hookOutgoing(deps, p, w.text);
+        await deps.dispatch("run", p.runId, "complete", { text, usage, finishReason: "max_iterations" });
         return;
       }
       // Call ids name events: one the model repeats within the run gets a unique suffix in the log.

@@ -16,6 +16,8 @@ export interface CallModelParams {
   readonly usage: Usage | null;
   /** Call ids the run has used (a repeated one is renamed). */
   readonly callIds: readonly string[];
+  /** The incoming message as a hook rewrote it (absent: as sent). */
+  readonly message?: string;
 }
 
 /** One requested call to gate (approval) and run. */
@@ -24,7 +26,13 @@ export interface RunToolParams {
   readonly sessionKey: string;
   readonly startedAt: number;
   readonly text: string;
-  readonly call: { readonly callId: string; readonly name: string; readonly arguments: string };
+  readonly call: {
+    readonly callId: string;
+    readonly name: string;
+    readonly arguments: string;
+    /** Hooks whose decision is already recorded (after a crash they are not asked again). */
+    readonly hooks?: readonly string[];
+  };
 }
 
 /** A run found mid-step with nothing driving it: it is ended as interrupted, never re-run. */

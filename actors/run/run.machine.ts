@@ -7,10 +7,12 @@ import { addUsage, joinReplies } from "./run.text.ts";
 export type { CallModelParams, EndParams, InterruptParams, RunEffects, RunToolParams } from "./run.effects.types.ts";
 
 /**
+ * 4: hooks: a call records the hooks that changed it (`hooks`), the run the incoming message as a
+ * hook rewrote it (`message`).
  * 3: the agent loop moved into the machine: `running` has the substates `calling` and `tools`,
  * context gained `startModel` and `usage`. Older snapshots are refused and replayed from the log.
  */
-export const RUN_MACHINE_VERSION = 3;
+export const RUN_MACHINE_VERSION = 4;
 
 /** One tool call of the run, as the log tells it. */
 export interface RunToolCall {
@@ -20,6 +22,8 @@ export interface RunToolCall {
   readonly iteration: number;
   readonly status: "requested" | "started" | "finished" | "interrupted";
   readonly isError: boolean;
+  /** Hooks whose decision on this call is in the log (a resumed call does not ask them again). */
+  readonly hooks?: readonly string[];
 }
 
 export interface RunContext {
@@ -41,6 +45,8 @@ export interface RunContext {
   /** The last model call that asked for tools (0: none yet). */
   readonly iteration: number;
   readonly toolCalls: readonly RunToolCall[];
+  /** The incoming message as a `BeforeAgentStart` hook rewrote it (absent: as the user sent it). */
+  readonly message?: string;
 }
 
 type Ev =
@@ -54,6 +60,7 @@ type Ev =
   | MachineEvent<"run.tool_started">
   | MachineEvent<"run.tool_finished">
   | MachineEvent<"run.tool_interrupted">
+  | MachineEvent<"run.hooked">
   | Hydrated;
 
 type Args = { context: RunContext; event: Ev };
@@ -76,6 +83,7 @@ const callModel = (next: (context: RunContext) => number) => ({
     text: context.text,
     usage: context.usage,
     callIds: context.toolCalls.map((c) => c.callId),
+    ...(context.message !== undefined ? { message: context.message } : {}),
   }),
 });
 
@@ -86,7 +94,7 @@ const runTool = (context: RunContext, call: RunToolCall) => ({
     sessionKey: context.sessionKey,
     startedAt: context.startedAt,
     text: context.text,
-    call: { callId: call.callId, name: call.name, arguments: call.arguments },
+    call: { callId: call.callId, name: call.name, arguments: call.arguments, ...(call.hooks ? { hooks: call.hooks } : {}) },
   },
 });
 
@@ -140,6 +148,9 @@ export const runMachine = setup({
       event.type === "run.tool_finished" &&
       context.toolCalls.every((c) => c.iteration !== context.iteration || c.callId === event.data.callId || c.status === "finished"),
     anyCallStarted: ({ context }: Args) => context.toolCalls.some((c) => c.status === "started"),
+    /** A hook's decision on a call applies only while the call waits to start; one on the run, any time it runs. */
+    hookApplies: ({ context, event }: Args) =>
+      event.type === "run.hooked" && (event.data.callId === undefined || statusOf(context, event) === "requested"),
   },
   actions: {
     recordCall: assign(({ context, event }) => {
@@ -151,6 +162,20 @@ export const runMachine = setup({
         // The first call of a response carries what the response said: the reply grows by it.
         ...(reply ? { text: joinReplies(context.text, reply.text), usage: addUsage(context.usage, reply.usage) } : {}),
       };
+    }),
+    recordHook: assign(({ context, event }) => {
+      if (event.type !== "run.hooked") return {};
+      const d = event.data;
+      if (d.callId !== undefined) {
+        const call = context.toolCalls.find((c) => c.callId === d.callId);
+        return {
+          toolCalls: setCall(context.toolCalls, d.callId, {
+            hooks: [...(call?.hooks ?? []), d.hook],
+            ...(d.action === "modify" && d.value !== undefined ? { arguments: d.value } : {}),
+          }),
+        };
+      }
+      return d.event === "BeforeAgentStart" && d.action === "modify" && d.value !== undefined ? { message: d.value } : {};
     }),
     recordResult: assign(({ context, event }) => {
       if (event.type !== "run.tool_finished") return {};
@@ -223,6 +248,7 @@ export const runMachine = setup({
       initial: "calling",
       on: {
         "run.model_switched": { guard: "switchesCurrentModel", actions: assign(({ event }) => ({ model: event.data.to })) },
+        "run.hooked": { guard: "hookApplies", actions: "recordHook" },
         "run.tool_interrupted": {
           guard: "callStarted",
           actions: assign(({ context, event }) => ({

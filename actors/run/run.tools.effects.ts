@@ -9,6 +9,7 @@ import { callVerdict } from "./call.verdict.ts";
 import { DEFAULT_APPROVAL_TIMEOUT_MS, MAX_TOOL_RESULT_BYTES } from "./agent.options.ts";
 import { humanWait } from "./fallback.policy.ts";
 import { liveOutput } from "./live.output.ts";
+import { hookToolCall, observeRun } from "./run.hooks.ts";
 import type { RunEffectDeps } from "./run.deps.ts";
 import type { RunToolParams } from "./run.machine.ts";
 import { SHUTDOWN, type RunWork } from "./run.work.ts";
@@ -127,22 +128,19 @@ export const toolRunner = (
     let started = false;
     try {
       if (w.abort.signal.aborted) throw w.abort.signal.reason;
-      const { call } = p;
+      // Hooks first: the approval gate judges the call as it will run.
+      const call = await hookToolCall(deps, p);
+      if (call === null) return;
+      if ("blocked" in call) {
+        live(p.sessionKey, { ...refusedLive(p, p.call), output: call.blocked });
+        return;
+      }
       const gate = await approve(p, call, w.abort.signal, w.deadline);
       if ("refused" in gate) {
         const refused = gate.refused;
         // Never started: the call goes from requested to finished with the refusal as its result.
         await deps.dispatch("run", p.runId, "refuse_tool", { callId: call.callId, output: refused });
-        live(p.sessionKey, {
-          type: "run.tool",
-          runId: p.runId,
-          callId: call.callId,
-          name: call.name,
-          status: "failed",
-          output: refused,
-          truncated: false,
-          durationMs: 0,
-        });
+        live(p.sessionKey, { ...refusedLive(p, call), output: refused });
         return;
       }
       const r = (await deps.dispatch("run", p.runId, "start_tool", { callId: call.callId })) as { started?: boolean };
@@ -191,6 +189,14 @@ export const toolRunner = (
       durationMs,
       ...(fullOutput ? { fullOutput } : {}),
     });
+    observeRun(deps.hooks, "AfterToolCall", p, {
+      call_id: call.callId,
+      tool: call.name,
+      arguments: safeJson(call.arguments),
+      output,
+      is_error: !result.ok,
+      duration_ms: durationMs,
+    });
     live(p.sessionKey, {
       type: "run.tool",
       runId: p.runId,
@@ -209,3 +215,15 @@ export const toolRunner = (
 
 /** The gate's answer: the result the model gets instead of running, or whether the gate let it through. */
 type Gate = { readonly refused: string } | { readonly approved: boolean };
+
+/** The live message of a call that will not run (its output is the refusal). */
+const refusedLive = (p: CallParams, call: Call) =>
+  ({ type: "run.tool", runId: p.runId, callId: call.callId, name: call.name, status: "failed", truncated: false, durationMs: 0 }) as const;
+
+const safeJson = (s: string): unknown => {
+  try {
+    return JSON.parse(s || "{}");
+  } catch {
+    return s;
+  }
+};

@@ -1,6 +1,6 @@
 import { initialTransition, transition, type AnyStateMachine, type SnapshotFrom } from "xstate";
 import type { EventLog, SnapshotStore } from "../../bus/index.ts";
-import { CairnError, isCairnError, type AggregateKind, type AnyStoredEvent } from "../../schemas/index.ts";
+import { CairnError, isCairnError, type AggregateKind, type AnyStoredEvent, type NewEvent } from "../../schemas/index.ts";
 import type { AggregateSpec } from "./aggregate.ts";
 import { declaredEffects, type EffectFn, type EffectSupervisor, type EffectTable } from "./effects.ts";
 import { HYDRATED, toMachineEvent } from "./machine-events.ts";
@@ -26,6 +26,11 @@ export interface HostDeps {
    * writes elsewhere), so it is read fresh from the log each time, never cached. Absent: owns all.
    */
   readonly owns?: (kind: AggregateKind, id: string, context: unknown) => boolean;
+  /**
+   * Told of every append this host made, after it is durable, with the state it led to: where
+   * observers (lifecycle hooks) learn facts once, in the process that decided them. Must not throw.
+   */
+  readonly appended?: (kind: AggregateKind, id: string, events: readonly NewEvent[], context: unknown) => void;
 }
 
 /** Attempts of one command when another writer got there first (each reloads and decides again). */
@@ -167,6 +172,7 @@ export class AggregateHost<M extends AnyStateMachine, C> {
     loaded.sinceSnapshot += seqs.length;
     if (loaded.sinceSnapshot >= (this.deps.snapshotEvery ?? 50)) this.snapshot(id, loaded);
     for (const action of applied.actions) this.runEffect(id, action);
+    this.deps.appended?.(this.spec.kind, id, decision.events, (applied.snapshot as { context: unknown }).context);
     return decision.reply;
   }
 

@@ -9,7 +9,15 @@ import {
   type LocalModelsConfig,
   type ProviderOverrideConfig,
 } from "../../actors/llm/index.ts";
-import { CONFIG_KEYS, CairnError, ConfigFile, decodeOrFail, type McpServerEntry, type MemoryConfig } from "../../schemas/index.ts";
+import {
+  CONFIG_KEYS,
+  CairnError,
+  ConfigFile,
+  decodeOrFail,
+  type HookConfigEntry,
+  type McpServerEntry,
+  type MemoryConfig,
+} from "../../schemas/index.ts";
 import { serverOptions } from "../../actors/mcp/index.ts";
 import type { ExecOptions, SandboxSettings } from "../../actors/index.ts";
 import { parseTrustedProxies, type EdgeTlsSettings } from "../../bus/edge/index.ts";
@@ -60,6 +68,8 @@ export interface Settings {
   readonly mcpServers: readonly McpServerEntry[];
   /** `[memory]` as written (actors/memory applies the defaults). */
   readonly memory?: MemoryConfig;
+  /** `[[hooks]]`: hooks defined in the config, or discovered and bundled ones tuned (see actors/hooks). */
+  readonly hooks: readonly HookConfigEntry[];
 }
 
 export interface NodesSettings {
@@ -97,6 +107,8 @@ const checkKeys = (value: unknown, known: Record<string, unknown>, path: string[
       );
     }
     const sub = known[k];
+    // An array of tables (`[[hooks]]`) known as `{}`: its schema checks each entry.
+    if (Array.isArray(v) && typeof sub === "object" && sub !== null && Object.keys(sub).length === 0) continue;
     if (typeof sub === "object" && sub !== null) {
       if (typeof v !== "object" || v === null || Array.isArray(v)) {
         throw new CairnError("bad_request", `'${where}' must be a table ([${where}])`);
@@ -193,6 +205,7 @@ export const loadSettings = (configFile: string, env: NodeJS.ProcessEnv = proces
     },
     mcpServers: mcpServerSettings(file?.mcp?.servers ?? [], configFile),
     ...(file?.memory ? { memory: file.memory } : {}),
+    hooks: file?.hooks ?? [],
     ...gatewayTlsSettings(file?.gateway, portFrom(env.CAIRN_PORT, file?.gateway?.port ?? DEFAULT_PORT), configFile),
   };
 };

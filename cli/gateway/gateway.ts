@@ -25,6 +25,7 @@ import {
 import { CairnError, type SandboxStatus } from "../../schemas/index.ts";
 import type { Settings } from "../config/load.ts";
 import type { Paths } from "../paths.ts";
+import { gatewayHooks } from "./hooks.setup.ts";
 import { securePrivateDirs } from "../private.dirs.ts";
 import { ROOT } from "../root.ts";
 import { VERSION } from "../version.ts";
@@ -258,6 +259,7 @@ export async function startGateway(o: {
     cleanup.push(() => mcp.stop());
     // Assigned below; the status service asks for it only once requests come in.
     let actors: ActorSystem | undefined;
+    const hooks = gatewayHooks(settings, paths, log);
     actors = startActorSystem({
       nc,
       log: eventLog,
@@ -288,6 +290,7 @@ export async function startGateway(o: {
       ...(metrics ? { metrics } : {}),
       mcp,
       ...(memoryToolList ? { memoryTools: memoryToolList } : {}),
+      hooks,
     });
     const system = actors;
     cleanup.push(() => system.stop());
@@ -357,6 +360,12 @@ export async function startGateway(o: {
       startedAt: Date.now(),
     });
     cleanup.push(() => removeRuntimeFile(paths.runtimeFile));
+    hooks.observe("GatewayStart", { version: VERSION, url: edge.url, workspace: workspaceRoot }, null);
+    // Stopping runs the cleanups last-in first: GatewayStop's hooks run (and finish) before anything closes.
+    cleanup.push(async () => {
+      hooks.observe("GatewayStop", { reason: "stop" }, null);
+      await hooks.idle();
+    });
 
     return {
       url: edge.url,

@@ -94,6 +94,24 @@ export const RunToolFinished = Schema.Struct({
 /** A call that had started when the run was interrupted (crash, shutdown): never run again. */
 export const RunToolInterrupted = Schema.Struct({ callId: Schema.String, reason: Schema.String });
 
+/**
+ * A lifecycle hook changed or refused part of the run (HOOK.md, `actors/hooks/`), recorded before
+ * the run acts on it: which hook, at which point, and what it changed. `BeforeToolCall` names the
+ * call and, for a change, its new arguments (JSON) and the keys that changed; `BeforeAgentStart`
+ * carries the incoming message as the model reads it; `MessageSending` the stored reply. A block
+ * carries the hook's reason and is appended together with its consequence (the call's refusal,
+ * the run's failure), so a crash can never leave one without the other.
+ */
+export const RunHooked = Schema.Struct({
+  event: Schema.Literals(["BeforeToolCall", "BeforeAgentStart", "MessageSending"]),
+  hook: Schema.String,
+  action: Schema.Literals(["modify", "block"]),
+  callId: Schema.optionalKey(Schema.String),
+  value: Schema.optionalKey(Schema.String),
+  changed: Schema.optionalKey(Schema.Array(Schema.String)),
+  reason: Schema.optionalKey(Schema.String),
+});
+
 export const runEvents = {
   "run.started": { version: 1, schema: RunStarted },
   "run.completed": { version: 1, schema: RunCompleted },
@@ -102,6 +120,7 @@ export const runEvents = {
   "run.cancelled": { version: 1, schema: RunCancelled },
   "run.model_switched": { version: 1, schema: RunModelSwitched },
   "run.tool_call_requested": { version: 1, schema: RunToolCallRequested },
+  "run.hooked": { version: 1, schema: RunHooked },
   "run.tool_started": { version: 1, schema: RunToolStarted },
   "run.tool_finished": { version: 1, schema: RunToolFinished },
   "run.tool_interrupted": { version: 1, schema: RunToolInterrupted },
