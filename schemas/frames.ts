@@ -4,8 +4,10 @@ import { MessageId, ModelId, RunId, SessionKey } from "./ids.ts";
 import { MAX_MESSAGE_CHARS } from "./commands.ts";
 import { Limit, ProjectionStatus, ReadWorkspaceFile, SandboxStatus } from "./queries.ts";
 import { NodeId } from "./nodes.ts";
-import { SessionSandbox } from "./events/session.events.ts";
+import { SessionMcp, SessionSandbox } from "./events/session.events.ts";
 import { authMethodParams } from "./auth.ts";
+import { cronMethodParams } from "./cron.ts";
+import { mcpMethodParams } from "./mcp.ts";
 
 /**
  * The WebSocket protocol (JSON text frames). Client → server: `req`. Server → client: `res` for
@@ -171,7 +173,11 @@ export const methodParams = {
   "nodes.doctor": Schema.Struct({}),
   /** Routes the session's `exec` to a node; null is local. */
   "sessions.setNode": Schema.Struct({ sessionKey: SessionKey, node: Schema.NullOr(NodeId) }),
+  /** Which MCP servers' tools the session's runs are offered: all (null), none, or all but some. */
+  "sessions.setMcp": Schema.Struct({ sessionKey: SessionKey, mcp: SessionMcp }),
   ...authMethodParams,
+  ...cronMethodParams,
+  ...mcpMethodParams,
 } as const;
 export type Method = keyof typeof methodParams;
 export const isMethod = (m: string): m is Method => Object.hasOwn(methodParams, m);
