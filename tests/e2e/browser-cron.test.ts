@@ -97,20 +97,31 @@ describe("cron page", () => {
       await page.getByTestId("cron-every").fill("2s");
       await page.getByTestId("cron-prompt").fill("check the stones");
       await page.getByTestId("cron-create").click();
-      const created = await until("the job in the list", () => job(page, "pulse"), (j) => j !== undefined);
+      const created = await until(
+        "the job in the list",
+        () => job(page, "pulse"),
+        (j) => j !== undefined,
+      );
       expect(created?.schedule).toBe("every 2 seconds");
       expect(await job(page, "bad-one")).toBeUndefined();
 
       // Its first slot runs (a real agent turn against the scripted model) and the page shows it.
-      await until("pulse's last result completed", () => job(page, "pulse"), (j) => j?.last.startsWith("completed") === true, 45_000).catch(
-        (e) => {
-          throw new Error(`${e}${logs()}`);
-        },
-      );
+      await until(
+        "pulse's last result completed",
+        () => job(page, "pulse"),
+        (j) => j?.last.startsWith("completed") === true,
+        45_000,
+      ).catch((e) => {
+        throw new Error(`${e}${logs()}`);
+      });
       expect(llm.requests.some((r) => JSON.stringify(r.body).includes("check the stones"))).toBe(true);
 
       await card(page, "pulse").getByTestId("cron-history").click();
-      const statuses = await until("a completed run in the history", () => runStatuses(page, "pulse"), (s) => s.includes("completed"));
+      const statuses = await until(
+        "a completed run in the history",
+        () => runStatuses(page, "pulse"),
+        (s) => s.includes("completed"),
+      );
       expect(statuses.length).toBeGreaterThan(0);
       // The run's chat is one click away.
       expect(await card(page, "pulse").getByRole("link", { name: "open chat" }).first().getAttribute("href")).toBe("#/s/cron-pulse");
@@ -118,7 +129,11 @@ describe("cron page", () => {
 
       // Disable: no next run, and the gateway agrees.
       await card(page, "pulse").getByTestId("cron-toggle").click();
-      await until("pulse disabled", () => job(page, "pulse"), (j) => j?.next === "none (disabled)");
+      await until(
+        "pulse disabled",
+        () => job(page, "pulse"),
+        (j) => j?.next === "none (disabled)",
+      );
       const listed = jsonLines((await gw.cli(["cron", "list", "--json"])).stdout);
       expect(listed.find((j) => j.name === "pulse")?.enabled).toBe(false);
 
@@ -127,7 +142,11 @@ describe("cron page", () => {
       await card(page, "pulse").getByTestId("cron-run").click();
       await until(
         "the manual run completed in the history",
-        () => card(page, "pulse").locator('[data-testid="cron-run-row"]').first().evaluate((el) => [el.getAttribute("data-status"), el.textContent]),
+        () =>
+          card(page, "pulse")
+            .locator('[data-testid="cron-run-row"]')
+            .first()
+            .evaluate((el) => [el.getAttribute("data-status"), el.textContent]),
         ([s, text]) => s === "completed" && (text ?? "").includes("(run now)"),
         45_000,
       );

@@ -12,7 +12,17 @@ import type { Page } from "playwright-core";
 import { startGatewayProc, jsonLines, type GatewayProc } from "../fixtures/gateway.ts";
 import { startLlmServer, type LlmServer } from "../fixtures/llm-server/index.ts";
 import { MCP_FIXTURE } from "../fixtures/mcp/index.ts";
-import { launchBrowser, newChat, oneTab, openApp, resetBrowserRecords, settledReply, typeAndSend, until, type Browser, startAll } from "./browser.helpers.ts";
+import {
+  launchBrowser,
+  oneTab,
+  openApp,
+  resetBrowserRecords,
+  settledReply,
+  typeAndSend,
+  until,
+  type Browser,
+  startAll,
+} from "./browser.helpers.ts";
 
 const T = 120_000;
 
@@ -82,7 +92,12 @@ describe("MCP settings page", () => {
       await page.getByTestId("mcp-args").fill(`${MCP_FIXTURE}\necho`);
       await page.getByTestId("mcp-approval").selectOption("never");
       await page.getByTestId("mcp-save").click();
-      await until("fx ready", () => serverState(page, "fx"), (s) => s === "ready", 30_000).catch((e) => {
+      await until(
+        "fx ready",
+        () => serverState(page, "fx"),
+        (s) => s === "ready",
+        30_000,
+      ).catch((e) => {
         throw new Error(`${e}${logs()}`);
       });
       // Its tools with source and schema.
@@ -96,10 +111,18 @@ describe("MCP settings page", () => {
 
       // The model calls it in a chat; the card ends finished with the server's answer.
       await page.getByTestId("new-chat").click();
-      await until("chat view", async () => page.url(), (u) => !u.endsWith("#/mcp"));
+      await until(
+        "chat view",
+        async () => page.url(),
+        (u) => !u.endsWith("#/mcp"),
+      );
       llm.script({ toolCalls: [{ name: "mcp__fx__echo", arguments: JSON.stringify({ text: "stones" }) }] }, { chunks: ["Echoed."] });
       await typeAndSend(page, "ask the server");
-      const [card] = await until("a finished MCP card", () => cards(page), (cs) => cs[0]?.status === "finished");
+      const [card] = await until(
+        "a finished MCP card",
+        () => cards(page),
+        (cs) => cs[0]?.status === "finished",
+      );
       expect(card.name).toBe("mcp__fx__echo");
       expect(card.output).toContain("stones");
       expect((await settledReply(page)).status).toBe("complete");
@@ -120,15 +143,27 @@ describe("MCP settings page", () => {
       // A fork keeps the choice, and so does a reload.
       await page.getByTestId("fork-session").click();
       await page.getByTestId("fork-confirm").click();
-      await until("the fork open", async () => page.getByTestId("mcp-toggle-open").textContent(), (t) => (t ?? "").includes("MCP 0/1"));
+      await until(
+        "the fork open",
+        async () => page.getByTestId("mcp-toggle-open").textContent(),
+        (t) => (t ?? "").includes("MCP 0/1"),
+      );
       await page.reload();
       await expect.poll(() => page.getByTestId("mcp-toggle-open").textContent(), { timeout: 20_000 }).toContain("MCP 0/1");
 
       // Disable from the page: the gateway stops it and says why; then remove it.
       await page.goto(`${gw.url}/#/mcp`);
-      await until("fx listed", () => serverState(page, "fx"), (s) => s === "ready");
+      await until(
+        "fx listed",
+        () => serverState(page, "fx"),
+        (s) => s === "ready",
+      );
       await page.getByTestId("mcp-toggle").click();
-      await until("fx disabled", () => serverState(page, "fx"), (s) => s === "disabled");
+      await until(
+        "fx disabled",
+        () => serverState(page, "fx"),
+        (s) => s === "disabled",
+      );
       const listed = jsonLines((await gw.cli(["mcp", "list", "--json"])).stdout);
       expect(listed.find((s) => s.name === "fx")?.state).toBe("disabled");
       await page.getByTestId("mcp-remove").click();
