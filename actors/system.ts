@@ -323,6 +323,7 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     transcript: (key) => transcripts.read(key),
     runEvents: async (runId) => (await o.log.load("run", runId)).records.flatMap((r): AnyStoredEvent[] => (r.ok ? [r.event] : [])),
     sessionSandbox: async (key) => (await sessions.read(key)).snapshot.context.sandbox,
+    sessionMcp: async (key) => (await sessions.read(key)).snapshot.context.mcp,
     sessionNode: async (key) => {
       const n = await sessionNode(key);
       return n ? { id: n.id, name: n.name, ...(n.status ? { status: n.status } : {}) } : null;

@@ -10,7 +10,7 @@ export type Db = Database.Database;
  * The read-model schema. Everything here is derived from the log and may be deleted at any time;
  * a schema change bumps SCHEMA_VERSION, which makes the projector rebuild from sequence 1.
  */
-export const SCHEMA_VERSION = 14;
+export const SCHEMA_VERSION = 15;
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);
@@ -21,7 +21,8 @@ CREATE TABLE IF NOT EXISTS sessions (
   runs INTEGER NOT NULL DEFAULT 0, input_tokens INTEGER NOT NULL DEFAULT 0,
   output_tokens INTEGER NOT NULL DEFAULT 0, cache_read_tokens INTEGER NOT NULL DEFAULT 0,
   cache_write_tokens INTEGER NOT NULL DEFAULT 0,
-  parent_key TEXT, fork_point INTEGER, label TEXT, sandbox TEXT, deleted_at INTEGER, node TEXT
+  parent_key TEXT, fork_point INTEGER, label TEXT, sandbox TEXT, deleted_at INTEGER, node TEXT,
+  mcp TEXT
 );
 CREATE INDEX IF NOT EXISTS sessions_recent ON sessions(updated_at DESC);
 CREATE INDEX IF NOT EXISTS sessions_active ON sessions(active_run_id) WHERE active_run_id IS NOT NULL;

@@ -9,6 +9,7 @@ import {
   ListToolCalls,
   MessageStatus,
   SessionKey,
+  SessionMcp,
   WireError,
   decodeOrFail,
   methodParams,
@@ -53,6 +54,8 @@ const SessionRow = Schema.Struct({
   sandbox: OrNull(Text),
   deleted_at: OrNull(Int),
   node: OrNull(Text),
+  /** The session's MCP setting as JSON; null is every server. */
+  mcp: OrNull(Schema.fromJsonString(SessionMcp)),
 });
 type SessionRow = typeof SessionRow.Type;
 
@@ -115,6 +118,7 @@ const toSummary = (r: SessionRow): SessionSummary & { usage: SessionUsage } => (
   label: r.label,
   sandbox: r.sandbox,
   node: r.node ?? null,
+  mcp: r.mcp ?? null,
 });
 
 /** A live session's row; a deleted one answers like one that never existed. */

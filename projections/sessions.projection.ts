@@ -13,16 +13,18 @@ export const sessionsProjection: Projection = {
       "UPDATE sessions SET updated_at = ?, message_count = message_count + 1, active_run_id = NULL WHERE key = ?",
     );
     // A setting changed: one column, and the session moves up the recency-ordered list.
-    const setColumn = (column: "title" | "model" | "sandbox" | "node") =>
+    const setColumn = (column: "title" | "model" | "sandbox" | "node" | "mcp") =>
       db.prepare(`UPDATE sessions SET ${column} = ?, updated_at = ? WHERE key = ?`);
     const renamed = setColumn("title");
     const modelSet = setColumn("model");
     const forked = db.prepare(
       `INSERT OR IGNORE INTO sessions(key, title, model, created_at, updated_at, message_count, first_user_text,
-       parent_key, fork_point, label, sandbox, node) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       parent_key, fork_point, label, sandbox, node, mcp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const sandboxSet = setColumn("sandbox");
     const nodeSet = setColumn("node");
+    const mcpSet = setColumn("mcp");
+    const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
     // The row stays (forks still name it as their parent); every query leaves it out.
     const deleted = db.prepare("UPDATE sessions SET deleted_at = ? WHERE key = ?");
     return (r, touched) => {
@@ -61,6 +63,7 @@ export const sessionsProjection: Projection = {
             d.label,
             d.sandbox,
             d.node ?? null,
+            json(d.mcp),
           );
           break;
         }
@@ -69,6 +72,9 @@ export const sessionsProjection: Projection = {
           break;
         case "session.node_set":
           nodeSet.run(e.data.node, e.time, key);
+          break;
+        case "session.mcp_set":
+          mcpSet.run(json(e.data.mcp), e.time, key);
           break;
         case "session.deleted":
           deleted.run(e.time, key);

@@ -33,6 +33,8 @@ export const summarizeEvent = (e: AnyStoredEvent): string => {
       return `sandbox set to ${e.data.sandbox ?? "the configured default"}`;
     case "session.node_set":
       return e.data.node ? `exec routed to node ${e.data.node}` : "exec routed back to local";
+    case "session.mcp_set":
+      return e.data.mcp === null ? "MCP: every server on" : e.data.mcp.enabled ? `MCP: on except ${e.data.mcp.off.join(", ")}` : "MCP: off";
     case "settings.command_allowed":
       return `always allowed by ${e.data.by}: ${clip(e.data.command, 80)}`;
     case "settings.mcp_server_added":

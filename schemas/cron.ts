@@ -125,3 +125,26 @@ export const ListCronRuns = Schema.Struct({
   name: CronJobId,
   limit: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 10_000 }))),
 });
+
+// What a person may set from the UI: everything but `system` (cairn's own jobs, exempt from the
+// `cron` tool's rate limit, are made by cairn only).
+const { system: _system, ...userSettings } = CronJobSettings.fields;
+
+/** The cron methods of the WebSocket protocol (spread into `methodParams`). */
+export const cronMethodParams = {
+  "cron.list": ListCronJobs,
+  /** One job and its latest slots. */
+  "cron.get": GetCronJob,
+  /** A job's slots, newest first. */
+  "cron.runs": ListCronRuns,
+  "cron.add": Schema.Struct({ name: CronJobId, ...userSettings }),
+  "cron.enable": GetCronJob,
+  "cron.disable": GetCronJob,
+  /** A slot now, outside the schedule. */
+  "cron.run": GetCronJob,
+  "cron.remove": GetCronJob,
+} as const;
+
+export const ListCronJobsResult = Schema.Struct({ jobs: Schema.Array(CronJobRow), checkpoint: Schema.Number });
+export const GetCronJobResult = Schema.Struct({ job: CronJobRow, runs: Schema.Array(CronRunRow), checkpoint: Schema.Number });
+export const ListCronRunsResult = Schema.Struct({ runs: Schema.Array(CronRunRow), checkpoint: Schema.Number });

@@ -4,9 +4,11 @@ import { MessageId, ModelId, RunId, SessionKey } from "./ids.ts";
 import { MAX_MESSAGE_CHARS } from "./commands.ts";
 import { Limit, ProjectionStatus, ReadWorkspaceFile, SandboxStatus } from "./queries.ts";
 import { NodeId } from "./nodes.ts";
-import { SessionSandbox } from "./events/session.events.ts";
+import { SessionMcp, SessionSandbox } from "./events/session.events.ts";
 import { authMethodParams } from "./auth.ts";
 import { SearchMessages } from "./search.ts";
+import { cronMethodParams } from "./cron.ts";
+import { mcpMethodParams } from "./mcp.ts";
 
 /**
  * The WebSocket protocol (JSON text frames). Client → server: `req`. Server → client: `res` for
@@ -174,7 +176,11 @@ export const methodParams = {
   "sessions.setNode": Schema.Struct({ sessionKey: SessionKey, node: Schema.NullOr(NodeId) }),
   /** Past chats: matching messages, best first, with highlighted excerpts. */
   "search.query": SearchMessages,
+  /** Which MCP servers' tools the session's runs are offered: all (null), none, or all but some. */
+  "sessions.setMcp": Schema.Struct({ sessionKey: SessionKey, mcp: SessionMcp }),
   ...authMethodParams,
+  ...cronMethodParams,
+  ...mcpMethodParams,
 } as const;
 export type Method = keyof typeof methodParams;
 export const isMethod = (m: string): m is Method => Object.hasOwn(methodParams, m);

@@ -72,6 +72,13 @@ export const McpServerStatus = Schema.Struct({
   transport: Schema.Literals(["stdio", "streamable-http", "sse"]),
   /** The command line (stdio) or the URL (HTTP), as configured. */
   target: Schema.String,
+  /** The entry's own fields, so a form can edit it (env and header values are never shown). */
+  command: Schema.optionalKey(Schema.String),
+  args: Schema.optionalKey(Schema.Array(Schema.String)),
+  url: Schema.optionalKey(Schema.String),
+  cwd: Schema.optionalKey(Schema.String),
+  /** false: configured but switched off (`enabled = false`, or disabled from the UI). */
+  enabled: Schema.optionalKey(Schema.Boolean),
   state: McpServerState,
   /** Why it is degraded, crashed, backing off or disabled. */
   reason: Schema.optionalKey(Schema.String),
@@ -102,3 +109,28 @@ export const McpToolInfo = Schema.Struct({
 export type McpToolInfo = typeof McpToolInfo.Type;
 
 export const McpServerRef = Schema.Struct({ name: McpServerName });
+
+/**
+ * `mcp.add` / `admin.mcp.add`: adds a server, or replaces the one of that name (an edit). With
+ * `keep`, an env or header entry given with an empty value keeps the value it had: the UI never
+ * sees those values, so an edit must be able to leave them as they are.
+ */
+export const McpAddParams = Schema.Struct({
+  server: McpServerEntry,
+  keep: Schema.optionalKey(Schema.Boolean),
+  by: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(128))),
+});
+/** `mcp.setEnabled` / `admin.mcp.set_enabled`: switches a server added from the CLI/UI on or off, keeping the rest of its entry. */
+export const McpSetEnabled = Schema.Struct({ name: McpServerName, enabled: Schema.Boolean });
+
+/** The MCP methods of the WebSocket protocol (spread into `methodParams`). */
+export const mcpMethodParams = {
+  /** This gateway's servers with their state, reason and tool names. */
+  "mcp.list": Schema.Struct({}),
+  /** The bridged tools (with their JSON Schema) of one server, or of all. */
+  "mcp.tools": Schema.Struct({ name: Schema.optionalKey(McpServerName) }),
+  "mcp.add": Schema.Struct({ server: McpServerEntry, keep: Schema.optionalKey(Schema.Boolean) }),
+  "mcp.setEnabled": McpSetEnabled,
+  "mcp.remove": McpServerRef,
+  "mcp.restart": McpServerRef,
+} as const;

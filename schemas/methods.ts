@@ -4,6 +4,8 @@ import type { Method, methodParams, StatusPayload } from "./frames.ts";
 import type { LiveSessionMessage, LiveSessionsChanged } from "./live.ts";
 import type { ListNodesResult, PairingWindow } from "./nodes.ts";
 import type { SearchMessagesResult } from "./search.ts";
+import type { CronSchedule, GetCronJobResult, ListCronJobsResult, ListCronRunsResult } from "./cron.ts";
+import type { McpServerStatus, McpToolInfo } from "./mcp.ts";
 import type {
   ForkSessionResult,
   GetHistoryResult,
@@ -110,7 +112,36 @@ export type MethodResults = EveryMethod<{
   "auth.passkeys.remove": { readonly id: string; readonly removed: boolean };
   "auth.sessions.revoke": { readonly id: string; readonly revoked: boolean };
   "auth.password.set": { readonly set: true };
+  "sessions.setMcp": MethodParams<"sessions.setMcp">;
+  "cron.list": typeof ListCronJobsResult.Type;
+  "cron.get": typeof GetCronJobResult.Type;
+  "cron.runs": typeof ListCronRunsResult.Type;
+  "cron.add": CronJobView;
+  "cron.enable": CronJobView;
+  "cron.disable": CronJobView;
+  /** The slot that was claimed and the session its run goes to. */
+  "cron.run": { readonly slot?: number; readonly sessionKey?: string };
+  "cron.remove": unknown;
+  "mcp.list": { readonly servers: readonly McpServerStatus[] };
+  "mcp.tools": { readonly tools: readonly McpToolInfo[] };
+  "mcp.add": McpChange;
+  "mcp.setEnabled": McpChange;
+  "mcp.remove": { readonly name: string; readonly removed: boolean };
+  "mcp.restart": McpServerStatus;
 }>;
+
+/** What a cron job's commands answer (`cronView` in actors/cron): its settings and next slot. */
+export type CronJobView = {
+  readonly name: string;
+  readonly state: string;
+  readonly schedule: CronSchedule;
+  readonly session: string;
+  readonly enabled: boolean;
+  readonly nextAt: number | null;
+};
+
+/** What `mcp.add` / `mcp.setEnabled` answer: whether the entry changed, and the server's status after it. */
+export type McpChange = { readonly name: string; readonly changed: boolean; readonly status: McpServerStatus | null };
 
 /** Payloads of `event` frames, by event name: a session's live messages (`chat`) and list changes. */
 export type EventPayloads = {

@@ -1,6 +1,7 @@
 import * as Schema from "effect/Schema";
 import { MessageId, ModelId, RunId, SessionKey } from "./ids.ts";
 import { WireError } from "./errors.ts";
+import { SessionMcp } from "./events/session.events.ts";
 
 /** Queries travel as NATS requests on `q.<view>.<verb>` and are answered from SQLite projections. */
 
@@ -34,6 +35,8 @@ export const SessionSummary = Schema.Struct({
   sandbox: Schema.optionalKey(Schema.NullOr(Schema.String)),
   /** The node the session's `exec` runs on; null or absent is local. */
   node: Schema.optionalKey(Schema.NullOr(Schema.String)),
+  /** Which MCP servers' tools its runs are offered; null or absent is every server. */
+  mcp: Schema.optionalKey(SessionMcp),
 });
 export type SessionSummary = typeof SessionSummary.Type;
 export const ListSessionsResult = Schema.Struct({ sessions: Schema.Array(SessionSummary) });

@@ -17,6 +17,11 @@ export const methodScopes: Record<Exclude<Method, "connect">, Scope> = {
   "nodes.list": "operator.read",
   "nodes.pairingStatus": "operator.read",
   "search.query": "operator.read",
+  "cron.list": "operator.read",
+  "cron.get": "operator.read",
+  "cron.runs": "operator.read",
+  "mcp.list": "operator.read",
+  "mcp.tools": "operator.read",
   "sessions.create": "operator.write",
   "chat.send": "operator.write",
   "sessions.setModel": "operator.write",
@@ -24,6 +29,16 @@ export const methodScopes: Record<Exclude<Method, "connect">, Scope> = {
   "sessions.fork": "operator.write",
   "sessions.delete": "operator.write",
   "sessions.setNode": "operator.write",
+  // Which MCP servers a session uses only narrows what the agent may reach.
+  "sessions.setMcp": "operator.write",
+  // A cron job is a message sent later: it runs one agent turn with a prompt, in the same sandbox
+  // and under the same approvals as `chat.send` (it cannot choose "no sandbox" or skip approvals),
+  // so scheduling one needs what sending one needs.
+  "cron.add": "operator.write",
+  "cron.enable": "operator.write",
+  "cron.disable": "operator.write",
+  "cron.run": "operator.write",
+  "cron.remove": "operator.write",
   "approvals.decide": "operator.approvals",
   "nodes.approve": "operator.pairing",
   "nodes.reject": "operator.pairing",
@@ -40,4 +55,10 @@ export const methodScopes: Record<Exclude<Method, "connect">, Scope> = {
   "auth.passkeys.remove": "operator.admin",
   "auth.sessions.revoke": "operator.admin",
   "auth.password.set": "operator.admin",
+  // An MCP server is a program started on the gateway's machine (or a URL it calls with stored
+  // keys): adding one is running code there.
+  "mcp.add": "operator.admin",
+  "mcp.setEnabled": "operator.admin",
+  "mcp.remove": "operator.admin",
+  "mcp.restart": "operator.admin",
 };

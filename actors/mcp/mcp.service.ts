@@ -1,7 +1,15 @@
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import * as Schema from "effect/Schema";
 import { serve, subjects } from "../../bus/index.ts";
-import { CairnError, decodeOrFail, McpServerEntry, McpServerRef, type McpServerStatus } from "../../schemas/index.ts";
+import {
+  CairnError,
+  decodeOrFail,
+  McpAddParams,
+  McpServerRef,
+  McpSetEnabled,
+  type McpServerEntry,
+  type McpServerStatus,
+} from "../../schemas/index.ts";
 import type { McpHub } from "./mcp.hub.ts";
 import { serverOptions, type McpServerOptions } from "./mcp.options.ts";
 
@@ -17,7 +25,7 @@ export interface McpServiceOptions {
   readonly report: (line: string) => void;
 }
 
-const AddParams = Schema.Struct({ server: McpServerEntry, by: Schema.optionalKey(Schema.String) });
+const SetEnabledParams = Schema.Struct({ ...McpSetEnabled.fields, by: Schema.optionalKey(Schema.String) });
 const ToolsParams = Schema.Struct({ name: Schema.optionalKey(Schema.String) });
 
 /**
@@ -53,6 +61,15 @@ export function serveMcp(o: McpServiceOptions): { subs: Subscription[]; ready: P
   };
   const follow = o.nc.subscribe(subjects.events("settings", "global"), { callback: () => void reapply() });
   const statusOf = (name: string): McpServerStatus | undefined => o.hub.list().find((s) => s.name === name);
+  const addedEntry = async (name: string): Promise<McpServerEntry> => {
+    if (configuredNames.has(name)) throw new CairnError("bad_request", `MCP server ${name} is configured in cairn.toml; edit it there`);
+    const e = (await o.added()).find((x) => x.name === name);
+    if (!e) throw new CairnError("not_found", `no MCP server named ${name} was added from the CLI or UI`);
+    return e;
+  };
+  /** Empty values of `next` take the value `prev` had for that name (the UI never sees values). */
+  const kept = (next: Readonly<Record<string, string>> | undefined, prev: Readonly<Record<string, string>> | undefined) =>
+    next && Object.fromEntries(Object.entries(next).map(([k, v]) => [k, v === "" ? (prev?.[k] ?? "") : v]));
   const subs = [
     follow,
     serve(o.nc, subjects.admin("mcp", "list"), () => ({ servers: o.hub.list() })),
@@ -62,14 +79,27 @@ export function serveMcp(o: McpServiceOptions): { subs: Subscription[]; ready: P
     }),
     serve(o.nc, subjects.admin("mcp", "restart"), (p) => o.hub.restart(decodeOrFail(McpServerRef, p, "mcp.restart params").name)),
     serve(o.nc, subjects.admin("mcp", "add"), async (p) => {
-      const { server, by } = decodeOrFail(AddParams, p, "mcp.add params");
-      if (configuredNames.has(server.name)) {
-        throw new CairnError("bad_request", `MCP server ${server.name} is configured in cairn.toml; edit it there`);
+      const { server: given, by, keep } = decodeOrFail(McpAddParams, p, "mcp.add params");
+      if (configuredNames.has(given.name)) {
+        throw new CairnError("bad_request", `MCP server ${given.name} is configured in cairn.toml; edit it there`);
       }
+      const prev = keep ? (await o.added()).find((x) => x.name === given.name) : undefined;
+      const env = kept(given.env, prev?.env);
+      const headers = kept(given.headers, prev?.headers);
+      const server: McpServerEntry = { ...given, ...(env ? { env } : {}), ...(headers ? { headers } : {}) };
+      const empty = Object.entries({ ...server.env, ...server.headers }).find(([, v]) => v === "");
+      if (empty) throw new CairnError("bad_request", `MCP server ${server.name}: ${empty[0]} has no value; give one (e.g. \${env:NAME})`);
       serverOptions(server, "settings"); // stdio xor HTTP, before anything is recorded
       const r = await o.settings("add_mcp_server", { server, by: by ?? "cli" });
       await reapply();
       return { ...(r as object), status: statusOf(server.name) ?? null };
+    }),
+    serve(o.nc, subjects.admin("mcp", "set_enabled"), async (p) => {
+      const { name, enabled, by } = decodeOrFail(SetEnabledParams, p, "mcp.set_enabled params");
+      const entry = await addedEntry(name);
+      const r = await o.settings("add_mcp_server", { server: { ...entry, enabled }, by: by ?? "cli" });
+      await reapply();
+      return { ...(r as object), status: statusOf(name) ?? null };
     }),
     serve(o.nc, subjects.admin("mcp", "remove"), async (p) => {
       const { name } = decodeOrFail(McpServerRef, p, "mcp.remove params");

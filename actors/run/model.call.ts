@@ -5,6 +5,7 @@ import { fallbackChain, isRetryable } from "./fallback.policy.ts";
 import type { CallModelParams } from "./run.machine.ts";
 import type { RunEffectDeps } from "./run.deps.ts";
 import { liveDeltas } from "./live.deltas.ts";
+import { offeredSpecs } from "./mcp.offer.ts";
 import { separatorAfter } from "./run.text.ts";
 import type { RunWork } from "./run.work.ts";
 
@@ -62,7 +63,9 @@ export const modelResponder = (deps: RunEffectDeps, live: Live) => {
       const resolved = deps.resolveModel(model);
       // Local models have no tools; everyone else gets them on every request (Anthropic refuses a
       // history with tool turns otherwise).
-      const tools: ToolSpec[] = resolved.provider.id === "local" ? [] : (deps.agent.tools?.specs() ?? []);
+      // The session's MCP toggle is read per call: switching a server off applies from the next step.
+      const tools: ToolSpec[] =
+        resolved.provider.id === "local" ? [] : offeredSpecs(deps.agent.tools, await deps.sessionMcp?.(p.sessionKey));
       const stream = resolved.provider.stream({
         model: resolved.model,
         messages,

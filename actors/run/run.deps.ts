@@ -1,6 +1,6 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { GatewayMetrics } from "../../bus/index.ts";
-import type { AnyStoredEvent } from "../../schemas/index.ts";
+import type { AnyStoredEvent, SessionMcp } from "../../schemas/index.ts";
 import type { ApprovalView, ApprovalWaiters } from "../approval/index.ts";
 import type { HookDispatcher } from "../hooks/index.ts";
 import type { ResolvedModel } from "../llm/index.ts";
@@ -19,6 +19,8 @@ export interface RunEffectDeps {
   readonly runEvents: (runId: string) => Promise<readonly AnyStoredEvent[]>;
   /** The session's own exec sandbox backend (null: the configured one). */
   readonly sessionSandbox?: (sessionKey: string) => Promise<string | null>;
+  /** Which MCP servers' tools the session's runs are offered (null: all; absent: no filter). */
+  readonly sessionMcp?: (sessionKey: string) => Promise<SessionMcp>;
   /** The node the session's `exec` is routed to (null: local), with its name for people to read. */
   readonly sessionNode?: (sessionKey: string) => Promise<{ readonly id: string; readonly name: string; readonly status?: string } | null>;
   /** What a run of a session routed to a node is told about it (its AGENTS.md and skills); undefined for local. */

@@ -10,6 +10,7 @@ import { DEFAULT_APPROVAL_TIMEOUT_MS, MAX_TOOL_RESULT_BYTES } from "./agent.opti
 import { humanWait } from "./fallback.policy.ts";
 import { liveOutput } from "./live.output.ts";
 import { hookToolCall, observeRun } from "./run.hooks.ts";
+import { mcpRefusal } from "./mcp.offer.ts";
 import type { RunEffectDeps } from "./run.deps.ts";
 import type { RunToolParams } from "./run.machine.ts";
 import { SHUTDOWN, type RunWork } from "./run.work.ts";
@@ -50,6 +51,8 @@ export const toolRunner = (
    */
   const approve = async (p: CallParams, call: Call, signal: AbortSignal, clock: RunClock): Promise<Gate> => {
     if (!deps.agent.tools?.get(call.name)) return { approved: false }; // `invoke` reports an unknown tool
+    const off = mcpRefusal(deps.agent.tools, await deps.sessionMcp?.(p.sessionKey), call.name);
+    if (off) return { refused: off };
     let args: Record<string, unknown>;
     try {
       args = JSON.parse(call.arguments || "{}") as Record<string, unknown>;

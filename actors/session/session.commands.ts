@@ -6,6 +6,7 @@ import {
   RunId,
   RunStatus,
   SendMessage,
+  SessionMcp,
   SessionSandbox,
   SetSessionModel,
   NodeId,
@@ -33,6 +34,8 @@ export const SetSessionSandbox = Schema.Struct({ sandbox: SessionSandbox });
  * checked against the approved nodes before this is decided (see session.node.route.ts).
  */
 export const SetSessionNode = Schema.Struct({ node: Schema.NullOr(NodeId) });
+/** `cmd.session.<key>.set_mcp`: which MCP servers' tools the session's runs are offered (null: all). */
+export const SetSessionMcp = Schema.Struct({ mcp: SessionMcp });
 /** `cmd.session.<key>.delete`. */
 export const DeleteSession = Schema.Struct({});
 
@@ -45,6 +48,7 @@ const schemas = {
   end_run: EndRunCommand,
   set_sandbox: SetSessionSandbox,
   set_node: SetSessionNode,
+  set_mcp: SetSessionMcp,
   delete: DeleteSession,
   create_fork: CreateForkCommand,
 } as const;
@@ -132,6 +136,14 @@ const decide = (s: Snapshot, c: SessionCommand, env: DecideEnv, checkModel: Mode
       const node = c.params.node;
       if (node === ctx.node) return { events: [], reply: { node, changed: false } };
       return { events: [{ type: "session.node_set", data: { node } }], reply: { node, changed: true } };
+    }
+    case "set_mcp": {
+      if (isNew) throw new CairnError("session_not_found", `no session '${ctx.key}'; create it first`);
+      // "All on" is stored as null, so the toggle's two spellings of the default are one state.
+      const m = c.params.mcp;
+      const mcp = m === null || (m.enabled && m.off.length === 0) ? null : { enabled: m.enabled, off: [...new Set(m.off)].sort() };
+      if (JSON.stringify(mcp) === JSON.stringify(ctx.mcp)) return { events: [], reply: { mcp, changed: false } };
+      return { events: [{ type: "session.mcp_set", data: { mcp } }], reply: { mcp, changed: true } };
     }
     case "delete": {
       if (isNew) throw new CairnError("session_not_found", `no session '${ctx.key}'`);

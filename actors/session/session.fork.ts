@@ -1,5 +1,13 @@
 import * as Schema from "effect/Schema";
-import { CairnError, CopiedMessage, ModelId, SessionKey, SessionSandbox, type CopiedMessage as Copied } from "../../schemas/index.ts";
+import {
+  CairnError,
+  CopiedMessage,
+  ModelId,
+  SessionKey,
+  SessionMcp,
+  SessionSandbox,
+  type CopiedMessage as Copied,
+} from "../../schemas/index.ts";
 import type { SessionContext } from "./session.machine.ts";
 import type { TranscriptMessage } from "./session.transcript.ts";
 
@@ -24,6 +32,7 @@ export const CreateForkCommand = Schema.Struct({
   model: Schema.NullOr(ModelId),
   sandbox: SessionSandbox,
   node: Schema.optionalKey(Schema.NullOr(Schema.String)),
+  mcp: Schema.optionalKey(SessionMcp),
   messages: Schema.Array(CopiedMessage),
 });
 export type CreateForkCommand = typeof CreateForkCommand.Type;
@@ -88,6 +97,7 @@ export function planFork(
     model: parent.model,
     sandbox: parent.sandbox,
     node: parent.node,
+    mcp: parent.mcp,
     messages,
   };
 }

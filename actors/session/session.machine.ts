@@ -1,5 +1,5 @@
 import { assertEvent, assign, setup } from "xstate";
-import type { RunStatus, SessionSandbox, WireError } from "../../schemas/index.ts";
+import type { RunStatus, SessionMcp, SessionSandbox, WireError } from "../../schemas/index.ts";
 import { HYDRATED, type Hydrated, type MachineEvent } from "../runtime/index.ts";
 
 /**
@@ -7,9 +7,9 @@ import { HYDRATED, type Hydrated, type MachineEvent } from "../runtime/index.ts"
  * version are replayed from the log. 4: the transcript left the context (`messages` became the
  * bounded `recentUserMessages`): a snapshot holding every message grew with the conversation and
  * could not be stored past NATS's max payload. The transcript is read from the log
- * (`session.transcript.ts`).
+ * (`session.transcript.ts`). 5: context gained `mcp`.
  */
-export const SESSION_MACHINE_VERSION = 4;
+export const SESSION_MACHINE_VERSION = 5;
 
 /**
  * How many of the latest user message ids the session remembers, so a retried `send` (same
@@ -39,6 +39,8 @@ export interface SessionContext {
   readonly sandbox: SessionSandbox;
   /** The node the session's `exec` runs on (an approved node's id when chosen); null is local. */
   readonly node: string | null;
+  /** Which MCP servers' tools its runs are offered; null is every server. */
+  readonly mcp: SessionMcp;
   /** Set on a fork: the session it branched from and how many of its messages it copied. */
   readonly fork: { readonly parentKey: string; readonly forkPoint: number; readonly label: string | null } | null;
 }
@@ -53,6 +55,7 @@ type Ev =
   | MachineEvent<"session.deleted">
   | MachineEvent<"session.sandbox_set">
   | MachineEvent<"session.node_set">
+  | MachineEvent<"session.mcp_set">
   | Hydrated;
 
 export type StartRunParams = { sessionKey: string; runId: string; messageId: string; model: string | null };
@@ -76,6 +79,7 @@ const settings = {
   "session.model_set": { actions: "setModel" },
   "session.sandbox_set": { actions: "setSandbox" },
   "session.node_set": { actions: "setNode" },
+  "session.mcp_set": { actions: "setMcp" },
 } as const;
 
 /**
@@ -102,6 +106,10 @@ export const sessionMachine = setup({
       assertEvent(event, "session.node_set");
       return { node: event.data.node, updatedAt: event.time };
     }),
+    setMcp: assign(({ event }) => {
+      assertEvent(event, "session.mcp_set");
+      return { mcp: event.data.mcp, updatedAt: event.time };
+    }),
     startRun: (_, _params: StartRunParams) => {},
     announceRunEnded: (_, _params: RunEndedParams) => {},
     adoptRun: (_, _params: AdoptRunParams) => {},
@@ -119,6 +127,7 @@ export const sessionMachine = setup({
     activeRun: null,
     sandbox: null,
     node: null,
+    mcp: null,
     fork: null,
   }),
   initial: "new",
@@ -141,6 +150,7 @@ export const sessionMachine = setup({
             model: event.data.model,
             sandbox: event.data.sandbox,
             node: event.data.node ?? null,
+            mcp: event.data.mcp ?? null,
             fork: { parentKey: event.data.parentKey, forkPoint: event.data.forkPoint, label: event.data.label },
             recentUserMessages: remember(
               [],

@@ -11,6 +11,9 @@ import {
   ListNodesResult,
   PairingWindow,
   ForkSessionResult,
+  GetCronJobResult,
+  ListCronJobsResult,
+  ListCronRunsResult,
   ReadWorkspaceFileResult,
   ProviderStatus,
   SearchMessagesResult,
@@ -34,6 +37,9 @@ type Params<M extends Method> = (typeof methodParams)[M]["Type"];
 
 /** Discovery asks every provider's `/models` (and may wait on slow ones): more than a query's time. */
 export const DISCOVERY_TIMEOUT_MS = 20_000;
+
+/** MCP changes record a settings event and apply it (stop, start) before answering. */
+const MCP_TIMEOUT_MS = 15_000;
 
 /** A method's answer; `afterReply` runs once the `res` frame is sent (live delivery starts there). */
 export interface MethodResult {
@@ -237,6 +243,42 @@ export const callMethod = async (
         payload: await ask(deps, Schema.Unknown, subjects.command("auth", "global", verb), { ...(params as object), ...extra, by }),
       };
     }
+    case "sessions.setMcp": {
+      const { sessionKey, mcp } = params as Params<"sessions.setMcp">;
+      await ask(deps, Schema.Unknown, subjects.command("session", sessionKey, "set_mcp"), { mcp });
+      return { payload: { sessionKey, mcp } };
+    }
+    case "cron.list":
+      return { payload: await ask(deps, ListCronJobsResult, subjects.query("cron", "list"), params) };
+    case "cron.get":
+      return { payload: await ask(deps, GetCronJobResult, subjects.query("cron", "get"), params) };
+    case "cron.runs":
+      return { payload: await ask(deps, ListCronRunsResult, subjects.query("cron", "runs"), params) };
+    case "cron.add": {
+      // The job's aggregate checks the schedule (expression, time zone, a time not in the past).
+      const { name, ...settings } = params as Params<"cron.add">;
+      return { payload: await ask(deps, Schema.Unknown, subjects.command("cron", name, "create"), settings) };
+    }
+    case "cron.enable":
+    case "cron.disable":
+    case "cron.run":
+    case "cron.remove": {
+      const { name } = params as Params<"cron.enable">;
+      const verb = method.slice("cron.".length);
+      return { payload: await ask(deps, Schema.Unknown, subjects.command("cron", name, verb), {}) };
+    }
+    case "mcp.list":
+    case "mcp.tools":
+    case "mcp.restart":
+    case "mcp.remove":
+      // Health is a fact about the answering gateway's processes (each gateway runs its own servers).
+      return { payload: await ask(deps, Schema.Unknown, subjects.admin("mcp", method.slice("mcp.".length)), params, MCP_TIMEOUT_MS) };
+    case "mcp.add":
+      return { payload: await ask(deps, Schema.Unknown, subjects.admin("mcp", "add"), { ...(params as object), by }, MCP_TIMEOUT_MS) };
+    case "mcp.setEnabled":
+      return {
+        payload: await ask(deps, Schema.Unknown, subjects.admin("mcp", "set_enabled"), { ...(params as object), by }, MCP_TIMEOUT_MS),
+      };
     default: {
       // A method added to the schema without a mapping here fails to compile.
       const missing: never = method;

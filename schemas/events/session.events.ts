@@ -3,6 +3,7 @@ import { MessageId, ModelId, RunId, SessionKey } from "../ids.ts";
 import { WireError } from "../errors.ts";
 import { NodeId } from "../nodes.ts";
 import { SandboxBackendSetting } from "../config.ts";
+import { McpServerName } from "../mcp.ts";
 import { upcaster } from "./upcast.ts";
 
 /** Events of one session aggregate (`evt.session.<key>`): with its runs' end events (the replies), the transcript. */
@@ -56,6 +57,22 @@ export const SessionSandboxSet = Schema.Struct({ sandbox: SessionSandbox });
 /** The node the session's `exec` runs on changed (`sessions.setNode`, `nodes_select`); null is local. */
 export const SessionNodeSet = Schema.Struct({ node: Schema.NullOr(NodeId) });
 
+/**
+ * Which MCP servers' tools the session's runs are offered (`sessions.setMcp`, the chat header's
+ * toggle). `enabled: false` offers none; otherwise every server except those in `off`, so a server
+ * added later is on. null (the default) is every server.
+ */
+export const SessionMcp = Schema.NullOr(
+  Schema.Struct({
+    enabled: Schema.Boolean,
+    off: Schema.Array(McpServerName).check(Schema.isMaxLength(256)),
+  }),
+);
+export type SessionMcp = typeof SessionMcp.Type;
+
+/** The session's MCP setting changed (`sessions.setMcp`). */
+export const SessionMcpSet = Schema.Struct({ mcp: SessionMcp });
+
 /** One finished message as a fork copies it from its parent (ids kept: unique per session). */
 export const CopiedMessage = Schema.Struct({
   id: MessageId,
@@ -80,6 +97,8 @@ export const SessionForked = Schema.Struct({
   sandbox: SessionSandbox,
   /** The node the parent's commands ran on (absent in forks made before nodes existed: local). */
   node: Schema.optionalKey(Schema.NullOr(Schema.String)),
+  /** The parent's MCP setting (absent in forks made before it existed: every server). */
+  mcp: Schema.optionalKey(SessionMcp),
   parentKey: SessionKey,
   /** How many of the parent's messages were copied (the fork happened after message N). */
   forkPoint: Schema.Number,
@@ -105,4 +124,5 @@ export const sessionEvents = {
   "session.deleted": { version: 1, schema: SessionDeleted },
   "session.sandbox_set": { version: 1, schema: SessionSandboxSet },
   "session.node_set": { version: 1, schema: SessionNodeSet },
+  "session.mcp_set": { version: 1, schema: SessionMcpSet },
 } as const;

@@ -14,12 +14,13 @@ const root = fileURLToPath(new URL("../..", import.meta.url));
 /**
  * Bytes of JavaScript the UI may ship (minified, before gzip), as this build measures them.
  * Measured at 265 kB before, 317 kB after the sign-in, setup and Settings → Security pages and
- * @simplewebauthn/browser (~9 kB of it) arrived: Svelte's runtime, marked, DOMPurify and the app.
- * The bound leaves ~20% for the UI to grow. One value import from `schemas/` (even of a constant)
+ * @simplewebauthn/browser (~9 kB of it) arrived: Svelte's runtime, marked, DOMPurify and the app;
+ * 400 kB after the Cron and MCP pages (~49 kB) and croner (~33 kB, the cron form's next runs in the
+ * job's time zone). The bound leaves ~15% for the UI to grow. One value import from `schemas/` (even of a constant)
  * adds ~120 kB of effect, so the bound also trips on a leak that the module check would somehow
  * miss; raise it for real UI growth, never for effect.
  */
-const MAX_JS_BYTES = 380_000;
+const MAX_JS_BYTES = 460_000;
 
 let chunks: Rolldown.OutputChunk[] = [];
 

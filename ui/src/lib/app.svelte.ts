@@ -6,10 +6,12 @@ import { ModelsStore } from "./models.svelte.ts";
 import { ProvidersStore } from "./providers.svelte.ts";
 import { ApprovalsStore, type DecideOutcome } from "./approvals.svelte.ts";
 import { NodesStore } from "./nodes.svelte.ts";
+import { CronStore } from "./cron.svelte.ts";
+import { McpStore } from "./mcp.svelte.ts";
 import { AuthGate } from "./gate.svelte.ts";
 import { SecurityStore } from "./security.svelte.ts";
 import { openSessionInUrl, sessionKeyFromHash, viewFromHash, type View } from "./route.ts";
-import type { ApprovalDecision, SandboxBackend, StatusPayload, WireError } from "./wire.ts";
+import type { ApprovalDecision, SandboxBackend, SessionMcp, StatusPayload, WireError } from "./wire.ts";
 
 /** `/model`, `/model <id>`, `/model default`: the argument, or null when `text` is a message. */
 export const modelCommand = (text: string): string | null => {
@@ -35,6 +37,8 @@ export class AppState {
   readonly providers: ProvidersStore;
   readonly approvals: ApprovalsStore;
   readonly nodes: NodesStore;
+  readonly cron: CronStore;
+  readonly mcp: McpStore;
   readonly gate: AuthGate;
   readonly security: SecurityStore;
   /** Whether the socket is open or trying to be: it stays shut while the sign-in page shows. */
@@ -52,6 +56,8 @@ export class AppState {
     this.providers = new ProvidersStore(client);
     this.approvals = new ApprovalsStore(client);
     this.nodes = new NodesStore(client);
+    this.cron = new CronStore(client);
+    this.mcp = new McpStore(client);
     client.onState((s) => {
       this.connection = s;
       this.connectionError = client.lastError;
@@ -68,6 +74,9 @@ export class AppState {
       void this.approvals.refresh();
       if (this.view === "providers") void this.providers.load();
       if (this.view === "security") void this.security.load();
+      if (this.view === "cron") void this.cron.load();
+      // The chat header's MCP toggle names the servers, so the list is wanted on every page.
+      void this.mcp.load();
       // The node selector names the session's node, so the list is wanted on every page.
       if (this.view === "nodes") void this.nodes.refreshAll();
       else void this.nodes.load();
@@ -83,6 +92,8 @@ export class AppState {
       else if (this.client.state === "connected") {
         if (this.view === "providers") void this.providers.load();
         else if (this.view === "security") void this.security.load();
+        else if (this.view === "cron") void this.cron.load();
+        else if (this.view === "mcp") void this.mcp.refreshAll();
         else void this.nodes.refreshAll();
       }
     };
@@ -310,6 +321,11 @@ export class AppState {
    */
   setNode(node: string | null): Promise<boolean> {
     return this.#setSetting("node", node);
+  }
+
+  /** Which MCP servers' tools the open session's runs are offered (null: all); a fork keeps it. */
+  setMcp(mcp: SessionMcp): Promise<boolean> {
+    return this.#setSetting("mcp", mcp);
   }
 
   /** Answers an approval and shows the answer in the open chat at once. */

@@ -7,14 +7,23 @@ import { switchReason } from "./errors.ts";
 import { ToolsStore } from "./tools.svelte.ts";
 import { newMessageId } from "./ids.ts";
 import { finishedRuns, mergeMessages, mergeTail, runStatusToMessage, type LiveRun, type Outgoing } from "./messages.ts";
-import type { ActiveRun, ChatEvent, GetHistoryResult, HistoryMessage, SandboxBackend, SessionSummary, WireError } from "./wire.ts";
+import type {
+  ActiveRun,
+  ChatEvent,
+  GetHistoryResult,
+  HistoryMessage,
+  SandboxBackend,
+  SessionMcp,
+  SessionSummary,
+  WireError,
+} from "./wire.ts";
 
 const HISTORY_LIMIT = 500;
 /** Messages fetched after a run: enough to overlap what is shown, so the rest need not come again. */
 const HISTORY_TAIL = 20;
 
 /** What a session may set for itself; null follows the configuration. */
-export type SessionSettings = { model: string | null; sandbox: SandboxBackend | null; node: string | null };
+export type SessionSettings = { model: string | null; sandbox: SandboxBackend | null; node: string | null; mcp: SessionMcp };
 
 type Setter<K extends keyof SessionSettings> = (c: GatewayClient, sessionKey: string, value: SessionSettings[K]) => Promise<unknown>;
 
@@ -22,6 +31,7 @@ const SETTERS: { [K in keyof SessionSettings]: Setter<K> } = {
   model: (c, sessionKey, model) => c.request("sessions.setModel", { sessionKey, model }),
   sandbox: (c, sessionKey, sandbox) => c.request("sessions.setSandbox", { sessionKey, sandbox }),
   node: (c, sessionKey, node) => c.request("sessions.setNode", { sessionKey, node }),
+  mcp: (c, sessionKey, mcp) => c.request("sessions.setMcp", { sessionKey, mcp }),
 };
 const MAX_SEND_ATTEMPTS = 3;
 

@@ -16,9 +16,17 @@ export function openSessionInUrl(key: string | null): void {
 }
 
 /** Pages other than the chat live at their own hash. */
-export type View = "chat" | "providers" | "nodes" | "security";
+export type View = "chat" | "providers" | "nodes" | "security" | "cron" | "mcp";
 export const PROVIDERS_HASH = "#/providers";
 export const NODES_HASH = "#/nodes";
 export const SECURITY_HASH = "#/security";
-export const viewFromHash = (hash: string = location.hash): View =>
-  hash === PROVIDERS_HASH ? "providers" : hash === NODES_HASH ? "nodes" : hash === SECURITY_HASH ? "security" : "chat";
+export const CRON_HASH = "#/cron";
+export const MCP_HASH = "#/mcp";
+const VIEWS: Record<string, View> = {
+  [PROVIDERS_HASH]: "providers",
+  [NODES_HASH]: "nodes",
+  [SECURITY_HASH]: "security",
+  [CRON_HASH]: "cron",
+  [MCP_HASH]: "mcp",
+};
+export const viewFromHash = (hash: string = location.hash): View => (Object.hasOwn(VIEWS, hash) ? VIEWS[hash] : "chat");
