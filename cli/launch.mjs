@@ -12,6 +12,7 @@ Commands:
   chat <message>        send a message to the running gateway and stream the reply
   events tail           print the event log (--follow to keep watching)
   projections rebuild   rebuild every read model from the event log
+  log verify            check the log's integrity chain; report any break
   sessions              list, show, fork and delete sessions
   providers [set-key]   provider status (keys, reachability, models); store a key
   models                the models cairn can use, with context window and capabilities

@@ -21,6 +21,7 @@ import { nearest } from "./config/suggest.ts";
 // or the schemas (output.ts, for the error message, too).
 import { int, parse, print } from "./args.ts";
 import { nodeCommand } from "./main.node.ts";
+import { logCommand } from "./main.audit.ts";
 import { UsageError } from "./usage.ts";
 import { resolvePaths } from "./paths.ts";
 import { VERSION } from "./version.ts";
@@ -31,6 +32,7 @@ const COMMANDS = [
   "chat",
   "events",
   "projections",
+  "log",
   "sessions",
   "providers",
   "models",
@@ -107,6 +109,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
           paths,
         );
       }
+      case "log":
+        return await logCommand(rest, paths, (j) => {
+          json = j;
+        });
       case "projections": {
         const [sub, ...args] = rest;
         if (sub === undefined || sub === "-h" || sub === "--help") return print(projectionsHelp);
