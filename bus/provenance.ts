@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { headers, type MsgHdrs } from "@nats-io/transport-node";
+import { ACTOR_KINDS, type ActorKind } from "../schemas/index.ts";
 
 /**
  * Who is acting and why, carried along with the work: the principal (`user:cli`, `agent:<run>`,
@@ -14,9 +15,6 @@ import { headers, type MsgHdrs } from "@nats-io/transport-node";
  * credentials cannot reach the command subjects at all).
  */
 
-export const ACTOR_KINDS = ["user", "agent", "cron", "node", "hook", "channel", "system"] as const;
-export type ActorKind = (typeof ACTOR_KINDS)[number];
-
 export interface Provenance {
   /** `<kind>:<id>`, e.g. `user:cli`, `user:key-3f2a@192.0.2.7`, `agent:r-42`, `cron:nightly`. */
   readonly actor?: string;
@@ -27,9 +25,15 @@ export interface Provenance {
 export const PROVENANCE_HEADERS = { actor: "Cairn-Actor", correlation: "Cairn-Correlation", causation: "Cairn-Causation" } as const;
 
 const store = new AsyncLocalStorage<Provenance>();
+let processDefault: Provenance = {};
 
-/** The provenance of the work running now (empty outside any). */
-export const currentProvenance = (): Provenance => store.getStore() ?? {};
+/** The provenance of the work running now (the process's default outside any). */
+export const currentProvenance = (): Provenance => store.getStore() ?? processDefault;
+
+/** Who this whole process acts as when nothing narrower is running (`user:cli` for the CLI). */
+export const setProcessProvenance = (p: Provenance): void => {
+  processDefault = p;
+};
 
 /** Runs `fn` with `p` over the current provenance (fields `p` leaves out are inherited). */
 export const withProvenance = <T>(p: Provenance, fn: () => T): T => {

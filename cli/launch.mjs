@@ -13,6 +13,7 @@ Commands:
   events tail           print the event log (--follow to keep watching)
   projections rebuild   rebuild every read model from the event log
   log verify            check the log's integrity chain; report any break
+  audit                 who decided what and why: decisions with their causation chains
   sessions              list, show, fork and delete sessions
   providers [set-key]   provider status (keys, reachability, models); store a key
   models                the models cairn can use, with context window and capabilities

@@ -1,5 +1,5 @@
-import { parse, print } from "./args.ts";
-import { logHelp } from "./help.audit.ts";
+import { int, parse, print } from "./args.ts";
+import { auditHelp, logHelp } from "./help.audit.ts";
 import type { Paths } from "./paths.ts";
 import { UsageError } from "./usage.ts";
 
@@ -16,4 +16,45 @@ export async function logCommand(rest: string[], paths: Paths, setJson: (j: bool
   if (values.help) return print(logHelp);
   setJson(Boolean(values.json));
   return (await import("./commands/log.ts")).logVerify({ json: Boolean(values.json) }, paths);
+}
+
+const ACTORS = ["user", "agent", "cron", "node", "hook", "channel", "system"] as const;
+const CATEGORIES = ["tool", "approval", "auth", "config", "node"] as const;
+
+const oneOf = <T extends string>(v: string | boolean | undefined, allowed: readonly T[], flag: string): T | undefined => {
+  if (v === undefined) return undefined;
+  if (!(allowed as readonly unknown[]).includes(v))
+    throw new UsageError(`${flag} must be one of ${allowed.join(", ")}, got '${String(v)}'`);
+  return v as T;
+};
+
+export async function auditCommand(rest: string[], paths: Paths, setJson: (j: boolean) => void): Promise<number> {
+  const { values, positionals } = parse(rest, {
+    json: { type: "boolean" },
+    session: { type: "string" },
+    run: { type: "string" },
+    since: { type: "string" },
+    actor: { type: "string" },
+    kind: { type: "string" },
+    all: { type: "boolean" },
+    limit: { type: "string", short: "n" },
+  });
+  if (values.help) return print(auditHelp);
+  if (positionals.length > 0) throw new UsageError(`cairn audit takes no arguments, got '${positionals[0]}'; run 'cairn audit --help'`);
+  const json = Boolean(values.json);
+  setJson(json);
+  const cmd = await import("./commands/audit.ts");
+  return cmd.auditList(
+    {
+      json,
+      ...(typeof values.session === "string" ? { session: values.session } : {}),
+      ...(typeof values.run === "string" ? { run: values.run } : {}),
+      ...(typeof values.since === "string" ? { since: cmd.parseSince(values.since, Date.now()) } : {}),
+      ...(values.actor !== undefined ? { actor: oneOf(values.actor, ACTORS, "--actor") } : {}),
+      ...(values.kind !== undefined ? { category: oneOf(values.kind, CATEGORIES, "--kind") } : {}),
+      all: Boolean(values.all),
+      limit: int(values.limit as string | undefined, "--limit", 1) ?? 200,
+    },
+    paths,
+  );
 }

@@ -21,7 +21,7 @@ import { nearest } from "./config/suggest.ts";
 // or the schemas (output.ts, for the error message, too).
 import { int, parse, print } from "./args.ts";
 import { nodeCommand } from "./main.node.ts";
-import { logCommand } from "./main.audit.ts";
+import { auditCommand, logCommand } from "./main.audit.ts";
 import { UsageError } from "./usage.ts";
 import { resolvePaths } from "./paths.ts";
 import { VERSION } from "./version.ts";
@@ -33,6 +33,7 @@ const COMMANDS = [
   "events",
   "projections",
   "log",
+  "audit",
   "sessions",
   "providers",
   "models",
@@ -111,6 +112,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       }
       case "log":
         return await logCommand(rest, paths, (j) => {
+          json = j;
+        });
+      case "audit":
+        return await auditCommand(rest, paths, (j) => {
           json = j;
         });
       case "projections": {

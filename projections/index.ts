@@ -8,3 +8,4 @@ export { listNodes, getNode, type NodeRecord, type NodeRowStatus } from "./nodes
 export { serveNodeList, type NodePresence } from "./nodes.list.ts";
 export { authQueries, serveAuthQueries, type AuthQueries } from "./auth.queries.ts";
 export { cronQueries, serveCronQueries, type CronQueries } from "./cron.queries.ts";
+export { auditQueries, serveAuditQueries, type AuditQueries } from "./audit.queries.ts";

@@ -17,3 +17,4 @@ export * from "./scopes.ts";
 export * from "./openai.ts";
 export * from "./metrics.ts";
 export * from "./cron.ts";
+export * from "./audit.ts";

@@ -11,6 +11,8 @@ import { connectNats, startEmbeddedNats, type EmbeddedNats } from "../../bus/ser
 import {
   authQueries,
   cronQueries,
+  auditQueries,
+  serveAuditQueries,
   Projector,
   queries,
   serveAuthQueries,
@@ -198,6 +200,11 @@ export async function startGateway(o: {
     const subs = [
       ...serveQueries(nc, q, () => projector.checkpoint),
       ...serveCronQueries(nc, cronQ, () => projector.checkpoint),
+      ...serveAuditQueries(
+        nc,
+        auditQueries(() => projector.db),
+        () => projector.checkpoint,
+      ),
       ...serveAuthQueries(
         nc,
         authQueries(() => projector.db, Date.now),
