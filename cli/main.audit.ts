@@ -58,3 +58,14 @@ export async function auditCommand(rest: string[], paths: Paths, setJson: (j: bo
     paths,
   );
 }
+
+export async function eventsReplayCommand(args: string[], paths: Paths, setJson: (j: boolean) => void): Promise<number> {
+  const { values, positionals } = parse(args, { json: { type: "boolean" }, to: { type: "string" }, into: { type: "string" } });
+  if (values.help) return print((await import("./help.ts")).eventsHelp);
+  const json = Boolean(values.json);
+  setJson(json);
+  const to = int(values.to as string | undefined, "--to", 1);
+  if (to === undefined || typeof values.into !== "string" || values.into === "" || positionals.length > 0)
+    throw new UsageError("usage: cairn events replay --to <seq> --into <dir> [--json]");
+  return (await import("./commands/events.replay.ts")).eventsReplay({ json, to, into: values.into }, paths);
+}

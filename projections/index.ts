@@ -9,3 +9,4 @@ export { serveNodeList, type NodePresence } from "./nodes.list.ts";
 export { authQueries, serveAuthQueries, type AuthQueries } from "./auth.queries.ts";
 export { cronQueries, serveCronQueries, type CronQueries } from "./cron.queries.ts";
 export { auditQueries, serveAuditQueries, type AuditQueries } from "./audit.queries.ts";
+export { replayInto } from "./replay.ts";

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { BIN, jsonLines, useGatewayWithLlm, type CliResult } from "../fixtures/gateway.ts";
 import { connectWs, type WsClient } from "../fixtures/ws-client.ts";
+import { openDb } from "../../projections/index.ts";
 
 const cfg = mkdtempSync(join(tmpdir(), "cairn-audit-cfg-"));
 writeFileSync(join(cfg, "cairn.toml"), '[tools.exec]\napproval_mode = "always"\n');
@@ -114,6 +115,41 @@ describe("cairn audit", () => {
     const v = await gw.cli(["log", "verify", "--json"]);
     expect(v.code).toBe(0);
     expect(JSON.parse(v.stdout)).toMatchObject({ ok: true, unchained: 0, breaks: [], mode: "gateway" });
+  });
+
+  test("events tail --session keeps the session's, its runs' and their approvals' events; --type a prefix", async () => {
+    const lines = jsonLines((await gw.cli(["events", "tail", "--session", "au-ok", "--json", "-n", "1000"])).stdout);
+    const kinds = new Set(lines.map((l) => l.kind));
+    expect([...kinds].sort()).toEqual(["approval", "run", "session"]);
+    expect(lines.filter((l) => l.kind === "session").every((l) => l.id === "au-ok")).toBe(true);
+    expect(lines.map((l) => l.type)).toEqual(expect.arrayContaining(["session.user_message", "run.tool_finished", "approval.granted"]));
+    const runId = lines.find((l) => l.type === "run.started").id;
+    const ofRun = jsonLines((await gw.cli(["events", "tail", "--run", runId, "--type", "approval.", "--json"])).stdout);
+    expect(ofRun.map((l) => l.type)).toEqual(["approval.requested", "approval.granted"]);
+    expect(ofRun.every((l) => l.actor)).toBe(true);
+  });
+
+  test("events replay --to builds the read models of that moment into another dir", async () => {
+    const first = jsonLines((await gw.cli(["events", "tail", "--session", "au-deny", "--from", "1", "-n", "1", "--json"])).stdout)[0];
+    const before = first.seq - 1;
+    const dir = mkdtempSync(join(tmpdir(), "cairn-replay-"));
+    try {
+      const r = await gw.cli(["events", "replay", "--to", String(before), "--into", dir, "--json"]);
+      expect(r.code).toBe(0);
+      const out = JSON.parse(r.stdout);
+      expect(out).toMatchObject({ ok: true, events: before });
+      const db = openDb(out.file).db;
+      try {
+        const keys = db.prepare("SELECT key FROM sessions").pluck().all();
+        expect(keys).toContain("au-ok");
+        expect(keys).not.toContain("au-deny");
+        expect(db.prepare("SELECT MIN(seq) FROM checkpoints").pluck().get()).toBe(before);
+      } finally {
+        db.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("bad filters are usage errors", async () => {
