@@ -15,6 +15,8 @@ export const H = {
   time: "Cairn-Time",
   correlation: "Cairn-Correlation",
   causation: "Cairn-Causation",
+  actor: "Cairn-Actor",
+  chain: "Cairn-Chain",
   msgId: "Nats-Msg-Id",
 } as const;
 
@@ -93,6 +95,7 @@ export const decodeRecord = (raw: JsMsg | RawRecord): LogRecord => {
       time,
       correlationId: m.headers?.get(H.correlation) || undefined,
       causationId: m.headers?.get(H.causation) || undefined,
+      ...actorOf(m.headers?.get(H.actor)),
       ...traceOf(m.headers?.get(TRACEPARENT)),
       data,
     } as AnyStoredEvent;
@@ -112,3 +115,5 @@ const traceOf = (traceparent: string | undefined): { traceId?: string } => {
   const traceId = traceIdOf(traceparent);
   return traceId ? { traceId } : {};
 };
+
+const actorOf = (actor: string | undefined): { actor?: string } => (actor ? { actor } : {});

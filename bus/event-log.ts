@@ -17,6 +17,8 @@ import { retry } from "./retry.ts";
 import { EVENTS_STREAM, subjects } from "./subjects.ts";
 import { H, decodeRecord, storedRecord, type LogRecord } from "./event-log.decode.ts";
 import { TRACEPARENT, traceparentOf, type GatewayMetrics } from "./telemetry/index.ts";
+import { CHAIN_HEADER, ChainHeads, chainHash } from "./event-chain.ts";
+import { currentProvenance } from "./provenance.ts";
 
 export { H, decodeRecord, type LogRecord, type UndecodableEvent } from "./event-log.decode.ts";
 
@@ -50,9 +52,14 @@ export interface AppendOptions {
   readonly now: number;
   readonly correlationId?: string;
   readonly causationId?: string;
+  /** The acting principal (`user:cli`, `agent:<run>`, ...); defaults to the ambient provenance, else `system`. */
+  readonly actor?: string;
 }
 
 export class EventLog {
+  /** Chain heads of the aggregates this writer loaded or appended: an append needs no extra read. */
+  private readonly heads = new ChainHeads();
+
   private constructor(
     readonly nc: NatsConnection,
     private readonly js: JetStreamClient,
@@ -89,27 +96,57 @@ export class EventLog {
     const subject = subjects.events(opts.kind, opts.id);
     // The trace that decided these events (a run's effects): the log and the traces join on its id.
     const traceparent = traceparentOf();
+    // Who acts and why: the caller's words first, else the work's ambient provenance. A chain of
+    // work with no correlation yet starts one at its first event.
+    const ambient = currentProvenance();
+    const correlation = opts.correlationId ?? ambient.correlationId ?? opts.eventIds[0];
+    const causation = opts.causationId ?? ambient.causationId;
+    const actor = opts.actor ?? ambient.actor ?? "system";
     const seqs: number[] = [];
     let expected = opts.expectedSeq;
+    let prev = await this.chainAt(subject, expected);
     for (const [i, event] of opts.events.entries()) {
       checkNewEvent(event);
       const h = headers();
       h.set(H.type, event.type);
       h.set(H.version, String(eventRegistry[event.type].version));
       h.set(H.time, String(opts.now));
-      if (opts.correlationId) h.set(H.correlation, opts.correlationId);
-      if (opts.causationId) h.set(H.causation, opts.causationId);
+      if (correlation) h.set(H.correlation, correlation);
+      if (causation) h.set(H.causation, causation);
+      h.set(H.actor, actor);
       if (traceparent) h.set(TRACEPARENT, traceparent);
       const data = JSON.stringify(event.data);
-      const ack = await this.publishOnce(subject, data, opts.eventIds[i], h, expected);
+      const msgId = opts.eventIds[i];
+      const chain = chainHash(prev, subject, (n) => (n === H.msgId ? msgId : (h.get(n) ?? "")), data);
+      h.set(CHAIN_HEADER, chain);
+      const ack = await this.publishOnce(subject, data, msgId, h, expected);
       if (this.metrics) {
         this.metrics.appends.inc({ kind: opts.kind });
         this.metrics.bytes.inc({ kind: opts.kind }, Buffer.byteLength(data));
       }
+      this.heads.set(subject, ack, chain);
       expected = ack;
+      prev = chain;
       seqs.push(ack);
     }
     return seqs;
+  }
+
+  /**
+   * The chain value of the subject's event at `seq` (the one the writer expects last): "" for a
+   * new aggregate or an event from before the chain, else from the heads this writer loaded or
+   * appended, else read by sequence (one request). A sequence that is not this subject's makes the
+   * append fail on the expected sequence anyway, so "" does no harm there.
+   */
+  private async chainAt(subject: string, seq: number): Promise<string> {
+    if (seq === 0) return "";
+    const known = this.heads.get(subject, seq);
+    if (known !== undefined) return known;
+    const m = await this.getAt(seq);
+    if (!m || m.subject !== subject) return "";
+    const chain = m.header?.get(CHAIN_HEADER) ?? "";
+    this.heads.set(subject, seq, chain);
+    return chain;
   }
 
   /**
@@ -160,7 +197,9 @@ export class EventLog {
 
   /** Sequence of the last event of one aggregate; 0 when it has none. */
   async lastSeqOf(kind: AggregateKind, id: string): Promise<number> {
-    const m = await this.getLast(subjects.events(kind, id));
+    const subject = subjects.events(kind, id);
+    const m = await this.getLast(subject);
+    if (m) this.heads.set(subject, m.seq, m.header?.get(CHAIN_HEADER) ?? "");
     return m?.seq ?? 0;
   }
 
@@ -181,6 +220,7 @@ export class EventLog {
   async load(kind: AggregateKind, id: string, afterSeq = 0): Promise<{ records: LogRecord[]; lastSeq: number }> {
     const subject = subjects.events(kind, id);
     const last = await this.getLast(subject);
+    if (last) this.heads.set(subject, last.seq, last.header?.get(CHAIN_HEADER) ?? "");
     if (!last || last.seq <= afterSeq) return { records: [], lastSeq: last?.seq ?? afterSeq };
     const records: LogRecord[] = [];
     // The first events one request each, from the stream's leader: an ephemeral consumer can be
@@ -241,6 +281,15 @@ export class EventLog {
     } finally {
       opts.signal?.removeEventListener("abort", stop);
       messages.stop();
+    }
+  }
+
+  private async getAt(seq: number): Promise<StoredMsg | null> {
+    try {
+      return await retry(() => this.jsm.streams.getMessage(EVENTS_STREAM, { seq }), READ_RETRY);
+    } catch (e) {
+      if (e instanceof JetStreamApiError && e.code === JetStreamApiCodes.NoMessageFound) return null;
+      throw unavailableOr(e, `could not read event ${seq}`);
     }
   }
 

@@ -16,3 +16,7 @@ export * from "./nats.errors.ts";
 export * from "./retry.ts";
 export * from "./telemetry/index.ts";
 export * from "./run.follow.ts";
+export * from "./provenance.ts";
+export * from "./event-chain.ts";
+export * from "./log.raw.ts";
+export * from "./log.verify.ts";

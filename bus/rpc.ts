@@ -4,6 +4,7 @@ import * as Schema from "effect/Schema";
 import { context } from "@opentelemetry/api";
 import { isNoResponders, isTimeout } from "./nats.errors.ts";
 import { TRACEPARENT, contextFromTraceparent, traceHeaders } from "./telemetry/index.ts";
+import { provenanceHeaders, provenanceOf, withProvenance } from "./provenance.ts";
 
 /**
  * Request/reply over NATS for commands and queries. Every reply is an envelope
@@ -50,8 +51,9 @@ export const request = async (
 ): Promise<unknown> => {
   let msg: Msg;
   try {
-    // The caller's trace goes with the request, so a command decided in another process joins it.
-    const h = traceHeaders();
+    // The caller's trace and provenance go with the request, so a command decided in another
+    // process joins the trace and its events name who acted and why.
+    const h = provenanceHeaders(traceHeaders());
     msg = await nc.request(subject, encodeJson(params ?? {}), { timeout: opts.timeoutMs ?? 10_000, ...(h ? { headers: h } : {}) });
   } catch (e) {
     if (isNoResponders(e)) throw new CairnError("unavailable", `nothing is serving ${subject}; is the gateway running?`, NO_RESPONDERS);
@@ -88,7 +90,8 @@ export const serve = (nc: NatsConnection, subject: string, handler: Handler, opt
         try {
           const params = msg.data.length === 0 ? {} : parseJsonBounded(dec.decode(msg.data), "request", MAX_REQUEST_DEPTH);
           const tp = msg.headers?.get(TRACEPARENT);
-          const result = tp ? await context.with(contextFromTraceparent(tp), () => handler(params, msg)) : await handler(params, msg);
+          const run = () => withProvenance(provenanceOf(msg.headers), () => handler(params, msg));
+          const result = tp ? await context.with(contextFromTraceparent(tp), run) : await run();
           reply = { ok: true, result: result ?? null };
         } catch (e) {
           reply = { ok: false, error: toWireError(e) };

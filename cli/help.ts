@@ -26,14 +26,22 @@ Exit status: 0 when the reply completed; 1 when the gateway is not running, the
 provider failed or the model is unknown; 2 for a wrong command line; 130 when
 you stopped the reply with Ctrl-C.`;
 
-export const eventsHelp = `Usage: cairn events tail [--follow] [--json] [--kind <kind>] [--from <seq>] [--limit <n>]
+export const eventsHelp = `Usage: cairn events tail [--follow] [--json] [--kind <kind>] [--session <key>] [--run <id>]
+                        [--type <type>] [--from <seq>] [--limit <n>]
+       cairn events replay --to <seq> --into <dir> [--json]
 
-Prints the event log, one line per event: sequence, time, aggregate, type, summary.
+tail prints the event log, one line per event: sequence, time, aggregate, type, summary.
+replay builds the read models as they were at sequence <seq> into <dir> (a
+separate data dir, for investigation), with a progress bar; the live read
+models are not touched.
 
 Options:
   -f, --follow        keep printing new events until interrupted (Ctrl-C)
-      --json          one JSON object per line: seq, type, kind, id, time, data, ...
+      --json          one JSON object per line: seq, type, kind, id, time, actor, data, ...
       --kind <kind>   only events of one aggregate kind (session, run, settings)
+      --session <key> only this session's events, its runs' and their approvals'
+      --run <id>      only this run's events and its approvals'
+      --type <type>   only this event type (run.tool_finished), or a prefix ending in '.'/'_' (approval.)
       --from <seq>    start at this sequence (default: the last --limit events)
   -n, --limit <n>     how many events to print before following (default 50)
   -h, --help          show this help`;

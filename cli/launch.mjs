@@ -10,8 +10,11 @@ Usage: cairn [command] [options]
 Commands:
   gateway               run the gateway (the default when no command is given)
   chat <message>        send a message to the running gateway and stream the reply
-  events tail           print the event log (--follow to keep watching)
+  events tail           print the event log (--follow to keep watching; filter by session, run, type)
+  events replay         rebuild the read models as of a sequence into a separate dir
   projections rebuild   rebuild every read model from the event log
+  log verify            check the log's integrity chain; report any break
+  audit                 who decided what and why: decisions with their causation chains
   sessions              list, show, fork and delete sessions
   providers [set-key]   provider status (keys, reachability, models); store a key
   models                the models cairn can use, with context window and capabilities

@@ -24,6 +24,7 @@ import { nearest } from "./config/suggest.ts";
 import { int, parse, print } from "./args.ts";
 import { nodeCommand } from "./main.node.ts";
 import { memoryCommand, searchCommand } from "./main.memory.ts";
+import { auditCommand, eventsReplayCommand, logCommand } from "./main.audit.ts";
 import { UsageError } from "./usage.ts";
 import { resolvePaths } from "./paths.ts";
 import { VERSION } from "./version.ts";
@@ -34,6 +35,8 @@ const COMMANDS = [
   "chat",
   "events",
   "projections",
+  "log",
+  "audit",
   "sessions",
   "providers",
   "models",
@@ -93,11 +96,18 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       case "events": {
         const [sub, ...args] = rest;
         if (sub === undefined || sub === "-h" || sub === "--help") return print(eventsHelp);
-        if (sub !== "tail") throw new UsageError(`unknown subcommand 'events ${sub}'; try 'cairn events tail'`);
+        if (sub === "replay")
+          return await eventsReplayCommand(args, paths, (j) => {
+            json = j;
+          });
+        if (sub !== "tail") throw new UsageError(`unknown subcommand 'events ${sub}'; try 'cairn events tail' or 'cairn events replay'`);
         const { values } = parse(args, {
           follow: { type: "boolean", short: "f" },
           json: { type: "boolean" },
           kind: { type: "string" },
+          session: { type: "string" },
+          run: { type: "string" },
+          type: { type: "string" },
           from: { type: "string" },
           limit: { type: "string", short: "n" },
         });
@@ -107,12 +117,23 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
             follow: Boolean(values.follow),
             json: Boolean(values.json),
             kind: values.kind as string | undefined,
+            session: values.session as string | undefined,
+            run: values.run as string | undefined,
+            type: values.type as string | undefined,
             from: int(values.from as string | undefined, "--from", 1),
             limit: int(values.limit as string | undefined, "--limit", 1) ?? 50,
           },
           paths,
         );
       }
+      case "log":
+        return await logCommand(rest, paths, (j) => {
+          json = j;
+        });
+      case "audit":
+        return await auditCommand(rest, paths, (j) => {
+          json = j;
+        });
       case "projections": {
         const [sub, ...args] = rest;
         if (sub === undefined || sub === "-h" || sub === "--help") return print(projectionsHelp);

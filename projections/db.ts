@@ -10,7 +10,7 @@ export type Db = Database.Database;
  * The read-model schema. Everything here is derived from the log and may be deleted at any time;
  * a schema change bumps SCHEMA_VERSION, which makes the projector rebuild from sequence 1.
  */
-export const SCHEMA_VERSION = 15;
+export const SCHEMA_VERSION = 16;
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);
@@ -60,8 +60,15 @@ CREATE INDEX IF NOT EXISTS runs_by_session ON runs(session_key, started_at);
 CREATE TABLE IF NOT EXISTS audit (
   seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, kind TEXT NOT NULL, aggregate_id TEXT NOT NULL,
   type TEXT NOT NULL, event_id TEXT NOT NULL, correlation_id TEXT, causation_id TEXT,
-  summary TEXT NOT NULL, data TEXT, error TEXT
+  summary TEXT NOT NULL, data TEXT, error TEXT,
+  actor TEXT, category TEXT, session_key TEXT, run_id TEXT
 );
+-- cairn audit: causation chains are walked by event id; filters by session, run and decision.
+CREATE INDEX IF NOT EXISTS audit_by_event ON audit(event_id);
+CREATE INDEX IF NOT EXISTS audit_by_aggregate ON audit(kind, aggregate_id, seq);
+CREATE INDEX IF NOT EXISTS audit_by_session ON audit(session_key, seq) WHERE session_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS audit_by_run ON audit(run_id, seq) WHERE run_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS audit_decisions ON audit(category, seq) WHERE category IS NOT NULL;
 CREATE TABLE IF NOT EXISTS approvals (
   id TEXT PRIMARY KEY, session_key TEXT NOT NULL, run_id TEXT NOT NULL, call_id TEXT NOT NULL,
   tool TEXT NOT NULL, command TEXT NOT NULL, reason TEXT NOT NULL, status TEXT NOT NULL,

@@ -21,3 +21,4 @@ export * from "./cron.ts";
 export * from "./channels.ts";
 export * from "./search.ts";
 export * from "./memory.ts";
+export * from "./audit.ts";

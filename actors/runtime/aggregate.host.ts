@@ -1,5 +1,5 @@
 import { initialTransition, transition, type AnyStateMachine, type SnapshotFrom } from "xstate";
-import type { EventLog, SnapshotStore } from "../../bus/index.ts";
+import { currentProvenance, withProvenance, type EventLog, type Provenance, type SnapshotStore } from "../../bus/index.ts";
 import { CairnError, isCairnError, type AggregateKind, type AnyStoredEvent, type NewEvent } from "../../schemas/index.ts";
 import type { AggregateSpec } from "./aggregate.ts";
 import { declaredEffects, type EffectFn, type EffectSupervisor, type EffectTable } from "./effects.ts";
@@ -127,7 +127,12 @@ export class AggregateHost<M extends AnyStateMachine, C> {
       const loaded = await this.load(id);
       if ((this.live.get(id) ?? 0) > 0) return { snapshot: loaded.snapshot, repairs: [] };
       const [, actions] = transition(this.spec.machine, loaded.snapshot as never, { type: HYDRATED } as never);
-      return { snapshot: loaded.snapshot, repairs: actions.map((a) => this.runEffect(id, { type: a.type, params: a.params }, true)) };
+      // A repair after a restart acts for the aggregate itself; the request that began its work is gone.
+      const cause = { actor: "system:recovery", ...effectActor(this.spec.kind, id) };
+      return {
+        snapshot: loaded.snapshot,
+        repairs: actions.map((a) => withProvenance(cause, () => this.runEffect(id, { type: a.type, params: a.params }, true))),
+      };
     }).then(async ({ snapshot, repairs }) => {
       // Outside the aggregate's queue: a repair dispatches commands to the aggregate itself.
       await Promise.all(repairs);
@@ -146,6 +151,9 @@ export class AggregateHost<M extends AnyStateMachine, C> {
     const decision = this.spec.decide(loaded.snapshot, command, { now, newId: this.deps.newId });
     if (decision.events.length === 0) return decision.reply;
     let seqs: number[];
+    const eventIds = decision.eventIds ?? decision.events.map(() => this.deps.newId());
+    // The chain of work these events belong to: the caller's, else the one they start.
+    const correlationId = meta.correlationId ?? currentProvenance().correlationId ?? eventIds[0];
     try {
       await this.deps.fence?.(this.spec.kind, id, (loaded.snapshot as { context: unknown }).context, command);
       seqs = await this.deps.log.append({
@@ -153,9 +161,10 @@ export class AggregateHost<M extends AnyStateMachine, C> {
         id,
         expectedSeq: loaded.lastSeq,
         events: decision.events,
-        eventIds: decision.eventIds ?? decision.events.map(() => this.deps.newId()),
+        eventIds,
         now,
         ...meta,
+        correlationId,
       });
     } catch (e) {
       // Whatever happened, the cached state may now be stale: the next command rehydrates.
@@ -171,7 +180,9 @@ export class AggregateHost<M extends AnyStateMachine, C> {
     loaded.lastSeq = seqs[seqs.length - 1];
     loaded.sinceSnapshot += seqs.length;
     if (loaded.sinceSnapshot >= (this.deps.snapshotEvery ?? 50)) this.snapshot(id, loaded);
-    for (const action of applied.actions) this.runEffect(id, action);
+    // The effects act for the events that decided them: what they append names those as its cause.
+    const cause = { ...effectActor(this.spec.kind, id), correlationId, causationId: eventIds[eventIds.length - 1] };
+    for (const action of applied.actions) withProvenance(cause, () => this.runEffect(id, action));
     this.deps.appended?.(this.spec.kind, id, decision.events, (applied.snapshot as { context: unknown }).context);
     return decision.reply;
   }
@@ -267,3 +278,10 @@ export class AggregateHost<M extends AnyStateMachine, C> {
     return next;
   }
 }
+
+/**
+ * Who an aggregate's effects act as: a run's are the agent's doing, a cron job's the schedule's;
+ * the others (a session starting a run, an approval's expiry) act for whoever caused them.
+ */
+const effectActor = (kind: AggregateKind, id: string): Provenance =>
+  kind === "run" ? { actor: `agent:${id}` } : kind === "cron" ? { actor: `cron:${id}` } : {};

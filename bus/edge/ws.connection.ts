@@ -1,3 +1,4 @@
+import { withProvenance } from "../provenance.ts";
 import {
   CairnError,
   PROTOCOL_VERSION,
@@ -130,7 +131,11 @@ export class WsConnection {
     const principal = this.principal;
     try {
       if (method === "connect") result = await this.connect(params as (typeof methodParams)["connect"]["Type"]);
-      else if (principal) result = await callMethod(this.deps.bus, this.subs, method, params, principal);
+      // The log names who acted from the credentials, never from what the client says.
+      else if (principal)
+        result = await withProvenance({ actor: `user:${principal.label}` }, () =>
+          callMethod(this.deps.bus, this.subs, method, params, principal),
+        );
       else throw new CairnError("not_connected", "the first request must be connect"); // onFrame lets no call through before connect
     } catch (e) {
       // A service that repeats a key it was sent must not get it logged or sent back.

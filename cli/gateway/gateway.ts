@@ -14,6 +14,8 @@ import {
   channelQueries,
   cronQueries,
   serveChannelQueries,
+  auditQueries,
+  serveAuditQueries,
   Projector,
   queries,
   serveAuthQueries,
@@ -207,6 +209,11 @@ export async function startGateway(o: {
       ...serveChannelQueries(
         nc,
         channelQueries(() => projector.db),
+      ),
+      ...serveAuditQueries(
+        nc,
+        auditQueries(() => projector.db),
+        () => projector.checkpoint,
       ),
       ...serveSearchQueries(
         nc,

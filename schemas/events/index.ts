@@ -72,6 +72,8 @@ export interface StoredEvent<T extends EventType = EventType> {
   readonly time: number;
   readonly correlationId: string | undefined;
   readonly causationId: string | undefined;
+  /** Who acted (`user:cli`, `agent:<run>`, `cron:<job>`, ...): the `Cairn-Actor` header; absent on events older than it. */
+  readonly actor?: string;
   /** The W3C trace id of the work that appended it (a run's trace), when traces were on: joins the log to the traces. */
   readonly traceId?: string;
   readonly data: EventData<T>;

@@ -1,0 +1,67 @@
+/**
+ * The log tools on a big log, run by hand (never by the test suite; figures are reported, not asserted):
+ *
+ *   npx tsx bench/audit.bench.ts                  # 1,000,000 events (~2-3 min to write them)
+ *   npx tsx bench/audit.bench.ts --events 200000
+ *
+ * Writes `--events` chained chat events into a real nats-server, then measures `log verify`
+ * (every chain checked; goal ≥ 100k events/s) and `events replay` of the whole log into a
+ * separate SQLite dir (goal ≥ 50k events/s).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { EventLog, ensureStreams, logExtent, readRawLog, verifyEvents } from "../bus/index.ts";
+import { replayInto } from "../projections/index.ts";
+import { startTestNats } from "../tests/fixtures/nats.ts";
+import { appendSessions, EVENTS_PER_SESSION } from "./lib/eventlog.ts";
+import { Cleanup, cleanUpOnAbort, round } from "./lib/util.ts";
+
+const { values } = parseArgs({ options: { events: { type: "string", default: "1000000" }, help: { type: "boolean", short: "h" } } });
+if (values.help) {
+  process.stdout.write("usage: npx tsx bench/audit.bench.ts [--events 1000000]\n");
+  process.exit(0);
+}
+const wanted = Number(values.events);
+const log = (s: string) => process.stderr.write(`${s}\n`);
+const cleanup = new Cleanup();
+cleanUpOnAbort(cleanup, 30 * 60_000, log);
+
+try {
+  const nats = await startTestNats();
+  cleanup.add("nats", () => nats.stop());
+  const nc = await nats.connect("cairn-bench");
+  await ensureStreams(nc);
+  const eventLog = await EventLog.open(nc);
+  const t0 = performance.now();
+  const written = await appendSessions(eventLog, "audit", Math.ceil(wanted / EVENTS_PER_SESSION), 64);
+  log(`audit: wrote ${written.events} chained events in ${round((performance.now() - t0) / 1000, 1)} s`);
+
+  const { firstSeq, lastSeq } = await logExtent(nc);
+  const v0 = performance.now();
+  const report = await verifyEvents(readRawLog(nc, { fromSeq: firstSeq, untilSeq: lastSeq }));
+  const verifyMs = performance.now() - v0;
+  log(
+    `audit: verify ${report.events} events in ${round(verifyMs / 1000, 2)} s: ${Math.round(report.events / (verifyMs / 1000))} events/s (ok: ${report.ok})`,
+  );
+
+  const dir = mkdtempSync(join(tmpdir(), "cairn-bench-replay-"));
+  cleanup.add("replay dir", () => rmSync(dir, { recursive: true, force: true }));
+  const replay = await replayInto({ dir, toSeq: lastSeq, log: eventLog });
+  log(
+    `audit: replay ${replay.events} events into SQLite in ${round(replay.ms / 1000, 2)} s: ${Math.round(replay.events / (replay.ms / 1000))} events/s`,
+  );
+  process.stdout.write(
+    `${JSON.stringify({
+      events: report.events,
+      verifyEventsPerSecond: Math.round(report.events / (verifyMs / 1000)),
+      replayEventsPerSecond: Math.round(replay.events / (replay.ms / 1000)),
+      verifyOk: report.ok,
+    })}\n`,
+  );
+  await nc.close();
+} finally {
+  await cleanup.runAll();
+  process.exit(0);
+}

@@ -1,0 +1,35 @@
+/** Usage texts of the log tools (verify, audit, time travel, replay, export), loaded without anything heavy. */
+
+export const logHelp = `Usage: cairn log verify [--json]
+
+Walks the whole event log and checks its integrity chain: every event carries
+the SHA-256 of the previous event of its aggregate plus its own content, so an
+event altered, removed or reordered after the fact is a break. Prints each break
+with its sequence, the rate (events/s), and a head digest: keep it, and a later
+verify that prints the same digest proves no aggregate's newest event was
+rewritten either. Works with the gateway running or stopped.
+
+Options:
+      --json   print the report as one JSON object
+  -h, --help   show this help
+
+Exit status: 0 when the log holds together, 1 on any break.`;
+
+export const auditHelp = `Usage: cairn audit [--session <key>] [--run <id>] [--since <time>] [--actor <kind>]
+                  [--kind <category>] [--all] [--limit <n>] [--json]
+
+Lists decisions (tool calls, approvals, credentials, configuration, nodes) with who
+took them and why: each one is followed by its causation chain, nearest cause first
+(the approval it answers, the tool call that asked, the run, the message that
+started it). Read from the audit read model of the running gateway.
+
+Options:
+      --session <key>    only what happened in this session (its runs and approvals too)
+      --run <id>         only what happened in this run
+      --since <time>     from a date (2025-01-31, 2025-01-31T12:00) or an age (30m, 2h, 7d)
+      --actor <kind>     who acted: user, agent, cron, node, hook, channel, system
+      --kind <category>  tool, approval, auth, config or node
+      --all              every event, not only decisions
+  -n, --limit <n>        the newest n (default 200)
+      --json             one JSON object per line, with its chain
+  -h, --help             show this help`;

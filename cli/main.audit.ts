@@ -1,0 +1,71 @@
+import { int, parse, print } from "./args.ts";
+import { auditHelp, logHelp } from "./help.audit.ts";
+import type { Paths } from "./paths.ts";
+import { UsageError } from "./usage.ts";
+
+/**
+ * The log tools: `cairn log`, `audit`, `events`, `export`, `import` and `sessions at`. Their
+ * command table, apart from main.ts's; a command is imported only when it runs.
+ */
+
+export async function logCommand(rest: string[], paths: Paths, setJson: (j: boolean) => void): Promise<number> {
+  const [sub, ...args] = rest;
+  if (sub === undefined || sub === "-h" || sub === "--help") return print(logHelp);
+  if (sub !== "verify") throw new UsageError(`unknown subcommand 'log ${sub}'; try 'cairn log verify'`);
+  const { values } = parse(args, { json: { type: "boolean" } });
+  if (values.help) return print(logHelp);
+  setJson(Boolean(values.json));
+  return (await import("./commands/log.ts")).logVerify({ json: Boolean(values.json) }, paths);
+}
+
+const ACTORS = ["user", "agent", "cron", "node", "hook", "channel", "system"] as const;
+const CATEGORIES = ["tool", "approval", "auth", "config", "node"] as const;
+
+const oneOf = <T extends string>(v: string | boolean | undefined, allowed: readonly T[], flag: string): T | undefined => {
+  if (v === undefined) return undefined;
+  if (!(allowed as readonly unknown[]).includes(v))
+    throw new UsageError(`${flag} must be one of ${allowed.join(", ")}, got '${String(v)}'`);
+  return v as T;
+};
+
+export async function auditCommand(rest: string[], paths: Paths, setJson: (j: boolean) => void): Promise<number> {
+  const { values, positionals } = parse(rest, {
+    json: { type: "boolean" },
+    session: { type: "string" },
+    run: { type: "string" },
+    since: { type: "string" },
+    actor: { type: "string" },
+    kind: { type: "string" },
+    all: { type: "boolean" },
+    limit: { type: "string", short: "n" },
+  });
+  if (values.help) return print(auditHelp);
+  if (positionals.length > 0) throw new UsageError(`cairn audit takes no arguments, got '${positionals[0]}'; run 'cairn audit --help'`);
+  const json = Boolean(values.json);
+  setJson(json);
+  const cmd = await import("./commands/audit.ts");
+  return cmd.auditList(
+    {
+      json,
+      ...(typeof values.session === "string" ? { session: values.session } : {}),
+      ...(typeof values.run === "string" ? { run: values.run } : {}),
+      ...(typeof values.since === "string" ? { since: cmd.parseSince(values.since, Date.now()) } : {}),
+      ...(values.actor !== undefined ? { actor: oneOf(values.actor, ACTORS, "--actor") } : {}),
+      ...(values.kind !== undefined ? { category: oneOf(values.kind, CATEGORIES, "--kind") } : {}),
+      all: Boolean(values.all),
+      limit: int(values.limit as string | undefined, "--limit", 1) ?? 200,
+    },
+    paths,
+  );
+}
+
+export async function eventsReplayCommand(args: string[], paths: Paths, setJson: (j: boolean) => void): Promise<number> {
+  const { values, positionals } = parse(args, { json: { type: "boolean" }, to: { type: "string" }, into: { type: "string" } });
+  if (values.help) return print((await import("./help.ts")).eventsHelp);
+  const json = Boolean(values.json);
+  setJson(json);
+  const to = int(values.to as string | undefined, "--to", 1);
+  if (to === undefined || typeof values.into !== "string" || values.into === "" || positionals.length > 0)
+    throw new UsageError("usage: cairn events replay --to <seq> --into <dir> [--json]");
+  return (await import("./commands/events.replay.ts")).eventsReplay({ json, to, into: values.into }, paths);
+}

@@ -1,0 +1,101 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import * as Schema from "effect/Schema";
+import { serve, subjects } from "../bus/index.ts";
+import { AuditCategory, ListAudit, decodeOrFail, type AuditEntry, type AuditStep } from "../schemas/index.ts";
+import type { Db } from "./db.ts";
+import { decodeRow, decodeRows } from "./rows.ts";
+
+/** `cairn audit`: decisions, newest last, each with the causation chain that led to it. */
+
+const Row = Schema.Struct({
+  seq: Schema.Number,
+  time: Schema.Number,
+  kind: Schema.String,
+  aggregate_id: Schema.String,
+  type: Schema.String,
+  event_id: Schema.String,
+  actor: Schema.NullOr(Schema.String),
+  summary: Schema.String,
+  category: Schema.NullOr(AuditCategory),
+  session_key: Schema.NullOr(Schema.String),
+  run_id: Schema.NullOr(Schema.String),
+  correlation_id: Schema.NullOr(Schema.String),
+  causation_id: Schema.NullOr(Schema.String),
+});
+type Row = typeof Row.Type;
+
+const COLUMNS =
+  "seq, time, kind, aggregate_id, type, event_id, actor, summary, category, session_key, run_id, correlation_id, causation_id";
+/** Causes followed per decision: a chain longer than this is cut (a run of many iterations). */
+const MAX_CHAIN = 24;
+
+const step = (r: Row): AuditStep => ({
+  seq: r.seq,
+  time: r.time,
+  kind: r.kind,
+  aggregateId: r.aggregate_id,
+  type: r.type,
+  eventId: r.event_id,
+  actor: r.actor,
+  summary: r.summary,
+});
+
+export const auditQueries = (db: () => Db) => ({
+  list(p: ListAudit): AuditEntry[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (!p.all) where.push("category IS NOT NULL");
+    if (p.sessionKey !== undefined) where.push("session_key = ?") && args.push(p.sessionKey);
+    if (p.runId !== undefined) where.push("run_id = ?") && args.push(p.runId);
+    if (p.since !== undefined) where.push("time >= ?") && args.push(p.since);
+    if (p.category !== undefined) where.push("category = ?") && args.push(p.category);
+    // An actor kind is the prefix of `kind:id`; '%' and '_' cannot occur in a kind.
+    if (p.actor !== undefined) where.push("actor LIKE ?") && args.push(`${p.actor}:%`);
+    const sql = `SELECT ${COLUMNS} FROM audit ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY seq DESC LIMIT ?`;
+    const rows = decodeRows(
+      Row,
+      db()
+        .prepare(sql)
+        .all(...args, p.limit ?? 200),
+      "audit",
+    ).reverse();
+    const byId = db().prepare(`SELECT ${COLUMNS} FROM audit WHERE event_id = ? ORDER BY seq LIMIT 1`);
+    const firstOf = db().prepare(`SELECT ${COLUMNS} FROM audit WHERE kind = ? AND aggregate_id = ? ORDER BY seq LIMIT 1`);
+    const chainOf = (r: Row): AuditStep[] => {
+      const chain: AuditStep[] = [];
+      const seen = new Set([r.event_id]);
+      let cur: Row | undefined = r;
+      if (!r.causation_id) {
+        // A person's answer has no cause in the log: what it answers is its aggregate's first event.
+        const first = decodeRow(Row, firstOf.get(r.kind, r.aggregate_id), "audit");
+        cur = first && first.seq !== r.seq ? first : undefined;
+        if (cur) chain.push(step(cur)) && seen.add(cur.event_id);
+      }
+      while (cur?.causation_id && chain.length < MAX_CHAIN && !seen.has(cur.causation_id)) {
+        seen.add(cur.causation_id);
+        cur = decodeRow(Row, byId.get(cur.causation_id), "audit");
+        if (cur) chain.push(step(cur));
+      }
+      return chain;
+    };
+    return rows.map((r) => ({
+      ...step(r),
+      category: r.category,
+      sessionKey: r.session_key,
+      runId: r.run_id,
+      correlationId: r.correlation_id,
+      causationId: r.causation_id,
+      chain: chainOf(r),
+    }));
+  },
+});
+
+export type AuditQueries = ReturnType<typeof auditQueries>;
+
+/** Answers `q.audit.list` over NATS. */
+export const serveAuditQueries = (nc: NatsConnection, q: AuditQueries, checkpoint: () => number) => [
+  serve(nc, subjects.query("audit", "list"), (p) => ({
+    entries: q.list(decodeOrFail(ListAudit, p ?? {}, "audit.list params")),
+    checkpoint: checkpoint(),
+  })),
+];
