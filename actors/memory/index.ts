@@ -16,3 +16,4 @@ export { memoryTools, formatSearch, citesSources } from "./memory.tools.ts";
 export { serveMemory } from "./memory.service.ts";
 export { setupMemory, type MemorySetup } from "./memory.setup.ts";
 export { fuse, RRF_K } from "./rrf.ts";
+export { exportSessions, transcriptMarkdown } from "./session.export.ts";

@@ -5,7 +5,7 @@ import { resolveModel, serveProviderServices } from "../../actors/llm/index.ts";
 import { startNodeServices } from "../../actors/node/index.ts";
 import { serveWorkspaceFiles } from "../../actors/workspace/index.ts";
 import { McpHub, serveMcp } from "../../actors/mcp/index.ts";
-import { memoryTools, serveMemory, setupMemory } from "../../actors/memory/index.ts";
+import { exportSessions, memoryTools, serveMemory, setupMemory } from "../../actors/memory/index.ts";
 import { EventLog, PartitionTable, SnapshotStore, createRacing, ensureStreams, readCapabilities, subjects } from "../../bus/index.ts";
 import { localCaPaths, startEdge, type Edge, type TransportName } from "../../bus/edge/index.ts";
 import { connectNats, startEmbeddedNats, type EmbeddedNats } from "../../bus/server/index.ts";
@@ -258,6 +258,7 @@ export async function startGateway(o: {
       void memory.manager.start().catch((e) => log(`memory: indexing failed: ${(e as Error).message}`));
       cleanup.push(() => memory.manager.stop());
       subs.push(...serveMemory(nc, () => memory.manager));
+      if (memory.sessionExport) subs.push(exportSessions({ nc, memoryDir: memory.memoryDir, report: log }));
     } else subs.push(...serveMemory(nc, () => undefined));
     const memoryToolList = memory ? memoryTools(memory.manager, { citations: memory.citations, memoryDir: memory.memoryDir }) : undefined;
 

@@ -3,7 +3,7 @@
  * projections, memory index with sqlite-vec) and the scripted LLM server (chat and
  * `/v1/embeddings`). Polls where the gateway works in the background; asserts no timings.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { jsonLines, useGatewayWithLlm } from "../fixtures/gateway.ts";
@@ -27,7 +27,7 @@ describe("cairn search and cairn memory, end to end", () => {
     );
     writeFileSync(
       join(gw.configDir, "cairn.toml"),
-      `[memory]\ncitations = "on"\n[[memory.embeddings]]\nprovider = "custom"\nbase_url = "${llm.url}/v1"\nmodel = "embed-64"\n`,
+      `[memory]\ncitations = "on"\nsession_export = true\n[[memory.embeddings]]\nprovider = "custom"\nbase_url = "${llm.url}/v1"\nmodel = "embed-64"\n`,
     );
     await gw.kill("SIGTERM");
     await gw.restart();
@@ -64,5 +64,15 @@ describe("cairn search and cairn memory, end to end", () => {
     expect(human.stdout).toMatch(/^sea · tell me about the lighthouse · assistant · .*\n {2}The lighthouse «keeper» waved back\.\n$/);
     const usage = await gw.cli(["search"]);
     expect(usage.code).toBe(2);
+    // session_export: the finished chat is a memory file too, found by memory_search's index.
+    const exported = await until(
+      async () => jsonLines((await gw.cli(["memory", "search", "lighthouse", "keeper", "--json"])).stdout)[0]?.hits ?? [],
+      (h: { file: string }[]) => h.some((x) => x.file === "memory/sessions/sea.md"),
+    );
+    expect(exported.find((x: { file: string }) => x.file === "memory/sessions/sea.md")).toBeDefined();
+    const md = readFileSync(join(gw.dataDir, "memory", "sessions", "sea.md"), "utf8");
+    expect(md).toMatch(/^# tell me about the lighthouse\n/);
+    expect(md).toContain("## User · ");
+    expect(md).toContain("The lighthouse keeper waved back.");
   });
 });
