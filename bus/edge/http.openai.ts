@@ -16,6 +16,7 @@ import {
   type Scope,
   type WireError,
 } from "../../schemas/index.ts";
+import { withProvenance } from "../provenance.ts";
 import { request } from "../rpc.ts";
 import { followSession, type RunUpdate } from "../run.follow.ts";
 import { subjects } from "../subjects.ts";
@@ -85,17 +86,18 @@ const sse = (data: unknown): string => `data: ${JSON.stringify(data)}\n\n`;
 
 export function openAiRoutes(d: OpenAiRouteDeps): (req: TransportRequest) => Route | undefined {
   /** The caller, when it holds `scope`; otherwise the reply that says why not. */
-  const caller = async (req: TransportRequest, scope: Scope): Promise<HttpReply | null> => {
+  const caller = async (req: TransportRequest, scope: Scope): Promise<Principal | HttpReply> => {
     const p = await d.principalOf(req);
     if (!p) return oaError(401, "invalid_api_key", "send an API key: Authorization: Bearer ck_… (cairn auth keys create)");
     if (!hasScope(p.scopes, scope)) return oaError(403, "forbidden", `this API key lacks the ${scope} scope`);
-    return null;
+    return p;
   };
+  const refused = (c: Principal | HttpReply): c is HttpReply => "status" in c;
   const modelList = () => ask(d.bus, ListModelsResult, subjects.query("models", "list"), {});
 
   const models = async (req: TransportRequest): Promise<HttpReply> => {
-    const refused = await caller(req, "operator.read");
-    if (refused) return refused;
+    const who = await caller(req, "operator.read");
+    if (refused(who)) return who;
     const { models } = await modelList();
     const data = [
       { id: SESSION_MODEL, object: "model", created: 0, owned_by: "cairn" },
@@ -105,8 +107,8 @@ export function openAiRoutes(d: OpenAiRouteDeps): (req: TransportRequest) => Rou
   };
 
   const completions = async (req: TransportRequest, raw: Promise<Buffer | typeof BODY_TOO_LARGE>): Promise<HttpReply> => {
-    const refused = await caller(req, "operator.write");
-    if (refused) return refused;
+    const who = await caller(req, "operator.write");
+    if (refused(who)) return who;
     const bytes = await raw;
     if (bytes === BODY_TOO_LARGE) return oaError(413, "bad_request", `the request is over ${MAX_COMPLETION_BODY_BYTES} bytes`);
     let body: ChatCompletionRequest;
@@ -136,12 +138,15 @@ export function openAiRoutes(d: OpenAiRouteDeps): (req: TransportRequest) => Rou
     const live = followSession(d.bus.nc, sessionKey);
     let runId: string;
     try {
-      ({ runId } = await ask(
-        d.bus,
-        SendMessageResult,
-        subjects.command("session", sessionKey, "send"),
-        { text, createIfMissing: true, ...(model ? { model } : {}) },
-        30_000,
+      // The message is the caller's: the log and `cairn audit` name them as its actor.
+      ({ runId } = await withProvenance({ actor: `user:${who.label}` }, () =>
+        ask(
+          d.bus,
+          SendMessageResult,
+          subjects.command("session", sessionKey, "send"),
+          { text, createIfMissing: true, ...(model ? { model } : {}) },
+          30_000,
+        ),
       ));
     } catch (e) {
       live.close();

@@ -112,6 +112,14 @@ describe("OpenAI-compatible API", () => {
     );
     const r = await openai.chat.completions.create({ model: "openai/test-model", messages: [{ role: "user", content: "write it" }] });
     expect(r.choices[0].message.content).toBe("Written.");
+    // The message is the key's: the log names it as the actor.
+    const sessionEvents = (await gw.cli(["events", "tail", "--json", "--session", "api-tools", "-n", "200"])).stdout;
+    const message = sessionEvents
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { type: string; actor: string | null })
+      .find((e) => e.type === "session.user_message");
+    expect(message?.actor).toBe("user:key:api-all");
     const log = (await gw.cli(["events", "tail", "--json", "--kind", "run", "-n", "200"])).stdout;
     expect(log).toContain("run.tool_finished");
     expect(log).toContain("from-api.txt");
