@@ -424,6 +424,7 @@ reason). Other events only observe. 5 failures in a row disable a hook for 60 s.
 Errors: an unknown name is hook_not_found.`;
 export const mcpHelp = `Usage: cairn mcp [list] [--json]
        cairn mcp tools NAME [--json]
+       cairn mcp resources NAME [--json]
        cairn mcp add NAME [options] -- CMD ARGS…
        cairn mcp add NAME --url URL [--sse] [options]
        cairn mcp remove NAME
@@ -433,6 +434,8 @@ list     the gateway's MCP servers: state (starting, ready, degraded, backing
          off, disabled — with the reason), tools, approval, where configured
 tools    the tools a server offers now, as the model sees them
          (mcp__<server>__<tool>), and whether a call asks first
+resources  the resources (uri, name, type) and prompts (with their arguments) a
+         server offers, when it declares them
 add      add (or replace) a server; the running gateway starts it at once.
          A stdio server is the command after --; an HTTP server is --url
          (Streamable HTTP, falling back to SSE; --sse for SSE only)

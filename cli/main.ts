@@ -424,12 +424,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
           if (positionals.length > 0) throw new UsageError(`'cairn mcp list' takes no arguments; got '${positionals.join(" ")}'`);
           return await cmd.mcpList({ json }, paths);
         }
-        if (!["tools", "add", "remove", "restart"].includes(sub)) {
+        if (!["tools", "resources", "add", "remove", "restart"].includes(sub)) {
           throw new UsageError(`unknown subcommand 'mcp ${sub}'; try 'cairn mcp --help'`);
         }
         if (positionals.length !== 1) throw new UsageError(`usage: cairn mcp ${sub} NAME (run 'cairn mcp --help')`);
         const name = positionals[0];
         if (sub === "tools") return await cmd.mcpTools({ name, json }, paths);
+        if (sub === "resources") return await cmd.mcpResources({ name, json }, paths);
         if (sub === "remove") return await cmd.mcpRemove({ name, json }, paths);
         if (sub === "restart") return await cmd.mcpRestart({ name, json }, paths);
         const list = (v: unknown) => (Array.isArray(v) ? (v as string[]) : []);

@@ -5,7 +5,7 @@
  * caps and tool-call events as the built-in tools.
  */
 export { McpHub, type McpHubDeps } from "./mcp.hub.ts";
-export { McpServer } from "./mcp.server.ts";
+export { McpServer, type McpOffers } from "./mcp.server.ts";
 export { mcpServerMachine, visibleState, type McpServerContext, type McpServerEvent } from "./mcp.machine.ts";
 export {
   MCP_DEFAULTS,

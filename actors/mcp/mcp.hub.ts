@@ -78,6 +78,11 @@ export class McpHub {
     await Promise.allSettled([...this.#servers.values()].map((s) => this.#remove(s)));
   }
 
+  /** A server's resources and prompts (it must be up). */
+  offers(name: string) {
+    return this.#get(name).offers();
+  }
+
   #get(name: string): McpServer {
     const s = this.#servers.get(name);
     if (!s)

@@ -23,6 +23,12 @@ export interface McpServerDeps {
  * connection the machine's effects open and close. The connection is a handle, so it lives here
  * and not in the machine's context.
  */
+/** A server's resources and prompts, as `cairn mcp resources` lists them. */
+export interface McpOffers {
+  readonly resources: readonly { uri: string; name: string; description?: string; mimeType?: string }[];
+  readonly prompts: readonly { name: string; description?: string; arguments: readonly string[] }[];
+}
+
 export class McpServer {
   readonly #actor: Actor<typeof mcpServerMachine>;
   #conn: McpConnection | undefined;
@@ -169,6 +175,36 @@ export class McpServer {
     const text = resultText(result);
     if (result.isError) throw new CairnError("mcp_error", `${this.name}/${tool} failed: ${text.output}`, { reason: "tool_error" });
     return text;
+  }
+
+  /**
+   * What the server offers besides tools: its resources and prompts (`cairn mcp resources`). A
+   * server that does not declare the capability offers none; asking it anyway would be an error.
+   */
+  async offers(): Promise<McpOffers> {
+    const conn = this.#conn;
+    if (!conn) throw new CairnError("unavailable", `MCP server ${this.name} is ${this.status().state.replace("_", " ")}`);
+    const caps = conn.client.getServerCapabilities() ?? {};
+    const opts = { timeout: this.options.callTimeoutMs };
+    try {
+      const resources = caps.resources ? (await conn.client.listResources(undefined, opts)).resources : [];
+      const prompts = caps.prompts ? (await conn.client.listPrompts(undefined, opts)).prompts : [];
+      return {
+        resources: resources.map((r) => ({
+          uri: r.uri,
+          name: r.name,
+          ...(r.description ? { description: r.description } : {}),
+          ...(r.mimeType ? { mimeType: r.mimeType } : {}),
+        })),
+        prompts: prompts.map((p) => ({
+          name: p.name,
+          ...(p.description ? { description: p.description } : {}),
+          arguments: (p.arguments ?? []).map((a) => a.name),
+        })),
+      };
+    } catch (e) {
+      throw new CairnError("mcp_error", `${this.name}: could not list resources and prompts: ${(e as Error).message}`);
+    }
   }
 
   #onChange(): void {

@@ -77,6 +77,7 @@ export function serveMcp(o: McpServiceOptions): { subs: Subscription[]; ready: P
       const { name } = decodeOrFail(ToolsParams, p, "mcp.tools params");
       return { tools: o.hub.tools(name) };
     }),
+    serve(o.nc, subjects.admin("mcp", "resources"), (p) => o.hub.offers(decodeOrFail(McpServerRef, p, "mcp.resources params").name)),
     serve(o.nc, subjects.admin("mcp", "restart"), (p) => o.hub.restart(decodeOrFail(McpServerRef, p, "mcp.restart params").name)),
     serve(o.nc, subjects.admin("mcp", "add"), async (p) => {
       const { server: given, by, keep } = decodeOrFail(McpAddParams, p, "mcp.add params");

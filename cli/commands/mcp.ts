@@ -1,5 +1,6 @@
 import { request, subjects } from "../../bus/index.ts";
 import type { McpServerEntry, McpServerStatus, McpToolInfo } from "../../schemas/index.ts";
+import type { McpOffers } from "../../actors/mcp/index.ts";
 import { connectToGateway } from "../connect.ts";
 import { localTime, table } from "../output.ts";
 import type { Paths } from "../paths.ts";
@@ -55,6 +56,34 @@ export async function mcpTools(o: { name: string; json: boolean }, paths: Paths)
   const rows = [["TOOL", "ASKS", "DESCRIPTION"]];
   for (const t of tools) rows.push([t.name, t.asks ? "yes" : "no", t.description.split("\n")[0].slice(0, 80)]);
   process.stdout.write(table(rows));
+  return 0;
+}
+
+/** `cairn mcp resources NAME`: what a server offers besides tools. */
+export async function mcpResources(o: { name: string; json: boolean }, paths: Paths): Promise<number> {
+  const r = await ask<McpOffers>(paths, "resources", { name: o.name });
+  if (o.json) {
+    process.stdout.write(`${JSON.stringify(r)}\n`);
+    return 0;
+  }
+  if (r.resources.length === 0 && r.prompts.length === 0) {
+    process.stdout.write(`${o.name} offers no resources or prompts\n`);
+    return 0;
+  }
+  if (r.resources.length > 0)
+    process.stdout.write(
+      table([
+        ["RESOURCE", "NAME", "TYPE", "DESCRIPTION"],
+        ...r.resources.map((x) => [x.uri, x.name, x.mimeType ?? "-", (x.description ?? "").slice(0, 60)]),
+      ]),
+    );
+  if (r.prompts.length > 0)
+    process.stdout.write(
+      table([
+        ["PROMPT", "ARGUMENTS", "DESCRIPTION"],
+        ...r.prompts.map((x) => [x.name, x.arguments.join(", ") || "-", (x.description ?? "").slice(0, 60)]),
+      ]),
+    );
   return 0;
 }
 

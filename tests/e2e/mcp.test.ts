@@ -79,6 +79,16 @@ test("cairn mcp list shows each server's state and why; tools lists what the mod
   expect(tools.map((t) => t.name)).toContain("mcp__fx__add");
   // The server's stderr is in the gateway's log, named by the server.
   expect(gw.output()).toContain("mcp fx: fixture echo up");
+  // Besides tools: its resources and prompts.
+  const offers = JSON.parse((await gw.cli(["mcp", "resources", "fx", "--json"])).stdout);
+  expect(offers).toEqual({
+    resources: [{ uri: "notes://today", name: "today", description: "Today's notes", mimeType: "text/markdown" }],
+    prompts: [{ name: "summarise", description: "Summarise a text", arguments: ["text"] }],
+  });
+  expect((await gw.cli(["mcp", "resources", "fx"])).stdout).toMatch(/^RESOURCE\s+NAME\s+TYPE/);
+  const down = await gw.cli(["mcp", "resources", "broken"]);
+  expect(down.code).toBe(1);
+  expect(down.stderr).toMatch(/broken is disabled/);
 });
 
 test("cairn mcp add / remove / restart apply to the running gateway, and secrets are refused as literal values", async () => {
