@@ -85,11 +85,19 @@ async function gatewayReadyMs(servers: number): Promise<number> {
   rmSync(configDir, { recursive: true, force: true });
   return ms;
 }
-const best = async (servers: number) => Math.min(await gatewayReadyMs(servers), await gatewayReadyMs(servers), await gatewayReadyMs(servers));
+const best = async (servers: number) =>
+  Math.min(await gatewayReadyMs(servers), await gatewayReadyMs(servers), await gatewayReadyMs(servers));
 const gatewayNone = await best(0);
 const gatewayTen = await best(10);
 console.log(`gateway start to ready: ${gatewayNone} ms with no MCP server, ${gatewayTen} ms with 10 (best of 3)`);
 console.log(`cold start of one stdio server to ready: ${round(cold.ms)} ms; 10 servers together: ${round(ten.ms)} ms`);
 for (const [k, v] of Object.entries(rows))
   console.log(`${k.padEnd(16)} p50 ${round(v.p50)} ms  p90 ${round(v.p90)} ms  p99 ${round(v.p99)} ms  (n=${n})`);
-console.log(JSON.stringify({ coldStartMs: round(cold.ms), tenServersMs: round(ten.ms), gatewayReadyMs: { none: gatewayNone, ten: gatewayTen }, calls: rows }));
+console.log(
+  JSON.stringify({
+    coldStartMs: round(cold.ms),
+    tenServersMs: round(ten.ms),
+    gatewayReadyMs: { none: gatewayNone, ten: gatewayTen },
+    calls: rows,
+  }),
+);
