@@ -92,6 +92,16 @@ describe("McpHub with real MCP servers", () => {
     expect(await registry.invoke("mcp__web__add", JSON.stringify({ a: 2, b: 3 }), ctx())).toEqual({ ok: true, output: "5" });
   });
 
+  it("a server that speaks only the legacy HTTP+SSE transport is reached by falling back from Streamable HTTP", async () => {
+    const sse = await startHttpFixture({}, { legacySse: true });
+    cleanups.push(sse.stop);
+    const { hub, registry } = makeHub();
+    hub.apply([fast({ name: "old", url: sse.url })]);
+    const s = await until(hub, "old", (x) => x.state === "ready", "ready");
+    expect(s).toMatchObject({ transport: "sse" });
+    expect(await registry.invoke("mcp__old__add", JSON.stringify({ a: 4, b: 5 }), ctx())).toEqual({ ok: true, output: "9" });
+  });
+
   it("a server that crashes on start is restarted with backoff, then disabled with the reason shown", async () => {
     const { hub, registry, lines } = makeHub();
     hub.apply([fast(stdioEntry("boom", "crash", { max_restart_attempts: 2 }))]);
