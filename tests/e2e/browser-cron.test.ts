@@ -36,9 +36,9 @@ beforeEach(() => {
 
 const logs = () => `\n--- gateway output ---\n${gw.output().slice(-4000)}`;
 
-/** Screenshots for a person to look at (CAIRN_SCREENSHOTS=<dir>); none otherwise. */
+/** Screenshots for a person to look at (CAIRN_SHOTS=<dir>); none otherwise. */
 async function shoot(page: Page, name: string): Promise<void> {
-  const dir = process.env.CAIRN_SCREENSHOTS;
+  const dir = process.env.CAIRN_SHOTS;
   if (!dir) return;
   mkdirSync(dir, { recursive: true });
   for (const [w, h, tag] of [

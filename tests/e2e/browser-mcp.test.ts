@@ -49,7 +49,7 @@ beforeEach(() => {
 const logs = () => `\n--- gateway output ---\n${gw.output().slice(-4000)}`;
 
 async function shoot(page: Page, name: string): Promise<void> {
-  const dir = process.env.CAIRN_SCREENSHOTS;
+  const dir = process.env.CAIRN_SHOTS;
   if (!dir) return;
   mkdirSync(dir, { recursive: true });
   for (const [w, h, tag] of [
