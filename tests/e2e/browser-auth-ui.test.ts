@@ -1,26 +1,10 @@
-/**
- * Remote access as a person meets it: a real gateway bound to this machine's own non-loopback
- * address, a real Chromium that reaches it by name (`cairn.test`, mapped to that address by the
- * browser's resolver, so WebAuthn has a domain for its RP ID; IP addresses cannot be one), and a
- * CDP virtual authenticator for the passkey. Nothing is stubbed: the setup code comes from the
- * gateway's terminal, the password is hashed by the auth actor, the passkey is verified by
- * @simplewebauthn/server, the guess limit is the edge's.
- *
- * Plain HTTP is declared a secure origin for this one name (`--unsafely-treat-insecure-origin-as-
- * secure`): WebAuthn needs a secure context, and a browser refuses WebAuthn on a certificate it
- * does not trust; TLS itself is covered by gateway-tls.test.ts.
- *
- * With CAIRN_SHOTS=<dir>, it also saves screenshots of each page at desktop and phone widths.
- */
-import { mkdirSync } from "node:fs";
 import { networkInterfaces } from "node:os";
-import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import { startGatewayProc, type GatewayProc } from "../fixtures/gateway.ts";
-import { type Browser, launchBrowser, oneTab, resetBrowserRecords, until, waitForConnection } from "./browser.helpers.ts";
+import { type Browser, launchBrowser, oneTab, resetBrowserRecords, shoot, until, waitForConnection } from "./browser.helpers.ts";
 
-const SHOTS = process.env.CAIRN_SHOTS;
+const _SHOTS = process.env.CAIRN_SHOTS;
 const PASSWORD = "correct horse battery";
 const NEW_PASSWORD = "a new long passphrase";
 const NAME = "cairn.test";
@@ -52,23 +36,6 @@ afterAll(async () => {
   await gw?.dispose();
 });
 beforeEach(() => resetBrowserRecords(browser));
-
-/** Desktop and phone shots; a settings page scrolls inside its column, so the viewport grows to show all of it. */
-async function shoot(page: Page, name: string): Promise<void> {
-  if (!SHOTS) return;
-  mkdirSync(SHOTS, { recursive: true });
-  const size = page.viewportSize() ?? { width: 1200, height: 800 };
-  for (const [suffix, width, height] of [
-    ["desktop", 1200, 800],
-    ["phone", 390, 844],
-  ] as const) {
-    await page.setViewportSize({ width, height });
-    const inner = await page.evaluate(() => document.querySelector(".page")?.scrollHeight ?? 0);
-    if (inner > height) await page.setViewportSize({ width, height: inner + 60 });
-    await page.screenshot({ path: join(SHOTS, `${name}-${suffix}.png`) });
-  }
-  await page.setViewportSize(size);
-}
 
 const problem = (page: Page) => page.getByTestId("auth-problem").textContent({ timeout: 5_000 });
 const focused = (page: Page) => page.evaluate(() => document.activeElement?.getAttribute("data-testid"));

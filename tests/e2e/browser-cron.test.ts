@@ -1,16 +1,8 @@
-/**
- * Cron jobs in the web UI, in a real browser against a real gateway process and the scripted LLM
- * server: a job created in the page's form runs on its schedule and its run appears (last result,
- * history with duration and tokens, a link to the chat it ran in); run now, disable and remove act
- * on the gateway; a bad expression is refused by the form before anything is sent.
- */
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import type { Page } from "playwright-core";
 import { startGatewayProc, jsonLines, type GatewayProc } from "../fixtures/gateway.ts";
 import { startLlmServer, type LlmServer } from "../fixtures/llm-server/index.ts";
-import { launchBrowser, oneTab, openApp, resetBrowserRecords, until, type Browser, startAll } from "./browser.helpers.ts";
+import { launchBrowser, oneTab, openApp, resetBrowserRecords, shoot, until, type Browser, startAll } from "./browser.helpers.ts";
 
 const T = 90_000;
 
@@ -35,21 +27,6 @@ beforeEach(() => {
 });
 
 const logs = () => `\n--- gateway output ---\n${gw.output().slice(-4000)}`;
-
-/** Screenshots for a person to look at (CAIRN_SHOTS=<dir>); none otherwise. */
-async function shoot(page: Page, name: string): Promise<void> {
-  const dir = process.env.CAIRN_SHOTS;
-  if (!dir) return;
-  mkdirSync(dir, { recursive: true });
-  for (const [w, h, tag] of [
-    [1200, 800, "desktop"],
-    [390, 844, "phone"],
-  ] as const) {
-    await page.setViewportSize({ width: w, height: h });
-    await page.screenshot({ path: join(dir, `${name}-${tag}.png`), fullPage: true });
-  }
-  await page.setViewportSize({ width: 1200, height: 800 });
-}
 
 type JobCard = { name: string | null; schedule: string; next: string; last: string; runs: number };
 const jobs = (page: Page): Promise<JobCard[]> =>

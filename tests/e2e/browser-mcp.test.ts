@@ -1,12 +1,3 @@
-/**
- * MCP servers in the web UI, in a real browser against a real gateway process, the scripted LLM
- * server and the MCP fixture server (a real SDK server as a child process): a server added in
- * Settings → MCP starts, shows its tools with their schema, and its tool is used in a chat; the
- * chat header's toggle takes the server's tools out of the next request (and a fork keeps that);
- * disable and remove act on the gateway.
- */
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import type { Page } from "playwright-core";
 import { startGatewayProc, jsonLines, type GatewayProc } from "../fixtures/gateway.ts";
@@ -22,6 +13,7 @@ import {
   until,
   type Browser,
   startAll,
+  shoot,
 } from "./browser.helpers.ts";
 
 const T = 120_000;
@@ -47,20 +39,6 @@ beforeEach(() => {
 });
 
 const logs = () => `\n--- gateway output ---\n${gw.output().slice(-4000)}`;
-
-async function shoot(page: Page, name: string): Promise<void> {
-  const dir = process.env.CAIRN_SHOTS;
-  if (!dir) return;
-  mkdirSync(dir, { recursive: true });
-  for (const [w, h, tag] of [
-    [1200, 800, "desktop"],
-    [390, 844, "phone"],
-  ] as const) {
-    await page.setViewportSize({ width: w, height: h });
-    await page.screenshot({ path: join(dir, `${name}-${tag}.png`), fullPage: true });
-  }
-  await page.setViewportSize({ width: 1200, height: 800 });
-}
 
 const serverState = (page: Page, name: string) =>
   page.locator(`[data-testid="mcp-server"][data-name="${name}"]`).getAttribute("data-state", { timeout: 2_000 });

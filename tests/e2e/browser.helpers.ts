@@ -3,7 +3,7 @@
  * browser), a fresh profile per test file, and small waits on what the web UI exposes through
  * its data-testids. Every wait polls the page; none sleeps a fixed time.
  */
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -263,4 +263,26 @@ export async function startAll<T extends readonly unknown[]>(
     started: settled.map((r) => (r.status === "fulfilled" ? r.value : undefined)) as unknown as { [K in keyof T]: T[K] },
     failure: failed?.reason,
   };
+}
+
+/**
+ * Screenshots for a person to look at, with CAIRN_SHOTS=<dir>: `<name>-desktop.png` and
+ * `<name>-phone.png`. A page that scrolls inside its column gets a taller viewport, so all of it
+ * shows. Nothing without the variable.
+ */
+export async function shoot(page: Page, name: string): Promise<void> {
+  const dir = process.env.CAIRN_SHOTS;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  const size = page.viewportSize() ?? { width: 1200, height: 800 };
+  for (const [tag, width, height] of [
+    ["desktop", 1200, 800],
+    ["phone", 390, 844],
+  ] as const) {
+    await page.setViewportSize({ width, height });
+    const inner = await page.evaluate(() => document.querySelector(".page")?.scrollHeight ?? 0);
+    if (inner > height) await page.setViewportSize({ width, height: inner + 60 });
+    await page.screenshot({ path: join(dir, `${name}-${tag}.png`), fullPage: true });
+  }
+  await page.setViewportSize(size);
 }
