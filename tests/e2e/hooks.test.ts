@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { jsonLines, useGatewayWithLlm } from "../fixtures/gateway.ts";
+import { startNodeProc } from "../fixtures/node.ts";
 import { writeHook } from "../actors/hooks/hook.fixtures.ts";
 
 const NO_DOCKER = "unix:///nonexistent.sock";
@@ -28,6 +29,8 @@ const OBSERVED = [
   "ApprovalRequested",
   "ApprovalDecided",
   "CronRun",
+  "NodeConnected",
+  "NodeDisconnected",
   "GatewayStart",
   "GatewayStop",
 ];
@@ -201,6 +204,24 @@ describe("hooks through a real gateway", () => {
       status: "completed",
       run_id: expect.any(String),
     });
+  });
+
+  test("NodeConnected and NodeDisconnected are fired as a paired node comes and goes", async () => {
+    expect((await gw.cli(["node", "pairing", "enable"])).code).toBe(0);
+    const node = await startNodeProc({ host: gw.url, name: "Hook Box", nodeId: "hk-node" });
+    try {
+      await node.waitForLine(/waiting for approval on the gateway/);
+      const pending = jsonLines<{ nodeId: string; requestId?: string }>((await gw.cli(["node", "pending", "--json"])).stdout);
+      const req = pending.find((n) => n.nodeId === "hk-node");
+      expect((await gw.cli(["node", "approve", req?.requestId ?? "?"])).code).toBe(0);
+      await node.waitForLine(/ connected /);
+      expect((await received("NodeConnected", (p) => p.data.node_id === "hk-node")).data).toEqual({ node_id: "hk-node", name: "Hook Box" });
+      // Revoked: offline at once (a node that merely goes quiet is offline after 15 s).
+      expect((await gw.cli(["node", "revoke", "hk-node"])).code).toBe(0);
+      expect((await received("NodeDisconnected", (p) => p.data.node_id === "hk-node")).data).toMatchObject({ node_id: "hk-node" });
+    } finally {
+      await node.dispose();
+    }
   });
 
   test("GatewayStop is fired, and finished, before the gateway exits", async () => {
