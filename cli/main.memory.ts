@@ -1,5 +1,5 @@
 import { int, parse, print } from "./args.ts";
-import { memoryHelp, searchHelp } from "./help.ts";
+import { memoryHelp, searchHelp } from "./help.agent.ts";
 import { UsageError } from "./usage.ts";
 import type { Paths } from "./paths.ts";
 

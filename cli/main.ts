@@ -3,13 +3,9 @@ import {
   authHelp,
   chatHelp,
   clusterHelp,
-  channelsHelp,
-  cronHelp,
   doctorHelp,
   eventsHelp,
   gatewayHelp,
-  mcpHelp,
-  hooksHelp,
   modelsHelp,
   projectionsHelp,
   providersHelp,
@@ -18,6 +14,7 @@ import {
   statusHelp,
   metricsHelp,
 } from "./help.ts";
+import { channelsHelp, cronHelp, mcpHelp, hooksHelp } from "./help.agent.ts";
 import { nearest } from "./config/suggest.ts";
 // Commands are imported when run: `cairn <command> --help` must not load NATS, SQLite, the SDKs
 // or the schemas (output.ts, for the error message, too).

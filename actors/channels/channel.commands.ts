@@ -1,24 +1,29 @@
 import * as Schema from "effect/Schema";
-import { CairnError, ChannelMessageSent, ChannelReplyStarted, ChannelSessionStarted, type NewEvent } from "../../schemas/index.ts";
+import {
+  CairnError,
+  ChannelMessageSent,
+  ChannelReplyStarted,
+  ChannelSenderDecided,
+  ChannelSessionStarted,
+  ChannelUserId,
+  type NewEvent,
+} from "../../schemas/index.ts";
 import { commandDecoder, type AggregateSpec, type CommandOf } from "../runtime/index.ts";
 import { CHANNEL_MACHINE_VERSION, channelMachine } from "./channel.machine.ts";
-
-const UserId = Schema.String.check(Schema.isPattern(/^-?[0-9]{1,20}$/));
-const ChatId = UserId;
 
 const schemas = {
   /** One update from the channel, as the bot's loop received it. */
   receive: Schema.Struct({
     updateId: Schema.Number,
-    userId: UserId,
-    chatId: ChatId,
+    userId: ChannelUserId,
+    chatId: ChannelUserId,
     name: Schema.String.check(Schema.isMaxLength(200)),
     text: Schema.String.check(Schema.isMaxLength(16_384)),
     /** In `allowed_users` (config): approved on first sight. */
     allowed: Schema.Boolean,
   }),
-  approve_sender: Schema.Struct({ userId: UserId, by: Schema.String.check(Schema.isMaxLength(128)) }),
-  deny_sender: Schema.Struct({ userId: UserId, by: Schema.String.check(Schema.isMaxLength(128)) }),
+  approve_sender: ChannelSenderDecided,
+  deny_sender: ChannelSenderDecided,
   new_session: ChannelSessionStarted,
   reply_started: ChannelReplyStarted,
   record_sent: ChannelMessageSent,

@@ -1,5 +1,6 @@
 import { request, requestAs, subjects } from "../../bus/index.ts";
-import { ChannelStatusResult, ListChannelSendersResult, type ChannelSender } from "../../schemas/index.ts";
+import * as Schema from "effect/Schema";
+import { ChannelStatusResult, ChannelUserId, ListChannelSendersResult, type ChannelSender } from "../../schemas/index.ts";
 import { connectToGateway } from "../connect.ts";
 import { channelTokens } from "../channel.tokens.ts";
 import { UsageError, localTime, table } from "../output.ts";
@@ -68,7 +69,8 @@ export async function channelsDecide(
   o: { verb: "approve" | "deny"; userId: string; channel: string; json: boolean },
   paths: Paths,
 ): Promise<number> {
-  if (!/^-?[0-9]{1,20}$/.test(o.userId)) throw new UsageError(`a user is the numeric id 'cairn channels pending' shows, got '${o.userId}'`);
+  if (!Schema.is(ChannelUserId)(o.userId))
+    throw new UsageError(`a user is the numeric id 'cairn channels pending' shows, got '${o.userId}'`);
   const nc = await connectToGateway(paths);
   try {
     const r = (await request(nc, subjects.command("channel", channelOf(o.channel), `${o.verb}_sender`), {

@@ -6,8 +6,10 @@ import { SessionKey } from "../ids.ts";
  * session each chat talks in, and every message in and out. The channel's token is never in an
  * event. An update's id is its idempotency key: a redelivered update is recognised from the log.
  */
-const UserId = Schema.String.check(Schema.isPattern(/^-?[0-9]{1,20}$/));
-const ChatId = Schema.String.check(Schema.isPattern(/^-?[0-9]{1,20}$/));
+/** Telegram's numeric ids, as strings (negative for groups). */
+export const ChannelUserId = Schema.String.check(Schema.isPattern(/^-?[0-9]{1,20}$/));
+const UserId = ChannelUserId;
+const ChatId = ChannelUserId;
 const By = Schema.String.check(Schema.isMaxLength(128));
 const Name = Schema.String.check(Schema.isMaxLength(200));
 
