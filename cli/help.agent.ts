@@ -101,7 +101,9 @@ Options:
 
 export const channelsHelp = `Usage: cairn channels [status] [--json]
        cairn channels pending [--all] [--json]
-       cairn channels approve|deny <user> [--channel telegram] [--json]
+       cairn channels approve <user> [--access LEVEL] [--channel telegram] [--json]
+       cairn channels deny <user> [--channel telegram] [--json]
+       cairn channels access <user> read-only|execute|admin|default [--json]
        cairn channels set-token telegram
 
 The agent where you are: Telegram today. Enable it in cairn.toml:
@@ -109,6 +111,7 @@ The agent where you are: Telegram today. Enable it in cairn.toml:
   [channels.telegram]
   enabled = true
   allowed_users = ["123456789", "@me"]   # let in without asking (ids or @usernames)
+  access = "execute"                     # what approved senders may do (below)
 
 and give the gateway the bot token from @BotFather (never in cairn.toml):
 CAIRN_TELEGRAM_TOKEN, or 'cairn channels set-token telegram' (stdin or a hidden
@@ -119,8 +122,18 @@ status     each channel: polling, standby (another gateway polls), backing off
            (with the error), off; and how many senders wait
 pending    senders waiting to be let in (--all: everyone who wrote, and what
            was decided)
-approve    let a sender in; their next message reaches the agent
-deny       turn a sender away; their messages are recorded and not answered
+approve    let a sender in; their next message reaches the agent (--access:
+           at their own level instead of the channel's)
+deny       turn a sender away, or revoke one; their messages are recorded and
+           not answered
+access     a sender's own level ('default': back to the channel's). Levels:
+             read-only  the agent answers and may only use tools that change
+                        nothing (read, search, memory lookups)
+             execute    every tool; each dangerous call asks a person, even when
+                        approval_mode is "never" or you chose "always allow"
+             admin      as you: your approval policy, and /model
+           The level is recorded with each message: a change applies from the
+           next message on.
 set-token  store the bot token (restart the gateway to use it)
 
 Options:

@@ -238,6 +238,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
           json: { type: "boolean" },
           all: { type: "boolean" },
           channel: { type: "string" },
+          access: { type: "string" },
         });
         if (values.help || sub === "help") return print(channelsHelp);
         json = Boolean(values.json);
@@ -246,12 +247,23 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         if (sub === "pending" && positionals.length === 0) return await cmd.channelsSenders({ json, all: Boolean(values.all) }, paths);
         if ((sub === "approve" || sub === "deny") && positionals.length === 1)
           return await cmd.channelsDecide(
-            { verb: sub, userId: positionals[0], channel: (values.channel as string) ?? "telegram", json },
+            {
+              verb: sub,
+              userId: positionals[0],
+              channel: (values.channel as string) ?? "telegram",
+              json,
+              ...(values.access !== undefined ? { access: values.access as string } : {}),
+            },
+            paths,
+          );
+        if (sub === "access" && positionals.length === 2)
+          return await cmd.channelsAccess(
+            { userId: positionals[0], access: positionals[1], channel: (values.channel as string) ?? "telegram", json },
             paths,
           );
         if (sub === "set-token" && positionals.length === 1) return await cmd.channelsSetToken({ channel: positionals[0], json }, paths);
         throw new UsageError(
-          `usage: cairn channels status | pending | approve <user> | deny <user> | set-token telegram (see 'cairn channels --help')`,
+          `usage: cairn channels status | pending | approve <user> | deny <user> | access <user> <level> | set-token telegram (see 'cairn channels --help')`,
         );
       }
       case "cron": {

@@ -20,6 +20,7 @@ export const channelsProjection: Projection = {
       `UPDATE channel_senders SET messages = messages + 1, last_at = ?, chat_id = CASE WHEN chat_id = '' THEN ? ELSE chat_id END
        WHERE channel = ? AND user_id = ?`,
     );
+    const access = db.prepare("UPDATE channel_senders SET access = ? WHERE channel = ? AND user_id = ?");
     return (r) => {
       if (!r.ok || r.event.kind !== "channel") return;
       const e = r.event;
@@ -31,6 +32,9 @@ export const channelsProjection: Projection = {
         case "channel.sender_approved":
         case "channel.sender_denied":
           decided.run(channel, e.data.userId, e.type === "channel.sender_approved" ? "approved" : "denied", e.time, e.time, e.data.by);
+          return;
+        case "channel.sender_access_set":
+          access.run(e.data.access, channel, e.data.userId);
           return;
         case "channel.update_received":
           seen.run(e.time, e.data.chatId, channel, e.data.userId);

@@ -1,7 +1,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import * as Schema from "effect/Schema";
 import { serve, subjects } from "../bus/index.ts";
-import { ListChannelSenders, decodeOrFail, type ChannelSender } from "../schemas/index.ts";
+import { ChannelAccess, ListChannelSenders, decodeOrFail, type ChannelSender } from "../schemas/index.ts";
 import type { Db } from "./db.ts";
 import { decodeRows } from "./rows.ts";
 
@@ -16,6 +16,7 @@ const SenderRow = Schema.Struct({
   decided_by: Schema.NullOr(Schema.String),
   messages: Schema.Number,
   last_at: Schema.NullOr(Schema.Number),
+  access: Schema.NullOr(ChannelAccess),
 });
 
 const toSender = (r: typeof SenderRow.Type): ChannelSender => ({
@@ -29,6 +30,7 @@ const toSender = (r: typeof SenderRow.Type): ChannelSender => ({
   decidedBy: r.decided_by,
   messages: r.messages,
   lastAt: r.last_at,
+  access: r.access,
 });
 
 export const channelQueries = (db: () => Db) => ({

@@ -10,7 +10,7 @@ export type Db = Database.Database;
  * The read-model schema. Everything here is derived from the log and may be deleted at any time;
  * a schema change bumps SCHEMA_VERSION, which makes the projector rebuild from sequence 1.
  */
-export const SCHEMA_VERSION = 16;
+export const SCHEMA_VERSION = 17;
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);
@@ -115,6 +115,7 @@ CREATE TABLE IF NOT EXISTS cron_runs (
 CREATE TABLE IF NOT EXISTS channel_senders (
   channel TEXT NOT NULL, user_id TEXT NOT NULL, name TEXT NOT NULL, chat_id TEXT NOT NULL, status TEXT NOT NULL,
   first_seen INTEGER NOT NULL, decided_at INTEGER, decided_by TEXT, messages INTEGER NOT NULL DEFAULT 0, last_at INTEGER,
+  access TEXT,
   PRIMARY KEY (channel, user_id)
 );
 `;

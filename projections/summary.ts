@@ -119,7 +119,7 @@ export const summarizeEvent = (e: AnyStoredEvent): string => {
       return `every login session ended by ${e.data.by}`;
     case "channel.update_received":
       return e.data.verdict === "accepted"
-        ? `message from ${e.data.userId} in chat ${e.data.chatId}: ${clip(e.data.text ?? "", 60)}`
+        ? `message from ${e.data.userId} in chat ${e.data.chatId}${e.data.access ? ` (${e.data.access})` : ""}: ${clip(e.data.text ?? "", 60)}`
         : `message from ${e.data.userId} ${e.data.verdict === "pending" ? "held: sender not approved yet" : "refused: sender denied"}`;
     case "channel.sender_pending":
       return `new sender ${e.data.userId} (${clip(e.data.name, 40)}) waits for approval`;
@@ -127,6 +127,8 @@ export const summarizeEvent = (e: AnyStoredEvent): string => {
       return `sender ${e.data.userId} approved by ${e.data.by}`;
     case "channel.sender_denied":
       return `sender ${e.data.userId} denied by ${e.data.by}`;
+    case "channel.sender_access_set":
+      return `sender ${e.data.userId} ${e.data.access === null ? "back to the channel's level" : `has ${e.data.access} access`} (by ${e.data.by})`;
     case "channel.session_started":
       return `chat ${e.data.chatId} talks in session ${e.data.sessionKey} now`;
     case "channel.reply_started":

@@ -1,4 +1,5 @@
 import * as Schema from "effect/Schema";
+import { ChannelAccess } from "./channels.ts";
 import { MessageId, ModelId, RunId, SessionKey } from "./ids.ts";
 
 /** Commands travel as NATS requests on `cmd.<kind>.<id>.<verb>`; each has params and a result. */
@@ -19,6 +20,11 @@ export const SendMessage = Schema.Struct({
   createIfMissing: Schema.optionalKey(Schema.Boolean),
   /** Switch the session to this model first (`cairn chat --model`). */
   model: Schema.optionalKey(ModelId),
+  /**
+   * A channel sender's level (Telegram): limits what the run this message starts may do. Absent:
+   * the owner. Not a WS param: only the channels' loops, over the bus, set it.
+   */
+  access: Schema.optionalKey(ChannelAccess),
 });
 
 /** Sets the session's model; null returns it to the configured default. */

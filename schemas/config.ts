@@ -1,5 +1,6 @@
 import * as Schema from "effect/Schema";
 import { ModelId } from "./ids.ts";
+import { ChannelAccess } from "./channels.ts";
 import { HookConfigEntry } from "./hooks.ts";
 import { McpConfig } from "./mcp.ts";
 import { MemoryConfig } from "./memory.ts";
@@ -121,6 +122,11 @@ export const TelegramConfig = Schema.Struct({
   api_root: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^https?:\/\/\S+$/, { message: "an http(s) URL" }))),
   /** Long-poll wait in seconds (default 25). */
   poll_timeout_secs: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 50 }))),
+  /**
+   * What an approved sender may have the agent do, unless they were given their own level
+   * (`cairn channels access`): "read-only", "execute" (default) or "admin".
+   */
+  access: Schema.optionalKey(ChannelAccess),
 });
 
 /** `[telemetry]`: Prometheus metrics (on by default) and OpenTelemetry traces (off unless a collector is named). */
@@ -228,7 +234,7 @@ export const CONFIG_KEYS: Record<string, Record<string, unknown>> = {
   auth: { session_expiry: 1, require_on_loopback: 1, rp_id: 1 },
   nodes: { nats_host: 1, advertise_url: 1, pairing_minutes: 1 },
   telemetry: { metrics: 1, otlp_endpoint: 1 },
-  channels: { telegram: { enabled: 1, allowed_users: 1, api_root: 1, poll_timeout_secs: 1 } },
+  channels: { telegram: { enabled: 1, allowed_users: 1, api_root: 1, poll_timeout_secs: 1, access: 1 } },
   // Each server table is checked by its schema (excess keys are refused there).
   mcp: { servers: 1 },
   // Each [[memory.embeddings]] table is checked by its schema.

@@ -9,6 +9,8 @@ import { authMethodParams } from "./auth.ts";
 import { SearchMessages } from "./search.ts";
 import { cronMethodParams } from "./cron.ts";
 import { mcpMethodParams } from "./mcp.ts";
+import { hookMethodParams } from "./hooks.ts";
+import { channelMethodParams } from "./channels.ts";
 
 /**
  * The WebSocket protocol (JSON text frames). Client → server: `req`. Server → client: `res` for
@@ -181,6 +183,8 @@ export const methodParams = {
   ...authMethodParams,
   ...cronMethodParams,
   ...mcpMethodParams,
+  ...hookMethodParams,
+  ...channelMethodParams,
 } as const;
 export type Method = keyof typeof methodParams;
 export const isMethod = (m: string): m is Method => Object.hasOwn(methodParams, m);

@@ -99,6 +99,18 @@ export const HookBreakerView = Schema.Struct({
 });
 export type HookBreakerView = typeof HookBreakerView.Type;
 
+/** The last time the gateway ran a hook: which event, what the hook decided, how long it took. */
+export const HookLastRun = Schema.Struct({
+  at: Schema.Number,
+  event: HookEventName,
+  /** `skipped`: its breaker was open, so it did not run. */
+  outcome: Schema.Literals(["continue", "modify", "block", "failed", "skipped"]),
+  durationMs: Schema.Number,
+  /** Why it failed, or the reason it gave for a block. */
+  detail: Schema.NullOr(Schema.String),
+});
+export type HookLastRun = typeof HookLastRun.Type;
+
 /** A discovered hook as `cairn hooks list --json` and the UI show it. */
 export const HookView = Schema.Struct({
   name: HookName,
@@ -115,5 +127,13 @@ export const HookView = Schema.Struct({
   /** Why it does not run: disabled, a requirement not met (each named), or a parse error. */
   reasons: Schema.Array(Schema.String),
   breaker: Schema.optionalKey(HookBreakerView),
+  /** Absent until the gateway ran it (and in `cairn hooks list`, which runs nothing). */
+  lastRun: Schema.optionalKey(HookLastRun),
 });
 export type HookView = typeof HookView.Type;
+
+/** WS methods of the Hooks page. */
+export const hookMethodParams = {
+  /** Every discovered hook of the answering gateway, with its breaker and last run. */
+  "hooks.list": Schema.Struct({}),
+} as const;

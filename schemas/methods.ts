@@ -6,6 +6,8 @@ import type { ListNodesResult, PairingWindow } from "./nodes.ts";
 import type { SearchMessagesResult } from "./search.ts";
 import type { CronSchedule, GetCronJobResult, ListCronJobsResult, ListCronRunsResult } from "./cron.ts";
 import type { McpServerStatus, McpToolInfo } from "./mcp.ts";
+import type { HookView } from "./hooks.ts";
+import type { ChannelSender, ChannelSenderChange, ChannelStatus } from "./channels.ts";
 import type {
   ForkSessionResult,
   GetHistoryResult,
@@ -128,6 +130,12 @@ export type MethodResults = EveryMethod<{
   "mcp.setEnabled": McpChange;
   "mcp.remove": { readonly name: string; readonly removed: boolean };
   "mcp.restart": McpServerStatus;
+  "hooks.list": { readonly hooks: readonly HookView[] };
+  "channels.status": { readonly channels: readonly ChannelStatus[] };
+  "channels.senders": { readonly senders: readonly ChannelSender[] };
+  "channels.approve": ChannelSenderChange;
+  "channels.deny": ChannelSenderChange;
+  "channels.setAccess": ChannelSenderChange;
 }>;
 
 /** What a cron job's commands answer (`cronView` in actors/cron): its settings and next slot. */

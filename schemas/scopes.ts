@@ -22,6 +22,9 @@ export const methodScopes: Record<Exclude<Method, "connect">, Scope> = {
   "cron.runs": "operator.read",
   "mcp.list": "operator.read",
   "mcp.tools": "operator.read",
+  "hooks.list": "operator.read",
+  "channels.status": "operator.read",
+  "channels.senders": "operator.read",
   "sessions.create": "operator.write",
   "chat.send": "operator.write",
   "sessions.setModel": "operator.write",
@@ -61,4 +64,8 @@ export const methodScopes: Record<Exclude<Method, "connect">, Scope> = {
   "mcp.setEnabled": "operator.admin",
   "mcp.remove": "operator.admin",
   "mcp.restart": "operator.admin",
+  // Letting a stranger talk to the agent, or raising what they may make it do, is the owner's call.
+  "channels.approve": "operator.admin",
+  "channels.deny": "operator.admin",
+  "channels.setAccess": "operator.admin",
 };

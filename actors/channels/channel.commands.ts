@@ -1,6 +1,9 @@
 import * as Schema from "effect/Schema";
 import {
   CairnError,
+  ChannelAccess,
+  ChannelSenderAccessSet,
+  DEFAULT_CHANNEL_ACCESS,
   ChannelMessageSent,
   ChannelReplyStarted,
   ChannelSenderDecided,
@@ -21,9 +24,13 @@ const schemas = {
     text: Schema.String.check(Schema.isMaxLength(16_384)),
     /** In `allowed_users` (config): approved on first sight. */
     allowed: Schema.Boolean,
+    /** `[channels.telegram] access`: the level of a sender without one of their own. */
+    defaultAccess: Schema.optionalKey(ChannelAccess),
   }),
-  approve_sender: ChannelSenderDecided,
+  /** Lets the sender in; with `access`, at that level of their own. */
+  approve_sender: Schema.Struct({ ...ChannelSenderDecided.fields, access: Schema.optionalKey(ChannelAccess) }),
   deny_sender: ChannelSenderDecided,
+  set_access: ChannelSenderAccessSet,
   new_session: ChannelSessionStarted,
   reply_started: ChannelReplyStarted,
   record_sent: ChannelMessageSent,
@@ -37,6 +44,8 @@ export const ReceiveReply = Schema.Struct({
   duplicate: Schema.Boolean,
   verdict: Schema.Literals(["accepted", "pending", "refused"]),
   sessionKey: Schema.optionalKey(Schema.String),
+  /** The sender's level for the run this message starts (accepted ones). */
+  access: Schema.optionalKey(ChannelAccess),
   /** The sender wrote for the first time (and now waits for the owner). */
   firstTime: Schema.optionalKey(Schema.Boolean),
 });
@@ -51,6 +60,7 @@ export const OwedReply = Schema.Struct({
       sessionKey: Schema.String,
       text: Schema.String,
       messageId: Schema.optionalKey(Schema.Number),
+      access: Schema.optionalKey(ChannelAccess),
     }),
   ),
 });
@@ -93,9 +103,11 @@ export const channelSpec: AggregateSpec<typeof channelMachine, ChannelCommand> =
             events.push({ type: "channel.sender_approved", data: { userId: p.userId, by: "config:allowed_users" } });
           const known = ctx.chats[p.chatId];
           const sessionKey = known ?? chatSessionKey("telegram", p.chatId);
+          // The level is decided (and recorded) with the message: a change later does not reach a run already started.
+          const access = sender?.access ?? p.defaultAccess ?? DEFAULT_CHANNEL_ACCESS;
           if (!known) events.push({ type: "channel.session_started", data: { chatId: p.chatId, sessionKey } });
-          events.push({ type: "channel.update_received", data: { ...base, verdict: "accepted", text: p.text, sessionKey } });
-          return { events, eventIds: eventIds(events.length), reply: { duplicate: false, verdict: "accepted", sessionKey } };
+          events.push({ type: "channel.update_received", data: { ...base, verdict: "accepted", text: p.text, sessionKey, access } });
+          return { events, eventIds: eventIds(events.length), reply: { duplicate: false, verdict: "accepted", sessionKey, access } };
         }
         const events: NewEvent[] = sender
           ? []
@@ -106,13 +118,22 @@ export const channelSpec: AggregateSpec<typeof channelMachine, ChannelCommand> =
       case "approve_sender":
       case "deny_sender": {
         const status = c.verb === "approve_sender" ? "approved" : "denied";
-        const sender = ctx.senders[c.params.userId];
-        if (!sender) throw new CairnError("not_found", `no sender ${c.params.userId} has written to this channel`);
-        if (sender.status === status) return { events: [], reply: { userId: c.params.userId, status, changed: false } };
-        return {
-          events: [{ type: status === "approved" ? "channel.sender_approved" : "channel.sender_denied", data: c.params }],
-          reply: { userId: c.params.userId, status, changed: true, chatId: sender.chatId },
-        };
+        const { userId, by } = c.params;
+        const access = c.verb === "approve_sender" ? c.params.access : undefined;
+        const sender = ctx.senders[userId];
+        if (!sender) throw new CairnError("not_found", `no sender ${userId} has written to this channel`);
+        const events: NewEvent[] = [];
+        if (sender.status !== status)
+          events.push({ type: status === "approved" ? "channel.sender_approved" : "channel.sender_denied", data: { userId, by } });
+        if (access !== undefined && access !== sender.access) events.push({ type: "channel.sender_access_set", data: { userId, access, by } });
+        return { events, reply: { userId, status, changed: events.length > 0, chatId: sender.chatId, access: access ?? sender.access ?? null } };
+      }
+      case "set_access": {
+        const { userId, access } = c.params;
+        const sender = ctx.senders[userId];
+        if (!sender) throw new CairnError("not_found", `no sender ${userId} has written to this channel`);
+        if ((sender.access ?? null) === access) return { events: [], reply: { userId, access, changed: false } };
+        return { events: [{ type: "channel.sender_access_set", data: c.params }], reply: { userId, access, changed: true } };
       }
       case "new_session":
         return { events: [{ type: "channel.session_started", data: c.params }], reply: { sessionKey: c.params.sessionKey } };

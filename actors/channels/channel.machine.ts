@@ -1,14 +1,18 @@
 import { assign, setup } from "xstate";
+import type { ChannelAccess } from "../../schemas/index.ts";
 import type { MachineEvent } from "../runtime/index.ts";
 import { botCommandOf } from "./bot.commands.ts";
 
-export const CHANNEL_MACHINE_VERSION = 1;
+/** 2: a sender may have their own level (`access`). */
+export const CHANNEL_MACHINE_VERSION = 2;
 
 export interface SenderEntry {
   readonly status: "pending" | "approved" | "denied";
   readonly name: string;
   readonly chatId: string;
   readonly at: number;
+  /** Their own level; absent: the channel's default (`[channels.telegram] access`). */
+  readonly access?: ChannelAccess;
 }
 
 export interface ChannelContext {
@@ -29,6 +33,8 @@ export interface AwaitingReply {
   readonly chatId: string;
   readonly sessionKey: string;
   readonly text: string;
+  /** The sender's level recorded with the update: a reply finished after a crash keeps it. */
+  readonly access?: ChannelAccess;
   /** The message the reply streams into, once sent. */
   readonly messageId?: number;
 }
@@ -38,6 +44,7 @@ type Ev =
   | MachineEvent<"channel.sender_pending">
   | MachineEvent<"channel.sender_approved">
   | MachineEvent<"channel.sender_denied">
+  | MachineEvent<"channel.sender_access_set">
   | MachineEvent<"channel.session_started">
   | MachineEvent<"channel.reply_started">
   | MachineEvent<"channel.message_sent">;
@@ -45,7 +52,8 @@ type Ev =
 /** A sender's decision, keeping what the pending entry knew of them. */
 const withDecision = (c: ChannelContext, userId: string, status: "approved" | "denied", at: number): ChannelContext["senders"] => {
   const before = c.senders[userId];
-  return { ...c.senders, [userId]: { name: before?.name ?? "", chatId: before?.chatId ?? "", status, at } };
+  const access = before?.access !== undefined ? { access: before.access } : {};
+  return { ...c.senders, [userId]: { name: before?.name ?? "", chatId: before?.chatId ?? "", status, at, ...access } };
 };
 
 /** A channel's facts from the log. No effects here: the bot's loop reads Telegram and sends commands. */
@@ -63,7 +71,7 @@ export const channelMachine = setup({ types: { context: {} as ChannelContext, ev
             // Commands to the bot (/new, /stop) are answered at once; only messages to the agent wait for a reply.
             if (d.verdict !== "accepted" || d.sessionKey === undefined || d.text === undefined || botCommandOf(d.text))
               return { lastUpdateId };
-            const owed = { chatId: d.chatId, sessionKey: d.sessionKey, text: d.text };
+            const owed = { chatId: d.chatId, sessionKey: d.sessionKey, text: d.text, ...(d.access ? { access: d.access } : {}) };
             return { lastUpdateId, awaiting: { ...context.awaiting, [String(d.updateId)]: owed } };
           }),
         },
@@ -80,6 +88,14 @@ export const channelMachine = setup({ types: { context: {} as ChannelContext, ev
         },
         "channel.sender_denied": {
           actions: assign(({ context, event }) => ({ senders: withDecision(context, event.data.userId, "denied", event.time) })),
+        },
+        "channel.sender_access_set": {
+          actions: assign(({ context, event }) => {
+            const before = context.senders[event.data.userId];
+            if (!before) return {};
+            const { access: _old, ...rest } = before;
+            return { senders: { ...context.senders, [event.data.userId]: event.data.access === null ? rest : { ...rest, access: event.data.access } } };
+          }),
         },
         "channel.session_started": {
           actions: assign(({ context, event }) => ({ chats: { ...context.chats, [event.data.chatId]: event.data.sessionKey } })),

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from "node:util";
-import type { HookEventName, HookView } from "../../schemas/index.ts";
+import type { HookEventName, HookLastRun, HookView } from "../../schemas/index.ts";
 import { HookBreaker } from "./hook.breaker.ts";
 import type { HookDef } from "./hook.discovery.ts";
 import { MODIFIABLE, hookPayload, type ModifyingEvent, type ObservedEvent } from "./hook.events.ts";
@@ -51,6 +51,8 @@ export class HookDispatcher {
   private hooks: readonly HookDef[] = [];
   private byEvent = new Map<HookEventName, HookDef[]>();
   private readonly breakers = new Map<string, HookBreaker>();
+  /** What each hook did the last time an event reached it (in memory, like the breakers: facts of this process). */
+  private readonly lastRuns = new Map<string, HookLastRun>();
   private readonly inFlight = new Set<Promise<void>>();
   private running = 0;
   private readonly waiting: (() => void)[] = [];
@@ -99,7 +101,9 @@ export class HookDispatcher {
       const value = outcome.data[key];
       const fits = kind === "string" ? typeof value === "string" : typeof value === "object" && value !== null && !Array.isArray(value);
       if (!fits) {
-        this.fail(hook, `modified ${event} without a ${kind} '${key}' in data`);
+        const why = `modified ${event} without a ${kind} '${key}' in data`;
+        this.fail(hook, why);
+        this.noteRun(hook, event, "failed", this.lastRuns.get(hook.name)?.durationMs ?? 0, why);
         continue;
       }
       if (isDeepStrictEqual(value, current[key])) continue;
@@ -153,20 +157,32 @@ export class HookDispatcher {
       eligible: h.eligible,
       reasons: [...h.reasons],
       ...(this.breakers.has(h.name) ? { breaker: this.breakerOf(h).view() } : {}),
+      ...(this.lastRuns.has(h.name) ? { lastRun: this.lastRuns.get(h.name) } : {}),
     }));
   }
 
   /** One run of a hook through its breaker: the outcome, or undefined when skipped or failed. */
   private async attempt(hook: HookDef, payload: HookPayload): Promise<HookOutcome | undefined> {
     const breaker = this.breakerOf(hook);
-    if (!breaker.allow()) return undefined;
+    if (!breaker.allow()) {
+      this.noteRun(hook, payload.event, "skipped", 0, breaker.view().lastError);
+      return undefined;
+    }
+    const t0 = this.deps.now();
     const outcome = await this.run(commandOf(hook), payload);
+    const ms = this.deps.now() - t0;
     if (outcome.kind === "failed") {
+      this.noteRun(hook, payload.event, "failed", ms, outcome.error);
       this.fail(hook, `${payload.event}: ${outcome.error}`);
       return undefined;
     }
+    this.noteRun(hook, payload.event, outcome.kind, ms, outcome.kind === "block" ? outcome.reason : null);
     breaker.success();
     return outcome;
+  }
+
+  private noteRun(hook: HookDef, event: HookEventName, outcome: HookLastRun["outcome"], durationMs: number, detail: string | null): void {
+    this.lastRuns.set(hook.name, { at: this.deps.now(), event, outcome, durationMs, detail });
   }
 
   private fail(hook: HookDef, error: string): void {

@@ -9,6 +9,7 @@ export { BREAKER_COOLDOWN_MS, BREAKER_THRESHOLD, HookBreaker } from "./hook.brea
 export { BUNDLED_HOOKS_DIR, DEFAULT_HOOK_TIMEOUT_MS, discoverHooks, type DiscoveryOptions, type HookDef } from "./hook.discovery.ts";
 export { HookDispatcher, type DispatcherDeps, type HookDecision, type ModifyOptions, type ModifyResult } from "./hook.dispatcher.ts";
 export { hookObserver } from "./hook.observer.ts";
+export { serveHooks } from "./hook.service.ts";
 export { thisHost, unmetRequirements, type HostFacts } from "./hook.eligibility.ts";
 export {
   MODIFIABLE,

@@ -56,6 +56,7 @@ export function memoryTools(memory: MemoryManager, opts: { citations: CitationMo
       "Search long-term memory (the user's notes and saved facts, past sessions when exported) by meaning and keywords. Returns passages with their file and lines.",
     source: "builtin",
     dangerous: false,
+    readOnly: true,
     params: MemorySearchParams,
     async run(args) {
       return { output: formatSearch(await memory.search(args), opts.citations) };
@@ -66,6 +67,7 @@ export function memoryTools(memory: MemoryManager, opts: { citations: CitationMo
     description: "Read lines of a memory file that memory_search named (e.g. to see the rest of a passage).",
     source: "builtin",
     dangerous: false,
+    readOnly: true,
     params: MemoryGetParams,
     async run(args) {
       const [from, to] = (args.lines ?? "1").split("-").map(Number);

@@ -27,13 +27,16 @@ export const callVerdict = async (
   rawArguments: string,
   args: Record<string, unknown>,
   workspace: () => Promise<string>,
+  /** False for a channel sender below admin: the owner's "never", allowlist and "always allow" do not apply. */
+  waivers = true,
 ): Promise<CallVerdict | undefined> => {
   const exec = deps.agent.exec ?? {};
-  const mode = exec.approvalMode ?? "smart";
-  const remembered = async () => (await deps.approvals?.remembered()) ?? [];
+  const owner = exec.approvalMode ?? "smart";
+  const mode = waivers || owner !== "never" ? owner : "smart";
+  const remembered = async () => (waivers ? ((await deps.approvals?.remembered()) ?? []) : []);
   if (name === "exec") {
     const command = args.command as string;
-    return { command, verdict: await execVerdict(command, mode, exec.allowlist ?? [], await remembered()) };
+    return { command, verdict: await execVerdict(command, mode, waivers ? (exec.allowlist ?? []) : [], await remembered()) };
   }
   // "Always allow" remembers what the card showed: a clipped call could differ after the cut.
   const clipped = rawArguments.length > MAX_SHOWN_ARGS;

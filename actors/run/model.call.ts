@@ -6,6 +6,7 @@ import type { CallModelParams } from "./run.machine.ts";
 import type { RunEffectDeps } from "./run.deps.ts";
 import { liveDeltas } from "./live.deltas.ts";
 import { offeredSpecs } from "./mcp.offer.ts";
+import { accessibleSpecs } from "./access.policy.ts";
 import { separatorAfter } from "./run.text.ts";
 import type { RunWork } from "./run.work.ts";
 
@@ -65,7 +66,9 @@ export const modelResponder = (deps: RunEffectDeps, live: Live) => {
       // history with tool turns otherwise).
       // The session's MCP toggle is read per call: switching a server off applies from the next step.
       const tools: ToolSpec[] =
-        resolved.provider.id === "local" ? [] : offeredSpecs(deps.agent.tools, await deps.sessionMcp?.(p.sessionKey));
+        resolved.provider.id === "local"
+          ? []
+          : accessibleSpecs(offeredSpecs(deps.agent.tools, await deps.sessionMcp?.(p.sessionKey)), deps.agent.tools, p.access);
       const stream = resolved.provider.stream({
         model: resolved.model,
         messages,

@@ -1,4 +1,4 @@
-import type { RunStatus, Usage, WireError } from "../../schemas/index.ts";
+import type { ChannelAccess, RunStatus, Usage, WireError } from "../../schemas/index.ts";
 
 /** The run machine's effects and what each gets: the action placeholders of `run.machine.ts`. */
 
@@ -18,6 +18,8 @@ export interface CallModelParams {
   readonly callIds: readonly string[];
   /** The incoming message as a hook rewrote it (absent: as sent). */
   readonly message?: string;
+  /** A channel sender's level (absent: the owner): which tools the model is offered. */
+  readonly access?: ChannelAccess;
 }
 
 /** One requested call to gate (approval) and run. */
@@ -26,6 +28,8 @@ export interface RunToolParams {
   readonly sessionKey: string;
   readonly startedAt: number;
   readonly text: string;
+  /** A channel sender's level (absent: the owner): how the call is gated. */
+  readonly access?: ChannelAccess;
   readonly call: {
     readonly callId: string;
     readonly name: string;

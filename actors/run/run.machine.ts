@@ -1,5 +1,5 @@
 import { assign, enqueueActions, setup } from "xstate";
-import type { RunStatus, Usage, WireError } from "../../schemas/index.ts";
+import type { ChannelAccess, RunStatus, Usage, WireError } from "../../schemas/index.ts";
 import { HYDRATED, type Hydrated, type MachineEvent } from "../runtime/index.ts";
 import type { CallModelParams, EndParams, InterruptParams, RunToolParams } from "./run.effects.types.ts";
 import { addUsage, joinReplies } from "./run.text.ts";
@@ -7,12 +7,13 @@ import { addUsage, joinReplies } from "./run.text.ts";
 export type { CallModelParams, EndParams, InterruptParams, RunEffects, RunToolParams } from "./run.effects.types.ts";
 
 /**
+ * 5: channel permission levels: a run started by a channel sender keeps their level (`access`).
  * 4: hooks: a call records the hooks that changed it (`hooks`), the run the incoming message as a
  * hook rewrote it (`message`).
  * 3: the agent loop moved into the machine: `running` has the substates `calling` and `tools`,
  * context gained `startModel` and `usage`. Older snapshots are refused and replayed from the log.
  */
-export const RUN_MACHINE_VERSION = 4;
+export const RUN_MACHINE_VERSION = 5;
 
 /** One tool call of the run, as the log tells it. */
 export interface RunToolCall {
@@ -47,6 +48,8 @@ export interface RunContext {
   readonly toolCalls: readonly RunToolCall[];
   /** The incoming message as a `BeforeAgentStart` hook rewrote it (absent: as the user sent it). */
   readonly message?: string;
+  /** A channel sender's level (absent: the owner's run). */
+  readonly access?: ChannelAccess;
 }
 
 type Ev =
@@ -84,6 +87,7 @@ const callModel = (next: (context: RunContext) => number) => ({
     usage: context.usage,
     callIds: context.toolCalls.map((c) => c.callId),
     ...(context.message !== undefined ? { message: context.message } : {}),
+    ...(context.access !== undefined ? { access: context.access } : {}),
   }),
 });
 
@@ -94,6 +98,7 @@ const runTool = (context: RunContext, call: RunToolCall) => ({
     sessionKey: context.sessionKey,
     startedAt: context.startedAt,
     text: context.text,
+    ...(context.access !== undefined ? { access: context.access } : {}),
     call: { callId: call.callId, name: call.name, arguments: call.arguments, ...(call.hooks ? { hooks: call.hooks } : {}) },
   },
 });
@@ -238,6 +243,7 @@ export const runMachine = setup({
               triggerMessageId: event.data.triggerMessageId,
               startedAt: event.time,
               status: "running" as const,
+              ...(event.data.access !== undefined ? { access: event.data.access } : {}),
             })),
             callModel(() => 1),
           ],

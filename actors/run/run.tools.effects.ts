@@ -11,11 +11,12 @@ import { humanWait } from "./fallback.policy.ts";
 import { liveOutput } from "./live.output.ts";
 import { hookToolCall, observeRun } from "./run.hooks.ts";
 import { mcpRefusal } from "./mcp.offer.ts";
+import { accessRefusal, ownerWaiversApply } from "./access.policy.ts";
 import type { RunEffectDeps } from "./run.deps.ts";
 import type { RunToolParams } from "./run.machine.ts";
 import { SHUTDOWN, type RunWork } from "./run.work.ts";
 
-type CallParams = { runId: string; sessionKey: string };
+type CallParams = { runId: string; sessionKey: string; access?: RunToolParams["access"] };
 type Call = RunToolParams["call"];
 
 /** The run's timeout clock, paused while a person is asked. */
@@ -53,6 +54,8 @@ export const toolRunner = (
     if (!deps.agent.tools?.get(call.name)) return { approved: false }; // `invoke` reports an unknown tool
     const off = mcpRefusal(deps.agent.tools, await deps.sessionMcp?.(p.sessionKey), call.name);
     if (off) return { refused: off };
+    const limited = accessRefusal(deps.agent.tools, p.access, call.name);
+    if (limited) return { refused: limited };
     let args: Record<string, unknown>;
     try {
       args = JSON.parse(call.arguments || "{}") as Record<string, unknown>;
@@ -61,7 +64,7 @@ export const toolRunner = (
     }
     if (typeof args !== "object" || args === null) return { approved: false };
     if (call.name === "exec" && typeof args.command !== "string") return { approved: false }; // `invoke` reports it
-    const judged = await callVerdict(deps, call.name, call.arguments, args, () => workspaceOf(p.sessionKey));
+    const judged = await callVerdict(deps, call.name, call.arguments, args, () => workspaceOf(p.sessionKey), ownerWaiversApply(p.access));
     if (judged === undefined) return { approved: false };
     const { verdict, command } = judged;
     const exec = deps.agent.exec ?? {};

@@ -116,7 +116,8 @@ const decide = (s: Snapshot, c: SessionCommand, env: DecideEnv, checkModel: Mode
       const runId = `r-${env.newId()}`;
       const events: NewEvent[] = isNew ? [created(ctx.key, "", wanted)] : [];
       if (!isNew && wanted !== current) events.push({ type: "session.model_set", data: { model: wanted } });
-      events.push({ type: "session.user_message", data: { messageId, text: c.params.text, runId } });
+      const access = c.params.access !== undefined ? { access: c.params.access } : {};
+      events.push({ type: "session.user_message", data: { messageId, text: c.params.text, runId, ...access } });
       return {
         events,
         // The user message's event id is derived from its id, so a retried send is deduplicated by

@@ -24,7 +24,8 @@ export const sessionEffects = (deps: {
   const effects: SessionEffects = {
     startRun: async (p) => {
       const model = p.model ?? deps.defaultModel();
-      await deps.dispatch("run", p.runId, "start", { sessionKey: p.sessionKey, model, triggerMessageId: p.messageId });
+      const access = p.access !== undefined ? { access: p.access } : {};
+      await deps.dispatch("run", p.runId, "start", { sessionKey: p.sessionKey, model, triggerMessageId: p.messageId, ...access });
     },
     announceRunEnded: (p) => {
       publishLive(deps.nc, p.sessionKey, { type: "run.ended", runId: p.runId, status: p.status, ...(p.error ? { error: p.error } : {}) });

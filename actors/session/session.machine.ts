@@ -1,5 +1,5 @@
 import { assertEvent, assign, setup } from "xstate";
-import type { RunStatus, SessionMcp, SessionSandbox, WireError } from "../../schemas/index.ts";
+import type { ChannelAccess, RunStatus, SessionMcp, SessionSandbox, WireError } from "../../schemas/index.ts";
 import { HYDRATED, type Hydrated, type MachineEvent } from "../runtime/index.ts";
 
 /**
@@ -58,7 +58,14 @@ type Ev =
   | MachineEvent<"session.mcp_set">
   | Hydrated;
 
-export type StartRunParams = { sessionKey: string; runId: string; messageId: string; model: string | null };
+export type StartRunParams = {
+  sessionKey: string;
+  runId: string;
+  messageId: string;
+  model: string | null;
+  /** A channel sender's level (the message's): what the run may do. */
+  access?: ChannelAccess;
+};
 export type RunEndedParams = { sessionKey: string; runId: string; status: RunStatus; error?: WireError };
 export type AdoptRunParams = { sessionKey: string; runId: string };
 
@@ -181,6 +188,7 @@ export const sessionMachine = setup({
                 runId: event.data.runId,
                 messageId: event.data.messageId,
                 model: context.model,
+                ...(event.data.access !== undefined ? { access: event.data.access } : {}),
               }),
             },
           ],

@@ -32,6 +32,7 @@ export const readFileTool = defineTool({
     `at most ${MAX_OUTPUT_BYTES / 1024} KB; when more remains, the output ends with the offset to continue from.`,
   source: "builtin",
   dangerous: false,
+  readOnly: true,
   params: ReadFileParams,
   async run(args, ctx) {
     const target = await resolveInWorkspace(ctx.workspace, args.path);

@@ -43,6 +43,7 @@ export const nodeTools = (d: NodeToolDeps): Tool[] => [
     source: "builtin",
     params: NodesListParams,
     dangerous: false,
+    readOnly: true,
     run: async (args, ctx) => {
       const now = Date.now();
       const current = await d.sessionNode(ctx.sessionKey);
@@ -65,6 +66,7 @@ export const nodeTools = (d: NodeToolDeps): Tool[] => [
     source: "builtin",
     params: NodesDescribeParams,
     dangerous: false,
+    readOnly: true,
     run: async (args) => {
       const now = Date.now();
       const n = live(approvedNode(await d.nodes.list(), args.node), d.presence);

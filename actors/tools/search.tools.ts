@@ -72,6 +72,7 @@ export const globTool = defineTool({
     `workspace, sorted, at most ${MAX_GLOB_RESULTS}. .git and node_modules are skipped unless the pattern names them.`,
   source: "builtin",
   dangerous: false,
+  readOnly: true,
   params: GlobParams,
   async run(args, ctx) {
     checkGlob(args.pattern);
@@ -122,6 +123,7 @@ export const grepTool = defineTool({
     `at most ${MAX_GREP_MATCHES} matches. Binary files and files over ${MAX_EDIT_BYTES / 1024 / 1024} MB are skipped.`,
   source: "builtin",
   dangerous: false,
+  readOnly: true,
   params: GrepParams,
   async run(args, ctx) {
     let re: RegExp;

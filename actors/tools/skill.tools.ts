@@ -79,6 +79,7 @@ export const skillTools = (dir: string): Tool[] => [
     description: "Read a skill's full SKILL.md (its instructions). Do this before following or updating a skill.",
     source: "builtin",
     dangerous: false,
+    readOnly: true,
     params: SkillNameParams,
     async run(args) {
       return { output: (await readSkill(dir, args.name)).text };

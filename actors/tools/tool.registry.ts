@@ -52,6 +52,11 @@ export interface Tool<A = unknown> {
   /** Needs an approval before it runs (enforced by the agent loop, not here). */
   readonly dangerous: boolean;
   /**
+   * Changes nothing (reads, searches, lookups): the only tools a run of a read-only channel sender
+   * is offered. Absent means it may change something, so a new tool is kept from them until it says so.
+   */
+  readonly readOnly?: boolean;
+  /**
    * The JSON Schema the model sees, when it does not come from `params`: an MCP server's tool
    * brings its own (the server checks its arguments; `params` then only requires an object).
    */

@@ -19,6 +19,8 @@ import {
   SearchMessagesResult,
   SendMessageResult,
   StatusPayload,
+  ChannelStatusResult,
+  ListChannelSendersResult,
   decodeLenient,
   type methodParams,
   type Method,
@@ -279,6 +281,23 @@ export const callMethod = async (
       return {
         payload: await ask(deps, Schema.Unknown, subjects.admin("mcp", "set_enabled"), { ...(params as object), by }, MCP_TIMEOUT_MS),
       };
+    case "hooks.list":
+      // Breakers and last runs are facts about the answering gateway's hook processes.
+      return { payload: await ask(deps, Schema.Unknown, subjects.admin("hooks", "list"), {}) };
+    case "channels.status":
+      return { payload: await ask(deps, ChannelStatusResult, subjects.admin("channels", "status"), {}) };
+    case "channels.senders":
+      return { payload: await ask(deps, ListChannelSendersResult, subjects.query("channels", "senders"), params) };
+    case "channels.approve":
+    case "channels.deny": {
+      const { channel, ...rest } = params as Params<"channels.approve">;
+      const verb = method === "channels.approve" ? "approve_sender" : "deny_sender";
+      return { payload: await ask(deps, Schema.Unknown, subjects.command("channel", channel, verb), { ...rest, by }) };
+    }
+    case "channels.setAccess": {
+      const { channel, ...rest } = params as Params<"channels.setAccess">;
+      return { payload: await ask(deps, Schema.Unknown, subjects.command("channel", channel, "set_access"), { ...rest, by }) };
+    }
     default: {
       // A method added to the schema without a mapping here fails to compile.
       const missing: never = method;

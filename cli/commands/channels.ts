@@ -1,6 +1,6 @@
 import { request, requestAs, subjects } from "../../bus/index.ts";
 import * as Schema from "effect/Schema";
-import { ChannelStatusResult, ChannelUserId, ListChannelSendersResult, type ChannelSender } from "../../schemas/index.ts";
+import { ChannelAccess, ChannelStatusResult, ChannelUserId, ListChannelSendersResult, type ChannelSender } from "../../schemas/index.ts";
 import { connectToGateway } from "../connect.ts";
 import { channelTokens } from "../channel.tokens.ts";
 import { UsageError, localTime, table } from "../output.ts";
@@ -55,8 +55,8 @@ export async function channelsSenders(o: { json: boolean; all: boolean }, paths:
       process.stdout.write(o.all ? "nobody has written to a channel yet\n" : "no senders waiting\n");
       return 0;
     }
-    const row = (s: ChannelSender) => [s.channel, s.userId, s.name || "-", s.status, localTime(s.firstSeen), String(s.messages)];
-    process.stdout.write(table([["CHANNEL", "USER", "NAME", "STATUS", "FIRST SEEN", "MESSAGES"], ...senders.map(row)]));
+    const row = (s: ChannelSender) => [s.channel, s.userId, s.name || "-", s.status, s.access ?? "default", localTime(s.firstSeen), String(s.messages)];
+    process.stdout.write(table([["CHANNEL", "USER", "NAME", "STATUS", "ACCESS", "FIRST SEEN", "MESSAGES"], ...senders.map(row)]));
     if (!o.all) process.stdout.write("let one in with: cairn channels approve <user>   (or: cairn channels deny <user>)\n");
     return 0;
   } finally {
@@ -64,24 +64,53 @@ export async function channelsSenders(o: { json: boolean; all: boolean }, paths:
   }
 }
 
-/** `cairn channels approve|deny <user> [--channel telegram]`. */
+const userOf = (userId: string): string => {
+  if (!Schema.is(ChannelUserId)(userId)) throw new UsageError(`a user is the numeric id 'cairn channels pending' shows, got '${userId}'`);
+  return userId;
+};
+const accessOf = (level: string): ChannelAccess => {
+  if (!Schema.is(ChannelAccess)(level)) throw new UsageError(`a level is one of ${ChannelAccess.literals.join(", ")}, got '${level}'`);
+  return level;
+};
+
+/** `cairn channels approve|deny <user> [--access LEVEL] [--channel telegram]`. */
 export async function channelsDecide(
-  o: { verb: "approve" | "deny"; userId: string; channel: string; json: boolean },
+  o: { verb: "approve" | "deny"; userId: string; channel: string; json: boolean; access?: string },
   paths: Paths,
 ): Promise<number> {
-  if (!Schema.is(ChannelUserId)(o.userId))
-    throw new UsageError(`a user is the numeric id 'cairn channels pending' shows, got '${o.userId}'`);
+  userOf(o.userId);
+  if (o.access !== undefined && o.verb === "deny") throw new UsageError("--access goes with approve");
+  const access = o.access !== undefined ? { access: accessOf(o.access) } : {};
   const nc = await connectToGateway(paths);
   try {
     const r = (await request(nc, subjects.command("channel", channelOf(o.channel), `${o.verb}_sender`), {
       userId: o.userId,
       by: "cli",
+      ...access,
     })) as {
       status: string;
       changed: boolean;
     };
     if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
     else process.stdout.write(r.changed ? `${o.userId} ${r.status}\n` : `${o.userId} was already ${r.status}; nothing changed\n`);
+    return 0;
+  } finally {
+    await nc.close();
+  }
+}
+
+/** `cairn channels access <user> <level|default>`: the sender's own level (default: the channel's). */
+export async function channelsAccess(o: { userId: string; access: string; channel: string; json: boolean }, paths: Paths): Promise<number> {
+  userOf(o.userId);
+  const access = o.access === "default" ? null : accessOf(o.access);
+  const nc = await connectToGateway(paths);
+  try {
+    const r = (await request(nc, subjects.command("channel", channelOf(o.channel), "set_access"), { userId: o.userId, access, by: "cli" })) as {
+      changed: boolean;
+    };
+    const level = access ?? "the channel's level";
+    if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+    else process.stdout.write(r.changed ? `${o.userId} has ${level} now (from their next message)\n` : `${o.userId} already had ${level}\n`);
     return 0;
   } finally {
     await nc.close();

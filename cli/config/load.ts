@@ -12,6 +12,8 @@ import {
 import {
   CONFIG_KEYS,
   CairnError,
+  DEFAULT_CHANNEL_ACCESS,
+  type ChannelAccess,
   ConfigFile,
   decodeOrFail,
   type HookConfigEntry,
@@ -61,7 +63,13 @@ export interface Settings {
   /** `[gateway] trusted_proxies` (checked here; the edge parses them again). */
   readonly trustedProxies: readonly string[];
   /** `[channels.telegram]`; null when not enabled. The token is looked up at start (env, then the key file). */
-  readonly telegram: { readonly allowedUsers: readonly string[]; readonly apiRoot: string | null; readonly pollTimeoutSec: number } | null;
+  readonly telegram: {
+    readonly allowedUsers: readonly string[];
+    readonly apiRoot: string | null;
+    readonly pollTimeoutSec: number;
+    /** The level of approved senders without one of their own. */
+    readonly access: ChannelAccess;
+  } | null;
   /** `[telemetry]` (env `CAIRN_METRICS=0`, `CAIRN_OTLP_ENDPOINT` on top): metrics on, traces' collector or null. */
   readonly telemetry: { readonly metrics: boolean; readonly otlpEndpoint: string | null };
   /** `[[mcp.servers]]`, checked (unique names, stdio xor HTTP), `cwd` made absolute. */
@@ -197,6 +205,7 @@ export const loadSettings = (configFile: string, env: NodeJS.ProcessEnv = proces
           allowedUsers: file.channels.telegram.allowed_users ?? [],
           apiRoot: file.channels.telegram.api_root ?? null,
           pollTimeoutSec: file.channels.telegram.poll_timeout_secs ?? 25,
+          access: file.channels.telegram.access ?? DEFAULT_CHANNEL_ACCESS,
         }
       : null,
     telemetry: {

@@ -5,7 +5,7 @@ import type { ActorSystem } from "../../actors/index.ts";
 import { createTelegramBot, type TelegramBot } from "../../actors/channels/index.ts";
 import { channelTokens } from "../channel.tokens.ts";
 import { serve, subjects } from "../../bus/index.ts";
-import type { ChannelStatus } from "../../schemas/index.ts";
+import { DEFAULT_CHANNEL_ACCESS, type ChannelStatus } from "../../schemas/index.ts";
 import type { Settings } from "../config/load.ts";
 
 /**
@@ -32,6 +32,7 @@ export function startChannels(o: {
       api,
       nc: o.nc,
       allowedUsers: tg.allowedUsers,
+      defaultAccess: tg.access,
       owns: () => o.system.owns("channel", "telegram"),
       report: o.log,
       pollTimeoutSec: tg.pollTimeoutSec,
@@ -45,7 +46,9 @@ export function startChannels(o: {
     channel: "telegram",
     enabled: tg !== null,
     problem: tg && !token ? "no bot token: set CAIRN_TELEGRAM_TOKEN or run `cairn channels set-token telegram`" : null,
-    ...(bot?.status() ?? { state: "stopped" as const, lastError: null, failures: 0, since: 0 }),
+    mode: "polling" as const,
+    access: tg?.access ?? DEFAULT_CHANNEL_ACCESS,
+    ...(bot?.status() ?? { state: "stopped" as const, lastError: null, failures: 0, since: 0, bot: null }),
   });
   const subs = [serve(o.nc, subjects.admin("channels", "status"), () => ({ channels: [status()] }))];
   return { subs, stop: async () => bot?.stop() };

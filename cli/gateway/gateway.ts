@@ -5,6 +5,7 @@ import { resolveModel, serveProviderServices } from "../../actors/llm/index.ts";
 import { startNodeServices } from "../../actors/node/index.ts";
 import { serveWorkspaceFiles } from "../../actors/workspace/index.ts";
 import { McpHub, serveMcp } from "../../actors/mcp/index.ts";
+import { serveHooks } from "../../actors/hooks/index.ts";
 import { exportSessions, memoryTools, serveMemory, setupMemory } from "../../actors/memory/index.ts";
 import { EventLog, PartitionTable, SnapshotStore, createRacing, ensureStreams, readCapabilities, subjects } from "../../bus/index.ts";
 import { localCaPaths, startEdge, type Edge, type TransportName } from "../../bus/edge/index.ts";
@@ -310,7 +311,7 @@ export async function startGateway(o: {
       settings: (verb, params) => system.dispatch("settings", "global", verb, params),
       report: log,
     });
-    subs.push(...mcpService.subs);
+    subs.push(...mcpService.subs, ...serveHooks(nc, hooks));
     const channels = startChannels({ nc, settings, configDir: paths.configDir, env, system, log });
     subs.push(...channels.subs);
     cleanup.push(() => channels.stop());

@@ -1,4 +1,5 @@
 import * as Schema from "effect/Schema";
+import { ChannelAccess } from "../channels.ts";
 import { SessionKey } from "../ids.ts";
 
 /**
@@ -22,9 +23,13 @@ export const ChannelUpdateReceived = Schema.Struct({
   /** The text of an accepted message or command (held ones are not kept). */
   text: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(16_384))),
   sessionKey: Schema.optionalKey(SessionKey),
+  /** The sender's level when it was accepted: what the run it starts may do (absent before levels existed). */
+  access: Schema.optionalKey(ChannelAccess),
 });
 export const ChannelSenderPending = Schema.Struct({ userId: UserId, chatId: ChatId, name: Name });
 export const ChannelSenderDecided = Schema.Struct({ userId: UserId, by: By });
+/** A sender's own level (null: back to the channel's default). */
+export const ChannelSenderAccessSet = Schema.Struct({ userId: UserId, access: Schema.NullOr(ChannelAccess), by: By });
 export const ChannelSessionStarted = Schema.Struct({ chatId: ChatId, sessionKey: SessionKey });
 /** The message a reply streams into was sent: after a crash the reply finishes in it, not in a new one. */
 export const ChannelReplyStarted = Schema.Struct({ updateId: Schema.Number, chatId: ChatId, messageId: Schema.Number });
@@ -43,6 +48,7 @@ export const channelEvents = {
   "channel.sender_pending": { version: 1, schema: ChannelSenderPending },
   "channel.sender_approved": { version: 1, schema: ChannelSenderDecided },
   "channel.sender_denied": { version: 1, schema: ChannelSenderDecided },
+  "channel.sender_access_set": { version: 1, schema: ChannelSenderAccessSet },
   "channel.session_started": { version: 1, schema: ChannelSessionStarted },
   "channel.reply_started": { version: 1, schema: ChannelReplyStarted },
   "channel.message_sent": { version: 1, schema: ChannelMessageSent },

@@ -1,6 +1,7 @@
 import * as Schema from "effect/Schema";
 import { MessageId, ModelId, RunId, SessionKey } from "../ids.ts";
 import { WireError } from "../errors.ts";
+import { ChannelAccess } from "../channels.ts";
 
 /** Events of one agent run (`evt.run.<runId>`): what was asked of the model and how it ended. */
 
@@ -20,6 +21,8 @@ export const RunStarted = Schema.Struct({
   model: ModelId,
   /** The user message that triggered the run. */
   triggerMessageId: MessageId,
+  /** A channel sender's level (absent: the owner's run): which tools it is offered and how they are approved. */
+  access: Schema.optionalKey(ChannelAccess),
 });
 
 export const RunCompleted = Schema.Struct({

@@ -4,6 +4,7 @@ import { WireError } from "../errors.ts";
 import { NodeId } from "../nodes.ts";
 import { SandboxBackendSetting } from "../config.ts";
 import { McpServerName } from "../mcp.ts";
+import { ChannelAccess } from "../channels.ts";
 import { upcaster } from "./upcast.ts";
 
 /** Events of one session aggregate (`evt.session.<key>`): with its runs' end events (the replies), the transcript. */
@@ -20,6 +21,8 @@ export const UserMessageAdded = Schema.Struct({
   text: Schema.String,
   /** The run this message starts; decided here so a crash cannot start it twice. */
   runId: RunId,
+  /** Sent by a channel sender with this level (absent: the owner): what the run may do. */
+  access: Schema.optionalKey(ChannelAccess),
 });
 
 export const RunStatus = Schema.Literals(["completed", "failed", "interrupted", "cancelled"]);

@@ -3,7 +3,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { Api } from "grammy";
 import type { Message, Update, User } from "grammy/types";
 import { followSession, request, requestAs, subjects } from "../../../bus/index.ts";
-import { GetHistoryResult, SendMessageResult, isCairnError, type WireError } from "../../../schemas/index.ts";
+import { GetHistoryResult, SendMessageResult, isCairnError, type ChannelAccess, type WireError } from "../../../schemas/index.ts";
 import { botCommandOf, type BotCommand } from "../bot.commands.ts";
 import { OwedReply, ReceiveReply } from "../channel.commands.ts";
 import { replyPieces, streamingText } from "./telegram.format.ts";
@@ -25,6 +25,8 @@ export interface TelegramBotDeps {
   readonly nc: NatsConnection;
   /** `[channels.telegram] allowed_users`: user ids or @usernames approved on sight. */
   readonly allowedUsers: readonly string[];
+  /** `[channels.telegram] access`: the level of a sender without one of their own (default execute). */
+  readonly defaultAccess?: ChannelAccess;
   /** Whether this gateway owns the channel now (several gateways: one polls). */
   readonly owns: () => boolean;
   readonly report: (line: string) => void;
@@ -41,6 +43,8 @@ export interface ChannelStatus {
   readonly lastError: string | null;
   readonly failures: number;
   readonly since: number;
+  /** The bot as Telegram knows it (`getMe`), once reached. */
+  readonly bot: { readonly id: number; readonly username: string; readonly name: string } | null;
 }
 
 export interface TelegramBot {
@@ -69,6 +73,7 @@ export function createTelegramBot(d: TelegramBotDeps): TelegramBot {
   let failures = 0;
   let since = now();
   let loop: Promise<void> | undefined;
+  let bot: ChannelStatus["bot"] = null;
   let abort = new AbortController();
   const set = (s: ChannelState, error: string | null = lastError) => {
     if (s !== state) since = now();
@@ -148,6 +153,8 @@ export function createTelegramBot(d: TelegramBotDeps): TelegramBot {
     userId: string,
     sessionKey: string,
     text: string,
+    /** The sender's level, as recorded with the update (absent for updates from before levels: the owner's rules). */
+    access: ChannelAccess | undefined,
     /** The message a reply cut off by a crash had started in. */
     started?: number,
   ): Promise<void> => {
@@ -156,7 +163,7 @@ export function createTelegramBot(d: TelegramBotDeps): TelegramBot {
       const sent = await requestAs(
         d.nc,
         subjects.command("session", sessionKey, "send"),
-        { text, messageId: `tg-${updateId}`, createIfMissing: true },
+        { text, messageId: `tg-${updateId}`, createIfMissing: true, ...(access ? { access } : {}) },
         SendMessageResult,
         { timeoutMs: COMMAND_TIMEOUT_MS },
       );
@@ -219,7 +226,7 @@ export function createTelegramBot(d: TelegramBotDeps): TelegramBot {
     }
   };
 
-  const command = async (cmd: BotCommand, chatId: string, sessionKey: string): Promise<void> => {
+  const command = async (cmd: BotCommand, chatId: string, sessionKey: string, access: ChannelAccess | undefined): Promise<void> => {
     switch (cmd.name) {
       case "start":
       case "help":
@@ -238,6 +245,9 @@ export function createTelegramBot(d: TelegramBotDeps): TelegramBot {
         return;
       }
       case "model": {
+        // Choosing the model is a setting (and spends the owner's money differently): admins only.
+        if (access !== undefined && access !== "admin")
+          return void (await say(chatId, `Only an admin of this agent can switch the model (your access: ${access}).`));
         if (!cmd.arg) return void (await say(chatId, "Usage: /model provider/model (for example openai/gpt-4o-mini)."));
         const r = await request(d.nc, subjects.command("session", sessionKey, "set_model"), { model: cmd.arg }).then(
           () => `This conversation uses ${cmd.arg} now.`,
@@ -255,7 +265,15 @@ export function createTelegramBot(d: TelegramBotDeps): TelegramBot {
     const r = await requestAs(
       d.nc,
       subjects.command("channel", CHANNEL, "receive"),
-      { updateId, userId, chatId, name: nameOf(m.from).slice(0, 200), text: m.text.slice(0, 16_384), allowed: isAllowed(m.from) },
+      {
+        updateId,
+        userId,
+        chatId,
+        name: nameOf(m.from).slice(0, 200),
+        text: m.text.slice(0, 16_384),
+        allowed: isAllowed(m.from),
+        ...(d.defaultAccess ? { defaultAccess: d.defaultAccess } : {}),
+      },
       ReceiveReply,
       { timeoutMs: COMMAND_TIMEOUT_MS },
     );
@@ -271,10 +289,10 @@ export function createTelegramBot(d: TelegramBotDeps): TelegramBot {
     const cmd = botCommandOf(m.text);
     const sessionKey = r.sessionKey;
     if (cmd) {
-      if (!r.duplicate) inChat(chatId, () => command(cmd, chatId, sessionKey));
+      if (!r.duplicate) inChat(chatId, () => command(cmd, chatId, sessionKey, r.access));
       return;
     }
-    inChat(chatId, () => answer(updateId, chatId, userId, sessionKey, m.text));
+    inChat(chatId, () => answer(updateId, chatId, userId, sessionKey, m.text, r.access));
   };
 
   const onCallback = async (q: NonNullable<Update["callback_query"]>) => {
@@ -304,7 +322,7 @@ export function createTelegramBot(d: TelegramBotDeps): TelegramBot {
   /** Replies a crash cut off: sent to their sessions again (idempotent) and delivered. */
   const finishOwed = async () => {
     const { owed } = await requestAs(d.nc, subjects.command("channel", CHANNEL, "owed"), {}, OwedReply, { timeoutMs: COMMAND_TIMEOUT_MS });
-    for (const o of owed) inChat(o.chatId, () => answer(o.updateId, o.chatId, o.chatId, o.sessionKey, o.text, o.messageId));
+    for (const o of owed) inChat(o.chatId, () => answer(o.updateId, o.chatId, o.chatId, o.sessionKey, o.text, o.access, o.messageId));
   };
 
   const run = async (signal: AbortSignal) => {
@@ -321,6 +339,10 @@ export function createTelegramBot(d: TelegramBotDeps): TelegramBot {
         if (!owedDone) {
           await finishOwed();
           owedDone = true;
+        }
+        if (bot === null) {
+          const me = await d.api.getMe();
+          bot = { id: me.id, username: me.username, name: me.first_name };
         }
         const updates = await d.api.getUpdates(
           { ...(offset !== undefined ? { offset } : {}), timeout: d.pollTimeoutSec ?? 25, allowed_updates: ["message", "callback_query"] },
@@ -360,6 +382,6 @@ export function createTelegramBot(d: TelegramBotDeps): TelegramBot {
       loop = undefined;
       await Promise.allSettled([...chats.values()]);
     },
-    status: () => ({ state, lastError, failures, since }),
+    status: () => ({ state, lastError, failures, since, bot }),
   };
 }

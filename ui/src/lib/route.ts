@@ -16,17 +16,21 @@ export function openSessionInUrl(key: string | null): void {
 }
 
 /** Pages other than the chat live at their own hash. */
-export type View = "chat" | "providers" | "nodes" | "security" | "cron" | "mcp";
+export type View = "chat" | "providers" | "nodes" | "security" | "cron" | "mcp" | "hooks" | "channels";
 export const PROVIDERS_HASH = "#/providers";
 export const NODES_HASH = "#/nodes";
 export const SECURITY_HASH = "#/security";
 export const CRON_HASH = "#/cron";
 export const MCP_HASH = "#/mcp";
+export const HOOKS_HASH = "#/hooks";
+export const CHANNELS_HASH = "#/channels";
 const VIEWS: Record<string, View> = {
   [PROVIDERS_HASH]: "providers",
   [NODES_HASH]: "nodes",
   [SECURITY_HASH]: "security",
   [CRON_HASH]: "cron",
   [MCP_HASH]: "mcp",
+  [HOOKS_HASH]: "hooks",
+  [CHANNELS_HASH]: "channels",
 };
 export const viewFromHash = (hash: string = location.hash): View => (Object.hasOwn(VIEWS, hash) ? VIEWS[hash] : "chat");
