@@ -100,6 +100,28 @@ describe("the hook dispatcher", () => {
     expect(dir).toContain("flaky");
   });
 
+  it("keeps each hook's last run: the event, the decision (or failure, or skip while the breaker is open) and its time", async () => {
+    const root = hookTmp();
+    writeHook(root, "guard", { events: ["BeforeToolCall"], priority: 2, script: "echo 'not today' >&2; exit 1" });
+    writeHook(root, "broken", { events: ["MessageReceived"], script: "echo bad >&2; exit 3" });
+    writeHook(root, "idle", { events: ["AgentEnd"], script: "true" });
+    const { d, clock } = setup(root);
+    const last = (name: string) => d.views().find((h) => h.name === name)?.lastRun;
+    expect(last("guard")).toBeUndefined();
+    await d.modify("BeforeToolCall", { arguments: {} }, null);
+    expect(last("guard")).toMatchObject({ at: clock.t, event: "BeforeToolCall", outcome: "block", detail: "not today" });
+    for (let i = 0; i < 5; i++) {
+      d.observe("MessageReceived", { text: String(i) }, null);
+      await d.idle(); // one after the other: five in a row
+    }
+    expect(last("broken")).toMatchObject({ event: "MessageReceived", outcome: "failed", detail: "exited with 3: bad" });
+    clock.t += 1_000;
+    d.observe("MessageReceived", { text: "again" }, null);
+    await d.idle();
+    expect(last("broken")).toMatchObject({ at: clock.t, outcome: "skipped", durationMs: 0 });
+    expect(last("idle")).toBeUndefined(); // never reached by an event
+  });
+
   it("a modify without the event's key of the right type is a failure, not a change", async () => {
     const root = hookTmp();
     writeHook(root, "wrong", { events: ["MessageSending"], script: `echo '{"action":"modify","data":{"text":42}}'` });
