@@ -74,4 +74,9 @@ export const channelMethodParams = {
 } as const;
 
 /** What the sender commands answer. */
-export type ChannelSenderChange = { readonly userId: string; readonly status?: string; readonly access?: ChannelAccess | null; readonly changed: boolean };
+export type ChannelSenderChange = {
+  readonly userId: string;
+  readonly status?: string;
+  readonly access?: ChannelAccess | null;
+  readonly changed: boolean;
+};

@@ -125,8 +125,12 @@ export const channelSpec: AggregateSpec<typeof channelMachine, ChannelCommand> =
         const events: NewEvent[] = [];
         if (sender.status !== status)
           events.push({ type: status === "approved" ? "channel.sender_approved" : "channel.sender_denied", data: { userId, by } });
-        if (access !== undefined && access !== sender.access) events.push({ type: "channel.sender_access_set", data: { userId, access, by } });
-        return { events, reply: { userId, status, changed: events.length > 0, chatId: sender.chatId, access: access ?? sender.access ?? null } };
+        if (access !== undefined && access !== sender.access)
+          events.push({ type: "channel.sender_access_set", data: { userId, access, by } });
+        return {
+          events,
+          reply: { userId, status, changed: events.length > 0, chatId: sender.chatId, access: access ?? sender.access ?? null },
+        };
       }
       case "set_access": {
         const { userId, access } = c.params;

@@ -94,7 +94,12 @@ export const channelMachine = setup({ types: { context: {} as ChannelContext, ev
             const before = context.senders[event.data.userId];
             if (!before) return {};
             const { access: _old, ...rest } = before;
-            return { senders: { ...context.senders, [event.data.userId]: event.data.access === null ? rest : { ...rest, access: event.data.access } } };
+            return {
+              senders: {
+                ...context.senders,
+                [event.data.userId]: event.data.access === null ? rest : { ...rest, access: event.data.access },
+              },
+            };
           }),
         },
         "channel.session_started": {

@@ -18,7 +18,12 @@ import {
 import { commandDecoder, type AggregateSpec, type CommandOf, type DecideEnv, type Decision } from "../runtime/index.ts";
 import { RUN_MACHINE_VERSION, runMachine } from "./run.machine.ts";
 
-export const StartRun = Schema.Struct({ sessionKey: SessionKey, model: ModelId, triggerMessageId: MessageId, access: Schema.optionalKey(ChannelAccess) });
+export const StartRun = Schema.Struct({
+  sessionKey: SessionKey,
+  model: ModelId,
+  triggerMessageId: MessageId,
+  access: Schema.optionalKey(ChannelAccess),
+});
 export const CompleteRun = Schema.Struct({ text: Schema.String, usage: Schema.NullOr(Usage), finishReason: Schema.String });
 export const FailRun = Schema.Struct({ error: WireError, partialText: Schema.String });
 export const InterruptRun = Schema.Struct({ reason: Schema.String, partialText: Schema.String });

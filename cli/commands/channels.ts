@@ -55,7 +55,15 @@ export async function channelsSenders(o: { json: boolean; all: boolean }, paths:
       process.stdout.write(o.all ? "nobody has written to a channel yet\n" : "no senders waiting\n");
       return 0;
     }
-    const row = (s: ChannelSender) => [s.channel, s.userId, s.name || "-", s.status, s.access ?? "default", localTime(s.firstSeen), String(s.messages)];
+    const row = (s: ChannelSender) => [
+      s.channel,
+      s.userId,
+      s.name || "-",
+      s.status,
+      s.access ?? "default",
+      localTime(s.firstSeen),
+      String(s.messages),
+    ];
     process.stdout.write(table([["CHANNEL", "USER", "NAME", "STATUS", "ACCESS", "FIRST SEEN", "MESSAGES"], ...senders.map(row)]));
     if (!o.all) process.stdout.write("let one in with: cairn channels approve <user>   (or: cairn channels deny <user>)\n");
     return 0;
@@ -105,12 +113,17 @@ export async function channelsAccess(o: { userId: string; access: string; channe
   const access = o.access === "default" ? null : accessOf(o.access);
   const nc = await connectToGateway(paths);
   try {
-    const r = (await request(nc, subjects.command("channel", channelOf(o.channel), "set_access"), { userId: o.userId, access, by: "cli" })) as {
+    const r = (await request(nc, subjects.command("channel", channelOf(o.channel), "set_access"), {
+      userId: o.userId,
+      access,
+      by: "cli",
+    })) as {
       changed: boolean;
     };
     const level = access ?? "the channel's level";
     if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
-    else process.stdout.write(r.changed ? `${o.userId} has ${level} now (from their next message)\n` : `${o.userId} already had ${level}\n`);
+    else
+      process.stdout.write(r.changed ? `${o.userId} has ${level} now (from their next message)\n` : `${o.userId} already had ${level}\n`);
     return 0;
   } finally {
     await nc.close();

@@ -75,7 +75,8 @@ describe("channel permission levels", () => {
     const tools = offered(asked);
     expect(tools).toContain("read_file");
     expect(tools).toContain("grep");
-    for (const t of ["exec", "write_file", "edit_file", "create_skill", "memory_save", "session_state", "nodes_select"]) expect(tools).not.toContain(t);
+    for (const t of ["exec", "write_file", "edit_file", "create_skill", "memory_save", "session_state", "nodes_select"])
+      expect(tools).not.toContain(t);
 
     const run = await events("run");
     expect(run.filter((e) => e.type === "run.started").at(-1)?.data.access).toBe("read-only");
@@ -104,7 +105,9 @@ describe("channel permission levels", () => {
     );
     const asked = llm.requests.length;
     bot.userSays(ALICE, "run something");
-    await bot.until("the approval buttons", () => bot.chat(ALICE).some((m) => m.replyMarkup !== null && m.texts[0].includes("touch by-alice")));
+    await bot.until("the approval buttons", () =>
+      bot.chat(ALICE).some((m) => m.replyMarkup !== null && m.texts[0].includes("touch by-alice")),
+    );
     expect(offered(asked)).toContain("exec");
     const ask = bot.chat(ALICE).find((m) => m.replyMarkup !== null) as (typeof bot.messages)[number];
     const approve = (ask.replyMarkup as { inline_keyboard: { callback_data: string }[][] }).inline_keyboard[0][0];

@@ -61,7 +61,11 @@ describe("channel permission levels", () => {
   it("approve with a level records both facts; approving again at another level records only the level", () => {
     const d = given(channelSpec, "telegram", [pending("5")]).when("approve_sender", { userId: "5", by: "web", access: "read-only" });
     expect(d.events.map((e) => e.type)).toEqual(["channel.sender_approved", "channel.sender_access_set"]);
-    const again = given(channelSpec, "telegram", [pending("5"), ...d.events]).when("approve_sender", { userId: "5", by: "web", access: "admin" });
+    const again = given(channelSpec, "telegram", [pending("5"), ...d.events]).when("approve_sender", {
+      userId: "5",
+      by: "web",
+      access: "admin",
+    });
     expect(again.events).toEqual([{ type: "channel.sender_access_set", data: { userId: "5", access: "admin", by: "web" } }]);
   });
 
