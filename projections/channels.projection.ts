@@ -13,7 +13,7 @@ export const channelsProjection: Projection = {
        ON CONFLICT(channel, user_id) DO NOTHING`,
     );
     const decided = db.prepare(
-      `INSERT INTO channel_senders(channel, user_id, name, chat_id, status, first_seen, decided_at, decided_by) VALUES (?, ?, '', '', ?, ?, ?, ?)
+      `INSERT INTO channel_senders(channel, user_id, name, chat_id, status, first_seen, decided_at, decided_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(channel, user_id) DO UPDATE SET status = excluded.status, decided_at = excluded.decided_at, decided_by = excluded.decided_by`,
     );
     const seen = db.prepare(
@@ -31,7 +31,9 @@ export const channelsProjection: Projection = {
           return;
         case "channel.sender_approved":
         case "channel.sender_denied":
-          decided.run(channel, e.data.userId, e.type === "channel.sender_approved" ? "approved" : "denied", e.time, e.time, e.data.by);
+          if (e.type === "channel.sender_approved")
+            decided.run(channel, e.data.userId, e.data.name ?? "", e.data.chatId ?? "", "approved", e.time, e.time, e.data.by);
+          else decided.run(channel, e.data.userId, "", "", "denied", e.time, e.time, e.data.by);
           return;
         case "channel.sender_access_set":
           access.run(e.data.access, channel, e.data.userId);

@@ -100,7 +100,10 @@ export const channelSpec: AggregateSpec<typeof channelMachine, ChannelCommand> =
         if (sender?.status === "approved" || p.allowed) {
           const events: NewEvent[] = [];
           if (sender?.status !== "approved")
-            events.push({ type: "channel.sender_approved", data: { userId: p.userId, by: "config:allowed_users" } });
+            events.push({
+              type: "channel.sender_approved",
+              data: { userId: p.userId, by: "config:allowed_users", ...(sender ? {} : { name: p.name, chatId: p.chatId }) },
+            });
           const known = ctx.chats[p.chatId];
           const sessionKey = known ?? chatSessionKey("telegram", p.chatId);
           // The level is decided (and recorded) with the message: a change later does not reach a run already started.

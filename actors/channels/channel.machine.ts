@@ -50,10 +50,18 @@ type Ev =
   | MachineEvent<"channel.message_sent">;
 
 /** A sender's decision, keeping what the pending entry knew of them. */
-const withDecision = (c: ChannelContext, userId: string, status: "approved" | "denied", at: number): ChannelContext["senders"] => {
-  const before = c.senders[userId];
+const withDecision = (
+  c: ChannelContext,
+  d: { userId: string; name?: string; chatId?: string },
+  status: "approved" | "denied",
+  at: number,
+): ChannelContext["senders"] => {
+  const before = c.senders[d.userId];
   const access = before?.access !== undefined ? { access: before.access } : {};
-  return { ...c.senders, [userId]: { name: before?.name ?? "", chatId: before?.chatId ?? "", status, at, ...access } };
+  return {
+    ...c.senders,
+    [d.userId]: { name: before?.name ?? d.name ?? "", chatId: before?.chatId ?? d.chatId ?? "", status, at, ...access },
+  };
 };
 
 /** A channel's facts from the log. No effects here: the bot's loop reads Telegram and sends commands. */
@@ -84,10 +92,10 @@ export const channelMachine = setup({ types: { context: {} as ChannelContext, ev
           })),
         },
         "channel.sender_approved": {
-          actions: assign(({ context, event }) => ({ senders: withDecision(context, event.data.userId, "approved", event.time) })),
+          actions: assign(({ context, event }) => ({ senders: withDecision(context, event.data, "approved", event.time) })),
         },
         "channel.sender_denied": {
-          actions: assign(({ context, event }) => ({ senders: withDecision(context, event.data.userId, "denied", event.time) })),
+          actions: assign(({ context, event }) => ({ senders: withDecision(context, event.data, "denied", event.time) })),
         },
         "channel.sender_access_set": {
           actions: assign(({ context, event }) => {

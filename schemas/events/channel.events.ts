@@ -28,6 +28,12 @@ export const ChannelUpdateReceived = Schema.Struct({
 });
 export const ChannelSenderPending = Schema.Struct({ userId: UserId, chatId: ChatId, name: Name });
 export const ChannelSenderDecided = Schema.Struct({ userId: UserId, by: By });
+/** Who they are, when let in on first sight (`allowed_users`): no pending entry knew them before. */
+export const ChannelSenderApproved = Schema.Struct({
+  ...ChannelSenderDecided.fields,
+  name: Schema.optionalKey(Name),
+  chatId: Schema.optionalKey(ChatId),
+});
 /** A sender's own level (null: back to the channel's default). */
 export const ChannelSenderAccessSet = Schema.Struct({ userId: UserId, access: Schema.NullOr(ChannelAccess), by: By });
 export const ChannelSessionStarted = Schema.Struct({ chatId: ChatId, sessionKey: SessionKey });
@@ -46,7 +52,7 @@ export const ChannelMessageSent = Schema.Struct({
 export const channelEvents = {
   "channel.update_received": { version: 1, schema: ChannelUpdateReceived },
   "channel.sender_pending": { version: 1, schema: ChannelSenderPending },
-  "channel.sender_approved": { version: 1, schema: ChannelSenderDecided },
+  "channel.sender_approved": { version: 1, schema: ChannelSenderApproved },
   "channel.sender_denied": { version: 1, schema: ChannelSenderDecided },
   "channel.sender_access_set": { version: 1, schema: ChannelSenderAccessSet },
   "channel.session_started": { version: 1, schema: ChannelSessionStarted },

@@ -89,4 +89,14 @@ describe("channel permission levels", () => {
     const d = given(channelSpec, "telegram", [pending("5"), approved("5"), accepted]).when("owed", {});
     expect(d.reply).toEqual({ owed: [{ updateId: 7, chatId: "5", sessionKey: "tg-5", text: "hi", access: "read-only" }] });
   });
+
+  it("a sender let in on first sight (allowed_users) is approved with their name and chat, so the page can name them", () => {
+    const d = given(channelSpec, "telegram", []).when("receive", { ...say(1), allowed: true });
+    expect(d.events[0]).toEqual({
+      type: "channel.sender_approved",
+      data: { userId: "5", by: "config:allowed_users", name: "Eve", chatId: "5" },
+    });
+    const g = given(channelSpec, "telegram", d.events);
+    expect(g.snapshot.context.senders["5"]).toMatchObject({ status: "approved", name: "Eve", chatId: "5" });
+  });
 });
