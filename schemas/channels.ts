@@ -42,12 +42,13 @@ export const ChannelStatus = Schema.Struct({
   enabled: Schema.Boolean,
   /** Why it is not running, when enabled but it cannot (no token). */
   problem: Schema.NullOr(Schema.String),
-  state: Schema.Literals(["stopped", "standby", "polling", "backing_off"]),
+  /** `listening`: webhook mode, Telegram told where to post. */
+  state: Schema.Literals(["stopped", "standby", "polling", "listening", "backing_off"]),
   lastError: Schema.NullOr(Schema.String),
   failures: Schema.Number,
   since: Schema.Number,
-  /** How updates arrive (long polling is the only mode for now). */
-  mode: Schema.Literals(["polling"]),
+  /** How updates arrive: long polling, or Telegram posting to the gateway (`webhook_url`). */
+  mode: Schema.Literals(["polling", "webhook"]),
   /** The bot as Telegram knows it (`getMe`), once the loop has reached Telegram. */
   bot: Schema.NullOr(Schema.Struct({ id: Schema.Number, username: Schema.String, name: Schema.String })),
   /** The level of senders approved without one of their own. */

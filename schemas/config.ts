@@ -120,6 +120,11 @@ export const TelegramConfig = Schema.Struct({
   allowed_users: Schema.optionalKey(Schema.Array(Schema.String.check(Schema.isPattern(/^(@?[A-Za-z0-9_]{1,64}|-?[0-9]{1,20})$/)))),
   /** The Bot API's address (default https://api.telegram.org): a local Bot API server, or a test's. */
   api_root: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^https?:\/\/\S+$/, { message: "an http(s) URL" }))),
+  /**
+   * Webhook mode: the public https URL of this gateway's `/api/channels/telegram/webhook` (behind
+   * your proxy). Telegram then posts updates there instead of being polled. Absent: long polling.
+   */
+  webhook_url: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^https?:\/\/\S+$/, { message: "an http(s) URL" }))),
   /** Long-poll wait in seconds (default 25). */
   poll_timeout_secs: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 50 }))),
   /**
@@ -234,7 +239,7 @@ export const CONFIG_KEYS: Record<string, Record<string, unknown>> = {
   auth: { session_expiry: 1, require_on_loopback: 1, rp_id: 1 },
   nodes: { nats_host: 1, advertise_url: 1, pairing_minutes: 1 },
   telemetry: { metrics: 1, otlp_endpoint: 1 },
-  channels: { telegram: { enabled: 1, allowed_users: 1, api_root: 1, poll_timeout_secs: 1, access: 1 } },
+  channels: { telegram: { enabled: 1, allowed_users: 1, api_root: 1, poll_timeout_secs: 1, access: 1, webhook_url: 1 } },
   // Each server table is checked by its schema (excess keys are refused there).
   mcp: { servers: 1 },
   // Each [[memory.embeddings]] table is checked by its schema.

@@ -7,6 +7,7 @@ import { subjects } from "../subjects.ts";
 import { authRoutes } from "./http.auth.ts";
 import { healthReply } from "./http.health.ts";
 import { nodePairingRoutes } from "./http.nodes.ts";
+import { channelWebhookRoute } from "./http.channels.ts";
 import { serveStatic } from "./http.static.ts";
 import { jsonReply, withSecurityHeaders, type HttpReply } from "./http.util.ts";
 import { LiveHub } from "./live.hub.ts";
@@ -159,6 +160,7 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
   const openai = openAiRoutes({ bus, principalOf, now, allowedOrigins: opts.allowedOrigins ?? [] });
   const notFound = jsonReply(404, { error: { code: "bad_request", message: "no such endpoint" } });
   const pairing = nodePairingRoutes({ bus, now });
+  const webhook = channelWebhookRoute(bus);
 
   /** Routes a request to its metrics name and reply. Synchronous until the route reads its body. */
   const route = (req: TransportRequest): [string, HttpReply | Promise<HttpReply>] => {
@@ -168,6 +170,9 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     // Before the catch-all routes: unpaired nodes have no login, the pairing window is the gate.
     const pair = req.method === "POST" ? pairing.get(f.url) : undefined;
     if (pair) return [pair.name, pair.handle(req)];
+    // Telegram's servers have no login either: the channel checks the secret they echo.
+    const hook = webhook(req);
+    if (hook) return hook;
     const api = openai(req);
     if (api) return api;
     if (req.method !== "GET") return ["other", { status: 405, headers: { Allow: "GET" }, body: "method not allowed\n" }];

@@ -67,6 +67,8 @@ export interface Settings {
     readonly allowedUsers: readonly string[];
     readonly apiRoot: string | null;
     readonly pollTimeoutSec: number;
+    /** Webhook mode's public URL; null: long polling. */
+    readonly webhookUrl: string | null;
     /** The level of approved senders without one of their own. */
     readonly access: ChannelAccess;
   } | null;
@@ -205,6 +207,7 @@ export const loadSettings = (configFile: string, env: NodeJS.ProcessEnv = proces
           allowedUsers: file.channels.telegram.allowed_users ?? [],
           apiRoot: file.channels.telegram.api_root ?? null,
           pollTimeoutSec: file.channels.telegram.poll_timeout_secs ?? 25,
+          webhookUrl: file.channels.telegram.webhook_url ?? null,
           access: file.channels.telegram.access ?? DEFAULT_CHANNEL_ACCESS,
         }
       : null,

@@ -2,7 +2,7 @@ import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import { autoRetry } from "@grammyjs/auto-retry";
 import { Api } from "grammy";
 import type { ActorSystem } from "../../actors/index.ts";
-import { createTelegramBot, type TelegramBot } from "../../actors/channels/index.ts";
+import { createTelegramBot, serveTelegramWebhook, webhookSecret, type TelegramBot } from "../../actors/channels/index.ts";
 import { channelTokens } from "../channel.tokens.ts";
 import { serve, subjects } from "../../bus/index.ts";
 import { DEFAULT_CHANNEL_ACCESS, type ChannelStatus } from "../../schemas/index.ts";
@@ -36,9 +36,10 @@ export function startChannels(o: {
       owns: () => o.system.owns("channel", "telegram"),
       report: o.log,
       pollTimeoutSec: tg.pollTimeoutSec,
+      ...(tg.webhookUrl ? { webhook: { url: tg.webhookUrl, secret: webhookSecret(token) } } : {}),
     });
     bot.start();
-    o.log("telegram: channel on (long polling)");
+    o.log(`telegram: channel on (${tg.webhookUrl ? `webhook at ${tg.webhookUrl}` : "long polling"})`);
   } else if (tg) {
     o.log("telegram: enabled, but no bot token: set CAIRN_TELEGRAM_TOKEN or run `cairn channels set-token telegram`");
   }
@@ -46,10 +47,11 @@ export function startChannels(o: {
     channel: "telegram",
     enabled: tg !== null,
     problem: tg && !token ? "no bot token: set CAIRN_TELEGRAM_TOKEN or run `cairn channels set-token telegram`" : null,
-    mode: "polling" as const,
+    mode: tg?.webhookUrl ? ("webhook" as const) : ("polling" as const),
     access: tg?.access ?? DEFAULT_CHANNEL_ACCESS,
     ...(bot?.status() ?? { state: "stopped" as const, lastError: null, failures: 0, since: 0, bot: null }),
   });
   const subs = [serve(o.nc, subjects.admin("channels", "status"), () => ({ channels: [status()] }))];
+  if (bot && tg?.webhookUrl && token) subs.push(serveTelegramWebhook(o.nc, bot, webhookSecret(token)));
   return { subs, stop: async () => bot?.stop() };
 }

@@ -3,7 +3,14 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { Api } from "grammy";
 import type { Message, Update, User } from "grammy/types";
 import { followSession, request, requestAs, subjects } from "../../../bus/index.ts";
-import { GetHistoryResult, SendMessageResult, isCairnError, type ChannelAccess, type WireError } from "../../../schemas/index.ts";
+import {
+  CairnError,
+  GetHistoryResult,
+  SendMessageResult,
+  isCairnError,
+  type ChannelAccess,
+  type WireError,
+} from "../../../schemas/index.ts";
 import { botCommandOf, type BotCommand } from "../bot.commands.ts";
 import { OwedReply, ReceiveReply } from "../channel.commands.ts";
 import { replyPieces, streamingText } from "./telegram.format.ts";
@@ -30,6 +37,11 @@ export interface TelegramBotDeps {
   /** Whether this gateway owns the channel now (several gateways: one polls). */
   readonly owns: () => boolean;
   readonly report: (line: string) => void;
+  /**
+   * Webhook mode: Telegram posts updates to `url` (the edge's `/api/channels/telegram/webhook`,
+   * as the internet reaches it) with `secret` in a header. Absent: long polling.
+   */
+  readonly webhook?: { readonly url: string; readonly secret: string };
   /** Long-poll wait (Telegram's `timeout`), seconds. Default 25. */
   readonly pollTimeoutSec?: number;
   /** Least time between two edits of a streaming reply. Default 1000 ms. */
@@ -37,7 +49,7 @@ export interface TelegramBotDeps {
   readonly now?: () => number;
 }
 
-export type ChannelState = "stopped" | "standby" | "polling" | "backing_off";
+export type ChannelState = "stopped" | "standby" | "polling" | "listening" | "backing_off";
 export interface ChannelStatus {
   readonly state: ChannelState;
   readonly lastError: string | null;
@@ -51,6 +63,11 @@ export interface TelegramBot {
   start(): void;
   stop(): Promise<void>;
   status(): ChannelStatus;
+  /**
+   * One update Telegram posted (webhook mode), handled as a polled one is. Resolves once it is
+   * recorded (and its work queued); rejects when it was not, so Telegram delivers it again.
+   */
+  webhookUpdate(u: Update): Promise<void>;
 }
 
 const CHANNEL = "telegram";
@@ -328,10 +345,13 @@ export function createTelegramBot(d: TelegramBotDeps): TelegramBot {
   const run = async (signal: AbortSignal) => {
     let offset: number | undefined;
     let owedDone = false;
+    /** Whether Telegram was told where to post (webhook mode) or to stop posting (polling). */
+    let routed = false;
     while (!signal.aborted) {
       if (!d.owns()) {
         set("standby");
         owedDone = false;
+        routed = false;
         await pause(1000, signal);
         continue;
       }
@@ -343,6 +363,22 @@ export function createTelegramBot(d: TelegramBotDeps): TelegramBot {
         if (bot === null) {
           const me = await d.api.getMe();
           bot = { id: me.id, username: me.username, name: me.first_name };
+        }
+        if (d.webhook) {
+          if (!routed) {
+            await d.api.setWebhook(d.webhook.url, { secret_token: d.webhook.secret, allowed_updates: ["message", "callback_query"] });
+            routed = true;
+          }
+          // Updates arrive on the edge (`webhookUpdate`); this loop only keeps ownership and state.
+          set("listening", null);
+          failures = 0;
+          await pause(1000, signal);
+          continue;
+        }
+        // A webhook left from an earlier configuration makes getUpdates fail (409): remove it once.
+        if (!routed) {
+          await d.api.deleteWebhook();
+          routed = true;
         }
         const updates = await d.api.getUpdates(
           { ...(offset !== undefined ? { offset } : {}), timeout: d.pollTimeoutSec ?? 25, allowed_updates: ["message", "callback_query"] },
@@ -383,5 +419,11 @@ export function createTelegramBot(d: TelegramBotDeps): TelegramBot {
       await Promise.allSettled([...chats.values()]);
     },
     status: () => ({ state, lastError, failures, since, bot }),
+    async webhookUpdate(u) {
+      if (!d.webhook) throw new CairnError("not_found", "the Telegram channel is in polling mode");
+      // Only the gateway that owns the channel records its updates; Telegram retries on an error.
+      if (!d.owns() || !loop) throw new CairnError("unavailable", "this gateway does not run the Telegram channel now; retry");
+      await onUpdate(u);
+    },
   };
 }

@@ -15,6 +15,7 @@ export const channelState = (c: ChannelStatus): { tone: "ok" | "warn" | "bad" | 
   if (c.problem) return { tone: "bad", text: "not running" };
   switch (c.state) {
     case "polling":
+    case "listening":
       return { tone: "ok", text: "connected" };
     case "standby":
       return { tone: "warn", text: c.bot ? "standby (another gateway polls)" : "connecting…" };
