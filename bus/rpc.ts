@@ -78,13 +78,14 @@ export type Handler = (params: unknown, msg: Msg) => Promise<unknown> | unknown;
 
 /**
  * Serves requests on `subject` (wildcards allowed). The handler's result or thrown error becomes
- * the reply envelope; a handler failure never takes the subscription down.
+ * the reply envelope; a handler failure never takes the subscription down. `when`: requests that
+ * arrive while it is false are left for another server (several gateways, one owner).
  */
-export const serve = (nc: NatsConnection, subject: string, handler: Handler, opts: { queue?: string } = {}) =>
+export const serve = (nc: NatsConnection, subject: string, handler: Handler, opts: { queue?: string; when?: () => boolean } = {}) =>
   nc.subscribe(subject, {
     queue: opts.queue,
     callback: (err, msg) => {
-      if (err) return;
+      if (err || (opts.when && !opts.when())) return;
       void (async () => {
         let reply: unknown;
         try {

@@ -112,14 +112,17 @@ The agent where you are: Telegram today. Enable it in cairn.toml:
   enabled = true
   allowed_users = ["123456789", "@me"]   # let in without asking (ids or @usernames)
   access = "execute"                     # what approved senders may do (below)
+  # webhook_url = "https://you.example/api/channels/telegram/webhook"
+  #   Telegram posts updates to this gateway (through your proxy) instead of
+  #   being polled; the secret it must echo is derived from the bot token
 
 and give the gateway the bot token from @BotFather (never in cairn.toml):
 CAIRN_TELEGRAM_TOKEN, or 'cairn channels set-token telegram' (stdin or a hidden
 prompt; kept 0600 in the config dir). Anyone else who writes to the bot waits in
 the pending queue until you approve them; each chat talks in its own session.
 
-status     each channel: polling, standby (another gateway polls), backing off
-           (with the error), off; and how many senders wait
+status     each channel: polling, listening (webhook), standby (another gateway
+           owns it), backing off (with the error), off; and how many senders wait
 pending    senders waiting to be let in (--all: everyone who wrote, and what
            was decided)
 approve    let a sender in; their next message reaches the agent (--access:

@@ -52,6 +52,7 @@ export function startChannels(o: {
     ...(bot?.status() ?? { state: "stopped" as const, lastError: null, failures: 0, since: 0, bot: null }),
   });
   const subs = [serve(o.nc, subjects.admin("channels", "status"), () => ({ channels: [status()] }))];
-  if (bot && tg?.webhookUrl && token) subs.push(serveTelegramWebhook(o.nc, bot, webhookSecret(token)));
+  if (bot && tg?.webhookUrl && token)
+    subs.push(serveTelegramWebhook(o.nc, bot, webhookSecret(token), () => o.system.owns("channel", "telegram")));
   return { subs, stop: async () => bot?.stop() };
 }

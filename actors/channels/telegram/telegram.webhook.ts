@@ -23,15 +23,24 @@ const same = (a: string, b: string): boolean => {
   return x.length === y.length && timingSafeEqual(x, y);
 };
 
-/** `admin.channels.telegram_webhook`: checks the secret, then hands the update to the bot's loop. */
-export const serveTelegramWebhook = (nc: NatsConnection, bot: TelegramBot, secret: string): Subscription =>
-  serve(nc, subjects.admin("channels", "telegram_webhook"), async (p) => {
-    const post = decodeOrFail(WebhookPost, p, "telegram webhook post");
-    if (!same(post.secret, secret)) throw new CairnError("unauthorized", "wrong or missing X-Telegram-Bot-Api-Secret-Token");
-    const u = post.update as Partial<Update> | null;
-    if (typeof u !== "object" || u === null || typeof u.update_id !== "number")
-      throw new CairnError("bad_request", "not a Telegram update");
-    // Read by the same code as a polled update (which skips kinds it does not know).
-    await bot.webhookUpdate(u as Update);
-    return { recorded: true };
-  });
+/**
+ * `admin.channels.telegram_webhook`: checks the secret, then hands the update to the bot's loop.
+ * Every gateway's edge forwards posts here; only the gateway that owns the channel answers (the
+ * others stay silent rather than refuse, so the owner's answer is the one the edge gets).
+ */
+export const serveTelegramWebhook = (nc: NatsConnection, bot: TelegramBot, secret: string, owns: () => boolean): Subscription =>
+  serve(
+    nc,
+    subjects.admin("channels", "telegram_webhook"),
+    async (p) => {
+      const post = decodeOrFail(WebhookPost, p, "telegram webhook post");
+      if (!same(post.secret, secret)) throw new CairnError("unauthorized", "wrong or missing X-Telegram-Bot-Api-Secret-Token");
+      const u = post.update as Partial<Update> | null;
+      if (typeof u !== "object" || u === null || typeof u.update_id !== "number")
+        throw new CairnError("bad_request", "not a Telegram update");
+      // Read by the same code as a polled update (which skips kinds it does not know).
+      await bot.webhookUpdate(u as Update);
+      return { recorded: true };
+    },
+    { when: owns },
+  );
