@@ -95,7 +95,7 @@ describe("Telegram webhook mode", () => {
         text: "forged",
       },
     };
-    for (const headers of [{}, { "X-Telegram-Bot-Api-Secret-Token": "guess" }]) {
+    for (const headers of [{}, { "X-Telegram-Bot-Api-Secret-Token": "guess" }] as Record<string, string>[]) {
       const r = await fetch(hookUrl, {
         method: "POST",
         headers: { "Content-Type": "application/json", ...headers },

@@ -96,7 +96,7 @@ describe("channel permission levels", () => {
       type: "channel.sender_approved",
       data: { userId: "5", by: "config:allowed_users", name: "Eve", chatId: "5" },
     });
-    const g = given(channelSpec, "telegram", d.events);
+    const g = given(channelSpec, "telegram", [...d.events]);
     expect(g.snapshot.context.senders["5"]).toMatchObject({ status: "approved", name: "Eve", chatId: "5" });
   });
 });
