@@ -3,6 +3,7 @@ import { ModelId } from "./ids.ts";
 import { HookConfigEntry } from "./hooks.ts";
 import { McpConfig } from "./mcp.ts";
 import { MemoryConfig } from "./memory.ts";
+import { PriceTable } from "./metrics.ts";
 
 /** `[providers.<id>]`: where a known provider lives and which variable holds its key. */
 export const ProviderOverride = Schema.Struct({
@@ -131,6 +132,10 @@ export const TelemetryConfig = Schema.Struct({
   otlp_endpoint: Schema.optionalKey(
     Schema.String.check(Schema.isPattern(/^https?:\/\/\S+$/, { message: "an http(s) URL such as http://127.0.0.1:4318" })),
   ),
+  /** Days of per-minute metrics history kept for `/api/metrics` and the Monitoring page (default 30). */
+  history_days: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 366 }))),
+  /** USD per million tokens by model ("provider/model"), over the built-in list prices: what cost is computed with. */
+  prices: Schema.optionalKey(PriceTable),
 });
 
 /** `cairn.toml`. Every key is optional: cairn runs on embedded defaults with no file at all. */
@@ -227,7 +232,7 @@ export const CONFIG_KEYS: Record<string, Record<string, unknown>> = {
   gateway: { host: 1, port: 1, http_redirect_port: 1, trusted_proxies: 1, tls: { enabled: 1, cert: 1, key: 1, names: 1 } },
   auth: { session_expiry: 1, require_on_loopback: 1, rp_id: 1 },
   nodes: { nats_host: 1, advertise_url: 1, pairing_minutes: 1 },
-  telemetry: { metrics: 1, otlp_endpoint: 1 },
+  telemetry: { metrics: 1, otlp_endpoint: 1, history_days: 1, prices: 1 },
   channels: { telegram: { enabled: 1, allowed_users: 1, api_root: 1, poll_timeout_secs: 1 } },
   // Each server table is checked by its schema (excess keys are refused there).
   mcp: { servers: 1 },

@@ -17,6 +17,7 @@ import {
   type HookConfigEntry,
   type McpServerEntry,
   type MemoryConfig,
+  type PriceTable,
 } from "../../schemas/index.ts";
 import { serverOptions } from "../../actors/mcp/index.ts";
 import type { ExecOptions, SandboxSettings } from "../../actors/index.ts";
@@ -63,7 +64,14 @@ export interface Settings {
   /** `[channels.telegram]`; null when not enabled. The token is looked up at start (env, then the key file). */
   readonly telegram: { readonly allowedUsers: readonly string[]; readonly apiRoot: string | null; readonly pollTimeoutSec: number } | null;
   /** `[telemetry]` (env `CAIRN_METRICS=0`, `CAIRN_OTLP_ENDPOINT` on top): metrics on, traces' collector or null. */
-  readonly telemetry: { readonly metrics: boolean; readonly otlpEndpoint: string | null };
+  readonly telemetry: {
+    readonly metrics: boolean;
+    readonly otlpEndpoint: string | null;
+    /** `history_days`: minutes of metrics history kept (default 30 days). */
+    readonly historyDays: number;
+    /** `prices`: the user's price entries (over the built-in ones). */
+    readonly prices: PriceTable;
+  };
   /** `[[mcp.servers]]`, checked (unique names, stdio xor HTTP), `cwd` made absolute. */
   readonly mcpServers: readonly McpServerEntry[];
   /** `[memory]` as written (actors/memory applies the defaults). */
@@ -202,6 +210,8 @@ export const loadSettings = (configFile: string, env: NodeJS.ProcessEnv = proces
     telemetry: {
       metrics: env.CAIRN_METRICS !== undefined ? !/^(0|false|off|no)$/i.test(env.CAIRN_METRICS) : (file?.telemetry?.metrics ?? true),
       otlpEndpoint: env.CAIRN_OTLP_ENDPOINT || file?.telemetry?.otlp_endpoint || null,
+      historyDays: file?.telemetry?.history_days ?? 30,
+      prices: file?.telemetry?.prices ?? {},
     },
     mcpServers: mcpServerSettings(file?.mcp?.servers ?? [], configFile),
     ...(file?.memory ? { memory: file.memory } : {}),
