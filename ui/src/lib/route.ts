@@ -16,17 +16,19 @@ export function openSessionInUrl(key: string | null): void {
 }
 
 /** Pages other than the chat live at their own hash. */
-export type View = "chat" | "providers" | "nodes" | "security" | "cron" | "mcp";
+export type View = "chat" | "providers" | "nodes" | "security" | "cron" | "mcp" | "monitoring";
 export const PROVIDERS_HASH = "#/providers";
 export const NODES_HASH = "#/nodes";
 export const SECURITY_HASH = "#/security";
 export const CRON_HASH = "#/cron";
 export const MCP_HASH = "#/mcp";
+export const MONITORING_HASH = "#/monitoring";
 const VIEWS: Record<string, View> = {
   [PROVIDERS_HASH]: "providers",
   [NODES_HASH]: "nodes",
   [SECURITY_HASH]: "security",
   [CRON_HASH]: "cron",
   [MCP_HASH]: "mcp",
+  [MONITORING_HASH]: "monitoring",
 };
 export const viewFromHash = (hash: string = location.hash): View => (Object.hasOwn(VIEWS, hash) ? VIEWS[hash] : "chat");
