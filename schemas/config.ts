@@ -154,6 +154,17 @@ export const ConfigFile = Schema.Struct({
   tools: Schema.optionalKey(Schema.Struct({ exec: Schema.optionalKey(ExecConfig), web_fetch: Schema.optionalKey(WebFetchConfig) })),
   nodes: Schema.optionalKey(NodesConfig),
   telemetry: Schema.optionalKey(TelemetryConfig),
+  /** `[log]`: the gateway's structured log file (`<data dir>/logs/gateway.log`, JSON lines; `cairn logs`). */
+  log: Schema.optionalKey(
+    Schema.Struct({
+      /** Lowest level written: debug, info (default), warn or error. */
+      level: Schema.optionalKey(Schema.Literals(["debug", "info", "warn", "error"])),
+      /** The file is rotated at this size (default 10). */
+      max_size_mb: Schema.optionalKey(Schema.Number.check(Schema.isBetween({ minimum: 0.01, maximum: 10_000 }))),
+      /** Rotated files kept (default 5). */
+      max_files: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 100 }))),
+    }),
+  ),
   channels: Schema.optionalKey(Schema.Struct({ telegram: Schema.optionalKey(TelegramConfig) })),
   /** `[[mcp.servers]]`: Model Context Protocol servers whose tools the agent gets. */
   mcp: Schema.optionalKey(McpConfig),
@@ -233,6 +244,7 @@ export const CONFIG_KEYS: Record<string, Record<string, unknown>> = {
   auth: { session_expiry: 1, require_on_loopback: 1, rp_id: 1 },
   nodes: { nats_host: 1, advertise_url: 1, pairing_minutes: 1 },
   telemetry: { metrics: 1, otlp_endpoint: 1, history_days: 1, prices: 1 },
+  log: { level: 1, max_size_mb: 1, max_files: 1 },
   channels: { telegram: { enabled: 1, allowed_users: 1, api_root: 1, poll_timeout_secs: 1 } },
   // Each server table is checked by its schema (excess keys are refused there).
   mcp: { servers: 1 },

@@ -25,6 +25,15 @@ import { parseTrustedProxies, type EdgeTlsSettings } from "../../bus/edge/index.
 import { DEFAULT_DISK_QUOTA_BYTES } from "../../actors/sandbox/index.ts";
 import { nearest } from "./suggest.ts";
 
+const LEVELS = ["debug", "info", "warn", "error"] as const;
+/** `CAIRN_LOG_LEVEL`: one of the levels, or a clear error naming them. */
+const logLevelFrom = (v: string | undefined): (typeof LEVELS)[number] | undefined => {
+  if (v === undefined || v === "") return undefined;
+  const l = v.toLowerCase();
+  if ((LEVELS as readonly string[]).includes(l)) return l as (typeof LEVELS)[number];
+  throw new CairnError("bad_request", `CAIRN_LOG_LEVEL must be one of ${LEVELS.join(", ")} (got ${JSON.stringify(v)})`);
+};
+
 /** Settings the gateway runs with: the file, then environment variables on top. */
 export interface Settings {
   readonly model: string | null;
@@ -72,6 +81,8 @@ export interface Settings {
     /** `prices`: the user's price entries (over the built-in ones). */
     readonly prices: PriceTable;
   };
+  /** `[log]` (env `CAIRN_LOG_LEVEL` on top): the structured log file's level and rotation. */
+  readonly log: { readonly level: "debug" | "info" | "warn" | "error"; readonly maxBytes: number; readonly maxFiles: number };
   /** `[[mcp.servers]]`, checked (unique names, stdio xor HTTP), `cwd` made absolute. */
   readonly mcpServers: readonly McpServerEntry[];
   /** `[memory]` as written (actors/memory applies the defaults). */
@@ -212,6 +223,11 @@ export const loadSettings = (configFile: string, env: NodeJS.ProcessEnv = proces
       otlpEndpoint: env.CAIRN_OTLP_ENDPOINT || file?.telemetry?.otlp_endpoint || null,
       historyDays: file?.telemetry?.history_days ?? 30,
       prices: file?.telemetry?.prices ?? {},
+    },
+    log: {
+      level: logLevelFrom(env.CAIRN_LOG_LEVEL) ?? file?.log?.level ?? "info",
+      maxBytes: Math.round((file?.log?.max_size_mb ?? 10) * 1024 * 1024),
+      maxFiles: file?.log?.max_files ?? 5,
     },
     mcpServers: mcpServerSettings(file?.mcp?.servers ?? [], configFile),
     ...(file?.memory ? { memory: file.memory } : {}),
