@@ -71,7 +71,9 @@ interface Tokens {
   cacheWriteTokens?: number;
 }
 
+export const METRICS_HOUR_MS = 3_600_000;
 export const minuteOf = (t: number): number => t - (t % METRICS_MINUTE_MS);
+export const hourOf = (t: number): number => t - (t % METRICS_HOUR_MS);
 export const bucketOf = (ms: number): number => {
   const i = LATENCY_BUCKETS_MS.findIndex((b) => ms <= b);
   return i === -1 ? LATENCY_BUCKETS_MS.length : i;
@@ -86,14 +88,26 @@ export const metricsProjection = (retentionDays = DEFAULT_METRICS_RETENTION_DAYS
   bind: (db) => {
     const retentionMs = retentionDays * 86_400_000;
     const cols = COUNTERS.join(", ");
-    const add = db.prepare(
-      `INSERT INTO metrics_minutes(minute, model, ${cols}) VALUES (@minute, @model, ${COUNTERS.map((c) => `@${c}`).join(", ")})
-       ON CONFLICT(minute, model) DO UPDATE SET ${COUNTERS.map((c) => `${c} = ${c} + excluded.${c}`).join(", ")}`,
-    );
-    const latency = db.prepare(
-      `INSERT INTO metrics_latency(minute, model, bucket, count) VALUES (?, ?, ?, 1)
-       ON CONFLICT(minute, model, bucket) DO UPDATE SET count = count + 1`,
-    );
+    const adder = (table: string) =>
+      db.prepare(
+        `INSERT INTO ${table}(minute, model, ${cols}) VALUES (@minute, @model, ${COUNTERS.map((c) => `@${c}`).join(", ")})
+         ON CONFLICT(minute, model) DO UPDATE SET ${COUNTERS.map((c) => `${c} = ${c} + excluded.${c}`).join(", ")}`,
+      );
+    const counter = (table: string) =>
+      db.prepare(
+        `INSERT INTO ${table}(minute, model, bucket, count) VALUES (?, ?, ?, 1)
+         ON CONFLICT(minute, model, bucket) DO UPDATE SET count = count + 1`,
+      );
+    const add = adder("metrics_minutes");
+    const addHour = adder("metrics_hours");
+    const latencyMinute = counter("metrics_latency");
+    const latencyHour = counter("metrics_latency_hours");
+    const latency = {
+      run: (time: number, model: string, bucket: number) => {
+        latencyMinute.run(minuteOf(time), model, bucket);
+        latencyHour.run(hourOf(time), model, bucket);
+      },
+    };
     const open = db.prepare("INSERT OR IGNORE INTO metrics_open_runs(run_id, model, mark) VALUES (?, ?, ?)");
     const getOpen = db.prepare(
       "SELECT model, mark, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens FROM metrics_open_runs WHERE run_id = ?",
@@ -107,6 +121,8 @@ export const metricsProjection = (retentionDays = DEFAULT_METRICS_RETENTION_DAYS
     const close = db.prepare("DELETE FROM metrics_open_runs WHERE run_id = ?");
     const pruneMinutes = db.prepare("DELETE FROM metrics_minutes WHERE minute < ?");
     const pruneLatency = db.prepare("DELETE FROM metrics_latency WHERE minute < ?");
+    const pruneHours = db.prepare("DELETE FROM metrics_hours WHERE minute < ?");
+    const pruneLatencyHours = db.prepare("DELETE FROM metrics_latency_hours WHERE minute < ?");
     // A run that never ended (a log cut short) stops being "open" after the retention too.
     const pruneOpen = db.prepare("DELETE FROM metrics_open_runs WHERE mark < ?");
     let prunedFor = -1;
@@ -115,6 +131,8 @@ export const metricsProjection = (retentionDays = DEFAULT_METRICS_RETENTION_DAYS
       const row: Record<string, number | string> = { minute: minuteOf(time), model };
       for (const c of COUNTERS) row[c] = figures[c] ?? 0;
       add.run(row);
+      row.minute = hourOf(time);
+      addHour.run(row);
     };
     const runOf = (runId: string) => decodeRow(OpenRun, getOpen.get(runId), "metrics_open_runs");
     /** A model call answered at `time` (with these tokens): its latency and tokens, the next call's mark. */
@@ -130,7 +148,7 @@ export const metricsProjection = (retentionDays = DEFAULT_METRICS_RETENTION_DAYS
         cache_read_tokens: usage?.cacheReadTokens ?? 0,
         cache_write_tokens: usage?.cacheWriteTokens ?? 0,
       });
-      latency.run(minuteOf(time), r.model, bucketOf(ms));
+      latency.run(time, r.model, bucketOf(ms));
       counted.run(
         time,
         usage?.inputTokens ?? 0,
@@ -168,6 +186,8 @@ export const metricsProjection = (retentionDays = DEFAULT_METRICS_RETENTION_DAYS
         const cutoff = minute - retentionMs;
         pruneMinutes.run(cutoff);
         pruneLatency.run(cutoff);
+        pruneHours.run(hourOf(cutoff));
+        pruneLatencyHours.run(hourOf(cutoff));
         pruneOpen.run(cutoff);
       }
       const id = e.aggregateId;

@@ -63,7 +63,10 @@ const history = async (params: Record<string, unknown>) =>
 const sum = (a: readonly (number | null)[]) => a.reduce<number>((x, y) => x + (y ?? 0), 0);
 const dump = (db: Db) =>
   Object.fromEntries(
-    ["metrics_minutes", "metrics_latency", "metrics_open_runs"].map((t) => [t, db.prepare(`SELECT * FROM ${t} ORDER BY 1, 2, 3`).all()]),
+    ["metrics_minutes", "metrics_latency", "metrics_hours", "metrics_latency_hours", "metrics_open_runs"].map((t) => [
+      t,
+      db.prepare(`SELECT * FROM ${t} ORDER BY 1, 2, 3`).all(),
+    ]),
   );
 
 describe("metrics history: per-minute figures from the log", () => {
@@ -136,6 +139,16 @@ describe("metrics history: per-minute figures from the log", () => {
   test("bad parameters are refused with bad_request", async () => {
     await expect(history({ range: "forever" })).rejects.toMatchObject({ code: "bad_request" });
     await expect(history({ step: "0m" })).rejects.toMatchObject({ code: "bad_request" });
+  });
+
+  test("hourly steps read the hourly rollup and agree with the minutes", async () => {
+    const byMinute = await history({ range: "24h", step: "1m" });
+    const byHour = await history({ range: "24h", step: "1h" });
+    expect(byHour.step).toBe(3_600_000);
+    expect(byHour.from % 3_600_000).toBe(0);
+    expect(byHour.totals).toEqual(byMinute.totals);
+    const hourRows = s.projector.db.prepare("SELECT SUM(llm_calls) FROM metrics_hours").pluck().get();
+    expect(hourRows).toBe(3);
   });
 
   test("a 30-day window is bounded in buckets; the window never reaches past the retention", async () => {
