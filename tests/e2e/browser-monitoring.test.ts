@@ -91,6 +91,22 @@ describe("monitoring", () => {
     expect((await api("?range=soon")).body.error?.code).toBe("bad_request");
   });
 
+  test("off loopback /api/metrics needs a key with operator.read, like the rest of the API", async () => {
+    // Behind an (untrusted) forwarding header the gateway treats the client as remote.
+    const remote = { "X-Forwarded-For": "203.0.113.20" };
+    const key = async (scopes: string) => {
+      const r = await gw.cli(["auth", "keys", "create", "--label", `m-${scopes}`, "--scopes", scopes, "--json"]);
+      expect(r.code, r.stderr).toBe(0);
+      return (JSON.parse(r.stdout) as { key: string }).key;
+    };
+    const get = (headers: Record<string, string>) => fetch(`${gw.url}/api/metrics?range=1h`, { headers: { ...remote, ...headers } });
+    expect((await get({})).status).toBe(401);
+    expect((await get({ Authorization: `Bearer ${await key("operator.write")}` })).status).toBe(403);
+    const ok = await get({ Authorization: `Bearer ${await key("operator.read")}` });
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as MetricsHistory).totals.runs).toBeGreaterThanOrEqual(4);
+  });
+
   test(
     "the page draws tokens, cost, latency, errors and activity; the range picker re-asks; the chat header shows the session's cost",
     async () => {
