@@ -310,6 +310,22 @@ nothing recorded are left out. Labels never hold session keys or secrets.
 Exit status: 0 on success; 1 when the gateway is not running; 2 for a wrong
 command line.`;
 
+export const logsHelp = `Usage: cairn logs [--follow] [--level L] [--json] [-n N]
+
+Shows the gateway's log (<data dir>/logs/gateway.log): JSON lines written by the
+gateway (pino), rotated by size into gateway.log.1, .2, … ([log] max_size_mb,
+default 10; max_files, default 5). Credentials (provider and API keys, tokens,
+passwords, NATS seeds, JWTs) are cut out before a line is written.
+
+  -f, --follow     keep printing lines as they are written (across rotations);
+                   Ctrl-C stops
+  -l, --level L    lines at or above L: debug, info (default), warn, error.
+                   What is written at all is [log] level (or CAIRN_LOG_LEVEL)
+  -n, --lines N    the newest N lines first (default 50; 0 with --follow: only new ones)
+  --json           the stored JSON lines as they are, one per line
+
+Exit status: 0 on success; 1 when there is no log yet; 2 for a wrong command line.`;
+
 export const statusHelp = `Usage: cairn status [--json]
 
 Asks the running gateway how it is (the same answer as GET /health and the web UI):

@@ -31,6 +31,7 @@ Commands:
   doctor                check remote exec: routes, nodes, pairing window, problems
   status                is the running gateway ok? bus, read models (lag, stalls), model
   metrics               the running gateway's figures: requests, model calls, tokens, tools, log
+  logs                  the gateway's log: --follow, --level warn, --json
   cluster init <dir>    write a NATS cluster on this machine for several gateways
   cluster status <dir>  is each server of that cluster up, with a JetStream leader
 

@@ -13,6 +13,7 @@ import {
   sessionsHelp,
   statusHelp,
   metricsHelp,
+  logsHelp,
 } from "./help.ts";
 import { channelsHelp, cronHelp, mcpHelp, hooksHelp } from "./help.agent.ts";
 import { nearest } from "./config/suggest.ts";
@@ -47,6 +48,7 @@ const COMMANDS = [
   "doctor",
   "status",
   "metrics",
+  "logs",
   "cluster",
   "mcp",
   "hooks",
@@ -384,6 +386,28 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         if (values.help) return print(metricsHelp);
         if (positionals.length > 0) throw new UsageError(`'cairn metrics' takes no arguments; got '${positionals.join(" ")}'`);
         return await (await import("./commands/metrics.ts")).metrics({ json }, paths);
+      }
+      case "logs": {
+        const { values, positionals } = parse(rest, {
+          follow: { type: "boolean", short: "f" },
+          json: { type: "boolean" },
+          level: { type: "string", short: "l" },
+          lines: { type: "string", short: "n" },
+        });
+        if (values.help) return print(logsHelp);
+        if (positionals.length > 0) throw new UsageError(`'cairn logs' takes no arguments; got '${positionals.join(" ")}'`);
+        const level = (values.level as string | undefined)?.toLowerCase() ?? "info";
+        if (!["debug", "info", "warn", "error"].includes(level))
+          throw new UsageError(`--level must be one of debug, info, warn, error; got '${values.level}'`);
+        return await (await import("./commands/logs.ts")).logs(
+          {
+            follow: Boolean(values.follow),
+            json,
+            level: level as "debug" | "info" | "warn" | "error",
+            lines: int(values.lines as string | undefined, "--lines", 0) ?? 50,
+          },
+          paths,
+        );
       }
       case "hooks": {
         const [first, ...more] = rest;

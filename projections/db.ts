@@ -2,6 +2,7 @@ import Database from "better-sqlite3";
 import { chmodSync, closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import * as Schema from "effect/Schema";
+import { METRICS_DDL } from "./metrics.ddl.ts";
 import { decodeRow, decodeRows } from "./rows.ts";
 
 export type Db = Database.Database;
@@ -10,7 +11,7 @@ export type Db = Database.Database;
  * The read-model schema. Everything here is derived from the log and may be deleted at any time;
  * a schema change bumps SCHEMA_VERSION, which makes the projector rebuild from sequence 1.
  */
-export const SCHEMA_VERSION = 17;
+export const SCHEMA_VERSION = 18;
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);
@@ -160,7 +161,7 @@ export function openDb(file: string): { db: Db; fresh: boolean } {
     );
     db.transaction(() => {
       for (const t of tables) db.exec(`DROP TABLE IF EXISTS "${t.name}"`);
-      db.exec(DDL);
+      db.exec(DDL + METRICS_DDL);
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
     })();
     fresh = true;

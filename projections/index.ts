@@ -12,3 +12,6 @@ export { channelQueries, serveChannelQueries, type ChannelQueries } from "./chan
 export { searchMessages, serveSearchQueries } from "./search.queries.ts";
 export { auditQueries, serveAuditQueries, type AuditQueries } from "./audit.queries.ts";
 export { replayInto } from "./replay.ts";
+export { metricsQueries, serveMetricsQueries, type MetricsQueries } from "./metrics.queries.ts";
+export { DEFAULT_PRICES } from "./metrics.prices.ts";
+export { DEFAULT_METRICS_RETENTION_DAYS } from "./metrics.projection.ts";

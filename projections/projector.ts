@@ -12,6 +12,7 @@ import { approvalsProjection } from "./approvals.projection.ts";
 import { toolCallsProjection } from "./tools.projection.ts";
 import { authProjection } from "./auth.projection.ts";
 import { nodesProjection } from "./nodes.projection.ts";
+import { metricsProjection } from "./metrics.projection.ts";
 import { DEFAULT_WATCH, ProgressWatch, type ProjectorHealth, type WatchOptions } from "./projector.watch.ts";
 
 export const PROJECTIONS: readonly Projection[] = [
@@ -25,7 +26,12 @@ export const PROJECTIONS: readonly Projection[] = [
   authProjection,
   cronProjection,
   channelsProjection,
+  metricsProjection(),
 ];
+
+/** The read models with this projector's options (the metrics history's retention). */
+const projectionsFor = (o: ProjectorOptions): readonly Projection[] =>
+  o.metricsRetentionDays === undefined ? PROJECTIONS : [...PROJECTIONS.slice(0, -1), metricsProjection(o.metricsRetentionDays)];
 
 const BATCH = 2000;
 
@@ -41,6 +47,8 @@ export interface ProjectorOptions {
   now?: () => number;
   /** The gateway's registry: events applied, the checkpoint, and the lag behind the log (read at scrape). */
   metrics?: GatewayMetrics;
+  /** `[telemetry] history_days`: minutes of metrics history kept (default 30 days). */
+  metricsRetentionDays?: number;
 }
 
 /** A consumer that ran this long before it failed was healthy: the next one starts without delay. */
@@ -115,9 +123,10 @@ export class Projector {
   /** Prepares every statement once per database (not per committed batch) and resumes from its checkpoint. */
   private use(db: Db): void {
     this.db = db;
-    this.apply = PROJECTIONS.map((p) => p.bind(db));
+    const projections = projectionsFor(this.opts);
+    this.apply = projections.map((p) => p.bind(db));
     this.saveCheckpoint = checkpointWriter(db);
-    this.seq = Math.min(...PROJECTIONS.map((p) => getCheckpoint(db, p.name)));
+    this.seq = Math.min(...projections.map((p) => getCheckpoint(db, p.name)));
   }
 
   static open(file: string, opts: ProjectorOptions): Projector {

@@ -4,6 +4,7 @@ import { ChannelAccess } from "./channels.ts";
 import { HookConfigEntry } from "./hooks.ts";
 import { McpConfig } from "./mcp.ts";
 import { MemoryConfig } from "./memory.ts";
+import { PriceTable } from "./metrics.ts";
 
 /** `[providers.<id>]`: where a known provider lives and which variable holds its key. */
 export const ProviderOverride = Schema.Struct({
@@ -142,6 +143,10 @@ export const TelemetryConfig = Schema.Struct({
   otlp_endpoint: Schema.optionalKey(
     Schema.String.check(Schema.isPattern(/^https?:\/\/\S+$/, { message: "an http(s) URL such as http://127.0.0.1:4318" })),
   ),
+  /** Days of per-minute metrics history kept for `/api/metrics` and the Monitoring page (default 30). */
+  history_days: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 366 }))),
+  /** USD per million tokens by model ("provider/model"), over the built-in list prices: what cost is computed with. */
+  prices: Schema.optionalKey(PriceTable),
 });
 
 /** `cairn.toml`. Every key is optional: cairn runs on embedded defaults with no file at all. */
@@ -160,6 +165,17 @@ export const ConfigFile = Schema.Struct({
   tools: Schema.optionalKey(Schema.Struct({ exec: Schema.optionalKey(ExecConfig), web_fetch: Schema.optionalKey(WebFetchConfig) })),
   nodes: Schema.optionalKey(NodesConfig),
   telemetry: Schema.optionalKey(TelemetryConfig),
+  /** `[log]`: the gateway's structured log file (`<data dir>/logs/gateway.log`, JSON lines; `cairn logs`). */
+  log: Schema.optionalKey(
+    Schema.Struct({
+      /** Lowest level written: debug, info (default), warn or error. */
+      level: Schema.optionalKey(Schema.Literals(["debug", "info", "warn", "error"])),
+      /** The file is rotated at this size (default 10). */
+      max_size_mb: Schema.optionalKey(Schema.Number.check(Schema.isBetween({ minimum: 0.01, maximum: 10_000 }))),
+      /** Rotated files kept (default 5). */
+      max_files: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 100 }))),
+    }),
+  ),
   channels: Schema.optionalKey(Schema.Struct({ telegram: Schema.optionalKey(TelegramConfig) })),
   /** `[[mcp.servers]]`: Model Context Protocol servers whose tools the agent gets. */
   mcp: Schema.optionalKey(McpConfig),
@@ -238,8 +254,9 @@ export const CONFIG_KEYS: Record<string, Record<string, unknown>> = {
   gateway: { host: 1, port: 1, http_redirect_port: 1, trusted_proxies: 1, tls: { enabled: 1, cert: 1, key: 1, names: 1 } },
   auth: { session_expiry: 1, require_on_loopback: 1, rp_id: 1 },
   nodes: { nats_host: 1, advertise_url: 1, pairing_minutes: 1 },
-  telemetry: { metrics: 1, otlp_endpoint: 1 },
   channels: { telegram: { enabled: 1, allowed_users: 1, api_root: 1, poll_timeout_secs: 1, access: 1, webhook_url: 1 } },
+  telemetry: { metrics: 1, otlp_endpoint: 1, history_days: 1, prices: 1 },
+  log: { level: 1, max_size_mb: 1, max_files: 1 },
   // Each server table is checked by its schema (excess keys are refused there).
   mcp: { servers: 1 },
   // Each [[memory.embeddings]] table is checked by its schema.

@@ -8,6 +8,7 @@ import { authRoutes } from "./http.auth.ts";
 import { healthReply } from "./http.health.ts";
 import { nodePairingRoutes } from "./http.nodes.ts";
 import { channelWebhookRoute } from "./http.channels.ts";
+import { metricsApiReply } from "./http.metrics.ts";
 import { serveStatic } from "./http.static.ts";
 import { jsonReply, withSecurityHeaders, type HttpReply } from "./http.util.ts";
 import { LiveHub } from "./live.hub.ts";
@@ -179,6 +180,7 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     if (f.url === "/health") return ["health", principalOf(req).then((p) => healthReply(healthDeps, p !== null))];
     if (f.url === "/metrics") return ["metrics", principalOf(req).then(metricsReply)];
     if (f.url === "/ws") return ["static", { status: 426, headers: { Upgrade: "websocket" }, body: "use a WebSocket\n" }];
+    if (f.url === "/api/metrics") return ["api_metrics", principalOf(req).then((p) => metricsApiReply(bus, p, f.query))];
     if (f.url.startsWith("/api/")) return ["api", notFound];
     return ["static", serveStatic(opts.uiDir, f.url)];
   };

@@ -1,5 +1,5 @@
-import { appendFileSync } from "node:fs";
 import { dirname } from "node:path";
+import { createLogWriter, levelOfLine } from "../../bus/index.ts";
 import { startGateway } from "../gateway/gateway.ts";
 import { loadSettings } from "../config/load.ts";
 import { ensurePrivateDir } from "../private.dirs.ts";
@@ -16,16 +16,22 @@ export async function runGateway(o: { host?: string; port?: number }, paths: Pat
   });
   // Private from the start (the gateway tightens the rest of an older install: securePrivateDirs).
   ensurePrivateDir(dirname(paths.logFile));
-  // The server's chatter goes to the log file; the terminal gets what a person needs.
+  // The server's chatter goes to the log file (JSON lines, rotated by size, secrets scrubbed:
+  // `cairn logs` reads it); the terminal gets what a person needs.
+  const file = createLogWriter({ file: paths.logFile, ...settings.log });
   const log = (line: string) => {
-    try {
-      appendFileSync(paths.logFile, `${new Date().toISOString()} ${line}\n`, { mode: 0o600 });
-    } catch {
-      // a full disk must not take the gateway down through its logger
-    }
+    file.write(levelOfLine(line), line);
     if (!line.startsWith("nats: ") || /restart|error|fail/i.test(line)) process.stderr.write(`${line}\n`);
   };
-  const gw = await startGateway({ settings, paths, env, log });
+  let gw: Awaited<ReturnType<typeof startGateway>>;
+  try {
+    gw = await startGateway({ settings, paths, env, log });
+  } catch (e) {
+    file.write("error", `the gateway did not start: ${(e as Error).message}`);
+    await file.close();
+    throw e;
+  }
+  log(`cairn ${VERSION} ready at ${gw.url}`);
   const ms = Math.round(performance.now() - started);
   const model = settings.model
     ? `${settings.model} (from ${settings.modelSource === "CAIRN_MODEL" ? "CAIRN_MODEL" : settings.configFile})`
@@ -68,6 +74,8 @@ export async function runGateway(o: { host?: string; port?: number }, paths: Pat
     process.on("SIGINT", () => stop("SIGINT"));
     process.on("SIGTERM", () => stop("SIGTERM"));
   });
+  log("stopped");
+  await file.close();
   process.stdout.write("stopped\n");
   return 0;
 }

@@ -7,6 +7,7 @@
 import { existsSync, rmSync, statSync } from "node:fs";
 import { homedir, hostname } from "node:os";
 import { join, resolve } from "node:path";
+import { startTracing } from "../../bus/index.ts";
 import { formatCreds, writeFileAtomic } from "../../bus/server/index.ts";
 import { CairnError } from "../../schemas/index.ts";
 import {
@@ -36,6 +37,7 @@ import {
 } from "../node/index.ts";
 import type { Paths } from "../paths.ts";
 import { ROOT } from "../root.ts";
+import { VERSION } from "../version.ts";
 
 export interface NodeAddOptions {
   readonly host?: string | undefined;
@@ -202,6 +204,13 @@ async function runForeground(config: NodeConfig, np: NodePaths, env: NodeJS.Proc
     file: np.logFile,
     console: json ? (line) => process.stderr.write(`${line}\n`) : (line) => process.stdout.write(`${line}\n`),
   });
+  // `CAIRN_OTLP_ENDPOINT` (the collector the gateway exports to): the node's own spans — one per
+  // command, in the gateway's trace — go there too. Unset: the API's no-ops.
+  const endpoint = env.CAIRN_OTLP_ENDPOINT;
+  const tracing = endpoint
+    ? startTracing({ endpoint, serviceName: "cairn-node", serviceVersion: VERSION, instanceId: config.nodeId, scheduledDelayMillis: 1000 })
+    : null;
+  if (endpoint) log.info("traces are exported", { endpoint });
   const agent = startNodeAgent({
     nodeId: config.nodeId,
     name: config.name,
@@ -222,6 +231,8 @@ async function runForeground(config: NodeConfig, np: NodePaths, env: NodeJS.Proc
   await agent.done;
   process.off("SIGINT", onSignal);
   process.off("SIGTERM", onSignal);
+  // The last commands' spans are sent before the process goes.
+  await tracing?.shutdown().catch((e) => log.warn("could not send the last traces", { error: (e as Error).message }));
   return 0;
 }
 

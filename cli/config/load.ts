@@ -19,12 +19,22 @@ import {
   type HookConfigEntry,
   type McpServerEntry,
   type MemoryConfig,
+  type PriceTable,
 } from "../../schemas/index.ts";
 import { serverOptions } from "../../actors/mcp/index.ts";
 import type { ExecOptions, SandboxSettings } from "../../actors/index.ts";
 import { parseTrustedProxies, type EdgeTlsSettings } from "../../bus/edge/index.ts";
 import { DEFAULT_DISK_QUOTA_BYTES } from "../../actors/sandbox/index.ts";
 import { nearest } from "./suggest.ts";
+
+const LEVELS = ["debug", "info", "warn", "error"] as const;
+/** `CAIRN_LOG_LEVEL`: one of the levels, or a clear error naming them. */
+const logLevelFrom = (v: string | undefined): (typeof LEVELS)[number] | undefined => {
+  if (v === undefined || v === "") return undefined;
+  const l = v.toLowerCase();
+  if ((LEVELS as readonly string[]).includes(l)) return l as (typeof LEVELS)[number];
+  throw new CairnError("bad_request", `CAIRN_LOG_LEVEL must be one of ${LEVELS.join(", ")} (got ${JSON.stringify(v)})`);
+};
 
 /** Settings the gateway runs with: the file, then environment variables on top. */
 export interface Settings {
@@ -73,7 +83,16 @@ export interface Settings {
     readonly access: ChannelAccess;
   } | null;
   /** `[telemetry]` (env `CAIRN_METRICS=0`, `CAIRN_OTLP_ENDPOINT` on top): metrics on, traces' collector or null. */
-  readonly telemetry: { readonly metrics: boolean; readonly otlpEndpoint: string | null };
+  readonly telemetry: {
+    readonly metrics: boolean;
+    readonly otlpEndpoint: string | null;
+    /** `history_days`: minutes of metrics history kept (default 30 days). */
+    readonly historyDays: number;
+    /** `prices`: the user's price entries (over the built-in ones). */
+    readonly prices: PriceTable;
+  };
+  /** `[log]` (env `CAIRN_LOG_LEVEL` on top): the structured log file's level and rotation. */
+  readonly log: { readonly level: "debug" | "info" | "warn" | "error"; readonly maxBytes: number; readonly maxFiles: number };
   /** `[[mcp.servers]]`, checked (unique names, stdio xor HTTP), `cwd` made absolute. */
   readonly mcpServers: readonly McpServerEntry[];
   /** `[memory]` as written (actors/memory applies the defaults). */
@@ -214,6 +233,13 @@ export const loadSettings = (configFile: string, env: NodeJS.ProcessEnv = proces
     telemetry: {
       metrics: env.CAIRN_METRICS !== undefined ? !/^(0|false|off|no)$/i.test(env.CAIRN_METRICS) : (file?.telemetry?.metrics ?? true),
       otlpEndpoint: env.CAIRN_OTLP_ENDPOINT || file?.telemetry?.otlp_endpoint || null,
+      historyDays: file?.telemetry?.history_days ?? 30,
+      prices: file?.telemetry?.prices ?? {},
+    },
+    log: {
+      level: logLevelFrom(env.CAIRN_LOG_LEVEL) ?? file?.log?.level ?? "info",
+      maxBytes: Math.round((file?.log?.max_size_mb ?? 10) * 1024 * 1024),
+      maxFiles: file?.log?.max_files ?? 5,
     },
     mcpServers: mcpServerSettings(file?.mcp?.servers ?? [], configFile),
     ...(file?.memory ? { memory: file.memory } : {}),

@@ -24,6 +24,9 @@ import {
   serveSearchQueries,
   serveNodeList,
   serveQueries,
+  DEFAULT_PRICES,
+  metricsQueries,
+  serveMetricsQueries,
 } from "../../projections/index.ts";
 import { CairnError, type SandboxStatus } from "../../schemas/index.ts";
 import type { Settings } from "../config/load.ts";
@@ -153,7 +156,13 @@ export async function startGateway(o: {
     const metricsSub = serveMetrics(nc, ownership.id, metrics);
     cleanup.push(() => metricsSub.unsubscribe());
 
-    const projector = Projector.open(paths.projectionsDb, { log: eventLog, nc, report: log, ...(metrics ? { metrics } : {}) });
+    const projector = Projector.open(paths.projectionsDb, {
+      log: eventLog,
+      nc,
+      report: log,
+      metricsRetentionDays: settings.telemetry.historyDays,
+      ...(metrics ? { metrics } : {}),
+    });
     cleanup.push(() => projector.db.close());
     // A small backlog is applied before serving, so the first answers are current. A big one (a
     // restored log, a deleted read-model file) would keep the gateway silent for a minute: it
@@ -226,6 +235,14 @@ export async function startGateway(o: {
         authQueries(() => projector.db, Date.now),
       ),
       serveNodeList(nc, () => projector.db, presence),
+      ...serveMetricsQueries(
+        nc,
+        metricsQueries(() => projector.db, {
+          prices: { ...DEFAULT_PRICES, ...settings.telemetry.prices },
+          retentionDays: settings.telemetry.historyDays,
+          now: Date.now,
+        }),
+      ),
       ...serveGatewayServices({
         nc,
         log: eventLog,

@@ -4,9 +4,10 @@
  * retried a few times, 1 s apart, over whichever connection is current (a reconnect in between
  * does not lose it), and the gateway dedupes by execId, so a retry never runs anything twice.
  */
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import type { Msg, NatsConnection } from "@nats-io/transport-node";
 import * as Schema from "effect/Schema";
-import { subjects } from "../../bus/index.ts";
+import { TRACEPARENT, contextFromTraceparent, subjects, tracer } from "../../bus/index.ts";
 import { decodeLenient, isCairnError, NodeExecRequest, type NodeExecDone } from "../../schemas/index.ts";
 import { confineCwd, runNodeExec } from "./exec.runner.ts";
 import type { NodeLogger } from "./node.log.ts";
@@ -93,6 +94,14 @@ export function createExecHandler(opts: ExecHandlerOptions): ExecHandler {
     opts.log.info("exec started", { execId: req.execId, command: req.command.slice(0, 200), cwd });
     const abort = new AbortController();
     const execId = req.execId;
+    // The gateway's trace goes on here (its traceparent in the request's NATS headers): the
+    // command's span on this node is a child of the gateway's node.exec span. A no-op when this
+    // node exports no traces or the request carried none.
+    const span = tracer().startSpan(
+      "node.command exec",
+      { kind: SpanKind.SERVER, attributes: { "cairn.node.id": opts.nodeId, "cairn.exec.id": execId } },
+      contextFromTraceparent(msg.headers?.get(TRACEPARENT), ROOT_CONTEXT),
+    );
     const dataSubject = subjects.nodeExecData(opts.nodeId, execId);
     const finished = (async () => {
       const done = await runNodeExec(req, cwd, {
@@ -112,9 +121,12 @@ export function createExecHandler(opts: ExecHandlerOptions): ExecHandler {
         },
       });
       opts.log.info("exec finished", { execId, exitCode: done.exitCode, timedOut: done.timedOut, durationMs: done.durationMs });
+      if (done.exitCode !== null) span.setAttribute("process.exit.code", done.exitCode);
+      if (done.timedOut) span.setStatus({ code: SpanStatusCode.ERROR, message: "timed out" });
       running.delete(execId);
       await deliverDone(execId, done);
     })();
+    void finished.finally(() => span.end());
     running.set(execId, { abort, finished });
     inflight.add(finished);
     void finished.finally(() => inflight.delete(finished));

@@ -5,10 +5,17 @@ import { noTrustedProxies } from "./trusted.proxies.ts";
 /** What both transports do alike with a request and a failed handler. */
 
 /** The facts the edge's checks need (locality, auth, forwarding, TLS), from a header getter. */
-export const factsOf = (header: (name: string) => string, url: string, remoteAddress: string, o: TransportOptions = {}): RequestFacts => {
+export const factsOf = (
+  header: (name: string) => string,
+  url: string,
+  remoteAddress: string,
+  o: TransportOptions = {},
+  query = "",
+): RequestFacts => {
   const f = forwardedFacts(header, remoteAddress, o.tls !== undefined, o.trustedProxies ?? noTrustedProxies);
   return {
     url,
+    query,
     host: f.host,
     authorization: header("authorization"),
     forwarded: f.forwarded,

@@ -31,6 +31,11 @@ const pathOf = (url: string | undefined): string => {
   return q >= 0 ? u.slice(0, q) : u;
 };
 
+const queryOf = (url: string | undefined): string => {
+  const q = url?.indexOf("?") ?? -1;
+  return q >= 0 && url ? url.slice(q + 1) : "";
+};
+
 const headerOf =
   (req: IncomingMessage) =>
   (name: string): string => {
@@ -43,7 +48,7 @@ const readRequest = (req: IncomingMessage, o: TransportOptions, onTooLarge: () =
   const header = headerOf(req);
   return {
     method: (req.method ?? "GET").toUpperCase(),
-    facts: factsOf(header, pathOf(req.url), req.socket.remoteAddress ?? "", o),
+    facts: factsOf(header, pathOf(req.url), req.socket.remoteAddress ?? "", o, queryOf(req.url)),
     header,
     readBody: (maxBytes) =>
       new Promise((resolve, reject) => {

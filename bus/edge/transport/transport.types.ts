@@ -20,6 +20,8 @@ export interface HttpReply {
 /** Who asks, read while the request is valid. `url` is the path without the query string. */
 export interface RequestFacts {
   url: string;
+  /** The query string without its `?` ("" when none): only the few GET routes that take parameters read it. */
+  query: string;
   /** The host the client asked for: `Host`, or a trusted proxy's forwarded host. */
   host: string;
   authorization: string;

@@ -59,7 +59,7 @@ const readRequest = (res: UWS.HttpResponse, req: UWS.HttpRequest, o: TransportOp
   const header = (name: string) => headers.get(name) ?? "";
   return {
     method: req.getMethod().toUpperCase(),
-    facts: factsOf(header, req.getUrl(), decoder.decode(res.getRemoteAddressAsText()), o),
+    facts: factsOf(header, req.getUrl(), decoder.decode(res.getRemoteAddressAsText()), o, req.getQuery() ?? ""),
     header,
     readBody: (maxBytes) =>
       new Promise((resolve) => {

@@ -16,7 +16,7 @@ export function openSessionInUrl(key: string | null): void {
 }
 
 /** Pages other than the chat live at their own hash. */
-export type View = "chat" | "providers" | "nodes" | "security" | "cron" | "mcp" | "hooks" | "channels";
+export type View = "chat" | "providers" | "nodes" | "security" | "cron" | "mcp" | "hooks" | "channels" | "monitoring";
 export const PROVIDERS_HASH = "#/providers";
 export const NODES_HASH = "#/nodes";
 export const SECURITY_HASH = "#/security";
@@ -24,6 +24,7 @@ export const CRON_HASH = "#/cron";
 export const MCP_HASH = "#/mcp";
 export const HOOKS_HASH = "#/hooks";
 export const CHANNELS_HASH = "#/channels";
+export const MONITORING_HASH = "#/monitoring";
 const VIEWS: Record<string, View> = {
   [PROVIDERS_HASH]: "providers",
   [NODES_HASH]: "nodes",
@@ -32,5 +33,6 @@ const VIEWS: Record<string, View> = {
   [MCP_HASH]: "mcp",
   [HOOKS_HASH]: "hooks",
   [CHANNELS_HASH]: "channels",
+  [MONITORING_HASH]: "monitoring",
 };
 export const viewFromHash = (hash: string = location.hash): View => (Object.hasOwn(VIEWS, hash) ? VIEWS[hash] : "chat");
