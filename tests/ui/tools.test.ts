@@ -4,7 +4,7 @@
  * (`fullOutput`) and who answered an approval (`decidedBy`) as soon as a live message says so.
  */
 import { describe, expect, test } from "vitest";
-import { approvalFromLive, approvalFromSummary, cardFromLive, cardFromRow, interleave } from "../../ui/src/lib/tools.ts";
+import { approvalFromLive, approvalFromSummary, cardFromLive, cardFromRow, cardKey, interleave } from "../../ui/src/lib/tools.ts";
 import type { ApprovalSummary, LiveApproval, LiveToolCall, ToolCallRow } from "../../ui/src/lib/wire.ts";
 
 const live = (m: Partial<LiveToolCall> & Pick<LiveToolCall, "status">): LiveToolCall => ({
@@ -134,5 +134,14 @@ describe("who answered an approval", () => {
       denyReason: null,
     };
     expect(approvalFromSummary(summary, granted)).toMatchObject({ status: "granted", decidedBy: "web", always: true });
+  });
+});
+
+describe("a card's identity", () => {
+  test("the same call id in two runs is two cards (providers that send call_1 every time)", () => {
+    const a = cardFromRow(row({ runId: "r1", callId: "call_1" }), undefined, 0);
+    const b = cardFromLive(live({ runId: "r2", callId: "call_1", status: "requested" }), undefined, 1, 0, 1000);
+    expect(a.key).not.toBe(b.key);
+    expect(b.key).toBe(cardKey("r2", "call_1"));
   });
 });

@@ -6,6 +6,8 @@ import type { ApprovalStatus, ApprovalSummary, LiveApproval, LiveToolCall, ToolC
  * Pure: no state, no requests.
  */
 export type ToolCard = {
+  /** The card's identity: run + call id, as the log keys calls (`cardKey`). */
+  key: string;
   runId: string;
   callId: string;
   name: string;
@@ -32,6 +34,13 @@ export type ToolCard = {
   /** What a running call has printed so far (live only; the result replaces it). */
   liveOutput?: string;
 };
+
+/**
+ * A tool call's identity: its run and its call id, as the log and the `tool_calls` read model key
+ * it. Many OpenAI-compatible servers send `call_1` for every call, so a call id alone names a
+ * different call in every run.
+ */
+export const cardKey = (runId: string, callId: string): string => `${runId}/${callId}`;
 
 /** Keeps the live view of a running call short: the last lines are what a person watches. */
 export const LIVE_OUTPUT_CHARS = 8_000;
@@ -68,6 +77,7 @@ export const isSettled = (s: ToolCallStatus): boolean => RANK[s] === 3;
 
 export function cardFromRow(row: ToolCallRow, prev: ToolCard | undefined, order: number): ToolCard {
   const fromRow: ToolCard = {
+    key: cardKey(row.runId, row.callId),
     runId: row.runId,
     callId: row.callId,
     name: row.name,
@@ -105,6 +115,7 @@ export function cardFromRow(row: ToolCallRow, prev: ToolCard | undefined, order:
  */
 export function cardFromLive(m: LiveToolCall, prev: ToolCard | undefined, order: number, textLength: number, now: number): ToolCard {
   const base: ToolCard = prev ?? {
+    key: cardKey(m.runId, m.callId),
     runId: m.runId,
     callId: m.callId,
     name: m.name,
