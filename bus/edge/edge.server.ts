@@ -175,7 +175,7 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     if (f.url === "/metrics") return ["metrics", principalOf(req).then(metricsReply)];
     if (f.url === "/ws") return ["static", { status: 426, headers: { Upgrade: "websocket" }, body: "use a WebSocket\n" }];
     if (f.url.startsWith("/api/")) return ["api", notFound];
-    return ["static", serveStatic(opts.uiDir, f.url)];
+    return ["static", serveStatic(opts.uiDir, f.url, req.header("accept-encoding"))];
   };
   const metricsReply = async (p: Principal | null): Promise<HttpReply> => {
     if (!p)
