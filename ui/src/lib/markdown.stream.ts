@@ -1,5 +1,3 @@
-import { renderMarkdown } from "./markdown.ts";
-
 /** One rendered piece of a streaming reply. */
 export type Block = { text: string; html: string };
 
@@ -22,14 +20,32 @@ export class MarkdownStream {
   #inFence = false;
   #lineStart = 0;
   #tail: Block = { text: "", html: "" };
+  readonly #render: (text: string) => string;
+
+  /** `render` is markdown → safe HTML (`renderMarkdown`; injected so the cutting is testable without a DOM). */
+  constructor(render: (text: string) => string) {
+    this.#render = render;
+  }
 
   /** The blocks of `text`; a text that does not extend the previous one starts over. */
   update(text: string): readonly Block[] {
-    if (text.length < this.#scanned || !text.startsWith(this.#doneText)) this.#reset();
+    if (text.length < this.#scanned || !this.#continues(text)) this.#reset();
     this.#scan(text);
     const tail = text.slice(this.#doneText.length);
-    if (tail !== this.#tail.text) this.#tail = { text: tail, html: tail.trim() ? renderMarkdown(tail) : "" };
+    if (tail !== this.#tail.text) this.#tail = { text: tail, html: tail.trim() ? this.#render(tail) : "" };
     return this.#tail.html ? [...this.#done, this.#tail] : this.#done;
+  }
+
+  /**
+   * Whether `text` extends what was rendered. A full comparison would cost the whole reply per
+   * delta, the very thing this class avoids; the last characters before the cut are compared
+   * instead. Reply texts only grow, except when a resumed stream fills a gap (rare): a change that
+   * far back shows once the reply ends and is rendered whole.
+   */
+  #continues(text: string): boolean {
+    const end = this.#doneText.length;
+    const from = Math.max(0, end - 256);
+    return text.slice(from, end) === this.#doneText.slice(from, end);
   }
 
   #reset(): void {
@@ -47,7 +63,7 @@ export class MarkdownStream {
       if (FENCE.test(line)) this.#inFence = !this.#inFence;
       else if (!this.#inFence && line.trim() === "" && nl + 1 > this.#doneText.length) {
         const block = text.slice(this.#doneText.length, nl + 1);
-        if (block.trim()) this.#done.push({ text: block, html: renderMarkdown(block) });
+        if (block.trim()) this.#done.push({ text: block, html: this.#render(block) });
         this.#doneText = text.slice(0, nl + 1);
       }
       this.#scanned = nl + 1;
