@@ -59,11 +59,20 @@ export class ChatStore {
   running = $derived(this.activeRun !== null || this.runs.some((r) => r.status === "streaming"));
   /** Messages the gateway holds before the first one loaded (history is bounded). */
   historyOffset = $derived(this.history.length >= HISTORY_LIMIT ? Math.max(0, (this.session?.messageCount ?? 0) - this.history.length) : 0);
-  /** A run is active (or a message is on its way): the composer waits. */
+  /** A run is active (or a message is on its way): what is typed now is queued. */
   busy = $derived(this.running || this.outgoing.some((o) => o.state !== "sent"));
+  /**
+   * Messages typed while a reply streams (or while offline), sent in order once the session is
+   * free and connected. Only in this page's memory: a reload drops them (the composer says so).
+   */
+  queued = $state<string[]>([]);
 
   /** The open chat's tool cards and approvals. */
   readonly tools: ToolsStore;
+  /** The run waits for a person to answer an approval. */
+  get waitingApproval(): boolean {
+    return this.running && Object.values(this.tools.approvals).some((a) => a.status === "pending");
+  }
   /** True between a stop request and the run's end. */
   stopping = $state(false);
 
@@ -94,6 +103,7 @@ export class ChatStore {
     this.runs = [];
     this.#parts.clear();
     this.outgoing = [];
+    this.queued = [];
     this.error = null;
     this.info = null;
     this.notices = {};
@@ -113,6 +123,8 @@ export class ChatStore {
     if (key === null) return;
     if (!this.#subscribed) return this.#load();
     const token = this.#token;
+    // What failed before the connection came back is stale: a new failure sets it again.
+    this.error = null;
     try {
       const since = this.activeRun?.startedAt ?? this.runs.find((r) => r.status === "streaming")?.at;
       await this.#client.request("chat.subscribe", since !== undefined ? { sessionKey: key, fromTime: since - 1000 } : { sessionKey: key });
@@ -120,6 +132,7 @@ export class ChatStore {
       void this.tools.refresh();
       await this.#fetchHistory(HISTORY_LIMIT);
       for (const o of this.outgoing) if (o.state === "retrying") void this.#deliver(key, o);
+      this.#drain();
     } catch (e) {
       if (token === this.#token) this.#fail(e);
     }
@@ -139,6 +152,29 @@ export class ChatStore {
     if (key !== this.key) return false;
     this.outgoing.push({ id: newMessageId(), text, at: Date.now(), state: "sending", attempts: 0 });
     return this.#deliver(key, this.outgoing[this.outgoing.length - 1]);
+  }
+
+  /** Holds `text` until the reply in progress ends (or the connection is back), then sends it. */
+  enqueue(text: string): void {
+    if (text.trim()) this.queued = [...this.queued, text];
+  }
+
+  /** Takes a queued message back (to edit it, or not send it at all). */
+  unqueue(index: number): string | undefined {
+    const text = this.queued[index];
+    this.queued = this.queued.filter((_, i) => i !== index);
+    return text;
+  }
+
+  /** Sends the next queued message once nothing is in the way. */
+  #drain(): void {
+    if (this.queued.length === 0 || this.busy || this.#client.state !== "connected" || this.key === null) return;
+    const [next, ...rest] = this.queued;
+    this.queued = rest;
+    void this.send(next).then((ok) => {
+      // Refused (the error shows): keep the rest for the person to decide.
+      if (!ok) this.queued = [next, ...this.queued];
+    });
   }
 
   dismissError(): void {
@@ -286,6 +322,7 @@ export class ChatStore {
     this.runs = this.runs.filter((r) => !done.has(r.runId));
     for (const runId of this.#parts.keys()) if (done.has(runId)) this.#parts.delete(runId);
     if (h.activeRun) this.#ensureRun(h.activeRun.runId);
+    this.#drain();
   }
 
   #onEvent(ev: ChatEvent): void {
@@ -313,6 +350,7 @@ export class ChatStore {
         }
         if (this.activeRun?.runId === ev.runId) this.activeRun = null;
         if (!this.activeRun) this.stopping = false;
+        this.#drain();
         break;
       }
       case "session.updated":
