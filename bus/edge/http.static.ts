@@ -93,7 +93,10 @@ export const pickEncoding = (acceptEncoding: string): Array<{ coding: "br" | "gz
     if (name) q.set(name.trim(), Number.isFinite(value) ? value : 0);
   }
   const ok = (c: string) => (q.get(c) ?? 0) > 0;
-  return [...(ok("br") ? [{ coding: "br" as const, ext: ".br" as const }] : []), ...(ok("gzip") ? [{ coding: "gzip" as const, ext: ".gz" as const }] : [])];
+  return [
+    ...(ok("br") ? [{ coding: "br" as const, ext: ".br" as const }] : []),
+    ...(ok("gzip") ? [{ coding: "gzip" as const, ext: ".gz" as const }] : []),
+  ];
 };
 
 /**
@@ -111,7 +114,11 @@ const encodedBody = async (file: string, acceptEncoding: string): Promise<{ body
     if (copy.mtimeMs < original.mtimeMs) continue;
     return { body: await readFile(file + ext), headers: { "Content-Encoding": coding, Vary: "Accept-Encoding" } };
   }
-  if (!varies) varies = await stat(`${file}.gz`).then((s) => s.isFile(), () => false);
+  if (!varies)
+    varies = await stat(`${file}.gz`).then(
+      (s) => s.isFile(),
+      () => false,
+    );
   return { body: await readFile(file), headers: varies ? { Vary: "Accept-Encoding" } : {} };
 };
 

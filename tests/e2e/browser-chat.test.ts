@@ -295,66 +295,62 @@ describe("messages", () => {
 
 // Last: it stops the gateway.
 describe("connection states", () => {
-  test(
-    "gateway gone: a banner pauses sending and says what happens to queued messages; a reload shows cairn's own page; back: the banner and stale errors go",
-    async () => {
-      const page = await oneTab(browser);
-      await openApp(page, gw.url);
-      await newChat(page);
-      llm.script({ chunks: ["Hello."] });
-      await typeAndSend(page, "hi");
-      await settledReply(page, 1);
-      // A stale error from before the outage.
-      await typeAndSend(page, "/model no-such/model");
-      await until(
-        "an error shown",
-        () => page.getByTestId("error").count(),
-        (n) => n === 1,
-      );
-      // The offline shell is installed (a secure context: 127.0.0.1).
-      await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
+  test("gateway gone: a banner pauses sending and says what happens to queued messages; a reload shows cairn's own page; back: the banner and stale errors go", async () => {
+    const page = await oneTab(browser);
+    await openApp(page, gw.url);
+    await newChat(page);
+    llm.script({ chunks: ["Hello."] });
+    await typeAndSend(page, "hi");
+    await settledReply(page, 1);
+    // A stale error from before the outage.
+    await typeAndSend(page, "/model no-such/model");
+    await until(
+      "an error shown",
+      () => page.getByTestId("error").count(),
+      (n) => n === 1,
+    );
+    // The offline shell is installed (a secure context: 127.0.0.1).
+    await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
 
-      await gw.kill("SIGTERM");
-      await until(
-        "the offline banner",
-        () => page.getByTestId("offline-banner").count(),
-        (n) => n === 1,
-      );
-      expect(await page.getByTestId("offline-banner").textContent()).toMatch(/Sending is paused/);
-      await page.getByTestId("chat-input").fill("typed while offline");
-      expect(await page.getByTestId("send").isDisabled()).toBe(true);
-      expect(await page.getByTestId("chat-input").getAttribute("placeholder")).toMatch(/Offline/);
-      await shoot(page, "chat-offline");
+    await gw.kill("SIGTERM");
+    await until(
+      "the offline banner",
+      () => page.getByTestId("offline-banner").count(),
+      (n) => n === 1,
+    );
+    expect(await page.getByTestId("offline-banner").textContent()).toMatch(/Sending is paused/);
+    await page.getByTestId("chat-input").fill("typed while offline");
+    expect(await page.getByTestId("send").isDisabled()).toBe(true);
+    expect(await page.getByTestId("chat-input").getAttribute("placeholder")).toMatch(/Offline/);
+    await shoot(page, "chat-offline");
 
-      // Back: the banner goes, and so does the error from before the outage (same page, no reload).
-      await gw.restart();
-      await until(
-        "the banner gone after reconnecting",
-        () => page.getByTestId("offline-banner").count(),
-        (n) => n === 0,
-        60_000,
-      );
-      await until(
-        "the stale error gone",
-        () => page.getByTestId("error").count(),
-        (n) => n === 0,
-      );
-      expect(await page.getByTestId("send").isEnabled()).toBe(true);
+    // Back: the banner goes, and so does the error from before the outage (same page, no reload).
+    await gw.restart();
+    await until(
+      "the banner gone after reconnecting",
+      () => page.getByTestId("offline-banner").count(),
+      (n) => n === 0,
+      60_000,
+    );
+    await until(
+      "the stale error gone",
+      () => page.getByTestId("error").count(),
+      (n) => n === 0,
+    );
+    expect(await page.getByTestId("send").isEnabled()).toBe(true);
 
-      // A reload while the gateway is down: cairn's own page (the cached shell), not the browser's.
-      await gw.kill("SIGTERM");
-      await waitForConnection(page, ["reconnecting", "error"]);
-      await page.reload();
-      await until(
-        "the offline banner after a reload",
-        () => page.getByTestId("offline-banner").count(),
-        (n) => n === 1,
-      );
-      expect(await page.title()).toMatch(/cairn/);
-      await gw.restart();
-      await waitForConnection(page, ["connected"], 60_000);
-      expect(browser.pageErrors).toEqual([]);
-    },
-    120_000,
-  );
+    // A reload while the gateway is down: cairn's own page (the cached shell), not the browser's.
+    await gw.kill("SIGTERM");
+    await waitForConnection(page, ["reconnecting", "error"]);
+    await page.reload();
+    await until(
+      "the offline banner after a reload",
+      () => page.getByTestId("offline-banner").count(),
+      (n) => n === 1,
+    );
+    expect(await page.title()).toMatch(/cairn/);
+    await gw.restart();
+    await waitForConnection(page, ["connected"], 60_000);
+    expect(browser.pageErrors).toEqual([]);
+  }, 120_000);
 });

@@ -9,7 +9,11 @@ import { MarkdownStream } from "../../ui/src/lib/markdown.stream.ts";
 /** A renderer that records what it was asked to render. */
 const recording = () => {
   const calls: string[] = [];
-  return { calls, render: (t: string) => (calls.push(t), `<p>${t.trim()}</p>`) };
+  const render = (t: string) => {
+    calls.push(t);
+    return `<p>${t.trim()}</p>`;
+  };
+  return { calls, render };
 };
 
 /** Feeds `text` in pieces of `step` characters, as deltas arrive. */

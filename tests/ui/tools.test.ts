@@ -169,7 +169,10 @@ describe("statuses that tell the truth", () => {
     always: false,
   });
   test("a non-zero exit code is not a success; exit 0 is", () => {
-    expect(outcomeOf(cardFromRow(row({ output: "exit code 2\nstderr:\nnope" }), undefined, 0), undefined)).toEqual({ kind: "exit", code: 2 });
+    expect(outcomeOf(cardFromRow(row({ output: "exit code 2\nstderr:\nnope" }), undefined, 0), undefined)).toEqual({
+      kind: "exit",
+      code: 2,
+    });
     expect(outcomeOf(cardFromRow(row({ output: "exit code 0\nstdout:\nok" }), undefined, 0), undefined)).toBeNull();
     const quota = "disk_quota_exceeded: the command was stopped\nexit code 1\n(no output)";
     expect(outcomeOf(cardFromRow(row({ output: quota }), undefined, 0), undefined)).toEqual({ kind: "exit", code: 1 });
@@ -179,7 +182,11 @@ describe("statuses that tell the truth", () => {
     });
   });
   test("a denied call is denied (by whom), an expired one expired — not failed", () => {
-    const refused = cardFromRow(row({ status: "failed", isError: true, output: "denied by the user; the command was not run" }), undefined, 0);
+    const refused = cardFromRow(
+      row({ status: "failed", isError: true, output: "denied by the user; the command was not run" }),
+      undefined,
+      0,
+    );
     expect(outcomeOf(refused, approval("denied", "key:phone"))).toEqual({ kind: "denied", by: "key:phone" });
     expect(outcomeOf(refused, approval("expired"))).toEqual({ kind: "expired" });
     // Another tool's text that happens to read like exec's is not judged.
