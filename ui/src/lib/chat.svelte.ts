@@ -83,6 +83,9 @@ export class ChatStore {
   /** Reply texts of live runs as their deltas came (not reactive: `LiveRun.text` mirrors them). */
   #parts = new Map<string, DeltaText>();
   #loading: Promise<void> | null = null;
+  /** Live texts waiting for the next frame (`#showText`). */
+  #pendingText = new Map<LiveRun, DeltaText>();
+  #frame: number | null = null;
 
   constructor(client: GatewayClient) {
     this.#client = client;
@@ -339,10 +342,11 @@ export class ChatStore {
           parts = new DeltaText();
           this.#parts.set(ev.runId, parts);
         }
-        if (parts.place(ev.index, ev.text)) r.text = parts.text;
+        if (parts.place(ev.index, ev.text)) this.#showText(r, parts);
         break;
       }
       case "run.ended": {
+        this.#flushText();
         const r = this.#ensureRun(ev.runId);
         if (r) {
           r.status = runStatusToMessage(ev.status);
@@ -360,6 +364,8 @@ export class ChatStore {
       case "run.tool":
       case "run.tool_output":
       case "run.approval": {
+        // The card's stand-in position is the reply's length now: show all of it first.
+        this.#flushText();
         const r = this.#ensureRun(ev.runId);
         const streamingHistory = this.history.find((m) => m.runId === ev.runId && m.role === "assistant");
         this.tools.onLive(ev, Math.max(r?.text.length ?? 0, streamingHistory?.text.length ?? 0));
@@ -374,6 +380,24 @@ export class ChatStore {
         break;
       }
     }
+  }
+
+  /**
+   * Shows a live reply's text at most once per frame: deltas come faster than frames (several per
+   * WebSocket message burst), and each shown text re-renders the reply. The parts keep every delta;
+   * only the showing waits. A run that ends shows its text at once (`#flushText`).
+   */
+  #showText(r: LiveRun, parts: DeltaText): void {
+    this.#pendingText.set(r, parts);
+    if (this.#frame !== null) return;
+    const flush = () => this.#flushText();
+    this.#frame = typeof requestAnimationFrame === "function" ? requestAnimationFrame(flush) : (setTimeout(flush, 16) as unknown as number);
+  }
+
+  #flushText(): void {
+    this.#frame = null;
+    for (const [r, parts] of this.#pendingText) r.text = parts.text;
+    this.#pendingText.clear();
   }
 
   /** The live run for `runId`, created on first sight; none once history has its final text. */

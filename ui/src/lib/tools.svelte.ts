@@ -22,6 +22,7 @@ export type ToolActions = {
 };
 
 const TOOLS_LIMIT = 1000;
+const NO_CARDS: ToolCard[] = [];
 const APPROVALS_LIMIT = 200;
 
 /**
@@ -53,10 +54,11 @@ export class ToolsStore {
 
   /** The cards of one run, in the order the model asked for them. */
   forRun(runId: string | null): ToolCard[] {
-    if (runId === null) return [];
-    return Object.values(this.cards)
-      .filter((c) => c.runId === runId)
-      .sort((a, b) => (a.iteration ?? 0) - (b.iteration ?? 0) || a.order - b.order);
+    if (runId === null) return NO_CARDS;
+    const cards = Object.values(this.cards).filter((c) => c.runId === runId);
+    // One shared empty list: a reply without tools then gets the same prop on every update.
+    if (cards.length === 0) return NO_CARDS;
+    return cards.sort((a, b) => (a.iteration ?? 0) - (b.iteration ?? 0) || a.order - b.order);
   }
 
   approvalFor(card: ToolCard): ApprovalCard | undefined {
