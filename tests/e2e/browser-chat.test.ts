@@ -142,6 +142,9 @@ describe("tool calls are keyed by run + call id", () => {
       expect(reloaded.map((c) => c.output?.includes("first-turn"))).toEqual([true, false]);
       expect(reloaded[1].output).toContain("second-turn");
       await shoot(page, "chat-reused-call-ids");
+      await page.emulateMedia({ colorScheme: "dark" });
+      await shoot(page, "chat-reused-call-ids-dark");
+      await page.emulateMedia({ colorScheme: null });
       expect(browser.pageErrors).toEqual([]);
     },
     T,
@@ -184,6 +187,9 @@ describe("messages", () => {
         (t) => t.startsWith("Here it is:") && t.includes("```python") && t.endsWith("Done."),
       );
       await shoot(page, "chat-code-block");
+      await page.emulateMedia({ colorScheme: "dark" });
+      await shoot(page, "chat-code-block-dark");
+      await page.emulateMedia({ colorScheme: null });
       expect(browser.pageErrors).toEqual([]);
     },
     T,
