@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { svelte } from "@sveltejs/vite-plugin-svelte";
 import { defineConfig } from "vite";
+import { precompress } from "./precompress.ts";
 
 const root = fileURLToPath(new URL(".", import.meta.url));
 
@@ -8,12 +9,13 @@ const root = fileURLToPath(new URL(".", import.meta.url));
  * Builds the SPA into `ui/dist`, which the gateway's edge serves. Assets use relative paths, and
  * the open session lives in the URL hash, so the edge needs no SPA fallback route.
  * `vite --config ui/vite.config.ts` serves it for development, proxying `/ws` and `/api` to a gateway at
- * CAIRN_GATEWAY_URL (default http://127.0.0.1:13131).
+ * CAIRN_GATEWAY_URL (default http://127.0.0.1:13131). Text assets get `.br` and `.gz` copies
+ * (`precompress.ts`) that the edge serves by the request's Accept-Encoding.
  */
 export default defineConfig({
   root,
   base: "./",
-  plugins: [svelte()],
+  plugins: [svelte(), precompress()],
   build: {
     outDir: "dist",
     emptyOutDir: true,

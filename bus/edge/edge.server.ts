@@ -182,7 +182,7 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     if (f.url === "/ws") return ["static", { status: 426, headers: { Upgrade: "websocket" }, body: "use a WebSocket\n" }];
     if (f.url === "/api/metrics") return ["api_metrics", principalOf(req).then((p) => metricsApiReply(bus, p, f.query))];
     if (f.url.startsWith("/api/")) return ["api", notFound];
-    return ["static", serveStatic(opts.uiDir, f.url)];
+    return ["static", serveStatic(opts.uiDir, f.url, req.header("accept-encoding"))];
   };
   const metricsReply = async (p: Principal | null): Promise<HttpReply> => {
     if (!p)

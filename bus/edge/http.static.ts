@@ -80,12 +80,54 @@ const fileInside = async (root: string, rel: string): Promise<string | undefined
   }
 };
 
+/**
+ * The precompressed copy to send for `Accept-Encoding` (`ui/precompress.ts` writes them at build):
+ * brotli before gzip, a coding with `q=0` refused. Identity otherwise.
+ */
+export const pickEncoding = (acceptEncoding: string): Array<{ coding: "br" | "gzip"; ext: ".br" | ".gz" }> => {
+  const q = new Map<string, number>();
+  for (const part of acceptEncoding.toLowerCase().split(",")) {
+    const [name, ...params] = part.trim().split(";");
+    const qp = params.map((p) => p.trim()).find((p) => p.startsWith("q="));
+    const value = qp ? Number(qp.slice(2)) : 1;
+    if (name) q.set(name.trim(), Number.isFinite(value) ? value : 0);
+  }
+  const ok = (c: string) => (q.get(c) ?? 0) > 0;
+  return [
+    ...(ok("br") ? [{ coding: "br" as const, ext: ".br" as const }] : []),
+    ...(ok("gzip") ? [{ coding: "gzip" as const, ext: ".gz" as const }] : []),
+  ];
+};
+
+/**
+ * `file`'s body in the best coding the client takes. A compressed copy older than its original is
+ * stale (a hand-edited dist) and is not used. Every compressible answer says `Vary: Accept-Encoding`,
+ * so a shared cache never hands brotli to a client that did not ask for it.
+ */
+const encodedBody = async (file: string, acceptEncoding: string): Promise<{ body: Buffer; headers: Record<string, string> }> => {
+  const original = await stat(file);
+  let varies = false;
+  for (const { coding, ext } of pickEncoding(acceptEncoding)) {
+    const copy = await stat(file + ext).catch(() => undefined);
+    if (!copy?.isFile()) continue;
+    varies = true;
+    if (copy.mtimeMs < original.mtimeMs) continue;
+    return { body: await readFile(file + ext), headers: { "Content-Encoding": coding, Vary: "Accept-Encoding" } };
+  }
+  if (!varies)
+    varies = await stat(`${file}.gz`).then(
+      (s) => s.isFile(),
+      () => false,
+    );
+  return { body: await readFile(file), headers: varies ? { Vary: "Accept-Encoding" } : {} };
+};
+
 const cacheControl = (rel: string): string =>
   // Vite puts content-hashed names under assets/: they never change, so cache them forever.
   rel.startsWith("assets/") ? "public, max-age=31536000, immutable" : "no-cache";
 
-/** Answers `GET <rawPath>` from `uiDir`. */
-export const serveStatic = async (uiDir: string, rawPath: string): Promise<HttpReply> => {
+/** Answers `GET <rawPath>` from `uiDir`, precompressed when the client accepts it. */
+export const serveStatic = async (uiDir: string, rawPath: string, acceptEncoding = ""): Promise<HttpReply> => {
   const target = staticTarget(rawPath);
   if (target.kind === "bad") return text(400, `bad request: ${target.reason}\n`);
   let root: string;
@@ -101,13 +143,10 @@ export const serveStatic = async (uiDir: string, rawPath: string): Promise<HttpR
   }
   const file = await fileInside(root, target.rel);
   if (file) {
-    const body = await readFile(file);
-    return { status: 200, headers: { "Content-Type": contentType(file), "Cache-Control": cacheControl(target.rel) }, body };
+    const { body, headers } = await encodedBody(file, acceptEncoding);
+    return { status: 200, headers: { "Content-Type": contentType(file), "Cache-Control": cacheControl(target.rel), ...headers }, body };
   }
   if (extname(target.rel) !== "" || target.rel.startsWith("api/")) return text(404, "not found\n");
-  return {
-    status: 200,
-    headers: { "Content-Type": TYPES[".html"], "Cache-Control": "no-cache" },
-    body: await readFile(index),
-  };
+  const { body, headers } = await encodedBody(index, acceptEncoding);
+  return { status: 200, headers: { "Content-Type": TYPES[".html"], "Cache-Control": "no-cache", ...headers }, body };
 };

@@ -227,7 +227,7 @@ describe("approvals", () => {
         );
         expect(done.output).toContain("cairn-approved");
       }
-      expect(await page.getByTestId("approval-outcome").textContent()).toMatch(/Approved by web/);
+      expect(await page.getByTestId("approval-outcome").textContent()).toMatch(/Approved by you \(on this machine\)/);
       expect((await settledReply(page)).text).toBe("Done.");
       await page.getByTestId("tool-full-output").click();
       await until(

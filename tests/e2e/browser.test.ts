@@ -166,7 +166,8 @@ describe("chatting in the web UI", () => {
       expect(after.slice(0, 3)).toEqual(before.slice(0, 3));
       expect(after[3].status).toBe("streaming");
       expect(after[3].text.startsWith(before[3].text), `"${after[3].text}" continues "${before[3].text}"`).toBe(true);
-      expect(await page.getByTestId("chat-input").isDisabled()).toBe(true);
+      // The page knows the reply is still running: Stop, and the composer queues (issue 20).
+      expect(await page.getByTestId("stop").count()).toBe(1);
 
       const done = await settledReply(page, 2);
       expect(done).toEqual({ role: "assistant", status: "complete", text: full });

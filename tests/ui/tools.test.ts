@@ -4,7 +4,16 @@
  * (`fullOutput`) and who answered an approval (`decidedBy`) as soon as a live message says so.
  */
 import { describe, expect, test } from "vitest";
-import { approvalFromLive, approvalFromSummary, cardFromLive, cardFromRow, interleave } from "../../ui/src/lib/tools.ts";
+import {
+  approvalFromLive,
+  approvalFromSummary,
+  approverName,
+  cardFromLive,
+  cardFromRow,
+  cardKey,
+  interleave,
+  outcomeOf,
+} from "../../ui/src/lib/tools.ts";
 import type { ApprovalSummary, LiveApproval, LiveToolCall, ToolCallRow } from "../../ui/src/lib/wire.ts";
 
 const live = (m: Partial<LiveToolCall> & Pick<LiveToolCall, "status">): LiveToolCall => ({
@@ -134,5 +143,62 @@ describe("who answered an approval", () => {
       denyReason: null,
     };
     expect(approvalFromSummary(summary, granted)).toMatchObject({ status: "granted", decidedBy: "web", always: true });
+  });
+});
+
+describe("a card's identity", () => {
+  test("the same call id in two runs is two cards (providers that send call_1 every time)", () => {
+    const a = cardFromRow(row({ runId: "r1", callId: "call_1" }), undefined, 0);
+    const b = cardFromLive(live({ runId: "r2", callId: "call_1", status: "requested" }), undefined, 1, 0, 1000);
+    expect(a.key).not.toBe(b.key);
+    expect(b.key).toBe(cardKey("r2", "call_1"));
+  });
+});
+
+describe("statuses that tell the truth", () => {
+  const approval = (status: "granted" | "denied" | "expired", decidedBy: string | null = null) => ({
+    approvalId: "a1",
+    runId: "r1",
+    callId: "c1",
+    status,
+    command: "rm x",
+    reason: null,
+    expiresAt: null,
+    decidedBy,
+    denyReason: null,
+    always: false,
+  });
+  test("a non-zero exit code is not a success; exit 0 is", () => {
+    expect(outcomeOf(cardFromRow(row({ output: "exit code 2\nstderr:\nnope" }), undefined, 0), undefined)).toEqual({
+      kind: "exit",
+      code: 2,
+    });
+    expect(outcomeOf(cardFromRow(row({ output: "exit code 0\nstdout:\nok" }), undefined, 0), undefined)).toBeNull();
+    const quota = "disk_quota_exceeded: the command was stopped\nexit code 1\n(no output)";
+    expect(outcomeOf(cardFromRow(row({ output: quota }), undefined, 0), undefined)).toEqual({ kind: "exit", code: 1 });
+    expect(outcomeOf(cardFromRow(row({ output: "timed out after 5 s (killed)\n(no output)" }), undefined, 0), undefined)).toEqual({
+      kind: "killed",
+      why: "timed out",
+    });
+  });
+  test("a denied call is denied (by whom), an expired one expired — not failed", () => {
+    const refused = cardFromRow(
+      row({ status: "failed", isError: true, output: "denied by the user; the command was not run" }),
+      undefined,
+      0,
+    );
+    expect(outcomeOf(refused, approval("denied", "key:phone"))).toEqual({ kind: "denied", by: "key:phone" });
+    expect(outcomeOf(refused, approval("expired"))).toEqual({ kind: "expired" });
+    // Another tool's text that happens to read like exec's is not judged.
+    expect(outcomeOf(cardFromRow(row({ name: "read_file", output: "exit code 3" }), undefined, 0), undefined)).toBeNull();
+    // A call still running has no outcome yet.
+    expect(outcomeOf(cardFromRow(row({ status: "started", output: null }), undefined, 0), approval("granted"))).toBeNull();
+  });
+  test("the approver as a person reads it", () => {
+    expect(approverName("web")).toBe("you (on this machine)");
+    expect(approverName("key:phone")).toBe("API key “phone”");
+    expect(approverName("session:abc")).toBe("you (signed in)");
+    expect(approverName("cli")).toBe("you (cairn CLI)");
+    expect(approverName("telegram:42")).toBe("telegram:42");
   });
 });

@@ -59,11 +59,20 @@ export class ChatStore {
   running = $derived(this.activeRun !== null || this.runs.some((r) => r.status === "streaming"));
   /** Messages the gateway holds before the first one loaded (history is bounded). */
   historyOffset = $derived(this.history.length >= HISTORY_LIMIT ? Math.max(0, (this.session?.messageCount ?? 0) - this.history.length) : 0);
-  /** A run is active (or a message is on its way): the composer waits. */
+  /** A run is active (or a message is on its way): what is typed now is queued. */
   busy = $derived(this.running || this.outgoing.some((o) => o.state !== "sent"));
+  /**
+   * Messages typed while a reply streams (or while offline), sent in order once the session is
+   * free and connected. Only in this page's memory: a reload drops them (the composer says so).
+   */
+  queued = $state<string[]>([]);
 
   /** The open chat's tool cards and approvals. */
   readonly tools: ToolsStore;
+  /** The run waits for a person to answer an approval. */
+  get waitingApproval(): boolean {
+    return this.running && Object.values(this.tools.approvals).some((a) => a.status === "pending");
+  }
   /** True between a stop request and the run's end. */
   stopping = $state(false);
 
@@ -74,6 +83,9 @@ export class ChatStore {
   /** Reply texts of live runs as their deltas came (not reactive: `LiveRun.text` mirrors them). */
   #parts = new Map<string, DeltaText>();
   #loading: Promise<void> | null = null;
+  /** Live texts waiting for the next frame (`#showText`). */
+  #pendingText = new Map<LiveRun, DeltaText>();
+  #frame: number | null = null;
 
   constructor(client: GatewayClient) {
     this.#client = client;
@@ -94,6 +106,7 @@ export class ChatStore {
     this.runs = [];
     this.#parts.clear();
     this.outgoing = [];
+    this.queued = [];
     this.error = null;
     this.info = null;
     this.notices = {};
@@ -113,6 +126,8 @@ export class ChatStore {
     if (key === null) return;
     if (!this.#subscribed) return this.#load();
     const token = this.#token;
+    // What failed before the connection came back is stale: a new failure sets it again.
+    this.error = null;
     try {
       const since = this.activeRun?.startedAt ?? this.runs.find((r) => r.status === "streaming")?.at;
       await this.#client.request("chat.subscribe", since !== undefined ? { sessionKey: key, fromTime: since - 1000 } : { sessionKey: key });
@@ -120,6 +135,7 @@ export class ChatStore {
       void this.tools.refresh();
       await this.#fetchHistory(HISTORY_LIMIT);
       for (const o of this.outgoing) if (o.state === "retrying") void this.#deliver(key, o);
+      this.#drain();
     } catch (e) {
       if (token === this.#token) this.#fail(e);
     }
@@ -139,6 +155,29 @@ export class ChatStore {
     if (key !== this.key) return false;
     this.outgoing.push({ id: newMessageId(), text, at: Date.now(), state: "sending", attempts: 0 });
     return this.#deliver(key, this.outgoing[this.outgoing.length - 1]);
+  }
+
+  /** Holds `text` until the reply in progress ends (or the connection is back), then sends it. */
+  enqueue(text: string): void {
+    if (text.trim()) this.queued = [...this.queued, text];
+  }
+
+  /** Takes a queued message back (to edit it, or not send it at all). */
+  unqueue(index: number): string | undefined {
+    const text = this.queued[index];
+    this.queued = this.queued.filter((_, i) => i !== index);
+    return text;
+  }
+
+  /** Sends the next queued message once nothing is in the way. */
+  #drain(): void {
+    if (this.queued.length === 0 || this.busy || this.#client.state !== "connected" || this.key === null) return;
+    const [next, ...rest] = this.queued;
+    this.queued = rest;
+    void this.send(next).then((ok) => {
+      // Refused (the error shows): keep the rest for the person to decide.
+      if (!ok) this.queued = [next, ...this.queued];
+    });
   }
 
   dismissError(): void {
@@ -286,6 +325,7 @@ export class ChatStore {
     this.runs = this.runs.filter((r) => !done.has(r.runId));
     for (const runId of this.#parts.keys()) if (done.has(runId)) this.#parts.delete(runId);
     if (h.activeRun) this.#ensureRun(h.activeRun.runId);
+    this.#drain();
   }
 
   #onEvent(ev: ChatEvent): void {
@@ -302,10 +342,11 @@ export class ChatStore {
           parts = new DeltaText();
           this.#parts.set(ev.runId, parts);
         }
-        if (parts.place(ev.index, ev.text)) r.text = parts.text;
+        if (parts.place(ev.index, ev.text)) this.#showText(r, parts);
         break;
       }
       case "run.ended": {
+        this.#flushText();
         const r = this.#ensureRun(ev.runId);
         if (r) {
           r.status = runStatusToMessage(ev.status);
@@ -313,6 +354,7 @@ export class ChatStore {
         }
         if (this.activeRun?.runId === ev.runId) this.activeRun = null;
         if (!this.activeRun) this.stopping = false;
+        this.#drain();
         break;
       }
       case "session.updated":
@@ -322,6 +364,8 @@ export class ChatStore {
       case "run.tool":
       case "run.tool_output":
       case "run.approval": {
+        // The card's stand-in position is the reply's length now: show all of it first.
+        this.#flushText();
         const r = this.#ensureRun(ev.runId);
         const streamingHistory = this.history.find((m) => m.runId === ev.runId && m.role === "assistant");
         this.tools.onLive(ev, Math.max(r?.text.length ?? 0, streamingHistory?.text.length ?? 0));
@@ -336,6 +380,24 @@ export class ChatStore {
         break;
       }
     }
+  }
+
+  /**
+   * Shows a live reply's text at most once per frame: deltas come faster than frames (several per
+   * WebSocket message burst), and each shown text re-renders the reply. The parts keep every delta;
+   * only the showing waits. A run that ends shows its text at once (`#flushText`).
+   */
+  #showText(r: LiveRun, parts: DeltaText): void {
+    this.#pendingText.set(r, parts);
+    if (this.#frame !== null) return;
+    const flush = () => this.#flushText();
+    this.#frame = typeof requestAnimationFrame === "function" ? requestAnimationFrame(flush) : (setTimeout(flush, 16) as unknown as number);
+  }
+
+  #flushText(): void {
+    this.#frame = null;
+    for (const [r, parts] of this.#pendingText) r.text = parts.text;
+    this.#pendingText.clear();
   }
 
   /** The live run for `runId`, created on first sight; none once history has its final text. */

@@ -37,6 +37,9 @@ export type ChatMessage = {
   historyIndex?: number;
 };
 
+/** Bubbles of history messages, by the message they show (history arrays are replaced, not edited). */
+const settled = new WeakMap<HistoryMessage, ChatMessage>();
+
 export const runStatusToMessage = (s: RunStatus): MessageStatus => (s === "completed" ? "complete" : s);
 
 /** Run ids whose final assistant message history already holds. */
@@ -70,7 +73,25 @@ export function mergeMessages(
       const text = r.text.length >= m.text.length ? r.text : m.text;
       out.push({ id: m.id, role: m.role, text, status: r.status, error: r.error ?? m.error, at: m.at, notices: n, runId, historyIndex });
     } else {
-      out.push({ id: m.id, role: m.role, text: m.text, status: m.status, error: m.error, at: m.at, notices: n, runId, historyIndex });
+      // The same bubble object for an unchanged history message: its component then skips the
+      // update when a live reply below it changes (every frame while one streams).
+      const seen = settled.get(m);
+      if (seen && seen.historyIndex === historyIndex && seen.notices === n) out.push(seen);
+      else {
+        const b: ChatMessage = {
+          id: m.id,
+          role: m.role,
+          text: m.text,
+          status: m.status,
+          error: m.error,
+          at: m.at,
+          notices: n,
+          runId,
+          historyIndex,
+        };
+        settled.set(m, b);
+        out.push(b);
+      }
     }
   }
   const known = new Set(history.map((m) => m.id));

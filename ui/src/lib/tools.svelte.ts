@@ -7,6 +7,7 @@ import {
   cardAwaiting,
   cardFromLive,
   cardFromRow,
+  cardKey,
   withLiveOutput,
   type ApprovalCard,
   type ToolCard,
@@ -21,6 +22,7 @@ export type ToolActions = {
 };
 
 const TOOLS_LIMIT = 1000;
+const NO_CARDS: ToolCard[] = [];
 const APPROVALS_LIMIT = 200;
 
 /**
@@ -28,7 +30,7 @@ const APPROVALS_LIMIT = 200;
  * from `chat.tools` and `approvals.list`, and moved along by live messages in between.
  */
 export class ToolsStore {
-  /** By call id. */
+  /** By `cardKey(runId, callId)`: call ids repeat across runs. */
   cards = $state<Record<string, ToolCard>>({});
   /** By approval id. */
   approvals = $state<Record<string, ApprovalCard>>({});
@@ -52,10 +54,11 @@ export class ToolsStore {
 
   /** The cards of one run, in the order the model asked for them. */
   forRun(runId: string | null): ToolCard[] {
-    if (runId === null) return [];
-    return Object.values(this.cards)
-      .filter((c) => c.runId === runId)
-      .sort((a, b) => (a.iteration ?? 0) - (b.iteration ?? 0) || a.order - b.order);
+    if (runId === null) return NO_CARDS;
+    const cards = Object.values(this.cards).filter((c) => c.runId === runId);
+    // One shared empty list: a reply without tools then gets the same prop on every update.
+    if (cards.length === 0) return NO_CARDS;
+    return cards.sort((a, b) => (a.iteration ?? 0) - (b.iteration ?? 0) || a.order - b.order);
   }
 
   approvalFor(card: ToolCard): ApprovalCard | undefined {
@@ -68,18 +71,19 @@ export class ToolsStore {
    * `textLength`, its reply's text so far, only places a card whose offset has not come yet.
    */
   onLive(m: LiveToolCall | LiveToolOutput | LiveApproval, textLength: number): void {
+    const key = cardKey(m.runId, m.callId);
     if (m.type === "run.tool_output") {
-      const card = this.cards[m.callId];
-      if (card && card.output === null) this.cards[m.callId] = withLiveOutput(card, m.text);
+      const card = this.cards[key];
+      if (card && card.output === null) this.cards[key] = withLiveOutput(card, m.text);
       return;
     }
     if (m.type === "run.tool") {
-      this.cards[m.callId] = cardFromLive(m, this.cards[m.callId], this.#order++, textLength, Date.now());
+      this.cards[key] = cardFromLive(m, this.cards[key], this.#order++, textLength, Date.now());
       return;
     }
     this.approvals[m.approvalId] = approvalFromLive(m, this.approvals[m.approvalId]);
-    const card = this.cards[m.callId];
-    if (card) this.cards[m.callId] = cardAwaiting(card, m);
+    const card = this.cards[key];
+    if (card) this.cards[key] = cardAwaiting(card, m);
     // Whether it was "always" only the list knows.
     if (m.status !== "pending") void this.refresh();
   }
@@ -110,7 +114,8 @@ export class ToolsStore {
     if (token !== this.#token) return;
     if (tools.status === "fulfilled") {
       for (const row of tools.value.calls) {
-        this.cards[row.callId] = cardFromRow(row, this.cards[row.callId], this.#order++);
+        const key = cardKey(row.runId, row.callId);
+        this.cards[key] = cardFromRow(row, this.cards[key], this.#order++);
       }
     } else if (!(tools.reason instanceof RequestError && tools.reason.connectionLost)) {
       // Cards are extras around the chat: a gateway without them still chats.

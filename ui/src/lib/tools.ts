@@ -6,6 +6,8 @@ import type { ApprovalStatus, ApprovalSummary, LiveApproval, LiveToolCall, ToolC
  * Pure: no state, no requests.
  */
 export type ToolCard = {
+  /** The card's identity: run + call id, as the log keys calls (`cardKey`). */
+  key: string;
   runId: string;
   callId: string;
   name: string;
@@ -32,6 +34,13 @@ export type ToolCard = {
   /** What a running call has printed so far (live only; the result replaces it). */
   liveOutput?: string;
 };
+
+/**
+ * A tool call's identity: its run and its call id, as the log and the `tool_calls` read model key
+ * it. Many OpenAI-compatible servers send `call_1` for every call, so a call id alone names a
+ * different call in every run.
+ */
+export const cardKey = (runId: string, callId: string): string => `${runId}/${callId}`;
 
 /** Keeps the live view of a running call short: the last lines are what a person watches. */
 export const LIVE_OUTPUT_CHARS = 8_000;
@@ -68,6 +77,7 @@ export const isSettled = (s: ToolCallStatus): boolean => RANK[s] === 3;
 
 export function cardFromRow(row: ToolCallRow, prev: ToolCard | undefined, order: number): ToolCard {
   const fromRow: ToolCard = {
+    key: cardKey(row.runId, row.callId),
     runId: row.runId,
     callId: row.callId,
     name: row.name,
@@ -105,6 +115,7 @@ export function cardFromRow(row: ToolCallRow, prev: ToolCard | undefined, order:
  */
 export function cardFromLive(m: LiveToolCall, prev: ToolCard | undefined, order: number, textLength: number, now: number): ToolCard {
   const base: ToolCard = prev ?? {
+    key: cardKey(m.runId, m.callId),
     runId: m.runId,
     callId: m.callId,
     name: m.name,
@@ -286,3 +297,44 @@ export function timeLeft(expiresAt: number | null, now: number): string | null {
 
 /** Long results start collapsed, so a chat with a big `grep` stays readable. */
 export const isLongOutput = (s: string): boolean => s.length > 1200 || s.split("\n").length > 14;
+
+/**
+ * Who answered an approval, as a person reads it. The log records the principal's label: `web`
+ * (the owner on this machine, no login), `session:<id>` (a signed-in browser), `key:<label>` (an API
+ * key), `cli`, `token` (CAIRN_AUTH_TOKEN), or a channel's sender.
+ */
+export function approverName(by: string): string {
+  if (by === "web" || by === "local" || by === "user") return "you (on this machine)";
+  if (by === "cli") return "you (cairn CLI)";
+  if (by === "token") return "the gateway's auth token";
+  if (by.startsWith("session:")) return "you (signed in)";
+  if (by.startsWith("key:")) return `API key “${by.slice(4)}”`;
+  return by;
+}
+
+/**
+ * How a settled call really ended, beyond its status: a call refused by a person is "denied" (or
+ * "expired"), not "failed"; a command that exited non-zero, timed out or was killed did not
+ * succeed although the tool itself worked. Null: the status says it all.
+ */
+export type Outcome =
+  | { kind: "denied"; by: string | null }
+  | { kind: "expired" }
+  | { kind: "exit"; code: number }
+  | { kind: "killed"; why: string };
+
+export function outcomeOf(card: ToolCard, approval: ApprovalCard | undefined): Outcome | null {
+  if (!isSettled(card.status)) return null;
+  if (approval?.status === "denied") return { kind: "denied", by: approval.decidedBy };
+  if (approval?.status === "expired") return { kind: "expired" };
+  if (card.name !== "exec" || card.output === null) return null;
+  // exec's result starts with how the command ended (after a disk quota line, when there is one).
+  for (const line of card.output.split("\n", 3)) {
+    const exit = /^exit code (-?\d+)$/.exec(line);
+    if (exit) return Number(exit[1]) === 0 ? null : { kind: "exit", code: Number(exit[1]) };
+    if (/^timed out after /.test(line)) return { kind: "killed", why: "timed out" };
+    const killed = /^killed by (\S+)$/.exec(line);
+    if (killed) return { kind: "killed", why: `killed by ${killed[1]}` };
+  }
+  return null;
+}
