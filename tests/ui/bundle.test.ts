@@ -83,6 +83,7 @@ describe("the UI bundle", () => {
     expect([...first].filter(isHljs).map((c) => c.fileName)).toEqual([]);
     const lazy = chunks.filter((c) => !first.has(c));
     expect(lazy.some(isHljs)).toBe(true);
-    expect(lazy.reduce((n, c) => n + Buffer.byteLength(c.code), 0)).toBeLessThanOrEqual(MAX_LAZY_JS_BYTES);
+    // Other pages load on demand too (Monitoring, with uPlot): the bound is the highlighter's own.
+    expect(lazy.filter(isHljs).reduce((n, c) => n + Buffer.byteLength(c.code), 0)).toBeLessThanOrEqual(MAX_LAZY_JS_BYTES);
   });
 });
