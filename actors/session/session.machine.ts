@@ -56,6 +56,7 @@ type Ev =
   | MachineEvent<"session.sandbox_set">
   | MachineEvent<"session.node_set">
   | MachineEvent<"session.mcp_set">
+  | MachineEvent<"session.compacted">
   | Hydrated;
 
 export type StartRunParams = { sessionKey: string; runId: string; messageId: string; model: string | null };
@@ -80,6 +81,8 @@ const settings = {
   "session.sandbox_set": { actions: "setSandbox" },
   "session.node_set": { actions: "setNode" },
   "session.mcp_set": { actions: "setMcp" },
+  // A summary of older turns changes only what later prompts send (the transcript reads it).
+  "session.compacted": {},
 } as const;
 
 /**
