@@ -82,7 +82,7 @@ const settings = {
   "session.node_set": { actions: "setNode" },
   "session.mcp_set": { actions: "setMcp" },
   // A summary of older turns changes only what later prompts send (the transcript reads it).
-  "session.compacted": {},
+  "session.compacted": { actions: "touch" },
 } as const;
 
 /**
@@ -113,6 +113,7 @@ export const sessionMachine = setup({
       assertEvent(event, "session.mcp_set");
       return { mcp: event.data.mcp, updatedAt: event.time };
     }),
+    touch: assign(({ event }) => ({ updatedAt: event.time })),
     startRun: (_, _params: StartRunParams) => {},
     announceRunEnded: (_, _params: RunEndedParams) => {},
     adoptRun: (_, _params: AdoptRunParams) => {},
