@@ -98,3 +98,78 @@ describe("compaction", () => {
     });
   }, 60_000);
 });
+
+describe("compaction after a crash", () => {
+  test("a summary recorded before the crash is used as it is: the run goes on with no second summary call", async () => {
+    ctx.s.llm.reset();
+    const sys = await start();
+    // The log as a gateway killed right after `session.compacted` left it (before `run.compacted`).
+    const key = "cp3";
+    const runId = "r-cp3";
+    const append = async (kind: "session" | "run", id: string, events: any[], ids: string[]) => {
+      const { lastSeq } = await ctx.s.log.load(kind, id);
+      await ctx.s.log.append({ kind, id, expectedSeq: lastSeq, events, eventIds: ids, now: Date.now() });
+    };
+    await append(
+      "session",
+      key,
+      [
+        { type: "session.created", data: { key, title: "", model: null } },
+        { type: "session.user_message", data: { messageId: "u1", text: "old question", runId: "r-old" } },
+      ],
+      ["cp3-c", "cp3-u1"],
+    );
+    await append("run", "r-old", [{ type: "run.started", data: { runId: "r-old", sessionKey: key, model: "openai/test-model", triggerMessageId: "u1" } }, { type: "run.completed", data: { text: "old answer", usage: null, finishReason: "stop" } }], ["r-old-s", "r-old-e"]);
+    await append(
+      "session",
+      key,
+      [
+        { type: "session.run_ended", data: { runId: "r-old", status: "completed", messageId: "a-r-old" } },
+        { type: "session.user_message", data: { messageId: "u2", text: "new question", runId } },
+      ],
+      ["cp3-e-old", "cp3-u2"],
+    );
+    await append(
+      "run",
+      runId,
+      [
+        { type: "run.started", data: { runId, sessionKey: key, model: "openai/test-model", triggerMessageId: "u2" } },
+        { type: "run.compaction_started", data: { compactionId: `${runId}-c1`, iteration: 1, tokens: 999, contextWindow: WINDOW } },
+      ],
+      ["r-cp3-s", "r-cp3-cs"],
+    );
+    await append(
+      "session",
+      key,
+      [
+        {
+          type: "session.compacted",
+          data: {
+            compactionId: `${runId}-c1`,
+            runId,
+            summary: "RECORDED SUMMARY",
+            fromMessageId: "u1",
+            throughMessageId: "a-r-old",
+            messages: 2,
+            model: "openai/test-model",
+            tokensBefore: 999,
+            tokensAfter: 10,
+          },
+        },
+      ],
+      ["cp3-compacted"],
+    );
+    ctx.s.llm.script({ chunks: ["the answer"] });
+    expect(await sys.recover([key])).toBe(1);
+    let run = await aggregateEvents(ctx.s.log, "run", runId);
+    for (let i = 0; i < 200 && !run.some((e) => e.type === "run.completed"); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      run = await aggregateEvents(ctx.s.log, "run", runId);
+    }
+    expect(run.map((e) => e.type)).toEqual(["run.started", "run.compaction_started", "run.compacted", "run.completed"]);
+    // One LLM request: the reply, built on the recorded summary. No summary was asked for again.
+    expect(ctx.s.llm.requests).toHaveLength(1);
+    expect(system(ctx.s.llm.requests[0].body)).toContain("RECORDED SUMMARY");
+    expect(userTexts(ctx.s.llm.requests[0].body)).toEqual(["new question"]);
+  }, 60_000);
+});

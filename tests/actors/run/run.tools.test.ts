@@ -112,6 +112,6 @@ describe("run tool calls: given events, when a command, then events", () => {
   });
 
   test("the machine version moved on with the context (older snapshots are replayed)", () => {
-    expect(RUN_MACHINE_VERSION).toBe(4);
+    expect(RUN_MACHINE_VERSION).toBe(5);
   });
 });
