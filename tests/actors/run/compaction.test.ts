@@ -8,6 +8,7 @@ import { describe, expect, test } from "vitest";
 import { request, subjects } from "../../../bus/index.ts";
 import { ModelDiscovery } from "../../../actors/llm/index.ts";
 import { sessionTranscripts } from "../../../actors/session/index.ts";
+import { listCompactions, searchMessages } from "../../../projections/index.ts";
 import { aggregateEvents, chatUntilEnded } from "../../fixtures/stack.ts";
 import { useAgentSystems } from "../../fixtures/agent-system.ts";
 
@@ -65,6 +66,14 @@ describe("compaction", () => {
     // Nothing is lost: the transcript (history, search, forks) still has every message.
     const transcript = await sessionTranscripts(ctx.s.log).read("cp1");
     expect(transcript.map((m) => m.text.slice(0, 6))).toEqual(["turn 1", "Echo: ", "turn 2", "Echo: ", "turn 3", "reply "]);
+
+    // The chat's divider (read model) after the last replaced message; search still finds turn 1.
+    await ctx.s.settled();
+    const views = listCompactions(ctx.s.projector.db, "cp1");
+    expect(views).toEqual([
+      expect.objectContaining({ summary: "SUMMARY: the user sent turns 1 and 2 of lorem ipsum.", throughMessageId: transcript[3].id, runId }),
+    ]);
+    expect(searchMessages(ctx.s.projector.db, { query: "turn 1", sessionKey: "cp1" }).map((h) => h.messageId)).toContain(transcript[0].id);
 
     // The next turn reuses the summary without a new one while it fits.
     await chat("cp1", "short question");
