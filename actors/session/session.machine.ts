@@ -113,7 +113,7 @@ export const sessionMachine = setup({
       assertEvent(event, "session.mcp_set");
       return { mcp: event.data.mcp, updatedAt: event.time };
     }),
-    touch: assign(({ event }) => ({ updatedAt: event.time })),
+    touch: assign(({ context, event }) => ({ updatedAt: "time" in event ? event.time : context.updatedAt })),
     startRun: (_, _params: StartRunParams) => {},
     announceRunEnded: (_, _params: RunEndedParams) => {},
     adoptRun: (_, _params: AdoptRunParams) => {},
