@@ -30,7 +30,14 @@ export const summarize = async (
 ): Promise<Summary> => {
   const resolved = deps.resolveModel(model);
   const messages = summaryRequest(plan, previous, Math.floor(window * 0.6));
-  const stream = resolved.provider.stream({ model: resolved.model, messages, system: SUMMARY_SYSTEM, ...(signal ? { signal } : {}) });
+  // The summary is bounded too (a quarter of the window), or it would outgrow the turns it replaces.
+  const stream = resolved.provider.stream({
+    model: resolved.model,
+    messages,
+    system: SUMMARY_SYSTEM,
+    maxTokens: Math.max(256, Math.floor(window / 4)),
+    ...(signal ? { signal } : {}),
+  });
   let text = "";
   for await (const chunk of observeCompletion(stream, { provider: resolved.providerId, model: resolved.model }, deps.metrics)) {
     if (chunk.type === "delta") text += chunk.text;
