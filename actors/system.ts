@@ -335,7 +335,12 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     const s = (await sessions.read(key)).snapshot;
     return compactSession(
       { resolveModel: resolve, contextWindow, compactedTranscript, dispatch, maxTokens: o.maxTokens, metrics: o.metrics },
-      { sessionKey: key, state: s.value as string, model: checkModel(s.context.model), compactionId: `${key}-${deps.newId()}`.slice(0, 120) },
+      {
+        sessionKey: key,
+        state: s.value as string,
+        model: checkModel(s.context.model),
+        compactionId: `${key}-${deps.newId()}`.slice(0, 120),
+      },
       params,
     );
   };

@@ -215,7 +215,9 @@ export class MemoryIndex {
       const coarse = decode(
         IdRow,
         this.db
-          .prepare(`SELECT rowid AS id FROM vecb_${s.n} WHERE embedding MATCH vec_quantize_binary(vec_sub(?, ?)) AND k = ? ORDER BY distance`)
+          .prepare(
+            `SELECT rowid AS id FROM vecb_${s.n} WHERE embedding MATCH vec_quantize_binary(vec_sub(?, ?)) AND k = ? ORDER BY distance`,
+          )
           .all(q, center, Math.min(k * (o.oversample ?? OVERSAMPLE), 4096)),
         "vec0",
       ).map((r) => r.id);

@@ -1,7 +1,16 @@
 import { CairnError, type Usage } from "../../schemas/index.ts";
 import { observeCompletion } from "../llm/index.ts";
 import type { Compaction, TranscriptMessage } from "../session/index.ts";
-import { afterCompaction, planCompaction, promptBudget, promptTokens, SUMMARY_SYSTEM, summaryNote, summaryRequest, type CompactionPlan } from "./compaction.ts";
+import {
+  afterCompaction,
+  planCompaction,
+  promptBudget,
+  promptTokens,
+  SUMMARY_SYSTEM,
+  summaryNote,
+  summaryRequest,
+  type CompactionPlan,
+} from "./compaction.ts";
 import type { RunEffectDeps } from "./run.deps.ts";
 import type { CompactParams } from "./run.effects.types.ts";
 import type { RunWork } from "./run.work.ts";

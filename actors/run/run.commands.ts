@@ -155,7 +155,11 @@ const decide = (s: Snapshot, c: RunCommand, env: DecideEnv): Decision => {
       };
     case "finish_compaction":
       if (!can("run.compacted", c.params)) return { events: [], reply: { finished: false } };
-      return { events: [{ type: "run.compacted", data: c.params }], eventIds: [`${id}-compacted-${c.params.compactionId}`], reply: { finished: true } };
+      return {
+        events: [{ type: "run.compacted", data: c.params }],
+        eventIds: [`${id}-compacted-${c.params.compactionId}`],
+        reply: { finished: true },
+      };
     case "complete":
       return ending(s, c, "run.completed");
     case "fail":

@@ -94,37 +94,35 @@ export const sessionTranscripts = (
     return { events, lastSeq };
   };
   const update = async (key: string) => {
-      const base = cache.get(key) ?? { lastSeq: 0, messages: [], compaction: null };
-      const { events, lastSeq } = await loadEvents("session", key, base.lastSeq);
-      const ended = events.flatMap((e) => (e.type === "session.run_ended" ? [e.data.runId] : []));
-      const replies = new Map<string, string>();
-      for (const runId of ended) {
-        const known = opts.knownReply?.(runId);
-        if (known !== undefined) replies.set(runId, known);
-      }
-      const unknown = ended.filter((runId) => !replies.has(runId));
-      for (let i = 0; i < unknown.length; i += RUN_READS_AT_ONCE) {
-        await Promise.all(
-          unknown
-            .slice(i, i + RUN_READS_AT_ONCE)
-            .map(async (runId) => replies.set(runId, replyOf((await loadEvents("run", runId)).events))),
-        );
-      }
-      let messages = base.messages;
-      let compaction = base.compaction;
-      for (const e of events) {
-        messages = nextTranscript(messages, e, (runId) => replies.get(runId) ?? "");
-        if (e.type === "session.compacted") compaction = { ...e.data, seq: e.seq };
-      }
-      const next = { lastSeq: Math.max(lastSeq, base.lastSeq), messages, compaction };
-      // Concurrent reads each build from their own base; the cache only ever moves forward.
-      if ((cache.get(key)?.lastSeq ?? -1) <= next.lastSeq) {
-        cache.delete(key);
-        cache.set(key, next);
-        const oldest = cache.keys().next();
-        if (cache.size > (opts.cacheSize ?? 200) && !oldest.done) cache.delete(oldest.value);
-      }
-      return next;
+    const base = cache.get(key) ?? { lastSeq: 0, messages: [], compaction: null };
+    const { events, lastSeq } = await loadEvents("session", key, base.lastSeq);
+    const ended = events.flatMap((e) => (e.type === "session.run_ended" ? [e.data.runId] : []));
+    const replies = new Map<string, string>();
+    for (const runId of ended) {
+      const known = opts.knownReply?.(runId);
+      if (known !== undefined) replies.set(runId, known);
+    }
+    const unknown = ended.filter((runId) => !replies.has(runId));
+    for (let i = 0; i < unknown.length; i += RUN_READS_AT_ONCE) {
+      await Promise.all(
+        unknown.slice(i, i + RUN_READS_AT_ONCE).map(async (runId) => replies.set(runId, replyOf((await loadEvents("run", runId)).events))),
+      );
+    }
+    let messages = base.messages;
+    let compaction = base.compaction;
+    for (const e of events) {
+      messages = nextTranscript(messages, e, (runId) => replies.get(runId) ?? "");
+      if (e.type === "session.compacted") compaction = { ...e.data, seq: e.seq };
+    }
+    const next = { lastSeq: Math.max(lastSeq, base.lastSeq), messages, compaction };
+    // Concurrent reads each build from their own base; the cache only ever moves forward.
+    if ((cache.get(key)?.lastSeq ?? -1) <= next.lastSeq) {
+      cache.delete(key);
+      cache.set(key, next);
+      const oldest = cache.keys().next();
+      if (cache.size > (opts.cacheSize ?? 200) && !oldest.done) cache.delete(oldest.value);
+    }
+    return next;
   };
   const strip = (messages: readonly Entry[], untilSeq?: number) =>
     messages.filter((m) => untilSeq === undefined || m.seq <= untilSeq).map(({ seq: _seq, ...m }) => m);

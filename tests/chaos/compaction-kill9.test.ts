@@ -12,7 +12,9 @@ afterEach(cleanupAll, 40_000);
 // ~100 tokens each (characters / 4); three of these turns outgrow a 600-token window.
 const long = (n: number) => `turn ${n}: ${"lorem ipsum dolor sit amet ".repeat(15)}`;
 const isSummary = (body: any) =>
-  (body?.messages ?? []).some((m: { role: string; content: unknown }) => m.role === "system" && String(m.content).includes("compact a conversation"));
+  (body?.messages ?? []).some(
+    (m: { role: string; content: unknown }) => m.role === "system" && String(m.content).includes("compact a conversation"),
+  );
 
 describe("chaos: kill -9 while compacting", () => {
   it("the summary call is not repeated after the restart; the next message compacts and succeeds", async () => {

@@ -42,7 +42,10 @@ describe("search and compaction in the web UI", () => {
       // A long chat with a word to find early on, then enough turns to compact.
       await chat("long-chat", "Where did I park? The zeppelin hangar on level 3.");
       for (const n of [1, 2, 3, 4, 5]) await chat("long-chat", filler(n));
-      llm.script({ chunks: ["Summary: the user parked at the zeppelin hangar, level 3, then wrote notes 1 to 5."] }, { chunks: ["Noted."] });
+      llm.script(
+        { chunks: ["Summary: the user parked at the zeppelin hangar, level 3, then wrote notes 1 to 5."] },
+        { chunks: ["Noted."] },
+      );
       await chat("long-chat", filler(6));
       await chat("other-chat", "Nothing about airships here, only a zeppelin-free shopping list.");
 

@@ -18,7 +18,10 @@ describe("compaction in the run machine", () => {
     expect(d.events).toEqual([compStarted]);
     expect(d.eventIds).toEqual(["r1-compact-1"]);
     expect(d.actions).toEqual([
-      { type: "compact", params: expect.objectContaining({ runId: "r1", compactionId: "r1-c1", iteration: 1, resume: false, model: "openai/a" }) },
+      {
+        type: "compact",
+        params: expect.objectContaining({ runId: "r1", compactionId: "r1-c1", iteration: 1, resume: false, model: "openai/a" }),
+      },
     ]);
   });
 

@@ -19,7 +19,8 @@ const start = () => {
   return ctx.start({}, { discovery: new ModelDiscovery({ cacheFile: null }) });
 };
 const chat = (key: string, text: string) => chatUntilEnded(ctx.s.nc, key, text);
-const system = (body: any): string => (body.messages as { role: string; content: string }[]).find((m) => m.role === "system")?.content ?? "";
+const system = (body: any): string =>
+  (body.messages as { role: string; content: string }[]).find((m) => m.role === "system")?.content ?? "";
 const userTexts = (body: any): string[] =>
   (body.messages as { role: string; content: string }[]).filter((m) => m.role === "user").map((m) => m.content);
 // ~100 tokens each (characters / 4): four turns of these outgrow a 400-token window.
@@ -71,7 +72,11 @@ describe("compaction", () => {
     await ctx.s.settled();
     const views = listCompactions(ctx.s.projector.db, "cp1");
     expect(views).toEqual([
-      expect.objectContaining({ summary: "SUMMARY: the user sent turns 1 and 2 of lorem ipsum.", throughMessageId: transcript[3].id, runId }),
+      expect.objectContaining({
+        summary: "SUMMARY: the user sent turns 1 and 2 of lorem ipsum.",
+        throughMessageId: transcript[3].id,
+        runId,
+      }),
     ]);
     expect(searchMessages(ctx.s.projector.db, { query: "turn 1", sessionKey: "cp1" }).map((h) => h.messageId)).toContain(transcript[0].id);
 
@@ -128,7 +133,15 @@ describe("compaction after a crash", () => {
       ],
       ["cp3-c", "cp3-u1"],
     );
-    await append("run", "r-old", [{ type: "run.started", data: { runId: "r-old", sessionKey: key, model: "openai/test-model", triggerMessageId: "u1" } }, { type: "run.completed", data: { text: "old answer", usage: null, finishReason: "stop" } }], ["r-old-s", "r-old-e"]);
+    await append(
+      "run",
+      "r-old",
+      [
+        { type: "run.started", data: { runId: "r-old", sessionKey: key, model: "openai/test-model", triggerMessageId: "u1" } },
+        { type: "run.completed", data: { text: "old answer", usage: null, finishReason: "stop" } },
+      ],
+      ["r-old-s", "r-old-e"],
+    );
     await append(
       "session",
       key,
