@@ -1,3 +1,4 @@
+import type BetterSqlite3 from "better-sqlite3";
 import * as Schema from "effect/Schema";
 import { CairnError } from "../../schemas/index.ts";
 import type { Chunk } from "./chunker.ts";
@@ -43,8 +44,21 @@ const vector = (b: Buffer) => new Float32Array(b.buffer.slice(b.byteOffset, b.by
 /** LIKE with the prefix taken literally. */
 const likePrefix = (p: string) => `${p.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
+type Statement = BetterSqlite3.Statement<unknown[]>;
+
 export class MemoryIndex {
   constructor(readonly db: MemoryDb) {}
+
+  /** Prepared statements by SQL: preparing one over vec0 costs more than a small search. */
+  readonly #statements = new Map<string, Statement>();
+  private sql(text: string): Statement {
+    let st = this.#statements.get(text);
+    if (!st) {
+      st = this.db.prepare(text);
+      this.#statements.set(text, st);
+    }
+    return st;
+  }
 
   file(path: string): { path: string; display: string; hash: string } | undefined {
     return decode(FileRow, this.db.prepare("SELECT path, display, hash FROM files WHERE path = ?").all(path), "files")[0];
@@ -94,7 +108,7 @@ export class MemoryIndex {
   }
 
   spaces(): { n: number; embedder: string; dims: number }[] {
-    return decode(SpaceRow, this.db.prepare("SELECT n, embedder, dims FROM vec_spaces ORDER BY n").all(), "vec_spaces");
+    return decode(SpaceRow, this.sql("SELECT n, embedder, dims FROM vec_spaces ORDER BY n").all(), "vec_spaces");
   }
 
   /** The vec0 table of an embedder, made on its first vectors (their length fixes the dimensions). */
@@ -149,15 +163,14 @@ export class MemoryIndex {
   ftsSearch(match: string, limit: number, prefix?: string): number[] {
     // Without a path filter FTS5 ranks alone (no join per matching row, only for the `limit` kept).
     const rows = prefix
-      ? this.db
-          .prepare(
-            `SELECT c.id FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid JOIN files f ON f.path = c.path
+      ? this.sql(
+          `SELECT c.id FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid JOIN files f ON f.path = c.path
              WHERE chunks_fts MATCH ? AND f.display LIKE ? ESCAPE '\\' ORDER BY bm25(chunks_fts, 2.0, 1.0), c.id LIMIT ?`,
-          )
-          .all(match, likePrefix(prefix), limit)
-      : this.db
-          .prepare("SELECT rowid AS id FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY bm25(chunks_fts, 2.0, 1.0), rowid LIMIT ?")
-          .all(match, limit);
+        ).all(match, likePrefix(prefix), limit)
+      : this.sql("SELECT rowid AS id FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY bm25(chunks_fts, 2.0, 1.0), rowid LIMIT ?").all(
+          match,
+          limit,
+        );
     return decode(IdRow, rows, "chunks_fts").map((r) => r.id);
   }
 
@@ -166,7 +179,7 @@ export class MemoryIndex {
 
   /** The space's center, fixed by its first batch (the mean of those vectors). */
   private center(n: number, first: readonly Float32Array[]): Buffer | null {
-    const had = this.db.prepare("SELECT center FROM vec_spaces WHERE n = ?").pluck().get(n);
+    const had = this.sql("SELECT center FROM vec_spaces WHERE n = ?").pluck().get(n);
     if (Buffer.isBuffer(had)) return had;
     if (first.length === 0) return null;
     const mean = new Float32Array(first[0].length);
@@ -186,7 +199,7 @@ export class MemoryIndex {
   }
 
   private hasBits(n: number): boolean {
-    return this.db.prepare("SELECT 1 FROM sqlite_master WHERE name = ?").pluck().get(`vecb_${n}`) !== undefined;
+    return this.sql("SELECT 1 FROM sqlite_master WHERE name = ?").pluck().get(`vecb_${n}`) !== undefined;
   }
 
   /**
@@ -209,7 +222,7 @@ export class MemoryIndex {
     // KNN query alone (one MATCH, one ORDER BY distance), so the filter is applied to its answer.
     const k = prefix ? Math.min(limit * 8, 4096) : limit;
     const q = blob(query);
-    const center = this.db.prepare("SELECT center FROM vec_spaces WHERE n = ?").pluck().get(s.n);
+    const center = this.sql("SELECT center FROM vec_spaces WHERE n = ?").pluck().get(s.n);
     let ids: number[];
     if (Buffer.isBuffer(center) && this.binarySize(s.n) >= (o.exactBelow ?? BINARY_FROM)) {
       const coarse = decode(
@@ -221,14 +234,14 @@ export class MemoryIndex {
           .all(q, center, Math.min(k * (o.oversample ?? OVERSAMPLE), 4096)),
         "vec0",
       ).map((r) => r.id);
-      const exact = this.db.prepare(`SELECT vec_distance_cosine(embedding, ?) FROM vec_${s.n} WHERE rowid = ?`).pluck();
+      const exact = this.sql(`SELECT vec_distance_cosine(embedding, ?) FROM vec_${s.n} WHERE rowid = ?`).pluck();
       ids = coarse
         .map((id) => ({ id, d: Number(exact.get(q, BigInt(id))) }))
         .sort((a, b) => a.d - b.d || a.id - b.id)
         .slice(0, k)
         .map((x) => x.id);
     } else {
-      const rows = this.db.prepare(`SELECT rowid AS id FROM vec_${s.n} WHERE embedding MATCH ? AND k = ? ORDER BY distance`).all(q, k);
+      const rows = this.sql(`SELECT rowid AS id FROM vec_${s.n} WHERE embedding MATCH ? AND k = ? ORDER BY distance`).all(q, k);
       ids = decode(IdRow, rows, "vec0").map((r) => r.id);
     }
     if (!prefix) return ids.slice(0, limit);
@@ -237,7 +250,7 @@ export class MemoryIndex {
   }
 
   chunks(ids: readonly number[]): Map<number, ChunkRow> {
-    const get = this.db.prepare(
+    const get = this.sql(
       "SELECT c.id, f.display, c.start_line, c.end_line, c.heading, c.text FROM chunks c JOIN files f ON f.path = c.path WHERE c.id = ?",
     );
     const out = new Map<number, ChunkRow>();
