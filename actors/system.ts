@@ -3,7 +3,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { EventLog, GatewayMetrics, SnapshotStore } from "../bus/index.ts";
 import { CairnError, isCairnError, type AggregateKind, type AnyStoredEvent } from "../schemas/index.ts";
-import { resolveModel, type ModelConfig, type ModelEnv, type ResolvedModel } from "./llm/index.ts";
+import { listModelInfo, resolveModel, type ModelConfig, type ModelEnv, type ResolvedModel } from "./llm/index.ts";
 import {
   AggregateHost,
   routeCommands,
@@ -14,7 +14,7 @@ import {
   type Ownership,
   type OwnershipView,
 } from "./runtime/index.ts";
-import { SHUTDOWN, cancelRun, loadCooldowns, runEffects, runSpec, type AgentOptions } from "./run/index.ts";
+import { SHUTDOWN, cancelRun, compactSession, loadCooldowns, runEffects, runSpec, type AgentOptions } from "./run/index.ts";
 import { agentTools } from "./agent.tools.ts";
 import { ApprovalWaiters, approvalSpec, approvalView, type ApprovalView } from "./approval/index.ts";
 import {
@@ -224,6 +224,8 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     if (kind === "session" && verb === "cancel") return cancel(id, params);
     // Reads the parent and creates another aggregate, so it is routed above any one host.
     if (kind === "session" && verb === "fork") return forkSession(sessions, transcripts, id, params, createFork);
+    // `/compact`: an LLM call, then `session.compacted` (see compactSession).
+    if (kind === "session" && verb === "compact") return compactNow(id, params);
     // Checks the node against the approved ones (an async read) before the session decides.
     if (kind === "session" && verb === "set_node") return setNode(id, params);
     // Logins and key ceremonies check a secret first (async), then record the outcome on the aggregate.
@@ -316,11 +318,39 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     },
   });
   sessions.setEffects(session.effects, session.supervise);
+  // A model's window: what its provider's model list says (discovery, cached), else the catalogue.
+  const windows = new Map<string, { at: number; window: Promise<number | null> }>();
+  const contextWindow = (modelId: string): Promise<number | null> => {
+    const had = windows.get(modelId);
+    if (had && deps.now() - had.at < 60_000) return had.window;
+    const provider = modelId.slice(0, Math.max(0, modelId.indexOf("/")));
+    const window = listModelInfo(o.model.env, o.model.config, { provider, enabled: new Set([modelId]) })
+      .then((models) => models.find((m) => m.id === modelId)?.contextWindow ?? null)
+      .catch(() => null);
+    windows.set(modelId, { at: deps.now(), window });
+    return window;
+  };
+  const compactedTranscript = (key: string) => transcripts.readCompacted(key);
+  const compactNow = async (key: string, params: unknown) => {
+    const s = (await sessions.read(key)).snapshot;
+    return compactSession(
+      { resolveModel: resolve, contextWindow, compactedTranscript, dispatch, maxTokens: o.maxTokens, metrics: o.metrics },
+      {
+        sessionKey: key,
+        state: s.value as string,
+        model: checkModel(s.context.model),
+        compactionId: `${key}-${deps.newId()}`.slice(0, 120),
+      },
+      params,
+    );
+  };
   const run = runEffects({
     nc: o.nc,
     dispatch,
     resolveModel: resolve,
     transcript: (key) => transcripts.read(key),
+    compactedTranscript,
+    contextWindow,
     runEvents: async (runId) => (await o.log.load("run", runId)).records.flatMap((r): AnyStoredEvent[] => (r.ok ? [r.event] : [])),
     sessionSandbox: async (key) => (await sessions.read(key)).snapshot.context.sandbox,
     sessionMcp: async (key) => (await sessions.read(key)).snapshot.context.mcp,

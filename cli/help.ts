@@ -81,6 +81,7 @@ Options:
 export const sessionsHelp = `Usage: cairn sessions list [--json] [--limit <n>]
        cairn sessions show <key> [--json]
        cairn sessions fork <key> [--at <n>] [--label <text>] [--json]
+       cairn sessions compact <key> [--json]
        cairn sessions delete <key> [--json]
 
 list    the most recently updated sessions: key, last update, message count,
@@ -92,6 +93,10 @@ show    one session: title, model, message count, created and updated times,
 fork    a new, independent session holding a copy of the first <n> messages
         (all finished ones without --at), with the same model and sandbox;
         prints the new session's key
+compact summarises the session's finished turns with its model (/compact in
+        the chat): later prompts send the summary and the turns after it. The
+        messages stay in the history and in search. Runs also compact by
+        themselves before a prompt would outgrow the model's context window
 delete  removes a session from every list; its forks stay. Refused while a
         reply is streaming (stop the run first); deleting twice is not an error
 

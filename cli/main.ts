@@ -144,9 +144,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       case "sessions": {
         const [sub, ...args] = rest;
         if (sub === undefined || sub === "-h" || sub === "--help") return print(sessionsHelp);
-        if (sub !== "list" && sub !== "show" && sub !== "fork" && sub !== "delete") {
+        if (sub !== "list" && sub !== "show" && sub !== "fork" && sub !== "delete" && sub !== "compact") {
           throw new UsageError(
-            `unknown subcommand 'sessions ${sub}'; try 'cairn sessions list', 'show <key>', 'fork <key>' or 'delete <key>'`,
+            `unknown subcommand 'sessions ${sub}'; try 'cairn sessions list', 'show <key>', 'fork <key>', 'compact <key>' or 'delete <key>'`,
           );
         }
         const { values, positionals } = parse(args, {
@@ -174,6 +174,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
           );
         }
         if (sub === "delete") return await cmd.sessionsDelete({ key: positionals[0], json }, paths);
+        if (sub === "compact") return await cmd.sessionsCompact({ key: positionals[0], json }, paths);
         return await cmd.sessionsShow({ key: positionals[0], json }, paths);
       }
       case "sandbox": {

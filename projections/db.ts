@@ -11,7 +11,7 @@ export type Db = Database.Database;
  * The read-model schema. Everything here is derived from the log and may be deleted at any time;
  * a schema change bumps SCHEMA_VERSION, which makes the projector rebuild from sequence 1.
  */
-export const SCHEMA_VERSION = 18;
+export const SCHEMA_VERSION = 19;
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);
@@ -50,6 +50,13 @@ CREATE TRIGGER IF NOT EXISTS messages_fts_au AFTER UPDATE OF text ON messages BE
   INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
   INSERT INTO messages_fts(rowid, text) VALUES (new.rowid, new.text);
 END;
+-- The summaries that replaced older turns in prompts (search.compactions.ts): the chat's dividers.
+CREATE TABLE IF NOT EXISTS compactions (
+  compaction_id TEXT PRIMARY KEY, session_key TEXT NOT NULL, seq INTEGER NOT NULL, at INTEGER NOT NULL,
+  summary TEXT NOT NULL, through_message_id TEXT NOT NULL, messages INTEGER NOT NULL,
+  tokens_before INTEGER NOT NULL, tokens_after INTEGER NOT NULL, model TEXT NOT NULL, run_id TEXT
+);
+CREATE INDEX IF NOT EXISTS compactions_by_session ON compactions(session_key, seq);
 CREATE TABLE IF NOT EXISTS run_replies (run_id TEXT PRIMARY KEY, text TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
   run_id TEXT PRIMARY KEY, session_key TEXT NOT NULL, model TEXT NOT NULL, status TEXT NOT NULL,

@@ -10,6 +10,7 @@ export { authQueries, serveAuthQueries, type AuthQueries } from "./auth.queries.
 export { cronQueries, serveCronQueries, type CronQueries } from "./cron.queries.ts";
 export { channelQueries, serveChannelQueries, type ChannelQueries } from "./channels.queries.ts";
 export { searchMessages, serveSearchQueries } from "./search.queries.ts";
+export { listCompactions } from "./search.compactions.ts";
 export { auditQueries, serveAuditQueries, type AuditQueries } from "./audit.queries.ts";
 export { replayInto } from "./replay.ts";
 export { metricsQueries, serveMetricsQueries, type MetricsQueries } from "./metrics.queries.ts";

@@ -6,6 +6,7 @@ import { checkpointWriter, getCheckpoint, openDb, type Db } from "./db.ts";
 import type { Projection, Touched } from "./projection.ts";
 import { auditProjection } from "./audit.projection.ts";
 import { messagesProjection } from "./messages.projection.ts";
+import { compactionsProjection } from "./search.compactions.ts";
 import { runsProjection } from "./runs.projection.ts";
 import { sessionsProjection } from "./sessions.projection.ts";
 import { approvalsProjection } from "./approvals.projection.ts";
@@ -18,6 +19,7 @@ import { DEFAULT_WATCH, ProgressWatch, type ProjectorHealth, type WatchOptions }
 export const PROJECTIONS: readonly Projection[] = [
   sessionsProjection,
   messagesProjection,
+  compactionsProjection,
   runsProjection,
   toolCallsProjection,
   approvalsProjection,

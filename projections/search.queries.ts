@@ -13,6 +13,7 @@ import {
 } from "../schemas/index.ts";
 import type { Db } from "./db.ts";
 import { decodeRows } from "./rows.ts";
+import { serveCompactionQueries } from "./search.compactions.ts";
 import { clip } from "./summary.ts";
 
 /**
@@ -58,8 +59,9 @@ export const searchMessages = (db: Db, params: SearchMessages): MessageHit[] => 
   }));
 };
 
-/** Answers `q.search.messages`. */
+/** Answers `q.search.messages` and `q.search.compactions`. */
 export const serveSearchQueries = (nc: NatsConnection, getDb: () => Db, checkpoint: () => number) => [
+  ...serveCompactionQueries(nc, getDb, checkpoint),
   serve(nc, subjects.query("search", "messages"), (p): SearchMessagesResult => {
     const params = decodeOrFail(SearchMessages, p, "search.query params");
     return { hits: searchMessages(getDb(), params), checkpoint: checkpoint() };

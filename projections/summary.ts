@@ -35,6 +35,8 @@ export const summarizeEvent = (e: AnyStoredEvent): string => {
       return e.data.node ? `exec routed to node ${e.data.node}` : "exec routed back to local";
     case "session.mcp_set":
       return e.data.mcp === null ? "MCP: every server on" : e.data.mcp.enabled ? `MCP: on except ${e.data.mcp.off.join(", ")}` : "MCP: off";
+    case "session.compacted":
+      return `compacted ${e.data.messages} message(s) (${e.data.tokensBefore} -> ${e.data.tokensAfter} tokens est.) by ${e.data.model}${e.data.runId ? ` for run ${e.data.runId}` : ""}`;
     case "settings.command_allowed":
       return `always allowed by ${e.data.by}: ${clip(e.data.command, 80)}`;
     case "settings.mcp_server_added":
@@ -57,6 +59,10 @@ export const summarizeEvent = (e: AnyStoredEvent): string => {
       return `interrupted: ${clip(e.data.reason)} (${e.data.partialText.length} chars kept)`;
     case "run.tool_call_requested":
       return `tool call ${e.data.callId} requested: ${e.data.name} ${clip(e.data.arguments, 50)} (iteration ${e.data.iteration})`;
+    case "run.compaction_started":
+      return `compacting before model call ${e.data.iteration}: ~${e.data.tokens} tokens over a window of ${e.data.contextWindow}`;
+    case "run.compacted":
+      return `compacted (${e.data.compactionId}), model call goes on`;
     case "run.tool_started":
       return `tool call ${e.data.callId} started`;
     case "run.tool_finished":

@@ -6,7 +6,7 @@ import { Limit, ProjectionStatus, ReadWorkspaceFile, SandboxStatus } from "./que
 import { NodeId } from "./nodes.ts";
 import { SessionMcp, SessionSandbox } from "./events/session.events.ts";
 import { authMethodParams } from "./auth.ts";
-import { SearchMessages } from "./search.ts";
+import { ListCompactions, SearchMessages } from "./search.ts";
 import { cronMethodParams } from "./cron.ts";
 import { mcpMethodParams } from "./mcp.ts";
 import { hookMethodParams } from "./hooks.ts";
@@ -153,6 +153,8 @@ export const methodParams = {
     messageIndex: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
     label: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(200))),
   }),
+  /** `/compact`: summarises the session's finished turns now (later prompts send the summary instead). */
+  "sessions.compact": Schema.Struct({ sessionKey: SessionKey }),
   /** Deletes a session (its forks stay). */
   "sessions.delete": Schema.Struct({ sessionKey: SessionKey }),
   /** The session's exec sandbox backend; null follows the configuration. */
@@ -178,6 +180,7 @@ export const methodParams = {
   "sessions.setNode": Schema.Struct({ sessionKey: SessionKey, node: Schema.NullOr(NodeId) }),
   /** Past chats: matching messages, best first, with highlighted excerpts. */
   "search.query": SearchMessages,
+  "chat.compactions": ListCompactions,
   /** Which MCP servers' tools the session's runs are offered: all (null), none, or all but some. */
   "sessions.setMcp": Schema.Struct({ sessionKey: SessionKey, mcp: SessionMcp }),
   ...authMethodParams,

@@ -3,12 +3,13 @@ import type { CreateSessionResult, SendMessageResult } from "./commands.ts";
 import type { Method, methodParams, StatusPayload } from "./frames.ts";
 import type { LiveSessionMessage, LiveSessionsChanged } from "./live.ts";
 import type { ListNodesResult, PairingWindow } from "./nodes.ts";
-import type { SearchMessagesResult } from "./search.ts";
+import type { ListCompactionsResult, SearchMessagesResult } from "./search.ts";
 import type { CronSchedule, GetCronJobResult, ListCronJobsResult, ListCronRunsResult } from "./cron.ts";
 import type { McpServerStatus, McpToolInfo } from "./mcp.ts";
 import type { HookView } from "./hooks.ts";
 import type { ChannelSender, ChannelSenderChange, ChannelStatus } from "./channels.ts";
 import type {
+  CompactSessionResult,
   ForkSessionResult,
   GetHistoryResult,
   ListModelsResult,
@@ -94,10 +95,12 @@ export type MethodResults = EveryMethod<{
   "chat.tools": typeof ListToolCallsResult.Type;
   "workspace.read": typeof ReadWorkspaceFileResult.Type;
   "search.query": SearchMessagesResult;
+  "chat.compactions": ListCompactionsResult;
   "approvals.list": { readonly approvals: readonly ApprovalSummary[] };
   "approvals.decide": ApprovalView;
   "sessions.fork": typeof ForkSessionResult.Type;
   "sessions.delete": { readonly sessionKey: string; readonly deleted: boolean };
+  "sessions.compact": CompactSessionResult;
   "sessions.setSandbox": MethodParams<"sessions.setSandbox">;
   "nodes.list": typeof ListNodesResult.Type;
   "nodes.approve": unknown;

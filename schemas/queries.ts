@@ -103,6 +103,16 @@ export type ListToolCallsResult = typeof ListToolCallsResult.Type;
 export const ForkSessionResult = Schema.Struct({ sessionKey: SessionKey, parentKey: SessionKey, forkPoint: Schema.Number });
 export type ForkSessionResult = typeof ForkSessionResult.Type;
 
+/** `sessions.compact` / `cairn sessions compact`: what `/compact` replaced (nothing new: `compacted: false`). */
+export const CompactSessionResult = Schema.Struct({
+  sessionKey: SessionKey,
+  compacted: Schema.Boolean,
+  messages: Schema.Number,
+  tokensBefore: Schema.Number,
+  tokensAfter: Schema.Number,
+});
+export type CompactSessionResult = typeof CompactSessionResult.Type;
+
 /** A file of a session's workspace (the full output of a truncated tool result). */
 export const ReadWorkspaceFile = Schema.Struct({
   sessionKey: SessionKey,

@@ -17,6 +17,7 @@ export const methodScopes: Record<Exclude<Method, "connect">, Scope> = {
   "nodes.list": "operator.read",
   "nodes.pairingStatus": "operator.read",
   "search.query": "operator.read",
+  "chat.compactions": "operator.read",
   "cron.list": "operator.read",
   "cron.get": "operator.read",
   "cron.runs": "operator.read",
@@ -31,6 +32,7 @@ export const methodScopes: Record<Exclude<Method, "connect">, Scope> = {
   "runs.cancel": "operator.write",
   "sessions.fork": "operator.write",
   "sessions.delete": "operator.write",
+  "sessions.compact": "operator.write",
   "sessions.setNode": "operator.write",
   // Which MCP servers a session uses only narrows what the agent may reach.
   "sessions.setMcp": "operator.write",

@@ -32,6 +32,28 @@ export type MessageHit = typeof MessageHit.Type;
 export const SearchMessagesResult = Schema.Struct({ hits: Schema.Array(MessageHit), checkpoint: Schema.Number });
 export type SearchMessagesResult = typeof SearchMessagesResult.Type;
 
+/** `chat.compactions` (`q.search.compactions`): the summaries that replaced older turns in prompts. */
+export const ListCompactions = Schema.Struct({ sessionKey: SessionKey });
+export type ListCompactions = typeof ListCompactions.Type;
+
+/** One `session.compacted`, as the chat shows it: a divider after `throughMessageId` with the summary. */
+export const CompactionView = Schema.Struct({
+  compactionId: Schema.String,
+  at: Schema.Number,
+  summary: Schema.String,
+  throughMessageId: MessageId,
+  messages: Schema.Number,
+  tokensBefore: Schema.Number,
+  tokensAfter: Schema.Number,
+  model: Schema.String,
+  /** The run that compacted before its reply; null: `/compact`. */
+  runId: Schema.NullOr(Schema.String),
+});
+export type CompactionView = typeof CompactionView.Type;
+
+export const ListCompactionsResult = Schema.Struct({ compactions: Schema.Array(CompactionView), checkpoint: Schema.Number });
+export type ListCompactionsResult = typeof ListCompactionsResult.Type;
+
 /**
  * The FTS5 query for what a person typed: each word quoted (so `AND`, `NEAR`, `-` or `"` in the
  * text are words, never syntax), all of them required (or any, with `all: false`), the last one

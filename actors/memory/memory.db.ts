@@ -8,9 +8,14 @@ export type MemoryDb = Database.Database;
 /**
  * The memory index: a cache of the memory files (they are the truth, not the log), so a layout
  * change simply drops it and `reindex` rebuilds it from the files. Vectors live in sqlite-vec
- * `vec0` tables, one per embedder (a vector space: two models' vectors are never compared).
+ * `vec0` tables, one per embedder (a vector space: two models' vectors are never compared): the
+ * float vectors (`vec_<n>`) and their sign bits (`vecb_<n>`, `vec_quantize_binary`), which a large
+ * space searches first (hamming distance over 1/32 of the bytes) before rescoring exactly. Bits are
+ * taken after subtracting the space's `center` (the mean of its first batch of vectors): models'
+ * vectors share a common direction, and signs of uncentred vectors say little.
+ * 2: the binary tables.
  */
-export const MEMORY_SCHEMA_VERSION = 1;
+export const MEMORY_SCHEMA_VERSION = 2;
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS files (
@@ -34,7 +39,7 @@ END;
 CREATE TABLE IF NOT EXISTS embedding_cache (
   embedder TEXT NOT NULL, hash TEXT NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (embedder, hash)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS vec_spaces (n INTEGER PRIMARY KEY, embedder TEXT NOT NULL UNIQUE, dims INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS vec_spaces (n INTEGER PRIMARY KEY, embedder TEXT NOT NULL UNIQUE, dims INTEGER NOT NULL, center BLOB);
 `;
 
 /** Opens (creating if needed) the memory index, private to its owner, with sqlite-vec loaded. */

@@ -5,6 +5,8 @@
 export { RUN_MACHINE_VERSION, runMachine, type RunContext, type RunEffects, type RunToolCall } from "./run.machine.ts";
 export { runSpec, type RunCommand } from "./run.commands.ts";
 export { runEffects, type RunEffectsHandle } from "./run.effects.ts";
+export { compactSession, summarize } from "./compact.effect.ts";
+export { afterCompaction, estimateTokens, planCompaction, promptBudget, promptTokens, summaryNote } from "./compaction.ts";
 export type { RunEffectDeps } from "./run.deps.ts";
 export { RunCancelled, SHUTDOWN } from "./run.work.ts";
 export { cancelRun, CancelParams } from "./run.cancel.ts";

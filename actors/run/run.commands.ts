@@ -5,6 +5,8 @@ import {
   ChannelAccess,
   MessageId,
   ModelId,
+  RunCompacted,
+  RunCompactionStarted,
   RunHooked,
   RunModelSwitched,
   RunToolCallRequested,
@@ -62,6 +64,8 @@ const schemas = {
   finish_tool: FinishTool,
   refuse_tool: RefuseTool,
   hook: RunHooked,
+  start_compaction: RunCompactionStarted,
+  finish_compaction: RunCompacted,
 } as const;
 
 export type RunCommand = CommandOf<typeof schemas>;
@@ -147,6 +151,21 @@ const decide = (s: Snapshot, c: RunCommand, env: DecideEnv): Decision => {
       };
     case "hook":
       return hooked(s, c.params);
+    case "start_compaction":
+      // `started: true` only for the command that recorded it: only then is the summary asked for.
+      if (!can("run.compaction_started", c.params)) return { events: [], reply: { started: false } };
+      return {
+        events: [{ type: "run.compaction_started", data: c.params }],
+        eventIds: [`${id}-compact-${c.params.iteration}`],
+        reply: { started: true },
+      };
+    case "finish_compaction":
+      if (!can("run.compacted", c.params)) return { events: [], reply: { finished: false } };
+      return {
+        events: [{ type: "run.compacted", data: c.params }],
+        eventIds: [`${id}-compacted-${c.params.compactionId}`],
+        reply: { finished: true },
+      };
     case "complete":
       return ending(s, c, "run.completed");
     case "fail":

@@ -5,7 +5,7 @@ import type { ApprovalView, ApprovalWaiters } from "../approval/index.ts";
 import type { HookDispatcher } from "../hooks/index.ts";
 import type { ResolvedModel } from "../llm/index.ts";
 import type { Dispatch } from "../runtime/index.ts";
-import type { TranscriptMessage } from "../session/index.ts";
+import type { Compaction, TranscriptMessage } from "../session/index.ts";
 import type { AgentOptions } from "./agent.options.ts";
 import type { CooldownTracker } from "./cooldown.tracker.ts";
 
@@ -15,6 +15,15 @@ export interface RunEffectDeps {
   readonly dispatch: Dispatch;
   readonly resolveModel: (modelId: string) => ResolvedModel;
   readonly transcript: (sessionKey: string) => Promise<readonly TranscriptMessage[]>;
+  /** The transcript with the session's latest compaction (what prompts are built from). */
+  readonly compactedTranscript: (
+    sessionKey: string,
+  ) => Promise<{ readonly messages: readonly TranscriptMessage[]; readonly compaction: Compaction | null }>;
+  /**
+   * The model's context window in tokens (discovery, else the catalogue); null or absent: unknown,
+   * and prompts are never compacted automatically.
+   */
+  readonly contextWindow?: (modelId: string) => Promise<number | null>;
   /** The run's own events, in order (the tool turns of its next prompt are rebuilt from them). */
   readonly runEvents: (runId: string) => Promise<readonly AnyStoredEvent[]>;
   /** The session's own exec sandbox backend (null: the configured one). */

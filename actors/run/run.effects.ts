@@ -8,6 +8,8 @@ import type { RunEffectDeps } from "./run.deps.ts";
 import type { CallModelParams, InterruptParams, RunEffects } from "./run.machine.ts";
 import { hookIncoming, hookOutgoing, observeRun } from "./run.hooks.ts";
 import { promptMessages, systemPrompt, toolTurns } from "./run.prompt.ts";
+import { afterCompaction, promptBudget, promptTokens, summaryNote, toolResultChars } from "./compaction.ts";
+import { runCompactor } from "./compact.effect.ts";
 import { addUsage } from "./run.text.ts";
 import { toolRunner } from "./run.tools.effects.ts";
 import { RunCancelled, RunWorks, SHUTDOWN, type RunWork } from "./run.work.ts";
@@ -73,7 +75,26 @@ export const runEffects = (deps: RunEffectDeps): RunEffectsHandle => {
       if (w.abort.signal.aborted) throw w.abort.signal.reason;
       w.text = p.text;
       await deps.cooldownsReady;
-      const transcript = promptMessages(await deps.transcript(p.sessionKey), p.triggerMessageId);
+      const { messages: all, compaction } = await deps.compactedTranscript(p.sessionKey);
+      const open = afterCompaction(all, compaction);
+      const summary = open.length !== all.length && compaction ? summaryNote(compaction) : undefined;
+      const window = (await deps.contextWindow?.(p.model).catch(() => null)) ?? null;
+      const transcript = promptMessages(open, p.triggerMessageId);
+      const clip = { runId: p.runId, maxChars: toolResultChars(window) };
+      const turns = p.iteration > 1 ? toolTurns(await deps.runEvents(p.runId), clip) : [];
+      const system = [await systemPrompt(deps, p.sessionKey), summary].filter((x) => x).join("\n\n") || undefined;
+      // Over the window: the machine moves to `compacting` (once per model call), then calls again.
+      // Measured before the hooks, so a compaction never makes them run twice for one call.
+      const tokens = window === null ? 0 : promptTokens([...transcript, ...turns], system);
+      if (window !== null && tokens > promptBudget(window, deps.maxTokens) && p.compactedFor !== p.iteration) {
+        const r = (await deps.dispatch("run", p.runId, "start_compaction", {
+          compactionId: `${p.runId}-c${p.iteration}`,
+          iteration: p.iteration,
+          tokens,
+          contextWindow: window,
+        })) as { started?: boolean };
+        if (r?.started) return;
+      }
       // The incoming message as the hooks leave it (BeforeAgentStart; later calls reuse the recorded change).
       const last = transcript.at(-1);
       if (last?.role === "user") {
@@ -81,8 +102,7 @@ export const runEffects = (deps: RunEffectDeps): RunEffectsHandle => {
         if (message === null) return; // blocked: the run is already failed, with the hook's reason
         transcript[transcript.length - 1] = { ...last, text: message };
       }
-      const messages = p.iteration > 1 ? [...transcript, ...toolTurns(await deps.runEvents(p.runId))] : transcript;
-      const system = await systemPrompt(deps, p.sessionKey);
+      const messages = [...transcript, ...turns];
       if (p.iteration === 1) live(p.sessionKey, { type: "run.started", runId: p.runId, messageId: p.triggerMessageId });
       observeRun(deps.hooks, "BeforeLLMCall", p, { model: p.model, iteration: p.iteration, messages: messages.length });
       const done = await respond(p, w, messages, system, (error) => fail(p, w, error));
@@ -145,6 +165,11 @@ export const runEffects = (deps: RunEffectDeps): RunEffectsHandle => {
   };
 
   const runTool = toolRunner(deps, live, workOf, settle);
+  const compact = runCompactor(deps, workOf, settle, (p, reason) =>
+    streamedText(deps.nc, p.sessionKey, p.runId, p.startedAt)
+      .catch(() => "")
+      .then((partialText) => end(p, "interrupt", { reason, partialText })),
+  );
 
   /** A run adopted mid-step: what it had streamed is kept, the step is not repeated. */
   const interruptOrphan = async (p: InterruptParams) => {
@@ -156,6 +181,7 @@ export const runEffects = (deps: RunEffectDeps): RunEffectsHandle => {
   const effects: RunEffects = {
     callModel: (p) => context.with(works.context(p.runId), callModel, undefined, p),
     runTool: (p) => context.with(works.context(p.runId), runTool, undefined, p),
+    compact: (p) => context.with(works.context(p.runId), compact, undefined, p),
     interruptOrphan,
     reportEnd: async (p) => {
       await works.close(p.runId, p.status);

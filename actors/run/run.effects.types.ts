@@ -20,6 +20,24 @@ export interface CallModelParams {
   readonly message?: string;
   /** A channel sender's level (absent: the owner): which tools the model is offered. */
   readonly access?: ChannelAccess;
+  /** The model call the run's latest compaction preceded (absent: none): at most one per call. */
+  readonly compactedFor?: number;
+}
+
+/** What `compact` needs: the run, the model call it precedes, and the compaction's id. */
+export interface CompactParams {
+  readonly runId: string;
+  readonly sessionKey: string;
+  readonly model: string;
+  readonly startedAt: number;
+  readonly triggerMessageId: string;
+  /** The reply so far (a compaction after tool steps). */
+  readonly text: string;
+  readonly compactionId: string;
+  /** The model call the compaction precedes. */
+  readonly iteration: number;
+  /** Re-armed by a host taking the run over: use a recorded summary, never ask for a second one. */
+  readonly resume: boolean;
 }
 
 /** One requested call to gate (approval) and run. */
@@ -56,6 +74,7 @@ export interface EndParams {
 /** The run's effects, one per action placeholder below: implemented by `runEffects`. */
 export interface RunEffects {
   readonly callModel: (p: CallModelParams) => Promise<void>;
+  readonly compact: (p: CompactParams) => Promise<void>;
   readonly runTool: (p: RunToolParams) => Promise<void>;
   readonly interruptOrphan: (p: InterruptParams) => Promise<void>;
   readonly reportEnd: (p: EndParams) => Promise<void>;

@@ -1,13 +1,15 @@
 import { assign, enqueueActions, setup } from "xstate";
 import type { ChannelAccess, RunStatus, Usage, WireError } from "../../schemas/index.ts";
 import { HYDRATED, type Hydrated, type MachineEvent } from "../runtime/index.ts";
-import type { CallModelParams, EndParams, InterruptParams, RunToolParams } from "./run.effects.types.ts";
+import type { CallModelParams, CompactParams, EndParams, InterruptParams, RunToolParams } from "./run.effects.types.ts";
 import { addUsage, joinReplies } from "./run.text.ts";
 
-export type { CallModelParams, EndParams, InterruptParams, RunEffects, RunToolParams } from "./run.effects.types.ts";
+export type { CallModelParams, CompactParams, EndParams, InterruptParams, RunEffects, RunToolParams } from "./run.effects.types.ts";
 
 /**
- * 5: channel permission levels: a run started by a channel sender keeps their level (`access`).
+ * 5: channel permission levels: a run started by a channel sender keeps their level (`access`);
+ * long conversations: `running.compacting` (a summary of older turns before a model call),
+ * context gained `compaction`.
  * 4: hooks: a call records the hooks that changed it (`hooks`), the run the incoming message as a
  * hook rewrote it (`message`).
  * 3: the agent loop moved into the machine: `running` has the substates `calling` and `tools`,
@@ -50,6 +52,8 @@ export interface RunContext {
   readonly message?: string;
   /** A channel sender's level (absent: the owner's run). */
   readonly access?: ChannelAccess;
+  /** The latest compaction the run started: which, before which model call, and whether it is recorded. */
+  readonly compaction?: { readonly id: string; readonly iteration: number; readonly done: boolean };
 }
 
 type Ev =
@@ -64,6 +68,8 @@ type Ev =
   | MachineEvent<"run.tool_finished">
   | MachineEvent<"run.tool_interrupted">
   | MachineEvent<"run.hooked">
+  | MachineEvent<"run.compaction_started">
+  | MachineEvent<"run.compacted">
   | Hydrated;
 
 type Args = { context: RunContext; event: Ev };
@@ -88,6 +94,22 @@ const callModel = (next: (context: RunContext) => number) => ({
     callIds: context.toolCalls.map((c) => c.callId),
     ...(context.message !== undefined ? { message: context.message } : {}),
     ...(context.access !== undefined ? { access: context.access } : {}),
+    ...(context.compaction ? { compactedFor: context.compaction.iteration } : {}),
+  }),
+});
+
+const compact = (resume: boolean) => ({
+  type: "compact" as const,
+  params: ({ context }: Args): CompactParams => ({
+    runId: context.runId,
+    sessionKey: context.sessionKey,
+    model: context.model,
+    startedAt: context.startedAt,
+    triggerMessageId: context.triggerMessageId,
+    text: context.text,
+    compactionId: context.compaction?.id ?? "",
+    iteration: context.compaction?.iteration ?? 0,
+    resume,
   }),
 });
 
@@ -156,6 +178,12 @@ export const runMachine = setup({
     /** A hook's decision on a call applies only while the call waits to start; one on the run, any time it runs. */
     hookApplies: ({ context, event }: Args) =>
       event.type === "run.hooked" && (event.data.callId === undefined || statusOf(context, event) === "requested"),
+    /** One compaction per model call: a prompt still too long after it goes to the model as it is. */
+    mayCompact: ({ context, event }: Args) =>
+      event.type === "run.compaction_started" &&
+      event.data.iteration === context.iteration + 1 &&
+      context.compaction?.iteration !== event.data.iteration,
+    thisCompaction: ({ context, event }: Args) => event.type === "run.compacted" && context.compaction?.id === event.data.compactionId,
   },
   actions: {
     recordCall: assign(({ context, event }) => {
@@ -208,6 +236,7 @@ export const runMachine = setup({
       if (call) enqueue(runTool(context, call) as never);
     }),
     callModel: (_, _p: CallModelParams) => {},
+    compact: (_, _p: CompactParams) => {},
     runTool: (_, _p: RunToolParams) => {},
     interruptOrphan: (_, _p: InterruptParams) => {},
     reportEnd: (_, _p: EndParams) => {},
@@ -270,8 +299,36 @@ export const runMachine = setup({
         calling: {
           on: {
             "run.tool_call_requested": { guard: "newCall", target: "tools", actions: ["recordCall", "runRequested"] },
+            // The prompt would not fit the window: older turns are summarised first.
+            "run.compaction_started": {
+              guard: "mayCompact",
+              target: "compacting",
+              actions: [
+                assign(({ event }) =>
+                  event.type === "run.compaction_started"
+                    ? { compaction: { id: event.data.compactionId, iteration: event.data.iteration, done: false } }
+                    : {},
+                ),
+                compact(false),
+              ],
+            },
             // Nothing streams a response after a crash: what it had said is kept, the call is not repeated.
             [HYDRATED]: { actions: interruptOrphan },
+          },
+        },
+        compacting: {
+          on: {
+            "run.compacted": {
+              guard: "thisCompaction",
+              target: "calling",
+              actions: [
+                assign(({ context }) => (context.compaction ? { compaction: { ...context.compaction, done: true } } : {})),
+                callModel((c) => c.iteration + 1),
+              ],
+            },
+            // A summary already recorded on the session is used as it is; one cut off mid-call is
+            // never asked for twice (the run ends interrupted; the next message compacts afresh).
+            [HYDRATED]: { actions: compact(true) },
           },
         },
         tools: {

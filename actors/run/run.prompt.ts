@@ -2,6 +2,7 @@ import type { AnyStoredEvent } from "../../schemas/index.ts";
 import type { ChatMessage, ConversationMessage } from "../llm/index.ts";
 import type { TranscriptMessage } from "../session/index.ts";
 import { loadSkills, skillsPrompt } from "../skills/index.ts";
+import { clipToolResult } from "./compaction.ts";
 import type { RunEffectDeps } from "./run.deps.ts";
 
 export const INTERRUPTED_NOTE =
@@ -36,7 +37,11 @@ export const promptMessages = (messages: readonly TranscriptMessage[], triggerId
  * the calls were given. The log is the source, so a run adopted after a crash prompts exactly
  * like one that never stopped.
  */
-export const toolTurns = (events: readonly AnyStoredEvent[]): ConversationMessage[] => {
+export const toolTurns = (
+  events: readonly AnyStoredEvent[],
+  /** Results longer than `maxChars` are cut in the prompt, with a pointer to the full output. */
+  clip?: { readonly runId: string; readonly maxChars: number },
+): ConversationMessage[] => {
   const turns = new Map<number, { text: string; calls: { id: string; callId: string; name: string; arguments: string }[] }>();
   const results = new Map<string, { text: string; isError: boolean }>();
   for (const e of events) {
@@ -54,7 +59,8 @@ export const toolTurns = (events: readonly AnyStoredEvent[]): ConversationMessag
     { role: "assistant", text: t.text, toolCalls: t.calls.map((c) => ({ id: c.id, name: c.name, arguments: c.arguments })) },
     ...t.calls.map((c): ConversationMessage => {
       const r = results.get(c.callId);
-      return { role: "tool", toolCallId: c.id, text: r?.text ?? "", ...(r?.isError ? { isError: true } : {}) };
+      const text = clip ? clipToolResult(r?.text ?? "", clip.maxChars, clip.runId, c.callId) : (r?.text ?? "");
+      return { role: "tool", toolCallId: c.id, text, ...(r?.isError ? { isError: true } : {}) };
     }),
   ]);
 };

@@ -6,7 +6,14 @@ export {
   type RecentUserMessage,
   type SessionContext,
 } from "./session.machine.ts";
-export { nextTranscript, replyOf, sessionTranscripts, type TranscriptMessage, type Transcripts } from "./session.transcript.ts";
+export {
+  nextTranscript,
+  replyOf,
+  sessionTranscripts,
+  type Compaction,
+  type TranscriptMessage,
+  type Transcripts,
+} from "./session.transcript.ts";
 export { assistantMessageId, createSessionSpec, EndRunCommand, type ModelCheck, type SessionCommand } from "./session.commands.ts";
 export { sessionEffects, type SessionEffects } from "./session.effects.ts";
 export { forkSession, forkSessionWith, type ForkSession } from "./session.fork.route.ts";

@@ -6,6 +6,7 @@ import {
   RunId,
   RunStatus,
   SendMessage,
+  SessionCompacted,
   SessionMcp,
   SessionSandbox,
   SetSessionModel,
@@ -51,6 +52,7 @@ const schemas = {
   set_mcp: SetSessionMcp,
   delete: DeleteSession,
   create_fork: CreateForkCommand,
+  record_compaction: SessionCompacted,
 } as const;
 export type SessionCommand = CommandOf<typeof schemas>;
 
@@ -168,6 +170,17 @@ const decide = (s: Snapshot, c: SessionCommand, env: DecideEnv, checkModel: Mode
       }
       const data = { key: ctx.key, ...p };
       return { events: [{ type: "session.forked", data }], eventIds: [`fork-${ctx.key}`], reply: result };
+    }
+    case "record_compaction": {
+      // Internal (the run's compaction, `/compact`): the summary was written by the caller's LLM call.
+      if (isNew) throw new CairnError("session_not_found", `no session '${ctx.key}'`);
+      const data = c.params;
+      if (!s.can({ type: "session.compacted", data, seq: 0, time: env.now } as never)) return { events: [], reply: { recorded: false } };
+      return {
+        events: [{ type: "session.compacted", data }],
+        eventIds: [`compact-${data.compactionId}`.slice(0, 200)],
+        reply: { recorded: true },
+      };
     }
     case "end_run": {
       if (ctx.activeRun?.runId !== c.params.runId) return { events: [], reply: { recorded: false } };

@@ -56,6 +56,7 @@ type Ev =
   | MachineEvent<"session.sandbox_set">
   | MachineEvent<"session.node_set">
   | MachineEvent<"session.mcp_set">
+  | MachineEvent<"session.compacted">
   | Hydrated;
 
 export type StartRunParams = {
@@ -87,6 +88,8 @@ const settings = {
   "session.sandbox_set": { actions: "setSandbox" },
   "session.node_set": { actions: "setNode" },
   "session.mcp_set": { actions: "setMcp" },
+  // A summary of older turns changes only what later prompts send (the transcript reads it).
+  "session.compacted": { actions: "touch" },
 } as const;
 
 /**
@@ -117,6 +120,7 @@ export const sessionMachine = setup({
       assertEvent(event, "session.mcp_set");
       return { mcp: event.data.mcp, updatedAt: event.time };
     }),
+    touch: assign(({ context, event }) => ({ updatedAt: "time" in event ? event.time : context.updatedAt })),
     startRun: (_, _params: StartRunParams) => {},
     announceRunEnded: (_, _params: RunEndedParams) => {},
     adoptRun: (_, _params: AdoptRunParams) => {},

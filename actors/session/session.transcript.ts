@@ -1,5 +1,8 @@
 import type { EventLog } from "../../bus/index.ts";
-import { CairnError, type AnyStoredEvent, type WireError } from "../../schemas/index.ts";
+import { CairnError, type AnyStoredEvent, type SessionCompacted, type WireError } from "../../schemas/index.ts";
+
+/** The latest `session.compacted` of a session: what a prompt uses instead of the older turns. */
+export type Compaction = typeof SessionCompacted.Type & { readonly seq: number };
 
 /** One message of a session's transcript, as the run's prompt, forks and history see it. */
 export interface TranscriptMessage {
@@ -59,6 +62,8 @@ export const nextTranscript = (messages: readonly Entry[], e: AnyStoredEvent, re
 export interface Transcripts {
   /** The session's transcript as the log holds it (up to sequence `untilSeq`, when given). */
   read(sessionKey: string, untilSeq?: number): Promise<TranscriptMessage[]>;
+  /** The transcript and the latest compaction (null: none), read at once. */
+  readCompacted(sessionKey: string): Promise<{ messages: TranscriptMessage[]; compaction: Compaction | null }>;
 }
 
 /** Run logs read at once while a transcript is first built (a cold session with many turns). */
@@ -79,7 +84,7 @@ export const sessionTranscripts = (
     knownReply?: (runId: string) => string | undefined;
   } = {},
 ): Transcripts => {
-  const cache = new Map<string, { lastSeq: number; messages: Entry[] }>();
+  const cache = new Map<string, { lastSeq: number; messages: Entry[]; compaction: Compaction | null }>();
   const loadEvents = async (kind: "session" | "run", id: string, afterSeq = 0) => {
     const { records, lastSeq } = await log.load(kind, id, afterSeq);
     const events = records.map((r) => {
@@ -88,35 +93,44 @@ export const sessionTranscripts = (
     });
     return { events, lastSeq };
   };
+  const update = async (key: string) => {
+    const base = cache.get(key) ?? { lastSeq: 0, messages: [], compaction: null };
+    const { events, lastSeq } = await loadEvents("session", key, base.lastSeq);
+    const ended = events.flatMap((e) => (e.type === "session.run_ended" ? [e.data.runId] : []));
+    const replies = new Map<string, string>();
+    for (const runId of ended) {
+      const known = opts.knownReply?.(runId);
+      if (known !== undefined) replies.set(runId, known);
+    }
+    const unknown = ended.filter((runId) => !replies.has(runId));
+    for (let i = 0; i < unknown.length; i += RUN_READS_AT_ONCE) {
+      await Promise.all(
+        unknown.slice(i, i + RUN_READS_AT_ONCE).map(async (runId) => replies.set(runId, replyOf((await loadEvents("run", runId)).events))),
+      );
+    }
+    let messages = base.messages;
+    let compaction = base.compaction;
+    for (const e of events) {
+      messages = nextTranscript(messages, e, (runId) => replies.get(runId) ?? "");
+      if (e.type === "session.compacted") compaction = { ...e.data, seq: e.seq };
+    }
+    const next = { lastSeq: Math.max(lastSeq, base.lastSeq), messages, compaction };
+    // Concurrent reads each build from their own base; the cache only ever moves forward.
+    if ((cache.get(key)?.lastSeq ?? -1) <= next.lastSeq) {
+      cache.delete(key);
+      cache.set(key, next);
+      const oldest = cache.keys().next();
+      if (cache.size > (opts.cacheSize ?? 200) && !oldest.done) cache.delete(oldest.value);
+    }
+    return next;
+  };
+  const strip = (messages: readonly Entry[], untilSeq?: number) =>
+    messages.filter((m) => untilSeq === undefined || m.seq <= untilSeq).map(({ seq: _seq, ...m }) => m);
   return {
-    read: async (key, untilSeq) => {
-      const base = cache.get(key) ?? { lastSeq: 0, messages: [] };
-      const { events, lastSeq } = await loadEvents("session", key, base.lastSeq);
-      const ended = events.flatMap((e) => (e.type === "session.run_ended" ? [e.data.runId] : []));
-      const replies = new Map<string, string>();
-      for (const runId of ended) {
-        const known = opts.knownReply?.(runId);
-        if (known !== undefined) replies.set(runId, known);
-      }
-      const unknown = ended.filter((runId) => !replies.has(runId));
-      for (let i = 0; i < unknown.length; i += RUN_READS_AT_ONCE) {
-        await Promise.all(
-          unknown
-            .slice(i, i + RUN_READS_AT_ONCE)
-            .map(async (runId) => replies.set(runId, replyOf((await loadEvents("run", runId)).events))),
-        );
-      }
-      let messages = base.messages;
-      for (const e of events) messages = nextTranscript(messages, e, (runId) => replies.get(runId) ?? "");
-      const next = { lastSeq: Math.max(lastSeq, base.lastSeq), messages };
-      // Concurrent reads each build from their own base; the cache only ever moves forward.
-      if ((cache.get(key)?.lastSeq ?? -1) <= next.lastSeq) {
-        cache.delete(key);
-        cache.set(key, next);
-        const oldest = cache.keys().next();
-        if (cache.size > (opts.cacheSize ?? 200) && !oldest.done) cache.delete(oldest.value);
-      }
-      return messages.filter((m) => untilSeq === undefined || m.seq <= untilSeq).map(({ seq: _seq, ...m }) => m);
+    read: async (key, untilSeq) => strip((await update(key)).messages, untilSeq),
+    readCompacted: async (key) => {
+      const { messages, compaction } = await update(key);
+      return { messages: strip(messages), compaction };
     },
   };
 };

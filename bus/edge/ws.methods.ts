@@ -2,6 +2,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import * as Schema from "effect/Schema";
 import {
   CairnError,
+  CompactSessionResult,
   CreateSessionResult,
   GetHistoryResult,
   ListModelsResult,
@@ -17,6 +18,7 @@ import {
   ReadWorkspaceFileResult,
   ProviderStatus,
   SearchMessagesResult,
+  ListCompactionsResult,
   SendMessageResult,
   StatusPayload,
   ChannelStatusResult,
@@ -60,6 +62,9 @@ export interface BusDeps {
 }
 
 /** Requests over NATS and decodes the reply; a malformed reply is the peer's bug (`internal`). */
+/** `/compact` waits for a summary from the model. */
+const COMPACT_TIMEOUT_MS = 180_000;
+
 export const ask = async <S extends Schema.ConstraintDecoder<unknown>>(
   deps: BusDeps,
   schema: S,
@@ -171,6 +176,10 @@ export const callMethod = async (
       const p = params as Params<"search.query">;
       return { payload: await ask(deps, SearchMessagesResult, subjects.query("search", "messages"), p) };
     }
+    case "chat.compactions": {
+      const p = params as Params<"chat.compactions">;
+      return { payload: await ask(deps, ListCompactionsResult, subjects.query("search", "compactions"), p) };
+    }
     case "workspace.read": {
       const p = params as Params<"workspace.read">;
       return { payload: await ask(deps, ReadWorkspaceFileResult, subjects.query("workspace", "read"), p) };
@@ -191,6 +200,11 @@ export const callMethod = async (
       const { sessionKey, ...rest } = params as Params<"sessions.fork">;
       const subject = subjects.command("session", sessionKey, "fork");
       return { payload: await ask(deps, ForkSessionResult, subject, { ...rest, forkKey: deps.newSessionKey() }) };
+    }
+    case "sessions.compact": {
+      // A summary is an LLM call: more time than a plain command.
+      const { sessionKey } = params as Params<"sessions.compact">;
+      return { payload: await ask(deps, CompactSessionResult, subjects.command("session", sessionKey, "compact"), {}, COMPACT_TIMEOUT_MS) };
     }
     case "sessions.delete": {
       const { sessionKey } = params as Params<"sessions.delete">;

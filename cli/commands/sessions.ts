@@ -2,6 +2,7 @@ import * as Schema from "effect/Schema";
 import { request, subjects } from "../../bus/index.ts";
 import { randomInt } from "node:crypto";
 import {
+  CompactSessionResult,
   ForkSessionResult,
   ListSessionsResult,
   SessionSummary,
@@ -150,6 +151,26 @@ export async function sessionsFork(o: { key: string; at?: number; label?: string
     else
       process.stdout.write(
         `forked ${r.parentKey} at message ${r.forkPoint} into ${r.sessionKey}\ncontinue it with: cairn chat -s ${r.sessionKey} "..."\n`,
+      );
+    return 0;
+  } finally {
+    await nc.close();
+  }
+}
+
+/** `cairn sessions compact <key>`: `/compact` from the terminal (an LLM call: a longer wait than other commands). */
+export async function sessionsCompact(o: { key: string; json: boolean }, paths: Paths): Promise<number> {
+  checkKey(o.key);
+  const nc = await connectToGateway(paths);
+  try {
+    const raw = await request(nc, subjects.command("session", o.key, "compact"), {}, { timeoutMs: 180_000 });
+    const r = decodeLenient(CompactSessionResult, raw, "sessions.compact reply");
+    if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+    else
+      process.stdout.write(
+        r.compacted
+          ? `compacted ${r.messages} message(s) of ${r.sessionKey} into a summary (~${r.tokensBefore} -> ~${r.tokensAfter} tokens)\n`
+          : `nothing to compact in ${r.sessionKey}\n`,
       );
     return 0;
   } finally {

@@ -115,6 +115,22 @@ export const RunHooked = Schema.Struct({
   reason: Schema.optionalKey(Schema.String),
 });
 
+/**
+ * Before model call `iteration` the prompt would not fit the model's context window: the run
+ * summarises older turns first (the LLM call of `compact`), then makes the call. Recorded before
+ * the summary is asked for, so a host taking the run over knows a summary call was under way.
+ */
+export const RunCompactionStarted = Schema.Struct({
+  compactionId: Schema.String,
+  iteration: Schema.Number,
+  /** The prompt's estimated tokens and the window it had to fit. */
+  tokens: Schema.Number,
+  contextWindow: Schema.Number,
+});
+
+/** The summary is recorded on the session (`session.compacted`); the model call goes on with it. */
+export const RunCompacted = Schema.Struct({ compactionId: Schema.String });
+
 export const runEvents = {
   "run.started": { version: 1, schema: RunStarted },
   "run.completed": { version: 1, schema: RunCompleted },
@@ -127,4 +143,6 @@ export const runEvents = {
   "run.tool_started": { version: 1, schema: RunToolStarted },
   "run.tool_finished": { version: 1, schema: RunToolFinished },
   "run.tool_interrupted": { version: 1, schema: RunToolInterrupted },
+  "run.compaction_started": { version: 1, schema: RunCompactionStarted },
+  "run.compacted": { version: 1, schema: RunCompacted },
 } as const;

@@ -109,6 +109,31 @@ export const SessionForked = Schema.Struct({
   messages: Schema.Array(CopiedMessage),
 });
 
+/**
+ * Older turns of the session were summarised (automatically before a prompt would exceed the
+ * model's context window, or on demand with `/compact`): from now on a prompt is the summary, then
+ * the messages after `throughMessageId`. The replaced messages stay in the log, the history and
+ * search; only what the model is sent changes. Recorded before it is used, so a crash replays the
+ * summary instead of asking the model again.
+ */
+export const SessionCompacted = Schema.Struct({
+  /** Unique per compaction; a run's compaction is named after the run and its model call. */
+  compactionId: Schema.String,
+  /** The run that compacted before its model call; null: `/compact`. */
+  runId: Schema.NullOr(RunId),
+  summary: Schema.String,
+  /** The range of the transcript the summary replaces: its first and last message (inclusive). */
+  fromMessageId: MessageId,
+  throughMessageId: MessageId,
+  /** How many transcript messages it replaces (an earlier summary's range included). */
+  messages: Schema.Number,
+  /** The model that wrote the summary. */
+  model: ModelId,
+  /** Estimated prompt tokens before and after (chars / 4: a budget, not a bill). */
+  tokensBefore: Schema.Number,
+  tokensAfter: Schema.Number,
+});
+
 /** The session was deleted: it takes no more commands and leaves the read models. Its forks stay. */
 export const SessionDeleted = Schema.Struct({});
 
@@ -128,4 +153,5 @@ export const sessionEvents = {
   "session.sandbox_set": { version: 1, schema: SessionSandboxSet },
   "session.node_set": { version: 1, schema: SessionNodeSet },
   "session.mcp_set": { version: 1, schema: SessionMcpSet },
+  "session.compacted": { version: 1, schema: SessionCompacted },
 } as const;

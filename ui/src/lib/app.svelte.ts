@@ -10,6 +10,7 @@ import { CronStore } from "./cron.svelte.ts";
 import { McpStore } from "./mcp.svelte.ts";
 import { AuthGate } from "./gate.svelte.ts";
 import { SecurityStore } from "./security.svelte.ts";
+import { CompactionsStore, SearchStore, compactCommand } from "./search.svelte.ts";
 import { openSessionInUrl, sessionKeyFromHash, viewFromHash, type View } from "./route.ts";
 import type { ApprovalDecision, SandboxBackend, SessionMcp, StatusPayload, WireError } from "./wire.ts";
 
@@ -41,6 +42,9 @@ export class AppState {
   readonly mcp: McpStore;
   readonly gate: AuthGate;
   readonly security: SecurityStore;
+  /** The sidebar's search over past chats, and the open chat's compactions. */
+  readonly search: SearchStore;
+  readonly compactions: CompactionsStore;
   /** Whether the socket is open or trying to be: it stays shut while the sign-in page shows. */
   #clientRunning = false;
   readonly #reload: () => void;
@@ -52,6 +56,8 @@ export class AppState {
     this.security = new SecurityStore(client, gate.api);
     this.sessions = new SessionsStore(client);
     this.chat = new ChatStore(client);
+    this.search = new SearchStore(client);
+    this.compactions = new CompactionsStore(client);
     this.models = new ModelsStore(client);
     this.providers = new ProvidersStore(client);
     this.approvals = new ApprovalsStore(client);
@@ -214,6 +220,31 @@ export class AppState {
     return ok;
   }
 
+  /** `/compact`: the open chat's finished turns become a summary (the messages stay). */
+  async #compact(): Promise<boolean> {
+    const key = this.chat.key;
+    this.chat.error = null;
+    this.chat.info = null;
+    if (key === null) {
+      this.chat.info = "Nothing to compact yet.";
+      return true;
+    }
+    this.chat.info = "Compacting…";
+    try {
+      const r = await this.client.request("sessions.compact", { sessionKey: key });
+      if (this.chat.key !== key) return true;
+      this.chat.info = r.compacted
+        ? `Compacted ${r.messages} message${r.messages === 1 ? "" : "s"} into a summary (~${r.tokensBefore} → ~${r.tokensAfter} tokens).`
+        : "Nothing new to compact.";
+      await this.compactions.load(key);
+      return true;
+    } catch (e) {
+      this.chat.info = null;
+      this.chat.error = asWireError(e);
+      return false;
+    }
+  }
+
   async #modelCommand(arg: string): Promise<boolean> {
     this.chat.error = null;
     if (arg === "") {
@@ -242,6 +273,7 @@ export class AppState {
   async send(text: string): Promise<boolean> {
     const arg = modelCommand(text);
     if (arg !== null) return this.#modelCommand(arg);
+    if (compactCommand(text)) return this.#compact();
     this.chat.info = null;
     const creating = this.chat.key === null;
     // With no model the gateway refuses every message: say so without leaving an empty session.
