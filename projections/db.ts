@@ -167,6 +167,17 @@ export function openDb(file: string): { db: Db; fresh: boolean } {
   return { db, fresh };
 }
 
+/**
+ * A throwaway read-model database in memory, with the current layout: what a time-travel view
+ * folds one session's events into (the live projections' own code, none of their files).
+ */
+export function openMemoryDb(): Db {
+  const db = new Database(":memory:");
+  db.pragma("foreign_keys = ON");
+  db.exec(DDL);
+  return db;
+}
+
 const CheckpointSeq = Schema.Number;
 
 export const getCheckpoint = (db: Db, name: string): number =>

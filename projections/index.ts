@@ -12,3 +12,4 @@ export { channelQueries, serveChannelQueries, type ChannelQueries } from "./chan
 export { searchMessages, serveSearchQueries } from "./search.queries.ts";
 export { auditQueries, serveAuditQueries, type AuditQueries } from "./audit.queries.ts";
 export { replayInto } from "./replay.ts";
+export { loadSessionEvents, pointSeq, sessionAt, type SessionAt, type SessionEvents, type SessionPoint } from "./session.at.ts";
