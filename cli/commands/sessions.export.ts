@@ -1,38 +1,10 @@
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
-import { approvalIdFor } from "../../actors/approval/index.ts";
-import { transcriptMarkdown } from "../../actors/memory/index.ts";
-import {
-  EventLog,
-  encodeEventsExport,
-  importEvents,
-  parseEventsExport,
-  readSubjectsRaw,
-  renewIds,
-  subjects,
-  type ImportResult,
-} from "../../bus/index.ts";
-import { loadSessionEvents, sessionAt } from "../../projections/index.ts";
-import { CairnError, type AggregateKind } from "../../schemas/index.ts";
+import * as Schema from "effect/Schema";
+import { EventLog, parseEventsExport, request, subjects } from "../../bus/index.ts";
+import { CairnError, decodeLenient } from "../../schemas/index.ts";
+import { importSessionText, sessionExportText, type ExportFormat } from "../session.transfer.ts";
 import type { Paths } from "../paths.ts";
 import { withLogConnection } from "./log.access.ts";
-
-export type ExportFormat = "jsonl" | "markdown";
-
-/**
- * The export's text. jsonl: the session's events and those of its runs and approvals, raw and
- * chained (see bus/log.export.ts). markdown: the transcript as the memory export writes it
- * (`transcriptMarkdown`), from the session as the log holds it now.
- */
-export async function sessionExportText(log: EventLog, key: string, format: ExportFormat, now: number): Promise<string> {
-  const s = await loadSessionEvents(log, key, approvalIdFor);
-  if (format === "markdown") {
-    const at = sessionAt(s, { seq: Number.MAX_SAFE_INTEGER });
-    if (!at.session) throw new CairnError("session_not_found", `session '${key}' was deleted; export it as jsonl to keep its events`);
-    return transcriptMarkdown({ session: at.session, messages: at.messages, activeRun: at.activeRun, checkpoint: at.seq }, now);
-  }
-  const aggregates = [...new Set(s.events.map((e) => subjects.events(e.kind as AggregateKind, e.aggregateId)))];
-  return encodeEventsExport({ sessionKey: key, exportedAt: now }, await readSubjectsRaw(log.nc, aggregates));
-}
 
 /** `cairn sessions export <key> --format jsonl|markdown [--out FILE]`. */
 export async function sessionsExport(o: { key: string; format: ExportFormat; out?: string }, paths: Paths): Promise<number> {
@@ -50,22 +22,32 @@ export async function sessionsExport(o: { key: string; format: ExportFormat; out
   return 0;
 }
 
-/** Checks an export and writes it into `log` (under `as` when given). */
-export async function importSessionText(log: EventLog, text: string, as?: string): Promise<ImportResult & { sessionKey: string }> {
-  const { header, events } = parseEventsExport(text);
-  const from = header.sessionKey;
-  if (from === undefined) throw new CairnError("bad_request", "the export names no session; only session exports can be imported");
-  const key = as ?? from;
-  const r = await importEvents(log, { sessionKey: key, events: renewIds(events, { from, to: key, approvalIdOf: approvalIdFor }) });
-  return { ...r, sessionKey: key };
-}
+/** What one request may carry to the gateway (NATS's default max payload, less the envelope). */
+const MAX_VIA_GATEWAY = 1024 * 1024 - 4096;
 
-/** `cairn sessions import <file> [--as KEY]`: a jsonl export, checked whole, then written. */
+/**
+ * `cairn sessions import <file> [--as KEY]`: a jsonl export, checked whole, then written. With a
+ * gateway running the gateway writes it (the CLI's credentials cannot append to the log), checking
+ * it again on its side; with none, the log is written directly under the gateway lock.
+ */
 export async function sessionsImport(o: { file: string; as?: string; json: boolean }, paths: Paths): Promise<number> {
   const text = readFileSync(o.file === "-" ? 0 : o.file, "utf8");
   // Checked before any connection: a bad file fails the same with or without a gateway.
   parseEventsExport(text);
-  const r = await withLogConnection(paths, "cairn-sessions-import", async (nc) => importSessionText(await EventLog.open(nc), text, o.as));
+  const r = await withLogConnection(paths, "cairn-sessions-import", async (nc, mode) => {
+    if (mode === "offline") return importSessionText(await EventLog.open(nc), text, o.as);
+    if (Buffer.byteLength(text) > MAX_VIA_GATEWAY)
+      throw new CairnError(
+        "bad_request",
+        `the export is ${Buffer.byteLength(text)} bytes, more than one request to the gateway carries; stop the gateway and import again (the log is then written directly)`,
+      );
+    const params = { text, ...(o.as !== undefined ? { as: o.as } : {}) };
+    return decodeLenient(
+      ImportReply,
+      await request(nc, subjects.admin("sessions", "import"), params, { timeoutMs: 120_000 }),
+      "import reply",
+    );
+  });
   if (o.json) process.stdout.write(`${JSON.stringify({ ok: true, ...r })}\n`);
   else
     process.stdout.write(
@@ -74,3 +56,12 @@ export async function sessionsImport(o: { file: string; as?: string; json: boole
     );
   return 0;
 }
+
+const ImportReply = Schema.Struct({
+  sessionKey: Schema.String,
+  events: Schema.Number,
+  resumed: Schema.Number,
+  aggregates: Schema.Number,
+  firstSeq: Schema.Number,
+  lastSeq: Schema.Number,
+});

@@ -12,7 +12,7 @@ import { approvalIdFor } from "../../actors/approval/index.ts";
 import { EventLog, ensureStreams, importEvents, parseEventsExport, renewIds, request, subjects, chainHash } from "../../bus/index.ts";
 import { loadSessionEvents, sessionAt } from "../../projections/index.ts";
 import type { LiveSessionMessage } from "../../schemas/index.ts";
-import { importSessionText, sessionExportText } from "../../cli/commands/sessions.export.ts";
+import { importSessionText, sessionExportText } from "../../cli/session.transfer.ts";
 import { chatUntilEnded } from "../fixtures/stack.ts";
 import { useAgentSystems } from "../fixtures/agent-system.ts";
 import { startTestNats, type TestNats } from "../fixtures/nats.ts";
