@@ -22,3 +22,4 @@ export * from "./log.raw.ts";
 export * from "./log.verify.ts";
 export * from "./log.export.ts";
 export * from "./log.import.ts";
+export * from "./log.archive.ts";

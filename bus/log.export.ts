@@ -33,6 +33,8 @@ export const ExportedEvent = Schema.Struct({
   headers: Schema.Record(Schema.String, Schema.String),
   /** The payload as stored (JSON text). */
   data: Schema.String,
+  /** When the server stored it (epoch ms). */
+  storedAt: Schema.optionalKey(Schema.Number),
 });
 export type ExportedEvent = typeof ExportedEvent.Type;
 
@@ -45,7 +47,7 @@ export const exportedEvent = (r: RawEvent): ExportedEvent => {
     const v = r.header(n);
     if (v !== "") headers[n] = v;
   }
-  return { seq: r.seq, subject: r.subject, headers, data: Buffer.from(r.data).toString("utf8") };
+  return { seq: r.seq, subject: r.subject, headers, data: Buffer.from(r.data).toString("utf8"), storedAt: r.storedAt };
 };
 
 /**

@@ -11,7 +11,7 @@ import { Projector } from "./projector.ts";
  * touched: `live` (their file) is refused as a target.
  */
 export async function replayInto(
-  o: { dir: string; toSeq: number; log: EventLog; live?: string },
+  o: { dir: string; toSeq: number; log: Pick<EventLog, "read" | "lastSeq">; live?: string },
   onProgress?: (applied: number, total: number) => void,
 ): Promise<{ file: string; events: number; ms: number; checkpoint: number }> {
   const started = performance.now();
