@@ -1,6 +1,7 @@
 /** Usage texts of the log tools (verify, audit, time travel, replay, export), loaded without anything heavy. */
 
-export const logHelp = `Usage: cairn log verify [--json]
+export const logHelp = `Usage: cairn log verify [--archive] [--json]
+       cairn log archive --max-age <age> | --max-bytes <n> [--json]
 
 Walks the whole event log and checks its integrity chain: every event carries
 the SHA-256 of the previous event of its aggregate plus its own content, so an
@@ -9,9 +10,17 @@ with its sequence, the rate (events/s), and a head digest: keep it, and a later
 verify that prints the same digest proves no aggregate's newest event was
 rewritten either. Works with the gateway running or stopped.
 
+archive writes the events older than --max-age (30d, 12h) or, above --max-bytes,
+the oldest ones (down to 80% of it) to <data dir>/archive/events-<first>-<last>.jsonl.gz,
+whole and chained, and only then removes them from the log. The read models are
+untouched; 'events replay' and 'log verify --archive' read the archives first.
+
 Options:
-      --json   print the report as one JSON object
-  -h, --help   show this help
+      --archive          verify the archives and the log as one chain
+      --max-age <age>    archive events older than this (archive)
+      --max-bytes <n>    keep the log under this many bytes (archive)
+      --json             print the report as one JSON object
+  -h, --help             show this help
 
 Exit status: 0 when the log holds together, 1 on any break.`;
 

@@ -12,11 +12,28 @@ import { UsageError } from "./usage.ts";
 export async function logCommand(rest: string[], paths: Paths, setJson: (j: boolean) => void): Promise<number> {
   const [sub, ...args] = rest;
   if (sub === undefined || sub === "-h" || sub === "--help") return print(logHelp);
-  if (sub !== "verify") throw new UsageError(`unknown subcommand 'log ${sub}'; try 'cairn log verify'`);
-  const { values } = parse(args, { json: { type: "boolean" } });
+  if (sub !== "verify" && sub !== "archive")
+    throw new UsageError(`unknown subcommand 'log ${sub}'; try 'cairn log verify' or 'cairn log archive'`);
+  const { values } = parse(args, {
+    json: { type: "boolean" },
+    archive: { type: "boolean" },
+    "max-age": { type: "string" },
+    "max-bytes": { type: "string" },
+  });
   if (values.help) return print(logHelp);
   setJson(Boolean(values.json));
-  return (await import("./commands/log.ts")).logVerify({ json: Boolean(values.json) }, paths);
+  const cmd = await import("./commands/log.ts");
+  if (sub === "verify") return cmd.logVerify({ json: Boolean(values.json), archive: Boolean(values.archive) }, paths);
+  const age = values["max-age"] as string | undefined;
+  const maxBytes = int(values["max-bytes"] as string | undefined, "--max-bytes", 1);
+  if (age === undefined && maxBytes === undefined)
+    throw new UsageError("usage: cairn log archive --max-age <age> | --max-bytes <n> [--json]");
+  const maxAgeMs =
+    age === undefined ? undefined : Date.now() - (await import("./commands/audit.ts")).parseSince(age, Date.now(), "--max-age");
+  return cmd.logArchive(
+    { json: Boolean(values.json), ...(maxAgeMs !== undefined ? { maxAgeMs } : {}), ...(maxBytes !== undefined ? { maxBytes } : {}) },
+    paths,
+  );
 }
 
 const ACTORS = ["user", "agent", "cron", "node", "hook", "channel", "system"] as const;
