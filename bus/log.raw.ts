@@ -42,10 +42,7 @@ export async function* readRawLog(
         subject: m.subject,
         header: (n) => h?.get(n) ?? "",
         data: m.data,
-        // Lazy: a BigInt division per event cost verify a few percent, and verify never reads it.
-        get storedAt() {
-          return Number(BigInt(m.info.timestampNanos) / 1_000_000n);
-        },
+        storedAt: Number(BigInt(m.info.timestampNanos) / 1_000_000n),
       };
       // Nothing pending: everything stored when it was delivered has come (a filter's last match
       // may lie before untilSeq).
