@@ -3,6 +3,7 @@
  *
  *   npx tsx bench/audit.bench.ts                  # 1,000,000 events (~2-3 min to write them)
  *   npx tsx bench/audit.bench.ts --events 200000
+ *   npx tsx bench/audit.bench.ts --events 100000 --profile /tmp/prof   # verify.cpuprofile, replay.cpuprofile
  *
  * Writes `--events` chained chat events into a real nats-server, then measures `log verify`
  * (every chain checked; goal ≥ 100k events/s) and `events replay` of the whole log into a
@@ -17,10 +18,13 @@ import { replayInto } from "../projections/index.ts";
 import { startTestNats } from "../tests/fixtures/nats.ts";
 import { appendSessions, EVENTS_PER_SESSION } from "./lib/eventlog.ts";
 import { Cleanup, cleanUpOnAbort, round } from "./lib/util.ts";
+import { profiled } from "./lib/cpu.profile.ts";
 
-const { values } = parseArgs({ options: { events: { type: "string", default: "1000000" }, help: { type: "boolean", short: "h" } } });
+const { values } = parseArgs({
+  options: { events: { type: "string", default: "1000000" }, profile: { type: "string" }, help: { type: "boolean", short: "h" } },
+});
 if (values.help) {
-  process.stdout.write("usage: npx tsx bench/audit.bench.ts [--events 1000000]\n");
+  process.stdout.write("usage: npx tsx bench/audit.bench.ts [--events 1000000] [--profile DIR]\n");
   process.exit(0);
 }
 const wanted = Number(values.events);
@@ -40,7 +44,7 @@ try {
 
   const { firstSeq, lastSeq } = await logExtent(nc);
   const v0 = performance.now();
-  const report = await verifyEvents(readRawLog(nc, { fromSeq: firstSeq, untilSeq: lastSeq }));
+  const report = await profiled(values.profile, "verify", () => verifyEvents(readRawLog(nc, { fromSeq: firstSeq, untilSeq: lastSeq })));
   const verifyMs = performance.now() - v0;
   log(
     `audit: verify ${report.events} events in ${round(verifyMs / 1000, 2)} s: ${Math.round(report.events / (verifyMs / 1000))} events/s (ok: ${report.ok})`,
@@ -48,7 +52,7 @@ try {
 
   const dir = mkdtempSync(join(tmpdir(), "cairn-bench-replay-"));
   cleanup.add("replay dir", () => rmSync(dir, { recursive: true, force: true }));
-  const replay = await replayInto({ dir, toSeq: lastSeq, log: eventLog });
+  const replay = await profiled(values.profile, "replay", () => replayInto({ dir, toSeq: lastSeq, log: eventLog }));
   log(
     `audit: replay ${replay.events} events into SQLite in ${round(replay.ms / 1000, 2)} s: ${Math.round(replay.events / (replay.ms / 1000))} events/s`,
   );

@@ -20,3 +20,6 @@ export * from "./provenance.ts";
 export * from "./event-chain.ts";
 export * from "./log.raw.ts";
 export * from "./log.verify.ts";
+export * from "./log.export.ts";
+export * from "./log.import.ts";
+export * from "./log.archive.ts";

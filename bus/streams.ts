@@ -25,6 +25,11 @@ export interface StreamLimits {
    */
   liveMaxPerSession: number;
   liveMaxBytes: number;
+  /**
+   * How long the log remembers event ids to drop a retried append (default 2 min). Archiving never
+   * removes events younger than this (nats-server refuses a max age below it); tests shorten it.
+   */
+  duplicateWindowMs?: number;
   /** Copies JetStream keeps of each stream; default `streamReplicas(nc)` (1, or up to 3 on a cluster). */
   replicas?: number;
 }
@@ -51,7 +56,7 @@ export const eventLogConfig = (limits: StreamLimits): StreamSpec => ({
   deny_delete: true,
   deny_purge: true,
   allow_rollup_hdrs: false,
-  duplicate_window: 2 * 60_000 * NS_PER_MS,
+  duplicate_window: (limits.duplicateWindowMs ?? 2 * 60_000) * NS_PER_MS,
   num_replicas: limits.replicas ?? 1,
 });
 

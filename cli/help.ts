@@ -83,6 +83,8 @@ export const sessionsHelp = `Usage: cairn sessions list [--json] [--limit <n>]
        cairn sessions fork <key> [--at <n>] [--label <text>] [--json]
        cairn sessions compact <key> [--json]
        cairn sessions delete <key> [--json]
+       cairn sessions at|export|import ...   (time travel, export, import:
+                                             'cairn sessions at --help')
 
 list    the most recently updated sessions: key, last update, message count,
         model and title (--json: one object per line); forks are indented

@@ -13,9 +13,9 @@ Commands:
   events tail           print the event log (--follow to keep watching; filter by session, run, type)
   events replay         rebuild the read models as of a sequence into a separate dir
   projections rebuild   rebuild every read model from the event log
-  log verify            check the log's integrity chain; report any break
+  log verify | archive  check the log's integrity chain; archive events past a limit
   audit                 who decided what and why: decisions with their causation chains
-  sessions              list, show, fork and delete sessions
+  sessions              list, show, fork, delete; at (time travel), export, import
   providers [set-key]   provider status (keys, reachability, models); store a key
   models                the models cairn can use, with context window and capabilities
   approvals             pending tool approvals: list, approve <id>, deny <id>

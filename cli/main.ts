@@ -22,7 +22,7 @@ import { nearest } from "./config/suggest.ts";
 import { int, parse, print } from "./args.ts";
 import { nodeCommand } from "./main.node.ts";
 import { memoryCommand, searchCommand } from "./main.memory.ts";
-import { auditCommand, eventsReplayCommand, logCommand } from "./main.audit.ts";
+import { auditCommand, eventsReplayCommand, logCommand, sessionsLogCommand } from "./main.audit.ts";
 import { UsageError } from "./usage.ts";
 import { resolvePaths } from "./paths.ts";
 import { VERSION } from "./version.ts";
@@ -144,9 +144,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       case "sessions": {
         const [sub, ...args] = rest;
         if (sub === undefined || sub === "-h" || sub === "--help") return print(sessionsHelp);
+        if (sub === "at" || sub === "export" || sub === "import")
+          return await sessionsLogCommand(sub, args, paths, (j) => {
+            json = j;
+          });
         if (sub !== "list" && sub !== "show" && sub !== "fork" && sub !== "delete" && sub !== "compact") {
           throw new UsageError(
-            `unknown subcommand 'sessions ${sub}'; try 'cairn sessions list', 'show <key>', 'fork <key>', 'compact <key>' or 'delete <key>'`,
+            `unknown subcommand 'sessions ${sub}'; try 'cairn sessions list', 'show <key>', 'fork <key>', 'compact <key>', 'delete <key>', 'at <key>', 'export <key>' or 'import <file>'`,
           );
         }
         const { values, positionals } = parse(args, {

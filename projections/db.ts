@@ -176,6 +176,37 @@ export function openDb(file: string): { db: Db; fresh: boolean } {
   return { db, fresh };
 }
 
+const SEARCH_TRIGGERS = ["messages_fts_ai", "messages_fts_ad", "messages_fts_au"] as const;
+
+/**
+ * For a database being filled from scratch (a rebuild, a replay): the chat search index is not
+ * kept up to date message by message — its triggers cost about a quarter of a replay (FTS5
+ * tokenizes each insert and update) — but built once at the end by `buildSearchIndex`, which
+ * reads the finished messages table in one pass.
+ */
+export function deferSearchIndex(db: Db): void {
+  for (const t of SEARCH_TRIGGERS) db.exec(`DROP TRIGGER IF EXISTS ${t}`);
+}
+
+/** Builds the search index from the messages table and puts its triggers back (after `deferSearchIndex`). */
+export function buildSearchIndex(db: Db): void {
+  db.transaction(() => {
+    db.exec("INSERT INTO messages_fts(messages_fts) VALUES ('rebuild')");
+    db.exec(DDL);
+  })();
+}
+
+/**
+ * A throwaway read-model database in memory, with the current layout: what a time-travel view
+ * folds one session's events into (the live projections' own code, none of their files).
+ */
+export function openMemoryDb(): Db {
+  const db = new Database(":memory:");
+  db.pragma("foreign_keys = ON");
+  db.exec(DDL);
+  return db;
+}
+
 const CheckpointSeq = Schema.Number;
 
 export const getCheckpoint = (db: Db, name: string): number =>

@@ -16,3 +16,4 @@ export { replayInto } from "./replay.ts";
 export { metricsQueries, serveMetricsQueries, type MetricsQueries } from "./metrics.queries.ts";
 export { DEFAULT_PRICES } from "./metrics.prices.ts";
 export { DEFAULT_METRICS_RETENTION_DAYS } from "./metrics.projection.ts";
+export { loadSessionEvents, pointSeq, sessionAt, type SessionAt, type SessionEvents, type SessionPoint } from "./session.at.ts";

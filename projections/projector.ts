@@ -38,7 +38,8 @@ const projectionsFor = (o: ProjectorOptions): readonly Projection[] =>
 const BATCH = 2000;
 
 export interface ProjectorOptions {
-  log: EventLog;
+  /** Where records come from: the log, or a reader that starts in its archives (`archivedReader`). */
+  log: Pick<EventLog, "read" | "lastSeq">;
   nc?: NatsConnection;
   /** The gateway log: consumer failures, stalls and restarts are reported here. */
   report?: (line: string) => void;

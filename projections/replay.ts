@@ -2,7 +2,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { EventLog } from "../bus/index.ts";
 import { CairnError } from "../schemas/index.ts";
-import { openDb } from "./db.ts";
+import { buildSearchIndex, deferSearchIndex, openDb } from "./db.ts";
 import { Projector } from "./projector.ts";
 
 /**
@@ -11,7 +11,7 @@ import { Projector } from "./projector.ts";
  * touched: `live` (their file) is refused as a target.
  */
 export async function replayInto(
-  o: { dir: string; toSeq: number; log: EventLog; live?: string },
+  o: { dir: string; toSeq: number; log: Pick<EventLog, "read" | "lastSeq">; live?: string },
   onProgress?: (applied: number, total: number) => void,
 ): Promise<{ file: string; events: number; ms: number; checkpoint: number }> {
   const started = performance.now();
@@ -24,12 +24,16 @@ export async function replayInto(
   // A replay starts clean: what an earlier replay left there would otherwise be built upon.
   for (const f of [file, `${file}-wal`, `${file}-shm`]) rmSync(f, { force: true });
   const db = openDb(file).db;
+  // A fresh file, thrown away if anything fails: no journal on disk, no fsync (as a rebuild).
+  db.pragma("journal_mode = MEMORY");
   db.pragma("synchronous = OFF");
   db.pragma("cache_size = -65536");
   const projector = new Projector(db, { log: o.log });
   try {
     onProgress?.(0, o.toSeq);
+    deferSearchIndex(db);
     await projector.catchUp(o.toSeq, (seq) => onProgress?.(seq, o.toSeq));
+    buildSearchIndex(db);
     return { file, events: o.toSeq, ms: performance.now() - started, checkpoint: projector.checkpoint };
   } finally {
     db.close();

@@ -7,11 +7,11 @@ import type { Paths } from "../paths.ts";
 const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** `--since`: an ISO date/time, or an age such as 30m, 2h, 7d (before `now`). */
-export const parseSince = (v: string, now: number): number => {
+export const parseSince = (v: string, now: number, flag = "--since"): number => {
   const age = /^(\d+)([smhd])$/.exec(v);
   if (age) return now - Number(age[1]) * UNITS[age[2]];
   const t = Date.parse(v);
-  if (Number.isNaN(t)) throw new UsageError(`--since takes a date (2025-01-31, 2025-01-31T12:00) or an age (30m, 2h, 7d), got '${v}'`);
+  if (Number.isNaN(t)) throw new UsageError(`${flag} takes a date (2025-01-31, 2025-01-31T12:00) or an age (30m, 2h, 7d), got '${v}'`);
   return t;
 };
 

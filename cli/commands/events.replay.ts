@@ -1,4 +1,5 @@
-import { EventLog } from "../../bus/index.ts";
+import { EventLog, archivedReader } from "../../bus/index.ts";
+import { archiveDir } from "./log.ts";
 import { replayInto } from "../../projections/index.ts";
 import { progressBar } from "../output.ts";
 import type { Paths } from "../paths.ts";
@@ -8,9 +9,12 @@ import { withLogConnection } from "./log.access.ts";
 export async function eventsReplay(o: { json: boolean; to: number; into: string }, paths: Paths): Promise<number> {
   const bar = progressBar("replaying");
   const r = await withLogConnection(paths, "cairn-replay", async (nc) =>
-    replayInto({ dir: o.into, toSeq: o.to, log: await EventLog.open(nc), live: paths.projectionsDb }, (applied, total) => {
-      if (!o.json) bar.update(applied, total);
-    }),
+    replayInto(
+      { dir: o.into, toSeq: o.to, log: archivedReader(await EventLog.open(nc), archiveDir(paths)), live: paths.projectionsDb },
+      (applied, total) => {
+        if (!o.json) bar.update(applied, total);
+      },
+    ),
   );
   if (!o.json) bar.done();
   const rate = r.ms > 0 ? Math.round((r.events / r.ms) * 1000) : r.events;

@@ -1,4 +1,17 @@
-import { logExtent, readRawLog, verifyEvents, type VerifyReport } from "../../bus/index.ts";
+import { join } from "node:path";
+import * as Schema from "effect/Schema";
+import {
+  archiveLog,
+  listArchives,
+  logExtent,
+  readArchivedLog,
+  readRawLog,
+  request,
+  subjects,
+  verifyEvents,
+  type VerifyReport,
+} from "../../bus/index.ts";
+import { decodeLenient } from "../../schemas/index.ts";
 import { EXIT_FAILED, progressBar } from "../output.ts";
 import type { Paths } from "../paths.ts";
 import { withLogConnection } from "./log.access.ts";
@@ -18,12 +31,17 @@ const describeReport = (r: VerifyReport, ms: number): string => {
 };
 
 /** `cairn log verify`: walks the whole log, checks every event's chain, reports breaks and the rate. */
-export async function logVerify(o: { json: boolean }, paths: Paths): Promise<number> {
+export async function logVerify(o: { json: boolean; archive: boolean }, paths: Paths): Promise<number> {
   const bar = progressBar("verifying");
+  const dir = archiveDir(paths);
   const { report, ms, mode } = await withLogConnection(paths, "cairn-log-verify", async (nc, mode) => {
-    const { firstSeq, lastSeq } = await logExtent(nc);
+    const extent = await logExtent(nc);
+    // With --archive the walk starts at the first archive (sequence 1 unless archives were moved away).
+    const firstSeq = o.archive ? (listArchives(dir)[0]?.firstSeq ?? extent.firstSeq) : extent.firstSeq;
+    const { lastSeq } = extent;
     const t0 = performance.now();
-    const report = await verifyEvents(readRawLog(nc, { fromSeq: firstSeq, untilSeq: lastSeq }), {
+    const events = o.archive ? readArchivedLog(nc, dir, lastSeq) : readRawLog(nc, { fromSeq: firstSeq, untilSeq: lastSeq });
+    const report = await verifyEvents(events, {
       startsAt: firstSeq,
       onProgress: (seq) => !o.json && bar.update(seq - firstSeq + 1, lastSeq - firstSeq + 1),
     });
@@ -34,4 +52,42 @@ export async function logVerify(o: { json: boolean }, paths: Paths): Promise<num
     process.stdout.write(`${JSON.stringify({ ...report, ms: Math.round(ms), eventsPerSecond: rate(report.events, ms), mode })}\n`);
   } else process.stdout.write(describeReport(report, ms));
   return report.ok ? 0 : EXIT_FAILED;
+}
+
+/** Where archived events go: `<data dir>/archive`. */
+export const archiveDir = (paths: Paths): string => join(paths.dataDir, "archive");
+
+const ArchiveReply = Schema.Struct({
+  file: Schema.NullOr(Schema.String),
+  archived: Schema.Number,
+  firstSeq: Schema.Number,
+  lastSeq: Schema.Number,
+  removed: Schema.Number,
+  bytesBefore: Schema.Number,
+  bytesAfter: Schema.Number,
+});
+
+/**
+ * `cairn log archive --max-age <age> | --max-bytes <n>`: archives what the limit says is due and
+ * removes it from the stream (through the gateway when one runs: only it may change the log).
+ */
+export async function logArchive(o: { json: boolean; maxAgeMs?: number; maxBytes?: number }, paths: Paths): Promise<number> {
+  const policy = {
+    ...(o.maxAgeMs !== undefined ? { maxAgeMs: o.maxAgeMs } : {}),
+    ...(o.maxBytes !== undefined ? { maxBytes: o.maxBytes } : {}),
+  };
+  const r = await withLogConnection(paths, "cairn-log-archive", async (nc, mode) =>
+    mode === "offline"
+      ? archiveLog(nc, { ...policy, dir: archiveDir(paths), now: Date.now() })
+      : decodeLenient(ArchiveReply, await request(nc, subjects.admin("log", "archive"), policy, { timeoutMs: 600_000 }), "archive reply"),
+  );
+  if (o.json) process.stdout.write(`${JSON.stringify({ ok: true, ...r })}\n`);
+  else if (!r.file && r.removed === 0) process.stdout.write("nothing to archive: no event is past the limit\n");
+  else
+    process.stdout.write(
+      `archived events ${r.firstSeq}..${r.lastSeq} (${r.archived}) to ${r.file ?? "an earlier archive"}; ` +
+        `${r.removed} removed from the log (${r.bytesBefore} → ${r.bytesAfter} bytes)\n` +
+        "  check it with 'cairn log verify --archive'\n",
+    );
+  return 0;
 }

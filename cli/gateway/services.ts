@@ -1,8 +1,10 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import * as Schema from "effect/Schema";
 import { describeModelSetup, type ModelConfig, type ModelEnv } from "../../actors/index.ts";
-import { encodeJson, serve, subjects, type EventLog } from "../../bus/index.ts";
+import { dirname, join } from "node:path";
+import { archiveLog, encodeJson, serve, subjects, type EventLog } from "../../bus/index.ts";
 import { buildFresh, installRebuilt, type Projector } from "../../projections/index.ts";
+import { importSessionText } from "../session.transfer.ts";
 import { decodeOrFail, type ClusterStatus, type SandboxStatus, type StatusPayload } from "../../schemas/index.ts";
 
 /** A backlog this big is worth telling the user about (a burst of a few hundred is routine). */
@@ -32,6 +34,8 @@ export const projectionStatus = (
  * The gateway publishes progress with its own (full) rights, so the caller may name only a reply
  * inbox: never `evt.…` or any other subject the caller may not publish to itself.
  */
+const ArchiveParams = Schema.Struct({ maxAgeMs: Schema.optionalKey(Schema.Number), maxBytes: Schema.optionalKey(Schema.Number) });
+const ImportParams = Schema.Struct({ text: Schema.String, as: Schema.optionalKey(Schema.String) });
 const RebuildParams = Schema.Struct({
   progressSubject: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^_INBOX\.[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/))),
 });
@@ -69,6 +73,16 @@ export function serveGatewayServices(o: {
   return [
     serve(o.nc, subjects.query("status", "get"), status),
     ...(o.gatewayId ? [serve(o.nc, subjects.gatewayStatus(o.gatewayId), status)] : []),
+    // Only the gateway may change the log's limits: `cairn log archive` asks it here.
+    serve(o.nc, subjects.admin("log", "archive"), (p) => {
+      const params = decodeOrFail(ArchiveParams, p ?? {}, "archive params");
+      return archiveLog(o.nc, { ...params, dir: join(dirname(dirname(o.projectionsDb)), "archive"), now: Date.now() });
+    }),
+    // Only the gateway appends to the log: `cairn sessions import` hands its file over here.
+    serve(o.nc, subjects.admin("sessions", "import"), (p) => {
+      const params = decodeOrFail(ImportParams, p, "import params");
+      return importSessionText(o.log, params.text, params.as);
+    }),
     serve(o.nc, subjects.admin("projections", "rebuild"), async (p) => {
       const params = decodeOrFail(RebuildParams, p, "rebuild params");
       if (rebuilding) throw new Error("a rebuild is already running");

@@ -152,6 +152,44 @@ describe("cairn audit", () => {
     }
   });
 
+  test("sessions at, export and import through cairn, with the gateway running", async () => {
+    const lines = jsonLines((await gw.cli(["events", "tail", "--session", "au-ok", "--json", "-n", "1000"])).stdout);
+    const asked = lines.find((l) => l.type === "approval.requested");
+    const at = await gw.cli(["sessions", "at", "au-ok", "--seq", String(asked.seq), "--json"]);
+    expect(at.stderr).toBe("");
+    const view = JSON.parse(at.stdout);
+    expect(view).toMatchObject({ key: "au-ok", seq: asked.seq, deleted: false });
+    expect(view.toolCalls.map((c: { status: string }) => c.status)).toEqual(["awaiting_approval"]);
+    expect(view.approvals.map((a: { status: string }) => a.status)).toEqual(["pending"]);
+    const text = await gw.cli(["sessions", "at", "au-ok", "--time", new Date(Date.now() + 60_000).toISOString()]);
+    expect(text.stdout).toMatch(/^session au-ok as of event \d+/);
+    expect(text.stdout).toContain("make a file");
+
+    const dir = mkdtempSync(join(tmpdir(), "cairn-export-"));
+    try {
+      const file = join(dir, "au-ok.jsonl");
+      expect((await gw.cli(["sessions", "export", "au-ok", "--out", file])).code).toBe(0);
+      const imported = await gw.cli(["sessions", "import", file, "--as", "au-copy", "--json"]);
+      expect(imported.stderr).toBe("");
+      expect(JSON.parse(imported.stdout), imported.stdout).toMatchObject({ ok: true, sessionKey: "au-copy", resumed: 0 });
+      const copy = JSON.parse((await gw.cli(["sessions", "at", "au-copy", "--seq", "999999999", "--json"])).stdout);
+      const original = JSON.parse((await gw.cli(["sessions", "at", "au-ok", "--seq", "999999999", "--json"])).stdout);
+      expect(copy.messages.map((m: { text: string }) => m.text)).toEqual(original.messages.map((m: { text: string }) => m.text));
+      // The running gateway serves the imported session like any other.
+      const shown = await gw.cli(["sessions", "show", "au-copy", "--json"]);
+      expect(JSON.parse(shown.stdout).session).toMatchObject({ key: "au-copy", messageCount: original.messages.length });
+      // Bad input is refused with a usage-level error and a line number.
+      writeFileSync(file, "{}\n");
+      const bad = await gw.cli(["sessions", "import", file]);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/line 1/);
+      const md = await gw.cli(["sessions", "export", "au-ok", "--format", "markdown"]);
+      expect(md.stdout).toContain("## User");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("bad filters are usage errors", async () => {
     const r = await gw.cli(["audit", "--actor", "robot"]);
     expect(r.code).toBe(2);

@@ -48,6 +48,21 @@ describe("replay into a separate dir", () => {
     const replayed = openDb(r.file).db;
     try {
       expect(dump(replayed)).toEqual(then);
+      // The search index, built once at the end of the replay, finds the messages that hold the
+      // word, and its triggers are back for whoever writes to the file next.
+      const search = (db: Db, word: string) =>
+        db
+          .prepare("SELECT m.id FROM messages_fts f JOIN messages m ON m.rowid = f.rowid WHERE messages_fts MATCH ? ORDER BY 1")
+          .pluck()
+          .all(word);
+      const holding = replayed.prepare("SELECT id FROM messages WHERE text LIKE '%answer%' ORDER BY 1").pluck().all();
+      expect(search(replayed, "answer")).toEqual(holding);
+      expect(search(replayed, "answer").length).toBe(2);
+      const triggers = replayed
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'messages_fts_%'")
+        .pluck()
+        .all();
+      expect(triggers).toHaveLength(3);
     } finally {
       replayed.close();
     }

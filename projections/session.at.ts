@@ -1,0 +1,135 @@
+import type { EventLog, LogRecord } from "../bus/index.ts";
+import { CairnError, type AnyStoredEvent, type GetHistoryResult, type ToolCallRow } from "../schemas/index.ts";
+import { openMemoryDb } from "./db.ts";
+import type { Touched } from "./projection.ts";
+import { PROJECTIONS } from "./projector.ts";
+import { queries, type ApprovalSummary, type GetSessionResult } from "./queries.ts";
+
+/**
+ * Time travel: one session as it was at a point of the log. The session's events, its runs' and
+ * their approvals' are folded — up to that sequence — through the very projections that build the
+ * live read models, into a throwaway database in memory, and read back with the live queries. So
+ * there is no second implementation of "what a session looks like" to drift from the first: at
+ * any sequence the answer is what the live read models showed when the log stood there.
+ */
+
+/** The aggregates one session's state is made of, read from the log, in log order. */
+export interface SessionEvents {
+  readonly key: string;
+  readonly events: readonly AnyStoredEvent[];
+}
+
+/** One session at a point: its summary, transcript, tool calls and approvals then. */
+export interface SessionAt {
+  readonly key: string;
+  /** The last of the session's events at or before the point asked for (0: the session did not exist yet). */
+  readonly seq: number;
+  /** When that event was appended (epoch ms; 0 with seq 0). */
+  readonly time: number;
+  /** The session was deleted by then (its transcript is gone from the read models too). */
+  readonly deleted: boolean;
+  /** How many of the session's events the view folded, of how many the log holds. */
+  readonly applied: number;
+  readonly total: number;
+  readonly session: GetSessionResult["session"] | null;
+  readonly usage: GetSessionResult["usage"] | null;
+  readonly messages: GetHistoryResult["messages"];
+  readonly activeRun: GetHistoryResult["activeRun"];
+  readonly toolCalls: readonly ToolCallRow[];
+  readonly approvals: readonly ApprovalSummary[];
+}
+
+/** Aggregate logs read at once (a long session has a run per turn). */
+const READS_AT_ONCE = 8;
+
+const decoded = (kind: string, id: string, records: readonly LogRecord[]): AnyStoredEvent[] =>
+  records.map((r) => {
+    if (!r.ok) throw new CairnError("internal", `${kind} ${id} has an undecodable event at sequence ${r.bad.seq}: ${r.bad.error}`);
+    return r.event;
+  });
+
+const inBatches = async <T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> => {
+  for (let i = 0; i < items.length; i += READS_AT_ONCE) await Promise.all(items.slice(i, i + READS_AT_ONCE).map(fn));
+};
+
+/**
+ * Reads a session's events and those of every run it started and every approval those runs asked
+ * for (`approvalIdOf` names an approval from its run and call: the actor's own rule, injected
+ * because read models do not import actors). Fails with `session_not_found` for a session the log never had.
+ */
+export async function loadSessionEvents(
+  log: EventLog,
+  key: string,
+  approvalIdOf: (runId: string, callId: string) => string,
+): Promise<SessionEvents> {
+  const session = decoded("session", key, (await log.load("session", key)).records);
+  if (session.length === 0) throw new CairnError("session_not_found", `the log has no session '${key}'`);
+  const runIds = new Set<string>();
+  for (const e of session) {
+    if (e.type === "session.user_message" && e.data.runId) runIds.add(e.data.runId);
+    if (e.type === "session.run_ended") runIds.add(e.data.runId);
+  }
+  const runs: AnyStoredEvent[] = [];
+  await inBatches([...runIds], async (runId) => {
+    runs.push(...decoded("run", runId, (await log.load("run", runId)).records));
+  });
+  const approvalIds = runs.flatMap((e) => (e.type === "run.tool_call_requested" ? [approvalIdOf(e.aggregateId, e.data.callId)] : []));
+  const approvals: AnyStoredEvent[] = [];
+  await inBatches(approvalIds, async (id) => {
+    approvals.push(...decoded("approval", id, (await log.load("approval", id)).records));
+  });
+  return { key, events: [...session, ...runs, ...approvals].sort((a, b) => a.seq - b.seq) };
+}
+
+/** The point of a session's history to show: a log sequence, or a time (the last event appended by then). */
+export type SessionPoint = { readonly seq: number } | { readonly time: number };
+
+/** The sequence a point stands for: the last of the session's events at or before it (0 before the first). */
+export const pointSeq = (s: SessionEvents, at: SessionPoint): number => {
+  let seq = 0;
+  for (const e of s.events) {
+    if ("seq" in at ? e.seq > at.seq : e.time > at.time) break;
+    seq = e.seq;
+  }
+  return seq;
+};
+
+/** Folds the session's events up to `at` through the live projections and reads the session back. Pure. */
+export function sessionAt(s: SessionEvents, at: SessionPoint): SessionAt {
+  const seq = pointSeq(s, at);
+  const db = openMemoryDb();
+  try {
+    const apply = PROJECTIONS.map((p) => p.bind(db));
+    const touched: Touched = { sessions: new Set(), sessionList: false };
+    let applied = 0;
+    let time = 0;
+    db.transaction(() => {
+      for (const event of s.events) {
+        if (event.seq > seq) break;
+        const record: LogRecord = { ok: true, event, pending: 0 };
+        for (const f of apply) f(record, touched);
+        applied++;
+        time = event.time;
+      }
+    })();
+    const q = queries(() => db);
+    const empty = { key: s.key, seq, time, applied, total: s.events.length, activeRun: null, messages: [], toolCalls: [], approvals: [] };
+    if (applied === 0) return { ...empty, deleted: false, session: null, usage: null };
+    if (db.prepare("SELECT 1 FROM sessions WHERE key = ? AND deleted_at IS NULL").get(s.key) === undefined)
+      return { ...empty, deleted: true, session: null, usage: null };
+    const { session, usage } = q.session(s.key);
+    const h = q.history(s.key, Number.MAX_SAFE_INTEGER, seq);
+    return {
+      ...empty,
+      deleted: false,
+      session,
+      usage,
+      messages: h.messages,
+      activeRun: h.activeRun,
+      toolCalls: q.toolCalls(s.key, Number.MAX_SAFE_INTEGER),
+      approvals: q.approvals(undefined, Number.MAX_SAFE_INTEGER).reverse(),
+    };
+  } finally {
+    db.close();
+  }
+}
