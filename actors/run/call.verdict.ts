@@ -27,9 +27,11 @@ export const callVerdict = async (
   rawArguments: string,
   args: Record<string, unknown>,
   workspace: () => Promise<string>,
+  /** The run's own approval mode (a cron job's), over the configured one. */
+  modeOverride?: "always" | "smart" | "never" | null,
 ): Promise<CallVerdict | undefined> => {
   const exec = deps.agent.exec ?? {};
-  const mode = exec.approvalMode ?? "smart";
+  const mode = modeOverride ?? exec.approvalMode ?? "smart";
   const remembered = async () => (await deps.approvals?.remembered()) ?? [];
   if (name === "exec") {
     const command = args.command as string;

@@ -5,7 +5,7 @@
 export { RUN_MACHINE_VERSION, runMachine, type RunContext, type RunEffects, type RunToolCall } from "./run.machine.ts";
 export { runSpec, type RunCommand } from "./run.commands.ts";
 export { runEffects, type RunEffectsHandle } from "./run.effects.ts";
-export type { RunEffectDeps } from "./run.deps.ts";
+export type { RunEffectDeps, RunPolicy } from "./run.deps.ts";
 export { RunCancelled, SHUTDOWN } from "./run.work.ts";
 export { cancelRun, CancelParams } from "./run.cancel.ts";
 export { loadCooldowns, type CooldownTracker } from "./cooldown.tracker.ts";

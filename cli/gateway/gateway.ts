@@ -42,6 +42,7 @@ import { prepareEdgeTls, startTlsRuntime } from "./tls.setup.ts";
 import { serveMetrics, startTelemetry } from "./telemetry.setup.ts";
 import { startChannels } from "./channels.setup.ts";
 import { natsNodesReader, trackNodePresence } from "../../actors/remote/index.ts";
+import { syncHeartbeat } from "../../actors/cron/index.ts";
 
 /** Backlog applied before the gateway serves: about 0.2 s of rebuild work. */
 const CATCH_UP_BEFORE_SERVING = 10_000;
@@ -295,6 +296,7 @@ export async function startGateway(o: {
         return cronQ.names();
       },
       report: log,
+      cron: { settings: settings.cron },
       ...(metrics ? { metrics } : {}),
       mcp,
       ...(memoryToolList ? { memoryTools: memoryToolList } : {}),
@@ -326,6 +328,8 @@ export async function startGateway(o: {
       const n = await system.recover(q.activeSessionKeys());
       // Each job re-arms its next slot from the log, or resolves the slot it had claimed.
       await system.recoverCron(cronQ.names());
+      // cairn's own job follows [heartbeat] (every gateway syncs; one that changes nothing appends nothing).
+      await syncHeartbeat(system.dispatch, settings.heartbeat, log);
       return n;
     };
     const recovered = catchUpFirst ? await recover() : 0;
