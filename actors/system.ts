@@ -410,14 +410,14 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
   }
 
   // A cron slot's run uses its job's sandbox and approval mode. Which job, if any, is read from the
-  // log: the run's user message id names the job, and the job must have that very slot in progress
+  // log: the run's trigger message id names the job, and the job must have that very slot in progress
   // (a person cannot borrow a job's settings by choosing a message id that looks like one).
   const policies = new Map<string, RunPolicy | null>();
   async function runPolicy(runId: string, sessionKey: string): Promise<RunPolicy | null> {
     const known = policies.get(runId);
     if (known !== undefined) return known;
-    const session = (await sessions.read(sessionKey)).snapshot.context;
-    const messageId = session.recentUserMessages.find((m) => m.runId === runId)?.id;
+    // The run's own context names the message that started it (cached where the run lives).
+    const messageId = (runs.peek(runId) ?? (await runs.read(runId)).snapshot).context.triggerMessageId;
     const job = messageId ? jobOfMessage(messageId) : null;
     let policy: RunPolicy | null = null;
     if (job) {
