@@ -105,6 +105,8 @@ export interface ActorSystemOptions {
 /** Every so often the owner adopts its active sessions again: an effect that failed and could not
  * even record its failure is repaired, so a session is never left `session_busy` for longer. */
 const RECONCILE_MS = 15_000;
+/** Cron jobs adopted at once at start (each reads its log; measured in bench/cron.bench.ts). */
+const CRON_ADOPT_CONCURRENCY = 16;
 
 export interface ActorSystem {
   readonly dispatch: Dispatch;
@@ -446,17 +448,26 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     }
     return adopted;
   };
+  // A job whose timer or run watch is live here needs nothing (and is not even loaded: with
+  // thousands of jobs the periodic reconcile would otherwise read every job's log each time). The
+  // others are adopted a few at a time: each is a read of its log.
   const recoverCron = async (names: readonly string[]) => {
+    const live = new Set(crons.liveIds());
+    const todo = names.filter((n) => !live.has(n) && (!ownership || ownership.owns(router.partitionKnown("cron", n, undefined))));
     let adopted = 0;
-    for (const name of names) {
-      if (stopping || (ownership && !ownership.owns(router.partitionKnown("cron", name, undefined)))) continue;
-      try {
-        await crons.adopt(name);
-        adopted++;
-      } catch (e) {
-        report(`could not adopt cron job ${name}: ${(e as Error).message}`);
+    let next = 0;
+    const worker = async () => {
+      while (next < todo.length && !stopping) {
+        const name = todo[next++] as string;
+        try {
+          await crons.adopt(name);
+          adopted++;
+        } catch (e) {
+          report(`could not adopt cron job ${name}: ${(e as Error).message}`);
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(CRON_ADOPT_CONCURRENCY, todo.length) }, worker));
     return adopted;
   };
   const adoptActive = () => {
