@@ -7,7 +7,8 @@
  *
  * - scale: a real gateway (embedded nats-server) given `--jobs` jobs (every 6 h, so none fires
  *   during the bench) over NATS requests; then stopped and started again: start time (spawn → the
- *   gateway's "ready" line) and RSS after it settled, next to the same gateway with no jobs.
+ *   gateway's "ready" line), how long after ready every job was armed (its log line), and RSS
+ *   after it settled, next to the same gateway with no jobs.
  * - jitter: with those jobs armed, `--firing` more jobs every 2 s for 20 s; from the log, slot →
  *   claim and slot → run start (`cron.run.started`), p50/p99.
  * - chaos: a fresh gateway with four jobs (1-1.7 s, every catch-up policy); `--trials` times a
@@ -122,11 +123,18 @@ try {
     await nc.close();
     await gw.kill("SIGTERM");
     const loadedStartMs = await timedRestart(gw);
+    // Ready comes first; the jobs are armed behind it, and the gateway says when that is done.
+    let armedMs: number | null = null;
+    for (let i = 0; i < 300 && armedMs === null; i++) {
+      const m = [...gw.output().matchAll(/cron: (\d+) job\(s\) armed in (\d+) ms/g)].at(-1);
+      if (m && Number(m[1]) >= JOBS) armedMs = Number(m[2]);
+      else await sleep(1000);
+    }
     const loadedRss = await settledRss(gw.child.pid as number);
     results.scale = {
       jobs: JOBS,
       createPerSec: round(JOBS / (createMs / 1000), 0),
-      startMs: { noJobs: round(emptyStartMs, 0), withJobs: round(loadedStartMs, 0) },
+      startMs: { noJobs: round(emptyStartMs, 0), withJobs: round(loadedStartMs, 0), armedAfterReadyMs: armedMs },
       rssMb: { noJobs: round(emptyRss, 1), withJobs: round(loadedRss, 1), perJobKb: round(((loadedRss - emptyRss) * 1024) / JOBS, 2) },
     };
     log(JSON.stringify(results.scale));
