@@ -70,8 +70,6 @@ export const methodScopes: Record<Exclude<Method, "connect">, Scope> = {
  */
 export const paramScope = (method: Exclude<Method, "connect">, params: unknown): Scope | undefined => {
   if (method !== "cron.add" && method !== "cron.update") return undefined;
-  const p = params as { sandbox?: unknown; approvalMode?: unknown } | null;
-  return typeof p === "object" && p !== null && ((p.sandbox ?? null) !== null || (p.approvalMode ?? null) !== null)
-    ? "operator.admin"
-    : undefined;
+  // Present at all, even null: clearing a job's "always" back to the configured mode loosens it too.
+  return typeof params === "object" && params !== null && ("sandbox" in params || "approvalMode" in params) ? "operator.admin" : undefined;
 };
