@@ -27,6 +27,8 @@ export interface AgentToolDeps {
   readonly metrics?: GatewayMetrics;
   /** MCP servers: their tools come and go in the registry as the servers do (`mcp__<server>__<tool>`). */
   readonly mcp?: McpHub;
+  /** The `cron` tool (actors/cron): the agent schedules its own jobs. */
+  readonly cron?: Tool;
   /** `memory_search`, `memory_get`, `memory_save` (actors/memory), when memory is on. */
   readonly memory?: readonly Tool[];
 }
@@ -47,6 +49,7 @@ export const agentTools = (agent: AgentOptions | undefined, deps: AgentToolDeps)
   if (deps.metrics) tools.instrument(deps.metrics);
   deps.mcp?.attach(tools);
   tools.register(sessionStateTool(deps.sessionState));
+  if (deps.cron) tools.register(deps.cron);
   for (const t of deps.memory ?? []) tools.register(t);
   tools.register(branchSessionTool(({ sessionKey, ...rest }) => deps.fork(sessionKey, rest)));
   if (agent.webFetch) tools.register(webFetchTool(agent.webFetch));

@@ -1,8 +1,8 @@
 // Over 300 lines on purpose: the one place where the hosts, their effects, the agent's tools and
 // the command routing are wired together; each piece lives in its own folder, this only assembles.
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { EventLog, GatewayMetrics, SnapshotStore } from "../bus/index.ts";
-import { CairnError, isCairnError, type AggregateKind, type AnyStoredEvent } from "../schemas/index.ts";
+import { request, subjects, type EventLog, type GatewayMetrics, type SnapshotStore } from "../bus/index.ts";
+import { CairnError, isCairnError, type AggregateKind, type AnyStoredEvent, type CronJobRow } from "../schemas/index.ts";
 import { listModelInfo, resolveModel, type ModelConfig, type ModelEnv, type ResolvedModel } from "./llm/index.ts";
 import {
   AggregateHost,
@@ -14,7 +14,7 @@ import {
   type Ownership,
   type OwnershipView,
 } from "./runtime/index.ts";
-import { SHUTDOWN, cancelRun, compactSession, loadCooldowns, runEffects, runSpec, type AgentOptions } from "./run/index.ts";
+import { SHUTDOWN, cancelRun, compactSession, loadCooldowns, runEffects, runSpec, type AgentOptions, type RunPolicy } from "./run/index.ts";
 import { agentTools } from "./agent.tools.ts";
 import { ApprovalWaiters, approvalSpec, approvalView, type ApprovalView } from "./approval/index.ts";
 import {
@@ -30,7 +30,17 @@ import { SETTINGS_ID, settingsSpec } from "./settings/index.ts";
 import { channelSpec } from "./channels/index.ts";
 import { AUTH_ID, authSpec, createAuthFlows, DEFAULT_SESSION_TTL_MS } from "./auth/index.ts";
 import { sessionStateStore, stateSpec, type SessionStateStore } from "./state/index.ts";
-import { createCronSpec, cronEffects, runEnded, systemClock, type CronClock } from "./cron/index.ts";
+import {
+  DEFAULT_CRON_SETTINGS,
+  createCronSpec,
+  cronEffects,
+  cronTool,
+  jobOfMessage,
+  runEnded,
+  systemClock,
+  type CronClock,
+  type CronSettings,
+} from "./cron/index.ts";
 import type { McpHub } from "./mcp/index.ts";
 import type { Tool } from "./tools/index.ts";
 import { hookObserver, type HookDispatcher } from "./hooks/index.ts";
@@ -76,7 +86,7 @@ export interface ActorSystemOptions {
   /** The cron jobs the read models list (not removed): adopted at start, when a partition is gained and by the reconcile. */
   readonly activeCronJobs?: () => Promise<readonly string[]>;
   /** The scheduler's clock (tests move it by hand) and `[cron]` settings. */
-  readonly cron?: { readonly clock?: CronClock; readonly graceMs?: number };
+  readonly cron?: { readonly clock?: CronClock; readonly graceMs?: number; readonly settings?: CronSettings };
   readonly now?: () => number;
   readonly newId?: () => string;
   readonly report?: (line: string) => void;
@@ -95,6 +105,8 @@ export interface ActorSystemOptions {
 /** Every so often the owner adopts its active sessions again: an effect that failed and could not
  * even record its failure is repaired, so a session is never left `session_busy` for longer. */
 const RECONCILE_MS = 15_000;
+/** Cron jobs adopted at once at start (each reads its log; measured in bench/cron.bench.ts). */
+const CRON_ADOPT_CONCURRENCY = 16;
 
 export interface ActorSystem {
   readonly dispatch: Dispatch;
@@ -289,8 +301,15 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
         })
       : undefined;
   const setNode = (key: string, params: unknown) => setSessionNode(sessions, o.nodes?.reader, key, params);
+  const cronConfig = o.cron?.settings ?? DEFAULT_CRON_SETTINGS;
   const tools = agentTools(o.agent, {
     ...(o.metrics ? { metrics: o.metrics } : {}),
+    cron: cronTool({
+      dispatch: withRetry(router.dispatch),
+      list: async () => ((await request(o.nc, subjects.query("cron", "list"), {})) as { jobs: CronJobRow[] }).jobs,
+      settings: cronConfig,
+      defaultApprovalMode: cronConfig.approvalMode ?? o.agent?.exec?.approvalMode ?? "smart",
+    }),
     fork,
     sessionState,
     ...(o.mcp ? { mcp: o.mcp } : {}),
@@ -353,6 +372,7 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     contextWindow,
     runEvents: async (runId) => (await o.log.load("run", runId)).records.flatMap((r): AnyStoredEvent[] => (r.ok ? [r.event] : [])),
     sessionSandbox: async (key) => (await sessions.read(key)).snapshot.context.sandbox,
+    runPolicy,
     sessionMcp: async (key) => (await sessions.read(key)).snapshot.context.mcp,
     sessionNode: async (key) => {
       const n = await sessionNode(key);
@@ -421,6 +441,27 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     );
   }
 
+  // A cron slot's run uses its job's sandbox and approval mode. Which job, if any, is read from the
+  // log: the run's trigger message id names the job, and the job must have that very slot in progress
+  // (a person cannot borrow a job's settings by choosing a message id that looks like one).
+  const policies = new Map<string, RunPolicy | null>();
+  async function runPolicy(runId: string, sessionKey: string): Promise<RunPolicy | null> {
+    const known = policies.get(runId);
+    if (known !== undefined) return known;
+    // The run's own context names the message that started it (cached where the run lives).
+    const messageId = (runs.peek(runId) ?? (await runs.read(runId)).snapshot).context.triggerMessageId;
+    const job = messageId ? jobOfMessage(messageId) : null;
+    let policy: RunPolicy | null = null;
+    if (job) {
+      const c = (await crons.read(job)).snapshot.context;
+      if (c.current?.messageId === messageId && c.current?.sessionKey === sessionKey)
+        policy = { sandbox: c.sandbox ?? cronConfig.sandbox, approvalMode: c.approvalMode ?? cronConfig.approvalMode };
+    }
+    if (policies.size >= 1000) policies.clear();
+    policies.set(runId, policy);
+    return policy;
+  }
+
   const recover = async (keys: readonly string[]) => {
     let adopted = 0;
     for (const key of keys) {
@@ -437,17 +478,26 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     }
     return adopted;
   };
+  // A job whose timer or run watch is live here needs nothing (and is not even loaded: with
+  // thousands of jobs the periodic reconcile would otherwise read every job's log each time). The
+  // others are adopted a few at a time: each is a read of its log.
   const recoverCron = async (names: readonly string[]) => {
+    const live = new Set(crons.liveIds());
+    const todo = names.filter((n) => !live.has(n) && (!ownership || ownership.owns(router.partitionKnown("cron", n, undefined))));
     let adopted = 0;
-    for (const name of names) {
-      if (stopping || (ownership && !ownership.owns(router.partitionKnown("cron", name, undefined)))) continue;
-      try {
-        await crons.adopt(name);
-        adopted++;
-      } catch (e) {
-        report(`could not adopt cron job ${name}: ${(e as Error).message}`);
+    let next = 0;
+    const worker = async () => {
+      while (next < todo.length && !stopping) {
+        const name = todo[next++] as string;
+        try {
+          await crons.adopt(name);
+          adopted++;
+        } catch (e) {
+          report(`could not adopt cron job ${name}: ${(e as Error).message}`);
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(CRON_ADOPT_CONCURRENCY, todo.length) }, worker));
     return adopted;
   };
   const adoptActive = () => {

@@ -2,7 +2,10 @@
 
 export const cronHelp = `Usage: cairn cron add --name <name> (--every <interval> | --cron "<expr>" [--tz <zone>] | --at <time>)
                      --prompt "<text>" [--model <provider/model>] [--session <key>]
-                     [--catch-up skip|run_once|run_all] [--timeout <interval>] [--disabled] [--json]
+                     [--catch-up skip|run_once|run_all] [--timeout <interval>]
+                     [--sandbox auto|docker|bubblewrap|none] [--approval-mode always|smart|never]
+                     [--disabled] [--json]
+       cairn cron edit <name> [any of add's options but --name and --disabled] [--json]
        cairn cron list [--json]
        cairn cron show <name> [--json]
        cairn cron runs <name> [--limit <n>] [--json]
@@ -17,7 +20,11 @@ add      create a job. Schedules:
            --cron "0 9 * * 1-5"   5 fields (or 6, seconds first), read in --tz
            --tz Europe/Berlin     an IANA time zone for --cron (default UTC)
            --at 2026-12-24T18:00  once; local time unless it ends in Z or +hh:mm
-list     every job: schedule, next run, last result
+edit     change a job: the options given replace its settings (a new schedule
+         counts from now); --model default, --session own, --sandbox default and
+         --approval-mode default go back to the configured ones. cairn's own
+         jobs (system: the heartbeat) follow cairn.toml and refuse edits
+list     every job: schedule, next run, last result, sandbox, approvals
 show     one job and its latest slots
 runs     a job's slots, newest first: status, run id, duration, tokens
 enable   schedule a disabled job again, from now on (the time it was off is not caught up)
@@ -32,12 +39,22 @@ Options:
       --timeout <i>      a run still going after this is stopped and recorded
                          as timed out (default 10m)
       --model <m>        the model of the job's runs (default: the session's)
+      --sandbox <b>      the exec sandbox of the job's runs (default: [cron]
+                         sandbox, else the session's and [tools.exec.sandbox])
+      --approval-mode <m>  how its runs ask before dangerous calls (default:
+                         [cron] approval_mode, else [tools.exec] approval_mode)
       --disabled         create the job without scheduling it
       --json             one JSON object per line
   -h, --help             this help
 
 Errors: a bad expression or unknown time zone is refused before anything is
-stored (bad_request); an unknown name is cron_job_not_found.`;
+stored (bad_request); an unknown name is cron_job_not_found.
+
+The heartbeat: [heartbeat] every = "30m", active_hours = { start = "08:00",
+end = "22:00", timezone = "Europe/Berlin" }, prompt, session, model, in
+cairn.toml make cairn's own job 'heartbeat' (listed as system); beats run only
+within the active hours. The agent's cron tool is limited by [cron]
+rate_limit_max per rate_limit_window_secs (default 10 per 60 s).`;
 export const hooksHelp = `Usage: cairn hooks [list] [--eligible] [--json]
        cairn hooks info NAME [--json]
        cairn hooks test NAME [--event EVENT] [--json]

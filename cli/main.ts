@@ -244,7 +244,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       case "cron": {
         const [sub, ...args] = rest;
         if (sub === undefined || sub === "-h" || sub === "--help" || sub === "help") return print(cronHelp);
-        const subs = ["add", "list", "show", "runs", "enable", "disable", "run", "remove"] as const;
+        const subs = ["add", "edit", "list", "show", "runs", "enable", "disable", "run", "remove"] as const;
         const known = subs.find((x) => x === sub);
         if (!known) throw new UsageError(`unknown subcommand 'cron ${sub}'; try ${subs.map((x) => `'cairn cron ${x}'`).join(", ")}`);
         const { values, positionals } = parse(args, {
@@ -259,6 +259,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
           session: { type: "string" },
           "catch-up": { type: "string" },
           timeout: { type: "string" },
+          sandbox: { type: "string" },
+          "approval-mode": { type: "string" },
           disabled: { type: "boolean" },
           limit: { type: "string" },
         });
@@ -280,6 +282,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
               session: str("session"),
               catchUp: str("catch-up"),
               timeout: str("timeout"),
+              sandbox: str("sandbox"),
+              approvalMode: str("approval-mode"),
               disabled: Boolean(values.disabled),
               json,
             },
@@ -290,6 +294,25 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         const name = positionals[0] ?? str("name");
         if (!name || positionals.length > 1) throw new UsageError(`usage: cairn cron ${known} <name>`);
         if (known === "show") return await cmd.cronShow({ name, json }, paths);
+        if (known === "edit")
+          return await cmd.cronEdit(
+            {
+              name,
+              every: str("every"),
+              cron: str("cron"),
+              tz: str("tz"),
+              at: str("at"),
+              prompt: str("prompt"),
+              model: str("model"),
+              session: str("session"),
+              catchUp: str("catch-up"),
+              timeout: str("timeout"),
+              sandbox: str("sandbox"),
+              approvalMode: str("approval-mode"),
+              json,
+            },
+            paths,
+          );
         if (known === "runs") return await cmd.cronRuns({ name, json, limit: int(str("limit"), "--limit", 1) }, paths);
         return await cmd.cronVerb({ name, verb: known, json }, paths);
       }

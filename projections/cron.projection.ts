@@ -9,10 +9,13 @@ export const cronProjection: Projection = {
   name: "cron",
   bind: (db) => {
     const created = db.prepare(
-      `INSERT INTO cron_jobs(name, schedule, prompt, model, session, catch_up, timeout_ms, enabled, system, next_at, created_at, updated_at, removed)
-       VALUES (@name, @schedule, @prompt, @model, @session, @catchUp, @timeoutMs, @enabled, @system, @nextAt, @at, @at, 0)
+      `INSERT INTO cron_jobs(name, schedule, prompt, model, session, catch_up, timeout_ms, enabled, system, next_at, created_at, updated_at, removed,
+         sandbox, approval_mode, owner)
+       VALUES (@name, @schedule, @prompt, @model, @session, @catchUp, @timeoutMs, @enabled, @system, @nextAt, @at, @at, 0,
+         @sandbox, @approvalMode, @owner)
        ON CONFLICT(name) DO UPDATE SET schedule = @schedule, prompt = @prompt, model = @model, session = @session, catch_up = @catchUp,
          timeout_ms = @timeoutMs, enabled = @enabled, system = @system, next_at = @nextAt, created_at = @at, updated_at = @at, removed = 0,
+         sandbox = @sandbox, approval_mode = @approvalMode, owner = @owner,
          last_slot = NULL, last_status = NULL, last_run_id = NULL, runs = 0, skipped = 0`,
     );
     const set = (column: string) => db.prepare(`UPDATE cron_jobs SET ${column} = ?, updated_at = ? WHERE name = ?`);
@@ -26,6 +29,8 @@ export const cronProjection: Projection = {
       nextAt: set("next_at"),
       enabled: set("enabled"),
       removed: set("removed"),
+      sandbox: set("sandbox"),
+      approvalMode: set("approval_mode"),
     };
     const claimed = db.prepare(
       `INSERT OR IGNORE INTO cron_runs(name, slot, manual, status, session_key, claimed_at) VALUES (?, ?, ?, 'claimed', ?, ?)`,
@@ -61,6 +66,9 @@ export const cronProjection: Projection = {
             timeoutMs: d.timeoutMs,
             enabled: d.enabled ? 1 : 0,
             system: d.system ? 1 : 0,
+            sandbox: d.sandbox ?? null,
+            approvalMode: d.approvalMode ?? null,
+            owner: d.owner ?? null,
             nextAt: d.nextAt,
             at,
           });
@@ -74,6 +82,8 @@ export const cronProjection: Projection = {
           if (d.session !== undefined) sets.session.run(d.session ?? `cron-${name}`, at, name);
           if (d.catchUp) sets.catchUp.run(d.catchUp, at, name);
           if (d.timeoutMs !== undefined) sets.timeoutMs.run(d.timeoutMs, at, name);
+          if (d.sandbox !== undefined) sets.sandbox.run(d.sandbox, at, name);
+          if (d.approvalMode !== undefined) sets.approvalMode.run(d.approvalMode, at, name);
           sets.nextAt.run(d.nextAt, at, name);
           break;
         }

@@ -3,6 +3,8 @@ import * as Schema from "effect/Schema";
 import { serve, subjects } from "../bus/index.ts";
 import {
   CatchUpPolicy,
+  CronApprovalMode,
+  CronSandbox,
   CairnError,
   CronRunStatus,
   CronSchedule,
@@ -28,6 +30,9 @@ const JobRow = Schema.Struct({
   timeout_ms: Schema.Number,
   enabled: SqlBool,
   system: SqlBool,
+  sandbox: CronSandbox,
+  approval_mode: CronApprovalMode,
+  owner: Schema.NullOr(Schema.String),
   next_at: Schema.NullOr(Schema.Number),
   last_slot: Schema.NullOr(Schema.Number),
   last_status: Schema.NullOr(CronRunStatus),
@@ -65,6 +70,9 @@ const toJob = (r: typeof JobRow.Type): CronJobRow => ({
   timeoutMs: r.timeout_ms,
   enabled: r.enabled,
   system: r.system,
+  sandbox: r.sandbox,
+  approvalMode: r.approval_mode,
+  owner: r.owner,
   nextAt: r.next_at,
   lastSlot: r.last_slot,
   lastStatus: r.last_status,

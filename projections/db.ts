@@ -11,7 +11,7 @@ export type Db = Database.Database;
  * The read-model schema. Everything here is derived from the log and may be deleted at any time;
  * a schema change bumps SCHEMA_VERSION, which makes the projector rebuild from sequence 1.
  */
-export const SCHEMA_VERSION = 19;
+export const SCHEMA_VERSION = 20;
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);
@@ -113,7 +113,8 @@ CREATE TABLE IF NOT EXISTS cron_jobs (
   name TEXT PRIMARY KEY, schedule TEXT NOT NULL, prompt TEXT NOT NULL, model TEXT, session TEXT NOT NULL,
   catch_up TEXT NOT NULL, timeout_ms INTEGER NOT NULL, enabled INTEGER NOT NULL, system INTEGER NOT NULL, next_at INTEGER,
   last_slot INTEGER, last_status TEXT, last_run_id TEXT, runs INTEGER NOT NULL DEFAULT 0, skipped INTEGER NOT NULL DEFAULT 0,
-  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, removed INTEGER NOT NULL DEFAULT 0
+  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, removed INTEGER NOT NULL DEFAULT 0,
+  sandbox TEXT, approval_mode TEXT, owner TEXT
 );
 CREATE TABLE IF NOT EXISTS cron_runs (
   name TEXT NOT NULL, slot INTEGER NOT NULL, manual INTEGER NOT NULL, status TEXT NOT NULL, run_id TEXT, session_key TEXT,

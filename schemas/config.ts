@@ -1,5 +1,5 @@
 import * as Schema from "effect/Schema";
-import { ModelId } from "./ids.ts";
+import { ModelId, SessionKey } from "./ids.ts";
 import { ChannelAccess } from "./channels.ts";
 import { HookConfigEntry } from "./hooks.ts";
 import { McpConfig } from "./mcp.ts";
@@ -149,6 +149,43 @@ export const TelemetryConfig = Schema.Struct({
   prices: Schema.optionalKey(PriceTable),
 });
 
+/** `[cron]`: the agent's `cron` tool's rate limit, and what jobs' runs use unless a job says otherwise. */
+export const CronConfig = Schema.Struct({
+  /** Job changes (add, update) the agent's `cron` tool may make per window (default 10); cairn's own jobs are exempt. */
+  rate_limit_max: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 100_000 }))),
+  /** The window in seconds (default 60). */
+  rate_limit_window_secs: Schema.optionalKey(Schema.Number.check(Schema.isBetween({ minimum: 1, maximum: 86_400 }))),
+  /** The `exec` sandbox of jobs' runs (default: the session's, else `[tools.exec.sandbox]`). */
+  sandbox: Schema.optionalKey(SandboxBackendSetting),
+  /** How jobs' runs ask before dangerous calls (default: `[tools.exec] approval_mode`). */
+  approval_mode: Schema.optionalKey(Schema.Literals(["always", "smart", "never"])),
+});
+
+/** `[heartbeat]`: a system job that runs a check-in prompt every `every`, within `active_hours`. */
+export const HeartbeatConfig = Schema.Struct({
+  /** Default true once the table is there; false removes the heartbeat job. */
+  enabled: Schema.optionalKey(Schema.Boolean),
+  /** An interval such as "30m" (default), "1h", "1h30m". */
+  every: Schema.optionalKey(
+    Schema.String.check(Schema.isPattern(/^(\d+(ms|[smhd]))+$/, { message: 'an interval such as "30m", "1h" or "1h30m"' })),
+  ),
+  /** When it may run, e.g. { start = "08:00", end = "22:00", timezone = "Europe/Berlin" } (default: all day, UTC). */
+  active_hours: Schema.optionalKey(
+    Schema.Struct({
+      start: Schema.String,
+      end: Schema.String,
+      timezone: Schema.optionalKey(Schema.String),
+    }),
+  ),
+  /** What the agent is asked on each beat (default: a check-in that answers HEARTBEAT_OK when nothing needs attention). */
+  prompt: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1))),
+  /** The session the beats run in (default: its own, cron-heartbeat). */
+  session: Schema.optionalKey(SessionKey),
+  model: Schema.optionalKey(ModelId),
+  /** Seconds one beat may run (default 300). */
+  timeout: Schema.optionalKey(Schema.Number.check(Schema.isBetween({ minimum: 1, maximum: 86_400 }))),
+});
+
 /** `cairn.toml`. Every key is optional: cairn runs on embedded defaults with no file at all. */
 export const ConfigFile = Schema.Struct({
   agent: Schema.optionalKey(
@@ -183,6 +220,8 @@ export const ConfigFile = Schema.Struct({
   memory: Schema.optionalKey(MemoryConfig),
   /** `[[hooks]]`: lifecycle hooks defined (or bundled ones enabled and tuned) in the config. */
   hooks: Schema.optionalKey(Schema.Array(HookConfigEntry)),
+  cron: Schema.optionalKey(CronConfig),
+  heartbeat: Schema.optionalKey(HeartbeatConfig),
   gateway: Schema.optionalKey(
     Schema.Struct({
       host: Schema.optionalKey(Schema.String),
@@ -263,6 +302,8 @@ export const CONFIG_KEYS: Record<string, Record<string, unknown>> = {
   memory: { enabled: 1, directories: 1, citations: 1, session_export: 1, embeddings: 1 },
   // An array of tables, each checked by its schema (excess keys are refused there).
   hooks: {},
+  cron: { rate_limit_max: 1, rate_limit_window_secs: 1, sandbox: 1, approval_mode: 1 },
+  heartbeat: { enabled: 1, every: 1, active_hours: { start: 1, end: 1, timezone: 1 }, prompt: 1, session: 1, model: 1, timeout: 1 },
   providers: {
     fallback: 1,
     custom: 1,

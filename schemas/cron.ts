@@ -1,4 +1,5 @@
 import * as Schema from "effect/Schema";
+import { SandboxBackendSetting } from "./config.ts";
 import { ModelId, SessionKey } from "./ids.ts";
 
 /**
@@ -14,11 +15,28 @@ export type CronJobId = typeof CronJobId.Type;
 /** The shortest interval an `every` job may have: a tighter loop is a bug, not a schedule. */
 export const MIN_EVERY_MS = 1000;
 
-/** `every`: slots at anchor + k·everyMs (the anchor is when the job was created or rescheduled). */
+const ClockTime = Schema.String.check(
+  Schema.isPattern(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, { message: "a time of day as HH:MM (24 h), such as 08:00 or 22:30" }),
+);
+
+/**
+ * The hours of the day an `every` job runs in (the heartbeat's `active_hours`), read in `tz`
+ * (default UTC). `end` before `start` spans midnight (22:00-06:00); `start` = `end` is all day.
+ * Slots outside the window do not exist: they are neither run nor counted as missed.
+ */
+export const ActiveHours = Schema.Struct({
+  start: ClockTime,
+  end: ClockTime,
+  tz: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(64))),
+});
+export type ActiveHours = typeof ActiveHours.Type;
+
+/** `every`: slots at anchor + k·everyMs (the anchor is when the job was created or rescheduled), within `activeHours` when set. */
 export const EverySchedule = Schema.Struct({
   kind: Schema.Literal("every"),
   everyMs: Schema.Int.check(Schema.isGreaterThanOrEqualTo(MIN_EVERY_MS)),
   anchor: Schema.optionalKey(Schema.Number),
+  activeHours: Schema.optionalKey(ActiveHours),
 });
 /** `cron`: a 5- or 6-field expression (croner) read in an IANA time zone (default UTC). */
 export const CronExprSchedule = Schema.Struct({
@@ -40,35 +58,61 @@ export const CatchUpPolicy = Schema.Literals(["skip", "run_once", "run_all"]);
 export type CatchUpPolicy = typeof CatchUpPolicy.Type;
 
 export const CRON_PROMPT_MAX = 16_000;
+
+/** The `exec` sandbox a job's runs use (null: `[cron] sandbox`, else the session's or `[tools.exec.sandbox]`). */
+export const CronSandbox = Schema.NullOr(SandboxBackendSetting);
+export type CronSandbox = typeof CronSandbox.Type;
+/** How a job's runs ask before dangerous calls (null: `[cron] approval_mode`, else `[tools.exec] approval_mode`). */
+export const CronApprovalMode = Schema.NullOr(Schema.Literals(["always", "smart", "never"]));
+export type CronApprovalMode = typeof CronApprovalMode.Type;
+const Prompt = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(CRON_PROMPT_MAX));
+const Timeout = Schema.Int.check(Schema.isBetween({ minimum: 1000, maximum: 86_400_000 }));
 export const DEFAULT_CRON_TIMEOUT_MS = 600_000;
 
 /** The settings of a job, as created (`cmd.cron.<name>.create`). */
 export const CronJobSettings = Schema.Struct({
   schedule: CronSchedule,
-  prompt: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(CRON_PROMPT_MAX)),
+  prompt: Prompt,
   /** null: the session's model (the configured default for the job's own session). */
   model: Schema.optionalKey(Schema.NullOr(ModelId)),
   /** null: the job's own session, `cron-<name>`. */
   session: Schema.optionalKey(Schema.NullOr(SessionKey)),
   catchUp: Schema.optionalKey(CatchUpPolicy),
   /** Wall-clock bound of one run; a run still going after it is cancelled and recorded as timed out. */
-  timeoutMs: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1000, maximum: 86_400_000 }))),
+  timeoutMs: Schema.optionalKey(Timeout),
+  sandbox: Schema.optionalKey(CronSandbox),
+  approvalMode: Schema.optionalKey(CronApprovalMode),
   /** Created disabled (`--disabled`). */
   disabled: Schema.optionalKey(Schema.Boolean),
-  /** A job cairn made itself (the heartbeat): exempt from the `cron` tool's rate limit. */
+  /** A job cairn made itself (the heartbeat, from `[heartbeat]`): only cairn changes or removes it. */
   system: Schema.optionalKey(Schema.Boolean),
+  /** The session whose agent made it with the `cron` tool: that agent may change or remove it, no other. */
+  owner: Schema.optionalKey(Schema.NullOr(SessionKey)),
 });
 export type CronJobSettings = typeof CronJobSettings.Type;
 
-/** `cmd.cron.<name>.update`: the fields given replace the job's. */
-export const CronJobUpdate = Schema.Struct({
+/** What an edit may change (`cron.update`, `cairn cron edit`, the `cron` tool): the fields given replace the job's. */
+export const CronJobChanges = {
   schedule: Schema.optionalKey(CronSchedule),
-  prompt: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(CRON_PROMPT_MAX))),
+  prompt: Schema.optionalKey(Prompt),
   model: Schema.optionalKey(Schema.NullOr(ModelId)),
   session: Schema.optionalKey(Schema.NullOr(SessionKey)),
   catchUp: Schema.optionalKey(CatchUpPolicy),
-  timeoutMs: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1000, maximum: 86_400_000 }))),
-});
+  timeoutMs: Schema.optionalKey(Timeout),
+  sandbox: Schema.optionalKey(CronSandbox),
+  approvalMode: Schema.optionalKey(CronApprovalMode),
+};
+
+/**
+ * `cmd.cron.<name>.update` (and `remove`'s guards): `system` is set only by cairn's own sync (a
+ * system job refuses other edits); `asOwner` is set by the `cron` tool (a job another session's
+ * agent made, or a person made, is refused).
+ */
+export const CronJobGuards = {
+  system: Schema.optionalKey(Schema.Boolean),
+  asOwner: Schema.optionalKey(SessionKey),
+};
+export const CronJobUpdate = Schema.Struct({ ...CronJobChanges, ...CronJobGuards });
 export type CronJobUpdate = typeof CronJobUpdate.Type;
 
 export const CronRunStatus = Schema.Literals(["claimed", "running", "completed", "failed", "timed_out", "skipped"]);
@@ -85,6 +129,9 @@ export const CronJobRow = Schema.Struct({
   timeoutMs: Schema.Number,
   enabled: Schema.Boolean,
   system: Schema.Boolean,
+  sandbox: CronSandbox,
+  approvalMode: CronApprovalMode,
+  owner: Schema.NullOr(Schema.String),
   /** The next slot (ms), null when disabled or when a one-shot job is done. */
   nextAt: Schema.NullOr(Schema.Number),
   lastSlot: Schema.NullOr(Schema.Number),
@@ -127,8 +174,8 @@ export const ListCronRuns = Schema.Struct({
 });
 
 // What a person may set from the UI: everything but `system` (cairn's own jobs, exempt from the
-// `cron` tool's rate limit, are made by cairn only).
-const { system: _system, ...userSettings } = CronJobSettings.fields;
+// `cron` tool's rate limit, are made by cairn only) and `owner` (set by the `cron` tool).
+const { system: _system, owner: _owner, ...userSettings } = CronJobSettings.fields;
 
 /** The cron methods of the WebSocket protocol (spread into `methodParams`). */
 export const cronMethodParams = {
@@ -138,6 +185,8 @@ export const cronMethodParams = {
   /** A job's slots, newest first. */
   "cron.runs": ListCronRuns,
   "cron.add": Schema.Struct({ name: CronJobId, ...userSettings }),
+  /** Edits a job: the fields given replace its own (a system job is refused: it follows cairn.toml). */
+  "cron.update": Schema.Struct({ name: CronJobId, ...CronJobChanges }),
   "cron.enable": GetCronJob,
   "cron.disable": GetCronJob,
   /** A slot now, outside the schedule. */

@@ -22,6 +22,7 @@ export const ErrorCode = Schema.Literals([
   "approval_not_found",
   "cron_job_not_found",
   "cron_job_exists", // `cron add` under a name a job already has (remove it, or `cron update`)
+  "cron_rate_limited", // the agent's `cron` tool changed more jobs than `[cron] rate_limit_max` per window
   "not_found", // a named thing other than a session or approval (a workspace file) does not exist
   "pairing_closed", // a node asked to pair while the pairing window is closed (nothing was stored)
   "node_key_mismatch", // a known node id presented a different key (refused; an alert)

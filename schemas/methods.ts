@@ -122,6 +122,7 @@ export type MethodResults = EveryMethod<{
   "cron.get": typeof GetCronJobResult.Type;
   "cron.runs": typeof ListCronRunsResult.Type;
   "cron.add": CronJobView;
+  "cron.update": CronJobView;
   "cron.enable": CronJobView;
   "cron.disable": CronJobView;
   /** The slot that was claimed and the session its run goes to. */

@@ -37,9 +37,10 @@ export const methodScopes: Record<Exclude<Method, "connect">, Scope> = {
   // Which MCP servers a session uses only narrows what the agent may reach.
   "sessions.setMcp": "operator.write",
   // A cron job is a message sent later: it runs one agent turn with a prompt, in the same sandbox
-  // and under the same approvals as `chat.send` (it cannot choose "no sandbox" or skip approvals),
-  // so scheduling one needs what sending one needs.
+  // and under the same approvals as `chat.send`, so scheduling one needs what sending one needs.
+  // Choosing the job's own sandbox or approval mode needs admin (`paramScope` below).
   "cron.add": "operator.write",
+  "cron.update": "operator.write",
   "cron.enable": "operator.write",
   "cron.disable": "operator.write",
   "cron.run": "operator.write",
@@ -70,4 +71,14 @@ export const methodScopes: Record<Exclude<Method, "connect">, Scope> = {
   "channels.approve": "operator.admin",
   "channels.deny": "operator.admin",
   "channels.setAccess": "operator.admin",
+};
+
+/**
+ * A scope some params of a method raise it to: a cron job that picks its own sandbox or approval
+ * mode changes how safely its runs act, as `sessions.setSandbox` does, so it needs what that needs.
+ */
+export const paramScope = (method: Exclude<Method, "connect">, params: unknown): Scope | undefined => {
+  if (method !== "cron.add" && method !== "cron.update") return undefined;
+  // Present at all, even null: clearing a job's "always" back to the configured mode loosens it too.
+  return typeof params === "object" && params !== null && ("sandbox" in params || "approvalMode" in params) ? "operator.admin" : undefined;
 };

@@ -2,6 +2,7 @@ import * as Schema from "effect/Schema";
 import type { SnapshotFrom } from "xstate";
 import {
   CairnError,
+  CronJobGuards,
   CronJobSettings,
   CronJobUpdate,
   DEFAULT_CRON_TIMEOUT_MS,
@@ -9,13 +10,13 @@ import {
   SessionKey,
   Usage,
   WireError,
-  type CronSchedule,
   type NewEvent,
 } from "../../schemas/index.ts";
 import { commandDecoder, type AggregateSpec, type CommandOf, type DecideEnv, type Decision } from "../runtime/index.ts";
 import { CRON_MACHINE_VERSION, cronMachine, type CronContext } from "./cron.machine.ts";
 import { DEFAULT_GRACE_MS, planFire } from "./cron.plan.ts";
-import { checkSchedule, nextSlot } from "./cron.schedule.ts";
+import { anchored, firstSlot, nextSlot, sameSchedule } from "./cron.schedule.ts";
+import { decideSync, SyncParams } from "./cron.sync.ts";
 
 const Slot = Schema.Struct({ slot: Schema.Number });
 const schemas = {
@@ -23,7 +24,9 @@ const schemas = {
   update: CronJobUpdate,
   enable: Schema.Struct({}),
   disable: Schema.Struct({}),
-  remove: Schema.Struct({}),
+  remove: Schema.Struct(CronJobGuards),
+  /** cairn's own job (the heartbeat) made to match the configuration: created, updated, removed or left. */
+  sync: SyncParams,
   /** `cairn cron run`: a slot now, outside the schedule. */
   run: Schema.Struct({}),
   // Internal: sent by the job's own effects.
@@ -46,6 +49,9 @@ export const jobSessionKey = (c: Pick<CronContext, "id" | "session">): string =>
 /** The user message that starts a slot's run: derived, so starting it again is a duplicate the session refuses. */
 export const slotMessageId = (id: string, slot: number, manual: boolean): string => `c${manual ? "m" : ""}-${id}-${slot.toString(36)}`;
 
+/** The job a slot's message id names (`slotMessageId`), or null for any other message. */
+export const jobOfMessage = (messageId: string): string | null => /^cm?-([A-Za-z0-9_-]{1,48})-[0-9a-z]+$/.exec(messageId)?.[1] ?? null;
+
 /** What the job's commands reply: its settings and schedule. */
 export const cronView = (c: CronContext, state: string) => ({
   name: c.id,
@@ -58,6 +64,9 @@ export const cronView = (c: CronContext, state: string) => ({
   timeoutMs: c.timeoutMs,
   enabled: c.enabled,
   system: c.system,
+  sandbox: c.sandbox,
+  approvalMode: c.approvalMode,
+  owner: c.owner,
   nextAt: c.nextAt,
   current: c.current,
   lastSlot: c.lastSlot,
@@ -80,16 +89,41 @@ export const createCronSpec = (o: CronSpecOptions = {}): AggregateSpec<typeof cr
   continuing: ["arm", "watchRun"],
 });
 
-/** An `every` schedule counts from its anchor: now, unless given. */
-const anchored = (s: CronSchedule, now: number): CronSchedule => (s.kind === "every" && s.anchor === undefined ? { ...s, anchor: now } : s);
+/** The event data of a job created with these settings (shared with `sync`, which creates the system jobs). */
+export const createdData = (p: CronJobSettings, now: number) => {
+  const schedule = anchored(p.schedule, now);
+  const enabled = p.disabled !== true;
+  const first = firstSlot(schedule, now);
+  return {
+    schedule,
+    prompt: p.prompt,
+    model: p.model ?? null,
+    session: p.session ?? null,
+    catchUp: p.catchUp ?? "run_once",
+    timeoutMs: p.timeoutMs ?? DEFAULT_CRON_TIMEOUT_MS,
+    enabled,
+    system: p.system === true,
+    sandbox: p.sandbox ?? null,
+    approvalMode: p.approvalMode ?? null,
+    owner: p.owner ?? null,
+    nextAt: enabled ? first : null,
+  };
+};
 
-const firstSlot = (s: CronSchedule, now: number): number | null => {
-  checkSchedule(s);
-  const next = nextSlot(s, s.kind === "every" ? now : now);
-  if (s.kind === "at" && next === null) {
-    throw new CairnError("bad_request", `--at ${new Date(s.at).toISOString()} is in the past`, { field: "at" });
+/**
+ * Who may change or remove a job: cairn's own jobs follow cairn.toml only, and the agent's `cron`
+ * tool reaches only the jobs its own session made.
+ */
+const checkGuards = (ctx: CronContext, g: { system?: boolean; asOwner?: string }, verb: string): void => {
+  if (ctx.system && g.system !== true) {
+    throw new CairnError(
+      "forbidden",
+      `'${ctx.id}' is cairn's own job (the heartbeat); it follows [heartbeat] in cairn.toml, so ${verb} it there`,
+    );
   }
-  return next;
+  if (g.asOwner !== undefined && ctx.owner !== g.asOwner) {
+    throw new CairnError("forbidden", `cron job '${ctx.id}' was not made by this session's agent; it may only ${verb} its own jobs`);
+  }
 };
 
 const none = (reply: unknown): Decision => ({ events: [], reply });
@@ -100,29 +134,16 @@ const decide = (s: Snapshot, c: CronCommand, env: DecideEnv, graceMs: number): D
   const state = String(s.value);
   const view = (extra: Partial<CronContext> = {}, st = state) => cronView({ ...ctx, ...extra }, st);
   const exists = state !== "new" && state !== "removed";
+  if (c.verb === "sync") return decideSync(s, c.params.settings, env.now, createdData);
   if (c.verb === "create") {
     const p = c.params;
-    const schedule = anchored(p.schedule, env.now);
-    const enabled = p.disabled !== true;
-    const data = {
-      schedule,
-      prompt: p.prompt,
-      model: p.model ?? null,
-      session: p.session ?? null,
-      catchUp: p.catchUp ?? "run_once",
-      timeoutMs: p.timeoutMs ?? DEFAULT_CRON_TIMEOUT_MS,
-      enabled,
-      system: p.system === true,
-      nextAt: null as number | null,
-    };
     if (exists) {
       // The same job asked for again (a retry after a lost reply) is answered, not refused.
-      if (ctx.prompt === data.prompt && JSON.stringify(ctx.schedule) === JSON.stringify(schedule))
+      if (ctx.prompt === p.prompt && sameSchedule(ctx.schedule, p.schedule) && ctx.owner === (p.owner ?? null))
         return none({ ...view(), created: false });
       throw new CairnError("cron_job_exists", `a cron job named '${id}' exists; remove it first or pick another name`);
     }
-    const first = firstSlot(schedule, env.now);
-    data.nextAt = enabled ? first : null;
+    const data = createdData(p, env.now);
     return { events: [{ type: "cron.job.created", data }], reply: { ...view(data as Partial<CronContext>, "idle"), created: true } };
   }
   if (!exists) {
@@ -135,7 +156,8 @@ const decide = (s: Snapshot, c: CronCommand, env: DecideEnv, graceMs: number): D
   }
   switch (c.verb) {
     case "update": {
-      const p = c.params;
+      const { system, asOwner, ...p } = c.params;
+      checkGuards(ctx, { ...(system !== undefined ? { system } : {}), ...(asOwner !== undefined ? { asOwner } : {}) }, "change");
       const data: Record<string, unknown> = { ...p };
       let nextAt = ctx.nextAt;
       if (p.schedule) {
@@ -157,6 +179,7 @@ const decide = (s: Snapshot, c: CronCommand, env: DecideEnv, graceMs: number): D
       if (!ctx.enabled) return none(view());
       return { events: [{ type: "cron.job.disabled", data: {} }], reply: view({ enabled: false, nextAt: null }) };
     case "remove":
+      checkGuards(ctx, c.params, "remove");
       return { events: [{ type: "cron.job.removed", data: {} }], reply: { name: id, removed: true, alreadyRemoved: false } };
     case "run": {
       if (state !== "idle") {

@@ -1,8 +1,9 @@
 import { assertEvent, assign, setup } from "xstate";
-import type { CatchUpPolicy, CronSchedule, Usage } from "../../schemas/index.ts";
+import type { CatchUpPolicy, CronApprovalMode, CronSandbox, CronSchedule, Usage } from "../../schemas/index.ts";
 import { HYDRATED, type Hydrated, type MachineEvent } from "../runtime/index.ts";
 
-export const CRON_MACHINE_VERSION = 1;
+// 2: the context gained sandbox, approvalMode and owner.
+export const CRON_MACHINE_VERSION = 2;
 
 /** The slot being worked on: claimed, then its run started, until the run's outcome is recorded. */
 export interface CronCurrent {
@@ -27,6 +28,11 @@ export interface CronContext {
   readonly timeoutMs: number;
   readonly enabled: boolean;
   readonly system: boolean;
+  /** The `exec` sandbox and approval mode of its runs (null: the `[cron]` defaults, then the configuration's). */
+  readonly sandbox: CronSandbox;
+  readonly approvalMode: CronApprovalMode;
+  /** The session whose agent made it with the `cron` tool (null: a person or cairn). */
+  readonly owner: string | null;
   /** The next slot: a deadline as data. Whoever owns the job arms a timer from it, also after a restart. */
   readonly nextAt: number | null;
   readonly current: CronCurrent | null;
@@ -108,7 +114,16 @@ export const cronMachine = setup({
     create: assign(({ event }) => {
       assertEvent(event, "cron.job.created");
       const d = event.data;
-      return { ...d, current: null, lastSlot: null, lastStatus: null, lastUsage: null };
+      return {
+        ...d,
+        sandbox: d.sandbox ?? null,
+        approvalMode: d.approvalMode ?? null,
+        owner: d.owner ?? null,
+        current: null,
+        lastSlot: null,
+        lastStatus: null,
+        lastUsage: null,
+      };
     }),
     update: assign(({ event }) => {
       assertEvent(event, "cron.job.updated");
@@ -146,6 +161,9 @@ export const cronMachine = setup({
     timeoutMs: 0,
     enabled: false,
     system: false,
+    sandbox: null,
+    approvalMode: null,
+    owner: null,
     nextAt: null,
     current: null,
     lastSlot: null,

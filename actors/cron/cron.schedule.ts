@@ -1,5 +1,6 @@
 import { Cron } from "croner";
 import { CairnError, type CronSchedule } from "../../schemas/index.ts";
+import { checkActiveHours, nextInWindow } from "./cron.window.ts";
 
 // Parsed expressions are reused: a fire decides on the job's schedule every slot, and 10,000 jobs
 // share a handful of expressions. Bounded; a dropped entry is parsed again.
@@ -32,6 +33,10 @@ export const checkTimeZone = (tz: string): void => {
  * is not 5 or 6 fields or that croner refuses, an unknown time zone.
  */
 export const checkSchedule = (s: CronSchedule): void => {
+  if (s.kind === "every" && s.activeHours) {
+    if (s.activeHours.tz) checkTimeZone(s.activeHours.tz);
+    checkActiveHours(s.activeHours);
+  }
   if (s.kind !== "cron") return;
   const fields = s.expr.trim().split(/\s+/).length;
   if (fields !== 5 && fields !== 6) {
@@ -61,8 +66,8 @@ export const nextSlot = (s: CronSchedule, t: number): number | null => {
   switch (s.kind) {
     case "every": {
       const anchor = s.anchor ?? 0;
-      if (t < anchor) return anchor;
-      return anchor + (Math.floor((t - anchor) / s.everyMs) + 1) * s.everyMs;
+      const next = t < anchor ? anchor : anchor + (Math.floor((t - anchor) / s.everyMs) + 1) * s.everyMs;
+      return s.activeHours ? nextInWindow(next, s.everyMs, s.activeHours) : next;
     }
     case "cron":
       return cronOf(s.expr, s.tz).nextRun(new Date(t))?.getTime() ?? null;
@@ -84,7 +89,8 @@ const WALK_LIMIT = 1_000_000;
 
 export const dueSlots = (s: CronSchedule, first: number, now: number): Due | null => {
   if (first > now) return null;
-  if (s.kind === "every") {
+  // Closed form only without a window: slots outside active hours do not exist, so they are walked.
+  if (s.kind === "every" && !s.activeHours) {
     const count = Math.floor((now - first) / s.everyMs) + 1;
     const latest = first + (count - 1) * s.everyMs;
     return { count, first, latest, beforeLatest: count > 1 ? latest - s.everyMs : null };
@@ -98,4 +104,29 @@ export const dueSlots = (s: CronSchedule, first: number, now: number): Due | nul
     count++;
   }
   return { count, first, latest, beforeLatest };
+};
+
+/** An `every` schedule counts from its anchor: now, unless given. */
+export const anchored = (s: CronSchedule, now: number): CronSchedule =>
+  s.kind === "every" && s.anchor === undefined ? { ...s, anchor: now } : s;
+
+/** The first slot after `now` of a schedule being set; `bad_request` for a bad schedule or an `at` in the past. */
+export const firstSlot = (s: CronSchedule, now: number): number | null => {
+  checkSchedule(s);
+  const next = nextSlot(s, now);
+  if (s.kind === "at" && next === null) {
+    throw new CairnError("bad_request", `--at ${new Date(s.at).toISOString()} is in the past`, { field: "at" });
+  }
+  return next;
+};
+
+/** Whether two schedules are the same apart from an `every` job's anchor (which is when it was set). */
+export const sameSchedule = (a: CronSchedule, b: CronSchedule): boolean => {
+  const key = (s: CronSchedule) =>
+    s.kind === "every"
+      ? ["every", s.everyMs, s.activeHours?.start, s.activeHours?.end, s.activeHours?.tz]
+      : s.kind === "cron"
+        ? ["cron", s.expr, s.tz]
+        : ["at", s.at];
+  return JSON.stringify(key(a)) === JSON.stringify(key(b));
 };

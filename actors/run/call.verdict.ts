@@ -29,10 +29,12 @@ export const callVerdict = async (
   workspace: () => Promise<string>,
   /** False for a channel sender below admin: the owner's "never", allowlist and "always allow" do not apply. */
   waivers = true,
+  /** The run's own approval mode (a cron job's), over the configured one. */
+  modeOverride?: "always" | "smart" | "never" | null,
 ): Promise<CallVerdict | undefined> => {
   const exec = deps.agent.exec ?? {};
-  const owner = exec.approvalMode ?? "smart";
-  const mode = waivers || owner !== "never" ? owner : "smart";
+  const configured = modeOverride ?? exec.approvalMode ?? "smart";
+  const mode = waivers || configured !== "never" ? configured : "smart";
   const remembered = async () => (waivers ? ((await deps.approvals?.remembered()) ?? []) : []);
   if (name === "exec") {
     const command = args.command as string;

@@ -7,7 +7,7 @@ export { runSpec, type RunCommand } from "./run.commands.ts";
 export { runEffects, type RunEffectsHandle } from "./run.effects.ts";
 export { compactSession, summarize } from "./compact.effect.ts";
 export { afterCompaction, estimateTokens, planCompaction, promptBudget, promptTokens, summaryNote } from "./compaction.ts";
-export type { RunEffectDeps } from "./run.deps.ts";
+export type { RunEffectDeps, RunPolicy } from "./run.deps.ts";
 export { RunCancelled, SHUTDOWN } from "./run.work.ts";
 export { cancelRun, CancelParams } from "./run.cancel.ts";
 export { loadCooldowns, type CooldownTracker } from "./cooldown.tracker.ts";

@@ -9,6 +9,12 @@ import type { Compaction, TranscriptMessage } from "../session/index.ts";
 import type { AgentOptions } from "./agent.options.ts";
 import type { CooldownTracker } from "./cooldown.tracker.ts";
 
+/** A run's own `exec` sandbox and approval mode (null: not set by the run). */
+export interface RunPolicy {
+  readonly sandbox: string | null;
+  readonly approvalMode: "always" | "smart" | "never" | null;
+}
+
 /** What the run's effects use: other aggregates (through dispatch), providers, tools and the bus. */
 export interface RunEffectDeps {
   readonly nc: NatsConnection;
@@ -26,6 +32,11 @@ export interface RunEffectDeps {
   readonly contextWindow?: (modelId: string) => Promise<number | null>;
   /** The run's own events, in order (the tool turns of its next prompt are rebuilt from them). */
   readonly runEvents: (runId: string) => Promise<readonly AnyStoredEvent[]>;
+  /**
+   * What one run's own settings override, read from the log: a cron job's sandbox and approval
+   * mode for the run of its slot (null: nothing; the session's and the configured ones apply).
+   */
+  readonly runPolicy?: (runId: string, sessionKey: string) => Promise<RunPolicy | null>;
   /** The session's own exec sandbox backend (null: the configured one). */
   readonly sessionSandbox?: (sessionKey: string) => Promise<string | null>;
   /** Which MCP servers' tools the session's runs are offered (null: all; absent: no filter). */

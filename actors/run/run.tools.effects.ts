@@ -64,7 +64,16 @@ export const toolRunner = (
     }
     if (typeof args !== "object" || args === null) return { approved: false };
     if (call.name === "exec" && typeof args.command !== "string") return { approved: false }; // `invoke` reports it
-    const judged = await callVerdict(deps, call.name, call.arguments, args, () => workspaceOf(p.sessionKey), ownerWaiversApply(p.access));
+    const policy = await deps.runPolicy?.(p.runId, p.sessionKey);
+    const judged = await callVerdict(
+      deps,
+      call.name,
+      call.arguments,
+      args,
+      () => workspaceOf(p.sessionKey),
+      ownerWaiversApply(p.access),
+      policy?.approvalMode,
+    );
     if (judged === undefined) return { approved: false };
     const { verdict, command } = judged;
     const exec = deps.agent.exec ?? {};
@@ -162,7 +171,7 @@ export const toolRunner = (
   const invokeStarted = async (p: CallParams, call: Call, signal: AbortSignal, approved: boolean): Promise<void> => {
     live(p.sessionKey, { type: "run.tool", runId: p.runId, callId: call.callId, name: call.name, status: "started" });
     const t0 = deps.now();
-    const sandbox = await deps.sessionSandbox?.(p.sessionKey);
+    const sandbox = (await deps.runPolicy?.(p.runId, p.sessionKey))?.sandbox ?? (await deps.sessionSandbox?.(p.sessionKey));
     const node = await deps.sessionNode?.(p.sessionKey);
     const streaming = liveOutput((stream, text) =>
       live(p.sessionKey, { type: "run.tool_output", runId: p.runId, callId: call.callId, stream, text }),

@@ -6,6 +6,7 @@ import {
   hasScope,
   methodParams,
   methodScopes,
+  paramScope,
   toWireError,
   type Method,
   type Principal,
@@ -93,7 +94,7 @@ export class WsConnection {
       return;
     }
     if (method !== "connect") {
-      const refusal = this.refusal(method);
+      const refusal = this.refusal(method, params);
       if (refusal) {
         this.fail(id, method, refusal);
         if (refusal.code === "unauthorized") this.deps.close(CLOSE_UNAUTHORIZED, "session expired");
@@ -194,12 +195,12 @@ export class WsConnection {
   }
 
   /** Why this connection may not call `method` now, if it may not. */
-  private refusal(method: Exclude<Method, "connect">): WireError | undefined {
+  private refusal(method: Exclude<Method, "connect">, params: unknown): WireError | undefined {
     const p = this.principal;
     if (!p) return undefined;
     if (p.expiresAt !== null && p.expiresAt <= this.deps.now())
       return { code: "unauthorized", message: "your login expired; log in again" };
-    const needed = methodScopes[method];
+    const needed = paramScope(method, params) ?? methodScopes[method];
     if (!hasScope(p.scopes, needed))
       return { code: "forbidden", message: `${method} needs the ${needed} scope, which this key does not have` };
     return undefined;

@@ -275,6 +275,10 @@ export const callMethod = async (
       const { name, ...settings } = params as Params<"cron.add">;
       return { payload: await ask(deps, Schema.Unknown, subjects.command("cron", name, "create"), settings) };
     }
+    case "cron.update": {
+      const { name, ...changes } = params as Params<"cron.update">;
+      return { payload: await ask(deps, Schema.Unknown, subjects.command("cron", name, "update"), changes) };
+    }
     case "cron.enable":
     case "cron.disable":
     case "cron.run":

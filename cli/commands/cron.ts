@@ -44,12 +44,28 @@ export interface AddOptions {
   session?: string;
   catchUp?: string;
   timeout?: string;
+  sandbox?: string;
+  approvalMode?: string;
   disabled: boolean;
   json: boolean;
 }
 
+const SANDBOXES = ["auto", "docker", "bubblewrap", "none"];
+const APPROVALS = ["always", "smart", "never"];
+
+/** `--sandbox` / `--approval-mode`: a value, or null for `default` (the `[cron]` and configured ones). */
+const choice = (flag: string, v: string, allowed: readonly string[]): string | null => {
+  if (v === "default") return null;
+  if (!allowed.includes(v)) throw new UsageError(`${flag} is one of ${allowed.join(", ")} or default, got '${v}'`);
+  return v;
+};
+
+/** How a job's runs act: its own sandbox and approval mode, or the configured ones. */
+const policyText = (j: { sandbox: string | null; approvalMode: string | null }) =>
+  `sandbox ${j.sandbox ?? "as configured"}, approvals ${j.approvalMode ?? "as configured"}`;
+
 /** The schedule the flags name: exactly one of --every, --cron, --at (--tz goes with --cron). */
-export const scheduleOf = (o: AddOptions): CronSchedule => {
+export const scheduleOf = (o: Pick<AddOptions, "every" | "cron" | "at" | "tz">): CronSchedule => {
   const given = [o.every, o.cron, o.at].filter((v) => v !== undefined).length;
   if (given !== 1) throw new UsageError('give exactly one schedule: --every <interval>, --cron "<expr>" [--tz <zone>] or --at <time>');
   if (o.tz !== undefined && o.cron === undefined) throw new UsageError("--tz goes with --cron");
@@ -59,7 +75,11 @@ export const scheduleOf = (o: AddOptions): CronSchedule => {
 };
 
 const describe = (s: CronSchedule): string =>
-  s.kind === "every" ? `every ${s.everyMs / 1000}s` : s.kind === "cron" ? `cron "${s.expr}" ${s.tz ?? "UTC"}` : `at ${localTime(s.at)}`;
+  s.kind === "every"
+    ? `every ${s.everyMs / 1000}s${s.activeHours ? ` ${s.activeHours.start}-${s.activeHours.end} ${s.activeHours.tz ?? "UTC"}` : ""}`
+    : s.kind === "cron"
+      ? `cron "${s.expr}" ${s.tz ?? "UTC"}`
+      : `at ${localTime(s.at)}`;
 
 const CATCH_UP = ["skip", "run_once", "run_all"];
 
@@ -76,6 +96,8 @@ export async function cronAdd(o: AddOptions, paths: Paths): Promise<number> {
     ...(o.session ? { session: o.session } : {}),
     ...(o.catchUp ? { catchUp: o.catchUp } : {}),
     ...(o.timeout ? { timeoutMs: parseInterval(o.timeout) } : {}),
+    ...(o.sandbox ? { sandbox: choice("--sandbox", o.sandbox, SANDBOXES) } : {}),
+    ...(o.approvalMode ? { approvalMode: choice("--approval-mode", o.approvalMode, APPROVALS) } : {}),
     ...(o.disabled ? { disabled: true } : {}),
   };
   const nc = await connectToGateway(paths);
@@ -106,14 +128,16 @@ export async function cronList(o: { json: boolean }, paths: Paths): Promise<numb
       return 0;
     }
     const rows = [
-      ["NAME", "SCHEDULE", "ENABLED", "NEXT RUN", "LAST", "RUNS"],
+      ["NAME", "SCHEDULE", "ENABLED", "NEXT RUN", "LAST", "RUNS", "SANDBOX", "APPROVALS"],
       ...r.jobs.map((j) => [
-        j.name,
+        j.system ? `${j.name} (system)` : j.name,
         describe(j.schedule),
         j.enabled ? "yes" : "no",
         j.nextAt === null ? "-" : localTime(j.nextAt),
         j.lastStatus ?? "-",
         String(j.runs),
+        j.sandbox ?? "-",
+        j.approvalMode ?? "-",
       ]),
     ];
     process.stdout.write(table(rows));
@@ -151,6 +175,8 @@ export async function cronShow(o: { name: string; json: boolean }, paths: Paths)
         `  next run   ${j.nextAt === null ? "none" : localTime(j.nextAt)}\n` +
         `  session    ${j.session}${j.model ? `, model ${j.model}` : ""}\n` +
         `  catch-up   ${j.catchUp}, timeout ${j.timeoutMs / 1000}s\n` +
+        `  runs with  ${policyText(j)}\n` +
+        (j.owner ? `  made by    the agent of session ${j.owner}\n` : "") +
         `  runs       ${j.runs} (${j.skipped} slot(s) skipped)\n` +
         `  prompt     ${j.prompt.replace(/\s+/g, " ")}\n`,
     );
@@ -196,6 +222,66 @@ export async function cronVerb(
       process.stdout.write(`${name}: running now in session ${r.sessionKey}; 'cairn cron runs ${name}' shows how it ends\n`);
     else if (o.verb === "remove") process.stdout.write(`${name} removed\n`);
     else process.stdout.write(`${name} ${o.verb}d${r.nextAt ? `, next run ${localTime(r.nextAt)}` : ""}\n`);
+    return 0;
+  } finally {
+    await nc.close();
+  }
+}
+
+export interface EditOptions {
+  name: string;
+  every?: string;
+  cron?: string;
+  tz?: string;
+  at?: string;
+  prompt?: string;
+  model?: string;
+  session?: string;
+  catchUp?: string;
+  timeout?: string;
+  sandbox?: string;
+  approvalMode?: string;
+  json: boolean;
+}
+
+/**
+ * `cairn cron edit <name>`: the flags given replace the job's settings (one `cron.job.updated`);
+ * `--model default`, `--session own`, `--sandbox default`, `--approval-mode default` clear them. A
+ * new schedule counts from now on.
+ */
+export async function cronEdit(o: EditOptions, paths: Paths): Promise<number> {
+  const name = checkName(o.name);
+  if (o.catchUp !== undefined && !CATCH_UP.includes(o.catchUp)) throw new UsageError(`--catch-up is one of ${CATCH_UP.join(", ")}`);
+  const hasSchedule = [o.every, o.cron, o.at].some((v) => v !== undefined);
+  if (o.tz !== undefined && o.cron === undefined) throw new UsageError("--tz goes with --cron");
+  const params = {
+    ...(hasSchedule ? { schedule: scheduleOf(o) } : {}),
+    ...(o.prompt !== undefined ? { prompt: o.prompt } : {}),
+    ...(o.model !== undefined ? { model: o.model === "default" ? null : o.model } : {}),
+    ...(o.session !== undefined ? { session: o.session === "own" ? null : o.session } : {}),
+    ...(o.catchUp !== undefined ? { catchUp: o.catchUp } : {}),
+    ...(o.timeout !== undefined ? { timeoutMs: parseInterval(o.timeout) } : {}),
+    ...(o.sandbox !== undefined ? { sandbox: choice("--sandbox", o.sandbox, SANDBOXES) } : {}),
+    ...(o.approvalMode !== undefined ? { approvalMode: choice("--approval-mode", o.approvalMode, APPROVALS) } : {}),
+  };
+  if (Object.keys(params).length === 0) {
+    throw new UsageError(
+      "nothing to change: give --every/--cron/--at, --prompt, --model, --session, --catch-up, --timeout, --sandbox or --approval-mode",
+    );
+  }
+  const nc = await connectToGateway(paths);
+  try {
+    const r = (await request(nc, subjects.command("cron", name, "update"), params)) as {
+      schedule: CronSchedule;
+      nextAt: number | null;
+      sandbox: string | null;
+      approvalMode: string | null;
+    };
+    if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+    else
+      process.stdout.write(
+        `${name}: ${describe(r.schedule)}, next run ${r.nextAt === null ? "none" : localTime(r.nextAt)}, ${policyText(r)}\n`,
+      );
     return 0;
   } finally {
     await nc.close();

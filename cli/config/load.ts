@@ -26,6 +26,8 @@ import type { ExecOptions, SandboxSettings } from "../../actors/index.ts";
 import { parseTrustedProxies, type EdgeTlsSettings } from "../../bus/edge/index.ts";
 import { DEFAULT_DISK_QUOTA_BYTES } from "../../actors/sandbox/index.ts";
 import { nearest } from "./suggest.ts";
+import { cronSettings, heartbeatSettings, type CronSettings } from "../../actors/cron/index.ts";
+import type { CronJobSettings } from "../../schemas/index.ts";
 
 const LEVELS = ["debug", "info", "warn", "error"] as const;
 /** `CAIRN_LOG_LEVEL`: one of the levels, or a clear error naming them. */
@@ -99,6 +101,10 @@ export interface Settings {
   readonly memory?: MemoryConfig;
   /** `[[hooks]]`: hooks defined in the config, or discovered and bundled ones tuned (see actors/hooks). */
   readonly hooks: readonly HookConfigEntry[];
+  /** `[cron]`: the `cron` tool's rate limit, jobs' default sandbox and approval mode. */
+  readonly cron: CronSettings;
+  /** `[heartbeat]`: the system job it makes, or null (none, or `enabled = false`). */
+  readonly heartbeat: CronJobSettings | null;
 }
 
 export interface NodesSettings {
@@ -244,8 +250,19 @@ export const loadSettings = (configFile: string, env: NodeJS.ProcessEnv = proces
     mcpServers: mcpServerSettings(file?.mcp?.servers ?? [], configFile),
     ...(file?.memory ? { memory: file.memory } : {}),
     hooks: file?.hooks ?? [],
+    cron: cronSettings(file?.cron),
+    heartbeat: inFile(configFile, () => heartbeatSettings(file?.heartbeat)),
     ...gatewayTlsSettings(file?.gateway, portFrom(env.CAIRN_PORT, file?.gateway?.port ?? DEFAULT_PORT), configFile),
   };
+};
+
+/** Runs a check of one table, naming the config file in its error. */
+const inFile = <T>(configFile: string, f: () => T): T => {
+  try {
+    return f();
+  } catch (e) {
+    throw new CairnError("bad_request", `config file ${configFile}: ${(e as Error).message}`);
+  }
 };
 
 /** `~/x` and paths relative to the config file's folder, made absolute. */

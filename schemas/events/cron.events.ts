@@ -1,7 +1,7 @@
 import * as Schema from "effect/Schema";
 import { WireError } from "../errors.ts";
 import { MessageId, ModelId, RunId, SessionKey } from "../ids.ts";
-import { CatchUpPolicy, CronSchedule } from "../cron.ts";
+import { CatchUpPolicy, CronApprovalMode, CronSandbox, CronSchedule } from "../cron.ts";
 import { Usage } from "./run.events.ts";
 
 /**
@@ -18,6 +18,10 @@ export const CronJobCreated = Schema.Struct({
   timeoutMs: Schema.Number,
   enabled: Schema.Boolean,
   system: Schema.Boolean,
+  // Optional keys: jobs created before they existed decode with the defaults (null).
+  sandbox: Schema.optionalKey(CronSandbox),
+  approvalMode: Schema.optionalKey(CronApprovalMode),
+  owner: Schema.optionalKey(Schema.NullOr(SessionKey)),
   /** The first slot (null: disabled, or an `at` already past). */
   nextAt: Schema.NullOr(Schema.Number),
 });
@@ -29,6 +33,8 @@ export const CronJobUpdated = Schema.Struct({
   session: Schema.optionalKey(Schema.NullOr(SessionKey)),
   catchUp: Schema.optionalKey(CatchUpPolicy),
   timeoutMs: Schema.optionalKey(Schema.Number),
+  sandbox: Schema.optionalKey(CronSandbox),
+  approvalMode: Schema.optionalKey(CronApprovalMode),
   nextAt: Schema.NullOr(Schema.Number),
 });
 

@@ -66,7 +66,31 @@ describe("cairn cron, end to end against a real gateway and the scripted LLM", (
     expect(jsonLines(after.stdout).map((j) => j.name)).not.toContain("weekday");
   });
 
+  it("edit: changes what is given (one cron.job.updated), shows how the runs act; default goes back to the configured", async () => {
+    expect((await gw.cli(["cron", "add", "--name", "ed", "--every", "1h", "--prompt", "first", "--sandbox", "bubblewrap"])).code).toBe(0);
+    const before = JSON.parse((await gw.cli(["cron", "show", "ed", "--json"])).stdout).job;
+    const r = await gw.cli(["cron", "edit", "ed", "--prompt", "second", "--approval-mode", "always"]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toMatch(/^ed: every 3600s, next run .*, sandbox bubblewrap, approvals always\n$/);
+    const show = await gw.cli(["cron", "show", "ed"]);
+    expect(show.stdout).toMatch(/runs with\s+sandbox bubblewrap, approvals always/);
+    expect(show.stdout).toMatch(/prompt\s+second/);
+    // The schedule was not given, so it kept its anchor and next slot.
+    const after = JSON.parse((await gw.cli(["cron", "show", "ed", "--json"])).stdout).job;
+    expect(after).toMatchObject({ schedule: before.schedule, nextAt: before.nextAt, sandbox: "bubblewrap", approvalMode: "always" });
+    expect((await gw.cli(["cron", "edit", "ed", "--sandbox", "default", "--json"])).stdout).toMatch(/"sandbox":null/);
+    expect((await gw.cli(["cron", "list"])).stdout).toMatch(/ed\s+every 3600s\s+yes\s+.*\s+-\s+always\n/);
+    const events = jsonLines((await gw.cli(["events", "tail", "--json", "-n", "1000"])).stdout).filter(
+      (e) => e.kind === "cron" && e.id === "ed",
+    );
+    expect(events.map((e) => e.type)).toEqual(["cron.job.created", "cron.job.updated", "cron.job.updated"]);
+    await gw.cli(["cron", "remove", "ed"]);
+  });
+
   it.each([
+    [["cron", "edit", "ed2"], /nothing to change/, 2],
+    [["cron", "edit", "nobody", "--prompt", "p"], /no cron job named 'nobody'/, 1],
+    [["cron", "add", "--name", "x", "--every", "1h", "--prompt", "p", "--sandbox", "vm"], /--sandbox is one of/, 2],
     [["cron", "add", "--name", "x", "--cron", "0 25 * * *", "--prompt", "p"], /bad cron expression/, 2],
     [
       ["cron", "add", "--name", "x", "--cron", "0 9 * * *", "--tz", "Mars/Olympus", "--prompt", "p"],

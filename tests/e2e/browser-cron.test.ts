@@ -129,6 +129,24 @@ describe("cron page", () => {
       );
       expect((await runStatuses(page, "pulse")).length).toBeGreaterThan(before);
 
+      // Edit: the form opens filled from the job; only what changed is saved (one cron.job.updated).
+      await card(page, "pulse").getByTestId("cron-edit").click();
+      expect(await page.getByTestId("cron-name").inputValue()).toBe("pulse");
+      expect(await page.getByTestId("cron-prompt").inputValue()).toBe("check the stones");
+      expect(await page.getByTestId("cron-every").inputValue()).toBe("2s");
+      await page.getByTestId("cron-prompt").fill("polish the stones");
+      await page.locator("details.wide summary").click();
+      await page.getByTestId("cron-approval").selectOption("always");
+      await page.getByTestId("cron-save").click();
+      await until(
+        "the edited job in the list",
+        () => card(page, "pulse").getByTestId("cron-policy").textContent(),
+        (t) => (t ?? "").includes("approvals always"),
+      );
+      expect(await card(page, "pulse").locator(".prompt").textContent()).toBe("polish the stones");
+      const shown = JSON.parse((await gw.cli(["cron", "show", "pulse", "--json"])).stdout).job;
+      expect(shown).toMatchObject({ prompt: "polish the stones", approvalMode: "always", enabled: false, schedule: { everyMs: 2000 } });
+
       // Remove, after confirming.
       await card(page, "pulse").getByTestId("cron-remove").click();
       await card(page, "pulse").getByTestId("cron-remove-confirm").click();

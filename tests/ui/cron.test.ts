@@ -6,14 +6,16 @@ import { describe, expect, test } from "vitest";
 import {
   cronInWords,
   cronParams,
+  cronUpdateParams,
   emptyCronForm,
+  formOfJob,
   everyInWords,
   nextCronRuns,
   parseInterval,
   runResult,
   scheduleInWords,
 } from "../../ui/src/lib/cron.ts";
-import type { CronRunRow } from "../../ui/src/lib/wire.ts";
+import type { CronJobRow, CronRunRow } from "../../ui/src/lib/wire.ts";
 
 const NOW = Date.parse("2026-03-28T12:00:00Z");
 const form = (over: Partial<ReturnType<typeof emptyCronForm>>) => ({ ...emptyCronForm("UTC"), name: "job", prompt: "do it", ...over });
@@ -75,6 +77,64 @@ describe("the create form", () => {
     });
     expect(cronParams(form({ prompt: "  " }), NOW)).toMatchObject({ ok: false, field: "prompt" });
     expect(cronParams(form({ timeout: "2d" }), NOW)).toMatchObject({ ok: false, field: "timeout" });
+  });
+});
+
+describe("the edit form", () => {
+  const job: CronJobRow = {
+    name: "brief",
+    schedule: { kind: "every", everyMs: 5_400_000, anchor: NOW - 1000 },
+    prompt: "morning brief",
+    model: null,
+    session: "cron-brief",
+    catchUp: "run_once",
+    timeoutMs: 600_000,
+    enabled: true,
+    system: false,
+    sandbox: null,
+    approvalMode: "always",
+    owner: null,
+    nextAt: NOW + 1000,
+    lastSlot: null,
+    lastStatus: null,
+    lastRunId: null,
+    runs: 0,
+    skipped: 0,
+    createdAt: NOW,
+    updatedAt: NOW,
+  };
+
+  test("is filled from the job as the list shows it", () => {
+    expect(formOfJob(job)).toMatchObject({
+      name: "brief",
+      kind: "every",
+      every: "90m",
+      prompt: "morning brief",
+      session: "",
+      timeout: "10m",
+      sandbox: "",
+      approvalMode: "always",
+    });
+  });
+
+  test("sends only what changed: a new prompt does not re-anchor the schedule; clearing a setting sends null", () => {
+    const f = formOfJob(job);
+    expect(cronUpdateParams({ ...f, prompt: "evening brief" }, job, NOW)).toEqual({
+      ok: true,
+      params: { name: "brief", prompt: "evening brief" },
+    });
+    expect(cronUpdateParams({ ...f, every: "2h", sandbox: "docker", approvalMode: "" }, job, NOW)).toEqual({
+      ok: true,
+      params: { name: "brief", schedule: { kind: "every", everyMs: 7_200_000 }, sandbox: "docker", approvalMode: null },
+    });
+    expect(cronUpdateParams(f, job, NOW)).toMatchObject({ ok: false, message: "Nothing changed." });
+    expect(cronUpdateParams({ ...f, every: "soon" }, job, NOW)).toMatchObject({ ok: false, field: "every" });
+  });
+
+  test("an active-hours window is shown with the schedule (the heartbeat)", () => {
+    expect(scheduleInWords({ kind: "every", everyMs: 1_800_000, activeHours: { start: "08:00", end: "22:00", tz: "Europe/Berlin" } })).toBe(
+      "every 30 minutes, 08:00–22:00 (Europe/Berlin)",
+    );
   });
 });
 

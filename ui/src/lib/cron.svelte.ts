@@ -70,6 +70,17 @@ export class CronStore {
     }
   }
 
+  /** Saves an edit (`cron.update`: one `cron.job.updated` event). */
+  async update(params: MethodParams<"cron.update">): Promise<WireError | null> {
+    try {
+      await this.#client.request("cron.update", params);
+      await this.load();
+      return null;
+    } catch (e) {
+      return asWireError(e);
+    }
+  }
+
   setEnabled(name: string, enabled: boolean): Promise<WireError | null> {
     return this.#act(name, () => this.#client.request(enabled ? "cron.enable" : "cron.disable", { name }));
   }

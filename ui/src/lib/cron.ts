@@ -88,7 +88,10 @@ export function timeIn(at: number, tz?: string): string {
 
 /** The schedule as the list shows it. */
 export function scheduleInWords(s: CronSchedule): string {
-  if (s.kind === "every") return everyInWords(s.everyMs);
+  if (s.kind === "every")
+    return s.activeHours
+      ? `${everyInWords(s.everyMs)}, ${s.activeHours.start}–${s.activeHours.end} (${s.activeHours.tz ?? "UTC"})`
+      : everyInWords(s.everyMs);
   if (s.kind === "at") return `once, ${timeIn(s.at)}`;
   const words = cronInWords(s.expr);
   return `${words ?? `cron ${s.expr}`} (${s.tz ?? "UTC"})`;
@@ -138,6 +141,9 @@ export interface CronForm {
   catchUp: "skip" | "run_once" | "run_all";
   timeout: string;
   enabled: boolean;
+  /** "" follows the configuration. */
+  sandbox: "" | "auto" | "docker" | "bubblewrap" | "none";
+  approvalMode: "" | "always" | "smart" | "never";
 }
 
 export const emptyCronForm = (tz = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC"): CronForm => ({
@@ -153,7 +159,80 @@ export const emptyCronForm = (tz = Intl.DateTimeFormat().resolvedOptions().timeZ
   catchUp: "run_once",
   timeout: "",
   enabled: true,
+  sandbox: "",
+  approvalMode: "",
 });
+
+const two = (n: number) => String(n).padStart(2, "0");
+/** A time as a `datetime-local` value in this browser's zone. */
+const localInput = (at: number): string => {
+  const d = new Date(at);
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}T${two(d.getHours())}:${two(d.getMinutes())}`;
+};
+/** An interval as the form's text (the largest unit that divides it). */
+const intervalText = (ms: number): string => {
+  for (const [u, n] of [
+    ["d", UNITS.d],
+    ["h", UNITS.h],
+    ["m", UNITS.m],
+  ] as const)
+    if (ms % n === 0) return `${ms / n}${u}`;
+  return `${Math.round(ms / 1000)}s`;
+};
+
+/** The edit form, filled from the job as the list shows it. */
+export function formOfJob(j: CronJobRow): CronForm {
+  const s = j.schedule;
+  const base = emptyCronForm(s.kind === "cron" ? (s.tz ?? "UTC") : undefined);
+  return {
+    ...base,
+    name: j.name,
+    kind: s.kind,
+    every: s.kind === "every" ? intervalText(s.everyMs) : base.every,
+    expr: s.kind === "cron" ? s.expr : base.expr,
+    at: s.kind === "at" ? localInput(s.at) : "",
+    prompt: j.prompt,
+    model: j.model ?? "",
+    session: j.session === `cron-${j.name}` ? "" : j.session,
+    catchUp: j.catchUp,
+    timeout: intervalText(j.timeoutMs),
+    enabled: j.enabled,
+    sandbox: j.sandbox ?? "",
+    approvalMode: j.approvalMode ?? "",
+  };
+}
+
+/** Whether two schedules mean the same slots (an `every` job's anchor is when it was set, not part of it). */
+const sameSchedule = (a: CronSchedule, b: CronSchedule): boolean => {
+  if (a.kind === "every" && b.kind === "every") return a.everyMs === b.everyMs;
+  if (a.kind === "cron" && b.kind === "cron") return a.expr === b.expr && (a.tz ?? "UTC") === (b.tz ?? "UTC");
+  return a.kind === "at" && b.kind === "at" && a.at === b.at;
+};
+
+export type CronUpdateResult = { ok: true; params: MethodParams<"cron.update"> } | { ok: false; field: keyof CronForm; message: string };
+
+/**
+ * Checks the edit form and builds `cron.update` params holding only what changed, so an edit of
+ * the prompt does not re-anchor an `every` schedule; an edit that changes nothing says so.
+ */
+export function cronUpdateParams(f: CronForm, job: CronJobRow, now = Date.now()): CronUpdateResult {
+  // An `at` job's own time may have passed: unchanged, it is not checked against now.
+  const unchangedAt = f.kind === "at" && job.schedule.kind === "at" && f.at === localInput(job.schedule.at);
+  const r = cronParams({ ...f, name: job.name }, unchangedAt ? Number.NEGATIVE_INFINITY : now);
+  if (!r.ok) return r;
+  const p = r.params;
+  const changes: Record<string, unknown> = {};
+  if (!sameSchedule(p.schedule, job.schedule)) changes.schedule = p.schedule;
+  if (p.prompt !== job.prompt) changes.prompt = p.prompt;
+  if ((p.model ?? null) !== job.model) changes.model = p.model ?? null;
+  if ((p.session ?? `cron-${job.name}`) !== job.session) changes.session = p.session ?? null;
+  if (p.catchUp !== undefined && p.catchUp !== job.catchUp) changes.catchUp = p.catchUp;
+  if (p.timeoutMs !== undefined && p.timeoutMs !== job.timeoutMs) changes.timeoutMs = p.timeoutMs;
+  if ((p.sandbox ?? null) !== job.sandbox) changes.sandbox = p.sandbox ?? null;
+  if ((p.approvalMode ?? null) !== job.approvalMode) changes.approvalMode = p.approvalMode ?? null;
+  if (Object.keys(changes).length === 0) return { ok: false, field: "prompt", message: "Nothing changed." };
+  return { ok: true, params: { name: job.name, ...changes } as MethodParams<"cron.update"> };
+}
 
 export type CronFormResult = { ok: true; params: MethodParams<"cron.add"> } | { ok: false; field: keyof CronForm; message: string };
 
@@ -206,6 +285,8 @@ export function cronParams(f: CronForm, now = Date.now()): CronFormResult {
       ...(session ? { session } : {}),
       catchUp: f.catchUp,
       ...(timeoutMs ? { timeoutMs } : {}),
+      ...(f.sandbox ? { sandbox: f.sandbox } : {}),
+      ...(f.approvalMode ? { approvalMode: f.approvalMode } : {}),
       ...(f.enabled ? {} : { disabled: true }),
     },
   };

@@ -1,0 +1,221 @@
+/**
+ * Cron at scale and under kill -9, run by hand (figures are reported, not asserted):
+ *
+ *   npx tsx bench/cron.bench.ts                        # 10,000 jobs, 20 firing every 2 s, 5 chaos trials
+ *   npx tsx bench/cron.bench.ts --jobs 2000 --trials 1000 --only chaos
+ *   npx tsx bench/cron.bench.ts --only scale,jitter
+ *
+ * - scale: a real gateway (embedded nats-server) given `--jobs` jobs (every 6 h, so none fires
+ *   during the bench) over NATS requests; then stopped and started again: start time (spawn → the
+ *   gateway's "ready" line), how long after ready every job was armed (its log line), and RSS
+ *   after it settled, next to the same gateway with no jobs.
+ * - jitter: with those jobs armed, `--firing` more jobs every 2 s for 20 s; from the log, slot →
+ *   claim and slot → run start (`cron.run.started`), p50/p99.
+ * - chaos: a fresh gateway with four jobs (1-1.7 s, every catch-up policy); `--trials` times a
+ *   kill -9 at a random instant (0-1.5 s after ready) and a restart; then every slot of every job
+ *   is checked (tests/chaos/cron.slots.ts): 0 doubled, 0 lost, one run and one outcome per claim.
+ *
+ * Every gateway, nats-server and LLM server it starts is stopped, also on failure and Ctrl-C.
+ */
+import { parseArgs } from "node:util";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { EventLog, request, subjects } from "../bus/index.ts";
+import { connectToGateway } from "../cli/connect.ts";
+import { resolvePaths } from "../cli/paths.ts";
+import { startGatewayProc, type GatewayProc } from "../tests/fixtures/gateway.ts";
+import { startLlmServer } from "../tests/fixtures/llm-server/index.ts";
+import type { LoggedEvent } from "../tests/chaos/chaos.helpers.ts";
+import { checkCronSlots } from "../tests/chaos/cron.slots.ts";
+import { Cleanup, cleanUpOnAbort, processMemory, round, sleep, summarize } from "./lib/util.ts";
+
+const { values } = parseArgs({
+  options: {
+    jobs: { type: "string", default: "10000" },
+    firing: { type: "string", default: "20" },
+    trials: { type: "string", default: "5" },
+    only: { type: "string", default: "scale,jitter,chaos" },
+  },
+});
+const JOBS = Number(values.jobs);
+const FIRING = Number(values.firing);
+const TRIALS = Number(values.trials);
+const only = new Set(String(values.only).split(","));
+const log = (l: string) => process.stdout.write(`${l}\n`);
+
+const cleanup = new Cleanup();
+cleanUpOnAbort(cleanup, 60 * 60_000, log);
+const llm = await startLlmServer();
+cleanup.add("llm", () => llm.close());
+const results: Record<string, unknown> = {};
+
+const gateway = async (): Promise<GatewayProc> => {
+  const gw = await startGatewayProc({ llmBaseUrl: llm.url });
+  cleanup.add("gateway", () => gw.dispose());
+  return gw;
+};
+const connect = (gw: GatewayProc) => connectToGateway(resolvePaths(gw.env));
+/** Spawn → "ready", measured around a restart (the fixture resolves at the ready line). */
+const timedRestart = async (gw: GatewayProc) => {
+  const t0 = performance.now();
+  await gw.restart();
+  return performance.now() - t0;
+};
+/** RSS once the gateway is quiet: sampled each second until it stops growing (at most 20 s). */
+const settledRss = async (pid: number) => {
+  let last = 0;
+  for (let i = 0; i < 20; i++) {
+    await sleep(1000);
+    const rss = processMemory(pid)?.rssMb ?? 0;
+    if (i > 2 && Math.abs(rss - last) < 1) return rss;
+    last = rss;
+  }
+  return last;
+};
+/** The events of some aggregates, read from the log itself (the CLI's tail of 20,000+ events is slow). */
+const readAggregates = async (gw: GatewayProc, ids: readonly ["cron" | "session", string][]): Promise<LoggedEvent[]> => {
+  const nc = await connect(gw);
+  try {
+    const log = await EventLog.open(nc);
+    const out: LoggedEvent[] = [];
+    for (const [kind, id] of ids) {
+      for (const r of (await log.load(kind, id)).records) {
+        if (r.ok)
+          out.push({ seq: r.event.seq, type: r.event.type, kind, id, time: new Date(r.event.time).toISOString(), data: r.event.data });
+      }
+    }
+    return out;
+  } finally {
+    await nc.close();
+  }
+};
+/** Sends `n` job creations, `concurrency` at a time. */
+const createJobs = async (nc: NatsConnection, names: readonly string[], settings: (name: string) => unknown, concurrency = 32) => {
+  let next = 0;
+  const worker = async () => {
+    while (next < names.length) {
+      const name = names[next++] as string;
+      await request(nc, subjects.command("cron", name, "create"), settings(name), { timeoutMs: 60_000 });
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+};
+
+try {
+  let loaded: GatewayProc | undefined;
+  if (only.has("scale") || only.has("jitter")) {
+    log(`scale: a gateway with no jobs, then ${JOBS} jobs`);
+    const gw = await gateway();
+    loaded = gw;
+    await gw.kill("SIGTERM");
+    const emptyStartMs = await timedRestart(gw);
+    const emptyRss = await settledRss(gw.child.pid as number);
+    const nc = await connect(gw);
+    const t0 = performance.now();
+    await createJobs(
+      nc,
+      Array.from({ length: JOBS }, (_, i) => `load-${i}`),
+      () => ({
+        schedule: { kind: "every", everyMs: 6 * 3_600_000 },
+        prompt: "load",
+      }),
+    );
+    const createMs = performance.now() - t0;
+    await nc.close();
+    await gw.kill("SIGTERM");
+    const loadedStartMs = await timedRestart(gw);
+    // Ready comes first; the jobs are armed behind it, and the gateway says when that is done.
+    let armedMs: number | null = null;
+    for (let i = 0; i < 300 && armedMs === null; i++) {
+      const m = [...gw.output().matchAll(/cron: (\d+) job\(s\) armed in (\d+) ms/g)].at(-1);
+      if (m && Number(m[1]) >= JOBS) armedMs = Number(m[2]);
+      else await sleep(1000);
+    }
+    const loadedRss = await settledRss(gw.child.pid as number);
+    results.scale = {
+      jobs: JOBS,
+      createPerSec: round(JOBS / (createMs / 1000), 0),
+      startMs: { noJobs: round(emptyStartMs, 0), withJobs: round(loadedStartMs, 0), armedAfterReadyMs: armedMs },
+      rssMb: { noJobs: round(emptyRss, 1), withJobs: round(loadedRss, 1), perJobKb: round(((loadedRss - emptyRss) * 1024) / JOBS, 2) },
+    };
+    log(JSON.stringify(results.scale));
+  }
+
+  if (only.has("jitter") && loaded) {
+    const gw = loaded;
+    log(`jitter: ${FIRING} jobs every 2 s for 20 s, next to the ${JOBS} armed ones`);
+    const nc = await connect(gw);
+    const names = Array.from({ length: FIRING }, (_, i) => `fire-${i}`);
+    await createJobs(nc, names, () => ({ schedule: { kind: "every", everyMs: 2000 }, prompt: "tick", catchUp: "run_all" }));
+    await sleep(20_000);
+    for (const n of names) await request(nc, subjects.command("cron", n, "disable"), {});
+    await sleep(3000);
+    await nc.close();
+    const events = await readAggregates(
+      gw,
+      names.map((n) => ["cron", n] as const),
+    );
+    const claims = events.filter((e) => e.type === "cron.slot.claimed").map((e) => e.data.at - e.data.slot);
+    const starts = events.filter((e) => e.type === "cron.run.started");
+    const slotOf = new Map(
+      events.filter((e) => e.type === "cron.slot.claimed").map((e) => [`${e.id}/${e.data.slot}`, e.data.slot as number]),
+    );
+    const startLag = starts.map((e) => e.data.at - (slotOf.get(`${e.id}/${e.data.slot}`) ?? e.data.slot));
+    const c = summarize(claims);
+    const s = summarize(startLag);
+    results.jitter = {
+      slots: c.n,
+      slotToClaimMs: { p50: round(c.p50, 1), p99: round(c.p99, 1), max: round(c.max, 1) },
+      slotToRunStartMs: { p50: round(s.p50, 1), p99: round(s.p99, 1), max: round(s.max, 1) },
+    };
+    log(JSON.stringify(results.jitter));
+  }
+  if (loaded) await loaded.dispose();
+
+  if (only.has("chaos")) {
+    log(`chaos: ${TRIALS} kill -9 at random instants, four jobs`);
+    const gw = await gateway();
+    const jobs = [
+      { name: "c1", every: "1000ms", catchUp: "run_once" },
+      { name: "c2", every: "1300ms", catchUp: "run_all" },
+      { name: "c3", every: "1000ms", catchUp: "skip" },
+      { name: "c4", every: "1700ms", catchUp: "run_once" },
+    ];
+    for (const j of jobs) {
+      const r = await gw.cli(["cron", "add", "--name", j.name, "--every", j.every, "--prompt", "tick", "--catch-up", j.catchUp]);
+      if (r.code !== 0) throw new Error(r.stderr);
+    }
+    for (let k = 0; k < TRIALS; k++) {
+      await sleep(Math.floor(Math.random() * 1500));
+      await gw.kill("SIGKILL");
+      await gw.restart();
+      if ((k + 1) % 50 === 0) log(`  ${k + 1} kills`);
+    }
+    await sleep(1500);
+    for (const j of jobs) await gw.cli(["cron", "disable", j.name]);
+    let events: LoggedEvent[] = [];
+    for (let i = 0; i < 60; i++) {
+      events = await readAggregates(
+        gw,
+        jobs.flatMap((j) => [["cron", j.name] as const, ["session", `cron-${j.name}`] as const]),
+      );
+      const claimed = events.filter((e) => e.type === "cron.slot.claimed").length;
+      const ended = events.filter((e) => /^cron\.run\.(completed|failed|timed_out)$/.test(e.type)).length;
+      if (claimed === ended) break;
+      await sleep(1000);
+    }
+    const checks = jobs.map((j) => checkCronSlots(events, j.name));
+    results.chaos = {
+      kills: TRIALS,
+      slots: checks.reduce((n, c) => n + c.claimed + c.skipped, 0),
+      claimed: checks.reduce((n, c) => n + c.claimed, 0),
+      skipped: checks.reduce((n, c) => n + c.skipped, 0),
+      doubled: checks.reduce((n, c) => n + c.doubled, 0),
+      missed: checks.reduce((n, c) => n + c.missed, 0),
+      problems: checks.flatMap((c) => c.problems),
+    };
+    log(JSON.stringify(results.chaos));
+  }
+  log(JSON.stringify(results));
+} finally {
+  await cleanup.runAll();
+}
