@@ -33,6 +33,7 @@ Commands:
   metrics               the running gateway's figures: requests, model calls, tokens, tools, log
   cluster init <dir>    write a NATS cluster on this machine for several gateways
   cluster status <dir>  is each server of that cluster up, with a JetStream leader
+  service               run the gateway as a systemd/launchd service: install, status, uninstall
 
 Run 'cairn <command> --help' for a command's options.
 Options: -h, --help   -v, --version`;
