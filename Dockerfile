@@ -18,10 +18,14 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
+# KEEP_GPU_BUILDS=1 keeps node-llama-cpp's CUDA/Vulkan builds (for a container given a GPU).
+ARG KEEP_GPU_BUILDS=
 RUN npm run build:ui \
  && npm run build:cli \
  && npm prune --omit=dev --no-audit --no-fund \
- && mkdir -p /out/data /out/config /out/nats /out/bin \
+ && KEEP_GPU_BUILDS="$KEEP_GPU_BUILDS" node infra/compose/slim-modules.mjs . \
+ && mkdir -p -m 700 /out/data /out/config /out/nats \
+ && mkdir -p /out/bin \
  && ln -s /app/cli/bin.mjs /out/bin/cairn
 
 FROM ${NODE_IMAGE}
@@ -57,7 +61,7 @@ USER node
 EXPOSE 13131
 VOLUME ["/data"]
 # Exec form with Node itself: the slim image has no curl, and a shell is not needed.
-HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
+HEALTHCHECK --interval=5s --timeout=4s --start-period=60s --retries=3 \
   CMD ["node", "/app/infra/compose/healthcheck.mjs"]
 ENTRYPOINT ["node", "--max-semi-space-size=2", "/app/cli/bin.mjs"]
 CMD ["gateway"]

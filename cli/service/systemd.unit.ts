@@ -6,7 +6,7 @@ import type { ServiceSpec } from "./service.spec.ts";
  * need the C-style double quotes systemd unquotes.
  */
 export function systemdWord(s: string): string {
-  const escaped = s.replaceAll("%", "%%").replaceAll("$", "$$");
+  const escaped = s.replaceAll("%", "%%").replaceAll("$", () => "$$");
   if (!/[\s"'\\;]/.test(escaped) && escaped !== "") return escaped;
   return `"${escaped.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
 }
