@@ -4,9 +4,9 @@
  * images the Dockerfile and docker-compose.yml name by default, and are passed as build args /
  * image variables.
  *
- * - runtime: the host's Node binary and the shared libraries `ldd` lists, a passwd with `node`
- *   (uid 1000) as in the official image. No shell, like a distroless image: the Dockerfile's
- *   runtime stage must not need one.
+ * - runtime: the host's Node binary and the shared libraries `ldd` lists (glibc's), `env`, a
+ *   passwd with `node` (uid 1000) as in the official image. No shell, like a distroless image: the
+ *   Dockerfile's runtime stage must not need one.
  * - build: the runtime plus busybox-static (npm runs scripts with /bin/sh), npm, the CA bundle
  *   npm uses here, and better-sqlite3's prebuilt addon where prebuild-install looks for local
  *   prebuilds: it stands in for the download from GitHub that the official image does (GitHub is
@@ -74,6 +74,8 @@ const glibc = (): string[] =>
 
 const withNode = (root: string): void => {
   put(root, NODE, "/usr/bin/node");
+  // As in the official image (coreutils): `cairn` is cli/bin.mjs, whose shebang is `/usr/bin/env -S node …`.
+  put(root, "/usr/bin/env");
   for (const lib of new Set([...sharedLibs(NODE), ...glibc()])) put(root, lib);
   mkdirSync(join(root, "etc"), { recursive: true });
   writeFileSync(join(root, "etc", "passwd"), "root:x:0:0:root:/root:/bin/sh\nnode:x:1000:1000::/home/node:/bin/sh\n");

@@ -4,7 +4,7 @@
  * LLM server on loopback, free loopback ports, and docker-compose.yml with
  * infra/compose/host-network.yml (no bridge networks here: host networking, loopback only).
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -43,11 +43,11 @@ export interface ComposeStack {
   readonly natsPort: number;
   readonly image: string;
   /** `docker-compose -p <project> -f docker-compose.yml -f host-network.yml <args>`. */
-  compose(args: string[], timeoutMs?: number): Run;
+  compose(args: string[], timeoutMs?: number): Promise<Run>;
   /** The docker CLI against the private engine. */
-  docker(args: string[]): Run;
+  docker(args: string[]): Promise<Run>;
   /** Container id of a service (empty when it has none). */
-  container(service: string): string;
+  container(service: string): Promise<string>;
   /** Waits until the service's container reports `healthy` (throws with its logs after `timeoutMs`). */
   waitHealthy(service: string, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -68,10 +68,24 @@ export async function startComposeStack(): Promise<ComposeStackResult> {
     HOME: process.env.HOME ?? "/root",
     DOCKER_HOST: `unix://${engine.socketPath}`,
   };
-  const runner = (cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number, input?: Buffer): Run => {
-    const r = spawnSync(cmd, args, { cwd: ROOT, env, input, timeout: timeoutMs, encoding: "utf8", maxBuffer: 2 ** 28 });
-    return { code: r.status, stdout: r.stdout ?? "", stderr: `${r.stderr ?? ""}${r.error ? `\n${r.error.message}` : ""}` };
-  };
+  // Asynchronous: a build takes minutes, and a blocked event loop would starve vitest's worker RPC.
+  const runner = (cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<Run> =>
+    new Promise((resolve) => {
+      const child = spawn(cmd, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d) => (stdout += d));
+      child.stderr.on("data", (d) => (stderr += d));
+      const timer = setTimeout(() => {
+        stderr += `\n(killed after ${timeoutMs} ms)`;
+        child.kill("SIGKILL");
+      }, timeoutMs);
+      child.once("error", (e) => (stderr += `\n${e.message}`));
+      child.once("close", (code) => {
+        clearTimeout(timer);
+        resolve({ code, stdout, stderr });
+      });
+    });
   const docker = (args: string[]) => runner("docker", args, dockerEnv, 120_000);
   const importer = (args: string[], input?: Buffer): string =>
     execFileSync("docker", args, { env: dockerEnv, input, encoding: "utf8", maxBuffer: 2 ** 28 });
@@ -98,7 +112,7 @@ export async function startComposeStack(): Promise<ComposeStackResult> {
     };
     const files = ["-f", join(ROOT, "docker-compose.yml"), "-f", join(ROOT, "infra", "compose", "host-network.yml")];
     const compose = (args: string[], timeoutMs = 120_000) => runner(COMPOSE!, ["-p", project, ...files, ...args], composeEnv, timeoutMs);
-    const container = (service: string) => compose(["ps", "-q", service]).stdout.trim();
+    const container = async (service: string) => (await compose(["ps", "-q", service])).stdout.trim();
     const llmServer = llm;
     const stack: ComposeStack = {
       engine,
@@ -114,16 +128,16 @@ export async function startComposeStack(): Promise<ComposeStackResult> {
         const until = Date.now() + timeoutMs;
         let status = "";
         while (Date.now() < until) {
-          const id = container(service);
-          status = id ? docker(["inspect", "-f", "{{.State.Health.Status}}", id]).stdout.trim() : "no container";
+          const id = await container(service);
+          status = id ? (await docker(["inspect", "-f", "{{.State.Health.Status}}", id])).stdout.trim() : "no container";
           if (status === "healthy") return;
           await new Promise((r) => setTimeout(r, 250));
         }
-        const logs = compose(["logs", "--no-color", "--tail", "40"]);
+        const logs = await compose(["logs", "--no-color", "--tail", "40"]);
         throw new Error(`${service} is not healthy after ${timeoutMs} ms (${status}):\n${logs.stdout}${logs.stderr}`);
       },
       async stop() {
-        compose(["down", "-v", "--timeout", "5"]);
+        await compose(["down", "-v", "--timeout", "5"]);
         await llmServer.close();
         await engine.stop();
         rmSync(work, { recursive: true, force: true });
