@@ -137,7 +137,8 @@ export async function startComposeStack(): Promise<ComposeStackResult> {
         throw new Error(`${service} is not healthy after ${timeoutMs} ms (${status}):\n${logs.stdout}${logs.stderr}`);
       },
       async stop() {
-        await compose(["down", "-v", "--timeout", "5"]);
+        // No `down`: stopping the private engine stops its containers, and its data root (volumes
+        // included) is deleted with it.
         await llmServer.close();
         await engine.stop();
         rmSync(work, { recursive: true, force: true });

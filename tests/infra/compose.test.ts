@@ -20,7 +20,7 @@ const chat = (text: string) => stack.compose(["exec", "-T", "cairn", "cairn", "c
 const messages = async (): Promise<number> => {
   const r = await stack.compose(["exec", "-T", "cairn", "cairn", "sessions", "show", "compose", "--json"], 60_000);
   expect(r.code, r.stderr).toBe(0);
-  return JSON.parse(r.stdout.trim().split("\n").at(-1)!).messageCount;
+  return JSON.parse(r.stdout.trim().split("\n").at(-1)!).session.messageCount;
 };
 const health = async (): Promise<number> => (await fetch(`http://127.0.0.1:${stack.uiPort}/health`)).status;
 
@@ -61,7 +61,7 @@ describe.skipIf(skip)("docker compose up: NATS + cairn built from the Dockerfile
   }, 1_200_000);
   afterAll(async () => {
     await stack?.stop();
-  }, 120_000);
+  }, 300_000); // the engine stops its containers and its data root (image layers) is removed
 
   it("runs the gateway as uid 1000 on external NATS, healthy, and a chat goes through the scripted LLM", async (ctx) => {
     if (skipped) return ctx.skip(skipped);
