@@ -34,6 +34,7 @@ Commands:
   logs                  the gateway's log: --follow, --level warn, --json
   cluster init <dir>    write a NATS cluster on this machine for several gateways
   cluster status <dir>  is each server of that cluster up, with a JetStream leader
+  service               run the gateway as a systemd/launchd service: install, status, uninstall
 
 Run 'cairn <command> --help' for a command's options.
 Options: -h, --help   -v, --version`;

@@ -24,6 +24,7 @@ import { int, parse, print } from "./args.ts";
 import { nodeCommand } from "./main.node.ts";
 import { memoryCommand, searchCommand } from "./main.memory.ts";
 import { auditCommand, eventsReplayCommand, logCommand, sessionsLogCommand } from "./main.audit.ts";
+import { serviceCommand } from "./commands/service.main.ts";
 import { UsageError } from "./usage.ts";
 import { resolvePaths } from "./paths.ts";
 import { VERSION } from "./version.ts";
@@ -51,6 +52,7 @@ const COMMANDS = [
   "metrics",
   "logs",
   "cluster",
+  "service",
   "mcp",
   "hooks",
   "help",
@@ -441,6 +443,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
           json,
         });
       }
+      case "service":
+        return await serviceCommand(rest, paths);
       default: {
         const hint = nearest(command, COMMANDS);
         throw new UsageError(`unknown command '${command}'${hint ? ` (did you mean '${hint}'?)` : ""}; run 'cairn --help'`);

@@ -26,6 +26,11 @@ export async function setupSandbox(
       `[tools.exec.sandbox] backend = "${configured}" cannot run here: ${found.reasons[backend] ?? "not available"}. Use backend = "auto" or fix the cause.`,
     );
   }
+  // Which backend and why the stronger ones were passed over: in a container without the Docker
+  // socket (compose without infra/compose/docker-sandbox.yml) this is the line that says so.
+  const passedOver = found.available.includes("docker") || backend === "docker" ? [] : [`docker: ${found.reasons.docker}`];
+  if (backend === "none" && configured === "auto") passedOver.push(found.reasons.bubblewrap ?? "bubblewrap: not available");
+  log(`sandbox: chose ${backend}${configured === "auto" ? " [auto]" : ""}${passedOver.length > 0 ? ` (${passedOver.join("; ")})` : ""}`);
   // This gateway's containers carry its data dir's hash: another gateway on the same engine keeps its own.
   const instance = createHash("sha256").update(workspaceRoot).digest("hex").slice(0, 12);
   if (found.available.includes("docker")) {

@@ -100,6 +100,9 @@ if (mode === "test") {
   optionalPackage(() => onPath("dockerd", ["/usr/sbin", "/usr/bin"]), "docker.io", "the docker sandbox tests");
   // The static build: the image has no libc for the dynamically linked `busybox` package.
   optionalPackage(() => debInstalled("busybox-static"), "busybox-static", "the docker sandbox tests' base image");
+  // The compose test (tests/infra/compose.test.ts) validates and brings up docker-compose.yml with
+  // Debian's docker-compose 1.29 (its base images are made from this machine's own Node).
+  optionalPackage(() => onPath("docker-compose", ["/usr/bin"]), "docker-compose", "the docker compose test");
 }
 
 // 3. The web UI: rebuild when any source is newer than the build.

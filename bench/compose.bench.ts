@@ -1,0 +1,93 @@
+/**
+ * The compose deployment's figures, run by hand (never by the test suite; reported, not asserted):
+ *
+ *   npx tsx bench/compose.bench.ts            # N=3 up/down cycles
+ *   npx tsx bench/compose.bench.ts --n 5
+ *
+ * On a private dockerd with the same locally made base images as tests/infra/compose.test.ts
+ * (host networking, loopback only): the image build time, the cairn image's size, `up -d` to the
+ * container's health check reporting `healthy` and to the first `GET /health` 200 (the health
+ * check runs every 5 s, so `healthy` is quantised by it), and each container's idle RSS (VmRSS of
+ * its main process, read from /proc on the host, after 20 s idle). Prints a table, then one JSON line.
+ */
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { startComposeStack } from "../tests/infra/compose.stack.ts";
+import { median, sleep } from "./lib/util.ts";
+
+const { values } = parseArgs({ options: { n: { type: "string", default: "3" }, help: { type: "boolean", short: "h" } } });
+if (values.help) {
+  process.stdout.write("usage: npx tsx bench/compose.bench.ts [--n 3]\n");
+  process.exit(0);
+}
+const N = Math.max(1, Number(values.n));
+const log = (s: string) => process.stderr.write(`${s}\n`);
+
+const started = await startComposeStack();
+if (!started.stack) {
+  log(`compose bench skipped: ${started.skip}`);
+  process.exit(0);
+}
+const stack = started.stack;
+const must = (r: { code: number | null; stdout: string; stderr: string }, what: string) => {
+  if (r.code !== 0) throw new Error(`${what} failed:\n${r.stdout.slice(-2000)}${r.stderr.slice(-2000)}`);
+  return r;
+};
+const rssMb = async (service: string): Promise<number> => {
+  const id = await stack.container(service);
+  const pid = (await stack.docker(["inspect", "-f", "{{.State.Pid}}", id])).stdout.trim();
+  const kb = Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]);
+  return Math.round(kb / 102.4) / 10;
+};
+
+try {
+  const t0 = performance.now();
+  must(await stack.compose(["build"], 1_800_000), "build");
+  const buildS = Math.round((performance.now() - t0) / 100) / 10;
+  const size = Number((await stack.docker(["image", "inspect", "-f", "{{.Size}}", stack.image])).stdout.trim());
+  const imageMb = Math.round(size / 1e5) / 10;
+  log(`built in ${buildS} s; image ${imageMb} MB`);
+
+  const toHealthy: number[] = [];
+  const toHealth200: number[] = [];
+  const gatewayRss: number[] = [];
+  const natsRss: number[] = [];
+  for (let i = 0; i < N; i++) {
+    const up = performance.now();
+    must(await stack.compose(["up", "-d"], 300_000), "up");
+    let ok200 = 0;
+    const healthy = stack.waitHealthy("cairn").then(() => performance.now() - up);
+    while (!ok200) {
+      try {
+        if ((await fetch(`http://127.0.0.1:${stack.uiPort}/health`)).ok) ok200 = performance.now() - up;
+      } catch {
+        // not listening yet
+      }
+      if (!ok200) await sleep(50);
+    }
+    toHealth200.push(ok200);
+    toHealthy.push(await healthy);
+    await sleep(20_000);
+    gatewayRss.push(await rssMb("cairn"));
+    natsRss.push(await rssMb("nats"));
+    log(`cycle ${i + 1}: /health 200 after ${Math.round(ok200)} ms, healthy after ${Math.round(toHealthy[i])} ms`);
+    must(await stack.compose(["down", "--timeout", "20"]), "down");
+  }
+  const row = (name: string, xs: number[], unit: string) =>
+    `${name.padEnd(28)} ${String(Math.round(median(xs) * 10) / 10).padStart(8)} ${unit}`;
+  process.stdout.write(
+    [
+      `${"figure".padEnd(28)} ${"median".padStart(8)}   (n=${N})`,
+      `${"image build (cold)".padEnd(28)} ${String(buildS).padStart(8)} s`,
+      `${"cairn image size".padEnd(28)} ${String(imageMb).padStart(8)} MB`,
+      row("up -d → /health 200", toHealth200, "ms"),
+      row("up -d → healthy", toHealthy, "ms"),
+      row("gateway idle RSS", gatewayRss, "MB"),
+      row("nats-server idle RSS", natsRss, "MB"),
+      "",
+    ].join("\n"),
+  );
+  process.stdout.write(`${JSON.stringify({ n: N, buildS, imageMb, toHealth200, toHealthy, gatewayRss, natsRss })}\n`);
+} finally {
+  await stack.stop();
+}

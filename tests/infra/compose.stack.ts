@@ -1,0 +1,154 @@
+/**
+ * The compose deployment on a private dockerd (tests/fixtures/docker.ts), for the compose test
+ * and bench/compose.bench.ts: base images from this machine (compose.images.ts), the scripted
+ * LLM server on loopback, free loopback ports, and docker-compose.yml with
+ * infra/compose/host-network.yml (no bridge networks here: host networking, loopback only).
+ */
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { tryStartTestDocker, type TestDocker } from "../fixtures/docker.ts";
+import { startLlmServer, type LlmServer } from "../fixtures/llm-server/index.ts";
+import { buildBaseImages, imagesSkipReason, type BaseImages } from "./compose.images.ts";
+
+export const ROOT = join(import.meta.dirname, "..", "..");
+const COMPOSE = ["/usr/bin/docker-compose", "/usr/local/bin/docker-compose"].find((p) => spawnSync(p, ["version"]).status === 0);
+
+export const composeSkipReason = (): string | undefined =>
+  COMPOSE ? imagesSkipReason() : "docker-compose is not installed (apt-get install docker-compose; `npm test` as root installs it)";
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+
+export interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface ComposeStack {
+  readonly engine: TestDocker;
+  readonly images: BaseImages;
+  readonly llm: LlmServer;
+  readonly uiPort: number;
+  readonly natsPort: number;
+  readonly image: string;
+  /** `docker-compose -p <project> -f docker-compose.yml -f host-network.yml <args>`. */
+  compose(args: string[], timeoutMs?: number): Promise<Run>;
+  /** The docker CLI against the private engine. */
+  docker(args: string[]): Promise<Run>;
+  /** Container id of a service (empty when it has none). */
+  container(service: string): Promise<string>;
+  /** Waits until the service's container reports `healthy` (throws with its logs after `timeoutMs`). */
+  waitHealthy(service: string, timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export type ComposeStackResult =
+  | { readonly stack: ComposeStack; readonly skip?: undefined }
+  | { readonly stack?: undefined; readonly skip: string };
+
+export async function startComposeStack(): Promise<ComposeStackResult> {
+  const reason = composeSkipReason();
+  if (reason) return { skip: reason };
+  const started = await tryStartTestDocker();
+  if (!started.engine) return { skip: started.skip };
+  const engine = started.engine;
+  const dockerEnv = {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME: process.env.HOME ?? "/root",
+    DOCKER_HOST: `unix://${engine.socketPath}`,
+  };
+  // Asynchronous: a build takes minutes, and a blocked event loop would starve vitest's worker RPC.
+  const runner = (cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<Run> =>
+    new Promise((resolve) => {
+      const child = spawn(cmd, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d) => (stdout += d));
+      child.stderr.on("data", (d) => (stderr += d));
+      const timer = setTimeout(() => {
+        stderr += `\n(killed after ${timeoutMs} ms)`;
+        child.kill("SIGKILL");
+      }, timeoutMs);
+      child.once("error", (e) => (stderr += `\n${e.message}`));
+      child.once("close", (code) => {
+        clearTimeout(timer);
+        resolve({ code, stdout, stderr });
+      });
+    });
+  const docker = (args: string[]) => runner("docker", args, dockerEnv, 120_000);
+  const importer = (args: string[], input?: Buffer): string =>
+    execFileSync("docker", args, { env: dockerEnv, input, encoding: "utf8", maxBuffer: 2 ** 28 });
+  const work = mkdtempSync(join(tmpdir(), "cairn-compose-"));
+  let llm: LlmServer | undefined;
+  try {
+    const images = buildBaseImages(importer);
+    llm = await startLlmServer();
+    const [uiPort, natsPort] = [await freePort(), await freePort()];
+    // Provider settings reach the gateway the way a user's keys do: through the env file.
+    const envFile = join(work, "cairn.env");
+    writeFileSync(envFile, `OPENAI_API_KEY=sk-test-key\nOPENAI_BASE_URL=${llm.url}/v1\nCAIRN_MODEL=openai/test-model\n`);
+    const image = "cairn-test/cairn:compose";
+    const project = `cairncompose${process.pid}`;
+    const composeEnv = {
+      ...dockerEnv,
+      CAIRN_NODE_IMAGE: images.runtime,
+      CAIRN_NODE_BUILD_IMAGE: images.build,
+      CAIRN_NATS_IMAGE: images.nats,
+      CAIRN_IMAGE: image,
+      CAIRN_ENV_FILE: envFile,
+      CAIRN_UI_PORT: String(uiPort),
+      CAIRN_NATS_PORT: String(natsPort),
+    };
+    const files = ["-f", join(ROOT, "docker-compose.yml"), "-f", join(ROOT, "infra", "compose", "host-network.yml")];
+    const compose = (args: string[], timeoutMs = 120_000) => runner(COMPOSE!, ["-p", project, ...files, ...args], composeEnv, timeoutMs);
+    const container = async (service: string) => (await compose(["ps", "-q", service])).stdout.trim();
+    const llmServer = llm;
+    const stack: ComposeStack = {
+      engine,
+      images,
+      llm: llmServer,
+      uiPort,
+      natsPort,
+      image,
+      compose,
+      docker,
+      container,
+      async waitHealthy(service, timeoutMs = 120_000) {
+        const until = Date.now() + timeoutMs;
+        let status = "";
+        while (Date.now() < until) {
+          const id = await container(service);
+          status = id ? (await docker(["inspect", "-f", "{{.State.Health.Status}}", id])).stdout.trim() : "no container";
+          if (status === "healthy") return;
+          await new Promise((r) => setTimeout(r, 250));
+        }
+        const logs = await compose(["logs", "--no-color", "--tail", "40"]);
+        throw new Error(`${service} is not healthy after ${timeoutMs} ms (${status}):\n${logs.stdout}${logs.stderr}`);
+      },
+      async stop() {
+        // No `down`: stopping the private engine stops its containers, and its data root (volumes
+        // included) is deleted with it.
+        await llmServer.close();
+        await engine.stop();
+        rmSync(work, { recursive: true, force: true });
+      },
+    };
+    return { stack };
+  } catch (e) {
+    await llm?.close();
+    await engine.stop();
+    rmSync(work, { recursive: true, force: true });
+    throw e;
+  }
+}
