@@ -204,7 +204,7 @@ export function buildSearchIndex(db: Db): void {
 export function openMemoryDb(): Db {
   const db = new Database(":memory:");
   db.pragma("foreign_keys = ON");
-  db.exec(DDL);
+  db.exec(DDL + METRICS_DDL);
   return db;
 }
 

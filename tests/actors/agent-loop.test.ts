@@ -81,6 +81,7 @@ describe("the agent loop with the workspace tools", () => {
     for (const r of ctx.s.llm.requests)
       expect((r.tools ?? []).map((t: any) => t.function?.name).sort()).toEqual([
         "branch_session",
+        "cron",
         "edit_file",
         "glob",
         "grep",
@@ -145,7 +146,7 @@ describe("the agent loop with the workspace tools", () => {
 
     expect(ctx.s.llm.requests).toHaveLength(2);
     expect(ctx.s.llm.requests[1].protocol).toBe("anthropic");
-    expect(ctx.s.llm.requests[1].tools?.length).toBe(7);
+    expect(ctx.s.llm.requests[1].tools?.length).toBe(8);
     const turns = ctx.s.llm.requests[1].toolMessages as any[];
     expect(turns[0].role).toBe("assistant");
     expect(turns[0].content.filter((b: any) => b.type === "tool_use").map((b: any) => b.id)).toEqual(ids);
