@@ -47,7 +47,10 @@ const MAX_VIA_BUS = 900 * 1024;
 export async function sessionExportFile(log: EventLog, key: string, format: ExportFormat, now: number): Promise<SessionExportFile> {
   const text = await sessionExportText(log, key, format, now);
   if (Buffer.byteLength(text) > MAX_VIA_BUS)
-    throw new CairnError("frame_too_large", `the export of '${key}' is larger than one reply carries; use: cairn sessions export ${key} --format ${format} --out FILE`);
+    throw new CairnError(
+      "frame_too_large",
+      `the export of '${key}' is larger than one reply carries; use: cairn sessions export ${key} --format ${format} --out FILE`,
+    );
   const markdown = format === "markdown";
   return {
     sessionKey: key,

@@ -5,7 +5,14 @@ import { dirname, join } from "node:path";
 import { archiveLog, encodeJson, serve, subjects, type EventLog } from "../../bus/index.ts";
 import { buildFresh, installRebuilt, type Projector } from "../../projections/index.ts";
 import { importSessionText, sessionExportFile } from "../session.transfer.ts";
-import { SessionExportFormat, SessionKey, decodeOrFail, type ClusterStatus, type SandboxStatus, type StatusPayload } from "../../schemas/index.ts";
+import {
+  SessionExportFormat,
+  SessionKey,
+  decodeOrFail,
+  type ClusterStatus,
+  type SandboxStatus,
+  type StatusPayload,
+} from "../../schemas/index.ts";
 
 /** A backlog this big is worth telling the user about (a burst of a few hundred is routine). */
 export const CATCHING_UP_FROM = 1_000;

@@ -10,7 +10,18 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Page } from "playwright-core";
 import { startGatewayProc, type GatewayProc } from "../fixtures/gateway.ts";
 import { startLlmServer, type LlmServer } from "../fixtures/llm-server/index.ts";
-import { PHONE, launchBrowser, oneTab, openApp, resetBrowserRecords, sessionKeyOf, shoot, startAll, until, type Browser } from "./browser.helpers.ts";
+import {
+  PHONE,
+  launchBrowser,
+  oneTab,
+  openApp,
+  resetBrowserRecords,
+  sessionKeyOf,
+  shoot,
+  startAll,
+  until,
+  type Browser,
+} from "./browser.helpers.ts";
 
 const T = 180_000;
 
@@ -95,8 +106,16 @@ describe.each([
       const input = row(page, k("trip")).getByTestId("session-rename-input");
       await input.fill("Lisbon in spring");
       await input.press("Enter");
-      await until("the renamed title in this tab", () => nameOf(page, k("trip")), (t) => t === "Lisbon in spring");
-      await until("the renamed title in the other tab", () => nameOf(other, k("trip")), (t) => t === "Lisbon in spring");
+      await until(
+        "the renamed title in this tab",
+        () => nameOf(page, k("trip")),
+        (t) => t === "Lisbon in spring",
+      );
+      await until(
+        "the renamed title in the other tab",
+        () => nameOf(other, k("trip")),
+        (t) => t === "Lisbon in spring",
+      );
       // Escape cancels a rename.
       await actionsOf(page, k("trip"));
       await press(page, "session-rename", row(page, k("trip")));
@@ -107,10 +126,21 @@ describe.each([
       // Pin: the chat moves to the Pinned group, in both tabs.
       await actionsOf(page, k("trip"));
       await press(page, "session-pin", row(page, k("trip")));
-      await until("Pinned in this tab", () => groupOf(page, k("trip")), (g) => g === "Pinned");
-      await until("Pinned in the other tab", () => groupOf(other, k("trip")), (g) => g === "Pinned");
+      await until(
+        "Pinned in this tab",
+        () => groupOf(page, k("trip")),
+        (g) => g === "Pinned",
+      );
+      await until(
+        "Pinned in the other tab",
+        () => groupOf(other, k("trip")),
+        (g) => g === "Pinned",
+      );
       expect(await page.getByTestId("session-group").first().getAttribute("data-label")).toBe("Pinned");
       await shoot(page, `chats-pinned-${profile}`);
+      await page.emulateMedia({ colorScheme: "dark" });
+      await shoot(page, `chats-pinned-dark-${profile}`);
+      await page.emulateMedia({ colorScheme: "light" });
 
       // Export: the browser saves the file the CLI's export writes.
       for (const [testid, ext, expected] of [
@@ -128,7 +158,11 @@ describe.each([
       // Unpin puts it back in its date group.
       await actionsOf(page, k("trip"));
       await press(page, "session-pin", row(page, k("trip")));
-      await until("back in Today", () => groupOf(page, k("trip")), (g) => g === "Today");
+      await until(
+        "back in Today",
+        () => groupOf(page, k("trip")),
+        (g) => g === "Today",
+      );
 
       // Delete asks first; Keep keeps it.
       await actionsOf(page, k("notes"));
@@ -139,13 +173,24 @@ describe.each([
       await actionsOf(page, k("notes"));
       await press(page, "session-delete", row(page, k("notes")));
       await press(page, "session-delete-confirm", row(page, k("notes")));
-      await until("gone in this tab", () => row(page, k("notes")).count(), (n) => n === 0);
-      await until("gone in the other tab", () => row(other, k("notes")).count(), (n) => n === 0);
+      await until(
+        "gone in this tab",
+        () => row(page, k("notes")).count(),
+        (n) => n === 0,
+      );
+      await until(
+        "gone in the other tab",
+        () => row(other, k("notes")).count(),
+        (n) => n === 0,
+      );
 
       // Search sits above the list.
       await showList(page);
       await page.getByTestId("search-input").fill("trams");
-      await page.locator(`[data-testid="search-hit"][data-key="${k("trip")}"]`).first().waitFor();
+      await page
+        .locator(`[data-testid="search-hit"][data-key="${k("trip")}"]`)
+        .first()
+        .waitFor();
       await page.getByTestId("search-input").fill("");
       await row(page, k("trip")).waitFor();
 
@@ -178,6 +223,9 @@ describe.each([
       await box.press("ArrowUp");
       expect(await box.getAttribute("aria-activedescendant")).toBe("slash-option-5");
       await shoot(page, `chats-slash-${profile}`);
+      await page.emulateMedia({ colorScheme: "dark" });
+      await shoot(page, `chats-slash-dark-${profile}`);
+      await page.emulateMedia({ colorScheme: "light" });
       await box.press("Escape");
       await page.getByTestId("slash-menu").waitFor({ state: "detached" });
       expect(await box.inputValue()).toBe("/");
@@ -185,23 +233,43 @@ describe.each([
       // /help: Enter on the only match runs it.
       await box.fill("/he");
       await box.press("Enter");
-      await until("the command list", () => info(page), (t) => !!t?.includes("/clear") && t.includes("/fork"));
+      await until(
+        "the command list",
+        () => info(page),
+        (t) => !!t?.includes("/clear") && t.includes("/fork"),
+      );
 
       // /model: Tab completes the command, then the models; Enter picks one.
       await box.fill("/mo");
       await box.press("Tab");
       expect(await box.inputValue()).toBe("/model ");
-      await until("model options", () => options.allTextContents(), (o) => o.some((t) => t.includes("default")));
+      await until(
+        "model options",
+        () => options.allTextContents(),
+        (o) => o.some((t) => t.includes("default")),
+      );
       await box.pressSequentially("test-mo");
-      await until("the test model offered first", () => options.first().textContent(), (t) => !!t?.includes("openai/test-model"));
+      await until(
+        "the test model offered first",
+        () => options.first().textContent(),
+        (t) => !!t?.includes("openai/test-model"),
+      );
       await box.press("Enter");
-      await until("the switch confirmed", () => info(page), (t) => t === "Switched to openai/test-model.");
+      await until(
+        "the switch confirmed",
+        () => info(page),
+        (t) => t === "Switched to openai/test-model.",
+      );
 
       // /fork opens a branch holding this chat's messages.
       const original = sessionKeyOf(page);
       await box.fill("/fork");
       await box.press("Enter");
-      const forked = await until("the fork open", async () => sessionKeyOf(page), (key) => key !== null && key !== original);
+      const forked = await until(
+        "the fork open",
+        async () => sessionKeyOf(page),
+        (key) => key !== null && key !== original,
+      );
       await showList(page);
       expect(await row(page, forked as string).getAttribute("data-key")).toBe(forked);
       if (phone) await page.keyboard.press("Escape"); // closes the drawer
@@ -209,8 +277,16 @@ describe.each([
       // /clear: an empty chat on the same model; the one it leaves stays in the list.
       await box.fill("/clear");
       await box.press("Enter");
-      const cleared = await until("a fresh chat", async () => sessionKeyOf(page), (key) => key !== null && key !== forked);
-      await until("what /clear did", () => info(page), (t) => !!t?.includes("previous one is still in the list"));
+      const cleared = await until(
+        "a fresh chat",
+        async () => sessionKeyOf(page),
+        (key) => key !== null && key !== forked,
+      );
+      await until(
+        "what /clear did",
+        () => info(page),
+        (t) => !!t?.includes("previous one is still in the list"),
+      );
       expect(await page.getByTestId("message").count()).toBe(0);
       await showList(page);
       expect(await row(page, forked as string).count()).toBe(1);
@@ -221,14 +297,23 @@ describe.each([
       await openApp(page, gw.url, `#/s/${k("trip")}`);
       await box.fill("/new");
       await box.press("Enter");
-      await until("a new chat", async () => sessionKeyOf(page), (key) => key !== null && key !== k("trip"));
+      await until(
+        "a new chat",
+        async () => sessionKeyOf(page),
+        (key) => key !== null && key !== k("trip"),
+      );
 
       // /compact on a chat with turns: the summary is asked of the model.
       await openApp(page, gw.url, `#/s/${k("trip")}`);
       llm.script({ chunks: ["Summary: the user asked about Lisbon trams."] });
       await box.fill("/compact");
       await box.press("Enter");
-      await until("the compaction's outcome", () => info(page), (t) => /^(Compacted|Nothing)/.test(t ?? ""), 60_000);
+      await until(
+        "the compaction's outcome",
+        () => info(page),
+        (t) => /^(Compacted|Nothing)/.test(t ?? ""),
+        60_000,
+      );
 
       // A slash word that is no command is a message.
       expect(await page.getByTestId("slash-menu").count()).toBe(0);

@@ -45,7 +45,9 @@ export const PHONE = { viewport: { width: 390, height: 844 }, hasTouch: true, is
  */
 export async function launchBrowser(
   extraArgs: string[] = [],
-  device: { viewport: { width: number; height: number }; hasTouch?: boolean; isMobile?: boolean } = { viewport: { width: 1200, height: 800 } },
+  device: { viewport: { width: number; height: number }; hasTouch?: boolean; isMobile?: boolean } = {
+    viewport: { width: 1200, height: 800 },
+  },
 ): Promise<Browser> {
   assertPrerequisites();
   const profile = mkdtempSync(join(tmpdir(), "cairn-e2e-profile-"));

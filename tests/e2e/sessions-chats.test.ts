@@ -55,8 +55,14 @@ describe("chat management over the WebSocket", () => {
   });
 
   test("bad params get a typed error and change nothing", async () => {
-    expect(await ws.request("sessions.rename", { sessionKey: "trip", title: "" })).toMatchObject({ ok: false, error: { code: "bad_request" } });
-    expect(await ws.request("sessions.pin", { sessionKey: "trip", pinned: "yes" })).toMatchObject({ ok: false, error: { code: "bad_request" } });
+    expect(await ws.request("sessions.rename", { sessionKey: "trip", title: "" })).toMatchObject({
+      ok: false,
+      error: { code: "bad_request" },
+    });
+    expect(await ws.request("sessions.pin", { sessionKey: "trip", pinned: "yes" })).toMatchObject({
+      ok: false,
+      error: { code: "bad_request" },
+    });
     expect(await ws.request("sessions.pin", { sessionKey: "ghost", pinned: true })).toMatchObject({
       ok: false,
       error: { code: "session_not_found" },

@@ -82,7 +82,14 @@ describe("slash commands", () => {
 
   test("the popup offers the commands a prefix starts, then models after /model", () => {
     const models = ["openai/gpt-4o-mini", "openai/gpt-4o", "anthropic/claude-sonnet"];
-    expect(slashSuggestions("/", models).map((s) => s.label.split(" ")[0])).toEqual(["/new", "/model", "/compact", "/fork", "/clear", "/help"]);
+    expect(slashSuggestions("/", models).map((s) => s.label.split(" ")[0])).toEqual([
+      "/new",
+      "/model",
+      "/compact",
+      "/fork",
+      "/clear",
+      "/help",
+    ]);
     expect(slashSuggestions("/c", models).map((s) => s.text)).toEqual(["/compact", "/clear"]);
     expect(slashSuggestions("/m", models)).toEqual([expect.objectContaining({ text: "/model ", complete: false })]);
     expect(slashSuggestions("/model ", models).map((s) => s.label)).toEqual(["default", ...models]);

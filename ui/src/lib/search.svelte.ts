@@ -1,7 +1,6 @@
 import { asWireError, type GatewayClient } from "./client.ts";
 import type { CompactionView, MessageHit, WireError } from "./wire.ts";
 
-
 /** Typing pauses this long before a search is sent: one query per word, not per key. */
 const DEBOUNCE_MS = 150;
 const LIMIT = 30;

@@ -43,7 +43,6 @@ export function sessionTree(list: readonly SessionSummary[], known: ReadonlySet<
   return out;
 }
 
-
 /** A heading of the chat list and the chats under it, in display order. */
 export type SessionGroup = { readonly label: string; readonly nodes: readonly SessionNode[] };
 
