@@ -276,8 +276,9 @@ export class AppState {
       case "compact":
         return this.#compact();
       case "fork":
-        if (this.chat.key === null) this.chat.info = "Nothing to fork yet.";
-        return this.chat.key === null || this.fork(undefined, c.arg || undefined);
+        if (this.chat.key !== null) return this.fork(undefined, c.arg || undefined);
+        this.chat.info = "Nothing to fork yet.";
+        return true;
       case "clear":
         return this.#clear();
       case "help":
