@@ -293,7 +293,7 @@ describe.each([
       expect(await row(page, cleared as string).count()).toBe(1);
       if (phone) await page.keyboard.press("Escape"); // closes the drawer
 
-      // /new in an empty chat keeps it (no litter); from a chat with messages it opens another.
+      // /new from a chat with messages opens another.
       await openApp(page, gw.url, `#/s/${k("trip")}`);
       await box.fill("/new");
       await box.press("Enter");
@@ -315,7 +315,7 @@ describe.each([
         60_000,
       );
 
-      // A slash word that is no command is a message.
+      // The popup is gone once a command ran.
       expect(await page.getByTestId("slash-menu").count()).toBe(0);
       expect(browser.pageErrors).toEqual([]);
     },
