@@ -83,6 +83,8 @@ export const sessionsHelp = `Usage: cairn sessions list [--json] [--limit <n>]
        cairn sessions fork <key> [--at <n>] [--label <text>] [--json]
        cairn sessions compact <key> [--json]
        cairn sessions delete <key> [--json]
+       cairn sessions rename <key> <title> [--json]
+       cairn sessions pin|unpin <key> [--json]
        cairn sessions at|export|import ...   (time travel, export, import:
                                              'cairn sessions at --help')
 
@@ -101,6 +103,10 @@ compact summarises the session's finished turns with its model (/compact in
         themselves before a prompt would outgrow the model's context window
 delete  removes a session from every list; its forks stay. Refused while a
         reply is streaming (stop the run first); deleting twice is not an error
+rename  gives the session a title of your own (quote it if it has spaces);
+        the web UI's chat list shows it at once
+pin     keeps the session at the top of the list (the web UI's Pinned group);
+        unpin puts it back in date order
 
 Options:
       --json          print JSON instead of text

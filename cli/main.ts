@@ -151,9 +151,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
           return await sessionsLogCommand(sub, args, paths, (j) => {
             json = j;
           });
-        if (sub !== "list" && sub !== "show" && sub !== "fork" && sub !== "delete" && sub !== "compact") {
+        if (!["list", "show", "fork", "delete", "compact", "rename", "pin", "unpin"].includes(sub)) {
           throw new UsageError(
-            `unknown subcommand 'sessions ${sub}'; try 'cairn sessions list', 'show <key>', 'fork <key>', 'compact <key>', 'delete <key>', 'at <key>', 'export <key>' or 'import <file>'`,
+            `unknown subcommand 'sessions ${sub}'; try 'cairn sessions list', 'show <key>', 'fork <key>', 'compact <key>', 'delete <key>', 'rename <key> <title>', 'pin <key>', 'unpin <key>', 'at <key>', 'export <key>' or 'import <file>'`,
           );
         }
         const { values, positionals } = parse(args, {
@@ -166,6 +166,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         const cmd = await import("./commands/sessions.ts");
         if (sub === "list")
           return await cmd.sessionsList({ json, limit: int(values.limit as string | undefined, "--limit", 1) ?? 50 }, paths);
+        if (sub === "rename") {
+          if (positionals.length !== 2 || positionals[1].trim() === "")
+            throw new UsageError("usage: cairn sessions rename <key> <title> [--json] (the title is not empty)");
+          return await cmd.sessionsRename({ key: positionals[0], title: positionals[1], json }, paths);
+        }
         if (positionals.length !== 1)
           throw new UsageError(`usage: cairn sessions ${sub} <key>${sub === "fork" ? " [--at <n>] [--label <text>]" : ""} [--json]`);
         if (sub === "fork") {
@@ -182,6 +187,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         }
         if (sub === "delete") return await cmd.sessionsDelete({ key: positionals[0], json }, paths);
         if (sub === "compact") return await cmd.sessionsCompact({ key: positionals[0], json }, paths);
+        if (sub === "pin" || sub === "unpin") return await cmd.sessionsPin({ key: positionals[0], pinned: sub === "pin", json }, paths);
         return await cmd.sessionsShow({ key: positionals[0], json }, paths);
       }
       case "sandbox": {

@@ -11,7 +11,7 @@ import {
   type ImportResult,
 } from "../bus/index.ts";
 import { loadSessionEvents, sessionAt } from "../projections/index.ts";
-import { CairnError, type AggregateKind } from "../schemas/index.ts";
+import { CairnError, type AggregateKind, type SessionExportFile, type SessionExportFormat } from "../schemas/index.ts";
 
 /**
  * A session's way out of one gateway and into another: the export's text, and an import of it
@@ -19,7 +19,7 @@ import { CairnError, type AggregateKind } from "../schemas/index.ts";
  * `admin.sessions.import` (only the gateway may append while it runs).
  */
 
-export type ExportFormat = "jsonl" | "markdown";
+export type ExportFormat = SessionExportFormat;
 
 /**
  * The export's text. jsonl: the session's events and those of its runs and approvals, raw and
@@ -35,6 +35,30 @@ export async function sessionExportText(log: EventLog, key: string, format: Expo
   }
   const aggregates = [...new Set(s.events.map((e) => subjects.events(e.kind as AggregateKind, e.aggregateId)))];
   return encodeEventsExport({ sessionKey: key, exportedAt: now }, await readSubjectsRaw(log.nc, aggregates));
+}
+
+/**
+ * What one reply over the bus carries (NATS's default max payload, less the envelope and JSON
+ * escaping's growth): a longer chat is exported with `cairn sessions export`, which reads the log itself.
+ */
+const MAX_VIA_BUS = 900 * 1024;
+
+/** The export as a file for a download (`admin.sessions.export`, the web UI's Export). */
+export async function sessionExportFile(log: EventLog, key: string, format: ExportFormat, now: number): Promise<SessionExportFile> {
+  const text = await sessionExportText(log, key, format, now);
+  if (Buffer.byteLength(text) > MAX_VIA_BUS)
+    throw new CairnError(
+      "frame_too_large",
+      `the export of '${key}' is larger than one reply carries; use: cairn sessions export ${key} --format ${format} --out FILE`,
+    );
+  const markdown = format === "markdown";
+  return {
+    sessionKey: key,
+    format,
+    filename: `cairn-${key}.${markdown ? "md" : "jsonl"}`,
+    mimeType: markdown ? "text/markdown" : "application/x-ndjson",
+    text,
+  };
 }
 
 /** Checks an export and writes it into `log` (under `as` when given). */

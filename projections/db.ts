@@ -11,7 +11,7 @@ export type Db = Database.Database;
  * The read-model schema. Everything here is derived from the log and may be deleted at any time;
  * a schema change bumps SCHEMA_VERSION, which makes the projector rebuild from sequence 1.
  */
-export const SCHEMA_VERSION = 20;
+export const SCHEMA_VERSION = 21;
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);
@@ -23,9 +23,9 @@ CREATE TABLE IF NOT EXISTS sessions (
   output_tokens INTEGER NOT NULL DEFAULT 0, cache_read_tokens INTEGER NOT NULL DEFAULT 0,
   cache_write_tokens INTEGER NOT NULL DEFAULT 0,
   parent_key TEXT, fork_point INTEGER, label TEXT, sandbox TEXT, deleted_at INTEGER, node TEXT,
-  mcp TEXT
+  mcp TEXT, pinned INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS sessions_recent ON sessions(updated_at DESC);
+CREATE INDEX IF NOT EXISTS sessions_recent ON sessions(pinned DESC, updated_at DESC);
 CREATE INDEX IF NOT EXISTS sessions_active ON sessions(active_run_id) WHERE active_run_id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS messages (
   id TEXT NOT NULL, session_key TEXT NOT NULL, seq INTEGER NOT NULL, role TEXT NOT NULL,

@@ -56,6 +56,7 @@ const SessionRow = Schema.Struct({
   node: OrNull(Text),
   /** The session's MCP setting as JSON; null is every server. */
   mcp: OrNull(Schema.fromJsonString(SessionMcp)),
+  pinned: SqlBool,
 });
 type SessionRow = typeof SessionRow.Type;
 
@@ -119,6 +120,7 @@ const toSummary = (r: SessionRow): SessionSummary & { usage: SessionUsage } => (
   sandbox: r.sandbox,
   node: r.node ?? null,
   mcp: r.mcp ?? null,
+  pinned: r.pinned,
 });
 
 /** A live session's row; a deleted one answers like one that never existed. */
@@ -138,7 +140,7 @@ export const queries = (getDb: () => Db) => ({
   listSessions: (limit = 100): SessionSummary[] =>
     decodeRows(
       SessionRow,
-      getDb().prepare("SELECT * FROM sessions WHERE deleted_at IS NULL ORDER BY updated_at DESC, key LIMIT ?").all(limit),
+      getDb().prepare("SELECT * FROM sessions WHERE deleted_at IS NULL ORDER BY pinned DESC, updated_at DESC, key LIMIT ?").all(limit),
       "sessions",
     ).map(toSummary),
 

@@ -13,9 +13,11 @@ export const sessionsProjection: Projection = {
       "UPDATE sessions SET updated_at = ?, message_count = message_count + 1, active_run_id = NULL WHERE key = ?",
     );
     // A setting changed: one column, and the session moves up the recency-ordered list.
-    const setColumn = (column: "title" | "model" | "sandbox" | "node" | "mcp") =>
+    const setColumn = (column: "model" | "sandbox" | "node" | "mcp") =>
       db.prepare(`UPDATE sessions SET ${column} = ?, updated_at = ? WHERE key = ?`);
-    const renamed = setColumn("title");
+    // Renaming or pinning is not activity: the chat keeps its place in time.
+    const renamed = db.prepare("UPDATE sessions SET title = ? WHERE key = ?");
+    const pinned = db.prepare("UPDATE sessions SET pinned = ? WHERE key = ?");
     const modelSet = setColumn("model");
     const forked = db.prepare(
       `INSERT OR IGNORE INTO sessions(key, title, model, created_at, updated_at, message_count, first_user_text,
@@ -42,7 +44,10 @@ export const sessionsProjection: Projection = {
           runEnded.run(e.time, key);
           break;
         case "session.renamed":
-          renamed.run(e.data.title, e.time, key);
+          renamed.run(e.data.title, key);
+          break;
+        case "session.pinned":
+          pinned.run(e.data.pinned ? 1 : 0, key);
           break;
         case "session.model_set":
           modelSet.run(e.data.model, e.time, key);

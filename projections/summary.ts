@@ -23,6 +23,8 @@ export const summarizeEvent = (e: AnyStoredEvent): string => {
       return `run ${e.data.runId} ${e.data.status}${e.data.error ? ` [${e.data.error.code}]` : ""}`;
     case "session.renamed":
       return `renamed "${clip(e.data.title, 40)}"`;
+    case "session.pinned":
+      return e.data.pinned ? "pinned" : "unpinned";
     case "session.model_set":
       return `model set to ${e.data.model ?? "the default"}`;
     case "session.forked":

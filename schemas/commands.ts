@@ -10,6 +10,26 @@ export const CreateSession = Schema.Struct({
 });
 export const CreateSessionResult = Schema.Struct({ key: SessionKey, created: Schema.Boolean });
 
+/** A chat's title as a person gives it (`sessions.rename`): trimmed, never empty. */
+export const SessionTitle = Schema.Trim.check(Schema.isMinLength(1), Schema.isMaxLength(200));
+/** `cmd.session.<key>.rename`. */
+export const RenameSession = Schema.Struct({ title: SessionTitle });
+/** `cmd.session.<key>.pin`: pinned chats lead the list. */
+export const PinSession = Schema.Struct({ pinned: Schema.Boolean });
+
+/** How a chat is exported: its transcript as markdown, or its events as JSON lines (re-importable). */
+export const SessionExportFormat = Schema.Literals(["markdown", "jsonl"]);
+export type SessionExportFormat = typeof SessionExportFormat.Type;
+/** `admin.sessions.export`'s answer: the file's name, type and text. */
+export const SessionExportFile = Schema.Struct({
+  sessionKey: SessionKey,
+  format: SessionExportFormat,
+  filename: Schema.String,
+  mimeType: Schema.String,
+  text: Schema.String,
+});
+export type SessionExportFile = typeof SessionExportFile.Type;
+
 export const MAX_MESSAGE_CHARS = 100_000;
 
 export const SendMessage = Schema.Struct({

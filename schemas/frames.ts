@@ -1,7 +1,7 @@
 import * as Schema from "effect/Schema";
 import type { WireError } from "./errors.ts";
 import { MessageId, ModelId, RunId, SessionKey } from "./ids.ts";
-import { MAX_MESSAGE_CHARS } from "./commands.ts";
+import { MAX_MESSAGE_CHARS, PinSession, RenameSession, SessionExportFormat } from "./commands.ts";
 import { Limit, ProjectionStatus, ReadWorkspaceFile, SandboxStatus } from "./queries.ts";
 import { NodeId } from "./nodes.ts";
 import { SessionMcp, SessionSandbox } from "./events/session.events.ts";
@@ -157,6 +157,15 @@ export const methodParams = {
   "sessions.compact": Schema.Struct({ sessionKey: SessionKey }),
   /** Deletes a session (its forks stay). */
   "sessions.delete": Schema.Struct({ sessionKey: SessionKey }),
+  /** Gives the chat a title of the user's own (`session.renamed`). */
+  "sessions.rename": Schema.Struct({ sessionKey: SessionKey, ...RenameSession.fields }),
+  /** Pins the chat to the top of the list, or unpins it (`session.pinned`). */
+  "sessions.pin": Schema.Struct({ sessionKey: SessionKey, ...PinSession.fields }),
+  /**
+   * The chat as a file: `markdown` (the transcript) or `jsonl` (its events and its runs' and
+   * approvals', as `cairn sessions export` writes them; `cairn sessions import` reads them back).
+   */
+  "sessions.export": Schema.Struct({ sessionKey: SessionKey, format: SessionExportFormat }),
   /** The session's exec sandbox backend; null follows the configuration. */
   "sessions.setSandbox": Schema.Struct({
     sessionKey: SessionKey,

@@ -1,5 +1,5 @@
 import type { AuthOverview, CreatedApiKey } from "./auth.ts";
-import type { CreateSessionResult, SendMessageResult } from "./commands.ts";
+import type { CreateSessionResult, SendMessageResult, SessionExportFile } from "./commands.ts";
 import type { Method, methodParams, StatusPayload } from "./frames.ts";
 import type { LiveSessionMessage, LiveSessionsChanged } from "./live.ts";
 import type { ListNodesResult, PairingWindow } from "./nodes.ts";
@@ -100,6 +100,9 @@ export type MethodResults = EveryMethod<{
   "approvals.decide": ApprovalView;
   "sessions.fork": typeof ForkSessionResult.Type;
   "sessions.delete": { readonly sessionKey: string; readonly deleted: boolean };
+  "sessions.rename": { readonly sessionKey: string; readonly title: string; readonly changed: boolean };
+  "sessions.pin": { readonly sessionKey: string; readonly pinned: boolean; readonly changed: boolean };
+  "sessions.export": SessionExportFile;
   "sessions.compact": CompactSessionResult;
   "sessions.setSandbox": MethodParams<"sessions.setSandbox">;
   "nodes.list": typeof ListNodesResult.Type;

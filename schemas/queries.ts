@@ -37,6 +37,8 @@ export const SessionSummary = Schema.Struct({
   node: Schema.optionalKey(Schema.NullOr(Schema.String)),
   /** Which MCP servers' tools its runs are offered; null or absent is every server. */
   mcp: Schema.optionalKey(SessionMcp),
+  /** Pinned chats lead the list (absent: not pinned). */
+  pinned: Schema.optionalKey(Schema.Boolean),
 });
 export type SessionSummary = typeof SessionSummary.Type;
 export const ListSessionsResult = Schema.Struct({ sessions: Schema.Array(SessionSummary) });

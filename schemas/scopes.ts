@@ -32,6 +32,9 @@ export const methodScopes: Record<Exclude<Method, "connect">, Scope> = {
   "runs.cancel": "operator.write",
   "sessions.fork": "operator.write",
   "sessions.delete": "operator.write",
+  "sessions.rename": "operator.write",
+  "sessions.pin": "operator.write",
+  "sessions.export": "operator.read",
   "sessions.compact": "operator.write",
   "sessions.setNode": "operator.write",
   // Which MCP servers a session uses only narrows what the agent may reach.

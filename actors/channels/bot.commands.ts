@@ -1,4 +1,8 @@
-/** The commands a chat can give the bot itself; anything else goes to the agent. */
+/**
+ * The commands a chat can give the bot itself; anything else goes to the agent. The web composer's
+ * slash commands (ui/src/lib/slash.ts) follow the same grammar; the UI keeps its own list because
+ * its bundle may import only types from outside ui/ (DESIGN §9).
+ */
 export const BOT_COMMANDS = ["start", "help", "new", "stop", "model"] as const;
 export type BotCommand = { readonly name: (typeof BOT_COMMANDS)[number]; readonly arg: string };
 

@@ -11,6 +11,8 @@ import {
   SessionSandbox,
   SetSessionModel,
   NodeId,
+  PinSession,
+  RenameSession,
   WireError,
   type NewEvent,
 } from "../../schemas/index.ts";
@@ -51,6 +53,8 @@ const schemas = {
   set_node: SetSessionNode,
   set_mcp: SetSessionMcp,
   delete: DeleteSession,
+  rename: RenameSession,
+  pin: PinSession,
   create_fork: CreateForkCommand,
   record_compaction: SessionCompacted,
 } as const;
@@ -127,6 +131,18 @@ const decide = (s: Snapshot, c: SessionCommand, env: DecideEnv, checkModel: Mode
         eventIds: events.map((e) => (e.type === "session.user_message" ? `${ctx.key}-${messageId}` : env.newId())),
         reply: { messageId, runId, duplicate: false },
       };
+    }
+    case "rename": {
+      if (isNew) throw new CairnError("session_not_found", `no session '${ctx.key}'; create it first`);
+      const title = c.params.title;
+      if (title === ctx.title) return { events: [], reply: { sessionKey: ctx.key, title, changed: false } };
+      return { events: [{ type: "session.renamed", data: { title } }], reply: { sessionKey: ctx.key, title, changed: true } };
+    }
+    case "pin": {
+      if (isNew) throw new CairnError("session_not_found", `no session '${ctx.key}'; create it first`);
+      const pinned = c.params.pinned;
+      if (pinned === ctx.pinned) return { events: [], reply: { sessionKey: ctx.key, pinned, changed: false } };
+      return { events: [{ type: "session.pinned", data: { pinned } }], reply: { sessionKey: ctx.key, pinned, changed: true } };
     }
     case "set_sandbox": {
       if (isNew) throw new CairnError("session_not_found", `no session '${ctx.key}'; create it first`);

@@ -7,9 +7,9 @@ import { HYDRATED, type Hydrated, type MachineEvent } from "../runtime/index.ts"
  * version are replayed from the log. 4: the transcript left the context (`messages` became the
  * bounded `recentUserMessages`): a snapshot holding every message grew with the conversation and
  * could not be stored past NATS's max payload. The transcript is read from the log
- * (`session.transcript.ts`). 5: context gained `mcp`.
+ * (`session.transcript.ts`). 5: context gained `mcp`. 6: context gained `pinned`.
  */
-export const SESSION_MACHINE_VERSION = 5;
+export const SESSION_MACHINE_VERSION = 6;
 
 /**
  * How many of the latest user message ids the session remembers, so a retried `send` (same
@@ -41,6 +41,8 @@ export interface SessionContext {
   readonly node: string | null;
   /** Which MCP servers' tools its runs are offered; null is every server. */
   readonly mcp: SessionMcp;
+  /** Pinned to the top of the chat list. */
+  readonly pinned: boolean;
   /** Set on a fork: the session it branched from and how many of its messages it copied. */
   readonly fork: { readonly parentKey: string; readonly forkPoint: number; readonly label: string | null } | null;
 }
@@ -57,6 +59,7 @@ type Ev =
   | MachineEvent<"session.node_set">
   | MachineEvent<"session.mcp_set">
   | MachineEvent<"session.compacted">
+  | MachineEvent<"session.pinned">
   | Hydrated;
 
 export type StartRunParams = {
@@ -88,6 +91,7 @@ const settings = {
   "session.sandbox_set": { actions: "setSandbox" },
   "session.node_set": { actions: "setNode" },
   "session.mcp_set": { actions: "setMcp" },
+  "session.pinned": { actions: "setPinned" },
   // A summary of older turns changes only what later prompts send (the transcript reads it).
   "session.compacted": { actions: "touch" },
 } as const;
@@ -102,7 +106,7 @@ export const sessionMachine = setup({
   actions: {
     rename: assign(({ event }) => {
       assertEvent(event, "session.renamed");
-      return { title: event.data.title, updatedAt: event.time };
+      return { title: event.data.title };
     }),
     setModel: assign(({ event }) => {
       assertEvent(event, "session.model_set");
@@ -119,6 +123,11 @@ export const sessionMachine = setup({
     setMcp: assign(({ event }) => {
       assertEvent(event, "session.mcp_set");
       return { mcp: event.data.mcp, updatedAt: event.time };
+    }),
+    // Renaming or pinning is not activity: the chat keeps its place in time (its date group).
+    setPinned: assign(({ event }) => {
+      assertEvent(event, "session.pinned");
+      return { pinned: event.data.pinned };
     }),
     touch: assign(({ context, event }) => ({ updatedAt: "time" in event ? event.time : context.updatedAt })),
     startRun: (_, _params: StartRunParams) => {},
@@ -139,6 +148,7 @@ export const sessionMachine = setup({
     sandbox: null,
     node: null,
     mcp: null,
+    pinned: false,
     fork: null,
   }),
   initial: "new",

@@ -20,6 +20,7 @@ import {
   SearchMessagesResult,
   ListCompactionsResult,
   SendMessageResult,
+  SessionExportFile,
   StatusPayload,
   ChannelStatusResult,
   ListChannelSendersResult,
@@ -41,6 +42,9 @@ type Params<M extends Method> = (typeof methodParams)[M]["Type"];
 
 /** Discovery asks every provider's `/models` (and may wait on slow ones): more than a query's time. */
 export const DISCOVERY_TIMEOUT_MS = 20_000;
+
+/** An export reads the session's, its runs' and approvals' events from the log. */
+const EXPORT_TIMEOUT_MS = 30_000;
 
 /** MCP changes record a settings event and apply it (stop, start) before answering. */
 const MCP_TIMEOUT_MS = 15_000;
@@ -259,6 +263,15 @@ export const callMethod = async (
         payload: await ask(deps, Schema.Unknown, subjects.command("auth", "global", verb), { ...(params as object), ...extra, by }),
       };
     }
+    case "sessions.rename":
+    case "sessions.pin": {
+      const { sessionKey, ...change } = params as Params<"sessions.rename" | "sessions.pin">;
+      const verb = method === "sessions.rename" ? "rename" : "pin";
+      return { payload: await ask(deps, Schema.Unknown, subjects.command("session", sessionKey, verb), change) };
+    }
+    case "sessions.export":
+      // The gateway renders it from the log with `cairn sessions export`'s own code.
+      return { payload: await ask(deps, SessionExportFile, subjects.admin("sessions", "export"), params, EXPORT_TIMEOUT_MS) };
     case "sessions.setMcp": {
       const { sessionKey, mcp } = params as Params<"sessions.setMcp">;
       await ask(deps, Schema.Unknown, subjects.command("session", sessionKey, "set_mcp"), { mcp });

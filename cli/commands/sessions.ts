@@ -125,7 +125,7 @@ const sessionTable = (sessions: readonly Summary[]): string =>
       localTime(s.updatedAt),
       String(s.messageCount),
       s.model ?? "(default)",
-      s.forkPoint != null ? `fork@${s.forkPoint} ${s.title}` : s.title,
+      `${s.pinned ? "[pinned] " : ""}${s.forkPoint != null ? `fork@${s.forkPoint} ` : ""}${s.title}`,
     ]),
   ]);
 
@@ -186,6 +186,40 @@ export async function sessionsDelete(o: { key: string; json: boolean }, paths: P
     const r = decodeLenient(DeleteResult, await request(nc, subjects.command("session", o.key, "delete"), {}), "sessions.delete reply");
     if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
     else process.stdout.write(r.alreadyDeleted ? `session ${r.sessionKey} was already deleted\n` : `deleted session ${r.sessionKey}\n`);
+    return 0;
+  } finally {
+    await nc.close();
+  }
+}
+
+const RenameResult = Schema.Struct({ sessionKey: Schema.String, title: Schema.String, changed: Schema.Boolean });
+const PinResult = Schema.Struct({ sessionKey: Schema.String, pinned: Schema.Boolean, changed: Schema.Boolean });
+
+/** `cairn sessions rename <key> <title>`: `session.renamed`, as the web UI's Rename records it. */
+export async function sessionsRename(o: { key: string; title: string; json: boolean }, paths: Paths): Promise<number> {
+  checkKey(o.key);
+  const nc = await connectToGateway(paths);
+  try {
+    const raw = await request(nc, subjects.command("session", o.key, "rename"), { title: o.title });
+    const r = decodeLenient(RenameResult, raw, "sessions.rename reply");
+    if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+    else process.stdout.write(r.changed ? `renamed ${r.sessionKey} to "${r.title}"\n` : `${r.sessionKey} is already called "${r.title}"\n`);
+    return 0;
+  } finally {
+    await nc.close();
+  }
+}
+
+/** `cairn sessions pin|unpin <key>`: `session.pinned`; pinned sessions lead every list. */
+export async function sessionsPin(o: { key: string; pinned: boolean; json: boolean }, paths: Paths): Promise<number> {
+  checkKey(o.key);
+  const nc = await connectToGateway(paths);
+  try {
+    const raw = await request(nc, subjects.command("session", o.key, "pin"), { pinned: o.pinned });
+    const r = decodeLenient(PinResult, raw, "sessions.pin reply");
+    const word = r.pinned ? "pinned" : "unpinned";
+    if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+    else process.stdout.write(r.changed ? `${word} ${r.sessionKey}\n` : `${r.sessionKey} was already ${word}\n`);
     return 0;
   } finally {
     await nc.close();

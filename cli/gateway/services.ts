@@ -4,8 +4,15 @@ import { describeModelSetup, type ModelConfig, type ModelEnv } from "../../actor
 import { dirname, join } from "node:path";
 import { archiveLog, encodeJson, serve, subjects, type EventLog } from "../../bus/index.ts";
 import { buildFresh, installRebuilt, type Projector } from "../../projections/index.ts";
-import { importSessionText } from "../session.transfer.ts";
-import { decodeOrFail, type ClusterStatus, type SandboxStatus, type StatusPayload } from "../../schemas/index.ts";
+import { importSessionText, sessionExportFile } from "../session.transfer.ts";
+import {
+  SessionExportFormat,
+  SessionKey,
+  decodeOrFail,
+  type ClusterStatus,
+  type SandboxStatus,
+  type StatusPayload,
+} from "../../schemas/index.ts";
 
 /** A backlog this big is worth telling the user about (a burst of a few hundred is routine). */
 export const CATCHING_UP_FROM = 1_000;
@@ -36,6 +43,7 @@ export const projectionStatus = (
  */
 const ArchiveParams = Schema.Struct({ maxAgeMs: Schema.optionalKey(Schema.Number), maxBytes: Schema.optionalKey(Schema.Number) });
 const ImportParams = Schema.Struct({ text: Schema.String, as: Schema.optionalKey(Schema.String) });
+const ExportParams = Schema.Struct({ sessionKey: SessionKey, format: SessionExportFormat });
 const RebuildParams = Schema.Struct({
   progressSubject: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^_INBOX\.[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/))),
 });
@@ -82,6 +90,11 @@ export function serveGatewayServices(o: {
     serve(o.nc, subjects.admin("sessions", "import"), (p) => {
       const params = decodeOrFail(ImportParams, p, "import params");
       return importSessionText(o.log, params.text, params.as);
+    }),
+    // The web UI's download: the same text `cairn sessions export` writes.
+    serve(o.nc, subjects.admin("sessions", "export"), (p) => {
+      const params = decodeOrFail(ExportParams, p, "export params");
+      return sessionExportFile(o.log, params.sessionKey, params.format, Date.now());
     }),
     serve(o.nc, subjects.admin("projections", "rebuild"), async (p) => {
       const params = decodeOrFail(RebuildParams, p, "rebuild params");

@@ -47,6 +47,9 @@ export const RunEndedV1 = Schema.Struct({ ...RunEnded.fields, text: Schema.Strin
 
 export const SessionRenamed = Schema.Struct({ title: Schema.String });
 
+/** The chat was pinned to the top of the list, or unpinned (`sessions.pin`). */
+export const SessionPinned = Schema.Struct({ pinned: Schema.Boolean });
+
 /** The session's model changed (`/model`, the picker, `cairn chat --model`); null = the default. */
 export const SessionModelSet = Schema.Struct({ model: Schema.NullOr(ModelId) });
 
@@ -154,4 +157,5 @@ export const sessionEvents = {
   "session.node_set": { version: 1, schema: SessionNodeSet },
   "session.mcp_set": { version: 1, schema: SessionMcpSet },
   "session.compacted": { version: 1, schema: SessionCompacted },
+  "session.pinned": { version: 1, schema: SessionPinned },
 } as const;

@@ -444,9 +444,9 @@ describe("forks and sessions", () => {
         (ms) => ms.length === 2,
       );
 
-      // Delete the parent (with the inline confirmation): its forks stay, at the top level, marked.
-      const parentItem = page.locator(`[data-testid="session-item"][data-key="${parent}"]`).locator("..");
-      await parentItem.hover();
+      // Delete the parent (from its actions, with the inline confirmation): its forks stay, at the top level, marked.
+      const parentItem = page.locator(`[data-testid="session-row"][data-key="${parent}"]`);
+      await parentItem.getByTestId("session-actions").click();
       await parentItem.getByTestId("session-delete").click();
       await parentItem.getByTestId("session-delete-confirm").click();
       await until(

@@ -36,8 +36,19 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-/** One headless chromium with a fresh profile; `close()` removes the profile again. */
-export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
+/** The 390×844 touch profile (a phone) for tests that run on desktop and phone alike. */
+export const PHONE = { viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true } as const;
+
+/**
+ * One headless chromium with a fresh profile; `close()` removes the profile again. `device`
+ * overrides the desktop viewport (e.g. `PHONE`).
+ */
+export async function launchBrowser(
+  extraArgs: string[] = [],
+  device: { viewport: { width: number; height: number }; hasTouch?: boolean; isMobile?: boolean } = {
+    viewport: { width: 1200, height: 800 },
+  },
+): Promise<Browser> {
   assertPrerequisites();
   const profile = mkdtempSync(join(tmpdir(), "cairn-e2e-profile-"));
   let context: BrowserContext;
@@ -56,7 +67,8 @@ export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> 
         "--disable-sync",
         ...extraArgs,
       ],
-      viewport: { width: 1200, height: 800 },
+      ...device,
+      acceptDownloads: true,
     });
   } catch (e) {
     rmSync(profile, { recursive: true, force: true });

@@ -10,15 +10,10 @@ import { CronStore } from "./cron.svelte.ts";
 import { McpStore } from "./mcp.svelte.ts";
 import { AuthGate } from "./gate.svelte.ts";
 import { SecurityStore } from "./security.svelte.ts";
-import { CompactionsStore, SearchStore, compactCommand } from "./search.svelte.ts";
+import { CompactionsStore, SearchStore } from "./search.svelte.ts";
+import { slashCommandOf, slashHelp, type SlashCommand } from "./slash.ts";
 import { openSessionInUrl, sessionKeyFromHash, viewFromHash, type View } from "./route.ts";
 import type { ApprovalDecision, SandboxBackend, SessionMcp, StatusPayload, WireError } from "./wire.ts";
-
-/** `/model`, `/model <id>`, `/model default`: the argument, or null when `text` is a message. */
-export const modelCommand = (text: string): string | null => {
-  const m = /^\/model(?:\s+(\S+))?\s*$/.exec(text.trim());
-  return m ? (m[1] ?? "") : null;
-};
 
 /** The page's state: the connection, the gateway's status, the session list and the open chat. */
 export class AppState {
@@ -269,11 +264,54 @@ export class AppState {
     return ok;
   }
 
+  /** A slash command typed in the composer (see slash.ts); its outcome shows as the chat's info line. */
+  async #command(c: SlashCommand): Promise<boolean> {
+    this.chat.error = null;
+    this.chat.info = null;
+    switch (c.name) {
+      case "new":
+        return this.newChat();
+      case "model":
+        return this.#modelCommand(c.arg);
+      case "compact":
+        return this.#compact();
+      case "fork":
+        if (this.chat.key !== null) return this.fork(undefined, c.arg || undefined);
+        this.chat.info = "Nothing to fork yet.";
+        return true;
+      case "clear":
+        return this.#clear();
+      case "help":
+        this.chat.info = slashHelp();
+        return true;
+    }
+  }
+
+  /**
+   * `/clear`: a fresh, empty chat on the open chat's model. Nothing is deleted: the chat it leaves
+   * stays in the list as it was (delete it there to remove it).
+   */
+  async #clear(): Promise<boolean> {
+    if (this.chat.key === null || this.chat.messages.length === 0) {
+      this.chat.info = "This chat is already empty.";
+      return true;
+    }
+    try {
+      const key = await this.sessions.create(undefined, this.sessionModel ?? undefined);
+      openSessionInUrl(key);
+      this.chat.open(key);
+      this.chat.info = "Started an empty chat on the same model; the previous one is still in the list.";
+      return true;
+    } catch (e) {
+      this.chat.error = asWireError(e);
+      return false;
+    }
+  }
+
   /** Sends `text`, first creating a session (titled after the text) when none is open. */
   async send(text: string): Promise<boolean> {
-    const arg = modelCommand(text);
-    if (arg !== null) return this.#modelCommand(arg);
-    if (compactCommand(text)) return this.#compact();
+    const command = slashCommandOf(text);
+    if (command) return this.#command(command);
     this.chat.info = null;
     const creating = this.chat.key === null;
     // With no model the gateway refuses every message: say so without leaving an empty session.

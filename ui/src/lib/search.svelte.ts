@@ -1,9 +1,6 @@
 import { asWireError, type GatewayClient } from "./client.ts";
 import type { CompactionView, MessageHit, WireError } from "./wire.ts";
 
-/** `/compact` typed in the composer. */
-export const compactCommand = (text: string): boolean => /^\/compact\s*$/.test(text.trim());
-
 /** Typing pauses this long before a search is sent: one query per word, not per key. */
 const DEBOUNCE_MS = 150;
 const LIMIT = 30;

@@ -1,5 +1,5 @@
 import { asWireError, type GatewayClient } from "./client.ts";
-import type { SessionSummary, SessionsEvent, WireError } from "./wire.ts";
+import type { SessionExportFormat, SessionSummary, SessionsEvent, WireError } from "./wire.ts";
 import { coalesced } from "./coalesce.ts";
 
 const LIST_LIMIT = 200;
@@ -37,7 +37,7 @@ export class SessionsStore {
   refresh = coalesced(async () => {
     try {
       const { sessions } = await this.#client.request("sessions.list", { limit: LIST_LIMIT });
-      this.list = [...sessions].sort((a, b) => b.updatedAt - a.updatedAt);
+      this.list = [...sessions].sort((a, b) => Number(!!b.pinned) - Number(!!a.pinned) || b.updatedAt - a.updatedAt);
       this.loaded = true;
       this.error = null;
     } catch (e) {
@@ -61,6 +61,44 @@ export class SessionsStore {
     void this.refresh();
   }
 
+  /** Gives a chat the user's own title (`session.renamed`; other tabs see it through `sessions.changed`). */
+  async rename(key: string, title: string): Promise<WireError | null> {
+    return this.#change(key, { title }, () => this.#client.request("sessions.rename", { sessionKey: key, title }));
+  }
+
+  /** Pins a chat to the top of the list, or unpins it (`session.pinned`). */
+  async pin(key: string, pinned: boolean): Promise<WireError | null> {
+    return this.#change(key, { pinned }, () => this.#client.request("sessions.pin", { sessionKey: key, pinned }));
+  }
+
+  async #change(key: string, change: Partial<SessionSummary>, ask: () => Promise<unknown>): Promise<WireError | null> {
+    try {
+      await ask();
+    } catch (e) {
+      return asWireError(e);
+    }
+    this.patch(key, change);
+    void this.refresh();
+    return null;
+  }
+
+  /** The chat as a file, as `cairn sessions export` writes it; the browser saves it. */
+  async download(key: string, format: SessionExportFormat): Promise<WireError | null> {
+    try {
+      const file = await this.#client.request("sessions.export", { sessionKey: key, format });
+      const url = URL.createObjectURL(new Blob([file.text], { type: file.mimeType }));
+      const a = document.createElement("a");
+      a.href = url;
+      a.download = file.filename;
+      a.click();
+      // The click has handed the blob to the download by the time the page runs again.
+      setTimeout(() => URL.revokeObjectURL(url), 0);
+      return null;
+    } catch (e) {
+      return asWireError(e);
+    }
+  }
+
   /** Shows a change the gateway confirmed before the list is fetched again. */
   patch(key: string, change: Partial<SessionSummary>): void {
     const i = this.list.findIndex((s) => s.key === key);
@@ -72,37 +110,4 @@ export class SessionsStore {
 export function titleFrom(text: string): string {
   const line = text.trim().split("\n")[0].trim();
   return line.length > 60 ? `${line.slice(0, 57).trimEnd()}…` : line;
-}
-
-/** A session in the sidebar's tree: forks nest under their parent. */
-export type SessionNode = { session: SessionSummary; depth: number; orphan: boolean };
-
-/**
- * The list as a tree in display order: roots most recent first, each followed by its forks (most
- * recent first, recursively). A fork whose parent is gone shows at the top level, still marked.
- */
-export function sessionTree(list: readonly SessionSummary[]): SessionNode[] {
-  const keys = new Set(list.map((s) => s.key));
-  const children = new Map<string, SessionSummary[]>();
-  const roots: SessionSummary[] = [];
-  for (const s of list) {
-    const parent = s.parentKey ?? null;
-    if (parent !== null && parent !== s.key && keys.has(parent)) {
-      const c = children.get(parent) ?? [];
-      c.push(s);
-      children.set(parent, c);
-    } else roots.push(s);
-  }
-  const out: SessionNode[] = [];
-  const seen = new Set<string>();
-  const walk = (s: SessionSummary, depth: number) => {
-    if (seen.has(s.key)) return; // a cycle in bad data must not hang the page
-    seen.add(s.key);
-    out.push({ session: s, depth, orphan: depth === 0 && !!s.parentKey });
-    for (const c of children.get(s.key) ?? []) walk(c, depth + 1);
-  };
-  for (const r of roots) walk(r, 0);
-  // Whatever a cycle kept out still shows.
-  for (const s of list) if (!seen.has(s.key)) walk(s, 0);
-  return out;
 }

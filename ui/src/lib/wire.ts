@@ -50,6 +50,7 @@ export type {
   RunStatus,
   SandboxStatus,
   Scope,
+  SessionExportFormat,
   SessionMcp,
   SessionSummary,
   SessionUsage,
