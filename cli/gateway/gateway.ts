@@ -32,6 +32,7 @@ import { CairnError, type SandboxStatus } from "../../schemas/index.ts";
 import type { Settings } from "../config/load.ts";
 import type { Paths } from "../paths.ts";
 import { gatewayHooks } from "./hooks.setup.ts";
+import { startSettingsService } from "./settings.setup.ts";
 import { securePrivateDirs } from "../private.dirs.ts";
 import { ROOT } from "../root.ts";
 import { VERSION } from "../version.ts";
@@ -330,7 +331,7 @@ export async function startGateway(o: {
       settings: (verb, params) => system.dispatch("settings", "global", verb, params),
       report: log,
     });
-    subs.push(...mcpService.subs, ...serveHooks(nc, hooks));
+    subs.push(...mcpService.subs, ...serveHooks(nc, hooks), ...startSettingsService({ nc, system, settings, paths, model }));
     const channels = startChannels({ nc, settings, configDir: paths.configDir, env, system, log });
     subs.push(...channels.subs);
     cleanup.push(() => channels.stop());
