@@ -116,6 +116,8 @@ export interface ActorSystem {
   mcpServers(): Promise<readonly McpServerEntry[]>;
   /** The whole settings aggregate (values changed in the UI or CLI, always-allowed commands). */
   settings(): Promise<SettingsContext>;
+  /** The default model as last read from the settings (else the configured one); synchronous for status answers. */
+  defaultModel(): string | null;
   /** Records the enabled models of one provider (an event; nothing when unchanged). */
   enableModels(provider: string, models: readonly string[]): Promise<{ provider: string; models: string[] }>;
   /** One approval's state (from the log). */
@@ -566,6 +568,7 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     enabledModels: async () => (await readSettings()).enabledModels,
     mcpServers: async () => (await readSettings()).mcpServers,
     settings: readSettings,
+    defaultModel: () => defaultModelNow,
     enableModels: async (provider, models) =>
       (await withRetry(router.dispatch)("settings", SETTINGS_ID, "enable_models", { provider, models })) as {
         provider: string;
