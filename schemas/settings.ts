@@ -15,9 +15,7 @@ export const settingSchemas = {
   /** Seconds, like `[agent] timeout`. */
   "agent.timeout": Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 86_400 })),
   "tools.exec.approval_mode": Schema.Literals(["always", "smart", "never"]),
-  "tools.exec.allowlist": Schema.Array(Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(1024))).check(
-    Schema.isMaxLength(500),
-  ),
+  "tools.exec.allowlist": Schema.Array(Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(1024))).check(Schema.isMaxLength(500)),
   "tools.exec.sandbox.backend": SandboxBackendSetting,
 } as const;
 

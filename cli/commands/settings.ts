@@ -33,7 +33,12 @@ export const parseSettingValue = (key: SettingKey, raw: string): string | number
   if (key === "tools.exec.allowlist") {
     const t = raw.trim();
     if (t.startsWith("[")) return JSON.parse(t) as string[];
-    return t === "" ? [] : t.split(",").map((x) => x.trim()).filter((x) => x);
+    return t === ""
+      ? []
+      : t
+          .split(",")
+          .map((x) => x.trim())
+          .filter((x) => x);
   }
   return raw;
 };
@@ -46,7 +51,8 @@ const printView = (v: SettingsView, json: boolean): number => {
     return 0;
   }
   const rows = [["KEY", "VALUE", "SET HERE", "CAIRN.TOML"]];
-  for (const s of v.settings) rows.push([s.key, shown(s.effective).slice(0, 60), shown(s.value).slice(0, 30), shown(s.configured).slice(0, 30)]);
+  for (const s of v.settings)
+    rows.push([s.key, shown(s.effective).slice(0, 60), shown(s.value).slice(0, 30), shown(s.configured).slice(0, 30)]);
   process.stdout.write(table(rows));
   process.stdout.write(`\nalways allowed: ${v.allowedCommands.length === 0 ? "none" : ""}\n`);
   for (const c of v.allowedCommands) process.stdout.write(`  ${c}\n`);
@@ -63,7 +69,9 @@ export async function settingsGet(o: { key: string; json: boolean }, paths: Path
   const key = keyOf(o.key);
   const row = (await ask<SettingsView>(paths, "get")).settings.find((s) => s.key === key);
   if (!row) throw new CairnError("not_found", `the gateway does not know ${key} (an older version?)`);
-  process.stdout.write(o.json ? `${JSON.stringify(row)}\n` : `${Array.isArray(row.effective) ? row.effective.join("\n") : (row.effective ?? "")}\n`);
+  process.stdout.write(
+    o.json ? `${JSON.stringify(row)}\n` : `${Array.isArray(row.effective) ? row.effective.join("\n") : (row.effective ?? "")}\n`,
+  );
   return 0;
 }
 
@@ -72,7 +80,10 @@ export async function settingsSet(o: { key: string; value: string | null; json: 
   const value = o.value === null ? null : parseSettingValue(key, o.value);
   const r = await ask<{ changed: boolean; settings: SettingsView }>(paths, "set", { key, value });
   if (o.json) process.stdout.write(`${JSON.stringify({ key, value, changed: r.changed })}\n`);
-  else process.stdout.write(r.changed ? `${key} ${value === null ? "now follows cairn.toml" : "set"}; the next run uses it\n` : `${key} unchanged\n`);
+  else
+    process.stdout.write(
+      r.changed ? `${key} ${value === null ? "now follows cairn.toml" : "set"}; the next run uses it\n` : `${key} unchanged\n`,
+    );
   return 0;
 }
 
@@ -82,4 +93,3 @@ export async function settingsRevoke(o: { command: string; json: boolean }, path
   else process.stdout.write(r.revoked ? `revoked: '${o.command}' asks again\n` : `'${o.command}' was not always allowed\n`);
   return r.revoked ? 0 : 1;
 }
-

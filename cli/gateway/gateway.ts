@@ -336,7 +336,11 @@ export async function startGateway(o: {
       settings: (verb, params) => system.dispatch("settings", "global", verb, params),
       report: log,
     });
-    subs.push(...mcpService.subs, ...serveHooks(nc, hooks), ...startSettingsService({ nc, system, settings, paths, model: configuredModel }));
+    subs.push(
+      ...mcpService.subs,
+      ...serveHooks(nc, hooks),
+      ...startSettingsService({ nc, system, settings, paths, model: configuredModel }),
+    );
     const channels = startChannels({ nc, settings, configDir: paths.configDir, env, system, log });
     subs.push(...channels.subs);
     cleanup.push(() => channels.stop());

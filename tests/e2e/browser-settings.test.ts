@@ -58,7 +58,11 @@ describe("the Settings area", () => {
       await page.setViewportSize({ width: 1200, height: 800 });
       await openApp(page, gw.url);
       await page.getByTestId("settings-link").click();
-      await until("the settings route", async () => page.url(), (u) => u.endsWith("#/settings"));
+      await until(
+        "the settings route",
+        async () => page.url(),
+        (u) => u.endsWith("#/settings"),
+      );
       expect(await detail(page).getAttribute("data-section")).toBe("general");
       for (const id of SECTIONS) {
         await openSection(page, id);
@@ -70,8 +74,16 @@ describe("the Settings area", () => {
         await page.emulateMedia({ colorScheme: null });
       }
       await page.goto(`${gw.url}/#/providers`);
-      await until("the redirect", async () => page.url(), (u) => u.endsWith("#/settings/providers"));
-      await until("the providers section", () => detail(page).getAttribute("data-section"), (s) => s === "providers");
+      await until(
+        "the redirect",
+        async () => page.url(),
+        (u) => u.endsWith("#/settings/providers"),
+      );
+      await until(
+        "the providers section",
+        () => detail(page).getAttribute("data-section"),
+        (s) => s === "providers",
+      );
     },
     T,
   );
@@ -87,7 +99,11 @@ describe("the Settings area", () => {
       await shoot(page, "settings-list");
       for (const id of SECTIONS) {
         await page.getByTestId(`${id}-link`).click();
-        await until(`the ${id} section`, () => detail(page).getAttribute("data-section"), (s) => s === id);
+        await until(
+          `the ${id} section`,
+          () => detail(page).getAttribute("data-section"),
+          (s) => s === id,
+        );
         expect(await detail(page).isVisible()).toBe(true);
         expect(await page.getByTestId(`${id}-link`).isVisible()).toBe(false);
         await page.getByTestId("settings-back").click();
@@ -106,31 +122,58 @@ describe("the Settings area", () => {
       const other = await browser.context.newPage();
       await openApp(other, gw.url, "#/settings/general");
       const field = (p: Page) => p.locator("#setting-agent-max_iterations");
-      await until("the configured limit", () => field(other).inputValue(), (v) => v === "12");
+      await until(
+        "the configured limit",
+        () => field(other).inputValue(),
+        (v) => v === "12",
+      );
 
       await field(page).fill("7");
       await page.getByTestId("setting-agent-max_iterations-save").click();
-      await until("the field marked as set here", () => page.getByTestId("setting-agent-max_iterations").getAttribute("data-set"), (s) => s === "yes");
+      await until(
+        "the field marked as set here",
+        () => page.getByTestId("setting-agent-max_iterations").getAttribute("data-set"),
+        (s) => s === "yes",
+      );
       // The other tab hears settings.changed and shows the new value without a reload.
-      await until("the other tab's value", () => field(other).inputValue(), (v) => v === "7");
+      await until(
+        "the other tab's value",
+        () => field(other).inputValue(),
+        (v) => v === "7",
+      );
 
       await page.getByTestId("setting-agent-system_prompt").locator("textarea").fill("Answer in one line.");
       await page.getByTestId("setting-agent-system_prompt-save").click();
-      await until("the prompt saved", () => page.getByTestId("setting-agent-system_prompt").getAttribute("data-set"), (s) => s === "yes");
+      await until(
+        "the prompt saved",
+        () => page.getByTestId("setting-agent-system_prompt").getAttribute("data-set"),
+        (s) => s === "yes",
+      );
       await shoot(page, "settings-general-changed");
 
       await page.reload();
-      await until("the value after a reload", () => field(page).inputValue(), (v) => v === "7");
+      await until(
+        "the value after a reload",
+        () => field(page).inputValue(),
+        (v) => v === "7",
+      );
       expect(await page.locator("#setting-agent-system_prompt").inputValue()).toBe("Answer in one line.");
       expect(await page.getByTestId("config-path").textContent()).toBe(join(cfg, "cairn.toml"));
 
       // The next run uses the new prompt.
       expect((await gw.cli(["chat", "-s", "after-settings", "hi"])).code).toBe(0);
-      expect(llm.requests.at(-1)?.body.messages[0]).toMatchObject({ role: "system", content: expect.stringContaining("Answer in one line.") });
+      expect(llm.requests.at(-1)?.body.messages[0]).toMatchObject({
+        role: "system",
+        content: expect.stringContaining("Answer in one line."),
+      });
 
       // Back to cairn.toml's value.
       await page.getByTestId("setting-agent-max_iterations-reset").click();
-      await until("the configured limit again", () => field(other).inputValue(), (v) => v === "12");
+      await until(
+        "the configured limit again",
+        () => field(other).inputValue(),
+        (v) => v === "12",
+      );
       await other.close();
     },
     T,

@@ -21,7 +21,8 @@ afterAll(async () => {
 });
 
 const lastRequest = () => llm.requests.at(-1);
-const systemOf = (body: { messages: { role: string; content: unknown }[] }) => body.messages.find((m) => m.role === "system")?.content ?? null;
+const systemOf = (body: { messages: { role: string; content: unknown }[] }) =>
+  body.messages.find((m) => m.role === "system")?.content ?? null;
 
 describe("cairn settings and the next run", () => {
   test(
@@ -101,7 +102,9 @@ describe("cairn settings and the next run", () => {
         const set = await ws.request("settings.set", { key: "agent.max_iterations", value: 7 });
         expect(set).toMatchObject({ ok: true, payload: { key: "agent.max_iterations", changed: true } });
         await other.waitFor((f) => f.type === "event" && f.event === "sessions" && f.payload?.type === "settings.changed");
-        const row = (await other.request("settings.get", {})).payload.settings.find((s: { key: string }) => s.key === "agent.max_iterations");
+        const row = (await other.request("settings.get", {})).payload.settings.find(
+          (s: { key: string }) => s.key === "agent.max_iterations",
+        );
         expect(row).toEqual({ key: "agent.max_iterations", value: 7, configured: 25, effective: 7 });
       } finally {
         await other.close();
