@@ -1,12 +1,12 @@
 import { describe, expect, test } from "vitest";
 import { legacyRedirect, settingsHash, viewFromHash } from "../../ui/src/lib/route.ts";
-import { SETTINGS_SECTIONS } from "../../ui/src/lib/settings.sections.ts";
+import { SETTINGS_SECTIONS } from "../../ui/src/components/settings/sections.ts";
 
 describe("the Settings routes", () => {
   test("#/settings is the list; #/settings/<section> a section; anything else the chat", () => {
     expect(viewFromHash("#/settings")).toBe("settings");
     for (const s of SETTINGS_SECTIONS) expect(viewFromHash(settingsHash(s.id))).toBe(s.id);
-    expect(viewFromHash("#/settings/nope")).toBe("chat");
+    expect(viewFromHash("#/settings/Nope!")).toBe("chat");
     expect(viewFromHash("#/s/abc")).toBe("chat");
     expect(viewFromHash("")).toBe("chat");
   });

@@ -1,5 +1,4 @@
 import { TOKEN_PATTERN } from "./protocol.ts";
-import { SETTINGS_SECTIONS, type SectionId } from "./settings.sections.ts";
 
 /** The open session lives in the URL hash (`#/s/<key>`) so a reload keeps it. */
 export function sessionKeyFromHash(hash: string = location.hash): string | null {
@@ -15,6 +14,9 @@ export function openSessionInUrl(key: string | null): void {
   const target = key === null ? "#/" : sessionHash(key);
   if (location.hash !== target) location.hash = target;
 }
+
+/** A Settings section's id: its route is `#/settings/<id>` (the list: components/settings/sections.ts). */
+export type SectionId = string;
 
 /**
  * What the main column shows: the chat, the Settings list (`#/settings`: on a phone the list
@@ -33,17 +35,18 @@ export const HOOKS_HASH = settingsHash("hooks");
 export const CHANNELS_HASH = settingsHash("channels");
 export const MONITORING_HASH = settingsHash("monitoring");
 
-const SECTION_IDS = new Set<string>(SETTINGS_SECTIONS.map((s) => s.id));
+/** The pages that were top-level before the Settings area. */
+const MOVED = new Set(["providers", "nodes", "security", "cron", "mcp", "hooks", "channels", "monitoring"]);
 
 /** Where an old top-level page's link (`#/providers`, bookmarks) goes now; undefined for any other hash. */
 export const legacyRedirect = (hash: string): string | undefined => {
   const m = /^#\/([a-z]+)$/.exec(hash);
-  return m && m[1] !== "settings" && SECTION_IDS.has(m[1]) ? settingsHash(m[1] as SectionId) : undefined;
+  return m && MOVED.has(m[1]) ? settingsHash(m[1]) : undefined;
 };
 
 export const viewFromHash = (hash: string = location.hash): View => {
   const target = legacyRedirect(hash) ?? hash;
   if (target === SETTINGS_HASH) return "settings";
   const m = /^#\/settings\/([a-z]+)$/.exec(target);
-  return m && SECTION_IDS.has(m[1]) ? (m[1] as SectionId) : "chat";
+  return m ? m[1] : "chat";
 };

@@ -13,17 +13,17 @@ export interface SettingsSection {
 }
 
 export const SETTINGS_SECTIONS = [
-  { id: "general", label: "General", load: () => import("../components/settings/GeneralSection.svelte") },
-  { id: "tools", label: "Tools & approvals", load: () => import("../components/settings/ToolsSection.svelte") },
-  { id: "providers", label: "Providers", load: () => import("../components/ProvidersPage.svelte") },
-  { id: "nodes", label: "Nodes", load: () => import("../components/NodesPage.svelte") },
-  { id: "mcp", label: "MCP", load: () => import("../components/McpPage.svelte") },
-  { id: "hooks", label: "Hooks", load: () => import("../components/HooksPage.svelte") },
-  { id: "cron", label: "Cron", load: () => import("../components/CronPage.svelte") },
-  { id: "channels", label: "Channels", load: () => import("../components/ChannelsPage.svelte") },
+  { id: "general", label: "General", load: () => import("./GeneralSection.svelte") },
+  { id: "tools", label: "Tools & approvals", load: () => import("./ToolsSection.svelte") },
+  { id: "providers", label: "Providers", load: () => import("../ProvidersPage.svelte") },
+  { id: "nodes", label: "Nodes", load: () => import("../NodesPage.svelte") },
+  { id: "mcp", label: "MCP", load: () => import("../McpPage.svelte") },
+  { id: "hooks", label: "Hooks", load: () => import("../HooksPage.svelte") },
+  { id: "cron", label: "Cron", load: () => import("../CronPage.svelte") },
+  { id: "channels", label: "Channels", load: () => import("../ChannelsPage.svelte") },
   // Web push opt-in per device lands here: { id: "notifications", label: "Notifications", load: () => import(…) },
-  { id: "security", label: "Security", load: () => import("../components/SecurityPage.svelte") },
-  { id: "monitoring", label: "Monitoring", load: () => import("../components/MonitoringPage.svelte") },
+  { id: "security", label: "Security", load: () => import("../SecurityPage.svelte") },
+  { id: "monitoring", label: "Monitoring", load: () => import("../MonitoringPage.svelte") },
 ] as const satisfies readonly SettingsSection[];
 
 export type SectionId = (typeof SETTINGS_SECTIONS)[number]["id"];
