@@ -26,7 +26,7 @@ import {
   setSessionNode,
   type ForkSession,
 } from "./session/index.ts";
-import { SETTINGS_ID, settingsSpec } from "./settings/index.ts";
+import { SETTINGS_ID, settingsSpec, type SettingsContext } from "./settings/index.ts";
 import { channelSpec } from "./channels/index.ts";
 import { AUTH_ID, authSpec, createAuthFlows, DEFAULT_SESSION_TTL_MS } from "./auth/index.ts";
 import { sessionStateStore, stateSpec, type SessionStateStore } from "./state/index.ts";
@@ -44,7 +44,7 @@ import {
 import type { McpHub } from "./mcp/index.ts";
 import type { Tool } from "./tools/index.ts";
 import { hookObserver, type HookDispatcher } from "./hooks/index.ts";
-import type { McpServerEntry } from "../schemas/index.ts";
+import type { McpServerEntry, SettingValues } from "../schemas/index.ts";
 import { findNode, nodeContextPrompt, remoteExec, type NodePresence, type NodesReader, type RemoteExecOptions } from "./remote/index.ts";
 
 export interface ActorSystemOptions {
@@ -114,6 +114,10 @@ export interface ActorSystem {
   enabledModels(): Promise<Readonly<Record<string, readonly string[]>>>;
   /** The MCP servers added from the CLI or UI (the settings aggregate, from the log). */
   mcpServers(): Promise<readonly McpServerEntry[]>;
+  /** The whole settings aggregate (values changed in the UI or CLI, always-allowed commands). */
+  settings(): Promise<SettingsContext>;
+  /** The default model as last read from the settings (else the configured one); synchronous for status answers. */
+  defaultModel(): string | null;
   /** Records the enabled models of one provider (an event; nothing when unchanged). */
   enableModels(provider: string, models: readonly string[]): Promise<{ provider: string; models: string[] }>;
   /** One approval's state (from the log). */
@@ -186,7 +190,10 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
   }
   // Cooldowns survive a restart: rebuilt from the run events at the log's tail before any model call.
   const { tracker: cooldowns, ready: cooldownsReady } = loadCooldowns(o.log, report);
-  const checkModel = (sessionModel: string | null) => resolve(sessionModel ?? o.model.defaultModel ?? "").modelId;
+  // The default model as last read from the settings (a command's check is synchronous; a run
+  // reads the settings afresh when it starts).
+  let defaultModelNow = o.model.defaultModel;
+  const checkModel = (sessionModel: string | null) => resolve(sessionModel ?? defaultModelNow ?? "").modelId;
 
   const sessions = new AggregateHost(createSessionSpec(checkModel), deps);
   // The transcript is read from the log, not kept in the session's context (bounded snapshots).
@@ -199,6 +206,13 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     },
   });
   const settings = new AggregateHost(settingsSpec, deps);
+  const readSettings = async (): Promise<SettingsContext> => {
+    const context = (await settings.read(SETTINGS_ID)).snapshot.context;
+    defaultModelNow = context.values["agent.model"] ?? o.model.defaultModel;
+    return context;
+  };
+  const settingValues = async (): Promise<SettingValues> => (await readSettings()).values;
+  void readSettings().catch(() => undefined);
   const approvals = new AggregateHost(approvalSpec, deps);
   const states = new AggregateHost(stateSpec, deps);
   const auth = new AggregateHost(authSpec, deps);
@@ -330,7 +344,7 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
   const session = sessionEffects({
     nc: o.nc,
     dispatch,
-    defaultModel: () => o.model.defaultModel,
+    defaultModel: async () => (await settingValues())["agent.model"] ?? o.model.defaultModel,
     adoptRun: async (runId) => {
       await runs.adopt(runId);
       return (await runs.read(runId)).snapshot.context;
@@ -388,6 +402,7 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
         : undefined;
     },
     systemPrompt: o.systemPrompt,
+    settings: settingValues,
     maxTokens: o.maxTokens,
     fallback,
     cooldowns,
@@ -399,7 +414,7 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     approvals: {
       waiters,
       read: readApproval,
-      remembered: async () => (await settings.read(SETTINGS_ID)).snapshot.context.allowedCommands,
+      remembered: async () => (await readSettings()).allowedCommands,
     },
   });
   runs.setEffects(run.effects, run.supervise);
@@ -550,8 +565,10 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
           throw e;
         },
       ),
-    enabledModels: async () => (await settings.read(SETTINGS_ID)).snapshot.context.enabledModels,
-    mcpServers: async () => (await settings.read(SETTINGS_ID)).snapshot.context.mcpServers,
+    enabledModels: async () => (await readSettings()).enabledModels,
+    mcpServers: async () => (await readSettings()).mcpServers,
+    settings: readSettings,
+    defaultModel: () => defaultModelNow,
     enableModels: async (provider, models) =>
       (await withRetry(router.dispatch)("settings", SETTINGS_ID, "enable_models", { provider, models })) as {
         provider: string;

@@ -1,6 +1,6 @@
 import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { LiveSessionMessage, decodeLenient, type LiveSessionsChanged } from "../schemas/index.ts";
+import { LiveSessionMessage, decodeLenient, type LiveSessionsChanged, type LiveSettingsChanged } from "../schemas/index.ts";
 import { encodeJson } from "./rpc.ts";
 import { LIVE_STREAM, subjects } from "./subjects.ts";
 
@@ -13,7 +13,7 @@ export const publishLive = (nc: NatsConnection, sessionKey: string, msg: LiveSes
   nc.publish(subjects.liveSession(sessionKey), encodeJson(msg));
 };
 
-export const publishSessionsChanged = (nc: NatsConnection, msg: LiveSessionsChanged): void => {
+export const publishSessionsChanged = (nc: NatsConnection, msg: LiveSessionsChanged | LiveSettingsChanged): void => {
   nc.publish(subjects.liveSessions, encodeJson(msg));
 };
 

@@ -209,3 +209,34 @@ one that keeps failing is skipped for a while, then tried again.
 Troubleshooting: "keyword only" in 'cairn memory status' means no embedder
 answered; check its base_url and key, or add a local model_path. No results: check
 that the files are .md and sit in a directory status lists.`;
+
+export const settingsHelp = `Usage: cairn settings [list] [--json]
+       cairn settings get KEY [--json]
+       cairn settings set KEY VALUE [--json]
+       cairn settings unset KEY [--json]
+       cairn settings revoke COMMAND [--json]
+
+What the web UI's Settings page changes, through the running gateway. Each
+change is a settings event in the log and applies to the next run (no
+restart); it wins over cairn.toml, and 'unset' falls back to the file again.
+
+list     every key: the value in effect, the one set here, cairn.toml's; the
+         "always allowed" commands; what only cairn.toml can set (read-only)
+get      the value in effect of one key
+set      change a key
+unset    clear a key: cairn.toml's value (or the built-in default) applies
+revoke   take back an "always allow": that exact command asks again
+
+Keys:
+  agent.model                 default model of new chats (provider/model)
+  agent.system_prompt         the system prompt
+  agent.max_iterations        model calls per run (1-1000)
+  agent.timeout               whole-run time bound in seconds (1-86400)
+  tools.exec.approval_mode    always | smart | never
+  tools.exec.allowlist        command patterns that run without asking
+                              (comma-separated, or a JSON array)
+  tools.exec.sandbox.backend  auto | docker | bubblewrap | none
+
+Options:
+      --json            print JSON
+`;

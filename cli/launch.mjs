@@ -26,6 +26,7 @@ Commands:
   sandbox               which command sandboxes work here; build the docker image
   node                  pair this machine as a node, or manage the gateway's nodes
   mcp                   MCP servers: list, tools, add, remove, restart
+  settings              list, get KEY, set KEY VALUE, unset KEY, revoke CMD (default model, prompt, limits, approvals)
   channels              Telegram: status, pending senders, approve, deny, set-token
   hooks                 lifecycle hooks (HOOK.md): list [--eligible], info NAME, test NAME --event E
   doctor                check remote exec: routes, nodes, pairing window, problems

@@ -1,9 +1,9 @@
 import { parse, print } from "./args.ts";
-import { channelsHelp, hooksHelp, mcpHelp } from "./help.agent.ts";
+import { channelsHelp, hooksHelp, mcpHelp, settingsHelp } from "./help.agent.ts";
 import { UsageError } from "./usage.ts";
 import type { Paths } from "./paths.ts";
 
-/** The agent-facing commands (channels, hooks, MCP), parsed here to keep main.ts short. */
+/** The agent-facing commands (channels, hooks, MCP, settings), parsed here to keep main.ts short. */
 
 /** `cairn channels …`: the Telegram channel, its senders and their levels. */
 export async function channelsCommand(rest: string[], paths: Paths, setJson: (j: boolean) => void): Promise<number> {
@@ -121,4 +121,22 @@ export async function mcpCommand(rest: string[], paths: Paths, setJson: (j: bool
     },
     paths,
   );
+}
+
+/** `cairn settings …`: the settings the UI changes (events; no restart). */
+export async function settingsCommand(rest: string[], paths: Paths, setJson: (j: boolean) => void): Promise<number> {
+  const [first, ...more] = rest;
+  const sub = first === undefined || first.startsWith("-") ? "list" : first;
+  if (sub === "help") return print(settingsHelp);
+  const { values, positionals } = parse(sub === first ? more : rest, { json: { type: "boolean" } });
+  if (values.help) return print(settingsHelp);
+  const json = Boolean(values.json);
+  setJson(json);
+  const cmd = await import("./commands/settings.ts");
+  if (sub === "list" && positionals.length === 0) return await cmd.settingsList({ json }, paths);
+  if (sub === "get" && positionals.length === 1) return await cmd.settingsGet({ key: positionals[0], json }, paths);
+  if (sub === "set" && positionals.length === 2) return await cmd.settingsSet({ key: positionals[0], value: positionals[1], json }, paths);
+  if (sub === "unset" && positionals.length === 1) return await cmd.settingsSet({ key: positionals[0], value: null, json }, paths);
+  if (sub === "revoke" && positionals.length === 1) return await cmd.settingsRevoke({ command: positionals[0], json }, paths);
+  throw new UsageError("usage: cairn settings list | get KEY | set KEY VALUE | unset KEY | revoke COMMAND (see 'cairn settings --help')");
 }

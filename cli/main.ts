@@ -16,7 +16,7 @@ import {
   logsHelp,
 } from "./help.ts";
 import { cronHelp } from "./help.agent.ts";
-import { channelsCommand, hooksCommand, mcpCommand } from "./main.agent.ts";
+import { channelsCommand, hooksCommand, mcpCommand, settingsCommand } from "./main.agent.ts";
 import { nearest } from "./config/suggest.ts";
 // Commands are imported when run: `cairn <command> --help` must not load NATS, SQLite, the SDKs
 // or the schemas (output.ts, for the error message, too).
@@ -54,6 +54,7 @@ const COMMANDS = [
   "cluster",
   "service",
   "mcp",
+  "settings",
   "hooks",
   "help",
 ];
@@ -417,6 +418,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         return await hooksCommand(rest, paths, (j) => (json = j), env);
       case "mcp":
         return await mcpCommand(rest, paths, (j) => (json = j));
+      case "settings":
+        return await settingsCommand(rest, paths, (j) => (json = j));
       case "cluster": {
         const [sub, ...args] = rest;
         if (sub === undefined || sub === "-h" || sub === "--help" || sub === "help") return print(clusterHelp);

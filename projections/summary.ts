@@ -45,6 +45,10 @@ export const summarizeEvent = (e: AnyStoredEvent): string => {
       return `MCP server ${e.data.server.name} added by ${e.data.by}: ${clip(e.data.server.url ?? [e.data.server.command, ...(e.data.server.args ?? [])].join(" "), 80)}`;
     case "settings.mcp_server_removed":
       return `MCP server ${e.data.name} removed by ${e.data.by}`;
+    case "settings.command_revoked":
+      return `always-allow revoked by ${e.data.by}: ${clip(e.data.command, 80)}`;
+    case "settings.changed":
+      return `${e.data.key} ${e.data.value === null ? "reset to cairn.toml" : `set to ${clip(JSON.stringify(e.data.value), 80)}`} by ${e.data.by}`;
     case "settings.models_enabled":
       return `${e.data.provider}: ${e.data.models.length} model(s) enabled`;
     case "run.model_switched":

@@ -9,6 +9,7 @@ import { authMethodParams } from "./auth.ts";
 import { ListCompactions, SearchMessages } from "./search.ts";
 import { cronMethodParams } from "./cron.ts";
 import { mcpMethodParams } from "./mcp.ts";
+import { settingsMethodParams } from "./settings.ts";
 import { hookMethodParams } from "./hooks.ts";
 import { channelMethodParams } from "./channels.ts";
 
@@ -195,6 +196,7 @@ export const methodParams = {
   ...authMethodParams,
   ...cronMethodParams,
   ...mcpMethodParams,
+  ...settingsMethodParams,
   ...hookMethodParams,
   ...channelMethodParams,
 } as const;

@@ -99,3 +99,7 @@ export const LiveSessionsChanged = Schema.Struct({
   checkpoint: Schema.Number,
 });
 export type LiveSessionsChanged = typeof LiveSessionsChanged.Type;
+
+/** On `live.sessions` too: a setting changed (every open Settings page reloads it). */
+export const LiveSettingsChanged = Schema.Struct({ type: Schema.Literal("settings.changed") });
+export type LiveSettingsChanged = typeof LiveSettingsChanged.Type;

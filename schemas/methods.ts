@@ -1,12 +1,13 @@
 import type { AuthOverview, CreatedApiKey } from "./auth.ts";
 import type { CreateSessionResult, SendMessageResult, SessionExportFile } from "./commands.ts";
 import type { Method, methodParams, StatusPayload } from "./frames.ts";
-import type { LiveSessionMessage, LiveSessionsChanged } from "./live.ts";
+import type { LiveSessionMessage, LiveSessionsChanged, LiveSettingsChanged } from "./live.ts";
 import type { ListNodesResult, PairingWindow } from "./nodes.ts";
 import type { ListCompactionsResult, SearchMessagesResult } from "./search.ts";
 import type { CronSchedule, GetCronJobResult, ListCronJobsResult, ListCronRunsResult } from "./cron.ts";
 import type { McpServerStatus, McpToolInfo } from "./mcp.ts";
 import type { HookView } from "./hooks.ts";
+import type { SettingKey, SettingsView } from "./settings.ts";
 import type { ChannelSender, ChannelSenderChange, ChannelStatus } from "./channels.ts";
 import type {
   CompactSessionResult,
@@ -132,6 +133,9 @@ export type MethodResults = EveryMethod<{
   "cron.run": { readonly slot?: number; readonly sessionKey?: string };
   "cron.remove": unknown;
   "mcp.list": { readonly servers: readonly McpServerStatus[] };
+  "settings.get": SettingsView;
+  "settings.set": { readonly key: SettingKey; readonly changed: boolean; readonly settings: SettingsView };
+  "settings.revokeCommand": { readonly command: string; readonly revoked: boolean; readonly settings: SettingsView };
   "mcp.tools": { readonly tools: readonly McpToolInfo[] };
   "mcp.add": McpChange;
   "mcp.setEnabled": McpChange;
@@ -161,5 +165,5 @@ export type McpChange = { readonly name: string; readonly changed: boolean; read
 /** Payloads of `event` frames, by event name: a session's live messages (`chat`) and list changes. */
 export type EventPayloads = {
   chat: LiveSessionMessage & { readonly sessionKey: string };
-  sessions: LiveSessionsChanged;
+  sessions: LiveSessionsChanged | LiveSettingsChanged;
 };

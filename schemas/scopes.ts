@@ -22,6 +22,7 @@ export const methodScopes: Record<Exclude<Method, "connect">, Scope> = {
   "cron.get": "operator.read",
   "cron.runs": "operator.read",
   "mcp.list": "operator.read",
+  "settings.get": "operator.read",
   "mcp.tools": "operator.read",
   "hooks.list": "operator.read",
   "channels.status": "operator.read",
@@ -70,6 +71,9 @@ export const methodScopes: Record<Exclude<Method, "connect">, Scope> = {
   "mcp.setEnabled": "operator.admin",
   "mcp.remove": "operator.admin",
   "mcp.restart": "operator.admin",
+  // The default model, prompt, limits and approval mode are the owner's; so is taking back an "always allow".
+  "settings.set": "operator.admin",
+  "settings.revokeCommand": "operator.admin",
   // Letting a stranger talk to the agent, or raising what they may make it do, is the owner's call.
   "channels.approve": "operator.admin",
   "channels.deny": "operator.admin",

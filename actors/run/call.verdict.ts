@@ -32,7 +32,13 @@ export const callVerdict = async (
   /** The run's own approval mode (a cron job's), over the configured one. */
   modeOverride?: "always" | "smart" | "never" | null,
 ): Promise<CallVerdict | undefined> => {
-  const exec = deps.agent.exec ?? {};
+  const own = (await deps.settings?.()) ?? {};
+  // What Settings changed wins over [tools.exec]; the run's own mode (a cron job's) over both.
+  const exec = {
+    ...deps.agent.exec,
+    ...(own["tools.exec.approval_mode"] ? { approvalMode: own["tools.exec.approval_mode"] } : {}),
+    ...(own["tools.exec.allowlist"] ? { allowlist: own["tools.exec.allowlist"] } : {}),
+  };
   const configured = modeOverride ?? exec.approvalMode ?? "smart";
   const mode = waivers || configured !== "never" ? configured : "smart";
   const remembered = async () => (waivers ? ((await deps.approvals?.remembered()) ?? []) : []);

@@ -1,6 +1,6 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { GatewayMetrics } from "../../bus/index.ts";
-import type { AnyStoredEvent, SessionMcp } from "../../schemas/index.ts";
+import type { AnyStoredEvent, SessionMcp, SettingValues } from "../../schemas/index.ts";
 import type { ApprovalView, ApprovalWaiters } from "../approval/index.ts";
 import type { HookDispatcher } from "../hooks/index.ts";
 import type { ResolvedModel } from "../llm/index.ts";
@@ -46,6 +46,11 @@ export interface RunEffectDeps {
   /** What a run of a session routed to a node is told about it (its AGENTS.md and skills); undefined for local. */
   readonly nodePrompt?: (sessionKey: string) => Promise<string | undefined>;
   readonly systemPrompt: string | undefined;
+  /**
+   * The settings changed from the UI or CLI (the settings aggregate): they win over `systemPrompt`,
+   * `agent` and `agent.exec`'s configured values, read when a run needs them (no restart).
+   */
+  readonly settings?: () => Promise<SettingValues>;
   readonly maxTokens: number | undefined;
   /** `[providers] fallback`: tried in order after the run's own model. */
   readonly fallback: readonly string[];

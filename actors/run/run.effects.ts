@@ -30,8 +30,13 @@ export interface RunEffectsHandle {
  */
 export const runEffects = (deps: RunEffectDeps): RunEffectsHandle => {
   const live = (key: string, m: LiveSessionMessage) => publishLive(deps.nc, key, m);
-  const works = new RunWorks(deps.agent.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS);
-  const maxIterations = deps.agent.maxIterations ?? DEFAULT_MAX_ITERATIONS;
+  // The bounds are read when used, so a change in Settings applies to the next run without a restart.
+  const works = new RunWorks(async () => {
+    const seconds = (await deps.settings?.())?.["agent.timeout"];
+    return seconds !== undefined ? seconds * 1000 : (deps.agent.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS);
+  });
+  const iterationLimit = async () =>
+    (await deps.settings?.())?.["agent.max_iterations"] ?? deps.agent.maxIterations ?? DEFAULT_MAX_ITERATIONS;
   const respond = modelResponder(deps, live);
 
   /**
@@ -120,6 +125,7 @@ export const runEffects = (deps: RunEffectDeps): RunEffectsHandle => {
         await deps.dispatch("run", p.runId, "complete", { text, usage, finishReason: done.finishReason });
         return;
       }
+      const maxIterations = await iterationLimit();
       if (p.iteration >= maxIterations) {
         // The bound is a budget, not an error: the user keeps what was said, with a note.
         const note = `${w.text.length > 0 ? "\n\n" : ""}[stopped: the agent reached its limit of ${maxIterations} model call${maxIterations === 1 ? "" : "s"} ([agent] max_iterations) and still wanted to call tools (${done.calls.map((c) => c.name).join(", ")}); they were not run]`;

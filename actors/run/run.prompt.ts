@@ -66,7 +66,7 @@ export const toolTurns = (
 };
 
 /**
- * The configured system prompt, then the skills the model may use (when there are any), then —
+ * The system prompt (Settings, else cairn.toml), then the skills the model may use (when there are any), then —
  * for a session routed to a node — the node's AGENTS.md and skills. Skills are read at every model
  * call (cached by mtime), so a new one needs no restart.
  */
@@ -74,5 +74,6 @@ export const systemPrompt = async (deps: RunEffectDeps, sessionKey: string): Pro
   const listed =
     deps.agent.skillsDir && deps.agent.tools ? skillsPrompt(await loadSkills(deps.agent.skillsDir).catch(() => [])) : undefined;
   const node = deps.agent.tools ? await deps.nodePrompt?.(sessionKey).catch(() => undefined) : undefined;
-  return [deps.systemPrompt, listed, node].filter((x) => x).join("\n\n") || undefined;
+  const own = (await deps.settings?.())?.["agent.system_prompt"] ?? deps.systemPrompt;
+  return [own, listed, node].filter((x) => x).join("\n\n") || undefined;
 };

@@ -171,7 +171,10 @@ export const toolRunner = (
   const invokeStarted = async (p: CallParams, call: Call, signal: AbortSignal, approved: boolean): Promise<void> => {
     live(p.sessionKey, { type: "run.tool", runId: p.runId, callId: call.callId, name: call.name, status: "started" });
     const t0 = deps.now();
-    const sandbox = (await deps.runPolicy?.(p.runId, p.sessionKey))?.sandbox ?? (await deps.sessionSandbox?.(p.sessionKey));
+    const sandbox =
+      (await deps.runPolicy?.(p.runId, p.sessionKey))?.sandbox ??
+      (await deps.sessionSandbox?.(p.sessionKey)) ??
+      (await deps.settings?.())?.["tools.exec.sandbox.backend"];
     const node = await deps.sessionNode?.(p.sessionKey);
     const streaming = liveOutput((stream, text) =>
       live(p.sessionKey, { type: "run.tool_output", runId: p.runId, callId: call.callId, stream, text }),

@@ -37,7 +37,8 @@ export class RunWorks {
   /** Each run's trace root in this process: one trace per run (a run adopted after a crash starts another). */
   readonly #spans = new Map<string, Span>();
 
-  constructor(private readonly timeoutMs: number) {}
+  /** `timeoutMs`: the run's time budget, read as each run opens here. */
+  constructor(private readonly timeoutMs: () => Promise<number>) {}
 
   /**
    * The trace context of the run's effects: its `run` span, started on first use. Model calls,
@@ -66,13 +67,13 @@ export class RunWorks {
   open(runId: string, text: string, nextDelta: () => Promise<number>): Promise<RunWork> {
     let w = this.#open.get(runId);
     if (!w) {
-      w = nextDelta().then((next) => {
+      w = Promise.all([nextDelta(), this.timeoutMs()]).then(([next, timeoutMs]) => {
         const abort = new AbortController();
         // Every parallel call (and its sandboxed process) listens on the run's signal.
         setMaxListeners(200, abort.signal);
-        const deadline = new RunDeadline(this.timeoutMs, () =>
+        const deadline = new RunDeadline(timeoutMs, () =>
           abort.abort(
-            new CairnError("timeout", `the run did not finish within its time limit of ${humanWait(this.timeoutMs)} ([agent] timeout)`),
+            new CairnError("timeout", `the run did not finish within its time limit of ${humanWait(timeoutMs)} ([agent] timeout)`),
           ),
         );
         return { abort, deadline, text, nextDelta: next };

@@ -17,13 +17,14 @@ export type { SessionEffects };
 export const sessionEffects = (deps: {
   nc: NatsConnection;
   dispatch: Dispatch;
-  defaultModel: () => string | null;
+  /** The default model now (a setting changed in the UI applies to the next run). */
+  defaultModel: () => Promise<string | null>;
   /** Adopts the run (its machine re-arms its effects) and answers its state once repairs are done. */
   adoptRun: (runId: string) => Promise<{ status: string; error: WireError | null }>;
 }): { effects: SessionEffects; supervise: EffectSupervisor } => {
   const effects: SessionEffects = {
     startRun: async (p) => {
-      const model = p.model ?? deps.defaultModel();
+      const model = p.model ?? (await deps.defaultModel());
       const access = p.access !== undefined ? { access: p.access } : {};
       await deps.dispatch("run", p.runId, "start", { sessionKey: p.sessionKey, model, triggerMessageId: p.messageId, ...access });
     },

@@ -1,5 +1,15 @@
 import { isDeepStrictEqual } from "node:util";
-import { CairnError, CommandAllowed, McpServerAdded, McpServerRemoved, ModelsEnabled } from "../../schemas/index.ts";
+import {
+  CairnError,
+  CommandAllowed,
+  CommandRevoked,
+  decodeOrFail,
+  McpServerAdded,
+  McpServerRemoved,
+  ModelsEnabled,
+  SettingChanged,
+  settingSchemas,
+} from "../../schemas/index.ts";
 import { commandDecoder, type CommandOf, type AggregateSpec } from "../runtime/index.ts";
 import { SETTINGS_MACHINE_VERSION, settingsMachine } from "./settings.machine.ts";
 
@@ -10,6 +20,8 @@ const schemas = {
   allow_command: CommandAllowed,
   add_mcp_server: McpServerAdded,
   remove_mcp_server: McpServerRemoved,
+  revoke_command: CommandRevoked,
+  set: SettingChanged,
 } as const;
 export type SettingsCommand = CommandOf<typeof schemas>;
 
@@ -49,6 +61,19 @@ export const settingsSpec: AggregateSpec<typeof settingsMachine, SettingsCommand
       if (!s.context.mcpServers.some((x) => x.name === c.params.name))
         return { events: [], reply: { name: c.params.name, removed: false } };
       return { events: [{ type: "settings.mcp_server_removed", data: c.params }], reply: { name: c.params.name, removed: true } };
+    }
+    if (c.verb === "set") {
+      const { key, value, by } = c.params;
+      // Each key has its own type and bounds (the event's value is only "a JSON scalar or list").
+      if (value !== null) decodeOrFail(settingSchemas[key] as never, value, key);
+      const current = s.context.values[key] ?? null;
+      if (isDeepStrictEqual(current, value)) return { events: [], reply: { key, value, changed: false } };
+      return { events: [{ type: "settings.changed", data: { key, value, by } }], reply: { key, value, changed: true } };
+    }
+    if (c.verb === "revoke_command") {
+      const { command, by } = c.params;
+      if (!s.context.allowedCommands.includes(command)) return { events: [], reply: { command, revoked: false } };
+      return { events: [{ type: "settings.command_revoked", data: { command, by } }], reply: { command, revoked: true } };
     }
     if (c.verb === "allow_command") {
       const command = c.params.command.trim();

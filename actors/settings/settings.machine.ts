@@ -1,9 +1,9 @@
 import { assign, setup } from "xstate";
-import type { McpServerEntry } from "../../schemas/index.ts";
+import type { McpServerEntry, SettingValues } from "../../schemas/index.ts";
 import type { MachineEvent } from "../runtime/index.ts";
 
-/** 2: context gained `allowedCommands`; 3: `mcpServers` (older snapshots are replayed from the log). */
-export const SETTINGS_MACHINE_VERSION = 3;
+/** 2: context gained `allowedCommands`; 3: `mcpServers`; 4: `values` (older snapshots are replayed from the log). */
+export const SETTINGS_MACHINE_VERSION = 4;
 
 export interface SettingsContext {
   /** Models offered in the picker, per provider. */
@@ -12,20 +12,24 @@ export interface SettingsContext {
   readonly allowedCommands: readonly string[];
   /** MCP servers added from the CLI or UI (cairn.toml's are not here), in the order added. */
   readonly mcpServers: readonly McpServerEntry[];
+  /** Settings changed from the UI or CLI; a key absent falls back to cairn.toml. */
+  readonly values: SettingValues;
 }
 
 type Ev =
   | MachineEvent<"settings.models_enabled">
   | MachineEvent<"settings.command_allowed">
   | MachineEvent<"settings.mcp_server_added">
-  | MachineEvent<"settings.mcp_server_removed">;
+  | MachineEvent<"settings.mcp_server_removed">
+  | MachineEvent<"settings.command_revoked">
+  | MachineEvent<"settings.changed">;
 
 /** The user's settings that live outside cairn.toml (one aggregate, id "global"). No effects. */
 export const settingsMachine = setup({
   types: { context: {} as SettingsContext, events: {} as Ev },
 }).createMachine({
   id: "settings",
-  context: { enabledModels: {}, allowedCommands: [], mcpServers: [] },
+  context: { enabledModels: {}, allowedCommands: [], mcpServers: [], values: {} },
   initial: "active",
   states: {
     active: {
@@ -39,6 +43,17 @@ export const settingsMachine = setup({
         },
         "settings.command_allowed": {
           actions: assign(({ context, event }) => ({ allowedCommands: [...context.allowedCommands, event.data.command] })),
+        },
+        "settings.command_revoked": {
+          actions: assign(({ context, event }) => ({ allowedCommands: context.allowedCommands.filter((c) => c !== event.data.command) })),
+        },
+        "settings.changed": {
+          actions: assign(({ context, event }) => {
+            const values: Record<string, unknown> = { ...context.values };
+            if (event.data.value === null) delete values[event.data.key];
+            else values[event.data.key] = event.data.value;
+            return { values: values as SettingValues };
+          }),
         },
         // Adding a name that exists replaces that server's entry (an edit).
         "settings.mcp_server_added": {

@@ -306,6 +306,12 @@ export const callMethod = async (
     case "mcp.remove":
       // Health is a fact about the answering gateway's processes (each gateway runs its own servers).
       return { payload: await ask(deps, Schema.Unknown, subjects.admin("mcp", method.slice("mcp.".length)), params, MCP_TIMEOUT_MS) };
+    case "settings.get":
+      return { payload: await ask(deps, Schema.Unknown, subjects.admin("settings", "get"), {}) };
+    case "settings.set":
+      return { payload: await ask(deps, Schema.Unknown, subjects.admin("settings", "set"), { ...(params as object), by }) };
+    case "settings.revokeCommand":
+      return { payload: await ask(deps, Schema.Unknown, subjects.admin("settings", "revoke_command"), { ...(params as object), by }) };
     case "mcp.add":
       return { payload: await ask(deps, Schema.Unknown, subjects.admin("mcp", "add"), { ...(params as object), by }, MCP_TIMEOUT_MS) };
     case "mcp.setEnabled":

@@ -32,6 +32,7 @@ import { CairnError, type SandboxStatus } from "../../schemas/index.ts";
 import type { Settings } from "../config/load.ts";
 import type { Paths } from "../paths.ts";
 import { gatewayHooks } from "./hooks.setup.ts";
+import { startSettingsService } from "./settings.setup.ts";
 import { securePrivateDirs } from "../private.dirs.ts";
 import { ROOT } from "../root.ts";
 import { VERSION } from "../version.ts";
@@ -199,7 +200,11 @@ export async function startGateway(o: {
     });
     cleanup.push(() => nodeServices.stop());
 
-    const model = providerModelSetup(settings, paths, env);
+    const configuredModel = providerModelSetup(settings, paths, env);
+    // Status and the model list name the default model in effect: one set in Settings wins over
+    // cairn.toml's (the actor system follows the settings; until it runs, the file's applies).
+    let defaultModelNow = () => configuredModel.defaultModel;
+    const model = Object.defineProperty({ ...configuredModel }, "defaultModel", { get: () => defaultModelNow(), enumerable: true });
     // The first chat would load the provider's SDK (~100-150 ms): load it now, while nobody waits.
     if (model.defaultModel) {
       const defaultModel = model.defaultModel;
@@ -291,7 +296,7 @@ export async function startGateway(o: {
       nc,
       log: eventLog,
       snapshots,
-      model,
+      model: configuredModel,
       systemPrompt: settings.systemPrompt,
       maxTokens: settings.maxTokens,
       // Each session works in <workspaces dir>/<key> (default <data dir>/workspaces); skills in <data dir>/skills.
@@ -321,6 +326,7 @@ export async function startGateway(o: {
       hooks,
     });
     const system = actors;
+    defaultModelNow = () => system.defaultModel();
     cleanup.push(() => system.stop());
     const mcpService = serveMcp({
       nc,
@@ -330,7 +336,11 @@ export async function startGateway(o: {
       settings: (verb, params) => system.dispatch("settings", "global", verb, params),
       report: log,
     });
-    subs.push(...mcpService.subs, ...serveHooks(nc, hooks));
+    subs.push(
+      ...mcpService.subs,
+      ...serveHooks(nc, hooks),
+      ...startSettingsService({ nc, system, settings, paths, model: configuredModel }),
+    );
     const channels = startChannels({ nc, settings, configDir: paths.configDir, env, system, log });
     subs.push(...channels.subs);
     cleanup.push(() => channels.stop());

@@ -1,6 +1,7 @@
 import * as Schema from "effect/Schema";
 import { ModelId } from "../ids.ts";
 import { McpServerEntry, McpServerName } from "../mcp.ts";
+import { SettingKeySchema, SettingValue } from "../settings.ts";
 
 /**
  * Events of the settings aggregate (`evt.settings.global`): choices a user makes in the UI or CLI
@@ -26,9 +27,23 @@ export const CommandAllowed = Schema.Struct({
 export const McpServerAdded = Schema.Struct({ server: McpServerEntry, by: Schema.String });
 export const McpServerRemoved = Schema.Struct({ name: McpServerName, by: Schema.String });
 
+/** An "always allow" taken back: the command asks again from the next call on. */
+export const CommandRevoked = Schema.Struct({
+  command: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(4096)),
+  by: Schema.String,
+});
+
+/**
+ * A setting changed from the UI or CLI (`schemas/settings.ts` names the keys). It wins over
+ * `cairn.toml`'s value from the next run on; `value: null` falls back to the file's.
+ */
+export const SettingChanged = Schema.Struct({ key: SettingKeySchema, value: SettingValue, by: Schema.String });
+
 export const settingsEvents = {
   "settings.models_enabled": { version: 1, schema: ModelsEnabled },
   "settings.command_allowed": { version: 1, schema: CommandAllowed },
   "settings.mcp_server_added": { version: 1, schema: McpServerAdded },
   "settings.mcp_server_removed": { version: 1, schema: McpServerRemoved },
+  "settings.command_revoked": { version: 1, schema: CommandRevoked },
+  "settings.changed": { version: 1, schema: SettingChanged },
 } as const;

@@ -84,6 +84,7 @@ describe("Settings pages for hooks and channels", () => {
       }
       const page = await oneTab(browser);
       await openApp(page, gw.url);
+      await page.getByTestId("settings-link").click();
       await page.getByTestId("hooks-link").click();
       await until(
         "flaky's breaker open",

@@ -60,6 +60,7 @@ describe("MCP settings page", () => {
     async () => {
       const page = await oneTab(browser);
       await openApp(page, gw.url);
+      await page.getByTestId("settings-link").click();
       await page.getByTestId("mcp-link").click();
       await page.getByTestId("mcp-empty").waitFor();
 
@@ -92,7 +93,7 @@ describe("MCP settings page", () => {
       await until(
         "chat view",
         async () => page.url(),
-        (u) => !u.endsWith("#/mcp"),
+        (u) => !u.includes("#/settings"),
       );
       llm.script({ toolCalls: [{ name: "mcp__fx__echo", arguments: JSON.stringify({ text: "stones" }) }] }, { chunks: ["Echoed."] });
       await typeAndSend(page, "ask the server");

@@ -258,11 +258,12 @@ describe("the Providers page", () => {
     async () => {
       const page = await oneTab(browser);
       await openApp(page, gw.url);
+      await page.getByTestId("settings-link").click();
       await page.getByTestId("providers-link").click();
       await until(
         "the providers route",
         async () => page.url(),
-        (u) => u.endsWith("#/providers"),
+        (u) => u.endsWith("#/settings/providers"),
       );
 
       const card = (id: string) => page.locator(`[data-testid="provider-card"][data-provider="${id}"]`);

@@ -7,7 +7,7 @@ const calls: unknown[][] = [];
 const { supervise } = sessionEffects({
   nc: {} as never,
   dispatch: async (...args) => void calls.push(args),
-  defaultModel: () => null,
+  defaultModel: async () => null,
   adoptRun: async () => ({ status: "new", error: null }),
 });
 

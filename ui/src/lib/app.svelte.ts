@@ -8,11 +8,12 @@ import { ApprovalsStore, type DecideOutcome } from "./approvals.svelte.ts";
 import { NodesStore } from "./nodes.svelte.ts";
 import { CronStore } from "./cron.svelte.ts";
 import { McpStore } from "./mcp.svelte.ts";
+import { SettingsStore } from "./settings.svelte.ts";
 import { AuthGate } from "./gate.svelte.ts";
 import { SecurityStore } from "./security.svelte.ts";
 import { CompactionsStore, SearchStore } from "./search.svelte.ts";
 import { slashCommandOf, slashHelp, type SlashCommand } from "./slash.ts";
-import { openSessionInUrl, sessionKeyFromHash, viewFromHash, type View } from "./route.ts";
+import { legacyRedirect, openSessionInUrl, sessionKeyFromHash, viewFromHash, type View } from "./route.ts";
 import type { ApprovalDecision, SandboxBackend, SessionMcp, StatusPayload, WireError } from "./wire.ts";
 
 /** The page's state: the connection, the gateway's status, the session list and the open chat. */
@@ -35,6 +36,8 @@ export class AppState {
   readonly nodes: NodesStore;
   readonly cron: CronStore;
   readonly mcp: McpStore;
+  /** General and Tools & approvals (the settings changed from the UI or CLI). */
+  readonly settings: SettingsStore;
   readonly gate: AuthGate;
   readonly security: SecurityStore;
   /** The sidebar's search over past chats, and the open chat's compactions. */
@@ -59,6 +62,11 @@ export class AppState {
     this.nodes = new NodesStore(client);
     this.cron = new CronStore(client);
     this.mcp = new McpStore(client);
+    this.settings = new SettingsStore(client);
+    // The picker's "Default (…)" follows a default model changed in any tab or the CLI.
+    client.onEvent("sessions", (payload) => {
+      if ((payload as { type?: string } | null)?.type === "settings.changed") void this.models.load();
+    });
     client.onState((s) => {
       this.connection = s;
       this.connectionError = client.lastError;
@@ -76,6 +84,7 @@ export class AppState {
       if (this.view === "providers") void this.providers.load();
       if (this.view === "security") void this.security.load();
       if (this.view === "cron") void this.cron.load();
+      if (this.#needsSettings()) void this.settings.load();
       // The chat header's MCP toggle names the servers, so the list is wanted on every page.
       void this.mcp.load();
       // The node selector names the session's node, so the list is wanted on every page.
@@ -84,9 +93,17 @@ export class AppState {
     });
   }
 
+  /** The sections that show the settings (`#/settings` shows General beside the list on a desktop). */
+  #needsSettings(): boolean {
+    return this.view === "general" || this.view === "tools" || this.view === "settings";
+  }
+
   /** Follows the URL hash and connects. Returns a function that undoes it. */
   start(): () => void {
     const onHash = () => {
+      // The old top-level pages (`#/providers`, …) are Settings sections now.
+      const moved = legacyRedirect(location.hash);
+      if (moved) location.replace(moved);
       this.view = viewFromHash();
       // The open chat stays open behind other pages.
       if (this.view === "chat") this.chat.open(sessionKeyFromHash());
@@ -95,6 +112,7 @@ export class AppState {
         else if (this.view === "security") void this.security.load();
         else if (this.view === "cron") void this.cron.load();
         else if (this.view === "mcp") void this.mcp.refreshAll();
+        else if (this.#needsSettings()) void this.settings.load();
         else void this.nodes.refreshAll();
       }
     };

@@ -15,24 +15,38 @@ export function openSessionInUrl(key: string | null): void {
   if (location.hash !== target) location.hash = target;
 }
 
-/** Pages other than the chat live at their own hash. */
-export type View = "chat" | "providers" | "nodes" | "security" | "cron" | "mcp" | "hooks" | "channels" | "monitoring";
-export const PROVIDERS_HASH = "#/providers";
-export const NODES_HASH = "#/nodes";
-export const SECURITY_HASH = "#/security";
-export const CRON_HASH = "#/cron";
-export const MCP_HASH = "#/mcp";
-export const HOOKS_HASH = "#/hooks";
-export const CHANNELS_HASH = "#/channels";
-export const MONITORING_HASH = "#/monitoring";
-const VIEWS: Record<string, View> = {
-  [PROVIDERS_HASH]: "providers",
-  [NODES_HASH]: "nodes",
-  [SECURITY_HASH]: "security",
-  [CRON_HASH]: "cron",
-  [MCP_HASH]: "mcp",
-  [HOOKS_HASH]: "hooks",
-  [CHANNELS_HASH]: "channels",
-  [MONITORING_HASH]: "monitoring",
+/** A Settings section's id: its route is `#/settings/<id>` (the list: components/settings/sections.ts). */
+export type SectionId = string;
+
+/**
+ * What the main column shows: the chat, the Settings list (`#/settings`: on a phone the list
+ * alone, on a desktop the first section beside it), or one Settings section.
+ */
+export type View = "chat" | "settings" | SectionId;
+
+export const SETTINGS_HASH = "#/settings";
+export const settingsHash = (id: SectionId): string => `${SETTINGS_HASH}/${id}`;
+export const PROVIDERS_HASH = settingsHash("providers");
+export const NODES_HASH = settingsHash("nodes");
+export const SECURITY_HASH = settingsHash("security");
+export const CRON_HASH = settingsHash("cron");
+export const MCP_HASH = settingsHash("mcp");
+export const HOOKS_HASH = settingsHash("hooks");
+export const CHANNELS_HASH = settingsHash("channels");
+export const MONITORING_HASH = settingsHash("monitoring");
+
+/** The pages that were top-level before the Settings area. */
+const MOVED = new Set(["providers", "nodes", "security", "cron", "mcp", "hooks", "channels", "monitoring"]);
+
+/** Where an old top-level page's link (`#/providers`, bookmarks) goes now; undefined for any other hash. */
+export const legacyRedirect = (hash: string): string | undefined => {
+  const m = /^#\/([a-z]+)$/.exec(hash);
+  return m && MOVED.has(m[1]) ? settingsHash(m[1]) : undefined;
 };
-export const viewFromHash = (hash: string = location.hash): View => (Object.hasOwn(VIEWS, hash) ? VIEWS[hash] : "chat");
+
+export const viewFromHash = (hash: string = location.hash): View => {
+  const target = legacyRedirect(hash) ?? hash;
+  if (target === SETTINGS_HASH) return "settings";
+  const m = /^#\/settings\/([a-z]+)$/.exec(target);
+  return m ? m[1] : "chat";
+};
