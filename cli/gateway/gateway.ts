@@ -6,6 +6,7 @@ import { startNodeServices } from "../../actors/node/index.ts";
 import { serveWorkspaceFiles } from "../../actors/workspace/index.ts";
 import { McpHub, serveMcp } from "../../actors/mcp/index.ts";
 import { serveHooks } from "../../actors/hooks/index.ts";
+import { approvalIdFor } from "../../actors/approval/index.ts";
 import { exportSessions, memoryTools, serveMemory, setupMemory } from "../../actors/memory/index.ts";
 import { EventLog, PartitionTable, SnapshotStore, createRacing, ensureStreams, readCapabilities, subjects } from "../../bus/index.ts";
 import { localCaPaths, startEdge, type Edge, type TransportName } from "../../bus/edge/index.ts";
@@ -17,6 +18,8 @@ import {
   serveChannelQueries,
   auditQueries,
   serveAuditQueries,
+  eventsQueries,
+  serveEventsQueries,
   Projector,
   queries,
   serveAuthQueries,
@@ -226,6 +229,12 @@ export async function startGateway(o: {
         auditQueries(() => projector.db),
         () => projector.checkpoint,
       ),
+      ...serveEventsQueries(nc, {
+        q: eventsQueries(() => projector.db),
+        log: eventLog,
+        checkpoint: () => projector.checkpoint,
+        approvalIdOf: approvalIdFor,
+      }),
       ...serveSearchQueries(
         nc,
         () => projector.db,
