@@ -1,3 +1,4 @@
+import { isEventsHash } from "./events.ts";
 import { TOKEN_PATTERN } from "./protocol.ts";
 
 /** The open session lives in the URL hash (`#/s/<key>`) so a reload keeps it. */
@@ -16,7 +17,7 @@ export function openSessionInUrl(key: string | null): void {
 }
 
 /** Pages other than the chat live at their own hash. */
-export type View = "chat" | "providers" | "nodes" | "security" | "cron" | "mcp" | "hooks" | "channels" | "monitoring";
+export type View = "chat" | "providers" | "nodes" | "security" | "cron" | "mcp" | "hooks" | "channels" | "monitoring" | "events";
 export const PROVIDERS_HASH = "#/providers";
 export const NODES_HASH = "#/nodes";
 export const SECURITY_HASH = "#/security";
@@ -35,4 +36,5 @@ const VIEWS: Record<string, View> = {
   [CHANNELS_HASH]: "channels",
   [MONITORING_HASH]: "monitoring",
 };
-export const viewFromHash = (hash: string = location.hash): View => (Object.hasOwn(VIEWS, hash) ? VIEWS[hash] : "chat");
+export const viewFromHash = (hash: string = location.hash): View =>
+  Object.hasOwn(VIEWS, hash) ? VIEWS[hash] : isEventsHash(hash) ? "events" : "chat";
