@@ -43,6 +43,8 @@ export const summarizeEvent = (e: AnyStoredEvent): string => {
       return `MCP server ${e.data.server.name} added by ${e.data.by}: ${clip(e.data.server.url ?? [e.data.server.command, ...(e.data.server.args ?? [])].join(" "), 80)}`;
     case "settings.mcp_server_removed":
       return `MCP server ${e.data.name} removed by ${e.data.by}`;
+    case "settings.log_archived":
+      return `log archived: events ${e.data.firstSeq}..${e.data.lastSeq} (${e.data.archived}) to ${e.data.file ?? "an earlier archive"}, ${e.data.removed} removed, by ${e.data.by}`;
     case "settings.models_enabled":
       return `${e.data.provider}: ${e.data.models.length} model(s) enabled`;
     case "run.model_switched":

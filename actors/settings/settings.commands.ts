@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from "node:util";
-import { CairnError, CommandAllowed, McpServerAdded, McpServerRemoved, ModelsEnabled } from "../../schemas/index.ts";
+import { CairnError, CommandAllowed, LogArchived, McpServerAdded, McpServerRemoved, ModelsEnabled } from "../../schemas/index.ts";
 import { commandDecoder, type CommandOf, type AggregateSpec } from "../runtime/index.ts";
 import { SETTINGS_MACHINE_VERSION, settingsMachine } from "./settings.machine.ts";
 
@@ -10,6 +10,7 @@ const schemas = {
   allow_command: CommandAllowed,
   add_mcp_server: McpServerAdded,
   remove_mcp_server: McpServerRemoved,
+  record_archive: LogArchived,
 } as const;
 export type SettingsCommand = CommandOf<typeof schemas>;
 
@@ -25,6 +26,8 @@ export const settingsSpec: AggregateSpec<typeof settingsMachine, SettingsCommand
   input: () => ({}),
   decodeCommand: commandDecoder("settings", schemas),
   decide: (s, c) => {
+    // A fact about the log's retention: always recorded, the state does not depend on it.
+    if (c.verb === "record_archive") return { events: [{ type: "settings.log_archived", data: c.params }], reply: { recorded: true } };
     if (c.verb === "add_mcp_server") {
       const { server } = c.params;
       // The log is never a place for a secret: values must point at the environment or the key store.

@@ -18,7 +18,9 @@ type Ev =
   | MachineEvent<"settings.models_enabled">
   | MachineEvent<"settings.command_allowed">
   | MachineEvent<"settings.mcp_server_added">
-  | MachineEvent<"settings.mcp_server_removed">;
+  | MachineEvent<"settings.mcp_server_removed">
+  // Recorded on this aggregate, changes nothing in it (the retention's record).
+  | MachineEvent<"settings.log_archived">;
 
 /** The user's settings that live outside cairn.toml (one aggregate, id "global"). No effects. */
 export const settingsMachine = setup({

@@ -8,7 +8,16 @@ import { McpHub, serveMcp } from "../../actors/mcp/index.ts";
 import { serveHooks } from "../../actors/hooks/index.ts";
 import { approvalIdFor } from "../../actors/approval/index.ts";
 import { exportSessions, memoryTools, serveMemory, setupMemory } from "../../actors/memory/index.ts";
-import { EventLog, PartitionTable, SnapshotStore, createRacing, ensureStreams, readCapabilities, subjects } from "../../bus/index.ts";
+import {
+  EventLog,
+  PartitionTable,
+  SnapshotStore,
+  createRacing,
+  ensureStreams,
+  readCapabilities,
+  subjects,
+  type ArchivePolicy,
+} from "../../bus/index.ts";
 import { localCaPaths, startEdge, type Edge, type TransportName } from "../../bus/edge/index.ts";
 import { connectNats, startEmbeddedNats, type EmbeddedNats } from "../../bus/server/index.ts";
 import {
@@ -42,6 +51,7 @@ import { gatewayIdFor } from "./gateway-id.ts";
 import { acquireGatewayLock } from "./lock.ts";
 import { removeRuntimeFile, writeRuntimeFile } from "./runtime-file.ts";
 import { serveGatewayServices } from "./services.ts";
+import { archiveAndRecord, startLogRetention } from "./log.retention.ts";
 import { providerModelSetup } from "./providers.setup.ts";
 import { setupSandbox } from "./sandbox.setup.ts";
 import { serveNodesDoctor } from "./nodes.doctor.ts";
@@ -216,6 +226,30 @@ export async function startGateway(o: {
     }
     const workspaceRoot = paths.workspacesDir;
     const sandbox = await setupSandbox(settings.exec, workspaceRoot, log);
+    // Archiving the log's oldest events: asked for (`cairn log archive`) or by `[log]` retention.
+    const archiveLog = (policy: ArchivePolicy, by: string) =>
+      archiveAndRecord({
+        nc,
+        dir: join(paths.dataDir, "archive"),
+        policy,
+        by,
+        gatewayId: ownership.id,
+        record: async (data) => {
+          if (!actors) throw new Error("the actors are not running yet");
+          return actors.dispatch("settings", "global", "record_archive", data);
+        },
+      });
+    const retention = settings.log.retention;
+    if (retention)
+      cleanup.push(
+        startLogRetention({
+          archive: () => archiveLog(retention, "retention"),
+          everyMs: retention.checkMs,
+          // One archiver for the cluster: the owner of partition 0 (solo: this gateway).
+          isOwner: () => ownership.owns(0),
+          report: log,
+        }),
+      );
     const cronQ = cronQueries(() => projector.db);
     const subs = [
       ...serveQueries(nc, q, () => projector.checkpoint),
@@ -255,6 +289,7 @@ export async function startGateway(o: {
       ),
       ...serveGatewayServices({
         nc,
+        archive: (policy) => archiveLog(policy, "cli"),
         log: eventLog,
         projector,
         projectionsDb: paths.projectionsDb,
