@@ -22,8 +22,15 @@ export async function archiveAndRecord(o: {
   by: string;
   gatewayId: string;
   record: (r: ArchiveRecord) => Promise<unknown>;
+  /** See `archiveLog` (default one minute). */
+  marginMs?: number;
 }): Promise<ArchiveResult> {
-  const r = await archiveLog(o.nc, { ...o.policy, dir: o.dir, now: Date.now() });
+  const r = await archiveLog(o.nc, {
+    ...o.policy,
+    dir: o.dir,
+    now: Date.now(),
+    ...(o.marginMs !== undefined ? { marginMs: o.marginMs } : {}),
+  });
   if (r.file === null && r.removed === 0) return r;
   await o.record({
     file: r.file === null ? null : basename(r.file),
