@@ -74,7 +74,14 @@ export const eventsQueries = (db: () => Db) => {
         .all(...args),
       "audit",
     );
-  const one = (sql: string, ...args: unknown[]) => decodeRow(Row, db().prepare(sql).get(...args), "audit");
+  const one = (sql: string, ...args: unknown[]) =>
+    decodeRow(
+      Row,
+      db()
+        .prepare(sql)
+        .get(...args),
+      "audit",
+    );
   return {
     list(p: ListEvents): EventRow[] {
       const where: string[] = [];
@@ -90,7 +97,8 @@ export const eventsQueries = (db: () => Db) => {
       const filter = where.length ? `WHERE ${where.join(" AND ")}` : "";
       const limit = p.limit ?? 200;
       // Following the log: the next events after a point. Otherwise: the newest, shown oldest first.
-      if (p.afterSeq !== undefined) return rows(`SELECT ${COLUMNS} FROM audit ${filter} ORDER BY seq LIMIT ?`, [...args, limit]).map(eventRow);
+      if (p.afterSeq !== undefined)
+        return rows(`SELECT ${COLUMNS} FROM audit ${filter} ORDER BY seq LIMIT ?`, [...args, limit]).map(eventRow);
       return rows(`SELECT ${COLUMNS} FROM audit ${filter} ORDER BY seq DESC LIMIT ?`, [...args, limit])
         .reverse()
         .map(eventRow);

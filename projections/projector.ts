@@ -1,7 +1,15 @@
 import { cronProjection } from "./cron.projection.ts";
 import { channelsProjection } from "./channels.projection.ts";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { publishEventsAppended, publishLive, publishSessionsChanged, retry, type EventLog, type GatewayMetrics, type LogRecord } from "../bus/index.ts";
+import {
+  publishEventsAppended,
+  publishLive,
+  publishSessionsChanged,
+  retry,
+  type EventLog,
+  type GatewayMetrics,
+  type LogRecord,
+} from "../bus/index.ts";
 import { checkpointWriter, getCheckpoint, openDb, type Db } from "./db.ts";
 import type { Projection, Touched } from "./projection.ts";
 import { auditProjection } from "./audit.projection.ts";

@@ -99,7 +99,13 @@ export async function logArchive(o: { json: boolean; maxAgeMs?: number; maxBytes
 /** What `cairn log status` reports: the log's extent, its archives, the retention limits and the last archive run. */
 export interface LogStatus {
   readonly log: { readonly firstSeq: number; readonly lastSeq: number; readonly messages: number; readonly bytes: number };
-  readonly archives: { readonly files: number; readonly firstSeq: number | null; readonly lastSeq: number | null; readonly bytes: number; readonly dir: string };
+  readonly archives: {
+    readonly files: number;
+    readonly firstSeq: number | null;
+    readonly lastSeq: number | null;
+    readonly bytes: number;
+    readonly dir: string;
+  };
   readonly retention: { readonly maxAgeMs?: number; readonly maxBytes?: number; readonly checkMs: number } | null;
   /** The last `settings.log_archived` event: when, and what it did. */
   readonly lastArchive: (typeof LogArchived.Type & { readonly seq: number; readonly time: number }) | null;

@@ -113,7 +113,15 @@ test("the owner's timer archives what is past max_age, records it, and replay re
   projector.db.close();
 
   const archive = () =>
-    archiveAndRecord({ nc, dir: join(dir, "archive"), policy: { maxAgeMs: 1_000 }, by: "retention", gatewayId: "gw-a", record, marginMs: 200 });
+    archiveAndRecord({
+      nc,
+      dir: join(dir, "archive"),
+      policy: { maxAgeMs: 1_000 },
+      by: "retention",
+      gatewayId: "gw-a",
+      record,
+      marginMs: 200,
+    });
   // A gateway that does not own partition 0 never archives; the owner does, on its timer.
   let notOwnerRuns = 0;
   stops.push(
@@ -131,7 +139,15 @@ test("the owner's timer archives what is past max_age, records it, and replay re
   stops.push(startLogRetention({ archive, everyMs: 100, isOwner: () => true, report: (l) => reports.push(l) }));
 
   const [run] = await until(archivedRuns, (rs) => rs.length > 0);
-  expect(run).toMatchObject({ firstSeq: 1, lastSeq: oldLast, archived: oldLast, removed: oldLast, by: "retention", gatewayId: "gw-a", maxAgeMs: 1_000 });
+  expect(run).toMatchObject({
+    firstSeq: 1,
+    lastSeq: oldLast,
+    archived: oldLast,
+    removed: oldLast,
+    by: "retention",
+    gatewayId: "gw-a",
+    maxAgeMs: 1_000,
+  });
   expect(run.file).toBe(`events-1-${oldLast}.jsonl.gz`);
   expect(listArchives(join(dir, "archive")).map((a) => [a.firstSeq, a.lastSeq])).toEqual([[1, oldLast]]);
   expect((await logExtent(nc)).firstSeq).toBe(oldLast + 1);
