@@ -304,7 +304,7 @@ export const CONFIG_KEYS: Record<string, Record<string, unknown>> = {
   nodes: { nats_host: 1, advertise_url: 1, pairing_minutes: 1 },
   channels: { telegram: { enabled: 1, allowed_users: 1, api_root: 1, poll_timeout_secs: 1, access: 1, webhook_url: 1 } },
   telemetry: { metrics: 1, otlp_endpoint: 1, history_days: 1, prices: 1 },
-  log: { level: 1, max_size_mb: 1, max_files: 1 },
+  log: { level: 1, max_size_mb: 1, max_files: 1, max_age: 1, max_bytes: 1, archive_check_s: 1 },
   // Each server table is checked by its schema (excess keys are refused there).
   mcp: { servers: 1 },
   // Each [[memory.embeddings]] table is checked by its schema.

@@ -3,6 +3,9 @@
  * SQLite) and the scripted LLM: listing a chat's events by session, run, call and type; an event's
  * causation tree; the live tick; and `sessions.at`, the chat as it was at each of its events.
  */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startGatewayProc, type GatewayProc } from "../fixtures/gateway.ts";
 import { startLlmServer, type LlmServer } from "../fixtures/llm-server/index.ts";
@@ -12,6 +15,7 @@ import type { EventChainResult, EventNode, EventRow, SessionAtView } from "../..
 let llm: LlmServer;
 let gw: GatewayProc;
 let ws: WsClient;
+let configDir: string;
 
 const ok = async <T>(method: string, params: unknown = {}): Promise<T> => {
   const res = await ws.request(method, params);
@@ -34,7 +38,10 @@ const flatten = (n: EventNode): EventRow[] => [n.event, ...n.children.flatMap(fl
 
 beforeAll(async () => {
   llm = await startLlmServer();
-  gw = await startGatewayProc({ llmBaseUrl: llm.url });
+  configDir = mkdtempSync(join(tmpdir(), "cairn-events-ws-"));
+  // Retention on (nothing is old enough to be due): the gateway runs its timer, `log status` shows it.
+  writeFileSync(join(configDir, "cairn.toml"), ["[log]", 'max_age = "30d"', "archive_check_s = 1", ""].join("\n"));
+  gw = await startGatewayProc({ llmBaseUrl: llm.url, extraEnv: { CAIRN_CONFIG_DIR: configDir } });
   ws = await connectWs(`${gw.url.replace(/^http/, "ws")}/ws`);
   await ok("connect", { protocol: 1, client: { name: "events-test" } });
 }, 120_000);
@@ -42,6 +49,7 @@ beforeAll(async () => {
 afterAll(async () => {
   ws?.destroy();
   await Promise.allSettled([gw?.dispose(), llm?.close()]);
+  if (configDir) rmSync(configDir, { recursive: true, force: true });
 }, 60_000);
 
 describe("events over the WebSocket", () => {
@@ -127,5 +135,16 @@ describe("events over the WebSocket", () => {
     expect(await ws.request("events.list", { type: "Robert'); DROP" })).toMatchObject({ ok: false, error: { code: "bad_request" } });
     expect(await ws.request("events.chain", { seq: 99_999_999 })).toMatchObject({ ok: false, error: { code: "not_found" } });
     expect(await ws.request("sessions.at", { sessionKey: "never-was" })).toMatchObject({ ok: false, error: { code: "session_not_found" } });
+  });
+
+  test("cairn log status: the log's extent, no archives yet, the retention limits from [log]", async () => {
+    const r = await gw.cli(["log", "status", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const status = JSON.parse(r.stdout);
+    expect(status).toMatchObject({ archives: { files: 0 }, retention: { maxAgeMs: 30 * 86_400_000, checkMs: 1000 }, lastArchive: null, mode: "gateway" });
+    expect(status.log.lastSeq).toBeGreaterThan(10);
+    const text = (await gw.cli(["log", "status"])).stdout;
+    expect(text).toContain("never archived");
+    expect(text).toContain("owner of partition 0");
   });
 });
