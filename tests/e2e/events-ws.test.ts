@@ -141,7 +141,12 @@ describe("events over the WebSocket", () => {
     const r = await gw.cli(["log", "status", "--json"]);
     expect(r.code, r.stderr).toBe(0);
     const status = JSON.parse(r.stdout);
-    expect(status).toMatchObject({ archives: { files: 0 }, retention: { maxAgeMs: 30 * 86_400_000, checkMs: 1000 }, lastArchive: null, mode: "gateway" });
+    expect(status).toMatchObject({
+      archives: { files: 0 },
+      retention: { maxAgeMs: 30 * 86_400_000, checkMs: 1000 },
+      lastArchive: null,
+      mode: "gateway",
+    });
     expect(status.log.lastSeq).toBeGreaterThan(10);
     const text = (await gw.cli(["log", "status"])).stdout;
     expect(text).toContain("never archived");
