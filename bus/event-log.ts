@@ -284,6 +284,12 @@ export class EventLog {
     }
   }
 
+  /** The record at `seq` (one direct get, no consumer); null when the stream no longer holds it (archived). */
+  async get(seq: number): Promise<LogRecord | null> {
+    const m = await this.getAt(seq);
+    return m ? decodeRecord(storedRecord(m)) : null;
+  }
+
   private async getAt(seq: number): Promise<StoredMsg | null> {
     try {
       return await retry(() => this.jsm.streams.getMessage(EVENTS_STREAM, { seq }), READ_RETRY);

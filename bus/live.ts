@@ -17,6 +17,11 @@ export const publishSessionsChanged = (nc: NatsConnection, msg: LiveSessionsChan
   nc.publish(subjects.liveSessions, encodeJson(msg));
 };
 
+/** The read models applied the log up to `checkpoint` (`live.events`): the events explorer's tick. */
+export const publishEventsAppended = (nc: NatsConnection, checkpoint: number): void => {
+  nc.publish(subjects.liveEvents, encodeJson({ type: "events.appended", checkpoint }));
+};
+
 /** Where a read of the stored tail starts: after a stream sequence, or at a time. */
 export type LiveFrom = { afterSeq: number } | { sinceMs: number };
 

@@ -47,6 +47,8 @@ export const subjects = {
   allLive: "live.>",
   liveSession: (key: string) => `live.session.${token(key)}`,
   liveSessions: "live.sessions",
+  /** "The read models moved" ticks for the events explorer (`events.subscribe`). */
+  liveEvents: "live.events",
 
   /**
    * A node's own subjects. The node may subscribe to `in.>` and publish to `out.>` of its id only

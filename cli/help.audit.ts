@@ -1,7 +1,12 @@
 /** Usage texts of the log tools (verify, audit, time travel, replay, export), loaded without anything heavy. */
 
-export const logHelp = `Usage: cairn log verify [--archive] [--json]
+export const logHelp = `Usage: cairn log status [--json]
+       cairn log verify [--archive] [--json]
        cairn log archive --max-age <age> | --max-bytes <n> [--json]
+
+status prints the log's extent and size, its archives, the retention limits
+([log] max_age / max_bytes in cairn.toml, applied on a timer by the gateway
+that owns partition 0) and the last archive run (a settings.log_archived event).
 
 Walks the whole event log and checks its integrity chain: every event carries
 the SHA-256 of the previous event of its aggregate plus its own content, so an

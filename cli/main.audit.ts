@@ -12,8 +12,8 @@ import { UsageError } from "./usage.ts";
 export async function logCommand(rest: string[], paths: Paths, setJson: (j: boolean) => void): Promise<number> {
   const [sub, ...args] = rest;
   if (sub === undefined || sub === "-h" || sub === "--help") return print(logHelp);
-  if (sub !== "verify" && sub !== "archive")
-    throw new UsageError(`unknown subcommand 'log ${sub}'; try 'cairn log verify' or 'cairn log archive'`);
+  if (sub !== "verify" && sub !== "archive" && sub !== "status")
+    throw new UsageError(`unknown subcommand 'log ${sub}'; try 'cairn log status', 'cairn log verify' or 'cairn log archive'`);
   const { values } = parse(args, {
     json: { type: "boolean" },
     archive: { type: "boolean" },
@@ -23,6 +23,7 @@ export async function logCommand(rest: string[], paths: Paths, setJson: (j: bool
   if (values.help) return print(logHelp);
   setJson(Boolean(values.json));
   const cmd = await import("./commands/log.ts");
+  if (sub === "status") return cmd.logStatus({ json: Boolean(values.json) }, paths);
   if (sub === "verify") return cmd.logVerify({ json: Boolean(values.json), archive: Boolean(values.archive) }, paths);
   const age = values["max-age"] as string | undefined;
   const maxBytes = int(values["max-bytes"] as string | undefined, "--max-bytes", 1);

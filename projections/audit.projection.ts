@@ -5,7 +5,17 @@ import type { Db } from "./db.ts";
 import * as Schema from "effect/Schema";
 import { decodeRow } from "./rows.ts";
 
-const OwnerRow = Schema.Struct({ session_key: Schema.NullOr(Schema.String), run_id: Schema.NullOr(Schema.String) });
+const OwnerRow = Schema.Struct({
+  session_key: Schema.NullOr(Schema.String),
+  run_id: Schema.NullOr(Schema.String),
+  call_id: Schema.NullOr(Schema.String),
+});
+
+/** The tool call an event is about: run events and an approval's request name it in their data. */
+const callIdIn = (data: unknown): string | null => {
+  const id = (data as { callId?: unknown } | null)?.callId;
+  return typeof id === "string" ? id : null;
+};
 
 /**
  * Every record of the log, decodable or not: the audit trail. An event that fails to decode is
@@ -19,14 +29,14 @@ export const auditProjection: Projection = {
   bind: (db) => {
     const insert = db.prepare(
       `INSERT OR IGNORE INTO audit(seq, time, kind, aggregate_id, type, event_id, correlation_id, causation_id, summary, data, error,
-                                   actor, category, session_key, run_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+                                   actor, category, session_key, run_id, call_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const owner = ownerOf(db);
     return (r) => {
       if (r.ok) {
         const e = r.event;
-        const { sessionKey, runId } = owner(e);
+        const { sessionKey, runId, callId } = owner(e);
         insert.run(
           e.seq,
           e.time,
@@ -43,6 +53,7 @@ export const auditProjection: Projection = {
           auditCategoryOf(e.type),
           sessionKey,
           runId,
+          callId,
         );
       } else {
         const parts = r.bad.subject.split(".");
@@ -62,6 +73,7 @@ export const auditProjection: Projection = {
           null,
           null,
           null,
+          null,
         );
       }
     };
@@ -73,14 +85,19 @@ export const auditProjection: Projection = {
  * first event's data, remembered in the audit table itself (the first row of that aggregate), so
  * this read model needs no other one.
  */
-function ownerOf(db: Db): (e: AnyStoredEvent) => { sessionKey: string | null; runId: string | null } {
-  const first = db.prepare("SELECT session_key, run_id FROM audit WHERE kind = ? AND aggregate_id = ? AND session_key IS NOT NULL LIMIT 1");
+function ownerOf(db: Db): (e: AnyStoredEvent) => { sessionKey: string | null; runId: string | null; callId: string | null } {
+  const first = db.prepare(
+    "SELECT session_key, run_id, call_id FROM audit WHERE kind = ? AND aggregate_id = ? AND session_key IS NOT NULL LIMIT 1",
+  );
   return (e) => {
-    if (e.kind === "session") return { sessionKey: e.aggregateId, runId: null };
-    if (e.type === "run.started") return { sessionKey: e.data.sessionKey, runId: e.aggregateId };
-    if (e.type === "approval.requested") return { sessionKey: e.data.sessionKey, runId: e.data.runId };
-    if (e.kind !== "run" && e.kind !== "approval") return { sessionKey: null, runId: null };
+    const callId = callIdIn(e.data);
+    if (e.kind === "session") return { sessionKey: e.aggregateId, runId: null, callId: null };
+    if (e.type === "run.started") return { sessionKey: e.data.sessionKey, runId: e.aggregateId, callId };
+    if (e.type === "approval.requested") return { sessionKey: e.data.sessionKey, runId: e.data.runId, callId };
+    if (e.kind !== "run" && e.kind !== "approval") return { sessionKey: null, runId: null, callId: null };
     const row = decodeRow(OwnerRow, first.get(e.kind, e.aggregateId), "audit owner");
-    return { sessionKey: row?.session_key ?? null, runId: e.kind === "run" ? e.aggregateId : (row?.run_id ?? null) };
+    // An approval is about one call all its life: its answers inherit the call its request named.
+    const call = e.kind === "approval" ? (row?.call_id ?? callId) : callId;
+    return { sessionKey: row?.session_key ?? null, runId: e.kind === "run" ? e.aggregateId : (row?.run_id ?? null), callId: call };
   };
 }

@@ -69,7 +69,7 @@ CREATE TABLE IF NOT EXISTS audit (
   seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, kind TEXT NOT NULL, aggregate_id TEXT NOT NULL,
   type TEXT NOT NULL, event_id TEXT NOT NULL, correlation_id TEXT, causation_id TEXT,
   summary TEXT NOT NULL, data TEXT, error TEXT,
-  actor TEXT, category TEXT, session_key TEXT, run_id TEXT
+  actor TEXT, category TEXT, session_key TEXT, run_id TEXT, call_id TEXT
 );
 -- cairn audit: causation chains are walked by event id; filters by session, run and decision.
 CREATE INDEX IF NOT EXISTS audit_by_event ON audit(event_id);
@@ -77,6 +77,9 @@ CREATE INDEX IF NOT EXISTS audit_by_aggregate ON audit(kind, aggregate_id, seq);
 CREATE INDEX IF NOT EXISTS audit_by_session ON audit(session_key, seq) WHERE session_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS audit_by_run ON audit(run_id, seq) WHERE run_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS audit_decisions ON audit(category, seq) WHERE category IS NOT NULL;
+-- The events explorer: a tool call's events, and what an event caused (its causation tree).
+CREATE INDEX IF NOT EXISTS audit_by_call ON audit(run_id, call_id, seq) WHERE call_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS audit_by_cause ON audit(causation_id, seq) WHERE causation_id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS approvals (
   id TEXT PRIMARY KEY, session_key TEXT NOT NULL, run_id TEXT NOT NULL, call_id TEXT NOT NULL,
   tool TEXT NOT NULL, command TEXT NOT NULL, reason TEXT NOT NULL, status TEXT NOT NULL,

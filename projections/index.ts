@@ -12,6 +12,7 @@ export { channelQueries, serveChannelQueries, type ChannelQueries } from "./chan
 export { searchMessages, serveSearchQueries } from "./search.queries.ts";
 export { listCompactions } from "./search.compactions.ts";
 export { auditQueries, serveAuditQueries, type AuditQueries } from "./audit.queries.ts";
+export { eventsQueries, serveEventsQueries, sessionAtView, type EventsQueries } from "./events.queries.ts";
 export { replayInto } from "./replay.ts";
 export { metricsQueries, serveMetricsQueries, type MetricsQueries } from "./metrics.queries.ts";
 export { DEFAULT_PRICES } from "./metrics.prices.ts";

@@ -1,7 +1,15 @@
 import { cronProjection } from "./cron.projection.ts";
 import { channelsProjection } from "./channels.projection.ts";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { publishLive, publishSessionsChanged, retry, type EventLog, type GatewayMetrics, type LogRecord } from "../bus/index.ts";
+import {
+  publishEventsAppended,
+  publishLive,
+  publishSessionsChanged,
+  retry,
+  type EventLog,
+  type GatewayMetrics,
+  type LogRecord,
+} from "../bus/index.ts";
 import { checkpointWriter, getCheckpoint, openDb, type Db } from "./db.ts";
 import type { Projection, Touched } from "./projection.ts";
 import { auditProjection } from "./audit.projection.ts";
@@ -322,5 +330,7 @@ export class Projector {
     if (!nc || nc.isClosed()) return;
     for (const key of t.sessions) publishLive(nc, key, { type: "session.updated", sessionKey: key, checkpoint: this.seq });
     if (t.sessionList) publishSessionsChanged(nc, { type: "sessions.changed", checkpoint: this.seq });
+    // One tick per batch, not per event: the explorer lists what came after its last sequence.
+    publishEventsAppended(nc, this.seq);
   }
 }

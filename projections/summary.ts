@@ -49,6 +49,8 @@ export const summarizeEvent = (e: AnyStoredEvent): string => {
       return `always-allow revoked by ${e.data.by}: ${clip(e.data.command, 80)}`;
     case "settings.changed":
       return `${e.data.key} ${e.data.value === null ? "reset to cairn.toml" : `set to ${clip(JSON.stringify(e.data.value), 80)}`} by ${e.data.by}`;
+    case "settings.log_archived":
+      return `log archived: events ${e.data.firstSeq}..${e.data.lastSeq} (${e.data.archived}) to ${e.data.file ?? "an earlier archive"}, ${e.data.removed} removed, by ${e.data.by}`;
     case "settings.models_enabled":
       return `${e.data.provider}: ${e.data.models.length} model(s) enabled`;
     case "run.model_switched":

@@ -211,6 +211,15 @@ export const ConfigFile = Schema.Struct({
       max_size_mb: Schema.optionalKey(Schema.Number.check(Schema.isBetween({ minimum: 0.01, maximum: 10_000 }))),
       /** Rotated files kept (default 5). */
       max_files: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 100 }))),
+      /**
+       * Retention of the event log (not the file above): events older than this age (`90d`, `12h`)
+       * are archived to `<data dir>/archive` and removed from the log. Unset: kept for ever.
+       */
+      max_age: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^[1-9]\d*[smhd]$/))),
+      /** Above this many bytes the oldest events are archived and removed, down to 80% of it. */
+      max_bytes: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))),
+      /** How often the retention limits are checked, in seconds (default 600). */
+      archive_check_s: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 86_400 }))),
     }),
   ),
   channels: Schema.optionalKey(Schema.Struct({ telegram: Schema.optionalKey(TelegramConfig) })),
@@ -295,7 +304,7 @@ export const CONFIG_KEYS: Record<string, Record<string, unknown>> = {
   nodes: { nats_host: 1, advertise_url: 1, pairing_minutes: 1 },
   channels: { telegram: { enabled: 1, allowed_users: 1, api_root: 1, poll_timeout_secs: 1, access: 1, webhook_url: 1 } },
   telemetry: { metrics: 1, otlp_endpoint: 1, history_days: 1, prices: 1 },
-  log: { level: 1, max_size_mb: 1, max_files: 1 },
+  log: { level: 1, max_size_mb: 1, max_files: 1, max_age: 1, max_bytes: 1, archive_check_s: 1 },
   // Each server table is checked by its schema (excess keys are refused there).
   mcp: { servers: 1 },
   // Each [[memory.embeddings]] table is checked by its schema.

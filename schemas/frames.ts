@@ -8,6 +8,7 @@ import { SessionMcp, SessionSandbox } from "./events/session.events.ts";
 import { authMethodParams } from "./auth.ts";
 import { ListCompactions, SearchMessages } from "./search.ts";
 import { cronMethodParams } from "./cron.ts";
+import { explorerMethodParams } from "./explorer.ts";
 import { mcpMethodParams } from "./mcp.ts";
 import { settingsMethodParams } from "./settings.ts";
 import { hookMethodParams } from "./hooks.ts";
@@ -195,6 +196,7 @@ export const methodParams = {
   "sessions.setMcp": Schema.Struct({ sessionKey: SessionKey, mcp: SessionMcp }),
   ...authMethodParams,
   ...cronMethodParams,
+  ...explorerMethodParams,
   ...mcpMethodParams,
   ...settingsMethodParams,
   ...hookMethodParams,

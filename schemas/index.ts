@@ -23,3 +23,4 @@ export * from "./search.ts";
 export * from "./memory.ts";
 export * from "./audit.ts";
 export * from "./settings.ts";
+export * from "./explorer.ts";

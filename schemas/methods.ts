@@ -8,6 +8,7 @@ import type { CronSchedule, GetCronJobResult, ListCronJobsResult, ListCronRunsRe
 import type { McpServerStatus, McpToolInfo } from "./mcp.ts";
 import type { HookView } from "./hooks.ts";
 import type { SettingKey, SettingsView } from "./settings.ts";
+import type { EventChainResult, ListEventsResult, SessionAtView } from "./explorer.ts";
 import type { ChannelSender, ChannelSenderChange, ChannelStatus } from "./channels.ts";
 import type {
   CompactSessionResult,
@@ -147,6 +148,11 @@ export type MethodResults = EveryMethod<{
   "channels.approve": ChannelSenderChange;
   "channels.deny": ChannelSenderChange;
   "channels.setAccess": ChannelSenderChange;
+  "events.list": ListEventsResult;
+  "events.chain": EventChainResult;
+  "events.subscribe": { readonly seq: number };
+  "events.unsubscribe": { readonly unsubscribed: boolean };
+  "sessions.at": SessionAtView;
 }>;
 
 /** What a cron job's commands answer (`cronView` in actors/cron): its settings and next slot. */
@@ -166,4 +172,6 @@ export type McpChange = { readonly name: string; readonly changed: boolean; read
 export type EventPayloads = {
   chat: LiveSessionMessage & { readonly sessionKey: string };
   sessions: LiveSessionsChanged | LiveSettingsChanged;
+  /** The read models applied more of the log (`events.subscribe`): list what came after your last seq. */
+  events: { readonly type: "events.appended"; readonly checkpoint: number };
 };

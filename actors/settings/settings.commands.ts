@@ -4,6 +4,7 @@ import {
   CommandAllowed,
   CommandRevoked,
   decodeOrFail,
+  LogArchived,
   McpServerAdded,
   McpServerRemoved,
   ModelsEnabled,
@@ -22,6 +23,7 @@ const schemas = {
   remove_mcp_server: McpServerRemoved,
   revoke_command: CommandRevoked,
   set: SettingChanged,
+  record_archive: LogArchived,
 } as const;
 export type SettingsCommand = CommandOf<typeof schemas>;
 
@@ -37,6 +39,8 @@ export const settingsSpec: AggregateSpec<typeof settingsMachine, SettingsCommand
   input: () => ({}),
   decodeCommand: commandDecoder("settings", schemas),
   decide: (s, c) => {
+    // A fact about the log's retention: always recorded, the state does not depend on it.
+    if (c.verb === "record_archive") return { events: [{ type: "settings.log_archived", data: c.params }], reply: { recorded: true } };
     if (c.verb === "add_mcp_server") {
       const { server } = c.params;
       // The log is never a place for a secret: values must point at the environment or the key store.

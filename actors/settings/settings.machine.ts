@@ -22,7 +22,9 @@ type Ev =
   | MachineEvent<"settings.mcp_server_added">
   | MachineEvent<"settings.mcp_server_removed">
   | MachineEvent<"settings.command_revoked">
-  | MachineEvent<"settings.changed">;
+  | MachineEvent<"settings.changed">
+  // Recorded on this aggregate, changes nothing in it (the retention's record).
+  | MachineEvent<"settings.log_archived">;
 
 /** The user's settings that live outside cairn.toml (one aggregate, id "global"). No effects. */
 export const settingsMachine = setup({

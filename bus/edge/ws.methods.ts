@@ -24,6 +24,8 @@ import {
   StatusPayload,
   ChannelStatusResult,
   ListChannelSendersResult,
+  ListEventsResult,
+  EventChainResult,
   decodeLenient,
   type methodParams,
   type Method,
@@ -64,6 +66,9 @@ export interface BusDeps {
   /** This gateway's own status subject (several gateways on one NATS all answer the plain one). */
   statusSubject?: string;
 }
+
+/** `sessions.at` folds a whole session's events (a long one has thousands) before answering. */
+const TIME_TRAVEL_TIMEOUT_MS = 30_000;
 
 /** Requests over NATS and decodes the reply; a malformed reply is the peer's bug (`internal`). */
 /** `/compact` waits for a summary from the model. */
@@ -140,6 +145,16 @@ export const callMethod = async (
     }
     case "sessions.subscribe":
       return live(deps, () => subs.sessionList());
+    case "events.list":
+      return { payload: await ask(deps, ListEventsResult, subjects.query("events", "list"), params) };
+    case "events.chain":
+      return { payload: await ask(deps, EventChainResult, subjects.query("events", "chain"), params) };
+    case "events.subscribe":
+      return live(deps, () => subs.events());
+    case "events.unsubscribe":
+      return { payload: { unsubscribed: subs.unevents() } };
+    case "sessions.at":
+      return { payload: await ask(deps, Schema.Unknown, subjects.query("sessions", "at"), params, TIME_TRAVEL_TIMEOUT_MS) };
     case "sessions.setModel": {
       // The command's own reply is not needed: the session's model shows in its summary.
       const { sessionKey, model } = params as Params<"sessions.setModel">;

@@ -71,6 +71,17 @@ export class LiveSubscriptions {
     return this.open("sessions", subjects.liveSessions, framer("sessions"), undefined);
   }
 
+  /** Subscribes to `live.events` (the explorer's "the log moved" ticks, new ones only), replacing an earlier one. */
+  events(): Promise<Started> {
+    return this.open("events", subjects.liveEvents, framer("events"), undefined);
+  }
+
+  /** Stops the events subscription; false when there was none. */
+  unevents(): boolean {
+    const had = this.pending.delete("events");
+    return this.drop("events") || had;
+  }
+
   /** Stops every subscription; later subscribes fail. Idempotent. */
   async closeAll(): Promise<void> {
     this.closed = true;

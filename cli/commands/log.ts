@@ -1,6 +1,8 @@
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import * as Schema from "effect/Schema";
 import {
+  EventLog,
   archiveLog,
   listArchives,
   logExtent,
@@ -11,7 +13,9 @@ import {
   verifyEvents,
   type VerifyReport,
 } from "../../bus/index.ts";
-import { decodeLenient } from "../../schemas/index.ts";
+import { decodeLenient, type LogArchived } from "../../schemas/index.ts";
+import { loadSettings } from "../config/load.ts";
+import { localTime } from "../output.ts";
 import { EXIT_FAILED, progressBar } from "../output.ts";
 import type { Paths } from "../paths.ts";
 import { withLogConnection } from "./log.access.ts";
@@ -89,5 +93,68 @@ export async function logArchive(o: { json: boolean; maxAgeMs?: number; maxBytes
         `${r.removed} removed from the log (${r.bytesBefore} → ${r.bytesAfter} bytes)\n` +
         "  check it with 'cairn log verify --archive'\n",
     );
+  return 0;
+}
+
+/** What `cairn log status` reports: the log's extent, its archives, the retention limits and the last archive run. */
+export interface LogStatus {
+  readonly log: { readonly firstSeq: number; readonly lastSeq: number; readonly messages: number; readonly bytes: number };
+  readonly archives: {
+    readonly files: number;
+    readonly firstSeq: number | null;
+    readonly lastSeq: number | null;
+    readonly bytes: number;
+    readonly dir: string;
+  };
+  readonly retention: { readonly maxAgeMs?: number; readonly maxBytes?: number; readonly checkMs: number } | null;
+  /** The last `settings.log_archived` event: when, and what it did. */
+  readonly lastArchive: (typeof LogArchived.Type & { readonly seq: number; readonly time: number }) | null;
+  readonly mode: "gateway" | "offline";
+}
+
+const describeStatus = (s: LogStatus): string => {
+  const lines = [
+    `log       events ${s.log.firstSeq}..${s.log.lastSeq} (${s.log.messages}), ${s.log.bytes} bytes`,
+    s.archives.files === 0
+      ? `archives  none in ${s.archives.dir}`
+      : `archives  ${s.archives.files} file(s), events ${s.archives.firstSeq}..${s.archives.lastSeq}, ${s.archives.bytes} bytes in ${s.archives.dir}`,
+    s.retention
+      ? `retention${s.retention.maxAgeMs !== undefined ? ` max_age ${Math.round(s.retention.maxAgeMs / 1000)} s` : ""}${s.retention.maxBytes !== undefined ? ` max_bytes ${s.retention.maxBytes}` : ""}, checked every ${s.retention.checkMs / 1000} s by the owner of partition 0`
+      : "retention none: the log keeps every event ([log] max_age / max_bytes to set one)",
+  ];
+  const a = s.lastArchive;
+  lines.push(
+    a
+      ? `last      ${localTime(a.time)} by ${a.by}: events ${a.firstSeq}..${a.lastSeq} to ${a.file ?? "an earlier archive"}, ${a.removed} removed (${a.bytesBefore} -> ${a.bytesAfter} bytes) [event ${a.seq}]`
+      : "last      never archived",
+  );
+  return `${lines.join("\n")}\n`;
+};
+
+/** `cairn log status`: how big the log is, what was archived, the retention limits and the last archive run. */
+export async function logStatus(o: { json: boolean }, paths: Paths): Promise<number> {
+  const dir = archiveDir(paths);
+  const files = listArchives(dir);
+  const retention = loadSettings(paths.configFile).log.retention;
+  const status = await withLogConnection(paths, "cairn-log-status", async (nc, mode): Promise<LogStatus> => {
+    const [extent, settings] = await Promise.all([logExtent(nc), (await EventLog.open(nc)).load("settings", "global")]);
+    let lastArchive: LogStatus["lastArchive"] = null;
+    for (const r of settings.records)
+      if (r.ok && r.event.type === "settings.log_archived") lastArchive = { ...r.event.data, seq: r.event.seq, time: r.event.time };
+    return {
+      log: { firstSeq: extent.firstSeq, lastSeq: extent.lastSeq, messages: extent.messages, bytes: extent.bytes },
+      archives: {
+        files: files.length,
+        firstSeq: files[0]?.firstSeq ?? null,
+        lastSeq: files.at(-1)?.lastSeq ?? null,
+        bytes: files.reduce((n, f) => n + statSync(f.file).size, 0),
+        dir,
+      },
+      retention,
+      lastArchive,
+      mode,
+    };
+  });
+  process.stdout.write(o.json ? `${JSON.stringify(status)}\n` : describeStatus(status));
   return 0;
 }

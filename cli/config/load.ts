@@ -94,7 +94,13 @@ export interface Settings {
     readonly prices: PriceTable;
   };
   /** `[log]` (env `CAIRN_LOG_LEVEL` on top): the structured log file's level and rotation. */
-  readonly log: { readonly level: "debug" | "info" | "warn" | "error"; readonly maxBytes: number; readonly maxFiles: number };
+  readonly log: {
+    readonly level: "debug" | "info" | "warn" | "error";
+    readonly maxBytes: number;
+    readonly maxFiles: number;
+    /** `max_age` / `max_bytes`: the event log's retention (null: none); checked every `checkMs`. */
+    readonly retention: { readonly maxAgeMs?: number; readonly maxBytes?: number; readonly checkMs: number } | null;
+  };
   /** `[[mcp.servers]]`, checked (unique names, stdio xor HTTP), `cwd` made absolute. */
   readonly mcpServers: readonly McpServerEntry[];
   /** `[memory]` as written (actors/memory applies the defaults). */
@@ -181,6 +187,19 @@ const portFrom = (v: string | undefined, fallback: number): number => {
   return n;
 };
 
+const AGE_UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `[log] max_age` / `max_bytes` as the archive step takes them; null when neither is set. */
+function retentionFrom(log: { max_age?: string; max_bytes?: number; archive_check_s?: number } | undefined): Settings["log"]["retention"] {
+  if (log?.max_age === undefined && log?.max_bytes === undefined) return null;
+  const age = log.max_age === undefined ? undefined : /^(\d+)([smhd])$/.exec(log.max_age);
+  return {
+    ...(age ? { maxAgeMs: Number(age[1]) * AGE_UNITS[age[2]] } : {}),
+    ...(log.max_bytes !== undefined ? { maxBytes: log.max_bytes } : {}),
+    checkMs: (log.archive_check_s ?? 600) * 1000,
+  };
+}
+
 export const loadSettings = (configFile: string, env: NodeJS.ProcessEnv = process.env): Settings => {
   const file = readConfigFile(configFile);
   const { fallback = [], custom = [], local, ...overrides } = file?.providers ?? {};
@@ -246,6 +265,7 @@ export const loadSettings = (configFile: string, env: NodeJS.ProcessEnv = proces
       level: logLevelFrom(env.CAIRN_LOG_LEVEL) ?? file?.log?.level ?? "info",
       maxBytes: Math.round((file?.log?.max_size_mb ?? 10) * 1024 * 1024),
       maxFiles: file?.log?.max_files ?? 5,
+      retention: retentionFrom(file?.log),
     },
     mcpServers: mcpServerSettings(file?.mcp?.servers ?? [], configFile),
     ...(file?.memory ? { memory: file.memory } : {}),

@@ -6,8 +6,18 @@ import { startNodeServices } from "../../actors/node/index.ts";
 import { serveWorkspaceFiles } from "../../actors/workspace/index.ts";
 import { McpHub, serveMcp } from "../../actors/mcp/index.ts";
 import { serveHooks } from "../../actors/hooks/index.ts";
+import { approvalIdFor } from "../../actors/approval/index.ts";
 import { exportSessions, memoryTools, serveMemory, setupMemory } from "../../actors/memory/index.ts";
-import { EventLog, PartitionTable, SnapshotStore, createRacing, ensureStreams, readCapabilities, subjects } from "../../bus/index.ts";
+import {
+  EventLog,
+  PartitionTable,
+  SnapshotStore,
+  createRacing,
+  ensureStreams,
+  readCapabilities,
+  subjects,
+  type ArchivePolicy,
+} from "../../bus/index.ts";
 import { localCaPaths, startEdge, type Edge, type TransportName } from "../../bus/edge/index.ts";
 import { connectNats, startEmbeddedNats, type EmbeddedNats } from "../../bus/server/index.ts";
 import {
@@ -17,6 +27,8 @@ import {
   serveChannelQueries,
   auditQueries,
   serveAuditQueries,
+  eventsQueries,
+  serveEventsQueries,
   Projector,
   queries,
   serveAuthQueries,
@@ -40,6 +52,7 @@ import { gatewayIdFor } from "./gateway-id.ts";
 import { acquireGatewayLock } from "./lock.ts";
 import { removeRuntimeFile, writeRuntimeFile } from "./runtime-file.ts";
 import { serveGatewayServices } from "./services.ts";
+import { archiveAndRecord, startLogRetention } from "./log.retention.ts";
 import { providerModelSetup } from "./providers.setup.ts";
 import { setupSandbox } from "./sandbox.setup.ts";
 import { serveNodesDoctor } from "./nodes.doctor.ts";
@@ -218,6 +231,30 @@ export async function startGateway(o: {
     }
     const workspaceRoot = paths.workspacesDir;
     const sandbox = await setupSandbox(settings.exec, workspaceRoot, log);
+    // Archiving the log's oldest events: asked for (`cairn log archive`) or by `[log]` retention.
+    const archiveLog = (policy: ArchivePolicy, by: string) =>
+      archiveAndRecord({
+        nc,
+        dir: join(paths.dataDir, "archive"),
+        policy,
+        by,
+        gatewayId: ownership.id,
+        record: async (data) => {
+          if (!actors) throw new Error("the actors are not running yet");
+          return actors.dispatch("settings", "global", "record_archive", data);
+        },
+      });
+    const retention = settings.log.retention;
+    if (retention)
+      cleanup.push(
+        startLogRetention({
+          archive: () => archiveLog(retention, "retention"),
+          everyMs: retention.checkMs,
+          // One archiver for the cluster: the owner of partition 0 (solo: this gateway).
+          isOwner: () => ownership.owns(0),
+          report: log,
+        }),
+      );
     const cronQ = cronQueries(() => projector.db);
     const subs = [
       ...serveQueries(nc, q, () => projector.checkpoint),
@@ -231,6 +268,12 @@ export async function startGateway(o: {
         auditQueries(() => projector.db),
         () => projector.checkpoint,
       ),
+      ...serveEventsQueries(nc, {
+        q: eventsQueries(() => projector.db),
+        log: eventLog,
+        checkpoint: () => projector.checkpoint,
+        approvalIdOf: approvalIdFor,
+      }),
       ...serveSearchQueries(
         nc,
         () => projector.db,
@@ -251,6 +294,7 @@ export async function startGateway(o: {
       ),
       ...serveGatewayServices({
         nc,
+        archive: (policy) => archiveLog(policy, "cli"),
         log: eventLog,
         projector,
         projectionsDb: paths.projectionsDb,

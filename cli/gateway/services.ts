@@ -1,8 +1,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import * as Schema from "effect/Schema";
 import { describeModelSetup, type ModelConfig, type ModelEnv } from "../../actors/index.ts";
-import { dirname, join } from "node:path";
-import { archiveLog, encodeJson, serve, subjects, type EventLog } from "../../bus/index.ts";
+import { encodeJson, serve, subjects, type ArchivePolicy, type ArchiveResult, type EventLog } from "../../bus/index.ts";
 import { buildFresh, installRebuilt, type Projector } from "../../projections/index.ts";
 import { importSessionText, sessionExportFile } from "../session.transfer.ts";
 import {
@@ -64,6 +63,8 @@ export function serveGatewayServices(o: {
   /** This gateway's id and ownership and the cluster it sees (absent or null: not known). */
   cluster?: () => Promise<ClusterStatus | null>;
   gatewayId?: string;
+  /** `cairn log archive`: archives per the policy and records it (log.retention.ts). */
+  archive: (policy: ArchivePolicy) => Promise<ArchiveResult>;
 }) {
   let rebuilding = false;
   const status = async (): Promise<StatusPayload> => {
@@ -83,8 +84,7 @@ export function serveGatewayServices(o: {
     ...(o.gatewayId ? [serve(o.nc, subjects.gatewayStatus(o.gatewayId), status)] : []),
     // Only the gateway may change the log's limits: `cairn log archive` asks it here.
     serve(o.nc, subjects.admin("log", "archive"), (p) => {
-      const params = decodeOrFail(ArchiveParams, p ?? {}, "archive params");
-      return archiveLog(o.nc, { ...params, dir: join(dirname(dirname(o.projectionsDb)), "archive"), now: Date.now() });
+      return o.archive(decodeOrFail(ArchiveParams, p ?? {}, "archive params"));
     }),
     // Only the gateway appends to the log: `cairn sessions import` hands its file over here.
     serve(o.nc, subjects.admin("sessions", "import"), (p) => {

@@ -39,6 +39,29 @@ export const CommandRevoked = Schema.Struct({
  */
 export const SettingChanged = Schema.Struct({ key: SettingKeySchema, value: SettingValue, by: Schema.String });
 
+/**
+ * The oldest events were archived (`archive/events-<first>-<last>.jsonl.gz` in the data dir of
+ * the gateway that did it) and removed from the log: by the `[log] max_age` / `max_bytes`
+ * retention timer or `cairn log archive`. Recorded so the cut is itself in the log, not only on disk.
+ */
+export const LogArchived = Schema.Struct({
+  /** The archive's file name (no directory: the data dir differs between gateways); null when an earlier archive held them. */
+  file: Schema.NullOr(Schema.String),
+  firstSeq: Schema.Number,
+  lastSeq: Schema.Number,
+  archived: Schema.Number,
+  removed: Schema.Number,
+  bytesBefore: Schema.Number,
+  bytesAfter: Schema.Number,
+  /** The limits applied. */
+  maxAgeMs: Schema.optionalKey(Schema.Number),
+  maxBytes: Schema.optionalKey(Schema.Number),
+  /** `retention` (the gateway's timer) or who asked (`cli`). */
+  by: Schema.String,
+  /** The gateway that archived (whose data dir holds the file). */
+  gatewayId: Schema.optionalKey(Schema.String),
+});
+
 export const settingsEvents = {
   "settings.models_enabled": { version: 1, schema: ModelsEnabled },
   "settings.command_allowed": { version: 1, schema: CommandAllowed },
@@ -46,4 +69,5 @@ export const settingsEvents = {
   "settings.mcp_server_removed": { version: 1, schema: McpServerRemoved },
   "settings.command_revoked": { version: 1, schema: CommandRevoked },
   "settings.changed": { version: 1, schema: SettingChanged },
+  "settings.log_archived": { version: 1, schema: LogArchived },
 } as const;

@@ -43,6 +43,7 @@ beforeAll(async () => {
     version: "0.0.0-test",
     natsVersion: "2.9.10",
     model: { defaultModel: null, env: {}, config: {} },
+    archive: () => Promise.reject(new Error("archiving is not part of this test")),
     sandbox: null,
   });
   edge = await startEdge({ nc, host: "127.0.0.1", port: 0, uiDir: dir, version: "0.0.0-test" });

@@ -1,3 +1,4 @@
+import { isEventsHash } from "./events.ts";
 import { TOKEN_PATTERN } from "./protocol.ts";
 
 /** The open session lives in the URL hash (`#/s/<key>`) so a reload keeps it. */
@@ -22,7 +23,7 @@ export type SectionId = string;
  * What the main column shows: the chat, the Settings list (`#/settings`: on a phone the list
  * alone, on a desktop the first section beside it), or one Settings section.
  */
-export type View = "chat" | "settings" | SectionId;
+export type View = "chat" | "settings" | "events" | SectionId;
 
 export const SETTINGS_HASH = "#/settings";
 export const settingsHash = (id: SectionId): string => `${SETTINGS_HASH}/${id}`;
@@ -47,6 +48,7 @@ export const legacyRedirect = (hash: string): string | undefined => {
 export const viewFromHash = (hash: string = location.hash): View => {
   const target = legacyRedirect(hash) ?? hash;
   if (target === SETTINGS_HASH) return "settings";
+  if (isEventsHash(target)) return "events";
   const m = /^#\/settings\/([a-z]+)$/.exec(target);
   return m ? m[1] : "chat";
 };

@@ -1,0 +1,190 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import * as Schema from "effect/Schema";
+import { serve, subjects, type EventLog } from "../bus/index.ts";
+import {
+  CairnError,
+  GetEventChain,
+  ListEvents,
+  SessionAtParams,
+  decodeOrFail,
+  type EventChainResult,
+  type EventNode,
+  type EventRow,
+  type SessionAtView,
+} from "../schemas/index.ts";
+import type { Db } from "./db.ts";
+import { decodeRow, decodeRows } from "./rows.ts";
+import { loadSessionEvents, sessionAt } from "./session.at.ts";
+
+/**
+ * The events explorer's queries (`q.events.list`, `q.events.chain`, `q.sessions.at`): the audit
+ * read model holds a row per record of the log, with the session, run and tool call it belongs to
+ * and its causation; an event's data is read from the log itself.
+ */
+
+const Row = Schema.Struct({
+  seq: Schema.Number,
+  time: Schema.Number,
+  kind: Schema.String,
+  aggregate_id: Schema.String,
+  type: Schema.String,
+  event_id: Schema.String,
+  actor: Schema.NullOr(Schema.String),
+  summary: Schema.String,
+  session_key: Schema.NullOr(Schema.String),
+  run_id: Schema.NullOr(Schema.String),
+  call_id: Schema.NullOr(Schema.String),
+  correlation_id: Schema.NullOr(Schema.String),
+  causation_id: Schema.NullOr(Schema.String),
+  error: Schema.NullOr(Schema.String),
+});
+type Row = typeof Row.Type;
+
+const COLUMNS =
+  "seq, time, kind, aggregate_id, type, event_id, actor, summary, session_key, run_id, call_id, correlation_id, causation_id, error";
+
+/** Events in one causation tree at most: a long agent loop is cut, and says so. */
+const MAX_TREE = 500;
+/** Causes followed up from an event. */
+const MAX_ANCESTORS = 64;
+
+const eventRow = (r: Row): EventRow => ({
+  seq: r.seq,
+  time: r.time,
+  kind: r.kind,
+  aggregateId: r.aggregate_id,
+  type: r.type,
+  eventId: r.event_id,
+  actor: r.actor,
+  summary: r.summary,
+  sessionKey: r.session_key,
+  runId: r.run_id,
+  callId: r.call_id,
+  correlationId: r.correlation_id,
+  causationId: r.causation_id,
+  error: r.error,
+});
+
+export const eventsQueries = (db: () => Db) => {
+  const rows = (sql: string, args: unknown[]) =>
+    decodeRows(
+      Row,
+      db()
+        .prepare(sql)
+        .all(...args),
+      "audit",
+    );
+  const one = (sql: string, ...args: unknown[]) =>
+    decodeRow(
+      Row,
+      db()
+        .prepare(sql)
+        .get(...args),
+      "audit",
+    );
+  return {
+    list(p: ListEvents): EventRow[] {
+      const where: string[] = [];
+      const args: unknown[] = [];
+      const add = (clause: string, arg: unknown) => where.push(clause) && args.push(arg);
+      if (p.sessionKey !== undefined) add("session_key = ?", p.sessionKey);
+      if (p.runId !== undefined) add("run_id = ?", p.runId);
+      if (p.callId !== undefined) add("call_id = ?", p.callId);
+      // A prefix compare, not LIKE: '_' is in event types and would match any character.
+      if (p.type) add("substr(type, 1, ?) = ?", p.type.length) && args.push(p.type);
+      if (p.actor !== undefined) add("substr(actor, 1, ?) = ?", p.actor.length + 1) && args.push(`${p.actor}:`);
+      if (p.afterSeq !== undefined) add("seq > ?", p.afterSeq);
+      const filter = where.length ? `WHERE ${where.join(" AND ")}` : "";
+      const limit = p.limit ?? 200;
+      // Following the log: the next events after a point. Otherwise: the newest, shown oldest first.
+      if (p.afterSeq !== undefined)
+        return rows(`SELECT ${COLUMNS} FROM audit ${filter} ORDER BY seq LIMIT ?`, [...args, limit]).map(eventRow);
+      return rows(`SELECT ${COLUMNS} FROM audit ${filter} ORDER BY seq DESC LIMIT ?`, [...args, limit])
+        .reverse()
+        .map(eventRow);
+    },
+
+    /** The event at `seq`, its causes up to the root, and the tree of everything that root caused. */
+    chain(seq: number): Omit<EventChainResult, "body"> {
+      const row = one(`SELECT ${COLUMNS} FROM audit WHERE seq = ?`, seq);
+      if (!row) throw new CairnError("not_found", `no event at sequence ${seq} in the read models`);
+      const byId = db().prepare(`SELECT ${COLUMNS} FROM audit WHERE event_id = ? ORDER BY seq LIMIT 1`);
+      const ancestors: Row[] = [];
+      const seen = new Set([row.event_id]);
+      for (let cur = row; cur.causation_id && ancestors.length < MAX_ANCESTORS && !seen.has(cur.causation_id); ) {
+        seen.add(cur.causation_id);
+        const cause = decodeRow(Row, byId.get(cur.causation_id), "audit");
+        if (!cause) break;
+        ancestors.unshift(cause);
+        cur = cause;
+      }
+      const root = ancestors[0] ?? row;
+      const caused = db().prepare(`SELECT ${COLUMNS} FROM audit WHERE causation_id = ? ORDER BY seq LIMIT ?`);
+      let size = 1;
+      let truncated = false;
+      const grow = (r: Row, visited: Set<string>): EventNode => {
+        const children: EventNode[] = [];
+        for (const c of decodeRows(Row, caused.all(r.event_id, MAX_TREE), "audit")) {
+          if (visited.has(c.event_id)) continue;
+          if (size >= MAX_TREE) {
+            truncated = true;
+            break;
+          }
+          size++;
+          visited.add(c.event_id);
+          children.push(grow(c, visited));
+        }
+        return { event: eventRow(r), children };
+      };
+      const tree = grow(root, new Set([root.event_id]));
+      return { event: eventRow(row), ancestors: ancestors.map(eventRow), tree, truncated };
+    },
+  };
+};
+
+export type EventsQueries = ReturnType<typeof eventsQueries>;
+
+/** The time-travel view the UI's scrubber shows: `sessionAt`, with every stop it can move to. */
+export async function sessionAtView(
+  log: EventLog,
+  p: SessionAtParams,
+  approvalIdOf: (runId: string, callId: string) => string,
+): Promise<SessionAtView> {
+  const events = await loadSessionEvents(log, p.sessionKey, approvalIdOf);
+  const at = p.seq !== undefined ? { seq: p.seq } : p.time !== undefined ? { time: p.time } : { seq: Number.MAX_SAFE_INTEGER };
+  const a = sessionAt(events, at);
+  return {
+    key: a.key,
+    seq: a.seq,
+    time: a.time,
+    deleted: a.deleted,
+    applied: a.applied,
+    total: a.total,
+    session: a.session,
+    messages: a.messages,
+    activeRun: a.activeRun,
+    toolCalls: a.toolCalls,
+    stops: events.events.map((e) => e.seq),
+  };
+}
+
+/** Answers the explorer's queries over NATS. */
+export const serveEventsQueries = (
+  nc: NatsConnection,
+  o: { q: EventsQueries; log: EventLog; checkpoint: () => number; approvalIdOf: (runId: string, callId: string) => string },
+) => [
+  serve(nc, subjects.query("events", "list"), (p) => ({
+    events: o.q.list(decodeOrFail(ListEvents, p ?? {}, "events.list params")),
+    checkpoint: o.checkpoint(),
+  })),
+  serve(nc, subjects.query("events", "chain"), async (p) => {
+    const { seq } = decodeOrFail(GetEventChain, p, "events.chain params");
+    const chain = o.q.chain(seq);
+    // The stream no longer holds an archived event: its row stays, its data is in the archive.
+    const r = await o.log.get(seq);
+    return { ...chain, body: r?.ok ? r.event : null };
+  }),
+  serve(nc, subjects.query("sessions", "at"), (p) =>
+    sessionAtView(o.log, decodeOrFail(SessionAtParams, p, "sessions.at params"), o.approvalIdOf),
+  ),
+];
