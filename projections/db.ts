@@ -11,7 +11,7 @@ export type Db = Database.Database;
  * The read-model schema. Everything here is derived from the log and may be deleted at any time;
  * a schema change bumps SCHEMA_VERSION, which makes the projector rebuild from sequence 1.
  */
-export const SCHEMA_VERSION = 20;
+export const SCHEMA_VERSION = 21;
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);
@@ -121,6 +121,7 @@ CREATE TABLE IF NOT EXISTS cron_runs (
   claimed_at INTEGER NOT NULL, ended_at INTEGER, duration_ms INTEGER, input_tokens INTEGER, output_tokens INTEGER,
   count INTEGER NOT NULL DEFAULT 1, reason TEXT, error TEXT, PRIMARY KEY (name, slot, manual)
 );
+CREATE INDEX IF NOT EXISTS cron_runs_open ON cron_runs(name) WHERE status IN ('claimed', 'running');
 CREATE TABLE IF NOT EXISTS channel_senders (
   channel TEXT NOT NULL, user_id TEXT NOT NULL, name TEXT NOT NULL, chat_id TEXT NOT NULL, status TEXT NOT NULL,
   first_seen INTEGER NOT NULL, decided_at INTEGER, decided_by TEXT, messages INTEGER NOT NULL DEFAULT 0, last_at INTEGER,
