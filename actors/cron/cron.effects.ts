@@ -105,17 +105,19 @@ export function cronEffects(d: CronEffectDeps): CronRuntime {
   };
 
   // The fire acts for whatever armed the job (its creation, its last run's end), as the timer did.
-  const due = (id: string, slot: number, cause = currentProvenance()) => () => {
-    if (stopped) return;
-    const f = withProvenance(cause, async () => {
-      const r = (await d.dispatch("cron", id, "fire", { slot })) as { fired?: boolean; skipped?: number };
-      // Nothing recorded: the job was not at that slot (or not idle); its log says what it waits for.
-      if (!r.fired && !r.skipped && !stopped) await d.readopt(id);
-    })
-      .catch((e) => d.report(`cron ${id}: slot ${new Date(slot).toISOString()} could not fire: ${(e as Error).message}`))
-      .finally(() => firing.delete(f));
-    firing.add(f);
-  };
+  const due =
+    (id: string, slot: number, cause = currentProvenance()) =>
+    () => {
+      if (stopped) return;
+      const f = withProvenance(cause, async () => {
+        const r = (await d.dispatch("cron", id, "fire", { slot })) as { fired?: boolean; skipped?: number };
+        // Nothing recorded: the job was not at that slot (or not idle); its log says what it waits for.
+        if (!r.fired && !r.skipped && !stopped) await d.readopt(id);
+      })
+        .catch((e) => d.report(`cron ${id}: slot ${new Date(slot).toISOString()} could not fire: ${(e as Error).message}`))
+        .finally(() => firing.delete(f));
+      firing.add(f);
+    };
 
   // Arming is instant: the deadline waits in the queue, not in a pending effect. A failed fire is
   // left to the next reconcile, which re-arms the job from the log.
