@@ -84,8 +84,12 @@ export interface ActorSystemOptions {
    * is gained and by the periodic reconcile.
    */
   readonly activeSessions?: () => Promise<readonly string[]>;
-  /** The cron jobs the read models list (not removed): armed at start, when a partition is gained and by the reconcile. */
-  readonly activeCronJobs?: () => Promise<readonly CronJobDue[]>;
+  /**
+   * The cron jobs the read models list (not removed), caught up with the log: armed when a
+   * partition is gained (all) and by the reconcile (only those with a slot in progress or due
+   * before `dueBefore`: a scan of every job each time would block the loop at 10,000 jobs).
+   */
+  readonly activeCronJobs?: (dueBefore?: number) => Promise<readonly CronJobDue[]>;
   /** The scheduler's clock (tests move it by hand) and `[cron]` settings. */
   readonly cron?: { readonly clock?: CronClock; readonly graceMs?: number; readonly settings?: CronSettings };
   readonly now?: () => number;
@@ -515,18 +519,19 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     await Promise.all(Array.from({ length: Math.min(CRON_ADOPT_CONCURRENCY, todo.length) }, worker));
     return armed;
   };
-  const adoptActive = () => {
+  // The reconcile looks one round ahead: a job not armed (its fire failed) is armed before its slot.
+  const adoptActive = (cronDueBefore?: number) => {
     if (stopping) return;
     void o
       .activeSessions?.()
       .then(recover)
       .catch((e) => report(`could not adopt the active sessions: ${(e as Error).message}`));
     void o
-      .activeCronJobs?.()
+      .activeCronJobs?.(cronDueBefore)
       .then(recoverCron)
       .catch((e) => report(`could not adopt the cron jobs: ${(e as Error).message}`));
   };
-  const reconcile = setInterval(adoptActive, RECONCILE_MS);
+  const reconcile = setInterval(() => adoptActive(cronClock.now() + 2 * RECONCILE_MS), RECONCILE_MS);
   reconcile.unref?.();
   ownership?.listen({
     gained: () => {

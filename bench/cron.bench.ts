@@ -123,12 +123,23 @@ const jitter = async (gw: GatewayProc, prefix: string) => {
     events.filter((e) => e.type === "cron.slot.claimed").map((e) => [`${e.id}/${e.data.slot}`, e.data.slot as number]),
   );
   const startLag = starts.map((e) => e.data.at - (slotOf.get(`${e.id}/${e.data.slot}`) ?? e.data.slot));
+  // The scheduler's own share: slots whose job was idle when they fell due (its previous run had
+  // ended). A slot that falls while the job's last run still goes waits for that run (run_all), so
+  // the two figures above also measure how many agent turns a second the machine manages.
+  const idleLag: number[] = [];
+  const endedAt = new Map<string, number>();
+  for (const e of events) {
+    if (/^cron\.run\.(completed|failed|timed_out)$/.test(e.type)) endedAt.set(e.id, e.data.at);
+    else if (e.type === "cron.slot.claimed" && (endedAt.get(e.id) ?? 0) <= e.data.slot) idleLag.push(e.data.at - e.data.slot);
+  }
   const c = summarize(claims);
   const s = summarize(startLag);
+  const i = summarize(idleLag);
   return {
     slots: c.n,
     slotToClaimMs: { p50: round(c.p50, 1), p99: round(c.p99, 1), max: round(c.max, 1) },
     slotToRunStartMs: { p50: round(s.p50, 1), p99: round(s.p99, 1), max: round(s.max, 1) },
+    idleSlotToClaimMs: { n: i.n, p50: round(i.p50, 1), p99: round(i.p99, 1), max: round(i.max, 1) },
   };
 };
 

@@ -309,9 +309,9 @@ export async function startGateway(o: {
         await projector.waitFor(await eventLog.lastSeq());
         return q.activeSessionKeys();
       },
-      activeCronJobs: async () => {
+      activeCronJobs: async (dueBefore) => {
         await projector.waitFor(await eventLog.lastSeq());
-        return cronQ.due();
+        return cronQ.due(dueBefore);
       },
       report: log,
       cron: { settings: settings.cron },
