@@ -39,6 +39,7 @@ import {
   runEnded,
   systemClock,
   type CronClock,
+  type CronJobDue,
   type CronSettings,
 } from "./cron/index.ts";
 import type { McpHub } from "./mcp/index.ts";
@@ -83,8 +84,12 @@ export interface ActorSystemOptions {
    * is gained and by the periodic reconcile.
    */
   readonly activeSessions?: () => Promise<readonly string[]>;
-  /** The cron jobs the read models list (not removed): adopted at start, when a partition is gained and by the reconcile. */
-  readonly activeCronJobs?: () => Promise<readonly string[]>;
+  /**
+   * The cron jobs the read models list (not removed), caught up with the log: armed when a
+   * partition is gained (all) and by the reconcile (only those with a slot in progress or due
+   * before `dueBefore`: a scan of every job each time would block the loop at 10,000 jobs).
+   */
+  readonly activeCronJobs?: (dueBefore?: number) => Promise<readonly CronJobDue[]>;
   /** The scheduler's clock (tests move it by hand) and `[cron]` settings. */
   readonly cron?: { readonly clock?: CronClock; readonly graceMs?: number; readonly settings?: CronSettings };
   readonly now?: () => number;
@@ -132,8 +137,11 @@ export interface ActorSystem {
    * many had a run.
    */
   recover(sessionKeys: readonly string[]): Promise<number>;
-  /** Takes over the cron jobs this gateway owns: each re-arms its next slot, or resolves the slot it had claimed. */
-  recoverCron(names: readonly string[]): Promise<number>;
+  /**
+   * Takes over the cron jobs this gateway owns: each re-arms its next slot, or resolves the slot it
+   * had claimed. A bare name is adopted from its log; a read model's row arms an idle job at once.
+   */
+  recoverCron(jobs: readonly (string | CronJobDue)[]): Promise<number>;
   /** Partitions, their owners and the gateways seen (null: this process owns everything). */
   ownership(): OwnershipView | null;
   /** Whether this gateway owns an aggregate that is not a session's (a channel's loop runs only there). */
@@ -444,6 +452,9 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     dispatch: withRetry(router.dispatch),
     runEnded: (key, runId, signal) => runEnded(o.nc, readRunOutcome, key, runId, signal),
     cancelRun: (key, runId) => cancel(key, { runId, by: "cron" }),
+    readopt: async (name) => {
+      if (!stopping && (!ownership || ownership.owns(router.partitionKnown("cron", name, undefined)))) await crons.adopt(name);
+    },
     report,
   });
   crons.setEffects(cron.effects, cron.supervise);
@@ -493,40 +504,49 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     }
     return adopted;
   };
-  // A job whose timer or run watch is live here needs nothing (and is not even loaded: with
-  // thousands of jobs the periodic reconcile would otherwise read every job's log each time). The
-  // others are adopted a few at a time: each is a read of its log.
-  const recoverCron = async (names: readonly string[]) => {
+  // A job armed or working here needs nothing. An idle job is armed at the next slot the read model
+  // gives, without reading its log (with 10,000 jobs that was 20 s of reads at every start): its
+  // timer only wakes it, the job decides against its log. The others (a slot in progress, or only
+  // a name) are adopted a few at a time: each is a read of its log.
+  const recoverCron = async (jobs: readonly (string | CronJobDue)[]) => {
     const live = new Set(crons.liveIds());
-    const todo = names.filter((n) => !live.has(n) && (!ownership || ownership.owns(router.partitionKnown("cron", n, undefined))));
-    let adopted = 0;
+    const owned = (n: string) => !ownership || ownership.owns(router.partitionKnown("cron", n, undefined));
+    const todo: string[] = [];
+    let armed = 0;
+    for (const j of jobs) {
+      const name = typeof j === "string" ? j : j.name;
+      if (live.has(name) || cron.timers.has(name) || !owned(name)) continue;
+      if (typeof j === "string" || j.inProgress) todo.push(name);
+      else if (j.nextAt !== null && cron.armFromReadModel(name, j.nextAt)) armed++;
+    }
     let next = 0;
     const worker = async () => {
       while (next < todo.length && !stopping) {
         const name = todo[next++] as string;
         try {
           await crons.adopt(name);
-          adopted++;
+          armed++;
         } catch (e) {
           report(`could not adopt cron job ${name}: ${(e as Error).message}`);
         }
       }
     };
     await Promise.all(Array.from({ length: Math.min(CRON_ADOPT_CONCURRENCY, todo.length) }, worker));
-    return adopted;
+    return armed;
   };
-  const adoptActive = () => {
+  // The reconcile looks one round ahead: a job not armed (its fire failed) is armed before its slot.
+  const adoptActive = (cronDueBefore?: number) => {
     if (stopping) return;
     void o
       .activeSessions?.()
       .then(recover)
       .catch((e) => report(`could not adopt the active sessions: ${(e as Error).message}`));
     void o
-      .activeCronJobs?.()
+      .activeCronJobs?.(cronDueBefore)
       .then(recoverCron)
       .catch((e) => report(`could not adopt the cron jobs: ${(e as Error).message}`));
   };
-  const reconcile = setInterval(adoptActive, RECONCILE_MS);
+  const reconcile = setInterval(() => adoptActive(cronClock.now() + 2 * RECONCILE_MS), RECONCILE_MS);
   reconcile.unref?.();
   ownership?.listen({
     gained: () => {
@@ -587,7 +607,7 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
       clearInterval(reconcile);
       for (const s of subs) s.unsubscribe();
       // No new slot starts; a slot claimed meanwhile is resolved by the next owner's adopt.
-      cron.stop();
+      await cron.stop();
       await run.works.abortAll(SHUTDOWN);
       // Effects chain (run ends → session records it), so drain until both are quiet.
       for (let i = 0; i < 3; i++) for (const host of Object.values(hosts)) await host.drain();

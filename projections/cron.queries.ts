@@ -43,6 +43,8 @@ const JobRow = Schema.Struct({
   updated_at: Schema.Number,
 });
 
+const DueRow = Schema.Struct({ name: Schema.String, next_at: Schema.NullOr(Schema.Number), in_progress: SqlBool });
+
 const RunRow = Schema.Struct({
   name: Schema.String,
   slot: Schema.Number,
@@ -87,11 +89,24 @@ const toJob = (r: typeof JobRow.Type): CronJobRow => ({
 export const cronQueries = (db: () => Db) => ({
   jobs: (limit = 1000): CronJobRow[] =>
     decodeRows(JobRow, db().prepare("SELECT * FROM cron_jobs WHERE removed = 0 ORDER BY name LIMIT ?").all(limit), "cron_jobs").map(toJob),
-  /** Every job a gateway must arm (not removed): adopted at start. */
-  names: (): string[] =>
-    decodeRows(Schema.Struct({ name: Schema.String }), db().prepare("SELECT name FROM cron_jobs WHERE removed = 0").all(), "cron_jobs").map(
-      (r) => r.name,
-    ),
+  /**
+   * What a gateway needs to arm jobs (not removed) without reading their logs: the next slot, and
+   * whether a slot is in progress (claimed or running: that job is adopted from its log). With
+   * `dueBefore`, only jobs with a slot in progress or due before then (both indexed).
+   */
+  due: (dueBefore?: number): { name: string; nextAt: number | null; inProgress: boolean }[] => {
+    const open = "name IN (SELECT name FROM cron_runs WHERE status IN ('claimed', 'running'))";
+    const rows =
+      dueBefore === undefined
+        ? db().prepare(`SELECT name, next_at, ${open} AS in_progress FROM cron_jobs WHERE removed = 0`).all()
+        : db()
+            .prepare(
+              `SELECT name, next_at, ${open} AS in_progress FROM cron_jobs WHERE removed = 0 AND next_at <= ?
+               UNION SELECT name, next_at, 1 FROM cron_jobs WHERE removed = 0 AND ${open}`,
+            )
+            .all(dueBefore);
+    return decodeRows(DueRow, rows, "cron_jobs").map((r) => ({ name: r.name, nextAt: r.next_at, inProgress: r.in_progress }));
+  },
   job: (name: string): CronJobRow | undefined =>
     decodeRows(JobRow, db().prepare("SELECT * FROM cron_jobs WHERE name = ? AND removed = 0").all(name), "cron_jobs").map(toJob)[0],
   runs: (name: string, limit = 50): CronRunRow[] =>

@@ -124,6 +124,8 @@ CREATE TABLE IF NOT EXISTS cron_runs (
   claimed_at INTEGER NOT NULL, ended_at INTEGER, duration_ms INTEGER, input_tokens INTEGER, output_tokens INTEGER,
   count INTEGER NOT NULL DEFAULT 1, reason TEXT, error TEXT, PRIMARY KEY (name, slot, manual)
 );
+CREATE INDEX IF NOT EXISTS cron_runs_open ON cron_runs(name) WHERE status IN ('claimed', 'running');
+CREATE INDEX IF NOT EXISTS cron_jobs_next ON cron_jobs(next_at) WHERE removed = 0;
 CREATE TABLE IF NOT EXISTS channel_senders (
   channel TEXT NOT NULL, user_id TEXT NOT NULL, name TEXT NOT NULL, chat_id TEXT NOT NULL, status TEXT NOT NULL,
   first_seen INTEGER NOT NULL, decided_at INTEGER, decided_by TEXT, messages INTEGER NOT NULL DEFAULT 0, last_at INTEGER,

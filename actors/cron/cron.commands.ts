@@ -85,8 +85,9 @@ export const createCronSpec = (o: CronSpecOptions = {}): AggregateSpec<typeof cr
   input: (id) => ({ id }),
   decodeCommand: commandDecoder("cron jobs", schemas),
   decide: (s, c, env) => decide(s, c, env, o.graceMs ?? DEFAULT_GRACE_MS),
-  // The timer waits for its slot, which may be days: adoption hands it over instead of waiting.
-  continuing: ["arm", "watchRun"],
+  // The run waits for its end, which may be an hour: adoption hands it over instead of waiting.
+  // (Arming returns at once: the deadline waits in the timer queue.)
+  continuing: ["watchRun"],
 });
 
 /** The event data of a job created with these settings (shared with `sync`, which creates the system jobs). */

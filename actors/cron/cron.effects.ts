@@ -1,6 +1,8 @@
+import { currentProvenance, withProvenance } from "../../bus/index.ts";
 import { CairnError, isCairnError, toWireError } from "../../schemas/index.ts";
 import type { Dispatch, EffectSupervisor } from "../runtime/index.ts";
-import { CronTimers, type CronClock } from "./cron.clock.ts";
+import type { CronClock } from "./cron.clock.ts";
+import { CronTimers } from "./cron.timers.ts";
 import type { CronEffects, StartRunParams, WatchRunParams } from "./cron.machine.ts";
 import type { RunOutcome } from "./cron.run.watch.ts";
 
@@ -12,15 +14,35 @@ export interface CronEffectDeps {
   readonly runEnded: (sessionKey: string, runId: string, signal: AbortSignal) => Promise<RunOutcome | undefined>;
   /** Stops a run that outlived its job's timeout. */
   readonly cancelRun: (sessionKey: string, runId: string) => Promise<unknown>;
+  /**
+   * Re-arms a job from its log (adopts it, when this gateway owns it): after a deadline the job
+   * did not take (armed from a read model that was behind, or for a job that moved on).
+   */
+  readonly readopt: (id: string) => Promise<unknown>;
   readonly report: (line: string) => void;
+}
+
+/** What a read model says of a job: when its next slot is, and whether a slot of it is in progress. */
+export interface CronJobDue {
+  readonly name: string;
+  readonly nextAt: number | null;
+  readonly inProgress: boolean;
 }
 
 export interface CronRuntime {
   readonly effects: CronEffects;
   readonly supervise: EffectSupervisor;
   readonly timers: CronTimers;
-  /** Cancels every timer and stops watching runs (shutdown): what was claimed is picked up by the next owner. */
-  stop(): void;
+  /**
+   * Arms a job at a deadline a read model gave (its next slot) unless it is armed already: at
+   * start this spares reading 10,000 jobs' logs. The job still decides against its log when due.
+   */
+  armFromReadModel(id: string, at: number): boolean;
+  /**
+   * Cancels every timer and stops watching runs (shutdown): what was claimed is picked up by the
+   * next owner. Resolves when the fires already under way have been decided.
+   */
+  stop(): Promise<void>;
 }
 
 /**
@@ -33,6 +55,7 @@ export interface CronRuntime {
 export function cronEffects(d: CronEffectDeps): CronRuntime {
   const timers = new CronTimers(d.clock);
   const watching = new Set<AbortController>();
+  const firing = new Set<Promise<void>>();
   let stopped = false;
 
   const startRun = async (p: StartRunParams) => {
@@ -81,17 +104,27 @@ export function cronEffects(d: CronEffectDeps): CronRuntime {
     }
   };
 
+  // The fire acts for whatever armed the job (its creation, its last run's end), as the timer did.
+  const due =
+    (id: string, slot: number, cause = currentProvenance()) =>
+    () => {
+      if (stopped) return;
+      const f = withProvenance(cause, async () => {
+        const r = (await d.dispatch("cron", id, "fire", { slot })) as { fired?: boolean; skipped?: number };
+        // Nothing recorded: the job was not at that slot (or not idle); its log says what it waits for.
+        if (!r.fired && !r.skipped && !stopped) await d.readopt(id);
+      })
+        .catch((e) => d.report(`cron ${id}: slot ${new Date(slot).toISOString()} could not fire: ${(e as Error).message}`))
+        .finally(() => firing.delete(f));
+      firing.add(f);
+    };
+
+  // Arming is instant: the deadline waits in the queue, not in a pending effect. A failed fire is
+  // left to the next reconcile, which re-arms the job from the log.
   const effects: CronEffects = {
-    arm: (p) => {
-      if (p.nextAt === null || stopped) {
-        timers.cancel(p.id);
-        return Promise.resolve();
-      }
-      const slot = p.nextAt;
-      return timers.arm(p.id, slot, async () => {
-        if (stopped) return;
-        await d.dispatch("cron", p.id, "fire", { slot });
-      });
+    arm: async (p) => {
+      if (p.nextAt === null || stopped) timers.cancel(p.id);
+      else timers.arm(p.id, p.nextAt, due(p.id, p.nextAt));
     },
     startRun,
     watchRun,
@@ -112,10 +145,12 @@ export function cronEffects(d: CronEffectDeps): CronRuntime {
     effects,
     supervise,
     timers,
-    stop() {
+    armFromReadModel: (id, at) => !stopped && timers.armIfAbsent(id, at, due(id, at, { actor: `cron:${id}` })),
+    async stop() {
       stopped = true;
       timers.cancelWhere(() => true);
       for (const ac of watching) ac.abort();
+      await Promise.all([...firing]);
     },
   };
 }

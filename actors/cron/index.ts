@@ -10,8 +10,9 @@ export {
   type CronCommand,
   type CronSpecOptions,
 } from "./cron.commands.ts";
-export { cronEffects, type CronEffectDeps, type CronRuntime } from "./cron.effects.ts";
-export { CronTimers, systemClock, type CronClock } from "./cron.clock.ts";
+export { cronEffects, type CronEffectDeps, type CronJobDue, type CronRuntime } from "./cron.effects.ts";
+export { systemClock, type CronClock } from "./cron.clock.ts";
+export { CronTimers } from "./cron.timers.ts";
 export { DEFAULT_GRACE_MS, planFire, type FirePlan, type Skip } from "./cron.plan.ts";
 export { anchored, checkSchedule, checkTimeZone, dueSlots, firstSlot, nextSlot, sameSchedule } from "./cron.schedule.ts";
 export { inWindow, localMinute, nextInWindow } from "./cron.window.ts";

@@ -358,9 +358,9 @@ export async function startGateway(o: {
         await projector.waitFor(await eventLog.lastSeq());
         return q.activeSessionKeys();
       },
-      activeCronJobs: async () => {
+      activeCronJobs: async (dueBefore) => {
         await projector.waitFor(await eventLog.lastSeq());
-        return cronQ.names();
+        return cronQ.due(dueBefore);
       },
       report: log,
       cron: { settings: settings.cron },
@@ -398,12 +398,12 @@ export async function startGateway(o: {
     const recover = async () => {
       await projector.waitFor(logEnd);
       const n = await system.recover(q.activeSessionKeys());
-      // Each job re-arms its next slot from the log, or resolves the slot it had claimed. Behind
-      // ready: with thousands of jobs this is seconds of log reads, and a slot that falls due
-      // meanwhile is caught up by its job's policy like any slot missed while the gateway was down.
+      // Each idle job is armed at the next slot the read model (caught up with the log) gives; a
+      // job with a slot in progress is adopted from its log to resolve it. Behind ready: a slot
+      // that falls due meanwhile is caught up by its job's policy like any slot missed while down.
       const t0 = performance.now();
       void system
-        .recoverCron(cronQ.names())
+        .recoverCron(cronQ.due())
         .then((armed) => {
           if (armed > 0) log(`cron: ${armed} job(s) armed in ${Math.round(performance.now() - t0)} ms`);
           // cairn's own job follows [heartbeat] (every gateway syncs; one that changes nothing appends nothing).

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { checkSchedule, nextSlot, planFire } from "../../../actors/cron/index.ts";
 import { isCairnError, type CatchUpPolicy, type CronSchedule } from "../../../schemas/index.ts";
+import { ManualClock } from "./manual.clock.ts";
 
 const T = (iso: string) => Date.parse(iso);
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -142,11 +143,36 @@ describe("CronTimers", () => {
         return () => {};
       },
     });
-    await timers.arm("a", 5, async () => void fired.push("a"));
-    const later = timers.arm("b", 50, async () => void fired.push("b-old"));
-    const replaced = timers.arm("b", 5, async () => void fired.push("b"));
-    await Promise.all([later, replaced]);
+    timers.arm("a", 5, () => void fired.push("a"));
+    timers.arm("b", 50, () => void fired.push("b-old"));
+    timers.arm("b", 5, () => void fired.push("b"));
+    await new Promise((r) => setImmediate(r));
     expect(fired).toEqual(["a", "b"]);
     expect(timers.size).toBe(0);
+  });
+
+  it("thousands of jobs wait on one clock timer and fire in deadline order, each once; replaced and cancelled ones never", async () => {
+    const { CronTimers } = await import("../../../actors/cron/index.ts");
+    const clock = new ManualClock(0);
+    const timers = new CronTimers(clock);
+    const fired: string[] = [];
+    const at = (i: number) => 1000 + ((i * 7919) % 5000);
+    for (let i = 0; i < 5000; i++) timers.arm(`j${i}`, at(i), () => void fired.push(`j${i}`));
+    timers.arm("j1", 10_000, () => void fired.push("j1-moved"));
+    timers.cancel("j2");
+    expect(timers.armIfAbsent("j3", 1, () => void fired.push("j3-stale"))).toBe(false);
+    expect(clock.pending).toBe(1);
+    clock.advance(3000);
+    await new Promise((r) => setImmediate(r));
+    clock.advance(10_000);
+    await new Promise((r) => setImmediate(r));
+    expect(fired).toHaveLength(4999);
+    expect(new Set(fired).size).toBe(4999);
+    expect(fired.at(-1)).toBe("j1-moved");
+    expect(fired).not.toContain("j2");
+    const times = fired.slice(0, -1).map((id) => at(Number(id.slice(1))));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    expect(timers.size).toBe(0);
+    expect(clock.pending).toBe(0);
   });
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startActorSystem, type ActorSystem } from "../../../actors/index.ts";
 import { SnapshotStore } from "../../../bus/index.ts";
+import { cronQueries } from "../../../projections/index.ts";
 import type { AnyStoredEvent } from "../../../schemas/index.ts";
 import { aggregateEvents, startStack, type Stack } from "../../fixtures/stack.ts";
 import { ManualClock } from "./manual.clock.ts";
@@ -115,6 +116,26 @@ describe("cron jobs on a real bus, scheduled on a hand-moved clock, run through 
     // The cancelled run ends as cancelled on its session; the slot's outcome stays "timed out".
     const session = await aggregateEvents(s.log, "session", "cron-slow");
     expect(session.some((e) => e.type === "session.run_ended")).toBe(true);
+  });
+
+  it("at start an idle job is armed from the read model's row; a row that is behind fires nothing and the job re-arms from its log", async () => {
+    const created = (await sys.dispatch("cron", "stale", "create", { schedule: { kind: "every", everyMs: 10 * MIN }, prompt: "x" })) as {
+      nextAt: number;
+    };
+    await s.projector.waitFor(await s.log.lastSeq());
+    const jobs = cronQueries(() => s.projector.db);
+    expect(jobs.due().find((j) => j.name === "stale")).toEqual({ name: "stale", nextAt: created.nextAt, inProgress: false });
+    expect(jobs.due(created.nextAt - 1).some((j) => j.name === "stale")).toBe(false);
+    expect(jobs.due(created.nextAt).some((j) => j.name === "stale")).toBe(true);
+    await sys.stop();
+    sys = start();
+    // The row says an earlier slot than the job's log does.
+    expect(await sys.recoverCron([{ name: "stale", nextAt: created.nextAt - 5 * MIN, inProgress: false }])).toBe(1);
+    clock.advance(5 * MIN);
+    clock.advance(5 * MIN);
+    const evs = await waitLog(s, "stale", (e) => count(e, "cron.run.completed") === 1);
+    expect(evs.filter((e) => e.type === "cron.slot.claimed").map((e) => (e.data as { slot: number }).slot)).toEqual([created.nextAt]);
+    expect(count(evs, "cron.slot.skipped")).toBe(0);
   });
 
   it("refuses what cannot run with typed errors, before anything is written", async () => {
