@@ -59,10 +59,14 @@ export class MemoryManager {
     return this.o.roots;
   }
 
-  /** Creates `memory/`, indexes what changed since the last run, then watches. */
+  /**
+   * Creates `memory/`, loads the vectors into memory (searches then never wait for it), indexes
+   * what changed since the last run, then watches.
+   */
   async start(): Promise<void> {
     await mkdir(this.o.roots[1]?.dir ?? this.o.roots[0].dir, { recursive: true, mode: 0o700 });
     for (const r of this.o.roots) this.watchRoot(r);
+    this.o.index.warm();
     await this.reindex();
   }
 
