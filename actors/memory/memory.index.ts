@@ -1,6 +1,6 @@
 import type BetterSqlite3 from "better-sqlite3";
 import * as Schema from "effect/Schema";
-import { CairnError } from "../../schemas/index.ts";
+import { CairnError, toFtsQuery } from "../../schemas/index.ts";
 import type { Chunk } from "./chunker.ts";
 import type { EmbeddingCache } from "./embedder.chain.ts";
 import type { MemoryDb } from "./memory.db.ts";
@@ -41,7 +41,7 @@ const decode = <S extends Schema.ConstraintDecoder<unknown>>(schema: S, rows: re
  * recall against the exact top 10 is measured by bench/memory.bench.ts; below this many vectors
  * every one is rescored.
  */
-export const RESCORE = 1000;
+export const RESCORE = 500;
 
 const blob = (v: Float32Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 const vector = (b: Buffer) => new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
@@ -119,6 +119,7 @@ export class MemoryIndex {
     this.#pending.push(f);
   }
   private transaction<T>(f: () => T): T {
+    this.#rows = undefined;
     try {
       const out = this.db.transaction(f)();
       for (const g of this.#pending) g();
@@ -178,6 +179,25 @@ export class MemoryIndex {
       : "SELECT id, text FROM chunks ORDER BY id LIMIT ?";
     return decode(Schema.Struct({ id: Schema.Number, text: Schema.String }), this.db.prepare(sql).all(limit), "chunks");
   }
+
+  /**
+   * The FTS5 query for a question (any word, see toFtsQuery) without the words in more than half
+   * the chunks: FTS5's bm25 clamps such a word's idf to ~0 (log((N − n + 0.5) / (n + 0.5)) ≤ 0),
+   * so it moves no chunk's rank, but each chunk it matches is one more to score (bm25 is the
+   * cost of a keyword search, ~1 µs a row). Kept when every word is that common.
+   */
+  keywordQuery(text: string): string | undefined {
+    const found = text.match(/[\p{L}\p{N}_]+/gu);
+    if (!found) return undefined;
+    const words = [...new Set(found.slice(0, 32))];
+    this.#rows ??= Number(this.sql("SELECT count(*) FROM chunks").pluck().get());
+    const half = this.#rows / 2;
+    const count = this.sql("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?").pluck();
+    const rare = words.filter((w) => Number(count.get(`"${w}"`)) <= half);
+    return toFtsQuery((rare.length > 0 ? rare : words).join(" "), { prefix: false, all: false });
+  }
+  /** Chunks counted once, for keywordQuery; dropped by every write. */
+  #rows: number | undefined;
 
   /** Chunk ids, best bm25 first (the heading weighs double). */
   ftsSearch(match: string, limit: number, prefix?: string): number[] {

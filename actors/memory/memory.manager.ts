@@ -4,7 +4,6 @@ import { mkdir, readFile, readdir, stat } from "node:fs/promises";
 import { join, relative } from "node:path";
 import {
   CairnError,
-  toFtsQuery,
   type MemoryHit,
   type MemorySearchParams,
   type MemorySearchResult,
@@ -219,7 +218,7 @@ export class MemoryManager {
   async search(p: MemorySearchParams): Promise<MemorySearchResult> {
     const k = p.k ?? 5;
     const depth = Math.max(k * 4, 20);
-    const match = toFtsQuery(p.query, { prefix: false, all: false });
+    const match = this.o.index.keywordQuery(p.query);
     const fts = match ? this.o.index.ftsSearch(match, depth, p.path_prefix) : [];
     const e = await this.o.embedders.embed([p.query]);
     let vec: number[] = [];

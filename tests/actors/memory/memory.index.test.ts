@@ -109,7 +109,7 @@ describe("vector search in the memory index", () => {
     const vs = Array.from({ length: 50 }, vec);
     const center = new Float32Array(DIMS).map((_, i) => vs.reduce((sum, v) => sum + v[i], 0) / vs.length);
     const codes = new VectorCodes(DIMS, center);
-    vs.forEach((v, i) => codes.put(i + 1, v));
+    for (const [i, v] of vs.entries()) codes.put(i + 1, v);
     for (let id = 1; id <= 50; id += 2) codes.remove(id);
     expect(codes.size).toBe(25);
     for (let i = 1; i < 50; i += 2) expect(codes.search(vs[i], 1, 5)[0]).toEqual({ id: i + 1, distance: expect.closeTo(0, 2) });
