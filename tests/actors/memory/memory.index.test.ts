@@ -116,3 +116,20 @@ describe("vector search in the memory index", () => {
     expect(codes.search(vs[0], 50, 50).map((x) => x.id)).not.toContain(1);
   });
 });
+
+describe("keyword search in the memory index", () => {
+  test("a word in over half the chunks is left out of the query, and the ranking is the same", () => {
+    const index = new MemoryIndex(openMemoryDb(":memory:"));
+    const texts = Array.from({ length: 40 }, (_, i) => `the note ${i} ${i % 5 === 0 ? "harbour" : ""} ${i % 3 === 0 ? "lighthouse" : ""}`);
+    index.replaceFile(
+      { path: "/m/a.md", display: "memory/a.md", hash: "a", size: 0, now: 0 },
+      texts.map((text, j) => ({ startLine: j + 1, endLine: j + 1, heading: "", text, hash: contentHash(text) })),
+    );
+    expect(index.keywordQuery("the harbour lighthouse")).toBe('"harbour" OR "lighthouse"');
+    const every = index.ftsSearch('"the" OR "harbour" OR "lighthouse"', 10);
+    expect(index.ftsSearch(index.keywordQuery("the harbour lighthouse") ?? "", 10)).toEqual(every);
+    // Only common words: kept, so the search still answers.
+    expect(index.keywordQuery("the note")).toBe('"the" OR "note"');
+    expect(index.keywordQuery("?!")).toBeUndefined();
+  });
+});
