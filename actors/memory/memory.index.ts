@@ -37,7 +37,7 @@ const decode = <S extends Schema.ConstraintDecoder<unknown>>(schema: S, rows: re
 };
 
 /**
- * Candidates the Hamming scan keeps for rescoring (at least; more when more results are wanted):
+ * Candidates the sign-bit scan keeps for rescoring (at least; more when more results are wanted):
  * recall against the exact top 10 is measured by bench/memory.bench.ts; below this many vectors
  * every one is rescored.
  */
@@ -246,8 +246,8 @@ export class MemoryIndex {
   }
 
   /**
-   * Chunk ids, nearest first by cosine distance, in the embedder's space: a Hamming scan over the
-   * in-memory sign bits keeps `rescore` candidates (RESCORE at least), rescored over their int8
+   * Chunk ids, nearest first by cosine distance, in the embedder's space: a scan of the in-memory
+   * sign bits keeps `rescore` candidates (RESCORE at least), rescored over their int8
    * copies (see VectorCodes). `exact` asks sqlite-vec's float KNN instead: the reference answer
    * the bench measures recall against, too slow for large spaces (a scan of every float).
    */

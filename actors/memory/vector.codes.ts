@@ -1,11 +1,11 @@
 /**
  * One vector space held in memory for search, beside its sqlite-vec table (which stays the
  * truth and the exact answer): per vector its sign bits after centring, packed 32 to a word, and
- * an int8 copy of its unit vector. A search scans every code by Hamming distance (popcount of
- * XOR: 100,000 × 384 bits is 4.8 MB, a few milliseconds), keeps the nearest `candidates`, and
- * rescores those by cosine over the int8 copies, so recall comes from the rescoring and speed
- * from the scan. The int8 copy (a byte a dimension) is what makes the rescoring free of SQLite:
- * a quarter of the float vectors' memory, and its cosine within ~1% of the float one.
+ * an int8 copy of its unit vector. A search scores every code against the query (100,000 × 384
+ * bits is 4.8 MB; see nearestCodes for why not a Hamming distance), keeps the best `candidates`,
+ * and rescores those by cosine over the int8 copies: recall comes from the rescoring, speed from
+ * the scan. The int8 copy (a byte a dimension, a quarter of the floats' memory, its cosine within
+ * ~1% of the float one) keeps the rescoring out of SQLite.
  */
 
 export class VectorCodes {
