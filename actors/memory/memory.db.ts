@@ -8,14 +8,13 @@ export type MemoryDb = Database.Database;
 /**
  * The memory index: a cache of the memory files (they are the truth, not the log), so a layout
  * change simply drops it and `reindex` rebuilds it from the files. Vectors live in sqlite-vec
- * `vec0` tables, one per embedder (a vector space: two models' vectors are never compared): the
- * float vectors (`vec_<n>`) and their sign bits (`vecb_<n>`, `vec_quantize_binary`), which a large
- * space searches first (hamming distance over 1/32 of the bytes) before rescoring exactly. Bits are
+ * `vec0` tables, one per embedder (a vector space: two models' vectors are never compared), and
+ * are mirrored in memory for search (sign bits and int8 copies, see vector.codes.ts). Bits are
  * taken after subtracting the space's `center` (the mean of its first batch of vectors): models'
  * vectors share a common direction, and signs of uncentred vectors say little.
- * 2: the binary tables.
+ * 2: the binary tables. 3: no binary tables (the sign bits live in memory).
  */
-export const MEMORY_SCHEMA_VERSION = 2;
+export const MEMORY_SCHEMA_VERSION = 3;
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS files (

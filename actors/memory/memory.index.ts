@@ -1,13 +1,15 @@
 import type BetterSqlite3 from "better-sqlite3";
 import * as Schema from "effect/Schema";
-import { CairnError } from "../../schemas/index.ts";
+import { CairnError, toFtsQuery } from "../../schemas/index.ts";
 import type { Chunk } from "./chunker.ts";
 import type { EmbeddingCache } from "./embedder.chain.ts";
 import type { MemoryDb } from "./memory.db.ts";
+import { VectorCodes } from "./vector.codes.ts";
 
 /**
  * The memory index's reads and writes: files and their chunks (FTS5 follows by trigger), vectors
- * per embedder in sqlite-vec, and the embedding cache. Rows are decoded where they are read.
+ * per embedder in sqlite-vec (the truth) mirrored in memory for search (`VectorCodes`), and the
+ * embedding cache. Rows are decoded where they are read.
  */
 
 export const ChunkRow = Schema.Struct({
@@ -34,10 +36,12 @@ const decode = <S extends Schema.ConstraintDecoder<unknown>>(schema: S, rows: re
   });
 };
 
-/** From this many vectors a space is searched over its sign bits first, then rescored exactly. */
-export const BINARY_FROM = 20_000;
-/** Candidates the binary step keeps per result wanted. */
-export const OVERSAMPLE = 2;
+/**
+ * Candidates the sign-bit scan keeps for rescoring (at least; more when more results are wanted):
+ * recall against the exact top 10 is measured by bench/memory.bench.ts; below this many vectors
+ * every one is rescored.
+ */
+export const RESCORE = 500;
 
 const blob = (v: Float32Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 const vector = (b: Buffer) => new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
@@ -73,7 +77,7 @@ export class MemoryIndex {
     f: { path: string; display: string; hash: string; size: number; now: number },
     chunks: readonly (Chunk & { hash: string })[],
   ): number[] {
-    return this.db.transaction(() => {
+    return this.transaction(() => {
       this.deleteChunks(f.path);
       this.db
         .prepare(
@@ -83,28 +87,49 @@ export class MemoryIndex {
         .run(f.path, f.display, f.hash, f.size, f.now);
       const insert = this.db.prepare("INSERT INTO chunks(path, start_line, end_line, heading, text, hash) VALUES (?, ?, ?, ?, ?, ?)");
       return chunks.map((c) => Number(insert.run(f.path, c.startLine, c.endLine, c.heading, c.text, c.hash).lastInsertRowid));
-    })();
+    });
   }
 
   removeFile(path: string): boolean {
-    return this.db.transaction(() => {
+    return this.transaction(() => {
       this.deleteChunks(path);
       return this.db.prepare("DELETE FROM files WHERE path = ?").run(path).changes > 0;
-    })();
+    });
   }
 
   private deleteChunks(path: string): void {
-    const ids = decode(IdRow, this.db.prepare("SELECT id FROM chunks WHERE path = ?").all(path), "chunks").map((r) => BigInt(r.id));
+    const ids = decode(IdRow, this.db.prepare("SELECT id FROM chunks WHERE path = ?").all(path), "chunks").map((r) => r.id);
     for (const s of this.spaces()) {
       const del = this.db.prepare(`DELETE FROM vec_${s.n} WHERE rowid = ?`);
-      const delBits = this.db.prepare(`DELETE FROM vecb_${s.n} WHERE rowid = ?`);
-      for (const id of ids) {
-        del.run(id);
-        delBits.run(id);
-      }
-      this.sizes.delete(s.n);
+      for (const id of ids) del.run(BigInt(id));
+      this.afterCommit(() => {
+        const codes = this.#codes.get(s.n);
+        for (const id of ids) codes?.remove(id);
+      });
     }
     this.db.prepare("DELETE FROM chunks WHERE path = ?").run(path);
+  }
+
+  /**
+   * The in-memory codes follow SQLite only once a write commits: a rolled-back write drops them
+   * all instead (the next search loads them again), so they never hold what the table does not.
+   */
+  #pending: (() => void)[] = [];
+  private afterCommit(f: () => void): void {
+    this.#pending.push(f);
+  }
+  private transaction<T>(f: () => T): T {
+    this.#rows = undefined;
+    try {
+      const out = this.db.transaction(f)();
+      for (const g of this.#pending) g();
+      return out;
+    } catch (e) {
+      this.#codes.clear();
+      throw e;
+    } finally {
+      this.#pending = [];
+    }
   }
 
   spaces(): { n: number; embedder: string; dims: number }[] {
@@ -121,33 +146,29 @@ export class MemoryIndex {
     }
     const n = Number(this.db.prepare("INSERT INTO vec_spaces(embedder, dims) VALUES (?, ?)").run(embedder, dims).lastInsertRowid);
     this.db.exec(`CREATE VIRTUAL TABLE vec_${n} USING vec0(embedding float[${dims}] distance_metric=cosine)`);
-    // bit[] needs a multiple of 8 dimensions; other spaces are always searched exactly.
-    if (dims % 8 === 0) this.db.exec(`CREATE VIRTUAL TABLE vecb_${n} USING vec0(embedding bit[${dims}])`);
     return n;
   }
 
   /** Stores vectors of chunks that still exist (a file may have changed while they were computed). */
   storeVectors(embedder: string, ids: readonly number[], vectors: readonly Float32Array[]): number {
     if (ids.length === 0) return 0;
-    return this.db.transaction(() => {
+    return this.transaction(() => {
       const n = this.space(embedder, vectors[0].length);
       const exists = this.db.prepare("SELECT 1 FROM chunks WHERE id = ?").pluck();
       const put = this.db.prepare(`INSERT OR REPLACE INTO vec_${n}(rowid, embedding) VALUES (?, ?)`);
-      const center = this.center(n, vectors);
-      const bits =
-        center && this.hasBits(n)
-          ? this.db.prepare(`INSERT OR REPLACE INTO vecb_${n}(rowid, embedding) VALUES (?, vec_quantize_binary(vec_sub(?, ?)))`)
-          : null;
-      this.sizes.delete(n);
-      let stored = 0;
+      this.center(n, vectors);
+      const stored: number[] = [];
       ids.forEach((id, i) => {
         if (exists.get(id) === undefined) return;
         put.run(BigInt(id), blob(vectors[i]));
-        bits?.run(BigInt(id), blob(vectors[i]), center);
-        stored++;
+        stored.push(i);
       });
-      return stored;
-    })();
+      this.afterCommit(() => {
+        const codes = this.#codes.get(n);
+        for (const i of stored) codes?.put(ids[i], vectors[i]);
+      });
+      return stored.length;
+    });
   }
 
   /** Chunks without a vector in an embedder's space (all of them when it has none yet). */
@@ -158,6 +179,25 @@ export class MemoryIndex {
       : "SELECT id, text FROM chunks ORDER BY id LIMIT ?";
     return decode(Schema.Struct({ id: Schema.Number, text: Schema.String }), this.db.prepare(sql).all(limit), "chunks");
   }
+
+  /**
+   * The FTS5 query for a question (any word, see toFtsQuery) without the words in more than half
+   * the chunks: FTS5's bm25 clamps such a word's idf to ~0 (log((N − n + 0.5) / (n + 0.5)) ≤ 0),
+   * so it moves no chunk's rank, but each chunk it matches is one more to score (bm25 is the
+   * cost of a keyword search, ~1 µs a row). Kept when every word is that common.
+   */
+  keywordQuery(text: string): string | undefined {
+    const found = text.match(/[\p{L}\p{N}_]+/gu);
+    if (!found) return undefined;
+    const words = [...new Set(found.slice(0, 32))];
+    this.#rows ??= Number(this.sql("SELECT count(*) FROM chunks").pluck().get());
+    const half = this.#rows / 2;
+    const count = this.sql("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?").pluck();
+    const rare = words.filter((w) => Number(count.get(`"${w}"`)) <= half);
+    return toFtsQuery((rare.length > 0 ? rare : words).join(" "), { prefix: false, all: false });
+  }
+  /** Chunks counted once, for keywordQuery; dropped by every write. */
+  #rows: number | undefined;
 
   /** Chunk ids, best bm25 first (the heading weighs double). */
   ftsSearch(match: string, limit: number, prefix?: string): number[] {
@@ -174,75 +214,63 @@ export class MemoryIndex {
     return decode(IdRow, rows, "chunks_fts").map((r) => r.id);
   }
 
-  /** Vectors per binary table, counted once (vec0 counts by scanning); dropped on every write. */
-  private readonly sizes = new Map<number, number>();
-
   /** The space's center, fixed by its first batch (the mean of those vectors). */
-  private center(n: number, first: readonly Float32Array[]): Buffer | null {
+  private center(n: number, first: readonly Float32Array[]): Float32Array | null {
     const had = this.sql("SELECT center FROM vec_spaces WHERE n = ?").pluck().get(n);
-    if (Buffer.isBuffer(had)) return had;
+    if (Buffer.isBuffer(had)) return vector(had);
     if (first.length === 0) return null;
     const mean = new Float32Array(first[0].length);
     for (const v of first) for (let i = 0; i < mean.length; i++) mean[i] += v[i] / first.length;
-    const b = blob(mean);
-    this.db.prepare("UPDATE vec_spaces SET center = ? WHERE n = ?").run(b, n);
-    return b;
+    this.db.prepare("UPDATE vec_spaces SET center = ? WHERE n = ?").run(blob(mean), n);
+    return mean;
   }
 
-  private binarySize(n: number): number {
-    let size = this.sizes.get(n);
-    if (size === undefined) {
-      size = this.hasBits(n) ? Number(this.db.prepare(`SELECT count(*) FROM vecb_${n}_rowids`).pluck().get()) : 0;
-      this.sizes.set(n, size);
+  /** A space's vectors in memory, loaded from its table on first use, then kept in step by the writes. */
+  readonly #codes = new Map<number, VectorCodes>();
+  private codes(s: { n: number; dims: number }): VectorCodes {
+    let codes = this.#codes.get(s.n);
+    if (!codes) {
+      codes = new VectorCodes(s.dims, this.center(s.n, []) ?? new Float32Array(s.dims));
+      for (const row of this.db.prepare(`SELECT rowid, embedding FROM vec_${s.n}`).raw().iterate()) {
+        const [id, embedding] = row as [number, Buffer];
+        codes.put(Number(id), vector(embedding));
+      }
+      this.#codes.set(s.n, codes);
     }
-    return size;
+    return codes;
   }
 
-  private hasBits(n: number): boolean {
-    return this.sql("SELECT 1 FROM sqlite_master WHERE name = ?").pluck().get(`vecb_${n}`) !== undefined;
+  /** Loads every space's vectors into memory now (at start), so the first search does not pay for it. */
+  warm(): void {
+    for (const s of this.spaces()) this.codes(s);
   }
 
   /**
-   * Chunk ids, nearest first, by sqlite-vec's KNN over the embedder's space. A space of at least
-   * `exactBelow` vectors is searched in two steps: KNN over the sign bits (hamming) for
-   * `oversample` × k candidates, then those rescored by exact cosine distance — a scan of 1/32 of
-   * the bytes, traded for recall the bench measures (bench/memory.bench.ts). Smaller spaces are
-   * scanned exactly.
+   * Chunk ids, nearest first by cosine distance, in the embedder's space: a scan of the in-memory
+   * sign bits keeps `rescore` candidates (RESCORE at least), rescored over their int8
+   * copies (see VectorCodes). `exact` asks sqlite-vec's float KNN instead: the reference answer
+   * the bench measures recall against, too slow for large spaces (a scan of every float).
    */
   vectorSearch(
     embedder: string,
     query: Float32Array,
     limit: number,
     prefix?: string,
-    o: { exactBelow?: number; oversample?: number } = {},
+    o: { exact?: boolean; rescore?: number } = {},
   ): number[] {
     const s = this.spaces().find((x) => x.embedder === embedder);
     if (!s || s.dims !== query.length) return [];
-    // KNN first, the path filter after: ask for more when a filter will drop some. vec0 wants its
-    // KNN query alone (one MATCH, one ORDER BY distance), so the filter is applied to its answer.
+    // KNN first, the path filter after: ask for more when a filter will drop some.
     const k = prefix ? Math.min(limit * 8, 4096) : limit;
-    const q = blob(query);
-    const center = this.sql("SELECT center FROM vec_spaces WHERE n = ?").pluck().get(s.n);
     let ids: number[];
-    if (Buffer.isBuffer(center) && this.binarySize(s.n) >= (o.exactBelow ?? BINARY_FROM)) {
-      const coarse = decode(
-        IdRow,
-        this.db
-          .prepare(
-            `SELECT rowid AS id FROM vecb_${s.n} WHERE embedding MATCH vec_quantize_binary(vec_sub(?, ?)) AND k = ? ORDER BY distance`,
-          )
-          .all(q, center, Math.min(k * (o.oversample ?? OVERSAMPLE), 4096)),
-        "vec0",
-      ).map((r) => r.id);
-      const exact = this.sql(`SELECT vec_distance_cosine(embedding, ?) FROM vec_${s.n} WHERE rowid = ?`).pluck();
-      ids = coarse
-        .map((id) => ({ id, d: Number(exact.get(q, BigInt(id))) }))
-        .sort((a, b) => a.d - b.d || a.id - b.id)
-        .slice(0, k)
-        .map((x) => x.id);
-    } else {
-      const rows = this.sql(`SELECT rowid AS id FROM vec_${s.n} WHERE embedding MATCH ? AND k = ? ORDER BY distance`).all(q, k);
+    if (o.exact) {
+      // vec0 wants its KNN query alone (one MATCH, one ORDER BY distance), so a filter comes after.
+      const rows = this.sql(`SELECT rowid AS id FROM vec_${s.n} WHERE embedding MATCH ? AND k = ? ORDER BY distance`).all(blob(query), k);
       ids = decode(IdRow, rows, "vec0").map((r) => r.id);
+    } else {
+      ids = this.codes(s)
+        .search(query, k, Math.max(o.rescore ?? RESCORE, k * 4))
+        .map((x) => x.id);
     }
     if (!prefix) return ids.slice(0, limit);
     const found = this.chunks(ids);

@@ -4,7 +4,6 @@ import { mkdir, readFile, readdir, stat } from "node:fs/promises";
 import { join, relative } from "node:path";
 import {
   CairnError,
-  toFtsQuery,
   type MemoryHit,
   type MemorySearchParams,
   type MemorySearchResult,
@@ -59,10 +58,14 @@ export class MemoryManager {
     return this.o.roots;
   }
 
-  /** Creates `memory/`, indexes what changed since the last run, then watches. */
+  /**
+   * Creates `memory/`, loads the vectors into memory (searches then never wait for it), indexes
+   * what changed since the last run, then watches.
+   */
   async start(): Promise<void> {
     await mkdir(this.o.roots[1]?.dir ?? this.o.roots[0].dir, { recursive: true, mode: 0o700 });
     for (const r of this.o.roots) this.watchRoot(r);
+    this.o.index.warm();
     await this.reindex();
   }
 
@@ -215,7 +218,7 @@ export class MemoryManager {
   async search(p: MemorySearchParams): Promise<MemorySearchResult> {
     const k = p.k ?? 5;
     const depth = Math.max(k * 4, 20);
-    const match = toFtsQuery(p.query, { prefix: false, all: false });
+    const match = this.o.index.keywordQuery(p.query);
     const fts = match ? this.o.index.ftsSearch(match, depth, p.path_prefix) : [];
     const e = await this.o.embedders.embed([p.query]);
     let vec: number[] = [];
