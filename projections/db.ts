@@ -11,7 +11,7 @@ export type Db = Database.Database;
  * The read-model schema. Everything here is derived from the log and may be deleted at any time;
  * a schema change bumps SCHEMA_VERSION, which makes the projector rebuild from sequence 1.
  */
-export const SCHEMA_VERSION = 20;
+export const SCHEMA_VERSION = 21;
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);
@@ -30,6 +30,7 @@ CREATE INDEX IF NOT EXISTS sessions_active ON sessions(active_run_id) WHERE acti
 CREATE TABLE IF NOT EXISTS messages (
   id TEXT NOT NULL, session_key TEXT NOT NULL, seq INTEGER NOT NULL, role TEXT NOT NULL,
   text TEXT NOT NULL, status TEXT NOT NULL, run_id TEXT, at INTEGER NOT NULL, error TEXT,
+  attachments TEXT,
   PRIMARY KEY (session_key, id)
 );
 CREATE INDEX IF NOT EXISTS messages_by_session ON messages(session_key, seq);

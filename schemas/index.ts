@@ -22,3 +22,4 @@ export * from "./channels.ts";
 export * from "./search.ts";
 export * from "./memory.ts";
 export * from "./audit.ts";
+export * from "./attachments.ts";

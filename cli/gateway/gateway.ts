@@ -7,7 +7,7 @@ import { serveWorkspaceFiles } from "../../actors/workspace/index.ts";
 import { McpHub, serveMcp } from "../../actors/mcp/index.ts";
 import { serveHooks } from "../../actors/hooks/index.ts";
 import { exportSessions, memoryTools, serveMemory, setupMemory } from "../../actors/memory/index.ts";
-import { EventLog, PartitionTable, SnapshotStore, createRacing, ensureStreams, readCapabilities, subjects } from "../../bus/index.ts";
+import { AttachmentStore, attachmentsDir, EventLog, PartitionTable, SnapshotStore, createRacing, ensureStreams, readCapabilities, subjects } from "../../bus/index.ts";
 import { localCaPaths, startEdge, type Edge, type TransportName } from "../../bus/edge/index.ts";
 import { connectNats, startEmbeddedNats, type EmbeddedNats } from "../../bus/server/index.ts";
 import {
@@ -287,11 +287,14 @@ export async function startGateway(o: {
     // Assigned below; the status service asks for it only once requests come in.
     let actors: ActorSystem | undefined;
     const hooks = gatewayHooks(settings, paths, log);
+    // Users' attached files, by SHA-256 (the edge stores uploads, runs read them into prompts).
+    const attachments = new AttachmentStore(attachmentsDir(paths.dataDir));
     actors = startActorSystem({
       nc,
       log: eventLog,
       snapshots,
       model,
+      attachments,
       systemPrompt: settings.systemPrompt,
       maxTokens: settings.maxTokens,
       // Each session works in <workspaces dir>/<key> (default <data dir>/workspaces); skills in <data dir>/skills.
@@ -376,6 +379,7 @@ export async function startGateway(o: {
       authToken: settings.authToken,
       auth: { requireOnLoopback: settings.auth.requireOnLoopback, ...(settings.auth.rpId ? { rpId: settings.auth.rpId } : {}) },
       statusSubject: subjects.gatewayStatus(ownership.id),
+      attachments,
       log,
       trustedProxies: settings.trustedProxies,
       ...(metrics ? { metrics } : {}),
