@@ -12,7 +12,7 @@ import { AuthGate } from "./gate.svelte.ts";
 import { SecurityStore } from "./security.svelte.ts";
 import { CompactionsStore, SearchStore, compactCommand } from "./search.svelte.ts";
 import { openSessionInUrl, sessionKeyFromHash, viewFromHash, type View } from "./route.ts";
-import type { ApprovalDecision, SandboxBackend, SessionMcp, StatusPayload, WireError } from "./wire.ts";
+import type { ApprovalDecision, Attachment, SandboxBackend, SessionMcp, StatusPayload, WireError } from "./wire.ts";
 
 /** `/model`, `/model <id>`, `/model default`: the argument, or null when `text` is a message. */
 export const modelCommand = (text: string): string | null => {
@@ -270,10 +270,10 @@ export class AppState {
   }
 
   /** Sends `text`, first creating a session (titled after the text) when none is open. */
-  async send(text: string): Promise<boolean> {
-    const arg = modelCommand(text);
+  async send(text: string, attachments: readonly Attachment[] = []): Promise<boolean> {
+    const arg = attachments.length === 0 ? modelCommand(text) : null;
     if (arg !== null) return this.#modelCommand(arg);
-    if (compactCommand(text)) return this.#compact();
+    if (attachments.length === 0 && compactCommand(text)) return this.#compact();
     this.chat.info = null;
     const creating = this.chat.key === null;
     // With no model the gateway refuses every message: say so without leaving an empty session.
@@ -284,7 +284,7 @@ export class AppState {
     if (creating) {
       this.firstMessage = text;
       try {
-        const key = await this.sessions.create(titleFrom(text));
+        const key = await this.sessions.create(titleFrom(text.trim() ? text : (attachments[0]?.name ?? text)));
         openSessionInUrl(key);
         this.chat.open(key);
       } catch (e) {
@@ -295,7 +295,7 @@ export class AppState {
     }
     let ok: boolean;
     try {
-      ok = await this.chat.send(text);
+      ok = await this.chat.send(text, attachments);
     } finally {
       if (creating) this.firstMessage = null;
     }
