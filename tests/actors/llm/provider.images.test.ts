@@ -60,9 +60,11 @@ describe("provider image parts", () => {
       { role: "user", text: "", images: [{ name: "dot.png", mime: "image/png", base64: PNG.toString("base64") }] },
     ];
     const tools = [{ name: "read", description: "r", parameters: { type: "object" as const } }];
-    await collect(
-      createAnthropicProvider({ apiKey: TEST_KEY, baseURL: server.anthropicBaseUrl }).stream({ model: "claude-sonnet-4-6", messages, tools }),
-    );
+    for await (const _ of createAnthropicProvider({ apiKey: TEST_KEY, baseURL: server.anthropicBaseUrl }).stream({
+      model: "claude-sonnet-4-6",
+      messages,
+      tools,
+    }));
     const last = server.requests[0].body.messages.at(-1);
     expect(last.content.map((b: { type: string }) => b.type)).toEqual(["tool_result", "image"]);
   });
