@@ -10,11 +10,13 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import { startGatewayProc, type GatewayProc } from "../fixtures/gateway.ts";
 import { startLlmServer, type LlmServer } from "../fixtures/llm-server/index.ts";
+import { connectWs } from "../fixtures/ws-client.ts";
 import {
   launchBrowser,
   oneTab,
   openApp,
   resetBrowserRecords,
+  sessionKeyOf,
   settledReply,
   shoot,
   startAll,
@@ -135,8 +137,14 @@ describe("attachments in the browser", () => {
       await page.getByRole("button", { name: "Remove tool.bin" }).click();
 
       // gpt-3.5-turbo takes no images (the catalogue says so): the send is refused before anything is written.
-      await typeAndSend(page, "/model openai/gpt-3.5-turbo");
-      await until("the model switched", () => page.getByTestId("command-info").textContent().catch(() => ""), (t) => (t ?? "").includes("gpt-3.5-turbo"));
+      const ws = await connectWs(`${new URL(gw.url).origin}/ws`);
+      try {
+        expect(await ws.request("connect", { protocol: 1, client: { name: "attachments-test" } })).toMatchObject({ ok: true });
+        const set = await ws.request("sessions.setModel", { sessionKey: sessionKeyOf(page), model: "openai/gpt-3.5-turbo" });
+        expect(set, gatewayLog()).toMatchObject({ ok: true });
+      } finally {
+        await ws.close();
+      }
       await drop(page, [{ name: "dot.png", type: "image/png", base64: PNG.toString("base64") }]);
       await until("the image uploaded", () => fileStates(page), (s) => s.length === 1 && s[0] === "ready");
       await typeAndSend(page, "and this?");
