@@ -114,6 +114,9 @@ describe("attachments in the browser", () => {
       expect(files.map((f) => f.kind)).toEqual(["image", "text"]);
       expect(files[1].text).toContain("notes.md");
       await shoot(page, "attachments-sent");
+      await page.emulateMedia({ colorScheme: "dark" });
+      await shoot(page, "attachments-sent-dark");
+      await page.emulateMedia({ colorScheme: "light" });
 
       await page.reload();
       await until("the files back after a reload", () => shownFiles(page), (f) => f.length === 2 && (f[0].loaded ?? 0) > 0);
