@@ -163,7 +163,13 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     if (!p && guessable) guard.failed(address);
     return p;
   };
-  const openai = openAiRoutes({ bus, principalOf, now, allowedOrigins: opts.allowedOrigins ?? [] });
+  const openai = openAiRoutes({
+    bus,
+    principalOf,
+    now,
+    allowedOrigins: opts.allowedOrigins ?? [],
+    ...(opts.attachments ? { attachments: opts.attachments } : {}),
+  });
   const notFound = jsonReply(404, { error: { code: "bad_request", message: "no such endpoint" } });
   const pairing = nodePairingRoutes({ bus, now });
   const webhook = channelWebhookRoute(bus);

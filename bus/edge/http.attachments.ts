@@ -24,8 +24,7 @@ const PREFIX = "/api/attachments";
 
 const errorReply = (e: unknown): HttpReply => {
   if (!(e instanceof CairnError)) throw e;
-  const status = e.code === "attachment_too_large" ? 413 : e.code === "attachment_unsupported" ? 415 : statusOf(e.code);
-  return jsonReply(status, { error: e.toWire() });
+  return jsonReply(statusOf(e.code), { error: e.toWire() });
 };
 
 export function attachmentRoutes(d: AttachmentRouteDeps): (req: TransportRequest) => Route | undefined {
