@@ -213,7 +213,10 @@ function toAnthropicMessages(messages: readonly ConversationMessage[]): MessageP
 /** A user turn's images (base64 `image` blocks, first, as Anthropic advises) and its text. */
 function userBlocks(m: ChatMessage): ContentBlockParam[] {
   const images = (m.images ?? []).map(
-    (i): ImageBlockParam => ({ type: "image", source: { type: "base64", media_type: i.mime as Base64ImageSource["media_type"], data: i.base64 } }),
+    (i): ImageBlockParam => ({
+      type: "image",
+      source: { type: "base64", media_type: i.mime as Base64ImageSource["media_type"], data: i.base64 },
+    }),
   );
   return [...images, ...(m.text ? [{ type: "text" as const, text: m.text }] : [])];
 }

@@ -1,9 +1,4 @@
-import {
-  CairnError,
-  MAX_IMAGE_BYTES,
-  MAX_TEXT_FILE_BYTES,
-  type AttachmentKind,
-} from "../../schemas/index.ts";
+import { CairnError, MAX_IMAGE_BYTES, MAX_TEXT_FILE_BYTES, type AttachmentKind } from "../../schemas/index.ts";
 
 /** What a file is, judged from its bytes alone (a client's Content-Type or file name is not believed). */
 export interface FileType {

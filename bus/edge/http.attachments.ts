@@ -30,7 +30,8 @@ const errorReply = (e: unknown): HttpReply => {
 export function attachmentRoutes(d: AttachmentRouteDeps): (req: TransportRequest) => Route | undefined {
   const allowed = async (req: TransportRequest, scope: Scope): Promise<HttpReply | null> => {
     const p = await d.principalOf(req);
-    if (!p) return jsonReply(401, { error: { code: "unauthorized", message: "log in or send an API key" } }, { "WWW-Authenticate": "Bearer" });
+    if (!p)
+      return jsonReply(401, { error: { code: "unauthorized", message: "log in or send an API key" } }, { "WWW-Authenticate": "Bearer" });
     if (!hasScope(p.scopes, scope)) return jsonReply(403, { error: { code: "forbidden", message: `attachments need the ${scope} scope` } });
     return null;
   };
@@ -43,7 +44,9 @@ export function attachmentRoutes(d: AttachmentRouteDeps): (req: TransportRequest
     if (refused) return refused;
     const bytes = await body;
     if (bytes === BODY_TOO_LARGE)
-      return errorReply(new CairnError("attachment_too_large", `the file is over ${MAX_IMAGE_BYTES / 1024 / 1024} MiB, the largest upload`));
+      return errorReply(
+        new CairnError("attachment_too_large", `the file is over ${MAX_IMAGE_BYTES / 1024 / 1024} MiB, the largest upload`),
+      );
     if (bytes.length === 0) return jsonReply(400, { error: { code: "bad_request", message: "the upload is empty" } });
     try {
       const f = await d.store.put(bytes);

@@ -109,7 +109,8 @@ export function openAiRoutes(d: OpenAiRouteDeps): (req: TransportRequest) => Rou
     if (urls.length === 0) return [];
     const store = d.attachments;
     if (!store) throw new CairnError("attachment_unsupported", "this gateway takes no images");
-    if (urls.length > MAX_ATTACHMENTS_PER_MESSAGE) throw new CairnError("bad_request", `at most ${MAX_ATTACHMENTS_PER_MESSAGE} images per message`);
+    if (urls.length > MAX_ATTACHMENTS_PER_MESSAGE)
+      throw new CairnError("bad_request", `at most ${MAX_ATTACHMENTS_PER_MESSAGE} images per message`);
     return Promise.all(
       urls.map(async (url, i) => {
         const m = /^data:[^;,]*;base64,(.*)$/s.exec(url);

@@ -176,7 +176,8 @@ export async function chat(
   }
   const files = args.attach ?? [];
   if (!args.text.trim() && files.length === 0) throw new UsageError('nothing to send: give a message, e.g. cairn chat "hello"');
-  if (files.length > MAX_ATTACHMENTS_PER_MESSAGE) throw new UsageError(`--attach: at most ${MAX_ATTACHMENTS_PER_MESSAGE} files per message`);
+  if (files.length > MAX_ATTACHMENTS_PER_MESSAGE)
+    throw new UsageError(`--attach: at most ${MAX_ATTACHMENTS_PER_MESSAGE} files per message`);
   // Stored straight into the gateway's store: the CLI runs beside it, on the same data dir.
   const attachments = await storeFiles(files, paths);
   const nc = await connectToGateway(paths);

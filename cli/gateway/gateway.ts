@@ -7,7 +7,17 @@ import { serveWorkspaceFiles } from "../../actors/workspace/index.ts";
 import { McpHub, serveMcp } from "../../actors/mcp/index.ts";
 import { serveHooks } from "../../actors/hooks/index.ts";
 import { exportSessions, memoryTools, serveMemory, setupMemory } from "../../actors/memory/index.ts";
-import { AttachmentStore, attachmentsDir, EventLog, PartitionTable, SnapshotStore, createRacing, ensureStreams, readCapabilities, subjects } from "../../bus/index.ts";
+import {
+  AttachmentStore,
+  attachmentsDir,
+  EventLog,
+  PartitionTable,
+  SnapshotStore,
+  createRacing,
+  ensureStreams,
+  readCapabilities,
+  subjects,
+} from "../../bus/index.ts";
 import { localCaPaths, startEdge, type Edge, type TransportName } from "../../bus/edge/index.ts";
 import { connectNats, startEmbeddedNats, type EmbeddedNats } from "../../bus/server/index.ts";
 import {

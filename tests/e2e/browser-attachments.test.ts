@@ -89,7 +89,11 @@ describe("attachments in the browser", () => {
       await openApp(page, gw.url);
       await drop(page, [{ name: "dot.png", type: "image/png", base64: PNG.toString("base64") }]);
       await paste(page, { name: "notes.md", type: "text/markdown", text: NOTES });
-      await until("both files uploaded", () => fileStates(page), (s) => s.length === 2 && s.every((x) => x === "ready"));
+      await until(
+        "both files uploaded",
+        () => fileStates(page),
+        (s) => s.length === 2 && s.every((x) => x === "ready"),
+      );
       await shoot(page, "attachments-composer");
 
       llm.script({ chunks: ["A red dot and a shopping list."] });
@@ -110,7 +114,11 @@ describe("attachments in the browser", () => {
 
       // The composer is empty again; the sent message shows a thumbnail that loaded and a file chip.
       expect(await page.getByTestId("composer-file").count()).toBe(0);
-      const files = await until("the thumbnail to load", () => shownFiles(page), (f) => f.length === 2 && (f[0].loaded ?? 0) > 0);
+      const files = await until(
+        "the thumbnail to load",
+        () => shownFiles(page),
+        (f) => f.length === 2 && (f[0].loaded ?? 0) > 0,
+      );
       expect(files.map((f) => f.kind)).toEqual(["image", "text"]);
       expect(files[1].text).toContain("notes.md");
       await shoot(page, "attachments-sent");
@@ -119,7 +127,11 @@ describe("attachments in the browser", () => {
       await page.emulateMedia({ colorScheme: "light" });
 
       await page.reload();
-      await until("the files back after a reload", () => shownFiles(page), (f) => f.length === 2 && (f[0].loaded ?? 0) > 0);
+      await until(
+        "the files back after a reload",
+        () => shownFiles(page),
+        (f) => f.length === 2 && (f[0].loaded ?? 0) > 0,
+      );
       expect(browser.pageErrors).toEqual([]);
     },
     T,
@@ -134,8 +146,14 @@ describe("attachments in the browser", () => {
       await typeAndSend(page, "hello");
       await settledReply(page, 1, 60_000);
 
-      await drop(page, [{ name: "tool.bin", type: "application/octet-stream", base64: Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 0]).toString("base64") }]);
-      await until("the binary refused", () => fileStates(page), (s) => s.length === 1 && s[0] === "failed");
+      await drop(page, [
+        { name: "tool.bin", type: "application/octet-stream", base64: Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 0]).toString("base64") },
+      ]);
+      await until(
+        "the binary refused",
+        () => fileStates(page),
+        (s) => s.length === 1 && s[0] === "failed",
+      );
       expect(await page.getByTestId("composer-file").textContent()).toContain("only images");
       await page.getByRole("button", { name: "Remove tool.bin" }).click();
 
@@ -149,10 +167,18 @@ describe("attachments in the browser", () => {
         await ws.close();
       }
       await drop(page, [{ name: "dot.png", type: "image/png", base64: PNG.toString("base64") }]);
-      await until("the image uploaded", () => fileStates(page), (s) => s.length === 1 && s[0] === "ready");
+      await until(
+        "the image uploaded",
+        () => fileStates(page),
+        (s) => s.length === 1 && s[0] === "ready",
+      );
       await typeAndSend(page, "and this?");
       const error = page.locator('[data-testid="error"][data-code="model_no_vision"]');
-      await until("the model_no_vision error", () => error.count(), (n) => n === 1);
+      await until(
+        "the model_no_vision error",
+        () => error.count(),
+        (n) => n === 1,
+      );
       expect(await error.textContent()).toContain("gpt-3.5-turbo does not accept images");
       // Nothing was sent to the model, and the image waits in the composer for another try.
       expect(llm.requests.filter((r) => r.path.endsWith("/chat/completions")).length).toBe(1);

@@ -17,7 +17,9 @@ describe("provider image parts", () => {
   const server = useLlmServer();
 
   it("openai: the text part, then an image_url part with a data URL", async () => {
-    await collect(createOpenAiProvider({ apiKey: TEST_KEY, baseURL: server.openaiBaseUrl }).stream({ model: "gpt-4o", messages: withImage }));
+    await collect(
+      createOpenAiProvider({ apiKey: TEST_KEY, baseURL: server.openaiBaseUrl }).stream({ model: "gpt-4o", messages: withImage }),
+    );
     const rec = server.requests[0];
     expect(rec.body.messages[0]).toEqual({
       role: "user",
@@ -31,7 +33,10 @@ describe("provider image parts", () => {
 
   it("openai: a turn without images stays a plain string", async () => {
     await collect(
-      createOpenAiProvider({ apiKey: TEST_KEY, baseURL: server.openaiBaseUrl }).stream({ model: "gpt-4o", messages: [{ role: "user", text: "hi" }] }),
+      createOpenAiProvider({ apiKey: TEST_KEY, baseURL: server.openaiBaseUrl }).stream({
+        model: "gpt-4o",
+        messages: [{ role: "user", text: "hi" }],
+      }),
     );
     expect(server.requests[0].body.messages).toEqual([{ role: "user", content: "hi" }]);
     expect(server.requests[0].images).toEqual([]);
@@ -39,7 +44,10 @@ describe("provider image parts", () => {
 
   it("anthropic: a base64 image block first, then the text", async () => {
     await collect(
-      createAnthropicProvider({ apiKey: TEST_KEY, baseURL: server.anthropicBaseUrl }).stream({ model: "claude-sonnet-4-6", messages: withImage }),
+      createAnthropicProvider({ apiKey: TEST_KEY, baseURL: server.anthropicBaseUrl }).stream({
+        model: "claude-sonnet-4-6",
+        messages: withImage,
+      }),
     );
     const rec = server.requests[0];
     expect(rec.body.messages[0]).toEqual({

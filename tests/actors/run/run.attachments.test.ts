@@ -16,9 +16,16 @@ const read = async (sha: string) => {
 
 describe("attachments in the prompt", () => {
   test("a text file joins the message's text, an image becomes an inline part", async () => {
-    const msgs: PromptMessage[] = [{ role: "user", text: "look", attachments: [image, notes] }, { role: "assistant", text: "ok" }];
+    const msgs: PromptMessage[] = [
+      { role: "user", text: "look", attachments: [image, notes] },
+      { role: "assistant", text: "ok" },
+    ];
     expect(await readAttachments(msgs, read)).toEqual([
-      { role: "user", text: 'look\n\n<file name="notes.md">\n- eggs\n</file>', images: [{ name: "dot.png", mime: "image/png", base64: "AQID" }] },
+      {
+        role: "user",
+        text: 'look\n\n<file name="notes.md">\n- eggs\n</file>',
+        images: [{ name: "dot.png", mime: "image/png", base64: "AQID" }],
+      },
       { role: "assistant", text: "ok" },
     ]);
   });
@@ -32,7 +39,12 @@ describe("attachments in the prompt", () => {
   });
 
   test("a model without vision reads a note naming the images instead of getting them", () => {
-    const out = imagesAsNotes([{ role: "user", text: "see", images: [{ name: "dot.png", mime: "image/png", base64: "AQID" }] }], "local/tiny");
-    expect(out).toEqual([{ role: "user", text: "see\n\n[the user attached an image (dot.png); local/tiny cannot see images, so it was not sent]" }]);
+    const out = imagesAsNotes(
+      [{ role: "user", text: "see", images: [{ name: "dot.png", mime: "image/png", base64: "AQID" }] }],
+      "local/tiny",
+    );
+    expect(out).toEqual([
+      { role: "user", text: "see\n\n[the user attached an image (dot.png); local/tiny cannot see images, so it was not sent]" },
+    ]);
   });
 });

@@ -13,7 +13,9 @@ const created: NewEvent = { type: "session.created", data: { key: "s1", title: "
 describe("session: messages with attachments", () => {
   test("the message event carries the files by reference", () => {
     const d = given(on("openai/gpt-4o"), "s1", [created]).when("send", { text: "look", messageId: "m1", attachments: [image, notes] });
-    expect(d.events).toEqual([{ type: "session.user_message", data: { messageId: "m1", text: "look", runId: "r-id1", attachments: [image, notes] } }]);
+    expect(d.events).toEqual([
+      { type: "session.user_message", data: { messageId: "m1", text: "look", runId: "r-id1", attachments: [image, notes] } },
+    ]);
   });
 
   test("files alone are a message; nothing at all is refused", () => {

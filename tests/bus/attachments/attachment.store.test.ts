@@ -74,7 +74,12 @@ describe("AttachmentStore", () => {
     const t = await s.put(text);
     expect(await s.describe(t.sha256)).toEqual({ kind: "text", mime: "text/plain", sha256: sha(text), size: 6 });
     const p = await s.put(PNG);
-    expect(await s.resolve([{ sha256: p.sha256, name: "dot.png" }, { sha256: t.sha256, name: "a.txt" }])).toEqual([
+    expect(
+      await s.resolve([
+        { sha256: p.sha256, name: "dot.png" },
+        { sha256: t.sha256, name: "a.txt" },
+      ]),
+    ).toEqual([
       { sha256: p.sha256, name: "dot.png", mime: "image/png", size: PNG.length, kind: "image" },
       { sha256: t.sha256, name: "a.txt", mime: "text/plain", size: 6, kind: "text" },
     ]);

@@ -103,7 +103,15 @@ export function mergeMessages(
   for (const o of outgoing) {
     if (known.has(o.id)) continue;
     const status = o.state === "sent" ? "complete" : "pending";
-    out.push({ id: o.id, role: "user", text: o.text, status, error: null, at: o.at, ...(o.attachments ? { attachments: o.attachments } : {}) });
+    out.push({
+      id: o.id,
+      role: "user",
+      text: o.text,
+      status,
+      error: null,
+      at: o.at,
+      ...(o.attachments ? { attachments: o.attachments } : {}),
+    });
   }
   for (const r of runs) {
     if (used.has(r.runId) || done.has(r.runId)) continue;
