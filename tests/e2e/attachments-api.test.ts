@@ -24,8 +24,12 @@ const key = async (scopes: string): Promise<string> => {
   expect(r.code, r.stderr).toBe(0);
   return (JSON.parse(r.stdout) as { key: string }).key;
 };
-const upload = (body: Uint8Array, headers: Record<string, string> = {}) =>
-  fetch(`${gw.url}/api/attachments`, { method: "POST", headers: { "Content-Type": "application/octet-stream", ...headers }, body });
+const upload = (body: Buffer, headers: Record<string, string> = {}) =>
+  fetch(`${gw.url}/api/attachments`, {
+    method: "POST",
+    headers: { "Content-Type": "application/octet-stream", ...headers },
+    body: new Uint8Array(body),
+  });
 
 describe("attachments over HTTP, the OpenAI API and the CLI", () => {
   test("uploads need the write scope, downloads the read scope; bad files get typed errors", async () => {
