@@ -1,9 +1,9 @@
 // Over 300 lines on purpose: the one place where the hosts, their effects, the agent's tools and
 // the command routing are wired together; each piece lives in its own folder, this only assembles.
 import type { NatsConnection } from "@nats-io/transport-node";
-import { request, subjects, type EventLog, type GatewayMetrics, type SnapshotStore } from "../bus/index.ts";
+import { request, subjects, type AttachmentStore, type EventLog, type GatewayMetrics, type SnapshotStore } from "../bus/index.ts";
 import { CairnError, isCairnError, type AggregateKind, type AnyStoredEvent, type CronJobRow } from "../schemas/index.ts";
-import { listModelInfo, resolveModel, type ModelConfig, type ModelEnv, type ResolvedModel } from "./llm/index.ts";
+import { listModelInfo, modelVision, resolveModel, type ModelConfig, type ModelEnv, type ResolvedModel } from "./llm/index.ts";
 import {
   AggregateHost,
   routeCommands,
@@ -60,9 +60,13 @@ export interface ActorSystemOptions {
     readonly fallback?: readonly string[];
     /** Resolves a model id to a provider; defaults to `resolveModel` over `env` and `config`. */
     readonly resolve?: (modelId: string) => ResolvedModel;
+    /** Whether a model takes images; defaults to `modelVision` (discovery, else the catalogue). */
+    readonly vision?: (modelId: string) => boolean | null;
   };
   readonly systemPrompt?: string;
   readonly maxTokens?: number;
+  /** Where users' attached files are stored (`<data dir>/attachments`); absent: models get a note instead. */
+  readonly attachments?: AttachmentStore;
   /**
    * The agent loop. Tools are offered only when `workspaceRoot` is set (default tools then: the
    * workspace file tools); `maxIterations` (default 25) and `timeoutMs` (default 600 000) bound a run.
@@ -203,7 +207,8 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
   let defaultModelNow = o.model.defaultModel;
   const checkModel = (sessionModel: string | null) => resolve(sessionModel ?? defaultModelNow ?? "").modelId;
 
-  const sessions = new AggregateHost(createSessionSpec(checkModel), deps);
+  const visionOf = o.model.vision ?? ((modelId: string) => modelVision(modelId, o.model.env, o.model.config));
+  const sessions = new AggregateHost(createSessionSpec(checkModel, visionOf), deps);
   // The transcript is read from the log, not kept in the session's context (bounded snapshots).
   const runs = new AggregateHost(runSpec, deps);
   const transcripts = sessionTranscripts(o.log, {
@@ -385,6 +390,7 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
       params,
     );
   };
+  const attachmentStore = o.attachments;
   const run = runEffects({
     nc: o.nc,
     dispatch,
@@ -409,6 +415,8 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
           )
         : undefined;
     },
+    ...(attachmentStore ? { readAttachment: (sha256: string) => attachmentStore.read(sha256) } : {}),
+    vision: visionOf,
     systemPrompt: o.systemPrompt,
     settings: settingValues,
     maxTokens: o.maxTokens,

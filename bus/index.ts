@@ -23,3 +23,4 @@ export * from "./log.verify.ts";
 export * from "./log.export.ts";
 export * from "./log.import.ts";
 export * from "./log.archive.ts";
+export * from "./attachments/index.ts";

@@ -1,7 +1,7 @@
 // Over 300 lines on purpose: every command's help text, side by side, so they read alike.
 /** Usage texts, kept apart from the commands so that `--help` loads nothing heavy. */
 
-export const chatHelp = `Usage: cairn chat [--session <key>] [--model <id>] [--json] <message...>
+export const chatHelp = `Usage: cairn chat [--session <key>] [--model <id>] [--attach <file>]... [--json] <message...>
 
 Sends a message to the running gateway and streams the reply to stdout.
 The session is created if it does not exist yet. If the model fails with a
@@ -18,6 +18,9 @@ Options:
   -s, --session <key>  session to talk in (letters, digits, '_' or '-'; default: cli)
   -m, --model <id>     switch the session to this model first (provider/model,
                        e.g. openai/gpt-4o-mini); it stays the session's model
+  -a, --attach <file>  send a file with the message (repeatable, up to 8): an image
+                       (PNG, JPEG, GIF, WebP; max 5 MiB) for a vision model, or a
+                       UTF-8 text file (max 512 KiB) put into the message
       --json           print one JSON object per line: deltas, model switches,
                        tool calls, approvals, then the result
   -h, --help           show this help

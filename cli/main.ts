@@ -83,6 +83,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
           session: { type: "string", short: "s" },
           json: { type: "boolean" },
           model: { type: "string", short: "m" },
+          attach: { type: "string", short: "a", multiple: true },
         });
         if (values.help) return print(chatHelp);
         json = Boolean(values.json);
@@ -92,6 +93,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
             json,
             text: positionals.join(" "),
             model: values.model as string | undefined,
+            attach: (values.attach as string[] | undefined) ?? [],
           },
           paths,
         );

@@ -30,6 +30,7 @@ CREATE INDEX IF NOT EXISTS sessions_active ON sessions(active_run_id) WHERE acti
 CREATE TABLE IF NOT EXISTS messages (
   id TEXT NOT NULL, session_key TEXT NOT NULL, seq INTEGER NOT NULL, role TEXT NOT NULL,
   text TEXT NOT NULL, status TEXT NOT NULL, run_id TEXT, at INTEGER NOT NULL, error TEXT,
+  attachments TEXT,
   PRIMARY KEY (session_key, id)
 );
 CREATE INDEX IF NOT EXISTS messages_by_session ON messages(session_key, seq);

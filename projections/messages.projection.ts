@@ -12,8 +12,8 @@ export const messagesProjection: Projection = {
   name: "messages",
   bind: (db) => {
     const insert = db.prepare(
-      `INSERT OR IGNORE INTO messages(id, session_key, seq, role, text, status, run_id, at, error)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO messages(id, session_key, seq, role, text, status, run_id, at, error, attachments)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const removeAll = db.prepare("DELETE FROM messages WHERE session_key = ?");
     const keepReply = db.prepare("INSERT OR REPLACE INTO run_replies(run_id, text) VALUES (?, ?)");
@@ -31,17 +31,19 @@ export const messagesProjection: Projection = {
       }
       if (e.kind !== "session") return;
       if (e.type === "session.user_message") {
-        insert.run(e.data.messageId, e.aggregateId, e.seq, "user", e.data.text, "complete", e.data.runId, e.time, null);
+        const files = e.data.attachments?.length ? JSON.stringify(e.data.attachments) : null;
+        insert.run(e.data.messageId, e.aggregateId, e.seq, "user", e.data.text, "complete", e.data.runId, e.time, null, files);
       } else if (e.type === "session.run_ended") {
         const status = e.data.status === "completed" ? "complete" : e.data.status;
         const error = e.data.error ? JSON.stringify(e.data.error) : null;
         // A run that never started has no end event and so no text.
         const text = decodeRow(TextValue, takeReply.get(e.data.runId), "run_replies.text") ?? "";
-        insert.run(e.data.messageId, e.aggregateId, e.seq, "assistant", text, status, e.data.runId, e.time, error);
+        insert.run(e.data.messageId, e.aggregateId, e.seq, "assistant", text, status, e.data.runId, e.time, error, null);
       } else if (e.type === "session.forked") {
         // All copies share the fork's sequence; the history keeps them in insertion (rowid) order.
         for (const m of e.data.messages) {
-          insert.run(m.id, e.aggregateId, e.seq, m.role, m.text, m.status, m.runId, m.at, m.error ? JSON.stringify(m.error) : null);
+          const files = m.attachments?.length ? JSON.stringify(m.attachments) : null;
+          insert.run(m.id, e.aggregateId, e.seq, m.role, m.text, m.status, m.runId, m.at, m.error ? JSON.stringify(m.error) : null, files);
         }
       } else if (e.type === "session.deleted") {
         // A deleted transcript leaves the read model; its forks hold their own copies.

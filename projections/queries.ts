@@ -2,6 +2,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import * as Schema from "effect/Schema";
 import { serve, subjects } from "../bus/index.ts";
 import {
+  Attachments,
   type ApprovalSummary,
   CairnError,
   GetHistory,
@@ -86,6 +87,8 @@ const MessageRow = Schema.Struct({
   at: Int,
   /** The failure as JSON (a WireError). */
   error: OrNull(Schema.fromJsonString(WireError)),
+  /** A user message's files as JSON (references by hash; null: none). */
+  attachments: OrNull(Schema.fromJsonString(Attachments)),
 });
 
 const ActiveRunRow = Schema.Struct({ run_id: Text, started_at: Int, model: Text });
@@ -199,7 +202,16 @@ export const queries = (getDb: () => Db) => ({
       : undefined;
     return {
       session: toSummary(row),
-      messages: rows.map((m) => ({ id: m.id, role: m.role, text: m.text, status: m.status, runId: m.run_id, at: m.at, error: m.error })),
+      messages: rows.map((m) => ({
+        id: m.id,
+        role: m.role,
+        text: m.text,
+        status: m.status,
+        runId: m.run_id,
+        at: m.at,
+        error: m.error,
+        ...(m.attachments ? { attachments: m.attachments } : {}),
+      })),
       activeRun: run ? { runId: run.run_id, startedAt: run.started_at, model: run.model } : null,
       checkpoint,
     };

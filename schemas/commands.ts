@@ -1,4 +1,5 @@
 import * as Schema from "effect/Schema";
+import { Attachments } from "./attachments.ts";
 import { ChannelAccess } from "./channels.ts";
 import { MessageId, ModelId, RunId, SessionKey } from "./ids.ts";
 
@@ -33,7 +34,8 @@ export type SessionExportFile = typeof SessionExportFile.Type;
 export const MAX_MESSAGE_CHARS = 100_000;
 
 export const SendMessage = Schema.Struct({
-  text: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(MAX_MESSAGE_CHARS)),
+  /** May be empty only when files are attached (the session refuses an empty message otherwise). */
+  text: Schema.String.check(Schema.isMaxLength(MAX_MESSAGE_CHARS)),
   /** Client-chosen id: resending the same id is a no-op, so retries never duplicate a message. */
   messageId: Schema.optionalKey(MessageId),
   /** Create the session when it does not exist yet (the CLI's `chat --session new-key`). */
@@ -45,6 +47,8 @@ export const SendMessage = Schema.Struct({
    * the owner. Not a WS param: only the channels' loops, over the bus, set it.
    */
   access: Schema.optionalKey(ChannelAccess),
+  /** Stored files (`bus/attachments`), resolved from the client's references by the edge or the CLI. */
+  attachments: Schema.optionalKey(Attachments),
 });
 
 /** Sets the session's model; null returns it to the configured default. */

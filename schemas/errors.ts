@@ -51,6 +51,10 @@ export const ErrorCode = Schema.Literals([
   "hook_blocked", // a lifecycle hook (HOOK.md) refused the action; its reason is the message
   "hook_not_found",
   "hook_invalid", // a HOOK.md or [[hooks]] entry that does not parse or decode
+  "attachment_too_large", // a file over the per-kind limit (MAX_IMAGE_BYTES / MAX_TEXT_FILE_BYTES)
+  "attachment_unsupported", // neither an image format vision APIs take (png, jpeg, gif, webp) nor UTF-8 text
+  "attachment_not_found", // a message names a hash the store does not hold (upload it first)
+  "model_no_vision", // images were sent to a model the catalogue says cannot see them
   "internal",
 ]);
 export type ErrorCode = typeof ErrorCode.Type;

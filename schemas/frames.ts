@@ -2,6 +2,7 @@ import * as Schema from "effect/Schema";
 import type { WireError } from "./errors.ts";
 import { MessageId, ModelId, RunId, SessionKey } from "./ids.ts";
 import { MAX_MESSAGE_CHARS, PinSession, RenameSession, SessionExportFormat } from "./commands.ts";
+import { AttachmentRefs } from "./attachments.ts";
 import { Limit, ProjectionStatus, ReadWorkspaceFile, SandboxStatus } from "./queries.ts";
 import { NodeId } from "./nodes.ts";
 import { SessionMcp, SessionSandbox } from "./events/session.events.ts";
@@ -104,8 +105,11 @@ export const methodParams = {
   "chat.history": Schema.Struct({ sessionKey: SessionKey, limit: Schema.optionalKey(Limit) }),
   "chat.send": Schema.Struct({
     sessionKey: SessionKey,
-    text: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(MAX_MESSAGE_CHARS)),
+    /** May be empty when files are attached. */
+    text: Schema.String.check(Schema.isMaxLength(MAX_MESSAGE_CHARS)),
     messageId: Schema.optionalKey(MessageId),
+    /** Files uploaded first with `POST /api/attachments`, by the hash that answered. */
+    attachments: Schema.optionalKey(AttachmentRefs),
   }),
   /**
    * Live events of one session, new ones only unless asked to replay what the live stream still

@@ -24,3 +24,4 @@ export * from "./memory.ts";
 export * from "./audit.ts";
 export * from "./settings.ts";
 export * from "./explorer.ts";
+export * from "./attachments.ts";

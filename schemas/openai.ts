@@ -7,7 +7,12 @@ import * as Schema from "effect/Schema";
  * the gateway with its approvals; a client's `tools` are refused rather than silently dropped.
  */
 const TextPart = Schema.Struct({ type: Schema.Literal("text"), text: Schema.String });
-const Content = Schema.Union([Schema.String, Schema.Array(TextPart), Schema.Null]);
+/** An image; cairn takes `data:` URLs only (it fetches no URL a client names). `detail` is ignored. */
+const ImagePart = Schema.Struct({
+  type: Schema.Literal("image_url"),
+  image_url: Schema.Struct({ url: Schema.String, detail: Schema.optionalKey(Schema.String) }),
+});
+const Content = Schema.Union([Schema.String, Schema.Array(Schema.Union([TextPart, ImagePart])), Schema.Null]);
 
 export const ChatMessageIn = Schema.Struct({
   role: Schema.Literals(["system", "developer", "user", "assistant", "tool"]),
@@ -28,7 +33,11 @@ export type ChatCompletionRequest = typeof ChatCompletionRequest.Type;
 
 /** A message's text: a string, or its text parts joined. */
 export const textOf = (m: ChatMessageIn): string =>
-  m.content == null ? "" : typeof m.content === "string" ? m.content : m.content.map((p) => p.text).join("");
+  m.content == null ? "" : typeof m.content === "string" ? m.content : m.content.map((p) => (p.type === "text" ? p.text : "")).join("");
+
+/** The `image_url` URLs of a message, in order. */
+export const imageUrlsOf = (m: ChatMessageIn): string[] =>
+  Array.isArray(m.content) ? m.content.flatMap((p) => (p.type === "image_url" ? [p.image_url.url] : [])) : [];
 
 /** OpenAI's error body, which its SDKs turn into typed errors (`APIError.status`, `.code`). */
 export interface OpenAiErrorBody {

@@ -1,6 +1,7 @@
 import * as Schema from "effect/Schema";
 import { MessageId, ModelId, RunId, SessionKey } from "./ids.ts";
 import { WireError } from "./errors.ts";
+import { Attachments } from "./attachments.ts";
 import { SessionMcp } from "./events/session.events.ts";
 
 /** Queries travel as NATS requests on `q.<view>.<verb>` and are answered from SQLite projections. */
@@ -56,6 +57,8 @@ export const HistoryMessage = Schema.Struct({
   runId: Schema.NullOr(RunId),
   at: Schema.Number,
   error: Schema.NullOr(WireError),
+  /** Files the user sent with the message (absent: none); shown as thumbnails and file chips. */
+  attachments: Schema.optionalKey(Attachments),
 });
 export type HistoryMessage = typeof HistoryMessage.Type;
 export const ActiveRun = Schema.Struct({

@@ -1,6 +1,8 @@
 import Anthropic from "@anthropic-ai/sdk";
 import type {
+  Base64ImageSource,
   ContentBlockParam,
+  ImageBlockParam,
   MessageParam,
   RawMessageStreamEvent,
   Tool,
@@ -13,6 +15,7 @@ import {
   DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_TIMEOUT_MS,
   offersTools,
+  type ChatMessage,
   type ConversationMessage,
   type LlmProvider,
   type ProviderOptions,
@@ -185,7 +188,7 @@ function toAnthropicMessages(messages: readonly ConversationMessage[]): MessageP
       continue;
     }
     if (m.role === "user" && results) {
-      if (m.text) results.push({ type: "text", text: m.text });
+      results.push(...userBlocks(m));
       results = null;
       continue;
     }
@@ -198,11 +201,24 @@ function toAnthropicMessages(messages: readonly ConversationMessage[]): MessageP
           ...m.toolCalls.map((c) => ({ type: "tool_use" as const, id: c.id, name: c.name, input: inputOf(c.arguments) })),
         ],
       });
+    } else if (m.role === "user" && m.images?.length) {
+      out.push({ role: "user", content: userBlocks(m) });
     } else {
       out.push({ role: m.role, content: m.text });
     }
   }
   return out;
+}
+
+/** A user turn's images (base64 `image` blocks, first, as Anthropic advises) and its text. */
+function userBlocks(m: ChatMessage): ContentBlockParam[] {
+  const images = (m.images ?? []).map(
+    (i): ImageBlockParam => ({
+      type: "image",
+      source: { type: "base64", media_type: i.mime as Base64ImageSource["media_type"], data: i.base64 },
+    }),
+  );
+  return [...images, ...(m.text ? [{ type: "text" as const, text: m.text }] : [])];
 }
 
 /**

@@ -11,9 +11,15 @@ export interface ModelFacts {
 }
 
 const f = (contextWindow: number, tools: boolean, vision: boolean): ModelFacts => ({ contextWindow, tools, vision });
+/** A model known to take images, whose other facts vary by build. */
+const see = (contextWindow: number | null): ModelFacts => ({ contextWindow, tools: null, vision: true });
 
 /** Matched against the model name's last path segment, lowercased, first match wins. */
 const CATALOGUE: ReadonlyArray<readonly [RegExp, ModelFacts]> = [
+  // Vision models as Ollama, LM Studio and vLLM name them (before the text-only families below
+  // would claim "llama3.2-vision" or "mistral-small3.1"). Tool support varies by build: unknown.
+  [/^(llava|bakllava|moondream|minicpm-v|llama3\.2-vision|qwen2\.5-?vl|qwen-?vl|qwen3-?vl|granite3\.2-vision|gemma-?3)/, see(null)],
+  [/^mistral-small-?3\.[12]/, f(131_072, true, true)],
   // OpenAI
   [/^gpt-5/, f(400_000, true, true)],
   [/^gpt-4\.1/, f(1_047_576, true, true)],

@@ -8,6 +8,7 @@ export type {
   AssistantToolCallMessage,
   ChatMessage,
   ConversationMessage,
+  ImageInput,
   LlmProvider,
   ProviderOptions,
   StreamChunk,
@@ -34,6 +35,7 @@ export { observeCompletion, type CompletionLabels } from "./completion.observer.
 export { ToolCallAccumulator, type StreamKey } from "./tool-calls.ts";
 export {
   describeModelSetup,
+  modelVision,
   NO_MODEL_HINT,
   resolveModel,
   suggestModels,

@@ -1,4 +1,5 @@
 import { CairnError } from "../../schemas/index.ts";
+import { mergeFacts } from "./catalog.ts";
 import { lookupKey, type KeySource } from "./keys.ts";
 import { localProvider } from "./local.hook.ts";
 import type { ModelConfig, ModelEnv } from "./model.config.ts";
@@ -210,4 +211,19 @@ function guessProvider(name: string): string | null {
     [/^(kimi|moonshot)/i, "moonshot"],
   ];
   return rules.find(([re]) => re.test(name))?.[1] ?? null;
+}
+
+/**
+ * Whether `modelId` takes images: what its provider's model list said (discovery, cached only —
+ * this is asked while a message is decided), else the catalogue; null when nobody knows. Local
+ * GGUF models run text-only here.
+ */
+export function modelVision(modelId: string, env: ModelEnv, config: ModelConfig = {}): boolean | null {
+  const slash = modelId.indexOf("/");
+  if (slash <= 0) return null;
+  const entry = findProvider(modelId.slice(0, slash), env, config);
+  const name = modelId.slice(slash + 1);
+  if (entry?.kind === "local") return false;
+  const found = entry ? config.discovery?.cached(entry.id, entry.baseUrl)?.models.find((m) => m.id === name) : undefined;
+  return mergeFacts(found ?? {}, name).vision;
 }

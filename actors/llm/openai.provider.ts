@@ -129,7 +129,16 @@ function toOpenAiMessage(m: ConversationMessage): ChatCompletionMessageParam {
         tool_calls: m.toolCalls.map((c) => ({ id: c.id, type: "function" as const, function: { name: c.name, arguments: c.arguments } })),
       };
     default:
-      return { role: "user", content: m.text };
+      if (!m.images?.length) return { role: "user", content: m.text };
+      // Content parts: the text, then each image as a data URL (Gemini's and Ollama's OpenAI
+      // endpoints take the same shape).
+      return {
+        role: "user",
+        content: [
+          ...(m.text ? [{ type: "text" as const, text: m.text }] : []),
+          ...m.images.map((i) => ({ type: "image_url" as const, image_url: { url: `data:${i.mime};base64,${i.base64}` } })),
+        ],
+      };
   }
 }
 

@@ -1,9 +1,19 @@
 import type { Usage } from "../../schemas/index.ts";
 
-/** A user or assistant turn of plain text (what text-only callers send). */
+/** An image inside a user turn, inline: every vision API takes base64 bytes with their media type. */
+export interface ImageInput {
+  /** The file name the user gave it (for notes when a model cannot take it). */
+  name: string;
+  /** One of `IMAGE_MIMES`. */
+  mime: string;
+  base64: string;
+}
+
+/** A user or assistant turn of text; a user turn may carry images (sent to vision models only). */
 export interface ChatMessage {
   role: "user" | "assistant";
   text: string;
+  images?: readonly ImageInput[];
 }
 
 /** One call the model asked for. `arguments` is JSON text exactly as the model wrote it (maybe invalid). */

@@ -5,6 +5,7 @@ import { fallbackChain, isRetryable } from "./fallback.policy.ts";
 import type { CallModelParams } from "./run.machine.ts";
 import type { RunEffectDeps } from "./run.deps.ts";
 import { liveDeltas } from "./live.deltas.ts";
+import { imagesAsNotes } from "./run.attachments.ts";
 import { offeredSpecs } from "./mcp.offer.ts";
 import { accessibleSpecs } from "./access.policy.ts";
 import { separatorAfter } from "./run.text.ts";
@@ -71,7 +72,7 @@ export const modelResponder = (deps: RunEffectDeps, live: Live) => {
           : accessibleSpecs(offeredSpecs(deps.agent.tools, await deps.sessionMcp?.(p.sessionKey)), deps.agent.tools, p.access);
       const stream = resolved.provider.stream({
         model: resolved.model,
-        messages,
+        messages: deps.vision?.(model) === false ? imagesAsNotes(messages, model) : messages,
         signal: w.abort.signal,
         ...(tools.length > 0 ? { tools } : {}),
         ...(system ? { system } : {}),

@@ -7,6 +7,7 @@ import type { ResolvedModel } from "../llm/index.ts";
 import type { Dispatch } from "../runtime/index.ts";
 import type { Compaction, TranscriptMessage } from "../session/index.ts";
 import type { AgentOptions } from "./agent.options.ts";
+import type { AttachmentReader } from "./run.attachments.ts";
 import type { CooldownTracker } from "./cooldown.tracker.ts";
 
 /** A run's own `exec` sandbox and approval mode (null: not set by the run). */
@@ -45,6 +46,10 @@ export interface RunEffectDeps {
   readonly sessionNode?: (sessionKey: string) => Promise<{ readonly id: string; readonly name: string; readonly status?: string } | null>;
   /** What a run of a session routed to a node is told about it (its AGENTS.md and skills); undefined for local. */
   readonly nodePrompt?: (sessionKey: string) => Promise<string | undefined>;
+  /** The bytes of a stored attachment (absent: files reach the model as a note saying so). */
+  readonly readAttachment?: AttachmentReader;
+  /** Whether a model takes images (null: unknown, sent); a blind one gets notes in their place. */
+  readonly vision?: (modelId: string) => boolean | null;
   readonly systemPrompt: string | undefined;
   /**
    * The settings changed from the UI or CLI (the settings aggregate): they win over `systemPrompt`,

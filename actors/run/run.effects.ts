@@ -8,6 +8,7 @@ import type { RunEffectDeps } from "./run.deps.ts";
 import type { CallModelParams, InterruptParams, RunEffects } from "./run.machine.ts";
 import { hookIncoming, hookOutgoing, observeRun } from "./run.hooks.ts";
 import { promptMessages, systemPrompt, toolTurns } from "./run.prompt.ts";
+import { readAttachments } from "./run.attachments.ts";
 import { afterCompaction, promptBudget, promptTokens, summaryNote, toolResultChars } from "./compaction.ts";
 import { runCompactor } from "./compact.effect.ts";
 import { addUsage } from "./run.text.ts";
@@ -84,7 +85,7 @@ export const runEffects = (deps: RunEffectDeps): RunEffectsHandle => {
       const open = afterCompaction(all, compaction);
       const summary = open.length !== all.length && compaction ? summaryNote(compaction) : undefined;
       const window = (await deps.contextWindow?.(p.model).catch(() => null)) ?? null;
-      const transcript = promptMessages(open, p.triggerMessageId);
+      const transcript = await readAttachments(promptMessages(open, p.triggerMessageId), deps.readAttachment);
       const clip = { runId: p.runId, maxChars: toolResultChars(window) };
       const turns = p.iteration > 1 ? toolTurns(await deps.runEvents(p.runId), clip) : [];
       const system = [await systemPrompt(deps, p.sessionKey), summary].filter((x) => x).join("\n\n") || undefined;

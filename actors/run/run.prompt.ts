@@ -1,8 +1,9 @@
 import type { AnyStoredEvent } from "../../schemas/index.ts";
-import type { ChatMessage, ConversationMessage } from "../llm/index.ts";
+import type { ConversationMessage } from "../llm/index.ts";
 import type { TranscriptMessage } from "../session/index.ts";
 import { loadSkills, skillsPrompt } from "../skills/index.ts";
 import { clipToolResult } from "./compaction.ts";
+import type { PromptMessage } from "./run.attachments.ts";
 import type { RunEffectDeps } from "./run.deps.ts";
 
 export const INTERRUPTED_NOTE =
@@ -12,9 +13,10 @@ export const CANCELLED_NOTE = "[the user stopped this reply before it was finish
 /**
  * What the model sees: the transcript up to the triggering message. Failed replies are left out;
  * a reply the user stopped or a crash interrupted stays, marked, so the model knows it was cut
- * short and that a tool call it had running did not complete (and was not run again).
+ * short and that a tool call it had running did not complete (and was not run again). A user
+ * message's files ride along unread (`readAttachments` reads them).
  */
-export const promptMessages = (messages: readonly TranscriptMessage[], triggerId: string): ChatMessage[] => {
+export const promptMessages = (messages: readonly TranscriptMessage[], triggerId: string): PromptMessage[] => {
   const end = messages.findIndex((m) => m.id === triggerId);
   const upTo = end === -1 ? messages : messages.slice(0, end + 1);
   const marked = (m: TranscriptMessage, note: string) => ({ role: m.role, text: `${m.text ? `${m.text}\n\n` : ""}${note}` });
@@ -27,7 +29,7 @@ export const promptMessages = (messages: readonly TranscriptMessage[], triggerId
         ? marked(m, CANCELLED_NOTE)
         : m.status === "interrupted" && m.role === "assistant"
           ? marked(m, INTERRUPTED_NOTE)
-          : { role: m.role, text: m.text },
+          : { role: m.role, text: m.text, ...(m.attachments?.length ? { attachments: m.attachments } : {}) },
     );
 };
 

@@ -14,7 +14,14 @@ export {
   type TranscriptMessage,
   type Transcripts,
 } from "./session.transcript.ts";
-export { assistantMessageId, createSessionSpec, EndRunCommand, type ModelCheck, type SessionCommand } from "./session.commands.ts";
+export {
+  assistantMessageId,
+  createSessionSpec,
+  EndRunCommand,
+  type ModelCheck,
+  type SessionCommand,
+  type VisionCheck,
+} from "./session.commands.ts";
 export { sessionEffects, type SessionEffects } from "./session.effects.ts";
 export { forkSession, forkSessionWith, type ForkSession } from "./session.fork.route.ts";
 export { finishedMessages, ForkParams, MAX_FORK_BYTES, planFork } from "./session.fork.ts";

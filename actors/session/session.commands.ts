@@ -14,6 +14,7 @@ import {
   PinSession,
   RenameSession,
   WireError,
+  type Attachment,
   type NewEvent,
 } from "../../schemas/index.ts";
 import { commandDecoder, type CommandOf, type AggregateSpec, type Decision, type DecideEnv } from "../runtime/index.ts";
@@ -71,16 +72,22 @@ export type ModelCheck = (sessionModel: string | null) => string;
 /** The id of the assistant message a run produces: derived, so every writer agrees on it. */
 export const assistantMessageId = (runId: string) => `a-${runId}`.slice(0, 64);
 
-export const createSessionSpec = (checkModel: ModelCheck): AggregateSpec<typeof sessionMachine, SessionCommand> => ({
+/** Whether a model takes images (the catalogue, discovery); null: unknown, so images are sent and the provider answers. */
+export type VisionCheck = (modelId: string) => boolean | null;
+
+export const createSessionSpec = (
+  checkModel: ModelCheck,
+  visionOf: VisionCheck = () => null,
+): AggregateSpec<typeof sessionMachine, SessionCommand> => ({
   kind: "session",
   machine: sessionMachine,
   machineVersion: SESSION_MACHINE_VERSION,
   input: (key) => ({ key }),
   decodeCommand: commandDecoder("sessions", schemas),
-  decide: (snapshot, command, env) => decide(snapshot, command, env, checkModel),
+  decide: (snapshot, command, env) => decide(snapshot, command, env, checkModel, visionOf),
 });
 
-const decide = (s: Snapshot, c: SessionCommand, env: DecideEnv, checkModel: ModelCheck): Decision => {
+const decide = (s: Snapshot, c: SessionCommand, env: DecideEnv, checkModel: ModelCheck, visionOf: VisionCheck): Decision => {
   const ctx = s.context;
   const isNew = s.value === "new";
   if (s.value === "deleted") {
@@ -118,12 +125,16 @@ const decide = (s: Snapshot, c: SessionCommand, env: DecideEnv, checkModel: Mode
       // `model` switches the session first (`cairn chat --model`); a new session is created on it.
       const current = isNew ? null : ctx.model;
       const wanted = c.params.model ?? current;
-      checkModel(wanted);
+      const modelId = checkModel(wanted);
+      const attachments = c.params.attachments ?? [];
+      if (!c.params.text.trim() && attachments.length === 0) throw new CairnError("bad_request", "nothing to send: the message is empty");
+      refuseBlindImages(attachments, modelId, visionOf);
       const runId = `r-${env.newId()}`;
       const events: NewEvent[] = isNew ? [created(ctx.key, "", wanted)] : [];
       if (!isNew && wanted !== current) events.push({ type: "session.model_set", data: { model: wanted } });
       const access = c.params.access !== undefined ? { access: c.params.access } : {};
-      events.push({ type: "session.user_message", data: { messageId, text: c.params.text, runId, ...access } });
+      const files = attachments.length > 0 ? { attachments } : {};
+      events.push({ type: "session.user_message", data: { messageId, text: c.params.text, runId, ...access, ...files } });
       return {
         events,
         // The user message's event id is derived from its id, so a retried send is deduplicated by
@@ -215,3 +226,18 @@ const created = (key: string, title: string, model: string | null): NewEvent => 
   type: "session.created",
   data: { key, title, model },
 });
+
+/**
+ * Images for a model the catalogue says is blind are refused before anything is written: the user
+ * learns it now and can switch models, instead of the model answering as if it had seen nothing.
+ * (Earlier images in the history reach a blind model as a text note instead; see `run.prompt.ts`.)
+ */
+const refuseBlindImages = (attachments: readonly Attachment[], modelId: string, visionOf: VisionCheck) => {
+  const images = attachments.filter((a) => a.kind === "image");
+  if (images.length === 0 || visionOf(modelId) !== false) return;
+  throw new CairnError(
+    "model_no_vision",
+    `${modelId} does not accept images; switch to a vision model (e.g. openai/gpt-4o-mini) or send ${images.map((a) => a.name).join(", ")} without it`,
+    { modelId, images: images.map((a) => a.name) },
+  );
+};

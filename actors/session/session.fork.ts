@@ -77,9 +77,16 @@ export function planFork(
     );
   }
   // Field by field: the fork's event carries exactly a copied message, whatever else the reader added.
-  const messages: Copied[] = finished
-    .slice(0, forkPoint)
-    .map((m) => ({ id: m.id, role: m.role, text: m.text, runId: m.runId, status: m.status, at: m.at, error: m.error }));
+  const messages: Copied[] = finished.slice(0, forkPoint).map((m) => ({
+    id: m.id,
+    role: m.role,
+    text: m.text,
+    runId: m.runId,
+    status: m.status,
+    at: m.at,
+    error: m.error,
+    ...(m.attachments?.length ? { attachments: m.attachments } : {}),
+  }));
   const bytes = Buffer.byteLength(JSON.stringify(messages));
   if (bytes > MAX_FORK_BYTES) {
     throw new CairnError(

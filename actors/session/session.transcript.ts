@@ -1,5 +1,5 @@
 import type { EventLog } from "../../bus/index.ts";
-import { CairnError, type AnyStoredEvent, type SessionCompacted, type WireError } from "../../schemas/index.ts";
+import { CairnError, type AnyStoredEvent, type Attachment, type SessionCompacted, type WireError } from "../../schemas/index.ts";
 
 /** The latest `session.compacted` of a session: what a prompt uses instead of the older turns. */
 export type Compaction = typeof SessionCompacted.Type & { readonly seq: number };
@@ -13,6 +13,8 @@ export interface TranscriptMessage {
   readonly status: "complete" | "failed" | "interrupted" | "cancelled";
   readonly at: number;
   readonly error: WireError | null;
+  /** Files sent with a user message (absent: none). */
+  readonly attachments?: readonly Attachment[];
 }
 
 /**
@@ -44,7 +46,17 @@ export const nextTranscript = (messages: readonly Entry[], e: AnyStoredEvent, re
       const d = e.data;
       return [
         ...messages,
-        { id: d.messageId, role: "user", text: d.text, runId: d.runId, status: "complete", at: e.time, error: null, seq: e.seq },
+        {
+          id: d.messageId,
+          role: "user",
+          text: d.text,
+          runId: d.runId,
+          status: "complete",
+          at: e.time,
+          error: null,
+          ...(d.attachments?.length ? { attachments: d.attachments } : {}),
+          seq: e.seq,
+        },
       ];
     }
     case "session.run_ended": {

@@ -14,6 +14,8 @@ import { jsonReply, withSecurityHeaders, type HttpReply } from "./http.util.ts";
 import { LiveHub } from "./live.hub.ts";
 import { DEFAULT_GUARD, LoginGuard } from "./login.guard.ts";
 import { openAiRoutes } from "./http.openai.ts";
+import { attachmentRoutes } from "./http.attachments.ts";
+import type { AttachmentStore } from "../attachments/index.ts";
 import { isIssuedSecret, presentedBy, Principals } from "./principals.ts";
 import { EdgeMetrics } from "./metrics.ts";
 import { GatewayMetrics } from "../telemetry/index.ts";
@@ -55,6 +57,8 @@ export interface EdgeOptions {
   trustedProxies?: readonly string[];
   /** The gateway's registry, served at `/metrics`; default: the edge's own (tests). */
   metrics?: GatewayMetrics;
+  /** Users' attached files: `/api/attachments` and `chat.send`'s references (absent: no attachments). */
+  attachments?: AttachmentStore;
 }
 
 export interface Edge {
@@ -111,6 +115,7 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     requestTimeoutMs: opts.requestTimeoutMs ?? 10_000,
     newSessionKey: opts.newSessionKey ?? (() => makeSessionKey((max) => randomInt(max))),
     ...(opts.statusSubject ? { statusSubject: opts.statusSubject } : {}),
+    ...(opts.attachments ? { attachments: opts.attachments } : {}),
   };
   let edgeUrl: string | undefined;
   const healthDeps = {
@@ -158,10 +163,19 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     if (!p && guessable) guard.failed(address);
     return p;
   };
-  const openai = openAiRoutes({ bus, principalOf, now, allowedOrigins: opts.allowedOrigins ?? [] });
+  const openai = openAiRoutes({
+    bus,
+    principalOf,
+    now,
+    allowedOrigins: opts.allowedOrigins ?? [],
+    ...(opts.attachments ? { attachments: opts.attachments } : {}),
+  });
   const notFound = jsonReply(404, { error: { code: "bad_request", message: "no such endpoint" } });
   const pairing = nodePairingRoutes({ bus, now });
   const webhook = channelWebhookRoute(bus);
+  const files = opts.attachments
+    ? attachmentRoutes({ store: opts.attachments, principalOf, allowedOrigins: opts.allowedOrigins ?? [] })
+    : () => undefined;
 
   /** Routes a request to its metrics name and reply. Synchronous until the route reads its body. */
   const route = (req: TransportRequest): [string, HttpReply | Promise<HttpReply>] => {
@@ -174,7 +188,7 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     // Telegram's servers have no login either: the channel checks the secret they echo.
     const hook = webhook(req);
     if (hook) return hook;
-    const api = openai(req);
+    const api = openai(req) ?? files(req);
     if (api) return api;
     if (req.method !== "GET") return ["other", { status: 405, headers: { Allow: "GET" }, body: "method not allowed\n" }];
     if (f.url === "/health") return ["health", principalOf(req).then((p) => healthReply(healthDeps, p !== null))];

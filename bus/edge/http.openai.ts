@@ -1,8 +1,12 @@
 import { randomBytes } from "node:crypto";
 import * as Schema from "effect/Schema";
 import {
+  CairnError,
   ChatCompletionRequest,
   decodeOrFail,
+  imageUrlsOf,
+  MAX_ATTACHMENTS_PER_MESSAGE,
+  type Attachment,
   hasScope,
   isTokenSafe,
   ListModelsResult,
@@ -16,6 +20,7 @@ import {
   type Scope,
   type WireError,
 } from "../../schemas/index.ts";
+import { imageMimeOf, type AttachmentStore } from "../attachments/index.ts";
 import { withProvenance } from "../provenance.ts";
 import { request } from "../rpc.ts";
 import { followSession, type RunUpdate } from "../run.follow.ts";
@@ -42,6 +47,8 @@ export const SESSION_MODEL = "cairn";
 
 export interface OpenAiRouteDeps {
   bus: BusDeps;
+  /** Where image parts of the last user message are stored (absent: image parts are refused). */
+  attachments?: AttachmentStore;
   allowedOrigins: readonly string[];
   principalOf: (req: TransportRequest) => Promise<Principal | null>;
   now: () => number;
@@ -93,6 +100,28 @@ export function openAiRoutes(d: OpenAiRouteDeps): (req: TransportRequest) => Rou
     return p;
   };
   const refused = (c: Principal | HttpReply): c is HttpReply => "status" in c;
+  /**
+   * The last message's images, stored like uploads (a session's history refers to them by hash).
+   * Only base64 `data:` URLs: fetching a URL the client names would let it make the gateway reach
+   * any address. Earlier messages' images are not carried: a session keeps its own history.
+   */
+  const storeImages = async (urls: readonly string[]): Promise<Attachment[]> => {
+    if (urls.length === 0) return [];
+    const store = d.attachments;
+    if (!store) throw new CairnError("attachment_unsupported", "this gateway takes no images");
+    if (urls.length > MAX_ATTACHMENTS_PER_MESSAGE)
+      throw new CairnError("bad_request", `at most ${MAX_ATTACHMENTS_PER_MESSAGE} images per message`);
+    return Promise.all(
+      urls.map(async (url, i) => {
+        const m = /^data:[^;,]*;base64,(.*)$/s.exec(url);
+        if (!m) throw new CairnError("attachment_unsupported", "image_url must be a data: URL with base64 content (cairn fetches no URLs)");
+        const bytes = Buffer.from(m[1], "base64");
+        if (!imageMimeOf(bytes)) throw new CairnError("attachment_unsupported", `image ${i + 1} is not a PNG, JPEG, GIF or WebP image`);
+        const f = await store.put(bytes);
+        return { sha256: f.sha256, name: `image-${i + 1}.${f.mime.split("/")[1]}`, mime: f.mime, size: f.size, kind: f.kind };
+      }),
+    );
+  };
   const modelList = () => ask(d.bus, ListModelsResult, subjects.query("models", "list"), {});
 
   const models = async (req: TransportRequest): Promise<HttpReply> => {
@@ -120,7 +149,15 @@ export function openAiRoutes(d: OpenAiRouteDeps): (req: TransportRequest) => Rou
     if (body.tools?.length)
       return oaError(400, "bad_request", "cairn runs its own tools (with its approvals); send the request without `tools`");
     const last = body.messages[body.messages.length - 1];
-    if (last.role !== "user" || !textOf(last).trim()) return oaError(400, "bad_request", "the last message must be the user's, with text");
+    const imageUrls = last.role === "user" ? imageUrlsOf(last) : [];
+    if (last.role !== "user" || (!textOf(last).trim() && imageUrls.length === 0))
+      return oaError(400, "bad_request", "the last message must be the user's, with text or images");
+    let attachments: Attachment[];
+    try {
+      attachments = await storeImages(imageUrls);
+    } catch (e) {
+      return fromWire(toWireError(e));
+    }
 
     const named = req.header("x-cairn-session") || body.user;
     if (named !== undefined && !isTokenSafe(named))
@@ -144,7 +181,7 @@ export function openAiRoutes(d: OpenAiRouteDeps): (req: TransportRequest) => Rou
           d.bus,
           SendMessageResult,
           subjects.command("session", sessionKey, "send"),
-          { text, createIfMissing: true, ...(model ? { model } : {}) },
+          { text, createIfMissing: true, ...(model ? { model } : {}), ...(attachments.length > 0 ? { attachments } : {}) },
           30_000,
         ),
       ));

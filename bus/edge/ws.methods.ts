@@ -27,9 +27,11 @@ import {
   ListEventsResult,
   EventChainResult,
   decodeLenient,
+  type AttachmentRef,
   type methodParams,
   type Method,
 } from "../../schemas/index.ts";
+import type { AttachmentStore } from "../attachments/index.ts";
 import type { Principal } from "../../schemas/index.ts";
 import { request } from "../rpc.ts";
 import { subjects } from "../subjects.ts";
@@ -65,6 +67,8 @@ export interface BusDeps {
   newSessionKey: () => string;
   /** This gateway's own status subject (several gateways on one NATS all answer the plain one). */
   statusSubject?: string;
+  /** Uploaded files; `chat.send` resolves its attachment references here (absent: none accepted). */
+  attachments?: AttachmentStore;
 }
 
 /** `sessions.at` folds a whole session's events (a long one has thousands) before answering. */
@@ -132,8 +136,11 @@ export const callMethod = async (
     }
     case "chat.send": {
       // No createIfMissing from the UI: a typo in a session key must not create a session.
-      const { sessionKey, ...rest } = params as Params<"chat.send">;
-      return { payload: await ask(deps, SendMessageResult, subjects.command("session", sessionKey, "send"), rest) };
+      const { sessionKey, attachments: refs, ...rest } = params as Params<"chat.send">;
+      // The edge checks each file is stored and says what it is: the session trusts the bus, not the client.
+      const attachments = refs?.length ? await resolveAttachments(deps, refs) : undefined;
+      const command = attachments ? { ...rest, attachments } : rest;
+      return { payload: await ask(deps, SendMessageResult, subjects.command("session", sessionKey, "send"), command) };
     }
     case "chat.subscribe": {
       const { sessionKey, ...from } = params as Params<"chat.subscribe">;
@@ -363,4 +370,9 @@ export const makeSessionKey = (randomInt: (max: number) => number): string => {
   let s = "s-";
   for (let i = 0; i < 10; i++) s += randomInt(36).toString(36);
   return s;
+};
+
+const resolveAttachments = (deps: BusDeps, refs: readonly AttachmentRef[]) => {
+  if (!deps.attachments) throw new CairnError("attachment_not_found", "this gateway stores no attachments");
+  return deps.attachments.resolve(refs);
 };

@@ -1,7 +1,18 @@
+import { readFile } from "node:fs/promises";
+import { basename } from "node:path";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { request, subjects } from "../../bus/index.ts";
+import { AttachmentStore, attachmentsDir, request, subjects } from "../../bus/index.ts";
 import * as Schema from "effect/Schema";
-import { CairnError, LiveSessionMessage, ModelId, decodeLenient, isTokenSafe } from "../../schemas/index.ts";
+import {
+  CairnError,
+  LiveSessionMessage,
+  MAX_ATTACHMENTS_PER_MESSAGE,
+  ModelId,
+  decodeLenient,
+  isCairnError,
+  isTokenSafe,
+  type Attachment,
+} from "../../schemas/index.ts";
 import { connectToGateway } from "../connect.ts";
 import { UsageError } from "../output.ts";
 import type { Paths } from "../paths.ts";
@@ -156,14 +167,19 @@ const approvalLine = (m: Extract<LiveSessionMessage, { type: "run.approval" }>):
 };
 
 export async function chat(
-  args: { session: string; json: boolean; text: string; model?: string | undefined },
+  args: { session: string; json: boolean; text: string; model?: string | undefined; attach?: readonly string[] },
   paths: Paths,
 ): Promise<number> {
   if (!isTokenSafe(args.session)) throw new UsageError(`--session must be 1-64 letters, digits, '_' or '-', got '${args.session}'`);
   if (args.model !== undefined && !Schema.is(ModelId)(args.model)) {
     throw new UsageError(`--model must be provider/model, e.g. openai/gpt-4o-mini, got '${args.model}'`);
   }
-  if (!args.text.trim()) throw new UsageError('nothing to send: give a message, e.g. cairn chat "hello"');
+  const files = args.attach ?? [];
+  if (!args.text.trim() && files.length === 0) throw new UsageError('nothing to send: give a message, e.g. cairn chat "hello"');
+  if (files.length > MAX_ATTACHMENTS_PER_MESSAGE)
+    throw new UsageError(`--attach: at most ${MAX_ATTACHMENTS_PER_MESSAGE} files per message`);
+  // Stored straight into the gateway's store: the CLI runs beside it, on the same data dir.
+  const attachments = await storeFiles(files, paths);
   const nc = await connectToGateway(paths);
   try {
     const messageId = `m-${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
@@ -177,7 +193,13 @@ export async function chat(
         (await request(
           nc,
           subjects.command("session", args.session, "send"),
-          { text: args.text, messageId, createIfMissing: true, ...(args.model !== undefined ? { model: args.model } : {}) },
+          {
+            text: args.text,
+            messageId,
+            createIfMissing: true,
+            ...(args.model !== undefined ? { model: args.model } : {}),
+            ...(attachments.length > 0 ? { attachments } : {}),
+          },
           { timeoutMs: 30_000 },
         )) as { runId: string },
     );
@@ -185,3 +207,19 @@ export async function chat(
     await nc.close();
   }
 }
+
+/** Reads and stores each `--attach` file; a missing or refused file is a usage error naming it. */
+const storeFiles = async (files: readonly string[], paths: Paths): Promise<Attachment[]> => {
+  const store = new AttachmentStore(attachmentsDir(paths.dataDir));
+  const out: Attachment[] = [];
+  for (const file of files) {
+    const bytes = await readFile(file).catch((e: NodeJS.ErrnoException) => {
+      throw new UsageError(`--attach ${file}: ${e.code === "ENOENT" ? "no such file" : e.message}`);
+    });
+    const f = await store.put(bytes).catch((e: unknown) => {
+      throw isCairnError(e) ? new CairnError(e.code, `--attach ${file}: ${e.message}`) : e;
+    });
+    out.push({ sha256: f.sha256, name: basename(file).slice(0, 255) || "file", mime: f.mime, size: f.size, kind: f.kind });
+  }
+  return out;
+};

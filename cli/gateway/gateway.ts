@@ -9,6 +9,8 @@ import { serveHooks } from "../../actors/hooks/index.ts";
 import { approvalIdFor } from "../../actors/approval/index.ts";
 import { exportSessions, memoryTools, serveMemory, setupMemory } from "../../actors/memory/index.ts";
 import {
+  AttachmentStore,
+  attachmentsDir,
   EventLog,
   PartitionTable,
   SnapshotStore,
@@ -336,11 +338,14 @@ export async function startGateway(o: {
     // Assigned below; the status service asks for it only once requests come in.
     let actors: ActorSystem | undefined;
     const hooks = gatewayHooks(settings, paths, log);
+    // Users' attached files, by SHA-256 (the edge stores uploads, runs read them into prompts).
+    const attachments = new AttachmentStore(attachmentsDir(paths.dataDir));
     actors = startActorSystem({
       nc,
       log: eventLog,
       snapshots,
       model: configuredModel,
+      attachments,
       systemPrompt: settings.systemPrompt,
       maxTokens: settings.maxTokens,
       // Each session works in <workspaces dir>/<key> (default <data dir>/workspaces); skills in <data dir>/skills.
@@ -430,6 +435,7 @@ export async function startGateway(o: {
       authToken: settings.authToken,
       auth: { requireOnLoopback: settings.auth.requireOnLoopback, ...(settings.auth.rpId ? { rpId: settings.auth.rpId } : {}) },
       statusSubject: subjects.gatewayStatus(ownership.id),
+      attachments,
       log,
       trustedProxies: settings.trustedProxies,
       ...(metrics ? { metrics } : {}),

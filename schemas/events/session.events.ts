@@ -6,6 +6,7 @@ import { SandboxBackendSetting } from "../config.ts";
 import { McpServerName } from "../mcp.ts";
 import { ChannelAccess } from "../channels.ts";
 import { upcaster } from "./upcast.ts";
+import { Attachments } from "../attachments.ts";
 
 /** Events of one session aggregate (`evt.session.<key>`): with its runs' end events (the replies), the transcript. */
 
@@ -23,6 +24,8 @@ export const UserMessageAdded = Schema.Struct({
   runId: RunId,
   /** Sent by a channel sender with this level (absent: the owner): what the run may do. */
   access: Schema.optionalKey(ChannelAccess),
+  /** Files sent with the message, by hash (the bytes are in the data dir's attachment store). */
+  attachments: Schema.optionalKey(Attachments),
 });
 
 export const RunStatus = Schema.Literals(["completed", "failed", "interrupted", "cancelled"]);
@@ -88,6 +91,8 @@ export const CopiedMessage = Schema.Struct({
   status: Schema.Literals(["complete", "failed", "interrupted", "cancelled"]),
   at: Schema.Number,
   error: Schema.NullOr(WireError),
+  /** A user message's files (by hash: the fork shares the parent's stored bytes). */
+  attachments: Schema.optionalKey(Attachments),
 });
 export type CopiedMessage = typeof CopiedMessage.Type;
 

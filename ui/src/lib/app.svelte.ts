@@ -14,7 +14,7 @@ import { SecurityStore } from "./security.svelte.ts";
 import { CompactionsStore, SearchStore } from "./search.svelte.ts";
 import { slashCommandOf, slashHelp, type SlashCommand } from "./slash.ts";
 import { legacyRedirect, openSessionInUrl, sessionKeyFromHash, viewFromHash, type View } from "./route.ts";
-import type { ApprovalDecision, SandboxBackend, SessionMcp, StatusPayload, WireError } from "./wire.ts";
+import type { ApprovalDecision, Attachment, SandboxBackend, SessionMcp, StatusPayload, WireError } from "./wire.ts";
 
 /** The page's state: the connection, the gateway's status, the session list and the open chat. */
 export class AppState {
@@ -327,8 +327,8 @@ export class AppState {
   }
 
   /** Sends `text`, first creating a session (titled after the text) when none is open. */
-  async send(text: string): Promise<boolean> {
-    const command = slashCommandOf(text);
+  async send(text: string, attachments: readonly Attachment[] = []): Promise<boolean> {
+    const command = attachments.length === 0 ? slashCommandOf(text) : null;
     if (command) return this.#command(command);
     this.chat.info = null;
     const creating = this.chat.key === null;
@@ -340,7 +340,7 @@ export class AppState {
     if (creating) {
       this.firstMessage = text;
       try {
-        const key = await this.sessions.create(titleFrom(text));
+        const key = await this.sessions.create(titleFrom(text.trim() ? text : (attachments[0]?.name ?? text)));
         openSessionInUrl(key);
         this.chat.open(key);
       } catch (e) {
@@ -351,7 +351,7 @@ export class AppState {
     }
     let ok: boolean;
     try {
-      ok = await this.chat.send(text);
+      ok = await this.chat.send(text, attachments);
     } finally {
       if (creating) this.firstMessage = null;
     }

@@ -8,6 +8,7 @@ import { ToolsStore } from "./tools.svelte.ts";
 import { newMessageId } from "./ids.ts";
 import { finishedRuns, mergeMessages, mergeTail, runStatusToMessage, type LiveRun, type Outgoing } from "./messages.ts";
 import type {
+  Attachment,
   ActiveRun,
   ChatEvent,
   GetHistoryResult,
@@ -146,14 +147,15 @@ export class ChatStore {
    * `error`); a message cut off by a lost connection is resent after reconnecting, under the
    * same id so the gateway records it once.
    */
-  async send(text: string): Promise<boolean> {
+  async send(text: string, attachments: readonly Attachment[] = []): Promise<boolean> {
     const key = this.key;
-    if (key === null || !text.trim()) return false;
+    if (key === null || (!text.trim() && attachments.length === 0)) return false;
     this.error = null;
     // Wait for the live subscription, or the start of the reply would be missed.
     await this.#load();
     if (key !== this.key) return false;
-    this.outgoing.push({ id: newMessageId(), text, at: Date.now(), state: "sending", attempts: 0 });
+    const files = attachments.length > 0 ? { attachments } : {};
+    this.outgoing.push({ id: newMessageId(), text, at: Date.now(), state: "sending", attempts: 0, ...files });
     return this.#deliver(key, this.outgoing[this.outgoing.length - 1]);
   }
 
@@ -232,6 +234,7 @@ export class ChatStore {
         sessionKey: key,
         text: o.text,
         messageId: o.id,
+        ...(o.attachments ? { attachments: o.attachments.map((a) => ({ sha256: a.sha256, name: a.name })) } : {}),
       });
       if (key !== this.key) return true;
       o.state = "sent";

@@ -59,6 +59,8 @@ export function explain(e: WireError): Explained {
         label: "Failed",
         text: "The conversation no longer fits this model's context window. Start a new chat or pick a model with a larger one.",
       };
+    case "model_no_vision":
+      return { label: "Failed", text: "This model cannot see images. Switch to a vision model, or remove the images and send again." };
     case "model_load_failed":
       return { label: "Failed", text: "The local model could not be loaded (file, architecture or memory).", action: PROVIDERS };
     default:

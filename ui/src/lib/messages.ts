@@ -1,4 +1,4 @@
-import type { HistoryMessage, MessageStatus, RunStatus, WireError } from "./wire.ts";
+import type { Attachment, HistoryMessage, MessageStatus, RunStatus, WireError } from "./wire.ts";
 
 /** An assistant reply as it streams in over `run.*` events, before history has it. */
 export type LiveRun = {
@@ -17,6 +17,8 @@ export type Outgoing = {
   at: number;
   state: "sending" | "retrying" | "sent";
   attempts: number;
+  /** Files sent with it (already uploaded). */
+  attachments?: readonly Attachment[];
 };
 
 export type ViewStatus = MessageStatus | "pending";
@@ -35,6 +37,8 @@ export type ChatMessage = {
   runId?: string | null;
   /** Position in the history the gateway holds, for "fork from here"; absent until recorded. */
   historyIndex?: number;
+  /** Files the user sent with it: thumbnails and file chips. */
+  attachments?: readonly Attachment[];
 };
 
 /** Bubbles of history messages, by the message they show (history arrays are replaced, not edited). */
@@ -88,6 +92,7 @@ export function mergeMessages(
           notices: n,
           runId,
           historyIndex,
+          ...(m.attachments ? { attachments: m.attachments } : {}),
         };
         settled.set(m, b);
         out.push(b);
@@ -98,7 +103,15 @@ export function mergeMessages(
   for (const o of outgoing) {
     if (known.has(o.id)) continue;
     const status = o.state === "sent" ? "complete" : "pending";
-    out.push({ id: o.id, role: "user", text: o.text, status, error: null, at: o.at });
+    out.push({
+      id: o.id,
+      role: "user",
+      text: o.text,
+      status,
+      error: null,
+      at: o.at,
+      ...(o.attachments ? { attachments: o.attachments } : {}),
+    });
   }
   for (const r of runs) {
     if (used.has(r.runId) || done.has(r.runId)) continue;

@@ -10,6 +10,8 @@ import type * as S from "../../../schemas/index.ts";
 
 export type {
   ApiKeySummary,
+  Attachment,
+  AttachmentRef,
   ApprovalDecision,
   ApprovalStatus,
   ApprovalSummary,
