@@ -43,6 +43,10 @@ export const summarizeEvent = (e: AnyStoredEvent): string => {
       return `MCP server ${e.data.server.name} added by ${e.data.by}: ${clip(e.data.server.url ?? [e.data.server.command, ...(e.data.server.args ?? [])].join(" "), 80)}`;
     case "settings.mcp_server_removed":
       return `MCP server ${e.data.name} removed by ${e.data.by}`;
+    case "settings.push_subscribed":
+      return `device ${e.data.device} (${clip(e.data.label, 40)}) gets notifications (by ${e.data.by})`;
+    case "settings.push_unsubscribed":
+      return `device ${e.data.device} gets no more notifications (by ${e.data.by})`;
     case "settings.models_enabled":
       return `${e.data.provider}: ${e.data.models.length} model(s) enabled`;
     case "run.model_switched":

@@ -11,6 +11,7 @@ import { cronMethodParams } from "./cron.ts";
 import { mcpMethodParams } from "./mcp.ts";
 import { hookMethodParams } from "./hooks.ts";
 import { channelMethodParams } from "./channels.ts";
+import { pushMethodParams } from "./push.ts";
 
 /**
  * The WebSocket protocol (JSON text frames). Client → server: `req`. Server → client: `res` for
@@ -188,6 +189,7 @@ export const methodParams = {
   ...mcpMethodParams,
   ...hookMethodParams,
   ...channelMethodParams,
+  ...pushMethodParams,
 } as const;
 export type Method = keyof typeof methodParams;
 export const isMethod = (m: string): m is Method => Object.hasOwn(methodParams, m);

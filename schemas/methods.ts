@@ -8,6 +8,7 @@ import type { CronSchedule, GetCronJobResult, ListCronJobsResult, ListCronRunsRe
 import type { McpServerStatus, McpToolInfo } from "./mcp.ts";
 import type { HookView } from "./hooks.ts";
 import type { ChannelSender, ChannelSenderChange, ChannelStatus } from "./channels.ts";
+import type { PushDeviceView } from "./push.ts";
 import type {
   CompactSessionResult,
   ForkSessionResult,
@@ -140,6 +141,12 @@ export type MethodResults = EveryMethod<{
   "channels.approve": ChannelSenderChange;
   "channels.deny": ChannelSenderChange;
   "channels.setAccess": ChannelSenderChange;
+  /** Null: push is off on this gateway (no VAPID key could be made). */
+  "push.key": { readonly publicKey: string | null };
+  "push.devices": { readonly devices: readonly PushDeviceView[] };
+  "push.subscribe": { readonly device: string; readonly changed: boolean };
+  "push.unsubscribe": { readonly device: string; readonly removed: boolean };
+  "push.presence": { readonly visible: boolean };
 }>;
 
 /** What a cron job's commands answer (`cronView` in actors/cron): its settings and next slot. */

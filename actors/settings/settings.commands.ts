@@ -1,5 +1,13 @@
 import { isDeepStrictEqual } from "node:util";
-import { CairnError, CommandAllowed, McpServerAdded, McpServerRemoved, ModelsEnabled } from "../../schemas/index.ts";
+import {
+  CairnError,
+  CommandAllowed,
+  McpServerAdded,
+  McpServerRemoved,
+  ModelsEnabled,
+  PushSubscribed,
+  PushUnsubscribed,
+} from "../../schemas/index.ts";
 import { commandDecoder, type CommandOf, type AggregateSpec } from "../runtime/index.ts";
 import { SETTINGS_MACHINE_VERSION, settingsMachine } from "./settings.machine.ts";
 
@@ -10,8 +18,13 @@ const schemas = {
   allow_command: CommandAllowed,
   add_mcp_server: McpServerAdded,
   remove_mcp_server: McpServerRemoved,
+  subscribe_push: PushSubscribed,
+  unsubscribe_push: PushUnsubscribed,
 } as const;
 export type SettingsCommand = CommandOf<typeof schemas>;
+
+/** Push devices kept at most: a person's phones, laptops and browsers, with room to spare. */
+export const MAX_PUSH_DEVICES = 50;
 
 /** "Always allow" answers kept at most (each is an exact command). */
 export const MAX_ALLOWED_COMMANDS = 1000;
@@ -49,6 +62,21 @@ export const settingsSpec: AggregateSpec<typeof settingsMachine, SettingsCommand
       if (!s.context.mcpServers.some((x) => x.name === c.params.name))
         return { events: [], reply: { name: c.params.name, removed: false } };
       return { events: [{ type: "settings.mcp_server_removed", data: c.params }], reply: { name: c.params.name, removed: true } };
+    }
+    if (c.verb === "subscribe_push") {
+      const { by: _by, ...device } = c.params;
+      const current = s.context.pushDevices.find((d) => d.device === device.device);
+      // The page re-sends its subscription on every visit: the same one again writes nothing.
+      if (current && isDeepStrictEqual(current, device)) return { events: [], reply: { device: device.device, changed: false } };
+      if (!current && s.context.pushDevices.length >= MAX_PUSH_DEVICES) {
+        throw new CairnError("bad_request", `already ${MAX_PUSH_DEVICES} devices get notifications; turn some off first`);
+      }
+      return { events: [{ type: "settings.push_subscribed", data: c.params }], reply: { device: device.device, changed: true } };
+    }
+    if (c.verb === "unsubscribe_push") {
+      const { device } = c.params;
+      if (!s.context.pushDevices.some((d) => d.device === device)) return { events: [], reply: { device, removed: false } };
+      return { events: [{ type: "settings.push_unsubscribed", data: c.params }], reply: { device, removed: true } };
     }
     if (c.verb === "allow_command") {
       const command = c.params.command.trim();

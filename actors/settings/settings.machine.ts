@@ -1,9 +1,9 @@
 import { assign, setup } from "xstate";
-import type { McpServerEntry } from "../../schemas/index.ts";
+import type { McpServerEntry, PushDevice } from "../../schemas/index.ts";
 import type { MachineEvent } from "../runtime/index.ts";
 
-/** 2: context gained `allowedCommands`; 3: `mcpServers` (older snapshots are replayed from the log). */
-export const SETTINGS_MACHINE_VERSION = 3;
+/** 2: context gained `allowedCommands`; 3: `mcpServers`; 4: `pushDevices` (older snapshots are replayed from the log). */
+export const SETTINGS_MACHINE_VERSION = 4;
 
 export interface SettingsContext {
   /** Models offered in the picker, per provider. */
@@ -12,20 +12,24 @@ export interface SettingsContext {
   readonly allowedCommands: readonly string[];
   /** MCP servers added from the CLI or UI (cairn.toml's are not here), in the order added. */
   readonly mcpServers: readonly McpServerEntry[];
+  /** Devices subscribed to Web Push, in the order they (last) subscribed. */
+  readonly pushDevices: readonly PushDevice[];
 }
 
 type Ev =
   | MachineEvent<"settings.models_enabled">
   | MachineEvent<"settings.command_allowed">
   | MachineEvent<"settings.mcp_server_added">
-  | MachineEvent<"settings.mcp_server_removed">;
+  | MachineEvent<"settings.mcp_server_removed">
+  | MachineEvent<"settings.push_subscribed">
+  | MachineEvent<"settings.push_unsubscribed">;
 
 /** The user's settings that live outside cairn.toml (one aggregate, id "global"). No effects. */
 export const settingsMachine = setup({
   types: { context: {} as SettingsContext, events: {} as Ev },
 }).createMachine({
   id: "settings",
-  context: { enabledModels: {}, allowedCommands: [], mcpServers: [] },
+  context: { enabledModels: {}, allowedCommands: [], mcpServers: [], pushDevices: [] },
   initial: "active",
   states: {
     active: {
@@ -48,6 +52,16 @@ export const settingsMachine = setup({
         },
         "settings.mcp_server_removed": {
           actions: assign(({ context, event }) => ({ mcpServers: context.mcpServers.filter((s) => s.name !== event.data.name) })),
+        },
+        // A device that subscribes again (a new endpoint after the browser rotated it) replaces its entry.
+        "settings.push_subscribed": {
+          actions: assign(({ context, event }) => {
+            const { by: _by, ...device } = event.data;
+            return { pushDevices: [...context.pushDevices.filter((d) => d.device !== device.device), device] };
+          }),
+        },
+        "settings.push_unsubscribed": {
+          actions: assign(({ context, event }) => ({ pushDevices: context.pushDevices.filter((d) => d.device !== event.data.device) })),
         },
       },
     },

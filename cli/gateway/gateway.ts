@@ -6,6 +6,7 @@ import { startNodeServices } from "../../actors/node/index.ts";
 import { serveWorkspaceFiles } from "../../actors/workspace/index.ts";
 import { McpHub, serveMcp } from "../../actors/mcp/index.ts";
 import { serveHooks } from "../../actors/hooks/index.ts";
+import { startPush } from "../../actors/push/index.ts";
 import { exportSessions, memoryTools, serveMemory, setupMemory } from "../../actors/memory/index.ts";
 import { EventLog, PartitionTable, SnapshotStore, createRacing, ensureStreams, readCapabilities, subjects } from "../../bus/index.ts";
 import { localCaPaths, startEdge, type Edge, type TransportName } from "../../bus/edge/index.ts";
@@ -287,6 +288,17 @@ export async function startGateway(o: {
     // Assigned below; the status service asks for it only once requests come in.
     let actors: ActorSystem | undefined;
     const hooks = gatewayHooks(settings, paths, log);
+    // Web Push reads the devices from the settings aggregate, once the actor system is up.
+    const push = startPush({
+      nc,
+      dataDir: paths.dataDir,
+      ...(env.CAIRN_PUSH_CONTACT ? { contact: env.CAIRN_PUSH_CONTACT } : {}),
+      devices: async () => (actors ? actors.pushDevices() : []),
+      forget: async (device) => actors?.dispatch("settings", "global", "unsubscribe_push", { device, by: "push-service" }),
+      report: log,
+    });
+    subs.push(...push.subs);
+    cleanup.push(() => push.notifier.idle());
     actors = startActorSystem({
       nc,
       log: eventLog,
@@ -319,6 +331,7 @@ export async function startGateway(o: {
       mcp,
       ...(memoryToolList ? { memoryTools: memoryToolList } : {}),
       hooks,
+      observers: [push.notifier.observe],
     });
     const system = actors;
     cleanup.push(() => system.stop());

@@ -1,6 +1,7 @@
 import * as Schema from "effect/Schema";
 import { ModelId } from "../ids.ts";
 import { McpServerEntry, McpServerName } from "../mcp.ts";
+import { PushDevice, PushDeviceId } from "../push.ts";
 
 /**
  * Events of the settings aggregate (`evt.settings.global`): choices a user makes in the UI or CLI
@@ -26,9 +27,18 @@ export const CommandAllowed = Schema.Struct({
 export const McpServerAdded = Schema.Struct({ server: McpServerEntry, by: Schema.String });
 export const McpServerRemoved = Schema.Struct({ name: McpServerName, by: Schema.String });
 
+/**
+ * A device subscribed to Web Push (or renewed its subscription). The subscription's keys only
+ * encrypt to that browser; sending needs the VAPID private key, which is never in the log.
+ */
+export const PushSubscribed = Schema.Struct({ ...PushDevice.fields, by: Schema.String });
+export const PushUnsubscribed = Schema.Struct({ device: PushDeviceId, by: Schema.String });
+
 export const settingsEvents = {
   "settings.models_enabled": { version: 1, schema: ModelsEnabled },
   "settings.command_allowed": { version: 1, schema: CommandAllowed },
   "settings.mcp_server_added": { version: 1, schema: McpServerAdded },
   "settings.mcp_server_removed": { version: 1, schema: McpServerRemoved },
+  "settings.push_subscribed": { version: 1, schema: PushSubscribed },
+  "settings.push_unsubscribed": { version: 1, schema: PushUnsubscribed },
 } as const;
