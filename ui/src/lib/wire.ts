@@ -46,6 +46,7 @@ export type {
   PairingWindow,
   PasskeySummary,
   ProviderStatus,
+  PushDeviceView,
   ResFrame,
   RunStatus,
   SandboxStatus,
