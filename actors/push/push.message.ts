@@ -23,7 +23,12 @@ export const pushMessageOf = (kind: AggregateKind, id: string, e: NewEvent, cont
   }
   if (kind === "run" && e.type === "run.completed" && c.access === undefined) {
     const text = (e.data as { text: string }).text;
-    return { title: "Reply finished", body: excerpt(text) || "The agent finished its reply.", tag: `reply-${String(c.sessionKey)}`, url: chat(c.sessionKey) };
+    return {
+      title: "Reply finished",
+      body: excerpt(text) || "The agent finished its reply.",
+      tag: `reply-${String(c.sessionKey)}`,
+      url: chat(c.sessionKey),
+    };
   }
   return null;
 };

@@ -61,7 +61,9 @@ export const startPush = (o: PushServiceOptions): PushService => {
   const subs = [
     serve(o.nc, subjects.admin("push", "key"), () => ({ publicKey: keys.publicKey })),
     serve(o.nc, subjects.admin("push", "devices"), async () => ({
-      devices: (await o.devices()).map((d): PushDeviceView => ({ device: d.device, label: d.label, service: serviceOf(d.subscription.endpoint) })),
+      devices: (await o.devices()).map(
+        (d): PushDeviceView => ({ device: d.device, label: d.label, service: serviceOf(d.subscription.endpoint) }),
+      ),
     })),
   ];
   return { notifier, subs };

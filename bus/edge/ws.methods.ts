@@ -323,9 +323,13 @@ export const callMethod = async (
     case "push.devices":
       return { payload: await ask(deps, Schema.Unknown, subjects.admin("push", method.slice("push.".length)), {}) };
     case "push.subscribe":
-      return { payload: await ask(deps, Schema.Unknown, subjects.command("settings", "global", "subscribe_push"), { ...(params as object), by }) };
+      return {
+        payload: await ask(deps, Schema.Unknown, subjects.command("settings", "global", "subscribe_push"), { ...(params as object), by }),
+      };
     case "push.unsubscribe":
-      return { payload: await ask(deps, Schema.Unknown, subjects.command("settings", "global", "unsubscribe_push"), { ...(params as object), by }) };
+      return {
+        payload: await ask(deps, Schema.Unknown, subjects.command("settings", "global", "unsubscribe_push"), { ...(params as object), by }),
+      };
     case "push.presence": {
       // The connection's live subscriptions stand for the tab: one per connection, gone with it.
       const { visible } = params as Params<"push.presence">;

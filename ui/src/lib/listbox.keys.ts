@@ -24,5 +24,7 @@ export function moveInListbox(e: KeyboardEvent, menu: HTMLElement): boolean {
 
 /** Focuses the chosen option (or the first) of a menu that just opened. */
 export function focusSelected(menu: HTMLElement | undefined): void {
-  (menu?.querySelector<HTMLElement>('[role="option"][aria-selected="true"]') ?? menu?.querySelector<HTMLElement>('[role="option"]'))?.focus();
+  (
+    menu?.querySelector<HTMLElement>('[role="option"][aria-selected="true"]') ?? menu?.querySelector<HTMLElement>('[role="option"]')
+  )?.focus();
 }

@@ -54,7 +54,10 @@ export const deviceLabel = (ua: string = navigator.userAgent): string => {
 const sameKey = (a: ArrayBuffer | null | undefined, b: string): boolean => {
   if (!a) return false;
   const bytes = new Uint8Array(a);
-  const s = btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  const s = btoa(String.fromCharCode(...bytes))
+    .replaceAll("+", "-")
+    .replaceAll("/", "_")
+    .replace(/=+$/, "");
   return s === b.replace(/=+$/, "");
 };
 
