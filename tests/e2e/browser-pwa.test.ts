@@ -177,14 +177,19 @@ describe("notifications opt-in", () => {
     expect(await page.getByTestId("push-device").textContent()).toMatch(/Chrome on Linux.*\(this device\)/s);
     await screenshot(page, "security-notifications-on-desktop-light");
 
-    // Nobody looks at a headless tab (no focus): the reply goes out as a push.
-    llm.script({ chunks: ["Pushed ", "reply."] });
+    // The tab is in front: a reply now is not pushed. With no tab open, the next one is.
+    llm.script({ chunks: ["Seen in the tab."] });
     expect((await gw.cli(["chat", "-s", "pwa-push", "hello"])).code).toBe(0);
+    await page.goto("about:blank");
+    llm.script({ chunks: ["Pushed ", "reply."] });
+    expect((await gw.cli(["chat", "-s", "pwa-push", "again"])).code).toBe(0);
     await expect
       .poll(() => push.received.filter((p) => p.endpoint === sub.endpoint).map((p) => p.message.body), { timeout: 20_000 })
       .toEqual(["Pushed reply."]);
     expect(push.refused).toEqual([]);
 
+    await openApp(page, gw.url, "#/security");
+    await until("the card says on", state, (s) => s === "on");
     await page.getByTestId("push-off").click();
     await until("notifications off", state, (s) => s === "off");
     await expect.poll(() => page.getByTestId("push-device").count()).toBe(0);
@@ -196,7 +201,6 @@ describe("phone and keyboard", () => {
     const page = await oneTab(browser);
     await page.setViewportSize(PHONE);
     await openApp(page, gw.url);
-    await newChat(page);
     const rows = () =>
       page.evaluate(() => {
         const header = document.querySelector("header.header") as HTMLElement;
@@ -234,6 +238,8 @@ describe("phone and keyboard", () => {
   test("the first Tab reaches a skip link to the message box; focus is visible", async () => {
     const page = await oneTab(browser);
     await openApp(page, gw.url);
+    // From the top of the page, as after a page load with nothing focused.
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
     await page.keyboard.press("Tab");
     const focused = await page.evaluate(() => ({
       id: document.activeElement?.getAttribute("data-testid"),
@@ -249,6 +255,8 @@ describe("phone and keyboard", () => {
     const page = await oneTab(browser);
     await openApp(page, gw.url);
     await newChat(page);
+    // The picker is disabled while the chat loads.
+    await until("the picker enabled", () => page.getByTestId("model-picker").isEnabled(), (v) => v);
     await page.getByTestId("model-picker").focus();
     await page.keyboard.press("Enter");
     await until(
@@ -279,6 +287,9 @@ describe("phone and keyboard", () => {
     const page = await oneTab(browser);
     await openApp(page, gw.url);
     await newChat(page);
+    llm.script({ chunks: ["First."] });
+    await typeAndSend(page, "first");
+    await settledReply(page, 1);
     expect(await page.locator('[role="log"]').getAttribute("aria-live")).toBe("off");
     const announcements: string[] = [];
     await page.exposeFunction("cairnAnnounced", (t: string) => announcements.push(t));
@@ -291,7 +302,7 @@ describe("phone and keyboard", () => {
     });
     llm.script({ chunks: ["One ", "two ", "three ", "four."] });
     await typeAndSend(page, "count");
-    await settledReply(page, 1);
+    await settledReply(page, 2);
     await until(
       "the announcement",
       async () => announcements,
@@ -314,7 +325,7 @@ describe("every page: axe-core and screenshots", () => {
     await typeAndSend(page, "list files");
     await until(
       "an approval card",
-      () => page.getByTestId("approve").count(),
+      () => page.getByTestId("approval-approve").count(),
       (n) => n > 0,
       30_000,
     );
