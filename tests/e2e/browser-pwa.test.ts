@@ -89,7 +89,8 @@ type Violation = { id: string; impact: string | null; help: string; nodes: strin
 
 /** axe-core's serious and critical violations on the page as it is now. */
 async function seriousViolations(page: Page): Promise<Violation[]> {
-  if (!(await page.evaluate(() => "axe" in window))) await page.addScriptTag({ content: AXE });
+  // Evaluated, not a <script>: the page's CSP (script-src 'self') refuses inline scripts, as it should.
+  if (!(await page.evaluate(() => "axe" in window))) await page.evaluate(AXE);
   const found = await page.evaluate(async () => {
     const r = await (window as unknown as { axe: { run: (c: unknown, o: unknown) => Promise<{ violations: any[] }> } }).axe.run(document, {
       resultTypes: ["violations"],
@@ -150,21 +151,24 @@ describe("notifications opt-in", () => {
     const sub = push.subscribe();
     await browser.context.grantPermissions(["notifications"], { origin: new URL(gw.url).origin });
     await browser.context.addInitScript((s) => {
-      let current: unknown = null;
+      // The subscription outlives a reload, as a browser's does.
+      const KEY = "test-push-subscription";
       const make = () => ({
         endpoint: s.endpoint,
         options: { applicationServerKey: null },
         toJSON: () => s,
         unsubscribe: async () => {
-          current = null;
+          localStorage.removeItem(KEY);
           return true;
         },
       });
-      PushManager.prototype.subscribe = async () => {
-        current = make();
-        return current as PushSubscription;
+      PushManager.prototype.subscribe = async function () {
+        localStorage.setItem(KEY, "1");
+        return make() as unknown as PushSubscription;
       };
-      PushManager.prototype.getSubscription = async () => current as PushSubscription | null;
+      PushManager.prototype.getSubscription = async function () {
+        return (localStorage.getItem(KEY) ? make() : null) as unknown as PushSubscription | null;
+      };
     }, sub);
     const page = await oneTab(browser);
     await openApp(page, gw.url, "#/security");
@@ -204,14 +208,18 @@ describe("phone and keyboard", () => {
     const rows = () =>
       page.evaluate(() => {
         const header = document.querySelector("header.header") as HTMLElement;
-        const tops = [...header.children]
-          .filter((c) => (c as HTMLElement).offsetParent !== null && getComputedStyle(c).display !== "contents")
-          .map((c) => Math.round(c.getBoundingClientRect().top));
-        return { height: header.getBoundingClientRect().height, tops };
+        // Vertical centres of what the header shows: one row means they are (nearly) the same.
+        const centres = [...header.querySelectorAll<HTMLElement>("h1, button, [role=status]")]
+          .filter((c) => c.offsetParent !== null)
+          .map((c) => {
+            const r = c.getBoundingClientRect();
+            return r.top + r.height / 2;
+          });
+        return { height: header.getBoundingClientRect().height, spread: Math.max(...centres) - Math.min(...centres) };
       });
     const closed = await rows();
     expect(closed.height).toBeLessThan(64);
-    expect(new Set(closed.tops).size).toBe(1);
+    expect(closed.spread).toBeLessThan(4);
     expect(await page.getByTestId("model-picker").isVisible()).toBe(false);
     await page.getByTestId("header-more").click();
     expect(await page.getByTestId("model-picker").isVisible()).toBe(true);
@@ -239,7 +247,11 @@ describe("phone and keyboard", () => {
     const page = await oneTab(browser);
     await openApp(page, gw.url);
     // From the top of the page, as after a page load with nothing focused.
-    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await page.evaluate(() => {
+      document.body.tabIndex = -1;
+      document.body.focus();
+      document.body.removeAttribute("tabindex");
+    });
     await page.keyboard.press("Tab");
     const focused = await page.evaluate(() => ({
       id: document.activeElement?.getAttribute("data-testid"),
