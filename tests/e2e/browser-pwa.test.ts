@@ -162,13 +162,11 @@ describe("notifications opt-in", () => {
           return true;
         },
       });
-      PushManager.prototype.subscribe = async function () {
+      PushManager.prototype.subscribe = async () => {
         localStorage.setItem(KEY, "1");
         return make() as unknown as PushSubscription;
       };
-      PushManager.prototype.getSubscription = async function () {
-        return (localStorage.getItem(KEY) ? make() : null) as unknown as PushSubscription | null;
-      };
+      PushManager.prototype.getSubscription = async () => (localStorage.getItem(KEY) ? make() : null) as unknown as PushSubscription | null;
     }, sub);
     const page = await oneTab(browser);
     await openApp(page, gw.url, "#/security");
@@ -268,7 +266,11 @@ describe("phone and keyboard", () => {
     await openApp(page, gw.url);
     await newChat(page);
     // The picker is disabled while the chat loads.
-    await until("the picker enabled", () => page.getByTestId("model-picker").isEnabled(), (v) => v);
+    await until(
+      "the picker enabled",
+      () => page.getByTestId("model-picker").isEnabled(),
+      (v) => v,
+    );
     await page.getByTestId("model-picker").focus();
     await page.keyboard.press("Enter");
     await until(

@@ -4,7 +4,7 @@ import { AppState } from "./lib/app.svelte.ts";
 import { GatewayClient, gatewayUrl } from "./lib/client.ts";
 import "./app.css";
 import { registerOfflineShell } from "./lib/chat.offline.ts";
-import { reportPresence } from "./lib/push.ts";
+import { reportPresence } from "./lib/presence.ts";
 
 const app = new AppState(new GatewayClient({ url: gatewayUrl() }));
 const target = document.getElementById("app");
