@@ -24,7 +24,11 @@ describe("settings: Web Push devices", () => {
 
   test("a plain-http endpoint is refused; so is a device past the limit", () => {
     expect(() =>
-      given(settingsSpec, "global", []).when("subscribe_push", { ...phone, subscription: { ...subscription, endpoint: "http://x/y" }, by: "web" }),
+      given(settingsSpec, "global", []).when("subscribe_push", {
+        ...phone,
+        subscription: { ...subscription, endpoint: "http://x/y" },
+        by: "web",
+      }),
     ).toThrow(expect.objectContaining({ code: "bad_request" }));
     const many = Array.from({ length: MAX_PUSH_DEVICES }, (_, i) => ({ ...subscribed, data: { ...subscribed.data, device: `d${i}` } }));
     expect(() => given(settingsSpec, "global", many).when("subscribe_push", { ...phone, by: "web" })).toThrow(
