@@ -110,6 +110,11 @@ describe("Web Push", () => {
     expect(p?.urgency).toBe("high");
     const pending = await ws.request("approvals.list", { status: "pending" });
     for (const a of pending.payload.approvals) await ws.request("approvals.decide", { id: a.id, decision: "deny" });
+    // The run goes on after the denial; the next tests' scripted replies are not for it.
+    await expect
+      .poll(async () => (await ws.request("chat.history", { sessionKey: "push-approve" })).payload.activeRun, { timeout: 20_000 })
+      .toBeNull();
+    llm.reset();
   });
 
   test("while a tab is visible nothing is pushed; once it is hidden again, pushes resume", async () => {
