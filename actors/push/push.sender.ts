@@ -1,4 +1,3 @@
-import type { Agent } from "node:https";
 import webpush from "web-push";
 import type { PushMessage, PushSubscriptionInfo } from "../../schemas/index.ts";
 import type { VapidKeys } from "./push.keys.ts";
@@ -12,8 +11,6 @@ export interface PushSenderOptions {
   readonly keys: VapidKeys;
   /** The VAPID `sub` claim: how a push service's operator reaches whoever runs this gateway. */
   readonly contact: string;
-  /** Tests: trust a local push service's certificate. */
-  readonly agent?: Agent;
 }
 
 /**
@@ -30,7 +27,6 @@ export const pushSender =
         urgency: message.tag.startsWith("approval-") ? "high" : "normal",
         contentEncoding: "aes128gcm",
         timeout: TIMEOUT_MS,
-        ...(o.agent ? { agent: o.agent } : {}),
       });
       return "sent";
     } catch (e) {

@@ -1,4 +1,3 @@
-import type { Agent } from "node:https";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import { request, serve, subjects } from "../../bus/index.ts";
 import type { PushDevice, PushDeviceView } from "../../schemas/index.ts";
@@ -20,8 +19,6 @@ export interface PushServiceOptions {
   /** Records that a device's subscription is gone (`unsubscribe_push`). */
   readonly forget: (device: string) => Promise<unknown>;
   readonly report: (line: string) => void;
-  /** Tests: trust a local push service's certificate. */
-  readonly agent?: Agent;
 }
 
 export interface PushService {
@@ -51,7 +48,7 @@ export const startPush = (o: PushServiceOptions): PushService => {
         () => true,
         () => false,
       ),
-    send: pushSender({ keys, contact: o.contact ?? DEFAULT_PUSH_CONTACT, ...(o.agent ? { agent: o.agent } : {}) }),
+    send: pushSender({ keys, contact: o.contact ?? DEFAULT_PUSH_CONTACT }),
     forget: async (device) => {
       await o.forget(device);
       o.report(`push: device ${device} unsubscribed (its push service says the subscription is gone)`);
