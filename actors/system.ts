@@ -45,7 +45,7 @@ import {
 import type { McpHub } from "./mcp/index.ts";
 import type { Tool } from "./tools/index.ts";
 import { hookObserver, type HookDispatcher } from "./hooks/index.ts";
-import type { McpServerEntry, SettingValues } from "../schemas/index.ts";
+import type { McpServerEntry, NewEvent, PushDevice, SettingValues } from "../schemas/index.ts";
 import { findNode, nodeContextPrompt, remoteExec, type NodePresence, type NodesReader, type RemoteExecOptions } from "./remote/index.ts";
 
 export interface ActorSystemOptions {
@@ -109,7 +109,12 @@ export interface ActorSystemOptions {
   readonly memoryTools?: readonly Tool[];
   /** Lifecycle hooks (HOOK.md): fired at the run's points, on the facts hosts append, on node presence. */
   readonly hooks?: HookDispatcher;
+  /** Facts hosts append, observed after they are durable besides the hooks' (Web Push: `PushNotifier.observe`). */
+  readonly observers?: readonly AppendObserver[];
 }
+
+/** Sees the events a host appended, with the aggregate's context after them. */
+export type AppendObserver = (kind: AggregateKind, id: string, events: readonly NewEvent[], context: unknown) => void;
 
 /** Every so often the owner adopts its active sessions again: an effect that failed and could not
  * even record its failure is repaired, so a session is never left `session_busy` for longer. */
@@ -127,6 +132,8 @@ export interface ActorSystem {
   settings(): Promise<SettingsContext>;
   /** The default model as last read from the settings (else the configured one); synchronous for status answers. */
   defaultModel(): string | null;
+  /** The devices subscribed to Web Push (the settings aggregate, from the log). */
+  pushDevices(): Promise<readonly PushDevice[]>;
   /** Records the enabled models of one provider (an event; nothing when unchanged). */
   enableModels(provider: string, models: readonly string[]): Promise<{ provider: string; models: string[] }>;
   /** One approval's state (from the log). */
@@ -158,6 +165,22 @@ export interface ActorSystem {
   stop(): Promise<void>;
 }
 
+/** One `appended` for the hosts from all observers; an observer that throws does not stop the others. */
+const appendedOf = (observers: readonly AppendObserver[]): { appended?: AppendObserver } =>
+  observers.length === 0
+    ? {}
+    : {
+        appended: (kind, id, events, context) => {
+          for (const observe of observers) {
+            try {
+              observe(kind, id, events, context);
+            } catch {
+              // Observers report their own failures; a fact is durable whatever they do.
+            }
+          }
+        },
+      };
+
 const shortId = () => crypto.randomUUID().replaceAll("-", "").slice(0, 20);
 
 /**
@@ -180,7 +203,7 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     now: o.now ?? Date.now,
     newId: o.newId ?? shortId,
     report,
-    ...(o.hooks ? { appended: hookObserver(o.hooks) } : {}),
+    ...appendedOf([...(o.hooks ? [hookObserver(o.hooks)] : []), ...(o.observers ?? [])]),
     ...(ownership
       ? {
           fence: (kind: AggregateKind, id: string, context: unknown, command: unknown) => {
@@ -597,6 +620,7 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     mcpServers: async () => (await readSettings()).mcpServers,
     settings: readSettings,
     defaultModel: () => defaultModelNow,
+    pushDevices: async () => (await readSettings()).pushDevices,
     enableModels: async (provider, models) =>
       (await withRetry(router.dispatch)("settings", SETTINGS_ID, "enable_models", { provider, models })) as {
         provider: string;

@@ -43,6 +43,12 @@ export const subjects = {
   /** Operations on the gateway itself (projection rebuild), request/reply. */
   admin: (area: string, verb: string) => `admin.${token(area)}.${token(verb)}`,
 
+  /**
+   * "Is a tab of cairn visible?" (Web Push). Edges answer only when one of theirs is, so with
+   * several gateways any answer means yes and silence means no.
+   */
+  tabsVisible: "gw.presence.visible",
+
   /** Short-lived notifications (token deltas, "session updated"); a stream with a max age. */
   allLive: "live.>",
   liveSession: (key: string) => `live.session.${token(key)}`,

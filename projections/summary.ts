@@ -51,6 +51,10 @@ export const summarizeEvent = (e: AnyStoredEvent): string => {
       return `${e.data.key} ${e.data.value === null ? "reset to cairn.toml" : `set to ${clip(JSON.stringify(e.data.value), 80)}`} by ${e.data.by}`;
     case "settings.log_archived":
       return `log archived: events ${e.data.firstSeq}..${e.data.lastSeq} (${e.data.archived}) to ${e.data.file ?? "an earlier archive"}, ${e.data.removed} removed, by ${e.data.by}`;
+    case "settings.push_subscribed":
+      return `device ${e.data.device} (${clip(e.data.label, 40)}) gets notifications (by ${e.data.by})`;
+    case "settings.push_unsubscribed":
+      return `device ${e.data.device} gets no more notifications (by ${e.data.by})`;
     case "settings.models_enabled":
       return `${e.data.provider}: ${e.data.models.length} model(s) enabled`;
     case "run.model_switched":

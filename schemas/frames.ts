@@ -14,6 +14,7 @@ import { mcpMethodParams } from "./mcp.ts";
 import { settingsMethodParams } from "./settings.ts";
 import { hookMethodParams } from "./hooks.ts";
 import { channelMethodParams } from "./channels.ts";
+import { pushMethodParams } from "./push.ts";
 
 /**
  * The WebSocket protocol (JSON text frames). Client → server: `req`. Server → client: `res` for
@@ -205,6 +206,7 @@ export const methodParams = {
   ...settingsMethodParams,
   ...hookMethodParams,
   ...channelMethodParams,
+  ...pushMethodParams,
 } as const;
 export type Method = keyof typeof methodParams;
 export const isMethod = (m: string): m is Method => Object.hasOwn(methodParams, m);

@@ -19,6 +19,7 @@ export * from "./openai.ts";
 export * from "./metrics.ts";
 export * from "./cron.ts";
 export * from "./channels.ts";
+export * from "./push.ts";
 export * from "./search.ts";
 export * from "./memory.ts";
 export * from "./audit.ts";

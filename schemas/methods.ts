@@ -10,6 +10,7 @@ import type { HookView } from "./hooks.ts";
 import type { SettingKey, SettingsView } from "./settings.ts";
 import type { EventChainResult, ListEventsResult, SessionAtView } from "./explorer.ts";
 import type { ChannelSender, ChannelSenderChange, ChannelStatus } from "./channels.ts";
+import type { PushDeviceView } from "./push.ts";
 import type {
   CompactSessionResult,
   ForkSessionResult,
@@ -153,6 +154,12 @@ export type MethodResults = EveryMethod<{
   "events.subscribe": { readonly seq: number };
   "events.unsubscribe": { readonly unsubscribed: boolean };
   "sessions.at": SessionAtView;
+  /** Null: push is off on this gateway (no VAPID key could be made). */
+  "push.key": { readonly publicKey: string | null };
+  "push.devices": { readonly devices: readonly PushDeviceView[] };
+  "push.subscribe": { readonly device: string; readonly changed: boolean };
+  "push.unsubscribe": { readonly device: string; readonly removed: boolean };
+  "push.presence": { readonly visible: boolean };
 }>;
 
 /** What a cron job's commands answer (`cronView` in actors/cron): its settings and next slot. */

@@ -32,6 +32,12 @@ export const methodScopes: Record<Exclude<Method, "connect">, Scope> = {
   "hooks.list": "operator.read",
   "channels.status": "operator.read",
   "channels.senders": "operator.read",
+  "push.key": "operator.read",
+  "push.devices": "operator.read",
+  "push.presence": "operator.read",
+  // A subscribed device receives what a reader sees (approval commands, reply excerpts).
+  "push.subscribe": "operator.read",
+  "push.unsubscribe": "operator.read",
   "sessions.create": "operator.write",
   "chat.send": "operator.write",
   "sessions.setModel": "operator.write",

@@ -8,6 +8,8 @@ import {
   McpServerAdded,
   McpServerRemoved,
   ModelsEnabled,
+  PushSubscribed,
+  PushUnsubscribed,
   SettingChanged,
   settingSchemas,
 } from "../../schemas/index.ts";
@@ -24,8 +26,13 @@ const schemas = {
   revoke_command: CommandRevoked,
   set: SettingChanged,
   record_archive: LogArchived,
+  subscribe_push: PushSubscribed,
+  unsubscribe_push: PushUnsubscribed,
 } as const;
 export type SettingsCommand = CommandOf<typeof schemas>;
+
+/** Push devices kept at most: a person's phones, laptops and browsers, with room to spare. */
+export const MAX_PUSH_DEVICES = 50;
 
 /** "Always allow" answers kept at most (each is an exact command). */
 export const MAX_ALLOWED_COMMANDS = 1000;
@@ -78,6 +85,21 @@ export const settingsSpec: AggregateSpec<typeof settingsMachine, SettingsCommand
       const { command, by } = c.params;
       if (!s.context.allowedCommands.includes(command)) return { events: [], reply: { command, revoked: false } };
       return { events: [{ type: "settings.command_revoked", data: { command, by } }], reply: { command, revoked: true } };
+    }
+    if (c.verb === "subscribe_push") {
+      const { by: _by, ...device } = c.params;
+      const current = s.context.pushDevices.find((d) => d.device === device.device);
+      // The page re-sends its subscription on every visit: the same one again writes nothing.
+      if (current && isDeepStrictEqual(current, device)) return { events: [], reply: { device: device.device, changed: false } };
+      if (!current && s.context.pushDevices.length >= MAX_PUSH_DEVICES) {
+        throw new CairnError("bad_request", `already ${MAX_PUSH_DEVICES} devices get notifications; turn some off first`);
+      }
+      return { events: [{ type: "settings.push_subscribed", data: c.params }], reply: { device: device.device, changed: true } };
+    }
+    if (c.verb === "unsubscribe_push") {
+      const { device } = c.params;
+      if (!s.context.pushDevices.some((d) => d.device === device)) return { events: [], reply: { device, removed: false } };
+      return { events: [{ type: "settings.push_unsubscribed", data: c.params }], reply: { device, removed: true } };
     }
     if (c.verb === "allow_command") {
       const command = c.params.command.trim();

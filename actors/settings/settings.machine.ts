@@ -1,9 +1,9 @@
 import { assign, setup } from "xstate";
-import type { McpServerEntry, SettingValues } from "../../schemas/index.ts";
+import type { McpServerEntry, PushDevice, SettingValues } from "../../schemas/index.ts";
 import type { MachineEvent } from "../runtime/index.ts";
 
-/** 2: context gained `allowedCommands`; 3: `mcpServers`; 4: `values` (older snapshots are replayed from the log). */
-export const SETTINGS_MACHINE_VERSION = 4;
+/** 2: context gained `allowedCommands`; 3: `mcpServers`; 4: `values`; 5: `pushDevices` (older snapshots are replayed from the log). */
+export const SETTINGS_MACHINE_VERSION = 5;
 
 export interface SettingsContext {
   /** Models offered in the picker, per provider. */
@@ -14,6 +14,8 @@ export interface SettingsContext {
   readonly mcpServers: readonly McpServerEntry[];
   /** Settings changed from the UI or CLI; a key absent falls back to cairn.toml. */
   readonly values: SettingValues;
+  /** Devices subscribed to Web Push, in the order they (last) subscribed. */
+  readonly pushDevices: readonly PushDevice[];
 }
 
 type Ev =
@@ -24,14 +26,16 @@ type Ev =
   | MachineEvent<"settings.command_revoked">
   | MachineEvent<"settings.changed">
   // Recorded on this aggregate, changes nothing in it (the retention's record).
-  | MachineEvent<"settings.log_archived">;
+  | MachineEvent<"settings.log_archived">
+  | MachineEvent<"settings.push_subscribed">
+  | MachineEvent<"settings.push_unsubscribed">;
 
 /** The user's settings that live outside cairn.toml (one aggregate, id "global"). No effects. */
 export const settingsMachine = setup({
   types: { context: {} as SettingsContext, events: {} as Ev },
 }).createMachine({
   id: "settings",
-  context: { enabledModels: {}, allowedCommands: [], mcpServers: [], values: {} },
+  context: { enabledModels: {}, allowedCommands: [], mcpServers: [], values: {}, pushDevices: [] },
   initial: "active",
   states: {
     active: {
@@ -65,6 +69,16 @@ export const settingsMachine = setup({
         },
         "settings.mcp_server_removed": {
           actions: assign(({ context, event }) => ({ mcpServers: context.mcpServers.filter((s) => s.name !== event.data.name) })),
+        },
+        // A device that subscribes again (a new endpoint after the browser rotated it) replaces its entry.
+        "settings.push_subscribed": {
+          actions: assign(({ context, event }) => {
+            const { by: _by, ...device } = event.data;
+            return { pushDevices: [...context.pushDevices.filter((d) => d.device !== device.device), device] };
+          }),
+        },
+        "settings.push_unsubscribed": {
+          actions: assign(({ context, event }) => ({ pushDevices: context.pushDevices.filter((d) => d.device !== event.data.device) })),
         },
       },
     },

@@ -22,6 +22,7 @@ import { GatewayMetrics } from "../telemetry/index.ts";
 import { createRateLimiter, defaultRateLimit } from "./rate-limit.ts";
 import { loadTransport, parseTrustedProxies, type TlsFiles, type TransportName, type TransportRequest } from "./transport/index.ts";
 import { makeSessionKey, type BusDeps } from "./ws.methods.ts";
+import { TabPresence } from "./tab.presence.ts";
 import { attachWebSocket } from "./ws.route.ts";
 
 export interface EdgeOptions {
@@ -109,8 +110,11 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
       }
     }
   })().catch((e) => log(`edge: bus status watch ended: ${String(e)}`));
+  const presence = new TabPresence();
+  const presenceSub = presence.serve(opts.nc);
   const bus: BusDeps = {
     nc: opts.nc,
+    presence,
     isBusUp: () => busUp && !opts.nc.isClosed(),
     requestTimeoutMs: opts.requestTimeoutMs ?? 10_000,
     newSessionKey: opts.newSessionKey ?? (() => makeSessionKey((max) => randomInt(max))),
@@ -246,6 +250,7 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
   const port = await transport.listen(opts.host, opts.port);
   const stopStatusWatch = () => (statusIter as { stop?: () => void }).stop?.();
   if (port === undefined) {
+    presenceSub.unsubscribe();
     principals.stop();
     stopStatusWatch();
     await transport.close();
@@ -264,6 +269,7 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     close: async () => {
       if (closing) return;
       closing = true;
+      presenceSub.unsubscribe();
       principals.stop();
       await ws.closeAll();
       stopStatusWatch();

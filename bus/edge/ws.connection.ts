@@ -124,6 +124,7 @@ export class WsConnection {
   /** Stops every live subscription of this connection. Idempotent. */
   async dispose(): Promise<void> {
     this.disposed = true;
+    this.deps.bus.presence?.drop(this.subs);
     await this.subs.closeAll();
   }
 

@@ -36,6 +36,7 @@ import type { Principal } from "../../schemas/index.ts";
 import { request } from "../rpc.ts";
 import { subjects } from "../subjects.ts";
 import type { LiveSubscriptions } from "./ws.subscriptions.ts";
+import type { TabPresence } from "./tab.presence.ts";
 
 /**
  * WebSocket methods → NATS. The edge owns no domain state: every method is a command or query
@@ -69,6 +70,8 @@ export interface BusDeps {
   statusSubject?: string;
   /** Uploaded files; `chat.send` resolves its attachment references here (absent: none accepted). */
   attachments?: AttachmentStore;
+  /** Which tabs are visible (`push.presence`); absent, the method only answers. */
+  presence?: TabPresence;
 }
 
 /** `sessions.at` folds a whole session's events (a long one has thousands) before answering. */
@@ -356,6 +359,23 @@ export const callMethod = async (
     case "channels.setAccess": {
       const { channel, ...rest } = params as Params<"channels.setAccess">;
       return { payload: await ask(deps, Schema.Unknown, subjects.command("channel", channel, "set_access"), { ...rest, by }) };
+    }
+    case "push.key":
+    case "push.devices":
+      return { payload: await ask(deps, Schema.Unknown, subjects.admin("push", method.slice("push.".length)), {}) };
+    case "push.subscribe":
+      return {
+        payload: await ask(deps, Schema.Unknown, subjects.command("settings", "global", "subscribe_push"), { ...(params as object), by }),
+      };
+    case "push.unsubscribe":
+      return {
+        payload: await ask(deps, Schema.Unknown, subjects.command("settings", "global", "unsubscribe_push"), { ...(params as object), by }),
+      };
+    case "push.presence": {
+      // The connection's live subscriptions stand for the tab: one per connection, gone with it.
+      const { visible } = params as Params<"push.presence">;
+      deps.presence?.set(subs, visible);
+      return { payload: { visible } };
     }
     default: {
       // A method added to the schema without a mapping here fails to compile.

@@ -7,6 +7,7 @@ import { serveWorkspaceFiles } from "../../actors/workspace/index.ts";
 import { McpHub, serveMcp } from "../../actors/mcp/index.ts";
 import { serveHooks } from "../../actors/hooks/index.ts";
 import { approvalIdFor } from "../../actors/approval/index.ts";
+import { startPush } from "../../actors/push/index.ts";
 import { exportSessions, memoryTools, serveMemory, setupMemory } from "../../actors/memory/index.ts";
 import {
   AttachmentStore,
@@ -340,6 +341,17 @@ export async function startGateway(o: {
     const hooks = gatewayHooks(settings, paths, log);
     // Users' attached files, by SHA-256 (the edge stores uploads, runs read them into prompts).
     const attachments = new AttachmentStore(attachmentsDir(paths.dataDir));
+    // Web Push reads the devices from the settings aggregate, once the actor system is up.
+    const push = startPush({
+      nc,
+      dataDir: paths.dataDir,
+      ...(env.CAIRN_PUSH_CONTACT ? { contact: env.CAIRN_PUSH_CONTACT } : {}),
+      devices: async () => (actors ? actors.pushDevices() : []),
+      forget: async (device) => actors?.dispatch("settings", "global", "unsubscribe_push", { device, by: "push-service" }),
+      report: log,
+    });
+    subs.push(...push.subs);
+    cleanup.push(() => push.notifier.idle());
     actors = startActorSystem({
       nc,
       log: eventLog,
@@ -373,6 +385,7 @@ export async function startGateway(o: {
       mcp,
       ...(memoryToolList ? { memoryTools: memoryToolList } : {}),
       hooks,
+      observers: [push.notifier.observe],
     });
     const system = actors;
     defaultModelNow = () => system.defaultModel();

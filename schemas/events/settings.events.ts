@@ -2,6 +2,7 @@ import * as Schema from "effect/Schema";
 import { ModelId } from "../ids.ts";
 import { McpServerEntry, McpServerName } from "../mcp.ts";
 import { SettingKeySchema, SettingValue } from "../settings.ts";
+import { PushDevice, PushDeviceId } from "../push.ts";
 
 /**
  * Events of the settings aggregate (`evt.settings.global`): choices a user makes in the UI or CLI
@@ -61,6 +62,12 @@ export const LogArchived = Schema.Struct({
   /** The gateway that archived (whose data dir holds the file). */
   gatewayId: Schema.optionalKey(Schema.String),
 });
+/**
+ * A device subscribed to Web Push (or renewed its subscription). The subscription's keys only
+ * encrypt to that browser; sending needs the VAPID private key, which is never in the log.
+ */
+export const PushSubscribed = Schema.Struct({ ...PushDevice.fields, by: Schema.String });
+export const PushUnsubscribed = Schema.Struct({ device: PushDeviceId, by: Schema.String });
 
 export const settingsEvents = {
   "settings.models_enabled": { version: 1, schema: ModelsEnabled },
@@ -70,4 +77,6 @@ export const settingsEvents = {
   "settings.command_revoked": { version: 1, schema: CommandRevoked },
   "settings.changed": { version: 1, schema: SettingChanged },
   "settings.log_archived": { version: 1, schema: LogArchived },
+  "settings.push_subscribed": { version: 1, schema: PushSubscribed },
+  "settings.push_unsubscribed": { version: 1, schema: PushUnsubscribed },
 } as const;

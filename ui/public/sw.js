@@ -1,11 +1,20 @@
-// cairn's offline shell (issue 20, item 6), and nothing more: when the gateway cannot be reached,
-// a reload gets cairn's own page (which then says it is offline and keeps retrying) instead of the
-// browser's error page. Navigations go to the network first, so an online page is always fresh;
-// content-hashed assets never change, so they are served from the cache once stored. Everything
-// else (the WebSocket, /api, /health, /v1) is not touched. Caching for speed, install prompts and
-// push are the PWA work (item 7); it may replace this file.
-const SHELL = "cairn-shell-v1";
+// cairn's service worker (issue 20, items 6 and 7): the app shell offline, and Web Push.
+// When the gateway cannot be reached, a reload gets cairn's own page (which then says it is offline
+// and keeps retrying) instead of the browser's error page. Navigations go to the network first, so
+// an online page is always fresh; content-hashed assets never change, so they are served from the
+// cache once stored; the manifest and icons come from the network when it answers, else from the
+// cache. Everything else (the WebSocket, /api, /health, /v1) is not touched.
+const SHELL = "cairn-shell-v2";
 const ASSETS = "cairn-assets-v1";
+/** Unhashed files of the shell besides the index page: the install manifest and its icons. */
+const SHELL_FILES = [
+  "manifest.webmanifest",
+  "icons/icon.svg",
+  "icons/icon-192.png",
+  "icons/icon-512.png",
+  "icons/apple-touch-icon.png",
+  "icons/favicon-32.png",
+];
 /** Hashed assets kept: the current build's and a few older ones for a tab not yet reloaded. */
 const MAX_ASSETS = 40;
 
@@ -16,7 +25,9 @@ async function precache() {
   const res = await fetch(shellUrl, { cache: "no-cache" });
   if (!res.ok) return;
   const html = await res.clone().text();
-  await (await caches.open(SHELL)).put(shellUrl, res);
+  const shell = await caches.open(SHELL);
+  await shell.put(shellUrl, res);
+  await Promise.all(SHELL_FILES.map((f) => shell.add(new URL(f, shellUrl).href).catch(() => undefined)));
   const names = [...html.matchAll(/(?:src|href)="\.?\/?(assets\/[^"]+)"/g)].map((m) => new URL(m[1], shellUrl).href);
   const assets = await caches.open(ASSETS);
   await Promise.all(names.map((u) => assets.add(u).catch(() => undefined)));
@@ -67,6 +78,21 @@ async function asset(request) {
   return res;
 }
 
+/** A shell file: fresh from the network, the cached copy when the gateway is down. */
+async function shellFile(request) {
+  try {
+    const res = await fetch(request);
+    if (res.ok) await (await caches.open(SHELL)).put(request, res.clone());
+    return res;
+  } catch (e) {
+    const cached = await caches.match(request);
+    if (cached) return cached;
+    throw e;
+  }
+}
+
+const isShellFile = (url) => SHELL_FILES.some((f) => url.href === new URL(f, shellUrl).href);
+
 self.addEventListener("fetch", (event) => {
   const { request } = event;
   if (request.method !== "GET") return;
@@ -74,4 +100,40 @@ self.addEventListener("fetch", (event) => {
   if (url.origin !== self.location.origin) return;
   if (request.mode === "navigate") event.respondWith(navigate(request));
   else if (url.pathname.includes("/assets/")) event.respondWith(asset(request));
+  else if (isShellFile(url)) event.respondWith(shellFile(request));
+});
+
+// Web Push: the gateway sends `{ title, body, tag, url }` (actors/push) when an approval waits or a
+// reply finished while no tab of cairn was visible. One notification per tag: a newer one replaces it.
+self.addEventListener("push", (event) => {
+  let msg = {};
+  try {
+    msg = event.data ? event.data.json() : {};
+  } catch {
+    msg = { body: event.data ? event.data.text() : "" };
+  }
+  const title = typeof msg.title === "string" ? msg.title : "cairn";
+  event.waitUntil(
+    self.registration.showNotification(title, {
+      body: typeof msg.body === "string" ? msg.body : "",
+      tag: typeof msg.tag === "string" ? msg.tag : undefined,
+      icon: new URL("icons/icon-192.png", shellUrl).href,
+      badge: new URL("icons/favicon-32.png", shellUrl).href,
+      data: { url: typeof msg.url === "string" ? msg.url : "" },
+    }),
+  );
+});
+
+// A click opens the chat it is about: in a cairn tab if one is open, else in a new window.
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const hash = event.notification.data?.url ?? "";
+  const target = new URL(hash.startsWith("#") ? hash : "", shellUrl).href;
+  event.waitUntil(
+    self.clients.matchAll({ type: "window", includeUncontrolled: true }).then((tabs) => {
+      const tab = tabs.find((t) => t.url.startsWith(shellUrl));
+      if (!tab) return self.clients.openWindow(target);
+      return tab.focus().then((t) => (t && "navigate" in t ? t.navigate(target) : undefined));
+    }),
+  );
 });

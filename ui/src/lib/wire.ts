@@ -54,6 +54,7 @@ export type {
   PairingWindow,
   PasskeySummary,
   ProviderStatus,
+  PushDeviceView,
   ResFrame,
   RunStatus,
   SandboxStatus,
