@@ -11,22 +11,39 @@
 # (native addons are built for one ABI).
 ARG NODE_BUILD_IMAGE=node:24-bookworm
 ARG NODE_IMAGE=node:24-bookworm-slim
+# The two stages that depend on the lock file alone (most of a build's time: npm ci) can come from
+# images made earlier from the same package-lock.json: name them here and BuildKit skips the
+# stages (the compose test keeps them between runs, keyed by the lock file's hash; see
+# tests/infra/compose.images.ts). By default they are the stages below. The legacy builder
+# runs every stage whatever these say, so it is only slower, never different.
+ARG DEPS_IMAGE=deps
+ARG MODULES_IMAGE=modules
 
-FROM ${NODE_BUILD_IMAGE} AS build
+# Every dependency, dev ones too: vite builds the UI, esbuild bundles the CLI.
+FROM ${NODE_BUILD_IMAGE} AS deps
 WORKDIR /src
-# Dependencies first: this layer is reused until the lock file changes.
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY . .
-# KEEP_GPU_BUILDS=1 keeps node-llama-cpp's CUDA/Vulkan builds (for a container given a GPU).
+
+# The production dependencies the runtime stage copies: dev ones pruned, then native builds this
+# platform can never load dropped (KEEP_GPU_BUILDS=1 keeps node-llama-cpp's CUDA/Vulkan builds,
+# for a container given a GPU).
+FROM deps AS modules
 ARG KEEP_GPU_BUILDS=
+COPY infra/compose/slim-modules.mjs /tmp/slim-modules.mjs
+RUN npm prune --omit=dev --no-audit --no-fund \
+ && KEEP_GPU_BUILDS="$KEEP_GPU_BUILDS" node /tmp/slim-modules.mjs .
+
+FROM ${DEPS_IMAGE} AS build
+COPY . .
 RUN npm run build:ui \
  && npm run build:cli \
- && npm prune --omit=dev --no-audit --no-fund \
- && KEEP_GPU_BUILDS="$KEEP_GPU_BUILDS" node infra/compose/slim-modules.mjs . \
  && mkdir -p -m 700 /out/data /out/config /out/nats \
  && mkdir -p /out/bin \
  && ln -s /app/cli/bin.mjs /out/bin/cairn
+
+# COPY --from takes a stage name, not a variable: this stage names whichever image MODULES_IMAGE is.
+FROM ${MODULES_IMAGE} AS production-modules
 
 FROM ${NODE_IMAGE}
 LABEL org.opencontainers.image.title="cairn" \
@@ -36,7 +53,7 @@ WORKDIR /app
 # the source folders, which `cairn gateway` only lists to check the bundle is current (the bundle
 # is newer than every source, so it is never rebuilt here: /app is read-only for `node`).
 COPY --from=build /src/package.json ./
-COPY --from=build /src/node_modules ./node_modules
+COPY --from=production-modules /src/node_modules ./node_modules
 COPY --from=build /src/schemas ./schemas
 COPY --from=build /src/bus ./bus
 COPY --from=build /src/actors ./actors
