@@ -31,7 +31,8 @@ export type Runner = (args: string[], timeoutMs: number) => Promise<{ code: numb
 /** The inputs of the two stages: the files they copy, the Dockerfile, the build image's Node and npm. */
 export const depsKey = (root: string): string => {
   const h = createHash("sha256");
-  for (const f of ["package.json", "package-lock.json", "Dockerfile", "infra/compose/slim-modules.mjs"]) h.update(readFileSync(join(root, f)));
+  for (const f of ["package.json", "package-lock.json", "Dockerfile", "infra/compose/slim-modules.mjs"])
+    h.update(readFileSync(join(root, f)));
   h.update(process.version);
   return h.digest("hex").slice(0, 16);
 };
@@ -58,7 +59,10 @@ export async function dependencyImages(docker: Runner, root: string, base: BaseI
     ["deps", deps],
     ["modules", modules],
   ]) {
-    must(await docker(["build", "--progress", "plain", ...args, "--target", target, "-t", tag, root], 1_800_000), `building the ${target} stage`);
+    must(
+      await docker(["build", "--progress", "plain", ...args, "--target", target, "-t", tag, root], 1_800_000),
+      `building the ${target} stage`,
+    );
   }
   mkdirSync(CACHE_DIR, { recursive: true });
   // One lock file's images at a time: older tarballs are 2 GB each and never used again.

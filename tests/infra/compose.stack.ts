@@ -162,7 +162,17 @@ export async function startComposeStack(opts: { readonly cluster?: boolean } = {
         const t1 = performance.now();
         const args = { NODE_BUILD_IMAGE: images.build, NODE_IMAGE: images.runtime, DEPS_IMAGE: deps.deps, MODULES_IMAGE: deps.modules };
         const built = await engineCli(
-          ["build", "--progress", "plain", "--network", "host", ...Object.entries(args).flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]), "-t", image, ROOT],
+          [
+            "build",
+            "--progress",
+            "plain",
+            "--network",
+            "host",
+            ...Object.entries(args).flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]),
+            "-t",
+            image,
+            ROOT,
+          ],
           1_800_000,
         );
         if (built.code !== 0) throw new Error(`building ${image} failed:\n${built.stderr.slice(-4000)}`);
