@@ -78,7 +78,10 @@ USER node
 EXPOSE 13131
 VOLUME ["/data"]
 # Exec form with Node itself: the slim image has no curl, and a shell is not needed.
-HEALTHCHECK --interval=5s --timeout=4s --start-period=60s --retries=3 \
+# A long start period: failures in it do not count, and the first success ends it, so it costs a
+# healthy gateway nothing; a gateway of a new cluster waits for JetStream's leader first, and the
+# cluster file's gateways start one after another only once the previous one is `healthy`.
+HEALTHCHECK --interval=5s --timeout=4s --start-period=180s --retries=3 \
   CMD ["node", "/app/infra/compose/healthcheck.mjs"]
 ENTRYPOINT ["node", "--max-semi-space-size=2", "/app/cli/bin.mjs"]
 CMD ["gateway"]

@@ -59,13 +59,16 @@ describe.skipIf(skip)("docker-compose.cluster.yml: 3 NATS servers, 3 gateways, o
     stack = started.stack;
     await stack.build();
     const up = await stack.compose(["up", "-d", "--no-build"], 600_000);
-    expect(up.code, up.stderr).toBe(0);
+    if (up.code !== 0) {
+      const logs = await stack.compose(["logs", "--no-color", "--tail", "30"]);
+      expect.fail(`up failed: ${up.stderr}\n${logs.stdout}${logs.stderr}`);
+    }
     for (const gw of ["gw1", "gw2", "gw3"]) await stack.waitHealthy(gw, 300_000);
     await portHealthy();
   }, 2_400_000); // a first run on a new lock file builds the dependency images: npm ci, minutes
   afterAll(async () => {
     await stack?.stop();
-  }, 300_000);
+  }, 600_000); // the engine's data root (images, 7 containers' layers) is deleted with it
 
   it("publishes one port only, and a chat goes through it to the scripted LLM", async (ctx) => {
     if (skipped) return ctx.skip(skipped);

@@ -28,11 +28,14 @@ export interface DepsImages {
 
 export type Runner = (args: string[], timeoutMs: number) => Promise<{ code: number | null; stdout: string; stderr: string }>;
 
-/** The inputs of the two stages: the files they copy, the Dockerfile, the build image's Node and npm. */
+/** The inputs of the two stages: the files they copy, their part of the Dockerfile, the build image's Node (and its npm). */
 export const depsKey = (root: string): string => {
   const h = createHash("sha256");
-  for (const f of ["package.json", "package-lock.json", "Dockerfile", "infra/compose/slim-modules.mjs"])
-    h.update(readFileSync(join(root, f)));
+  for (const f of ["package.json", "package-lock.json", "infra/compose/slim-modules.mjs"]) h.update(readFileSync(join(root, f)));
+  const dockerfile = readFileSync(join(root, "Dockerfile"), "utf8");
+  const stagesEnd = dockerfile.indexOf("FROM ${DEPS_IMAGE}");
+  if (stagesEnd < 0) throw new Error("the Dockerfile has no `FROM ${DEPS_IMAGE}` stage: compose.deps.ts and the Dockerfile disagree");
+  h.update(dockerfile.slice(0, stagesEnd));
   h.update(process.version);
   return h.digest("hex").slice(0, 16);
 };
@@ -51,7 +54,10 @@ export async function dependencyImages(docker: Runner, root: string, base: BaseI
   };
   if (existsSync(tarball)) {
     const loaded = await docker(["load", "-q", "-i", tarball], 900_000);
-    if (loaded.code === 0) return { deps, modules, source: "cache" };
+    // The names as saved ("Loaded image: cairn-test/deps:<key>"): the file's name is what is keyed.
+    const named = (repo: string) => new RegExp(`^Loaded image: (${repo}:\\S+)$`, "m").exec(loaded.stdout)?.[1];
+    const [d, m] = [named("cairn-test/deps"), named("cairn-test/modules")];
+    if (loaded.code === 0 && d && m) return { deps: d, modules: m, source: "cache" };
     rmSync(tarball, { force: true }); // truncated or from another engine version: build it again
   }
   const args = ["--network", "host", "--build-arg", `NODE_BUILD_IMAGE=${base.build}`, "--build-arg", `NODE_IMAGE=${base.runtime}`];
