@@ -38,7 +38,7 @@ FROM ${DEPS_IMAGE} AS build
 COPY . .
 RUN npm run build:ui \
  && npm run build:cli \
- && mkdir -p -m 700 /out/data /out/config /out/nats \
+ && mkdir -p -m 700 /out/data /out/config /out/nats /out/shared \
  && mkdir -p /out/bin \
  && ln -s /app/cli/bin.mjs /out/bin/cairn
 
@@ -67,6 +67,8 @@ COPY --from=build /out/bin /app/bin
 COPY --from=build --chown=1000:1000 /out/data /data
 COPY --from=build --chown=1000:1000 /out/config /config
 COPY --from=build --chown=1000:1000 /out/nats /nats
+# docker-compose.cluster.yml's gateways share workspaces and skills on a volume mounted here.
+COPY --from=build --chown=1000:1000 /out/shared /shared
 
 ENV NODE_ENV=production \
     PATH=/app/bin:$PATH \
