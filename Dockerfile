@@ -1,11 +1,12 @@
 # cairn in a container: `docker compose up` (docker-compose.yml) builds this file.
 #
-# Two stages. `build` installs every dependency (dev ones too: vite builds the UI, esbuild bundles
-# the CLI), builds both, then drops the dev dependencies. The runtime stage copies only what the
-# gateway runs onto a slim Node image and runs it as the unprivileged `node` user (uid 1000).
+# Stages: `deps` installs every dependency (dev ones too: vite builds the UI, esbuild bundles the
+# CLI); `modules` keeps the production ones; `build` builds the UI and the CLI bundle. The runtime
+# stage copies only what the gateway runs onto a slim Node image (no compiler, no dev
+# dependencies) and runs it as the unprivileged `node` user (uid 1000).
 #
 # Both base images are build arguments so an offline machine can pass images it made itself (the
-# compose test builds them from the host's Node; see tests/infra/compose.fixtures.ts). The build
+# compose tests build them from the host's Node; see tests/infra/compose.images.ts). The build
 # image needs Node + npm and, when no prebuilt better-sqlite3 can be downloaded, python3, make and
 # a C++ compiler: the full `node:*-bookworm` image has them. The two must be the same Node major
 # (native addons are built for one ABI).
@@ -13,8 +14,8 @@ ARG NODE_BUILD_IMAGE=node:24-bookworm
 ARG NODE_IMAGE=node:24-bookworm-slim
 # The two stages that depend on the lock file alone (most of a build's time: npm ci) can come from
 # images made earlier from the same package-lock.json: name them here and BuildKit skips the
-# stages (the compose test keeps them between runs, keyed by the lock file's hash; see
-# tests/infra/compose.images.ts). By default they are the stages below. The legacy builder
+# stages (the compose tests keep them between runs, keyed by the lock file's hash; see
+# tests/infra/compose.deps.ts). By default they are the stages below. The legacy builder
 # runs every stage whatever these say, so it is only slower, never different.
 ARG DEPS_IMAGE=deps
 ARG MODULES_IMAGE=modules

@@ -35,7 +35,14 @@ export const depsKey = (root: string): string => {
   const dockerfile = readFileSync(join(root, "Dockerfile"), "utf8");
   const stagesEnd = dockerfile.indexOf("FROM ${DEPS_IMAGE}");
   if (stagesEnd < 0) throw new Error("the Dockerfile has no `FROM ${DEPS_IMAGE}` stage: compose.deps.ts and the Dockerfile disagree");
-  h.update(dockerfile.slice(0, stagesEnd));
+  // Comments left out: rewording one must not cost a run's npm ci.
+  h.update(
+    dockerfile
+      .slice(0, stagesEnd)
+      .split("\n")
+      .filter((l) => !l.startsWith("#"))
+      .join("\n"),
+  );
   h.update(process.version);
   return h.digest("hex").slice(0, 16);
 };
