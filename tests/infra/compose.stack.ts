@@ -115,10 +115,10 @@ export async function startComposeStack(opts: { readonly cluster?: boolean } = {
   const importer = (args: string[], input?: Buffer): string =>
     execFileSync("docker", args, { env: dockerEnv, input, encoding: "utf8", maxBuffer: 2 ** 28 });
   const work = mkdtempSync(join(tmpdir(), "cairn-compose-"));
+  const project = `cairncompose${process.pid}${opts.cluster ? "c" : ""}`;
   let llm: LlmServer | undefined;
   try {
     const images = buildBaseImages(importer);
-    const project = `cairncompose${process.pid}${opts.cluster ? "c" : ""}`;
     // The cluster's own network: a bridge with a gateway address on this machine for the LLM.
     const subnet = opts.cluster ? freeSubnet() : undefined;
     if (subnet) importer(["network", "create", "--subnet", `${subnet}.0/24`, "--gateway", `${subnet}.1`, project]);
@@ -192,8 +192,13 @@ export async function startComposeStack(opts: { readonly cluster?: boolean } = {
         throw new Error(`${service} is not healthy after ${timeoutMs} ms (${status}):\n${logs.stdout}${logs.stderr}`);
       },
       async stop() {
-        // No `down`: stopping the private engine stops its containers, and its data root (volumes
-        // included) is deleted with it.
+        // Stopping the private engine stops its containers, and its data root (volumes included)
+        // is deleted with it. A bridge network's interface outlives the engine, though: its
+        // containers go first (`down`), then the network.
+        if (subnet) {
+          await compose(["down", "--timeout", "10"], 300_000);
+          await docker(["network", "rm", project]);
+        }
         await llmServer.close();
         await engine.stop();
         rmSync(work, { recursive: true, force: true });
@@ -202,6 +207,7 @@ export async function startComposeStack(opts: { readonly cluster?: boolean } = {
     return { stack };
   } catch (e) {
     await llm?.close();
+    if (opts.cluster) spawnSync("docker", ["network", "rm", project], { env: dockerEnv, stdio: "ignore" }); // its interface outlives the engine
     await engine.stop();
     rmSync(work, { recursive: true, force: true });
     throw e;
