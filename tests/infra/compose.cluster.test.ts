@@ -39,7 +39,7 @@ const messagesReach = async (gateway: string, n: number): Promise<number> => {
 };
 /** Waits until the published port answers /health (HAProxy up and a gateway checked healthy). */
 const portHealthy = async (): Promise<void> => {
-  for (;;) {
+  for (let i = 0; i < 240; i++) {
     try {
       if ((await fetch(`${base()}/health`)).ok) return;
     } catch {
@@ -47,6 +47,8 @@ const portHealthy = async (): Promise<void> => {
     }
     await new Promise((r) => setTimeout(r, 250));
   }
+  const logs = await stack.compose(["logs", "--no-color", "--tail", "20", "lb"]);
+  expect.fail(`the published port never answered /health:\n${logs.stdout}`);
 };
 
 describe.skipIf(skip)("docker-compose.cluster.yml: 3 NATS servers, 3 gateways, one published port", () => {
