@@ -28,13 +28,16 @@ export interface DepsImages {
 
 export type Runner = (args: string[], timeoutMs: number) => Promise<{ code: number | null; stdout: string; stderr: string }>;
 
+// biome-ignore lint/suspicious/noTemplateCurlyInString: the Dockerfile's own variable, not a template
+const BUILD_STAGE = "FROM ${DEPS_IMAGE}";
+
 /** The inputs of the two stages: the files they copy, their part of the Dockerfile, the build image's Node (and its npm). */
 export const depsKey = (root: string): string => {
   const h = createHash("sha256");
   for (const f of ["package.json", "package-lock.json", "infra/compose/slim-modules.mjs"]) h.update(readFileSync(join(root, f)));
   const dockerfile = readFileSync(join(root, "Dockerfile"), "utf8");
-  const stagesEnd = dockerfile.indexOf("FROM ${DEPS_IMAGE}");
-  if (stagesEnd < 0) throw new Error("the Dockerfile has no `FROM ${DEPS_IMAGE}` stage: compose.deps.ts and the Dockerfile disagree");
+  const stagesEnd = dockerfile.indexOf(BUILD_STAGE);
+  if (stagesEnd < 0) throw new Error(`the Dockerfile has no \`${BUILD_STAGE}\` stage: compose.deps.ts and the Dockerfile disagree`);
   // Comments left out: rewording one must not cost a run's npm ci.
   h.update(
     dockerfile
