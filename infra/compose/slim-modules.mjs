@@ -5,7 +5,9 @@
 // - @node-llama-cpp/*: one prebuilt llama.cpp per platform and GPU flavour. Kept: this platform's
 //   CPU build, plus its CUDA/Vulkan builds only with KEEP_GPU_BUILDS=1 (a container sees no GPU
 //   unless it is given one; node-llama-cpp then uses the CPU build).
-// - uWebSockets.js/binaries: one addon per OS, CPU and Node ABI. Kept: this OS and CPU.
+// - uWebSockets.js/binaries: one addon per OS, CPU and Node ABI. Kept: this OS, CPU and ABI (the
+//   runtime image's Node is the build image's: the Dockerfile requires the same version).
+// - source maps and type declarations (*.map, *.d.ts): nothing reads them at run time (~70 MB).
 import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 
@@ -31,7 +33,22 @@ for (const name of list(join(modules, "@node-llama-cpp"))) {
 }
 const uws = join(modules, "uWebSockets.js", "binaries");
 for (const name of list(uws)) {
-  if (name.startsWith(`uws_${process.platform}_${process.arch}_`)) continue;
+  if (name === `uws_${process.platform}_${process.arch}_${process.versions.modules}.node`) continue;
   drop(join(uws, name));
 }
-process.stdout.write(`slim-modules: removed ${removed} native builds for other platforms${keepGpu ? "" : " and GPUs"}\n`);
+let files = 0;
+const devOnly = /\.(map|d\.[cm]?ts)$/;
+const sweep = (dir) => {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) sweep(p);
+    else if (e.isFile() && devOnly.test(e.name)) {
+      rmSync(p);
+      files++;
+    }
+  }
+};
+sweep(modules);
+process.stdout.write(
+  `slim-modules: removed ${removed} native builds for other platforms${keepGpu ? "" : " and GPUs"}, ${files} source maps and type declarations\n`,
+);

@@ -12,9 +12,23 @@
  *   prebuilds: it stands in for the download from GitHub that the official image does (GitHub is
  *   not reachable here either); the addon is the one this checkout built for this Node.
  * - nats: the host's nats-server at /nats-server, the official image's entrypoint.
+ * - lb: HAProxy for docker-compose.cluster.yml, from Debian's packages (`apt-get download`, not
+ *   installed on this machine) and the libraries of this machine it links, at the official
+ *   image's paths (/usr/local/sbin/haproxy, the config in /usr/local/etc/haproxy/).
  */
 import { execFileSync } from "node:child_process";
-import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 
@@ -22,6 +36,7 @@ export interface BaseImages {
   readonly runtime: string;
   readonly build: string;
   readonly nats: string;
+  readonly lb: string;
 }
 
 const NODE = process.execPath;
@@ -48,11 +63,36 @@ export const imagesSkipReason = (): string | undefined => {
 };
 
 /** Libraries a dynamically linked binary loads, as `ldd` resolves them (the loader included). */
-const sharedLibs = (bin: string): string[] =>
-  execFileSync("ldd", [bin], { encoding: "utf8" })
+const sharedLibs = (bin: string, libraryPath?: string): string[] => {
+  const out = execFileSync("ldd", [bin], { encoding: "utf8", env: { ...process.env, LD_LIBRARY_PATH: libraryPath ?? "" } });
+  const missing = /^\s*(\S+) => not found$/m.exec(out);
+  if (missing) throw new Error(`${bin} needs ${missing[1]}, which neither this machine nor the downloaded packages have`);
+  return out
     .split("\n")
     .map((l) => /(\/\S+) \(0x/.exec(l)?.[1])
     .filter((p): p is string => p !== undefined);
+};
+
+// haproxy and the libraries it links that a Debian machine without it lacks (bookworm's names).
+const HAPROXY_DEBS = ["haproxy", "liblua5.3-0", "libopentracing-c-wrapper0", "libopentracing1"];
+
+/** A root with HAProxy from Debian's archive: the packages unpacked, then binary and libraries copied. */
+const haproxyRoot = (work: string, root: string): void => {
+  const debs = join(work, "debs");
+  mkdirSync(debs);
+  execFileSync("apt-get", ["download", "-q", ...HAPROXY_DEBS], { cwd: debs, stdio: ["ignore", "ignore", "pipe"] });
+  const unpacked = join(work, "unpacked");
+  for (const deb of readdirSync(debs)) execFileSync("dpkg-deb", ["-x", join(debs, deb), unpacked]);
+  const bin = join(unpacked, "usr", "sbin", "haproxy");
+  put(root, bin, "/usr/local/sbin/haproxy");
+  // The packages' libraries are in usr/lib/<multiarch triplet>/, e.g. x86_64-linux-gnu.
+  const libDirs = readdirSync(join(unpacked, "usr", "lib")).map((d) => join(unpacked, "usr", "lib", d));
+  for (const lib of sharedLibs(bin, libDirs.join(":"))) {
+    put(root, lib, lib.startsWith(unpacked) ? lib.slice(unpacked.length) : lib);
+  }
+  mkdirSync(join(root, "usr", "local", "etc", "haproxy"), { recursive: true });
+  mkdirSync(join(root, "tmp"), { mode: 0o1777 });
+};
 
 /** Copies `src` to the same absolute path under `root` (symlinks followed: the image gets files). */
 const put = (root: string, src: string, dest = src): void => {
@@ -134,7 +174,13 @@ export function buildBaseImages(docker: (args: string[], input?: Buffer) => stri
       'ENTRYPOINT ["/nats-server"]',
       'CMD ["--config", "nats-server.conf"]',
     ]);
-    return { runtime: runtimeTag, build: buildTag, nats: natsTag };
+
+    const lb = join(work, "lb");
+    haproxyRoot(work, lb);
+    const lbTag = importImage(docker, lb, `${tagPrefix}/haproxy:local`, [
+      'CMD ["/usr/local/sbin/haproxy", "-W", "-db", "-f", "/usr/local/etc/haproxy/haproxy.cfg"]',
+    ]);
+    return { runtime: runtimeTag, build: buildTag, nats: natsTag, lb: lbTag };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
