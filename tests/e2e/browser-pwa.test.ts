@@ -72,17 +72,13 @@ beforeEach(() => {
   resetBrowserRecords(browser);
 });
 
-/** Every page of the UI, by hash route. */
+/** Every page of the UI, by hash route: the chat, the Events explorer and every Settings section. */
 const PAGES = [
   ["chat-new", "#/"],
-  ["providers", "#/providers"],
-  ["nodes", "#/nodes"],
-  ["security", "#/security"],
-  ["cron", "#/cron"],
-  ["mcp", "#/mcp"],
-  ["hooks", "#/hooks"],
-  ["channels", "#/channels"],
-  ["monitoring", "#/monitoring"],
+  ["events", "#/events"],
+  ...["general", "tools", "providers", "nodes", "mcp", "hooks", "cron", "channels", "notifications", "security", "monitoring"].map(
+    (id) => [id, `#/settings/${id}`] as const,
+  ),
 ] as const;
 
 type Violation = { id: string; impact: string | null; help: string; nodes: string[] };
@@ -169,7 +165,7 @@ describe("notifications opt-in", () => {
       PushManager.prototype.getSubscription = async () => (localStorage.getItem(KEY) ? make() : null) as unknown as PushSubscription | null;
     }, sub);
     const page = await oneTab(browser);
-    await openApp(page, gw.url, "#/security");
+    await openApp(page, gw.url, "#/settings/notifications");
     await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
     const state = () => page.getByTestId("push-state").getAttribute("data-state");
     await until("the card", state, (s) => s === "off");
@@ -177,7 +173,7 @@ describe("notifications opt-in", () => {
     await until("notifications on", state, (s) => s === "on");
     await expect.poll(() => page.getByTestId("push-device").count()).toBe(1);
     expect(await page.getByTestId("push-device").textContent()).toMatch(/Chrome on Linux.*\(this device\)/s);
-    await screenshot(page, "security-notifications-on-desktop-light");
+    await screenshot(page, "settings-notifications-on-desktop-light");
 
     // The tab is in front: a reply now is not pushed. With no tab open, the next one is.
     llm.script({ chunks: ["Seen in the tab."] });
@@ -190,7 +186,7 @@ describe("notifications opt-in", () => {
       .toEqual(["Pushed reply."]);
     expect(push.refused).toEqual([]);
 
-    await openApp(page, gw.url, "#/security");
+    await openApp(page, gw.url, "#/settings/notifications");
     await until("the card says on", state, (s) => s === "on");
     await page.getByTestId("push-off").click();
     await until("notifications off", state, (s) => s === "off");

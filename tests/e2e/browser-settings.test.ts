@@ -15,7 +15,7 @@ import { startLlmServer, type LlmServer } from "../fixtures/llm-server/index.ts"
 import { launchBrowser, oneTab, openApp, shoot, startAll, until, type Browser } from "./browser.helpers.ts";
 
 const T = 120_000;
-const SECTIONS = ["general", "tools", "providers", "nodes", "mcp", "hooks", "cron", "channels", "security", "monitoring"];
+const SECTIONS = ["general", "tools", "providers", "nodes", "mcp", "hooks", "cron", "channels", "notifications", "security", "monitoring"];
 const cfg = mkdtempSync(join(tmpdir(), "cairn-settings-cfg-"));
 // No docker engine: `auto` is bubblewrap. "smart" asks before a command that writes.
 writeFileSync(join(cfg, "cairn.toml"), '[agent]\nmax_iterations = 12\n[tools.exec]\napproval_mode = "smart"\n');
