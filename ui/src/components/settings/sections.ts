@@ -21,7 +21,7 @@ export const SETTINGS_SECTIONS = [
   { id: "hooks", label: "Hooks", load: () => import("../HooksPage.svelte") },
   { id: "cron", label: "Cron", load: () => import("../CronPage.svelte") },
   { id: "channels", label: "Channels", load: () => import("../ChannelsPage.svelte") },
-  { id: "notifications", label: "Notifications", load: () => import("../NotificationsCard.svelte") },
+  { id: "notifications", label: "Notifications", load: () => import("./NotificationsSection.svelte") },
   { id: "security", label: "Security", load: () => import("../SecurityPage.svelte") },
   { id: "monitoring", label: "Monitoring", load: () => import("../MonitoringPage.svelte") },
 ] as const satisfies readonly SettingsSection[];
