@@ -111,7 +111,12 @@ export const methodParams = {
     messageId: Schema.optionalKey(MessageId),
     /** Files uploaded first with `POST /api/attachments`, by the hash that answered. */
     attachments: Schema.optionalKey(AttachmentRefs),
-  }),
+  }).check(
+    // Refused at the edge, before anything reaches the bus (the session refuses it too).
+    Schema.makeFilter((p: { readonly text: string; readonly attachments?: readonly unknown[] }) =>
+      p.text.trim() !== "" || (p.attachments?.length ?? 0) > 0 ? undefined : "nothing to send: give text or attach a file",
+    ),
+  ),
   /**
    * Live events of one session, new ones only unless asked to replay what the live stream still
    * holds: after `fromSeq` (the `seq` an earlier subscribe answered) or since `fromTime` (epoch ms;
