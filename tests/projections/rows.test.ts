@@ -100,7 +100,8 @@ describe("rows read from the projection database", () => {
     // Columns are NOT NULL in the schema, so a drifted table is simulated by a query-side NULL.
     db.exec(
       `CREATE TEMP VIEW sessions AS SELECT key, NULL AS title, created_at, updated_at, message_count, active_run_id, first_user_text,
-         runs, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, parent_key, fork_point, label, sandbox, deleted_at, node
+         runs, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, parent_key, fork_point, label, sandbox, deleted_at, node,
+         mcp, pinned
        FROM main.sessions`,
     );
     const message = wrongShape(() => q.listSessions());
