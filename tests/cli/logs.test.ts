@@ -22,10 +22,14 @@ const logFile = () => join(gw.dataDir, "logs", "gateway.log");
 const line = (level: string, msg: string) => `${JSON.stringify({ level, time: new Date().toISOString(), pid: 1, msg })}\n`;
 
 test("the gateway's log is JSON lines; cairn logs shows them pretty, --json as stored, --level filters", async () => {
-  const stored = readFileSync(logFile(), "utf8").trim().split("\n");
-  const parsed = stored.map((l) => JSON.parse(l) as { level: string; msg: string; time: string });
-  expect(parsed.some((l) => l.level === "info" && l.msg.startsWith("edge listening on http://"))).toBe(true);
-  expect(parsed.some((l) => /^cairn .* ready at http/.test(l.msg))).toBe(true);
+  // The file stream writes behind the terminal's "ready": wait for the ready line to land.
+  const parsed = () =>
+    readFileSync(logFile(), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { level: string; msg: string; time: string });
+  await expect.poll(() => parsed().some((l) => /^cairn .* ready at http/.test(l.msg))).toBe(true);
+  expect(parsed().some((l) => l.level === "info" && l.msg.startsWith("edge listening on http://"))).toBe(true);
   expect(readFileSync(logFile(), "utf8")).not.toContain("thisisasecretkey");
 
   appendFileSync(logFile(), line("warn", "memory: indexing failed: disk full"));
