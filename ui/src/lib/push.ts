@@ -1,5 +1,6 @@
 import type { GatewayClient } from "./client.ts";
 import type { PushDeviceView } from "./wire.ts";
+import { deviceName } from "./auth.ts";
 
 /**
  * Web Push in the browser (issue 20, item 7): this device's opt-in, and telling the gateway
@@ -24,31 +25,6 @@ export const deviceId = (): string => {
     localStorage.setItem(DEVICE_KEY, id);
   }
   return id;
-};
-
-/** "Chrome on Android": enough for a person to tell their devices apart in the list. */
-export const deviceLabel = (ua: string = navigator.userAgent): string => {
-  const browser = /Edg\//.test(ua)
-    ? "Edge"
-    : /Firefox\//.test(ua)
-      ? "Firefox"
-      : /Chrom(e|ium)\//.test(ua)
-        ? "Chrome"
-        : /Safari\//.test(ua)
-          ? "Safari"
-          : "Browser";
-  const os = /Android/.test(ua)
-    ? "Android"
-    : /iPhone|iPad/.test(ua)
-      ? "iOS"
-      : /Mac OS X/.test(ua)
-        ? "macOS"
-        : /Windows/.test(ua)
-          ? "Windows"
-          : /Linux/.test(ua)
-            ? "Linux"
-            : "";
-  return os ? `${browser} on ${os}` : browser;
 };
 
 const sameKey = (a: ArrayBuffer | null | undefined, b: string): boolean => {
@@ -87,7 +63,7 @@ export async function enablePush(client: GatewayClient): Promise<"on" | "denied"
   const json = sub.toJSON();
   await client.request("push.subscribe", {
     device: deviceId(),
-    label: deviceLabel(),
+    label: deviceName(navigator.userAgent),
     subscription: { endpoint: json.endpoint ?? "", keys: { p256dh: json.keys?.p256dh ?? "", auth: json.keys?.auth ?? "" } },
   });
   return "on";
