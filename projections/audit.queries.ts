@@ -1,35 +1,16 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import * as Schema from "effect/Schema";
 import { serve, subjects } from "../bus/index.ts";
-import { AuditCategory, ListAudit, decodeOrFail, type AuditEntry, type AuditStep } from "../schemas/index.ts";
+import { ListAudit, decodeOrFail, type AuditEntry, type AuditStep } from "../schemas/index.ts";
 import type { Db } from "./db.ts";
+import { AUDIT_COLUMNS, AuditRow } from "./audit.rows.ts";
 import { decodeRow, decodeRows } from "./rows.ts";
 
 /** `cairn audit`: decisions, newest last, each with the causation chain that led to it. */
 
-const Row = Schema.Struct({
-  seq: Schema.Number,
-  time: Schema.Number,
-  kind: Schema.String,
-  aggregate_id: Schema.String,
-  type: Schema.String,
-  event_id: Schema.String,
-  actor: Schema.NullOr(Schema.String),
-  summary: Schema.String,
-  category: Schema.NullOr(AuditCategory),
-  session_key: Schema.NullOr(Schema.String),
-  run_id: Schema.NullOr(Schema.String),
-  correlation_id: Schema.NullOr(Schema.String),
-  causation_id: Schema.NullOr(Schema.String),
-});
-type Row = typeof Row.Type;
-
-const COLUMNS =
-  "seq, time, kind, aggregate_id, type, event_id, actor, summary, category, session_key, run_id, correlation_id, causation_id";
 /** Causes followed per decision: a chain longer than this is cut (a run of many iterations). */
 const MAX_CHAIN = 24;
 
-const step = (r: Row): AuditStep => ({
+const step = (r: AuditRow): AuditStep => ({
   seq: r.seq,
   time: r.time,
   kind: r.kind,
@@ -51,29 +32,29 @@ export const auditQueries = (db: () => Db) => ({
     if (p.category !== undefined) where.push("category = ?") && args.push(p.category);
     // An actor kind is the prefix of `kind:id`; '%' and '_' cannot occur in a kind.
     if (p.actor !== undefined) where.push("actor LIKE ?") && args.push(`${p.actor}:%`);
-    const sql = `SELECT ${COLUMNS} FROM audit ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY seq DESC LIMIT ?`;
+    const sql = `SELECT ${AUDIT_COLUMNS} FROM audit ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY seq DESC LIMIT ?`;
     const rows = decodeRows(
-      Row,
+      AuditRow,
       db()
         .prepare(sql)
         .all(...args, p.limit ?? 200),
       "audit",
     ).reverse();
-    const byId = db().prepare(`SELECT ${COLUMNS} FROM audit WHERE event_id = ? ORDER BY seq LIMIT 1`);
-    const firstOf = db().prepare(`SELECT ${COLUMNS} FROM audit WHERE kind = ? AND aggregate_id = ? ORDER BY seq LIMIT 1`);
-    const chainOf = (r: Row): AuditStep[] => {
+    const byId = db().prepare(`SELECT ${AUDIT_COLUMNS} FROM audit WHERE event_id = ? ORDER BY seq LIMIT 1`);
+    const firstOf = db().prepare(`SELECT ${AUDIT_COLUMNS} FROM audit WHERE kind = ? AND aggregate_id = ? ORDER BY seq LIMIT 1`);
+    const chainOf = (r: AuditRow): AuditStep[] => {
       const chain: AuditStep[] = [];
       const seen = new Set([r.event_id]);
-      let cur: Row | undefined = r;
+      let cur: AuditRow | undefined = r;
       if (!r.causation_id) {
         // A person's answer has no cause in the log: what it answers is its aggregate's first event.
-        const first = decodeRow(Row, firstOf.get(r.kind, r.aggregate_id), "audit");
+        const first = decodeRow(AuditRow, firstOf.get(r.kind, r.aggregate_id), "audit");
         cur = first && first.seq !== r.seq ? first : undefined;
         if (cur) chain.push(step(cur)) && seen.add(cur.event_id);
       }
       while (cur?.causation_id && chain.length < MAX_CHAIN && !seen.has(cur.causation_id)) {
         seen.add(cur.causation_id);
-        cur = decodeRow(Row, byId.get(cur.causation_id), "audit");
+        cur = decodeRow(AuditRow, byId.get(cur.causation_id), "audit");
         if (cur) chain.push(step(cur));
       }
       return chain;

@@ -1,5 +1,4 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import * as Schema from "effect/Schema";
 import { serve, subjects, type EventLog } from "../bus/index.ts";
 import {
   CairnError,
@@ -13,6 +12,7 @@ import {
   type SessionAtView,
 } from "../schemas/index.ts";
 import type { Db } from "./db.ts";
+import { AUDIT_COLUMNS, AuditRow } from "./audit.rows.ts";
 import { decodeRow, decodeRows } from "./rows.ts";
 import { loadSessionEvents, sessionAt } from "./session.at.ts";
 
@@ -22,33 +22,12 @@ import { loadSessionEvents, sessionAt } from "./session.at.ts";
  * and its causation; an event's data is read from the log itself.
  */
 
-const Row = Schema.Struct({
-  seq: Schema.Number,
-  time: Schema.Number,
-  kind: Schema.String,
-  aggregate_id: Schema.String,
-  type: Schema.String,
-  event_id: Schema.String,
-  actor: Schema.NullOr(Schema.String),
-  summary: Schema.String,
-  session_key: Schema.NullOr(Schema.String),
-  run_id: Schema.NullOr(Schema.String),
-  call_id: Schema.NullOr(Schema.String),
-  correlation_id: Schema.NullOr(Schema.String),
-  causation_id: Schema.NullOr(Schema.String),
-  error: Schema.NullOr(Schema.String),
-});
-type Row = typeof Row.Type;
-
-const COLUMNS =
-  "seq, time, kind, aggregate_id, type, event_id, actor, summary, session_key, run_id, call_id, correlation_id, causation_id, error";
-
 /** Events in one causation tree at most: a long agent loop is cut, and says so. */
 const MAX_TREE = 500;
 /** Causes followed up from an event. */
 const MAX_ANCESTORS = 64;
 
-const eventRow = (r: Row): EventRow => ({
+const eventRow = (r: AuditRow): EventRow => ({
   seq: r.seq,
   time: r.time,
   kind: r.kind,
@@ -68,7 +47,7 @@ const eventRow = (r: Row): EventRow => ({
 export const eventsQueries = (db: () => Db) => {
   const rows = (sql: string, args: unknown[]) =>
     decodeRows(
-      Row,
+      AuditRow,
       db()
         .prepare(sql)
         .all(...args),
@@ -76,7 +55,7 @@ export const eventsQueries = (db: () => Db) => {
     );
   const one = (sql: string, ...args: unknown[]) =>
     decodeRow(
-      Row,
+      AuditRow,
       db()
         .prepare(sql)
         .get(...args),
@@ -98,33 +77,33 @@ export const eventsQueries = (db: () => Db) => {
       const limit = p.limit ?? 200;
       // Following the log: the next events after a point. Otherwise: the newest, shown oldest first.
       if (p.afterSeq !== undefined)
-        return rows(`SELECT ${COLUMNS} FROM audit ${filter} ORDER BY seq LIMIT ?`, [...args, limit]).map(eventRow);
-      return rows(`SELECT ${COLUMNS} FROM audit ${filter} ORDER BY seq DESC LIMIT ?`, [...args, limit])
+        return rows(`SELECT ${AUDIT_COLUMNS} FROM audit ${filter} ORDER BY seq LIMIT ?`, [...args, limit]).map(eventRow);
+      return rows(`SELECT ${AUDIT_COLUMNS} FROM audit ${filter} ORDER BY seq DESC LIMIT ?`, [...args, limit])
         .reverse()
         .map(eventRow);
     },
 
     /** The event at `seq`, its causes up to the root, and the tree of everything that root caused. */
     chain(seq: number): Omit<EventChainResult, "body"> {
-      const row = one(`SELECT ${COLUMNS} FROM audit WHERE seq = ?`, seq);
+      const row = one(`SELECT ${AUDIT_COLUMNS} FROM audit WHERE seq = ?`, seq);
       if (!row) throw new CairnError("not_found", `no event at sequence ${seq} in the read models`);
-      const byId = db().prepare(`SELECT ${COLUMNS} FROM audit WHERE event_id = ? ORDER BY seq LIMIT 1`);
-      const ancestors: Row[] = [];
+      const byId = db().prepare(`SELECT ${AUDIT_COLUMNS} FROM audit WHERE event_id = ? ORDER BY seq LIMIT 1`);
+      const ancestors: AuditRow[] = [];
       const seen = new Set([row.event_id]);
       for (let cur = row; cur.causation_id && ancestors.length < MAX_ANCESTORS && !seen.has(cur.causation_id); ) {
         seen.add(cur.causation_id);
-        const cause = decodeRow(Row, byId.get(cur.causation_id), "audit");
+        const cause = decodeRow(AuditRow, byId.get(cur.causation_id), "audit");
         if (!cause) break;
         ancestors.unshift(cause);
         cur = cause;
       }
       const root = ancestors[0] ?? row;
-      const caused = db().prepare(`SELECT ${COLUMNS} FROM audit WHERE causation_id = ? ORDER BY seq LIMIT ?`);
+      const caused = db().prepare(`SELECT ${AUDIT_COLUMNS} FROM audit WHERE causation_id = ? ORDER BY seq LIMIT ?`);
       let size = 1;
       let truncated = false;
-      const grow = (r: Row, visited: Set<string>): EventNode => {
+      const grow = (r: AuditRow, visited: Set<string>): EventNode => {
         const children: EventNode[] = [];
-        for (const c of decodeRows(Row, caused.all(r.event_id, MAX_TREE), "audit")) {
+        for (const c of decodeRows(AuditRow, caused.all(r.event_id, MAX_TREE), "audit")) {
           if (visited.has(c.event_id)) continue;
           if (size >= MAX_TREE) {
             truncated = true;
