@@ -13,6 +13,7 @@ import { startLlmServer, type LlmServer } from "../fixtures/llm-server/index.ts"
 import { connectWs } from "../fixtures/ws-client.ts";
 import {
   launchBrowser,
+  newChat,
   oneTab,
   openApp,
   resetBrowserRecords,
@@ -80,6 +81,17 @@ const shownFiles = (page: Page) =>
       loaded: (e.querySelector("img") as HTMLImageElement | null)?.naturalWidth ?? null,
     })),
   );
+
+/** Sends the open edit and waits for its new branch to be the open chat. */
+async function sendEditInBranch(page: Page): Promise<void> {
+  const before = sessionKeyOf(page);
+  await page.getByTestId("edit-send").click();
+  await until(
+    "the new branch open",
+    async () => sessionKeyOf(page),
+    (k) => k !== null && k !== before,
+  );
+}
 
 describe("attachments in the browser", () => {
   test(
@@ -184,6 +196,68 @@ describe("attachments in the browser", () => {
       expect(llm.requests.filter((r) => r.path.endsWith("/chat/completions")).length).toBe(1);
       expect(await fileStates(page)).toEqual(["ready"]);
       await shoot(page, "attachments-no-vision");
+    },
+    T,
+  );
+
+  test(
+    "editing a sent message keeps its files unless removed; a message queued while a reply streams keeps its files",
+    async () => {
+      const page = await oneTab(browser);
+      await openApp(page, gw.url);
+      await newChat(page);
+      const sha = createHash("sha256").update(PNG).digest("hex");
+      const chatRequests = () => llm.requests.filter((r) => r.path.endsWith("/chat/completions"));
+      const ready = (n: number) =>
+        until(
+          `${n} file(s) uploaded`,
+          () => fileStates(page),
+          (s) => s.length === n && s.every((x) => x === "ready"),
+        );
+
+      // Queued while the first reply streams: the text and the image wait together, then go together.
+      llm.script({ chunks: Array.from({ length: 30 }, (_, i) => `w${i} `), chunkDelayMs: 60 }, { chunks: ["Queued answer."] });
+      await typeAndSend(page, "first");
+      await until(
+        "the reply streaming",
+        () => page.getByTestId("stop").count(),
+        (n) => n === 1,
+      );
+      await drop(page, [{ name: "dot.png", type: "image/png", base64: PNG.toString("base64") }]);
+      await ready(1);
+      await typeAndSend(page, "and this picture");
+      expect(await page.getByTestId("queued").textContent()).toContain("and this picture");
+      expect(await page.getByTestId("queued-files").textContent()).toContain("1 file");
+      expect(await page.getByTestId("composer-file").count()).toBe(0);
+      await shoot(page, "attachments-queued");
+      expect((await settledReply(page, 2, 60_000)).text, gatewayLog()).toBe("Queued answer.");
+      expect(chatRequests().at(-1)?.images, gatewayLog()).toEqual([expect.objectContaining({ sha256: sha })]);
+      const userFiles = page.locator('[data-testid="message"][data-role="user"]').nth(1).getByTestId("message-file");
+      expect(await userFiles.count()).toBe(1);
+
+      // Edit: the editor lists the file; sent as it is, the branch's message carries it again.
+      llm.script({ chunks: ["Edited, with the picture."] });
+      const second = page.locator('[data-testid="message"][data-role="user"]').nth(1);
+      await second.getByTestId("edit-message").click();
+      expect(await page.getByTestId("edit-file").allTextContents()).toEqual([expect.stringContaining("dot.png")]);
+      await shoot(page, "attachments-edit");
+      await page.getByTestId("edit-input").fill("and this picture, edited");
+      await sendEditInBranch(page);
+      expect((await settledReply(page, 2, 60_000)).text, gatewayLog()).toBe("Edited, with the picture.");
+      const edited = chatRequests().at(-1);
+      expect(edited?.images, gatewayLog()).toEqual([expect.objectContaining({ sha256: sha })]);
+      expect(await page.locator('[data-testid="message"][data-role="user"]').nth(1).getByTestId("message-file").count()).toBe(1);
+
+      // Edit again and remove the file: the edited message goes without it.
+      llm.script({ chunks: ["No picture this time."] });
+      await page.locator('[data-testid="message"][data-role="user"]').nth(1).getByTestId("edit-message").click();
+      await page.getByRole("button", { name: "Remove dot.png" }).click();
+      expect(await page.getByTestId("edit-file").count()).toBe(0);
+      await sendEditInBranch(page);
+      expect((await settledReply(page, 2, 60_000)).text, gatewayLog()).toBe("No picture this time.");
+      expect(chatRequests().at(-1)?.images ?? [], gatewayLog()).toEqual([]);
+      expect(await page.locator('[data-testid="message"][data-role="user"]').nth(1).getByTestId("message-file").count()).toBe(0);
+      expect(browser.pageErrors).toEqual([]);
     },
     T,
   );

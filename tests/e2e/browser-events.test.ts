@@ -9,6 +9,7 @@ import type { Page } from "playwright-core";
 import { startGatewayProc, type GatewayProc } from "../fixtures/gateway.ts";
 import { startLlmServer, type LlmServer } from "../fixtures/llm-server/index.ts";
 import {
+  openHeaderMenu,
   launchBrowser,
   messages,
   newChat,
@@ -170,6 +171,7 @@ describe("in the chat", () => {
         () => page.getByTestId("activity-toggle").count(),
         (n) => n === 1,
       );
+      await openHeaderMenu(page);
       await page.getByTestId("activity-toggle").click();
       const panel = page.getByTestId("activity-panel");
       const before = await until(
@@ -205,6 +207,7 @@ describe("in the chat", () => {
     async () => {
       const live = (await messages(page)).length;
       expect(live).toBeGreaterThanOrEqual(2);
+      await openHeaderMenu(page);
       await page.getByTestId("timeline-toggle").click();
       const slider = page.getByTestId("timeline-slider");
       const max = Number(

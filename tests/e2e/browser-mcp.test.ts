@@ -4,6 +4,7 @@ import { startGatewayProc, jsonLines, type GatewayProc } from "../fixtures/gatew
 import { startLlmServer, type LlmServer } from "../fixtures/llm-server/index.ts";
 import { MCP_FIXTURE } from "../fixtures/mcp/index.ts";
 import {
+  openHeaderMenu,
   launchBrowser,
   oneTab,
   openApp,
@@ -108,6 +109,7 @@ describe("MCP settings page", () => {
       expect(offered(0)).toContain("mcp__fx__echo");
 
       // Off for this chat: the next request offers no MCP tool, built-in tools stay.
+      await openHeaderMenu(page);
       await page.getByTestId("mcp-toggle-open").click();
       await page.locator('[data-testid="mcp-toggle-server"][data-name="fx"]').uncheck();
       await expect.poll(() => page.getByTestId("mcp-toggle-open").textContent()).toContain("MCP 0/1");
@@ -120,6 +122,7 @@ describe("MCP settings page", () => {
       expect(offered(0).length).toBeGreaterThan(0);
 
       // A fork keeps the choice, and so does a reload.
+      await openHeaderMenu(page);
       await page.getByTestId("fork-session").click();
       await page.getByTestId("fork-confirm").click();
       await until(

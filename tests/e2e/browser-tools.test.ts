@@ -11,6 +11,7 @@ import type { Page } from "playwright-core";
 import { startGatewayProc, type GatewayProc } from "../fixtures/gateway.ts";
 import { startLlmServer, type LlmServer } from "../fixtures/llm-server/index.ts";
 import {
+  openHeaderMenu,
   lastAssistant,
   launchBrowser,
   messages,
@@ -388,6 +389,7 @@ describe("forks and sessions", () => {
       await typeAndSend(page, "second question");
       await settledReply(page, 2);
 
+      await openHeaderMenu(page);
       await page.getByTestId("fork-session").click();
       await page.getByTestId("fork-label").fill("other idea");
       await page.getByTestId("fork-confirm").click();
@@ -481,6 +483,7 @@ describe("the sandbox", () => {
       expect(offered).toContain("auto");
 
       if (offered.includes("bubblewrap")) {
+        await openHeaderMenu(page);
         await page.getByTestId("sandbox-select").selectOption("bubblewrap");
         await until(
           "the chat on bubblewrap",

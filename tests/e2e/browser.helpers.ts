@@ -298,3 +298,9 @@ export async function shoot(page: Page, name: string): Promise<void> {
   }
   await page.setViewportSize(size);
 }
+
+/** Opens the chat header's ⋯ menu (node, sandbox, MCP, fork, activity), unless it is open. */
+export async function openHeaderMenu(page: Page): Promise<void> {
+  const more = page.getByTestId("header-more");
+  if ((await more.getAttribute("aria-expanded")) !== "true") await more.click();
+}

@@ -62,14 +62,21 @@ export class PendingFiles {
     }
   }
 
+  /** Puts files already uploaded back (a queued message taken back into the box). */
+  restore(attachments: readonly Attachment[]): void {
+    for (const a of attachments) {
+      const preview = a.kind === "image" ? attachmentUrl(a.sha256) : null;
+      this.items.push({ id: this.#next++, name: a.name, preview, state: "ready", error: null, attachment: a });
+    }
+  }
+
   remove(id: number): void {
-    const i = this.items.find((x) => x.id === id);
-    if (i?.preview) URL.revokeObjectURL(i.preview);
+    revoke(this.items.find((x) => x.id === id));
     this.items = this.items.filter((x) => x.id !== id);
   }
 
   clear(): void {
-    for (const i of this.items) if (i.preview) URL.revokeObjectURL(i.preview);
+    for (const i of this.items) revoke(i);
     this.items = [];
   }
 
@@ -81,6 +88,11 @@ export class PendingFiles {
     this.#update(id, { state: "failed", error });
   }
 }
+
+/** Frees a local thumbnail (a restored file's is the gateway's URL: nothing to free). */
+const revoke = (i: PendingFile | undefined) => {
+  if (i?.preview?.startsWith("blob:")) URL.revokeObjectURL(i.preview);
+};
 
 /** Uploads one file's bytes; rejects with the gateway's message. */
 async function uploadFile(f: File): Promise<Uploaded> {

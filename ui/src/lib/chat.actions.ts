@@ -1,20 +1,27 @@
 import type { ChatMessage } from "./messages.ts";
+import type { Attachment } from "./wire.ts";
 
 /** What the edit and retry actions need of the app: its fork and send (both record events). */
 export type ChatActionsHost = {
   fork(messageIndex?: number, label?: string): Promise<boolean>;
-  send(text: string): Promise<boolean>;
+  send(text: string, attachments?: readonly Attachment[]): Promise<boolean>;
   chat: { historyOffset: number };
 };
 
 /**
  * Edits a sent message as a fork: a new branch that keeps the messages before it (the log records
- * `session.forked`), and the edited text sent there. The original chat is not rewritten: the log
- * is append-only, and the first answer stays readable.
+ * `session.forked`), and the edited text sent there with the files the person kept (those of the
+ * original unless removed in the editor). The original chat is not rewritten: the log is
+ * append-only, and the first answer stays readable.
  */
-export async function editMessage(app: ChatActionsHost, historyIndex: number, text: string): Promise<boolean> {
+export async function editMessage(
+  app: ChatActionsHost,
+  historyIndex: number,
+  text: string,
+  attachments: readonly Attachment[],
+): Promise<boolean> {
   if (!(await app.fork(app.chat.historyOffset + historyIndex, "edited"))) return false;
-  return app.send(text);
+  return app.send(text, attachments);
 }
 
 /** The user message a reply answers: the nearest one before it. */
@@ -31,8 +38,10 @@ export const promptOf = (messages: readonly ChatMessage[], reply: ChatMessage): 
 export async function retryReply(app: ChatActionsHost, messages: readonly ChatMessage[], reply: ChatMessage): Promise<boolean> {
   const prompt = promptOf(messages, reply);
   if (!prompt) return false;
-  if (reply.status !== "complete") return app.send(prompt.text);
+  // The question is asked again as it was: with its files.
+  const files = prompt.attachments ?? [];
+  if (reply.status !== "complete") return app.send(prompt.text, files);
   if (prompt.historyIndex === undefined) return false;
   if (!(await app.fork(app.chat.historyOffset + prompt.historyIndex, "regenerated"))) return false;
-  return app.send(prompt.text);
+  return app.send(prompt.text, files);
 }

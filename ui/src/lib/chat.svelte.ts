@@ -36,6 +36,9 @@ const SETTERS: { [K in keyof SessionSettings]: Setter<K> } = {
 };
 const MAX_SEND_ATTEMPTS = 3;
 
+/** A message typed while the session was busy, with the files attached to it. */
+export type Queued = { text: string; attachments: readonly Attachment[] };
+
 /**
  * The open chat: its history (the truth, from `chat.history`), live replies streaming in over
  * `chat` events, and messages sent from this page that history does not show yet.
@@ -66,7 +69,7 @@ export class ChatStore {
    * Messages typed while a reply streams (or while offline), sent in order once the session is
    * free and connected. Only in this page's memory: a reload drops them (the composer says so).
    */
-  queued = $state<string[]>([]);
+  queued = $state<Queued[]>([]);
 
   /** The open chat's tool cards and approvals. */
   readonly tools: ToolsStore;
@@ -159,16 +162,19 @@ export class ChatStore {
     return this.#deliver(key, this.outgoing[this.outgoing.length - 1]);
   }
 
-  /** Holds `text` until the reply in progress ends (or the connection is back), then sends it. */
-  enqueue(text: string): void {
-    if (text.trim()) this.queued = [...this.queued, text];
+  /**
+   * Holds a message (its text and files) until the reply in progress ends (or the connection is
+   * back), then sends it.
+   */
+  enqueue(text: string, attachments: readonly Attachment[] = []): void {
+    if (text.trim() || attachments.length > 0) this.queued = [...this.queued, { text, attachments }];
   }
 
   /** Takes a queued message back (to edit it, or not send it at all). */
-  unqueue(index: number): string | undefined {
-    const text = this.queued[index];
+  unqueue(index: number): Queued | undefined {
+    const message = this.queued[index];
     this.queued = this.queued.filter((_, i) => i !== index);
-    return text;
+    return message;
   }
 
   /** Sends the next queued message once nothing is in the way. */
@@ -176,7 +182,7 @@ export class ChatStore {
     if (this.queued.length === 0 || this.busy || this.#client.state !== "connected" || this.key === null) return;
     const [next, ...rest] = this.queued;
     this.queued = rest;
-    void this.send(next).then((ok) => {
+    void this.send(next.text, next.attachments).then((ok) => {
       // Refused (the error shows): keep the rest for the person to decide.
       if (!ok) this.queued = [next, ...this.queued];
     });
