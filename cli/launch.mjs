@@ -21,6 +21,7 @@ Commands:
   approvals             pending tool approvals: list, approve <id>, deny <id>
   search <words>        search past chats (--session to narrow, --json)
   memory                the agent's memory files: status, reindex, search
+  attachments           files sent with messages: list, status, gc (remove those no chat uses)
   cron                  scheduled agent work: add, list, show, runs, enable, disable, run, remove
   auth                  remote access: setup code, API keys (create|list|revoke), password, logout-all
   sandbox               which command sandboxes work here; build the docker image

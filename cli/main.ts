@@ -23,6 +23,7 @@ import { nearest } from "./config/suggest.ts";
 import { int, parse, print } from "./args.ts";
 import { nodeCommand } from "./main.node.ts";
 import { memoryCommand, searchCommand } from "./main.memory.ts";
+import { attachmentsCommand } from "./main.attachments.ts";
 import { auditCommand, eventsReplayCommand, logCommand, sessionsLogCommand } from "./main.audit.ts";
 import { serviceCommand } from "./commands/service.main.ts";
 import { UsageError } from "./usage.ts";
@@ -44,6 +45,7 @@ const COMMANDS = [
   "cron",
   "search",
   "memory",
+  "attachments",
   "auth",
   "sandbox",
   "node",
@@ -376,6 +378,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         return await searchCommand(rest, paths, (j) => (json = j));
       case "memory":
         return await memoryCommand(rest, paths, (j) => (json = j));
+      case "attachments":
+        return await attachmentsCommand(rest, paths, (j) => (json = j));
       case "doctor": {
         const { values, positionals } = parse(rest, { json: { type: "boolean" } });
         if (values.help) return print(doctorHelp);

@@ -55,6 +55,7 @@ export const ErrorCode = Schema.Literals([
   "attachment_unsupported", // neither an image format vision APIs take (png, jpeg, gif, webp) nor UTF-8 text
   "attachment_not_found", // a message names a hash the store does not hold (upload it first)
   "model_no_vision", // images were sent to a model the catalogue says cannot see them
+  "attachments_gc_unsafe", // the log holds session events it cannot decode: which files they name is unknown, so none is removed
   "internal",
 ]);
 export type ErrorCode = typeof ErrorCode.Type;

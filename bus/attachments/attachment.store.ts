@@ -1,11 +1,14 @@
 import { createHash, randomBytes } from "node:crypto";
-import { chmod, mkdir, open, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
+import { chmod, mkdir, open, readdir, readFile, rename, stat, unlink, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CairnError, type Attachment, type AttachmentRef } from "../../schemas/index.ts";
 import { classifyFile, imageMimeOf, type FileType } from "./attachment.sniff.ts";
 
 /** A stored file: its hash, what it is and how big. */
 export type StoredFile = FileType & { readonly sha256: string; readonly size: number };
+
+/** A file on disk as the garbage collector sees it: its hash, size and last upload time. */
+export type StoredEntry = { readonly sha256: string; readonly size: number; readonly uploadedAt: number };
 
 /** Where a gateway keeps attachments: `<data dir>/attachments`. */
 export const attachmentsDir = (dataDir: string): string => join(dataDir, "attachments");
@@ -35,7 +38,12 @@ export class AttachmentStore {
     await mkdir(sub, { recursive: true, mode: 0o700 });
     await chmod(this.dir, 0o700);
     const had = await stat(path).catch(() => null);
-    if (!had || had.size !== bytes.length) {
+    if (had && had.size === bytes.length) {
+      // Uploaded again: the garbage collector's grace period counts from now (the file may be
+      // unreferenced since its chat was deleted, and about to be sent again).
+      const now = new Date();
+      await utimes(path, now, now);
+    } else {
       const tmp = `${path}.${randomBytes(6).toString("hex")}.tmp`;
       await writeFile(tmp, bytes, { mode: 0o600 });
       await rename(tmp, path).catch(async (e) => {
@@ -68,6 +76,35 @@ export class AttachmentStore {
     return readFile(this.pathOf(sha256)).catch(() => {
       throw new CairnError("attachment_not_found", `attachment ${sha256.slice(0, 12)}… is missing from the store`, { sha256 });
     });
+  }
+
+  /** Every stored file (temporary files of uploads in progress are not listed). */
+  async entries(): Promise<StoredEntry[]> {
+    const subs = await readdir(this.dir).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === "ENOENT") return [];
+      throw e;
+    });
+    const out: StoredEntry[] = [];
+    for (const sub of subs) {
+      if (!/^[0-9a-f]{2}$/.test(sub)) continue;
+      for (const name of await readdir(join(this.dir, sub))) {
+        if (!HASH.test(name) || !name.startsWith(sub)) continue;
+        const st = await stat(join(this.dir, sub, name)).catch(() => null);
+        if (st?.isFile()) out.push({ sha256: name, size: st.size, uploadedAt: st.mtimeMs });
+      }
+    }
+    return out;
+  }
+
+  /** Deletes a stored file; false when it was not there. */
+  async remove(sha256: string): Promise<boolean> {
+    return unlink(this.pathOf(sha256)).then(
+      () => true,
+      (e: NodeJS.ErrnoException) => {
+        if (e.code === "ENOENT") return false;
+        throw e;
+      },
+    );
   }
 
   /** A client's references as a message carries them: each checked to be stored, with its type. */
