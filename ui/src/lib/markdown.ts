@@ -27,9 +27,6 @@ export const loadHighlighter = (): Promise<void> => {
 
 export const highlighterReady = (): boolean => hljs !== null;
 
-/** A text that holds a fenced code block, so loading the highlighter is worth it. */
-export const hasCodeBlock = (text: string): boolean => /^ {0,3}(```|~~~)/m.test(text);
-
 const escapeHtml = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 /** The language word of a fence info string (`ts title="x"` → `ts`), safe to put in a class. */
