@@ -1,10 +1,13 @@
-// cairn's service worker (issue 20, items 6 and 7): the app shell offline, and Web Push.
-// When the gateway cannot be reached, a reload gets cairn's own page (which then says it is offline
-// and keeps retrying) instead of the browser's error page. Navigations go to the network first, so
-// an online page is always fresh; content-hashed assets never change, so they are served from the
-// cache once stored; the manifest and icons come from the network when it answers, else from the
-// cache. Everything else (the WebSocket, /api, /health, /v1) is not touched.
-const SHELL = "cairn-shell-v2";
+// cairn's service worker (issue 20, items 6, 7 and 9): the app shell from the cache, and Web Push.
+// A visit to the app is answered from the cache at once (no network round trip before the first
+// paint: on a slow phone link that round trip alone is seconds) and the cached shell is refreshed
+// in the background for the next visit; with nothing cached, or for any other page, the network
+// answers, and when the gateway cannot be reached a reload gets cairn's own page (which then says
+// it is offline and keeps retrying) instead of the browser's error page. Content-hashed assets
+// never change, so they are served from the cache once stored; the manifest and icons come from
+// the network when it answers, else from the cache. Everything else (the WebSocket, /api,
+// /health, /v1) is not touched.
+const SHELL = "cairn-shell-v3";
 const ASSETS = "cairn-assets-v1";
 /** Unhashed files of the shell besides the index page: the install manifest and its icons. */
 const SHELL_FILES = [
@@ -28,10 +31,12 @@ async function precache() {
   const shell = await caches.open(SHELL);
   await shell.put(shellUrl, res);
   await Promise.all(SHELL_FILES.map((f) => shell.add(new URL(f, shellUrl).href).catch(() => undefined)));
-  const names = [...html.matchAll(/(?:src|href)="\.?\/?(assets\/[^"]+)"/g)].map((m) => new URL(m[1], shellUrl).href);
   const assets = await caches.open(ASSETS);
-  await Promise.all(names.map((u) => assets.add(u).catch(() => undefined)));
+  await Promise.all(assetsOf(html).map((u) => assets.add(u).catch(() => undefined)));
 }
+
+/** The hashed assets an index page names (scripts, styles, preloads). */
+const assetsOf = (html) => [...html.matchAll(/(?:src|href)="\.?\/?(assets\/[^"]+)"/g)].map((m) => new URL(m[1], shellUrl).href);
 
 self.addEventListener("install", (event) => {
   event.waitUntil(precache().then(() => self.skipWaiting()));
@@ -52,13 +57,34 @@ const OFFLINE_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"
 <h1>cairn is not reachable</h1><p>The gateway did not answer. Start it (<code>cairn</code>) or check the connection, then reload this page.</p>
 </body></html>`;
 
-async function navigate(request) {
-  try {
-    const res = await fetch(request);
-    if (res.ok && (res.headers.get("content-type") ?? "").startsWith("text/html")) {
-      await (await caches.open(SHELL)).put(shellUrl, res.clone());
+/** The shell from the network; stored for the next visit, with the assets it names. */
+async function freshShell(request) {
+  const res = await fetch(request);
+  if (res.ok && (res.headers.get("content-type") ?? "").startsWith("text/html")) {
+    await (await caches.open(SHELL)).put(shellUrl, res.clone());
+    const html = await res.clone().text();
+    // A new build: its assets are fetched now, so the next visit (served from the cache) has them.
+    const assets = await caches.open(ASSETS);
+    await Promise.all(assetsOf(html).map(async (u) => (await assets.match(u)) ?? assets.add(u).catch(() => undefined)));
+  }
+  return res;
+}
+
+const isShell = (url) => url.href === shellUrl || url.href === new URL("index.html", shellUrl).href;
+
+async function navigate(event) {
+  const { request } = event;
+  const url = new URL(request.url);
+  url.hash = "";
+  if (isShell(url)) {
+    const cached = await caches.match(shellUrl);
+    if (cached) {
+      event.waitUntil(freshShell(request).catch(() => undefined));
+      return cached;
     }
-    return res;
+  }
+  try {
+    return isShell(url) ? await freshShell(request) : await fetch(request);
   } catch {
     const cached = await caches.match(shellUrl);
     return cached ?? new Response(OFFLINE_PAGE, { status: 503, headers: { "Content-Type": "text/html; charset=utf-8" } });
@@ -98,7 +124,7 @@ self.addEventListener("fetch", (event) => {
   if (request.method !== "GET") return;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
-  if (request.mode === "navigate") event.respondWith(navigate(request));
+  if (request.mode === "navigate") event.respondWith(navigate(event));
   else if (url.pathname.includes("/assets/")) event.respondWith(asset(request));
   else if (isShellFile(url)) event.respondWith(shellFile(request));
 });
