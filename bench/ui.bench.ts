@@ -57,7 +57,11 @@ function criticalPath(): { files: Record<string, number>; brotliBytes: number } 
   return { files, brotliBytes: Object.values(files).reduce((a, b) => a + b, 0) };
 }
 const critical = criticalPath();
-log(`critical path: ${(critical.brotliBytes / 1024).toFixed(1)} KiB brotli (${Object.entries(critical.files).map(([f, n]) => `${f} ${n}`).join(", ")})`);
+log(
+  `critical path: ${(critical.brotliBytes / 1024).toFixed(1)} KiB brotli (${Object.entries(critical.files)
+    .map(([f, n]) => `${f} ${n}`)
+    .join(", ")})`,
+);
 
 const llm = await startLlmServer();
 cleanup.add("llm", () => llm.close());
@@ -79,7 +83,6 @@ const PROFILES: Profile[] = [
   { name: "phone (4× CPU, Slow 3G)", cpu: 4, network: SLOW_3G, viewport: PHONE },
   { name: "phone (4× CPU, no net)", cpu: 4, network: null, viewport: PHONE },
 ];
-
 
 // Records, in the page, when the composer could be typed into (the app is mounted) and when the
 // chat became usable: the socket connected and the composer enabled, so Enter sends.

@@ -1,7 +1,6 @@
-import {
-  browserSupportsWebAuthn,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
+import type {
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
   startAuthentication,
   startRegistration,
 } from "@simplewebauthn/browser";
@@ -16,10 +15,15 @@ export type Ceremonies = {
   startAuthentication: typeof startAuthentication;
 };
 
-const browserCeremonies: Ceremonies = { startRegistration, startAuthentication };
+// The library is a chunk of its own, fetched at the first ceremony: the chat's first load does not carry it.
+const browserCeremonies: Ceremonies = {
+  startRegistration: async (o) => (await import("@simplewebauthn/browser")).startRegistration(o),
+  startAuthentication: async (o) => (await import("@simplewebauthn/browser")).startAuthentication(o),
+};
 
-/** Passkeys need WebAuthn and a secure context (https, or localhost). */
-export const passkeysAvailable = (): boolean => typeof window !== "undefined" && window.isSecureContext && browserSupportsWebAuthn();
+/** Passkeys need WebAuthn and a secure context (https, or localhost); the check `browserSupportsWebAuthn` makes. */
+export const passkeysAvailable = (): boolean =>
+  typeof window !== "undefined" && window.isSecureContext && typeof window.PublicKeyCredential === "function";
 
 /** Makes a passkey on this device and stores it with the gateway (the caller is signed in or local). */
 export async function registerPasskey(
