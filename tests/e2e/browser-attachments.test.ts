@@ -216,7 +216,7 @@ describe("attachments in the browser", () => {
         );
 
       // Queued while the first reply streams: the text and the image wait together, then go together.
-      llm.script({ chunks: Array.from({ length: 30 }, (_, i) => `w${i} `), chunkDelayMs: 60 }, { chunks: ["Queued answer."] });
+      llm.script({ chunks: Array.from({ length: 30 }, (_, i) => `w${i} `), chunkDelayMs: 150 }, { chunks: ["Queued answer."] });
       await typeAndSend(page, "first");
       await until(
         "the reply streaming",
@@ -230,6 +230,11 @@ describe("attachments in the browser", () => {
       expect(await page.getByTestId("queued-files").textContent()).toContain("1 file");
       expect(await page.getByTestId("composer-file").count()).toBe(0);
       await shoot(page, "attachments-queued");
+      // Taken back into the box, the message brings its file back too; queued again as it was.
+      await page.getByTestId("unqueue").click();
+      expect(await page.getByTestId("chat-input").inputValue()).toBe("and this picture");
+      expect(await fileStates(page)).toEqual(["ready"]);
+      await page.getByTestId("chat-input").press("Enter");
       expect((await settledReply(page, 2, 60_000)).text, gatewayLog()).toBe("Queued answer.");
       expect(chatRequests().at(-1)?.images, gatewayLog()).toEqual([expect.objectContaining({ sha256: sha })]);
       const userFiles = page.locator('[data-testid="message"][data-role="user"]').nth(1).getByTestId("message-file");
