@@ -22,7 +22,7 @@ import {
 import { localCaPaths, startEdge, type Edge, type TransportName } from "../../bus/edge/index.ts";
 import { cronQueries, Projector, queries } from "../../projections/index.ts";
 import type { SandboxStatus } from "../../schemas/index.ts";
-import type { Settings } from "../config/load.ts";
+import type { Settings } from "../config/index.ts";
 import type { Paths } from "../paths.ts";
 import { gatewayHooks } from "./hooks.setup.ts";
 import { startSettingsService } from "./settings.setup.ts";

@@ -1,7 +1,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { connectNats, startEmbeddedNats, type EmbeddedNats } from "../../bus/server/index.ts";
 import { CairnError } from "../../schemas/index.ts";
-import type { Settings } from "../config/load.ts";
+import type { Settings } from "../config/index.ts";
 import type { Paths } from "../paths.ts";
 
 /** The gateway's NATS: the server it started (absent on an external one) and its connection. */

@@ -8,7 +8,7 @@ import {
   resolveModel,
   type ProviderModelSetup,
 } from "../../actors/llm/index.ts";
-import type { Settings } from "../config/load.ts";
+import type { Settings } from "../config/index.ts";
 import type { Paths } from "../paths.ts";
 
 /**

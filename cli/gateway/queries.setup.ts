@@ -22,7 +22,7 @@ import {
   type Projector,
   type queries,
 } from "../../projections/index.ts";
-import type { Settings } from "../config/load.ts";
+import type { Settings } from "../config/index.ts";
 
 /**
  * The query services over the read models (`q.*`): sessions, cron, channels, audit, events,

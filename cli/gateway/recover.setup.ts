@@ -1,7 +1,7 @@
 import { syncHeartbeat } from "../../actors/cron/index.ts";
 import type { ActorSystem } from "../../actors/index.ts";
 import type { cronQueries, Projector, queries } from "../../projections/index.ts";
-import type { Settings } from "../config/load.ts";
+import type { Settings } from "../config/index.ts";
 
 /**
  * What was in progress when the gateway stopped goes on. Which sessions had a run in progress
