@@ -83,6 +83,9 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
   }
   // Cooldowns survive a restart: rebuilt from the run events at the log's tail before any model call.
   const { tracker: cooldowns, ready: cooldownsReady } = loadCooldowns(o.log, report);
+  const settings = new AggregateHost(settingsSpec, deps);
+  const settingsRead = settingsReads(async () => (await settings.read(SETTINGS_ID)).snapshot.context, o.model.defaultModel);
+  const { read: readSettings, values: settingValues } = settingsRead;
   // The default model as last read from the settings (a command's check is synchronous; a run
   // reads the settings afresh when it starts).
   const checkModel = (sessionModel: string | null) => resolve(sessionModel ?? settingsRead.defaultModel() ?? "").modelId;
@@ -98,9 +101,6 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
       return run && run.status !== "new" && run.status !== "running" ? run.text : undefined;
     },
   });
-  const settings = new AggregateHost(settingsSpec, deps);
-  const settingsRead = settingsReads(async () => (await settings.read(SETTINGS_ID)).snapshot.context, o.model.defaultModel);
-  const { read: readSettings, values: settingValues } = settingsRead;
   const approvals = new AggregateHost(approvalSpec, deps);
   const states = new AggregateHost(stateSpec, deps);
   const auth = new AggregateHost(authSpec, deps);
