@@ -1,5 +1,5 @@
 /** Behaviour: the session and run actors, their runtime, and the effects they invoke. */
-export { startActorSystem, type ActorSystem, type ActorSystemOptions } from "./system.ts";
+export { startActorSystem, type ActorSystem, type ActorSystemOptions } from "./system/index.ts";
 export { Ownership, PARTITIONS, type OwnershipView } from "./runtime/index.ts";
 export { describeModelSetup, resolveModel, NO_MODEL_HINT, type ModelConfig, type ModelEnv, type ResolvedModel } from "./llm/index.ts";
 export { sessionMachine, SESSION_MACHINE_VERSION } from "./session/index.ts";

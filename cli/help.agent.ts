@@ -42,7 +42,8 @@ Options:
       --sandbox <b>      the exec sandbox of the job's runs (default: [cron]
                          sandbox, else the session's and [tools.exec.sandbox])
       --approval-mode <m>  how its runs ask before dangerous calls (default:
-                         [cron] approval_mode, else [tools.exec] approval_mode)
+                         [cron] approval_mode, else tools.exec.approval_mode
+                         as Settings say at run time)
       --disabled         create the job without scheduling it
       --json             one JSON object per line
   -h, --help             this help

@@ -2,4 +2,4 @@
 export { main } from "./main.ts";
 export { startGateway, type Gateway } from "./gateway/gateway.ts";
 export { resolvePaths, type Paths } from "./paths.ts";
-export { loadSettings, readConfigFile, type Settings } from "./config/load.ts";
+export { loadSettings, readConfigFile, type Settings } from "./config/index.ts";

@@ -2,24 +2,13 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { serve, subjects } from "../bus/index.ts";
 import { ListAudit, decodeOrFail, type AuditEntry, type AuditStep } from "../schemas/index.ts";
 import type { Db } from "./db.ts";
-import { AUDIT_COLUMNS, AuditRow } from "./audit.rows.ts";
+import { AUDIT_COLUMNS, AuditRow, auditStep } from "./audit.rows.ts";
 import { decodeRow, decodeRows } from "./rows.ts";
 
 /** `cairn audit`: decisions, newest last, each with the causation chain that led to it. */
 
 /** Causes followed per decision: a chain longer than this is cut (a run of many iterations). */
 const MAX_CHAIN = 24;
-
-const step = (r: AuditRow): AuditStep => ({
-  seq: r.seq,
-  time: r.time,
-  kind: r.kind,
-  aggregateId: r.aggregate_id,
-  type: r.type,
-  eventId: r.event_id,
-  actor: r.actor,
-  summary: r.summary,
-});
 
 export const auditQueries = (db: () => Db) => ({
   list(p: ListAudit): AuditEntry[] {
@@ -50,17 +39,17 @@ export const auditQueries = (db: () => Db) => ({
         // A person's answer has no cause in the log: what it answers is its aggregate's first event.
         const first = decodeRow(AuditRow, firstOf.get(r.kind, r.aggregate_id), "audit");
         cur = first && first.seq !== r.seq ? first : undefined;
-        if (cur) chain.push(step(cur)) && seen.add(cur.event_id);
+        if (cur) chain.push(auditStep(cur)) && seen.add(cur.event_id);
       }
       while (cur?.causation_id && chain.length < MAX_CHAIN && !seen.has(cur.causation_id)) {
         seen.add(cur.causation_id);
         cur = decodeRow(AuditRow, byId.get(cur.causation_id), "audit");
-        if (cur) chain.push(step(cur));
+        if (cur) chain.push(auditStep(cur));
       }
       return chain;
     };
     return rows.map((r) => ({
-      ...step(r),
+      ...auditStep(r),
       category: r.category,
       sessionKey: r.session_key,
       runId: r.run_id,

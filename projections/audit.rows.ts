@@ -1,5 +1,5 @@
 import * as Schema from "effect/Schema";
-import { AuditCategory } from "../schemas/index.ts";
+import { AuditCategory, type AuditStep } from "../schemas/index.ts";
 
 /**
  * A row of the audit read model (one per record of the log), as both of its readers decode it:
@@ -26,3 +26,15 @@ export type AuditRow = typeof AuditRow.Type;
 
 export const AUDIT_COLUMNS =
   "seq, time, kind, aggregate_id, type, event_id, actor, summary, category, session_key, run_id, call_id, correlation_id, causation_id, error";
+
+/** What every reader shows of a row: the event, where it happened, who did it and what it says. */
+export const auditStep = (r: AuditRow): AuditStep => ({
+  seq: r.seq,
+  time: r.time,
+  kind: r.kind,
+  aggregateId: r.aggregate_id,
+  type: r.type,
+  eventId: r.event_id,
+  actor: r.actor,
+  summary: r.summary,
+});

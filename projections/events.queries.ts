@@ -12,7 +12,7 @@ import {
   type SessionAtView,
 } from "../schemas/index.ts";
 import type { Db } from "./db.ts";
-import { AUDIT_COLUMNS, AuditRow } from "./audit.rows.ts";
+import { AUDIT_COLUMNS, AuditRow, auditStep } from "./audit.rows.ts";
 import { decodeRow, decodeRows } from "./rows.ts";
 import { loadSessionEvents, sessionAt } from "./session.at.ts";
 
@@ -28,14 +28,7 @@ const MAX_TREE = 500;
 const MAX_ANCESTORS = 64;
 
 const eventRow = (r: AuditRow): EventRow => ({
-  seq: r.seq,
-  time: r.time,
-  kind: r.kind,
-  aggregateId: r.aggregate_id,
-  type: r.type,
-  eventId: r.event_id,
-  actor: r.actor,
-  summary: r.summary,
+  ...auditStep(r),
   sessionKey: r.session_key,
   runId: r.run_id,
   callId: r.call_id,

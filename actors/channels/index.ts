@@ -2,4 +2,5 @@ export { CHANNEL_MACHINE_VERSION, channelMachine, type AwaitingReply, type Chann
 export { channelSpec, chatSessionKey, OwedReply, ReceiveReply, type ChannelCommand } from "./channel.commands.ts";
 export { BOT_COMMANDS, botCommandOf, type BotCommand } from "./bot.commands.ts";
 export { serveTelegramWebhook, webhookSecret } from "./telegram/telegram.webhook.ts";
-export { createTelegramBot, type ChannelState, type TelegramBot, type TelegramBotDeps } from "./telegram/telegram.bot.ts";
+export { createTelegramBot } from "./telegram/telegram.bot.ts";
+export type { ChannelState, TelegramBot, TelegramBotDeps } from "./telegram/telegram.types.ts";

@@ -35,8 +35,11 @@ export interface CronToolDeps {
   /** The jobs as the read model lists them. */
   readonly list: () => Promise<readonly CronJobRow[]>;
   readonly settings: CronSettings;
-  /** The approval mode jobs' runs get by default (`[cron] approval_mode`, else `[tools.exec]`'s). */
-  readonly defaultApprovalMode: "always" | "smart" | "never";
+  /**
+   * The approval mode jobs' runs get by default (`[cron] approval_mode`, else what Settings or
+   * `[tools.exec]` say), read at each call: a change in Settings applies without a restart.
+   */
+  readonly defaultApprovalMode: () => Promise<"always" | "smart" | "never">;
   readonly now?: () => number;
 }
 
@@ -99,10 +102,11 @@ export const cronTool = (d: CronToolDeps): Tool<CronToolParams> => {
         await d.dispatch("cron", name, "remove", { asOwner: ctx.sessionKey });
         return { output: `removed cron job ${name}` };
       }
-      if (a.approval_mode && STRICTNESS[a.approval_mode] < STRICTNESS[d.defaultApprovalMode]) {
+      const configured = a.approval_mode && (await d.defaultApprovalMode());
+      if (a.approval_mode && configured && STRICTNESS[a.approval_mode] < STRICTNESS[configured]) {
         throw new CairnError(
           "forbidden",
-          `approval_mode ${a.approval_mode} is looser than the configured ${d.defaultApprovalMode}; a job may only ask more often`,
+          `approval_mode ${a.approval_mode} is looser than the configured ${configured}; a job may only ask more often`,
         );
       }
       const schedule = scheduleOf(a);

@@ -14,6 +14,7 @@ import * as Schema from "effect/Schema";
 import { CairnError, decodeLenient } from "../../schemas/index.ts";
 import { ensureNatsAuth, type NatsAuth } from "./nats.auth.ts";
 import { createFileExclusive, ensurePrivateDir, readTextIfExists, writeFileAtomic } from "./nats.files.ts";
+import { hostPort, identityLines, q } from "./nats.config.ts";
 import { clientUrl } from "./nats.ready.ts";
 import { isLoopbackHost } from "./nats.tls.ts";
 
@@ -40,9 +41,6 @@ export interface RouteAuth {
   readonly user: string;
   readonly password: string;
 }
-
-const q = (s: string): string => JSON.stringify(s);
-const hostPort = (host: string, port: number): string => (host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`);
 
 /** Where server `name` keeps its files under the cluster dir (pure). */
 export function clusterServer(dir: string, host: string, name: string, clientPort: number, clusterPort: number): ClusterServer {
@@ -94,22 +92,7 @@ export function renderClusterServerConfig(o: {
     "  ]",
     "}",
     "",
-    "# Operator/JWT mode, the same identity on every server: one set of creds works on all of them.",
-    `operator: ${q(auth.operator.jwtFile)}`,
-    `system_account: ${auth.systemAccount.publicKey}`,
-    "",
-    "# A full resolver per server (its own dir); servers share claim updates over the system account.",
-    "resolver: {",
-    "  type: full",
-    `  dir: ${q(self.resolverDir)}`,
-    "  allow_delete: false",
-    `  interval: "2m"`,
-    "}",
-    "",
-    "resolver_preload: {",
-    `  ${auth.systemAccount.publicKey}: ${q(auth.systemAccount.jwt)}`,
-    `  ${auth.account.publicKey}: ${q(auth.account.jwt)}`,
-    "}",
+    ...identityLines(auth, self.resolverDir),
     "",
     "jetstream: {",
     `  store_dir: ${q(self.storeDir)}`,

@@ -33,8 +33,8 @@ const checkName = (name: string | undefined): string => {
   return name;
 };
 
-export interface AddOptions {
-  name?: string;
+/** The flags `cron add` and `cron edit` share: a job's schedule and settings, as typed. */
+export interface JobFlags {
   every?: string;
   cron?: string;
   tz?: string;
@@ -46,6 +46,10 @@ export interface AddOptions {
   timeout?: string;
   sandbox?: string;
   approvalMode?: string;
+}
+
+export interface AddOptions extends JobFlags {
+  name?: string;
   disabled: boolean;
   json: boolean;
 }
@@ -228,19 +232,8 @@ export async function cronVerb(
   }
 }
 
-export interface EditOptions {
+export interface EditOptions extends JobFlags {
   name: string;
-  every?: string;
-  cron?: string;
-  tz?: string;
-  at?: string;
-  prompt?: string;
-  model?: string;
-  session?: string;
-  catchUp?: string;
-  timeout?: string;
-  sandbox?: string;
-  approvalMode?: string;
   json: boolean;
 }
 

@@ -1,7 +1,7 @@
 import { dirname } from "node:path";
 import { createLogWriter, levelOfLine } from "../../bus/index.ts";
 import { startGateway } from "../gateway/gateway.ts";
-import { loadSettings } from "../config/load.ts";
+import { loadSettings } from "../config/index.ts";
 import { ensurePrivateDir } from "../private.dirs.ts";
 import type { Paths } from "../paths.ts";
 import { VERSION } from "../version.ts";

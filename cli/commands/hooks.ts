@@ -1,7 +1,7 @@
 import { HookDispatcher, type HookDef, hookPayload, isModifying, samplePayloadData } from "../../actors/hooks/index.ts";
 import { CairnError, HookEventName, type HookEventName as EventName } from "../../schemas/index.ts";
 import * as Schema from "effect/Schema";
-import { loadSettings } from "../config/load.ts";
+import { loadSettings } from "../config/index.ts";
 import { findHooks } from "../gateway/hooks.setup.ts";
 import { UsageError, table } from "../output.ts";
 import type { Paths } from "../paths.ts";

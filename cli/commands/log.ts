@@ -14,7 +14,7 @@ import {
   type VerifyReport,
 } from "../../bus/index.ts";
 import { decodeLenient, type LogArchived } from "../../schemas/index.ts";
-import { loadSettings } from "../config/load.ts";
+import { loadSettings } from "../config/index.ts";
 import { localTime } from "../output.ts";
 import { EXIT_FAILED, progressBar } from "../output.ts";
 import type { Paths } from "../paths.ts";

@@ -1,7 +1,7 @@
 import { checkKey, findProvider, keyedProvider, last4, listProviders, lookupKey } from "../../actors/llm/index.ts";
 import { requestAs, subjects } from "../../bus/index.ts";
 import { CairnError, ListProvidersResult, isCairnError, type ProviderStatus } from "../../schemas/index.ts";
-import { loadSettings } from "../config/load.ts";
+import { loadSettings } from "../config/index.ts";
 import { connectToGateway } from "../connect.ts";
 import { providerModelSetup } from "../gateway/providers.setup.ts";
 import { EXIT_FAILED, table } from "../output.ts";

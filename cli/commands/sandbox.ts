@@ -1,5 +1,5 @@
 import { buildSandboxImage, detectSandboxBackends } from "../../actors/sandbox/index.ts";
-import { loadSettings } from "../config/load.ts";
+import { loadSettings } from "../config/index.ts";
 import type { Paths } from "../paths.ts";
 
 /**

@@ -6,7 +6,7 @@ import { createTelegramBot, serveTelegramWebhook, webhookSecret, type TelegramBo
 import { channelTokens } from "../channel.tokens.ts";
 import { serve, subjects } from "../../bus/index.ts";
 import { DEFAULT_CHANNEL_ACCESS, type ChannelStatus } from "../../schemas/index.ts";
-import type { Settings } from "../config/load.ts";
+import type { Settings } from "../config/index.ts";
 
 /**
  * The channels this gateway runs: Telegram when `[channels.telegram] enabled` and a token is

@@ -1,12 +1,10 @@
-import type { NatsConnection } from "@nats-io/transport-node";
 import { join } from "node:path";
 import { Ownership, startActorSystem, type ActorSystem } from "../../actors/index.ts";
-import { resolveModel, serveProviderServices } from "../../actors/llm/index.ts";
+import { serveProviderServices } from "../../actors/llm/index.ts";
 import { startNodeServices } from "../../actors/node/index.ts";
 import { serveWorkspaceFiles } from "../../actors/workspace/index.ts";
 import { McpHub, serveMcp } from "../../actors/mcp/index.ts";
 import { serveHooks } from "../../actors/hooks/index.ts";
-import { approvalIdFor } from "../../actors/approval/index.ts";
 import { startPush } from "../../actors/push/index.ts";
 import { exportSessions, memoryTools, serveMemory, setupMemory } from "../../actors/memory/index.ts";
 import {
@@ -22,29 +20,9 @@ import {
   type ArchivePolicy,
 } from "../../bus/index.ts";
 import { localCaPaths, startEdge, type Edge, type TransportName } from "../../bus/edge/index.ts";
-import { connectNats, startEmbeddedNats, type EmbeddedNats } from "../../bus/server/index.ts";
-import {
-  authQueries,
-  channelQueries,
-  cronQueries,
-  serveChannelQueries,
-  auditQueries,
-  serveAuditQueries,
-  eventsQueries,
-  serveEventsQueries,
-  Projector,
-  queries,
-  serveAuthQueries,
-  serveCronQueries,
-  serveSearchQueries,
-  serveNodeList,
-  serveQueries,
-  DEFAULT_PRICES,
-  metricsQueries,
-  serveMetricsQueries,
-} from "../../projections/index.ts";
-import { CairnError, type SandboxStatus } from "../../schemas/index.ts";
-import type { Settings } from "../config/load.ts";
+import { cronQueries, Projector, queries } from "../../projections/index.ts";
+import type { SandboxStatus } from "../../schemas/index.ts";
+import type { Settings } from "../config/index.ts";
 import type { Paths } from "../paths.ts";
 import { gatewayHooks } from "./hooks.setup.ts";
 import { startSettingsService } from "./settings.setup.ts";
@@ -52,18 +30,20 @@ import { securePrivateDirs } from "../private.dirs.ts";
 import { ROOT } from "../root.ts";
 import { VERSION } from "../version.ts";
 import { gatewayIdFor } from "./gateway-id.ts";
+import { startGatewayNats } from "./nats.setup.ts";
+import { recoverWork } from "./recover.setup.ts";
+import { serveReadModels } from "./queries.setup.ts";
 import { acquireGatewayLock } from "./lock.ts";
 import { removeRuntimeFile, writeRuntimeFile } from "./runtime-file.ts";
 import { serveGatewayServices } from "./services.ts";
 import { archiveAndRecord, startLogRetention } from "./log.retention.ts";
-import { providerModelSetup } from "./providers.setup.ts";
+import { providerModelSetup, warmDefaultModel } from "./providers.setup.ts";
 import { setupSandbox } from "./sandbox.setup.ts";
 import { serveNodesDoctor } from "./nodes.doctor.ts";
 import { prepareEdgeTls, startTlsRuntime } from "./tls.setup.ts";
 import { serveMetrics, startTelemetry } from "./telemetry.setup.ts";
 import { startChannels } from "./channels.setup.ts";
 import { natsNodesReader, trackNodePresence } from "../../actors/remote/index.ts";
-import { syncHeartbeat } from "../../actors/cron/index.ts";
 
 /** Backlog applied before the gateway serves: about 0.2 s of rebuild work. */
 const CATCH_UP_BEFORE_SERVING = 10_000;
@@ -115,36 +95,7 @@ export async function startGateway(o: {
     cleanup.length = 0;
   };
   try {
-    let embedded: EmbeddedNats | undefined;
-    let natsUrl: string;
-    let gatewayCreds: string;
-    let cliCreds: string;
-    if (env.CAIRN_NATS_URL) {
-      natsUrl = env.CAIRN_NATS_URL;
-      if (!env.CAIRN_NATS_CREDS)
-        throw new CairnError("unauthorized", "CAIRN_NATS_URL needs CAIRN_NATS_CREDS (a .creds file for the gateway)");
-      gatewayCreds = cliCreds = env.CAIRN_NATS_CREDS;
-    } else {
-      const started = await startEmbeddedNats({
-        dataDir: paths.dataDir,
-        host: settings.nodes.natsHost,
-        tlsHosts: advertisedHost(settings.nodes.advertiseUrl),
-        log: (l) => log(`nats: ${l}`),
-      });
-      embedded = started;
-      cleanup.push(() => started.stop());
-      natsUrl = embedded.url;
-      gatewayCreds = embedded.creds.gateway;
-      cliCreds = embedded.creds.cli;
-    }
-    const natsTls = embedded?.tls ? { caFile: embedded.tls.certFile } : undefined;
-    const nc: NatsConnection = await connectNats({
-      url: natsUrl,
-      credsFile: gatewayCreds,
-      name: "cairn-gateway",
-      ...(natsTls ? { tls: natsTls } : {}),
-    });
-    cleanup.push(() => nc.drain());
+    const { embedded, natsUrl, cliCreds, natsTls, nc } = await startGatewayNats({ settings, paths, env, log, cleanup });
     const caps = readCapabilities(nc);
     // One registry per gateway process; every part records into it (null: `[telemetry] metrics = false`).
     const telemetry = startTelemetry(settings, nc, log);
@@ -221,17 +172,7 @@ export async function startGateway(o: {
     // cairn.toml's (the actor system follows the settings; until it runs, the file's applies).
     let defaultModelNow = () => configuredModel.defaultModel;
     const model = Object.defineProperty({ ...configuredModel }, "defaultModel", { get: () => defaultModelNow(), enumerable: true });
-    // The first chat would load the provider's SDK (~100-150 ms): load it now, while nobody waits.
-    if (model.defaultModel) {
-      const defaultModel = model.defaultModel;
-      setImmediate(() => {
-        try {
-          void resolveModel(defaultModel, model.env, model.config).provider.warm?.();
-        } catch {
-          // A model that does not resolve says why when it is used.
-        }
-      });
-    }
+    warmDefaultModel(model);
     const workspaceRoot = paths.workspacesDir;
     const sandbox = await setupSandbox(settings.exec, workspaceRoot, log);
     // Archiving the log's oldest events: asked for (`cairn log archive`) or by `[log]` retention.
@@ -260,41 +201,7 @@ export async function startGateway(o: {
       );
     const cronQ = cronQueries(() => projector.db);
     const subs = [
-      ...serveQueries(nc, q, () => projector.checkpoint),
-      ...serveCronQueries(nc, cronQ, () => projector.checkpoint),
-      ...serveChannelQueries(
-        nc,
-        channelQueries(() => projector.db),
-      ),
-      ...serveAuditQueries(
-        nc,
-        auditQueries(() => projector.db),
-        () => projector.checkpoint,
-      ),
-      ...serveEventsQueries(nc, {
-        q: eventsQueries(() => projector.db),
-        log: eventLog,
-        checkpoint: () => projector.checkpoint,
-        approvalIdOf: approvalIdFor,
-      }),
-      ...serveSearchQueries(
-        nc,
-        () => projector.db,
-        () => projector.checkpoint,
-      ),
-      ...serveAuthQueries(
-        nc,
-        authQueries(() => projector.db, Date.now),
-      ),
-      serveNodeList(nc, () => projector.db, presence),
-      ...serveMetricsQueries(
-        nc,
-        metricsQueries(() => projector.db, {
-          prices: { ...DEFAULT_PRICES, ...settings.telemetry.prices },
-          retentionDays: settings.telemetry.historyDays,
-          now: Date.now,
-        }),
-      ),
+      ...serveReadModels({ nc, projector, q, cronQ, eventLog, presence, settings }),
       ...serveGatewayServices({
         nc,
         archive: (policy) => archiveLog(policy, "cli"),
@@ -411,25 +318,7 @@ export async function startGateway(o: {
       set: async (provider: string, models: readonly string[]) => (await system.enableModels(provider, models)).models,
     };
     subs.push(...serveProviderServices({ nc, model, enabled }));
-    // Which sessions had a run in progress comes from the read models: with a big backlog that
-    // answer waits for them, in the background.
-    const recover = async () => {
-      await projector.waitFor(logEnd);
-      const n = await system.recover(q.activeSessionKeys());
-      // Each idle job is armed at the next slot the read model (caught up with the log) gives; a
-      // job with a slot in progress is adopted from its log to resolve it. Behind ready: a slot
-      // that falls due meanwhile is caught up by its job's policy like any slot missed while down.
-      const t0 = performance.now();
-      void system
-        .recoverCron(cronQ.due())
-        .then((armed) => {
-          if (armed > 0) log(`cron: ${armed} job(s) armed in ${Math.round(performance.now() - t0)} ms`);
-          // cairn's own job follows [heartbeat] (every gateway syncs; one that changes nothing appends nothing).
-          return syncHeartbeat(system.dispatch, settings.heartbeat, log);
-        })
-        .catch((e) => log(`cron: could not arm the jobs: ${(e as Error).message}`));
-      return n;
-    };
+    const recover = () => recoverWork({ projector, logEnd, system, q, cronQ, heartbeat: settings.heartbeat, log });
     const recovered = catchUpFirst ? await recover() : 0;
     if (!catchUpFirst)
       void recover().then(
@@ -500,15 +389,5 @@ export async function startGateway(o: {
   } catch (e) {
     await unwind();
     throw e;
-  }
-}
-
-/** The host of `[nodes] advertise_url`, to be named in the NATS certificate. */
-function advertisedHost(url: string | null): string[] {
-  if (!url) return [];
-  try {
-    return [new URL(url).hostname.replace(/^\[|\]$/g, "")].filter(Boolean);
-  } catch {
-    return [];
   }
 }

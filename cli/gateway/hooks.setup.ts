@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { HookDispatcher, discoverHooks, type HookDef } from "../../actors/hooks/index.ts";
-import type { Settings } from "../config/load.ts";
+import type { Settings } from "../config/index.ts";
 import type { Paths } from "../paths.ts";
 
 /**

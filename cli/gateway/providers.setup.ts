@@ -5,9 +5,10 @@ import {
   localProviderHook,
   providerKeysFile,
   registerLocalProvider,
+  resolveModel,
   type ProviderModelSetup,
 } from "../../actors/llm/index.ts";
-import type { Settings } from "../config/load.ts";
+import type { Settings } from "../config/index.ts";
 import type { Paths } from "../paths.ts";
 
 /**
@@ -37,3 +38,16 @@ export function providerModelSetup(settings: Settings, paths: Paths, env: NodeJS
 }
 
 export const modelCacheFile = (dataDir: string): string => join(dataDir, "cache", "models.json");
+
+/** The first chat would load the provider's SDK (~100-150 ms): load it now, while nobody waits. */
+export function warmDefaultModel(model: ProviderModelSetup): void {
+  const defaultModel = model.defaultModel;
+  if (!defaultModel) return;
+  setImmediate(() => {
+    try {
+      void resolveModel(defaultModel, model.env, model.config).provider.warm?.();
+    } catch {
+      // A model that does not resolve says why when it is used.
+    }
+  });
+}

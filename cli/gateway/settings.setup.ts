@@ -2,7 +2,7 @@ import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import { DEFAULT_MAX_ITERATIONS, DEFAULT_RUN_TIMEOUT_MS, resolveModel, type ActorSystem } from "../../actors/index.ts";
 import { serveSettings } from "../../actors/settings/index.ts";
 import type { SettingValues, SettingsView } from "../../schemas/index.ts";
-import type { Settings } from "../config/load.ts";
+import type { Settings } from "../config/index.ts";
 import type { Paths } from "../paths.ts";
 
 /** What `cairn.toml` (else the environment, else a built-in default) gives each key the UI can change. */

@@ -1,7 +1,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { GatewayMetrics, serve, startTracing, subjects, watchNatsConnection, type Tracing } from "../../bus/index.ts";
 import type { MetricsReply } from "../../schemas/index.ts";
-import type { Settings } from "../config/load.ts";
+import type { Settings } from "../config/index.ts";
 import { VERSION } from "../version.ts";
 
 export interface Telemetry {

@@ -8,7 +8,7 @@ import {
   type RedirectServer,
   type TransportName,
 } from "../../bus/edge/index.ts";
-import type { Settings } from "../config/load.ts";
+import type { Settings } from "../config/index.ts";
 
 /**
  * The gateway's TLS set-up around the edge: the certificate before it listens, the plain-HTTP

@@ -5,84 +5,37 @@
  * a replay reads across the archive boundary to the same rows as before; an archive altered
  * afterwards is found; over the byte limit the oldest events go.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import type { NatsConnection } from "@nats-io/transport-node";
 import {
-  EventLog,
+  type EventLog,
   archiveLog,
   archivedReader,
-  defaultStreamLimits,
-  ensureStreams,
   listArchives,
   logExtent,
   readArchivedLog,
   readRawLog,
   verifyEvents,
 } from "../../bus/index.ts";
-import { Projector, openDb, replayInto, type Db } from "../../projections/index.ts";
-import { startTestNats, type TestNats } from "../fixtures/nats.ts";
+import { Projector, openDb } from "../../projections/index.ts";
+import { replayedRows, sessionRows, startArchiveLog, type ArchiveLog } from "../fixtures/archive.log.ts";
 
-let nats: TestNats;
+let ctx: ArchiveLog;
 let nc: NatsConnection;
 let log: EventLog;
 let dir: string;
 beforeEach(async () => {
-  nats = await startTestNats();
-  nc = await nats.connect();
-  // A short dedupe window, so events a second old may be archived (the default keeps 2 minutes).
-  await ensureStreams(nc, { ...defaultStreamLimits, duplicateWindowMs: 200 });
-  log = await EventLog.open(nc);
-  dir = mkdtempSync(join(tmpdir(), "cairn-archive-"));
+  ctx = await startArchiveLog("cairn-archive-");
+  ({ nc, log, dir } = ctx);
 });
-afterEach(async () => {
-  await nc.close();
-  await nats.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => ctx.stop());
 
-let n = 0;
-/** A session with a few messages, appended the way the session actor appends them. */
-const chat = async (key: string, messages: number) => {
-  let seq = await log.lastSeqOf("session", key);
-  if (seq === 0)
-    [seq] = await log.append({
-      kind: "session",
-      id: key,
-      expectedSeq: 0,
-      events: [{ type: "session.created", data: { key, title: key, model: null } }],
-      eventIds: [`${key}-created`],
-      now: Date.now(),
-    });
-  for (let i = 0; i < messages; i++) {
-    n++;
-    [seq] = await log.append({
-      kind: "session",
-      id: key,
-      expectedSeq: seq,
-      events: [{ type: "session.user_message", data: { messageId: `m-${n}`, text: `message ${n} of ${key}`, runId: `r-${n}` } }],
-      eventIds: [`${key}-m-${n}`],
-      now: Date.now(),
-    });
-  }
-};
+const chat = (key: string, messages: number) => ctx.chat(key, messages);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const rows = (db: Db) => ({
-  sessions: db.prepare("SELECT key, message_count FROM sessions ORDER BY key").all(),
-  messages: db.prepare("SELECT session_key, id, text FROM messages ORDER BY seq").all(),
-});
-const replayed = async (reader: Parameters<typeof replayInto>[0]["log"], toSeq: number, name: string) => {
-  const r = await replayInto({ dir: join(dir, name), toSeq, log: reader });
-  const db = openDb(r.file).db;
-  try {
-    return rows(db);
-  } finally {
-    db.close();
-  }
-};
+const replayed = (reader: Parameters<typeof replayedRows>[0], toSeq: number, name: string) => replayedRows(reader, dir, toSeq, name);
 
 describe("log archive", () => {
   test("by age: archived, then removed; verify, follow and replay carry on across the boundary", async () => {
@@ -123,7 +76,7 @@ describe("log archive", () => {
     await projector.catchUp(end);
     // A replay across the boundary: the rows of before, and with the new message the live rows.
     expect(await replayed(archivedReader(log, archives), last, "after")).toEqual(before);
-    expect(await replayed(archivedReader(log, archives), end, "after-now")).toEqual(rows(projector.db));
+    expect(await replayed(archivedReader(log, archives), end, "after-now")).toEqual(sessionRows(projector.db));
     projector.db.close();
   });
 

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { loadSettings } from "../../cli/config/load.ts";
+import { loadSettings } from "../../cli/config/index.ts";
 
 let dir: string;
 beforeAll(() => {

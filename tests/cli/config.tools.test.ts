@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { loadSettings, parseMemoryMb } from "../../cli/config/load.ts";
+import { loadSettings, parseMemoryMb } from "../../cli/config/index.ts";
 import { CairnError } from "../../schemas/index.ts";
 import { startGatewayProc } from "../fixtures/gateway.ts";
 import { startLlmServer, type LlmServer } from "../fixtures/llm-server/index.ts";

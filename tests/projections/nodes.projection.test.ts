@@ -12,8 +12,9 @@ import { afterAll, beforeAll, expect, test } from "vitest";
 import { EventLog, SnapshotStore, ensureStreams, request, subjects } from "../../bus/index.ts";
 import { startNodeServices, type NodeServices } from "../../actors/node/index.ts";
 import { Projector, buildFresh, listNodes, openDb, serveNodeList, type NodePresence } from "../../projections/index.ts";
-import { pairingRequestText, type NodeSummary, type NodeTelemetry } from "../../schemas/index.ts";
+import type { NodeSummary, NodeTelemetry } from "../../schemas/index.ts";
 import { startTestNats, type TestNats } from "../fixtures/nats.ts";
+import { signedPairingRequest } from "../fixtures/pairing.ts";
 
 let nats: TestNats;
 let nc: NatsConnection;
@@ -69,18 +70,8 @@ afterAll(async () => {
 
 let n = 0;
 const pair = async (kp: KeyPair, nodeId: string, address = "192.0.2.1") => {
-  const r = {
-    nodeId,
-    name: `Node ${nodeId}`,
-    publicKey: kp.getPublicKey(),
-    hostname: `${nodeId}.lan`,
-    platform: "linux",
-    workingDir: "/w",
-    timestamp: Date.now(),
-    nonce: `proj-nonce-${++n}-${Date.now()}`,
-  };
-  const signature = Buffer.from(kp.sign(new TextEncoder().encode(pairingRequestText(r)))).toString("base64url");
-  return request(nc, subjects.admin("nodes", "pair_request"), { request: { ...r, signature }, address }) as Promise<{ requestId: string }>;
+  const signed = signedPairingRequest(kp, nodeId, `proj-nonce-${++n}-${Date.now()}`);
+  return request(nc, subjects.admin("nodes", "pair_request"), { request: signed, address }) as Promise<{ requestId: string }>;
 };
 const nodesList = async (status?: string) =>
   ((await request(nc, subjects.query("nodes", "list"), status ? { status } : {})) as { nodes: NodeSummary[] }).nodes;

@@ -1,19 +1,23 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { NatsConnection } from "@nats-io/transport-node";
 import type { Api } from "grammy";
 import type { Message, Update, User } from "grammy/types";
-import { followSession, request, requestAs, subjects } from "../../../bus/index.ts";
-import {
-  CairnError,
-  GetHistoryResult,
-  SendMessageResult,
-  isCairnError,
-  type ChannelAccess,
-  type WireError,
-} from "../../../schemas/index.ts";
+import { request, requestAs, subjects } from "../../../bus/index.ts";
+import { CairnError, isCairnError, type ChannelAccess } from "../../../schemas/index.ts";
 import { botCommandOf, type BotCommand } from "../bot.commands.ts";
 import { OwedReply, ReceiveReply } from "../channel.commands.ts";
-import { replyPieces, streamingText } from "./telegram.format.ts";
+import { COMMAND_TIMEOUT_MS, telegramReplies } from "./telegram.reply.ts";
+import type { ChannelState, ChannelStatus, TelegramBot, TelegramBotDeps } from "./telegram.types.ts";
+
+const CHANNEL = "telegram";
+const MAX_BACKOFF_MS = 60_000;
+
+const HELP =
+  "I am your cairn agent. Write to me and I answer.\n\n/new start a new conversation\n/stop stop the reply in progress\n/model provider/model switch the model";
+
+/** Waits, or less when the loop is stopped. */
+const pause = (ms: number, signal: AbortSignal) => sleep(ms, undefined, { signal }).catch(() => {});
+
+const nameOf = (u: User): string => [u.first_name, u.last_name].filter(Boolean).join(" ") + (u.username ? ` (@${u.username})` : "");
 
 /**
  * The Telegram channel's loop: long polling through the Bot API (grammy's `Api`, with 429
@@ -27,61 +31,6 @@ import { replyPieces, streamingText } from "./telegram.format.ts";
  * reaches the session under the message id `tg-<update id>` (the session refuses a repeat), and a
  * reply still owed after a crash is finished at the next start (`owed`).
  */
-export interface TelegramBotDeps {
-  readonly api: Api;
-  readonly nc: NatsConnection;
-  /** `[channels.telegram] allowed_users`: user ids or @usernames approved on sight. */
-  readonly allowedUsers: readonly string[];
-  /** `[channels.telegram] access`: the level of a sender without one of their own (default execute). */
-  readonly defaultAccess?: ChannelAccess;
-  /** Whether this gateway owns the channel now (several gateways: one polls). */
-  readonly owns: () => boolean;
-  readonly report: (line: string) => void;
-  /**
-   * Webhook mode: Telegram posts updates to `url` (the edge's `/api/channels/telegram/webhook`,
-   * as the internet reaches it) with `secret` in a header. Absent: long polling.
-   */
-  readonly webhook?: { readonly url: string; readonly secret: string };
-  /** Long-poll wait (Telegram's `timeout`), seconds. Default 25. */
-  readonly pollTimeoutSec?: number;
-  /** Least time between two edits of a streaming reply. Default 1000 ms. */
-  readonly editIntervalMs?: number;
-  readonly now?: () => number;
-}
-
-export type ChannelState = "stopped" | "standby" | "polling" | "listening" | "backing_off";
-export interface ChannelStatus {
-  readonly state: ChannelState;
-  readonly lastError: string | null;
-  readonly failures: number;
-  readonly since: number;
-  /** The bot as Telegram knows it (`getMe`), once reached. */
-  readonly bot: { readonly id: number; readonly username: string; readonly name: string } | null;
-}
-
-export interface TelegramBot {
-  start(): void;
-  stop(): Promise<void>;
-  status(): ChannelStatus;
-  /**
-   * One update Telegram posted (webhook mode), handled as a polled one is. Resolves once it is
-   * recorded (and its work queued); rejects when it was not, so Telegram delivers it again.
-   */
-  webhookUpdate(u: Update): Promise<void>;
-}
-
-const CHANNEL = "telegram";
-const COMMAND_TIMEOUT_MS = 30_000;
-const MAX_BACKOFF_MS = 60_000;
-
-const HELP =
-  "I am your cairn agent. Write to me and I answer.\n\n/new start a new conversation\n/stop stop the reply in progress\n/model provider/model switch the model";
-
-/** Waits, or less when the loop is stopped. */
-const pause = (ms: number, signal: AbortSignal) => sleep(ms, undefined, { signal }).catch(() => {});
-
-const nameOf = (u: User): string => [u.first_name, u.last_name].filter(Boolean).join(" ") + (u.username ? ` (@${u.username})` : "");
-
 export function createTelegramBot(d: TelegramBotDeps): TelegramBot {
   const now = d.now ?? Date.now;
   const editEvery = d.editIntervalMs ?? 1000;
@@ -119,129 +68,7 @@ export function createTelegramBot(d: TelegramBotDeps): TelegramBot {
   const say = (chatId: string, text: string) =>
     d.api.sendMessage(chatId, text).catch((e: Error) => d.report(`telegram: could not send to ${chatId}: ${e.message}`));
 
-  /** Edits the streaming message; "message is not modified" and the like are not worth a failure. */
-  const edit = (chatId: string, messageId: number, text: string, markdownV2 = false) =>
-    d.api.editMessageText(chatId, messageId, text, markdownV2 ? { parse_mode: "MarkdownV2" } : {});
-
-  /** The run's final text from the history (the log has it even when live messages were missed). */
-  const finalText = async (sessionKey: string, runId: string): Promise<{ text: string; error: WireError | null } | null> => {
-    const h = await requestAs(d.nc, subjects.query("messages", "history"), { sessionKey }, GetHistoryResult, {
-      timeoutMs: COMMAND_TIMEOUT_MS,
-    });
-    const m = h.messages.findLast((x) => x.role === "assistant" && x.runId === runId);
-    if (!m || m.status === "streaming") return null;
-    return {
-      text: m.text,
-      error: m.status === "complete" ? null : (m.error ?? { code: "internal", message: `the reply was ${m.status}` }),
-    };
-  };
-
-  /** Sends the finished reply: the streaming message becomes the first piece, the rest follow. */
-  const deliver = async (chatId: string, placeholder: number | null, text: string, error: WireError | null): Promise<number[]> => {
-    const body = error ? `${text}${text ? "\n\n" : ""}⚠ ${error.message}` : text || "(no reply)";
-    const ids: number[] = [];
-    for (const [i, piece] of replyPieces(body).entries()) {
-      const v2 = piece.markdownV2;
-      let id: number | null = null;
-      // Into the streaming message when there is one and it can still be edited (it may be gone).
-      if (i === 0 && placeholder !== null) {
-        for (const [t, formatted] of [...(v2 !== null ? [[v2, true] as const] : []), [piece.plain, false] as const]) {
-          if (id !== null) break;
-          id = await edit(chatId, placeholder, t, formatted).then(
-            () => placeholder,
-            () => null,
-          );
-        }
-      }
-      // Telegram's parser is stricter than any converter: a piece it refuses goes as plain text.
-      id ??= await (v2 !== null ? d.api.sendMessage(chatId, v2, { parse_mode: "MarkdownV2" }) : Promise.reject(new Error("plain"))).then(
-        (m) => m.message_id,
-        async () => (await d.api.sendMessage(chatId, piece.plain)).message_id,
-      );
-      ids.push(id);
-    }
-    return ids;
-  };
-
-  /** Sends the message to the chat's session and streams the agent's reply back. */
-  const answer = async (
-    updateId: number,
-    chatId: string,
-    userId: string,
-    sessionKey: string,
-    text: string,
-    /** The sender's level, as recorded with the update (absent for updates from before levels: the owner's rules). */
-    access: ChannelAccess | undefined,
-    /** The message a reply cut off by a crash had started in. */
-    started?: number,
-  ): Promise<void> => {
-    const live = followSession(d.nc, sessionKey);
-    try {
-      const sent = await requestAs(
-        d.nc,
-        subjects.command("session", sessionKey, "send"),
-        { text, messageId: `tg-${updateId}`, createIfMissing: true, ...(access ? { access } : {}) },
-        SendMessageResult,
-        { timeoutMs: COMMAND_TIMEOUT_MS },
-      );
-      const runId = sent.runId;
-      running.set(chatId, { sessionKey, runId });
-      // A repeat after a crash: the run may have ended already; its text is in the history.
-      const done = sent.duplicate ? await finalText(sessionKey, runId) : null;
-      let placeholder: number | null = started ?? null;
-      let soFar = "";
-      /** The message the reply streams into, recorded so a crash does not leave it behind as a stray "…". */
-      const open = async (): Promise<number> => {
-        const id = (await d.api.sendMessage(chatId, "…")).message_id;
-        await channel("reply_started", { updateId, chatId, messageId: id });
-        return id;
-      };
-      let error: WireError | null = done?.error ?? null;
-      if (done) soFar = done.text;
-      else {
-        placeholder ??= await open();
-        let shown = "";
-        let lastEdit = 0;
-        for await (const u of live.run(runId)) {
-          if (u.type === "text") {
-            soFar += u.text;
-            placeholder ??= await open();
-            if (now() - lastEdit >= editEvery && streamingText(soFar) !== shown) {
-              lastEdit = now();
-              shown = streamingText(soFar);
-              await edit(chatId, placeholder, shown).catch(() => {});
-            }
-          } else if (u.type === "approval") {
-            approvals.set(u.approvalId, { chatId, userId });
-            // The reply goes on below the question, so the chat reads in order: an empty "…" is removed.
-            if (placeholder !== null && soFar.trim() === "") {
-              await d.api.deleteMessage(chatId, placeholder).catch(() => {});
-              placeholder = null;
-            }
-            await d.api.sendMessage(chatId, `The agent wants to run:\n\n${u.command.slice(0, 3000)}`, {
-              reply_markup: {
-                inline_keyboard: [
-                  [
-                    { text: "Approve", callback_data: `ap:${u.approvalId}:y` },
-                    { text: "Deny", callback_data: `ap:${u.approvalId}:n` },
-                  ],
-                ],
-              },
-            });
-          } else {
-            error = u.error;
-            // The history has the text as recorded, also when a live delta was lost on the way.
-            soFar = (await finalText(sessionKey, runId).catch(() => null))?.text ?? soFar;
-          }
-        }
-      }
-      const messageIds = await deliver(chatId, placeholder, soFar, error);
-      await channel("record_sent", { updateId, chatId, runId, messageIds, chars: soFar.length });
-    } finally {
-      live.close();
-      running.delete(chatId);
-    }
-  };
+  const { answer, edit } = telegramReplies({ ...d, channel, running, approvals, now, editEvery });
 
   const command = async (cmd: BotCommand, chatId: string, sessionKey: string, access: ChannelAccess | undefined): Promise<void> => {
     switch (cmd.name) {

@@ -4,7 +4,7 @@ import * as Schema from "effect/Schema";
 import type { Update } from "grammy/types";
 import { serve, subjects } from "../../../bus/index.ts";
 import { CairnError, decodeOrFail } from "../../../schemas/index.ts";
-import type { TelegramBot } from "./telegram.bot.ts";
+import type { TelegramBot } from "./telegram.types.ts";
 
 /**
  * The secret Telegram echoes with each webhook post (`secret_token`: 1–256 of A–Z a–z 0–9 _ -),

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cronTool, heartbeatSettings, syncHeartbeat, type CronSettings } from "../../../actors/cron/index.ts";
 import { startActorSystem, type ActorSystem } from "../../../actors/index.ts";
-import { SnapshotStore } from "../../../bus/index.ts";
+import { request, SnapshotStore, subjects } from "../../../bus/index.ts";
 import { cronQueries, serveCronQueries } from "../../../projections/index.ts";
 import type { AnyStoredEvent } from "../../../schemas/index.ts";
 import { approvalIdFor } from "../../../actors/approval/index.ts";
@@ -19,6 +19,7 @@ import { ManualClock } from "./manual.clock.ts";
 const T = (iso: string) => Date.parse(iso);
 const MIN = 60_000;
 const count = (evs: AnyStoredEvent[], type: string) => evs.filter((e) => e.type === type).length;
+const exec = (id: string) => ({ id, name: "exec", arguments: JSON.stringify({ command: "ls" }) });
 
 async function waitFor<T>(what: string, f: () => Promise<T | undefined>): Promise<T> {
   for (let i = 0; i < 400; i++) {
@@ -36,6 +37,19 @@ describe("heartbeat, cron tool and per-job approvals", () => {
   let root: string;
   const settings: CronSettings = { rateLimitMax: 2, rateLimitWindowMs: 60_000, sandbox: null, approvalMode: null };
   const subs: { unsubscribe(): void }[] = [];
+  // Either the gate asks (an approval is requested) or the call starts: which came first is the answer.
+  const gateDecision = (runId: string, callId: string) =>
+    waitFor(`the gate's decision`, async () => {
+      const asked = await aggregateEvents(s.log, "approval", approvalIdFor(runId, callId));
+      if (asked.length > 0) return "asked";
+      const evs = await aggregateEvents(s.log, "run", runId);
+      return evs.some((e) => e.type === "run.tool_started") ? "ran" : undefined;
+    });
+  const startedRun = (job: string) =>
+    waitFor(`the ${job} run`, async () => {
+      const started = (await aggregateEvents(s.log, "cron", job)).find((e) => e.type === "cron.run.started");
+      return (started?.data as { runId: string } | undefined)?.runId;
+    });
   beforeAll(async () => {
     s = await startStack();
     await s.actors.stop();
@@ -112,7 +126,7 @@ describe("heartbeat, cron tool and per-job approvals", () => {
       dispatch: sys.dispatch,
       list: async () => cronQueries(() => s.projector.db).jobs(),
       settings,
-      defaultApprovalMode: "smart",
+      defaultApprovalMode: async () => "smart",
     });
     const ctx = (sessionKey: string) => ({ workspace: root, signal: new AbortController().signal, sessionKey });
     const out = await tool.run({ action: "add", name: "standup", every: "1h", prompt: "summarize the day" }, ctx("agent-a"));
@@ -147,7 +161,7 @@ describe("heartbeat, cron tool and per-job approvals", () => {
       dispatch: sys.dispatch,
       list: async () => [],
       settings: { ...settings, rateLimitMax: 100 },
-      defaultApprovalMode: "always",
+      defaultApprovalMode: async () => "always",
     });
     await expect(
       strict.run(
@@ -163,7 +177,6 @@ describe("heartbeat, cron tool and per-job approvals", () => {
   });
 
   it("a job's approval mode governs its runs: with 'always' even ls waits for a person; the same call in chat runs directly", async () => {
-    const exec = (id: string) => ({ id, name: "exec", arguments: JSON.stringify({ command: "ls" }) });
     await sys.dispatch("cron", "careful", "create", {
       schedule: { kind: "every", everyMs: 60 * MIN },
       prompt: "look around",
@@ -174,18 +187,8 @@ describe("heartbeat, cron tool and per-job approvals", () => {
     s.llm.reset();
     s.llm.script({ toolCalls: [exec("call_c")] }, { chunks: ["done"] });
     clock.advance(60 * MIN);
-    const runId = await waitFor("the careful run", async () => {
-      const started = (await aggregateEvents(s.log, "cron", "careful")).find((e) => e.type === "cron.run.started");
-      return (started?.data as { runId: string } | undefined)?.runId;
-    });
-    // Either the gate asks (an approval is requested) or the call starts: which came first is the answer.
-    const first = await waitFor(`the gate's decision`, async () => {
-      const asked = await aggregateEvents(s.log, "approval", approvalIdFor(runId, "call_c"));
-      if (asked.length > 0) return "asked";
-      const evs = await aggregateEvents(s.log, "run", runId);
-      return evs.some((e) => e.type === "run.tool_started") ? "ran" : undefined;
-    });
-    expect(first).toBe("asked");
+    const runId = await startedRun("careful");
+    expect(await gateDecision(runId, "call_c")).toBe("asked");
     await sys.cancel("cron-careful", { runId });
 
     // The same call in an ordinary chat under the configured "smart": ls runs without asking.
@@ -195,5 +198,34 @@ describe("heartbeat, cron tool and per-job approvals", () => {
     const evs = await aggregateEvents(s.log, "run", chatRun);
     expect(evs.some((e) => e.type === "run.tool_started")).toBe(true);
     expect(await aggregateEvents(s.log, "approval", approvalIdFor(chatRun, "call_d"))).toEqual([]);
+  });
+
+  it("a job without its own approval mode asks as Settings say at run time; the cron tool's floor follows Settings too", async () => {
+    // cairn.toml says "smart" (the default); Settings, changed while the gateway runs, says "always".
+    await sys.dispatch("settings", "global", "set", { key: "tools.exec.approval_mode", value: "always", by: "test" });
+    await sys.dispatch("cron", "careful", "disable", {});
+    await sys.dispatch("cron", "plain", "create", { schedule: { kind: "every", everyMs: 60 * MIN }, prompt: "look around" });
+    s.llm.reset();
+    s.llm.script({ toolCalls: [exec("call_p")] }, { chunks: ["done"] });
+    clock.advance(60 * MIN);
+    const runId = await startedRun("plain");
+    expect(await gateDecision(runId, "call_p")).toBe("asked");
+    await sys.cancel("cron-plain", { runId });
+    await sys.dispatch("cron", "plain", "disable", {});
+
+    // The agent's own cron tool may not make a job that asks less than Settings' "always".
+    const add = { action: "add", name: "lax-by-settings", every: "1h", prompt: "x", approval_mode: "smart" };
+    s.llm.reset();
+    s.llm.script({ toolCalls: [{ id: "call_t", name: "cron", arguments: JSON.stringify(add) }] }, { chunks: ["ok"] });
+    const { runId: chatRun } = await chatUntilEnded(s.nc, "tool-chat", "schedule it", {
+      onLive: (m) => {
+        if (m.type === "run.approval" && m.status === "pending")
+          void request(s.nc, subjects.command("approval", m.approvalId, "approve"), { by: "test" });
+      },
+    });
+    const finished = (await aggregateEvents(s.log, "run", chatRun)).find((e) => e.type === "run.tool_finished");
+    expect(finished?.data).toMatchObject({ isError: true, output: expect.stringMatching(/looser than the configured always/) });
+    expect(await aggregateEvents(s.log, "cron", "lax-by-settings")).toEqual([]);
+    await sys.dispatch("settings", "global", "set", { key: "tools.exec.approval_mode", value: null, by: "test" });
   });
 });

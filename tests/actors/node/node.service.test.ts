@@ -12,14 +12,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { NodeDirectory, PAIRING_WINDOW_ID, fingerprintOf, startNodeServices, type NodeServices } from "../../../actors/node/index.ts";
 import { EventLog, SnapshotStore, ensureStreams, request, subjects } from "../../../bus/index.ts";
 import { currentAppAccountJwt } from "../../../bus/server/index.ts";
-import {
-  pairingRequestText,
-  pairingStatusText,
-  type NewEvent,
-  type PairingStatusResult,
-  type PairingWindow,
-} from "../../../schemas/index.ts";
+import { pairingStatusText, type NewEvent, type PairingStatusResult, type PairingWindow } from "../../../schemas/index.ts";
 import { startTestNats, type TestNats } from "../../fixtures/nats.ts";
+import { signedPairingRequest } from "../../fixtures/pairing.ts";
 
 let nats: TestNats;
 let nc: NatsConnection;
@@ -60,18 +55,8 @@ const start = async (o: { now?: () => number } = {}) => {
 
 let n = 0;
 const pair = async (kp: KeyPair, nodeId: string) => {
-  const r = {
-    nodeId,
-    name: `Node ${nodeId}`,
-    publicKey: kp.getPublicKey(),
-    hostname: `${nodeId}.lan`,
-    platform: "linux",
-    workingDir: "/w",
-    timestamp: Date.now(),
-    nonce: `svc-nonce-${++n}-${Date.now()}`,
-  };
-  const signature = Buffer.from(kp.sign(new TextEncoder().encode(pairingRequestText(r)))).toString("base64url");
-  return request(nc, subjects.admin("nodes", "pair_request"), { request: { ...r, signature }, address: "192.0.2.7" }) as Promise<{
+  const signed = signedPairingRequest(kp, nodeId, `svc-nonce-${++n}-${Date.now()}`);
+  return request(nc, subjects.admin("nodes", "pair_request"), { request: signed, address: "192.0.2.7" }) as Promise<{
     requestId: string;
     status: string;
   }>;

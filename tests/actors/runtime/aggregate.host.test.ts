@@ -1,26 +1,17 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import type { NatsConnection } from "@nats-io/transport-node";
-import { EventLog, SnapshotStore, ensureStreams } from "../../../bus/index.ts";
+import type { EventLog, SnapshotStore } from "../../../bus/index.ts";
 import { AggregateHost } from "../../../actors/runtime/aggregate.host.ts";
 import { createSessionSpec } from "../../../actors/session/session.commands.ts";
-import { startTestNats, type TestNats } from "../../fixtures/nats.ts";
+import { startEventStore, type EventStore } from "../../fixtures/event.store.ts";
 
-let nats: TestNats;
-let nc: NatsConnection;
+let store: EventStore;
 let log: EventLog;
 let snapshots: SnapshotStore;
-
 beforeAll(async () => {
-  nats = await startTestNats();
-  nc = await nats.connect();
-  await ensureStreams(nc);
-  log = await EventLog.open(nc);
-  snapshots = await SnapshotStore.open(nc);
+  store = await startEventStore();
+  ({ log, snapshots } = store);
 });
-afterAll(async () => {
-  await nc.close();
-  await nats.stop();
-});
+afterAll(() => store.stop());
 
 const spec = createSessionSpec(() => "openai/x");
 let n = 0;

@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import type { NatsConnection } from "@nats-io/transport-node";
 import { initialTransition, setup } from "xstate";
-import { EventLog, SnapshotStore, ensureStreams } from "../../../bus/index.ts";
+import type { EventLog, SnapshotStore } from "../../../bus/index.ts";
 import { AggregateHost, fold, HYDRATED } from "../../../actors/runtime/index.ts";
 import { runSpec } from "../../../actors/run/index.ts";
 import { createSessionSpec } from "../../../actors/session/index.ts";
 import { CairnError, type NewEvent } from "../../../schemas/index.ts";
-import { startTestNats, type TestNats } from "../../fixtures/nats.ts";
+import { startEventStore, type EventStore } from "../../fixtures/event.store.ts";
 
 const sessionSpec = createSessionSpec(() => "openai/x");
 const at = (events: NewEvent[], from = 1) => events.map((e, i) => ({ type: e.type, data: e.data, seq: from + i, time: 1000 + i }) as never);
@@ -66,21 +65,14 @@ describe("the fold fails loudly on an event the machine does not take", () => {
 });
 
 describe("hydrating a log the machine disagrees with", () => {
-  let nats: TestNats;
-  let nc: NatsConnection;
+  let store: EventStore;
   let log: EventLog;
   let snapshots: SnapshotStore;
   beforeAll(async () => {
-    nats = await startTestNats();
-    nc = await nats.connect();
-    await ensureStreams(nc);
-    log = await EventLog.open(nc);
-    snapshots = await SnapshotStore.open(nc);
+    store = await startEventStore();
+    ({ log, snapshots } = store);
   });
-  afterAll(async () => {
-    await nc.close();
-    await nats.stop();
-  });
+  afterAll(() => store.stop());
 
   test("a stored event the state cannot take fails the load with internal instead of being skipped", async () => {
     // Written straight to the log (no decide): a message to a session that was never created.

@@ -4,31 +4,22 @@
  * log must hold one decision, and exactly one host may run its effects.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import type { NatsConnection } from "@nats-io/transport-node";
 import type { AnyStateMachine } from "xstate";
-import { EventLog, SnapshotStore, ensureStreams } from "../../../bus/index.ts";
+import type { EventLog, SnapshotStore } from "../../../bus/index.ts";
 import { AggregateHost, declaredEffects, type AggregateSpec } from "../../../actors/runtime/index.ts";
 import { runSpec } from "../../../actors/run/index.ts";
 import { approvalSpec } from "../../../actors/approval/index.ts";
 import { createSessionSpec } from "../../../actors/session/index.ts";
-import { startTestNats, type TestNats } from "../../fixtures/nats.ts";
+import { startEventStore, type EventStore } from "../../fixtures/event.store.ts";
 
-let nats: TestNats;
-let nc: NatsConnection;
+let store: EventStore;
 let log: EventLog;
 let snapshots: SnapshotStore;
-
 beforeAll(async () => {
-  nats = await startTestNats();
-  nc = await nats.connect();
-  await ensureStreams(nc);
-  log = await EventLog.open(nc);
-  snapshots = await SnapshotStore.open(nc);
+  store = await startEventStore();
+  ({ log, snapshots } = store);
 });
-afterAll(async () => {
-  await nc.close();
-  await nats.stop();
-});
+afterAll(() => store.stop());
 
 let n = 0;
 /** A host whose effects only record their names. */

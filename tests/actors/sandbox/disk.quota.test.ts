@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { DEFAULT_DISK_QUOTA_BYTES, probeBubblewrap, workspaceUsage } from "../../../actors/sandbox/index.ts";
 import { execTool, workspaceToolRegistry, type ToolContext } from "../../../actors/tools/index.ts";
-import { parseDiskBytes } from "../../../cli/config/load.ts";
+import { parseDiskBytes } from "../../../cli/config/index.ts";
 import { makeWorkspace, sandboxIn } from "./sandbox.fixtures.ts";
 
 const MiB = 1024 * 1024;

@@ -1,63 +1,25 @@
-/**
- * `[log] max_age` retention on a real nats-server: the timer on the owning gateway archives the
- * old events, records the run as `settings.log_archived` in the log, and a replay across the
- * archive boundary still builds the read models the log built before; a gateway that does not
- * own partition 0 never archives.
- */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, expect, test } from "vitest";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { EventLog, archivedReader, defaultStreamLimits, ensureStreams, listArchives, logExtent } from "../../../bus/index.ts";
-import { Projector, openDb, replayInto } from "../../../projections/index.ts";
+import { type EventLog, archivedReader, listArchives, logExtent } from "../../../bus/index.ts";
+import { Projector, openDb } from "../../../projections/index.ts";
 import { archiveAndRecord, startLogRetention, type ArchiveRecord } from "../../../cli/gateway/log.retention.ts";
-import { startTestNats, type TestNats } from "../../fixtures/nats.ts";
+import { replayedRows, sessionRows, startArchiveLog, type ArchiveLog } from "../../fixtures/archive.log.ts";
 
-let nats: TestNats;
+let ctx: ArchiveLog;
 let nc: NatsConnection;
 let log: EventLog;
 let dir: string;
 const stops: (() => void)[] = [];
 beforeEach(async () => {
-  nats = await startTestNats();
-  nc = await nats.connect();
-  // A short dedupe window, so events a second old may be archived (the default keeps 2 minutes).
-  await ensureStreams(nc, { ...defaultStreamLimits, duplicateWindowMs: 200 });
-  log = await EventLog.open(nc);
-  dir = mkdtempSync(join(tmpdir(), "cairn-retention-"));
+  ctx = await startArchiveLog("cairn-retention-");
+  ({ nc, log, dir } = ctx);
 });
 afterEach(async () => {
   for (const stop of stops.splice(0)) stop();
-  await nc.close();
-  await nats.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await ctx.stop();
 });
-
-let n = 0;
-const chat = async (key: string, messages: number) => {
-  let seq = await log.lastSeqOf("session", key);
-  if (seq === 0)
-    [seq] = await log.append({
-      kind: "session",
-      id: key,
-      expectedSeq: 0,
-      events: [{ type: "session.created", data: { key, title: key, model: null } }],
-      eventIds: [`${key}-created`],
-      now: Date.now(),
-    });
-  for (let i = 0; i < messages; i++) {
-    n++;
-    [seq] = await log.append({
-      kind: "session",
-      id: key,
-      expectedSeq: seq,
-      events: [{ type: "session.user_message", data: { messageId: `m-${n}`, text: `message ${n} of ${key}`, runId: `r-${n}` } }],
-      eventIds: [`${key}-m-${n}`],
-      now: Date.now(),
-    });
-  }
-};
+const chat = (key: string, messages: number) => ctx.chat(key, messages);
 
 /** Records the run the way the settings actor does: one event on `settings/global`. */
 const record = async (data: ArchiveRecord) => {
@@ -72,18 +34,7 @@ const record = async (data: ArchiveRecord) => {
   });
 };
 
-const sessionRows = async (toSeq: number, name: string) => {
-  const r = await replayInto({ dir: join(dir, name), toSeq, log: archivedReader(log, join(dir, "archive")) });
-  const db = openDb(r.file).db;
-  try {
-    return {
-      sessions: db.prepare("SELECT key, message_count FROM sessions ORDER BY key").all(),
-      messages: db.prepare("SELECT session_key, id, text FROM messages ORDER BY seq").all(),
-    };
-  } finally {
-    db.close();
-  }
-};
+const replayedSessions = (toSeq: number, name: string) => replayedRows(archivedReader(log, join(dir, "archive")), dir, toSeq, name);
 
 const until = async <T>(fn: () => Promise<T>, ok: (v: T) => boolean): Promise<T> => {
   for (;;) {
@@ -106,10 +57,7 @@ test("the owner's timer archives what is past max_age, records it, and replay re
   const last = await log.lastSeq();
   const projector = new Projector(openDb(join(dir, "live.db")).db, { log });
   await projector.catchUp(last);
-  const before = {
-    sessions: projector.db.prepare("SELECT key, message_count FROM sessions ORDER BY key").all(),
-    messages: projector.db.prepare("SELECT session_key, id, text FROM messages ORDER BY seq").all(),
-  };
+  const before = sessionRows(projector.db);
   projector.db.close();
 
   const archive = () =>
@@ -155,8 +103,8 @@ test("the owner's timer archives what is past max_age, records it, and replay re
   expect(notOwnerRuns).toBe(0);
 
   // Replay across the boundary: the archive's events, then the stream's, to the same rows.
-  expect(await sessionRows(last, "after")).toEqual(before);
+  expect(await replayedSessions(last, "after")).toEqual(before);
   // The record of the archive run is itself in the log, after the boundary, and replays too.
   const end = await log.lastSeq();
-  expect((await sessionRows(end, "with-record")).sessions).toEqual(before.sessions);
+  expect((await replayedSessions(end, "with-record")).sessions).toEqual(before.sessions);
 });

@@ -1,9 +1,9 @@
-import type { GatewayMetrics } from "../bus/index.ts";
-import type { McpHub } from "./mcp/index.ts";
-import type { RemoteExec } from "./remote/index.ts";
-import type { AgentOptions } from "./run/index.ts";
-import type { ForkSession } from "./session/index.ts";
-import type { SessionStateStore } from "./state/index.ts";
+import type { GatewayMetrics } from "../../bus/index.ts";
+import type { McpHub } from "../mcp/index.ts";
+import type { RemoteExec } from "../remote/index.ts";
+import type { AgentOptions } from "../run/index.ts";
+import type { ForkSession } from "../session/index.ts";
+import type { SessionStateStore } from "../state/index.ts";
 import {
   branchSessionTool,
   execTool,
@@ -15,7 +15,7 @@ import {
   type NodeToolDeps,
   type Tool,
   type ToolRegistry,
-} from "./tools/index.ts";
+} from "../tools/index.ts";
 
 /** What the built-in tools that act on the system need from it. */
 export interface AgentToolDeps {
