@@ -1,6 +1,6 @@
-import { jetstream, jetstreamManager, type JsMsg } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { headerLookup } from "./event-log.decode.ts";
+import { consumedRecord } from "./event-log.decode.ts";
 import type { RawEvent } from "./event-chain.ts";
 import { logBatches } from "./log.batches.ts";
 import { EVENTS_STREAM, subjects } from "./subjects.ts";
@@ -10,17 +10,6 @@ export async function logExtent(nc: NatsConnection): Promise<{ firstSeq: number;
   const info = await (await jetstreamManager(nc)).streams.info(EVENTS_STREAM);
   return { firstSeq: info.state.first_seq, lastSeq: info.state.last_seq, bytes: info.state.bytes, messages: info.state.messages };
 }
-
-const rawEvent = (m: JsMsg): RawEvent => {
-  const info = m.info;
-  return {
-    seq: info.streamSequence,
-    subject: m.subject,
-    header: headerLookup(m.headers),
-    data: m.data,
-    storedAt: Math.floor(info.timestampNanos / 1_000_000),
-  };
-};
 
 /**
  * The log's messages as stored, undecoded (headers and payload bytes), from `fromSeq` through
@@ -32,5 +21,5 @@ export async function* readRawLog(
   opts: { fromSeq: number; untilSeq: number; filter?: string },
 ): AsyncGenerator<RawEvent> {
   const batches = logBatches(jetstream(nc), { ...opts, filter: opts.filter ?? subjects.allEvents, stopWhenCaughtUp: true });
-  for await (const batch of batches) for (const m of batch) yield rawEvent(m);
+  for await (const batch of batches) for (const m of batch) yield consumedRecord(m);
 }
