@@ -5,6 +5,7 @@
  * dedupe window (the archive never cuts into it); events still have to be a minute old (the
  * gateway's safety margin), so the test waits for that — a condition, polled, not a sleep.
  */
+import { basename } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, expect, test } from "vitest";
@@ -68,7 +69,12 @@ test("an archive run asked of the gateway is recorded by its settings actor and 
   const status = await gw.cli(["log", "status", "--json"]);
   expect(status.code).toBe(0);
   const s = JSON.parse(status.stdout);
-  expect(s.lastArchive).toMatchObject({ by: "cli", lastSeq: archived!.lastSeq, archived: archived!.archived, file: archived!.file });
+  expect(s.lastArchive).toMatchObject({
+    by: "cli",
+    lastSeq: archived!.lastSeq,
+    archived: archived!.archived,
+    file: basename(archived!.file ?? ""),
+  });
   expect(s.lastArchive.seq).toBeGreaterThan(seq);
   expect(s.archives.files).toBe(1);
   // The record is an event of the settings aggregate, appended by the gateway's settings actor.
