@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, hash } from "node:crypto";
 
 /**
  * The log's integrity chain. Each event carries, in its `Cairn-Chain` header, the SHA-256 of the
@@ -37,14 +37,29 @@ export interface RawEvent {
   readonly storedAt: number;
 }
 
+/** One-shot SHA-256 (Node ≥ 20.12); older Nodes build a hash object. */
+const sha256hex: (data: Uint8Array | string) => string =
+  typeof hash === "function" ? (data) => hash("sha256", data, "hex") : (data) => createHash("sha256").update(data).digest("hex");
+
+/** Reused for every event's hash input: `verify` hashes a million of them (see `chainHash`). */
+let scratch = Buffer.allocUnsafe(64 * 1024);
+
 /**
  * The chain value of one event: `prev` is the previous event of the subject's `Cairn-Chain` value
  * ("" for the first event, or after events written before the chain existed). The fields are one
  * JSON array (unambiguous: a value cannot fake a separator), then the payload bytes as stored.
+ * Hashed in one call over one buffer: a hash object and four updates per event were a third of
+ * `log verify`.
  */
 export function chainHash(prev: string, subject: string, header: (name: string) => string, data: Uint8Array | string): string {
-  const fields = JSON.stringify([subject, ...CHAINED_HEADERS.map((n) => header(n))]);
-  return createHash("sha256").update(prev).update("\n").update(fields).update("\n").update(data).digest("hex");
+  const head = `${prev}\n${JSON.stringify([subject, ...CHAINED_HEADERS.map((n) => header(n))])}\n`;
+  if (typeof data === "string") return sha256hex(head + data);
+  // UTF-8 takes at most 3 bytes per UTF-16 unit.
+  const size = head.length * 3 + data.length;
+  if (scratch.length < size) scratch = Buffer.allocUnsafe(Math.max(size, scratch.length * 2));
+  const n = scratch.write(head, 0, "utf8");
+  scratch.set(data, n);
+  return sha256hex(scratch.subarray(0, n + data.length));
 }
 
 /**

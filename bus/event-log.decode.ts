@@ -6,7 +6,7 @@ import { TRACEPARENT, traceIdOf } from "./telemetry/index.ts";
 
 /**
  * How a log message becomes a typed event (or a visible decode failure): the headers the log
- * writes, and the two shapes a message arrives in (delivered by a consumer, fetched by sequence).
+ * writes, and the shapes a message arrives in (delivered by a consumer, fetched by sequence, archived).
  */
 
 export const H = {
@@ -34,53 +34,71 @@ export type LogRecord = ({ ok: true; event: AnyStoredEvent } | { ok: false; bad:
   readonly pending: number;
 };
 
-const headerTime = (h: MsgHdrs | undefined, fallback: number): number => {
-  const t = Number(h?.get(H.time));
+const headerTime = (h: (name: string) => string, fallback: number): number => {
+  const t = Number(h(H.time));
   return Number.isFinite(t) && t > 0 ? t : fallback;
 };
 
-/** A log message as delivered by a consumer or fetched by sequence. */
-interface RawRecord {
+/** A log message as delivered by a consumer, fetched by sequence, or read from an archive. */
+export interface RawRecord {
   readonly seq: number;
   readonly subject: string;
-  readonly headers: MsgHdrs | undefined;
+  /** A header's value, "" when absent. */
+  header(name: string): string;
   /** When the server stored it (epoch ms; the fallback for a missing time header). */
   readonly storedAt: number;
   /** Messages still pending after this one (0 for a fetched one). */
   readonly pending: number;
-  json(): unknown;
+  /** The payload bytes. */
+  readonly data: Uint8Array;
 }
 
-const consumedRecord = (m: JsMsg): RawRecord => ({
-  seq: m.seq,
-  subject: m.subject,
-  headers: m.headers,
-  storedAt: Math.floor(m.info.timestampNanos ? Number(BigInt(m.info.timestampNanos) / 1_000_000n) : 0),
-  pending: m.info.pending,
-  json: () => m.json(),
-});
+export const consumedRecord = (m: JsMsg): RawRecord => {
+  const info = m.info;
+  return {
+    seq: info.streamSequence,
+    subject: m.subject,
+    header: headerLookup(m.headers),
+    storedAt: Math.floor(info.timestampNanos / 1_000_000),
+    pending: info.pending,
+    data: m.data,
+  };
+};
 
 export const storedRecord = (m: StoredMsg): RawRecord => ({
   seq: m.seq,
   subject: m.subject,
-  headers: m.header,
+  header: headerLookup(m.header),
   storedAt: m.time.getTime(),
   pending: 0,
-  json: () => m.json(),
+  data: m.data,
 });
 
+/**
+ * A message's headers as a plain lookup, read in one pass: the client's own `get` scans and copies
+ * its key list on every call, and a decode or a chain check asks for up to nine of them.
+ */
+export const headerLookup = (h: MsgHdrs | undefined): ((name: string) => string) => {
+  if (!h) return () => "";
+  const values = new Map<string, string>();
+  for (const [k, v] of h) if (!values.has(k)) values.set(k, v[0] ?? "");
+  return (name) => values.get(name) ?? "";
+};
+
+const utf8 = new TextDecoder();
+
 /** Turns a raw log message into a typed event, or a visible decode failure. */
-export const decodeRecord = (raw: JsMsg | RawRecord): LogRecord => {
-  const m = "info" in raw ? consumedRecord(raw) : raw;
-  const type = m.headers?.get(H.type) ?? "";
-  const time = headerTime(m.headers, m.storedAt);
+export const decodeRecord = (m: RawRecord): LogRecord => {
+  const h = m.header;
+  const type = h(H.type);
+  const time = headerTime(h, m.storedAt);
   const where = parseEventSubject(m.subject);
   try {
     if (!where) throw new CairnError("internal", `not an event subject: ${m.subject}`);
-    const version = Number(m.headers?.get(H.version) ?? "NaN");
+    const version = Number(h(H.version));
     let json: unknown;
     try {
-      json = m.json();
+      json = JSON.parse(utf8.decode(m.data));
     } catch {
       throw new CairnError("internal", "payload is not JSON");
     }
@@ -89,14 +107,14 @@ export const decodeRecord = (raw: JsMsg | RawRecord): LogRecord => {
       seq: m.seq,
       type,
       version,
-      id: m.headers?.get(H.msgId) ?? "",
+      id: h(H.msgId),
       kind: where.kind,
       aggregateId: where.id,
       time,
-      correlationId: m.headers?.get(H.correlation) || undefined,
-      causationId: m.headers?.get(H.causation) || undefined,
-      ...actorOf(m.headers?.get(H.actor)),
-      ...traceOf(m.headers?.get(TRACEPARENT)),
+      correlationId: h(H.correlation) || undefined,
+      causationId: h(H.causation) || undefined,
+      ...actorOf(h(H.actor)),
+      ...traceOf(h(TRACEPARENT) || undefined),
       data,
     } as AnyStoredEvent;
     if (!(AggregateKind.literals as readonly string[]).includes(where.kind))

@@ -15,7 +15,8 @@ import { type AggregateKind, CairnError, isCairnError, checkNewEvent, eventRegis
 import { isBusUnavailable, isStorageFull, isWrongLastSequence } from "./nats.errors.ts";
 import { retry } from "./retry.ts";
 import { EVENTS_STREAM, subjects } from "./subjects.ts";
-import { H, decodeRecord, storedRecord, type LogRecord } from "./event-log.decode.ts";
+import { H, consumedRecord, decodeRecord, storedRecord, type LogRecord } from "./event-log.decode.ts";
+import { logBatches } from "./log.batches.ts";
 import { TRACEPARENT, traceparentOf, type GatewayMetrics } from "./telemetry/index.ts";
 import { CHAIN_HEADER, ChainHeads, chainHash } from "./event-chain.ts";
 import { currentProvenance } from "./provenance.ts";
@@ -254,9 +255,21 @@ export class EventLog {
   /**
    * Reads the log from `fromSeq` in order. Stops after `untilSeq` when given, otherwise follows
    * new events until `signal` aborts. Survives reconnects (the ordered consumer resumes itself).
+   * Following keeps the library's iterator, which hands over each event as it comes.
    */
   async *read(opts: { fromSeq: number; filter?: string; untilSeq?: number; signal?: AbortSignal }): AsyncGenerator<LogRecord> {
     if (opts.untilSeq !== undefined && opts.untilSeq < opts.fromSeq) return;
+    if (opts.untilSeq !== undefined) {
+      // A bounded read (replay, rebuild, catch-up, a long aggregate) in bulk.
+      const { untilSeq } = opts;
+      const batches = logBatches(this.js, { ...opts, untilSeq });
+      try {
+        for await (const batch of batches) for (const m of batch) yield decodeRecord(consumedRecord(m));
+      } catch (e) {
+        throw unavailableOr(e, "could not read the event log");
+      }
+      return;
+    }
     let messages: ConsumerMessages;
     try {
       messages = await retry(async () => {
@@ -275,8 +288,7 @@ export class EventLog {
     try {
       if (opts.signal?.aborted) return;
       for await (const m of messages) {
-        yield decodeRecord(m);
-        if (opts.untilSeq !== undefined && m.seq >= opts.untilSeq) break;
+        yield decodeRecord(consumedRecord(m));
       }
     } finally {
       opts.signal?.removeEventListener("abort", stop);

@@ -5,9 +5,9 @@ import { pipeline } from "node:stream/promises";
 import { Readable } from "node:stream";
 import { createGunzip, createGzip } from "node:zlib";
 import { jetstreamManager } from "@nats-io/jetstream";
-import type { MsgHdrs, NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import type { EventLog } from "./event-log.ts";
-import { decodeRecord } from "./event-log.decode.ts";
+import { decodeRecord, type RawRecord } from "./event-log.decode.ts";
 import * as Schema from "effect/Schema";
 import { CairnError, decodeOrFail, parseJsonBounded } from "../schemas/index.ts";
 import type { RawEvent } from "./event-chain.ts";
@@ -132,13 +132,13 @@ export const archivedReader = (log: EventLog, dir: string): Pick<EventLog, "read
 });
 
 /** An archived event in the shape the log's decoder reads. */
-const rawRecord = (r: RawEvent) => ({
+const rawRecord = (r: RawEvent): RawRecord => ({
   seq: r.seq,
   subject: r.subject,
-  headers: { get: (n: string) => r.header(n) || undefined } as unknown as MsgHdrs,
+  header: r.header,
   storedAt: r.storedAt,
   pending: 1,
-  json: () => JSON.parse(Buffer.from(r.data).toString("utf8")) as unknown,
+  data: r.data,
 });
 
 export interface ArchivePolicy {

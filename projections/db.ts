@@ -186,17 +186,37 @@ export function openDb(file: string): { db: Db; fresh: boolean } {
 const SEARCH_TRIGGERS = ["messages_fts_ai", "messages_fts_ad", "messages_fts_au"] as const;
 
 /**
+ * Indexes only the queries read (no projection looks rows up by them while applying): a fresh
+ * fill sorts each one once at the end instead of updating it row by row — on a million events
+ * the audit table's six alone cost more than its inserts.
+ */
+const QUERY_INDEXES = [
+  "sessions_recent",
+  "messages_by_session",
+  "runs_by_session",
+  "audit_by_event",
+  "audit_by_session",
+  "audit_by_run",
+  "audit_decisions",
+  "audit_by_call",
+  "audit_by_cause",
+  "approvals_recent",
+  "tool_calls_by_session",
+] as const;
+
+/**
  * For a database being filled from scratch (a rebuild, a replay): the chat search index is not
  * kept up to date message by message — its triggers cost about a quarter of a replay (FTS5
- * tokenizes each insert and update) — but built once at the end by `buildSearchIndex`, which
- * reads the finished messages table in one pass.
+ * tokenizes each insert and update) — nor are the indexes only queries use; `buildDeferredIndexes`
+ * builds them all once at the end, from the finished tables.
  */
-export function deferSearchIndex(db: Db): void {
+export function deferIndexes(db: Db): void {
   for (const t of SEARCH_TRIGGERS) db.exec(`DROP TRIGGER IF EXISTS ${t}`);
+  for (const i of QUERY_INDEXES) db.exec(`DROP INDEX IF EXISTS ${i}`);
 }
 
-/** Builds the search index from the messages table and puts its triggers back (after `deferSearchIndex`). */
-export function buildSearchIndex(db: Db): void {
+/** Builds the search index and the query indexes, and puts the search triggers back (after `deferIndexes`). */
+export function buildDeferredIndexes(db: Db): void {
   db.transaction(() => {
     db.exec("INSERT INTO messages_fts(messages_fts) VALUES ('rebuild')");
     db.exec(DDL);

@@ -1,6 +1,6 @@
 import { existsSync, renameSync, rmSync } from "node:fs";
 import type { EventLog } from "../bus/index.ts";
-import { buildSearchIndex, deferSearchIndex, openDb, type Db } from "./db.ts";
+import { buildDeferredIndexes, deferIndexes, openDb, type Db } from "./db.ts";
 import { Projector } from "./projector.ts";
 
 const sidecars = (file: string) => [`${file}-wal`, `${file}-shm`];
@@ -27,9 +27,9 @@ export async function buildFresh(
   const projector = new Projector(db, { log });
   const total = await log.lastSeq();
   onProgress?.(0, total);
-  deferSearchIndex(db);
+  deferIndexes(db);
   await projector.catchUp(total, (seq) => onProgress?.(seq, total));
-  buildSearchIndex(db);
+  buildDeferredIndexes(db);
   projector.db.close();
   return { tmp, events: total, ms: performance.now() - started };
 }

@@ -2,7 +2,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { EventLog } from "../bus/index.ts";
 import { CairnError } from "../schemas/index.ts";
-import { buildSearchIndex, deferSearchIndex, openDb } from "./db.ts";
+import { buildDeferredIndexes, deferIndexes, openDb } from "./db.ts";
 import { Projector } from "./projector.ts";
 
 /**
@@ -31,9 +31,9 @@ export async function replayInto(
   const projector = new Projector(db, { log: o.log });
   try {
     onProgress?.(0, o.toSeq);
-    deferSearchIndex(db);
+    deferIndexes(db);
     await projector.catchUp(o.toSeq, (seq) => onProgress?.(seq, o.toSeq));
-    buildSearchIndex(db);
+    buildDeferredIndexes(db);
     return { file, events: o.toSeq, ms: performance.now() - started, checkpoint: projector.checkpoint };
   } finally {
     db.close();

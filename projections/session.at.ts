@@ -39,8 +39,19 @@ export interface SessionAt {
   readonly approvals: readonly ApprovalSummary[];
 }
 
-/** Aggregate logs read at once (a long session has a run per turn). */
-const READS_AT_ONCE = 8;
+/**
+ * Aggregate logs read at once (a long session has a run and an approval per turn, each a few
+ * requests in a row): at 8, a 1,000-turn session spent seconds waiting on round trips.
+ */
+const READS_AT_ONCE = 64;
+
+/**
+ * The read models a session's view is read from. The others (audit, metrics, nodes, auth, cron,
+ * channels) answer no question asked here, and folding the audit's and the metrics' rows was
+ * most of the cost of a long session's view.
+ */
+const VIEW_MODELS = new Set(["sessions", "messages", "compactions", "runs", "tool_calls", "approvals"]);
+const VIEW_PROJECTIONS = PROJECTIONS.filter((p) => VIEW_MODELS.has(p.name));
 
 const decoded = (kind: string, id: string, records: readonly LogRecord[]): AnyStoredEvent[] =>
   records.map((r) => {
@@ -99,7 +110,7 @@ export function sessionAt(s: SessionEvents, at: SessionPoint): SessionAt {
   const seq = pointSeq(s, at);
   const db = openMemoryDb();
   try {
-    const apply = PROJECTIONS.map((p) => p.bind(db));
+    const apply = VIEW_PROJECTIONS.map((p) => p.bind(db));
     const touched: Touched = { sessions: new Set(), sessionList: false };
     let applied = 0;
     let time = 0;

@@ -17,9 +17,17 @@ export const decodeOrFail = <S extends Schema.ConstraintDecoder<unknown>>(
   throw new CairnError(code, `invalid ${what}: ${r.failure.message}`);
 };
 
+/** Lenient decoders by schema, made once: a replay decodes a million events through a few dozen schemas. */
+const lenientDecoders = new WeakMap<object, (input: unknown) => Result.Result<unknown, Schema.SchemaError>>();
+
 /** Like `decodeOrFail` but tolerant of extra keys (forward-compatible payloads from newer peers). */
 export const decodeLenient = <S extends Schema.ConstraintDecoder<unknown>>(schema: S, input: unknown, what: string): S["Type"] => {
-  const r = Schema.decodeUnknownResult(schema, { errors: "all" })(input);
+  let decode = lenientDecoders.get(schema);
+  if (!decode) {
+    decode = Schema.decodeUnknownResult(schema, { errors: "all" }) as (input: unknown) => Result.Result<unknown, Schema.SchemaError>;
+    lenientDecoders.set(schema, decode);
+  }
+  const r = decode(input);
   if (Result.isSuccess(r)) return r.success;
   throw new CairnError("bad_request", `invalid ${what}: ${r.failure.message}`);
 };

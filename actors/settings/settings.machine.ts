@@ -80,6 +80,9 @@ export const settingsMachine = setup({
         "settings.push_unsubscribed": {
           actions: assign(({ context, event }) => ({ pushDevices: context.pushDevices.filter((d) => d.device !== event.data.device) })),
         },
+        // An archive run, recorded for `cairn log status`: the settings themselves do not change.
+        // (Without this transition the gateway archived and then failed to record it.)
+        "settings.log_archived": {},
       },
     },
   },
