@@ -59,14 +59,31 @@ export class MemoryManager {
   }
 
   /**
-   * Creates `memory/`, loads the vectors into memory (searches then never wait for it), indexes
-   * what changed since the last run, then watches.
+   * Creates `memory/`, watches, and indexes what changed since the last run. The vectors reach
+   * memory by `loadVectors` (or on the first vector search): never on the start path.
    */
   async start(): Promise<void> {
     await mkdir(this.o.roots[1]?.dir ?? this.o.roots[0].dir, { recursive: true, mode: 0o700 });
     for (const r of this.o.roots) this.watchRoot(r);
-    this.o.index.warm();
     await this.reindex();
+  }
+
+  /**
+   * Loads the vectors into memory a slice per macrotask (the gateway calls it once ready): until
+   * then vector search asks sqlite-vec's exact KNN, slower at 100,000 chunks but the same answer.
+   */
+  async loadVectors(): Promise<void> {
+    const active = this.activeEmbedder();
+    const total = active ? this.o.index.vectorsLoaded(active).total : 0;
+    if (total === 0) return;
+    const started = this.now();
+    this.report(`memory: loading ${total} vectors into memory (vector search asks sqlite-vec until then)`);
+    await this.o.index.loadVectors();
+    this.report(`memory: ${total} vectors in memory in ${this.now() - started} ms`);
+  }
+
+  private activeEmbedder(): string | null {
+    return this.lastEmbedder ?? this.o.embedders.status().find((e) => e.state !== "open")?.name ?? null;
   }
 
   private watchRoot(r: MemoryRoot): void {
@@ -261,8 +278,9 @@ export class MemoryManager {
 
   status(): MemoryStatus {
     const embedders = this.o.embedders.status();
-    const active = this.lastEmbedder ?? embedders.find((e) => e.state !== "open")?.name ?? null;
+    const active = this.activeEmbedder();
     const c = this.o.index.counts(active);
+    const inMemory = active ? this.o.index.vectorsLoaded(active) : { loaded: 0, total: 0, loading: false };
     const anyUp = embedders.some((e) => e.state === "ok");
     return {
       enabled: true,
@@ -274,6 +292,7 @@ export class MemoryManager {
       files: c.files,
       chunks: c.chunks,
       vectors: c.vectors,
+      vectorsInMemory: { loaded: inMemory.loaded, loading: inMemory.loading },
       embedders,
       mode: anyUp ? "hybrid" : "keyword",
       cachedEmbeddings: c.cached,
