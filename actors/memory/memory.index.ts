@@ -42,6 +42,8 @@ const decode = <S extends Schema.ConstraintDecoder<unknown>>(schema: S, rows: re
  * every one is rescored.
  */
 export const RESCORE = 500;
+/** Chunks a keyword search scores at most, unless its rarest word alone matches more (see keywordQuery). */
+export const KEYWORD_ROWS = 30_000;
 /** Vectors read into memory per macrotask while a space loads (a few ms each). */
 export const LOAD_SLICE = 2000;
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -123,6 +125,7 @@ export class MemoryIndex {
   }
   private transaction<T>(f: () => T): T {
     this.#rows = undefined;
+    this.#matching.clear();
     try {
       const out = this.db.transaction(f)();
       for (const g of this.#pending) g();
@@ -184,23 +187,42 @@ export class MemoryIndex {
   }
 
   /**
-   * The FTS5 query for a question (any word, see toFtsQuery) without the words in more than half
-   * the chunks: FTS5's bm25 clamps such a word's idf to ~0 (log((N − n + 0.5) / (n + 0.5)) ≤ 0),
-   * so it moves no chunk's rank, but each chunk it matches is one more to score (bm25 is the
-   * cost of a keyword search, ~1 µs a row). Kept when every word is that common.
+   * The FTS5 query for a question (any word, see toFtsQuery): its rarest words, as many as match
+   * KEYWORD_ROWS chunks together (at least one). bm25 is the cost of a keyword search (~1 µs a
+   * matching row, every one scored), and a common word adds many rows for little rank: a word in
+   * over half the chunks has an idf of ~0 (FTS5 clamps log((N − n + 0.5) / (n + 0.5)) ≤ 0), so it
+   * never goes in while a rarer word is there; words past the budget are the commonest ones left,
+   * and bench/memory.bench.ts measures how often that changes the top 10.
    */
   keywordQuery(text: string): string | undefined {
     const found = text.match(/[\p{L}\p{N}_]+/gu);
     if (!found) return undefined;
     const words = [...new Set(found.slice(0, 32))];
     this.#rows ??= Number(this.sql("SELECT count(*) FROM chunks").pluck().get());
-    const half = this.#rows / 2;
     const count = this.sql("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?").pluck();
-    const rare = words.filter((w) => Number(count.get(`"${w}"`)) <= half);
-    return toFtsQuery((rare.length > 0 ? rare : words).join(" "), { prefix: false, all: false });
+    const df = (w: string) => {
+      let n = this.#matching.get(w);
+      if (n === undefined) {
+        if (this.#matching.size >= 50_000) this.#matching.clear();
+        this.#matching.set(w, (n = Number(count.get(`"${w}"`))));
+      }
+      return n;
+    };
+    const half = this.#rows / 2;
+    const byRarity = words.toSorted((a, b) => df(a) - df(b));
+    const pool = df(byRarity[0]) <= half ? byRarity.filter((w) => df(w) <= half) : byRarity;
+    const kept: string[] = [];
+    let rows = 0;
+    for (const w of pool) {
+      if (kept.length > 0 && rows + df(w) > KEYWORD_ROWS) break;
+      kept.push(w);
+      rows += df(w);
+    }
+    return toFtsQuery(kept.join(" "), { prefix: false, all: false });
   }
-  /** Chunks counted once, for keywordQuery; dropped by every write. */
+  /** Chunks counted once, and chunks matching a word, for keywordQuery; dropped by every write. */
   #rows: number | undefined;
+  readonly #matching = new Map<string, number>();
 
   /** Chunk ids, best bm25 first (the heading weighs double). */
   ftsSearch(match: string, limit: number, prefix?: string): number[] {
