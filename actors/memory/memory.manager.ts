@@ -235,9 +235,12 @@ export class MemoryManager {
   async search(p: MemorySearchParams): Promise<MemorySearchResult> {
     const k = p.k ?? 5;
     const depth = Math.max(k * 4, 20);
+    // The query's embedding first: the keyword leg runs while the embedder answers.
+    const embedding = this.o.embedders.embed([p.query]);
+    embedding.catch(() => {}); // awaited below; a keyword leg that throws must not leave it unhandled
     const match = this.o.index.keywordQuery(p.query);
     const fts = match ? this.o.index.ftsSearch(match, depth, p.path_prefix) : [];
-    const e = await this.o.embedders.embed([p.query]);
+    const e = await embedding;
     let vec: number[] = [];
     if (e.embedderId !== null) {
       this.lastEmbedder = e.embedderId;
