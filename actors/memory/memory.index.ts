@@ -201,11 +201,11 @@ export class MemoryIndex {
     this.#rows ??= Number(this.sql("SELECT count(*) FROM chunks").pluck().get());
     const count = this.sql("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?").pluck();
     const df = (w: string) => {
-      let n = this.#matching.get(w);
-      if (n === undefined) {
-        if (this.#matching.size >= 50_000) this.#matching.clear();
-        this.#matching.set(w, (n = Number(count.get(`"${w}"`))));
-      }
+      const known = this.#matching.get(w);
+      if (known !== undefined) return known;
+      if (this.#matching.size >= 50_000) this.#matching.clear();
+      const n = Number(count.get(`"${w}"`));
+      this.#matching.set(w, n);
       return n;
     };
     const half = this.#rows / 2;
