@@ -74,8 +74,8 @@ export class MemoryManager {
    */
   async loadVectors(): Promise<void> {
     const active = this.activeEmbedder();
-    const total = active ? this.o.index.vectorsLoaded(active).total : 0;
-    if (total === 0) return;
+    const { loaded, total } = active ? this.o.index.vectorsLoaded(active) : { loaded: 0, total: 0 };
+    if (loaded === total) return;
     const started = this.now();
     this.report(`memory: loading ${total} vectors into memory (vector search asks sqlite-vec until then)`);
     await this.o.index.loadVectors();
