@@ -75,7 +75,7 @@ const vecMs = performance.now() - t;
 index.db.close();
 const reopened = new MemoryIndex(openMemoryDb(join(dir, "memory.db")));
 t = performance.now();
-reopened.warm();
+await reopened.loadVectors();
 const loadMs = performance.now() - t;
 
 const pct = (xs: number[], p: number) => xs.toSorted((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];

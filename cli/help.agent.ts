@@ -189,7 +189,9 @@ memory_search and memory_get, and writes notes with memory_save.
 
 status   files and chunks indexed, the embedder in use (or "keyword only" when
          none is reachable: search then uses full-text matching alone), the
-         directories watched and the last error
+         directories watched and the last error; after a start, how many
+         vectors are loaded into memory yet (until all are, vector search
+         asks sqlite-vec directly: the same answers, slower on large indexes)
 reindex  reads every file again and embeds what changed, with a progress bar
 search   what memory_search would find: file, lines, score, the text
 

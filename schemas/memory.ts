@@ -73,6 +73,11 @@ export const MemoryStatus = Schema.Struct({
   chunks: Schema.Number,
   /** Chunks with a vector from the embedder in use. */
   vectors: Schema.Number,
+  /**
+   * Of those, how many vector search holds in memory: they load in the background after start
+   * (`loading`), and until all are there vector search asks sqlite-vec (exact, slower).
+   */
+  vectorsInMemory: Schema.Struct({ loaded: Schema.Number, loading: Schema.Boolean }),
   embedders: Schema.Array(
     Schema.Struct({ name: Schema.String, state: Schema.Literals(["ok", "open", "untried"]), lastError: Schema.NullOr(Schema.String) }),
   ),

@@ -42,6 +42,11 @@ const decode = <S extends Schema.ConstraintDecoder<unknown>>(schema: S, rows: re
  * every one is rescored.
  */
 export const RESCORE = 500;
+/** Chunks a keyword search scores at most, unless its rarest word alone matches more (see keywordQuery). */
+export const KEYWORD_ROWS = 30_000;
+/** Vectors read into memory per macrotask while a space loads (a few ms each). */
+export const LOAD_SLICE = 2000;
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 const blob = (v: Float32Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 const vector = (b: Buffer) => new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
@@ -120,6 +125,7 @@ export class MemoryIndex {
   }
   private transaction<T>(f: () => T): T {
     this.#rows = undefined;
+    this.#matching.clear();
     try {
       const out = this.db.transaction(f)();
       for (const g of this.#pending) g();
@@ -181,23 +187,42 @@ export class MemoryIndex {
   }
 
   /**
-   * The FTS5 query for a question (any word, see toFtsQuery) without the words in more than half
-   * the chunks: FTS5's bm25 clamps such a word's idf to ~0 (log((N − n + 0.5) / (n + 0.5)) ≤ 0),
-   * so it moves no chunk's rank, but each chunk it matches is one more to score (bm25 is the
-   * cost of a keyword search, ~1 µs a row). Kept when every word is that common.
+   * The FTS5 query for a question (any word, see toFtsQuery): its rarest words, as many as match
+   * KEYWORD_ROWS chunks together (at least one). bm25 is the cost of a keyword search (~1 µs a
+   * matching row, every one scored), and a common word adds many rows for little rank: a word in
+   * over half the chunks has an idf of ~0 (FTS5 clamps log((N − n + 0.5) / (n + 0.5)) ≤ 0), so it
+   * never goes in while a rarer word is there; words past the budget are the commonest ones left,
+   * and bench/memory.bench.ts measures how often that changes the top 10.
    */
   keywordQuery(text: string): string | undefined {
     const found = text.match(/[\p{L}\p{N}_]+/gu);
     if (!found) return undefined;
     const words = [...new Set(found.slice(0, 32))];
     this.#rows ??= Number(this.sql("SELECT count(*) FROM chunks").pluck().get());
-    const half = this.#rows / 2;
     const count = this.sql("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?").pluck();
-    const rare = words.filter((w) => Number(count.get(`"${w}"`)) <= half);
-    return toFtsQuery((rare.length > 0 ? rare : words).join(" "), { prefix: false, all: false });
+    const df = (w: string) => {
+      const known = this.#matching.get(w);
+      if (known !== undefined) return known;
+      if (this.#matching.size >= 50_000) this.#matching.clear();
+      const n = Number(count.get(`"${w}"`));
+      this.#matching.set(w, n);
+      return n;
+    };
+    const half = this.#rows / 2;
+    const byRarity = words.toSorted((a, b) => df(a) - df(b));
+    const pool = df(byRarity[0]) <= half ? byRarity.filter((w) => df(w) <= half) : byRarity;
+    const kept: string[] = [];
+    let rows = 0;
+    for (const w of pool) {
+      if (kept.length > 0 && rows + df(w) > KEYWORD_ROWS) break;
+      kept.push(w);
+      rows += df(w);
+    }
+    return toFtsQuery(kept.join(" "), { prefix: false, all: false });
   }
-  /** Chunks counted once, for keywordQuery; dropped by every write. */
+  /** Chunks counted once, and chunks matching a word, for keywordQuery; dropped by every write. */
   #rows: number | undefined;
+  readonly #matching = new Map<string, number>();
 
   /** Chunk ids, best bm25 first (the heading weighs double). */
   ftsSearch(match: string, limit: number, prefix?: string): number[] {
@@ -225,24 +250,89 @@ export class MemoryIndex {
     return mean;
   }
 
-  /** A space's vectors in memory, loaded from its table on first use, then kept in step by the writes. */
+  /**
+   * Spaces' vectors in memory, kept in step by the writes. A space whose codes are still loading
+   * (in `#loading`) is searched by sqlite-vec's exact KNN meanwhile: its codes hold only part of it.
+   */
   readonly #codes = new Map<number, VectorCodes>();
-  private codes(s: { n: number; dims: number }): VectorCodes {
-    let codes = this.#codes.get(s.n);
-    if (!codes) {
-      codes = new VectorCodes(s.dims, this.center(s.n, []) ?? new Float32Array(s.dims));
-      for (const row of this.db.prepare(`SELECT rowid, embedding FROM vec_${s.n}`).raw().iterate()) {
-        const [id, embedding] = row as [number, Buffer];
-        codes.put(Number(id), vector(embedding));
-      }
-      this.#codes.set(s.n, codes);
+  readonly #loading = new Map<number, Promise<void>>();
+
+  /** The space's codes when all of its vectors are in them; otherwise their load is under way. */
+  private loaded(s: { n: number; dims: number }): VectorCodes | undefined {
+    const codes = this.#codes.get(s.n);
+    if (codes && !this.#loading.has(s.n)) return codes;
+    if (!this.#loading.has(s.n)) {
+      // A small space loads at once (one slice); a large one behind, the search asks sqlite-vec.
+      if (this.vectorCount(s.n) <= LOAD_SLICE) return this.loadNow(s);
+      void this.load(s).catch(() => this.#codes.delete(s.n));
     }
+    return undefined;
+  }
+
+  private loadNow(s: { n: number; dims: number }): VectorCodes {
+    const codes = this.emptyCodes(s);
+    for (let after: number | null = 0; after !== null; ) after = this.loadSlice(s.n, codes, after);
     return codes;
   }
 
-  /** Loads every space's vectors into memory now (at start), so the first search does not pay for it. */
-  warm(): void {
-    for (const s of this.spaces()) this.codes(s);
+  private emptyCodes(s: { n: number; dims: number }): VectorCodes {
+    const codes = new VectorCodes(s.dims, this.center(s.n, []) ?? new Float32Array(s.dims));
+    this.#codes.set(s.n, codes);
+    return codes;
+  }
+
+  /**
+   * Reads LOAD_SLICE vectors after chunk id `after` into the codes (by id ranges: each slice is
+   * its own short query, so nothing holds the connection between slices); the next `after`, or
+   * null at the end.
+   */
+  private loadSlice(n: number, codes: VectorCodes, after: number): number | null {
+    const rows = this.sql(`SELECT c.id, v.embedding FROM chunks c JOIN vec_${n} v ON v.rowid = c.id WHERE c.id > ? ORDER BY c.id LIMIT ?`)
+      .raw()
+      .all(after, LOAD_SLICE) as [number, Buffer][];
+    for (const [id, embedding] of rows) codes.put(id, vector(embedding));
+    return rows.length < LOAD_SLICE ? null : rows[rows.length - 1][0];
+  }
+
+  /**
+   * Loads a space's vectors into memory a slice per macrotask, so the event loop keeps serving
+   * (100,000 vectors took the gateway's start ~47 s in one piece). Writes meanwhile go to the
+   * codes too (a slice re-reading a row rewrites the same vector); a rolled-back write drops the
+   * codes, and the load starts over.
+   */
+  private load(s: { n: number; dims: number }): Promise<void> {
+    let p = this.#loading.get(s.n);
+    if (p) return p;
+    p = (async () => {
+      let codes = this.emptyCodes(s);
+      let after: number | null = 0;
+      while (after !== null) {
+        await yieldToLoop();
+        if (!this.db.open) return;
+        if (this.#codes.get(s.n) !== codes) [codes, after] = [this.emptyCodes(s), 0];
+        after = this.loadSlice(s.n, codes, after);
+      }
+    })().finally(() => this.#loading.delete(s.n));
+    this.#loading.set(s.n, p);
+    return p;
+  }
+
+  /** Loads every space's vectors into memory, in slices behind the caller (see `load`). */
+  async loadVectors(): Promise<void> {
+    for (const s of this.spaces()) if (!this.#codes.has(s.n) || this.#loading.has(s.n)) await this.load(s);
+  }
+
+  /** Vectors of a space in memory and in its table: equal once loaded. */
+  vectorsLoaded(embedder: string): { loaded: number; total: number; loading: boolean } {
+    const s = this.spaces().find((x) => x.embedder === embedder);
+    if (!s) return { loaded: 0, total: 0, loading: false };
+    const total = this.vectorCount(s.n);
+    const loading = this.#loading.has(s.n);
+    return { loaded: loading ? Math.min(this.#codes.get(s.n)?.size ?? 0, total) : this.#codes.has(s.n) ? total : 0, total, loading };
+  }
+
+  private vectorCount(n: number): number {
+    return Number(this.sql(`SELECT count(*) FROM vec_${n}`).pluck().get());
   }
 
   /**
@@ -268,9 +358,10 @@ export class MemoryIndex {
       const rows = this.sql(`SELECT rowid AS id FROM vec_${s.n} WHERE embedding MATCH ? AND k = ? ORDER BY distance`).all(blob(query), k);
       ids = decode(IdRow, rows, "vec0").map((r) => r.id);
     } else {
-      ids = this.codes(s)
-        .search(query, k, Math.max(o.rescore ?? RESCORE, k * 4))
-        .map((x) => x.id);
+      const codes = this.loaded(s);
+      ids = codes
+        ? codes.search(query, k, Math.max(o.rescore ?? RESCORE, k * 4)).map((x) => x.id)
+        : this.vectorSearch(embedder, query, k, undefined, { exact: true });
     }
     if (!prefix) return ids.slice(0, limit);
     const found = this.chunks(ids);

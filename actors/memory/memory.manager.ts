@@ -59,14 +59,31 @@ export class MemoryManager {
   }
 
   /**
-   * Creates `memory/`, loads the vectors into memory (searches then never wait for it), indexes
-   * what changed since the last run, then watches.
+   * Creates `memory/`, watches, and indexes what changed since the last run. The vectors reach
+   * memory by `loadVectors` (or on the first vector search): never on the start path.
    */
   async start(): Promise<void> {
     await mkdir(this.o.roots[1]?.dir ?? this.o.roots[0].dir, { recursive: true, mode: 0o700 });
     for (const r of this.o.roots) this.watchRoot(r);
-    this.o.index.warm();
     await this.reindex();
+  }
+
+  /**
+   * Loads the vectors into memory a slice per macrotask (the gateway calls it once ready): until
+   * then vector search asks sqlite-vec's exact KNN, slower at 100,000 chunks but the same answer.
+   */
+  async loadVectors(): Promise<void> {
+    const active = this.activeEmbedder();
+    const { loaded, total } = active ? this.o.index.vectorsLoaded(active) : { loaded: 0, total: 0 };
+    if (loaded === total) return;
+    const started = this.now();
+    this.report(`memory: loading ${total} vectors into memory (vector search asks sqlite-vec until then)`);
+    await this.o.index.loadVectors();
+    this.report(`memory: ${total} vectors in memory in ${this.now() - started} ms`);
+  }
+
+  private activeEmbedder(): string | null {
+    return this.lastEmbedder ?? this.o.embedders.status().find((e) => e.state !== "open")?.name ?? null;
   }
 
   private watchRoot(r: MemoryRoot): void {
@@ -218,9 +235,12 @@ export class MemoryManager {
   async search(p: MemorySearchParams): Promise<MemorySearchResult> {
     const k = p.k ?? 5;
     const depth = Math.max(k * 4, 20);
+    // The query's embedding first: the keyword leg runs while the embedder answers.
+    const embedding = this.o.embedders.embed([p.query]);
+    embedding.catch(() => {}); // awaited below; a keyword leg that throws must not leave it unhandled
     const match = this.o.index.keywordQuery(p.query);
     const fts = match ? this.o.index.ftsSearch(match, depth, p.path_prefix) : [];
-    const e = await this.o.embedders.embed([p.query]);
+    const e = await embedding;
     let vec: number[] = [];
     if (e.embedderId !== null) {
       this.lastEmbedder = e.embedderId;
@@ -261,8 +281,9 @@ export class MemoryManager {
 
   status(): MemoryStatus {
     const embedders = this.o.embedders.status();
-    const active = this.lastEmbedder ?? embedders.find((e) => e.state !== "open")?.name ?? null;
+    const active = this.activeEmbedder();
     const c = this.o.index.counts(active);
+    const inMemory = active ? this.o.index.vectorsLoaded(active) : { loaded: 0, total: 0, loading: false };
     const anyUp = embedders.some((e) => e.state === "ok");
     return {
       enabled: true,
@@ -274,6 +295,7 @@ export class MemoryManager {
       files: c.files,
       chunks: c.chunks,
       vectors: c.vectors,
+      vectorsInMemory: { loaded: inMemory.loaded, loading: inMemory.loading },
       embedders,
       mode: anyUp ? "hybrid" : "keyword",
       cachedEmbeddings: c.cached,

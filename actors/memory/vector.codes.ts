@@ -119,21 +119,23 @@ export class VectorCodes {
         for (let v = 0; v < 256; v++) tables[base + v] += v & step ? w : -w;
       }
     }
-    const bytes = new Uint8Array(this.bits.buffer, 0, n * per);
+    const { bits, words } = this;
     const score = new Float32Array(n);
     let lo = Number.POSITIVE_INFINITY;
     let hi = Number.NEGATIVE_INFINITY;
     for (let s = 0, at = 0; s < n; s++) {
-      // Four sums: independent additions the CPU overlaps (one chain waits on each lookup).
+      // A word read once, its four bytes by shifts (a quarter of the loads of reading bytes); four
+      // sums: independent additions the CPU overlaps (one chain waits on each lookup).
       let x0 = 0;
       let x1 = 0;
       let x2 = 0;
       let x3 = 0;
-      for (let b = 0; b < per; b += 4, at += 4) {
-        x0 += tables[(b << 8) | bytes[at]];
-        x1 += tables[((b + 1) << 8) | bytes[at + 1]];
-        x2 += tables[((b + 2) << 8) | bytes[at + 2]];
-        x3 += tables[((b + 3) << 8) | bytes[at + 3]];
+      for (let w = 0, t = 0; w < words; w++, at++, t += 1024) {
+        const word = bits[at];
+        x0 += tables[t | (word & 255)];
+        x1 += tables[(t + 256) | ((word >>> 8) & 255)];
+        x2 += tables[(t + 512) | ((word >>> 16) & 255)];
+        x3 += tables[(t + 768) | (word >>> 24)];
       }
       // Bounds of the stored (float32) scores, so each one falls in a bucket.
       score[s] = x0 + x1 + x2 + x3;

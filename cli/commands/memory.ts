@@ -23,8 +23,15 @@ export async function memoryStatus(o: { json: boolean }, paths: Paths): Promise<
       return 0;
     }
     const mode = s.mode === "hybrid" ? "hybrid (full-text + vectors)" : "keyword only (no embedder answered: full-text search alone)";
+    const m = s.vectorsInMemory;
+    const inMemory =
+      s.vectors === 0 || m.loaded === s.vectors
+        ? ""
+        : m.loading
+          ? `vectors in memory: ${m.loaded}/${s.vectors} (loading; vector search asks sqlite-vec until done)\n`
+          : `vectors in memory: not loaded yet (the first vector search loads them)\n`;
     process.stdout.write(
-      `search: ${mode}\nfiles: ${s.files}, chunks: ${s.chunks}, with vectors: ${s.vectors}, cached embeddings: ${s.cachedEmbeddings}\n`,
+      `search: ${mode}\nfiles: ${s.files}, chunks: ${s.chunks}, with vectors: ${s.vectors}, cached embeddings: ${s.cachedEmbeddings}\n${inMemory}`,
     );
     process.stdout.write(
       table([["DIRECTORY", "WATCHED", "PROBLEM"], ...s.directories.map((d) => [d.path, d.watching ? "yes" : "no", d.error ?? "-"])]),

@@ -367,6 +367,9 @@ export async function startGateway(o: {
       await hooks.idle();
     });
 
+    // Behind ready: the memory index's vectors load a slice per macrotask (searches ask sqlite-vec meanwhile).
+    if (memory) void memory.manager.loadVectors().catch((e) => log(`memory: loading the vectors failed: ${(e as Error).message}`));
+
     return {
       url: edge.url,
       transport: edge.transport,

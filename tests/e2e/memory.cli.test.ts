@@ -6,6 +6,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { LOAD_SLICE } from "../../actors/memory/index.ts";
 import { jsonLines, useGatewayWithLlm } from "../fixtures/gateway.ts";
 
 const until = async <T>(read: () => Promise<T>, check: (v: T) => boolean): Promise<T> => {
@@ -47,6 +48,33 @@ describe("cairn search and cairn memory, end to end", () => {
     expect(reindex.code).toBe(0);
     expect(reindex.stdout).toMatch(/^indexed 1 files, 2 chunks; embedded 0 in /);
     expect(reindex.stderr).toMatch(/reindexing memory: 100% \(1\/1\)/);
+  });
+
+  it("a restarted gateway is ready before its vectors are in memory; they load behind it and search answers meanwhile", async () => {
+    // More vectors than one load slice, embedded by the running gateway through the scripted server.
+    const notes = Array.from({ length: Math.ceil(LOAD_SLICE * 2.2) }, (_, i) => `# Note ${i}\nharbour entry number ${i}\n`);
+    writeFileSync(join(gw.dataDir, "memory", "many.md"), notes.join("\n"));
+    const status = async () => JSON.parse((await gw.cli(["memory", "status", "--json"])).stdout || "{}");
+    const indexed = await until(status, (s) => s.chunks > notes.length && s.vectors === s.chunks);
+    await gw.kill("SIGTERM");
+    const from = gw.output().length;
+    await gw.restart();
+    // Searches while the vectors load are answered (sqlite-vec's exact KNN), hybrid as ever.
+    const search = JSON.parse((await gw.cli(["memory", "search", "harbour", "entry", "number", "42", "--json"])).stdout);
+    expect(search).toMatchObject({ mode: "hybrid", degraded: null });
+    expect(search.hits[0]).toMatchObject({ file: "memory/many.md", heading: "Note 42" });
+    const loaded = await until(status, (s) => s.vectorsInMemory.loaded === s.vectors && !s.vectorsInMemory.loading);
+    expect(loaded.vectors).toBe(indexed.vectors);
+    // The order the gateway logged: ready first, the load finished after (not on the start path).
+    const log = gw.output().slice(from);
+    const ready = log.indexOf(" ready at ");
+    const started = log.indexOf(`memory: loading ${indexed.vectors} vectors into memory`);
+    const done = log.indexOf(`memory: ${indexed.vectors} vectors in memory in `);
+    expect(ready).toBeGreaterThan(-1);
+    expect(started).toBeGreaterThan(-1);
+    expect(done).toBeGreaterThan(ready);
+    const human = await gw.cli(["memory", "status"]);
+    expect(human.stdout).not.toContain("vectors in memory:");
   });
 
   it("search: a past chat is found, narrowed by session, with --json for scripts", async () => {

@@ -3,13 +3,14 @@
  * in-memory one searches use (a scan of centred sign bits, then int8 rescoring). Both must find a
  * chunk from its own vector and forget a removed file's vectors; the in-memory one must find most
  * of the exact top 10, follow every write (new vectors, replaced files, removals) and load the
- * same answers from the SQLite file after a restart.
+ * same answers from the SQLite file after a restart; a large space loads in slices behind the
+ * caller while sqlite-vec answers.
  */
 import { describe, expect, test } from "vitest";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { MemoryIndex, VectorCodes, contentHash, openMemoryDb } from "../../../actors/memory/index.ts";
+import { LOAD_SLICE, MemoryIndex, VectorCodes, contentHash, openMemoryDb } from "../../../actors/memory/index.ts";
 
 const DIMS = 64;
 let seed = 7;
@@ -30,10 +31,10 @@ const vec = () => {
 };
 
 const build = () => fill(new MemoryIndex(openMemoryDb(":memory:")));
-const fill = (index: MemoryIndex) => {
+const fill = (index: MemoryIndex, files = 10) => {
   const vectors: Float32Array[] = [];
   const ids: number[] = [];
-  for (let f = 0; f < 10; f++) {
+  for (let f = 0; f < files; f++) {
     const chunks = Array.from({ length: 30 }, (_, j) => {
       const text = `file ${f} chunk ${j}`;
       return { startLine: j + 1, endLine: j + 1, heading: "", text, hash: contentHash(text) };
@@ -81,11 +82,11 @@ describe("vector search in the memory index", () => {
     }
   });
 
-  test("the in-memory vectors follow new and replaced chunks, and load the same from the file after a restart", () => {
+  test("the in-memory vectors follow new and replaced chunks, and load the same from the file after a restart", async () => {
     const file = join(mkdtempSync(join(tmpdir(), "cairn-vec-")), "memory.db");
     const index = new MemoryIndex(openMemoryDb(file));
     const { ids, vectors } = fill(index);
-    index.warm();
+    await index.loadVectors();
     // A file changes after the vectors are in memory: its chunks get new ids, the old ones must go.
     const text = "replaced";
     const [fresh] = index.replaceFile({ path: "/m/f1.md", display: "memory/f1.md", hash: "x", size: 0, now: 0 }, [
@@ -103,6 +104,30 @@ describe("vector search in the memory index", () => {
     expect(live.map((q) => reopened.vectorSearch("test/e", q, 10))).toEqual(before);
     expect(reopened.vectorSearch("test/e", v, 1)).toEqual([fresh]);
     reopened.db.close();
+  });
+
+  test("a large space loads behind the caller: sqlite-vec answers until it is in memory, and writes meanwhile are kept", async () => {
+    const index = new MemoryIndex(openMemoryDb(":memory:"));
+    const { ids, vectors } = fill(index, Math.ceil((LOAD_SLICE * 2.5) / 30));
+    const total = ids.length;
+    expect(index.vectorsLoaded("test/e")).toEqual({ loaded: 0, total, loading: false });
+    // The first search starts the load and does not wait for it: the exact answer meanwhile.
+    const q = vectors[17];
+    expect(index.vectorSearch("test/e", q, 10)).toEqual(index.vectorSearch("test/e", q, 10, undefined, exactly));
+    expect(index.vectorsLoaded("test/e")).toEqual({ loaded: 0, total, loading: true });
+    // Between slices a file is replaced: its old chunks go, the new one's vector must be searchable after.
+    const text = "written while loading";
+    const [fresh] = index.replaceFile({ path: "/m/f0.md", display: "memory/f0.md", hash: "y", size: 0, now: 0 }, [
+      { startLine: 1, endLine: 1, heading: "", text, hash: contentHash(text) },
+    ]);
+    const v = vec();
+    index.storeVectors("test/e", [fresh], [v]);
+    await index.loadVectors();
+    expect(index.vectorsLoaded("test/e")).toEqual({ loaded: total - 30 + 1, total: total - 30 + 1, loading: false });
+    expect(index.vectorSearch("test/e", v, 1)).toEqual([fresh]);
+    const gone = new Set(ids.slice(0, 30));
+    expect(index.vectorSearch("test/e", vectors[0], 50).filter((id) => gone.has(id))).toEqual([]);
+    index.db.close();
   });
 
   test("VectorCodes keeps its arrays dense when vectors leave from the middle", () => {
