@@ -473,6 +473,14 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
       }
       return c;
     }
+    // Ended in its own log, but its session still holds it (a crash between the run's end and the
+    // session's record of it, or that record on its way): the session would refuse the job's next
+    // slot as busy, a claimed slot with no run. So the job's run ends when its session has let go:
+    // adopting the session closes it (its `run.ended` then wakes the watch up again).
+    if ((await sessions.read(sessionKey)).snapshot.context.activeRun?.runId === runId) {
+      await recover([sessionKey]);
+      if ((await sessions.read(sessionKey)).snapshot.context.activeRun?.runId === runId) return { ...c, status: "running" as const };
+    }
     if (c.status !== "completed") return c;
     const end = (await o.log.load("run", runId)).records.findLast((r) => r.ok && r.event.type === "run.completed");
     return { ...c, usage: end?.ok && end.event.type === "run.completed" ? (end.event.data.usage ?? c.usage) : c.usage };

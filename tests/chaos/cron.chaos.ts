@@ -1,0 +1,122 @@
+/**
+ * The cron chaos loop shared by tests/chaos/cron-kill9.test.ts and bench/cron.bench.ts: four jobs
+ * (1-1.7 s, every catch-up policy), a crash at a random instant of each lifetime, then every slot
+ * of every job checked (cron.slots.ts). With jobs of different intervals every crash lands at a
+ * different phase of each job's slot: before a claim, between a claim and its run's start, mid-run,
+ * between a run's end and its session's record of it.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { EventLog } from "../../bus/index.ts";
+import type { TestNats } from "../fixtures/nats.ts";
+import { aggregatesOf, jobAggregates, startLifetime, type Lifetime } from "./cron.lifetime.ts";
+import { checkCronSlots, type SlotCheck } from "./cron.slots.ts";
+import type { LoggedEvent } from "./chaos.helpers.ts";
+
+export const CHAOS_JOBS = [
+  { name: "c1", everyMs: 1000, catchUp: "run_once" },
+  { name: "c2", everyMs: 1300, catchUp: "run_all" },
+  { name: "c3", everyMs: 1000, catchUp: "skip" },
+  { name: "c4", everyMs: 1700, catchUp: "run_once" },
+] as const;
+const NAMES = CHAOS_JOBS.map((j) => j.name);
+const OUTCOME = /^cron\.run\.(completed|failed|timed_out)$/;
+
+export interface ChaosResult {
+  readonly kills: number;
+  readonly checks: readonly SlotCheck[];
+  readonly events: readonly LoggedEvent[];
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Polls until `check` holds; throws after `timeoutMs`. */
+async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+/** What one crash-and-restart loop needs from its gateway, a process or an in-process lifetime. */
+export interface ChaosTarget {
+  createJobs(): Promise<void>;
+  /** Crashes at once and starts the next lifetime; resolves when it is up. */
+  crashAndRestart(): Promise<void>;
+  disableJobs(): Promise<void>;
+  readLog(): Promise<LoggedEvent[]>;
+}
+
+/**
+ * Creates the jobs, then `trials` times (or until `budgetMs` is spent) waits a random 0-1.5 s and
+ * crashes; then lets the last lifetime run a slot of every job, disables the jobs, waits for every
+ * claimed slot's outcome and checks every job's slots.
+ */
+export async function cronChaos(
+  target: ChaosTarget,
+  o: { trials: number; budgetMs?: number; progress?: (kills: number) => void },
+): Promise<ChaosResult> {
+  await target.createJobs();
+  const start = performance.now();
+  let kills = 0;
+  for (; kills < o.trials && performance.now() - start < (o.budgetMs ?? Number.POSITIVE_INFINITY); kills++) {
+    await sleep(Math.floor(Math.random() * 1500));
+    await target.crashAndRestart();
+    o.progress?.(kills + 1);
+  }
+  // The last lifetime works: every job decides a slot after it started (claimed or skipped).
+  const seen = (events: readonly LoggedEvent[]) =>
+    new Map(NAMES.map((n) => [n, events.filter((e) => e.kind === "cron" && e.id === n && /^cron\.slot\./.test(e.type)).length]));
+  const before = seen(await target.readLog());
+  await until(
+    "every job to decide a slot after the last restart",
+    async () => {
+      const now = seen(await target.readLog());
+      return NAMES.every((n) => (now.get(n) ?? 0) > (before.get(n) ?? 0));
+    },
+    60_000,
+  );
+  await target.disableJobs();
+  let events: LoggedEvent[] = [];
+  await until(
+    "every claimed slot to have an outcome",
+    async () => {
+      events = await target.readLog();
+      const claimed = events.filter((e) => e.type === "cron.slot.claimed").length;
+      return claimed > 0 && claimed === events.filter((e) => OUTCOME.test(e.type)).length;
+    },
+    60_000,
+  ).catch(() => {}); // what never ended is reported by the check below
+  return { kills, checks: NAMES.map((n) => checkCronSlots(events, n)), events };
+}
+
+/** Gateway lifetimes in this process on one nats-server (cron.lifetime.ts); `dispose()` ends them all. */
+export async function lifetimeTarget(
+  nats: TestNats,
+  llmUrl: string,
+  report?: (l: string) => void,
+): Promise<ChaosTarget & { dispose(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), "cairn-cron-chaos-"));
+  let life: Lifetime = await startLifetime(nats, dir, llmUrl, report);
+  const dispatch = (name: string, verb: string, params: unknown) => life.system.dispatch("cron", name, verb, params);
+  const log = (): EventLog => life.log;
+  return {
+    async createJobs() {
+      for (const j of CHAOS_JOBS) await dispatch(j.name, "create", { schedule: { kind: "every", everyMs: j.everyMs }, prompt: "tick", catchUp: j.catchUp });
+    },
+    async crashAndRestart() {
+      life.crash();
+      life = await startLifetime(nats, dir, llmUrl, report);
+    },
+    async disableJobs() {
+      for (const n of NAMES) await dispatch(n, "disable", {});
+    },
+    readLog: () => aggregatesOf(log(), jobAggregates(NAMES)),
+    async dispose() {
+      await life.stop().catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
