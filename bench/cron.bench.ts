@@ -32,8 +32,8 @@ import { resolvePaths } from "../cli/paths.ts";
 import { startGatewayProc, type GatewayProc } from "../tests/fixtures/gateway.ts";
 import { startLlmServer } from "../tests/fixtures/llm-server/index.ts";
 import type { LoggedEvent } from "../tests/chaos/chaos.helpers.ts";
-import { CHAOS_JOBS, cronChaos, lifetimeTarget, type ChaosTarget } from "../tests/chaos/cron.chaos.ts";
-import { aggregatesOf, jobAggregates } from "../tests/chaos/cron.lifetime.ts";
+import { cronChaos, lifetimeTarget, processTarget, type ChaosTarget } from "../tests/chaos/cron.chaos.ts";
+import { aggregatesOf } from "../tests/chaos/cron.lifetime.ts";
 import { startTestNats } from "../tests/fixtures/nats.ts";
 import { Cleanup, cleanUpOnAbort, processMemory, round, sleep, summarize } from "./lib/util.ts";
 
@@ -92,28 +92,6 @@ const readAggregates = async (gw: GatewayProc, ids: readonly (readonly ["cron" |
   } finally {
     await nc.close();
   }
-};
-/** The chaos loop's gateway as a process: kill -9 and a restart each time (~2.3 s of CPU to start). */
-const processTarget = async (): Promise<ChaosTarget> => {
-  const gw = await gateway();
-  const names = CHAOS_JOBS.map((j) => j.name);
-  const cli = async (args: string[]) => {
-    const r = await gw.cli(args);
-    if (r.code !== 0) throw new Error(r.stderr);
-  };
-  return {
-    createJobs: async () => {
-      for (const j of CHAOS_JOBS) await cli(["cron", "add", "--name", j.name, "--every", `${j.everyMs}ms`, "--prompt", "tick", "--catch-up", j.catchUp]);
-    },
-    crashAndRestart: async () => {
-      await gw.kill("SIGKILL");
-      await gw.restart();
-    },
-    disableJobs: async () => {
-      for (const n of names) await cli(["cron", "disable", n]);
-    },
-    readLog: () => readAggregates(gw, jobAggregates(names)),
-  };
 };
 /** The chaos loop's gateway as lifetimes in this process, on one nats-server kept up (tests/chaos/cron.lifetime.ts). */
 const lifetimes = async (): Promise<ChaosTarget> => {
@@ -227,7 +205,7 @@ try {
 
   if (only.has("chaos")) {
     log(`chaos: ${TRIALS} crashes at random instants (${KILL === "process" ? "kill -9 of the gateway process" : "in-process gateway lifetimes"}), four jobs`);
-    const target = KILL === "process" ? await processTarget() : await lifetimes();
+    const target = KILL === "process" ? processTarget(await gateway()) : await lifetimes();
     const t0 = performance.now();
     const r = await cronChaos(target, {
       trials: TRIALS,

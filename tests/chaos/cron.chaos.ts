@@ -8,7 +8,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { EventLog } from "../../bus/index.ts";
+import { EventLog } from "../../bus/index.ts";
+import { connectToGateway } from "../../cli/connect.ts";
+import { resolvePaths } from "../../cli/paths.ts";
+import type { GatewayProc } from "../fixtures/gateway.ts";
 import type { TestNats } from "../fixtures/nats.ts";
 import { aggregatesOf, jobAggregates, startLifetime, type Lifetime } from "./cron.lifetime.ts";
 import { checkCronSlots, type SlotCheck } from "./cron.slots.ts";
@@ -117,6 +120,35 @@ export async function lifetimeTarget(
     async dispose() {
       await life.stop().catch(() => {});
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A gateway process: kill -9 and a restart each time (~2.3 s of CPU to load its modules again). */
+export function processTarget(gw: GatewayProc): ChaosTarget {
+  const cli = async (args: string[]) => {
+    const r = await gw.cli(args);
+    if (r.code !== 0) throw new Error(`cairn ${args.join(" ")}: ${r.stderr}`);
+  };
+  return {
+    async createJobs() {
+      for (const j of CHAOS_JOBS) await cli(["cron", "add", "--name", j.name, "--every", `${j.everyMs}ms`, "--prompt", "tick", "--catch-up", j.catchUp]);
+    },
+    async crashAndRestart() {
+      await gw.kill("SIGKILL");
+      await gw.restart();
+    },
+    async disableJobs() {
+      for (const n of NAMES) await cli(["cron", "disable", n]);
+    },
+    // From the log itself, over the gateway's NATS (a CLI process per poll would cost more than the poll).
+    async readLog() {
+      const nc = await connectToGateway(resolvePaths(gw.env));
+      try {
+        return await aggregatesOf(await EventLog.open(nc), jobAggregates(NAMES));
+      } finally {
+        await nc.close();
+      }
     },
   };
 }
