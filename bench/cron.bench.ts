@@ -204,14 +204,19 @@ try {
   if (loaded) await loaded.dispose();
 
   if (only.has("chaos")) {
-    log(`chaos: ${TRIALS} crashes at random instants (${KILL === "process" ? "kill -9 of the gateway process" : "in-process gateway lifetimes"}), four jobs`);
+    log(
+      `chaos: ${TRIALS} crashes at random instants (${KILL === "process" ? "kill -9 of the gateway process" : "in-process gateway lifetimes"}), four jobs`,
+    );
     const target = KILL === "process" ? processTarget(await gateway()) : await lifetimes();
     const t0 = performance.now();
     const r = await cronChaos(target, {
       trials: TRIALS,
       budgetMs: CHAOS_BUDGET_MS,
       progress: (k) => {
-        if (k % 50 === 0) log(`  ${k} crashes, ${round((performance.now() - t0) / 60_000, 1)} min, rss ${round(process.memoryUsage().rss / 2 ** 20, 0)} MB`);
+        if (k % 50 === 0)
+          log(
+            `  ${k} crashes, ${round((performance.now() - t0) / 60_000, 1)} min, rss ${round(process.memoryUsage().rss / 2 ** 20, 0)} MB`,
+          );
       },
     });
     results.chaos = {

@@ -107,7 +107,8 @@ export async function lifetimeTarget(
   const log = (): EventLog => life.log;
   return {
     async createJobs() {
-      for (const j of CHAOS_JOBS) await dispatch(j.name, "create", { schedule: { kind: "every", everyMs: j.everyMs }, prompt: "tick", catchUp: j.catchUp });
+      for (const j of CHAOS_JOBS)
+        await dispatch(j.name, "create", { schedule: { kind: "every", everyMs: j.everyMs }, prompt: "tick", catchUp: j.catchUp });
     },
     async crashAndRestart() {
       life.crash();
@@ -132,7 +133,8 @@ export function processTarget(gw: GatewayProc): ChaosTarget {
   };
   return {
     async createJobs() {
-      for (const j of CHAOS_JOBS) await cli(["cron", "add", "--name", j.name, "--every", `${j.everyMs}ms`, "--prompt", "tick", "--catch-up", j.catchUp]);
+      for (const j of CHAOS_JOBS)
+        await cli(["cron", "add", "--name", j.name, "--every", `${j.everyMs}ms`, "--prompt", "tick", "--catch-up", j.catchUp]);
     },
     async crashAndRestart() {
       await gw.kill("SIGKILL");

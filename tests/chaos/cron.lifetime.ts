@@ -28,7 +28,12 @@ export interface Lifetime {
 }
 
 /** Starts one lifetime on `nats`, its read model at `<dir>/projections.db`, models from the scripted LLM at `llmUrl`. */
-export async function startLifetime(nats: TestNats, dir: string, llmUrl: string, report: (l: string) => void = () => {}): Promise<Lifetime> {
+export async function startLifetime(
+  nats: TestNats,
+  dir: string,
+  llmUrl: string,
+  report: (l: string) => void = () => {},
+): Promise<Lifetime> {
   const nc: NatsConnection = await nats.connect("cron-lifetime");
   await ensureStreams(nc);
   const log = await EventLog.open(nc);
@@ -90,12 +95,12 @@ export async function aggregatesOf(log: EventLog, ids: readonly (readonly ["cron
   const out: LoggedEvent[] = [];
   for (const [kind, id] of ids) {
     for (const r of (await log.load(kind, id)).records) {
-      if (r.ok) out.push({ seq: r.event.seq, type: r.event.type, kind, id, time: new Date(r.event.time).toISOString(), data: r.event.data });
+      if (r.ok)
+        out.push({ seq: r.event.seq, type: r.event.type, kind, id, time: new Date(r.event.time).toISOString(), data: r.event.data });
     }
   }
   return out;
 }
 
 /** A job's events and its session's, for `checkCronSlots`. */
-export const jobAggregates = (names: readonly string[]) =>
-  names.flatMap((n) => [["cron", n] as const, ["session", `cron-${n}`] as const]);
+export const jobAggregates = (names: readonly string[]) => names.flatMap((n) => [["cron", n] as const, ["session", `cron-${n}`] as const]);

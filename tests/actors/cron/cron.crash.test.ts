@@ -107,7 +107,7 @@ describe("kill -9 inside a cron slot, at exact instants", () => {
     s.llm.script({ hang: { chunkIntervalMs: 20 } });
     clock.set(job.nextAt);
     const started = await waitLog(s, "cron", "ended", (e) => count(e, "cron.run.started") === 1);
-    const runId = (started.at(-1)?.data as { runId: string }).runId;
+    const runId = (started.find((e) => e.type === "cron.run.started")?.data as { runId: string } | undefined)?.runId ?? "";
     await nc.close();
     void doomed.stop().catch(() => {});
     // Its last act: the run's end, durable in the run's log; the session never heard of it.
