@@ -110,9 +110,12 @@ export async function lifetimeTarget(
       for (const j of CHAOS_JOBS)
         await dispatch(j.name, "create", { schedule: { kind: "every", everyMs: j.everyMs }, prompt: "tick", catchUp: j.catchUp });
     },
+    // Up again once recovered (sessions adopted, jobs armed), as a gateway process is at its
+    // ready line: the next crash comes at a random instant of a lifetime that does work.
     async crashAndRestart() {
       life.crash();
       life = await startLifetime(nats, dir, llmUrl, report);
+      await life.recovered;
     },
     async disableJobs() {
       for (const n of NAMES) await dispatch(n, "disable", {});

@@ -18,6 +18,8 @@ export interface SlotCheck {
   readonly failed: number;
   readonly doubled: number;
   readonly missed: number;
+  /** The latest a slot was decided (claimed or skipped) after its time, ms: a job that stalls shows here, not as a lost slot. */
+  readonly maxLateMs: number;
   readonly problems: readonly string[];
 }
 
@@ -25,7 +27,7 @@ export function checkCronSlots(events: readonly LoggedEvent[], name: string): Sl
   const problems: string[] = [];
   const job = events.filter((e) => e.kind === "cron" && e.id === name);
   const created = job.find((e) => e.type === "cron.job.created")?.data;
-  if (!created) return { claimed: 0, skipped: 0, failed: 0, doubled: 0, missed: 0, problems: [`${name}: never created`] };
+  if (!created) return { claimed: 0, skipped: 0, failed: 0, doubled: 0, missed: 0, maxLateMs: 0, problems: [`${name}: never created`] };
   const every: number = created.schedule.everyMs;
   const claimed = job.filter((e) => e.type === "cron.slot.claimed" && !e.data.manual).map((e) => e.data.slot as number);
   const covered = new Map<number, number>();
@@ -62,5 +64,12 @@ export function checkCronSlots(events: readonly LoggedEvent[], name: string): Sl
   // Named, so an anomaly says which slot and why (a start refused has no run id).
   for (const f of failures.filter((e) => e.data.runId === null))
     problems.push(`${name}: slot ${f.data.slot} claimed but its run never started (${f.data.error?.code}: ${f.data.error?.message})`);
-  return { claimed: claimed.length, skipped, failed: failures.length, doubled, missed, problems };
+  const late = job.flatMap((e) =>
+    e.type === "cron.slot.claimed" && !e.data.manual
+      ? [e.data.at - e.data.slot]
+      : e.type === "cron.slot.skipped"
+        ? [e.data.at - e.data.to]
+        : [],
+  );
+  return { claimed: claimed.length, skipped, failed: failures.length, doubled, missed, maxLateMs: Math.max(0, ...late), problems };
 }
