@@ -8,7 +8,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { EventLog } from "../../bus/index.ts";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { EventLog, request, subjects } from "../../bus/index.ts";
 import { connectToGateway } from "../../cli/connect.ts";
 import { resolvePaths } from "../../cli/paths.ts";
 import type { GatewayProc } from "../fixtures/gateway.ts";
@@ -24,6 +25,11 @@ export const CHAOS_JOBS = [
   { name: "c4", everyMs: 1700, catchUp: "run_once" },
 ] as const;
 const NAMES = CHAOS_JOBS.map((j) => j.name);
+const createParams = (j: (typeof CHAOS_JOBS)[number]) => ({
+  schedule: { kind: "every", everyMs: j.everyMs },
+  prompt: "tick",
+  catchUp: j.catchUp,
+});
 const OUTCOME = /^cron\.run\.(completed|failed|timed_out)$/;
 
 export interface ChaosResult {
@@ -107,8 +113,7 @@ export async function lifetimeTarget(
   const log = (): EventLog => life.log;
   return {
     async createJobs() {
-      for (const j of CHAOS_JOBS)
-        await dispatch(j.name, "create", { schedule: { kind: "every", everyMs: j.everyMs }, prompt: "tick", catchUp: j.catchUp });
+      for (const j of CHAOS_JOBS) await dispatch(j.name, "create", createParams(j));
     },
     // Up again once recovered (sessions adopted, jobs armed), as a gateway process is at its
     // ready line: the next crash comes at a random instant of a lifetime that does work.
@@ -130,30 +135,28 @@ export async function lifetimeTarget(
 
 /** A gateway process: kill -9 and a restart each time (~2.3 s of CPU to load its modules again). */
 export function processTarget(gw: GatewayProc): ChaosTarget {
-  const cli = async (args: string[]) => {
-    const r = await gw.cli(args);
-    if (r.code !== 0) throw new Error(`cairn ${args.join(" ")}: ${r.stderr}`);
+  // Over the gateway's NATS, as the CLI sends them (a CLI process per command costs a module load).
+  const withNats = async <T>(f: (nc: NatsConnection) => Promise<T>): Promise<T> => {
+    const nc = await connectToGateway(resolvePaths(gw.env));
+    try {
+      return await f(nc);
+    } finally {
+      await nc.close();
+    }
   };
+  const command = (name: string, verb: string, params: unknown) =>
+    withNats((nc) => request(nc, subjects.command("cron", name, verb), params, { timeoutMs: 30_000 }));
   return {
     async createJobs() {
-      for (const j of CHAOS_JOBS)
-        await cli(["cron", "add", "--name", j.name, "--every", `${j.everyMs}ms`, "--prompt", "tick", "--catch-up", j.catchUp]);
+      for (const j of CHAOS_JOBS) await command(j.name, "create", createParams(j));
     },
     async crashAndRestart() {
       await gw.kill("SIGKILL");
       await gw.restart();
     },
     async disableJobs() {
-      for (const n of NAMES) await cli(["cron", "disable", n]);
+      for (const n of NAMES) await command(n, "disable", {});
     },
-    // From the log itself, over the gateway's NATS (a CLI process per poll would cost more than the poll).
-    async readLog() {
-      const nc = await connectToGateway(resolvePaths(gw.env));
-      try {
-        return await aggregatesOf(await EventLog.open(nc), jobAggregates(NAMES));
-      } finally {
-        await nc.close();
-      }
-    },
+    readLog: () => withNats(async (nc) => aggregatesOf(await EventLog.open(nc), jobAggregates(NAMES))),
   };
 }
