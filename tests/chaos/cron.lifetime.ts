@@ -1,12 +1,14 @@
 /**
  * Many gateway lifetimes in one process, for cron chaos at volume (tests/chaos/cron-kill9.test.ts,
  * bench/cron.bench.ts): a kill -9 of a gateway process costs ~2.3 s of CPU just to load the next
- * one's modules, so 1,000 of them do not fit in a run. A lifetime here is the gateway's back half
- * wired as `cairn gateway` wires it (its own NATS connection, the event log, a SQLite read model on
- * a file kept across lifetimes, the actor system with the read-model queries, recovery at start);
- * `crash()` ends it the way kill -9 does as far as the log can tell: the connection is cut at once,
- * so from that instant nothing it was doing reaches the log, whatever it was in the middle of (the
- * leftovers stop behind, writing nothing). The next lifetime recovers from the log and the read model.
+ * one's modules, so 1,000 of them do not fit in a run. A lifetime is the gateway's back half as
+ * `cairn gateway` assembles it for cron: its own NATS connection, the event log, a SQLite read
+ * model on a file kept across lifetimes, the actor system given the read-model queries, and the
+ * gateway's start-up recovery (sessions with a run, then jobs armed from the read model). Not here:
+ * the edge, and the partition table (one writer, as with the embedded server). `crash()` ends it
+ * the way kill -9 does as far as the log can tell: the connection is cut at once, so from that
+ * instant nothing it was doing reaches the log, whatever it was in the middle of (the leftovers stop
+ * behind it, writing nothing). The next lifetime recovers from the log and the read model.
  */
 import { join } from "node:path";
 import type { NatsConnection } from "@nats-io/transport-node";
