@@ -230,7 +230,7 @@ try {
       doubled: r.checks.reduce((n, c) => n + c.doubled, 0),
       missed: r.checks.reduce((n, c) => n + c.missed, 0),
       maxLateMs: Math.max(...r.checks.map((c) => c.maxLateMs)),
-      problems: r.checks.flatMap((c) => c.problems),
+      problems: [...r.stalled, ...r.checks.flatMap((c) => c.problems)],
     };
     log(JSON.stringify(results.chaos));
   }

@@ -35,6 +35,8 @@ const OUTCOME = /^cron\.run\.(completed|failed|timed_out)$/;
 export interface ChaosResult {
   readonly kills: number;
   readonly checks: readonly SlotCheck[];
+  /** Jobs that decided no slot after the last restart. */
+  readonly stalled: readonly string[];
   readonly events: readonly LoggedEvent[];
 }
 
@@ -75,18 +77,21 @@ export async function cronChaos(
     await target.crashAndRestart();
     o.progress?.(kills + 1);
   }
-  // The last lifetime works: every job decides a slot after it started (claimed or skipped).
+  // The last lifetime works: every job decides a slot after it started (claimed or skipped). One
+  // that does not within a minute is reported as stalled, with its last events, not thrown on.
   const seen = (events: readonly LoggedEvent[]) =>
     new Map(NAMES.map((n) => [n, events.filter((e) => e.kind === "cron" && e.id === n && /^cron\.slot\./.test(e.type)).length]));
   const before = seen(await target.readLog());
+  let stalled: string[] = [];
   await until(
     "every job to decide a slot after the last restart",
     async () => {
       const now = seen(await target.readLog());
-      return NAMES.every((n) => (now.get(n) ?? 0) > (before.get(n) ?? 0));
+      stalled = NAMES.filter((n) => (now.get(n) ?? 0) <= (before.get(n) ?? 0));
+      return stalled.length === 0;
     },
     60_000,
-  );
+  ).catch(() => {});
   await target.disableJobs();
   let events: LoggedEvent[] = [];
   await until(
@@ -98,7 +103,18 @@ export async function cronChaos(
     },
     60_000,
   ).catch(() => {}); // what never ended is reported by the check below
-  return { kills, checks: NAMES.map((n) => checkCronSlots(events, n)), events };
+  const tail = (n: string) =>
+    events
+      .filter((e) => e.id === n || e.id === `cron-${n}`)
+      .slice(-6)
+      .map((e) => `${e.type}${e.data?.error ? ` (${e.data.error.code})` : ""}`)
+      .join(", ");
+  return {
+    kills,
+    checks: NAMES.map((n) => checkCronSlots(events, n)),
+    stalled: stalled.map((n) => `${n}: decided no slot within 60 s of the last restart; last events: ${tail(n)}`),
+    events,
+  };
 }
 
 /** Gateway lifetimes in this process on one nats-server (cron.lifetime.ts); `dispose()` ends them all. */
