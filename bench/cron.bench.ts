@@ -2,8 +2,8 @@
  * Cron at scale and under kill -9, run by hand (figures are reported, not asserted):
  *
  *   npx tsx bench/cron.bench.ts                        # 10,000 jobs, 20 firing every 2 s, 5 chaos trials
- *   npx tsx bench/cron.bench.ts --jobs 2000 --trials 1000 --only chaos
- *   npx tsx bench/cron.bench.ts --only chaos --trials 1000 --minutes 30   # as many kills as fit in 30 min
+ *   npx tsx bench/cron.bench.ts --only chaos --trials 1000 --minutes 40   # as many crashes as fit in 40 min
+ *   npx tsx bench/cron.bench.ts --only chaos --trials 20 --kill process    # kill -9 of a gateway process
  *   npx tsx bench/cron.bench.ts --only scale,jitter
  *
  * - scale: a real gateway (embedded nats-server) given `--jobs` jobs (every 6 h, so none fires
@@ -13,9 +13,14 @@
  * - jitter: with those jobs armed, `--firing` more jobs every 2 s for 20 s; from the log, slot →
  *   claim and slot → run start (`cron.run.started`), p50/p99. The same is measured first on the
  *   gateway with no jobs (`jitterNoJobs`): on a shared machine the difference is the figure.
- * - chaos: a fresh gateway with four jobs (1-1.7 s, every catch-up policy); `--trials` times a
- *   kill -9 at a random instant (0-1.5 s after ready) and a restart (stopping early after
- *   `--minutes`, if given); then every slot of every job is checked (tests/chaos/cron.slots.ts): 0 doubled, 0 lost, one run and one outcome per claim.
+ * - chaos (tests/chaos/cron.chaos.ts): four jobs (1-1.7 s, every catch-up policy); `--trials`
+ *   times a crash at a random instant (0-1.5 s into a lifetime) and a restart (stopping early after
+ *   `--minutes`, if given); then every slot of every job is checked (tests/chaos/cron.slots.ts):
+ *   0 doubled, 0 lost, one run and one outcome per claim. `--kill lifetime` (default): gateway
+ *   lifetimes in this process on one nats-server kept up, each crashed by cutting its NATS
+ *   connection (tests/chaos/cron.lifetime.ts: ~0.1 s of CPU a restart, so 1,000 fit in a run);
+ *   `--kill process`: kill -9 of a gateway process and a restart (~2.3 s of CPU each, for loading
+ *   its modules).
  *
  * Every gateway, nats-server and LLM server it starts is stopped, also on failure and Ctrl-C.
  */
@@ -27,7 +32,9 @@ import { resolvePaths } from "../cli/paths.ts";
 import { startGatewayProc, type GatewayProc } from "../tests/fixtures/gateway.ts";
 import { startLlmServer } from "../tests/fixtures/llm-server/index.ts";
 import type { LoggedEvent } from "../tests/chaos/chaos.helpers.ts";
-import { checkCronSlots } from "../tests/chaos/cron.slots.ts";
+import { cronChaos, lifetimeTarget, processTarget, type ChaosTarget } from "../tests/chaos/cron.chaos.ts";
+import { aggregatesOf } from "../tests/chaos/cron.lifetime.ts";
+import { startTestNats } from "../tests/fixtures/nats.ts";
 import { Cleanup, cleanUpOnAbort, processMemory, round, sleep, summarize } from "./lib/util.ts";
 
 const { values } = parseArgs({
@@ -37,6 +44,7 @@ const { values } = parseArgs({
     trials: { type: "string", default: "5" },
     minutes: { type: "string" },
     only: { type: "string", default: "scale,jitter,chaos" },
+    kill: { type: "string", default: "lifetime" },
   },
 });
 const JOBS = Number(values.jobs);
@@ -44,6 +52,7 @@ const FIRING = Number(values.firing);
 const TRIALS = Number(values.trials);
 const CHAOS_BUDGET_MS = values.minutes === undefined ? Number.POSITIVE_INFINITY : Number(values.minutes) * 60_000;
 const only = new Set(String(values.only).split(","));
+const KILL = values.kill === "process" ? "process" : "lifetime";
 const log = (l: string) => process.stdout.write(`${l}\n`);
 
 const cleanup = new Cleanup();
@@ -76,21 +85,21 @@ const settledRss = async (pid: number) => {
   return last;
 };
 /** The events of some aggregates, read from the log itself (the CLI's tail of 20,000+ events is slow). */
-const readAggregates = async (gw: GatewayProc, ids: readonly ["cron" | "session", string][]): Promise<LoggedEvent[]> => {
+const readAggregates = async (gw: GatewayProc, ids: readonly (readonly ["cron" | "session", string])[]): Promise<LoggedEvent[]> => {
   const nc = await connect(gw);
   try {
-    const log = await EventLog.open(nc);
-    const out: LoggedEvent[] = [];
-    for (const [kind, id] of ids) {
-      for (const r of (await log.load(kind, id)).records) {
-        if (r.ok)
-          out.push({ seq: r.event.seq, type: r.event.type, kind, id, time: new Date(r.event.time).toISOString(), data: r.event.data });
-      }
-    }
-    return out;
+    return await aggregatesOf(await EventLog.open(nc), ids);
   } finally {
     await nc.close();
   }
+};
+/** The chaos loop's gateway as lifetimes in this process, on one nats-server kept up (tests/chaos/cron.lifetime.ts). */
+const lifetimes = async (): Promise<ChaosTarget> => {
+  const nats = await startTestNats();
+  cleanup.add("nats", () => nats.stop());
+  const target = await lifetimeTarget(nats, llm.url);
+  cleanup.add("lifetimes", () => target.dispose());
+  return target;
 };
 /** Sends `n` job creations, `concurrency` at a time. */
 const createJobs = async (nc: NatsConnection, names: readonly string[], settings: (name: string) => unknown, concurrency = 32) => {
@@ -195,48 +204,33 @@ try {
   if (loaded) await loaded.dispose();
 
   if (only.has("chaos")) {
-    log(`chaos: ${TRIALS} kill -9 at random instants, four jobs`);
-    const gw = await gateway();
-    const jobs = [
-      { name: "c1", every: "1000ms", catchUp: "run_once" },
-      { name: "c2", every: "1300ms", catchUp: "run_all" },
-      { name: "c3", every: "1000ms", catchUp: "skip" },
-      { name: "c4", every: "1700ms", catchUp: "run_once" },
-    ];
-    for (const j of jobs) {
-      const r = await gw.cli(["cron", "add", "--name", j.name, "--every", j.every, "--prompt", "tick", "--catch-up", j.catchUp]);
-      if (r.code !== 0) throw new Error(r.stderr);
-    }
-    const chaosStart = performance.now();
-    let kills = 0;
-    for (; kills < TRIALS && performance.now() - chaosStart < CHAOS_BUDGET_MS; kills++) {
-      await sleep(Math.floor(Math.random() * 1500));
-      await gw.kill("SIGKILL");
-      await gw.restart();
-      if ((kills + 1) % 50 === 0) log(`  ${kills + 1} kills`);
-    }
-    await sleep(1500);
-    for (const j of jobs) await gw.cli(["cron", "disable", j.name]);
-    let events: LoggedEvent[] = [];
-    for (let i = 0; i < 60; i++) {
-      events = await readAggregates(
-        gw,
-        jobs.flatMap((j) => [["cron", j.name] as const, ["session", `cron-${j.name}`] as const]),
-      );
-      const claimed = events.filter((e) => e.type === "cron.slot.claimed").length;
-      const ended = events.filter((e) => /^cron\.run\.(completed|failed|timed_out)$/.test(e.type)).length;
-      if (claimed === ended) break;
-      await sleep(1000);
-    }
-    const checks = jobs.map((j) => checkCronSlots(events, j.name));
+    log(
+      `chaos: ${TRIALS} crashes at random instants (${KILL === "process" ? "kill -9 of the gateway process" : "in-process gateway lifetimes"}), four jobs`,
+    );
+    const target = KILL === "process" ? processTarget(await gateway()) : await lifetimes();
+    const t0 = performance.now();
+    const r = await cronChaos(target, {
+      trials: TRIALS,
+      budgetMs: CHAOS_BUDGET_MS,
+      progress: (k) => {
+        if (k % 50 === 0)
+          log(
+            `  ${k} crashes, ${round((performance.now() - t0) / 60_000, 1)} min, rss ${round(process.memoryUsage().rss / 2 ** 20, 0)} MB`,
+          );
+      },
+    });
     results.chaos = {
-      kills,
-      slots: checks.reduce((n, c) => n + c.claimed + c.skipped, 0),
-      claimed: checks.reduce((n, c) => n + c.claimed, 0),
-      skipped: checks.reduce((n, c) => n + c.skipped, 0),
-      doubled: checks.reduce((n, c) => n + c.doubled, 0),
-      missed: checks.reduce((n, c) => n + c.missed, 0),
-      problems: checks.flatMap((c) => c.problems),
+      kill: KILL,
+      kills: r.kills,
+      minutes: round((performance.now() - t0) / 60_000, 1),
+      slots: r.checks.reduce((n, c) => n + c.claimed + c.skipped, 0),
+      claimed: r.checks.reduce((n, c) => n + c.claimed, 0),
+      skipped: r.checks.reduce((n, c) => n + c.skipped, 0),
+      failed: r.checks.reduce((n, c) => n + c.failed, 0),
+      doubled: r.checks.reduce((n, c) => n + c.doubled, 0),
+      missed: r.checks.reduce((n, c) => n + c.missed, 0),
+      maxLateMs: Math.max(...r.checks.map((c) => c.maxLateMs)),
+      problems: [...r.stalled, ...r.checks.flatMap((c) => c.problems)],
     };
     log(JSON.stringify(results.chaos));
   }

@@ -6,6 +6,8 @@ export interface RunOutcomeReads {
   readonly run: (runId: string) => Promise<RunContext>;
   readonly session: (key: string) => Promise<SessionContext>;
   readonly log: EventLog;
+  /** Adopts sessions left by a dead host (their stuck runs are closed). */
+  readonly recover: (keys: readonly string[]) => Promise<unknown>;
 }
 
 /**
@@ -28,6 +30,14 @@ export const runOutcomeReader =
         };
       }
       return c;
+    }
+    // Ended in its own log, but its session still holds it (a crash between the run's end and the
+    // session's record of it, or that record on its way): the session would refuse the job's next
+    // slot as busy, a claimed slot with no run. So the job's run ends when its session has let go:
+    // adopting the session closes it (its `run.ended` then wakes the watch up again).
+    if ((await r.session(sessionKey)).activeRun?.runId === runId) {
+      await r.recover([sessionKey]);
+      if ((await r.session(sessionKey)).activeRun?.runId === runId) return { ...c, status: "running" as const };
     }
     if (c.status !== "completed") return c;
     const end = (await r.log.load("run", runId)).records.findLast((e) => e.ok && e.event.type === "run.completed");

@@ -291,6 +291,7 @@ export function startActorSystem(o: ActorSystemOptions): ActorSystem {
     run: async (runId) => (await runs.read(runId)).snapshot.context,
     session: async (key) => (await sessions.read(key)).snapshot.context,
     log: o.log,
+    recover: (keys) => recovery.recover(keys),
   });
   // A job's session may live in another partition: its commands are forwarded, not refused as stale.
   const cron = cronEffects({
