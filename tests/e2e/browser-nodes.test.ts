@@ -10,7 +10,18 @@ import type { Page } from "playwright-core";
 import { startGatewayProc, type GatewayProc } from "../fixtures/gateway.ts";
 import { startLlmServer, type LlmServer } from "../fixtures/llm-server/index.ts";
 import { startNodeProc, type NodeProc } from "../fixtures/node.ts";
-import { launchBrowser, newChat, oneTab, openApp, settledReply, typeAndSend, until, type Browser, startAll } from "./browser.helpers.ts";
+import {
+  launchBrowser,
+  newChat,
+  oneTab,
+  openApp,
+  openHeaderMenu,
+  settledReply,
+  typeAndSend,
+  until,
+  type Browser,
+  startAll,
+} from "./browser.helpers.ts";
 
 const T = 120_000;
 
@@ -150,6 +161,7 @@ describe("nodes page", () => {
         () => select.locator("option").allTextContents(),
         (o) => o.includes("Build Server"),
       );
+      await openHeaderMenu(page); // the node picker is a secondary control, in the ⋯ menu
       await select.selectOption(nodeId);
       await until(
         "the node chosen",
