@@ -56,7 +56,9 @@ const KILL = values.kill === "process" ? "process" : "lifetime";
 const log = (l: string) => process.stdout.write(`${l}\n`);
 
 const cleanup = new Cleanup();
-cleanUpOnAbort(cleanup, 60 * 60_000, log);
+// The safety limit outlasts the chaos budget (plus scale, jitter and the final check): a 65-minute
+// run lost its figures to a fixed 60-minute limit.
+cleanUpOnAbort(cleanup, (Number.isFinite(CHAOS_BUDGET_MS) ? CHAOS_BUDGET_MS : 0) + 60 * 60_000, log);
 const llm = await startLlmServer();
 cleanup.add("llm", () => llm.close());
 const results: Record<string, unknown> = {};
