@@ -51,15 +51,19 @@ export async function readStoredLive(nc: NatsConnection, subject: string, from: 
       : { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(Math.max(0, from.sinceMs)).toISOString() }),
   });
   const out: string[] = [];
-  // Nothing matching may exist: fetch with a short expiry instead of waiting forever.
-  for (;;) {
-    const batch = await consumer.fetch({ max_messages: 1000, expires: 1000 });
+  // Exactly the messages stored when the consumer was made: a fetch asking for more than there
+  // are waits out its expiry (that cost every crash-adopted run and every resumed stream a second
+  // or two). The expiry only bounds a message that expired in between.
+  let left = (await consumer.info(true)).num_pending;
+  while (left > 0) {
+    const batch = await consumer.fetch({ max_messages: Math.min(left, 1000), expires: 1000 });
     let got = 0;
     let done = false;
     for await (const m of batch) {
       got++;
+      left--;
       if (m.seq <= last) out.push(m.string());
-      if (m.seq >= last) done = true;
+      if (m.seq >= last || m.info.pending === 0) done = true;
     }
     if (done || got === 0) break;
   }

@@ -224,11 +224,13 @@ describe("messages", () => {
       );
       // While the run waits, the composer says so.
       expect(await page.getByTestId("chat-input").getAttribute("placeholder")).toMatch(/approval/);
+      const approvalId = await pending.getAttribute("data-approval-id");
       await pending.getByTestId("approval-deny").click();
-      const confirm = page.getByTestId("approval-deny-confirm");
-      if (await confirm.count()) await confirm.click();
+      await page.getByTestId("approval-deny-confirm").click();
       await settledReply(page, 2);
-      const denied = page.getByTestId("tool-card").last();
+      // By its approval, not as the last card: while the reply moves into the history its card is
+      // re-rendered, and `.last()` read in that instant is the first turn's (approved) card.
+      const denied = page.getByTestId("tool-card").filter({ has: page.locator(`[data-approval-id="${approvalId}"]`) });
       await until(
         "the call shown as denied",
         () => denied.getAttribute("data-outcome"),
