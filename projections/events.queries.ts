@@ -14,7 +14,8 @@ import {
 import type { Db } from "./db.ts";
 import { AUDIT_COLUMNS, AuditRow, auditStep } from "./audit.rows.ts";
 import { decodeRow, decodeRows } from "./rows.ts";
-import { loadSessionEvents, sessionAt } from "./session.at.ts";
+import { sessionAt } from "./session.at.ts";
+import { SessionEventsCache } from "./session.at.cache.ts";
 
 /**
  * The events explorer's queries (`q.events.list`, `q.events.chain`, `q.sessions.at`): the audit
@@ -117,12 +118,8 @@ export const eventsQueries = (db: () => Db) => {
 export type EventsQueries = ReturnType<typeof eventsQueries>;
 
 /** The time-travel view the UI's scrubber shows: `sessionAt`, with every stop it can move to. */
-export async function sessionAtView(
-  log: EventLog,
-  p: SessionAtParams,
-  approvalIdOf: (runId: string, callId: string) => string,
-): Promise<SessionAtView> {
-  const events = await loadSessionEvents(log, p.sessionKey, approvalIdOf);
+export async function sessionAtView(sessions: SessionEventsCache, p: SessionAtParams): Promise<SessionAtView> {
+  const events = await sessions.get(p.sessionKey);
   const at = p.seq !== undefined ? { seq: p.seq } : p.time !== undefined ? { time: p.time } : { seq: Number.MAX_SAFE_INTEGER };
   const a = sessionAt(events, at);
   return {
@@ -144,19 +141,20 @@ export async function sessionAtView(
 export const serveEventsQueries = (
   nc: NatsConnection,
   o: { q: EventsQueries; log: EventLog; checkpoint: () => number; approvalIdOf: (runId: string, callId: string) => string },
-) => [
-  serve(nc, subjects.query("events", "list"), (p) => ({
-    events: o.q.list(decodeOrFail(ListEvents, p ?? {}, "events.list params")),
-    checkpoint: o.checkpoint(),
-  })),
-  serve(nc, subjects.query("events", "chain"), async (p) => {
-    const { seq } = decodeOrFail(GetEventChain, p, "events.chain params");
-    const chain = o.q.chain(seq);
-    // The stream no longer holds an archived event: its row stays, its data is in the archive.
-    const r = await o.log.get(seq);
-    return { ...chain, body: r?.ok ? r.event : null };
-  }),
-  serve(nc, subjects.query("sessions", "at"), (p) =>
-    sessionAtView(o.log, decodeOrFail(SessionAtParams, p, "sessions.at params"), o.approvalIdOf),
-  ),
-];
+) => {
+  const sessions = new SessionEventsCache(o.log, o.approvalIdOf);
+  return [
+    serve(nc, subjects.query("events", "list"), (p) => ({
+      events: o.q.list(decodeOrFail(ListEvents, p ?? {}, "events.list params")),
+      checkpoint: o.checkpoint(),
+    })),
+    serve(nc, subjects.query("events", "chain"), async (p) => {
+      const { seq } = decodeOrFail(GetEventChain, p, "events.chain params");
+      const chain = o.q.chain(seq);
+      // The stream no longer holds an archived event: its row stays, its data is in the archive.
+      const r = await o.log.get(seq);
+      return { ...chain, body: r?.ok ? r.event : null };
+    }),
+    serve(nc, subjects.query("sessions", "at"), (p) => sessionAtView(sessions, decodeOrFail(SessionAtParams, p, "sessions.at params"))),
+  ];
+};

@@ -17,4 +17,14 @@ export { replayInto } from "./replay.ts";
 export { metricsQueries, serveMetricsQueries, type MetricsQueries } from "./metrics.queries.ts";
 export { DEFAULT_PRICES } from "./metrics.prices.ts";
 export { DEFAULT_METRICS_RETENTION_DAYS } from "./metrics.projection.ts";
-export { loadSessionEvents, pointSeq, sessionAt, type SessionAt, type SessionEvents, type SessionPoint } from "./session.at.ts";
+export {
+  loadSessionEvents,
+  pointSeq,
+  refreshSessionEvents,
+  sessionAt,
+  type LoadedSession,
+  type SessionAt,
+  type SessionEvents,
+  type SessionPoint,
+} from "./session.at.ts";
+export { SessionEventsCache } from "./session.at.cache.ts";

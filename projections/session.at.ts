@@ -1,4 +1,4 @@
-import type { EventLog, LogRecord } from "../bus/index.ts";
+import { subjects, type EventLog, type LogRecord } from "../bus/index.ts";
 import { CairnError, type AnyStoredEvent, type GetHistoryResult, type ToolCallRow } from "../schemas/index.ts";
 import { openMemoryDb } from "./db.ts";
 import type { Touched } from "./projection.ts";
@@ -63,33 +63,85 @@ const inBatches = async <T>(items: readonly T[], fn: (item: T) => Promise<void>)
   for (let i = 0; i < items.length; i += READS_AT_ONCE) await Promise.all(items.slice(i, i + READS_AT_ONCE).map(fn));
 };
 
+/** A loaded session's events and the aggregates they came from: what a refresh extends. */
+export interface LoadedSession extends SessionEvents {
+  /** The subject of every aggregate whose whole history is in `events`. */
+  readonly aggregates: ReadonlySet<string>;
+  /** The log's last sequence when the load began: a refresh reads the log after it. */
+  readonly upTo: number;
+}
+
+type ApprovalIdOf = (runId: string, callId: string) => string;
+
+/** The runs a session's events started, and the approvals those runs asked for, by kind and id. */
+const named = (events: readonly AnyStoredEvent[], approvalIdOf: ApprovalIdOf): ["run" | "approval", string][] => {
+  const out = new Map<string, ["run" | "approval", string]>();
+  const add = (kind: "run" | "approval", id: string) => out.set(subjects.events(kind, id), [kind, id]);
+  for (const e of events) {
+    if (e.type === "session.user_message" && e.data.runId) add("run", e.data.runId);
+    if (e.type === "session.run_ended") add("run", e.data.runId);
+    if (e.type === "run.tool_call_requested") add("approval", approvalIdOf(e.aggregateId, e.data.callId));
+  }
+  return [...out.values()];
+};
+
+/**
+ * Loads every aggregate the events name that is not loaded yet, until none is left (runs name
+ * approvals). Events already held (by sequence) are not added twice.
+ */
+async function loadNamed(log: EventLog, events: AnyStoredEvent[], aggregates: Set<string>, approvalIdOf: ApprovalIdOf): Promise<void> {
+  const held = new Set(events.map((e) => e.seq));
+  for (;;) {
+    const fresh = named(events, approvalIdOf).filter(([kind, id]) => !aggregates.has(subjects.events(kind, id)));
+    if (fresh.length === 0) return;
+    await inBatches(fresh, async ([kind, id]) => {
+      for (const e of decoded(kind, id, (await log.load(kind, id)).records)) if (!held.has(e.seq)) events.push(e);
+    });
+    for (const [kind, id] of fresh) aggregates.add(subjects.events(kind, id));
+    for (const e of events) held.add(e.seq);
+  }
+}
+
 /**
  * Reads a session's events and those of every run it started and every approval those runs asked
  * for (`approvalIdOf` names an approval from its run and call: the actor's own rule, injected
  * because read models do not import actors). Fails with `session_not_found` for a session the log never had.
  */
-export async function loadSessionEvents(
+export async function loadSessionEvents(log: EventLog, key: string, approvalIdOf: ApprovalIdOf): Promise<LoadedSession> {
+  const upTo = await log.lastSeq();
+  const events = decoded("session", key, (await log.load("session", key)).records);
+  if (events.length === 0) throw new CairnError("session_not_found", `the log has no session '${key}'`);
+  const aggregates = new Set([subjects.events("session", key)]);
+  await loadNamed(log, events, aggregates, approvalIdOf);
+  return { key, events: events.sort((a, b) => a.seq - b.seq), aggregates, upTo };
+}
+
+/**
+ * A loaded session brought up to the log's end: the events appended since its load that belong to
+ * its aggregates (one bounded read of the log's tail), and the whole history of any run or
+ * approval they name for the first time. Equal to a fresh load, at the cost of the tail.
+ */
+export async function refreshSessionEvents(
   log: EventLog,
-  key: string,
-  approvalIdOf: (runId: string, callId: string) => string,
-): Promise<SessionEvents> {
-  const session = decoded("session", key, (await log.load("session", key)).records);
-  if (session.length === 0) throw new CairnError("session_not_found", `the log has no session '${key}'`);
-  const runIds = new Set<string>();
-  for (const e of session) {
-    if (e.type === "session.user_message" && e.data.runId) runIds.add(e.data.runId);
-    if (e.type === "session.run_ended") runIds.add(e.data.runId);
+  s: LoadedSession,
+  approvalIdOf: ApprovalIdOf,
+  logEnd?: number,
+): Promise<LoadedSession> {
+  const last = logEnd ?? (await log.lastSeq());
+  if (last <= s.upTo) return s;
+  const events = [...s.events];
+  const aggregates = new Set(s.aggregates);
+  const held = new Set(events.map((e) => e.seq));
+  for await (const r of log.read({ fromSeq: s.upTo + 1, untilSeq: last })) {
+    if (!r.ok) {
+      if (aggregates.has(r.bad.subject)) decoded("event", r.bad.subject, [r]);
+      continue;
+    }
+    const e = r.event;
+    if (aggregates.has(subjects.events(e.kind, e.aggregateId)) && !held.has(e.seq)) events.push(e);
   }
-  const runs: AnyStoredEvent[] = [];
-  await inBatches([...runIds], async (runId) => {
-    runs.push(...decoded("run", runId, (await log.load("run", runId)).records));
-  });
-  const approvalIds = runs.flatMap((e) => (e.type === "run.tool_call_requested" ? [approvalIdOf(e.aggregateId, e.data.callId)] : []));
-  const approvals: AnyStoredEvent[] = [];
-  await inBatches(approvalIds, async (id) => {
-    approvals.push(...decoded("approval", id, (await log.load("approval", id)).records));
-  });
-  return { key, events: [...session, ...runs, ...approvals].sort((a, b) => a.seq - b.seq) };
+  await loadNamed(log, events, aggregates, approvalIdOf);
+  return { key: s.key, events: events.sort((a, b) => a.seq - b.seq), aggregates, upTo: last };
 }
 
 /** The point of a session's history to show: a log sequence, or a time (the last event appended by then). */

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { request, subjects } from "../../bus/index.ts";
 import { approvalIdFor } from "../../actors/approval/index.ts";
-import { loadSessionEvents, openDb, queries, replayInto, sessionAt } from "../../projections/index.ts";
+import { loadSessionEvents, openDb, queries, replayInto, SessionEventsCache, sessionAt } from "../../projections/index.ts";
 import type { LiveSessionMessage } from "../../schemas/index.ts";
 import { chatUntilEnded } from "../fixtures/stack.ts";
 import { useAgentSystems } from "../fixtures/agent-system.ts";
@@ -105,6 +105,35 @@ describe("sessions at", () => {
       ["assistant", "one"],
     ]);
   });
+
+  test("a cached session brought up to date equals a fresh load (new turns, a new run and approval; others skipped)", async () => {
+    await ctx.start({ workspaceRoot: ctx.root, exec: { sandbox: "bubblewrap" } });
+    const key = "tt-3";
+    ctx.s.llm.reset();
+    ctx.s.llm.script(
+      { chunks: ["first"] },
+      { chunks: ["elsewhere"] },
+      { toolCalls: [exec("call_c", "touch c.txt")] },
+      { chunks: ["done"] },
+    );
+    await chatUntilEnded(ctx.s.nc, key, "one");
+    const cache = new SessionEventsCache(ctx.s.log, approvalIdFor);
+    const before = await cache.get(key);
+    await chatUntilEnded(ctx.s.nc, "tt-3-other", "unrelated");
+    await chatUntilEnded(ctx.s.nc, key, "make c", {
+      onLive: (m: LiveSessionMessage) => {
+        if (m.type === "run.approval" && m.status === "pending")
+          void request(ctx.s.nc, subjects.command("approval", m.approvalId, "approve"), { by: "test" });
+      },
+    });
+    const after = await cache.get(key);
+    const fresh = await loadSessionEvents(ctx.s.log, key, approvalIdFor);
+    expect(after.events.length).toBeGreaterThan(before.events.length);
+    expect(after.events.map((e) => e.type)).toContain("approval.granted");
+    expect(after.events).toEqual(fresh.events);
+    expect([...after.aggregates].sort()).toEqual([...fresh.aggregates].sort());
+    expect((await cache.get(key)).events).toEqual(fresh.events);
+  }, 60_000);
 
   test("a session the log never had is session_not_found", async () => {
     await expect(loadSessionEvents(ctx.s.log, "tt-never", approvalIdFor)).rejects.toMatchObject({ code: "session_not_found" });
