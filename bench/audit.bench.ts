@@ -82,7 +82,11 @@ try {
     })}\n`,
   );
   await nc.close();
+} catch (e) {
+  // Exiting in `finally` would swallow it.
+  log(`failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  process.exitCode = 1;
 } finally {
   await cleanup.runAll();
-  process.exit(0);
+  process.exit();
 }

@@ -214,7 +214,11 @@ try {
   );
   process.stdout.write(`${JSON.stringify(results)}\n`);
   await nc.close();
+} catch (e) {
+  // Exiting in `finally` would swallow it.
+  log(`failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  process.exitCode = 1;
 } finally {
   await cleanup.runAll();
-  process.exit(0);
+  process.exit();
 }

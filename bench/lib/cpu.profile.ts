@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Session } from "node:inspector/promises";
 
@@ -18,6 +18,7 @@ export async function profiled<T>(dir: string | undefined, name: string, fn: () 
     return await fn();
   } finally {
     const { profile } = await session.post("Profiler.stop");
+    mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
     session.disconnect();
   }

@@ -112,7 +112,9 @@ describe("MCP settings page", () => {
       await openHeaderMenu(page);
       await page.getByTestId("mcp-toggle-open").click();
       await page.locator('[data-testid="mcp-toggle-server"][data-name="fx"]').uncheck();
-      await expect.poll(() => page.getByTestId("mcp-toggle-open").textContent()).toContain("MCP 0/1");
+      // Its one server off is MCP off: the master box unticks with it.
+      await expect.poll(() => page.getByTestId("mcp-toggle-open").textContent()).toContain("MCP off");
+      expect(await page.getByTestId("mcp-toggle-all").isChecked()).toBe(false);
       await shoot(page, "mcp-toggle");
       await page.keyboard.press("Escape");
       llm.reset();
@@ -128,10 +130,10 @@ describe("MCP settings page", () => {
       await until(
         "the fork open",
         async () => page.getByTestId("mcp-toggle-open").textContent(),
-        (t) => (t ?? "").includes("MCP 0/1"),
+        (t) => (t ?? "").includes("MCP off"),
       );
       await page.reload();
-      await expect.poll(() => page.getByTestId("mcp-toggle-open").textContent(), { timeout: 20_000 }).toContain("MCP 0/1");
+      await expect.poll(() => page.getByTestId("mcp-toggle-open").textContent(), { timeout: 20_000 }).toContain("MCP off");
 
       // Disable from the page: the gateway stops it and says why; then remove it.
       await page.goto(`${gw.url}/#/mcp`);

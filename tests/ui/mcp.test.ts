@@ -87,6 +87,9 @@ describe("the chat's MCP toggle", () => {
     expect(withServer({ enabled: true, off: ["a"] }, "a", true, servers)).toBeNull();
     expect(withAll({ enabled: true, off: ["a"] }, false)).toEqual({ enabled: false, off: ["a"] });
     expect(withAll({ enabled: false, off: [] }, true)).toBeNull();
+    // The last server turned off is MCP off: the master box unticks, and ticking it means all again.
+    expect(withServer({ enabled: true, off: ["a"] }, "b", false, servers)).toEqual({ enabled: false, off: [] });
+    expect(withServer(null, "only", false, ["only"])).toEqual({ enabled: false, off: [] });
     // Turning one server on while MCP is off: only that one.
     expect(withServer({ enabled: false, off: [] }, "b", true, servers)).toEqual({ enabled: true, off: ["a"] });
   });

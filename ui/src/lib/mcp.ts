@@ -137,7 +137,10 @@ const normal = (enabled: boolean, off: readonly string[]): SessionMcp =>
 /** MCP on or off for the whole session (the per-server choices are kept for when it is on again). */
 export const withAll = (mcp: SessionMcp | undefined, on: boolean): SessionMcp => normal(on, mcp?.off ?? []);
 
-/** One server on or off for the session; turning one on while MCP is off turns MCP on with only the others still off. */
+/**
+ * One server on or off for the session; turning one on while MCP is off turns MCP on with only the
+ * others still off, and turning the last one off is MCP off (turning MCP on again then means all).
+ */
 export function withServer(mcp: SessionMcp | undefined, server: string, on: boolean, servers: readonly string[]): SessionMcp {
   if (mcp && !mcp.enabled && on)
     return normal(
@@ -147,6 +150,7 @@ export function withServer(mcp: SessionMcp | undefined, server: string, on: bool
   const off = new Set(mcp?.off ?? []);
   if (on) off.delete(server);
   else off.add(server);
+  if (servers.length > 0 && servers.every((s) => off.has(s))) return normal(false, []);
   return normal(mcp?.enabled ?? true, [...off]);
 }
 
