@@ -16,16 +16,17 @@ if (argv[0] === "-v" || argv[0] === "--version") process.stdout.write(`${version
 else await run();
 
 async function run() {
-  const { commandOf, mainHelp } = await import("./launch.mjs");
+  const { commandOf, mainHelp, walksTheLog, WALK_SEMI_SPACE_MB } = await import("./launch.mjs");
   const [command] = commandOf(argv);
   if (command === "help") {
     process.stdout.write(`${mainHelp(version())}\n`);
     return;
   }
+  if (walksTheLog(argv) && process.env.CAIRN_LOG_WALK !== "1") return await again(WALK_SEMI_SPACE_MB);
   // A long-running gateway with a small young generation: V8's default lets it grow to 32 MB of
   // mostly garbage that is never collected while idle (measured: 128 MB -> 83 MB idle RSS, no
   // measurable latency cost). Set before anything big is allocated.
-  setFlagsFromString("--max-semi-space-size=2");
+  if (process.env.CAIRN_LOG_WALK !== "1") setFlagsFromString("--max-semi-space-size=2");
   // Node >= 22.1 can keep V8's compiled code of the bundle on disk between runs (Node 20 cannot).
   module.enableCompileCache?.();
   const build = await import("./build.mjs");
@@ -37,4 +38,22 @@ async function run() {
   // Commands other than the gateway end here; give piped stdout a moment to drain, then exit even
   // if a library left a handle open.
   if (command !== "gateway") setTimeout(() => process.exit(code), 50).unref();
+}
+
+/**
+ * This command in a node with a young generation of `mb` (see `walksTheLog`): the same script and
+ * arguments, its output and exit code this process's. Ctrl-C reaches both (one process group);
+ * this one waits for the child to end its own way.
+ */
+async function again(mb) {
+  const { spawn } = await import("node:child_process");
+  const { fileURLToPath } = await import("node:url");
+  const child = spawn(process.execPath, [`--max-semi-space-size=${mb}`, fileURLToPath(import.meta.url), ...argv], {
+    stdio: "inherit",
+    env: { ...process.env, CAIRN_LOG_WALK: "1" },
+  });
+  process.on("SIGINT", () => {});
+  process.on("SIGTERM", () => child.kill("SIGTERM"));
+  const [code, signal] = await new Promise((resolve) => child.on("exit", (c, s) => resolve([c, s])));
+  process.exitCode = code ?? (signal ? 1 : 0);
 }

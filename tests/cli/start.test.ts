@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
-import { mainHelp } from "../../cli/launch.mjs";
+import { mainHelp, walksTheLog, WALK_SEMI_SPACE_MB } from "../../cli/launch.mjs";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const BIN = join(ROOT, "cli", "bin.mjs");
@@ -121,5 +121,32 @@ describe("the bundle", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Usage: cairn \[gateway\]/);
     expect(builtAt()).toBeGreaterThan(again);
+  });
+});
+
+describe("a command that walks the whole log", () => {
+  it("runs in a node started with a large young generation; other commands do not", async () => {
+    expect(["log verify", "log archive", "events replay", "projections rebuild"].every((c) => walksTheLog(c.split(" ")))).toBe(true);
+    expect(["log status", "events tail", "gateway", "sessions at"].some((c) => walksTheLog(c.split(" ")))).toBe(false);
+    // Every node of the command notes its V8 flags (NODE_OPTIONS reaches the re-started one too).
+    const log = join(tmp, "execargv.log");
+    const note = join(tmp, "note-execargv.mjs");
+    writeFileSync(log, "");
+    writeFileSync(
+      note,
+      `import { appendFileSync } from "node:fs";\nappendFileSync(${JSON.stringify(log)}, JSON.stringify(process.execArgv) + "\\n");\n`,
+    );
+    const r = await run(BIN, ["log", "verify", "--help"], { NODE_OPTIONS: `--import ${note}` });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("cairn log verify");
+    const nodes = readFileSync(log, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as string[]);
+    expect(nodes).toHaveLength(2);
+    expect(nodes[1]).toContain(`--max-semi-space-size=${WALK_SEMI_SPACE_MB}`);
+    writeFileSync(log, "");
+    expect((await run(BIN, ["log", "status", "--help"], { NODE_OPTIONS: `--import ${note}` })).code).toBe(0);
+    expect(readFileSync(log, "utf8").trim().split("\n")).toHaveLength(1);
   });
 });
