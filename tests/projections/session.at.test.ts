@@ -16,6 +16,11 @@ import { useAgentSystems } from "../fixtures/agent-system.ts";
 
 const ctx = useAgentSystems("cairn-at-");
 const exec = (id: string, command: string) => ({ id, name: "exec", arguments: JSON.stringify({ command }) });
+/** A chat's live messages: every approval asked for is granted. */
+const approveWhenAsked = (m: LiveSessionMessage) => {
+  if (m.type === "run.approval" && m.status === "pending")
+    void request(ctx.s.nc, subjects.command("approval", m.approvalId, "approve"), { by: "test" });
+};
 
 /** The session as a full replay to `seq` shows it: the live read models' rows at that point. */
 const replayedAt = async (key: string, seq: number, n: number) => {
@@ -52,10 +57,7 @@ describe("sessions at", () => {
     // Another session's events interleave; they must not leak into this one's view.
     await chatUntilEnded(ctx.s.nc, "tt-other", "unrelated");
     await chatUntilEnded(ctx.s.nc, key, "make a file", {
-      onLive: (m: LiveSessionMessage) => {
-        if (m.type === "run.approval" && m.status === "pending")
-          void request(ctx.s.nc, subjects.command("approval", m.approvalId, "approve"), { by: "test" });
-      },
+      onLive: approveWhenAsked,
     });
     await request(ctx.s.nc, subjects.command("session", key, "set_model"), { model: "openai/other-model" });
     await request(ctx.s.nc, subjects.command("session", key, "delete"), {});
@@ -121,10 +123,7 @@ describe("sessions at", () => {
     const before = await cache.get(key);
     await chatUntilEnded(ctx.s.nc, "tt-3-other", "unrelated");
     await chatUntilEnded(ctx.s.nc, key, "make c", {
-      onLive: (m: LiveSessionMessage) => {
-        if (m.type === "run.approval" && m.status === "pending")
-          void request(ctx.s.nc, subjects.command("approval", m.approvalId, "approve"), { by: "test" });
-      },
+      onLive: approveWhenAsked,
     });
     const after = await cache.get(key);
     const fresh = await loadSessionEvents(ctx.s.log, key, approvalIdFor);
