@@ -24,7 +24,9 @@ export async function* logBatches(
   js: JetStreamClient,
   o: { fromSeq: number; untilSeq: number; filter?: string; stopWhenCaughtUp?: boolean; signal?: AbortSignal },
 ): AsyncGenerator<JsMsg[]> {
-  if (o.untilSeq < o.fromSeq || o.signal?.aborted) return;
+  // Sequences start at 1: a stream that never held a message reports 0..0, and a consumer asked
+  // for it would wait forever for its first message.
+  if (o.untilSeq < Math.max(1, o.fromSeq) || o.signal?.aborted) return;
   const ready: JsMsg[][] = [];
   let chunk: JsMsg[] = [];
   let done = false;
