@@ -42,8 +42,8 @@ async function run() {
 
 /**
  * This command in a node with a young generation of `mb` (see `walksTheLog`): the same script and
- * arguments, its output and exit code this process's. Ctrl-C reaches both (one process group);
- * this one waits for the child to end its own way.
+ * arguments, its output and exit code this process's. A signal sent to this process alone is passed
+ * on; this one then waits for the child to end its own way.
  */
 async function again(mb) {
   const { spawn } = await import("node:child_process");
@@ -52,8 +52,9 @@ async function again(mb) {
     stdio: "inherit",
     env: { ...process.env, CAIRN_LOG_WALK: "1" },
   });
-  process.on("SIGINT", () => {});
-  process.on("SIGTERM", () => child.kill("SIGTERM"));
+  for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
   const [code, signal] = await new Promise((resolve) => child.on("exit", (c, s) => resolve([c, s])));
-  process.exitCode = code ?? (signal ? 1 : 0);
+  const { constants } = await import("node:os");
+  // Killed by a signal: 128 + its number, as a shell reports it.
+  process.exitCode = code ?? 128 + (constants.signals[signal] ?? 0);
 }

@@ -37,7 +37,8 @@ export type MethodParams<M extends Method> = (typeof methodParams)[M]["Encoded"]
 /** The `connect` handshake's answer. */
 export type ConnectResult = {
   readonly protocol: number;
-  readonly server: { readonly name: string; readonly version: string };
+  /** `ui`: the web UI build the gateway serves (its entry script); absent when it serves none. */
+  readonly server: { readonly name: string; readonly version: string; readonly ui?: string };
   readonly status: StatusPayload;
 };
 

@@ -9,7 +9,7 @@ import { healthReply } from "./http.health.ts";
 import { nodePairingRoutes } from "./http.nodes.ts";
 import { channelWebhookRoute } from "./http.channels.ts";
 import { metricsApiReply } from "./http.metrics.ts";
-import { serveStatic } from "./http.static.ts";
+import { serveStatic, uiBuildOf } from "./http.static.ts";
 import { jsonReply, withSecurityHeaders, type HttpReply } from "./http.util.ts";
 import { LiveHub } from "./live.hub.ts";
 import { DEFAULT_GUARD, LoginGuard } from "./login.guard.ts";
@@ -236,6 +236,7 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     hub,
     metrics,
     version: opts.version,
+    uiBuild: () => uiBuildOf(opts.uiDir),
     principals,
     guard,
     now,

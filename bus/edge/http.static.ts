@@ -30,6 +30,16 @@ const TYPES: Record<string, string> = {
   ".txt": "text/plain; charset=utf-8",
 };
 
+/**
+ * The UI build `uiDir` holds: the entry script its index.html names (`assets/index-1a2b3c.js`), null
+ * when there is none. Read at each `connect` (a rebuild while the gateway runs counts): a page
+ * running another build (a tab open across an upgrade, a service worker's cached page) offers a reload.
+ */
+export const uiBuildOf = async (uiDir: string): Promise<string | null> => {
+  const html = await readFile(join(uiDir, "index.html"), "utf8").catch(() => "");
+  return /<script\b[^>]*\btype="module"[^>]*\bsrc="(?:\.\/|\/)?(assets\/[^"]+\.js)"/.exec(html)?.[1] ?? null;
+};
+
 export const contentType = (path: string): string => TYPES[extname(path).toLowerCase()] ?? "application/octet-stream";
 
 export type StaticTarget = { kind: "file"; rel: string } | { kind: "bad"; reason: string };

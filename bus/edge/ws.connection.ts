@@ -36,6 +36,8 @@ export interface ConnectionDeps {
   /** The edge's live fan-out, shared by every connection. */
   hub: LiveHub;
   version: string;
+  /** The UI build the edge serves (`uiBuildOf`), sent in `connect`'s answer. */
+  uiBuild: () => Promise<string | null>;
   /** Who the client is, from its upgrade request (address, Host, proxy headers). */
   facts: ClientFacts;
   /** The cookie or bearer header its upgrade request carried (a browser's login). */
@@ -164,10 +166,11 @@ export class WsConnection {
     this.connecting = true;
     try {
       this.principal = await this.authenticate(p.auth);
-      const status = await fetchStatus(this.deps.bus);
+      const [status, ui] = await Promise.all([fetchStatus(this.deps.bus), this.deps.uiBuild()]);
       this.connected = true;
       this.deps.onConnected();
-      return { payload: { protocol: PROTOCOL_VERSION, server: { name: "cairn", version: this.deps.version }, status } };
+      const server = { name: "cairn", version: this.deps.version, ...(ui ? { ui } : {}) };
+      return { payload: { protocol: PROTOCOL_VERSION, server, status } };
     } finally {
       this.connecting = false;
     }

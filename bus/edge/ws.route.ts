@@ -45,6 +45,7 @@ export interface WsRouteDeps {
   hub: LiveHub;
   metrics: EdgeMetrics;
   version: string;
+  uiBuild: () => Promise<string | null>;
   principals: Principals;
   guard: LoginGuard;
   now: () => number;
@@ -117,6 +118,7 @@ export const attachWebSocket = (transport: Transport, deps: WsRouteDeps): WsRout
         bus: deps.bus,
         hub: deps.hub,
         version: deps.version,
+        uiBuild: deps.uiBuild,
         facts: peer.facts,
         presented: peer.presented,
         principals: deps.principals,

@@ -366,6 +366,45 @@ describe("every page: axe-core and screenshots", () => {
 });
 
 // Last: it stops the gateway.
+describe("a new build", () => {
+  test("a gateway serving another UI build than the page runs: the page offers a reload; the build it serves shows none", async () => {
+    const page = await oneTab(browser);
+    // A page as it runs after an upgrade it has not loaded yet: its gateway names another build.
+    await page.routeWebSocket(/\/ws$/, (ws) => {
+      const server = ws.connectToServer();
+      server.onMessage((m) => {
+        const frame = JSON.parse(String(m));
+        if (frame.type === "res" && frame.payload?.server) frame.payload.server.ui = "assets/index-newer.js";
+        ws.send(JSON.stringify(frame));
+      });
+    });
+    await openApp(page, gw.url);
+    await until(
+      "the update banner",
+      () => page.getByTestId("update-banner").count(),
+      (n) => n === 1,
+    );
+    await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
+    await until(
+      "the shell cached",
+      () => page.evaluate(async () => (await caches.keys()).some((k) => k.startsWith("cairn-shell"))),
+      (v) => v,
+    );
+    await screenshot(page, "update-banner-desktop-light");
+    await Promise.all([page.waitForEvent("load"), page.getByTestId("update-reload").click()]);
+    expect(await page.title()).toMatch(/cairn/);
+    // Only the cached page was dropped: the offline page's icons are still in the worker's cache.
+    expect(await page.evaluate(async () => !!(await caches.match(new URL("icons/icon-192.png", location.href).href)))).toBe(true);
+    expect(browser.pageErrors).toEqual([]);
+
+    // The build it serves is the one a fresh page runs: no banner.
+    const plain = await oneTab(browser);
+    await openApp(plain, gw.url);
+    await plain.getByTestId("chat-input").waitFor();
+    expect(await plain.getByTestId("update-banner").count()).toBe(0);
+  });
+});
+
 describe("offline shell", () => {
   test("a reload while the gateway is down shows cairn's own page, with its icons from the cache", async () => {
     const page = await oneTab(browser);

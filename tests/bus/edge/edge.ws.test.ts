@@ -1,3 +1,5 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { serve } from "../../../bus/rpc.ts";
@@ -31,7 +33,8 @@ describe.each(edgeTransports)("on %s", (transport) => {
   };
 
   describe("handshake", () => {
-    test("requests before connect are refused; wrong protocol is refused; connect returns the status", async () => {
+    test("requests before connect are refused; wrong protocol is refused; connect returns the status and the UI build", async () => {
+      writeFileSync(join(h.uiDir, "index.html"), '<script type="module" crossorigin src="./assets/index-t1.js"></script>');
       const c = await h.ws();
       expect(await c.request("status")).toMatchObject({ ok: false, error: { code: "not_connected" } });
       expect(await c.request("connect", { protocol: 2, client: { name: "t" } })).toMatchObject({
@@ -44,7 +47,7 @@ describe.each(edgeTransports)("on %s", (transport) => {
         type: "res",
         id: res.id,
         ok: true,
-        payload: { protocol: 1, server: { name: "cairn", version: "9.9.9" }, status: cannedStatus },
+        payload: { protocol: 1, server: { name: "cairn", version: "9.9.9", ui: "assets/index-t1.js" }, status: cannedStatus },
       });
       expect(await c.request("connect", { protocol: 1, client: { name: "t" } })).toMatchObject({ ok: false });
       expect(await c.request("status")).toMatchObject({ ok: true, payload: cannedStatus });

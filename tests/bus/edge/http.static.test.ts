@@ -3,12 +3,13 @@
  * right Content-Encoding and `Vary`, a client that takes neither gets the original bytes, a stale
  * copy is never served, and caching says forever for hashed assets and revalidate for the page.
  */
-import { mkdirSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { pickEncoding } from "../../../bus/edge/http.static.ts";
+import { pickEncoding, uiBuildOf } from "../../../bus/edge/http.static.ts";
 import { edgeTransports, startHarness, type Harness } from "./edge.harness.ts";
 
 type Reply = { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer };
@@ -105,4 +106,20 @@ test("pickEncoding: brotli first, q=0 refuses, unknown codings and junk are igno
   expect(pickEncoding("deflate, zstd, *;q=0.1").map((e) => e.coding)).toEqual([]);
   expect(pickEncoding("gzip;q=abc").map((e) => e.coding)).toEqual([]);
   expect(pickEncoding("").map((e) => e.coding)).toEqual([]);
+});
+
+test("the UI build a dir holds is the entry script its index.html names; none without one", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "cairn-uibuild-"));
+  try {
+    expect(await uiBuildOf(dir)).toBeNull();
+    writeFileSync(
+      join(dir, "index.html"),
+      '<link rel="modulepreload" href="./assets/x.js"><script type="module" crossorigin src="./assets/index-4SLH6f1C.js"></script>',
+    );
+    expect(await uiBuildOf(dir)).toBe("assets/index-4SLH6f1C.js");
+    writeFileSync(join(dir, "index.html"), '<script src="/legacy.js"></script>');
+    expect(await uiBuildOf(dir)).toBeNull();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -15,6 +15,7 @@ import { CompactionsStore, SearchStore } from "./search.svelte.ts";
 import { slashCommandOf, slashHelp, type SlashCommand } from "./slash.ts";
 import { legacyRedirect, openSessionInUrl, sessionKeyFromHash, viewFromHash, type View } from "./route.ts";
 import type { ApprovalDecision, Attachment, SandboxBackend, SessionMcp, StatusPayload, WireError } from "./wire.ts";
+import { runningBuild, servesAnotherBuild } from "./update.ts";
 
 /** The page's state: the connection, the gateway's status, the session list and the open chat. */
 export class AppState {
@@ -22,7 +23,9 @@ export class AppState {
   connectionError = $state<WireError | null>(null);
   status = $state<StatusPayload | null>(null);
   #catchUpTimer: ReturnType<typeof setTimeout> | undefined;
-  server = $state<{ name: string; version: string } | null>(null);
+  server = $state<{ name: string; version: string; ui?: string } | null>(null);
+  /** The gateway serves another UI build than this page runs (lib/update.ts): a reload is offered. */
+  newBuild = $state(false);
   /** The first message of a chat while its session is being created. */
   firstMessage = $state<string | null>(null);
   view = $state<View>("chat");
@@ -77,6 +80,7 @@ export class AppState {
       this.status = hello.status;
       this.#followCatchUp();
       this.server = hello.server;
+      this.newBuild = servesAnotherBuild(hello.server.ui, runningBuild());
       void this.sessions.resubscribe();
       void this.chat.resume();
       void this.models.load();
