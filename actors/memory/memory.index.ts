@@ -259,20 +259,9 @@ export class MemoryIndex {
 
   /** The space's codes when all of its vectors are in them; otherwise their load is under way. */
   private loaded(s: { n: number; dims: number }): VectorCodes | undefined {
-    const codes = this.#codes.get(s.n);
-    if (codes && !this.#loading.has(s.n)) return codes;
-    if (!this.#loading.has(s.n)) {
-      // A small space loads at once (one slice); a large one behind, the search asks sqlite-vec.
-      if (this.vectorCount(s.n) <= LOAD_SLICE) return this.loadNow(s);
-      void this.load(s).catch(() => this.#codes.delete(s.n));
-    }
-    return undefined;
-  }
-
-  private loadNow(s: { n: number; dims: number }): VectorCodes {
-    const codes = this.emptyCodes(s);
-    for (let after: number | null = 0; after !== null; ) after = this.loadSlice(s.n, codes, after);
-    return codes;
+    // A space of one slice is whole when `load` returns; a larger one goes on behind.
+    if (!this.#codes.has(s.n) && !this.#loading.has(s.n)) void this.load(s).catch(() => this.#codes.delete(s.n));
+    return this.#loading.has(s.n) ? undefined : this.#codes.get(s.n);
   }
 
   private emptyCodes(s: { n: number; dims: number }): VectorCodes {
@@ -295,17 +284,24 @@ export class MemoryIndex {
   }
 
   /**
-   * Loads a space's vectors into memory a slice per macrotask, so the event loop keeps serving
-   * (100,000 vectors took the gateway's start ~47 s in one piece). Writes meanwhile go to the
-   * codes too (a slice re-reading a row rewrites the same vector); a rolled-back write drops the
-   * codes, and the load starts over.
+   * Loads a space's vectors into memory: the first slice now (a small space is then whole), the
+   * rest a slice per macrotask, so the event loop keeps serving (100,000 vectors took the gateway's
+   * start ~47 s in one piece). Writes meanwhile go to the codes too (a slice re-reading a row
+   * rewrites the same vector); a rolled-back write drops the codes, and the load starts over.
    */
   private load(s: { n: number; dims: number }): Promise<void> {
     let p = this.#loading.get(s.n);
     if (p) return p;
+    let codes = this.emptyCodes(s);
+    let after: number | null;
+    try {
+      after = this.loadSlice(s.n, codes, 0);
+    } catch (e) {
+      this.#codes.delete(s.n); // part of a space is never searched as all of it
+      throw e;
+    }
+    if (after === null) return Promise.resolve();
     p = (async () => {
-      let codes = this.emptyCodes(s);
-      let after: number | null = 0;
       while (after !== null) {
         await yieldToLoop();
         if (!this.db.open) return;
@@ -317,23 +313,34 @@ export class MemoryIndex {
     return p;
   }
 
-  /** Loads every space's vectors into memory, in slices behind the caller (see `load`). */
-  async loadVectors(): Promise<void> {
-    for (const s of this.spaces()) if (!this.#codes.has(s.n) || this.#loading.has(s.n)) await this.load(s);
+  /** Spaces whose vectors are not all in memory yet. */
+  private unloaded(): { n: number; dims: number }[] {
+    return this.spaces().filter((s) => !this.#codes.has(s.n) || this.#loading.has(s.n));
   }
 
-  /** Vectors of a space in memory and in its table: equal once loaded. */
-  vectorsLoaded(embedder: string): { loaded: number; total: number; loading: boolean } {
+  /** Vectors of the spaces not all in memory yet, by their tables (a count: for the start, not for status). */
+  vectorsToLoad(): number {
+    let n = 0;
+    for (const s of this.unloaded()) n += Number(this.sql(`SELECT count(*) FROM vec_${s.n}`).pluck().get());
+    return n;
+  }
+
+  /** Loads those spaces' vectors into memory, in slices behind the caller (see `load`); how many they hold then. */
+  async loadVectors(): Promise<number> {
+    let n = 0;
+    for (const s of this.unloaded()) {
+      await this.load(s);
+      n += this.#codes.get(s.n)?.size ?? 0;
+    }
+    return n;
+  }
+
+  /** A space's vectors in memory (its codes are kept in step with its table: all of it once loaded). */
+  vectorsLoaded(embedder: string): { loaded: number; loading: boolean } {
     const s = this.spaces().find((x) => x.embedder === embedder);
-    if (!s) return { loaded: 0, total: 0, loading: false };
-    const total = this.vectorCount(s.n);
-    const loading = this.#loading.has(s.n);
-    return { loaded: loading ? Math.min(this.#codes.get(s.n)?.size ?? 0, total) : this.#codes.has(s.n) ? total : 0, total, loading };
+    return s ? { loaded: this.#codes.get(s.n)?.size ?? 0, loading: this.#loading.has(s.n) } : { loaded: 0, loading: false };
   }
 
-  private vectorCount(n: number): number {
-    return Number(this.sql(`SELECT count(*) FROM vec_${n}`).pluck().get());
-  }
 
   /**
    * Chunk ids, nearest first by cosine distance, in the embedder's space: a scan of the in-memory

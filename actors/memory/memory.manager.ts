@@ -73,13 +73,12 @@ export class MemoryManager {
    * then vector search asks sqlite-vec's exact KNN, slower at 100,000 chunks but the same answer.
    */
   async loadVectors(): Promise<void> {
-    const active = this.activeEmbedder();
-    const { loaded, total } = active ? this.o.index.vectorsLoaded(active) : { loaded: 0, total: 0 };
-    if (loaded === total) return;
+    const total = this.o.index.vectorsToLoad();
+    if (total === 0) return;
     const started = this.now();
     this.report(`memory: loading ${total} vectors into memory (vector search asks sqlite-vec until then)`);
-    await this.o.index.loadVectors();
-    this.report(`memory: ${total} vectors in memory in ${this.now() - started} ms`);
+    const n = await this.o.index.loadVectors();
+    this.report(`memory: ${n} vectors in memory in ${this.now() - started} ms`);
   }
 
   private activeEmbedder(): string | null {
@@ -283,7 +282,7 @@ export class MemoryManager {
     const embedders = this.o.embedders.status();
     const active = this.activeEmbedder();
     const c = this.o.index.counts(active);
-    const inMemory = active ? this.o.index.vectorsLoaded(active) : { loaded: 0, total: 0, loading: false };
+    const inMemory = active ? this.o.index.vectorsLoaded(active) : { loaded: 0, loading: false };
     const anyUp = embedders.some((e) => e.state === "ok");
     return {
       enabled: true,
@@ -295,7 +294,7 @@ export class MemoryManager {
       files: c.files,
       chunks: c.chunks,
       vectors: c.vectors,
-      vectorsInMemory: { loaded: inMemory.loaded, loading: inMemory.loading },
+      vectorsInMemory: inMemory,
       embedders,
       mode: anyUp ? "hybrid" : "keyword",
       cachedEmbeddings: c.cached,

@@ -110,11 +110,11 @@ describe("vector search in the memory index", () => {
     const index = new MemoryIndex(openMemoryDb(":memory:"));
     const { ids, vectors } = fill(index, Math.ceil((LOAD_SLICE * 2.5) / 30));
     const total = ids.length;
-    expect(index.vectorsLoaded("test/e")).toEqual({ loaded: 0, total, loading: false });
+    expect(index.vectorsLoaded("test/e")).toEqual({ loaded: 0, loading: false });
     // The first search starts the load and does not wait for it: the exact answer meanwhile.
     const q = vectors[17];
     expect(index.vectorSearch("test/e", q, 10)).toEqual(index.vectorSearch("test/e", q, 10, undefined, exactly));
-    expect(index.vectorsLoaded("test/e")).toEqual({ loaded: 0, total, loading: true });
+    expect(index.vectorsLoaded("test/e")).toEqual({ loaded: LOAD_SLICE, loading: true });
     // Between slices a file is replaced: its old chunks go, the new one's vector must be searchable after.
     const text = "written while loading";
     const [fresh] = index.replaceFile({ path: "/m/f0.md", display: "memory/f0.md", hash: "y", size: 0, now: 0 }, [
@@ -122,8 +122,12 @@ describe("vector search in the memory index", () => {
     ]);
     const v = vec();
     index.storeVectors("test/e", [fresh], [v]);
-    await index.loadVectors();
-    expect(index.vectorsLoaded("test/e")).toEqual({ loaded: total - 30 + 1, total: total - 30 + 1, loading: false });
+    expect(index.vectorsToLoad()).toBe(total - 30 + 1);
+    expect(await index.loadVectors()).toBe(total - 30 + 1);
+    // Every vector of the table, no more (a re-read row is not counted twice, a removed one is gone).
+    expect(index.counts("test/e").vectors).toBe(total - 30 + 1);
+    expect(index.vectorsLoaded("test/e")).toEqual({ loaded: total - 30 + 1, loading: false });
+    expect(index.vectorsToLoad()).toBe(0);
     expect(index.vectorSearch("test/e", v, 1)).toEqual([fresh]);
     const gone = new Set(ids.slice(0, 30));
     expect(index.vectorSearch("test/e", vectors[0], 50).filter((id) => gone.has(id))).toEqual([]);
