@@ -341,7 +341,6 @@ export class MemoryIndex {
     return s ? { loaded: this.#codes.get(s.n)?.size ?? 0, loading: this.#loading.has(s.n) } : { loaded: 0, loading: false };
   }
 
-
   /**
    * Chunk ids, nearest first by cosine distance, in the embedder's space: a scan of the in-memory
    * sign bits keeps `rescore` candidates (RESCORE at least), rescored over their int8

@@ -16,7 +16,7 @@ import type { GatewayProc } from "../fixtures/gateway.ts";
 import type { TestNats } from "../fixtures/nats.ts";
 import { aggregatesOf, jobAggregates, startLifetime, type Lifetime } from "./cron.lifetime.ts";
 import { checkCronSlots, type SlotCheck } from "./cron.slots.ts";
-import type { LoggedEvent } from "./chaos.helpers.ts";
+import { sleep, waitUntil, type LoggedEvent } from "./chaos.helpers.ts";
 
 export const CHAOS_JOBS = [
   { name: "c1", everyMs: 1000, catchUp: "run_once" },
@@ -38,17 +38,6 @@ export interface ChaosResult {
   /** Jobs that decided no slot after the last restart. */
   readonly stalled: readonly string[];
   readonly events: readonly LoggedEvent[];
-}
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** Polls until `check` holds; throws after `timeoutMs`. */
-async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(100);
-  }
 }
 
 /** What one crash-and-restart loop needs from its gateway, a process or an in-process lifetime. */
@@ -83,7 +72,7 @@ export async function cronChaos(
     new Map(NAMES.map((n) => [n, events.filter((e) => e.kind === "cron" && e.id === n && /^cron\.slot\./.test(e.type)).length]));
   const before = seen(await target.readLog());
   let stalled: string[] = [];
-  await until(
+  await waitUntil(
     "every job to decide a slot after the last restart",
     async () => {
       const now = seen(await target.readLog());
@@ -91,10 +80,11 @@ export async function cronChaos(
       return stalled.length === 0;
     },
     60_000,
+    100,
   ).catch(() => {});
   await target.disableJobs();
   let events: LoggedEvent[] = [];
-  await until(
+  await waitUntil(
     "every claimed slot to have an outcome",
     async () => {
       events = await target.readLog();
@@ -102,6 +92,7 @@ export async function cronChaos(
       return claimed > 0 && claimed === events.filter((e) => OUTCOME.test(e.type)).length;
     },
     60_000,
+    100,
   ).catch(() => {}); // what never ended is reported by the check below
   const tail = (n: string) =>
     events
