@@ -98,12 +98,14 @@ async function start(
   const version = await checkNatsServerVersion(bin);
   const auth = await ensureNatsAuth(natsDir);
   const { paths } = auth;
-  await stopStaleServers(paths.pidFile, paths.configFile, note);
+  const leftovers = await stopStaleServers(paths.pidFile, paths.configFile, note);
 
   const host = opts.host ?? "127.0.0.1";
   // Paired nodes were told this port on approval and keep dialing it: a restarted gateway must
   // come back on the same one (the previous config names it) while it is free.
-  const port = opts.port ?? (await previousPort(paths.configFile, host)) ?? (await findFreePort(host));
+  // A leftover just stopped may still hold it for a moment: it counts as gone once its command
+  // line is, and the kernel closes its sockets after that.
+  const port = opts.port ?? (await previousPort(paths.configFile, host, leftovers.length > 0 ? 2_000 : 0)) ?? (await findFreePort(host));
   const tls =
     (opts.tls ?? !isLoopbackHost(host)) ? await ensureNatsTls(natsDir, { hosts: [host, ...(opts.tlsHosts ?? [])], log: note }) : null;
   await writeServerConfig({ auth, host, port, tls });
@@ -199,13 +201,20 @@ async function start(
 }
 
 /** The port of the last config written for this store, if `host` can bind it now; else undefined. */
-async function previousPort(configFile: string, host: string): Promise<number | undefined> {
+async function previousPort(configFile: string, host: string, waitMs: number): Promise<number | undefined> {
   const text = await readFile(configFile, "utf8").catch(() => "");
   const port = Number(/^listen:\s*"[^"]*:(\d+)"/m.exec(text)?.[1]);
   if (!(port > 0 && port < 65536)) return undefined;
-  return new Promise((done) => {
-    const s = createServer();
-    s.once("error", () => done(undefined));
-    s.listen(port, host, () => s.close(() => done(port)));
-  });
+  const free = () =>
+    new Promise<boolean>((done) => {
+      const s = createServer();
+      s.once("error", () => done(false));
+      s.listen(port, host, () => s.close(() => done(true)));
+    });
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    if (await free()) return port;
+    if (Date.now() >= deadline) return undefined;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
