@@ -24,7 +24,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { EventLog, ensureStreams, logExtent, readRawLog, verifyEvents } from "../bus/index.ts";
+import { EventLog, ensureStreams, logExtent, readRawBatches, verifyEvents } from "../bus/index.ts";
 import { replayInto } from "../projections/index.ts";
 import { startTestNats } from "../tests/fixtures/nats.ts";
 import { appendSessions, EVENTS_PER_SESSION } from "./lib/eventlog.ts";
@@ -75,7 +75,7 @@ try {
   };
   let c0 = process.cpuUsage();
   const v0 = performance.now();
-  const report = await profiled(values.profile, "verify", () => verifyEvents(readRawLog(nc, { fromSeq: firstSeq, untilSeq: lastSeq })));
+  const report = await profiled(values.profile, "verify", () => verifyEvents(readRawBatches(nc, { fromSeq: firstSeq, untilSeq: lastSeq })));
   const verifyMs = performance.now() - v0;
   const verifyCpu = cpuMs(c0);
   log(

@@ -1,6 +1,6 @@
 import type { JsMsg, StoredMsg } from "@nats-io/jetstream";
-import type { MsgHdrs } from "@nats-io/transport-node";
 import { AggregateKind, CairnError, decodeEventData, type AnyStoredEvent } from "../schemas/index.ts";
+import { consumedHeaders, headerLookup } from "./msg.headers.ts";
 import { parseEventSubject } from "./subjects.ts";
 import { TRACEPARENT, traceIdOf } from "./telemetry/index.ts";
 
@@ -54,11 +54,12 @@ export interface RawRecord {
 }
 
 export const consumedRecord = (m: JsMsg): RawRecord => {
+  // Parsed once: the ordered consumer has read it already.
   const info = m.info;
   return {
     seq: info.streamSequence,
     subject: m.subject,
-    header: headerLookup(m.headers),
+    header: consumedHeaders(m),
     storedAt: Math.floor(info.timestampNanos / 1_000_000),
     pending: info.pending,
     data: m.data,
@@ -73,17 +74,6 @@ export const storedRecord = (m: StoredMsg): RawRecord => ({
   pending: 0,
   data: m.data,
 });
-
-/**
- * A message's headers as a plain lookup, read in one pass: the client's own `get` scans and copies
- * its key list on every call, and a decode or a chain check asks for up to nine of them.
- */
-export const headerLookup = (h: MsgHdrs | undefined): ((name: string) => string) => {
-  if (!h) return () => "";
-  const values = new Map<string, string>();
-  for (const [k, v] of h) if (!values.has(k)) values.set(k, v[0] ?? "");
-  return (name) => values.get(name) ?? "";
-};
 
 const utf8 = new TextDecoder();
 

@@ -264,7 +264,7 @@ export class EventLog {
       const { untilSeq } = opts;
       const batches = logBatches(this.js, { ...opts, untilSeq });
       try {
-        for await (const batch of batches) for (const m of batch) yield decodeRecord(consumedRecord(m));
+        for await (const batch of batches) for (const m of batch) yield decodeRecord(m);
       } catch (e) {
         throw unavailableOr(e, "could not read the event log");
       }

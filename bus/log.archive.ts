@@ -12,7 +12,7 @@ import * as Schema from "effect/Schema";
 import { CairnError, decodeOrFail, parseJsonBounded } from "../schemas/index.ts";
 import type { RawEvent } from "./event-chain.ts";
 import { ExportedEvent, exportedEvent } from "./log.export.ts";
-import { readRawLog } from "./log.raw.ts";
+import { readRawBatches, readRawLog } from "./log.raw.ts";
 import { EVENTS_STREAM } from "./subjects.ts";
 
 /**
@@ -66,6 +66,9 @@ export function listArchives(dir: string): ArchiveFile[] {
     .sort((a, b) => a.firstSeq - b.firstSeq);
 }
 
+/** Archived events handed on at once by `readArchivedLog`, as the stream's reader hands on its chunks. */
+const ARCHIVE_CHUNK = 1024;
+
 /** The events of one archive, raw (as the chain is computed), checked against its header. */
 export async function* readArchive(a: ArchiveFile): AsyncGenerator<RawEvent> {
   const lines = createInterface({ input: createReadStream(a.file).pipe(createGunzip()), crlfDelay: Number.POSITIVE_INFINITY });
@@ -91,19 +94,28 @@ export async function* readArchive(a: ArchiveFile): AsyncGenerator<RawEvent> {
  * The whole history in order: every archive, then the stream from after the last archived
  * sequence. What `log verify --archive` and a replay across the archive boundary read.
  */
-export async function* readArchivedLog(nc: NatsConnection, dir: string, untilSeq?: number): AsyncGenerator<RawEvent> {
+export async function* readArchivedLog(nc: NatsConnection, dir: string, untilSeq?: number): AsyncGenerator<RawEvent[]> {
   let after = 0;
+  let chunk: RawEvent[] = [];
   for (const a of listArchives(dir)) {
     for await (const r of readArchive(a)) {
       if (r.seq <= after) continue;
-      if (untilSeq !== undefined && r.seq > untilSeq) return;
+      if (untilSeq !== undefined && r.seq > untilSeq) {
+        if (chunk.length > 0) yield chunk;
+        return;
+      }
       after = r.seq;
-      yield r;
+      chunk.push(r);
+      if (chunk.length >= ARCHIVE_CHUNK) {
+        yield chunk;
+        chunk = [];
+      }
     }
   }
+  if (chunk.length > 0) yield chunk;
   const info = await (await jetstreamManager(nc)).streams.info(EVENTS_STREAM);
   const last = untilSeq ?? info.state.last_seq;
-  yield* readRawLog(nc, { fromSeq: Math.max(info.state.first_seq, after + 1), untilSeq: last });
+  yield* readRawBatches(nc, { fromSeq: Math.max(info.state.first_seq, after + 1), untilSeq: last });
 }
 
 /**

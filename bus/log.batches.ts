@@ -1,4 +1,5 @@
-import { DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
+import { DeliverPolicy, type ConsumerMessages, type JetStreamClient } from "@nats-io/jetstream";
+import { consumedRecord, type RawRecord } from "./event-log.decode.ts";
 import { isBusUnavailable } from "./nats.errors.ts";
 import { retry } from "./retry.ts";
 import { EVENTS_STREAM, subjects } from "./subjects.ts";
@@ -14,7 +15,7 @@ const CHUNK = 1024;
 
 /**
  * A bounded stretch of the log (`fromSeq`..`untilSeq`, optionally filtered) in chunks of stored
- * messages, in order. An ordered consumer (it recreates itself after a gap or a reconnect) delivers
+ * messages (raw: headers and payload bytes as received), in order. An ordered consumer (it recreates itself after a gap or a reconnect) delivers
  * to a callback, not to the library's per-message async iterator; messages wait in chunks until
  * the reader takes them. The reader processes a chunk synchronously, so the socket is read only
  * as fast as it keeps up. `stopWhenCaughtUp`: end at the last stored match even before `untilSeq`
@@ -23,12 +24,12 @@ const CHUNK = 1024;
 export async function* logBatches(
   js: JetStreamClient,
   o: { fromSeq: number; untilSeq: number; filter?: string; stopWhenCaughtUp?: boolean; signal?: AbortSignal },
-): AsyncGenerator<JsMsg[]> {
+): AsyncGenerator<RawRecord[]> {
   // Sequences start at 1: a stream that never held a message reports 0..0, and a consumer asked
   // for it would wait forever for its first message.
   if (o.untilSeq < Math.max(1, o.fromSeq) || o.signal?.aborted) return;
-  const ready: JsMsg[][] = [];
-  let chunk: JsMsg[] = [];
+  const ready: RawRecord[][] = [];
+  let chunk: RawRecord[] = [];
   let done = false;
   let failure: unknown;
   let wake: (() => void) | undefined;
@@ -54,9 +55,11 @@ export async function* logBatches(
       return consumer.consume({
         max_messages: PULL,
         callback: (m) => {
-          if (done || m.seq > o.untilSeq) return finish();
-          chunk.push(m);
-          if (m.seq >= o.untilSeq || (o.stopWhenCaughtUp && m.info.pending === 0)) return finish();
+          if (done) return;
+          const r = consumedRecord(m);
+          if (r.seq > o.untilSeq) return finish();
+          chunk.push(r);
+          if (r.seq >= o.untilSeq || (o.stopWhenCaughtUp && r.pending === 0)) return finish();
           if (chunk.length >= CHUNK) {
             ready.push(chunk);
             chunk = [];

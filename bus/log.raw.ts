@@ -1,6 +1,5 @@
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { consumedRecord } from "./event-log.decode.ts";
 import type { RawEvent } from "./event-chain.ts";
 import { logBatches } from "./log.batches.ts";
 import { EVENTS_STREAM, subjects } from "./subjects.ts";
@@ -13,13 +12,18 @@ export async function logExtent(nc: NatsConnection): Promise<{ firstSeq: number;
 
 /**
  * The log's messages as stored, undecoded (headers and payload bytes), from `fromSeq` through
- * `untilSeq`: what integrity checks and archives need, at the consumer's full speed (no schema
- * decoding, no copies of the payload).
+ * `untilSeq`, in the consumer's chunks: what integrity checks and archives need, at the consumer's
+ * full speed (no schema decoding, no copies of the payload, no promise per message).
  */
+export const readRawBatches = (
+  nc: NatsConnection,
+  opts: { fromSeq: number; untilSeq: number; filter?: string },
+): AsyncGenerator<RawEvent[]> => logBatches(jetstream(nc), { ...opts, filter: opts.filter ?? subjects.allEvents, stopWhenCaughtUp: true });
+
+/** `readRawBatches` one message at a time. */
 export async function* readRawLog(
   nc: NatsConnection,
   opts: { fromSeq: number; untilSeq: number; filter?: string },
 ): AsyncGenerator<RawEvent> {
-  const batches = logBatches(jetstream(nc), { ...opts, filter: opts.filter ?? subjects.allEvents, stopWhenCaughtUp: true });
-  for await (const batch of batches) for (const m of batch) yield consumedRecord(m);
+  for await (const batch of readRawBatches(nc, opts)) yield* batch;
 }

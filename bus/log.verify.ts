@@ -110,16 +110,15 @@ export class ChainVerifier {
   }
 }
 
-/** Verifies a walk of the log (any source: the live stream, archives, both in order). */
+/** Verifies a walk of the log (any source: the live stream, archives, both in order), in chunks. */
 export async function verifyEvents(
-  events: AsyncIterable<RawEvent>,
+  chunks: AsyncIterable<readonly RawEvent[]>,
   o: { startsAt?: number; onProgress?: (seq: number) => void } = {},
 ): Promise<VerifyReport> {
   const v = new ChainVerifier(o.startsAt ?? 1);
-  let n = 0;
-  for await (const r of events) {
-    v.add(r);
-    if (o.onProgress && ++n % 8192 === 0) o.onProgress(r.seq);
+  for await (const chunk of chunks) {
+    for (const r of chunk) v.add(r);
+    if (chunk.length > 0) o.onProgress?.(chunk[chunk.length - 1].seq);
   }
   return v.report();
 }

@@ -1,5 +1,6 @@
 import { auditCategoryOf, type AnyStoredEvent } from "../schemas/index.ts";
 import { summarizeEvent } from "./summary.ts";
+import type { LogRecord } from "../bus/index.ts";
 import type { Projection } from "./projection.ts";
 import type { Db } from "./db.ts";
 import * as Schema from "effect/Schema";
@@ -32,8 +33,8 @@ export const auditProjection: Projection = {
                                    actor, category, session_key, run_id, call_id)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    const owner = ownerOf(db);
-    return (r) => {
+    const { owner, forget } = ownerOf(db);
+    const apply = (r: LogRecord) => {
       if (r.ok) {
         const e = r.event;
         const { sessionKey, runId, callId } = owner(e);
@@ -77,6 +78,7 @@ export const auditProjection: Projection = {
         );
       }
     };
+    return Object.assign(apply, { flush: forget });
   },
 };
 
@@ -85,19 +87,41 @@ export const auditProjection: Projection = {
  * first event's data, remembered in the audit table itself (the first row of that aggregate), so
  * this read model needs no other one.
  */
-function ownerOf(db: Db): (e: AnyStoredEvent) => { sessionKey: string | null; runId: string | null; callId: string | null } {
+function ownerOf(db: Db): { owner: (e: AnyStoredEvent) => Owner; forget: () => void } {
   const first = db.prepare(
     "SELECT session_key, run_id, call_id FROM audit WHERE kind = ? AND aggregate_id = ? AND session_key IS NOT NULL LIMIT 1",
   );
-  return (e) => {
+  // The first rows of the runs and approvals seen since the last commit: their later events
+  // usually follow within the batch, and then need no query.
+  const firsts = new Map<string, Owner>();
+  const firstOf = (kind: string, id: string): Owner | undefined => {
+    const known = firsts.get(`${kind}\t${id}`);
+    if (known) return known;
+    const row = decodeRow(OwnerRow, first.get(kind, id), "audit owner");
+    return row && { sessionKey: row.session_key, runId: row.run_id, callId: row.call_id };
+  };
+  const owner = (e: AnyStoredEvent): Owner => {
     const callId = callIdIn(e.data);
     if (e.kind === "session") return { sessionKey: e.aggregateId, runId: null, callId: null };
-    if (e.type === "run.started") return { sessionKey: e.data.sessionKey, runId: e.aggregateId, callId };
-    if (e.type === "approval.requested") return { sessionKey: e.data.sessionKey, runId: e.data.runId, callId };
+    if (e.type === "run.started" || e.type === "approval.requested") {
+      const o =
+        e.type === "run.started"
+          ? { sessionKey: e.data.sessionKey, runId: e.aggregateId, callId }
+          : { sessionKey: e.data.sessionKey, runId: e.data.runId, callId };
+      firsts.set(`${e.kind}\t${e.aggregateId}`, o);
+      return o;
+    }
     if (e.kind !== "run" && e.kind !== "approval") return { sessionKey: null, runId: null, callId: null };
-    const row = decodeRow(OwnerRow, first.get(e.kind, e.aggregateId), "audit owner");
+    const row = firstOf(e.kind, e.aggregateId);
     // An approval is about one call all its life: its answers inherit the call its request named.
-    const call = e.kind === "approval" ? (row?.call_id ?? callId) : callId;
-    return { sessionKey: row?.session_key ?? null, runId: e.kind === "run" ? e.aggregateId : (row?.run_id ?? null), callId: call };
+    const call = e.kind === "approval" ? (row?.callId ?? callId) : callId;
+    return { sessionKey: row?.sessionKey ?? null, runId: e.kind === "run" ? e.aggregateId : (row?.runId ?? null), callId: call };
   };
+  return { owner, forget: () => firsts.clear() };
+}
+
+interface Owner {
+  sessionKey: string | null;
+  runId: string | null;
+  callId: string | null;
 }

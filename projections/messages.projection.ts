@@ -1,4 +1,5 @@
-import type { Projection } from "./projection.ts";
+import type { LogRecord } from "../bus/index.ts";
+import type { Projection, Touched } from "./projection.ts";
 import { TextValue, decodeRow, decodeRows } from "./rows.ts";
 
 /**
@@ -19,13 +20,16 @@ export const messagesProjection: Projection = {
     const keepReply = db.prepare("INSERT OR REPLACE INTO run_replies(run_id, text) VALUES (?, ?)");
     const takeReply = db.prepare("DELETE FROM run_replies WHERE run_id = ? RETURNING text").pluck();
     const fillReply = db.prepare("UPDATE messages SET text = ? WHERE run_id = ? AND role = 'assistant' RETURNING session_key").pluck();
-    return (r, touched) => {
+    // Replies waiting for their session's event, kept here until the commit: the session's event
+    // usually follows within the batch, and then the reply never touches run_replies.
+    const waiting = new Map<string, string>();
+    const apply = (r: LogRecord, touched: Touched) => {
       if (!r.ok) return;
       const e = r.event;
       if (e.type === "run.completed" || e.type === "run.failed" || e.type === "run.interrupted" || e.type === "run.cancelled") {
         const text = e.type === "run.completed" ? e.data.text : e.data.partialText;
         const filled = decodeRows(TextValue, fillReply.all(text, e.aggregateId), "messages.session_key");
-        if (filled.length === 0) keepReply.run(e.aggregateId, text);
+        if (filled.length === 0) waiting.set(e.aggregateId, text);
         for (const key of filled) touched.sessions.add(key);
         return;
       }
@@ -37,7 +41,7 @@ export const messagesProjection: Projection = {
         const status = e.data.status === "completed" ? "complete" : e.data.status;
         const error = e.data.error ? JSON.stringify(e.data.error) : null;
         // A run that never started has no end event and so no text.
-        const text = decodeRow(TextValue, takeReply.get(e.data.runId), "run_replies.text") ?? "";
+        const text = takeWaiting(e.data.runId) ?? decodeRow(TextValue, takeReply.get(e.data.runId), "run_replies.text") ?? "";
         insert.run(e.data.messageId, e.aggregateId, e.seq, "assistant", text, status, e.data.runId, e.time, error, null);
       } else if (e.type === "session.forked") {
         // All copies share the fork's sequence; the history keeps them in insertion (rowid) order.
@@ -51,5 +55,15 @@ export const messagesProjection: Projection = {
       } else return;
       touched.sessions.add(e.aggregateId);
     };
+    const takeWaiting = (runId: string): string | undefined => {
+      const text = waiting.get(runId);
+      waiting.delete(runId);
+      return text;
+    };
+    const flush = () => {
+      for (const [runId, text] of waiting) keepReply.run(runId, text);
+      waiting.clear();
+    };
+    return Object.assign(apply, { flush });
   },
 };

@@ -11,7 +11,7 @@ import {
   type LogRecord,
 } from "../bus/index.ts";
 import { checkpointWriter, getCheckpoint, openDb, type Db } from "./db.ts";
-import type { Projection, Touched } from "./projection.ts";
+import { bindAll, type Projection, type Touched } from "./projection.ts";
 import { auditProjection } from "./audit.projection.ts";
 import { messagesProjection } from "./messages.projection.ts";
 import { compactionsProjection } from "./search.compactions.ts";
@@ -96,7 +96,7 @@ const pause = (ms: number, signal: AbortSignal) =>
  */
 export class Projector {
   public db!: Db;
-  private apply!: Array<(r: LogRecord, t: Touched) => void>;
+  private models!: ReturnType<typeof bindAll>;
   private saveCheckpoint!: (name: string, seq: number) => void;
   private seq = 0;
   private readonly waiters: Array<{ seq: number; resolve: () => void }> = [];
@@ -135,7 +135,7 @@ export class Projector {
   private use(db: Db): void {
     this.db = db;
     const projections = projectionsFor(this.opts);
-    this.apply = projections.map((p) => p.bind(db));
+    this.models = bindAll(projections, db);
     this.saveCheckpoint = checkpointWriter(db);
     this.seq = Math.min(...projections.map((p) => getCheckpoint(db, p.name)));
   }
@@ -313,8 +313,9 @@ export class Projector {
     this.db.transaction(() => {
       for (const r of batch) {
         if (!r.ok) this.opts.report?.(`event ${r.bad.seq} (${r.bad.subject}) could not be decoded: ${r.bad.error}`);
-        for (const apply of this.apply) apply(r, touched);
+        this.models.apply(r, touched);
       }
+      this.models.flush();
       for (const p of PROJECTIONS) this.saveCheckpoint(p.name, lastSeq);
     })();
     this.seq = lastSeq;

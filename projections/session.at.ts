@@ -1,7 +1,7 @@
 import { subjects, type EventLog, type LogRecord } from "../bus/index.ts";
 import { CairnError, type AnyStoredEvent, type GetHistoryResult, type ToolCallRow } from "../schemas/index.ts";
 import { openMemoryDb } from "./db.ts";
-import type { Touched } from "./projection.ts";
+import { bindAll, type Touched } from "./projection.ts";
 import { PROJECTIONS } from "./projector.ts";
 import { queries, type ApprovalSummary, type GetSessionResult } from "./queries.ts";
 
@@ -162,7 +162,7 @@ export function sessionAt(s: SessionEvents, at: SessionPoint): SessionAt {
   const seq = pointSeq(s, at);
   const db = openMemoryDb();
   try {
-    const apply = VIEW_PROJECTIONS.map((p) => p.bind(db));
+    const models = bindAll(VIEW_PROJECTIONS, db);
     const touched: Touched = { sessions: new Set(), sessionList: false };
     let applied = 0;
     let time = 0;
@@ -170,10 +170,11 @@ export function sessionAt(s: SessionEvents, at: SessionPoint): SessionAt {
       for (const event of s.events) {
         if (event.seq > seq) break;
         const record: LogRecord = { ok: true, event, pending: 0 };
-        for (const f of apply) f(record, touched);
+        models.apply(record, touched);
         applied++;
         time = event.time;
       }
+      models.flush();
     })();
     const q = queries(() => db);
     const empty = { key: s.key, seq, time, applied, total: s.events.length, activeRun: null, messages: [], toolCalls: [], approvals: [] };

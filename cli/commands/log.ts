@@ -7,7 +7,7 @@ import {
   listArchives,
   logExtent,
   readArchivedLog,
-  readRawLog,
+  readRawBatches,
   request,
   subjects,
   verifyEvents,
@@ -44,7 +44,7 @@ export async function logVerify(o: { json: boolean; archive: boolean }, paths: P
     const firstSeq = o.archive ? (listArchives(dir)[0]?.firstSeq ?? extent.firstSeq) : extent.firstSeq;
     const { lastSeq } = extent;
     const t0 = performance.now();
-    const events = o.archive ? readArchivedLog(nc, dir, lastSeq) : readRawLog(nc, { fromSeq: firstSeq, untilSeq: lastSeq });
+    const events = o.archive ? readArchivedLog(nc, dir, lastSeq) : readRawBatches(nc, { fromSeq: firstSeq, untilSeq: lastSeq });
     const report = await verifyEvents(events, {
       startsAt: firstSeq,
       onProgress: (seq) => !o.json && bar.update(seq - firstSeq + 1, lastSeq - firstSeq + 1),

@@ -10,6 +10,7 @@ import {
   chainHash,
   ensureStreams,
   logExtent,
+  readRawBatches,
   readRawLog,
   verifyEvents,
   withProvenance,
@@ -59,7 +60,7 @@ async function writeHistory(l: EventLog, prefix: string): Promise<void> {
 
 const verifyAll = async (c: NatsConnection) => {
   const { lastSeq } = await logExtent(c);
-  return verifyEvents(readRawLog(c, { fromSeq: 1, untilSeq: lastSeq }));
+  return verifyEvents(readRawBatches(c, { fromSeq: 1, untilSeq: lastSeq }));
 };
 
 beforeAll(async () => {
@@ -193,9 +194,11 @@ describe("the integrity chain", () => {
     const first = chainHash("", "evt.session.x", (n) => (n === "Nats-Msg-Id" ? "id2" : ""), "{}");
     return verifyEvents(
       (async function* () {
-        yield ev(1, "evt.session.x", ""); // written before the chain existed
-        yield ev(2, "evt.session.x", first); // the chain starts on it
-        yield ev(3, "evt.session.x", ""); // header stripped
+        yield [
+          ev(1, "evt.session.x", ""), // written before the chain existed
+          ev(2, "evt.session.x", first), // the chain starts on it
+          ev(3, "evt.session.x", ""), // header stripped
+        ];
       })(),
     ).then((r) => {
       expect(r).toMatchObject({ unchained: 1, chained: 1, ok: false });

@@ -17,7 +17,7 @@ import {
   listArchives,
   logExtent,
   readArchivedLog,
-  readRawLog,
+  readRawBatches,
   verifyEvents,
 } from "../../bus/index.ts";
 import { Projector, openDb } from "../../projections/index.ts";
@@ -60,7 +60,7 @@ describe("log archive", () => {
     expect(r.bytesAfter).toBeLessThan(r.bytesBefore);
 
     // The stream alone anchors on its first events; with the archive, the whole chain holds.
-    const streamOnly = await verifyEvents(readRawLog(nc, { fromSeq: extent.firstSeq, untilSeq: extent.lastSeq }), {
+    const streamOnly = await verifyEvents(readRawBatches(nc, { fromSeq: extent.firstSeq, untilSeq: extent.lastSeq }), {
       startsAt: extent.firstSeq,
     });
     expect(streamOnly).toMatchObject({ ok: true, anchored: 2 });
