@@ -11,7 +11,9 @@ const CRON_ADOPT_CONCURRENCY = 16;
 
 /** What recovery needs of a host: the aggregates it holds, and adopting one from its log. */
 interface AdoptingHost<C> {
+  /** Resolves with the state the log gave, once the repairs that state called for have settled. */
   adopt(id: string): Promise<{ readonly context: C }>;
+  read(id: string): Promise<{ readonly snapshot: { readonly context: C } }>;
   liveIds(): string[];
   forget(): void;
 }
@@ -51,11 +53,16 @@ export function startRecovery(d: RecoveryDeps): Recovery {
     for (const key of keys) {
       if (ownership && !ownership.owns(router.partitionKnown("session", key, key))) continue;
       try {
-        const s = await d.sessions.adopt(key);
-        if (s.context.activeRun) {
-          adopted++;
-          report(`adopted session ${key}: run ${s.context.activeRun.runId} goes on from where the log says it was`);
-        }
+        const run = (await d.sessions.adopt(key)).context.activeRun;
+        if (!run) continue;
+        adopted++;
+        // A run that had ended (or never started) before the restart is repaired, not continued.
+        const after = (await d.sessions.read(key)).snapshot.context.activeRun;
+        report(
+          after?.runId === run.runId
+            ? `adopted session ${key}: run ${run.runId} goes on from where the log says it was`
+            : `adopted session ${key}: run ${run.runId} had ended before the restart; the session now records its end`,
+        );
       } catch (e) {
         report(`could not adopt session ${key}: ${(e as Error).message}`);
       }
