@@ -310,14 +310,21 @@ export class Projector {
     const touched: Touched = { sessions: new Set(), sessionList: false };
     const last = batch[batch.length - 1];
     const lastSeq = last.ok ? last.event.seq : last.bad.seq;
-    this.db.transaction(() => {
-      for (const r of batch) {
-        if (!r.ok) this.opts.report?.(`event ${r.bad.seq} (${r.bad.subject}) could not be decoded: ${r.bad.error}`);
-        this.models.apply(r, touched);
-      }
-      this.models.flush();
-      for (const p of PROJECTIONS) this.saveCheckpoint(p.name, lastSeq);
-    })();
+    try {
+      this.db.transaction(() => {
+        for (const r of batch) {
+          if (!r.ok) this.opts.report?.(`event ${r.bad.seq} (${r.bad.subject}) could not be decoded: ${r.bad.error}`);
+          this.models.apply(r, touched);
+        }
+        this.models.flush();
+        for (const p of PROJECTIONS) this.saveCheckpoint(p.name, lastSeq);
+      })();
+    } catch (e) {
+      // Rolled back: what the read models gathered in memory for it goes too (bound afresh), or the
+      // retry of the batch would count it twice.
+      this.models = bindAll(projectionsFor(this.opts), this.db);
+      throw e;
+    }
     this.seq = lastSeq;
     this.opts.metrics?.projection.applied.inc(batch.length);
     this.notify(touched);

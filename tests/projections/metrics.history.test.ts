@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { SnapshotStore, request, subjects, type LogRecord } from "../../bus/index.ts";
 import { startActorSystem, type ActorSystem } from "../../actors/index.ts";
-import { buildFresh, installRebuilt, metricsQueries, openDb, serveMetricsQueries, type Db } from "../../projections/index.ts";
+import { Projector, buildFresh, installRebuilt, metricsQueries, openDb, serveMetricsQueries, type Db } from "../../projections/index.ts";
 import { metricsProjection } from "../../projections/metrics.projection.ts";
 import type { MetricsHistory, SessionCost } from "../../schemas/index.ts";
 import { startStack, type Stack } from "../fixtures/stack.ts";
@@ -166,6 +166,26 @@ describe("metrics history: per-minute figures from the log", () => {
     const built = await buildFresh(file, s.log);
     const db = installRebuilt(file, built.tmp);
     expect(dump(db)).toEqual(before);
+    db.close();
+    rmSync(file, { force: true });
+  });
+});
+
+describe("a commit that fails", () => {
+  test("is applied again in full after the failure, never counted twice", async () => {
+    const file = join(s.dir, "metrics-failing.db");
+    const db = openDb(file).db;
+    const p = new Projector(db, { log: s.log });
+    const last = await s.log.lastSeq();
+    await s.projector.waitFor(last);
+    // The audit row of the last event cannot be written once: its whole batch rolls back, after
+    // the metrics had gathered that batch's runs.
+    db.exec(`CREATE TRIGGER fail_once BEFORE INSERT ON audit WHEN NEW.seq = ${last} BEGIN SELECT RAISE(ABORT, 'disk trouble'); END`);
+    await expect(p.catchUp(last)).rejects.toThrow("disk trouble");
+    db.exec("DROP TRIGGER fail_once");
+    await p.catchUp(last);
+    expect(p.checkpoint).toBe(last);
+    expect(dump(db)).toEqual(dump(s.projector.db));
     db.close();
     rmSync(file, { force: true });
   });
