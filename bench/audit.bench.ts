@@ -18,9 +18,10 @@
  *   log from its files as it is read (a gateway-less check after a restart). The rates are the
  *   commands' own (the walk, not the CLI's start-up).
  *
- * Measured 2026-12-07 (2 shared cores; ±25% from hour to hour), 200k events: warm verify
- * 115-122k/s, cold 59-80k/s; replay 24-29k/s. Replay per 100k events: reading (the NATS
- * client) ~0.8 s, decoding 0.4 s, the read models' writes ~1.2-1.7 s (messages, audit, sessions,
+ * Measured 2026-12-07 (2 shared cores; ±25% from hour to hour): 1,000,000 events, 2 runs: warm
+ * verify 92-113k/s, cold 105.5k/s; warm replay 32-34k/s, cold 29-32k/s. 200k events, 3 runs: warm
+ * verify 109-119k/s, cold 64-79k/s (the server's start weighs more); replay 27-37k/s. Replay per
+ * 100k events: reading (the NATS client) ~0.8 s, decoding 0.4 s, the read models' writes ~1.2-1.7 s (messages, audit, sessions,
  * runs; metrics 0.19 s since they are summed per commit), the search index and the deferred
  * indexes 0.5 s. A replay split over two threads (reading in one, decoding and writing in a
  * worker) measured no faster here: with a second busy thread the same SQLite writes took 55%
