@@ -9,7 +9,8 @@ export { EmbedderChain, type EmbeddingCache, type Embedded } from "./embedder.ch
 export { openAiCompatibleEmbedder, type Embedder } from "./embedder.ts";
 export { localEmbedder } from "./embedder.local.ts";
 export { openMemoryDb, MEMORY_SCHEMA_VERSION, type MemoryDb } from "./memory.db.ts";
-export { LOAD_SLICE, MemoryIndex, RESCORE } from "./memory.index.ts";
+export { MemoryIndex, RESCORE } from "./memory.index.ts";
+export { LOAD_SLICE } from "./vector.spaces.ts";
 export { VectorCodes } from "./vector.codes.ts";
 export { MemoryManager, contentHash, type MemoryManagerOptions } from "./memory.manager.ts";
 export { memoryRoots, type MemoryRoot } from "./memory.roots.ts";

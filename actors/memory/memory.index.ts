@@ -4,7 +4,7 @@ import { CairnError, toFtsQuery } from "../../schemas/index.ts";
 import type { Chunk } from "./chunker.ts";
 import type { EmbeddingCache } from "./embedder.chain.ts";
 import type { MemoryDb } from "./memory.db.ts";
-import { VectorCodes } from "./vector.codes.ts";
+import { SpaceCodes, vectorOf as vector } from "./vector.spaces.ts";
 
 /**
  * The memory index's reads and writes: files and their chunks (FTS5 follows by trigger), vectors
@@ -44,12 +44,7 @@ const decode = <S extends Schema.ConstraintDecoder<unknown>>(schema: S, rows: re
 export const RESCORE = 500;
 /** Chunks a keyword search scores at most, unless its rarest word alone matches more (see keywordQuery). */
 export const KEYWORD_ROWS = 30_000;
-/** Vectors read into memory per macrotask while a space loads (a few ms each). */
-export const LOAD_SLICE = 2000;
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-
 const blob = (v: Float32Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
-const vector = (b: Buffer) => new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 /** LIKE with the prefix taken literally. */
 const likePrefix = (p: string) => `${p.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
@@ -108,7 +103,7 @@ export class MemoryIndex {
       const del = this.db.prepare(`DELETE FROM vec_${s.n} WHERE rowid = ?`);
       for (const id of ids) del.run(BigInt(id));
       this.afterCommit(() => {
-        const codes = this.#codes.get(s.n);
+        const codes = this.#vectors.of(s.n);
         for (const id of ids) codes?.remove(id);
       });
     }
@@ -131,7 +126,7 @@ export class MemoryIndex {
       for (const g of this.#pending) g();
       return out;
     } catch (e) {
-      this.#codes.clear();
+      this.#vectors.clear();
       throw e;
     } finally {
       this.#pending = [];
@@ -170,7 +165,7 @@ export class MemoryIndex {
         stored.push(i);
       });
       this.afterCommit(() => {
-        const codes = this.#codes.get(n);
+        const codes = this.#vectors.of(n);
         for (const i of stored) codes?.put(ids[i], vectors[i]);
       });
       return stored.length;
@@ -250,95 +245,28 @@ export class MemoryIndex {
     return mean;
   }
 
-  /**
-   * Spaces' vectors in memory, kept in step by the writes. A space whose codes are still loading
-   * (in `#loading`) is searched by sqlite-vec's exact KNN meanwhile: its codes hold only part of it.
-   */
-  readonly #codes = new Map<number, VectorCodes>();
-  readonly #loading = new Map<number, Promise<void>>();
-
-  /** The space's codes when all of its vectors are in them; otherwise their load is under way. */
-  private loaded(s: { n: number; dims: number }): VectorCodes | undefined {
-    // A space of one slice is whole when `load` returns; a larger one goes on behind.
-    if (!this.#codes.has(s.n) && !this.#loading.has(s.n)) void this.load(s).catch(() => this.#codes.delete(s.n));
-    return this.#loading.has(s.n) ? undefined : this.#codes.get(s.n);
-  }
-
-  private emptyCodes(s: { n: number; dims: number }): VectorCodes {
-    const codes = new VectorCodes(s.dims, this.center(s.n, []) ?? new Float32Array(s.dims));
-    this.#codes.set(s.n, codes);
-    return codes;
-  }
-
-  /**
-   * Reads LOAD_SLICE vectors after chunk id `after` into the codes (by id ranges: each slice is
-   * its own short query, so nothing holds the connection between slices); the next `after`, or
-   * null at the end.
-   */
-  private loadSlice(n: number, codes: VectorCodes, after: number): number | null {
-    const rows = this.sql(`SELECT c.id, v.embedding FROM chunks c JOIN vec_${n} v ON v.rowid = c.id WHERE c.id > ? ORDER BY c.id LIMIT ?`)
-      .raw()
-      .all(after, LOAD_SLICE) as [number, Buffer][];
-    for (const [id, embedding] of rows) codes.put(id, vector(embedding));
-    return rows.length < LOAD_SLICE ? null : rows[rows.length - 1][0];
-  }
-
-  /**
-   * Loads a space's vectors into memory: the first slice now (a small space is then whole), the
-   * rest a slice per macrotask, so the event loop keeps serving (100,000 vectors took the gateway's
-   * start ~47 s in one piece). Writes meanwhile go to the codes too (a slice re-reading a row
-   * rewrites the same vector); a rolled-back write drops the codes, and the load starts over.
-   */
-  private load(s: { n: number; dims: number }): Promise<void> {
-    let p = this.#loading.get(s.n);
-    if (p) return p;
-    let codes = this.emptyCodes(s);
-    let after: number | null;
-    try {
-      after = this.loadSlice(s.n, codes, 0);
-    } catch (e) {
-      this.#codes.delete(s.n); // part of a space is never searched as all of it
-      throw e;
-    }
-    if (after === null) return Promise.resolve();
-    p = (async () => {
-      while (after !== null) {
-        await yieldToLoop();
-        if (!this.db.open) return;
-        if (this.#codes.get(s.n) !== codes) [codes, after] = [this.emptyCodes(s), 0];
-        after = this.loadSlice(s.n, codes, after);
-      }
-    })().finally(() => this.#loading.delete(s.n));
-    this.#loading.set(s.n, p);
-    return p;
-  }
-
-  /** Spaces whose vectors are not all in memory yet. */
-  private unloaded(): { n: number; dims: number }[] {
-    return this.spaces().filter((s) => !this.#codes.has(s.n) || this.#loading.has(s.n));
-  }
+  /** Spaces' vectors in memory, kept in step by the writes (see SpaceCodes). */
+  readonly #vectors = new SpaceCodes({
+    sql: (text) => this.sql(text),
+    spaces: () => this.spaces(),
+    center: (n) => this.center(n, []),
+    open: () => this.db.open,
+  });
 
   /** Vectors of the spaces not all in memory yet, by their tables (a count: for the start, not for status). */
   vectorsToLoad(): number {
-    let n = 0;
-    for (const s of this.unloaded()) n += Number(this.sql(`SELECT count(*) FROM vec_${s.n}`).pluck().get());
-    return n;
+    return this.#vectors.toLoad();
   }
 
-  /** Loads those spaces' vectors into memory, in slices behind the caller (see `load`); how many they hold then. */
-  async loadVectors(): Promise<number> {
-    let n = 0;
-    for (const s of this.unloaded()) {
-      await this.load(s);
-      n += this.#codes.get(s.n)?.size ?? 0;
-    }
-    return n;
+  /** Loads those spaces' vectors into memory, in slices behind the caller; how many they hold then. */
+  loadVectors(): Promise<number> {
+    return this.#vectors.loadAll();
   }
 
   /** A space's vectors in memory (its codes are kept in step with its table: all of it once loaded). */
   vectorsLoaded(embedder: string): { loaded: number; loading: boolean } {
     const s = this.spaces().find((x) => x.embedder === embedder);
-    return s ? { loaded: this.#codes.get(s.n)?.size ?? 0, loading: this.#loading.has(s.n) } : { loaded: 0, loading: false };
+    return s ? this.#vectors.status(s.n) : { loaded: 0, loading: false };
   }
 
   /**
@@ -364,7 +292,7 @@ export class MemoryIndex {
       const rows = this.sql(`SELECT rowid AS id FROM vec_${s.n} WHERE embedding MATCH ? AND k = ? ORDER BY distance`).all(blob(query), k);
       ids = decode(IdRow, rows, "vec0").map((r) => r.id);
     } else {
-      const codes = this.loaded(s);
+      const codes = this.#vectors.whole(s);
       ids = codes
         ? codes.search(query, k, Math.max(o.rescore ?? RESCORE, k * 4)).map((x) => x.id)
         : this.vectorSearch(embedder, query, k, undefined, { exact: true });
