@@ -36,7 +36,7 @@ export {
   NATS_SERVER_FLOOR,
 } from "./nats.binary.ts";
 export { ensurePrivateDir, natsPaths, readTextIfExists, writeFileAtomic, type NatsPaths } from "./nats.files.ts";
-export { findFreePort, clientUrl } from "./nats.ready.ts";
+export { findFreePort, findStablePort, clientUrl } from "./nats.ready.ts";
 export { connectNats, type ConnectNatsOptions } from "./connect.ts";
 export {
   ensureNatsTls,

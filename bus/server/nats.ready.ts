@@ -21,6 +21,41 @@ export const findFreePort = (host = "127.0.0.1"): Promise<number> =>
     });
   });
 
+/** Whether `host:port` can be listened on now. */
+export const canListen = (port: number, host = "127.0.0.1"): Promise<boolean> =>
+  new Promise((done) => {
+    const s = createServer();
+    s.once("error", () => done(false));
+    s.listen(port, host, () => s.close(() => done(true)));
+  });
+
+/** The kernel's range for ports it hands out by itself (outgoing connections, listeners on port 0). */
+const ephemeralRange = async (): Promise<[number, number]> => {
+  const text = await readFile("/proc/sys/net/ipv4/ip_local_port_range", "utf8").catch(() => "");
+  const [low, high] = text.trim().split(/\s+/).map(Number);
+  return low > 0 && high >= low ? [low, high] : [32768, 60999];
+};
+
+/** Where stable ports are chosen: above the registered ports most services use, below the ephemeral range. */
+const STABLE_FROM = 20_000;
+
+/**
+ * A free port that should stay free across a restart: chosen below the kernel's ephemeral range,
+ * so no outgoing connection and no port-0 listener is ever given it. A port from `findFreePort`
+ * lies inside that range: after a crash anything on the machine could get it before the restart
+ * binds it again, and paired nodes dial the embedded server's port (seen in CI: a restarted
+ * gateway could not have its port back). Falls back to `findFreePort` when no room is left.
+ */
+export async function findStablePort(host = "127.0.0.1"): Promise<number> {
+  const [low] = await ephemeralRange();
+  const span = low - STABLE_FROM;
+  for (let i = 0; span > 100 && i < 50; i++) {
+    const port = STABLE_FROM + Math.floor(Math.random() * span);
+    if (await canListen(port, host)) return port;
+  }
+  return findFreePort(host);
+}
+
 /** The URL local clients use for a server listening on `host:port` (wildcard binds → loopback). */
 export function clientUrl(host: string, port: number): string {
   const h = host === "0.0.0.0" || host === "" ? "127.0.0.1" : host === "::" ? "::1" : host;

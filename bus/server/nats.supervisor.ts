@@ -8,7 +8,6 @@
  * /proc) and stops it before starting a fresh one on the same store.
  */
 import { readFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { resolve } from "node:path";
 import { CairnError } from "../../schemas/index.ts";
 import { ensureNatsAuth, type NatsAuth } from "./nats.auth.ts";
@@ -19,7 +18,7 @@ import { ensureNatsTls, isLoopbackHost, type NatsTls } from "./nats.tls.ts";
 import { removePidFile, stopStaleServers, writePidFile } from "./nats.pidfile.ts";
 import { describeExit, spawnServer, type ServerProcess } from "./nats.process.ts";
 import { DEFAULT_RESTART_BACKOFF, RestartBackoff, type RestartBackoffOptions } from "./restart.backoff.ts";
-import { clientUrl, findFreePort, waitForNatsReady } from "./nats.ready.ts";
+import { canListen, clientUrl, findStablePort, waitForNatsReady } from "./nats.ready.ts";
 
 export interface EmbeddedNatsOptions {
   /** cairn's data dir; the server's files go to `<dataDir>/nats/`. */
@@ -105,7 +104,7 @@ async function start(
   // come back on the same one (the previous config names it) while it is free.
   // A leftover just stopped may still hold it for a moment: it counts as gone once its command
   // line is, and the kernel closes its sockets after that.
-  const port = opts.port ?? (await previousPort(paths.configFile, host, leftovers.length > 0 ? 2_000 : 0)) ?? (await findFreePort(host));
+  const port = opts.port ?? (await previousPort(paths.configFile, host, leftovers.length > 0 ? 2_000 : 0)) ?? (await findStablePort(host));
   const tls =
     (opts.tls ?? !isLoopbackHost(host)) ? await ensureNatsTls(natsDir, { hosts: [host, ...(opts.tlsHosts ?? [])], log: note }) : null;
   await writeServerConfig({ auth, host, port, tls });
@@ -205,15 +204,9 @@ async function previousPort(configFile: string, host: string, waitMs: number): P
   const text = await readFile(configFile, "utf8").catch(() => "");
   const port = Number(/^listen:\s*"[^"]*:(\d+)"/m.exec(text)?.[1]);
   if (!(port > 0 && port < 65536)) return undefined;
-  const free = () =>
-    new Promise<boolean>((done) => {
-      const s = createServer();
-      s.once("error", () => done(false));
-      s.listen(port, host, () => s.close(() => done(true)));
-    });
   const deadline = Date.now() + waitMs;
   for (;;) {
-    if (await free()) return port;
+    if (await canListen(port, host)) return port;
     if (Date.now() >= deadline) return undefined;
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { findFreePort } from "../../bus/server/index.ts";
+import { findStablePort } from "../../bus/server/index.ts";
 import type { NodeSummary } from "../../schemas/index.ts";
 import { jsonLines, startGatewayProc, type GatewayProc } from "../fixtures/gateway.ts";
 import { startNodeProc, type NodeProc } from "../fixtures/node.ts";
@@ -36,7 +36,9 @@ const connectedLines = (node: NodeProc) =>
 async function pairedNode(nodeId: string): Promise<{ gw: GatewayProc; node: NodeProc }> {
   // A fixed port, as in production: a listener on port 0 gets no SO_REUSEADDR from uSockets, and
   // then the node's keep-alive connection in TIME_WAIT would block the restart's bind for 60 s.
-  const gw = await startGatewayProc({ model: null, extraEnv: { CAIRN_PORT: String(await findFreePort()) } });
+  // Below the ephemeral range: a port from it could be given to another process's connection
+  // while the gateway is down (seen in CI: the restart could not listen).
+  const gw = await startGatewayProc({ model: null, extraEnv: { CAIRN_PORT: String(await findStablePort()) } });
   started.push(gw);
   expect((await gw.cli(["node", "pairing", "enable"])).code).toBe(0);
   const node = await startNodeProc({ host: gw.url, name: `Node ${nodeId}`, nodeId });

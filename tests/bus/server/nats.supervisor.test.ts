@@ -26,6 +26,10 @@ describe("embedded nats-server lifecycle", () => {
 
     const second = await started(dataDir);
     expect(second.auth.operator.publicKey).toBe(first.auth.operator.publicKey);
+    // Its port too: chosen below the kernel's ephemeral range, so nothing was handed it meanwhile.
+    expect(second.url).toBe(first.url);
+    const [ephemeralLow] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number);
+    expect(Number(new URL(first.url).port)).toBeLessThan(ephemeralLow);
     const nc2 = closing(await connectNats({ url: second.url, credsFile: saved, name: "t2" }));
     const msg = await (await jetstreamManager(nc2)).streams.getMessage("KEEP", { seq: 1 });
     expect(msg?.string()).toBe("kept");
