@@ -14,10 +14,10 @@ const PULL = 8192;
 const CHUNK = 1024;
 
 /**
- * A bounded stretch of the log (`fromSeq`..`untilSeq`, optionally filtered) in chunks of stored
- * messages (raw: headers and payload bytes as received), in order. An ordered consumer (it recreates itself after a gap or a reconnect) delivers
- * to a callback, not to the library's per-message async iterator; messages wait in chunks until
- * the reader takes them. The reader processes a chunk synchronously, so the socket is read only
+ * A bounded stretch of the log (`fromSeq`..`untilSeq`, optionally filtered) in chunks of raw
+ * records (headers and payload bytes as received), in order. An ordered consumer (it recreates
+ * itself after a gap or a reconnect) delivers to a callback, not to the library's per-message
+ * async iterator; messages wait in chunks until the reader takes them. The reader processes a chunk synchronously, so the socket is read only
  * as fast as it keeps up. `stopWhenCaughtUp`: end at the last stored match even before `untilSeq`
  * (a filter's last match may lie before it).
  */

@@ -4,7 +4,6 @@ import type { MsgHdrs } from "@nats-io/transport-node";
 /** A message's headers as a lookup: a header's first value, "" when absent. */
 export type HeaderLookup = (name: string) => string;
 
-const NONE: HeaderLookup = () => "";
 const utf8 = new TextDecoder();
 
 /**
@@ -12,7 +11,7 @@ const utf8 = new TextDecoder();
  * its key list on every call, and a decode or a chain check asks for up to nine of them.
  */
 export const headerLookup = (h: MsgHdrs | undefined): HeaderLookup => {
-  if (!h) return NONE;
+  if (!h) return () => "";
   const values = new Map<string, string>();
   for (const [k, v] of h) if (!values.has(k)) values.set(k, v[0] ?? "");
   return (name) => values.get(name) ?? "";
@@ -57,12 +56,12 @@ export const receivedHeaderBlock = (m: JsMsg): Uint8Array | undefined => {
   const hdr = msg?._msg?.hdr;
   const bytes = msg?._rdata;
   if (typeof hdr !== "number" || !(bytes instanceof Uint8Array) || hdr > bytes.length) return undefined;
-  return hdr > 0 ? bytes.subarray(0, hdr) : new Uint8Array(0);
+  // -1: a message without headers.
+  return bytes.subarray(0, Math.max(hdr, 0));
 };
 
 /** A consumed message's header lookup, from its raw block when it can be had. */
 export const consumedHeaders = (m: JsMsg): HeaderLookup => {
   const block = receivedHeaderBlock(m);
-  if (block === undefined) return headerLookup(m.headers);
-  return block.length === 0 ? NONE : rawHeaderLookup(block);
+  return block === undefined ? headerLookup(m.headers) : rawHeaderLookup(block);
 };

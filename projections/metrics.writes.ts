@@ -54,6 +54,13 @@ const OpenRunRow = Schema.Struct({
 /** A run in progress: its model, when its current model call began, the tokens already counted. */
 export type OpenRun = typeof OpenRunRow.Type;
 
+/** The minute and the hour `time` falls in: every figure is kept at both grains. */
+const periodsOf = (time: number) =>
+  [
+    ["minutes", minuteOf(time)],
+    ["hours", hourOf(time)],
+  ] as const;
+
 type Sums = { table: "minutes" | "hours"; period: number; model: string; figures: Record<Counter, number> };
 type Bucket = { table: "minutes" | "hours"; period: number; model: string; bucket: number; count: number };
 
@@ -124,10 +131,7 @@ export class MetricsWrites {
 
   /** Adds to the counters of `model` at `time`'s minute and hour. */
   bump(time: number, model: string, figures: Partial<Record<Counter, number>>): void {
-    for (const [table, period] of [
-      ["minutes", minuteOf(time)],
-      ["hours", hourOf(time)],
-    ] as const) {
+    for (const [table, period] of periodsOf(time)) {
       const key = `${table}\t${period}\t${model}`;
       let s = this.sums.get(key);
       if (!s) {
@@ -140,10 +144,7 @@ export class MetricsWrites {
 
   /** Counts one model call of `model` at `time` in latency bucket `bucket`. */
   latency(time: number, model: string, bucket: number): void {
-    for (const [table, period] of [
-      ["minutes", minuteOf(time)],
-      ["hours", hourOf(time)],
-    ] as const) {
+    for (const [table, period] of periodsOf(time)) {
       const key = `${table}\t${period}\t${model}\t${bucket}`;
       const b = this.buckets.get(key);
       if (b) b.count++;

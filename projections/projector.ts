@@ -320,9 +320,9 @@ export class Projector {
         for (const p of PROJECTIONS) this.saveCheckpoint(p.name, lastSeq);
       })();
     } catch (e) {
-      // Rolled back: what the read models gathered in memory for it goes too (bound afresh), or the
-      // retry of the batch would count it twice.
-      this.models = bindAll(projectionsFor(this.opts), this.db);
+      // Rolled back: what the read models gathered in memory for it goes too (bound afresh, from
+      // the checkpoint the database still holds), or the retry of the batch would count it twice.
+      this.use(this.db);
       throw e;
     }
     this.seq = lastSeq;

@@ -4,7 +4,7 @@ import { CairnError, toFtsQuery } from "../../schemas/index.ts";
 import type { Chunk } from "./chunker.ts";
 import type { EmbeddingCache } from "./embedder.chain.ts";
 import type { MemoryDb } from "./memory.db.ts";
-import { SpaceCodes, vectorOf as vector } from "./vector.spaces.ts";
+import { SpaceCodes, vectorOf } from "./vector.spaces.ts";
 
 /**
  * The memory index's reads and writes: files and their chunks (FTS5 follows by trigger), vectors
@@ -237,7 +237,7 @@ export class MemoryIndex {
   /** The space's center, fixed by its first batch (the mean of those vectors). */
   private center(n: number, first: readonly Float32Array[]): Float32Array | null {
     const had = this.sql("SELECT center FROM vec_spaces WHERE n = ?").pluck().get(n);
-    if (Buffer.isBuffer(had)) return vector(had);
+    if (Buffer.isBuffer(had)) return vectorOf(had);
     if (first.length === 0) return null;
     const mean = new Float32Array(first[0].length);
     for (const v of first) for (let i = 0; i < mean.length; i++) mean[i] += v[i] / first.length;
@@ -331,7 +331,7 @@ export class MemoryIndex {
       const out = new Map<string, Float32Array>();
       for (const h of hashes) {
         const b = get.get(embedder, h);
-        if (Buffer.isBuffer(b)) out.set(h, vector(b));
+        if (Buffer.isBuffer(b)) out.set(h, vectorOf(b));
       }
       return out;
     },
