@@ -1,103 +1,40 @@
 /**
  * Agent tools in the web UI, in a real browser against a real gateway process and the scripted
- * LLM server: tool cards, approvals answered from one tab and seen in another, Stop, forks in the
- * sidebar, and the sandbox shown to the user.
+ * LLM server: tool cards, live output, Stop, forks in the sidebar, and the sandbox shown to the
+ * user. Approvals are in browser-approvals.test.ts.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
-import type { Page } from "playwright-core";
-import { startGatewayProc, type GatewayProc } from "../fixtures/gateway.ts";
-import { startLlmServer, type LlmServer } from "../fixtures/llm-server/index.ts";
+import { describe, expect, test } from "vitest";
 import {
   openHeaderMenu,
   lastAssistant,
-  launchBrowser,
   messages,
   newChat,
   oneTab,
   openApp,
-  resetBrowserRecords,
   sessionKeyOf,
   settledReply,
   typeAndSend,
   until,
-  type Browser,
-  startAll,
 } from "./browser.helpers.ts";
+import { approvalStatus, cards, execCall, gatewayLog, replyLayout } from "./browser-tools.helpers.ts";
+import { useBrowserSuite } from "./browser.suite.ts";
 
 const T = 90_000;
 
-let browser: Browser;
-let llm: LlmServer;
-let gw: GatewayProc;
-let configDir: string;
-
-beforeAll(async () => {
-  llm = await startLlmServer();
-  configDir = mkdtempSync(join(tmpdir(), "cairn-e2e-tools-"));
+const s = useBrowserSuite({
+  prefix: "cairn-e2e-tools-",
   // Every command asks; commands run unconfined, which the UI must say loudly.
-  writeFileSync(
-    join(configDir, "cairn.toml"),
-    ["[tools.exec]", 'approval_mode = "always"', "[tools.exec.sandbox]", 'backend = "none"', ""].join("\n"),
-  );
-  const { started, failure } = await startAll(
-    startGatewayProc({ llmBaseUrl: llm.url, extraEnv: { CAIRN_CONFIG_DIR: configDir } }),
-    launchBrowser(),
-  );
-  [gw, browser] = started;
-  if (failure) throw failure;
-}, 120_000);
-
-afterAll(async () => {
-  await Promise.allSettled([browser?.close(), gw?.dispose(), llm?.close()]);
-  rmSync(configDir, { recursive: true, force: true });
-}, 60_000);
-
-beforeEach(() => {
-  llm.reset();
-  resetBrowserRecords(browser);
+  toml: ["[tools.exec]", 'approval_mode = "always"', "[tools.exec.sandbox]", 'backend = "none"', ""].join("\n"),
 });
-
-const gatewayLog = () => `\n--- gateway output ---\n${gw.output().slice(-4000)}`;
-
-type Card = { name: string | null; status: string | null; args: string; output: string | null };
-
-/** Every tool card on the page, in order, read in one go. */
-const cards = (page: Page): Promise<Card[]> =>
-  page.getByTestId("tool-card").evaluateAll((els) =>
-    els.map((el) => ({
-      name: el.getAttribute("data-tool"),
-      status: el.getAttribute("data-status"),
-      args: el.querySelector('[data-testid="tool-args"]')?.textContent?.trim() ?? "",
-      output: el.querySelector('[data-testid="tool-output"]')?.textContent ?? null,
-    })),
-  );
-
-const approvalStatus = (page: Page) => page.getByTestId("approval-card").getAttribute("data-status", { timeout: 5_000 });
-
-/** What is in the reply bubble, in order: text pieces and cards (by tool name). */
-const replyLayout = (page: Page): Promise<string[]> =>
-  page
-    .locator('[data-testid="message"][data-role="assistant"]')
-    .last()
-    .evaluate((el) =>
-      Array.from(el.querySelectorAll('.md, [data-testid="tool-card"]'), (n) =>
-        n.matches(".md") ? `text:${(n.textContent ?? "").trim()}` : `tool:${n.getAttribute("data-tool")}`,
-      ),
-    );
-
-const execCall = (command: string) => ({ name: "exec", arguments: JSON.stringify({ command }) });
 
 describe("tool cards", () => {
   test(
     "a tool call shows as a card between the text before and after it, ends finished with its result, and survives a reload",
     async () => {
-      const page = await oneTab(browser);
-      await openApp(page, gw.url);
+      const page = await oneTab(s.browser);
+      await openApp(page, s.gw.url);
       await newChat(page);
-      llm.script(
+      s.llm.script(
         {
           chunks: ["Let me write", " that down."],
           toolCalls: [{ name: "write_file", arguments: JSON.stringify({ path: "notes/todo.md", content: "- buy stones\n" }) }],
@@ -115,7 +52,7 @@ describe("tool cards", () => {
       expect(card.args).toContain("notes/todo.md");
       expect(card.output).not.toBeNull();
       const reply = await settledReply(page);
-      expect(reply.status, gatewayLog()).toBe("complete");
+      expect(reply.status, gatewayLog(s.gw)).toBe("complete");
       expect(await replyLayout(page)).toEqual(["text:Let me write that down.", "tool:write_file", "text:Saved your list."]);
 
       // After a reload the card comes back from the gateway, still finished with its result.
@@ -127,7 +64,7 @@ describe("tool cards", () => {
       );
       expect(again[0].output).toBe(card.output);
       expect((await lastAssistant(page))?.text).toContain("Saved your list.");
-      expect(browser.pageErrors).toEqual([]);
+      expect(s.browser.pageErrors).toEqual([]);
     },
     T,
   );
@@ -137,11 +74,11 @@ describe("live output", () => {
   test(
     "a running command's output shows on its card while it runs; the result replaces it",
     async () => {
-      const page = await oneTab(browser);
-      await openApp(page, gw.url);
+      const page = await oneTab(s.browser);
+      await openApp(page, s.gw.url);
       await newChat(page);
       const command = "echo live-first; sleep 2; echo live-second";
-      llm.script({ toolCalls: [execCall(command)] }, { chunks: ["Watched."] });
+      s.llm.script({ toolCalls: [execCall(command)] }, { chunks: ["Watched."] });
       await typeAndSend(page, "run it");
       await until(
         "the approval card pending",
@@ -171,167 +108,7 @@ describe("live output", () => {
       );
       expect(done.output).toContain("live-second");
       expect(await page.getByTestId("tool-live-output").count()).toBe(0);
-      expect(browser.pageErrors).toEqual([]);
-    },
-    T,
-  );
-});
-
-describe("approvals", () => {
-  test(
-    "a command waiting for approval shows in two tabs; approving in one updates both and the command runs",
-    async () => {
-      const page = await oneTab(browser);
-      await openApp(page, gw.url);
-      const key = await newChat(page);
-      // Output long enough to be truncated: the card offers the complete output the tool kept.
-      const command = "echo cairn-approved; seq 1 3000";
-      llm.script({ toolCalls: [execCall(command)] }, { chunks: ["Done."] });
-      await typeAndSend(page, "say it");
-
-      await until(
-        "the approval card pending",
-        () => approvalStatus(page),
-        (s) => s === "pending",
-        30_000,
-      );
-      expect(await page.getByTestId("approval-command").textContent()).toBe(command);
-      expect((await page.getByTestId("approval-reason").textContent())?.length).toBeGreaterThan(5);
-      expect(await page.getByTestId("approval-time-left").textContent()).toMatch(/left/);
-      expect((await cards(page))[0]).toMatchObject({ name: "exec", status: "awaiting_approval", args: command });
-
-      // A second tab on the same chat sees the same pending approval, and the header counts it.
-      const other = await browser.context.newPage();
-      await openApp(other, gw.url, `#/s/${key}`);
-      await until(
-        "the approval card in the second tab",
-        () => approvalStatus(other),
-        (s) => s === "pending",
-      );
-      await until(
-        "the pending indicator",
-        () => other.getByTestId("pending-approvals").getAttribute("data-count", { timeout: 5_000 }),
-        (n) => n === "1",
-      );
-
-      await other.getByTestId("approval-approve").click();
-      for (const p of [page, other]) {
-        await until(
-          "the approval granted",
-          () => approvalStatus(p),
-          (s) => s === "granted",
-        );
-        const [done] = await until(
-          "the command finished",
-          () => cards(p),
-          (cs) => cs[0]?.status === "finished",
-        );
-        expect(done.output).toContain("cairn-approved");
-      }
-      expect(await page.getByTestId("approval-outcome").textContent()).toMatch(/Approved by you \(on this machine\)/);
-      expect((await settledReply(page)).text).toBe("Done.");
-      await page.getByTestId("tool-full-output").click();
-      await until(
-        "the full output in the modal",
-        () => page.getByTestId("output-modal-text").textContent({ timeout: 5_000 }),
-        (t) => !!t?.trimEnd().endsWith("\n3000"),
-      );
-      await page.getByTestId("output-modal-close").click();
-      await until(
-        "the pending indicator gone",
-        () => page.getByTestId("pending-approvals").count(),
-        (n) => n === 0,
-      );
-      await other.close();
-      expect(browser.pageErrors).toEqual([]);
-    },
-    T,
-  );
-
-  test(
-    "denying with a reason shows denied with the reason, and the model is told why",
-    async () => {
-      const page = await oneTab(browser);
-      await openApp(page, gw.url);
-      await newChat(page);
-      llm.script({ toolCalls: [execCall("rm -rf ./old")] }, { chunks: ["Understood, I left it."] });
-      await typeAndSend(page, "clean up");
-
-      await until(
-        "the approval card pending",
-        () => approvalStatus(page),
-        (s) => s === "pending",
-        30_000,
-      );
-      await page.getByTestId("approval-deny").click();
-      await page.getByTestId("approval-deny-reason").fill("keep the old files");
-      await page.getByTestId("approval-deny-confirm").click();
-
-      await until(
-        "the approval denied",
-        () => approvalStatus(page),
-        (s) => s === "denied",
-      );
-      await until(
-        "the outcome with the reason",
-        () => page.getByTestId("approval-outcome").textContent(),
-        (t) => !!t?.includes("keep the old files"),
-      );
-      await until(
-        "the call failed",
-        () => cards(page),
-        (cs) => cs[0]?.status === "failed",
-      );
-      expect((await settledReply(page)).text).toBe("Understood, I left it.");
-      expect(JSON.stringify(llm.requests[1].toolMessages)).toContain("keep the old files");
-      expect(browser.pageErrors).toEqual([]);
-    },
-    T,
-  );
-});
-
-describe("approvals answered elsewhere", () => {
-  test(
-    "an answer given with the CLI updates the open tab's card and clears the pending indicator",
-    async () => {
-      const page = await oneTab(browser);
-      await openApp(page, gw.url);
-      await newChat(page);
-      llm.script({ toolCalls: [execCall("touch ./flag")] }, { chunks: ["Not done, then."] });
-      await typeAndSend(page, "set the flag");
-
-      await until(
-        "the approval card pending",
-        () => approvalStatus(page),
-        (s) => s === "pending",
-        30_000,
-      );
-      await until(
-        "the pending indicator",
-        () => page.getByTestId("pending-approvals").getAttribute("data-count", { timeout: 5_000 }),
-        (n) => n === "1",
-      );
-      const id = (await page.getByTestId("approval-card").getAttribute("data-approval-id")) as string;
-      const r = await gw.cli(["approvals", "deny", id, "--reason", "answered from the terminal"]);
-      expect(r.code, r.stderr).toBe(0);
-
-      await until(
-        "the approval denied in the tab",
-        () => approvalStatus(page),
-        (s) => s === "denied",
-      );
-      await until(
-        "the CLI's reason shown",
-        () => page.getByTestId("approval-outcome").textContent(),
-        (t) => !!t?.includes("answered from the terminal"),
-      );
-      await until(
-        "the pending indicator gone",
-        () => page.getByTestId("pending-approvals").count(),
-        (n) => n === 0,
-      );
-      expect((await settledReply(page)).text).toBe("Not done, then.");
-      expect(browser.pageErrors).toEqual([]);
+      expect(s.browser.pageErrors).toEqual([]);
     },
     T,
   );
@@ -341,12 +118,12 @@ describe("stopping a reply", () => {
   test(
     "while a reply streams the send button is Stop; Stop (and Esc) cancel it and the message says cancelled",
     async () => {
-      const page = await oneTab(browser);
-      await openApp(page, gw.url);
+      const page = await oneTab(s.browser);
+      await openApp(page, s.gw.url);
       await newChat(page);
 
       for (const how of ["button", "escape"] as const) {
-        llm.script({ hang: { chunkIntervalMs: 50, text: "stone " } });
+        s.llm.script({ hang: { chunkIntervalMs: 50, text: "stone " } });
         await typeAndSend(page, `talk forever (${how})`);
         await until(
           "the reply streaming",
@@ -357,7 +134,7 @@ describe("stopping a reply", () => {
         else await page.keyboard.press("Escape");
         const nth = how === "button" ? 1 : 2;
         const reply = await settledReply(page, nth);
-        expect(reply.status, gatewayLog()).toBe("cancelled");
+        expect(reply.status, gatewayLog(s.gw)).toBe("cancelled");
         expect(reply.text).toContain("stone");
         await page
           .locator('[data-testid="message"][data-role="assistant"]')
@@ -370,7 +147,7 @@ describe("stopping a reply", () => {
           (n) => n === 1,
         );
       }
-      expect(browser.pageErrors).toEqual([]);
+      expect(s.browser.pageErrors).toEqual([]);
     },
     T,
   );
@@ -380,10 +157,10 @@ describe("forks and sessions", () => {
   test(
     "Fork opens a branch nested under its chat with fork@N; fork from a message; deleting the parent keeps the fork, top-level",
     async () => {
-      const page = await oneTab(browser);
-      await openApp(page, gw.url);
+      const page = await oneTab(s.browser);
+      await openApp(page, s.gw.url);
       const parent = await newChat(page);
-      llm.script({ chunks: ["First answer."] }, { chunks: ["Second answer."] });
+      s.llm.script({ chunks: ["First answer."] }, { chunks: ["Second answer."] });
       await typeAndSend(page, "first question");
       await settledReply(page, 1);
       await typeAndSend(page, "second question");
@@ -458,8 +235,8 @@ describe("forks and sessions", () => {
       );
       expect(await item.getAttribute("data-depth")).toBe("0");
       expect(await item.getByTestId("fork-icon").count()).toBe(1);
-      expect(browser.dialogs).toEqual([]);
-      expect(browser.pageErrors).toEqual([]);
+      expect(s.browser.dialogs).toEqual([]);
+      expect(s.browser.pageErrors).toEqual([]);
     },
     T,
   );
@@ -469,8 +246,8 @@ describe("the sandbox", () => {
   test(
     "the header shows the backend, commands running unconfined get a loud warning, and a chat can pick its own backend",
     async () => {
-      const page = await oneTab(browser);
-      await openApp(page, gw.url);
+      const page = await oneTab(s.browser);
+      await openApp(page, s.gw.url);
       await newChat(page);
       await page.getByTestId("sandbox-warning").waitFor();
       const badge = page.getByTestId("sandbox-badge");
@@ -503,7 +280,7 @@ describe("the sandbox", () => {
           (b) => b === "bubblewrap",
         );
       }
-      expect(browser.pageErrors).toEqual([]);
+      expect(s.browser.pageErrors).toEqual([]);
     },
     T,
   );
